@@ -1,0 +1,25 @@
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+
+const relayPort = Number(process.env.PORT ?? 8787);
+
+export default defineConfig({
+  plugins: [react()],
+  build: {
+    outDir: 'dist/app',
+    emptyOutDir: true,
+    sourcemap: true,
+    target: 'es2022',
+    // dist/app/.vite/manifest.json: scripts/app-size.mjs reads the entry chunk and its
+    // static imports from it to measure the JavaScript a first visit downloads.
+    manifest: true,
+  },
+  server: {
+    // `npm run dev`: the relay runs beside Vite; the WebSocket and HTTP APIs go to it.
+    proxy: {
+      '/ws': { target: `ws://127.0.0.1:${relayPort}`, ws: true },
+      '/health': `http://127.0.0.1:${relayPort}`,
+      '/metrics': `http://127.0.0.1:${relayPort}`,
+    },
+  },
+});
