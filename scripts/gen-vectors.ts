@@ -1,0 +1,166 @@
+/**
+ * Generates tests/vectors/protocol-v1.json: Petrel protocol v1 test vectors from fixed
+ * keys (every private key is SHA-256 of a fixed label, so the file is reproducible).
+ * Run: npx tsx scripts/gen-vectors.ts   (tests/crypto/vectors.test.ts checks the file)
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { toHex, utf8 } from '../src/core/bytes.ts';
+import type { Random } from '../src/core/random.ts';
+import { identityFromSeed } from '../src/core/crypto/identity.ts';
+import { initRatchetAsInitiator, initRatchetAsResponder, ratchetDecrypt, ratchetEncrypt } from '../src/core/crypto/double-ratchet.ts';
+import { associatedData, initiatorSessionKey } from '../src/core/crypto/pqxdh.ts';
+import { signPqPreKey, signSignedPreKey } from '../src/core/crypto/prekeys.ts';
+import * as L from '../src/core/crypto/limits.ts';
+import { x25519PublicKey } from '../src/core/crypto/x25519.ts';
+import type { SessionState } from '../src/core/crypto/session-state.ts';
+
+/** 32 bytes = SHA-256("petrel/1 vectors: " ‖ label). */
+export const fixedKey = (label: string): Uint8Array => sha256(utf8(`petrel/1 vectors: ${label}`));
+
+/** A Random that hands out the given 32-byte keys in order (and fails loudly otherwise). */
+export function listRandom(keys: readonly Uint8Array[]): Random & { used(): number } {
+  let i = 0;
+  return {
+    bytes(length) {
+      const k = keys[i];
+      if (!k || k.length !== length) throw new Error(`vector randomness exhausted or wrong length at ${i}`);
+      i++;
+      return k.slice();
+    },
+    float: () => {
+      throw new Error('not used');
+    },
+    used: () => i,
+  };
+}
+
+export interface RatchetMessageVector {
+  from: 'alice' | 'bob';
+  plaintext: string;
+  header: string;
+  ciphertext: string;
+}
+
+/** Who sends each message of a ratchet vector, in send (= delivery) order. */
+const CONVERSATIONS: readonly string[] = [
+  'AAABBAABBBABAAABBBBAABAB', // 24 messages, many turns
+  'ABABABAB',
+  'AAAAABBBBB',
+];
+
+async function ratchetVector(index: number, pattern: string) {
+  const sk = fixedKey(`ratchet ${index} sk`);
+  const aliceIk = identityFromSeed(fixedKey(`ratchet ${index} alice identity`)).publicKey;
+  const bobIk = identityFromSeed(fixedKey(`ratchet ${index} bob identity`)).publicKey;
+  const ad = associatedData(aliceIk, bobIk);
+  const spkPriv = fixedKey(`ratchet ${index} bob spk`);
+  const aliceTurns = pattern.split(/B+/).filter(Boolean).length;
+  const bobTurns = pattern.split(/A+/).filter(Boolean).length;
+  // Alice: her initial key, then one per Bob chain she receives; Bob: one per Alice chain he
+  // receives (the DH ratchet step makes the next sending key on receipt, §3.5). The last
+  // key of a party may go unused when the conversation ends.
+  const alicePrivs = Array.from({ length: 1 + bobTurns }, (_, i) => fixedKey(`ratchet ${index} alice ratchet ${i}`));
+  const bobPrivs = Array.from({ length: aliceTurns }, (_, i) => fixedKey(`ratchet ${index} bob ratchet ${i}`));
+  const aliceRandom = listRandom(alicePrivs);
+  const bobRandom = listRandom(bobPrivs);
+  const baseKey = new Uint8Array(32);
+  let a: SessionState = await initRatchetAsInitiator({ sk, ad, baseKey, remoteSignedPreKey: x25519PublicKey(spkPriv) }, aliceRandom);
+  let b: SessionState = initRatchetAsResponder({ sk, ad, baseKey, signedPreKey: { privateKey: spkPriv, publicKey: x25519PublicKey(spkPriv) } });
+  const messages: RatchetMessageVector[] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    const fromAlice = pattern[i] === 'A';
+    const plaintext = `message ${i} from ${fromAlice ? 'alice' : 'bob'}`;
+    const sent = await ratchetEncrypt(fromAlice ? a : b, utf8(plaintext), fromAlice ? aliceRandom : bobRandom);
+    const received = await ratchetDecrypt(fromAlice ? b : a, sent.header, sent.ciphertext, fromAlice ? bobRandom : aliceRandom);
+    if (fromAlice) [a, b] = [sent.state, received.state];
+    else [b, a] = [sent.state, received.state];
+    messages.push({ from: fromAlice ? 'alice' : 'bob', plaintext: toHex(utf8(plaintext)), header: toHex(sent.header), ciphertext: toHex(sent.ciphertext) });
+  }
+  if (aliceRandom.used() !== alicePrivs.length || bobRandom.used() !== bobPrivs.length) throw new Error('ratchet key count mismatch');
+  return {
+    sk: toHex(sk),
+    ad: toHex(ad),
+    bob_signed_prekey_private: toHex(spkPriv),
+    alice_ratchet_privates: alicePrivs.map(toHex),
+    bob_ratchet_privates: bobPrivs.map(toHex),
+    messages,
+  };
+}
+
+export async function generateVectors() {
+  const identity = [0, 1, 2].map((i) => {
+    const seed = fixedKey(`identity ${i}`);
+    const id = identityFromSeed(seed);
+    return { seed: toHex(seed), ed25519_public: toHex(id.publicKey), x25519_private: toHex(id.dhPrivate().privateKey), x25519_public: toHex(id.x25519PublicKey) };
+  });
+
+  const prekey_signatures = [0, 1].flatMap((i) => {
+    const seed = fixedKey(`prekey signer ${i}`);
+    const id = identityFromSeed(seed);
+    const spkPub = x25519PublicKey(fixedKey(`signed prekey ${i}`));
+    const pqPub = ml_kem768.keygen(new Uint8Array([...fixedKey(`pq prekey ${i} d`), ...fixedKey(`pq prekey ${i} z`)])).publicKey;
+    return [
+      { kind: 'spk', identity_seed: toHex(seed), public: toHex(spkPub), signature: toHex(signSignedPreKey(id, spkPub)) },
+      { kind: 'pqpk', identity_seed: toHex(seed), public: toHex(pqPub), signature: toHex(signPqPreKey(id, pqPub)) },
+    ];
+  });
+
+  const x3dh = [];
+  for (const [i, withOpk] of [
+    [0, true],
+    [1, false],
+    [2, true],
+  ] as const) {
+    const alice = identityFromSeed(fixedKey(`x3dh ${i} alice identity`));
+    const bob = identityFromSeed(fixedKey(`x3dh ${i} bob identity`));
+    const ek = fixedKey(`x3dh ${i} alice ephemeral`);
+    const spk = fixedKey(`x3dh ${i} bob spk`);
+    const opk = withOpk ? fixedKey(`x3dh ${i} bob opk`) : null;
+    const ss = fixedKey(`x3dh ${i} kem shared secret`);
+    const sk = await initiatorSessionKey({
+      identity: alice,
+      ephemeral: { privateKey: ek, publicKey: x25519PublicKey(ek) },
+      remoteIdentity: bob.publicKey,
+      remoteSignedPreKey: x25519PublicKey(spk),
+      ...(opk ? { remoteOneTimePreKey: x25519PublicKey(opk) } : {}),
+      kemSharedSecret: ss,
+    });
+    x3dh.push({
+      alice_identity_seed: toHex(alice.exportSeed()),
+      alice_ephemeral_private: toHex(ek),
+      bob_identity_seed: toHex(bob.exportSeed()),
+      bob_signed_prekey_private: toHex(spk),
+      bob_one_time_prekey_private: opk ? toHex(opk) : null,
+      kem_shared_secret: toHex(ss),
+      sk: toHex(sk),
+      ad: toHex(associatedData(alice.publicKey, bob.publicKey)),
+    });
+  }
+
+  const ratchet = [];
+  for (let i = 0; i < CONVERSATIONS.length; i++) ratchet.push(await ratchetVector(i, CONVERSATIONS[i]!));
+
+  return {
+    protocol: L.PROTOCOL_NAME,
+    params: {
+      x3dh_info: toHex(L.PQXDH_INFO_BYTES),
+      ratchet_info: toHex(L.RATCHET_INFO_BYTES),
+      message_info: toHex(L.MESSAGE_KEYS_INFO_BYTES),
+      spk_signature_label: toHex(L.SPK_SIGNATURE_LABEL_BYTES),
+      pqpk_signature_label: toHex(L.PQPK_SIGNATURE_LABEL_BYTES),
+    },
+    identity,
+    prekey_signatures,
+    x3dh,
+    ratchet,
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const out = fileURLToPath(new URL('../tests/vectors/protocol-v1.json', import.meta.url));
+  writeFileSync(out, JSON.stringify(await generateVectors(), null, 2) + '\n');
+  process.stderr.write(`wrote ${out}\n`);
+}

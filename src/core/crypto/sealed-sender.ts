@@ -1,0 +1,66 @@
+/**
+ * Sealed sender: the end-to-end box the relay carries as `envelope.body`. The sender's
+ * identity is only inside it.
+ *
+ *   EK          = fresh X25519 key pair (32 bytes from `random`)
+ *   dh          = X25519(EK_priv, X25519 form of IK_B)
+ *   key ‖ nonce = HKDF-SHA-256(IKM = dh, salt = EK_pub ‖ IK_B_pub, info = "Petrel_SealedSender") → 32 + 12 bytes
+ *   box         = 0x01 ‖ EK_pub (32) ‖ AES-256-GCM(key, nonce, aad = 0x01 ‖ EK_pub ‖ IK_B_pub, IK_A_pub ‖ inner)
+ *
+ * The box only hides and carries: anyone can seal a box claiming any IK_A. Sender
+ * authenticity comes from `inner` (a Petrel message): a prekey message names IK_A and its
+ * key agreement (DH1) needs IK_A's private key, and ratchet messages authenticate
+ * AD = IK_A ‖ IK_B. The caller must decrypt `inner` with the session of the unsealed
+ * identity (or pass it as `expectedSender` to `acceptSession`).
+ */
+import { concatBytes } from '../bytes.ts';
+import type { Random } from '../random.ts';
+import { aesGcmDecrypt, aesGcmEncrypt } from './aead.ts';
+import { SealedSenderError } from './errors.ts';
+import { identityX25519Public, type Identity } from './identity.ts';
+import { hkdfSha256 } from './kdf.ts';
+import { AES_GCM_NONCE_BYTES, AES_GCM_TAG_BYTES, KEY_BYTES, SEALED_SENDER_INFO_BYTES } from './limits.ts';
+import { generateDhKeyPair, x25519Dh } from './x25519.ts';
+
+export const SEALED_SENDER_VERSION = 0x01;
+/** Bytes a sealed box adds to `inner`: version, EK_pub, IK_A_pub, GCM tag. */
+export const SEALED_SENDER_OVERHEAD_BYTES = 1 + KEY_BYTES + KEY_BYTES + AES_GCM_TAG_BYTES;
+
+function boxKeys(dh: Uint8Array, ephemeralPublic: Uint8Array, recipientIdentity: Uint8Array): { key: Uint8Array; nonce: Uint8Array } {
+  const out = hkdfSha256(dh, concatBytes(ephemeralPublic, recipientIdentity), SEALED_SENDER_INFO_BYTES, KEY_BYTES + AES_GCM_NONCE_BYTES);
+  return { key: out.subarray(0, KEY_BYTES), nonce: out.subarray(KEY_BYTES) };
+}
+
+export async function seal(senderIdentity: Identity, recipientIdentityPublic: Uint8Array, inner: Uint8Array, random: Random): Promise<Uint8Array> {
+  const ephemeral = await generateDhKeyPair(random);
+  const dh = await x25519Dh(ephemeral, identityX25519Public(recipientIdentityPublic));
+  const { key, nonce } = boxKeys(dh, ephemeral.publicKey, recipientIdentityPublic);
+  const prefix = concatBytes(Uint8Array.of(SEALED_SENDER_VERSION), ephemeral.publicKey);
+  const ct = await aesGcmEncrypt(key, nonce, concatBytes(senderIdentity.publicKey, inner), concatBytes(prefix, recipientIdentityPublic));
+  return concatBytes(prefix, ct);
+}
+
+/** Opens a box addressed to `ourIdentity`; SealedSenderError when it is not one, not ours, or altered. */
+export async function unseal(ourIdentity: Identity, box: Uint8Array): Promise<{ senderIdentityPublic: Uint8Array; inner: Uint8Array }> {
+  if (!(box instanceof Uint8Array) || box.length < SEALED_SENDER_OVERHEAD_BYTES) throw new SealedSenderError('box too short');
+  if (box[0] !== SEALED_SENDER_VERSION) throw new SealedSenderError('unknown sealed-sender version');
+  const prefix = box.subarray(0, 1 + KEY_BYTES);
+  const ephemeralPublic = box.subarray(1, 1 + KEY_BYTES);
+  let dh: Uint8Array;
+  try {
+    dh = await x25519Dh(ourIdentity.dhPrivate(), ephemeralPublic);
+  } catch {
+    throw new SealedSenderError('bad ephemeral key');
+  }
+  const { key, nonce } = boxKeys(dh, ephemeralPublic, ourIdentity.publicKey);
+  let plain: Uint8Array;
+  try {
+    plain = await aesGcmDecrypt(key, nonce, box.subarray(1 + KEY_BYTES), concatBytes(prefix, ourIdentity.publicKey));
+  } catch {
+    throw new SealedSenderError('box does not authenticate');
+  }
+  return { senderIdentityPublic: plain.slice(0, KEY_BYTES), inner: plain.slice(KEY_BYTES) };
+}
+
+/** Namespace form: `sealedSender.seal(...)`, `sealedSender.unseal(...)`. */
+export const sealedSender = { seal, unseal } as const;

@@ -1,0 +1,184 @@
+/**
+ * Double Ratchet session state (Double Ratchet §3.2 state variables) as an immutable
+ * value, and its compact binary form for storage. Operations never modify a state; they
+ * return a new one that shares unchanged parts with the old.
+ */
+import { ByteReader, ByteWriter } from './binary.ts';
+import { MalformedStateError } from './errors.ts';
+import { KEY_BYTES, MAX_PREVIOUS_RECEIVING_CHAINS, MAX_STORED_SKIPPED_KEYS, ML_KEM_768_CIPHERTEXT_BYTES } from './limits.ts';
+import { Redacted } from './redacted.ts';
+import type { DhPrivate } from './x25519.ts';
+
+export interface ChainState {
+  readonly chainKey: Uint8Array;
+  /** Next message number in this chain (Ns / Nr). */
+  readonly n: number;
+}
+
+/** MKSKIPPED entry: a message key kept for a message that has not arrived yet. */
+export interface SkippedKey {
+  readonly dh: Uint8Array;
+  readonly n: number;
+  readonly messageKey: Uint8Array;
+}
+
+/** What the initiator repeats in every message until the responder's first reply arrives. */
+export interface PendingPreKey {
+  readonly signedPreKeyId: number;
+  readonly oneTimePreKeyId?: number;
+  readonly pqPreKeyId: number;
+  readonly kemCipherText: Uint8Array;
+}
+
+export interface SessionData {
+  /** True for the side that ran the PQXDH initiator (Alice). */
+  readonly initiator: boolean;
+  /** AD = IK_A_pub ‖ IK_B_pub (64 bytes). */
+  readonly ad: Uint8Array;
+  /** The initiator's ephemeral public key EK_A: names the session in prekey messages. */
+  readonly baseKey: Uint8Array;
+  /** RK. */
+  readonly rootKey: Uint8Array;
+  /** DHs (the responder's starts as its SPK until the first message arrives). */
+  readonly sendingRatchet?: DhPrivate;
+  /** CKs and Ns; absent only in the responder's transient state before its first decrypt. */
+  readonly sendingChain?: ChainState;
+  /** PN. */
+  readonly previousSendingCount: number;
+  /** DHr. */
+  readonly remoteRatchetKey?: Uint8Array;
+  /** CKr and Nr. */
+  readonly receivingChain?: ChainState;
+  /** Remote ratchet keys of finished receiving chains, oldest first (duplicate detection). */
+  readonly previousRemoteRatchetKeys: readonly Uint8Array[];
+  /** MKSKIPPED, oldest first. */
+  readonly skipped: readonly SkippedKey[];
+  readonly pendingPreKey?: PendingPreKey;
+}
+
+export class SessionState extends Redacted {
+  protected readonly redactedLabel = 'SessionState';
+  readonly #data: SessionData;
+
+  constructor(data: SessionData) {
+    super();
+    this.#data = data;
+  }
+
+  /** @internal The raw state for the ratchet functions. Contains secrets: never log it. */
+  get data(): SessionData {
+    return this.#data;
+  }
+
+  get localIdentity(): Uint8Array {
+    return this.#data.initiator ? this.#data.ad.subarray(0, KEY_BYTES) : this.#data.ad.subarray(KEY_BYTES);
+  }
+
+  get remoteIdentity(): Uint8Array {
+    return this.#data.initiator ? this.#data.ad.subarray(KEY_BYTES) : this.#data.ad.subarray(0, KEY_BYTES);
+  }
+
+  /** True until the initiator has received the responder's first message. */
+  get awaitingFirstReply(): boolean {
+    return this.#data.pendingPreKey !== undefined;
+  }
+}
+
+// ---- Serialisation ---------------------------------------------------------------------
+//
+// version u8 (=1) ‖ flags u8 ‖ ad 64 ‖ baseKey 32 ‖ rootKey 32 ‖ PN u32
+// [flags&1] DHs private 32 ‖ DHs public 32
+// [flags&64] CKs 32 ‖ Ns u32
+// [flags&2] DHr 32
+// [flags&4] CKr 32 ‖ Nr u32
+// [flags&8] spkId u32 ‖ pqId u32 ‖ kemCt 1088 ‖ [flags&16] opkId u32
+// flags&32: initiator
+// count u8 ‖ previous remote ratchet keys 32 each
+// count u16 ‖ skipped (dh 32 ‖ n u32 ‖ mk 32) each
+
+export const SESSION_FORMAT_VERSION = 1;
+const F_SENDING = 1;
+const F_REMOTE = 2;
+const F_RECEIVING = 4;
+const F_PENDING = 8;
+const F_PENDING_OPK = 16;
+const F_INITIATOR = 32;
+const F_SENDING_CHAIN = 64;
+
+export function serializeSession(state: SessionState): Uint8Array {
+  const d = state.data;
+  let flags = d.initiator ? F_INITIATOR : 0;
+  if (d.sendingRatchet) flags |= F_SENDING;
+  if (d.sendingChain) flags |= F_SENDING_CHAIN;
+  if (d.remoteRatchetKey) flags |= F_REMOTE;
+  if (d.receivingChain) flags |= F_RECEIVING;
+  if (d.pendingPreKey) flags |= F_PENDING | (d.pendingPreKey.oneTimePreKeyId !== undefined ? F_PENDING_OPK : 0);
+  const size =
+    2 + 64 + 32 + 32 + 4 + 100 + 36 + 32 + 36 + (d.pendingPreKey ? 12 + ML_KEM_768_CIPHERTEXT_BYTES : 0) + 3 + 32 * d.previousRemoteRatchetKeys.length + 68 * d.skipped.length;
+  const w = new ByteWriter(size);
+  w.u8(SESSION_FORMAT_VERSION).u8(flags).bytes(d.ad).bytes(d.baseKey).bytes(d.rootKey).u32(d.previousSendingCount);
+  if (d.sendingRatchet) w.bytes(d.sendingRatchet.privateKey).bytes(d.sendingRatchet.publicKey);
+  if (d.sendingChain) w.bytes(d.sendingChain.chainKey).u32(d.sendingChain.n);
+  if (flags & F_REMOTE) w.bytes(d.remoteRatchetKey!);
+  if (flags & F_RECEIVING) w.bytes(d.receivingChain!.chainKey).u32(d.receivingChain!.n);
+  if (d.pendingPreKey) {
+    w.u32(d.pendingPreKey.signedPreKeyId).u32(d.pendingPreKey.pqPreKeyId).bytes(d.pendingPreKey.kemCipherText);
+    if (d.pendingPreKey.oneTimePreKeyId !== undefined) w.u32(d.pendingPreKey.oneTimePreKeyId);
+  }
+  w.u8(d.previousRemoteRatchetKeys.length);
+  for (const k of d.previousRemoteRatchetKeys) w.bytes(k);
+  w.u16(d.skipped.length);
+  for (const s of d.skipped) w.bytes(s.dh).u32(s.n).bytes(s.messageKey);
+  return w.finish();
+}
+
+/** Parses serialised state; MalformedStateError for anything else. Never keeps a reference to `bytes`. */
+export function deserializeSession(bytes: Uint8Array): SessionState {
+  if (!(bytes instanceof Uint8Array)) throw new MalformedStateError('session state must be bytes');
+  const r = new ByteReader(bytes.slice());
+  if (r.u8() !== SESSION_FORMAT_VERSION) throw new MalformedStateError('unknown session state format');
+  const flags = r.u8();
+  if (flags > 127 || (flags & F_PENDING_OPK && !(flags & F_PENDING))) throw new MalformedStateError('bad flags');
+  const ad = r.bytes(64);
+  const baseKey = r.bytes(KEY_BYTES);
+  const rootKey = r.bytes(KEY_BYTES);
+  const previousSendingCount = r.u32();
+  let sendingRatchet: DhPrivate | undefined;
+  let sendingChain: ChainState | undefined;
+  if (flags & F_SENDING) sendingRatchet = { privateKey: r.bytes(KEY_BYTES), publicKey: r.bytes(KEY_BYTES) };
+  if (flags & F_SENDING_CHAIN) sendingChain = { chainKey: r.bytes(KEY_BYTES), n: r.u32() };
+  if (sendingChain && !sendingRatchet) throw new MalformedStateError('sending chain without ratchet key');
+  const remoteRatchetKey = flags & F_REMOTE ? r.bytes(KEY_BYTES) : undefined;
+  const receivingChain = flags & F_RECEIVING ? { chainKey: r.bytes(KEY_BYTES), n: r.u32() } : undefined;
+  if (!sendingRatchet && !remoteRatchetKey) throw new MalformedStateError('session can neither send nor ratchet');
+  let pendingPreKey: PendingPreKey | undefined;
+  if (flags & F_PENDING) {
+    const signedPreKeyId = r.u32();
+    const pqPreKeyId = r.u32();
+    const kemCipherText = r.bytes(ML_KEM_768_CIPHERTEXT_BYTES);
+    pendingPreKey = flags & F_PENDING_OPK ? { signedPreKeyId, pqPreKeyId, kemCipherText, oneTimePreKeyId: r.u32() } : { signedPreKeyId, pqPreKeyId, kemCipherText };
+  }
+  const nPrev = r.u8();
+  if (nPrev > MAX_PREVIOUS_RECEIVING_CHAINS) throw new MalformedStateError('too many previous chains');
+  const previousRemoteRatchetKeys: Uint8Array[] = [];
+  for (let i = 0; i < nPrev; i++) previousRemoteRatchetKeys.push(r.bytes(KEY_BYTES));
+  const nSkipped = r.u16();
+  if (nSkipped > MAX_STORED_SKIPPED_KEYS) throw new MalformedStateError('too many skipped keys');
+  const skipped: SkippedKey[] = new Array<SkippedKey>(nSkipped);
+  for (let i = 0; i < nSkipped; i++) skipped[i] = { dh: r.bytes(KEY_BYTES), n: r.u32(), messageKey: r.bytes(KEY_BYTES) };
+  r.end();
+  return new SessionState({
+    initiator: (flags & F_INITIATOR) !== 0,
+    ad,
+    baseKey,
+    rootKey,
+    previousSendingCount,
+    previousRemoteRatchetKeys,
+    skipped,
+    ...(sendingRatchet ? { sendingRatchet } : {}),
+    ...(sendingChain ? { sendingChain } : {}),
+    ...(remoteRatchetKey ? { remoteRatchetKey } : {}),
+    ...(receivingChain ? { receivingChain } : {}),
+    ...(pendingPreKey ? { pendingPreKey } : {}),
+  });
+}

@@ -1,0 +1,159 @@
+/**
+ * Identity persistence and contact-key comparison; prekey pools (replenishment below the
+ * threshold, SPK rotation keeping the previous key, serialisation); secrets never printed.
+ */
+import { inspect } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { concatBytes, fromUtf8, toHex, utf8 } from '../../src/core/bytes.ts';
+import { seededRandom } from '../../src/core/random.ts';
+import {
+  MalformedStateError,
+  acceptSessionFromPool,
+  buildPublishedBundle,
+  compareContactIdentity,
+  createPreKeyPool,
+  deserializePreKeyPool,
+  encrypt,
+  generateIdentity,
+  identityFromSeed,
+  initiateSession,
+  limits,
+  loadOrCreateIdentity,
+  mailboxAddress,
+  replenishPreKeys,
+  rotateSignedPreKeys,
+  serializePreKeyPool,
+  serializeSession,
+  signRelayChallenge,
+  verifyFetchedBundle,
+  verifyRelayChallenge,
+  verifyPublishedBundle,
+} from '../../src/core/crypto/index.ts';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { establish, fetchedBundle } from './helpers.ts';
+
+describe('identity', () => {
+  it('is created once, persisted through the store, and loaded identically afterwards', async () => {
+    let stored: Uint8Array | undefined;
+    let saves = 0;
+    const store = {
+      load: async () => stored,
+      save: async (seed: Uint8Array) => {
+        stored = seed.slice();
+        saves++;
+      },
+    };
+    const first = await loadOrCreateIdentity(store, seededRandom(1));
+    const second = await loadOrCreateIdentity(store, seededRandom(2));
+    expect(first.created).toBe(true);
+    expect(second.created).toBe(false);
+    expect(saves).toBe(1);
+    expect(toHex(second.identity.publicKey)).toBe(toHex(first.identity.publicKey));
+    stored = new Uint8Array(5);
+    await expect(loadOrCreateIdentity(store, seededRandom(3))).rejects.toBeInstanceOf(MalformedStateError);
+  });
+
+  it('compareContactIdentity: new, same, changed', () => {
+    const a = generateIdentity(seededRandom(4)).publicKey;
+    const b = generateIdentity(seededRandom(5)).publicKey;
+    expect(compareContactIdentity(undefined, a)).toBe('new');
+    expect(compareContactIdentity(a, a.slice())).toBe('same');
+    expect(compareContactIdentity(a, b)).toBe('changed');
+  });
+
+  it('relay challenge answer = Ed25519(IK, "Petrel_Auth" ‖ nonce)', () => {
+    const id = generateIdentity(seededRandom(7));
+    const nonce = seededRandom(8).bytes(32);
+    const sig = signRelayChallenge(id, nonce);
+    expect(toHex(sig)).toBe(toHex(id.sign(concatBytes(utf8('Petrel_Auth'), nonce))));
+    expect(verifyRelayChallenge(id.publicKey, nonce, sig)).toBe(true);
+    expect(verifyRelayChallenge(id.publicKey, seededRandom(9).bytes(32), sig)).toBe(false);
+  });
+
+  it('mailbox address = SHA-256("Petrel_Mailbox" ‖ IK_pub)', () => {
+    const ik = generateIdentity(seededRandom(6)).publicKey;
+    expect(toHex(mailboxAddress(ik))).toBe(toHex(sha256(concatBytes(utf8('Petrel_Mailbox'), ik))));
+  });
+});
+
+describe('prekey pool', () => {
+  const random = seededRandom(50);
+  const identity = identityFromSeed(random.bytes(32));
+  const pool = createPreKeyPool(identity, random, 30);
+
+  it('publishes a bundle whose every signature verifies', () => {
+    const bundle = buildPublishedBundle(identity, pool);
+    expect(bundle.opks.length).toBe(30);
+    expect(bundle.pqopks.length).toBe(30);
+    expect(bundle.pqspk.pub.length).toBe(1184);
+    expect(verifyPublishedBundle(bundle)).toBe(true);
+    const ids = [bundle.spk.id, bundle.pqspk.id, ...bundle.opks.map((k) => k.id), ...bundle.pqopks.map((k) => k.id)];
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it(`replenishes only below ${limits.ONE_TIME_PREKEY_REPLENISH_THRESHOLD}, up to ${limits.ONE_TIME_PREKEY_TARGET}`, () => {
+    const none = replenishPreKeys(pool, identity, random);
+    expect(none.pool).toBe(pool);
+    expect(none.publish.opks.length + none.publish.pqopks.length).toBe(0);
+    const low = replenishPreKeys(pool, identity, random, { opks: 10, pqopks: 30 });
+    expect(low.publish.opks.length).toBe(limits.ONE_TIME_PREKEY_TARGET - 10);
+    expect(low.publish.pqopks.length).toBe(0);
+    expect(low.pool.data.oneTimePreKeys.length).toBe(30 + 90);
+    const fresh = new Set(low.publish.opks.map((k) => k.id));
+    expect(pool.data.oneTimePreKeys.some((k) => fresh.has(k.id))).toBe(false);
+  });
+
+  it('rotation keeps the previous SPK: an initial message built on the old bundle still opens', async () => {
+    const r = seededRandom(51);
+    const alice = generateIdentity(r);
+    const bobId = generateIdentity(r);
+    const bob = { identity: bobId, pool: createPreKeyPool(bobId, r, 2) };
+    const oldBundle = verifyFetchedBundle(fetchedBundle(bob, { opk: false, pqOneTime: false }));
+    const rotated = rotateSignedPreKeys(bob.pool, bob.identity, r);
+    expect(rotated.bundle.spk.id).not.toBe(oldBundle.spk.id);
+    expect(rotated.pool.data.previousSignedPreKey?.id).toBe(oldBundle.spk.id);
+    const init = await initiateSession(alice, oldBundle, r);
+    const m = await encrypt(init.state, utf8('late'), r);
+    const accepted = await acceptSessionFromPool(bob.identity, rotated.pool, m.message);
+    expect(fromUtf8(accepted.plaintext)).toBe('late');
+    // A second rotation forgets it.
+    const twice = rotateSignedPreKeys(rotated.pool, bob.identity, r);
+    await expect(acceptSessionFromPool(bob.identity, twice.pool, m.message)).rejects.toThrow(/unknown spk prekey/);
+  });
+
+  it('serialises losslessly and refuses garbage', () => {
+    const bytes = serializePreKeyPool(pool);
+    const back = deserializePreKeyPool(bytes);
+    expect(toHex(serializePreKeyPool(back))).toBe(toHex(bytes));
+    expect(back.data.pqOneTimePreKeys[3]!.keyPair.decapsulate(new Uint8Array(1088)).length).toBe(32);
+    expect(() => deserializePreKeyPool(bytes.subarray(0, 100))).toThrow(MalformedStateError);
+    expect(() => deserializePreKeyPool(new Uint8Array([7]))).toThrow(MalformedStateError);
+  });
+});
+
+describe('secrets never print', () => {
+  it('String, JSON.stringify and util.inspect show no private key bytes', async () => {
+    const { alice, bob, a, b } = await establish(60);
+    const seedHex = toHex(alice.identity.exportSeed());
+    const spk = bob.pool.data.signedPreKey.keyPair;
+    const spkHex = toHex(spk.exportPrivate());
+    const pqSeedHex = toHex(bob.pool.data.lastResortPqPreKey.keyPair.exportSeed());
+    const rootHex = toHex(a.data.rootKey);
+    const ckHex = toHex(b.data.receivingChain!.chainKey);
+    const secrets = [seedHex, spkHex, pqSeedHex, rootHex, ckHex];
+    const objects: unknown[] = [alice.identity, bob.pool, spk, bob.pool.data.lastResortPqPreKey.keyPair, a, b, { nested: { a, identity: alice.identity } }];
+    for (const o of objects) {
+      for (const out of [String(o), JSON.stringify(o), inspect(o, { depth: 10, showHidden: true })]) {
+        for (const s of secrets) {
+          expect(out).not.toContain(s);
+          // JSON/inspect of a raw Uint8Array would print its numbers: look for those too.
+          expect(out).not.toContain(Array.from(Buffer.from(s, 'hex')).slice(0, 8).join(','));
+          expect(out).not.toContain(Array.from(Buffer.from(s, 'hex')).slice(0, 8).join(', '));
+        }
+      }
+    }
+    expect(String(alice.identity)).toBe('[Identity (redacted)]');
+    expect(JSON.stringify({ s: a })).toBe('{"s":"[SessionState (redacted)]"}');
+    expect(serializeSession(a).length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,143 @@
+/**
+ * Published vectors for every primitive the crypto core wraps: RFC 7748 (X25519, both the
+ * WebCrypto and the noble path), RFC 8032 (Ed25519 identity keys), RFC 5869 (HKDF), and the
+ * AES-GCM size switch (noble below, WebCrypto above the threshold) giving identical bytes.
+ */
+import { describe, expect, it } from 'vitest';
+import { gcm } from '@noble/ciphers/aes.js';
+import { fromHex, toHex } from '../../src/core/bytes.ts';
+import { identityFromSeed, verifySignature } from '../../src/core/crypto/identity.ts';
+import { hkdfSha256, hkdfSha256WithFixedSalt, hmacSha256, hmacSha256Pair } from '../../src/core/crypto/kdf.ts';
+import { generateDhKeyPair, x25519Dh, x25519PublicKey } from '../../src/core/crypto/x25519.ts';
+import { AEAD_WEBCRYPTO_THRESHOLD_BYTES, aesGcmDecrypt, aesGcmEncrypt } from '../../src/core/crypto/aead.ts';
+import { AuthenticationFailedError, InvalidKeyError } from '../../src/core/crypto/errors.ts';
+import { secureRandom, seededRandom } from '../../src/core/random.ts';
+
+describe('X25519 (RFC 7748)', () => {
+  // §6.1 Diffie-Hellman example.
+  const alicePriv = fromHex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a');
+  const alicePub = '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a';
+  const bobPriv = fromHex('5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb');
+  const bobPub = 'de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f';
+  const shared = '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742';
+
+  it('derives the §6.1 public keys', () => {
+    expect(toHex(x25519PublicKey(alicePriv))).toBe(alicePub);
+    expect(toHex(x25519PublicKey(bobPriv))).toBe(bobPub);
+  });
+
+  it('computes the §6.1 shared secret from both sides', async () => {
+    expect(toHex(await x25519Dh({ privateKey: alicePriv, publicKey: fromHex(alicePub) }, fromHex(bobPub)))).toBe(shared);
+    expect(toHex(await x25519Dh({ privateKey: bobPriv, publicKey: fromHex(bobPub) }, fromHex(alicePub)))).toBe(shared);
+  });
+
+  it('§5.2 scalar-multiplication vector (non-canonical scalar bits are clamped)', async () => {
+    const scalar = fromHex('a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4');
+    const u = fromHex('e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c');
+    const out = await x25519Dh({ privateKey: scalar, publicKey: x25519PublicKey(scalar) }, u);
+    expect(toHex(out)).toBe('c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552');
+  });
+
+  it('refuses low-order public keys (all-zero output) with InvalidKeyError', async () => {
+    const ours = { privateKey: alicePriv, publicKey: fromHex(alicePub) };
+    await expect(x25519Dh(ours, new Uint8Array(32))).rejects.toBeInstanceOf(InvalidKeyError);
+    const one = new Uint8Array(32);
+    one[0] = 1;
+    await expect(x25519Dh(ours, one)).rejects.toBeInstanceOf(InvalidKeyError);
+    await expect(x25519Dh(ours, new Uint8Array(31))).rejects.toBeInstanceOf(InvalidKeyError);
+  });
+
+  it('native key generation (secure randomness) yields a consistent, working key pair', async () => {
+    const a = await generateDhKeyPair(secureRandom);
+    expect(toHex(x25519PublicKey(a.privateKey))).toBe(toHex(a.publicKey));
+    const b = await generateDhKeyPair(seededRandom(8));
+    expect(toHex(await x25519Dh(a, b.publicKey))).toBe(toHex(await x25519Dh(b, a.publicKey)));
+  });
+
+  it('agrees with itself on random keys (WebCrypto path = noble path)', async () => {
+    const r = seededRandom(7);
+    for (let i = 0; i < 5; i++) {
+      const a = r.bytes(32);
+      const b = r.bytes(32);
+      const ab = await x25519Dh({ privateKey: a, publicKey: x25519PublicKey(a) }, x25519PublicKey(b));
+      const ba = await x25519Dh({ privateKey: b, publicKey: x25519PublicKey(b) }, x25519PublicKey(a));
+      expect(toHex(ab)).toBe(toHex(ba));
+    }
+  });
+});
+
+describe('Ed25519 identity keys (RFC 8032 §7.1)', () => {
+  const cases = [
+    {
+      seed: '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60',
+      pub: 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+      msg: '',
+      sig: 'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
+    },
+    {
+      seed: '4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb',
+      pub: '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c',
+      msg: '72',
+      sig: '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00',
+    },
+  ];
+  it.each(cases)('TEST vector with public key $pub', ({ seed, pub, msg, sig }) => {
+    const id = identityFromSeed(fromHex(seed));
+    expect(toHex(id.publicKey)).toBe(pub);
+    expect(toHex(id.sign(fromHex(msg)))).toBe(sig);
+    expect(verifySignature(id.publicKey, fromHex(msg), fromHex(sig))).toBe(true);
+    const bad = fromHex(sig);
+    bad[0]! ^= 1;
+    expect(verifySignature(id.publicKey, fromHex(msg), bad)).toBe(false);
+  });
+
+  it('X25519 form: the mapped private key yields the mapped public key (birational map)', () => {
+    const id = identityFromSeed(fromHex(cases[0]!.seed));
+    expect(toHex(x25519PublicKey(id.dhPrivate().privateKey))).toBe(toHex(id.x25519PublicKey));
+  });
+});
+
+describe('HKDF-SHA-256 (RFC 5869 Appendix A)', () => {
+  it('test case 1', () => {
+    const okm = hkdfSha256(new Uint8Array(22).fill(0x0b), fromHex('000102030405060708090a0b0c'), fromHex('f0f1f2f3f4f5f6f7f8f9'), 42);
+    expect(toHex(okm)).toBe('3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865');
+  });
+  it('test case 3 (empty salt and info)', () => {
+    const okm = hkdfSha256(new Uint8Array(22).fill(0x0b), new Uint8Array(0), new Uint8Array(0), 42);
+    expect(toHex(okm)).toBe('8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8');
+  });
+  it('the fixed-salt form gives the same bytes (test case 1 and random inputs)', () => {
+    const tc1 = hkdfSha256WithFixedSalt(fromHex('000102030405060708090a0b0c'), fromHex('f0f1f2f3f4f5f6f7f8f9'), 42);
+    expect(toHex(tc1(new Uint8Array(22).fill(0x0b)))).toBe('3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865');
+    const r = seededRandom(9);
+    for (const len of [1, 32, 44, 64, 100]) {
+      const salt = r.bytes(32);
+      const info = r.bytes(len % 17);
+      const ikm = r.bytes(32);
+      expect(toHex(hkdfSha256WithFixedSalt(salt, info, len)(ikm))).toBe(toHex(hkdfSha256(ikm, salt, info, len)));
+    }
+  });
+
+  it('the shared-pad HMAC pair equals two plain HMACs', () => {
+    const key = seededRandom(3).bytes(32);
+    const [a, b] = hmacSha256Pair(key, 1, 2);
+    expect(toHex(a)).toBe(toHex(hmacSha256(key, Uint8Array.of(1))));
+    expect(toHex(b)).toBe(toHex(hmacSha256(key, Uint8Array.of(2))));
+  });
+});
+
+describe('AES-256-GCM size switch', () => {
+  it.each([0, 1, 100, AEAD_WEBCRYPTO_THRESHOLD_BYTES, AEAD_WEBCRYPTO_THRESHOLD_BYTES + 1, 70_000])('%i bytes: same bytes as noble, round-trips, refuses tampering', async (n) => {
+    const r = seededRandom(n + 1);
+    const key = r.bytes(32);
+    const nonce = r.bytes(12);
+    const aad = r.bytes(104);
+    const pt = r.bytes(n);
+    const ct = await aesGcmEncrypt(key, nonce, pt, aad);
+    expect(toHex(ct)).toBe(toHex(gcm(key, nonce, aad).encrypt(pt)));
+    expect(toHex(await aesGcmDecrypt(key, nonce, ct, aad))).toBe(toHex(pt));
+    const bad = ct.slice();
+    bad[bad.length - 1]! ^= 0x80;
+    await expect(aesGcmDecrypt(key, nonce, bad, aad)).rejects.toBeInstanceOf(AuthenticationFailedError);
+  });
+});
