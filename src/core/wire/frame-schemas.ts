@@ -1,0 +1,82 @@
+import {
+  IDENTITY_KEY_BYTES,
+  MAILBOX_ADDRESS_BYTES,
+  MAX_ACK_IDS,
+  MAX_ENVELOPE_BODY_BYTES,
+  MAX_ERROR_MESSAGE_BYTES,
+  MAX_PREKEYS_PER_UPLOAD,
+  MAX_SIGNAL_BLOB_BYTES,
+  MESSAGE_ID_BYTES,
+  MLKEM768_PUBLIC_KEY_BYTES,
+  NONCE_BYTES,
+  SIGNATURE_BYTES,
+  X25519_PUBLIC_KEY_BYTES,
+} from './limits.ts';
+import { ERROR_CODES, type FrameOrigin, type FrameType } from './frames.ts';
+import { arrayOf, bool, bytesMax, bytesN, oneOf, struct, text, uint32, type StructSchema } from './schema.ts';
+
+/** The schema of every frame type's fields (besides `v` and `t`), mirroring frames.ts. */
+export const envelopeSchema = struct({
+  to: bytesN(MAILBOX_ADDRESS_BYTES),
+  id: bytesN(MESSAGE_ID_BYTES),
+  body: bytesMax(MAX_ENVELOPE_BODY_BYTES),
+});
+
+const signedPreKey = struct({ id: uint32, pub: bytesN(X25519_PUBLIC_KEY_BYTES), sig: bytesN(SIGNATURE_BYTES) });
+const pqPreKey = struct({ id: uint32, pub: bytesN(MLKEM768_PUBLIC_KEY_BYTES), sig: bytesN(SIGNATURE_BYTES) });
+const oneTimePreKey = struct({ id: uint32, pub: bytesN(X25519_PUBLIC_KEY_BYTES) });
+const ids = arrayOf(bytesN(MESSAGE_ID_BYTES), MAX_ACK_IDS);
+
+export const publishedBundleSchema = struct({
+  ik: bytesN(IDENTITY_KEY_BYTES),
+  spk: signedPreKey,
+  pqspk: pqPreKey,
+  opks: arrayOf(oneTimePreKey, MAX_PREKEYS_PER_UPLOAD),
+  pqopks: arrayOf(pqPreKey, MAX_PREKEYS_PER_UPLOAD),
+});
+
+export const fetchedBundleSchema = struct(
+  {
+    ik: bytesN(IDENTITY_KEY_BYTES),
+    spk: signedPreKey,
+    pq: struct({ id: uint32, pub: bytesN(MLKEM768_PUBLIC_KEY_BYTES), sig: bytesN(SIGNATURE_BYTES), lastResort: bool }),
+    opk: oneTimePreKey,
+  },
+  ['opk'],
+);
+
+/**
+ * `signal` has two shapes: with `to` from a client, without it from the relay.
+ * They are told apart by the origin (or, when decoding from any origin, by `to`).
+ */
+export const signalSendSchema = struct({ to: bytesN(MAILBOX_ADDRESS_BYTES), blob: bytesMax(MAX_SIGNAL_BLOB_BYTES) });
+export const signalDeliverSchema = struct({ blob: bytesMax(MAX_SIGNAL_BLOB_BYTES) });
+
+type Schemas = Readonly<Record<Exclude<FrameType, 'signal'>, StructSchema>>;
+
+export const FRAME_SCHEMAS: Schemas = {
+  auth: struct({ ik: bytesN(IDENTITY_KEY_BYTES), sig: bytesN(SIGNATURE_BYTES) }),
+  send: struct({ rid: uint32, env: envelopeSchema }),
+  ack: struct({ ids }),
+  'prekeys.publish': struct({ rid: uint32, bundle: publishedBundleSchema }),
+  'prekeys.fetch': struct({ rid: uint32, ik: bytesN(IDENTITY_KEY_BYTES) }),
+  ping: struct({ rid: uint32 }),
+  challenge: struct({ nonce: bytesN(NONCE_BYTES) }),
+  ready: struct({ mailbox: bytesN(MAILBOX_ADDRESS_BYTES), queued: uint32 }),
+  sent: struct({ rid: uint32, id: bytesN(MESSAGE_ID_BYTES) }),
+  deliver: struct({ env: envelopeSchema }),
+  'prekeys.published': struct({ rid: uint32, opks: uint32, pqopks: uint32 }),
+  'prekeys.bundle': struct({ rid: uint32, bundle: fetchedBundleSchema }),
+  'prekeys.low': struct({ opks: uint32, pqopks: uint32 }),
+  pong: struct({ rid: uint32 }),
+  error: struct({ code: oneOf(...ERROR_CODES), rid: uint32, msg: text(MAX_ERROR_MESSAGE_BYTES) }, ['rid']),
+  'p2p.env': struct({ env: envelopeSchema }),
+  'p2p.ack': struct({ ids }),
+};
+
+/** Which frame types each origin may send. */
+export const FRAME_TYPES_BY_ORIGIN: Readonly<Record<FrameOrigin, readonly FrameType[]>> = {
+  client: ['auth', 'send', 'ack', 'prekeys.publish', 'prekeys.fetch', 'signal', 'ping'],
+  relay: ['challenge', 'ready', 'sent', 'deliver', 'prekeys.published', 'prekeys.bundle', 'prekeys.low', 'signal', 'pong', 'error'],
+  peer: ['p2p.env', 'p2p.ack'],
+};

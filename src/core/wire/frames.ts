@@ -1,0 +1,121 @@
+/**
+ * Every frame between client, relay and peers (docs/PROTOCOL.md §11). On the wire each
+ * is a canonical CBOR map with `v: 1` and `t: <type>`; in code the version is implicit.
+ * Byte fields are plain `Uint8Array`s of the exact lengths noted.
+ */
+
+/** What the relay stores and forwards. No sender identity in the clear. */
+export interface Envelope {
+  /** Recipient mailbox address (32 bytes). */
+  readonly to: Uint8Array;
+  /** Random message id (16 bytes); retries reuse it, the receiver dedups on it. */
+  readonly id: Uint8Array;
+  /** Sealed end-to-end ciphertext (<= MAX_ENVELOPE_BODY_BYTES). */
+  readonly body: Uint8Array;
+}
+
+export interface SignedPreKey {
+  readonly id: number;
+  /** X25519 public key (32 bytes). */
+  readonly pub: Uint8Array;
+  /** Ed25519(IK, "Petrel_SPK" ‖ pub), 64 bytes. */
+  readonly sig: Uint8Array;
+}
+
+export interface PqPreKey {
+  readonly id: number;
+  /** ML-KEM-768 encapsulation key (1184 bytes). */
+  readonly pub: Uint8Array;
+  /** Ed25519(IK, "Petrel_PQPK" ‖ pub), 64 bytes. */
+  readonly sig: Uint8Array;
+}
+
+export interface OneTimePreKey {
+  readonly id: number;
+  /** X25519 public key (32 bytes), unsigned. */
+  readonly pub: Uint8Array;
+}
+
+/** A bundle as its owner publishes it. */
+export interface PublishedBundle {
+  /** Identity key (Ed25519 public, 32 bytes). */
+  readonly ik: Uint8Array;
+  readonly spk: SignedPreKey;
+  /** Last-resort ML-KEM-768 key. */
+  readonly pqspk: PqPreKey;
+  readonly opks: readonly OneTimePreKey[];
+  readonly pqopks: readonly PqPreKey[];
+}
+
+/** A bundle as one fetch hands it out: at most one of each one-time key. */
+export interface FetchedBundle {
+  readonly ik: Uint8Array;
+  readonly spk: SignedPreKey;
+  /** A PQ one-time key, or the last-resort key (`lastResort: true`) when the pool is empty. */
+  readonly pq: PqPreKey & { readonly lastResort: boolean };
+  /** Absent when the one-time pool is empty. */
+  readonly opk?: OneTimePreKey;
+}
+
+export const ERROR_CODES = [
+  'malformed',
+  'too_large',
+  'unsupported_version',
+  'unknown_type',
+  'unauthenticated',
+  'auth_failed',
+  'rate_limited',
+  'mailbox_full',
+  'not_found',
+  'bad_signature',
+  'overloaded',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+// ---- client → relay -------------------------------------------------------------
+export interface AuthFrame { readonly t: 'auth'; readonly ik: Uint8Array; readonly sig: Uint8Array }
+export interface SendFrame { readonly t: 'send'; readonly rid: number; readonly env: Envelope }
+export interface AckFrame { readonly t: 'ack'; readonly ids: readonly Uint8Array[] }
+export interface PreKeysPublishFrame { readonly t: 'prekeys.publish'; readonly rid: number; readonly bundle: PublishedBundle }
+export interface PreKeysFetchFrame { readonly t: 'prekeys.fetch'; readonly rid: number; readonly ik: Uint8Array }
+/** Client → relay: forward `blob` to the connected owner of mailbox `to`. */
+export interface SignalSendFrame { readonly t: 'signal'; readonly to: Uint8Array; readonly blob: Uint8Array }
+export interface PingFrame { readonly t: 'ping'; readonly rid: number }
+
+// ---- relay → client -------------------------------------------------------------
+export interface ChallengeFrame { readonly t: 'challenge'; readonly nonce: Uint8Array }
+export interface ReadyFrame { readonly t: 'ready'; readonly mailbox: Uint8Array; readonly queued: number }
+/** The envelope `id` is on the relay's disk. */
+export interface SentFrame { readonly t: 'sent'; readonly rid: number; readonly id: Uint8Array }
+export interface DeliverFrame { readonly t: 'deliver'; readonly env: Envelope }
+export interface PreKeysPublishedFrame { readonly t: 'prekeys.published'; readonly rid: number; readonly opks: number; readonly pqopks: number }
+export interface PreKeysBundleFrame { readonly t: 'prekeys.bundle'; readonly rid: number; readonly bundle: FetchedBundle }
+export interface PreKeysLowFrame { readonly t: 'prekeys.low'; readonly opks: number; readonly pqopks: number }
+/** Relay → client: a signaling blob for this connection's mailbox (sender only inside the blob). */
+export interface SignalDeliverFrame { readonly t: 'signal'; readonly blob: Uint8Array }
+export interface PongFrame { readonly t: 'pong'; readonly rid: number }
+export interface ErrorFrame { readonly t: 'error'; readonly code: ErrorCode; readonly rid?: number; readonly msg: string }
+
+// ---- peer ↔ peer (WebRTC data channel) --------------------------------------------
+export interface P2pEnvFrame { readonly t: 'p2p.env'; readonly env: Envelope }
+export interface P2pAckFrame { readonly t: 'p2p.ack'; readonly ids: readonly Uint8Array[] }
+
+export type ClientFrame = AuthFrame | SendFrame | AckFrame | PreKeysPublishFrame | PreKeysFetchFrame | SignalSendFrame | PingFrame;
+export type RelayFrame =
+  | ChallengeFrame
+  | ReadyFrame
+  | SentFrame
+  | DeliverFrame
+  | PreKeysPublishedFrame
+  | PreKeysBundleFrame
+  | PreKeysLowFrame
+  | SignalDeliverFrame
+  | PongFrame
+  | ErrorFrame;
+export type PeerFrame = P2pEnvFrame | P2pAckFrame;
+export type Frame = ClientFrame | RelayFrame | PeerFrame;
+export type FrameType = Frame['t'];
+
+/** Who sent the bytes being decoded; restricts which frame types are acceptable. */
+export type FrameOrigin = 'client' | 'relay' | 'peer';
