@@ -1,0 +1,52 @@
+/**
+ * What a storage engine must offer the store: transactions over the schema's stores.
+ * The atomic operations (`petrel-store.ts`) are written once against this interface;
+ * the in-memory backend (core) and the IndexedDB backend (`src/platform/idb`) run them.
+ *
+ * Rule of every transaction body: it awaits ONLY the table calls of its own `tx`
+ * (IndexedDB commits a transaction as soon as it has no pending request at the end of
+ * a task, so an unrelated `await` — crypto, network, timers — would commit it early).
+ * All crypto is done by the caller before the operation is called.
+ *
+ * If the body throws or rejects, the backend rolls back every write of the transaction
+ * and rethrows (mapped to a `StoreError`).
+ */
+import type { IndexName, KeyOf, StoreKey, StoreName, ValueOf } from './schema.ts';
+import type { StorageHealthView } from './storage-health.ts';
+
+export type TxMode = 'readonly' | 'readwrite';
+
+export interface KeyRangeQuery {
+  readonly lower?: StoreKey;
+  readonly upper?: StoreKey;
+  readonly lowerOpen?: boolean;
+  readonly upperOpen?: boolean;
+}
+
+export interface TableQuery<S extends StoreName> extends KeyRangeQuery {
+  /** Query an index instead of the primary key. */
+  readonly index?: IndexName<S>;
+  /** `prev`: highest keys first. */
+  readonly direction?: 'next' | 'prev';
+  readonly limit?: number;
+}
+
+export interface TxTable<S extends StoreName> {
+  get(key: KeyOf<S>): Promise<ValueOf<S> | undefined>;
+  put(value: ValueOf<S>): Promise<void>;
+  delete(key: KeyOf<S>): Promise<void>;
+  query(query?: TableQuery<S>): Promise<ValueOf<S>[]>;
+  count(query?: TableQuery<S>): Promise<number>;
+}
+
+export interface BackendTx {
+  table<S extends StoreName>(name: S): TxTable<S>;
+  /** Rolls the transaction back (what a connection dropped by the browser does); later calls reject. */
+  abort(): void;
+}
+
+export interface StoreBackend {
+  readonly health: StorageHealthView;
+  transaction<T>(stores: readonly StoreName[], mode: TxMode, body: (tx: BackendTx) => Promise<T>): Promise<T>;
+  close(): void;
+}

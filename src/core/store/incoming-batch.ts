@@ -1,0 +1,137 @@
+/**
+ * The receive commit, for one envelope or a backlog of them, inside one transaction.
+ *
+ * Written for IndexedDB's cost model: every read the batch needs is issued at once and
+ * awaited together (dedup marks, sessions, conversations, messages named by receipts),
+ * the changes are computed in memory, then every write is issued at once. A batch of
+ * 1,000 receives costs a few round trips, not thousands.
+ */
+import type { BackendTx } from './backend.ts';
+import { isForwardStatus } from './message-status.ts';
+import { nextSession } from './outgoing-commit.ts';
+import type { ConversationRecord, DedupRecord, MessageRecord, OutboxRecord, SessionRecord } from './records.ts';
+import type { IncomingCommit, IncomingResult } from './store-api.ts';
+
+export const INCOMING_STORES = ['dedup', 'sessions', 'messages', 'conversations', 'preKeys', 'identity', 'contacts', 'outbox'] as const;
+
+function emptyConversation(contactId: string): ConversationRecord {
+  return { contactId, unread: 0, lastActivityAt: 0, nextOrder: 0 };
+}
+
+/** Fetches every key of `keys` (deduplicated) concurrently into a map. */
+async function fetchAll<V>(keys: Iterable<string>, get: (k: string) => Promise<V | undefined>): Promise<Map<string, V | undefined>> {
+  const unique = [...new Set(keys)];
+  const values = await Promise.all(unique.map(get));
+  return new Map(unique.map((k, i) => [k, values[i]]));
+}
+
+export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCommit[]): Promise<IncomingResult[]> {
+  const dedupT = tx.table('dedup');
+  const sessionsT = tx.table('sessions');
+  const messagesT = tx.table('messages');
+  const conversationsT = tx.table('conversations');
+
+  const needsSession = commits.filter((c) => c.sessionUpdate).map((c) => c.sessionUpdate!.contactId);
+  const needsConversation = commits.filter((c) => c.message).map((c) => c.message!.contactId);
+  const needsMessage = commits.flatMap((c) => [...(c.message ? [c.message.id] : []), ...(c.statusUpdates ?? []).map((u) => u.messageId)]);
+
+  const identityT = tx.table('identity');
+  const needsIdentity = commits.some((c) => c.preKeyPool);
+
+  // Every read up front; from here on the body only issues writes and awaits them together
+  // (an await between issuing a write and awaiting it would leave its failure unobserved).
+  const [seen, sessions, conversations, messages, identity] = await Promise.all([
+    fetchAll(commits.map((c) => c.envelopeId), (k) => dedupT.get(k)),
+    fetchAll(needsSession, (k) => sessionsT.get(k)),
+    fetchAll(needsConversation, (k) => conversationsT.get(k)),
+    fetchAll(needsMessage, (k) => messagesT.get(k)),
+    needsIdentity ? identityT.get('self') : undefined,
+  ]);
+
+  const dirtySessions = new Map<string, SessionRecord>();
+  const dirtyConversations = new Map<string, ConversationRecord>();
+  const dirtyMessages = new Map<string, MessageRecord>();
+  const dedupMarks: DedupRecord[] = [];
+  const results: IncomingResult[] = [];
+  const writes: Promise<void>[] = [];
+  const inBatch = new Set<string>();
+  let poolUpdate: Uint8Array | undefined;
+
+  for (const c of commits) {
+    if (seen.get(c.envelopeId) !== undefined || inBatch.has(c.envelopeId)) {
+      results.push('duplicate');
+      continue;
+    }
+    inBatch.add(c.envelopeId);
+    dedupMarks.push({ envelopeId: c.envelopeId, at: c.receivedAt });
+
+    if (c.sessionUpdate) {
+      const u = c.sessionUpdate;
+      dirtySessions.set(u.contactId, nextSession(dirtySessions.get(u.contactId) ?? sessions.get(u.contactId), u, c.receivedAt));
+    }
+
+    if (c.message && (dirtyMessages.get(c.message.id) ?? messages.get(c.message.id)) === undefined) {
+      const m = c.message;
+      const conv = dirtyConversations.get(m.contactId) ?? conversations.get(m.contactId) ?? emptyConversation(m.contactId);
+      const row: MessageRecord = {
+        id: m.id,
+        contactId: m.contactId,
+        direction: 'in',
+        body: m.body,
+        sentAt: m.sentAt,
+        receivedAt: c.receivedAt,
+        order: conv.nextOrder,
+        status: 'delivered',
+        ...(m.via ? { via: m.via } : {}),
+        updatedAt: c.receivedAt,
+      };
+      dirtyMessages.set(m.id, row);
+      dirtyConversations.set(m.contactId, {
+        ...conv,
+        lastMessage: { messageId: m.id, text: m.body, at: m.sentAt, direction: 'in' },
+        unread: conv.unread + 1,
+        lastActivityAt: Math.max(conv.lastActivityAt, c.receivedAt),
+        nextOrder: conv.nextOrder + 1,
+      });
+    }
+
+    const sender = c.from ?? c.sessionUpdate?.contactId ?? c.message?.contactId;
+    for (const u of c.statusUpdates ?? []) {
+      const row = dirtyMessages.get(u.messageId) ?? messages.get(u.messageId);
+      // Receipts only move our own messages to the sender, and only forward; anything else is a harmless no-op.
+      if (!row || row.direction !== 'out' || (sender !== undefined && row.contactId !== sender) || !isForwardStatus(row.status, u.status)) continue;
+      const { failure: _failure, ...rest } = row;
+      dirtyMessages.set(u.messageId, { ...rest, status: u.status, updatedAt: c.receivedAt });
+      // Delivered while still queued (the relay's ack was lost) or after it was given up on:
+      // nothing left to send.
+      if ((row.status === 'queued' || row.status === 'failed') && row.envelopeId) writes.push(tx.table('outbox').delete(row.envelopeId));
+    }
+
+    if (c.consumedPreKeyIds) for (const id of c.consumedPreKeyIds) writes.push(tx.table('preKeys').delete(id));
+    if (c.preKeyPool) poolUpdate = c.preKeyPool;
+    if (c.contactUpdate) writes.push(tx.table('contacts').put(c.contactUpdate));
+    for (const e of c.outboxEntries ?? []) {
+      const entry: OutboxRecord = {
+        envelopeId: e.envelopeId,
+        contactId: e.contactId,
+        mailbox: e.mailbox,
+        state: 'ready',
+        envelope: e.envelope,
+        seq: 0,
+        attempts: 0,
+        nextAttemptAt: c.receivedAt,
+        createdAt: c.receivedAt,
+      };
+      writes.push(tx.table('outbox').put(entry));
+    }
+    results.push('committed');
+  }
+
+  if (poolUpdate && identity) writes.push(identityT.put({ ...identity, preKeyPool: poolUpdate }));
+  for (const d of dedupMarks) writes.push(dedupT.put(d));
+  for (const s of dirtySessions.values()) writes.push(sessionsT.put(s));
+  for (const m of dirtyMessages.values()) writes.push(messagesT.put(m));
+  for (const cv of dirtyConversations.values()) writes.push(conversationsT.put(cv));
+  await Promise.all(writes);
+  return results;
+}

@@ -1,0 +1,20 @@
+/** Named limits of the store. */
+
+/** Processed envelope ids are remembered this long (a relay keeps undelivered envelopes for less). */
+export const DEDUP_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+/** At most this many processed ids are kept; the oldest go first. */
+export const DEDUP_MAX_ENTRIES = 50_000;
+/** Largest page of messages one query returns (a 10,000-message chat is never loaded at once). */
+export const MESSAGE_PAGE_MAX = 200;
+/** Largest number of outbox entries one `dueOutbox` call returns. */
+export const OUTBOX_DUE_MAX = 500;
+/** Largest number of receives one `commitIncomingBatch` accepts (one transaction). */
+export const INCOMING_BATCH_MAX = 1_000;
+/** Longest message body kept (characters); the composer enforces a smaller one. */
+export const MESSAGE_BODY_MAX_CHARS = 64 * 1024;
+/** Longest failure/error text kept. */
+export const ERROR_TEXT_MAX_CHARS = 500;
+/** Longest list inside one commit (receipts, consumed prekeys, replies) and in one id lookup. */
+export const COMMIT_LIST_MAX = 10_000;
+/** Most prekeys stored by one `putPreKeys` call. */
+export const PREKEYS_PER_CALL_MAX = 1_000;

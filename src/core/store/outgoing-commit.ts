@@ -1,0 +1,93 @@
+/**
+ * The send-side commits, shaped like the receive side for IndexedDB's cost model: every
+ * read issued at once, the checks and new records computed in memory, every write
+ * issued at once — two round trips per enqueued message.
+ */
+import type { BackendTx } from './backend.ts';
+import { ConcurrentModificationError, InvalidStoreInputError } from './errors.ts';
+import type { ConversationRecord, MessageRecord, SessionRecord } from './records.ts';
+import type { NewOutgoingMessage, OutgoingCommit, PendingOutgoingCommit, SessionUpdate } from './store-api.ts';
+
+export const OUTGOING_STORES = ['sessions', 'messages', 'conversations', 'outbox'] as const;
+
+/** The session record after `u`, or ConcurrentModificationError when the stored version is not the expected one. */
+export function nextSession(current: SessionRecord | undefined, u: SessionUpdate, now: number): SessionRecord {
+  const actual = current?.version ?? null;
+  if (actual !== u.expectedVersion) throw new ConcurrentModificationError(u.contactId, u.expectedVersion, actual);
+  return { contactId: u.contactId, version: (actual ?? 0) + 1, state: u.state, updatedAt: now };
+}
+
+/** The new outgoing row (queued, next order key) and its conversation after it. */
+function placeOutgoing(m: NewOutgoingMessage, existing: MessageRecord | undefined, conv: ConversationRecord | undefined, envelopeId: string) {
+  if (existing) throw new InvalidStoreInputError('message.id', 'a message with this id exists');
+  const c: ConversationRecord = conv ?? { contactId: m.contactId, unread: 0, lastActivityAt: 0, nextOrder: 0 };
+  const row: MessageRecord = { id: m.id, contactId: m.contactId, direction: 'out', body: m.body, sentAt: m.sentAt, order: c.nextOrder, status: 'queued', envelopeId, updatedAt: m.sentAt };
+  const conversation: ConversationRecord = {
+    ...c,
+    lastMessage: { messageId: m.id, text: m.body, at: m.sentAt, direction: 'out' },
+    lastActivityAt: Math.max(c.lastActivityAt, m.sentAt),
+    nextOrder: c.nextOrder + 1,
+  };
+  return { row, conversation };
+}
+
+export async function applyOutgoing(tx: BackendTx, commit: OutgoingCommit, now: number): Promise<number> {
+  const outbox = tx.table('outbox');
+  const sessions = tx.table('sessions');
+  const messages = tx.table('messages');
+  const conversations = tx.table('conversations');
+  const e = commit.outboxEntry;
+  const m = commit.message;
+  const [existingEntry, session, existingMessage, conv] = await Promise.all([
+    outbox.get(e.envelopeId),
+    sessions.get(commit.sessionUpdate.contactId),
+    m ? messages.get(m.id) : undefined,
+    m ? conversations.get(m.contactId) : undefined,
+  ]);
+  if (existingEntry) throw new InvalidStoreInputError('outboxEntry.envelopeId', 'an outbox entry with this id exists');
+  const next = nextSession(session, commit.sessionUpdate, now);
+  const placed = m ? placeOutgoing(m, existingMessage, conv, e.envelopeId) : undefined;
+  await Promise.all([
+    sessions.put(next),
+    ...(placed ? [messages.put(placed.row), conversations.put(placed.conversation)] : []),
+    outbox.put({
+      envelopeId: e.envelopeId,
+      ...(placed ? { messageId: placed.row.id } : {}),
+      contactId: e.contactId,
+      mailbox: e.mailbox,
+      state: 'ready',
+      envelope: e.envelope,
+      seq: placed?.row.order ?? 0,
+      attempts: 0,
+      nextAttemptAt: now,
+      createdAt: now,
+    }),
+  ]);
+  return next.version;
+}
+
+export async function applyPendingOutgoing(tx: BackendTx, commit: PendingOutgoingCommit, now: number): Promise<void> {
+  const outbox = tx.table('outbox');
+  const messages = tx.table('messages');
+  const conversations = tx.table('conversations');
+  const m = commit.message;
+  const [existingEntry, existingMessage, conv] = await Promise.all([outbox.get(commit.job.envelopeId), messages.get(m.id), conversations.get(m.contactId)]);
+  if (existingEntry) throw new InvalidStoreInputError('job.envelopeId', 'an outbox entry with this id exists');
+  const { row, conversation } = placeOutgoing(m, existingMessage, conv, commit.job.envelopeId);
+  await Promise.all([
+    messages.put(row),
+    conversations.put(conversation),
+    outbox.put({
+      envelopeId: commit.job.envelopeId,
+      messageId: row.id,
+      contactId: row.contactId,
+      mailbox: commit.job.mailbox,
+      state: 'pending_session',
+      plaintext: commit.job.plaintext,
+      seq: row.order,
+      attempts: 0,
+      nextAttemptAt: now,
+      createdAt: now,
+    }),
+  ]);
+}

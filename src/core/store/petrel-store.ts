@@ -1,0 +1,468 @@
+/**
+ * The store's atomic operations, written once over a `StoreBackend` (in-memory in the
+ * core, IndexedDB in `src/platform/idb`). Each public method validates its input, then
+ * runs exactly one transaction; see `store-api.ts` for the contract.
+ */
+import type { BackendTx, StoreBackend, TxMode } from './backend.ts';
+import { InvalidStoreInputError, InvalidTransitionError, RecordNotFoundError } from './errors.ts';
+import { applyIncoming, INCOMING_STORES } from './incoming-batch.ts';
+import { applyOutgoing, applyPendingOutgoing, nextSession, OUTGOING_STORES } from './outgoing-commit.ts';
+import { COMMIT_LIST_MAX, DEDUP_MAX_ENTRIES, DEDUP_RETENTION_MS, MESSAGE_PAGE_MAX, OUTBOX_DUE_MAX, PREKEYS_PER_CALL_MAX } from './limits.ts';
+import type {
+  ContactRecord,
+  ConversationRecord,
+  IdentityRecord,
+  MessageRecord,
+  MetaValue,
+  OutboxRecord,
+  PreKeyRecord,
+  SessionRecord,
+  VerificationState,
+} from './records.ts';
+import type { StoreName } from './schema.ts';
+import type { StorageHealthView } from './storage-health.ts';
+import type {
+  IncomingCommit,
+  IncomingResult,
+  MessagePage,
+  OutgoingCommit,
+  PendingOutgoingCommit,
+  PetrelStore,
+  SentReport,
+  SessionStartCommit,
+  SessionUpdate,
+} from './store-api.ts';
+import { checkContact, checkIncoming, checkIncomingBatch, checkOutboxEntry, checkOutgoingMessage, checkSameContact, checkSessionUpdate } from './validate-commits.ts';
+import { checkArray, checkBytes, checkContactId, checkCount, checkId128, checkObject, checkOneOf, checkText, checkTime } from './validate.ts';
+
+/** Checks the version and writes the next one; returns the new version. */
+async function applySessionUpdate(tx: BackendTx, u: SessionUpdate, now: number): Promise<number> {
+  const sessions = tx.table('sessions');
+  const next = nextSession(await sessions.get(u.contactId), u, now);
+  await sessions.put(next);
+  return next.version;
+}
+
+function withoutFailure(m: MessageRecord): MessageRecord {
+  const { failure: _f, ...rest } = m;
+  return rest;
+}
+
+export interface PetrelStoreOptions {
+  /** Time for records the store stamps itself (ms since epoch). */
+  readonly now: () => number;
+  /** Dedup bounds; default `DEDUP_RETENTION_MS` / `DEDUP_MAX_ENTRIES` (tests use small ones). */
+  readonly dedupRetentionMs?: number;
+  readonly dedupMaxEntries?: number;
+}
+
+export class BackendPetrelStore implements PetrelStore {
+  readonly health: StorageHealthView;
+
+  constructor(
+    private readonly backend: StoreBackend,
+    private readonly options: PetrelStoreOptions,
+  ) {
+    this.health = backend.health;
+  }
+
+  private tx<T>(stores: readonly StoreName[], mode: TxMode, body: (tx: BackendTx) => Promise<T>): Promise<T> {
+    return this.backend.transaction(stores, mode, body);
+  }
+
+  // ---- identity and prekeys
+
+  loadIdentity(): Promise<IdentityRecord | undefined> {
+    return this.tx(['identity'], 'readonly', (tx) => tx.table('identity').get('self'));
+  }
+
+  async saveIdentity(identity: IdentityRecord): Promise<void> {
+    checkObject('identity', identity);
+    if (identity.id !== 'self') throw new InvalidStoreInputError('identity.id', "expected 'self'");
+    checkBytes('identity.seed', identity.seed, 32);
+    if (typeof identity.displayName !== 'string') throw new InvalidStoreInputError('identity.displayName', 'expected text');
+    checkTime('identity.createdAt', identity.createdAt);
+    checkCount('identity.nextPreKeyId', identity.nextPreKeyId, 0xffffffff);
+    if (identity.preKeyPool !== undefined) checkBytes('identity.preKeyPool', identity.preKeyPool);
+    await this.tx(['identity'], 'readwrite', (tx) => tx.table('identity').put(identity));
+  }
+
+  async savePreKeyPool(pool: Uint8Array): Promise<void> {
+    checkBytes('pool', pool);
+    await this.tx(['identity'], 'readwrite', async (tx) => {
+      const t = tx.table('identity');
+      const identity = await t.get('self');
+      if (!identity) throw new RecordNotFoundError('identity', 'self');
+      await t.put({ ...identity, preKeyPool: pool });
+    });
+  }
+
+  async putPreKeys(records: readonly PreKeyRecord[]): Promise<void> {
+    checkArray<PreKeyRecord>('records', records, PREKEYS_PER_CALL_MAX).forEach((r, i) => {
+      checkObject(`records[${i}]`, r);
+      checkCount(`records[${i}].id`, r.id, 0xffffffff);
+      checkOneOf(`records[${i}].kind`, r.kind, ['spk', 'pqspk', 'opk', 'pqopk'] as const);
+      checkOneOf(`records[${i}].role`, r.role, ['current', 'previous', 'one_time'] as const);
+      checkBytes(`records[${i}].secret`, r.secret);
+      checkTime(`records[${i}].createdAt`, r.createdAt);
+    });
+    await this.tx(['preKeys'], 'readwrite', async (tx) => {
+      const t = tx.table('preKeys');
+      await Promise.all(records.map((r) => t.put(r)));
+    });
+  }
+
+  async getPreKey(id: number): Promise<PreKeyRecord | undefined> {
+    checkCount('id', id, 0xffffffff);
+    return this.tx(['preKeys'], 'readonly', (tx) => tx.table('preKeys').get(id));
+  }
+
+  listPreKeys(): Promise<PreKeyRecord[]> {
+    return this.tx(['preKeys'], 'readonly', (tx) => tx.table('preKeys').query());
+  }
+
+  // ---- contacts and sessions
+
+  async getContact(id: string): Promise<ContactRecord | undefined> {
+    checkContactId('id', id);
+    return this.tx(['contacts'], 'readonly', (tx) => tx.table('contacts').get(id));
+  }
+
+  listContacts(): Promise<ContactRecord[]> {
+    return this.tx(['contacts'], 'readonly', (tx) => tx.table('contacts').query());
+  }
+
+  async putContact(contact: ContactRecord): Promise<void> {
+    checkContact('contact', contact);
+    await this.tx(['contacts'], 'readwrite', (tx) => tx.table('contacts').put(contact));
+  }
+
+  async setVerification(contactId: string, state: VerificationState): Promise<void> {
+    checkContactId('contactId', contactId);
+    checkOneOf('state', state, ['unverified', 'verified'] as const);
+    await this.updateContact(contactId, (c) => ({ ...c, verification: state }));
+  }
+
+  async acknowledgeKeyChange(contactId: string): Promise<void> {
+    checkContactId('contactId', contactId);
+    await this.updateContact(contactId, (c) => (c.keyChange ? { ...c, keyChange: { ...c.keyChange, acknowledged: true } } : c));
+  }
+
+  private async updateContact(contactId: string, change: (c: ContactRecord) => ContactRecord): Promise<void> {
+    await this.tx(['contacts'], 'readwrite', async (tx) => {
+      const t = tx.table('contacts');
+      const c = await t.get(contactId);
+      if (!c) throw new RecordNotFoundError('contact', contactId);
+      await t.put(change(c));
+    });
+  }
+
+  async getSession(contactId: string): Promise<SessionRecord | undefined> {
+    checkContactId('contactId', contactId);
+    return this.tx(['sessions'], 'readonly', (tx) => tx.table('sessions').get(contactId));
+  }
+
+  async commitSession(update: SessionUpdate): Promise<number> {
+    checkSessionUpdate('update', update);
+    const now = this.options.now();
+    return this.tx(['sessions'], 'readwrite', (tx) => applySessionUpdate(tx, update, now));
+  }
+
+  // ---- send
+
+  async commitOutgoing(commit: OutgoingCommit): Promise<{ readonly sessionVersion: number }> {
+    checkObject('commit', commit);
+    checkSessionUpdate('sessionUpdate', commit.sessionUpdate);
+    checkOutboxEntry('outboxEntry', commit.outboxEntry);
+    checkSameContact('outboxEntry.contactId', commit.outboxEntry.contactId, commit.sessionUpdate.contactId);
+    if (commit.message !== undefined) {
+      checkOutgoingMessage('message', commit.message);
+      checkSameContact('message.contactId', commit.message.contactId, commit.sessionUpdate.contactId);
+    }
+    const now = this.options.now();
+    return this.tx(OUTGOING_STORES, 'readwrite', async (tx) => ({ sessionVersion: await applyOutgoing(tx, commit, now) }));
+  }
+
+  async commitPendingOutgoing(commit: PendingOutgoingCommit): Promise<void> {
+    checkObject('commit', commit);
+    checkObject('job', commit.job);
+    checkOutgoingMessage('message', commit.message);
+    checkId128('job.envelopeId', commit.job.envelopeId);
+    checkBytes('job.mailbox', commit.job.mailbox, 32);
+    checkBytes('job.plaintext', commit.job.plaintext);
+    const now = this.options.now();
+    await this.tx(['messages', 'conversations', 'outbox'], 'readwrite', (tx) => applyPendingOutgoing(tx, commit, now));
+  }
+
+  async pendingJobs(contactId: string): Promise<OutboxRecord[]> {
+    checkContactId('contactId', contactId);
+    const all = await this.tx(['outbox'], 'readonly', (tx) =>
+      tx.table('outbox').query({ index: 'byContactSeq', lower: [contactId, -Infinity], upper: [contactId, Infinity] }),
+    );
+    return all.filter((e) => e.state === 'pending_session');
+  }
+
+  async commitSessionStart(commit: SessionStartCommit): Promise<{ readonly sessionVersion: number }> {
+    checkObject('commit', commit);
+    checkSessionUpdate('sessionUpdate', commit.sessionUpdate);
+    checkArray<{ envelopeId: string; envelope: Uint8Array }>('encrypted', commit.encrypted, OUTBOX_DUE_MAX).forEach((e, i) => {
+      checkObject(`encrypted[${i}]`, e);
+      checkId128(`encrypted[${i}].envelopeId`, e.envelopeId);
+      checkBytes(`encrypted[${i}].envelope`, e.envelope);
+    });
+    const now = this.options.now();
+    const contactId = commit.sessionUpdate.contactId;
+    return this.tx(['sessions', 'outbox'], 'readwrite', async (tx) => {
+      const outbox = tx.table('outbox');
+      const jobs = await Promise.all(commit.encrypted.map((e) => outbox.get(e.envelopeId)));
+      jobs.forEach((job, i) => {
+        const id = commit.encrypted[i]!.envelopeId;
+        if (!job) throw new RecordNotFoundError('outbox', id);
+        if (job.state !== 'pending_session' || job.contactId !== contactId) throw new InvalidTransitionError(id, job.state, 'ready');
+      });
+      const sessionVersion = await applySessionUpdate(tx, commit.sessionUpdate, now);
+      await Promise.all(
+        jobs.map((job, i) => {
+          const { plaintext: _p, ...rest } = job!;
+          return outbox.put({ ...rest, state: 'ready', envelope: commit.encrypted[i]!.envelope, nextAttemptAt: now });
+        }),
+      );
+      return { sessionVersion };
+    });
+  }
+
+  // ---- outbox
+
+  async dueOutbox(now: number, limit: number): Promise<OutboxRecord[]> {
+    checkTime('now', now);
+    checkCount('limit', limit, OUTBOX_DUE_MAX);
+    return this.tx(['outbox'], 'readonly', (tx) => tx.table('outbox').query({ index: 'byStateDue', lower: ['ready', -Infinity], upper: ['ready', now], limit }));
+  }
+
+  async nextDueAt(): Promise<number | undefined> {
+    const [first] = await this.tx(['outbox'], 'readonly', (tx) =>
+      tx.table('outbox').query({ index: 'byStateDue', lower: ['ready', -Infinity], upper: ['ready', Infinity], limit: 1 }),
+    );
+    return first?.nextAttemptAt;
+  }
+
+  async markSent(envelopeId: string, report: SentReport): Promise<boolean> {
+    checkId128('envelopeId', envelopeId);
+    checkObject('report', report);
+    checkTime('report.at', report.at);
+    if (report.via !== undefined) checkOneOf('report.via', report.via, ['relay', 'direct'] as const);
+    return this.tx(['outbox', 'messages'], 'readwrite', async (tx) => {
+      const outbox = tx.table('outbox');
+      const entry = await outbox.get(envelopeId);
+      if (!entry) return false;
+      await outbox.delete(envelopeId);
+      if (entry.messageId) {
+        const messages = tx.table('messages');
+        const m = await messages.get(entry.messageId);
+        // A receipt may have moved it past `sent` already; never move it back.
+        if (m && (m.status === 'queued' || m.status === 'failed')) {
+          await messages.put({ ...withoutFailure(m), status: 'sent', ...(report.via ? { via: report.via } : {}), updatedAt: report.at });
+        }
+      }
+      return true;
+    });
+  }
+
+  async recordAttemptFailure(envelopeId: string, nextAttemptAt: number, error: string): Promise<void> {
+    checkId128('envelopeId', envelopeId);
+    checkTime('nextAttemptAt', nextAttemptAt);
+    const lastError = checkText('error', error);
+    await this.tx(['outbox'], 'readwrite', async (tx) => {
+      const outbox = tx.table('outbox');
+      const entry = await outbox.get(envelopeId);
+      if (!entry) throw new RecordNotFoundError('outbox', envelopeId);
+      await outbox.put({ ...entry, attempts: entry.attempts + 1, nextAttemptAt, lastError });
+    });
+  }
+
+  async markFailed(envelopeId: string, reason: string): Promise<void> {
+    checkId128('envelopeId', envelopeId);
+    const failure = checkText('reason', reason);
+    const now = this.options.now();
+    await this.tx(['outbox', 'messages'], 'readwrite', async (tx) => {
+      const outbox = tx.table('outbox');
+      const entry = await outbox.get(envelopeId);
+      if (!entry) throw new RecordNotFoundError('outbox', envelopeId);
+      await outbox.put({ ...entry, state: 'failed', lastError: failure });
+      if (entry.messageId) {
+        const messages = tx.table('messages');
+        const m = await messages.get(entry.messageId);
+        if (m && m.status === 'queued') await messages.put({ ...m, status: 'failed', failure, updatedAt: now });
+      }
+    });
+  }
+
+  async retry(messageId: string, now: number): Promise<void> {
+    checkId128('messageId', messageId);
+    checkTime('now', now);
+    await this.tx(['outbox', 'messages'], 'readwrite', async (tx) => {
+      const messages = tx.table('messages');
+      const m = await messages.get(messageId);
+      if (!m) throw new RecordNotFoundError('message', messageId);
+      if (m.status !== 'failed' || !m.envelopeId) throw new InvalidTransitionError(messageId, m.status, 'queued');
+      const outbox = tx.table('outbox');
+      const entry = await outbox.get(m.envelopeId);
+      if (!entry) throw new RecordNotFoundError('outbox', m.envelopeId);
+      await Promise.all([
+        messages.put({ ...withoutFailure(m), status: 'queued', updatedAt: now }),
+        outbox.put({ ...entry, state: entry.envelope ? 'ready' : 'pending_session', attempts: 0, nextAttemptAt: now }),
+      ]);
+    });
+  }
+
+  queueDepth(): Promise<number> {
+    return this.tx(['outbox'], 'readonly', async (tx) => {
+      const t = tx.table('outbox');
+      const [ready, pending] = await Promise.all([
+        t.count({ index: 'byStateDue', lower: ['ready', -Infinity], upper: ['ready', Infinity] }),
+        t.count({ index: 'byStateDue', lower: ['pending_session', -Infinity], upper: ['pending_session', Infinity] }),
+      ]);
+      return ready + pending;
+    });
+  }
+
+  // ---- receive
+
+  async commitIncoming(commit: IncomingCommit): Promise<IncomingResult> {
+    checkIncoming('commit', commit);
+    const [result] = await this.tx(INCOMING_STORES, 'readwrite', (tx) => applyIncoming(tx, [commit]));
+    return result!;
+  }
+
+  async commitIncomingBatch(commits: readonly IncomingCommit[]): Promise<IncomingResult[]> {
+    checkIncomingBatch(commits);
+    if (commits.length === 0) return [];
+    return this.tx(INCOMING_STORES, 'readwrite', (tx) => applyIncoming(tx, commits));
+  }
+
+  async processedEnvelopes(envelopeIds: readonly string[]): Promise<ReadonlySet<string>> {
+    checkArray<string>('envelopeIds', envelopeIds, COMMIT_LIST_MAX).forEach((id, i) => checkId128(`envelopeIds[${i}]`, id));
+    const found = await this.tx(['dedup'], 'readonly', (tx) => {
+      const t = tx.table('dedup');
+      return Promise.all(envelopeIds.map((id) => t.get(id)));
+    });
+    return new Set(found.filter((d) => d !== undefined).map((d) => d.envelopeId));
+  }
+
+  async pruneDedup(now: number): Promise<number> {
+    checkTime('now', now);
+    return this.tx(['dedup'], 'readwrite', async (tx) => {
+      const t = tx.table('dedup');
+      const retention = this.options.dedupRetentionMs ?? DEDUP_RETENTION_MS;
+      const maxEntries = this.options.dedupMaxEntries ?? DEDUP_MAX_ENTRIES;
+      const expired = await t.query({ index: 'byAt', upper: now - retention, upperOpen: true });
+      await Promise.all(expired.map((d) => t.delete(d.envelopeId)));
+      const remaining = await t.count();
+      const excess = Math.max(0, remaining - maxEntries);
+      const oldest = excess > 0 ? await t.query({ index: 'byAt', limit: excess }) : [];
+      await Promise.all(oldest.map((d) => t.delete(d.envelopeId)));
+      return expired.length + oldest.length;
+    });
+  }
+
+  // ---- conversations and messages
+
+  async listConversations(): Promise<ConversationRecord[]> {
+    return this.tx(['conversations'], 'readonly', (tx) => tx.table('conversations').query({ index: 'byActivity', direction: 'prev' }));
+  }
+
+  async getConversation(contactId: string): Promise<ConversationRecord | undefined> {
+    checkContactId('contactId', contactId);
+    return this.tx(['conversations'], 'readonly', (tx) => tx.table('conversations').get(contactId));
+  }
+
+  async getMessage(id: string): Promise<MessageRecord | undefined> {
+    checkId128('id', id);
+    return this.tx(['messages'], 'readonly', (tx) => tx.table('messages').get(id));
+  }
+
+  async pageMessages(contactId: string, options: { readonly before?: number; readonly limit: number }): Promise<MessagePage> {
+    checkContactId('contactId', contactId);
+    checkObject('options', options);
+    if (options.before !== undefined) checkCount('before', options.before, Number.MAX_SAFE_INTEGER);
+    const limit = checkCount('limit', options.limit, MESSAGE_PAGE_MAX);
+    const rows = await this.tx(['messages'], 'readonly', (tx) =>
+      tx.table('messages').query({
+        index: 'byConversation',
+        lower: [contactId, -Infinity],
+        upper: [contactId, options.before ?? Infinity],
+        upperOpen: true,
+        direction: 'prev',
+        limit: limit + 1,
+      }),
+    );
+    const hasOlder = rows.length > limit;
+    const page = rows.slice(0, limit).reverse();
+    return hasOlder && page.length > 0 ? { messages: page, olderCursor: page[0]!.order } : { messages: page };
+  }
+
+  async markConversationRead(contactId: string, at: number): Promise<string[]> {
+    checkContactId('contactId', contactId);
+    checkTime('at', at);
+    return this.tx(['conversations', 'messages'], 'readwrite', async (tx) => {
+      const conversations = tx.table('conversations');
+      const messages = tx.table('messages');
+      const conv = await conversations.get(contactId);
+      if (!conv || conv.unread === 0) return [];
+      // Incoming messages are read in order, so the unread ones are the newest incoming
+      // rows: walk back from the newest until `unread` of them are found (or a read one).
+      const newlyRead: MessageRecord[] = [];
+      let before = Infinity;
+      scan: for (;;) {
+        const rows = await messages.query({ index: 'byConversation', lower: [contactId, -Infinity], upper: [contactId, before], upperOpen: true, direction: 'prev', limit: MESSAGE_PAGE_MAX });
+        for (const m of rows) {
+          if (m.direction !== 'in') continue;
+          if (m.status === 'read') break scan;
+          newlyRead.push(m);
+          if (newlyRead.length >= conv.unread) break scan;
+        }
+        if (rows.length < MESSAGE_PAGE_MAX) break;
+        before = rows[rows.length - 1]!.order;
+      }
+      await Promise.all([
+        ...newlyRead.map((m) => messages.put({ ...m, status: 'read', updatedAt: at })),
+        conversations.put({ ...conv, unread: 0 }),
+      ]);
+      return newlyRead.reverse().map((m) => m.id);
+    });
+  }
+
+  // ---- metrics and meta
+
+  async loadCounters(): Promise<Record<string, number>> {
+    const rows = await this.tx(['metrics'], 'readonly', (tx) => tx.table('metrics').query());
+    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  }
+
+  async saveCounters(counters: Readonly<Record<string, number>>): Promise<void> {
+    checkObject('counters', counters);
+    const rows = Object.entries(counters);
+    for (const [k, v] of rows) if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidStoreInputError(`counters.${k}`, 'expected a number');
+    await this.tx(['metrics'], 'readwrite', async (tx) => {
+      const t = tx.table('metrics');
+      await Promise.all(rows.map(([key, value]) => t.put({ key, value })));
+    });
+  }
+
+  async getMeta(key: string): Promise<MetaValue | undefined> {
+    if (typeof key !== 'string') throw new InvalidStoreInputError('key', 'expected text');
+    const row = await this.tx(['meta'], 'readonly', (tx) => tx.table('meta').get(key));
+    return row?.value;
+  }
+
+  async setMeta(key: string, value: MetaValue): Promise<void> {
+    if (typeof key !== 'string') throw new InvalidStoreInputError('key', 'expected text');
+    const ok = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value instanceof Uint8Array;
+    if (!ok) throw new InvalidStoreInputError('value', 'expected text, a number, a boolean or bytes');
+    await this.tx(['meta'], 'readwrite', (tx) => tx.table('meta').put({ key, value }));
+  }
+
+  close(): void {
+    this.backend.close();
+  }
+}

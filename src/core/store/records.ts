@@ -1,0 +1,159 @@
+/**
+ * The records Petrel keeps on this device, one type per store. Every byte field is an
+ * opaque value produced by another module (the crypto core serialises sessions and
+ * prekeys; the wire module builds envelopes): the store never interprets it.
+ *
+ * Ids are lower-case hex strings: a contact id is the hex of its 32-byte identity key,
+ * a message id and an envelope id are the hex of a 16-byte random id (32 chars).
+ */
+import type { MessageStatus } from './message-status.ts';
+
+export type { MessageStatus } from './message-status.ts';
+
+/** Our identity: the Ed25519 seed and the crypto core's serialised prekey pool. Singleton (`id: 'self'`). */
+export interface IdentityRecord {
+  readonly id: 'self';
+  readonly seed: Uint8Array;
+  readonly displayName: string;
+  readonly createdAt: number;
+  /**
+   * The crypto core's serialised `PreKeyPool` (current/previous SPK and PQSPK, the OPK
+   * and PQOPK pools, the next prekey id). Replaced whole, atomically with the session
+   * that consumed a one-time key (`commitIncoming({ preKeyPool })`).
+   */
+  readonly preKeyPool?: Uint8Array;
+  /** Monotonic prekey id counter when prekeys are kept one per record (`preKeys` store). */
+  readonly nextPreKeyId: number;
+}
+
+export type PreKeyKind = 'spk' | 'pqspk' | 'opk' | 'pqopk';
+/** current/previous for the signed kinds (the previous one opens late initial messages); one_time for OPK/PQOPK. */
+export type PreKeyRole = 'current' | 'previous' | 'one_time';
+
+/** One private prekey by id (one id space for all kinds, as the crypto core allocates them). */
+export interface PreKeyRecord {
+  readonly id: number;
+  readonly kind: PreKeyKind;
+  readonly role: PreKeyRole;
+  /** Opaque private material (the crypto core's encoding). */
+  readonly secret: Uint8Array;
+  readonly createdAt: number;
+}
+
+/** A Double Ratchet session with one contact: opaque state plus a version for optimistic concurrency. */
+export interface SessionRecord {
+  readonly contactId: string;
+  /** 1 for a new session; +1 on every committed change. */
+  readonly version: number;
+  readonly state: Uint8Array;
+  readonly updatedAt: number;
+}
+
+export type VerificationState = 'unverified' | 'verified';
+
+/** A changed identity key seen for a contact; while unacknowledged, sending to it is blocked. */
+export interface KeyChange {
+  readonly previousIdentityKey: Uint8Array;
+  readonly detectedAt: number;
+  readonly acknowledged: boolean;
+}
+
+export interface ContactRecord {
+  /** Hex of `identityKey`. Stays the contact's id after a key change (the first key seen). */
+  readonly id: string;
+  readonly displayName: string;
+  /** The identity public key currently trusted for this contact (32 bytes). */
+  readonly identityKey: Uint8Array;
+  readonly verification: VerificationState;
+  readonly keyChange?: KeyChange;
+  readonly addedAt: number;
+}
+
+export interface LastMessage {
+  readonly messageId: string;
+  readonly text: string;
+  readonly at: number;
+  readonly direction: 'in' | 'out';
+}
+
+/** One conversation per contact: what the list shows without reading messages. */
+export interface ConversationRecord {
+  readonly contactId: string;
+  readonly lastMessage?: LastMessage;
+  readonly unread: number;
+  /** Time of the last message (sort key of the conversation list). */
+  readonly lastActivityAt: number;
+  /** The order key the next message of this conversation gets. */
+  readonly nextOrder: number;
+}
+
+export type Direction = 'in' | 'out';
+export type Via = 'relay' | 'direct';
+
+export interface MessageRecord {
+  /** Hex of the 16-byte message id (32 chars). */
+  readonly id: string;
+  readonly contactId: string;
+  readonly direction: Direction;
+  readonly body: string;
+  /** Sender's clock (ms since epoch). */
+  readonly sentAt: number;
+  /** Arrival time for incoming messages. */
+  readonly receivedAt?: number;
+  /** Position in its conversation: strictly increasing in commit order (cursor for paging). */
+  readonly order: number;
+  readonly status: MessageStatus;
+  /** Why it failed, in words a person understands (status `failed` only). */
+  readonly failure?: string;
+  readonly via?: Via;
+  /** Outgoing only: the outbox entry (= envelope id) carrying this message. */
+  readonly envelopeId?: string;
+  readonly updatedAt: number;
+}
+
+/**
+ * `ready`: encrypted, the envelope bytes wait for a transport;
+ * `pending_session`: no session with the recipient yet, the plaintext job waits for a prekey bundle;
+ * `failed`: retry budget spent (kept so a manual retry resends the same bytes).
+ */
+export type OutboxState = 'ready' | 'pending_session' | 'failed';
+
+export interface OutboxRecord {
+  /** Hex of the 16-byte envelope id (32 chars). */
+  readonly envelopeId: string;
+  /** The message row this entry carries; absent for protocol messages (receipts, signaling). */
+  readonly messageId?: string;
+  readonly contactId: string;
+  /** Recipient mailbox address (32 bytes). */
+  readonly mailbox: Uint8Array;
+  readonly state: OutboxState;
+  /** The encoded envelope, identical on every retry (`ready` and failed-after-ready). */
+  readonly envelope?: Uint8Array;
+  /** The plaintext content waiting for a session (`pending_session` only). */
+  readonly plaintext?: Uint8Array;
+  /** Compose order across the whole outbox (pending jobs go out in this order). */
+  readonly seq: number;
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  readonly lastError?: string;
+  readonly createdAt: number;
+}
+
+/** An envelope id that was processed (committed) on this device. */
+export interface DedupRecord {
+  readonly envelopeId: string;
+  readonly at: number;
+}
+
+/** One persisted metrics counter (`metricKey` form, e.g. `send.success{transport="relay"}`). */
+export interface MetricRecord {
+  readonly key: string;
+  readonly value: number;
+}
+
+export type MetaValue = string | number | boolean | Uint8Array;
+
+export interface MetaRecord {
+  readonly key: string;
+  readonly value: MetaValue;
+}

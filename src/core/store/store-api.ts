@@ -1,0 +1,188 @@
+/**
+ * What the messaging core may ask of durable storage. Every method is ONE transaction:
+ * it commits all of its writes or none (rejecting with a `StoreError`). Callers do all
+ * crypto first and pass finished values in — nothing here awaits anything but storage.
+ *
+ * Exactly-once rules the messenger follows:
+ * - Send: encrypt once, then `commitOutgoing` (message row + advanced ratchet + outbox
+ *   entry). Transports resend the stored envelope bytes; `markSent` on the relay's ack.
+ * - Receive: decrypt, then `commitIncoming`; ack the envelope to the relay or peer only
+ *   AFTER it resolves (`committed` or `duplicate`). A crash before the commit means
+ *   the envelope is redelivered and decrypted again from the unchanged session.
+ */
+import type { MessageStatus } from './message-status.ts';
+import type {
+  ContactRecord,
+  ConversationRecord,
+  IdentityRecord,
+  MessageRecord,
+  MetaValue,
+  OutboxRecord,
+  PreKeyRecord,
+  SessionRecord,
+  VerificationState,
+  Via,
+} from './records.ts';
+import type { StorageHealthView } from './storage-health.ts';
+
+/** The ratchet state after an operation, checked against the version the caller started from. */
+export interface SessionUpdate {
+  readonly contactId: string;
+  /** The version read before encrypting/decrypting; null when creating the session. */
+  readonly expectedVersion: number | null;
+  /** The crypto core's serialised state after the operation. */
+  readonly state: Uint8Array;
+}
+
+export interface NewOutgoingMessage {
+  readonly id: string;
+  readonly contactId: string;
+  readonly body: string;
+  readonly sentAt: number;
+}
+
+export interface NewOutboxEntry {
+  readonly envelopeId: string;
+  readonly contactId: string;
+  readonly mailbox: Uint8Array;
+  /** The encoded envelope (sent byte-identical on every attempt). */
+  readonly envelope: Uint8Array;
+}
+
+export interface OutgoingCommit {
+  readonly sessionUpdate: SessionUpdate;
+  /** Absent for protocol messages without a row of their own (receipts, signaling). */
+  readonly message?: NewOutgoingMessage;
+  readonly outboxEntry: NewOutboxEntry;
+}
+
+export interface PendingOutgoingCommit {
+  readonly message: NewOutgoingMessage;
+  readonly job: { readonly envelopeId: string; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array };
+}
+
+/** A new session with a contact plus its pending jobs, now encrypted (in compose order). */
+export interface SessionStartCommit {
+  readonly sessionUpdate: SessionUpdate;
+  readonly encrypted: readonly { readonly envelopeId: string; readonly envelope: Uint8Array }[];
+}
+
+export interface NewIncomingMessage {
+  readonly id: string;
+  readonly contactId: string;
+  readonly body: string;
+  readonly sentAt: number;
+  readonly via?: Via;
+}
+
+export interface StatusUpdate {
+  readonly messageId: string;
+  readonly status: Exclude<MessageStatus, 'queued' | 'failed'>;
+}
+
+export interface IncomingCommit {
+  /** Hex of the envelope id: the dedup key. */
+  readonly envelopeId: string;
+  /**
+   * The sender (contact id) as the decrypted envelope proved it. When given, every part of
+   * the commit must concern this contact and receipts only move messages sent to it —
+   * pass it for every decrypted envelope. Absent only for an envelope recorded as
+   * processed without a readable sender (undecryptable: marked so it is not retried).
+   */
+  readonly from?: string;
+  readonly receivedAt: number;
+  readonly sessionUpdate?: SessionUpdate;
+  readonly message?: NewIncomingMessage;
+  /** Receipts: forward-only status moves of our outgoing messages to the sender (others are ignored). */
+  readonly statusUpdates?: readonly StatusUpdate[];
+  /** One-time prekeys used by an initial message (records of the `preKeys` store). */
+  readonly consumedPreKeyIds?: readonly number[];
+  /** The crypto core's prekey pool without the consumed one-time keys. */
+  readonly preKeyPool?: Uint8Array;
+  /** A new contact (first message) or a changed one (key change recorded). */
+  readonly contactUpdate?: ContactRecord;
+  /** Protocol replies encrypted with the advanced session (e.g. a delivery receipt). */
+  readonly outboxEntries?: readonly NewOutboxEntry[];
+}
+
+export type IncomingResult = 'committed' | 'duplicate';
+
+export interface MessagePage {
+  /** Oldest first. */
+  readonly messages: readonly MessageRecord[];
+  /** Pass as `before` to get the next older page; undefined when there is none. */
+  readonly olderCursor?: number;
+}
+
+export interface SentReport {
+  readonly at: number;
+  readonly via?: Via;
+}
+
+export interface PetrelStore {
+  readonly health: StorageHealthView;
+
+  // ---- identity and prekeys
+  loadIdentity(): Promise<IdentityRecord | undefined>;
+  saveIdentity(identity: IdentityRecord): Promise<void>;
+  /** Replaces the serialised prekey pool (after generation, replenishment, rotation). */
+  savePreKeyPool(pool: Uint8Array): Promise<void>;
+  putPreKeys(records: readonly PreKeyRecord[]): Promise<void>;
+  getPreKey(id: number): Promise<PreKeyRecord | undefined>;
+  listPreKeys(): Promise<PreKeyRecord[]>;
+
+  // ---- contacts and sessions
+  getContact(id: string): Promise<ContactRecord | undefined>;
+  listContacts(): Promise<ContactRecord[]>;
+  putContact(contact: ContactRecord): Promise<void>;
+  setVerification(contactId: string, state: VerificationState): Promise<void>;
+  acknowledgeKeyChange(contactId: string): Promise<void>;
+  getSession(contactId: string): Promise<SessionRecord | undefined>;
+  /** A ratchet change without a message row (e.g. an encrypted signaling blob). Returns the new version. */
+  commitSession(update: SessionUpdate): Promise<number>;
+
+  // ---- send
+  commitOutgoing(commit: OutgoingCommit): Promise<{ readonly sessionVersion: number }>;
+  commitPendingOutgoing(commit: PendingOutgoingCommit): Promise<void>;
+  pendingJobs(contactId: string): Promise<OutboxRecord[]>;
+  commitSessionStart(commit: SessionStartCommit): Promise<{ readonly sessionVersion: number }>;
+
+  // ---- outbox
+  dueOutbox(now: number, limit: number): Promise<OutboxRecord[]>;
+  /** Earliest `nextAttemptAt` of a ready entry (for the send timer). */
+  nextDueAt(): Promise<number | undefined>;
+  /** Transport acknowledged: message → sent, outbox entry removed. False when the entry is already gone. */
+  markSent(envelopeId: string, report: SentReport): Promise<boolean>;
+  recordAttemptFailure(envelopeId: string, nextAttemptAt: number, error: string): Promise<void>;
+  markFailed(envelopeId: string, reason: string): Promise<void>;
+  /** Manual retry of a failed message: back to queued, its entry due now (same bytes). */
+  retry(messageId: string, now: number): Promise<void>;
+  /** Entries still to send (ready + pending_session). */
+  queueDepth(): Promise<number>;
+
+  // ---- receive
+  commitIncoming(commit: IncomingCommit): Promise<IncomingResult>;
+  /** Many independent receives in one transaction (each dedup-checked); all or nothing. */
+  commitIncomingBatch(commits: readonly IncomingCommit[]): Promise<IncomingResult[]>;
+  /** The ids among `envelopeIds` that were already committed (check before decrypting). */
+  processedEnvelopes(envelopeIds: readonly string[]): Promise<ReadonlySet<string>>;
+  /** Drops dedup marks older than the retention and beyond the count limit; returns how many. */
+  pruneDedup(now: number): Promise<number>;
+
+  // ---- conversations and messages
+  listConversations(): Promise<ConversationRecord[]>;
+  getConversation(contactId: string): Promise<ConversationRecord | undefined>;
+  getMessage(id: string): Promise<MessageRecord | undefined>;
+  /** Newest page first requested without `before`; pages go back by order key. */
+  pageMessages(contactId: string, options: { readonly before?: number; readonly limit: number }): Promise<MessagePage>;
+  /** Unread → 0; incoming messages become read. Returns the ids newly read (for read receipts). */
+  markConversationRead(contactId: string, at: number): Promise<string[]>;
+
+  // ---- metrics and meta
+  loadCounters(): Promise<Record<string, number>>;
+  saveCounters(counters: Readonly<Record<string, number>>): Promise<void>;
+  getMeta(key: string): Promise<MetaValue | undefined>;
+  setMeta(key: string, value: MetaValue): Promise<void>;
+
+  close(): void;
+}

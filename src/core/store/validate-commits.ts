@@ -1,0 +1,93 @@
+/** Validation of the composite commit inputs (all before any transaction starts). */
+import { InvalidStoreInputError } from './errors.ts';
+import { COMMIT_LIST_MAX, INCOMING_BATCH_MAX } from './limits.ts';
+import type { ContactRecord } from './records.ts';
+import type { IncomingCommit, NewOutboxEntry, NewOutgoingMessage, SessionUpdate } from './store-api.ts';
+import { checkArray, checkBody, checkBytes, checkContactId, checkCount, checkId128, checkOneOf, checkTime, checkVersion } from './validate.ts';
+
+const MAILBOX_BYTES = 32;
+const IDENTITY_KEY_BYTES = 32;
+
+/** Every part of one commit concerns one contact: a mismatch is a caller bug, refused before anything is written. */
+export function checkSameContact(field: string, actual: string, expected: string | undefined): void {
+  if (expected !== undefined && actual !== expected) throw new InvalidStoreInputError(field, 'belongs to another contact than the rest of the commit');
+}
+
+export function checkSessionUpdate(field: string, u: SessionUpdate): void {
+  if (typeof u !== 'object' || u === null) throw new InvalidStoreInputError(field, 'expected an object');
+  checkContactId(`${field}.contactId`, u.contactId);
+  checkVersion(`${field}.expectedVersion`, u.expectedVersion);
+  checkBytes(`${field}.state`, u.state);
+}
+
+export function checkOutgoingMessage(field: string, m: NewOutgoingMessage): void {
+  if (typeof m !== 'object' || m === null) throw new InvalidStoreInputError(field, 'expected an object');
+  checkId128(`${field}.id`, m.id);
+  checkContactId(`${field}.contactId`, m.contactId);
+  checkBody(`${field}.body`, m.body);
+  checkTime(`${field}.sentAt`, m.sentAt);
+}
+
+export function checkOutboxEntry(field: string, e: NewOutboxEntry): void {
+  if (typeof e !== 'object' || e === null) throw new InvalidStoreInputError(field, 'expected an object');
+  checkId128(`${field}.envelopeId`, e.envelopeId);
+  checkContactId(`${field}.contactId`, e.contactId);
+  checkBytes(`${field}.mailbox`, e.mailbox, MAILBOX_BYTES);
+  checkBytes(`${field}.envelope`, e.envelope);
+}
+
+export function checkContact(field: string, c: ContactRecord): void {
+  if (typeof c !== 'object' || c === null) throw new InvalidStoreInputError(field, 'expected an object');
+  checkContactId(`${field}.id`, c.id);
+  if (typeof c.displayName !== 'string') throw new InvalidStoreInputError(`${field}.displayName`, 'expected text');
+  checkBytes(`${field}.identityKey`, c.identityKey, IDENTITY_KEY_BYTES);
+  checkOneOf(`${field}.verification`, c.verification, ['unverified', 'verified'] as const);
+  checkTime(`${field}.addedAt`, c.addedAt);
+  if (c.keyChange !== undefined) {
+    checkBytes(`${field}.keyChange.previousIdentityKey`, c.keyChange.previousIdentityKey, IDENTITY_KEY_BYTES);
+    checkTime(`${field}.keyChange.detectedAt`, c.keyChange.detectedAt);
+    if (typeof c.keyChange.acknowledged !== 'boolean') throw new InvalidStoreInputError(`${field}.keyChange.acknowledged`, 'expected a boolean');
+  }
+}
+
+export function checkIncoming(field: string, c: IncomingCommit): void {
+  if (typeof c !== 'object' || c === null) throw new InvalidStoreInputError(field, 'expected an object');
+  checkId128(`${field}.envelopeId`, c.envelopeId);
+  // The commit's contact: `from` when given, else the session's or the message's (which must agree).
+  const from = c.from !== undefined ? checkContactId(`${field}.from`, c.from) : (c.sessionUpdate?.contactId ?? c.message?.contactId ?? c.contactUpdate?.id);
+  checkTime(`${field}.receivedAt`, c.receivedAt);
+  if (c.sessionUpdate !== undefined) {
+    checkSessionUpdate(`${field}.sessionUpdate`, c.sessionUpdate);
+    checkSameContact(`${field}.sessionUpdate.contactId`, c.sessionUpdate.contactId, from);
+  }
+  if (c.message !== undefined) {
+    checkOutgoingMessage(`${field}.message`, c.message);
+    checkSameContact(`${field}.message.contactId`, c.message.contactId, from);
+    if (c.message.via !== undefined) checkOneOf(`${field}.message.via`, c.message.via, ['relay', 'direct'] as const);
+  }
+  if (c.statusUpdates !== undefined) {
+    checkArray(`${field}.statusUpdates`, c.statusUpdates, COMMIT_LIST_MAX).forEach((u, i) => {
+      const s = u as { messageId: unknown; status: unknown };
+      checkId128(`${field}.statusUpdates[${i}].messageId`, s.messageId);
+      checkOneOf(`${field}.statusUpdates[${i}].status`, s.status, ['sent', 'delivered', 'read'] as const);
+    });
+  }
+  if (c.consumedPreKeyIds !== undefined) {
+    checkArray(`${field}.consumedPreKeyIds`, c.consumedPreKeyIds, COMMIT_LIST_MAX).forEach((id, i) => checkCount(`${field}.consumedPreKeyIds[${i}]`, id, 0xffffffff));
+  }
+  if (c.preKeyPool !== undefined) checkBytes(`${field}.preKeyPool`, c.preKeyPool);
+  if (c.contactUpdate !== undefined) {
+    checkContact(`${field}.contactUpdate`, c.contactUpdate);
+    checkSameContact(`${field}.contactUpdate.id`, c.contactUpdate.id, from);
+  }
+  if (c.outboxEntries !== undefined) {
+    checkArray<NewOutboxEntry>(`${field}.outboxEntries`, c.outboxEntries, COMMIT_LIST_MAX).forEach((e, i) => {
+      checkOutboxEntry(`${field}.outboxEntries[${i}]`, e);
+      checkSameContact(`${field}.outboxEntries[${i}].contactId`, e.contactId, from);
+    });
+  }
+}
+
+export function checkIncomingBatch(commits: readonly IncomingCommit[]): void {
+  checkArray('commits', commits, INCOMING_BATCH_MAX).forEach((c, i) => checkIncoming(`commits[${i}]`, c as IncomingCommit));
+}

@@ -1,0 +1,176 @@
+/**
+ * The IndexedDB storage engine (via `idb`). Runs the core's transaction bodies in real
+ * IndexedDB transactions: a body that throws or rejects aborts its transaction, so a
+ * failed operation leaves nothing half-written; a transaction that fails to commit
+ * (quota, connection closed by the browser) rejects with a typed `StoreError`.
+ *
+ * Connection events become the observable storage state:
+ * - `versionchange` (another tab wants a newer schema): we close at once so it can
+ *   upgrade, and report `version_changed` (this tab must reload);
+ * - `close` (the browser dropped the connection: storage cleared, disk error): `closed`;
+ * - a blocked open (an older tab holds the database open): `blocked` until it opens.
+ */
+import type { IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
+import type { BackendTx, StoreBackend, TableQuery, TxMode, TxTable } from '../../core/store/backend.ts';
+import { StorageClosedError, StorageVersionChangedError } from '../../core/store/errors.ts';
+import type { KeyOf, StoreName, ValueOf } from '../../core/store/schema.ts';
+import { toStoreError } from '../../core/store/storage-errors.ts';
+import type { StorageHealth } from '../../core/store/storage-health.ts';
+import type { PetrelDB } from './schema.ts';
+
+type Tx = IDBPTransaction<PetrelDB, StoreNames<PetrelDB>[], TxMode>;
+
+/** The part of an object store or index the table needs (both share these methods). */
+interface Source {
+  getAll(range?: IDBKeyRange | null, count?: number): Promise<unknown[]>;
+  count(range?: IDBKeyRange | null): Promise<number>;
+  openCursor(range?: IDBKeyRange | null, direction?: IDBCursorDirection): Promise<{ value: unknown; continue(): Promise<unknown> } | null>;
+}
+
+function toRange(keyRange: typeof IDBKeyRange, q: TableQuery<StoreName>): IDBKeyRange | undefined {
+  const lower = q.lower as IDBValidKey | undefined;
+  const upper = q.upper as IDBValidKey | undefined;
+  if (lower !== undefined && upper !== undefined) return keyRange.bound(lower, upper, q.lowerOpen ?? false, q.upperOpen ?? false);
+  if (lower !== undefined) return keyRange.lowerBound(lower, q.lowerOpen ?? false);
+  if (upper !== undefined) return keyRange.upperBound(upper, q.upperOpen ?? false);
+  return undefined;
+}
+
+class IdbTable<S extends StoreName> implements TxTable<S> {
+  constructor(
+    private readonly tx: Tx,
+    private readonly name: S,
+    private readonly keyRange: typeof IDBKeyRange,
+  ) {}
+
+  private store() {
+    return this.tx.objectStore(this.name);
+  }
+
+  async get(key: KeyOf<S>): Promise<ValueOf<S> | undefined> {
+    return (await this.store().get(key as IDBValidKey as never)) as ValueOf<S> | undefined;
+  }
+
+  async put(value: ValueOf<S>): Promise<void> {
+    const store = this.store();
+    if (!store.put) throw new Error('write in a read-only transaction');
+    await store.put(value as never);
+  }
+
+  async delete(key: KeyOf<S>): Promise<void> {
+    const store = this.store();
+    if (!store.delete) throw new Error('write in a read-only transaction');
+    await store.delete(key as IDBValidKey as never);
+  }
+
+  private source(q: TableQuery<S>): Source {
+    const store = this.store();
+    return (q.index ? store.index(q.index as never) : store) as unknown as Source;
+  }
+
+  async query(q: TableQuery<S> = {}): Promise<ValueOf<S>[]> {
+    const source = this.source(q);
+    const range = toRange(this.keyRange, q as TableQuery<StoreName>);
+    if (q.direction !== 'prev') return (await source.getAll(range, q.limit)) as ValueOf<S>[];
+    // getAll has no direction: walk a reverse cursor.
+    const out: ValueOf<S>[] = [];
+    const limit = q.limit ?? Infinity;
+    let cursor = await source.openCursor(range, 'prev');
+    while (cursor && out.length < limit) {
+      out.push(cursor.value as ValueOf<S>);
+      cursor = (await cursor.continue()) as typeof cursor;
+    }
+    return out;
+  }
+
+  count(q: TableQuery<S> = {}): Promise<number> {
+    return this.source(q).count(toRange(this.keyRange, q as TableQuery<StoreName>));
+  }
+}
+
+class IdbTx implements BackendTx {
+  constructor(
+    private readonly tx: Tx,
+    private readonly keyRange: typeof IDBKeyRange,
+  ) {}
+
+  table<S extends StoreName>(name: S): TxTable<S> {
+    return new IdbTable(this.tx, name, this.keyRange);
+  }
+
+  abort(): void {
+    this.tx.abort();
+  }
+}
+
+export interface IdbBackendOptions {
+  readonly health: StorageHealth;
+  /** Defaults to the global `IDBKeyRange`. */
+  readonly keyRange?: typeof IDBKeyRange;
+  /** `relaxed` (the browsers' default) reports a commit once the OS has the data; `strict` waits for a flush to disk. */
+  readonly durability?: 'default' | 'relaxed' | 'strict';
+}
+
+export class IdbBackend implements StoreBackend {
+  readonly health: StorageHealth;
+  private readonly keyRange: typeof IDBKeyRange;
+  private closed = false;
+
+  constructor(
+    private readonly db: IDBPDatabase<PetrelDB>,
+    private readonly options: IdbBackendOptions,
+  ) {
+    this.health = options.health;
+    this.keyRange = options.keyRange ?? IDBKeyRange;
+    db.addEventListener('versionchange', () => {
+      this.closed = true;
+      db.close();
+      this.health.set('version_changed');
+    });
+    db.addEventListener('close', () => {
+      this.closed = true;
+      if (this.health.get() !== 'version_changed') this.health.set('closed');
+    });
+  }
+
+  /** The raw connection (tests force-close it to simulate the browser dropping it). */
+  connection(): IDBDatabase {
+    return this.db as unknown as IDBDatabase;
+  }
+
+  private closedError(): Error {
+    return this.health.get() === 'version_changed' ? new StorageVersionChangedError() : new StorageClosedError();
+  }
+
+  async transaction<T>(stores: readonly StoreName[], mode: TxMode, body: (tx: BackendTx) => Promise<T>): Promise<T> {
+    if (this.closed) throw this.closedError();
+    let tx: Tx;
+    try {
+      tx = this.db.transaction([...stores], mode, { durability: this.options.durability ?? 'default' });
+    } catch (e) {
+      throw this.closed ? this.closedError() : toStoreError(e, this.health);
+    }
+    try {
+      const result = await body(new IdbTx(tx, this.keyRange));
+      await tx.done;
+      if (mode === 'readwrite') this.health.recordSuccess();
+      return result;
+    } catch (e) {
+      try {
+        tx.abort();
+      } catch {
+        // Already finished or aborted (e.g. by the failed request itself).
+      }
+      await tx.done.catch(() => undefined);
+      if (this.closed && !(e instanceof Error && e.name === 'QuotaExceededError')) throw this.closedError();
+      throw toStoreError(e, this.health);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+    this.health.set('closed');
+  }
+}

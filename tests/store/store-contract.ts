@@ -1,0 +1,475 @@
+/**
+ * The store contract, written once and run against every implementation (in-memory,
+ * IndexedDB under fake-indexeddb). Each case asserts the stored outcome, including that
+ * a refused operation left every store exactly as it was.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  ConcurrentModificationError,
+  InvalidStoreInputError,
+  InvalidTransitionError,
+  RecordNotFoundError,
+  StorageClosedError,
+  StoreError,
+  type PetrelStore,
+  type PetrelStoreOptions,
+} from '../../src/core/store/index.ts';
+import { bytes, contact, contactId, incoming, MAILBOX, newId, outgoing, pending } from './fixtures.ts';
+import { snapshot } from './snapshot.ts';
+
+export interface StoreHarness {
+  readonly store: PetrelStore;
+  /** Closes and opens the same database again (durable implementations only). */
+  readonly reopen?: () => Promise<PetrelStore>;
+}
+
+export type StoreFactory = (options?: Partial<PetrelStoreOptions>) => Promise<StoreHarness>;
+
+const NOW = 20_000;
+
+export function storeContract(name: string, factory: StoreFactory): void {
+  const open = async (options?: Partial<PetrelStoreOptions>) => (await factory(options)).store;
+
+  describe(`${name}: identity, prekeys, contacts, meta, metrics`, () => {
+    it('keeps the identity and replaces the prekey pool', async () => {
+      const store = await open();
+      expect(await store.loadIdentity()).toBeUndefined();
+      await expect(store.savePreKeyPool(bytes(1))).rejects.toBeInstanceOf(RecordNotFoundError);
+      const seed = new Uint8Array(32).fill(3);
+      await store.saveIdentity({ id: 'self', seed, displayName: 'Ada', createdAt: 1, nextPreKeyId: 1 });
+      seed.fill(0); // the caller's buffer is not the stored one
+      await store.savePreKeyPool(bytes(7, 7));
+      const id = await store.loadIdentity();
+      expect(id?.seed).toEqual(new Uint8Array(32).fill(3));
+      expect(id?.preKeyPool).toEqual(bytes(7, 7));
+      expect(id?.displayName).toBe('Ada');
+    });
+
+    it('stores prekeys by id', async () => {
+      const store = await open();
+      await store.putPreKeys([
+        { id: 1, kind: 'spk', role: 'current', secret: bytes(1), createdAt: 1 },
+        { id: 2, kind: 'opk', role: 'one_time', secret: bytes(2), createdAt: 1 },
+      ]);
+      expect((await store.getPreKey(2))?.secret).toEqual(bytes(2));
+      expect((await store.listPreKeys()).map((k) => k.id)).toEqual([1, 2]);
+      await expect(store.putPreKeys([{ id: -1, kind: 'opk', role: 'one_time', secret: bytes(2), createdAt: 1 }])).rejects.toBeInstanceOf(InvalidStoreInputError);
+    });
+
+    it('keeps contacts, verification and key-change acknowledgement', async () => {
+      const store = await open();
+      await store.putContact({ ...contact(1), keyChange: { previousIdentityKey: new Uint8Array(32).fill(9), detectedAt: 5, acknowledged: false } });
+      await store.setVerification(contactId(1), 'verified');
+      expect((await store.getContact(contactId(1)))?.keyChange?.acknowledged).toBe(false);
+      await store.acknowledgeKeyChange(contactId(1));
+      const c = await store.getContact(contactId(1));
+      expect(c?.verification).toBe('verified');
+      expect(c?.keyChange?.acknowledged).toBe(true);
+      await expect(store.setVerification(contactId(2), 'verified')).rejects.toBeInstanceOf(RecordNotFoundError);
+      await expect(store.putContact({ ...contact(3), identityKey: bytes(1) })).rejects.toBeInstanceOf(InvalidStoreInputError);
+      expect((await store.listContacts()).map((x) => x.id)).toEqual([contactId(1)]);
+    });
+
+    it('round-trips metrics counters and meta values', async () => {
+      const store = await open();
+      await store.saveCounters({ 'send.success{transport="relay"}': 3, 'packet.replay': 1 });
+      await store.saveCounters({ 'packet.replay': 2 });
+      expect(await store.loadCounters()).toEqual({ 'send.success{transport="relay"}': 3, 'packet.replay': 2 });
+      await store.setMeta('persisted', true);
+      await store.setMeta('blob', bytes(1, 2));
+      expect(await store.getMeta('persisted')).toBe(true);
+      expect(await store.getMeta('blob')).toEqual(bytes(1, 2));
+      expect(await store.getMeta('missing')).toBeUndefined();
+      await expect(store.saveCounters({ x: Number.NaN })).rejects.toBeInstanceOf(InvalidStoreInputError);
+    });
+  });
+
+  describe(`${name}: commitOutgoing (encrypt once)`, () => {
+    it('writes the message, the advanced session and the outbox entry together', async () => {
+      const store = await open({ now: () => NOW });
+      const c = outgoing({ contact: 1, expectedVersion: null, body: 'first', state: bytes(1), envelope: bytes(0xe1) });
+      expect(await store.commitOutgoing(c)).toEqual({ sessionVersion: 1 });
+      const m = await store.getMessage(c.messageId);
+      expect(m).toMatchObject({ direction: 'out', status: 'queued', body: 'first', order: 0, envelopeId: c.envelopeId });
+      expect(await store.getSession(contactId(1))).toMatchObject({ version: 1, state: bytes(1) });
+      const due = await store.dueOutbox(NOW, 10);
+      expect(due).toHaveLength(1);
+      expect(due[0]).toMatchObject({ envelopeId: c.envelopeId, messageId: c.messageId, state: 'ready', attempts: 0, envelope: bytes(0xe1), mailbox: MAILBOX });
+      expect(await store.getConversation(contactId(1))).toMatchObject({ unread: 0, nextOrder: 1, lastMessage: { text: 'first', direction: 'out' } });
+
+      const c2 = outgoing({ contact: 1, expectedVersion: 1, state: bytes(2) });
+      expect(await store.commitOutgoing(c2)).toEqual({ sessionVersion: 2 });
+      expect((await store.getMessage(c2.messageId))?.order).toBe(1);
+      expect(await store.queueDepth()).toBe(2);
+    });
+
+    it('a stale session version aborts everything with ConcurrentModificationError', async () => {
+      const store = await open();
+      await store.commitOutgoing(outgoing({ contact: 1, expectedVersion: null }));
+      const before = await snapshot(store, [1]);
+      const stale = outgoing({ contact: 1, expectedVersion: null, state: bytes(0xff) });
+      const err = await store.commitOutgoing(stale).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConcurrentModificationError);
+      expect(err).toMatchObject({ expectedVersion: null, actualVersion: 1 });
+      expect(await snapshot(store, [1])).toEqual(before);
+      expect(await store.getMessage(stale.messageId)).toBeUndefined();
+    });
+
+    it('two writers from the same version: exactly one wins', async () => {
+      const store = await open();
+      await store.commitOutgoing(outgoing({ contact: 1, expectedVersion: null }));
+      const results = await Promise.allSettled([
+        store.commitOutgoing(outgoing({ contact: 1, expectedVersion: 1 })),
+        store.commitOutgoing(outgoing({ contact: 1, expectedVersion: 1 })),
+      ]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const rejected = results.find((r) => r.status === 'rejected');
+      expect(rejected?.status === 'rejected' && rejected.reason).toBeInstanceOf(ConcurrentModificationError);
+      expect((await store.getSession(contactId(1)))?.version).toBe(2);
+      expect(await store.queueDepth()).toBe(2);
+    });
+
+    it('refuses a reused envelope id or message id and writes nothing', async () => {
+      const store = await open();
+      const c = outgoing({ contact: 1, expectedVersion: null });
+      await store.commitOutgoing(c);
+      const before = await snapshot(store, [1]);
+      const sameEnvelope = { ...outgoing({ contact: 1, expectedVersion: 1 }), outboxEntry: c.outboxEntry };
+      await expect(store.commitOutgoing(sameEnvelope)).rejects.toBeInstanceOf(InvalidStoreInputError);
+      const sameMessage = outgoing({ contact: 1, expectedVersion: 1 });
+      await expect(store.commitOutgoing({ ...sameMessage, message: { ...sameMessage.message!, id: c.messageId } })).rejects.toBeInstanceOf(InvalidStoreInputError);
+      expect(await snapshot(store, [1])).toEqual(before);
+    });
+
+    it('a protocol message (no row) advances the session and queues its envelope', async () => {
+      const store = await open();
+      const c = outgoing({ contact: 1, expectedVersion: null, withMessage: false });
+      await store.commitOutgoing(c);
+      expect(await store.getConversation(contactId(1))).toBeUndefined();
+      expect(await store.markSent(c.envelopeId, { at: 1 })).toBe(true);
+      expect(await store.queueDepth()).toBe(0);
+    });
+  });
+
+  describe(`${name}: outbox`, () => {
+    it('due entries by time; attempt failures push them back; markSent completes once', async () => {
+      let now = 1_000;
+      const store = await open({ now: () => now });
+      const a = outgoing({ contact: 1, expectedVersion: null });
+      await store.commitOutgoing(a);
+      now = 2_000;
+      const b = outgoing({ contact: 1, expectedVersion: 1 });
+      await store.commitOutgoing(b);
+      expect((await store.dueOutbox(1_500, 10)).map((e) => e.envelopeId)).toEqual([a.envelopeId]);
+      expect((await store.dueOutbox(2_000, 10)).map((e) => e.envelopeId)).toEqual([a.envelopeId, b.envelopeId]);
+      expect((await store.dueOutbox(2_000, 1)).map((e) => e.envelopeId)).toEqual([a.envelopeId]);
+
+      await store.recordAttemptFailure(a.envelopeId, 9_000, 'relay unreachable');
+      expect((await store.dueOutbox(5_000, 10)).map((e) => e.envelopeId)).toEqual([b.envelopeId]);
+      expect(await store.nextDueAt()).toBe(2_000);
+      const [retried] = await store.dueOutbox(9_000, 1);
+      expect(retried).toMatchObject({ envelopeId: b.envelopeId });
+      const aEntry = (await store.dueOutbox(9_000, 10)).find((e) => e.envelopeId === a.envelopeId);
+      expect(aEntry).toMatchObject({ attempts: 1, nextAttemptAt: 9_000, lastError: 'relay unreachable' });
+
+      expect(await store.markSent(a.envelopeId, { at: 9_100, via: 'relay' })).toBe(true);
+      expect(await store.markSent(a.envelopeId, { at: 9_200 })).toBe(false);
+      expect(await store.getMessage(a.messageId)).toMatchObject({ status: 'sent', via: 'relay', updatedAt: 9_100 });
+      expect(await store.queueDepth()).toBe(1);
+      await expect(store.recordAttemptFailure(a.envelopeId, 1, 'x')).rejects.toBeInstanceOf(RecordNotFoundError);
+    });
+
+    it('a pending job that fails goes back to pending on retry', async () => {
+      const store = await open({ now: () => 1 });
+      const job = pending(5, 'no bundle yet');
+      await store.commitPendingOutgoing(job);
+      await store.markFailed(job.envelopeId, 'No prekeys for this contact');
+      expect(await store.pendingJobs(contactId(5))).toEqual([]);
+      expect(await store.queueDepth()).toBe(0);
+      await store.retry(job.messageId, 9);
+      expect((await store.pendingJobs(contactId(5))).map((j) => j.envelopeId)).toEqual([job.envelopeId]);
+      expect(await store.getMessage(job.messageId)).toMatchObject({ status: 'queued' });
+    });
+
+    it('failed after the budget, then a manual retry resends the same bytes', async () => {
+      const store = await open({ now: () => 1_000 });
+      const a = outgoing({ contact: 1, expectedVersion: null, envelope: bytes(0xaa, 0xbb) });
+      await store.commitOutgoing(a);
+      await expect(store.retry(a.messageId, 2_000)).rejects.toBeInstanceOf(InvalidTransitionError);
+      await store.markFailed(a.envelopeId, 'No route to the contact');
+      expect(await store.getMessage(a.messageId)).toMatchObject({ status: 'failed', failure: 'No route to the contact' });
+      expect(await store.dueOutbox(1e12, 10)).toEqual([]);
+      expect(await store.queueDepth()).toBe(0);
+
+      await store.retry(a.messageId, 5_000);
+      const m = await store.getMessage(a.messageId);
+      expect(m?.status).toBe('queued');
+      expect(m?.failure).toBeUndefined();
+      const [entry] = await store.dueOutbox(5_000, 10);
+      expect(entry).toMatchObject({ envelopeId: a.envelopeId, attempts: 0, nextAttemptAt: 5_000, envelope: bytes(0xaa, 0xbb) });
+      await expect(store.retry(newId(), 1)).rejects.toBeInstanceOf(RecordNotFoundError);
+    });
+
+    it('a contact without a session: pending jobs in compose order, then one session start makes them ready', async () => {
+      const store = await open({ now: () => 3_000 });
+      const jobs = [pending(2, 'one'), pending(2, 'two'), pending(2, 'three')];
+      for (const j of jobs) await store.commitPendingOutgoing(j);
+      await store.commitPendingOutgoing(pending(3, 'other contact'));
+      expect((await store.pendingJobs(contactId(2))).map((j) => new TextDecoder().decode(j.plaintext))).toEqual(['one', 'two', 'three']);
+      expect(await store.dueOutbox(1e12, 10)).toEqual([]);
+      expect(await store.queueDepth()).toBe(4);
+
+      // A job of another contact cannot ride on this session: nothing changes.
+      const wrong = { sessionUpdate: { contactId: contactId(2), expectedVersion: null, state: bytes(1) }, encrypted: [{ envelopeId: (await store.pendingJobs(contactId(3)))[0]!.envelopeId, envelope: bytes(1) }] };
+      await expect(store.commitSessionStart(wrong)).rejects.toBeInstanceOf(InvalidTransitionError);
+      expect(await store.getSession(contactId(2))).toBeUndefined();
+
+      const res = await store.commitSessionStart({
+        sessionUpdate: { contactId: contactId(2), expectedVersion: null, state: bytes(0x51) },
+        encrypted: jobs.map((j, i) => ({ envelopeId: j.envelopeId, envelope: bytes(0xe0 + i) })),
+      });
+      expect(res.sessionVersion).toBe(1);
+      expect(await store.pendingJobs(contactId(2))).toEqual([]);
+      const due = await store.dueOutbox(1e12, 10);
+      expect(due.map((e) => [e.envelopeId, e.envelope, e.plaintext])).toEqual(jobs.map((j, i) => [j.envelopeId, bytes(0xe0 + i), undefined]));
+      expect(await store.queueDepth()).toBe(4);
+    });
+  });
+
+  describe(`${name}: commitIncoming (receive atomically, exactly once)`, () => {
+    it('commits once; the same envelope again is a duplicate that changes nothing', async () => {
+      const store = await open();
+      const c = incoming({ contact: 1, expectedVersion: null, body: 'hey' });
+      expect(await store.commitIncoming(c)).toBe('committed');
+      const before = await snapshot(store, [1]);
+      expect(await store.commitIncoming({ ...c, sessionUpdate: { ...c.sessionUpdate!, state: bytes(0xff) } })).toBe('duplicate');
+      expect(await snapshot(store, [1])).toEqual(before);
+      expect(await store.getMessage(c.messageId)).toMatchObject({ direction: 'in', status: 'delivered', body: 'hey', receivedAt: 10_000 });
+      expect(await store.getConversation(contactId(1))).toMatchObject({ unread: 1, lastMessage: { direction: 'in', text: 'hey' } });
+      expect(await store.processedEnvelopes([c.envelopeId, newId()])).toEqual(new Set([c.envelopeId]));
+    });
+
+    it('a stale session version rejects and marks nothing as processed', async () => {
+      const store = await open();
+      await store.commitIncoming(incoming({ contact: 1, expectedVersion: null }));
+      const before = await snapshot(store, [1]);
+      const c = incoming({ contact: 1, expectedVersion: 7 });
+      await expect(store.commitIncoming(c)).rejects.toBeInstanceOf(ConcurrentModificationError);
+      expect(await snapshot(store, [1])).toEqual(before);
+      expect((await store.processedEnvelopes([c.envelopeId])).size).toBe(0);
+    });
+
+    it('an initial message deletes its one-time prekeys, replaces the pool and adds the contact', async () => {
+      const store = await open();
+      await store.saveIdentity({ id: 'self', seed: new Uint8Array(32), displayName: 'me', createdAt: 1, nextPreKeyId: 10, preKeyPool: bytes(1, 1) });
+      await store.putPreKeys([3, 4, 5].map((id) => ({ id, kind: 'opk' as const, role: 'one_time' as const, secret: bytes(id), createdAt: 1 })));
+      const c = incoming({ contact: 4, expectedVersion: null, consumedPreKeyIds: [3, 5], preKeyPool: bytes(2, 2), contactUpdate: contact(4, 'Bob') });
+      expect(await store.commitIncoming(c)).toBe('committed');
+      expect((await store.listPreKeys()).map((k) => k.id)).toEqual([4]);
+      expect((await store.loadIdentity())?.preKeyPool).toEqual(bytes(2, 2));
+      expect((await store.getContact(contactId(4)))?.displayName).toBe('Bob');
+    });
+
+    it('receipts move our messages forward only', async () => {
+      const store = await open();
+      const out = outgoing({ contact: 1, expectedVersion: null });
+      await store.commitOutgoing(out);
+      const inbound = incoming({ contact: 1, expectedVersion: 1 });
+      await store.commitIncoming(inbound);
+      const receipt = (status: 'sent' | 'delivered' | 'read', messageId = out.messageId) =>
+        incoming({ contact: 1, withMessage: false, statusUpdates: [{ messageId, status }] });
+      await store.commitIncoming(receipt('read'));
+      expect((await store.getMessage(out.messageId))?.status).toBe('read');
+      await store.commitIncoming(receipt('delivered'));
+      expect((await store.getMessage(out.messageId))?.status).toBe('read');
+      // A receipt naming an incoming message or an unknown id changes nothing.
+      await store.commitIncoming(receipt('read', inbound.messageId));
+      expect((await store.getMessage(inbound.messageId))?.status).toBe('delivered');
+      expect(await store.commitIncoming(receipt('read', newId()))).toBe('committed');
+      // Another contact cannot move our message to contact 1.
+      const out2 = outgoing({ contact: 1, expectedVersion: 2 });
+      await store.commitOutgoing(out2);
+      await store.commitIncoming(incoming({ contact: 2, withMessage: false, statusUpdates: [{ messageId: out2.messageId, status: 'read' }] }));
+      expect((await store.getMessage(out2.messageId))?.status).toBe('queued');
+      // The receipt ended its outbox entry; a late transport ack changes nothing.
+      expect(await store.markSent(out.envelopeId, { at: 1 })).toBe(false);
+      expect((await store.getMessage(out.messageId))?.status).toBe('read');
+    });
+
+    it('a receipt for a message still queued or failed ends its outbox entry', async () => {
+      const store = await open();
+      const queued = outgoing({ contact: 1, expectedVersion: null });
+      const failed = outgoing({ contact: 1, expectedVersion: 1 });
+      await store.commitOutgoing(queued);
+      await store.commitOutgoing(failed);
+      await store.markFailed(failed.envelopeId, 'gave up');
+      await store.commitIncoming(incoming({ contact: 1, withMessage: false, statusUpdates: [{ messageId: queued.messageId, status: 'delivered' }, { messageId: failed.messageId, status: 'read' }] }));
+      expect(await store.getMessage(queued.messageId)).toMatchObject({ status: 'delivered' });
+      const m = await store.getMessage(failed.messageId);
+      expect(m?.status).toBe('read');
+      expect(m?.failure).toBeUndefined();
+      expect(await store.queueDepth()).toBe(0);
+      expect(await store.markSent(queued.envelopeId, { at: 1 })).toBe(false);
+      await expect(store.retry(failed.messageId, 1)).rejects.toBeInstanceOf(InvalidTransitionError);
+    });
+
+    it('queues protocol replies (a delivery receipt) in the same transaction', async () => {
+      const store = await open();
+      const replyId = newId();
+      await store.commitIncoming(incoming({ contact: 1, expectedVersion: null, outboxEntries: [{ envelopeId: replyId, contactId: contactId(1), mailbox: MAILBOX, envelope: bytes(0x77) }] }));
+      const [entry] = await store.dueOutbox(1e12, 10);
+      expect(entry).toMatchObject({ envelopeId: replyId, state: 'ready', envelope: bytes(0x77) });
+      expect(entry?.messageId).toBeUndefined();
+    });
+
+    it('a batch commits each fresh envelope once, reports duplicates, and chains session versions', async () => {
+      const store = await open();
+      const first = incoming({ contact: 1, expectedVersion: null });
+      await store.commitIncoming(first);
+      const a = incoming({ contact: 1, expectedVersion: 1, body: 'a' });
+      const b = incoming({ contact: 2, expectedVersion: null, body: 'b' });
+      const c = incoming({ contact: 1, expectedVersion: 2, body: 'c' });
+      const results = await store.commitIncomingBatch([a, { ...first, sessionUpdate: undefined }, b, c, { ...b, sessionUpdate: undefined }]);
+      expect(results).toEqual(['committed', 'duplicate', 'committed', 'committed', 'duplicate']);
+      expect((await store.getSession(contactId(1)))?.version).toBe(3);
+      expect((await store.getSession(contactId(2)))?.version).toBe(1);
+      const page = await store.pageMessages(contactId(1), { limit: 10 });
+      expect(page.messages.map((m) => m.body)).toEqual(['hi', 'a', 'c']);
+      expect(page.messages.map((m) => m.order)).toEqual([0, 1, 2]);
+      expect((await store.getConversation(contactId(1)))?.unread).toBe(3);
+      expect(await store.commitIncomingBatch([])).toEqual([]);
+    });
+
+    it('a batch with one conflicting session is rejected whole', async () => {
+      const store = await open();
+      const before = await snapshot(store, [1, 2]);
+      const ok = incoming({ contact: 2, expectedVersion: null });
+      const bad = incoming({ contact: 1, expectedVersion: 4 });
+      await expect(store.commitIncomingBatch([ok, bad])).rejects.toBeInstanceOf(ConcurrentModificationError);
+      expect(await snapshot(store, [1, 2])).toEqual(before);
+      expect((await store.processedEnvelopes([ok.envelopeId])).size).toBe(0);
+    });
+
+    it('dedup marks expire and are bounded in number, oldest first', async () => {
+      const store = await open({ dedupRetentionMs: 1_000, dedupMaxEntries: 3 });
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const c = incoming({ contact: 1, withMessage: false, receivedAt: 10_000 + i * 100 });
+        ids.push(c.envelopeId);
+        await store.commitIncoming(c);
+      }
+      // At 11,150 the marks at 10,000 and 10,100 are older than 1,000 ms; then 4 remain, one over the cap.
+      expect(await store.pruneDedup(11_150)).toBe(3);
+      expect(await store.processedEnvelopes(ids)).toEqual(new Set(ids.slice(3)));
+      expect(await store.pruneDedup(11_150)).toBe(0);
+    });
+  });
+
+  describe(`${name}: conversations and paging`, () => {
+    it('pages a long conversation by order key, newest page first, with no gaps or overlaps', async () => {
+      const store = await open();
+      const batch = Array.from({ length: 450 }, (_, i) => incoming({ contact: 1, body: `m${i}`, receivedAt: 10_000 + i }));
+      await store.commitIncomingBatch(batch);
+      const seen: string[] = [];
+      let before: number | undefined;
+      let pages = 0;
+      for (;;) {
+        const page = await store.pageMessages(contactId(1), { limit: 200, ...(before !== undefined ? { before } : {}) });
+        pages++;
+        seen.unshift(...page.messages.map((m) => m.body));
+        if (page.olderCursor === undefined) break;
+        before = page.olderCursor;
+      }
+      expect(pages).toBe(3);
+      expect(seen).toEqual(batch.map((_, i) => `m${i}`));
+      await expect(store.pageMessages(contactId(1), { limit: 100_000 })).rejects.toBeInstanceOf(InvalidStoreInputError);
+      expect((await store.pageMessages(contactId(9), { limit: 10 })).messages).toEqual([]);
+    });
+
+    it('lists conversations most recent first and marks a conversation read once', async () => {
+      const store = await open({ now: () => 1 });
+      await store.commitIncoming(incoming({ contact: 1, receivedAt: 100 }));
+      const i2 = incoming({ contact: 2, receivedAt: 300 });
+      const i3 = incoming({ contact: 2, receivedAt: 301 });
+      await store.commitIncomingBatch([i2, i3]);
+      await store.commitOutgoing(outgoing({ contact: 3, expectedVersion: null, sentAt: 200 }));
+      expect((await store.listConversations()).map((c) => c.contactId)).toEqual([contactId(2), contactId(3), contactId(1)]);
+
+      expect(await store.markConversationRead(contactId(2), 500)).toEqual([i2.messageId, i3.messageId]);
+      expect((await store.getConversation(contactId(2)))?.unread).toBe(0);
+      expect(await store.getMessage(i3.messageId)).toMatchObject({ status: 'read', updatedAt: 500 });
+      expect(await store.markConversationRead(contactId(2), 600)).toEqual([]);
+      const i4 = incoming({ contact: 2, receivedAt: 700 });
+      await store.commitIncoming(i4);
+      expect(await store.markConversationRead(contactId(2), 800)).toEqual([i4.messageId]);
+    });
+  });
+
+  describe(`${name}: bad input and failure states`, () => {
+    it('malformed commits are refused with InvalidStoreInputError and change nothing (property)', async () => {
+      const store = await open();
+      await store.commitOutgoing(outgoing({ contact: 1, expectedVersion: null }));
+      const before = await snapshot(store, [1]);
+      const valid = incoming({ contact: 1, expectedVersion: 1 });
+      const junk = fc.oneof(fc.constant(undefined), fc.constant(null), fc.integer({ max: -1 }), fc.string(), fc.uint8Array({ maxLength: 4 }), fc.constant(Number.NaN), fc.constant([1, 'x']));
+      const fields = ['envelopeId', 'from', 'receivedAt', 'sessionUpdate', 'message', 'statusUpdates', 'consumedPreKeyIds', 'preKeyPool', 'contactUpdate', 'outboxEntries'] as const;
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...fields), junk, async (field, value) => {
+          const bad = { ...valid, [field]: value };
+          const optional = field !== 'envelopeId' && field !== 'receivedAt';
+          if (optional && value === undefined) return; // omitting an optional field is valid
+          if (field === 'preKeyPool' && value instanceof Uint8Array) return; // any bytes are a valid pool
+          const err = await store.commitIncoming(bad as never).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(err).toBeInstanceOf(InvalidStoreInputError);
+        }),
+        { numRuns: 120 },
+      );
+      // Parts of one commit that name different contacts are a caller bug, refused whole.
+      await expect(store.commitIncoming({ ...valid, from: contactId(2) })).rejects.toBeInstanceOf(InvalidStoreInputError);
+      const mixed = outgoing({ contact: 1, expectedVersion: 1 });
+      await expect(store.commitOutgoing({ ...mixed, outboxEntry: { ...mixed.outboxEntry, contactId: contactId(2) } })).rejects.toBeInstanceOf(InvalidStoreInputError);
+      for (const call of [
+        () => store.commitOutgoing(null as never),
+        () => store.markSent('nope', { at: 1 }),
+        () => store.dueOutbox(-1, 1),
+        () => store.commitIncomingBatch('x' as never),
+        () => store.getSession('ABC'),
+        () => store.setMeta('k', {} as never),
+      ]) {
+        await expect(call()).rejects.toBeInstanceOf(StoreError);
+      }
+      expect(await snapshot(store, [1])).toEqual(before);
+    });
+
+    it('after close every operation rejects with StorageClosedError and the state is closed', async () => {
+      const store = await open();
+      const states: string[] = [];
+      store.health.subscribe((s) => states.push(s));
+      expect(store.health.get()).toBe('ok');
+      store.close();
+      expect(store.health.get()).toBe('closed');
+      expect(states).toEqual(['closed']);
+      await expect(store.commitOutgoing(outgoing({ contact: 1, expectedVersion: null }))).rejects.toBeInstanceOf(StorageClosedError);
+      await expect(store.queueDepth()).rejects.toBeInstanceOf(StorageClosedError);
+    });
+  });
+
+  describe(`${name}: durability`, () => {
+    it('everything committed is there after reopening', async () => {
+      const h = await factory();
+      if (!h.reopen) return; // in-memory: nothing to reopen
+      const out = outgoing({ contact: 1, expectedVersion: null });
+      await h.store.commitOutgoing(out);
+      const inc = incoming({ contact: 1, expectedVersion: 1 });
+      await h.store.commitIncoming(inc);
+      const before = await snapshot(h.store, [1]);
+      const again = await h.reopen();
+      expect(await snapshot(again, [1])).toEqual(before);
+      expect(await again.commitIncoming(inc)).toBe('duplicate');
+    });
+  });
+}
