@@ -1,0 +1,48 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { MailboxStore } from '../mailbox/mailbox-store.ts';
+import type { RelayMetrics } from '../metrics.ts';
+import { SECURITY_HEADERS } from './security-headers.ts';
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+/**
+ * `GET /health` (the process is up), `GET /ready` (the database answers and the relay is
+ * not shutting down), `GET /metrics` (Prometheus text). Returns false for other paths.
+ */
+export function serveOperationalRoute(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: { readonly mailboxes: MailboxStore; readonly metrics: RelayMetrics; readonly draining: () => boolean },
+): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const path = (req.url ?? '/').split('?')[0];
+  if (path === '/health') {
+    json(res, 200, { status: 'ok' });
+    return true;
+  }
+  if (path === '/ready') {
+    if (deps.draining()) {
+      json(res, 503, { status: 'shutting_down' });
+      return true;
+    }
+    deps.mailboxes
+      .check()
+      .then(() => json(res, 200, { status: 'ready' }))
+      .catch(() => json(res, 503, { status: 'database_unavailable' }));
+    return true;
+  }
+  if (path === '/metrics') {
+    deps.metrics.registry
+      .metrics()
+      .then((text) => {
+        res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': deps.metrics.registry.contentType, 'Cache-Control': 'no-store' });
+        res.end(text);
+      })
+      .catch(() => json(res, 500, { status: 'error' }));
+    return true;
+  }
+  return false;
+}

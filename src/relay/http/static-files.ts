@@ -1,0 +1,67 @@
+import { createReadStream, statSync } from 'node:fs';
+import { extname, join, normalize, sep } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.webmanifest': 'application/manifest+json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.map': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+  '.woff2': 'font/woff2',
+};
+
+/**
+ * Serves the built PWA from `root`. Hashed assets are immutable; the shell, the
+ * manifest and the service worker are revalidated every time so updates reach users.
+ * Unknown paths without an extension fall back to index.html (client-side routes).
+ * Returns false when it did not handle the request.
+ */
+export function serveStatic(root: string, req: IncomingMessage, res: ServerResponse, headers: Record<string, string>): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const url = new URL(req.url ?? '/', 'http://x');
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(url.pathname);
+  } catch {
+    return false;
+  }
+  const rel = normalize(pathname).replace(/^([/\\])+/, '');
+  let file = join(root, rel || 'index.html');
+  if (!file.startsWith(root + sep) && file !== root) return false;
+  let st = statOrNull(file);
+  if (st?.isDirectory()) {
+    file = join(file, 'index.html');
+    st = statOrNull(file);
+  }
+  if (!st && extname(rel) === '') {
+    file = join(root, 'index.html');
+    st = statOrNull(file);
+  }
+  if (!st || !st.isFile()) return false;
+
+  const immutable = rel.startsWith('assets/');
+  res.writeHead(200, {
+    ...headers,
+    'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+    'Content-Length': st.size,
+    'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+  });
+  if (req.method === 'HEAD') res.end();
+  else createReadStream(file).pipe(res);
+  return true;
+}
+
+function statOrNull(path: string) {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,88 @@
+import type { Logger } from 'pino';
+import type { RelayMetrics } from '../metrics.ts';
+import { HIGH_WATER_BYTES, type Connection } from '../ws/connection.ts';
+import type { Envelope } from '../../core/wire/index.ts';
+import type { MailboxStore } from './mailbox-store.ts';
+
+/** Envelopes read from the store per query. */
+const PAGE_SIZE = 64;
+
+/**
+ * Streams a mailbox to its connected owner in deposit order: the backlog on auth, then
+ * each new envelope as it is committed. Reads only while the socket drains (the
+ * envelopes are safe on disk meanwhile). `cursor` is the last seq pushed on THIS
+ * connection; unacknowledged envelopes are pushed again on the next connection.
+ */
+export class DeliveryPump {
+  private cursor = 0;
+  private running = false;
+  private again = false;
+  /** The last run read everything up to `cursor` and nothing was committed since without an offer. */
+  private caughtUp = false;
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly store: MailboxStore,
+    private readonly metrics: RelayMetrics,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * A deposit for this mailbox just committed with `seq`. When the pump is idle and
+   * caught up, the envelope in hand is pushed without reading it back; otherwise the
+   * pump reads from the store (commits arrive in seq order, so order is kept).
+   */
+  offer(seq: number, env: Envelope): void {
+    if (!this.running && this.caughtUp && seq > this.cursor && this.conn.buffered() < HIGH_WATER_BYTES) {
+      if (!this.conn.send({ t: 'deliver', env })) return;
+      this.cursor = seq;
+      this.metrics.deliveries.inc();
+      return;
+    }
+    this.kick();
+  }
+
+  /** Something new may be waiting: push it (coalesces with a run in progress). */
+  kick(): void {
+    this.caughtUp = false;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    void this.run()
+      .catch((err: unknown) => this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'delivery failed'))
+      .finally(() => {
+        this.running = false;
+        // A kick that arrived after the last check must not be lost.
+        if (this.again) this.kick();
+      });
+  }
+
+  private async run(): Promise<void> {
+    const mailbox = this.conn.mailbox;
+    if (!mailbox) return;
+    do {
+      this.again = false;
+      this.caughtUp = false;
+      for (;;) {
+        if (!this.conn.open) return;
+        if (this.conn.buffered() >= HIGH_WATER_BYTES) {
+          // Resume when the client has read what it was sent.
+          this.conn.whenDrained(() => this.kick());
+          return;
+        }
+        const page = await this.store.pending(mailbox, this.cursor, PAGE_SIZE);
+        for (const stored of page) {
+          if (!this.conn.send({ t: 'deliver', env: stored.env })) return;
+          this.cursor = stored.seq;
+          this.metrics.deliveries.inc();
+        }
+        if (page.length < PAGE_SIZE) {
+          this.caughtUp = true;
+          break;
+        }
+      }
+    } while (this.again);
+  }
+}

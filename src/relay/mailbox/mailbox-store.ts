@@ -1,0 +1,66 @@
+import type { Envelope } from '../../core/wire/index.ts';
+
+/** An envelope as the relay keeps it until its recipient acknowledges it. */
+export interface StoredEnvelope {
+  /** Deposit order across the store; delivery is in increasing `seq` per mailbox. */
+  readonly seq: number;
+  readonly env: Envelope;
+  readonly depositedAt: number;
+}
+
+export type DepositOutcome =
+  | { readonly ok: true; readonly seq: number; /** The same (mailbox, id) was already stored: a retry. */ readonly duplicate: boolean }
+  | { readonly ok: false; readonly reason: 'mailbox_full' };
+
+export interface MailboxLimits {
+  readonly maxEnvelopes: number;
+  readonly maxBytes: number;
+  readonly retentionMs: number;
+}
+
+/** Acknowledged ids of one mailbox. */
+export interface AckRequest {
+  readonly mailbox: Uint8Array;
+  readonly ids: readonly Uint8Array[];
+}
+
+/** Writes committed together (group commit): deposits first, then acks. */
+export interface WriteBatch {
+  readonly deposits: readonly Envelope[];
+  readonly acks: readonly AckRequest[];
+}
+
+export interface WriteResult {
+  /** One outcome per deposit, in order. */
+  readonly deposits: DepositOutcome[];
+  /** Per ack request, the deposit times of the envelopes it deleted. */
+  readonly acks: number[][];
+}
+
+/**
+ * Store-and-forward mailboxes. Implementations: SQLite (embedded default); a shared
+ * database for several relay nodes later, proven by the same contract tests
+ * (tests/relay/mailbox-store.contract.ts).
+ */
+export interface MailboxStore {
+  /**
+   * Stores the envelopes in one durable transaction, in order; an outcome per envelope.
+   * When the promise resolves, every `ok` envelope is on disk. A mailbox over its count
+   * or byte cap refuses further envelopes with `mailbox_full`.
+   */
+  depositBatch(envs: readonly Envelope[], now: number): Promise<DepositOutcome[]>;
+  /** Deposits and acks in ONE durable transaction (the relay's group commit). */
+  commit(batch: WriteBatch, now: number): Promise<WriteResult>;
+  /** Envelopes for `mailbox` with `seq > afterSeq`, oldest first, at most `limit`. */
+  pending(mailbox: Uint8Array, afterSeq: number, limit: number): Promise<StoredEnvelope[]>;
+  /** How many envelopes wait in `mailbox`. */
+  count(mailbox: Uint8Array): Promise<number>;
+  /** Deletes the given ids from `mailbox` (others' mailboxes are untouched); returns the deposit times of what was deleted. */
+  ack(mailbox: Uint8Array, ids: readonly Uint8Array[]): Promise<number[]>;
+  /** Deletes envelopes whose retention ended at or before `now`; returns how many. */
+  expire(now: number): Promise<number>;
+  /** Envelopes waiting across all mailboxes (the queue-depth gauge). */
+  totalQueued(): Promise<number>;
+  /** Resolves when the store can serve requests (readiness). */
+  check(): Promise<void>;
+}

@@ -1,0 +1,82 @@
+import type { Envelope } from '../../core/wire/index.ts';
+import type { DepositOutcome, MailboxStore } from './mailbox-store.ts';
+
+/** Most operations (deposits + ack requests) committed in one transaction. */
+export const MAX_BATCH = 512;
+
+type Pending =
+  | { readonly kind: 'deposit'; readonly env: Envelope; readonly resolve: (o: DepositOutcome) => void; readonly reject: (e: unknown) => void }
+  | { readonly kind: 'ack'; readonly mailbox: Uint8Array; readonly ids: readonly Uint8Array[]; readonly resolve: (t: number[]) => void; readonly reject: (e: unknown) => void };
+
+/**
+ * Group commit: deposits and acks that arrive in the same event-loop turn are written in
+ * one durable transaction (one fsync under synchronous=FULL), in arrival order; batches
+ * are committed one after another, so deposit order is preserved.
+ */
+export class WriteBatcher {
+  private queue: Pending[] = [];
+  private flushing = false;
+  private scheduled = false;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly store: MailboxStore,
+    private readonly now: () => number,
+    private readonly onBatch?: (size: number) => void,
+  ) {}
+
+  deposit(env: Envelope): Promise<DepositOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ kind: 'deposit', env, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves with the deposit times of the envelopes deleted. */
+  ack(mailbox: Uint8Array, ids: readonly Uint8Array[]): Promise<number[]> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ kind: 'ack', mailbox, ids, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Operations accepted but not yet committed. */
+  get backlog(): number {
+    return this.queue.length;
+  }
+
+  /** Resolves once every submitted operation has been committed (or failed). */
+  idle(): Promise<void> {
+    if (!this.flushing && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    this.flushing = true;
+    const batch = this.queue.splice(0, MAX_BATCH);
+    const deposits = batch.filter((p) => p.kind === 'deposit');
+    const acks = batch.filter((p) => p.kind === 'ack');
+    try {
+      const result = await this.store.commit(
+        { deposits: deposits.map((p) => p.env), acks: acks.map((p) => ({ mailbox: p.mailbox, ids: p.ids })) },
+        this.now(),
+      );
+      this.onBatch?.(batch.length);
+      deposits.forEach((p, i) => p.resolve(result.deposits[i]!));
+      acks.forEach((p, i) => p.resolve(result.acks[i]!));
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    } finally {
+      this.flushing = false;
+      if (this.queue.length > 0) this.schedule();
+      else for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { VALIDATION_FAILURE_METRIC, type WireMetrics } from '../core/wire/index.ts';
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+const RESIDENCE_BUCKETS = [0.01, 0.1, 1, 10, 60, 600, 3600, 86_400, 7 * 86_400, 30 * 86_400];
+
+/**
+ * The relay's Prometheus metrics, on their own Registry (never prom-client's global one,
+ * so several relays in one test process do not collide). Labels are small fixed sets.
+ */
+export class RelayMetrics {
+  readonly registry = new Registry();
+  readonly connections = new Gauge({ name: 'petrel_connections', help: 'Open WebSocket connections', registers: [this.registry] });
+  readonly upgrades = new Counter({
+    name: 'petrel_upgrades_total',
+    help: 'WebSocket upgrade attempts by result (accepted, origin, capacity, per_ip, draining)',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  readonly authentications = new Counter({ name: 'petrel_authentications_total', help: 'Auth attempts by result', labelNames: ['result'], registers: [this.registry] });
+  readonly deposits = new Counter({ name: 'petrel_deposits_total', help: 'Envelope deposits by result (stored, duplicate, mailbox_full)', labelNames: ['result'], registers: [this.registry] });
+  readonly deliveries = new Counter({ name: 'petrel_deliveries_total', help: 'Envelopes pushed to their recipient', registers: [this.registry] });
+  readonly acks = new Counter({ name: 'petrel_acks_total', help: 'Envelopes deleted after their recipient acknowledged them', registers: [this.registry] });
+  readonly expired = new Counter({ name: 'petrel_expired_total', help: 'Envelopes deleted unacknowledged at the end of retention', registers: [this.registry] });
+  readonly queueDepth = new Gauge({ name: 'petrel_queue_depth', help: 'Envelopes waiting in all mailboxes', registers: [this.registry] });
+  readonly rejectedFrames = new Counter({ name: 'petrel_rejected_frames_total', help: 'Frames refused by the wire decoder, by reason', labelNames: ['reason'], registers: [this.registry] });
+  readonly errorsSent = new Counter({ name: 'petrel_errors_sent_total', help: 'error frames sent, by code', labelNames: ['code'], registers: [this.registry] });
+  readonly rateLimited = new Counter({ name: 'petrel_rate_limited_total', help: 'Frames refused by a rate limit, by bucket', labelNames: ['bucket'], registers: [this.registry] });
+  readonly prekeyFetches = new Counter({ name: 'petrel_prekey_fetches_total', help: 'Bundle fetches by result (opk, no_opk, not_found)', labelNames: ['result'], registers: [this.registry] });
+  readonly prekeyPublishes = new Counter({ name: 'petrel_prekey_publishes_total', help: 'Bundle uploads by result', labelNames: ['result'], registers: [this.registry] });
+  readonly signals = new Counter({ name: 'petrel_signals_total', help: 'Signaling blobs by result (forwarded, offline, overloaded)', labelNames: ['result'], registers: [this.registry] });
+  readonly slowConsumers = new Counter({ name: 'petrel_slow_consumers_closed_total', help: 'Connections closed because they did not drain their output', registers: [this.registry] });
+  readonly pausedReads = new Counter({ name: 'petrel_paused_reads_total', help: 'Times a connection stopped being read (backpressure)', registers: [this.registry] });
+  readonly heartbeatTimeouts = new Counter({ name: 'petrel_heartbeat_timeouts_total', help: 'Connections dropped for missing pongs', registers: [this.registry] });
+  readonly requestLatency = new Histogram({
+    name: 'petrel_request_duration_seconds',
+    help: 'Time from a request frame to its response, by frame type (send: until durable and `sent`)',
+    labelNames: ['type'],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly ackLatency = new Histogram({
+    name: 'petrel_envelope_residence_seconds',
+    help: 'Time from deposit to the recipient\'s ack',
+    buckets: RESIDENCE_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly commitBatch = new Histogram({
+    name: 'petrel_deposit_batch_size',
+    help: 'Operations (deposits and ack requests) per group commit',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [this.registry],
+  });
+
+  /** Adapter the wire decoder counts its refusals through. */
+  readonly wire: WireMetrics = {
+    inc: (name, labels) => {
+      if (name === VALIDATION_FAILURE_METRIC) this.rejectedFrames.inc({ reason: labels?.reason ?? 'unknown' });
+    },
+  };
+}

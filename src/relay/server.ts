@@ -1,0 +1,218 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { MAX_FRAME_BYTES, type ErrorCode } from '../core/wire/index.ts';
+import type { RelayConfig } from './config.ts';
+import { clientIp } from './http/client-ip.ts';
+import { serveOperationalRoute } from './http/operational-routes.ts';
+import { originAllowed } from './http/origin-policy.ts';
+import { SECURITY_HEADERS } from './http/security-headers.ts';
+import { serveStatic } from './http/static-files.ts';
+import { ConnectionLimiter } from './limits/connection-limiter.ts';
+import { MemoryRateLimitStore } from './limits/memory-rate-limit-store.ts';
+import { WriteBatcher } from './mailbox/write-batcher.ts';
+import type { DeliveryPump } from './mailbox/delivery-pump.ts';
+import { SqliteMailboxStore } from './mailbox/sqlite-mailbox-store.ts';
+import { RelayMetrics } from './metrics.ts';
+import { SqlitePreKeyStore } from './prekeys/sqlite-prekey-store.ts';
+import { openDatabase } from './storage/sqlite-database.ts';
+import { CLOSE_GOING_AWAY, Connection } from './ws/connection.ts';
+import type { RelayContext } from './ws/relay-context.ts';
+import { FrameRouter } from './ws/router.ts';
+import { SessionRegistry } from './ws/session-registry.ts';
+
+/** Paths that accept a WebSocket upgrade. */
+export const WEBSOCKET_PATHS: readonly string[] = ['/ws', '/'];
+/**
+ * ws refuses (closes with 1009) payloads above this before buffering them; frames between
+ * MAX_FRAME_BYTES and this still get a `too_large` error frame from the decoder.
+ */
+export const WS_MAX_PAYLOAD = MAX_FRAME_BYTES + 64 * 1024;
+
+export interface Relay {
+  readonly server: Server;
+  readonly metrics: RelayMetrics;
+  /** The port actually bound (useful with PORT=0 in tests). */
+  port(): number;
+  /** Graceful shutdown: stop accepting, commit accepted deposits, close sockets (1001), close the database. Bounded by shutdownTimeoutMs. */
+  close(): Promise<void>;
+}
+
+function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+export async function startRelay(config: RelayConfig, log: Logger): Promise<Relay> {
+  const db = openDatabase(config.dataDir, config.dbSynchronous);
+  const metrics = new RelayMetrics();
+  const mailboxes = new SqliteMailboxStore(db, {
+    maxEnvelopes: config.mailboxMaxEnvelopes,
+    maxBytes: config.mailboxMaxBytes,
+    retentionMs: config.retentionMs,
+  });
+  const prekeys = new SqlitePreKeyStore(db);
+  const rateLimits = new MemoryRateLimitStore();
+  const limiter = new ConnectionLimiter(config.maxConnections, config.maxConnectionsPerIp);
+  const registry = new SessionRegistry();
+  const now = () => Date.now();
+  const batcher = new WriteBatcher(mailboxes, now, (n) => metrics.commitBatch.observe(n));
+  let draining = false;
+
+  const ctx: RelayContext = {
+    config,
+    log,
+    metrics,
+    mailboxes,
+    prekeys,
+    rateLimits,
+    batcher,
+    registry,
+    pumps: new Map<Connection, DeliveryPump>(),
+    now,
+    isDraining: () => draining,
+    sendError(conn, code: ErrorCode, msg, rid) {
+      metrics.errorsSent.inc({ code });
+      conn.send(rid === undefined ? { t: 'error', code, msg: msg.slice(0, 200) } : { t: 'error', code, rid, msg: msg.slice(0, 200) });
+    },
+  };
+  const router = new FrameRouter(ctx);
+  metrics.queueDepth.set(await mailboxes.totalQueued());
+
+  const server = createServer((req, res) => {
+    if (serveOperationalRoute(req, res, { mailboxes, metrics, draining: () => draining })) return;
+    if (serveStatic(config.appDir, req, res, SECURITY_HEADERS)) return;
+    res.writeHead(404, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('not found');
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD, perMessageDeflate: false, clientTracking: false });
+
+  const onSlowConsumer = (conn: Connection) => {
+    metrics.slowConsumers.inc();
+    log.warn({ conn: conn.id }, 'closing slow consumer');
+    conn.ws.terminate();
+  };
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (!WEBSOCKET_PATHS.includes(path)) {
+      refuseUpgrade(socket, 404, 'Not Found');
+      return;
+    }
+    if (draining) {
+      metrics.upgrades.inc({ result: 'draining' });
+      refuseUpgrade(socket, 503, 'Service Unavailable');
+      return;
+    }
+    if (!originAllowed(req.headers.origin, req.headers.host, config.allowedOrigins)) {
+      metrics.upgrades.inc({ result: 'origin' });
+      refuseUpgrade(socket, 403, 'Forbidden');
+      return;
+    }
+    const ip = clientIp(req, config.trustProxy);
+    const refusal = limiter.acquire(ip);
+    if (refusal) {
+      metrics.upgrades.inc({ result: refusal });
+      refuseUpgrade(socket, refusal === 'capacity' ? 503 : 429, refusal === 'capacity' ? 'Service Unavailable' : 'Too Many Requests');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      metrics.upgrades.inc({ result: 'accepted' });
+      metrics.connections.inc();
+      const conn = new Connection(ws, ip, { perSec: config.connFramesPerSec, burst: config.connFrameBurst }, now(), config.maxBufferedBytes, onSlowConsumer);
+      ws.on('message', (data: Buffer, isBinary: boolean) => router.onMessage(conn, data, isBinary));
+      ws.on('pong', () => {
+        conn.alive = true;
+      });
+      ws.on('error', (err) => log.debug({ conn: conn.id, err: err.message }, 'socket error'));
+      ws.once('close', (code: number) => {
+        limiter.release(ip);
+        metrics.connections.dec();
+        router.onClose(conn);
+        log.debug({ conn: conn.id, code }, 'connection closed');
+      });
+      router.onOpen(conn);
+    });
+  });
+
+  // Heartbeat: a connection that did not answer the previous ping (nor sent anything) is dead.
+  const heartbeat = setInterval(() => {
+    for (const conn of registry.all) {
+      if (!conn.alive) {
+        metrics.heartbeatTimeouts.inc();
+        conn.ws.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.ws.ping();
+    }
+  }, config.heartbeatIntervalMs);
+  heartbeat.unref();
+
+  // Retention sweep; also resynchronises the queue-depth gauge and forgets refilled rate buckets.
+  const sweep = async () => {
+    const expired = await mailboxes.expire(now());
+    if (expired > 0) {
+      metrics.expired.inc(expired);
+      log.info({ expired }, 'expired envelopes past retention');
+    }
+    metrics.queueDepth.set(await mailboxes.totalQueued());
+    rateLimits.sweep(now());
+  };
+  const sweeper = setInterval(() => void sweep().catch((err: unknown) => log.error({ err: String(err) }, 'sweep failed')), config.sweepIntervalMs);
+  sweeper.unref();
+  await sweep();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = () => {
+    const a = server.address();
+    return typeof a === 'object' && a ? a.port : config.port;
+  };
+  log.info({ port: port(), dataDir: config.dataDir, synchronous: config.dbSynchronous }, 'relay listening');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      draining = true;
+      clearInterval(heartbeat);
+      clearInterval(sweeper);
+      const deadline = Date.now() + config.shutdownTimeoutMs;
+      const within = <T>(p: Promise<T>) =>
+        Promise.race([p, new Promise<void>((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
+      server.close();
+      // Stop reading new frames; frames already read finish (accepted deposits are committed and answered).
+      for (const conn of registry.all) conn.ws.pause();
+      await within(batcher.idle());
+      // Let the `sent` replies of the last batch reach the send buffers.
+      await new Promise<void>((r) => setImmediate(r));
+      const open = [...registry.all];
+      await within(
+        Promise.all(
+          open.map(
+            (conn) =>
+              new Promise<void>((resolve) => {
+                if (conn.ws.readyState === conn.ws.CLOSED) return resolve();
+                conn.ws.once('close', () => resolve());
+                // Read again so the close handshake completes; the router refuses frames while draining.
+                conn.ws.resume();
+                conn.ws.close(CLOSE_GOING_AWAY, 'relay shutting down');
+              }),
+          ),
+        ),
+      );
+      for (const conn of registry.all) conn.ws.terminate();
+      server.closeAllConnections();
+      wss.close();
+      db.close();
+      log.info('relay stopped');
+    })();
+    return closing;
+  };
+
+  return { server, metrics, port, close };
+}

@@ -1,0 +1,111 @@
+import type { WebSocket } from 'ws';
+import { encodeFrame, type RelayFrame } from '../../core/wire/index.ts';
+import { fullBucket, type BucketState, type RateRule } from '../limits/token-bucket.ts';
+
+/** Output queued below this lets paused work (deliveries, reads) continue. */
+export const LOW_WATER_BYTES = 256 * 1024;
+/** Output queued above this stops deliveries and reading from this client. */
+export const HIGH_WATER_BYTES = 1024 * 1024;
+
+/** WebSocket close codes the relay uses (RFC 6455 §7.4.1). */
+export const CLOSE_GOING_AWAY = 1001;
+export const CLOSE_POLICY = 1008;
+export const CLOSE_TRY_AGAIN_LATER = 1013;
+
+let nextConnectionId = 1;
+
+/**
+ * One client's WebSocket and what the relay knows about it: its pending challenge,
+ * the mailbox it proved it owns, its frame budget, and its output backlog.
+ * Node-local by nature (a socket lives on one node); protocol state lives in the stores.
+ */
+export class Connection {
+  readonly id = nextConnectionId++;
+  /** Mailbox address proven by `auth`, and its identity key. */
+  mailbox: Uint8Array | undefined;
+  mailboxKey: string | undefined;
+  identityKey: Uint8Array | undefined;
+  /** The one challenge this connection may answer; cleared by the first `auth`. */
+  nonce: Uint8Array | undefined;
+  /** Heartbeat: set by pong or any frame, cleared by each ping round. */
+  alive = true;
+  readonly frameBucket: BucketState;
+  /** Refused frames so far (invalid or over budget); the connection is closed past a limit. */
+  strikes = 0;
+  /** Deposits accepted but not yet durable. */
+  inflight = 0;
+  private readPaused = false;
+  private readonly drainListeners: Array<() => void> = [];
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly ip: string,
+    frameRule: RateRule,
+    now: number,
+    private readonly maxBufferedBytes: number,
+    private readonly onSlowConsumer: (conn: Connection) => void,
+  ) {
+    this.frameBucket = fullBucket(frameRule, now);
+  }
+
+  get open(): boolean {
+    return this.ws.readyState === this.ws.OPEN;
+  }
+
+  get authenticated(): boolean {
+    return this.mailbox !== undefined;
+  }
+
+  buffered(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  /**
+   * Sends a frame unless the connection is closed. A client that lets more than
+   * `maxBufferedBytes` pile up is a slow consumer and is closed (its envelopes stay in
+   * its mailbox). Returns whether the frame was queued.
+   */
+  send(frame: RelayFrame): boolean {
+    if (!this.open) return false;
+    const bytes = encodeFrame(frame);
+    if (this.ws.bufferedAmount + bytes.length > this.maxBufferedBytes) {
+      this.onSlowConsumer(this);
+      return false;
+    }
+    this.ws.send(bytes, { binary: true }, () => this.checkDrained());
+    return true;
+  }
+
+  /** Runs `fn` once the output backlog is below LOW_WATER_BYTES (at once if it already is). */
+  whenDrained(fn: () => void): void {
+    if (this.ws.bufferedAmount < LOW_WATER_BYTES) {
+      fn();
+      return;
+    }
+    this.drainListeners.push(fn);
+  }
+
+  private checkDrained(): void {
+    if (this.drainListeners.length === 0 || this.ws.bufferedAmount >= LOW_WATER_BYTES) return;
+    const listeners = this.drainListeners.splice(0);
+    for (const fn of listeners) fn();
+  }
+
+  /** Stops reading frames from this client (TCP backpressure reaches the sender). */
+  pauseReading(): boolean {
+    if (this.readPaused || !this.open) return false;
+    this.readPaused = true;
+    this.ws.pause();
+    return true;
+  }
+
+  resumeReading(): void {
+    if (!this.readPaused) return;
+    this.readPaused = false;
+    if (this.open) this.ws.resume();
+  }
+
+  get readingPaused(): boolean {
+    return this.readPaused;
+  }
+}

@@ -1,0 +1,44 @@
+import type { SendFrame } from '../../../core/wire/index.ts';
+import type { Connection } from '../connection.ts';
+import { takeIpToken, type RelayContext } from '../relay-context.ts';
+import { mailboxKey } from '../session-registry.ts';
+
+/** Deposits one client may have waiting for the disk before the relay stops reading its socket. */
+export const MAX_INFLIGHT_DEPOSITS = 64;
+
+/**
+ * `send{rid, env}`: no sender identity needed (the relay must not learn who sends).
+ * Rate-limited per IP; the envelope is group-committed to disk and only then answered
+ * with `sent{rid, id}`. A full mailbox answers `mailbox_full`. A retry of a stored
+ * (mailbox, id) is answered `sent` without storing it twice. Online owners get it at once.
+ */
+export async function handleSend(ctx: RelayContext, conn: Connection, frame: SendFrame): Promise<void> {
+  if (!takeIpToken(ctx, conn, 'deposit')) {
+    ctx.sendError(conn, 'rate_limited', 'too many deposits', frame.rid);
+    return;
+  }
+  const started = performance.now();
+  conn.inflight++;
+  if (conn.inflight >= MAX_INFLIGHT_DEPOSITS && conn.pauseReading()) ctx.metrics.pausedReads.inc();
+  try {
+    const outcome = await ctx.batcher.deposit(frame.env);
+    if (!outcome.ok) {
+      ctx.metrics.deposits.inc({ result: outcome.reason });
+      ctx.sendError(conn, 'mailbox_full', 'recipient mailbox is full', frame.rid);
+      return;
+    }
+    ctx.metrics.deposits.inc({ result: outcome.duplicate ? 'duplicate' : 'stored' });
+    conn.send({ t: 'sent', rid: frame.rid, id: frame.env.id });
+    ctx.metrics.requestLatency.observe({ type: 'send' }, (performance.now() - started) / 1000);
+    if (!outcome.duplicate) {
+      ctx.metrics.queueDepth.inc();
+      for (const owner of ctx.registry.owners(mailboxKey(frame.env.to))) ctx.pumps.get(owner)?.offer(outcome.seq, frame.env);
+    }
+  } catch (err) {
+    ctx.log.error({ conn: conn.id, err: err instanceof Error ? err.message : String(err) }, 'deposit failed');
+    ctx.sendError(conn, 'internal', 'could not store the envelope', frame.rid);
+  } finally {
+    conn.inflight--;
+    if (conn.readingPaused && conn.inflight < MAX_INFLIGHT_DEPOSITS / 2) conn.whenDrained(() => conn.resumeReading());
+  }
+}

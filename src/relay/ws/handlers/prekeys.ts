@@ -1,0 +1,68 @@
+import { bytesEqualTimingSafe } from '../../crypto/bytes-equal.ts';
+import { mailboxAddress, type PreKeysFetchFrame, type PreKeysPublishFrame } from '../../../core/wire/index.ts';
+import { firstBadSignature } from '../../prekeys/bundle-verification.ts';
+import type { PreKeyCounts } from '../../prekeys/prekey-store.ts';
+import type { Connection } from '../connection.ts';
+import { takeIpToken, type RelayContext } from '../relay-context.ts';
+import { mailboxKey } from '../session-registry.ts';
+
+/** Tells the owner's connections that a one-time pool is below the threshold. */
+export function notifyPreKeysLow(ctx: RelayContext, owners: readonly Connection[], counts: PreKeyCounts): void {
+  const threshold = ctx.config.prekeyLowThreshold;
+  if (counts.opks >= threshold && counts.pqopks >= threshold) return;
+  for (const owner of owners) owner.send({ t: 'prekeys.low', opks: counts.opks, pqopks: counts.pqopks });
+}
+
+/**
+ * `prekeys.publish{rid, bundle}`: only for the connection's own identity, and only with
+ * valid signatures on the signed prekey, the last-resort PQ key and every PQ one-time key.
+ */
+export async function handlePublish(ctx: RelayContext, conn: Connection, frame: PreKeysPublishFrame): Promise<void> {
+  const started = performance.now();
+  if (!conn.identityKey) {
+    ctx.sendError(conn, 'unauthenticated', 'publishing prekeys needs an authenticated identity', frame.rid);
+    return;
+  }
+  if (!bytesEqualTimingSafe(frame.bundle.ik, conn.identityKey)) {
+    ctx.metrics.prekeyPublishes.inc({ result: 'foreign_identity' });
+    ctx.sendError(conn, 'bad_signature', 'bundle identity is not the authenticated identity', frame.rid);
+    return;
+  }
+  const bad = firstBadSignature(frame.bundle);
+  if (bad) {
+    ctx.metrics.prekeyPublishes.inc({ result: 'bad_signature' });
+    ctx.sendError(conn, 'bad_signature', `invalid signature on ${bad}`, frame.rid);
+    return;
+  }
+  const outcome = await ctx.prekeys.publish(frame.bundle, ctx.config.prekeyPoolMax, ctx.now());
+  if (!outcome.ok) {
+    ctx.metrics.prekeyPublishes.inc({ result: 'pool_full' });
+    ctx.sendError(conn, 'mailbox_full', `prekey pool would exceed ${ctx.config.prekeyPoolMax} keys`, frame.rid);
+    return;
+  }
+  ctx.metrics.prekeyPublishes.inc({ result: 'ok' });
+  conn.send({ t: 'prekeys.published', rid: frame.rid, opks: outcome.counts.opks, pqopks: outcome.counts.pqopks });
+  ctx.metrics.requestLatency.observe({ type: 'prekeys.publish' }, (performance.now() - started) / 1000);
+}
+
+/**
+ * `prekeys.fetch{rid, ik}`: anyone may fetch (rate-limited per IP, since each fetch
+ * consumes one-time keys). Hands out at most one of each one-time key, atomically.
+ */
+export async function handleFetch(ctx: RelayContext, conn: Connection, frame: PreKeysFetchFrame): Promise<void> {
+  if (!takeIpToken(ctx, conn, 'fetch')) {
+    ctx.sendError(conn, 'rate_limited', 'too many bundle fetches', frame.rid);
+    return;
+  }
+  const started = performance.now();
+  const taken = await ctx.prekeys.takeBundle(frame.ik);
+  if (!taken) {
+    ctx.metrics.prekeyFetches.inc({ result: 'not_found' });
+    ctx.sendError(conn, 'not_found', 'no bundle published for this identity', frame.rid);
+    return;
+  }
+  ctx.metrics.prekeyFetches.inc({ result: taken.bundle.opk ? 'opk' : 'no_opk' });
+  conn.send({ t: 'prekeys.bundle', rid: frame.rid, bundle: taken.bundle });
+  ctx.metrics.requestLatency.observe({ type: 'prekeys.fetch' }, (performance.now() - started) / 1000);
+  notifyPreKeysLow(ctx, ctx.registry.owners(mailboxKey(mailboxAddress(frame.ik))), taken.remaining);
+}

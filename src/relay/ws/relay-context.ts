@@ -1,0 +1,42 @@
+import type { Logger } from 'pino';
+import type { RelayConfig } from '../config.ts';
+import type { RateLimitStore } from '../limits/rate-limit-store.ts';
+import type { WriteBatcher } from '../mailbox/write-batcher.ts';
+import type { DeliveryPump } from '../mailbox/delivery-pump.ts';
+import type { MailboxStore } from '../mailbox/mailbox-store.ts';
+import type { RelayMetrics } from '../metrics.ts';
+import type { PreKeyStore } from '../prekeys/prekey-store.ts';
+import type { ErrorCode } from '../../core/wire/index.ts';
+import type { Connection } from './connection.ts';
+import type { SessionRegistry } from './session-registry.ts';
+
+/** Everything a frame handler may use. Stores hold the protocol state; the rest is node-local plumbing. */
+export interface RelayContext {
+  readonly config: RelayConfig;
+  readonly log: Logger;
+  readonly metrics: RelayMetrics;
+  readonly mailboxes: MailboxStore;
+  readonly prekeys: PreKeyStore;
+  readonly rateLimits: RateLimitStore;
+  readonly batcher: WriteBatcher;
+  readonly registry: SessionRegistry;
+  readonly pumps: Map<Connection, DeliveryPump>;
+  readonly now: () => number;
+  /** True once shutdown began: no new frame is accepted. */
+  readonly isDraining: () => boolean;
+  /** Sends error{code, rid?, msg} and counts it. */
+  sendError(conn: Connection, code: ErrorCode, msg: string, rid?: number): void;
+}
+
+/** Per-IP rate-limit buckets. */
+export type IpBucket = 'deposit' | 'fetch';
+
+export function takeIpToken(ctx: RelayContext, conn: Connection, bucket: IpBucket): boolean {
+  const rule =
+    bucket === 'deposit'
+      ? { perSec: ctx.config.ipDepositsPerSec, burst: ctx.config.ipDepositBurst }
+      : { perSec: ctx.config.ipFetchesPerSec, burst: ctx.config.ipFetchBurst };
+  const ok = ctx.rateLimits.take(`ip:${conn.ip}:${bucket}`, rule, ctx.now());
+  if (!ok) ctx.metrics.rateLimited.inc({ bucket: `ip_${bucket}` });
+  return ok;
+}

@@ -1,0 +1,110 @@
+import { WireError, decodeFrame, type ClientFrame } from '../../core/wire/index.ts';
+import { takeTokens } from '../limits/token-bucket.ts';
+import { forwardSignal } from '../signaling.ts';
+import { CLOSE_POLICY, HIGH_WATER_BYTES, type Connection } from './connection.ts';
+import { errorCodeFor } from './error-codes.ts';
+import { handleAck } from './handlers/ack.ts';
+import { handleAuth } from './handlers/auth.ts';
+import { handleSend } from './handlers/deposit.ts';
+import { handleFetch, handlePublish } from './handlers/prekeys.ts';
+import { takeIpToken, type RelayContext } from './relay-context.ts';
+import { issueChallenge } from './session-auth.ts';
+
+/** Refused frames (invalid or over budget) a connection may send before it is closed. */
+export const MAX_STRIKES = 50;
+
+/**
+ * Turns raw WebSocket messages into handled frames: per-connection budget first (before
+ * any parsing), then the wire decoder, then the handler for the frame type. Every
+ * refusal is an `error` frame plus a metric; nothing a client sends can throw out of here.
+ */
+export class FrameRouter {
+  constructor(private readonly ctx: RelayContext) {}
+
+  onOpen(conn: Connection): void {
+    this.ctx.registry.add(conn);
+    conn.send({ t: 'challenge', nonce: issueChallenge(conn) });
+  }
+
+  onClose(conn: Connection): void {
+    this.ctx.registry.remove(conn);
+    this.ctx.pumps.delete(conn);
+  }
+
+  onMessage(conn: Connection, data: Buffer, isBinary: boolean): void {
+    conn.alive = true;
+    const { ctx } = this;
+    if (ctx.isDraining()) {
+      // Not accepted, so nothing is lost: the client retries on another connection.
+      ctx.sendError(conn, 'overloaded', 'relay is shutting down');
+      return;
+    }
+    if (!takeTokens(conn.frameBucket, { perSec: ctx.config.connFramesPerSec, burst: ctx.config.connFrameBurst }, ctx.now())) {
+      ctx.metrics.rateLimited.inc({ bucket: 'connection' });
+      this.strike(conn, 'rate_limited', 'too many frames');
+      return;
+    }
+    // A client that does not read our answers is not read either, until it catches up.
+    if (conn.buffered() >= HIGH_WATER_BYTES && conn.pauseReading()) {
+      ctx.metrics.pausedReads.inc();
+      conn.whenDrained(() => conn.resumeReading());
+    }
+    if (!isBinary) {
+      ctx.metrics.rejectedFrames.inc({ reason: 'text_frame' });
+      this.strike(conn, 'malformed', 'frames are binary CBOR');
+      return;
+    }
+    let frame: ClientFrame;
+    try {
+      frame = decodeFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), { from: 'client', metrics: ctx.metrics.wire }) as ClientFrame;
+    } catch (err) {
+      const reason = err instanceof WireError ? err.reason : 'malformed';
+      this.strike(conn, errorCodeFor(reason), err instanceof WireError ? err.message : 'malformed frame');
+      return;
+    }
+    this.dispatch(conn, frame).catch((err: unknown) => {
+      ctx.log.error({ conn: conn.id, type: frame.t, err: err instanceof Error ? err.message : String(err) }, 'frame handler failed');
+      ctx.sendError(conn, 'internal', 'internal error', 'rid' in frame ? frame.rid : undefined);
+    });
+  }
+
+  private strike(conn: Connection, code: Parameters<RelayContext['sendError']>[1], msg: string): void {
+    conn.strikes++;
+    if (conn.strikes > MAX_STRIKES) {
+      conn.ws.close(CLOSE_POLICY, 'too many refused frames');
+      return;
+    }
+    this.ctx.sendError(conn, code, msg);
+  }
+
+  private async dispatch(conn: Connection, frame: ClientFrame): Promise<void> {
+    const { ctx } = this;
+    switch (frame.t) {
+      case 'auth':
+        return handleAuth(ctx, conn, frame);
+      case 'send':
+        return handleSend(ctx, conn, frame);
+      case 'ack':
+        return handleAck(ctx, conn, frame);
+      case 'prekeys.publish':
+        return handlePublish(ctx, conn, frame);
+      case 'prekeys.fetch':
+        return handleFetch(ctx, conn, frame);
+      case 'signal': {
+        // Like deposits, signaling needs no sender identity (it is inside the blob); it is rate-limited per IP.
+        if (!takeIpToken(ctx, conn, 'deposit')) {
+          ctx.sendError(conn, 'rate_limited', 'too many signals');
+          return;
+        }
+        const outcome = forwardSignal(ctx.registry, frame);
+        ctx.metrics.signals.inc({ result: outcome });
+        if (outcome === 'offline') ctx.sendError(conn, 'not_found', 'recipient is not connected');
+        else if (outcome === 'overloaded') ctx.sendError(conn, 'overloaded', 'recipient is not reading');
+        return;
+      }
+      case 'ping':
+        conn.send({ t: 'pong', rid: frame.rid });
+        return;
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import type { Connection } from './connection.ts';
+
+/** Hex key for a mailbox address in in-memory maps (never logged). */
+export function mailboxKey(mailbox: Uint8Array): string {
+  return Buffer.from(mailbox.buffer, mailbox.byteOffset, mailbox.byteLength).toString('hex');
+}
+
+/**
+ * Which authenticated connections on THIS node own which mailbox: used to push new
+ * envelopes, signaling blobs and `prekeys.low` at once. Several nodes would add a
+ * pub/sub notification in front of it; the stores stay the source of truth.
+ */
+export class SessionRegistry {
+  private readonly byMailbox = new Map<string, Set<Connection>>();
+  readonly all = new Set<Connection>();
+
+  add(conn: Connection): void {
+    this.all.add(conn);
+  }
+
+  bind(conn: Connection, key: string): void {
+    let set = this.byMailbox.get(key);
+    if (!set) this.byMailbox.set(key, (set = new Set()));
+    set.add(conn);
+  }
+
+  remove(conn: Connection): void {
+    this.all.delete(conn);
+    if (!conn.mailboxKey) return;
+    const set = this.byMailbox.get(conn.mailboxKey);
+    set?.delete(conn);
+    if (set?.size === 0) this.byMailbox.delete(conn.mailboxKey);
+  }
+
+  owners(key: string): readonly Connection[] {
+    const set = this.byMailbox.get(key);
+    return set ? [...set] : [];
+  }
+}

@@ -1,0 +1,172 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_FRAME_BYTES } from '../../src/core/wire/index.ts';
+import { WS_MAX_PAYLOAD } from '../../src/relay/server.ts';
+import { newIdentity, randomEnvelope } from './helpers/identity.ts';
+import { startTestRelay, type TestRelay } from './helpers/relay-harness.ts';
+import { TestClient } from './helpers/test-client.ts';
+import { scrape, waitFor } from './helpers/wait-for.ts';
+import { rawCbor } from '../wire/raw-cbor.ts';
+
+const relays: TestRelay[] = [];
+const clients: TestClient[] = [];
+async function relayWith(env: Record<string, string> = {}) {
+  const r = await startTestRelay(env);
+  relays.push(r);
+  return r;
+}
+async function client(url: string, opts?: Parameters<typeof TestClient.connect>[1]) {
+  const c = await TestClient.connect(url, opts);
+  clients.push(c);
+  return c;
+}
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.terminate();
+  for (const r of relays.splice(0)) await r.stop();
+});
+
+const metric = (r: TestRelay, pattern: RegExp) => scrape(r.http, pattern);
+
+describe('relay limits: every refusal is a typed error frame and a metric', () => {
+  it('per-connection frame budget: frames over the burst get rate_limited', async () => {
+    const r = await relayWith({ PETREL_CONN_FRAMES_PER_SEC: '1', PETREL_CONN_FRAME_BURST: '5' });
+    const c = await client(r.url);
+    for (let i = 0; i < 10; i++) c.send({ t: 'ping', rid: i });
+    await c.until(() => (c.frames.filter((f) => f.t === 'pong' || f.t === 'error').length >= 10 ? true : undefined), '10 answers');
+    expect(c.frames.filter((f) => f.t === 'pong')).toHaveLength(5);
+    expect(c.frames.filter((f) => f.t === 'error' && f.code === 'rate_limited')).toHaveLength(5);
+    expect(await metric(r, /petrel_rate_limited_total\{bucket="connection"\} (\d+)/)).toBe(5);
+  });
+
+  it('per-IP deposit budget applies across connections, answered with the request id', async () => {
+    const r = await relayWith({ PETREL_IP_DEPOSITS_PER_SEC: '1', PETREL_IP_DEPOSIT_BURST: '3' });
+    const bob = newIdentity();
+    const a = await client(r.url);
+    const b = await client(r.url);
+    for (let i = 0; i < 2; i++) a.send({ t: 'send', rid: i, env: randomEnvelope(bob.mailbox) });
+    for (let i = 2; i < 5; i++) b.send({ t: 'send', rid: i, env: randomEnvelope(bob.mailbox) });
+    const replies = [await a.reply(0), await a.reply(1), await b.reply(2), await b.reply(3), await b.reply(4)];
+    expect(replies.filter((x) => x.t === 'sent')).toHaveLength(3);
+    expect(replies.filter((x) => x.t === 'error' && x.code === 'rate_limited')).toHaveLength(2);
+  });
+
+  it('per-IP bundle-fetch budget', async () => {
+    const r = await relayWith({ PETREL_IP_FETCHES_PER_SEC: '1', PETREL_IP_FETCH_BURST: '2' });
+    const c = await client(r.url);
+    const ik = newIdentity().ik;
+    for (let i = 0; i < 4; i++) c.send({ t: 'prekeys.fetch', rid: i, ik });
+    const codes = [];
+    for (let i = 0; i < 4; i++) codes.push(((await c.reply(i)) as { code?: string }).code);
+    expect(codes).toEqual(['not_found', 'not_found', 'rate_limited', 'rate_limited']);
+  });
+
+  it('caps connections per IP (429) and in total (503)', async () => {
+    const r = await relayWith({ PETREL_MAX_CONNECTIONS_PER_IP: '3' });
+    for (let i = 0; i < 3; i++) await client(r.url);
+    await expect(TestClient.connect(r.url)).rejects.toThrow(/429/);
+    const r2 = await relayWith({ PETREL_MAX_CONNECTIONS: '2' });
+    for (let i = 0; i < 2; i++) await client(r2.url);
+    await expect(TestClient.connect(r2.url)).rejects.toThrow(/503/);
+    // A slot frees when a connection closes.
+    const c = clients.at(-1)!;
+    c.close();
+    await c.waitClosed();
+    await expect(r2.relay.metrics.connections.get()).resolves.toMatchObject({ values: [{ value: 1 }] });
+    await client(r2.url);
+    expect(await metric(r2, /petrel_upgrades_total\{result="capacity"\} (\d+)/)).toBe(1);
+  });
+
+  it('accepts upgrades only from the relay\'s own origin by default', async () => {
+    const r = await relayWith();
+    const own = new URL(r.http).origin;
+    await expect(TestClient.connect(r.url, { origin: 'https://evil.example' })).rejects.toThrow(/403/);
+    await client(r.url, { origin: own });
+    await client(r.url); // non-browser clients send no Origin
+  });
+
+  it('accepts exactly the configured PETREL_ALLOWED_ORIGINS', async () => {
+    const r = await relayWith({ PETREL_ALLOWED_ORIGINS: 'https://chat.example.org, https://petrel.example' });
+    await client(r.url, { origin: 'https://chat.example.org' });
+    await client(r.url, { origin: 'https://petrel.example' });
+    await expect(TestClient.connect(r.url, { origin: new URL(r.http).origin })).rejects.toThrow(/403/);
+  });
+
+  it('refuses oversized, text, unknown-type and wrong-version frames with their codes, and keeps serving', async () => {
+    const r = await relayWith();
+    const c = await client(r.url);
+    await c.next('challenge');
+    c.sendRaw(new Uint8Array(MAX_FRAME_BYTES + 10));
+    expect(await c.next('error')).toMatchObject({ code: 'too_large' });
+    c.sendRaw('hello');
+    expect(await c.next('error')).toMatchObject({ code: 'malformed' });
+    c.sendRaw(rawCbor({ t: 'teleport', v: 1 }));
+    expect(await c.next('error')).toMatchObject({ code: 'unknown_type' });
+    c.sendRaw(rawCbor({ t: 'ping', v: 7, rid: 1 }));
+    expect(await c.next('error')).toMatchObject({ code: 'unsupported_version' });
+    c.send({ t: 'deliver', env: randomEnvelope(new Uint8Array(32)) });
+    expect(await c.next('error')).toMatchObject({ code: 'unknown_type' });
+    c.send({ t: 'ping', rid: 5 });
+    expect(await c.reply(5)).toEqual({ t: 'pong', rid: 5 });
+    expect(await metric(r, /petrel_rejected_frames_total\{reason="too_large"\} (\d+)/)).toBe(1);
+    expect(await metric(r, /petrel_errors_sent_total\{code="unknown_type"\} (\d+)/)).toBe(2);
+  });
+
+  it('closes a connection whose frame exceeds ws maxPayload (1009)', async () => {
+    const r = await relayWith();
+    const c = await client(r.url);
+    c.sendRaw(new Uint8Array(WS_MAX_PAYLOAD + 1));
+    expect(await c.waitClosed()).toBe(1009);
+  });
+
+  it('closes a connection after too many refused frames (1008)', async () => {
+    const r = await relayWith();
+    const c = await client(r.url);
+    for (let i = 0; i < 60; i++) c.sendRaw(new Uint8Array([0xff, i]));
+    expect(await c.waitClosed()).toBe(1008);
+  });
+
+  it('drops a connection that stops answering heartbeat pings', async () => {
+    const r = await relayWith({ PETREL_HEARTBEAT_SEC: '1' });
+    const dead = await client(r.url, { autoPong: false });
+    const live = await client(r.url);
+    expect(await dead.waitClosed(5000)).toBe(1006);
+    expect(live.closeCode).toBeUndefined();
+    expect(await metric(r, /petrel_heartbeat_timeouts_total (\d+)/)).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('relay backpressure', () => {
+  it('stops pushing to a recipient that does not read, keeps the envelopes, and delivers them all once it reads again', async () => {
+    const r = await relayWith({ PETREL_MAILBOX_MAX_BYTES: String(64 * 1024 * 1024) });
+    const bob = newIdentity();
+    const b = await client(r.url);
+    await b.auth(bob);
+    b.ws.pause();
+    const sender = await client(r.url);
+    const n = 120;
+    for (let i = 0; i < n; i++) sender.send({ t: 'send', rid: i, env: randomEnvelope(bob.mailbox, 100 * 1024) });
+    for (let i = 0; i < n; i++) expect((await sender.reply(i, 15_000)).t).toBe('sent');
+    // 12 MB deposited and durable; the relay stopped pushing once bob's socket backed up.
+    const delivered = await metric(r, /petrel_deliveries_total (\d+)/);
+    expect(delivered).toBeLessThan(n);
+    b.ws.resume();
+    await b.until(() => (b.frames.filter((f) => f.t === 'deliver').length === n ? true : undefined), `${n} deliveries`, 20_000);
+    expect(await metric(r, /petrel_deliveries_total (\d+)/)).toBe(n);
+  });
+
+  it('closes a slow consumer whose unsent output exceeds the bound; its envelopes stay queued', async () => {
+    const r = await startTestRelay({ PETREL_MAILBOX_MAX_BYTES: String(64 * 1024 * 1024) }, undefined, { maxBufferedBytes: 64 * 1024 });
+    relays.push(r);
+    const bob = newIdentity();
+    const b = await client(r.url);
+    await b.auth(bob);
+    b.ws.pause();
+    const sender = await client(r.url);
+    const n = 100;
+    for (let i = 0; i < n; i++) sender.send({ t: 'send', rid: i, env: randomEnvelope(bob.mailbox, 100 * 1024) });
+    for (let i = 0; i < n; i++) await sender.reply(i, 15_000);
+    const closedSlow = await waitFor(() => metric(r, /petrel_slow_consumers_closed_total (\d+)/), (v) => v > 0, 'slow consumer closed');
+    expect(closedSlow).toBe(1);
+    const again = await client(r.url);
+    expect((await again.auth(bob)).queued).toBe(n);
+  });
+});

@@ -1,0 +1,29 @@
+import { rmSync } from 'node:fs';
+import { SqliteMailboxStore } from '../../src/relay/mailbox/sqlite-mailbox-store.ts';
+import { SqlitePreKeyStore } from '../../src/relay/prekeys/sqlite-prekey-store.ts';
+import { openDatabase } from '../../src/relay/storage/sqlite-database.ts';
+import { describeMailboxStoreContract } from './contracts/mailbox-store.contract.ts';
+import { describePreKeyStoreContract } from './contracts/prekey-store.contract.ts';
+import { tempDataDir } from './helpers/relay-harness.ts';
+
+function sqlite() {
+  const dir = tempDataDir();
+  const db = openDatabase(dir, 'FULL');
+  return {
+    db,
+    dispose: async () => {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+describeMailboxStoreContract('SQLite', async (limits) => {
+  const { db, dispose } = sqlite();
+  return { store: new SqliteMailboxStore(db, limits), dispose };
+});
+
+describePreKeyStoreContract('SQLite', async () => {
+  const { db, dispose } = sqlite();
+  return { store: new SqlitePreKeyStore(db), dispose };
+});
