@@ -1,0 +1,26 @@
+/**
+ * Everything the messenger's pipelines share once an identity exists. Passed in, never
+ * global: the same pipelines run in the browser and in Node tests.
+ */
+import type { Clock } from '../clock.ts';
+import type { Identity, PreKeyPool } from '../crypto/index.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Random } from '../random.ts';
+import type { PetrelStore } from '../store/index.ts';
+import type { ContactDirectory } from './contact-directory.ts';
+import type { SerialLane } from './serial-lane.ts';
+
+export interface MessengerContext {
+  readonly store: PetrelStore;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  /** Every read-modify-write of sessions or the prekey pool runs on this lane. */
+  readonly lane: SerialLane;
+  readonly identity: Identity;
+  readonly contacts: ContactDirectory;
+  /** Our prekey pool as last committed (replaced after each commit that changes it). */
+  pool: PreKeyPool;
+}

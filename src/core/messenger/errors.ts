@@ -1,0 +1,35 @@
+/** Errors the messenger's commands raise, one per failure a person can run into. */
+export abstract class MessengerError extends Error {
+  abstract readonly kind: string;
+}
+
+export class NoIdentityError extends MessengerError {
+  readonly kind = 'no_identity';
+  override readonly name = 'NoIdentityError';
+}
+
+export class UnknownContactError extends MessengerError {
+  readonly kind = 'unknown_contact';
+  override readonly name = 'UnknownContactError';
+}
+
+/** The contact's identity key changed and the user has not acknowledged it yet. */
+export class KeyChangeUnacknowledgedError extends MessengerError {
+  readonly kind = 'key_change_unacknowledged';
+  override readonly name = 'KeyChangeUnacknowledgedError';
+}
+
+export class InvalidMessageTextError extends MessengerError {
+  readonly kind = 'invalid_text';
+  override readonly name = 'InvalidMessageTextError';
+}
+
+export class NotLeaderError extends MessengerError {
+  readonly kind = 'not_leader';
+  override readonly name = 'NotLeaderError';
+}
+
+export class MalformedSessionSetError extends MessengerError {
+  readonly kind = 'malformed_session_set';
+  override readonly name = 'MalformedSessionSetError';
+}

@@ -1,0 +1,119 @@
+/**
+ * What the UI sees of the messaging core and what it may ask of it. The app renders
+ * `getState()` and re-renders on `subscribe`; every change of state goes through the
+ * commands. Nothing here is React-specific.
+ */
+import type { LogRecord } from '../log.ts';
+import type { MetricsSnapshot } from '../metrics.ts';
+
+/** How this device currently reaches the world (the always-visible status). */
+export type ConnectionState =
+  | { readonly kind: 'offline' }
+  | { readonly kind: 'connecting' }
+  | { readonly kind: 'online'; readonly direct: number }
+  | { readonly kind: 'reconnecting'; readonly at: number };
+
+/** queued → sent → delivered → read, or failed (with a reason; retry puts it back to queued). */
+export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
+
+export interface MessageView {
+  /** 32 hex chars (the 16-byte message id). */
+  readonly id: string;
+  readonly contactId: string;
+  readonly direction: 'in' | 'out';
+  readonly text: string;
+  /** Sender's clock for outgoing, arrival for incoming (ms since epoch). */
+  readonly at: number;
+  readonly status: MessageStatus;
+  /** Why it failed, in words a person understands. */
+  readonly failure?: string;
+  /** Which path carried it, when known. */
+  readonly via?: 'relay' | 'direct';
+}
+
+export interface ContactView {
+  /** Stable id: hex of the contact's identity public key. */
+  readonly id: string;
+  readonly displayName: string;
+  readonly verified: boolean;
+  /** The contact's identity key changed and the user has not acknowledged it: sending is blocked. */
+  readonly keyChanged: boolean;
+  readonly lastMessage?: { readonly text: string; readonly at: number; readonly direction: 'in' | 'out' };
+  readonly unread: number;
+  /** A live direct (WebRTC) channel is open to this contact. */
+  readonly direct: boolean;
+}
+
+export interface ChatWindow {
+  readonly contactId: string;
+  /** Oldest first; the most recent page(s) loaded so far. */
+  readonly messages: readonly MessageView[];
+  readonly hasOlder: boolean;
+}
+
+export interface Me {
+  readonly displayName: string;
+  /** Hex of our identity public key. */
+  readonly id: string;
+  readonly inviteUrl: string;
+}
+
+export type StorageState = 'ok' | 'quota_exceeded' | 'blocked' | 'closed' | 'version_changed';
+
+export interface MessengerState {
+  /**
+   * loading: opening storage; onboarding: no identity yet; ready: this tab runs the
+   * core; follower: another tab of this profile runs it (this one mirrors it);
+   * failed: storage unusable (see `storage`).
+   */
+  readonly phase: 'loading' | 'onboarding' | 'ready' | 'follower' | 'failed';
+  readonly me?: Me;
+  readonly connection: ConnectionState;
+  readonly storage: { readonly state: StorageState; readonly persisted?: boolean; readonly usage?: number; readonly quota?: number };
+  /** Sorted: most recent conversation first. */
+  readonly contacts: readonly ContactView[];
+  readonly chat?: ChatWindow;
+  readonly queueDepth: number;
+}
+
+export interface Invite {
+  readonly identityKey: Uint8Array;
+  readonly displayName: string;
+  readonly relay: string;
+}
+
+export interface SafetyNumber {
+  /** 60 digits, grouped by the UI in 12 blocks of 5. */
+  readonly digits: string;
+  /** Bytes to render as a QR code; scanning the other side's compares both. */
+  readonly qr: Uint8Array;
+}
+
+export interface Diagnostics {
+  readonly metrics: MetricsSnapshot;
+  readonly logs: readonly LogRecord[];
+  readonly breakers: Readonly<Record<string, 'closed' | 'open' | 'half_open'>>;
+}
+
+export interface MessengerCommands {
+  createIdentity(displayName: string): Promise<void>;
+  /** Parses an invite URL (or returns undefined when it is not one). */
+  parseInvite(url: string): Invite | undefined;
+  /** Adds (or re-confirms) a contact; returns its id. */
+  addContact(invite: Invite): Promise<string>;
+  openChat(contactId: string | undefined): Promise<void>;
+  loadOlder(): Promise<void>;
+  /** Queues a message (works offline); resolves once it is durably queued. */
+  send(contactId: string, text: string): Promise<void>;
+  retry(messageId: string): Promise<void>;
+  markRead(contactId: string): Promise<void>;
+  safetyNumber(contactId: string): Promise<SafetyNumber>;
+  setVerified(contactId: string, verified: boolean): Promise<void>;
+  acknowledgeKeyChange(contactId: string): Promise<void>;
+  diagnostics(): Diagnostics;
+}
+
+export interface MessengerApi extends MessengerCommands {
+  getState(): MessengerState;
+  subscribe(listener: () => void): () => void;
+}

@@ -1,0 +1,677 @@
+/**
+ * The one object the UI talks to: `getState`/`subscribe` plus commands. It owns the
+ * composition of the core — identity and prekeys, the relay connection, the router with
+ * its breakers, the receive pipeline and the outbox worker — and projects the store
+ * into the `MessengerState` the views render. Every rule lives in the pieces it wires;
+ * nothing here touches the DOM, React or IndexedDB directly.
+ */
+import { bytesEqual, fromHex, toHex, utf8 } from '../bytes.ts';
+import type { Clock } from '../clock.ts';
+import {
+  buildPublishedBundle,
+  createPreKeyPool,
+  deserializePreKeyPool,
+  encrypt,
+  generateIdentity,
+  identityFromSeed,
+  replenishPreKeys,
+  safetyNumber,
+  safetyNumberQrPayload,
+  seal,
+  serializePreKeyPool,
+  type Identity,
+} from '../crypto/index.ts';
+import type { Logger, LogRecord } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Random } from '../random.ts';
+import type { ContactRecord, PetrelStore } from '../store/index.ts';
+import { IngressGuard, Router, type RouterConfig, type Transport, wireFrameDecoder } from '../transport/index.ts';
+import { encodeContent, mailboxAddress, MAX_ACK_IDS, MAX_TEXT_BYTES } from '../wire/index.ts';
+import { ContactDirectory } from './contact-directory.ts';
+import { DirectSignalError, type DirectPath, type RtcKind } from './direct-path.ts';
+import type { MessengerContext } from './context.ts';
+import { InvalidMessageTextError, KeyChangeUnacknowledgedError, NoIdentityError, UnknownContactError } from './errors.ts';
+import { inviteUrl, parseInviteUrl } from './invite.ts';
+import type {
+  ChatWindow,
+  ConnectionState,
+  ContactView,
+  Diagnostics,
+  Invite,
+  MessengerApi,
+  MessengerState,
+  MessageView,
+  SafetyNumber,
+} from './messenger-api.ts';
+import { OutboxWorker } from './outbox-worker.ts';
+import { ReceivePipeline } from './receive-pipeline.ts';
+import type { RelayClient, RelayClientFactory } from './relay-client.ts';
+import { SerialLane } from './serial-lane.ts';
+import { decodeSessionSet, encodeSessionSet, promote } from './session-set.ts';
+import { SessionStarter } from './session-starter.ts';
+
+/** Messages loaded per page into the open chat. */
+export const CHAT_PAGE_SIZE = 100;
+/** Publish-state marker in the store's meta: the highest prekey id the relay has. */
+const META_PUBLISHED_THROUGH = 'prekeys.publishedThroughId';
+const META_COUNTERS_SAVED_AT = 'metrics.savedAt';
+/** Counters are written back to storage at most this often. */
+export const COUNTER_SAVE_INTERVAL_MS = 5_000;
+
+export type { DirectPath, RtcKind } from './direct-path.ts';
+
+export interface MessengerDeps {
+  readonly store: PetrelStore;
+  readonly createRelay: RelayClientFactory;
+  /** Extra transports (the WebRTC direct path), created once the identity exists. */
+  readonly createDirect?: (ctx: { identity: Identity; sendSignal: (contactId: string, kind: RtcKind, data: string) => Promise<void> }) => DirectPath | undefined;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Recent log records for the diagnostics view. */
+  readonly recentLogs: () => readonly LogRecord[];
+  /** The app's own URL (invites point here). */
+  readonly appUrl: string;
+  /** The relay's WebSocket URL (invites carry it). */
+  readonly relayUrl: string;
+  readonly routerConfig?: Partial<RouterConfig>;
+  /** Storage persistence, asked of the browser once an identity exists. */
+  readonly requestPersistence?: () => Promise<{ persisted?: boolean; usage?: number; quota?: number }>;
+}
+
+interface Running {
+  readonly ctx: MessengerContext;
+  readonly relay: RelayClient;
+  readonly router: Router;
+  readonly receive: ReceivePipeline;
+  readonly outbox: OutboxWorker;
+  readonly starter: SessionStarter;
+  readonly direct?: DirectPath;
+  readonly displayName: string;
+  readonly cleanup: Array<() => void>;
+}
+
+const INITIAL: MessengerState = {
+  phase: 'loading',
+  connection: { kind: 'offline' },
+  storage: { state: 'ok' },
+  contacts: [],
+  queueDepth: 0,
+};
+
+export class Messenger implements MessengerApi {
+  private state: MessengerState = INITIAL;
+  private readonly listeners = new Set<() => void>();
+  private running: Running | undefined;
+  private openContactId: string | undefined;
+  private chatLimit = CHAT_PAGE_SIZE;
+  private refreshQueued = false;
+  private refreshing: Promise<void> | undefined;
+  private readonly log: Logger;
+  private stopped = false;
+
+  constructor(private readonly deps: MessengerDeps) {
+    this.log = deps.logger.child('messenger');
+    deps.store.health.subscribe((s) => this.patch({ storage: { ...this.state.storage, state: s }, ...(s === 'ok' ? {} : { phase: this.state.phase === 'loading' ? 'failed' : this.state.phase }) }));
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Opens storage state: boots the core when an identity exists, else waits for onboarding. */
+  async start(): Promise<void> {
+    try {
+      const identity = await this.deps.store.loadIdentity();
+      if (!identity) {
+        this.patch({ phase: 'onboarding' });
+        return;
+      }
+      await this.boot(identityFromSeed(identity.seed), identity.displayName, identity.preKeyPool);
+    } catch (err) {
+      this.log.error('start failed', { error: err instanceof Error ? err.name : 'unknown' });
+      this.patch({ phase: 'failed', storage: { ...this.state.storage, state: this.deps.store.health.get() } });
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const r = this.running;
+    this.running = undefined;
+    if (!r) return;
+    for (const c of r.cleanup) c();
+    r.outbox.stop();
+    r.receive.stop();
+    r.starter.stop();
+    r.direct?.close();
+    r.router.dispose();
+    r.relay.stop();
+    await this.saveCounters(r, true);
+  }
+
+  async createIdentity(displayName: string): Promise<void> {
+    const name = displayName.trim();
+    if (!name || utf8(name).length > 64) throw new InvalidMessageTextError('display name must be 1..64 bytes');
+    if (this.running) return;
+    const { store, random, clock } = this.deps;
+    const identity = generateIdentity(random);
+    const pool = createPreKeyPool(identity, random);
+    const poolBytes = serializePreKeyPool(pool);
+    await store.saveIdentity({ id: 'self', seed: identity.exportSeed(), displayName: name, createdAt: clock.now(), preKeyPool: poolBytes, nextPreKeyId: pool.data.nextId });
+    this.log.info('identity created');
+    await this.boot(identity, name, poolBytes);
+  }
+
+  private async boot(identity: Identity, displayName: string, poolBytes: Uint8Array | undefined): Promise<void> {
+    const { store, clock, random, metrics, logger } = this.deps;
+    let pool;
+    if (poolBytes) pool = deserializePreKeyPool(poolBytes);
+    else {
+      pool = createPreKeyPool(identity, random);
+      await store.savePreKeyPool(serializePreKeyPool(pool));
+    }
+    const ctx: MessengerContext = {
+      store,
+      clock,
+      random,
+      metrics,
+      log: logger,
+      lane: new SerialLane(),
+      identity,
+      contacts: await ContactDirectory.load(store),
+      pool,
+    };
+    const relay = this.deps.createRelay({ identityKey: identity.publicKey, sign: async (payload) => identity.sign(payload) });
+    const direct = this.deps.createDirect?.({ identity, sendSignal: (contactId, kind, data) => this.sendRtc(contactId, kind, data) });
+    const transports: Transport[] = direct ? [direct.transport, relay] : [relay];
+    const router = new Router(transports, { clock, random, metrics, logger }, this.deps.routerConfig);
+    const guard = new IngressGuard({ decode: wireFrameDecoder('peer'), metrics, logger });
+    const refresh = () => this.scheduleRefresh();
+    let outbox: OutboxWorker | undefined = undefined;
+    const receive = new ReceivePipeline(ctx, guard, {
+      committed: (s) => {
+        if (s.receipts) this.observeDeliveries();
+        outbox?.kick();
+        refresh();
+        if (s.messages && direct) void this.noticeActiveContacts();
+      },
+      rtc: (contactId, c) => {
+        const contact = ctx.contacts.byId(contactId);
+        if (contact) direct?.handleSignal(contactId, mailboxAddress(contact.identityKey), c.kind, c.data);
+      },
+    });
+    outbox = new OutboxWorker(ctx, router, refresh);
+    const starter = new SessionStarter(ctx, { isOnline: () => relay.state.kind === 'online', fetchPrekeys: (ik) => relay.fetchPrekeys(ik) }, () => {
+      outbox!.kick();
+      refresh();
+      this.connectDirect();
+    }, () => displayName);
+
+    const cleanup: Array<() => void> = [];
+    for (const t of transports) cleanup.push(t.onEnvelope((incoming) => receive.accept(incoming)));
+    if (direct) {
+      // Signaling arrives on the relay's `signal` route, outside the mailbox: it goes through
+      // the same unseal → decrypt → commit as an envelope (under a fresh id, nothing to ack).
+      const ownMailbox = mailboxAddress(identity.publicKey);
+      cleanup.push(relay.onSignal((blob) => receive.accept({ envelope: { to: ownMailbox, id: random.bytes(16), body: blob }, transport: 'relay', ack: () => {} })));
+    }
+    cleanup.push(
+      relay.onConnectionState((s) => {
+        this.patch({ connection: this.connectionState() });
+        if (s.kind === 'online') {
+          void this.publishPrekeys();
+          void starter.resumeAll();
+          outbox!.kick();
+          this.connectDirect();
+        }
+      }),
+      relay.onPrekeysLow((counts) => void this.replenish(counts)),
+      metrics.subscribe(() => this.counterSaveSoon()),
+    );
+    if (direct) cleanup.push(direct.onChange(() => {
+      this.patch({ connection: this.connectionState() });
+      outbox!.kick();
+      refresh();
+    }));
+
+    if (direct) await this.seedLastHeardFrom();
+    this.running = { ctx, relay, router, receive, outbox, starter, direct, displayName, cleanup };
+    this.patch({
+      phase: 'ready',
+      me: { displayName, id: toHex(identity.publicKey), inviteUrl: inviteUrl(this.deps.appUrl, { identityKey: identity.publicKey, displayName, relay: this.deps.relayUrl }) },
+      connection: this.connectionState(),
+    });
+    relay.start();
+    outbox.kick();
+    void store.pruneDedup(clock.now()).catch(() => undefined);
+    await this.refresh();
+    void this.deps.requestPersistence?.().then((p) => this.patch({ storage: { ...this.state.storage, ...p } }));
+  }
+
+  // ---------------------------------------------------------------- state
+
+  getState(): MessengerState {
+    return this.state;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private patch(p: Partial<MessengerState>): void {
+    this.state = { ...this.state, ...p };
+    for (const l of this.listeners) l();
+  }
+
+  private connectionState(): ConnectionState {
+    const r = this.running;
+    if (!r) return { kind: 'offline' };
+    const s = r.relay.state;
+    const direct = r.direct?.openChannels().length ?? 0;
+    switch (s.kind) {
+      case 'online':
+        return { kind: 'online', direct };
+      case 'reconnecting':
+        return direct ? { kind: 'online', direct } : { kind: 'reconnecting', at: s.at };
+      case 'connecting':
+      case 'authenticating':
+        return direct ? { kind: 'online', direct } : { kind: 'connecting' };
+      case 'offline':
+        return { kind: 'offline' };
+    }
+  }
+
+  private scheduleRefresh(): void {
+    if (this.refreshQueued || this.stopped) return;
+    this.refreshQueued = true;
+    this.deps.clock.setTimeout(() => {
+      this.refreshQueued = false;
+      void this.refresh();
+    }, 0);
+  }
+
+  /** Re-reads what the views show from the store. Serialised; a refresh asked during one runs after it. */
+  private async refresh(): Promise<void> {
+    if (this.refreshing) {
+      await this.refreshing;
+    }
+    const run = this.project().catch((err) => this.log.warn('state refresh failed', { error: err instanceof Error ? err.name : 'unknown' }));
+    this.refreshing = run;
+    await run;
+    if (this.refreshing === run) this.refreshing = undefined;
+  }
+
+  private async project(): Promise<void> {
+    const r = this.running;
+    if (!r) return;
+    const { store } = this.deps;
+    const [conversations, queueDepth] = await Promise.all([store.listConversations(), store.queueDepth()]);
+    const conv = new Map(conversations.map((c) => [c.contactId, c]));
+    const open = new Set(r.direct?.openChannels() ?? []);
+    const contacts: ContactView[] = r.ctx.contacts
+      .all()
+      .map((c) => {
+        const cv = conv.get(c.id);
+        return {
+          id: c.id,
+          displayName: c.displayName,
+          verified: c.verification === 'verified',
+          keyChanged: !!c.keyChange && !c.keyChange.acknowledged,
+          unread: cv?.unread ?? 0,
+          direct: open.has(c.id),
+          ...(cv?.lastMessage ? { lastMessage: { text: cv.lastMessage.text, at: cv.lastMessage.at, direction: cv.lastMessage.direction } } : {}),
+          _sort: cv?.lastActivityAt ?? c.addedAt,
+        };
+      })
+      .sort((a, b) => b._sort - a._sort)
+      .map(({ _sort, ...c }) => c);
+    let chat: ChatWindow | undefined;
+    if (this.openContactId) {
+      const page = await store.pageMessages(this.openContactId, { limit: Math.min(this.chatLimit, 200) });
+      let messages = [...page.messages];
+      let cursor = page.olderCursor;
+      while (messages.length < this.chatLimit && cursor !== undefined) {
+        const older = await store.pageMessages(this.openContactId, { before: cursor, limit: 200 });
+        messages = [...older.messages, ...messages];
+        cursor = older.olderCursor;
+      }
+      chat = {
+        contactId: this.openContactId,
+        messages: messages.map(
+          (m): MessageView => ({
+            id: m.id,
+            contactId: m.contactId,
+            direction: m.direction,
+            text: m.body,
+            at: m.direction === 'in' ? (m.receivedAt ?? m.sentAt) : m.sentAt,
+            status: m.status,
+            ...(m.failure ? { failure: m.failure } : {}),
+            ...(m.via ? { via: m.via } : {}),
+          }),
+        ),
+        hasOlder: cursor !== undefined,
+      };
+    }
+    this.deps.metrics.set('queue.depth', queueDepth);
+    this.state = { ...this.state, contacts, queueDepth, connection: this.connectionState(), ...(chat ? { chat } : {}) };
+    if (!chat && this.state.chat) {
+      const { chat: _c, ...rest } = this.state;
+      this.state = rest;
+    }
+    for (const l of this.listeners) l();
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  parseInvite(url: string): Invite | undefined {
+    return parseInviteUrl(url);
+  }
+
+  async addContact(invite: Invite): Promise<string> {
+    const r = this.need();
+    const { store, clock } = this.deps;
+    if (bytesEqual(invite.identityKey, r.ctx.identity.publicKey)) throw new UnknownContactError('that is your own invite');
+    const known = r.ctx.contacts.byKey(invite.identityKey);
+    let contact: ContactRecord;
+    if (known) {
+      contact = { ...known, displayName: invite.displayName };
+    } else {
+      // Same name, new key: the same person with a new identity, or someone posing as them.
+      // Never silently: the key change is recorded and blocks sending until acknowledged.
+      const sameName = r.ctx.contacts.all().find((c) => c.displayName.toLocaleLowerCase() === invite.displayName.toLocaleLowerCase());
+      contact = sameName
+        ? {
+            ...sameName,
+            identityKey: invite.identityKey.slice(),
+            verification: 'unverified',
+            keyChange: { previousIdentityKey: sameName.identityKey, detectedAt: clock.now(), acknowledged: false },
+          }
+        : { id: toHex(invite.identityKey), displayName: invite.displayName, identityKey: invite.identityKey.slice(), verification: 'unverified', addedAt: clock.now() };
+    }
+    await r.ctx.lane.run(async () => {
+      await store.putContact(contact);
+      r.ctx.contacts.remember(contact);
+    });
+    this.log.info('contact added', { contact: contact.id.slice(0, 8), keyChanged: !!contact.keyChange && !contact.keyChange.acknowledged });
+    this.connectDirect();
+    await this.refresh();
+    return contact.id;
+  }
+
+  async openChat(contactId: string | undefined): Promise<void> {
+    this.openContactId = contactId;
+    this.chatLimit = CHAT_PAGE_SIZE;
+    await this.refresh();
+  }
+
+  async loadOlder(): Promise<void> {
+    if (!this.state.chat?.hasOlder) return;
+    this.chatLimit += CHAT_PAGE_SIZE;
+    await this.refresh();
+  }
+
+  async send(contactId: string, text: string): Promise<void> {
+    const r = this.need();
+    const { store, clock, random } = this.deps;
+    const body = text.replace(/\s+$/u, '');
+    if (!body.trim()) throw new InvalidMessageTextError('message is empty');
+    if (utf8(body).length > MAX_TEXT_BYTES) throw new InvalidMessageTextError(`message is longer than ${MAX_TEXT_BYTES} bytes`);
+    const contact = r.ctx.contacts.byId(contactId);
+    if (!contact) throw new UnknownContactError(contactId);
+    if (contact.keyChange && !contact.keyChange.acknowledged) {
+      throw new KeyChangeUnacknowledgedError(`${contact.displayName}'s safety number changed: acknowledge it before sending`);
+    }
+    const id = random.bytes(16);
+    const sentAt = clock.now();
+    const content = encodeContent({ t: 'msg', id, ts: sentAt, text: body });
+    const message = { id: toHex(id), contactId, body, sentAt };
+    const mailbox = mailboxAddress(contact.identityKey);
+    let pending = false;
+    await r.ctx.lane.run(async () => {
+      const row = await store.getSession(contactId);
+      const waiting = row ? false : true;
+      if (waiting) {
+        pending = true;
+        await store.commitPendingOutgoing({ message, job: { envelopeId: message.id, mailbox, plaintext: content } });
+        return;
+      }
+      const sessions = decodeSessionSet(row!.state);
+      const out = await encrypt(sessions[0]!, content, random);
+      const envelope = await seal(r.ctx.identity, contact.identityKey, out.message, random);
+      await store.commitOutgoing({
+        sessionUpdate: { contactId, expectedVersion: row!.version, state: encodeSessionSet(promote(sessions, out.state, sessions[0])) },
+        message,
+        outboxEntry: { envelopeId: message.id, contactId, mailbox, envelope },
+      });
+    });
+    this.deps.metrics.inc('messages.composed');
+    if (pending) r.starter.ensure(contactId);
+    r.outbox.kick();
+    await this.refresh();
+  }
+
+  async retry(messageId: string): Promise<void> {
+    const r = this.need();
+    const m = await this.deps.store.getMessage(messageId);
+    await this.deps.store.retry(messageId, this.deps.clock.now());
+    if (m) r.starter.ensure(m.contactId);
+    r.outbox.kick();
+    await this.refresh();
+  }
+
+  async markRead(contactId: string): Promise<void> {
+    const r = this.need();
+    const ids = await this.deps.store.markConversationRead(contactId, this.deps.clock.now());
+    if (ids.length) {
+      for (let i = 0; i < ids.length; i += MAX_ACK_IDS) {
+        await this.sendProtocol(r, contactId, encodeContent({ t: 'receipt', kind: 'read', ids: ids.slice(i, i + MAX_ACK_IDS).map(fromHex) }));
+      }
+      r.outbox.kick();
+    }
+    await this.refresh();
+  }
+
+  async safetyNumber(contactId: string): Promise<SafetyNumber> {
+    const r = this.need();
+    // A contact id, or the hex identity key of someone not added yet (an invite under review).
+    const key = r.ctx.contacts.byId(contactId)?.identityKey ?? (/^[0-9a-f]{64}$/.test(contactId) ? fromHex(contactId) : undefined);
+    if (!key) throw new UnknownContactError(contactId);
+    return { digits: safetyNumber(r.ctx.identity.publicKey, key), qr: safetyNumberQrPayload(r.ctx.identity.publicKey, key) };
+  }
+
+  async setVerified(contactId: string, verified: boolean): Promise<void> {
+    const r = this.need();
+    await this.deps.store.setVerification(contactId, verified ? 'verified' : 'unverified');
+    await this.reloadContact(r, contactId);
+  }
+
+  async acknowledgeKeyChange(contactId: string): Promise<void> {
+    const r = this.need();
+    await this.deps.store.acknowledgeKeyChange(contactId);
+    await this.reloadContact(r, contactId);
+  }
+
+  diagnostics(): Diagnostics {
+    const breakers: Record<string, 'closed' | 'open' | 'half_open'> = {};
+    const r = this.running;
+    if (r) for (const [name, state] of Object.entries(r.router.breakerStates())) breakers[name] = state;
+    return { metrics: this.deps.metrics.snapshot(), logs: this.deps.recentLogs(), breakers };
+  }
+
+  /** For tests and benchmarks: resolves when received envelopes are all committed. */
+  async idle(): Promise<void> {
+    await this.running?.receive.idle();
+    await this.refresh();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private need(): Running {
+    if (!this.running) throw new NoIdentityError('create an identity first');
+    return this.running;
+  }
+
+  private async reloadContact(r: Running, contactId: string): Promise<void> {
+    const c = await this.deps.store.getContact(contactId);
+    if (c) r.ctx.contacts.remember(c);
+    await this.refresh();
+  }
+
+  /** Encrypts protocol content (read receipts) into an outbox entry without a message row. */
+  private async sendProtocol(r: Running, contactId: string, content: Uint8Array): Promise<boolean> {
+    const contact = r.ctx.contacts.byId(contactId);
+    if (!contact) return false;
+    const { store, random } = this.deps;
+    return r.ctx.lane.run(async () => {
+      const row = await store.getSession(contactId);
+      if (!row) return false;
+      const sessions = decodeSessionSet(row.state);
+      const out = await encrypt(sessions[0]!, content, random);
+      await store.commitOutgoing({
+        sessionUpdate: { contactId, expectedVersion: row.version, state: encodeSessionSet(promote(sessions, out.state, sessions[0])) },
+        outboxEntry: {
+          envelopeId: toHex(random.bytes(16)),
+          contactId,
+          mailbox: mailboxAddress(contact.identityKey),
+          envelope: await seal(r.ctx.identity, contact.identityKey, out.message, random),
+        },
+      });
+      return true;
+    });
+  }
+
+  /**
+   * Sends one WebRTC signal straight through the relay's `signal` route (never the
+   * mailbox: a signal is useless later). It is encrypted with the contact's current
+   * session, the advanced session committed, then sealed. Lost when the contact is
+   * offline; the direct path retries on later events.
+   */
+  private async sendRtc(contactId: string, kind: RtcKind, data: string): Promise<void> {
+    const r = this.need();
+    const contact = r.ctx.contacts.byId(contactId);
+    if (!contact) throw new UnknownContactError(contactId);
+    if (r.relay.state.kind !== 'online') throw new DirectSignalError('relay is not connected');
+    const { store, random } = this.deps;
+    // Sent from inside the lane, so signals leave in the order they were asked for.
+    await r.ctx.lane.run(async () => {
+      const row = await store.getSession(contactId);
+      if (!row) throw new DirectSignalError('no session with this contact');
+      const sessions = decodeSessionSet(row.state);
+      const out = await encrypt(sessions[0]!, encodeContent({ t: 'rtc', kind, data }), random);
+      await store.commitSession({ contactId, expectedVersion: row.version, state: encodeSessionSet(promote(sessions, out.state, sessions[0])) });
+      r.relay.sendSignal(mailboxAddress(contact.identityKey), await seal(r.ctx.identity, contact.identityKey, out.message, random));
+    });
+    this.deps.metrics.inc('direct.signals.sent', { kind });
+  }
+
+  /** Asks the direct path for channels to every contact we share a session with. */
+  private connectDirect(): void {
+    const r = this.running;
+    if (!r?.direct || r.relay.state.kind !== 'online') return;
+    const direct = r.direct;
+    void (async () => {
+      for (const c of r.ctx.contacts.all()) {
+        if (this.running !== r) return;
+        if (await this.deps.store.getSession(c.id).catch(() => undefined)) direct.connect(c.id, mailboxAddress(c.identityKey));
+      }
+    })();
+  }
+
+  /** The newest incoming message id per contact, as last seen by `noticeActiveContacts`. */
+  private readonly lastHeardFrom = new Map<string, string>();
+
+  /** Remembers who wrote to us last, so only new messages count as a sign of life. */
+  private async seedLastHeardFrom(): Promise<void> {
+    for (const c of await this.deps.store.listConversations().catch(() => [])) {
+      if (c.lastMessage?.direction === 'in') this.lastHeardFrom.set(c.contactId, c.lastMessage.messageId);
+    }
+  }
+
+  /** Contacts whose new messages just committed are online now: tell the direct path. */
+  private async noticeActiveContacts(): Promise<void> {
+    const r = this.running;
+    if (!r?.direct || r.relay.state.kind !== 'online') return;
+    const conversations = await this.deps.store.listConversations().catch(() => []);
+    const open = new Set(r.direct.openChannels());
+    for (const c of conversations) {
+      const last = c.lastMessage;
+      if (!last || last.direction !== 'in' || this.lastHeardFrom.get(c.contactId) === last.messageId) continue;
+      this.lastHeardFrom.set(c.contactId, last.messageId);
+      const contact = r.ctx.contacts.byId(c.contactId);
+      if (contact && !open.has(contact.id)) r.direct.contactActive(contact.id, mailboxAddress(contact.identityKey));
+    }
+  }
+
+  private deliveredSeen = new Map<string, number>();
+
+  /** delivery.latency: compose → delivered, from the message rows that receipts just moved. */
+  private observeDeliveries(): void {
+    void (async () => {
+      const openId = this.openContactId;
+      if (!openId) return;
+      // Cheap and bounded: look at the open chat's most recent page only.
+      const page = await this.deps.store.pageMessages(openId, { limit: 50 });
+      for (const m of page.messages) {
+        if (m.direction !== 'out' || (m.status !== 'delivered' && m.status !== 'read') || this.deliveredSeen.has(m.id)) continue;
+        this.deliveredSeen.set(m.id, m.updatedAt);
+        this.deps.metrics.observe('delivery.latency', Math.max(0, m.updatedAt - m.sentAt));
+      }
+    })();
+  }
+
+  private async publishPrekeys(): Promise<void> {
+    const r = this.running;
+    if (!r) return;
+    const { store } = this.deps;
+    try {
+      const through = await store.getMeta(META_PUBLISHED_THROUGH);
+      if (typeof through === 'number') return;
+      const bundle = buildPublishedBundle(r.ctx.identity, r.ctx.pool);
+      const counts = await r.relay.publishPrekeys(bundle);
+      await store.setMeta(META_PUBLISHED_THROUGH, r.ctx.pool.data.nextId - 1);
+      this.log.info('prekeys published', { opks: counts.opks, pqopks: counts.pqopks });
+    } catch (err) {
+      this.log.warn('prekey publish failed', { error: err instanceof Error ? err.message : 'unknown' });
+    }
+  }
+
+  private async replenish(remaining: { opks: number; pqopks: number }): Promise<void> {
+    const r = this.running;
+    if (!r) return;
+    if (typeof (await this.deps.store.getMeta(META_PUBLISHED_THROUGH)) !== 'number') return void this.publishPrekeys();
+    await r.ctx.lane.run(async () => {
+      const { pool, publish } = replenishPreKeys(r.ctx.pool, r.ctx.identity, this.deps.random, remaining);
+      if (!publish.opks.length && !publish.pqopks.length) return;
+      await this.deps.store.savePreKeyPool(serializePreKeyPool(pool));
+      r.ctx.pool = pool;
+      const full = buildPublishedBundle(r.ctx.identity, pool);
+      try {
+        await r.relay.publishPrekeys({ ...full, opks: publish.opks, pqopks: publish.pqopks });
+        await this.deps.store.setMeta(META_PUBLISHED_THROUGH, pool.data.nextId - 1);
+        this.log.info('prekeys replenished', { opks: publish.opks.length, pqopks: publish.pqopks.length });
+      } catch (err) {
+        this.log.warn('prekey replenish failed', { error: err instanceof Error ? err.message : 'unknown' });
+      }
+    });
+  }
+
+  private counterTimer: (() => void) | undefined;
+
+  private counterSaveSoon(): void {
+    const r = this.running;
+    if (!r || this.counterTimer) return;
+    this.counterTimer = this.deps.clock.setTimeout(() => {
+      this.counterTimer = undefined;
+      void this.saveCounters(r, false);
+    }, COUNTER_SAVE_INTERVAL_MS);
+  }
+
+  private async saveCounters(_r: Running, final: boolean): Promise<void> {
+    try {
+      await this.deps.store.saveCounters(this.deps.metrics.snapshot().counters);
+      await this.deps.store.setMeta(META_COUNTERS_SAVED_AT, this.deps.clock.now());
+    } catch (err) {
+      if (!final) this.log.warn('counters not saved', { error: err instanceof Error ? err.name : 'unknown' });
+    }
+  }
+}

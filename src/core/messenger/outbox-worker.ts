@@ -1,0 +1,169 @@
+/**
+ * outbox → router → transport ack → `sent`.
+ *
+ * The durable outbox is the only source of truth for what still has to go: this worker
+ * keeps nothing about a message in memory that a crash could lose. Each round reads the
+ * ready entries, takes the head of every contact's queue (lowest compose sequence: one
+ * message in flight per contact, so a recipient sees one sender's messages in the order
+ * they were written), and hands each due head to the router for ONE round over the
+ * transports. The outcome is committed before the next round: `markSent`, a failed
+ * attempt with its next attempt time (full-jitter backoff, from the router), or `failed`
+ * with a reason once the retry budget is spent. Rounds in which no transport was
+ * available at all (offline) spend no attempt and are not written; the worker wakes when
+ * a transport comes back or at the router's retry time.
+ */
+import { fromHex } from '../bytes.ts';
+import type { OutboxRecord } from '../store/index.ts';
+import { OUTBOX_DUE_MAX } from '../store/index.ts';
+import type { AttemptOutcome, Router } from '../transport/index.ts';
+import type { MessengerContext } from './context.ts';
+
+/** Heads sent at the same time at most (different contacts). */
+export const OUTBOX_CONCURRENCY = 16;
+
+export function failureText(outcome: Extract<AttemptOutcome, { final: true }>): string {
+  switch (outcome.reason) {
+    case 'retry_budget_exhausted':
+      return 'Not delivered after repeated attempts';
+    case 'no_transport':
+      return 'No connection for too long';
+    case 'cancelled':
+      return 'Cancelled';
+    case 'rejected':
+      return outcome.detail === 'mailbox_full'
+        ? "The recipient's mailbox on the relay is full"
+        : outcome.detail === 'too_large'
+          ? 'Too large to send'
+          : `Refused by the relay (${outcome.detail ?? 'rejected'})`;
+  }
+}
+
+export class OutboxWorker {
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private readonly inFlight = new Set<string>();
+  /**
+   * Contacts whose head found no transport at all: not written to storage (being offline
+   * spends no attempt) but parked here until the router's retry time or a retry
+   * opportunity (a transport came back), so the worker never spins.
+   */
+  private readonly parked = new Map<string, number>();
+  private cancelTimer: (() => void) | undefined;
+  private timerAt = Infinity;
+
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly ctx: MessengerContext,
+    private readonly router: Router,
+    private readonly changed: () => void,
+  ) {
+    this.unsubscribe = router.onRetryOpportunity(() => this.wake());
+  }
+
+  /** A transport came back: parked heads may go now. */
+  wake(): void {
+    this.parked.clear();
+    this.kick();
+  }
+
+  /** Something may be due: an entry was queued, a transport came back, a retry was asked for. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    void this.round();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.unsubscribe();
+    this.cancelTimer?.();
+  }
+
+  private async round(): Promise<void> {
+    this.running = true;
+    try {
+      do {
+        this.again = false;
+        await this.runOnce();
+      } while (this.again && !this.stopped);
+    } catch (err) {
+      this.ctx.log.error('outbox round failed', { error: err instanceof Error ? err.name : 'unknown' });
+      this.schedule(this.ctx.clock.now() + 1_000);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async runOnce(): Promise<void> {
+    const { store, clock, metrics } = this.ctx;
+    const ready = await store.dueOutbox(Number.MAX_SAFE_INTEGER, OUTBOX_DUE_MAX);
+    const heads = new Map<string, OutboxRecord>();
+    for (const e of ready) {
+      const h = heads.get(e.contactId);
+      if (!h || e.seq < h.seq || (e.seq === h.seq && e.createdAt < h.createdAt)) heads.set(e.contactId, e);
+    }
+    const now = clock.now();
+    let nextWake = Infinity;
+    const due: OutboxRecord[] = [];
+    for (const h of heads.values()) {
+      if (this.inFlight.has(h.contactId)) continue;
+      const at = Math.max(h.nextAttemptAt, this.parked.get(h.contactId) ?? 0);
+      if (at <= now) due.push(h);
+      else nextWake = Math.min(nextWake, at);
+    }
+    metrics.set('queue.depth', await store.queueDepth());
+    if (nextWake < Infinity) this.schedule(nextWake);
+    for (const entry of due.slice(0, OUTBOX_CONCURRENCY - this.inFlight.size)) {
+      this.inFlight.add(entry.contactId);
+      void this.attempt(entry).finally(() => {
+        this.inFlight.delete(entry.contactId);
+        this.kick();
+      });
+    }
+  }
+
+  private async attempt(entry: OutboxRecord): Promise<void> {
+    const { store, clock, log } = this.ctx;
+    if (!entry.envelope) return;
+    const envelope = { to: entry.mailbox, id: fromHex(entry.envelopeId), body: entry.envelope };
+    const outcome = await this.router.attempt(envelope, { firstAttemptAt: entry.createdAt, attempts: entry.attempts });
+    try {
+      if (outcome.ok || outcome.final) this.parked.delete(entry.contactId);
+      else this.parked.set(entry.contactId, outcome.retryAt);
+      if (outcome.ok) {
+        await store.markSent(entry.envelopeId, { at: clock.now(), via: outcome.transport });
+      } else if (!outcome.final) {
+        if (outcome.reason !== 'no_transport') {
+          await store.recordAttemptFailure(entry.envelopeId, outcome.retryAt, outcome.reason);
+        }
+        this.schedule(outcome.retryAt);
+      } else {
+        log.warn('message failed', { id: entry.envelopeId, reason: outcome.reason, detail: outcome.detail ?? null });
+        await store.markFailed(entry.envelopeId, failureText(outcome));
+      }
+    } catch (err) {
+      // The entry may be gone (e.g. acknowledged twice); the next round reads the truth again.
+      log.warn('outbox outcome not recorded', { id: entry.envelopeId, error: err instanceof Error ? err.name : 'unknown' });
+    }
+    this.changed();
+  }
+
+  private schedule(at: number): void {
+    if (this.stopped || at >= this.timerAt) return;
+    this.cancelTimer?.();
+    this.timerAt = at;
+    this.cancelTimer = this.ctx.clock.setTimeout(
+      () => {
+        this.timerAt = Infinity;
+        this.cancelTimer = undefined;
+        this.kick();
+      },
+      Math.max(0, at - this.ctx.clock.now()),
+    );
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * What the messenger needs of its relay connection beyond the `Transport` contract: the
+ * prekey directory, signaling and the connection state. The browser's WebSocket adapter
+ * (src/platform/ws-relay-transport.ts) satisfies it; tests can use it against a relay
+ * on loopback.
+ */
+import type { RelayConnectionState, Transport } from '../transport/index.ts';
+import type { FetchedBundle, PublishedBundle } from '../wire/index.ts';
+
+export interface RelayClient extends Transport {
+  readonly state: RelayConnectionState;
+  onConnectionState(listener: (state: RelayConnectionState) => void): () => void;
+  start(): void;
+  stop(): void;
+  /** Acknowledge envelopes (after their durable commit). */
+  ack(ids: readonly Uint8Array[]): void;
+  publishPrekeys(bundle: PublishedBundle): Promise<{ opks: number; pqopks: number }>;
+  fetchPrekeys(identityKey: Uint8Array): Promise<FetchedBundle>;
+  sendSignal(to: Uint8Array, blob: Uint8Array): void;
+  onSignal(listener: (blob: Uint8Array) => void): () => void;
+  onPrekeysLow(listener: (counts: { opks: number; pqopks: number }) => void): () => void;
+}
+
+/** Creates the relay connection once the identity exists (it signs the relay's challenge). */
+export type RelayClientFactory = (auth: { readonly identityKey: Uint8Array; sign(payload: Uint8Array): Promise<Uint8Array> }) => RelayClient;

@@ -1,0 +1,142 @@
+/**
+ * First contact: messages written to someone we have no session with wait in the outbox
+ * as `pending_session` jobs (plaintext, on this device only). When the relay is reachable
+ * the starter fetches the contact's prekey bundle, verifies its signatures against the
+ * identity key we already trust for that contact, runs PQXDH, and — on the serial lane,
+ * in one transaction — stores the new session and turns every pending job, in compose
+ * order, into its encrypted envelope. The first of them carry the PQXDH prekey data.
+ */
+import { toHex } from '../bytes.ts';
+import { CryptoError, encrypt, initiateSession, seal, verifyFetchedBundle, type SessionState } from '../crypto/index.ts';
+import { Backoff, RETRY_BACKOFF } from '../transport/index.ts';
+import { encodeContent, mailboxAddress, type FetchedBundle } from '../wire/index.ts';
+import type { MessengerContext } from './context.ts';
+import { decodeSessionSet, encodeSessionSet, promote } from './session-set.ts';
+
+/** Bundle fetches for one contact before its waiting messages are marked failed. */
+export const MAX_BUNDLE_FETCH_FAILURES = 8;
+
+export interface BundleSource {
+  isOnline(): boolean;
+  fetchPrekeys(identityKey: Uint8Array): Promise<FetchedBundle>;
+}
+
+export class SessionStarter {
+  private readonly running = new Set<string>();
+  private readonly failures = new Map<string, Backoff>();
+  private readonly timers = new Map<string, () => void>();
+
+  constructor(
+    private readonly ctx: MessengerContext,
+    private readonly relay: BundleSource,
+    private readonly started: () => void,
+    private readonly displayName: () => string,
+  ) {}
+
+  /** Starts a session with every contact that has pending jobs (at boot and when the relay comes online). */
+  async resumeAll(): Promise<void> {
+    for (const c of this.ctx.contacts.all()) {
+      if ((await this.ctx.store.pendingJobs(c.id)).length) this.ensure(c.id);
+    }
+  }
+
+  ensure(contactId: string): void {
+    if (this.running.has(contactId) || !this.relay.isOnline()) return;
+    this.running.add(contactId);
+    void this.start(contactId).finally(() => this.running.delete(contactId));
+  }
+
+  stop(): void {
+    for (const cancel of this.timers.values()) cancel();
+    this.timers.clear();
+  }
+
+  private async start(contactId: string): Promise<void> {
+    const { ctx } = this;
+    const contact = ctx.contacts.byId(contactId);
+    if (!contact) return;
+    let session: SessionState | undefined;
+    const existing = await ctx.store.getSession(contactId);
+    if (!existing) {
+      try {
+        const bundle = verifyFetchedBundle(await this.relay.fetchPrekeys(contact.identityKey), contact.identityKey);
+        session = (await initiateSession(ctx.identity, bundle, ctx.random)).state;
+      } catch (err) {
+        await this.fetchFailed(contactId, err);
+        return;
+      }
+    }
+    this.failures.delete(contactId);
+    await ctx.lane.run(async () => {
+      const row = await ctx.store.getSession(contactId);
+      let sessions = row ? decodeSessionSet(row.state) : [];
+      if (!row) sessions = [session!];
+      const jobs = await ctx.store.pendingJobs(contactId);
+      if (!jobs.length && row) return;
+      const encrypted: { envelopeId: string; envelope: Uint8Array }[] = [];
+      let current = sessions[0]!;
+      for (const job of jobs) {
+        const out = await encrypt(current, job.plaintext!, ctx.random);
+        current = out.state;
+        encrypted.push({ envelopeId: job.envelopeId, envelope: await seal(ctx.identity, contact.identityKey, out.message, ctx.random) });
+      }
+      sessions = promote(sessions, current, sessions[0]);
+      await ctx.store.commitSessionStart({ sessionUpdate: { contactId, expectedVersion: row?.version ?? null, state: encodeSessionSet(sessions) }, encrypted });
+      ctx.log.info('session started', { contact: contactId.slice(0, 8), messages: jobs.length, new: !row });
+      if (!row) await this.introduce(contactId, contact.identityKey);
+    });
+    this.started();
+  }
+
+  /**
+   * Tells a new contact our display name (they learn our identity from the session, but
+   * not what to call us). Protocol content without a message row of its own.
+   */
+  private async introduce(contactId: string, identityKey: Uint8Array): Promise<void> {
+    const { ctx } = this;
+    const row = (await ctx.store.getSession(contactId))!;
+    const sessions = decodeSessionSet(row.state);
+    const content = encodeContent({ t: 'profile', name: this.displayName() });
+    const out = await encrypt(sessions[0]!, content, ctx.random);
+    const id = ctx.random.bytes(16);
+    await ctx.store.commitOutgoing({
+      sessionUpdate: { contactId, expectedVersion: row.version, state: encodeSessionSet(promote(sessions, out.state, sessions[0])) },
+      outboxEntry: {
+        envelopeId: toHex(id),
+        contactId,
+        mailbox: mailboxAddress(identityKey),
+        envelope: await seal(ctx.identity, identityKey, out.message, ctx.random),
+      },
+    });
+  }
+
+  private async fetchFailed(contactId: string, err: unknown): Promise<void> {
+    const { ctx } = this;
+    const code = err instanceof CryptoError ? err.kind : ((err as { code?: string } | null)?.code ?? (err instanceof Error ? err.name : 'unknown'));
+    if (err instanceof CryptoError) ctx.metrics.inc('crypto.failure', { reason: err.kind });
+    ctx.log.warn('prekey bundle fetch failed', { contact: contactId.slice(0, 8), code });
+    let backoff = this.failures.get(contactId);
+    if (!backoff) this.failures.set(contactId, (backoff = new Backoff(RETRY_BACKOFF, ctx.random)));
+    if (backoff.attempts >= MAX_BUNDLE_FETCH_FAILURES) {
+      this.failures.delete(contactId);
+      const reason =
+        code === 'not_found'
+          ? 'This contact has not published keys to the relay yet'
+          : err instanceof CryptoError
+            ? "The contact's keys failed verification"
+            : 'Could not reach the contact’s keys on the relay';
+      for (const job of await ctx.store.pendingJobs(contactId)) await ctx.store.markFailed(job.envelopeId, reason);
+      this.started();
+      return;
+    }
+    const delay = backoff.next();
+    this.timers.get(contactId)?.();
+    this.timers.set(
+      contactId,
+      ctx.clock.setTimeout(() => {
+        this.timers.delete(contactId);
+        this.ensure(contactId);
+      }, delay),
+    );
+  }
+}

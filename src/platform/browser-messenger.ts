@@ -1,0 +1,114 @@
+/**
+ * The composition root in the browser: IndexedDB storage, the relay over WebSocket,
+ * tab leadership, persistent-storage request, logs and metrics for diagnostics.
+ */
+import { systemClock } from '../core/clock.ts';
+import { createLogger, RingLogSink } from '../core/log.ts';
+import { Messenger } from '../core/messenger/messenger.ts';
+import type { MessengerApi, MessengerState } from '../core/messenger/messenger-api.ts';
+import { InMemoryMetrics } from '../core/metrics.ts';
+import { secureRandom } from '../core/random.ts';
+import { openIdbStore, requestPersistentStorage } from './idb/index.ts';
+import { createTabLeadership } from './tab-leadership.ts';
+import { TabbedMessenger } from './tabbed-messenger.ts';
+import type { IceServer, PeerConnectionConstructor } from './webrtc/webrtc-connector.ts';
+import { WebRtcDirectPath } from './webrtc/webrtc-direct-path.ts';
+import { browserNetworkSignals, WsRelayTransport, type RelaySocketConstructor } from './ws-relay-transport.ts';
+
+export interface BrowserMessenger {
+  readonly api: MessengerApi;
+  readonly logs: RingLogSink;
+  start(): Promise<void>;
+}
+
+/** The relay's WebSocket on this origin (the relay serves the app and `/ws` on one port). */
+export function relayUrlFor(loc: Location): string {
+  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
+}
+
+export interface BrowserMessengerOptions {
+  /** STUN/TURN servers for direct connections across the internet (none needed on a LAN). */
+  readonly iceServers?: readonly IceServer[];
+}
+
+/**
+ * Set to `true` on `window` (by a test's init script) before the app loads to get
+ * `window.__petrelTest`, a `PetrelTestHandle`. Absent in normal use.
+ */
+export const TEST_HOOKS_FLAG = '__PETREL_TEST_HOOKS__';
+export const TEST_HANDLE = '__petrelTest';
+export interface PetrelTestHandle {
+  /** Closes every data channel and refuses new ones: traffic must fall back to the relay. */
+  pauseDirect(): void;
+  resumeDirect(): void;
+  /** Closes the data channels as a network failure would; they reopen by themselves. */
+  dropDirect(): void;
+  /** The leader's state and diagnostics, as the views see them. */
+  state(): MessengerState;
+  diagnostics(): ReturnType<MessengerApi['diagnostics']>;
+}
+
+export function createBrowserMessenger(win: Window = window, profile = 'default', options: BrowserMessengerOptions = {}): BrowserMessenger {
+  const logs = new RingLogSink(500);
+  const logger = createLogger(logs.sink, { level: 'info' });
+  const leadership = createTabLeadership<MessengerState>({ profile, logger });
+  const tabbed = new TabbedMessenger(leadership, async () => {
+    const { store } = await openIdbStore({ now: () => Date.now() });
+    const metrics = new InMemoryMetrics(await store.loadCounters().catch(() => ({})));
+    const relayUrl = relayUrlFor(win.location);
+    const network = browserNetworkSignals(win);
+    let direct: WebRtcDirectPath | undefined;
+    const messenger = new Messenger({
+      store,
+      clock: systemClock,
+      random: secureRandom,
+      metrics,
+      logger,
+      recentLogs: () => logs.recent(),
+      appUrl: `${win.location.origin}/`,
+      relayUrl,
+      requestPersistence: () => requestPersistentStorage(),
+      createDirect: ({ identity, sendSignal }) => {
+        const RTCPeerConnection = (win as unknown as { RTCPeerConnection?: PeerConnectionConstructor }).RTCPeerConnection;
+        if (!RTCPeerConnection) return undefined; // no WebRTC here: the relay carries everything
+        direct = new WebRtcDirectPath({
+          RTCPeerConnection,
+          ...(options.iceServers ? { iceServers: options.iceServers } : {}),
+          identityKey: identity.publicKey,
+          sendSignal,
+          clock: systemClock,
+          random: secureRandom,
+          metrics,
+          logger,
+          network,
+        });
+        return direct;
+      },
+      createRelay: (auth) =>
+        new WsRelayTransport({
+          url: relayUrl,
+          WebSocket: WebSocket as unknown as RelaySocketConstructor,
+          identityKey: auth.identityKey,
+          sign: auth.sign,
+          clock: systemClock,
+          random: secureRandom,
+          metrics,
+          logger,
+          network,
+        }),
+    });
+    const hooks = win as unknown as Record<string, unknown>;
+    if (hooks[TEST_HOOKS_FLAG] === true) {
+      hooks[TEST_HANDLE] = {
+        pauseDirect: () => direct?.pause(),
+        resumeDirect: () => direct?.resume(),
+        dropDirect: () => direct?.dropChannels(),
+        state: () => messenger.getState(),
+        diagnostics: () => messenger.diagnostics(),
+      } satisfies PetrelTestHandle;
+    }
+    await messenger.start();
+    return { api: messenger, stop: () => messenger.stop() };
+  });
+  return { api: tabbed, logs, start: () => tabbed.start() };
+}

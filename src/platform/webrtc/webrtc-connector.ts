@@ -1,0 +1,302 @@
+/**
+ * Opens WebRTC data channels to contacts and hands them to the core's DirectTransport.
+ *
+ * Signaling goes through an injected `sendSignal(to, signal)`: the core encrypts each
+ * signal as an `rtc` content frame through the Double Ratchet and sends it via the
+ * relay, so the relay can neither read nor swap the DTLS fingerprints in the SDP.
+ * Incoming (already decrypted and authenticated) signals come back through
+ * `handleSignal(from, signal)`.
+ *
+ * Negotiation follows the "perfect negotiation" pattern (W3C WebRTC §10.x example, MDN):
+ * either side may start; on an offer collision the polite side (the one with the larger
+ * mailbox address, a rule both compute alike) rolls back and the impolite side ignores
+ * the incoming offer. The data channel is pre-negotiated (`negotiated: true, id: 0`) on
+ * both ends, so no `datachannel` event races exist. No STUN/TURN servers by default
+ * (LAN and loopback need none); pass `iceServers` for the internet.
+ */
+import type { Clock } from '../../core/clock.ts';
+import type { Logger } from '../../core/log.ts';
+import type { Metrics } from '../../core/metrics.ts';
+import { destinationKey } from '../../core/transport/envelope.ts';
+import type { DirectTransport } from '../../core/transport/direct-transport.ts';
+import type { RtcContent } from '../../core/wire/index.ts';
+import { RtcPeerChannel, type DataChannelLike } from './rtc-peer-channel.ts';
+
+/** A signaling message as the core carries it (the `rtc` content frame without its type). */
+export type RtcSignal = Omit<RtcContent, 't'>;
+
+/** Give up on a connection attempt that has not opened its channel after this. */
+export const RTC_CONNECT_TIMEOUT_MS = 15_000;
+/**
+ * An unanswered offer of ours older than this, from a peer we have heard nothing from
+ * since, was lost (the peer was offline): a fresh offer from that peer replaces it
+ * instead of colliding with it. Real glare happens within one signaling round trip.
+ */
+export const STALE_OFFER_MS = 3_000;
+/** ICE candidates kept per peer while its description has not arrived yet (signals may overtake each other). */
+export const MAX_EARLY_CANDIDATES = 32;
+/** Label and id of the pre-negotiated data channel (both ends must agree). */
+const CHANNEL_LABEL = 'petrel';
+const CHANNEL_ID = 0;
+
+export interface SessionDescriptionLike {
+  readonly type: string;
+  readonly sdp?: string;
+}
+export interface IceCandidateLike {
+  readonly candidate?: string;
+  readonly sdpMid?: string | null;
+  readonly sdpMLineIndex?: number | null;
+}
+
+type Handler<E> = { bivarianceHack(ev: E): void }['bivarianceHack'];
+
+/** The part of RTCPeerConnection used here. */
+export interface PeerConnectionLike {
+  readonly signalingState: string;
+  readonly connectionState: string;
+  readonly localDescription: SessionDescriptionLike | null;
+  setLocalDescription(): Promise<void>;
+  setRemoteDescription(description: { type: 'offer' | 'answer'; sdp: string }): Promise<void>;
+  addIceCandidate(candidate: IceCandidateLike): Promise<void>;
+  createDataChannel(label: string, init: { negotiated: boolean; id: number; ordered: boolean }): DataChannelLike;
+  onnegotiationneeded: Handler<unknown> | null;
+  onicecandidate: Handler<{ readonly candidate: { toJSON(): IceCandidateLike } | null }> | null;
+  onconnectionstatechange: Handler<unknown> | null;
+  close(): void;
+}
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+export type PeerConnectionConstructor = new (config: { iceServers: IceServer[] }) => PeerConnectionLike;
+
+export interface WebRtcConnectorOptions {
+  readonly RTCPeerConnection: PeerConnectionConstructor;
+  /** STUN/TURN servers for the internet; none by default (LAN and loopback need none). */
+  readonly iceServers?: readonly IceServer[];
+  readonly ownMailbox: Uint8Array;
+  readonly transport: DirectTransport;
+  sendSignal(to: Uint8Array, signal: RtcSignal): void;
+  readonly clock: Clock;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly connectTimeoutMs?: number;
+  readonly staleOfferMs?: number;
+  /**
+   * A connection (attempt) to `peer` ended: `why` is `local`, `remote` (bye), `timeout`,
+   * `failed`, `closed`, `dropped` or `superseded`; `heard` says whether the peer ever
+   * answered on it (an unanswered timeout means the peer is most likely offline).
+   */
+  readonly onClosed?: (peer: Uint8Array, why: string, heard: boolean) => void;
+}
+
+interface Session {
+  readonly peer: Uint8Array;
+  readonly pc: PeerConnectionLike;
+  readonly polite: boolean;
+  makingOffer: boolean;
+  ignoreOffer: boolean;
+  hasRemoteDescription: boolean;
+  /** When our latest offer went out (0: none yet). */
+  offerSentAt: number;
+  /** The peer answered or sent candidates for this connection. */
+  heardFromPeer: boolean;
+  /** Candidates that arrived before the remote description. */
+  readonly earlyCandidates: IceCandidateLike[];
+  cancelTimeout: (() => void) | undefined;
+}
+
+/** Lexicographic comparison of two equal-length addresses. */
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+export class WebRtcConnector {
+  private readonly sessions = new Map<string, Session>();
+  /** Candidates from peers we have no session with yet (their offer is still on its way). */
+  private readonly orphanCandidates = new Map<string, IceCandidateLike[]>();
+  private readonly log: Logger;
+
+  constructor(private readonly opts: WebRtcConnectorOptions) {
+    this.log = opts.logger.child('webrtc');
+  }
+
+  /** Starts (or keeps) a direct connection to `peer` (a contact's mailbox address). */
+  connect(peer: Uint8Array): void {
+    this.session(peer);
+  }
+
+  /** Closes the connection to `peer` and tells it so. */
+  disconnect(peer: Uint8Array): void {
+    if (!this.sessions.has(destinationKey(peer))) return;
+    this.close(peer, 'local');
+    this.opts.sendSignal(peer, { kind: 'bye', data: '' });
+  }
+
+  /** True while a connection (attempt) to `peer` exists. */
+  has(peer: Uint8Array): boolean {
+    return this.sessions.has(destinationKey(peer));
+  }
+
+  /** Forgets the connection to `peer` without telling it (its channel already died). */
+  drop(peer: Uint8Array): void {
+    this.close(peer, 'dropped');
+  }
+
+  /** A decrypted, authenticated signal from `from`. Malformed input is counted and ignored. */
+  async handleSignal(from: Uint8Array, signal: RtcSignal): Promise<void> {
+    try {
+      if (signal.kind === 'bye') return this.close(from, 'remote');
+      if (signal.kind === 'ice') return await this.onIce(from, signal.data);
+      return await this.onDescription(from, signal.kind, signal.data);
+    } catch (err) {
+      this.opts.metrics.inc('packet.validation.failure', { reason: 'rtc_signal' });
+      this.log.warn('rtc signal refused', { kind: signal.kind, error: err instanceof Error ? err.message : 'unknown' });
+    }
+  }
+
+  dispose(): void {
+    this.orphanCandidates.clear();
+    for (const s of [...this.sessions.values()]) this.close(s.peer, 'local');
+  }
+
+  private session(peer: Uint8Array): Session {
+    const key = destinationKey(peer);
+    const existing = this.sessions.get(key);
+    if (existing) return existing;
+    const pc = new this.opts.RTCPeerConnection({ iceServers: [...(this.opts.iceServers ?? [])] });
+    const session: Session = {
+      peer: peer.slice(),
+      pc,
+      polite: compareBytes(this.opts.ownMailbox, peer) > 0,
+      makingOffer: false,
+      ignoreOffer: false,
+      hasRemoteDescription: false,
+      offerSentAt: 0,
+      heardFromPeer: false,
+      earlyCandidates: this.orphanCandidates.get(key) ?? [],
+      cancelTimeout: undefined,
+    };
+    this.orphanCandidates.delete(key);
+    this.sessions.set(key, session);
+    pc.onnegotiationneeded = () => void this.offer(session);
+    pc.onicecandidate = (ev) => {
+      if (this.sessions.get(key) !== session) return;
+      this.opts.sendSignal(session.peer, { kind: 'ice', data: ev.candidate ? JSON.stringify(ev.candidate.toJSON()) : '' });
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === 'failed' || pc.connectionState === 'closed') this.close(session.peer, pc.connectionState);
+    };
+    const channel = pc.createDataChannel(CHANNEL_LABEL, { negotiated: true, id: CHANNEL_ID, ordered: true });
+    channel.addEventListener('open', () => {
+      if (this.sessions.get(key) !== session) return;
+      session.cancelTimeout?.();
+      session.cancelTimeout = undefined;
+      this.log.info('direct channel open');
+      this.opts.transport.attach(session.peer, new RtcPeerChannel(channel));
+    });
+    session.cancelTimeout = this.opts.clock.setTimeout(() => {
+      this.log.info('direct connection attempt timed out');
+      this.close(session.peer, 'timeout');
+    }, this.opts.connectTimeoutMs ?? RTC_CONNECT_TIMEOUT_MS);
+    return session;
+  }
+
+  private async offer(session: Session): Promise<void> {
+    try {
+      session.makingOffer = true;
+      await session.pc.setLocalDescription();
+      const d = session.pc.localDescription;
+      if (d?.type === 'offer') session.offerSentAt = this.opts.clock.now();
+      if (d) this.opts.sendSignal(session.peer, { kind: d.type === 'answer' ? 'answer' : 'offer', data: JSON.stringify({ type: d.type, sdp: d.sdp ?? '' }) });
+    } catch (err) {
+      this.log.warn('creating an offer failed', { error: err instanceof Error ? err.message : 'unknown' });
+    } finally {
+      session.makingOffer = false;
+    }
+  }
+
+  private async onDescription(from: Uint8Array, kind: 'offer' | 'answer', data: string): Promise<void> {
+    const parsed: unknown = JSON.parse(data);
+    const sdp = (parsed as { sdp?: unknown } | null)?.sdp;
+    const type = (parsed as { type?: unknown } | null)?.type;
+    if (typeof sdp !== 'string' || type !== kind) throw new Error('not a session description');
+    if (kind === 'answer' && !this.sessions.has(destinationKey(from))) return; // stale answer
+    let session = this.session(from);
+    if (kind === 'answer') session.heardFromPeer = true;
+    else if (this.isStaleOffer(session)) {
+      this.close(from, 'superseded');
+      session = this.session(from);
+    }
+    const collision = kind === 'offer' && (session.makingOffer || session.pc.signalingState !== 'stable');
+    session.ignoreOffer = !session.polite && collision;
+    if (session.ignoreOffer) return;
+    await session.pc.setRemoteDescription({ type: kind, sdp }); // the polite side rolls back implicitly
+    session.hasRemoteDescription = true;
+    for (const c of session.earlyCandidates.splice(0)) await session.pc.addIceCandidate(c).catch(() => {});
+    if (kind === 'offer') {
+      await session.pc.setLocalDescription();
+      const d = session.pc.localDescription;
+      if (d) this.opts.sendSignal(from, { kind: 'answer', data: JSON.stringify({ type: d.type, sdp: d.sdp ?? '' }) });
+    }
+  }
+
+  private async onIce(from: Uint8Array, data: string): Promise<void> {
+    if (data === '') return; // end of candidates
+    const parsed: unknown = JSON.parse(data);
+    const candidate = (parsed as { candidate?: unknown } | null)?.candidate;
+    if (typeof candidate !== 'string') throw new Error('not an ICE candidate');
+    const p = parsed as { sdpMid?: unknown; sdpMLineIndex?: unknown };
+    const init: IceCandidateLike = {
+      candidate,
+      sdpMid: typeof p.sdpMid === 'string' ? p.sdpMid : null,
+      sdpMLineIndex: typeof p.sdpMLineIndex === 'number' ? p.sdpMLineIndex : null,
+    };
+    const key = destinationKey(from);
+    const session = this.sessions.get(key);
+    if (!session) {
+      // The offer is still on its way: keep a few candidates for a few peers (bounded).
+      const orphans = this.orphanCandidates.get(key) ?? [];
+      if (orphans.length < MAX_EARLY_CANDIDATES) orphans.push(init);
+      if (this.orphanCandidates.has(key) || this.orphanCandidates.size < MAX_EARLY_CANDIDATES) this.orphanCandidates.set(key, orphans);
+      return;
+    }
+    session.heardFromPeer = true;
+    if (!session.hasRemoteDescription) {
+      if (session.earlyCandidates.length < MAX_EARLY_CANDIDATES) session.earlyCandidates.push(init);
+      return;
+    }
+    try {
+      await session.pc.addIceCandidate(init);
+    } catch (err) {
+      if (!session.ignoreOffer) throw err; // candidates of an offer we ignored are expected to fail
+    }
+  }
+
+  /** Our offer is pending, old, and unanswered: the peer never saw it. */
+  private isStaleOffer(session: Session): boolean {
+    return (
+      !session.hasRemoteDescription &&
+      !session.heardFromPeer &&
+      session.pc.signalingState === 'have-local-offer' &&
+      session.offerSentAt > 0 &&
+      this.opts.clock.now() - session.offerSentAt > (this.opts.staleOfferMs ?? STALE_OFFER_MS)
+    );
+  }
+
+  private close(peer: Uint8Array, why: string): void {
+    const key = destinationKey(peer);
+    const session = this.sessions.get(key);
+    if (!session) return;
+    this.sessions.delete(key);
+    session.cancelTimeout?.();
+    this.opts.transport.detach(session.peer);
+    session.pc.onnegotiationneeded = session.pc.onicecandidate = session.pc.onconnectionstatechange = null;
+    session.pc.close();
+    this.log.info('direct connection closed', { why });
+    this.opts.onClosed?.(session.peer, why, session.heardFromPeer || session.hasRemoteDescription);
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * The direct path end to end in Node: two complete cores, the real relay on loopback,
+ * and the WebRTC adapter over an in-memory RTCPeerConnection double. Signaling must
+ * travel as encrypted `signal` frames (never mailbox deposits), messages and receipts
+ * over the channel once it is open, and everything over the relay again, without loss
+ * or duplicates, when the channel goes away.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket as NodeWebSocket } from 'ws';
+import { fromHex } from '../../src/core/bytes.ts';
+import { systemClock } from '../../src/core/clock.ts';
+import { createLogger, RingLogSink } from '../../src/core/log.ts';
+import { InMemoryMetrics } from '../../src/core/metrics.ts';
+import { secureRandom } from '../../src/core/random.ts';
+import { createMemoryStore, type PetrelStore } from '../../src/core/store/index.ts';
+import { Messenger } from '../../src/core/messenger/messenger.ts';
+import { mailboxAddress } from '../../src/core/wire/index.ts';
+import { WebRtcDirectPath } from '../../src/platform/webrtc/webrtc-direct-path.ts';
+import { WsRelayTransport, type RelaySocketConstructor } from '../../src/platform/ws-relay-transport.ts';
+import { startTestRelay, type TestRelay } from '../relay/helpers/relay-harness.ts';
+import { FakePeerConnection } from '../transport/fake-webrtc.ts';
+import { introduce, onboard, texts, until, type Device } from './harness.ts';
+
+interface DirectDevice extends Device {
+  direct(): WebRtcDirectPath;
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function relay(): Promise<TestRelay> {
+  const r = await startTestRelay({ PETREL_LOG_LEVEL: 'silent' });
+  cleanups.push(() => r.stop());
+  return r;
+}
+
+/** Like the shared harness's device, plus the WebRTC direct path over the fake peer connection. */
+function directDevice(relayUrl: string, store: PetrelStore = createMemoryStore({ now: () => Date.now() })): DirectDevice {
+  const metrics = new InMemoryMetrics();
+  const logs = new RingLogSink(2000);
+  const logger = createLogger(logs.sink, { level: 'debug' });
+  let direct: WebRtcDirectPath | undefined;
+  const messenger = new Messenger({
+    store,
+    clock: systemClock,
+    random: secureRandom,
+    metrics,
+    logger,
+    recentLogs: () => logs.recent(),
+    appUrl: 'http://petrel.test/',
+    relayUrl,
+    routerConfig: { backoff: { baseMs: 20, capMs: 300 } },
+    createDirect: ({ identity, sendSignal }) =>
+      (direct = new WebRtcDirectPath({
+        RTCPeerConnection: FakePeerConnection,
+        identityKey: identity.publicKey,
+        sendSignal,
+        clock: systemClock,
+        random: secureRandom,
+        metrics,
+        logger,
+        retryBackoff: { baseMs: 20, capMs: 100 },
+        staleOfferMs: 100,
+        connectTimeoutMs: 1_000,
+      })),
+    createRelay: (auth) =>
+      new WsRelayTransport({
+        url: relayUrl,
+        WebSocket: NodeWebSocket as unknown as RelaySocketConstructor,
+        identityKey: auth.identityKey,
+        sign: auth.sign,
+        clock: systemClock,
+        random: secureRandom,
+        metrics,
+        logger,
+        config: { reconnect: { baseMs: 20, capMs: 250 }, sendTimeoutMs: 3_000 },
+      }),
+  });
+  const d: DirectDevice = {
+    messenger,
+    store,
+    metrics,
+    logs,
+    stop: () => messenger.stop(),
+    reload: () => Promise.reject(new Error('not used here')),
+    direct: () => direct!,
+  };
+  cleanups.push(() => d.stop());
+  return d;
+}
+
+/** Envelopes the relay stored in mailboxes so far (what must not grow while direct). */
+async function deposits(r: TestRelay): Promise<number> {
+  const m = await r.relay.metrics.deposits.get();
+  return m.values.find((v) => v.labels.result === 'stored')?.value ?? 0;
+}
+
+async function signalsForwarded(r: TestRelay): Promise<number> {
+  const m = await r.relay.metrics.signals.get();
+  return m.values.find((v) => v.labels.result === 'forwarded')?.value ?? 0;
+}
+
+const isDirect = (id: string) => (s: ReturnType<Messenger['getState']>) => s.contacts.find((c) => c.id === id)?.direct === true;
+
+async function pair(r: TestRelay) {
+  const alice = directDevice(r.url);
+  const bob = directDevice(r.url);
+  await onboard(alice, 'Alice');
+  await onboard(bob, 'Bob');
+  const ids = await introduce(alice, bob);
+  // No session yet: nothing to encrypt signaling with, so no channel is attempted.
+  expect(await signalsForwarded(r)).toBe(0);
+  await alice.messenger.openChat(ids.aSeesB);
+  await bob.messenger.openChat(ids.bSeesA);
+  await alice.messenger.send(ids.aSeesB, 'first, over the relay');
+  await until(alice, isDirect(ids.aSeesB));
+  await until(bob, isDirect(ids.bSeesA));
+  await until(alice, (s) => s.chat?.messages[0]?.status === 'delivered');
+  return { alice, bob, ...ids };
+}
+
+describe('direct path between two cores', () => {
+  it('opens a channel after the first exchange; then messages and receipts skip the relay mailbox', async () => {
+    const r = await relay();
+    const { alice, bob, aSeesB, bSeesA } = await pair(r);
+    expect(await signalsForwarded(r)).toBeGreaterThan(0);
+    expect(alice.messenger.getState().connection).toEqual({ kind: 'online', direct: 1 });
+    const before = await deposits(r);
+
+    for (let i = 0; i < 10; i++) {
+      await alice.messenger.send(aSeesB, `a${i}`);
+      await bob.messenger.send(bSeesA, `b${i}`);
+    }
+    await until(alice, (s) => s.chat?.messages.filter((m) => m.direction === 'out' && m.status === 'delivered').length === 11);
+    await until(bob, (s) => s.chat?.messages.filter((m) => m.direction === 'out' && m.status === 'delivered').length === 10);
+
+    expect(await deposits(r)).toBe(before);
+    const fromA = (await texts(bob, bSeesA)).filter((t) => t.startsWith('in:'));
+    const fromB = (await texts(alice, aSeesB)).filter((t) => t.startsWith('in:'));
+    expect(fromA).toEqual(['in:first, over the relay', ...Array.from({ length: 10 }, (_, i) => `in:a${i}`)]);
+    expect(fromB).toEqual(Array.from({ length: 10 }, (_, i) => `in:b${i}`));
+    const inbound = (await bob.store.pageMessages(bSeesA, { limit: 50 })).messages.filter((m) => m.direction === 'in');
+    expect(inbound.slice(1).every((m) => m.via === 'direct')).toBe(true);
+    expect(alice.metrics.counter('crypto.failure') + bob.metrics.counter('crypto.failure')).toBe(0);
+  });
+
+  it('fails over to the relay without loss or duplicates when the channel is closed, and reopens later', async () => {
+    const r = await relay();
+    const { alice, bob, aSeesB, bSeesA } = await pair(r);
+    for (let i = 0; i < 3; i++) await alice.messenger.send(aSeesB, `direct ${i}`);
+    const before = await deposits(r);
+
+    alice.direct().pause();
+    await until(alice, (s) => s.connection.kind === 'online' && s.connection.direct === 0);
+    await until(bob, (s) => !isDirect(bSeesA)(s));
+    for (let i = 0; i < 5; i++) {
+      await alice.messenger.send(aSeesB, `relay ${i}`);
+      await bob.messenger.send(bSeesA, `back ${i}`);
+    }
+    await until(alice, (s) => s.chat?.messages.filter((m) => m.direction === 'out' && m.status === 'delivered').length === 9);
+    await until(bob, (s) => s.chat?.messages.filter((m) => m.direction === 'out' && m.status === 'delivered').length === 5);
+    // Ten messages and their receipts went through the mailboxes.
+    expect(await deposits(r)).toBeGreaterThanOrEqual(before + 10);
+    expect((await texts(bob, bSeesA)).filter((t) => t.startsWith('in:'))).toEqual([
+      'in:first, over the relay',
+      'in:direct 0',
+      'in:direct 1',
+      'in:direct 2',
+      ...Array.from({ length: 5 }, (_, i) => `in:relay ${i}`),
+    ]);
+    expect((await texts(alice, aSeesB)).filter((t) => t.startsWith('in:'))).toEqual(Array.from({ length: 5 }, (_, i) => `in:back ${i}`));
+
+    // A message from Bob is an event that makes Alice try again once she allows it.
+    alice.direct().resume();
+    await bob.messenger.send(bSeesA, 'are you there?');
+    await until(alice, isDirect(aSeesB));
+    await until(bob, isDirect(bSeesA));
+    expect(alice.metrics.counter('crypto.failure') + bob.metrics.counter('crypto.failure')).toBe(0);
+  });
+
+  it('a data channel that dies under a live connection is reopened by itself', async () => {
+    const r = await relay();
+    const { alice, bob, aSeesB, bSeesA } = await pair(r);
+    const live = FakePeerConnection.created.filter((pc) => pc.channel?.readyState === 'open');
+    expect(live.length).toBeGreaterThanOrEqual(2);
+    for (const pc of live) pc.channel!.close();
+    await until(alice, (s) => isDirect(aSeesB)(s) && alice.metrics.counter('direct.opened') >= 2);
+    await until(bob, isDirect(bSeesA));
+    await alice.messenger.send(aSeesB, 'after the reopen');
+    await until(bob, (s) => s.chat?.messages.at(-1)?.text === 'after the reopen');
+    const last = (await bob.store.pageMessages(bSeesA, { limit: 50 })).messages.at(-1)!;
+    expect(last.via).toBe('direct');
+  });
+
+  it('an offer to a contact who went offline is not repeated until the contact shows up again', async () => {
+    const r = await relay();
+    const { alice, bob, aSeesB, bSeesA } = await pair(r);
+    const offers = () => alice.metrics.counter('direct.signals.sent', { kind: 'offer' });
+    await bob.stop();
+    // Alice's channel dies; she tries again once, gets no answer, and gives up on Bob for now.
+    await until(alice, () => alice.logs.recent().some((l) => l.msg.includes('offer unanswered')), 10_000);
+    expect(offers()).toBeGreaterThanOrEqual(2);
+    // Asking again (as on the next relay reconnect) starts no connection (none is even created).
+    const connections = FakePeerConnection.created.length;
+    alice.direct().connect(aSeesB, mailboxAddress(fromHex(aSeesB)));
+    expect(FakePeerConnection.created.length).toBe(connections);
+    expect(alice.messenger.getState().connection).toEqual({ kind: 'online', direct: 0 });
+
+    // Bob comes back and offers himself: the channel opens, and carries his message.
+    const bob2 = directDevice(r.url, bob.store);
+    await bob2.messenger.start();
+    await until(alice, isDirect(aSeesB));
+    await until(bob2, isDirect(bSeesA));
+    await bob2.messenger.send(bSeesA, 'back again');
+    await alice.messenger.openChat(aSeesB);
+    await until(alice, (s) => s.chat?.messages.at(-1)?.text === 'back again');
+    expect((await alice.store.pageMessages(aSeesB, { limit: 50 })).messages.at(-1)!.via).toBe('direct');
+  });
+});

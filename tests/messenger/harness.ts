@@ -1,0 +1,100 @@
+/**
+ * Two (or more) complete messaging cores in one Node process: the real crypto, the
+ * store's in-memory backend, the WebSocket relay transport over the `ws` client, and
+ * the real relay on loopback with a temp data dir.
+ */
+import { vi } from 'vitest';
+import { WebSocket as NodeWebSocket } from 'ws';
+import { systemClock } from '../../src/core/clock.ts';
+import { createLogger, RingLogSink } from '../../src/core/log.ts';
+import { InMemoryMetrics } from '../../src/core/metrics.ts';
+import { secureRandom } from '../../src/core/random.ts';
+import { createMemoryStore } from '../../src/core/store/index.ts';
+import type { PetrelStore } from '../../src/core/store/index.ts';
+import { Messenger } from '../../src/core/messenger/messenger.ts';
+import type { MessengerState } from '../../src/core/messenger/messenger-api.ts';
+import { WsRelayTransport, type RelaySocketConstructor } from '../../src/platform/ws-relay-transport.ts';
+
+export interface Device {
+  readonly messenger: Messenger;
+  readonly store: PetrelStore;
+  readonly metrics: InMemoryMetrics;
+  readonly logs: RingLogSink;
+  /** Stops this core (the store survives, like IndexedDB across a reload). */
+  stop(): Promise<void>;
+  /** A new core over the same store: a page reload. */
+  reload(): Promise<Device>;
+}
+
+export function device(relayUrl: string, store: PetrelStore = createMemoryStore({ now: () => Date.now() })): Device {
+  const metrics = new InMemoryMetrics();
+  const logs = new RingLogSink(2000);
+  const logger = createLogger(logs.sink, { level: 'debug' });
+  const messenger = new Messenger({
+    store,
+    clock: systemClock,
+    random: secureRandom,
+    metrics,
+    logger,
+    recentLogs: () => logs.recent(),
+    appUrl: 'http://petrel.test/',
+    relayUrl,
+    routerConfig: { backoff: { baseMs: 20, capMs: 300 } },
+    createRelay: (auth) =>
+      new WsRelayTransport({
+        url: relayUrl,
+        WebSocket: NodeWebSocket as unknown as RelaySocketConstructor,
+        identityKey: auth.identityKey,
+        sign: auth.sign,
+        clock: systemClock,
+        random: secureRandom,
+        metrics,
+        logger,
+        config: { reconnect: { baseMs: 20, capMs: 250 }, sendTimeoutMs: 3_000 },
+      }),
+  });
+  const d: Device = {
+    messenger,
+    store,
+    metrics,
+    logs,
+    stop: () => messenger.stop(),
+    reload: async () => {
+      await messenger.stop();
+      const next = device(relayUrl, store);
+      await next.messenger.start();
+      return next;
+    },
+  };
+  return d;
+}
+
+export async function onboard(d: Device, name: string): Promise<void> {
+  await d.messenger.start();
+  await d.messenger.createIdentity(name);
+  await until(d, (s) => s.connection.kind === 'online');
+}
+
+/** Waits until the device's state satisfies `predicate` (no fixed sleeps). */
+export async function until(d: Device, predicate: (s: MessengerState) => boolean, timeout = 10_000): Promise<MessengerState> {
+  await vi.waitFor(
+    () => {
+      if (!predicate(d.messenger.getState())) throw new Error('not yet');
+    },
+    { timeout, interval: 10 },
+  );
+  return d.messenger.getState();
+}
+
+/** Adds each user to the other's contacts through their invite links. */
+export async function introduce(a: Device, b: Device): Promise<{ aSeesB: string; bSeesA: string }> {
+  const inviteB = a.messenger.parseInvite(b.messenger.getState().me!.inviteUrl)!;
+  const aSeesB = await a.messenger.addContact(inviteB);
+  const inviteA = b.messenger.parseInvite(a.messenger.getState().me!.inviteUrl)!;
+  const bSeesA = await b.messenger.addContact(inviteA);
+  return { aSeesB, bSeesA };
+}
+
+export function texts(d: Device, contactId: string): Promise<string[]> {
+  return d.store.pageMessages(contactId, { limit: 200 }).then((p) => p.messages.map((m) => `${m.direction}:${m.body}`));
+}

@@ -1,0 +1,124 @@
+/**
+ * The whole core end to end in Node: two people, real crypto, real relay on loopback.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestRelay, type TestRelay } from '../relay/helpers/relay-harness.ts';
+import { device, introduce, onboard, texts, until, type Device } from './harness.ts';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function relay(): Promise<TestRelay> {
+  const r = await startTestRelay({ PETREL_LOG_LEVEL: 'silent' });
+  cleanups.push(() => r.stop());
+  return r;
+}
+
+function track(d: Device): Device {
+  cleanups.push(() => d.stop());
+  return d;
+}
+
+describe('messenger over the real relay', () => {
+  it('two people chat both ways; statuses reach delivered and read; nothing shown twice', async () => {
+    const r = await relay();
+    const alice = track(device(r.url));
+    const bob = track(device(r.url));
+    await onboard(alice, 'Alice');
+    await onboard(bob, 'Bob');
+    const { aSeesB, bSeesA } = await introduce(alice, bob);
+
+    await alice.messenger.openChat(aSeesB);
+    await alice.messenger.send(aSeesB, 'hello Bob');
+    await until(bob, (s) => s.contacts.find((c) => c.id === bSeesA)?.unread === 1);
+    await until(alice, (s) => s.chat?.messages[0]?.status === 'delivered');
+
+    await bob.messenger.openChat(bSeesA);
+    await bob.messenger.markRead(bSeesA);
+    await until(alice, (s) => s.chat?.messages[0]?.status === 'read');
+
+    for (let i = 0; i < 5; i++) await bob.messenger.send(bSeesA, `reply ${i}`);
+    await until(alice, (s) => (s.chat?.messages.length ?? 0) === 6);
+    await until(bob, (s) => s.chat?.messages.filter((m) => m.status === 'delivered').length === 5);
+
+    expect(await texts(alice, aSeesB)).toEqual(['out:hello Bob', 'in:reply 0', 'in:reply 1', 'in:reply 2', 'in:reply 3', 'in:reply 4']);
+    expect(await texts(bob, bSeesA)).toEqual(['in:hello Bob', 'out:reply 0', 'out:reply 1', 'out:reply 2', 'out:reply 3', 'out:reply 4']);
+    expect(alice.metrics.counter('crypto.failure')).toBe(0);
+    expect(bob.metrics.counter('crypto.failure')).toBe(0);
+    const sa = await alice.messenger.safetyNumber(aSeesB);
+    const sb = await bob.messenger.safetyNumber(bSeesA);
+    expect(sa.digits).toMatch(/^\d{60}$/);
+    expect(sa.digits).toBe(sb.digits);
+  });
+
+  it('a first message to someone who never added us names us through the profile', async () => {
+    const r = await relay();
+    const alice = track(device(r.url));
+    const bob = track(device(r.url));
+    await onboard(alice, 'Alice');
+    await onboard(bob, 'Bob');
+    const aSeesB = await alice.messenger.addContact(alice.messenger.parseInvite(bob.messenger.getState().me!.inviteUrl)!);
+    await alice.messenger.send(aSeesB, 'hi, it is Alice');
+    const s = await until(bob, (st) => st.contacts.some((c) => c.displayName === 'Alice' && c.unread === 1));
+    const contact = s.contacts.find((c) => c.displayName === 'Alice')!;
+    expect(await texts(bob, contact.id)).toEqual(['in:hi, it is Alice']);
+  });
+
+  it('messages composed while the recipient is away arrive in order when they come back, after a reload', async () => {
+    const r = await relay();
+    const alice = track(device(r.url));
+    let bob = device(r.url);
+    await onboard(alice, 'Alice');
+    await onboard(bob, 'Bob');
+    const { aSeesB, bSeesA } = await introduce(alice, bob);
+    await bob.stop();
+    for (let i = 0; i < 20; i++) await alice.messenger.send(aSeesB, `m${i}`);
+    await alice.messenger.openChat(aSeesB);
+    await until(alice, (s) => s.chat?.messages.filter((m) => m.status === 'sent').length === 20);
+    bob = track(await bob.reload());
+    await until(bob, (s) => s.contacts.find((c) => c.id === bSeesA)?.unread === 20);
+    expect(await texts(bob, bSeesA)).toEqual(Array.from({ length: 20 }, (_, i) => `in:m${i}`));
+    await until(alice, (s) => s.chat?.messages.every((m) => m.status === 'delivered') ?? false);
+  });
+
+  it('messages composed offline wait in the outbox and go when the relay is back', async () => {
+    const r = await relay();
+    const alice = track(device(r.url));
+    const bob = track(device(r.url));
+    await onboard(alice, 'Alice');
+    await onboard(bob, 'Bob');
+    const { aSeesB, bSeesA } = await introduce(alice, bob);
+    await alice.messenger.send(aSeesB, 'before');
+    await until(bob, (s) => s.contacts.find((c) => c.id === bSeesA)?.unread === 1);
+    await r.stop({ keepData: true });
+    await until(alice, (s) => s.connection.kind !== 'online');
+    for (let i = 0; i < 3; i++) await alice.messenger.send(aSeesB, `offline ${i}`);
+    await alice.messenger.openChat(aSeesB);
+    expect(alice.messenger.getState().chat!.messages.slice(1).map((m) => m.status)).toEqual(['queued', 'queued', 'queued']);
+    const again = await startTestRelay({ PETREL_LOG_LEVEL: 'silent', PORT: String(new URL(r.url).port) }, r.dataDir);
+    cleanups.push(() => again.stop());
+    await until(bob, (s) => s.contacts.find((c) => c.id === bSeesA)?.unread === 4, 15_000);
+    expect(await texts(bob, bSeesA)).toEqual(['in:before', 'in:offline 0', 'in:offline 1', 'in:offline 2']);
+  });
+
+  it('a changed identity for a known name is flagged and blocks sending until acknowledged', async () => {
+    const r = await relay();
+    const alice = track(device(r.url));
+    const bob = track(device(r.url));
+    const bob2 = track(device(r.url));
+    await onboard(alice, 'Alice');
+    await onboard(bob, 'Bob');
+    await onboard(bob2, 'Bob');
+    const id = await alice.messenger.addContact(alice.messenger.parseInvite(bob.messenger.getState().me!.inviteUrl)!);
+    const same = await alice.messenger.addContact(alice.messenger.parseInvite(bob2.messenger.getState().me!.inviteUrl)!);
+    expect(same).toBe(id);
+    expect(alice.messenger.getState().contacts.find((c) => c.id === id)!.keyChanged).toBe(true);
+    await expect(alice.messenger.send(id, 'hi')).rejects.toMatchObject({ kind: 'key_change_unacknowledged' });
+    await alice.messenger.acknowledgeKeyChange(id);
+    expect(alice.messenger.getState().contacts.find((c) => c.id === id)!.keyChanged).toBe(false);
+    await alice.messenger.send(id, 'hi new Bob');
+    await until(bob2, (s) => s.contacts.some((c) => c.unread === 1));
+  });
+});
