@@ -1,0 +1,127 @@
+/**
+ * Everything below the app header: the status bar (connection, Diagnostics), the view
+ * for the messenger's phase, dialogs, and the live region announcing incoming
+ * messages. Give it the messenger (`<Shell messenger={m} />`) or put it under a
+ * `<MessengerProvider>`. By default it lays itself out below an existing header; pass
+ * `frame` to put its slots into the page's own frame instead.
+ */
+import { useEffect, useState } from 'react';
+import type { MessengerApi, MessengerState } from '../core/messenger/messenger-api.ts';
+import { ConnectionStatus } from './components/ConnectionStatus.tsx';
+import { OwnShellFrame, type ShellFrame } from './components/ShellFrame.tsx';
+import { useIncomingAnnouncement } from './hooks/useIncomingAnnouncement.ts';
+import { MessengerProvider, useMessenger, useMessengerState } from './messenger-context.tsx';
+import { UiStoreContext, createUiStore, useUi, useUiStore } from './ui-store.ts';
+import { ChatPane, ConversationsSidebar, useConversationsLayout } from './views/Conversations.tsx';
+import { DiagnosticsDialog } from './views/diagnostics/DiagnosticsDialog.tsx';
+import { Onboarding } from './views/Onboarding.tsx';
+import { FollowerNotice } from './views/status/FollowerNotice.tsx';
+import { StorageFailed } from './views/status/StorageFailed.tsx';
+import { SafetyNumberDialog } from './views/verify/SafetyNumberDialog.tsx';
+import './components/view-tokens.css';
+import './components/visually-hidden.css';
+import './views/status/phase.css';
+import './Shell.css';
+
+export type { ShellFrame, ShellFrameProps } from './components/ShellFrame.tsx';
+
+const selectPhase = (s: MessengerState) => s.phase;
+const selectMe = (s: MessengerState) => s.me;
+const selectStorageState = (s: MessengerState) => s.storage.state;
+
+export interface ShellProps {
+  /** The messenger; omit it when a `<MessengerProvider>` above already provides one. */
+  readonly messenger?: MessengerApi;
+  /** Lays out the status bar, sidebar and main pane; defaults to the Shell's own frame. */
+  readonly frame?: ShellFrame;
+}
+
+export function Shell({ messenger, frame = OwnShellFrame }: ShellProps) {
+  const [ui] = useState(createUiStore);
+  const body = (
+    <UiStoreContext.Provider value={ui}>
+      <ShellBody Frame={frame} />
+    </UiStoreContext.Provider>
+  );
+  return messenger ? <MessengerProvider messenger={messenger}>{body}</MessengerProvider> : body;
+}
+
+/** Takes an invite from the address bar (on load and when the fragment changes), then removes it. */
+function useInviteFromLocation(): void {
+  const messenger = useMessenger();
+  const ui = useUiStore();
+  useEffect(() => {
+    const take = () => {
+      const invite = messenger.parseInvite(window.location.href);
+      if (!invite) return;
+      ui.getState().reviewInvite(invite);
+      ui.getState().showPane('chat');
+      // The fragment names who invited us: keep it out of history and bookmarks.
+      window.history.replaceState(window.history.state, '', window.location.pathname + window.location.search);
+    };
+    take();
+    window.addEventListener('hashchange', take);
+    return () => window.removeEventListener('hashchange', take);
+  }, [messenger, ui]);
+}
+
+function StatusBar() {
+  const ui = useUiStore();
+  return (
+    <>
+      <ConnectionStatus />
+      <button type="button" className="shell-diagnostics" onClick={() => ui.getState().openDialog({ kind: 'diagnostics' })}>
+        Diagnostics
+      </button>
+    </>
+  );
+}
+
+function ShellBody({ Frame }: { readonly Frame: ShellFrame }) {
+  const messenger = useMessenger();
+  const ui = useUiStore();
+  const phase = useMessengerState(selectPhase);
+  const me = useMessengerState(selectMe);
+  const storageState = useMessengerState(selectStorageState);
+  const dialog = useUi((s) => s.dialog);
+  const pendingInvite = useUi((s) => s.pendingInvite);
+  const layout = useConversationsLayout();
+  const announcement = useIncomingAnnouncement();
+  useInviteFromLocation();
+  const closeDialog = () => ui.getState().closeDialog();
+
+  const conversations = (phase === 'ready' || phase === 'follower') && me !== undefined;
+  const follower = phase === 'follower' && <FollowerNotice />;
+  let main;
+  if (phase === 'loading') main = <p className="loading-notice">Opening Petrel…</p>;
+  else if (phase === 'failed') main = <StorageFailed state={storageState} />;
+  else if (!conversations) main = <Onboarding onCreate={(name) => messenger.createIdentity(name)} invitedBy={pendingInvite?.displayName} />;
+  else
+    main = (
+      <>
+        {layout.pane === 'chat' && follower}
+        <ChatPane layout={layout} />
+      </>
+    );
+  const sidebar = conversations ? (
+    <>
+      {layout.pane === 'list' && follower}
+      <ConversationsSidebar me={me} />
+    </>
+  ) : undefined;
+
+  return (
+    <>
+      <div className="shell-scope" inert={dialog.kind !== 'none'}>
+        <Frame statusBar={<StatusBar />} sidebar={sidebar} pane={layout.pane}>
+          {main}
+        </Frame>
+      </div>
+      <div className="visually-hidden" aria-live="polite" aria-atomic="true">
+        {announcement.seq > 0 && <p key={announcement.seq}>{announcement.text}</p>}
+      </div>
+      {dialog.kind === 'diagnostics' && <DiagnosticsDialog onClose={closeDialog} />}
+      {dialog.kind === 'safety-number' && <SafetyNumberDialog contactId={dialog.contactId} onClose={closeDialog} />}
+    </>
+  );
+}

@@ -1,0 +1,18 @@
+import type { ConnectionState } from '../../core/messenger/messenger-api.ts';
+
+/** What the always-visible status line says about the connection (and the queue). */
+export function describeConnection(connection: ConnectionState, queueDepth: number, now: number): string {
+  const queued = queueDepth > 0 ? ` · ${queueDepth} queued` : '';
+  switch (connection.kind) {
+    case 'online':
+      return (connection.direct > 0 ? `Online · direct to ${connection.direct}` : 'Online via relay') + queued;
+    case 'offline':
+      return `Offline — messages will be sent when you reconnect${queued}`;
+    case 'connecting':
+      return `Connecting…${queued}`;
+    case 'reconnecting': {
+      const seconds = Math.ceil((connection.at - now) / 1000);
+      return (seconds > 0 ? `Reconnecting in ${seconds} s` : 'Reconnecting…') + queued;
+    }
+  }
+}

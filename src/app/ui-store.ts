@@ -1,0 +1,78 @@
+/**
+ * UI-only state: what the messaging core does not need to know. Drafts per contact,
+ * which pane a phone shows, which dialog is open and the invite being reviewed. A
+ * vanilla zustand store (one per `<Shell>`) reached through `useUi`.
+ */
+import { createContext, useContext } from 'react';
+import { useStore } from 'zustand';
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { Invite } from '../core/messenger/messenger-api.ts';
+
+/** On narrow screens only one pane is shown at a time. */
+export type Pane = 'list' | 'chat';
+
+export type OpenDialog =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'diagnostics' }
+  | { readonly kind: 'safety-number'; readonly contactId: string };
+
+/** Where keyboard focus should go after a pane switch (consumed by the target). */
+export type FocusRequest = { readonly kind: 'chat' | 'contact'; readonly contactId: string };
+
+export interface UiState {
+  readonly drafts: Readonly<Record<string, string>>;
+  readonly pane: Pane;
+  readonly dialog: OpenDialog;
+  /** An invite opened from a link or pasted, waiting for "Add contact". */
+  readonly pendingInvite?: Invite;
+  readonly focusRequest?: FocusRequest;
+  setDraft(contactId: string, text: string): void;
+  showPane(pane: Pane): void;
+  openDialog(dialog: OpenDialog): void;
+  closeDialog(): void;
+  reviewInvite(invite: Invite | undefined): void;
+  requestFocus(request: FocusRequest | undefined): void;
+}
+
+export type UiStore = StoreApi<UiState>;
+
+export function createUiStore(): UiStore {
+  return createStore<UiState>()((set) => ({
+    drafts: {},
+    pane: 'list',
+    dialog: { kind: 'none' },
+    setDraft: (contactId, text) =>
+      set((s) => {
+        const drafts = { ...s.drafts };
+        if (text === '') delete drafts[contactId];
+        else drafts[contactId] = text;
+        return { drafts };
+      }),
+    showPane: (pane) => set({ pane }),
+    openDialog: (dialog) => set({ dialog }),
+    closeDialog: () => set({ dialog: { kind: 'none' } }),
+    reviewInvite: (pendingInvite) => set({ pendingInvite }),
+    requestFocus: (focusRequest) => set({ focusRequest }),
+  }));
+}
+
+export const UiStoreContext = createContext<UiStore | null>(null);
+
+/** A UI store hook was used outside `<Shell>` (which provides the store). */
+export class MissingUiStore extends Error {
+  override readonly name = 'MissingUiStore';
+  constructor() {
+    super('useUi needs the UI store that <Shell> provides');
+  }
+}
+
+export function useUiStore(): UiStore {
+  const store = useContext(UiStoreContext);
+  if (!store) throw new MissingUiStore();
+  return store;
+}
+
+/** A slice of the UI state (return primitives or stable references from `selector`). */
+export function useUi<T>(selector: (s: UiState) => T): T {
+  return useStore(useUiStore(), selector);
+}

@@ -1,0 +1,81 @@
+import { useCallback, useEffect, useId, useRef } from 'react';
+import type { ChatWindow, ContactView, MessageView, MessengerState } from '../../../core/messenger/messenger-api.ts';
+import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
+import { useMarkRead } from '../../hooks/useMarkRead.ts';
+import { useUi, useUiStore } from '../../ui-store.ts';
+import { Composer } from './Composer.tsx';
+import { KeyChangeBanner } from './KeyChangeBanner.tsx';
+import { MessageLog } from './MessageLog.tsx';
+import './chat.css';
+import '../../components/visually-hidden.css';
+
+const NO_MESSAGES: readonly MessageView[] = [];
+const selectChat = (s: MessengerState): ChatWindow | undefined => s.chat;
+const selectFollower = (s: MessengerState) => s.phase === 'follower';
+
+export interface ChatViewProps {
+  readonly contact: ContactView;
+  /** The chat is on screen (not hidden behind the contact list on a phone). */
+  readonly shown: boolean;
+  /** Narrow layout: show a Back button to the contact list. */
+  readonly onBack?: () => void;
+}
+
+/** One conversation: header, key-change warning, the message log and the composer. */
+export function ChatView({ contact, shown, onBack }: ChatViewProps) {
+  const messenger = useMessenger();
+  const ui = useUiStore();
+  const chat = useMessengerState(selectChat);
+  const follower = useMessengerState(selectFollower);
+  const titleId = useId();
+  const section = useRef<HTMLElement>(null);
+  const focusRequest = useUi((s) => s.focusRequest);
+  const loaded = chat?.contactId === contact.id;
+  const messages = loaded ? chat.messages : NO_MESSAGES;
+  useMarkRead(contact.id, contact.unread, shown && loaded && !follower);
+
+  // Opened by the user: focus the composer on wide screens, the title on phones (no
+  // on-screen keyboard popping up), so keyboard and screen-reader users land in the chat.
+  useEffect(() => {
+    if (!shown || focusRequest?.kind !== 'chat' || focusRequest.contactId !== contact.id) return;
+    const target = section.current?.querySelector<HTMLElement>(onBack ? 'h2' : 'textarea');
+    if (!target) return;
+    target.focus();
+    ui.getState().requestFocus(undefined);
+  }, [focusRequest, contact.id, shown, onBack, ui]);
+
+  const openVerify = () => ui.getState().openDialog({ kind: 'safety-number', contactId: contact.id });
+  const loadOlder = useCallback(() => messenger.loadOlder(), [messenger]);
+  const blockedReason = follower
+    ? 'Petrel is open in another tab: send from there.'
+    : contact.keyChanged
+      ? `Acknowledge ${contact.displayName}'s new safety number to send again.`
+      : undefined;
+
+  return (
+    <section ref={section} className="chat" aria-labelledby={titleId}>
+      <header className="chat-header">
+        {onBack && (
+          <button type="button" className="chat-back" onClick={onBack}>
+            <span aria-hidden="true">‹ </span>Back<span className="visually-hidden"> to contacts</span>
+          </button>
+        )}
+        <div className="chat-title">
+          <h2 id={titleId} tabIndex={-1}>
+            {contact.displayName}
+          </h2>
+          <p className="chat-subtitle">
+            {contact.verified ? <span className="badge badge-verified">Verified</span> : <span className="badge">Not verified</span>}
+            {contact.direct && <span className="badge badge-direct">Direct connection</span>}
+          </p>
+        </div>
+        <button type="button" className="chat-verify" onClick={openVerify}>
+          Verify<span className="chat-verify-more"> safety number</span>
+        </button>
+      </header>
+      {contact.keyChanged && <KeyChangeBanner contact={contact} onVerify={openVerify} />}
+      <MessageLog key={contact.id} messages={messages} hasOlder={loaded && chat.hasOlder} peerName={contact.displayName} onLoadOlder={loadOlder} />
+      <Composer contactId={contact.id} blockedReason={blockedReason} />
+    </section>
+  );
+}

@@ -1,0 +1,138 @@
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import type { MessageView } from '../../../core/messenger/messenger-api.ts';
+import { RowVirtualizer } from '../../components/row-virtualizer.ts';
+import { useNow } from '../../hooks/useNow.ts';
+import { MessageRow } from './MessageRow.tsx';
+
+/** Within this distance of the bottom the log follows new messages. */
+export const STICK_TO_BOTTOM_SLACK_PX = 48;
+/** Older messages are requested once the user scrolls this close to the top. */
+export const LOAD_OLDER_EDGE_PX = 240;
+const MINUTE_MS = 60_000;
+
+export interface MessageLogProps {
+  readonly messages: readonly MessageView[];
+  readonly hasOlder: boolean;
+  readonly peerName: string;
+  readonly onLoadOlder: () => Promise<void>;
+}
+
+/**
+ * The conversation, virtualised: only the rows in view (plus overscan) are in the
+ * DOM. It follows new messages while the user is at the bottom, keeps the reading
+ * position when older ones are prepended, and asks for older ones near the top.
+ */
+export function MessageLog({ messages, hasOlder, peerName, onLoadOlder }: MessageLogProps) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const [virtualizer] = useState(() => new RowVirtualizer());
+  const win = useSyncExternalStore(virtualizer.subscribe, virtualizer.getWindow);
+  const stick = useRef(true);
+  const loadingOlder = useRef(false);
+  const [awayFromBottom, setAwayFromBottom] = useState(false);
+  const now = useNow(true, MINUTE_MS);
+  const ids = useMemo(() => messages.map((m) => m.id), [messages]);
+
+  const syncViewport = useCallback(() => {
+    const el = scroller.current;
+    if (el) virtualizer.setViewport(el.scrollTop, el.clientHeight);
+  }, [virtualizer]);
+
+  /** Follows the bottom when sticking, otherwise shifts by `delta` to stay anchored. */
+  const keepPosition = useCallback(
+    (delta: number) => {
+      const el = scroller.current;
+      if (!el) return;
+      if (stick.current) el.scrollTop = el.scrollHeight;
+      else if (delta !== 0) el.scrollTop += delta;
+      syncViewport();
+    },
+    [syncViewport],
+  );
+
+  const measureRows = useCallback(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const rows: Array<[string, number]> = [];
+    for (const node of el.querySelectorAll<HTMLElement>('[data-row-id]')) rows.push([node.dataset.rowId ?? '', node.offsetHeight]);
+    const { changed, aboveDelta } = virtualizer.measure(rows);
+    // Rows just rendered (e.g. a new message at the end) can grow the content without a
+    // measurement change: a log following the bottom must follow that too.
+    const belowBottom = el.scrollHeight - el.scrollTop - el.clientHeight > 1;
+    if (changed || (stick.current && belowBottom)) keepPosition(aboveDelta);
+  }, [virtualizer, keepPosition]);
+
+  // A message the user just wrote brings the log to the bottom, wherever they were.
+  const newest = messages[messages.length - 1];
+  const justSent = newest?.direction === 'out' && newest.status === 'queued' ? newest.id : undefined;
+  useLayoutEffect(() => {
+    if (justSent) stick.current = true;
+  }, [justSent]);
+
+  useLayoutEffect(() => {
+    keepPosition(virtualizer.setRows(ids));
+  }, [ids, virtualizer, keepPosition]);
+
+  // After every render: measure the rows just put in the DOM (cheap, only the window).
+  useLayoutEffect(measureRows);
+
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => {
+      syncViewport();
+      measureRows();
+      if (stick.current) keepPosition(0);
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [syncViewport, measureRows, keepPosition]);
+
+  const requestOlder = useCallback(() => {
+    if (!hasOlder || loadingOlder.current) return;
+    loadingOlder.current = true;
+    onLoadOlder()
+      .catch(() => undefined)
+      .finally(() => {
+        loadingOlder.current = false;
+      });
+  }, [hasOlder, onLoadOlder]);
+
+  const onScroll = () => {
+    const el = scroller.current;
+    if (!el) return;
+    stick.current = el.scrollHeight - el.scrollTop - el.clientHeight <= STICK_TO_BOTTOM_SLACK_PX;
+    setAwayFromBottom(!stick.current);
+    syncViewport();
+    if (el.scrollTop <= LOAD_OLDER_EDGE_PX) requestOlder();
+  };
+
+  const jumpToLatest = () => {
+    stick.current = true;
+    setAwayFromBottom(false);
+    keepPosition(0);
+  };
+
+  const shown = messages.slice(win.start, win.end);
+  return (
+    <div className="message-log-frame">
+      {hasOlder && (
+        <button type="button" className="message-log-older" onClick={requestOlder}>
+          Load older messages
+        </button>
+      )}
+      {messages.length === 0 && <p className="message-log-empty">No messages yet. Say hello!</p>}
+      <div ref={scroller} className="message-log" role="log" aria-label="Messages" aria-live="off" tabIndex={0} onScroll={onScroll}>
+        <div role="list" className="message-list" style={{ paddingTop: win.padTop, paddingBottom: win.padBottom }}>
+          {shown.map((m, i) => (
+            <MessageRow key={m.id} message={m} peerName={peerName} position={win.start + i + 1} count={hasOlder ? -1 : messages.length} now={now} />
+          ))}
+        </div>
+      </div>
+      {awayFromBottom && (
+        <button type="button" className="message-log-latest" onClick={jumpToLatest}>
+          Jump to latest
+        </button>
+      )}
+    </div>
+  );
+}

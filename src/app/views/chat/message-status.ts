@@ -1,0 +1,18 @@
+import type { MessageStatus } from '../../../core/messenger/messenger-api.ts';
+
+/** What each status is called and drawn as (the icon is decorative; the text is read). */
+export const STATUS_TEXT: Readonly<Record<MessageStatus, string>> = {
+  queued: 'Queued',
+  sent: 'Sent',
+  delivered: 'Delivered',
+  read: 'Read',
+  failed: 'Not sent',
+};
+
+export const STATUS_ICON: Readonly<Record<MessageStatus, string>> = {
+  queued: '🕓',
+  sent: '✓',
+  delivered: '✓✓',
+  read: '✓✓',
+  failed: '⚠',
+};

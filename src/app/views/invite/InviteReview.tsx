@@ -1,0 +1,96 @@
+import { useEffect, useId, useState } from 'react';
+import { toHex } from '../../../core/bytes.ts';
+import type { Invite, MessengerState } from '../../../core/messenger/messenger-api.ts';
+import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
+import { groupDigits } from '../../components/format.ts';
+import './invite-review.css';
+
+const selectMeId = (s: MessengerState) => s.me?.id;
+const selectContacts = (s: MessengerState) => s.contacts;
+
+type Preview = { readonly kind: 'loading' } | { readonly kind: 'ready'; readonly digits: string } | { readonly kind: 'unavailable' };
+
+export interface InviteReviewProps {
+  readonly invite: Invite;
+  /** Called with the contact's id once added (the caller opens the chat). */
+  readonly onAdded: (contactId: string) => void;
+  readonly onDismiss: () => void;
+}
+
+/** An opened invite: who it is, the safety number to compare, and "Add contact". */
+export function InviteReview({ invite, onAdded, onDismiss }: InviteReviewProps) {
+  const messenger = useMessenger();
+  const meId = useMessengerState(selectMeId);
+  const contacts = useMessengerState(selectContacts);
+  const titleId = useId();
+  const contactId = toHex(invite.identityKey);
+  const own = contactId === meId;
+  const existing = contacts.find((c) => c.id === contactId);
+  const [preview, setPreview] = useState<{ id: string; value: Preview }>({ id: contactId, value: { kind: 'loading' } });
+  const [adding, setAdding] = useState(false);
+  const [error, setError] = useState('');
+
+  useEffect(() => {
+    if (own) return;
+    let live = true;
+    messenger.safetyNumber(contactId).then(
+      (n) => live && setPreview({ id: contactId, value: { kind: 'ready', digits: n.digits } }),
+      () => live && setPreview({ id: contactId, value: { kind: 'unavailable' } }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [messenger, contactId, own]);
+
+  const add = () => {
+    setAdding(true);
+    setError('');
+    messenger.addContact(invite).then(
+      (id) => onAdded(id),
+      () => {
+        setAdding(false);
+        setError(`Could not add ${invite.displayName}. Check the link and try again.`);
+      },
+    );
+  };
+
+  const shown = preview.id === contactId ? preview.value : ({ kind: 'loading' } as const);
+  return (
+    <section className="invite-review" aria-labelledby={titleId}>
+      <h2 id={titleId}>{own ? 'This is your own invite link' : `Add ${invite.displayName}?`}</h2>
+      {own ? (
+        <p>Share it with someone else so they can add you.</p>
+      ) : (
+        <>
+          <p>
+            <strong>{invite.displayName}</strong> invited you to talk on Petrel
+            {existing ? ' — they are already in your contacts; adding again re-confirms them.' : '.'}
+          </p>
+          <h3>Safety number</h3>
+          {shown.kind === 'ready' && (
+            <p className="invite-safety-number" role="group" aria-label="Safety number preview">
+              {groupDigits(shown.digits).join(' ')}
+            </p>
+          )}
+          {shown.kind === 'loading' && <p>Working out the safety number…</p>}
+          {shown.kind === 'unavailable' && <p>The safety number will be shown once {invite.displayName} is added.</p>}
+          <p className="invite-review-hint">
+            Compare it with the one {invite.displayName} sees (in person or on a call) to be sure nobody is in between. You can
+            also do this later with “Verify safety number”.
+          </p>
+        </>
+      )}
+      {error && <p role="alert" className="field-error">{error}</p>}
+      <div className="invite-review-actions">
+        {!own && (
+          <button type="button" onClick={add} disabled={adding}>
+            Add contact
+          </button>
+        )}
+        <button type="button" onClick={onDismiss}>
+          {own ? 'Close' : 'Not now'}
+        </button>
+      </div>
+    </section>
+  );
+}

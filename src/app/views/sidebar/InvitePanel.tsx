@@ -1,0 +1,45 @@
+import { useId, useState } from 'react';
+import type { Me } from '../../../core/messenger/messenger-api.ts';
+import { QrCode } from '../../components/QrCode.tsx';
+
+/** Your invite link (read-only field, copy button) and the same as a QR code. */
+export function InvitePanel({ me }: { readonly me: Me }) {
+  const fieldId = useId();
+  const titleId = useId();
+  const [copyNote, setCopyNote] = useState('');
+  const copy = () => {
+    const field = document.getElementById(fieldId);
+    if (field instanceof HTMLInputElement) field.select();
+    if (!navigator.clipboard) {
+      setCopyNote('Press Ctrl+C (or ⌘C) to copy the selected link.');
+      return;
+    }
+    navigator.clipboard.writeText(me.inviteUrl).then(
+      () => setCopyNote('Invite link copied.'),
+      () => setCopyNote('Could not copy: press Ctrl+C (or ⌘C) to copy the selected link.'),
+    );
+  };
+  return (
+    <section className="invite-panel" aria-labelledby={titleId}>
+      <h2 id={titleId}>Your invite</h2>
+      <p className="invite-hint">
+        You are <strong>{me.displayName}</strong>. Send this link to someone you want to talk to; opening it in Petrel lets
+        them add you.
+      </p>
+      <label htmlFor={fieldId}>Your invite link</label>
+      <div className="invite-row">
+        <input id={fieldId} readOnly value={me.inviteUrl} onFocus={(e) => e.currentTarget.select()} />
+        <button type="button" onClick={copy}>
+          Copy<span className="visually-hidden"> invite link</span>
+        </button>
+      </div>
+      <p className="invite-copy-note" aria-live="polite">
+        {copyNote}
+      </p>
+      <details className="invite-qr">
+        <summary>Show as QR code</summary>
+        <QrCode data={me.inviteUrl} label="QR code of the invite link" />
+      </details>
+    </section>
+  );
+}

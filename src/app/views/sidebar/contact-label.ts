@@ -1,0 +1,19 @@
+import type { ContactView } from '../../../core/messenger/messenger-api.ts';
+
+/** Longest last-message preview put into a contact's accessible name. */
+export const PREVIEW_CHARS = 80;
+
+export function preview(text: string): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > PREVIEW_CHARS ? `${oneLine.slice(0, PREVIEW_CHARS - 1)}…` : oneLine;
+}
+
+/** "Bob, verified, 2 unread, last: hi" — always beginning with the display name. */
+export function contactAccessibleName(c: ContactView): string {
+  const parts = [c.displayName];
+  if (c.keyChanged) parts.push('identity key changed');
+  if (c.verified) parts.push('verified');
+  if (c.unread > 0) parts.push(`${c.unread} unread`);
+  if (c.lastMessage) parts.push(`${c.lastMessage.direction === 'out' ? 'you' : 'last'}: ${preview(c.lastMessage.text)}`);
+  return parts.join(', ');
+}

@@ -1,0 +1,197 @@
+// @vitest-environment happy-dom
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import type { MessageStatus, MessageView } from '../../../src/core/messenger/messenger-api.ts';
+import { FakeMessenger, contact, message, readyState } from './fake-messenger.ts';
+import { renderShell } from './render-shell.tsx';
+
+const BOB = contact({ id: 'bb'.repeat(32), displayName: 'Bob' });
+const CAROL = contact({ id: 'cc'.repeat(32), displayName: 'Carol' });
+
+function chatWith(messages: readonly MessageView[], extra: Partial<Parameters<typeof readyState>[0]> = {}) {
+  return new FakeMessenger(readyState({ contacts: [BOB, CAROL], chat: { contactId: BOB.id, messages, hasOlder: false }, ...extra }));
+}
+
+const messageField = () => screen.getByLabelText('Message') as HTMLTextAreaElement;
+const sendButton = () => screen.getByRole('button', { name: 'Send' }) as HTMLButtonElement;
+const rows = () => within(screen.getByRole('log', { name: 'Messages' })).queryAllByRole('listitem');
+
+describe('composer', () => {
+  it('Enter sends the text and clears the field; the message is shown as queued at once', async () => {
+    const fake = chatWith([]);
+    renderShell(fake);
+    fireEvent.change(messageField(), { target: { value: 'hi Bob' } });
+    fireEvent.keyDown(messageField(), { key: 'Enter' });
+    expect(fake.callsOf('send')).toEqual([[BOB.id, 'hi Bob']]);
+    expect(messageField().value).toBe('');
+    await waitFor(() => expect(rows()).toHaveLength(1));
+    expect(rows()[0]!.getAttribute('data-status')).toBe('queued');
+    expect(rows()[0]!.textContent).toContain('hi Bob');
+  });
+
+  it('Shift+Enter does not send (the textarea keeps the newline)', () => {
+    const fake = chatWith([]);
+    renderShell(fake);
+    fireEvent.change(messageField(), { target: { value: 'line one' } });
+    const notPrevented = fireEvent.keyDown(messageField(), { key: 'Enter', shiftKey: true });
+    expect(notPrevented).toBe(true);
+    expect(fake.callsOf('send')).toEqual([]);
+    expect(messageField().value).toBe('line one');
+  });
+
+  it('does not send empty or whitespace-only text, by Enter or by the Send button', () => {
+    const fake = chatWith([]);
+    renderShell(fake);
+    fireEvent.keyDown(messageField(), { key: 'Enter' });
+    fireEvent.change(messageField(), { target: { value: '  \n\t  ' } });
+    expect(sendButton().disabled).toBe(true);
+    fireEvent.keyDown(messageField(), { key: 'Enter' });
+    fireEvent.click(sendButton());
+    expect(fake.callsOf('send')).toEqual([]);
+  });
+
+  it('the Send button sends the trimmed text', () => {
+    const fake = chatWith([]);
+    renderShell(fake);
+    fireEvent.change(messageField(), { target: { value: '  spaced out \n' } });
+    fireEvent.click(sendButton());
+    expect(fake.callsOf('send')).toEqual([[BOB.id, 'spaced out']]);
+  });
+
+  it('keeps a draft per contact when switching chats', async () => {
+    const fake = chatWith([]);
+    renderShell(fake);
+    fireEvent.change(messageField(), { target: { value: 'half-written to Bob' } });
+    fireEvent.click(screen.getByRole('button', { name: /^Carol/ }));
+    await waitFor(() => expect(screen.getByRole('heading', { name: 'Carol' })).toBeTruthy());
+    expect(messageField().value).toBe('');
+    fireEvent.change(messageField(), { target: { value: 'for Carol' } });
+    fireEvent.click(screen.getByRole('button', { name: /^Bob/ }));
+    await waitFor(() => expect(screen.getByRole('heading', { name: 'Bob' })).toBeTruthy());
+    expect(messageField().value).toBe('half-written to Bob');
+  });
+
+  it('gives the text back and says so when the core cannot queue it', async () => {
+    const fake = chatWith([]);
+    fake.failing.add('send');
+    renderShell(fake);
+    fireEvent.change(messageField(), { target: { value: 'important' } });
+    fireEvent.keyDown(messageField(), { key: 'Enter' });
+    expect(await screen.findByRole('alert')).toBeTruthy();
+    expect(messageField().value).toBe('important');
+  });
+});
+
+describe('messages', () => {
+  const statuses: MessageStatus[] = ['queued', 'sent', 'delivered', 'read', 'failed'];
+  const spoken: Record<MessageStatus, string> = { queued: 'Queued', sent: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Not sent' };
+
+  it('renders one listitem per message with data-status and a readable status', () => {
+    const fake = chatWith(statuses.map((status, i) => message({ id: `m${i}`, contactId: BOB.id, text: `msg ${status}`, status, failure: 'the relay refused it' })));
+    renderShell(fake);
+    const items = rows();
+    expect(items.map((r) => r.getAttribute('data-status'))).toEqual(statuses);
+    items.forEach((item, i) => expect(item.textContent).toContain(spoken[statuses[i]!]));
+  });
+
+  it('a failed message shows its reason and Retry calls retry with its id', () => {
+    const fake = chatWith([message({ id: 'f1', contactId: BOB.id, status: 'failed', failure: 'Bob’s device has been unreachable for 7 days' })]);
+    renderShell(fake);
+    const row = rows()[0]!;
+    expect(row.textContent).toContain('Bob’s device has been unreachable for 7 days');
+    fireEvent.click(within(row).getByRole('button', { name: 'Retry' }));
+    expect(fake.callsOf('retry')).toEqual([['f1']]);
+  });
+
+  it('only failed messages offer Retry', () => {
+    const fake = chatWith([message({ id: 'a', contactId: BOB.id, status: 'sent' }), message({ id: 'b', contactId: BOB.id, status: 'delivered' })]);
+    renderShell(fake);
+    expect(screen.queryByRole('button', { name: 'Retry' })).toBeNull();
+  });
+
+  it('renders user text as text, never as HTML', () => {
+    const evil = '<img src=x onerror=alert(1)><b>bold</b>';
+    const fake = chatWith([message({ id: 'x', contactId: BOB.id, direction: 'in', text: evil })]);
+    const { container } = renderShell(fake);
+    expect(container.querySelector('img')).toBeNull();
+    expect(container.querySelector('b')).toBeNull();
+    expect(rows()[0]!.textContent).toContain(evil);
+  });
+
+  it('renders emoji and long unbroken text intact', () => {
+    const long = 'a'.repeat(5000);
+    const fake = chatWith([message({ id: 'e', contactId: BOB.id, text: '👋🏽 héllo 🇳🇱' }), message({ id: 'l', contactId: BOB.id, text: long })]);
+    renderShell(fake);
+    expect(rows()[0]!.textContent).toContain('👋🏽 héllo 🇳🇱');
+    expect(rows()[1]!.textContent).toContain(long);
+  });
+
+  it('a chat of 10,000 messages puts only a small window of them in the DOM', () => {
+    const many = Array.from({ length: 10_000 }, (_, i) => message({ id: i.toString(16).padStart(32, '0'), contactId: BOB.id, text: `message ${i}` }));
+    const fake = chatWith(many);
+    renderShell(fake);
+    const count = rows().length;
+    expect(count).toBeGreaterThan(5);
+    expect(count).toBeLessThan(100);
+    expect(rows()[0]!.getAttribute('aria-setsize')).toBe('10000');
+  });
+
+  it('asks for older messages when scrolled to the top while there are older ones', () => {
+    const fake = chatWith([message({ id: 'a', contactId: BOB.id })]);
+    fake.set({ chat: { contactId: BOB.id, messages: fake.getState().chat!.messages, hasOlder: true } });
+    renderShell(fake);
+    fireEvent.scroll(screen.getByRole('log', { name: 'Messages' }));
+    expect(fake.callsOf('loadOlder')).toHaveLength(1);
+  });
+
+  it('asks for older messages once at a time, also from the "Load older messages" button', async () => {
+    const fake = chatWith([message({ id: 'a', contactId: BOB.id })]);
+    fake.set({ chat: { contactId: BOB.id, messages: fake.getState().chat!.messages, hasOlder: true } });
+    let finish = () => {};
+    fake.loadOlder = () => {
+      fake.calls.push({ command: 'loadOlder', args: [] });
+      return new Promise<void>((resolve) => (finish = resolve));
+    };
+    renderShell(fake);
+    fireEvent.click(screen.getByRole('button', { name: 'Load older messages' }));
+    fireEvent.scroll(screen.getByRole('log', { name: 'Messages' }));
+    expect(fake.callsOf('loadOlder')).toHaveLength(1);
+    await act(async () => finish());
+    fireEvent.click(screen.getByRole('button', { name: 'Load older messages' }));
+    expect(fake.callsOf('loadOlder')).toHaveLength(2);
+  });
+
+  it('marks the chat read when it shows unread messages from the contact', async () => {
+    const fake = chatWith([message({ id: 'i', contactId: BOB.id, direction: 'in' })], { contacts: [{ ...BOB, unread: 1 }, CAROL] });
+    renderShell(fake);
+    await waitFor(() => expect(fake.callsOf('markRead')).toEqual([[BOB.id]]));
+  });
+
+  it('announces an incoming message in a polite live region, apart from the log', async () => {
+    const fake = chatWith([]);
+    const { container } = renderShell(fake);
+    act(() => fake.set({ contacts: [{ ...CAROL, unread: 1, lastMessage: { text: 'psst', at: 2, direction: 'in' } }, BOB] }));
+    const live = container.querySelector('[aria-live="polite"][aria-atomic]')!;
+    await waitFor(() => expect(live.textContent).toBe('New message from Carol'));
+    expect(live.closest('[role="log"]')).toBeNull();
+  });
+});
+
+describe('key change', () => {
+  it('warns, blocks Send until acknowledged, then sends again', async () => {
+    const fake = chatWith([], { contacts: [{ ...BOB, keyChanged: true }, CAROL] });
+    renderShell(fake);
+    expect(screen.getByRole('alert').textContent).toContain("Bob's safety number has changed");
+    fireEvent.change(messageField(), { target: { value: 'are you there?' } });
+    expect(sendButton().disabled).toBe(true);
+    fireEvent.keyDown(messageField(), { key: 'Enter' });
+    expect(fake.callsOf('send')).toEqual([]);
+
+    fireEvent.click(screen.getByRole('button', { name: /acknowledge/i }));
+    expect(fake.callsOf('acknowledgeKeyChange')).toEqual([[BOB.id]]);
+    await waitFor(() => expect(sendButton().disabled).toBe(false));
+    expect(screen.queryByText(/safety number has changed/)).toBeNull();
+    fireEvent.click(sendButton());
+    expect(fake.callsOf('send')).toEqual([[BOB.id, 'are you there?']]);
+  });
+});

@@ -1,0 +1,154 @@
+/**
+ * A test double of the messaging core: plain state, subscribe/notify, and commands
+ * that record their calls and change the state the way the core would (sending
+ * queues at once, retry re-queues, markRead clears the unread count, …).
+ */
+import { toHex } from '../../../src/core/bytes.ts';
+import type {
+  ContactView,
+  Diagnostics,
+  Invite,
+  MessageView,
+  MessengerApi,
+  MessengerState,
+  SafetyNumber,
+} from '../../../src/core/messenger/messenger-api.ts';
+
+export type Call = { readonly command: string; readonly args: readonly unknown[] };
+
+export const SAFETY_DIGITS = '123450987612345098761234509876123450987612345098761234509876';
+
+const INVITE_PREFIX = 'https://petrel.test/#invite=';
+
+export function contact(partial: Partial<ContactView> & { id: string; displayName: string }): ContactView {
+  return { verified: false, keyChanged: false, unread: 0, direct: false, ...partial };
+}
+
+export function message(partial: Partial<MessageView> & { id: string; contactId: string }): MessageView {
+  return { direction: 'out', text: 'hello', at: 1_700_000_000_000, status: 'sent', ...partial };
+}
+
+export function readyState(partial: Partial<MessengerState> = {}): MessengerState {
+  return {
+    phase: 'ready',
+    me: { displayName: 'Alice', id: 'aa'.repeat(32), inviteUrl: `${INVITE_PREFIX}alice` },
+    connection: { kind: 'online', direct: 0 },
+    storage: { state: 'ok', persisted: true, usage: 2048, quota: 1024 * 1024 },
+    contacts: [],
+    queueDepth: 0,
+    ...partial,
+  };
+}
+
+/** The invites this fake understands: `https://petrel.test/#invite=<name>:<key hex byte>`. */
+export function fakeInviteUrl(name: string, keyByte = 0xbb): string {
+  return `${INVITE_PREFIX}${encodeURIComponent(name)}:${keyByte}`;
+}
+
+export class FakeMessenger implements MessengerApi {
+  readonly calls: Call[] = [];
+  private readonly listeners = new Set<() => void>();
+  diagnosticsValue: Diagnostics = { metrics: { counters: {}, gauges: {}, histograms: {} }, logs: [], breakers: {} };
+  /** Set to make the next command of that name reject. */
+  readonly failing = new Set<string>();
+  private seq = 0;
+
+  constructor(private state: MessengerState = readyState()) {}
+
+  getState = (): MessengerState => this.state;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  /** Replaces part of the state and notifies, as the core does after every change. */
+  set(partial: Partial<MessengerState>): void {
+    this.state = { ...this.state, ...partial };
+    for (const l of [...this.listeners]) l();
+  }
+
+  /** How many subscribers are attached (to check the UI unsubscribes). */
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  callsOf(command: string): ReadonlyArray<readonly unknown[]> {
+    return this.calls.filter((c) => c.command === command).map((c) => c.args);
+  }
+
+  private record(command: string, ...args: unknown[]): void {
+    this.calls.push({ command, args });
+    if (this.failing.delete(command)) throw new Error(`${command} failed (test)`);
+  }
+
+  private updateContact(id: string, change: (c: ContactView) => ContactView): void {
+    this.set({ contacts: this.state.contacts.map((c) => (c.id === id ? change(c) : c)) });
+  }
+
+  async createIdentity(displayName: string): Promise<void> {
+    this.record('createIdentity', displayName);
+    this.set({ phase: 'ready', me: { displayName, id: 'aa'.repeat(32), inviteUrl: `${INVITE_PREFIX}me` } });
+  }
+
+  parseInvite(url: string): Invite | undefined {
+    this.calls.push({ command: 'parseInvite', args: [url] });
+    if (!url.startsWith(INVITE_PREFIX)) return undefined;
+    const [name, key] = decodeURIComponent(url.slice(INVITE_PREFIX.length)).split(':');
+    if (!name || !key) return undefined;
+    return { identityKey: new Uint8Array(32).fill(Number(key)), displayName: name, relay: 'ws://relay.test/ws' };
+  }
+
+  async addContact(invite: Invite): Promise<string> {
+    this.record('addContact', invite);
+    const id = toHex(invite.identityKey);
+    if (!this.state.contacts.some((c) => c.id === id)) this.set({ contacts: [contact({ id, displayName: invite.displayName }), ...this.state.contacts] });
+    return id;
+  }
+
+  async openChat(contactId: string | undefined): Promise<void> {
+    this.record('openChat', contactId);
+    this.set({ chat: contactId === undefined ? undefined : { contactId, messages: [], hasOlder: false } });
+  }
+
+  async loadOlder(): Promise<void> {
+    this.record('loadOlder');
+  }
+
+  async send(contactId: string, text: string): Promise<void> {
+    this.record('send', contactId, text);
+    const m = message({ id: (++this.seq).toString(16).padStart(32, '0'), contactId, text, status: 'queued' });
+    const chat = this.state.chat;
+    if (chat?.contactId === contactId) this.set({ chat: { ...chat, messages: [...chat.messages, m] } });
+    this.set({ queueDepth: this.state.queueDepth + 1 });
+  }
+
+  async retry(messageId: string): Promise<void> {
+    this.record('retry', messageId);
+  }
+
+  async markRead(contactId: string): Promise<void> {
+    this.record('markRead', contactId);
+    this.updateContact(contactId, (c) => ({ ...c, unread: 0 }));
+  }
+
+  async safetyNumber(contactId: string): Promise<SafetyNumber> {
+    this.record('safetyNumber', contactId);
+    return { digits: SAFETY_DIGITS, qr: new Uint8Array(64).fill(7) };
+  }
+
+  async setVerified(contactId: string, verified: boolean): Promise<void> {
+    this.record('setVerified', contactId, verified);
+    this.updateContact(contactId, (c) => ({ ...c, verified }));
+  }
+
+  async acknowledgeKeyChange(contactId: string): Promise<void> {
+    this.record('acknowledgeKeyChange', contactId);
+    this.updateContact(contactId, (c) => ({ ...c, keyChanged: false }));
+  }
+
+  diagnostics(): Diagnostics {
+    this.calls.push({ command: 'diagnostics', args: [] });
+    return this.diagnosticsValue;
+  }
+}

@@ -1,0 +1,11 @@
+import { cleanup, render } from '@testing-library/react';
+import { afterEach } from 'vitest';
+import { Shell } from '../../../src/app/Shell.tsx';
+import type { FakeMessenger } from './fake-messenger.ts';
+
+afterEach(cleanup);
+
+/** Renders the whole UI over a fake messenger. */
+export function renderShell(messenger: FakeMessenger) {
+  return render(<Shell messenger={messenger} />);
+}

@@ -1,0 +1,244 @@
+// @vitest-environment happy-dom
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ConnectionState } from '../../../src/core/messenger/messenger-api.ts';
+import { FakeMessenger, SAFETY_DIGITS, contact, fakeInviteUrl, readyState } from './fake-messenger.ts';
+import { renderShell } from './render-shell.tsx';
+
+afterEach(() => {
+  window.history.replaceState(null, '', '/');
+  vi.useRealTimers();
+});
+
+describe('phases', () => {
+  it('onboarding: "Display name" and "Create identity" create the identity, then the conversations show', async () => {
+    const fake = new FakeMessenger(readyState({ phase: 'onboarding', me: undefined }));
+    renderShell(fake);
+    fireEvent.change(screen.getByLabelText('Display name'), { target: { value: '  Alice ' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create identity' }));
+    expect(fake.callsOf('createIdentity')).toEqual([['Alice']]);
+    expect(await screen.findByLabelText('Your invite link')).toBeTruthy();
+  });
+
+  it('onboarding: a failure is shown and the user may try again', async () => {
+    const fake = new FakeMessenger(readyState({ phase: 'onboarding', me: undefined }));
+    fake.failing.add('createIdentity');
+    renderShell(fake);
+    fireEvent.change(screen.getByLabelText('Display name'), { target: { value: 'Alice' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create identity' }));
+    expect((await screen.findByRole('alert')).textContent).toMatch(/could not be created/);
+    expect((screen.getByRole('button', { name: 'Create identity' }) as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it('loading says so and offers no onboarding yet', () => {
+    renderShell(new FakeMessenger(readyState({ phase: 'loading', me: undefined })));
+    expect(screen.getByText('Opening Petrel…')).toBeTruthy();
+    expect(screen.queryByLabelText('Display name')).toBeNull();
+  });
+
+  it('failed explains the storage problem in plain words', () => {
+    renderShell(new FakeMessenger(readyState({ phase: 'failed', storage: { state: 'quota_exceeded' } })));
+    expect(screen.getByRole('heading', { name: 'Petrel cannot use its storage' })).toBeTruthy();
+    expect(screen.getByText(/run out of storage space/)).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Reload' })).toBeTruthy();
+  });
+
+  it('follower says another tab runs Petrel, still shows the conversations, and does not send', () => {
+    const bob = contact({ id: 'bb'.repeat(32), displayName: 'Bob' });
+    renderShell(new FakeMessenger(readyState({ phase: 'follower', contacts: [bob], chat: { contactId: bob.id, messages: [], hasOlder: false } })));
+    expect(screen.getByText('Petrel is open in another tab.')).toBeTruthy();
+    expect(screen.getByRole('button', { name: /^Bob/ })).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Send' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+});
+
+describe('your invite', () => {
+  it('shows the invite URL in a read-only field labelled "Your invite link", and as a QR code', () => {
+    const fake = new FakeMessenger();
+    renderShell(fake);
+    const field = screen.getByLabelText('Your invite link') as HTMLInputElement;
+    expect(field.readOnly).toBe(true);
+    expect(field.value).toBe(fake.getState().me!.inviteUrl);
+    const qr = screen.getByRole('img', { name: 'QR code of the invite link' });
+    expect(qr.querySelectorAll('rect').length).toBeGreaterThan(20);
+  });
+
+  it('copies the link to the clipboard', async () => {
+    const writeText = vi.fn(async (_text: string) => undefined);
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+    const fake = new FakeMessenger();
+    renderShell(fake);
+    fireEvent.click(screen.getByRole('button', { name: 'Copy invite link' }));
+    expect(writeText).toHaveBeenCalledWith(fake.getState().me!.inviteUrl);
+    expect(await screen.findByText('Invite link copied.')).toBeTruthy();
+  });
+});
+
+describe('opening an invite', () => {
+  it('from the address bar: shows the name and safety number, clears the URL, "Add contact" adds and opens the chat', async () => {
+    window.history.replaceState(null, '', fakeInviteUrl('Bob').replace('https://petrel.test', ''));
+    const fake = new FakeMessenger();
+    const parse = fake.parseInvite.bind(fake);
+    fake.parseInvite = (url) => parse(url.replace(window.location.origin, 'https://petrel.test'));
+    renderShell(fake);
+    expect(screen.getByRole('heading', { name: 'Add Bob?' })).toBeTruthy();
+    expect(window.location.hash).toBe('');
+    const preview = await screen.findByLabelText('Safety number preview');
+    expect(preview.textContent!.replace(/\s/g, '')).toBe(SAFETY_DIGITS);
+
+    fireEvent.click(screen.getByRole('button', { name: 'Add contact' }));
+    await waitFor(() => expect(fake.callsOf('openChat')).toEqual([['bb'.repeat(32)]]));
+    expect(fake.callsOf('addContact')).toHaveLength(1);
+    expect(await screen.findByRole('heading', { name: 'Bob' })).toBeTruthy();
+    expect(screen.getByLabelText('Message')).toBeTruthy();
+  });
+
+  it('an invite opened into an already running tab (fragment change) is reviewed too', async () => {
+    const fake = new FakeMessenger();
+    const parse = fake.parseInvite.bind(fake);
+    fake.parseInvite = (url) => parse(url.replace(window.location.origin, 'https://petrel.test'));
+    renderShell(fake);
+    expect(screen.queryByRole('button', { name: 'Add contact' })).toBeNull();
+    act(() => {
+      window.history.replaceState(null, '', fakeInviteUrl('Dora', 0xdd).replace('https://petrel.test', ''));
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
+    });
+    expect(screen.getByRole('heading', { name: 'Add Dora?' })).toBeTruthy();
+    expect(window.location.hash).toBe('');
+  });
+
+  it('before onboarding, the invite waits: onboarding says who invited, then the review shows', async () => {
+    window.history.replaceState(null, '', fakeInviteUrl('Bob').replace('https://petrel.test', ''));
+    const fake = new FakeMessenger(readyState({ phase: 'onboarding', me: undefined }));
+    const parse = fake.parseInvite.bind(fake);
+    fake.parseInvite = (url) => parse(url.replace(window.location.origin, 'https://petrel.test'));
+    renderShell(fake);
+    expect(screen.getByText(/invited you/).textContent).toContain('Bob');
+    fireEvent.change(screen.getByLabelText('Display name'), { target: { value: 'Alice' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create identity' }));
+    expect(await screen.findByRole('button', { name: 'Add contact' })).toBeTruthy();
+  });
+
+  it('a pasted invite link is reviewed the same way; a wrong one is refused', async () => {
+    const fake = new FakeMessenger();
+    renderShell(fake);
+    const field = screen.getByLabelText('Paste an invite link');
+    fireEvent.change(field, { target: { value: 'https://example.com/not-an-invite' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Open invite link' }));
+    expect(screen.getByRole('alert').textContent).toBe('That is not a Petrel invite link.');
+    fireEvent.change(field, { target: { value: fakeInviteUrl('Carol', 0xcc) } });
+    fireEvent.click(screen.getByRole('button', { name: 'Open invite link' }));
+    expect(screen.getByRole('heading', { name: 'Add Carol?' })).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Not now' }));
+    expect(screen.queryByRole('heading', { name: 'Add Carol?' })).toBeNull();
+    expect(fake.callsOf('addContact')).toEqual([]);
+  });
+
+  it('your own invite is recognised and cannot be added', () => {
+    const fake = new FakeMessenger();
+    renderShell(fake);
+    fireEvent.change(screen.getByLabelText('Paste an invite link'), { target: { value: fakeInviteUrl('Alice', 0xaa) } });
+    fireEvent.click(screen.getByRole('button', { name: 'Open invite link' }));
+    expect(screen.getByRole('heading', { name: 'This is your own invite link' })).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Add contact' })).toBeNull();
+  });
+});
+
+describe('connection status', () => {
+  const cases: Array<[ConnectionState, number, string]> = [
+    [{ kind: 'online', direct: 0 }, 0, 'Online via relay'],
+    [{ kind: 'online', direct: 2 }, 0, 'Online · direct to 2'],
+    [{ kind: 'offline' }, 3, 'Offline — messages will be sent when you reconnect · 3 queued'],
+    [{ kind: 'connecting' }, 0, 'Connecting…'],
+  ];
+  it.each(cases)('%o with %i queued reads "%s"', (connection, queueDepth, text) => {
+    renderShell(new FakeMessenger(readyState({ connection, queueDepth })));
+    expect(screen.getByRole('status', { name: 'Connection' }).textContent).toBe(text);
+  });
+
+  it('counts down to the next reconnect attempt', () => {
+    vi.useFakeTimers({ now: 1_800_000_000_000 });
+    renderShell(new FakeMessenger(readyState({ connection: { kind: 'reconnecting', at: 1_800_000_005_000 } })));
+    const status = screen.getByRole('status', { name: 'Connection' });
+    expect(status.textContent).toBe('Reconnecting in 5 s');
+    act(() => vi.advanceTimersByTime(2000));
+    expect(status.textContent).toBe('Reconnecting in 3 s');
+    act(() => vi.advanceTimersByTime(3000));
+    expect(status.textContent).toBe('Reconnecting…');
+  });
+
+  it('is there in every phase and follows state changes', () => {
+    const fake = new FakeMessenger(readyState({ phase: 'onboarding', me: undefined, connection: { kind: 'connecting' } }));
+    renderShell(fake);
+    act(() => fake.set({ connection: { kind: 'online', direct: 0 } }));
+    expect(screen.getByRole('status', { name: 'Connection' }).textContent).toBe('Online via relay');
+  });
+});
+
+describe('diagnostics', () => {
+  it('shows queue depth, breakers, sends, retries, failovers, failures by reason, latency, storage and logs; refreshes every second', () => {
+    vi.useFakeTimers({ now: 1_800_000_000_000 });
+    const fake = new FakeMessenger(readyState({ queueDepth: 4, storage: { state: 'ok', persisted: true, usage: 1536, quota: 10 * 1024 * 1024 } }));
+    fake.diagnosticsValue = {
+      breakers: { relay: 'closed', direct: 'open' },
+      metrics: {
+        counters: {
+          'send.success{transport="relay"}': 17,
+          'send.failure{transport="relay"}': 2,
+          'send.success{transport="direct"}': 5,
+          'retry.count': 9,
+          'transport.failover': 3,
+          'packet.validation.failure{reason="too_large"}': 6,
+          'crypto.failure{reason="bad_mac"}': 1,
+        },
+        gauges: { 'queue.depth': 4 },
+        histograms: { 'delivery.latency': { count: 20, sum: 4000, p50: 120, p95: 480, p99: 910, max: 1000 } },
+      },
+      logs: [{ time: 1_800_000_000_000, level: 'warn', scope: 'core.router', msg: 'breaker opened', fields: { transport: 'direct', failures: 5 } }],
+    };
+    renderShell(fake);
+    fireEvent.click(screen.getByRole('button', { name: 'Diagnostics' }));
+    const dialog = within(screen.getByRole('dialog', { name: 'Diagnostics' }));
+    const text = screen.getByRole('dialog').textContent!;
+    expect(dialog.getByText('Queue depth').nextElementSibling!.textContent).toBe('4');
+    expect(dialog.getByText('Retries').nextElementSibling!.textContent).toBe('9');
+    expect(dialog.getByText('Failovers').nextElementSibling!.textContent).toBe('3');
+    const relayRow = dialog.getAllByRole('row').find((r) => r.textContent?.startsWith('relay') && r.textContent.includes('17'))!;
+    expect(within(relayRow).getAllByRole('cell').map((c) => c.textContent)).toEqual(['17', '2']);
+    expect(text).toContain('open');
+    expect(text).toContain('too_large');
+    expect(text).toContain('bad_mac');
+    for (const v of ['120 ms', '480 ms', '910 ms']) expect(text).toContain(v);
+    expect(text).toContain('persistent');
+    expect(text).toContain('1.5 KB used of 10.0 MB');
+    expect(dialog.getByRole('list', { name: 'Recent log lines' }).textContent).toContain('breaker opened transport=direct failures=5');
+
+    const reads = fake.callsOf('diagnostics').length;
+    fake.diagnosticsValue = { ...fake.diagnosticsValue, metrics: { ...fake.diagnosticsValue.metrics, counters: { 'retry.count': 10 } } };
+    act(() => vi.advanceTimersByTime(1000));
+    expect(fake.callsOf('diagnostics').length).toBe(reads + 1);
+    expect(dialog.getByText('Retries').nextElementSibling!.textContent).toBe('10');
+  });
+
+  it('Escape closes the dialog and focus returns to the Diagnostics button', () => {
+    renderShell(new FakeMessenger());
+    const button = screen.getByRole('button', { name: 'Diagnostics' });
+    button.focus();
+    fireEvent.click(button);
+    const dialog = screen.getByRole('dialog', { name: 'Diagnostics' });
+    expect(document.activeElement).toBe(dialog);
+    fireEvent.keyDown(dialog, { key: 'Escape' });
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(document.activeElement).toBe(button);
+  });
+});
+
+describe('unmounting', () => {
+  it('leaves no subscription to the messenger behind', async () => {
+    const fake = new FakeMessenger(readyState({ contacts: [contact({ id: 'bb'.repeat(32), displayName: 'Bob' })], chat: { contactId: 'bb'.repeat(32), messages: [], hasOlder: false } }));
+    const { unmount } = renderShell(fake);
+    expect(fake.listenerCount).toBeGreaterThan(0);
+    unmount();
+    expect(fake.listenerCount).toBe(0);
+  });
+});
