@@ -1,0 +1,58 @@
+/**
+ * Registers a chaos scenario once per seed (see seed.ts), with cleanups that always run,
+ * the seed in the title and a replay line attached on failure, and its counts appended
+ * to the results file for docs/CHAOS.md.
+ */
+import { test, type Browser } from '@playwright/test';
+import type { InvariantResult } from './invariants.ts';
+import { appendResult } from './results.ts';
+import { chaosSeeds, scheduleRandom, type Schedule } from './seed.ts';
+
+/** A scenario's whole budget, set-up and settling included (loaded 2-core box). */
+export const SCENARIO_TIMEOUT_MS = 180_000;
+
+export interface ScenarioContext {
+  readonly browser: Browser;
+  readonly seed: number;
+  readonly schedule: Schedule;
+  /** Runs at the end of the test, last registered first, pass or fail. */
+  defer(cleanup: () => Promise<unknown> | unknown): void;
+  /** Records the run's counts and a short description of the faults injected. */
+  record(result: InvariantResult, faults: string): void;
+}
+
+export function scenario(number: number, title: string, file: string, run: (ctx: ScenarioContext) => Promise<void>): void {
+  for (const seed of chaosSeeds()) {
+    test(`${number}. ${title} [seed ${seed}]`, async ({ browser }, testInfo) => {
+      test.setTimeout(SCENARIO_TIMEOUT_MS);
+      const cleanups: (() => Promise<unknown> | unknown)[] = [];
+      let recorded: { result: InvariantResult; faults: string } | undefined;
+      let ok = false;
+      try {
+        await run({
+          browser,
+          seed,
+          schedule: scheduleRandom(number, seed),
+          defer: (c) => cleanups.push(c),
+          record: (result, faults) => (recorded = { result, faults }),
+        });
+        ok = true;
+      } catch (err) {
+        testInfo.annotations.push({ type: 'replay', description: `PETREL_CHAOS_SEED=${seed} npx playwright test ${file}` });
+        throw err;
+      } finally {
+        for (const c of cleanups.reverse()) {
+          try {
+            await c();
+          } catch {
+            // a cleanup failing must not hide the scenario's own outcome
+          }
+        }
+        if (recorded) {
+          const { sent, received, lost, duplicated, reordered, unconfirmed, ms, lostDetail } = recorded.result;
+          appendResult({ scenario: `${number}. ${title}`, seed, ok, faults: recorded.faults, sent, received, lost, duplicated, reordered, unconfirmed, ms, ...(lostDetail?.length ? { lostDetail } : {}) });
+        }
+      }
+    });
+  }
+}
