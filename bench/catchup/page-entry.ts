@@ -1,0 +1,203 @@
+/**
+ * What the catch-up benchmark runs inside Chromium (bundled to an IIFE by esbuild and
+ * evaluated in a same-origin page; exports land on `globalThis.petrelCatchup`):
+ *
+ *   receive   Bob's real ReceivePipeline over the real IndexedDB store: ingress dedup,
+ *             the store's dedup read, unseal, Double Ratchet decrypt, content decode, one
+ *             commit per batch (≤ 128) with one session update and the delivery receipts
+ *             it owes, then the ack. Timed from the first envelope handed in to the last ack.
+ *   raw       the ceiling: plain IndexedDB puts of the rows a received message needs
+ *             (message row + dedup row each; one session and one conversation row per
+ *             batch), same batch size, one readwrite transaction per batch.
+ *   enqueue   one outgoing message as the messenger's `send` does it: read the session,
+ *             encrypt, seal, one `commitOutgoing` (session + message + outbox entry).
+ */
+import { decode } from 'cbor-x';
+import { toHex } from '../../src/core/bytes.ts';
+import { decrypt, deserializePreKeyPool, encrypt, identityFromSeed, seal, unseal } from '../../src/core/crypto/index.ts';
+import { silentLogger } from '../../src/core/log.ts';
+import { InMemoryMetrics } from '../../src/core/metrics.ts';
+import { ContactDirectory } from '../../src/core/messenger/contact-directory.ts';
+import type { MessengerContext } from '../../src/core/messenger/context.ts';
+import { RECEIVE_BATCH_MAX, ReceivePipeline } from '../../src/core/messenger/receive-pipeline.ts';
+import { SerialLane } from '../../src/core/messenger/serial-lane.ts';
+import { decodeSessionSet, encodeSessionSet, promote } from '../../src/core/messenger/session-set.ts';
+import { systemClock } from '../../src/core/clock.ts';
+import { secureRandom } from '../../src/core/random.ts';
+import type { ContactRecord, PetrelStore } from '../../src/core/store/index.ts';
+import { IngressGuard, wireFrameDecoder } from '../../src/core/transport/index.ts';
+import { decodeContent, encodeContent, mailboxAddress } from '../../src/core/wire/index.ts';
+import { openIdbStore } from '../../src/platform/idb/index.ts';
+import type { CatchupFixture } from './fixture.ts';
+
+const MESSAGE_TEXT = 'a message of ordinary length, around sixty characters long.';
+
+let fixture: CatchupFixture | undefined;
+
+function need(): CatchupFixture {
+  if (!fixture) throw new Error('fixture not loaded');
+  return fixture;
+}
+
+/** Fetches and decodes the fixture; returns how many envelopes it holds. */
+export async function load(url: string): Promise<number> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`fixture: HTTP ${res.status}`);
+  fixture = decode(new Uint8Array(await res.arrayBuffer())) as CatchupFixture;
+  return fixture.envelopes.length;
+}
+
+/** A fresh database with Bob's identity, Alice as a contact and their session. */
+type Durability = 'default' | 'relaxed' | 'strict';
+
+async function bobStore(dbName: string, durability: Durability = 'default'): Promise<{ store: PetrelStore; contact: ContactRecord }> {
+  const f = need();
+  const { store } = await openIdbStore({ name: dbName, now: () => Date.now(), durability });
+  const contact: ContactRecord = { id: toHex(f.aliceKey), displayName: 'Alice', identityKey: f.aliceKey, verification: 'unverified', addedAt: Date.now() };
+  await store.saveIdentity({ id: 'self', seed: f.bobSeed, displayName: 'Bob', createdAt: Date.now(), preKeyPool: f.bobPool, nextPreKeyId: 1 });
+  await store.putContact(contact);
+  await store.commitSession({ contactId: contact.id, expectedVersion: null, state: f.bobSessions });
+  return { store, contact };
+}
+
+export interface ReceiveOutcome {
+  readonly ms: number;
+  readonly envelopes: number;
+  readonly messagesStored: number;
+  readonly cryptoFailures: number;
+  readonly receiptsQueued: number;
+}
+
+/** Bob catches up on the first `count` envelopes through the real receive pipeline. */
+export async function receive(dbName: string, count: number, durability: Durability = 'default'): Promise<ReceiveOutcome> {
+  const f = need();
+  const { store, contact } = await bobStore(dbName, durability);
+  const metrics = new InMemoryMetrics();
+  const identity = identityFromSeed(f.bobSeed);
+  const ctx: MessengerContext = {
+    store,
+    clock: systemClock,
+    random: secureRandom,
+    metrics,
+    log: silentLogger,
+    lane: new SerialLane(),
+    identity,
+    contacts: await ContactDirectory.load(store),
+    pool: deserializePreKeyPool(f.bobPool),
+  };
+  const guard = new IngressGuard({ decode: wireFrameDecoder('relay'), metrics, logger: silentLogger });
+  const pipeline = new ReceivePipeline(ctx, guard, { committed: () => {} });
+  const envelopes = f.envelopes.slice(0, count);
+
+  let acked = 0;
+  let allAcked: () => void = () => {};
+  const done = new Promise<void>((resolve) => (allAcked = resolve));
+  const ack = () => {
+    if (++acked === envelopes.length) allAcked();
+  };
+  const t0 = performance.now();
+  for (const envelope of envelopes) pipeline.accept({ envelope, transport: 'relay', ack });
+  await done;
+  const ms = performance.now() - t0;
+
+  const conversation = await store.getConversation(contact.id);
+  const counters = metrics.snapshot().counters;
+  const cryptoFailures = Object.entries(counters).filter(([k]) => k.startsWith('crypto.failure')).reduce((n, [, v]) => n + v, 0);
+  const receiptsQueued = await store.queueDepth();
+  store.close();
+  return { ms, envelopes: envelopes.length, messagesStored: conversation?.unread ?? 0, cryptoFailures, receiptsQueued };
+}
+
+/** The ceiling: the same rows with plain IndexedDB puts, one transaction per batch. */
+export async function raw(dbName: string, count: number, durability: Durability = 'default'): Promise<{ ms: number; rows: number }> {
+  const f = need();
+  const { backend } = await openIdbStore({ name: dbName, now: () => Date.now() });
+  const db = backend.connection();
+  const contactId = toHex(f.aliceKey);
+  const ids = f.envelopes.slice(0, count).map((e) => toHex(e.id));
+  let rows = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < ids.length; i += RECEIVE_BATCH_MAX) {
+    const batch = ids.slice(i, i + RECEIVE_BATCH_MAX);
+    await new Promise<void>((resolve, reject) => {
+      const tx = db.transaction(['messages', 'dedup', 'sessions', 'conversations'], 'readwrite', { durability });
+      const now = Date.now();
+      batch.forEach((id, j) => {
+        const order = i + j;
+        tx.objectStore('messages').put({ id, contactId, direction: 'in', body: MESSAGE_TEXT, sentAt: now, receivedAt: now, order, status: 'delivered', updatedAt: now });
+        tx.objectStore('dedup').put({ envelopeId: id, at: now });
+        rows += 2;
+      });
+      tx.objectStore('sessions').put({ contactId, version: i + 2, state: f.bobSessions, updatedAt: now });
+      tx.objectStore('conversations').put({ contactId, unread: i + batch.length, lastActivityAt: now, nextOrder: i + batch.length });
+      rows += 2;
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error);
+    });
+  }
+  const ms = performance.now() - t0;
+  db.close();
+  return { ms, rows };
+}
+
+/** Unseal + decrypt + decode of the first `count` envelopes from Bob's initial session, no storage: the crypto share of catch-up. */
+export async function decryptOnly(count: number): Promise<{ ms: number }> {
+  const f = need();
+  const identity = identityFromSeed(f.bobSeed);
+  let sessions = decodeSessionSet(f.bobSessions);
+  const t0 = performance.now();
+  for (const envelope of f.envelopes.slice(0, count)) {
+    const { inner } = await unseal(identity, envelope.body);
+    const out = await decrypt(sessions[0]!, inner);
+    sessions = promote(sessions, out.state, sessions[0]);
+    const content = decodeContent(out.plaintext);
+    if (content.t !== 'msg') throw new Error(`decryptOnly: unexpected ${content.t}`);
+  }
+  encodeSessionSet(sessions);
+  return { ms: performance.now() - t0 };
+}
+
+/** Latency of enqueueing `count` outgoing messages one after another (Bob to Alice), in ms each. */
+export async function enqueue(dbName: string, count: number): Promise<number[]> {
+  const f = need();
+  const { store, contact } = await bobStore(dbName);
+  const identity = identityFromSeed(f.bobSeed);
+  const mailbox = mailboxAddress(contact.identityKey);
+  const lane = new SerialLane();
+  const latencies: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    const id = secureRandom.bytes(16);
+    const sentAt = Date.now();
+    const content = encodeContent({ t: 'msg', id, ts: sentAt, text: MESSAGE_TEXT });
+    const message = { id: toHex(id), contactId: contact.id, body: MESSAGE_TEXT, sentAt };
+    await lane.run(async () => {
+      const row = await store.getSession(contact.id);
+      if (!row) throw new Error('no session');
+      const sessions = decodeSessionSet(row.state);
+      const out = await encrypt(sessions[0]!, content, secureRandom);
+      const envelope = await seal(identity, contact.identityKey, out.message, secureRandom);
+      await store.commitOutgoing({
+        sessionUpdate: { contactId: contact.id, expectedVersion: row.version, state: encodeSessionSet(promote(sessions, out.state, sessions[0])) },
+        message,
+        outboxEntry: { envelopeId: message.id, contactId: contact.id, mailbox, envelope },
+      });
+    });
+    latencies.push(performance.now() - t0);
+  }
+  const queued = await store.queueDepth();
+  store.close();
+  if (queued !== count) throw new Error(`enqueue: ${queued} outbox entries for ${count} sends`);
+  return latencies;
+}
+
+/** Deletes a benchmark database (between rounds, so the profile does not grow without bound). */
+export function drop(dbName: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.deleteDatabase(dbName);
+    req.onsuccess = () => resolve();
+    req.onerror = () => reject(req.error);
+    req.onblocked = () => resolve();
+  });
+}
