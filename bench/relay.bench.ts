@@ -2,7 +2,7 @@
  * Relay benchmark (issue 5), on loopback with the relay in its own process:
  *
  *   throughput  N clients (pairs) send 1 KiB envelopes to each other with a window of
- *               W outstanding `sent` per client; each delivery is acked. Messages per
+ *               W undelivered messages per client; each delivery is acked. Messages per
  *               second until every envelope was delivered, and its send→deliver latency.
  *               Petrel relay (SQLite, synchronous=FULL, durable before `sent`) against a
  *               bare ws forwarder with the same frames and no persistence (the ceiling).
@@ -169,9 +169,15 @@ interface Run {
   readonly latenciesMs: number[];
 }
 
-/** Closed loop: each client keeps `window` sends outstanding until `messages` were delivered. */
+/**
+ * Closed loop: each client keeps `window` messages in flight until `messages` were
+ * delivered. A message leaves its sender's window when it is *delivered* (not when the
+ * server answers `sent`), so both subjects run under the same flow control: a forwarder
+ * that answers `sent` at once cannot flood its recipients' sockets and measure its own
+ * queueing instead of its throughput.
+ */
 async function closedLoop(clients: Client[], messages: number, window: number): Promise<Run> {
-  const sentAt = new Map<string, number>();
+  const inFlight = new Map<string, { at: number; from: number }>();
   const latencies: number[] = [];
   let issued = 0;
   let delivered = 0;
@@ -182,18 +188,19 @@ async function closedLoop(clients: Client[], messages: number, window: number): 
       if (issued >= messages) return;
       issued++;
       const id = new Uint8Array(randomBytes(16));
-      sentAt.set(idKey(id), performance.now());
+      inFlight.set(idKey(id), { at: performance.now(), from: i });
       clients[i]!.send(clients[i ^ 1]!.mailbox, rid++ >>> 0, id);
     };
-    clients.forEach((c, i) => {
-      c.onSent = () => sendNext(i);
+    clients.forEach((c) => {
+      c.onSent = () => {};
       c.onDeliver = (id) => {
         const k = idKey(id);
-        const t = sentAt.get(k);
-        if (t === undefined) return;
-        sentAt.delete(k);
-        latencies.push(performance.now() - t);
+        const m = inFlight.get(k);
+        if (m === undefined) return;
+        inFlight.delete(k);
+        latencies.push(performance.now() - m.at);
         if (++delivered === messages) resolve({ perSec: messages / ((performance.now() - t0) / 1000), latenciesMs: latencies });
+        else sendNext(m.from);
       };
     });
     for (let w = 0; w < window; w++) for (let i = 0; i < clients.length; i++) sendNext(i);
@@ -297,7 +304,7 @@ async function run({ quick }: { quick: boolean }): Promise<BenchResult> {
   const ratio = median(petrelRates) / median(bareRates);
   const p99Half = median(halfP99);
   notes.push(
-    `Loopback, relay and forwarder each in their own Node process, load generator in the benchmark process (${sizes.clients} WebSocket clients in pairs, window ${sizes.window} unacknowledged sends per client, ${BODY_BYTES}-byte bodies, every delivery acked).`,
+    `Loopback, relay and forwarder each in their own Node process, load generator in the benchmark process (${sizes.clients} WebSocket clients in pairs, window ${sizes.window} undelivered messages per client, ${BODY_BYTES}-byte bodies, every delivery acked).`,
     `Petrel relay: SQLite WAL with synchronous=FULL on ${tmpdir()} (ext4): each envelope is fsynced before its \`sent\`; deposits and acks arriving in the same event-loop turn share one commit; the machine is shared, so absolute rates vary between runs (compare the two subjects of one run).`,
     `Relay RSS before load ${Math.round(rssBefore / 1024)} MiB, after load ${Math.round(rssAfterLoad / 1024)} MiB.`,
   );
