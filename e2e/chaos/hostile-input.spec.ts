@@ -1,5 +1,7 @@
 /**
- * Scenario 8, hostile input at the relay: while Alice and Bob chat, a raw WebSocket
+ * Scenario 8, hostile input, in two runs per seed.
+ *
+ * At the relay: while Alice and Bob chat, a raw WebSocket
  * client speaks to the relay with malformed, oversized, wrongly versioned, unknown-type,
  * text frames, an ack without authentication and a forged auth (each refused with its error code
  * and counted), then — authenticated as a stranger — replays every envelope Alice sent
@@ -7,13 +9,20 @@
  * The relay cannot tell them apart (they are opaque); Bob must: replays are dropped by
  * id, the tampered box is refused and counted as `crypto.failure`, nothing is shown
  * twice, and the conversation continues.
+ *
+ * Over the data channel (`data channel`): while Alice and Bob talk directly, Alice's side
+ * puts raw bytes on the open channel (test hook `injectDirect`): malformed CBOR, a frame
+ * over the size limit, a replay of an envelope Bob already has (captured off Alice's
+ * data channel) and a tampered copy with a fresh id. Bob refuses each with its typed,
+ * counted error (`packet.validation.failure{reason}`, `packet.replay{transport}`,
+ * `crypto.failure`), shows nothing twice, and the conversation continues on the channel.
  */
 import { expect, type Page } from '@playwright/test';
 import { Encoder } from 'cbor-x';
-import { decodeFrame, MAX_FRAME_BYTES, type Envelope } from '../../src/core/wire/index.ts';
+import { decodeFrame, encodeFrame, MAX_ENVELOPE_BODY_BYTES, MAX_FRAME_BYTES, type Envelope } from '../../src/core/wire/index.ts';
 import { newIdentity } from '../../tests/relay/helpers/identity.ts';
 import { TestClient } from '../../tests/relay/helpers/test-client.ts';
-import { body, pair, send } from './support/app.ts';
+import { body, pair, send, type ChaosUser } from './support/app.ts';
 import { assertInvariants, cryptoFailures, settle, stillChatting, storedMessages } from './support/invariants.ts';
 import { ChaosRelay } from './support/relay-process.ts';
 import { scenario } from './support/scenario.ts';
@@ -143,3 +152,127 @@ scenario(8, 'hostile input', 'e2e/chaos/hostile-input.spec.ts', async ({ browser
   expect(new Set(bobRows.map((m) => m.id)).size, 'no row twice at Bob').toBe(bobRows.length);
   await stillChatting(alice, bob, tag);
 });
+
+/** Records a copy of every binary message the page puts on a data channel (`window.__dataChannelSent`). */
+function captureDataChannel(): void {
+  const sent: number[][] = [];
+  (window as unknown as Record<string, unknown>).__dataChannelSent = sent;
+  const original = RTCDataChannel.prototype.send;
+  RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: never) {
+    const view = data as unknown;
+    if (ArrayBuffer.isView(view) && sent.length < 500) sent.push(Array.from(new Uint8Array(view.buffer, view.byteOffset, view.byteLength)));
+    return original.call(this, data);
+  } as RTCDataChannel['send'];
+}
+
+/** Envelopes `page` sent on its data channels so far. */
+async function directEnvelopes(page: Page): Promise<Envelope[]> {
+  const frames = await page.evaluate(() => (window as unknown as { __dataChannelSent: number[][] }).__dataChannelSent);
+  const out: Envelope[] = [];
+  for (const f of frames) {
+    const frame = decodeFrame(Uint8Array.from(f), { from: 'peer' });
+    if (frame.t === 'p2p.env') out.push(frame.env);
+  }
+  return out;
+}
+
+function inject(user: ChaosUser, bytes: Uint8Array): Promise<number> {
+  return user.page.evaluate(
+    (b) => (window as unknown as { __petrelTest: { injectDirect(bytes: Uint8Array): number } }).__petrelTest.injectDirect(Uint8Array.from(b)),
+    Array.from(bytes),
+  );
+}
+
+/** One of Bob's counters (summed over labels when `labels` is omitted). */
+function counter(user: ChaosUser, name: string, labels?: string): Promise<number> {
+  return user.page.evaluate(
+    ([n, l]) => {
+      const { counters } = (window as unknown as { __petrelTest: { diagnostics(): { metrics: { counters: Record<string, number> } } } }).__petrelTest.diagnostics().metrics;
+      if (l) return counters[`${n}{${l}}`] ?? 0;
+      return Object.entries(counters)
+        .filter(([k]) => k === n || k.startsWith(`${n}{`))
+        .reduce((s, [, v]) => s + v, 0);
+    },
+    [name, labels] as const,
+  );
+}
+
+scenario(
+  8,
+  'hostile input',
+  'e2e/chaos/hostile-input.spec.ts',
+  async ({ browser, schedule, defer, record }) => {
+    const relay = await ChaosRelay.start();
+    defer(() => relay.dispose());
+    const [alice, bob] = await pair(browser, relay.origin, ['Alice', 'Bob'], { testHooks: true, initScript: captureDataChannel });
+    defer(() => alice.context.close());
+    defer(() => bob.context.close());
+    const connection = (u: ChaosUser) => u.page.getByRole('status', { name: 'Connection' });
+
+    const tag = `hostiledc${schedule.int(0, 9999)}`;
+    const started = Date.now();
+    // The first message starts the session over the relay; the channel opens after it.
+    await send(alice.page, body(tag, alice.name, 0));
+    for (const u of [alice, bob]) await expect(connection(u)).toHaveText('Online · direct to 1', { timeout: 60_000 });
+    for (let i = 1; i < BEFORE; i++) await send(alice.page, body(tag, alice.name, i));
+    expect(await settle([{ from: alice, to: bob, tag, count: BEFORE }], started)).toMatchObject({ lost: 0, unconfirmed: 0 });
+    const delivered = (await directEnvelopes(alice.page)).filter((e) => e.to.length === 32);
+    expect(delivered.length, 'envelopes Alice sent on the data channel').toBeGreaterThan(0);
+    const bobMailbox = delivered[0]!.to;
+
+    const victim = delivered[schedule.int(0, delivered.length - 1)]!;
+    const replayed = delivered[schedule.int(0, delivered.length - 1)]!;
+    const tamperedBody = victim.body.slice();
+    const at = schedule.int(0, tamperedBody.length - 1);
+    tamperedBody[at] = tamperedBody[at]! ^ 0x01;
+    const freshId = Uint8Array.from({ length: 16 }, (_, k) => (k * 53 + at) & 0xff);
+    const hostile: { what: string; bytes: Uint8Array; counted: [string, string | undefined] }[] = [
+      { what: 'malformed CBOR', bytes: Uint8Array.of(0xff, 0x00, 0x13, 0x37), counted: ['packet.validation.failure', 'reason="malformed"'] },
+      {
+        // The channel itself carries nothing over MAX_FRAME_BYTES (below): the largest frame
+        // it does carry, with an envelope body over its own limit, must be refused by Bob.
+        what: 'oversized envelope',
+        bytes: encode({ t: 'p2p.env', v: 1, env: { id: freshId.map((b) => b ^ 0xa5), to: bobMailbox, body: new Uint8Array(MAX_ENVELOPE_BODY_BYTES + 1).fill(0xa1) } }),
+        counted: ['packet.validation.failure', 'reason="invalid_field"'],
+      },
+      { what: 'relay frame on the peer link', bytes: encode({ t: 'ping', v: 1, rid: 1 }), counted: ['packet.validation.failure', undefined] },
+      {
+        what: 'envelope for another mailbox',
+        bytes: encodeFrame({ t: 'p2p.env', env: { to: bobMailbox.map((b) => b ^ 0xff), id: freshId.map((b) => b ^ 0x5a), body: victim.body } }),
+        counted: ['packet.validation.failure', 'reason="wrong_destination"'],
+      },
+      { what: 'replay', bytes: encodeFrame({ t: 'p2p.env', env: replayed }), counted: ['packet.replay', 'transport="direct"'] },
+      { what: 'tampered envelope', bytes: encodeFrame({ t: 'p2p.env', env: { to: victim.to, id: freshId, body: tamperedBody } }), counted: ['crypto.failure', undefined] },
+    ];
+    // Chromium's SCTP max-message-size is MAX_FRAME_BYTES: a larger frame cannot be put on the channel at all.
+    await expect(inject(alice, new Uint8Array(MAX_FRAME_BYTES + 1).fill(0xa1)), 'a frame over MAX_FRAME_BYTES').rejects.toThrow(/max-message-size/);
+    for (const h of hostile) {
+      const before = await counter(bob, h.counted[0], h.counted[1]);
+      expect(await inject(alice, h.bytes), `${h.what} put on the open channel`).toBe(1);
+      await expect.poll(() => counter(bob, h.counted[0], h.counted[1]), { timeout: 30_000, message: `Bob refuses the ${h.what} (${h.counted.join(' ')})` }).toBe(before + 1);
+    }
+    expect(await cryptoFailures(alice.page), 'nothing tampered towards Alice').toEqual({});
+
+    // The channel survived all of it, and the conversation continues on it, both ways.
+    for (const u of [alice, bob]) await expect(connection(u)).toHaveText('Online · direct to 1');
+    for (let i = BEFORE; i < BEFORE + AFTER; i++) {
+      await send(alice.page, body(tag, alice.name, i));
+      await send(bob.page, body(tag, bob.name, i - BEFORE));
+    }
+    const result = await settle(
+      [
+        { from: alice, to: bob, tag, count: BEFORE + AFTER },
+        { from: bob, to: alice, tag, count: AFTER },
+      ],
+      started,
+    );
+    record(result, `${hostile.length} hostile frames on the data channel (${hostile.map((h) => h.what).join(', ')}; tampered byte ${at}); 1 over-limit frame the channel refused`);
+    await assertInvariants(result, [alice, bob], { tampered: true });
+    expect(Object.values(await cryptoFailures(bob.page)).reduce((n, c) => n + c, 0), 'exactly the tampered envelope failed at Bob').toBe(1);
+    const bobRows = (await storedMessages(bob.page)).filter((m) => m.direction === 'in');
+    expect(new Set(bobRows.map((m) => m.id)).size, 'no row twice at Bob').toBe(bobRows.length);
+    expect(bobRows.filter((m) => m.body.startsWith(`${tag}:`)).at(-1)?.via, 'still on the data channel').toBe('direct');
+    await stillChatting(alice, bob, tag);
+  },
+  { variant: 'data channel' },
+);

@@ -43,6 +43,15 @@ export interface PetrelTestHandle {
   resumeDirect(): void;
   /** Closes the data channels as a network failure would; they reopen by themselves. */
   dropDirect(): void;
+  /**
+   * The network between the peers fails until `healDirect`: messages on open data
+   * channels are lost both ways while the channels still look open, and no new one is
+   * made (see `WebRtcDirectPath.sever`).
+   */
+  severDirect(): void;
+  healDirect(): void;
+  /** Sends raw bytes on every open data channel (hostile input); returns how many. */
+  injectDirect(bytes: Uint8Array): number;
   /** The leader's state and diagnostics, as the views see them. */
   state(): MessengerState;
   diagnostics(): ReturnType<MessengerApi['diagnostics']>;
@@ -103,6 +112,9 @@ export function createBrowserMessenger(win: Window = window, profile = 'default'
         pauseDirect: () => direct?.pause(),
         resumeDirect: () => direct?.resume(),
         dropDirect: () => direct?.dropChannels(),
+        severDirect: () => direct?.sever(),
+        healDirect: () => direct?.heal(),
+        injectDirect: (bytes) => direct?.inject(bytes) ?? 0,
         state: () => messenger.getState(),
         diagnostics: () => messenger.diagnostics(),
       } satisfies PetrelTestHandle;

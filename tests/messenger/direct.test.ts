@@ -37,7 +37,7 @@ async function relay(): Promise<TestRelay> {
 }
 
 /** Like the shared harness's device, plus the WebRTC direct path over the fake peer connection. */
-function directDevice(relayUrl: string, store: PetrelStore = createMemoryStore({ now: () => Date.now() })): DirectDevice {
+function directDevice(relayUrl: string, store: PetrelStore = createMemoryStore({ now: () => Date.now() }), fast: { ackTimeoutMs?: number } = {}): DirectDevice {
   const metrics = new InMemoryMetrics();
   const logs = new RingLogSink(2000);
   const logger = createLogger(logs.sink, { level: 'debug' });
@@ -51,7 +51,7 @@ function directDevice(relayUrl: string, store: PetrelStore = createMemoryStore({
     recentLogs: () => logs.recent(),
     appUrl: 'http://petrel.test/',
     relayUrl,
-    routerConfig: { backoff: { baseMs: 20, capMs: 300 } },
+    routerConfig: { backoff: { baseMs: 20, capMs: 300 }, breaker: { failureThreshold: 3, openCooldownMs: 300, cooldownMultiplier: 2, maxCooldownMs: 1_000 } },
     createDirect: ({ identity, sendSignal }) =>
       (direct = new WebRtcDirectPath({
         RTCPeerConnection: FakePeerConnection,
@@ -64,6 +64,7 @@ function directDevice(relayUrl: string, store: PetrelStore = createMemoryStore({
         retryBackoff: { baseMs: 20, capMs: 100 },
         staleOfferMs: 100,
         connectTimeoutMs: 1_000,
+        ...fast,
       })),
     createRelay: (auth) =>
       new WsRelayTransport({
@@ -104,9 +105,9 @@ async function signalsForwarded(r: TestRelay): Promise<number> {
 
 const isDirect = (id: string) => (s: ReturnType<Messenger['getState']>) => s.contacts.find((c) => c.id === id)?.direct === true;
 
-async function pair(r: TestRelay) {
-  const alice = directDevice(r.url);
-  const bob = directDevice(r.url);
+async function pair(r: TestRelay, fast: { ackTimeoutMs?: number } = {}) {
+  const alice = directDevice(r.url, undefined, fast);
+  const bob = directDevice(r.url, undefined, fast);
   await onboard(alice, 'Alice');
   await onboard(bob, 'Bob');
   const ids = await introduce(alice, bob);
@@ -217,5 +218,59 @@ describe('direct path between two cores', () => {
     await alice.messenger.openChat(aSeesB);
     await until(alice, (s) => s.chat?.messages.at(-1)?.text === 'back again');
     expect((await alice.store.pageMessages(aSeesB, { limit: 50 })).messages.at(-1)!.via).toBe('direct');
+  });
+
+  it('a severed path opens the direct breaker while the relay carries everything; once healed the breaker half-opens, probes and closes', async () => {
+    const r = await relay();
+    const { alice, bob, aSeesB, bSeesA } = await pair(r, { ackTimeoutMs: 150 });
+    const breaker = (d: DirectDevice) => d.metrics.gauge('circuit_breaker.state', { transport: 'direct' });
+    const transitions = (d: DirectDevice, to: string) => d.metrics.counter('circuit_breaker.transitions', { transport: 'direct', to });
+    const before = await deposits(r);
+    alice.direct().sever();
+    bob.direct().sever();
+    for (let i = 0; i < 5; i++) await alice.messenger.send(aSeesB, `lost path ${i}`);
+    await until(alice, (s) => s.chat?.messages.filter((m) => m.direction === 'out' && m.status === 'delivered').length === 6);
+    // Each timed out on the silent channel and went through the relay; three in a row opened the breaker.
+    expect(transitions(alice, 'open')).toBeGreaterThanOrEqual(1);
+    expect(await deposits(r)).toBeGreaterThanOrEqual(before + 5);
+    expect(alice.messenger.getState().connection).toEqual({ kind: 'online', direct: 1 });
+
+    // The channel finally dies and cannot come back while the path is severed.
+    const opened = alice.metrics.counter('direct.opened');
+    alice.direct().dropChannels();
+    await until(alice, (s) => s.connection.kind === 'online' && s.connection.direct === 0);
+    await until(bob, (s) => !isDirect(bSeesA)(s));
+    await until(alice, () => breaker(alice) === 2, 5_000);
+    await bob.messenger.send(bSeesA, 'while severed');
+    await until(alice, (s) => s.chat?.messages.at(-1)?.text === 'while severed');
+    expect(alice.metrics.counter('direct.opened')).toBe(opened);
+
+    // Healed: the next message is the event that reopens the channel; the first direct send is the probe.
+    alice.direct().heal();
+    bob.direct().heal();
+    await bob.messenger.send(bSeesA, 'healed');
+    await until(alice, isDirect(aSeesB));
+    await until(bob, isDirect(bSeesA));
+    await alice.messenger.send(aSeesB, 'direct again');
+    await until(bob, (s) => s.chat?.messages.at(-1)?.text === 'direct again');
+    await until(alice, () => breaker(alice) === 0);
+    expect(transitions(alice, 'half_open')).toBeGreaterThanOrEqual(1);
+    expect(transitions(alice, 'closed')).toBeGreaterThanOrEqual(1);
+    expect((await bob.store.pageMessages(bSeesA, { limit: 50 })).messages.at(-1)!.via).toBe('direct');
+    const fromA = (await texts(bob, bSeesA)).filter((t) => t.startsWith('in:'));
+    expect(fromA).toEqual(['in:first, over the relay', ...Array.from({ length: 5 }, (_, i) => `in:lost path ${i}`), 'in:direct again']);
+    expect(alice.metrics.counter('crypto.failure') + bob.metrics.counter('crypto.failure')).toBe(0);
+  });
+
+  it('raw frames injected on the channel are refused by the peer with typed, counted errors; the channel stays up', async () => {
+    const r = await relay();
+    const { alice, bob, aSeesB, bSeesA } = await pair(r);
+    const refused = (reason: string) => bob.metrics.counter('packet.validation.failure', { reason });
+    expect(alice.direct().inject(Uint8Array.of(0xff, 0x00, 0x13, 0x37))).toBe(1);
+    await until(bob, () => refused('malformed') === 1);
+    await alice.messenger.send(aSeesB, 'still here');
+    await until(bob, (s) => s.chat?.messages.at(-1)?.text === 'still here');
+    expect(isDirect(bSeesA)(bob.messenger.getState())).toBe(true);
+    expect((await bob.store.pageMessages(bSeesA, { limit: 50 })).messages.at(-1)!.via).toBe('direct');
   });
 });

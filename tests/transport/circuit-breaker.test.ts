@@ -67,6 +67,18 @@ describe('circuit breaker', () => {
     expect(breaker.tryAcquire()).toBe(true);
   });
 
+  it('counts every transition by target state, so a half-open that lasted a moment still shows', () => {
+    const { breaker, clock, metrics, openIt } = setup();
+    const count = (to: string) => metrics.counter('circuit_breaker.transitions', { transport: 'relay', to });
+    openIt();
+    clock.advance(1_000);
+    expect(breaker.tryAcquire()).toBe(true);
+    breaker.recordSuccess();
+    // The gauge is back at closed; the counters remember the whole cycle.
+    expect(metrics.gauge('circuit_breaker.state', { transport: 'relay' })).toBe(0);
+    expect([count('open'), count('half_open'), count('closed')]).toEqual([1, 1, 1]);
+  });
+
   it('half_open -> closed when the probe succeeds, and a grown cool-down resets to its base', () => {
     const { breaker, clock, transitions, gauge, openIt } = setup();
     openIt();

@@ -14,8 +14,21 @@ export interface ChaosUser {
   invite: string;
 }
 
-export async function openUser(browser: Browser, name: string, origin: string): Promise<ChaosUser> {
+export interface OpenOptions {
+  /** Expose `window.__petrelTest` (src/platform/browser-messenger.ts) in every page of the context. */
+  readonly testHooks?: boolean;
+  /** Runs in every page of the context before the app (e.g. to watch what it sends). */
+  readonly initScript?: () => void;
+}
+
+export async function openUser(browser: Browser, name: string, origin: string, options: OpenOptions = {}): Promise<ChaosUser> {
   const context = await browser.newContext({ baseURL: origin });
+  if (options.testHooks) {
+    await context.addInitScript(() => {
+      (window as unknown as Record<string, unknown>).__PETREL_TEST_HOOKS__ = true;
+    });
+  }
+  if (options.initScript) await context.addInitScript(options.initScript);
   const page = await context.newPage();
   await page.goto('/');
   await page.getByLabel('Display name').fill(name);
@@ -47,9 +60,9 @@ export async function openChat(page: Page, name: string): Promise<void> {
 }
 
 /** Two people who added each other and have their conversation open. */
-export async function pair(browser: Browser, origin: string, names: readonly [string, string] = ['Alice', 'Bob']): Promise<[ChaosUser, ChaosUser]> {
-  const a = await openUser(browser, names[0], origin);
-  const b = await openUser(browser, names[1], origin);
+export async function pair(browser: Browser, origin: string, names: readonly [string, string] = ['Alice', 'Bob'], options: OpenOptions = {}): Promise<[ChaosUser, ChaosUser]> {
+  const a = await openUser(browser, names[0], origin, options);
+  const b = await openUser(browser, names[1], origin, options);
   await addContact(a, b);
   await addContact(b, a);
   await openChat(a.page, b.name);

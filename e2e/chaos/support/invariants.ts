@@ -25,6 +25,8 @@ export interface StoredMessage {
   readonly order: number;
   readonly status: string;
   readonly failure?: string;
+  /** The transport that carried it (`relay` / `direct`), when the store recorded one. */
+  readonly via?: string;
 }
 
 export interface InvariantResult {
@@ -62,6 +64,7 @@ export async function storedMessages(page: Page): Promise<StoredMessage[]> {
         order: Number(r.order),
         status: String(r.status),
         ...(typeof r.failure === 'string' ? { failure: r.failure } : {}),
+        ...(typeof r.via === 'string' ? { via: r.via } : {}),
       }));
     } finally {
       db.close();

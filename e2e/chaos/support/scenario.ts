@@ -21,9 +21,19 @@ export interface ScenarioContext {
   record(result: InvariantResult, faults: string): void;
 }
 
-export function scenario(number: number, title: string, file: string, run: (ctx: ScenarioContext) => Promise<void>): void {
+export interface ScenarioOptions {
+  /**
+   * A second run of the same scenario in one file (e.g. `data channel`): it goes into the
+   * test title, which must be unique, but not into the results, so the report counts both
+   * runs under the scenario.
+   */
+  readonly variant?: string;
+}
+
+export function scenario(number: number, title: string, file: string, run: (ctx: ScenarioContext) => Promise<void>, options: ScenarioOptions = {}): void {
+  const name = options.variant ? `${number}. ${title} (${options.variant})` : `${number}. ${title}`;
   for (const seed of chaosSeeds()) {
-    test(`${number}. ${title} [seed ${seed}]`, async ({ browser }, testInfo) => {
+    test(`${name} [seed ${seed}]`, async ({ browser }, testInfo) => {
       test.setTimeout(SCENARIO_TIMEOUT_MS);
       const cleanups: (() => Promise<unknown> | unknown)[] = [];
       let recorded: { result: InvariantResult; faults: string } | undefined;

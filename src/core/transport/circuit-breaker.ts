@@ -18,7 +18,7 @@ import { Listeners } from './listeners.ts';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
-/** Gauge values of `circuit_breaker.state{transport}`. */
+/** Gauge values of `circuit_breaker.state{transport}` (each change also counts `circuit_breaker.transitions{transport,to}`). */
 export const BREAKER_STATE_GAUGE: Readonly<Record<BreakerState, number>> = { closed: 0, open: 1, half_open: 2 };
 
 export interface BreakerConfig {
@@ -170,6 +170,9 @@ export class CircuitBreaker {
     this.current = to;
     const at = this.deps.clock.now();
     this.deps.metrics.set('circuit_breaker.state', BREAKER_STATE_GAUGE[to], { transport: this.name });
+    // The gauge shows only the current state; a half-open probe that succeeds at once
+    // would never be seen in it. The counter keeps every transition.
+    this.deps.metrics.inc('circuit_breaker.transitions', { transport: this.name, to });
     this.deps.logger.info('circuit breaker transition', { transport: this.name, from, to, cooldownMs: this.cooldownMs });
     this.transitions.emit({ name: this.name, from, to, at });
   }

@@ -19,6 +19,7 @@ import type { Logger } from '../../core/log.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import { destinationKey } from '../../core/transport/envelope.ts';
 import type { DirectTransport } from '../../core/transport/direct-transport.ts';
+import type { PeerChannel } from '../../core/transport/peer-channel.ts';
 import type { RtcContent } from '../../core/wire/index.ts';
 import { RtcPeerChannel, type DataChannelLike } from './rtc-peer-channel.ts';
 
@@ -90,6 +91,8 @@ export interface WebRtcConnectorOptions {
    * answered on it (an unanswered timeout means the peer is most likely offline).
    */
   readonly onClosed?: (peer: Uint8Array, why: string, heard: boolean) => void;
+  /** Wraps each opened channel before the transport gets it (the direct path's fault hooks). */
+  readonly wrapChannel?: (peer: Uint8Array, channel: PeerChannel) => PeerChannel;
 }
 
 interface Session {
@@ -196,7 +199,8 @@ export class WebRtcConnector {
       session.cancelTimeout?.();
       session.cancelTimeout = undefined;
       this.log.info('direct channel open');
-      this.opts.transport.attach(session.peer, new RtcPeerChannel(channel));
+      const peerChannel = new RtcPeerChannel(channel);
+      this.opts.transport.attach(session.peer, this.opts.wrapChannel ? this.opts.wrapChannel(session.peer, peerChannel) : peerChannel);
     });
     session.cancelTimeout = this.opts.clock.setTimeout(() => {
       this.log.info('direct connection attempt timed out');

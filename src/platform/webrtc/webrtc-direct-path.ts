@@ -24,6 +24,7 @@ import { destinationKey } from '../../core/transport/envelope.ts';
 import { Listeners } from '../../core/transport/listeners.ts';
 import type { NetworkSignals } from '../../core/transport/network-signals.ts';
 import { mailboxAddress } from '../../core/wire/index.ts';
+import { SeverableChannel } from './severable-channel.ts';
 import { WebRtcConnector, type IceServer, type PeerConnectionConstructor, type RtcSignal } from './webrtc-connector.ts';
 
 /** Delay window between automatic attempts to (re)open a channel to one contact. */
@@ -48,6 +49,8 @@ export interface WebRtcDirectPathOptions {
   readonly staleOfferMs?: number;
   readonly retryBackoff?: BackoffPolicy;
   readonly maxAttempts?: number;
+  /** How long a direct send waits for the peer's ack (the transport's default otherwise). */
+  readonly ackTimeoutMs?: number;
   /**
    * While the device says it is offline the direct path is down too, as the app says
    * (it shows "Offline" and queues): loopback and LAN channels would otherwise keep
@@ -75,6 +78,10 @@ export class WebRtcDirectPath implements DirectPath {
   private readonly changes = new Listeners<void>();
   private readonly log: Logger;
   private paused = false;
+  /** The sever/heal hook: the network to every peer is gone (see `sever`). */
+  private severed = false;
+  /** The live channel to each peer (by destination key), for the fault hooks. */
+  private readonly channels = new Map<string, SeverableChannel>();
   private offline = false;
   private closed = false;
   private readonly unsubscribeNetwork: () => void;
@@ -82,7 +89,13 @@ export class WebRtcDirectPath implements DirectPath {
   constructor(private readonly opts: WebRtcDirectPathOptions) {
     this.log = opts.logger.child('direct-path');
     const ownMailbox = mailboxAddress(opts.identityKey);
-    this.transport = new DirectTransport({ clock: opts.clock, metrics: opts.metrics, logger: opts.logger, ownMailbox });
+    this.transport = new DirectTransport({
+      clock: opts.clock,
+      metrics: opts.metrics,
+      logger: opts.logger,
+      ownMailbox,
+      ...(opts.ackTimeoutMs !== undefined ? { ackTimeoutMs: opts.ackTimeoutMs } : {}),
+    });
     this.connector = new WebRtcConnector({
       RTCPeerConnection: opts.RTCPeerConnection,
       ...(opts.iceServers ? { iceServers: opts.iceServers } : {}),
@@ -92,6 +105,11 @@ export class WebRtcDirectPath implements DirectPath {
       transport: this.transport,
       sendSignal: (to, signal) => this.sendSignal(to, signal),
       onClosed: (peer, why, heard) => this.onClosed(peer, why, heard),
+      wrapChannel: (peer, channel) => {
+        const wrapped = new SeverableChannel(channel, () => this.severed);
+        this.channels.set(destinationKey(peer), wrapped);
+        return wrapped;
+      },
       clock: opts.clock,
       metrics: opts.metrics,
       logger: opts.logger,
@@ -161,6 +179,44 @@ export class WebRtcDirectPath implements DirectPath {
     for (const p of this.peers.values()) if (p.open) this.transport.detach(p.mailbox);
   }
 
+  /**
+   * The network between this device and its peers fails (a debugging and test hook)
+   * until `heal`: messages on open channels are lost in both directions while the
+   * channels still look open (so sends time out and count against the direct breaker),
+   * and no connection is started or answered. A channel that closes meanwhile stays
+   * closed.
+   */
+  sever(): void {
+    this.severed = true;
+    for (const p of this.peers.values()) {
+      p.cancelRetry?.();
+      p.cancelRetry = undefined;
+    }
+  }
+
+  /**
+   * Ends `sever`. Channels that stayed open carry messages again; closed ones come back
+   * the usual way, on the next event (the contact writes to us, we come online).
+   */
+  heal(): void {
+    this.severed = false;
+  }
+
+  /**
+   * Sends `bytes` as they are on every open channel (a test hook for hostile input: the
+   * peer must refuse what does not validate). Returns how many channels it went to.
+   */
+  inject(bytes: Uint8Array): number {
+    let sent = 0;
+    for (const p of this.peers.values()) {
+      const channel = this.channels.get(destinationKey(p.mailbox));
+      if (!p.open || !channel?.isOpen) continue;
+      channel.inject(bytes);
+      sent++;
+    }
+    return sent;
+  }
+
   close(): void {
     this.closed = true;
     this.unsubscribeNetwork();
@@ -169,7 +225,7 @@ export class WebRtcDirectPath implements DirectPath {
   }
 
   private get blocked(): boolean {
-    return this.closed || this.paused || this.offline;
+    return this.closed || this.paused || this.offline || this.severed;
   }
 
   private stopAll(): void {
