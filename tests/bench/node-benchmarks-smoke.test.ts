@@ -2,7 +2,7 @@
  * Smoke run of the Node-only benchmarks (crypto, relay) in quick mode through the real
  * harness into a temporary root: every module in bench/ loads with the Benchmark shape,
  * both benchmarks complete, and the document, charts and JSON name their goals. The
- * Chromium benchmarks (catchup, app) are not part of the unit suite.
+ * Chromium benchmarks (catchup, app, e2e) are not part of the unit suite.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 describe('Node benchmarks through the harness (quick)', () => {
   it('every bench module loads as a Benchmark, and an unknown name is refused', async () => {
     const all = await loadBenchmarks(REPO, []);
-    expect(all.map((b) => b.name).sort()).toEqual(expect.arrayContaining(['app', 'catchup', 'crypto', 'relay']));
+    expect(all.map((b) => b.name).sort()).toEqual(expect.arrayContaining(['app', 'catchup', 'crypto', 'e2e', 'relay']));
     for (const b of all) {
       expect(b.title.length).toBeGreaterThan(0);
       expect(typeof b.run).toBe('function');
