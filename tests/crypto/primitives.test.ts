@@ -9,7 +9,7 @@ import { fromHex, toHex } from '../../src/core/bytes.ts';
 import { identityFromSeed, verifySignature } from '../../src/core/crypto/identity.ts';
 import { hkdfSha256, hkdfSha256WithFixedSalt, hmacSha256, hmacSha256Pair } from '../../src/core/crypto/kdf.ts';
 import { generateDhKeyPair, x25519Dh, x25519PublicKey } from '../../src/core/crypto/x25519.ts';
-import { AEAD_WEBCRYPTO_THRESHOLD_BYTES, aesGcmDecrypt, aesGcmEncrypt } from '../../src/core/crypto/aead.ts';
+import { AEAD_WEBCRYPTO_THRESHOLD_BYTES, aesGcmDecrypt, aesGcmEncrypt, setAeadWebCryptoThreshold } from '../../src/core/crypto/aead.ts';
 import { AuthenticationFailedError, InvalidKeyError } from '../../src/core/crypto/errors.ts';
 import { secureRandom, seededRandom } from '../../src/core/random.ts';
 
@@ -139,5 +139,26 @@ describe('AES-256-GCM size switch', () => {
     const bad = ct.slice();
     bad[bad.length - 1]! ^= 0x80;
     await expect(aesGcmDecrypt(key, nonce, bad, aad)).rejects.toBeInstanceOf(AuthenticationFailedError);
+  });
+
+  it.each([1, 16, 150])('threshold 0 (the browser setting): %i bytes through WebCrypto, same bytes as noble, refuses tampering', async (n) => {
+    setAeadWebCryptoThreshold(0);
+    try {
+      const r = seededRandom(n + 7);
+      const [key, nonce, aad, pt] = [r.bytes(32), r.bytes(12), r.bytes(64), r.bytes(n)];
+      const ct = await aesGcmEncrypt(key, nonce, pt, aad);
+      expect(toHex(ct)).toBe(toHex(gcm(key, nonce, aad).encrypt(pt)));
+      expect(toHex(await aesGcmDecrypt(key, nonce, ct, aad))).toBe(toHex(pt));
+      const bad = ct.slice();
+      bad[0]! ^= 0x01;
+      await expect(aesGcmDecrypt(key, nonce, bad, aad)).rejects.toBeInstanceOf(AuthenticationFailedError);
+    } finally {
+      setAeadWebCryptoThreshold(AEAD_WEBCRYPTO_THRESHOLD_BYTES);
+    }
+  });
+
+  it('refuses a negative or fractional threshold', () => {
+    expect(() => setAeadWebCryptoThreshold(-1)).toThrow(RangeError);
+    expect(() => setAeadWebCryptoThreshold(1.5)).toThrow(RangeError);
   });
 });

@@ -28,9 +28,10 @@ import {
   seal,
   serializePreKeyPool,
   unseal,
+  type PreKeyPool,
   type SessionState,
 } from '../crypto/index.ts';
-import type { ContactRecord, IncomingCommit, NewOutboxEntry, StatusUpdate } from '../store/index.ts';
+import type { ContactRecord, IncomingCommit, IncomingResult, NewOutboxEntry, StatusUpdate } from '../store/index.ts';
 import type { IngressGuard, IncomingEnvelope } from '../transport/index.ts';
 import { decodeContent, encodeContent, isWireError, mailboxAddress, MAX_ACK_IDS, type Content } from '../wire/index.ts';
 import type { MessengerContext } from './context.ts';
@@ -38,6 +39,11 @@ import { decodeSessionSet, encodeSessionSet, promote } from './session-set.ts';
 
 /** Envelopes committed together at most (one IndexedDB transaction). */
 export const RECEIVE_BATCH_MAX = 128;
+/**
+ * Batches one lane turn processes, pipelined (decrypting the next while the last commits),
+ * before it lets a send or another lane user in.
+ */
+export const RECEIVE_TURN_BATCHES = 8;
 /** A batch that failed to commit (storage trouble) is tried again after this long. */
 export const RECEIVE_RETRY_DELAY_MS = 1_000;
 
@@ -50,12 +56,43 @@ interface Pending {
 
 interface SessionWork {
   readonly contactId: string;
+  /** The stored version the batch's session update expects (as of the previous commit of this run). */
   readonly version: number | null;
   sessions: SessionState[];
   dirty: boolean;
   /** Message ids to acknowledge with a delivery receipt. */
   readonly delivered: Uint8Array[];
 }
+
+/**
+ * What one lane turn carries from a batch to the next while the earlier batch's commit
+ * is still in flight: the sessions, prekey pool and new contacts as that commit will
+ * leave them. Dropped at the end of the turn (the store is the truth again) and whenever
+ * a commit fails.
+ */
+interface Carry {
+  readonly sessions: Map<string, { readonly version: number | null; readonly sessions: SessionState[] }>;
+  pool: PreKeyPool;
+  readonly contacts: Map<string, ContactRecord>;
+}
+
+/** A decrypted batch whose commit is ready to issue. */
+interface Prepared {
+  readonly batch: Pending[];
+  readonly commits: IncomingCommit[];
+  readonly rtc: Array<[string, Extract<Content, { t: 'rtc' }>]>;
+  readonly messages: number;
+  readonly receipts: number;
+  readonly pool: PreKeyPool | undefined;
+  readonly contacts: readonly ContactRecord[];
+}
+
+interface InFlight {
+  readonly prepared: Prepared;
+  readonly commit: Promise<IncomingResult[]>;
+}
+
+type Unsealed = { readonly sender: Uint8Array; readonly inner: Uint8Array } | { readonly error: unknown };
 
 export interface ReceiveHooks {
   /** After each committed batch (refresh the view, kick the outbox for receipts). */
@@ -99,11 +136,10 @@ export class ReceivePipeline {
     this.draining = true;
     try {
       while (this.queue.length) {
-        const batch = this.queue.splice(0, RECEIVE_BATCH_MAX);
-        const ok = await this.processBatch(batch);
+        // Batches are taken inside the lane turn, so envelopes handed in together form one batch.
+        const ok = await this.ctx.lane.run(() => this.turn());
         if (!ok) {
-          // Storage trouble: keep the envelopes (unacknowledged) and try again shortly.
-          this.queue.unshift(...batch);
+          // Storage trouble: the envelopes are back in the queue (unacknowledged); try again shortly.
           this.cancelRetry?.();
           this.cancelRetry = this.ctx.clock.setTimeout(() => void this.drain(), RECEIVE_RETRY_DELAY_MS);
           return;
@@ -114,33 +150,107 @@ export class ReceivePipeline {
     }
   }
 
-  /** False when the batch could not be committed (nothing was acknowledged). */
-  private async processBatch(batch: Pending[]): Promise<boolean> {
-    const { store, log } = this.ctx;
-    let fresh = batch;
-    try {
-      const seen = await store.processedEnvelopes(batch.map((p) => toHex(p.incoming.envelope.id)));
-      if (seen.size) {
-        fresh = [];
-        for (const p of batch) {
-          if (seen.has(toHex(p.incoming.envelope.id))) p.settle('duplicate');
-          else fresh.push(p);
+  /**
+   * One lane turn: up to RECEIVE_TURN_BATCHES batches, pipelined. Batch N+1 is checked
+   * against the dedup marks and decrypted (from the state batch N's commit will leave)
+   * while batch N's transaction commits; N+1's commit is issued only after N's succeeded.
+   * Each batch is still one transaction and is acknowledged only after it. The turn ends
+   * with no commit in flight, so the next lane user reads committed sessions.
+   *
+   * False when something failed (storage): the batch that failed and every later one taken
+   * in this turn go back to the front of the queue, unacknowledged, and their decrypted
+   * state is dropped (the next turn starts again from the store).
+   */
+  private async turn(): Promise<boolean> {
+    const carry: Carry = { sessions: new Map(), pool: this.ctx.pool, contacts: new Map() };
+    let next = this.take();
+    let inflight: InFlight | undefined;
+    let batches = 0;
+    while (next) {
+      const taken = next;
+      next = undefined;
+      let pending = taken.batch;
+      let prepared: Prepared | undefined;
+      try {
+        pending = this.withoutDuplicates(taken.batch, await taken.seen);
+        prepared = pending.length ? await this.prepare(pending, carry) : undefined;
+      } catch (err) {
+        this.notCommitted(err, pending.length);
+        const left = inflight ? await this.finish(inflight) : undefined;
+        this.queue.unshift(...(left ?? []), ...pending);
+        return false;
+      }
+      if (inflight) {
+        const left = await this.finish(inflight);
+        inflight = undefined;
+        if (left) {
+          this.queue.unshift(...left, ...pending);
+          return false;
         }
       }
-      if (!fresh.length) return true;
-      const outcome = await this.ctx.lane.run(() => this.decryptAndCommit(fresh));
-      fresh.forEach((p, i) => p.settle(outcome.results[i]!));
-      for (const [contactId, content] of outcome.rtc) this.hooks.rtc?.(contactId, content);
-      this.hooks.committed({ messages: outcome.messages, receipts: outcome.receipts });
-      return true;
+      // The next batch's dedup read is issued before this batch's commit, so it does not queue behind it.
+      if (++batches < RECEIVE_TURN_BATCHES) next = this.take();
+      if (prepared) {
+        const commit = this.ctx.store.commitIncomingBatch(prepared.commits);
+        commit.catch(() => undefined); // awaited by finish(); not unhandled meanwhile
+        inflight = { prepared, commit };
+      }
+    }
+    const left = inflight ? await this.finish(inflight) : undefined;
+    if (left) this.queue.unshift(...left);
+    return !left;
+  }
+
+  private take(): { batch: Pending[]; seen: Promise<ReadonlySet<string>> } | undefined {
+    if (!this.queue.length) return undefined;
+    const batch = this.queue.splice(0, RECEIVE_BATCH_MAX);
+    const seen = this.ctx.store.processedEnvelopes(batch.map((p) => toHex(p.incoming.envelope.id)));
+    seen.catch(() => undefined); // awaited by turn(); not unhandled meanwhile
+    return { batch, seen };
+  }
+
+  private withoutDuplicates(batch: Pending[], seen: ReadonlySet<string>): Pending[] {
+    if (!seen.size) return batch;
+    const fresh: Pending[] = [];
+    for (const p of batch) {
+      if (seen.has(toHex(p.incoming.envelope.id))) p.settle('duplicate');
+      else fresh.push(p);
+    }
+    return fresh;
+  }
+
+  /** Waits for a batch's commit: settles it, or returns its envelopes when the commit failed. */
+  private async finish(inflight: InFlight): Promise<Pending[] | undefined> {
+    try {
+      this.settle(inflight.prepared, await inflight.commit);
+      return undefined;
     } catch (err) {
-      log.error('receive batch not committed; will retry', { envelopes: fresh.length, error: err instanceof Error ? err.name : 'unknown' });
-      this.ctx.metrics.inc('receive.commit_failure');
-      return false;
+      this.notCommitted(err, inflight.prepared.batch.length);
+      return inflight.prepared.batch;
     }
   }
 
-  private async decryptAndCommit(batch: Pending[]) {
+  private notCommitted(err: unknown, envelopes: number): void {
+    this.ctx.log.error('receive batch not committed; will retry', { envelopes, error: err instanceof Error ? err.name : 'unknown' });
+    this.ctx.metrics.inc('receive.commit_failure');
+  }
+
+  /** After a batch's commit: its state becomes the context's, its envelopes are acknowledged. */
+  private settle(prepared: Prepared, results: readonly IncomingResult[]): void {
+    if (prepared.pool) this.ctx.pool = prepared.pool;
+    for (const c of prepared.contacts) this.ctx.contacts.remember(c);
+    this.ctx.metrics.inc('receive.envelopes', undefined, prepared.batch.length);
+    prepared.batch.forEach((p, i) => p.settle(results[i]!));
+    for (const [contactId, content] of prepared.rtc) this.hooks.rtc?.(contactId, content);
+    this.hooks.committed({ messages: prepared.messages, receipts: prepared.receipts });
+  }
+
+  /**
+   * Unseals (concurrently: independent of any session, and WebCrypto's X25519 runs off the
+   * main thread) and decrypts a batch in order against the carried state, producing its
+   * commits. Advances `carry` to the state the commit will leave.
+   */
+  private async prepare(batch: Pending[], carry: Carry): Promise<Prepared> {
     const ctx = this.ctx;
     const now = ctx.clock.now();
     const work = new Map<string, SessionWork>();
@@ -148,7 +258,7 @@ export class ReceivePipeline {
     const commits: IncomingCommit[] = [];
     const lastCommitOf = new Map<string, number>();
     const rtc: Array<[string, Extract<Content, { t: 'rtc' }>]> = [];
-    let pool = ctx.pool;
+    let pool = carry.pool;
     let poolChanged = false;
     let messages = 0;
     let receipts = 0;
@@ -156,14 +266,32 @@ export class ReceivePipeline {
     const sessionsOf = async (contactId: string): Promise<SessionWork> => {
       let w = work.get(contactId);
       if (!w) {
-        const row = await ctx.store.getSession(contactId);
-        w = { contactId, version: row?.version ?? null, sessions: row ? decodeSessionSet(row.state) : [], dirty: false, delivered: [] };
+        const carried = carry.sessions.get(contactId);
+        if (carried) {
+          w = { contactId, version: carried.version, sessions: carried.sessions, dirty: false, delivered: [] };
+        } else {
+          const row = await ctx.store.getSession(contactId);
+          w = { contactId, version: row?.version ?? null, sessions: row ? decodeSessionSet(row.state) : [], dirty: false, delivered: [] };
+        }
         work.set(contactId, w);
       }
       return w;
     };
+    const contactByKey = (key: Uint8Array): ContactRecord | undefined => {
+      const id = toHex(key);
+      return changedContacts.get(id) ?? carry.contacts.get(id) ?? ctx.contacts.byKey(key);
+    };
 
-    for (const p of batch) {
+    const unsealed = await Promise.all(
+      batch.map((p): Promise<Unsealed> =>
+        unseal(ctx.identity, p.incoming.envelope.body).then(
+          ({ senderIdentityPublic, inner }) => ({ sender: senderIdentityPublic, inner }),
+          (error: unknown) => ({ error }),
+        ),
+      ),
+    );
+
+    for (const [index, p] of batch.entries()) {
       const env = p.incoming.envelope;
       const envelopeId = toHex(env.id);
       const commit: { -readonly [K in keyof IncomingCommit]: IncomingCommit[K] } = { envelopeId, receivedAt: now };
@@ -173,21 +301,19 @@ export class ReceivePipeline {
         ctx.log.warn('undecryptable envelope recorded and dropped', { id: envelopeId, reason, transport: p.incoming.transport });
       };
 
-      let sender: Uint8Array;
-      let inner: Uint8Array;
-      try {
-        ({ senderIdentityPublic: sender, inner } = await unseal(ctx.identity, env.body));
-      } catch (err) {
-        failed(err instanceof CryptoError ? err.kind : 'sealed_sender_failed');
+      const opened = unsealed[index]!;
+      if ('error' in opened) {
+        failed(opened.error instanceof CryptoError ? opened.error.kind : 'sealed_sender_failed');
         continue;
       }
+      const { sender, inner } = opened;
       const type = messageType(inner);
       if (!type) {
         failed('malformed_message');
         continue;
       }
 
-      let contact = changedContacts.get(toHex(sender)) ?? ctx.contacts.byKey(sender);
+      let contact = contactByKey(sender);
       const w = contact ? await sessionsOf(contact.id) : undefined;
       let plaintext: Uint8Array | undefined;
       let lastError: unknown;
@@ -269,7 +395,7 @@ export class ReceivePipeline {
     // The delivery receipts we owe, encrypted with the advanced sessions, go out with the commit.
     for (const w of work.values()) {
       if (!w.delivered.length) continue;
-      const contact = changedContacts.get(w.contactId) ?? ctx.contacts.byId(w.contactId)!;
+      const contact = changedContacts.get(w.contactId) ?? carry.contacts.get(w.contactId) ?? ctx.contacts.byId(w.contactId)!;
       const at = lastCommitOf.get(w.contactId)!;
       const entries: NewOutboxEntry[] = [];
       for (let i = 0; i < w.delivered.length; i += MAX_ACK_IDS) {
@@ -289,11 +415,11 @@ export class ReceivePipeline {
       (commits[commits.length - 1] as { preKeyPool?: Uint8Array }).preKeyPool = serializePreKeyPool(pool);
     }
 
-    const results = await ctx.store.commitIncomingBatch(commits);
-    if (poolChanged) ctx.pool = pool;
-    for (const c of changedContacts.values()) ctx.contacts.remember(c);
-    ctx.metrics.inc('receive.envelopes', undefined, batch.length);
-    return { results, rtc, messages, receipts };
+    // The state this commit will leave, for the next batch of the turn (versions as the store will number them).
+    for (const w of work.values()) carry.sessions.set(w.contactId, { version: w.dirty ? (w.version ?? 0) + 1 : w.version, sessions: w.sessions });
+    carry.pool = pool;
+    for (const c of changedContacts.values()) carry.contacts.set(c.id, c);
+    return { batch, commits, rtc, messages, receipts, pool: poolChanged ? pool : undefined, contacts: [...changedContacts.values()] };
   }
 
   /** Encrypts protocol content (a receipt) with the contact's current session into an outbox entry. */
@@ -307,4 +433,3 @@ export class ReceivePipeline {
     return { envelopeId: toHex(id), contactId: contact.id, mailbox: mailboxAddress(contact.identityKey), envelope: body };
   }
 }
-
