@@ -89,6 +89,8 @@ const backlog = [
 ];
 const unread = [incoming({ contact: 1, receivedAt: 1 }), incoming({ contact: 1, receivedAt: 2 })];
 const toFail = outgoing({ contact: 1, expectedVersion: 1 });
+const readReceiptSend = outgoing({ contact: 1, expectedVersion: 1, withMessage: false });
+const readReceipt = { sessionUpdate: readReceiptSend.sessionUpdate, outboxEntries: [readReceiptSend.outboxEntry] };
 
 const withSession = async (store: PetrelStore) => {
   await store.commitOutgoing(sessionStart);
@@ -164,13 +166,14 @@ const SCENARIOS: readonly Scenario[] = [
     run: (s) => s.retry(toFail.messageId, 77),
   },
   {
-    name: 'read (markConversationRead)',
+    name: 'read with its receipt (commitRead)',
     contacts: [1],
     envelopeIds: unread.map((u) => u.envelopeId),
     setup: async (s) => {
+      await withSession(s);
       await s.commitIncomingBatch(unread);
     },
-    run: (s) => s.markConversationRead(contactId(1), 5),
+    run: (s) => s.commitRead({ contactId: contactId(1), at: 5, messageIds: unread.map((u) => u.messageId), receipt: readReceipt }),
   },
 ];
 

@@ -396,13 +396,47 @@ export function storeContract(name: string, factory: StoreFactory): void {
       await store.commitOutgoing(outgoing({ contact: 3, expectedVersion: null, sentAt: 200 }));
       expect((await store.listConversations()).map((c) => c.contactId)).toEqual([contactId(2), contactId(3), contactId(1)]);
 
-      expect(await store.markConversationRead(contactId(2), 500)).toEqual([i2.messageId, i3.messageId]);
+      const readAll = async (at: number) => store.commitRead({ contactId: contactId(2), at, messageIds: await store.unreadIncoming(contactId(2)) });
+      expect(await store.unreadIncoming(contactId(2))).toEqual([i2.messageId, i3.messageId]);
+      expect(await readAll(500)).toEqual([i2.messageId, i3.messageId]);
       expect((await store.getConversation(contactId(2)))?.unread).toBe(0);
       expect(await store.getMessage(i3.messageId)).toMatchObject({ status: 'read', updatedAt: 500 });
-      expect(await store.markConversationRead(contactId(2), 600)).toEqual([]);
+      expect(await store.unreadIncoming(contactId(2))).toEqual([]);
+      expect(await readAll(600)).toEqual([]);
       const i4 = incoming({ contact: 2, receivedAt: 700 });
       await store.commitIncoming(i4);
-      expect(await store.markConversationRead(contactId(2), 800)).toEqual([i4.messageId]);
+      expect(await readAll(800)).toEqual([i4.messageId]);
+      // Ids already read, of another conversation, outgoing or unknown are left alone.
+      expect(await store.commitRead({ contactId: contactId(2), at: 900, messageIds: [i4.messageId, newId()] })).toEqual([]);
+      expect(await store.getMessage(i4.messageId)).toMatchObject({ status: 'read', updatedAt: 800 });
+    });
+
+    it('reads and their receipt commit together: a stale session leaves the messages unread and queues nothing', async () => {
+      const store = await open({ now: () => 1 });
+      const start = outgoing({ contact: 2, expectedVersion: null });
+      await store.commitOutgoing(start);
+      const a = incoming({ contact: 2, receivedAt: 300 });
+      const b = incoming({ contact: 2, receivedAt: 301 });
+      await store.commitIncomingBatch([a, b]);
+      const receiptOf = (expectedVersion: number | null) => {
+        const r = outgoing({ contact: 2, expectedVersion, withMessage: false });
+        return { envelopeId: r.outboxEntry.envelopeId, receipt: { sessionUpdate: r.sessionUpdate, outboxEntries: [r.outboxEntry] } };
+      };
+      const stale = receiptOf(null); // the session advanced (version 1) since this receipt was encrypted
+      await expect(store.commitRead({ contactId: contactId(2), at: 400, messageIds: [a.messageId, b.messageId], receipt: stale.receipt })).rejects.toBeInstanceOf(ConcurrentModificationError);
+      expect(await store.unreadIncoming(contactId(2))).toEqual([a.messageId, b.messageId]);
+      expect((await store.getConversation(contactId(2)))?.unread).toBe(2);
+      const queued = async () => (await store.dueOutbox(10_000, 100)).map((e) => e.envelopeId);
+      expect(await queued()).toEqual([start.envelopeId]);
+
+      const fresh = receiptOf(1);
+      expect(await store.commitRead({ contactId: contactId(2), at: 500, messageIds: [a.messageId, b.messageId], receipt: fresh.receipt })).toEqual([a.messageId, b.messageId]);
+      expect((await store.getConversation(contactId(2)))?.unread).toBe(0);
+      expect((await queued()).sort()).toEqual([start.envelopeId, fresh.envelopeId].sort());
+      expect((await store.getSession(contactId(2)))?.version).toBe(2);
+      // A receipt for another contact's session is refused before anything is written.
+      const other = outgoing({ contact: 3, expectedVersion: null, withMessage: false });
+      await expect(store.commitRead({ contactId: contactId(2), at: 600, messageIds: [], receipt: { sessionUpdate: other.sessionUpdate, outboxEntries: [other.outboxEntry] } })).rejects.toBeInstanceOf(InvalidStoreInputError);
     });
   });
 

@@ -53,6 +53,8 @@ import { SessionStarter } from './session-starter.ts';
 /** Messages loaded per page into the open chat. */
 export const CHAT_PAGE_SIZE = 100;
 /** Publish-state marker in the store's meta: the highest prekey id the relay has. */
+/** Ids per read commit: a handful of receipt envelopes, well inside the store's list limit. */
+const READ_COMMIT_IDS = 8 * MAX_ACK_IDS;
 const META_PUBLISHED_THROUGH = 'prekeys.publishedThroughId';
 const META_COUNTERS_SAVED_AT = 'metrics.savedAt';
 /** Counters are written back to storage at most this often. */
@@ -461,13 +463,21 @@ export class Messenger implements MessengerApi {
 
   async markRead(contactId: string): Promise<void> {
     const r = this.need();
-    const ids = await this.deps.store.markConversationRead(contactId, this.deps.clock.now());
-    if (ids.length) {
-      for (let i = 0; i < ids.length; i += MAX_ACK_IDS) {
-        await this.sendProtocol(r, contactId, encodeContent({ t: 'receipt', kind: 'read', ids: ids.slice(i, i + MAX_ACK_IDS).map(fromHex) }));
+    const { store, clock } = this.deps;
+    // Marking rows read and queueing their read receipt is one commit (store.commitRead):
+    // a receipt that failed to encrypt or commit leaves the messages unread for the next
+    // try, instead of read here and never reported to the sender.
+    const read = await r.ctx.lane.run(async () => {
+      const ids = await store.unreadIncoming(contactId);
+      let newlyRead = 0;
+      for (let i = 0; i < ids.length; i += READ_COMMIT_IDS) {
+        const messageIds = ids.slice(i, i + READ_COMMIT_IDS);
+        const receipt = await this.encryptReadReceipts(r, contactId, messageIds);
+        newlyRead += (await store.commitRead({ contactId, at: clock.now(), messageIds, ...(receipt ? { receipt } : {}) })).length;
       }
-      r.outbox.kick();
-    }
+      return newlyRead;
+    });
+    if (read) r.outbox.kick();
     await this.refresh();
   }
 
@@ -517,27 +527,30 @@ export class Messenger implements MessengerApi {
     await this.refresh();
   }
 
-  /** Encrypts protocol content (read receipts) into an outbox entry without a message row. */
-  private async sendProtocol(r: Running, contactId: string, content: Uint8Array): Promise<boolean> {
+  /**
+   * Read receipts for `messageIds` (MAX_ACK_IDS ids each), encrypted with the contact's
+   * current session, as the session update and outbox entries of one `commitRead`; none
+   * when there is no session to send them with. Runs inside the lane.
+   */
+  private async encryptReadReceipts(r: Running, contactId: string, messageIds: readonly string[]) {
     const contact = r.ctx.contacts.byId(contactId);
-    if (!contact) return false;
-    const { store, random } = this.deps;
-    return r.ctx.lane.run(async () => {
-      const row = await store.getSession(contactId);
-      if (!row) return false;
-      const sessions = decodeSessionSet(row.state);
+    const row = contact ? await this.deps.store.getSession(contactId) : undefined;
+    if (!contact || !row) return undefined;
+    const { random } = this.deps;
+    let sessions = decodeSessionSet(row.state);
+    const outboxEntries = [];
+    for (let i = 0; i < messageIds.length; i += MAX_ACK_IDS) {
+      const content = encodeContent({ t: 'receipt', kind: 'read', ids: messageIds.slice(i, i + MAX_ACK_IDS).map(fromHex) });
       const out = await encrypt(sessions[0]!, content, random);
-      await store.commitOutgoing({
-        sessionUpdate: { contactId, expectedVersion: row.version, state: encodeSessionSet(promote(sessions, out.state, sessions[0])) },
-        outboxEntry: {
-          envelopeId: toHex(random.bytes(16)),
-          contactId,
-          mailbox: mailboxAddress(contact.identityKey),
-          envelope: await seal(r.ctx.identity, contact.identityKey, out.message, random),
-        },
+      sessions = promote(sessions, out.state, sessions[0]);
+      outboxEntries.push({
+        envelopeId: toHex(random.bytes(16)),
+        contactId,
+        mailbox: mailboxAddress(contact.identityKey),
+        envelope: await seal(r.ctx.identity, contact.identityKey, out.message, random),
       });
-      return true;
-    });
+    }
+    return { sessionUpdate: { contactId, expectedVersion: row.version, state: encodeSessionSet(sessions) }, outboxEntries };
   }
 
   /**

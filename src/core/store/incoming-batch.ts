@@ -8,8 +8,8 @@
  */
 import type { BackendTx } from './backend.ts';
 import { isForwardStatus } from './message-status.ts';
-import { nextSession } from './outgoing-commit.ts';
-import type { ConversationRecord, DedupRecord, MessageRecord, OutboxRecord, SessionRecord } from './records.ts';
+import { nextSession, readyOutboxRecord } from './outgoing-commit.ts';
+import type { ConversationRecord, DedupRecord, MessageRecord, SessionRecord } from './records.ts';
 import type { IncomingCommit, IncomingResult } from './store-api.ts';
 
 export const INCOMING_STORES = ['dedup', 'sessions', 'messages', 'conversations', 'preKeys', 'identity', 'contacts', 'outbox'] as const;
@@ -110,20 +110,7 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
     if (c.consumedPreKeyIds) for (const id of c.consumedPreKeyIds) writes.push(tx.table('preKeys').delete(id));
     if (c.preKeyPool) poolUpdate = c.preKeyPool;
     if (c.contactUpdate) writes.push(tx.table('contacts').put(c.contactUpdate));
-    for (const e of c.outboxEntries ?? []) {
-      const entry: OutboxRecord = {
-        envelopeId: e.envelopeId,
-        contactId: e.contactId,
-        mailbox: e.mailbox,
-        state: 'ready',
-        envelope: e.envelope,
-        seq: 0,
-        attempts: 0,
-        nextAttemptAt: c.receivedAt,
-        createdAt: c.receivedAt,
-      };
-      writes.push(tx.table('outbox').put(entry));
-    }
+    for (const e of c.outboxEntries ?? []) writes.push(tx.table('outbox').put(readyOutboxRecord(e, c.receivedAt)));
     results.push('committed');
   }
 

@@ -5,8 +5,8 @@
  */
 import type { BackendTx } from './backend.ts';
 import { ConcurrentModificationError, InvalidStoreInputError } from './errors.ts';
-import type { ConversationRecord, MessageRecord, SessionRecord } from './records.ts';
-import type { NewOutgoingMessage, OutgoingCommit, PendingOutgoingCommit, SessionUpdate } from './store-api.ts';
+import type { ConversationRecord, MessageRecord, OutboxRecord, SessionRecord } from './records.ts';
+import type { NewOutboxEntry, NewOutgoingMessage, OutgoingCommit, PendingOutgoingCommit, SessionUpdate } from './store-api.ts';
 
 export const OUTGOING_STORES = ['sessions', 'messages', 'conversations', 'outbox'] as const;
 
@@ -15,6 +15,22 @@ export function nextSession(current: SessionRecord | undefined, u: SessionUpdate
   const actual = current?.version ?? null;
   if (actual !== u.expectedVersion) throw new ConcurrentModificationError(u.contactId, u.expectedVersion, actual);
   return { contactId: u.contactId, version: (actual ?? 0) + 1, state: u.state, updatedAt: now };
+}
+
+/** An encrypted envelope ready to go now; `messageId`/`seq` tie it to its message row (none for receipts). */
+export function readyOutboxRecord(e: NewOutboxEntry, now: number, row?: MessageRecord): OutboxRecord {
+  return {
+    envelopeId: e.envelopeId,
+    ...(row ? { messageId: row.id } : {}),
+    contactId: e.contactId,
+    mailbox: e.mailbox,
+    state: 'ready',
+    envelope: e.envelope,
+    seq: row?.order ?? 0,
+    attempts: 0,
+    nextAttemptAt: now,
+    createdAt: now,
+  };
 }
 
 /** The new outgoing row (queued, next order key) and its conversation after it. */
@@ -50,18 +66,7 @@ export async function applyOutgoing(tx: BackendTx, commit: OutgoingCommit, now: 
   await Promise.all([
     sessions.put(next),
     ...(placed ? [messages.put(placed.row), conversations.put(placed.conversation)] : []),
-    outbox.put({
-      envelopeId: e.envelopeId,
-      ...(placed ? { messageId: placed.row.id } : {}),
-      contactId: e.contactId,
-      mailbox: e.mailbox,
-      state: 'ready',
-      envelope: e.envelope,
-      seq: placed?.row.order ?? 0,
-      attempts: 0,
-      nextAttemptAt: now,
-      createdAt: now,
-    }),
+    outbox.put(readyOutboxRecord(e, now, placed?.row)),
   ]);
   return next.version;
 }

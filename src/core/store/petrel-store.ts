@@ -6,7 +6,7 @@
 import type { BackendTx, StoreBackend, TxMode } from './backend.ts';
 import { InvalidStoreInputError, InvalidTransitionError, RecordNotFoundError } from './errors.ts';
 import { applyIncoming, INCOMING_STORES } from './incoming-batch.ts';
-import { applyOutgoing, applyPendingOutgoing, nextSession, OUTGOING_STORES } from './outgoing-commit.ts';
+import { applyOutgoing, applyPendingOutgoing, nextSession, OUTGOING_STORES, readyOutboxRecord } from './outgoing-commit.ts';
 import { COMMIT_LIST_MAX, DEDUP_MAX_ENTRIES, DEDUP_RETENTION_MS, MESSAGE_PAGE_MAX, OUTBOX_DUE_MAX, PREKEYS_PER_CALL_MAX } from './limits.ts';
 import type {
   ContactRecord,
@@ -25,9 +25,11 @@ import type {
   IncomingCommit,
   IncomingResult,
   MessagePage,
+  NewOutboxEntry,
   OutgoingCommit,
   PendingOutgoingCommit,
   PetrelStore,
+  ReadCommit,
   SentReport,
   SessionStartCommit,
   SessionUpdate,
@@ -401,34 +403,68 @@ export class BackendPetrelStore implements PetrelStore {
     return hasOlder && page.length > 0 ? { messages: page, olderCursor: page[0]!.order } : { messages: page };
   }
 
-  async markConversationRead(contactId: string, at: number): Promise<string[]> {
+  async unreadIncoming(contactId: string): Promise<string[]> {
     checkContactId('contactId', contactId);
-    checkTime('at', at);
-    return this.tx(['conversations', 'messages'], 'readwrite', async (tx) => {
-      const conversations = tx.table('conversations');
-      const messages = tx.table('messages');
-      const conv = await conversations.get(contactId);
+    return this.tx(['conversations', 'messages'], 'readonly', async (tx) => {
+      const conv = await tx.table('conversations').get(contactId);
       if (!conv || conv.unread === 0) return [];
       // Incoming messages are read in order, so the unread ones are the newest incoming
       // rows: walk back from the newest until `unread` of them are found (or a read one).
-      const newlyRead: MessageRecord[] = [];
+      const messages = tx.table('messages');
+      const unread: string[] = [];
       let before = Infinity;
       scan: for (;;) {
         const rows = await messages.query({ index: 'byConversation', lower: [contactId, -Infinity], upper: [contactId, before], upperOpen: true, direction: 'prev', limit: MESSAGE_PAGE_MAX });
         for (const m of rows) {
           if (m.direction !== 'in') continue;
           if (m.status === 'read') break scan;
-          newlyRead.push(m);
-          if (newlyRead.length >= conv.unread) break scan;
+          unread.push(m.id);
+          if (unread.length >= conv.unread) break scan;
         }
         if (rows.length < MESSAGE_PAGE_MAX) break;
         before = rows[rows.length - 1]!.order;
       }
-      await Promise.all([
-        ...newlyRead.map((m) => messages.put({ ...m, status: 'read', updatedAt: at })),
-        conversations.put({ ...conv, unread: 0 }),
+      return unread.reverse();
+    });
+  }
+
+  async commitRead(commit: ReadCommit): Promise<string[]> {
+    checkObject('commit', commit);
+    checkContactId('contactId', commit.contactId);
+    checkTime('at', commit.at);
+    checkArray<string>('messageIds', commit.messageIds, COMMIT_LIST_MAX).forEach((id, i) => checkId128(`messageIds[${i}]`, id));
+    const receipt = commit.receipt;
+    if (receipt !== undefined) {
+      checkObject('receipt', receipt);
+      checkSessionUpdate('receipt.sessionUpdate', receipt.sessionUpdate);
+      checkSameContact('receipt.sessionUpdate.contactId', receipt.sessionUpdate.contactId, commit.contactId);
+      checkArray<NewOutboxEntry>('receipt.outboxEntries', receipt.outboxEntries, COMMIT_LIST_MAX).forEach((e, i) => {
+        checkOutboxEntry(`receipt.outboxEntries[${i}]`, e);
+        checkSameContact(`receipt.outboxEntries[${i}].contactId`, e.contactId, commit.contactId);
+      });
+    }
+    const stores = receipt ? OUTGOING_STORES : (['conversations', 'messages'] as const);
+    const now = this.options.now();
+    return this.tx(stores, 'readwrite', async (tx) => {
+      const messages = tx.table('messages');
+      const conversations = tx.table('conversations');
+      const [conv, rows, session, existing] = await Promise.all([
+        conversations.get(commit.contactId),
+        Promise.all(commit.messageIds.map((id) => messages.get(id))),
+        receipt ? tx.table('sessions').get(commit.contactId) : undefined,
+        receipt ? Promise.all(receipt.outboxEntries.map((e) => tx.table('outbox').get(e.envelopeId))) : [],
       ]);
-      return newlyRead.reverse().map((m) => m.id);
+      if (existing.some((e) => e !== undefined)) throw new InvalidStoreInputError('receipt.outboxEntries', 'an outbox entry with this id exists');
+      // Every check before the first write (a write issued and then abandoned by a throw
+      // would fail unobserved when the transaction aborts).
+      const nextSessionRecord = receipt ? nextSession(session, receipt.sessionUpdate, now) : undefined;
+      const newlyRead = rows.filter((m): m is MessageRecord => m !== undefined && m.contactId === commit.contactId && m.direction === 'in' && m.status !== 'read');
+      const writes: Promise<void>[] = newlyRead.map((m) => messages.put({ ...m, status: 'read', updatedAt: commit.at }));
+      if (conv && newlyRead.length) writes.push(conversations.put({ ...conv, unread: Math.max(0, conv.unread - newlyRead.length) }));
+      if (nextSessionRecord) writes.push(tx.table('sessions').put(nextSessionRecord));
+      for (const e of receipt?.outboxEntries ?? []) writes.push(tx.table('outbox').put(readyOutboxRecord(e, now)));
+      await Promise.all(writes);
+      return newlyRead.map((m) => m.id);
     });
   }
 

@@ -56,6 +56,14 @@ export interface OutgoingCommit {
   readonly outboxEntry: NewOutboxEntry;
 }
 
+export interface ReadCommit {
+  readonly contactId: string;
+  readonly at: number;
+  readonly messageIds: readonly string[];
+  /** The encrypted read receipt(s) for `messageIds`; absent when there is no session to send it with. */
+  readonly receipt?: { readonly sessionUpdate: SessionUpdate; readonly outboxEntries: readonly NewOutboxEntry[] };
+}
+
 export interface PendingOutgoingCommit {
   readonly message: NewOutgoingMessage;
   readonly job: { readonly envelopeId: string; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array };
@@ -175,8 +183,15 @@ export interface PetrelStore {
   getMessage(id: string): Promise<MessageRecord | undefined>;
   /** Newest page first requested without `before`; pages go back by order key. */
   pageMessages(contactId: string, options: { readonly before?: number; readonly limit: number }): Promise<MessagePage>;
-  /** Unread → 0; incoming messages become read. Returns the ids newly read (for read receipts). */
-  markConversationRead(contactId: string, at: number): Promise<string[]>;
+  /** The conversation's unread incoming messages, oldest first (what `commitRead` is given). */
+  unreadIncoming(contactId: string): Promise<string[]>;
+  /**
+   * In one transaction: the given incoming messages become read (those still unread; the
+   * conversation's unread count drops by as many) and, when present, the read receipt for
+   * them is queued with the session it advanced. Returns the ids newly read. A receipt
+   * never goes without its rows marked, nor rows marked without their receipt.
+   */
+  commitRead(commit: ReadCommit): Promise<string[]>;
 
   // ---- metrics and meta
   loadCounters(): Promise<Record<string, number>>;
