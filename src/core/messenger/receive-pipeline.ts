@@ -41,9 +41,10 @@ import { decodeSessionSet, encodeSessionSet, promote } from './session-set.ts';
 export const RECEIVE_BATCH_MAX = 128;
 /**
  * Batches one lane turn processes, pipelined (decrypting the next while the last commits),
- * before it lets a send or another lane user in.
+ * before it lets a send or another lane user in: a send during a long catch-up waits for
+ * at most this many commits, and each turn loses the overlap of one commit.
  */
-export const RECEIVE_TURN_BATCHES = 8;
+export const RECEIVE_TURN_BATCHES = 4;
 /** A batch that failed to commit (storage trouble) is tried again after this long. */
 export const RECEIVE_RETRY_DELAY_MS = 1_000;
 

@@ -1,0 +1,109 @@
+/**
+ * The receive pipeline over a backlog of several batches (decrypting batch N+1 while N
+ * commits): every envelope is acknowledged only after the commit that holds it, a failed
+ * commit acknowledges nothing of its batch or the later ones and changes no state, and
+ * after the retry every message is stored exactly once with no crypto failure.
+ */
+import { describe, expect, it } from 'vitest';
+import { makeCatchupFixture } from '../../bench/catchup/fixture.ts';
+import { toHex } from '../../src/core/bytes.ts';
+import { systemClock } from '../../src/core/clock.ts';
+import { deserializePreKeyPool, identityFromSeed } from '../../src/core/crypto/index.ts';
+import { silentLogger } from '../../src/core/log.ts';
+import { InMemoryMetrics } from '../../src/core/metrics.ts';
+import { ContactDirectory } from '../../src/core/messenger/contact-directory.ts';
+import { RECEIVE_BATCH_MAX, ReceivePipeline } from '../../src/core/messenger/receive-pipeline.ts';
+import { SerialLane } from '../../src/core/messenger/serial-lane.ts';
+import { secureRandom } from '../../src/core/random.ts';
+import { createMemoryStore, type ContactRecord, type IncomingCommit, type PetrelStore } from '../../src/core/store/index.ts';
+import { IngressGuard, wireFrameDecoder } from '../../src/core/transport/index.ts';
+
+const ENVELOPES = RECEIVE_BATCH_MAX * 3 + 17;
+
+async function setUp(failCommit: number | undefined) {
+  const f = await makeCatchupFixture(ENVELOPES);
+  const inner = createMemoryStore({ now: () => Date.now() });
+  const contact: ContactRecord = { id: toHex(f.aliceKey), displayName: 'Alice', identityKey: f.aliceKey, verification: 'unverified', addedAt: Date.now() };
+  await inner.saveIdentity({ id: 'self', seed: f.bobSeed, displayName: 'Bob', createdAt: Date.now(), preKeyPool: f.bobPool, nextPreKeyId: 1 });
+  await inner.putContact(contact);
+  await inner.commitSession({ contactId: contact.id, expectedVersion: null, state: f.bobSessions });
+
+  // Records which envelopes a resolved commit holds; the `failCommit`-th commit (1-based) fails once, writing nothing.
+  const committed = new Set<string>();
+  let commits = 0;
+  const store: PetrelStore = Object.create(inner) as PetrelStore;
+  store.commitIncomingBatch = async (batch: readonly IncomingCommit[]) => {
+    if (++commits === failCommit) throw new Error('disk went away');
+    const results = await inner.commitIncomingBatch(batch);
+    for (const c of batch) committed.add(c.envelopeId);
+    return results;
+  };
+
+  const metrics = new InMemoryMetrics();
+  const ctx = {
+    store,
+    clock: systemClock,
+    random: secureRandom,
+    metrics,
+    log: silentLogger,
+    lane: new SerialLane(),
+    identity: identityFromSeed(f.bobSeed),
+    contacts: await ContactDirectory.load(inner),
+    pool: deserializePreKeyPool(f.bobPool),
+  };
+  const guard = new IngressGuard({ decode: wireFrameDecoder('relay'), metrics, logger: silentLogger });
+  const pipeline = new ReceivePipeline(ctx, guard, { committed: () => {} });
+  const acks = new Map<string, number>();
+  const ackedBeforeCommit: string[] = [];
+  const acceptAll = () => {
+    for (const envelope of f.envelopes) {
+      const id = toHex(envelope.id);
+      pipeline.accept({
+        envelope,
+        transport: 'relay',
+        ack: () => {
+          if (!committed.has(id)) ackedBeforeCommit.push(id);
+          acks.set(id, (acks.get(id) ?? 0) + 1);
+        },
+      });
+    }
+  };
+  return { f, inner, contact, metrics, pipeline, acks, ackedBeforeCommit, acceptAll, commits: () => commits };
+}
+
+function cryptoFailures(metrics: InMemoryMetrics): number {
+  return Object.entries(metrics.snapshot().counters)
+    .filter(([k]) => k.startsWith('crypto.failure'))
+    .reduce((n, [, v]) => n + v, 0);
+}
+
+describe('receive pipeline: a backlog in pipelined batches', () => {
+  it('commits every envelope once, in batches, and acks each only after its commit', async () => {
+    const s = await setUp(undefined);
+    s.acceptAll();
+    await s.pipeline.idle();
+    expect(s.ackedBeforeCommit).toEqual([]);
+    expect(s.acks.size).toBe(ENVELOPES);
+    expect([...s.acks.values()].every((n) => n === 1)).toBe(true);
+    expect((await s.inner.getConversation(s.contact.id))?.unread).toBe(ENVELOPES);
+    expect(cryptoFailures(s.metrics)).toBe(0);
+    expect(s.commits()).toBe(Math.ceil(ENVELOPES / RECEIVE_BATCH_MAX));
+    // One delivery receipt per batch, sealed with the carried (not yet committed) session.
+    expect(await s.inner.queueDepth()).toBe(s.commits());
+  });
+
+  it.each([1, 2, 4])('commit %i fails: nothing of it or later is acked or written; the retry delivers everything exactly once', async (failing) => {
+    const s = await setUp(failing);
+    s.acceptAll();
+    await s.pipeline.idle();
+    expect(s.metrics.snapshot().counters['receive.commit_failure']).toBe(1);
+    expect(s.ackedBeforeCommit).toEqual([]);
+    expect(s.acks.size).toBe(ENVELOPES);
+    expect([...s.acks.values()].every((n) => n === 1)).toBe(true);
+    const conversation = await s.inner.getConversation(s.contact.id);
+    expect(conversation?.unread).toBe(ENVELOPES);
+    const page = await s.inner.pageMessages(s.contact.id, { limit: 200 });
+    expect(new Set(page.messages.map((m) => m.order)).size).toBe(page.messages.length);
+    expect(cryptoFailures(s.metrics)).toBe(0);
+  }, 30_000);
+});
