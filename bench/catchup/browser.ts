@@ -4,7 +4,7 @@
  * with the bundled page code and the fixture.
  */
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,4 +74,44 @@ export function persistentProfile(prefix: string): Profile {
 
 export function chromiumVersion(context: BrowserContext): string {
   return context.browser()?.version() ?? 'unknown';
+}
+
+/** CPU time (ms, user + system) used so far by a Chromium launched on `profileDir`, split into renderer processes and the rest (browser process: IndexedDB, GPU, network). Linux /proc only; undefined elsewhere. */
+export function chromiumCpuMs(profileDir: string): { renderer: number; browser: number } | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return undefined;
+  }
+  const ticksMs = 10; // USER_HZ is 100 on Linux
+  const procs = new Map<number, { ppid: number; cpu: number; cmd: string }>();
+  for (const d of entries) {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      procs.set(Number(d), { ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) * ticksMs, cmd: readFileSync(`/proc/${d}/cmdline`, 'utf8') });
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  const tree = new Set([...procs].filter(([, p]) => p.cmd.includes(profileDir) && !p.cmd.includes('--type=')).map(([pid]) => pid));
+  if (!tree.size) return undefined;
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, p] of procs) {
+      if (!tree.has(pid) && tree.has(p.ppid)) {
+        tree.add(pid);
+        grew = true;
+      }
+    }
+  }
+  let renderer = 0;
+  let browser = 0;
+  for (const pid of tree) {
+    const p = procs.get(pid)!;
+    if (p.cmd.includes('--type=renderer')) renderer += p.cpu;
+    else browser += p.cpu;
+  }
+  return { renderer, browser };
 }
