@@ -48,7 +48,17 @@ function need(): CatchupFixture {
 export async function load(url: string): Promise<number> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`fixture: HTTP ${res.status}`);
-  fixture = decode(new Uint8Array(await res.arrayBuffer())) as CatchupFixture;
+  const decoded = decode(new Uint8Array(await res.arrayBuffer())) as CatchupFixture;
+  // cbor-x decodes byte strings as views into the one fixture buffer; structured clone
+  // (every IndexedDB put) copies a view's WHOLE buffer, so each field gets its own.
+  const own = (b: Uint8Array) => b.slice();
+  fixture = {
+    bobSeed: own(decoded.bobSeed),
+    bobPool: own(decoded.bobPool),
+    bobSessions: own(decoded.bobSessions),
+    aliceKey: own(decoded.aliceKey),
+    envelopes: decoded.envelopes.map((e) => ({ to: own(e.to), id: own(e.id), body: own(e.body) })),
+  };
   return fixture.envelopes.length;
 }
 
@@ -243,6 +253,39 @@ export async function enqueue(dbName: string, count: number): Promise<EnqueueLat
   store.close();
   if (queued !== count) throw new Error(`enqueue: ${queued} outbox entries for ${count} sends`);
   return out;
+}
+
+/**
+ * The latency floor of an enqueue: the rows one send writes (session, message,
+ * conversation, outbox entry, shaped as Petrel's) put in one readwrite transaction with
+ * plain IndexedDB, awaited to `complete`, one send after another; no reads, no crypto. ms each.
+ */
+export async function rawEnqueue(dbName: string, count: number): Promise<number[]> {
+  const f = need();
+  const { backend } = await openIdbStore({ name: dbName, now: () => Date.now() });
+  const db = backend.connection();
+  const contactId = toHex(f.aliceKey);
+  const mailbox = mailboxAddress(f.aliceKey);
+  const envelope = f.envelopes[0]!.body;
+  const latencies: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const tx = db.transaction(['sessions', 'messages', 'conversations', 'outbox'], 'readwrite', { durability: 'default' });
+      const now = Date.now();
+      const id = toHex(secureRandom.bytes(16));
+      tx.objectStore('sessions').put({ contactId, version: i + 1, state: f.bobSessions, updatedAt: now });
+      tx.objectStore('messages').put({ id, contactId, direction: 'out', body: MESSAGE_TEXT, sentAt: now, order: i, status: 'queued', envelopeId: id, updatedAt: now });
+      tx.objectStore('conversations').put({ contactId, lastMessage: { messageId: id, text: MESSAGE_TEXT, at: now, direction: 'out' }, unread: 0, lastActivityAt: now, nextOrder: i + 1 });
+      tx.objectStore('outbox').put({ envelopeId: id, messageId: id, contactId, mailbox, state: 'ready', envelope, seq: i, attempts: 0, nextAttemptAt: now, createdAt: now });
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error);
+    });
+    latencies.push(performance.now() - t0);
+  }
+  db.close();
+  return latencies;
 }
 
 /** Deletes a benchmark database (between rounds, so the profile does not grow without bound). */
