@@ -67,6 +67,10 @@ export class FaultBackend implements StoreBackend {
           await t.put(value);
           await this.afterWrite(tx);
         },
+        add: async (value: ValueOf<S>) => {
+          await t.add(value);
+          await this.afterWrite(tx);
+        },
         delete: async (key: KeyOf<S>) => {
           await t.delete(key);
           await this.afterWrite(tx);

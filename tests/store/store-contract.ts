@@ -341,6 +341,21 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(await store.commitIncomingBatch([])).toEqual([]);
     });
 
+    it('a batch whose message id is already stored keeps the stored row and commits the rest', async () => {
+      const store = await open();
+      const old = incoming({ contact: 1, body: 'first' });
+      await store.commitIncoming(old);
+      const reused = incoming({ contact: 1, body: 'overwrite?' });
+      const sameId = { ...reused, message: { ...reused.message!, id: old.messageId } };
+      const fresh = incoming({ contact: 1, body: 'new' });
+      expect(await store.commitIncomingBatch([sameId, fresh])).toEqual(['committed', 'committed']);
+      expect((await store.getMessage(old.messageId))?.body).toBe('first');
+      const page = await store.pageMessages(contactId(1), { limit: 10 });
+      expect(page.messages.map((m) => m.body)).toEqual(['first', 'new']);
+      expect((await store.getConversation(contactId(1)))?.unread).toBe(2);
+      expect(await store.processedEnvelopes([sameId.envelopeId, fresh.envelopeId])).toEqual(new Set([sameId.envelopeId, fresh.envelopeId]));
+    });
+
     it('a batch with one conflicting session is rejected whole', async () => {
       const store = await open();
       const before = await snapshot(store, [1, 2]);

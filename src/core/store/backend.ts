@@ -34,6 +34,12 @@ export interface TableQuery<S extends StoreName> extends KeyRangeQuery {
 export interface TxTable<S extends StoreName> {
   get(key: KeyOf<S>): Promise<ValueOf<S> | undefined>;
   put(value: ValueOf<S>): Promise<void>;
+  /**
+   * Inserts a record whose key must be new. If the key exists the request fails with a
+   * `ConstraintError` and, as in IndexedDB, the transaction must not commit (the body
+   * should let the rejection propagate). Saves reading a key just to learn it is absent.
+   */
+  add(value: ValueOf<S>): Promise<void>;
   delete(key: KeyOf<S>): Promise<void>;
   query(query?: TableQuery<S>): Promise<ValueOf<S>[]>;
   count(query?: TableQuery<S>): Promise<number>;

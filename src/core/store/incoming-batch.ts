@@ -25,7 +25,27 @@ async function fetchAll<V>(keys: Iterable<string>, get: (k: string) => Promise<V
   return new Map(unique.map((k, i) => [k, values[i]]));
 }
 
-export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCommit[]): Promise<IncomingResult[]> {
+/**
+ * Thrown by an optimistic `applyIncoming` when an insert found its key taken (an envelope
+ * already processed, a message id already stored): the transaction is rolled back and the
+ * caller runs the batch again with `optimistic` off, which reads and decides per record.
+ */
+export class IncomingInsertConflict extends Error {
+  override readonly name = 'IncomingInsertConflict';
+}
+
+function isConstraintError(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'ConstraintError';
+}
+
+/**
+ * `optimistic`: assume no envelope of the batch is processed yet and no new message id
+ * is stored (the receive pipeline checked the dedup marks just before decrypting), and
+ * insert dedup marks and message rows with `add` instead of reading each key first: a
+ * batch of 128 saves 256 reads. Any taken key fails the transaction with
+ * IncomingInsertConflict, and nothing is written.
+ */
+export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCommit[], optimistic = false): Promise<IncomingResult[]> {
   const dedupT = tx.table('dedup');
   const sessionsT = tx.table('sessions');
   const messagesT = tx.table('messages');
@@ -33,7 +53,7 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
 
   const needsSession = commits.filter((c) => c.sessionUpdate).map((c) => c.sessionUpdate!.contactId);
   const needsConversation = commits.filter((c) => c.message).map((c) => c.message!.contactId);
-  const needsMessage = commits.flatMap((c) => [...(c.message ? [c.message.id] : []), ...(c.statusUpdates ?? []).map((u) => u.messageId)]);
+  const needsMessage = commits.flatMap((c) => [...(c.message && !optimistic ? [c.message.id] : []), ...(c.statusUpdates ?? []).map((u) => u.messageId)]);
 
   const identityT = tx.table('identity');
   const needsIdentity = commits.some((c) => c.preKeyPool);
@@ -41,7 +61,7 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
   // Every read up front; from here on the body only issues writes and awaits them together
   // (an await between issuing a write and awaiting it would leave its failure unobserved).
   const [seen, sessions, conversations, messages, identity] = await Promise.all([
-    fetchAll(commits.map((c) => c.envelopeId), (k) => dedupT.get(k)),
+    optimistic ? new Map<string, undefined>() : fetchAll(commits.map((c) => c.envelopeId), (k) => dedupT.get(k)),
     fetchAll(needsSession, (k) => sessionsT.get(k)),
     fetchAll(needsConversation, (k) => conversationsT.get(k)),
     fetchAll(needsMessage, (k) => messagesT.get(k)),
@@ -51,6 +71,8 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
   const dirtySessions = new Map<string, SessionRecord>();
   const dirtyConversations = new Map<string, ConversationRecord>();
   const dirtyMessages = new Map<string, MessageRecord>();
+  /** Message rows this batch creates (inserted with `add` when optimistic). */
+  const newMessages = new Set<string>();
   const dedupMarks: DedupRecord[] = [];
   const results: IncomingResult[] = [];
   const writes: Promise<void>[] = [];
@@ -86,6 +108,7 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
         updatedAt: c.receivedAt,
       };
       dirtyMessages.set(m.id, row);
+      newMessages.add(m.id);
       dirtyConversations.set(m.contactId, {
         ...conv,
         lastMessage: { messageId: m.id, text: m.body, at: m.sentAt, direction: 'in' },
@@ -115,9 +138,15 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
   }
 
   if (poolUpdate && identity) writes.push(identityT.put({ ...identity, preKeyPool: poolUpdate }));
-  for (const d of dedupMarks) writes.push(dedupT.put(d));
+  const insert = <T>(put: (v: T) => Promise<void>, add: (v: T) => Promise<void>, v: T): Promise<void> =>
+    optimistic
+      ? add(v).catch((e: unknown) => {
+          throw isConstraintError(e) ? new IncomingInsertConflict('a key the batch inserts exists', { cause: e }) : e;
+        })
+      : put(v);
+  for (const d of dedupMarks) writes.push(insert((v) => dedupT.put(v), (v) => dedupT.add(v), d));
   for (const s of dirtySessions.values()) writes.push(sessionsT.put(s));
-  for (const m of dirtyMessages.values()) writes.push(messagesT.put(m));
+  for (const m of dirtyMessages.values()) writes.push(newMessages.has(m.id) ? insert((v) => messagesT.put(v), (v) => messagesT.add(v), m) : messagesT.put(m));
   for (const cv of dirtyConversations.values()) writes.push(conversationsT.put(cv));
   await Promise.all(writes);
   return results;

@@ -27,6 +27,9 @@ function applyStaged(target: Map<string, unknown>, staged: Map<string, Staged>):
 class DataError extends Error {
   override readonly name = 'DataError';
 }
+class ConstraintError extends Error {
+  override readonly name = 'ConstraintError';
+}
 class TransactionAbortedError extends Error {
   override readonly name = 'AbortError';
 }
@@ -100,6 +103,15 @@ class MemoryTable<S extends StoreName> implements TxTable<S> {
     const key = keyAt(value, [STORE_DEFINITIONS[this.name].keyPath]);
     if (!isValidKey(key)) throw new DataError('invalid key');
     this.tx.stagedFor(this.name).set(serialiseKey(key), structuredClone(value));
+  }
+
+  async add(value: ValueOf<S>): Promise<void> {
+    this.check(true);
+    const key = keyAt(value, [STORE_DEFINITIONS[this.name].keyPath]);
+    if (!isValidKey(key)) throw new DataError('invalid key');
+    const k = serialiseKey(key);
+    if (this.current(k) !== undefined) throw new ConstraintError('a record with this key exists');
+    this.tx.stagedFor(this.name).set(k, structuredClone(value));
   }
 
   async delete(key: KeyOf<S>): Promise<void> {

@@ -4,8 +4,8 @@
  * runs exactly one transaction; see `store-api.ts` for the contract.
  */
 import type { BackendTx, StoreBackend, TxMode } from './backend.ts';
-import { InvalidStoreInputError, InvalidTransitionError, RecordNotFoundError } from './errors.ts';
-import { applyIncoming, INCOMING_STORES } from './incoming-batch.ts';
+import { ConcurrentModificationError, InvalidStoreInputError, InvalidTransitionError, RecordNotFoundError, StoreError } from './errors.ts';
+import { applyIncoming, INCOMING_STORES, IncomingInsertConflict } from './incoming-batch.ts';
 import { applyOutgoing, applyPendingOutgoing, nextSession, OUTGOING_STORES, readyOutboxRecord } from './outgoing-commit.ts';
 import { COMMIT_LIST_MAX, DEDUP_MAX_ENTRIES, DEDUP_RETENTION_MS, MESSAGE_PAGE_MAX, OUTBOX_DUE_MAX, PREKEYS_PER_CALL_MAX } from './limits.ts';
 import type {
@@ -339,7 +339,16 @@ export class BackendPetrelStore implements PetrelStore {
   async commitIncomingBatch(commits: readonly IncomingCommit[]): Promise<IncomingResult[]> {
     checkIncomingBatch(commits);
     if (commits.length === 0) return [];
-    return this.tx(INCOMING_STORES, 'readwrite', (tx) => applyIncoming(tx, commits));
+    // Optimistic first (inserts without reading each key). A taken key, or a session version
+    // that does not match (a replayed batch carries an old one), rolls it back and the batch
+    // runs again reading every key: duplicates and real conflicts are reported as before.
+    try {
+      return await this.tx(INCOMING_STORES, 'readwrite', (tx) => applyIncoming(tx, commits, true));
+    } catch (e) {
+      const retry = e instanceof ConcurrentModificationError || (e instanceof StoreError && e.cause instanceof IncomingInsertConflict);
+      if (!retry) throw e;
+      return this.tx(INCOMING_STORES, 'readwrite', (tx) => applyIncoming(tx, commits, false));
+    }
   }
 
   async processedEnvelopes(envelopeIds: readonly string[]): Promise<ReadonlySet<string>> {

@@ -83,6 +83,15 @@ class IdbTable<S extends StoreName> implements TxTable<S> {
     }
   }
 
+  add(value: ValueOf<S>): Promise<void> {
+    try {
+      if (this.tx.mode === 'readonly') throw new Error('write in a read-only transaction');
+      return settled(this.rawStore().add(value)).then(() => undefined);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
   delete(key: KeyOf<S>): Promise<void> {
     try {
       if (this.tx.mode === 'readonly') throw new Error('write in a read-only transaction');
