@@ -167,6 +167,19 @@ describe('messages', () => {
     await waitFor(() => expect(fake.callsOf('markRead')).toEqual([[BOB.id]]));
   });
 
+  it('marks read again when a new message arrives while the unread count looks unchanged', async () => {
+    const first = message({ id: 'i1', contactId: BOB.id, direction: 'in' });
+    const fake = chatWith([first], { contacts: [{ ...BOB, unread: 1 }, CAROL] });
+    // The core's read commits, but the update the UI sees next already holds another message.
+    fake.markRead = async (contactId: string) => void fake.calls.push({ command: 'markRead', args: [contactId] });
+    renderShell(fake);
+    await waitFor(() => expect(fake.callsOf('markRead')).toHaveLength(1));
+    // The read committed and the next message arrived in one coalesced update: still 1 unread.
+    const second = message({ id: 'i2', contactId: BOB.id, direction: 'in' });
+    act(() => fake.set({ contacts: [{ ...BOB, unread: 1 }, CAROL], chat: { contactId: BOB.id, messages: [{ ...first, status: 'read' }, second], hasOlder: false } }));
+    await waitFor(() => expect(fake.callsOf('markRead')).toHaveLength(2));
+  });
+
   it('announces an incoming message in a polite live region, apart from the log', async () => {
     const fake = chatWith([]);
     const { container } = renderShell(fake);

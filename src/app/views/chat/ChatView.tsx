@@ -32,7 +32,7 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
   const focusRequest = useUi((s) => s.focusRequest);
   const loaded = chat?.contactId === contact.id;
   const messages = loaded ? chat.messages : NO_MESSAGES;
-  useMarkRead(contact.id, contact.unread, shown && loaded && !follower);
+  useMarkRead(contact.id, contact.unread, messages[messages.length - 1]?.id, shown && loaded && !follower);
 
   // Opened by the user: focus the composer on wide screens, the title on phones (no
   // on-screen keyboard popping up), so keyboard and screen-reader users land in the chat.
