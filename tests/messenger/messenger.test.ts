@@ -1,7 +1,7 @@
 /**
  * The whole core end to end in Node: two people, real crypto, real relay on loopback.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startTestRelay, type TestRelay } from '../relay/helpers/relay-harness.ts';
 import { device, introduce, onboard, texts, until, type Device } from './harness.ts';
 
@@ -51,6 +51,22 @@ describe('messenger over the real relay', () => {
     const sb = await bob.messenger.safetyNumber(bSeesA);
     expect(sa.digits).toMatch(/^\d{60}$/);
     expect(sa.digits).toBe(sb.digits);
+  });
+
+  it('delivery latency is observed once per delivered message, whether or not its chat is open', async () => {
+    const r = await relay();
+    const alice = track(device(r.url));
+    const bob = track(device(r.url));
+    await onboard(alice, 'Alice');
+    await onboard(bob, 'Bob');
+    const { aSeesB } = await introduce(alice, bob);
+    // Alice never opens the chat: the receipts still reach her store and her metrics.
+    for (let i = 0; i < 4; i++) await alice.messenger.send(aSeesB, `m${i}`);
+    const latency = () => alice.metrics.snapshot().histograms['delivery.latency'];
+    await vi.waitFor(() => expect(latency()?.count).toBe(4), { timeout: 10_000 });
+    const page = await alice.store.pageMessages(aSeesB, { limit: 10 });
+    expect(page.messages.map((m) => m.status)).toEqual(['delivered', 'delivered', 'delivered', 'delivered']);
+    expect(latency()!.max).toBeLessThan(10_000);
   });
 
   it('a first message to someone who never added us names us through the profile', async () => {

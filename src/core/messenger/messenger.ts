@@ -191,7 +191,7 @@ export class Messenger implements MessengerApi {
     let outbox: OutboxWorker | undefined = undefined;
     const receive = new ReceivePipeline(ctx, guard, {
       committed: (s) => {
-        if (s.receipts) this.observeDeliveries();
+        if (s.delivered.length) this.observeDeliveries(s.delivered);
         outbox?.kick();
         refresh();
         if (s.messages && direct) void this.noticeActiveContacts();
@@ -615,21 +615,19 @@ export class Messenger implements MessengerApi {
     }
   }
 
-  private deliveredSeen = new Map<string, number>();
-
-  /** delivery.latency: compose → delivered, from the message rows that receipts just moved. */
-  private observeDeliveries(): void {
+  /**
+   * delivery.latency: compose → delivered, for each of our messages a delivery receipt
+   * just moved (the row says `delivered` as of that commit; a repeated receipt finds it
+   * unchanged, an older row already delivered or read keeps its earlier time).
+   */
+  private observeDeliveries(delivered: readonly { readonly messageId: string; readonly at: number }[]): void {
     void (async () => {
-      const openId = this.openContactId;
-      if (!openId) return;
-      // Cheap and bounded: look at the open chat's most recent page only.
-      const page = await this.deps.store.pageMessages(openId, { limit: 50 });
-      for (const m of page.messages) {
-        if (m.direction !== 'out' || (m.status !== 'delivered' && m.status !== 'read') || this.deliveredSeen.has(m.id)) continue;
-        this.deliveredSeen.set(m.id, m.updatedAt);
-        this.deps.metrics.observe('delivery.latency', Math.max(0, m.updatedAt - m.sentAt));
-      }
-    })();
+      const rows = await Promise.all(delivered.map((d) => this.deps.store.getMessage(d.messageId)));
+      rows.forEach((m, i) => {
+        const { at } = delivered[i]!;
+        if (m?.direction === 'out' && m.status === 'delivered' && m.updatedAt === at) this.deps.metrics.observe('delivery.latency', Math.max(0, at - m.sentAt));
+      });
+    })().catch((err: unknown) => this.log.warn('delivery latency not observed', { error: err instanceof Error ? err.name : 'unknown' }));
   }
 
   private async publishPrekeys(): Promise<void> {

@@ -96,8 +96,12 @@ interface InFlight {
 type Unsealed = { readonly sender: Uint8Array; readonly inner: Uint8Array } | { readonly error: unknown };
 
 export interface ReceiveHooks {
-  /** After each committed batch (refresh the view, kick the outbox for receipts). */
-  committed(summary: { readonly messages: number; readonly receipts: number }): void;
+  /**
+   * After each committed batch (refresh the view, kick the outbox for receipts).
+   * `delivered`: our messages a delivery receipt of this batch named, with the time the
+   * batch committed them (for the delivery latency).
+   */
+  committed(summary: { readonly messages: number; readonly receipts: number; readonly delivered: readonly { readonly messageId: string; readonly at: number }[] }): void;
   /** A decrypted WebRTC signaling payload from a contact (after its commit). */
   rtc?(contactId: string, content: Extract<Content, { t: 'rtc' }>): void;
 }
@@ -243,7 +247,10 @@ export class ReceivePipeline {
     this.ctx.metrics.inc('receive.envelopes', undefined, prepared.batch.length);
     prepared.batch.forEach((p, i) => p.settle(results[i]!));
     for (const [contactId, content] of prepared.rtc) this.hooks.rtc?.(contactId, content);
-    this.hooks.committed({ messages: prepared.messages, receipts: prepared.receipts });
+    const delivered = prepared.commits.flatMap((c, i) =>
+      results[i] === 'committed' ? (c.statusUpdates ?? []).filter((u) => u.status === 'delivered').map((u) => ({ messageId: u.messageId, at: c.receivedAt })) : [],
+    );
+    this.hooks.committed({ messages: prepared.messages, receipts: prepared.receipts, delivered });
   }
 
   /**
