@@ -6,20 +6,16 @@
  * or duplicates, when the channel goes away.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket as NodeWebSocket } from 'ws';
 import { fromHex } from '../../src/core/bytes.ts';
 import { systemClock } from '../../src/core/clock.ts';
-import { createLogger, RingLogSink } from '../../src/core/log.ts';
-import { InMemoryMetrics } from '../../src/core/metrics.ts';
 import { secureRandom } from '../../src/core/random.ts';
 import { createMemoryStore, type PetrelStore } from '../../src/core/store/index.ts';
-import { Messenger } from '../../src/core/messenger/messenger.ts';
+import type { Messenger } from '../../src/core/messenger/messenger.ts';
 import { mailboxAddress } from '../../src/core/wire/index.ts';
 import { WebRtcDirectPath } from '../../src/platform/webrtc/webrtc-direct-path.ts';
-import { WsRelayTransport, type RelaySocketConstructor } from '../../src/platform/ws-relay-transport.ts';
 import { startTestRelay, type TestRelay } from '../relay/helpers/relay-harness.ts';
 import { FakePeerConnection } from '../transport/fake-webrtc.ts';
-import { introduce, onboard, texts, until, type Device } from './harness.ts';
+import { device, introduce, onboard, texts, until, type Device } from './harness.ts';
 
 interface DirectDevice extends Device {
   direct(): WebRtcDirectPath;
@@ -36,60 +32,31 @@ async function relay(): Promise<TestRelay> {
   return r;
 }
 
-/** Like the shared harness's device, plus the WebRTC direct path over the fake peer connection. */
+/** The shared harness's device, plus the WebRTC direct path over the fake peer connection. */
 function directDevice(relayUrl: string, store: PetrelStore = createMemoryStore({ now: () => Date.now() }), fast: { ackTimeoutMs?: number } = {}): DirectDevice {
-  const metrics = new InMemoryMetrics();
-  const logs = new RingLogSink(2000);
-  const logger = createLogger(logs.sink, { level: 'debug' });
   let direct: WebRtcDirectPath | undefined;
-  const messenger = new Messenger({
-    store,
-    clock: systemClock,
-    random: secureRandom,
-    metrics,
-    logger,
-    recentLogs: () => logs.recent(),
-    appUrl: 'http://petrel.test/',
-    relayUrl,
+  const d = device(relayUrl, store, {
     routerConfig: { backoff: { baseMs: 20, capMs: 300 }, breaker: { failureThreshold: 3, openCooldownMs: 300, cooldownMultiplier: 2, maxCooldownMs: 1_000 } },
-    createDirect: ({ identity, sendSignal }) =>
-      (direct = new WebRtcDirectPath({
-        RTCPeerConnection: FakePeerConnection,
-        identityKey: identity.publicKey,
-        sendSignal,
-        clock: systemClock,
-        random: secureRandom,
-        metrics,
-        logger,
-        retryBackoff: { baseMs: 20, capMs: 100 },
-        staleOfferMs: 100,
-        connectTimeoutMs: 1_000,
-        ...fast,
-      })),
-    createRelay: (auth) =>
-      new WsRelayTransport({
-        url: relayUrl,
-        WebSocket: NodeWebSocket as unknown as RelaySocketConstructor,
-        identityKey: auth.identityKey,
-        sign: auth.sign,
-        clock: systemClock,
-        random: secureRandom,
-        metrics,
-        logger,
-        config: { reconnect: { baseMs: 20, capMs: 250 }, sendTimeoutMs: 3_000 },
-      }),
+    createDirect:
+      ({ metrics, logger }) =>
+      ({ identity, sendSignal }) =>
+        (direct = new WebRtcDirectPath({
+          RTCPeerConnection: FakePeerConnection,
+          identityKey: identity.publicKey,
+          sendSignal,
+          clock: systemClock,
+          random: secureRandom,
+          metrics,
+          logger,
+          retryBackoff: { baseMs: 20, capMs: 100 },
+          staleOfferMs: 100,
+          connectTimeoutMs: 1_000,
+          ...fast,
+        })),
   });
-  const d: DirectDevice = {
-    messenger,
-    store,
-    metrics,
-    logs,
-    stop: () => messenger.stop(),
-    reload: () => Promise.reject(new Error('not used here')),
-    direct: () => direct!,
-  };
-  cleanups.push(() => d.stop());
-  return d;
+  const dd: DirectDevice = { ...d, reload: () => Promise.reject(new Error('not used here')), direct: () => direct! };
+  cleanups.push(() => dd.stop());
+  return dd;
 }
 
 /** Envelopes the relay stored in mailboxes so far (what must not grow while direct). */

@@ -11,7 +11,8 @@ import { InMemoryMetrics } from '../../src/core/metrics.ts';
 import { secureRandom } from '../../src/core/random.ts';
 import { createMemoryStore } from '../../src/core/store/index.ts';
 import type { PetrelStore } from '../../src/core/store/index.ts';
-import { Messenger } from '../../src/core/messenger/messenger.ts';
+import type { Logger } from '../../src/core/log.ts';
+import { Messenger, type MessengerDeps } from '../../src/core/messenger/messenger.ts';
 import type { MessengerState } from '../../src/core/messenger/messenger-api.ts';
 import { WsRelayTransport, type RelaySocketConstructor } from '../../src/platform/ws-relay-transport.ts';
 
@@ -26,10 +27,17 @@ export interface Device {
   reload(): Promise<Device>;
 }
 
-export function device(relayUrl: string, store: PetrelStore = createMemoryStore({ now: () => Date.now() })): Device {
+/** What a test adds to a device: other router settings, a direct path sharing its metrics and log. */
+export interface DeviceOptions {
+  readonly routerConfig?: MessengerDeps['routerConfig'];
+  readonly createDirect?: (shared: { readonly metrics: InMemoryMetrics; readonly logger: Logger }) => MessengerDeps['createDirect'];
+}
+
+export function device(relayUrl: string, store: PetrelStore = createMemoryStore({ now: () => Date.now() }), options: DeviceOptions = {}): Device {
   const metrics = new InMemoryMetrics();
   const logs = new RingLogSink(2000);
   const logger = createLogger(logs.sink, { level: 'debug' });
+  const createDirect = options.createDirect?.({ metrics, logger });
   const messenger = new Messenger({
     store,
     clock: systemClock,
@@ -39,7 +47,8 @@ export function device(relayUrl: string, store: PetrelStore = createMemoryStore(
     recentLogs: () => logs.recent(),
     appUrl: 'http://petrel.test/',
     relayUrl,
-    routerConfig: { backoff: { baseMs: 20, capMs: 300 } },
+    routerConfig: options.routerConfig ?? { backoff: { baseMs: 20, capMs: 300 } },
+    ...(createDirect ? { createDirect } : {}),
     createRelay: (auth) =>
       new WsRelayTransport({
         url: relayUrl,
@@ -61,7 +70,7 @@ export function device(relayUrl: string, store: PetrelStore = createMemoryStore(
     stop: () => messenger.stop(),
     reload: async () => {
       await messenger.stop();
-      const next = device(relayUrl, store);
+      const next = device(relayUrl, store, options);
       await next.messenger.start();
       return next;
     },
