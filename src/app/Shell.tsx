@@ -16,6 +16,7 @@ import { ChatPane, ConversationsSidebar, useConversationsLayout } from './views/
 import { DiagnosticsDialog } from './views/diagnostics/DiagnosticsDialog.tsx';
 import { Onboarding } from './views/Onboarding.tsx';
 import { FollowerNotice } from './views/status/FollowerNotice.tsx';
+import { StorageBanner } from './views/status/StorageBanner.tsx';
 import { StorageFailed } from './views/status/StorageFailed.tsx';
 import { SafetyNumberDialog } from './views/verify/SafetyNumberDialog.tsx';
 import './components/view-tokens.css';
@@ -67,12 +68,16 @@ function useInviteFromLocation(): void {
 
 function StatusBar() {
   const ui = useUiStore();
+  const phase = useMessengerState(selectPhase);
+  const storageState = useMessengerState(selectStorageState);
   return (
     <>
       <ConnectionStatus />
       <button type="button" className="shell-diagnostics" onClick={() => ui.getState().openDialog({ kind: 'diagnostics' })}>
         Diagnostics
       </button>
+      {/* Phase `failed` explains the storage problem on its own screen. */}
+      {phase !== 'failed' && <StorageBanner state={storageState} />}
     </>
   );
 }
@@ -95,6 +100,8 @@ function ShellBody({ Frame }: { readonly Frame: ShellFrame }) {
   let main;
   if (phase === 'loading') main = <p className="loading-notice">Opening Petrel…</p>;
   else if (phase === 'failed') main = <StorageFailed state={storageState} />;
+  // Another tab leads but has no identity yet (or has not told us): onboarding happens there.
+  else if (phase === 'follower' && me === undefined) main = follower;
   else if (!conversations) main = <Onboarding onCreate={(name) => messenger.createIdentity(name)} invitedBy={pendingInvite?.displayName} />;
   else
     main = (

@@ -10,7 +10,7 @@ import { InMemoryMetrics } from '../core/metrics.ts';
 import { secureRandom } from '../core/random.ts';
 import { openIdbStore, requestPersistentStorage } from './idb/index.ts';
 import { createTabLeadership } from './tab-leadership.ts';
-import { TabbedMessenger } from './tabbed-messenger.ts';
+import { TabbedMessenger, type BootContext, type LeaderCore } from './tabbed-messenger.ts';
 import type { IceServer, PeerConnectionConstructor } from './webrtc/webrtc-connector.ts';
 import { WebRtcDirectPath } from './webrtc/webrtc-direct-path.ts';
 import { browserNetworkSignals, WsRelayTransport, type RelaySocketConstructor } from './ws-relay-transport.ts';
@@ -61,8 +61,9 @@ export function createBrowserMessenger(win: Window = window, profile = 'default'
   const logs = new RingLogSink(500);
   const logger = createLogger(logs.sink, { level: 'info' });
   const leadership = createTabLeadership<MessengerState>({ profile, logger });
-  const tabbed = new TabbedMessenger(leadership, async () => {
-    const { store } = await openIdbStore({ now: () => Date.now() });
+  const bootCore = async ({ health }: BootContext): Promise<LeaderCore> => {
+    // One health for the open (which reports `blocked` while it waits) and the core after it.
+    const { store, backend } = await openIdbStore({ now: () => Date.now(), health });
     const metrics = new InMemoryMetrics(await store.loadCounters().catch(() => ({})));
     const relayUrl = relayUrlFor(win.location);
     const network = browserNetworkSignals(win);
@@ -120,7 +121,12 @@ export function createBrowserMessenger(win: Window = window, profile = 'default'
       } satisfies PetrelTestHandle;
     }
     await messenger.start();
-    return { api: messenger, stop: () => messenger.stop() };
-  });
+    return {
+      api: messenger,
+      // Closing the connection too: a tab that gave up must not hold the database open.
+      stop: () => messenger.stop().finally(() => backend.close()),
+    };
+  };
+  const tabbed = new TabbedMessenger(leadership, bootCore, { logger });
   return { api: tabbed, logs, start: () => tabbed.start() };
 }

@@ -52,6 +52,77 @@ describe('phases', () => {
   });
 });
 
+describe('storage trouble', () => {
+  it('failed says what happened and what to do, per storage state', () => {
+    const cases = [
+      ['blocked', /Close the other Petrel tabs/],
+      ['quota_exceeded', /Free up space/],
+      ['version_changed', /updated in another tab/],
+      ['ok', /could not open its storage/],
+    ] as const;
+    for (const [state, todo] of cases) {
+      const { unmount } = renderShell(new FakeMessenger(readyState({ phase: 'failed', me: undefined, storage: { state } })));
+      expect(screen.getByRole('heading', { name: 'Petrel cannot use its storage' })).toBeTruthy();
+      expect(document.body.textContent).toMatch(todo);
+      expect(screen.getByText('What to do:')).toBeTruthy();
+      expect(screen.getByRole('button', { name: 'Reload' })).toBeTruthy();
+      // The failed screen is the explanation: no banner repeating it, no onboarding.
+      expect(screen.queryByRole('alert')).toBeNull();
+      expect(screen.queryByLabelText('Display name')).toBeNull();
+      unmount();
+    }
+  });
+
+  it('a full disk while running: an alert says new messages cannot be saved, the conversations stay usable', () => {
+    const bob = contact({ id: 'bb'.repeat(32), displayName: 'Bob' });
+    const fake = new FakeMessenger(readyState({ contacts: [bob] }));
+    renderShell(fake);
+    expect(screen.queryByRole('alert')).toBeNull();
+    act(() => fake.set({ storage: { state: 'quota_exceeded' } }));
+    const alert = screen.getByRole('alert');
+    expect(alert.textContent).toMatch(/Storage is full — new messages can’t be saved/);
+    expect(alert.textContent).toMatch(/Free up space/);
+    expect(within(alert).queryByRole('button', { name: 'Reload' })).toBeNull();
+    expect(screen.getByRole('button', { name: /^Bob/ })).toBeTruthy();
+    // Space freed: the next write succeeds and the core reports ok again.
+    act(() => fake.set({ storage: { state: 'ok' } }));
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  for (const [state, text] of [
+    ['version_changed', /updated in another tab/],
+    ['closed', /closed by the browser/],
+  ] as const) {
+    it(`${state} while running: an alert with Reload, and sending is blocked`, () => {
+      const bob = contact({ id: 'bb'.repeat(32), displayName: 'Bob' });
+      const reload = vi.spyOn(window.location, 'reload').mockImplementation(() => undefined);
+      const fake = new FakeMessenger(readyState({ contacts: [bob], chat: { contactId: bob.id, messages: [], hasOlder: false } }));
+      renderShell(fake);
+      fireEvent.click(screen.getByRole('button', { name: /^Bob/ }));
+      act(() => fake.set({ storage: { state } }));
+      const alert = screen.getByRole('alert');
+      expect(alert.textContent).toMatch(text);
+      fireEvent.click(within(alert).getByRole('button', { name: 'Reload' }));
+      expect(reload).toHaveBeenCalledOnce();
+      reload.mockRestore();
+      expect((screen.getByRole('button', { name: 'Send' }) as HTMLButtonElement).disabled).toBe(true);
+      expect(screen.getByText(/reload the page to send again/)).toBeTruthy();
+    });
+  }
+
+  it('a blocked open while loading: says to close the other tabs', () => {
+    renderShell(new FakeMessenger(readyState({ phase: 'loading', me: undefined, storage: { state: 'blocked' } })));
+    expect(screen.getByText('Opening Petrel…')).toBeTruthy();
+    expect(screen.getByRole('alert').textContent).toMatch(/Close the other Petrel tabs/);
+  });
+
+  it('a follower whose leader has no identity yet shows the notice, not onboarding', () => {
+    renderShell(new FakeMessenger(readyState({ phase: 'follower', me: undefined })));
+    expect(screen.getByText('Petrel is open in another tab.')).toBeTruthy();
+    expect(screen.queryByLabelText('Display name')).toBeNull();
+  });
+});
+
 describe('your invite', () => {
   it('shows the invite URL in a read-only field labelled "Your invite link", and as a QR code', () => {
     const fake = new FakeMessenger();

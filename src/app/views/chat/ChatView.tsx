@@ -12,6 +12,8 @@ import '../../components/visually-hidden.css';
 const NO_MESSAGES: readonly MessageView[] = [];
 const selectChat = (s: MessengerState): ChatWindow | undefined => s.chat;
 const selectFollower = (s: MessengerState) => s.phase === 'follower';
+/** The storage connection is gone (closed, or taken by a newer version): nothing can be queued. */
+const selectStorageGone = (s: MessengerState) => s.storage.state === 'closed' || s.storage.state === 'version_changed';
 
 export interface ChatViewProps {
   readonly contact: ContactView;
@@ -27,6 +29,7 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
   const ui = useUiStore();
   const chat = useMessengerState(selectChat);
   const follower = useMessengerState(selectFollower);
+  const storageGone = useMessengerState(selectStorageGone);
   const titleId = useId();
   const section = useRef<HTMLElement>(null);
   const focusRequest = useUi((s) => s.focusRequest);
@@ -46,11 +49,10 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
 
   const openVerify = () => ui.getState().openDialog({ kind: 'safety-number', contactId: contact.id });
   const loadOlder = useCallback(() => messenger.loadOlder(), [messenger]);
-  const blockedReason = follower
-    ? 'Petrel is open in another tab: send from there.'
-    : contact.keyChanged
-      ? `Acknowledge ${contact.displayName}'s new safety number to send again.`
-      : undefined;
+  let blockedReason: string | undefined;
+  if (storageGone) blockedReason = 'Petrel’s storage is closed in this tab: reload the page to send again.';
+  else if (follower) blockedReason = 'Petrel is open in another tab: send from there.';
+  else if (contact.keyChanged) blockedReason = `Acknowledge ${contact.displayName}'s new safety number to send again.`;
 
   return (
     <section ref={section} className="chat" aria-labelledby={titleId}>
