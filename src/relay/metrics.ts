@@ -1,6 +1,10 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { VALIDATION_FAILURE_METRIC, type WireMetrics } from '../core/wire/index.ts';
 
+/** The relay's in-memory maps, one `petrel_relay_state_entries` series each. */
+export const STATE_MAPS = ['sessions', 'mailbox_bindings', 'delivery_pumps', 'rate_limit_buckets', 'ip_slots'] as const;
+export type StateMap = (typeof STATE_MAPS)[number];
+
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 const RESIDENCE_BUCKETS = [0.01, 0.1, 1, 10, 60, 600, 3600, 86_400, 7 * 86_400, 30 * 86_400];
 
@@ -51,6 +55,24 @@ export class RelayMetrics {
     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
     registers: [this.registry],
   });
+
+  /** Sizes of the in-memory maps, read at scrape time: they must fall back once sockets close. */
+  readonly stateEntries = new Gauge({
+    name: 'petrel_relay_state_entries',
+    help: 'Entries in the relay\'s in-memory maps (sessions, mailbox_bindings, delivery_pumps, rate_limit_buckets, ip_slots)',
+    labelNames: ['map'],
+    registers: [this.registry],
+    collect: () => {
+      const sizes = this.stateSource?.();
+      if (sizes) for (const map of STATE_MAPS) this.stateEntries.set({ map }, sizes[map]);
+    },
+  });
+  private stateSource: (() => Readonly<Record<StateMap, number>>) | undefined;
+
+  /** Where `petrel_relay_state_entries` reads the map sizes from. */
+  observeState(source: () => Readonly<Record<StateMap, number>>): void {
+    this.stateSource = source;
+  }
 
   /** Adapter the wire decoder counts its refusals through. */
   readonly wire: WireMetrics = {

@@ -77,6 +77,13 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
     },
   };
   const router = new FrameRouter(ctx);
+  metrics.observeState(() => ({
+    sessions: registry.all.size,
+    mailbox_bindings: registry.boundMailboxes(),
+    delivery_pumps: ctx.pumps.size,
+    rate_limit_buckets: rateLimits.size(),
+    ip_slots: limiter.ipCount(),
+  }));
   metrics.queueDepth.set(await mailboxes.totalQueued());
 
   const server = createServer((req, res) => {

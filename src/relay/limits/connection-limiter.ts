@@ -31,4 +31,9 @@ export class ConnectionLimiter {
   count(): number {
     return this.total;
   }
+
+  /** Client IPs holding at least one slot. */
+  ipCount(): number {
+    return this.perIp.size;
+  }
 }

@@ -32,6 +32,11 @@ export class SessionRegistry {
     if (set?.size === 0) this.byMailbox.delete(conn.mailboxKey);
   }
 
+  /** Mailboxes with at least one connection bound here. */
+  boundMailboxes(): number {
+    return this.byMailbox.size;
+  }
+
   owners(key: string): readonly Connection[] {
     const set = this.byMailbox.get(key);
     return set ? [...set] : [];
