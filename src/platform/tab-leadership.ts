@@ -4,10 +4,12 @@
  *
  * The lock is requested with a callback that returns a promise we resolve only on
  * `release()`: the lock is held for the tab's life, and the browser releases it when
- * the tab closes or crashes, which grants it to the next waiting tab.
+ * the tab closes or crashes, which grants it to the next waiting tab. Browsers without
+ * Web Locks fall back to `channelLocks` (see there for what that guarantees).
  */
 import { TabLeadership, type HeldLock, type LeadershipMessage, type TabChannel, type TabLocks } from '../core/leadership.ts';
 import type { Logger } from '../core/log.ts';
+import { channelLocks, type ChannelLockMessage } from './channel-locks.ts';
 
 export class LocksUnavailableError extends Error {
   constructor() {
@@ -45,13 +47,42 @@ export function broadcastChannel<M>(name: string): TabChannel<M> {
   };
 }
 
-/** The leadership of this tab for a profile (lock `petrel:<profile>:core`, channel `petrel:<profile>:tabs`). */
-export function createTabLeadership<S>(opts: { readonly profile: string; readonly logger: Logger; readonly tabId?: string; readonly locks?: LockManager }): TabLeadership<S> {
+/** A channel that reaches nobody (no BroadcastChannel here). */
+function deafChannel<M>(): TabChannel<M> {
+  return { post: () => undefined, subscribe: () => () => undefined, close: () => undefined };
+}
+
+export interface TabLeadershipOptions {
+  readonly profile: string;
+  readonly logger: Logger;
+  readonly tabId?: string;
+  /** Defaults to `navigator.locks`; `null` means none (as in a browser without Web Locks). */
+  readonly locks?: LockManager | null;
+  /** Defaults to `BroadcastChannel` when the browser has it; `null` means none. */
+  readonly channel?: (<M>(name: string) => TabChannel<M>) | null;
+}
+
+/**
+ * The leadership of this tab for a profile (lock `petrel:<profile>:core`, channel
+ * `petrel:<profile>:tabs`). Without Web Locks the lock is agreed over the channel
+ * `petrel:<profile>:lock` (`channelLocks`); without BroadcastChannel as well no tab can
+ * tell whether another runs a core, so acquiring fails and the role is `failed`.
+ */
+export function createTabLeadership<S>(opts: TabLeadershipOptions): TabLeadership<S> {
+  const tabId = opts.tabId ?? crypto.randomUUID();
+  const locks = opts.locks === undefined ? (typeof navigator !== 'undefined' ? navigator.locks : undefined) : (opts.locks ?? undefined);
+  const channel = opts.channel === undefined ? (typeof BroadcastChannel !== 'undefined' ? broadcastChannel : undefined) : (opts.channel ?? undefined);
+  let tabLocks: TabLocks;
+  if (locks) tabLocks = webLocks(locks);
+  else if (channel) {
+    opts.logger.child('leadership').warn('no Web Locks: agreeing on the leader over BroadcastChannel');
+    tabLocks = channelLocks({ tabId, channel: channel<ChannelLockMessage>(`petrel:${opts.profile}:lock`) });
+  } else tabLocks = { acquire: () => Promise.reject(new LocksUnavailableError()) };
   return new TabLeadership<S>({
     lockName: `petrel:${opts.profile}:core`,
-    tabId: opts.tabId ?? crypto.randomUUID(),
-    locks: webLocks(opts.locks),
-    channel: broadcastChannel<LeadershipMessage<S>>(`petrel:${opts.profile}:tabs`),
+    tabId,
+    locks: tabLocks,
+    channel: channel ? channel<LeadershipMessage<S>>(`petrel:${opts.profile}:tabs`) : deafChannel(),
     logger: opts.logger,
   });
 }

@@ -3,12 +3,14 @@
  * fakes), fake cores (the app's FakeMessenger). What is checked is what a person would
  * see in each tab, which tab runs a core, and who holds the lock.
  */
-import { describe, expect, it } from 'vitest';
-import { TabLeadership, type LeadershipMessage } from '../../src/core/leadership.ts';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { TabLeadership, type LeadershipMessage, type TabChannel } from '../../src/core/leadership.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { NotLeaderError } from '../../src/core/messenger/errors.ts';
 import type { MessengerState } from '../../src/core/messenger/messenger-api.ts';
 import { StorageBlockedError, StorageFailureError } from '../../src/core/store/errors.ts';
+import { LOCK_ANSWER_WINDOW_MS, LOCK_RETRY_MS } from '../../src/platform/channel-locks.ts';
+import { createTabLeadership } from '../../src/platform/tab-leadership.ts';
 import { TabbedMessenger, type BootContext, type LeaderCore } from '../../src/platform/tabbed-messenger.ts';
 import { FakeMessenger, readyState } from '../app/views/fake-messenger.ts';
 import { FakeBus, FakeLocks, settle } from '../store/leadership-fakes.ts';
@@ -150,5 +152,108 @@ describe('a running core whose storage goes away', () => {
     expect(core.stops).toBe(0);
     expect(a.getState()).toMatchObject({ phase: 'ready', storage: { state: 'quota_exceeded' } });
     expect(w.locks.heldBy()).toBe('a');
+  });
+});
+
+describe('without Web Locks', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Tabs of a browser with BroadcastChannel (one fake bus per channel name) but no Web Locks. */
+  function browserWithoutLocks() {
+    const buses = new Map<string, FakeBus<unknown>>();
+    const bus = (name: string) => {
+      let b = buses.get(name);
+      if (!b) buses.set(name, (b = new FakeBus<unknown>()));
+      return b;
+    };
+    const cores = new Map<string, FakeCore>();
+    const tabs = new Map<string, TabbedMessenger>();
+    const open = (tab: string) => {
+      const channel = <M,>(name: string) => bus(name).channel(tab) as TabChannel<M>;
+      const leadership = createTabLeadership<MessengerState>({ profile: 'p', tabId: tab, logger: silentLogger, locks: null, channel });
+      const tabbed = new TabbedMessenger(leadership, async () => {
+        const core = coreOf({ me: { displayName: `core of ${tab}`, id: 'aa'.repeat(32), inviteUrl: 'https://petrel.test/#invite=x' } });
+        cores.set(tab, core);
+        return core;
+      });
+      tabs.set(tab, tabbed);
+      void tabbed.start();
+      return tabbed;
+    };
+    const running = () => [...cores].filter(([, c]) => c.stops === 0).map(([t]) => t);
+    /** The tab dies without a word (nothing released, nothing posted). */
+    const crash = (tab: string) => {
+      for (const b of buses.values()) b.kill(tab);
+      cores.delete(tab);
+      tabs.delete(tab);
+    };
+    return { open, running, crash, tabs };
+  }
+
+  const pass = async (ms: number) => {
+    await vi.advanceTimersByTimeAsync(ms);
+    await settle();
+  };
+
+  it('a second tab sees "open in another tab" and mirrors the first instead of running a core', async () => {
+    const w = browserWithoutLocks();
+    const a = w.open('a');
+    await pass(1_000);
+    expect(w.running()).toEqual(['a']);
+    expect(a.getState().phase).toBe('ready');
+
+    const b = w.open('b');
+    await pass(10_000);
+    expect(w.running()).toEqual(['a']);
+    expect(b.getState()).toMatchObject({ phase: 'follower', me: { displayName: 'core of a' } });
+    await expect(b.send('x', 'hi')).rejects.toBeInstanceOf(NotLeaderError);
+  });
+
+  it('tabs opened in the same moment agree on one core', async () => {
+    const w = browserWithoutLocks();
+    const tabs = ['t3', 't1', 't2'].map((t) => w.open(t));
+    await pass(10_000);
+    expect(w.running()).toEqual(['t1']);
+    expect(tabs.map((t) => t.getState().phase).sort()).toEqual(['follower', 'follower', 'ready']);
+  });
+
+  it('when the leading tab closes, a waiting tab takes over', async () => {
+    const w = browserWithoutLocks();
+    const a = w.open('a');
+    await pass(1_000);
+    const b = w.open('b');
+    await pass(1_000);
+    await a.stop();
+    await pass(1_000);
+    expect(w.running()).toEqual(['b']);
+    expect(b.getState().phase).toBe('ready');
+  });
+
+  it('when the leading tab crashes (no goodbye), a waiting tab takes over on its next ask', async () => {
+    const w = browserWithoutLocks();
+    w.open('a');
+    await pass(1_000);
+    const b = w.open('b');
+    await pass(1_000);
+    w.crash('a');
+    expect(b.getState().phase).toBe('follower');
+    await pass(LOCK_RETRY_MS + LOCK_ANSWER_WINDOW_MS);
+    expect(w.running()).toEqual(['b']);
+    expect(b.getState().phase).toBe('ready');
+  });
+
+  it('without BroadcastChannel either, no core runs and the tab says it failed', async () => {
+    const leadership = createTabLeadership<MessengerState>({ profile: 'p', logger: silentLogger, locks: null, channel: null });
+    const boot = vi.fn(async () => coreOf());
+    const tabbed = new TabbedMessenger(leadership, boot);
+    await tabbed.start();
+    await settle();
+    expect(boot).not.toHaveBeenCalled();
+    expect(tabbed.getState().phase).toBe('failed');
   });
 });
