@@ -237,6 +237,61 @@ export function storeContract(name: string, factory: StoreFactory): void {
     });
   });
 
+  describe(`${name}: commitKeyChange`, () => {
+    const NEW_KEY = new Uint8Array(32).fill(0x42);
+    const NEW_MAILBOX = new Uint8Array(32).fill(0x43);
+    const changed = (n: number) => ({ ...contact(n, 'Bob'), identityKey: NEW_KEY, keyChange: { previousIdentityKey: contact(n).identityKey, detectedAt: NOW, acknowledged: false } });
+
+    it('deletes the session, puts unsent messages back to waiting without their old bytes, drops protocol entries, in one step', async () => {
+      const store = await open({ now: () => NOW });
+      await store.putContact(contact(1, 'Bob'));
+      const sent = outgoing({ contact: 1, expectedVersion: null, body: 'went out' });
+      const ready = outgoing({ contact: 1, expectedVersion: 1, body: 'still queued' });
+      const failed = outgoing({ contact: 1, expectedVersion: 2, body: 'gave up' });
+      const receipt = outgoing({ contact: 1, expectedVersion: 3, withMessage: false });
+      for (const c of [sent, ready, failed, receipt]) await store.commitOutgoing(c);
+      await store.markSent(sent.envelopeId, { at: NOW });
+      await store.markFailed(failed.envelopeId, 'Not delivered after repeated attempts');
+      await store.commitOutgoing(outgoing({ contact: 2, expectedVersion: null, body: 'someone else' }));
+      const other = await snapshot(store, [2]);
+
+      await store.commitKeyChange({ contact: changed(1), mailbox: NEW_MAILBOX });
+      expect(await store.getSession(contactId(1))).toBeUndefined();
+      expect(await store.getContact(contactId(1))).toMatchObject({ identityKey: NEW_KEY, keyChange: { acknowledged: false } });
+      const jobs = await store.pendingJobs(contactId(1));
+      expect(jobs.map((j) => [j.envelopeId, j.state, j.envelope, j.plaintext, j.mailbox])).toEqual([[ready.envelopeId, 'pending_session', undefined, undefined, NEW_MAILBOX]]);
+      // Nothing of this contact is due to go; the receipt for the old device is gone.
+      expect((await store.dueOutbox(1e12, 10)).map((e) => e.contactId)).toEqual([contactId(2)]);
+      expect(await store.getMessage(sent.messageId)).toMatchObject({ status: 'sent' });
+      expect(await store.getMessage(ready.messageId)).toMatchObject({ status: 'queued' });
+      // A retry of the failed one waits for the new session too (its old bytes are gone).
+      await store.retry(failed.messageId, NOW);
+      expect((await store.pendingJobs(contactId(1))).map((j) => j.envelopeId)).toEqual([ready.envelopeId, failed.envelopeId]);
+      expect((await snapshot(store, [2])).perContact).toEqual(other.perContact);
+    });
+
+    it('refuses a contact it does not know, a change already acknowledged or a bad mailbox, changing nothing', async () => {
+      const store = await open({ now: () => NOW });
+      await store.putContact(contact(1, 'Bob'));
+      await store.commitOutgoing(outgoing({ contact: 1, expectedVersion: null }));
+      const before = await snapshot(store, [1, 3]);
+      await expect(store.commitKeyChange({ contact: changed(3), mailbox: NEW_MAILBOX })).rejects.toBeInstanceOf(RecordNotFoundError);
+      await expect(store.commitKeyChange({ contact: { ...changed(1), keyChange: { ...changed(1).keyChange, acknowledged: true } }, mailbox: NEW_MAILBOX })).rejects.toBeInstanceOf(InvalidStoreInputError);
+      await expect(store.commitKeyChange({ contact: contact(1), mailbox: NEW_MAILBOX })).rejects.toBeInstanceOf(InvalidStoreInputError);
+      await expect(store.commitKeyChange({ contact: changed(1), mailbox: bytes(1) })).rejects.toBeInstanceOf(InvalidStoreInputError);
+      expect(await snapshot(store, [1, 3])).toEqual(before);
+    });
+
+    it('acknowledging clears both a key change and a claimed name', async () => {
+      const store = await open();
+      await store.putContact({ ...contact(4), possibleKeyChangeOf: { contactId: contactId(1), detectedAt: 3, acknowledged: false } });
+      await expect(store.putContact({ ...contact(5), possibleKeyChangeOf: { contactId: contactId(5), detectedAt: 3, acknowledged: false } })).rejects.toBeInstanceOf(InvalidStoreInputError);
+      await store.acknowledgeKeyChange(contactId(4));
+      expect(await store.getContact(contactId(4))).toMatchObject({ possibleKeyChangeOf: { contactId: contactId(1), acknowledged: true } });
+      expect((await store.getContact(contactId(4)))?.keyChange).toBeUndefined();
+    });
+  });
+
   describe(`${name}: commitIncoming (receive atomically, exactly once)`, () => {
     it('commits once; the same envelope again is a duplicate that changes nothing', async () => {
       const store = await open();

@@ -33,3 +33,9 @@ export class MalformedSessionSetError extends MessengerError {
   readonly kind = 'malformed_session_set';
   override readonly name = 'MalformedSessionSetError';
 }
+
+/** A waiting message job has neither its plaintext nor a message row to rebuild it from (storage was altered). */
+export class MissingJobContentError extends MessengerError {
+  readonly kind = 'missing_job_content';
+  override readonly name = 'MissingJobContentError';
+}

@@ -36,8 +36,20 @@ export interface ContactView {
   readonly id: string;
   readonly displayName: string;
   readonly verified: boolean;
-  /** The contact's identity key changed and the user has not acknowledged it: sending is blocked. */
+  /**
+   * Something about this contact's identity key waits for the user's acknowledgement
+   * (`acknowledgeKeyChange`): its key changed (a new invite under its name), or it is
+   * `possibleKeyChangeOf` another contact. Sending is blocked meanwhile (`send` rejects
+   * with `key_change_unacknowledged`).
+   */
   readonly keyChanged: boolean;
+  /**
+   * Present while unacknowledged: this contact wrote to us first and introduced itself
+   * with the display name of the existing contact with this id, but with a different
+   * identity key. Show "claims to be <that contact's name>, but with a different key —
+   * verify the safety number before trusting it".
+   */
+  readonly possibleKeyChangeOf?: string;
   readonly lastMessage?: { readonly text: string; readonly at: number; readonly direction: 'in' | 'out' };
   readonly unread: number;
   /** A live direct (WebRTC) channel is open to this contact. */

@@ -32,6 +32,7 @@ import { DirectSignalError, type DirectPath, type RtcKind } from './direct-path.
 import type { MessengerContext } from './context.ts';
 import { InvalidMessageTextError, KeyChangeUnacknowledgedError, NoIdentityError, UnknownContactError } from './errors.ts';
 import { inviteUrl, parseInviteUrl } from './invite.ts';
+import { claimedContact, sendBlocked, withChangedKey } from './key-change.ts';
 import type {
   ChatWindow,
   ConnectionState,
@@ -318,7 +319,8 @@ export class Messenger implements MessengerApi {
           id: c.id,
           displayName: c.displayName,
           verified: c.verification === 'verified',
-          keyChanged: !!c.keyChange && !c.keyChange.acknowledged,
+          keyChanged: sendBlocked(c),
+          ...(c.possibleKeyChangeOf && !c.possibleKeyChangeOf.acknowledged ? { possibleKeyChangeOf: c.possibleKeyChangeOf.contactId } : {}),
           unread: cv?.unread ?? 0,
           direct: open.has(c.id),
           ...(cv?.lastMessage ? { lastMessage: { text: cv.lastMessage.text, at: cv.lastMessage.at, direction: cv.lastMessage.direction } } : {}),
@@ -374,27 +376,21 @@ export class Messenger implements MessengerApi {
     const { store, clock } = this.deps;
     if (bytesEqual(invite.identityKey, r.ctx.identity.publicKey)) throw new UnknownContactError('that is your own invite');
     const known = r.ctx.contacts.byKey(invite.identityKey);
-    let contact: ContactRecord;
-    if (known) {
-      contact = { ...known, displayName: invite.displayName };
-    } else {
-      // Same name, new key: the same person with a new identity, or someone posing as them.
-      // Never silently: the key change is recorded and blocks sending until acknowledged.
-      const sameName = r.ctx.contacts.all().find((c) => c.displayName.toLocaleLowerCase() === invite.displayName.toLocaleLowerCase());
-      contact = sameName
-        ? {
-            ...sameName,
-            identityKey: invite.identityKey.slice(),
-            verification: 'unverified',
-            keyChange: { previousIdentityKey: sameName.identityKey, detectedAt: clock.now(), acknowledged: false },
-          }
+    // Same name, new key: the same person with a new identity, or someone posing as them.
+    // Never silently: the key change is recorded and blocks sending until acknowledged (key-change.ts).
+    const previous = known ? undefined : claimedContact(r.ctx.contacts.all(), invite.displayName, invite.identityKey);
+    const contact: ContactRecord = known
+      ? { ...known, displayName: invite.displayName }
+      : previous
+        ? withChangedKey(previous, invite.identityKey, invite.displayName, clock.now())
         : { id: toHex(invite.identityKey), displayName: invite.displayName, identityKey: invite.identityKey.slice(), verification: 'unverified', addedAt: clock.now() };
-    }
+    // On the lane: the session it may delete is read and written only there.
     await r.ctx.lane.run(async () => {
-      await store.putContact(contact);
+      if (previous) await store.commitKeyChange({ contact, mailbox: mailboxAddress(contact.identityKey) });
+      else await store.putContact(contact);
       r.ctx.contacts.remember(contact);
     });
-    this.log.info('contact added', { contact: contact.id.slice(0, 8), keyChanged: !!contact.keyChange && !contact.keyChange.acknowledged });
+    this.log.info('contact added', { contact: contact.id.slice(0, 8), keyChanged: !!previous });
     this.connectDirect();
     await this.refresh();
     return contact.id;
@@ -420,7 +416,7 @@ export class Messenger implements MessengerApi {
     if (utf8(body).length > MAX_TEXT_BYTES) throw new InvalidMessageTextError(`message is longer than ${MAX_TEXT_BYTES} bytes`);
     const contact = r.ctx.contacts.byId(contactId);
     if (!contact) throw new UnknownContactError(contactId);
-    if (contact.keyChange && !contact.keyChange.acknowledged) {
+    if (sendBlocked(contact)) {
       throw new KeyChangeUnacknowledgedError(`${contact.displayName}'s safety number changed: acknowledge it before sending`);
     }
     const id = random.bytes(16);
@@ -499,6 +495,8 @@ export class Messenger implements MessengerApi {
     const r = this.need();
     await this.deps.store.acknowledgeKeyChange(contactId);
     await this.reloadContact(r, contactId);
+    // Messages that waited for the acknowledgement are encrypted for the new key now.
+    r.starter.ensure(contactId);
   }
 
   diagnostics(): Diagnostics {
@@ -530,11 +528,13 @@ export class Messenger implements MessengerApi {
   /**
    * Read receipts for `messageIds` (MAX_ACK_IDS ids each), encrypted with the contact's
    * current session, as the session update and outbox entries of one `commitRead`; none
-   * when there is no session to send them with. Runs inside the lane.
+   * when there is no session to send them with or sending to the contact is blocked
+   * (unacknowledged key change). Runs inside the lane.
    */
   private async encryptReadReceipts(r: Running, contactId: string, messageIds: readonly string[]) {
     const contact = r.ctx.contacts.byId(contactId);
-    const row = contact ? await this.deps.store.getSession(contactId) : undefined;
+    // Nothing goes to a key the user has not acknowledged, read receipts included.
+    const row = contact && !sendBlocked(contact) ? await this.deps.store.getSession(contactId) : undefined;
     if (!contact || !row) return undefined;
     const { random } = this.deps;
     let sessions = decodeSessionSet(row.state);

@@ -14,7 +14,7 @@
  * acknowledged, so it is not redelivered forever. A storage failure acknowledges
  * nothing: the envelope comes again and is decrypted again from the unchanged session.
  */
-import { toHex } from '../bytes.ts';
+import { bytesEqual, toHex } from '../bytes.ts';
 import {
   acceptSession,
   CryptoError,
@@ -35,6 +35,7 @@ import type { ContactRecord, IncomingCommit, IncomingResult, NewOutboxEntry, Sta
 import type { IngressGuard, IncomingEnvelope } from '../transport/index.ts';
 import { decodeContent, encodeContent, isWireError, mailboxAddress, MAX_ACK_IDS, type Content } from '../wire/index.ts';
 import type { MessengerContext } from './context.ts';
+import { claimedContact } from './key-change.ts';
 import { decodeSessionSet, encodeSessionSet, promote } from './session-set.ts';
 
 /** Envelopes committed together at most (one IndexedDB transaction). */
@@ -285,9 +286,16 @@ export class ReceivePipeline {
       }
       return w;
     };
+    // Contacts as this batch sees them: changed here, or by an earlier batch of the turn, or committed.
+    const contactById = (id: string): ContactRecord | undefined => changedContacts.get(id) ?? carry.contacts.get(id) ?? ctx.contacts.byId(id);
     const contactByKey = (key: Uint8Array): ContactRecord | undefined => {
-      const id = toHex(key);
-      return changedContacts.get(id) ?? carry.contacts.get(id) ?? ctx.contacts.byKey(key);
+      const c = contactById(ctx.contacts.byKey(key)?.id ?? toHex(key));
+      return c && bytesEqual(c.identityKey, key) ? c : undefined;
+    };
+    const allContacts = (): ContactRecord[] => {
+      const all = new Map(ctx.contacts.all().map((c) => [c.id, c]));
+      for (const c of [...carry.contacts.values(), ...changedContacts.values()]) all.set(c.id, c);
+      return [...all.values()];
     };
 
     const unsealed = await Promise.all(
@@ -337,6 +345,12 @@ export class ReceivePipeline {
             if (err instanceof DuplicateMessageError) break;
           }
         }
+      }
+      if (!contact && contactById(toHex(sender))) {
+        // The key a contact had before a key change (its id is that first key): the old
+        // device still writing. Never a new contact under the same id, nor a session with it.
+        failed('superseded_identity');
+        continue;
       }
       if (!plaintext && type === 'prekey' && !(lastError instanceof DuplicateMessageError)) {
         try {
@@ -389,14 +403,22 @@ export class ReceivePipeline {
         case 'rtc':
           rtc.push([contact.id, content]);
           break;
-        case 'profile':
+        case 'profile': {
           // Only names a contact we had no name for: a name the user saw in an invite stays.
-          if (contact.displayName === UNKNOWN_CONTACT_NAME && content.name.trim()) {
-            contact = { ...contact, displayName: content.name.trim() };
-            changedContacts.set(contact.id, contact);
-            commit.contactUpdate = contact;
+          const name = content.name.trim();
+          if (contact.displayName !== UNKNOWN_CONTACT_NAME || !name) break;
+          // The name of an existing contact with another key: not silently a second "Bob"
+          // (key-change.ts). It stays its own contact, flagged, and sending to it is blocked.
+          const claimed = name === UNKNOWN_CONTACT_NAME ? undefined : claimedContact(allContacts(), name, contact.identityKey);
+          contact = { ...contact, displayName: name, ...(claimed ? { possibleKeyChangeOf: { contactId: claimed.id, detectedAt: now, acknowledged: false } } : {}) };
+          if (claimed) {
+            ctx.metrics.inc('contacts.claimed_name');
+            ctx.log.warn('new contact claims the name of an existing one with another key', { contact: contact.id.slice(0, 8), claims: claimed.id.slice(0, 8) });
           }
+          changedContacts.set(contact.id, contact);
+          commit.contactUpdate = contact;
           break;
+        }
       }
     }
 

@@ -6,11 +6,14 @@
  * in one transaction — stores the new session and turns every pending job, in compose
  * order, into its encrypted envelope. The first of them carry the PQXDH prekey data.
  */
-import { toHex } from '../bytes.ts';
+import { bytesEqual, fromHex, toHex } from '../bytes.ts';
 import { CryptoError, encrypt, initiateSession, seal, verifyFetchedBundle, type SessionState } from '../crypto/index.ts';
 import { Backoff, RETRY_BACKOFF } from '../transport/index.ts';
 import { encodeContent, mailboxAddress, type FetchedBundle } from '../wire/index.ts';
+import type { OutboxRecord } from '../store/index.ts';
 import type { MessengerContext } from './context.ts';
+import { MissingJobContentError } from './errors.ts';
+import { sendBlocked } from './key-change.ts';
 import { decodeSessionSet, encodeSessionSet, promote } from './session-set.ts';
 
 /** Bundle fetches for one contact before its waiting messages are marked failed. */
@@ -42,8 +45,13 @@ export class SessionStarter {
 
   ensure(contactId: string): void {
     if (this.running.has(contactId) || !this.relay.isOnline()) return;
+    // A key change waiting for acknowledgement: nothing is encrypted for the new key yet.
+    const contact = this.ctx.contacts.byId(contactId);
+    if (!contact || sendBlocked(contact)) return;
     this.running.add(contactId);
-    void this.start(contactId).finally(() => this.running.delete(contactId));
+    void this.start(contactId)
+      .catch((err: unknown) => this.ctx.log.warn('session start failed', { contact: contactId.slice(0, 8), error: err instanceof Error ? err.name : 'unknown' }))
+      .finally(() => this.running.delete(contactId));
   }
 
   stop(): void {
@@ -67,16 +75,19 @@ export class SessionStarter {
       }
     }
     this.failures.delete(contactId);
-    await ctx.lane.run(async () => {
+    const done = await ctx.lane.run(async () => {
+      // The contact may have changed key (and lost its session) while the bundle was fetched.
+      const now = ctx.contacts.byId(contactId);
+      if (!now || sendBlocked(now) || !bytesEqual(now.identityKey, contact.identityKey)) return false;
       const row = await ctx.store.getSession(contactId);
-      let sessions = row ? decodeSessionSet(row.state) : [];
-      if (!row) sessions = [session!];
+      if (!row && !session) return false;
+      let sessions = row ? decodeSessionSet(row.state) : [session!];
       const jobs = await ctx.store.pendingJobs(contactId);
-      if (!jobs.length && row) return;
+      if (!jobs.length && row) return true;
       const encrypted: { envelopeId: string; envelope: Uint8Array }[] = [];
       let current = sessions[0]!;
       for (const job of jobs) {
-        const out = await encrypt(current, job.plaintext!, ctx.random);
+        const out = await encrypt(current, job.plaintext ?? (await this.rebuiltContent(job)), ctx.random);
         current = out.state;
         encrypted.push({ envelopeId: job.envelopeId, envelope: await seal(ctx.identity, contact.identityKey, out.message, ctx.random) });
       }
@@ -84,8 +95,25 @@ export class SessionStarter {
       await ctx.store.commitSessionStart({ sessionUpdate: { contactId, expectedVersion: row?.version ?? null, state: encodeSessionSet(sessions) }, encrypted });
       ctx.log.info('session started', { contact: contactId.slice(0, 8), messages: jobs.length, new: !row });
       if (!row) await this.introduce(contactId, contact.identityKey);
+      return true;
     });
-    this.started();
+    if (done) this.started();
+    // The session went (a key change) between the check and the lane: start over from the store.
+    else {
+      const latest = ctx.contacts.byId(contactId);
+      if (latest && !sendBlocked(latest)) this.retryLater(contactId, 0);
+    }
+  }
+
+  /**
+   * The content of a message job put back to `pending_session` by a key change (its
+   * old-session envelope was dropped, its plaintext never kept): the same `msg` content
+   * `Messenger.send` encoded, rebuilt from the message row.
+   */
+  private async rebuiltContent(job: OutboxRecord): Promise<Uint8Array> {
+    const m = job.messageId ? await this.ctx.store.getMessage(job.messageId) : undefined;
+    if (!m) throw new MissingJobContentError(job.envelopeId);
+    return encodeContent({ t: 'msg', id: fromHex(m.id), ts: m.sentAt, text: m.body });
   }
 
   /**
@@ -129,11 +157,14 @@ export class SessionStarter {
       this.started();
       return;
     }
-    const delay = backoff.next();
+    this.retryLater(contactId, backoff.next());
+  }
+
+  private retryLater(contactId: string, delay: number): void {
     this.timers.get(contactId)?.();
     this.timers.set(
       contactId,
-      ctx.clock.setTimeout(() => {
+      this.ctx.clock.setTimeout(() => {
         this.timers.delete(contactId);
         this.ensure(contactId);
       }, delay),

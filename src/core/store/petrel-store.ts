@@ -6,6 +6,7 @@
 import type { BackendTx, StoreBackend, TxMode } from './backend.ts';
 import { ConcurrentModificationError, InvalidStoreInputError, InvalidTransitionError, RecordNotFoundError, StoreError } from './errors.ts';
 import { applyIncoming, INCOMING_STORES, IncomingInsertConflict } from './incoming-batch.ts';
+import { applyKeyChange, KEY_CHANGE_STORES } from './key-change-commit.ts';
 import { applyOutgoing, applyPendingOutgoing, nextSession, OUTGOING_STORES, readyOutboxRecord } from './outgoing-commit.ts';
 import { COMMIT_LIST_MAX, DEDUP_MAX_ENTRIES, DEDUP_RETENTION_MS, MESSAGE_PAGE_MAX, OUTBOX_DUE_MAX, PREKEYS_PER_CALL_MAX } from './limits.ts';
 import type {
@@ -24,6 +25,7 @@ import type { StorageHealthView } from './storage-health.ts';
 import type {
   IncomingCommit,
   IncomingResult,
+  KeyChangeCommit,
   MessagePage,
   NewOutboxEntry,
   OutgoingCommit,
@@ -145,9 +147,22 @@ export class BackendPetrelStore implements PetrelStore {
     await this.updateContact(contactId, (c) => ({ ...c, verification: state }));
   }
 
+  async commitKeyChange(commit: KeyChangeCommit): Promise<void> {
+    checkObject('commit', commit);
+    checkContact('contact', commit.contact);
+    if (!commit.contact.keyChange || commit.contact.keyChange.acknowledged) throw new InvalidStoreInputError('contact.keyChange', 'expected an unacknowledged key change');
+    checkBytes('mailbox', commit.mailbox, 32);
+    const now = this.options.now();
+    await this.tx(KEY_CHANGE_STORES, 'readwrite', (tx) => applyKeyChange(tx, commit, now));
+  }
+
   async acknowledgeKeyChange(contactId: string): Promise<void> {
     checkContactId('contactId', contactId);
-    await this.updateContact(contactId, (c) => (c.keyChange ? { ...c, keyChange: { ...c.keyChange, acknowledged: true } } : c));
+    await this.updateContact(contactId, (c) => ({
+      ...c,
+      ...(c.keyChange ? { keyChange: { ...c.keyChange, acknowledged: true } } : {}),
+      ...(c.possibleKeyChangeOf ? { possibleKeyChangeOf: { ...c.possibleKeyChangeOf, acknowledged: true } } : {}),
+    }));
   }
 
   private async updateContact(contactId: string, change: (c: ContactRecord) => ContactRecord): Promise<void> {

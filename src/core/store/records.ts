@@ -58,6 +58,18 @@ export interface KeyChange {
   readonly acknowledged: boolean;
 }
 
+/**
+ * An unknown sender introduced itself with the display name of an existing contact whose
+ * identity key differs: the same person on a new device, or someone posing as them.
+ * While unacknowledged, sending to this contact is blocked.
+ */
+export interface PossibleKeyChange {
+  /** The existing contact whose name it claims. */
+  readonly contactId: string;
+  readonly detectedAt: number;
+  readonly acknowledged: boolean;
+}
+
 export interface ContactRecord {
   /** Hex of `identityKey`. Stays the contact's id after a key change (the first key seen). */
   readonly id: string;
@@ -66,6 +78,8 @@ export interface ContactRecord {
   readonly identityKey: Uint8Array;
   readonly verification: VerificationState;
   readonly keyChange?: KeyChange;
+  /** Set when this contact first wrote to us claiming another contact's name (see `PossibleKeyChange`). */
+  readonly possibleKeyChangeOf?: PossibleKeyChange;
   readonly addedAt: number;
 }
 
@@ -129,7 +143,11 @@ export interface OutboxRecord {
   readonly state: OutboxState;
   /** The encoded envelope, identical on every retry (`ready` and failed-after-ready). */
   readonly envelope?: Uint8Array;
-  /** The plaintext content waiting for a session (`pending_session` only). */
+  /**
+   * The plaintext content waiting for a session (`pending_session` only). Absent on a
+   * message entry put back to `pending_session` by a key change (`commitKeyChange`): its
+   * content is rebuilt from the message row when the new session starts.
+   */
   readonly plaintext?: Uint8Array;
   /** Compose order across the whole outbox (pending jobs go out in this order). */
   readonly seq: number;

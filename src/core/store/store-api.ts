@@ -75,6 +75,16 @@ export interface SessionStartCommit {
   readonly encrypted: readonly { readonly envelopeId: string; readonly envelope: Uint8Array }[];
 }
 
+/**
+ * A contact's identity key changed (a new invite for a known name). `contact` is the
+ * record with its new `identityKey` and an unacknowledged `keyChange`; `mailbox` is the
+ * new key's mailbox address.
+ */
+export interface KeyChangeCommit {
+  readonly contact: ContactRecord;
+  readonly mailbox: Uint8Array;
+}
+
 export interface NewIncomingMessage {
   readonly id: string;
   readonly contactId: string;
@@ -144,6 +154,15 @@ export interface PetrelStore {
   listContacts(): Promise<ContactRecord[]>;
   putContact(contact: ContactRecord): Promise<void>;
   setVerification(contactId: string, state: VerificationState): Promise<void>;
+  /**
+   * Records a key change in one transaction: the contact record, its session deleted (the
+   * next message runs PQXDH with the new key's bundle), and its outbox: message entries
+   * not yet sent lose their old-session envelope and go back to `pending_session` (or stay
+   * `failed`), readdressed to `mailbox`; protocol entries (receipts, profile) for the old
+   * device are dropped. Nothing is re-encrypted here: that waits for the acknowledgement.
+   */
+  commitKeyChange(commit: KeyChangeCommit): Promise<void>;
+  /** Acknowledges a contact's `keyChange` and `possibleKeyChangeOf`: sending to it is allowed again. */
   acknowledgeKeyChange(contactId: string): Promise<void>;
   getSession(contactId: string): Promise<SessionRecord | undefined>;
   /** A ratchet change without a message row (e.g. an encrypted signaling blob). Returns the new version. */

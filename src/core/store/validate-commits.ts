@@ -48,6 +48,14 @@ export function checkContact(field: string, c: ContactRecord): void {
     checkTime(`${field}.keyChange.detectedAt`, c.keyChange.detectedAt);
     if (typeof c.keyChange.acknowledged !== 'boolean') throw new InvalidStoreInputError(`${field}.keyChange.acknowledged`, 'expected a boolean');
   }
+  if (c.possibleKeyChangeOf !== undefined) {
+    const p = c.possibleKeyChangeOf;
+    if (typeof p !== 'object' || p === null) throw new InvalidStoreInputError(`${field}.possibleKeyChangeOf`, 'expected an object');
+    checkContactId(`${field}.possibleKeyChangeOf.contactId`, p.contactId);
+    if (p.contactId === c.id) throw new InvalidStoreInputError(`${field}.possibleKeyChangeOf.contactId`, 'names the contact itself');
+    checkTime(`${field}.possibleKeyChangeOf.detectedAt`, p.detectedAt);
+    if (typeof p.acknowledged !== 'boolean') throw new InvalidStoreInputError(`${field}.possibleKeyChangeOf.acknowledged`, 'expected a boolean');
+  }
 }
 
 export function checkIncoming(field: string, c: IncomingCommit): void {
