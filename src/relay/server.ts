@@ -11,6 +11,7 @@ import { SECURITY_HEADERS } from './http/security-headers.ts';
 import { serveStatic } from './http/static-files.ts';
 import { ConnectionLimiter } from './limits/connection-limiter.ts';
 import { MemoryRateLimitStore } from './limits/memory-rate-limit-store.ts';
+import type { RateLimitStore } from './limits/rate-limit-store.ts';
 import { WriteBatcher } from './mailbox/write-batcher.ts';
 import type { DeliveryPump } from './mailbox/delivery-pump.ts';
 import { SqliteMailboxStore } from './mailbox/sqlite-mailbox-store.ts';
@@ -43,7 +44,13 @@ function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
-export async function startRelay(config: RelayConfig, log: Logger): Promise<Relay> {
+/** Stores a relay may be given instead of its embedded defaults (several nodes would share them). */
+export interface RelayDependencies {
+  /** Per-IP token buckets; default: in memory. The relay closes it on shutdown. */
+  readonly rateLimits?: RateLimitStore;
+}
+
+export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDependencies = {}): Promise<Relay> {
   const db = openDatabase(config.dataDir, config.dbSynchronous);
   const metrics = new RelayMetrics();
   const mailboxes = new SqliteMailboxStore(db, {
@@ -52,10 +59,10 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
     retentionMs: config.retentionMs,
   });
   const prekeys = new SqlitePreKeyStore(db);
-  const rateLimits = new MemoryRateLimitStore();
+  const now = () => Date.now();
+  const rateLimits = deps.rateLimits ?? new MemoryRateLimitStore({ now, sweepIntervalMs: config.sweepIntervalMs });
   const limiter = new ConnectionLimiter(config.maxConnections, config.maxConnectionsPerIp);
   const registry = new SessionRegistry();
-  const now = () => Date.now();
   const batcher = new WriteBatcher(mailboxes, now, (n) => metrics.commitBatch.observe(n));
   let draining = false;
 
@@ -81,7 +88,7 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
     sessions: registry.all.size,
     mailbox_bindings: registry.boundMailboxes(),
     delivery_pumps: ctx.pumps.size,
-    rate_limit_buckets: rateLimits.size(),
+    rate_limit_buckets: rateLimits.localEntries(),
     ip_slots: limiter.ipCount(),
   }));
   metrics.queueDepth.set(await mailboxes.totalQueued());
@@ -158,7 +165,7 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
   }, config.heartbeatIntervalMs);
   heartbeat.unref();
 
-  // Retention sweep; also resynchronises the queue-depth gauge and forgets refilled rate buckets.
+  // Retention sweep; also resynchronises the queue-depth gauge. (Rate-limit stores sweep themselves.)
   const sweep = async () => {
     const expired = await mailboxes.expire(now());
     if (expired > 0) {
@@ -166,7 +173,6 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
       log.info({ expired }, 'expired envelopes past retention');
     }
     metrics.queueDepth.set(await mailboxes.totalQueued());
-    rateLimits.sweep(now());
   };
   const sweeper = setInterval(() => void sweep().catch((err: unknown) => log.error({ err: String(err) }, 'sweep failed')), config.sweepIntervalMs);
   sweeper.unref();
@@ -215,6 +221,7 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Rela
       for (const conn of registry.all) conn.ws.terminate();
       server.closeAllConnections();
       wss.close();
+      await rateLimits.close();
       db.close();
       log.info('relay stopped');
     })();

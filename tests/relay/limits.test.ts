@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_FRAME_BYTES } from '../../src/core/wire/index.ts';
+import type { RateLimitStore } from '../../src/relay/limits/rate-limit-store.ts';
 import { WS_MAX_PAYLOAD } from '../../src/relay/server.ts';
 import { newIdentity, randomEnvelope } from './helpers/identity.ts';
 import { startTestRelay, type TestRelay } from './helpers/relay-harness.ts';
@@ -57,6 +58,29 @@ describe('relay limits: every refusal is a typed error frame and a metric', () =
     const codes = [];
     for (let i = 0; i < 4; i++) codes.push(((await c.reply(i)) as { code?: string }).code);
     expect(codes).toEqual(['not_found', 'not_found', 'rate_limited', 'rate_limited']);
+  });
+
+  it('asks the injected rate-limit store (a shared store could answer) and closes it on shutdown', async () => {
+    const asked: string[] = [];
+    let closed = false;
+    const store: RateLimitStore = {
+      take: async (key) => {
+        asked.push(key);
+        return !key.endsWith(':deposit');
+      },
+      localEntries: () => 0,
+      close: async () => void (closed = true),
+    };
+    const r = await startTestRelay({}, undefined, {}, { rateLimits: store });
+    const c = await TestClient.connect(r.url);
+    c.send({ t: 'send', rid: 1, env: randomEnvelope(newIdentity().mailbox) });
+    expect(await c.reply(1)).toMatchObject({ t: 'error', code: 'rate_limited' });
+    c.send({ t: 'prekeys.fetch', rid: 2, ik: newIdentity().ik });
+    expect(await c.reply(2)).toMatchObject({ t: 'error', code: 'not_found' });
+    expect(asked).toEqual(['ip:127.0.0.1:deposit', 'ip:127.0.0.1:fetch']);
+    c.terminate();
+    await r.stop();
+    expect(closed).toBe(true);
   });
 
   it('caps connections per IP (429) and in total (503)', async () => {

@@ -4,27 +4,8 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { verifyEd25519 } from '../../src/relay/crypto/ed25519-verify.ts';
 import { originAllowed } from '../../src/relay/http/origin-policy.ts';
 import { ConnectionLimiter } from '../../src/relay/limits/connection-limiter.ts';
-import { MemoryRateLimitStore } from '../../src/relay/limits/memory-rate-limit-store.ts';
 import { openDatabase } from '../../src/relay/storage/sqlite-database.ts';
 import { tempDataDir } from './helpers/relay-harness.ts';
-
-describe('token buckets', () => {
-  const rule = { perSec: 2, burst: 3 };
-  it('allow the burst, then refill at the rate', () => {
-    const s = new MemoryRateLimitStore();
-    const t = 1000;
-    expect([1, 2, 3, 4].map(() => s.take('k', rule, t))).toEqual([true, true, true, false]);
-    expect(s.take('k', rule, t + 499)).toBe(false);
-    expect(s.take('k', rule, t + 500)).toBe(true);
-    expect(s.take('other', rule, t)).toBe(true);
-  });
-  it('forget refilled buckets so memory stays bounded', () => {
-    const s = new MemoryRateLimitStore();
-    for (let i = 0; i < 100; i++) s.take(`ip${i}`, rule, 0);
-    s.sweep(10_000);
-    expect(s.size()).toBe(0);
-  });
-});
 
 describe('connection caps', () => {
   it('count per IP and in total, and release slots', () => {

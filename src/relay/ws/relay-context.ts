@@ -31,12 +31,13 @@ export interface RelayContext {
 /** Per-IP rate-limit buckets. */
 export type IpBucket = 'deposit' | 'fetch';
 
-export function takeIpToken(ctx: RelayContext, conn: Connection, bucket: IpBucket): boolean {
+/** Takes one token from the connection's per-IP `bucket`; counts a refusal. */
+export async function takeIpToken(ctx: RelayContext, conn: Connection, bucket: IpBucket): Promise<boolean> {
   const rule =
     bucket === 'deposit'
       ? { perSec: ctx.config.ipDepositsPerSec, burst: ctx.config.ipDepositBurst }
       : { perSec: ctx.config.ipFetchesPerSec, burst: ctx.config.ipFetchBurst };
-  const ok = ctx.rateLimits.take(`ip:${conn.ip}:${bucket}`, rule, ctx.now());
+  const ok = await ctx.rateLimits.take(`ip:${conn.ip}:${bucket}`, rule, ctx.now());
   if (!ok) ctx.metrics.rateLimited.inc({ bucket: `ip_${bucket}` });
   return ok;
 }

@@ -92,7 +92,7 @@ export class FrameRouter {
         return handleFetch(ctx, conn, frame);
       case 'signal': {
         // Like deposits, signaling needs no sender identity (it is inside the blob); it is rate-limited per IP.
-        if (!takeIpToken(ctx, conn, 'deposit')) {
+        if (!(await takeIpToken(ctx, conn, 'deposit'))) {
           ctx.sendError(conn, 'rate_limited', 'too many signals');
           return;
         }

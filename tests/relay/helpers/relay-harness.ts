@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig, type RelayConfig } from '../../../src/relay/config.ts';
 import { createLogger } from '../../../src/relay/logger.ts';
-import { startRelay, type Relay } from '../../../src/relay/server.ts';
+import { startRelay, type Relay, type RelayDependencies } from '../../../src/relay/server.ts';
 
 export interface TestRelay {
   readonly relay: Relay;
@@ -42,7 +42,12 @@ export function testEnv(dataDir: string, env: Record<string, string> = {}): Reco
 }
 
 /** Starts a relay in this process on a loopback ephemeral port, capturing its logs. */
-export async function startTestRelay(env: Record<string, string> = {}, dataDir = tempDataDir(), overrides: Partial<RelayConfig> = {}): Promise<TestRelay> {
+export async function startTestRelay(
+  env: Record<string, string> = {},
+  dataDir = tempDataDir(),
+  overrides: Partial<RelayConfig> = {},
+  deps: RelayDependencies = {},
+): Promise<TestRelay> {
   const config = { ...loadConfig(testEnv(dataDir, env)), ...overrides };
   const chunks: string[] = [];
   const sink = new Writable({
@@ -51,7 +56,7 @@ export async function startTestRelay(env: Record<string, string> = {}, dataDir =
       cb();
     },
   });
-  const relay = await startRelay(config, createLogger(config.logLevel, sink));
+  const relay = await startRelay(config, createLogger(config.logLevel, sink), deps);
   const port = relay.port();
   return {
     relay,

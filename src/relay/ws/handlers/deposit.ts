@@ -13,7 +13,7 @@ export const MAX_INFLIGHT_DEPOSITS = 64;
  * (mailbox, id) is answered `sent` without storing it twice. Online owners get it at once.
  */
 export async function handleSend(ctx: RelayContext, conn: Connection, frame: SendFrame): Promise<void> {
-  if (!takeIpToken(ctx, conn, 'deposit')) {
+  if (!(await takeIpToken(ctx, conn, 'deposit'))) {
     ctx.sendError(conn, 'rate_limited', 'too many deposits', frame.rid);
     return;
   }

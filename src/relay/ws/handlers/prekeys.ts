@@ -50,7 +50,7 @@ export async function handlePublish(ctx: RelayContext, conn: Connection, frame: 
  * consumes one-time keys). Hands out at most one of each one-time key, atomically.
  */
 export async function handleFetch(ctx: RelayContext, conn: Connection, frame: PreKeysFetchFrame): Promise<void> {
-  if (!takeIpToken(ctx, conn, 'fetch')) {
+  if (!(await takeIpToken(ctx, conn, 'fetch'))) {
     ctx.sendError(conn, 'rate_limited', 'too many bundle fetches', frame.rid);
     return;
   }
