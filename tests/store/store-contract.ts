@@ -207,7 +207,8 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(m?.status).toBe('queued');
       expect(m?.failure).toBeUndefined();
       const [entry] = await store.dueOutbox(5_000, 10);
-      expect(entry).toMatchObject({ envelopeId: a.envelopeId, attempts: 0, nextAttemptAt: 5_000, envelope: bytes(0xaa, 0xbb) });
+      // A whole new budget: attempts and the age both count from the retry; createdAt stays the compose time.
+      expect(entry).toMatchObject({ envelopeId: a.envelopeId, attempts: 0, nextAttemptAt: 5_000, firstAttemptAt: 5_000, createdAt: 1_000, envelope: bytes(0xaa, 0xbb) });
       await expect(store.retry(newId(), 1)).rejects.toBeInstanceOf(RecordNotFoundError);
     });
 

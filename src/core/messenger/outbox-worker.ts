@@ -131,7 +131,7 @@ export class OutboxWorker {
     const { store, clock, log } = this.ctx;
     if (!entry.envelope) return;
     const envelope = { to: entry.mailbox, id: fromHex(entry.envelopeId), body: entry.envelope };
-    const outcome = await this.router.attempt(envelope, { firstAttemptAt: entry.createdAt, attempts: entry.attempts });
+    const outcome = await this.router.attempt(envelope, { firstAttemptAt: entry.firstAttemptAt ?? entry.createdAt, attempts: entry.attempts });
     try {
       if (outcome.ok || outcome.final) this.parked.delete(entry.contactId);
       else this.parked.set(entry.contactId, outcome.retryAt);

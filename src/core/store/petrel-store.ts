@@ -158,11 +158,23 @@ export class BackendPetrelStore implements PetrelStore {
 
   async acknowledgeKeyChange(contactId: string): Promise<void> {
     checkContactId('contactId', contactId);
-    await this.updateContact(contactId, (c) => ({
-      ...c,
-      ...(c.keyChange ? { keyChange: { ...c.keyChange, acknowledged: true } } : {}),
-      ...(c.possibleKeyChangeOf ? { possibleKeyChangeOf: { ...c.possibleKeyChangeOf, acknowledged: true } } : {}),
-    }));
+    const now = this.options.now();
+    await this.tx(['contacts', 'outbox'], 'readwrite', async (tx) => {
+      const contacts = tx.table('contacts');
+      const outbox = tx.table('outbox');
+      const [c, entries] = await Promise.all([contacts.get(contactId), outbox.query({ index: 'byContactSeq', lower: [contactId, -Infinity], upper: [contactId, Infinity] })]);
+      if (!c) throw new RecordNotFoundError('contact', contactId);
+      // The jobs that waited for this acknowledgement (maybe for days) get their age budget from now.
+      const waiting = c.keyChange && !c.keyChange.acknowledged ? entries.filter((e) => e.state === 'pending_session') : [];
+      await Promise.all([
+        contacts.put({
+          ...c,
+          ...(c.keyChange ? { keyChange: { ...c.keyChange, acknowledged: true } } : {}),
+          ...(c.possibleKeyChangeOf ? { possibleKeyChangeOf: { ...c.possibleKeyChangeOf, acknowledged: true } } : {}),
+        }),
+        ...waiting.map((e) => outbox.put({ ...e, firstAttemptAt: now })),
+      ]);
+    });
   }
 
   private async updateContact(contactId: string, change: (c: ContactRecord) => ContactRecord): Promise<void> {
@@ -327,7 +339,8 @@ export class BackendPetrelStore implements PetrelStore {
       if (!entry) throw new RecordNotFoundError('outbox', m.envelopeId);
       await Promise.all([
         messages.put({ ...withoutFailure(m), status: 'queued', updatedAt: now }),
-        outbox.put({ ...entry, state: entry.envelope ? 'ready' : 'pending_session', attempts: 0, nextAttemptAt: now }),
+        // A new budget: attempts and age both count again from now (createdAt stays the compose time).
+        outbox.put({ ...entry, state: entry.envelope ? 'ready' : 'pending_session', attempts: 0, nextAttemptAt: now, firstAttemptAt: now }),
       ]);
     });
   }

@@ -154,7 +154,15 @@ export interface OutboxRecord {
   readonly attempts: number;
   readonly nextAttemptAt: number;
   readonly lastError?: string;
+  /** When the entry was queued (compose time for a message); never changes. */
   readonly createdAt: number;
+  /**
+   * Where the retry budget's age (`RetryBudget.maxAgeMs`) counts from: set to the time of
+   * a manual retry (and of acknowledging a key change for the jobs that waited for it),
+   * so a message given up for age gets a whole new budget. Absent = `createdAt` (entries
+   * written before this field existed need no migration: it is optional and not indexed).
+   */
+  readonly firstAttemptAt?: number;
 }
 
 /** An envelope id that was processed (committed) on this device. */

@@ -1,0 +1,104 @@
+/**
+ * The production retry path (OutboxWorker → Router.attempt → durable outbox) under a
+ * fake clock: backoff between rounds, the retry budget spent → `failed` with a reason,
+ * a manual retry with a whole new budget (attempts AND age), and one contact's messages
+ * leaving strictly in compose order even when its oldest is pushed back behind a page of
+ * later ones.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { backoffWindow, TransportSendError } from '../../src/core/transport/index.ts';
+import type { RouterConfig } from '../../src/core/transport/index.ts';
+import { toHex } from '../../src/core/bytes.ts';
+import { FakeTransport } from '../transport/fakes.ts';
+import { outboxRig, START, type OutboxRig } from './outbox-rig.ts';
+
+const rigs: OutboxRig[] = [];
+afterEach(() => {
+  for (const r of rigs.splice(0)) r.stop();
+});
+
+/** A breaker that never opens, so every round is an attempt (the breaker has its own tests). */
+const NO_BREAKER: RouterConfig['breaker'] = { failureThreshold: 1_000_000, openCooldownMs: 1_000, cooldownMultiplier: 1, maxCooldownMs: 1_000 };
+
+async function rig(relay: FakeTransport, config: Partial<RouterConfig>): Promise<OutboxRig> {
+  const r = await outboxRig([relay], { breaker: NO_BREAKER, ...config });
+  rigs.push(r);
+  return r;
+}
+
+/** Records the clock at every send and fails it, until `succeed` is set. */
+function scripted(clock: () => number) {
+  const relay = new FakeTransport('relay');
+  const at: number[] = [];
+  const state = { succeed: false };
+  relay.fallback = async () => {
+    at.push(clock());
+    if (!state.succeed) throw new TransportSendError('timeout', 'relay');
+  };
+  return { relay, at, state };
+}
+
+describe('OutboxWorker under a fake clock', () => {
+  it('retries with full-jitter backoff, gives up after the budget with a reason, and a manual retry sends it', async () => {
+    let now = () => START;
+    const s = scripted(() => now());
+    const r = await rig(s.relay, { budget: { maxAttempts: 4, maxAgeMs: 24 * 3_600_000 }, backoff: { baseMs: 1_000, capMs: 8_000 } });
+    now = () => r.clock.now();
+    const m = await r.queue(1, 'hello');
+
+    await r.run(0);
+    expect(s.at).toEqual([START]);
+    // The failed round is durable before the next: attempts and the next time are in the outbox.
+    const [entry] = await r.store.dueOutbox(Number.MAX_SAFE_INTEGER, 10);
+    expect(entry).toMatchObject({ envelopeId: m.envelopeId, attempts: 1, lastError: 'all_failed' });
+    expect(entry!.nextAttemptAt - START).toBeLessThan(backoffWindow(0, { baseMs: 1_000, capMs: 8_000 }));
+
+    await r.run(60_000);
+    expect(s.at).toHaveLength(4);
+    for (let k = 1; k < s.at.length; k++) {
+      // Attempt k+1 waits at most the window after k failed rounds (1 s, 2 s, 4 s), never before the previous.
+      expect(s.at[k]! - s.at[k - 1]!).toBeGreaterThanOrEqual(0);
+      expect(s.at[k]! - s.at[k - 1]!).toBeLessThan(backoffWindow(k - 1, { baseMs: 1_000, capMs: 8_000 }) + 100);
+    }
+    expect(await r.message(m.messageId)).toMatchObject({ status: 'failed', failure: 'Not delivered after repeated attempts' });
+    expect(await r.store.queueDepth()).toBe(0);
+    expect(r.metrics.counter('retry.count')).toBe(3);
+
+    // Nothing more happens on its own.
+    await r.run(600_000, 10_000);
+    expect(s.at).toHaveLength(4);
+
+    s.state.succeed = true;
+    await r.store.retry(m.messageId, r.clock.now());
+    r.worker.kick();
+    await r.run(0);
+    expect(s.at).toHaveLength(5);
+    expect(s.relay.sent.map((e) => toHex(e.id))).toEqual(Array(5).fill(m.envelopeId));
+    expect(await r.message(m.messageId)).toMatchObject({ status: 'sent', via: 'relay' });
+    expect((await r.message(m.messageId)).failure).toBeUndefined();
+    expect(await r.store.queueDepth()).toBe(0);
+  });
+
+  it('a message given up for age gets a whole new age budget from a manual retry', async () => {
+    const relay = new FakeTransport('relay');
+    const r = await rig(relay, { budget: { maxAttempts: 10, maxAgeMs: 10_000 }, backoff: { baseMs: 1_000, capMs: 2_000 } });
+    relay.setAvailable(false);
+    const m = await r.queue(1, 'while offline');
+    await r.run(15_000);
+    expect(relay.sent).toHaveLength(0);
+    expect(await r.message(m.messageId)).toMatchObject({ status: 'failed', failure: 'No connection for too long' });
+
+    // Long after compose time: back online, the first try fails, the second would succeed.
+    await r.run(3_600_000, 60_000);
+    const retriedAt = r.clock.now();
+    relay.available = true;
+    relay.fail('timeout', 1).succeed(1);
+    await r.store.retry(m.messageId, retriedAt);
+    const [entry] = await r.store.dueOutbox(retriedAt, 10);
+    expect(entry).toMatchObject({ createdAt: START, firstAttemptAt: retriedAt, attempts: 0 });
+    r.worker.kick();
+    await r.run(5_000);
+    expect(relay.sent).toHaveLength(2);
+    expect(await r.message(m.messageId)).toMatchObject({ status: 'sent' });
+  });
+});
