@@ -28,6 +28,8 @@ describe('metric keys', () => {
         [metricKey('retry.count', { transport: 'direct' })]: 4,
         'transport.failover': 1,
         [metricKey('crypto.failure', { reason: 'bad_mac' })]: 5,
+        [metricKey('packet.replay', { transport: 'relay' })]: 2,
+        [metricKey('packet.replay', { transport: 'direct' })]: 1,
         'unrelated.counter': 99,
       },
       gauges: { [metricKey('circuit_breaker.state', { transport: 'relay' })]: 0 },
@@ -39,6 +41,7 @@ describe('metric keys', () => {
     ]);
     expect(s.retries).toBe(7);
     expect(s.failovers).toBe(1);
+    expect(s.replays).toBe(3);
     expect(s.failures).toEqual([{ metric: 'crypto.failure', reason: 'bad_mac', count: 5 }]);
     expect(s.latency.map((l) => [l.series, l.p50])).toEqual([['transport=relay', 5]]);
     expect(s.breakerGauges).toEqual({ relay: 0 });

@@ -291,6 +291,59 @@ describe('diagnostics', () => {
     expect(dialog.getByText('Retries').nextElementSibling!.textContent).toBe('10');
   });
 
+  it('shows replays and exports the metrics as a JSON file (Blob URL download) and to the clipboard', async () => {
+    const fake = new FakeMessenger(readyState({ queueDepth: 2 }));
+    fake.diagnosticsValue = {
+      breakers: { relay: 'closed' },
+      metrics: {
+        counters: { 'packet.replay{transport="relay"}': 3, 'packet.replay{transport="direct"}': 1, 'send.success{transport="relay"}': 5 },
+        gauges: {},
+        histograms: { 'delivery.latency': { count: 1, sum: 80, p50: 80, p95: 80, p99: 80, max: 80 } },
+      },
+      logs: [],
+    };
+    const blobs: Blob[] = [];
+    const createObjectURL = vi.fn((b: Blob | MediaSource) => {
+      if (b instanceof Blob) blobs.push(b);
+      return 'blob:petrel/metrics';
+    });
+    const revokeObjectURL = vi.fn();
+    vi.spyOn(URL, 'createObjectURL').mockImplementation(createObjectURL);
+    vi.spyOn(URL, 'revokeObjectURL').mockImplementation(revokeObjectURL);
+    const clicked: { href: string; download: string }[] = [];
+    const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      clicked.push({ href: this.href, download: this.download });
+    });
+    const writeText = vi.fn(async (_text: string) => undefined);
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+
+    renderShell(fake);
+    fireEvent.click(screen.getByRole('button', { name: 'Diagnostics' }));
+    const dialog = within(screen.getByRole('dialog', { name: 'Diagnostics' }));
+    expect(dialog.getByText('Replays dropped').nextElementSibling!.textContent).toBe('4');
+
+    fireEvent.click(dialog.getByRole('button', { name: 'Export metrics (JSON)' }));
+    click.mockRestore();
+    expect(clicked).toEqual([{ href: 'blob:petrel/metrics', download: expect.stringMatching(/^petrel-metrics-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.json$/) }]);
+    expect(blobs[0]!.type).toBe('application/json');
+    const exported = JSON.parse(await blobs[0]!.text());
+    expect(exported).toMatchObject({
+      format: 'petrel.metrics.v1',
+      queueDepth: 2,
+      storage: { state: 'ok' },
+      breakers: { relay: 'closed' },
+      metrics: fake.diagnosticsValue.metrics,
+    });
+    expect(dialog.getByRole('status').textContent).toBe(`Saved ${clicked[0]!.download}.`);
+    // The temporary link is gone again.
+    expect(document.querySelector('a[download]')).toBeNull();
+
+    fireEvent.click(dialog.getByRole('button', { name: 'Copy metrics' }));
+    expect(await dialog.findByText('Metrics copied.')).toBeTruthy();
+    expect(JSON.parse(writeText.mock.calls[0]![0])).toMatchObject({ metrics: fake.diagnosticsValue.metrics });
+    vi.restoreAllMocks();
+  });
+
   it('Escape closes the dialog and focus returns to the Diagnostics button', () => {
     renderShell(new FakeMessenger());
     const button = screen.getByRole('button', { name: 'Diagnostics' });

@@ -1,9 +1,11 @@
-import type { MessengerState } from '../../../core/messenger/messenger-api.ts';
+import { useState } from 'react';
+import type { Diagnostics, MessengerState } from '../../../core/messenger/messenger-api.ts';
 import type { LogRecord } from '../../../core/log.ts';
 import { Dialog } from '../../components/Dialog.tsx';
 import { formatBytes } from '../../components/format.ts';
 import { useDiagnostics } from '../../hooks/useDiagnostics.ts';
-import { useMessengerState } from '../../messenger-context.tsx';
+import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
+import { downloadText, metricsExport, metricsFileName } from './metrics-export.ts';
 import { summarizeMetrics } from './metrics-summary.ts';
 import './diagnostics.css';
 
@@ -24,6 +26,53 @@ function LogLine({ record }: { readonly record: LogRecord }) {
   );
 }
 
+/** "Export metrics (JSON)" saves a file, "Copy metrics" puts the same JSON on the clipboard. */
+function MetricsExportActions({ shown }: { readonly shown: Diagnostics }) {
+  const messenger = useMessenger();
+  const [done, setDone] = useState('');
+  const json = () => {
+    let now: Diagnostics = shown;
+    try {
+      now = messenger.diagnostics(); // the latest, not the last refresh
+    } catch {
+      // No core in this tab: export what is shown.
+    }
+    const at = new Date();
+    return { at, text: JSON.stringify(metricsExport(now, messenger.getState(), at), null, 2) };
+  };
+  const save = () => {
+    const { at, text } = json();
+    const name = metricsFileName(at);
+    downloadText(name, text);
+    setDone(`Saved ${name}.`);
+  };
+  const copy = () => {
+    const { text } = json();
+    const clipboard = typeof navigator !== 'undefined' ? navigator.clipboard : undefined;
+    if (!clipboard) {
+      setDone('Copying is not available here; use Export instead.');
+      return;
+    }
+    clipboard.writeText(text).then(
+      () => setDone('Metrics copied.'),
+      () => setDone('The metrics could not be copied; use Export instead.'),
+    );
+  };
+  return (
+    <div className="diag-export">
+      <button type="button" onClick={save}>
+        Export metrics (JSON)
+      </button>
+      <button type="button" onClick={copy}>
+        Copy metrics
+      </button>
+      <p role="status" className="diag-export-status">
+        {done}
+      </p>
+    </div>
+  );
+}
+
 /** The core's health: queue, breakers, sends, failures, latency, storage and recent logs. */
 export function DiagnosticsDialog({ onClose }: { readonly onClose: () => void }) {
   const diagnostics = useDiagnostics();
@@ -33,6 +82,7 @@ export function DiagnosticsDialog({ onClose }: { readonly onClose: () => void })
   const breakers = Object.entries(diagnostics.breakers).sort(([a], [b]) => a.localeCompare(b));
   return (
     <Dialog title="Diagnostics" onClose={onClose} className="diagnostics">
+      <MetricsExportActions shown={diagnostics} />
       <dl className="diag-facts">
         <dt>Queue depth</dt>
         <dd>{queueDepth}</dd>
@@ -40,6 +90,8 @@ export function DiagnosticsDialog({ onClose }: { readonly onClose: () => void })
         <dd>{summary.retries}</dd>
         <dt>Failovers</dt>
         <dd>{summary.failovers}</dd>
+        <dt>Replays dropped</dt>
+        <dd>{summary.replays}</dd>
         <dt>Storage</dt>
         <dd>
           {storage.state}

@@ -42,6 +42,8 @@ export interface MetricsSummary {
   readonly sends: readonly TransportSends[];
   readonly retries: number;
   readonly failovers: number;
+  /** Envelopes dropped because their id was seen before (`packet.replay`, all transports). */
+  readonly replays: number;
   readonly failures: readonly ReasonCount[];
   readonly latency: readonly LatencyRow[];
   readonly breakerGauges: Readonly<Record<string, number>>;
@@ -58,6 +60,7 @@ export function summarizeMetrics(snapshot: MetricsSnapshot): MetricsSummary {
   const sends = new Map<string, { success: number; failure: number }>();
   let retries = 0;
   let failovers = 0;
+  let replays = 0;
   const failures: ReasonCount[] = [];
   for (const [key, value] of Object.entries(snapshot.counters)) {
     const { name, labels } = parseMetricKey(key);
@@ -69,6 +72,7 @@ export function summarizeMetrics(snapshot: MetricsSnapshot): MetricsSummary {
       sends.set(transport, row);
     } else if (name === 'retry.count') retries += value;
     else if (name === 'transport.failover') failovers += value;
+    else if (name === 'packet.replay') replays += value;
     else if ((FAILURE_METRICS as readonly string[]).includes(name)) failures.push({ metric: name, reason: labels.reason ?? 'unspecified', count: value });
   }
   const latency: LatencyRow[] = [];
@@ -85,6 +89,7 @@ export function summarizeMetrics(snapshot: MetricsSnapshot): MetricsSummary {
     sends: [...sends].map(([transport, r]) => ({ transport, ...r })).sort((a, b) => a.transport.localeCompare(b.transport)),
     retries,
     failovers,
+    replays,
     failures: failures.sort((a, b) => a.metric.localeCompare(b.metric) || b.count - a.count),
     latency: latency.sort((a, b) => a.series.localeCompare(b.series)),
     breakerGauges,
