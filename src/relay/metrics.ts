@@ -17,8 +17,14 @@ export class RelayMetrics {
   readonly connections = new Gauge({ name: 'petrel_connections', help: 'Open WebSocket connections', registers: [this.registry] });
   readonly upgrades = new Counter({
     name: 'petrel_upgrades_total',
-    help: 'WebSocket upgrade attempts by result (accepted, origin, capacity, per_ip, draining)',
+    help: 'WebSocket upgrade attempts by result (accepted, not_found, origin, capacity, per_ip, draining)',
     labelNames: ['result'],
+    registers: [this.registry],
+  });
+  readonly connectionsClosed = new Counter({
+    name: 'petrel_connections_closed_total',
+    help: 'WebSocket connections ended, by reason (peer, too_large, protocol_error, refused_frames, auth_failed, slow_consumer, heartbeat_timeout, shutdown)',
+    labelNames: ['reason'],
     registers: [this.registry],
   });
   readonly authentications = new Counter({ name: 'petrel_authentications_total', help: 'Auth attempts by result', labelNames: ['result'], registers: [this.registry] });

@@ -22,6 +22,7 @@ import { CLOSE_GOING_AWAY, Connection } from './ws/connection.ts';
 import type { RelayContext } from './ws/relay-context.ts';
 import { FrameRouter } from './ws/router.ts';
 import { SessionRegistry } from './ws/session-registry.ts';
+import { classifySocketError } from './ws/socket-errors.ts';
 
 /** Paths that accept a WebSocket upgrade. */
 export const WEBSOCKET_PATHS: readonly string[] = ['/ws', '/'];
@@ -105,13 +106,25 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
   const onSlowConsumer = (conn: Connection) => {
     metrics.slowConsumers.inc();
     log.warn({ conn: conn.id }, 'closing slow consumer');
-    conn.ws.terminate();
+    conn.terminateFor('slow_consumer');
+  };
+
+  const onSocketError = (conn: Connection, err: Error & { code?: string }) => {
+    const refusal = classifySocketError(err.code);
+    if (!refusal) {
+      log.debug({ conn: conn.id, err: err.message }, 'socket error');
+      return;
+    }
+    metrics.rejectedFrames.inc({ reason: refusal.frameReason });
+    conn.markClosing(refusal.closeReason);
+    log.info({ conn: conn.id, code: err.code }, 'closed: frame refused by the WebSocket layer');
   };
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (!WEBSOCKET_PATHS.includes(path)) {
+      metrics.upgrades.inc({ result: 'not_found' });
       refuseUpgrade(socket, 404, 'Not Found');
       return;
     }
@@ -140,12 +153,13 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
       ws.on('pong', () => {
         conn.alive = true;
       });
-      ws.on('error', (err) => log.debug({ conn: conn.id, err: err.message }, 'socket error'));
+      ws.on('error', (err: Error & { code?: string }) => onSocketError(conn, err));
       ws.once('close', (code: number) => {
         limiter.release(ip);
         metrics.connections.dec();
+        metrics.connectionsClosed.inc({ reason: conn.closeReason });
         router.onClose(conn);
-        log.debug({ conn: conn.id, code }, 'connection closed');
+        log.debug({ conn: conn.id, code, reason: conn.closeReason }, 'connection closed');
       });
       router.onOpen(conn);
     });
@@ -156,7 +170,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     for (const conn of registry.all) {
       if (!conn.alive) {
         metrics.heartbeatTimeouts.inc();
-        conn.ws.terminate();
+        conn.terminateFor('heartbeat_timeout');
         continue;
       }
       conn.alive = false;
@@ -213,12 +227,12 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
                 conn.ws.once('close', () => resolve());
                 // Read again so the close handshake completes; the router refuses frames while draining.
                 conn.ws.resume();
-                conn.ws.close(CLOSE_GOING_AWAY, 'relay shutting down');
+                conn.closeFor('shutdown', CLOSE_GOING_AWAY, 'relay shutting down');
               }),
           ),
         ),
       );
-      for (const conn of registry.all) conn.ws.terminate();
+      for (const conn of registry.all) conn.terminateFor('shutdown');
       server.closeAllConnections();
       wss.close();
       await rateLimits.close();

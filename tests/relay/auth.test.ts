@@ -101,5 +101,6 @@ describe('relay auth: a connection proves it owns a mailbox by signing a fresh c
     const text = await (await fetch(`${relay.http}/metrics`)).text();
     expect(text).toMatch(/petrel_authentications_total\{result="ok"\} \d+/);
     expect(text).toMatch(/petrel_authentications_total\{result="bad_signature"\} [1-9]/);
+    expect(text).toMatch(/petrel_connections_closed_total\{reason="auth_failed"\} [1-9]/);
   });
 });

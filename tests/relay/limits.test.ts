@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_FRAME_BYTES } from '../../src/core/wire/index.ts';
 import type { RateLimitStore } from '../../src/relay/limits/rate-limit-store.ts';
 import { WS_MAX_PAYLOAD } from '../../src/relay/server.ts';
+import { MAX_STRIKES } from '../../src/relay/ws/router.ts';
 import { newIdentity, randomEnvelope } from './helpers/identity.ts';
 import { startTestRelay, type TestRelay } from './helpers/relay-harness.ts';
 import { TestClient } from './helpers/test-client.ts';
@@ -26,6 +27,7 @@ afterEach(async () => {
 });
 
 const metric = (r: TestRelay, pattern: RegExp) => scrape(r.http, pattern);
+const closedTotal = (reason: string) => new RegExp(`petrel_connections_closed_total\\{reason="${reason}"\\} (\\d+)`);
 
 describe('relay limits: every refusal is a typed error frame and a metric', () => {
   it('per-connection frame budget: frames over the burst get rate_limited', async () => {
@@ -134,18 +136,37 @@ describe('relay limits: every refusal is a typed error frame and a metric', () =
     expect(await metric(r, /petrel_errors_sent_total\{code="unknown_type"\} (\d+)/)).toBe(2);
   });
 
-  it('closes a connection whose frame exceeds ws maxPayload (1009)', async () => {
+  it('closes a connection whose frame exceeds ws maxPayload (1009, the typed refusal) and counts it', async () => {
     const r = await relayWith();
     const c = await client(r.url);
     c.sendRaw(new Uint8Array(WS_MAX_PAYLOAD + 1));
     expect(await c.waitClosed()).toBe(1009);
+    expect(await waitFor(() => metric(r, closedTotal('too_large')), (n) => n > 0, 'close counted')).toBe(1);
+    expect(await metric(r, /petrel_rejected_frames_total\{reason="over_max_payload"\} (\d+)/)).toBe(1);
   });
 
-  it('closes a connection after too many refused frames (1008)', async () => {
+  it('closes a connection that breaks the WebSocket framing (1002) and counts it', async () => {
     const r = await relayWith();
     const c = await client(r.url);
+    await c.next('challenge');
+    // A client frame without the mask RFC 6455 §5.1 requires: FIN+binary, length 1, unmasked.
+    (c.ws as unknown as { _socket: NodeJS.WritableStream })._socket.write(Buffer.from([0x82, 0x01, 0x00]));
+    expect(await c.waitClosed()).toBe(1002);
+    expect(await waitFor(() => metric(r, closedTotal('protocol_error')), (n) => n > 0, 'close counted')).toBe(1);
+    expect(await metric(r, /petrel_rejected_frames_total\{reason="ws_protocol"\} (\d+)/)).toBe(1);
+  });
+
+  it('answers every refused frame, says so before closing after too many (1008), and counts the close', async () => {
+    const r = await relayWith();
+    const c = await client(r.url);
+    await c.next('challenge');
     for (let i = 0; i < 60; i++) c.sendRaw(new Uint8Array([0xff, i]));
     expect(await c.waitClosed()).toBe(1008);
+    const errors = c.frames.filter((f) => f.t === 'error');
+    expect(errors).toHaveLength(MAX_STRIKES + 1);
+    expect(errors.every((e) => e.code === 'malformed')).toBe(true);
+    expect(errors.at(-1)!.msg).toMatch(/closing after 50 refused frames/);
+    expect(await waitFor(() => metric(r, closedTotal('refused_frames')), (n) => n > 0, 'close counted')).toBe(1);
   });
 
   it('drops a connection that stops answering heartbeat pings', async () => {
@@ -155,6 +176,7 @@ describe('relay limits: every refusal is a typed error frame and a metric', () =
     expect(await dead.waitClosed(5000)).toBe(1006);
     expect(live.closeCode).toBeUndefined();
     expect(await metric(r, /petrel_heartbeat_timeouts_total (\d+)/)).toBeGreaterThanOrEqual(1);
+    expect(await waitFor(() => metric(r, closedTotal('heartbeat_timeout')), (n) => n > 0, 'close counted')).toBe(1);
   });
 });
 
@@ -190,6 +212,7 @@ describe('relay backpressure', () => {
     for (let i = 0; i < n; i++) await sender.reply(i, 15_000);
     const closedSlow = await waitFor(() => metric(r, /petrel_slow_consumers_closed_total (\d+)/), (v) => v > 0, 'slow consumer closed');
     expect(closedSlow).toBe(1);
+    expect(await waitFor(() => metric(r, closedTotal('slow_consumer')), (n) => n > 0, 'close counted')).toBe(1);
     const again = await client(r.url);
     expect((await again.auth(bob)).queued).toBe(n);
   });

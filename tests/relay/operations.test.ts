@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../src/relay/http/security-headers.ts';
 import { startTestRelay, tempDataDir, type TestRelay } from './helpers/relay-harness.ts';
 import { TestClient } from './helpers/test-client.ts';
+import { scrape, waitFor } from './helpers/wait-for.ts';
 
 let relay: TestRelay;
 beforeAll(async () => {
@@ -62,8 +63,20 @@ describe('relay operations endpoints', () => {
     expect(res.headers.get('x-frame-options')).toBe('DENY');
   });
 
-  it('refuses upgrades on other paths', async () => {
+  it('refuses upgrades on other paths with 404 and counts them', async () => {
     await expect(TestClient.connect(relay.url.replace('/ws', '/elsewhere'))).rejects.toThrow(/404/);
+    expect(await scrape(relay.http, /petrel_upgrades_total\{result="not_found"\} (\d+)/)).toBe(1);
+  });
+
+  it('counts connections the peer closed, and those closed by shutdown', async () => {
+    const r = await startTestRelay();
+    const peer = await TestClient.connect(r.url);
+    peer.close();
+    await peer.waitClosed();
+    await waitFor(() => scrape(r.http, /petrel_connections_closed_total\{reason="peer"\} (\d+)/), (n) => n === 1, 'peer close counted');
+    await TestClient.connect(r.url);
+    await r.stop();
+    expect((await r.relay.metrics.connectionsClosed.get()).values).toContainEqual(expect.objectContaining({ labels: { reason: 'shutdown' }, value: 1 }));
   });
 
   it('closes sockets with 1001 (going away) on shutdown and stops listening', async () => {

@@ -12,6 +12,20 @@ export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_POLICY = 1008;
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 
+/**
+ * Why a connection ended (`petrel_connections_closed_total{reason}`): `peer` when the client
+ * or the network closed it, otherwise the relay's reason.
+ */
+export type CloseReason =
+  | 'peer'
+  | 'too_large'
+  | 'protocol_error'
+  | 'refused_frames'
+  | 'auth_failed'
+  | 'slow_consumer'
+  | 'heartbeat_timeout'
+  | 'shutdown';
+
 let nextConnectionId = 1;
 
 /**
@@ -34,6 +48,8 @@ export class Connection {
   strikes = 0;
   /** Deposits accepted but not yet durable. */
   inflight = 0;
+  /** Set by the first relay-side close; undefined means the peer closed. */
+  private relayCloseReason: CloseReason | undefined;
   private readPaused = false;
   private readonly drainListeners: Array<() => void> = [];
 
@@ -74,6 +90,28 @@ export class Connection {
     }
     this.ws.send(bytes, { binary: true }, () => this.checkDrained());
     return true;
+  }
+
+  /** Why the connection ended (or is ending). */
+  get closeReason(): CloseReason {
+    return this.relayCloseReason ?? 'peer';
+  }
+
+  /** Records why the relay is ending the connection; the first reason wins. */
+  markClosing(reason: Exclude<CloseReason, 'peer'>): void {
+    this.relayCloseReason ??= reason;
+  }
+
+  /** Starts the close handshake with `code` (RFC 6455 §7.4.1), remembering why. */
+  closeFor(reason: Exclude<CloseReason, 'peer'>, code: number, text: string): void {
+    this.markClosing(reason);
+    this.ws.close(code, text);
+  }
+
+  /** Drops the socket without a handshake (dead or hostile peers), remembering why. */
+  terminateFor(reason: Exclude<CloseReason, 'peer'>): void {
+    this.markClosing(reason);
+    this.ws.terminate();
   }
 
   /** Runs `fn` once the output backlog is below LOW_WATER_BYTES (at once if it already is). */

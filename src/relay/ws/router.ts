@@ -68,13 +68,20 @@ export class FrameRouter {
     });
   }
 
+  /**
+   * Refuses a frame with an error. The refusal past MAX_STRIKES is still answered (saying
+   * the connection closes) and then the connection is closed 1008; frames still arriving
+   * during the close handshake are dropped silently.
+   */
   private strike(conn: Connection, code: Parameters<RelayContext['sendError']>[1], msg: string): void {
     conn.strikes++;
-    if (conn.strikes > MAX_STRIKES) {
-      conn.ws.close(CLOSE_POLICY, 'too many refused frames');
+    if (conn.strikes <= MAX_STRIKES) {
+      this.ctx.sendError(conn, code, msg);
       return;
     }
-    this.ctx.sendError(conn, code, msg);
+    if (conn.strikes > MAX_STRIKES + 1) return;
+    this.ctx.sendError(conn, code, `${msg}; closing after ${MAX_STRIKES} refused frames`);
+    conn.closeFor('refused_frames', CLOSE_POLICY, 'too many refused frames');
   }
 
   private async dispatch(conn: Connection, frame: ClientFrame): Promise<void> {

@@ -16,7 +16,7 @@ export async function handleAuth(ctx: RelayContext, conn: Connection, frame: Aut
   if (!result.ok) {
     ctx.metrics.authentications.inc({ result: result.why });
     ctx.sendError(conn, 'auth_failed', result.why === 'already_authenticated' ? 'already authenticated' : 'challenge answer refused');
-    if (result.why !== 'already_authenticated') conn.ws.close(CLOSE_POLICY, 'auth failed');
+    if (result.why !== 'already_authenticated') conn.closeFor('auth_failed', CLOSE_POLICY, 'auth failed');
     return;
   }
   ctx.metrics.authentications.inc({ result: 'ok' });
