@@ -4,11 +4,14 @@ import { App } from './App.tsx';
 import { registerServiceWorker } from './pwa/register-service-worker.ts';
 import { tuneCryptoForBrowser } from '../platform/browser-crypto.ts';
 import { createBrowserMessenger } from '../platform/browser-messenger.ts';
+import { parseIceServers } from '../platform/webrtc/ice-config.ts';
 import './styles.css';
 
 tuneCryptoForBrowser();
 const serviceWorker = registerServiceWorker();
-const petrel = createBrowserMessenger();
+// Set when building (docs/OPERATIONS.md, "WebRTC ICE servers"); none: LAN-only direct paths.
+const ice = parseIceServers(import.meta.env.VITE_PETREL_ICE_SERVERS);
+const petrel = createBrowserMessenger(window, 'default', { iceServers: ice.servers, configProblems: ice.problems });
 void petrel.start();
 
 createRoot(document.getElementById('root')!).render(

@@ -29,6 +29,8 @@ export function relayUrlFor(loc: Location): string {
 export interface BrowserMessengerOptions {
   /** STUN/TURN servers for direct connections across the internet (none needed on a LAN). */
   readonly iceServers?: readonly IceServer[];
+  /** Problems found in the deployment's settings, logged (and so shown in Diagnostics). */
+  readonly configProblems?: readonly string[];
 }
 
 /**
@@ -60,6 +62,7 @@ export interface PetrelTestHandle {
 export function createBrowserMessenger(win: Window = window, profile = 'default', options: BrowserMessengerOptions = {}): BrowserMessenger {
   const logs = new RingLogSink(500);
   const logger = createLogger(logs.sink, { level: 'info' });
+  for (const problem of options.configProblems ?? []) logger.child('config').warn('setting ignored', { problem });
   const leadership = createTabLeadership<MessengerState>({ profile, logger });
   const bootCore = async ({ health }: BootContext): Promise<LeaderCore> => {
     // One health for the open (which reports `blocked` while it waits) and the core after it.
