@@ -14,7 +14,8 @@ import { initRatchetAsInitiator, initRatchetAsResponder, ratchetDecrypt, ratchet
 import { associatedData, initiatorSessionKey } from '../src/core/crypto/pqxdh.ts';
 import { signPqPreKey, signSignedPreKey } from '../src/core/crypto/prekeys.ts';
 import * as L from '../src/core/crypto/limits.ts';
-import { x25519PublicKey } from '../src/core/crypto/x25519.ts';
+import { dhKeyPair, x25519PublicKey } from '../src/core/crypto/x25519.ts';
+import { SecretBytes } from '../src/core/crypto/redacted.ts';
 import type { SessionState } from '../src/core/crypto/session-state.ts';
 
 /** 32 bytes = SHA-256("petrel/1 vectors: " ‖ label). */
@@ -67,8 +68,8 @@ async function ratchetVector(index: number, pattern: string) {
   const aliceRandom = listRandom(alicePrivs);
   const bobRandom = listRandom(bobPrivs);
   const baseKey = new Uint8Array(32);
-  let a: SessionState = await initRatchetAsInitiator({ sk, ad, baseKey, remoteSignedPreKey: x25519PublicKey(spkPriv) }, aliceRandom);
-  let b: SessionState = initRatchetAsResponder({ sk, ad, baseKey, signedPreKey: { privateKey: spkPriv, publicKey: x25519PublicKey(spkPriv) } });
+  let a: SessionState = await initRatchetAsInitiator({ sk: new SecretBytes(sk.slice()), ad, baseKey, remoteSignedPreKey: x25519PublicKey(spkPriv) }, aliceRandom);
+  let b: SessionState = initRatchetAsResponder({ sk: new SecretBytes(sk.slice()), ad, baseKey, signedPreKey: dhKeyPair(spkPriv.slice()) });
   const messages: RatchetMessageVector[] = [];
   for (let i = 0; i < pattern.length; i++) {
     const fromAlice = pattern[i] === 'A';
@@ -94,7 +95,7 @@ export async function generateVectors() {
   const identity = [0, 1, 2].map((i) => {
     const seed = fixedKey(`identity ${i}`);
     const id = identityFromSeed(seed);
-    return { seed: toHex(seed), ed25519_public: toHex(id.publicKey), x25519_private: toHex(id.dhPrivate().privateKey), x25519_public: toHex(id.x25519PublicKey) };
+    return { seed: toHex(seed), ed25519_public: toHex(id.publicKey), x25519_private: toHex(id.dhPrivate().privateKey.expose()), x25519_public: toHex(id.x25519PublicKey) };
   });
 
   const prekey_signatures = [0, 1].flatMap((i) => {
@@ -122,7 +123,7 @@ export async function generateVectors() {
     const ss = fixedKey(`x3dh ${i} kem shared secret`);
     const sk = await initiatorSessionKey({
       identity: alice,
-      ephemeral: { privateKey: ek, publicKey: x25519PublicKey(ek) },
+      ephemeral: dhKeyPair(ek.slice()),
       remoteIdentity: bob.publicKey,
       remoteSignedPreKey: x25519PublicKey(spk),
       ...(opk ? { remoteOneTimePreKey: x25519PublicKey(opk) } : {}),
@@ -135,7 +136,7 @@ export async function generateVectors() {
       bob_signed_prekey_private: toHex(spk),
       bob_one_time_prekey_private: opk ? toHex(opk) : null,
       kem_shared_secret: toHex(ss),
-      sk: toHex(sk),
+      sk: toHex(sk.expose()),
       ad: toHex(associatedData(alice.publicKey, bob.publicKey)),
     });
   }

@@ -16,7 +16,8 @@ import { identityFromSeed } from '../../src/core/crypto/identity.ts';
 import { initiatorSessionKey, responderSessionKey } from '../../src/core/crypto/pqxdh.ts';
 import { initRatchetAsInitiator, initRatchetAsResponder, ratchetDecrypt, ratchetEncrypt } from '../../src/core/crypto/double-ratchet.ts';
 import { verifyPqPreKeySignature, verifySignedPreKeySignature } from '../../src/core/crypto/prekeys.ts';
-import { x25519PublicKey } from '../../src/core/crypto/x25519.ts';
+import { dhKeyPair, x25519PublicKey } from '../../src/core/crypto/x25519.ts';
+import { SecretBytes } from '../../src/core/crypto/redacted.ts';
 import { generateVectors, listRandom } from '../../scripts/gen-vectors.ts';
 
 interface Vectors {
@@ -167,11 +168,9 @@ describe('published vectors: the crypto core agrees', () => {
     for (const v of V.x3dh) {
       const alice = identityFromSeed(h(v.alice_identity_seed));
       const bob = identityFromSeed(h(v.bob_identity_seed));
-      const ek = { privateKey: h(v.alice_ephemeral_private), publicKey: x25519PublicKey(h(v.alice_ephemeral_private)) };
-      const spk = { privateKey: h(v.bob_signed_prekey_private), publicKey: x25519PublicKey(h(v.bob_signed_prekey_private)) };
-      const opk = v.bob_one_time_prekey_private
-        ? { privateKey: h(v.bob_one_time_prekey_private), publicKey: x25519PublicKey(h(v.bob_one_time_prekey_private)) }
-        : undefined;
+      const ek = dhKeyPair(h(v.alice_ephemeral_private));
+      const spk = dhKeyPair(h(v.bob_signed_prekey_private));
+      const opk = v.bob_one_time_prekey_private ? dhKeyPair(h(v.bob_one_time_prekey_private)) : undefined;
       const ss = h(v.kem_shared_secret);
       const a = await initiatorSessionKey({
         identity: alice,
@@ -182,8 +181,8 @@ describe('published vectors: the crypto core agrees', () => {
         kemSharedSecret: ss,
       });
       const b = await responderSessionKey({ identity: bob, signedPreKey: spk, ...(opk ? { oneTimePreKey: opk } : {}), remoteIdentity: alice.publicKey, remoteBaseKey: ek.publicKey, kemSharedSecret: ss });
-      expect(toHex(a)).toBe(v.sk);
-      expect(toHex(b)).toBe(v.sk);
+      expect(toHex(a.expose())).toBe(v.sk);
+      expect(toHex(b.expose())).toBe(v.sk);
     }
   });
 
@@ -191,10 +190,10 @@ describe('published vectors: the crypto core agrees', () => {
     for (const v of V.ratchet) {
       const spkPriv = h(v.bob_signed_prekey_private);
       const random = { alice: listRandom(v.alice_ratchet_privates.map(h)), bob: listRandom(v.bob_ratchet_privates.map(h)) };
-      const base = { sk: h(v.sk), ad: h(v.ad), baseKey: new Uint8Array(32) };
+      const base = { ad: h(v.ad), baseKey: new Uint8Array(32) };
       const state = {
-        alice: await initRatchetAsInitiator({ ...base, remoteSignedPreKey: x25519PublicKey(spkPriv) }, random.alice),
-        bob: initRatchetAsResponder({ ...base, signedPreKey: { privateKey: spkPriv, publicKey: x25519PublicKey(spkPriv) } }),
+        alice: await initRatchetAsInitiator({ ...base, sk: new SecretBytes(h(v.sk)), remoteSignedPreKey: x25519PublicKey(spkPriv) }, random.alice),
+        bob: initRatchetAsResponder({ ...base, sk: new SecretBytes(h(v.sk)), signedPreKey: dhKeyPair(spkPriv) }),
       };
       for (const m of v.messages) {
         const to = m.from === 'alice' ? 'bob' : 'alice';

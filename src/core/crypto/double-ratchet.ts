@@ -17,6 +17,7 @@ import { DuplicateMessageError, InvalidHeaderError, InvalidKeyError, MalformedSt
 import { decodeHeader, encodeHeader } from './header.ts';
 import { MAX_PREVIOUS_RECEIVING_CHAINS, MAX_SKIP, MAX_STORED_SKIPPED_KEYS } from './limits.ts';
 import { decryptWithMessageKey, encryptWithMessageKey } from './message-keys.ts';
+import type { SecretBytes } from './redacted.ts';
 import { kdfRootKey } from './root-key.ts';
 import { SessionState, type ChainState, type PendingPreKey, type SessionData, type SkippedKey } from './session-state.ts';
 import { generateDhKeyPair, x25519Dh, type DhPrivate } from './x25519.ts';
@@ -28,7 +29,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  * RK, CKs = KDF_RK(SK, DH(DHs, DHr)); CKr = None.
  */
 export async function initRatchetAsInitiator(
-  params: { sk: Uint8Array; ad: Uint8Array; baseKey: Uint8Array; remoteSignedPreKey: Uint8Array; pendingPreKey?: PendingPreKey },
+  params: { sk: SecretBytes; ad: Uint8Array; baseKey: Uint8Array; remoteSignedPreKey: Uint8Array; pendingPreKey?: PendingPreKey },
   random: Random,
 ): Promise<SessionState> {
   const sendingRatchet = await generateDhKeyPair(random);
@@ -49,7 +50,7 @@ export async function initRatchetAsInitiator(
 }
 
 /** RatchetInitBob (§3.3): DHs = bob_dh_key_pair (the SPK); DHr = None; RK = SK; CKs = CKr = None. */
-export function initRatchetAsResponder(params: { sk: Uint8Array; ad: Uint8Array; baseKey: Uint8Array; signedPreKey: DhPrivate }): SessionState {
+export function initRatchetAsResponder(params: { sk: SecretBytes; ad: Uint8Array; baseKey: Uint8Array; signedPreKey: DhPrivate }): SessionState {
   return new SessionState({
     initiator: false,
     ad: params.ad,

@@ -9,13 +9,13 @@ import { bytesEqual, concatBytes } from '../bytes.ts';
 import type { Random } from '../random.ts';
 import { InvalidKeyError, MalformedStateError } from './errors.ts';
 import { KEY_BYTES, RELAY_AUTH_LABEL_BYTES, SIGNATURE_BYTES } from './limits.ts';
-import { Redacted } from './redacted.ts';
+import { Redacted, SecretBytes } from './redacted.ts';
 import type { DhPrivate } from './x25519.ts';
 
 export class Identity extends Redacted {
   protected readonly redactedLabel = 'Identity';
   readonly #seed: Uint8Array;
-  readonly #x25519Private: Uint8Array;
+  readonly #dh: DhPrivate;
   /** Ed25519 public key, 32 raw bytes: what everyone else knows us by. */
   readonly publicKey: Uint8Array;
   /** X25519 form of `publicKey`. */
@@ -27,8 +27,9 @@ export class Identity extends Redacted {
     if (seed.length !== KEY_BYTES) throw new InvalidKeyError('identity seed must be 32 bytes');
     this.#seed = seed.slice();
     this.publicKey = ed25519.getPublicKey(this.#seed);
-    this.#x25519Private = ed25519.utils.toMontgomerySecret(this.#seed);
     this.x25519PublicKey = ed25519.utils.toMontgomery(this.publicKey);
+    // Clamped scalar: SHA-512(seed)[0..32) with bits 0-2 and 255 cleared and bit 254 set (RFC 7748 §5).
+    this.#dh = { privateKey: new SecretBytes(ed25519.utils.toMontgomerySecret(this.#seed)), publicKey: this.x25519PublicKey };
   }
 
   /** Ed25519 signature over `message` (deterministic, RFC 8032 §5.1.6). */
@@ -36,9 +37,9 @@ export class Identity extends Redacted {
     return ed25519.sign(message, this.#seed);
   }
 
-  /** The identity's X25519 key pair for DH (PQXDH DH1 for the initiator, DH2 for the responder). */
+  /** The identity's X25519 key pair for DH (PQXDH DH1 for the initiator, DH2 for the responder); its private half prints redacted. */
   dhPrivate(): DhPrivate {
-    return { privateKey: this.#x25519Private, publicKey: this.x25519PublicKey };
+    return this.#dh;
   }
 
   /** The 32-byte seed, to persist. Handle as a secret. */

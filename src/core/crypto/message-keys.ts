@@ -8,11 +8,12 @@
 import { aesGcmDecrypt, aesGcmEncrypt } from './aead.ts';
 import { hkdfSha256WithFixedSalt } from './kdf.ts';
 import { AES_GCM_NONCE_BYTES, KEY_BYTES, MESSAGE_KEYS_INFO_BYTES } from './limits.ts';
+import type { SecretBytes } from './redacted.ts';
 
 const messageKeysHkdf = hkdfSha256WithFixedSalt(new Uint8Array(KEY_BYTES), MESSAGE_KEYS_INFO_BYTES, KEY_BYTES + AES_GCM_NONCE_BYTES);
 
-function expandMessageKey(messageKey: Uint8Array): { key: Uint8Array; nonce: Uint8Array } {
-  const out = messageKeysHkdf(messageKey);
+function expandMessageKey(messageKey: SecretBytes): { key: Uint8Array; nonce: Uint8Array } {
+  const out = messageKeysHkdf(messageKey.expose());
   return { key: out.subarray(0, KEY_BYTES), nonce: out.subarray(KEY_BYTES) };
 }
 
@@ -23,13 +24,13 @@ function associatedData(ad: Uint8Array, header: Uint8Array): Uint8Array {
   return out;
 }
 
-export function encryptWithMessageKey(messageKey: Uint8Array, plaintext: Uint8Array, ad: Uint8Array, header: Uint8Array): Promise<Uint8Array> {
+export function encryptWithMessageKey(messageKey: SecretBytes, plaintext: Uint8Array, ad: Uint8Array, header: Uint8Array): Promise<Uint8Array> {
   const { key, nonce } = expandMessageKey(messageKey);
   return aesGcmEncrypt(key, nonce, plaintext, associatedData(ad, header));
 }
 
 /** Throws AuthenticationFailedError when anything covered by the tag was altered. */
-export function decryptWithMessageKey(messageKey: Uint8Array, ciphertext: Uint8Array, ad: Uint8Array, header: Uint8Array): Promise<Uint8Array> {
+export function decryptWithMessageKey(messageKey: SecretBytes, ciphertext: Uint8Array, ad: Uint8Array, header: Uint8Array): Promise<Uint8Array> {
   const { key, nonce } = expandMessageKey(messageKey);
   return aesGcmDecrypt(key, nonce, ciphertext, associatedData(ad, header));
 }

@@ -16,6 +16,7 @@ import { identityX25519Public, type Identity } from './identity.ts';
 import { hkdfSha256 } from './kdf.ts';
 import { KEY_BYTES, PQXDH_INFO_BYTES } from './limits.ts';
 import type { VerifiedBundle } from './prekeys.ts';
+import { SecretBytes } from './redacted.ts';
 import { generateDhKeyPair, x25519Dh, type DhPrivate } from './x25519.ts';
 
 /** §2.2: "F = 32 0xFF bytes for curve X25519" prepended to the KDF input (domain separation from XEdDSA). */
@@ -23,9 +24,11 @@ const KDF_PREFIX = new Uint8Array(KEY_BYTES).fill(0xff);
 const ZERO_SALT = new Uint8Array(KEY_BYTES);
 
 /** SK = HKDF(F ‖ DH1 ‖ DH2 ‖ DH3 [‖ DH4] ‖ SS). */
-export function deriveSessionKey(dh1: Uint8Array, dh2: Uint8Array, dh3: Uint8Array, dh4: Uint8Array | undefined, kemSharedSecret: Uint8Array): Uint8Array {
+export function deriveSessionKey(dh1: Uint8Array, dh2: Uint8Array, dh3: Uint8Array, dh4: Uint8Array | undefined, kemSharedSecret: Uint8Array): SecretBytes {
   const ikm = dh4 ? concatBytes(KDF_PREFIX, dh1, dh2, dh3, dh4, kemSharedSecret) : concatBytes(KDF_PREFIX, dh1, dh2, dh3, kemSharedSecret);
-  return hkdfSha256(ikm, ZERO_SALT, PQXDH_INFO_BYTES, KEY_BYTES);
+  const sk = hkdfSha256(ikm, ZERO_SALT, PQXDH_INFO_BYTES, KEY_BYTES);
+  ikm.fill(0);
+  return new SecretBytes(sk);
 }
 
 /** AD = Encode(IK_A) ‖ Encode(IK_B), Petrel's encoding being the raw 32-byte Ed25519 key. */
@@ -41,7 +44,7 @@ export async function initiatorSessionKey(p: {
   remoteSignedPreKey: Uint8Array;
   remoteOneTimePreKey?: Uint8Array;
   kemSharedSecret: Uint8Array;
-}): Promise<Uint8Array> {
+}): Promise<SecretBytes> {
   const [dh1, dh2, dh3, dh4] = await Promise.all([
     x25519Dh(p.identity.dhPrivate(), p.remoteSignedPreKey),
     x25519Dh(p.ephemeral, identityX25519Public(p.remoteIdentity)),
@@ -59,7 +62,7 @@ export async function responderSessionKey(p: {
   remoteIdentity: Uint8Array;
   remoteBaseKey: Uint8Array;
   kemSharedSecret: Uint8Array;
-}): Promise<Uint8Array> {
+}): Promise<SecretBytes> {
   const [dh1, dh2, dh3, dh4] = await Promise.all([
     x25519Dh(p.signedPreKey, identityX25519Public(p.remoteIdentity)),
     x25519Dh(p.identity.dhPrivate(), p.remoteBaseKey),
@@ -70,7 +73,7 @@ export async function responderSessionKey(p: {
 }
 
 export interface InitiatorAgreement {
-  readonly sk: Uint8Array;
+  readonly sk: SecretBytes;
   readonly ad: Uint8Array;
   /** EK_A public. Its private key is deleted (§3.3 "Alice deletes her ephemeral private key"). */
   readonly baseKey: Uint8Array;

@@ -19,19 +19,21 @@ import {
   SIGNATURE_BYTES,
   SPK_SIGNATURE_LABEL_BYTES,
 } from './limits.ts';
-import { Redacted } from './redacted.ts';
+import { Redacted, SecretBytes } from './redacted.ts';
 import { x25519PublicKey, type DhPrivate } from './x25519.ts';
 
 /** An X25519 key pair whose private half never prints. */
 export class X25519KeyPair extends Redacted {
   protected readonly redactedLabel = 'X25519KeyPair';
   readonly #privateKey: Uint8Array;
+  readonly #dh: DhPrivate;
   readonly publicKey: Uint8Array;
 
   private constructor(privateKey: Uint8Array, publicKey: Uint8Array) {
     super();
     this.#privateKey = privateKey;
     this.publicKey = publicKey;
+    this.#dh = { privateKey: new SecretBytes(privateKey), publicKey };
   }
 
   static fromPrivate(privateKey: Uint8Array, publicKey?: Uint8Array): X25519KeyPair {
@@ -45,8 +47,9 @@ export class X25519KeyPair extends Redacted {
     return new X25519KeyPair(priv, x25519PublicKey(priv));
   }
 
+  /** The pair for X25519; its private half prints redacted. */
   dhPrivate(): DhPrivate {
-    return { privateKey: this.#privateKey, publicKey: this.publicKey };
+    return this.#dh;
   }
 
   exportPrivate(): Uint8Array {

@@ -5,8 +5,9 @@
  */
 import { hkdfSha256 } from './kdf.ts';
 import { KEY_BYTES, RATCHET_INFO_BYTES } from './limits.ts';
+import { SecretBytes } from './redacted.ts';
 
-export function kdfRootKey(rootKey: Uint8Array, dhOutput: Uint8Array): { rootKey: Uint8Array; chainKey: Uint8Array } {
-  const out = hkdfSha256(dhOutput, rootKey, RATCHET_INFO_BYTES, 2 * KEY_BYTES);
-  return { rootKey: out.slice(0, KEY_BYTES), chainKey: out.slice(KEY_BYTES) };
+export function kdfRootKey(rootKey: SecretBytes, dhOutput: Uint8Array): { rootKey: SecretBytes; chainKey: SecretBytes } {
+  const out = hkdfSha256(dhOutput, rootKey.expose(), RATCHET_INFO_BYTES, 2 * KEY_BYTES);
+  return { rootKey: new SecretBytes(out.slice(0, KEY_BYTES)), chainKey: new SecretBytes(out.slice(KEY_BYTES)) };
 }

@@ -1,16 +1,18 @@
 /**
  * Double Ratchet session state (Double Ratchet §3.2 state variables) as an immutable
  * value, and its compact binary form for storage. Operations never modify a state; they
- * return a new one that shares unchanged parts with the old.
+ * return a new one that shares unchanged parts with the old. Every secret in it (RK, the
+ * chain keys, DHs's private key, skipped message keys) is a SecretBytes, so printing a
+ * state or its data shows labels, never key bytes.
  */
 import { ByteReader, ByteWriter } from './binary.ts';
 import { MalformedStateError } from './errors.ts';
 import { KEY_BYTES, MAX_PREVIOUS_RECEIVING_CHAINS, MAX_STORED_SKIPPED_KEYS, ML_KEM_768_CIPHERTEXT_BYTES } from './limits.ts';
-import { Redacted } from './redacted.ts';
-import type { DhPrivate } from './x25519.ts';
+import { Redacted, SecretBytes } from './redacted.ts';
+import { dhKeyPair, type DhPrivate } from './x25519.ts';
 
 export interface ChainState {
-  readonly chainKey: Uint8Array;
+  readonly chainKey: SecretBytes;
   /** Next message number in this chain (Ns / Nr). */
   readonly n: number;
 }
@@ -19,7 +21,7 @@ export interface ChainState {
 export interface SkippedKey {
   readonly dh: Uint8Array;
   readonly n: number;
-  readonly messageKey: Uint8Array;
+  readonly messageKey: SecretBytes;
 }
 
 /** What the initiator repeats in every message until the responder's first reply arrives. */
@@ -38,7 +40,7 @@ export interface SessionData {
   /** The initiator's ephemeral public key EK_A: names the session in prekey messages. */
   readonly baseKey: Uint8Array;
   /** RK. */
-  readonly rootKey: Uint8Array;
+  readonly rootKey: SecretBytes;
   /** DHs (the responder's starts as its SPK until the first message arrives). */
   readonly sendingRatchet?: DhPrivate;
   /** CKs and Ns; absent only in the responder's transient state before its first decrypt. */
@@ -65,7 +67,7 @@ export class SessionState extends Redacted {
     this.#data = data;
   }
 
-  /** @internal The raw state for the ratchet functions. Contains secrets: never log it. */
+  /** @internal The state variables for the ratchet functions (secrets inside print redacted). */
   get data(): SessionData {
     return this.#data;
   }
@@ -116,11 +118,11 @@ export function serializeSession(state: SessionState): Uint8Array {
   const size =
     2 + 64 + 32 + 32 + 4 + 100 + 36 + 32 + 36 + (d.pendingPreKey ? 12 + ML_KEM_768_CIPHERTEXT_BYTES : 0) + 3 + 32 * d.previousRemoteRatchetKeys.length + 68 * d.skipped.length;
   const w = new ByteWriter(size);
-  w.u8(SESSION_FORMAT_VERSION).u8(flags).bytes(d.ad).bytes(d.baseKey).bytes(d.rootKey).u32(d.previousSendingCount);
-  if (d.sendingRatchet) w.bytes(d.sendingRatchet.privateKey).bytes(d.sendingRatchet.publicKey);
-  if (d.sendingChain) w.bytes(d.sendingChain.chainKey).u32(d.sendingChain.n);
+  w.u8(SESSION_FORMAT_VERSION).u8(flags).bytes(d.ad).bytes(d.baseKey).bytes(d.rootKey.expose()).u32(d.previousSendingCount);
+  if (d.sendingRatchet) w.bytes(d.sendingRatchet.privateKey.expose()).bytes(d.sendingRatchet.publicKey);
+  if (d.sendingChain) w.bytes(d.sendingChain.chainKey.expose()).u32(d.sendingChain.n);
   if (flags & F_REMOTE) w.bytes(d.remoteRatchetKey!);
-  if (flags & F_RECEIVING) w.bytes(d.receivingChain!.chainKey).u32(d.receivingChain!.n);
+  if (flags & F_RECEIVING) w.bytes(d.receivingChain!.chainKey.expose()).u32(d.receivingChain!.n);
   if (d.pendingPreKey) {
     w.u32(d.pendingPreKey.signedPreKeyId).u32(d.pendingPreKey.pqPreKeyId).bytes(d.pendingPreKey.kemCipherText);
     if (d.pendingPreKey.oneTimePreKeyId !== undefined) w.u32(d.pendingPreKey.oneTimePreKeyId);
@@ -128,7 +130,7 @@ export function serializeSession(state: SessionState): Uint8Array {
   w.u8(d.previousRemoteRatchetKeys.length);
   for (const k of d.previousRemoteRatchetKeys) w.bytes(k);
   w.u16(d.skipped.length);
-  for (const s of d.skipped) w.bytes(s.dh).u32(s.n).bytes(s.messageKey);
+  for (const s of d.skipped) w.bytes(s.dh).u32(s.n).bytes(s.messageKey.expose());
   return w.finish();
 }
 
@@ -141,15 +143,15 @@ export function deserializeSession(bytes: Uint8Array): SessionState {
   if (flags > 127 || (flags & F_PENDING_OPK && !(flags & F_PENDING))) throw new MalformedStateError('bad flags');
   const ad = r.bytes(64);
   const baseKey = r.bytes(KEY_BYTES);
-  const rootKey = r.bytes(KEY_BYTES);
+  const rootKey = new SecretBytes(r.bytes(KEY_BYTES));
   const previousSendingCount = r.u32();
   let sendingRatchet: DhPrivate | undefined;
   let sendingChain: ChainState | undefined;
-  if (flags & F_SENDING) sendingRatchet = { privateKey: r.bytes(KEY_BYTES), publicKey: r.bytes(KEY_BYTES) };
-  if (flags & F_SENDING_CHAIN) sendingChain = { chainKey: r.bytes(KEY_BYTES), n: r.u32() };
+  if (flags & F_SENDING) sendingRatchet = dhKeyPair(r.bytes(KEY_BYTES), r.bytes(KEY_BYTES));
+  if (flags & F_SENDING_CHAIN) sendingChain = { chainKey: new SecretBytes(r.bytes(KEY_BYTES)), n: r.u32() };
   if (sendingChain && !sendingRatchet) throw new MalformedStateError('sending chain without ratchet key');
   const remoteRatchetKey = flags & F_REMOTE ? r.bytes(KEY_BYTES) : undefined;
-  const receivingChain = flags & F_RECEIVING ? { chainKey: r.bytes(KEY_BYTES), n: r.u32() } : undefined;
+  const receivingChain = flags & F_RECEIVING ? { chainKey: new SecretBytes(r.bytes(KEY_BYTES)), n: r.u32() } : undefined;
   if (!sendingRatchet && !remoteRatchetKey) throw new MalformedStateError('session can neither send nor ratchet');
   let pendingPreKey: PendingPreKey | undefined;
   if (flags & F_PENDING) {
@@ -165,7 +167,7 @@ export function deserializeSession(bytes: Uint8Array): SessionState {
   const nSkipped = r.u16();
   if (nSkipped > MAX_STORED_SKIPPED_KEYS) throw new MalformedStateError('too many skipped keys');
   const skipped: SkippedKey[] = new Array<SkippedKey>(nSkipped);
-  for (let i = 0; i < nSkipped; i++) skipped[i] = { dh: r.bytes(KEY_BYTES), n: r.u32(), messageKey: r.bytes(KEY_BYTES) };
+  for (let i = 0; i < nSkipped; i++) skipped[i] = { dh: r.bytes(KEY_BYTES), n: r.u32(), messageKey: new SecretBytes(r.bytes(KEY_BYTES)) };
   r.end();
   return new SessionState({
     initiator: (flags & F_INITIATOR) !== 0,

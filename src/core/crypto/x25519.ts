@@ -1,19 +1,26 @@
 /**
  * X25519 (RFC 7748 §5) Diffie-Hellman. WebCrypto's native X25519 (Node 20, Chromium 133+)
- * is used when the runtime has it: ~135 µs per DH including key import versus ~780 µs for
- * @noble/curves' BigInt ladder on the same machine. Runtimes without it fall back to noble.
- * Outputs are identical (RFC 7748 vectors in tests/crypto/primitives.test.ts).
+ * is used when the runtime has it; runtimes without it fall back to @noble/curves' ladder
+ * (bench/crypto/primitives.ts measures both: docs/BENCHMARKS.md). Both backends are
+ * exported so tests run the RFC 7748 vectors and a random-key agreement property through
+ * each of them (tests/crypto/x25519.test.ts), whichever one this runtime would pick.
  */
 import { x25519 } from '@noble/curves/ed25519.js';
 import { fromBase64Url, toBase64Url, toHex } from '../bytes.ts';
 import { secureRandom, type Random } from '../random.ts';
 import { InvalidKeyError } from './errors.ts';
 import { KEY_BYTES } from './limits.ts';
+import { SecretBytes } from './redacted.ts';
 
-/** Our side of a DH: the private scalar bytes and the matching public key. */
+/** Our side of a DH: the private scalar bytes (redacted when printed) and the matching public key. */
 export interface DhPrivate {
-  readonly privateKey: Uint8Array;
+  readonly privateKey: SecretBytes;
   readonly publicKey: Uint8Array;
+}
+
+/** A DhPrivate from raw private bytes (taken, not copied); the public key is computed when not given. */
+export function dhKeyPair(privateKey: Uint8Array, publicKey: Uint8Array = x25519PublicKey(privateKey)): DhPrivate {
+  return { privateKey: new SecretBytes(privateKey), publicKey };
 }
 
 /** WebCrypto's SubtleCrypto (the core is type-checked without the DOM library). */
@@ -63,19 +70,29 @@ function isAllZero(b: Uint8Array): boolean {
   return acc === 0;
 }
 
-function nobleDh(ours: DhPrivate, theirPublic: Uint8Array): Uint8Array {
+/** RFC 7748 §6.1: "check whether the output is the all-zero value and abort if so". */
+function nonZero(out: Uint8Array): Uint8Array {
+  if (isAllZero(out)) throw new InvalidKeyError('X25519 output is all zero');
+  return out;
+}
+
+/** X25519 through @noble/curves. InvalidKeyError for a low-order or otherwise refused public key. */
+export function nobleX25519Dh(ours: DhPrivate, theirPublic: Uint8Array): Uint8Array {
+  if (theirPublic.length !== KEY_BYTES) throw new InvalidKeyError('X25519 public key must be 32 bytes');
+  let out: Uint8Array;
   try {
-    return x25519.getSharedSecret(ours.privateKey, theirPublic);
+    out = x25519.getSharedSecret(ours.privateKey.expose(), theirPublic);
   } catch {
     throw new InvalidKeyError('X25519 with a low-order or invalid public key');
   }
+  return nonZero(out);
 }
 
 async function webCryptoDh(s: Subtle, ours: DhPrivate, theirPublic: Uint8Array): Promise<Uint8Array> {
   const cached = cachedPrivateKey(ours.publicKey);
   let priv = cached.key;
   if (!priv) {
-    const jwk = { kty: 'OKP', crv: 'X25519', d: toBase64Url(ours.privateKey), x: toBase64Url(ours.publicKey) };
+    const jwk = { kty: 'OKP', crv: 'X25519', d: toBase64Url(ours.privateKey.expose()), x: toBase64Url(ours.publicKey) };
     priv = await s.importKey('jwk', jwk, { name: 'X25519' }, false, ['deriveBits']);
     rememberPrivateKey(cached.id, priv);
   }
@@ -90,8 +107,18 @@ async function webCryptoDh(s: Subtle, ours: DhPrivate, theirPublic: Uint8Array):
 }
 
 /**
- * X25519(ours.privateKey, theirPublic). Refuses a peer key that yields the all-zero output
- * (RFC 7748 §6.1 "check whether the output is the all-zero value and abort if so").
+ * X25519 through WebCrypto only (no fallback). InvalidKeyError for an all-zero output; a key
+ * WebCrypto itself refuses, or a runtime without X25519, rejects with WebCrypto's own error.
+ */
+export async function webCryptoX25519Dh(ours: DhPrivate, theirPublic: Uint8Array): Promise<Uint8Array> {
+  if (theirPublic.length !== KEY_BYTES) throw new InvalidKeyError('X25519 public key must be 32 bytes');
+  if (!subtle) throw new Error('this runtime has no WebCrypto');
+  return nonZero(await webCryptoDh(subtle, ours, theirPublic));
+}
+
+/**
+ * X25519(ours.privateKey, theirPublic) through WebCrypto when the runtime has it, else
+ * noble. Refuses a peer key that yields the all-zero output with InvalidKeyError.
  */
 export async function x25519Dh(ours: DhPrivate, theirPublic: Uint8Array): Promise<Uint8Array> {
   if (theirPublic.length !== KEY_BYTES) throw new InvalidKeyError('X25519 public key must be 32 bytes');
@@ -99,21 +126,17 @@ export async function x25519Dh(ours: DhPrivate, theirPublic: Uint8Array): Promis
     try {
       const out = await webCryptoDh(subtle, ours, theirPublic);
       webCryptoUsable = true;
-      if (isAllZero(out)) throw new InvalidKeyError('X25519 output is all zero');
-      return out;
+      return nonZero(out);
     } catch (e) {
       if (e instanceof InvalidKeyError) throw e;
       // Either the runtime lacks X25519 or it refused this key (low order): noble decides
       // which (it throws InvalidKeyError for a bad key) and gives the same answer for valid keys.
-      const out = nobleDh(ours, theirPublic);
+      const out = nobleX25519Dh(ours, theirPublic);
       if (webCryptoUsable === undefined) webCryptoUsable = false;
-      if (isAllZero(out)) throw new InvalidKeyError('X25519 output is all zero');
       return out;
     }
   }
-  const out = nobleDh(ours, theirPublic);
-  if (isAllZero(out)) throw new InvalidKeyError('X25519 output is all zero');
-  return out;
+  return nobleX25519Dh(ours, theirPublic);
 }
 
 /** Which implementation `x25519Dh` uses in this runtime (for the benchmark notes). */
@@ -136,10 +159,11 @@ async function nativeKeyPair(s: Subtle): Promise<DhPrivate | undefined> {
   const pair = (await s.generateKey({ name: 'X25519' }, true, ['deriveBits'])) as { privateKey: Key; publicKey: Key };
   const jwk = await s.exportKey('jwk', pair.privateKey);
   if (typeof jwk.d !== 'string' || typeof jwk.x !== 'string') return undefined;
-  const out = { privateKey: fromBase64Url(jwk.d), publicKey: fromBase64Url(jwk.x) };
-  if (out.privateKey.length !== KEY_BYTES || out.publicKey.length !== KEY_BYTES) return undefined;
-  rememberPrivateKey(toHex(out.publicKey), pair.privateKey);
-  return out;
+  const privateKey = fromBase64Url(jwk.d);
+  const publicKey = fromBase64Url(jwk.x);
+  if (privateKey.length !== KEY_BYTES || publicKey.length !== KEY_BYTES) return undefined;
+  rememberPrivateKey(toHex(publicKey), pair.privateKey);
+  return dhKeyPair(privateKey, publicKey);
 }
 
 function refill(s: Subtle): void {
@@ -162,8 +186,8 @@ function refill(s: Subtle): void {
 
 /**
  * A new X25519 key pair. With the system's secure randomness and WebCrypto X25519, the key
- * is generated natively (~90 µs versus ~240 µs for noble's public-key computation), ahead
- * of time when possible; otherwise (tests, vectors: a seeded `Random`) 32 bytes from
+ * is generated natively (faster than noble's public-key computation: docs/BENCHMARKS.md),
+ * ahead of time when possible; otherwise (tests, vectors: a seeded `Random`) 32 bytes from
  * `random` are the private key (clamped inside X25519), so results stay reproducible.
  */
 export async function generateDhKeyPair(random: Random): Promise<DhPrivate> {
@@ -178,6 +202,5 @@ export async function generateDhKeyPair(random: Random): Promise<DhPrivate> {
       nativeKeyGenUnavailable = true; // no native X25519 key generation: portable path below
     }
   }
-  const privateKey = random.bytes(KEY_BYTES);
-  return { privateKey, publicKey: x25519PublicKey(privateKey) };
+  return dhKeyPair(random.bytes(KEY_BYTES));
 }
