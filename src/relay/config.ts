@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 
 /** Relay configuration, read once from the environment and validated at start. Every variable is in .env.example. */
@@ -72,6 +73,17 @@ function boolean(env: NodeJS.ProcessEnv, key: string, fallback: boolean): boolea
   throw new ConfigError(`${key} must be true or false, got "${raw}"`);
 }
 
+/** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+/** The listening address: an IPv4/IPv6 address (no brackets, no port) or a host name. */
+function listenHost(env: NodeJS.ProcessEnv): string {
+  const raw = env.HOST;
+  if (raw === undefined || raw === '') return '0.0.0.0';
+  if (isIP(raw) !== 0 || HOST_NAME.test(raw)) return raw;
+  throw new ConfigError(`HOST must be an IP address or a host name without port (e.g. 0.0.0.0, ::, 127.0.0.1, localhost), got "${raw}"`);
+}
+
 function origins(env: NodeJS.ProcessEnv): string[] {
   const raw = env.PETREL_ALLOWED_ORIGINS;
   if (raw === undefined || raw.trim() === '') return [];
@@ -97,7 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
   const config: RelayConfig = {
     port: integer(env, 'PORT', 8787, 0, 65535),
-    host: env.HOST ?? '0.0.0.0',
+    host: listenHost(env),
     dataDir: resolve(cwd, env.PETREL_DATA_DIR ?? './data'),
     appDir: resolve(cwd, env.PETREL_APP_DIR ?? './dist/app'),
     logLevel,

@@ -8,7 +8,7 @@ import { clientIp } from './http/client-ip.ts';
 import { serveOperationalRoute } from './http/operational-routes.ts';
 import { originAllowed } from './http/origin-policy.ts';
 import { SECURITY_HEADERS } from './http/security-headers.ts';
-import { serveStatic } from './http/static-files.ts';
+import { hasAppShell, serveStatic } from './http/static-files.ts';
 import { ConnectionLimiter } from './limits/connection-limiter.ts';
 import { MemoryRateLimitStore } from './limits/memory-rate-limit-store.ts';
 import type { RateLimitStore } from './limits/rate-limit-store.ts';
@@ -17,7 +17,8 @@ import type { DeliveryPump } from './mailbox/delivery-pump.ts';
 import { SqliteMailboxStore } from './mailbox/sqlite-mailbox-store.ts';
 import { RelayMetrics } from './metrics.ts';
 import { SqlitePreKeyStore } from './prekeys/sqlite-prekey-store.ts';
-import { openDatabase } from './storage/sqlite-database.ts';
+import { databaseFailure, listenFailure, RelayStartError } from './start-error.ts';
+import { SchemaTooNewError, openDatabase, type SqliteDatabase } from './storage/sqlite-database.ts';
 import { CLOSE_GOING_AWAY, Connection } from './ws/connection.ts';
 import type { RelayContext } from './ws/relay-context.ts';
 import { FrameRouter } from './ws/router.ts';
@@ -51,8 +52,34 @@ export interface RelayDependencies {
   readonly rateLimits?: RateLimitStore;
 }
 
+/** Listens on host:port; a failure becomes a RelayStartError saying what to change. */
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const fail = (err: unknown) => reject(listenFailure(err, port, host));
+    server.once('error', fail);
+    server.listen(port, host, () => {
+      server.off('error', fail);
+      resolve();
+    });
+  });
+}
+
+/** Opens the database, turning each failure into a RelayStartError an operator can act on. */
+function openRelayDatabase(config: RelayConfig): SqliteDatabase {
+  try {
+    return openDatabase(config.dataDir, config.dbSynchronous);
+  } catch (err) {
+    if (err instanceof SchemaTooNewError) throw new RelayStartError('database_schema', err.message, { cause: err });
+    throw databaseFailure(err, config.dataDir);
+  }
+}
+
+/**
+ * Opens the database and listens. Fails with a RelayStartError (port in use, data dir not
+ * writable, schema newer than this relay, ...) after releasing whatever it had opened.
+ */
 export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDependencies = {}): Promise<Relay> {
-  const db = openDatabase(config.dataDir, config.dbSynchronous);
+  const db = openRelayDatabase(config);
   const metrics = new RelayMetrics();
   const mailboxes = new SqliteMailboxStore(db, {
     maxEnvelopes: config.mailboxMaxEnvelopes,
@@ -92,7 +119,6 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     rate_limit_buckets: rateLimits.localEntries(),
     ip_slots: limiter.ipCount(),
   }));
-  metrics.queueDepth.set(await mailboxes.totalQueued());
 
   const server = createServer((req, res) => {
     if (serveOperationalRoute(req, res, { mailboxes, metrics, draining: () => draining })) return;
@@ -190,17 +216,30 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
   };
   const sweeper = setInterval(() => void sweep().catch((err: unknown) => log.error({ err: String(err) }, 'sweep failed')), config.sweepIntervalMs);
   sweeper.unref();
-  await sweep();
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await sweep().catch((err: unknown) => {
+      throw new RelayStartError('database', `the database in PETREL_DATA_DIR=${config.dataDir} does not answer: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    });
+    await listen(server, config.port, config.host);
+  } catch (err) {
+    clearInterval(heartbeat);
+    clearInterval(sweeper);
+    wss.close();
+    await rateLimits.close();
+    db.close();
+    throw err;
+  }
+  // After listening, server errors (e.g. accept failing for lack of file descriptors) are logged, not fatal.
+  server.on('error', (err) => log.error({ err: err.message }, 'server error'));
   const port = () => {
     const a = server.address();
     return typeof a === 'object' && a ? a.port : config.port;
   };
   log.info({ port: port(), dataDir: config.dataDir, synchronous: config.dbSynchronous }, 'relay listening');
+  if (!hasAppShell(config.appDir)) {
+    log.warn({ appDir: config.appDir }, 'no index.html in PETREL_APP_DIR: the app is not served, only /ws, /health, /ready and /metrics (build it with npm run build:app)');
+  }
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

@@ -58,6 +58,11 @@ export function serveStatic(root: string, req: IncomingMessage, res: ServerRespo
   return true;
 }
 
+/** Whether `root` holds a built app (its index.html); the relay warns at start when not. */
+export function hasAppShell(root: string): boolean {
+  return statOrNull(join(root, 'index.html'))?.isFile() ?? false;
+}
+
 function statOrNull(path: string) {
   try {
     return statSync(path);

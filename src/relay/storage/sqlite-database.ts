@@ -7,6 +7,17 @@ export type SqliteDatabase = Database.Database;
 
 export const DATABASE_FILE = 'relay.sqlite3';
 
+/** The database was written by a newer relay: this one must not touch it. */
+export class SchemaTooNewError extends Error {
+  override readonly name = 'SchemaTooNewError';
+  constructor(
+    readonly found: number,
+    readonly known: number,
+  ) {
+    super(`database schema version ${found} is newer than this relay (${known}); run the newer relay or restore a matching backup`);
+  }
+}
+
 /**
  * Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
  * Never edit a shipped step: append a new one.
@@ -74,15 +85,20 @@ const MIGRATIONS: readonly string[] = [
 export function openDatabase(dataDir: string, synchronous: RelayConfig['dbSynchronous']): SqliteDatabase {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const db = new Database(join(dataDir, DATABASE_FILE));
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
-  db.pragma('busy_timeout = 5000');
-  db.pragma('secure_delete = ON');
-  const applied = db.pragma('user_version', { simple: true }) as number;
-  if (applied > MIGRATIONS.length) throw new Error(`database schema version ${applied} is newer than this relay (${MIGRATIONS.length})`);
-  db.transaction(() => {
-    for (let i = applied; i < MIGRATIONS.length; i++) db.exec(MIGRATIONS[i]!);
-    db.pragma(`user_version = ${MIGRATIONS.length}`);
-  })();
-  return db;
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+    db.pragma('busy_timeout = 5000');
+    db.pragma('secure_delete = ON');
+    const applied = db.pragma('user_version', { simple: true }) as number;
+    if (applied > MIGRATIONS.length) throw new SchemaTooNewError(applied, MIGRATIONS.length);
+    db.transaction(() => {
+      for (let i = applied; i < MIGRATIONS.length; i++) db.exec(MIGRATIONS[i]!);
+      db.pragma(`user_version = ${MIGRATIONS.length}`);
+    })();
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
 }

@@ -39,3 +39,30 @@ export async function spawnRelay(dataDir: string, env: Record<string, string> = 
   });
   return { child, port, url: `ws://127.0.0.1:${port}/ws`, output: () => out, exited };
 }
+
+/** What a relay process that was expected to stop by itself printed, and how it ended. */
+export interface RelayExit {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Starts `src/relay/main.ts` and waits for it to exit (start-up failures); killed after `timeoutMs`. */
+export function runRelayToExit(dataDir: string, env: Record<string, string> = {}, timeoutMs = 20_000): Promise<RelayExit> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/relay/main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, ...testEnv(dataDir, env) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}
