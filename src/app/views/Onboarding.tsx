@@ -8,8 +8,10 @@ export interface OnboardingProps {
   invitedBy?: string;
 }
 
-/** Longest display name (an invite carries at most 64 bytes of it). */
-export const MAX_DISPLAY_NAME_CHARS = 64;
+/** Longest display name in UTF-8 bytes, as the core checks it (an invite carries it). */
+export const MAX_DISPLAY_NAME_BYTES = 64;
+
+const utf8Length = (s: string) => new TextEncoder().encode(s).length;
 
 /** First screen: choose a display name; the identity is created from it. */
 export function Onboarding({ onCreate, invitedBy }: OnboardingProps) {
@@ -18,9 +20,10 @@ export function Onboarding({ onCreate, invitedBy }: OnboardingProps) {
   const [error, setError] = useState('');
   const fieldId = useId();
   const trimmed = name.trim();
+  const tooLong = utf8Length(trimmed) > MAX_DISPLAY_NAME_BYTES;
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (!trimmed || busy) return;
+    if (!trimmed || tooLong || busy) return;
     setBusy(true);
     setError('');
     Promise.resolve(onCreate?.(trimmed)).catch(() => {
@@ -38,13 +41,26 @@ export function Onboarding({ onCreate, invitedBy }: OnboardingProps) {
         </p>
       )}
       <label htmlFor={fieldId}>Display name</label>
-      <input id={fieldId} value={name} maxLength={MAX_DISPLAY_NAME_CHARS} autoComplete="nickname" onChange={(e) => setName(e.target.value)} />
+      <input
+        id={fieldId}
+        value={name}
+        autoComplete="nickname"
+        aria-invalid={tooLong || undefined}
+        aria-describedby={tooLong ? `${fieldId}-length` : undefined}
+        onChange={(e) => setName(e.target.value)}
+      />
+      {tooLong && (
+        <p id={`${fieldId}-length`} className="onboarding-error" role="alert">
+          This name is too long. It can have up to {MAX_DISPLAY_NAME_BYTES} plain letters; accented letters, other scripts and
+          emoji take up more room (2 to 4 each), so shorten it a little.
+        </p>
+      )}
       {error && (
         <p role="alert" className="onboarding-error">
           {error}
         </p>
       )}
-      <button type="submit" disabled={!trimmed || busy}>
+      <button type="submit" disabled={!trimmed || tooLong || busy}>
         {busy ? 'Creating identity…' : 'Create identity'}
       </button>
     </form>
