@@ -40,9 +40,12 @@ export function readyState(partial: Partial<MessengerState> = {}): MessengerStat
   };
 }
 
-/** The invites this fake understands: `https://petrel.test/#invite=<name>:<key hex byte>`. */
-export function fakeInviteUrl(name: string, keyByte = 0xbb): string {
-  return `${INVITE_PREFIX}${encodeURIComponent(name)}:${keyByte}`;
+/** The relay the fake's invites name unless told otherwise. */
+export const FAKE_RELAY = 'ws://relay.test/ws';
+
+/** The invites this fake understands: `https://petrel.test/#invite=<name>:<key byte>[:<relay URL>]`. */
+export function fakeInviteUrl(name: string, keyByte = 0xbb, relay?: string): string {
+  return `${INVITE_PREFIX}${encodeURIComponent(name)}:${keyByte}${relay ? `:${encodeURIComponent(relay)}` : ''}`;
 }
 
 export class FakeMessenger implements MessengerApi {
@@ -94,9 +97,9 @@ export class FakeMessenger implements MessengerApi {
   parseInvite(url: string): Invite | undefined {
     this.calls.push({ command: 'parseInvite', args: [url] });
     if (!url.startsWith(INVITE_PREFIX)) return undefined;
-    const [name, key] = decodeURIComponent(url.slice(INVITE_PREFIX.length)).split(':');
+    const [name, key, relay] = url.slice(INVITE_PREFIX.length).split(':').map(decodeURIComponent);
     if (!name || !key) return undefined;
-    return { identityKey: new Uint8Array(32).fill(Number(key)), displayName: name, relay: 'ws://relay.test/ws' };
+    return { identityKey: new Uint8Array(32).fill(Number(key)), displayName: name, relay: relay ?? FAKE_RELAY };
   }
 
   async addContact(invite: Invite): Promise<string> {

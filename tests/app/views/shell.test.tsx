@@ -205,6 +205,29 @@ describe('opening an invite', () => {
     expect(fake.callsOf('addContact')).toEqual([]);
   });
 
+  it('shows the relay the invite names, and warns when it is not the relay this app uses', () => {
+    const me = { displayName: 'Alice', id: 'aa'.repeat(32), inviteUrl: fakeInviteUrl('Alice', 0xaa, 'wss://petrel.example/ws') };
+    const fake = new FakeMessenger(readyState({ me }));
+    renderShell(fake);
+    const open = (url: string) => {
+      fireEvent.change(screen.getByLabelText('Paste an invite link'), { target: { value: url } });
+      fireEvent.click(screen.getByRole('button', { name: 'Open invite link' }));
+    };
+    // Same relay (the path may differ: the relay answers on / and /ws): shown, no warning.
+    open(fakeInviteUrl('Bob', 0xbb, 'wss://petrel.example/'));
+    expect(screen.getByText('Relay:').textContent).toBe('Relay: wss://petrel.example/');
+    expect(screen.queryByText(/different relay/)).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Not now' }));
+
+    open(fakeInviteUrl('Mallory', 0xcc, 'wss://elsewhere.example:8443/ws'));
+    expect(screen.getByText('Relay:').textContent).toBe('Relay: wss://elsewhere.example:8443/ws');
+    const warning = screen.getByRole('note');
+    expect(warning.textContent).toMatch(/This invite is for a different relay \(elsewhere\.example:8443\) than the one this app uses \(petrel\.example\)/);
+    expect(warning.textContent).toMatch(/Mallory will not get your messages/);
+    // A warning, not a refusal: the user may still add them.
+    expect(screen.getByRole('button', { name: 'Add contact' })).toBeTruthy();
+  });
+
   it('your own invite is recognised and cannot be added', () => {
     const fake = new FakeMessenger();
     renderShell(fake);

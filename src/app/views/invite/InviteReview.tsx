@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useMemo, useState } from 'react';
 import { toHex } from '../../../core/bytes.ts';
 import type { Invite, MessengerState } from '../../../core/messenger/messenger-api.ts';
 import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
@@ -6,6 +6,26 @@ import { groupDigits } from '../../components/format.ts';
 import './invite-review.css';
 
 const selectMeId = (s: MessengerState) => s.me?.id;
+const selectOwnInvite = (s: MessengerState) => s.me?.inviteUrl;
+
+/** `wss://relay.example:443` of a relay URL, or undefined when it is not one. */
+function relayOrigin(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function relayHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
 const selectContacts = (s: MessengerState) => s.contacts;
 
 type Preview = { readonly kind: 'loading' } | { readonly kind: 'ready'; readonly digits: string } | { readonly kind: 'unavailable' };
@@ -22,6 +42,10 @@ export function InviteReview({ invite, onAdded, onDismiss }: InviteReviewProps) 
   const messenger = useMessenger();
   const meId = useMessengerState(selectMeId);
   const contacts = useMessengerState(selectContacts);
+  const ownInvite = useMessengerState(selectOwnInvite);
+  // Our own invite carries the relay this app talks to.
+  const ownRelay = useMemo(() => (ownInvite ? messenger.parseInvite(ownInvite)?.relay : undefined), [messenger, ownInvite]);
+  const otherRelay = ownRelay !== undefined && relayOrigin(invite.relay) !== relayOrigin(ownRelay);
   const titleId = useId();
   const contactId = toHex(invite.identityKey);
   const own = contactId === meId;
@@ -66,6 +90,16 @@ export function InviteReview({ invite, onAdded, onDismiss }: InviteReviewProps) 
             <strong>{invite.displayName}</strong> invited you to talk on Petrel
             {existing ? ' — they are already in your contacts; adding again re-confirms them.' : '.'}
           </p>
+          <p className="invite-relay">
+            Relay: <code>{invite.relay}</code>
+          </p>
+          {otherRelay && (
+            <p className="invite-relay-warning" role="note">
+              <strong>This invite is for a different relay</strong> ({relayHost(invite.relay)}) than the one this app uses (
+              {relayHost(ownRelay)}). Petrel sends only through its own relay, so {invite.displayName} will not get your messages
+              unless they also use Petrel at {relayHost(ownRelay)}. Ask them for an invite from there if you are unsure.
+            </p>
+          )}
           <h3>Safety number</h3>
           {shown.kind === 'ready' && (
             <p className="invite-safety-number" role="group" aria-label="Safety number preview">
