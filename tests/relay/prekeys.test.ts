@@ -43,15 +43,23 @@ describe('relay prekey directory', () => {
     c.close();
   });
 
-  it('refuses an upload that would grow a pool past the cap, atomically', async () => {
+  it('refuses an upload that would grow a pool past the cap with pool_full, atomically, and counts it', async () => {
     const alice = newIdentity();
     const c = await TestClient.authenticated(relay.url, alice);
     c.send({ t: 'prekeys.publish', rid: 1, bundle: signedBundle(alice, 100, 0, 1) });
     expect(await c.reply(1)).toMatchObject({ t: 'prekeys.published', opks: 100 });
     c.send({ t: 'prekeys.publish', rid: 2, bundle: signedBundle(alice, 60, 0, 1000) });
-    expect(await c.reply(2)).toMatchObject({ t: 'error', code: 'mailbox_full' });
+    expect(await c.reply(2)).toEqual({ t: 'error', code: 'pool_full', rid: 2, msg: 'prekey pool would exceed 150 keys' });
     c.send({ t: 'prekeys.publish', rid: 3, bundle: signedBundle(alice, 0, 0) });
     expect(await c.reply(3)).toMatchObject({ t: 'prekeys.published', opks: 100 });
+    // The PQ pool has its own cap.
+    c.send({ t: 'prekeys.publish', rid: 4, bundle: signedBundle(alice, 0, 100, 2000) });
+    expect(await c.reply(4)).toMatchObject({ t: 'prekeys.published', opks: 100, pqopks: 100 });
+    c.send({ t: 'prekeys.publish', rid: 5, bundle: signedBundle(alice, 0, 51, 3000) });
+    expect(await c.reply(5)).toMatchObject({ t: 'error', code: 'pool_full', rid: 5 });
+    const text = await (await fetch(`${relay.http}/metrics`)).text();
+    expect(text).toMatch(/petrel_prekey_publishes_total\{result="pool_full"\} 2/);
+    expect(text).toMatch(/petrel_errors_sent_total\{code="pool_full"\} 2/);
     c.close();
   });
 

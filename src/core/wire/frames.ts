@@ -70,6 +70,8 @@ export const ERROR_CODES = [
   'bad_signature',
   'overloaded',
   'internal',
+  /** A `prekeys.publish` would grow a one-time prekey pool past the relay's cap (nothing stored). */
+  'pool_full',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -37,7 +37,7 @@ export async function handlePublish(ctx: RelayContext, conn: Connection, frame: 
   const outcome = await ctx.prekeys.publish(frame.bundle, ctx.config.prekeyPoolMax, ctx.now());
   if (!outcome.ok) {
     ctx.metrics.prekeyPublishes.inc({ result: 'pool_full' });
-    ctx.sendError(conn, 'mailbox_full', `prekey pool would exceed ${ctx.config.prekeyPoolMax} keys`, frame.rid);
+    ctx.sendError(conn, 'pool_full', `prekey pool would exceed ${ctx.config.prekeyPoolMax} keys`, frame.rid);
     return;
   }
   ctx.metrics.prekeyPublishes.inc({ result: 'ok' });
