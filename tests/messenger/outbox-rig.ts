@@ -26,7 +26,7 @@ export interface OutboxRig {
   readonly ctx: MessengerContext;
   readonly router: Router;
   readonly worker: OutboxWorker;
-  /** Queues one message to contact `n` (1..255) as `Messenger.send` does; returns its ids. */
+  /** Queues one message to contact `n` (1..255) as `Messenger.send` does (kick the worker to send); returns its ids. */
   queue(n: number, body?: string): Promise<{ readonly messageId: string; readonly envelopeId: string }>;
   /** Advances the clock `ms` in `step`s, letting every promise settle between steps. */
   run(ms: number, step?: number): Promise<void>;
@@ -84,7 +84,6 @@ export async function outboxRig(transports: readonly Transport[], config: Partia
         outboxEntry: { envelopeId, contactId: contactIdOf(n), mailbox: mailboxOf(n), envelope: new Uint8Array([0xee, n, i & 0xff]) },
       });
       versions.set(n, (version ?? 0) + 1);
-      worker.kick();
       return { messageId, envelopeId };
     },
     async run(ms, step = 100) {

@@ -10,7 +10,7 @@ import { backoffWindow, TransportSendError } from '../../src/core/transport/inde
 import type { RouterConfig } from '../../src/core/transport/index.ts';
 import { toHex } from '../../src/core/bytes.ts';
 import { FakeTransport } from '../transport/fakes.ts';
-import { outboxRig, START, type OutboxRig } from './outbox-rig.ts';
+import { contactIdOf, outboxRig, START, type OutboxRig } from './outbox-rig.ts';
 
 const rigs: OutboxRig[] = [];
 afterEach(() => {
@@ -45,6 +45,7 @@ describe('OutboxWorker under a fake clock', () => {
     const r = await rig(s.relay, { budget: { maxAttempts: 4, maxAgeMs: 24 * 3_600_000 }, backoff: { baseMs: 1_000, capMs: 8_000 } });
     now = () => r.clock.now();
     const m = await r.queue(1, 'hello');
+    r.worker.kick();
 
     await r.run(0);
     expect(s.at).toEqual([START]);
@@ -84,6 +85,7 @@ describe('OutboxWorker under a fake clock', () => {
     const r = await rig(relay, { budget: { maxAttempts: 10, maxAgeMs: 10_000 }, backoff: { baseMs: 1_000, capMs: 2_000 } });
     relay.setAvailable(false);
     const m = await r.queue(1, 'while offline');
+    r.worker.kick();
     await r.run(15_000);
     expect(relay.sent).toHaveLength(0);
     expect(await r.message(m.messageId)).toMatchObject({ status: 'failed', failure: 'No connection for too long' });
@@ -100,5 +102,43 @@ describe('OutboxWorker under a fake clock', () => {
     await r.run(5_000);
     expect(relay.sent).toHaveLength(2);
     expect(await r.message(m.messageId)).toMatchObject({ status: 'sent' });
+  });
+
+  it('600 queued to one contact, the oldest pushed back behind a full page of later ones: still strictly in compose order', async () => {
+    const relay = new FakeTransport('relay');
+    relay.fail('timeout', 1); // the oldest fails once; everything after succeeds
+    const r = await rig(relay, { budget: { maxAttempts: 10, maxAgeMs: 24 * 3_600_000 }, backoff: { baseMs: 1_000, capMs: 1_000 } });
+    const queued: string[] = [];
+    for (let i = 0; i < 600; i++) queued.push((await r.queue(1, `m${i}`)).envelopeId);
+    // Another contact's messages are not held back by it.
+    const other = await r.queue(2, 'to someone else');
+    r.worker.kick();
+    await r.run(0);
+    const sentTo = (envelopeId: string) => relay.sent.some((e) => toHex(e.id) === envelopeId);
+    const otherSentEarly = sentTo(other.envelopeId);
+
+    await r.run(5_000);
+    const toOne = relay.sent.map((e) => toHex(e.id)).filter((id) => id !== other.envelopeId);
+    // The oldest failed, was pushed back, and still went before any later one.
+    expect(toOne.slice(0, 2)).toEqual([queued[0], queued[0]]);
+    expect(toOne.filter((id, i) => id !== toOne[i - 1])).toEqual(queued);
+    expect(await r.store.queueDepth()).toBe(0);
+    // The other contact's head was not stuck behind contact 1's queue.
+    expect(otherSentEarly).toBe(true);
+  });
+
+  it('a contact whose oldest message waits for a session sends nothing after it', async () => {
+    const relay = new FakeTransport('relay');
+    const r = await rig(relay, {});
+    await r.store.commitPendingOutgoing({
+      message: { id: 'ab'.repeat(16), contactId: contactIdOf(3), body: 'first, no session yet', sentAt: START },
+      job: { envelopeId: 'cd'.repeat(16), mailbox: new Uint8Array(32).fill(3), plaintext: new Uint8Array([1]) },
+    });
+    // A later message already encrypted (e.g. a session arrived from the other side meanwhile).
+    const later = await r.queue(3, 'second');
+    r.worker.kick();
+    await r.run(10_000);
+    expect(relay.sent).toHaveLength(0);
+    expect(await r.message(later.messageId)).toMatchObject({ status: 'queued' });
   });
 });

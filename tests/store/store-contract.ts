@@ -212,6 +212,40 @@ export function storeContract(name: string, factory: StoreFactory): void {
       await expect(store.retry(newId(), 1)).rejects.toBeInstanceOf(RecordNotFoundError);
     });
 
+    it('outboxHeads: per contact its lowest seq still to send; failed messages hold nobody back; a failed receipt is dropped', async () => {
+      const store = await open({ now: () => NOW });
+      // Contact 1: more given-up messages than one scan page, then two still queued.
+      let v: number | null = null;
+      for (let i = 0; i < 40; i++) {
+        const c = outgoing({ contact: 1, expectedVersion: v });
+        await store.commitOutgoing(c);
+        v = (v ?? 0) + 1;
+        await store.markFailed(c.envelopeId, 'gave up');
+      }
+      const head1 = outgoing({ contact: 1, expectedVersion: v });
+      await store.commitOutgoing(head1);
+      await store.commitOutgoing(outgoing({ contact: 1, expectedVersion: v! + 1 }));
+      // Contact 2: its head waits for a session (it still holds the queue).
+      const job = pending(2);
+      await store.commitPendingOutgoing(job);
+      // Contact 3: only a failed message. Contact 4: a receipt whose budget was spent.
+      const f3 = outgoing({ contact: 3, expectedVersion: null });
+      await store.commitOutgoing(f3);
+      await store.markFailed(f3.envelopeId, 'gave up');
+      const r4 = outgoing({ contact: 4, expectedVersion: null, withMessage: false });
+      await store.commitOutgoing(r4);
+      await store.markFailed(r4.envelopeId, 'gave up');
+
+      expect((await store.outboxHeads(500)).map((h) => [h.contactId, h.envelopeId, h.state])).toEqual([
+        [contactId(1), head1.envelopeId, 'ready'],
+        [contactId(2), job.envelopeId, 'pending_session'],
+      ]);
+      expect((await store.outboxHeads(1)).map((h) => h.envelopeId)).toEqual([head1.envelopeId]);
+      expect(await store.pendingJobs(contactId(4))).toEqual([]);
+      expect((await store.dueOutbox(1e12, 500)).some((e) => e.envelopeId === r4.envelopeId)).toBe(false);
+      await expect(store.outboxHeads(-1)).rejects.toBeInstanceOf(InvalidStoreInputError);
+    });
+
     it('a contact without a session: pending jobs in compose order, then one session start makes them ready', async () => {
       const store = await open({ now: () => 3_000 });
       const jobs = [pending(2, 'one'), pending(2, 'two'), pending(2, 'three')];

@@ -3,9 +3,10 @@
  *
  * The durable outbox is the only source of truth for what still has to go: this worker
  * keeps nothing about a message in memory that a crash could lose. Each round reads the
- * ready entries, takes the head of every contact's queue (lowest compose sequence: one
- * message in flight per contact, so a recipient sees one sender's messages in the order
- * they were written), and hands each due head to the router for ONE round over the
+ * head of every contact's queue (`outboxHeads`: its lowest compose sequence still to
+ * send, whatever the next attempt times; one message in flight per contact, so a
+ * recipient sees one sender's messages in the order they were written; a head still
+ * waiting for a session holds its queue), and hands each due head to the router for ONE round over the
  * transports. The outcome is committed before the next round: `markSent`, a failed
  * attempt with its next attempt time (full-jitter backoff, from the router), or `failed`
  * with a reason once the retry budget is spent. Rounds in which no transport was
@@ -101,17 +102,15 @@ export class OutboxWorker {
 
   private async runOnce(): Promise<void> {
     const { store, clock, metrics } = this.ctx;
-    const ready = await store.dueOutbox(Number.MAX_SAFE_INTEGER, OUTBOX_DUE_MAX);
-    const heads = new Map<string, OutboxRecord>();
-    for (const e of ready) {
-      const h = heads.get(e.contactId);
-      if (!h || e.seq < h.seq || (e.seq === h.seq && e.createdAt < h.createdAt)) heads.set(e.contactId, e);
-    }
+    // Only a contact's head of line may go (its lowest seq still to send): a later message
+    // never overtakes an earlier one, whatever their next attempt times.
+    const heads = await store.outboxHeads(OUTBOX_DUE_MAX);
     const now = clock.now();
     let nextWake = Infinity;
     const due: OutboxRecord[] = [];
-    for (const h of heads.values()) {
-      if (this.inFlight.has(h.contactId)) continue;
+    for (const h of heads) {
+      // A head waiting for a session (the starter kicks when it is ready) holds its contact's queue.
+      if (h.state !== 'ready' || this.inFlight.has(h.contactId)) continue;
       const at = Math.max(h.nextAttemptAt, this.parked.get(h.contactId) ?? 0);
       if (at <= now) due.push(h);
       else nextWake = Math.min(nextWake, at);

@@ -8,6 +8,7 @@ import { ConcurrentModificationError, InvalidStoreInputError, InvalidTransitionE
 import { applyIncoming, INCOMING_STORES, IncomingInsertConflict } from './incoming-batch.ts';
 import { applyKeyChange, KEY_CHANGE_STORES } from './key-change-commit.ts';
 import { applyOutgoing, applyPendingOutgoing, nextSession, OUTGOING_STORES, readyOutboxRecord } from './outgoing-commit.ts';
+import { queueHeads } from './queue-heads.ts';
 import { COMMIT_LIST_MAX, DEDUP_MAX_ENTRIES, DEDUP_RETENTION_MS, MESSAGE_PAGE_MAX, OUTBOX_DUE_MAX, PREKEYS_PER_CALL_MAX } from './limits.ts';
 import type {
   ContactRecord,
@@ -268,6 +269,11 @@ export class BackendPetrelStore implements PetrelStore {
     return this.tx(['outbox'], 'readonly', (tx) => tx.table('outbox').query({ index: 'byStateDue', lower: ['ready', -Infinity], upper: ['ready', now], limit }));
   }
 
+  async outboxHeads(maxHeads: number): Promise<OutboxRecord[]> {
+    checkCount('maxHeads', maxHeads, OUTBOX_DUE_MAX);
+    return this.tx(['outbox'], 'readonly', (tx) => queueHeads(tx.table('outbox'), maxHeads));
+  }
+
   async nextDueAt(): Promise<number | undefined> {
     const [first] = await this.tx(['outbox'], 'readonly', (tx) =>
       tx.table('outbox').query({ index: 'byStateDue', lower: ['ready', -Infinity], upper: ['ready', Infinity], limit: 1 }),
@@ -317,12 +323,15 @@ export class BackendPetrelStore implements PetrelStore {
       const outbox = tx.table('outbox');
       const entry = await outbox.get(envelopeId);
       if (!entry) throw new RecordNotFoundError('outbox', envelopeId);
-      await outbox.put({ ...entry, state: 'failed', lastError: failure });
-      if (entry.messageId) {
-        const messages = tx.table('messages');
-        const m = await messages.get(entry.messageId);
-        if (m && m.status === 'queued') await messages.put({ ...m, status: 'failed', failure, updatedAt: now });
-      }
+      // A protocol entry (receipt, profile) has no row to show the failure and no manual
+      // retry: it is dropped instead of lying in the outbox (and in every head scan) forever.
+      if (!entry.messageId) return outbox.delete(envelopeId);
+      const messages = tx.table('messages');
+      const m = await messages.get(entry.messageId);
+      await Promise.all([
+        outbox.put({ ...entry, state: 'failed', lastError: failure }),
+        ...(m && m.status === 'queued' ? [messages.put({ ...m, status: 'failed', failure, updatedAt: now })] : []),
+      ]);
     });
   }
 

@@ -176,11 +176,18 @@ export interface PetrelStore {
 
   // ---- outbox
   dueOutbox(now: number, limit: number): Promise<OutboxRecord[]>;
+  /**
+   * The head of line of up to `maxHeads` contacts' queues: per contact, its lowest-seq
+   * entry still to send (`ready` or `pending_session`; `failed` ones hold nobody back).
+   * Only a head may be sent: one contact's messages go strictly in compose order.
+   */
+  outboxHeads(maxHeads: number): Promise<OutboxRecord[]>;
   /** Earliest `nextAttemptAt` of a ready entry (for the send timer). */
   nextDueAt(): Promise<number | undefined>;
   /** Transport acknowledged: message → sent, outbox entry removed. False when the entry is already gone. */
   markSent(envelopeId: string, report: SentReport): Promise<boolean>;
   recordAttemptFailure(envelopeId: string, nextAttemptAt: number, error: string): Promise<void>;
+  /** Budget spent: a message entry (and its row) becomes `failed`; a protocol entry (no row, no retry) is dropped. */
   markFailed(envelopeId: string, reason: string): Promise<void>;
   /** Manual retry of a failed message: back to queued, its entry due now (same bytes). */
   retry(messageId: string, now: number): Promise<void>;
