@@ -5,6 +5,11 @@ import { VALIDATION_FAILURE_METRIC, type WireMetrics } from '../core/wire/index.
 export const STATE_MAPS = ['sessions', 'mailbox_bindings', 'delivery_pumps', 'rate_limit_buckets', 'ip_slots'] as const;
 export type StateMap = (typeof STATE_MAPS)[number];
 
+/** Request frames whose handling is timed (`petrel_request_duration_seconds{type}`). */
+export type TimedRequest = 'auth' | 'send' | 'ack' | 'prekeys.publish' | 'prekeys.fetch' | 'signal';
+/** HTTP routes, a fixed set so the label stays small whatever paths clients ask for. */
+export type HttpRoute = 'health' | 'ready' | 'metrics' | 'static' | 'not_found';
+
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 const RESIDENCE_BUCKETS = [0.01, 0.1, 1, 10, 60, 600, 3600, 86_400, 7 * 86_400, 30 * 86_400];
 
@@ -44,11 +49,30 @@ export class RelayMetrics {
   readonly heartbeatTimeouts = new Counter({ name: 'petrel_heartbeat_timeouts_total', help: 'Connections dropped for missing pongs', registers: [this.registry] });
   readonly requestLatency = new Histogram({
     name: 'petrel_request_duration_seconds',
-    help: 'Time from a request frame to its response, by frame type (send: until durable and `sent`)',
+    help: 'Time from a request frame to its outcome, by frame type (auth: to `ready`; send: until durable and `sent`; ack: until the deletion committed; signal: until forwarded or refused)',
     labelNames: ['type'],
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
+  readonly httpLatency = new Histogram({
+    name: 'petrel_http_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by route (health, ready, metrics, static, not_found)',
+    labelNames: ['route'],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  /** Starts timing a request frame; call the result when its outcome is sent. */
+  timeRequest(type: TimedRequest): () => void {
+    const end = this.requestLatency.startTimer({ type });
+    return () => void end();
+  }
+
+  /** Starts timing an HTTP request; call the result with its route once the response ended. */
+  timeHttp(): (route: HttpRoute) => void {
+    const end = this.httpLatency.startTimer();
+    return (route) => void end({ route });
+  }
   readonly ackLatency = new Histogram({
     name: 'petrel_envelope_residence_seconds',
     help: 'Time from deposit to the recipient\'s ack',

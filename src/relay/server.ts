@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -15,7 +15,7 @@ import type { RateLimitStore } from './limits/rate-limit-store.ts';
 import { WriteBatcher } from './mailbox/write-batcher.ts';
 import type { DeliveryPump } from './mailbox/delivery-pump.ts';
 import { SqliteMailboxStore } from './mailbox/sqlite-mailbox-store.ts';
-import { RelayMetrics } from './metrics.ts';
+import { RelayMetrics, type HttpRoute } from './metrics.ts';
 import { SqlitePreKeyStore } from './prekeys/sqlite-prekey-store.ts';
 import { databaseFailure, listenFailure, RelayStartError } from './start-error.ts';
 import { SchemaTooNewError, openDatabase, type SqliteDatabase } from './storage/sqlite-database.ts';
@@ -40,6 +40,12 @@ export interface Relay {
   port(): number;
   /** Graceful shutdown: stop accepting, commit accepted deposits, close sockets (1001), close the database. Bounded by shutdownTimeoutMs. */
   close(): Promise<void>;
+}
+
+function notFound(res: ServerResponse): 'not_found' {
+  res.writeHead(404, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end('not found');
+  return 'not_found';
 }
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
@@ -121,10 +127,11 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
   }));
 
   const server = createServer((req, res) => {
-    if (serveOperationalRoute(req, res, { mailboxes, metrics, draining: () => draining })) return;
-    if (serveStatic(config.appDir, req, res, SECURITY_HEADERS)) return;
-    res.writeHead(404, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
-    res.end('not found');
+    const timed = metrics.timeHttp();
+    const route: HttpRoute =
+      serveOperationalRoute(req, res, { mailboxes, metrics, draining: () => draining }) ??
+      (serveStatic(config.appDir, req, res, SECURITY_HEADERS) ? 'static' : notFound(res));
+    res.once('close', () => timed(route));
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD, perMessageDeflate: false, clientTracking: false });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../src/relay/http/security-headers.ts';
 import { startTestRelay, tempDataDir, type TestRelay } from './helpers/relay-harness.ts';
+import { newIdentity, randomEnvelope, signedBundle } from './helpers/identity.ts';
 import { TestClient } from './helpers/test-client.ts';
 import { scrape, waitFor } from './helpers/wait-for.ts';
 
@@ -77,6 +78,38 @@ describe('relay operations endpoints', () => {
     await TestClient.connect(r.url);
     await r.stop();
     expect((await r.relay.metrics.connectionsClosed.get()).values).toContainEqual(expect.objectContaining({ labels: { reason: 'shutdown' }, value: 1 }));
+  });
+
+  it('times every request frame type, and every HTTP request under a small fixed set of routes', async () => {
+    const alice = newIdentity();
+    const c = await TestClient.authenticated(relay.url, alice);
+    const env = randomEnvelope(alice.mailbox);
+    c.send({ t: 'send', rid: 1, env });
+    await c.reply(1);
+    await c.next('deliver');
+    c.send({ t: 'ack', ids: [env.id] });
+    c.send({ t: 'signal', to: alice.mailbox, blob: new Uint8Array(8) });
+    await c.next('signal');
+    c.send({ t: 'prekeys.publish', rid: 2, bundle: signedBundle(alice, 1, 1) });
+    await c.reply(2);
+    c.send({ t: 'prekeys.fetch', rid: 3, ik: alice.ik });
+    await c.reply(3);
+    c.close();
+    const count = (type: string) => scrape(relay.http, new RegExp(`petrel_request_duration_seconds_count\\{type="${type}"\\} (\\d+)`));
+    // The ack is timed once its deletion committed (it has no reply to wait for).
+    await waitFor(() => count('ack'), (n) => n >= 1, 'ack timed');
+    for (const type of ['auth', 'send', 'signal', 'prekeys.publish', 'prekeys.fetch']) expect(await count(type), type).toBeGreaterThanOrEqual(1);
+
+    for (const path of ['/health', '/ready', '/metrics', '/', '/chat/some-contact', '/missing.js', '/../../etc/passwd', `/${'x'.repeat(50)}.png`]) {
+      await (await fetch(`${relay.http}${path}`)).arrayBuffer();
+    }
+    await (await fetch(`${relay.http}/health`, { method: 'POST' })).arrayBuffer();
+    const text = await (await fetch(`${relay.http}/metrics`)).text();
+    const routes = [...text.matchAll(/petrel_http_request_duration_seconds_count\{route="([^"]+)"\} (\d+)/g)].map((m) => [m[1], Number(m[2])] as const);
+    expect(new Set(routes.map(([r]) => r))).toEqual(new Set(['health', 'ready', 'metrics', 'static', 'not_found']));
+    const byRoute = Object.fromEntries(routes);
+    expect(byRoute.static).toBeGreaterThanOrEqual(2);
+    expect(byRoute.not_found).toBeGreaterThanOrEqual(3);
   });
 
   it('closes sockets with 1001 (going away) on shutdown and stops listening', async () => {

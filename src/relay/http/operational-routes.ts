@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MailboxStore } from '../mailbox/mailbox-store.ts';
-import type { RelayMetrics } from '../metrics.ts';
+import type { HttpRoute, RelayMetrics } from '../metrics.ts';
 import { SECURITY_HEADERS } from './security-headers.ts';
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -10,29 +10,30 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 
 /**
  * `GET /health` (the process is up), `GET /ready` (the database answers and the relay is
- * not shutting down), `GET /metrics` (Prometheus text). Returns false for other paths.
+ * not shutting down), `GET /metrics` (Prometheus text). Returns the route it served, or
+ * undefined for other paths.
  */
 export function serveOperationalRoute(
   req: IncomingMessage,
   res: ServerResponse,
   deps: { readonly mailboxes: MailboxStore; readonly metrics: RelayMetrics; readonly draining: () => boolean },
-): boolean {
-  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+): Extract<HttpRoute, 'health' | 'ready' | 'metrics'> | undefined {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return undefined;
   const path = (req.url ?? '/').split('?')[0];
   if (path === '/health') {
     json(res, 200, { status: 'ok' });
-    return true;
+    return 'health';
   }
   if (path === '/ready') {
     if (deps.draining()) {
       json(res, 503, { status: 'shutting_down' });
-      return true;
+      return 'ready';
     }
     deps.mailboxes
       .check()
       .then(() => json(res, 200, { status: 'ready' }))
       .catch(() => json(res, 503, { status: 'database_unavailable' }));
-    return true;
+    return 'ready';
   }
   if (path === '/metrics') {
     deps.metrics.registry
@@ -42,7 +43,7 @@ export function serveOperationalRoute(
         res.end(text);
       })
       .catch(() => json(res, 500, { status: 'error' }));
-    return true;
+    return 'metrics';
   }
-  return false;
+  return undefined;
 }

@@ -1,13 +1,13 @@
 import { WireError, decodeFrame, type ClientFrame } from '../../core/wire/index.ts';
 import { takeTokens } from '../limits/token-bucket.ts';
-import { forwardSignal } from '../signaling.ts';
 import { CLOSE_POLICY, HIGH_WATER_BYTES, type Connection } from './connection.ts';
 import { errorCodeFor } from './error-codes.ts';
 import { handleAck } from './handlers/ack.ts';
 import { handleAuth } from './handlers/auth.ts';
 import { handleSend } from './handlers/deposit.ts';
 import { handleFetch, handlePublish } from './handlers/prekeys.ts';
-import { takeIpToken, type RelayContext } from './relay-context.ts';
+import { handleSignal } from './handlers/signal.ts';
+import type { RelayContext } from './relay-context.ts';
 import { issueChallenge } from './session-auth.ts';
 
 /** Refused frames (invalid or over budget) a connection may send before it is closed. */
@@ -97,18 +97,8 @@ export class FrameRouter {
         return handlePublish(ctx, conn, frame);
       case 'prekeys.fetch':
         return handleFetch(ctx, conn, frame);
-      case 'signal': {
-        // Like deposits, signaling needs no sender identity (it is inside the blob); it is rate-limited per IP.
-        if (!(await takeIpToken(ctx, conn, 'deposit'))) {
-          ctx.sendError(conn, 'rate_limited', 'too many signals');
-          return;
-        }
-        const outcome = forwardSignal(ctx.registry, frame);
-        ctx.metrics.signals.inc({ result: outcome });
-        if (outcome === 'offline') ctx.sendError(conn, 'not_found', 'recipient is not connected');
-        else if (outcome === 'overloaded') ctx.sendError(conn, 'overloaded', 'recipient is not reading');
-        return;
-      }
+      case 'signal':
+        return handleSignal(ctx, conn, frame);
       case 'ping':
         conn.send({ t: 'pong', rid: frame.rid });
         return;

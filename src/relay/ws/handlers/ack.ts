@@ -12,7 +12,9 @@ export async function handleAck(ctx: RelayContext, conn: Connection, frame: AckF
     ctx.sendError(conn, 'unauthenticated', 'ack needs an authenticated mailbox');
     return;
   }
+  const timed = ctx.metrics.timeRequest('ack');
   const depositedAt = await ctx.batcher.ack(conn.mailbox, frame.ids);
+  timed();
   const now = ctx.now();
   ctx.metrics.acks.inc(depositedAt.length);
   ctx.metrics.queueDepth.dec(depositedAt.length);

@@ -12,6 +12,7 @@ import { notifyPreKeysLow } from './prekeys.ts';
  * A wrong answer closes the connection (its challenge is spent).
  */
 export async function handleAuth(ctx: RelayContext, conn: Connection, frame: AuthFrame): Promise<void> {
+  const timed = ctx.metrics.timeRequest('auth');
   const result = verifyAuth(conn, frame);
   if (!result.ok) {
     ctx.metrics.authentications.inc({ result: result.why });
@@ -27,6 +28,7 @@ export async function handleAuth(ctx: RelayContext, conn: Connection, frame: Aut
   const queued = await ctx.mailboxes.count(result.mailbox);
   if (!conn.open) return;
   conn.send({ t: 'ready', mailbox: result.mailbox, queued });
+  timed();
   const pump = new DeliveryPump(conn, ctx.mailboxes, ctx.metrics, ctx.log);
   ctx.pumps.set(conn, pump);
   pump.kick();

@@ -13,11 +13,11 @@ export const MAX_INFLIGHT_DEPOSITS = 64;
  * (mailbox, id) is answered `sent` without storing it twice. Online owners get it at once.
  */
 export async function handleSend(ctx: RelayContext, conn: Connection, frame: SendFrame): Promise<void> {
+  const timed = ctx.metrics.timeRequest('send');
   if (!(await takeIpToken(ctx, conn, 'deposit'))) {
     ctx.sendError(conn, 'rate_limited', 'too many deposits', frame.rid);
     return;
   }
-  const started = performance.now();
   conn.inflight++;
   if (conn.inflight >= MAX_INFLIGHT_DEPOSITS && conn.pauseReading()) ctx.metrics.pausedReads.inc();
   try {
@@ -29,7 +29,7 @@ export async function handleSend(ctx: RelayContext, conn: Connection, frame: Sen
     }
     ctx.metrics.deposits.inc({ result: outcome.duplicate ? 'duplicate' : 'stored' });
     conn.send({ t: 'sent', rid: frame.rid, id: frame.env.id });
-    ctx.metrics.requestLatency.observe({ type: 'send' }, (performance.now() - started) / 1000);
+    timed();
     if (!outcome.duplicate) {
       ctx.metrics.queueDepth.inc();
       for (const owner of ctx.registry.owners(mailboxKey(frame.env.to))) ctx.pumps.get(owner)?.offer(outcome.seq, frame.env);

@@ -18,7 +18,7 @@ export function notifyPreKeysLow(ctx: RelayContext, owners: readonly Connection[
  * valid signatures on the signed prekey, the last-resort PQ key and every PQ one-time key.
  */
 export async function handlePublish(ctx: RelayContext, conn: Connection, frame: PreKeysPublishFrame): Promise<void> {
-  const started = performance.now();
+  const timed = ctx.metrics.timeRequest('prekeys.publish');
   if (!conn.identityKey) {
     ctx.sendError(conn, 'unauthenticated', 'publishing prekeys needs an authenticated identity', frame.rid);
     return;
@@ -42,7 +42,7 @@ export async function handlePublish(ctx: RelayContext, conn: Connection, frame: 
   }
   ctx.metrics.prekeyPublishes.inc({ result: 'ok' });
   conn.send({ t: 'prekeys.published', rid: frame.rid, opks: outcome.counts.opks, pqopks: outcome.counts.pqopks });
-  ctx.metrics.requestLatency.observe({ type: 'prekeys.publish' }, (performance.now() - started) / 1000);
+  timed();
 }
 
 /**
@@ -50,11 +50,11 @@ export async function handlePublish(ctx: RelayContext, conn: Connection, frame: 
  * consumes one-time keys). Hands out at most one of each one-time key, atomically.
  */
 export async function handleFetch(ctx: RelayContext, conn: Connection, frame: PreKeysFetchFrame): Promise<void> {
+  const timed = ctx.metrics.timeRequest('prekeys.fetch');
   if (!(await takeIpToken(ctx, conn, 'fetch'))) {
     ctx.sendError(conn, 'rate_limited', 'too many bundle fetches', frame.rid);
     return;
   }
-  const started = performance.now();
   const taken = await ctx.prekeys.takeBundle(frame.ik);
   if (!taken) {
     ctx.metrics.prekeyFetches.inc({ result: 'not_found' });
@@ -63,6 +63,6 @@ export async function handleFetch(ctx: RelayContext, conn: Connection, frame: Pr
   }
   ctx.metrics.prekeyFetches.inc({ result: taken.bundle.opk ? 'opk' : 'no_opk' });
   conn.send({ t: 'prekeys.bundle', rid: frame.rid, bundle: taken.bundle });
-  ctx.metrics.requestLatency.observe({ type: 'prekeys.fetch' }, (performance.now() - started) / 1000);
+  timed();
   notifyPreKeysLow(ctx, ctx.registry.owners(mailboxKey(mailboxAddress(frame.ik))), taken.remaining);
 }
