@@ -80,11 +80,11 @@ describe('Double Ratchet under an adversarial network', () => {
               (e: unknown) => e,
             );
             expect(err).toBeInstanceOf(CryptoError);
-            // Within the remembered chains (current + MAX_PREVIOUS_RECEIVING_CHAINS) a replay is
+            // Within the remembered chains (current + MAX_FINISHED_RECEIVING_CHAINS) a replay is
             // recognised as such; older ones are still refused, as tampering.
             const dh = toHex(parseMessage(m.message).header.subarray(0, 32));
             const d = state[c.to].data;
-            const remembered = [d.remoteRatchetKey, ...d.previousRemoteRatchetKeys].filter((k) => k !== undefined).map((k) => toHex(k));
+            const remembered = [d.remoteRatchetKey, ...d.finishedChains.list().map((f) => f.dh)].filter((k) => k !== undefined).map((k) => toHex(k));
             if (remembered.includes(dh)) expect(err).toBeInstanceOf(DuplicateMessageError);
             else totals.forgottenChainReplays++;
             expect(toHex(serializeSession(state[c.to]))).toBe(toHex(before));

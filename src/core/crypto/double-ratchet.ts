@@ -13,9 +13,10 @@
 import { bytesEqual } from '../bytes.ts';
 import type { Random } from '../random.ts';
 import { kdfChainKey } from './chain-key.ts';
-import { DuplicateMessageError, InvalidHeaderError, InvalidKeyError, MalformedStateError, SkipLimitExceededError } from './errors.ts';
+import { DuplicateMessageError, InvalidHeaderError, InvalidKeyError, MalformedHeaderError, MalformedStateError, SkipLimitExceededError } from './errors.ts';
+import { FinishedChains } from './finished-chains.ts';
 import { decodeHeader, encodeHeader } from './header.ts';
-import { MAX_PREVIOUS_RECEIVING_CHAINS, MAX_SKIP, MAX_STORED_SKIPPED_KEYS } from './limits.ts';
+import { MAX_SKIP, MAX_STORED_SKIPPED_KEYS } from './limits.ts';
 import { decryptWithMessageKey, encryptWithMessageKey } from './message-keys.ts';
 import type { SecretBytes } from './redacted.ts';
 import { kdfRootKey } from './root-key.ts';
@@ -43,7 +44,7 @@ export async function initRatchetAsInitiator(
     sendingChain: { chainKey, n: 0 },
     previousSendingCount: 0,
     remoteRatchetKey: params.remoteSignedPreKey,
-    previousRemoteRatchetKeys: [],
+    finishedChains: FinishedChains.none,
     skipped: [],
     ...(params.pendingPreKey ? { pendingPreKey: params.pendingPreKey } : {}),
   });
@@ -58,7 +59,7 @@ export function initRatchetAsResponder(params: { sk: SecretBytes; ad: Uint8Array
     rootKey: params.sk,
     sendingRatchet: params.signedPreKey,
     previousSendingCount: 0,
-    previousRemoteRatchetKeys: [],
+    finishedChains: FinishedChains.none,
     skipped: [],
   });
 }
@@ -112,7 +113,11 @@ function skipMessageKeys(chain: ChainState, dh: Uint8Array, until: number, out: 
   return { chainKey, n: Math.max(chain.n, until) };
 }
 
-/** RatchetDecrypt (§3.5) on a draft; the result exists only if the message authenticated. */
+/**
+ * RatchetDecrypt (§3.5) on a draft; the result exists only if the message authenticated.
+ * Every check on the header runs before any key is derived; errors.ts lists what each
+ * failure means and docs/PROTOCOL.md §5.5 what it can and cannot say about tampering.
+ */
 export async function ratchetDecrypt(
   state: SessionState,
   headerBytes: Uint8Array,
@@ -120,7 +125,7 @@ export async function ratchetDecrypt(
   random: Random,
 ): Promise<{ state: SessionState; plaintext: Uint8Array }> {
   const d = state.data;
-  const header = decodeHeader(headerBytes);
+  const header = decodeHeader(headerBytes); // MalformedHeaderError: wrong length, low-order ratchet key
 
   // TrySkippedMessageKeys: a stored key for (header.dh, header.n) opens a late message.
   const hit = findSkipped(d.skipped, header.dh, header.n);
@@ -137,7 +142,12 @@ export async function ratchetDecrypt(
     if (!d.receivingChain) throw new InvalidHeaderError('message on a chain the peer never sent on');
     if (header.n < d.receivingChain.n) throw new DuplicateMessageError('message key already used');
   } else {
-    if (d.previousRemoteRatchetKeys.some((k) => bytesEqual(k, header.dh))) throw new DuplicateMessageError('message key of a finished chain already used');
+    // A finished chain: every key below its length was used or is in MKSKIPPED (checked above).
+    const finishedLength = d.finishedChains.lengthOf(header.dh);
+    if (finishedLength !== undefined) {
+      if (header.n < finishedLength) throw new DuplicateMessageError('message key of a finished chain already used');
+      throw new InvalidHeaderError('message number past the announced end of a finished chain');
+    }
     // A new remote ratchet key. The peer only makes one after reading our current one, so
     // none can come while our current sending chain (made at the last step) is unused.
     if (!d.sendingRatchet || (d.receivingChain && d.sendingChain?.n === 0)) throw new InvalidHeaderError('new ratchet key before we sent ours');
@@ -146,7 +156,7 @@ export async function ratchetDecrypt(
       if (header.pn < d.receivingChain.n) throw new InvalidHeaderError('previous chain length below messages already received');
       // SkipMessageKeys(state, header.pn): finish the old chain.
       skipMessageKeys(d.receivingChain, d.remoteRatchetKey, header.pn, newSkipped);
-      draft.previousRemoteRatchetKeys = d.previousRemoteRatchetKeys.concat([d.remoteRatchetKey]).slice(-MAX_PREVIOUS_RECEIVING_CHAINS);
+      draft.finishedChains = d.finishedChains.add(d.remoteRatchetKey, header.pn);
     }
     // DHRatchet: the receiving DH and the next sending key's DH at once. Each promise
     // settles on its own, so a failure of one never becomes an unhandled rejection.
@@ -158,7 +168,8 @@ export async function ratchetDecrypt(
     const [recv, send] = [await receivingDh, await nextSending];
     if (!recv.ok || !send.ok) {
       const e = !recv.ok ? recv.error : !send.ok ? send.error : undefined;
-      if (e instanceof InvalidKeyError) throw new InvalidHeaderError('ratchet key is not a usable X25519 key');
+      // decodeHeader refuses every low-order key; this stays for a runtime whose X25519 refuses more.
+      if (e instanceof InvalidKeyError) throw new MalformedHeaderError('ratchet key is not a usable X25519 key');
       throw e;
     }
     // PN = Ns; Ns = 0; Nr = 0; DHr = header.dh; RK, CKr = KDF_RK(RK, DH(DHs, DHr))

@@ -2,9 +2,19 @@
  * One error class per failure kind. Every crypto failure is a `CryptoError` with a
  * stable `kind` string (metrics count `crypto.failure` by kind). Messages never carry
  * key material or plaintext.
+ *
+ * What decryption can report, from the outside in; every check but the last runs before
+ * any key is derived (docs/PROTOCOL.md §5.4, §5.5 says what each reveals about tampering):
+ *   MalformedMessageError      the bytes are not a message
+ *   MalformedHeaderError       the header is not one, whatever our state (length, low-order ratchet key)
+ *   DuplicateMessageError      the header names a message key we already used
+ *   InvalidHeaderError         the header is well formed but impossible in this session
+ *   SkipLimitExceededError     the header needs more than MAX_SKIP message keys derived
+ *   AuthenticationFailedError  all of the above passed; the AES-GCM tag did not verify
  */
 export type CryptoErrorKind =
   | 'malformed_message'
+  | 'malformed_header'
   | 'invalid_header'
   | 'authentication_failed'
   | 'duplicate_message'
@@ -30,25 +40,51 @@ export class MalformedMessageError extends CryptoError {
   override readonly name = 'MalformedMessageError';
 }
 
-/** A header no honest peer can have produced (bad ratchet key, impossible counters). */
+/**
+ * The header is structurally not a header, independent of any session: wrong length, or a
+ * ratchet key that is a low-order X25519 point (RFC 7748 §6.1: its DH output is all zero).
+ */
+export class MalformedHeaderError extends CryptoError {
+  readonly kind = 'malformed_header';
+  override readonly name = 'MalformedHeaderError';
+}
+
+/**
+ * A well-formed header that no honest peer can have sent in this session: a new ratchet key
+ * before we sent on our current one, PN below what we already received of the previous
+ * chain, a message number at or past the announced end of a finished chain, a message on a
+ * chain the peer never sent on.
+ */
 export class InvalidHeaderError extends CryptoError {
   readonly kind = 'invalid_header';
   override readonly name = 'InvalidHeaderError';
 }
 
-/** AES-GCM refused the message: ciphertext, tag, header or associated data altered (or wrong keys). */
+/**
+ * AES-GCM refused the message after every header check passed. The tag covers AD ‖ header ‖
+ * ciphertext, so this is what an altered ciphertext or tag gives, and also a header altered
+ * into another plausible one (a counter within the skip window, another valid ratchet key):
+ * the derived key is then simply a different one. It is equally what a message from another
+ * session gives (the messenger tries a contact's sessions in turn) and a replay older than
+ * the remembered chains, so it does not by itself prove tampering (PROTOCOL.md §5.5).
+ */
 export class AuthenticationFailedError extends CryptoError {
   readonly kind = 'authentication_failed';
   override readonly name = 'AuthenticationFailedError';
 }
 
-/** The message key for this (ratchet key, N) was already used (or evicted): a replay. */
+/**
+ * The header names a (ratchet key, N) whose message key was already used (or evicted from
+ * the skipped keys): a replay, within the current chain or the last MAX_FINISHED_RECEIVING_CHAINS
+ * finished ones. Decided from the header before any decryption, so a header altered to name
+ * a used key raises this too.
+ */
 export class DuplicateMessageError extends CryptoError {
   readonly kind = 'duplicate_message';
   override readonly name = 'DuplicateMessageError';
 }
 
-/** The header asks to skip more than MAX_SKIP message keys in one chain. */
+/** The header asks to skip more than MAX_SKIP message keys in one chain (its N, or via PN the previous chain). */
 export class SkipLimitExceededError extends CryptoError {
   readonly kind = 'skip_limit_exceeded';
   override readonly name = 'SkipLimitExceededError';

@@ -59,10 +59,13 @@ export const MAX_SKIP = 1000;
 /** Stored skipped message keys per session; when full, the oldest are evicted (Double Ratchet §6.4 "Deletion of skipped message keys"). */
 export const MAX_STORED_SKIPPED_KEYS = 2000;
 /**
- * Remote ratchet keys of finished receiving chains we remember (public keys only), so a
- * late copy of an already-read message is reported as a duplicate, not as tampering.
+ * Finished receiving chains a session remembers: the remote ratchet public key and the
+ * chain's length (the PN that ended it), 36 bytes each, at most 1,152 bytes per session. A
+ * replay of any message of these chains is reported as DuplicateMessageError; one from an
+ * older chain cannot be told from a forged new ratchet key and fails AES-GCM instead. 32
+ * chains = 32 changes of speaker in the conversation since the replayed message.
  */
-export const MAX_PREVIOUS_RECEIVING_CHAINS = 5;
+export const MAX_FINISHED_RECEIVING_CHAINS = 32;
 /** Largest plaintext `encrypt` accepts (the relay envelope body is ≤ 192 KiB incl. overheads). */
 export const MAX_PLAINTEXT_BYTES = 180 * 1024;
 

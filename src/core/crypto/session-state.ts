@@ -7,7 +7,8 @@
  */
 import { ByteReader, ByteWriter } from './binary.ts';
 import { MalformedStateError } from './errors.ts';
-import { KEY_BYTES, MAX_PREVIOUS_RECEIVING_CHAINS, MAX_STORED_SKIPPED_KEYS, ML_KEM_768_CIPHERTEXT_BYTES } from './limits.ts';
+import { FINISHED_CHAIN_RECORD_BYTES, FinishedChains } from './finished-chains.ts';
+import { KEY_BYTES, MAX_FINISHED_RECEIVING_CHAINS, MAX_STORED_SKIPPED_KEYS, ML_KEM_768_CIPHERTEXT_BYTES } from './limits.ts';
 import { Redacted, SecretBytes } from './redacted.ts';
 import { dhKeyPair, type DhPrivate } from './x25519.ts';
 
@@ -51,8 +52,8 @@ export interface SessionData {
   readonly remoteRatchetKey?: Uint8Array;
   /** CKr and Nr. */
   readonly receivingChain?: ChainState;
-  /** Remote ratchet keys of finished receiving chains, oldest first (duplicate detection). */
-  readonly previousRemoteRatchetKeys: readonly Uint8Array[];
+  /** The last finished receiving chains (remote ratchet key and length), for replay detection. */
+  readonly finishedChains: FinishedChains;
   /** MKSKIPPED, oldest first. */
   readonly skipped: readonly SkippedKey[];
   readonly pendingPreKey?: PendingPreKey;
@@ -88,17 +89,21 @@ export class SessionState extends Redacted {
 
 // ---- Serialisation ---------------------------------------------------------------------
 //
-// version u8 (=1) ‖ flags u8 ‖ ad 64 ‖ baseKey 32 ‖ rootKey 32 ‖ PN u32
+// version u8 (=2) ‖ flags u8 ‖ ad 64 ‖ baseKey 32 ‖ rootKey 32 ‖ PN u32
 // [flags&1] DHs private 32 ‖ DHs public 32
 // [flags&64] CKs 32 ‖ Ns u32
 // [flags&2] DHr 32
 // [flags&4] CKr 32 ‖ Nr u32
 // [flags&8] spkId u32 ‖ pqId u32 ‖ kemCt 1088 ‖ [flags&16] opkId u32
 // flags&32: initiator
-// count u8 ‖ previous remote ratchet keys 32 each
+// count u8 ‖ finished chains (DHr 32 ‖ length u32) each     [version 1: DHr 32 each, no length]
 // count u16 ‖ skipped (dh 32 ‖ n u32 ‖ mk 32) each
+//
+// Version 1 (up to 5 finished chains, keys only) is still read; its chains get
+// UNKNOWN_CHAIN_LENGTH. Everything is written as version 2.
 
-export const SESSION_FORMAT_VERSION = 1;
+export const SESSION_FORMAT_VERSION = 2;
+const SESSION_FORMAT_V1 = 1;
 const F_SENDING = 1;
 const F_REMOTE = 2;
 const F_RECEIVING = 4;
@@ -116,7 +121,7 @@ export function serializeSession(state: SessionState): Uint8Array {
   if (d.receivingChain) flags |= F_RECEIVING;
   if (d.pendingPreKey) flags |= F_PENDING | (d.pendingPreKey.oneTimePreKeyId !== undefined ? F_PENDING_OPK : 0);
   const size =
-    2 + 64 + 32 + 32 + 4 + 100 + 36 + 32 + 36 + (d.pendingPreKey ? 12 + ML_KEM_768_CIPHERTEXT_BYTES : 0) + 3 + 32 * d.previousRemoteRatchetKeys.length + 68 * d.skipped.length;
+    2 + 64 + 32 + 32 + 4 + 100 + 36 + 32 + 36 + (d.pendingPreKey ? 12 + ML_KEM_768_CIPHERTEXT_BYTES : 0) + 3 + d.finishedChains.bytes.length + 68 * d.skipped.length;
   const w = new ByteWriter(size);
   w.u8(SESSION_FORMAT_VERSION).u8(flags).bytes(d.ad).bytes(d.baseKey).bytes(d.rootKey.expose()).u32(d.previousSendingCount);
   if (d.sendingRatchet) w.bytes(d.sendingRatchet.privateKey.expose()).bytes(d.sendingRatchet.publicKey);
@@ -127,8 +132,7 @@ export function serializeSession(state: SessionState): Uint8Array {
     w.u32(d.pendingPreKey.signedPreKeyId).u32(d.pendingPreKey.pqPreKeyId).bytes(d.pendingPreKey.kemCipherText);
     if (d.pendingPreKey.oneTimePreKeyId !== undefined) w.u32(d.pendingPreKey.oneTimePreKeyId);
   }
-  w.u8(d.previousRemoteRatchetKeys.length);
-  for (const k of d.previousRemoteRatchetKeys) w.bytes(k);
+  w.u8(d.finishedChains.count).bytes(d.finishedChains.bytes);
   w.u16(d.skipped.length);
   for (const s of d.skipped) w.bytes(s.dh).u32(s.n).bytes(s.messageKey.expose());
   return w.finish();
@@ -138,7 +142,8 @@ export function serializeSession(state: SessionState): Uint8Array {
 export function deserializeSession(bytes: Uint8Array): SessionState {
   if (!(bytes instanceof Uint8Array)) throw new MalformedStateError('session state must be bytes');
   const r = new ByteReader(bytes.slice());
-  if (r.u8() !== SESSION_FORMAT_VERSION) throw new MalformedStateError('unknown session state format');
+  const version = r.u8();
+  if (version !== SESSION_FORMAT_VERSION && version !== SESSION_FORMAT_V1) throw new MalformedStateError('unknown session state format');
   const flags = r.u8();
   if (flags > 127 || (flags & F_PENDING_OPK && !(flags & F_PENDING))) throw new MalformedStateError('bad flags');
   const ad = r.bytes(64);
@@ -160,10 +165,12 @@ export function deserializeSession(bytes: Uint8Array): SessionState {
     const kemCipherText = r.bytes(ML_KEM_768_CIPHERTEXT_BYTES);
     pendingPreKey = flags & F_PENDING_OPK ? { signedPreKeyId, pqPreKeyId, kemCipherText, oneTimePreKeyId: r.u32() } : { signedPreKeyId, pqPreKeyId, kemCipherText };
   }
-  const nPrev = r.u8();
-  if (nPrev > MAX_PREVIOUS_RECEIVING_CHAINS) throw new MalformedStateError('too many previous chains');
-  const previousRemoteRatchetKeys: Uint8Array[] = [];
-  for (let i = 0; i < nPrev; i++) previousRemoteRatchetKeys.push(r.bytes(KEY_BYTES));
+  const nFinished = r.u8();
+  if (nFinished > MAX_FINISHED_RECEIVING_CHAINS) throw new MalformedStateError('too many finished chains');
+  const finishedChains =
+    version === SESSION_FORMAT_V1
+      ? FinishedChains.fromKeysOfUnknownLength(Array.from({ length: nFinished }, () => r.bytes(KEY_BYTES)))
+      : FinishedChains.fromBytes(r.bytes(nFinished * FINISHED_CHAIN_RECORD_BYTES));
   const nSkipped = r.u16();
   if (nSkipped > MAX_STORED_SKIPPED_KEYS) throw new MalformedStateError('too many skipped keys');
   const skipped: SkippedKey[] = new Array<SkippedKey>(nSkipped);
@@ -175,7 +182,7 @@ export function deserializeSession(bytes: Uint8Array): SessionState {
     baseKey,
     rootKey,
     previousSendingCount,
-    previousRemoteRatchetKeys,
+    finishedChains,
     skipped,
     ...(sendingRatchet ? { sendingRatchet } : {}),
     ...(sendingChain ? { sendingChain } : {}),

@@ -6,7 +6,7 @@
  * each of them (tests/crypto/x25519.test.ts), whichever one this runtime would pick.
  */
 import { x25519 } from '@noble/curves/ed25519.js';
-import { fromBase64Url, toBase64Url, toHex } from '../bytes.ts';
+import { fromBase64Url, fromHex, toBase64Url, toHex } from '../bytes.ts';
 import { secureRandom, type Random } from '../random.ts';
 import { InvalidKeyError } from './errors.ts';
 import { KEY_BYTES } from './limits.ts';
@@ -62,6 +62,36 @@ function rememberPrivateKey(id: string, key: Key): void {
 export function x25519PublicKey(privateKey: Uint8Array): Uint8Array {
   if (privateKey.length !== KEY_BYTES) throw new InvalidKeyError('X25519 private key must be 32 bytes');
   return x25519.getPublicKey(privateKey);
+}
+
+/**
+ * u-coordinates (top bit ignored, RFC 7748 §5) of the points whose order divides 8, on the
+ * curve and its twist: 0, 1, p−1, the two order-8 points, and the non-canonical p and p+1.
+ * A clamped scalar is a multiple of 8, so X25519 with exactly these gives the all-zero
+ * output; no other u does (libsodium's `has_small_order` list).
+ */
+const LOW_ORDER_POINTS = [
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800',
+  '5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+].map(fromHex);
+
+/**
+ * Is `u` a public key no DH can use (a low-order point), decided without a DH? Lets a header
+ * be refused as malformed before anything depends on session state. Not constant time: u is
+ * a public value.
+ */
+export function isLowOrderPublicKey(u: Uint8Array): boolean {
+  if (u.length !== KEY_BYTES) return false;
+  outer: for (const p of LOW_ORDER_POINTS) {
+    for (let i = 0; i < KEY_BYTES - 1; i++) if (u[i] !== p[i]) continue outer;
+    if ((u[KEY_BYTES - 1]! & 0x7f) === p[KEY_BYTES - 1]) return true;
+  }
+  return false;
 }
 
 function isAllZero(b: Uint8Array): boolean {
