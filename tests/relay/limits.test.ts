@@ -199,6 +199,50 @@ describe('relay backpressure', () => {
     expect(await metric(r, /petrel_deliveries_total (\d+)/)).toBe(n);
   });
 
+  it('stops reading a sender with 64 deposits waiting for the disk, and reads it again once they commit', async () => {
+    const r = await relayWith();
+    const bob = newIdentity();
+    const calm = await client(r.url);
+    for (let i = 0; i < 10; i++) calm.send({ t: 'send', rid: i, env: randomEnvelope(bob.mailbox, 32) });
+    for (let i = 0; i < 10; i++) expect((await calm.reply(i)).t).toBe('sent');
+    expect(await metric(r, /petrel_paused_reads_total (\d+)/)).toBe(0);
+
+    // 300 small frames arrive in one read: far more than 64 are accepted before the first group commit.
+    const eager = await client(r.url);
+    await eager.next('challenge');
+    const n = 300;
+    for (let i = 0; i < n; i++) eager.send({ t: 'send', rid: i, env: randomEnvelope(bob.mailbox, 32) });
+    for (let i = 0; i < n; i++) expect((await eager.reply(i, 15_000)).t).toBe('sent');
+    expect(await metric(r, /petrel_paused_reads_total (\d+)/)).toBeGreaterThanOrEqual(1);
+    // Reading resumed: the connection still answers.
+    eager.send({ t: 'ping', rid: n });
+    expect(await eager.reply(n)).toEqual({ t: 'pong', rid: n });
+  });
+
+  it('refuses a signal to a recipient over its send-buffer mark with overloaded, without pausing the sender', async () => {
+    const r = await relayWith({ PETREL_MAILBOX_MAX_BYTES: String(64 * 1024 * 1024) });
+    const bob = newIdentity();
+    const b = await client(r.url);
+    await b.auth(bob);
+    b.ws.pause();
+    const sender = await client(r.url);
+    const n = 120;
+    for (let i = 0; i < n; i++) sender.send({ t: 'send', rid: i, env: randomEnvelope(bob.mailbox, 100 * 1024) });
+    for (let i = 0; i < n; i++) expect((await sender.reply(i, 15_000)).t).toBe('sent');
+    // Bob's pump stopped at the high-water mark (12 MB deposited is more than the socket buffers take).
+    expect(await metric(r, /petrel_deliveries_total (\d+)/)).toBeLessThan(n);
+    const pausedBefore = await metric(r, /petrel_paused_reads_total (\d+)/);
+
+    sender.send({ t: 'signal', to: bob.mailbox, blob: new Uint8Array(64) });
+    expect(await sender.next('error')).toMatchObject({ code: 'overloaded', msg: 'recipient is not reading' });
+    expect(await metric(r, /petrel_signals_total\{result="overloaded"\} (\d+)/)).toBe(1);
+    sender.send({ t: 'ping', rid: 999 });
+    expect(await sender.reply(999)).toEqual({ t: 'pong', rid: 999 });
+    expect(await metric(r, /petrel_paused_reads_total (\d+)/)).toBe(pausedBefore);
+    b.ws.resume();
+    await b.until(() => (b.frames.filter((f) => f.t === 'deliver').length === n ? true : undefined), `${n} deliveries`, 20_000);
+  });
+
   it('closes a slow consumer whose unsent output exceeds the bound; its envelopes stay queued', async () => {
     const r = await startTestRelay({ PETREL_MAILBOX_MAX_BYTES: String(64 * 1024 * 1024) }, undefined, { maxBufferedBytes: 64 * 1024 });
     relays.push(r);

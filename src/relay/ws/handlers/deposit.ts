@@ -3,7 +3,12 @@ import type { Connection } from '../connection.ts';
 import { takeIpToken, type RelayContext } from '../relay-context.ts';
 import { mailboxKey } from '../session-registry.ts';
 
-/** Deposits one client may have waiting for the disk before the relay stops reading its socket. */
+/**
+ * Deposits one client may have waiting for the disk before the relay stops reading its
+ * socket. This is the only reason a deposit pauses its sender: a slow RECIPIENT never
+ * does, because the envelope is durable before `sent` and its delivery pump only pushes
+ * while the recipient's socket is under HIGH_WATER_BYTES, resuming when it drains.
+ */
 export const MAX_INFLIGHT_DEPOSITS = 64;
 
 /**
