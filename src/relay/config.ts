@@ -36,7 +36,7 @@ export interface RelayConfig {
   readonly shutdownTimeoutMs: number;
   /** Origins allowed to open a WebSocket; empty = only the relay's own host. */
   readonly allowedOrigins: readonly string[];
-  /** Take the client IP from the first X-Forwarded-For entry (only behind a trusted reverse proxy). */
+  /** Take the client IP from the last X-Forwarded-For entry, the one the proxy added (only behind a trusted reverse proxy). */
   readonly trustProxy: boolean;
 }
 
