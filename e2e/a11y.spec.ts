@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import AxeBuilder from '@axe-core/playwright';
+import { accept, blockingViolations, contactButton, messageLog, onboard, openInvite, send } from './support/journey.ts';
 import { test, expect } from './support/users.ts';
 
 const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'];
@@ -50,3 +52,64 @@ test('landmarks and the skip link: the keyboard reaches the main content first',
   await expect(create).toBeFocused();
   await expect(create).toBeEnabled();
 });
+
+for (const colorScheme of ['light', 'dark'] as const) {
+  test(`axe finds no serious or critical violations after onboarding and a conversation (${colorScheme})`, async ({ users }) => {
+    // Two people, a conversation and six scans on a shared 2-core machine.
+    test.setTimeout(180_000);
+    const [alice, bob] = await users('alice', 'bob');
+    const page = alice!.page;
+    await page.emulateMedia({ colorScheme });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const scan = async (screen: string, include?: string) => {
+      const { blocking, passes } = await blockingViolations(page, include);
+      expect(blocking, screen).toEqual([]);
+      expect(passes.length, `${screen}: axe ran rules`).toBeGreaterThan(5);
+    };
+
+    const aliceInvite = await onboard(page, 'Alice');
+    const bobInvite = await onboard(bob!.page, 'Bob');
+
+    await openInvite(page, bobInvite, 'Bob');
+    await expect(page.getByRole('group', { name: 'Safety number preview' })).toBeVisible();
+    await scan('invite review');
+
+    await page.getByRole('button', { name: 'Add contact' }).click();
+    await accept(bob!.page, aliceInvite, 'Alice');
+    await send(page, 'Hello Bob');
+    await contactButton(bob!.page, 'Alice').click();
+    await send(bob!.page, 'Hi Alice, a longer reply so the bubble wraps on a phone screen as well');
+    await expect(messageLog(page).getByRole('listitem')).toHaveCount(2);
+    await expect(messageLog(page).getByRole('listitem').first()).toHaveAttribute('data-status', 'read');
+    await scan('chat view with messages and the contact list');
+
+    await page.getByRole('button', { name: 'Verify safety number' }).click();
+    await expect(page.getByRole('group', { name: 'Safety number' })).toBeVisible();
+    await scan('safety-number dialog', '[role="dialog"]');
+    await page.keyboard.press('Escape');
+    await expect(page.getByRole('dialog')).toHaveCount(0);
+
+    await page.getByRole('button', { name: 'Diagnostics' }).click();
+    const diagnostics = page.getByRole('dialog', { name: 'Diagnostics' });
+    await expect(diagnostics.getByRole('list', { name: 'Recent log lines' })).toBeVisible();
+    await scan('diagnostics dialog', '[role="dialog"]');
+    // Its export is a real file with the metrics in it.
+    const download = page.waitForEvent('download');
+    await diagnostics.getByRole('button', { name: 'Export metrics (JSON)' }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).toMatch(/^petrel-metrics-.+\.json$/);
+    const exported = JSON.parse(readFileSync(await file.path(), 'utf8')) as { format: string; metrics: { counters: Record<string, number> } };
+    expect(exported.format).toBe('petrel.metrics.v1');
+    expect(Object.keys(exported.metrics.counters).some((k) => k.startsWith('send.success'))).toBe(true);
+    await page.keyboard.press('Escape');
+
+    // A phone shows one pane at a time: the contact list, then the chat.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole('button', { name: /Back/ }).click();
+    await expect(contactButton(page, 'Bob')).toBeVisible();
+    await scan('contact list (phone)');
+    await contactButton(page, 'Bob').click();
+    await expect(messageLog(page)).toBeVisible();
+    await scan('chat view (phone)');
+  });
+}

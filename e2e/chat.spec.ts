@@ -4,30 +4,8 @@
  * keeps identity and history.
  */
 import type { Page } from '@playwright/test';
+import { accept, messageLog as log, onboard, send } from './support/journey.ts';
 import { test, expect } from './support/users.ts';
-
-async function onboard(page: Page, name: string): Promise<string> {
-  await page.getByLabel('Display name').fill(name);
-  await page.getByRole('button', { name: 'Create identity' }).click();
-  const invite = page.getByLabel('Your invite link');
-  await expect(invite).toHaveValue(/#invite=/);
-  return invite.inputValue();
-}
-
-async function accept(page: Page, inviteUrl: string, name: string): Promise<void> {
-  await page.goto(inviteUrl);
-  await page.getByRole('button', { name: 'Add contact' }).click();
-  await expect(page.getByRole('button', { name: new RegExp(`^${name}`) }).first()).toBeVisible();
-}
-
-function log(page: Page) {
-  return page.getByRole('log', { name: 'Messages' });
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByRole('textbox', { name: 'Message' }).fill(text);
-  await page.getByRole('textbox', { name: 'Message' }).press('Enter');
-}
 
 test('two people onboard, exchange invites and chat; statuses reach delivered and read', async ({ users }) => {
   const [alice, bob] = await users('alice', 'bob');
