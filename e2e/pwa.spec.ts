@@ -3,18 +3,11 @@ import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { chromium, type Page } from '@playwright/test';
+import { chromium } from '@playwright/test';
 import { test, expect } from './support/users.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './support/chromium.ts';
+import { accept, contactButton, messageLog, onboard, send, waitForControllingServiceWorker } from './support/journey.ts';
 import { freePortSync } from './support/server.ts';
-
-/** Resolves once a service worker is active and controls `page`. */
-async function waitForControllingServiceWorker(page: Page): Promise<void> {
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-  });
-  await page.waitForFunction(() => navigator.serviceWorker.controller?.state === 'activated');
-}
 
 /** Width and height from a PNG's IHDR chunk. */
 function pngSize(bytes: Buffer): { width: number; height: number } {
@@ -55,6 +48,32 @@ test('the service worker precaches the shell and the app opens offline', async (
   await context.setOffline(false);
   const health = await page.goto('/health');
   expect(await health!.json()).toEqual({ status: 'ok' });
+});
+
+test('offline: the app reloads from the service worker, a message sent there is queued at once and delivered once online', async ({ users }) => {
+  const [alice, bob] = await users('alice', 'bob');
+  const { page, context } = alice!;
+  const aliceInvite = await onboard(page, 'Alice');
+  const bobInvite = await onboard(bob!.page, 'Bob');
+  await accept(page, bobInvite, 'Bob');
+  await accept(bob!.page, aliceInvite, 'Alice');
+  await waitForControllingServiceWorker(page);
+
+  await context.setOffline(true);
+  await page.reload();
+  // Served by the service worker, the app opens from IndexedDB: identity and contact are there.
+  expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+  await expect(page.getByLabel('Your invite link')).toHaveValue(aliceInvite);
+  await expect(page.getByRole('status', { name: 'Connection' })).toContainText(/offline|reconnecting|connecting/i);
+  await contactButton(page, 'Bob').click();
+  await send(page, 'written offline');
+  const row = messageLog(page).getByRole('listitem').filter({ hasText: 'written offline' });
+  await expect(row).toHaveAttribute('data-status', 'queued');
+
+  await context.setOffline(false);
+  await expect(row).toHaveAttribute('data-status', /delivered|read/);
+  await contactButton(bob!.page, 'Alice').click();
+  await expect(messageLog(bob!.page)).toContainText('written offline');
 });
 
 test('Chromium reports no installability errors in a persistent profile', async ({ baseURL }) => {
