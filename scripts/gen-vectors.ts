@@ -2,6 +2,9 @@
  * Generates tests/vectors/protocol-v1.json: Petrel protocol v1 test vectors from fixed
  * keys (every private key is SHA-256 of a fixed label, so the file is reproducible).
  * Run: npx tsx scripts/gen-vectors.ts   (tests/crypto/vectors.test.ts checks the file)
+ *
+ * The required groups (protocol, params, identity, prekey_signatures, x3dh, ratchet) keep
+ * their shape; later groups are extra top-level keys: safety_number, prekey_message.
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -12,7 +15,9 @@ import type { Random } from '../src/core/random.ts';
 import { identityFromSeed } from '../src/core/crypto/identity.ts';
 import { initRatchetAsInitiator, initRatchetAsResponder, ratchetDecrypt, ratchetEncrypt } from '../src/core/crypto/double-ratchet.ts';
 import { associatedData, initiatorSessionKey } from '../src/core/crypto/pqxdh.ts';
-import { signPqPreKey, signSignedPreKey } from '../src/core/crypto/prekeys.ts';
+import { MlKemKeyPair, X25519KeyPair, signPqPreKey, signSignedPreKey, verifyFetchedBundle } from '../src/core/crypto/prekeys.ts';
+import { safetyNumber, safetyNumberQrPayload } from '../src/core/crypto/safety-number.ts';
+import { encrypt, initiateSession } from '../src/core/crypto/session.ts';
 import * as L from '../src/core/crypto/limits.ts';
 import { dhKeyPair, x25519PublicKey } from '../src/core/crypto/x25519.ts';
 import { SecretBytes } from '../src/core/crypto/redacted.ts';
@@ -91,6 +96,76 @@ async function ratchetVector(index: number, pattern: string) {
   };
 }
 
+/** Safety numbers (PROTOCOL.md §7) for pairs of identities, one pair with stable ids. */
+function safetyNumberVectors() {
+  const cases: Array<[number, string, string]> = [
+    [0, '', ''],
+    [1, '', ''],
+    [2, 'alice@example.org', 'bob@example.org'],
+  ];
+  return cases.map(([i, ourStable, theirStable]) => {
+    const ours = identityFromSeed(fixedKey(`safety number ${i} ours`));
+    const theirs = identityFromSeed(fixedKey(`safety number ${i} theirs`));
+    const opts = { ourStableId: utf8(ourStable), theirStableId: utf8(theirStable) };
+    return {
+      our_identity_seed: toHex(ours.exportSeed()),
+      their_identity_seed: toHex(theirs.exportSeed()),
+      our_identity_public: toHex(ours.publicKey),
+      their_identity_public: toHex(theirs.publicKey),
+      our_stable_id: toHex(opts.ourStableId),
+      their_stable_id: toHex(opts.theirStableId),
+      safety_number: safetyNumber(ours.publicKey, theirs.publicKey, opts),
+      qr_payload: toHex(safetyNumberQrPayload(ours.publicKey, theirs.publicKey, opts)),
+    };
+  });
+}
+
+/**
+ * Initial (prekey) messages (PROTOCOL.md §4.1, §5.3): Alice's first message to Bob from a
+ * fetched bundle, with OPK and a one-time PQ key, and without OPK with the last-resort PQ key.
+ * Randomness in the order §4.1 draws it: EK_A, the ML-KEM encapsulation message m, DHs.
+ */
+async function preKeyMessageVectors() {
+  const out = [];
+  for (const [i, withOpk, lastResort] of [
+    [0, true, false],
+    [1, false, true],
+  ] as const) {
+    const alice = identityFromSeed(fixedKey(`prekey message ${i} alice identity`));
+    const bob = identityFromSeed(fixedKey(`prekey message ${i} bob identity`));
+    const spk = X25519KeyPair.fromPrivate(fixedKey(`prekey message ${i} bob spk`));
+    const opk = withOpk ? X25519KeyPair.fromPrivate(fixedKey(`prekey message ${i} bob opk`)) : undefined;
+    const pqSeed = new Uint8Array([...fixedKey(`prekey message ${i} bob pq d`), ...fixedKey(`prekey message ${i} bob pq z`)]);
+    const pq = MlKemKeyPair.fromSeed(pqSeed);
+    const ids = { spk: 7 + i, pq: 300 + i, opk: 41 + i };
+    const bundle = verifyFetchedBundle({
+      ik: bob.publicKey,
+      spk: { id: ids.spk, pub: spk.publicKey, sig: signSignedPreKey(bob, spk.publicKey) },
+      pq: { id: ids.pq, pub: pq.publicKey, sig: signPqPreKey(bob, pq.publicKey), lastResort },
+      ...(opk ? { opk: { id: ids.opk, pub: opk.publicKey } } : {}),
+    });
+    const randomness = [fixedKey(`prekey message ${i} alice ephemeral`), fixedKey(`prekey message ${i} kem m`), fixedKey(`prekey message ${i} alice ratchet`)];
+    const random = listRandom(randomness);
+    const plaintext = utf8(`first message ${i} from alice`);
+    const { state } = await initiateSession(alice, bundle, random);
+    const sent = await encrypt(state, plaintext, random);
+    if (random.used() !== randomness.length) throw new Error('prekey message randomness count mismatch');
+    out.push({
+      alice_identity_seed: toHex(alice.exportSeed()),
+      bob_identity_seed: toHex(bob.exportSeed()),
+      bob_signed_prekey: { id: ids.spk, private: toHex(spk.exportPrivate()) },
+      bob_one_time_prekey: opk ? { id: ids.opk, private: toHex(opk.exportPrivate()) } : null,
+      bob_pq_prekey: { id: ids.pq, seed: toHex(pqSeed), last_resort: lastResort },
+      alice_ephemeral_private: toHex(randomness[0]!),
+      kem_encapsulation_randomness: toHex(randomness[1]!),
+      alice_ratchet_private: toHex(randomness[2]!),
+      plaintext: toHex(plaintext),
+      message: toHex(sent.message),
+    });
+  }
+  return out;
+}
+
 export async function generateVectors() {
   const identity = [0, 1, 2].map((i) => {
     const seed = fixedKey(`identity ${i}`);
@@ -157,11 +232,18 @@ export async function generateVectors() {
     prekey_signatures,
     x3dh,
     ratchet,
+    safety_number: safetyNumberVectors(),
+    prekey_message: await preKeyMessageVectors(),
   };
+}
+
+/** The exact text of tests/vectors/protocol-v1.json (the test compares bytes, not parsed values). */
+export async function renderVectors(): Promise<string> {
+  return JSON.stringify(await generateVectors(), null, 2) + '\n';
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const out = fileURLToPath(new URL('../tests/vectors/protocol-v1.json', import.meta.url));
-  writeFileSync(out, JSON.stringify(await generateVectors(), null, 2) + '\n');
+  writeFileSync(out, await renderVectors());
   process.stderr.write(`wrote ${out}\n`);
 }

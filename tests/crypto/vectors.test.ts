@@ -3,6 +3,7 @@
  * with an independent in-test implementation written from docs/PROTOCOL.md on plain
  * @noble primitives (so the vectors say what the spec says, not just what our code does),
  * and with the crypto core itself. The generator must also reproduce the file exactly.
+ * Groups: the six required ones (fixed shape) and the extra safety_number, prekey_message.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -10,15 +11,18 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { gcm } from '@noble/ciphers/aes.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { concatBytes, fromHex, fromUtf8, toHex } from '../../src/core/bytes.ts';
 import { identityFromSeed } from '../../src/core/crypto/identity.ts';
 import { initiatorSessionKey, responderSessionKey } from '../../src/core/crypto/pqxdh.ts';
 import { initRatchetAsInitiator, initRatchetAsResponder, ratchetDecrypt, ratchetEncrypt } from '../../src/core/crypto/double-ratchet.ts';
-import { verifyPqPreKeySignature, verifySignedPreKeySignature } from '../../src/core/crypto/prekeys.ts';
+import { MlKemKeyPair, X25519KeyPair, signPqPreKey, signSignedPreKey, verifyPqPreKeySignature, verifySignedPreKeySignature } from '../../src/core/crypto/prekeys.ts';
+import { acceptSession } from '../../src/core/crypto/session.ts';
+import { compareScannedSafetyNumber, safetyNumber, safetyNumberQrPayload } from '../../src/core/crypto/safety-number.ts';
 import { dhKeyPair, x25519PublicKey } from '../../src/core/crypto/x25519.ts';
 import { SecretBytes } from '../../src/core/crypto/redacted.ts';
-import { generateVectors, listRandom } from '../../scripts/gen-vectors.ts';
+import { listRandom, renderVectors } from '../../scripts/gen-vectors.ts';
 
 interface Vectors {
   protocol: string;
@@ -43,12 +47,40 @@ interface Vectors {
     bob_ratchet_privates: string[];
     messages: Array<{ from: 'alice' | 'bob'; plaintext: string; header: string; ciphertext: string }>;
   }>;
+  safety_number: Array<{
+    our_identity_seed: string;
+    their_identity_seed: string;
+    our_identity_public: string;
+    their_identity_public: string;
+    our_stable_id: string;
+    their_stable_id: string;
+    safety_number: string;
+    qr_payload: string;
+  }>;
+  prekey_message: Array<{
+    alice_identity_seed: string;
+    bob_identity_seed: string;
+    bob_signed_prekey: { id: number; private: string };
+    bob_one_time_prekey: { id: number; private: string } | null;
+    bob_pq_prekey: { id: number; seed: string; last_resort: boolean };
+    alice_ephemeral_private: string;
+    kem_encapsulation_randomness: string;
+    alice_ratchet_private: string;
+    plaintext: string;
+    message: string;
+  }>;
 }
 
-const V: Vectors = JSON.parse(readFileSync(new URL('../vectors/protocol-v1.json', import.meta.url), 'utf8'));
+const FILE = readFileSync(new URL('../vectors/protocol-v1.json', import.meta.url));
+const V: Vectors = JSON.parse(FILE.toString('utf8'));
 const h = fromHex;
 
 describe('published vectors: shape and coverage', () => {
+  it('keeps the required groups first and exactly; extra groups are added after them', () => {
+    expect(Object.keys(V)).toEqual(['protocol', 'params', 'identity', 'prekey_signatures', 'x3dh', 'ratchet', 'safety_number', 'prekey_message']);
+    expect(Object.keys(V.params)).toEqual(['x3dh_info', 'ratchet_info', 'message_info', 'spk_signature_label', 'pqpk_signature_label']);
+  });
+
   it('has the protocol name, the labels and enough vectors of each kind', () => {
     expect(V.protocol).toBe('petrel/1');
     expect(fromUtf8(h(V.params.x3dh_info))).toBe('Petrel_CURVE25519_SHA-256_ML-KEM-768');
@@ -64,20 +96,102 @@ describe('published vectors: shape and coverage', () => {
     expect(longest).toBeGreaterThanOrEqual(20);
     const turns = (r: Vectors['ratchet'][number]) => r.messages.filter((m, i) => i > 0 && m.from !== r.messages[i - 1]!.from).length;
     expect(Math.max(...V.ratchet.map(turns))).toBeGreaterThanOrEqual(5);
+    expect(V.safety_number.length).toBeGreaterThanOrEqual(3);
+    expect(V.safety_number.some((x) => x.our_stable_id !== '')).toBe(true);
+    expect(V.prekey_message.some((x) => x.bob_one_time_prekey === null && x.bob_pq_prekey.last_resort)).toBe(true);
+    expect(V.prekey_message.some((x) => x.bob_one_time_prekey !== null && !x.bob_pq_prekey.last_resort)).toBe(true);
   });
 
   it('the generator reproduces the file byte for byte', async () => {
-    expect(JSON.parse(JSON.stringify(await generateVectors()))).toEqual(V);
+    const generated = Buffer.from(await renderVectors(), 'utf8');
+    expect(generated.length).toBe(FILE.length);
+    expect(generated.equals(FILE)).toBe(true);
   });
 });
 
+/** PROTOCOL.md §1: the identity's X25519 private key = SHA-512(seed)[0..32), clamped (RFC 7748 §5 decodeScalar25519). */
+function identityX25519Private(seed: Uint8Array): Uint8Array {
+  const k = sha512(seed).slice(0, 32);
+  k[0]! &= 248;
+  k[31]! &= 127;
+  k[31]! |= 64;
+  return k;
+}
+
 describe('published vectors: independent recomputation from the spec', () => {
-  it('identity: Ed25519 public key and X25519 forms', () => {
+  it('identity: Ed25519 public key; X25519 private = clamped SHA-512(seed)[0..32); X25519 public = the birational map', () => {
     for (const v of V.identity) {
       expect(toHex(ed25519.getPublicKey(h(v.seed)))).toBe(v.ed25519_public);
-      expect(toHex(ed25519.utils.toMontgomerySecret(h(v.seed)))).toBe(v.x25519_private);
+      expect(toHex(identityX25519Private(h(v.seed)))).toBe(v.x25519_private);
+      // The published private key is already clamped: bits 0-2 clear, bit 255 clear, bit 254 set.
+      const k = h(v.x25519_private);
+      expect([k[0]! & 7, k[31]! & 0x80, k[31]! & 0x40]).toEqual([0, 0, 0x40]);
       expect(toHex(ed25519.utils.toMontgomery(h(v.ed25519_public)))).toBe(v.x25519_public);
       expect(toHex(x25519.getPublicKey(h(v.x25519_private)))).toBe(v.x25519_public);
+    }
+  });
+
+  it('safety numbers: iterated SHA-512 fingerprints, 30 digits each, smaller first; QR payload', () => {
+    const u16 = (n: number) => Uint8Array.of(n >> 8, n & 255);
+    const fingerprint = (ik: Uint8Array, stableId: Uint8Array) => {
+      let hash = sha512(concatBytes(u16(0), ik, stableId, ik));
+      for (let i = 1; i < 5200; i++) hash = sha512(concatBytes(hash, ik));
+      return hash;
+    };
+    const digits = (fp: Uint8Array) => {
+      let out = '';
+      for (let c = 0; c < 6; c++) out += (BigInt('0x' + toHex(fp.slice(5 * c, 5 * c + 5))) % 100000n).toString().padStart(5, '0');
+      return out;
+    };
+    for (const v of V.safety_number) {
+      const ours = ed25519.getPublicKey(h(v.our_identity_seed));
+      const theirs = ed25519.getPublicKey(h(v.their_identity_seed));
+      expect(toHex(ours)).toBe(v.our_identity_public);
+      expect(toHex(theirs)).toBe(v.their_identity_public);
+      const fpOurs = fingerprint(ours, h(v.our_stable_id));
+      const fpTheirs = fingerprint(theirs, h(v.their_stable_id));
+      expect(v.safety_number).toMatch(/^\d{60}$/);
+      expect([digits(fpOurs), digits(fpTheirs)].sort().join('')).toBe(v.safety_number);
+      expect(toHex(concatBytes(Uint8Array.of(1), fpOurs.slice(0, 32), fpTheirs.slice(0, 32)))).toBe(v.qr_payload);
+    }
+  });
+
+  it('prekey messages: PQXDH from the bundle, the first ratchet message, and the §5.3 byte layout', () => {
+    for (const v of V.prekey_message) {
+      const ikA = ed25519.getPublicKey(h(v.alice_identity_seed));
+      const ikB = ed25519.getPublicKey(h(v.bob_identity_seed));
+      const spkPub = x25519.getPublicKey(h(v.bob_signed_prekey.private));
+      const pqPub = ml_kem768.keygen(h(v.bob_pq_prekey.seed)).publicKey;
+      const ek = h(v.alice_ephemeral_private);
+      const { cipherText, sharedSecret } = ml_kem768.encapsulate(pqPub, h(v.kem_encapsulation_randomness));
+      const dh = [
+        x25519.getSharedSecret(identityX25519Private(h(v.alice_identity_seed)), spkPub),
+        x25519.getSharedSecret(ek, ed25519.utils.toMontgomery(ikB)),
+        x25519.getSharedSecret(ek, spkPub),
+        ...(v.bob_one_time_prekey ? [x25519.getSharedSecret(ek, x25519.getPublicKey(h(v.bob_one_time_prekey.private)))] : []),
+      ];
+      const sk = hkdf(sha256, concatBytes(new Uint8Array(32).fill(0xff), ...dh, sharedSecret), new Uint8Array(32), h(V.params.x3dh_info), 32);
+      // RatchetInitAlice, then RatchetEncrypt of the first message (PN = N = 0).
+      const dhs = h(v.alice_ratchet_private);
+      const rkOut = hkdf(sha256, x25519.getSharedSecret(dhs, spkPub), sk, h(V.params.ratchet_info), 64);
+      const mk = hmac(sha256, rkOut.slice(32), Uint8Array.of(1));
+      const header = concatBytes(x25519.getPublicKey(dhs), u32(0), u32(0));
+      const keys = hkdf(sha256, mk, new Uint8Array(32), h(V.params.message_info), 44);
+      const ct = gcm(keys.slice(0, 32), keys.slice(32), concatBytes(ikA, ikB, header)).encrypt(h(v.plaintext));
+      const opk = v.bob_one_time_prekey;
+      const message = concatBytes(
+        Uint8Array.of(0x12),
+        ikA,
+        x25519.getPublicKey(ek),
+        u32(v.bob_signed_prekey.id),
+        u32(v.bob_pq_prekey.id),
+        Uint8Array.of(opk ? 1 : 0),
+        u32(opk ? opk.id : 0),
+        cipherText,
+        header,
+        ct,
+      );
+      expect(toHex(message)).toBe(v.message);
     }
   });
 
@@ -164,6 +278,37 @@ function u32(n: number): Uint8Array {
 }
 
 describe('published vectors: the crypto core agrees', () => {
+  it('safety numbers: both sides compute the number, and each side matches the other\'s QR payload', () => {
+    for (const v of V.safety_number) {
+      const [ours, theirs] = [h(v.our_identity_public), h(v.their_identity_public)];
+      const [ourStableId, theirStableId] = [h(v.our_stable_id), h(v.their_stable_id)];
+      expect(safetyNumber(ours, theirs, { ourStableId, theirStableId })).toBe(v.safety_number);
+      expect(safetyNumber(theirs, ours, { ourStableId: theirStableId, theirStableId: ourStableId })).toBe(v.safety_number);
+      expect(toHex(safetyNumberQrPayload(ours, theirs, { ourStableId, theirStableId }))).toBe(v.qr_payload);
+      expect(compareScannedSafetyNumber(theirs, ours, h(v.qr_payload), { ourStableId: theirStableId, theirStableId: ourStableId })).toBe('match');
+    }
+  });
+
+  it('prekey messages: Bob accepts each with the prekeys it names and reads the plaintext', async () => {
+    for (const v of V.prekey_message) {
+      const bob = identityFromSeed(h(v.bob_identity_seed));
+      const spk = X25519KeyPair.fromPrivate(h(v.bob_signed_prekey.private));
+      const pq = MlKemKeyPair.fromSeed(h(v.bob_pq_prekey.seed));
+      const opk = v.bob_one_time_prekey ? { id: v.bob_one_time_prekey.id, keyPair: X25519KeyPair.fromPrivate(h(v.bob_one_time_prekey.private)) } : undefined;
+      const keys = {
+        signedPreKey: { id: v.bob_signed_prekey.id, keyPair: spk, signature: signSignedPreKey(bob, spk.publicKey) },
+        pqPreKey: { id: v.bob_pq_prekey.id, keyPair: pq, signature: signPqPreKey(bob, pq.publicKey), lastResort: v.bob_pq_prekey.last_resort },
+        ...(opk ? { oneTimePreKey: opk } : {}),
+      };
+      const accepted = await acceptSession(bob, keys, h(v.message), { expectedSender: ed25519.getPublicKey(h(v.alice_identity_seed)) });
+      expect(toHex(accepted.plaintext)).toBe(v.plaintext);
+      expect(accepted.usedOneTimePreKeys).toEqual({
+        ...(opk ? { oneTimePreKeyId: opk.id } : {}),
+        ...(v.bob_pq_prekey.last_resort ? {} : { pqOneTimePreKeyId: v.bob_pq_prekey.id }),
+      });
+    }
+  });
+
   it('x3dh: both PQXDH sides derive SK', async () => {
     for (const v of V.x3dh) {
       const alice = identityFromSeed(h(v.alice_identity_seed));
