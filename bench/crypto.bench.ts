@@ -6,6 +6,9 @@
  *   setup      Alice processes Bob's bundle, encrypts, Bob decrypts (key generation untimed)
  *   burst      one-way: N encrypts, then N decrypts (after one reply, so steady-state messages)
  *   ping-pong  M messages alternating direction: every message is a DH ratchet step
+ *
+ * Then the primitives Petrel could run on either backend, @noble against WebCrypto, in µs
+ * per operation (crypto/primitives.ts): the numbers behind the crypto core's choices.
  */
 import type { BenchResult, Benchmark, BenchRow } from './types.ts';
 import { row, median } from './stats.ts';
@@ -13,6 +16,7 @@ import { petrel } from './crypto/petrel.ts';
 import { libsignalClient } from './crypto/libsignal-client.ts';
 import { libsignalProtocolTypescript } from './crypto/libsignal-protocol-typescript.ts';
 import type { Pair, Side, Subject } from './crypto/subject.ts';
+import { measurePrimitives, PRIMITIVES_FULL, PRIMITIVES_QUICK } from './crypto/primitives.ts';
 import { x25519Backend } from '../src/core/crypto/x25519.ts';
 
 const SUBJECTS: readonly Subject[] = [petrel, libsignalClient, libsignalProtocolTypescript];
@@ -104,6 +108,7 @@ const benchmark: Benchmark = {
         medians.set(`${subject.name}|${metric.split(' ')[0]}`, median(samples));
       }
     }
+    rows.push(...(await measurePrimitives(opts.quick ? PRIMITIVES_QUICK : PRIMITIVES_FULL)));
     const m = (s: string, k: string) => medians.get(`${s}|${k}`)!;
     const goals = [];
     for (const k of ['burst', 'ping-pong']) {
@@ -122,6 +127,7 @@ const benchmark: Benchmark = {
         `Petrel X25519 backend: ${x25519Backend()} (WebCrypto native X25519 when available; AES-GCM, HMAC, HKDF in @noble for small inputs, measured faster than WebCrypto's async per-call cost).`,
         'libsignal-client runs PQXDH plus its SPQR post-quantum ratchet in native Rust across the N-API boundary with JS store callbacks; libsignal-protocol-typescript runs classic X3DH (no post-quantum part).',
         'Sealed sender is not included for any subject (Petrel seals separately, as libsignal does).',
+        `Primitive rows (µs/op, lower is better; ${opts.quick ? PRIMITIVES_QUICK.rounds : PRIMITIVES_FULL.rounds} round(s)): one operation at a time, each awaited; fresh keys per operation (a ratchet's chain and message keys are all new, so WebCrypto pays its key import every time) unless the subject says the key was imported once. @noble rows call the crypto core's own functions. They back the choices in src/core/crypto: HMAC and HKDF in @noble; AES-GCM in @noble below AEAD_WEBCRYPTO_THRESHOLD_BYTES (2 KiB) in Node and WebCrypto above; X25519 in WebCrypto with imported keys cached, @noble only where WebCrypto lacks X25519.`,
       ],
     };
   },

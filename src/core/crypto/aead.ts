@@ -1,18 +1,18 @@
 /**
  * AES-256-GCM (NIST SP 800-38D) with a 12-byte nonce and a 16-byte tag appended to the
- * ciphertext. Small messages go through @noble/ciphers (no async hop, no key import:
- * ~15 µs for 100 bytes versus ~60 µs for WebCrypto import + encrypt in Node 20); large
- * ones through WebCrypto, whose native AES-NI code wins once the data dominates.
+ * ciphertext. Small messages go through @noble/ciphers (no async hop, no key import);
+ * large ones through WebCrypto, whose native AES-NI code wins once the data dominates
+ * (bench/crypto/primitives.ts: the AES-256-GCM rows of docs/BENCHMARKS.md).
  *
  * Where the crossover lies depends on the runtime, so the platform may move it: in
- * Chromium, WebCrypto's import + decrypt of a 150-byte message costs ~20 µs of CPU versus
- * ~45 µs for noble's JavaScript AES and GHASH, so the browser uses WebCrypto for every
- * size (`setAeadWebCryptoThreshold(0)`, see src/platform/browser-crypto.ts).
+ * Chromium, WebCrypto's import + decrypt of a small message costs less CPU than noble's
+ * JavaScript AES and GHASH, so the browser uses WebCrypto for every size
+ * (`setAeadWebCryptoThreshold(0)`, see src/platform/browser-crypto.ts).
  */
 import { gcm } from '@noble/ciphers/aes.js';
 import { AuthenticationFailedError } from './errors.ts';
 
-/** Above this many bytes, WebCrypto's native AES-GCM is faster than noble's (measured crossover ~2 KiB). */
+/** Above this many bytes, Node uses WebCrypto's native AES-GCM rather than noble's (the crossover measured when this was chosen). */
 export const AEAD_WEBCRYPTO_THRESHOLD_BYTES = 2048;
 
 let webCryptoThreshold = AEAD_WEBCRYPTO_THRESHOLD_BYTES;

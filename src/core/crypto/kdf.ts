@@ -1,11 +1,10 @@
 /**
  * HKDF-SHA-256 (RFC 5869) and HMAC-SHA-256 (RFC 2104) as Petrel uses them.
  *
- * Implementation choice (measured, see docs/PROTOCOL.md "Implementation notes"): for the
- * 1–64-byte inputs of the ratchet, @noble/hashes' synchronous code costs ~5 µs per HMAC and
- * ~10 µs per 44-byte HKDF in Node 20, while WebCrypto costs ~30 µs per HMAC *after* key
- * import and ~60 µs with the import (every chain key is a new key, so import is always
- * paid). Noble wins by 6× on these sizes, so the KDFs are noble.
+ * Implementation choice: for the 1–64-byte inputs of the ratchet, @noble/hashes' synchronous
+ * code is several times faster than WebCrypto, whose per-call cost includes a key import
+ * (every chain key is a new key, so the import is always paid). Measured by
+ * bench/crypto/primitives.ts: the HMAC and HKDF rows of docs/BENCHMARKS.md.
  */
 import { hkdf as nobleHkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';

@@ -32,8 +32,9 @@ let webCryptoUsable: boolean | undefined = subtle ? undefined : false;
 /**
  * Imported private CryptoKeys of our recent key pairs, by public key (LRU, at most
  * PRIVATE_KEY_CACHE_SIZE). A ratchet key is used for two DHs (the sending step and the
- * next receiving step) and the identity key for every sealed-sender open: re-importing
- * costs ~40 µs each time. Only non-extractable handles of keys we hold are kept, in
+ * next receiving step) and the identity key for every sealed-sender open, and each import
+ * is paid again otherwise (compare the X25519 DH rows with and without key import in
+ * docs/BENCHMARKS.md). Only non-extractable handles of keys we hold are kept, in
  * memory; the serialised state remains the source of truth.
  */
 export const PRIVATE_KEY_CACHE_SIZE = 32;
