@@ -207,4 +207,44 @@ describe('key change', () => {
     fireEvent.click(sendButton());
     expect(fake.callsOf('send')).toEqual([[BOB.id, 'are you there?']]);
   });
+
+  it('a newcomer claiming a contact\'s name with another key: says it is not that contact, blocks replies until acknowledged', async () => {
+    const newcomer = contact({ id: 'ee'.repeat(32), displayName: 'Bob', keyChanged: true, possibleKeyChangeOf: BOB.id, unread: 1 });
+    const fake = new FakeMessenger(
+      readyState({
+        contacts: [newcomer, BOB, CAROL],
+        chat: { contactId: newcomer.id, messages: [message({ id: '1'.repeat(32), contactId: newcomer.id, direction: 'in', text: 'new phone, send me the code' })], hasOlder: false },
+      }),
+    );
+    renderShell(fake);
+    fireEvent.click(screen.getByRole('button', { name: /^Bob, not your known contact, different key/ }));
+
+    const alert = screen.getByRole('alert');
+    expect(alert.textContent).toContain('This is not the Bob in your contacts.');
+    expect(alert.textContent).toMatch(/different identity key from your contact Bob/);
+    expect(alert.textContent).toMatch(/someone pretending to be them/);
+    // The two Bobs are told apart in the list.
+    expect(screen.getByRole('button', { name: /^Bob, not your known contact/ }).textContent).toContain('Different key: not your contact');
+    expect(screen.getByRole('button', { name: /^Bob, you|^Bob$/ }).textContent).not.toContain('Different key');
+
+    fireEvent.change(messageField(), { target: { value: 'here is the code' } });
+    expect(sendButton().disabled).toBe(true);
+    expect(messageField().getAttribute('aria-describedby')).toBeTruthy();
+    expect(document.getElementById(messageField().getAttribute('aria-describedby')!)!.textContent).toMatch(/not the Bob in your contacts/);
+    fireEvent.keyDown(messageField(), { key: 'Enter' });
+    fireEvent.submit(messageField().form!);
+    expect(fake.callsOf('send')).toEqual([]);
+
+    fireEvent.click(within(alert).getByRole('button', { name: 'Compare safety numbers' }));
+    expect(await screen.findByRole('dialog', { name: /Verify Bob/ })).toBeTruthy();
+    await waitFor(() => expect(fake.callsOf('safetyNumber')).toContainEqual([newcomer.id]));
+    fireEvent.keyDown(screen.getByRole('dialog'), { key: 'Escape' });
+
+    fireEvent.click(screen.getByRole('button', { name: 'I understand, let me reply' }));
+    expect(fake.callsOf('acknowledgeKeyChange')).toEqual([[newcomer.id]]);
+    await waitFor(() => expect(sendButton().disabled).toBe(false));
+    expect(screen.queryByText(/not the Bob in your contacts/)).toBeNull();
+    fireEvent.click(sendButton());
+    expect(fake.callsOf('send')).toEqual([[newcomer.id, 'here is the code']]);
+  });
 });

@@ -147,7 +147,8 @@ export class FakeMessenger implements MessengerApi {
 
   async acknowledgeKeyChange(contactId: string): Promise<void> {
     this.record('acknowledgeKeyChange', contactId);
-    this.updateContact(contactId, (c) => ({ ...c, keyChanged: false }));
+    // Acknowledged: nothing waits any more, including a claim on another contact's name.
+    this.updateContact(contactId, ({ possibleKeyChangeOf: _claim, ...c }) => ({ ...c, keyChanged: false }));
   }
 
   diagnostics(): Diagnostics {

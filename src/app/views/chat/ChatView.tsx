@@ -11,6 +11,7 @@ import '../../components/visually-hidden.css';
 
 const NO_MESSAGES: readonly MessageView[] = [];
 const selectChat = (s: MessengerState): ChatWindow | undefined => s.chat;
+const selectContacts = (s: MessengerState) => s.contacts;
 const selectFollower = (s: MessengerState) => s.phase === 'follower';
 /** The storage connection is gone (closed, or taken by a newer version): nothing can be queued. */
 const selectStorageGone = (s: MessengerState) => s.storage.state === 'closed' || s.storage.state === 'version_changed';
@@ -30,6 +31,8 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
   const chat = useMessengerState(selectChat);
   const follower = useMessengerState(selectFollower);
   const storageGone = useMessengerState(selectStorageGone);
+  const contacts = useMessengerState(selectContacts);
+  const claimed = contact.possibleKeyChangeOf === undefined ? undefined : contacts.find((c) => c.id === contact.possibleKeyChangeOf);
   const titleId = useId();
   const section = useRef<HTMLElement>(null);
   const focusRequest = useUi((s) => s.focusRequest);
@@ -52,7 +55,9 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
   let blockedReason: string | undefined;
   if (storageGone) blockedReason = 'Petrel’s storage is closed in this tab: reload the page to send again.';
   else if (follower) blockedReason = 'Petrel is open in another tab: send from there.';
-  else if (contact.keyChanged) blockedReason = `Acknowledge ${contact.displayName}'s new safety number to send again.`;
+  else if (contact.keyChanged && contact.possibleKeyChangeOf !== undefined) {
+    blockedReason = `This is not the ${claimed?.displayName ?? contact.displayName} in your contacts: read the warning above before replying.`;
+  } else if (contact.keyChanged) blockedReason = `Acknowledge ${contact.displayName}'s new safety number to send again.`;
 
   return (
     <section ref={section} className="chat" aria-labelledby={titleId}>
@@ -75,7 +80,7 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
           Verify<span className="chat-verify-more"> safety number</span>
         </button>
       </header>
-      {contact.keyChanged && <KeyChangeBanner contact={contact} onVerify={openVerify} />}
+      {contact.keyChanged && <KeyChangeBanner contact={contact} claimed={claimed} onVerify={openVerify} />}
       <MessageLog key={contact.id} messages={messages} hasOlder={loaded && chat.hasOlder} peerName={contact.displayName} onLoadOlder={loadOlder} />
       <Composer contactId={contact.id} blockedReason={blockedReason} />
     </section>

@@ -4,11 +4,16 @@ import { useMessenger } from '../../messenger-context.tsx';
 
 export interface KeyChangeBannerProps {
   readonly contact: ContactView;
+  /** The contact this one claims to be (`possibleKeyChangeOf`), when that is the warning. */
+  readonly claimed?: ContactView;
   readonly onVerify: () => void;
 }
 
-/** Shown while the contact's identity key changed and the user has not acknowledged it. */
-export function KeyChangeBanner({ contact, onVerify }: KeyChangeBannerProps) {
+/**
+ * Shown while the contact's identity key changed, or while a newcomer claims an existing
+ * contact's name with another key, and the user has not acknowledged it.
+ */
+export function KeyChangeBanner({ contact, claimed, onVerify }: KeyChangeBannerProps) {
   const messenger = useMessenger();
   const [busy, setBusy] = useState(false);
   const acknowledge = () => {
@@ -18,19 +23,30 @@ export function KeyChangeBanner({ contact, onVerify }: KeyChangeBannerProps) {
       .catch(() => undefined)
       .finally(() => setBusy(false));
   };
+  const impostor = contact.possibleKeyChangeOf !== undefined;
+  const known = claimed?.displayName ?? contact.displayName;
   return (
-    <div role="alert" className="key-change-banner">
-      <p>
-        <strong>{contact.displayName}'s safety number has changed.</strong> This usually means they reinstalled Petrel or
-        moved to a new device, but it could also mean someone is trying to intercept your messages. Compare safety
-        numbers before sending anything sensitive. Sending is paused until you acknowledge the change.
-      </p>
+    <div role="alert" className="key-change-banner" data-warning={impostor ? 'claims-name' : 'key-changed'}>
+      {impostor ? (
+        <p>
+          <strong>This is not the {known} in your contacts.</strong> Someone wrote to you as “{contact.displayName}”, but with a
+          different identity key from your contact {known}. It may be {known} on a new device, or someone pretending to be
+          them. Ask {known} in person or on a call, and compare safety numbers, before you trust it. Replying is paused until
+          you acknowledge this.
+        </p>
+      ) : (
+        <p>
+          <strong>{contact.displayName}'s safety number has changed.</strong> This usually means they reinstalled Petrel or
+          moved to a new device, but it could also mean someone is trying to intercept your messages. Compare safety
+          numbers before sending anything sensitive. Sending is paused until you acknowledge the change.
+        </p>
+      )}
       <div className="key-change-actions">
         <button type="button" onClick={onVerify}>
           Compare safety numbers
         </button>
         <button type="button" onClick={acknowledge} disabled={busy}>
-          Acknowledge and continue
+          {impostor ? 'I understand, let me reply' : 'Acknowledge and continue'}
         </button>
       </div>
     </div>

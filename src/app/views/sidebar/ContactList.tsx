@@ -52,7 +52,9 @@ export function ContactList({ contacts, activeId, onOpen }: ContactListProps) {
                       ✓
                     </span>
                   )}
-                  {c.keyChanged && <span className="badge badge-warning">Safety number changed</span>}
+                  {c.keyChanged && (
+                    <span className="badge badge-warning">{c.possibleKeyChangeOf !== undefined ? 'Different key: not your contact' : 'Safety number changed'}</span>
+                  )}
                   {c.lastMessage && <span className="contact-time">{formatMessageTime(c.lastMessage.at, now)}</span>}
                 </span>
                 <span className="contact-bottom">

@@ -11,7 +11,7 @@ export function preview(text: string): string {
 /** "Bob, verified, 2 unread, last: hi" — always beginning with the display name. */
 export function contactAccessibleName(c: ContactView): string {
   const parts = [c.displayName];
-  if (c.keyChanged) parts.push('identity key changed');
+  if (c.keyChanged) parts.push(c.possibleKeyChangeOf !== undefined ? 'not your known contact, different key' : 'identity key changed');
   if (c.verified) parts.push('verified');
   if (c.unread > 0) parts.push(`${c.unread} unread`);
   if (c.lastMessage) parts.push(`${c.lastMessage.direction === 'out' ? 'you' : 'last'}: ${preview(c.lastMessage.text)}`);
