@@ -4,13 +4,14 @@
  * Run: npx tsx scripts/gen-vectors.ts   (tests/crypto/vectors.test.ts checks the file)
  *
  * The required groups (protocol, params, identity, prekey_signatures, x3dh, ratchet) keep
- * their shape; later groups are extra top-level keys: safety_number, prekey_message.
+ * their shape; later groups are extra top-level keys: safety_number, prekey_message,
+ * ratchet_out_of_order.
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { toHex, utf8 } from '../src/core/bytes.ts';
+import { fromHex, toHex, utf8 } from '../src/core/bytes.ts';
 import type { Random } from '../src/core/random.ts';
 import { identityFromSeed } from '../src/core/crypto/identity.ts';
 import { initRatchetAsInitiator, initRatchetAsResponder, ratchetDecrypt, ratchetEncrypt } from '../src/core/crypto/double-ratchet.ts';
@@ -93,6 +94,67 @@ async function ratchetVector(index: number, pattern: string) {
     alice_ratchet_privates: alicePrivs.map(toHex),
     bob_ratchet_privates: bobPrivs.map(toHex),
     messages,
+  };
+}
+
+/**
+ * Out-of-order delivery: sends and deliveries interleaved, so messages arrive late within a
+ * chain (skipped keys), after the sender's next chain has begun (skipped keys of a finished
+ * chain, PN), and in reverse. Each event is "A<i>"/"B<i>" (Alice/Bob sends message i) or
+ * ">i" (message i is delivered to its recipient). Every message is delivered once.
+ */
+const OUT_OF_ORDER: readonly (readonly string[])[] = [
+  ['A0', 'A1', 'A2', '>2', '>0', 'B3', 'B4', '>4', 'A5', '>1', '>5', 'B6', '>6', '>3', 'A7', 'A8', 'A9', '>9', '>8', '>7', 'B10', '>10'],
+];
+
+async function outOfOrderVector(index: number, events: readonly string[]) {
+  const sends = events.filter((e) => e[0] !== '>');
+  const sk = fixedKey(`out of order ${index} sk`);
+  const ad = associatedData(
+    identityFromSeed(fixedKey(`out of order ${index} alice identity`)).publicKey,
+    identityFromSeed(fixedKey(`out of order ${index} bob identity`)).publicKey,
+  );
+  const spkPriv = fixedKey(`out of order ${index} bob spk`);
+  // A party makes a key at init (Alice) and on the first delivery of each new remote chain.
+  const chains = (who: string) => sends.filter((e, i) => e[0] === who && (i === 0 || sends[i - 1]![0] !== who)).length;
+  const alicePrivs = Array.from({ length: 1 + chains('B') }, (_, i) => fixedKey(`out of order ${index} alice ratchet ${i}`));
+  const bobPrivs = Array.from({ length: chains('A') }, (_, i) => fixedKey(`out of order ${index} bob ratchet ${i}`));
+  const random = { A: listRandom(alicePrivs), B: listRandom(bobPrivs) };
+  const state: Record<'A' | 'B', SessionState> = {
+    A: await initRatchetAsInitiator({ sk: new SecretBytes(sk.slice()), ad, baseKey: new Uint8Array(32), remoteSignedPreKey: x25519PublicKey(spkPriv) }, random.A),
+    B: initRatchetAsResponder({ sk: new SecretBytes(sk.slice()), ad, baseKey: new Uint8Array(32), signedPreKey: dhKeyPair(spkPriv.slice()) }),
+  };
+  const messages: RatchetMessageVector[] = [];
+  const out: Array<{ op: 'send' | 'deliver'; message: number }> = [];
+  for (const e of events) {
+    if (e[0] === '>') {
+      const i = Number(e.slice(1));
+      const m = messages[i]!;
+      const to = m.from === 'alice' ? 'B' : 'A';
+      const got = await ratchetDecrypt(state[to], fromHex(m.header), fromHex(m.ciphertext), random[to]);
+      if (toHex(got.plaintext) !== m.plaintext) throw new Error(`message ${i} decrypted wrongly`);
+      state[to] = got.state;
+      out.push({ op: 'deliver', message: i });
+    } else {
+      const who = e[0] as 'A' | 'B';
+      const i = Number(e.slice(1));
+      if (i !== messages.length) throw new Error('messages must be sent in index order');
+      const plaintext = `message ${i} from ${who === 'A' ? 'alice' : 'bob'}`;
+      const sent = await ratchetEncrypt(state[who], utf8(plaintext), random[who]);
+      state[who] = sent.state;
+      messages.push({ from: who === 'A' ? 'alice' : 'bob', plaintext: toHex(utf8(plaintext)), header: toHex(sent.header), ciphertext: toHex(sent.ciphertext) });
+      out.push({ op: 'send', message: i });
+    }
+  }
+  if (random.A.used() !== alicePrivs.length || random.B.used() !== bobPrivs.length) throw new Error('out-of-order ratchet key count mismatch');
+  return {
+    sk: toHex(sk),
+    ad: toHex(ad),
+    bob_signed_prekey_private: toHex(spkPriv),
+    alice_ratchet_privates: alicePrivs.map(toHex),
+    bob_ratchet_privates: bobPrivs.map(toHex),
+    messages,
+    events: out,
   };
 }
 
@@ -218,6 +280,8 @@ export async function generateVectors() {
 
   const ratchet = [];
   for (let i = 0; i < CONVERSATIONS.length; i++) ratchet.push(await ratchetVector(i, CONVERSATIONS[i]!));
+  const ratchet_out_of_order = [];
+  for (let i = 0; i < OUT_OF_ORDER.length; i++) ratchet_out_of_order.push(await outOfOrderVector(i, OUT_OF_ORDER[i]!));
 
   return {
     protocol: L.PROTOCOL_NAME,
@@ -234,6 +298,7 @@ export async function generateVectors() {
     ratchet,
     safety_number: safetyNumberVectors(),
     prekey_message: await preKeyMessageVectors(),
+    ratchet_out_of_order,
   };
 }
 

@@ -3,7 +3,8 @@
  * with an independent in-test implementation written from docs/PROTOCOL.md on plain
  * @noble primitives (so the vectors say what the spec says, not just what our code does),
  * and with the crypto core itself. The generator must also reproduce the file exactly.
- * Groups: the six required ones (fixed shape) and the extra safety_number, prekey_message.
+ * Groups: the six required ones (fixed shape) and the extra safety_number, prekey_message,
+ * ratchet_out_of_order.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -57,6 +58,11 @@ interface Vectors {
     safety_number: string;
     qr_payload: string;
   }>;
+  ratchet_out_of_order: Array<
+    Vectors['ratchet'][number] & {
+      events: Array<{ op: 'send' | 'deliver'; message: number }>;
+    }
+  >;
   prekey_message: Array<{
     alice_identity_seed: string;
     bob_identity_seed: string;
@@ -77,7 +83,7 @@ const h = fromHex;
 
 describe('published vectors: shape and coverage', () => {
   it('keeps the required groups first and exactly; extra groups are added after them', () => {
-    expect(Object.keys(V)).toEqual(['protocol', 'params', 'identity', 'prekey_signatures', 'x3dh', 'ratchet', 'safety_number', 'prekey_message']);
+    expect(Object.keys(V)).toEqual(['protocol', 'params', 'identity', 'prekey_signatures', 'x3dh', 'ratchet', 'safety_number', 'prekey_message', 'ratchet_out_of_order']);
     expect(Object.keys(V.params)).toEqual(['x3dh_info', 'ratchet_info', 'message_info', 'spk_signature_label', 'pqpk_signature_label']);
   });
 
@@ -100,6 +106,14 @@ describe('published vectors: shape and coverage', () => {
     expect(V.safety_number.some((x) => x.our_stable_id !== '')).toBe(true);
     expect(V.prekey_message.some((x) => x.bob_one_time_prekey === null && x.bob_pq_prekey.last_resort)).toBe(true);
     expect(V.prekey_message.some((x) => x.bob_one_time_prekey !== null && !x.bob_pq_prekey.last_resort)).toBe(true);
+    // Out of order: every message sent once and delivered once, some after a later one.
+    for (const v of V.ratchet_out_of_order) {
+      const sent = v.events.filter((e) => e.op === 'send').map((e) => e.message);
+      const delivered = v.events.filter((e) => e.op === 'deliver').map((e) => e.message);
+      expect(sent).toEqual(v.messages.map((_, i) => i));
+      expect([...delivered].sort((x, y) => x - y)).toEqual(sent);
+      expect(delivered.some((m, i) => i > 0 && m < delivered[i - 1]!)).toBe(true);
+    }
   });
 
   it('the generator reproduces the file byte for byte', async () => {
@@ -195,6 +209,32 @@ describe('published vectors: independent recomputation from the spec', () => {
     }
   });
 
+  it('ratchet_out_of_order: the Double Ratchet as its spec writes it sends every byte and reads every late or reordered message', () => {
+    for (const v of V.ratchet_out_of_order) {
+      const keys = { alice: v.alice_ratchet_privates.map(h), bob: v.bob_ratchet_privates.map(h) };
+      const next = (who: 'alice' | 'bob') => () => keys[who].shift()!;
+      const spk = h(v.bob_signed_prekey_private);
+      const party = {
+        alice: SpecRatchet.alice(h(v.sk), h(v.ad), x25519.getPublicKey(spk), next('alice')),
+        bob: SpecRatchet.bob(h(v.sk), h(v.ad), spk, next('bob')),
+      };
+      for (const e of v.events) {
+        const m = v.messages[e.message]!;
+        if (e.op === 'send') {
+          const out = party[m.from].encrypt(h(m.plaintext));
+          expect(toHex(out.header), `header of ${e.message}`).toBe(m.header);
+          expect(toHex(out.ciphertext), `ciphertext of ${e.message}`).toBe(m.ciphertext);
+        } else {
+          const to = m.from === 'alice' ? 'bob' : 'alice';
+          expect(toHex(party[to].decrypt(h(m.header), h(m.ciphertext))), `plaintext of ${e.message}`).toBe(m.plaintext);
+        }
+      }
+      // Every generated key was used, and no skipped key is left over.
+      expect([keys.alice.length, keys.bob.length]).toEqual([0, 0]);
+      expect(party.alice.skipped.size + party.bob.skipped.size).toBe(0);
+    }
+  });
+
   it('prekey signatures: Ed25519(IK, label ‖ public)', () => {
     for (const v of V.prekey_signatures) {
       const label = v.kind === 'spk' ? V.params.spk_signature_label : V.params.pqpk_signature_label;
@@ -272,6 +312,105 @@ describe('published vectors: independent recomputation from the spec', () => {
     }
   });
 });
+
+/**
+ * The Double Ratchet as its spec writes it (revision 4, §3.3–§3.5: RatchetInitAlice/Bob,
+ * RatchetEncrypt, RatchetDecrypt, TrySkippedMessageKeys, SkipMessageKeys, DHRatchet) with
+ * PROTOCOL.md §1's KDFs, cipher and header, on plain @noble primitives. `nextKey` is
+ * GENERATE_DH()'s private key source.
+ */
+class SpecRatchet {
+  rk: Uint8Array;
+  dhs: Uint8Array;
+  dhr: Uint8Array | undefined;
+  cks: Uint8Array | undefined;
+  ckr: Uint8Array | undefined;
+  ns = 0;
+  nr = 0;
+  pn = 0;
+  readonly skipped = new Map<string, Uint8Array>();
+
+  private constructor(
+    private readonly ad: Uint8Array,
+    private readonly nextKey: () => Uint8Array,
+    rk: Uint8Array,
+    dhs: Uint8Array,
+  ) {
+    this.rk = rk;
+    this.dhs = dhs;
+  }
+
+  static alice(sk: Uint8Array, ad: Uint8Array, bobPublic: Uint8Array, nextKey: () => Uint8Array): SpecRatchet {
+    const r = new SpecRatchet(ad, nextKey, sk, nextKey());
+    r.dhr = bobPublic;
+    [r.rk, r.cks] = SpecRatchet.kdfRk(sk, x25519.getSharedSecret(r.dhs, bobPublic));
+    return r;
+  }
+
+  static bob(sk: Uint8Array, ad: Uint8Array, bobPrivate: Uint8Array, nextKey: () => Uint8Array): SpecRatchet {
+    return new SpecRatchet(ad, nextKey, sk, bobPrivate);
+  }
+
+  static kdfRk(rk: Uint8Array, dh: Uint8Array): [Uint8Array, Uint8Array] {
+    const out = hkdf(sha256, dh, rk, h(V.params.ratchet_info), 64);
+    return [out.slice(0, 32), out.slice(32)];
+  }
+
+  static kdfCk(ck: Uint8Array): [Uint8Array, Uint8Array] {
+    return [hmac(sha256, ck, Uint8Array.of(2)), hmac(sha256, ck, Uint8Array.of(1))]; // [next CK, MK]
+  }
+
+  private cipher(mk: Uint8Array, header: Uint8Array) {
+    const keys = hkdf(sha256, mk, new Uint8Array(32), h(V.params.message_info), 44);
+    return gcm(keys.slice(0, 32), keys.slice(32), concatBytes(this.ad, header));
+  }
+
+  encrypt(plaintext: Uint8Array): { header: Uint8Array; ciphertext: Uint8Array } {
+    const [ck, mk] = SpecRatchet.kdfCk(this.cks!);
+    this.cks = ck;
+    const header = concatBytes(x25519.getPublicKey(this.dhs), u32(this.pn), u32(this.ns));
+    this.ns += 1;
+    return { header, ciphertext: this.cipher(mk, header).encrypt(plaintext) };
+  }
+
+  decrypt(header: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+    const dh = header.slice(0, 32);
+    const view = new DataView(header.buffer, header.byteOffset);
+    const [pn, n] = [view.getUint32(32), view.getUint32(36)];
+    const id = `${toHex(dh)}/${n}`;
+    const stored = this.skipped.get(id);
+    if (stored) {
+      this.skipped.delete(id);
+      return this.cipher(stored, header).decrypt(ciphertext);
+    }
+    if (!this.dhr || toHex(dh) !== toHex(this.dhr)) {
+      this.skip(pn);
+      // DHRatchet
+      this.pn = this.ns;
+      this.ns = 0;
+      this.nr = 0;
+      this.dhr = dh;
+      [this.rk, this.ckr] = SpecRatchet.kdfRk(this.rk, x25519.getSharedSecret(this.dhs, this.dhr));
+      this.dhs = this.nextKey();
+      [this.rk, this.cks] = SpecRatchet.kdfRk(this.rk, x25519.getSharedSecret(this.dhs, this.dhr));
+    }
+    this.skip(n);
+    const [ck, mk] = SpecRatchet.kdfCk(this.ckr!);
+    this.ckr = ck;
+    this.nr += 1;
+    return this.cipher(mk, header).decrypt(ciphertext);
+  }
+
+  private skip(until: number): void {
+    if (!this.ckr) return;
+    while (this.nr < until) {
+      const [ck, mk] = SpecRatchet.kdfCk(this.ckr);
+      this.skipped.set(`${toHex(this.dhr!)}/${this.nr}`, mk);
+      this.ckr = ck;
+      this.nr += 1;
+    }
+  }
+}
 
 function u32(n: number): Uint8Array {
   return Uint8Array.of(n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
@@ -352,6 +491,33 @@ describe('published vectors: the crypto core agrees', () => {
       }
       expect(random.alice.used()).toBe(v.alice_ratchet_privates.length);
       expect(random.bob.used()).toBe(v.bob_ratchet_privates.length);
+    }
+  });
+
+  it('ratchet_out_of_order: the core reproduces every byte in event order and reads every message', async () => {
+    for (const v of V.ratchet_out_of_order) {
+      const spkPriv = h(v.bob_signed_prekey_private);
+      const random = { alice: listRandom(v.alice_ratchet_privates.map(h)), bob: listRandom(v.bob_ratchet_privates.map(h)) };
+      const base = { ad: h(v.ad), baseKey: new Uint8Array(32) };
+      const state = {
+        alice: await initRatchetAsInitiator({ ...base, sk: new SecretBytes(h(v.sk)), remoteSignedPreKey: x25519PublicKey(spkPriv) }, random.alice),
+        bob: initRatchetAsResponder({ ...base, sk: new SecretBytes(h(v.sk)), signedPreKey: dhKeyPair(spkPriv) }),
+      };
+      for (const e of v.events) {
+        const m = v.messages[e.message]!;
+        if (e.op === 'send') {
+          const sent = await ratchetEncrypt(state[m.from], h(m.plaintext), random[m.from]);
+          expect(toHex(sent.header)).toBe(m.header);
+          expect(toHex(sent.ciphertext)).toBe(m.ciphertext);
+          state[m.from] = sent.state;
+        } else {
+          const to = m.from === 'alice' ? 'bob' : 'alice';
+          const out = await ratchetDecrypt(state[to], h(m.header), h(m.ciphertext), random[to]);
+          expect(toHex(out.plaintext)).toBe(m.plaintext);
+          state[to] = out.state;
+        }
+      }
+      expect(state.alice.data.skipped.length + state.bob.data.skipped.length).toBe(0);
     }
   });
 });
