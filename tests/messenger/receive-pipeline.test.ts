@@ -7,12 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { makeCatchupFixture } from '../../bench/catchup/fixture.ts';
 import { toHex } from '../../src/core/bytes.ts';
-import { systemClock } from '../../src/core/clock.ts';
+import { FakeClock, systemClock, type Clock } from '../../src/core/clock.ts';
 import { deserializePreKeyPool, identityFromSeed } from '../../src/core/crypto/index.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { InMemoryMetrics } from '../../src/core/metrics.ts';
 import { ContactDirectory } from '../../src/core/messenger/contact-directory.ts';
-import { RECEIVE_BATCH_MAX, ReceivePipeline } from '../../src/core/messenger/receive-pipeline.ts';
+import { RECEIVE_BATCH_MAX, RECEIVE_RETRY_DELAY_MS, ReceivePipeline } from '../../src/core/messenger/receive-pipeline.ts';
+import { flush } from '../transport/fakes.ts';
 import { SerialLane } from '../../src/core/messenger/serial-lane.ts';
 import { secureRandom } from '../../src/core/random.ts';
 import { createMemoryStore, type ContactRecord, type IncomingCommit, type PetrelStore } from '../../src/core/store/index.ts';
@@ -20,7 +21,7 @@ import { IngressGuard, wireFrameDecoder } from '../../src/core/transport/index.t
 
 const ENVELOPES = RECEIVE_BATCH_MAX * 3 + 17;
 
-async function setUp(failCommit: number | undefined) {
+async function setUp(failCommit: number | undefined, clock: Clock = systemClock, gate?: Promise<void>) {
   const f = await makeCatchupFixture(ENVELOPES);
   const inner = createMemoryStore({ now: () => Date.now() });
   const contact: ContactRecord = { id: toHex(f.aliceKey), displayName: 'Alice', identityKey: f.aliceKey, verification: 'unverified', addedAt: Date.now() };
@@ -33,7 +34,9 @@ async function setUp(failCommit: number | undefined) {
   let commits = 0;
   const store: PetrelStore = Object.create(inner) as PetrelStore;
   store.commitIncomingBatch = async (batch: readonly IncomingCommit[]) => {
-    if (++commits === failCommit) throw new Error('disk went away');
+    const n = ++commits;
+    await gate;
+    if (n === failCommit) throw new Error('disk went away');
     const results = await inner.commitIncomingBatch(batch);
     for (const c of batch) committed.add(c.envelopeId);
     return results;
@@ -42,7 +45,7 @@ async function setUp(failCommit: number | undefined) {
   const metrics = new InMemoryMetrics();
   const ctx = {
     store,
-    clock: systemClock,
+    clock,
     random: secureRandom,
     metrics,
     log: silentLogger,
@@ -106,4 +109,33 @@ describe('receive pipeline: a backlog in pipelined batches', () => {
     expect(new Set(page.messages.map((m) => m.order)).size).toBe(page.messages.length);
     expect(cryptoFailures(s.metrics)).toBe(0);
   }, 30_000);
+
+  it('stopped while a commit fails: nothing is committed or acknowledged afterwards (the next core gets the envelopes)', async () => {
+    const clock = new FakeClock();
+    let open!: () => void;
+    const s = await setUp(1, clock, new Promise<void>((r) => (open = r)));
+    s.acceptAll();
+    while (s.commits() === 0) await flush();
+    // Stopped while its first commit is in flight; that commit then fails.
+    const stopped = s.pipeline.stop();
+    open();
+    await stopped;
+    while (!s.metrics.counter('receive.commit_failure')) await flush();
+    await flush();
+    // No retry left scheduled (it is what would come back and commit after the stop).
+    expect(clock.pending()).toBe(0);
+    // Well past the retry delay: a stopped pipeline must not come back and commit (it
+    // would land after whatever the next core committed meanwhile: out of order).
+    for (let i = 0; i < 5; i++) {
+      clock.advance(RECEIVE_RETRY_DELAY_MS);
+      await flush();
+    }
+    expect(s.commits()).toBe(1);
+    expect(s.acks.size).toBe(0);
+    expect(await s.inner.getConversation(s.contact.id)).toBeUndefined();
+    // And it takes nothing new.
+    s.acceptAll();
+    await flush();
+    expect(s.commits()).toBe(1);
+  });
 });

@@ -143,11 +143,12 @@ export class Messenger implements MessengerApi {
     if (!r) return;
     for (const c of r.cleanup) c();
     r.outbox.stop();
-    r.receive.stop();
     r.starter.stop();
     r.direct?.close();
     r.router.dispose();
     r.relay.stop();
+    // Nothing committed by this core after stop() resolves (a next core may start on the store).
+    await r.receive.stop();
     await this.saveCounters(r, true);
   }
 

@@ -110,6 +110,9 @@ export interface ReceiveHooks {
 export class ReceivePipeline {
   private queue: Pending[] = [];
   private draining = false;
+  /** The drain in progress (what `stop` waits for). */
+  private drained: Promise<void> = Promise.resolve();
+  private stopped = false;
   private cancelRetry: (() => void) | undefined;
 
   constructor(
@@ -120,6 +123,7 @@ export class ReceivePipeline {
 
   /** Entry point for every transport's incoming envelopes. */
   accept(incoming: IncomingEnvelope): void {
+    if (this.stopped) return; // not acknowledged: the relay delivers it again to the next core
     const admission = this.guard.admit(incoming);
     if (admission.kind !== 'fresh') return;
     this.queue.push({ incoming, settle: admission.settle });
@@ -133,26 +137,38 @@ export class ReceivePipeline {
     }
   }
 
-  stop(): void {
+  /**
+   * Takes no more envelopes and commits nothing new; resolves once the commit in flight
+   * (if any) has settled. Envelopes still queued are dropped unacknowledged: the relay
+   * delivers them again to the next core. Without this, a stopped core's retry could
+   * commit an older envelope after the next core committed a newer one (out of order).
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
     this.cancelRetry?.();
+    this.queue = [];
+    await this.drained;
   }
 
-  private async drain(): Promise<void> {
-    if (this.draining) return;
+  private drain(): Promise<void> {
+    if (this.draining || this.stopped) return this.drained;
     this.draining = true;
-    try {
-      while (this.queue.length) {
-        // Batches are taken inside the lane turn, so envelopes handed in together form one batch.
-        const ok = await this.ctx.lane.run(() => this.turn());
-        if (!ok) {
-          // Storage trouble: the envelopes are back in the queue (unacknowledged); try again shortly.
-          this.cancelRetry?.();
-          this.cancelRetry = this.ctx.clock.setTimeout(() => void this.drain(), RECEIVE_RETRY_DELAY_MS);
-          return;
-        }
-      }
-    } finally {
+    this.drained = this.drainLoop().finally(() => {
       this.draining = false;
+    });
+    return this.drained;
+  }
+
+  private async drainLoop(): Promise<void> {
+    while (this.queue.length && !this.stopped) {
+      // Batches are taken inside the lane turn, so envelopes handed in together form one batch.
+      const ok = await this.ctx.lane.run(() => this.turn());
+      if (!ok && !this.stopped) {
+        // Storage trouble: the envelopes are back in the queue (unacknowledged); try again shortly.
+        this.cancelRetry?.();
+        this.cancelRetry = this.ctx.clock.setTimeout(() => void this.drain(), RECEIVE_RETRY_DELAY_MS);
+        return;
+      }
     }
   }
 
@@ -208,7 +224,7 @@ export class ReceivePipeline {
   }
 
   private take(): { batch: Pending[]; seen: Promise<ReadonlySet<string>> } | undefined {
-    if (!this.queue.length) return undefined;
+    if (!this.queue.length || this.stopped) return undefined;
     const batch = this.queue.splice(0, RECEIVE_BATCH_MAX);
     const seen = this.ctx.store.processedEnvelopes(batch.map((p) => toHex(p.incoming.envelope.id)));
     seen.catch(() => undefined); // awaited by turn(); not unhandled meanwhile
