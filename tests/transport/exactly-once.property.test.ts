@@ -4,6 +4,11 @@
  * flap between available and unavailable, and a receiver that deduplicates through the IngressGuard in front of a "durable" store
  * and sometimes crashes before committing. Every schedule is driven by a seed, so a
  * failing case replays exactly.
+ *
+ * This is the router's own loop (`Router.send`) against a toy receiver. The production
+ * path (OutboxWorker → `Router.attempt` → durable outbox, a real ReceivePipeline, whole
+ * messengers restarted at random) has its property in
+ * tests/messenger/exactly-once.property.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';

@@ -1,0 +1,273 @@
+/**
+ * A relay in memory, on a `FakeClock`, with the guarantees the real one gives and the
+ * faults it can have, for whole messengers (`Messenger`) in one process without sockets:
+ *
+ * - A deposit is stored in the recipient's mailbox (once per envelope id while it is
+ *   there) and answered `sent`; an online recipient gets a push. Pushes to one client
+ *   are FIFO, like frames on one WebSocket.
+ * - An ack deletes from the mailbox; on (re)connect the whole mailbox is delivered again,
+ *   in deposit order.
+ * - Faults (seeded): the `sent` answer is lost (the sender times out and sends again),
+ *   a connection drops (pushes in flight and acks are lost; reconnect after a delay,
+ *   mailbox redelivered), a push is duplicated later (an old copy arrives after newer
+ *   envelopes), and latency on every hop.
+ * - Prekeys: publish replaces the signed keys and adds one-time keys; a fetch hands out
+ *   (and removes) one of each, or the last-resort PQ key.
+ */
+import { toHex } from '../../src/core/bytes.ts';
+import type { FakeClock } from '../../src/core/clock.ts';
+import type { RelayClient } from '../../src/core/messenger/relay-client.ts';
+import type { Random } from '../../src/core/random.ts';
+import { Listeners } from '../../src/core/transport/listeners.ts';
+import { TransportSendError, type IncomingEnvelope, type RelayConnectionState, type TransportStateChange } from '../../src/core/transport/index.ts';
+import { mailboxAddress, type Envelope, type FetchedBundle, type OneTimePreKey, type PqPreKey, type PublishedBundle } from '../../src/core/wire/index.ts';
+
+export interface RelayFaults {
+  /** Chance a deposit's `sent` answer is lost (the envelope IS stored). */
+  readonly loseSentAnswer: number;
+  /** Chance, per push, that the recipient's connection drops right before it. */
+  readonly dropConnection: number;
+  /** Chance a push is delivered a second time, up to `maxDelayMs` later. */
+  readonly duplicatePush: number;
+  /** Latency of each hop, uniform in [0, maxDelayMs). */
+  readonly maxDelayMs: number;
+  /** Time offline after a dropped connection. */
+  readonly reconnectMs: number;
+}
+
+export const NO_FAULTS: RelayFaults = { loseSentAnswer: 0, dropConnection: 0, duplicatePush: 0, maxDelayMs: 1, reconnectMs: 100 };
+
+/** How long a client waits for `sent` before it reports a timeout (the WebSocket transport's sendTimeoutMs). */
+export const SEND_TIMEOUT_MS = 5_000;
+
+interface StoredBundle {
+  ik: Uint8Array;
+  spk: PublishedBundle['spk'];
+  pqspk: PqPreKey;
+  opks: OneTimePreKey[];
+  pqopks: PqPreKey[];
+}
+
+export class MemoryRelay {
+  /** mailbox hex → envelope id hex → envelope, in deposit order. */
+  readonly mailboxes = new Map<string, Map<string, Envelope>>();
+  readonly bundles = new Map<string, StoredBundle>();
+  /** Every bundle publish, in order (ik hex and the SPK id it carried). */
+  readonly publishes: Array<{ readonly ik: string; readonly spkId: number; readonly at: number }> = [];
+  private readonly clients = new Map<string, MemoryRelayClient>();
+  faults: RelayFaults = NO_FAULTS;
+  /** Called for each deposit before it is stored (a test can stop a messenger here). */
+  onDeposit: ((env: Envelope) => void) | undefined;
+
+  constructor(
+    readonly clock: FakeClock,
+    readonly random: Random,
+  ) {}
+
+  /** A `RelayClientFactory` for `MessengerDeps.createRelay`. */
+  readonly factory = (auth: { readonly identityKey: Uint8Array }): RelayClient => {
+    const client = new MemoryRelayClient(this, mailboxAddress(auth.identityKey));
+    return client;
+  };
+
+  delay(): number {
+    return Math.floor(this.random.float() * this.faults.maxDelayMs);
+  }
+
+  chance(p: number): boolean {
+    return p > 0 && this.random.float() < p;
+  }
+
+  box(mailbox: Uint8Array | string): Map<string, Envelope> {
+    const key = typeof mailbox === 'string' ? mailbox : toHex(mailbox);
+    let box = this.mailboxes.get(key);
+    if (!box) this.mailboxes.set(key, (box = new Map()));
+    return box;
+  }
+
+  queued(mailbox: Uint8Array): number {
+    return this.box(mailbox).size;
+  }
+
+  register(client: MemoryRelayClient): void {
+    this.clients.set(toHex(client.mailbox), client);
+  }
+
+  unregister(client: MemoryRelayClient): void {
+    if (this.clients.get(toHex(client.mailbox)) === client) this.clients.delete(toHex(client.mailbox));
+  }
+
+  /** Stores a deposit; pushes it when fresh and the recipient is online. */
+  deposit(env: Envelope): void {
+    this.onDeposit?.(env);
+    const box = this.box(env.to);
+    const id = toHex(env.id);
+    if (box.has(id)) return;
+    const copy = { to: env.to.slice(), id: env.id.slice(), body: env.body.slice() };
+    box.set(id, copy);
+    this.clients.get(toHex(env.to))?.push(copy);
+  }
+
+  publish(bundle: PublishedBundle): void {
+    const key = toHex(bundle.ik);
+    const prev = this.bundles.get(key);
+    this.bundles.set(key, { ik: bundle.ik, spk: bundle.spk, pqspk: bundle.pqspk, opks: [...(prev?.opks ?? []), ...bundle.opks], pqopks: [...(prev?.pqopks ?? []), ...bundle.pqopks] });
+    this.publishes.push({ ik: key, spkId: bundle.spk.id, at: this.clock.now() });
+  }
+
+  fetch(ik: Uint8Array): FetchedBundle {
+    const b = this.bundles.get(toHex(ik));
+    if (!b) throw Object.assign(new Error('no bundle'), { code: 'not_found' });
+    const opk = b.opks.shift();
+    const pq = b.pqopks.shift();
+    return { ik: b.ik, spk: b.spk, pq: pq ? { ...pq, lastResort: false } : { ...b.pqspk, lastResort: true }, ...(opk ? { opk } : {}) };
+  }
+}
+
+export class MemoryRelayClient implements RelayClient {
+  readonly name = 'relay' as const;
+  state: RelayConnectionState = { kind: 'offline' };
+  private started = false;
+  /** Bumped on every (dis)connection: a push or ack of an older connection is lost. */
+  private connection = 0;
+  /** FIFO: when the last push of this connection lands. */
+  private lastPushAt = 0;
+  private readonly envelopes = new Listeners<IncomingEnvelope>();
+  private readonly states = new Listeners<RelayConnectionState>();
+  private readonly transportStates = new Listeners<TransportStateChange>();
+
+  constructor(
+    private readonly relay: MemoryRelay,
+    readonly mailbox: Uint8Array,
+  ) {}
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.setState({ kind: 'connecting' });
+    this.relay.clock.setTimeout(() => this.connect(), this.relay.delay());
+  }
+
+  stop(): void {
+    this.started = false;
+    this.connection++;
+    this.relay.unregister(this);
+    this.setState({ kind: 'offline' });
+  }
+
+  /** The connection drops now; it comes back after `reconnectMs`. */
+  drop(): void {
+    if (this.state.kind !== 'online') return;
+    this.connection++;
+    this.relay.unregister(this);
+    const at = this.relay.clock.now() + this.relay.faults.reconnectMs;
+    this.setState({ kind: 'reconnecting', at });
+    this.relay.clock.setTimeout(() => this.connect(), this.relay.faults.reconnectMs);
+  }
+
+  private connect(): void {
+    if (!this.started || this.state.kind === 'online') return;
+    this.connection++;
+    this.lastPushAt = this.relay.clock.now();
+    this.relay.register(this);
+    this.setState({ kind: 'online' });
+    for (const env of [...this.relay.box(this.mailbox).values()]) this.push(env);
+  }
+
+  /** Delivers `env` on this connection, FIFO, unless the connection is gone by then. */
+  push(env: Envelope): void {
+    if (this.state.kind !== 'online') return;
+    if (this.relay.chance(this.relay.faults.dropConnection)) return this.drop();
+    const conn = this.connection;
+    const clock = this.relay.clock;
+    this.lastPushAt = Math.max(this.lastPushAt, clock.now()) + this.relay.delay();
+    clock.setTimeout(() => {
+      if (conn !== this.connection) return;
+      this.envelopes.emit({ envelope: { to: env.to.slice(), id: env.id.slice(), body: env.body.slice() }, transport: 'relay', ack: () => this.ackOn(conn, env.id) });
+    }, this.lastPushAt - clock.now());
+    if (this.relay.chance(this.relay.faults.duplicatePush)) {
+      clock.setTimeout(() => {
+        if (conn === this.connection) this.envelopes.emit({ envelope: { to: env.to.slice(), id: env.id.slice(), body: env.body.slice() }, transport: 'relay', ack: () => this.ackOn(conn, env.id) });
+      }, this.lastPushAt - clock.now() + this.relay.delay());
+    }
+  }
+
+  private ackOn(conn: number, id: Uint8Array): void {
+    // An ack travels on the connection it was delivered on; a dropped connection loses it.
+    this.relay.clock.setTimeout(() => {
+      if (conn === this.connection) this.relay.box(this.mailbox).delete(toHex(id));
+    }, this.relay.delay());
+  }
+
+  isAvailable(): boolean {
+    return this.state.kind === 'online';
+  }
+
+  send(envelope: Envelope): Promise<void> {
+    if (this.state.kind !== 'online') return Promise.reject(new TransportSendError('disconnected', 'relay'));
+    const conn = this.connection;
+    const clock = this.relay.clock;
+    return new Promise<void>((resolve, reject) => {
+      let done = false;
+      const finish = (ok: boolean) => {
+        if (done) return;
+        done = true;
+        if (ok) resolve();
+        else reject(new TransportSendError('timeout', 'relay'));
+      };
+      clock.setTimeout(() => finish(false), SEND_TIMEOUT_MS);
+      clock.setTimeout(() => {
+        if (conn !== this.connection) return;
+        this.relay.deposit(envelope);
+        if (this.relay.chance(this.relay.faults.loseSentAnswer)) return;
+        clock.setTimeout(() => {
+          if (conn === this.connection) finish(true);
+        }, this.relay.delay());
+      }, this.relay.delay());
+    });
+  }
+
+  ack(ids: readonly Uint8Array[]): void {
+    for (const id of ids) this.ackOn(this.connection, id);
+  }
+
+  async publishPrekeys(bundle: PublishedBundle): Promise<{ opks: number; pqopks: number }> {
+    if (this.state.kind !== 'online') throw new TransportSendError('disconnected', 'relay');
+    this.relay.publish(bundle);
+    const b = this.relay.bundles.get(toHex(bundle.ik))!;
+    return { opks: b.opks.length, pqopks: b.pqopks.length };
+  }
+
+  async fetchPrekeys(identityKey: Uint8Array): Promise<FetchedBundle> {
+    if (this.state.kind !== 'online') throw new TransportSendError('disconnected', 'relay');
+    return this.relay.fetch(identityKey);
+  }
+
+  sendSignal(): void {}
+
+  onSignal(): () => void {
+    return () => {};
+  }
+
+  onPrekeysLow(): () => void {
+    return () => {};
+  }
+
+  onEnvelope(listener: (incoming: IncomingEnvelope) => void): () => void {
+    return this.envelopes.add(listener);
+  }
+
+  onStateChange(listener: (change: TransportStateChange) => void): () => void {
+    return this.transportStates.add(listener);
+  }
+
+  onConnectionState(listener: (state: RelayConnectionState) => void): () => void {
+    return this.states.add(listener);
+  }
+
+  private setState(state: RelayConnectionState): void {
+    this.state = state;
+    this.states.emit(state);
+    this.transportStates.emit({ transport: 'relay', available: state.kind === 'online' });
+  }
+}
