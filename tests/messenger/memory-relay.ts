@@ -56,8 +56,11 @@ export class MemoryRelay {
   readonly publishes: Array<{ readonly ik: string; readonly spkId: number; readonly at: number }> = [];
   private readonly clients = new Map<string, MemoryRelayClient>();
   faults: RelayFaults = NO_FAULTS;
-  /** Called for each deposit before it is stored (a test can stop a messenger here). */
-  onDeposit: ((env: Envelope) => void) | undefined;
+  /** Every deposit, in arrival order (resends included). */
+  readonly deposits: Envelope[] = [];
+  /** While true, acks are held on their connection (a test stops the receiver in between: they are lost). */
+  holdAcks = false;
+  private readonly heldAcks: Array<() => void> = [];
 
   constructor(
     readonly clock: FakeClock,
@@ -99,13 +102,25 @@ export class MemoryRelay {
 
   /** Stores a deposit; pushes it when fresh and the recipient is online. */
   deposit(env: Envelope): void {
-    this.onDeposit?.(env);
+    this.deposits.push({ to: env.to.slice(), id: env.id.slice(), body: env.body.slice() });
     const box = this.box(env.to);
     const id = toHex(env.id);
     if (box.has(id)) return;
     const copy = { to: env.to.slice(), id: env.id.slice(), body: env.body.slice() };
     box.set(id, copy);
     this.clients.get(toHex(env.to))?.push(copy);
+  }
+
+  /** Applies held acks whose connection is still up; the others are lost. */
+  releaseAcks(): void {
+    this.holdAcks = false;
+    for (const apply of this.heldAcks.splice(0)) apply();
+  }
+
+  hold(apply: () => void): boolean {
+    if (!this.holdAcks) return false;
+    this.heldAcks.push(apply);
+    return true;
   }
 
   publish(bundle: PublishedBundle): void {
@@ -194,9 +209,10 @@ export class MemoryRelayClient implements RelayClient {
 
   private ackOn(conn: number, id: Uint8Array): void {
     // An ack travels on the connection it was delivered on; a dropped connection loses it.
-    this.relay.clock.setTimeout(() => {
+    const apply = () => {
       if (conn === this.connection) this.relay.box(this.mailbox).delete(toHex(id));
-    }, this.relay.delay());
+    };
+    if (!this.relay.hold(apply)) this.relay.clock.setTimeout(apply, this.relay.delay());
   }
 
   isAvailable(): boolean {
