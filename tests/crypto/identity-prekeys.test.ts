@@ -7,7 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { concatBytes, fromUtf8, toHex, utf8 } from '../../src/core/bytes.ts';
 import { seededRandom } from '../../src/core/random.ts';
 import {
+  InvalidKeyError,
   MalformedStateError,
+  buildSignedPreKeyBundle,
+  signedPreKeyRotationDue,
   acceptSessionFromPool,
   buildPublishedBundle,
   compareContactIdentity,
@@ -52,12 +55,17 @@ describe('identity', () => {
     await expect(loadOrCreateIdentity(store, seededRandom(3))).rejects.toBeInstanceOf(MalformedStateError);
   });
 
-  it('compareContactIdentity: new, same, changed', () => {
+  it('compareContactIdentity: new, same, changed; a malformed key is refused, never a new contact', () => {
     const a = generateIdentity(seededRandom(4)).publicKey;
     const b = generateIdentity(seededRandom(5)).publicKey;
     expect(compareContactIdentity(undefined, a)).toBe('new');
     expect(compareContactIdentity(a, a.slice())).toBe('same');
     expect(compareContactIdentity(a, b)).toBe('changed');
+    for (const bad of [new Uint8Array(0), a.subarray(0, 31), new Uint8Array(33)]) {
+      expect(() => compareContactIdentity(undefined, bad)).toThrow(InvalidKeyError);
+      expect(() => compareContactIdentity(a, bad)).toThrow(InvalidKeyError);
+      expect(() => compareContactIdentity(bad, a)).toThrow(InvalidKeyError);
+    }
   });
 
   it('relay challenge answer = Ed25519(IK, "Petrel_Auth" ‖ nonce)', () => {
@@ -109,7 +117,7 @@ describe('prekey pool', () => {
     const bob = { identity: bobId, pool: createPreKeyPool(bobId, r, 2) };
     const oldBundle = verifyFetchedBundle(fetchedBundle(bob, { opk: false, pqOneTime: false }));
     const rotated = rotateSignedPreKeys(bob.pool, bob.identity, r);
-    expect(rotated.bundle.spk.id).not.toBe(oldBundle.spk.id);
+    expect(rotated.publish.spk.id).not.toBe(oldBundle.spk.id);
     expect(rotated.pool.data.previousSignedPreKey?.id).toBe(oldBundle.spk.id);
     const init = await initiateSession(alice, oldBundle, r);
     const m = await encrypt(init.state, utf8('late'), r);
@@ -118,6 +126,41 @@ describe('prekey pool', () => {
     // A second rotation forgets it.
     const twice = rotateSignedPreKeys(rotated.pool, bob.identity, r);
     await expect(acceptSessionFromPool(bob.identity, twice.pool, m.message)).rejects.toThrow(/unknown spk prekey/);
+  });
+
+  it('rotation publishes the new signed keys only: no one-time key goes back to the relay', () => {
+    const r = seededRandom(52);
+    const id = generateIdentity(r);
+    const before = createPreKeyPool(id, r, 5);
+    const { pool: after, publish } = rotateSignedPreKeys(before, id, r);
+    expect(publish.opks).toEqual([]);
+    expect(publish.pqopks).toEqual([]);
+    expect(toHex(publish.ik)).toBe(toHex(id.publicKey));
+    expect(publish.spk.id).toBe(after.data.signedPreKey.id);
+    expect(publish.pqspk.id).toBe(after.data.lastResortPqPreKey.id);
+    expect(verifyPublishedBundle(publish)).toBe(true);
+    // One-time keys are untouched, ids never reused.
+    expect(after.data.oneTimePreKeys.map((k) => k.id)).toEqual(before.data.oneTimePreKeys.map((k) => k.id));
+    const ids = [publish.spk.id, publish.pqspk.id, ...before.data.oneTimePreKeys.map((k) => k.id), ...before.data.pqOneTimePreKeys.map((k) => k.id)];
+    expect(new Set(ids).size).toBe(ids.length);
+    // A retried upload is the same bytes.
+    expect(buildSignedPreKeyBundle(id, after)).toEqual(publish);
+    // The rotated pool survives serialisation with both generations.
+    const back = deserializePreKeyPool(serializePreKeyPool(after));
+    expect(back.data.previousSignedPreKey?.id).toBe(before.data.signedPreKey.id);
+    expect(back.data.previousLastResortPqPreKey?.id).toBe(before.data.lastResortPqPreKey.id);
+  });
+
+  it(`signedPreKeyRotationDue: every ${limits.SIGNED_PREKEY_ROTATION_INTERVAL_MS / 86_400_000} days, when unknown, and after a clock that ran far ahead`, () => {
+    const day = 86_400_000;
+    const t = 1_800_000_000_000;
+    expect(signedPreKeyRotationDue(undefined, t)).toBe(true);
+    expect(signedPreKeyRotationDue(t, t)).toBe(false);
+    expect(signedPreKeyRotationDue(t - limits.SIGNED_PREKEY_ROTATION_INTERVAL_MS + 1, t)).toBe(false);
+    expect(signedPreKeyRotationDue(t - limits.SIGNED_PREKEY_ROTATION_INTERVAL_MS, t)).toBe(true);
+    expect(signedPreKeyRotationDue(t + day, t)).toBe(false); // a small clock step back
+    expect(signedPreKeyRotationDue(t + limits.SIGNED_PREKEY_ROTATION_INTERVAL_MS + 1, t)).toBe(true);
+    expect(signedPreKeyRotationDue(Number.NaN, t)).toBe(true);
   });
 
   it('serialises losslessly and refuses garbage', () => {

@@ -95,12 +95,17 @@ export function identityX25519Public(identityPublic: Uint8Array): Uint8Array {
 }
 
 /**
- * Is `presented` the contact identity we already know? 'changed' must never be accepted
- * silently: the caller marks the contact as key-changed and blocks sending until the
- * user acknowledges it.
+ * Is `presented` (an Ed25519 identity public key: a bundle's `ik`, `unseal`'s
+ * `senderIdentityPublic`, `acceptSession`'s `senderIdentity`, an invite's key) the identity
+ * we already trust for this contact (`known`, undefined for a first contact)? 'changed' must
+ * never be accepted silently: the caller marks the contact as key-changed and blocks sending
+ * until the user acknowledges it. InvalidKeyError when either key is not 32 bytes, so a
+ * malformed key is never taken for a new contact.
  */
 export function compareContactIdentity(known: Uint8Array | undefined, presented: Uint8Array): 'new' | 'same' | 'changed' {
+  if (!(presented instanceof Uint8Array) || presented.length !== KEY_BYTES) throw new InvalidKeyError('presented identity key must be 32 bytes');
   if (known === undefined) return 'new';
+  if (!(known instanceof Uint8Array) || known.length !== KEY_BYTES) throw new InvalidKeyError('known identity key must be 32 bytes');
   return bytesEqual(known, presented) ? 'same' : 'changed';
 }
 

@@ -44,6 +44,8 @@ export {
   buildPublishedBundle,
   replenishPreKeys,
   rotateSignedPreKeys,
+  buildSignedPreKeyBundle,
+  signedPreKeyRotationDue,
   findPreKeys,
   removeOneTimePreKeys,
   serializePreKeyPool,

@@ -76,6 +76,13 @@ export const ONE_TIME_PREKEY_TARGET = 100;
 /** Private one-time prekeys kept locally per kind (handed out but unused ones pile up); oldest dropped. */
 export const MAX_LOCAL_ONE_TIME_PREKEYS = 400;
 
+/**
+ * How often `signedPreKeyRotationDue` asks for a new SPK and PQSPK (PQXDH §3.2 suggests e.g.
+ * weekly). A pool keeps one previous pair, so an initial message stays acceptable for at
+ * least this long after its bundle was fetched.
+ */
+export const SIGNED_PREKEY_ROTATION_INTERVAL_MS = 7 * 24 * 60 * 60 * 1000;
+
 /** Safety numbers: SHA-512 iterations per fingerprint (Signal's NumericFingerprintGenerator uses 5200). */
 export const SAFETY_NUMBER_ITERATIONS = 5200;
 /** Version prefix hashed into each fingerprint (uint16 BE). */

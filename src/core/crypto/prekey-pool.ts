@@ -16,6 +16,7 @@ import {
   ONE_TIME_PREKEY_REPLENISH_THRESHOLD,
   ONE_TIME_PREKEY_TARGET,
   SIGNATURE_BYTES,
+  SIGNED_PREKEY_ROTATION_INTERVAL_MS,
 } from './limits.ts';
 import {
   MlKemKeyPair,
@@ -130,11 +131,30 @@ export function replenishPreKeys(
 }
 
 /**
- * New SPK and last-resort PQSPK; the current ones become "previous" (still accepted for
- * initial messages that were built from the old bundle) and the older previous ones are
- * deleted. Publish the returned bundle.
+ * The signed keys alone, as a `prekeys.publish` upload: current SPK and last-resort PQSPK,
+ * no one-time keys. What to (re)send after `rotateSignedPreKeys`.
  */
-export function rotateSignedPreKeys(pool: PreKeyPool, identity: Identity, random: Random): { pool: PreKeyPool; bundle: PublishedBundle } {
+export function buildSignedPreKeyBundle(identity: Identity, pool: PreKeyPool): PublishedBundle {
+  const d = pool.data;
+  return { ik: identity.publicKey, spk: publicPq(d.signedPreKey), pqspk: publicPq(d.lastResortPqPreKey), opks: [], pqopks: [] };
+}
+
+/**
+ * Signed prekey rotation (PQXDH §3.2 "Bob will upload a new signed prekey … at some
+ * interval"): a new SPK and last-resort PQSPK; the current ones become "previous" (still
+ * accepted for initial messages built from the old bundle) and the older previous ones are
+ * deleted. So an initial message opens until the second rotation after its bundle was
+ * fetched: rotate when `signedPreKeyRotationDue` says so, not more often, and after the
+ * mailbox backlog has been read.
+ *
+ * `publish` is exactly what to upload with `prekeys.publish`: the new signed keys and NO
+ * one-time keys. The relay adds uploaded one-time keys to its pools, and the local pool
+ * still holds keys the relay has already handed out, so uploading `buildPublishedBundle`
+ * here would let the relay hand them out a second time. Commit the returned pool first,
+ * then upload; if the upload fails, retry `buildSignedPreKeyBundle(identity, pool)` before
+ * rotating again (the relay's SPK is the local "previous" meanwhile, still accepted).
+ */
+export function rotateSignedPreKeys(pool: PreKeyPool, identity: Identity, random: Random): { pool: PreKeyPool; publish: PublishedBundle } {
   const d = pool.data;
   const { ids, next } = takeIds(d.nextId, 2);
   const newPool = new PreKeyPool({
@@ -145,7 +165,19 @@ export function rotateSignedPreKeys(pool: PreKeyPool, identity: Identity, random
     previousLastResortPqPreKey: d.lastResortPqPreKey,
     nextId: next,
   });
-  return { pool: newPool, bundle: buildPublishedBundle(identity, newPool) };
+  return { pool: newPool, publish: buildSignedPreKeyBundle(identity, newPool) };
+}
+
+/**
+ * Is a signed prekey rotation due? `lastRotatedAt` is when the current SPK was made (pool
+ * creation or the last rotation; undefined if unknown), in the clock's milliseconds. Due
+ * after SIGNED_PREKEY_ROTATION_INTERVAL_MS, when unknown, and when the recorded time lies
+ * more than an interval in the future (a clock that was wrong when it was recorded).
+ */
+export function signedPreKeyRotationDue(lastRotatedAt: number | undefined, now: number): boolean {
+  if (lastRotatedAt === undefined || !Number.isFinite(lastRotatedAt)) return true;
+  const age = now - lastRotatedAt;
+  return age >= SIGNED_PREKEY_ROTATION_INTERVAL_MS || age < -SIGNED_PREKEY_ROTATION_INTERVAL_MS;
 }
 
 /** The private keys an initial message names (see `parseMessage`), or UnknownPreKeyError. */
