@@ -28,6 +28,7 @@ import type { ContactRecord, PetrelStore } from '../store/index.ts';
 import { IngressGuard, Router, type RouterConfig, type Transport, wireFrameDecoder } from '../transport/index.ts';
 import { encodeContent, mailboxAddress, MAX_ACK_IDS, MAX_TEXT_BYTES } from '../wire/index.ts';
 import { ContactDirectory } from './contact-directory.ts';
+import { DedupPruner } from './dedup-pruner.ts';
 import { DirectSignalError, type DirectPath, type RtcKind } from './direct-path.ts';
 import type { MessengerContext } from './context.ts';
 import { InvalidMessageTextError, KeyChangeUnacknowledgedError, NoIdentityError, UnknownContactError } from './errors.ts';
@@ -90,6 +91,7 @@ interface Running {
   readonly receive: ReceivePipeline;
   readonly outbox: OutboxWorker;
   readonly starter: SessionStarter;
+  readonly pruner: DedupPruner;
   readonly direct?: DirectPath;
   readonly displayName: string;
   readonly cleanup: Array<() => void>;
@@ -144,6 +146,7 @@ export class Messenger implements MessengerApi {
     for (const c of r.cleanup) c();
     r.outbox.stop();
     r.starter.stop();
+    r.pruner.stop();
     r.direct?.close();
     r.router.dispose();
     r.relay.stop();
@@ -191,8 +194,10 @@ export class Messenger implements MessengerApi {
     const guard = new IngressGuard({ decode: wireFrameDecoder('peer'), metrics, logger });
     const refresh = () => this.scheduleRefresh();
     let outbox: OutboxWorker | undefined = undefined;
+    const pruner = new DedupPruner(store, clock, this.log);
     const receive = new ReceivePipeline(ctx, guard, {
       committed: (s) => {
+        pruner.committed(s.envelopes);
         if (s.delivered.length) this.observeDeliveries(s.delivered);
         outbox?.kick();
         refresh();
@@ -238,7 +243,7 @@ export class Messenger implements MessengerApi {
     }));
 
     if (direct) await this.seedLastHeardFrom();
-    this.running = { ctx, relay, router, receive, outbox, starter, direct, displayName, cleanup };
+    this.running = { ctx, relay, router, receive, outbox, starter, pruner, direct, displayName, cleanup };
     this.patch({
       phase: 'ready',
       me: { displayName, id: toHex(identity.publicKey), inviteUrl: inviteUrl(this.deps.appUrl, { identityKey: identity.publicKey, displayName, relay: this.deps.relayUrl }) },
@@ -246,7 +251,7 @@ export class Messenger implements MessengerApi {
     });
     relay.start();
     outbox.kick();
-    void store.pruneDedup(clock.now()).catch(() => undefined);
+    pruner.start();
     await this.refresh();
     void this.deps.requestPersistence?.().then((p) => this.patch({ storage: { ...this.state.storage, ...p } }));
   }

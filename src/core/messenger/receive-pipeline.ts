@@ -102,7 +102,13 @@ export interface ReceiveHooks {
    * `delivered`: our messages a delivery receipt of this batch named, with the time the
    * batch committed them (for the delivery latency).
    */
-  committed(summary: { readonly messages: number; readonly receipts: number; readonly delivered: readonly { readonly messageId: string; readonly at: number }[] }): void;
+  committed(summary: {
+    /** Envelopes newly committed (dedup marks written); duplicates not counted. */
+    readonly envelopes: number;
+    readonly messages: number;
+    readonly receipts: number;
+    readonly delivered: readonly { readonly messageId: string; readonly at: number }[];
+  }): void;
   /** A decrypted WebRTC signaling payload from a contact (after its commit). */
   rtc?(contactId: string, content: Extract<Content, { t: 'rtc' }>): void;
 }
@@ -267,7 +273,7 @@ export class ReceivePipeline {
     const delivered = prepared.commits.flatMap((c, i) =>
       results[i] === 'committed' ? (c.statusUpdates ?? []).filter((u) => u.status === 'delivered').map((u) => ({ messageId: u.messageId, at: c.receivedAt })) : [],
     );
-    this.hooks.committed({ messages: prepared.messages, receipts: prepared.receipts, delivered });
+    this.hooks.committed({ envelopes: results.filter((r) => r === 'committed').length, messages: prepared.messages, receipts: prepared.receipts, delivered });
   }
 
   /**

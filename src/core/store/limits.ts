@@ -1,6 +1,11 @@
 /** Named limits of the store. */
 
-/** Processed envelope ids are remembered this long (a relay keeps undelivered envelopes for less). */
+/**
+ * Processed envelope ids are remembered this long: the relay's DEFAULT retention
+ * (PETREL_RETENTION_DAYS = 30). An operator may keep envelopes far longer (up to 3650
+ * days), so a redelivery older than this is not caught here; it is still never shown
+ * twice — the ratchet or the prekeys reject it (STORAGE.md, "Dedup bounds").
+ */
 export const DEDUP_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 /** At most this many processed ids are kept; the oldest go first. */
 export const DEDUP_MAX_ENTRIES = 50_000;
