@@ -8,13 +8,25 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { InvariantResult } from './invariants.ts';
 
-export interface ScenarioRecord extends InvariantResult {
+interface RunIdentity {
   readonly scenario: string;
   readonly seed: number;
-  readonly ok: boolean;
-  /** Faults actually injected (kills, cuts, reloads, ...), for the report. */
+  /** Faults actually injected (kills, cuts, reloads, ...), for the report; why, for an unjudged run. */
   readonly faults: string;
 }
+
+/** A run whose invariants were judged (`ok` false: an invariant failed). */
+export interface JudgedRecord extends RunIdentity, InvariantResult {
+  readonly ok: boolean;
+}
+
+/** A run that failed before its invariants could be judged: no counts. */
+export interface UnjudgedRecord extends RunIdentity {
+  readonly ok: false;
+  readonly unjudged: true;
+}
+
+export type ScenarioRecord = JudgedRecord | UnjudgedRecord;
 
 export function resultsFile(env: NodeJS.ProcessEnv = process.env): string {
   return env.PETREL_CHAOS_RESULTS ?? join(tmpdir(), 'petrel-chaos-results.jsonl');

@@ -38,6 +38,7 @@ export function scenario(number: number, title: string, file: string, run: (ctx:
       const cleanups: (() => Promise<unknown> | unknown)[] = [];
       let recorded: { result: InvariantResult; faults: string } | undefined;
       let ok = false;
+      let failure: string | undefined;
       try {
         await run({
           browser,
@@ -48,6 +49,7 @@ export function scenario(number: number, title: string, file: string, run: (ctx:
         });
         ok = true;
       } catch (err) {
+        failure = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 200);
         testInfo.annotations.push({ type: 'replay', description: `PETREL_CHAOS_SEED=${seed} npx playwright test ${file}` });
         throw err;
       } finally {
@@ -61,6 +63,10 @@ export function scenario(number: number, title: string, file: string, run: (ctx:
         if (recorded) {
           const { sent, received, lost, duplicated, reordered, unconfirmed, ms, lostDetail } = recorded.result;
           appendResult({ scenario: `${number}. ${title}`, seed, ok, faults: recorded.faults, sent, received, lost, duplicated, reordered, unconfirmed, ms, ...(lostDetail?.length ? { lostDetail } : {}) });
+        } else {
+          // Failed before its invariants were judged (set-up, or a fault the product did not
+          // survive): still a run of this scenario, so the report cannot pass over it.
+          appendResult({ scenario: `${number}. ${title}`, seed, ok: false, unjudged: true, faults: `not judged: ${failure ?? 'ended without a verdict'}` });
         }
       }
     });
