@@ -60,6 +60,8 @@ export class MemoryRelay {
   readonly deposits: Envelope[] = [];
   /** While true, acks are held on their connection (a test stops the receiver in between: they are lost). */
   holdAcks = false;
+  /** Mailboxes (hex) whose deposits are stored but not pushed until `releasePushes`. */
+  readonly holdPushes = new Set<string>();
   private readonly heldAcks: Array<() => void> = [];
 
   constructor(
@@ -90,6 +92,18 @@ export class MemoryRelay {
 
   queued(mailbox: Uint8Array): number {
     return this.box(mailbox).size;
+  }
+
+  /** The connected client of `mailbox`, if any. */
+  clientOf(mailbox: Uint8Array): MemoryRelayClient | undefined {
+    return this.clients.get(toHex(mailbox));
+  }
+
+  /** Pushes to `mailbox` resume: everything waiting in it is delivered, in order. */
+  releasePushes(mailbox: Uint8Array): void {
+    this.holdPushes.delete(toHex(mailbox));
+    const client = this.clients.get(toHex(mailbox));
+    for (const env of [...this.box(mailbox).values()]) client?.push(env);
   }
 
   register(client: MemoryRelayClient): void {
@@ -191,7 +205,7 @@ export class MemoryRelayClient implements RelayClient {
 
   /** Delivers `env` on this connection, FIFO, unless the connection is gone by then. */
   push(env: Envelope): void {
-    if (this.state.kind !== 'online') return;
+    if (this.state.kind !== 'online' || this.relay.holdPushes.has(toHex(this.mailbox))) return;
     if (this.relay.chance(this.relay.faults.dropConnection)) return this.drop();
     const conn = this.connection;
     const clock = this.relay.clock;

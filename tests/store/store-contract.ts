@@ -44,6 +44,13 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(id?.seed).toEqual(new Uint8Array(32).fill(3));
       expect(id?.preKeyPool).toEqual(bytes(7, 7));
       expect(id?.displayName).toBe('Ada');
+      expect(id?.signedPreKeysRotatedAt).toBeUndefined();
+      // A rotation stores its time with the pool; a later replenishment keeps it.
+      await store.savePreKeyPool(bytes(8), { signedPreKeysRotatedAt: 500 });
+      await store.savePreKeyPool(bytes(9));
+      expect(await store.loadIdentity()).toMatchObject({ preKeyPool: bytes(9), signedPreKeysRotatedAt: 500 });
+      await expect(store.savePreKeyPool(bytes(10), { signedPreKeysRotatedAt: -1 })).rejects.toBeInstanceOf(InvalidStoreInputError);
+      expect((await store.loadIdentity())?.preKeyPool).toEqual(bytes(9));
     });
 
     it('stores prekeys by id', async () => {

@@ -46,6 +46,7 @@ import type {
   SafetyNumber,
 } from './messenger-api.ts';
 import { OutboxWorker } from './outbox-worker.ts';
+import { META_PUBLISHED_SPK_ID, SignedPreKeyRotation } from './prekey-rotation.ts';
 import { ReceivePipeline } from './receive-pipeline.ts';
 import type { RelayClient, RelayClientFactory } from './relay-client.ts';
 import { SerialLane } from './serial-lane.ts';
@@ -92,6 +93,7 @@ interface Running {
   readonly outbox: OutboxWorker;
   readonly starter: SessionStarter;
   readonly pruner: DedupPruner;
+  readonly rotation: SignedPreKeyRotation;
   readonly direct?: DirectPath;
   readonly displayName: string;
   readonly cleanup: Array<() => void>;
@@ -147,6 +149,7 @@ export class Messenger implements MessengerApi {
     r.outbox.stop();
     r.starter.stop();
     r.pruner.stop();
+    r.rotation.stop();
     r.direct?.close();
     r.router.dispose();
     r.relay.stop();
@@ -214,6 +217,7 @@ export class Messenger implements MessengerApi {
       refresh();
       this.connectDirect();
     }, () => displayName);
+    const rotation = new SignedPreKeyRotation(ctx, { isOnline: () => relay.state.kind === 'online', publishPrekeys: (b) => relay.publishPrekeys(b) });
 
     const cleanup: Array<() => void> = [];
     for (const t of transports) cleanup.push(t.onEnvelope((incoming) => receive.accept(incoming)));
@@ -227,7 +231,10 @@ export class Messenger implements MessengerApi {
       relay.onConnectionState((s) => {
         this.patch({ connection: this.connectionState() });
         if (s.kind === 'online') {
-          void this.publishPrekeys();
+          // Rotation is checked after the first upload and the backlog the relay pushes on connect.
+          void this.publishPrekeys()
+            .then(() => receive.idle())
+            .then(() => rotation.check());
           void starter.resumeAll();
           outbox!.kick();
           this.connectDirect();
@@ -243,7 +250,7 @@ export class Messenger implements MessengerApi {
     }));
 
     if (direct) await this.seedLastHeardFrom();
-    this.running = { ctx, relay, router, receive, outbox, starter, pruner, direct, displayName, cleanup };
+    this.running = { ctx, relay, router, receive, outbox, starter, pruner, rotation, direct, displayName, cleanup };
     this.patch({
       phase: 'ready',
       me: { displayName, id: toHex(identity.publicKey), inviteUrl: inviteUrl(this.deps.appUrl, { identityKey: identity.publicKey, displayName, relay: this.deps.relayUrl }) },
@@ -252,6 +259,7 @@ export class Messenger implements MessengerApi {
     relay.start();
     outbox.kick();
     pruner.start();
+    rotation.start();
     await this.refresh();
     void this.deps.requestPersistence?.().then((p) => this.patch({ storage: { ...this.state.storage, ...p } }));
   }
@@ -646,6 +654,7 @@ export class Messenger implements MessengerApi {
       const bundle = buildPublishedBundle(r.ctx.identity, r.ctx.pool);
       const counts = await r.relay.publishPrekeys(bundle);
       await store.setMeta(META_PUBLISHED_THROUGH, r.ctx.pool.data.nextId - 1);
+      await store.setMeta(META_PUBLISHED_SPK_ID, bundle.spk.id);
       this.log.info('prekeys published', { opks: counts.opks, pqopks: counts.pqopks });
     } catch (err) {
       this.log.warn('prekey publish failed', { error: err instanceof Error ? err.message : 'unknown' });
@@ -665,6 +674,7 @@ export class Messenger implements MessengerApi {
       try {
         await r.relay.publishPrekeys({ ...full, opks: publish.opks, pqopks: publish.pqopks });
         await this.deps.store.setMeta(META_PUBLISHED_THROUGH, pool.data.nextId - 1);
+        await this.deps.store.setMeta(META_PUBLISHED_SPK_ID, full.spk.id);
         this.log.info('prekeys replenished', { opks: publish.opks.length, pqopks: publish.pqopks.length });
       } catch (err) {
         this.log.warn('prekey replenish failed', { error: err instanceof Error ? err.message : 'unknown' });

@@ -89,16 +89,20 @@ export class BackendPetrelStore implements PetrelStore {
     checkTime('identity.createdAt', identity.createdAt);
     checkCount('identity.nextPreKeyId', identity.nextPreKeyId, 0xffffffff);
     if (identity.preKeyPool !== undefined) checkBytes('identity.preKeyPool', identity.preKeyPool);
+    if (identity.signedPreKeysRotatedAt !== undefined) checkTime('identity.signedPreKeysRotatedAt', identity.signedPreKeysRotatedAt);
     await this.tx(['identity'], 'readwrite', (tx) => tx.table('identity').put(identity));
   }
 
-  async savePreKeyPool(pool: Uint8Array): Promise<void> {
+  async savePreKeyPool(pool: Uint8Array, options: { readonly signedPreKeysRotatedAt?: number } = {}): Promise<void> {
     checkBytes('pool', pool);
+    checkObject('options', options);
+    const rotatedAt = options.signedPreKeysRotatedAt;
+    if (rotatedAt !== undefined) checkTime('options.signedPreKeysRotatedAt', rotatedAt);
     await this.tx(['identity'], 'readwrite', async (tx) => {
       const t = tx.table('identity');
       const identity = await t.get('self');
       if (!identity) throw new RecordNotFoundError('identity', 'self');
-      await t.put({ ...identity, preKeyPool: pool });
+      await t.put({ ...identity, preKeyPool: pool, ...(rotatedAt !== undefined ? { signedPreKeysRotatedAt: rotatedAt } : {}) });
     });
   }
 

@@ -22,6 +22,12 @@ export interface IdentityRecord {
    * that consumed a one-time key (`commitIncoming({ preKeyPool })`).
    */
   readonly preKeyPool?: Uint8Array;
+  /**
+   * When the pool's current signed prekeys were made by a rotation (ms since epoch);
+   * absent = at `createdAt` (they came with the pool). Written with the pool, in the same
+   * transaction (`savePreKeyPool(pool, { signedPreKeysRotatedAt })`).
+   */
+  readonly signedPreKeysRotatedAt?: number;
   /** Monotonic prekey id counter when prekeys are kept one per record (`preKeys` store). */
   readonly nextPreKeyId: number;
 }

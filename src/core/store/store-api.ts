@@ -143,8 +143,11 @@ export interface PetrelStore {
   // ---- identity and prekeys
   loadIdentity(): Promise<IdentityRecord | undefined>;
   saveIdentity(identity: IdentityRecord): Promise<void>;
-  /** Replaces the serialised prekey pool (after generation, replenishment, rotation). */
-  savePreKeyPool(pool: Uint8Array): Promise<void>;
+  /**
+   * Replaces the serialised prekey pool (after generation, replenishment, rotation); a
+   * rotation passes its time, stored with the pool in the same transaction.
+   */
+  savePreKeyPool(pool: Uint8Array, options?: { readonly signedPreKeysRotatedAt?: number }): Promise<void>;
   putPreKeys(records: readonly PreKeyRecord[]): Promise<void>;
   getPreKey(id: number): Promise<PreKeyRecord | undefined>;
   listPreKeys(): Promise<PreKeyRecord[]>;
