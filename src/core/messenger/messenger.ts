@@ -24,7 +24,7 @@ import {
 import type { Logger, LogRecord } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Random } from '../random.ts';
-import type { ContactRecord, PetrelStore } from '../store/index.ts';
+import { SessionCache, SessionCachingStore, type ContactRecord, type PetrelStore } from '../store/index.ts';
 import { IngressGuard, Router, type RouterConfig, type Transport, wireFrameDecoder } from '../transport/index.ts';
 import { encodeContent, mailboxAddress, MAX_ACK_IDS, MAX_TEXT_BYTES } from '../wire/index.ts';
 import { ContactDirectory } from './contact-directory.ts';
@@ -117,9 +117,12 @@ export class Messenger implements MessengerApi {
   private refreshing: Promise<void> | undefined;
   private readonly log: Logger;
   private stopped = false;
+  /** `deps.store`, seen through the running core's session cache while one runs. */
+  private store: PetrelStore;
 
   constructor(private readonly deps: MessengerDeps) {
     this.log = deps.logger.child('messenger');
+    this.store = deps.store;
     deps.store.health.subscribe((s) => this.patch({ storage: { ...this.state.storage, state: s }, ...(s === 'ok' ? {} : { phase: this.state.phase === 'loading' ? 'failed' : this.state.phase }) }));
   }
 
@@ -128,7 +131,7 @@ export class Messenger implements MessengerApi {
   /** Opens storage state: boots the core when an identity exists, else waits for onboarding. */
   async start(): Promise<void> {
     try {
-      const identity = await this.deps.store.loadIdentity();
+      const identity = await this.store.loadIdentity();
       if (!identity) {
         this.patch({ phase: 'onboarding' });
         return;
@@ -136,7 +139,7 @@ export class Messenger implements MessengerApi {
       await this.boot(identityFromSeed(identity.seed), identity.displayName, identity.preKeyPool);
     } catch (err) {
       this.log.error('start failed', { error: err instanceof Error ? err.name : 'unknown' });
-      this.patch({ phase: 'failed', storage: { ...this.state.storage, state: this.deps.store.health.get() } });
+      this.patch({ phase: 'failed', storage: { ...this.state.storage, state: this.store.health.get() } });
     }
   }
 
@@ -156,13 +159,15 @@ export class Messenger implements MessengerApi {
     // Nothing committed by this core after stop() resolves (a next core may start on the store).
     await r.receive.stop();
     await this.saveCounters(r, true);
+    this.store = this.deps.store;
   }
 
   async createIdentity(displayName: string): Promise<void> {
     const name = displayName.trim();
     if (!name || utf8(name).length > 64) throw new InvalidMessageTextError('display name must be 1..64 bytes');
     if (this.running) return;
-    const { store, random, clock } = this.deps;
+    const { random, clock } = this.deps;
+    const store = this.store;
     const identity = generateIdentity(random);
     const pool = createPreKeyPool(identity, random);
     const poolBytes = serializePreKeyPool(pool);
@@ -172,7 +177,10 @@ export class Messenger implements MessengerApi {
   }
 
   private async boot(identity: Identity, displayName: string, poolBytes: Uint8Array | undefined): Promise<void> {
-    const { store, clock, random, metrics, logger } = this.deps;
+    const { clock, random, metrics, logger } = this.deps;
+    // The running core's view of the store: sessions served from memory (see session-cache.ts).
+    const store = new SessionCachingStore(this.deps.store, new SessionCache(() => clock.now()));
+    this.store = store;
     let pool;
     if (poolBytes) pool = deserializePreKeyPool(poolBytes);
     else {
@@ -321,7 +329,7 @@ export class Messenger implements MessengerApi {
   private async project(): Promise<void> {
     const r = this.running;
     if (!r) return;
-    const { store } = this.deps;
+    const store = this.store;
     const [conversations, queueDepth] = await Promise.all([store.listConversations(), store.queueDepth()]);
     const conv = new Map(conversations.map((c) => [c.contactId, c]));
     const open = new Set(r.direct?.openChannels() ?? []);
@@ -387,7 +395,8 @@ export class Messenger implements MessengerApi {
 
   async addContact(invite: Invite): Promise<string> {
     const r = this.need();
-    const { store, clock } = this.deps;
+    const { clock } = this.deps;
+    const store = this.store;
     if (bytesEqual(invite.identityKey, r.ctx.identity.publicKey)) throw new UnknownContactError('that is your own invite');
     const known = r.ctx.contacts.byKey(invite.identityKey);
     // Same name, new key: the same person with a new identity, or someone posing as them.
@@ -424,7 +433,8 @@ export class Messenger implements MessengerApi {
 
   async send(contactId: string, text: string): Promise<void> {
     const r = this.need();
-    const { store, clock, random } = this.deps;
+    const { clock, random } = this.deps;
+    const store = this.store;
     const body = text.replace(/\s+$/u, '');
     if (!body.trim()) throw new InvalidMessageTextError('message is empty');
     if (utf8(body).length > MAX_TEXT_BYTES) throw new InvalidMessageTextError(`message is longer than ${MAX_TEXT_BYTES} bytes`);
@@ -464,8 +474,8 @@ export class Messenger implements MessengerApi {
 
   async retry(messageId: string): Promise<void> {
     const r = this.need();
-    const m = await this.deps.store.getMessage(messageId);
-    await this.deps.store.retry(messageId, this.deps.clock.now());
+    const m = await this.store.getMessage(messageId);
+    await this.store.retry(messageId, this.deps.clock.now());
     if (m) r.starter.ensure(m.contactId);
     r.outbox.kick();
     await this.refresh();
@@ -473,7 +483,8 @@ export class Messenger implements MessengerApi {
 
   async markRead(contactId: string): Promise<void> {
     const r = this.need();
-    const { store, clock } = this.deps;
+    const { clock } = this.deps;
+    const store = this.store;
     // Marking rows read and queueing their read receipt is one commit (store.commitRead):
     // a receipt that failed to encrypt or commit leaves the messages unread for the next
     // try, instead of read here and never reported to the sender.
@@ -501,13 +512,13 @@ export class Messenger implements MessengerApi {
 
   async setVerified(contactId: string, verified: boolean): Promise<void> {
     const r = this.need();
-    await this.deps.store.setVerification(contactId, verified ? 'verified' : 'unverified');
+    await this.store.setVerification(contactId, verified ? 'verified' : 'unverified');
     await this.reloadContact(r, contactId);
   }
 
   async acknowledgeKeyChange(contactId: string): Promise<void> {
     const r = this.need();
-    await this.deps.store.acknowledgeKeyChange(contactId);
+    await this.store.acknowledgeKeyChange(contactId);
     await this.reloadContact(r, contactId);
     // Messages that waited for the acknowledgement are encrypted for the new key now.
     r.starter.ensure(contactId);
@@ -534,7 +545,7 @@ export class Messenger implements MessengerApi {
   }
 
   private async reloadContact(r: Running, contactId: string): Promise<void> {
-    const c = await this.deps.store.getContact(contactId);
+    const c = await this.store.getContact(contactId);
     if (c) r.ctx.contacts.remember(c);
     await this.refresh();
   }
@@ -548,7 +559,7 @@ export class Messenger implements MessengerApi {
   private async encryptReadReceipts(r: Running, contactId: string, messageIds: readonly string[]) {
     const contact = r.ctx.contacts.byId(contactId);
     // Nothing goes to a key the user has not acknowledged, read receipts included.
-    const row = contact && !sendBlocked(contact) ? await this.deps.store.getSession(contactId) : undefined;
+    const row = contact && !sendBlocked(contact) ? await this.store.getSession(contactId) : undefined;
     if (!contact || !row) return undefined;
     const { random } = this.deps;
     let sessions = decodeSessionSet(row.state);
@@ -578,7 +589,8 @@ export class Messenger implements MessengerApi {
     const contact = r.ctx.contacts.byId(contactId);
     if (!contact) throw new UnknownContactError(contactId);
     if (r.relay.state.kind !== 'online') throw new DirectSignalError('relay is not connected');
-    const { store, random } = this.deps;
+    const { random } = this.deps;
+    const store = this.store;
     // Sent from inside the lane, so signals leave in the order they were asked for.
     await r.ctx.lane.run(async () => {
       const row = await store.getSession(contactId);
@@ -599,7 +611,7 @@ export class Messenger implements MessengerApi {
     void (async () => {
       for (const c of r.ctx.contacts.all()) {
         if (this.running !== r) return;
-        if (await this.deps.store.getSession(c.id).catch(() => undefined)) direct.connect(c.id, mailboxAddress(c.identityKey));
+        if (await this.store.getSession(c.id).catch(() => undefined)) direct.connect(c.id, mailboxAddress(c.identityKey));
       }
     })();
   }
@@ -609,7 +621,7 @@ export class Messenger implements MessengerApi {
 
   /** Remembers who wrote to us last, so only new messages count as a sign of life. */
   private async seedLastHeardFrom(): Promise<void> {
-    for (const c of await this.deps.store.listConversations().catch(() => [])) {
+    for (const c of await this.store.listConversations().catch(() => [])) {
       if (c.lastMessage?.direction === 'in') this.lastHeardFrom.set(c.contactId, c.lastMessage.messageId);
     }
   }
@@ -618,7 +630,7 @@ export class Messenger implements MessengerApi {
   private async noticeActiveContacts(): Promise<void> {
     const r = this.running;
     if (!r?.direct || r.relay.state.kind !== 'online') return;
-    const conversations = await this.deps.store.listConversations().catch(() => []);
+    const conversations = await this.store.listConversations().catch(() => []);
     const open = new Set(r.direct.openChannels());
     for (const c of conversations) {
       const last = c.lastMessage;
@@ -636,7 +648,7 @@ export class Messenger implements MessengerApi {
    */
   private observeDeliveries(delivered: readonly { readonly messageId: string; readonly at: number }[]): void {
     void (async () => {
-      const rows = await Promise.all(delivered.map((d) => this.deps.store.getMessage(d.messageId)));
+      const rows = await Promise.all(delivered.map((d) => this.store.getMessage(d.messageId)));
       rows.forEach((m, i) => {
         const { at } = delivered[i]!;
         if (m?.direction === 'out' && m.status === 'delivered' && m.updatedAt === at) this.deps.metrics.observe('delivery.latency', Math.max(0, at - m.sentAt));
@@ -647,7 +659,7 @@ export class Messenger implements MessengerApi {
   private async publishPrekeys(): Promise<void> {
     const r = this.running;
     if (!r) return;
-    const { store } = this.deps;
+    const store = this.store;
     try {
       const through = await store.getMeta(META_PUBLISHED_THROUGH);
       if (typeof through === 'number') return;
@@ -664,17 +676,17 @@ export class Messenger implements MessengerApi {
   private async replenish(remaining: { opks: number; pqopks: number }): Promise<void> {
     const r = this.running;
     if (!r) return;
-    if (typeof (await this.deps.store.getMeta(META_PUBLISHED_THROUGH)) !== 'number') return void this.publishPrekeys();
+    if (typeof (await this.store.getMeta(META_PUBLISHED_THROUGH)) !== 'number') return void this.publishPrekeys();
     await r.ctx.lane.run(async () => {
       const { pool, publish } = replenishPreKeys(r.ctx.pool, r.ctx.identity, this.deps.random, remaining);
       if (!publish.opks.length && !publish.pqopks.length) return;
-      await this.deps.store.savePreKeyPool(serializePreKeyPool(pool));
+      await this.store.savePreKeyPool(serializePreKeyPool(pool));
       r.ctx.pool = pool;
       const full = buildPublishedBundle(r.ctx.identity, pool);
       try {
         await r.relay.publishPrekeys({ ...full, opks: publish.opks, pqopks: publish.pqopks });
-        await this.deps.store.setMeta(META_PUBLISHED_THROUGH, pool.data.nextId - 1);
-        await this.deps.store.setMeta(META_PUBLISHED_SPK_ID, full.spk.id);
+        await this.store.setMeta(META_PUBLISHED_THROUGH, pool.data.nextId - 1);
+        await this.store.setMeta(META_PUBLISHED_SPK_ID, full.spk.id);
         this.log.info('prekeys replenished', { opks: publish.opks.length, pqopks: publish.pqopks.length });
       } catch (err) {
         this.log.warn('prekey replenish failed', { error: err instanceof Error ? err.message : 'unknown' });
@@ -695,8 +707,8 @@ export class Messenger implements MessengerApi {
 
   private async saveCounters(_r: Running, final: boolean): Promise<void> {
     try {
-      await this.deps.store.saveCounters(this.deps.metrics.snapshot().counters);
-      await this.deps.store.setMeta(META_COUNTERS_SAVED_AT, this.deps.clock.now());
+      await this.store.saveCounters(this.deps.metrics.snapshot().counters);
+      await this.store.setMeta(META_COUNTERS_SAVED_AT, this.deps.clock.now());
     } catch (err) {
       if (!final) this.log.warn('counters not saved', { error: err instanceof Error ? err.name : 'unknown' });
     }

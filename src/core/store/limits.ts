@@ -23,3 +23,5 @@ export const ERROR_TEXT_MAX_CHARS = 500;
 export const COMMIT_LIST_MAX = 10_000;
 /** Most prekeys stored by one `putPreKeys` call. */
 export const PREKEYS_PER_CALL_MAX = 1_000;
+/** Contacts whose last committed session the core keeps in memory (`withSessionCache`). */
+export const SESSION_CACHE_MAX = 256;

@@ -1,0 +1,203 @@
+/**
+ * The store with the last committed `SessionRecord` of each contact kept in memory, so a
+ * send does not need a read transaction before it encrypts (enqueue latency: the read
+ * was 0.6 / 3.4 ms p50 / p99 in Chromium).
+ *
+ * Why it is safe: only one core runs per profile (the leader tab, Web Locks), and every
+ * session write of that core goes through this object, which updates the entry with the
+ * record the write committed (version = expected + 1) only after the transaction
+ * resolved, and drops the entries a failed or aborted transaction touched. The cached
+ * record is then exactly the stored one. Should anything else ever write a session, the
+ * optimistic version check in every session commit still refuses the stale version
+ * (ConcurrentModificationError), and the entry is dropped so the next try reads the store.
+ */
+import { SESSION_CACHE_MAX } from './limits.ts';
+import type { SessionRecord } from './records.ts';
+import type { StorageHealthView } from './storage-health.ts';
+import type {
+  IncomingCommit,
+  IncomingResult,
+  KeyChangeCommit,
+  OutgoingCommit,
+  PetrelStore,
+  ReadCommit,
+  SessionStartCommit,
+  SessionUpdate,
+} from './store-api.ts';
+
+export class SessionCache {
+  private readonly records = new Map<string, SessionRecord>();
+
+  constructor(private readonly now: () => number) {}
+
+  /** A copy (callers decode, and may wipe, what they are given; the store clones the same way). */
+  get(contactId: string): SessionRecord | undefined {
+    const r = this.records.get(contactId);
+    return r && { ...r, state: r.state.slice() };
+  }
+
+  has(contactId: string): boolean {
+    return this.records.has(contactId);
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  remember(record: SessionRecord): void {
+    this.records.delete(record.contactId);
+    this.records.set(record.contactId, { ...record, state: record.state.slice() });
+    // Least recently remembered first out.
+    if (this.records.size > SESSION_CACHE_MAX) this.records.delete(this.records.keys().next().value!);
+  }
+
+  /** The record `u` committed. */
+  committed(u: SessionUpdate, version: number = (u.expectedVersion ?? 0) + 1): void {
+    this.remember({ contactId: u.contactId, version, state: u.state, updatedAt: this.now() });
+  }
+
+  forget(contactId: string): void {
+    this.records.delete(contactId);
+  }
+
+  clear(): void {
+    this.records.clear();
+  }
+}
+
+/**
+ * `inner` with session reads served from, and session writes reflected in, `cache`.
+ * Everything else is passed through unchanged.
+ */
+export class SessionCachingStore implements PetrelStore {
+  readonly health: StorageHealthView;
+
+  constructor(
+    private readonly inner: PetrelStore,
+    readonly cache: SessionCache,
+  ) {
+    this.health = inner.health;
+  }
+
+  async getSession(contactId: string): Promise<SessionRecord | undefined> {
+    const hit = this.cache.get(contactId);
+    if (hit) return hit;
+    const row = await this.inner.getSession(contactId);
+    if (row) this.cache.remember(row);
+    return row;
+  }
+
+  commitSession(u: SessionUpdate): Promise<number> {
+    return this.guarded([u?.contactId], async () => {
+      const version = await this.inner.commitSession(u);
+      this.cache.committed(u, version);
+      return version;
+    });
+  }
+
+  commitOutgoing(c: OutgoingCommit): Promise<{ readonly sessionVersion: number }> {
+    return this.guarded([c?.sessionUpdate?.contactId], async () => {
+      const r = await this.inner.commitOutgoing(c);
+      this.cache.committed(c.sessionUpdate, r.sessionVersion);
+      return r;
+    });
+  }
+
+  commitSessionStart(c: SessionStartCommit): Promise<{ readonly sessionVersion: number }> {
+    return this.guarded([c?.sessionUpdate?.contactId], async () => {
+      const r = await this.inner.commitSessionStart(c);
+      this.cache.committed(c.sessionUpdate, r.sessionVersion);
+      return r;
+    });
+  }
+
+  commitRead(c: ReadCommit): Promise<string[]> {
+    return this.guarded([c?.receipt?.sessionUpdate?.contactId], async () => {
+      const r = await this.inner.commitRead(c);
+      if (c.receipt) this.cache.committed(c.receipt.sessionUpdate);
+      return r;
+    });
+  }
+
+  commitIncoming(c: IncomingCommit): Promise<IncomingResult> {
+    return this.guarded(touched([c]), async () => {
+      const r = await this.inner.commitIncoming(c);
+      this.afterIncoming([c], [r]);
+      return r;
+    });
+  }
+
+  commitIncomingBatch(commits: readonly IncomingCommit[]): Promise<IncomingResult[]> {
+    return this.guarded(touched(commits), async () => {
+      const r = await this.inner.commitIncomingBatch(commits);
+      this.afterIncoming(commits, r);
+      return r;
+    });
+  }
+
+  commitKeyChange(c: KeyChangeCommit): Promise<void> {
+    return this.guarded([c?.contact?.id], async () => {
+      await this.inner.commitKeyChange(c);
+      this.cache.forget(c.contact.id); // deleted with the change
+    });
+  }
+
+  close(): void {
+    this.cache.clear();
+    this.inner.close();
+  }
+
+  // ---- passed through
+  loadIdentity: PetrelStore['loadIdentity'] = () => this.inner.loadIdentity();
+  saveIdentity: PetrelStore['saveIdentity'] = (i) => this.inner.saveIdentity(i);
+  savePreKeyPool: PetrelStore['savePreKeyPool'] = (p, o) => this.inner.savePreKeyPool(p, o);
+  putPreKeys: PetrelStore['putPreKeys'] = (r) => this.inner.putPreKeys(r);
+  getPreKey: PetrelStore['getPreKey'] = (id) => this.inner.getPreKey(id);
+  listPreKeys: PetrelStore['listPreKeys'] = () => this.inner.listPreKeys();
+  getContact: PetrelStore['getContact'] = (id) => this.inner.getContact(id);
+  listContacts: PetrelStore['listContacts'] = () => this.inner.listContacts();
+  putContact: PetrelStore['putContact'] = (c) => this.inner.putContact(c);
+  setVerification: PetrelStore['setVerification'] = (id, s) => this.inner.setVerification(id, s);
+  acknowledgeKeyChange: PetrelStore['acknowledgeKeyChange'] = (id) => this.inner.acknowledgeKeyChange(id);
+  commitPendingOutgoing: PetrelStore['commitPendingOutgoing'] = (c) => this.inner.commitPendingOutgoing(c);
+  pendingJobs: PetrelStore['pendingJobs'] = (id) => this.inner.pendingJobs(id);
+  dueOutbox: PetrelStore['dueOutbox'] = (now, limit) => this.inner.dueOutbox(now, limit);
+  outboxHeads: PetrelStore['outboxHeads'] = (max) => this.inner.outboxHeads(max);
+  nextDueAt: PetrelStore['nextDueAt'] = () => this.inner.nextDueAt();
+  markSent: PetrelStore['markSent'] = (id, r) => this.inner.markSent(id, r);
+  recordAttemptFailure: PetrelStore['recordAttemptFailure'] = (id, at, e) => this.inner.recordAttemptFailure(id, at, e);
+  markFailed: PetrelStore['markFailed'] = (id, r) => this.inner.markFailed(id, r);
+  retry: PetrelStore['retry'] = (id, now) => this.inner.retry(id, now);
+  queueDepth: PetrelStore['queueDepth'] = () => this.inner.queueDepth();
+  processedEnvelopes: PetrelStore['processedEnvelopes'] = (ids) => this.inner.processedEnvelopes(ids);
+  pruneDedup: PetrelStore['pruneDedup'] = (now) => this.inner.pruneDedup(now);
+  listConversations: PetrelStore['listConversations'] = () => this.inner.listConversations();
+  getConversation: PetrelStore['getConversation'] = (id) => this.inner.getConversation(id);
+  getMessage: PetrelStore['getMessage'] = (id) => this.inner.getMessage(id);
+  pageMessages: PetrelStore['pageMessages'] = (id, o) => this.inner.pageMessages(id, o);
+  unreadIncoming: PetrelStore['unreadIncoming'] = (id) => this.inner.unreadIncoming(id);
+  loadCounters: PetrelStore['loadCounters'] = () => this.inner.loadCounters();
+  saveCounters: PetrelStore['saveCounters'] = (c) => this.inner.saveCounters(c);
+  getMeta: PetrelStore['getMeta'] = (k) => this.inner.getMeta(k);
+  setMeta: PetrelStore['setMeta'] = (k, v) => this.inner.setMeta(k, v);
+
+  /** Runs a write; when it fails, drops every contact it may have touched, then rethrows. */
+  private async guarded<T>(contactIds: readonly (string | undefined)[], write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (e) {
+      for (const id of contactIds) if (typeof id === 'string') this.cache.forget(id);
+      throw e;
+    }
+  }
+
+  private afterIncoming(commits: readonly IncomingCommit[], results: readonly IncomingResult[]): void {
+    commits.forEach((c, i) => {
+      if (c.sessionUpdate && results[i] === 'committed') this.cache.committed(c.sessionUpdate);
+    });
+  }
+}
+
+function touched(commits: readonly IncomingCommit[]): (string | undefined)[] {
+  return Array.isArray(commits) ? commits.map((c: IncomingCommit | undefined) => c?.sessionUpdate?.contactId) : [];
+}
