@@ -5,7 +5,7 @@
  * over the channel once it is open, and everything over the relay again, without loss
  * or duplicates, when the channel goes away.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fromHex } from '../../src/core/bytes.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { secureRandom } from '../../src/core/random.ts';
@@ -13,24 +13,15 @@ import { createMemoryStore, type PetrelStore } from '../../src/core/store/index.
 import type { Messenger } from '../../src/core/messenger/messenger.ts';
 import { mailboxAddress } from '../../src/core/wire/index.ts';
 import { WebRtcDirectPath } from '../../src/platform/webrtc/webrtc-direct-path.ts';
-import { startTestRelay, type TestRelay } from '../relay/helpers/relay-harness.ts';
 import { FakePeerConnection } from '../transport/fake-webrtc.ts';
-import { device, introduce, onboard, texts, until, type Device } from './harness.ts';
+import type { TestRelay } from '../relay/helpers/relay-harness.ts';
+import { device, introduce, onboard, testWorld, texts, until, type Device } from './harness.ts';
 
 interface DirectDevice extends Device {
   direct(): WebRtcDirectPath;
 }
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function relay(): Promise<TestRelay> {
-  const r = await startTestRelay({ PETREL_LOG_LEVEL: 'silent' });
-  cleanups.push(() => r.stop());
-  return r;
-}
+const { relay, defer } = testWorld();
 
 /** The shared harness's device, plus the WebRTC direct path over the fake peer connection. */
 function directDevice(relayUrl: string, store: PetrelStore = createMemoryStore({ now: () => Date.now() }), fast: { ackTimeoutMs?: number } = {}): DirectDevice {
@@ -55,7 +46,7 @@ function directDevice(relayUrl: string, store: PetrelStore = createMemoryStore({
         })),
   });
   const dd: DirectDevice = { ...d, reload: () => Promise.reject(new Error('not used here')), direct: () => direct! };
-  cleanups.push(() => dd.stop());
+  defer(() => dd.stop());
   return dd;
 }
 

@@ -3,7 +3,7 @@
  * store's in-memory backend, the WebSocket relay transport over the `ws` client, and
  * the real relay on loopback with a temp data dir.
  */
-import { vi } from 'vitest';
+import { afterEach, vi } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
 import { systemClock } from '../../src/core/clock.ts';
 import { createLogger, RingLogSink } from '../../src/core/log.ts';
@@ -15,6 +15,7 @@ import type { Logger } from '../../src/core/log.ts';
 import { Messenger, type MessengerDeps } from '../../src/core/messenger/messenger.ts';
 import type { MessengerState } from '../../src/core/messenger/messenger-api.ts';
 import { WsRelayTransport, type RelaySocketConstructor } from '../../src/platform/ws-relay-transport.ts';
+import { startTestRelay, type TestRelay } from '../relay/helpers/relay-harness.ts';
 
 export interface Device {
   readonly messenger: Messenger;
@@ -31,6 +32,8 @@ export interface Device {
 export interface DeviceOptions {
   readonly routerConfig?: MessengerDeps['routerConfig'];
   readonly createDirect?: (shared: { readonly metrics: InMemoryMetrics; readonly logger: Logger }) => MessengerDeps['createDirect'];
+  /** The relay socket class (default: the `ws` client); a test may record what crosses it. */
+  readonly WebSocket?: RelaySocketConstructor;
 }
 
 export function device(relayUrl: string, store: PetrelStore = createMemoryStore({ now: () => Date.now() }), options: DeviceOptions = {}): Device {
@@ -52,7 +55,7 @@ export function device(relayUrl: string, store: PetrelStore = createMemoryStore(
     createRelay: (auth) =>
       new WsRelayTransport({
         url: relayUrl,
-        WebSocket: NodeWebSocket as unknown as RelaySocketConstructor,
+        WebSocket: options.WebSocket ?? (NodeWebSocket as unknown as RelaySocketConstructor),
         identityKey: auth.identityKey,
         sign: auth.sign,
         clock: systemClock,
@@ -106,4 +109,30 @@ export async function introduce(a: Device, b: Device): Promise<{ aSeesB: string;
 
 export function texts(d: Device, contactId: string): Promise<string[]> {
   return d.store.pageMessages(contactId, { limit: 200 }).then((p) => p.messages.map((m) => `${m.direction}:${m.body}`));
+}
+
+/**
+ * Relays and devices a test file starts, stopped after each test (last started, first
+ * stopped). Call once at the top of the file.
+ */
+export function testWorld() {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  const defer = (cleanup: () => Promise<void> | void): void => {
+    cleanups.push(cleanup);
+  };
+  return {
+    defer,
+    async relay(): Promise<TestRelay> {
+      const r = await startTestRelay({ PETREL_LOG_LEVEL: 'silent' });
+      defer(() => r.stop());
+      return r;
+    },
+    track<D extends { stop(): Promise<void> }>(d: D): D {
+      defer(() => d.stop());
+      return d;
+    },
+  };
 }

@@ -4,27 +4,13 @@
  * change, and after the acknowledgement the next message starts a fresh session with
  * the new key's bundle and is delivered to the new device.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/core/bytes.ts';
 import { mailboxAddress } from '../../src/core/wire/index.ts';
 import { startTestRelay, type TestRelay } from '../relay/helpers/relay-harness.ts';
-import { device, introduce, onboard, texts, until, type Device } from './harness.ts';
+import { device, introduce, onboard, testWorld, texts, until, type Device } from './harness.ts';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function relay(): Promise<TestRelay> {
-  const r = await startTestRelay({ PETREL_LOG_LEVEL: 'silent' });
-  cleanups.push(() => r.stop());
-  return r;
-}
-
-function track(d: Device): Device {
-  cleanups.push(() => d.stop());
-  return d;
-}
+const { relay, track, defer } = testWorld();
 
 function cryptoFailures(d: Device): number {
   return Object.entries(d.metrics.snapshot().counters)
@@ -100,7 +86,7 @@ describe('identity key change of a contact with a session', () => {
     expect(toHex(requeued!.mailbox)).toBe(toHex(mailboxAddress(invite.identityKey)));
 
     const again = await startTestRelay({ PETREL_LOG_LEVEL: 'silent', PORT: String(new URL(r.url).port) }, r.dataDir);
-    cleanups.push(() => again.stop());
+    defer(() => again.stop());
     await until(alice, (s) => s.connection.kind === 'online', 15_000);
     await until(bob2, (s) => s.connection.kind === 'online', 15_000);
     // Online, but not acknowledged: nothing leaves for the new key.

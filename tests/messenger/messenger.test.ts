@@ -1,25 +1,11 @@
 /**
  * The whole core end to end in Node: two people, real crypto, real relay on loopback.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startTestRelay, type TestRelay } from '../relay/helpers/relay-harness.ts';
-import { device, introduce, onboard, texts, until, type Device } from './harness.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { startTestRelay } from '../relay/helpers/relay-harness.ts';
+import { device, introduce, onboard, testWorld, texts, until } from './harness.ts';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function relay(): Promise<TestRelay> {
-  const r = await startTestRelay({ PETREL_LOG_LEVEL: 'silent' });
-  cleanups.push(() => r.stop());
-  return r;
-}
-
-function track(d: Device): Device {
-  cleanups.push(() => d.stop());
-  return d;
-}
+const { relay, track, defer } = testWorld();
 
 describe('messenger over the real relay', () => {
   it('two people chat both ways; statuses reach delivered and read; nothing shown twice', async () => {
@@ -114,7 +100,7 @@ describe('messenger over the real relay', () => {
     await alice.messenger.openChat(aSeesB);
     expect(alice.messenger.getState().chat!.messages.slice(1).map((m) => m.status)).toEqual(['queued', 'queued', 'queued']);
     const again = await startTestRelay({ PETREL_LOG_LEVEL: 'silent', PORT: String(new URL(r.url).port) }, r.dataDir);
-    cleanups.push(() => again.stop());
+    defer(() => again.stop());
     await until(bob, (s) => s.contacts.find((c) => c.id === bSeesA)?.unread === 4, 15_000);
     expect(await texts(bob, bSeesA)).toEqual(['in:before', 'in:offline 0', 'in:offline 1', 'in:offline 2']);
   });

@@ -12,15 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
-import { systemClock } from '../../src/core/clock.ts';
-import { createLogger, RingLogSink } from '../../src/core/log.ts';
-import { InMemoryMetrics } from '../../src/core/metrics.ts';
-import { Messenger } from '../../src/core/messenger/messenger.ts';
-import { secureRandom } from '../../src/core/random.ts';
-import { createMemoryStore, type PetrelStore } from '../../src/core/store/index.ts';
 import { decodeFrame, mailboxAddress, type ClientFrame, type Envelope } from '../../src/core/wire/index.ts';
-import { WsRelayTransport, type RelaySocket, type RelaySocketConstructor } from '../../src/platform/ws-relay-transport.ts';
-import { introduce, onboard, until, type Device } from '../messenger/harness.ts';
+import type { RelaySocket, RelaySocketConstructor } from '../../src/platform/ws-relay-transport.ts';
+import { device, introduce, onboard, until, type Device } from '../messenger/harness.ts';
 import { startTestRelay } from './helpers/relay-harness.ts';
 import { encodings, findNeedles, scanDir, type Needle } from './helpers/secret-scan.ts';
 
@@ -51,46 +45,8 @@ class WireRecorder {
 }
 
 /** The messenger harness's device, with its relay socket recorded. */
-function recordedDevice(relayUrl: string, wire: WireRecorder, store: PetrelStore = createMemoryStore({ now: () => Date.now() })): Device {
-  const metrics = new InMemoryMetrics();
-  const logs = new RingLogSink(2000);
-  const logger = createLogger(logs.sink, { level: 'debug' });
-  const messenger = new Messenger({
-    store,
-    clock: systemClock,
-    random: secureRandom,
-    metrics,
-    logger,
-    recentLogs: () => logs.recent(),
-    appUrl: 'http://petrel.test/',
-    relayUrl,
-    routerConfig: { backoff: { baseMs: 20, capMs: 300 } },
-    createRelay: (auth) =>
-      new WsRelayTransport({
-        url: relayUrl,
-        WebSocket: wire.socketClass(),
-        identityKey: auth.identityKey,
-        sign: auth.sign,
-        clock: systemClock,
-        random: secureRandom,
-        metrics,
-        logger,
-        config: { reconnect: { baseMs: 20, capMs: 250 }, sendTimeoutMs: 3_000 },
-      }),
-  });
-  return {
-    messenger,
-    store,
-    metrics,
-    logs,
-    stop: () => messenger.stop(),
-    reload: async () => {
-      await messenger.stop();
-      const next = recordedDevice(relayUrl, wire, store);
-      await next.messenger.start();
-      return next;
-    },
-  };
+function recordedDevice(relayUrl: string, wire: WireRecorder): Device {
+  return device(relayUrl, undefined, { WebSocket: wire.socketClass() });
 }
 
 /** The marker as plaintext could leak: UTF-8, hex, base64. */
