@@ -172,7 +172,15 @@ test('messages go over a WebRTC data channel, the relay stores none of them, and
   test.info().annotations.push({ type: 'measured', description: JSON.stringify({ channelOpenMs, directBatchMs, sequentialDirectLatencyMs, sequentialRelayLatencyMs }) });
 });
 
+/**
+ * How long a (re)opened channel may take: the direct path retries on full-jitter backoff
+ * (DIRECT_RETRY_BACKOFF, 1 s doubling to 30 s, MAX_DIRECT_ATTEMPTS = 5), so two colliding
+ * attempts can legitimately push an open past the default 15 s expect timeout.
+ */
+const CHANNEL_OPEN_MS = 45_000;
+
 test('a data channel that dies is reopened by itself, and nothing sent meanwhile is lost or doubled', async ({ users }) => {
+  test.setTimeout(150_000);
   const [alice, bob] = await users('alice', 'bob');
   await Promise.all([withTestHooks(alice!), withTestHooks(bob!)]);
   const aliceInvite = await onboard(alice!.page, 'Alice');
@@ -182,18 +190,18 @@ test('a data channel that dies is reopened by itself, and nothing sent meanwhile
   await bob!.page.getByRole('button', { name: /^Alice/ }).first().click();
   await alice!.page.getByRole('button', { name: /^Bob/ }).first().click();
   await send(alice!.page, 'hello');
-  await expect(connection(alice!.page)).toHaveText('Online · direct to 1');
-  await expect(connection(bob!.page)).toHaveText('Online · direct to 1');
+  await expect(connection(alice!.page)).toHaveText('Online · direct to 1', { timeout: CHANNEL_OPEN_MS });
+  await expect(connection(bob!.page)).toHaveText('Online · direct to 1', { timeout: CHANNEL_OPEN_MS });
 
   const dropped = ['d0', 'd1', 'd2', 'd3'];
   for (const t of dropped.slice(0, 2)) await send(alice!.page, t);
   await bob!.page.evaluate(() => (window as unknown as { __petrelTest: { dropDirect(): void } }).__petrelTest.dropDirect());
   for (const t of dropped.slice(2)) await send(alice!.page, t);
   // Reopened without anyone asking (the drop is the only event), and used again.
-  await expect.poll(() => counterOf(alice!.page, 'direct.opened')).toBe(2);
-  await expect.poll(() => counterOf(bob!.page, 'direct.opened')).toBe(2);
-  await expect(connection(alice!.page)).toHaveText('Online · direct to 1');
-  await expect(connection(bob!.page)).toHaveText('Online · direct to 1');
+  await expect.poll(() => counterOf(alice!.page, 'direct.opened'), { timeout: CHANNEL_OPEN_MS }).toBe(2);
+  await expect.poll(() => counterOf(bob!.page, 'direct.opened'), { timeout: CHANNEL_OPEN_MS }).toBe(2);
+  await expect(connection(alice!.page)).toHaveText('Online · direct to 1', { timeout: CHANNEL_OPEN_MS });
+  await expect(connection(bob!.page)).toHaveText('Online · direct to 1', { timeout: CHANNEL_OPEN_MS });
   await send(alice!.page, 'after');
   await expect.poll(async () => incoming(await rows(bob!.page))).toEqual(['hello', ...dropped, 'after']);
   await expect.poll(async () => outgoingSettled(await rows(alice!.page))).toBe(true);
