@@ -40,7 +40,6 @@ function directDevice(relayUrl: string, store: PetrelStore = createMemoryStore({
           metrics,
           logger,
           retryBackoff: { baseMs: 20, capMs: 100 },
-          staleOfferMs: 100,
           connectTimeoutMs: 1_000,
           ...fast,
         })),

@@ -74,10 +74,10 @@ export class FakePeerConnection implements PeerConnectionLike {
 
   async setLocalDescription(): Promise<void> {
     if (this.signalingState === 'stable') {
-      this.localDescription = { type: 'offer', sdp: `v=0 ${this.uid}` };
+      this.localDescription = { type: 'offer', sdp: `v=0 ${this.uid}\r\na=ice-ufrag:${this.uid}\r\n` };
       this.signalingState = 'have-local-offer';
     } else if (this.signalingState === 'have-remote-offer') {
-      this.localDescription = { type: 'answer', sdp: `v=0 ${this.uid}` };
+      this.localDescription = { type: 'answer', sdp: `v=0 ${this.uid}\r\na=ice-ufrag:${this.uid}\r\n` };
       this.signalingState = 'stable';
       this.maybeConnect();
     }
@@ -88,7 +88,11 @@ export class FakePeerConnection implements PeerConnectionLike {
   }
 
   async setRemoteDescription(d: { type: 'offer' | 'answer'; sdp: string }): Promise<void> {
-    this.remoteUid = d.sdp.split(' ')[1];
+    const uid = /^v=0 (\S+)/.exec(d.sdp)?.[1];
+    // Like browsers: a live connection cannot take another peer's DTLS fingerprint.
+    if (this.connectionState === 'connected' && uid !== this.remoteUid) throw new Error('InvalidAccessError: fingerprint changed');
+    if (this.connectionState === 'closed') throw new Error('InvalidStateError: closed');
+    this.remoteUid = uid;
     if (d.type === 'offer') {
       // A polite peer with its own offer pending rolls back implicitly.
       this.signalingState = 'have-remote-offer';

@@ -31,17 +31,21 @@ function side(own: Uint8Array, clock: FakeClock, deliver: (signal: RtcSignal) =>
 
 function setup() {
   const clock = new FakeClock(0);
-  // Signals are delivered asynchronously, as through the relay.
+  // Signals are delivered asynchronously, as through the relay; while a side is `offline`
+  // the relay drops what is sent to it (and tells nobody which signal that was).
+  const offline = { a: false, b: false };
   const a = side(mailboxA, clock, (s) => {
     a.signals.push(s);
-    queueMicrotask(() => void b.connector.handleSignal(mailboxA, s));
+    if (!offline.b) queueMicrotask(() => void b.connector.handleSignal(mailboxA, s));
   });
   const b = side(mailboxB, clock, (s) => {
     b.signals.push(s);
-    queueMicrotask(() => void a.connector.handleSignal(mailboxB, s));
+    if (!offline.a) queueMicrotask(() => void a.connector.handleSignal(mailboxB, s));
   });
-  return { clock, a, b };
+  return { clock, a, b, offline };
 }
+
+const rtcRefusals = (m: InMemoryMetrics) => m.counter('packet.validation.failure', { reason: 'rtc_signal' });
 
 describe('WebRTC connector (fake RTCPeerConnection)', () => {
   it('one side connects: offer, answer, ICE; both direct transports get a live channel that carries envelopes', async () => {
@@ -66,11 +70,79 @@ describe('WebRTC connector (fake RTCPeerConnection)', () => {
 
   it('both sides connect at once (glare): perfect negotiation still ends with one working channel', async () => {
     const { a, b } = setup();
+    const before = FakePeerConnection.created.length;
     a.connector.connect(mailboxB);
     b.connector.connect(mailboxA);
     await flush(8);
     expect(a.transport.isAvailable(mailboxB)).toBe(true);
     expect(b.transport.isAvailable(mailboxA)).toBe(true);
+    // One connection a side: the impolite side (A) sent its offer again on the collision,
+    // and the polite side recognised the copy of the offer it had already answered.
+    expect(FakePeerConnection.created.length - before).toBe(2);
+    expect(a.metrics.counter('direct.offer.resent')).toBe(1);
+    expect(rtcRefusals(a.metrics) + rtcRefusals(b.metrics)).toBe(0);
+  });
+
+  it('an offer lost while the polite peer was offline is sent again when that peer offers: no wait for a timeout', async () => {
+    const { a, b, clock, offline } = setup();
+    offline.b = true;
+    a.connector.connect(mailboxB); // A (impolite) offers; the relay drops it and its candidates
+    await flush(5);
+    offline.b = false;
+    clock.advance(2_000); // well within A's attempt (5 s here), long after any real glare
+    b.connector.connect(mailboxA); // B comes online and offers: a collision on A's side
+    await flush(8);
+    expect(a.transport.isAvailable(mailboxB)).toBe(true);
+    expect(b.transport.isAvailable(mailboxA)).toBe(true);
+    expect(a.metrics.counter('direct.offer.resent')).toBe(1);
+  });
+
+  it('the polite side with a lost offer of its own answers the impolite peer at once', async () => {
+    const { a, b, clock, offline } = setup();
+    offline.a = true;
+    b.connector.connect(mailboxA); // B (polite) offers into the void
+    await flush(5);
+    offline.a = false;
+    clock.advance(2_000);
+    a.connector.connect(mailboxB);
+    await flush(8);
+    expect(a.transport.isAvailable(mailboxB)).toBe(true);
+    expect(b.transport.isAvailable(mailboxA)).toBe(true);
+    expect(a.metrics.counter('direct.offer.resent')).toBe(0);
+  });
+
+  it.each([
+    ['the polite side', 'b'],
+    ['the impolite side', 'a'],
+  ] as const)('when %s loses a live connection unnoticed by the peer, its new offer replaces the old connection', async (_, who) => {
+    const { a, b } = setup();
+    a.connector.connect(mailboxB);
+    await flush(5);
+    const [dying, peer, dyingAddress, peerAddress] = who === 'b' ? [b, a, mailboxB, mailboxA] : [a, b, mailboxA, mailboxB];
+    const oldPc = FakePeerConnection.created.at(-1)!;
+    expect(peer.transport.isAvailable(dyingAddress)).toBe(true);
+    // The connection dies on one side only (the peer hears no close: its end still looks open).
+    for (const pc of FakePeerConnection.created.slice(-2)) if (pc.channel) pc.channel.remote = undefined;
+    dying.connector.drop(peerAddress);
+    expect(peer.transport.isAvailable(dyingAddress)).toBe(true);
+    dying.connector.connect(peerAddress);
+    await flush(8);
+    // The peer did not try to renegotiate its live connection (a browser refuses the new
+    // fingerprint): it closed it and answered on a new one.
+    expect(oldPc.connectionState).toBe('closed');
+    expect(dying.transport.isAvailable(peerAddress)).toBe(true);
+    expect(peer.transport.isAvailable(dyingAddress)).toBe(true);
+    expect(rtcRefusals(peer.metrics)).toBe(0);
+  });
+
+  it('an answer to nothing pending (late, or a copy) changes nothing and is not an error', async () => {
+    const { a, b } = setup();
+    a.connector.connect(mailboxB);
+    await flush(5);
+    const answer = b.signals.find((x) => x.kind === 'answer')!;
+    await a.connector.handleSignal(mailboxB, answer);
+    expect(a.transport.isAvailable(mailboxB)).toBe(true);
+    expect(rtcRefusals(a.metrics)).toBe(0);
   });
 
   it('bye closes the channel on both sides; the direct path becomes unavailable', async () => {

@@ -13,6 +13,18 @@
  * the incoming offer. The data channel is pre-negotiated (`negotiated: true, id: 0`) on
  * both ends, so no `datachannel` event races exist. No STUN/TURN servers by default
  * (LAN and loopback need none); pass `iceServers` for the internet.
+ *
+ * Two rules make the pattern fit signals that can be lost (the relay drops a signal to
+ * a contact who is offline and tells nobody which one) and connections that die on one
+ * side first:
+ * - Each connection negotiates exactly once (nothing is ever added to it). So an offer
+ *   that arrives for a connection that has finished negotiating comes from a new
+ *   connection of the peer's (its side of ours died, or gave up): ours is replaced, not
+ *   renegotiated (a fresh DTLS fingerprint cannot be applied to a live connection).
+ * - The impolite side, when it ignores a colliding offer, sends its own pending offer
+ *   again. If the peer had it, the copy is recognised (same ICE credentials) and
+ *   ignored; if it was lost, the polite peer now rolls back and answers. No timing guess
+ *   decides which case it was.
  */
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
@@ -28,12 +40,6 @@ export type RtcSignal = Omit<RtcContent, 't'>;
 
 /** Give up on a connection attempt that has not opened its channel after this. */
 export const RTC_CONNECT_TIMEOUT_MS = 15_000;
-/**
- * An unanswered offer of ours older than this, from a peer we have heard nothing from
- * since, was lost (the peer was offline): a fresh offer from that peer replaces it
- * instead of colliding with it. Real glare happens within one signaling round trip.
- */
-export const STALE_OFFER_MS = 3_000;
 /** ICE candidates kept per peer while its description has not arrived yet (signals may overtake each other). */
 export const MAX_EARLY_CANDIDATES = 32;
 /** Label and id of the pre-negotiated data channel (both ends must agree). */
@@ -84,7 +90,6 @@ export interface WebRtcConnectorOptions {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly connectTimeoutMs?: number;
-  readonly staleOfferMs?: number;
   /**
    * A connection (attempt) to `peer` ended: `why` is `local`, `remote` (bye), `timeout`,
    * `failed`, `closed`, `dropped` or `superseded`; `heard` says whether the peer ever
@@ -102,13 +107,21 @@ interface Session {
   makingOffer: boolean;
   ignoreOffer: boolean;
   hasRemoteDescription: boolean;
-  /** When our latest offer went out (0: none yet). */
-  offerSentAt: number;
+  /** Which remote offer this connection answered (its ICE credentials), to recognise a copy. */
+  answeredOffer: string | undefined;
   /** The peer answered or sent candidates for this connection. */
   heardFromPeer: boolean;
   /** Candidates that arrived before the remote description. */
   readonly earlyCandidates: IceCandidateLike[];
   cancelTimeout: (() => void) | undefined;
+}
+
+/**
+ * What tells one offer from another: its ICE credentials (`a=ice-ufrag`, fresh for
+ * every connection, unchanged when the offer is sent again with more candidates).
+ */
+export function offerIdentity(sdp: string): string {
+  return /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1] ?? sdp;
 }
 
 /** Lexicographic comparison of two equal-length addresses. */
@@ -178,7 +191,7 @@ export class WebRtcConnector {
       makingOffer: false,
       ignoreOffer: false,
       hasRemoteDescription: false,
-      offerSentAt: 0,
+      answeredOffer: undefined,
       heardFromPeer: false,
       earlyCandidates: this.orphanCandidates.get(key) ?? [],
       cancelTimeout: undefined,
@@ -210,11 +223,12 @@ export class WebRtcConnector {
   }
 
   private async offer(session: Session): Promise<void> {
+    // One negotiation per connection: once the peer's description is in, there is nothing to offer.
+    if (session.hasRemoteDescription || session.pc.signalingState !== 'stable') return;
     try {
       session.makingOffer = true;
       await session.pc.setLocalDescription();
       const d = session.pc.localDescription;
-      if (d?.type === 'offer') session.offerSentAt = this.opts.clock.now();
       if (d) this.opts.sendSignal(session.peer, { kind: d.type === 'answer' ? 'answer' : 'offer', data: JSON.stringify({ type: d.type, sdp: d.sdp ?? '' }) });
     } catch (err) {
       this.log.warn('creating an offer failed', { error: err instanceof Error ? err.message : 'unknown' });
@@ -228,24 +242,53 @@ export class WebRtcConnector {
     const sdp = (parsed as { sdp?: unknown } | null)?.sdp;
     const type = (parsed as { type?: unknown } | null)?.type;
     if (typeof sdp !== 'string' || type !== kind) throw new Error('not a session description');
-    if (kind === 'answer' && !this.sessions.has(destinationKey(from))) return; // stale answer
-    let session = this.session(from);
-    if (kind === 'answer') session.heardFromPeer = true;
-    else if (this.isStaleOffer(session)) {
-      this.close(from, 'superseded');
-      session = this.session(from);
+    const key = destinationKey(from);
+    if (kind === 'answer') {
+      const session = this.sessions.get(key);
+      // An answer to nothing pending (a connection we closed, or a copy): nothing to apply.
+      if (!session || session.pc.signalingState !== 'have-local-offer') return;
+      session.heardFromPeer = true;
+      await this.applyRemote(session, kind, sdp);
+      return;
     }
-    const collision = kind === 'offer' && (session.makingOffer || session.pc.signalingState !== 'stable');
+    const offerId = offerIdentity(sdp);
+    let session = this.sessions.get(key);
+    if (session && session.answeredOffer === offerId) return; // a copy of an offer already answered
+    if (session && session.hasRemoteDescription && session.pc.signalingState === 'stable') {
+      // This connection has negotiated, and connections never renegotiate: the peer started a new one.
+      this.close(from, 'superseded');
+      session = undefined;
+    }
+    session ??= this.session(from);
+    const collision = session.makingOffer || session.pc.signalingState !== 'stable';
     session.ignoreOffer = !session.polite && collision;
-    if (session.ignoreOffer) return;
-    await session.pc.setRemoteDescription({ type: kind, sdp }); // the polite side rolls back implicitly
+    if (session.ignoreOffer) {
+      this.resendOffer(session);
+      return;
+    }
+    session.answeredOffer = offerId;
+    await this.applyRemote(session, kind, sdp); // the polite side rolls back implicitly
+    await session.pc.setLocalDescription();
+    const d = session.pc.localDescription;
+    if (d && this.sessions.get(key) === session) this.opts.sendSignal(from, { kind: 'answer', data: JSON.stringify({ type: d.type, sdp: d.sdp ?? '' }) });
+  }
+
+  private async applyRemote(session: Session, kind: 'offer' | 'answer', sdp: string): Promise<void> {
+    await session.pc.setRemoteDescription({ type: kind, sdp });
     session.hasRemoteDescription = true;
     for (const c of session.earlyCandidates.splice(0)) await session.pc.addIceCandidate(c).catch(() => {});
-    if (kind === 'offer') {
-      await session.pc.setLocalDescription();
-      const d = session.pc.localDescription;
-      if (d) this.opts.sendSignal(from, { kind: 'answer', data: JSON.stringify({ type: d.type, sdp: d.sdp ?? '' }) });
-    }
+  }
+
+  /**
+   * The impolite side ignored a colliding offer: its own pending offer may have been lost
+   * (the peer was offline when it went), so it goes again, with the candidates gathered
+   * since (the current local description carries them). The peer ignores a copy it had.
+   */
+  private resendOffer(session: Session): void {
+    const d = session.pc.localDescription;
+    if (session.makingOffer || session.pc.signalingState !== 'have-local-offer' || d?.type !== 'offer') return;
+    this.opts.metrics.inc('direct.offer.resent');
+    this.opts.sendSignal(session.peer, { kind: 'offer', data: JSON.stringify({ type: d.type, sdp: d.sdp ?? '' }) });
   }
 
   private async onIce(from: Uint8Array, data: string): Promise<void> {
@@ -278,17 +321,6 @@ export class WebRtcConnector {
     } catch (err) {
       if (!session.ignoreOffer) throw err; // candidates of an offer we ignored are expected to fail
     }
-  }
-
-  /** Our offer is pending, old, and unanswered: the peer never saw it. */
-  private isStaleOffer(session: Session): boolean {
-    return (
-      !session.hasRemoteDescription &&
-      !session.heardFromPeer &&
-      session.pc.signalingState === 'have-local-offer' &&
-      session.offerSentAt > 0 &&
-      this.opts.clock.now() - session.offerSentAt > (this.opts.staleOfferMs ?? STALE_OFFER_MS)
-    );
   }
 
   private close(peer: Uint8Array, why: string): void {

@@ -46,7 +46,6 @@ export interface WebRtcDirectPathOptions {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly connectTimeoutMs?: number;
-  readonly staleOfferMs?: number;
   readonly retryBackoff?: BackoffPolicy;
   readonly maxAttempts?: number;
   /** How long a direct send waits for the peer's ack (the transport's default otherwise). */
@@ -100,7 +99,6 @@ export class WebRtcDirectPath implements DirectPath {
       RTCPeerConnection: opts.RTCPeerConnection,
       ...(opts.iceServers ? { iceServers: opts.iceServers } : {}),
       ...(opts.connectTimeoutMs !== undefined ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
-      ...(opts.staleOfferMs !== undefined ? { staleOfferMs: opts.staleOfferMs } : {}),
       ownMailbox,
       transport: this.transport,
       sendSignal: (to, signal) => this.sendSignal(to, signal),
