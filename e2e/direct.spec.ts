@@ -203,6 +203,9 @@ test('a data channel that dies is reopened by itself, and nothing sent meanwhile
   await expect.poll(() => counterOf(bob!.page, 'direct.opened'), { timeout: CHANNEL_OPEN_MS }).toBe(2);
   await expect(connection(alice!.page)).toHaveText('Online · direct to 1', { timeout: CHANNEL_OPEN_MS });
   await expect(connection(bob!.page)).toHaveText('Online · direct to 1', { timeout: CHANNEL_OPEN_MS });
+  // Messages that went through the relay meanwhile are confirmed first: until then a new
+  // one follows them through the mailbox rather than overtake them (RelayOrderHold).
+  await expect.poll(async () => outgoingSettled(await rows(alice!.page))).toBe(true);
   await send(alice!.page, 'after');
   await expect.poll(async () => incoming(await rows(bob!.page))).toEqual(['hello', ...dropped, 'after']);
   await expect.poll(async () => outgoingSettled(await rows(alice!.page))).toBe(true);

@@ -10,7 +10,8 @@ import { backoffWindow, TransportSendError } from '../../src/core/transport/inde
 import type { RouterConfig } from '../../src/core/transport/index.ts';
 import { toHex } from '../../src/core/bytes.ts';
 import { FakeTransport } from '../transport/fakes.ts';
-import { contactIdOf, outboxRig, START, type OutboxRig } from './outbox-rig.ts';
+import { contactIdOf, mailboxOf, outboxRig, START, type OutboxRig } from './outbox-rig.ts';
+import { RELAY_ORDER_HOLD_MAX_MS } from '../../src/core/messenger/relay-order-hold.ts';
 
 const rigs: OutboxRig[] = [];
 afterEach(() => {
@@ -140,5 +141,94 @@ describe('OutboxWorker under a fake clock', () => {
     await r.run(10_000);
     expect(relay.sent).toHaveLength(0);
     expect(await r.message(later.messageId)).toMatchObject({ status: 'queued' });
+  });
+
+  describe('order across the two paths', () => {
+    /** Direct first, relay second, as in the app; contact 1's channel is down at first. */
+    async function twoPaths() {
+      const direct = new FakeTransport('direct');
+      const relay = new FakeTransport('relay');
+      direct.setAvailable(false, mailboxOf(1));
+      const r = await outboxRig([direct, relay], { breaker: NO_BREAKER });
+      rigs.push(r);
+      const sendOne = async (body: string) => {
+        const m = await r.queue(1, body);
+        r.worker.kick();
+        await r.run(0);
+        return m;
+      };
+      let receipts = 0;
+      const delivered = (...ids: string[]) =>
+        r.store.commitIncoming({
+          envelopeId: toHex(new Uint8Array(16).fill(0x70 + ++receipts)),
+          from: contactIdOf(1),
+          receivedAt: r.clock.now(),
+          statusUpdates: ids.map((messageId) => ({ messageId, status: 'delivered' as const })),
+        });
+      const carriers = (ids: readonly { envelopeId: string }[]) =>
+        ids.map((m) => (direct.sent.some((e) => toHex(e.id) === m.envelopeId) ? 'direct' : relay.sent.some((e) => toHex(e.id) === m.envelopeId) ? 'relay' : 'unsent'));
+      return { r, direct, relay, sendOne, delivered, carriers };
+    }
+
+    it('a message still in the relay mailbox keeps later ones off a channel that just opened, until its receipt is in', async () => {
+      const { r, direct, sendOne, delivered, carriers } = await twoPaths();
+      const m1 = await sendOne('while the channel is down');
+      direct.setAvailable(true, mailboxOf(1)); // the channel opens; m1 may still sit in the mailbox
+      const m2 = await sendOne('would overtake m1 on the channel');
+      const m3 = await sendOne('and so would this one');
+      expect(carriers([m1, m2, m3])).toEqual(['relay', 'relay', 'relay']);
+      expect(r.metrics.counter('direct.order_hold.diverted')).toBe(2);
+      await delivered(m1.messageId, m2.messageId); // m3 is still in the mailbox
+      const m4 = await sendOne('behind m3 (and so in the mailbox itself)');
+      await delivered(m3.messageId);
+      const m5 = await sendOne('behind m4');
+      await delivered(m4.messageId, m5.messageId);
+      const m6 = await sendOne('everything before me is confirmed');
+      expect(carriers([m4, m5, m6])).toEqual(['relay', 'relay', 'direct']);
+      expect(direct.sent).toHaveLength(1);
+    });
+
+    it('receipts are not held (they have no place in the conversation), and other contacts are not held', async () => {
+      const { r, direct, relay, sendOne, carriers } = await twoPaths();
+      await sendOne('in the mailbox');
+      direct.setAvailable(true, mailboxOf(1));
+      await r.store.commitIncoming({
+        envelopeId: 'f1'.repeat(16),
+        from: contactIdOf(1),
+        receivedAt: r.clock.now(),
+        outboxEntries: [{ envelopeId: 'f2'.repeat(16), contactId: contactIdOf(1), mailbox: mailboxOf(1), envelope: new Uint8Array([0xee, 1]) }],
+      });
+      const other = await r.queue(2, 'to contact 2');
+      r.worker.kick();
+      await r.run(0);
+      expect(direct.sent.map((e) => toHex(e.id))).toEqual(['f2'.repeat(16), other.envelopeId]);
+      expect(carriers([other])).toEqual(['direct']);
+      expect(relay.sent).toHaveLength(1);
+    });
+
+    it('after a restart the hold is rebuilt from the stored messages', async () => {
+      const { r, direct, sendOne, carriers } = await twoPaths();
+      const m1 = await sendOne('relayed before the restart');
+      const { OutboxWorker } = await import('../../src/core/messenger/outbox-worker.ts');
+      r.worker.stop();
+      const restarted = new OutboxWorker(r.ctx, r.router, () => {});
+      direct.setAvailable(true, mailboxOf(1));
+      const m2 = await r.queue(1, 'after the restart');
+      restarted.kick();
+      await r.run(0);
+      restarted.stop();
+      expect(carriers([m1, m2])).toEqual(['relay', 'relay']);
+    });
+
+    it('a receipt that never comes holds the channel back for RELAY_ORDER_HOLD_MAX_MS at most', async () => {
+      const { r, direct, sendOne, carriers } = await twoPaths();
+      await sendOne('never confirmed');
+      direct.setAvailable(true, mailboxOf(1));
+      const held = await sendOne('held');
+      await r.run(RELAY_ORDER_HOLD_MAX_MS, 10_000);
+      const freed = await sendOne('freed');
+      expect(carriers([held, freed])).toEqual(['relay', 'direct']);
+      expect(r.metrics.counter('direct.order_hold.expired')).toBe(1);
+    });
   });
 });

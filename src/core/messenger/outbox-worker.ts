@@ -9,7 +9,9 @@
  * waiting for a session holds its queue), and hands each due head to the router for ONE round over the
  * transports. The outcome is committed before the next round: `markSent`, a failed
  * attempt with its next attempt time (full-jitter backoff, from the router), or `failed`
- * with a reason once the retry budget is spent. Rounds in which no transport was
+ * with a reason once the retry budget is spent. A message whose earlier sibling is still
+ * in the relay's mailbox (sent, no delivery receipt yet) skips a live direct channel
+ * (`RelayOrderHold`), so it cannot overtake it. Rounds in which no transport was
  * available at all (offline) spend no attempt and are not written; the worker wakes when
  * a transport comes back or at the router's retry time.
  */
@@ -18,6 +20,7 @@ import type { OutboxRecord } from '../store/index.ts';
 import { OUTBOX_DUE_MAX } from '../store/index.ts';
 import type { AttemptOutcome, Router } from '../transport/index.ts';
 import type { MessengerContext } from './context.ts';
+import { RelayOrderHold } from './relay-order-hold.ts';
 
 /** Heads sent at the same time at most (different contacts). */
 export const OUTBOX_CONCURRENCY = 16;
@@ -52,6 +55,8 @@ export class OutboxWorker {
   private readonly parked = new Map<string, number>();
   private cancelTimer: (() => void) | undefined;
   private timerAt = Infinity;
+  /** Keeps a contact's messages behind its earlier ones still in the relay's mailbox. */
+  private readonly order: RelayOrderHold;
 
   private readonly unsubscribe: () => void;
 
@@ -61,6 +66,7 @@ export class OutboxWorker {
     private readonly changed: () => void,
   ) {
     this.unsubscribe = router.onRetryOpportunity(() => this.wake());
+    this.order = new RelayOrderHold(ctx.store, ctx.clock, ctx.metrics, ctx.log.child('order'));
   }
 
   /** A transport came back: parked heads may go now. */
@@ -130,7 +136,15 @@ export class OutboxWorker {
     const { store, clock, log } = this.ctx;
     if (!entry.envelope) return;
     const envelope = { to: entry.mailbox, id: fromHex(entry.envelopeId), body: entry.envelope };
-    const outcome = await this.router.attempt(envelope, { firstAttemptAt: entry.firstAttemptAt ?? entry.createdAt, attempts: entry.attempts });
+    // A message (receipts have no place in the conversation to keep) must not overtake an
+    // earlier one still in the relay's mailbox: see RelayOrderHold.
+    const offDirect =
+      entry.messageId !== undefined &&
+      this.router.isAvailable('direct', entry.mailbox) &&
+      (await this.order.keepsOffDirect(entry.contactId).catch(() => false));
+    const state = { firstAttemptAt: entry.firstAttemptAt ?? entry.createdAt, attempts: entry.attempts };
+    const outcome = await this.router.attempt(envelope, state, offDirect ? { skip: ['direct'] } : {});
+    if (outcome.ok && outcome.transport === 'relay' && entry.messageId !== undefined) this.order.relayed(entry.contactId, entry.messageId);
     try {
       if (outcome.ok || outcome.final) this.parked.delete(entry.contactId);
       else this.parked.set(entry.contactId, outcome.retryAt);

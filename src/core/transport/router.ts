@@ -136,8 +136,15 @@ export class Router {
     }
   }
 
-  /** One round over the transports in priority order. Never rejects. */
-  async attempt(envelope: Envelope, state: RetryState = { firstAttemptAt: this.deps.clock.now(), attempts: 0 }): Promise<AttemptOutcome> {
+  /**
+   * One round over the transports in priority order. Never rejects. `skip` leaves some
+   * out for this round (the caller's own rule, e.g. keeping order across paths).
+   */
+  async attempt(
+    envelope: Envelope,
+    state: RetryState = { firstAttemptAt: this.deps.clock.now(), attempts: 0 },
+    options: { readonly skip?: readonly TransportName[] } = {},
+  ): Promise<AttemptOutcome> {
     const id = envelopeKey(envelope);
     if (this.cancelled.has(id)) return { ok: false, final: true, reason: 'cancelled', state };
     let tried = 0;
@@ -146,7 +153,7 @@ export class Router {
     let onlyDestinationFull = true;
     for (const transport of this.transports) {
       const breaker = this.breakers.get(transport.name)!;
-      if (!transport.isAvailable(envelope.to)) continue;
+      if (options.skip?.includes(transport.name) || !transport.isAvailable(envelope.to)) continue;
       if (!breaker.tryAcquire()) {
         skippedOrFailed = true;
         continue;
@@ -191,6 +198,11 @@ export class Router {
     });
     this.inFlight.set(id, run);
     return run;
+  }
+
+  /** True when `transport` has a path to `destination` now (its breaker aside). */
+  isAvailable(transport: TransportName, destination: Uint8Array): boolean {
+    return this.transports.some((t) => t.name === transport && t.isAvailable(destination));
   }
 
   /** Manual retry: a message waiting for its next round tries now. False when it is not waiting. */
