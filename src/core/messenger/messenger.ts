@@ -27,6 +27,7 @@ import type { Random } from '../random.ts';
 import { SessionCache, SessionCachingStore, type ContactRecord, type PetrelStore } from '../store/index.ts';
 import { IngressGuard, Router, type RouterConfig, type Transport, wireFrameDecoder } from '../transport/index.ts';
 import { encodeContent, mailboxAddress, MAX_ACK_IDS, MAX_TEXT_BYTES } from '../wire/index.ts';
+import { enqueueOutgoing } from './compose.ts';
 import { ContactDirectory } from './contact-directory.ts';
 import { DedupPruner } from './dedup-pruner.ts';
 import { DirectSignalError, type DirectPath, type RtcKind } from './direct-path.ts';
@@ -434,7 +435,6 @@ export class Messenger implements MessengerApi {
   async send(contactId: string, text: string): Promise<void> {
     const r = this.need();
     const { clock, random } = this.deps;
-    const store = this.store;
     const body = text.replace(/\s+$/u, '');
     if (!body.trim()) throw new InvalidMessageTextError('message is empty');
     if (utf8(body).length > MAX_TEXT_BYTES) throw new InvalidMessageTextError(`message is longer than ${MAX_TEXT_BYTES} bytes`);
@@ -445,27 +445,18 @@ export class Messenger implements MessengerApi {
     }
     const id = random.bytes(16);
     const sentAt = clock.now();
-    const content = encodeContent({ t: 'msg', id, ts: sentAt, text: body });
-    const message = { id: toHex(id), contactId, body, sentAt };
-    const mailbox = mailboxAddress(contact.identityKey);
-    let pending = false;
-    await r.ctx.lane.run(async () => {
-      const row = await store.getSession(contactId);
-      const waiting = row ? false : true;
-      if (waiting) {
-        pending = true;
-        await store.commitPendingOutgoing({ message, job: { envelopeId: message.id, mailbox, plaintext: content } });
-        return;
-      }
-      const sessions = decodeSessionSet(row!.state);
-      const out = await encrypt(sessions[0]!, content, random);
-      const envelope = await seal(r.ctx.identity, contact.identityKey, out.message, random);
-      await store.commitOutgoing({
-        sessionUpdate: { contactId, expectedVersion: row!.version, state: encodeSessionSet(promote(sessions, out.state, sessions[0])) },
-        message,
-        outboxEntry: { envelopeId: message.id, contactId, mailbox, envelope },
-      });
-    });
+    const { pending } = await enqueueOutgoing(
+      { store: this.store, lane: r.ctx.lane, identity: r.ctx.identity, random },
+      {
+        contactId,
+        contactKey: contact.identityKey,
+        mailbox: mailboxAddress(contact.identityKey),
+        id: toHex(id),
+        body,
+        sentAt,
+        content: encodeContent({ t: 'msg', id, ts: sentAt, text: body }),
+      },
+    );
     this.deps.metrics.inc('messages.composed');
     if (pending) r.starter.ensure(contactId);
     r.outbox.kick();

@@ -1,0 +1,56 @@
+/**
+ * Composing one outgoing message: encrypt once, then one commit of the advanced session,
+ * the message row and the outbox entry (the entry carries the sealed envelope, resent
+ * as it is on every retry). Without a session yet, the plaintext waits in the outbox as
+ * a pending job (SessionStarter encrypts it once the session exists).
+ *
+ * Runs inside the core's serial lane, so the session read and its commit are not
+ * interleaved with another ratchet step. The store the running messenger passes is the
+ * session-caching one: the read is a memory lookup, not a transaction.
+ */
+import { encrypt, seal, type Identity } from '../crypto/index.ts';
+import type { Random } from '../random.ts';
+import type { PetrelStore } from '../store/index.ts';
+import type { SerialLane } from './serial-lane.ts';
+import { decodeSessionSet, encodeSessionSet, promote } from './session-set.ts';
+
+export interface ComposeDeps {
+  readonly store: PetrelStore;
+  readonly lane: SerialLane;
+  readonly identity: Identity;
+  readonly random: Random;
+}
+
+export interface OutgoingMessage {
+  readonly contactId: string;
+  readonly contactKey: Uint8Array;
+  readonly mailbox: Uint8Array;
+  /** Hex of the message id, also the envelope id. */
+  readonly id: string;
+  readonly body: string;
+  readonly sentAt: number;
+  /** The encoded `msg` content. */
+  readonly content: Uint8Array;
+}
+
+/** Queues `m` durably; returns `pending` when it waits for a session. */
+export function enqueueOutgoing(deps: ComposeDeps, m: OutgoingMessage): Promise<{ readonly pending: boolean }> {
+  const { store, random } = deps;
+  const message = { id: m.id, contactId: m.contactId, body: m.body, sentAt: m.sentAt };
+  return deps.lane.run(async () => {
+    const row = await store.getSession(m.contactId);
+    if (!row) {
+      await store.commitPendingOutgoing({ message, job: { envelopeId: m.id, mailbox: m.mailbox, plaintext: m.content } });
+      return { pending: true };
+    }
+    const sessions = decodeSessionSet(row.state);
+    const out = await encrypt(sessions[0]!, m.content, random);
+    const envelope = await seal(deps.identity, m.contactKey, out.message, random);
+    await store.commitOutgoing({
+      sessionUpdate: { contactId: m.contactId, expectedVersion: row.version, state: encodeSessionSet(promote(sessions, out.state, sessions[0])) },
+      message,
+      outboxEntry: { envelopeId: m.id, contactId: m.contactId, mailbox: m.mailbox, envelope },
+    });
+    return { pending: false };
+  });
+}
