@@ -150,11 +150,16 @@ async function run({ quick }: { quick: boolean }): Promise<BenchResult> {
     ];
     const rate = median(petrel);
     const ratio = median(ratios);
-    const worstP99 = Math.max(...p99);
+    // The goal's p99 is over every send of the run (5 × 500); the rounds' own p99s are shown beside it.
+    const overallP99 = percentile(all, 0.99);
     const goals: BenchGoal[] = [
       { description: `catch-up ≥ ${fmt(GOAL_RATE)} msg/s`, met: rate >= GOAL_RATE, measured: `${fmt(rate)} msg/s` },
       { description: 'catch-up ≥ 1/3 of raw IndexedDB puts', met: ratio >= GOAL_RAW_FRACTION, measured: `${ratio.toFixed(2)}× raw (${fmt(median(ceiling))} msg/s)` },
-      { description: `enqueue p99 < ${GOAL_ENQUEUE_P99_MS} ms`, met: worstP99 < GOAL_ENQUEUE_P99_MS, measured: `${worstP99.toFixed(2)} ms (worst round; p50 ${median(p50).toFixed(2)} ms)` },
+      {
+        description: `enqueue p99 < ${GOAL_ENQUEUE_P99_MS} ms`,
+        met: overallP99 < GOAL_ENQUEUE_P99_MS,
+        measured: `${overallP99.toFixed(2)} ms over ${all.length} sends (p50 ${percentile(all, 0.5).toFixed(2)} ms; rounds' p99 ${Math.min(...p99).toFixed(1)}–${Math.max(...p99).toFixed(1)} ms)`,
+      },
     ];
     return {
       name: 'catchup',
