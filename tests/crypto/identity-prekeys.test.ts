@@ -24,6 +24,8 @@ import {
   loadOrCreateIdentity,
   mailboxAddress,
   replenishPreKeys,
+  addOneTimePreKeys,
+  oneTimePreKeysNeeded,
   rotateSignedPreKeys,
   serializePreKeyPool,
   signRelayChallenge,
@@ -108,6 +110,24 @@ describe('prekey pool', () => {
     expect(low.pool.data.oneTimePreKeys.length).toBe(30 + 90);
     const fresh = new Set(low.publish.opks.map((k) => k.id));
     expect(pool.data.oneTimePreKeys.some((k) => fresh.has(k.id))).toBe(false);
+  });
+
+  it('a top-up is decided once (threshold, then up to the target) and can be made in steps of exact size', () => {
+    expect(oneTimePreKeysNeeded({ opks: limits.ONE_TIME_PREKEY_REPLENISH_THRESHOLD, pqopks: 0 })).toEqual({ opks: 0, pqopks: limits.ONE_TIME_PREKEY_TARGET });
+    expect(oneTimePreKeysNeeded({ opks: -3, pqopks: 10 })).toEqual({ opks: limits.ONE_TIME_PREKEY_TARGET, pqopks: limits.ONE_TIME_PREKEY_TARGET - 10 });
+    const r = seededRandom(52);
+    const small = createPreKeyPool(identity, r, 3);
+    const first = addOneTimePreKeys(small, identity, r, { opks: 4, pqopks: 2 });
+    const second = addOneTimePreKeys(first.pool, identity, r, { opks: 0, pqopks: 5 });
+    expect([first.publish.opks.length, first.publish.pqopks.length, second.publish.opks.length, second.publish.pqopks.length]).toEqual([4, 2, 0, 5]);
+    expect(second.pool.data.oneTimePreKeys).toHaveLength(3 + 4);
+    expect(second.pool.data.pqOneTimePreKeys).toHaveLength(3 + 2 + 5);
+    // Every id is new, and the bundle of the grown pool verifies (each PQ key is signed by the identity).
+    const bundle = buildPublishedBundle(identity, second.pool);
+    const ids = [bundle.spk.id, bundle.pqspk.id, ...bundle.opks.map((k) => k.id), ...bundle.pqopks.map((k) => k.id)];
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(verifyPublishedBundle(bundle)).toBe(true);
+    expect(addOneTimePreKeys(second.pool, identity, r, { opks: 0, pqopks: 0 }).pool).toBe(second.pool);
   });
 
   it('rotation keeps the previous SPK: an initial message built on the old bundle still opens', async () => {

@@ -2,12 +2,32 @@
  * The whole core end to end in Node: two people, real crypto, real relay on loopback.
  */
 import { describe, expect, it, vi } from 'vitest';
+import { deserializePreKeyPool, limits } from '../../src/core/crypto/index.ts';
 import { startTestRelay } from '../relay/helpers/relay-harness.ts';
 import { device, introduce, onboard, testWorld, texts, until } from './harness.ts';
 
 const { relay, track, defer } = testWorld();
 
 describe('messenger over the real relay', () => {
+  it('a new identity starts with a few one-time prekeys and tops up to the target in the background', async () => {
+    const r = await relay();
+    const alice = track(device(r.url));
+    await alice.messenger.start();
+    await alice.messenger.createIdentity('Alice');
+    const published = () => alice.logs.recent().filter((l) => l.msg === 'prekeys published' || l.msg === 'prekeys replenished');
+    await until(alice, () => published().length === 2);
+    const initial = limits.INITIAL_ONE_TIME_PREKEYS;
+    const topUp = limits.ONE_TIME_PREKEY_TARGET - initial;
+    // First the few keys made before the first screen, then the rest, once, as one upload.
+    expect(published().map((l) => [l.msg, l.fields])).toEqual([
+      ['prekeys published', { opks: initial, pqopks: initial }],
+      ['prekeys replenished', { opks: topUp, pqopks: topUp }],
+    ]);
+    const pool = deserializePreKeyPool((await alice.store.loadIdentity())!.preKeyPool!).data;
+    expect(pool.oneTimePreKeys).toHaveLength(limits.ONE_TIME_PREKEY_TARGET);
+    expect(pool.pqOneTimePreKeys).toHaveLength(limits.ONE_TIME_PREKEY_TARGET);
+  });
+
   it('two people chat both ways; statuses reach delivered and read; nothing shown twice', async () => {
     const r = await relay();
     const alice = track(device(r.url));

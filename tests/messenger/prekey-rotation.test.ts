@@ -18,8 +18,9 @@ const INTERVAL = limits.SIGNED_PREKEY_ROTATION_INTERVAL_MS;
 let ALICE: IdentityRecord;
 let BOB: IdentityRecord;
 beforeAll(() => {
-  ALICE = makeIdentity('Alice', 61);
-  BOB = makeIdentity('Bob', 62);
+  // Full pools: no background top-up of one-time keys, so every upload after the first is a rotation's.
+  ALICE = makeIdentity('Alice', 61, limits.ONE_TIME_PREKEY_TARGET);
+  BOB = makeIdentity('Bob', 62, limits.ONE_TIME_PREKEY_TARGET);
 }, 60_000);
 
 const bobKey = () => identityFromSeed(BOB.seed).publicKey;

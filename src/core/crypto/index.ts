@@ -43,6 +43,8 @@ export {
   createPreKeyPool,
   buildPublishedBundle,
   replenishPreKeys,
+  addOneTimePreKeys,
+  oneTimePreKeysNeeded,
   rotateSignedPreKeys,
   buildSignedPreKeyBundle,
   signedPreKeyRotationDue,
@@ -53,6 +55,7 @@ export {
   type PreKeyPoolData,
   type PreKeysToPublish,
   type PreKeysForMessage,
+  type OneTimePreKeyCounts,
 } from './prekey-pool.ts';
 export { messageType, parseMessage, type ParsedMessage, type PreKeyMessage, type RatchetMessage } from './message-format.ts';
 export { SessionState, serializeSession, deserializeSession } from './session-state.ts';

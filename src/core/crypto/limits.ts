@@ -73,6 +73,13 @@ export const MAX_PLAINTEXT_BYTES = 180 * 1024;
 export const ONE_TIME_PREKEY_REPLENISH_THRESHOLD = 25;
 /** `replenishPreKeys` tops up to this many (also the per-upload maximum of the bundle contract). */
 export const ONE_TIME_PREKEY_TARGET = 100;
+/**
+ * One-time prekeys of each kind a new identity starts with. The rest, up to
+ * ONE_TIME_PREKEY_TARGET, are made after the first screen, a few at a time: an ML-KEM-768
+ * key pair plus its signature costs about 3 ms here and far more on a cheap phone, so 100
+ * of them would hold the first screen for a third of a second (seconds on such a phone).
+ */
+export const INITIAL_ONE_TIME_PREKEYS = 10;
 /** Private one-time prekeys kept locally per kind (handed out but unused ones pile up); oldest dropped. */
 export const MAX_LOCAL_ONE_TIME_PREKEYS = 400;
 

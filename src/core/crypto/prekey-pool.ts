@@ -102,25 +102,32 @@ export function buildPublishedBundle(identity: Identity, pool: PreKeyPool): Publ
   };
 }
 
+export interface OneTimePreKeyCounts {
+  readonly opks: number;
+  readonly pqopks: number;
+}
+
 /**
- * Tops up one-time keys when fewer than ONE_TIME_PREKEY_REPLENISH_THRESHOLD remain (as
- * the relay reports in `prekeys.low`, or the local counts by default) up to
- * ONE_TIME_PREKEY_TARGET. Returns the new pool and the keys to publish (empty lists when
- * nothing was needed). Local pools keep at most MAX_LOCAL_ONE_TIME_PREKEYS per kind.
+ * How many one-time keys of each kind a top-up adds: none for a kind while at least
+ * ONE_TIME_PREKEY_REPLENISH_THRESHOLD remain (as the relay reports in `prekeys.low`),
+ * otherwise enough to reach ONE_TIME_PREKEY_TARGET again.
  */
-export function replenishPreKeys(
-  pool: PreKeyPool,
-  identity: Identity,
-  random: Random,
-  remaining: { readonly opks: number; readonly pqopks: number } = { opks: pool.data.oneTimePreKeys.length, pqopks: pool.data.pqOneTimePreKeys.length },
-): { pool: PreKeyPool; publish: PreKeysToPublish } {
+export function oneTimePreKeysNeeded(remaining: OneTimePreKeyCounts): OneTimePreKeyCounts {
+  const need = (left: number) => (left < ONE_TIME_PREKEY_REPLENISH_THRESHOLD ? ONE_TIME_PREKEY_TARGET - Math.max(0, left) : 0);
+  return { opks: need(remaining.opks), pqopks: need(remaining.pqopks) };
+}
+
+/**
+ * Adds exactly `count` fresh one-time keys of each kind (new ids; PQ keys signed).
+ * Returns the new pool and the public keys to publish. Local pools keep at most
+ * MAX_LOCAL_ONE_TIME_PREKEYS per kind.
+ */
+export function addOneTimePreKeys(pool: PreKeyPool, identity: Identity, random: Random, count: OneTimePreKeyCounts): { pool: PreKeyPool; publish: PreKeysToPublish } {
+  if (count.opks === 0 && count.pqopks === 0) return { pool, publish: { opks: [], pqopks: [] } };
   const d = pool.data;
-  const needOpk = remaining.opks < ONE_TIME_PREKEY_REPLENISH_THRESHOLD ? ONE_TIME_PREKEY_TARGET - Math.max(0, remaining.opks) : 0;
-  const needPq = remaining.pqopks < ONE_TIME_PREKEY_REPLENISH_THRESHOLD ? ONE_TIME_PREKEY_TARGET - Math.max(0, remaining.pqopks) : 0;
-  if (needOpk === 0 && needPq === 0) return { pool, publish: { opks: [], pqopks: [] } };
-  const { ids, next } = takeIds(d.nextId, needOpk + needPq);
-  const opks = ids.slice(0, needOpk).map((id) => generateOneTimePreKey(id, random));
-  const pqopks = ids.slice(needOpk).map((id) => generatePqPreKey(identity, id, random, false));
+  const { ids, next } = takeIds(d.nextId, count.opks + count.pqopks);
+  const opks = ids.slice(0, count.opks).map((id) => generateOneTimePreKey(id, random));
+  const pqopks = ids.slice(count.opks).map((id) => generatePqPreKey(identity, id, random, false));
   const newPool = new PreKeyPool({
     ...d,
     oneTimePreKeys: [...d.oneTimePreKeys, ...opks].slice(-MAX_LOCAL_ONE_TIME_PREKEYS),
@@ -128,6 +135,20 @@ export function replenishPreKeys(
     nextId: next,
   });
   return { pool: newPool, publish: { opks: opks.map(publicOpk), pqopks: pqopks.map(publicPq) } };
+}
+
+/**
+ * Tops up one-time keys in one go (`oneTimePreKeysNeeded`, then `addOneTimePreKeys`);
+ * `remaining` defaults to the local counts. Returns the new pool and the keys to publish
+ * (empty lists when nothing was needed).
+ */
+export function replenishPreKeys(
+  pool: PreKeyPool,
+  identity: Identity,
+  random: Random,
+  remaining: OneTimePreKeyCounts = { opks: pool.data.oneTimePreKeys.length, pqopks: pool.data.pqOneTimePreKeys.length },
+): { pool: PreKeyPool; publish: PreKeysToPublish } {
+  return addOneTimePreKeys(pool, identity, random, oneTimePreKeysNeeded(remaining));
 }
 
 /**

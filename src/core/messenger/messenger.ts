@@ -8,13 +8,18 @@
 import { bytesEqual, fromHex, toHex, utf8 } from '../bytes.ts';
 import type { Clock } from '../clock.ts';
 import {
+  addOneTimePreKeys,
   buildPublishedBundle,
   createPreKeyPool,
   deserializePreKeyPool,
   encrypt,
   generateIdentity,
   identityFromSeed,
-  replenishPreKeys,
+  limits as cryptoLimits,
+  oneTimePreKeysNeeded,
+  type OneTimePreKeyCounts,
+  type PublicOneTimePreKey,
+  type SignedPublicPreKey,
   safetyNumber,
   safetyNumberQrPayload,
   seal,
@@ -60,6 +65,8 @@ export const CHAT_PAGE_SIZE = 100;
 /** Ids per read commit: a handful of receipt envelopes, well inside the store's list limit. */
 const READ_COMMIT_IDS = 8 * MAX_ACK_IDS;
 const META_PUBLISHED_THROUGH = 'prekeys.publishedThroughId';
+/** One-time prekeys of each kind made per lane turn during a top-up (see `replenish`). */
+export const PREKEY_TOPUP_STEP = 10;
 const META_COUNTERS_SAVED_AT = 'metrics.savedAt';
 /** Counters are written back to storage at most this often. */
 export const COUNTER_SAVE_INTERVAL_MS = 5_000;
@@ -170,7 +177,8 @@ export class Messenger implements MessengerApi {
     const { random, clock } = this.deps;
     const store = this.store;
     const identity = generateIdentity(random);
-    const pool = createPreKeyPool(identity, random);
+    // A few one-time keys now; the rest are made once the app is up (see `replenish`).
+    const pool = createPreKeyPool(identity, random, cryptoLimits.INITIAL_ONE_TIME_PREKEYS);
     const poolBytes = serializePreKeyPool(pool);
     await store.saveIdentity({ id: 'self', seed: identity.exportSeed(), displayName: name, createdAt: clock.now(), preKeyPool: poolBytes, nextPreKeyId: pool.data.nextId });
     this.log.info('identity created');
@@ -658,31 +666,57 @@ export class Messenger implements MessengerApi {
       const counts = await r.relay.publishPrekeys(bundle);
       await store.setMeta(META_PUBLISHED_THROUGH, r.ctx.pool.data.nextId - 1);
       await store.setMeta(META_PUBLISHED_SPK_ID, bundle.spk.id);
+      // A new identity publishes only its first few one-time keys: top up in the background.
+      void this.replenish(counts);
       this.log.info('prekeys published', { opks: counts.opks, pqopks: counts.pqopks });
     } catch (err) {
       this.log.warn('prekey publish failed', { error: err instanceof Error ? err.message : 'unknown' });
     }
   }
 
-  private async replenish(remaining: { opks: number; pqopks: number }): Promise<void> {
+  private replenishing: Promise<void> | undefined;
+
+  /**
+   * Tops up our one-time prekeys on the relay when a kind runs below the threshold
+   * (`prekeys.low`, or the counts after the first upload). One top-up at a time. The keys
+   * are made PREKEY_TOPUP_STEP of each kind per lane turn, each step saved before the
+   * next (so sends and receives wait for one step at most, ~30 ms here), and published
+   * once all are saved: the relay never hands out a key we do not hold.
+   */
+  private replenish(remaining: OneTimePreKeyCounts): Promise<void> {
+    this.replenishing ??= this.topUp(remaining).finally(() => {
+      this.replenishing = undefined;
+    });
+    return this.replenishing;
+  }
+
+  private async topUp(remaining: OneTimePreKeyCounts): Promise<void> {
     const r = this.running;
     if (!r) return;
     if (typeof (await this.store.getMeta(META_PUBLISHED_THROUGH)) !== 'number') return void this.publishPrekeys();
-    await r.ctx.lane.run(async () => {
-      const { pool, publish } = replenishPreKeys(r.ctx.pool, r.ctx.identity, this.deps.random, remaining);
-      if (!publish.opks.length && !publish.pqopks.length) return;
-      await this.store.savePreKeyPool(serializePreKeyPool(pool));
-      r.ctx.pool = pool;
-      const full = buildPublishedBundle(r.ctx.identity, pool);
-      try {
-        await r.relay.publishPrekeys({ ...full, opks: publish.opks, pqopks: publish.pqopks });
-        await this.store.setMeta(META_PUBLISHED_THROUGH, pool.data.nextId - 1);
-        await this.store.setMeta(META_PUBLISHED_SPK_ID, full.spk.id);
-        this.log.info('prekeys replenished', { opks: publish.opks.length, pqopks: publish.pqopks.length });
-      } catch (err) {
-        this.log.warn('prekey replenish failed', { error: err instanceof Error ? err.message : 'unknown' });
-      }
-    });
+    let left = oneTimePreKeysNeeded(remaining);
+    const publish = { opks: [] as PublicOneTimePreKey[], pqopks: [] as SignedPublicPreKey[] };
+    while ((left.opks > 0 || left.pqopks > 0) && this.running === r) {
+      const count = { opks: Math.min(left.opks, PREKEY_TOPUP_STEP), pqopks: Math.min(left.pqopks, PREKEY_TOPUP_STEP) };
+      await r.ctx.lane.run(async () => {
+        const step = addOneTimePreKeys(r.ctx.pool, r.ctx.identity, this.deps.random, count);
+        await this.store.savePreKeyPool(serializePreKeyPool(step.pool));
+        r.ctx.pool = step.pool;
+        publish.opks.push(...step.publish.opks);
+        publish.pqopks.push(...step.publish.pqopks);
+      });
+      left = { opks: left.opks - count.opks, pqopks: left.pqopks - count.pqopks };
+    }
+    if (!publish.opks.length && !publish.pqopks.length) return;
+    try {
+      const full = buildPublishedBundle(r.ctx.identity, r.ctx.pool);
+      await r.relay.publishPrekeys({ ...full, opks: publish.opks, pqopks: publish.pqopks });
+      await this.store.setMeta(META_PUBLISHED_THROUGH, r.ctx.pool.data.nextId - 1);
+      await this.store.setMeta(META_PUBLISHED_SPK_ID, full.spk.id);
+      this.log.info('prekeys replenished', { opks: publish.opks.length, pqopks: publish.pqopks.length });
+    } catch (err) {
+      this.log.warn('prekey replenish failed', { error: err instanceof Error ? err.message : 'unknown' });
+    }
   }
 
   private counterTimer: (() => void) | undefined;
