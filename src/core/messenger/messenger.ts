@@ -666,9 +666,9 @@ export class Messenger implements MessengerApi {
       const counts = await r.relay.publishPrekeys(bundle);
       await store.setMeta(META_PUBLISHED_THROUGH, r.ctx.pool.data.nextId - 1);
       await store.setMeta(META_PUBLISHED_SPK_ID, bundle.spk.id);
+      this.log.info('prekeys published', { opks: counts.opks, pqopks: counts.pqopks });
       // A new identity publishes only its first few one-time keys: top up in the background.
       void this.replenish(counts);
-      this.log.info('prekeys published', { opks: counts.opks, pqopks: counts.pqopks });
     } catch (err) {
       this.log.warn('prekey publish failed', { error: err instanceof Error ? err.message : 'unknown' });
     }

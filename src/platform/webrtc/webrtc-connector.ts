@@ -268,6 +268,7 @@ export class WebRtcConnector {
     }
     session.answeredOffer = offerId;
     await this.applyRemote(session, kind, sdp); // the polite side rolls back implicitly
+    if (this.sessions.get(key) !== session) return; // closed or replaced meanwhile
     await session.pc.setLocalDescription();
     const d = session.pc.localDescription;
     if (d && this.sessions.get(key) === session) this.opts.sendSignal(from, { kind: 'answer', data: JSON.stringify({ type: d.type, sdp: d.sdp ?? '' }) });
