@@ -470,15 +470,21 @@ describe('published vectors: the crypto core agrees', () => {
     }
   });
 
+  /** Alice and Bob's ratchets as a ratchet vector starts them, with its scripted ratchet keys. */
+  async function ratchetPairOf(v: { sk: string; ad: string; bob_signed_prekey_private: string; alice_ratchet_privates: string[]; bob_ratchet_privates: string[] }) {
+    const spkPriv = h(v.bob_signed_prekey_private);
+    const random = { alice: listRandom(v.alice_ratchet_privates.map(h)), bob: listRandom(v.bob_ratchet_privates.map(h)) };
+    const base = { ad: h(v.ad), baseKey: new Uint8Array(32) };
+    const state = {
+      alice: await initRatchetAsInitiator({ ...base, sk: new SecretBytes(h(v.sk)), remoteSignedPreKey: x25519PublicKey(spkPriv) }, random.alice),
+      bob: initRatchetAsResponder({ ...base, sk: new SecretBytes(h(v.sk)), signedPreKey: dhKeyPair(spkPriv) }),
+    };
+    return { random, state };
+  }
+
   it('ratchet: the sender reproduces every byte and the receiver decrypts every message', async () => {
     for (const v of V.ratchet) {
-      const spkPriv = h(v.bob_signed_prekey_private);
-      const random = { alice: listRandom(v.alice_ratchet_privates.map(h)), bob: listRandom(v.bob_ratchet_privates.map(h)) };
-      const base = { ad: h(v.ad), baseKey: new Uint8Array(32) };
-      const state = {
-        alice: await initRatchetAsInitiator({ ...base, sk: new SecretBytes(h(v.sk)), remoteSignedPreKey: x25519PublicKey(spkPriv) }, random.alice),
-        bob: initRatchetAsResponder({ ...base, sk: new SecretBytes(h(v.sk)), signedPreKey: dhKeyPair(spkPriv) }),
-      };
+      const { random, state } = await ratchetPairOf(v);
       for (const m of v.messages) {
         const to = m.from === 'alice' ? 'bob' : 'alice';
         const sent = await ratchetEncrypt(state[m.from], h(m.plaintext), random[m.from]);
@@ -496,13 +502,7 @@ describe('published vectors: the crypto core agrees', () => {
 
   it('ratchet_out_of_order: the core reproduces every byte in event order and reads every message', async () => {
     for (const v of V.ratchet_out_of_order) {
-      const spkPriv = h(v.bob_signed_prekey_private);
-      const random = { alice: listRandom(v.alice_ratchet_privates.map(h)), bob: listRandom(v.bob_ratchet_privates.map(h)) };
-      const base = { ad: h(v.ad), baseKey: new Uint8Array(32) };
-      const state = {
-        alice: await initRatchetAsInitiator({ ...base, sk: new SecretBytes(h(v.sk)), remoteSignedPreKey: x25519PublicKey(spkPriv) }, random.alice),
-        bob: initRatchetAsResponder({ ...base, sk: new SecretBytes(h(v.sk)), signedPreKey: dhKeyPair(spkPriv) }),
-      };
+      const { random, state } = await ratchetPairOf(v);
       for (const e of v.events) {
         const m = v.messages[e.message]!;
         if (e.op === 'send') {
