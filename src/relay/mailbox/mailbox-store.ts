@@ -9,7 +9,14 @@ export interface StoredEnvelope {
 }
 
 export type DepositOutcome =
-  | { readonly ok: true; readonly seq: number; /** The same (mailbox, id) was already stored: a retry. */ readonly duplicate: boolean }
+  | {
+      readonly ok: true;
+      readonly seq: number;
+      /** The same (mailbox, id) was already stored: a retry. */
+      readonly duplicate: boolean;
+      /** For a new envelope, the seq of the mailbox's previous one (0 if none), when the store knows it (shared stores do: see DeliveryPump.offer). */
+      readonly prev?: number;
+    }
   | { readonly ok: false; readonly reason: 'mailbox_full' };
 
 export interface MailboxLimits {

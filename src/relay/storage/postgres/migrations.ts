@@ -1,0 +1,143 @@
+/**
+ * PostgreSQL schema, as numbered forward-only steps. Step N is applied once, in its own
+ * transaction, and recorded in `petrel_schema_migrations`. Never edit a shipped step:
+ * append a new one.
+ *
+ * Why a server-side function for the write path: the relay's group commit stores a batch
+ * of deposits and acks in ONE transaction, and a client that sent one statement per
+ * envelope would pay a network round trip each. `petrel_commit` takes the whole batch as
+ * arrays and returns one row per outcome: one round trip, one commit, one WAL flush.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE envelopes (
+     seq          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     mailbox      bytea  NOT NULL,
+     id           bytea  NOT NULL,
+     body         bytea  NOT NULL,
+     deposited_at bigint NOT NULL,
+     expires_at   bigint NOT NULL,
+     UNIQUE (mailbox, id)
+   );
+   -- Sealed bodies do not compress: do not try.
+   ALTER TABLE envelopes ALTER COLUMN body SET STORAGE EXTERNAL;
+   CREATE INDEX envelopes_by_mailbox ON envelopes (mailbox, seq);
+   CREATE INDEX envelopes_by_expiry ON envelopes (expires_at);
+
+   -- One row per mailbox ever deposited to. Its row lock serialises the writers of one
+   -- mailbox across nodes, so seq order is commit order within a mailbox; last_seq lets a
+   -- node tell whether a notified envelope directly follows the one it pushed last.
+   CREATE TABLE mailbox_usage (
+     mailbox  bytea  PRIMARY KEY,
+     count    integer NOT NULL,
+     bytes    bigint  NOT NULL,
+     last_seq bigint  NOT NULL
+   );
+
+   CREATE TABLE prekey_identities (
+     ik         bytea   PRIMARY KEY,
+     spk_id     integer NOT NULL,
+     spk_pub    bytea   NOT NULL,
+     spk_sig    bytea   NOT NULL,
+     pqspk_id   integer NOT NULL,
+     pqspk_pub  bytea   NOT NULL,
+     pqspk_sig  bytea   NOT NULL,
+     updated_at bigint  NOT NULL
+   );
+   CREATE TABLE one_time_prekeys (
+     ik  bytea   NOT NULL,
+     id  bigint  NOT NULL,
+     pub bytea   NOT NULL,
+     PRIMARY KEY (ik, id)
+   );
+   CREATE TABLE pq_one_time_prekeys (
+     ik  bytea   NOT NULL,
+     id  bigint  NOT NULL,
+     pub bytea   NOT NULL,
+     sig bytea   NOT NULL,
+     PRIMARY KEY (ik, id)
+   );
+
+   -- The group commit. Outcome rows: kind 'd' (deposit i: outcome 0 stored, 1 duplicate,
+   -- 2 mailbox_full; seq; prev = the mailbox's previous seq) and kind 'a' (ack request i:
+   -- one row per deleted envelope with its deposit time).
+   CREATE FUNCTION petrel_commit(
+     d_mailbox bytea[], d_id bytea[], d_body bytea[],
+     a_req integer[], a_mailbox bytea[], a_id bytea[],
+     now_ms bigint, retention_ms bigint, max_envelopes integer, max_bytes bigint)
+   RETURNS TABLE (r_kind text, r_idx integer, r_outcome integer, r_seq bigint, r_prev bigint, r_at bigint)
+   LANGUAGE plpgsql AS $fn$
+   DECLARE
+     i integer;
+     u record;
+     existing bigint;
+     new_seq bigint;
+     gone record;
+   BEGIN
+     -- Lock every mailbox the batch touches in one global order (concurrent batches on
+     -- other nodes then cannot deadlock), creating the rows of new mailboxes first.
+     INSERT INTO mailbox_usage (mailbox, count, bytes, last_seq)
+       SELECT m, 0, 0, 0 FROM (SELECT DISTINCT m FROM unnest(d_mailbox) AS m) AS x ORDER BY m
+       ON CONFLICT (mailbox) DO NOTHING;
+     PERFORM 1 FROM mailbox_usage WHERE mailbox = ANY (d_mailbox || a_mailbox) ORDER BY mailbox FOR UPDATE;
+
+     FOR i IN 1 .. coalesce(array_length(d_mailbox, 1), 0) LOOP
+       SELECT e.seq INTO existing FROM envelopes e WHERE e.mailbox = d_mailbox[i] AND e.id = d_id[i];
+       IF FOUND THEN
+         r_kind := 'd'; r_idx := i; r_outcome := 1; r_seq := existing; r_prev := NULL; r_at := NULL;
+         RETURN NEXT;
+         CONTINUE;
+       END IF;
+       SELECT mu.count, mu.bytes, mu.last_seq INTO u FROM mailbox_usage mu WHERE mu.mailbox = d_mailbox[i];
+       IF u.count + 1 > max_envelopes OR u.bytes + octet_length(d_body[i]) > max_bytes THEN
+         r_kind := 'd'; r_idx := i; r_outcome := 2; r_seq := NULL; r_prev := NULL; r_at := NULL;
+         RETURN NEXT;
+         CONTINUE;
+       END IF;
+       INSERT INTO envelopes (mailbox, id, body, deposited_at, expires_at)
+         VALUES (d_mailbox[i], d_id[i], d_body[i], now_ms, now_ms + retention_ms)
+         RETURNING envelopes.seq INTO new_seq;
+       UPDATE mailbox_usage mu SET count = mu.count + 1, bytes = mu.bytes + octet_length(d_body[i]), last_seq = new_seq
+         WHERE mu.mailbox = d_mailbox[i];
+       r_kind := 'd'; r_idx := i; r_outcome := 0; r_seq := new_seq; r_prev := u.last_seq; r_at := NULL;
+       RETURN NEXT;
+     END LOOP;
+
+     FOR gone IN
+       DELETE FROM envelopes e
+         USING (SELECT DISTINCT req, mailbox, id FROM unnest(a_req, a_mailbox, a_id) AS t(req, mailbox, id)) AS a
+         WHERE e.mailbox = a.mailbox AND e.id = a.id
+         RETURNING a.req AS req, e.mailbox AS mailbox, e.deposited_at AS at, octet_length(e.body) AS len
+     LOOP
+       UPDATE mailbox_usage mu SET count = mu.count - 1, bytes = mu.bytes - gone.len WHERE mu.mailbox = gone.mailbox;
+       r_kind := 'a'; r_idx := gone.req; r_outcome := 0; r_seq := NULL; r_prev := NULL; r_at := gone.at;
+       RETURN NEXT;
+     END LOOP;
+   END
+   $fn$;
+
+   -- Retention sweep. One node at a time sweeps (the others find the lock taken and skip);
+   -- mailboxes are locked in the same order as petrel_commit locks them.
+   CREATE FUNCTION petrel_expire(now_ms bigint) RETURNS bigint
+   LANGUAGE plpgsql AS $fn$
+   DECLARE
+     n bigint;
+   BEGIN
+     IF NOT pg_try_advisory_xact_lock(7321500102) THEN
+       RETURN 0;
+     END IF;
+     PERFORM 1 FROM mailbox_usage
+       WHERE mailbox IN (SELECT DISTINCT e.mailbox FROM envelopes e WHERE e.expires_at <= now_ms)
+       ORDER BY mailbox FOR UPDATE;
+     WITH gone AS (
+       DELETE FROM envelopes e WHERE e.expires_at <= now_ms RETURNING e.mailbox, octet_length(e.body) AS len
+     ), per_mailbox AS (
+       SELECT g.mailbox, count(*) AS c, sum(g.len) AS b FROM gone g GROUP BY g.mailbox
+     ), updated AS (
+       UPDATE mailbox_usage mu SET count = mu.count - p.c, bytes = mu.bytes - p.b
+         FROM per_mailbox p WHERE mu.mailbox = p.mailbox RETURNING p.c
+     )
+     SELECT coalesce(sum(c), 0) INTO n FROM updated;
+     RETURN n;
+   END
+   $fn$;`,
+];

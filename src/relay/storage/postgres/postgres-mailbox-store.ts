@@ -1,0 +1,124 @@
+import type { Pool } from 'pg';
+import type { Envelope } from '../../../core/wire/index.ts';
+import type { DepositOutcome, MailboxLimits, MailboxStore, StoredEnvelope, WriteBatch, WriteResult } from '../../mailbox/mailbox-store.ts';
+import { withRetry } from './retry.ts';
+
+interface CommitRow {
+  r_kind: 'd' | 'a';
+  r_idx: number;
+  r_outcome: number;
+  r_seq: string | null;
+  r_prev: string | null;
+  r_at: string | null;
+}
+
+interface EnvelopeRow {
+  seq: string;
+  id: Buffer;
+  body: Buffer;
+  deposited_at: string;
+}
+
+const plain = (b: Buffer): Uint8Array => new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+
+/**
+ * MailboxStore on PostgreSQL, shared by every relay node. A commit is one call of
+ * `petrel_commit` (migrations.ts): one statement, one transaction, durable when it
+ * returns (synchronous_commit on, the server default). Writers of one mailbox are
+ * serialised by its `mailbox_usage` row lock, so seq order is commit order per mailbox;
+ * each stored deposit reports the mailbox's previous seq (`prev`) for ordered fan-out.
+ */
+export class PostgresMailboxStore implements MailboxStore {
+  constructor(
+    private readonly pool: Pool,
+    private readonly limits: MailboxLimits,
+  ) {}
+
+  async commit(batch: WriteBatch, now: number): Promise<WriteResult> {
+    const aReq: number[] = [];
+    const aMailbox: Buffer[] = [];
+    const aId: Buffer[] = [];
+    batch.acks.forEach((a, req) => {
+      for (const id of a.ids) {
+        aReq.push(req + 1);
+        aMailbox.push(buf(a.mailbox));
+        aId.push(buf(id));
+      }
+    });
+    const params = [
+      batch.deposits.map((e) => buf(e.to)),
+      batch.deposits.map((e) => buf(e.id)),
+      batch.deposits.map((e) => buf(e.body)),
+      aReq,
+      aMailbox,
+      aId,
+      now,
+      this.limits.retentionMs,
+      this.limits.maxEnvelopes,
+      this.limits.maxBytes,
+    ];
+    const { rows } = await withRetry(() =>
+      this.pool.query<CommitRow>({
+        name: 'petrel_commit',
+        text: 'SELECT * FROM petrel_commit($1::bytea[], $2::bytea[], $3::bytea[], $4::int[], $5::bytea[], $6::bytea[], $7, $8, $9, $10)',
+        values: params,
+      }),
+    );
+    const deposits: DepositOutcome[] = new Array<DepositOutcome>(batch.deposits.length);
+    const acks: number[][] = batch.acks.map(() => []);
+    for (const r of rows) {
+      if (r.r_kind === 'a') {
+        acks[r.r_idx - 1]!.push(Number(r.r_at));
+        continue;
+      }
+      deposits[r.r_idx - 1] =
+        r.r_outcome === 2
+          ? { ok: false, reason: 'mailbox_full' }
+          : r.r_outcome === 1
+            ? { ok: true, seq: Number(r.r_seq), duplicate: true }
+            : { ok: true, seq: Number(r.r_seq), duplicate: false, prev: Number(r.r_prev) };
+    }
+    return { deposits, acks };
+  }
+
+  async depositBatch(envs: readonly Envelope[], now: number): Promise<DepositOutcome[]> {
+    return (await this.commit({ deposits: envs, acks: [] }, now)).deposits;
+  }
+
+  async pending(mailbox: Uint8Array, afterSeq: number, limit: number): Promise<StoredEnvelope[]> {
+    const { rows } = await this.pool.query<EnvelopeRow>({
+      name: 'petrel_pending',
+      text: 'SELECT seq, id, body, deposited_at FROM envelopes WHERE mailbox = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+      values: [buf(mailbox), afterSeq, limit],
+    });
+    return rows.map((r) => ({ seq: Number(r.seq), env: { to: mailbox, id: plain(r.id), body: plain(r.body) }, depositedAt: Number(r.deposited_at) }));
+  }
+
+  async count(mailbox: Uint8Array): Promise<number> {
+    const { rows } = await this.pool.query<{ count: number }>({
+      name: 'petrel_count',
+      text: 'SELECT count FROM mailbox_usage WHERE mailbox = $1',
+      values: [buf(mailbox)],
+    });
+    return rows[0]?.count ?? 0;
+  }
+
+  async ack(mailbox: Uint8Array, ids: readonly Uint8Array[]): Promise<number[]> {
+    return (await this.commit({ deposits: [], acks: [{ mailbox, ids }] }, 0)).acks[0]!;
+  }
+
+  async expire(now: number): Promise<number> {
+    const { rows } = await withRetry(() => this.pool.query<{ n: string }>('SELECT petrel_expire($1) AS n', [now]));
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async totalQueued(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string | null }>('SELECT sum(count) AS n FROM mailbox_usage');
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async check(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+}
