@@ -38,7 +38,24 @@ export interface RelayConfig {
   readonly allowedOrigins: readonly string[];
   /** Take the client IP from the last X-Forwarded-For entry, the one the proxy added (only behind a trusted reverse proxy). */
   readonly trustProxy: boolean;
+  /** Where state lives: embedded SQLite (one node), or PostgreSQL + Redis shared by any number of nodes. */
+  readonly store: StoreConfig;
 }
+
+/** `PETREL_STORE`: SQLite in PETREL_DATA_DIR, or a cluster on PostgreSQL (DATABASE_URL) and Redis (REDIS_URL). */
+export type StoreConfig =
+  | { readonly kind: 'sqlite' }
+  | {
+      readonly kind: 'postgres';
+      readonly databaseUrl: string;
+      readonly redisUrl: string;
+      /** Prefix of this deployment's Redis keys and channels. */
+      readonly redisPrefix: string;
+      /** PostgreSQL connections per node at most. */
+      readonly poolMax: number;
+      /** How often deliveries re-read mailboxes while Redis notifications are unavailable. */
+      readonly pollIntervalMs: number;
+    };
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -102,6 +119,34 @@ function origins(env: NodeJS.ProcessEnv): string[] {
   });
 }
 
+function serviceUrl(env: NodeJS.ProcessEnv, key: string, schemes: readonly string[]): string {
+  const raw = env[key];
+  if (raw === undefined || raw === '') throw new ConfigError(`${key} is required with PETREL_STORE=postgres`);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${key} must be a URL like ${schemes[0]}//host:port/..., got something else`);
+  }
+  if (!schemes.includes(url.protocol)) throw new ConfigError(`${key} must start with ${schemes.join(' or ')}//`);
+  return raw;
+}
+
+function storeConfig(env: NodeJS.ProcessEnv): StoreConfig {
+  const kind = choice(env, 'PETREL_STORE', 'sqlite', ['sqlite', 'postgres'] as const);
+  if (kind === 'sqlite') return { kind };
+  const prefix = env.PETREL_REDIS_PREFIX ?? 'petrel:';
+  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(prefix)) throw new ConfigError('PETREL_REDIS_PREFIX must be 1 to 64 letters, digits or :_.-');
+  return {
+    kind,
+    databaseUrl: serviceUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    redisUrl: serviceUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisPrefix: prefix,
+    poolMax: integer(env, 'PETREL_PG_POOL_MAX', 10, 1, 1000),
+    pollIntervalMs: integer(env, 'PETREL_CLUSTER_POLL_MS', 1000, 50, 60_000),
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): RelayConfig {
   const logLevel = (env.PETREL_LOG_LEVEL ?? 'info') as RelayConfig['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) {
@@ -133,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     shutdownTimeoutMs: integer(env, 'PETREL_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     allowedOrigins: origins(env),
     trustProxy: boolean(env, 'PETREL_TRUST_PROXY', false),
+    store: storeConfig(env),
   };
   if (config.prekeyLowThreshold > config.prekeyPoolMax) {
     throw new ConfigError('PETREL_PREKEY_LOW_THRESHOLD must not exceed PETREL_PREKEY_POOL_MAX');

@@ -10,15 +10,12 @@ import { originAllowed } from './http/origin-policy.ts';
 import { SECURITY_HEADERS } from './http/security-headers.ts';
 import { hasAppShell, serveStatic } from './http/static-files.ts';
 import { ConnectionLimiter } from './limits/connection-limiter.ts';
-import { MemoryRateLimitStore } from './limits/memory-rate-limit-store.ts';
 import type { RateLimitStore } from './limits/rate-limit-store.ts';
 import { WriteBatcher } from './mailbox/write-batcher.ts';
 import type { DeliveryPump } from './mailbox/delivery-pump.ts';
-import { SqliteMailboxStore } from './mailbox/sqlite-mailbox-store.ts';
 import { RelayMetrics, type HttpRoute } from './metrics.ts';
-import { SqlitePreKeyStore } from './prekeys/sqlite-prekey-store.ts';
-import { databaseFailure, listenFailure, RelayStartError } from './start-error.ts';
-import { SchemaTooNewError, openDatabase, type SqliteDatabase } from './storage/sqlite-database.ts';
+import { listenFailure, RelayStartError } from './start-error.ts';
+import { openRelayStores } from './storage/relay-stores.ts';
 import { CLOSE_GOING_AWAY, Connection } from './ws/connection.ts';
 import type { RelayContext } from './ws/relay-context.ts';
 import { FrameRouter } from './ws/router.ts';
@@ -70,33 +67,20 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-/** Opens the database, turning each failure into a RelayStartError an operator can act on. */
-function openRelayDatabase(config: RelayConfig): SqliteDatabase {
-  try {
-    return openDatabase(config.dataDir, config.dbSynchronous);
-  } catch (err) {
-    if (err instanceof SchemaTooNewError) throw new RelayStartError('database_schema', err.message, { cause: err });
-    throw databaseFailure(err, config.dataDir);
-  }
-}
-
 /**
  * Opens the database and listens. Fails with a RelayStartError (port in use, data dir not
  * writable, schema newer than this relay, ...) after releasing whatever it had opened.
  */
 export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDependencies = {}): Promise<Relay> {
-  const db = openRelayDatabase(config);
   const metrics = new RelayMetrics();
-  const mailboxes = new SqliteMailboxStore(db, {
-    maxEnvelopes: config.mailboxMaxEnvelopes,
-    maxBytes: config.mailboxMaxBytes,
-    retentionMs: config.retentionMs,
-  });
-  const prekeys = new SqlitePreKeyStore(db);
+  const stores = await openRelayStores(config, log, metrics);
+  const { mailboxes, prekeys } = stores;
   const now = () => Date.now();
-  const rateLimits = deps.rateLimits ?? new MemoryRateLimitStore({ now, sweepIntervalMs: config.sweepIntervalMs });
+  const rateLimits = deps.rateLimits ?? stores.rateLimits;
   const limiter = new ConnectionLimiter(config.maxConnections, config.maxConnectionsPerIp);
   const registry = new SessionRegistry();
+  const pumps = new Map<Connection, DeliveryPump>();
+  const fanout = stores.fanout({ registry, pumps, prekeyLowThreshold: config.prekeyLowThreshold });
   const batcher = new WriteBatcher(mailboxes, now, (n) => metrics.commitBatch.observe(n));
   let draining = false;
 
@@ -109,7 +93,8 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     rateLimits,
     batcher,
     registry,
-    pumps: new Map<Connection, DeliveryPump>(),
+    pumps,
+    fanout,
     now,
     isDraining: () => draining,
     sendError(conn, code: ErrorCode, msg, rid) {
@@ -129,7 +114,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
   const server = createServer((req, res) => {
     const timed = metrics.timeHttp();
     const route: HttpRoute =
-      serveOperationalRoute(req, res, { mailboxes, metrics, draining: () => draining }) ??
+      serveOperationalRoute(req, res, { stores, metrics, draining: () => draining }) ??
       (serveStatic(config.appDir, req, res, SECURITY_HEADERS) ? 'static' : notFound(res));
     res.once('close', () => timed(route));
   });
@@ -226,15 +211,18 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
 
   try {
     await sweep().catch((err: unknown) => {
-      throw new RelayStartError('database', `the database in PETREL_DATA_DIR=${config.dataDir} does not answer: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      const where = config.store.kind === 'sqlite' ? `in PETREL_DATA_DIR=${config.dataDir}` : 'at DATABASE_URL';
+      throw new RelayStartError('database', `the database ${where} does not answer: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     });
     await listen(server, config.port, config.host);
   } catch (err) {
     clearInterval(heartbeat);
     clearInterval(sweeper);
     wss.close();
+    await fanout.close();
     await rateLimits.close();
-    db.close();
+    if (deps.rateLimits) await stores.rateLimits.close();
+    await stores.close();
     throw err;
   }
   // After listening, server errors (e.g. accept failing for lack of file descriptors) are logged, not fatal.
@@ -243,7 +231,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     const a = server.address();
     return typeof a === 'object' && a ? a.port : config.port;
   };
-  log.info({ port: port(), dataDir: config.dataDir, synchronous: config.dbSynchronous }, 'relay listening');
+  log.info({ port: port(), ...stores.describe }, 'relay listening');
   if (!hasAppShell(config.appDir)) {
     log.warn({ appDir: config.appDir }, 'no index.html in PETREL_APP_DIR: the app is not served, only /ws, /health, /ready and /metrics (build it with npm run build:app)');
   }
@@ -281,8 +269,10 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
       for (const conn of registry.all) conn.terminateFor('shutdown');
       server.closeAllConnections();
       wss.close();
+      await fanout.close();
       await rateLimits.close();
-      db.close();
+      if (deps.rateLimits) await stores.rateLimits.close();
+      await stores.close();
       log.info('relay stopped');
     })();
     return closing;

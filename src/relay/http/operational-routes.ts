@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { MailboxStore } from '../mailbox/mailbox-store.ts';
 import type { HttpRoute, RelayMetrics } from '../metrics.ts';
+import { StoreUnavailableError } from '../storage/relay-stores.ts';
 import { SECURITY_HEADERS } from './security-headers.ts';
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -16,7 +16,7 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 export function serveOperationalRoute(
   req: IncomingMessage,
   res: ServerResponse,
-  deps: { readonly mailboxes: MailboxStore; readonly metrics: RelayMetrics; readonly draining: () => boolean },
+  deps: { readonly stores: { check(): Promise<void> }; readonly metrics: RelayMetrics; readonly draining: () => boolean },
 ): Extract<HttpRoute, 'health' | 'ready' | 'metrics'> | undefined {
   if (req.method !== 'GET' && req.method !== 'HEAD') return undefined;
   const path = (req.url ?? '/').split('?')[0];
@@ -29,10 +29,10 @@ export function serveOperationalRoute(
       json(res, 503, { status: 'shutting_down' });
       return 'ready';
     }
-    deps.mailboxes
+    deps.stores
       .check()
       .then(() => json(res, 200, { status: 'ready' }))
-      .catch(() => json(res, 503, { status: 'database_unavailable' }));
+      .catch((err: unknown) => json(res, 503, { status: err instanceof StoreUnavailableError && err.which === 'redis' ? 'redis_unavailable' : 'database_unavailable' }));
     return 'ready';
   }
   if (path === '/metrics') {

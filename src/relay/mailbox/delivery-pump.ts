@@ -31,9 +31,13 @@ export class DeliveryPump {
    * A deposit for this mailbox just committed with `seq`. When the pump is idle and
    * caught up, the envelope in hand is pushed without reading it back; otherwise the
    * pump reads from the store (commits arrive in seq order, so order is kept).
+   * `prev`, the mailbox's previous seq, is given when offers may arrive out of commit
+   * order (several nodes notifying through Redis): the envelope is then pushed directly
+   * only if it follows the one this pump pushed last, else the pump reads the gap.
    */
-  offer(seq: number, env: Envelope): void {
-    if (!this.running && this.caughtUp && seq > this.cursor && this.conn.buffered() < HIGH_WATER_BYTES) {
+  offer(seq: number, env: Envelope, prev?: number): void {
+    const follows = prev === undefined ? seq > this.cursor : prev === this.cursor;
+    if (!this.running && this.caughtUp && follows && this.conn.buffered() < HIGH_WATER_BYTES) {
       if (!this.conn.send({ t: 'deliver', env })) return;
       this.cursor = seq;
       this.metrics.deliveries.inc();

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Fanout } from '../cluster/fanout.ts';
 import type { RelayConfig } from '../config.ts';
 import type { RateLimitStore } from '../limits/rate-limit-store.ts';
 import type { WriteBatcher } from '../mailbox/write-batcher.ts';
@@ -21,6 +22,8 @@ export interface RelayContext {
   readonly batcher: WriteBatcher;
   readonly registry: SessionRegistry;
   readonly pumps: Map<Connection, DeliveryPump>;
+  /** Where events for a mailbox go: this node's connections, or every node's. */
+  readonly fanout: Fanout;
   readonly now: () => number;
   /** True once shutdown began: no new frame is accepted. */
   readonly isDraining: () => boolean;

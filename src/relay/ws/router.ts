@@ -27,7 +27,7 @@ export class FrameRouter {
   }
 
   onClose(conn: Connection): void {
-    this.ctx.registry.remove(conn);
+    this.ctx.fanout.unbind(conn);
     this.ctx.pumps.delete(conn);
   }
 

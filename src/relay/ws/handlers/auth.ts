@@ -24,7 +24,8 @@ export async function handleAuth(ctx: RelayContext, conn: Connection, frame: Aut
   conn.mailbox = result.mailbox;
   conn.identityKey = frame.ik;
   conn.mailboxKey = mailboxKey(result.mailbox);
-  ctx.registry.bind(conn, conn.mailboxKey);
+  // Bound (and, in a cluster, subscribed) before the backlog is read, so nothing committed in between is missed.
+  await ctx.fanout.bind(conn);
   const queued = await ctx.mailboxes.count(result.mailbox);
   if (!conn.open) return;
   conn.send({ t: 'ready', mailbox: result.mailbox, queued });

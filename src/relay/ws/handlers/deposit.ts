@@ -1,7 +1,6 @@
 import type { SendFrame } from '../../../core/wire/index.ts';
 import type { Connection } from '../connection.ts';
 import { takeIpToken, type RelayContext } from '../relay-context.ts';
-import { mailboxKey } from '../session-registry.ts';
 
 /**
  * Deposits one client may have waiting for the disk before the relay stops reading its
@@ -37,7 +36,7 @@ export async function handleSend(ctx: RelayContext, conn: Connection, frame: Sen
     timed();
     if (!outcome.duplicate) {
       ctx.metrics.queueDepth.inc();
-      for (const owner of ctx.registry.owners(mailboxKey(frame.env.to))) ctx.pumps.get(owner)?.offer(outcome.seq, frame.env);
+      ctx.fanout.deposited(frame.env, outcome.seq, outcome.prev);
     }
   } catch (err) {
     ctx.log.error({ conn: conn.id, err: err instanceof Error ? err.message : String(err) }, 'deposit failed');

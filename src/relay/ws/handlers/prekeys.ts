@@ -4,7 +4,6 @@ import { firstBadSignature } from '../../prekeys/bundle-verification.ts';
 import type { PreKeyCounts } from '../../prekeys/prekey-store.ts';
 import type { Connection } from '../connection.ts';
 import { takeIpToken, type RelayContext } from '../relay-context.ts';
-import { mailboxKey } from '../session-registry.ts';
 
 /** Tells the owner's connections that a one-time pool is below the threshold. */
 export function notifyPreKeysLow(ctx: RelayContext, owners: readonly Connection[], counts: PreKeyCounts): void {
@@ -64,5 +63,6 @@ export async function handleFetch(ctx: RelayContext, conn: Connection, frame: Pr
   ctx.metrics.prekeyFetches.inc({ result: taken.bundle.opk ? 'opk' : 'no_opk' });
   conn.send({ t: 'prekeys.bundle', rid: frame.rid, bundle: taken.bundle });
   timed();
-  notifyPreKeysLow(ctx, ctx.registry.owners(mailboxKey(mailboxAddress(frame.ik))), taken.remaining);
+  const low = ctx.config.prekeyLowThreshold;
+  if (taken.remaining.opks < low || taken.remaining.pqopks < low) ctx.fanout.prekeysLow(mailboxAddress(frame.ik), taken.remaining);
 }

@@ -1,5 +1,4 @@
 import type { SignalSendFrame } from '../../../core/wire/index.ts';
-import { forwardSignal } from '../../signaling.ts';
 import type { Connection } from '../connection.ts';
 import { takeIpToken, type RelayContext } from '../relay-context.ts';
 
@@ -15,7 +14,7 @@ export async function handleSignal(ctx: RelayContext, conn: Connection, frame: S
     ctx.sendError(conn, 'rate_limited', 'too many signals');
     return;
   }
-  const outcome = forwardSignal(ctx.registry, frame);
+  const outcome = await ctx.fanout.signal(frame);
   ctx.metrics.signals.inc({ result: outcome });
   if (outcome === 'offline') ctx.sendError(conn, 'not_found', 'recipient is not connected');
   else if (outcome === 'overloaded') ctx.sendError(conn, 'overloaded', 'recipient is not reading');

@@ -1,0 +1,25 @@
+import type { Envelope, SignalSendFrame } from '../../core/wire/index.ts';
+import type { PreKeyCounts } from '../prekeys/prekey-store.ts';
+import type { SignalOutcome } from '../signaling.ts';
+import type { Connection } from '../ws/connection.ts';
+
+/**
+ * How events for a mailbox reach its connections: on this node only (one relay on
+ * SQLite), or on every node (several relays sharing PostgreSQL, told through Redis).
+ * The stores stay the source of truth; fan-out only says "look now".
+ */
+export interface Fanout {
+  /** An authenticated connection now owns its mailbox; resolves once events for it will reach this node. */
+  bind(conn: Connection): Promise<void>;
+  /** The connection closed. */
+  unbind(conn: Connection): void;
+  /** A new envelope is durable (`seq`, and the mailbox's previous seq when the store knows it). */
+  deposited(env: Envelope, seq: number, prev: number | undefined): void;
+  /** Forwards a signaling blob to the recipient's connections wherever they are. */
+  signal(frame: SignalSendFrame): Promise<SignalOutcome>;
+  /** Tells the owner's connections, wherever they are, that a one-time pool runs low. */
+  prekeysLow(mailbox: Uint8Array, counts: PreKeyCounts): void;
+  /** Resolves when fan-out works (readiness); rejects saying why not. */
+  check(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,194 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Envelope, SignalSendFrame } from '../../core/wire/index.ts';
+import type { PreKeyCounts } from '../prekeys/prekey-store.ts';
+import type { SignalOutcome } from '../signaling.ts';
+import type { Connection } from '../ws/connection.ts';
+import { mailboxKey } from '../ws/session-registry.ts';
+import type { ClusterMetrics } from './cluster-metrics.ts';
+import type { Fanout } from './fanout.ts';
+import type { LocalFanout } from './local-fanout.ts';
+import { decodeNotification, encodeNotification, INLINE_BODY_MAX, type Notification } from './notification.ts';
+
+export interface RedisFanoutOptions {
+  /** Commands (PUBLISH, PING); shared with the rate-limit store. */
+  readonly redis: Redis;
+  /** Prefix of every channel, so several deployments (or test runs) can share one Redis. */
+  readonly prefix: string;
+  /** This process's random id: its own notifications come back to it and are ignored. */
+  readonly nodeId: string;
+  /** How often every local pump re-reads its mailbox while subscriptions are down. */
+  readonly pollIntervalMs: number;
+  readonly local: LocalFanout;
+  readonly metrics: ClusterMetrics;
+  readonly log: Logger;
+}
+
+/**
+ * Cross-node fan-out over Redis pub/sub, one channel per mailbox. A node subscribes to
+ * the channel of each mailbox it holds a connection for, and publishes every event of a
+ * mailbox to its channel; PUBLISH answers how many nodes listened, which is presence.
+ *
+ * Pub/sub loses what is published while a subscriber is disconnected, and that is
+ * fine here: PostgreSQL holds every envelope. While the subscription connection is down
+ * every local pump re-reads its mailbox each `pollIntervalMs`, and once it is back (every
+ * channel subscribed again) each pump reads once more, so nothing waits for a next event.
+ */
+export class RedisFanout implements Fanout {
+  private readonly sub: Redis;
+  /** Mailboxes (hex) this node listens for, and the SUBSCRIBE in flight for each. */
+  private readonly channels = new Map<string, Promise<void>>();
+  private poller: ReturnType<typeof setInterval> | undefined;
+  private closed = false;
+
+  constructor(private readonly o: RedisFanoutOptions) {
+    this.sub = o.redis.duplicate({ autoResubscribe: false, enableOfflineQueue: false, lazyConnect: true });
+    this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.onMessage(channel, message));
+    this.sub.on('ready', () => void this.onSubscriberReady());
+    this.sub.on('close', () => this.onSubscriberLost());
+    this.sub.on('error', (err: Error) => o.log.debug({ err: err.message }, 'redis subscriber error'));
+    o.redis.on('ready', () => this.updateUp());
+    o.redis.on('close', () => this.updateUp());
+    this.startPolling();
+    this.sub.connect().catch((err: unknown) => o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'redis subscriber not connected yet; polling'));
+  }
+
+  private channel(key: string): string {
+    return `${this.o.prefix}mbx:${key}`;
+  }
+
+  async bind(conn: Connection): Promise<void> {
+    await this.o.local.bind(conn);
+    const key = conn.mailboxKey;
+    if (!key) return;
+    let subscribing = this.channels.get(key);
+    if (!subscribing) {
+      subscribing = this.subscribe(key);
+      this.channels.set(key, subscribing);
+    }
+    await subscribing;
+  }
+
+  private async subscribe(key: string): Promise<void> {
+    if (this.sub.status !== 'ready') return; // subscribed with the others once the connection is back
+    try {
+      await this.sub.subscribe(this.channel(key));
+    } catch (err) {
+      this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'subscribe failed; polling covers it');
+    }
+  }
+
+  unbind(conn: Connection): void {
+    this.o.local.unbind(conn);
+    const key = conn.mailboxKey;
+    if (!key || this.o.local.hasOwners(key) || !this.channels.has(key)) return;
+    this.channels.delete(key);
+    if (this.sub.status === 'ready') this.sub.unsubscribe(this.channel(key)).catch(() => {});
+  }
+
+  deposited(env: Envelope, seq: number, prev: number | undefined): void {
+    this.o.local.deposited(env, seq, prev);
+    const inline = env.body.length <= INLINE_BODY_MAX ? { id: env.id, body: env.body } : undefined;
+    void this.publish(mailboxKey(env.to), { kind: 'deposit', node: this.o.nodeId, seq, prev: prev ?? 0, ...(inline ? { env: inline } : {}) });
+  }
+
+  async signal(frame: SignalSendFrame): Promise<SignalOutcome> {
+    const here = await this.o.local.signal(frame);
+    const key = mailboxKey(frame.to);
+    const listeners = await this.publish(key, { kind: 'signal', node: this.o.nodeId, blob: frame.blob });
+    // PUBLISH counts this node too when it listens on the channel.
+    const elsewhere = listeners === undefined ? 0 : listeners - (this.channels.has(key) ? 1 : 0);
+    return here === 'forwarded' || elsewhere > 0 ? 'forwarded' : here;
+  }
+
+  prekeysLow(mailbox: Uint8Array, counts: PreKeyCounts): void {
+    this.o.local.prekeysLow(mailbox, counts);
+    void this.publish(mailboxKey(mailbox), { kind: 'prekeys_low', node: this.o.nodeId, counts });
+  }
+
+  /** Publishes; resolves with how many subscribers got it, or undefined if Redis could not be reached. */
+  private async publish(key: string, n: Notification): Promise<number | undefined> {
+    try {
+      const listeners = await this.o.redis.publish(this.channel(key), encodeNotification(n));
+      this.o.metrics.published.inc({ kind: n.kind });
+      return listeners;
+    } catch (err) {
+      this.o.metrics.publishFailures.inc();
+      this.o.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'publish failed');
+      return undefined;
+    }
+  }
+
+  private onMessage(channel: Buffer, message: Buffer): void {
+    const key = channel.toString('latin1').slice(this.o.prefix.length + 4);
+    let n: Notification;
+    try {
+      n = decodeNotification(message);
+    } catch (err) {
+      this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'ignored a malformed notification');
+      return;
+    }
+    if (n.node === this.o.nodeId) return;
+    this.o.metrics.received.inc({ kind: n.kind });
+    switch (n.kind) {
+      case 'deposit':
+        this.o.local.deliverKey(key, n.seq, n.prev, n.env ? { to: new Uint8Array(Buffer.from(key, 'hex')), id: n.env.id, body: n.env.body } : undefined);
+        return;
+      case 'signal':
+        this.o.local.signalKey(key, n.blob);
+        return;
+      case 'prekeys_low':
+        this.o.local.prekeysLowKey(key, n.counts);
+        return;
+    }
+  }
+
+  private async onSubscriberReady(): Promise<void> {
+    const keys = [...this.channels.keys()];
+    try {
+      for (let i = 0; i < keys.length; i += 1000) await this.sub.subscribe(...keys.slice(i, i + 1000).map((k) => this.channel(k)));
+    } catch (err) {
+      this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'resubscribe failed; still polling');
+      return;
+    }
+    this.stopPolling();
+    this.updateUp();
+    // Whatever was published while we were away is in PostgreSQL: read it now.
+    const pumps = this.o.local.kickAll();
+    this.o.log.info({ channels: keys.length, pumps }, 'redis subscriptions ready');
+  }
+
+  private onSubscriberLost(): void {
+    this.updateUp();
+    if (!this.closed) this.startPolling();
+  }
+
+  private startPolling(): void {
+    if (this.poller || this.closed) return;
+    this.poller = setInterval(() => {
+      this.o.metrics.pollRounds.inc();
+      this.o.local.kickAll();
+    }, this.o.pollIntervalMs);
+    this.poller.unref();
+  }
+
+  private stopPolling(): void {
+    if (this.poller) clearInterval(this.poller);
+    this.poller = undefined;
+  }
+
+  private updateUp(): void {
+    this.o.metrics.redisUp.set(this.o.redis.status === 'ready' && this.sub.status === 'ready' && !this.poller ? 1 : 0);
+  }
+
+  async check(): Promise<void> {
+    if (this.o.redis.status !== 'ready' || this.sub.status !== 'ready' || this.poller) throw new Error('redis unavailable');
+    await this.o.redis.ping();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.stopPolling();
+    await this.sub.quit().catch(() => this.sub.disconnect());
+  }
+}
