@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPostgresPool } from '../../src/relay/storage/postgres/postgres-pool.ts';
+import { MemoryRateLimitStore } from '../../src/relay/limits/memory-rate-limit-store.ts';
+import { RedisRateLimitStore } from '../../src/relay/cluster/redis-rate-limit-store.ts';
+import { migrate } from '../../src/relay/storage/postgres/migrate.ts';
+import { MIGRATIONS } from '../../src/relay/storage/postgres/migrations.ts';
+import { PostgresMailboxStore } from '../../src/relay/storage/postgres/postgres-mailbox-store.ts';
+import { PostgresPreKeyStore } from '../../src/relay/storage/postgres/postgres-prekey-store.ts';
+import { SchemaTooNewError } from '../../src/relay/storage/sqlite-database.ts';
+import { describeMailboxStoreContract } from './contracts/mailbox-store.contract.ts';
+import { describePreKeyStoreContract } from './contracts/prekey-store.contract.ts';
+import { describeRateLimitStoreContract } from './contracts/rate-limit-store.contract.ts';
+import { freshDatabase, freshRedisPrefix, type TestDatabase } from './helpers/services.ts';
+
+// The same contract suites the SQLite and memory stores pass (sqlite-stores.test.ts,
+// rate-limit-store.test.ts), against the real PostgreSQL and Redis.
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await freshDatabase();
+  await migrate(db.pool);
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+/** An empty schema and a pool of its own for each contract test. */
+async function emptyPool() {
+  await db.pool.query('TRUNCATE envelopes, mailbox_usage, prekey_identities, one_time_prekeys, pq_one_time_prekeys');
+  const pool = createPostgresPool({ connectionString: db.url, max: 8, timeoutMs: 10_000 }, () => {});
+  return { pool, dispose: () => pool.end() };
+}
+
+describeMailboxStoreContract('PostgreSQL', async (limits) => {
+  const { pool, dispose } = await emptyPool();
+  return { store: new PostgresMailboxStore(pool, limits), dispose };
+});
+
+describePreKeyStoreContract('PostgreSQL', async () => {
+  const { pool, dispose } = await emptyPool();
+  return { store: new PostgresPreKeyStore(pool), dispose };
+});
+
+describeRateLimitStoreContract('Redis', async (clock) => {
+  const r = await freshRedisPrefix();
+  const fallback = new MemoryRateLimitStore({ now: clock.now, sweepIntervalMs: 10 * 60 * 1000 });
+  return { store: new RedisRateLimitStore(r.redis, r.prefix, fallback), dispose: () => r.cleanup() };
+});
+
+describe('PostgreSQL migrations', () => {
+  it('two nodes migrating a fresh database together apply each step once', async () => {
+    const fresh = await freshDatabase();
+    try {
+      const pools = [0, 1, 2].map(() => createPostgresPool({ connectionString: fresh.url, max: 2, timeoutMs: 10_000 }, () => {}));
+      const results = await Promise.all(pools.map((p) => migrate(p)));
+      expect(results.map((r) => r.applied).sort()).toEqual([0, 0, MIGRATIONS.length]);
+      expect(results.every((r) => r.version === MIGRATIONS.length)).toBe(true);
+      const { rows } = await fresh.pool.query<{ version: number }>('SELECT version FROM petrel_schema_migrations ORDER BY version');
+      expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+      // Started again later, nothing is left to do.
+      expect(await migrate(pools[0]!)).toEqual({ applied: 0, version: MIGRATIONS.length });
+      await Promise.all(pools.map((p) => p.end()));
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('refuses a database migrated by a newer relay, changing nothing', async () => {
+    const fresh = await freshDatabase();
+    try {
+      await migrate(fresh.pool);
+      await fresh.pool.query('INSERT INTO petrel_schema_migrations (version) VALUES ($1)', [MIGRATIONS.length + 1]);
+      await expect(migrate(fresh.pool)).rejects.toBeInstanceOf(SchemaTooNewError);
+      const { rows } = await fresh.pool.query<{ n: string }>('SELECT count(*) AS n FROM petrel_schema_migrations');
+      expect(Number(rows[0]!.n)).toBe(MIGRATIONS.length + 1);
+    } finally {
+      await fresh.drop();
+    }
+  });
+});
+
+describe('PostgresMailboxStore', () => {
+  it('reports each new envelope\'s predecessor in its mailbox (for ordered fan-out across nodes)', async () => {
+    const { pool, dispose } = await emptyPool();
+    const store = new PostgresMailboxStore(pool, { maxEnvelopes: 100, maxBytes: 1 << 20, retentionMs: 60_000 });
+    const a = new Uint8Array(32).fill(1);
+    const b = new Uint8Array(32).fill(2);
+    const env = (to: Uint8Array, n: number) => ({ to, id: new Uint8Array(16).fill(n), body: new Uint8Array(8) });
+    const [a1, b1, a2] = await store.depositBatch([env(a, 1), env(b, 1), env(a, 2)], 1);
+    expect(a1).toMatchObject({ ok: true, prev: 0 });
+    expect(b1).toMatchObject({ ok: true, prev: 0 });
+    expect(a2).toMatchObject({ ok: true, prev: (a1 as { seq: number }).seq });
+    // Acked envelopes leave the predecessor chain as it was.
+    await store.ack(a, [new Uint8Array(16).fill(2)]);
+    const [a3] = await store.depositBatch([env(a, 3)], 2);
+    expect(a3).toMatchObject({ ok: true, prev: (a2 as { seq: number }).seq });
+    await dispose();
+  });
+
+  it('concurrent commits from several pools to the same mailboxes neither deadlock nor lose a deposit', async () => {
+    const { pool, dispose } = await emptyPool();
+    const pools = [pool, ...[1, 2].map(() => createPostgresPool({ connectionString: db.url, max: 4, timeoutMs: 10_000 }, () => {}))];
+    const stores = pools.map((p) => new PostgresMailboxStore(p, { maxEnvelopes: 100_000, maxBytes: 1 << 30, retentionMs: 60_000 }));
+    const mailboxes = Array.from({ length: 5 }, (_, i) => new Uint8Array(32).fill(i + 1));
+    const batch = (order: number[]) => order.map((m) => ({ to: mailboxes[m]!, id: new Uint8Array(randomBytes(16)), body: new Uint8Array(4) }));
+    const jobs = [];
+    for (let i = 0; i < 30; i++) {
+      // Half the batches touch the mailboxes in the opposite order: the lock order must not depend on it.
+      const order = i % 2 === 0 ? [0, 1, 2, 3, 4] : [4, 3, 2, 1, 0];
+      jobs.push(stores[i % 3]!.depositBatch(batch(order), 1).then((out) => out.map((o, j) => ({ o, m: order[j]! }))));
+    }
+    const outcomes = (await Promise.all(jobs)).flat();
+    expect(outcomes.every(({ o }) => o.ok && !o.duplicate)).toBe(true);
+    expect(await stores[0]!.totalQueued()).toBe(150);
+    // Per mailbox, each envelope's predecessor is the one with the next lower seq: a chain with no gap or fork.
+    for (let m = 0; m < mailboxes.length; m++) {
+      const mine = outcomes.filter((x) => x.m === m).map(({ o }) => o as { seq: number; prev: number }).sort((x, y) => x.seq - y.seq);
+      expect(mine).toHaveLength(30);
+      mine.forEach((o, i) => expect(o.prev).toBe(i === 0 ? 0 : mine[i - 1]!.seq));
+      expect((await stores[0]!.pending(mailboxes[m]!, 0, 1000)).map((p) => p.seq)).toEqual(mine.map((o) => o.seq));
+    }
+    await Promise.all(pools.slice(1).map((p) => p.end()));
+    await dispose();
+  });
+});
