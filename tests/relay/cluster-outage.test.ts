@@ -59,6 +59,31 @@ describe('relay cluster while a service is unreachable', () => {
     for (const c of [ca, cb, cc]) c.close();
   });
 
+  it('one node cut off from Redis while the others are not: what it accepted meanwhile reaches them once it is back (resync)', async () => {
+    cluster = await startTestCluster(1);
+    proxy = await cuttableProxy(Number(new URL(cluster.redis.url).port || 6379));
+    const b = cluster.nodes[0]!;
+    const a = await cluster.startNode({ REDIS_URL: viaPort(cluster.redis.url, proxy.port) });
+    await expect.poll(() => readiness(a.http)).toBe('200 ready');
+    const bob = newIdentity();
+    const ca = await TestClient.authenticated(a.url, newIdentity());
+    const cb = await TestClient.authenticated(b.url, bob);
+
+    proxy.cut();
+    await expect.poll(() => readiness(a.http)).toBe('503 redis_unavailable');
+    expect(await readiness(b.http)).toBe('200 ready');
+    const env = randomEnvelope(bob.mailbox);
+    ca.send({ t: 'send', rid: 1, env });
+    expect(await ca.reply(1)).toMatchObject({ t: 'sent' });
+    // Node b listens on a healthy Redis and does not poll: nothing tells it yet.
+    await expect(cb.next('deliver', undefined, 500)).rejects.toThrow(/timed out/);
+
+    proxy.restore();
+    expect((await cb.next('deliver', undefined, 10_000)).env.id).toEqual(env.id);
+    ca.close();
+    cb.close();
+  });
+
   it('PostgreSQL gone: /ready says so and a deposit is refused, not acknowledged; service resumes when it is back', async () => {
     cluster = await startTestCluster(0);
     proxy = await cuttableProxy(Number(new URL(cluster.db.url).port || 5432));

@@ -13,9 +13,11 @@ export const INLINE_BODY_MAX = 16 * 1024;
 export type Notification =
   | { readonly kind: 'deposit'; readonly node: string; readonly seq: number; readonly prev: number; readonly env?: { readonly id: Uint8Array; readonly body: Uint8Array } }
   | { readonly kind: 'signal'; readonly node: string; readonly blob: Uint8Array }
-  | { readonly kind: 'prekeys_low'; readonly node: string; readonly counts: PreKeyCounts };
+  | { readonly kind: 'prekeys_low'; readonly node: string; readonly counts: PreKeyCounts }
+  /** On the cluster-wide channel: "I could not publish for a while; every node, re-read every mailbox once." */
+  | { readonly kind: 'resync'; readonly node: string };
 
-const KIND = { deposit: 1, signal: 2, prekeys_low: 3 } as const;
+const KIND = { deposit: 1, signal: 2, prekeys_low: 3, resync: 4 } as const;
 const HEADER = 1 + NODE_ID_BYTES;
 
 export class NotificationError extends Error {
@@ -25,7 +27,7 @@ export class NotificationError extends Error {
 /**
  * Layout: kind (1 byte), node id (8), then per kind —
  * deposit: seq (u64), prev (u64), id length (u16), id, body (the rest; id length 0xffff = no envelope inline);
- * signal: blob (the rest); prekeys_low: opks (u32), pqopks (u32).
+ * signal: blob (the rest); prekeys_low: opks (u32), pqopks (u32); resync: nothing.
  */
 export function encodeNotification(n: Notification): Buffer {
   const head = Buffer.alloc(HEADER);
@@ -47,6 +49,8 @@ export function encodeNotification(n: Notification): Buffer {
       counts.writeUInt32BE(n.counts.pqopks, 4);
       return Buffer.concat([head, counts]);
     }
+    case 'resync':
+      return head;
   }
 }
 
@@ -72,6 +76,8 @@ export function decodeNotification(b: Buffer): Notification {
     case KIND.prekeys_low:
       if (rest.length < 8) throw new NotificationError('short prekeys_low notification');
       return { kind: 'prekeys_low', node, counts: { opks: rest.readUInt32BE(0), pqopks: rest.readUInt32BE(4) } };
+    case KIND.resync:
+      return { kind: 'resync', node };
     default:
       throw new NotificationError(`unknown notification kind ${b[0]}`);
   }

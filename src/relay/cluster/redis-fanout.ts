@@ -33,13 +33,20 @@ export interface RedisFanoutOptions {
  * fine here: PostgreSQL holds every envelope. While the subscription connection is down
  * every local pump re-reads its mailbox each `pollIntervalMs`, and once it is back (every
  * channel subscribed again) each pump reads once more, so nothing waits for a next event.
+ * A node that could not PUBLISH (its own link to Redis was down while other nodes' were
+ * up) announces a `resync` on the cluster-wide channel once its link is back, and every
+ * node's pumps then re-read their mailboxes once.
  */
 export class RedisFanout implements Fanout {
   private readonly sub: Redis;
   /** Mailboxes (hex) this node listens for, and the SUBSCRIBE in flight for each. */
   private readonly channels = new Map<string, Promise<void>>();
   private poller: ReturnType<typeof setInterval> | undefined;
+  /** Retries the resync announcement (a publish may also fail on a timeout, with no reconnect to trigger it). */
+  private readonly resyncRetry: ReturnType<typeof setInterval>;
   private closed = false;
+  /** A publish failed since the last successful resync announcement. */
+  private missedPublishes = false;
 
   constructor(private readonly o: RedisFanoutOptions) {
     this.sub = o.redis.duplicate({ autoResubscribe: false, enableOfflineQueue: false, lazyConnect: true });
@@ -47,14 +54,36 @@ export class RedisFanout implements Fanout {
     this.sub.on('ready', () => void this.onSubscriberReady());
     this.sub.on('close', () => this.onSubscriberLost());
     this.sub.on('error', (err: Error) => o.log.debug({ err: err.message }, 'redis subscriber error'));
-    o.redis.on('ready', () => this.updateUp());
+    o.redis.on('ready', () => {
+      this.updateUp();
+      if (this.missedPublishes) void this.announceResync();
+    });
     o.redis.on('close', () => this.updateUp());
     this.startPolling();
+    this.resyncRetry = setInterval(() => {
+      if (this.missedPublishes && o.redis.status === 'ready') void this.announceResync();
+    }, o.pollIntervalMs);
+    this.resyncRetry.unref();
     this.sub.connect().catch((err: unknown) => o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'redis subscriber not connected yet; polling'));
   }
 
   private channel(key: string): string {
     return `${this.o.prefix}mbx:${key}`;
+  }
+
+  private get clusterChannel(): string {
+    return `${this.o.prefix}cluster`;
+  }
+
+  private async announceResync(): Promise<void> {
+    try {
+      await this.o.redis.publish(this.clusterChannel, encodeNotification({ kind: 'resync', node: this.o.nodeId }));
+      this.missedPublishes = false;
+      this.o.metrics.published.inc({ kind: 'resync' });
+      this.o.log.info('announced a resync after notifications this node could not publish');
+    } catch {
+      // Still unreachable: the next 'ready' tries again.
+    }
   }
 
   async bind(conn: Connection): Promise<void> {
@@ -113,6 +142,7 @@ export class RedisFanout implements Fanout {
       this.o.metrics.published.inc({ kind: n.kind });
       return listeners;
     } catch (err) {
+      this.missedPublishes = true;
       this.o.metrics.publishFailures.inc();
       this.o.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'publish failed');
       return undefined;
@@ -120,7 +150,8 @@ export class RedisFanout implements Fanout {
   }
 
   private onMessage(channel: Buffer, message: Buffer): void {
-    const key = channel.toString('latin1').slice(this.o.prefix.length + 4);
+    const name = channel.toString('latin1');
+    const key = name.slice(this.o.prefix.length + 4);
     let n: Notification;
     try {
       n = decodeNotification(message);
@@ -131,6 +162,9 @@ export class RedisFanout implements Fanout {
     if (n.node === this.o.nodeId) return;
     this.o.metrics.received.inc({ kind: n.kind });
     switch (n.kind) {
+      case 'resync':
+        if (name === this.clusterChannel) this.o.local.kickAll();
+        return;
       case 'deposit':
         this.o.local.deliverKey(key, n.seq, n.prev, n.env ? { to: new Uint8Array(Buffer.from(key, 'hex')), id: n.env.id, body: n.env.body } : undefined);
         return;
@@ -146,6 +180,7 @@ export class RedisFanout implements Fanout {
   private async onSubscriberReady(): Promise<void> {
     const keys = [...this.channels.keys()];
     try {
+      await this.sub.subscribe(this.clusterChannel);
       for (let i = 0; i < keys.length; i += 1000) await this.sub.subscribe(...keys.slice(i, i + 1000).map((k) => this.channel(k)));
     } catch (err) {
       this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'resubscribe failed; still polling');
@@ -189,6 +224,7 @@ export class RedisFanout implements Fanout {
   async close(): Promise<void> {
     this.closed = true;
     this.stopPolling();
+    clearInterval(this.resyncRetry);
     await this.sub.quit().catch(() => this.sub.disconnect());
   }
 }
