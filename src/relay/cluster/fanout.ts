@@ -13,7 +13,15 @@ export interface Fanout {
   bind(conn: Connection): Promise<void>;
   /** The connection closed. */
   unbind(conn: Connection): void;
-  /** A new envelope is durable (`seq`, and the mailbox's previous seq when the store knows it). */
+  /**
+   * Tells the OTHER nodes that an envelope is durable, before its `sent` goes out: a node
+   * that dies after acknowledging has then announced everything it acknowledged. For a
+   * duplicate (a retry, perhaps of a deposit whose node died before announcing it) the
+   * other nodes are told to re-read. Never rejects: a failed announcement is made up for
+   * by polling or a resync (see RedisFanout).
+   */
+  announce(env: Envelope, seq: number, prev: number | undefined, duplicate: boolean): Promise<void>;
+  /** A new envelope is durable: offer it to this node's connections of its mailbox (`prev` as for DeliveryPump.offer). */
   deposited(env: Envelope, seq: number, prev: number | undefined): void;
   /** Forwards a signaling blob to the recipient's connections wherever they are. */
   signal(frame: SignalSendFrame): Promise<SignalOutcome>;

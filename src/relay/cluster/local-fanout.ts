@@ -24,6 +24,8 @@ export class LocalFanout implements Fanout {
     this.deps.registry.remove(conn);
   }
 
+  async announce(): Promise<void> {}
+
   deposited(env: Envelope, seq: number, prev: number | undefined): void {
     this.deliverKey(mailboxKey(env.to), seq, prev, env);
   }

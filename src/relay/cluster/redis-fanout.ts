@@ -115,10 +115,16 @@ export class RedisFanout implements Fanout {
     if (this.sub.status === 'ready') this.sub.unsubscribe(this.channel(key)).catch(() => {});
   }
 
+  async announce(env: Envelope, seq: number, prev: number | undefined, duplicate: boolean): Promise<void> {
+    // Without the envelope (too large, or a duplicate whose predecessor is unknown) the recipient's node reads its mailbox.
+    const inline = !duplicate && prev !== undefined && env.body.length <= INLINE_BODY_MAX ? { id: env.id, body: env.body } : undefined;
+    // A retry may be of a deposit whose node died unannounced: this node's connections re-read too.
+    if (duplicate) this.o.local.deliverKey(mailboxKey(env.to), seq, undefined, undefined);
+    await this.publish(mailboxKey(env.to), { kind: 'deposit', node: this.o.nodeId, seq, prev: prev ?? 0, ...(inline ? { env: inline } : {}) });
+  }
+
   deposited(env: Envelope, seq: number, prev: number | undefined): void {
     this.o.local.deposited(env, seq, prev);
-    const inline = env.body.length <= INLINE_BODY_MAX ? { id: env.id, body: env.body } : undefined;
-    void this.publish(mailboxKey(env.to), { kind: 'deposit', node: this.o.nodeId, seq, prev: prev ?? 0, ...(inline ? { env: inline } : {}) });
   }
 
   async signal(frame: SignalSendFrame): Promise<SignalOutcome> {

@@ -32,6 +32,7 @@ export async function handleSend(ctx: RelayContext, conn: Connection, frame: Sen
       return;
     }
     ctx.metrics.deposits.inc({ result: outcome.duplicate ? 'duplicate' : 'stored' });
+    await ctx.fanout.announce(frame.env, outcome.seq, outcome.prev, outcome.duplicate);
     conn.send({ t: 'sent', rid: frame.rid, id: frame.env.id });
     timed();
     if (!outcome.duplicate) {
