@@ -8,6 +8,11 @@
  *               bare ws forwarder with the same frames and no persistence (the ceiling).
  *   half load   open loop at half the relay's measured throughput: send→deliver p50/p99.
  *   memory      relay RSS growth per idle authenticated connection.
+ *   cluster     the same load on 1, 2 and 3 relay nodes sharing PostgreSQL and Redis
+ *               (PETREL_STORE=postgres), the clients spread over the nodes, half the
+ *               pairs on one node and half across two: throughput, send→deliver at the
+ *               SQLite node's half load (same-node vs cross-node), CPU per delivered
+ *               message from /proc, and PostgreSQL commits per 1,000 deposits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,6 +22,8 @@ import { randomBytes } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import WebSocket from 'ws';
 import { authPayload, decodeFrame, encodeFrame, mailboxAddress, type RelayFrame } from '../src/core/wire/index.ts';
+import { freshDatabase, freshRedisPrefix } from '../tests/relay/helpers/services.ts';
+import { cpuOf } from './relay/proc-cpu.ts';
 import { percentile, row, median } from './stats.ts';
 import type { BenchResult, Benchmark, BenchRow } from './types.ts';
 
@@ -64,7 +71,7 @@ function stopper(child: ChildProcess): () => Promise<void> {
     });
 }
 
-async function startPetrel(sizes: Sizes): Promise<Server & { dataDir: string }> {
+async function startPetrel(sizes: Sizes, extraEnv: Record<string, string> = {}): Promise<Server & { dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'petrel-bench-relay-'));
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/relay/main.ts')], {
     cwd: ROOT,
@@ -83,6 +90,7 @@ async function startPetrel(sizes: Sizes): Promise<Server & { dataDir: string }> 
       PETREL_IP_DEPOSIT_BURST: '1000000',
       PETREL_CONN_FRAMES_PER_SEC: '100000',
       PETREL_CONN_FRAME_BURST: '100000',
+      ...extraEnv,
     },
   });
   const m = await waitForLine(child, /"port":(\d+)[^\n]*"msg":"relay listening"/, 'relay');
@@ -115,6 +123,8 @@ class Client {
   readonly ik = ed25519.getPublicKey(this.seed);
   readonly mailbox = mailboxAddress(this.ik);
   ws!: WebSocket;
+  /** Index of the node this client is connected to (cluster runs). */
+  node = 0;
   onDeliver: (id: Uint8Array) => void = () => {};
   onSent: (rid: number) => void = () => {};
 
@@ -155,10 +165,20 @@ class Client {
   }
 }
 
-async function connectAll(url: string, n: number): Promise<Client[]> {
-  const clients = Array.from({ length: n }, () => new Client());
+/**
+ * Connects `n` clients; client i talks to client i^1. Over several nodes, even pairs sit
+ * on one node and odd pairs are split across two, so one run measures both kinds.
+ */
+async function connectAll(urls: string | readonly string[], n: number): Promise<Client[]> {
+  const nodes = typeof urls === 'string' ? [urls] : urls;
+  const clients = Array.from({ length: n }, (_, i) => {
+    const c = new Client();
+    const pair = i >> 1;
+    c.node = (pair + (pair % 2 === 1 && i % 2 === 1 ? 1 : 0)) % nodes.length;
+    return c;
+  });
   // Connect in batches so the accept queue is not flooded.
-  for (let i = 0; i < n; i += 100) await Promise.all(clients.slice(i, i + 100).map((c) => c.connect(url)));
+  for (let i = 0; i < n; i += 100) await Promise.all(clients.slice(i, i + 100).map((c) => c.connect(nodes[c.node]!)));
   return clients;
 }
 
@@ -167,6 +187,9 @@ const idKey = (id: Uint8Array) => Buffer.from(id.buffer, id.byteOffset, id.byteL
 interface Run {
   readonly perSec: number;
   readonly latenciesMs: number[];
+  /** The same latencies split by whether sender and recipient were on one node. */
+  readonly sameNodeMs: number[];
+  readonly crossNodeMs: number[];
 }
 
 /**
@@ -179,6 +202,8 @@ interface Run {
 async function closedLoop(clients: Client[], messages: number, window: number): Promise<Run> {
   const inFlight = new Map<string, { at: number; from: number }>();
   const latencies: number[] = [];
+  const same: number[] = [];
+  const cross: number[] = [];
   let issued = 0;
   let delivered = 0;
   let rid = 0;
@@ -198,8 +223,10 @@ async function closedLoop(clients: Client[], messages: number, window: number): 
         const m = inFlight.get(k);
         if (m === undefined) return;
         inFlight.delete(k);
-        latencies.push(performance.now() - m.at);
-        if (++delivered === messages) resolve({ perSec: messages / ((performance.now() - t0) / 1000), latenciesMs: latencies });
+        const ms = performance.now() - m.at;
+        latencies.push(ms);
+        (clients[m.from]!.node === clients[m.from ^ 1]!.node ? same : cross).push(ms);
+        if (++delivered === messages) resolve({ perSec: messages / ((performance.now() - t0) / 1000), latenciesMs: latencies, sameNodeMs: same, crossNodeMs: cross });
         else sendNext(m.from);
       };
     });
@@ -207,21 +234,25 @@ async function closedLoop(clients: Client[], messages: number, window: number): 
   });
 }
 
-/** Open loop at `rate` msg/s for `seconds`: send→deliver latencies. */
-async function openLoop(clients: Client[], rate: number, seconds: number): Promise<number[]> {
-  const sentAt = new Map<string, number>();
+/** Open loop at `rate` msg/s for `seconds`: send→deliver latencies (all, same-node, cross-node). */
+async function openLoopSplit(clients: Client[], rate: number, seconds: number): Promise<{ all: number[]; same: number[]; cross: number[] }> {
+  const sentAt = new Map<string, { at: number; same: boolean }>();
   const latencies: number[] = [];
+  const same: number[] = [];
+  const cross: number[] = [];
   const total = Math.max(1, Math.round(rate * seconds));
   let delivered = 0;
   let rid = 0;
-  return new Promise<number[]>((resolve) => {
+  return new Promise((resolve) => {
     clients.forEach((c) => {
       c.onSent = () => {};
       c.onDeliver = (id) => {
         const t = sentAt.get(idKey(id));
         if (t === undefined) return;
-        latencies.push(performance.now() - t);
-        if (++delivered === total) resolve(latencies);
+        const ms = performance.now() - t.at;
+        latencies.push(ms);
+        (t.same ? same : cross).push(ms);
+        if (++delivered === total) resolve({ all: latencies, same, cross });
       };
     });
     const t0 = performance.now();
@@ -231,7 +262,7 @@ async function openLoop(clients: Client[], rate: number, seconds: number): Promi
       while (issued < due) {
         const i = issued % clients.length;
         const id = new Uint8Array(randomBytes(16));
-        sentAt.set(idKey(id), performance.now());
+        sentAt.set(idKey(id), { at: performance.now(), same: clients[i]!.node === clients[i ^ 1]!.node });
         clients[i]!.send(clients[i ^ 1]!.mailbox, rid++, id);
         issued++;
       }
@@ -241,12 +272,106 @@ async function openLoop(clients: Client[], rate: number, seconds: number): Promi
   });
 }
 
-async function measure(server: Server, sizes: Sizes): Promise<{ runs: Run[]; clients: Client[] }> {
-  const clients = await connectAll(server.url, sizes.clients);
+async function openLoop(clients: Client[], rate: number, seconds: number): Promise<number[]> {
+  return (await openLoopSplit(clients, rate, seconds)).all;
+}
+
+/** Closed-loop rounds after a warm-up; `cpu` (seconds, from /proc) is sampled around the measured rounds. */
+async function measure(
+  server: Server | { urls: readonly string[] },
+  sizes: Sizes,
+  cpu: () => number = () => 0,
+): Promise<{ runs: Run[]; clients: Client[]; cpuMsPerMessage: number[] }> {
+  const clients = await connectAll('urls' in server ? server.urls : server.url, sizes.clients);
   await closedLoop(clients, Math.min(2000, sizes.messages), sizes.window); // warm-up
   const runs: Run[] = [];
-  for (let r = 0; r < sizes.rounds; r++) runs.push(await closedLoop(clients, sizes.messages, sizes.window));
-  return { runs, clients };
+  const cpuMsPerMessage: number[] = [];
+  for (let r = 0; r < sizes.rounds; r++) {
+    const before = cpu();
+    runs.push(await closedLoop(clients, sizes.messages, sizes.window));
+    cpuMsPerMessage.push(((cpu() - before) * 1000) / sizes.messages);
+  }
+  return { runs, clients, cpuMsPerMessage };
+}
+
+/** What one cluster size measured. */
+interface ClusterResult {
+  readonly nodes: number;
+  readonly rates: number[];
+  readonly p99Saturated: number[];
+  readonly halfSameP99: number[];
+  readonly halfCrossP99: number[];
+  readonly cpuNodesMs: number[];
+  readonly cpuAllMs: number[];
+  /** Write transactions (group commits of deposits and acks) per 1,000 deposits, over the measured rounds. */
+  readonly commitsPer1000: number;
+  /** Every committed PostgreSQL transaction of the database (reads too), per 1,000 deposits. */
+  readonly xactsPer1000: number;
+}
+
+async function scrape(url: string): Promise<{ commits: number; stored: number }> {
+  const text = await (await fetch(url.replace(/^ws/, 'http').replace(/\/ws$/, '/metrics'))).text();
+  const num = (re: RegExp) => Number(text.match(re)?.[1] ?? 0);
+  return { commits: num(/^petrel_deposit_batch_size_count (\d+)/m), stored: num(/^petrel_deposits_total\{result="stored"\} (\d+)/m) };
+}
+
+/**
+ * `nodes` relay processes on one fresh PostgreSQL database and Redis prefix, the clients
+ * spread over them (connectAll): closed-loop throughput, then the open loop at `halfRate`
+ * (the SQLite node's half load) split into same-node and cross-node deliveries.
+ */
+async function measureCluster(nodes: number, sizes: Sizes, halfRate: number, halfRounds: number): Promise<ClusterResult> {
+  const db = await freshDatabase();
+  const redis = await freshRedisPrefix();
+  const env = { PETREL_STORE: 'postgres', DATABASE_URL: db.url, REDIS_URL: redis.url, PETREL_REDIS_PREFIX: redis.prefix, PETREL_PG_POOL_MAX: '10' };
+  const servers = await Promise.all(Array.from({ length: nodes }, () => startPetrel(sizes, env)));
+  try {
+    const pids = servers.map((x) => x.child.pid!);
+    const xacts = async () => Number((await db.pool.query<{ n: string }>('SELECT xact_commit AS n FROM pg_stat_database WHERE datname = $1', [db.name])).rows[0]?.n ?? 0);
+    const counters = async () => (await Promise.all(servers.map((x) => scrape(x.url)))).reduce((a, b) => ({ commits: a.commits + b.commits, stored: a.stored + b.stored }));
+    const clients = await connectAll(servers.map((x) => x.url), sizes.clients);
+    await closedLoop(clients, Math.min(2000, sizes.messages), sizes.window); // warm-up
+    const before = await counters();
+    const xactsBefore = await xacts();
+    const runs: Run[] = [];
+    const cpuNodesMs: number[] = [];
+    const cpuAllMs: number[] = [];
+    for (let r = 0; r < sizes.rounds; r++) {
+      const nodesBefore = cpuOf(pids);
+      const allBefore = cpuOf(pids, ['postgres', 'redis-server']);
+      runs.push(await closedLoop(clients, sizes.messages, sizes.window));
+      cpuNodesMs.push(((cpuOf(pids) - nodesBefore) * 1000) / sizes.messages);
+      cpuAllMs.push(((cpuOf(pids, ['postgres', 'redis-server']) - allBefore) * 1000) / sizes.messages);
+    }
+    // pg_stat_database is updated when a backend's transaction ends; give the statistics collector its moment.
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = await counters();
+    const xactsAfter = await xacts();
+    const stored = after.stored - before.stored;
+    const halfSameP99: number[] = [];
+    const halfCrossP99: number[] = [];
+    for (let r = 0; r < halfRounds; r++) {
+      const lat = await openLoopSplit(clients, halfRate, sizes.halfLoadSeconds);
+      halfSameP99.push(percentile(lat.same, 0.99));
+      if (lat.cross.length > 0) halfCrossP99.push(percentile(lat.cross, 0.99));
+    }
+    for (const c of clients) c.close();
+    return {
+      nodes,
+      rates: runs.map((r) => r.perSec),
+      p99Saturated: runs.map((r) => percentile(r.latenciesMs, 0.99)),
+      halfSameP99,
+      halfCrossP99,
+      cpuNodesMs,
+      cpuAllMs,
+      commitsPer1000: ((after.commits - before.commits) * 1000) / stored,
+      xactsPer1000: ((xactsAfter - xactsBefore) * 1000) / stored,
+    };
+  } finally {
+    await Promise.all(servers.map((x) => x.stop()));
+    await redis.cleanup();
+    await db.drop();
+  }
 }
 
 async function run({ quick }: { quick: boolean }): Promise<BenchResult> {
@@ -263,7 +388,7 @@ async function run({ quick }: { quick: boolean }): Promise<BenchResult> {
   // Memory per idle connection on a fresh relay.
   const petrel = await startPetrel(sizes);
   const rssBefore = rssKiB(petrel.child.pid!);
-  const { runs, clients } = await measure(petrel, sizes);
+  const { runs, clients, cpuMsPerMessage: sqliteCpu } = await measure(petrel, sizes, () => cpuOf([petrel.child.pid!]));
   const rssAfterLoad = rssKiB(petrel.child.pid!);
 
   const bareRates = bareResult.runs.map((r) => r.perSec);
@@ -286,8 +411,24 @@ async function run({ quick }: { quick: boolean }): Promise<BenchResult> {
   }
   rows.push(row('petrel relay (SQLite, durable before sent)', `p50 send→deliver at half load (${Math.round(halfRate)} msg/s)`, 'ms', halfP50));
   rows.push(row('petrel relay (SQLite, durable before sent)', `p99 send→deliver at half load (${Math.round(halfRate)} msg/s)`, 'ms', halfP99));
+  rows.push(row('petrel relay (SQLite, durable before sent)', 'CPU per delivered message (relay process)', 'ms', sqliteCpu));
   for (const c of clients) c.close();
   await petrel.stop();
+
+  // Cluster mode: 1, 2 and 3 nodes on PostgreSQL + Redis, the same clients and load.
+  const clusters: ClusterResult[] = [];
+  for (const n of [1, 2, 3]) clusters.push(await measureCluster(n, sizes, halfRate, Math.min(2, sizes.rounds)));
+  for (const c of clusters) {
+    const subject = `petrel cluster, ${c.nodes} node${c.nodes > 1 ? 's' : ''} (PostgreSQL + Redis, durable before sent)`;
+    rows.push(row(subject, `throughput, ${sizes.clients} clients`, 'msg/s', c.rates));
+    rows.push(row(subject, 'p99 send→deliver, saturated', 'ms', c.p99Saturated));
+    rows.push(row(subject, `p99 send→deliver at ${Math.round(halfRate)} msg/s, same node`, 'ms', c.halfSameP99));
+    if (c.halfCrossP99.length > 0) rows.push(row(subject, `p99 send→deliver at ${Math.round(halfRate)} msg/s, across nodes`, 'ms', c.halfCrossP99));
+    rows.push(row(subject, 'CPU per delivered message (relay processes)', 'ms', c.cpuNodesMs));
+    rows.push(row(subject, 'CPU per delivered message (relays + PostgreSQL + Redis)', 'ms', c.cpuAllMs));
+    rows.push(row(subject, 'PostgreSQL write commits per 1,000 deposits', 'commits', [c.commitsPer1000]));
+    rows.push(row(subject, 'PostgreSQL transactions (all, reads too) per 1,000 deposits', 'transactions', [c.xactsPer1000]));
+  }
 
   // Idle connections on a fresh relay: RSS growth / connection.
   const idle = await startPetrel(sizes);
@@ -303,23 +444,45 @@ async function run({ quick }: { quick: boolean }): Promise<BenchResult> {
 
   const ratio = median(petrelRates) / median(bareRates);
   const p99Half = median(halfP99);
+  const three = clusters[clusters.length - 1]!;
+  const crossRatio = median(three.halfCrossP99) / median(three.halfSameP99);
+  const cpuRatio = median(three.cpuAllMs) / median(sqliteCpu);
+  const cpuNodesRatio = median(three.cpuNodesMs) / median(sqliteCpu);
   notes.push(
     `Loopback, relay and forwarder each in their own Node process, load generator in the benchmark process (${sizes.clients} WebSocket clients in pairs, window ${sizes.window} undelivered messages per client, ${BODY_BYTES}-byte bodies, every delivery acked).`,
     `Petrel relay: SQLite WAL with synchronous=FULL on ${tmpdir()} (ext4): each envelope is fsynced before its \`sent\`; deposits and acks arriving in the same event-loop turn share one commit; the machine is shared, so absolute rates vary between runs (compare the two subjects of one run).`,
     `Relay RSS before load ${Math.round(rssBefore / 1024)} MiB, after load ${Math.round(rssAfterLoad / 1024)} MiB.`,
+    `Cluster: 1-3 relay processes with PETREL_STORE=postgres on the machine's PostgreSQL (synchronous_commit on: each group commit is flushed to the WAL before its \`sent\`) and Redis (pub/sub fan-out, shared rate limits), a fresh database and Redis prefix per size. The ${sizes.clients} clients are spread over the nodes; half the pairs sit on one node, the other half across two (with one node every pair is on the same node). The latency split is measured in an open loop at the SQLite node's half load (${Math.round(halfRate)} msg/s), ${Math.min(2, sizes.rounds)} round(s) of ${sizes.halfLoadSeconds} s.`,
+    `CPU from /proc/<pid>/stat (utime + stime) over the measured closed-loop rounds, divided by the messages delivered: the relay processes alone, and with every postgres and redis-server process of the machine (the load generator excluded for every subject). Everything shares 2 cores, so more nodes do not add capacity here: the cluster rows show the cost of sharing state, not a scale-out gain.`,
+    `Commits per 1,000 deposits counts the relay's group commits (each stores deposits and acks arriving together) from every node's petrel_deposit_batch_size_count; the transactions row is pg_stat_database.xact_commit of the bench database (mailbox reads included).`,
   );
   return {
     name: 'relay',
-    title: 'Relay: durable deposit-and-deliver vs a bare ws forwarder',
+    title: relayBenchmark.title,
     rows,
     goals: [
       { description: 'throughput ≥ ½ of the bare forwarder, every envelope durable before its ack', met: ratio >= 0.5, measured: `${ratio.toFixed(2)}× the bare forwarder` },
       { description: 'p99 send→deliver < 50 ms at half load', met: p99Half < 50, measured: `${p99Half.toFixed(1)} ms` },
       { description: '< 64 KiB per idle connection', met: median(perConn) < 64, measured: `${median(perConn).toFixed(1)} KiB` },
+      {
+        description: 'cluster (3 nodes): cross-node p99 send→deliver ≤ 2× same-node',
+        met: crossRatio <= 2,
+        measured: `${crossRatio.toFixed(2)}× (${median(three.halfCrossP99).toFixed(1)} ms vs ${median(three.halfSameP99).toFixed(1)} ms)`,
+      },
+      {
+        description: 'cluster (3 nodes): CPU per delivered message ≤ 2× the SQLite node (relays + PostgreSQL + Redis)',
+        met: cpuRatio <= 2,
+        measured: `${cpuRatio.toFixed(2)}× (${median(three.cpuAllMs).toFixed(3)} vs ${median(sqliteCpu).toFixed(3)} ms; relays alone ${cpuNodesRatio.toFixed(2)}×)`,
+      },
+      {
+        description: 'cluster: group commit shows (< 500 PostgreSQL commits per 1,000 deposits)',
+        met: clusters.every((c) => c.commitsPer1000 < 500),
+        measured: clusters.map((c) => `${c.nodes} node(s): ${Math.round(c.commitsPer1000)}`).join(', '),
+      },
     ],
     notes,
   };
 }
 
-const relayBenchmark: Benchmark = { name: 'relay', title: 'Relay: durable deposit-and-deliver vs a bare ws forwarder', run };
+const relayBenchmark: Benchmark = { name: 'relay', title: 'Relay: durable deposit-and-deliver vs a bare ws forwarder, and as a cluster on PostgreSQL + Redis', run };
 export default relayBenchmark;
