@@ -155,7 +155,16 @@ export class RedisFanout implements Fanout {
     }
   }
 
+  /** Never throws: an exception here would escape into ioredis and end the process. */
   private onMessage(channel: Buffer, message: Buffer): void {
+    try {
+      this.handle(channel, message);
+    } catch (err) {
+      this.o.log.error({ err: err instanceof Error ? err.message : String(err) }, 'notification handling failed');
+    }
+  }
+
+  private handle(channel: Buffer, message: Buffer): void {
     const name = channel.toString('latin1');
     const key = name.slice(this.o.prefix.length + 4);
     let n: Notification;
