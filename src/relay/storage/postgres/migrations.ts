@@ -57,22 +57,47 @@ export const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (ik, id)
    );
 
-   -- The group commit. Outcome rows: kind 'd' (deposit i: outcome 0 stored, 1 duplicate,
-   -- 2 mailbox_full; seq; prev = the mailbox's previous seq) and kind 'a' (ack request i:
-   -- one row per deleted envelope with its deposit time).
+   -- The group commit. The byte strings of the batch come as ONE bytea (sent in binary,
+   -- so a 1 KiB body is neither hex-encoded by the client nor parsed by the server) with
+   -- their lengths: d_blob holds mailbox, id, body of each deposit (d_lens: three lengths
+   -- per deposit), a_blob mailbox, id of each acked id (a_lens: two per id; a_req: the ack
+   -- request it belongs to). Outcome rows: kind 'd' (deposit i: outcome 0 stored, 1
+   -- duplicate, 2 mailbox_full; seq; prev = the mailbox's previous seq) and kind 'a' (ack
+   -- request i: one row per deleted envelope with its deposit time).
    CREATE FUNCTION petrel_commit(
-     d_mailbox bytea[], d_id bytea[], d_body bytea[],
-     a_req integer[], a_mailbox bytea[], a_id bytea[],
+     d_blob bytea, d_lens integer[], a_blob bytea, a_lens integer[], a_req integer[],
      now_ms bigint, retention_ms bigint, max_envelopes integer, max_bytes bigint)
    RETURNS TABLE (r_kind text, r_idx integer, r_outcome integer, r_seq bigint, r_prev bigint, r_at bigint)
    LANGUAGE plpgsql AS $fn$
    DECLARE
      i integer;
+     off integer := 1;
      u record;
      existing bigint;
      new_seq bigint;
      gone record;
+     d_mailbox bytea[] := '{}';
+     d_id bytea[] := '{}';
+     d_body bytea[] := '{}';
+     a_mailbox bytea[] := '{}';
+     a_id bytea[] := '{}';
    BEGIN
+     FOR i IN 1 .. coalesce(array_length(d_lens, 1), 0) / 3 LOOP
+       d_mailbox[i] := substring(d_blob FROM off FOR d_lens[3 * i - 2]);
+       off := off + d_lens[3 * i - 2];
+       d_id[i] := substring(d_blob FROM off FOR d_lens[3 * i - 1]);
+       off := off + d_lens[3 * i - 1];
+       d_body[i] := substring(d_blob FROM off FOR d_lens[3 * i]);
+       off := off + d_lens[3 * i];
+     END LOOP;
+     off := 1;
+     FOR i IN 1 .. coalesce(array_length(a_lens, 1), 0) / 2 LOOP
+       a_mailbox[i] := substring(a_blob FROM off FOR a_lens[2 * i - 1]);
+       off := off + a_lens[2 * i - 1];
+       a_id[i] := substring(a_blob FROM off FOR a_lens[2 * i]);
+       off := off + a_lens[2 * i];
+     END LOOP;
+
      -- Lock every mailbox the batch touches in one global order (concurrent batches on
      -- other nodes then cannot deadlock), creating the rows of new mailboxes first.
      INSERT INTO mailbox_usage (mailbox, count, bytes, last_seq)

@@ -36,32 +36,28 @@ export class PostgresMailboxStore implements MailboxStore {
   ) {}
 
   async commit(batch: WriteBatch, now: number): Promise<WriteResult> {
+    const dParts: Uint8Array[] = [];
+    const dLens: number[] = [];
+    for (const e of batch.deposits) {
+      dParts.push(e.to, e.id, e.body);
+      dLens.push(e.to.length, e.id.length, e.body.length);
+    }
+    const aParts: Uint8Array[] = [];
+    const aLens: number[] = [];
     const aReq: number[] = [];
-    const aMailbox: Buffer[] = [];
-    const aId: Buffer[] = [];
     batch.acks.forEach((a, req) => {
       for (const id of a.ids) {
+        aParts.push(a.mailbox, id);
+        aLens.push(a.mailbox.length, id.length);
         aReq.push(req + 1);
-        aMailbox.push(buf(a.mailbox));
-        aId.push(buf(id));
       }
     });
-    const params = [
-      batch.deposits.map((e) => buf(e.to)),
-      batch.deposits.map((e) => buf(e.id)),
-      batch.deposits.map((e) => buf(e.body)),
-      aReq,
-      aMailbox,
-      aId,
-      now,
-      this.limits.retentionMs,
-      this.limits.maxEnvelopes,
-      this.limits.maxBytes,
-    ];
+    // Buffers are sent as binary parameters (see petrel_commit in migrations.ts).
+    const params = [Buffer.concat(dParts), dLens, Buffer.concat(aParts), aLens, aReq, now, this.limits.retentionMs, this.limits.maxEnvelopes, this.limits.maxBytes];
     const { rows } = await withRetry(() =>
       this.pool.query<CommitRow>({
         name: 'petrel_commit',
-        text: 'SELECT * FROM petrel_commit($1::bytea[], $2::bytea[], $3::bytea[], $4::int[], $5::bytea[], $6::bytea[], $7, $8, $9, $10)',
+        text: 'SELECT * FROM petrel_commit($1::bytea, $2::int[], $3::bytea, $4::int[], $5::int[], $6, $7, $8, $9)',
         values: params,
       }),
     );
