@@ -29,7 +29,8 @@ describe('Node benchmarks through the harness (quick)', () => {
     await expect(loadBenchmarks(REPO, ['no-such-benchmark'])).rejects.toThrow(/unknown benchmark/);
   });
 
-  it('crypto and relay complete and land in the document, charts and JSON', { timeout: 60_000 }, async () => {
+  // The relay benchmark starts PostgreSQL-backed relay clusters too: allow for a loaded CI machine.
+  it('crypto and relay complete and land in the document, charts and JSON', { timeout: 150_000 }, async () => {
     const benchmarks = await loadBenchmarks(REPO, NODE_ONLY);
     const lines: string[] = [];
     const file = await runHarness({ root, benchmarks, quick: true, log: (l) => lines.push(l) });
