@@ -51,6 +51,24 @@ describe('relay cluster on PostgreSQL and Redis', () => {
     for (const node of cluster.nodes) expect((await fetch(`${node.http}/ready`)).status).toBe(200);
   });
 
+  it('exports the store\'s metrics per node: PostgreSQL pool, Redis state, queue depth read from the database', async () => {
+    const bob = newIdentity();
+    const ca = await TestClient.authenticated(a.url, newIdentity());
+    await sendAll(ca, bob, 3, 1);
+    ca.close();
+    // A fresh node's first sweep reads the queue depth from PostgreSQL: what the others stored.
+    const node = await cluster.startNode();
+    const text = await (await fetch(`${node.http}/metrics`)).text();
+    expect(text).toMatch(/^petrel_queue_depth 3$/m);
+    expect(text).toMatch(/^petrel_store_pool_connections\{state="idle"\} [1-9]/m);
+    expect(text).toMatch(/^petrel_store_pool_waiting 0$/m);
+    expect(text).toMatch(/^petrel_cluster_redis_up 1$/m);
+    await node.stop();
+    const cb = await TestClient.authenticated(b.url, bob);
+    expect(await receive(cb, 3)).toHaveLength(3);
+    cb.close();
+  });
+
   it('delivers at once across nodes, in order per sender, with no duplicate, also to a third person on the same node', async () => {
     const alice = newIdentity();
     const bob = newIdentity();
