@@ -51,7 +51,10 @@ export class DeliveryPump {
     }
     this.running = true;
     void this.run()
-      .catch((err: unknown) => this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'delivery failed'))
+      .catch((err: unknown) => {
+        this.metrics.handlerFailures.inc({ where: 'delivery' });
+        this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'delivery failed');
+      })
       .finally(() => {
         this.running = false;
         // A kick that arrived after the last check must not be lost.

@@ -24,6 +24,8 @@ export type CloseReason =
   | 'auth_failed'
   | 'slow_consumer'
   | 'heartbeat_timeout'
+  | 'auth_timeout'
+  | 'internal_error'
   | 'shutdown';
 
 let nextConnectionId = 1;
