@@ -245,7 +245,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       metrics.upgrades.inc({ result: 'accepted' });
       metrics.connections.inc();
-      const conn = new Connection(ws, ip, { perSec: config.connFramesPerSec, burst: config.connFrameBurst }, now(), config.maxBufferedBytes, onSlowConsumer);
+      const conn = new Connection(ws, ip, { perSec: config.connFramesPerSec, burst: config.connFrameBurst }, now(), config.maxBufferedBytes, onSlowConsumer, config.slowConsumerTimeoutMs);
       ws.on('message', (data: Buffer, isBinary: boolean) => {
         try {
           router.onMessage(conn, data, isBinary);

@@ -54,6 +54,9 @@ export class Connection {
   private relayCloseReason: CloseReason | undefined;
   private readPaused = false;
   private readonly drainListeners: Array<() => void> = [];
+  /** When a queued frame last reached the kernel (the client is reading, however slowly). */
+  private lastWriteAt = Date.now();
+  private stallTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -62,6 +65,7 @@ export class Connection {
     now: number,
     private readonly maxBufferedBytes: number,
     private readonly onSlowConsumer: (conn: Connection) => void,
+    private readonly stallTimeoutMs: number,
   ) {
     this.frameBucket = fullBucket(frameRule, now);
   }
@@ -81,7 +85,9 @@ export class Connection {
   /**
    * Sends a frame unless the connection is closed. A client that lets more than
    * `maxBufferedBytes` pile up is a slow consumer and is closed (its envelopes stay in
-   * its mailbox). Returns whether the frame was queued.
+   * its mailbox). Deliveries never get there: the pump sends one envelope at a time while
+   * the output is under HIGH_WATER_BYTES, so this cap only stops other output running away.
+   * Returns whether the frame was queued.
    */
   send(frame: RelayFrame): boolean {
     if (!this.open) return false;
@@ -90,7 +96,10 @@ export class Connection {
       this.onSlowConsumer(this);
       return false;
     }
-    this.ws.send(bytes, { binary: true }, () => this.checkDrained());
+    this.ws.send(bytes, { binary: true }, () => {
+      this.lastWriteAt = Date.now();
+      this.checkDrained();
+    });
     return true;
   }
 
@@ -116,19 +125,45 @@ export class Connection {
     this.ws.terminate();
   }
 
-  /** Runs `fn` once the output backlog is below LOW_WATER_BYTES (at once if it already is). */
+  /**
+   * Runs `fn` once the output backlog is below LOW_WATER_BYTES (at once if it already is).
+   * While anything waits, a client that takes none of its output for `stallTimeoutMs`
+   * (no queued frame reached the kernel in that time) is closed as a slow consumer; one
+   * that reads, however slowly, is not.
+   */
   whenDrained(fn: () => void): void {
     if (this.ws.bufferedAmount < LOW_WATER_BYTES) {
       fn();
       return;
     }
     this.drainListeners.push(fn);
+    this.watchStall();
   }
 
   private checkDrained(): void {
     if (this.drainListeners.length === 0 || this.ws.bufferedAmount >= LOW_WATER_BYTES) return;
     const listeners = this.drainListeners.splice(0);
     for (const fn of listeners) fn();
+  }
+
+  private watchStall(): void {
+    if (this.stallTimer) return;
+    const check = () => {
+      this.stallTimer = undefined;
+      if (this.drainListeners.length === 0 || !this.open) return;
+      const idle = Date.now() - this.lastWriteAt;
+      if (idle >= this.stallTimeoutMs) {
+        this.drainListeners.length = 0;
+        this.onSlowConsumer(this);
+        return;
+      }
+      this.stallTimer = setTimeout(check, this.stallTimeoutMs - idle);
+      this.stallTimer.unref();
+    };
+    // Waiting starts now: quiet time before it (nothing to send) is not held against the client.
+    this.lastWriteAt = Date.now();
+    this.stallTimer = setTimeout(check, this.stallTimeoutMs);
+    this.stallTimer.unref();
   }
 
   /** Stops reading frames from this client (TCP backpressure reaches the sender). */
