@@ -20,6 +20,7 @@ import type { DeliveryPump } from './mailbox/delivery-pump.ts';
 import { SqliteMailboxStore } from './mailbox/sqlite-mailbox-store.ts';
 import { RelayMetrics, type HandlerSite, type HttpRoute } from './metrics.ts';
 import { SqlitePreKeyStore } from './prekeys/sqlite-prekey-store.ts';
+import { descriptorsNeeded, openFileLimit } from './fd-limit.ts';
 import { databaseFailure, listenFailure, RelayStartError } from './start-error.ts';
 import { SchemaTooNewError, openDatabase, type SqliteDatabase } from './storage/sqlite-database.ts';
 import { CLOSE_GOING_AWAY, Connection } from './ws/connection.ts';
@@ -337,6 +338,14 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     return typeof a === 'object' && a ? a.port : config.port;
   };
   log.info({ port: port(), dataDir: config.dataDir, synchronous: config.dbSynchronous }, 'relay listening');
+  const fdLimit = openFileLimit();
+  const fdNeeded = descriptorsNeeded(config.maxConnections, config.maxHttpConnections);
+  if (fdLimit !== undefined && fdLimit < fdNeeded) {
+    log.warn(
+      { openFileLimit: fdLimit, needed: fdNeeded },
+      'the open-file limit is below PETREL_MAX_CONNECTIONS + PETREL_MAX_HTTP_CONNECTIONS + 64: raise the hard limit (LimitNOFILE=, ulimit -Hn) or lower the caps, or new connections fail once descriptors run out',
+    );
+  }
   if (!hasAppShell(config.appDir)) {
     log.warn({ appDir: config.appDir }, 'no index.html in PETREL_APP_DIR: the app is not served, only /ws, /health, /ready and /metrics (build it with npm run build:app)');
   }
