@@ -25,6 +25,7 @@ export async function handleAuth(ctx: RelayContext, conn: Connection, frame: Aut
   conn.identityKey = frame.ik;
   conn.mailboxKey = mailboxKey(result.mailbox);
   ctx.registry.bind(conn, conn.mailboxKey);
+  await ctx.mailboxes.claim(result.mailbox, ctx.now());
   const queued = await ctx.mailboxes.count(result.mailbox);
   if (!conn.open) return;
   conn.send({ t: 'ready', mailbox: result.mailbox, queued });
