@@ -30,15 +30,28 @@ export class RelayMetrics {
   });
   readonly connectionsClosed = new Counter({
     name: 'petrel_connections_closed_total',
-    help: 'WebSocket connections ended, by reason (peer, too_large, protocol_error, refused_frames, auth_failed, slow_consumer, heartbeat_timeout, shutdown)',
+    help: 'WebSocket connections ended, by reason (peer, too_large, protocol_error, refused_frames, auth_failed, auth_timeout, slow_consumer, heartbeat_timeout, internal_error, shutdown)',
     labelNames: ['reason'],
     registers: [this.registry],
   });
   readonly authentications = new Counter({ name: 'petrel_authentications_total', help: 'Auth attempts by result', labelNames: ['result'], registers: [this.registry] });
-  readonly deposits = new Counter({ name: 'petrel_deposits_total', help: 'Envelope deposits by result (stored, duplicate, mailbox_full)', labelNames: ['result'], registers: [this.registry] });
+  readonly deposits = new Counter({ name: 'petrel_deposits_total', help: 'Envelope deposits by result (stored, duplicate, mailbox_full, storage_full)', labelNames: ['result'], registers: [this.registry] });
   readonly deliveries = new Counter({ name: 'petrel_deliveries_total', help: 'Envelopes pushed to their recipient', registers: [this.registry] });
   readonly acks = new Counter({ name: 'petrel_acks_total', help: 'Envelopes deleted after their recipient acknowledged them', registers: [this.registry] });
   readonly expired = new Counter({ name: 'petrel_expired_total', help: 'Envelopes deleted unacknowledged at the end of retention', registers: [this.registry] });
+  readonly storedBytes: Gauge = new Gauge({
+    name: 'petrel_storage_bytes',
+    help: 'Bytes of envelope bodies stored across all mailboxes (capped by PETREL_MAX_STORAGE_BYTES)',
+    registers: [this.registry],
+    collect: async (): Promise<void> => {
+      if (this.storedBytesSource) this.storedBytes.set(await this.storedBytesSource());
+    },
+  });
+  private storedBytesSource: (() => Promise<number>) | undefined;
+  /** Where `petrel_storage_bytes` reads its value from (at scrape time). */
+  observeStoredBytes(source: () => Promise<number>): void {
+    this.storedBytesSource = source;
+  }
   readonly queueDepth = new Gauge({ name: 'petrel_queue_depth', help: 'Envelopes waiting in all mailboxes', registers: [this.registry] });
   readonly rejectedFrames = new Counter({ name: 'petrel_rejected_frames_total', help: 'Frames refused by the wire decoder, by reason', labelNames: ['reason'], registers: [this.registry] });
   readonly errorsSent = new Counter({ name: 'petrel_errors_sent_total', help: 'error frames sent, by code', labelNames: ['code'], registers: [this.registry] });
@@ -77,6 +90,7 @@ export class RelayMetrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly authTimeouts = new Counter({ name: 'petrel_auth_timeouts_total', help: 'Connections closed for not authenticating within PETREL_AUTH_TIMEOUT_SEC', registers: [this.registry] });
   readonly heartbeatTimeouts = new Counter({ name: 'petrel_heartbeat_timeouts_total', help: 'Connections dropped for missing pongs', registers: [this.registry] });
   readonly requestLatency = new Histogram({
     name: 'petrel_request_duration_seconds',

@@ -23,7 +23,7 @@ import { SqlitePreKeyStore } from './prekeys/sqlite-prekey-store.ts';
 import { descriptorsNeeded, openFileLimit } from './fd-limit.ts';
 import { databaseFailure, listenFailure, RelayStartError } from './start-error.ts';
 import { SchemaTooNewError, openDatabase, type SqliteDatabase } from './storage/sqlite-database.ts';
-import { CLOSE_GOING_AWAY, Connection } from './ws/connection.ts';
+import { CLOSE_GOING_AWAY, CLOSE_POLICY, Connection } from './ws/connection.ts';
 import type { RelayContext } from './ws/relay-context.ts';
 import { FrameRouter } from './ws/router.ts';
 import { SessionRegistry } from './ws/session-registry.ts';
@@ -103,6 +103,8 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     maxEnvelopes: config.mailboxMaxEnvelopes,
     maxBytes: config.mailboxMaxBytes,
     retentionMs: config.retentionMs,
+    unclaimedRetentionMs: Math.min(config.unclaimedRetentionMs, config.retentionMs),
+    maxTotalBytes: config.maxStorageBytes,
   });
   const prekeys = new SqlitePreKeyStore(db);
   const now = () => Date.now();
@@ -130,6 +132,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     },
   };
   const router = new FrameRouter(ctx);
+  metrics.observeStoredBytes(() => mailboxes.storedBytes());
   metrics.observeState(() => ({
     sessions: registry.all.size,
     mailbox_bindings: registry.boundMailboxes(),
@@ -259,7 +262,16 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
         conn.alive = true;
       });
       ws.on('error', (err: Error & { code?: string }) => onSocketError(conn, err));
+      // A connection that never authenticates may deposit and signal for a while, then goes.
+      const authTimer = setTimeout(() => {
+        if (!conn.authenticated && conn.open) {
+          metrics.authTimeouts.inc();
+          conn.closeFor('auth_timeout', CLOSE_POLICY, 'not authenticated in time');
+        }
+      }, config.authTimeoutMs);
+      authTimer.unref();
       ws.once('close', (code: number) => {
+        clearTimeout(authTimer);
         limiter.release(ip);
         metrics.connections.dec();
         metrics.connectionsClosed.inc({ reason: conn.closeReason });

@@ -46,6 +46,9 @@ export class Connection {
   /** Heartbeat: set by pong or any frame, cleared by each ping round. */
   alive = true;
   readonly frameBucket: BucketState;
+  /** This connection's deposit budgets (count and bytes), created with its first deposit. */
+  depositBucket: BucketState | undefined;
+  depositByteBucket: BucketState | undefined;
   /** Refused frames so far (invalid or over budget); the connection is closed past a limit. */
   strikes = 0;
   /** Deposits accepted but not yet durable. */
