@@ -56,7 +56,7 @@ export class RelayMetrics {
   readonly rejectedFrames = new Counter({ name: 'petrel_rejected_frames_total', help: 'Frames refused by the wire decoder, by reason', labelNames: ['reason'], registers: [this.registry] });
   readonly errorsSent = new Counter({ name: 'petrel_errors_sent_total', help: 'error frames sent, by code', labelNames: ['code'], registers: [this.registry] });
   readonly rateLimited = new Counter({ name: 'petrel_rate_limited_total', help: 'Frames refused by a rate limit, by bucket', labelNames: ['bucket'], registers: [this.registry] });
-  readonly prekeyFetches = new Counter({ name: 'petrel_prekey_fetches_total', help: 'Bundle fetches by result (opk, no_opk, not_found)', labelNames: ['result'], registers: [this.registry] });
+  readonly prekeyFetches = new Counter({ name: 'petrel_prekey_fetches_total', help: 'Bundle fetches by result (opk; no_opk: pool empty; last_resort_budget: the identity\'s one-time-key budget was spent, last-resort keys only; not_found)', labelNames: ['result'], registers: [this.registry] });
   readonly prekeyPublishes = new Counter({ name: 'petrel_prekey_publishes_total', help: 'Bundle uploads by result', labelNames: ['result'], registers: [this.registry] });
   readonly signals = new Counter({ name: 'petrel_signals_total', help: 'Signaling blobs by result (forwarded, offline, overloaded)', labelNames: ['result'], registers: [this.registry] });
   readonly slowConsumers = new Counter({ name: 'petrel_slow_consumers_closed_total', help: 'Connections closed because they did not drain their output', registers: [this.registry] });
