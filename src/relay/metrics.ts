@@ -52,6 +52,7 @@ export class RelayMetrics {
   observeStoredBytes(source: () => Promise<number>): void {
     this.storedBytesSource = source;
   }
+  readonly walCheckpoints = new Counter({ name: 'petrel_wal_checkpoints_total', help: 'SQLite WAL checkpoints (TRUNCATE) run by the relay', registers: [this.registry] });
   readonly queueDepth = new Gauge({ name: 'petrel_queue_depth', help: 'Envelopes waiting in all mailboxes', registers: [this.registry] });
   readonly rejectedFrames = new Counter({ name: 'petrel_rejected_frames_total', help: 'Frames refused by the wire decoder, by reason', labelNames: ['reason'], registers: [this.registry] });
   readonly errorsSent = new Counter({ name: 'petrel_errors_sent_total', help: 'error frames sent, by code', labelNames: ['code'], registers: [this.registry] });

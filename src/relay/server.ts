@@ -330,6 +330,19 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
   const sweeper = setInterval(() => void sweep().catch((err: unknown) => handlerFailed('sweep', err)), config.sweepIntervalMs);
   sweeper.unref();
 
+  // Deleted envelopes are zeroed in the database file (secure_delete), but their old pages
+  // stay in the -wal file until a checkpoint copies the zeroed pages back; TRUNCATE then
+  // empties the WAL, so acknowledged ciphertext leaves the relay's files within this period.
+  const checkpoint = setInterval(() => {
+    try {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      metrics.walCheckpoints.inc();
+    } catch (err) {
+      handlerFailed('sweep', err);
+    }
+  }, config.walCheckpointIntervalMs);
+  checkpoint.unref();
+
   try {
     await sweep().catch((err: unknown) => {
       throw new RelayStartError('database', `the database in PETREL_DATA_DIR=${config.dataDir} does not answer: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
@@ -338,6 +351,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
   } catch (err) {
     clearInterval(heartbeat);
     clearInterval(sweeper);
+    clearInterval(checkpoint);
     wss.close();
     await rateLimits.close();
     db.close();
@@ -368,6 +382,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
       draining = true;
       clearInterval(heartbeat);
       clearInterval(sweeper);
+      clearInterval(checkpoint);
       const deadline = Date.now() + config.shutdownTimeoutMs;
       const within = <T>(p: Promise<T>) =>
         Promise.race([p, new Promise<void>((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
