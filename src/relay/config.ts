@@ -24,7 +24,7 @@ export interface RelayConfig {
   /** Token bucket per connection, all frames. */
   readonly connFramesPerSec: number;
   readonly connFrameBurst: number;
-  /** Token bucket per client IP for deposits and signals. */
+  /** Token bucket per client IP for deposits. */
   readonly ipDepositsPerSec: number;
   readonly ipDepositBurst: number;
   /** Token bucket per client IP for prekey bundle fetches (each may consume one-time keys). */
