@@ -60,6 +60,13 @@ export async function handleFetch(ctx: RelayContext, conn: Connection, frame: Pr
     ctx.sendError(conn, 'rate_limited', 'too many bundle fetches', frame.rid);
     return;
   }
+  // Unknown identities are answered before any per-identity bucket exists, so fetching
+  // random keys cannot fill the rate-limit store with buckets of nobody.
+  if (!(await ctx.prekeys.counts(frame.ik))) {
+    ctx.metrics.prekeyFetches.inc({ result: 'not_found' });
+    ctx.sendError(conn, 'not_found', 'no bundle published for this identity', frame.rid);
+    return;
+  }
   const target = mailboxKey(mailboxAddress(frame.ik));
   const now = ctx.now();
   if (!(await ctx.rateLimits.take(`target:${target}:fetch`, { perSec: config.targetFetchesPerMin / 60, burst: config.targetFetchBurst }, now))) {
