@@ -23,8 +23,8 @@ const DEFAULT_SEEDS = 20;
 const BUILD_OUTPUTS = [join(ROOT, 'dist/server/relay/main.js'), join(ROOT, 'dist/app/index.html')];
 const REPORT = join(ROOT, 'docs/CHAOS.md');
 const STORE = join(ROOT, 'docs/chaos-results.json');
-/** Scenarios of issue 8; the ones without records are listed as not run. */
-const SCENARIOS = ['1. offline compose', '2. recipient away', '3. relay SIGKILL mid-burst', '4. reloads mid-send', '5. flaky link', '6. direct path', '7. two tabs of one user', '8. hostile input'];
+/** Scenarios of issue 8 (and 9, junk flood, of issue 21); the ones without records are listed as not run. */
+const SCENARIOS = ['1. offline compose', '2. recipient away', '3. relay SIGKILL mid-burst', '4. reloads mid-send', '5. flaky link', '6. direct path', '7. two tabs of one user', '8. hostile input', '9. junk flood'];
 
 function parseArgs(argv) {
   let seeds = Number(process.env.PETREL_CHAOS_SEEDS ?? DEFAULT_SEEDS);

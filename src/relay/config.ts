@@ -24,12 +24,44 @@ export interface RelayConfig {
   /** Token bucket per connection, all frames. */
   readonly connFramesPerSec: number;
   readonly connFrameBurst: number;
-  /** Token bucket per client IP for deposits and signals. */
+  /** Token bucket per client IP for deposits. */
   readonly ipDepositsPerSec: number;
   readonly ipDepositBurst: number;
   /** Token bucket per client IP for prekey bundle fetches (each may consume one-time keys). */
   readonly ipFetchesPerSec: number;
   readonly ipFetchBurst: number;
+  /** Token bucket per connection for deposits (count), and per IP / per connection for deposited bytes. */
+  readonly connDepositsPerSec: number;
+  readonly connDepositBurst: number;
+  readonly ipDepositBytesPerSec: number;
+  readonly ipDepositByteBurst: number;
+  readonly connDepositBytesPerSec: number;
+  readonly connDepositByteBurst: number;
+  /** Token bucket per client IP for `signal` (separate from deposits). */
+  readonly ipSignalsPerSec: number;
+  readonly ipSignalBurst: number;
+  /** Token bucket per TARGET identity for bundle fetches, whoever asks (per minute). */
+  readonly targetFetchesPerMin: number;
+  readonly targetFetchBurst: number;
+  /** One-time prekeys handed out per target identity (per hour); past it fetches get the last-resort keys. */
+  readonly oneTimeKeysPerHour: number;
+  readonly oneTimeKeyBurst: number;
+  /** Sum of all stored envelope bodies; deposits past it are refused with `storage_full`. 0 = no cap. */
+  readonly maxStorageBytes: number;
+  /** Retention for envelopes in a mailbox no device has ever authenticated on. */
+  readonly unclaimedRetentionMs: number;
+  /** How often the SQLite WAL is checkpointed and truncated, so deleted envelopes leave the disk. */
+  readonly walCheckpointIntervalMs: number;
+  /** A WebSocket that has not authenticated within this is closed. */
+  readonly authTimeoutMs: number;
+  /** A connection whose output stays above the high-water mark this long without draining is closed. */
+  readonly slowConsumerTimeoutMs: number;
+  /** HTTP: time allowed to receive a request's headers, and the whole request. */
+  readonly httpHeadersTimeoutMs: number;
+  readonly httpRequestTimeoutMs: number;
+  /** Open TCP connections that are not (yet) WebSockets, in total and per client IP. */
+  readonly maxHttpConnections: number;
+  readonly maxHttpConnectionsPerIp: number;
   readonly heartbeatIntervalMs: number;
   /** A connection whose unsent output exceeds this is closed as a slow consumer. */
   readonly maxBufferedBytes: number;
@@ -62,7 +94,9 @@ export class ConfigError extends Error {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-const DAY_MS = 24 * 60 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * HOUR_MS;
+const MIB = 1024 * 1024;
 
 function integer(env: NodeJS.ProcessEnv, key: string, fallback: number, min: number, max: number): number {
   const raw = env[key];
@@ -173,6 +207,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     ipDepositBurst: integer(env, 'PETREL_IP_DEPOSIT_BURST', 400, 1, 1_000_000),
     ipFetchesPerSec: integer(env, 'PETREL_IP_FETCHES_PER_SEC', 5, 1, 1_000_000),
     ipFetchBurst: integer(env, 'PETREL_IP_FETCH_BURST', 20, 1, 1_000_000),
+    connDepositsPerSec: integer(env, 'PETREL_CONN_DEPOSITS_PER_SEC', 100, 1, 1_000_000),
+    connDepositBurst: integer(env, 'PETREL_CONN_DEPOSIT_BURST', 200, 1, 1_000_000),
+    ipDepositBytesPerSec: integer(env, 'PETREL_IP_DEPOSIT_BYTES_PER_SEC', 2 * MIB, 1024, 2 ** 40),
+    ipDepositByteBurst: integer(env, 'PETREL_IP_DEPOSIT_BYTE_BURST', 16 * MIB, 512 * 1024, 2 ** 40),
+    connDepositBytesPerSec: integer(env, 'PETREL_CONN_DEPOSIT_BYTES_PER_SEC', 1 * MIB, 1024, 2 ** 40),
+    connDepositByteBurst: integer(env, 'PETREL_CONN_DEPOSIT_BYTE_BURST', 8 * MIB, 512 * 1024, 2 ** 40),
+    ipSignalsPerSec: integer(env, 'PETREL_IP_SIGNALS_PER_SEC', 20, 1, 1_000_000),
+    ipSignalBurst: integer(env, 'PETREL_IP_SIGNAL_BURST', 100, 1, 1_000_000),
+    targetFetchesPerMin: integer(env, 'PETREL_TARGET_FETCHES_PER_MIN', 30, 1, 1_000_000),
+    targetFetchBurst: integer(env, 'PETREL_TARGET_FETCH_BURST', 30, 1, 1_000_000),
+    oneTimeKeysPerHour: integer(env, 'PETREL_ONE_TIME_KEYS_PER_HOUR', 30, 1, 1_000_000),
+    oneTimeKeyBurst: integer(env, 'PETREL_ONE_TIME_KEY_BURST', 30, 1, 1_000_000),
+    maxStorageBytes: integer(env, 'PETREL_MAX_STORAGE_BYTES', 20 * 1024 * MIB, 0, 2 ** 50),
+    unclaimedRetentionMs: integer(env, 'PETREL_UNCLAIMED_RETENTION_HOURS', 24, 1, 87_600) * HOUR_MS,
+    walCheckpointIntervalMs: integer(env, 'PETREL_WAL_CHECKPOINT_SEC', 60, 1, 86_400) * 1000,
+    authTimeoutMs: integer(env, 'PETREL_AUTH_TIMEOUT_SEC', 15, 1, 3600) * 1000,
+    slowConsumerTimeoutMs: integer(env, 'PETREL_SLOW_CONSUMER_SEC', 30, 1, 3600) * 1000,
+    httpHeadersTimeoutMs: integer(env, 'PETREL_HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+    httpRequestTimeoutMs: integer(env, 'PETREL_HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
+    maxHttpConnections: integer(env, 'PETREL_MAX_HTTP_CONNECTIONS', 2048, 1, 1_000_000),
+    maxHttpConnectionsPerIp: integer(env, 'PETREL_MAX_HTTP_CONNECTIONS_PER_IP', 64, 1, 1_000_000),
     heartbeatIntervalMs: integer(env, 'PETREL_HEARTBEAT_SEC', 30, 1, 3600) * 1000,
     maxBufferedBytes: integer(env, 'PETREL_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 512 * 1024, 2 ** 31),
     shutdownTimeoutMs: integer(env, 'PETREL_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
@@ -180,6 +235,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     trustProxy: boolean(env, 'PETREL_TRUST_PROXY', false),
     store: storeConfig(env),
   };
+  if (config.httpRequestTimeoutMs < config.httpHeadersTimeoutMs) {
+    throw new ConfigError('PETREL_HTTP_REQUEST_TIMEOUT_MS must not be below PETREL_HTTP_HEADERS_TIMEOUT_MS');
+  }
   if (config.prekeyLowThreshold > config.prekeyPoolMax) {
     throw new ConfigError('PETREL_PREKEY_LOW_THRESHOLD must not exceed PETREL_PREKEY_POOL_MAX');
   }

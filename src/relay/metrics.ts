@@ -8,7 +8,9 @@ export type StateMap = (typeof STATE_MAPS)[number];
 /** Request frames whose handling is timed (`petrel_request_duration_seconds{type}`). */
 export type TimedRequest = 'auth' | 'send' | 'ack' | 'prekeys.publish' | 'prekeys.fetch' | 'signal';
 /** HTTP routes, a fixed set so the label stays small whatever paths clients ask for. */
-export type HttpRoute = 'health' | 'ready' | 'metrics' | 'static' | 'not_found';
+export type HttpRoute = 'health' | 'ready' | 'metrics' | 'static' | 'not_found' | 'bad_request' | 'failed';
+/** Where an unexpected error was caught (`petrel_handler_failures_total{where}`): it ended that request or connection only. */
+export type HandlerSite = 'http' | 'upgrade' | 'ws_message' | 'ws_close' | 'delivery' | 'sweep';
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 const RESIDENCE_BUCKETS = [0.01, 0.1, 1, 10, 60, 600, 3600, 86_400, 7 * 86_400, 30 * 86_400];
@@ -28,24 +30,68 @@ export class RelayMetrics {
   });
   readonly connectionsClosed = new Counter({
     name: 'petrel_connections_closed_total',
-    help: 'WebSocket connections ended, by reason (peer, too_large, protocol_error, refused_frames, auth_failed, slow_consumer, heartbeat_timeout, shutdown)',
+    help: 'WebSocket connections ended, by reason (peer, too_large, protocol_error, refused_frames, auth_failed, auth_timeout, slow_consumer, heartbeat_timeout, internal_error, shutdown)',
     labelNames: ['reason'],
     registers: [this.registry],
   });
   readonly authentications = new Counter({ name: 'petrel_authentications_total', help: 'Auth attempts by result', labelNames: ['result'], registers: [this.registry] });
-  readonly deposits = new Counter({ name: 'petrel_deposits_total', help: 'Envelope deposits by result (stored, duplicate, mailbox_full)', labelNames: ['result'], registers: [this.registry] });
+  readonly deposits = new Counter({ name: 'petrel_deposits_total', help: 'Envelope deposits by result (stored, duplicate, mailbox_full, storage_full)', labelNames: ['result'], registers: [this.registry] });
   readonly deliveries = new Counter({ name: 'petrel_deliveries_total', help: 'Envelopes pushed to their recipient', registers: [this.registry] });
   readonly acks = new Counter({ name: 'petrel_acks_total', help: 'Envelopes deleted after their recipient acknowledged them', registers: [this.registry] });
   readonly expired = new Counter({ name: 'petrel_expired_total', help: 'Envelopes deleted unacknowledged at the end of retention', registers: [this.registry] });
+  readonly storedBytes: Gauge = new Gauge({
+    name: 'petrel_storage_bytes',
+    help: 'Bytes of envelope bodies stored across all mailboxes (capped by PETREL_MAX_STORAGE_BYTES)',
+    registers: [this.registry],
+    collect: async (): Promise<void> => {
+      if (this.storedBytesSource) this.storedBytes.set(await this.storedBytesSource());
+    },
+  });
+  private storedBytesSource: (() => Promise<number>) | undefined;
+  /** Where `petrel_storage_bytes` reads its value from (at scrape time). */
+  observeStoredBytes(source: () => Promise<number>): void {
+    this.storedBytesSource = source;
+  }
+  readonly walCheckpoints = new Counter({ name: 'petrel_wal_checkpoints_total', help: 'SQLite WAL checkpoints (TRUNCATE) run by the relay', registers: [this.registry] });
   readonly queueDepth = new Gauge({ name: 'petrel_queue_depth', help: 'Envelopes waiting in all mailboxes', registers: [this.registry] });
   readonly rejectedFrames = new Counter({ name: 'petrel_rejected_frames_total', help: 'Frames refused by the wire decoder, by reason', labelNames: ['reason'], registers: [this.registry] });
   readonly errorsSent = new Counter({ name: 'petrel_errors_sent_total', help: 'error frames sent, by code', labelNames: ['code'], registers: [this.registry] });
   readonly rateLimited = new Counter({ name: 'petrel_rate_limited_total', help: 'Frames refused by a rate limit, by bucket', labelNames: ['bucket'], registers: [this.registry] });
-  readonly prekeyFetches = new Counter({ name: 'petrel_prekey_fetches_total', help: 'Bundle fetches by result (opk, no_opk, not_found)', labelNames: ['result'], registers: [this.registry] });
+  readonly prekeyFetches = new Counter({ name: 'petrel_prekey_fetches_total', help: 'Bundle fetches by result (opk; no_opk: pool empty; last_resort_budget: the identity\'s one-time-key budget was spent, last-resort keys only; not_found)', labelNames: ['result'], registers: [this.registry] });
   readonly prekeyPublishes = new Counter({ name: 'petrel_prekey_publishes_total', help: 'Bundle uploads by result', labelNames: ['result'], registers: [this.registry] });
   readonly signals = new Counter({ name: 'petrel_signals_total', help: 'Signaling blobs by result (forwarded, offline, overloaded)', labelNames: ['result'], registers: [this.registry] });
   readonly slowConsumers = new Counter({ name: 'petrel_slow_consumers_closed_total', help: 'Connections closed because they did not drain their output', registers: [this.registry] });
   readonly pausedReads = new Counter({ name: 'petrel_paused_reads_total', help: 'Times a connection stopped being read (backpressure)', registers: [this.registry] });
+  readonly handlerFailures = new Counter({
+    name: 'petrel_handler_failures_total',
+    help: 'Unexpected errors caught in a handler, by site (http, upgrade, ws_message, ws_close, delivery, sweep); each ended only its own request or connection',
+    labelNames: ['where'],
+    registers: [this.registry],
+  });
+  readonly httpConnections: Gauge = new Gauge({
+    name: 'petrel_http_connections',
+    help: 'Open TCP connections that are not WebSockets (held against PETREL_MAX_HTTP_CONNECTIONS)',
+    registers: [this.registry],
+    collect: (): void => this.httpConnections.set(this.httpConnectionSource?.() ?? 0),
+  });
+  private httpConnectionSource: (() => number) | undefined;
+  /** Where `petrel_http_connections` reads its value from. */
+  observeHttpConnections(source: () => number): void {
+    this.httpConnectionSource = source;
+  }
+  readonly httpConnectionsRefused = new Counter({
+    name: 'petrel_http_connections_refused_total',
+    help: 'TCP connections dropped at accept by the HTTP connection caps, by cap (capacity, per_ip)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly httpClientErrors = new Counter({
+    name: 'petrel_http_client_errors_total',
+    help: 'HTTP connections refused before a request was parsed, by reason (bad_request, timeout, too_large, reset)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly authTimeouts = new Counter({ name: 'petrel_auth_timeouts_total', help: 'Connections closed for not authenticating within PETREL_AUTH_TIMEOUT_SEC', registers: [this.registry] });
   readonly heartbeatTimeouts = new Counter({ name: 'petrel_heartbeat_timeouts_total', help: 'Connections dropped for missing pongs', registers: [this.registry] });
   readonly requestLatency = new Histogram({
     name: 'petrel_request_duration_seconds',
@@ -56,7 +102,7 @@ export class RelayMetrics {
   });
   readonly httpLatency = new Histogram({
     name: 'petrel_http_request_duration_seconds',
-    help: 'Time to answer an HTTP request, by route (health, ready, metrics, static, not_found)',
+    help: 'Time to answer an HTTP request, by route (health, ready, metrics, static, not_found, bad_request, failed)',
     labelNames: ['route'],
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],

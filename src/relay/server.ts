@@ -7,16 +7,20 @@ import type { RelayConfig } from './config.ts';
 import { clientIp } from './http/client-ip.ts';
 import { serveOperationalRoute } from './http/operational-routes.ts';
 import { originAllowed } from './http/origin-policy.ts';
+import { requestPath } from './http/request-target.ts';
+import { HttpConnectionSlots } from './http/http-connection-slots.ts';
+import type { Socket } from 'node:net';
 import { SECURITY_HEADERS } from './http/security-headers.ts';
 import { hasAppShell, serveStatic } from './http/static-files.ts';
 import { ConnectionLimiter } from './limits/connection-limiter.ts';
 import type { RateLimitStore } from './limits/rate-limit-store.ts';
 import { WriteBatcher } from './mailbox/write-batcher.ts';
 import type { DeliveryPump } from './mailbox/delivery-pump.ts';
-import { RelayMetrics, type HttpRoute } from './metrics.ts';
+import { descriptorsNeeded, openFileLimit } from './fd-limit.ts';
+import { RelayMetrics, type HandlerSite, type HttpRoute } from './metrics.ts';
 import { listenFailure, RelayStartError } from './start-error.ts';
 import { openRelayStores } from './storage/relay-stores.ts';
-import { CLOSE_GOING_AWAY, Connection } from './ws/connection.ts';
+import { CLOSE_GOING_AWAY, CLOSE_POLICY, Connection } from './ws/connection.ts';
 import type { RelayContext } from './ws/relay-context.ts';
 import { FrameRouter } from './ws/router.ts';
 import { SessionRegistry } from './ws/session-registry.ts';
@@ -44,6 +48,14 @@ function notFound(res: ServerResponse): 'not_found' {
   res.end('not found');
   return 'not_found';
 }
+
+function badRequest(res: ServerResponse): 'bad_request' {
+  res.writeHead(400, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+  res.end('bad request');
+  return 'bad_request';
+}
+
+const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -103,6 +115,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     },
   };
   const router = new FrameRouter(ctx);
+  metrics.observeStoredBytes(() => mailboxes.storedBytes());
   metrics.observeState(() => ({
     sessions: registry.all.size,
     mailbox_bindings: registry.boundMailboxes(),
@@ -111,12 +124,58 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     ip_slots: limiter.ipCount(),
   }));
 
-  const server = createServer((req, res) => {
+  /** An unexpected error in a handler: logged and counted; the caller ends only its own request or connection. */
+  const handlerFailed = (where: HandlerSite, err: unknown) => {
+    metrics.handlerFailures.inc({ where });
+    log.error({ where, err: errorMessage(err) }, 'handler failed; only its request or connection is closed');
+  };
+
+  const routeHttp = (req: IncomingMessage, res: ServerResponse): HttpRoute => {
+    const path = requestPath(req.url);
+    if (path === undefined) return badRequest(res);
+    return (
+      serveOperationalRoute(req, path, res, { stores, metrics, draining: () => draining }) ??
+      (serveStatic(config.appDir, path, req, res, SECURITY_HEADERS) ? 'static' : notFound(res))
+    );
+  };
+
+  const server = createServer({
+    headersTimeout: config.httpHeadersTimeoutMs,
+    requestTimeout: config.httpRequestTimeoutMs,
+    // How often Node checks the two timeouts above (default 30 s, far too coarse for them).
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.httpHeadersTimeoutMs / 2))),
+  }, (req, res) => {
     const timed = metrics.timeHttp();
-    const route: HttpRoute =
-      serveOperationalRoute(req, res, { stores, metrics, draining: () => draining }) ??
-      (serveStatic(config.appDir, req, res, SECURITY_HEADERS) ? 'static' : notFound(res));
+    let route: HttpRoute = 'failed';
     res.once('close', () => timed(route));
+    try {
+      route = routeHttp(req, res);
+    } catch (err) {
+      handlerFailed('http', err);
+      route = 'failed';
+      if (res.headersSent) res.destroy();
+      else {
+        res.writeHead(500, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+        res.end('internal error');
+      }
+    }
+  });
+
+  const httpSlots = new HttpConnectionSlots(config.maxHttpConnections, config.maxHttpConnectionsPerIp, !config.trustProxy);
+  httpSlots.attach(server, (reason) => metrics.httpConnectionsRefused.inc({ reason }));
+  metrics.observeHttpConnections(() => httpSlots.count());
+
+  // Requests Node's parser refuses (bad request line, header overflow, timeouts) end here, counted.
+  server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+    const reason =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? 'too_large' : err.code === 'ECONNRESET' ? 'reset' : 'bad_request';
+    metrics.httpClientErrors.inc({ reason });
+    if (reason === 'reset' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = reason === 'timeout' ? '408 Request Timeout' : reason === 'too_large' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD, perMessageDeflate: false, clientTracking: false });
@@ -138,9 +197,16 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     log.info({ conn: conn.id, code: err.code }, 'closed: frame refused by the WebSocket layer');
   };
 
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    // From here the WebSocket caps count this connection (or it is refused and closed).
+    httpSlots.release(socket as Socket);
+    const path = requestPath(req.url);
+    if (path === undefined) {
+      metrics.upgrades.inc({ result: 'bad_request' });
+      refuseUpgrade(socket, 400, 'Bad Request');
+      return;
+    }
     if (!WEBSOCKET_PATHS.includes(path)) {
       metrics.upgrades.inc({ result: 'not_found' });
       refuseUpgrade(socket, 404, 'Not Found');
@@ -166,21 +232,54 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       metrics.upgrades.inc({ result: 'accepted' });
       metrics.connections.inc();
-      const conn = new Connection(ws, ip, { perSec: config.connFramesPerSec, burst: config.connFrameBurst }, now(), config.maxBufferedBytes, onSlowConsumer);
-      ws.on('message', (data: Buffer, isBinary: boolean) => router.onMessage(conn, data, isBinary));
+      const conn = new Connection(ws, ip, { perSec: config.connFramesPerSec, burst: config.connFrameBurst }, now(), config.maxBufferedBytes, onSlowConsumer, config.slowConsumerTimeoutMs);
+      ws.on('message', (data: Buffer, isBinary: boolean) => {
+        try {
+          router.onMessage(conn, data, isBinary);
+        } catch (err) {
+          handlerFailed('ws_message', err);
+          conn.terminateFor('internal_error');
+        }
+      });
       ws.on('pong', () => {
         conn.alive = true;
       });
       ws.on('error', (err: Error & { code?: string }) => onSocketError(conn, err));
+      // A connection that never authenticates may deposit and signal for a while, then goes.
+      const authTimer = setTimeout(() => {
+        if (!conn.authenticated && conn.open) {
+          metrics.authTimeouts.inc();
+          conn.closeFor('auth_timeout', CLOSE_POLICY, 'not authenticated in time');
+        }
+      }, config.authTimeoutMs);
+      authTimer.unref();
       ws.once('close', (code: number) => {
+        clearTimeout(authTimer);
         limiter.release(ip);
         metrics.connections.dec();
         metrics.connectionsClosed.inc({ reason: conn.closeReason });
-        router.onClose(conn);
+        try {
+          router.onClose(conn);
+        } catch (err) {
+          handlerFailed('ws_close', err);
+        }
         log.debug({ conn: conn.id, code, reason: conn.closeReason }, 'connection closed');
       });
-      router.onOpen(conn);
+      try {
+        router.onOpen(conn);
+      } catch (err) {
+        handlerFailed('ws_message', err);
+        conn.terminateFor('internal_error');
+      }
     });
+  };
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    try {
+      upgrade(req, socket, head);
+    } catch (err) {
+      handlerFailed('upgrade', err);
+      socket.destroy();
+    }
   });
 
   // Heartbeat: a connection that did not answer the previous ping (nor sent anything) is dead.
@@ -192,7 +291,12 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
         continue;
       }
       conn.alive = false;
-      conn.ws.ping();
+      try {
+        conn.ws.ping();
+      } catch (err) {
+        handlerFailed('ws_message', err);
+        conn.terminateFor('internal_error');
+      }
     }
   }, config.heartbeatIntervalMs);
   heartbeat.unref();
@@ -206,8 +310,20 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     }
     metrics.queueDepth.set(await mailboxes.totalQueued());
   };
-  const sweeper = setInterval(() => void sweep().catch((err: unknown) => log.error({ err: String(err) }, 'sweep failed')), config.sweepIntervalMs);
+  const sweeper = setInterval(() => void sweep().catch((err: unknown) => handlerFailed('sweep', err)), config.sweepIntervalMs);
   sweeper.unref();
+
+  // Deleted envelopes are zeroed in the database file (secure_delete), but their old pages
+  // stay in the -wal file until a checkpoint copies the zeroed pages back; TRUNCATE then
+  // empties the WAL, so acknowledged ciphertext leaves the relay's files within this period.
+  const checkpoint = setInterval(() => {
+    try {
+      if (stores.checkpoint()) metrics.walCheckpoints.inc();
+    } catch (err) {
+      handlerFailed('sweep', err);
+    }
+  }, config.walCheckpointIntervalMs);
+  checkpoint.unref();
 
   try {
     await sweep().catch((err: unknown) => {
@@ -218,6 +334,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
   } catch (err) {
     clearInterval(heartbeat);
     clearInterval(sweeper);
+    clearInterval(checkpoint);
     wss.close();
     await fanout.close();
     await rateLimits.close();
@@ -232,6 +349,14 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     return typeof a === 'object' && a ? a.port : config.port;
   };
   log.info({ port: port(), ...stores.describe }, 'relay listening');
+  const fdLimit = openFileLimit();
+  const fdNeeded = descriptorsNeeded(config.maxConnections, config.maxHttpConnections);
+  if (fdLimit !== undefined && fdLimit < fdNeeded) {
+    log.warn(
+      { openFileLimit: fdLimit, needed: fdNeeded },
+      'the open-file limit is below PETREL_MAX_CONNECTIONS + PETREL_MAX_HTTP_CONNECTIONS + 64: raise the hard limit (LimitNOFILE=, ulimit -Hn) or lower the caps, or new connections fail once descriptors run out',
+    );
+  }
   if (!hasAppShell(config.appDir)) {
     log.warn({ appDir: config.appDir }, 'no index.html in PETREL_APP_DIR: the app is not served, only /ws, /health, /ready and /metrics (build it with npm run build:app)');
   }
@@ -242,6 +367,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
       draining = true;
       clearInterval(heartbeat);
       clearInterval(sweeper);
+      clearInterval(checkpoint);
       const deadline = Date.now() + config.shutdownTimeoutMs;
       const within = <T>(p: Promise<T>) =>
         Promise.race([p, new Promise<void>((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);

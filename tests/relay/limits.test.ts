@@ -219,7 +219,7 @@ describe('relay backpressure', () => {
     expect(await eager.reply(n)).toEqual({ t: 'pong', rid: n });
   });
 
-  it('refuses a signal to a recipient over its send-buffer mark with overloaded, without pausing the sender', async () => {
+  it('drops a signal to a recipient over its send-buffer mark (sender told nothing), without pausing the sender', async () => {
     const r = await relayWith({ PETREL_MAILBOX_MAX_BYTES: String(64 * 1024 * 1024) });
     const bob = newIdentity();
     const b = await client(r.url);
@@ -234,10 +234,10 @@ describe('relay backpressure', () => {
     const pausedBefore = await metric(r, /petrel_paused_reads_total (\d+)/);
 
     sender.send({ t: 'signal', to: bob.mailbox, blob: new Uint8Array(64) });
-    expect(await sender.next('error')).toMatchObject({ code: 'overloaded', msg: 'recipient is not reading' });
-    expect(await metric(r, /petrel_signals_total\{result="overloaded"\} (\d+)/)).toBe(1);
     sender.send({ t: 'ping', rid: 999 });
     expect(await sender.reply(999)).toEqual({ t: 'pong', rid: 999 });
+    expect(sender.frames.filter((f) => f.t === 'error')).toEqual([]);
+    expect(await metric(r, /petrel_signals_total\{result="overloaded"\} (\d+)/)).toBe(1);
     expect(await metric(r, /petrel_paused_reads_total (\d+)/)).toBe(pausedBefore);
     b.ws.resume();
     await b.until(() => (b.frames.filter((f) => f.t === 'deliver').length === n ? true : undefined), `${n} deliveries`, 20_000);

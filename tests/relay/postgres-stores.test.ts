@@ -27,7 +27,8 @@ afterAll(async () => {
 
 /** An empty schema and a pool of its own for each contract test. */
 async function emptyPool() {
-  await db.pool.query('TRUNCATE envelopes, mailbox_usage, prekey_identities, one_time_prekeys, pq_one_time_prekeys');
+  await db.pool.query('TRUNCATE envelopes, mailbox_usage, mailbox_claims, prekey_identities, one_time_prekeys, pq_one_time_prekeys');
+  await db.pool.query('UPDATE storage_usage SET bytes = 0');
   const pool = createPostgresPool({ connectionString: db.url, max: 8, timeoutMs: 10_000 }, () => {});
   return { pool, dispose: () => pool.end() };
 }

@@ -133,10 +133,21 @@ describe('relay signaling', () => {
     b.close();
   });
 
-  it('reports not_found when the recipient is not connected (nothing is stored)', async () => {
+  it('answers the same (nothing) whether the recipient is connected or not, and stores nothing', async () => {
+    const bob = newIdentity();
+    const b = await TestClient.authenticated(relay.url, bob);
     const a = await TestClient.connect(relay.url);
+    await a.next('challenge');
     a.send({ t: 'signal', to: newIdentity().mailbox, blob: new Uint8Array(8) });
-    expect(await a.next('error')).toMatchObject({ code: 'not_found' });
+    a.send({ t: 'ping', rid: 1 });
+    await a.next('pong');
+    a.send({ t: 'signal', to: bob.mailbox, blob: new Uint8Array(8) });
+    a.send({ t: 'ping', rid: 2 });
+    await a.next('pong');
+    await b.next('signal');
+    // Offline or online, the sender got only its pongs.
+    expect(a.frames).toEqual([]);
     a.close();
+    b.close();
   });
 });

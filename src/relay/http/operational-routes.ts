@@ -15,11 +15,11 @@ function json(res: ServerResponse, status: number, body: unknown): void {
  */
 export function serveOperationalRoute(
   req: IncomingMessage,
+  path: string,
   res: ServerResponse,
   deps: { readonly stores: { check(): Promise<void> }; readonly metrics: RelayMetrics; readonly draining: () => boolean },
 ): Extract<HttpRoute, 'health' | 'ready' | 'metrics'> | undefined {
   if (req.method !== 'GET' && req.method !== 'HEAD') return undefined;
-  const path = (req.url ?? '/').split('?')[0];
   if (path === '/health') {
     json(res, 200, { status: 'ok' });
     return 'health';

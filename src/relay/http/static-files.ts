@@ -21,17 +21,12 @@ const TYPES: Record<string, string> = {
  * Serves the built PWA from `root`. Hashed assets are immutable; the shell, the
  * manifest and the service worker are revalidated every time so updates reach users.
  * Unknown paths without an extension fall back to index.html (client-side routes).
- * Returns false when it did not handle the request.
+ * `pathname` is the decoded path (see request-target.ts). Returns false when it did not
+ * handle the request.
  */
-export function serveStatic(root: string, req: IncomingMessage, res: ServerResponse, headers: Record<string, string>): boolean {
+export function serveStatic(root: string, pathname: string, req: IncomingMessage, res: ServerResponse, headers: Record<string, string>): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-  const url = new URL(req.url ?? '/', 'http://x');
-  let pathname: string;
-  try {
-    pathname = decodeURIComponent(url.pathname);
-  } catch {
-    return false;
-  }
+  if (pathname.includes('\0')) return false;
   const rel = normalize(pathname).replace(/^([/\\])+/, '');
   let file = join(root, rel || 'index.html');
   if (!file.startsWith(root + sep) && file !== root) return false;
@@ -54,7 +49,12 @@ export function serveStatic(root: string, req: IncomingMessage, res: ServerRespo
     'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
   });
   if (req.method === 'HEAD') res.end();
-  else createReadStream(file).pipe(res);
+  else {
+    const stream = createReadStream(file);
+    // A file that vanished or cannot be read ends this response, never the process.
+    stream.once('error', () => res.destroy());
+    stream.pipe(res);
+  }
   return true;
 }
 

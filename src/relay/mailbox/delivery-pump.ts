@@ -4,13 +4,17 @@ import { HIGH_WATER_BYTES, type Connection } from '../ws/connection.ts';
 import type { Envelope } from '../../core/wire/index.ts';
 import type { MailboxStore } from './mailbox-store.ts';
 
-/** Envelopes read from the store per query. */
-const PAGE_SIZE = 64;
+/** Envelopes read from the store per query (at most 16 × 256 KiB in memory at once). */
+const PAGE_SIZE = 16;
 
 /**
  * Streams a mailbox to its connected owner in deposit order: the backlog on auth, then
- * each new envelope as it is committed. Reads only while the socket drains (the
- * envelopes are safe on disk meanwhile). `cursor` is the last seq pushed on THIS
+ * each new envelope as it is committed. Envelope by envelope: each is sent only while the
+ * socket's output is under HIGH_WATER_BYTES; above it the pump waits for the socket to
+ * drain below LOW_WATER_BYTES and goes on from the next envelope (the rest are safe on
+ * disk meanwhile). So the output never grows past the mark plus one envelope, and a
+ * client that reads is never cut off however large its backlog; one that stops reading
+ * is closed by the connection's stall timer (PETREL_SLOW_CONSUMER_SEC). `cursor` is the last seq pushed on THIS
  * connection; unacknowledged envelopes are pushed again on the next connection.
  */
 export class DeliveryPump {
@@ -19,6 +23,8 @@ export class DeliveryPump {
   private again = false;
   /** The last run read everything up to `cursor` and nothing was committed since without an offer. */
   private caughtUp = false;
+  /** A drain callback is registered (only one at a time, however many kicks arrive). */
+  private waitingForDrain = false;
 
   constructor(
     private readonly conn: Connection,
@@ -49,13 +55,17 @@ export class DeliveryPump {
   /** Something new may be waiting: push it (coalesces with a run in progress). */
   kick(): void {
     this.caughtUp = false;
+    if (this.waitingForDrain) return;
     if (this.running) {
       this.again = true;
       return;
     }
     this.running = true;
     void this.run()
-      .catch((err: unknown) => this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'delivery failed'))
+      .catch((err: unknown) => {
+        this.metrics.handlerFailures.inc({ where: 'delivery' });
+        this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'delivery failed');
+      })
       .finally(() => {
         this.running = false;
         // A kick that arrived after the last check must not be lost.
@@ -71,13 +81,12 @@ export class DeliveryPump {
       this.caughtUp = false;
       for (;;) {
         if (!this.conn.open) return;
-        if (this.conn.buffered() >= HIGH_WATER_BYTES) {
-          // Resume when the client has read what it was sent.
-          this.conn.whenDrained(() => this.kick());
-          return;
-        }
+        if (this.waitForDrain()) return;
         const page = await this.store.pending(mailbox, this.cursor, PAGE_SIZE);
         for (const stored of page) {
+          if (!this.conn.open) return;
+          // The rest of the page is read again after the drain, from the cursor.
+          if (this.waitForDrain()) return;
           if (!this.conn.send({ t: 'deliver', env: stored.env })) return;
           this.cursor = stored.seq;
           this.metrics.deliveries.inc();
@@ -88,5 +97,17 @@ export class DeliveryPump {
         }
       }
     } while (this.again);
+  }
+
+  /** When the output is at the mark, arranges to continue once it drained; returns whether it is waiting. */
+  private waitForDrain(): boolean {
+    if (this.conn.buffered() < HIGH_WATER_BYTES) return false;
+    this.again = false;
+    this.waitingForDrain = true;
+    this.conn.whenDrained(() => {
+      this.waitingForDrain = false;
+      this.kick();
+    });
+    return true;
   }
 }

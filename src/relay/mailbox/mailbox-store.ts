@@ -17,12 +17,18 @@ export type DepositOutcome =
       /** For a new envelope, the seq of the mailbox's previous one (0 if none), when the store knows it (shared stores do: see DeliveryPump.offer). */
       readonly prev?: number;
     }
-  | { readonly ok: false; readonly reason: 'mailbox_full' };
+  | { readonly ok: false; readonly reason: 'mailbox_full' | 'storage_full' };
 
 export interface MailboxLimits {
+  /** Per mailbox: envelopes, and bytes of bodies; past either, `mailbox_full`. */
   readonly maxEnvelopes: number;
   readonly maxBytes: number;
+  /** Retention in a claimed mailbox (one a device has authenticated on). */
   readonly retentionMs: number;
+  /** Retention in a mailbox never claimed (default: retentionMs); claiming extends it to retentionMs. */
+  readonly unclaimedRetentionMs?: number;
+  /** Bytes of bodies across all mailboxes; past it, `storage_full`. 0 or absent: no cap. */
+  readonly maxTotalBytes?: number;
 }
 
 /** Acknowledged ids of one mailbox. */
@@ -68,6 +74,13 @@ export interface MailboxStore {
   expire(now: number): Promise<number>;
   /** Envelopes waiting across all mailboxes (the queue-depth gauge). */
   totalQueued(): Promise<number>;
+  /**
+   * Records that a device authenticated on `mailbox` (idempotent). The first claim moves the
+   * expiry of what already waits there from the unclaimed retention to the full one.
+   */
+  claim(mailbox: Uint8Array, now: number): Promise<void>;
+  /** Bytes of envelope bodies stored across all mailboxes (the global cap's measure). */
+  storedBytes(): Promise<number>;
   /** Resolves when the store can serve requests (readiness). */
   check(): Promise<void>;
 }

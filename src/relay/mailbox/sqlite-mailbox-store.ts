@@ -23,6 +23,9 @@ export class SqliteMailboxStore implements MailboxStore {
   private readonly expireStmt;
   private readonly total;
   private readonly commitTx;
+  private readonly storage;
+  private readonly claimed;
+  private readonly claimTx;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -38,6 +41,15 @@ export class SqliteMailboxStore implements MailboxStore {
     this.remove = db.prepare<[Uint8Array, Uint8Array], { deposited_at: number }>('DELETE FROM envelopes WHERE mailbox = ? AND id = ? RETURNING deposited_at');
     this.expireStmt = db.prepare<[number]>('DELETE FROM envelopes WHERE expires_at <= ?');
     this.total = db.prepare<[], { n: number | null }>('SELECT SUM(count) AS n FROM mailbox_usage');
+    this.storage = db.prepare<[], { bytes: number }>('SELECT bytes FROM storage_usage WHERE id = 1');
+    this.claimed = db.prepare<[Uint8Array], { claimed_at: number }>('SELECT claimed_at FROM mailbox_claims WHERE mailbox = ?');
+    const insertClaim = db.prepare('INSERT INTO mailbox_claims (mailbox, claimed_at) VALUES (?, ?)');
+    const extend = db.prepare('UPDATE envelopes SET expires_at = deposited_at + ? WHERE mailbox = ?');
+    this.claimTx = db.transaction((mailbox: Uint8Array, now: number) => {
+      if (this.claimed.get(mailbox)) return;
+      insertClaim.run(mailbox, now);
+      extend.run(this.limits.retentionMs, mailbox);
+    });
     this.commitTx = db.transaction((batch: WriteBatch, now: number): WriteResult => ({
       deposits: batch.deposits.map((env) => this.depositOne(env, now)),
       acks: batch.acks.map((a) => this.ackOne(a.mailbox, a.ids)),
@@ -51,7 +63,10 @@ export class SqliteMailboxStore implements MailboxStore {
     if (used.count + 1 > this.limits.maxEnvelopes || used.bytes + env.body.length > this.limits.maxBytes) {
       return { ok: false, reason: 'mailbox_full' };
     }
-    const r = this.insert.run(env.to, env.id, env.body, now, now + this.limits.retentionMs);
+    const cap = this.limits.maxTotalBytes ?? 0;
+    if (cap > 0 && (this.storage.get()?.bytes ?? 0) + env.body.length > cap) return { ok: false, reason: 'storage_full' };
+    const retention = this.claimed.get(env.to) ? this.limits.retentionMs : (this.limits.unclaimedRetentionMs ?? this.limits.retentionMs);
+    const r = this.insert.run(env.to, env.id, env.body, now, now + retention);
     return { ok: true, seq: Number(r.lastInsertRowid), duplicate: false };
   }
 
@@ -94,6 +109,16 @@ export class SqliteMailboxStore implements MailboxStore {
 
   async totalQueued(): Promise<number> {
     return this.total.get()?.n ?? 0;
+  }
+
+  async claim(mailbox: Uint8Array, now: number): Promise<void> {
+    // Most auths are by devices that claimed long ago: a read, no write transaction.
+    if (this.claimed.get(mailbox)) return;
+    this.claimTx.immediate(mailbox, now);
+  }
+
+  async storedBytes(): Promise<number> {
+    return this.storage.get()?.bytes ?? 0;
   }
 
   async check(): Promise<void> {

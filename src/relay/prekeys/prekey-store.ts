@@ -22,9 +22,11 @@ export interface PreKeyStore {
   /**
    * Atomically takes (removes) at most one X25519 and one ML-KEM one-time key and returns
    * the bundle; the PQ slot falls back to the last-resort key when the PQ pool is empty.
+   * With `oneTime: false` (the identity's one-time-key budget is spent) it takes none: the
+   * bundle has no X25519 one-time key and the last-resort PQ key, as PQXDH allows.
    * Concurrent callers never receive the same one-time key. Undefined if nothing was published.
    */
-  takeBundle(ik: Uint8Array): Promise<{ readonly bundle: FetchedBundle; readonly remaining: PreKeyCounts } | undefined>;
+  takeBundle(ik: Uint8Array, opts?: { readonly oneTime?: boolean }): Promise<{ readonly bundle: FetchedBundle; readonly remaining: PreKeyCounts } | undefined>;
   /** Remaining one-time keys, or undefined if the identity never published. */
   counts(ik: Uint8Array): Promise<PreKeyCounts | undefined>;
 }

@@ -51,11 +51,11 @@ export class SqlitePreKeyStore implements PreKeyStore {
       return { ok: true, counts };
     });
 
-    this.takeTx = db.transaction((ik: Uint8Array) => {
+    this.takeTx = db.transaction((ik: Uint8Array, oneTime: boolean) => {
       const idRow = this.identity.get(ik);
       if (!idRow) return undefined;
-      const opk = takeOpk.get(ik, ik);
-      const pq = takePq.get(ik, ik);
+      const opk = oneTime ? takeOpk.get(ik, ik) : undefined;
+      const pq = oneTime ? takePq.get(ik, ik) : undefined;
       const bundle: FetchedBundle = {
         ik,
         spk: { id: idRow.spk_id, pub: plain(idRow.spk_pub), sig: plain(idRow.spk_sig) },
@@ -83,8 +83,8 @@ export class SqlitePreKeyStore implements PreKeyStore {
     }
   }
 
-  async takeBundle(ik: Uint8Array) {
-    return this.takeTx.immediate(ik);
+  async takeBundle(ik: Uint8Array, opts: { readonly oneTime?: boolean } = {}) {
+    return this.takeTx.immediate(ik, opts.oneTime ?? true);
   }
 
   async counts(ik: Uint8Array): Promise<PreKeyCounts | undefined> {

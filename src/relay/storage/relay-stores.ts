@@ -42,6 +42,8 @@ export interface RelayStores {
   fanout(local: LocalFanoutDeps): Fanout;
   /** Resolves when every store answers; rejects with StoreUnavailableError. */
   check(): Promise<void>;
+  /** Housekeeping of the embedded database (SQLite: checkpoint and truncate the WAL); returns whether it ran. */
+  checkpoint(): boolean;
   /** Closes connections and files (after the relay drained). */
   close(): Promise<void>;
   /** What the start-up log line says about the stores. */
@@ -56,7 +58,13 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
 /** Opens the configured stores, turning each failure into a RelayStartError an operator can act on. */
 export async function openRelayStores(config: RelayConfig, log: Logger, metrics: RelayMetrics): Promise<RelayStores> {
   const now = () => Date.now();
-  const limits = { maxEnvelopes: config.mailboxMaxEnvelopes, maxBytes: config.mailboxMaxBytes, retentionMs: config.retentionMs };
+  const limits = {
+    maxEnvelopes: config.mailboxMaxEnvelopes,
+    maxBytes: config.mailboxMaxBytes,
+    retentionMs: config.retentionMs,
+    unclaimedRetentionMs: Math.min(config.unclaimedRetentionMs, config.retentionMs),
+    maxTotalBytes: config.maxStorageBytes,
+  };
   const memoryLimits = () => new MemoryRateLimitStore({ now, sweepIntervalMs: config.sweepIntervalMs });
 
   if (config.store.kind === 'sqlite') {
@@ -75,6 +83,10 @@ export async function openRelayStores(config: RelayConfig, log: Logger, metrics:
       rateLimits: memoryLimits(),
       fanout: (local) => new LocalFanout(local),
       check: () => mailboxes.check().catch((err: unknown) => Promise.reject(new StoreUnavailableError('database', { cause: err }))),
+      checkpoint: () => {
+        opened.pragma('wal_checkpoint(TRUNCATE)');
+        return true;
+      },
       close: async () => void opened.close(),
       describe: { store: 'sqlite', dataDir: config.dataDir, synchronous: config.dbSynchronous },
     };
@@ -118,6 +130,8 @@ export async function openRelayStores(config: RelayConfig, log: Logger, metrics:
       await mailboxes.check().catch((err: unknown) => Promise.reject(new StoreUnavailableError('database', { cause: err })));
       await fanout?.check().catch((err: unknown) => Promise.reject(new StoreUnavailableError('redis', { cause: err })));
     },
+    // PostgreSQL manages its own WAL.
+    checkpoint: () => false,
     async close() {
       await redis.quit().catch(() => redis.disconnect());
       await pool.end();

@@ -70,6 +70,23 @@ const MIGRATIONS: readonly string[] = [
      sig BLOB    NOT NULL,
      PRIMARY KEY (ik, id)
    ) WITHOUT ROWID;`,
+  // 2: mailboxes a device has authenticated on (full retention; others keep envelopes for a
+  // shorter time), and the bytes stored across all mailboxes (the global storage cap).
+  `CREATE TABLE mailbox_claims (
+     mailbox    BLOB PRIMARY KEY,
+     claimed_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE storage_usage (
+     id    INTEGER PRIMARY KEY CHECK (id = 1),
+     bytes INTEGER NOT NULL
+   );
+   INSERT INTO storage_usage (id, bytes) SELECT 1, COALESCE(SUM(length(body)), 0) FROM envelopes;
+   CREATE TRIGGER envelopes_storage_insert AFTER INSERT ON envelopes BEGIN
+     UPDATE storage_usage SET bytes = bytes + length(NEW.body) WHERE id = 1;
+   END;
+   CREATE TRIGGER envelopes_storage_delete AFTER DELETE ON envelopes BEGIN
+     UPDATE storage_usage SET bytes = bytes - length(OLD.body) WHERE id = 1;
+   END;`,
 ];
 
 /**

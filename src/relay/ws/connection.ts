@@ -24,6 +24,8 @@ export type CloseReason =
   | 'auth_failed'
   | 'slow_consumer'
   | 'heartbeat_timeout'
+  | 'auth_timeout'
+  | 'internal_error'
   | 'shutdown';
 
 let nextConnectionId = 1;
@@ -44,6 +46,9 @@ export class Connection {
   /** Heartbeat: set by pong or any frame, cleared by each ping round. */
   alive = true;
   readonly frameBucket: BucketState;
+  /** This connection's deposit budgets (count and bytes), created with its first deposit. */
+  depositBucket: BucketState | undefined;
+  depositByteBucket: BucketState | undefined;
   /** Refused frames so far (invalid or over budget); the connection is closed past a limit. */
   strikes = 0;
   /** Deposits accepted but not yet durable. */
@@ -52,6 +57,9 @@ export class Connection {
   private relayCloseReason: CloseReason | undefined;
   private readPaused = false;
   private readonly drainListeners: Array<() => void> = [];
+  /** When a queued frame last reached the kernel (the client is reading, however slowly). */
+  private lastWriteAt = Date.now();
+  private stallTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -60,6 +68,7 @@ export class Connection {
     now: number,
     private readonly maxBufferedBytes: number,
     private readonly onSlowConsumer: (conn: Connection) => void,
+    private readonly stallTimeoutMs: number,
   ) {
     this.frameBucket = fullBucket(frameRule, now);
   }
@@ -79,7 +88,9 @@ export class Connection {
   /**
    * Sends a frame unless the connection is closed. A client that lets more than
    * `maxBufferedBytes` pile up is a slow consumer and is closed (its envelopes stay in
-   * its mailbox). Returns whether the frame was queued.
+   * its mailbox). Deliveries never get there: the pump sends one envelope at a time while
+   * the output is under HIGH_WATER_BYTES, so this cap only stops other output running away.
+   * Returns whether the frame was queued.
    */
   send(frame: RelayFrame): boolean {
     if (!this.open) return false;
@@ -88,7 +99,10 @@ export class Connection {
       this.onSlowConsumer(this);
       return false;
     }
-    this.ws.send(bytes, { binary: true }, () => this.checkDrained());
+    this.ws.send(bytes, { binary: true }, () => {
+      this.lastWriteAt = Date.now();
+      this.checkDrained();
+    });
     return true;
   }
 
@@ -114,19 +128,45 @@ export class Connection {
     this.ws.terminate();
   }
 
-  /** Runs `fn` once the output backlog is below LOW_WATER_BYTES (at once if it already is). */
+  /**
+   * Runs `fn` once the output backlog is below LOW_WATER_BYTES (at once if it already is).
+   * While anything waits, a client that takes none of its output for `stallTimeoutMs`
+   * (no queued frame reached the kernel in that time) is closed as a slow consumer; one
+   * that reads, however slowly, is not.
+   */
   whenDrained(fn: () => void): void {
     if (this.ws.bufferedAmount < LOW_WATER_BYTES) {
       fn();
       return;
     }
     this.drainListeners.push(fn);
+    this.watchStall();
   }
 
   private checkDrained(): void {
     if (this.drainListeners.length === 0 || this.ws.bufferedAmount >= LOW_WATER_BYTES) return;
     const listeners = this.drainListeners.splice(0);
     for (const fn of listeners) fn();
+  }
+
+  private watchStall(): void {
+    if (this.stallTimer) return;
+    const check = () => {
+      this.stallTimer = undefined;
+      if (this.drainListeners.length === 0 || !this.open) return;
+      const idle = Date.now() - this.lastWriteAt;
+      if (idle >= this.stallTimeoutMs) {
+        this.drainListeners.length = 0;
+        this.onSlowConsumer(this);
+        return;
+      }
+      this.stallTimer = setTimeout(check, this.stallTimeoutMs - idle);
+      this.stallTimer.unref();
+    };
+    // Waiting starts now: quiet time before it (nothing to send) is not held against the client.
+    this.lastWriteAt = Date.now();
+    this.stallTimer = setTimeout(check, this.stallTimeoutMs);
+    this.stallTimer.unref();
   }
 
   /** Stops reading frames from this client (TCP backpressure reaches the sender). */

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Fanout } from '../cluster/fanout.ts';
 import type { RelayConfig } from '../config.ts';
+import type { RateRule } from '../limits/token-bucket.ts';
 import type { RateLimitStore } from '../limits/rate-limit-store.ts';
 import type { WriteBatcher } from '../mailbox/write-batcher.ts';
 import type { DeliveryPump } from '../mailbox/delivery-pump.ts';
@@ -32,15 +33,24 @@ export interface RelayContext {
 }
 
 /** Per-IP rate-limit buckets. */
-export type IpBucket = 'deposit' | 'fetch';
+export type IpBucket = 'deposit' | 'deposit_bytes' | 'fetch' | 'signal';
 
-/** Takes one token from the connection's per-IP `bucket`; counts a refusal. */
-export async function takeIpToken(ctx: RelayContext, conn: Connection, bucket: IpBucket): Promise<boolean> {
-  const rule =
-    bucket === 'deposit'
-      ? { perSec: ctx.config.ipDepositsPerSec, burst: ctx.config.ipDepositBurst }
-      : { perSec: ctx.config.ipFetchesPerSec, burst: ctx.config.ipFetchBurst };
-  const ok = await ctx.rateLimits.take(`ip:${conn.ip}:${bucket}`, rule, ctx.now());
+function ipRule(config: RelayConfig, bucket: IpBucket): RateRule {
+  switch (bucket) {
+    case 'deposit':
+      return { perSec: config.ipDepositsPerSec, burst: config.ipDepositBurst };
+    case 'deposit_bytes':
+      return { perSec: config.ipDepositBytesPerSec, burst: config.ipDepositByteBurst };
+    case 'fetch':
+      return { perSec: config.ipFetchesPerSec, burst: config.ipFetchBurst };
+    case 'signal':
+      return { perSec: config.ipSignalsPerSec, burst: config.ipSignalBurst };
+  }
+}
+
+/** Takes `cost` tokens from the connection's per-IP `bucket`; counts a refusal. */
+export async function takeIpToken(ctx: RelayContext, conn: Connection, bucket: IpBucket, cost = 1): Promise<boolean> {
+  const ok = await ctx.rateLimits.take(`ip:${conn.ip}:${bucket}`, ipRule(ctx.config, bucket), ctx.now(), cost);
   if (!ok) ctx.metrics.rateLimited.inc({ bucket: `ip_${bucket}` });
   return ok;
 }

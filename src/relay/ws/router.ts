@@ -63,6 +63,7 @@ export class FrameRouter {
       return;
     }
     this.dispatch(conn, frame).catch((err: unknown) => {
+      ctx.metrics.handlerFailures.inc({ where: 'ws_message' });
       ctx.log.error({ conn: conn.id, type: frame.t, err: err instanceof Error ? err.message : String(err) }, 'frame handler failed');
       ctx.sendError(conn, 'internal', 'internal error', 'rid' in frame ? frame.rid : undefined);
     });

@@ -100,6 +100,35 @@ export function describeMailboxStoreContract(name: string, factory: MailboxStore
       expect(await store.count(b)).toBe(1);
     });
 
+    it('refuses any deposit past the global byte cap with storage_full, and counts stored bytes', async () => {
+      await dispose();
+      ({ store, dispose } = await factory({ ...LIMITS, maxTotalBytes: 100 }));
+      const a = rnd(32);
+      const b = rnd(32);
+      const out = await store.depositBatch([env(a, 40), env(b, 40), env(a, 30), env(b, 20)], T0);
+      expect(out.map((o) => (o.ok ? 'ok' : o.reason))).toEqual(['ok', 'ok', 'storage_full', 'ok']);
+      expect(await store.storedBytes()).toBe(100);
+      await store.ack(a, [(await store.pending(a, 0, 1))[0]!.env.id]);
+      expect(await store.storedBytes()).toBe(60);
+      expect((await store.depositBatch([env(a, 40)], T0))[0]!.ok).toBe(true);
+    });
+
+    it('keeps envelopes of an unclaimed mailbox for the unclaimed retention; the first claim extends them', async () => {
+      await dispose();
+      ({ store, dispose } = await factory({ ...LIMITS, unclaimedRetentionMs: 10_000 }));
+      const a = rnd(32);
+      const b = rnd(32);
+      await store.depositBatch([env(a), env(b)], T0);
+      await store.claim(b, T0 + 1);
+      await store.claim(b, T0 + 2);
+      await store.depositBatch([env(b)], T0 + 5_000);
+      expect(await store.expire(T0 + 10_000)).toBe(1);
+      expect(await store.count(a)).toBe(0);
+      expect(await store.count(b)).toBe(2);
+      expect(await store.expire(T0 + 60_000)).toBe(1);
+      expect(await store.expire(T0 + 65_000)).toBe(1);
+    });
+
     it('is ready when it can serve', async () => {
       await expect(store.check()).resolves.toBeUndefined();
     });

@@ -50,6 +50,17 @@ export function describePreKeyStoreContract(name: string, factory: PreKeyStoreFa
       expect(third.remaining).toEqual({ opks: 0, pqopks: 0 });
     });
 
+    it('with oneTime: false takes no one-time key and returns the last-resort keys', async () => {
+      const ik = rnd(32);
+      const published = bundle(ik, 2, 2);
+      await store.publish(published, 10, 1);
+      const taken = await store.takeBundle(ik, { oneTime: false });
+      expect(taken?.bundle.opk).toBeUndefined();
+      expect(taken?.bundle.pq).toEqual({ ...published.pqspk, lastResort: true });
+      expect(taken?.remaining).toEqual({ opks: 2, pqopks: 2 });
+      expect((await store.takeBundle(ik))?.remaining).toEqual({ opks: 1, pqopks: 1 });
+    });
+
     it('concurrent takes never return the same one-time key', async () => {
       const ik = rnd(32);
       await store.publish(bundle(ik, 50, 30), 100, 1);

@@ -27,8 +27,17 @@ export class TestClient {
     ws.on('error', () => {});
   }
 
-  static async connect(url: string, opts: { origin?: string; headers?: Record<string, string>; autoPong?: boolean } = {}): Promise<TestClient> {
-    const ws = new WebSocket(url, { origin: opts.origin, headers: opts.headers, perMessageDeflate: false, autoPong: opts.autoPong ?? true });
+  static async connect(
+    url: string,
+    opts: { origin?: string; headers?: Record<string, string>; autoPong?: boolean; localAddress?: string } = {},
+  ): Promise<TestClient> {
+    const ws = new WebSocket(url, {
+      origin: opts.origin,
+      headers: opts.headers,
+      perMessageDeflate: false,
+      autoPong: opts.autoPong ?? true,
+      ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+    });
     const client = new TestClient(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());

@@ -33,6 +33,23 @@ export const MIGRATIONS: readonly string[] = [
      last_seq bigint  NOT NULL
    );
 
+   -- Mailboxes a device has authenticated on: their envelopes keep the full retention,
+   -- those of never-claimed mailboxes a shorter one.
+   CREATE TABLE mailbox_claims (
+     mailbox    bytea  PRIMARY KEY,
+     claimed_at bigint NOT NULL
+   );
+
+   -- Bytes of bodies stored across all mailboxes (the global storage cap), in 16 shards:
+   -- each transaction adds to the shard of its backend, so nodes committing at the same
+   -- time do not queue on one counter row. The cap check reads the sum without locking,
+   -- so concurrent batches may overshoot it by at most what they carry.
+   CREATE TABLE storage_usage (
+     shard integer PRIMARY KEY,
+     bytes bigint  NOT NULL
+   );
+   INSERT INTO storage_usage (shard, bytes) SELECT g, 0 FROM generate_series(0, 15) AS g;
+
    CREATE TABLE prekey_identities (
      ik         bytea   PRIMARY KEY,
      spk_id     integer NOT NULL,
@@ -63,10 +80,12 @@ export const MIGRATIONS: readonly string[] = [
    -- per deposit), a_blob mailbox, id of each acked id (a_lens: two per id; a_req: the ack
    -- request it belongs to). Outcome rows: kind 'd' (deposit i: outcome 0 stored, 1
    -- duplicate, 2 mailbox_full; seq; prev = the mailbox's previous seq) and kind 'a' (ack
-   -- request i: one row per deleted envelope with its deposit time).
+   -- request i: one row per deleted envelope with its deposit time); outcome 3 is
+   -- storage_full (max_total_bytes > 0 and the store would pass it).
    CREATE FUNCTION petrel_commit(
      d_blob bytea, d_lens integer[], a_blob bytea, a_lens integer[], a_req integer[],
-     now_ms bigint, retention_ms bigint, max_envelopes integer, max_bytes bigint)
+     now_ms bigint, retention_ms bigint, unclaimed_retention_ms bigint,
+     max_envelopes integer, max_bytes bigint, max_total_bytes bigint)
    RETURNS TABLE (r_kind text, r_idx integer, r_outcome integer, r_seq bigint, r_prev bigint, r_at bigint)
    LANGUAGE plpgsql AS $fn$
    DECLARE
@@ -81,7 +100,13 @@ export const MIGRATIONS: readonly string[] = [
      d_body bytea[] := '{}';
      a_mailbox bytea[] := '{}';
      a_id bytea[] := '{}';
+     total bigint := 0;
+     delta bigint := 0;
+     len integer;
    BEGIN
+     IF max_total_bytes > 0 THEN
+       SELECT coalesce(sum(su.bytes), 0) INTO total FROM storage_usage su;
+     END IF;
      FOR i IN 1 .. coalesce(array_length(d_lens, 1), 0) / 3 LOOP
        d_mailbox[i] := substring(d_blob FROM off FOR d_lens[3 * i - 2]);
        off := off + d_lens[3 * i - 2];
@@ -113,14 +138,23 @@ export const MIGRATIONS: readonly string[] = [
          CONTINUE;
        END IF;
        SELECT mu.count, mu.bytes, mu.last_seq INTO u FROM mailbox_usage mu WHERE mu.mailbox = d_mailbox[i];
-       IF u.count + 1 > max_envelopes OR u.bytes + octet_length(d_body[i]) > max_bytes THEN
+       len := octet_length(d_body[i]);
+       IF u.count + 1 > max_envelopes OR u.bytes + len > max_bytes THEN
          r_kind := 'd'; r_idx := i; r_outcome := 2; r_seq := NULL; r_prev := NULL; r_at := NULL;
          RETURN NEXT;
          CONTINUE;
        END IF;
+       IF max_total_bytes > 0 AND total + delta + len > max_total_bytes THEN
+         r_kind := 'd'; r_idx := i; r_outcome := 3; r_seq := NULL; r_prev := NULL; r_at := NULL;
+         RETURN NEXT;
+         CONTINUE;
+       END IF;
        INSERT INTO envelopes (mailbox, id, body, deposited_at, expires_at)
-         VALUES (d_mailbox[i], d_id[i], d_body[i], now_ms, now_ms + retention_ms)
+         VALUES (d_mailbox[i], d_id[i], d_body[i], now_ms, now_ms + CASE
+           WHEN EXISTS (SELECT 1 FROM mailbox_claims c WHERE c.mailbox = d_mailbox[i]) THEN retention_ms
+           ELSE unclaimed_retention_ms END)
          RETURNING envelopes.seq INTO new_seq;
+       delta := delta + len;
        UPDATE mailbox_usage mu SET count = mu.count + 1, bytes = mu.bytes + octet_length(d_body[i]), last_seq = new_seq
          WHERE mu.mailbox = d_mailbox[i];
        r_kind := 'd'; r_idx := i; r_outcome := 0; r_seq := new_seq; r_prev := u.last_seq; r_at := NULL;
@@ -134,9 +168,14 @@ export const MIGRATIONS: readonly string[] = [
          RETURNING a.req AS req, e.mailbox AS mailbox, e.deposited_at AS at, octet_length(e.body) AS len
      LOOP
        UPDATE mailbox_usage mu SET count = mu.count - 1, bytes = mu.bytes - gone.len WHERE mu.mailbox = gone.mailbox;
+       delta := delta - gone.len;
        r_kind := 'a'; r_idx := gone.req; r_outcome := 0; r_seq := NULL; r_prev := NULL; r_at := gone.at;
        RETURN NEXT;
      END LOOP;
+     -- Last, so this shard row is locked only for the commit itself.
+     IF delta <> 0 THEN
+       UPDATE storage_usage SET bytes = bytes + delta WHERE shard = pg_backend_pid() % 16;
+     END IF;
    END
    $fn$;
 
@@ -146,6 +185,7 @@ export const MIGRATIONS: readonly string[] = [
    LANGUAGE plpgsql AS $fn$
    DECLARE
      n bigint;
+     freed bigint;
    BEGIN
      IF NOT pg_try_advisory_xact_lock(7321500102) THEN
        RETURN 0;
@@ -159,10 +199,26 @@ export const MIGRATIONS: readonly string[] = [
        SELECT g.mailbox, count(*) AS c, sum(g.len) AS b FROM gone g GROUP BY g.mailbox
      ), updated AS (
        UPDATE mailbox_usage mu SET count = mu.count - p.c, bytes = mu.bytes - p.b
-         FROM per_mailbox p WHERE mu.mailbox = p.mailbox RETURNING p.c
+         FROM per_mailbox p WHERE mu.mailbox = p.mailbox RETURNING p.c, p.b
      )
-     SELECT coalesce(sum(c), 0) INTO n FROM updated;
+     SELECT coalesce(sum(c), 0), coalesce(sum(b), 0) INTO n, freed FROM updated;
+     IF freed <> 0 THEN
+       UPDATE storage_usage SET bytes = bytes - freed WHERE shard = pg_backend_pid() % 16;
+     END IF;
      RETURN n;
+   END
+   $fn$;
+
+   -- The first authentication on a mailbox: record it and give what already waits there
+   -- the full retention. The mailbox's usage row lock orders it with concurrent deposits.
+   CREATE FUNCTION petrel_claim(m bytea, now_ms bigint, retention_ms bigint) RETURNS void
+   LANGUAGE plpgsql AS $fn$
+   BEGIN
+     PERFORM 1 FROM mailbox_usage WHERE mailbox = m FOR UPDATE;
+     INSERT INTO mailbox_claims (mailbox, claimed_at) VALUES (m, now_ms) ON CONFLICT (mailbox) DO NOTHING;
+     IF FOUND THEN
+       UPDATE envelopes SET expires_at = deposited_at + retention_ms WHERE mailbox = m;
+     END IF;
    END
    $fn$;`,
 ];

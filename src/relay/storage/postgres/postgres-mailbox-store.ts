@@ -53,11 +53,23 @@ export class PostgresMailboxStore implements MailboxStore {
       }
     });
     // Buffers are sent as binary parameters (see petrel_commit in migrations.ts).
-    const params = [Buffer.concat(dParts), dLens, Buffer.concat(aParts), aLens, aReq, now, this.limits.retentionMs, this.limits.maxEnvelopes, this.limits.maxBytes];
+    const params = [
+      Buffer.concat(dParts),
+      dLens,
+      Buffer.concat(aParts),
+      aLens,
+      aReq,
+      now,
+      this.limits.retentionMs,
+      this.limits.unclaimedRetentionMs ?? this.limits.retentionMs,
+      this.limits.maxEnvelopes,
+      this.limits.maxBytes,
+      this.limits.maxTotalBytes ?? 0,
+    ];
     const { rows } = await withRetry(() =>
       this.pool.query<CommitRow>({
         name: 'petrel_commit',
-        text: 'SELECT * FROM petrel_commit($1::bytea, $2::int[], $3::bytea, $4::int[], $5::int[], $6, $7, $8, $9)',
+        text: 'SELECT * FROM petrel_commit($1::bytea, $2::int[], $3::bytea, $4::int[], $5::int[], $6, $7, $8, $9, $10, $11)',
         values: params,
       }),
     );
@@ -69,7 +81,9 @@ export class PostgresMailboxStore implements MailboxStore {
         continue;
       }
       deposits[r.r_idx - 1] =
-        r.r_outcome === 2
+        r.r_outcome === 3
+          ? { ok: false, reason: 'storage_full' }
+          : r.r_outcome === 2
           ? { ok: false, reason: 'mailbox_full' }
           : r.r_outcome === 1
             ? { ok: true, seq: Number(r.r_seq), duplicate: true }
@@ -111,6 +125,18 @@ export class PostgresMailboxStore implements MailboxStore {
 
   async totalQueued(): Promise<number> {
     const { rows } = await this.pool.query<{ n: string | null }>('SELECT sum(count) AS n FROM mailbox_usage');
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async claim(mailbox: Uint8Array, now: number): Promise<void> {
+    // Most auths are by devices that claimed long ago: one indexed read, no write.
+    const { rowCount } = await this.pool.query({ name: 'petrel_claimed', text: 'SELECT 1 FROM mailbox_claims WHERE mailbox = $1', values: [buf(mailbox)] });
+    if (rowCount) return;
+    await withRetry(() => this.pool.query('SELECT petrel_claim($1, $2, $3)', [buf(mailbox), now, this.limits.retentionMs]));
+  }
+
+  async storedBytes(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string | null }>('SELECT sum(bytes) AS n FROM storage_usage');
     return Number(rows[0]?.n ?? 0);
   }
 

@@ -26,18 +26,19 @@ interface TakeRow {
  * Takes the lowest free one-time key of each kind and deletes it, in one statement.
  * `FOR UPDATE SKIP LOCKED`: a fetch racing another (on any node) skips the key the other
  * holds instead of waiting for it or taking it too, so a key is handed out at most once.
- * The counts are read from the statement's snapshot, minus what it took.
+ * The counts are read from the statement's snapshot, minus what it took. $2 false takes
+ * no one-time key (the identity's one-time-key budget is spent): last-resort keys only.
  */
 const TAKE_BUNDLE = `
 WITH ident AS (
   SELECT spk_id, spk_pub, spk_sig, pqspk_id, pqspk_pub, pqspk_sig FROM prekey_identities WHERE ik = $1
 ), opk AS (
   DELETE FROM one_time_prekeys WHERE ik = $1 AND id = (
-    SELECT id FROM one_time_prekeys WHERE ik = $1 AND EXISTS (SELECT 1 FROM ident) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
+    SELECT id FROM one_time_prekeys WHERE ik = $1 AND $2 AND EXISTS (SELECT 1 FROM ident) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
   ) RETURNING id, pub
 ), pq AS (
   DELETE FROM pq_one_time_prekeys WHERE ik = $1 AND id = (
-    SELECT id FROM pq_one_time_prekeys WHERE ik = $1 AND EXISTS (SELECT 1 FROM ident) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
+    SELECT id FROM pq_one_time_prekeys WHERE ik = $1 AND $2 AND EXISTS (SELECT 1 FROM ident) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
   ) RETURNING id, pub, sig
 )
 SELECT ident.*, opk.id AS opk_id, opk.pub AS opk_pub, pq.id AS pq_id, pq.pub AS pq_pub, pq.sig AS pq_sig,
@@ -98,8 +99,9 @@ export class PostgresPreKeyStore implements PreKeyStore {
     });
   }
 
-  async takeBundle(ik: Uint8Array): Promise<{ readonly bundle: FetchedBundle; readonly remaining: PreKeyCounts } | undefined> {
-    const { rows } = await withRetry(() => this.pool.query<TakeRow>({ name: 'petrel_take_bundle', text: TAKE_BUNDLE, values: [buf(ik)] }));
+  async takeBundle(ik: Uint8Array, opts: { readonly oneTime?: boolean } = {}): Promise<{ readonly bundle: FetchedBundle; readonly remaining: PreKeyCounts } | undefined> {
+    const values = [buf(ik), opts.oneTime ?? true];
+    const { rows } = await withRetry(() => this.pool.query<TakeRow>({ name: 'petrel_take_bundle', text: TAKE_BUNDLE, values }));
     const r = rows[0];
     if (!r) return undefined;
     const bundle: FetchedBundle = {

@@ -26,6 +26,7 @@ export async function handleAuth(ctx: RelayContext, conn: Connection, frame: Aut
   conn.mailboxKey = mailboxKey(result.mailbox);
   // Bound (and, in a cluster, subscribed) before the backlog is read, so nothing committed in between is missed.
   await ctx.fanout.bind(conn);
+  await ctx.mailboxes.claim(result.mailbox, ctx.now());
   const queued = await ctx.mailboxes.count(result.mailbox);
   if (!conn.open) return;
   conn.send({ t: 'ready', mailbox: result.mailbox, queued });

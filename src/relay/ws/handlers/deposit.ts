@@ -1,4 +1,5 @@
 import type { SendFrame } from '../../../core/wire/index.ts';
+import { fullBucket, takeTokens } from '../../limits/token-bucket.ts';
 import type { Connection } from '../connection.ts';
 import { takeIpToken, type RelayContext } from '../relay-context.ts';
 
@@ -11,14 +12,37 @@ import { takeIpToken, type RelayContext } from '../relay-context.ts';
 export const MAX_INFLIGHT_DEPOSITS = 64;
 
 /**
+ * The deposit budgets a sender must fit in, cheapest first: this connection's count and
+ * bytes (in memory), then its IP's count and bytes (in the rate-limit store). Returns the
+ * bucket that refused, or undefined. Deposits are anonymous, so these budgets, the mailbox
+ * caps and the global storage cap are what bound what one sender can cost.
+ */
+async function depositBudget(ctx: RelayContext, conn: Connection, bytes: number): Promise<string | undefined> {
+  const { config } = ctx;
+  const now = ctx.now();
+  const countRule = { perSec: config.connDepositsPerSec, burst: config.connDepositBurst };
+  const byteRule = { perSec: config.connDepositBytesPerSec, burst: config.connDepositByteBurst };
+  conn.depositBucket ??= fullBucket(countRule, now);
+  conn.depositByteBucket ??= fullBucket(byteRule, now);
+  if (!takeTokens(conn.depositBucket, countRule, now)) return 'conn_deposit';
+  if (!takeTokens(conn.depositByteBucket, byteRule, now, bytes)) return 'conn_deposit_bytes';
+  if (!(await takeIpToken(ctx, conn, 'deposit'))) return 'ip';
+  if (!(await takeIpToken(ctx, conn, 'deposit_bytes', bytes))) return 'ip';
+  return undefined;
+}
+
+/**
  * `send{rid, env}`: no sender identity needed (the relay must not learn who sends).
- * Rate-limited per IP; the envelope is group-committed to disk and only then answered
- * with `sent{rid, id}`. A full mailbox answers `mailbox_full`. A retry of a stored
- * (mailbox, id) is answered `sent` without storing it twice. Online owners get it at once.
+ * Within the deposit budgets (per connection and per IP, in count and bytes); the envelope
+ * is group-committed to disk and only then answered with `sent{rid, id}`. A full mailbox
+ * answers `mailbox_full`, a relay at its global storage cap `overloaded`. A retry of a
+ * stored (mailbox, id) is answered `sent` without storing it twice. Online owners get it at once.
  */
 export async function handleSend(ctx: RelayContext, conn: Connection, frame: SendFrame): Promise<void> {
   const timed = ctx.metrics.timeRequest('send');
-  if (!(await takeIpToken(ctx, conn, 'deposit'))) {
+  const refused = await depositBudget(ctx, conn, frame.env.body.length);
+  if (refused) {
+    if (refused.startsWith('conn')) ctx.metrics.rateLimited.inc({ bucket: refused });
     ctx.sendError(conn, 'rate_limited', 'too many deposits', frame.rid);
     return;
   }
@@ -28,7 +52,8 @@ export async function handleSend(ctx: RelayContext, conn: Connection, frame: Sen
     const outcome = await ctx.batcher.deposit(frame.env);
     if (!outcome.ok) {
       ctx.metrics.deposits.inc({ result: outcome.reason });
-      ctx.sendError(conn, 'mailbox_full', 'recipient mailbox is full', frame.rid);
+      if (outcome.reason === 'storage_full') ctx.sendError(conn, 'overloaded', 'relay storage is full; retry later', frame.rid);
+      else ctx.sendError(conn, 'mailbox_full', 'recipient mailbox is full', frame.rid);
       return;
     }
     ctx.metrics.deposits.inc({ result: outcome.duplicate ? 'duplicate' : 'stored' });

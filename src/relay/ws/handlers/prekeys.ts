@@ -4,6 +4,7 @@ import { firstBadSignature } from '../../prekeys/bundle-verification.ts';
 import type { PreKeyCounts } from '../../prekeys/prekey-store.ts';
 import type { Connection } from '../connection.ts';
 import { takeIpToken, type RelayContext } from '../relay-context.ts';
+import { mailboxKey } from '../session-registry.ts';
 
 /** Tells the owner's connections that a one-time pool is below the threshold. */
 export function notifyPreKeysLow(ctx: RelayContext, owners: readonly Connection[], counts: PreKeyCounts): void {
@@ -45,22 +46,42 @@ export async function handlePublish(ctx: RelayContext, conn: Connection, frame: 
 }
 
 /**
- * `prekeys.fetch{rid, ik}`: anyone may fetch (rate-limited per IP, since each fetch
- * consumes one-time keys). Hands out at most one of each one-time key, atomically.
+ * `prekeys.fetch{rid, ik}`: anyone may fetch, within two budgets: the requester's IP, and
+ * the TARGET identity's (whoever asks, so several addresses together cannot drain one
+ * person). Past the identity's one-time-key budget the fetch still succeeds, with the
+ * last-resort keys only (no X25519 one-time key, the last-resort ML-KEM key): the pool
+ * is kept for the people who really start sessions, and the owner is not pushed into
+ * uploading again and again. Hands out at most one of each one-time key, atomically.
  */
 export async function handleFetch(ctx: RelayContext, conn: Connection, frame: PreKeysFetchFrame): Promise<void> {
   const timed = ctx.metrics.timeRequest('prekeys.fetch');
+  const { config } = ctx;
   if (!(await takeIpToken(ctx, conn, 'fetch'))) {
     ctx.sendError(conn, 'rate_limited', 'too many bundle fetches', frame.rid);
     return;
   }
-  const taken = await ctx.prekeys.takeBundle(frame.ik);
+  // Unknown identities are answered before any per-identity bucket exists, so fetching
+  // random keys cannot fill the rate-limit store with buckets of nobody.
+  if (!(await ctx.prekeys.counts(frame.ik))) {
+    ctx.metrics.prekeyFetches.inc({ result: 'not_found' });
+    ctx.sendError(conn, 'not_found', 'no bundle published for this identity', frame.rid);
+    return;
+  }
+  const target = mailboxKey(mailboxAddress(frame.ik));
+  const now = ctx.now();
+  if (!(await ctx.rateLimits.take(`target:${target}:fetch`, { perSec: config.targetFetchesPerMin / 60, burst: config.targetFetchBurst }, now))) {
+    ctx.metrics.rateLimited.inc({ bucket: 'target_fetch' });
+    ctx.sendError(conn, 'rate_limited', 'too many bundle fetches for this identity', frame.rid);
+    return;
+  }
+  const oneTime = await ctx.rateLimits.take(`target:${target}:one_time`, { perSec: config.oneTimeKeysPerHour / 3600, burst: config.oneTimeKeyBurst }, now);
+  const taken = await ctx.prekeys.takeBundle(frame.ik, { oneTime });
   if (!taken) {
     ctx.metrics.prekeyFetches.inc({ result: 'not_found' });
     ctx.sendError(conn, 'not_found', 'no bundle published for this identity', frame.rid);
     return;
   }
-  ctx.metrics.prekeyFetches.inc({ result: taken.bundle.opk ? 'opk' : 'no_opk' });
+  ctx.metrics.prekeyFetches.inc({ result: !oneTime ? 'last_resort_budget' : taken.bundle.opk ? 'opk' : 'no_opk' });
   conn.send({ t: 'prekeys.bundle', rid: frame.rid, bundle: taken.bundle });
   timed();
   const low = ctx.config.prekeyLowThreshold;
