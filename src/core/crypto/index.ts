@@ -12,6 +12,7 @@ export {
   compareContactIdentity,
   verifySignature,
   identityX25519Public,
+  isValidIdentityKey,
   mailboxAddress,
   signRelayChallenge,
   verifyRelayChallenge,
