@@ -9,12 +9,12 @@
  *                      info = "Petrel_CURVE25519_SHA-256_ML-KEM-768") → 32 bytes
  *   AD = IK_A_pub ‖ IK_B_pub (raw Ed25519 public keys)
  */
-import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { concatBytes } from '../bytes.ts';
 import type { Random } from '../random.ts';
 import { identityX25519Public, type Identity } from './identity.ts';
 import { hkdfSha256 } from './kdf.ts';
 import { KEY_BYTES, PQXDH_INFO_BYTES } from './limits.ts';
+import { ML_KEM_768_MESSAGE_BYTES, mlKemEncapsulate } from './ml-kem.ts';
 import type { VerifiedBundle } from './prekeys.ts';
 import { SecretBytes } from './redacted.ts';
 import { generateDhKeyPair, x25519Dh, type DhPrivate } from './x25519.ts';
@@ -86,7 +86,7 @@ export interface InitiatorAgreement {
  */
 export async function pqxdhInitiate(identity: Identity, bundle: VerifiedBundle, random: Random): Promise<InitiatorAgreement> {
   const ephemeral = await generateDhKeyPair(random);
-  const { cipherText, sharedSecret } = ml_kem768.encapsulate(bundle.pq.pub, random.bytes(32));
+  const { cipherText, sharedSecret } = mlKemEncapsulate(bundle.pq.pub, random.bytes(ML_KEM_768_MESSAGE_BYTES));
   const sk = await initiatorSessionKey({
     identity,
     ephemeral,
