@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fromHex, toHex, utf8 } from '../src/core/bytes.ts';
-import type { Random } from '../src/core/random.ts';
+import { seededRandom, type Random } from '../src/core/random.ts';
 import { identityFromSeed } from '../src/core/crypto/identity.ts';
 import { initRatchetAsInitiator, initRatchetAsResponder, ratchetDecrypt, ratchetEncrypt } from '../src/core/crypto/double-ratchet.ts';
 import { associatedData, initiatorSessionKey } from '../src/core/crypto/pqxdh.ts';
@@ -265,7 +265,7 @@ export async function generateVectors() {
       remoteSignedPreKey: x25519PublicKey(spk),
       ...(opk ? { remoteOneTimePreKey: x25519PublicKey(opk) } : {}),
       kemSharedSecret: ss,
-    });
+    }, seededRandom(0));
     x3dh.push({
       alice_identity_seed: toHex(alice.exportSeed()),
       alice_ephemeral_private: toHex(ek),

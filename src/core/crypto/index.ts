@@ -63,4 +63,4 @@ export { SessionState, serializeSession, deserializeSession } from './session-st
 export { initiateSession, acceptSession, acceptSessionFromPool, encrypt, decrypt, type InitialMessageInfo, type AcceptedSession } from './session.ts';
 export { seal, unseal, sealedSender, SEALED_SENDER_OVERHEAD_BYTES } from './sealed-sender.ts';
 export { safetyNumber, safetyNumberQrPayload, compareScannedSafetyNumber, type SafetyNumberOptions } from './safety-number.ts';
-export { setAeadWebCryptoThreshold } from './aead.ts';
+export { CryptoRuntime, cryptoRuntime, type CryptoDeps, type CryptoRuntimeOptions } from './crypto-runtime.ts';

@@ -8,8 +8,7 @@
  * interleaved with another ratchet step. The store the running messenger passes is the
  * session-caching one: the read is a memory lookup, not a transaction.
  */
-import { encrypt, seal, type Identity } from '../crypto/index.ts';
-import type { Random } from '../random.ts';
+import { encrypt, seal, type CryptoRuntime, type Identity } from '../crypto/index.ts';
 import type { PetrelStore } from '../store/index.ts';
 import type { SerialLane } from './serial-lane.ts';
 import { decodeSessionSet, encodeSessionSet, promote } from './session-set.ts';
@@ -18,7 +17,7 @@ export interface ComposeDeps {
   readonly store: PetrelStore;
   readonly lane: SerialLane;
   readonly identity: Identity;
-  readonly random: Random;
+  readonly crypto: CryptoRuntime;
 }
 
 export interface OutgoingMessage {
@@ -35,7 +34,7 @@ export interface OutgoingMessage {
 
 /** Queues `m` durably; returns `pending` when it waits for a session. */
 export function enqueueOutgoing(deps: ComposeDeps, m: OutgoingMessage): Promise<{ readonly pending: boolean }> {
-  const { store, random } = deps;
+  const { store, crypto } = deps;
   const message = { id: m.id, contactId: m.contactId, body: m.body, sentAt: m.sentAt };
   return deps.lane.run(async () => {
     const row = await store.getSession(m.contactId);
@@ -44,8 +43,8 @@ export function enqueueOutgoing(deps: ComposeDeps, m: OutgoingMessage): Promise<
       return { pending: true };
     }
     const sessions = decodeSessionSet(row.state);
-    const out = await encrypt(sessions[0]!, m.content, random);
-    const envelope = await seal(deps.identity, m.contactKey, out.message, random);
+    const out = await encrypt(sessions[0]!, m.content, crypto);
+    const envelope = await seal(deps.identity, m.contactKey, out.message, crypto);
     await store.commitOutgoing({
       sessionUpdate: { contactId: m.contactId, expectedVersion: row.version, state: encodeSessionSet(promote(sessions, out.state, sessions[0])) },
       message,

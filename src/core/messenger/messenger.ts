@@ -8,6 +8,7 @@
 import { bytesEqual, fromHex, toHex, utf8 } from '../bytes.ts';
 import type { Clock } from '../clock.ts';
 import {
+  CryptoRuntime,
   addOneTimePreKeys,
   buildPublishedBundle,
   createPreKeyPool,
@@ -80,6 +81,11 @@ export interface MessengerDeps {
   readonly createDirect?: (ctx: { identity: Identity; sendSignal: (contactId: string, kind: RtcKind, data: string) => Promise<void> }) => DirectPath | undefined;
   readonly clock: Clock;
   readonly random: Random;
+  /**
+   * The crypto core's runtime (src/core/crypto/crypto-runtime.ts): the platform's, tuned for
+   * it (src/platform/browser-crypto.ts). Default: one made from `random` when the core starts.
+   */
+  readonly crypto?: CryptoRuntime;
   readonly metrics: Metrics;
   readonly logger: Logger;
   /** Recent log records for the diagnostics view. */
@@ -200,6 +206,7 @@ export class Messenger implements MessengerApi {
       store,
       clock,
       random,
+      crypto: this.deps.crypto ?? new CryptoRuntime(random),
       metrics,
       log: logger,
       lane: new SerialLane(),
@@ -454,7 +461,7 @@ export class Messenger implements MessengerApi {
     const id = random.bytes(16);
     const sentAt = clock.now();
     const { pending } = await enqueueOutgoing(
-      { store: this.store, lane: r.ctx.lane, identity: r.ctx.identity, random },
+      { store: this.store, lane: r.ctx.lane, identity: r.ctx.identity, crypto: r.ctx.crypto },
       {
         contactId,
         contactKey: contact.identityKey,
@@ -565,13 +572,13 @@ export class Messenger implements MessengerApi {
     const outboxEntries = [];
     for (let i = 0; i < messageIds.length; i += MAX_ACK_IDS) {
       const content = encodeContent({ t: 'receipt', kind: 'read', ids: messageIds.slice(i, i + MAX_ACK_IDS).map(fromHex) });
-      const out = await encrypt(sessions[0]!, content, random);
+      const out = await encrypt(sessions[0]!, content, r.ctx.crypto);
       sessions = promote(sessions, out.state, sessions[0]);
       outboxEntries.push({
         envelopeId: toHex(random.bytes(16)),
         contactId,
         mailbox: mailboxAddress(contact.identityKey),
-        envelope: await seal(r.ctx.identity, contact.identityKey, out.message, random),
+        envelope: await seal(r.ctx.identity, contact.identityKey, out.message, r.ctx.crypto),
       });
     }
     return { sessionUpdate: { contactId, expectedVersion: row.version, state: encodeSessionSet(sessions) }, outboxEntries };
@@ -588,16 +595,15 @@ export class Messenger implements MessengerApi {
     const contact = r.ctx.contacts.byId(contactId);
     if (!contact) throw new UnknownContactError(contactId);
     if (r.relay.state.kind !== 'online') throw new DirectSignalError('relay is not connected');
-    const { random } = this.deps;
     const store = this.store;
     // Sent from inside the lane, so signals leave in the order they were asked for.
     await r.ctx.lane.run(async () => {
       const row = await store.getSession(contactId);
       if (!row) throw new DirectSignalError('no session with this contact');
       const sessions = decodeSessionSet(row.state);
-      const out = await encrypt(sessions[0]!, encodeContent({ t: 'rtc', kind, data }), random);
+      const out = await encrypt(sessions[0]!, encodeContent({ t: 'rtc', kind, data }), r.ctx.crypto);
       await store.commitSession({ contactId, expectedVersion: row.version, state: encodeSessionSet(promote(sessions, out.state, sessions[0])) });
-      r.relay.sendSignal(mailboxAddress(contact.identityKey), await seal(r.ctx.identity, contact.identityKey, out.message, random));
+      r.relay.sendSignal(mailboxAddress(contact.identityKey), await seal(r.ctx.identity, contact.identityKey, out.message, r.ctx.crypto));
     });
     this.deps.metrics.inc('direct.signals.sent', { kind });
   }

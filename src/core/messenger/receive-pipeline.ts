@@ -322,7 +322,7 @@ export class ReceivePipeline {
 
     const unsealed = await Promise.all(
       batch.map((p): Promise<Unsealed> =>
-        unseal(ctx.identity, p.incoming.envelope.body).then(
+        unseal(ctx.identity, p.incoming.envelope.body, ctx.crypto).then(
           ({ senderIdentityPublic, inner }) => ({ sender: senderIdentityPublic, inner }),
           (error: unknown) => ({ error }),
         ),
@@ -358,7 +358,7 @@ export class ReceivePipeline {
       if (w) {
         for (const s of w.sessions) {
           try {
-            const out = await decrypt(s, inner);
+            const out = await decrypt(s, inner, ctx.crypto);
             w.sessions = promote(w.sessions, out.state, s);
             plaintext = out.plaintext;
             break;
@@ -378,7 +378,7 @@ export class ReceivePipeline {
         try {
           const parsed = parseMessage(inner);
           if (parsed.type !== 'prekey') throw new Error('unreachable');
-          const accepted = await acceptSession(ctx.identity, findPreKeys(pool, parsed), parsed, { expectedSender: sender });
+          const accepted = await acceptSession(ctx.identity, findPreKeys(pool, parsed), parsed, { expectedSender: sender, random: ctx.crypto });
           pool = removeOneTimePreKeys(pool, accepted.usedOneTimePreKeys);
           poolChanged = true;
           if (!contact) {
@@ -477,10 +477,10 @@ export class ReceivePipeline {
   /** Encrypts protocol content (a receipt) with the contact's current session into an outbox entry. */
   private async encryptProtocolMessage(w: SessionWork, contact: ContactRecord, content: Uint8Array): Promise<NewOutboxEntry> {
     const current = w.sessions[0]!;
-    const { state, message } = await encrypt(current, content, this.ctx.random);
+    const { state, message } = await encrypt(current, content, this.ctx.crypto);
     w.sessions = promote(w.sessions, state, current);
     w.dirty = true;
-    const body = await seal(this.ctx.identity, contact.identityKey, message, this.ctx.random);
+    const body = await seal(this.ctx.identity, contact.identityKey, message, this.ctx.crypto);
     const id = this.ctx.random.bytes(16);
     return { envelopeId: toHex(id), contactId: contact.id, mailbox: mailboxAddress(contact.identityKey), envelope: body };
   }

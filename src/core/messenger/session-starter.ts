@@ -68,7 +68,7 @@ export class SessionStarter {
     if (!existing) {
       try {
         const bundle = verifyFetchedBundle(await this.relay.fetchPrekeys(contact.identityKey), contact.identityKey);
-        session = (await initiateSession(ctx.identity, bundle, ctx.random)).state;
+        session = (await initiateSession(ctx.identity, bundle, ctx.crypto)).state;
       } catch (err) {
         await this.fetchFailed(contactId, err);
         return;
@@ -87,9 +87,9 @@ export class SessionStarter {
       const encrypted: { envelopeId: string; envelope: Uint8Array }[] = [];
       let current = sessions[0]!;
       for (const job of jobs) {
-        const out = await encrypt(current, job.plaintext ?? (await this.rebuiltContent(job)), ctx.random);
+        const out = await encrypt(current, job.plaintext ?? (await this.rebuiltContent(job)), ctx.crypto);
         current = out.state;
-        encrypted.push({ envelopeId: job.envelopeId, envelope: await seal(ctx.identity, contact.identityKey, out.message, ctx.random) });
+        encrypted.push({ envelopeId: job.envelopeId, envelope: await seal(ctx.identity, contact.identityKey, out.message, ctx.crypto) });
       }
       sessions = promote(sessions, current, sessions[0]);
       await ctx.store.commitSessionStart({ sessionUpdate: { contactId, expectedVersion: row?.version ?? null, state: encodeSessionSet(sessions) }, encrypted });
@@ -125,7 +125,7 @@ export class SessionStarter {
     const row = (await ctx.store.getSession(contactId))!;
     const sessions = decodeSessionSet(row.state);
     const content = encodeContent({ t: 'profile', name: this.displayName() });
-    const out = await encrypt(sessions[0]!, content, ctx.random);
+    const out = await encrypt(sessions[0]!, content, ctx.crypto);
     const id = ctx.random.bytes(16);
     await ctx.store.commitOutgoing({
       sessionUpdate: { contactId, expectedVersion: row.version, state: encodeSessionSet(promote(sessions, out.state, sessions[0])) },
@@ -133,7 +133,7 @@ export class SessionStarter {
         envelopeId: toHex(id),
         contactId,
         mailbox: mailboxAddress(identityKey),
-        envelope: await seal(ctx.identity, identityKey, out.message, ctx.random),
+        envelope: await seal(ctx.identity, identityKey, out.message, ctx.crypto),
       },
     });
   }
