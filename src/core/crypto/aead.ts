@@ -10,10 +10,13 @@
  * browser's runtime uses WebCrypto for every size (threshold 0, src/platform/browser-crypto.ts).
  *
  * Any key size AES allows (16, 24, 32 bytes) and any nonce of at least one byte are taken
- * (Petrel itself only uses 32-byte keys and 12-byte nonces); an empty nonce is refused
- * (RangeError): GCM with it would leak the authentication key.
+ * (Petrel itself only uses 32-byte keys and 12-byte nonces). noble takes nonces of 8 bytes
+ * or more and Node's WebCrypto 12 to 128, so WebCrypto is only asked within its range and
+ * shorter nonces go through aes-gcm-short-nonce.ts; an empty nonce is refused (RangeError):
+ * GCM with it would leak the authentication key.
  */
 import { gcm } from '@noble/ciphers/aes.js';
+import { shortNonceGcmDecrypt, shortNonceGcmEncrypt } from './aes-gcm-short-nonce.ts';
 import { AuthenticationFailedError } from './errors.ts';
 
 /** Above this many bytes, Node uses WebCrypto's native AES-GCM rather than noble's (the crossover measured when this was chosen). */
@@ -25,8 +28,18 @@ export function checkAeadThreshold(bytes: number): number {
   return bytes;
 }
 
+/** @noble/ciphers' gcm refuses nonces shorter than this (SP 800-38D lets it narrow the range). */
+const NOBLE_MIN_NONCE_BYTES = 8;
+
+/** The nonce lengths WebCrypto takes everywhere we run (Node refuses others). */
+const WEBCRYPTO_NONCE_BYTES = { min: 12, max: 128 };
+
 function checkNonce(nonce: Uint8Array): void {
   if (nonce.length === 0) throw new RangeError('AES-GCM nonce must not be empty');
+}
+
+function useWebCrypto(dataBytes: number, nonce: Uint8Array, threshold: number): boolean {
+  return !!subtle && dataBytes > threshold && nonce.length >= WEBCRYPTO_NONCE_BYTES.min && nonce.length <= WEBCRYPTO_NONCE_BYTES.max;
 }
 
 /** WebCrypto's SubtleCrypto (the core is type-checked without the DOM library). */
@@ -46,10 +59,11 @@ export async function aesGcmEncrypt(
   webCryptoThreshold = AEAD_WEBCRYPTO_THRESHOLD_BYTES,
 ): Promise<Uint8Array> {
   checkNonce(nonce);
-  if (subtle && plaintext.length > webCryptoThreshold) {
+  if (subtle && useWebCrypto(plaintext.length, nonce, webCryptoThreshold)) {
     const k = await subtle.importKey('raw', buf(key), 'AES-GCM', false, ['encrypt']);
     return new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv: buf(nonce), additionalData: buf(aad) }, k, buf(plaintext)));
   }
+  if (nonce.length < NOBLE_MIN_NONCE_BYTES) return shortNonceGcmEncrypt(key, nonce, plaintext, aad);
   return gcm(key, nonce, aad).encrypt(plaintext);
 }
 
@@ -63,7 +77,7 @@ export async function aesGcmDecrypt(
 ): Promise<Uint8Array> {
   checkNonce(nonce);
   if (ciphertext.length < 16) throw new AuthenticationFailedError('ciphertext shorter than the GCM tag');
-  if (subtle && ciphertext.length - 16 > webCryptoThreshold) {
+  if (subtle && useWebCrypto(ciphertext.length - 16, nonce, webCryptoThreshold)) {
     const k = await subtle.importKey('raw', buf(key), 'AES-GCM', false, ['decrypt']);
     try {
       return new Uint8Array(await subtle.decrypt({ name: 'AES-GCM', iv: buf(nonce), additionalData: buf(aad) }, k, buf(ciphertext)));
@@ -71,6 +85,7 @@ export async function aesGcmDecrypt(
       throw new AuthenticationFailedError('AES-GCM authentication failed');
     }
   }
+  if (nonce.length < NOBLE_MIN_NONCE_BYTES) return shortNonceGcmDecrypt(key, nonce, ciphertext, aad);
   try {
     return gcm(key, nonce, aad).decrypt(ciphertext);
   } catch {
