@@ -18,7 +18,7 @@ import {
   serializePreKeyPool,
   verifyFetchedBundle,
 } from '../../src/core/crypto/index.ts';
-import { encodeSessionSet } from '../../src/core/messenger/session-set.ts';
+import { encodeSessionSet, sessionSetOf } from '../../src/core/messenger/session-set.ts';
 import { secureRandom } from '../../src/core/random.ts';
 import { encodeContent, mailboxAddress } from '../../src/core/wire/index.ts';
 
@@ -66,7 +66,7 @@ export async function makeCatchupFixture(count: number): Promise<CatchupFixture>
   return {
     bobSeed: bob.exportSeed(),
     bobPool: serializePreKeyPool(accepted.pool),
-    bobSessions: encodeSessionSet([reply.state]),
+    bobSessions: encodeSessionSet(sessionSetOf(reply.state)),
     aliceKey: alice.publicKey,
     envelopes,
   };

@@ -193,10 +193,11 @@ export async function decryptOnly(count: number): Promise<{ ms: number }> {
   const t0 = performance.now();
   for (let i = 0; i < envelopes.length; i += RECEIVE_BATCH_MAX) {
     // As the pipeline does: a batch's boxes opened concurrently, then decrypted in order.
-    const opened = await Promise.all(envelopes.slice(i, i + RECEIVE_BATCH_MAX).map((e) => unseal(identity, e.body)));
+    const opened = await Promise.all(envelopes.slice(i, i + RECEIVE_BATCH_MAX).map((e) => unseal(identity, e.body, cryptoRuntime)));
     for (const { inner } of opened) {
-      const out = await decrypt(sessions[0]!, inner);
-      sessions = promote(sessions, out.state, sessions[0]);
+      const current = sessions.sessions[0]!;
+      const out = await decrypt(current, inner, cryptoRuntime);
+      sessions = promote(sessions, out.state, current);
       const content = decodeContent(out.plaintext);
       if (content.t !== 'msg') throw new Error(`decryptOnly: unexpected ${content.t}`);
     }

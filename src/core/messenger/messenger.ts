@@ -13,7 +13,6 @@ import {
   buildPublishedBundle,
   createPreKeyPool,
   deserializePreKeyPool,
-  encrypt,
   generateIdentity,
   identityFromSeed,
   limits as cryptoLimits,
@@ -23,7 +22,6 @@ import {
   type SignedPublicPreKey,
   safetyNumber,
   safetyNumberQrPayload,
-  seal,
   serializePreKeyPool,
   type Identity,
 } from '../crypto/index.ts';
@@ -57,7 +55,8 @@ import { META_PUBLISHED_SPK_ID, SignedPreKeyRotation } from './prekey-rotation.t
 import { ReceivePipeline } from './receive-pipeline.ts';
 import type { RelayClient, RelayClientFactory } from './relay-client.ts';
 import { SerialLane } from './serial-lane.ts';
-import { decodeSessionSet, encodeSessionSet, promote } from './session-set.ts';
+import { encryptFor } from './session-cipher.ts';
+import { decodeSessionSet, encodeSessionSet } from './session-set.ts';
 import { SessionStarter } from './session-starter.ts';
 
 /** Messages loaded per page into the open chat. */
@@ -568,20 +567,15 @@ export class Messenger implements MessengerApi {
     const row = contact && !sendBlocked(contact) ? await this.store.getSession(contactId) : undefined;
     if (!contact || !row) return undefined;
     const { random } = this.deps;
-    let sessions = decodeSessionSet(row.state);
+    let set = decodeSessionSet(row.state);
     const outboxEntries = [];
     for (let i = 0; i < messageIds.length; i += MAX_ACK_IDS) {
       const content = encodeContent({ t: 'receipt', kind: 'read', ids: messageIds.slice(i, i + MAX_ACK_IDS).map(fromHex) });
-      const out = await encrypt(sessions[0]!, content, r.ctx.crypto);
-      sessions = promote(sessions, out.state, sessions[0]);
-      outboxEntries.push({
-        envelopeId: toHex(random.bytes(16)),
-        contactId,
-        mailbox: mailboxAddress(contact.identityKey),
-        envelope: await seal(r.ctx.identity, contact.identityKey, out.message, r.ctx.crypto),
-      });
+      const out = await encryptFor(r.ctx, set, contact.identityKey, content);
+      set = out.set;
+      outboxEntries.push({ envelopeId: toHex(random.bytes(16)), contactId, mailbox: mailboxAddress(contact.identityKey), envelope: out.envelope });
     }
-    return { sessionUpdate: { contactId, expectedVersion: row.version, state: encodeSessionSet(sessions) }, outboxEntries };
+    return { sessionUpdate: { contactId, expectedVersion: row.version, state: encodeSessionSet(set) }, outboxEntries };
   }
 
   /**
@@ -600,10 +594,9 @@ export class Messenger implements MessengerApi {
     await r.ctx.lane.run(async () => {
       const row = await store.getSession(contactId);
       if (!row) throw new DirectSignalError('no session with this contact');
-      const sessions = decodeSessionSet(row.state);
-      const out = await encrypt(sessions[0]!, encodeContent({ t: 'rtc', kind, data }), r.ctx.crypto);
-      await store.commitSession({ contactId, expectedVersion: row.version, state: encodeSessionSet(promote(sessions, out.state, sessions[0])) });
-      r.relay.sendSignal(mailboxAddress(contact.identityKey), await seal(r.ctx.identity, contact.identityKey, out.message, r.ctx.crypto));
+      const out = await encryptFor(r.ctx, decodeSessionSet(row.state), contact.identityKey, encodeContent({ t: 'rtc', kind, data }));
+      await store.commitSession({ contactId, expectedVersion: row.version, state: encodeSessionSet(out.set) });
+      r.relay.sendSignal(mailboxAddress(contact.identityKey), out.envelope);
     });
     this.deps.metrics.inc('direct.signals.sent', { kind });
   }
