@@ -54,3 +54,9 @@ export class ReplayedSessionStartError extends MessengerError {
   readonly kind = 'replayed_session_start';
   override readonly name = 'ReplayedSessionStartError';
 }
+
+/** An invite whose identity key cannot be anyone's (not a canonical Ed25519 point of large order). */
+export class InvalidInviteKeyError extends MessengerError {
+  readonly kind = 'invalid_invite_key';
+  override readonly name = 'InvalidInviteKeyError';
+}

@@ -15,6 +15,7 @@ import {
   deserializePreKeyPool,
   generateIdentity,
   identityFromSeed,
+  isValidIdentityKey,
   limits as cryptoLimits,
   oneTimePreKeysNeeded,
   type OneTimePreKeyCounts,
@@ -36,9 +37,9 @@ import { ContactDirectory } from './contact-directory.ts';
 import { DedupPruner } from './dedup-pruner.ts';
 import { DirectSignalError, type DirectPath, type RtcKind } from './direct-path.ts';
 import type { MessengerContext } from './context.ts';
-import { InvalidMessageTextError, KeyChangeUnacknowledgedError, NoIdentityError, UnknownContactError } from './errors.ts';
+import { InvalidInviteKeyError, InvalidMessageTextError, KeyChangeUnacknowledgedError, NoIdentityError, UnknownContactError } from './errors.ts';
 import { inviteUrl, parseInviteUrl } from './invite.ts';
-import { claimedContact, sendBlocked, withChangedKey } from './key-change.ts';
+import { claimedContact, sendBlocked } from './key-change.ts';
 import type {
   ChatWindow,
   ConnectionState,
@@ -413,22 +414,29 @@ export class Messenger implements MessengerApi {
     const { clock } = this.deps;
     const store = this.store;
     if (bytesEqual(invite.identityKey, r.ctx.identity.publicKey)) throw new UnknownContactError('that is your own invite');
+    if (!isValidIdentityKey(invite.identityKey)) throw new InvalidInviteKeyError('the invite does not carry a usable identity key');
     const known = r.ctx.contacts.byKey(invite.identityKey);
-    // Same name, new key: the same person with a new identity, or someone posing as them.
-    // Never silently: the key change is recorded and blocks sending until acknowledged (key-change.ts).
-    const previous = known ? undefined : claimedContact(r.ctx.contacts.all(), invite.displayName, invite.identityKey);
+    // Same name, different key: someone else (or the same person on a new device) until the
+    // user says otherwise. An invite never changes an existing contact's key: it becomes a
+    // contact of its own, flagged as claiming the other's name, blocked for sending until
+    // acknowledged (key-change.ts). The existing contact and its conversation are untouched.
+    const claimed = known ? undefined : claimedContact(r.ctx.contacts.all(), invite.displayName, invite.identityKey);
     const contact: ContactRecord = known
       ? { ...known, displayName: invite.displayName }
-      : previous
-        ? withChangedKey(previous, invite.identityKey, invite.displayName, clock.now())
-        : { id: toHex(invite.identityKey), displayName: invite.displayName, identityKey: invite.identityKey.slice(), verification: 'unverified', addedAt: clock.now() };
-    // On the lane: the session it may delete is read and written only there.
+      : {
+          id: toHex(invite.identityKey),
+          displayName: invite.displayName,
+          identityKey: invite.identityKey.slice(),
+          verification: 'unverified',
+          addedAt: clock.now(),
+          ...(claimed ? { possibleKeyChangeOf: { contactId: claimed.id, detectedAt: clock.now(), acknowledged: false } } : {}),
+        };
     await r.ctx.lane.run(async () => {
-      if (previous) await store.commitKeyChange({ contact, mailbox: mailboxAddress(contact.identityKey) });
-      else await store.putContact(contact);
+      await store.putContact(contact);
       r.ctx.contacts.remember(contact);
     });
-    this.log.info('contact added', { contact: contact.id.slice(0, 8), keyChanged: !!previous });
+    if (claimed) this.deps.metrics.inc('contacts.claimed_name');
+    this.log.info('contact added', { contact: contact.id.slice(0, 8), claimsNameOf: claimed ? claimed.id.slice(0, 8) : null });
     this.connectDirect();
     await this.refresh();
     return contact.id;
