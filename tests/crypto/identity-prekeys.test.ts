@@ -9,6 +9,7 @@ import { seededRandom } from '../../src/core/random.ts';
 import {
   InvalidKeyError,
   MalformedStateError,
+  CorruptStateError,
   buildSignedPreKeyBundle,
   signedPreKeyRotationDue,
   acceptSessionFromPool,
@@ -188,7 +189,7 @@ describe('prekey pool', () => {
     const back = deserializePreKeyPool(bytes);
     expect(toHex(serializePreKeyPool(back))).toBe(toHex(bytes));
     expect(back.data.pqOneTimePreKeys[3]!.keyPair.decapsulate(new Uint8Array(1088)).length).toBe(32);
-    expect(() => deserializePreKeyPool(bytes.subarray(0, 100))).toThrow(MalformedStateError);
+    expect(() => deserializePreKeyPool(bytes.subarray(0, 100))).toThrow(CorruptStateError);
     expect(() => deserializePreKeyPool(new Uint8Array([7]))).toThrow(MalformedStateError);
   });
 });

@@ -3,7 +3,9 @@
  * starts (bounded). Version 1 rows (no base keys) still load, remembering the base keys of
  * the responder sessions they hold.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { CorruptStateError } from '../../src/core/crypto/errors.ts';
 import { toHex } from '../../src/core/bytes.ts';
 import { serializeSession } from '../../src/core/crypto/index.ts';
 import { MalformedSessionSetError } from '../../src/core/messenger/errors.ts';
@@ -42,15 +44,32 @@ describe('session set', () => {
     const set = decodeSessionSet(v1Bytes([serializeSession(b), serializeSession(a)]));
     expect(set.sessions).toHaveLength(2);
     expect(set.acceptedBaseKeys.map(toHex)).toEqual([toHex(b.data.baseKey)]);
-    // Written back as version 2.
-    expect(encodeSessionSet(set)[0]).toBe(0x54);
+    // Written back as version 3 (with its integrity tag).
+    expect(encodeSessionSet(set)[0]).toBe(0x55);
   });
 
-  it('refuses truncated, overlong and mislabelled bytes with MalformedSessionSetError', async () => {
+  it('refuses truncated, overlong or altered bytes (CorruptStateError) and bytes of no known format (MalformedSessionSetError)', async () => {
     const { b } = await establish(83);
     const good = encodeSessionSet(withAcceptedSession(sessionSetOf(b), b, new Uint8Array(32).fill(9)));
-    for (const bad of [good.subarray(0, good.length - 1), Uint8Array.of(...good, 0), Uint8Array.of(0x55, ...good.subarray(1))]) {
-      expect(() => decodeSessionSet(bad)).toThrow(MalformedSessionSetError);
-    }
+    for (const bad of [good.subarray(0, good.length - 1), Uint8Array.of(...good, 0)]) expect(() => decodeSessionSet(bad)).toThrow(CorruptStateError);
+    expect(() => decodeSessionSet(Uint8Array.of(0x56, ...good.subarray(1)))).toThrow(MalformedSessionSetError);
+  });
+
+  it('property: every single-byte change of a stored set is refused, never loaded as another state', async () => {
+    const { b } = await establish(84);
+    const good = encodeSessionSet(withAcceptedSession(sessionSetOf(b), b, new Uint8Array(32).fill(7)));
+    fc.assert(
+      fc.property(fc.nat(good.length - 1), fc.integer({ min: 1, max: 255 }), (at, xor) => {
+        const bad = good.slice();
+        bad[at]! ^= xor;
+        expect(() => decodeSessionSet(bad)).toThrow();
+        try {
+          decodeSessionSet(bad);
+        } catch (e) {
+          expect(e instanceof CorruptStateError || e instanceof MalformedSessionSetError).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

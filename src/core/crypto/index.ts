@@ -53,12 +53,14 @@ export {
   removeOneTimePreKeys,
   serializePreKeyPool,
   deserializePreKeyPool,
+  isCurrentPreKeyPoolFormat,
   type PreKeyPoolData,
   type PreKeysToPublish,
   type PreKeysForMessage,
   type OneTimePreKeyCounts,
 } from './prekey-pool.ts';
 export { messageType, parseMessage, type ParsedMessage, type PreKeyMessage, type RatchetMessage } from './message-format.ts';
+export { STATE_INTEGRITY_BYTES } from './state-integrity.ts';
 export { SessionState, serializeSession, deserializeSession } from './session-state.ts';
 export { initiateSession, acceptSession, acceptSessionFromPool, encrypt, decrypt, type InitialMessageInfo, type AcceptedSession } from './session.ts';
 export { seal, unseal, sealedSender, SEALED_SENDER_OVERHEAD_BYTES } from './sealed-sender.ts';

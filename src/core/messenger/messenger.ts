@@ -59,6 +59,7 @@ import { SerialLane } from './serial-lane.ts';
 import { encryptFor } from './session-cipher.ts';
 import { decodeSessionSet, encodeSessionSet } from './session-set.ts';
 import { SessionStarter } from './session-starter.ts';
+import { upgradeStoredState } from './stored-state-upgrade.ts';
 
 /** Messages loaded per page into the open chat. */
 export const CHAT_PAGE_SIZE = 100;
@@ -214,6 +215,7 @@ export class Messenger implements MessengerApi {
       contacts: await ContactDirectory.load(store),
       pool,
     };
+    await upgradeStoredState(store, ctx.contacts.all().map((c) => c.id), poolBytes ? { bytes: poolBytes, value: pool } : undefined, logger);
     const relay = this.deps.createRelay({ identityKey: identity.publicKey, sign: async (payload) => identity.sign(payload) });
     const direct = this.deps.createDirect?.({ identity, sendSignal: (contactId, kind, data) => this.sendRtc(contactId, kind, data) });
     const transports: Transport[] = direct ? [direct.transport, relay] : [relay];

@@ -15,12 +15,12 @@
  * nothing: the envelope comes again and is decrypted again from the unchanged session.
  */
 import { bytesEqual, toHex } from '../bytes.ts';
-import { CryptoError, messageType, serializePreKeyPool, unseal, type PreKeyPool } from '../crypto/index.ts';
+import { CorruptStateError, CryptoError, messageType, serializePreKeyPool, unseal, type PreKeyPool } from '../crypto/index.ts';
 import type { ContactRecord, IncomingCommit, IncomingResult, NewOutboxEntry, StatusUpdate } from '../store/index.ts';
 import type { IngressGuard, IncomingEnvelope } from '../transport/index.ts';
 import { decodeContent, encodeContent, isWireError, mailboxAddress, MAX_ACK_IDS, type Content } from '../wire/index.ts';
 import type { MessengerContext } from './context.ts';
-import { MessengerError, ReplayedSessionStartError } from './errors.ts';
+import { MalformedSessionSetError, MessengerError, ReplayedSessionStartError } from './errors.ts';
 import { claimedContact } from './key-change.ts';
 import { decryptWith, encryptFor } from './session-cipher.ts';
 import { decodeSessionSet, EMPTY_SESSION_SET, encodeSessionSet, type SessionSet } from './session-set.ts';
@@ -205,7 +205,7 @@ export class ReceivePipeline {
       }
       // The next batch's dedup read is issued before this batch's commit, so it does not queue behind it.
       if (++batches < RECEIVE_TURN_BATCHES) next = this.take();
-      if (prepared) {
+      if (prepared?.commits.length) {
         const commit = this.ctx.store.commitIncomingBatch(prepared.commits);
         commit.catch(() => undefined); // awaited by finish(); not unhandled meanwhile
         inflight = { prepared, commit };
@@ -280,6 +280,8 @@ export class ReceivePipeline {
     let poolChanged = false;
     let messages = 0;
     let receipts = 0;
+    /** Envelopes of contacts whose stored sessions are corrupt: not part of this commit, not acknowledged. */
+    const unusable: Pending[] = [];
 
     const sessionsOf = async (contactId: string): Promise<SessionWork> => {
       let w = work.get(contactId);
@@ -345,7 +347,19 @@ export class ReceivePipeline {
         failed('superseded_identity');
         continue;
       }
-      const w = contact ? await sessionsOf(contact.id) : undefined;
+      let w: SessionWork | undefined;
+      try {
+        w = contact ? await sessionsOf(contact.id) : undefined;
+      } catch (err) {
+        if (!(err instanceof CorruptStateError || err instanceof MalformedSessionSetError)) throw err;
+        // Never decrypt with a damaged state, and never acknowledge what it could not read:
+        // the envelope stays at the relay (or with the peer) until the state is repaired.
+        commits.pop();
+        unusable.push(p);
+        ctx.metrics.inc('storage.corrupt_state', { what: 'session' });
+        ctx.log.error('stored session state is corrupt: envelope left unacknowledged', { contact: contact!.id.slice(0, 8), id: envelopeId });
+        continue;
+      }
       let decrypted;
       try {
         decrypted = await decryptWith({ identity: ctx.identity, crypto: ctx.crypto, pool }, w?.set ?? EMPTY_SESSION_SET, sender, inner);
@@ -442,6 +456,8 @@ export class ReceivePipeline {
     for (const w of work.values()) carry.sessions.set(w.contactId, { version: w.dirty ? (w.version ?? 0) + 1 : w.version, set: w.set });
     carry.pool = pool;
     for (const c of changedContacts.values()) carry.contacts.set(c.id, c);
+    for (const p of unusable) p.settle('failed');
+    if (unusable.length) batch = batch.filter((p) => !unusable.includes(p));
     return { batch, commits, rtc, messages, receipts, pool: poolChanged ? pool : undefined, contacts: [...changedContacts.values()] };
   }
 

@@ -19,13 +19,17 @@
  * rotations, 14 days) many times over; a replay older than that names a signed prekey we
  * no longer have.
  *
- * Encoding (the session row's opaque state), version 2:
- *   0x54 ‖ count (1 byte, 1..1+MAX_PREVIOUS_SESSIONS) ‖ (len (uint32 BE) ‖ session bytes)*
+ * Encoding (the session row's opaque state), version 3:
+ *   0x55 ‖ count (1 byte, 1..1+MAX_PREVIOUS_SESSIONS) ‖ (len (uint32 BE) ‖ session bytes)*
  *        ‖ baseKeyCount (1 byte, ≤ MAX_ACCEPTED_BASE_KEYS) ‖ base key (32 bytes)*
- * Version 1 (0x53, no base keys) is still read: its accepted base keys are those of the
- * responder sessions it holds; the next commit writes version 2.
+ *        ‖ integrity tag (16 bytes: SHA-256("Petrel_SessionSet_v3" ‖ everything before)[0..16))
+ * A set whose bytes changed is a CorruptStateError (the crypto core's; state-integrity.ts)
+ * and is never used. Version 2 (0x54, the same without the tag) and version 1 (0x53, no
+ * base keys: its accepted base keys are those of the responder sessions it holds) are
+ * still read; the core rewrites such rows as version 3 when it starts.
  */
 import { bytesEqual } from '../bytes.ts';
+import { checkedBody, withIntegrity } from '../crypto/state-integrity.ts';
 import { deserializeSession, serializeSession, type SessionState } from '../crypto/index.ts';
 import { MalformedSessionSetError } from './errors.ts';
 
@@ -34,6 +38,8 @@ export const MAX_PREVIOUS_SESSIONS = 2;
 export const MAX_ACCEPTED_BASE_KEYS = 32;
 const MAGIC_V1 = 0x53;
 const MAGIC_V2 = 0x54;
+const MAGIC_V3 = 0x55;
+const INTEGRITY_LABEL = 'Petrel_SessionSet_v3';
 const BASE_KEY_BYTES = 32;
 
 export interface SessionSet {
@@ -55,7 +61,7 @@ export function encodeSessionSet(set: SessionSet): Uint8Array {
   const baseKeys = set.acceptedBaseKeys.slice(-MAX_ACCEPTED_BASE_KEYS);
   const out = new Uint8Array(2 + parts.reduce((n, p) => n + 4 + p.length, 0) + 1 + BASE_KEY_BYTES * baseKeys.length);
   const view = new DataView(out.buffer);
-  out[0] = MAGIC_V2;
+  out[0] = MAGIC_V3;
   out[1] = parts.length;
   let o = 2;
   for (const p of parts) {
@@ -68,11 +74,17 @@ export function encodeSessionSet(set: SessionSet): Uint8Array {
     out.set(k, o);
     o += BASE_KEY_BYTES;
   }
-  return out;
+  return withIntegrity(INTEGRITY_LABEL, out);
 }
 
-export function decodeSessionSet(bytes: Uint8Array): SessionSet {
-  if (bytes.length < 2 || (bytes[0] !== MAGIC_V1 && bytes[0] !== MAGIC_V2)) throw new MalformedSessionSetError('not a session set');
+/** Is this row in an older format the core should rewrite (version 1 or 2, no integrity tag)? */
+export function isLegacySessionSet(bytes: Uint8Array): boolean {
+  return bytes[0] === MAGIC_V1 || bytes[0] === MAGIC_V2;
+}
+
+export function decodeSessionSet(stored: Uint8Array): SessionSet {
+  if (stored.length < 2 || (stored[0] !== MAGIC_V1 && stored[0] !== MAGIC_V2 && stored[0] !== MAGIC_V3)) throw new MalformedSessionSetError('not a session set');
+  const bytes = stored[0] === MAGIC_V3 ? checkedBody(INTEGRITY_LABEL, stored) : stored;
   const count = bytes[1]!;
   if (count < 1 || count > 1 + MAX_PREVIOUS_SESSIONS) throw new MalformedSessionSetError('bad session count');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
