@@ -200,7 +200,7 @@ async function preKeyMessageVectors() {
     const pqSeed = new Uint8Array([...fixedKey(`prekey message ${i} bob pq d`), ...fixedKey(`prekey message ${i} bob pq z`)]);
     const pq = MlKemKeyPair.fromSeed(pqSeed);
     const ids = { spk: 7 + i, pq: 300 + i, opk: 41 + i };
-    const bundle = verifyFetchedBundle({
+    const bundle = await verifyFetchedBundle({
       ik: bob.publicKey,
       spk: { id: ids.spk, pub: spk.publicKey, sig: signSignedPreKey(bob, spk.publicKey) },
       pq: { id: ids.pq, pub: pq.publicKey, sig: signPqPreKey(bob, pq.publicKey), lastResort },

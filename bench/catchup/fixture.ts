@@ -46,7 +46,7 @@ export async function makeCatchupFixture(count: number): Promise<CatchupFixture>
   const pool = createPreKeyPool(bob, secureRandom, 1);
   const pub = buildPublishedBundle(bob, pool);
   const fetched = { ik: pub.ik, spk: pub.spk, pq: { ...pub.pqopks[0]!, lastResort: false }, opk: pub.opks[0]! };
-  let aliceState = (await initiateSession(alice, verifyFetchedBundle(fetched), secureRandom)).state;
+  let aliceState = (await initiateSession(alice, await verifyFetchedBundle(fetched), secureRandom)).state;
 
   // Handshake: Alice's prekey message, Bob's reply; afterwards both send ordinary ratchet messages.
   const first = await encrypt(aliceState, encodeContent({ t: 'profile', name: 'Alice' }), secureRandom);

@@ -43,7 +43,7 @@ class PetrelPair implements Pair {
     const pool = deserializePreKeyPool(this.poolBytes);
     const pub = buildPublishedBundle(this.bob, pool);
     const fetched = { ik: pub.ik, spk: pub.spk, pq: { ...pub.pqopks[0]!, lastResort: false }, opk: pub.opks[0]! };
-    const { state } = await initiateSession(this.alice, verifyFetchedBundle(fetched), this.runtimes.get('alice')!);
+    const { state } = await initiateSession(this.alice, await verifyFetchedBundle(fetched), this.runtimes.get('alice')!);
     this.sessions.set('alice', serializeSession(state));
     const first = await this.send('alice', new Uint8Array(16));
     const accepted = await acceptSessionFromPool(this.bob, deserializePreKeyPool(this.poolBytes), first.bytes, { random: this.runtimes.get('bob')! });

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { ED25519_TORSION_SUBGROUP, ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { concatBytes, fromHex, utf8 } from '../../src/core/bytes.ts';
+import { verifyEd25519StrictAsync } from '../../src/core/crypto/ed25519-verify.ts';
 import { identityX25519Public, isValidIdentityKey, verifySignature } from '../../src/core/crypto/identity.ts';
 import { InvalidKeyError } from '../../src/core/crypto/errors.ts';
 import { isStrictEd25519PublicKey as relayStrictKey, verifyEd25519 as relayVerify } from '../../src/relay/crypto/ed25519-verify.ts';
@@ -71,6 +72,23 @@ describe('strict Ed25519: core and relay agree', () => {
     const verdict = both(mixed, msg, sig);
     expect(verdict[0]).toBe(verdict[1]);
     expect(verdict[0]).toBe(false);
+  });
+
+  it('the native path (WebCrypto after the byte checks) agrees: named attacks and random mutations', async () => {
+    for (const pk of SMALL_ORDER_KEYS) expect(await verifyEd25519StrictAsync(pk, utf8('m'), UNIVERSAL_SIGNATURE)).toBe(false);
+    const tc151pk = fromHex('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a');
+    const tc151 = fromHex('0100000000000000000000000000000000000000000000000000000000000080c803ee1f2342aa96ff698a393d1ab5e66f3eda101d6d120b394c3fd32c117d0a');
+    expect(await verifyEd25519StrictAsync(tc151pk, fromHex('313233343030'), tc151)).toBe(false);
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 64 }), fc.nat(127), fc.integer({ min: 0, max: 255 }), async (seed, msg, at, xor) => {
+        const pk = ed25519.getPublicKey(seed);
+        const mutated = concatBytes(pk, ed25519.sign(msg, seed));
+        mutated[at % 96]! ^= xor;
+        const [k, sig] = [mutated.subarray(0, 32), mutated.subarray(32)];
+        expect(await verifyEd25519StrictAsync(k, msg, sig)).toBe(verifySignature(k, msg, sig));
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('property: on random mutations of genuine signatures, keys and messages, both give the same verdict', () => {

@@ -136,7 +136,7 @@ describe('prekey pool', () => {
     const alice = generateIdentity(r);
     const bobId = generateIdentity(r);
     const bob = { identity: bobId, pool: createPreKeyPool(bobId, r, 2) };
-    const oldBundle = verifyFetchedBundle(fetchedBundle(bob, { opk: false, pqOneTime: false }));
+    const oldBundle = await verifyFetchedBundle(fetchedBundle(bob, { opk: false, pqOneTime: false }));
     const rotated = rotateSignedPreKeys(bob.pool, bob.identity, r);
     expect(rotated.publish.spk.id).not.toBe(oldBundle.spk.id);
     expect(rotated.pool.data.previousSignedPreKey?.id).toBe(oldBundle.spk.id);

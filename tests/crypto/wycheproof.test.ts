@@ -23,6 +23,7 @@ import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../src/core/bytes.ts';
 import { aesGcmDecrypt, aesGcmEncrypt } from '../../src/core/crypto/aead.ts';
 import { AuthenticationFailedError, InvalidKeyError, MalformedMessageError } from '../../src/core/crypto/errors.ts';
+import { verifyEd25519StrictAsync } from '../../src/core/crypto/ed25519-verify.ts';
 import { verifySignature } from '../../src/core/crypto/identity.ts';
 import { hkdfSha256, hmacSha256 } from '../../src/core/crypto/kdf.ts';
 import { mlKemDecapsulate, mlKemEncapsulate, mlKemKeyGen } from '../../src/core/crypto/ml-kem.ts';
@@ -99,11 +100,12 @@ describe.skipIf(!DIR)(DIR ? 'Wycheproof through Petrel’s wrappers' : `Wychepro
     }
   });
 
-  it('ed25519_test.json: the core and the relay give Wycheproof’s verdict on every case', async () => {
-    await eachCase<{ msg: string; sig: string }>('ed25519_test.json', (t, group) => {
+  it('ed25519_test.json: the core (JavaScript and native paths) and the relay give Wycheproof’s verdict on every case', async () => {
+    await eachCase<{ msg: string; sig: string }>('ed25519_test.json', async (t, group) => {
       const pk = h((group.publicKey as { pk: string }).pk);
       const expected = t.result === 'valid';
       expect(verifySignature(pk, h(t.msg), h(t.sig))).toBe(expected);
+      expect(await verifyEd25519StrictAsync(pk, h(t.msg), h(t.sig))).toBe(expected);
       expect(relayVerifyEd25519(pk, h(t.msg), h(t.sig))).toBe(expected);
     });
   });

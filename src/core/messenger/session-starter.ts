@@ -68,7 +68,7 @@ export class SessionStarter {
     const existing = await ctx.store.getSession(contactId);
     if (!existing) {
       try {
-        const bundle = verifyFetchedBundle(await this.relay.fetchPrekeys(contact.identityKey), contact.identityKey);
+        const bundle = await verifyFetchedBundle(await this.relay.fetchPrekeys(contact.identityKey), contact.identityKey);
         session = (await initiateSession(ctx.identity, bundle, ctx.crypto)).state;
       } catch (err) {
         await this.fetchFailed(contactId, err);
