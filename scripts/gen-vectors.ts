@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fromHex, toHex, utf8 } from '../src/core/bytes.ts';
-import type { Random } from '../src/core/random.ts';
+import { seededRandom, type Random } from '../src/core/random.ts';
 import { identityFromSeed } from '../src/core/crypto/identity.ts';
 import { initRatchetAsInitiator, initRatchetAsResponder, ratchetDecrypt, ratchetEncrypt } from '../src/core/crypto/double-ratchet.ts';
 import { associatedData, initiatorSessionKey } from '../src/core/crypto/pqxdh.ts';
@@ -200,7 +200,7 @@ async function preKeyMessageVectors() {
     const pqSeed = new Uint8Array([...fixedKey(`prekey message ${i} bob pq d`), ...fixedKey(`prekey message ${i} bob pq z`)]);
     const pq = MlKemKeyPair.fromSeed(pqSeed);
     const ids = { spk: 7 + i, pq: 300 + i, opk: 41 + i };
-    const bundle = verifyFetchedBundle({
+    const bundle = await verifyFetchedBundle({
       ik: bob.publicKey,
       spk: { id: ids.spk, pub: spk.publicKey, sig: signSignedPreKey(bob, spk.publicKey) },
       pq: { id: ids.pq, pub: pq.publicKey, sig: signPqPreKey(bob, pq.publicKey), lastResort },
@@ -265,7 +265,7 @@ export async function generateVectors() {
       remoteSignedPreKey: x25519PublicKey(spk),
       ...(opk ? { remoteOneTimePreKey: x25519PublicKey(opk) } : {}),
       kemSharedSecret: ss,
-    });
+    }, seededRandom(0));
     x3dh.push({
       alice_identity_seed: toHex(alice.exportSeed()),
       alice_ephemeral_private: toHex(ek),

@@ -18,7 +18,7 @@ import {
   serializePreKeyPool,
   verifyFetchedBundle,
 } from '../../src/core/crypto/index.ts';
-import { encodeSessionSet } from '../../src/core/messenger/session-set.ts';
+import { encodeSessionSet, sessionSetOf } from '../../src/core/messenger/session-set.ts';
 import { secureRandom } from '../../src/core/random.ts';
 import { encodeContent, mailboxAddress } from '../../src/core/wire/index.ts';
 
@@ -46,7 +46,7 @@ export async function makeCatchupFixture(count: number): Promise<CatchupFixture>
   const pool = createPreKeyPool(bob, secureRandom, 1);
   const pub = buildPublishedBundle(bob, pool);
   const fetched = { ik: pub.ik, spk: pub.spk, pq: { ...pub.pqopks[0]!, lastResort: false }, opk: pub.opks[0]! };
-  let aliceState = (await initiateSession(alice, verifyFetchedBundle(fetched), secureRandom)).state;
+  let aliceState = (await initiateSession(alice, await verifyFetchedBundle(fetched), secureRandom)).state;
 
   // Handshake: Alice's prekey message, Bob's reply; afterwards both send ordinary ratchet messages.
   const first = await encrypt(aliceState, encodeContent({ t: 'profile', name: 'Alice' }), secureRandom);
@@ -66,7 +66,7 @@ export async function makeCatchupFixture(count: number): Promise<CatchupFixture>
   return {
     bobSeed: bob.exportSeed(),
     bobPool: serializePreKeyPool(accepted.pool),
-    bobSessions: encodeSessionSet([reply.state]),
+    bobSessions: encodeSessionSet(sessionSetOf(reply.state)),
     aliceKey: alice.publicKey,
     envelopes,
   };

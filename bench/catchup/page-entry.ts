@@ -31,10 +31,10 @@ import { enqueueOutgoing } from '../../src/core/messenger/compose.ts';
 import { IngressGuard, wireFrameDecoder } from '../../src/core/transport/index.ts';
 import { decodeContent, encodeContent, mailboxAddress } from '../../src/core/wire/index.ts';
 import { openIdbStore } from '../../src/platform/idb/index.ts';
-import { tuneCryptoForBrowser } from '../../src/platform/browser-crypto.ts';
+import { createBrowserCryptoRuntime } from '../../src/platform/browser-crypto.ts';
 
-// As the app's entry does (src/app/main.tsx).
-tuneCryptoForBrowser();
+// As the app's composition root does (src/platform/browser-messenger.ts).
+const cryptoRuntime = createBrowserCryptoRuntime();
 import type { CatchupFixture } from './fixture.ts';
 
 const MESSAGE_TEXT = 'a message of ordinary length, around sixty characters long.';
@@ -95,6 +95,7 @@ export async function receive(dbName: string, count: number, durability: Durabil
     store,
     clock: systemClock,
     random: secureRandom,
+    crypto: cryptoRuntime,
     metrics,
     log: silentLogger,
     lane: new SerialLane(),
@@ -192,10 +193,11 @@ export async function decryptOnly(count: number): Promise<{ ms: number }> {
   const t0 = performance.now();
   for (let i = 0; i < envelopes.length; i += RECEIVE_BATCH_MAX) {
     // As the pipeline does: a batch's boxes opened concurrently, then decrypted in order.
-    const opened = await Promise.all(envelopes.slice(i, i + RECEIVE_BATCH_MAX).map((e) => unseal(identity, e.body)));
+    const opened = await Promise.all(envelopes.slice(i, i + RECEIVE_BATCH_MAX).map((e) => unseal(identity, e.body, cryptoRuntime)));
     for (const { inner } of opened) {
-      const out = await decrypt(sessions[0]!, inner);
-      sessions = promote(sessions, out.state, sessions[0]);
+      const current = sessions.sessions[0]!;
+      const out = await decrypt(current, inner, cryptoRuntime);
+      sessions = promote(sessions, out.state, current);
       const content = decodeContent(out.plaintext);
       if (content.t !== 'msg') throw new Error(`decryptOnly: unexpected ${content.t}`);
     }
@@ -215,7 +217,7 @@ export async function enqueue(dbName: string, count: number): Promise<number[]> 
   const f = need();
   const { store: durable, contact } = await bobStore(dbName);
   const store = new SessionCachingStore(durable, new SessionCache(() => Date.now()));
-  const deps = { store, lane: new SerialLane(), identity: identityFromSeed(f.bobSeed), random: secureRandom };
+  const deps = { store, lane: new SerialLane(), identity: identityFromSeed(f.bobSeed), crypto: cryptoRuntime };
   const mailbox = mailboxAddress(contact.identityKey);
   const latencies: number[] = [];
   for (let i = 0; i < count; i++) {

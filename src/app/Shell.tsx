@@ -7,6 +7,7 @@
  */
 import { useEffect, useState } from 'react';
 import type { MessengerApi, MessengerState } from '../core/messenger/messenger-api.ts';
+import { readInviteUrl } from '../core/messenger/invite.ts';
 import { ConnectionStatus } from './components/ConnectionStatus.tsx';
 import { OwnShellFrame, type ShellFrame } from './components/ShellFrame.tsx';
 import { useIncomingAnnouncement } from './hooks/useIncomingAnnouncement.ts';
@@ -19,6 +20,7 @@ import { FollowerNotice } from './views/status/FollowerNotice.tsx';
 import { StorageBanner } from './views/status/StorageBanner.tsx';
 import { StorageFailed } from './views/status/StorageFailed.tsx';
 import { SafetyNumberDialog } from './views/verify/SafetyNumberDialog.tsx';
+import { INVITE_LINK_DAMAGED } from './views/invite/invite-text.ts';
 import './components/view-tokens.css';
 import './components/visually-hidden.css';
 import './views/status/phase.css';
@@ -54,8 +56,10 @@ function useInviteFromLocation(): void {
   useEffect(() => {
     const take = () => {
       const invite = messenger.parseInvite(window.location.href);
-      if (!invite) return;
-      ui.getState().reviewInvite(invite);
+      // A `#invite=` that is not a valid invite (damaged, cut short, garbage) is said so, not ignored.
+      if (invite) ui.getState().reviewInvite(invite);
+      else if (readInviteUrl(window.location.href).kind === 'invalid') ui.getState().showInviteProblem(INVITE_LINK_DAMAGED);
+      else return;
       ui.getState().showPane('chat');
       // The fragment names who invited us: keep it out of history and bookmarks.
       window.history.replaceState(window.history.state, '', window.location.pathname + window.location.search);

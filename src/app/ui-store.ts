@@ -25,12 +25,15 @@ export interface UiState {
   readonly dialog: OpenDialog;
   /** An invite opened from a link or pasted, waiting for "Add contact". */
   readonly pendingInvite?: Invite;
+  /** An invite link that was opened but is damaged or incomplete: what to tell the person. */
+  readonly inviteProblem?: string;
   readonly focusRequest?: FocusRequest;
   setDraft(contactId: string, text: string): void;
   showPane(pane: Pane): void;
   openDialog(dialog: OpenDialog): void;
   closeDialog(): void;
   reviewInvite(invite: Invite | undefined): void;
+  showInviteProblem(problem: string | undefined): void;
   requestFocus(request: FocusRequest | undefined): void;
 }
 
@@ -51,7 +54,8 @@ export function createUiStore(): UiStore {
     showPane: (pane) => set({ pane }),
     openDialog: (dialog) => set({ dialog }),
     closeDialog: () => set({ dialog: { kind: 'none' } }),
-    reviewInvite: (pendingInvite) => set({ pendingInvite }),
+    reviewInvite: (pendingInvite) => set({ pendingInvite, inviteProblem: undefined }),
+    showInviteProblem: (inviteProblem) => set({ inviteProblem, pendingInvite: undefined }),
     requestFocus: (focusRequest) => set({ focusRequest }),
   }));
 }

@@ -8,6 +8,7 @@ import { Messenger } from '../core/messenger/messenger.ts';
 import type { MessengerApi, MessengerState } from '../core/messenger/messenger-api.ts';
 import { InMemoryMetrics } from '../core/metrics.ts';
 import { secureRandom } from '../core/random.ts';
+import { createBrowserCryptoRuntime } from './browser-crypto.ts';
 import { openIdbStore, requestPersistentStorage } from './idb/index.ts';
 import { createTabLeadership } from './tab-leadership.ts';
 import { TabbedMessenger, type BootContext, type LeaderCore } from './tabbed-messenger.ts';
@@ -75,6 +76,7 @@ export function createBrowserMessenger(win: Window = window, profile = 'default'
       store,
       clock: systemClock,
       random: secureRandom,
+      crypto: createBrowserCryptoRuntime(),
       metrics,
       logger,
       recentLogs: () => logs.recent(),

@@ -9,6 +9,7 @@ import { seededRandom } from '../../src/core/random.ts';
 import {
   InvalidKeyError,
   MalformedStateError,
+  CorruptStateError,
   buildSignedPreKeyBundle,
   signedPreKeyRotationDue,
   acceptSessionFromPool,
@@ -135,7 +136,7 @@ describe('prekey pool', () => {
     const alice = generateIdentity(r);
     const bobId = generateIdentity(r);
     const bob = { identity: bobId, pool: createPreKeyPool(bobId, r, 2) };
-    const oldBundle = verifyFetchedBundle(fetchedBundle(bob, { opk: false, pqOneTime: false }));
+    const oldBundle = await verifyFetchedBundle(fetchedBundle(bob, { opk: false, pqOneTime: false }));
     const rotated = rotateSignedPreKeys(bob.pool, bob.identity, r);
     expect(rotated.publish.spk.id).not.toBe(oldBundle.spk.id);
     expect(rotated.pool.data.previousSignedPreKey?.id).toBe(oldBundle.spk.id);
@@ -188,7 +189,7 @@ describe('prekey pool', () => {
     const back = deserializePreKeyPool(bytes);
     expect(toHex(serializePreKeyPool(back))).toBe(toHex(bytes));
     expect(back.data.pqOneTimePreKeys[3]!.keyPair.decapsulate(new Uint8Array(1088)).length).toBe(32);
-    expect(() => deserializePreKeyPool(bytes.subarray(0, 100))).toThrow(MalformedStateError);
+    expect(() => deserializePreKeyPool(bytes.subarray(0, 100))).toThrow(CorruptStateError);
     expect(() => deserializePreKeyPool(new Uint8Array([7]))).toThrow(MalformedStateError);
   });
 });

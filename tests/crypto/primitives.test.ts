@@ -9,7 +9,8 @@ import { fromHex, toHex } from '../../src/core/bytes.ts';
 import { identityFromSeed, verifySignature } from '../../src/core/crypto/identity.ts';
 import { hkdfSha256, hkdfSha256WithFixedSalt, hmacSha256, hmacSha256Pair } from '../../src/core/crypto/kdf.ts';
 import { x25519PublicKey } from '../../src/core/crypto/x25519.ts';
-import { AEAD_WEBCRYPTO_THRESHOLD_BYTES, aesGcmDecrypt, aesGcmEncrypt, setAeadWebCryptoThreshold } from '../../src/core/crypto/aead.ts';
+import { AEAD_WEBCRYPTO_THRESHOLD_BYTES, aesGcmDecrypt, aesGcmEncrypt } from '../../src/core/crypto/aead.ts';
+import { CryptoRuntime } from '../../src/core/crypto/crypto-runtime.ts';
 import { AuthenticationFailedError } from '../../src/core/crypto/errors.ts';
 import { seededRandom } from '../../src/core/random.ts';
 
@@ -88,24 +89,30 @@ describe('AES-256-GCM size switch', () => {
     await expect(aesGcmDecrypt(key, nonce, bad, aad)).rejects.toBeInstanceOf(AuthenticationFailedError);
   });
 
-  it.each([1, 16, 150])('threshold 0 (the browser setting): %i bytes through WebCrypto, same bytes as noble, refuses tampering', async (n) => {
-    setAeadWebCryptoThreshold(0);
-    try {
-      const r = seededRandom(n + 7);
-      const [key, nonce, aad, pt] = [r.bytes(32), r.bytes(12), r.bytes(64), r.bytes(n)];
-      const ct = await aesGcmEncrypt(key, nonce, pt, aad);
-      expect(toHex(ct)).toBe(toHex(gcm(key, nonce, aad).encrypt(pt)));
-      expect(toHex(await aesGcmDecrypt(key, nonce, ct, aad))).toBe(toHex(pt));
-      const bad = ct.slice();
-      bad[0]! ^= 0x01;
-      await expect(aesGcmDecrypt(key, nonce, bad, aad)).rejects.toBeInstanceOf(AuthenticationFailedError);
-    } finally {
-      setAeadWebCryptoThreshold(AEAD_WEBCRYPTO_THRESHOLD_BYTES);
-    }
+  it.each([1, 16, 150])('threshold 0 (the browser runtime): %i bytes through WebCrypto, same bytes as noble, refuses tampering', async (n) => {
+    const rt = new CryptoRuntime(seededRandom(1), { aeadWebCryptoThresholdBytes: 0 });
+    const r = seededRandom(n + 7);
+    const [key, nonce, aad, pt] = [r.bytes(32), r.bytes(12), r.bytes(64), r.bytes(n)];
+    const ct = await rt.aesGcmEncrypt(key, nonce, pt, aad);
+    expect(toHex(ct)).toBe(toHex(gcm(key, nonce, aad).encrypt(pt)));
+    expect(toHex(await rt.aesGcmDecrypt(key, nonce, ct, aad))).toBe(toHex(pt));
+    expect(toHex(await aesGcmDecrypt(key, nonce, ct, aad, 0))).toBe(toHex(pt));
+    const bad = ct.slice();
+    bad[0]! ^= 0x01;
+    await expect(rt.aesGcmDecrypt(key, nonce, bad, aad)).rejects.toBeInstanceOf(AuthenticationFailedError);
   });
 
-  it('refuses a negative or fractional threshold', () => {
-    expect(() => setAeadWebCryptoThreshold(-1)).toThrow(RangeError);
-    expect(() => setAeadWebCryptoThreshold(1.5)).toThrow(RangeError);
+  it("a runtime's threshold is its own: another runtime keeps the default", () => {
+    const browser = new CryptoRuntime(seededRandom(1), { aeadWebCryptoThresholdBytes: 0 });
+    const node = new CryptoRuntime(seededRandom(1));
+    expect(browser.aeadWebCryptoThresholdBytes).toBe(0);
+    expect(node.aeadWebCryptoThresholdBytes).toBe(2048);
+  });
+
+  it('refuses a negative or fractional threshold, and an empty nonce', async () => {
+    expect(() => new CryptoRuntime(seededRandom(1), { aeadWebCryptoThresholdBytes: -1 })).toThrow(RangeError);
+    expect(() => new CryptoRuntime(seededRandom(1), { aeadWebCryptoThresholdBytes: 1.5 })).toThrow(RangeError);
+    await expect(aesGcmEncrypt(new Uint8Array(32), new Uint8Array(0), new Uint8Array(1), new Uint8Array(0))).rejects.toBeInstanceOf(RangeError);
+    await expect(aesGcmDecrypt(new Uint8Array(32), new Uint8Array(0), new Uint8Array(17), new Uint8Array(0))).rejects.toBeInstanceOf(RangeError);
   });
 });

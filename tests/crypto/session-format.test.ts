@@ -5,6 +5,8 @@
  * remembered as duplicates, and is written back as format 2. Plus the finished-chain record
  * list and the low-order key test on their own.
  */
+import { STATE_INTEGRITY_BYTES, withIntegrity } from '../../src/core/crypto/state-integrity.ts';
+import { CorruptStateError } from '../../src/core/crypto/errors.ts';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -47,11 +49,11 @@ describe('session format 1 (before finished chains had a length)', () => {
     await expect(decrypt(s, m('replay_forgotten_chain_turn0'))).rejects.toBeInstanceOf(InvalidHeaderError);
   });
 
-  it('is written back as format 2, round-trips, and keeps working', async () => {
+  it('is written back as the current format (3: with an integrity tag), round-trips, and keeps working', async () => {
     const s = deserializeSession(m('alice_state_v1'));
     const v2 = serializeSession(s);
     expect(v2[0]).toBe(SESSION_FORMAT_VERSION);
-    expect(SESSION_FORMAT_VERSION).toBe(2);
+    expect(SESSION_FORMAT_VERSION).toBe(3);
     const back = deserializeSession(v2);
     expect(toHex(serializeSession(back))).toBe(toHex(v2));
     await expect(decrypt(back, m('replay_finished_chain_turn3'))).rejects.toBeInstanceOf(DuplicateMessageError);
@@ -64,20 +66,27 @@ describe('session format 1 (before finished chains had a length)', () => {
 describe('session format 2 refuses malformed finished-chain lists', () => {
   it('a count above MAX_FINISHED_RECEIVING_CHAINS, or records running past the end', async () => {
     const s = deserializeSession(m('alice_state_v1'));
-    const v2 = serializeSession(s);
+    // The body without its integrity tag; each altered body is tagged again, so the structural checks are what refuse it.
+    const v3 = serializeSession(s);
+    const body = v3.subarray(0, v3.length - STATE_INTEGRITY_BYTES);
+    const tagged = (b: Uint8Array) => withIntegrity('Petrel_Session_v3', b);
     // The count byte sits right before the records, which sit right before u16 skipped-count and the skipped entries.
     const skippedBytes = 2 + 68 * s.data.skipped.length;
-    const countAt = v2.length - skippedBytes - 5 * FINISHED_CHAIN_RECORD_BYTES - 1;
-    expect(v2[countAt]).toBe(5);
-    const tooMany = v2.slice();
+    const countAt = body.length - skippedBytes - 5 * FINISHED_CHAIN_RECORD_BYTES - 1;
+    expect(body[countAt]).toBe(5);
+    const tooMany = body.slice();
     tooMany[countAt] = limits.MAX_FINISHED_RECEIVING_CHAINS + 1;
-    expect(() => deserializeSession(tooMany)).toThrow(MalformedStateError);
-    const overrun = v2.slice();
+    expect(() => deserializeSession(tagged(tooMany))).toThrow(MalformedStateError);
+    const overrun = body.slice();
     overrun[countAt] = limits.MAX_FINISHED_RECEIVING_CHAINS;
-    expect(() => deserializeSession(overrun)).toThrow(MalformedStateError);
-    const version3 = v2.slice();
-    version3[0] = 3;
-    expect(() => deserializeSession(version3)).toThrow(MalformedStateError);
+    expect(() => deserializeSession(tagged(overrun))).toThrow(MalformedStateError);
+    const version4 = v3.slice();
+    version4[0] = 4;
+    expect(() => deserializeSession(version4)).toThrow(MalformedStateError);
+    // Without re-tagging, the same change is a CorruptStateError.
+    const altered = v3.slice();
+    altered[countAt] = limits.MAX_FINISHED_RECEIVING_CHAINS + 1;
+    expect(() => deserializeSession(altered)).toThrow(CorruptStateError);
   });
 });
 

@@ -23,6 +23,8 @@ import { acceptSession } from '../../src/core/crypto/session.ts';
 import { compareScannedSafetyNumber, safetyNumber, safetyNumberQrPayload } from '../../src/core/crypto/safety-number.ts';
 import { dhKeyPair, x25519PublicKey } from '../../src/core/crypto/x25519.ts';
 import { SecretBytes } from '../../src/core/crypto/redacted.ts';
+import { CryptoRuntime } from '../../src/core/crypto/crypto-runtime.ts';
+import { seededRandom } from '../../src/core/random.ts';
 import { listRandom, renderVectors } from '../../scripts/gen-vectors.ts';
 
 interface Vectors {
@@ -463,8 +465,8 @@ describe('published vectors: the crypto core agrees', () => {
         remoteSignedPreKey: spk.publicKey,
         ...(opk ? { remoteOneTimePreKey: opk.publicKey } : {}),
         kemSharedSecret: ss,
-      });
-      const b = await responderSessionKey({ identity: bob, signedPreKey: spk, ...(opk ? { oneTimePreKey: opk } : {}), remoteIdentity: alice.publicKey, remoteBaseKey: ek.publicKey, kemSharedSecret: ss });
+      }, new CryptoRuntime(seededRandom(0)));
+      const b = await responderSessionKey({ identity: bob, signedPreKey: spk, ...(opk ? { oneTimePreKey: opk } : {}), remoteIdentity: alice.publicKey, remoteBaseKey: ek.publicKey, kemSharedSecret: ss }, seededRandom(0));
       expect(toHex(a.expose())).toBe(v.sk);
       expect(toHex(b.expose())).toBe(v.sk);
     }

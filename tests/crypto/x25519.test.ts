@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromBase64Url, fromHex, toHex } from '../../src/core/bytes.ts';
 import { InvalidKeyError } from '../../src/core/crypto/errors.ts';
-import { dhKeyPair, generateDhKeyPair, nobleX25519Dh, webCryptoX25519Dh, x25519Backend, x25519Dh, x25519PublicKey } from '../../src/core/crypto/x25519.ts';
+import { dhKeyPair, generateDhKeyPair, nobleX25519Dh, webCryptoX25519Dh, X25519Engine, x25519Dh, x25519PublicKey } from '../../src/core/crypto/x25519.ts';
 import { secureRandom, seededRandom } from '../../src/core/random.ts';
 
 /** The public key computed by WebCrypto itself (PKCS#8 import, JWK export), independent of noble. */
@@ -145,14 +145,41 @@ describe('X25519 backends agree', () => {
   });
 
   it('Node takes the WebCrypto path on its own', async () => {
-    await x25519Dh(dhKeyPair(fromHex(ALICE_PRIVATE)), fromHex(BOB_PUBLIC));
-    expect(x25519Backend()).toBe('webcrypto');
+    const engine = new X25519Engine(seededRandom(1));
+    expect(engine.backend()).toBe('undecided');
+    await engine.dh(dhKeyPair(fromHex(ALICE_PRIVATE)), fromHex(BOB_PUBLIC));
+    expect(engine.backend()).toBe('webcrypto');
+  });
+
+  it('a damaged private key is never answered from the key cache (same public key, other private bytes)', async () => {
+    const engine = new X25519Engine(seededRandom(1));
+    const good = dhKeyPair(fromHex(ALICE_PRIVATE));
+    const expected = await engine.dh(good, fromHex(BOB_PUBLIC));
+    expect(toHex(expected)).toBe(SHARED);
+    // As a stored key read back with one byte flipped: the public key stored beside it is unchanged.
+    const damagedBytes = fromHex(ALICE_PRIVATE);
+    damagedBytes[5]! ^= 0x40;
+    const damaged = dhKeyPair(damagedBytes, good.publicKey);
+    const out = await engine.dh(damaged, fromHex(BOB_PUBLIC));
+    expect(toHex(out)).not.toBe(SHARED);
+    expect(toHex(out)).toBe(toHex(nobleX25519Dh(damaged, fromHex(BOB_PUBLIC))));
+    // And the good key still gives the right answer afterwards.
+    expect(toHex(await engine.dh(good, fromHex(BOB_PUBLIC)))).toBe(SHARED);
+  });
+
+  it('engines share nothing: a noble-only engine never takes WebCrypto, whatever another one did', async () => {
+    const webcrypto = new X25519Engine(seededRandom(1));
+    const noble = new X25519Engine(seededRandom(1), { backend: 'noble' });
+    await webcrypto.dh(dhKeyPair(fromHex(ALICE_PRIVATE)), fromHex(BOB_PUBLIC));
+    expect(toHex(await noble.dh(dhKeyPair(fromHex(ALICE_PRIVATE)), fromHex(BOB_PUBLIC)))).toBe(SHARED);
+    expect(noble.backend()).toBe('noble');
+    expect(webcrypto.backend()).toBe('webcrypto');
   });
 });
 
 describe('X25519 key generation', () => {
-  it('native (secure randomness) and seeded key pairs are consistent and work together', async () => {
-    const a = await generateDhKeyPair(secureRandom);
+  it('native (an engine with nativeKeyGeneration) and seeded key pairs are consistent and work together', async () => {
+    const a = await new X25519Engine(secureRandom, { nativeKeyGeneration: true }).generateKeyPair();
     expect(toHex(x25519PublicKey(a.privateKey.expose()))).toBe(toHex(a.publicKey));
     const b = await generateDhKeyPair(seededRandom(8));
     expect(toHex(x25519PublicKey(b.privateKey.expose()))).toBe(toHex(b.publicKey));

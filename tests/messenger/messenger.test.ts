@@ -125,7 +125,7 @@ describe('messenger over the real relay', () => {
     expect(await texts(bob, bSeesA)).toEqual(['in:before', 'in:offline 0', 'in:offline 1', 'in:offline 2']);
   });
 
-  it('a changed identity for a known name is flagged and blocks sending until acknowledged', async () => {
+  it('an invite with another key under a known name is a separate contact, flagged and blocked until acknowledged', async () => {
     const r = await relay();
     const alice = track(device(r.url));
     const bob = track(device(r.url));
@@ -134,13 +134,14 @@ describe('messenger over the real relay', () => {
     await onboard(bob, 'Bob');
     await onboard(bob2, 'Bob');
     const id = await alice.messenger.addContact(alice.messenger.parseInvite(bob.messenger.getState().me!.inviteUrl)!);
-    const same = await alice.messenger.addContact(alice.messenger.parseInvite(bob2.messenger.getState().me!.inviteUrl)!);
-    expect(same).toBe(id);
-    expect(alice.messenger.getState().contacts.find((c) => c.id === id)!.keyChanged).toBe(true);
-    await expect(alice.messenger.send(id, 'hi')).rejects.toMatchObject({ kind: 'key_change_unacknowledged' });
-    await alice.messenger.acknowledgeKeyChange(id);
+    const other = await alice.messenger.addContact(alice.messenger.parseInvite(bob2.messenger.getState().me!.inviteUrl)!);
+    expect(other).not.toBe(id);
+    expect(alice.messenger.getState().contacts.find((c) => c.id === other)).toMatchObject({ keyChanged: true, possibleKeyChangeOf: id });
     expect(alice.messenger.getState().contacts.find((c) => c.id === id)!.keyChanged).toBe(false);
-    await alice.messenger.send(id, 'hi new Bob');
+    await expect(alice.messenger.send(other, 'hi')).rejects.toMatchObject({ kind: 'key_change_unacknowledged' });
+    await alice.messenger.acknowledgeKeyChange(other);
+    expect(alice.messenger.getState().contacts.find((c) => c.id === other)!.keyChanged).toBe(false);
+    await alice.messenger.send(other, 'hi new Bob');
     await until(bob2, (s) => s.contacts.some((c) => c.unread === 1));
   });
 });

@@ -5,7 +5,7 @@
  * with an opaque session state), so the worker sees exactly what it sees in production.
  */
 import { FakeClock } from '../../src/core/clock.ts';
-import { createPreKeyPool, identityFromSeed } from '../../src/core/crypto/index.ts';
+import { CryptoRuntime, createPreKeyPool, identityFromSeed } from '../../src/core/crypto/index.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { InMemoryMetrics } from '../../src/core/metrics.ts';
 import { ContactDirectory } from '../../src/core/messenger/contact-directory.ts';
@@ -55,6 +55,7 @@ export async function outboxRig(transports: readonly Transport[], config: Partia
     store,
     clock,
     random,
+    crypto: new CryptoRuntime(random),
     metrics,
     log: silentLogger,
     lane: new SerialLane(),

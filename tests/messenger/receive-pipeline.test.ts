@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { makeCatchupFixture } from '../../bench/catchup/fixture.ts';
 import { toHex } from '../../src/core/bytes.ts';
 import { FakeClock, systemClock, type Clock } from '../../src/core/clock.ts';
-import { deserializePreKeyPool, identityFromSeed } from '../../src/core/crypto/index.ts';
+import { CryptoRuntime, deserializePreKeyPool, identityFromSeed } from '../../src/core/crypto/index.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { InMemoryMetrics } from '../../src/core/metrics.ts';
 import { ContactDirectory } from '../../src/core/messenger/contact-directory.ts';
@@ -47,6 +47,7 @@ async function setUp(failCommit: number | undefined, clock: Clock = systemClock,
     store,
     clock,
     random: secureRandom,
+    crypto: new CryptoRuntime(secureRandom),
     metrics,
     log: silentLogger,
     lane: new SerialLane(),

@@ -79,6 +79,21 @@ describe('relay auth: a connection proves it owns a mailbox by signing a fresh c
     first.close();
   });
 
+  it('refuses a small-order identity key (it would "verify" R = identity, S = 0 for any challenge) and closes the connection', async () => {
+    const identityPoint = new Uint8Array(32);
+    identityPoint[0] = 1;
+    for (const ik of [identityPoint, Uint8Array.from(Buffer.from('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a', 'hex'))]) {
+      const c = await TestClient.connect(relay.url);
+      await c.next('challenge');
+      const universal = new Uint8Array(64);
+      universal[0] = 1;
+      c.send({ t: 'auth', ik, sig: universal });
+      expect(await c.next('error')).toMatchObject({ code: 'auth_failed' });
+      expect(await c.waitClosed()).toBe(1008);
+    }
+    expect(await (await fetch(`${relay.http}/metrics`)).text()).toMatch(/petrel_authentications_total\{result="weak_identity_key"\} 2/);
+  });
+
   it('refuses a signature by another key for the claimed identity', async () => {
     const alice = newIdentity();
     const mallory = newIdentity();

@@ -32,10 +32,11 @@ export function useConversationsLayout(): ConversationsLayout {
   const contacts = useMessengerState(selectContacts);
   const activeId = useMessengerState(selectActiveId);
   const pendingInvite = useUi((s) => s.pendingInvite);
+  const inviteProblem = useUi((s) => s.inviteProblem);
   const pane = useUi((s) => s.pane);
   const wide = useMediaQuery(WIDE_LAYOUT_QUERY);
   const active = contacts.find((c) => c.id === activeId);
-  const chatHasContent = pendingInvite !== undefined || active !== undefined;
+  const chatHasContent = pendingInvite !== undefined || inviteProblem !== undefined || active !== undefined;
   return { pane: pane === 'chat' && chatHasContent ? 'chat' : 'list', wide, active };
 }
 
@@ -71,6 +72,7 @@ export function ChatPane({ layout }: { readonly layout: ConversationsLayout }) {
   const ui = useUiStore();
   const contactCount = useMessengerState(useCallback((s: MessengerState) => s.contacts.length, []));
   const pendingInvite = useUi((s) => s.pendingInvite);
+  const inviteProblem = useUi((s) => s.inviteProblem);
   const open = useOpenChat();
   const { active, wide } = layout;
   const back = () => {
@@ -88,7 +90,17 @@ export function ChatPane({ layout }: { readonly layout: ConversationsLayout }) {
   };
   return (
     <div className="chat-pane">
-      {pendingInvite ? (
+      {inviteProblem ? (
+        <section className="invite-review" role="alert" aria-label="Invite link">
+          <h2>This invite link does not work</h2>
+          <p>{inviteProblem}</p>
+          <div className="invite-review-actions">
+            <button type="button" onClick={() => ui.getState().showInviteProblem(undefined)}>
+              Dismiss
+            </button>
+          </div>
+        </section>
+      ) : pendingInvite ? (
         <InviteReview invite={pendingInvite} onAdded={added} onDismiss={dismissInvite} />
       ) : active ? (
         <ChatView contact={active} shown={wide || layout.pane === 'chat'} onBack={wide ? undefined : back} />

@@ -4,23 +4,42 @@
  * large ones through WebCrypto, whose native AES-NI code wins once the data dominates
  * (bench/crypto/primitives.ts: the AES-256-GCM rows of docs/BENCHMARKS.md).
  *
- * Where the crossover lies depends on the runtime, so the platform may move it: in
- * Chromium, WebCrypto's import + decrypt of a small message costs less CPU than noble's
- * JavaScript AES and GHASH, so the browser uses WebCrypto for every size
- * (`setAeadWebCryptoThreshold(0)`, see src/platform/browser-crypto.ts).
+ * Where the crossover lies depends on the runtime, so it is a parameter, not module state:
+ * a `CryptoRuntime` (crypto-runtime.ts) carries it. In Chromium, WebCrypto's import +
+ * decrypt of a small message costs less CPU than noble's JavaScript AES and GHASH, so the
+ * browser's runtime uses WebCrypto for every size (threshold 0, src/platform/browser-crypto.ts).
+ *
+ * Any key size AES allows (16, 24, 32 bytes) and any nonce of at least one byte are taken
+ * (Petrel itself only uses 32-byte keys and 12-byte nonces). noble takes nonces of 8 bytes
+ * or more and Node's WebCrypto 12 to 128, so WebCrypto is only asked within its range and
+ * shorter nonces go through aes-gcm-short-nonce.ts; an empty nonce is refused (RangeError):
+ * GCM with it would leak the authentication key.
  */
 import { gcm } from '@noble/ciphers/aes.js';
+import { shortNonceGcmDecrypt, shortNonceGcmEncrypt } from './aes-gcm-short-nonce.ts';
 import { AuthenticationFailedError } from './errors.ts';
 
 /** Above this many bytes, Node uses WebCrypto's native AES-GCM rather than noble's (the crossover measured when this was chosen). */
 export const AEAD_WEBCRYPTO_THRESHOLD_BYTES = 2048;
 
-let webCryptoThreshold = AEAD_WEBCRYPTO_THRESHOLD_BYTES;
-
-/** Messages longer than `bytes` use WebCrypto (0: all of them); the default suits Node. */
-export function setAeadWebCryptoThreshold(bytes: number): void {
+/** Checks an AEAD threshold (messages longer than it use WebCrypto; 0: all of them). */
+export function checkAeadThreshold(bytes: number): number {
   if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError('AEAD threshold must be a non-negative integer');
-  webCryptoThreshold = bytes;
+  return bytes;
+}
+
+/** @noble/ciphers' gcm refuses nonces shorter than this (SP 800-38D lets it narrow the range). */
+const NOBLE_MIN_NONCE_BYTES = 8;
+
+/** The nonce lengths WebCrypto takes everywhere we run (Node refuses others). */
+const WEBCRYPTO_NONCE_BYTES = { min: 12, max: 128 };
+
+function checkNonce(nonce: Uint8Array): void {
+  if (nonce.length === 0) throw new RangeError('AES-GCM nonce must not be empty');
+}
+
+function useWebCrypto(dataBytes: number, nonce: Uint8Array, threshold: number): boolean {
+  return !!subtle && dataBytes > threshold && nonce.length >= WEBCRYPTO_NONCE_BYTES.min && nonce.length <= WEBCRYPTO_NONCE_BYTES.max;
 }
 
 /** WebCrypto's SubtleCrypto (the core is type-checked without the DOM library). */
@@ -31,18 +50,34 @@ function buf(b: Uint8Array): Uint8Array<ArrayBuffer> {
   return b as Uint8Array<ArrayBuffer>;
 }
 
-export async function aesGcmEncrypt(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array> {
-  if (subtle && plaintext.length > webCryptoThreshold) {
+/** AES-GCM encryption; plaintexts longer than `webCryptoThreshold` bytes go through WebCrypto. */
+export async function aesGcmEncrypt(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
+  webCryptoThreshold = AEAD_WEBCRYPTO_THRESHOLD_BYTES,
+): Promise<Uint8Array> {
+  checkNonce(nonce);
+  if (subtle && useWebCrypto(plaintext.length, nonce, webCryptoThreshold)) {
     const k = await subtle.importKey('raw', buf(key), 'AES-GCM', false, ['encrypt']);
     return new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv: buf(nonce), additionalData: buf(aad) }, k, buf(plaintext)));
   }
+  if (nonce.length < NOBLE_MIN_NONCE_BYTES) return shortNonceGcmEncrypt(key, nonce, plaintext, aad);
   return gcm(key, nonce, aad).encrypt(plaintext);
 }
 
 /** Throws AuthenticationFailedError when the tag does not verify. */
-export async function aesGcmDecrypt(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Promise<Uint8Array> {
+export async function aesGcmDecrypt(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  ciphertext: Uint8Array,
+  aad: Uint8Array,
+  webCryptoThreshold = AEAD_WEBCRYPTO_THRESHOLD_BYTES,
+): Promise<Uint8Array> {
+  checkNonce(nonce);
   if (ciphertext.length < 16) throw new AuthenticationFailedError('ciphertext shorter than the GCM tag');
-  if (subtle && ciphertext.length - 16 > webCryptoThreshold) {
+  if (subtle && useWebCrypto(ciphertext.length - 16, nonce, webCryptoThreshold)) {
     const k = await subtle.importKey('raw', buf(key), 'AES-GCM', false, ['decrypt']);
     try {
       return new Uint8Array(await subtle.decrypt({ name: 'AES-GCM', iv: buf(nonce), additionalData: buf(aad) }, k, buf(ciphertext)));
@@ -50,6 +85,7 @@ export async function aesGcmDecrypt(key: Uint8Array, nonce: Uint8Array, cipherte
       throw new AuthenticationFailedError('AES-GCM authentication failed');
     }
   }
+  if (nonce.length < NOBLE_MIN_NONCE_BYTES) return shortNonceGcmDecrypt(key, nonce, ciphertext, aad);
   try {
     return gcm(key, nonce, aad).decrypt(ciphertext);
   } catch {

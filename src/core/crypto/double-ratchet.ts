@@ -11,8 +11,8 @@
  * randomness (one 32-byte key) on a ratchet step.
  */
 import { bytesEqual } from '../bytes.ts';
-import type { Random } from '../random.ts';
 import { kdfChainKey } from './chain-key.ts';
+import { cryptoRuntime, type CryptoDeps } from './crypto-runtime.ts';
 import { DuplicateMessageError, InvalidHeaderError, InvalidKeyError, MalformedHeaderError, MalformedStateError, SkipLimitExceededError } from './errors.ts';
 import { FinishedChains } from './finished-chains.ts';
 import { decodeHeader, encodeHeader } from './header.ts';
@@ -21,7 +21,7 @@ import { decryptWithMessageKey, encryptWithMessageKey } from './message-keys.ts'
 import type { SecretBytes } from './redacted.ts';
 import { kdfRootKey } from './root-key.ts';
 import { SessionState, type ChainState, type PendingPreKey, type SessionData, type SkippedKey } from './session-state.ts';
-import { generateDhKeyPair, x25519Dh, type DhPrivate } from './x25519.ts';
+import type { DhPrivate } from './x25519.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -31,10 +31,11 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  */
 export async function initRatchetAsInitiator(
   params: { sk: SecretBytes; ad: Uint8Array; baseKey: Uint8Array; remoteSignedPreKey: Uint8Array; pendingPreKey?: PendingPreKey },
-  random: Random,
+  deps: CryptoDeps,
 ): Promise<SessionState> {
-  const sendingRatchet = await generateDhKeyPair(random);
-  const { rootKey, chainKey } = kdfRootKey(params.sk, await x25519Dh(sendingRatchet, params.remoteSignedPreKey));
+  const rt = cryptoRuntime(deps);
+  const sendingRatchet = await rt.generateDhKeyPair();
+  const { rootKey, chainKey } = kdfRootKey(params.sk, await rt.dh(sendingRatchet, params.remoteSignedPreKey));
   return new SessionState({
     initiator: true,
     ad: params.ad,
@@ -68,7 +69,8 @@ export function initRatchetAsResponder(params: { sk: SecretBytes; ad: Uint8Array
  * RatchetEncrypt (§3.4). A sending chain always exists after the first decrypt; the
  * fallback step below only serves a state that has none (never produced by this module).
  */
-export async function ratchetEncrypt(state: SessionState, plaintext: Uint8Array, random: Random): Promise<{ state: SessionState; header: Uint8Array; ciphertext: Uint8Array }> {
+export async function ratchetEncrypt(state: SessionState, plaintext: Uint8Array, deps: CryptoDeps): Promise<{ state: SessionState; header: Uint8Array; ciphertext: Uint8Array }> {
+  const rt = cryptoRuntime(deps);
   let d: SessionData = state.data;
   let sendingRatchet = d.sendingRatchet;
   let sendingChain = d.sendingChain;
@@ -76,8 +78,8 @@ export async function ratchetEncrypt(state: SessionState, plaintext: Uint8Array,
   if (!sendingRatchet || !sendingChain) {
     // DHRatchet (§3.5), sending half: DHs = GENERATE_DH(); RK, CKs = KDF_RK(RK, DH(DHs, DHr)).
     if (!d.remoteRatchetKey) throw new MalformedStateError('session has no remote ratchet key to send to');
-    sendingRatchet = await generateDhKeyPair(random);
-    const next = kdfRootKey(rootKey, await x25519Dh(sendingRatchet, d.remoteRatchetKey));
+    sendingRatchet = await rt.generateDhKeyPair();
+    const next = kdfRootKey(rootKey, await rt.dh(sendingRatchet, d.remoteRatchetKey));
     rootKey = next.rootKey;
     sendingChain = { chainKey: next.chainKey, n: 0 };
   }
@@ -85,7 +87,7 @@ export async function ratchetEncrypt(state: SessionState, plaintext: Uint8Array,
   const { messageKey, chainKey } = kdfChainKey(sendingChain.chainKey);
   const header = encodeHeader({ dh: sendingRatchet.publicKey, pn: d.previousSendingCount, n: sendingChain.n });
   // ENCRYPT(mk, plaintext, CONCAT(AD, header))
-  const ciphertext = await encryptWithMessageKey(messageKey, plaintext, d.ad, header);
+  const ciphertext = await encryptWithMessageKey(messageKey, plaintext, d.ad, header, rt);
   d = { ...d, rootKey, sendingRatchet, sendingChain: { chainKey, n: sendingChain.n + 1 } };
   return { state: new SessionState(d), header, ciphertext };
 }
@@ -122,15 +124,16 @@ export async function ratchetDecrypt(
   state: SessionState,
   headerBytes: Uint8Array,
   ciphertext: Uint8Array,
-  random: Random,
+  deps: CryptoDeps,
 ): Promise<{ state: SessionState; plaintext: Uint8Array }> {
+  const rt = cryptoRuntime(deps);
   const d = state.data;
   const header = decodeHeader(headerBytes); // MalformedHeaderError: wrong length, low-order ratchet key
 
   // TrySkippedMessageKeys: a stored key for (header.dh, header.n) opens a late message.
   const hit = findSkipped(d.skipped, header.dh, header.n);
   if (hit >= 0) {
-    const plaintext = await decryptWithMessageKey(d.skipped[hit]!.messageKey, ciphertext, d.ad, headerBytes);
+    const plaintext = await decryptWithMessageKey(d.skipped[hit]!.messageKey, ciphertext, d.ad, headerBytes, rt);
     const skipped = d.skipped.slice(0, hit).concat(d.skipped.slice(hit + 1));
     return { state: new SessionState(withoutPending({ ...d, skipped })), plaintext };
   }
@@ -161,10 +164,8 @@ export async function ratchetDecrypt(
     // DHRatchet: the receiving DH and the next sending key's DH at once. Each promise
     // settles on its own, so a failure of one never becomes an unhandled rejection.
     const remote = header.dh.slice();
-    const receivingDh = settle(x25519Dh(d.sendingRatchet, remote));
-    const nextSending = settle(
-      generateDhKeyPair(random).then(async (pair) => ({ pair, dh: await x25519Dh(pair, remote) })),
-    );
+    const receivingDh = settle(rt.dh(d.sendingRatchet, remote));
+    const nextSending = settle(rt.generateDhKeyPair().then(async (pair) => ({ pair, dh: await rt.dh(pair, remote) })));
     const [recv, send] = [await receivingDh, await nextSending];
     if (!recv.ok || !send.ok) {
       const e = !recv.ok ? recv.error : !send.ok ? send.error : undefined;
@@ -186,7 +187,7 @@ export async function ratchetDecrypt(
   // SkipMessageKeys(state, header.n); state.CKr, mk = KDF_CK(state.CKr); state.Nr += 1
   const chain = skipMessageKeys(draft.receivingChain!, draft.remoteRatchetKey!, header.n, newSkipped);
   const step = kdfChainKey(chain.chainKey);
-  const plaintext = await decryptWithMessageKey(step.messageKey, ciphertext, d.ad, headerBytes);
+  const plaintext = await decryptWithMessageKey(step.messageKey, ciphertext, d.ad, headerBytes, rt);
   draft.receivingChain = { chainKey: step.chainKey, n: chain.n + 1 };
   if (newSkipped.length > 0) {
     // Oldest evicted beyond MAX_STORED_SKIPPED_KEYS.

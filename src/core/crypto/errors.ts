@@ -24,6 +24,7 @@ export type CryptoErrorKind =
   | 'wrong_identity'
   | 'session_mismatch'
   | 'malformed_state'
+  | 'corrupt_state'
   | 'malformed_bundle'
   | 'invalid_key'
   | 'plaintext_too_large'
@@ -124,6 +125,16 @@ export class SessionMismatchError extends CryptoError {
 export class MalformedStateError extends CryptoError {
   readonly kind = 'malformed_state';
   override readonly name = 'MalformedStateError';
+}
+
+/**
+ * Stored state (session, session set, prekey pool) whose integrity check fails: the bytes
+ * changed after they were written (disk or browser storage damage, or someone editing the
+ * database). Such a state is never used (STORAGE.md, "Stored state integrity").
+ */
+export class CorruptStateError extends CryptoError {
+  readonly kind = 'corrupt_state';
+  override readonly name = 'CorruptStateError';
 }
 
 /** A prekey bundle has the wrong shape or sizes. */

@@ -9,6 +9,7 @@ import { bytesEqual, concatBytes } from '../bytes.ts';
 import type { Random } from '../random.ts';
 import { InvalidKeyError, MalformedStateError } from './errors.ts';
 import { KEY_BYTES, RELAY_AUTH_LABEL_BYTES, SIGNATURE_BYTES } from './limits.ts';
+import { isStrictEd25519PublicKey, verifyEd25519Strict } from './ed25519-verify.ts';
 import { Redacted, SecretBytes } from './redacted.ts';
 import type { DhPrivate } from './x25519.ts';
 
@@ -74,24 +75,29 @@ export async function loadOrCreateIdentity(store: IdentitySeedStore, random: Ran
   return { identity, created: true };
 }
 
-/** Ed25519 verification (RFC 8032 §5.1.7); false for malformed keys or signatures. */
+/**
+ * Ed25519 verification by Petrel's strict rule (RFC 8032 §5.1.7, canonical encodings,
+ * cofactorless, small-order keys refused: ./ed25519-verify.ts); false for malformed keys or
+ * signatures.
+ */
 export function verifySignature(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (publicKey.length !== KEY_BYTES || signature.length !== SIGNATURE_BYTES) return false;
-  try {
-    return ed25519.verify(signature, message, publicKey);
-  } catch {
-    return false;
-  }
+  return verifyEd25519Strict(publicKey, message, signature);
 }
 
-/** X25519 form of someone's Ed25519 identity public key. Throws InvalidKeyError for a non-point. */
+/** Can `identityPublic` be someone's identity key (a canonical, not small-order Ed25519 point)? */
+export function isValidIdentityKey(identityPublic: Uint8Array): boolean {
+  return isStrictEd25519PublicKey(identityPublic);
+}
+
+/**
+ * X25519 form of someone's Ed25519 identity public key. Throws InvalidKeyError for a key
+ * that cannot be an identity: not a canonical point, or one of small order.
+ */
 export function identityX25519Public(identityPublic: Uint8Array): Uint8Array {
   if (identityPublic.length !== KEY_BYTES) throw new InvalidKeyError('identity key must be 32 bytes');
-  try {
-    return ed25519.utils.toMontgomery(identityPublic);
-  } catch {
-    throw new InvalidKeyError('identity key is not an Ed25519 point');
-  }
+  if (!isStrictEd25519PublicKey(identityPublic)) throw new InvalidKeyError('identity key is not a canonical Ed25519 point of large order');
+  return ed25519.utils.toMontgomery(identityPublic);
 }
 
 /**

@@ -12,6 +12,7 @@ export {
   compareContactIdentity,
   verifySignature,
   identityX25519Public,
+  isValidIdentityKey,
   mailboxAddress,
   signRelayChallenge,
   verifyRelayChallenge,
@@ -52,14 +53,16 @@ export {
   removeOneTimePreKeys,
   serializePreKeyPool,
   deserializePreKeyPool,
+  isCurrentPreKeyPoolFormat,
   type PreKeyPoolData,
   type PreKeysToPublish,
   type PreKeysForMessage,
   type OneTimePreKeyCounts,
 } from './prekey-pool.ts';
 export { messageType, parseMessage, type ParsedMessage, type PreKeyMessage, type RatchetMessage } from './message-format.ts';
+export { STATE_INTEGRITY_BYTES } from './state-integrity.ts';
 export { SessionState, serializeSession, deserializeSession } from './session-state.ts';
 export { initiateSession, acceptSession, acceptSessionFromPool, encrypt, decrypt, type InitialMessageInfo, type AcceptedSession } from './session.ts';
 export { seal, unseal, sealedSender, SEALED_SENDER_OVERHEAD_BYTES } from './sealed-sender.ts';
 export { safetyNumber, safetyNumberQrPayload, compareScannedSafetyNumber, type SafetyNumberOptions } from './safety-number.ts';
-export { setAeadWebCryptoThreshold } from './aead.ts';
+export { CryptoRuntime, cryptoRuntime, type CryptoDeps, type CryptoRuntimeOptions } from './crypto-runtime.ts';

@@ -10,8 +10,12 @@ import { hkdf as nobleHkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 
-/** HKDF-SHA-256(salt, IKM, info) → `length` bytes (RFC 5869 §2.2 extract, §2.3 expand). */
+/** RFC 5869 §2.3: L ≤ 255 · HashLen. */
+export const HKDF_SHA256_MAX_OUTPUT_BYTES = 255 * 32;
+
+/** HKDF-SHA-256(salt, IKM, info) → `length` bytes (RFC 5869 §2.2 extract, §2.3 expand). RangeError for a length RFC 5869 does not allow. */
 export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  if (!Number.isInteger(length) || length < 0 || length > HKDF_SHA256_MAX_OUTPUT_BYTES) throw new RangeError(`HKDF-SHA-256 output must be 0..${HKDF_SHA256_MAX_OUTPUT_BYTES} bytes`);
   return nobleHkdf(sha256, ikm, salt, info, length);
 }
 

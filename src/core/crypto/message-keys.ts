@@ -5,7 +5,7 @@
  * over the plaintext with associated data AD ‖ header. Each message key encrypts one
  * message only, so the derived nonce is never reused under its key.
  */
-import { aesGcmDecrypt, aesGcmEncrypt } from './aead.ts';
+import type { CryptoRuntime } from './crypto-runtime.ts';
 import { hkdfSha256WithFixedSalt } from './kdf.ts';
 import { AES_GCM_NONCE_BYTES, KEY_BYTES, MESSAGE_KEYS_INFO_BYTES } from './limits.ts';
 import type { SecretBytes } from './redacted.ts';
@@ -24,13 +24,13 @@ function associatedData(ad: Uint8Array, header: Uint8Array): Uint8Array {
   return out;
 }
 
-export function encryptWithMessageKey(messageKey: SecretBytes, plaintext: Uint8Array, ad: Uint8Array, header: Uint8Array): Promise<Uint8Array> {
+export function encryptWithMessageKey(messageKey: SecretBytes, plaintext: Uint8Array, ad: Uint8Array, header: Uint8Array, rt: CryptoRuntime): Promise<Uint8Array> {
   const { key, nonce } = expandMessageKey(messageKey);
-  return aesGcmEncrypt(key, nonce, plaintext, associatedData(ad, header));
+  return rt.aesGcmEncrypt(key, nonce, plaintext, associatedData(ad, header));
 }
 
 /** Throws AuthenticationFailedError when anything covered by the tag was altered. */
-export function decryptWithMessageKey(messageKey: SecretBytes, ciphertext: Uint8Array, ad: Uint8Array, header: Uint8Array): Promise<Uint8Array> {
+export function decryptWithMessageKey(messageKey: SecretBytes, ciphertext: Uint8Array, ad: Uint8Array, header: Uint8Array, rt: CryptoRuntime): Promise<Uint8Array> {
   const { key, nonce } = expandMessageKey(messageKey);
-  return aesGcmDecrypt(key, nonce, ciphertext, associatedData(ad, header));
+  return rt.aesGcmDecrypt(key, nonce, ciphertext, associatedData(ad, header));
 }

@@ -9,15 +9,15 @@
  *                      info = "Petrel_CURVE25519_SHA-256_ML-KEM-768") → 32 bytes
  *   AD = IK_A_pub ‖ IK_B_pub (raw Ed25519 public keys)
  */
-import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { concatBytes } from '../bytes.ts';
-import type { Random } from '../random.ts';
+import { cryptoRuntime, type CryptoDeps, type CryptoRuntime } from './crypto-runtime.ts';
 import { identityX25519Public, type Identity } from './identity.ts';
 import { hkdfSha256 } from './kdf.ts';
 import { KEY_BYTES, PQXDH_INFO_BYTES } from './limits.ts';
+import { ML_KEM_768_MESSAGE_BYTES, mlKemEncapsulate } from './ml-kem.ts';
 import type { VerifiedBundle } from './prekeys.ts';
 import { SecretBytes } from './redacted.ts';
-import { generateDhKeyPair, x25519Dh, type DhPrivate } from './x25519.ts';
+import type { DhPrivate } from './x25519.ts';
 
 /** §2.2: "F = 32 0xFF bytes for curve X25519" prepended to the KDF input (domain separation from XEdDSA). */
 const KDF_PREFIX = new Uint8Array(KEY_BYTES).fill(0xff);
@@ -44,12 +44,13 @@ export async function initiatorSessionKey(p: {
   remoteSignedPreKey: Uint8Array;
   remoteOneTimePreKey?: Uint8Array;
   kemSharedSecret: Uint8Array;
-}): Promise<SecretBytes> {
+}, deps: CryptoDeps): Promise<SecretBytes> {
+  const rt = cryptoRuntime(deps);
   const [dh1, dh2, dh3, dh4] = await Promise.all([
-    x25519Dh(p.identity.dhPrivate(), p.remoteSignedPreKey),
-    x25519Dh(p.ephemeral, identityX25519Public(p.remoteIdentity)),
-    x25519Dh(p.ephemeral, p.remoteSignedPreKey),
-    p.remoteOneTimePreKey ? x25519Dh(p.ephemeral, p.remoteOneTimePreKey) : undefined,
+    rt.dh(p.identity.dhPrivate(), p.remoteSignedPreKey),
+    rt.dh(p.ephemeral, identityX25519Public(p.remoteIdentity)),
+    rt.dh(p.ephemeral, p.remoteSignedPreKey),
+    p.remoteOneTimePreKey ? rt.dh(p.ephemeral, p.remoteOneTimePreKey) : undefined,
   ]);
   return deriveSessionKey(dh1, dh2, dh3, dh4, p.kemSharedSecret);
 }
@@ -62,12 +63,13 @@ export async function responderSessionKey(p: {
   remoteIdentity: Uint8Array;
   remoteBaseKey: Uint8Array;
   kemSharedSecret: Uint8Array;
-}): Promise<SecretBytes> {
+}, deps: CryptoDeps): Promise<SecretBytes> {
+  const rt = cryptoRuntime(deps);
   const [dh1, dh2, dh3, dh4] = await Promise.all([
-    x25519Dh(p.signedPreKey, identityX25519Public(p.remoteIdentity)),
-    x25519Dh(p.identity.dhPrivate(), p.remoteBaseKey),
-    x25519Dh(p.signedPreKey, p.remoteBaseKey),
-    p.oneTimePreKey ? x25519Dh(p.oneTimePreKey, p.remoteBaseKey) : undefined,
+    rt.dh(p.signedPreKey, identityX25519Public(p.remoteIdentity)),
+    rt.dh(p.identity.dhPrivate(), p.remoteBaseKey),
+    rt.dh(p.signedPreKey, p.remoteBaseKey),
+    p.oneTimePreKey ? rt.dh(p.oneTimePreKey, p.remoteBaseKey) : undefined,
   ]);
   return deriveSessionKey(dh1, dh2, dh3, dh4, p.kemSharedSecret);
 }
@@ -84,9 +86,9 @@ export interface InitiatorAgreement {
  * §3.3 after signature verification (the VerifiedBundle type proves it happened).
  * Randomness is drawn in this order: EK_A private (32), ML-KEM encapsulation message (32).
  */
-export async function pqxdhInitiate(identity: Identity, bundle: VerifiedBundle, random: Random): Promise<InitiatorAgreement> {
-  const ephemeral = await generateDhKeyPair(random);
-  const { cipherText, sharedSecret } = ml_kem768.encapsulate(bundle.pq.pub, random.bytes(32));
+export async function pqxdhInitiate(identity: Identity, bundle: VerifiedBundle, rt: CryptoRuntime): Promise<InitiatorAgreement> {
+  const ephemeral = await rt.generateDhKeyPair();
+  const { cipherText, sharedSecret } = mlKemEncapsulate(bundle.pq.pub, rt.random.bytes(ML_KEM_768_MESSAGE_BYTES));
   const sk = await initiatorSessionKey({
     identity,
     ephemeral,
@@ -94,6 +96,6 @@ export async function pqxdhInitiate(identity: Identity, bundle: VerifiedBundle, 
     remoteSignedPreKey: bundle.spk.pub,
     ...(bundle.opk ? { remoteOneTimePreKey: bundle.opk.pub } : {}),
     kemSharedSecret: sharedSecret,
-  });
+  }, rt);
   return { sk, ad: associatedData(identity.publicKey, bundle.ik), baseKey: ephemeral.publicKey, kemCipherText: cipherText };
 }

@@ -31,6 +31,7 @@ import {
   type SignedPreKey,
   type SignedPublicPreKey,
 } from './prekeys.ts';
+import { checkedBody, withIntegrity } from './state-integrity.ts';
 import { Redacted } from './redacted.ts';
 
 export interface PreKeyPoolData {
@@ -234,7 +235,19 @@ export function removeOneTimePreKeys(pool: PreKeyPool, used: { oneTimePreKeyId?:
 
 // ---- Serialisation ---------------------------------------------------------------------
 
-const POOL_FORMAT_VERSION = 1;
+/**
+ * Version 2 = version 1's layout (version byte 2) ‖ a 16-byte integrity tag
+ * (state-integrity.ts, label "Petrel_PreKeyPool_v2"); version 1 (no tag) is still read, and
+ * the pool is rewritten as version 2 when the core starts.
+ */
+const POOL_FORMAT_VERSION = 2;
+const POOL_FORMAT_V1 = 1;
+const POOL_INTEGRITY_LABEL = 'Petrel_PreKeyPool_v2';
+
+/** Is `bytes` a pool in the current (integrity-checked) format, rather than one to rewrite? */
+export function isCurrentPreKeyPoolFormat(bytes: Uint8Array): boolean {
+  return bytes[0] === POOL_FORMAT_VERSION;
+}
 
 function writeSpk(w: ByteWriter, k: SignedPreKey): void {
   w.u32(k.id).bytes(k.keyPair.exportPrivate()).bytes(k.keyPair.publicKey).bytes(k.signature);
@@ -270,13 +283,14 @@ export function serializePreKeyPool(pool: PreKeyPool): Uint8Array {
   for (const k of d.oneTimePreKeys) w.u32(k.id).bytes(k.keyPair.exportPrivate()).bytes(k.keyPair.publicKey);
   w.u16(d.pqOneTimePreKeys.length);
   for (const k of d.pqOneTimePreKeys) writePq(w, k);
-  return w.finish();
+  return withIntegrity(POOL_INTEGRITY_LABEL, w.finish());
 }
 
 export function deserializePreKeyPool(bytes: Uint8Array): PreKeyPool {
   if (!(bytes instanceof Uint8Array)) throw new MalformedStateError('prekey pool must be bytes');
-  const r = new ByteReader(bytes.slice());
-  if (r.u8() !== POOL_FORMAT_VERSION) throw new MalformedStateError('unknown prekey pool format');
+  if (bytes.length < 1 || (bytes[0] !== POOL_FORMAT_VERSION && bytes[0] !== POOL_FORMAT_V1)) throw new MalformedStateError('unknown prekey pool format');
+  const r = new ByteReader(bytes[0] === POOL_FORMAT_VERSION ? checkedBody(POOL_INTEGRITY_LABEL, bytes).slice() : bytes.slice());
+  r.u8();
   const flags = r.u8();
   if (flags > 3) throw new MalformedStateError('bad flags');
   const nextId = r.u32();

@@ -5,7 +5,6 @@
  * contract; and bundle verification before PQXDH (§3.3 "Alice verifies the prekey
  * signatures and aborts the protocol if verification fails").
  */
-import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { bytesEqual, concatBytes } from '../bytes.ts';
 import type { Random } from '../random.ts';
 import { BadSignatureError, InvalidKeyError, MalformedBundleError, WrongIdentityError } from './errors.ts';
@@ -19,6 +18,8 @@ import {
   SIGNATURE_BYTES,
   SPK_SIGNATURE_LABEL_BYTES,
 } from './limits.ts';
+import { isStrictEd25519PublicKey, verifyEd25519StrictAsync } from './ed25519-verify.ts';
+import { isValidMlKemPublicKey, mlKemDecapsulate, mlKemKeyGen } from './ml-kem.ts';
 import { Redacted, SecretBytes } from './redacted.ts';
 import { x25519PublicKey, type DhPrivate } from './x25519.ts';
 
@@ -74,7 +75,7 @@ export class MlKemKeyPair extends Redacted {
   static fromSeed(seed: Uint8Array, publicKey?: Uint8Array): MlKemKeyPair {
     if (seed.length !== ML_KEM_768_SEED_BYTES) throw new InvalidKeyError('ML-KEM seed must be 64 bytes');
     if (publicKey) return new MlKemKeyPair(seed.slice(), publicKey.slice(), undefined);
-    const kp = ml_kem768.keygen(seed.slice());
+    const kp = mlKemKeyGen(seed);
     return new MlKemKeyPair(seed.slice(), kp.publicKey, kp.secretKey);
   }
 
@@ -82,10 +83,13 @@ export class MlKemKeyPair extends Redacted {
     return MlKemKeyPair.fromSeed(random.bytes(ML_KEM_768_SEED_BYTES));
   }
 
-  /** ML-KEM.Decaps (FIPS 203 §7.3): implicit rejection, so a bad ciphertext yields an unrelated secret. */
+  /**
+   * ML-KEM.Decaps (FIPS 203 §7.3): implicit rejection, so an altered ciphertext yields an
+   * unrelated secret; MalformedMessageError for one of the wrong length.
+   */
   decapsulate(cipherText: Uint8Array): Uint8Array {
-    if (!this.#secretKey) this.#secretKey = ml_kem768.keygen(this.#seed.slice()).secretKey;
-    return ml_kem768.decapsulate(cipherText, this.#secretKey.slice());
+    if (!this.#secretKey) this.#secretKey = mlKemKeyGen(this.#seed).secretKey;
+    return mlKemDecapsulate(this.#secretKey, cipherText);
   }
 
   exportSeed(): Uint8Array {
@@ -169,24 +173,33 @@ const isUint32 = (n: unknown): n is number => typeof n === 'number' && Number.is
 const isBytes = (b: unknown, len: number): b is Uint8Array => b instanceof Uint8Array && b.length === len;
 
 /**
- * Checks shape, sizes and both signatures (SPK and the PQ key) of a fetched bundle.
- * With `expectedIdentity`, also refuses a bundle for another identity (WrongIdentityError).
+ * Checks shape, sizes and both signatures (SPK and the PQ key) of a fetched bundle, the
+ * signatures by the strict rule through the platform's native Ed25519 where it has one
+ * (`verifyEd25519StrictAsync`: most of a session setup's time went to verifying these two
+ * in JavaScript). With `expectedIdentity`, also refuses a bundle for another identity
+ * (WrongIdentityError).
  */
-export function verifyFetchedBundle(bundle: FetchedBundle, expectedIdentity?: Uint8Array): VerifiedBundle {
+export async function verifyFetchedBundle(bundle: FetchedBundle, expectedIdentity?: Uint8Array): Promise<VerifiedBundle> {
   const b = bundle as unknown as Record<string, unknown> & FetchedBundle;
   if (typeof b !== 'object' || b === null) throw new MalformedBundleError('bundle is not an object');
   if (!isBytes(b.ik, KEY_BYTES)) throw new MalformedBundleError('ik must be 32 bytes');
+  if (!isStrictEd25519PublicKey(b.ik)) throw new MalformedBundleError('ik is not a usable identity key (non-canonical or small order)');
   const spk = b.spk as Partial<SignedPublicPreKey> | undefined;
   if (!spk || !isUint32(spk.id) || !isBytes(spk.pub, KEY_BYTES) || !isBytes(spk.sig, SIGNATURE_BYTES)) throw new MalformedBundleError('bad spk');
   const pq = b.pq as Partial<FetchedBundle['pq']> | undefined;
   if (!pq || !isUint32(pq.id) || !isBytes(pq.pub, ML_KEM_768_PUBLIC_KEY_BYTES) || !isBytes(pq.sig, SIGNATURE_BYTES) || typeof pq.lastResort !== 'boolean') {
     throw new MalformedBundleError('bad pq prekey');
   }
+  if (!isValidMlKemPublicKey(pq.pub)) throw new MalformedBundleError('pq prekey fails the ML-KEM modulus check (FIPS 203 §7.2)');
   const opk = b.opk as Partial<PublicOneTimePreKey> | undefined;
   if (opk !== undefined && (!isUint32(opk.id) || !isBytes(opk.pub, KEY_BYTES))) throw new MalformedBundleError('bad opk');
   if (expectedIdentity && !bytesEqual(expectedIdentity, b.ik)) throw new WrongIdentityError('bundle is for another identity');
-  if (!verifySignedPreKeySignature(b.ik, spk.pub, spk.sig)) throw new BadSignatureError('signed prekey signature does not verify');
-  if (!verifyPqPreKeySignature(b.ik, pq.pub, pq.sig)) throw new BadSignatureError('PQ prekey signature does not verify');
+  const [spkOk, pqOk] = await Promise.all([
+    verifyEd25519StrictAsync(b.ik, concatBytes(SPK_SIGNATURE_LABEL_BYTES, spk.pub), spk.sig),
+    verifyEd25519StrictAsync(b.ik, concatBytes(PQPK_SIGNATURE_LABEL_BYTES, pq.pub), pq.sig),
+  ]);
+  if (!spkOk) throw new BadSignatureError('signed prekey signature does not verify');
+  if (!pqOk) throw new BadSignatureError('PQ prekey signature does not verify');
   return bundle as VerifiedBundle;
 }
 

@@ -14,15 +14,24 @@
  * identity (or pass it as `expectedSender` to `acceptSession`).
  */
 import { concatBytes } from '../bytes.ts';
+import { CryptoRuntime, cryptoRuntime, type CryptoDeps } from './crypto-runtime.ts';
 import type { Random } from '../random.ts';
-import { aesGcmDecrypt, aesGcmEncrypt } from './aead.ts';
 import { SealedSenderError } from './errors.ts';
 import { identityX25519Public, type Identity } from './identity.ts';
 import { hkdfSha256 } from './kdf.ts';
 import { AES_GCM_NONCE_BYTES, AES_GCM_TAG_BYTES, KEY_BYTES, SEALED_SENDER_INFO_BYTES } from './limits.ts';
-import { generateDhKeyPair, x25519Dh } from './x25519.ts';
 
 export const SEALED_SENDER_VERSION = 0x01;
+
+/** Opening a box draws no randomness; a runtime made for one `unseal` gets this. */
+const noRandom: Random = {
+  bytes() {
+    throw new Error('unseal draws no randomness');
+  },
+  float() {
+    throw new Error('unseal draws no randomness');
+  },
+};
 /** Bytes a sealed box adds to `inner`: version, EK_pub, IK_A_pub, GCM tag. */
 export const SEALED_SENDER_OVERHEAD_BYTES = 1 + KEY_BYTES + KEY_BYTES + AES_GCM_TAG_BYTES;
 
@@ -31,31 +40,32 @@ function boxKeys(dh: Uint8Array, ephemeralPublic: Uint8Array, recipientIdentity:
   return { key: out.subarray(0, KEY_BYTES), nonce: out.subarray(KEY_BYTES) };
 }
 
-export async function seal(senderIdentity: Identity, recipientIdentityPublic: Uint8Array, inner: Uint8Array, random: Random): Promise<Uint8Array> {
-  const ephemeral = await generateDhKeyPair(random);
-  const dh = await x25519Dh(ephemeral, identityX25519Public(recipientIdentityPublic));
+export async function seal(senderIdentity: Identity, recipientIdentityPublic: Uint8Array, inner: Uint8Array, deps: CryptoDeps): Promise<Uint8Array> {
+  const rt = cryptoRuntime(deps);
+  const ephemeral = await rt.generateDhKeyPair();
+  const dh = await rt.dh(ephemeral, identityX25519Public(recipientIdentityPublic));
   const { key, nonce } = boxKeys(dh, ephemeral.publicKey, recipientIdentityPublic);
   const prefix = concatBytes(Uint8Array.of(SEALED_SENDER_VERSION), ephemeral.publicKey);
-  const ct = await aesGcmEncrypt(key, nonce, concatBytes(senderIdentity.publicKey, inner), concatBytes(prefix, recipientIdentityPublic));
+  const ct = await rt.aesGcmEncrypt(key, nonce, concatBytes(senderIdentity.publicKey, inner), concatBytes(prefix, recipientIdentityPublic));
   return concatBytes(prefix, ct);
 }
 
 /** Opens a box addressed to `ourIdentity`; SealedSenderError when it is not one, not ours, or altered. */
-export async function unseal(ourIdentity: Identity, box: Uint8Array): Promise<{ senderIdentityPublic: Uint8Array; inner: Uint8Array }> {
+export async function unseal(ourIdentity: Identity, box: Uint8Array, rt: CryptoRuntime = new CryptoRuntime(noRandom)): Promise<{ senderIdentityPublic: Uint8Array; inner: Uint8Array }> {
   if (!(box instanceof Uint8Array) || box.length < SEALED_SENDER_OVERHEAD_BYTES) throw new SealedSenderError('box too short');
   if (box[0] !== SEALED_SENDER_VERSION) throw new SealedSenderError('unknown sealed-sender version');
   const prefix = box.subarray(0, 1 + KEY_BYTES);
   const ephemeralPublic = box.subarray(1, 1 + KEY_BYTES);
   let dh: Uint8Array;
   try {
-    dh = await x25519Dh(ourIdentity.dhPrivate(), ephemeralPublic);
+    dh = await rt.dh(ourIdentity.dhPrivate(), ephemeralPublic);
   } catch {
     throw new SealedSenderError('bad ephemeral key');
   }
   const { key, nonce } = boxKeys(dh, ephemeralPublic, ourIdentity.publicKey);
   let plain: Uint8Array;
   try {
-    plain = await aesGcmDecrypt(key, nonce, box.subarray(1 + KEY_BYTES), concatBytes(prefix, ourIdentity.publicKey));
+    plain = await rt.aesGcmDecrypt(key, nonce, box.subarray(1 + KEY_BYTES), concatBytes(prefix, ourIdentity.publicKey));
   } catch {
     throw new SealedSenderError('box does not authenticate');
   }

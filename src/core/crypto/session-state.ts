@@ -8,6 +8,7 @@
 import { ByteReader, ByteWriter } from './binary.ts';
 import { MalformedStateError } from './errors.ts';
 import { FINISHED_CHAIN_RECORD_BYTES, FinishedChains } from './finished-chains.ts';
+import { checkedBody, withIntegrity } from './state-integrity.ts';
 import { KEY_BYTES, MAX_FINISHED_RECEIVING_CHAINS, MAX_STORED_SKIPPED_KEYS, ML_KEM_768_CIPHERTEXT_BYTES } from './limits.ts';
 import { Redacted, SecretBytes } from './redacted.ts';
 import { dhKeyPair, type DhPrivate } from './x25519.ts';
@@ -99,11 +100,16 @@ export class SessionState extends Redacted {
 // count u8 ‖ finished chains (DHr 32 ‖ length u32) each     [version 1: DHr 32 each, no length]
 // count u16 ‖ skipped (dh 32 ‖ n u32 ‖ mk 32) each
 //
-// Version 1 (up to 5 finished chains, keys only) is still read; its chains get
-// UNKNOWN_CHAIN_LENGTH. Everything is written as version 2.
+// Version 3 is version 2's layout (version byte 3) followed by a 16-byte integrity tag
+// (state-integrity.ts): SHA-256("Petrel_Session_v3" ‖ everything before it)[0..16).
+// Versions 1 (up to 5 finished chains, keys only; its chains get UNKNOWN_CHAIN_LENGTH) and
+// 2 (no tag) are still read, so rows written before the tag existed load once and are
+// rewritten as version 3. A version-3 state whose bytes changed is a CorruptStateError.
 
-export const SESSION_FORMAT_VERSION = 2;
+export const SESSION_FORMAT_VERSION = 3;
 const SESSION_FORMAT_V1 = 1;
+const SESSION_FORMAT_V2 = 2;
+const SESSION_INTEGRITY_LABEL = 'Petrel_Session_v3';
 const F_SENDING = 1;
 const F_REMOTE = 2;
 const F_RECEIVING = 4;
@@ -135,15 +141,17 @@ export function serializeSession(state: SessionState): Uint8Array {
   w.u8(d.finishedChains.count).bytes(d.finishedChains.bytes);
   w.u16(d.skipped.length);
   for (const s of d.skipped) w.bytes(s.dh).u32(s.n).bytes(s.messageKey.expose());
-  return w.finish();
+  return withIntegrity(SESSION_INTEGRITY_LABEL, w.finish());
 }
 
 /** Parses serialised state; MalformedStateError for anything else. Never keeps a reference to `bytes`. */
 export function deserializeSession(bytes: Uint8Array): SessionState {
   if (!(bytes instanceof Uint8Array)) throw new MalformedStateError('session state must be bytes');
-  const r = new ByteReader(bytes.slice());
-  const version = r.u8();
-  if (version !== SESSION_FORMAT_VERSION && version !== SESSION_FORMAT_V1) throw new MalformedStateError('unknown session state format');
+  if (bytes.length < 1) throw new MalformedStateError('empty session state');
+  const version = bytes[0]!;
+  if (version !== SESSION_FORMAT_VERSION && version !== SESSION_FORMAT_V2 && version !== SESSION_FORMAT_V1) throw new MalformedStateError('unknown session state format');
+  const r = new ByteReader(version === SESSION_FORMAT_VERSION ? checkedBody(SESSION_INTEGRITY_LABEL, bytes).slice() : bytes.slice());
+  r.u8();
   const flags = r.u8();
   if (flags > 127 || (flags & F_PENDING_OPK && !(flags & F_PENDING))) throw new MalformedStateError('bad flags');
   const ad = r.bytes(64);

@@ -4,7 +4,8 @@
  * state bytes together with its own records in one storage transaction.
  */
 import { bytesEqual } from '../bytes.ts';
-import { secureRandom, type Random } from '../random.ts';
+import { secureRandom } from '../random.ts';
+import { cryptoRuntime, type CryptoDeps } from './crypto-runtime.ts';
 import { ratchetDecrypt, ratchetEncrypt, initRatchetAsInitiator, initRatchetAsResponder } from './double-ratchet.ts';
 import { MalformedMessageError, PlaintextTooLargeError, SessionMismatchError, UnknownPreKeyError, WrongIdentityError } from './errors.ts';
 import type { Identity } from './identity.ts';
@@ -30,22 +31,23 @@ export interface InitialMessageInfo {
  * PQXDH initiator + RatchetInitAlice. The returned state sends prekey messages (carrying
  * `info`) until the responder's first reply is decrypted.
  */
-export async function initiateSession(identity: Identity, bundle: VerifiedBundle, random: Random): Promise<{ state: SessionState; info: InitialMessageInfo }> {
-  const agreement = await pqxdhInitiate(identity, bundle, random);
+export async function initiateSession(identity: Identity, bundle: VerifiedBundle, deps: CryptoDeps): Promise<{ state: SessionState; info: InitialMessageInfo }> {
+  const rt = cryptoRuntime(deps);
+  const agreement = await pqxdhInitiate(identity, bundle, rt);
   const pendingPreKey: PendingPreKey = {
     signedPreKeyId: bundle.spk.id,
     pqPreKeyId: bundle.pq.id,
     kemCipherText: agreement.kemCipherText,
     ...(bundle.opk ? { oneTimePreKeyId: bundle.opk.id } : {}),
   };
-  const state = await initRatchetAsInitiator({ sk: agreement.sk, ad: agreement.ad, baseKey: agreement.baseKey, remoteSignedPreKey: bundle.spk.pub, pendingPreKey }, random);
+  const state = await initRatchetAsInitiator({ sk: agreement.sk, ad: agreement.ad, baseKey: agreement.baseKey, remoteSignedPreKey: bundle.spk.pub, pendingPreKey }, rt);
   return { state, info: { senderIdentity: identity.publicKey, baseKey: agreement.baseKey, ...pendingPreKey } };
 }
 
-/** Encrypts one message. (`random` is drawn from only by a state without a sending chain, which this module never returns.) */
-export async function encrypt(state: SessionState, plaintext: Uint8Array, random: Random): Promise<{ state: SessionState; message: Uint8Array }> {
+/** Encrypts one message. (Randomness is drawn only by a state without a sending chain, which this module never returns.) */
+export async function encrypt(state: SessionState, plaintext: Uint8Array, deps: CryptoDeps): Promise<{ state: SessionState; message: Uint8Array }> {
   if (plaintext.length > MAX_PLAINTEXT_BYTES) throw new PlaintextTooLargeError(`plaintext over ${MAX_PLAINTEXT_BYTES} bytes`);
-  const out = await ratchetEncrypt(state, plaintext, random);
+  const out = await ratchetEncrypt(state, plaintext, deps);
   const pending = state.data.pendingPreKey;
   const message = pending
     ? encodePreKeyMessage({ senderIdentity: state.localIdentity, baseKey: state.data.baseKey, ...pending, header: out.header, ciphertext: out.ciphertext })
@@ -58,15 +60,15 @@ export async function encrypt(state: SessionState, plaintext: Uint8Array, random
  * to this session (same sender and base key: the initiator repeats it until our reply);
  * one that starts a different session raises SessionMismatchError (use `acceptSession`).
  * On any error the given state is untouched and still valid. A message on a new remote
- * ratchet key draws one new key pair from `random` (the DH ratchet step).
+ * ratchet key draws one new key pair (the DH ratchet step).
  */
-export async function decrypt(state: SessionState, message: Uint8Array, random: Random = secureRandom): Promise<{ state: SessionState; plaintext: Uint8Array }> {
+export async function decrypt(state: SessionState, message: Uint8Array, deps: CryptoDeps = secureRandom): Promise<{ state: SessionState; plaintext: Uint8Array }> {
   const parsed = parseMessage(message);
   if (parsed.type === 'prekey') {
     if (!bytesEqual(parsed.senderIdentity, state.remoteIdentity)) throw new WrongIdentityError('prekey message from another identity');
     if (!bytesEqual(parsed.baseKey, state.data.baseKey)) throw new SessionMismatchError('prekey message starts a new session');
   }
-  return ratchetDecrypt(state, parsed.header, parsed.ciphertext, random);
+  return ratchetDecrypt(state, parsed.header, parsed.ciphertext, deps);
 }
 
 export interface AcceptedSession {
@@ -87,8 +89,9 @@ export async function acceptSession(
   identity: Identity,
   prekeys: PreKeysForMessage,
   message: Uint8Array | PreKeyMessage,
-  opts: { expectedSender?: Uint8Array; random?: Random } = {},
+  opts: { expectedSender?: Uint8Array; random?: CryptoDeps } = {},
 ): Promise<AcceptedSession> {
+  const rt = cryptoRuntime(opts.random ?? secureRandom);
   const m = message instanceof Uint8Array ? parseMessage(message) : message;
   if (m.type !== 'prekey') throw new MalformedMessageError('not a prekey message');
   if (opts.expectedSender && !bytesEqual(opts.expectedSender, m.senderIdentity)) throw new WrongIdentityError('prekey message identity differs from the sender');
@@ -105,7 +108,7 @@ export async function acceptSession(
     remoteIdentity: m.senderIdentity,
     remoteBaseKey: m.baseKey,
     kemSharedSecret,
-  });
+  }, rt);
   const senderIdentity = m.senderIdentity.slice();
   const initial = initRatchetAsResponder({
     sk,
@@ -113,7 +116,7 @@ export async function acceptSession(
     baseKey: m.baseKey.slice(),
     signedPreKey: prekeys.signedPreKey.keyPair.dhPrivate(),
   });
-  const { state, plaintext } = await ratchetDecrypt(initial, m.header, m.ciphertext, opts.random ?? secureRandom);
+  const { state, plaintext } = await ratchetDecrypt(initial, m.header, m.ciphertext, rt);
   const usedOneTimePreKeys = {
     ...(m.oneTimePreKeyId !== undefined ? { oneTimePreKeyId: m.oneTimePreKeyId } : {}),
     ...(prekeys.pqPreKey.lastResort ? {} : { pqOneTimePreKeyId: m.pqPreKeyId }),
@@ -126,7 +129,7 @@ export async function acceptSessionFromPool(
   identity: Identity,
   pool: PreKeyPool,
   message: Uint8Array,
-  opts: { expectedSender?: Uint8Array; random?: Random } = {},
+  opts: { expectedSender?: Uint8Array; random?: CryptoDeps } = {},
 ): Promise<AcceptedSession & { pool: PreKeyPool }> {
   const m = parseMessage(message);
   if (m.type !== 'prekey') throw new MalformedMessageError('not a prekey message');

@@ -2,12 +2,17 @@
  * X25519 (RFC 7748 §5) Diffie-Hellman. WebCrypto's native X25519 (Node 20, Chromium 133+)
  * is used when the runtime has it; runtimes without it fall back to @noble/curves' ladder
  * (bench/crypto/primitives.ts measures both: docs/BENCHMARKS.md). Both backends are
- * exported so tests run the RFC 7748 vectors and a random-key agreement property through
- * each of them (tests/crypto/x25519.test.ts), whichever one this runtime would pick.
+ * exported so tests run the RFC 7748 and Wycheproof vectors through each of them.
+ *
+ * This module holds no state. What makes X25519 fast — imported CryptoKey handles of our
+ * recent key pairs and natively generated key pairs made ahead of time — lives in an
+ * `X25519Engine`, which a `CryptoRuntime` (crypto-runtime.ts) owns; it lives exactly as
+ * long as that runtime (the running Messenger's, or one call's when a bare `Random` is
+ * passed).
  */
 import { x25519 } from '@noble/curves/ed25519.js';
-import { fromBase64Url, fromHex, toBase64Url, toHex } from '../bytes.ts';
-import { secureRandom, type Random } from '../random.ts';
+import { bytesEqual, fromBase64Url, fromHex, toBase64Url, toHex } from '../bytes.ts';
+import type { Random } from '../random.ts';
 import { InvalidKeyError } from './errors.ts';
 import { KEY_BYTES } from './limits.ts';
 import { SecretBytes } from './redacted.ts';
@@ -26,38 +31,8 @@ export function dhKeyPair(privateKey: Uint8Array, publicKey: Uint8Array = x25519
 /** WebCrypto's SubtleCrypto (the core is type-checked without the DOM library). */
 type Subtle = typeof globalThis.crypto.subtle;
 type Key = Awaited<ReturnType<Subtle['importKey']>>;
+/** The platform's WebCrypto: a capability of the runtime, not state. */
 const subtle: Subtle | undefined = globalThis.crypto?.subtle;
-let webCryptoUsable: boolean | undefined = subtle ? undefined : false;
-
-/**
- * Imported private CryptoKeys of our recent key pairs, by public key (LRU, at most
- * PRIVATE_KEY_CACHE_SIZE). A ratchet key is used for two DHs (the sending step and the
- * next receiving step) and the identity key for every sealed-sender open, and each import
- * is paid again otherwise (compare the X25519 DH rows with and without key import in
- * docs/BENCHMARKS.md). Only non-extractable handles of keys we hold are kept, in
- * memory; the serialised state remains the source of truth.
- */
-export const PRIVATE_KEY_CACHE_SIZE = 32;
-const privateKeyCache = new Map<string, Key>();
-
-/** Imported peer public keys (a DH ratchet step uses the new remote key twice). */
-const PUBLIC_KEY_CACHE_SIZE = 16;
-const publicKeyCache = new Map<string, Key>();
-
-function cachedPrivateKey(publicKey: Uint8Array): { id: string; key: Key | undefined } {
-  const id = toHex(publicKey);
-  const key = privateKeyCache.get(id);
-  if (key) {
-    privateKeyCache.delete(id);
-    privateKeyCache.set(id, key);
-  }
-  return { id, key };
-}
-
-function rememberPrivateKey(id: string, key: Key): void {
-  privateKeyCache.set(id, key);
-  if (privateKeyCache.size > PRIVATE_KEY_CACHE_SIZE) privateKeyCache.delete(privateKeyCache.keys().next().value!);
-}
 
 /** X25519 public key of a 32-byte private key (RFC 7748 §6.1: X25519(a, 9)). */
 export function x25519PublicKey(privateKey: Uint8Array): Uint8Array {
@@ -119,119 +94,183 @@ export function nobleX25519Dh(ours: DhPrivate, theirPublic: Uint8Array): Uint8Ar
   return nonZero(out);
 }
 
-async function webCryptoDh(s: Subtle, ours: DhPrivate, theirPublic: Uint8Array): Promise<Uint8Array> {
-  const cached = cachedPrivateKey(ours.publicKey);
-  let priv = cached.key;
-  if (!priv) {
-    const jwk = { kty: 'OKP', crv: 'X25519', d: toBase64Url(ours.privateKey.expose()), x: toBase64Url(ours.publicKey) };
-    priv = await s.importKey('jwk', jwk, { name: 'X25519' }, false, ['deriveBits']);
-    rememberPrivateKey(cached.id, priv);
-  }
-  const pubId = toHex(theirPublic);
-  let pub = publicKeyCache.get(pubId);
-  if (!pub) {
-    pub = await s.importKey('raw', theirPublic as Uint8Array<ArrayBuffer>, { name: 'X25519' }, false, []);
-    publicKeyCache.set(pubId, pub);
-    if (publicKeyCache.size > PUBLIC_KEY_CACHE_SIZE) publicKeyCache.delete(publicKeyCache.keys().next().value!);
-  }
+function importPrivate(s: Subtle, ours: DhPrivate): Promise<Key> {
+  const jwk = { kty: 'OKP', crv: 'X25519', d: toBase64Url(ours.privateKey.expose()), x: toBase64Url(ours.publicKey) };
+  return s.importKey('jwk', jwk, { name: 'X25519' }, false, ['deriveBits']);
+}
+
+function importPublic(s: Subtle, theirPublic: Uint8Array): Promise<Key> {
+  return s.importKey('raw', theirPublic as Uint8Array<ArrayBuffer>, { name: 'X25519' }, false, []);
+}
+
+async function deriveBits(s: Subtle, priv: Key, pub: Key): Promise<Uint8Array> {
   return new Uint8Array(await s.deriveBits({ name: 'X25519', public: pub }, priv, 256));
 }
 
 /**
- * X25519 through WebCrypto only (no fallback). InvalidKeyError for an all-zero output; a key
- * WebCrypto itself refuses, or a runtime without X25519, rejects with WebCrypto's own error.
+ * X25519 through WebCrypto only (no fallback, no cache). InvalidKeyError for an all-zero
+ * output; a key WebCrypto itself refuses, or a runtime without X25519, rejects with
+ * WebCrypto's own error.
  */
 export async function webCryptoX25519Dh(ours: DhPrivate, theirPublic: Uint8Array): Promise<Uint8Array> {
   if (theirPublic.length !== KEY_BYTES) throw new InvalidKeyError('X25519 public key must be 32 bytes');
   if (!subtle) throw new Error('this runtime has no WebCrypto');
-  return nonZero(await webCryptoDh(subtle, ours, theirPublic));
+  return nonZero(await deriveBits(subtle, await importPrivate(subtle, ours), await importPublic(subtle, theirPublic)));
 }
 
 /**
- * X25519(ours.privateKey, theirPublic) through WebCrypto when the runtime has it, else
- * noble. Refuses a peer key that yields the all-zero output with InvalidKeyError.
+ * One X25519 DH without any engine (WebCrypto when the runtime has it, else noble; nothing
+ * cached). Refuses a peer key that yields the all-zero output with InvalidKeyError.
  */
-export async function x25519Dh(ours: DhPrivate, theirPublic: Uint8Array): Promise<Uint8Array> {
-  if (theirPublic.length !== KEY_BYTES) throw new InvalidKeyError('X25519 public key must be 32 bytes');
-  if (webCryptoUsable !== false && subtle) {
-    try {
-      const out = await webCryptoDh(subtle, ours, theirPublic);
-      webCryptoUsable = true;
-      return nonZero(out);
-    } catch (e) {
-      if (e instanceof InvalidKeyError) throw e;
-      // Either the runtime lacks X25519 or it refused this key (low order): noble decides
-      // which (it throws InvalidKeyError for a bad key) and gives the same answer for valid keys.
-      const out = nobleX25519Dh(ours, theirPublic);
-      if (webCryptoUsable === undefined) webCryptoUsable = false;
-      return out;
-    }
-  }
-  return nobleX25519Dh(ours, theirPublic);
+export function x25519Dh(ours: DhPrivate, theirPublic: Uint8Array): Promise<Uint8Array> {
+  return new X25519Engine().dh(ours, theirPublic);
 }
 
-/** Which implementation `x25519Dh` uses in this runtime (for the benchmark notes). */
-export function x25519Backend(): 'webcrypto' | 'noble' | 'undecided' {
-  return webCryptoUsable === undefined ? 'undecided' : webCryptoUsable ? 'webcrypto' : 'noble';
-}
-
-/**
- * Natively generated key pairs waiting to be used (at most PREGENERATED_KEY_PAIRS). Taking
- * one starts a background refill, so a DH ratchet step does not wait for key generation.
- * Only used with the system's secure randomness; these keys exist in memory only.
- */
-export const PREGENERATED_KEY_PAIRS = 4;
-const pregenerated: DhPrivate[] = [];
-let refilling = false;
-/** Set once native generation has failed: this runtime lacks it, stop trying. */
-let nativeKeyGenUnavailable = false;
-
-async function nativeKeyPair(s: Subtle): Promise<DhPrivate | undefined> {
-  const pair = (await s.generateKey({ name: 'X25519' }, true, ['deriveBits'])) as { privateKey: Key; publicKey: Key };
-  const jwk = await s.exportKey('jwk', pair.privateKey);
-  if (typeof jwk.d !== 'string' || typeof jwk.x !== 'string') return undefined;
-  const privateKey = fromBase64Url(jwk.d);
-  const publicKey = fromBase64Url(jwk.x);
-  if (privateKey.length !== KEY_BYTES || publicKey.length !== KEY_BYTES) return undefined;
-  rememberPrivateKey(toHex(publicKey), pair.privateKey);
-  return dhKeyPair(privateKey, publicKey);
-}
-
-function refill(s: Subtle): void {
-  if (refilling) return;
-  refilling = true;
-  void (async () => {
-    try {
-      while (pregenerated.length < PREGENERATED_KEY_PAIRS) {
-        const kp = await nativeKeyPair(s);
-        if (!kp) return;
-        pregenerated.push(kp);
-      }
-    } catch {
-      nativeKeyGenUnavailable = true; // callers use the portable path from now on
-    } finally {
-      refilling = false;
-    }
-  })();
-}
-
-/**
- * A new X25519 key pair. With the system's secure randomness and WebCrypto X25519, the key
- * is generated natively (faster than noble's public-key computation: docs/BENCHMARKS.md),
- * ahead of time when possible; otherwise (tests, vectors: a seeded `Random`) 32 bytes from
- * `random` are the private key (clamped inside X25519), so results stay reproducible.
- */
-export async function generateDhKeyPair(random: Random): Promise<DhPrivate> {
-  if (random === secureRandom && subtle && webCryptoUsable !== false && !nativeKeyGenUnavailable) {
-    const ready = pregenerated.shift();
-    refill(subtle);
-    if (ready) return ready;
-    try {
-      const fresh = await nativeKeyPair(subtle);
-      if (fresh) return fresh;
-    } catch {
-      nativeKeyGenUnavailable = true; // no native X25519 key generation: portable path below
-    }
-  }
+/** A new X25519 key pair whose private key is 32 bytes drawn from `random` (clamped inside X25519), so seeded runs are reproducible. */
+export function generateDhKeyPair(random: Random): DhPrivate {
   return dhKeyPair(random.bytes(KEY_BYTES));
+}
+
+/** Imported private CryptoKeys kept per engine: our recent key pairs (see X25519Engine). */
+export const PRIVATE_KEY_CACHE_SIZE = 32;
+/** Imported peer public keys kept per engine (a DH ratchet step uses the new remote key twice). */
+const PUBLIC_KEY_CACHE_SIZE = 16;
+/** Natively generated key pairs an engine keeps ready (with `nativeKeyGeneration`). */
+export const PREGENERATED_KEY_PAIRS = 4;
+
+export interface X25519EngineOptions {
+  /**
+   * Generate key pairs with WebCrypto (and ahead of time) instead of from `random`. Native
+   * generation draws from the platform's CSPRNG, not from `random`: only set it where
+   * `random` is the platform's secure randomness too (the browser composition root).
+   */
+  readonly nativeKeyGeneration?: boolean;
+  /** 'auto' (default): WebCrypto when it works, else noble. */
+  readonly backend?: 'auto' | 'webcrypto' | 'noble';
+}
+
+/**
+ * X25519 with the speed-ups that need memory: imported private CryptoKeys of our recent
+ * key pairs (LRU, PRIVATE_KEY_CACHE_SIZE; a ratchet key is used for two DHs, the identity
+ * key for every sealed-sender open, and an import costs about as much as the DH: compare
+ * the X25519 rows with and without import in docs/BENCHMARKS.md), imported peer keys, and
+ * pregenerated native key pairs. A cached handle is only used when the private bytes it was
+ * imported from are the ones given now, so a damaged stored key is never answered from the
+ * cache. Lifetime: its owner's (a CryptoRuntime); nothing outlives it.
+ */
+export class X25519Engine {
+  readonly #privateKeys = new Map<string, { readonly key: Key; readonly privateKey: Uint8Array }>();
+  readonly #publicKeys = new Map<string, Key>();
+  readonly #pregenerated: DhPrivate[] = [];
+  #refilling = false;
+  #webCryptoUsable: boolean | undefined;
+  #nativeKeyGen: boolean;
+
+  constructor(
+    private readonly random?: Random,
+    options: X25519EngineOptions = {},
+  ) {
+    const backend = options.backend ?? 'auto';
+    this.#webCryptoUsable = !subtle || backend === 'noble' ? false : backend === 'webcrypto' ? true : undefined;
+    this.#nativeKeyGen = !!options.nativeKeyGeneration && this.#webCryptoUsable !== false;
+  }
+
+  /** Which implementation this engine uses (for the benchmark notes). */
+  backend(): 'webcrypto' | 'noble' | 'undecided' {
+    return this.#webCryptoUsable === undefined ? 'undecided' : this.#webCryptoUsable ? 'webcrypto' : 'noble';
+  }
+
+  async dh(ours: DhPrivate, theirPublic: Uint8Array): Promise<Uint8Array> {
+    if (theirPublic.length !== KEY_BYTES) throw new InvalidKeyError('X25519 public key must be 32 bytes');
+    if (this.#webCryptoUsable !== false && subtle) {
+      try {
+        const out = await this.#webCryptoDh(subtle, ours, theirPublic);
+        this.#webCryptoUsable = true;
+        return nonZero(out);
+      } catch (e) {
+        if (e instanceof InvalidKeyError) throw e;
+        // Either the runtime lacks X25519 or it refused this key (low order): noble decides
+        // which (it throws InvalidKeyError for a bad key) and gives the same answer for valid keys.
+        const out = nobleX25519Dh(ours, theirPublic);
+        if (this.#webCryptoUsable === undefined) this.#webCryptoUsable = false;
+        return out;
+      }
+    }
+    return nobleX25519Dh(ours, theirPublic);
+  }
+
+  /** A new key pair: native (ready-made when possible) with `nativeKeyGeneration`, else from `random`. */
+  async generateKeyPair(): Promise<DhPrivate> {
+    if (this.#nativeKeyGen && subtle) {
+      const ready = this.#pregenerated.shift();
+      this.#refill(subtle);
+      if (ready) return ready;
+      try {
+        const fresh = await this.#nativeKeyPair(subtle);
+        if (fresh) return fresh;
+      } catch {
+        this.#nativeKeyGen = false; // no native X25519 key generation: portable path below
+      }
+    }
+    if (!this.random) throw new Error('X25519Engine without randomness cannot generate keys');
+    return generateDhKeyPair(this.random);
+  }
+
+  async #webCryptoDh(s: Subtle, ours: DhPrivate, theirPublic: Uint8Array): Promise<Uint8Array> {
+    const id = toHex(ours.publicKey);
+    const secret = ours.privateKey.expose();
+    const hit = this.#privateKeys.get(id);
+    let priv: Key;
+    if (hit && bytesEqual(hit.privateKey, secret)) {
+      priv = hit.key;
+      this.#privateKeys.delete(id);
+      this.#privateKeys.set(id, hit);
+    } else {
+      priv = await importPrivate(s, ours);
+      this.#rememberPrivate(id, priv, secret);
+    }
+    const pubId = toHex(theirPublic);
+    let pub = this.#publicKeys.get(pubId);
+    if (!pub) {
+      pub = await importPublic(s, theirPublic);
+      this.#publicKeys.set(pubId, pub);
+      if (this.#publicKeys.size > PUBLIC_KEY_CACHE_SIZE) this.#publicKeys.delete(this.#publicKeys.keys().next().value!);
+    }
+    return deriveBits(s, priv, pub);
+  }
+
+  #rememberPrivate(id: string, key: Key, privateKey: Uint8Array): void {
+    this.#privateKeys.delete(id);
+    this.#privateKeys.set(id, { key, privateKey: privateKey.slice() });
+    if (this.#privateKeys.size > PRIVATE_KEY_CACHE_SIZE) this.#privateKeys.delete(this.#privateKeys.keys().next().value!);
+  }
+
+  async #nativeKeyPair(s: Subtle): Promise<DhPrivate | undefined> {
+    const pair = (await s.generateKey({ name: 'X25519' }, true, ['deriveBits'])) as { privateKey: Key; publicKey: Key };
+    const jwk = await s.exportKey('jwk', pair.privateKey);
+    if (typeof jwk.d !== 'string' || typeof jwk.x !== 'string') return undefined;
+    const privateKey = fromBase64Url(jwk.d);
+    const publicKey = fromBase64Url(jwk.x);
+    if (privateKey.length !== KEY_BYTES || publicKey.length !== KEY_BYTES) return undefined;
+    this.#rememberPrivate(toHex(publicKey), pair.privateKey, privateKey);
+    return dhKeyPair(privateKey, publicKey);
+  }
+
+  #refill(s: Subtle): void {
+    if (this.#refilling) return;
+    this.#refilling = true;
+    void (async () => {
+      try {
+        while (this.#pregenerated.length < PREGENERATED_KEY_PAIRS) {
+          const kp = await this.#nativeKeyPair(s);
+          if (!kp) return;
+          this.#pregenerated.push(kp);
+        }
+      } catch {
+        this.#nativeKeyGen = false; // callers use the portable path from now on
+      } finally {
+        this.#refilling = false;
+      }
+    })();
+  }
 }

@@ -8,17 +8,17 @@
  * interleaved with another ratchet step. The store the running messenger passes is the
  * session-caching one: the read is a memory lookup, not a transaction.
  */
-import { encrypt, seal, type Identity } from '../crypto/index.ts';
-import type { Random } from '../random.ts';
+import type { CryptoRuntime, Identity } from '../crypto/index.ts';
 import type { PetrelStore } from '../store/index.ts';
 import type { SerialLane } from './serial-lane.ts';
-import { decodeSessionSet, encodeSessionSet, promote } from './session-set.ts';
+import { encryptFor } from './session-cipher.ts';
+import { decodeSessionSet, encodeSessionSet } from './session-set.ts';
 
 export interface ComposeDeps {
   readonly store: PetrelStore;
   readonly lane: SerialLane;
   readonly identity: Identity;
-  readonly random: Random;
+  readonly crypto: CryptoRuntime;
 }
 
 export interface OutgoingMessage {
@@ -35,7 +35,7 @@ export interface OutgoingMessage {
 
 /** Queues `m` durably; returns `pending` when it waits for a session. */
 export function enqueueOutgoing(deps: ComposeDeps, m: OutgoingMessage): Promise<{ readonly pending: boolean }> {
-  const { store, random } = deps;
+  const { store } = deps;
   const message = { id: m.id, contactId: m.contactId, body: m.body, sentAt: m.sentAt };
   return deps.lane.run(async () => {
     const row = await store.getSession(m.contactId);
@@ -43,11 +43,9 @@ export function enqueueOutgoing(deps: ComposeDeps, m: OutgoingMessage): Promise<
       await store.commitPendingOutgoing({ message, job: { envelopeId: m.id, mailbox: m.mailbox, plaintext: m.content } });
       return { pending: true };
     }
-    const sessions = decodeSessionSet(row.state);
-    const out = await encrypt(sessions[0]!, m.content, random);
-    const envelope = await seal(deps.identity, m.contactKey, out.message, random);
+    const { set, envelope } = await encryptFor(deps, decodeSessionSet(row.state), m.contactKey, m.content);
     await store.commitOutgoing({
-      sessionUpdate: { contactId: m.contactId, expectedVersion: row.version, state: encodeSessionSet(promote(sessions, out.state, sessions[0])) },
+      sessionUpdate: { contactId: m.contactId, expectedVersion: row.version, state: encodeSessionSet(set) },
       message,
       outboxEntry: { envelopeId: m.id, contactId: m.contactId, mailbox: m.mailbox, envelope },
     });

@@ -3,7 +3,7 @@
  * global: the same pipelines run in the browser and in Node tests.
  */
 import type { Clock } from '../clock.ts';
-import type { Identity, PreKeyPool } from '../crypto/index.ts';
+import type { CryptoRuntime, Identity, PreKeyPool } from '../crypto/index.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Random } from '../random.ts';
@@ -15,6 +15,8 @@ export interface MessengerContext {
   readonly store: PetrelStore;
   readonly clock: Clock;
   readonly random: Random;
+  /** The crypto core's runtime (X25519 engine, AEAD threshold); lives as long as this context. */
+  readonly crypto: CryptoRuntime;
   readonly metrics: Metrics;
   readonly log: Logger;
   /** Every read-modify-write of sessions or the prekey pool runs on this lane. */

@@ -39,3 +39,24 @@ export class MissingJobContentError extends MessengerError {
   readonly kind = 'missing_job_content';
   override readonly name = 'MissingJobContentError';
 }
+
+/** No session with the contact can take this message (not a session start, and no session yet). */
+export class NoSessionError extends MessengerError {
+  readonly kind = 'no_session';
+  override readonly name = 'NoSessionError';
+}
+
+/**
+ * A session start whose base key we already accepted from this contact: a copy of an old
+ * first message deposited again. Never accepted (it would replace the working session).
+ */
+export class ReplayedSessionStartError extends MessengerError {
+  readonly kind = 'replayed_session_start';
+  override readonly name = 'ReplayedSessionStartError';
+}
+
+/** An invite whose identity key cannot be anyone's (not a canonical Ed25519 point of large order). */
+export class InvalidInviteKeyError extends MessengerError {
+  readonly kind = 'invalid_invite_key';
+  override readonly name = 'InvalidInviteKeyError';
+}

@@ -1,14 +1,15 @@
 /**
  * The rules for a contact whose identity key is not the one we trusted before.
  *
- * Contacts are keyed by identity key. A different key is never merged into an existing
- * contact silently; it is flagged, and sending is blocked until the user acknowledges:
- * - A new invite for the name of an existing contact with another key (`keyChange`): the
- *   contact moves to the new key (`commitKeyChange`: its session is deleted and unsent
- *   messages wait, unencrypted, for the acknowledgement).
- * - An unknown sender whose profile claims the name of an existing contact with another
- *   key (`possibleKeyChangeOf`): it stays its own contact, flagged as claiming to be the
- *   other one ("claims to be Bob, with a different key: verify before trusting").
+ * Contacts are keyed by identity key, and a contact's key never changes: a different key
+ * under a known name is a different person until the user says otherwise. Whether it comes
+ * from an invite or from an unknown sender whose profile claims the name, it becomes a
+ * contact of its own, flagged `possibleKeyChangeOf` the existing one ("claims to be Bob,
+ * with a different key: verify before trusting"), and sending to it is blocked until the
+ * user acknowledges. The existing contact, its session and its conversation are untouched.
+ *
+ * Rows written by earlier versions may still carry `keyChange` (an invite used to move the
+ * contact to the new key); it blocks sending the same way until acknowledged.
  */
 import { compareContactIdentity } from '../crypto/index.ts';
 import type { ContactRecord } from '../store/index.ts';
@@ -32,13 +33,3 @@ export function claimedContact(contacts: Iterable<ContactRecord>, name: string, 
   return undefined;
 }
 
-/** `known` moved to `newKey` (its id stays), unverified, with the change waiting for acknowledgement. */
-export function withChangedKey(known: ContactRecord, newKey: Uint8Array, displayName: string, now: number): ContactRecord {
-  return {
-    ...known,
-    displayName,
-    identityKey: newKey.slice(),
-    verification: 'unverified',
-    keyChange: { previousIdentityKey: known.identityKey, detectedAt: now, acknowledged: false },
-  };
-}

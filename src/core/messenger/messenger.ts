@@ -8,13 +8,14 @@
 import { bytesEqual, fromHex, toHex, utf8 } from '../bytes.ts';
 import type { Clock } from '../clock.ts';
 import {
+  CryptoRuntime,
   addOneTimePreKeys,
   buildPublishedBundle,
   createPreKeyPool,
   deserializePreKeyPool,
-  encrypt,
   generateIdentity,
   identityFromSeed,
+  isValidIdentityKey,
   limits as cryptoLimits,
   oneTimePreKeysNeeded,
   type OneTimePreKeyCounts,
@@ -22,7 +23,6 @@ import {
   type SignedPublicPreKey,
   safetyNumber,
   safetyNumberQrPayload,
-  seal,
   serializePreKeyPool,
   type Identity,
 } from '../crypto/index.ts';
@@ -37,9 +37,9 @@ import { ContactDirectory } from './contact-directory.ts';
 import { DedupPruner } from './dedup-pruner.ts';
 import { DirectSignalError, type DirectPath, type RtcKind } from './direct-path.ts';
 import type { MessengerContext } from './context.ts';
-import { InvalidMessageTextError, KeyChangeUnacknowledgedError, NoIdentityError, UnknownContactError } from './errors.ts';
+import { InvalidInviteKeyError, InvalidMessageTextError, KeyChangeUnacknowledgedError, NoIdentityError, UnknownContactError } from './errors.ts';
 import { inviteUrl, parseInviteUrl } from './invite.ts';
-import { claimedContact, sendBlocked, withChangedKey } from './key-change.ts';
+import { claimedContact, sendBlocked } from './key-change.ts';
 import type {
   ChatWindow,
   ConnectionState,
@@ -56,8 +56,10 @@ import { META_PUBLISHED_SPK_ID, SignedPreKeyRotation } from './prekey-rotation.t
 import { ReceivePipeline } from './receive-pipeline.ts';
 import type { RelayClient, RelayClientFactory } from './relay-client.ts';
 import { SerialLane } from './serial-lane.ts';
-import { decodeSessionSet, encodeSessionSet, promote } from './session-set.ts';
+import { encryptFor } from './session-cipher.ts';
+import { decodeSessionSet, encodeSessionSet } from './session-set.ts';
 import { SessionStarter } from './session-starter.ts';
+import { upgradeStoredState } from './stored-state-upgrade.ts';
 
 /** Messages loaded per page into the open chat. */
 export const CHAT_PAGE_SIZE = 100;
@@ -80,6 +82,11 @@ export interface MessengerDeps {
   readonly createDirect?: (ctx: { identity: Identity; sendSignal: (contactId: string, kind: RtcKind, data: string) => Promise<void> }) => DirectPath | undefined;
   readonly clock: Clock;
   readonly random: Random;
+  /**
+   * The crypto core's runtime (src/core/crypto/crypto-runtime.ts): the platform's, tuned for
+   * it (src/platform/browser-crypto.ts). Default: one made from `random` when the core starts.
+   */
+  readonly crypto?: CryptoRuntime;
   readonly metrics: Metrics;
   readonly logger: Logger;
   /** Recent log records for the diagnostics view. */
@@ -200,6 +207,7 @@ export class Messenger implements MessengerApi {
       store,
       clock,
       random,
+      crypto: this.deps.crypto ?? new CryptoRuntime(random),
       metrics,
       log: logger,
       lane: new SerialLane(),
@@ -207,6 +215,7 @@ export class Messenger implements MessengerApi {
       contacts: await ContactDirectory.load(store),
       pool,
     };
+    await upgradeStoredState(store, ctx.contacts.all().map((c) => c.id), poolBytes ? { bytes: poolBytes, value: pool } : undefined, logger);
     const relay = this.deps.createRelay({ identityKey: identity.publicKey, sign: async (payload) => identity.sign(payload) });
     const direct = this.deps.createDirect?.({ identity, sendSignal: (contactId, kind, data) => this.sendRtc(contactId, kind, data) });
     const transports: Transport[] = direct ? [direct.transport, relay] : [relay];
@@ -407,22 +416,29 @@ export class Messenger implements MessengerApi {
     const { clock } = this.deps;
     const store = this.store;
     if (bytesEqual(invite.identityKey, r.ctx.identity.publicKey)) throw new UnknownContactError('that is your own invite');
+    if (!isValidIdentityKey(invite.identityKey)) throw new InvalidInviteKeyError('the invite does not carry a usable identity key');
     const known = r.ctx.contacts.byKey(invite.identityKey);
-    // Same name, new key: the same person with a new identity, or someone posing as them.
-    // Never silently: the key change is recorded and blocks sending until acknowledged (key-change.ts).
-    const previous = known ? undefined : claimedContact(r.ctx.contacts.all(), invite.displayName, invite.identityKey);
+    // Same name, different key: someone else (or the same person on a new device) until the
+    // user says otherwise. An invite never changes an existing contact's key: it becomes a
+    // contact of its own, flagged as claiming the other's name, blocked for sending until
+    // acknowledged (key-change.ts). The existing contact and its conversation are untouched.
+    const claimed = known ? undefined : claimedContact(r.ctx.contacts.all(), invite.displayName, invite.identityKey);
     const contact: ContactRecord = known
       ? { ...known, displayName: invite.displayName }
-      : previous
-        ? withChangedKey(previous, invite.identityKey, invite.displayName, clock.now())
-        : { id: toHex(invite.identityKey), displayName: invite.displayName, identityKey: invite.identityKey.slice(), verification: 'unverified', addedAt: clock.now() };
-    // On the lane: the session it may delete is read and written only there.
+      : {
+          id: toHex(invite.identityKey),
+          displayName: invite.displayName,
+          identityKey: invite.identityKey.slice(),
+          verification: 'unverified',
+          addedAt: clock.now(),
+          ...(claimed ? { possibleKeyChangeOf: { contactId: claimed.id, detectedAt: clock.now(), acknowledged: false } } : {}),
+        };
     await r.ctx.lane.run(async () => {
-      if (previous) await store.commitKeyChange({ contact, mailbox: mailboxAddress(contact.identityKey) });
-      else await store.putContact(contact);
+      await store.putContact(contact);
       r.ctx.contacts.remember(contact);
     });
-    this.log.info('contact added', { contact: contact.id.slice(0, 8), keyChanged: !!previous });
+    if (claimed) this.deps.metrics.inc('contacts.claimed_name');
+    this.log.info('contact added', { contact: contact.id.slice(0, 8), claimsNameOf: claimed ? claimed.id.slice(0, 8) : null });
     this.connectDirect();
     await this.refresh();
     return contact.id;
@@ -454,7 +470,7 @@ export class Messenger implements MessengerApi {
     const id = random.bytes(16);
     const sentAt = clock.now();
     const { pending } = await enqueueOutgoing(
-      { store: this.store, lane: r.ctx.lane, identity: r.ctx.identity, random },
+      { store: this.store, lane: r.ctx.lane, identity: r.ctx.identity, crypto: r.ctx.crypto },
       {
         contactId,
         contactKey: contact.identityKey,
@@ -561,20 +577,15 @@ export class Messenger implements MessengerApi {
     const row = contact && !sendBlocked(contact) ? await this.store.getSession(contactId) : undefined;
     if (!contact || !row) return undefined;
     const { random } = this.deps;
-    let sessions = decodeSessionSet(row.state);
+    let set = decodeSessionSet(row.state);
     const outboxEntries = [];
     for (let i = 0; i < messageIds.length; i += MAX_ACK_IDS) {
       const content = encodeContent({ t: 'receipt', kind: 'read', ids: messageIds.slice(i, i + MAX_ACK_IDS).map(fromHex) });
-      const out = await encrypt(sessions[0]!, content, random);
-      sessions = promote(sessions, out.state, sessions[0]);
-      outboxEntries.push({
-        envelopeId: toHex(random.bytes(16)),
-        contactId,
-        mailbox: mailboxAddress(contact.identityKey),
-        envelope: await seal(r.ctx.identity, contact.identityKey, out.message, random),
-      });
+      const out = await encryptFor(r.ctx, set, contact.identityKey, content);
+      set = out.set;
+      outboxEntries.push({ envelopeId: toHex(random.bytes(16)), contactId, mailbox: mailboxAddress(contact.identityKey), envelope: out.envelope });
     }
-    return { sessionUpdate: { contactId, expectedVersion: row.version, state: encodeSessionSet(sessions) }, outboxEntries };
+    return { sessionUpdate: { contactId, expectedVersion: row.version, state: encodeSessionSet(set) }, outboxEntries };
   }
 
   /**
@@ -588,16 +599,14 @@ export class Messenger implements MessengerApi {
     const contact = r.ctx.contacts.byId(contactId);
     if (!contact) throw new UnknownContactError(contactId);
     if (r.relay.state.kind !== 'online') throw new DirectSignalError('relay is not connected');
-    const { random } = this.deps;
     const store = this.store;
     // Sent from inside the lane, so signals leave in the order they were asked for.
     await r.ctx.lane.run(async () => {
       const row = await store.getSession(contactId);
       if (!row) throw new DirectSignalError('no session with this contact');
-      const sessions = decodeSessionSet(row.state);
-      const out = await encrypt(sessions[0]!, encodeContent({ t: 'rtc', kind, data }), random);
-      await store.commitSession({ contactId, expectedVersion: row.version, state: encodeSessionSet(promote(sessions, out.state, sessions[0])) });
-      r.relay.sendSignal(mailboxAddress(contact.identityKey), await seal(r.ctx.identity, contact.identityKey, out.message, random));
+      const out = await encryptFor(r.ctx, decodeSessionSet(row.state), contact.identityKey, encodeContent({ t: 'rtc', kind, data }));
+      await store.commitSession({ contactId, expectedVersion: row.version, state: encodeSessionSet(out.set) });
+      r.relay.sendSignal(mailboxAddress(contact.identityKey), out.envelope);
     });
     this.deps.metrics.inc('direct.signals.sent', { kind });
   }

@@ -15,28 +15,15 @@
  * nothing: the envelope comes again and is decrypted again from the unchanged session.
  */
 import { bytesEqual, toHex } from '../bytes.ts';
-import {
-  acceptSession,
-  CryptoError,
-  decrypt,
-  DuplicateMessageError,
-  encrypt,
-  findPreKeys,
-  messageType,
-  parseMessage,
-  removeOneTimePreKeys,
-  seal,
-  serializePreKeyPool,
-  unseal,
-  type PreKeyPool,
-  type SessionState,
-} from '../crypto/index.ts';
+import { CorruptStateError, CryptoError, messageType, serializePreKeyPool, unseal, type PreKeyPool } from '../crypto/index.ts';
 import type { ContactRecord, IncomingCommit, IncomingResult, NewOutboxEntry, StatusUpdate } from '../store/index.ts';
 import type { IngressGuard, IncomingEnvelope } from '../transport/index.ts';
 import { decodeContent, encodeContent, isWireError, mailboxAddress, MAX_ACK_IDS, type Content } from '../wire/index.ts';
 import type { MessengerContext } from './context.ts';
+import { MalformedSessionSetError, MessengerError, ReplayedSessionStartError } from './errors.ts';
 import { claimedContact } from './key-change.ts';
-import { decodeSessionSet, encodeSessionSet, promote } from './session-set.ts';
+import { decryptWith, encryptFor } from './session-cipher.ts';
+import { decodeSessionSet, EMPTY_SESSION_SET, encodeSessionSet, type SessionSet } from './session-set.ts';
 
 /** Envelopes committed together at most (one IndexedDB transaction). */
 export const RECEIVE_BATCH_MAX = 128;
@@ -60,7 +47,7 @@ interface SessionWork {
   readonly contactId: string;
   /** The stored version the batch's session update expects (as of the previous commit of this run). */
   readonly version: number | null;
-  sessions: SessionState[];
+  set: SessionSet;
   dirty: boolean;
   /** Message ids to acknowledge with a delivery receipt. */
   readonly delivered: Uint8Array[];
@@ -73,7 +60,7 @@ interface SessionWork {
  * a commit fails.
  */
 interface Carry {
-  readonly sessions: Map<string, { readonly version: number | null; readonly sessions: SessionState[] }>;
+  readonly sessions: Map<string, { readonly version: number | null; readonly set: SessionSet }>;
   pool: PreKeyPool;
   readonly contacts: Map<string, ContactRecord>;
 }
@@ -218,7 +205,7 @@ export class ReceivePipeline {
       }
       // The next batch's dedup read is issued before this batch's commit, so it does not queue behind it.
       if (++batches < RECEIVE_TURN_BATCHES) next = this.take();
-      if (prepared) {
+      if (prepared?.commits.length) {
         const commit = this.ctx.store.commitIncomingBatch(prepared.commits);
         commit.catch(() => undefined); // awaited by finish(); not unhandled meanwhile
         inflight = { prepared, commit };
@@ -293,16 +280,18 @@ export class ReceivePipeline {
     let poolChanged = false;
     let messages = 0;
     let receipts = 0;
+    /** Envelopes of contacts whose stored sessions are corrupt: not part of this commit, not acknowledged. */
+    const unusable: Pending[] = [];
 
     const sessionsOf = async (contactId: string): Promise<SessionWork> => {
       let w = work.get(contactId);
       if (!w) {
         const carried = carry.sessions.get(contactId);
         if (carried) {
-          w = { contactId, version: carried.version, sessions: carried.sessions, dirty: false, delivered: [] };
+          w = { contactId, version: carried.version, set: carried.set, dirty: false, delivered: [] };
         } else {
           const row = await ctx.store.getSession(contactId);
-          w = { contactId, version: row?.version ?? null, sessions: row ? decodeSessionSet(row.state) : [], dirty: false, delivered: [] };
+          w = { contactId, version: row?.version ?? null, set: row ? decodeSessionSet(row.state) : EMPTY_SESSION_SET, dirty: false, delivered: [] };
         }
         work.set(contactId, w);
       }
@@ -322,7 +311,7 @@ export class ReceivePipeline {
 
     const unsealed = await Promise.all(
       batch.map((p): Promise<Unsealed> =>
-        unseal(ctx.identity, p.incoming.envelope.body).then(
+        unseal(ctx.identity, p.incoming.envelope.body, ctx.crypto).then(
           ({ senderIdentityPublic, inner }) => ({ sender: senderIdentityPublic, inner }),
           (error: unknown) => ({ error }),
         ),
@@ -352,51 +341,47 @@ export class ReceivePipeline {
       }
 
       let contact = contactByKey(sender);
-      const w = contact ? await sessionsOf(contact.id) : undefined;
-      let plaintext: Uint8Array | undefined;
-      let lastError: unknown;
-      if (w) {
-        for (const s of w.sessions) {
-          try {
-            const out = await decrypt(s, inner);
-            w.sessions = promote(w.sessions, out.state, s);
-            plaintext = out.plaintext;
-            break;
-          } catch (err) {
-            lastError = err;
-            if (err instanceof DuplicateMessageError) break;
-          }
-        }
-      }
       if (!contact && contactById(toHex(sender))) {
         // The key a contact had before a key change (its id is that first key): the old
         // device still writing. Never a new contact under the same id, nor a session with it.
         failed('superseded_identity');
         continue;
       }
-      if (!plaintext && type === 'prekey' && !(lastError instanceof DuplicateMessageError)) {
-        try {
-          const parsed = parseMessage(inner);
-          if (parsed.type !== 'prekey') throw new Error('unreachable');
-          const accepted = await acceptSession(ctx.identity, findPreKeys(pool, parsed), parsed, { expectedSender: sender });
-          pool = removeOneTimePreKeys(pool, accepted.usedOneTimePreKeys);
-          poolChanged = true;
-          if (!contact) {
-            contact = { id: toHex(sender), displayName: UNKNOWN_CONTACT_NAME, identityKey: sender.slice(), verification: 'unverified', addedAt: now };
-            changedContacts.set(contact.id, contact);
-            commit.contactUpdate = contact;
-          }
-          const target = w ?? (await sessionsOf(contact.id));
-          target.sessions = promote(target.sessions, accepted.state);
-          plaintext = accepted.plaintext;
-        } catch (err) {
-          lastError = err;
-        }
-      }
-      if (!plaintext || !contact) {
-        failed(lastError instanceof CryptoError ? lastError.kind : 'no_session');
+      let w: SessionWork | undefined;
+      try {
+        w = contact ? await sessionsOf(contact.id) : undefined;
+      } catch (err) {
+        if (!(err instanceof CorruptStateError || err instanceof MalformedSessionSetError)) throw err;
+        // Never decrypt with a damaged state, and never acknowledge what it could not read:
+        // the envelope stays at the relay (or with the peer) until the state is repaired.
+        commits.pop();
+        unusable.push(p);
+        ctx.metrics.inc('storage.corrupt_state', { what: 'session' });
+        ctx.log.error('stored session state is corrupt: envelope left unacknowledged', { contact: contact!.id.slice(0, 8), id: envelopeId });
         continue;
       }
+      let decrypted;
+      try {
+        decrypted = await decryptWith({ identity: ctx.identity, crypto: ctx.crypto, pool }, w?.set ?? EMPTY_SESSION_SET, sender, inner);
+      } catch (err) {
+        if (err instanceof ReplayedSessionStartError) {
+          // A copy of a first message we already accepted, under a new envelope id: a replay.
+          ctx.metrics.inc('packet.replay', { transport: p.incoming.transport, kind: 'session_start' });
+          ctx.log.warn('replayed session start dropped', { id: envelopeId, transport: p.incoming.transport });
+        } else failed(err instanceof CryptoError || err instanceof MessengerError ? err.kind : 'no_session');
+        continue;
+      }
+      if (decrypted.pool) {
+        pool = decrypted.pool;
+        poolChanged = true;
+      }
+      if (!contact) {
+        contact = { id: toHex(sender), displayName: UNKNOWN_CONTACT_NAME, identityKey: sender.slice(), verification: 'unverified', addedAt: now };
+        changedContacts.set(contact.id, contact);
+        commit.contactUpdate = contact;
+      }
+      (w ?? (await sessionsOf(contact.id))).set = decrypted.set;
+      const plaintext = decrypted.plaintext;
       commit.from = contact.id;
       const cw = work.get(contact.id)!;
       cw.dirty = true;
@@ -461,26 +446,26 @@ export class ReceivePipeline {
     for (const w of work.values()) {
       if (!w.dirty) continue;
       const c = commits[lastCommitOf.get(w.contactId)!] as { sessionUpdate?: IncomingCommit['sessionUpdate'] };
-      c.sessionUpdate = { contactId: w.contactId, expectedVersion: w.version, state: encodeSessionSet(w.sessions) };
+      c.sessionUpdate = { contactId: w.contactId, expectedVersion: w.version, state: encodeSessionSet(w.set) };
     }
     if (poolChanged && commits.length) {
       (commits[commits.length - 1] as { preKeyPool?: Uint8Array }).preKeyPool = serializePreKeyPool(pool);
     }
 
     // The state this commit will leave, for the next batch of the turn (versions as the store will number them).
-    for (const w of work.values()) carry.sessions.set(w.contactId, { version: w.dirty ? (w.version ?? 0) + 1 : w.version, sessions: w.sessions });
+    for (const w of work.values()) carry.sessions.set(w.contactId, { version: w.dirty ? (w.version ?? 0) + 1 : w.version, set: w.set });
     carry.pool = pool;
     for (const c of changedContacts.values()) carry.contacts.set(c.id, c);
+    for (const p of unusable) p.settle('failed');
+    if (unusable.length) batch = batch.filter((p) => !unusable.includes(p));
     return { batch, commits, rtc, messages, receipts, pool: poolChanged ? pool : undefined, contacts: [...changedContacts.values()] };
   }
 
   /** Encrypts protocol content (a receipt) with the contact's current session into an outbox entry. */
   private async encryptProtocolMessage(w: SessionWork, contact: ContactRecord, content: Uint8Array): Promise<NewOutboxEntry> {
-    const current = w.sessions[0]!;
-    const { state, message } = await encrypt(current, content, this.ctx.random);
-    w.sessions = promote(w.sessions, state, current);
+    const { set, envelope: body } = await encryptFor(this.ctx, w.set, contact.identityKey, content);
+    w.set = set;
     w.dirty = true;
-    const body = await seal(this.ctx.identity, contact.identityKey, message, this.ctx.random);
     const id = this.ctx.random.bytes(16);
     return { envelopeId: toHex(id), contactId: contact.id, mailbox: mailboxAddress(contact.identityKey), envelope: body };
   }

@@ -7,14 +7,15 @@
  * order, into its encrypted envelope. The first of them carry the PQXDH prekey data.
  */
 import { bytesEqual, fromHex, toHex } from '../bytes.ts';
-import { CryptoError, encrypt, initiateSession, seal, verifyFetchedBundle, type SessionState } from '../crypto/index.ts';
+import { CryptoError, initiateSession, verifyFetchedBundle, type SessionState } from '../crypto/index.ts';
 import { Backoff, RETRY_BACKOFF } from '../transport/index.ts';
 import { encodeContent, mailboxAddress, type FetchedBundle } from '../wire/index.ts';
 import type { OutboxRecord } from '../store/index.ts';
 import type { MessengerContext } from './context.ts';
 import { MissingJobContentError } from './errors.ts';
 import { sendBlocked } from './key-change.ts';
-import { decodeSessionSet, encodeSessionSet, promote } from './session-set.ts';
+import { encryptFor } from './session-cipher.ts';
+import { decodeSessionSet, encodeSessionSet, sessionSetOf } from './session-set.ts';
 
 /** Bundle fetches for one contact before its waiting messages are marked failed. */
 export const MAX_BUNDLE_FETCH_FAILURES = 8;
@@ -67,8 +68,8 @@ export class SessionStarter {
     const existing = await ctx.store.getSession(contactId);
     if (!existing) {
       try {
-        const bundle = verifyFetchedBundle(await this.relay.fetchPrekeys(contact.identityKey), contact.identityKey);
-        session = (await initiateSession(ctx.identity, bundle, ctx.random)).state;
+        const bundle = await verifyFetchedBundle(await this.relay.fetchPrekeys(contact.identityKey), contact.identityKey);
+        session = (await initiateSession(ctx.identity, bundle, ctx.crypto)).state;
       } catch (err) {
         await this.fetchFailed(contactId, err);
         return;
@@ -81,18 +82,16 @@ export class SessionStarter {
       if (!now || sendBlocked(now) || !bytesEqual(now.identityKey, contact.identityKey)) return false;
       const row = await ctx.store.getSession(contactId);
       if (!row && !session) return false;
-      let sessions = row ? decodeSessionSet(row.state) : [session!];
+      let set = row ? decodeSessionSet(row.state) : sessionSetOf(session!);
       const jobs = await ctx.store.pendingJobs(contactId);
       if (!jobs.length && row) return true;
       const encrypted: { envelopeId: string; envelope: Uint8Array }[] = [];
-      let current = sessions[0]!;
       for (const job of jobs) {
-        const out = await encrypt(current, job.plaintext ?? (await this.rebuiltContent(job)), ctx.random);
-        current = out.state;
-        encrypted.push({ envelopeId: job.envelopeId, envelope: await seal(ctx.identity, contact.identityKey, out.message, ctx.random) });
+        const out = await encryptFor(ctx, set, contact.identityKey, job.plaintext ?? (await this.rebuiltContent(job)));
+        set = out.set;
+        encrypted.push({ envelopeId: job.envelopeId, envelope: out.envelope });
       }
-      sessions = promote(sessions, current, sessions[0]);
-      await ctx.store.commitSessionStart({ sessionUpdate: { contactId, expectedVersion: row?.version ?? null, state: encodeSessionSet(sessions) }, encrypted });
+      await ctx.store.commitSessionStart({ sessionUpdate: { contactId, expectedVersion: row?.version ?? null, state: encodeSessionSet(set) }, encrypted });
       ctx.log.info('session started', { contact: contactId.slice(0, 8), messages: jobs.length, new: !row });
       if (!row) await this.introduce(contactId, contact.identityKey);
       return true;
@@ -123,18 +122,12 @@ export class SessionStarter {
   private async introduce(contactId: string, identityKey: Uint8Array): Promise<void> {
     const { ctx } = this;
     const row = (await ctx.store.getSession(contactId))!;
-    const sessions = decodeSessionSet(row.state);
     const content = encodeContent({ t: 'profile', name: this.displayName() });
-    const out = await encrypt(sessions[0]!, content, ctx.random);
+    const out = await encryptFor(ctx, decodeSessionSet(row.state), identityKey, content);
     const id = ctx.random.bytes(16);
     await ctx.store.commitOutgoing({
-      sessionUpdate: { contactId, expectedVersion: row.version, state: encodeSessionSet(promote(sessions, out.state, sessions[0])) },
-      outboxEntry: {
-        envelopeId: toHex(id),
-        contactId,
-        mailbox: mailboxAddress(identityKey),
-        envelope: await seal(ctx.identity, identityKey, out.message, ctx.random),
-      },
+      sessionUpdate: { contactId, expectedVersion: row.version, state: encodeSessionSet(out.set) },
+      outboxEntry: { envelopeId: toHex(id), contactId, mailbox: mailboxAddress(identityKey), envelope: out.envelope },
     });
   }
 

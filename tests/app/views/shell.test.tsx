@@ -164,6 +164,31 @@ describe('opening an invite', () => {
     expect(screen.getByLabelText('Message')).toBeTruthy();
   });
 
+  it('a damaged or garbage invite link in the address bar says so plainly instead of doing nothing', async () => {
+    window.history.replaceState(null, '', '/#invite=not-an-invite!!');
+    const fake = new FakeMessenger();
+    renderShell(fake);
+    const alert = screen.getByRole('alert', { name: 'Invite link' });
+    expect(within(alert).getByRole('heading', { name: 'This invite link does not work' })).toBeTruthy();
+    expect(alert.textContent).toMatch(/damaged or incomplete/);
+    expect(window.location.hash).toBe('');
+    fireEvent.click(within(alert).getByRole('button', { name: 'Dismiss' }));
+    expect(screen.queryByRole('alert', { name: 'Invite link' })).toBeNull();
+    expect(fake.callsOf('addContact')).toHaveLength(0);
+  });
+
+  it('an invite under the name of a contact with another key says it is not that contact, and adds a separate one', async () => {
+    window.history.replaceState(null, '', fakeInviteUrl('Bob', 0xcc).replace('https://petrel.test', ''));
+    const fake = new FakeMessenger(readyState({ contacts: [contact({ id: 'bb'.repeat(32), displayName: 'Bob' })] }));
+    const parse = fake.parseInvite.bind(fake);
+    fake.parseInvite = (url) => parse(url.replace(window.location.origin, 'https://petrel.test'));
+    renderShell(fake);
+    expect(screen.getByRole('heading', { name: 'Add Bob?' })).toBeTruthy();
+    expect(screen.getByRole('note').textContent).toMatch(/This is not the Bob in your contacts\..*your conversation with Bob stays as it is/s);
+    fireEvent.click(screen.getByRole('button', { name: 'Add as a separate contact' }));
+    await waitFor(() => expect(fake.callsOf('addContact')).toHaveLength(1));
+  });
+
   it('an invite opened into an already running tab (fragment change) is reviewed too', async () => {
     const fake = new FakeMessenger();
     const parse = fake.parseInvite.bind(fake);

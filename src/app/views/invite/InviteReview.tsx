@@ -1,5 +1,6 @@
 import { useEffect, useId, useMemo, useState } from 'react';
 import { toHex } from '../../../core/bytes.ts';
+import { sameName } from '../../../core/messenger/key-change.ts';
 import type { Invite, MessengerState } from '../../../core/messenger/messenger-api.ts';
 import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
 import { groupDigits } from '../../components/format.ts';
@@ -50,6 +51,8 @@ export function InviteReview({ invite, onAdded, onDismiss }: InviteReviewProps) 
   const contactId = toHex(invite.identityKey);
   const own = contactId === meId;
   const existing = contacts.find((c) => c.id === contactId);
+  // A contact of that name with another key: this invite is not from them (as far as we know).
+  const namesake = existing ? undefined : contacts.find((c) => sameName(c.displayName, invite.displayName));
   const [preview, setPreview] = useState<{ id: string; value: Preview }>({ id: contactId, value: { kind: 'loading' } });
   const [adding, setAdding] = useState(false);
   const [error, setError] = useState('');
@@ -93,6 +96,14 @@ export function InviteReview({ invite, onAdded, onDismiss }: InviteReviewProps) 
           <p className="invite-relay">
             Relay: <code>{invite.relay}</code>
           </p>
+          {namesake && (
+            <p className="invite-relay-warning" role="note">
+              <strong>This is not the {namesake.displayName} in your contacts.</strong> The invite carries a different key. It may
+              be {namesake.displayName} on a new device, a damaged copy of their link, or someone posing as them. Adding it makes a
+              separate contact; your conversation with {namesake.displayName} stays as it is, and you cannot write to the new one
+              until you confirm it. Compare safety numbers with {namesake.displayName} (in person or on a call) first.
+            </p>
+          )}
           {otherRelay && (
             <p className="invite-relay-warning" role="note">
               <strong>This invite is for a different relay</strong> ({relayHost(invite.relay)}) than the one this app uses (
@@ -118,7 +129,7 @@ export function InviteReview({ invite, onAdded, onDismiss }: InviteReviewProps) 
       <div className="invite-review-actions">
         {!own && (
           <button type="button" onClick={add} disabled={adding}>
-            Add contact
+            {namesake ? 'Add as a separate contact' : 'Add contact'}
           </button>
         )}
         <button type="button" onClick={onDismiss}>

@@ -1,4 +1,6 @@
 import { useId, useState, type FormEvent } from 'react';
+import { readInviteUrl } from '../../../core/messenger/invite.ts';
+import { INVITE_LINK_DAMAGED } from '../invite/invite-text.ts';
 import { useMessenger } from '../../messenger-context.tsx';
 import { useUiStore } from '../../ui-store.ts';
 
@@ -14,7 +16,7 @@ export function OpenInviteForm() {
     e.preventDefault();
     const invite = messenger.parseInvite(url.trim());
     if (!invite) {
-      setError('That is not a Petrel invite link.');
+      setError(readInviteUrl(url.trim()).kind === 'invalid' ? INVITE_LINK_DAMAGED : 'That is not a Petrel invite link.');
       return;
     }
     setError('');

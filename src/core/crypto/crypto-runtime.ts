@@ -1,0 +1,55 @@
+/**
+ * Everything the crypto core needs besides its inputs, passed in explicitly: randomness,
+ * the X25519 engine (its key-handle caches and pregenerated key pairs) and the AES-GCM
+ * WebCrypto threshold. No crypto module keeps state of its own.
+ *
+ * Lifetime: whoever creates a runtime owns it. The running Messenger creates one in its
+ * composition root (or takes the platform's: src/platform/browser-crypto.ts) and drops it
+ * on stop, so nothing cached survives a restart of the core. A function given a bare
+ * `Random` instead builds a runtime for that one call: nothing is cached across calls, keys
+ * come from `random` (reproducible with a seeded one), thresholds are Node's defaults.
+ */
+import type { Random } from '../random.ts';
+import { AEAD_WEBCRYPTO_THRESHOLD_BYTES, aesGcmDecrypt, aesGcmEncrypt, checkAeadThreshold } from './aead.ts';
+import { X25519Engine, type DhPrivate, type X25519EngineOptions } from './x25519.ts';
+
+export interface CryptoRuntimeOptions extends X25519EngineOptions {
+  /** AES-GCM messages longer than this many bytes use WebCrypto (0: all); default AEAD_WEBCRYPTO_THRESHOLD_BYTES (Node's crossover). */
+  readonly aeadWebCryptoThresholdBytes?: number;
+}
+
+export class CryptoRuntime {
+  readonly x25519: X25519Engine;
+  readonly aeadWebCryptoThresholdBytes: number;
+
+  constructor(
+    readonly random: Random,
+    options: CryptoRuntimeOptions = {},
+  ) {
+    this.x25519 = new X25519Engine(random, options);
+    this.aeadWebCryptoThresholdBytes = checkAeadThreshold(options.aeadWebCryptoThresholdBytes ?? AEAD_WEBCRYPTO_THRESHOLD_BYTES);
+  }
+
+  dh(ours: DhPrivate, theirPublic: Uint8Array): Promise<Uint8Array> {
+    return this.x25519.dh(ours, theirPublic);
+  }
+
+  generateDhKeyPair(): Promise<DhPrivate> {
+    return this.x25519.generateKeyPair();
+  }
+
+  aesGcmEncrypt(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array> {
+    return aesGcmEncrypt(key, nonce, plaintext, aad, this.aeadWebCryptoThresholdBytes);
+  }
+
+  aesGcmDecrypt(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Promise<Uint8Array> {
+    return aesGcmDecrypt(key, nonce, ciphertext, aad, this.aeadWebCryptoThresholdBytes);
+  }
+}
+
+/** What the session functions take: a runtime, or a bare `Random` (a runtime for that call only; see the file comment). */
+export type CryptoDeps = Random | CryptoRuntime;
+
+export function cryptoRuntime(deps: CryptoDeps): CryptoRuntime {
+  return deps instanceof CryptoRuntime ? deps : new CryptoRuntime(deps);
+}

@@ -1,0 +1,39 @@
+/**
+ * Rewrites the state rows written before stored state carried an integrity tag (session
+ * sets of format 1 or 2, a prekey pool of format 1) in the current format, once, when the
+ * core starts and before anything else reads them. Each row is its own commit (a session's
+ * with its expected version, so a concurrent writer would win and be left alone). A row
+ * that does not parse is left as it is: using it fails later with its typed error, and
+ * nothing is built on it.
+ */
+import { isCurrentPreKeyPoolFormat, serializePreKeyPool, type PreKeyPool } from '../crypto/index.ts';
+import type { Logger } from '../log.ts';
+import type { PetrelStore } from '../store/index.ts';
+import { decodeSessionSet, encodeSessionSet, isLegacySessionSet } from './session-set.ts';
+
+export async function upgradeStoredState(
+  store: PetrelStore,
+  contactIds: readonly string[],
+  pool: { readonly bytes: Uint8Array; readonly value: PreKeyPool } | undefined,
+  log: Logger,
+): Promise<number> {
+  let upgraded = 0;
+  if (pool && !isCurrentPreKeyPoolFormat(pool.bytes)) {
+    await store.savePreKeyPool(serializePreKeyPool(pool.value));
+    upgraded++;
+  }
+  for (const contactId of contactIds) {
+    const row = await store.getSession(contactId);
+    if (!row || !isLegacySessionSet(row.state)) continue;
+    let state: Uint8Array;
+    try {
+      state = encodeSessionSet(decodeSessionSet(row.state));
+    } catch {
+      continue;
+    }
+    await store.commitSession({ contactId, expectedVersion: row.version, state });
+    upgraded++;
+  }
+  if (upgraded) log.info('stored state upgraded to the integrity-checked formats', { rows: upgraded });
+  return upgraded;
+}
