@@ -1,7 +1,9 @@
 /**
  * The composition root in the browser: IndexedDB storage, the relay over WebSocket,
- * tab leadership, persistent-storage request, logs and metrics for diagnostics.
+ * tab leadership, persistent-storage request, logs and metrics for diagnostics, the
+ * keypress journal and the drafts kept in Web Storage.
  */
+import { toHex } from '../core/bytes.ts';
 import { systemClock } from '../core/clock.ts';
 import { createLogger, RingLogSink } from '../core/log.ts';
 import { Messenger } from '../core/messenger/messenger.ts';
@@ -9,6 +11,10 @@ import type { MessengerApi, MessengerState } from '../core/messenger/messenger-a
 import { InMemoryMetrics } from '../core/metrics.ts';
 import { secureRandom } from '../core/random.ts';
 import { openIdbStore, requestPersistentStorage } from './idb/index.ts';
+import { DraftStore } from './keypress/draft-store.ts';
+import { JournaledMessenger } from './keypress/journaled-messenger.ts';
+import { SendJournal } from './keypress/send-journal.ts';
+import { browserSyncStorage } from './keypress/sync-storage.ts';
 import { createTabLeadership } from './tab-leadership.ts';
 import { TabbedMessenger, type BootContext, type LeaderCore } from './tabbed-messenger.ts';
 import type { IceServer, PeerConnectionConstructor } from './webrtc/webrtc-connector.ts';
@@ -16,7 +22,10 @@ import { WebRtcDirectPath } from './webrtc/webrtc-direct-path.ts';
 import { browserNetworkSignals, WsRelayTransport, type RelaySocketConstructor } from './ws-relay-transport.ts';
 
 export interface BrowserMessenger {
+  /** The core's commands and state, with the keypress journal in front of `send`. */
   readonly api: MessengerApi;
+  /** Drafts per conversation, kept across reloads. */
+  readonly drafts: DraftStore;
   readonly logs: RingLogSink;
   start(): Promise<void>;
 }
@@ -131,5 +140,10 @@ export function createBrowserMessenger(win: Window = window, profile = 'default'
     };
   };
   const tabbed = new TabbedMessenger(leadership, bootCore, { logger });
-  return { api: tabbed, logs, start: () => tabbed.start() };
+  const storage = browserSyncStorage(win);
+  const drafts = new DraftStore(storage, profile);
+  win.addEventListener('storage', (e) => drafts.storageChanged(e.key, e.newValue));
+  const journal = new SendJournal({ storage, profile, newId: () => toHex(secureRandom.bytes(16)), now: () => Date.now() });
+  const api = new JournaledMessenger(tabbed, journal, drafts, logger);
+  return { api, drafts, logs, start: () => tabbed.start() };
 }

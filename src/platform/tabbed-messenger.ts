@@ -14,7 +14,7 @@
 import type { LeadershipSnapshot, TabLeadership } from '../core/leadership.ts';
 import type { Logger } from '../core/log.ts';
 import { NotLeaderError } from '../core/messenger/errors.ts';
-import type { Invite, MessengerApi, MessengerState, StorageState } from '../core/messenger/messenger-api.ts';
+import type { Invite, MessengerApi, MessengerState, SendOptions, StorageState } from '../core/messenger/messenger-api.ts';
 import { parseInviteUrl } from '../core/messenger/invite.ts';
 import { StorageHealth } from '../core/store/storage-health.ts';
 
@@ -173,7 +173,7 @@ export class TabbedMessenger implements MessengerApi {
   addContact = (invite: Invite) => this.onLeader((m) => m.addContact(invite));
   openChat = (contactId: string | undefined) => this.onLeader((m) => m.openChat(contactId));
   loadOlder = () => this.onLeader((m) => m.loadOlder());
-  send = (contactId: string, text: string) => this.onLeader((m) => m.send(contactId, text));
+  send = (contactId: string, text: string, options?: SendOptions) => this.onLeader((m) => m.send(contactId, text, options));
   retry = (messageId: string) => this.onLeader((m) => m.retry(messageId));
   markRead = (contactId: string) => (this.core ? this.core.api.markRead(contactId) : Promise.resolve());
   safetyNumber = (contactId: string) => this.onLeader((m) => m.safetyNumber(contactId));
