@@ -15,7 +15,8 @@ import { DraftStore } from './keypress/draft-store.ts';
 import { JournaledMessenger } from './keypress/journaled-messenger.ts';
 import { SendJournal } from './keypress/send-journal.ts';
 import { browserSyncStorage } from './keypress/sync-storage.ts';
-import { createTabLeadership } from './tab-leadership.ts';
+import { broadcastChannel, createTabLeadership } from './tab-leadership.ts';
+import { storeChatReader } from './core-protocol/chat-reader.ts';
 import { TabbedMessenger, type BootContext, type LeaderCore } from './tabbed-messenger.ts';
 import type { IceServer, PeerConnectionConstructor } from './webrtc/webrtc-connector.ts';
 import { WebRtcDirectPath } from './webrtc/webrtc-direct-path.ts';
@@ -135,11 +136,16 @@ export function createBrowserMessenger(win: Window = window, profile = 'default'
     await messenger.start();
     return {
       api: messenger,
+      readChat: storeChatReader(store),
       // Closing the connection too: a tab that gave up must not hold the database open.
       stop: () => messenger.stop().finally(() => backend.close()),
     };
   };
-  const tabbed = new TabbedMessenger(leadership, bootCore, { logger });
+  const tabbed = new TabbedMessenger(leadership, bootCore, {
+    logger,
+    clientId: crypto.randomUUID(),
+    ...(typeof BroadcastChannel !== 'undefined' ? { coreChannel: broadcastChannel<unknown>(`petrel:${profile}:core`) } : {}),
+  });
   const storage = browserSyncStorage(win);
   const drafts = new DraftStore(storage, profile);
   win.addEventListener('storage', (e) => drafts.storageChanged(e.key, e.newValue));

@@ -41,9 +41,12 @@ export class CoreClient {
     return this.pending.size;
   }
 
-  /** A new host took over: every unanswered command again, oldest first, under its id. */
-  resend(): void {
-    for (const p of [...this.pending.values()]) this.deps.post(p.message);
+  /**
+   * A new host took over: every unanswered command again, oldest first, under its id
+   * (to `post` when given: this tab's own host when this tab took over).
+   */
+  resend(post: (message: ClientMessage) => void = this.deps.post): void {
+    for (const p of [...this.pending.values()]) post(p.message);
   }
 
   /** One message from the host. */

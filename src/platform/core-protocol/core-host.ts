@@ -47,6 +47,8 @@ export class CoreHost {
   private readonly gone = new Set<string>();
   private readonly handlers: Record<CommandName, Handler>;
   private readonly unsubscribe: () => void;
+  /** Stopped (this tab stops hosting): nothing more is run or answered. */
+  private stopped = false;
   /** Messages refused as bad input (for tests and diagnostics). */
   refused = 0;
 
@@ -67,12 +69,22 @@ export class CoreHost {
     this.unsubscribe = core.subscribe(() => deps.post({ v: PROTOCOL_VERSION, t: 'changed' }));
   }
 
+  /**
+   * This tab stops hosting (closing, or its storage failed). Commands not yet answered
+   * stay unanswered: their clients send them again to the next host, where the
+   * commands' idempotence keeps one that did run here from running twice.
+   */
   stop(): void {
+    this.stopped = true;
     this.unsubscribe();
   }
 
   /** One message from a client (anything: it is checked here). */
   receive(raw: unknown): void {
+    if (this.stopped) return;
+    // The host's own kind of message (an answer on the shared channel) is not for it.
+    const t = (raw as { t?: unknown } | null)?.t;
+    if (t === 'ok' || t === 'err' || t === 'changed') return;
     const parsed = parseClientMessage(raw);
     if (!parsed.ok) {
       this.refuse(parsed.error, parsed.client, parsed.id);
@@ -94,7 +106,9 @@ export class CoreHost {
       this.answers.set(key, answer);
       if (this.answers.size > ANSWERS_KEPT) this.answers.delete(this.answers.keys().next().value!);
     }
-    void answer.then((a) => this.deps.post(a));
+    void answer.then((a) => {
+      if (!this.stopped) this.deps.post(a);
+    });
   }
 
   private async run(client: string, id: number, name: CommandName, args: readonly unknown[]): Promise<HostMessage> {
