@@ -141,15 +141,18 @@ export function createBrowserMessenger(win: Window = window, profile = 'default'
       stop: () => messenger.stop().finally(() => backend.close()),
     };
   };
+  let journaled: JournaledMessenger | undefined;
   const tabbed = new TabbedMessenger(leadership, bootCore, {
     logger,
     clientId: crypto.randomUUID(),
+    // A host that went away may have left pressed messages in the journal.
+    onHostChange: () => void journaled?.drain(),
     ...(typeof BroadcastChannel !== 'undefined' ? { coreChannel: broadcastChannel<unknown>(`petrel:${profile}:core`) } : {}),
   });
   const storage = browserSyncStorage(win);
   const drafts = new DraftStore(storage, profile);
   win.addEventListener('storage', (e) => drafts.storageChanged(e.key, e.newValue));
   const journal = new SendJournal({ storage, profile, newId: () => toHex(secureRandom.bytes(16)), now: () => Date.now() });
-  const api = new JournaledMessenger(tabbed, journal, drafts, logger);
+  const api = (journaled = new JournaledMessenger(tabbed, journal, drafts, logger));
   return { api, drafts, logs, start: () => tabbed.start() };
 }

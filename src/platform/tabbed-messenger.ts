@@ -53,6 +53,11 @@ export interface TabbedMessengerOptions {
   readonly coreChannel?: CoreChannel;
   /** This page's id on the protocol (unique per page load). */
   readonly clientId?: string;
+  /**
+   * Another tab, or this one, took over hosting the core (the previous host may have
+   * died with pressed messages in the keypress journal: time to resend them).
+   */
+  readonly onHostChange?: () => void;
 }
 
 const CHAT_PAGE = 100;
@@ -124,9 +129,11 @@ export class TabbedMessenger implements MessengerApi {
     else if (snap.role === 'follower') {
       if (this.client && snap.leaderTab !== undefined && snap.leaderTab !== this.leaderTab) {
         // Another tab hosts now: what the previous host left unanswered goes to it.
+        const first = this.leaderTab === undefined;
         this.leaderTab = snap.leaderTab;
         this.client.resend();
         this.readRemoteChat();
+        if (!first) this.options.onHostChange?.();
       }
       // Until a leader announces itself this tab is simply still opening (it may be first).
       if (snap.followed && this.client) this.setMirror(this.remoteView(snap.followed));
@@ -190,6 +197,7 @@ export class TabbedMessenger implements MessengerApi {
     }
     if (this.openContactId) void core.api.openChat(this.openContactId).catch(() => undefined);
     this.onCoreState(core);
+    this.options.onHostChange?.();
   }
 
   /** Commands sent to another tab's core and not answered yet. */

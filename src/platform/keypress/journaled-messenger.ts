@@ -53,6 +53,7 @@ export class JournaledMessenger implements MessengerApi {
       (err: unknown) => {
         // The composer gives the text back and shows the error: the entry must not also resend it.
         this.settle(entry);
+        this.logger?.child('journal').warn('send refused: text back to the composer', { reason: refusalKind(err) ?? 'unknown' });
         throw err;
       },
     );
