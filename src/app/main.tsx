@@ -2,12 +2,10 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
 import { registerServiceWorker } from './pwa/register-service-worker.ts';
-import { tuneCryptoForBrowser } from '../platform/browser-crypto.ts';
 import { createBrowserMessenger } from '../platform/browser-messenger.ts';
 import { parseIceServers } from '../platform/webrtc/ice-config.ts';
 import './styles.css';
 
-tuneCryptoForBrowser();
 const serviceWorker = registerServiceWorker();
 // Set when building (docs/OPERATIONS.md, "WebRTC ICE servers"); none: LAN-only direct paths.
 const ice = parseIceServers(import.meta.env.VITE_PETREL_ICE_SERVERS);
