@@ -31,9 +31,13 @@ export function createBrowserMessenger(win: Window = window, profile = 'default'
   const logger = createLogger(logs.sink, { level: 'info' });
   for (const problem of options.configProblems ?? []) logger.child('config').warn('setting ignored', { problem });
   const leadership = createTabLeadership<MessengerState>({ profile, logger });
+  // The core's code is its own chunk: fetched now, beside the first render (not after
+  // the lock is granted, which would add a round trip to the first screen), run only by
+  // the tab that hosts the core; the others keep it for a takeover.
+  const coreCode = import('./boot-core.ts');
+  coreCode.catch(() => undefined); // a failed load surfaces through the boot below
   const bootCore = async ({ health }: BootContext): Promise<LeaderCore> => {
-    // The core's code is its own chunk, fetched only by the tab that hosts it.
-    const { bootBrowserCore } = await import('./boot-core.ts');
+    const { bootBrowserCore } = await coreCode;
     return bootBrowserCore({ win, options, logger, logs, health });
   };
   let journaled: JournaledMessenger | undefined;
