@@ -37,6 +37,7 @@ const FULL: Sizes = { rounds: 5, warmup: 1, chatMessages: 10_000 };
 const QUICK: Sizes = { rounds: 1, warmup: 0, chatMessages: 200 };
 
 const GOAL_COLD_LOAD_MS = 1_000;
+const GOAL_INITIAL_JS_KB = 80;
 /** A virtualised log keeps a window of rows; more than this many in the DOM means it is not one. */
 const GOAL_MAX_DOM_ROWS = 500;
 /** Scroll steps towards older messages when checking the long chat's DOM. */
@@ -225,6 +226,11 @@ async function run({ quick }: { quick: boolean }): Promise<BenchResult> {
         description: 'initial JavaScript ≤ 250 KB gzip',
         met: size.withinBudget,
         measured: `${(size.initialJs.gzipBytes / KB).toFixed(1)} KB (${((size.initialJs.gzipBytes / size.budgetGzipBytes) * 100).toFixed(0)}% of budget)`,
+      },
+      {
+        description: `initial JavaScript on the UI thread ≤ ${GOAL_INITIAL_JS_KB} KB gzip (issue 22: the core loads only where it is hosted)`,
+        met: size.initialJs.gzipBytes <= GOAL_INITIAL_JS_KB * KB,
+        measured: `${(size.initialJs.gzipBytes / KB).toFixed(1)} KB`,
       },
       { description: `cold offline load to the chat list < ${GOAL_COLD_LOAD_MS} ms`, met: load < GOAL_COLD_LOAD_MS, measured: `${Math.round(load)} ms median, ${Math.round(Math.max(...loads))} ms worst` },
     ];

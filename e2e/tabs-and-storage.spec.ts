@@ -5,10 +5,10 @@
 import { onboard } from './support/journey.ts';
 import { test, expect } from './support/users.ts';
 
-test('without Web Locks a second tab follows the first instead of running a core, and takes over when it closes', async ({ browser, baseURL }) => {
+test('without Web Locks the second tab is a full client of the first, and hosts the core when the first closes', async ({ browser, baseURL }) => {
   const context = await browser.newContext({ baseURL });
   try {
-    // As in a browser without the Web Locks API.
+    // As in a browser without the Web Locks API (the tabs agree on a host over BroadcastChannel).
     await context.addInitScript(() => {
       Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined, configurable: true });
     });
@@ -19,15 +19,19 @@ test('without Web Locks a second tab follows the first instead of running a core
 
     const second = await context.newPage();
     await second.goto('/');
-    await expect(second.getByText('Petrel is open in another tab.')).toBeVisible();
-    // It mirrors the leader and cannot create a second identity.
+    // No read-only notice: the same identity, and no second one can be created.
     await expect(second.getByLabel('Your invite link')).toHaveValue(invite);
-    await expect(second.getByLabel('Display name')).toHaveCount(0);
-
-    // The leading tab goes without a goodbye: the waiting tab asks again and takes over.
-    await first.close();
     await expect(second.getByText('Petrel is open in another tab.')).toHaveCount(0);
+    await expect(second.getByLabel('Display name')).toHaveCount(0);
+    // Diagnostics in this tab come from the core the first tab hosts.
+    await second.getByRole('button', { name: 'Diagnostics' }).click();
+    await expect(second.getByRole('dialog', { name: 'Diagnostics' }).locator('[data-breaker="closed"]').first()).toBeVisible();
+    await second.keyboard.press('Escape');
+
+    // The hosting tab goes without a goodbye: the other tab asks again and hosts the core.
+    await first.close();
     await expect(second.getByLabel('Your invite link')).toHaveValue(invite);
+    await expect(second.getByRole('button', { name: 'Diagnostics' })).toBeVisible();
   } finally {
     await context.close();
   }

@@ -30,7 +30,7 @@ import { SessionCache, SessionCachingStore, type ContactRecord, type PetrelStore
 import { enqueueOutgoing } from '../../src/core/messenger/compose.ts';
 import { IngressGuard, wireFrameDecoder } from '../../src/core/transport/index.ts';
 import { decodeContent, encodeContent, mailboxAddress } from '../../src/core/wire/index.ts';
-import { openIdbStore } from '../../src/platform/idb/index.ts';
+import { DEFAULT_DURABILITY, openIdbStore, type Durability } from '../../src/platform/idb/index.ts';
 import { createBrowserCryptoRuntime } from '../../src/platform/browser-crypto.ts';
 
 // As the app's composition root does (src/platform/browser-messenger.ts).
@@ -65,9 +65,8 @@ export async function load(url: string): Promise<number> {
 }
 
 /** A fresh database with Bob's identity, Alice as a contact and their session. */
-type Durability = 'default' | 'relaxed' | 'strict';
 
-async function bobStore(dbName: string, durability: Durability = 'default'): Promise<{ store: PetrelStore; contact: ContactRecord }> {
+async function bobStore(dbName: string, durability: Durability = DEFAULT_DURABILITY): Promise<{ store: PetrelStore; contact: ContactRecord }> {
   const f = need();
   const { store } = await openIdbStore({ name: dbName, now: () => Date.now(), durability });
   const contact: ContactRecord = { id: toHex(f.aliceKey), displayName: 'Alice', identityKey: f.aliceKey, verification: 'unverified', addedAt: Date.now() };
@@ -86,7 +85,7 @@ export interface ReceiveOutcome {
 }
 
 /** Bob catches up on the first `count` envelopes through the real receive pipeline. */
-export async function receive(dbName: string, count: number, durability: Durability = 'default'): Promise<ReceiveOutcome> {
+export async function receive(dbName: string, count: number, durability: Durability = DEFAULT_DURABILITY): Promise<ReceiveOutcome> {
   const f = need();
   const { store, contact } = await bobStore(dbName, durability);
   const metrics = new InMemoryMetrics();
@@ -134,7 +133,7 @@ export async function receive(dbName: string, count: number, durability: Durabil
  * runs them in order), so the browser always has the next commit queued.
  */
 /** `batchSize` defaults to the pipeline's; `count` puts everything in one transaction (a reference for what batching costs). */
-export async function raw(dbName: string, count: number, durability: Durability = 'default', batchSize = RECEIVE_BATCH_MAX): Promise<{ ms: number; rows: number }> {
+export async function raw(dbName: string, count: number, durability: Durability = DEFAULT_DURABILITY, batchSize = RECEIVE_BATCH_MAX): Promise<{ ms: number; rows: number }> {
   const f = need();
   const { backend } = await openIdbStore({ name: dbName, now: () => Date.now() });
   const db = backend.connection();
@@ -258,7 +257,7 @@ export async function rawEnqueue(dbName: string, count: number): Promise<number[
   for (let i = 0; i < count; i++) {
     const t0 = performance.now();
     await new Promise<void>((resolve, reject) => {
-      const tx = db.transaction(['sessions', 'messages', 'conversations', 'outbox'], 'readwrite', { durability: 'default' });
+      const tx = db.transaction(['sessions', 'messages', 'conversations', 'outbox'], 'readwrite', { durability: DEFAULT_DURABILITY });
       const now = Date.now();
       const id = toHex(secureRandom.bytes(16));
       tx.objectStore('sessions').put({ contactId, version: i + 1, state: f.bobSessions, updatedAt: now });

@@ -3,6 +3,7 @@ import type { MessengerApi } from '../core/messenger/messenger-api.ts';
 import { Shell } from './Shell.tsx';
 import { UpdatePrompt } from './pwa/UpdatePrompt.tsx';
 import type { UpdateController } from './pwa/update-controller.ts';
+import type { DraftPersistence } from './ui-store.ts';
 
 /** The skip link's target: the one `<main>` of the page. */
 export const MAIN_CONTENT_ID = 'main-content';
@@ -68,12 +69,14 @@ export interface AppProps {
   /** The update notice's controller; null when no service worker is registered. */
   readonly updates?: UpdateController | null;
   readonly messenger: MessengerApi;
+  /** Drafts kept across reloads. */
+  readonly drafts?: DraftPersistence;
 }
 
-export function App({ updates = null, messenger }: AppProps) {
+export function App({ updates = null, messenger, drafts }: AppProps) {
   return (
     <>
-      <Shell messenger={messenger} frame={AppFrame} />
+      <Shell messenger={messenger} frame={AppFrame} {...(drafts ? { drafts } : {})} />
       {updates && <UpdatePrompt updates={updates} />}
     </>
   );

@@ -12,7 +12,7 @@ import { ConnectionStatus } from './components/ConnectionStatus.tsx';
 import { OwnShellFrame, type ShellFrame } from './components/ShellFrame.tsx';
 import { useIncomingAnnouncement } from './hooks/useIncomingAnnouncement.ts';
 import { MessengerProvider, useMessenger, useMessengerState } from './messenger-context.tsx';
-import { UiStoreContext, createUiStore, useUi, useUiStore } from './ui-store.ts';
+import { UiStoreContext, createUiStore, useUi, useUiStore, type DraftPersistence } from './ui-store.ts';
 import { ChatPane, ConversationsSidebar, useConversationsLayout } from './views/Conversations.tsx';
 import { DiagnosticsDialog } from './views/diagnostics/DiagnosticsDialog.tsx';
 import { Onboarding } from './views/Onboarding.tsx';
@@ -37,10 +37,12 @@ export interface ShellProps {
   readonly messenger?: MessengerApi;
   /** Lays out the status bar, sidebar and main pane; defaults to the Shell's own frame. */
   readonly frame?: ShellFrame;
+  /** Keeps drafts beyond the page (the app passes Web Storage); memory only without it. */
+  readonly drafts?: DraftPersistence;
 }
 
-export function Shell({ messenger, frame = OwnShellFrame }: ShellProps) {
-  const [ui] = useState(createUiStore);
+export function Shell({ messenger, frame = OwnShellFrame, drafts }: ShellProps) {
+  const [ui] = useState(() => createUiStore(drafts));
   const body = (
     <UiStoreContext.Provider value={ui}>
       <ShellBody Frame={frame} />

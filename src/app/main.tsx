@@ -14,6 +14,6 @@ void petrel.start();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App updates={serviceWorker?.updates ?? null} messenger={petrel.api} />
+    <App updates={serviceWorker?.updates ?? null} messenger={petrel.api} drafts={petrel.drafts} />
   </StrictMode>,
 );

@@ -39,18 +39,23 @@ export interface UiState {
 
 export type UiStore = StoreApi<UiState>;
 
-export function createUiStore(): UiStore {
-  return createStore<UiState>()((set) => ({
-    drafts: {},
+/** Where drafts are kept beyond the page (Web Storage in the app); memory only without it. */
+export interface DraftPersistence {
+  all(): Record<string, string>;
+  set(contactId: string, text: string): void;
+  /** Drafts changed elsewhere (another tab, a refused resend given back). */
+  subscribe(listener: (contactId: string, text: string) => void): () => void;
+}
+
+export function createUiStore(persistence?: DraftPersistence): UiStore {
+  const store = createStore<UiState>()((set) => ({
+    drafts: persistence?.all() ?? {},
     pane: 'list',
     dialog: { kind: 'none' },
-    setDraft: (contactId, text) =>
-      set((s) => {
-        const drafts = { ...s.drafts };
-        if (text === '') delete drafts[contactId];
-        else drafts[contactId] = text;
-        return { drafts };
-      }),
+    setDraft: (contactId, text) => {
+      persistence?.set(contactId, text);
+      setDraftInMemory(contactId, text);
+    },
     showPane: (pane) => set({ pane }),
     openDialog: (dialog) => set({ dialog }),
     closeDialog: () => set({ dialog: { kind: 'none' } }),
@@ -58,6 +63,17 @@ export function createUiStore(): UiStore {
     showInviteProblem: (inviteProblem) => set({ inviteProblem, pendingInvite: undefined }),
     requestFocus: (focusRequest) => set({ focusRequest }),
   }));
+  function setDraftInMemory(contactId: string, text: string): void {
+    store.setState((s) => {
+      const drafts = { ...s.drafts };
+      if (text === '') delete drafts[contactId];
+      else drafts[contactId] = text;
+      return { drafts };
+    });
+  }
+  // Lives as long as the page: one UI store per Shell, one Shell per page.
+  persistence?.subscribe(setDraftInMemory);
+  return store;
 }
 
 export const UiStoreContext = createContext<UiStore | null>(null);

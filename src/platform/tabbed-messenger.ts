@@ -1,9 +1,13 @@
 /**
  * One profile, many tabs, one running core. This tab asks for the profile's lock; while
- * another tab holds it, this one mirrors the leader's published state (phase `follower`,
- * read-only: commands refuse with NotLeaderError). When the leader closes or crashes the
- * browser grants the lock here, and this tab boots its own core from IndexedDB. Two tabs
- * therefore never advance the same ratchet.
+ * another tab holds it, this one shows the leader's published state and runs every
+ * command on the leader's core through the UI↔core protocol (`core-protocol/`): it is a
+ * full client, with its own open conversation (its chat window is read by the host).
+ * Without a protocol channel (tests of the old shape) a follower is read-only: phase
+ * `follower`, commands refuse with NotLeaderError. When the leader closes or crashes the
+ * browser grants the lock to a waiting tab, which boots its own core from IndexedDB;
+ * commands still unanswered are sent again under their ids to whichever tab hosts next.
+ * Two tabs therefore never advance the same ratchet.
  *
  * A core that cannot use its storage gives the lock up: a boot that throws (IndexedDB
  * missing, a failed migration, quota), a core that starts in phase `failed`, or storage
@@ -14,12 +18,18 @@
 import type { LeadershipSnapshot, TabLeadership } from '../core/leadership.ts';
 import type { Logger } from '../core/log.ts';
 import { NotLeaderError } from '../core/messenger/errors.ts';
-import type { Invite, MessengerApi, MessengerState, StorageState } from '../core/messenger/messenger-api.ts';
+import type { ChatWindow, Diagnostics, Invite, MessengerApi, MessengerState, SendOptions, StorageState } from '../core/messenger/messenger-api.ts';
 import { parseInviteUrl } from '../core/messenger/invite.ts';
 import { StorageHealth } from '../core/store/storage-health.ts';
+import type { ChatReader } from './core-protocol/chat-reader.ts';
+import { CoreClient } from './core-protocol/core-client.ts';
+import { CoreHost } from './core-protocol/core-host.ts';
+import type { ClientMessage, HostMessage } from './core-protocol/protocol.ts';
 
 export interface LeaderCore {
   readonly api: MessengerApi;
+  /** Reads a chat window for another tab (see CoreHost); without it other tabs cannot open chats. */
+  readonly readChat?: ChatReader;
   stop(): Promise<void>;
 }
 
@@ -31,9 +41,27 @@ export interface BootContext {
   readonly health: StorageHealth;
 }
 
+/** The channel the UI↔core protocol travels on between this profile's tabs. */
+export interface CoreChannel {
+  post(message: ClientMessage | HostMessage): void;
+  subscribe(listener: (message: unknown) => void): () => void;
+}
+
 export interface TabbedMessengerOptions {
   readonly logger?: Logger;
+  /** With a channel every tab is a full client; without one a follower is read-only. */
+  readonly coreChannel?: CoreChannel;
+  /** This page's id on the protocol (unique per page load). */
+  readonly clientId?: string;
+  /**
+   * Another tab, or this one, took over hosting the core (the previous host may have
+   * died with pressed messages in the keypress journal: time to resend them).
+   */
+  readonly onHostChange?: () => void;
 }
+
+const CHAT_PAGE = 100;
+const NO_DIAGNOSTICS: Diagnostics = { metrics: { counters: {}, gauges: {}, histograms: {} }, logs: [], breakers: {} };
 
 const LOADING: MessengerState = { phase: 'loading', connection: { kind: 'offline' }, storage: { state: 'ok' }, contacts: [], queueDepth: 0 };
 
@@ -47,12 +75,32 @@ export class TabbedMessenger implements MessengerApi {
   private booting = false;
   /** Gave up leading (storage unusable or the tab stopped): never boots again. */
   private retired = false;
+  private readonly client: CoreClient | undefined;
+  private host: CoreHost | undefined;
+  private leaderTab: string | undefined;
+  /** The conversation this tab shows, and how many messages of it. */
+  private openContactId: string | undefined;
+  private chatLimit = CHAT_PAGE;
+  /** This tab's chat window while another tab hosts the core. */
+  private remoteChat: ChatWindow | undefined;
+  private chatReading: Promise<void> | undefined;
+  private chatStale = false;
+  private remoteDiagnostics: Diagnostics = NO_DIAGNOSTICS;
 
   constructor(
     private readonly leadership: TabLeadership<MessengerState>,
     private readonly bootCore: (ctx: BootContext) => Promise<LeaderCore>,
     private readonly options: TabbedMessengerOptions = {},
   ) {
+    const channel = options.coreChannel;
+    if (channel) {
+      this.client = new CoreClient({ clientId: options.clientId ?? 'tab', post: (m) => channel.post(m) });
+      channel.subscribe((m) => {
+        if (this.host) this.host.receive(m);
+        else this.client?.receive(m);
+      });
+      this.client.onChanged(() => this.readRemoteChat());
+    }
     leadership.subscribe((snap) => this.onRole(snap));
   }
 
@@ -62,18 +110,35 @@ export class TabbedMessenger implements MessengerApi {
 
   async stop(): Promise<void> {
     this.retired = true;
-    this.leadership.stop();
+    this.client?.close();
+    this.host?.stop();
+    this.host = undefined;
     const core = this.core;
     this.core = undefined;
-    await core?.stop();
+    // The core stops before the lock goes: the next tab's core must not run beside it.
+    try {
+      await core?.stop();
+    } finally {
+      this.leadership.stop();
+    }
   }
 
   private onRole(snap: LeadershipSnapshot<MessengerState>): void {
     if (this.retired) return;
     if (snap.role === 'leader') void this.becomeLeader();
     else if (snap.role === 'follower') {
+      if (this.client && snap.leaderTab !== undefined && snap.leaderTab !== this.leaderTab) {
+        // Another tab hosts now: what the previous host left unanswered goes to it.
+        const first = this.leaderTab === undefined;
+        this.leaderTab = snap.leaderTab;
+        this.client.resend();
+        this.readRemoteChat();
+        if (!first) this.options.onHostChange?.();
+      }
       // Until a leader announces itself this tab is simply still opening (it may be first).
-      if (snap.followed) this.setMirror({ ...snap.followed, phase: 'follower' });
+      if (snap.followed && this.client) this.setMirror(this.remoteView(snap.followed));
+      else if (snap.followed) this.setMirror({ ...snap.followed, phase: 'follower' });
+      else if (this.client) this.setMirror(this.mirror);
       else if (snap.leaderTab !== undefined) this.setMirror({ ...LOADING, phase: 'follower' });
       else this.setMirror(this.mirror.phase === 'follower' ? this.mirror : LOADING);
     } else if (snap.role === 'failed') {
@@ -110,8 +175,66 @@ export class TabbedMessenger implements MessengerApi {
       return;
     }
     this.core = core;
+    this.leaderTab = undefined;
+    this.remoteChat = undefined;
     core.api.subscribe(() => this.onCoreState(core));
+    if (this.client && this.options.coreChannel) {
+      const channel = this.options.coreChannel;
+      const client = this.client;
+      const host = new CoreHost({
+        core: core.api,
+        readChat: core.readChat ?? (() => Promise.reject(new NotLeaderError('this core cannot read chats for other tabs'))),
+        // Answers go to the other tabs and to this tab's own commands resent below.
+        post: (m) => {
+          channel.post(m);
+          client.receive(m);
+        },
+        ...(this.options.logger ? { logger: this.options.logger } : {}),
+      });
+      this.host = host;
+      // Commands this tab sent to the host that went away: this tab hosts them now.
+      client.resend((m) => host.receive(m));
+    }
+    if (this.openContactId) void core.api.openChat(this.openContactId).catch(() => undefined);
     this.onCoreState(core);
+    this.options.onHostChange?.();
+  }
+
+  /** Commands sent to another tab's core and not answered yet. */
+  get commandsInFlight(): number {
+    return this.client?.inFlight ?? 0;
+  }
+
+  /** The leader's state as this tab shows it: its own chat window, not the leader's. */
+  private remoteView(followed: MessengerState): MessengerState {
+    const { chat: _leaderChat, ...rest } = followed;
+    return this.remoteChat && this.remoteChat.contactId === this.openContactId ? { ...rest, chat: this.remoteChat } : rest;
+  }
+
+  /** Reads this tab's chat window from the host (again, when it changed while reading). */
+  private readRemoteChat(): void {
+    const client = this.client;
+    if (!client || this.core || this.openContactId === undefined) return;
+    if (this.chatReading) {
+      this.chatStale = true;
+      return;
+    }
+    const contactId = this.openContactId;
+    this.chatReading = client
+      .call('chatWindow', contactId, this.chatLimit)
+      .then((chat) => {
+        if (this.core || this.openContactId !== contactId) return;
+        this.remoteChat = chat;
+        this.setMirror({ ...this.mirror, chat });
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.chatReading = undefined;
+        if (this.chatStale) {
+          this.chatStale = false;
+          this.readRemoteChat();
+        }
+      });
   }
 
   private onCoreState(core: LeaderCore): void {
@@ -131,6 +254,8 @@ export class TabbedMessenger implements MessengerApi {
   /** Stops leading for good: the last state stays on screen, the lock goes to the next tab. */
   private retire(last: MessengerState): void {
     this.retired = true;
+    this.host?.stop();
+    this.host = undefined;
     this.leadership.stop();
     this.setMirror(last);
   }
@@ -158,7 +283,8 @@ export class TabbedMessenger implements MessengerApi {
   }
 
   /** Runs a command on this tab's core; without one it rejects (never throws synchronously). */
-  private onLeader<T>(command: (api: MessengerApi) => Promise<T>): Promise<T> {
+  private onLeader<T>(command: (api: MessengerApi) => Promise<T>, remote?: (client: CoreClient) => Promise<T>): Promise<T> {
+    if (!this.core && remote && this.client && !this.retired) return remote(this.client);
     if (!this.core) {
       return Promise.reject(new NotLeaderError(this.retired ? 'Petrel’s storage is unavailable in this tab: reload it' : 'Petrel is open in another tab'));
     }
@@ -169,16 +295,49 @@ export class TabbedMessenger implements MessengerApi {
     return parseInviteUrl(url);
   }
 
-  createIdentity = (name: string) => this.onLeader((m) => m.createIdentity(name));
-  addContact = (invite: Invite) => this.onLeader((m) => m.addContact(invite));
-  openChat = (contactId: string | undefined) => this.onLeader((m) => m.openChat(contactId));
-  loadOlder = () => this.onLeader((m) => m.loadOlder());
-  send = (contactId: string, text: string) => this.onLeader((m) => m.send(contactId, text));
-  retry = (messageId: string) => this.onLeader((m) => m.retry(messageId));
-  markRead = (contactId: string) => (this.core ? this.core.api.markRead(contactId) : Promise.resolve());
-  safetyNumber = (contactId: string) => this.onLeader((m) => m.safetyNumber(contactId));
-  setVerified = (contactId: string, verified: boolean) => this.onLeader((m) => m.setVerified(contactId, verified));
-  acknowledgeKeyChange = (contactId: string) => this.onLeader((m) => m.acknowledgeKeyChange(contactId));
-  diagnostics = () =>
-    this.core ? this.core.api.diagnostics() : { metrics: { counters: {}, gauges: {}, histograms: {} }, logs: [], breakers: {} };
+  createIdentity = (name: string) => this.onLeader((m) => m.createIdentity(name), (c) => c.call('createIdentity', name));
+  addContact = (invite: Invite) => this.onLeader((m) => m.addContact(invite), (c) => c.call('addContact', invite));
+  openChat = (contactId: string | undefined) => {
+    this.openContactId = contactId;
+    this.chatLimit = CHAT_PAGE;
+    if (this.core) return this.core.api.openChat(contactId);
+    this.remoteChat = undefined;
+    const { chat: _old, ...rest } = this.mirror;
+    this.setMirror(rest);
+    this.readRemoteChat();
+    return Promise.resolve();
+  };
+  loadOlder = () => {
+    if (this.core) return this.core.api.loadOlder();
+    if (!this.remoteChat?.hasOlder) return Promise.resolve();
+    this.chatLimit += CHAT_PAGE;
+    this.readRemoteChat();
+    return Promise.resolve();
+  };
+  send = (contactId: string, text: string, options?: SendOptions) =>
+    this.onLeader(
+      (m) => m.send(contactId, text, options),
+      (c) => c.call('send', contactId, text, options?.id),
+    );
+  retry = (messageId: string) => this.onLeader((m) => m.retry(messageId), (c) => c.call('retry', messageId));
+  markRead = (contactId: string) =>
+    this.onLeader(
+      (m) => m.markRead(contactId),
+      (c) => c.call('markRead', contactId),
+    ).catch((err: unknown) => {
+      if (!this.core && !this.client) return; // a read-only follower marks nothing
+      throw err;
+    });
+  safetyNumber = (contactId: string) => this.onLeader((m) => m.safetyNumber(contactId), (c) => c.call('safetyNumber', contactId));
+  setVerified = (contactId: string, verified: boolean) => this.onLeader((m) => m.setVerified(contactId, verified), (c) => c.call('setVerified', contactId, verified));
+  acknowledgeKeyChange = (contactId: string) => this.onLeader((m) => m.acknowledgeKeyChange(contactId), (c) => c.call('acknowledgeKeyChange', contactId));
+  diagnostics = (): Diagnostics => {
+    if (this.core) return this.core.api.diagnostics();
+    // Synchronous for the views: the last answer, refreshed for the next read.
+    this.client
+      ?.call('diagnostics')
+      .then((d) => (this.remoteDiagnostics = d))
+      .catch(() => undefined);
+    return this.remoteDiagnostics;
+  };
 }

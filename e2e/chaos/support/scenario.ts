@@ -28,13 +28,15 @@ export interface ScenarioOptions {
    * runs under the scenario.
    */
   readonly variant?: string;
+  /** The scenario's budget when it needs more than SCENARIO_TIMEOUT_MS (e.g. 50 page loads). */
+  readonly timeoutMs?: number;
 }
 
 export function scenario(number: number, title: string, file: string, run: (ctx: ScenarioContext) => Promise<void>, options: ScenarioOptions = {}): void {
   const name = options.variant ? `${number}. ${title} (${options.variant})` : `${number}. ${title}`;
   for (const seed of chaosSeeds()) {
     test(`${name} [seed ${seed}]`, async ({ browser }, testInfo) => {
-      test.setTimeout(SCENARIO_TIMEOUT_MS);
+      test.setTimeout(options.timeoutMs ?? SCENARIO_TIMEOUT_MS);
       const cleanups: (() => Promise<unknown> | unknown)[] = [];
       let recorded: { result: InvariantResult; faults: string } | undefined;
       let ok = false;

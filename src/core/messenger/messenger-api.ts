@@ -107,6 +107,11 @@ export interface Diagnostics {
   readonly breakers: Readonly<Record<string, 'closed' | 'open' | 'half_open'>>;
 }
 
+export interface SendOptions {
+  /** 32 lowercase hex chars: the message's id, chosen by the caller (its idempotency key). */
+  readonly id?: string;
+}
+
 export interface MessengerCommands {
   createIdentity(displayName: string): Promise<void>;
   /** Parses an invite URL (or returns undefined when it is not one). */
@@ -115,8 +120,12 @@ export interface MessengerCommands {
   addContact(invite: Invite): Promise<string>;
   openChat(contactId: string | undefined): Promise<void>;
   loadOlder(): Promise<void>;
-  /** Queues a message (works offline); resolves once it is durably queued. */
-  send(contactId: string, text: string): Promise<void>;
+  /**
+   * Queues a message (works offline); resolves once it is durably queued. With
+   * `options.id` the command is idempotent: a message with that id already stored
+   * resolves without a second copy.
+   */
+  send(contactId: string, text: string, options?: SendOptions): Promise<void>;
   retry(messageId: string): Promise<void>;
   markRead(contactId: string): Promise<void>;
   safetyNumber(contactId: string): Promise<SafetyNumber>;

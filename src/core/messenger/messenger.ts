@@ -50,6 +50,7 @@ import type {
   MessengerState,
   MessageView,
   SafetyNumber,
+  SendOptions,
 } from './messenger-api.ts';
 import { OutboxWorker } from './outbox-worker.ts';
 import { META_PUBLISHED_SPK_ID, SignedPreKeyRotation } from './prekey-rotation.ts';
@@ -456,8 +457,13 @@ export class Messenger implements MessengerApi {
     await this.refresh();
   }
 
-  async send(contactId: string, text: string): Promise<void> {
+  async send(contactId: string, text: string, options: SendOptions = {}): Promise<void> {
     const r = this.need();
+    // An id from the caller makes the command idempotent (the keypress journal resends it after a reload).
+    if (options.id !== undefined) {
+      if (!/^[0-9a-f]{32}$/u.test(options.id)) throw new InvalidMessageTextError('message id must be 32 lowercase hex characters');
+      if (await this.store.getMessage(options.id)) return;
+    }
     const { clock, random } = this.deps;
     const body = text.replace(/\s+$/u, '');
     if (!body.trim()) throw new InvalidMessageTextError('message is empty');
@@ -467,9 +473,9 @@ export class Messenger implements MessengerApi {
     if (sendBlocked(contact)) {
       throw new KeyChangeUnacknowledgedError(`${contact.displayName}'s safety number changed: acknowledge it before sending`);
     }
-    const id = random.bytes(16);
+    const id = options.id !== undefined ? fromHex(options.id) : random.bytes(16);
     const sentAt = clock.now();
-    const { pending } = await enqueueOutgoing(
+    const enqueued = await enqueueOutgoing(
       { store: this.store, lane: r.ctx.lane, identity: r.ctx.identity, crypto: r.ctx.crypto },
       {
         contactId,
@@ -480,7 +486,13 @@ export class Messenger implements MessengerApi {
         sentAt,
         content: encodeContent({ t: 'msg', id, ts: sentAt, text: body }),
       },
-    );
+    ).catch(async (err: unknown) => {
+      // The same id committed meanwhile (another tab's drain, a retried command): already done.
+      if (options.id !== undefined && (await this.store.getMessage(options.id).catch(() => undefined))) return undefined;
+      throw err;
+    });
+    if (!enqueued) return;
+    const { pending } = enqueued;
     this.deps.metrics.inc('messages.composed');
     if (pending) r.starter.ensure(contactId);
     r.outbox.kick();

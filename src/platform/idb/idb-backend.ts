@@ -145,9 +145,24 @@ export interface IdbBackendOptions {
   readonly health: StorageHealth;
   /** Defaults to the global `IDBKeyRange`. */
   readonly keyRange?: typeof IDBKeyRange;
-  /** `relaxed` (the browsers' default) reports a commit once the OS has the data; `strict` waits for a flush to disk. */
-  readonly durability?: 'default' | 'relaxed' | 'strict';
+  /**
+   * Durability of readwrite transactions; `strict` unless told otherwise. `relaxed`
+   * (Chromium's `default` since 121) reports a commit once the OS has the data, so a
+   * power loss or OS crash can take back a commit whose effect already left the device
+   * (an ack that let the relay delete the envelope, an envelope handed to a transport,
+   * a receipt). `strict` reports it only after a flush to disk.
+   */
+  readonly durability?: Durability;
 }
+
+export type Durability = 'default' | 'relaxed' | 'strict';
+
+/**
+ * Every Petrel commit precedes an effect outside the device (the outbox hands the
+ * envelope to a transport, the receive pipeline acks the relay, a read commit queues a
+ * receipt), so every readwrite transaction is durable before it reports success.
+ */
+export const DEFAULT_DURABILITY: Durability = 'strict';
 
 export class IdbBackend implements StoreBackend {
   readonly health: StorageHealth;
@@ -184,7 +199,7 @@ export class IdbBackend implements StoreBackend {
     if (this.closed) throw this.closedError();
     let tx: Tx;
     try {
-      tx = this.db.transaction([...stores], mode, { durability: this.options.durability ?? 'default' });
+      tx = this.db.transaction([...stores], mode, { durability: mode === 'readwrite' ? (this.options.durability ?? DEFAULT_DURABILITY) : 'default' });
     } catch (e) {
       throw this.closed ? this.closedError() : toStoreError(e, this.health);
     }

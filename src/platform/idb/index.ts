@@ -1,5 +1,5 @@
 /** The IndexedDB side of storage: open (create/migrate) the database, the engine, persistence. */
-export { IdbBackend, type IdbBackendOptions } from './idb-backend.ts';
+export { DEFAULT_DURABILITY, IdbBackend, type Durability, type IdbBackendOptions } from './idb-backend.ts';
 export { MIGRATIONS, migrateToV1, MissingMigrationError, runMigrations, type Migration, type UpgradeTx } from './migrations.ts';
 export { openIdbStore, type IdbStore, type OpenIdbStoreOptions } from './open-idb-store.ts';
 export { requestPersistentStorage, type PersistenceReport } from './persistent-storage.ts';

@@ -9,7 +9,7 @@ import { SCHEMA_VERSION } from '../../core/store/schema.ts';
 import { toStoreError } from '../../core/store/storage-errors.ts';
 import { StorageHealth } from '../../core/store/storage-health.ts';
 import type { PetrelStore } from '../../core/store/store-api.ts';
-import { IdbBackend } from './idb-backend.ts';
+import { IdbBackend, type Durability } from './idb-backend.ts';
 import { MIGRATIONS, runMigrations, type Migration, type UpgradeTx } from './migrations.ts';
 import { DEFAULT_DATABASE_NAME, type PetrelDB } from './schema.ts';
 
@@ -23,7 +23,8 @@ export interface OpenIdbStoreOptions extends PetrelStoreOptions {
   /** Schema version and steps; tests pass their own to prove a later migration. */
   readonly version?: number;
   readonly migrations?: readonly (Migration | undefined)[];
-  readonly durability?: 'default' | 'relaxed' | 'strict';
+  /** Readwrite durability; `strict` by default (see `DEFAULT_DURABILITY`). */
+  readonly durability?: Durability;
 }
 
 export interface IdbStore {

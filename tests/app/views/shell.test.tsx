@@ -124,13 +124,14 @@ describe('storage trouble', () => {
 });
 
 describe('your invite', () => {
-  it('shows the invite URL in a read-only field labelled "Your invite link", and as a QR code', () => {
+  it('shows the invite URL in a read-only field labelled "Your invite link", and as a QR code', async () => {
     const fake = new FakeMessenger();
     renderShell(fake);
     const field = screen.getByLabelText('Your invite link') as HTMLInputElement;
     expect(field.readOnly).toBe(true);
     expect(field.value).toBe(fake.getState().me!.inviteUrl);
-    const qr = screen.getByRole('img', { name: 'QR code of the invite link' });
+    // The QR encoder is loaded after the first screen.
+    const qr = await screen.findByRole('img', { name: 'QR code of the invite link' });
     expect(qr.querySelectorAll('rect').length).toBeGreaterThan(20);
   });
 

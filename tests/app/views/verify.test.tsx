@@ -20,7 +20,7 @@ describe('safety number', () => {
     expect(number.textContent!.replace(/\s/g, '')).toBe(SAFETY_DIGITS);
     expect(number.textContent!.split(' ')).toHaveLength(12);
     expect(number.textContent!.split(' ').every((g) => /^\d{5}$/.test(g))).toBe(true);
-    expect(screen.getByRole('img', { name: 'QR code to scan on Bob’s device' }).querySelectorAll('rect').length).toBeGreaterThan(20);
+    expect((await screen.findByRole('img', { name: 'QR code to scan on Bob’s device' })).querySelectorAll('rect').length).toBeGreaterThan(20);
     expect(fake.callsOf('safetyNumber')).toEqual([[BOB.id]]);
   });
 

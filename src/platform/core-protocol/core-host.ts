@@ -1,0 +1,132 @@
+/**
+ * The core's side of the protocol: runs client tabs' commands on the core this tab
+ * hosts and answers each command id once (a resent id gets the first answer, even
+ * while it still runs). Bad input — a malformed message, an unknown command, another
+ * protocol version, arguments of the wrong type, a command from a tab that said
+ * goodbye — gets a typed error and changes nothing; the host never throws.
+ */
+import type { Logger } from '../../core/log.ts';
+import type { Invite, MessengerApi } from '../../core/messenger/messenger-api.ts';
+import type { ChatReader } from './chat-reader.ts';
+import { PROTOCOL_VERSION, parseClientMessage, toWireError, type CommandName, type HostMessage, type WireError } from './protocol.ts';
+
+/** How many answers are kept for resent command ids (oldest dropped first). */
+const ANSWERS_KEPT = 1_000;
+
+export interface CoreHostDeps {
+  readonly core: MessengerApi;
+  readonly readChat: ChatReader;
+  readonly post: (message: HostMessage) => void;
+  readonly logger?: Logger;
+}
+
+type Handler = (args: readonly unknown[]) => Promise<unknown>;
+
+class BadArguments extends Error {}
+
+const str = (v: unknown): string => {
+  if (typeof v !== 'string') throw new BadArguments('expected a string');
+  return v;
+};
+const bool = (v: unknown): boolean => {
+  if (typeof v !== 'boolean') throw new BadArguments('expected a boolean');
+  return v;
+};
+const invite = (v: unknown): Invite => {
+  const i = v as Partial<Invite> | null;
+  if (!i || !(i.identityKey instanceof Uint8Array) || typeof i.displayName !== 'string' || typeof i.relay !== 'string') throw new BadArguments('expected an invite');
+  return { identityKey: i.identityKey, displayName: i.displayName, relay: i.relay };
+};
+const limit = (v: unknown): number => {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new BadArguments('expected a positive integer');
+  return v;
+};
+
+export class CoreHost {
+  private readonly answers = new Map<string, Promise<HostMessage>>();
+  private readonly gone = new Set<string>();
+  private readonly handlers: Record<CommandName, Handler>;
+  private readonly unsubscribe: () => void;
+  /** Stopped (this tab stops hosting): nothing more is run or answered. */
+  private stopped = false;
+  /** Messages refused as bad input (for tests and diagnostics). */
+  refused = 0;
+
+  constructor(private readonly deps: CoreHostDeps) {
+    const { core } = deps;
+    this.handlers = {
+      createIdentity: ([name]) => core.createIdentity(str(name)),
+      addContact: ([i]) => core.addContact(invite(i)),
+      send: ([contactId, text, id]) => core.send(str(contactId), str(text), id === undefined ? {} : { id: str(id) }),
+      retry: ([messageId]) => core.retry(str(messageId)),
+      markRead: ([contactId]) => core.markRead(str(contactId)),
+      safetyNumber: ([contactId]) => core.safetyNumber(str(contactId)),
+      setVerified: ([contactId, verified]) => core.setVerified(str(contactId), bool(verified)),
+      acknowledgeKeyChange: ([contactId]) => core.acknowledgeKeyChange(str(contactId)),
+      chatWindow: ([contactId, n]) => deps.readChat(str(contactId), limit(n)),
+      diagnostics: () => Promise.resolve(core.diagnostics()),
+    };
+    this.unsubscribe = core.subscribe(() => deps.post({ v: PROTOCOL_VERSION, t: 'changed' }));
+  }
+
+  /**
+   * This tab stops hosting (closing, or its storage failed). Commands not yet answered
+   * stay unanswered: their clients send them again to the next host, where the
+   * commands' idempotence keeps one that did run here from running twice.
+   */
+  stop(): void {
+    this.stopped = true;
+    this.unsubscribe();
+  }
+
+  /** One message from a client (anything: it is checked here). */
+  receive(raw: unknown): void {
+    if (this.stopped) return;
+    // The host's own kind of message (an answer on the shared channel) is not for it.
+    const t = (raw as { t?: unknown } | null)?.t;
+    if (t === 'ok' || t === 'err' || t === 'changed') return;
+    const parsed = parseClientMessage(raw);
+    if (!parsed.ok) {
+      this.refuse(parsed.error, parsed.client, parsed.id);
+      return;
+    }
+    const m = parsed.value;
+    if (m.t === 'bye') {
+      this.gone.add(m.client);
+      return;
+    }
+    if (this.gone.has(m.client)) {
+      this.refuse({ kind: 'client_gone', message: 'this tab said goodbye; its commands are not run' }, m.client, m.id);
+      return;
+    }
+    const key = `${m.client}:${m.id}`;
+    let answer = this.answers.get(key);
+    if (!answer) {
+      answer = this.run(m.client, m.id, m.name as CommandName, m.args);
+      this.answers.set(key, answer);
+      if (this.answers.size > ANSWERS_KEPT) this.answers.delete(this.answers.keys().next().value!);
+    }
+    void answer.then((a) => {
+      if (!this.stopped) this.deps.post(a);
+    });
+  }
+
+  private async run(client: string, id: number, name: CommandName, args: readonly unknown[]): Promise<HostMessage> {
+    try {
+      const value = await this.handlers[name](args);
+      return { v: PROTOCOL_VERSION, t: 'ok', client, id, value };
+    } catch (err) {
+      if (err instanceof BadArguments) {
+        this.refused++;
+        return { v: PROTOCOL_VERSION, t: 'err', client, id, error: { kind: 'malformed', message: `${name}: ${err.message}` } };
+      }
+      return { v: PROTOCOL_VERSION, t: 'err', client, id, error: toWireError(err) };
+    }
+  }
+
+  private refuse(error: WireError, client: string | undefined, id: number | undefined): void {
+    this.refused++;
+    this.deps.logger?.child('core-host').warn('command refused', { kind: error.kind });
+    if (client !== undefined && id !== undefined) this.deps.post({ v: PROTOCOL_VERSION, t: 'err', client, id, error });
+  }
+}

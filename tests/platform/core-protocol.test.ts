@@ -1,0 +1,126 @@
+/**
+ * The UI↔core protocol against a real core (in-memory store, real relay): bad input of
+ * every kind is a typed error that changes nothing; resent command ids run once; a
+ * client's unanswered commands survive a change of host.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { storeChatReader } from '../../src/platform/core-protocol/chat-reader.ts';
+import { CoreClient } from '../../src/platform/core-protocol/core-client.ts';
+import { CoreHost } from '../../src/platform/core-protocol/core-host.ts';
+import { PROTOCOL_VERSION, type HostMessage } from '../../src/platform/core-protocol/protocol.ts';
+import { device, introduce, onboard, testWorld, texts, type Device } from '../messenger/harness.ts';
+
+const { relay, track } = testWorld();
+
+async function hosted(): Promise<{ alice: Device; aSeesB: string; host: CoreHost; out: HostMessage[] }> {
+  const r = await relay();
+  const alice = track(device(r.url));
+  const bob = track(device(r.url));
+  await onboard(alice, 'Alice');
+  await onboard(bob, 'Bob');
+  const { aSeesB } = await introduce(alice, bob);
+  const out: HostMessage[] = [];
+  const host = new CoreHost({ core: alice.messenger, readChat: storeChatReader(alice.store), post: (m) => out.push(m) });
+  return { alice, aSeesB, host, out };
+}
+
+const cmd = (client: string, id: number, name: string, args: unknown[]) => ({ v: PROTOCOL_VERSION, t: 'cmd', client, id, name, args });
+const answers = (out: HostMessage[], client: string) => out.filter((m) => m.t !== 'changed' && m.client === client);
+
+async function until(predicate: () => boolean): Promise<void> {
+  const { vi } = await import('vitest');
+  await vi.waitFor(() => expect(predicate()).toBe(true), { timeout: 5_000, interval: 5 });
+}
+
+describe('UI↔core protocol', () => {
+  it('refuses an unknown command, a malformed message, another version and bad arguments with typed errors; nothing changes', async () => {
+    const { alice, aSeesB, host, out } = await hosted();
+    const before = await alice.store.listConversations();
+    host.receive(cmd('t1', 1, 'dropDatabase', []));
+    host.receive({ v: PROTOCOL_VERSION, t: 'cmd', client: 't1', id: 2, name: 'send' }); // no args
+    host.receive(cmd('t1', 3, 'send', [aSeesB, 42, undefined])); // text not a string
+    host.receive({ ...cmd('t1', 4, 'send', [aSeesB, 'hi', undefined]), v: PROTOCOL_VERSION + 1 }); // a newer tab
+    host.receive({ ...cmd('t1', 5, 'send', [aSeesB, 'hi', undefined]), v: 0 }); // an older tab
+    host.receive(cmd('t1', 6, 'addContact', [{ displayName: 'x' }]));
+    // Nobody to answer: dropped, counted.
+    host.receive(null);
+    host.receive('send');
+    host.receive({ v: PROTOCOL_VERSION, t: 'cmd', id: 7, name: 'send', args: [] });
+    await until(() => answers(out, 't1').length === 6);
+    expect(
+      answers(out, 't1')
+        .sort((a, b) => (a.t === 'changed' || b.t === 'changed' ? 0 : a.id - b.id))
+        .map((m) => (m.t === 'err' ? m.error.kind : m.t)),
+    ).toEqual(['unknown_command', 'malformed', 'malformed', 'version_mismatch', 'version_mismatch', 'malformed']);
+    expect(host.refused).toBe(9);
+    expect(await texts(alice, aSeesB)).toEqual([]);
+    expect(await alice.store.listConversations()).toEqual(before);
+  });
+
+  it('refuses commands from a tab that said goodbye', async () => {
+    const { alice, aSeesB, host, out } = await hosted();
+    host.receive({ v: PROTOCOL_VERSION, t: 'bye', client: 'gone' });
+    host.receive(cmd('gone', 1, 'send', [aSeesB, 'from a closed tab', undefined]));
+    host.receive(cmd('alive', 1, 'send', [aSeesB, 'from an open tab', undefined]));
+    await until(() => answers(out, 'gone').length === 1 && answers(out, 'alive').length === 1);
+    expect(answers(out, 'gone')[0]).toMatchObject({ t: 'err', error: { kind: 'client_gone' } });
+    expect(answers(out, 'alive')[0]).toMatchObject({ t: 'ok' });
+    expect(await texts(alice, aSeesB)).toEqual(['out:from an open tab']);
+  });
+
+  it('runs a resent command id once and answers it again', async () => {
+    const { alice, aSeesB, host, out } = await hosted();
+    const send = cmd('t', 9, 'send', [aSeesB, 'once', undefined]);
+    host.receive(send);
+    host.receive(send); // while the first still runs
+    await until(() => answers(out, 't').length === 2);
+    host.receive(send); // after it answered
+    await until(() => answers(out, 't').length === 3);
+    expect(answers(out, 't').map((m) => m.t)).toEqual(['ok', 'ok', 'ok']);
+    expect(await texts(alice, aSeesB)).toEqual(['out:once']);
+  });
+
+  it('passes a command’s own failure through with its kind', async () => {
+    const { host, out } = await hosted();
+    host.receive(cmd('t', 1, 'send', ['ff'.repeat(32), 'to nobody', undefined]));
+    await until(() => answers(out, 't').length === 1);
+    expect(answers(out, 't')[0]).toMatchObject({ t: 'err', error: { kind: 'unknown_contact' } });
+  });
+
+  it('a client’s command in flight when its host vanished is answered by the next host, applied once', async () => {
+    const { alice, aSeesB } = await hosted();
+    // Host 1 takes the command but its tab dies before the answer gets out.
+    let deliver = true;
+    let toClient: (m: unknown) => void = () => {};
+    const host1 = new CoreHost({ core: alice.messenger, readChat: storeChatReader(alice.store), post: (m) => deliver && toClient(m) });
+    const client = new CoreClient({ clientId: 'tab-b', post: (m) => current.receive(m) });
+    let current: CoreHost = host1;
+    toClient = (m) => client.receive(m);
+    deliver = false;
+    const id = 'c3'.repeat(16);
+    const sending = client.call('send', aSeesB, 'in flight', id);
+    await until(() => client.inFlight === 1);
+    // Host 2 (the next tab) takes over; the client resends under the same command id.
+    current = new CoreHost({ core: alice.messenger, readChat: storeChatReader(alice.store), post: (m) => client.receive(m) });
+    client.resend();
+    await sending;
+    expect(client.inFlight).toBe(0);
+    expect(await texts(alice, aSeesB)).toEqual(['out:in flight']);
+    // The window the client asks for shows it once.
+    const window = await client.call('chatWindow', aSeesB, 50);
+    expect(window.messages.map((m) => m.text)).toEqual(['in flight']);
+  });
+
+  it('never throws and changes nothing on arbitrary input', async () => {
+    const { alice, aSeesB, host } = await hosted();
+    fc.assert(
+      fc.property(fc.anything(), (junk) => {
+        host.receive(junk);
+        host.receive({ v: PROTOCOL_VERSION, t: 'cmd', client: 'f', id: 1, name: 'nope', args: [junk] });
+      }),
+      { numRuns: 300 },
+    );
+    expect(await texts(alice, aSeesB)).toEqual([]);
+  });
+});

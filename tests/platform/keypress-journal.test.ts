@@ -1,0 +1,117 @@
+/**
+ * The keypress journal in front of the real messenger (in-memory store, real relay):
+ * a pressed message left in the journal by a page that went away is sent once when
+ * the next page's core is ready, never twice, and a final refusal becomes a draft.
+ */
+import { describe, expect, it } from 'vitest';
+import { toHex } from '../../src/core/bytes.ts';
+import { secureRandom } from '../../src/core/random.ts';
+import { DraftStore } from '../../src/platform/keypress/draft-store.ts';
+import { JournaledMessenger } from '../../src/platform/keypress/journaled-messenger.ts';
+import { SendJournal } from '../../src/platform/keypress/send-journal.ts';
+import { MemorySyncStorage } from '../../src/platform/keypress/sync-storage.ts';
+import { device, introduce, onboard, testWorld, texts, until, type Device } from '../messenger/harness.ts';
+
+const { relay, track } = testWorld();
+
+function journalOver(storage: MemorySyncStorage, now = () => Date.now()) {
+  return new SendJournal({ storage, profile: 'p', newId: () => toHex(secureRandom.bytes(16)), now });
+}
+
+async function pair(): Promise<{ url: string; alice: Device; bob: Device; aSeesB: string; bSeesA: string }> {
+  const r = await relay();
+  const alice = track(device(r.url));
+  const bob = track(device(r.url));
+  await onboard(alice, 'Alice');
+  await onboard(bob, 'Bob');
+  return { url: r.url, alice, bob, ...(await introduce(alice, bob)) };
+}
+
+describe('keypress journal', () => {
+  it('keeps entries oldest first, one key each, and drops unreadable ones', () => {
+    const storage = new MemorySyncStorage();
+    let t = 100;
+    const journal = journalOver(storage, () => t);
+    const a = journal.record('c1', 'one')!;
+    const b = journal.record('c1', 'two')!; // same millisecond: seq orders them
+    t = 50;
+    const c = new SendJournal({ storage, profile: 'p', newId: () => 'c'.repeat(32), now: () => t }).record('c2', 'earlier clock')!;
+    storage.setItem('petrel:p:journal:' + 'd'.repeat(32), '{not json');
+    storage.setItem('petrel:p:journal:nothex', JSON.stringify({ contactId: 'x', text: 'y', at: 1, seq: 0 }));
+    storage.setItem('petrel:other:journal:' + 'e'.repeat(32), JSON.stringify({ contactId: 'x', text: 'other profile', at: 1, seq: 0 }));
+    expect(journal.entries().map((e) => e.id)).toEqual([c.id, a.id, b.id]);
+    // Unreadable entries of this profile are gone; the other profile's is untouched.
+    expect(storage.length).toBe(4);
+    journal.remove(a.id);
+    expect(journal.entries().map((e) => e.text)).toEqual(['earlier clock', 'two']);
+  });
+
+  it('a live send is journaled before the core is asked, and leaves the journal once committed', async () => {
+    const { alice, aSeesB } = await pair();
+    const storage = new MemorySyncStorage();
+    const journal = journalOver(storage);
+    const m = new JournaledMessenger(alice.messenger, journal, new DraftStore(storage, 'p'));
+    const sending = m.send(aSeesB, 'hello');
+    // Synchronously on the call: the words are on record before any commit.
+    expect(journal.entries().map((e) => e.text)).toEqual(['hello']);
+    await sending;
+    expect(journal.entries()).toEqual([]);
+    expect(await texts(alice, aSeesB)).toEqual(['out:hello']);
+  });
+
+  it('after a reload, entries the core never saw are sent once, in order; one it already committed is not doubled', async () => {
+    const { alice, bob, aSeesB, bSeesA } = await pair();
+    const storage = new MemorySyncStorage();
+    const journal = journalOver(storage);
+    // Page 1: three presses; the first committed but the page went away before the journal was cleared,
+    // the other two were pressed in the instant before the reload.
+    const committed = journal.record(aSeesB, 'm1')!;
+    await alice.messenger.send(aSeesB, 'm1', { id: committed.id });
+    journal.record(aSeesB, 'm2');
+    journal.record(aSeesB, 'm3');
+
+    // Page 2: a new core over the same store; the journal drains once the core is ready.
+    const next = track(await alice.reload());
+    const m = new JournaledMessenger(next.messenger, journalOver(storage), new DraftStore(storage, 'p'));
+    await until(next, () => journal.entries().length === 0);
+    expect(await texts(next, aSeesB)).toEqual(['out:m1', 'out:m2', 'out:m3']);
+    await m.drain(); // a second drain finds nothing to do
+    await until(bob, (s) => s.contacts.find((c) => c.id === bSeesA)?.unread === 3);
+    expect(await texts(bob, bSeesA)).toEqual(['in:m1', 'in:m2', 'in:m3']);
+  });
+
+  it('an entry the core refuses for good becomes the draft of its conversation', async () => {
+    const { alice, aSeesB } = await pair();
+    const storage = new MemorySyncStorage();
+    const drafts = new DraftStore(storage, 'p');
+    drafts.set(aSeesB, 'typing…');
+    const unknown = 'ff'.repeat(32);
+    const journal = journalOver(storage);
+    journal.record(unknown, 'to nobody');
+    journal.record(aSeesB, 'fine');
+    const heard: Array<[string, string]> = [];
+    drafts.subscribe((c, t) => heard.push([c, t]));
+    const m = new JournaledMessenger(alice.messenger, journal, drafts);
+    await m.drain();
+    expect(journal.entries()).toEqual([]);
+    expect(drafts.get(unknown)).toBe('to nobody');
+    expect(heard).toEqual([[unknown, 'to nobody']]);
+    expect(drafts.get(aSeesB)).toBe('typing…');
+    expect(await texts(alice, aSeesB)).toEqual(['out:fine']);
+  });
+
+  it('keeps entries while the core is not running, and sends them once it is ready', async () => {
+    const { url, alice, aSeesB } = await pair();
+    await alice.stop();
+    const storage = new MemorySyncStorage();
+    const journal = journalOver(storage);
+    journal.record(aSeesB, 'later');
+    const next = track(device(url, alice.store));
+    const m = new JournaledMessenger(next.messenger, journal, new DraftStore(storage, 'p'));
+    await m.drain(); // not started: refused for now, kept
+    expect(journal.entries().map((e) => e.text)).toEqual(['later']);
+    await next.messenger.start(); // ready: the journal drains by itself
+    await until(next, () => journal.entries().length === 0);
+    expect(await texts(next, aSeesB)).toEqual(['out:later']);
+  });
+});
