@@ -174,6 +174,8 @@ export class Messenger implements MessengerApi {
     r.relay.stop();
     // Nothing committed by this core after stop() resolves (a next core may start on the store).
     await r.receive.stop();
+    // Lane work queued before the stop (a session start, a send) settles before a next core may start.
+    await r.ctx.lane.run(async () => undefined);
     await this.saveCounters(r, true);
     this.store = this.deps.store;
   }

@@ -29,6 +29,7 @@ export class SessionStarter {
   private readonly running = new Set<string>();
   private readonly failures = new Map<string, Backoff>();
   private readonly timers = new Map<string, () => void>();
+  private stopped = false;
 
   constructor(
     private readonly ctx: MessengerContext,
@@ -56,6 +57,9 @@ export class SessionStarter {
   }
 
   stop(): void {
+    // A start still fetching its bundle must not commit once the core stopped: a next core
+    // may already be running on the same store, with its own view of the session's version.
+    this.stopped = true;
     for (const cancel of this.timers.values()) cancel();
     this.timers.clear();
   }
@@ -77,6 +81,7 @@ export class SessionStarter {
     }
     this.failures.delete(contactId);
     const done = await ctx.lane.run(async () => {
+      if (this.stopped) return false;
       // The contact may have changed key (and lost its session) while the bundle was fetched.
       const now = ctx.contacts.byId(contactId);
       if (!now || sendBlocked(now) || !bytesEqual(now.identityKey, contact.identityKey)) return false;
@@ -96,6 +101,7 @@ export class SessionStarter {
       if (!row) await this.introduce(contactId, contact.identityKey);
       return true;
     });
+    if (this.stopped) return;
     if (done) this.started();
     // The session went (a key change) between the check and the lane: start over from the store.
     else {
@@ -154,6 +160,7 @@ export class SessionStarter {
   }
 
   private retryLater(contactId: string, delay: number): void {
+    if (this.stopped) return;
     this.timers.get(contactId)?.();
     this.timers.set(
       contactId,
