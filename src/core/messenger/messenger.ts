@@ -48,7 +48,6 @@ import type {
   Invite,
   MessengerApi,
   MessengerState,
-  MessageView,
   SafetyNumber,
   SendOptions,
 } from './messenger-api.ts';
@@ -57,6 +56,7 @@ import { META_PUBLISHED_SPK_ID, SignedPreKeyRotation } from './prekey-rotation.t
 import { ReceivePipeline } from './receive-pipeline.ts';
 import type { RelayClient, RelayClientFactory } from './relay-client.ts';
 import { SerialLane } from './serial-lane.ts';
+import { messageView } from './message-view.ts';
 import { encryptFor } from './session-cipher.ts';
 import { decodeSessionSet, encodeSessionSet } from './session-set.ts';
 import { SessionStarter } from './session-starter.ts';
@@ -384,18 +384,7 @@ export class Messenger implements MessengerApi {
       }
       chat = {
         contactId: this.openContactId,
-        messages: messages.map(
-          (m): MessageView => ({
-            id: m.id,
-            contactId: m.contactId,
-            direction: m.direction,
-            text: m.body,
-            at: m.direction === 'in' ? (m.receivedAt ?? m.sentAt) : m.sentAt,
-            status: m.status,
-            ...(m.failure ? { failure: m.failure } : {}),
-            ...(m.via ? { via: m.via } : {}),
-          }),
-        ),
+        messages: messages.map(messageView),
         hasOlder: cursor !== undefined,
       };
     }

@@ -2,7 +2,8 @@
  * A client tab's own chat window, read by the host from the store: each tab may have a
  * different conversation open, while the running core projects only its own tab's.
  */
-import type { ChatWindow, MessageView } from '../../core/messenger/messenger-api.ts';
+import type { ChatWindow } from '../../core/messenger/messenger-api.ts';
+import { messageView } from '../../core/messenger/message-view.ts';
 import type { PetrelStore } from '../../core/store/index.ts';
 
 /** Most messages one window holds (the core's own window has the same bound per read). */
@@ -24,18 +25,7 @@ export function storeChatReader(store: PetrelStore): ChatReader {
     }
     return {
       contactId,
-      messages: messages.map(
-        (m): MessageView => ({
-          id: m.id,
-          contactId: m.contactId,
-          direction: m.direction,
-          text: m.body,
-          at: m.direction === 'in' ? (m.receivedAt ?? m.sentAt) : m.sentAt,
-          status: m.status,
-          ...(m.failure ? { failure: m.failure } : {}),
-          ...(m.via ? { via: m.via } : {}),
-        }),
-      ),
+      messages: messages.map(messageView),
       hasOlder: cursor !== undefined,
     };
   };
