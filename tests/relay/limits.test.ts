@@ -85,6 +85,42 @@ describe('relay limits: every refusal is a typed error frame and a metric', () =
     expect(closed).toBe(true);
   });
 
+  it('stores a connection\'s deposits in arrival order even when their budget checks finish out of order', async () => {
+    // A shared store's round trip can stall (Redis restarting) for one frame while later
+    // frames are answered at once. The first frames' checks are held until the last one has
+    // been answered; the mailbox must still hold the envelopes in the order they were sent.
+    let releaseHeld!: () => void;
+    const held = new Promise<void>((resolve) => (releaseHeld = resolve));
+    let deposits = 0;
+    const store: RateLimitStore = {
+      take: async (key) => {
+        if (!key.endsWith(':deposit')) return true;
+        deposits++;
+        if (deposits <= 3) await held;
+        else if (deposits === 8) setImmediate(releaseHeld);
+        return true;
+      },
+      localEntries: () => 0,
+      close: async () => {},
+    };
+    const r = await startTestRelay({}, undefined, {}, { rateLimits: store });
+    relays.push(r);
+    const bob = newIdentity();
+    const sender = await client(r.url);
+    const envs = Array.from({ length: 8 }, () => randomEnvelope(bob.mailbox));
+    envs.forEach((env, i) => sender.send({ t: 'send', rid: i, env }));
+    for (let i = 0; i < envs.length; i++) expect((await sender.reply(i)).t).toBe('sent');
+    const reader = await client(r.url);
+    await reader.auth(bob);
+    const got: string[] = [];
+    for (let i = 0; i < envs.length; i++) {
+      const d = await reader.next('deliver');
+      got.push(Buffer.from(d.env.id).toString('hex'));
+      reader.send({ t: 'ack', ids: [d.env.id] });
+    }
+    expect(got).toEqual(envs.map((e) => Buffer.from(e.id).toString('hex')));
+  });
+
   it('caps connections per IP (429) and in total (503)', async () => {
     const r = await relayWith({ PETREL_MAX_CONNECTIONS_PER_IP: '3' });
     for (let i = 0; i < 3; i++) await client(r.url);

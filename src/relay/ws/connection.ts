@@ -53,6 +53,12 @@ export class Connection {
   strikes = 0;
   /** Deposits accepted but not yet durable. */
   inflight = 0;
+  /**
+   * Settles once the latest deposit has been handed to the write batcher (or refused). The
+   * next deposit waits on it, so one connection's deposits are stored in the order they
+   * arrived even when their budget checks (a Redis round trip each) finish out of order.
+   */
+  depositTurn: Promise<void> = Promise.resolve();
   /** Set by the first relay-side close; undefined means the peer closed. */
   private relayCloseReason: CloseReason | undefined;
   private readPaused = false;

@@ -1,5 +1,6 @@
 import type { SendFrame } from '../../../core/wire/index.ts';
 import { fullBucket, takeTokens } from '../../limits/token-bucket.ts';
+import type { DepositOutcome } from '../../mailbox/mailbox-store.ts';
 import type { Connection } from '../connection.ts';
 import { takeIpToken, type RelayContext } from '../relay-context.ts';
 
@@ -40,16 +41,28 @@ async function depositBudget(ctx: RelayContext, conn: Connection, bytes: number)
  */
 export async function handleSend(ctx: RelayContext, conn: Connection, frame: SendFrame): Promise<void> {
   const timed = ctx.metrics.timeRequest('send');
-  const refused = await depositBudget(ctx, conn, frame.env.body.length);
-  if (refused) {
-    if (refused.startsWith('conn')) ctx.metrics.rateLimited.inc({ bucket: refused });
-    ctx.sendError(conn, 'rate_limited', 'too many deposits', frame.rid);
-    return;
+  // Budget checks of successive frames run side by side, but each frame enters the batcher
+  // only after the one before it: the batcher keeps arrival order from there on.
+  const previous = conn.depositTurn;
+  let endTurn!: () => void;
+  conn.depositTurn = new Promise<void>((resolve) => (endTurn = resolve));
+  let stored: Promise<DepositOutcome>;
+  try {
+    const refused = await depositBudget(ctx, conn, frame.env.body.length);
+    await previous;
+    if (refused) {
+      if (refused.startsWith('conn')) ctx.metrics.rateLimited.inc({ bucket: refused });
+      ctx.sendError(conn, 'rate_limited', 'too many deposits', frame.rid);
+      return;
+    }
+    stored = ctx.batcher.deposit(frame.env);
+  } finally {
+    endTurn();
   }
   conn.inflight++;
   if (conn.inflight >= MAX_INFLIGHT_DEPOSITS && conn.pauseReading()) ctx.metrics.pausedReads.inc();
   try {
-    const outcome = await ctx.batcher.deposit(frame.env);
+    const outcome = await stored;
     if (!outcome.ok) {
       ctx.metrics.deposits.inc({ result: outcome.reason });
       if (outcome.reason === 'storage_full') ctx.sendError(conn, 'overloaded', 'relay storage is full; retry later', frame.rid);
