@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker, type BreakerTransition } from '../../src/core/transport/circuit-breaker.ts';
-import { FakeClock } from '../../src/core/clock.ts';
+import { FakeClock, type Clock } from '../../src/core/clock.ts';
 import { InMemoryMetrics } from '../../src/core/metrics.ts';
 import { silentLogger } from '../../src/core/log.ts';
 
@@ -143,5 +143,31 @@ describe('circuit breaker', () => {
     expect(clock.pending()).toBe(0);
     clock.advance(1_000);
     expect(breaker.state).toBe('half_open');
+  });
+  it('half-opens by itself when its timer fires early by the wall clock (a busy Node loop)', () => {
+    // Node runs timers on a loop time that lags Date.now() while the loop is busy, so a
+    // timer can fire a few milliseconds before the deadline the breaker computed from
+    // Date.now(). It must not then stay open until someone happens to ask.
+    const clock = new FakeClock(0);
+    let lag = 7; // the loop time lags once; the re-armed timer runs on a fresh loop time
+    const early: Clock = {
+      now: () => clock.now(),
+      setTimeout: (fn, ms) => {
+        const cancel = clock.setTimeout(fn, Math.max(0, ms - lag));
+        lag = 0;
+        return cancel;
+      },
+    };
+    const metrics = new InMemoryMetrics();
+    const breaker = new CircuitBreaker('direct', { clock: early, metrics, logger: silentLogger }, config);
+    const transitions: string[] = [];
+    breaker.onTransition((t: BreakerTransition) => transitions.push(`${t.from}->${t.to}@${t.at}`));
+    for (let i = 0; i < config.failureThreshold; i++) breaker.recordFailure();
+    clock.advance(995);
+    expect(metrics.gauge('circuit_breaker.state', { transport: 'direct' })).toBe(1);
+    clock.advance(5);
+    // Nobody asked for the state: the gauge and the event come from the timer alone.
+    expect(metrics.gauge('circuit_breaker.state', { transport: 'direct' })).toBe(2);
+    expect(transitions).toEqual(['closed->open@0', 'open->half_open@1000']);
   });
 });

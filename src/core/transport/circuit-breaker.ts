@@ -148,13 +148,25 @@ export class CircuitBreaker {
     this.consecutiveFailures = 0;
     this.openedUntil = this.deps.clock.now() + this.cooldownMs;
     this.transition('open');
+    this.armCooldownTimer(this.cooldownMs);
+  }
+
+  /**
+   * The timer makes half-open observable (gauge, events, waiting messages); `refresh`
+   * also checks the time so a late timer can never keep the breaker open too long. A
+   * timer can also fire EARLY by the wall clock (Node's timers run on a loop time that
+   * lags `Date.now()` while the loop is busy): then it is armed again for the rest, or
+   * the breaker would stay open until someone happened to ask.
+   */
+  private armCooldownTimer(ms: number): void {
     this.cancelCooldown?.();
-    // The timer makes half-open observable (gauge, events, waiting messages); `refresh`
-    // also checks the time so a late timer can never keep the breaker open too long.
     this.cancelCooldown = this.deps.clock.setTimeout(() => {
       this.cancelCooldown = undefined;
-      this.refresh();
-    }, this.cooldownMs);
+      if (this.current !== 'open') return;
+      const left = this.openedUntil - this.deps.clock.now();
+      if (left > 0) this.armCooldownTimer(left);
+      else this.refresh();
+    }, ms);
   }
 
   private refresh(): void {
