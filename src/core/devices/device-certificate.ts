@@ -1,5 +1,5 @@
 /**
- * Device certificates (docs/PROTOCOL.md §12.2): the account identity IK vouches that a
+ * Device certificates (docs/PROTOCOL.md §13.2): the account identity IK vouches that a
  * device key belongs to one of its devices, sig = Ed25519(IK, "Petrel_DeviceCert" ‖ IK ‖
  * device id ‖ device key). The relay checks the chain when a device authenticates.
  */

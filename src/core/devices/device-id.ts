@@ -1,4 +1,4 @@
-/** Device ids: DEVICE_ID_BYTES random bytes, chosen once by each device (docs/PROTOCOL.md §12.1). */
+/** Device ids: DEVICE_ID_BYTES random bytes, chosen once by each device (docs/PROTOCOL.md §13.1). */
 import type { Random } from '../random.ts';
 import { DEVICE_ID_BYTES } from '../wire/index.ts';
 

@@ -1,5 +1,5 @@
 /**
- * Making signed device lists (docs/PROTOCOL.md §12.3): the account identity signs the
+ * Making signed device lists (docs/PROTOCOL.md §13.3): the account identity signs the
  * canonical CBOR of {account, version, issuedAt, devices}. Every change (a device linked,
  * one unlinked) is a new list with the version one higher; the relay and every contact
  * refuse a list at or below the version they hold.

@@ -1,5 +1,5 @@
 /**
- * Linked devices, as the wire and the relay see them (docs/PROTOCOL.md §12): device ids,
+ * Linked devices, as the wire and the relay see them (docs/PROTOCOL.md §13): device ids,
  * device certificates, the signed device list and the per-device mailbox address. The
  * account is its identity key IK; each device has its own Ed25519 device key, and IK
  * signs both the certificate of each device and the list of all of them.

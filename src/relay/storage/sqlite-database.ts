@@ -87,7 +87,7 @@ const MIGRATIONS: readonly string[] = [
    CREATE TRIGGER envelopes_storage_delete AFTER DELETE ON envelopes BEGIN
      UPDATE storage_usage SET bytes = bytes - length(OLD.body) WHERE id = 1;
    END;`,
-  // Linked devices (docs/PROTOCOL.md §12): each account's signed device list, the keys of
+  // Linked devices (docs/PROTOCOL.md §13): each account's signed device list, the keys of
   // the devices it names (device authentication), and the mailboxes of unlinked devices.
   `CREATE TABLE device_lists (
      account    BLOB    PRIMARY KEY,

@@ -221,7 +221,7 @@ export const MIGRATIONS: readonly string[] = [
      END IF;
    END
    $fn$;`,
-  // Linked devices (docs/PROTOCOL.md §12): each account's signed device list, the keys of
+  // Linked devices (docs/PROTOCOL.md §13): each account's signed device list, the keys of
   // the devices it names (device authentication), and the mailboxes of unlinked devices.
   `CREATE TABLE device_lists (
      account    bytea   PRIMARY KEY,
