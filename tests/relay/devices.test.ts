@@ -13,6 +13,7 @@ import { newIdentity, randomEnvelope, signedBundle, type TestIdentity } from './
 import { startTestCluster, type TestCluster } from './helpers/cluster-harness.ts';
 import { startTestRelay, type TestRelay } from './helpers/relay-harness.ts';
 import { TestClient } from './helpers/test-client.ts';
+import { MAX_WATCHED_PER_CONNECTION } from '../../src/relay/ws/handlers/devices.ts';
 
 interface Backend {
   /** Where clients connect: two entries for a cluster (different nodes), the same relay twice otherwise. */
@@ -178,6 +179,18 @@ describe.each(backends)('linked devices on %s', (_name, start) => {
     expect(await fetchList(c, ada.ik)).toMatchObject({ t: 'devices.list', list });
     expect(owner.frames.some((f) => f.t === 'devices.changed')).toBe(false);
     for (const x of [c, stranger, owner]) x.close();
+  });
+
+  it('lets a connection watch at most MAX_WATCHED_PER_CONNECTION accounts', async () => {
+    const c = await TestClient.connect(be.a.url);
+    const batch = () => Array.from({ length: 256 }, () => newIdentity().ik);
+    for (let i = 0; i < MAX_WATCHED_PER_CONNECTION / 256; i++) {
+      c.send({ t: 'devices.watch', rid: 100 + i, iks: batch() });
+      expect(await c.reply(100 + i)).toMatchObject({ t: 'devices.watching', count: 256 * (i + 1) });
+    }
+    c.send({ t: 'devices.watch', rid: 99, iks: [newIdentity().ik] });
+    expectError(await c.reply(99), 'rate_limited');
+    c.close();
   });
 
   it('stores exactly one of two lists racing for the same version', async () => {
