@@ -61,7 +61,6 @@ interface Binding {
 }
 
 async function bindAuthenticated(ctx: RelayContext, conn: Connection, b: Binding, timed: () => void): Promise<void> {
-  ctx.metrics.authentications.inc({ result: conn.deviceId ? 'ok_device' : 'ok' });
   conn.mailbox = b.mailbox;
   conn.identityKey = b.account;
   conn.mailboxKey = mailboxKey(b.mailbox);
@@ -69,6 +68,13 @@ async function bindAuthenticated(ctx: RelayContext, conn: Connection, b: Binding
   await ctx.fanout.bind(conn);
   // Every connection of an account hears of its device-list changes (and an unlinked device is closed by them).
   await ctx.fanout.watch(conn, b.account);
+  // An unlink committed between the device check and the watch would have found no one to close: look again.
+  if (conn.deviceId && !(await ctx.devices.deviceKey(b.account, conn.deviceId))) {
+    ctx.metrics.authentications.inc({ result: 'device_not_listed' });
+    conn.closeFor('device_unlinked', CLOSE_POLICY, 'device unlinked');
+    return;
+  }
+  ctx.metrics.authentications.inc({ result: conn.deviceId ? 'ok_device' : 'ok' });
   await ctx.mailboxes.claim(b.mailbox, ctx.now());
   const queued = await ctx.mailboxes.count(b.mailbox);
   if (!conn.open) return;
