@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { VALIDATION_FAILURE_METRIC, type WireMetrics } from '../core/wire/index.ts';
 
 /** The relay's in-memory maps, one `petrel_relay_state_entries` series each. */
-export const STATE_MAPS = ['sessions', 'mailbox_bindings', 'delivery_pumps', 'rate_limit_buckets', 'ip_slots'] as const;
+export const STATE_MAPS = ['sessions', 'mailbox_bindings', 'delivery_pumps', 'rate_limit_buckets', 'ip_slots', 'device_watches'] as const;
 export type StateMap = (typeof STATE_MAPS)[number];
 
 /** Request frames whose handling is timed (`petrel_request_duration_seconds{type}`). */
@@ -143,7 +143,7 @@ export class RelayMetrics {
   /** Sizes of the in-memory maps, read at scrape time: they must fall back once sockets close. */
   readonly stateEntries = new Gauge({
     name: 'petrel_relay_state_entries',
-    help: 'Entries in the relay\'s in-memory maps (sessions, mailbox_bindings, delivery_pumps, rate_limit_buckets, ip_slots)',
+    help: 'Entries in the relay\'s in-memory maps (sessions, mailbox_bindings, delivery_pumps, rate_limit_buckets, ip_slots, device_watches)',
     labelNames: ['map'],
     registers: [this.registry],
     collect: () => {

@@ -120,6 +120,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
   metrics.observeState(() => ({
     sessions: registry.all.size,
     mailbox_bindings: registry.boundMailboxes(),
+    device_watches: registry.watchedAccounts(),
     delivery_pumps: ctx.pumps.size,
     rate_limit_buckets: rateLimits.localEntries(),
     ip_slots: limiter.ipCount(),

@@ -13,6 +13,7 @@ import { newIdentity, randomEnvelope, signedBundle, type TestIdentity } from './
 import { startTestCluster, type TestCluster } from './helpers/cluster-harness.ts';
 import { startTestRelay, type TestRelay } from './helpers/relay-harness.ts';
 import { TestClient } from './helpers/test-client.ts';
+import { waitFor } from './helpers/wait-for.ts';
 import { MAX_WATCHED_PER_CONNECTION } from '../../src/relay/ws/handlers/devices.ts';
 
 interface Backend {
@@ -66,6 +67,11 @@ async function metric(relay: TestRelay, name: string, label?: string): Promise<n
   const text = await (await fetch(`${relay.http}/metrics`)).text();
   const m = text.match(new RegExp(label === undefined ? `\n${name} (\\d+)` : `${name}\\{result="${label}"\\} (\\d+)`));
   return Number(m?.[1] ?? 0);
+}
+
+async function stateEntries(relay: TestRelay, map: string): Promise<number> {
+  const text = await (await fetch(`${relay.http}/metrics`)).text();
+  return Number(text.match(new RegExp(`petrel_relay_state_entries\\{map="${map}"\\} (\\d+)`))?.[1] ?? -1);
 }
 
 describe.each(backends)('linked devices on %s', (_name, start) => {
@@ -179,6 +185,16 @@ describe.each(backends)('linked devices on %s', (_name, start) => {
     expect(await fetchList(c, ada.ik)).toMatchObject({ t: 'devices.list', list });
     expect(owner.frames.some((f) => f.t === 'devices.changed')).toBe(false);
     for (const x of [c, stranger, owner]) x.close();
+  });
+
+  it('forgets every watch once the connections are gone (no leak)', async () => {
+    const c = await TestClient.authenticated(be.a.url, newIdentity());
+    c.send({ t: 'devices.watch', rid: 1, iks: [newIdentity().ik, newIdentity().ik] });
+    expect(await c.reply(1)).toMatchObject({ t: 'devices.watching', count: 3 });
+    expect(await stateEntries(be.a, 'device_watches')).toBeGreaterThanOrEqual(3);
+    c.close();
+    await c.waitClosed();
+    for (const node of [be.a, be.b]) await waitFor(() => stateEntries(node, 'device_watches'), (n) => n === 0, 'device_watches back to 0');
   });
 
   it('lets a connection watch at most MAX_WATCHED_PER_CONNECTION accounts', async () => {

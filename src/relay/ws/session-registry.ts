@@ -54,6 +54,11 @@ export class SessionRegistry {
     if (set?.size === 0) this.byMailbox.delete(conn.mailboxKey);
   }
 
+  /** Accounts at least one connection here watches (its own account included). */
+  watchedAccounts(): number {
+    return this.byWatched.size;
+  }
+
   /** Mailboxes with at least one connection bound here. */
   boundMailboxes(): number {
     return this.byMailbox.size;
