@@ -39,6 +39,3 @@ export interface DeviceStore {
   /** Was `mailbox` the mailbox of a device since unlinked? (Closed mailboxes never reopen: device ids are not reused.) */
   isClosed(mailbox: Uint8Array): Promise<boolean>;
 }
-
-/** Per-device prekeys are kept in the prekey directory under the device's mailbox address (legacy accounts: under IK). */
-export { deviceMailboxAddress as devicePrekeyOwner } from '../../core/wire/index.ts';
