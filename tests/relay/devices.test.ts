@@ -187,6 +187,23 @@ describe.each(backends)('linked devices on %s', (_name, start) => {
     for (const x of [c, stranger, owner]) x.close();
   });
 
+  it('lets any device link another and unlink itself (no primary device)', async () => {
+    const { ada, devices, owner } = await account(1);
+    const first = devices[0]!;
+    const c = await TestClient.connect(be.b.url);
+    await authDevice(c, first);
+    const second = newDevice(ada);
+    expect(await publishList(c, signedList(ada, 2, [first.entry, second.entry]))).toMatchObject({ t: 'devices.published', version: 2 });
+    const c2 = await TestClient.connect(be.a.url);
+    expect(await authDevice(c2, second)).toMatchObject({ t: 'ready', mailbox: second.mailbox });
+    // The first device unlinks itself from its own connection: it is closed, the second stays.
+    expect(await publishList(c, signedList(ada, 3, [second.entry]))).toMatchObject({ t: 'devices.published', version: 3 });
+    expect(await c.waitClosed()).toBe(1008);
+    expect(await c2.next('devices.changed', (f) => f.version === 3)).toMatchObject({ ik: ada.ik });
+    expect(c2.closeCode).toBeUndefined();
+    for (const x of [c2, owner]) x.close();
+  });
+
   it('forgets every watch once the connections are gone (no leak)', async () => {
     const c = await TestClient.authenticated(be.a.url, newIdentity());
     c.send({ t: 'devices.watch', rid: 1, iks: [newIdentity().ik, newIdentity().ik] });
