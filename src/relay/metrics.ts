@@ -2,11 +2,11 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { VALIDATION_FAILURE_METRIC, type WireMetrics } from '../core/wire/index.ts';
 
 /** The relay's in-memory maps, one `petrel_relay_state_entries` series each. */
-export const STATE_MAPS = ['sessions', 'mailbox_bindings', 'delivery_pumps', 'rate_limit_buckets', 'ip_slots'] as const;
+export const STATE_MAPS = ['sessions', 'mailbox_bindings', 'delivery_pumps', 'rate_limit_buckets', 'ip_slots', 'device_watches'] as const;
 export type StateMap = (typeof STATE_MAPS)[number];
 
 /** Request frames whose handling is timed (`petrel_request_duration_seconds{type}`). */
-export type TimedRequest = 'auth' | 'send' | 'ack' | 'prekeys.publish' | 'prekeys.fetch' | 'signal';
+export type TimedRequest = 'auth' | 'send' | 'ack' | 'prekeys.publish' | 'prekeys.fetch' | 'signal' | 'devices.publish' | 'devices.fetch';
 /** HTTP routes, a fixed set so the label stays small whatever paths clients ask for. */
 export type HttpRoute = 'health' | 'ready' | 'metrics' | 'static' | 'not_found' | 'bad_request' | 'failed';
 /** Where an unexpected error was caught (`petrel_handler_failures_total{where}`): it ended that request or connection only. */
@@ -59,6 +59,14 @@ export class RelayMetrics {
   readonly rateLimited = new Counter({ name: 'petrel_rate_limited_total', help: 'Frames refused by a rate limit, by bucket', labelNames: ['bucket'], registers: [this.registry] });
   readonly prekeyFetches = new Counter({ name: 'petrel_prekey_fetches_total', help: 'Bundle fetches by result (opk; no_opk: pool empty; last_resort_budget: the identity\'s one-time-key budget was spent, last-resort keys only; not_found)', labelNames: ['result'], registers: [this.registry] });
   readonly prekeyPublishes = new Counter({ name: 'petrel_prekey_publishes_total', help: 'Bundle uploads by result', labelNames: ['result'], registers: [this.registry] });
+  readonly deviceListPublishes = new Counter({
+    name: 'petrel_device_list_publishes_total',
+    help: 'Signed device lists offered, by result (ok; refused: malformed, foreign_account, bad_signature, too_many_devices, duplicate_device, stale)',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  readonly deviceListFetches = new Counter({ name: 'petrel_device_list_fetches_total', help: 'Device-list fetches by result (ok, not_found)', labelNames: ['result'], registers: [this.registry] });
+  readonly devicesUnlinked = new Counter({ name: 'petrel_devices_unlinked_total', help: 'Devices removed by a newer device list: their mailbox closed, their prekeys deleted', registers: [this.registry] });
   readonly signals = new Counter({ name: 'petrel_signals_total', help: 'Signaling blobs by result (forwarded, offline, overloaded)', labelNames: ['result'], registers: [this.registry] });
   readonly slowConsumers = new Counter({ name: 'petrel_slow_consumers_closed_total', help: 'Connections closed because they did not drain their output', registers: [this.registry] });
   readonly pausedReads = new Counter({ name: 'petrel_paused_reads_total', help: 'Times a connection stopped being read (backpressure)', registers: [this.registry] });
@@ -135,7 +143,7 @@ export class RelayMetrics {
   /** Sizes of the in-memory maps, read at scrape time: they must fall back once sockets close. */
   readonly stateEntries = new Gauge({
     name: 'petrel_relay_state_entries',
-    help: 'Entries in the relay\'s in-memory maps (sessions, mailbox_bindings, delivery_pumps, rate_limit_buckets, ip_slots)',
+    help: 'Entries in the relay\'s in-memory maps (sessions, mailbox_bindings, delivery_pumps, rate_limit_buckets, ip_slots, device_watches)',
     labelNames: ['map'],
     registers: [this.registry],
     collect: () => {

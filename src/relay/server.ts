@@ -86,7 +86,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDependencies = {}): Promise<Relay> {
   const metrics = new RelayMetrics();
   const stores = await openRelayStores(config, log, metrics);
-  const { mailboxes, prekeys } = stores;
+  const { mailboxes, prekeys, devices } = stores;
   const now = () => Date.now();
   const rateLimits = deps.rateLimits ?? stores.rateLimits;
   const limiter = new ConnectionLimiter(config.maxConnections, config.maxConnectionsPerIp);
@@ -102,6 +102,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     metrics,
     mailboxes,
     prekeys,
+    devices,
     rateLimits,
     batcher,
     registry,
@@ -119,6 +120,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
   metrics.observeState(() => ({
     sessions: registry.all.size,
     mailbox_bindings: registry.boundMailboxes(),
+    device_watches: registry.watchedAccounts(),
     delivery_pumps: ctx.pumps.size,
     rate_limit_buckets: rateLimits.localEntries(),
     ip_slots: limiter.ipCount(),

@@ -114,7 +114,7 @@ describe('relay process under a fuzz run of random and mutated frames (bounded)'
       { numRuns: 2 * CONNECTIONS_PER_HALF * FRAMES_PER_CONNECTION, seed: 20261123 },
     );
     const baseline = await settledState();
-    expect(baseline.maps).toMatchObject({ sessions: 0, mailbox_bindings: 0, delivery_pumps: 0, ip_slots: 0 });
+    expect(baseline.maps).toMatchObject({ sessions: 0, mailbox_bindings: 0, delivery_pumps: 0, ip_slots: 0, device_watches: 0 });
 
     const outcomes: Outcome[] = [];
     const afterHalf: RelayState[] = [];
@@ -135,7 +135,7 @@ describe('relay process under a fuzz run of random and mutated frames (bounded)'
     // behind; rate-limit buckets are per client IP (one here) and kind (deposit, deposit_bytes,
     // signal, fetch), not per connection, frame or fetched identity (random ones are unknown).
     for (const state of afterHalf) {
-      expect(state.maps).toMatchObject({ sessions: 0, mailbox_bindings: 0, delivery_pumps: 0, ip_slots: 0 });
+      expect(state.maps).toMatchObject({ sessions: 0, mailbox_bindings: 0, delivery_pumps: 0, ip_slots: 0, device_watches: 0 });
       expect(state.maps.rate_limit_buckets).toBeLessThanOrEqual(4);
     }
     expect(afterHalf[1]).toEqual(afterHalf[0]);

@@ -10,6 +10,8 @@ import { PostgresPreKeyStore } from '../../src/relay/storage/postgres/postgres-p
 import { SchemaTooNewError } from '../../src/relay/storage/sqlite-database.ts';
 import { describeMailboxStoreContract } from './contracts/mailbox-store.contract.ts';
 import { describePreKeyStoreContract } from './contracts/prekey-store.contract.ts';
+import { describeDeviceStoreContract } from './contracts/device-store.contract.ts';
+import { PostgresDeviceStore } from '../../src/relay/storage/postgres/postgres-device-store.ts';
 import { describeRateLimitStoreContract } from './contracts/rate-limit-store.contract.ts';
 import { freshDatabase, freshRedisPrefix, type TestDatabase } from './helpers/services.ts';
 
@@ -27,7 +29,9 @@ afterAll(async () => {
 
 /** An empty schema and a pool of its own for each contract test. */
 async function emptyPool() {
-  await db.pool.query('TRUNCATE envelopes, mailbox_usage, mailbox_claims, prekey_identities, one_time_prekeys, pq_one_time_prekeys');
+  await db.pool.query(
+    'TRUNCATE envelopes, mailbox_usage, mailbox_claims, prekey_identities, one_time_prekeys, pq_one_time_prekeys, device_lists, account_devices, closed_mailboxes',
+  );
   await db.pool.query('UPDATE storage_usage SET bytes = 0');
   const pool = createPostgresPool({ connectionString: db.url, max: 8, timeoutMs: 10_000 }, () => {});
   return { pool, dispose: () => pool.end() };
@@ -41,6 +45,12 @@ describeMailboxStoreContract('PostgreSQL', async (limits) => {
 describePreKeyStoreContract('PostgreSQL', async () => {
   const { pool, dispose } = await emptyPool();
   return { store: new PostgresPreKeyStore(pool), dispose };
+});
+
+describeDeviceStoreContract('PostgreSQL', async () => {
+  const { pool, dispose } = await emptyPool();
+  const limits = { maxEnvelopes: 1000, maxBytes: 10_000_000, retentionMs: 1e9 };
+  return { devices: new PostgresDeviceStore(pool), mailboxes: new PostgresMailboxStore(pool, limits), prekeys: new PostgresPreKeyStore(pool), dispose };
 });
 
 describeRateLimitStoreContract('Redis', async (clock) => {

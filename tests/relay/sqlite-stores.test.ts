@@ -4,6 +4,8 @@ import { SqlitePreKeyStore } from '../../src/relay/prekeys/sqlite-prekey-store.t
 import { openDatabase } from '../../src/relay/storage/sqlite-database.ts';
 import { describeMailboxStoreContract } from './contracts/mailbox-store.contract.ts';
 import { describePreKeyStoreContract } from './contracts/prekey-store.contract.ts';
+import { describeDeviceStoreContract } from './contracts/device-store.contract.ts';
+import { SqliteDeviceStore } from '../../src/relay/devices/sqlite-device-store.ts';
 import { tempDataDir } from './helpers/relay-harness.ts';
 
 function sqlite() {
@@ -26,4 +28,10 @@ describeMailboxStoreContract('SQLite', async (limits) => {
 describePreKeyStoreContract('SQLite', async () => {
   const { db, dispose } = sqlite();
   return { store: new SqlitePreKeyStore(db), dispose };
+});
+
+describeDeviceStoreContract('SQLite', async () => {
+  const { db, dispose } = sqlite();
+  const limits = { maxEnvelopes: 1000, maxBytes: 10_000_000, retentionMs: 1e9 };
+  return { devices: new SqliteDeviceStore(db), mailboxes: new SqliteMailboxStore(db, limits), prekeys: new SqlitePreKeyStore(db), dispose };
 });

@@ -26,13 +26,22 @@ export const fetchedBundle: fc.Arbitrary<FetchedBundle> = fc.record(
 );
 
 const ids = fc.array(id16, { maxLength: 8 });
+const signedDeviceList = fc.record({ body: fc.uint8Array({ maxLength: 300 }), sig: bytes(64) });
 
 export const frame: fc.Arbitrary<Frame> = fc.oneof(
   fc.record({ t: fc.constant('auth' as const), ik: bytes(32), sig: bytes(64) }),
   fc.record({ t: fc.constant('send' as const), rid: u32, env: envelope }),
   fc.record({ t: fc.constant('ack' as const), ids }),
   fc.record({ t: fc.constant('prekeys.publish' as const), rid: u32, bundle: publishedBundle }),
-  fc.record({ t: fc.constant('prekeys.fetch' as const), rid: u32, ik: bytes(32) }),
+  fc.record({ t: fc.constant('prekeys.fetch' as const), rid: u32, ik: bytes(32), dev: id16 }, { requiredKeys: ['t', 'rid', 'ik'] }),
+  fc.record({ t: fc.constant('auth.device' as const), cert: fc.record({ account: bytes(32), id: id16, key: bytes(32), sig: bytes(64) }), sig: bytes(64) }),
+  fc.record({ t: fc.constant('devices.publish' as const), rid: u32, list: signedDeviceList }),
+  fc.record({ t: fc.constant('devices.fetch' as const), rid: u32, ik: bytes(32) }),
+  fc.record({ t: fc.constant('devices.watch' as const), rid: u32, iks: fc.array(bytes(32), { maxLength: 4 }) }),
+  fc.record({ t: fc.constant('devices.published' as const), rid: u32, version: u32 }),
+  fc.record({ t: fc.constant('devices.list' as const), rid: u32, list: signedDeviceList }),
+  fc.record({ t: fc.constant('devices.watching' as const), rid: u32, count: u32 }),
+  fc.record({ t: fc.constant('devices.changed' as const), ik: bytes(32), version: u32 }),
   fc.record({ t: fc.constant('signal' as const), to: bytes(32), blob: fc.uint8Array({ maxLength: 200 }) }),
   fc.record({ t: fc.constant('ping' as const), rid: u32 }),
   fc.record({ t: fc.constant('challenge' as const), nonce: bytes(32) }),

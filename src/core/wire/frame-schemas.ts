@@ -6,6 +6,7 @@ import {
   MAX_ERROR_MESSAGE_BYTES,
   MAX_PREKEYS_PER_UPLOAD,
   MAX_SIGNAL_BLOB_BYTES,
+  MAX_WATCH_PER_FRAME,
   MESSAGE_ID_BYTES,
   MLKEM768_PUBLIC_KEY_BYTES,
   NONCE_BYTES,
@@ -13,6 +14,7 @@ import {
   X25519_PUBLIC_KEY_BYTES,
 } from './limits.ts';
 import { ERROR_CODES, type FrameOrigin, type FrameType } from './frames.ts';
+import { deviceCertificateSchema, DEVICE_ID_BYTES, signedDeviceListSchema } from './device-list.ts';
 import { arrayOf, bool, bytesMax, bytesN, oneOf, struct, text, uint32, type StructSchema } from './schema.ts';
 
 /** The schema of every frame type's fields (besides `v` and `t`), mirroring frames.ts. */
@@ -59,7 +61,15 @@ export const FRAME_SCHEMAS: Schemas = {
   send: struct({ rid: uint32, env: envelopeSchema }),
   ack: struct({ ids }),
   'prekeys.publish': struct({ rid: uint32, bundle: publishedBundleSchema }),
-  'prekeys.fetch': struct({ rid: uint32, ik: bytesN(IDENTITY_KEY_BYTES) }),
+  'prekeys.fetch': struct({ rid: uint32, ik: bytesN(IDENTITY_KEY_BYTES), dev: bytesN(DEVICE_ID_BYTES) }, ['dev']),
+  'auth.device': struct({ cert: deviceCertificateSchema, sig: bytesN(SIGNATURE_BYTES) }),
+  'devices.publish': struct({ rid: uint32, list: signedDeviceListSchema }),
+  'devices.fetch': struct({ rid: uint32, ik: bytesN(IDENTITY_KEY_BYTES) }),
+  'devices.watch': struct({ rid: uint32, iks: arrayOf(bytesN(IDENTITY_KEY_BYTES), MAX_WATCH_PER_FRAME) }),
+  'devices.published': struct({ rid: uint32, version: uint32 }),
+  'devices.list': struct({ rid: uint32, list: signedDeviceListSchema }),
+  'devices.watching': struct({ rid: uint32, count: uint32 }),
+  'devices.changed': struct({ ik: bytesN(IDENTITY_KEY_BYTES), version: uint32 }),
   ping: struct({ rid: uint32 }),
   challenge: struct({ nonce: bytesN(NONCE_BYTES) }),
   ready: struct({ mailbox: bytesN(MAILBOX_ADDRESS_BYTES), queued: uint32 }),
@@ -76,7 +86,22 @@ export const FRAME_SCHEMAS: Schemas = {
 
 /** Which frame types each origin may send. */
 export const FRAME_TYPES_BY_ORIGIN: Readonly<Record<FrameOrigin, readonly FrameType[]>> = {
-  client: ['auth', 'send', 'ack', 'prekeys.publish', 'prekeys.fetch', 'signal', 'ping'],
-  relay: ['challenge', 'ready', 'sent', 'deliver', 'prekeys.published', 'prekeys.bundle', 'prekeys.low', 'signal', 'pong', 'error'],
+  client: ['auth', 'auth.device', 'send', 'ack', 'prekeys.publish', 'prekeys.fetch', 'devices.publish', 'devices.fetch', 'devices.watch', 'signal', 'ping'],
+  relay: [
+    'challenge',
+    'ready',
+    'sent',
+    'deliver',
+    'prekeys.published',
+    'prekeys.bundle',
+    'prekeys.low',
+    'devices.published',
+    'devices.list',
+    'devices.watching',
+    'devices.changed',
+    'signal',
+    'pong',
+    'error',
+  ],
   peer: ['p2p.env', 'p2p.ack'],
 };

@@ -3,6 +3,7 @@
  * is a canonical CBOR map with `v: 1` and `t: <type>`; in code the version is implicit.
  * Byte fields are plain `Uint8Array`s of the exact lengths noted.
  */
+import type { DeviceCertificate, SignedDeviceList } from './device-list.ts';
 
 /** What the relay stores and forwards. No sender identity in the clear. */
 export interface Envelope {
@@ -72,6 +73,12 @@ export const ERROR_CODES = [
   'internal',
   /** A `prekeys.publish` would grow a one-time prekey pool past the relay's cap (nothing stored). */
   'pool_full',
+  /** A `devices.publish` at or below the version the relay holds (nothing stored). */
+  'stale',
+  /** A device list with more than MAX_DEVICES devices (nothing stored). */
+  'too_many_devices',
+  /** The target mailbox or device belongs to an unlinked device: fetch the account's device list. */
+  'device_unlinked',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -80,7 +87,16 @@ export interface AuthFrame { readonly t: 'auth'; readonly ik: Uint8Array; readon
 export interface SendFrame { readonly t: 'send'; readonly rid: number; readonly env: Envelope }
 export interface AckFrame { readonly t: 'ack'; readonly ids: readonly Uint8Array[] }
 export interface PreKeysPublishFrame { readonly t: 'prekeys.publish'; readonly rid: number; readonly bundle: PublishedBundle }
-export interface PreKeysFetchFrame { readonly t: 'prekeys.fetch'; readonly rid: number; readonly ik: Uint8Array }
+/** `dev` (16 bytes) asks for the bundle of one device of a multi-device account; without it, the account's own (single-device) bundle. */
+export interface PreKeysFetchFrame { readonly t: 'prekeys.fetch'; readonly rid: number; readonly ik: Uint8Array; readonly dev?: Uint8Array }
+/** Authenticates one device of an account: its certificate from IK, and sig = Ed25519(device key, "Petrel_DeviceAuth" ‖ nonce). */
+export interface DeviceAuthFrame { readonly t: 'auth.device'; readonly cert: DeviceCertificate; readonly sig: Uint8Array }
+/** Stores a new signed device list for the connection's own account (above the stored version). */
+export interface DevicesPublishFrame { readonly t: 'devices.publish'; readonly rid: number; readonly list: SignedDeviceList }
+/** Asks for the signed device list of account `ik`. */
+export interface DevicesFetchFrame { readonly t: 'devices.fetch'; readonly rid: number; readonly ik: Uint8Array }
+/** Asks to be told (`devices.changed`) while this connection lasts whenever one of these accounts' device list changes. */
+export interface DevicesWatchFrame { readonly t: 'devices.watch'; readonly rid: number; readonly iks: readonly Uint8Array[] }
 /** Client → relay: forward `blob` to the connected owner of mailbox `to`. */
 export interface SignalSendFrame { readonly t: 'signal'; readonly to: Uint8Array; readonly blob: Uint8Array }
 export interface PingFrame { readonly t: 'ping'; readonly rid: number }
@@ -97,13 +113,30 @@ export interface PreKeysLowFrame { readonly t: 'prekeys.low'; readonly opks: num
 /** Relay → client: a signaling blob for this connection's mailbox (sender only inside the blob). */
 export interface SignalDeliverFrame { readonly t: 'signal'; readonly blob: Uint8Array }
 export interface PongFrame { readonly t: 'pong'; readonly rid: number }
+export interface DevicesPublishedFrame { readonly t: 'devices.published'; readonly rid: number; readonly version: number }
+export interface DevicesListFrame { readonly t: 'devices.list'; readonly rid: number; readonly list: SignedDeviceList }
+/** How many accounts this connection now watches. */
+export interface DevicesWatchingFrame { readonly t: 'devices.watching'; readonly rid: number; readonly count: number }
+/** Account `ik` stored device list `version`: fetch it. Sent to the account's own connections and to its watchers. */
+export interface DevicesChangedFrame { readonly t: 'devices.changed'; readonly ik: Uint8Array; readonly version: number }
 export interface ErrorFrame { readonly t: 'error'; readonly code: ErrorCode; readonly rid?: number; readonly msg: string }
 
 // ---- peer ↔ peer (WebRTC data channel) --------------------------------------------
 export interface P2pEnvFrame { readonly t: 'p2p.env'; readonly env: Envelope }
 export interface P2pAckFrame { readonly t: 'p2p.ack'; readonly ids: readonly Uint8Array[] }
 
-export type ClientFrame = AuthFrame | SendFrame | AckFrame | PreKeysPublishFrame | PreKeysFetchFrame | SignalSendFrame | PingFrame;
+export type ClientFrame =
+  | AuthFrame
+  | DeviceAuthFrame
+  | SendFrame
+  | AckFrame
+  | PreKeysPublishFrame
+  | PreKeysFetchFrame
+  | DevicesPublishFrame
+  | DevicesFetchFrame
+  | DevicesWatchFrame
+  | SignalSendFrame
+  | PingFrame;
 export type RelayFrame =
   | ChallengeFrame
   | ReadyFrame
@@ -114,6 +147,10 @@ export type RelayFrame =
   | PreKeysLowFrame
   | SignalDeliverFrame
   | PongFrame
+  | DevicesPublishedFrame
+  | DevicesListFrame
+  | DevicesWatchingFrame
+  | DevicesChangedFrame
   | ErrorFrame;
 export type PeerFrame = P2pEnvFrame | P2pAckFrame;
 export type Frame = ClientFrame | RelayFrame | PeerFrame;

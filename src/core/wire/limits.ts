@@ -13,6 +13,8 @@ export const MAX_SIGNAL_BLOB_BYTES = 16 * 1024;
 export const MAX_ACK_IDS = 256;
 /** Most one-time keys of each kind in one prekey upload. */
 export const MAX_PREKEYS_PER_UPLOAD = 100;
+/** Most accounts one `devices.watch` names. */
+export const MAX_WATCH_PER_FRAME = 256;
 /** Longest human-readable `error.msg`, in UTF-8 bytes. */
 export const MAX_ERROR_MESSAGE_BYTES = 256;
 

@@ -27,6 +27,13 @@ export interface Fanout {
   signal(frame: SignalSendFrame): Promise<SignalOutcome>;
   /** Tells the owner's connections, wherever they are, that a one-time pool runs low. */
   prekeysLow(mailbox: Uint8Array, counts: PreKeyCounts): void;
+  /** `conn` wants to hear of account `account`'s device-list changes, wherever they are published; resolves once it will. */
+  watch(conn: Connection, account: Uint8Array): Promise<void>;
+  /**
+   * Account `account` stored device list `version`: every watcher, wherever it is, gets
+   * `devices.changed`, and the connections of the `removed` devices are closed.
+   */
+  devicesChanged(account: Uint8Array, version: number, removed: readonly Uint8Array[]): Promise<void>;
   /** Resolves when fan-out works (readiness); rejects saying why not. */
   check(): Promise<void>;
   close(): Promise<void>;

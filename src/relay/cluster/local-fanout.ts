@@ -2,7 +2,7 @@ import type { Envelope, SignalSendFrame } from '../../core/wire/index.ts';
 import type { DeliveryPump } from '../mailbox/delivery-pump.ts';
 import type { PreKeyCounts } from '../prekeys/prekey-store.ts';
 import { forwardSignal, type SignalOutcome } from '../signaling.ts';
-import type { Connection } from '../ws/connection.ts';
+import { CLOSE_POLICY, type Connection } from '../ws/connection.ts';
 import { mailboxKey, type SessionRegistry } from '../ws/session-registry.ts';
 import type { Fanout } from './fanout.ts';
 
@@ -46,6 +46,10 @@ export class LocalFanout implements Fanout {
     return this.deps.pumps.size;
   }
 
+  hasWatchers(key: string): boolean {
+    return this.deps.registry.watchers(key).length > 0;
+  }
+
   hasOwners(key: string): boolean {
     return this.deps.registry.owners(key).length > 0;
   }
@@ -66,6 +70,28 @@ export class LocalFanout implements Fanout {
 
   signalKey(key: string, blob: Uint8Array): SignalOutcome {
     return forwardSignal(this.deps.registry, { t: 'signal', to: new Uint8Array(Buffer.from(key, 'hex')), blob });
+  }
+
+  async watch(conn: Connection, account: Uint8Array): Promise<void> {
+    this.deps.registry.watch(conn, mailboxKey(account));
+  }
+
+  async devicesChanged(account: Uint8Array, version: number, removed: readonly Uint8Array[]): Promise<void> {
+    this.devicesChangedKey(mailboxKey(account), version, removed);
+  }
+
+  /**
+   * Tells this node's watchers of account `key` (hex of IK) about list `version`, and closes
+   * the connections of its `removed` devices: an unlinked device is refused from now on.
+   */
+  devicesChangedKey(key: string, version: number, removed: readonly Uint8Array[]): void {
+    const ik = new Uint8Array(Buffer.from(key, 'hex'));
+    const gone = new Set(removed.map((id) => mailboxKey(id)));
+    for (const conn of this.deps.registry.watchers(key)) {
+      conn.send({ t: 'devices.changed', ik, version });
+      const own = conn.identityKey !== undefined && mailboxKey(conn.identityKey) === key;
+      if (own && conn.deviceId && gone.has(mailboxKey(conn.deviceId))) conn.closeFor('device_unlinked', CLOSE_POLICY, 'device unlinked');
+    }
   }
 
   async check(): Promise<void> {}

@@ -14,10 +14,13 @@ export type Notification =
   | { readonly kind: 'deposit'; readonly node: string; readonly seq: number; readonly prev: number; readonly env?: { readonly id: Uint8Array; readonly body: Uint8Array } }
   | { readonly kind: 'signal'; readonly node: string; readonly blob: Uint8Array }
   | { readonly kind: 'prekeys_low'; readonly node: string; readonly counts: PreKeyCounts }
+  /** On an account's channel: it stored device list `version`, without the `removed` device ids (16 bytes each). */
+  | { readonly kind: 'devices_changed'; readonly node: string; readonly version: number; readonly removed: readonly Uint8Array[] }
   /** On the cluster-wide channel: "I could not publish for a while; every node, re-read every mailbox once." */
   | { readonly kind: 'resync'; readonly node: string };
 
-const KIND = { deposit: 1, signal: 2, prekeys_low: 3, resync: 4 } as const;
+const KIND = { deposit: 1, signal: 2, prekeys_low: 3, resync: 4, devices_changed: 5 } as const;
+const DEVICE_ID_LENGTH = 16;
 const HEADER = 1 + NODE_ID_BYTES;
 
 export class NotificationError extends Error {
@@ -27,7 +30,8 @@ export class NotificationError extends Error {
 /**
  * Layout: kind (1 byte), node id (8), then per kind —
  * deposit: seq (u64), prev (u64), id length (u16), id, body (the rest; id length 0xffff = no envelope inline);
- * signal: blob (the rest); prekeys_low: opks (u32), pqopks (u32); resync: nothing.
+ * signal: blob (the rest); prekeys_low: opks (u32), pqopks (u32); resync: nothing;
+ * devices_changed: version (u32), then the removed device ids (16 bytes each).
  */
 export function encodeNotification(n: Notification): Buffer {
   const head = Buffer.alloc(HEADER);
@@ -51,6 +55,11 @@ export function encodeNotification(n: Notification): Buffer {
     }
     case 'resync':
       return head;
+    case 'devices_changed': {
+      const version = Buffer.alloc(4);
+      version.writeUInt32BE(n.version, 0);
+      return Buffer.concat([head, version, ...n.removed]);
+    }
   }
 }
 
@@ -78,6 +87,12 @@ export function decodeNotification(b: Buffer): Notification {
       return { kind: 'prekeys_low', node, counts: { opks: rest.readUInt32BE(0), pqopks: rest.readUInt32BE(4) } };
     case KIND.resync:
       return { kind: 'resync', node };
+    case KIND.devices_changed: {
+      if (rest.length < 4 || (rest.length - 4) % DEVICE_ID_LENGTH !== 0) throw new NotificationError('bad devices_changed notification');
+      const removed: Uint8Array[] = [];
+      for (let at = 4; at < rest.length; at += DEVICE_ID_LENGTH) removed.push(copy(rest.subarray(at, at + DEVICE_ID_LENGTH)));
+      return { kind: 'devices_changed', node, version: rest.readUInt32BE(0), removed };
+    }
     default:
       throw new NotificationError(`unknown notification kind ${b[0]}`);
   }

@@ -41,6 +41,8 @@ export class RedisFanout implements Fanout {
   private readonly sub: Redis;
   /** Mailboxes (hex) this node listens for, and the SUBSCRIBE in flight for each. */
   private readonly channels = new Map<string, Promise<void>>();
+  /** Accounts (hex of IK) this node has device-list watchers for, and the SUBSCRIBE in flight for each. */
+  private readonly accountChannels = new Map<string, Promise<void>>();
   private poller: ReturnType<typeof setInterval> | undefined;
   /** Retries the resync announcement (a publish may also fail on a timeout, with no reconnect to trigger it). */
   private readonly resyncRetry: ReturnType<typeof setInterval>;
@@ -71,6 +73,10 @@ export class RedisFanout implements Fanout {
     return `${this.o.prefix}mbx:${key}`;
   }
 
+  private accountChannel(key: string): string {
+    return `${this.o.prefix}dev:${key}`;
+  }
+
   private get clusterChannel(): string {
     return `${this.o.prefix}cluster`;
   }
@@ -98,17 +104,39 @@ export class RedisFanout implements Fanout {
     await subscribing;
   }
 
-  private async subscribe(key: string): Promise<void> {
+  private async subscribe(key: string, channel = this.channel(key)): Promise<void> {
     if (this.sub.status !== 'ready') return; // subscribed with the others once the connection is back
     try {
-      await this.sub.subscribe(this.channel(key));
+      await this.sub.subscribe(channel);
     } catch (err) {
       this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'subscribe failed; polling covers it');
     }
   }
 
+  async watch(conn: Connection, account: Uint8Array): Promise<void> {
+    await this.o.local.watch(conn, account);
+    const key = mailboxKey(account);
+    let subscribing = this.accountChannels.get(key);
+    if (!subscribing) {
+      subscribing = this.subscribe(key, this.accountChannel(key));
+      this.accountChannels.set(key, subscribing);
+    }
+    await subscribing;
+  }
+
+  async devicesChanged(account: Uint8Array, version: number, removed: readonly Uint8Array[]): Promise<void> {
+    const key = mailboxKey(account);
+    this.o.local.devicesChangedKey(key, version, removed);
+    await this.publishOn(this.accountChannel(key), { kind: 'devices_changed', node: this.o.nodeId, version, removed });
+  }
+
   unbind(conn: Connection): void {
     this.o.local.unbind(conn);
+    for (const watched of conn.watching) {
+      if (this.o.local.hasWatchers(watched) || !this.accountChannels.has(watched)) continue;
+      this.accountChannels.delete(watched);
+      if (this.sub.status === 'ready') this.sub.unsubscribe(this.accountChannel(watched)).catch(() => {});
+    }
     const key = conn.mailboxKey;
     if (!key || this.o.local.hasOwners(key) || !this.channels.has(key)) return;
     this.channels.delete(key);
@@ -143,8 +171,12 @@ export class RedisFanout implements Fanout {
 
   /** Publishes; resolves with how many subscribers got it, or undefined if Redis could not be reached. */
   private async publish(key: string, n: Notification): Promise<number | undefined> {
+    return this.publishOn(this.channel(key), n);
+  }
+
+  private async publishOn(channel: string, n: Notification): Promise<number | undefined> {
     try {
-      const listeners = await this.o.redis.publish(this.channel(key), encodeNotification(n));
+      const listeners = await this.o.redis.publish(channel, encodeNotification(n));
       this.o.metrics.published.inc({ kind: n.kind });
       return listeners;
     } catch (err) {
@@ -189,14 +221,18 @@ export class RedisFanout implements Fanout {
       case 'prekeys_low':
         this.o.local.prekeysLowKey(key, n.counts);
         return;
+      case 'devices_changed':
+        if (name.startsWith(`${this.o.prefix}dev:`)) this.o.local.devicesChangedKey(key, n.version, n.removed);
+        return;
     }
   }
 
   private async onSubscriberReady(): Promise<void> {
     const keys = [...this.channels.keys()];
+    const names = [...keys.map((k) => this.channel(k)), ...[...this.accountChannels.keys()].map((k) => this.accountChannel(k))];
     try {
       await this.sub.subscribe(this.clusterChannel);
-      for (let i = 0; i < keys.length; i += 1000) await this.sub.subscribe(...keys.slice(i, i + 1000).map((k) => this.channel(k)));
+      for (let i = 0; i < names.length; i += 1000) await this.sub.subscribe(...names.slice(i, i + 1000));
     } catch (err) {
       this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'resubscribe failed; still polling');
       return;

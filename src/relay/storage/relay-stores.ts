@@ -15,6 +15,9 @@ import { SqliteMailboxStore } from '../mailbox/sqlite-mailbox-store.ts';
 import type { RelayMetrics } from '../metrics.ts';
 import type { PreKeyStore } from '../prekeys/prekey-store.ts';
 import { SqlitePreKeyStore } from '../prekeys/sqlite-prekey-store.ts';
+import type { DeviceStore } from '../devices/device-store.ts';
+import { SqliteDeviceStore } from '../devices/sqlite-device-store.ts';
+import { PostgresDeviceStore } from './postgres/postgres-device-store.ts';
 import { databaseFailure, RelayStartError } from '../start-error.ts';
 import { migrate } from './postgres/migrate.ts';
 import { PostgresMailboxStore } from './postgres/postgres-mailbox-store.ts';
@@ -37,6 +40,7 @@ export class StoreUnavailableError extends Error {
 export interface RelayStores {
   readonly mailboxes: MailboxStore;
   readonly prekeys: PreKeyStore;
+  readonly devices: DeviceStore;
   readonly rateLimits: RateLimitStore;
   /** Fan-out for this store: local only, or across nodes. Called once, when the registry exists. */
   fanout(local: LocalFanoutDeps): Fanout;
@@ -80,6 +84,7 @@ export async function openRelayStores(config: RelayConfig, log: Logger, metrics:
     return {
       mailboxes,
       prekeys: new SqlitePreKeyStore(db),
+      devices: new SqliteDeviceStore(db),
       rateLimits: memoryLimits(),
       fanout: (local) => new LocalFanout(local),
       check: () => mailboxes.check().catch((err: unknown) => Promise.reject(new StoreUnavailableError('database', { cause: err }))),
@@ -123,6 +128,7 @@ export async function openRelayStores(config: RelayConfig, log: Logger, metrics:
   return {
     mailboxes,
     prekeys: new PostgresPreKeyStore(pool),
+    devices: new PostgresDeviceStore(pool),
     rateLimits,
     fanout: (local) =>
       (fanout = new RedisFanout({ redis, prefix: store.redisPrefix, nodeId, pollIntervalMs: store.pollIntervalMs, local: new LocalFanout(local), metrics: cluster, log })),

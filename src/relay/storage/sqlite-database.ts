@@ -87,6 +87,25 @@ const MIGRATIONS: readonly string[] = [
    CREATE TRIGGER envelopes_storage_delete AFTER DELETE ON envelopes BEGIN
      UPDATE storage_usage SET bytes = bytes - length(OLD.body) WHERE id = 1;
    END;`,
+  // Linked devices (docs/PROTOCOL.md §13): each account's signed device list, the keys of
+  // the devices it names (device authentication), and the mailboxes of unlinked devices.
+  `CREATE TABLE device_lists (
+     account    BLOB    PRIMARY KEY,
+     version    INTEGER NOT NULL,
+     body       BLOB    NOT NULL,
+     sig        BLOB    NOT NULL,
+     updated_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE account_devices (
+     account    BLOB NOT NULL,
+     device_id  BLOB NOT NULL,
+     device_key BLOB NOT NULL,
+     PRIMARY KEY (account, device_id)
+   ) WITHOUT ROWID;
+   CREATE TABLE closed_mailboxes (
+     mailbox   BLOB    PRIMARY KEY,
+     closed_at INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 /**

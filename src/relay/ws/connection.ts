@@ -25,6 +25,7 @@ export type CloseReason =
   | 'slow_consumer'
   | 'heartbeat_timeout'
   | 'auth_timeout'
+  | 'device_unlinked'
   | 'internal_error'
   | 'shutdown';
 
@@ -41,6 +42,10 @@ export class Connection {
   mailbox: Uint8Array | undefined;
   mailboxKey: string | undefined;
   identityKey: Uint8Array | undefined;
+  /** Set when a device of a multi-device account authenticated (`auth.device`): its id. */
+  deviceId: Uint8Array | undefined;
+  /** Accounts (hex of IK) this connection is told about when their device list changes. */
+  readonly watching = new Set<string>();
   /** The one challenge this connection may answer; cleared by the first `auth`. */
   nonce: Uint8Array | undefined;
   /** Heartbeat: set by pong or any frame, cleared by each ping round. */

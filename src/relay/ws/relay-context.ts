@@ -8,6 +8,7 @@ import type { DeliveryPump } from '../mailbox/delivery-pump.ts';
 import type { MailboxStore } from '../mailbox/mailbox-store.ts';
 import type { RelayMetrics } from '../metrics.ts';
 import type { PreKeyStore } from '../prekeys/prekey-store.ts';
+import type { DeviceStore } from '../devices/device-store.ts';
 import type { ErrorCode } from '../../core/wire/index.ts';
 import type { Connection } from './connection.ts';
 import type { SessionRegistry } from './session-registry.ts';
@@ -19,6 +20,7 @@ export interface RelayContext {
   readonly metrics: RelayMetrics;
   readonly mailboxes: MailboxStore;
   readonly prekeys: PreKeyStore;
+  readonly devices: DeviceStore;
   readonly rateLimits: RateLimitStore;
   readonly batcher: WriteBatcher;
   readonly registry: SessionRegistry;

@@ -3,7 +3,8 @@ import { takeTokens } from '../limits/token-bucket.ts';
 import { CLOSE_POLICY, HIGH_WATER_BYTES, type Connection } from './connection.ts';
 import { errorCodeFor } from './error-codes.ts';
 import { handleAck } from './handlers/ack.ts';
-import { handleAuth } from './handlers/auth.ts';
+import { handleAuth, handleDeviceAuth } from './handlers/auth.ts';
+import { handleDevicesFetch, handleDevicesPublish, handleDevicesWatch } from './handlers/devices.ts';
 import { handleSend } from './handlers/deposit.ts';
 import { handleFetch, handlePublish } from './handlers/prekeys.ts';
 import { handleSignal } from './handlers/signal.ts';
@@ -90,6 +91,14 @@ export class FrameRouter {
     switch (frame.t) {
       case 'auth':
         return handleAuth(ctx, conn, frame);
+      case 'auth.device':
+        return handleDeviceAuth(ctx, conn, frame);
+      case 'devices.publish':
+        return handleDevicesPublish(ctx, conn, frame);
+      case 'devices.fetch':
+        return handleDevicesFetch(ctx, conn, frame);
+      case 'devices.watch':
+        return handleDevicesWatch(ctx, conn, frame);
       case 'send':
         return handleSend(ctx, conn, frame);
       case 'ack':

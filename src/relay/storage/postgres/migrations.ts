@@ -221,4 +221,23 @@ export const MIGRATIONS: readonly string[] = [
      END IF;
    END
    $fn$;`,
+  // Linked devices (docs/PROTOCOL.md §13): each account's signed device list, the keys of
+  // the devices it names (device authentication), and the mailboxes of unlinked devices.
+  `CREATE TABLE device_lists (
+     account    bytea   PRIMARY KEY,
+     version    bigint  NOT NULL,
+     body       bytea   NOT NULL,
+     sig        bytea   NOT NULL,
+     updated_at bigint  NOT NULL
+   );
+   CREATE TABLE account_devices (
+     account    bytea NOT NULL,
+     device_id  bytea NOT NULL,
+     device_key bytea NOT NULL,
+     PRIMARY KEY (account, device_id)
+   );
+   CREATE TABLE closed_mailboxes (
+     mailbox   bytea  PRIMARY KEY,
+     closed_at bigint NOT NULL
+   );`,
 ];

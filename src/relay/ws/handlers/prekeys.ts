@@ -1,5 +1,5 @@
 import { bytesEqualTimingSafe } from '../../crypto/bytes-equal.ts';
-import { mailboxAddress, type PreKeysFetchFrame, type PreKeysPublishFrame } from '../../../core/wire/index.ts';
+import { deviceMailboxAddress, mailboxAddress, type PreKeysFetchFrame, type PreKeysPublishFrame } from '../../../core/wire/index.ts';
 import { firstBadSignature } from '../../prekeys/bundle-verification.ts';
 import type { PreKeyCounts } from '../../prekeys/prekey-store.ts';
 import type { Connection } from '../connection.ts';
@@ -16,6 +16,8 @@ export function notifyPreKeysLow(ctx: RelayContext, owners: readonly Connection[
 /**
  * `prekeys.publish{rid, bundle}`: only for the connection's own identity, and only with
  * valid signatures on the signed prekey, the last-resort PQ key and every PQ one-time key.
+ * From a device (`auth.device`) the bundle is that device's: it is stored under the
+ * device's mailbox address, so each device has its own pools.
  */
 export async function handlePublish(ctx: RelayContext, conn: Connection, frame: PreKeysPublishFrame): Promise<void> {
   const timed = ctx.metrics.timeRequest('prekeys.publish');
@@ -34,7 +36,9 @@ export async function handlePublish(ctx: RelayContext, conn: Connection, frame: 
     ctx.sendError(conn, 'bad_signature', `invalid signature on ${bad}`, frame.rid);
     return;
   }
-  const outcome = await ctx.prekeys.publish(frame.bundle, ctx.config.prekeyPoolMax, ctx.now());
+  // A device's keys are its own: kept under its mailbox address, the account's under IK.
+  const owner = conn.deviceId ? deviceMailboxAddress(conn.identityKey, conn.deviceId) : frame.bundle.ik;
+  const outcome = await ctx.prekeys.publish({ ...frame.bundle, ik: owner }, ctx.config.prekeyPoolMax, ctx.now());
   if (!outcome.ok) {
     ctx.metrics.prekeyPublishes.inc({ result: 'pool_full' });
     ctx.sendError(conn, 'pool_full', `prekey pool would exceed ${ctx.config.prekeyPoolMax} keys`, frame.rid);
@@ -60,14 +64,22 @@ export async function handleFetch(ctx: RelayContext, conn: Connection, frame: Pr
     ctx.sendError(conn, 'rate_limited', 'too many bundle fetches', frame.rid);
     return;
   }
+  // One device's bundle (`dev`), kept under its mailbox address; an unlinked device's are gone.
+  const owner = frame.dev ? deviceMailboxAddress(frame.ik, frame.dev) : frame.ik;
+  if (frame.dev && (await ctx.devices.isClosed(owner))) {
+    ctx.metrics.prekeyFetches.inc({ result: 'device_unlinked' });
+    ctx.sendError(conn, 'device_unlinked', 'this device was unlinked; fetch the account\'s device list', frame.rid);
+    return;
+  }
   // Unknown identities are answered before any per-identity bucket exists, so fetching
   // random keys cannot fill the rate-limit store with buckets of nobody.
-  if (!(await ctx.prekeys.counts(frame.ik))) {
+  if (!(await ctx.prekeys.counts(owner))) {
     ctx.metrics.prekeyFetches.inc({ result: 'not_found' });
     ctx.sendError(conn, 'not_found', 'no bundle published for this identity', frame.rid);
     return;
   }
-  const target = mailboxKey(mailboxAddress(frame.ik));
+  const mailbox = frame.dev ? owner : mailboxAddress(frame.ik);
+  const target = mailboxKey(mailbox);
   const now = ctx.now();
   if (!(await ctx.rateLimits.take(`target:${target}:fetch`, { perSec: config.targetFetchesPerMin / 60, burst: config.targetFetchBurst }, now))) {
     ctx.metrics.rateLimited.inc({ bucket: 'target_fetch' });
@@ -75,15 +87,15 @@ export async function handleFetch(ctx: RelayContext, conn: Connection, frame: Pr
     return;
   }
   const oneTime = await ctx.rateLimits.take(`target:${target}:one_time`, { perSec: config.oneTimeKeysPerHour / 3600, burst: config.oneTimeKeyBurst }, now);
-  const taken = await ctx.prekeys.takeBundle(frame.ik, { oneTime });
+  const taken = await ctx.prekeys.takeBundle(owner, { oneTime });
   if (!taken) {
     ctx.metrics.prekeyFetches.inc({ result: 'not_found' });
     ctx.sendError(conn, 'not_found', 'no bundle published for this identity', frame.rid);
     return;
   }
   ctx.metrics.prekeyFetches.inc({ result: !oneTime ? 'last_resort_budget' : taken.bundle.opk ? 'opk' : 'no_opk' });
-  conn.send({ t: 'prekeys.bundle', rid: frame.rid, bundle: taken.bundle });
+  conn.send({ t: 'prekeys.bundle', rid: frame.rid, bundle: { ...taken.bundle, ik: frame.ik } });
   timed();
   const low = ctx.config.prekeyLowThreshold;
-  if (taken.remaining.opks < low || taken.remaining.pqopks < low) ctx.fanout.prekeysLow(mailboxAddress(frame.ik), taken.remaining);
+  if (taken.remaining.opks < low || taken.remaining.pqopks < low) ctx.fanout.prekeysLow(mailbox, taken.remaining);
 }

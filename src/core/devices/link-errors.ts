@@ -1,0 +1,36 @@
+/** Why a device link is refused; each its own error with a stable `kind`. Nothing changes on a refusal. */
+export type LinkErrorKind = 'malformed_link' | 'link_expired' | 'link_used' | 'link_tampered' | 'foreign_link';
+
+export abstract class LinkError extends Error {
+  abstract readonly kind: LinkErrorKind;
+}
+
+/** The text is not a Petrel device link (wrong prefix, version, length or encoding). */
+export class MalformedLinkError extends LinkError {
+  readonly kind = 'malformed_link';
+  override readonly name = 'MalformedLinkError';
+}
+
+/** The link's 10 minutes are over. */
+export class LinkExpiredError extends LinkError {
+  readonly kind = 'link_expired';
+  override readonly name = 'LinkExpiredError';
+}
+
+/** The link was already used by a device: a link links one device, once. */
+export class LinkUsedError extends LinkError {
+  readonly kind = 'link_used';
+  override readonly name = 'LinkUsedError';
+}
+
+/** The request's authentication tag does not verify under the link secret (changed in transit, or forged). */
+export class LinkTamperedError extends LinkError {
+  readonly kind = 'link_tampered';
+  override readonly name = 'LinkTamperedError';
+}
+
+/** The request is for another link (another channel) than the one this device offered. */
+export class ForeignLinkError extends LinkError {
+  readonly kind = 'foreign_link';
+  override readonly name = 'ForeignLinkError';
+}
