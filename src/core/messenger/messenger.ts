@@ -58,7 +58,7 @@ import type { RelayClient, RelayClientFactory } from './relay-client.ts';
 import { RtcSignalSender } from './rtc-signal-sender.ts';
 import { SerialLane } from './serial-lane.ts';
 import { SessionStarter } from './session-starter.ts';
-import { upgradeStoredState } from './stored-state-upgrade.ts';
+import { upgradeStoredState, upgradeUnnamedContacts } from './stored-state-upgrade.ts';
 import { ViewProjection } from './view-projection.ts';
 
 export { CHAT_PAGE_SIZE } from './view-projection.ts';
@@ -208,6 +208,7 @@ export class Messenger implements MessengerApi {
       pool,
     };
     await upgradeStoredState(store, ctx.contacts.all().map((c) => c.id), poolBytes ? { bytes: poolBytes, value: pool } : undefined, logger);
+    await upgradeUnnamedContacts(store, ctx.contacts, logger);
 
     // Transports: the relay, and the direct path (its signals go through the relay).
     const relay = this.deps.createRelay({ identityKey: identity.publicKey, sign: async (payload) => identity.sign(payload) });

@@ -156,6 +156,7 @@ export class ViewProjection {
         return {
           id: c.id,
           displayName: c.displayName,
+          ...(c.unnamed ? { unnamed: true } : {}),
           verified: c.verification === 'verified',
           keyChanged: sendBlocked(c),
           ...(c.possibleKeyChangeOf && !c.possibleKeyChangeOf.acknowledged ? { possibleKeyChangeOf: c.possibleKeyChangeOf.contactId } : {}),

@@ -79,7 +79,15 @@ export interface PossibleKeyChange {
 export interface ContactRecord {
   /** Hex of `identityKey`. Stays the contact's id after a key change (the first key seen). */
   readonly id: string;
+  /** Empty while `unnamed`. */
   readonly displayName: string;
+  /**
+   * True for a contact that wrote to us first and has not told us its name yet (the app
+   * shows "Unknown contact"); its first `profile` names it. Absent on rows written before
+   * the field existed (stored-state-upgrade.ts rewrites those that carried the old
+   * placeholder name) and on every named contact.
+   */
+  readonly unnamed?: boolean;
   /** The identity public key currently trusted for this contact (32 bytes). */
   readonly identityKey: Uint8Array;
   readonly verification: VerificationState;
