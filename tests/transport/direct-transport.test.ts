@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DirectTransport } from '../../src/core/transport/direct-transport.ts';
+import { IngressGuard } from '../../src/core/transport/ingress-guard.ts';
+import { wireFrameDecoder } from '../../src/core/transport/wire-frame-decoder.ts';
 import { Router } from '../../src/core/transport/router.ts';
 import { FakeClock } from '../../src/core/clock.ts';
 import { InMemoryMetrics } from '../../src/core/metrics.ts';
@@ -88,6 +90,29 @@ describe('direct transport', () => {
     expect(metricsB.counter('packet.validation.failure', { reason: 'unknown_type' })).toBe(1);
     expect(metricsB.counter('packet.validation.failure', { reason: 'malformed' })).toBe(1);
     expect(metricsB.counter('packet.validation.failure', { reason: 'wrong_destination' })).toBe(1);
+  });
+
+  it('decodes every incoming frame through the ingress guard it is given, and nowhere else', async () => {
+    const clock = new FakeClock(0);
+    const metrics = new InMemoryMetrics();
+    const guard = new IngressGuard({ decode: wireFrameDecoder(), metrics, logger: silentLogger });
+    const checked: Array<[number, string]> = [];
+    const ingress = { checkFrame: (bytes: Uint8Array, transport: 'relay' | 'direct') => (checked.push([bytes.length, transport]), guard.checkFrame(bytes, transport)) };
+    const b = new DirectTransport({ clock, metrics, logger: silentLogger, ownMailbox: mailboxB, ingress });
+    const [chA, chB] = pairedChannels();
+    b.attach(mailboxA, chB);
+    const received: IncomingEnvelope[] = [];
+    b.onEnvelope((i) => received.push(i));
+    const good = encodeFrame({ t: 'p2p.env', env: envTo(mailboxB) });
+    chA.send(good);
+    chA.send(encodeFrame({ t: 'pong', rid: 1 }));
+    await flush();
+    expect(checked).toEqual([
+      [good.length, 'direct'],
+      [encodeFrame({ t: 'pong', rid: 1 }).length, 'direct'],
+    ]);
+    expect(received).toHaveLength(1);
+    expect(metrics.counter('packet.validation.failure', { reason: 'unknown_type' })).toBe(1);
   });
 
   it('with the router: direct first; when the channel dies, in-flight and later messages fail over to the relay', async () => {

@@ -35,8 +35,8 @@ import type { Logger, LogRecord } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Random } from '../random.ts';
 import { SessionCache, SessionCachingStore, type PetrelStore } from '../store/index.ts';
-import { IngressGuard, Router, type RouterConfig, type Transport, wireFrameDecoder } from '../transport/index.ts';
-import { mailboxAddress } from '../wire/index.ts';
+import { IngressGuard, Router, type FrameCheck, type RouterConfig, type Transport, wireFrameDecoder } from '../transport/index.ts';
+import { mailboxAddress, type Frame } from '../wire/index.ts';
 import { ContactCommands } from './contact-commands.ts';
 import { ContactDirectory } from './contact-directory.ts';
 import type { MessengerContext } from './context.ts';
@@ -70,7 +70,12 @@ export interface MessengerDeps {
   readonly store: PetrelStore;
   readonly createRelay: RelayClientFactory;
   /** Extra transports (the WebRTC direct path), created once the identity exists. */
-  readonly createDirect?: (ctx: { identity: Identity; sendSignal: (contactId: string, kind: RtcKind, data: string) => Promise<void> }) => DirectPath | undefined;
+  readonly createDirect?: (ctx: {
+    identity: Identity;
+    sendSignal: (contactId: string, kind: RtcKind, data: string) => Promise<void>;
+    /** The core's one decode point for incoming frames (the direct transport's `ingress`). */
+    ingress: FrameCheck<Frame>;
+  }) => DirectPath | undefined;
   readonly clock: Clock;
   readonly random: Random;
   /**
@@ -210,11 +215,13 @@ export class Messenger implements MessengerApi {
     await upgradeStoredState(store, ctx.contacts.all().map((c) => c.id), poolBytes ? { bytes: poolBytes, value: pool } : undefined, logger);
     await upgradeUnnamedContacts(store, ctx.contacts, logger);
 
-    // Transports: the relay, and the direct path (its signals go through the relay).
-    const relay = this.deps.createRelay({ identityKey: identity.publicKey, sign: async (payload) => identity.sign(payload) });
+    // Transports: the relay, and the direct path (its signals go through the relay). Both
+    // decode what they receive through the one ingress guard, which also deduplicates.
+    const guard = new IngressGuard<Frame>({ decode: wireFrameDecoder(), metrics, logger });
+    const relay = this.deps.createRelay({ identityKey: identity.publicKey, sign: async (payload) => identity.sign(payload), ingress: guard });
     const isOnline = () => relay.state.kind === 'online';
     const signals = new RtcSignalSender(ctx, { isOnline, sendSignal: (to, blob) => relay.sendSignal(to, blob) });
-    const direct = this.deps.createDirect?.({ identity, sendSignal: (contactId, kind, data) => signals.send(contactId, kind, data) });
+    const direct = this.deps.createDirect?.({ identity, sendSignal: (contactId, kind, data) => signals.send(contactId, kind, data), ingress: guard });
     const directPolicy = direct ? new DirectPathPolicy({ store, contacts: ctx.contacts, relay: { isOnline }, direct }) : undefined;
     const connectDirect = () => directPolicy?.connectAll();
     const transports: Transport[] = direct ? [direct.transport, relay] : [relay];
@@ -231,7 +238,6 @@ export class Messenger implements MessengerApi {
       connectDirect();
     }, () => displayName);
     const pruner = new DedupPruner(store, clock, this.log);
-    const guard = new IngressGuard({ decode: wireFrameDecoder('peer'), metrics, logger });
     const receive = new ReceivePipeline(ctx, guard, {
       committed: (s) => {
         pruner.committed(s.envelopes);

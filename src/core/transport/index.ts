@@ -6,7 +6,7 @@ export { ACK_BATCH_DELAY_MS, AckBatcher, MAX_QUEUED_ACKS } from './ack-batcher.t
 export { PendingRequests } from './pending-requests.ts';
 export type { RelayConnectionState } from './relay-connection-state.ts';
 export { wireFrameDecoder } from './wire-frame-decoder.ts';
-export { IngressGuard, type Admission, type FrameDecoder, type IngressGuardDeps, type IngressResult } from './ingress-guard.ts';
+export { IngressGuard, type Admission, type FrameCheck, type FrameDecoder, type IngressGuardDeps, type IngressResult } from './ingress-guard.ts';
 export { Listeners } from './listeners.ts';
 export { DEFAULT_RECENT_IDS_CAPACITY, RecentIds } from './recent-ids.ts';
 export { DEFAULT_RETRY_BUDGET, DeliveryFailedError, type DeliveryFailureReason, type RetryBudget, type RetryState } from './retry-budget.ts';
