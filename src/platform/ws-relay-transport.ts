@@ -294,11 +294,6 @@ export class WsRelayTransport implements Transport {
 
   // ---- acks, prekeys, signaling ----
 
-  /** Acknowledges envelopes after their durable commit (batched). Same as each IncomingEnvelope's `ack`. */
-  ack(ids: readonly Uint8Array[]): void {
-    for (const id of ids) this.acks.add(id);
-  }
-
   /** Uploads our prekey bundle; resolves with the one-time key counts the relay now holds. */
   async publishPrekeys(bundle: PublishedBundle): Promise<{ opks: number; pqopks: number }> {
     const frame = await this.request((rid) => ({ t: 'prekeys.publish', rid, bundle }));

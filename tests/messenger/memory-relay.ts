@@ -257,10 +257,6 @@ export class MemoryRelayClient implements RelayClient {
     });
   }
 
-  ack(ids: readonly Uint8Array[]): void {
-    for (const id of ids) this.ackOn(this.connection, id);
-  }
-
   async publishPrekeys(bundle: PublishedBundle): Promise<{ opks: number; pqopks: number }> {
     if (this.state.kind !== 'online') throw new TransportSendError('disconnected', 'relay');
     this.relay.publish(bundle);

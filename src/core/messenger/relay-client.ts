@@ -12,8 +12,6 @@ export interface RelayClient extends Transport {
   onConnectionState(listener: (state: RelayConnectionState) => void): () => void;
   start(): void;
   stop(): void;
-  /** Acknowledge envelopes (after their durable commit). */
-  ack(ids: readonly Uint8Array[]): void;
   publishPrekeys(bundle: PublishedBundle): Promise<{ opks: number; pqopks: number }>;
   fetchPrekeys(identityKey: Uint8Array): Promise<FetchedBundle>;
   sendSignal(to: Uint8Array, blob: Uint8Array): void;
