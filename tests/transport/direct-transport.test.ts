@@ -10,6 +10,7 @@ import { seededRandom } from '../../src/core/random.ts';
 import { encodeFrame } from '../../src/core/wire/index.ts';
 import type { IncomingEnvelope, TransportStateChange } from '../../src/core/transport/transport.ts';
 import { FakeTransport, flush, pairedChannels } from './fakes.ts';
+import { deliver } from './deliver.ts';
 
 const mailboxA = new Uint8Array(32).fill(0xa);
 const mailboxB = new Uint8Array(32).fill(0xb);
@@ -119,17 +120,17 @@ describe('direct transport', () => {
     const { a, clock, receivedByB, chA, metricsA } = pair();
     const relay = new FakeTransport('relay');
     const router = new Router([relay, a], { clock, random: seededRandom(3), metrics: metricsA, logger: silentLogger });
-    const first = router.send(envTo(mailboxB));
+    const first = deliver(router, clock, envTo(mailboxB));
     await flush();
     receivedByB[0]!.ack();
     clock.advance(20);
     expect(await first).toMatchObject({ transport: 'direct' });
-    const second = router.send(envTo(mailboxB));
+    const second = deliver(router, clock, envTo(mailboxB));
     await flush();
     chA.close(); // the data channel dies before B's ack
     expect(await second).toMatchObject({ transport: 'relay' });
     expect(metricsA.counter('transport.failover')).toBe(1);
-    expect(await router.send(envTo(mailboxB))).toMatchObject({ transport: 'relay' });
+    expect(await deliver(router, clock, envTo(mailboxB))).toMatchObject({ transport: 'relay' });
     expect(relay.sent).toHaveLength(2);
     router.dispose();
   });
