@@ -79,8 +79,8 @@ export class BatchDraft {
   private readonly commits: CommitDraft[] = [];
   private readonly work = new Map<string, SessionWork>();
   private readonly changedContacts = new Map<string, ContactRecord>();
-  /** Index in `commits` of each contact's last decrypted envelope. */
-  private readonly lastCommitOf = new Map<string, number>();
+  /** Each contact's last decrypted envelope's commit (where its batch-wide parts go). */
+  private readonly lastCommitOf = new Map<string, CommitDraft>();
   private readonly rtc: Array<readonly [string, RtcContent]> = [];
   private pool: PreKeyPool;
   private poolChanged = false;
@@ -108,10 +108,10 @@ export class BatchDraft {
     return draft;
   }
 
-  /** Takes the envelope just opened out of the batch's commit (it is not acknowledged). */
+  /** Takes an envelope out of the batch's commit (it is not acknowledged). */
   withdraw(draft: CommitDraft): void {
-    if (this.commits[this.commits.length - 1] !== draft) throw new Error('only the last opened commit can be withdrawn');
-    this.commits.pop();
+    const i = this.commits.indexOf(draft);
+    if (i >= 0) this.commits.splice(i, 1);
   }
 
   contactById(id: string): ContactRecord | undefined {
@@ -162,7 +162,7 @@ export class BatchDraft {
     w.set = set;
     w.dirty = true;
     draft.from = contactId;
-    this.lastCommitOf.set(contactId, this.commits.length - 1);
+    this.lastCommitOf.set(contactId, draft);
     return w;
   }
 
@@ -201,12 +201,12 @@ export class BatchDraft {
         w.dirty = true;
         entries.push({ envelopeId: toHex(ctx.random.bytes(16)), contactId: contact.id, mailbox: mailboxAddress(contact.identityKey), envelope });
       }
-      commits[this.lastCommitOf.get(w.contactId)!]!.outboxEntries = entries;
+      this.lastCommitOf.get(w.contactId)!.outboxEntries = entries;
     }
     // At most one session update per contact: the final state, on the contact's last commit.
     for (const w of this.work.values()) {
       if (!w.dirty) continue;
-      commits[this.lastCommitOf.get(w.contactId)!]!.sessionUpdate = { contactId: w.contactId, expectedVersion: w.version, state: encodeSessionSet(w.set) };
+      this.lastCommitOf.get(w.contactId)!.sessionUpdate = { contactId: w.contactId, expectedVersion: w.version, state: encodeSessionSet(w.set) };
     }
     const last = commits[commits.length - 1];
     if (this.poolChanged && last) last.preKeyPool = serializePreKeyPool(this.pool);
