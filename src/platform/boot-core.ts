@@ -50,7 +50,7 @@ export async function bootBrowserCore({ win, options, logger, logs, health }: Bo
     appUrl: `${win.location.origin}/`,
     relayUrl,
     requestPersistence: () => requestPersistentStorage(),
-    createDirect: ({ identity, sendSignal }) => {
+    createDirect: ({ identity, sendSignal, ingress }) => {
       const RTCPeerConnection = (win as unknown as { RTCPeerConnection?: PeerConnectionConstructor }).RTCPeerConnection;
       if (!RTCPeerConnection) return undefined; // no WebRTC here: the relay carries everything
       direct = new WebRtcDirectPath({
@@ -58,6 +58,7 @@ export async function bootBrowserCore({ win, options, logger, logs, health }: Bo
         ...(options.iceServers ? { iceServers: options.iceServers } : {}),
         identityKey: identity.publicKey,
         sendSignal,
+        ingress,
         clock: systemClock,
         random: secureRandom,
         metrics,
@@ -72,6 +73,7 @@ export async function bootBrowserCore({ win, options, logger, logs, health }: Bo
         WebSocket: WebSocket as unknown as RelaySocketConstructor,
         identityKey: auth.identityKey,
         sign: auth.sign,
+        ingress: auth.ingress,
         clock: systemClock,
         random: secureRandom,
         metrics,

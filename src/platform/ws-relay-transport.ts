@@ -18,15 +18,16 @@ import type { Metrics } from '../core/metrics.ts';
 import type { Random } from '../core/random.ts';
 import { Backoff, RECONNECT_BACKOFF, type BackoffPolicy } from '../core/transport/backoff.ts';
 import { AckBatcher } from '../core/transport/ack-batcher.ts';
+import { IngressGuard, type FrameCheck } from '../core/transport/ingress-guard.ts';
 import { Listeners } from '../core/transport/listeners.ts';
 import { alwaysOnline, type NetworkSignal, type NetworkSignals } from '../core/transport/network-signals.ts';
 import { PendingRequests } from '../core/transport/pending-requests.ts';
 import { RELAY_SEND_PACE, SendPacer, type PacePolicy } from '../core/transport/send-pacer.ts';
 import type { RelayConnectionState } from '../core/transport/relay-connection-state.ts';
+import { wireFrameDecoder } from '../core/transport/wire-frame-decoder.ts';
 import { TransportSendError, type IncomingEnvelope, type Transport, type TransportFailureKind, type TransportStateChange } from '../core/transport/transport.ts';
 import {
   authPayload,
-  decodeFrame,
   encodeFrame,
   isWireError,
   type ClientFrame,
@@ -34,6 +35,7 @@ import {
   type ErrorCode,
   type ErrorFrame,
   type FetchedBundle,
+  type Frame,
   type PublishedBundle,
   type RelayFrame,
 } from '../core/wire/index.ts';
@@ -135,6 +137,8 @@ export interface WsRelayTransportOptions {
   readonly logger: Logger;
   readonly network?: NetworkSignals;
   readonly config?: Partial<WsRelayConfig>;
+  /** Decodes and validates every incoming frame (the core's IngressGuard); default: a guard of its own. */
+  readonly ingress?: FrameCheck<Frame>;
 }
 
 // ---- errors ---------------------------------------------------------------------------
@@ -182,6 +186,7 @@ export class WsRelayTransport implements Transport {
   private readonly requests: PendingRequests<Response | ErrorFrame>;
   private readonly acks: AckBatcher;
   private readonly pacer: SendPacer;
+  private readonly ingress: FrameCheck<Frame>;
   private readonly incoming = new Listeners<IncomingEnvelope>();
   private readonly availability = new Listeners<TransportStateChange>();
   private readonly connectionStates = new Listeners<RelayConnectionState>();
@@ -205,6 +210,7 @@ export class WsRelayTransport implements Transport {
     this.requests = new PendingRequests(opts.clock, Math.floor(opts.random.float() * 0x7fff_ffff));
     this.acks = new AckBatcher(opts.clock, (ids) => this.sendFrame({ t: 'ack', ids }));
     this.pacer = new SendPacer(opts.clock, this.config.pace);
+    this.ingress = opts.ingress ?? new IngressGuard({ decode: wireFrameDecoder(), metrics: opts.metrics, logger: opts.logger });
   }
 
   // ---- lifecycle ----
@@ -288,11 +294,6 @@ export class WsRelayTransport implements Transport {
 
   // ---- acks, prekeys, signaling ----
 
-  /** Acknowledges envelopes after their durable commit (batched). Same as each IncomingEnvelope's `ack`. */
-  ack(ids: readonly Uint8Array[]): void {
-    for (const id of ids) this.acks.add(id);
-  }
-
   /** Uploads our prekey bundle; resolves with the one-time key counts the relay now holds. */
   async publishPrekeys(bundle: PublishedBundle): Promise<{ opks: number; pqopks: number }> {
     const frame = await this.request((rid) => ({ t: 'prekeys.publish', rid, bundle }));
@@ -370,14 +371,9 @@ export class WsRelayTransport implements Transport {
       this.opts.metrics.inc('packet.validation.failure', { reason: 'not_binary' });
       return;
     }
-    let frame: RelayFrame;
-    try {
-      frame = decodeFrame(bytes, { from: 'relay', metrics: this.opts.metrics }) as RelayFrame;
-    } catch (err) {
-      this.log.warn('invalid frame from relay dropped', { reason: isWireError(err) ? err.reason : 'malformed', bytes: bytes.length });
-      return;
-    }
-    this.onFrame(socket, frame);
+    // Decoded with origin `relay`: only the relay's frames pass.
+    const frame = this.ingress.checkFrame(bytes, 'relay') as RelayFrame | undefined;
+    if (frame) this.onFrame(socket, frame);
   }
 
   private onFrame(socket: RelaySocket, frame: RelayFrame): void {

@@ -30,11 +30,12 @@ function directDevice(relayUrl: string, store: PetrelStore = createMemoryStore({
     routerConfig: { backoff: { baseMs: 20, capMs: 300 }, breaker: { failureThreshold: 3, openCooldownMs: 300, cooldownMultiplier: 2, maxCooldownMs: 1_000 } },
     createDirect:
       ({ metrics, logger }) =>
-      ({ identity, sendSignal }) =>
+      ({ identity, sendSignal, ingress }) =>
         (direct = new WebRtcDirectPath({
           RTCPeerConnection: FakePeerConnection,
           identityKey: identity.publicKey,
           sendSignal,
+          ingress,
           clock: systemClock,
           random: secureRandom,
           metrics,

@@ -58,6 +58,7 @@ export function device(relayUrl: string, store: PetrelStore = createMemoryStore(
         WebSocket: options.WebSocket ?? (NodeWebSocket as unknown as RelaySocketConstructor),
         identityKey: auth.identityKey,
         sign: auth.sign,
+        ingress: auth.ingress,
         clock: systemClock,
         random: secureRandom,
         metrics,

@@ -21,6 +21,7 @@ import type { Random } from '../../src/core/random.ts';
 import { Listeners } from '../../src/core/transport/listeners.ts';
 import { TransportSendError, type IncomingEnvelope, type RelayConnectionState, type TransportStateChange } from '../../src/core/transport/index.ts';
 import { mailboxAddress, type Envelope, type FetchedBundle, type OneTimePreKey, type PqPreKey, type PublishedBundle } from '../../src/core/wire/index.ts';
+import { DEFAULT_WS_RELAY_CONFIG } from '../../src/platform/ws-relay-transport.ts';
 
 export interface RelayFaults {
   /** Chance a deposit's `sent` answer is lost (the envelope IS stored). */
@@ -37,8 +38,8 @@ export interface RelayFaults {
 
 export const NO_FAULTS: RelayFaults = { loseSentAnswer: 0, dropConnection: 0, duplicatePush: 0, maxDelayMs: 1, reconnectMs: 100 };
 
-/** How long a client waits for `sent` before it reports a timeout (the WebSocket transport's sendTimeoutMs). */
-export const SEND_TIMEOUT_MS = 5_000;
+/** How long a client waits for `sent` before it reports a timeout: the WebSocket transport's own default, not a copy. */
+export const SEND_TIMEOUT_MS = DEFAULT_WS_RELAY_CONFIG.sendTimeoutMs;
 
 interface StoredBundle {
   ik: Uint8Array;
@@ -255,10 +256,6 @@ export class MemoryRelayClient implements RelayClient {
         }, this.relay.delay());
       }, this.relay.delay());
     });
-  }
-
-  ack(ids: readonly Uint8Array[]): void {
-    for (const id of ids) this.ackOn(this.connection, id);
   }
 
   async publishPrekeys(bundle: PublishedBundle): Promise<{ opks: number; pqopks: number }> {

@@ -5,7 +5,8 @@
  * at the relay), counted as storage.corrupt_state, while other contacts go on as usual.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { concatBytes } from '../../src/core/bytes.ts';
+import { concatBytes, toHex } from '../../src/core/bytes.ts';
+import { secureRandom } from '../../src/core/random.ts';
 import { STATE_INTEGRITY_BYTES } from '../../src/core/crypto/index.ts';
 import { device, introduce, onboard, testWorld, texts, until } from './harness.ts';
 
@@ -38,6 +39,37 @@ describe('stored state integrity in the running core', () => {
     await bob.messenger.send(bSeesA, 'back');
     await until(bob, (s) => s.contacts.some((c) => c.lastMessage?.text === 'two'));
     await until(alice, (s) => s.contacts.some((c) => c.lastMessage?.text === 'back'));
+  });
+
+  it('contacts stored before `unnamed` existed still load; the old placeholder name becomes `unnamed` and a profile names it', async () => {
+    const r = await relay();
+    const alice = track(device(r.url));
+    let bob = track(device(r.url));
+    await onboard(alice, 'Alice');
+    await onboard(bob, 'Bob');
+    await bob.stop();
+    // As an earlier build stored them: no `unnamed` field; an unknown sender carried the placeholder as its name.
+    const aliceKey = Uint8Array.from(Buffer.from(alice.messenger.getState().me!.id, 'hex'));
+    const carolKey = secureRandom.bytes(32);
+    await bob.store.putContact({ id: toHex(aliceKey), displayName: 'Unknown contact', identityKey: aliceKey, verification: 'unverified', addedAt: 1 });
+    await bob.store.putContact({ id: toHex(carolKey), displayName: 'Carol', identityKey: carolKey, verification: 'verified', addedAt: 2 });
+
+    bob = track(await bob.reload());
+    const stored = (await bob.store.getContact(toHex(aliceKey)))!;
+    expect(stored.unnamed).toBe(true);
+    expect(stored.displayName).toBe('');
+    expect(await bob.store.getContact(toHex(carolKey))).toEqual({ id: toHex(carolKey), displayName: 'Carol', identityKey: carolKey, verification: 'verified', addedAt: 2 });
+    const before = bob.messenger.getState().contacts;
+    expect(before.find((c) => c.id === toHex(aliceKey))).toMatchObject({ displayName: '', unnamed: true });
+    expect(before.find((c) => c.id === toHex(carolKey))).toMatchObject({ displayName: 'Carol', verified: true });
+    expect(before.find((c) => c.id === toHex(carolKey))!.unnamed).toBeUndefined();
+
+    // Alice writes first: her profile names the contact, as it named unknown senders before.
+    const aSeesB = await alice.messenger.addContact(alice.messenger.parseInvite(bob.messenger.getState().me!.inviteUrl)!);
+    await alice.messenger.send(aSeesB, 'hi, it is Alice');
+    const s = await until(bob, (st) => st.contacts.some((c) => c.id === toHex(aliceKey) && c.displayName === 'Alice' && c.unread === 1));
+    expect(s.contacts.find((c) => c.id === toHex(aliceKey))!.unnamed).toBeUndefined();
+    expect((await bob.store.getContact(toHex(aliceKey)))!.unnamed).toBeUndefined();
   });
 
   it('a damaged session row is never used: nothing decrypted or acknowledged with it, sending refuses, other contacts unaffected', async () => {

@@ -75,7 +75,6 @@ const jobs = [pending(2, 'p1'), pending(2, 'p2')];
 const initial = incoming({
   contact: 4,
   expectedVersion: null,
-  consumedPreKeyIds: [3],
   preKeyPool: new Uint8Array([2, 2]),
   contactUpdate: contact(4, 'Bob'),
   outboxEntries: [{ envelopeId: newId(), contactId: contactId(4), mailbox: MAILBOX, envelope: new Uint8Array([0x77]) }],
@@ -112,13 +111,12 @@ const SCENARIOS: readonly Scenario[] = [
       }),
   },
   {
-    name: 'initial receive (commitIncoming with prekeys, pool, contact, reply)',
+    name: 'initial receive (commitIncoming with pool, contact, reply)',
     contacts: [4],
     envelopeIds: [initial.envelopeId],
     replayIsDuplicate: true,
     setup: async (s) => {
       await s.saveIdentity({ id: 'self', seed: new Uint8Array(32), displayName: 'me', createdAt: 1, nextPreKeyId: 9, preKeyPool: new Uint8Array([1]) });
-      await s.putPreKeys([3, 4].map((id) => ({ id, kind: 'opk' as const, role: 'one_time' as const, secret: new Uint8Array([id]), createdAt: 1 })));
     },
     run: (s) => s.commitIncoming(initial),
   },

@@ -14,7 +14,7 @@ import {
   type IncomingCommit,
   type PetrelStore,
 } from '../../src/core/store/index.ts';
-import { bytes, contact, contactId, incoming, MAILBOX, outgoing } from './fixtures.ts';
+import { bytes, contact, contactId, incoming, outgoing } from './fixtures.ts';
 
 const NOW = 30_000;
 
@@ -88,14 +88,12 @@ describe('SessionCachingStore', () => {
       | { kind: 'send'; c: number; stale: boolean; fail: boolean }
       | { kind: 'receive'; c: number; replay: boolean; fail: boolean }
       | { kind: 'session'; c: number; fail: boolean }
-      | { kind: 'keyChange'; c: number }
       | { kind: 'read'; c: number };
     const contactArb = fc.integer({ min: 1, max: 3 });
     const opArb: fc.Arbitrary<Op> = fc.oneof(
       fc.record({ kind: fc.constant('send' as const), c: contactArb, stale: fc.boolean(), fail: fc.boolean() }),
       fc.record({ kind: fc.constant('receive' as const), c: contactArb, replay: fc.boolean(), fail: fc.boolean() }),
       fc.record({ kind: fc.constant('session' as const), c: contactArb, fail: fc.boolean() }),
-      fc.record({ kind: fc.constant('keyChange' as const), c: contactArb }),
       fc.record({ kind: fc.constant('read' as const), c: contactArb }),
     );
     await fc.assert(
@@ -120,11 +118,6 @@ describe('SessionCachingStore', () => {
             } else if (op.kind === 'session') {
               faults.failNext = op.fail;
               await cached.commitSession({ contactId: contactId(op.c), expectedVersion: version, state });
-            } else if (op.kind === 'keyChange') {
-              await cached.commitKeyChange({
-                contact: { ...contact(op.c), identityKey: new Uint8Array(32).fill(0x80 + k), keyChange: { previousIdentityKey: contact(op.c).identityKey, detectedAt: 1, acknowledged: false } },
-                mailbox: MAILBOX,
-              });
             }
           } catch {
             // refused or failed: the copy must still match

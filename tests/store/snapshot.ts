@@ -19,7 +19,6 @@ export async function snapshot(store: PetrelStore, contacts: readonly number[], 
     outbox: await store.dueOutbox(Number.MAX_SAFE_INTEGER, 500),
     queueDepth: await store.queueDepth(),
     identity: await store.loadIdentity(),
-    preKeys: await store.listPreKeys(),
     conversations: await store.listConversations(),
     processed: [...(await store.processedEnvelopes(envelopeIds))].sort(),
   };

@@ -53,17 +53,6 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect((await store.loadIdentity())?.preKeyPool).toEqual(bytes(9));
     });
 
-    it('stores prekeys by id', async () => {
-      const store = await open();
-      await store.putPreKeys([
-        { id: 1, kind: 'spk', role: 'current', secret: bytes(1), createdAt: 1 },
-        { id: 2, kind: 'opk', role: 'one_time', secret: bytes(2), createdAt: 1 },
-      ]);
-      expect((await store.getPreKey(2))?.secret).toEqual(bytes(2));
-      expect((await store.listPreKeys()).map((k) => k.id)).toEqual([1, 2]);
-      await expect(store.putPreKeys([{ id: -1, kind: 'opk', role: 'one_time', secret: bytes(2), createdAt: 1 }])).rejects.toBeInstanceOf(InvalidStoreInputError);
-    });
-
     it('keeps contacts, verification and key-change acknowledgement', async () => {
       const store = await open();
       await store.putContact({ ...contact(1), keyChange: { previousIdentityKey: new Uint8Array(32).fill(9), detectedAt: 5, acknowledged: false } });
@@ -279,51 +268,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
     });
   });
 
-  describe(`${name}: commitKeyChange`, () => {
-    const NEW_KEY = new Uint8Array(32).fill(0x42);
-    const NEW_MAILBOX = new Uint8Array(32).fill(0x43);
-    const changed = (n: number) => ({ ...contact(n, 'Bob'), identityKey: NEW_KEY, keyChange: { previousIdentityKey: contact(n).identityKey, detectedAt: NOW, acknowledged: false } });
-
-    it('deletes the session, puts unsent messages back to waiting without their old bytes, drops protocol entries, in one step', async () => {
-      const store = await open({ now: () => NOW });
-      await store.putContact(contact(1, 'Bob'));
-      const sent = outgoing({ contact: 1, expectedVersion: null, body: 'went out' });
-      const ready = outgoing({ contact: 1, expectedVersion: 1, body: 'still queued' });
-      const failed = outgoing({ contact: 1, expectedVersion: 2, body: 'gave up' });
-      const receipt = outgoing({ contact: 1, expectedVersion: 3, withMessage: false });
-      for (const c of [sent, ready, failed, receipt]) await store.commitOutgoing(c);
-      await store.markSent(sent.envelopeId, { at: NOW });
-      await store.markFailed(failed.envelopeId, 'Not delivered after repeated attempts');
-      await store.commitOutgoing(outgoing({ contact: 2, expectedVersion: null, body: 'someone else' }));
-      const other = await snapshot(store, [2]);
-
-      await store.commitKeyChange({ contact: changed(1), mailbox: NEW_MAILBOX });
-      expect(await store.getSession(contactId(1))).toBeUndefined();
-      expect(await store.getContact(contactId(1))).toMatchObject({ identityKey: NEW_KEY, keyChange: { acknowledged: false } });
-      const jobs = await store.pendingJobs(contactId(1));
-      expect(jobs.map((j) => [j.envelopeId, j.state, j.envelope, j.plaintext, j.mailbox])).toEqual([[ready.envelopeId, 'pending_session', undefined, undefined, NEW_MAILBOX]]);
-      // Nothing of this contact is due to go; the receipt for the old device is gone.
-      expect((await store.dueOutbox(1e12, 10)).map((e) => e.contactId)).toEqual([contactId(2)]);
-      expect(await store.getMessage(sent.messageId)).toMatchObject({ status: 'sent' });
-      expect(await store.getMessage(ready.messageId)).toMatchObject({ status: 'queued' });
-      // A retry of the failed one waits for the new session too (its old bytes are gone).
-      await store.retry(failed.messageId, NOW);
-      expect((await store.pendingJobs(contactId(1))).map((j) => j.envelopeId)).toEqual([ready.envelopeId, failed.envelopeId]);
-      expect((await snapshot(store, [2])).perContact).toEqual(other.perContact);
-    });
-
-    it('refuses a contact it does not know, a change already acknowledged or a bad mailbox, changing nothing', async () => {
-      const store = await open({ now: () => NOW });
-      await store.putContact(contact(1, 'Bob'));
-      await store.commitOutgoing(outgoing({ contact: 1, expectedVersion: null }));
-      const before = await snapshot(store, [1, 3]);
-      await expect(store.commitKeyChange({ contact: changed(3), mailbox: NEW_MAILBOX })).rejects.toBeInstanceOf(RecordNotFoundError);
-      await expect(store.commitKeyChange({ contact: { ...changed(1), keyChange: { ...changed(1).keyChange, acknowledged: true } }, mailbox: NEW_MAILBOX })).rejects.toBeInstanceOf(InvalidStoreInputError);
-      await expect(store.commitKeyChange({ contact: contact(1), mailbox: NEW_MAILBOX })).rejects.toBeInstanceOf(InvalidStoreInputError);
-      await expect(store.commitKeyChange({ contact: changed(1), mailbox: bytes(1) })).rejects.toBeInstanceOf(InvalidStoreInputError);
-      expect(await snapshot(store, [1, 3])).toEqual(before);
-    });
-
+  describe(`${name}: key-change acknowledgement`, () => {
     it('acknowledging clears both a key change and a claimed name', async () => {
       const store = await open();
       await store.putContact({ ...contact(4), possibleKeyChangeOf: { contactId: contactId(1), detectedAt: 3, acknowledged: false } });
@@ -357,13 +302,11 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect((await store.processedEnvelopes([c.envelopeId])).size).toBe(0);
     });
 
-    it('an initial message deletes its one-time prekeys, replaces the pool and adds the contact', async () => {
+    it('an initial message replaces the pool and adds the contact', async () => {
       const store = await open();
       await store.saveIdentity({ id: 'self', seed: new Uint8Array(32), displayName: 'me', createdAt: 1, nextPreKeyId: 10, preKeyPool: bytes(1, 1) });
-      await store.putPreKeys([3, 4, 5].map((id) => ({ id, kind: 'opk' as const, role: 'one_time' as const, secret: bytes(id), createdAt: 1 })));
-      const c = incoming({ contact: 4, expectedVersion: null, consumedPreKeyIds: [3, 5], preKeyPool: bytes(2, 2), contactUpdate: contact(4, 'Bob') });
+      const c = incoming({ contact: 4, expectedVersion: null, preKeyPool: bytes(2, 2), contactUpdate: contact(4, 'Bob') });
       expect(await store.commitIncoming(c)).toBe('committed');
-      expect((await store.listPreKeys()).map((k) => k.id)).toEqual([4]);
       expect((await store.loadIdentity())?.preKeyPool).toEqual(bytes(2, 2));
       expect((await store.getContact(contactId(4)))?.displayName).toBe('Bob');
     });
@@ -559,7 +502,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
       const before = await snapshot(store, [1]);
       const valid = incoming({ contact: 1, expectedVersion: 1 });
       const junk = fc.oneof(fc.constant(undefined), fc.constant(null), fc.integer({ max: -1 }), fc.string(), fc.uint8Array({ maxLength: 4 }), fc.constant(Number.NaN), fc.constant([1, 'x']));
-      const fields = ['envelopeId', 'from', 'receivedAt', 'sessionUpdate', 'message', 'statusUpdates', 'consumedPreKeyIds', 'preKeyPool', 'contactUpdate', 'outboxEntries'] as const;
+      const fields = ['envelopeId', 'from', 'receivedAt', 'sessionUpdate', 'message', 'statusUpdates', 'preKeyPool', 'contactUpdate', 'outboxEntries'] as const;
       await fc.assert(
         fc.asyncProperty(fc.constantFrom(...fields), junk, async (field, value) => {
           const bad = { ...valid, [field]: value };

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DirectTransport } from '../../src/core/transport/direct-transport.ts';
+import { IngressGuard } from '../../src/core/transport/ingress-guard.ts';
+import { wireFrameDecoder } from '../../src/core/transport/wire-frame-decoder.ts';
 import { Router } from '../../src/core/transport/router.ts';
 import { FakeClock } from '../../src/core/clock.ts';
 import { InMemoryMetrics } from '../../src/core/metrics.ts';
@@ -8,6 +10,7 @@ import { seededRandom } from '../../src/core/random.ts';
 import { encodeFrame } from '../../src/core/wire/index.ts';
 import type { IncomingEnvelope, TransportStateChange } from '../../src/core/transport/transport.ts';
 import { FakeTransport, flush, pairedChannels } from './fakes.ts';
+import { deliver } from './deliver.ts';
 
 const mailboxA = new Uint8Array(32).fill(0xa);
 const mailboxB = new Uint8Array(32).fill(0xb);
@@ -90,21 +93,44 @@ describe('direct transport', () => {
     expect(metricsB.counter('packet.validation.failure', { reason: 'wrong_destination' })).toBe(1);
   });
 
+  it('decodes every incoming frame through the ingress guard it is given, and nowhere else', async () => {
+    const clock = new FakeClock(0);
+    const metrics = new InMemoryMetrics();
+    const guard = new IngressGuard({ decode: wireFrameDecoder(), metrics, logger: silentLogger });
+    const checked: Array<[number, string]> = [];
+    const ingress = { checkFrame: (bytes: Uint8Array, transport: 'relay' | 'direct') => (checked.push([bytes.length, transport]), guard.checkFrame(bytes, transport)) };
+    const b = new DirectTransport({ clock, metrics, logger: silentLogger, ownMailbox: mailboxB, ingress });
+    const [chA, chB] = pairedChannels();
+    b.attach(mailboxA, chB);
+    const received: IncomingEnvelope[] = [];
+    b.onEnvelope((i) => received.push(i));
+    const good = encodeFrame({ t: 'p2p.env', env: envTo(mailboxB) });
+    chA.send(good);
+    chA.send(encodeFrame({ t: 'pong', rid: 1 }));
+    await flush();
+    expect(checked).toEqual([
+      [good.length, 'direct'],
+      [encodeFrame({ t: 'pong', rid: 1 }).length, 'direct'],
+    ]);
+    expect(received).toHaveLength(1);
+    expect(metrics.counter('packet.validation.failure', { reason: 'unknown_type' })).toBe(1);
+  });
+
   it('with the router: direct first; when the channel dies, in-flight and later messages fail over to the relay', async () => {
     const { a, clock, receivedByB, chA, metricsA } = pair();
     const relay = new FakeTransport('relay');
     const router = new Router([relay, a], { clock, random: seededRandom(3), metrics: metricsA, logger: silentLogger });
-    const first = router.send(envTo(mailboxB));
+    const first = deliver(router, clock, envTo(mailboxB));
     await flush();
     receivedByB[0]!.ack();
     clock.advance(20);
     expect(await first).toMatchObject({ transport: 'direct' });
-    const second = router.send(envTo(mailboxB));
+    const second = deliver(router, clock, envTo(mailboxB));
     await flush();
     chA.close(); // the data channel dies before B's ack
     expect(await second).toMatchObject({ transport: 'relay' });
     expect(metricsA.counter('transport.failover')).toBe(1);
-    expect(await router.send(envTo(mailboxB))).toMatchObject({ transport: 'relay' });
+    expect(await deliver(router, clock, envTo(mailboxB))).toMatchObject({ transport: 'relay' });
     expect(relay.sent).toHaveLength(2);
     router.dispose();
   });

@@ -22,6 +22,7 @@ import { InMemoryMetrics } from '../../src/core/metrics.ts';
 import { seededRandom, type Random } from '../../src/core/random.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { envelope, flush } from './fakes.ts';
+import { deliver } from './deliver.ts';
 
 interface Chaos {
   readonly dropEnvelope: number;
@@ -166,7 +167,7 @@ describe('exactly-once delivery through duplicating, dropping and reordering tra
           for (const env of envelopes) {
             const id = envelopeKey(env);
             settlements.set(id, []);
-            router.send(env).then(
+            deliver(router, clock, env).then(
               (d) => settlements.get(id)!.push(`ok:${d.transport}`),
               (e: unknown) => settlements.get(id)!.push(`failed:${(e as { reason: string }).reason}`),
             );

@@ -19,6 +19,7 @@ import { IngressGuard } from '../../src/core/transport/ingress-guard.ts';
 import type { IncomingEnvelope } from '../../src/core/transport/transport.ts';
 import { RelayRequestError, WsRelayTransport, type RelaySocketConstructor } from '../../src/platform/ws-relay-transport.ts';
 import { startTestRelay, tempDataDir, type TestRelay } from '../relay/helpers/relay-harness.ts';
+import { deliver } from './deliver.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -135,8 +136,8 @@ describe('router + relay transport + ingress guard against the real relay', () =
 
     const sends: Array<Promise<unknown>> = [];
     for (let i = 0; i < 50; i++) {
-      sends.push(routers[0]!.send(envTo(users[1].mailbox, `a->b ${i}`)));
-      sends.push(routers[1]!.send(envTo(users[0].mailbox, `b->a ${i}`)));
+      sends.push(deliver(routers[0]!, systemClock, envTo(users[1].mailbox, `a->b ${i}`)));
+      sends.push(deliver(routers[1]!, systemClock, envTo(users[0].mailbox, `b->a ${i}`)));
       if (i === 25) {
         await relay.stop({ keepData: true });
         relay = await relayOnLoopback(dataDir, port);
@@ -220,8 +221,8 @@ describe('flaky link: connections cut again and again during a burst (real relay
     const sends: Array<Promise<unknown>> = [];
     let cuts = 0;
     for (let i = 0; i < 100; i++) {
-      sends.push(routers[0]!.send(envTo(users[1].mailbox, `a->b ${i}`)));
-      sends.push(routers[1]!.send(envTo(users[0].mailbox, `b->a ${i}`)));
+      sends.push(deliver(routers[0]!, systemClock, envTo(users[1].mailbox, `a->b ${i}`)));
+      sends.push(deliver(routers[1]!, systemClock, envTo(users[0].mailbox, `b->a ${i}`)));
       if (i % 12 === 6) {
         // Cut live, authenticated links, then wait until both clients noticed the cut.
         await vi.waitFor(() => expect(users.map((u) => u.transport.state.kind)).toEqual(['online', 'online']), { interval: 2 });

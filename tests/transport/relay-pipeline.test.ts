@@ -16,6 +16,7 @@ import { Router } from '../../src/core/transport/router.ts';
 import { IngressGuard } from '../../src/core/transport/ingress-guard.ts';
 import { WsRelayTransport, type RelaySocketConstructor } from '../../src/platform/ws-relay-transport.ts';
 import { FakeRelay } from './fake-relay.ts';
+import { deliver } from './deliver.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -76,7 +77,7 @@ describe('relay pipeline (fake relay on loopback)', () => {
     for (let i = 0; i < 60; i++) {
       const id = new Uint8Array(16);
       new DataView(id.buffer).setUint32(0, i + 1);
-      results.push(a.router.send({ to: b.mailbox, id, body: new TextEncoder().encode(`m${i}`) }));
+      results.push(deliver(a.router, systemClock, { to: b.mailbox, id, body: new TextEncoder().encode(`m${i}`) }));
       if (i === 30) await relay.restart();
     }
     const settled = await Promise.allSettled(results);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Router, type RouterConfig } from '../../src/core/transport/router.ts';
-import { DeliveryFailedError } from '../../src/core/transport/retry-budget.ts';
 import { FakeClock } from '../../src/core/clock.ts';
 import { InMemoryMetrics } from '../../src/core/metrics.ts';
 import { seededRandom } from '../../src/core/random.ts';
 import { createLogger, RingLogSink } from '../../src/core/log.ts';
+import { deliver, Undelivered } from './deliver.ts';
 import { envelope, FakeTransport, flush } from './fakes.ts';
 
 const config: Partial<RouterConfig> = {
@@ -146,12 +146,12 @@ describe('router: retry with backoff and the retry budget', () => {
     expect(second.retryAt - clock.now()).toBeLessThan(2_000);
   });
 
-  it('send() retries until delivered and reports the carrying transport', async () => {
+  it('rounds driven until delivered report the carrying transport and each retry', async () => {
     const { router, direct, relay, clock, metrics } = setup();
     direct.available = false;
     relay.fail('disconnected', 2);
     const retries: number[] = [];
-    const result = await settle(clock, router.send(envelope(1), { onRetry: (o) => retries.push(o.state.attempts) }));
+    const result = await settle(clock, deliver(router, clock, envelope(1), { onRetry: (o) => retries.push(o.state.attempts) }));
     expect(result).toMatchObject({ status: 'fulfilled', value: { transport: 'relay', state: { attempts: 2 } } });
     expect(retries).toEqual([1, 2]);
     expect(relay.sent).toHaveLength(3);
@@ -162,10 +162,10 @@ describe('router: retry with backoff and the retry budget', () => {
     const { router, direct, relay, clock, logs } = setup();
     direct.alwaysFail('timeout');
     relay.alwaysFail('overloaded');
-    const result = await settle(clock, router.send(envelope(1)));
+    const result = await settle(clock, deliver(router, clock, envelope(1)));
     expect(result.status).toBe('rejected');
     const err = (result as { reason: unknown }).reason;
-    expect(err).toBeInstanceOf(DeliveryFailedError);
+    expect(err).toBeInstanceOf(Undelivered);
     expect(err).toMatchObject({ reason: 'retry_budget_exhausted', state: { attempts: 4 }, detail: 'overloaded' });
     // Rounds 1-3 try both and open both breakers (threshold 3). While both are open a
     // round tries nothing and uses no attempt; after the cool-down each breaker lets one
@@ -197,7 +197,7 @@ describe('router: retry with backoff and the retry budget', () => {
     const { router, direct, relay, clock } = setup();
     direct.available = false;
     relay.fail('rejected', 1, 'too_large');
-    const result = await settle(clock, router.send(envelope(1)));
+    const result = await settle(clock, deliver(router, clock, envelope(1)));
     expect(result).toMatchObject({ status: 'rejected', reason: { reason: 'rejected', detail: 'too_large' } });
     expect(relay.sent).toHaveLength(1);
     expect(router.breakerState('relay')).toBe('closed');
@@ -209,7 +209,7 @@ describe('router: retry with backoff and the retry budget', () => {
     relay.available = false;
     const first = await router.attempt(envelope(1));
     expect(first).toMatchObject({ ok: false, final: false, reason: 'no_transport', state: { attempts: 0 } });
-    const result = await settle(clock, router.send(envelope(1)), 60_000);
+    const result = await settle(clock, deliver(router, clock, envelope(1)), 60_000);
     expect(result).toMatchObject({ status: 'rejected', reason: { reason: 'no_transport', state: { attempts: 0 } } });
     expect(clock.now()).toBeGreaterThanOrEqual(60 * 60_000);
     expect(relay.sent).toHaveLength(0);
@@ -228,30 +228,16 @@ describe('router: retry with backoff and the retry budget', () => {
   });
 });
 
-describe('router: waking waiting messages', () => {
-  it('retryNow (manual retry) cuts the wait of a waiting message; unknown ids return false', async () => {
-    const { router, direct, relay, clock } = setup({ backoff: { baseMs: 60_000, capMs: 60_000 } });
-    direct.available = false;
-    relay.fail('timeout');
-    const result = track(router.send(envelope(1)));
-    await flush();
-    expect(router.waitingCount).toBe(1);
-    expect(router.retryNow(envelope(2).id)).toBe(false);
-    expect(router.retryNow(envelope(1).id)).toBe(true);
-    await flush();
-    expect(result()).toMatchObject({ status: 'fulfilled', value: { transport: 'relay' } });
-    expect(clock.now()).toBe(0);
-  });
-
+describe('router: retry opportunities wake the rounds waiting for them', () => {
   it('a transport becoming available wakes the messages waiting for it', async () => {
-    const { router, direct, relay } = setup({ backoff: { baseMs: 60_000, capMs: 60_000 } });
+    const { router, direct, relay, clock } = setup({ backoff: { baseMs: 60_000, capMs: 60_000 } });
     direct.setAvailable(false, envelope(1, 1).to);
     direct.setAvailable(false, envelope(2, 2).to);
     relay.available = false;
-    const a = track(router.send(envelope(1, 1)));
-    const b = track(router.send(envelope(2, 2)));
+    const a = track(deliver(router, clock, envelope(1, 1)));
+    const b = track(deliver(router, clock, envelope(2, 2)));
     await flush();
-    expect(router.waitingCount).toBe(2);
+    expect([a().status, b().status]).toEqual(['pending', 'pending']);
     direct.setAvailable(true, envelope(1, 1).to); // a direct channel to destination 1 opened
     await flush();
     expect(a()).toMatchObject({ status: 'fulfilled', value: { transport: 'direct' } });
@@ -265,7 +251,7 @@ describe('router: waking waiting messages', () => {
     const { router, direct, relay, clock } = setup({ backoff: { baseMs: 60_000, capMs: 60_000 } });
     direct.available = false;
     relay.fail('disconnected', 3); // three in-flight sends fail as the link drops: breaker opens
-    const sends = [1, 2, 3].map((n) => track(router.send(envelope(n))));
+    const sends = [1, 2, 3].map((n) => track(deliver(router, clock, envelope(n))));
     await flush();
     expect(router.breakerState('relay')).toBe('open');
     relay.available = false;
@@ -290,30 +276,6 @@ describe('router: waking waiting messages', () => {
     expect(router.breakerState('relay')).toBe('open');
     clock.advance(5_000); // half-open
     expect(seen).toEqual(['dest:7', 'all', 'all']);
-  });
-
-  it('a second send of the same envelope joins the first instead of starting another loop', async () => {
-    const { router, direct, relay, clock } = setup();
-    direct.available = false;
-    relay.fail('timeout');
-    const p1 = router.send(envelope(1));
-    const p2 = router.send(envelope(1));
-    expect(p2).toBe(p1);
-    await settle(clock, p1);
-    expect(relay.sent).toHaveLength(2);
-  });
-
-  it('cancel ends a waiting send with reason cancelled', async () => {
-    const { router, direct, relay, clock } = setup();
-    direct.available = false;
-    relay.alwaysFail('timeout');
-    const result = track(router.send(envelope(1)));
-    await flush();
-    router.cancel(envelope(1).id);
-    await flush();
-    expect(result()).toMatchObject({ status: 'rejected', reason: { reason: 'cancelled' } });
-    expect(router.waitingCount).toBe(0);
-    expect(clock.now()).toBe(0);
   });
 
   it('refuses two transports with the same name', () => {

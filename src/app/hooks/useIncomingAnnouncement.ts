@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { ContactView } from '../../core/messenger/messenger-api.ts';
 import { useMessenger } from '../messenger-context.tsx';
+import { contactName } from '../views/contact-name.ts';
 
 export interface Announcement {
   readonly text: string;
@@ -30,7 +31,7 @@ export function useIncomingAnnouncement(): Announcement {
       const contacts = messenger.getState().contacts;
       if (contacts === seenContacts) return;
       const now = lastIncoming(contacts);
-      const senders = contacts.filter((c) => (now.get(c.id) ?? 0) > (seen.get(c.id) ?? 0)).map((c) => c.displayName);
+      const senders = contacts.filter((c) => (now.get(c.id) ?? 0) > (seen.get(c.id) ?? 0)).map(contactName);
       seenContacts = contacts;
       seen = now;
       if (senders.length === 0) return;

@@ -34,7 +34,13 @@ export interface MessageView {
 export interface ContactView {
   /** Stable id: hex of the contact's identity public key. */
   readonly id: string;
+  /** Empty while `unnamed`. */
   readonly displayName: string;
+  /**
+   * Present (true) for a contact that wrote to us first and has not told us its name yet:
+   * the app shows its own words for it ("Unknown contact").
+   */
+  readonly unnamed?: boolean;
   readonly verified: boolean;
   /**
    * Something about this contact's identity key waits for the user's acknowledgement

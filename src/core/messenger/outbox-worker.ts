@@ -31,8 +31,6 @@ export function failureText(outcome: Extract<AttemptOutcome, { final: true }>): 
       return 'Not delivered after repeated attempts';
     case 'no_transport':
       return 'No connection for too long';
-    case 'cancelled':
-      return 'Cancelled';
     case 'rejected':
       return outcome.detail === 'mailbox_full'
         ? "The recipient's mailbox on the relay is full"

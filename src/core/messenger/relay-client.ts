@@ -4,16 +4,14 @@
  * (src/platform/ws-relay-transport.ts) satisfies it; tests can use it against a relay
  * on loopback.
  */
-import type { RelayConnectionState, Transport } from '../transport/index.ts';
-import type { FetchedBundle, PublishedBundle } from '../wire/index.ts';
+import type { FrameCheck, RelayConnectionState, Transport } from '../transport/index.ts';
+import type { FetchedBundle, Frame, PublishedBundle } from '../wire/index.ts';
 
 export interface RelayClient extends Transport {
   readonly state: RelayConnectionState;
   onConnectionState(listener: (state: RelayConnectionState) => void): () => void;
   start(): void;
   stop(): void;
-  /** Acknowledge envelopes (after their durable commit). */
-  ack(ids: readonly Uint8Array[]): void;
   publishPrekeys(bundle: PublishedBundle): Promise<{ opks: number; pqopks: number }>;
   fetchPrekeys(identityKey: Uint8Array): Promise<FetchedBundle>;
   sendSignal(to: Uint8Array, blob: Uint8Array): void;
@@ -21,5 +19,9 @@ export interface RelayClient extends Transport {
   onPrekeysLow(listener: (counts: { opks: number; pqopks: number }) => void): () => void;
 }
 
-/** Creates the relay connection once the identity exists (it signs the relay's challenge). */
-export type RelayClientFactory = (auth: { readonly identityKey: Uint8Array; sign(payload: Uint8Array): Promise<Uint8Array> }) => RelayClient;
+/**
+ * Creates the relay connection once the identity exists (it signs the relay's challenge).
+ * `ingress` is the core's one decode point for incoming frames: the transport hands every
+ * frame it receives to `ingress.checkFrame`.
+ */
+export type RelayClientFactory = (auth: { readonly identityKey: Uint8Array; sign(payload: Uint8Array): Promise<Uint8Array>; readonly ingress: FrameCheck<Frame> }) => RelayClient;

@@ -9,6 +9,7 @@
 import { isCurrentPreKeyPoolFormat, serializePreKeyPool, type PreKeyPool } from '../crypto/index.ts';
 import type { Logger } from '../log.ts';
 import type { PetrelStore } from '../store/index.ts';
+import type { ContactDirectory } from './contact-directory.ts';
 import { decodeSessionSet, encodeSessionSet, isLegacySessionSet } from './session-set.ts';
 
 export async function upgradeStoredState(
@@ -35,5 +36,29 @@ export async function upgradeStoredState(
     upgraded++;
   }
   if (upgraded) log.info('stored state upgraded to the integrity-checked formats', { rows: upgraded });
+  return upgraded;
+}
+
+/**
+ * The display name that marked a contact without a name before `ContactRecord.unnamed`
+ * existed (the receive pipeline stored it as the name). Only read here, to upgrade rows.
+ */
+export const LEGACY_UNNAMED_DISPLAY_NAME = 'Unknown contact';
+
+/**
+ * Rewrites contacts stored with the old placeholder name and no `unnamed` field as
+ * unnamed (empty name), so their first profile still names them; once, at start, before
+ * anything reads them. Returns how many were rewritten.
+ */
+export async function upgradeUnnamedContacts(store: PetrelStore, contacts: ContactDirectory, log: Logger): Promise<number> {
+  let upgraded = 0;
+  for (const c of contacts.all()) {
+    if (c.unnamed !== undefined || c.displayName !== LEGACY_UNNAMED_DISPLAY_NAME) continue;
+    const contact = { ...c, displayName: '', unnamed: true };
+    await store.putContact(contact);
+    contacts.remember(contact);
+    upgraded++;
+  }
+  if (upgraded) log.info('unnamed contacts upgraded', { rows: upgraded });
   return upgraded;
 }

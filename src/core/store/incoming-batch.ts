@@ -12,7 +12,7 @@ import { nextSession, readyOutboxRecord } from './outgoing-commit.ts';
 import type { ConversationRecord, DedupRecord, MessageRecord, SessionRecord } from './records.ts';
 import type { IncomingCommit, IncomingResult } from './store-api.ts';
 
-export const INCOMING_STORES = ['dedup', 'sessions', 'messages', 'conversations', 'preKeys', 'identity', 'contacts', 'outbox'] as const;
+export const INCOMING_STORES = ['dedup', 'sessions', 'messages', 'conversations', 'identity', 'contacts', 'outbox'] as const;
 
 function emptyConversation(contactId: string): ConversationRecord {
   return { contactId, unread: 0, lastActivityAt: 0, nextOrder: 0 };
@@ -130,7 +130,6 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
       if ((row.status === 'queued' || row.status === 'failed') && row.envelopeId) writes.push(tx.table('outbox').delete(row.envelopeId));
     }
 
-    if (c.consumedPreKeyIds) for (const id of c.consumedPreKeyIds) writes.push(tx.table('preKeys').delete(id));
     if (c.preKeyPool) poolUpdate = c.preKeyPool;
     if (c.contactUpdate) writes.push(tx.table('contacts').put(c.contactUpdate));
     for (const e of c.outboxEntries ?? []) writes.push(tx.table('outbox').put(readyOutboxRecord(e, c.receivedAt)));

@@ -21,7 +21,5 @@ export const MESSAGE_BODY_MAX_CHARS = 64 * 1024;
 export const ERROR_TEXT_MAX_CHARS = 500;
 /** Longest list inside one commit (receipts, consumed prekeys, replies) and in one id lookup. */
 export const COMMIT_LIST_MAX = 10_000;
-/** Most prekeys stored by one `putPreKeys` call. */
-export const PREKEYS_PER_CALL_MAX = 1_000;
 /** Contacts whose last committed session the core keeps in memory (`withSessionCache`). */
 export const SESSION_CACHE_MAX = 256;

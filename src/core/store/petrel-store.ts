@@ -6,10 +6,9 @@
 import type { BackendTx, StoreBackend, TxMode } from './backend.ts';
 import { ConcurrentModificationError, InvalidStoreInputError, InvalidTransitionError, RecordNotFoundError, StoreError } from './errors.ts';
 import { applyIncoming, INCOMING_STORES, IncomingInsertConflict } from './incoming-batch.ts';
-import { applyKeyChange, KEY_CHANGE_STORES } from './key-change-commit.ts';
 import { applyOutgoing, applyPendingOutgoing, nextSession, OUTGOING_STORES, readyOutboxRecord } from './outgoing-commit.ts';
 import { queueHeads } from './queue-heads.ts';
-import { COMMIT_LIST_MAX, DEDUP_MAX_ENTRIES, DEDUP_RETENTION_MS, MESSAGE_PAGE_MAX, OUTBOX_DUE_MAX, PREKEYS_PER_CALL_MAX } from './limits.ts';
+import { COMMIT_LIST_MAX, DEDUP_MAX_ENTRIES, DEDUP_RETENTION_MS, MESSAGE_PAGE_MAX, OUTBOX_DUE_MAX } from './limits.ts';
 import type {
   ContactRecord,
   ConversationRecord,
@@ -17,7 +16,6 @@ import type {
   MessageRecord,
   MetaValue,
   OutboxRecord,
-  PreKeyRecord,
   SessionRecord,
   VerificationState,
 } from './records.ts';
@@ -26,7 +24,6 @@ import type { StorageHealthView } from './storage-health.ts';
 import type {
   IncomingCommit,
   IncomingResult,
-  KeyChangeCommit,
   MessagePage,
   NewOutboxEntry,
   OutgoingCommit,
@@ -106,30 +103,6 @@ export class BackendPetrelStore implements PetrelStore {
     });
   }
 
-  async putPreKeys(records: readonly PreKeyRecord[]): Promise<void> {
-    checkArray<PreKeyRecord>('records', records, PREKEYS_PER_CALL_MAX).forEach((r, i) => {
-      checkObject(`records[${i}]`, r);
-      checkCount(`records[${i}].id`, r.id, 0xffffffff);
-      checkOneOf(`records[${i}].kind`, r.kind, ['spk', 'pqspk', 'opk', 'pqopk'] as const);
-      checkOneOf(`records[${i}].role`, r.role, ['current', 'previous', 'one_time'] as const);
-      checkBytes(`records[${i}].secret`, r.secret);
-      checkTime(`records[${i}].createdAt`, r.createdAt);
-    });
-    await this.tx(['preKeys'], 'readwrite', async (tx) => {
-      const t = tx.table('preKeys');
-      await Promise.all(records.map((r) => t.put(r)));
-    });
-  }
-
-  async getPreKey(id: number): Promise<PreKeyRecord | undefined> {
-    checkCount('id', id, 0xffffffff);
-    return this.tx(['preKeys'], 'readonly', (tx) => tx.table('preKeys').get(id));
-  }
-
-  listPreKeys(): Promise<PreKeyRecord[]> {
-    return this.tx(['preKeys'], 'readonly', (tx) => tx.table('preKeys').query());
-  }
-
   // ---- contacts and sessions
 
   async getContact(id: string): Promise<ContactRecord | undefined> {
@@ -150,15 +123,6 @@ export class BackendPetrelStore implements PetrelStore {
     checkContactId('contactId', contactId);
     checkOneOf('state', state, ['unverified', 'verified'] as const);
     await this.updateContact(contactId, (c) => ({ ...c, verification: state }));
-  }
-
-  async commitKeyChange(commit: KeyChangeCommit): Promise<void> {
-    checkObject('commit', commit);
-    checkContact('contact', commit.contact);
-    if (!commit.contact.keyChange || commit.contact.keyChange.acknowledged) throw new InvalidStoreInputError('contact.keyChange', 'expected an unacknowledged key change');
-    checkBytes('mailbox', commit.mailbox, 32);
-    const now = this.options.now();
-    await this.tx(KEY_CHANGE_STORES, 'readwrite', (tx) => applyKeyChange(tx, commit, now));
   }
 
   async acknowledgeKeyChange(contactId: string): Promise<void> {

@@ -36,7 +36,10 @@ export type PreKeyKind = 'spk' | 'pqspk' | 'opk' | 'pqopk';
 /** current/previous for the signed kinds (the previous one opens late initial messages); one_time for OPK/PQOPK. */
 export type PreKeyRole = 'current' | 'previous' | 'one_time';
 
-/** One private prekey by id (one id space for all kinds, as the crypto core allocates them). */
+/**
+ * The row shape of the `preKeys` store, which the v1 schema declares but nothing reads or
+ * writes (every private prekey lives in the identity record's serialised pool).
+ */
 export interface PreKeyRecord {
   readonly id: number;
   readonly kind: PreKeyKind;
@@ -79,7 +82,15 @@ export interface PossibleKeyChange {
 export interface ContactRecord {
   /** Hex of `identityKey`. Stays the contact's id after a key change (the first key seen). */
   readonly id: string;
+  /** Empty while `unnamed`. */
   readonly displayName: string;
+  /**
+   * True for a contact that wrote to us first and has not told us its name yet (the app
+   * shows "Unknown contact"); its first `profile` names it. Absent on rows written before
+   * the field existed (stored-state-upgrade.ts rewrites those that carried the old
+   * placeholder name) and on every named contact.
+   */
+  readonly unnamed?: boolean;
   /** The identity public key currently trusted for this contact (32 bytes). */
   readonly identityKey: Uint8Array;
   readonly verification: VerificationState;
@@ -151,8 +162,9 @@ export interface OutboxRecord {
   readonly envelope?: Uint8Array;
   /**
    * The plaintext content waiting for a session (`pending_session` only). Absent on a
-   * message entry put back to `pending_session` by a key change (`commitKeyChange`): its
-   * content is rebuilt from the message row when the new session starts.
+   * message entry put back to `pending_session` by a key change of an earlier version (an
+   * invite used to move a contact to a new key): its content is rebuilt from the message
+   * row when the new session starts.
    */
   readonly plaintext?: Uint8Array;
   /** Compose order across the whole outbox (pending jobs go out in this order). */

@@ -17,7 +17,6 @@ import type { StorageHealthView } from './storage-health.ts';
 import type {
   IncomingCommit,
   IncomingResult,
-  KeyChangeCommit,
   OutgoingCommit,
   PetrelStore,
   ReadCommit,
@@ -135,13 +134,6 @@ export class SessionCachingStore implements PetrelStore {
     });
   }
 
-  commitKeyChange(c: KeyChangeCommit): Promise<void> {
-    return this.guarded([c?.contact?.id], async () => {
-      await this.inner.commitKeyChange(c);
-      this.cache.forget(c.contact.id); // deleted with the change
-    });
-  }
-
   close(): void {
     this.cache.clear();
     this.inner.close();
@@ -151,9 +143,6 @@ export class SessionCachingStore implements PetrelStore {
   loadIdentity: PetrelStore['loadIdentity'] = () => this.inner.loadIdentity();
   saveIdentity: PetrelStore['saveIdentity'] = (i) => this.inner.saveIdentity(i);
   savePreKeyPool: PetrelStore['savePreKeyPool'] = (p, o) => this.inner.savePreKeyPool(p, o);
-  putPreKeys: PetrelStore['putPreKeys'] = (r) => this.inner.putPreKeys(r);
-  getPreKey: PetrelStore['getPreKey'] = (id) => this.inner.getPreKey(id);
-  listPreKeys: PetrelStore['listPreKeys'] = () => this.inner.listPreKeys();
   getContact: PetrelStore['getContact'] = (id) => this.inner.getContact(id);
   listContacts: PetrelStore['listContacts'] = () => this.inner.listContacts();
   putContact: PetrelStore['putContact'] = (c) => this.inner.putContact(c);

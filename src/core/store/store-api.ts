@@ -18,7 +18,6 @@ import type {
   MessageRecord,
   MetaValue,
   OutboxRecord,
-  PreKeyRecord,
   SessionRecord,
   VerificationState,
   Via,
@@ -75,16 +74,6 @@ export interface SessionStartCommit {
   readonly encrypted: readonly { readonly envelopeId: string; readonly envelope: Uint8Array }[];
 }
 
-/**
- * A contact's identity key changed (a new invite for a known name). `contact` is the
- * record with its new `identityKey` and an unacknowledged `keyChange`; `mailbox` is the
- * new key's mailbox address.
- */
-export interface KeyChangeCommit {
-  readonly contact: ContactRecord;
-  readonly mailbox: Uint8Array;
-}
-
 export interface NewIncomingMessage {
   readonly id: string;
   readonly contactId: string;
@@ -113,8 +102,6 @@ export interface IncomingCommit {
   readonly message?: NewIncomingMessage;
   /** Receipts: forward-only status moves of our outgoing messages to the sender (others are ignored). */
   readonly statusUpdates?: readonly StatusUpdate[];
-  /** One-time prekeys used by an initial message (records of the `preKeys` store). */
-  readonly consumedPreKeyIds?: readonly number[];
   /** The crypto core's prekey pool without the consumed one-time keys. */
   readonly preKeyPool?: Uint8Array;
   /** A new contact (first message) or a changed one (key change recorded). */
@@ -148,23 +135,12 @@ export interface PetrelStore {
    * rotation passes its time, stored with the pool in the same transaction.
    */
   savePreKeyPool(pool: Uint8Array, options?: { readonly signedPreKeysRotatedAt?: number }): Promise<void>;
-  putPreKeys(records: readonly PreKeyRecord[]): Promise<void>;
-  getPreKey(id: number): Promise<PreKeyRecord | undefined>;
-  listPreKeys(): Promise<PreKeyRecord[]>;
 
   // ---- contacts and sessions
   getContact(id: string): Promise<ContactRecord | undefined>;
   listContacts(): Promise<ContactRecord[]>;
   putContact(contact: ContactRecord): Promise<void>;
   setVerification(contactId: string, state: VerificationState): Promise<void>;
-  /**
-   * Records a key change in one transaction: the contact record, its session deleted (the
-   * next message runs PQXDH with the new key's bundle), and its outbox: message entries
-   * not yet sent lose their old-session envelope and go back to `pending_session` (or stay
-   * `failed`), readdressed to `mailbox`; protocol entries (receipts, profile) for the old
-   * device are dropped. Nothing is re-encrypted here: that waits for the acknowledgement.
-   */
-  commitKeyChange(commit: KeyChangeCommit): Promise<void>;
   /** Acknowledges a contact's `keyChange` and `possibleKeyChangeOf`: sending to it is allowed again. */
   acknowledgeKeyChange(contactId: string): Promise<void>;
   getSession(contactId: string): Promise<SessionRecord | undefined>;

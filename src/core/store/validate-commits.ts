@@ -3,7 +3,7 @@ import { InvalidStoreInputError } from './errors.ts';
 import { COMMIT_LIST_MAX, INCOMING_BATCH_MAX } from './limits.ts';
 import type { ContactRecord } from './records.ts';
 import type { IncomingCommit, NewOutboxEntry, NewOutgoingMessage, SessionUpdate } from './store-api.ts';
-import { checkArray, checkBody, checkBytes, checkContactId, checkCount, checkId128, checkOneOf, checkTime, checkVersion } from './validate.ts';
+import { checkArray, checkBody, checkBytes, checkContactId, checkId128, checkOneOf, checkTime, checkVersion } from './validate.ts';
 
 const MAILBOX_BYTES = 32;
 const IDENTITY_KEY_BYTES = 32;
@@ -79,9 +79,6 @@ export function checkIncoming(field: string, c: IncomingCommit): void {
       checkId128(`${field}.statusUpdates[${i}].messageId`, s.messageId);
       checkOneOf(`${field}.statusUpdates[${i}].status`, s.status, ['sent', 'delivered', 'read'] as const);
     });
-  }
-  if (c.consumedPreKeyIds !== undefined) {
-    checkArray(`${field}.consumedPreKeyIds`, c.consumedPreKeyIds, COMMIT_LIST_MAX).forEach((id, i) => checkCount(`${field}.consumedPreKeyIds[${i}]`, id, 0xffffffff));
   }
   if (c.preKeyPool !== undefined) checkBytes(`${field}.preKeyPool`, c.preKeyPool);
   if (c.contactUpdate !== undefined) {

@@ -2,18 +2,21 @@
  * The direct path as a `Transport`: envelopes over per-contact peer channels (WebRTC
  * data channels), framed with the wire module's `p2p.env` / `p2p.ack`. A send succeeds
  * only when the peer's `p2p.ack` for its id arrives, which the peer sends after its own
- * durable commit, exactly as with the relay. Incoming frames are validated (origin
- * `peer`: only `p2p.*` frames are acceptable) before anything else looks at them.
+ * durable commit, exactly as with the relay. Incoming frames are validated by the
+ * ingress guard (`checkFrame`, origin `peer`: only `p2p.*` frames are acceptable) before
+ * anything else looks at them.
  */
 import { bytesEqual } from '../bytes.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { decodeFrame, encodeFrame, isWireError, type Envelope, type PeerFrame } from '../wire/index.ts';
+import { encodeFrame, isWireError, type Envelope, type Frame, type PeerFrame } from '../wire/index.ts';
 import { AckBatcher } from './ack-batcher.ts';
 import { destinationKey, envelopeKey } from './envelope.ts';
+import { IngressGuard, type FrameCheck } from './ingress-guard.ts';
 import { Listeners } from './listeners.ts';
 import type { PeerChannel } from './peer-channel.ts';
+import { wireFrameDecoder } from './wire-frame-decoder.ts';
 import { TransportSendError, type IncomingEnvelope, type Transport, type TransportStateChange } from './transport.ts';
 
 /** How long a direct send waits for the peer's `p2p.ack` (it includes the peer's commit). */
@@ -33,6 +36,8 @@ export interface DirectTransportDeps {
   /** Our own mailbox: envelopes a peer sends us must be addressed to it. */
   readonly ownMailbox: Uint8Array;
   readonly ackTimeoutMs?: number;
+  /** Decodes and validates every incoming frame (the core's IngressGuard); default: a guard of its own. */
+  readonly ingress?: FrameCheck<Frame>;
 }
 
 interface Link {
@@ -50,9 +55,11 @@ export class DirectTransport implements Transport {
   private readonly incoming = new Listeners<IncomingEnvelope>();
   private readonly states = new Listeners<TransportStateChange>();
   private readonly log: Logger;
+  private readonly ingress: FrameCheck<Frame>;
 
   constructor(private readonly deps: DirectTransportDeps) {
     this.log = deps.logger.child('direct');
+    this.ingress = deps.ingress ?? new IngressGuard({ decode: wireFrameDecoder(), metrics: deps.metrics, logger: deps.logger });
   }
 
   /** Uses `channel` for `destination` (replacing any earlier one) from now on. */
@@ -145,13 +152,9 @@ export class DirectTransport implements Transport {
   }
 
   private onBytes(link: Link, bytes: Uint8Array): void {
-    let frame: PeerFrame;
-    try {
-      frame = decodeFrame(bytes, { from: 'peer', metrics: this.deps.metrics }) as PeerFrame;
-    } catch (err) {
-      this.log.warn('invalid frame from peer dropped', { reason: isWireError(err) ? err.reason : 'malformed', bytes: bytes.length });
-      return;
-    }
+    // Decoded with origin `peer`: only the `p2p.*` frames pass.
+    const frame = this.ingress.checkFrame(bytes, 'direct') as PeerFrame | undefined;
+    if (!frame) return;
     if (frame.t === 'p2p.ack') {
       for (const id of frame.ids) {
         const key = envelopeKey({ id });

@@ -6,11 +6,11 @@ export { ACK_BATCH_DELAY_MS, AckBatcher, MAX_QUEUED_ACKS } from './ack-batcher.t
 export { PendingRequests } from './pending-requests.ts';
 export type { RelayConnectionState } from './relay-connection-state.ts';
 export { wireFrameDecoder } from './wire-frame-decoder.ts';
-export { IngressGuard, type Admission, type FrameDecoder, type IngressGuardDeps, type IngressResult } from './ingress-guard.ts';
+export { IngressGuard, type Admission, type FrameCheck, type FrameDecoder, type IngressGuardDeps, type IngressResult } from './ingress-guard.ts';
 export { Listeners } from './listeners.ts';
 export { DEFAULT_RECENT_IDS_CAPACITY, RecentIds } from './recent-ids.ts';
-export { DEFAULT_RETRY_BUDGET, DeliveryFailedError, type DeliveryFailureReason, type RetryBudget, type RetryState } from './retry-budget.ts';
-export { ATTEMPT_TIMEOUT_MS, DEFAULT_ROUTER_CONFIG, Router, type AttemptOutcome, type Delivered, type RouterConfig, type RetryOpportunity, type RouterDeps, type SendOptions } from './router.ts';
+export { DEFAULT_RETRY_BUDGET, type DeliveryFailureReason, type RetryBudget, type RetryState } from './retry-budget.ts';
+export { ATTEMPT_TIMEOUT_MS, DEFAULT_ROUTER_CONFIG, Router, type AttemptOutcome, type RouterConfig, type RetryOpportunity, type RouterDeps } from './router.ts';
 export {
   countsAgainstTransport,
   TRANSPORT_PRIORITY,

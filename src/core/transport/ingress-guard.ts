@@ -21,8 +21,17 @@ import { envelopeKey } from './envelope.ts';
 import { RecentIds } from './recent-ids.ts';
 import type { IncomingEnvelope, TransportName } from './transport.ts';
 
-/** The wire decoder, injected: `{ ok: true, frame }` or a failure with a short machine reason. */
-export type FrameDecoder<F> = (bytes: Uint8Array) => { readonly ok: true; readonly frame: F } | { readonly ok: false; readonly reason: string };
+/**
+ * The wire decoder, injected: `{ ok: true, frame }` or a failure with a short machine
+ * reason. It is told which transport the bytes came from (each may send only its own
+ * frame types: see wire-frame-decoder.ts).
+ */
+export type FrameDecoder<F> = (bytes: Uint8Array, transport: TransportName) => { readonly ok: true; readonly frame: F } | { readonly ok: false; readonly reason: string };
+
+/** The one decode point for raw frames: every transport hands its incoming bytes here. */
+export interface FrameCheck<F> {
+  checkFrame(bytes: Uint8Array, transport: TransportName): F | undefined;
+}
 
 /** How the receiver finished with a fresh envelope. */
 export type IngressResult = 'committed' | 'duplicate' | 'failed';
@@ -43,7 +52,7 @@ export interface IngressGuardDeps<F> {
   readonly recentCapacity?: number;
 }
 
-export class IngressGuard<F> {
+export class IngressGuard<F> implements FrameCheck<F> {
   private readonly recent: RecentIds;
   /** id -> acks of copies that arrived while the first copy was being processed. */
   private readonly processing = new Map<string, Array<() => void>>();
@@ -58,7 +67,7 @@ export class IngressGuard<F> {
   checkFrame(bytes: Uint8Array, transport: TransportName): F | undefined {
     let result: ReturnType<FrameDecoder<F>>;
     try {
-      result = this.deps.decode(bytes);
+      result = this.deps.decode(bytes, transport);
     } catch {
       result = { ok: false, reason: 'decoder_error' };
     }

@@ -29,19 +29,6 @@ export interface RetryState {
  * Why a message was given up:
  * - `retry_budget_exhausted`: transports were tried `maxAttempts` times (or for `maxAgeMs`) and failed;
  * - `no_transport`: `maxAgeMs` passed without any transport ever being available;
- * - `rejected`: a transport refused the envelope for good (too large, malformed);
- * - `cancelled`: the caller cancelled it.
+ * - `rejected`: a transport refused the envelope for good (too large, malformed).
  */
-export type DeliveryFailureReason = 'retry_budget_exhausted' | 'no_transport' | 'rejected' | 'cancelled';
-
-export class DeliveryFailedError extends Error {
-  override readonly name = 'DeliveryFailedError';
-  constructor(
-    readonly reason: DeliveryFailureReason,
-    readonly state: RetryState,
-    /** The last transport error code, when there was one (`too_large`, `timeout`, ...). */
-    readonly detail?: string,
-  ) {
-    super(`delivery failed: ${reason}${detail ? ` (${detail})` : ''}`);
-  }
-}
+export type DeliveryFailureReason = 'retry_budget_exhausted' | 'no_transport' | 'rejected';

@@ -5,16 +5,12 @@
  * fails, and retrying the whole round later with full-jitter backoff until the retry
  * budget is spent.
  *
- * Two ways to drive it:
- * - `attempt(envelope, state)` makes ONE round and returns what happened, including
- *   `retryAt` and the new `RetryState`. It keeps no per-message state, so a messenger
- *   that persists `{ state, retryAt }` in its durable outbox after every round recovers
- *   from a crash by simply re-scheduling each outbox entry at its stored `retryAt`:
- *   nothing about a message lives only in memory. This is the API to build on.
- * - `send(envelope, options)` loops `attempt` with timers and resolves with the
- *   transport that carried it, or rejects with `DeliveryFailedError`. `onRetry` hands
- *   each scheduled retry to the caller to persist; `retryNow(id)` (manual retry) and
- *   transports becoming available cut the wait short.
+ * `attempt(envelope, state)` makes ONE round and returns what happened, including
+ * `retryAt` and the new `RetryState`. It keeps no per-message state: the messenger's
+ * outbox worker persists `{ state, retryAt }` after every round, so a crash is recovered
+ * by re-scheduling each outbox entry at its stored `retryAt` and nothing about a message
+ * lives only in memory. `onRetryOpportunity` says when waiting entries may try early (a
+ * transport came up, a breaker let traffic through).
  *
  * The router owns no durability: it is given envelopes and reports outcomes.
  */
@@ -24,9 +20,9 @@ import type { Metrics } from '../metrics.ts';
 import type { Random } from '../random.ts';
 import { fullJitterDelay, RETRY_BACKOFF, type BackoffPolicy } from './backoff.ts';
 import { CircuitBreaker, DEFAULT_BREAKER_CONFIG, type BreakerConfig, type BreakerState, type BreakerTransition } from './circuit-breaker.ts';
-import { destinationKey, envelopeKey, type Envelope } from './envelope.ts';
+import { envelopeKey, type Envelope } from './envelope.ts';
 import { Listeners } from './listeners.ts';
-import { DEFAULT_RETRY_BUDGET, DeliveryFailedError, type DeliveryFailureReason, type RetryBudget, type RetryState } from './retry-budget.ts';
+import { DEFAULT_RETRY_BUDGET, type DeliveryFailureReason, type RetryBudget, type RetryState } from './retry-budget.ts';
 import { countsAgainstTransport, TRANSPORT_PRIORITY, TransportSendError, type Transport, type TransportName } from './transport.ts';
 
 /** A transport whose send neither resolves nor rejects within this is treated as timed out. */
@@ -67,35 +63,15 @@ export type AttemptOutcome =
     }
   | { readonly ok: false; readonly final: true; readonly reason: DeliveryFailureReason; readonly state: RetryState; readonly detail?: string };
 
-export interface Delivered {
-  readonly transport: TransportName;
-  readonly state: RetryState;
-}
-
-export interface SendOptions {
-  /** Retry state restored from the outbox (after a restart); a fresh message omits it. */
-  readonly state?: RetryState;
-  /** Called after every failed, non-final round: persist `retryAt` and `state`. */
-  onRetry?(outcome: Extract<AttemptOutcome, { final: false }>): void;
-}
-
 /** A moment when messages waiting for a retry may succeed now (see `onRetryOpportunity`). */
 export interface RetryOpportunity {
   /** Only messages to this destination (a direct channel opened), or all when undefined. */
   readonly destination?: Uint8Array;
 }
 
-interface Waiter {
-  readonly destination: string;
-  wake(): void;
-}
-
 export class Router {
   private readonly transports: readonly Transport[];
   private readonly breakers = new Map<TransportName, CircuitBreaker>();
-  private readonly inFlight = new Map<string, Promise<Delivered>>();
-  private readonly waiting = new Map<string, Waiter>();
-  private readonly cancelled = new Set<string>();
   private readonly transitions = new Listeners<BreakerTransition>();
   private readonly opportunities = new Listeners<RetryOpportunity>();
   private readonly unsubscribe: Array<() => void> = [];
@@ -118,18 +94,13 @@ export class Router {
       this.unsubscribe.push(
         breaker.onTransition((tr) => {
           this.transitions.emit(tr);
-          // A probe may go (half_open) or the path is healthy again (closed): waiting messages try now.
-          if (tr.to !== 'open') {
-            this.wakeAll();
-            this.opportunities.emit({});
-          }
+          // A probe may go (half_open) or the path is healthy again (closed): waiting messages may try now.
+          if (tr.to !== 'open') this.opportunities.emit({});
         }),
         t.onStateChange((change) => {
           if (!change.available) return;
           // Fresh evidence the path works (a link or channel came up): probe it now.
           breaker.probeNow();
-          if (change.destination) this.wakeDestination(destinationKey(change.destination));
-          else this.wakeAll();
           this.opportunities.emit(change.destination ? { destination: change.destination } : {});
         }),
       );
@@ -146,7 +117,6 @@ export class Router {
     options: { readonly skip?: readonly TransportName[] } = {},
   ): Promise<AttemptOutcome> {
     const id = envelopeKey(envelope);
-    if (this.cancelled.has(id)) return { ok: false, final: true, reason: 'cancelled', state };
     let tried = 0;
     let skippedOrFailed = false;
     let lastError: TransportSendError | undefined;
@@ -183,48 +153,9 @@ export class Router {
     return this.afterFailedRound(id, state, tried, tried > 0 && onlyDestinationFull, lastError);
   }
 
-  /**
-   * Sends until delivered or the budget is spent. A second call for an envelope id that
-   * is already being sent returns the same promise (never two loops for one message).
-   */
-  send(envelope: Envelope, options: SendOptions = {}): Promise<Delivered> {
-    const id = envelopeKey(envelope);
-    const existing = this.inFlight.get(id);
-    if (existing) return existing;
-    this.cancelled.delete(id);
-    const run = this.sendLoop(envelope, id, options).finally(() => {
-      this.inFlight.delete(id);
-      this.cancelled.delete(id);
-    });
-    this.inFlight.set(id, run);
-    return run;
-  }
-
   /** True when `transport` has a path to `destination` now (its breaker aside). */
   isAvailable(transport: TransportName, destination: Uint8Array): boolean {
     return this.transports.some((t) => t.name === transport && t.isAvailable(destination));
-  }
-
-  /** Manual retry: a message waiting for its next round tries now. False when it is not waiting. */
-  retryNow(envelopeId: Uint8Array | string): boolean {
-    const key = typeof envelopeId === 'string' ? envelopeId : envelopeKey({ id: envelopeId });
-    const w = this.waiting.get(key);
-    if (!w) return false;
-    w.wake();
-    return true;
-  }
-
-  /** Stops a `send` loop; its promise rejects with reason `cancelled` at its next round. */
-  cancel(envelopeId: Uint8Array | string): void {
-    const key = typeof envelopeId === 'string' ? envelopeId : envelopeKey({ id: envelopeId });
-    if (!this.inFlight.has(key)) return;
-    this.cancelled.add(key);
-    this.waiting.get(key)?.wake();
-  }
-
-  /** Messages currently waiting for a retry round (not in a transport call). */
-  get waitingCount(): number {
-    return this.waiting.size;
   }
 
   breakerState(transport: TransportName): BreakerState | undefined {
@@ -244,7 +175,7 @@ export class Router {
   /**
    * For callers that drive `attempt` from their own (durable) schedule: a transport came
    * up or a breaker let traffic through again, so entries waiting for `retryAt` may try
-   * now. `send` loops are woken by the router itself.
+   * now.
    */
   onRetryOpportunity(listener: (o: RetryOpportunity) => void): () => void {
     return this.opportunities.add(listener);
@@ -253,7 +184,6 @@ export class Router {
   dispose(): void {
     for (const u of this.unsubscribe.splice(0)) u();
     for (const b of this.breakers.values()) b.dispose();
-    for (const key of this.inFlight.keys()) this.cancel(key);
   }
 
   private afterFailedRound(id: string, state: RetryState, tried: number, destinationFull: boolean, lastError: TransportSendError | undefined): AttemptOutcome {
@@ -289,41 +219,6 @@ export class Router {
       if (at !== undefined && (earliest === undefined || at < earliest)) earliest = at;
     }
     return earliest;
-  }
-
-  private async sendLoop(envelope: Envelope, id: string, options: SendOptions): Promise<Delivered> {
-    let state = options.state ?? { firstAttemptAt: this.deps.clock.now(), attempts: 0 };
-    for (;;) {
-      const outcome = await this.attempt(envelope, state);
-      if (outcome.ok) return { transport: outcome.transport, state: outcome.state };
-      if (outcome.final) throw new DeliveryFailedError(outcome.reason, outcome.state, 'detail' in outcome ? outcome.detail : undefined);
-      state = outcome.state;
-      options.onRetry?.(outcome);
-      await this.waitUntil(id, destinationKey(envelope.to), outcome.retryAt);
-    }
-  }
-
-  private waitUntil(id: string, destination: string, at: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      let cancelTimer: () => void = () => {};
-      const wake = () => {
-        if (this.waiting.get(id) !== waiter) return;
-        this.waiting.delete(id);
-        cancelTimer();
-        resolve();
-      };
-      const waiter: Waiter = { destination, wake };
-      this.waiting.set(id, waiter);
-      cancelTimer = this.deps.clock.setTimeout(wake, Math.max(0, at - this.deps.clock.now()));
-    });
-  }
-
-  private wakeAll(): void {
-    for (const w of [...this.waiting.values()]) w.wake();
-  }
-
-  private wakeDestination(destination: string): void {
-    for (const w of [...this.waiting.values()]) if (w.destination === destination) w.wake();
   }
 
   private sendWithTimeout(transport: Transport, envelope: Envelope): Promise<void> {

@@ -21,9 +21,10 @@ import type { Random } from '../../core/random.ts';
 import { Backoff, type BackoffPolicy } from '../../core/transport/backoff.ts';
 import { DirectTransport } from '../../core/transport/direct-transport.ts';
 import { destinationKey } from '../../core/transport/envelope.ts';
+import type { FrameCheck } from '../../core/transport/ingress-guard.ts';
 import { Listeners } from '../../core/transport/listeners.ts';
 import type { NetworkSignals } from '../../core/transport/network-signals.ts';
-import { mailboxAddress } from '../../core/wire/index.ts';
+import { mailboxAddress, type Frame } from '../../core/wire/index.ts';
 import { SeverableChannel } from './severable-channel.ts';
 import { WebRtcConnector, type IceServer, type PeerConnectionConstructor, type RtcSignal } from './webrtc-connector.ts';
 
@@ -50,6 +51,8 @@ export interface WebRtcDirectPathOptions {
   readonly maxAttempts?: number;
   /** How long a direct send waits for the peer's ack (the transport's default otherwise). */
   readonly ackTimeoutMs?: number;
+  /** Decodes and validates every incoming frame (the core's IngressGuard; see DirectTransport). */
+  readonly ingress?: FrameCheck<Frame>;
   /**
    * While the device says it is offline the direct path is down too, as the app says
    * (it shows "Offline" and queues): loopback and LAN channels would otherwise keep
@@ -94,6 +97,7 @@ export class WebRtcDirectPath implements DirectPath {
       logger: opts.logger,
       ownMailbox,
       ...(opts.ackTimeoutMs !== undefined ? { ackTimeoutMs: opts.ackTimeoutMs } : {}),
+      ...(opts.ingress ? { ingress: opts.ingress } : {}),
     });
     this.connector = new WebRtcConnector({
       RTCPeerConnection: opts.RTCPeerConnection,

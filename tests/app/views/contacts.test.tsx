@@ -52,6 +52,14 @@ describe('contact list', () => {
     expect(contactButtons().map((b) => b.getAttribute('aria-label')!.split(',')[0])).toEqual(['Dave', 'Bob', 'Carol']);
   });
 
+  it('names a contact that has not told us its name in the app’s own words', () => {
+    const unnamed = contact({ id: 'ee'.repeat(32), displayName: '', unnamed: true, unread: 1, lastMessage: { text: 'hello', at: 4, direction: 'in' } });
+    renderShell(new FakeMessenger(readyState({ contacts: [unnamed] })));
+    const [button] = contactButtons();
+    expect(button!.getAttribute('aria-label')).toBe('Unknown contact, 1 unread, last: hello');
+    expect(button!.querySelector('.contact-name')!.textContent).toBe('Unknown contact');
+  });
+
   it('says what to do when there are no contacts', () => {
     renderShell(new FakeMessenger());
     expect(screen.getByText(/No contacts yet/)).toBeTruthy();

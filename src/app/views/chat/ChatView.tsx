@@ -8,6 +8,7 @@ import { KeyChangeBanner } from './KeyChangeBanner.tsx';
 import { MessageLog } from './MessageLog.tsx';
 import './chat.css';
 import '../../components/visually-hidden.css';
+import { contactName } from '../contact-name.ts';
 
 const NO_MESSAGES: readonly MessageView[] = [];
 const selectChat = (s: MessengerState): ChatWindow | undefined => s.chat;
@@ -56,8 +57,8 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
   if (storageGone) blockedReason = 'Petrel’s storage is closed in this tab: reload the page to send again.';
   else if (follower) blockedReason = 'Petrel is open in another tab: send from there.';
   else if (contact.keyChanged && contact.possibleKeyChangeOf !== undefined) {
-    blockedReason = `This is not the ${claimed?.displayName ?? contact.displayName} in your contacts: read the warning above before replying.`;
-  } else if (contact.keyChanged) blockedReason = `Acknowledge ${contact.displayName}'s new safety number to send again.`;
+    blockedReason = `This is not the ${(claimed ? contactName(claimed) : contactName(contact))} in your contacts: read the warning above before replying.`;
+  } else if (contact.keyChanged) blockedReason = `Acknowledge ${contactName(contact)}'s new safety number to send again.`;
 
   return (
     <section ref={section} className="chat" aria-labelledby={titleId}>
@@ -69,7 +70,7 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
         )}
         <div className="chat-title">
           <h2 id={titleId} tabIndex={-1}>
-            {contact.displayName}
+            {contactName(contact)}
           </h2>
           <p className="chat-subtitle">
             {contact.verified ? <span className="badge badge-verified">Verified</span> : <span className="badge">Not verified</span>}
@@ -81,7 +82,7 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
         </button>
       </header>
       {contact.keyChanged && <KeyChangeBanner contact={contact} claimed={claimed} onVerify={openVerify} />}
-      <MessageLog key={contact.id} messages={messages} hasOlder={loaded && chat.hasOlder} peerName={contact.displayName} onLoadOlder={loadOlder} />
+      <MessageLog key={contact.id} messages={messages} hasOlder={loaded && chat.hasOlder} peerName={contactName(contact)} onLoadOlder={loadOlder} />
       <Composer contactId={contact.id} blockedReason={blockedReason} />
     </section>
   );

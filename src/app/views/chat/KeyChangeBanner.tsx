@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { ContactView } from '../../../core/messenger/messenger-api.ts';
 import { useMessenger } from '../../messenger-context.tsx';
+import { contactName } from '../contact-name.ts';
 
 export interface KeyChangeBannerProps {
   readonly contact: ContactView;
@@ -24,19 +25,19 @@ export function KeyChangeBanner({ contact, claimed, onVerify }: KeyChangeBannerP
       .finally(() => setBusy(false));
   };
   const impostor = contact.possibleKeyChangeOf !== undefined;
-  const known = claimed?.displayName ?? contact.displayName;
+  const known = (claimed ? contactName(claimed) : contactName(contact));
   return (
     <div role="alert" className="key-change-banner" data-warning={impostor ? 'claims-name' : 'key-changed'}>
       {impostor ? (
         <p>
-          <strong>This is not the {known} in your contacts.</strong> Someone wrote to you as “{contact.displayName}”, but with a
+          <strong>This is not the {known} in your contacts.</strong> Someone wrote to you as “{contactName(contact)}”, but with a
           different identity key from your contact {known}. It may be {known} on a new device, or someone pretending to be
           them. Ask {known} in person or on a call, and compare safety numbers, before you trust it. Replying is paused until
           you acknowledge this.
         </p>
       ) : (
         <p>
-          <strong>{contact.displayName}'s safety number has changed.</strong> This usually means they reinstalled Petrel or
+          <strong>{contactName(contact)}'s safety number has changed.</strong> This usually means they reinstalled Petrel or
           moved to a new device, but it could also mean someone is trying to intercept your messages. Compare safety
           numbers before sending anything sensitive. Sending is paused until you acknowledge the change.
         </p>

@@ -4,6 +4,7 @@ import { useUi, useUiStore } from '../../ui-store.ts';
 import { formatMessageTime } from '../../components/format.ts';
 import { useNow } from '../../hooks/useNow.ts';
 import { contactAccessibleName, preview } from './contact-label.ts';
+import { contactName } from '../contact-name.ts';
 
 const MINUTE_MS = 60_000;
 
@@ -46,7 +47,7 @@ export function ContactList({ contacts, activeId, onOpen }: ContactListProps) {
                 onClick={() => onOpen(c.id)}
               >
                 <span className="contact-top">
-                  <span className="contact-name">{c.displayName}</span>
+                  <span className="contact-name">{contactName(c)}</span>
                   {c.verified && (
                     <span className="contact-verified" title="Verified">
                       ✓

@@ -1,4 +1,5 @@
 import type { ContactView } from '../../../core/messenger/messenger-api.ts';
+import { contactName } from '../contact-name.ts';
 
 /** Longest last-message preview put into a contact's accessible name. */
 export const PREVIEW_CHARS = 80;
@@ -10,7 +11,7 @@ export function preview(text: string): string {
 
 /** "Bob, verified, 2 unread, last: hi" — always beginning with the display name. */
 export function contactAccessibleName(c: ContactView): string {
-  const parts = [c.displayName];
+  const parts = [contactName(c)];
   if (c.keyChanged) parts.push(c.possibleKeyChangeOf !== undefined ? 'not your known contact, different key' : 'identity key changed');
   if (c.verified) parts.push('verified');
   if (c.unread > 0) parts.push(`${c.unread} unread`);

@@ -5,6 +5,7 @@ import { groupDigits } from '../../components/format.ts';
 import { QrCode } from '../../components/QrCode.tsx';
 import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
 import './safety-number.css';
+import { contactName } from '../contact-name.ts';
 
 type Loaded = { readonly key: string; readonly number?: SafetyNumber; readonly failed?: boolean };
 
@@ -33,7 +34,7 @@ export function SafetyNumberDialog({ contactId, onClose }: SafetyNumberDialogPro
     };
   }, [messenger, contactId, key]);
 
-  const name = contact?.displayName ?? 'this contact';
+  const name = contact ? contactName(contact) : 'this contact';
   const current = loaded.key === key ? loaded : undefined;
   const toggle = () => {
     if (!contact) return;

@@ -1,0 +1,75 @@
+/**
+ * The user's commands about messages: `send` (validate, then compose.ts queues it durably:
+ * encrypted with the session, or waiting for one) and `retry` (a failed message back to
+ * queued). Both then tell their caller what to do next (`MessageEvents`: start a session,
+ * wake the outbox, refresh the view).
+ */
+import { fromHex, toHex, utf8 } from '../bytes.ts';
+import { encodeContent, mailboxAddress, MAX_TEXT_BYTES } from '../wire/index.ts';
+import { enqueueOutgoing } from './compose.ts';
+import type { MessengerContext } from './context.ts';
+import { InvalidMessageTextError, KeyChangeUnacknowledgedError, UnknownContactError } from './errors.ts';
+import { sendBlocked } from './key-change.ts';
+import type { SendOptions } from './messenger-api.ts';
+
+export interface MessageEvents {
+  /** Messages to this contact wait for a session. */
+  needsSession(contactId: string): void;
+  /** The outbox has work. */
+  queued(): void;
+  /** What the views show changed. */
+  changed(): Promise<void>;
+}
+
+export class MessageCommands {
+  constructor(
+    private readonly ctx: MessengerContext,
+    private readonly events: MessageEvents,
+  ) {}
+
+  async send(contactId: string, text: string, options: SendOptions = {}): Promise<void> {
+    const { ctx } = this;
+    // An id from the caller makes the command idempotent (the keypress journal resends it after a reload).
+    if (options.id !== undefined) {
+      if (!/^[0-9a-f]{32}$/u.test(options.id)) throw new InvalidMessageTextError('message id must be 32 lowercase hex characters');
+      if (await ctx.store.getMessage(options.id)) return;
+    }
+    const body = text.replace(/\s+$/u, '');
+    if (!body.trim()) throw new InvalidMessageTextError('message is empty');
+    if (utf8(body).length > MAX_TEXT_BYTES) throw new InvalidMessageTextError(`message is longer than ${MAX_TEXT_BYTES} bytes`);
+    const contact = ctx.contacts.byId(contactId);
+    if (!contact) throw new UnknownContactError(contactId);
+    if (sendBlocked(contact)) {
+      throw new KeyChangeUnacknowledgedError(`${contact.displayName}'s safety number changed: acknowledge it before sending`);
+    }
+    const id = options.id !== undefined ? fromHex(options.id) : ctx.random.bytes(16);
+    const sentAt = ctx.clock.now();
+    const enqueued = await enqueueOutgoing(ctx, {
+      contactId,
+      contactKey: contact.identityKey,
+      mailbox: mailboxAddress(contact.identityKey),
+      id: toHex(id),
+      body,
+      sentAt,
+      content: encodeContent({ t: 'msg', id, ts: sentAt, text: body }),
+    }).catch(async (err: unknown) => {
+      // The same id committed meanwhile (another tab's drain, a retried command): already done.
+      if (options.id !== undefined && (await ctx.store.getMessage(options.id).catch(() => undefined))) return undefined;
+      throw err;
+    });
+    if (!enqueued) return;
+    ctx.metrics.inc('messages.composed');
+    if (enqueued.pending) this.events.needsSession(contactId);
+    this.events.queued();
+    await this.events.changed();
+  }
+
+  async retry(messageId: string): Promise<void> {
+    const { ctx } = this;
+    const m = await ctx.store.getMessage(messageId);
+    await ctx.store.retry(messageId, ctx.clock.now());
+    if (m) this.events.needsSession(m.contactId);
+    this.events.queued();
+    await this.events.changed();
+  }
+}

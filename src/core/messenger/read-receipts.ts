@@ -1,0 +1,55 @@
+/**
+ * Marking a conversation read, and the read receipts that tell the sender. Marking rows
+ * read and queueing their receipts is one commit (`store.commitRead`), READ_COMMIT_IDS
+ * messages at a time: a receipt that failed to encrypt or commit leaves the messages
+ * unread for the next try, instead of read here and never reported to the sender.
+ *
+ * Receipts are encrypted with the contact's current session (session-cipher.ts), MAX_ACK_IDS
+ * ids each; none when there is no session to send them with or sending to the contact is
+ * blocked (an unacknowledged key change: nothing goes to a key the user has not accepted).
+ */
+import { fromHex, toHex } from '../bytes.ts';
+import { encodeContent, mailboxAddress, MAX_ACK_IDS } from '../wire/index.ts';
+import type { MessengerContext } from './context.ts';
+import { sendBlocked } from './key-change.ts';
+import { encryptFor } from './session-cipher.ts';
+import { decodeSessionSet, encodeSessionSet } from './session-set.ts';
+
+/** Ids per read commit: a handful of receipt envelopes, well inside the store's list limit. */
+export const READ_COMMIT_IDS = 8 * MAX_ACK_IDS;
+
+export class ReadReceipts {
+  constructor(private readonly ctx: MessengerContext) {}
+
+  /** Marks every unread incoming message of `contactId` read; returns how many were newly read. */
+  markRead(contactId: string): Promise<number> {
+    const { ctx } = this;
+    return ctx.lane.run(async () => {
+      const ids = await ctx.store.unreadIncoming(contactId);
+      let newlyRead = 0;
+      for (let i = 0; i < ids.length; i += READ_COMMIT_IDS) {
+        const messageIds = ids.slice(i, i + READ_COMMIT_IDS);
+        const receipt = await this.encrypt(contactId, messageIds);
+        newlyRead += (await ctx.store.commitRead({ contactId, at: ctx.clock.now(), messageIds, ...(receipt ? { receipt } : {}) })).length;
+      }
+      return newlyRead;
+    });
+  }
+
+  /** The session update and outbox entries of one `commitRead`. Runs inside the lane. */
+  private async encrypt(contactId: string, messageIds: readonly string[]) {
+    const { ctx } = this;
+    const contact = ctx.contacts.byId(contactId);
+    const row = contact && !sendBlocked(contact) ? await ctx.store.getSession(contactId) : undefined;
+    if (!contact || !row) return undefined;
+    let set = decodeSessionSet(row.state);
+    const outboxEntries = [];
+    for (let i = 0; i < messageIds.length; i += MAX_ACK_IDS) {
+      const content = encodeContent({ t: 'receipt', kind: 'read', ids: messageIds.slice(i, i + MAX_ACK_IDS).map(fromHex) });
+      const out = await encryptFor(ctx, set, contact.identityKey, content);
+      set = out.set;
+      outboxEntries.push({ envelopeId: toHex(ctx.random.bytes(16)), contactId, mailbox: mailboxAddress(contact.identityKey), envelope: out.envelope });
+    }
+    return { sessionUpdate: { contactId, expectedVersion: row.version, state: encodeSessionSet(set) }, outboxEntries };
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Receive step 5, acknowledgement: only after a batch's transaction committed does its
+ * state become the running core's (prekey pool, contacts) and are its envelopes settled
+ * with the ingress guard, which acknowledges them to the relay or peer. Then the
+ * decrypted signals go to the direct path and the owner hears what the batch changed.
+ */
+import type { IncomingResult } from '../store/index.ts';
+import type { RtcContent } from '../wire/index.ts';
+import type { MessengerContext } from './context.ts';
+import type { Prepared } from './receive-batch.ts';
+
+export interface ReceiveHooks {
+  /**
+   * After each committed batch (refresh the view, kick the outbox for receipts).
+   * `delivered`: our messages a delivery receipt of this batch named, with the time the
+   * batch committed them (for the delivery latency).
+   */
+  committed(summary: {
+    /** Envelopes newly committed (dedup marks written); duplicates not counted. */
+    readonly envelopes: number;
+    readonly messages: number;
+    readonly receipts: number;
+    readonly delivered: readonly { readonly messageId: string; readonly at: number }[];
+  }): void;
+  /** A decrypted WebRTC signaling payload from a contact (after its commit). */
+  rtc?(contactId: string, content: RtcContent): void;
+}
+
+/** After a batch's commit: its state becomes the context's, its envelopes are acknowledged. */
+export function acknowledgeCommitted(ctx: MessengerContext, hooks: ReceiveHooks, prepared: Prepared, results: readonly IncomingResult[]): void {
+  if (prepared.pool) ctx.pool = prepared.pool;
+  for (const c of prepared.contacts) ctx.contacts.remember(c);
+  ctx.metrics.inc('receive.envelopes', undefined, prepared.batch.length);
+  prepared.batch.forEach((p, i) => p.settle(results[i]!));
+  for (const [contactId, content] of prepared.rtc) hooks.rtc?.(contactId, content);
+  const delivered = prepared.commits.flatMap((c, i) =>
+    results[i] === 'committed' ? (c.statusUpdates ?? []).filter((u) => u.status === 'delivered').map((u) => ({ messageId: u.messageId, at: c.receivedAt })) : [],
+  );
+  hooks.committed({ envelopes: results.filter((r) => r === 'committed').length, messages: prepared.messages, receipts: prepared.receipts, delivered });
+}

@@ -1,0 +1,228 @@
+/**
+ * Receive step 4, the batch commit: one batch of received envelopes as it is assembled
+ * into ONE `commitIncomingBatch` transaction. The steps before fill in one `CommitDraft`
+ * per envelope (dedup mark, sender, message row, receipt moves, new or renamed contact);
+ * `seal` then adds what belongs to the batch as a whole:
+ *
+ *   - the delivery receipts we owe, encrypted with the advanced sessions, on each
+ *     contact's last commit;
+ *   - at most one session update per contact (its final state, on its last commit);
+ *   - the prekey pool, when a session start consumed one-time keys (on the last commit).
+ *
+ * Contacts and sessions are seen as this batch leaves them: changed here, or by an earlier
+ * batch of the same lane turn whose commit is still in flight (`Carry`), or as committed.
+ */
+import { bytesEqual, toHex } from '../bytes.ts';
+import { serializePreKeyPool, type PreKeyPool } from '../crypto/index.ts';
+import type { ContactRecord, IncomingCommit, NewIncomingMessage, NewOutboxEntry, SessionUpdate, StatusUpdate } from '../store/index.ts';
+import type { IncomingEnvelope, IngressResult } from '../transport/index.ts';
+import { encodeContent, mailboxAddress, MAX_ACK_IDS, type RtcContent } from '../wire/index.ts';
+import type { MessengerContext } from './context.ts';
+import { encryptFor } from './session-cipher.ts';
+import { decodeSessionSet, EMPTY_SESSION_SET, encodeSessionSet, type SessionSet } from './session-set.ts';
+
+/** A received envelope admitted by the ingress guard, waiting for its batch's commit. */
+export interface PendingEnvelope {
+  readonly incoming: IncomingEnvelope;
+  settle(result: IngressResult): void;
+}
+
+/** One contact's sessions as this batch advances them. */
+export interface SessionWork {
+  readonly contactId: string;
+  /** The stored version the batch's session update expects (as of the previous commit of this run). */
+  readonly version: number | null;
+  set: SessionSet;
+  dirty: boolean;
+  /** Message ids to acknowledge with a delivery receipt. */
+  readonly delivered: Uint8Array[];
+}
+
+/**
+ * What one lane turn carries from a batch to the next while the earlier batch's commit
+ * is still in flight: the sessions, prekey pool and new contacts as that commit will
+ * leave them. Dropped at the end of the turn (the store is the truth again) and whenever
+ * a commit fails.
+ */
+export interface Carry {
+  readonly sessions: Map<string, { readonly version: number | null; readonly set: SessionSet }>;
+  pool: PreKeyPool;
+  readonly contacts: Map<string, ContactRecord>;
+}
+
+/** One envelope's commit while the receive steps fill it in. */
+export interface CommitDraft {
+  readonly envelopeId: string;
+  readonly receivedAt: number;
+  from?: string;
+  message?: NewIncomingMessage;
+  statusUpdates?: readonly StatusUpdate[];
+  contactUpdate?: ContactRecord;
+  outboxEntries?: readonly NewOutboxEntry[];
+  sessionUpdate?: SessionUpdate;
+  preKeyPool?: Uint8Array;
+}
+
+/** A decrypted batch whose commit is ready to issue. */
+export interface Prepared {
+  readonly batch: readonly PendingEnvelope[];
+  readonly commits: readonly IncomingCommit[];
+  readonly rtc: ReadonlyArray<readonly [string, RtcContent]>;
+  readonly messages: number;
+  readonly receipts: number;
+  /** The pool the commit leaves, when it changed. */
+  readonly pool: PreKeyPool | undefined;
+  readonly contacts: readonly ContactRecord[];
+}
+
+export class BatchDraft {
+  private readonly commits: CommitDraft[] = [];
+  private readonly work = new Map<string, SessionWork>();
+  private readonly changedContacts = new Map<string, ContactRecord>();
+  /** Each contact's last decrypted envelope's commit (where its batch-wide parts go). */
+  private readonly lastCommitOf = new Map<string, CommitDraft>();
+  private readonly rtc: Array<readonly [string, RtcContent]> = [];
+  private pool: PreKeyPool;
+  private poolChanged = false;
+  private messages = 0;
+  private receipts = 0;
+
+  constructor(
+    private readonly ctx: MessengerContext,
+    private readonly carry: Carry,
+    /** The batch's receive time (every commit's `receivedAt`). */
+    readonly now: number,
+  ) {
+    this.pool = carry.pool;
+  }
+
+  /** The pool as this batch leaves it so far (session starts decrypt against it). */
+  get currentPool(): PreKeyPool {
+    return this.pool;
+  }
+
+  /** Starts the commit of one envelope: recorded as processed unless `withdraw`n. */
+  open(envelopeId: string): CommitDraft {
+    const draft: CommitDraft = { envelopeId, receivedAt: this.now };
+    this.commits.push(draft);
+    return draft;
+  }
+
+  /** Takes an envelope out of the batch's commit (it is not acknowledged). */
+  withdraw(draft: CommitDraft): void {
+    const i = this.commits.indexOf(draft);
+    if (i >= 0) this.commits.splice(i, 1);
+  }
+
+  contactById(id: string): ContactRecord | undefined {
+    return this.changedContacts.get(id) ?? this.carry.contacts.get(id) ?? this.ctx.contacts.byId(id);
+  }
+
+  /** The contact whose current identity key is `key`. */
+  contactByKey(key: Uint8Array): ContactRecord | undefined {
+    const c = this.contactById(this.ctx.contacts.byKey(key)?.id ?? toHex(key));
+    return c && bytesEqual(c.identityKey, key) ? c : undefined;
+  }
+
+  allContacts(): ContactRecord[] {
+    const all = new Map(this.ctx.contacts.all().map((c) => [c.id, c]));
+    for (const c of [...this.carry.contacts.values(), ...this.changedContacts.values()]) all.set(c.id, c);
+    return [...all.values()];
+  }
+
+  /** A new or changed contact, committed with `draft`. */
+  putContact(draft: CommitDraft, contact: ContactRecord): void {
+    this.changedContacts.set(contact.id, contact);
+    draft.contactUpdate = contact;
+  }
+
+  /** The contact's sessions as this batch sees them (loaded once per batch). Throws the stored state's typed error when it is corrupt. */
+  async sessionsOf(contactId: string): Promise<SessionWork> {
+    let w = this.work.get(contactId);
+    if (!w) {
+      const carried = this.carry.sessions.get(contactId);
+      if (carried) {
+        w = { contactId, version: carried.version, set: carried.set, dirty: false, delivered: [] };
+      } else {
+        const row = await this.ctx.store.getSession(contactId);
+        w = { contactId, version: row?.version ?? null, set: row ? decodeSessionSet(row.state) : EMPTY_SESSION_SET, dirty: false, delivered: [] };
+      }
+      this.work.set(contactId, w);
+    }
+    return w;
+  }
+
+  /** `draft` was decrypted with `contactId`'s sessions, leaving `set` (and `pool`, when a session start consumed keys). */
+  async decrypted(draft: CommitDraft, contactId: string, set: SessionSet, pool: PreKeyPool | undefined): Promise<SessionWork> {
+    if (pool) {
+      this.pool = pool;
+      this.poolChanged = true;
+    }
+    const w = await this.sessionsOf(contactId);
+    w.set = set;
+    w.dirty = true;
+    draft.from = contactId;
+    this.lastCommitOf.set(contactId, draft);
+    return w;
+  }
+
+  /** A message from `contactId`: stored with `draft`, and a delivery receipt owed for it. */
+  message(draft: CommitDraft, message: NewIncomingMessage, id: Uint8Array, w: SessionWork): void {
+    draft.message = message;
+    w.delivered.push(id);
+    this.messages++;
+  }
+
+  receipt(draft: CommitDraft, updates: readonly StatusUpdate[]): void {
+    draft.statusUpdates = updates;
+    this.receipts++;
+  }
+
+  /** A signaling message, handed to the direct path after the commit. */
+  signal(contactId: string, content: RtcContent): void {
+    this.rtc.push([contactId, content]);
+  }
+
+  /**
+   * Adds the batch-wide parts (delivery receipts, session updates, the pool) and advances
+   * `carry` to the state the commit will leave, for the next batch of the turn.
+   */
+  async seal(batch: readonly PendingEnvelope[]): Promise<Prepared> {
+    const { ctx, carry, commits } = this;
+    // The delivery receipts we owe, encrypted with the advanced sessions, go out with the commit.
+    for (const w of this.work.values()) {
+      if (!w.delivered.length) continue;
+      const contact = this.contactById(w.contactId)!;
+      const entries: NewOutboxEntry[] = [];
+      for (let i = 0; i < w.delivered.length; i += MAX_ACK_IDS) {
+        const receipt = encodeContent({ t: 'receipt', kind: 'delivered', ids: w.delivered.slice(i, i + MAX_ACK_IDS) });
+        const { set, envelope } = await encryptFor(ctx, w.set, contact.identityKey, receipt);
+        w.set = set;
+        w.dirty = true;
+        entries.push({ envelopeId: toHex(ctx.random.bytes(16)), contactId: contact.id, mailbox: mailboxAddress(contact.identityKey), envelope });
+      }
+      this.lastCommitOf.get(w.contactId)!.outboxEntries = entries;
+    }
+    // At most one session update per contact: the final state, on the contact's last commit.
+    for (const w of this.work.values()) {
+      if (!w.dirty) continue;
+      this.lastCommitOf.get(w.contactId)!.sessionUpdate = { contactId: w.contactId, expectedVersion: w.version, state: encodeSessionSet(w.set) };
+    }
+    const last = commits[commits.length - 1];
+    if (this.poolChanged && last) last.preKeyPool = serializePreKeyPool(this.pool);
+
+    // The state this commit will leave, for the next batch of the turn (versions as the store will number them).
+    for (const w of this.work.values()) carry.sessions.set(w.contactId, { version: w.dirty ? (w.version ?? 0) + 1 : w.version, set: w.set });
+    carry.pool = this.pool;
+    for (const c of this.changedContacts.values()) carry.contacts.set(c.id, c);
+    return {
+      batch,
+      commits,
+      rtc: this.rtc,
+      messages: this.messages,
+      receipts: this.receipts,
+      pool: this.poolChanged ? this.pool : undefined,
+      contacts: [...this.changedContacts.values()],
+    };
+  }
+}

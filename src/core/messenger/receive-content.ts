@@ -1,0 +1,66 @@
+/**
+ * Receive step 3, content: what a decrypted envelope says, added to its commit.
+ *
+ *   msg      a message row, and a delivery receipt owed to the sender
+ *   receipt  forward-only status moves of our messages to the sender
+ *   rtc      a WebRTC signal, handed to the direct path after the commit
+ *   profile  the sender's name — only for a contact we had no name for (`unnamed`): a
+ *            name the user saw in an invite stays. A name that an existing contact with
+ *            another key already has is not silently a second "Bob" (key-change.ts): it
+ *            stays its own contact, flagged, and sending to it is blocked.
+ *
+ * Content that does not decode is counted (by the decoder) and dropped: the session has
+ * advanced, the key is spent, and the envelope is recorded as processed.
+ */
+import { toHex } from '../bytes.ts';
+import type { ContactRecord } from '../store/index.ts';
+import type { TransportName } from '../transport/index.ts';
+import { decodeContent, isWireError, type Content } from '../wire/index.ts';
+import type { MessengerContext } from './context.ts';
+import { claimedContact } from './key-change.ts';
+import type { BatchDraft, CommitDraft, SessionWork } from './receive-batch.ts';
+
+/** The decoded content, or undefined (logged) when it does not decode. */
+export function decodeReceived(ctx: MessengerContext, plaintext: Uint8Array, envelopeId: string): Content | undefined {
+  try {
+    return decodeContent(plaintext, { metrics: ctx.metrics });
+  } catch (err) {
+    ctx.log.warn('undecodable content dropped', { id: envelopeId, reason: isWireError(err) ? err.reason : 'unknown' });
+    return undefined;
+  }
+}
+
+export function applyContent(
+  ctx: MessengerContext,
+  batch: BatchDraft,
+  draft: CommitDraft,
+  received: { readonly contact: ContactRecord; readonly sessions: SessionWork; readonly content: Content; readonly via: TransportName },
+): void {
+  const { contact, content } = received;
+  switch (content.t) {
+    case 'msg':
+      batch.message(draft, { id: toHex(content.id), contactId: contact.id, body: content.text, sentAt: content.ts, via: received.via }, content.id, received.sessions);
+      return;
+    case 'receipt':
+      batch.receipt(
+        draft,
+        content.ids.map((id) => ({ messageId: toHex(id), status: content.kind })),
+      );
+      return;
+    case 'rtc':
+      batch.signal(contact.id, content);
+      return;
+    case 'profile': {
+      const name = content.name.trim();
+      if (!contact.unnamed || !name) return;
+      const claimed = claimedContact(batch.allContacts(), name, contact.identityKey);
+      const { unnamed: _unnamed, ...named } = contact;
+      batch.putContact(draft, { ...named, displayName: name, ...(claimed ? { possibleKeyChangeOf: { contactId: claimed.id, detectedAt: batch.now, acknowledged: false } } : {}) });
+      if (claimed) {
+        ctx.metrics.inc('contacts.claimed_name');
+        ctx.log.warn('new contact claims the name of an existing one with another key', { contact: contact.id.slice(0, 8), claims: claimed.id.slice(0, 8) });
+      }
+      return;
+    }
+  }
+}

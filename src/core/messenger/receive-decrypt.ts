@@ -1,0 +1,67 @@
+/**
+ * Receive step 2, decryption: unseal each envelope (sealed sender, concurrently: it needs
+ * no session, and WebCrypto's X25519 runs off the main thread), then, in order, find its
+ * sender among our contacts and open it with that contact's sessions through the session
+ * cipher (session-cipher.ts: trial decryption over the session set, or a new session
+ * from our prekey pool). The outcome says what the batch does with the envelope; nothing
+ * is committed here.
+ */
+import { toHex } from '../bytes.ts';
+import { CorruptStateError, CryptoError, messageType, unseal } from '../crypto/index.ts';
+import type { ContactRecord } from '../store/index.ts';
+import type { MessengerContext } from './context.ts';
+import { MalformedSessionSetError, MessengerError, ReplayedSessionStartError } from './errors.ts';
+import type { BatchDraft } from './receive-batch.ts';
+import { decryptWith, type Decrypted } from './session-cipher.ts';
+import { EMPTY_SESSION_SET } from './session-set.ts';
+
+export type Unsealed = { readonly sender: Uint8Array; readonly inner: Uint8Array } | { readonly error: unknown };
+
+export type Opened =
+  /** Never decryptable (tampered, unknown prekey, garbage): recorded as processed and acknowledged. */
+  | { readonly kind: 'undecryptable'; readonly reason: string }
+  /** A copy of a session start already accepted from this contact, under a new envelope id. */
+  | { readonly kind: 'replayed_session_start' }
+  /** The sender's stored sessions are corrupt: never decrypted with, never acknowledged. */
+  | { readonly kind: 'corrupt_session'; readonly contactId: string }
+  /** `contact` is undefined for a sender we do not know yet (its first message). */
+  | { readonly kind: 'decrypted'; readonly sender: Uint8Array; readonly contact: ContactRecord | undefined; readonly result: Decrypted };
+
+/** Unseals every envelope body of a batch, concurrently. */
+export function unsealAll(ctx: MessengerContext, bodies: readonly Uint8Array[]): Promise<Unsealed[]> {
+  return Promise.all(
+    bodies.map((body): Promise<Unsealed> =>
+      unseal(ctx.identity, body, ctx.crypto).then(
+        ({ senderIdentityPublic, inner }) => ({ sender: senderIdentityPublic, inner }),
+        (error: unknown) => ({ error }),
+      ),
+    ),
+  );
+}
+
+/** Decrypts one unsealed envelope against the sessions as `batch` leaves them so far. */
+export async function openEnvelope(ctx: MessengerContext, batch: BatchDraft, unsealed: Unsealed): Promise<Opened> {
+  if ('error' in unsealed) return { kind: 'undecryptable', reason: unsealed.error instanceof CryptoError ? unsealed.error.kind : 'sealed_sender_failed' };
+  const { sender, inner } = unsealed;
+  if (!messageType(inner)) return { kind: 'undecryptable', reason: 'malformed_message' };
+  const contact = batch.contactByKey(sender);
+  // The key a contact had before a key change (its id is that first key): the old
+  // device still writing. Never a new contact under the same id, nor a session with it.
+  if (!contact && batch.contactById(toHex(sender))) return { kind: 'undecryptable', reason: 'superseded_identity' };
+  let set = EMPTY_SESSION_SET;
+  if (contact) {
+    try {
+      set = (await batch.sessionsOf(contact.id)).set;
+    } catch (err) {
+      if (err instanceof CorruptStateError || err instanceof MalformedSessionSetError) return { kind: 'corrupt_session', contactId: contact.id };
+      throw err;
+    }
+  }
+  try {
+    const result = await decryptWith({ identity: ctx.identity, crypto: ctx.crypto, pool: batch.currentPool }, set, sender, inner);
+    return { kind: 'decrypted', sender, contact, result };
+  } catch (err) {
+    if (err instanceof ReplayedSessionStartError) return { kind: 'replayed_session_start' };
+    return { kind: 'undecryptable', reason: err instanceof CryptoError || err instanceof MessengerError ? err.kind : 'no_session' };
+  }
+}
