@@ -1,0 +1,123 @@
+/**
+ * Decrypts an attachment blob as a stream (docs/PROTOCOL.md §13.4), given what the message
+ * carried: the key, the plaintext size and the blob's SHA-256. Each record is released only
+ * after its tag verifies under the nonce of its place, so what comes out is always a prefix
+ * of the file; the stream as a whole is the file only if it ends without an error (the
+ * padding and the digest are checked after the last record).
+ *
+ * When a record does not verify, the decryptor finds out why before it throws: it tries the
+ * record under every other counter and the other "last" flag (only on this failure path, at
+ * most 2 × 1,601 trial decryptions of 64 KiB), so a moved record, a cut stream and an altered
+ * byte get different errors.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesEqual } from '../bytes.ts';
+import type { CryptoRuntime } from '../crypto/crypto-runtime.ts';
+import { AuthenticationFailedError } from '../crypto/errors.ts';
+import {
+  ATTACHMENT_DIGEST_BYTES,
+  ATTACHMENT_HEADER_BYTES,
+  ATTACHMENT_KEY_BYTES,
+  ATTACHMENT_MAGIC,
+  ATTACHMENT_RECORD_BYTES,
+  ATTACHMENT_TAG_BYTES,
+  attachmentBlobLength,
+  attachmentRecordCount,
+  attachmentSealedLength,
+} from '../wire/attachment-layout.ts';
+import { checkAttachmentSize } from './attachment-encryptor.ts';
+import { ExactReader, type ByteSource } from './byte-source.ts';
+import {
+  AttachmentDigestMismatchError,
+  AttachmentExtendedError,
+  AttachmentMalformedError,
+  AttachmentOutOfOrderError,
+  AttachmentTamperedError,
+  AttachmentTruncatedError,
+  AttachmentWrongKeyError,
+  type AttachmentError,
+} from './errors.ts';
+import { attachmentKeyCheck } from './key-check.ts';
+import { streamNonce } from './stream-nonce.ts';
+
+const NO_AAD = new Uint8Array(0);
+
+export interface OpenAttachmentOptions {
+  readonly key: Uint8Array;
+  /** Plaintext bytes, as the message declared them. */
+  readonly size: number;
+  /** SHA-256 of the blob, as the message declared it. */
+  readonly digest: Uint8Array;
+  readonly runtime: CryptoRuntime;
+}
+
+/** The file's bytes, one record (≤ 64 KiB) at a time. Throws an AttachmentError on the first fault. */
+export async function* openAttachment(source: ByteSource, options: OpenAttachmentOptions): AsyncGenerator<Uint8Array, void, undefined> {
+  const { key, size, digest, runtime } = options;
+  checkAttachmentSize(size);
+  if (key.length !== ATTACHMENT_KEY_BYTES) throw new AttachmentMalformedError(`attachment key must be ${ATTACHMENT_KEY_BYTES} bytes`);
+  if (digest.length !== ATTACHMENT_DIGEST_BYTES) throw new AttachmentMalformedError(`attachment digest must be ${ATTACHMENT_DIGEST_BYTES} bytes`);
+  const reader = new ExactReader(source);
+  const hash = sha256.create();
+  try {
+    const header = await reader.read(ATTACHMENT_HEADER_BYTES);
+    if (header.length < ATTACHMENT_HEADER_BYTES) throw new AttachmentTruncatedError('the blob ends inside its header');
+    hash.update(header);
+    if (!bytesEqual(header.subarray(0, ATTACHMENT_MAGIC.length), ATTACHMENT_MAGIC)) throw new AttachmentMalformedError('not a Petrel attachment (magic)');
+    if (!bytesEqual(header.subarray(ATTACHMENT_MAGIC.length), attachmentKeyCheck(key))) {
+      throw new AttachmentWrongKeyError('the blob was not sealed under this key');
+    }
+    const records = attachmentRecordCount(size);
+    for (let i = 0; i < records; i++) {
+      const last = i === records - 1;
+      const want = (last ? size - i * ATTACHMENT_RECORD_BYTES : ATTACHMENT_RECORD_BYTES) + ATTACHMENT_TAG_BYTES;
+      const sealed = await reader.read(want);
+      if (sealed.length < want) throw new AttachmentTruncatedError(`the blob ends inside record ${i} of ${records}`);
+      hash.update(sealed);
+      let plaintext: Uint8Array;
+      try {
+        plaintext = await runtime.aesGcmDecrypt(key, streamNonce(i, last), sealed, NO_AAD);
+      } catch (e) {
+        if (!(e instanceof AuthenticationFailedError)) throw e;
+        throw await diagnose(runtime, key, sealed, i, records);
+      }
+      yield plaintext;
+    }
+    for (let left = attachmentBlobLength(size) - attachmentSealedLength(size); left > 0; ) {
+      const piece = await reader.read(Math.min(left, ATTACHMENT_RECORD_BYTES));
+      if (piece.length === 0) throw new AttachmentTruncatedError('the blob ends inside its padding');
+      hash.update(piece);
+      if (piece.some((b) => b !== 0)) throw new AttachmentMalformedError('the padding is not all zero');
+      left -= piece.length;
+    }
+    if (!(await reader.atEnd())) throw new AttachmentExtendedError('bytes follow the end of the blob');
+    if (!bytesEqual(hash.digest(), digest)) throw new AttachmentDigestMismatchError('the blob is not the one the message named (SHA-256)');
+  } finally {
+    await reader.cancel();
+  }
+}
+
+/** Why record `position` did not verify: sealed for another place, for the other end, or altered. */
+async function diagnose(runtime: CryptoRuntime, key: Uint8Array, sealed: Uint8Array, position: number, records: number): Promise<AttachmentError> {
+  const opens = async (counter: number, last: boolean): Promise<boolean> => {
+    try {
+      await runtime.aesGcmDecrypt(key, streamNonce(counter, last), sealed, NO_AAD);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const expectedLast = position === records - 1;
+  if (await opens(position, !expectedLast)) {
+    return expectedLast
+      ? new AttachmentTruncatedError(`record ${position} was not sealed as the last: the file continues beyond this blob`)
+      : new AttachmentExtendedError(`record ${position} was sealed as the last: the blob continues past the file's end`);
+  }
+  for (let counter = 0; counter < records; counter++) {
+    if (counter === position) continue;
+    if ((await opens(counter, counter === records - 1)) || (await opens(counter, counter !== records - 1))) {
+      return new AttachmentOutOfOrderError(position, counter);
+    }
+  }
+  return new AttachmentTamperedError(position);
+}
