@@ -25,6 +25,10 @@ export const ATTACHMENT_KEY_BYTES = 32;
 export const ATTACHMENT_DIGEST_BYTES = 32;
 /** Largest file Petrel sends: 100 MiB of plaintext. */
 export const MAX_ATTACHMENT_PLAINTEXT_BYTES = 100 * 1024 * 1024;
+/** Descriptor limits (the `file` content frame): media type, file name, inline preview. */
+export const MAX_ATTACHMENT_MIME_BYTES = 127;
+export const MAX_ATTACHMENT_NAME_BYTES = 255;
+export const MAX_ATTACHMENT_PREVIEW_BYTES = 2048;
 /** Blobs shorter than this are padded up to it (a small picture and a one-line text file look alike). */
 export const MIN_ATTACHMENT_BLOB_BYTES = 4096;
 

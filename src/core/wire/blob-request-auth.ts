@@ -14,6 +14,8 @@
 import { concatBytes, utf8 } from '../bytes.ts';
 
 export const BLOB_AUTH_LABEL = 'Petrel_Blob';
+/** Blob ids are this many random bytes, chosen by the relay (base64url in paths: 22 characters). */
+export const BLOB_ID_BYTES = 16;
 /** A request signed further than this from the relay's clock (either way) is refused. */
 export const BLOB_AUTH_WINDOW_MS = 60_000;
 /** The Authorization scheme name. */

@@ -10,7 +10,7 @@
  * account cannot start more uploads than it could finish.
  */
 
-export const BLOB_ID_BYTES = 16;
+export { BLOB_ID_BYTES } from '../../core/wire/blob-request-auth.ts';
 
 export interface BlobLimits {
   /** Declared bytes one account may hold across its blobs (finished or not). */
