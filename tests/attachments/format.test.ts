@@ -45,6 +45,15 @@ describe('round trip', () => {
     );
   });
 
+  it('the digest covers every 1 MiB segment of a multi-segment blob', async () => {
+    const s = await seal(fileBytes(2 * 1024 * 1024 + 5000), [300_000]);
+    expect(toHex(s.digest)).toBe(toHex(sha(s.blob)));
+    expect(toHex(await open(s))).toBe(toHex(s.file));
+    const digest = s.digest.slice();
+    digest[31]! ^= 0x80;
+    await expect(open(s, s.blob, { digest })).rejects.toBeInstanceOf(AttachmentDigestMismatchError);
+  });
+
   it('reads a ReadableStream source and the records come out one at a time', async () => {
     const file = fileBytes(2 * R + 5);
     const stream = new ReadableStream<Uint8Array>({

@@ -60,8 +60,11 @@ export function open(s: Sealed, blob: Uint8Array = s.blob, overrides: { key?: Ui
   );
 }
 
+/** The blob digest of PROTOCOL.md §13.1, written out independently: SHA-256 over the SHA-256 of each 1 MiB segment. */
 export function sha(bytes: Uint8Array): Uint8Array {
-  return sha256(bytes);
+  const segments: Uint8Array[] = [];
+  for (let o = 0; o < bytes.length; o += 1024 * 1024) segments.push(sha256(bytes.subarray(o, o + 1024 * 1024)));
+  return sha256(concatBytes(...segments));
 }
 
 /** Byte range of record `i` of a blob whose records are all full. */

@@ -10,8 +10,8 @@
  * most 2 × 1,601 trial decryptions of 64 KiB), so a moved record, a cut stream and an altered
  * byte get different errors.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesEqual } from '../bytes.ts';
+import type { AesGcmKeyed } from '../crypto/aead.ts';
 import type { CryptoRuntime } from '../crypto/crypto-runtime.ts';
 import { AuthenticationFailedError } from '../crypto/errors.ts';
 import {
@@ -26,6 +26,7 @@ import {
   attachmentSealedLength,
 } from '../wire/attachment-layout.ts';
 import { checkAttachmentSize } from './attachment-encryptor.ts';
+import { BlobDigest } from './blob-digest.ts';
 import { ExactReader, type ByteSource } from './byte-source.ts';
 import {
   AttachmentDigestMismatchError,
@@ -46,7 +47,7 @@ export interface OpenAttachmentOptions {
   readonly key: Uint8Array;
   /** Plaintext bytes, as the message declared them. */
   readonly size: number;
-  /** SHA-256 of the blob, as the message declared it. */
+  /** The blob's digest (blob-digest.ts), as the message declared it. */
   readonly digest: Uint8Array;
   readonly runtime: CryptoRuntime;
 }
@@ -58,11 +59,12 @@ export async function* openAttachment(source: ByteSource, options: OpenAttachmen
   if (key.length !== ATTACHMENT_KEY_BYTES) throw new AttachmentMalformedError(`attachment key must be ${ATTACHMENT_KEY_BYTES} bytes`);
   if (digest.length !== ATTACHMENT_DIGEST_BYTES) throw new AttachmentMalformedError(`attachment digest must be ${ATTACHMENT_DIGEST_BYTES} bytes`);
   const reader = new ExactReader(source);
-  const hash = sha256.create();
+  const hash = new BlobDigest();
+  const aead = runtime.aesGcmKeyed(key);
   try {
     const header = await reader.read(ATTACHMENT_HEADER_BYTES);
     if (header.length < ATTACHMENT_HEADER_BYTES) throw new AttachmentTruncatedError('the blob ends inside its header');
-    hash.update(header);
+    await hash.update(header);
     if (!bytesEqual(header.subarray(0, ATTACHMENT_MAGIC.length), ATTACHMENT_MAGIC)) throw new AttachmentMalformedError('not a Petrel attachment (magic)');
     if (!bytesEqual(header.subarray(ATTACHMENT_MAGIC.length), attachmentKeyCheck(key))) {
       throw new AttachmentWrongKeyError('the blob was not sealed under this key');
@@ -73,35 +75,35 @@ export async function* openAttachment(source: ByteSource, options: OpenAttachmen
       const want = (last ? size - i * ATTACHMENT_RECORD_BYTES : ATTACHMENT_RECORD_BYTES) + ATTACHMENT_TAG_BYTES;
       const sealed = await reader.read(want);
       if (sealed.length < want) throw new AttachmentTruncatedError(`the blob ends inside record ${i} of ${records}`);
-      hash.update(sealed);
+      await hash.update(sealed);
       let plaintext: Uint8Array;
       try {
-        plaintext = await runtime.aesGcmDecrypt(key, streamNonce(i, last), sealed, NO_AAD);
+        plaintext = await aead.decrypt(streamNonce(i, last), sealed, NO_AAD);
       } catch (e) {
         if (!(e instanceof AuthenticationFailedError)) throw e;
-        throw await diagnose(runtime, key, sealed, i, records);
+        throw await diagnose(aead, sealed, i, records);
       }
       yield plaintext;
     }
     for (let left = attachmentBlobLength(size) - attachmentSealedLength(size); left > 0; ) {
       const piece = await reader.read(Math.min(left, ATTACHMENT_RECORD_BYTES));
       if (piece.length === 0) throw new AttachmentTruncatedError('the blob ends inside its padding');
-      hash.update(piece);
+      await hash.update(piece);
       if (piece.some((b) => b !== 0)) throw new AttachmentMalformedError('the padding is not all zero');
       left -= piece.length;
     }
     if (!(await reader.atEnd())) throw new AttachmentExtendedError('bytes follow the end of the blob');
-    if (!bytesEqual(hash.digest(), digest)) throw new AttachmentDigestMismatchError('the blob is not the one the message named (SHA-256)');
+    if (!bytesEqual(await hash.digest(), digest)) throw new AttachmentDigestMismatchError('the blob is not the one the message named (digest)');
   } finally {
     await reader.cancel();
   }
 }
 
 /** Why record `position` did not verify: sealed for another place, for the other end, or altered. */
-async function diagnose(runtime: CryptoRuntime, key: Uint8Array, sealed: Uint8Array, position: number, records: number): Promise<AttachmentError> {
+async function diagnose(aead: AesGcmKeyed, sealed: Uint8Array, position: number, records: number): Promise<AttachmentError> {
   const opens = async (counter: number, last: boolean): Promise<boolean> => {
     try {
-      await runtime.aesGcmDecrypt(key, streamNonce(counter, last), sealed, NO_AAD);
+      await aead.decrypt(streamNonce(counter, last), sealed, NO_AAD);
       return true;
     } catch {
       return false;

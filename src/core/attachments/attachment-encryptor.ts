@@ -8,7 +8,6 @@
  * and how much padding follows. A source that gives more or fewer bytes than declared fails
  * the stream with AttachmentSizeMismatchError; nothing sealed so far is valid on its own.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
 import type { CryptoRuntime } from '../crypto/crypto-runtime.ts';
 import {
   ATTACHMENT_HEADER_BYTES,
@@ -20,6 +19,7 @@ import {
   attachmentRecordCount,
   attachmentSealedLength,
 } from '../wire/attachment-layout.ts';
+import { BlobDigest } from './blob-digest.ts';
 import { ExactReader, type ByteSource } from './byte-source.ts';
 import { AttachmentMalformedError, AttachmentSizeMismatchError, AttachmentTooLargeError } from './errors.ts';
 import { attachmentKeyCheck } from './key-check.ts';
@@ -44,7 +44,7 @@ export interface SealedAttachment {
   readonly blobBytes: number;
   /** The blob, in pieces of at most 64 KiB + 16. Iterate once. */
   readonly chunks: AsyncIterable<Uint8Array>;
-  /** SHA-256 of the blob; throws until `chunks` has been read to the end. */
+  /** The blob's digest (blob-digest.ts); throws until `chunks` has been read to the end. */
   digest(): Uint8Array;
 }
 
@@ -58,7 +58,8 @@ export function sealAttachment(source: ByteSource, options: SealAttachmentOption
   checkAttachmentSize(size);
   const key = options.key ?? runtime.random.bytes(ATTACHMENT_KEY_BYTES);
   if (key.length !== ATTACHMENT_KEY_BYTES) throw new AttachmentMalformedError(`attachment key must be ${ATTACHMENT_KEY_BYTES} bytes`);
-  const hash = sha256.create();
+  const hash = new BlobDigest();
+  const aead = runtime.aesGcmKeyed(key);
   let digest: Uint8Array | undefined;
   const blobBytes = attachmentBlobLength(size);
   let started = false;
@@ -69,7 +70,7 @@ export function sealAttachment(source: ByteSource, options: SealAttachmentOption
       const header = new Uint8Array(ATTACHMENT_HEADER_BYTES);
       header.set(ATTACHMENT_MAGIC, 0);
       header.set(attachmentKeyCheck(key), ATTACHMENT_MAGIC.length);
-      hash.update(header);
+      await hash.update(header);
       yield header;
       const records = attachmentRecordCount(size);
       for (let i = 0; i < records; i++) {
@@ -77,17 +78,17 @@ export function sealAttachment(source: ByteSource, options: SealAttachmentOption
         const want = last ? size - i * ATTACHMENT_RECORD_BYTES : ATTACHMENT_RECORD_BYTES;
         const plaintext = await reader.read(want);
         if (plaintext.length < want) throw new AttachmentSizeMismatchError(`the file gave fewer bytes than the declared ${size}`);
-        const sealed = await runtime.aesGcmEncrypt(key, streamNonce(i, last), plaintext, NO_AAD);
-        hash.update(sealed);
+        const sealed = await aead.encrypt(streamNonce(i, last), plaintext, NO_AAD);
+        await hash.update(sealed);
         yield sealed;
       }
       if (!(await reader.atEnd())) throw new AttachmentSizeMismatchError(`the file gave more bytes than the declared ${size}`);
       for (let left = blobBytes - attachmentSealedLength(size); left > 0; left -= PADDING_PIECE_BYTES) {
         const piece = new Uint8Array(Math.min(left, PADDING_PIECE_BYTES));
-        hash.update(piece);
+        await hash.update(piece);
         yield piece;
       }
-      digest = hash.digest();
+      digest = await hash.digest();
     } finally {
       await reader.cancel();
     }

@@ -1,7 +1,8 @@
 /**
  * Encrypts a file and uploads its blob to the relay in chunks (docs/PROTOCOL.md §13.5),
- * streaming: at most one chunk of ciphertext is held, and it is kept until the relay
- * confirms it, so a dropped connection or a relay restart costs at most that chunk again.
+ * streaming: one chunk is on the wire while the next is sealed (two chunks of ciphertext
+ * held at most), and a chunk is kept until the relay confirms it, so a dropped connection
+ * or a relay restart costs at most that chunk again.
  *
  * Resuming after the app itself restarted: the blob is a pure function of the file and
  * the key (no randomness besides the key), so `resume: {blobId, key}` seals the file again
@@ -135,15 +136,22 @@ export async function uploadAttachment(source: ByteSource, options: UploadOption
     }
   };
 
+  // One chunk on the wire while the next is sealed: two chunks of ciphertext at most.
   let position = 0;
   let buffer = new Uint8Array(chunkBytes);
   let filled = 0;
+  let inFlight: Promise<void> = Promise.resolve();
   const flush = async () => {
     if (filled === 0) return;
     const start = position - filled;
-    if (start + filled > stored) await sendPiece(start, buffer.subarray(0, filled));
+    const piece = buffer.subarray(0, filled);
     buffer = new Uint8Array(chunkBytes);
     filled = 0;
+    await inFlight;
+    if (start + piece.length <= stored) return;
+    const sending = sendPiece(start, piece);
+    sending.catch(() => {}); // awaited at the next flush; this only keeps it from counting as unhandled meanwhile
+    inFlight = sending;
   };
   for await (const chunk of sealed.chunks) {
     for (let o = 0; o < chunk.length; ) {
@@ -156,6 +164,7 @@ export async function uploadAttachment(source: ByteSource, options: UploadOption
     }
   }
   await flush();
+  await inFlight;
   if (stored !== total) throw new BlobTransferError('lost', `the relay has ${stored} of ${total} bytes`);
   return { blobId, key: sealed.key, size, digest: sealed.digest(), blobBytes: total, chunksSent };
 }

@@ -10,7 +10,7 @@
  *   AttachmentTruncatedError     the stream ends early, or a record authenticates only with the wrong "last" flag
  *   AttachmentTamperedError      a record authenticates under no counter: its bytes were altered
  *   AttachmentExtendedError      bytes beyond the blob length, or padding that is not all zero
- *   AttachmentDigestMismatchError the SHA-256 of the whole blob is not the one in the descriptor
+ *   AttachmentDigestMismatchError the blob digest (SHA-256 over its 1 MiB segments) is not the one in the descriptor
  *   AttachmentSizeMismatchError  (encryption) the source gave more or fewer bytes than declared
  */
 export type AttachmentErrorKind =
