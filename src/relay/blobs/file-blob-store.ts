@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { constants, mkdirSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SqliteDatabase } from '../storage/sqlite-database.ts';
@@ -107,7 +107,20 @@ export class FileBlobStore implements BlobStore {
 
   async create(blob: NewBlob, now: number): Promise<CreateBlobResult> {
     const result = this.createTx(blob, now);
-    if (result.ok) await (await open(this.path(blob.id), 'w', 0o600)).close();
+    if (!result.ok) return result;
+    // The file and its directory entry are durable before the blob is announced.
+    const file = await open(this.path(blob.id), 'w', 0o600);
+    try {
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    const dir = await open(this.dir, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
     return result;
   }
 
@@ -122,7 +135,8 @@ export class FileBlobStore implements BlobStore {
       if (!row) return { ok: false, why: 'not_found' };
       if (offset !== row.received) return { ok: false, why: 'offset_mismatch', received: row.received };
       if (offset + data.length > row.size) return { ok: false, why: 'beyond_size', received: row.received };
-      const file = await open(this.path(id), 'r+');
+      // O_CREAT: a crash between the row's commit and the file's creation leaves no file yet.
+      const file = await open(this.path(id), constants.O_RDWR | constants.O_CREAT, 0o600);
       try {
         await file.write(data, 0, data.length, offset);
         await file.datasync();
