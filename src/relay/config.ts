@@ -85,6 +85,9 @@ export interface BlobConfig {
   readonly retentionMs: number;
   /** Largest chunk one PATCH may carry. */
   readonly chunkMaxBytes: number;
+  /** Token bucket per client IP for blob requests (checked before the signature). */
+  readonly ipRequestsPerSec: number;
+  readonly ipRequestBurst: number;
 }
 
 /** `PETREL_STORE`: SQLite in PETREL_DATA_DIR, or a cluster on PostgreSQL (DATABASE_URL) and Redis (REDIS_URL). */
@@ -252,6 +255,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxTotalBytes: integer(env, 'PETREL_BLOB_MAX_TOTAL_BYTES', 50 * 1024 * MIB, 0, 2 ** 50),
       retentionMs: integer(env, 'PETREL_BLOB_RETENTION_DAYS', 14, 1, 3650) * DAY_MS,
       chunkMaxBytes: integer(env, 'PETREL_BLOB_CHUNK_MAX_BYTES', 4 * MIB, 64 * 1024, 64 * MIB),
+      ipRequestsPerSec: integer(env, 'PETREL_IP_BLOB_REQUESTS_PER_SEC', 50, 1, 1_000_000),
+      ipRequestBurst: integer(env, 'PETREL_IP_BLOB_REQUEST_BURST', 200, 1, 1_000_000),
     },
   };
   if (config.httpRequestTimeoutMs < config.httpHeadersTimeoutMs) {

@@ -138,6 +138,8 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     log,
     now,
     draining: () => draining,
+    rateLimits,
+    trustProxy: config.trustProxy,
     failed: (err: unknown) => handlerFailed('http', err),
   };
   metrics.observeBlobBytes(() => stores.blobs.totalBytes());

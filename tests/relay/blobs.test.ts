@@ -130,6 +130,25 @@ describe('refusals', () => {
   });
 });
 
+describe('rate limit', () => {
+  it('refuses blob requests past the per-address bucket with 429, before checking signatures', async () => {
+    const limited = await startTestRelay({ PETREL_IP_BLOB_REQUESTS_PER_SEC: '1', PETREL_IP_BLOB_REQUEST_BURST: '2' });
+    try {
+      const alice = new BlobClient(limited.http, newIdentity());
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await alice.create(100)).status);
+      expect(statuses.slice(0, 2)).toEqual([201, 201]);
+      expect(statuses.slice(2)).toContain(429);
+      const res = await fetch(`${limited.http}/blobs`, { method: 'POST' });
+      expect(res.status).toBe(429);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(await scrape(limited.http, /petrel_rate_limited_total\{bucket="ip_blob"\} (\d+)/)).toBeGreaterThanOrEqual(2);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
+
 describe('deletion', () => {
   it('deletes a blob once every recipient acknowledged it', async () => {
     const alice = new BlobClient(relay.http, newIdentity());
@@ -144,7 +163,10 @@ describe('deletion', () => {
   });
 
   it('deletes blobs at the end of retention, and the owner can cancel one', async () => {
-    const short = await startTestRelay({}, tempDataDir(), { sweepIntervalMs: 50, blobs: { accountQuotaBytes: 2 ** 30, maxTotalBytes: 0, retentionMs: 300, chunkMaxBytes: 65536 } });
+    const short = await startTestRelay({}, tempDataDir(), {
+      sweepIntervalMs: 50,
+      blobs: { accountQuotaBytes: 2 ** 30, maxTotalBytes: 0, retentionMs: 300, chunkMaxBytes: 65536, ipRequestsPerSec: 1000, ipRequestBurst: 1000 },
+    });
     try {
       const alice = new BlobClient(short.http, newIdentity());
       const path = await upload(alice, rnd(100), 100);

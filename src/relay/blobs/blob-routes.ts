@@ -4,7 +4,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { MAX_ATTACHMENT_BLOB_BYTES } from '../../core/wire/attachment-layout.ts';
 import type { BlobConfig } from '../config.ts';
+import { clientIp } from '../http/client-ip.ts';
 import { SECURITY_HEADERS } from '../http/security-headers.ts';
+import type { RateLimitStore } from '../limits/rate-limit-store.ts';
 import type { RelayMetrics } from '../metrics.ts';
 import { BLOB_ID_BYTES, blobComplete, type BlobInfo, type BlobStore } from './blob-store.ts';
 import { verifyBlobRequest } from './blob-request-auth.ts';
@@ -41,6 +43,7 @@ type Refusal =
   | 'incomplete'
   | 'bad_range'
   | 'bad_request'
+  | 'rate_limited'
   | 'draining';
 
 const STATUS: Readonly<Record<Refusal, number>> = {
@@ -55,6 +58,7 @@ const STATUS: Readonly<Record<Refusal, number>> = {
   incomplete: 409,
   bad_range: 416,
   bad_request: 400,
+  rate_limited: 429,
   draining: 503,
 };
 
@@ -65,6 +69,8 @@ export interface BlobRouteDeps {
   readonly log: Logger;
   readonly now: () => number;
   readonly draining: () => boolean;
+  readonly rateLimits: RateLimitStore;
+  readonly trustProxy: boolean;
   /** An unexpected error: logged and counted by the server; the request ends with 500. */
   readonly failed: (err: unknown) => void;
 }
@@ -156,6 +162,12 @@ export function serveBlobRoute(req: IncomingMessage, path: string, res: ServerRe
   const run = async () => {
     if (method !== expected[op]) throw new Refused('bad_request', `${op === 'get' ? 'GET, HEAD, PATCH or DELETE' : expected[op]} expected`);
     if (deps.draining()) throw new Refused('draining', 'the relay is shutting down; retry on another node or later');
+    const ip = clientIp(req, deps.trustProxy);
+    const rule = { perSec: deps.config.ipRequestsPerSec, burst: deps.config.ipRequestBurst };
+    if (!(await deps.rateLimits.take(`ip:${ip}:blob`, rule, deps.now()))) {
+      deps.metrics.rateLimited.inc({ bucket: 'ip_blob' });
+      throw new Refused('rate_limited', 'too many attachment requests from this address; retry shortly', { 'Retry-After': '1' });
+    }
     const auth = verifyBlobRequest(req, path, deps.now());
     if (!auth.ok) throw new Refused('unauthenticated', `request signature refused (${auth.why})`);
     const account = auth.account;
