@@ -130,6 +130,38 @@ describe('refusals', () => {
   });
 });
 
+describe('malformed requests', () => {
+  it('answers each with its 4xx and never fails inside a handler', async () => {
+    const alice = new BlobClient(relay.http, newIdentity());
+    const path = await upload(alice, rnd(5000), 5000);
+    const cases: Array<[string, string, Record<string, string>, number]> = [
+      ['POST', '/blobs', {}, 400], // no Upload-Length
+      ['POST', '/blobs', { 'Upload-Length': '-1' }, 400],
+      ['POST', '/blobs', { 'Upload-Length': '1e3' }, 400],
+      ['POST', '/blobs', { 'Upload-Length': '99999999999999999999' }, 400],
+      ['POST', '/blobs', { 'Upload-Length': '10', 'Petrel-Recipients': '0' }, 400],
+      ['POST', '/blobs', { 'Upload-Length': '10', 'Petrel-Recipients': '5000' }, 400],
+      ['PUT', '/blobs', {}, 400],
+      ['GET', '/blobs/AAAAAAAAAAAAAAAAAAAAAA', {}, 404],
+      ['HEAD', '/blobs/AAAAAAAAAAAAAAAAAAAAAA', {}, 404],
+      ['POST', '/blobs/AAAAAAAAAAAAAAAAAAAAAA/ack', {}, 404],
+      ['PATCH', path, {}, 400], // no Upload-Offset
+      ['PATCH', path, { 'Upload-Offset': 'x' }, 400],
+      ['GET', path, { Range: 'bytes=5-2' }, 416],
+      ['GET', path, { Range: 'bytes=0-1,4-5' }, 416],
+      ['GET', path, { Range: 'items=0-1' }, 416],
+      ['POST', path, {}, 400],
+    ];
+    for (const [method, target, headers, status] of cases) {
+      const res = await alice.request(method, target, headers);
+      expect(res.status, `${method} ${target} ${JSON.stringify(headers)}`).toBe(status);
+      await res.arrayBuffer();
+    }
+    expect((await fetch(`${relay.http}/blobs/not-an-id`)).status).toBe(404);
+    expect(await scrape(relay.http, /petrel_handler_failures_total\{where="http"\} (\d+)/)).toBe(0);
+  });
+});
+
 describe('rate limit', () => {
   it('refuses blob requests past the per-address bucket with 429, before checking signatures', async () => {
     const limited = await startTestRelay({ PETREL_IP_BLOB_REQUESTS_PER_SEC: '1', PETREL_IP_BLOB_REQUEST_BURST: '2' });
