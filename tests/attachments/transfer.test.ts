@@ -115,6 +115,32 @@ describe('upload and download through the relay', () => {
     expect(Buffer.from(got).equals(Buffer.from(file))).toBe(true);
   });
 
+  it('retries a 429 from the relay, and gives up on a relay that keeps sending empty bodies instead of looping', async () => {
+    const immediate = { now: () => Date.now(), setTimeout: (fn: () => void) => (setImmediate(fn), () => {}) };
+    const file = fileBytes(300_000);
+    let limitedOnce = false;
+    const limiting: BlobHttp = {
+      async send(req) {
+        if (req.method === 'PATCH' && !limitedOnce) {
+          limitedOnce = true;
+          return { status: 429, header: () => '1', body: (async function* () {})(), discard: async () => {} };
+        }
+        return http.send(req);
+      },
+    };
+    const up = await uploadAttachment(chunked(file), { ...base, clock: immediate, http: limiting, account: account(), size: file.length });
+    expect(limitedOnce).toBe(true);
+    const empty: BlobHttp = {
+      async send(req) {
+        const res = await http.send(req);
+        if (req.method !== 'GET') return res;
+        await res.discard();
+        return { status: 200, header: () => undefined, body: (async function* () {})(), discard: async () => {} };
+      },
+    };
+    await expect(collect(downloadAttachment(up, { ...base, clock: immediate, http: empty, account: account() }))).rejects.toMatchObject({ kind: 'network' });
+  });
+
   it('a blob altered on the relay is refused by the recipient with an attachment error', async () => {
     const file = fileBytes(300_000);
     const up = await uploadAttachment(chunked(file), { ...base, http, account: account(), size: file.length });

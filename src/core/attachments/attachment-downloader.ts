@@ -37,13 +37,14 @@ export async function* fetchBlob(ref: AttachmentReference, options: DownloadOpti
   const path = blobPath(ref.blobId);
   let received = 0;
   for (let attempt = 0; received < total; ) {
+    const before = received;
     let res: BlobHttpResponse | undefined;
     try {
       res = await sendSigned(http, account, clock, { method: 'GET', path, headers: received > 0 ? { Range: `bytes=${received}-` } : {} });
     } catch {
       res = undefined;
     }
-    if (res && res.status < 500) {
+    if (res && res.status < 500 && res.status !== 429) {
       const expected = received > 0 ? 206 : 200;
       if (res.status !== expected) {
         await res.discard();
@@ -59,7 +60,8 @@ export async function* fetchBlob(ref: AttachmentReference, options: DownloadOpti
           if (take.length > 0) yield take;
           if (received >= total) break;
         }
-        continue;
+        // A body that ended early goes on with a Range request; one that brought nothing counts as a failure.
+        if (received > before) continue;
       } catch {
         // The connection dropped mid-body: resume from what arrived.
       }

@@ -18,7 +18,7 @@ import { BlobTransferError, blobPath, sendSigned, type BlobAccount, type BlobHtt
 
 /** Chunk size of a PATCH by default (the relay's default cap, PETREL_BLOB_CHUNK_MAX_BYTES). */
 export const DEFAULT_UPLOAD_CHUNK_BYTES = 4 * 1024 * 1024;
-/** Attempts per chunk (and per control request) before the upload fails with `network`. */
+/** Attempts per chunk (and per control request) before the upload fails with `network`; 5xx, 429 and network failures are retried. */
 const MAX_ATTEMPTS = 6;
 
 export interface UploadOptions {
@@ -75,7 +75,7 @@ export async function uploadAttachment(source: ByteSource, options: UploadOption
       } catch {
         res = undefined;
       }
-      if (res && res.status < 500) return res;
+      if (res && res.status < 500 && res.status !== 429) return res;
       await res?.discard();
       if (attempt + 1 >= MAX_ATTEMPTS) throw new BlobTransferError('network', `${req.method} ${req.path}: no answer after ${MAX_ATTEMPTS} attempts`);
       await sleep(clock, backoffMs(attempt));
@@ -127,10 +127,11 @@ export async function uploadAttachment(source: ByteSource, options: UploadOption
         options.onProgress?.(stored, total);
         continue;
       }
-      if (res && res.status < 500 && res.status !== 409) throw await refusal(res, 'sending a chunk');
+      const retryable = !res || res.status >= 500 || res.status === 429;
+      if (res && !retryable && res.status !== 409) throw await refusal(res, 'sending a chunk');
       await res?.discard();
       if (attempt + 1 >= MAX_ATTEMPTS) throw new BlobTransferError('network', `chunk at ${start}: no answer after ${MAX_ATTEMPTS} attempts`);
-      if (!res || res.status >= 500) await sleep(clock, backoffMs(attempt));
+      if (retryable) await sleep(clock, backoffMs(attempt));
       // The answer was lost, or the relay has another offset (409): ask where it stands.
       stored = await storedOffset();
     }
