@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acknowledgeAttachment, downloadAttachment } from '../../src/core/attachments/attachment-downloader.ts';
 import { uploadAttachment } from '../../src/core/attachments/attachment-uploader.ts';
 import type { BlobAccount, BlobHttp } from '../../src/core/attachments/blob-http.ts';
-import { AttachmentError } from '../../src/core/attachments/errors.ts';
+import type { OpenCheckpoint } from '../../src/core/attachments/attachment-decryptor.ts';
+import { AttachmentDigestMismatchError, AttachmentError } from '../../src/core/attachments/errors.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { fetchBlobHttp } from '../../src/platform/fetch-blob-http.ts';
 import { attachmentBlobLength } from '../../src/core/wire/attachment-layout.ts';
@@ -113,6 +114,46 @@ describe('upload and download through the relay', () => {
     expect(up.chunksSent).toBe(chunks - 3);
     const got = await collect(downloadAttachment(up, { ...base, http, account: account() }));
     expect(Buffer.from(got).equals(Buffer.from(file))).toBe(true);
+  });
+
+  it('a download interrupted by an app restart resumes from its checkpoint, re-fetching at most a digest segment', async () => {
+    const file = fileBytes(3 * 1024 * 1024 + 777);
+    const up = await uploadAttachment(chunked(file), { ...base, http, account: account(), size: file.length });
+    let fetched = 0;
+    const counting: BlobHttp = {
+      async send(req) {
+        const res = await http.send(req);
+        if (req.method !== 'GET') return res;
+        return {
+          ...res,
+          body: (async function* () {
+            for await (const piece of res.body) {
+              fetched += piece.length;
+              yield piece;
+            }
+          })(),
+        };
+      },
+    };
+    const kept: Uint8Array[] = [];
+    let checkpoint: OpenCheckpoint | undefined;
+    for await (const record of downloadAttachment(up, { ...base, http: counting, account: account(), onCheckpoint: (c) => (checkpoint = c) })) {
+      kept.push(record);
+      if (kept.length === 40) break; // the app goes away after 2.5 MiB; record 40 was taken but no checkpoint written for it
+    }
+    expect(checkpoint).toMatchObject({ records: 39 });
+    expect(checkpoint!.segmentDigests).toHaveLength(2);
+    const firstRun = fetched;
+    fetched = 0;
+    const rest: Uint8Array[] = kept.slice(0, checkpoint!.records);
+    for await (const record of downloadAttachment(up, { ...base, http: counting, account: account(), resumeFrom: checkpoint! })) rest.push(record);
+    expect(Buffer.concat(rest.map((r) => Buffer.from(r))).equals(Buffer.from(file))).toBe(true);
+    expect(fetched).toBe(up.blobBytes - 2 * 1024 * 1024);
+    expect(firstRun).toBeGreaterThan(0);
+
+    // A checkpoint with a wrong segment digest does not let a different blob through.
+    const forged = { ...checkpoint!, segmentDigests: [checkpoint!.segmentDigests[0]!, new Uint8Array(32)] };
+    await expect(collect(downloadAttachment(up, { ...base, http, account: account(), resumeFrom: forged }))).rejects.toBeInstanceOf(AttachmentDigestMismatchError);
   });
 
   it('retries a 429 from the relay, and gives up on a relay that keeps sending empty bodies instead of looping', async () => {

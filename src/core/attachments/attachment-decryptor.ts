@@ -20,13 +20,14 @@ import {
   ATTACHMENT_KEY_BYTES,
   ATTACHMENT_MAGIC,
   ATTACHMENT_RECORD_BYTES,
+  ATTACHMENT_SEALED_RECORD_BYTES,
   ATTACHMENT_TAG_BYTES,
   attachmentBlobLength,
   attachmentRecordCount,
   attachmentSealedLength,
 } from '../wire/attachment-layout.ts';
 import { checkAttachmentSize } from './attachment-encryptor.ts';
-import { BlobDigest } from './blob-digest.ts';
+import { BlobDigest, DIGEST_SEGMENT_BYTES } from './blob-digest.ts';
 import { ExactReader, type ByteSource } from './byte-source.ts';
 import {
   AttachmentDigestMismatchError,
@@ -50,6 +51,32 @@ export interface OpenAttachmentOptions {
   /** The blob's digest (blob-digest.ts), as the message declared it. */
   readonly digest: Uint8Array;
   readonly runtime: CryptoRuntime;
+  /** Continue after an earlier, interrupted read: the source must start at checkpointBlobOffset(resumeFrom). */
+  readonly resumeFrom?: OpenCheckpoint;
+  /** Called once the consumer has taken each record (it asked for the next): what to persist to resume. */
+  readonly onCheckpoint?: (checkpoint: OpenCheckpoint) => void;
+}
+
+/**
+ * Where reading can continue after the app restarted: how many records the consumer has
+ * taken, and the digests of the blob's complete 1 MiB segments (blob-digest.ts) before
+ * them. A resumed read fetches from the start of the first incomplete segment, so the
+ * digest still covers every byte, and skips to the next record (at most 1 MiB re-fetched).
+ */
+export interface OpenCheckpoint {
+  readonly records: number;
+  readonly segmentDigests: readonly Uint8Array[];
+}
+
+/** The blob offset a source resumed at `checkpoint` must start at. */
+export function checkpointBlobOffset(checkpoint: OpenCheckpoint): number {
+  return checkpoint.segmentDigests.length * DIGEST_SEGMENT_BYTES;
+}
+
+async function checkHeader(header: Uint8Array, key: Uint8Array): Promise<void> {
+  if (header.length < ATTACHMENT_HEADER_BYTES) throw new AttachmentTruncatedError('the blob ends inside its header');
+  if (!bytesEqual(header.subarray(0, ATTACHMENT_MAGIC.length), ATTACHMENT_MAGIC)) throw new AttachmentMalformedError('not a Petrel attachment (magic)');
+  if (!bytesEqual(header.subarray(ATTACHMENT_MAGIC.length), attachmentKeyCheck(key))) throw new AttachmentWrongKeyError('the blob was not sealed under this key');
 }
 
 /** The file's bytes, one record (≤ 64 KiB) at a time. Throws an AttachmentError on the first fault. */
@@ -58,19 +85,24 @@ export async function* openAttachment(source: ByteSource, options: OpenAttachmen
   checkAttachmentSize(size);
   if (key.length !== ATTACHMENT_KEY_BYTES) throw new AttachmentMalformedError(`attachment key must be ${ATTACHMENT_KEY_BYTES} bytes`);
   if (digest.length !== ATTACHMENT_DIGEST_BYTES) throw new AttachmentMalformedError(`attachment digest must be ${ATTACHMENT_DIGEST_BYTES} bytes`);
+  const records = attachmentRecordCount(size);
+  const resume = options.resumeFrom;
+  const first = resume?.records ?? 0;
+  const recordStart = ATTACHMENT_HEADER_BYTES + first * ATTACHMENT_SEALED_RECORD_BYTES;
+  const resumeAt = resume ? checkpointBlobOffset(resume) : 0;
+  if (resume && (!Number.isSafeInteger(first) || first < 0 || first > records || resumeAt > recordStart)) {
+    throw new AttachmentMalformedError('the checkpoint does not fit this attachment');
+  }
   const reader = new ExactReader(source);
-  const hash = new BlobDigest();
+  const hash = new BlobDigest(resume?.segmentDigests ?? []);
   const aead = runtime.aesGcmKeyed(key);
   try {
-    const header = await reader.read(ATTACHMENT_HEADER_BYTES);
-    if (header.length < ATTACHMENT_HEADER_BYTES) throw new AttachmentTruncatedError('the blob ends inside its header');
-    await hash.update(header);
-    if (!bytesEqual(header.subarray(0, ATTACHMENT_MAGIC.length), ATTACHMENT_MAGIC)) throw new AttachmentMalformedError('not a Petrel attachment (magic)');
-    if (!bytesEqual(header.subarray(ATTACHMENT_MAGIC.length), attachmentKeyCheck(key))) {
-      throw new AttachmentWrongKeyError('the blob was not sealed under this key');
-    }
-    const records = attachmentRecordCount(size);
-    for (let i = 0; i < records; i++) {
+    // Up to the first record to decrypt: the header (when reading from the start) and the records already taken.
+    const prefix = await reader.read(recordStart - resumeAt);
+    if (prefix.length < recordStart - resumeAt) throw new AttachmentTruncatedError(first === 0 ? 'the blob ends inside its header' : 'the blob ends before the record to resume at');
+    await hash.update(prefix);
+    if (resumeAt === 0) await checkHeader(prefix.subarray(0, ATTACHMENT_HEADER_BYTES), key);
+    for (let i = first; i < records; i++) {
       const last = i === records - 1;
       const want = (last ? size - i * ATTACHMENT_RECORD_BYTES : ATTACHMENT_RECORD_BYTES) + ATTACHMENT_TAG_BYTES;
       const sealed = await reader.read(want);
@@ -84,6 +116,7 @@ export async function* openAttachment(source: ByteSource, options: OpenAttachmen
         throw await diagnose(aead, sealed, i, records);
       }
       yield plaintext;
+      options.onCheckpoint?.({ records: i + 1, segmentDigests: hash.completedSegments() });
     }
     for (let left = attachmentBlobLength(size) - attachmentSealedLength(size); left > 0; ) {
       const piece = await reader.read(Math.min(left, ATTACHMENT_RECORD_BYTES));

@@ -2,13 +2,13 @@
  * Downloads an attachment blob from the relay and decrypts it as it arrives
  * (docs/PROTOCOL.md §13.4–13.5): the file comes out one 64 KiB record at a time, and a
  * dropped connection continues with `Range: bytes=<received>-`, so nothing is fetched
- * twice. (After an app restart a download starts again from the first byte: the digest
- * covers the whole blob, so the bytes before the break would have to be kept to check it.)
+ * twice. After an app restart, `resumeFrom` (a checkpoint the consumer persisted with the
+ * records it took) continues from the blob's last complete 1 MiB digest segment.
  */
 import type { Clock } from '../clock.ts';
 import type { CryptoRuntime } from '../crypto/crypto-runtime.ts';
 import { attachmentBlobLength } from '../wire/attachment-layout.ts';
-import { openAttachment } from './attachment-decryptor.ts';
+import { checkpointBlobOffset, openAttachment, type OpenCheckpoint } from './attachment-decryptor.ts';
 import { BlobTransferError, blobPath, sendSigned, type BlobAccount, type BlobHttp, type BlobHttpResponse } from './blob-http.ts';
 
 const MAX_ATTEMPTS = 6;
@@ -28,14 +28,18 @@ export interface DownloadOptions {
   readonly clock: Clock;
   /** Called with (blob bytes received, blob bytes in all). */
   readonly onProgress?: (received: number, total: number) => void;
+  /** Continue a download interrupted by an app restart (the consumer kept the records it took). */
+  readonly resumeFrom?: OpenCheckpoint;
+  /** Called once the consumer has taken each record: persist it with the plaintext to resume later. */
+  readonly onCheckpoint?: (checkpoint: OpenCheckpoint) => void;
 }
 
 /** The blob's bytes from the relay, resuming with a Range request after a network failure. */
-export async function* fetchBlob(ref: AttachmentReference, options: DownloadOptions): AsyncGenerator<Uint8Array, void, undefined> {
+export async function* fetchBlob(ref: AttachmentReference, options: DownloadOptions, startAt = 0): AsyncGenerator<Uint8Array, void, undefined> {
   const { http, account, clock } = options;
   const total = attachmentBlobLength(ref.size);
   const path = blobPath(ref.blobId);
-  let received = 0;
+  let received = startAt;
   for (let attempt = 0; received < total; ) {
     const before = received;
     let res: BlobHttpResponse | undefined;
@@ -75,7 +79,15 @@ export async function* fetchBlob(ref: AttachmentReference, options: DownloadOpti
 
 /** The file's plaintext, verified record by record; the whole stream is the file only if it ends without an error. */
 export function downloadAttachment(ref: AttachmentReference, options: DownloadOptions): AsyncGenerator<Uint8Array, void, undefined> {
-  return openAttachment(fetchBlob(ref, options), { key: ref.key, size: ref.size, digest: ref.digest, runtime: options.runtime });
+  const startAt = options.resumeFrom ? checkpointBlobOffset(options.resumeFrom) : 0;
+  return openAttachment(fetchBlob(ref, options, startAt), {
+    key: ref.key,
+    size: ref.size,
+    digest: ref.digest,
+    runtime: options.runtime,
+    ...(options.resumeFrom ? { resumeFrom: options.resumeFrom } : {}),
+    ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
+  });
 }
 
 /** Tells the relay this account has the attachment (the relay deletes it once every recipient has). */

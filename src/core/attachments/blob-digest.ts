@@ -26,8 +26,19 @@ async function sha256Of(bytes: Uint8Array): Promise<Uint8Array> {
 export class BlobDigest {
   private readonly segment = new Uint8Array(DIGEST_SEGMENT_BYTES);
   private filled = 0;
-  private readonly segmentDigests: Uint8Array[] = [];
+  private readonly segmentDigests: Uint8Array[];
   private finished = false;
+
+  /** `prior`: the digests of the blob's first segments, when hashing continues after them (a resumed download). */
+  constructor(prior: readonly Uint8Array[] = []) {
+    if (prior.some((d) => d.length !== 32)) throw new RangeError('a segment digest is 32 bytes');
+    this.segmentDigests = prior.map((d) => d.slice());
+  }
+
+  /** Digests of the segments completed so far (the bytes hashed since the last one are not in it). */
+  completedSegments(): Uint8Array[] {
+    return this.segmentDigests.map((d) => d.slice());
+  }
 
   async update(bytes: Uint8Array): Promise<void> {
     if (this.finished) throw new Error('digest already finished');
