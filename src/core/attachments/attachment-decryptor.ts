@@ -26,7 +26,7 @@ import {
   attachmentRecordCount,
   attachmentSealedLength,
 } from '../wire/attachment-layout.ts';
-import { checkAttachmentSize } from './attachment-encryptor.ts';
+import { RECORDS_IN_FLIGHT, checkAttachmentSize } from './attachment-encryptor.ts';
 import { BlobDigest, DIGEST_SEGMENT_BYTES } from './blob-digest.ts';
 import { ExactReader, type ByteSource } from './byte-source.ts';
 import {
@@ -100,28 +100,43 @@ export async function* openAttachment(source: ByteSource, options: OpenAttachmen
     // Up to the first record to decrypt: the header (when reading from the start) and the records already taken.
     const prefix = await reader.read(recordStart - resumeAt);
     if (prefix.length < recordStart - resumeAt) throw new AttachmentTruncatedError(first === 0 ? 'the blob ends inside its header' : 'the blob ends before the record to resume at');
-    await hash.update(prefix);
+    hash.update(prefix);
     if (resumeAt === 0) await checkHeader(prefix.subarray(0, ATTACHMENT_HEADER_BYTES), key);
-    for (let i = first; i < records; i++) {
-      const last = i === records - 1;
-      const want = (last ? size - i * ATTACHMENT_RECORD_BYTES : ATTACHMENT_RECORD_BYTES) + ATTACHMENT_TAG_BYTES;
-      const sealed = await reader.read(want);
-      if (sealed.length < want) throw new AttachmentTruncatedError(`the blob ends inside record ${i} of ${records}`);
-      await hash.update(sealed);
+    // Up to RECORDS_IN_FLIGHT records are opened at once; they are released in order, each
+    // only after its own tag verified.
+    const inFlight: { i: number; sealed: Uint8Array; opening: Promise<Uint8Array>; segments: number }[] = [];
+    async function* release(): AsyncGenerator<Uint8Array, void, undefined> {
+      const { i, sealed, opening, segments } = inFlight.shift()!;
       let plaintext: Uint8Array;
       try {
-        plaintext = await aead.decrypt(streamNonce(i, last), sealed, NO_AAD);
+        plaintext = await opening;
       } catch (e) {
         if (!(e instanceof AuthenticationFailedError)) throw e;
         throw await diagnose(aead, sealed, i, records);
       }
       yield plaintext;
-      options.onCheckpoint?.({ records: i + 1, segmentDigests: hash.completedSegments() });
+      if (options.onCheckpoint) options.onCheckpoint({ records: i + 1, segmentDigests: await hash.segmentsUpTo(segments) });
     }
+    for (let i = first; i < records; i++) {
+      const last = i === records - 1;
+      const want = (last ? size - i * ATTACHMENT_RECORD_BYTES : ATTACHMENT_RECORD_BYTES) + ATTACHMENT_TAG_BYTES;
+      const sealed = await reader.read(want);
+      if (sealed.length < want) {
+        // Records already read are released (or refused) first: the error is the earliest fault.
+        while (inFlight.length > 0) yield* release();
+        throw new AttachmentTruncatedError(`the blob ends inside record ${i} of ${records}`);
+      }
+      hash.update(sealed);
+      const opening = aead.decrypt(streamNonce(i, last), sealed, NO_AAD);
+      opening.catch(() => {}); // awaited in order in release()
+      inFlight.push({ i, sealed, opening, segments: hash.completedCount() });
+      if (inFlight.length >= RECORDS_IN_FLIGHT) yield* release();
+    }
+    while (inFlight.length > 0) yield* release();
     for (let left = attachmentBlobLength(size) - attachmentSealedLength(size); left > 0; ) {
       const piece = await reader.read(Math.min(left, ATTACHMENT_RECORD_BYTES));
       if (piece.length === 0) throw new AttachmentTruncatedError('the blob ends inside its padding');
-      await hash.update(piece);
+      hash.update(piece);
       if (piece.some((b) => b !== 0)) throw new AttachmentMalformedError('the padding is not all zero');
       left -= piece.length;
     }

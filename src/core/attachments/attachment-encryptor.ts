@@ -26,11 +26,13 @@ import { attachmentKeyCheck } from './key-check.ts';
 import { streamNonce } from './stream-nonce.ts';
 
 const NO_AAD = new Uint8Array(0);
+/** Records sealed concurrently (each 64 KiB in and out: a few hundred KiB held). */
+export const RECORDS_IN_FLIGHT = 4;
 /** Padding goes out in pieces of at most this many bytes. */
 const PADDING_PIECE_BYTES = 64 * 1024;
 
 export interface SealAttachmentOptions {
-  /** Plaintext bytes the source will give. */
+  /** Plaintext bytes the source will give (its chunks must not be reused by the source once given). */
   readonly size: number;
   readonly runtime: CryptoRuntime;
   /** The per-file key; by default 32 fresh bytes from the runtime's randomness. Never reuse one. */
@@ -70,22 +72,32 @@ export function sealAttachment(source: ByteSource, options: SealAttachmentOption
       const header = new Uint8Array(ATTACHMENT_HEADER_BYTES);
       header.set(ATTACHMENT_MAGIC, 0);
       header.set(attachmentKeyCheck(key), ATTACHMENT_MAGIC.length);
-      await hash.update(header);
+      hash.update(header);
       yield header;
       const records = attachmentRecordCount(size);
+      // Up to RECORDS_IN_FLIGHT records are sealed at once (WebCrypto runs them on other
+      // threads); they go out in order.
+      const inFlight: Promise<Uint8Array>[] = [];
+      const next = async () => {
+        const sealed = await inFlight.shift()!;
+        hash.update(sealed);
+        return sealed;
+      };
       for (let i = 0; i < records; i++) {
         const last = i === records - 1;
         const want = last ? size - i * ATTACHMENT_RECORD_BYTES : ATTACHMENT_RECORD_BYTES;
         const plaintext = await reader.read(want);
         if (plaintext.length < want) throw new AttachmentSizeMismatchError(`the file gave fewer bytes than the declared ${size}`);
-        const sealed = await aead.encrypt(streamNonce(i, last), plaintext, NO_AAD);
-        await hash.update(sealed);
-        yield sealed;
+        const sealing = aead.encrypt(streamNonce(i, last), plaintext, NO_AAD);
+        sealing.catch(() => {}); // awaited in order below
+        inFlight.push(sealing);
+        if (inFlight.length >= RECORDS_IN_FLIGHT) yield await next();
       }
+      while (inFlight.length > 0) yield await next();
       if (!(await reader.atEnd())) throw new AttachmentSizeMismatchError(`the file gave more bytes than the declared ${size}`);
       for (let left = blobBytes - attachmentSealedLength(size); left > 0; left -= PADDING_PIECE_BYTES) {
         const piece = new Uint8Array(Math.min(left, PADDING_PIECE_BYTES));
-        await hash.update(piece);
+        hash.update(piece);
         yield piece;
       }
       digest = await hash.digest();
