@@ -54,7 +54,7 @@ export class RelayMetrics {
   }
   readonly blobRequests = new Counter({
     name: 'petrel_blob_requests_total',
-    help: 'Blob HTTP requests by operation (create, patch, head, get, ack, delete) and result (ok, or the refusal: unauthenticated, forbidden, not_found, over_quota, storage_full, too_large, beyond_size, offset_mismatch, incomplete, bad_range, bad_request, rate_limited, draining, failed)',
+    help: 'Blob HTTP requests by operation (create, patch, head, get, ack, delete) and result (ok, or the refusal: unauthenticated, forbidden, not_found, over_quota, storage_full, too_large, beyond_size, offset_mismatch, incomplete, bad_range, bad_request, rate_limited, busy, draining, failed)',
     labelNames: ['op', 'result'],
     registers: [this.registry],
   });

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_FRAME_BYTES, type ErrorCode } from '../core/wire/index.ts';
-import { serveBlobRoute } from './blobs/blob-routes.ts';
+import { CHUNKS_IN_MEMORY, ChunkMemoryBudget, serveBlobRoute } from './blobs/blob-routes.ts';
 import type { RelayConfig } from './config.ts';
 import { clientIp } from './http/client-ip.ts';
 import { serveOperationalRoute } from './http/operational-routes.ts';
@@ -140,6 +140,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     draining: () => draining,
     rateLimits,
     trustProxy: config.trustProxy,
+    chunkMemory: new ChunkMemoryBudget(CHUNKS_IN_MEMORY * config.blobs.chunkMaxBytes),
     failed: (err: unknown) => handlerFailed('http', err),
   };
   metrics.observeBlobBytes(() => stores.blobs.totalBytes());

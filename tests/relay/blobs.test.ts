@@ -20,7 +20,12 @@ const rnd = (n: number) => new Uint8Array(randomBytes(n));
 
 let relay: TestRelay;
 beforeAll(async () => {
-  relay = await startTestRelay({ PETREL_BLOB_ACCOUNT_QUOTA_BYTES: String(1024 * KIB), PETREL_BLOB_CHUNK_MAX_BYTES: String(64 * KIB) });
+  relay = await startTestRelay({
+    PETREL_BLOB_ACCOUNT_QUOTA_BYTES: String(1024 * KIB),
+    PETREL_BLOB_CHUNK_MAX_BYTES: String(64 * KIB),
+    PETREL_IP_BLOB_REQUESTS_PER_SEC: '100000',
+    PETREL_IP_BLOB_REQUEST_BURST: '100000',
+  });
 });
 afterAll(async () => {
   await relay.stop();
@@ -158,6 +163,33 @@ describe('malformed requests', () => {
       await res.arrayBuffer();
     }
     expect((await fetch(`${relay.http}/blobs/not-an-id`)).status).toBe(404);
+    expect(await scrape(relay.http, /petrel_handler_failures_total\{where="http"\} (\d+)/)).toBe(0);
+  });
+});
+
+describe('memory held by slow uploads', () => {
+  it('refuses chunks past the in-memory budget with 503 busy, and takes them again once the slow ones went away', async () => {
+    const chunk = 64 * KIB;
+    const alice = new BlobClient(relay.http, newIdentity());
+    const { path } = await alice.create(chunk);
+    const port = Number(new URL(relay.http).port);
+    const headers = { 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream' };
+    const slow = Array.from({ length: 16 }, () => {
+      const req = httpRequest({ host: '127.0.0.1', port, path, method: 'PATCH', headers: { ...headers, 'Content-Length': String(chunk), Authorization: blobAuth(alice.id, 'PATCH', path, headers) } });
+      req.on('error', () => {});
+      req.write(new Uint8Array(100));
+      return req;
+    });
+    // Each probe is a fresh blob of a fresh account, so it never moves the slow uploads' offset.
+    const probe = async () => {
+      const bob = new BlobClient(relay.http, newIdentity());
+      const created = await bob.create(chunk);
+      return (await bob.patch(created.path, 0, rnd(chunk))).status;
+    };
+    await waitFor(probe, (s) => s === 503, 'the budget to be full');
+    for (const req of slow) req.destroy();
+    await waitFor(probe, (s) => s === 204, 'the budget to be free again');
+    expect(await scrape(relay.http, refused('patch', 'busy'))).toBeGreaterThanOrEqual(1);
     expect(await scrape(relay.http, /petrel_handler_failures_total\{where="http"\} (\d+)/)).toBe(0);
   });
 });

@@ -26,6 +26,26 @@ import { verifyBlobRequest } from './blob-request-auth.ts';
  * `petrel_blob_requests_total{op, result}`; a refused chunk stores nothing.
  */
 
+/** Chunk bodies held in memory at once, across all requests, at most this many chunk caps (bounds what slow uploaders can pin). */
+export const CHUNKS_IN_MEMORY = 16;
+
+/** Bytes of chunk bodies being received across all requests of one relay. */
+export class ChunkMemoryBudget {
+  private used = 0;
+  constructor(readonly capacity: number) {}
+  tryTake(bytes: number): boolean {
+    if (this.used + bytes > this.capacity) return false;
+    this.used += bytes;
+    return true;
+  }
+  give(bytes: number): void {
+    this.used -= bytes;
+  }
+  get inUse(): number {
+    return this.used;
+  }
+}
+
 /** Most recipient devices one blob may wait for. */
 export const MAX_BLOB_RECIPIENTS = 1024;
 const ID_PATTERN = /^\/blobs\/([A-Za-z0-9_-]{22})(\/ack)?$/;
@@ -44,6 +64,7 @@ type Refusal =
   | 'bad_range'
   | 'bad_request'
   | 'rate_limited'
+  | 'busy'
   | 'draining';
 
 const STATUS: Readonly<Record<Refusal, number>> = {
@@ -59,6 +80,7 @@ const STATUS: Readonly<Record<Refusal, number>> = {
   bad_range: 416,
   bad_request: 400,
   rate_limited: 429,
+  busy: 503,
   draining: 503,
 };
 
@@ -71,6 +93,8 @@ export interface BlobRouteDeps {
   readonly draining: () => boolean;
   readonly rateLimits: RateLimitStore;
   readonly trustProxy: boolean;
+  /** Shared by every request of this relay: chunk bodies are buffered within it. */
+  readonly chunkMemory: ChunkMemoryBudget;
   /** An unexpected error: logged and counted by the server; the request ends with 500. */
   readonly failed: (err: unknown) => void;
 }
@@ -105,10 +129,15 @@ function integerHeader(req: IncomingMessage, name: string): number | undefined {
 async function readBody(req: IncomingMessage, length: number): Promise<Uint8Array> {
   const out = Buffer.allocUnsafe(length);
   let filled = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    if (filled + chunk.length > length) throw new Refused('bad_request', 'body longer than Content-Length');
-    chunk.copy(out, filled);
-    filled += chunk.length;
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      if (filled + chunk.length > length) throw new Refused('bad_request', 'body longer than Content-Length');
+      chunk.copy(out, filled);
+      filled += chunk.length;
+    }
+  } catch (err) {
+    if (err instanceof Refused) throw err;
+    throw new Refused('bad_request', 'the connection ended inside the body'); // the client went away: nothing stored
   }
   if (filled !== length) throw new Refused('bad_request', 'body shorter than Content-Length');
   return new Uint8Array(out.buffer, out.byteOffset, length);
@@ -249,8 +278,14 @@ async function patch(req: IncomingMessage, res: ServerResponse, deps: BlobRouteD
   const at = { 'Upload-Offset': String(blob.received) };
   if (offset !== blob.received) throw new Refused('offset_mismatch', `the blob has ${blob.received} bytes; send from there`, at);
   if (offset + length > blob.size) throw new Refused('beyond_size', `the chunk ends past the declared ${blob.size} bytes`, at);
-  const body = await readBody(req, length);
-  const result = await deps.store.append(blob.id, offset, body);
+  if (!deps.chunkMemory.tryTake(length)) throw new Refused('busy', 'the relay is receiving too many chunks at once; retry shortly', { 'Retry-After': '1' });
+  let result;
+  try {
+    const body = await readBody(req, length);
+    result = await deps.store.append(blob.id, offset, body);
+  } finally {
+    deps.chunkMemory.give(length);
+  }
   if (!result.ok) {
     if (result.why === 'not_found') throw new Refused('not_found', 'no such blob');
     const now = { 'Upload-Offset': String(result.received) };
