@@ -72,6 +72,22 @@ export interface RelayConfig {
   readonly trustProxy: boolean;
   /** Where state lives: embedded SQLite (one node), or PostgreSQL + Redis shared by any number of nodes. */
   readonly store: StoreConfig;
+  /** Attachment blobs (issue 19; docs/OPERATIONS.md "Attachment blobs"). */
+  readonly blobs: BlobConfig;
+}
+
+export interface BlobConfig {
+  /** Declared bytes one account may hold in blobs at once (unfinished uploads count in full). */
+  readonly accountQuotaBytes: number;
+  /** Declared bytes across all blobs; creations past it are refused with 507. 0 = no cap. */
+  readonly maxTotalBytes: number;
+  /** A blob is deleted this long after it was created, acknowledged or not. */
+  readonly retentionMs: number;
+  /** Largest chunk one PATCH may carry. */
+  readonly chunkMaxBytes: number;
+  /** Token bucket per client IP for blob requests (checked before the signature). */
+  readonly ipRequestsPerSec: number;
+  readonly ipRequestBurst: number;
 }
 
 /** `PETREL_STORE`: SQLite in PETREL_DATA_DIR, or a cluster on PostgreSQL (DATABASE_URL) and Redis (REDIS_URL). */
@@ -234,6 +250,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     allowedOrigins: origins(env),
     trustProxy: boolean(env, 'PETREL_TRUST_PROXY', false),
     store: storeConfig(env),
+    blobs: {
+      accountQuotaBytes: integer(env, 'PETREL_BLOB_ACCOUNT_QUOTA_BYTES', 1024 * MIB, 1, 2 ** 50),
+      maxTotalBytes: integer(env, 'PETREL_BLOB_MAX_TOTAL_BYTES', 50 * 1024 * MIB, 0, 2 ** 50),
+      retentionMs: integer(env, 'PETREL_BLOB_RETENTION_DAYS', 14, 1, 3650) * DAY_MS,
+      chunkMaxBytes: integer(env, 'PETREL_BLOB_CHUNK_MAX_BYTES', 4 * MIB, 64 * 1024, 64 * MIB),
+      ipRequestsPerSec: integer(env, 'PETREL_IP_BLOB_REQUESTS_PER_SEC', 50, 1, 1_000_000),
+      ipRequestBurst: integer(env, 'PETREL_IP_BLOB_REQUEST_BURST', 200, 1, 1_000_000),
+    },
   };
   if (config.httpRequestTimeoutMs < config.httpHeadersTimeoutMs) {
     throw new ConfigError('PETREL_HTTP_REQUEST_TIMEOUT_MS must not be below PETREL_HTTP_HEADERS_TIMEOUT_MS');

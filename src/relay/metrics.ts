@@ -8,7 +8,7 @@ export type StateMap = (typeof STATE_MAPS)[number];
 /** Request frames whose handling is timed (`petrel_request_duration_seconds{type}`). */
 export type TimedRequest = 'auth' | 'send' | 'ack' | 'prekeys.publish' | 'prekeys.fetch' | 'signal' | 'devices.publish' | 'devices.fetch';
 /** HTTP routes, a fixed set so the label stays small whatever paths clients ask for. */
-export type HttpRoute = 'health' | 'ready' | 'metrics' | 'static' | 'not_found' | 'bad_request' | 'failed';
+export type HttpRoute = 'health' | 'ready' | 'metrics' | 'blobs' | 'static' | 'not_found' | 'bad_request' | 'failed';
 /** Where an unexpected error was caught (`petrel_handler_failures_total{where}`): it ended that request or connection only. */
 export type HandlerSite = 'http' | 'upgrade' | 'ws_message' | 'ws_close' | 'delivery' | 'sweep';
 
@@ -51,6 +51,27 @@ export class RelayMetrics {
   /** Where `petrel_storage_bytes` reads its value from (at scrape time). */
   observeStoredBytes(source: () => Promise<number>): void {
     this.storedBytesSource = source;
+  }
+  readonly blobRequests = new Counter({
+    name: 'petrel_blob_requests_total',
+    help: 'Blob HTTP requests by operation (create, patch, head, get, ack, delete) and result (ok, or the refusal: unauthenticated, forbidden, not_found, over_quota, storage_full, too_large, beyond_size, offset_mismatch, incomplete, bad_range, bad_request, rate_limited, busy, draining, failed)',
+    labelNames: ['op', 'result'],
+    registers: [this.registry],
+  });
+  readonly blobBytes = new Counter({ name: 'petrel_blob_bytes_total', help: 'Blob bytes stored (in) and served (out)', labelNames: ['direction'], registers: [this.registry] });
+  readonly blobsDeleted = new Counter({ name: 'petrel_blobs_deleted_total', help: 'Blobs deleted, by reason (acked: every recipient acknowledged; expired: retention ended; cancelled: the owner deleted it)', labelNames: ['reason'], registers: [this.registry] });
+  readonly blobStoredBytes: Gauge = new Gauge({
+    name: 'petrel_blob_declared_bytes',
+    help: 'Declared bytes of all blobs, finished or not (capped by PETREL_BLOB_MAX_TOTAL_BYTES)',
+    registers: [this.registry],
+    collect: async (): Promise<void> => {
+      if (this.blobBytesSource) this.blobStoredBytes.set(await this.blobBytesSource());
+    },
+  });
+  private blobBytesSource: (() => Promise<number>) | undefined;
+  /** Where `petrel_blob_declared_bytes` reads its value from (at scrape time). */
+  observeBlobBytes(source: () => Promise<number>): void {
+    this.blobBytesSource = source;
   }
   readonly walCheckpoints = new Counter({ name: 'petrel_wal_checkpoints_total', help: 'SQLite WAL checkpoints (TRUNCATE) run by the relay', registers: [this.registry] });
   readonly queueDepth = new Gauge({ name: 'petrel_queue_depth', help: 'Envelopes waiting in all mailboxes', registers: [this.registry] });
@@ -110,7 +131,7 @@ export class RelayMetrics {
   });
   readonly httpLatency = new Histogram({
     name: 'petrel_http_request_duration_seconds',
-    help: 'Time to answer an HTTP request, by route (health, ready, metrics, static, not_found, bad_request, failed)',
+    help: 'Time to answer an HTTP request, by route (health, ready, metrics, blobs, static, not_found, bad_request, failed)',
     labelNames: ['route'],
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_FRAME_BYTES, type ErrorCode } from '../core/wire/index.ts';
+import { CHUNKS_IN_MEMORY, ChunkMemoryBudget, serveBlobRoute } from './blobs/blob-routes.ts';
 import type { RelayConfig } from './config.ts';
 import { clientIp } from './http/client-ip.ts';
 import { serveOperationalRoute } from './http/operational-routes.ts';
@@ -132,9 +133,24 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     log.error({ where, err: errorMessage(err) }, 'handler failed; only its request or connection is closed');
   };
 
+  const blobDeps = {
+    store: stores.blobs,
+    config: config.blobs,
+    metrics,
+    log,
+    now,
+    draining: () => draining,
+    rateLimits,
+    trustProxy: config.trustProxy,
+    chunkMemory: new ChunkMemoryBudget(CHUNKS_IN_MEMORY * config.blobs.chunkMaxBytes),
+    failed: (err: unknown) => handlerFailed('http', err),
+  };
+  metrics.observeBlobBytes(() => stores.blobs.totalBytes());
+
   const routeHttp = (req: IncomingMessage, res: ServerResponse): HttpRoute => {
     const path = requestPath(req.url);
     if (path === undefined) return badRequest(res);
+    if (serveBlobRoute(req, path, res, blobDeps)) return 'blobs';
     return (
       serveOperationalRoute(req, path, res, { stores, metrics, draining: () => draining }) ??
       (serveStatic(config.appDir, path, req, res, SECURITY_HEADERS) ? 'static' : notFound(res))
@@ -311,6 +327,11 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
       log.info({ expired }, 'expired envelopes past retention');
     }
     metrics.queueDepth.set(await mailboxes.totalQueued());
+    const expiredBlobs = await stores.blobs.expire(now());
+    if (expiredBlobs > 0) {
+      metrics.blobsDeleted.inc({ reason: 'expired' }, expiredBlobs);
+      log.info({ expired: expiredBlobs }, 'deleted attachment blobs past retention');
+    }
   };
   const sweeper = setInterval(() => void sweep().catch((err: unknown) => handlerFailed('sweep', err)), config.sweepIntervalMs);
   sweeper.unref();

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresBlobStore } from '../../src/relay/blobs/postgres-blob-store.ts';
 import { createPostgresPool } from '../../src/relay/storage/postgres/postgres-pool.ts';
 import { MemoryRateLimitStore } from '../../src/relay/limits/memory-rate-limit-store.ts';
 import { RedisRateLimitStore } from '../../src/relay/cluster/redis-rate-limit-store.ts';
@@ -8,6 +9,7 @@ import { MIGRATIONS } from '../../src/relay/storage/postgres/migrations.ts';
 import { PostgresMailboxStore } from '../../src/relay/storage/postgres/postgres-mailbox-store.ts';
 import { PostgresPreKeyStore } from '../../src/relay/storage/postgres/postgres-prekey-store.ts';
 import { SchemaTooNewError } from '../../src/relay/storage/sqlite-database.ts';
+import { describeBlobStoreContract } from './contracts/blob-store.contract.ts';
 import { describeMailboxStoreContract } from './contracts/mailbox-store.contract.ts';
 import { describePreKeyStoreContract } from './contracts/prekey-store.contract.ts';
 import { describeDeviceStoreContract } from './contracts/device-store.contract.ts';
@@ -40,6 +42,12 @@ async function emptyPool() {
 describeMailboxStoreContract('PostgreSQL', async (limits) => {
   const { pool, dispose } = await emptyPool();
   return { store: new PostgresMailboxStore(pool, limits), dispose };
+});
+
+describeBlobStoreContract('PostgreSQL', async (limits) => {
+  await db.pool.query('TRUNCATE blobs, blob_chunks, blob_acks');
+  const pool = createPostgresPool({ connectionString: db.url, max: 8, timeoutMs: 10_000 }, () => {});
+  return { store: new PostgresBlobStore(pool, limits), dispose: () => pool.end() };
 });
 
 describePreKeyStoreContract('PostgreSQL', async () => {

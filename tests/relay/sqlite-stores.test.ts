@@ -1,7 +1,9 @@
 import { rmSync } from 'node:fs';
+import { FileBlobStore } from '../../src/relay/blobs/file-blob-store.ts';
 import { SqliteMailboxStore } from '../../src/relay/mailbox/sqlite-mailbox-store.ts';
 import { SqlitePreKeyStore } from '../../src/relay/prekeys/sqlite-prekey-store.ts';
 import { openDatabase } from '../../src/relay/storage/sqlite-database.ts';
+import { describeBlobStoreContract } from './contracts/blob-store.contract.ts';
 import { describeMailboxStoreContract } from './contracts/mailbox-store.contract.ts';
 import { describePreKeyStoreContract } from './contracts/prekey-store.contract.ts';
 import { describeDeviceStoreContract } from './contracts/device-store.contract.ts';
@@ -34,4 +36,16 @@ describeDeviceStoreContract('SQLite', async () => {
   const { db, dispose } = sqlite();
   const limits = { maxEnvelopes: 1000, maxBytes: 10_000_000, retentionMs: 1e9 };
   return { devices: new SqliteDeviceStore(db), mailboxes: new SqliteMailboxStore(db, limits), prekeys: new SqlitePreKeyStore(db), dispose };
+});
+
+describeBlobStoreContract('files + SQLite', async (limits) => {
+  const dir = tempDataDir();
+  const db = openDatabase(dir, 'FULL');
+  return {
+    store: new FileBlobStore(db, dir, limits),
+    dispose: async () => {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 });

@@ -66,4 +66,20 @@ export const content: fc.Arbitrary<Content> = fc.oneof(
   fc.record({ t: fc.constant('receipt' as const), kind: fc.constantFrom('delivered' as const, 'read' as const), ids }),
   fc.record({ t: fc.constant('rtc' as const), kind: fc.constantFrom('offer' as const, 'answer' as const, 'ice' as const, 'bye' as const), data: fc.string({ maxLength: 300 }) }),
   fc.record({ t: fc.constant('profile' as const), name: fc.string({ unit: 'grapheme', maxLength: 16 }) }),
+  fc.record(
+    {
+      t: fc.constant('file' as const),
+      id: id16,
+      ts: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+      text: fc.string({ unit: 'grapheme', maxLength: 40 }),
+      blob: id16,
+      key: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+      size: fc.integer({ min: 0, max: 100 * 1024 * 1024 }),
+      digest: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+      mime: fc.constantFrom('image/jpeg', 'application/pdf', 'text/plain'),
+      name: fc.string({ unit: 'grapheme', maxLength: 40 }),
+      preview: fc.uint8Array({ maxLength: 64 }),
+    },
+    { requiredKeys: ['t', 'id', 'ts', 'blob', 'key', 'size', 'digest', 'mime', 'name'] },
+  ),
 );

@@ -44,6 +44,7 @@ function useWebCrypto(dataBytes: number, nonce: Uint8Array, threshold: number): 
 
 /** WebCrypto's SubtleCrypto (the core is type-checked without the DOM library). */
 type Subtle = typeof globalThis.crypto.subtle;
+type CryptoKey = Awaited<ReturnType<Subtle['importKey']>>;
 const subtle: Subtle | undefined = globalThis.crypto?.subtle;
 
 function buf(b: Uint8Array): Uint8Array<ArrayBuffer> {
@@ -91,4 +92,39 @@ export async function aesGcmDecrypt(
   } catch {
     throw new AuthenticationFailedError('AES-GCM authentication failed');
   }
+}
+
+/** AES-256-GCM under one key for many messages (an attachment's records): the key is imported into WebCrypto once. */
+export interface AesGcmKeyed {
+  encrypt(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
+  /** Throws AuthenticationFailedError when the tag does not verify. */
+  decrypt(nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
+}
+
+/**
+ * Like aesGcmEncrypt/aesGcmDecrypt with a fixed key, for callers that seal many messages
+ * under it: WebCrypto's importKey is paid once instead of per message (it halves the cost
+ * of a 64 KiB record in Node). Same threshold and nonce rules as the one-shot functions.
+ */
+export function aesGcmKeyed(callerKey: Uint8Array, webCryptoThreshold = AEAD_WEBCRYPTO_THRESHOLD_BYTES): AesGcmKeyed {
+  const key = callerKey.slice();
+  let imported: Promise<CryptoKey> | undefined;
+  const cryptoKey = () => (imported ??= subtle!.importKey('raw', buf(key), 'AES-GCM', false, ['encrypt', 'decrypt']));
+  return {
+    async encrypt(nonce, plaintext, aad) {
+      checkNonce(nonce);
+      if (!subtle || !useWebCrypto(plaintext.length, nonce, webCryptoThreshold)) return aesGcmEncrypt(key, nonce, plaintext, aad, webCryptoThreshold);
+      return new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv: buf(nonce), additionalData: buf(aad) }, await cryptoKey(), buf(plaintext)));
+    },
+    async decrypt(nonce, ciphertext, aad) {
+      checkNonce(nonce);
+      if (!subtle || ciphertext.length < 16 || !useWebCrypto(ciphertext.length - 16, nonce, webCryptoThreshold)) return aesGcmDecrypt(key, nonce, ciphertext, aad, webCryptoThreshold);
+      const k = await cryptoKey();
+      try {
+        return new Uint8Array(await subtle.decrypt({ name: 'AES-GCM', iv: buf(nonce), additionalData: buf(aad) }, k, buf(ciphertext)));
+      } catch {
+        throw new AuthenticationFailedError('AES-GCM authentication failed');
+      }
+    },
+  };
 }

@@ -10,7 +10,7 @@
  * come from `random` (reproducible with a seeded one), thresholds are Node's defaults.
  */
 import type { Random } from '../random.ts';
-import { AEAD_WEBCRYPTO_THRESHOLD_BYTES, aesGcmDecrypt, aesGcmEncrypt, checkAeadThreshold } from './aead.ts';
+import { AEAD_WEBCRYPTO_THRESHOLD_BYTES, aesGcmDecrypt, aesGcmEncrypt, aesGcmKeyed, checkAeadThreshold, type AesGcmKeyed } from './aead.ts';
 import { X25519Engine, type DhPrivate, type X25519EngineOptions } from './x25519.ts';
 
 export interface CryptoRuntimeOptions extends X25519EngineOptions {
@@ -44,6 +44,11 @@ export class CryptoRuntime {
 
   aesGcmDecrypt(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Promise<Uint8Array> {
     return aesGcmDecrypt(key, nonce, ciphertext, aad, this.aeadWebCryptoThresholdBytes);
+  }
+
+  /** AES-GCM under one key for many messages (attachment records): imported once. */
+  aesGcmKeyed(key: Uint8Array): AesGcmKeyed {
+    return aesGcmKeyed(key, this.aeadWebCryptoThresholdBytes);
   }
 }
 

@@ -7,6 +7,9 @@ import { LocalFanout, type LocalFanoutDeps } from '../cluster/local-fanout.ts';
 import { NODE_ID_BYTES } from '../cluster/notification.ts';
 import { RedisFanout } from '../cluster/redis-fanout.ts';
 import { RedisRateLimitStore } from '../cluster/redis-rate-limit-store.ts';
+import type { BlobLimits, BlobStore } from '../blobs/blob-store.ts';
+import { FileBlobStore } from '../blobs/file-blob-store.ts';
+import { PostgresBlobStore } from '../blobs/postgres-blob-store.ts';
 import type { RelayConfig } from '../config.ts';
 import { MemoryRateLimitStore } from '../limits/memory-rate-limit-store.ts';
 import type { RateLimitStore } from '../limits/rate-limit-store.ts';
@@ -41,6 +44,8 @@ export interface RelayStores {
   readonly mailboxes: MailboxStore;
   readonly prekeys: PreKeyStore;
   readonly devices: DeviceStore;
+  /** Attachment blobs: files under the data dir (SQLite), or PostgreSQL (a cluster). */
+  readonly blobs: BlobStore;
   readonly rateLimits: RateLimitStore;
   /** Fan-out for this store: local only, or across nodes. Called once, when the registry exists. */
   fanout(local: LocalFanoutDeps): Fanout;
@@ -69,6 +74,11 @@ export async function openRelayStores(config: RelayConfig, log: Logger, metrics:
     unclaimedRetentionMs: Math.min(config.unclaimedRetentionMs, config.retentionMs),
     maxTotalBytes: config.maxStorageBytes,
   };
+  const blobLimits: BlobLimits = {
+    accountQuotaBytes: config.blobs.accountQuotaBytes,
+    maxTotalBytes: config.blobs.maxTotalBytes,
+    retentionMs: config.blobs.retentionMs,
+  };
   const memoryLimits = () => new MemoryRateLimitStore({ now, sweepIntervalMs: config.sweepIntervalMs });
 
   if (config.store.kind === 'sqlite') {
@@ -81,10 +91,18 @@ export async function openRelayStores(config: RelayConfig, log: Logger, metrics:
     }
     const mailboxes = new SqliteMailboxStore(db, limits);
     const opened = db;
+    let blobs: BlobStore;
+    try {
+      blobs = new FileBlobStore(db, config.dataDir, blobLimits);
+    } catch (err) {
+      db.close();
+      throw databaseFailure(err, config.dataDir);
+    }
     return {
       mailboxes,
       prekeys: new SqlitePreKeyStore(db),
       devices: new SqliteDeviceStore(db),
+      blobs,
       rateLimits: memoryLimits(),
       fanout: (local) => new LocalFanout(local),
       check: () => mailboxes.check().catch((err: unknown) => Promise.reject(new StoreUnavailableError('database', { cause: err }))),
@@ -129,6 +147,7 @@ export async function openRelayStores(config: RelayConfig, log: Logger, metrics:
     mailboxes,
     prekeys: new PostgresPreKeyStore(pool),
     devices: new PostgresDeviceStore(pool),
+    blobs: new PostgresBlobStore(pool, blobLimits),
     rateLimits,
     fanout: (local) =>
       (fanout = new RedisFanout({ redis, prefix: store.redisPrefix, nodeId, pollIntervalMs: store.pollIntervalMs, local: new LocalFanout(local), metrics: cluster, log })),

@@ -106,6 +106,24 @@ const MIGRATIONS: readonly string[] = [
      mailbox   BLOB    PRIMARY KEY,
      closed_at INTEGER NOT NULL
    ) WITHOUT ROWID;`,
+  // Attachment blobs (issue 19): metadata here, bytes in files under <dataDir>/blobs
+  // (src/relay/blobs/file-blob-store.ts). Self-contained: touches no earlier table.
+  `CREATE TABLE blobs (
+     id         BLOB    PRIMARY KEY,
+     owner      BLOB    NOT NULL,
+     size       INTEGER NOT NULL,
+     received   INTEGER NOT NULL,
+     recipients INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE INDEX blobs_by_owner ON blobs (owner);
+   CREATE INDEX blobs_by_expiry ON blobs (expires_at);
+   CREATE TABLE blob_acks (
+     blob_id BLOB NOT NULL,
+     account BLOB NOT NULL,
+     PRIMARY KEY (blob_id, account)
+   ) WITHOUT ROWID;`,
 ];
 
 /**

@@ -240,4 +240,30 @@ export const MIGRATIONS: readonly string[] = [
      mailbox   bytea  PRIMARY KEY,
      closed_at bigint NOT NULL
    );`,
+  // Attachment blobs (issue 19): metadata and bytes, so every node reaches every blob
+  // (src/relay/blobs/postgres-blob-store.ts). Self-contained: touches no earlier table.
+  `CREATE TABLE blobs (
+     id         bytea   PRIMARY KEY,
+     owner      bytea   NOT NULL,
+     size       bigint  NOT NULL,
+     received   bigint  NOT NULL,
+     recipients integer NOT NULL,
+     created_at bigint  NOT NULL,
+     expires_at bigint  NOT NULL
+   );
+   CREATE INDEX blobs_by_owner ON blobs (owner);
+   CREATE INDEX blobs_by_expiry ON blobs (expires_at);
+   -- One row per uploaded chunk, keyed by where it starts; ciphertext does not compress.
+   CREATE TABLE blob_chunks (
+     blob_id      bytea  NOT NULL REFERENCES blobs (id) ON DELETE CASCADE,
+     start_offset bigint NOT NULL,
+     data         bytea  NOT NULL,
+     PRIMARY KEY (blob_id, start_offset)
+   );
+   ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+   CREATE TABLE blob_acks (
+     blob_id bytea NOT NULL REFERENCES blobs (id) ON DELETE CASCADE,
+     account bytea NOT NULL,
+     PRIMARY KEY (blob_id, account)
+   );`,
 ];
