@@ -20,7 +20,7 @@ import {
 } from '../../src/core/crypto/index.ts';
 import { encodeSessionSet, sessionSetOf } from '../../src/core/messenger/session-set.ts';
 import { secureRandom } from '../../src/core/random.ts';
-import { encodeContent, mailboxAddress } from '../../src/core/wire/index.ts';
+import { encodeContent, mailboxAddress, type Content } from '../../src/core/wire/index.ts';
 
 /** Message ids and envelope ids are 16 random bytes (the wire contract). */
 const ID_BYTES = 16;
@@ -39,8 +39,11 @@ export interface CatchupFixture {
   readonly envelopes: ReadonlyArray<{ readonly to: Uint8Array; readonly id: Uint8Array; readonly body: Uint8Array }>;
 }
 
-/** Builds the session and `count` sealed envelopes from Alice to Bob. */
-export async function makeCatchupFixture(count: number): Promise<CatchupFixture> {
+/**
+ * Builds the session and `count` sealed envelopes from Alice to Bob: ordinary chat lines,
+ * or what `contentAt(i)` gives for envelope i.
+ */
+export async function makeCatchupFixture(count: number, contentAt?: (i: number) => Content): Promise<CatchupFixture> {
   const alice = generateIdentity(secureRandom);
   const bob = generateIdentity(secureRandom);
   const pool = createPreKeyPool(bob, secureRandom, 1);
@@ -58,7 +61,7 @@ export async function makeCatchupFixture(count: number): Promise<CatchupFixture>
   const to = mailboxAddress(bob.publicKey);
   const envelopes: Array<CatchupFixture['envelopes'][number]> = [];
   for (let i = 0; i < count; i++) {
-    const content = encodeContent({ t: 'msg', id: secureRandom.bytes(ID_BYTES), ts: Date.now(), text: MESSAGE_TEXT });
+    const content = encodeContent(contentAt?.(i) ?? { t: 'msg', id: secureRandom.bytes(ID_BYTES), ts: Date.now(), text: MESSAGE_TEXT });
     const out = await encrypt(aliceState, content, secureRandom);
     aliceState = out.state;
     envelopes.push({ to, id: secureRandom.bytes(ID_BYTES), body: await seal(alice, bob.publicKey, out.message, secureRandom) });

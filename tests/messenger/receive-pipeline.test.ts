@@ -5,7 +5,7 @@
  * after the retry every message is stored exactly once with no crypto failure.
  */
 import { describe, expect, it } from 'vitest';
-import { makeCatchupFixture } from '../../bench/catchup/fixture.ts';
+import { makeCatchupFixture, type CatchupFixture } from '../../bench/catchup/fixture.ts';
 import { toHex } from '../../src/core/bytes.ts';
 import { FakeClock, systemClock, type Clock } from '../../src/core/clock.ts';
 import { CryptoRuntime, deserializePreKeyPool, identityFromSeed } from '../../src/core/crypto/index.ts';
@@ -18,11 +18,13 @@ import { SerialLane } from '../../src/core/messenger/serial-lane.ts';
 import { secureRandom } from '../../src/core/random.ts';
 import { createMemoryStore, type ContactRecord, type IncomingCommit, type PetrelStore } from '../../src/core/store/index.ts';
 import { IngressGuard, wireFrameDecoder } from '../../src/core/transport/index.ts';
+import { messageView } from '../../src/core/messenger/message-view.ts';
+import type { Content } from '../../src/core/wire/index.ts';
 
 const ENVELOPES = RECEIVE_BATCH_MAX * 3 + 17;
 
-async function setUp(failCommit: number | undefined, clock: Clock = systemClock, gate?: Promise<void>) {
-  const f = await makeCatchupFixture(ENVELOPES);
+async function setUp(failCommit: number | undefined, clock: Clock = systemClock, gate?: Promise<void>, fixture?: CatchupFixture) {
+  const f = fixture ?? (await makeCatchupFixture(ENVELOPES));
   const inner = createMemoryStore({ now: () => Date.now() });
   const contact: ContactRecord = { id: toHex(f.aliceKey), displayName: 'Alice', identityKey: f.aliceKey, verification: 'unverified', addedAt: Date.now() };
   await inner.saveIdentity({ id: 'self', seed: f.bobSeed, displayName: 'Bob', createdAt: Date.now(), preKeyPool: f.bobPool, nextPreKeyId: 1 });
@@ -138,5 +140,28 @@ describe('receive pipeline: a backlog in pipelined batches', () => {
     s.acceptAll();
     await flush();
     expect(s.commits()).toBe(1);
+  });
+});
+
+describe('receive pipeline: a file', () => {
+  it('is stored as a message keeping its descriptor (blob id, key, digest, name, type, size), acked and receipted once like any message', async () => {
+    const blob = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
+    const key = Uint8Array.from({ length: 32 }, (_, i) => 200 - i);
+    const digest = Uint8Array.from({ length: 32 }, (_, i) => i * 3);
+    const id = Uint8Array.from({ length: 16 }, () => 0xab);
+    const file: Content = { t: 'file', id, ts: 1_700_000_000_000, blob, key, size: 2_500_000, digest, mime: 'application/pdf', name: 'plan.pdf' };
+    const s = await setUp(undefined, systemClock, undefined, await makeCatchupFixture(1, () => file));
+    s.acceptAll();
+    await s.pipeline.idle();
+    expect([...s.acks.values()]).toEqual([1]);
+    const stored = (await s.inner.pageMessages(s.contact.id, { limit: 10 })).messages;
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ id: toHex(id), direction: 'in', body: '', status: 'delivered' });
+    expect(stored[0]!.attachment).toEqual({ blobId: toHex(blob), key, digest, size: 2_500_000, mime: 'application/pdf', name: 'plan.pdf' });
+    expect(messageView(stored[0]!).attachment).toEqual({ name: 'plan.pdf', mime: 'application/pdf', size: 2_500_000 });
+    expect(s.metrics.snapshot().counters['receive.attachment']).toBe(1);
+    // The delivery receipt owed to the sender is queued with the commit.
+    expect(await s.inner.queueDepth()).toBe(1);
+    expect(cryptoFailures(s.metrics)).toBe(0);
   });
 });

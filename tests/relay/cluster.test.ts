@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/relay/storage/postgres/migrations.ts';
 import type { RelayFrame } from '../../src/core/wire/index.ts';
-import { MIGRATIONS } from '../../src/relay/storage/postgres/migrations.ts';
 import { startTestCluster, type TestCluster } from './helpers/cluster-harness.ts';
 import { newIdentity, randomEnvelope, signedBundle, type TestIdentity } from './helpers/identity.ts';
 import { TestClient } from './helpers/test-client.ts';

@@ -29,6 +29,8 @@ export interface MessageView {
   readonly failure?: string;
   /** Which path carried it, when known. */
   readonly via?: 'relay' | 'direct';
+  /** A file that came with it (`text` is then its caption, possibly empty). */
+  readonly attachment?: { readonly name: string; readonly mime: string; readonly size: number };
 }
 
 export interface ContactView {

@@ -2,6 +2,8 @@
  * Receive step 3, content: what a decrypted envelope says, added to its commit.
  *
  *   msg      a message row, and a delivery receipt owed to the sender
+ *   file     the same, the row keeping the file's descriptor (blob id, key, digest, name,
+ *            type, size, preview) so it can be fetched later; the caption is the body
  *   receipt  forward-only status moves of our messages to the sender
  *   rtc      a WebRTC signal, handed to the direct path after the commit
  *   profile  the sender's name — only for a contact we had no name for (`unnamed`): a
@@ -41,6 +43,30 @@ export function applyContent(
     case 'msg':
       batch.message(draft, { id: toHex(content.id), contactId: contact.id, body: content.text, sentAt: content.ts, via: received.via }, content.id, received.sessions);
       return;
+    case 'file':
+      ctx.metrics.inc('receive.attachment');
+      batch.message(
+        draft,
+        {
+          id: toHex(content.id),
+          contactId: contact.id,
+          body: content.text ?? '',
+          sentAt: content.ts,
+          via: received.via,
+          attachment: {
+            blobId: toHex(content.blob),
+            key: content.key,
+            digest: content.digest,
+            size: content.size,
+            mime: content.mime,
+            name: content.name,
+            ...(content.preview ? { preview: content.preview } : {}),
+          },
+        },
+        content.id,
+        received.sessions,
+      );
+      return;
     case 'receipt':
       batch.receipt(
         draft,
@@ -61,6 +87,11 @@ export function applyContent(
         ctx.log.warn('new contact claims the name of an existing one with another key', { contact: contact.id.slice(0, 8), claims: claimed.id.slice(0, 8) });
       }
       return;
+    }
+    default: {
+      // Every content type the decoder accepts is handled above; a new one must be too.
+      const unhandled: never = content;
+      return unhandled;
     }
   }
 }

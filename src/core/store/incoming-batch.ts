@@ -105,6 +105,7 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
         order: conv.nextOrder,
         status: 'delivered',
         ...(m.via ? { via: m.via } : {}),
+        ...(m.attachment ? { attachment: m.attachment } : {}),
         updatedAt: c.receivedAt,
       };
       dirtyMessages.set(m.id, row);

@@ -121,6 +121,23 @@ export interface ConversationRecord {
 export type Direction = 'in' | 'out';
 export type Via = 'relay' | 'direct';
 
+/**
+ * A received file's descriptor (the `file` content, docs/PROTOCOL.md §14.6), kept with its
+ * message so the file can be fetched and opened later: the relay's blob id, the per-file
+ * key, the blob digest, and what to show (name, type, size, an optional tiny preview).
+ */
+export interface AttachmentRef {
+  /** Hex of the relay's blob id. */
+  readonly blobId: string;
+  readonly key: Uint8Array;
+  readonly digest: Uint8Array;
+  /** Plaintext size in bytes. */
+  readonly size: number;
+  readonly mime: string;
+  readonly name: string;
+  readonly preview?: Uint8Array;
+}
+
 export interface MessageRecord {
   /** Hex of the 16-byte message id (32 chars). */
   readonly id: string;
@@ -139,6 +156,8 @@ export interface MessageRecord {
   readonly via?: Via;
   /** Outgoing only: the outbox entry (= envelope id) carrying this message. */
   readonly envelopeId?: string;
+  /** A file that came with the message (its `body` is then the caption, possibly empty). */
+  readonly attachment?: AttachmentRef;
   readonly updatedAt: number;
 }
 

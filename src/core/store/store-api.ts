@@ -15,6 +15,7 @@ import type {
   ContactRecord,
   ConversationRecord,
   IdentityRecord,
+  AttachmentRef,
   MessageRecord,
   MetaValue,
   OutboxRecord,
@@ -80,6 +81,7 @@ export interface NewIncomingMessage {
   readonly body: string;
   readonly sentAt: number;
   readonly via?: Via;
+  readonly attachment?: AttachmentRef;
 }
 
 export interface StatusUpdate {

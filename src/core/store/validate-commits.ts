@@ -1,9 +1,24 @@
 /** Validation of the composite commit inputs (all before any transaction starts). */
 import { InvalidStoreInputError } from './errors.ts';
 import { COMMIT_LIST_MAX, INCOMING_BATCH_MAX } from './limits.ts';
-import type { ContactRecord } from './records.ts';
+import type { AttachmentRef, ContactRecord } from './records.ts';
 import type { IncomingCommit, NewOutboxEntry, NewOutgoingMessage, SessionUpdate } from './store-api.ts';
-import { checkArray, checkBody, checkBytes, checkContactId, checkId128, checkOneOf, checkTime, checkVersion } from './validate.ts';
+import { checkArray, checkBody, checkBytes, checkContactId, checkCount, checkId128, checkOneOf, checkTime, checkVersion } from './validate.ts';
+
+const HEX = /^[0-9a-f]+$/;
+/** The largest file a `file` content may describe (100 MiB, as the wire limit). */
+const ATTACHMENT_SIZE_MAX = 100 * 1024 * 1024;
+
+export function checkAttachment(field: string, a: AttachmentRef): void {
+  if (typeof a !== 'object' || a === null) throw new InvalidStoreInputError(field, 'expected an object');
+  if (typeof a.blobId !== 'string' || a.blobId.length === 0 || a.blobId.length % 2 !== 0 || !HEX.test(a.blobId)) throw new InvalidStoreInputError(`${field}.blobId`, 'expected lower-case hex');
+  checkBytes(`${field}.key`, a.key, 32);
+  checkBytes(`${field}.digest`, a.digest, 32);
+  checkCount(`${field}.size`, a.size, ATTACHMENT_SIZE_MAX);
+  checkBody(`${field}.mime`, a.mime);
+  checkBody(`${field}.name`, a.name);
+  if (a.preview !== undefined) checkBytes(`${field}.preview`, a.preview);
+}
 
 const MAILBOX_BYTES = 32;
 const IDENTITY_KEY_BYTES = 32;
@@ -72,6 +87,7 @@ export function checkIncoming(field: string, c: IncomingCommit): void {
     checkOutgoingMessage(`${field}.message`, c.message);
     checkSameContact(`${field}.message.contactId`, c.message.contactId, from);
     if (c.message.via !== undefined) checkOneOf(`${field}.message.via`, c.message.via, ['relay', 'direct'] as const);
+    if (c.message.attachment !== undefined) checkAttachment(`${field}.message.attachment`, c.message.attachment);
   }
   if (c.statusUpdates !== undefined) {
     checkArray(`${field}.statusUpdates`, c.statusUpdates, COMMIT_LIST_MAX).forEach((u, i) => {

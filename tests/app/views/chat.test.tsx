@@ -248,3 +248,18 @@ describe('key change', () => {
     expect(fake.callsOf('send')).toEqual([[newcomer.id, 'here is the code']]);
   });
 });
+
+describe('a received file', () => {
+  it('shows its name and size as text, says plainly it cannot be opened yet, and shows a caption when there is one', async () => {
+    const withFile = { ...message({ id: 'dd'.repeat(16), contactId: BOB.id, direction: 'in', text: '' }), attachment: { name: '<b>plan</b>.pdf', mime: 'application/pdf', size: 2_500_000 } };
+    const captioned = { ...message({ id: 'ee'.repeat(16), contactId: BOB.id, direction: 'in', text: 'the plan' }), attachment: { name: 'photo.jpg', mime: 'image/jpeg', size: 1_024 } };
+    renderShell(chatWith([withFile, captioned]));
+    await waitFor(() => expect(rows()).toHaveLength(2));
+    expect(rows()[0]!.textContent).toContain('File: <b>plan</b>.pdf');
+    expect(rows()[0]!.textContent).toContain('cannot open files yet');
+    expect(rows()[0]!.querySelector('b')).toBeNull();
+    expect(rows()[0]!.querySelector('.message-text')).toBeNull();
+    expect(rows()[1]!.textContent).toContain('File: photo.jpg');
+    expect(rows()[1]!.querySelector('.message-text')?.textContent).toBe('the plan');
+  });
+});

@@ -1,7 +1,7 @@
 import { memo, useState } from 'react';
 import type { MessageView } from '../../../core/messenger/messenger-api.ts';
 import { useMessenger } from '../../messenger-context.tsx';
-import { formatMessageTime } from '../../components/format.ts';
+import { formatBytes, formatMessageTime } from '../../components/format.ts';
 import { STATUS_ICON, STATUS_TEXT } from './message-status.ts';
 
 export interface MessageRowProps {
@@ -37,7 +37,12 @@ export const MessageRow = memo(function MessageRow({ message, peerName, position
     >
       <div className="message-bubble">
         <span className="visually-hidden">{ours ? 'You: ' : `${peerName}: `}</span>
-        <p className="message-text">{message.text}</p>
+        {message.attachment && (
+          <p className="message-attachment">
+            File: {message.attachment.name} ({formatBytes(message.attachment.size)}). This version of Petrel cannot open files yet; it keeps the file&apos;s key so a later one can.
+          </p>
+        )}
+        {(message.text || !message.attachment) && <p className="message-text">{message.text}</p>}
         <p className="message-meta">
           <time dateTime={new Date(message.at).toISOString()}>{formatMessageTime(message.at, now)}</time>
           {ours && (
