@@ -65,7 +65,7 @@ export const content: fc.Arbitrary<Content> = fc.oneof(
   fc.record({ t: fc.constant('msg' as const), id: id16, ts: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), text: fc.string({ unit: 'grapheme', maxLength: 200 }) }),
   fc.record({ t: fc.constant('receipt' as const), kind: fc.constantFrom('delivered' as const, 'read' as const), ids }),
   fc.record({ t: fc.constant('rtc' as const), kind: fc.constantFrom('offer' as const, 'answer' as const, 'ice' as const, 'bye' as const), data: fc.string({ maxLength: 300 }) }),
-  fc.record({ t: fc.constant('profile' as const), name: fc.string({ unit: 'grapheme', maxLength: 16 }) }),
+  fc.record({ t: fc.constant('profile' as const), name: fc.string({ unit: 'grapheme', maxLength: 16 }).filter((s) => new TextEncoder().encode(s).length <= 64) }),
   fc.record(
     {
       t: fc.constant('file' as const),
