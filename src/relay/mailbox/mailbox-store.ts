@@ -17,7 +17,7 @@ export type DepositOutcome =
       /** For a new envelope, the seq of the mailbox's previous one (0 if none), when the store knows it (shared stores do: see DeliveryPump.offer). */
       readonly prev?: number;
     }
-  | { readonly ok: false; readonly reason: 'mailbox_full' | 'storage_full' };
+  | { readonly ok: false; readonly reason: 'mailbox_full' | 'storage_full' | 'device_unlinked' };
 
 export interface MailboxLimits {
   /** Per mailbox: envelopes, and bytes of bodies; past either, `mailbox_full`. */

@@ -26,6 +26,7 @@ export class SqliteMailboxStore implements MailboxStore {
   private readonly storage;
   private readonly claimed;
   private readonly claimTx;
+  private readonly closed;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -43,6 +44,7 @@ export class SqliteMailboxStore implements MailboxStore {
     this.total = db.prepare<[], { n: number | null }>('SELECT SUM(count) AS n FROM mailbox_usage');
     this.storage = db.prepare<[], { bytes: number }>('SELECT bytes FROM storage_usage WHERE id = 1');
     this.claimed = db.prepare<[Uint8Array], { claimed_at: number }>('SELECT claimed_at FROM mailbox_claims WHERE mailbox = ?');
+    this.closed = db.prepare<[Uint8Array], { one: number }>('SELECT 1 AS one FROM closed_mailboxes WHERE mailbox = ?');
     const insertClaim = db.prepare('INSERT INTO mailbox_claims (mailbox, claimed_at) VALUES (?, ?)');
     const extend = db.prepare('UPDATE envelopes SET expires_at = deposited_at + ? WHERE mailbox = ?');
     this.claimTx = db.transaction((mailbox: Uint8Array, now: number) => {
@@ -57,6 +59,10 @@ export class SqliteMailboxStore implements MailboxStore {
   }
 
   private depositOne(env: Envelope, now: number): DepositOutcome {
+    // In the same (IMMEDIATE, so serialised) transaction as the insert: an unlink that
+    // closed the mailbox committed either wholly before this check or wholly after it,
+    // and then removed what was stored.
+    if (this.closed.get(env.to)) return { ok: false, reason: 'device_unlinked' };
     const dup = this.existing.get(env.to, env.id);
     if (dup) return { ok: true, seq: dup.seq, duplicate: true };
     const used = this.usage.get(env.to) ?? { count: 0, bytes: 0 };

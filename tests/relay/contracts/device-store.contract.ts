@@ -95,5 +95,37 @@ export function describeDeviceStoreContract(name: string, factory: DeviceStoreFa
       expect(await rig.devices.publish(account, update(3, [keep, entry()]), 30)).toEqual({ ok: true, removed: [] });
       expect(await rig.devices.isClosed(goneBox)).toBe(true);
     });
+    it('the group commit itself refuses deposits to a closed mailbox (device_unlinked), in a batch beside deposits that are stored', async () => {
+      const account = rnd(32);
+      const [keep, gone] = [entry(), entry()];
+      const keepBox = deviceMailboxAddress(account, keep.id);
+      const goneBox = deviceMailboxAddress(account, gone.id);
+      await rig.devices.publish(account, update(1, [keep, gone]), 1);
+      await rig.devices.publish(account, update(2, [keep]), 2);
+      const queuedBefore = await rig.mailboxes.totalQueued();
+      const outcomes = await rig.mailboxes.depositBatch([env(goneBox), env(keepBox), env(goneBox)], 10);
+      expect(outcomes[0]).toEqual({ ok: false, reason: 'device_unlinked' });
+      expect(outcomes[1]).toMatchObject({ ok: true, duplicate: false });
+      expect(outcomes[2]).toEqual({ ok: false, reason: 'device_unlinked' });
+      expect(await rig.mailboxes.count(goneBox)).toBe(0);
+      expect(await rig.mailboxes.totalQueued()).toBe(queuedBefore + 1);
+    });
+
+    it('deposits racing an unlink, to a mailbox never deposited to before, leave nothing in the closed mailbox', async () => {
+      for (let round = 0; round < 5; round++) {
+        const account = rnd(32);
+        const [keep, gone] = [entry(), entry()];
+        const goneBox = deviceMailboxAddress(account, gone.id);
+        await rig.devices.publish(account, update(1, [keep, gone]), 1);
+        const deposits = Array.from({ length: 8 }, () => rig.mailboxes.depositBatch([env(goneBox)], 5));
+        const unlink = rig.devices.publish(account, update(2, [keep]), 6);
+        const [outcome, ...stored] = await Promise.all([unlink, ...deposits]);
+        expect(outcome).toEqual({ ok: true, removed: [gone.id] });
+        // Each deposit either committed before the unlink (and was removed by it) or was refused after.
+        for (const [o] of stored) expect(o!.ok === true || (o!.ok === false && o!.reason === 'device_unlinked')).toBe(true);
+        expect(await rig.mailboxes.count(goneBox)).toBe(0);
+        expect(await rig.mailboxes.pending(goneBox, 0, 10)).toEqual([]);
+      }
+    });
   });
 }

@@ -56,6 +56,9 @@ export class PostgresDeviceStore implements DeviceStore {
         }
         if (removed.length > 0) {
           const mailboxes = removed.map((id) => buf(deviceMailboxAddress(account, id))).sort(Buffer.compare);
+          // The mailbox rows are the lock a deposit's group commit takes before it checks
+          // closed_mailboxes: create them if no deposit did yet, so the two always meet.
+          await client.query('INSERT INTO mailbox_usage (mailbox, count, bytes, last_seq) SELECT m, 0, 0, 0 FROM unnest($1::bytea[]) AS m ORDER BY m ON CONFLICT (mailbox) DO NOTHING', [mailboxes]);
           await client.query('SELECT 1 FROM mailbox_usage WHERE mailbox = ANY ($1::bytea[]) ORDER BY mailbox FOR UPDATE', [mailboxes]);
           await client.query(
             `WITH gone AS (

@@ -81,7 +81,9 @@ export class PostgresMailboxStore implements MailboxStore {
         continue;
       }
       deposits[r.r_idx - 1] =
-        r.r_outcome === 3
+        r.r_outcome === 4
+          ? { ok: false, reason: 'device_unlinked' }
+          : r.r_outcome === 3
           ? { ok: false, reason: 'storage_full' }
           : r.r_outcome === 2
           ? { ok: false, reason: 'mailbox_full' }

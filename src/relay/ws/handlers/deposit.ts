@@ -38,7 +38,8 @@ async function depositBudget(ctx: RelayContext, conn: Connection, bytes: number)
  * is group-committed to disk and only then answered with `sent{rid, id}`. A full mailbox
  * answers `mailbox_full`, a relay at its global storage cap `overloaded`. A retry of a
  * stored (mailbox, id) is answered `sent` without storing it twice. Online owners get it at once.
- * A deposit to the mailbox of an unlinked device is refused `device_unlinked` (nothing stored).
+ * A deposit to the mailbox of an unlinked device is refused `device_unlinked` by the group
+ * commit itself (nothing stored; see PROTOCOL.md §13.4).
  */
 export async function handleSend(ctx: RelayContext, conn: Connection, frame: SendFrame): Promise<void> {
   const timed = ctx.metrics.timeRequest('send');
@@ -50,16 +51,10 @@ export async function handleSend(ctx: RelayContext, conn: Connection, frame: Sen
   let stored: Promise<DepositOutcome>;
   try {
     const refused = await depositBudget(ctx, conn, frame.env.body.length);
-    const closed = !refused && (await ctx.devices.isClosed(frame.env.to));
     await previous;
     if (refused) {
       if (refused.startsWith('conn')) ctx.metrics.rateLimited.inc({ bucket: refused });
       ctx.sendError(conn, 'rate_limited', 'too many deposits', frame.rid);
-      return;
-    }
-    if (closed) {
-      ctx.metrics.deposits.inc({ result: 'device_unlinked' });
-      ctx.sendError(conn, 'device_unlinked', 'the recipient device was unlinked; fetch the account\'s device list', frame.rid);
       return;
     }
     stored = ctx.batcher.deposit(frame.env);
@@ -73,6 +68,7 @@ export async function handleSend(ctx: RelayContext, conn: Connection, frame: Sen
     if (!outcome.ok) {
       ctx.metrics.deposits.inc({ result: outcome.reason });
       if (outcome.reason === 'storage_full') ctx.sendError(conn, 'overloaded', 'relay storage is full; retry later', frame.rid);
+      else if (outcome.reason === 'device_unlinked') ctx.sendError(conn, 'device_unlinked', "the recipient device was unlinked; fetch the account's device list", frame.rid);
       else ctx.sendError(conn, 'mailbox_full', 'recipient mailbox is full', frame.rid);
       return;
     }
