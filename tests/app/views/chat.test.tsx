@@ -263,3 +263,27 @@ describe('a received file', () => {
     expect(rows()[1]!.querySelector('.message-text')?.textContent).toBe('the plan');
   });
 });
+
+describe('user text', () => {
+  it('message text, contact names and previews lay out by their own script; links in messages are safe', () => {
+    const HEB = contact({ id: 'dd'.repeat(32), displayName: 'דנה', lastMessage: { text: 'مرحبا https://example.org', at: 1_700_000_000_000, direction: 'in' } });
+    const fake = new FakeMessenger(
+      readyState({
+        contacts: [HEB],
+        chat: { contactId: HEB.id, messages: [message({ id: '01'.repeat(16), contactId: HEB.id, text: 'שלום https://example.org/x javascript:alert(1)' })], hasOlder: false },
+      }),
+    );
+    renderShell(fake);
+    const text = rows()[0]!.querySelector('.message-text')!;
+    expect(text.getAttribute('dir')).toBe('auto');
+    expect(text.textContent).toBe('שלום https://example.org/x javascript:alert(1)');
+    const links = [...text.querySelectorAll('a')];
+    expect(links.map((a) => [a.getAttribute('href'), a.getAttribute('rel'), a.getAttribute('target')])).toEqual([['https://example.org/x', 'noopener noreferrer', '_blank']]);
+    expect(screen.getByRole('heading', { name: 'דנה' }).getAttribute('dir')).toBe('auto');
+    const row = screen.getByRole('button', { name: /^דנה/u });
+    expect(row.querySelector('.contact-name')!.getAttribute('dir')).toBe('auto');
+    expect(row.querySelector('.contact-preview [dir="auto"]')!.textContent).toBe('مرحبا https://example.org');
+    // The preview in the list is not a link (no previews, nothing to click inside a button).
+    expect(row.querySelector('a')).toBeNull();
+  });
+});
