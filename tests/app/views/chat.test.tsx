@@ -287,3 +287,49 @@ describe('user text', () => {
     expect(row.querySelector('a')).toBeNull();
   });
 });
+
+describe('message size limit', () => {
+  const LIMIT = 16 * 1024;
+  const alert = () => screen.queryByRole('alert');
+
+  it('refuses a message over the limit before it is queued, says the limit in words and keeps the draft', () => {
+    const fake = chatWith([]);
+    renderShell(fake);
+    const long = 'a'.repeat(LIMIT + 1);
+    fireEvent.change(messageField(), { target: { value: long } });
+    fireEvent.keyDown(messageField(), { key: 'Enter' });
+    fireEvent.click(sendButton());
+    expect(fake.callsOf('send')).toEqual([]);
+    expect(messageField().value).toBe(long);
+    expect(alert()!.textContent).toContain('too long to send');
+    expect(alert()!.textContent).toContain('16,384 bytes');
+    expect(alert()!.textContent).toContain('this one has 16,385');
+    expect(messageField().getAttribute('aria-invalid')).toBe('true');
+    expect(messageField().getAttribute('aria-describedby')).toBe(alert()!.id);
+  });
+
+  it('measures UTF-8 bytes, as the wire does: 4,097 four-byte emoji are over, 16,384 ASCII letters are not', () => {
+    const fake = chatWith([]);
+    renderShell(fake);
+    fireEvent.change(messageField(), { target: { value: '😀'.repeat(4097) } });
+    fireEvent.click(sendButton());
+    expect(fake.callsOf('send')).toEqual([]);
+    expect(alert()!.textContent).toContain('this one has 16,388');
+    fireEvent.change(messageField(), { target: { value: 'é'.repeat(LIMIT / 2) } });
+    expect(alert()).toBeNull();
+    fireEvent.click(sendButton());
+    fireEvent.change(messageField(), { target: { value: `${'b'.repeat(LIMIT)}  \n` } });
+    fireEvent.click(sendButton());
+    expect(fake.callsOf('send')).toEqual([
+      [BOB.id, 'é'.repeat(LIMIT / 2)],
+      [BOB.id, 'b'.repeat(LIMIT)],
+    ]);
+  });
+
+  it('the composer limit is the one send enforces', async () => {
+    const { MAX_MESSAGE_TEXT_BYTES } = await import('../../../src/core/messenger/message-text-limit.ts');
+    const { MAX_TEXT_BYTES } = await import('../../../src/core/wire/limits.ts');
+    expect(MAX_MESSAGE_TEXT_BYTES).toBe(MAX_TEXT_BYTES);
+    expect(MAX_MESSAGE_TEXT_BYTES).toBe(LIMIT);
+  });
+});
