@@ -348,6 +348,10 @@ export class Messenger implements MessengerApi {
     return this.need().messages.retry(messageId);
   }
 
+  async reconnectNow(): Promise<void> {
+    this.running?.relay.reconnectNow();
+  }
+
   async markRead(contactId: string): Promise<void> {
     const r = this.need();
     if (await r.reads.markRead(contactId)) r.outbox.kick();
