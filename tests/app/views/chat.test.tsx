@@ -184,7 +184,8 @@ describe('messages', () => {
     const fake = chatWith([]);
     const { container } = renderShell(fake);
     act(() => fake.set({ contacts: [{ ...CAROL, unread: 1, lastMessage: { text: 'psst', at: 2, direction: 'in' } }, BOB] }));
-    const live = container.querySelector('[aria-live="polite"][aria-atomic]')!;
+    // The incoming-message region (the connection status has its own, for changes of state).
+    const live = [...container.querySelectorAll('[aria-live="polite"][aria-atomic]')].find((el) => el.getAttribute('data-testid') !== 'connection-announcement')!;
     await waitFor(() => expect(live.textContent).toBe('New message from Carol'));
     expect(live.closest('[role="log"]')).toBeNull();
   });
