@@ -19,12 +19,17 @@ import { WIDE_LAYOUT_QUERY, useMediaQuery } from './useMediaQuery.ts';
 
 const selectContacts = (s: MessengerState) => s.contacts;
 
-/** Records an opened chat in the history: a new entry on a phone, the current one replaced when wide. */
+/**
+ * Records an opened chat in the history: a new entry on a phone, the current one replaced
+ * when wide. Only an entry Petrel pushed carries `ChatHistoryState`: the in-app Back goes
+ * back through that one, and never through an entry that was not ours.
+ */
 export function enterChatInHistory(contactId: string, wide: boolean): void {
-  const state: ChatHistoryState = { petrel: 'chat', contactId };
   const url = addressWithoutFragment() + chatRoute(contactId);
-  if (wide || isChatHistoryState(window.history.state)) window.history.replaceState(state, '', url);
-  else window.history.pushState(state, '', url);
+  const current: unknown = window.history.state;
+  if (isChatHistoryState(current)) window.history.replaceState({ petrel: 'chat', contactId } satisfies ChatHistoryState, '', url);
+  else if (wide) window.history.replaceState(current, '', url);
+  else window.history.pushState({ petrel: 'chat', contactId } satisfies ChatHistoryState, '', url);
 }
 
 /** The chat was left for the list by the in-app Back: leave its history entry too. */

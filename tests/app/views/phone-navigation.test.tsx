@@ -135,5 +135,34 @@ describe('deep links to a conversation', () => {
     fireEvent.click(screen.getByRole('button', { name: /^Carol/u }));
     expect(window.location.hash).toBe(`#/chat/${CAROL.id}`);
     expect(window.history.length).toBe(before);
+    // Not an entry Petrel pushed: a later in-app Back (after the window narrows) must not go back through it.
+    expect(window.history.state).toBeNull();
+  });
+
+  it('the in-app Back after the window narrowed does not go back through an entry Petrel did not push', () => {
+    let wide = true;
+    const listeners = new Set<() => void>();
+    vi.stubGlobal('matchMedia', (query: string) => ({
+      get matches() {
+        return wide;
+      },
+      media: query,
+      addEventListener: (_: string, l: () => void) => listeners.add(l),
+      removeEventListener: (_: string, l: () => void) => listeners.delete(l),
+    }));
+    const fake = new FakeMessenger(readyState({ contacts: [BOB, CAROL] }));
+    const { container } = renderShell(fake);
+    fireEvent.click(screen.getByRole('button', { name: /^Bob/u }));
+    act(() => {
+      wide = false;
+      for (const l of listeners) l();
+    });
+    expect(pane(container)).toBe('chat');
+    const back = vi.spyOn(window.history, 'back');
+    fireEvent.click(screen.getByRole('button', { name: 'Back to contacts' }));
+    expect(back).not.toHaveBeenCalled();
+    back.mockRestore();
+    expect(pane(container)).toBe('list');
+    expect(window.location.hash).toBe('');
   });
 });
