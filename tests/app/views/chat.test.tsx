@@ -334,3 +334,13 @@ describe('message size limit', () => {
     expect(MAX_MESSAGE_TEXT_BYTES).toBe(LIMIT);
   });
 });
+
+describe('names inside sentences', () => {
+  it('are isolated (<bdi>) so a right-to-left name does not reorder the sentence around it', () => {
+    const HEB = contact({ id: 'dd'.repeat(32), displayName: 'דנה', keyChanged: true });
+    renderShell(new FakeMessenger(readyState({ contacts: [HEB], chat: { contactId: HEB.id, messages: [], hasOlder: false } })));
+    const banner = screen.getByRole('alert');
+    expect([...banner.querySelectorAll('bdi')].map((b) => b.textContent)).toEqual(['דנה']);
+    expect(banner.textContent).toContain("דנה's safety number has changed");
+  });
+});
