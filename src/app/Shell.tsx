@@ -10,6 +10,7 @@ import type { MessengerApi, MessengerState } from '../core/messenger/messenger-a
 import { readInviteUrl } from '../core/messenger/invite.ts';
 import { ConnectionStatus } from './components/ConnectionStatus.tsx';
 import { OwnShellFrame, type ShellFrame } from './components/ShellFrame.tsx';
+import { useChatRoute } from './hooks/useChatRoute.ts';
 import { useIncomingAnnouncement } from './hooks/useIncomingAnnouncement.ts';
 import { MessengerProvider, useMessenger, useMessengerState } from './messenger-context.tsx';
 import { UiStoreContext, createUiStore, useUi, useUiStore, type DraftPersistence } from './ui-store.ts';
@@ -99,6 +100,7 @@ function ShellBody({ Frame }: { readonly Frame: ShellFrame }) {
   const layout = useConversationsLayout();
   const announcement = useIncomingAnnouncement();
   useInviteFromLocation();
+  useChatRoute();
   const closeDialog = () => ui.getState().closeDialog();
 
   const conversations = (phase === 'ready' || phase === 'follower') && me !== undefined;

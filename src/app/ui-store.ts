@@ -1,6 +1,7 @@
 /**
  * UI-only state: what the messaging core does not need to know. Drafts per contact,
- * which pane a phone shows, which dialog is open and the invite being reviewed. A
+ * which pane a phone shows, which dialog is open, the invite being reviewed and the
+ * conversation a link asked for. A
  * vanilla zustand store (one per `<Shell>`) reached through `useUi`.
  */
 import { createContext, useContext } from 'react';
@@ -28,6 +29,8 @@ export interface UiState {
   /** An invite link that was opened but is damaged or incomplete: what to tell the person. */
   readonly inviteProblem?: string;
   readonly focusRequest?: FocusRequest;
+  /** A conversation named by the address (`#/chat/<id>`), opened once its contact is known. */
+  readonly linkedChat?: string;
   setDraft(contactId: string, text: string): void;
   showPane(pane: Pane): void;
   openDialog(dialog: OpenDialog): void;
@@ -35,6 +38,7 @@ export interface UiState {
   reviewInvite(invite: Invite | undefined): void;
   showInviteProblem(problem: string | undefined): void;
   requestFocus(request: FocusRequest | undefined): void;
+  linkChat(contactId: string | undefined): void;
 }
 
 export type UiStore = StoreApi<UiState>;
@@ -62,6 +66,7 @@ export function createUiStore(persistence?: DraftPersistence): UiStore {
     reviewInvite: (pendingInvite) => set({ pendingInvite, inviteProblem: undefined }),
     showInviteProblem: (inviteProblem) => set({ inviteProblem, pendingInvite: undefined }),
     requestFocus: (focusRequest) => set({ focusRequest }),
+    linkChat: (linkedChat) => set({ linkedChat }),
   }));
   function setDraftInMemory(contactId: string, text: string): void {
     store.setState((s) => {

@@ -63,7 +63,7 @@ export interface TabbedMessengerOptions {
 const CHAT_PAGE = 100;
 const NO_DIAGNOSTICS: Diagnostics = { metrics: { counters: {}, gauges: {}, histograms: {} }, logs: [], breakers: {} };
 
-const LOADING: MessengerState = { phase: 'loading', connection: { kind: 'offline' }, storage: { state: 'ok' }, contacts: [], queueDepth: 0 };
+const LOADING: MessengerState = { phase: 'loading', connection: { kind: 'connecting' }, storage: { state: 'ok' }, contacts: [], queueDepth: 0 };
 
 /** Storage states after which the core's connection is gone for good: only a reload helps. */
 const STORAGE_GONE: ReadonlySet<StorageState> = new Set(['closed', 'version_changed']);
@@ -320,6 +320,7 @@ export class TabbedMessenger implements MessengerApi {
       (c) => c.call('send', contactId, text, options?.id),
     );
   retry = (messageId: string) => this.onLeader((m) => m.retry(messageId), (c) => c.call('retry', messageId));
+  reconnectNow = () => this.onLeader((m) => m.reconnectNow(), (c) => c.call('reconnectNow'));
   markRead = (contactId: string) =>
     this.onLeader(
       (m) => m.markRead(contactId),

@@ -238,6 +238,13 @@ export class WsRelayTransport implements Transport {
     this.setState({ kind: 'offline' });
   }
 
+  /** Connects at once when waiting to reconnect (the user's "Retry now"); nothing otherwise. */
+  reconnectNow(): void {
+    if (!this.started || this.current.kind !== 'reconnecting') return;
+    this.opts.metrics.inc('relay.reconnect_now');
+    this.connect();
+  }
+
   get state(): RelayConnectionState {
     return this.current;
   }

@@ -185,6 +185,10 @@ export class MemoryRelayClient implements RelayClient {
     this.setState({ kind: 'offline' });
   }
 
+  reconnectNow(): void {
+    if (this.state.kind === 'reconnecting') this.connect();
+  }
+
   /** The connection drops now; it comes back after `reconnectMs`. */
   drop(): void {
     if (this.state.kind !== 'online') return;

@@ -28,6 +28,23 @@ describe('messenger over the real relay', () => {
     expect(pool.pqOneTimePreKeys).toHaveLength(limits.ONE_TIME_PREKEY_TARGET);
   });
 
+  it('a new user never sees "offline" before a connection attempt failed: connecting, then online', async () => {
+    const r = await relay();
+    const alice = track(device(r.url));
+    const seen: string[] = [];
+    const note = () => {
+      const kind = alice.messenger.getState().connection.kind;
+      if (seen.at(-1) !== kind) seen.push(kind);
+    };
+    note();
+    const unsubscribe = alice.messenger.subscribe(note);
+    await alice.messenger.start();
+    await alice.messenger.createIdentity('Alice');
+    await until(alice, (s) => s.connection.kind === 'online');
+    unsubscribe();
+    expect(seen).toEqual(['connecting', 'online']);
+  });
+
   it('two people chat both ways; statuses reach delivered and read; nothing shown twice', async () => {
     const r = await relay();
     const alice = track(device(r.url));

@@ -105,3 +105,13 @@ describe('view projection', () => {
     expect(notified).toBe(2);
   });
 });
+
+describe('view projection before and after the core runs', () => {
+  it('says connecting (never offline) before a relay connection exists, offline once stopped', () => {
+    const view = new ViewProjection({ clock: new FakeClock(1_000), metrics: new InMemoryMetrics(), log: silentLogger });
+    expect(view.getState().connection).toEqual({ kind: 'connecting' });
+    expect(view.connectionState()).toEqual({ kind: 'connecting' });
+    view.detach();
+    expect(view.connectionState()).toEqual({ kind: 'offline' });
+  });
+});

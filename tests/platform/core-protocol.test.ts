@@ -81,6 +81,16 @@ describe('UI↔core protocol', () => {
     expect(await texts(alice, aSeesB)).toEqual(['out:once']);
   });
 
+  it('reconnectNow reaches the host’s core and is answered', async () => {
+    const { alice, host, out } = await hosted();
+    const { vi } = await import('vitest');
+    const spy = vi.spyOn(alice.messenger, 'reconnectNow');
+    host.receive(cmd('t', 1, 'reconnectNow', []));
+    await until(() => answers(out, 't').length === 1);
+    expect(answers(out, 't')[0]).toMatchObject({ t: 'ok' });
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+
   it('passes a command’s own failure through with its kind', async () => {
     const { host, out } = await hosted();
     host.receive(cmd('t', 1, 'send', ['ff'.repeat(32), 'to nobody', undefined]));

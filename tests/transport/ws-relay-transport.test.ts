@@ -236,6 +236,26 @@ describe('ws relay transport: receiving and acks', () => {
 });
 
 describe('ws relay transport: liveness and reconnecting', () => {
+  it('reconnectNow skips the backoff wait while reconnecting, and does nothing otherwise', async () => {
+    const relay = await startRelay();
+    const a = client(relay, { config: { reconnect: { baseMs: 600_000, capMs: 600_000 } } });
+    a.transport.reconnectNow(); // not started: nothing
+    expect(a.transport.state.kind).toBe('offline');
+    a.transport.start();
+    await online(a.transport);
+    a.transport.reconnectNow(); // online: nothing
+    expect(a.transport.state.kind).toBe('online');
+    expect(a.metrics.counter('relay.reconnect_now')).toBe(0);
+    relay.dropConnections();
+    await vi.waitFor(() => expect(a.transport.state.kind).toBe('reconnecting'), { interval: 5 });
+    expect(a.clock.pending()).toBeGreaterThan(0);
+    a.transport.reconnectNow();
+    expect(a.transport.state.kind).not.toBe('reconnecting');
+    await online(a.transport); // without the clock moving on
+    expect(a.metrics.counter('relay.reconnect_now')).toBe(1);
+    await a.transport.send(envTo(a.mailbox));
+  });
+
   it('a missed pong closes the link and reconnects with full-jitter backoff, reset after ready', async () => {
     const relay = await startRelay();
     const a = client(relay, { config: { heartbeatIntervalMs: 1_000, pongTimeoutMs: 500, reconnect: { baseMs: 100, capMs: 1_000 } } });

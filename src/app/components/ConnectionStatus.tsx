@@ -1,21 +1,48 @@
+import { useState } from 'react';
 import type { MessengerState } from '../../core/messenger/messenger-api.ts';
-import { useMessengerState } from '../messenger-context.tsx';
+import { useMessenger, useMessengerState } from '../messenger-context.tsx';
 import { useNow } from '../hooks/useNow.ts';
-import { describeConnection } from './connection-text.ts';
+import { announceConnection, describeConnection } from './connection-text.ts';
 import './ConnectionStatus.css';
 
 const selectConnection = (s: MessengerState) => s.connection;
 const selectQueueDepth = (s: MessengerState) => s.queueDepth;
+const selectAnnouncement = (s: MessengerState) => announceConnection(s.connection);
 
-/** The always-visible connection line (role status, named "Connection"). */
+/**
+ * The always-visible connection line (role status, named "Connection"), with **Retry now**
+ * while waiting to reconnect. The line itself is not live (its countdown changes every
+ * second); a separate polite live region says each change of state once.
+ */
 export function ConnectionStatus() {
+  const messenger = useMessenger();
   const connection = useMessengerState(selectConnection);
   const queueDepth = useMessengerState(selectQueueDepth);
-  const now = useNow(connection.kind === 'reconnecting');
+  const announcement = useMessengerState(selectAnnouncement);
+  const reconnecting = connection.kind === 'reconnecting';
+  const now = useNow(reconnecting);
+  const [retrying, setRetrying] = useState(false);
+  const retryNow = () => {
+    setRetrying(true);
+    messenger
+      .reconnectNow()
+      .catch(() => undefined)
+      .finally(() => setRetrying(false));
+  };
   return (
-    <div role="status" aria-label="Connection" className="connection-status" data-kind={connection.kind}>
-      <span className="connection-dot" aria-hidden="true" />
-      {describeConnection(connection, queueDepth, now)}
+    <div className="connection" data-kind={connection.kind}>
+      <div role="status" aria-label="Connection" aria-live="off" className="connection-status" data-kind={connection.kind}>
+        <span className="connection-dot" aria-hidden="true" />
+        {describeConnection(connection, queueDepth, now)}
+      </div>
+      {reconnecting && (
+        <button type="button" className="connection-retry" onClick={retryNow} disabled={retrying}>
+          Retry now
+        </button>
+      )}
+      <div className="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="connection-announcement">
+        {announcement}
+      </div>
     </div>
   );
 }

@@ -16,3 +16,20 @@ export function describeConnection(connection: ConnectionState, queueDepth: numb
     }
   }
 }
+
+/**
+ * What a screen reader is told when the connection changes: one sentence per state,
+ * without the countdown or the queue (which change far more often than the state).
+ */
+export function announceConnection(connection: ConnectionState): string {
+  switch (connection.kind) {
+    case 'online':
+      return 'Connected.';
+    case 'offline':
+      return 'Offline. Messages will be sent when you reconnect.';
+    case 'connecting':
+      return 'Connecting.';
+    case 'reconnecting':
+      return 'Connection lost. Reconnecting.';
+  }
+}

@@ -7,6 +7,7 @@ import { useCallback } from 'react';
 import type { ContactView, Me, MessengerState } from '../../core/messenger/messenger-api.ts';
 import { useMessenger, useMessengerState } from '../messenger-context.tsx';
 import { WIDE_LAYOUT_QUERY, useMediaQuery } from '../hooks/useMediaQuery.ts';
+import { enterChatInHistory, leaveChatInHistory } from '../hooks/useChatRoute.ts';
 import { useUi, useUiStore, type Pane } from '../ui-store.ts';
 import { ChatView } from './chat/ChatView.tsx';
 import { InviteReview } from './invite/InviteReview.tsx';
@@ -40,17 +41,20 @@ export function useConversationsLayout(): ConversationsLayout {
   return { pane: pane === 'chat' && chatHasContent ? 'chat' : 'list', wide, active };
 }
 
-/** Opens a conversation (and, on phones, the chat pane). */
+/** Opens a conversation (and, on phones, the chat pane, as a history entry Back leaves). */
 function useOpenChat(): (contactId: string) => void {
   const messenger = useMessenger();
   const ui = useUiStore();
+  const wide = useMediaQuery(WIDE_LAYOUT_QUERY);
   return useCallback(
     (contactId: string) => {
+      ui.getState().linkChat(undefined);
       ui.getState().showPane('chat');
       ui.getState().requestFocus({ kind: 'chat', contactId });
+      enterChatInHistory(contactId, wide);
       messenger.openChat(contactId).catch(() => undefined);
     },
-    [messenger, ui],
+    [messenger, ui, wide],
   );
 }
 
@@ -79,6 +83,7 @@ export function ChatPane({ layout }: { readonly layout: ConversationsLayout }) {
     ui.getState().showPane('list');
     if (active) ui.getState().requestFocus({ kind: 'contact', contactId: active.id });
     messenger.openChat(undefined).catch(() => undefined);
+    leaveChatInHistory();
   };
   const dismissInvite = () => {
     ui.getState().reviewInvite(undefined);

@@ -4,12 +4,13 @@
  * queued). Both then tell their caller what to do next (`MessageEvents`: start a session,
  * wake the outbox, refresh the view).
  */
-import { fromHex, toHex, utf8 } from '../bytes.ts';
-import { encodeContent, mailboxAddress, MAX_TEXT_BYTES } from '../wire/index.ts';
+import { fromHex, toHex } from '../bytes.ts';
+import { encodeContent, mailboxAddress } from '../wire/index.ts';
 import { enqueueOutgoing } from './compose.ts';
 import type { MessengerContext } from './context.ts';
 import { InvalidMessageTextError, KeyChangeUnacknowledgedError, UnknownContactError } from './errors.ts';
 import { sendBlocked } from './key-change.ts';
+import { MAX_MESSAGE_TEXT_BYTES, messageBody, messageTextBytes } from './message-text-limit.ts';
 import type { SendOptions } from './messenger-api.ts';
 
 export interface MessageEvents {
@@ -34,9 +35,9 @@ export class MessageCommands {
       if (!/^[0-9a-f]{32}$/u.test(options.id)) throw new InvalidMessageTextError('message id must be 32 lowercase hex characters');
       if (await ctx.store.getMessage(options.id)) return;
     }
-    const body = text.replace(/\s+$/u, '');
+    const body = messageBody(text);
     if (!body.trim()) throw new InvalidMessageTextError('message is empty');
-    if (utf8(body).length > MAX_TEXT_BYTES) throw new InvalidMessageTextError(`message is longer than ${MAX_TEXT_BYTES} bytes`);
+    if (messageTextBytes(body) > MAX_MESSAGE_TEXT_BYTES) throw new InvalidMessageTextError(`message is longer than ${MAX_MESSAGE_TEXT_BYTES} bytes`);
     const contact = ctx.contacts.byId(contactId);
     if (!contact) throw new UnknownContactError(contactId);
     if (sendBlocked(contact)) {

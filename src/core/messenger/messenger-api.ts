@@ -135,6 +135,11 @@ export interface MessengerCommands {
    */
   send(contactId: string, text: string, options?: SendOptions): Promise<void>;
   retry(messageId: string): Promise<void>;
+  /**
+   * While `connection` is `reconnecting`: try the relay now instead of at `at` (the
+   * status's "Retry now"). Does nothing in any other state.
+   */
+  reconnectNow(): Promise<void>;
   markRead(contactId: string): Promise<void>;
   safetyNumber(contactId: string): Promise<SafetyNumber>;
   setVerified(contactId: string, verified: boolean): Promise<void>;

@@ -299,12 +299,14 @@ export class Messenger implements MessengerApi {
 
     await directPolicy?.seed();
     this.running = { ctx, relay, router, receive, outbox, starter, pruner, rotation, publisher, counters, direct, directPolicy, contacts, messages, reads, cleanup };
+    // Started before the first ready state is shown: that state says "connecting" (or
+    // "offline" when the browser is), never the not-yet-started relay's "offline".
+    relay.start();
     view.patch({
       phase: 'ready',
       me: { displayName, id: toHex(identity.publicKey), inviteUrl: inviteUrl(this.deps.appUrl, { identityKey: identity.publicKey, displayName, relay: this.deps.relayUrl }) },
       connection: view.connectionState(),
     });
-    relay.start();
     outbox.kick();
     pruner.start();
     rotation.start();
@@ -346,6 +348,10 @@ export class Messenger implements MessengerApi {
 
   async retry(messageId: string): Promise<void> {
     return this.need().messages.retry(messageId);
+  }
+
+  async reconnectNow(): Promise<void> {
+    this.running?.relay.reconnectNow();
   }
 
   async markRead(contactId: string): Promise<void> {

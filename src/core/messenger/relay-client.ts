@@ -12,6 +12,11 @@ export interface RelayClient extends Transport {
   onConnectionState(listener: (state: RelayConnectionState) => void): () => void;
   start(): void;
   stop(): void;
+  /**
+   * Skips the wait of a scheduled reconnect (the user's "Retry now"): connects at once.
+   * Does nothing unless it is waiting to reconnect (online, connecting, or the browser offline).
+   */
+  reconnectNow(): void;
   publishPrekeys(bundle: PublishedBundle): Promise<{ opks: number; pqopks: number }>;
   fetchPrekeys(identityKey: Uint8Array): Promise<FetchedBundle>;
   sendSignal(to: Uint8Array, blob: Uint8Array): void;

@@ -23,9 +23,15 @@ export const CHAT_PAGE_SIZE = 100;
 /** Messages read per store page while filling the chat window. */
 const STORE_PAGE_MAX = 200;
 
+/**
+ * Before the relay connection exists (loading, onboarding) nothing has failed yet: the
+ * status says "Connecting…", never a red "Offline" on a new user's first screen.
+ */
+const NOT_YET_CONNECTED: ConnectionState = { kind: 'connecting' };
+
 const INITIAL: MessengerState = {
   phase: 'loading',
-  connection: { kind: 'offline' },
+  connection: NOT_YET_CONNECTED,
   storage: { state: 'ok' },
   contacts: [],
   queueDepth: 0,
@@ -122,7 +128,8 @@ export class ViewProjection {
 
   connectionState(): ConnectionState {
     const s = this.sources;
-    if (!s) return { kind: 'offline' };
+    // Not started yet: nothing has failed. Stopped: the connection is gone for good.
+    if (!s) return this.stopped ? { kind: 'offline' } : NOT_YET_CONNECTED;
     const relay = s.relay.state;
     const direct = s.direct?.openChannels().length ?? 0;
     switch (relay.kind) {

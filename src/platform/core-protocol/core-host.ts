@@ -59,6 +59,7 @@ export class CoreHost {
       addContact: ([i]) => core.addContact(invite(i)),
       send: ([contactId, text, id]) => core.send(str(contactId), str(text), id === undefined ? {} : { id: str(id) }),
       retry: ([messageId]) => core.retry(str(messageId)),
+      reconnectNow: () => core.reconnectNow(),
       markRead: ([contactId]) => core.markRead(str(contactId)),
       safetyNumber: ([contactId]) => core.safetyNumber(str(contactId)),
       setVerified: ([contactId, verified]) => core.setVerified(str(contactId), bool(verified)),

@@ -20,6 +20,8 @@ export interface CommandMap {
   addContact: { args: [invite: Invite]; result: string };
   send: { args: [contactId: string, text: string, id: string | undefined]; result: void };
   retry: { args: [messageId: string]; result: void };
+  /** The host's relay connection: stop waiting to reconnect, try now. */
+  reconnectNow: { args: []; result: void };
   markRead: { args: [contactId: string]; result: void };
   safetyNumber: { args: [contactId: string]; result: SafetyNumber };
   setVerified: { args: [contactId: string, verified: boolean]; result: void };
@@ -36,6 +38,7 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'addContact',
   'send',
   'retry',
+  'reconnectNow',
   'markRead',
   'safetyNumber',
   'setVerified',

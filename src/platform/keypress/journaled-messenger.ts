@@ -116,6 +116,7 @@ export class JournaledMessenger implements MessengerApi {
   openChat = (contactId: string | undefined) => this.inner.openChat(contactId);
   loadOlder = () => this.inner.loadOlder();
   retry = (messageId: string) => this.inner.retry(messageId);
+  reconnectNow = () => this.inner.reconnectNow();
   markRead = (contactId: string) => this.inner.markRead(contactId);
   safetyNumber = (contactId: string) => this.inner.safetyNumber(contactId);
   setVerified = (contactId: string, verified: boolean) => this.inner.setVerified(contactId, verified);

@@ -184,7 +184,8 @@ describe('messages', () => {
     const fake = chatWith([]);
     const { container } = renderShell(fake);
     act(() => fake.set({ contacts: [{ ...CAROL, unread: 1, lastMessage: { text: 'psst', at: 2, direction: 'in' } }, BOB] }));
-    const live = container.querySelector('[aria-live="polite"][aria-atomic]')!;
+    // The incoming-message region (the connection status has its own, for changes of state).
+    const live = [...container.querySelectorAll('[aria-live="polite"][aria-atomic]')].find((el) => el.getAttribute('data-testid') !== 'connection-announcement')!;
     await waitFor(() => expect(live.textContent).toBe('New message from Carol'));
     expect(live.closest('[role="log"]')).toBeNull();
   });
@@ -261,5 +262,85 @@ describe('a received file', () => {
     expect(rows()[0]!.querySelector('.message-text')).toBeNull();
     expect(rows()[1]!.textContent).toContain('File: photo.jpg');
     expect(rows()[1]!.querySelector('.message-text')?.textContent).toBe('the plan');
+  });
+});
+
+describe('user text', () => {
+  it('message text, contact names and previews lay out by their own script; links in messages are safe', () => {
+    const HEB = contact({ id: 'dd'.repeat(32), displayName: 'דנה', lastMessage: { text: 'مرحبا https://example.org', at: 1_700_000_000_000, direction: 'in' } });
+    const fake = new FakeMessenger(
+      readyState({
+        contacts: [HEB],
+        chat: { contactId: HEB.id, messages: [message({ id: '01'.repeat(16), contactId: HEB.id, text: 'שלום https://example.org/x javascript:alert(1)' })], hasOlder: false },
+      }),
+    );
+    renderShell(fake);
+    const text = rows()[0]!.querySelector('.message-text')!;
+    expect(text.getAttribute('dir')).toBe('auto');
+    expect(text.textContent).toBe('שלום https://example.org/x javascript:alert(1)');
+    const links = [...text.querySelectorAll('a')];
+    expect(links.map((a) => [a.getAttribute('href'), a.getAttribute('rel'), a.getAttribute('target')])).toEqual([['https://example.org/x', 'noopener noreferrer', '_blank']]);
+    expect(screen.getByRole('heading', { name: 'דנה' }).getAttribute('dir')).toBe('auto');
+    const row = screen.getByRole('button', { name: /^דנה/u });
+    expect(row.querySelector('.contact-name')!.getAttribute('dir')).toBe('auto');
+    expect(row.querySelector('.contact-preview [dir="auto"]')!.textContent).toBe('مرحبا https://example.org');
+    // The preview in the list is not a link (no previews, nothing to click inside a button).
+    expect(row.querySelector('a')).toBeNull();
+  });
+});
+
+describe('message size limit', () => {
+  const LIMIT = 16 * 1024;
+  const alert = () => screen.queryByRole('alert');
+
+  it('refuses a message over the limit before it is queued, says the limit in words and keeps the draft', () => {
+    const fake = chatWith([]);
+    renderShell(fake);
+    const long = 'a'.repeat(LIMIT + 1);
+    fireEvent.change(messageField(), { target: { value: long } });
+    fireEvent.keyDown(messageField(), { key: 'Enter' });
+    fireEvent.click(sendButton());
+    expect(fake.callsOf('send')).toEqual([]);
+    expect(messageField().value).toBe(long);
+    expect(alert()!.textContent).toContain('too long to send');
+    expect(alert()!.textContent).toContain('16,384 bytes');
+    expect(alert()!.textContent).toContain('this one has 16,385');
+    expect(messageField().getAttribute('aria-invalid')).toBe('true');
+    expect(messageField().getAttribute('aria-describedby')).toBe(alert()!.id);
+  });
+
+  it('measures UTF-8 bytes, as the wire does: 4,097 four-byte emoji are over, 16,384 ASCII letters are not', () => {
+    const fake = chatWith([]);
+    renderShell(fake);
+    fireEvent.change(messageField(), { target: { value: '😀'.repeat(4097) } });
+    fireEvent.click(sendButton());
+    expect(fake.callsOf('send')).toEqual([]);
+    expect(alert()!.textContent).toContain('this one has 16,388');
+    fireEvent.change(messageField(), { target: { value: 'é'.repeat(LIMIT / 2) } });
+    expect(alert()).toBeNull();
+    fireEvent.click(sendButton());
+    fireEvent.change(messageField(), { target: { value: `${'b'.repeat(LIMIT)}  \n` } });
+    fireEvent.click(sendButton());
+    expect(fake.callsOf('send')).toEqual([
+      [BOB.id, 'é'.repeat(LIMIT / 2)],
+      [BOB.id, 'b'.repeat(LIMIT)],
+    ]);
+  });
+
+  it('the composer limit is the one send enforces', async () => {
+    const { MAX_MESSAGE_TEXT_BYTES } = await import('../../../src/core/messenger/message-text-limit.ts');
+    const { MAX_TEXT_BYTES } = await import('../../../src/core/wire/limits.ts');
+    expect(MAX_MESSAGE_TEXT_BYTES).toBe(MAX_TEXT_BYTES);
+    expect(MAX_MESSAGE_TEXT_BYTES).toBe(LIMIT);
+  });
+});
+
+describe('names inside sentences', () => {
+  it('are isolated (<bdi>) so a right-to-left name does not reorder the sentence around it', () => {
+    const HEB = contact({ id: 'dd'.repeat(32), displayName: 'דנה', keyChanged: true });
+    renderShell(new FakeMessenger(readyState({ contacts: [HEB], chat: { contactId: HEB.id, messages: [], hasOlder: false } })));
+    const banner = screen.getByRole('alert');
+    expect([...banner.querySelectorAll('bdi')].map((b) => b.textContent)).toEqual(['דנה']);
+    expect(banner.textContent).toContain("דנה's safety number has changed");
   });
 });

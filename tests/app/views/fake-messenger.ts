@@ -130,6 +130,10 @@ export class FakeMessenger implements MessengerApi {
     this.record('retry', messageId);
   }
 
+  async reconnectNow(): Promise<void> {
+    this.record('reconnectNow');
+  }
+
   async markRead(contactId: string): Promise<void> {
     this.record('markRead', contactId);
     this.updateContact(contactId, (c) => ({ ...c, unread: 0 }));

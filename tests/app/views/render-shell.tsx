@@ -3,7 +3,11 @@ import { afterEach } from 'vitest';
 import { Shell } from '../../../src/app/Shell.tsx';
 import type { FakeMessenger } from './fake-messenger.ts';
 
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  // The address names the open chat (`#/chat/<id>`): each test starts from a bare one.
+  window.history.replaceState(null, '', '/');
+});
 
 /** Renders the whole UI over a fake messenger. */
 export function renderShell(messenger: FakeMessenger) {

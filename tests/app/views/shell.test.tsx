@@ -287,6 +287,48 @@ describe('connection status', () => {
     expect(status.textContent).toBe('Reconnecting…');
   });
 
+  it('offers Retry now while reconnecting, which asks the messenger to reconnect at once', async () => {
+    const fake = new FakeMessenger(readyState({ connection: { kind: 'reconnecting', at: Date.now() + 30_000 } }));
+    renderShell(fake);
+    fireEvent.click(screen.getByRole('button', { name: 'Retry now' }));
+    expect(fake.callsOf('reconnectNow')).toEqual([[]]);
+    act(() => fake.set({ connection: { kind: 'connecting' } }));
+    expect(screen.queryByRole('button', { name: 'Retry now' })).toBeNull();
+    act(() => fake.set({ connection: { kind: 'online', direct: 0 } }));
+    expect(screen.queryByRole('button', { name: 'Retry now' })).toBeNull();
+    act(() => fake.set({ connection: { kind: 'offline' } }));
+    expect(screen.queryByRole('button', { name: 'Retry now' })).toBeNull();
+  });
+
+  it('announces changes of state, not the countdown ticks', () => {
+    vi.useFakeTimers({ now: 1_800_000_000_000 });
+    const fake = new FakeMessenger(readyState({ connection: { kind: 'online', direct: 0 } }));
+    renderShell(fake);
+    const status = screen.getByRole('status', { name: 'Connection' });
+    // The visible line counts down, so it must not be live itself.
+    expect(status.getAttribute('aria-live')).toBe('off');
+    const live = screen.getByTestId('connection-announcement');
+    expect(live.getAttribute('aria-live')).toBe('polite');
+    expect(live.textContent).toBe('Connected.');
+    const seen: string[] = [live.textContent ?? ''];
+    const step = (change: () => void) => {
+      act(change);
+      if (seen.at(-1) !== live.textContent) seen.push(live.textContent ?? '');
+    };
+    step(() => fake.set({ connection: { kind: 'reconnecting', at: 1_800_000_010_000 } }));
+    for (let i = 0; i < 8; i++) step(() => vi.advanceTimersByTime(1000));
+    expect(status.textContent).toBe('Reconnecting in 2 s');
+    step(() => fake.set({ queueDepth: 2 }));
+    step(() => fake.set({ connection: { kind: 'online', direct: 0 } }));
+    expect(seen).toEqual(['Connected.', 'Connection lost. Reconnecting.', 'Connected.']);
+  });
+
+  it('a brand-new user sees Connecting…, not Offline, on the first screen', () => {
+    const fake = new FakeMessenger(readyState({ phase: 'onboarding', me: undefined, connection: { kind: 'connecting' } }));
+    renderShell(fake);
+    expect(screen.getByRole('status', { name: 'Connection' }).textContent).toBe('Connecting…');
+  });
+
   it('is there in every phase and follows state changes', () => {
     const fake = new FakeMessenger(readyState({ phase: 'onboarding', me: undefined, connection: { kind: 'connecting' } }));
     renderShell(fake);

@@ -69,7 +69,7 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
           </button>
         )}
         <div className="chat-title">
-          <h2 id={titleId} tabIndex={-1}>
+          <h2 id={titleId} tabIndex={-1} dir="auto">
             {contactName(contact)}
           </h2>
           <p className="chat-subtitle">

@@ -1,4 +1,5 @@
 import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { MAX_MESSAGE_TEXT_BYTES, messageTextBytes } from '../../../core/messenger/message-text-limit.ts';
 import { useMessenger } from '../../messenger-context.tsx';
 import { useUi, useUiStore } from '../../ui-store.ts';
 
@@ -8,9 +9,21 @@ export interface ComposerProps {
   readonly blockedReason?: string;
 }
 
+const count = new Intl.NumberFormat('en');
+
+/** What the composer says about a draft over the limit `send` enforces (UTF-8 bytes). */
+export function tooLongText(bytes: number): string {
+  return (
+    `This message is too long to send: a message can hold up to ${count.format(MAX_MESSAGE_TEXT_BYTES)} bytes of text ` +
+    `(about ${count.format(MAX_MESSAGE_TEXT_BYTES)} letters of English, a third as many in Chinese, Hindi or emoji), ` +
+    `and this one has ${count.format(bytes)}. Shorten it or split it into several messages.`
+  );
+}
+
 /**
  * The message field: Enter sends, Shift+Enter starts a new line; blank messages are
- * not sent. The draft lives in the UI store, so it survives switching chats.
+ * not sent, nor are texts over the size limit (said in words; the draft stays). The draft
+ * lives in the UI store, so it survives switching chats.
  */
 export function Composer({ contactId, blockedReason }: ComposerProps) {
   const messenger = useMessenger();
@@ -21,9 +34,16 @@ export function Composer({ contactId, blockedReason }: ComposerProps) {
   const noteId = useId();
   const text = draft.trim();
   const canSend = !blockedReason && text !== '';
+  const bytes = messageTextBytes(text);
+  const tooLong = bytes > MAX_MESSAGE_TEXT_BYTES;
 
   const send = () => {
     if (!canSend) return;
+    // Refused here, before it is queued: the core would refuse it too, and no retry could help.
+    if (tooLong) {
+      setError(tooLongText(bytes));
+      return;
+    }
     ui.getState().setDraft(contactId, '');
     setError(undefined);
     messenger.send(contactId, text).catch(() => {
@@ -42,7 +62,7 @@ export function Composer({ contactId, blockedReason }: ComposerProps) {
     send();
   };
 
-  const note = blockedReason ?? error;
+  const note = blockedReason ?? error ?? (tooLong ? tooLongText(bytes) : undefined);
   return (
     <form className="composer" onSubmit={onSubmit}>
       {note && (
@@ -61,7 +81,11 @@ export function Composer({ contactId, blockedReason }: ComposerProps) {
           rows={1}
           placeholder="Write a message"
           aria-describedby={note ? noteId : undefined}
-          onChange={(e) => ui.getState().setDraft(contactId, e.target.value)}
+          aria-invalid={tooLong || undefined}
+          onChange={(e) => {
+            if (error) setError(undefined);
+            ui.getState().setDraft(contactId, e.target.value);
+          }}
           onKeyDown={onKeyDown}
         />
         <button type="submit" className="composer-send" disabled={!canSend}>

@@ -30,14 +30,14 @@ export function KeyChangeBanner({ contact, claimed, onVerify }: KeyChangeBannerP
     <div role="alert" className="key-change-banner" data-warning={impostor ? 'claims-name' : 'key-changed'}>
       {impostor ? (
         <p>
-          <strong>This is not the {known} in your contacts.</strong> Someone wrote to you as “{contactName(contact)}”, but with a
-          different identity key from your contact {known}. It may be {known} on a new device, or someone pretending to be
-          them. Ask {known} in person or on a call, and compare safety numbers, before you trust it. Replying is paused until
+          <strong>This is not the <bdi>{known}</bdi> in your contacts.</strong> Someone wrote to you as “<bdi>{contactName(contact)}</bdi>”, but with a
+          different identity key from your contact <bdi>{known}</bdi>. It may be <bdi>{known}</bdi> on a new device, or someone pretending to be
+          them. Ask <bdi>{known}</bdi> in person or on a call, and compare safety numbers, before you trust it. Replying is paused until
           you acknowledge this.
         </p>
       ) : (
         <p>
-          <strong>{contactName(contact)}'s safety number has changed.</strong> This usually means they reinstalled Petrel or
+          <strong><bdi>{contactName(contact)}</bdi>'s safety number has changed.</strong> This usually means they reinstalled Petrel or
           moved to a new device, but it could also mean someone is trying to intercept your messages. Compare safety
           numbers before sending anything sensitive. Sending is paused until you acknowledge the change.
         </p>

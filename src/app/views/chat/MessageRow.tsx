@@ -2,6 +2,7 @@ import { memo, useState } from 'react';
 import type { MessageView } from '../../../core/messenger/messenger-api.ts';
 import { useMessenger } from '../../messenger-context.tsx';
 import { formatBytes, formatMessageTime } from '../../components/format.ts';
+import { MessageText } from '../../components/MessageText.tsx';
 import { STATUS_ICON, STATUS_TEXT } from './message-status.ts';
 
 export interface MessageRowProps {
@@ -14,7 +15,7 @@ export interface MessageRowProps {
   readonly now: number;
 }
 
-/** One message: its text (always a text node), time, and for ours the delivery status. */
+/** One message: its text (text nodes and safe links), time, and for ours the delivery status. */
 export const MessageRow = memo(function MessageRow({ message, peerName, position, count, now }: MessageRowProps) {
   const messenger = useMessenger();
   const [retrying, setRetrying] = useState(false);
@@ -42,7 +43,7 @@ export const MessageRow = memo(function MessageRow({ message, peerName, position
             File: {message.attachment.name} ({formatBytes(message.attachment.size)}). This version of Petrel cannot open files yet; it keeps the file&apos;s key so a later one can.
           </p>
         )}
-        {(message.text || !message.attachment) && <p className="message-text">{message.text}</p>}
+        {(message.text || !message.attachment) && <MessageText className="message-text" text={message.text} />}
         <p className="message-meta">
           <time dateTime={new Date(message.at).toISOString()}>{formatMessageTime(message.at, now)}</time>
           {ours && (

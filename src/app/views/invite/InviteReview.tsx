@@ -90,7 +90,7 @@ export function InviteReview({ invite, onAdded, onDismiss }: InviteReviewProps) 
       ) : (
         <>
           <p>
-            <strong>{invite.displayName}</strong> invited you to talk on Petrel
+            <strong><bdi>{invite.displayName}</bdi></strong> invited you to talk on Petrel
             {existing ? ' — they are already in your contacts; adding again re-confirms them.' : '.'}
           </p>
           <p className="invite-relay">

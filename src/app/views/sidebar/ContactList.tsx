@@ -47,7 +47,7 @@ export function ContactList({ contacts, activeId, onOpen }: ContactListProps) {
                 onClick={() => onOpen(c.id)}
               >
                 <span className="contact-top">
-                  <span className="contact-name">{contactName(c)}</span>
+                  <span className="contact-name" dir="auto">{contactName(c)}</span>
                   {c.verified && (
                     <span className="contact-verified" title="Verified">
                       ✓
@@ -60,7 +60,14 @@ export function ContactList({ contacts, activeId, onOpen }: ContactListProps) {
                 </span>
                 <span className="contact-bottom">
                   <span className="contact-preview">
-                    {c.lastMessage ? `${c.lastMessage.direction === 'out' ? 'You: ' : ''}${preview(c.lastMessage.text)}` : 'No messages yet'}
+                    {c.lastMessage ? (
+                      <>
+                        {c.lastMessage.direction === 'out' && 'You: '}
+                        <bdi dir="auto">{preview(c.lastMessage.text)}</bdi>
+                      </>
+                    ) : (
+                      'No messages yet'
+                    )}
                   </span>
                   {c.unread > 0 && <span className="contact-unread">{c.unread}</span>}
                 </span>

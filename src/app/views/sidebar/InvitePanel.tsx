@@ -23,7 +23,7 @@ export function InvitePanel({ me }: { readonly me: Me }) {
     <section className="invite-panel" aria-labelledby={titleId}>
       <h2 id={titleId}>Your invite</h2>
       <p className="invite-hint">
-        You are <strong>{me.displayName}</strong>. Send this link to someone you want to talk to; opening it in Petrel lets
+        You are <strong><bdi>{me.displayName}</bdi></strong>. Send this link to someone you want to talk to; opening it in Petrel lets
         them add you.
       </p>
       <label htmlFor={fieldId}>Your invite link</label>

@@ -48,7 +48,7 @@ export function SafetyNumberDialog({ contactId, onClose }: SafetyNumberDialogPro
   return (
     <Dialog title={`Verify ${name}’s identity`} onClose={onClose} className="safety-dialog">
       <p>
-        Compare these numbers with the ones {name} sees on their device, in person or on a call, or scan each other’s
+        Compare these numbers with the ones <bdi>{name}</bdi> sees on their device, in person or on a call, or scan each other’s
         code. If they match, nobody is in between.
       </p>
       {!current && <p>Working out the safety number…</p>}
