@@ -94,6 +94,21 @@ export interface MessengerState {
   readonly contacts: readonly ContactView[];
   readonly chat?: ChatWindow;
   readonly queueDepth: number;
+  /** Files moving now (uploads before their message is queued, downloads), and the last failure of each; absent when none. */
+  readonly transfers?: readonly TransferView[];
+}
+
+/** One file on its way to or from the relay (`done`/`total` in blob bytes, for a progressbar). */
+export interface TransferView {
+  /** The message the file belongs to (an upload's message exists once the upload is done). */
+  readonly messageId: string;
+  readonly contactId: string;
+  readonly name: string;
+  readonly direction: 'up' | 'down';
+  readonly done: number;
+  readonly total: number;
+  /** Why it stopped, in words (the transfer is then no longer moving). */
+  readonly failure?: string;
 }
 
 export interface Invite {
@@ -120,6 +135,15 @@ export interface SendOptions {
   readonly id?: string;
 }
 
+export interface SendFileOptions {
+  /** The file's name as the contact sees it (default: the File's own name). */
+  readonly name?: string;
+  /** Text sent with the file. */
+  readonly caption?: string;
+  /** 32 lowercase hex chars: the message's id, chosen by the caller (a resent command with it does not send twice once queued). */
+  readonly id?: string;
+}
+
 export interface MessengerCommands {
   createIdentity(displayName: string): Promise<void>;
   /** Parses an invite URL (or returns undefined when it is not one). */
@@ -135,6 +159,16 @@ export interface MessengerCommands {
    */
   send(contactId: string, text: string, options?: SendOptions): Promise<void>;
   retry(messageId: string): Promise<void>;
+  /**
+   * Encrypts and uploads a file (at most 100 MiB, refused before any upload), then queues
+   * its message like `send`; resolves with the message id once it is durably queued.
+   * Progress shows in `transfers` meanwhile.
+   */
+  sendFile(contactId: string, file: Blob, options?: SendFileOptions): Promise<string>;
+  /** Stops an upload or download in progress (it fails with `cancelled`). */
+  cancelTransfer(messageId: string): Promise<void>;
+  /** Fetches, verifies and decrypts a message's file; a damaged or altered file rejects with a typed error. */
+  downloadAttachment(messageId: string): Promise<Blob>;
   markRead(contactId: string): Promise<void>;
   safetyNumber(contactId: string): Promise<SafetyNumber>;
   setVerified(contactId: string, verified: boolean): Promise<void>;

@@ -20,6 +20,10 @@ export interface CommandMap {
   addContact: { args: [invite: Invite]; result: string };
   send: { args: [contactId: string, text: string, id: string | undefined]; result: void };
   retry: { args: [messageId: string]; result: void };
+  /** A Blob is structured-cloned across the channel (a File's name travels beside it). */
+  sendFile: { args: [contactId: string, file: Blob, name: string | undefined, caption: string | undefined, id: string]; result: string };
+  cancelTransfer: { args: [messageId: string]; result: void };
+  downloadAttachment: { args: [messageId: string]; result: Blob };
   markRead: { args: [contactId: string]; result: void };
   safetyNumber: { args: [contactId: string]; result: SafetyNumber };
   setVerified: { args: [contactId: string, verified: boolean]; result: void };
@@ -36,6 +40,9 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'addContact',
   'send',
   'retry',
+  'sendFile',
+  'cancelTransfer',
+  'downloadAttachment',
   'markRead',
   'safetyNumber',
   'setVerified',

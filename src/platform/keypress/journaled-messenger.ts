@@ -11,7 +11,7 @@
  * draft again, so the words are never silently dropped.
  */
 import type { Logger } from '../../core/log.ts';
-import type { Invite, MessengerApi, MessengerState, SendOptions } from '../../core/messenger/messenger-api.ts';
+import type { Invite, MessengerApi, MessengerState, SendFileOptions, SendOptions } from '../../core/messenger/messenger-api.ts';
 import type { DraftStore } from './draft-store.ts';
 import type { JournalEntry, SendJournal } from './send-journal.ts';
 
@@ -116,6 +116,9 @@ export class JournaledMessenger implements MessengerApi {
   openChat = (contactId: string | undefined) => this.inner.openChat(contactId);
   loadOlder = () => this.inner.loadOlder();
   retry = (messageId: string) => this.inner.retry(messageId);
+  sendFile = (contactId: string, file: Blob, options?: SendFileOptions) => this.inner.sendFile(contactId, file, options);
+  cancelTransfer = (messageId: string) => this.inner.cancelTransfer(messageId);
+  downloadAttachment = (messageId: string) => this.inner.downloadAttachment(messageId);
   markRead = (contactId: string) => this.inner.markRead(contactId);
   safetyNumber = (contactId: string) => this.inner.safetyNumber(contactId);
   setVerified = (contactId: string, verified: boolean) => this.inner.setVerified(contactId, verified);
