@@ -4,6 +4,8 @@
  * oversized file before any upload, uploads and queues the `file` message exactly once,
  * and shows progress; the recipient downloads, verifies and decrypts it.
  */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BlobHttp } from '../../src/core/attachments/blob-http.ts';
 import type { TransferView } from '../../src/core/messenger/messenger-api.ts';
@@ -118,5 +120,70 @@ describe('sending a file', () => {
     await expect(sending).rejects.toMatchObject({ kind: 'cancelled' });
     expect(alice.messenger.getState().transfers).toEqual([expect.objectContaining({ messageId: t.messageId, failure: 'Cancelled.' })]);
     expect(await alice.store.getMessage(t.messageId)).toBeUndefined();
+  });
+});
+
+/** Alice sends `bytes` to Bob; resolves once Bob's store has the file message. */
+async function sent(bytes: Uint8Array<ArrayBuffer>, name: string) {
+  const p = await pair();
+  const id = await p.alice.messenger.sendFile(p.aSeesB, new Blob([bytes], { type: 'application/octet-stream' }), { name });
+  await expect.poll(async () => (await p.bob.store.getMessage(id))?.attachment, { timeout: 10_000 }).toBeDefined();
+  const ref = (await p.bob.store.getMessage(id))!.attachment!;
+  return { ...p, id, ref, blobFile: join(p.r.dataDir, 'blobs', ref.blobId) };
+}
+
+describe('downloading a file', () => {
+  it('Bob gets exactly the bytes Alice sent (3 MiB), with progress, and the relay drops the blob once he acknowledged it', async () => {
+    const bytes = fileBytes(3 * MIB) as Uint8Array<ArrayBuffer>;
+    const { bob, id, bobHttp, blobFile } = await sent(bytes, 'photo.raw');
+    const progress = recordTransfers(bob);
+    const blob = await bob.messenger.downloadAttachment(id);
+    expect(blob.size).toBe(bytes.length);
+    expect(Buffer.from(await blob.arrayBuffer()).equals(Buffer.from(bytes))).toBe(true);
+    const downs = progress.flat().filter((t) => t.messageId === id);
+    expect(downs[0]).toMatchObject({ direction: 'down', name: 'photo.raw', done: 0 });
+    expect(downs.at(-1)!.done).toBe(downs.at(-1)!.total);
+    expect(bob.messenger.getState().transfers).toBeUndefined();
+    expect(bob.metrics.snapshot().counters['attachment.downloaded']).toBe(1);
+
+    // Acknowledged: the relay deleted it (the only recipient has it), and says so.
+    expect(bobHttp.requests.filter((r) => r.endsWith('/ack'))).toHaveLength(1);
+    await expect.poll(() => existsSync(blobFile)).toBe(false);
+    await expect(bob.messenger.downloadAttachment(id)).rejects.toMatchObject({ kind: 'refused', status: 404 });
+    expect(bob.messenger.getState().transfers).toEqual([expect.objectContaining({ messageId: id, failure: 'The file is no longer on the relay.' })]);
+  });
+
+  it('a blob altered on the relay’s disk is a typed error on that file; the message stays, nothing is acknowledged', async () => {
+    const bytes = fileBytes(2 * MIB + 5) as Uint8Array<ArrayBuffer>;
+    const { bob, id, bobHttp, blobFile } = await sent(bytes, 'notes.txt');
+    const stored = readFileSync(blobFile);
+    stored[200_000] = stored[200_000]! ^ 0x01;
+    writeFileSync(blobFile, stored);
+
+    const failure = await bob.messenger.downloadAttachment(id).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failure).toMatchObject({ name: 'AttachmentTamperedError', kind: 'tampered' });
+    expect(bob.messenger.getState().transfers).toEqual([expect.objectContaining({ messageId: id, failure: 'The file on the relay was altered or damaged; it was not saved.' })]);
+    expect(bob.metrics.snapshot().counters['attachment.failure.tampered']).toBe(1);
+    expect(bobHttp.requests.filter((r) => r.endsWith('/ack'))).toEqual([]);
+    expect(await bob.store.getMessage(id)).toMatchObject({ direction: 'in', attachment: { name: 'notes.txt' } });
+  });
+
+  it('a blob cut short on the relay’s disk is a typed error too (the relay never serves the rest: retried, then network)', async () => {
+    const bytes = fileBytes(1 * MIB) as Uint8Array<ArrayBuffer>;
+    const { bob, id, blobFile } = await sent(bytes, 'cut.bin');
+    const stored = readFileSync(blobFile);
+    writeFileSync(blobFile, stored.subarray(0, 300_000));
+    const err = await bob.messenger.downloadAttachment(id).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'BlobTransferError', kind: 'network' });
+    expect(bob.messenger.getState().transfers?.[0]?.failure).toBe('The relay could not be reached.');
+    expect(await bob.store.getMessage(id)).toBeDefined();
+  });
+
+  it('a message without a file is refused as such', async () => {
+    const { bob } = await pair();
+    await expect(bob.messenger.downloadAttachment('00'.repeat(16))).rejects.toMatchObject({ kind: 'no_attachment' });
   });
 });
