@@ -120,6 +120,9 @@ describe('sending a file', () => {
     await expect(sending).rejects.toMatchObject({ kind: 'cancelled' });
     expect(alice.messenger.getState().transfers).toEqual([expect.objectContaining({ messageId: t.messageId, failure: 'Cancelled.' })]);
     expect(await alice.store.getMessage(t.messageId)).toBeUndefined();
+    // Cancelling the failed one dismisses it.
+    await alice.messenger.cancelTransfer(t.messageId);
+    expect(alice.messenger.getState().transfers).toBeUndefined();
   });
 });
 

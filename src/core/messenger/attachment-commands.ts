@@ -189,9 +189,12 @@ export class AttachmentCommands {
     return new Blob([blob, ...parts], { type: a.mime });
   }
 
+  /** Stops a moving transfer; a stopped (failed) one is dismissed from the state. */
   cancel(messageId: string): void {
     const t = this.transfers.get(messageId);
-    if (t && !t.failure) this.cancelled.add(messageId);
+    if (!t) return;
+    if (t.failure) this.untrack(messageId);
+    else this.cancelled.add(messageId);
   }
 
   private need(): BlobHttp {

@@ -165,7 +165,7 @@ export interface MessengerCommands {
    * Progress shows in `transfers` meanwhile.
    */
   sendFile(contactId: string, file: Blob, options?: SendFileOptions): Promise<string>;
-  /** Stops an upload or download in progress (it fails with `cancelled`). */
+  /** Stops an upload or download in progress (it fails with `cancelled`); for a failed one, dismisses it from `transfers`. */
   cancelTransfer(messageId: string): Promise<void>;
   /** Fetches, verifies and decrypts a message's file; a damaged or altered file rejects with a typed error. */
   downloadAttachment(messageId: string): Promise<Blob>;

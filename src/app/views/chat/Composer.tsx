@@ -1,6 +1,11 @@
-import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
-import { useMessenger } from '../../messenger-context.tsx';
+import { useCallback, useId, useState, type ChangeEvent, type FormEvent, type KeyboardEvent } from 'react';
+import type { MessengerState, TransferView } from '../../../core/messenger/messenger-api.ts';
+import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
 import { useUi, useUiStore } from '../../ui-store.ts';
+import { TransferProgress } from './TransferProgress.tsx';
+
+const NO_TRANSFERS: readonly TransferView[] = [];
+const sameList = (a: readonly TransferView[], b: readonly TransferView[]) => a.length === b.length && a.every((t, i) => t === b[i]);
 
 export interface ComposerProps {
   readonly contactId: string;
@@ -11,6 +16,8 @@ export interface ComposerProps {
 /**
  * The message field: Enter sends, Shift+Enter starts a new line; blank messages are
  * not sent. The draft lives in the UI store, so it survives switching chats.
+ * **Attach file** sends each chosen file; until its message is queued, its upload shows
+ * here (a progressbar named after the file, Cancel), and a refusal (too large) as an alert.
  */
 export function Composer({ contactId, blockedReason }: ComposerProps) {
   const messenger = useMessenger();
@@ -21,6 +28,26 @@ export function Composer({ contactId, blockedReason }: ComposerProps) {
   const noteId = useId();
   const text = draft.trim();
   const canSend = !blockedReason && text !== '';
+  const attachId = useId();
+  const selectUploads = useCallback(
+    (s: MessengerState) => s.transfers?.filter((t) => t.direction === 'up' && t.contactId === contactId) ?? NO_TRANSFERS,
+    [contactId],
+  );
+  const uploads = useMessengerState(selectUploads, sameList);
+
+  const attach = (e: ChangeEvent<HTMLInputElement>) => {
+    const files = [...(e.target.files ?? [])];
+    e.target.value = '';
+    setError(undefined);
+    for (const f of files) {
+      messenger.sendFile(contactId, f, { name: f.name }).catch((err: unknown) => {
+        const kind = (err as { kind?: unknown } | null)?.kind;
+        // A refusal in words (too large, a bad name) is shown as it is; a failed upload shows in its transfer.
+        if (kind === 'file_too_large' || kind === 'invalid_file') setError(err instanceof Error ? err.message : 'The file cannot be sent.');
+        else if (kind !== 'cancelled' && kind !== 'refused' && kind !== 'network' && kind !== 'lost') setError(`${f.name} could not be sent. Please try again.`);
+      });
+    }
+  };
 
   const send = () => {
     if (!canSend) return;
@@ -50,7 +77,22 @@ export function Composer({ contactId, blockedReason }: ComposerProps) {
           {note}
         </p>
       )}
+      {uploads.length > 0 && (
+        <ul className="composer-uploads" aria-label="Files being sent">
+          {uploads.map((t) => (
+            <li key={t.messageId}>
+              <span className="composer-upload-name">{t.name}</span>
+              <TransferProgress transfer={t} onCancel={() => void messenger.cancelTransfer(t.messageId).catch(() => undefined)} />
+            </li>
+          ))}
+        </ul>
+      )}
       <div className="composer-row">
+        {/* The icon is the visible, clickable face; the input carries the name. */}
+        <label htmlFor={attachId} className="composer-attach" aria-hidden="true" title="Attach file">
+          📎
+        </label>
+        <input id={attachId} type="file" multiple aria-label="Attach file" className="composer-attach-input" disabled={!!blockedReason} onChange={attach} />
         <label htmlFor={fieldId} className="visually-hidden">
           Message
         </label>

@@ -1,8 +1,10 @@
-import { memo, useState } from 'react';
-import type { MessageView } from '../../../core/messenger/messenger-api.ts';
-import { useMessenger } from '../../messenger-context.tsx';
+import { memo, useCallback, useState } from 'react';
+import type { MessageView, MessengerState } from '../../../core/messenger/messenger-api.ts';
+import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
 import { formatBytes, formatMessageTime } from '../../components/format.ts';
 import { STATUS_ICON, STATUS_TEXT } from './message-status.ts';
+import { saveFile } from './save-file.ts';
+import { TransferProgress } from './TransferProgress.tsx';
 
 export interface MessageRowProps {
   readonly message: MessageView;
@@ -19,6 +21,21 @@ export const MessageRow = memo(function MessageRow({ message, peerName, position
   const messenger = useMessenger();
   const [retrying, setRetrying] = useState(false);
   const ours = message.direction === 'out';
+  const selectTransfer = useCallback((s: MessengerState) => s.transfers?.find((t) => t.messageId === message.id), [message.id]);
+  const transfer = useMessengerState(selectTransfer);
+  const [downloading, setDownloading] = useState(false);
+  const file = message.attachment;
+  const download = () => {
+    if (!file) return;
+    setDownloading(true);
+    messenger
+      .downloadAttachment(message.id)
+      .then((blob) => saveFile(document, blob, file.name))
+      // The failure shows in the row through its transfer.
+      .catch(() => undefined)
+      .finally(() => setDownloading(false));
+  };
+  const cancel = () => void messenger.cancelTransfer(message.id).catch(() => undefined);
   const retry = () => {
     setRetrying(true);
     messenger
@@ -37,10 +54,19 @@ export const MessageRow = memo(function MessageRow({ message, peerName, position
     >
       <div className="message-bubble">
         <span className="visually-hidden">{ours ? 'You: ' : `${peerName}: `}</span>
-        {message.attachment && (
-          <p className="message-attachment">
-            File: {message.attachment.name} ({formatBytes(message.attachment.size)}). This version of Petrel cannot open files yet; it keeps the file&apos;s key so a later one can.
-          </p>
+        {file && (
+          <div className="message-attachment">
+            <p className="message-attachment-name">
+              File: {file.name} ({formatBytes(file.size)}
+              {file.mime ? `, ${file.mime}` : ''})
+            </p>
+            {transfer && <TransferProgress transfer={transfer} onCancel={cancel} />}
+            {!ours && !(transfer && !transfer.failure) && (
+              <button type="button" onClick={download} disabled={downloading}>
+                Download
+              </button>
+            )}
+          </div>
         )}
         {(message.text || !message.attachment) && <p className="message-text">{message.text}</p>}
         <p className="message-meta">
