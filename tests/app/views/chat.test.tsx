@@ -359,6 +359,15 @@ describe('attaching a file', () => {
     expect(screen.queryByRole('progressbar')).toBeNull();
   });
 
+  it('a file dropped on the composer is sent too', () => {
+    const fake = chatWith([]);
+    renderShell(fake);
+    const file = new File(['x'], 'dropped.txt', { type: 'text/plain' });
+    const composer = messageField().closest('form')!;
+    fireEvent.drop(composer, { dataTransfer: { files: [file], types: ['Files'] } });
+    expect(fake.callsOf('sendFile')).toEqual([[BOB.id, file, { name: 'dropped.txt' }]]);
+  });
+
   it('the file input is disabled while sending is blocked', () => {
     const fake = chatWith([], { phase: 'follower' });
     renderShell(fake);

@@ -1,4 +1,4 @@
-import { useCallback, useId, useState, type ChangeEvent, type FormEvent, type KeyboardEvent } from 'react';
+import { useCallback, useId, useState, type ChangeEvent, type DragEvent, type FormEvent, type KeyboardEvent } from 'react';
 import type { MessengerState, TransferView } from '../../../core/messenger/messenger-api.ts';
 import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
 import { useUi, useUiStore } from '../../ui-store.ts';
@@ -38,6 +38,22 @@ export function Composer({ contactId, blockedReason }: ComposerProps) {
   const attach = (e: ChangeEvent<HTMLInputElement>) => {
     const files = [...(e.target.files ?? [])];
     e.target.value = '';
+    sendFiles(files);
+  };
+  // Files dropped on the composer are sent like chosen ones.
+  const onDragOver = (e: DragEvent) => {
+    if (blockedReason || !e.dataTransfer.types.includes('Files')) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'copy';
+  };
+  const onDrop = (e: DragEvent) => {
+    if (blockedReason) return;
+    const files = [...(e.dataTransfer.files ?? [])];
+    if (files.length === 0) return;
+    e.preventDefault();
+    sendFiles(files);
+  };
+  const sendFiles = (files: readonly File[]) => {
     setError(undefined);
     for (const f of files) {
       messenger.sendFile(contactId, f, { name: f.name }).catch((err: unknown) => {
@@ -71,7 +87,7 @@ export function Composer({ contactId, blockedReason }: ComposerProps) {
 
   const note = blockedReason ?? error;
   return (
-    <form className="composer" onSubmit={onSubmit}>
+    <form className="composer" onSubmit={onSubmit} onDragOver={onDragOver} onDrop={onDrop}>
       {note && (
         <p id={noteId} className="composer-note" role={error && !blockedReason ? 'alert' : undefined}>
           {note}
