@@ -327,7 +327,7 @@ export class TabbedMessenger implements MessengerApi {
     const name = options.name ?? (file as Blob & { name?: string }).name;
     return this.onLeader(
       (m) => m.sendFile(contactId, file, { ...options, id }),
-      (c) => c.call('sendFile', contactId, file, name, options.caption, id),
+      (c) => c.call('sendFile', contactId, file, name, options.caption, id, options.preview),
     );
   };
   cancelTransfer = (messageId: string) => this.onLeader((m) => m.cancelTransfer(messageId), (c) => c.call('cancelTransfer', messageId));

@@ -69,13 +69,17 @@ describe('sending a file', () => {
     expect(aliceHttp.requests).toEqual([]);
     expect(await alice.store.pageMessages(aSeesB, { limit: 10 }).then((p) => p.messages)).toEqual([]);
     expect(alice.messenger.getState().transfers).toBeUndefined();
+    // A preview over 2 KiB is refused before any upload too.
+    await expect(alice.messenger.sendFile(aSeesB, new Blob(['x']), { name: 'a.png', preview: new Uint8Array(2049) })).rejects.toMatchObject({ kind: 'invalid_file' });
+    expect(aliceHttp.requests).toEqual([]);
   });
 
   it('uploads, queues the file message once, shows progress, and both sides keep the descriptor', async () => {
     const { alice, bob, aSeesB, bSeesA, aliceHttp } = await pair();
     const bytes = fileBytes(3 * MIB + 17) as Uint8Array<ArrayBuffer>;
     const progress = recordTransfers(alice);
-    const id = await alice.messenger.sendFile(aSeesB, new Blob([bytes], { type: 'application/pdf' }), { name: 'report.pdf', caption: 'the report' });
+    const preview = new Uint8Array(2048).fill(5);
+    const id = await alice.messenger.sendFile(aSeesB, new Blob([bytes], { type: 'application/pdf' }), { name: 'report.pdf', caption: 'the report', preview });
 
     // Progress went up to the whole blob, then the transfer left the state once queued.
     const ups = progress.flat().filter((t) => t.messageId === id);
@@ -91,6 +95,7 @@ describe('sending a file', () => {
       .poll(async () => (await bob.store.getMessage(id))?.attachment, { timeout: 10_000 })
       .toMatchObject({ name: 'report.pdf', mime: 'application/pdf', size: bytes.length, blobId: mine!.attachment!.blobId });
     expect((await bob.store.getMessage(id))!.body).toBe('the report');
+    expect((await bob.store.getMessage(id))!.attachment!.preview).toEqual(preview);
     await until(alice, (s) => s.contacts.find((c) => c.id === aSeesB)?.lastMessage?.text === 'the report');
     expect(bSeesA).toBeTruthy();
 

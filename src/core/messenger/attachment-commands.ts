@@ -16,7 +16,7 @@ import type { BlobAccount, BlobHttp } from '../attachments/blob-http.ts';
 import type { ByteSource } from '../attachments/byte-source.ts';
 import { AttachmentError } from '../attachments/errors.ts';
 import type { AttachmentRef } from '../store/index.ts';
-import { MAX_ATTACHMENT_MIME_BYTES, MAX_ATTACHMENT_NAME_BYTES, MAX_ATTACHMENT_PLAINTEXT_BYTES } from '../wire/attachment-layout.ts';
+import { MAX_ATTACHMENT_MIME_BYTES, MAX_ATTACHMENT_NAME_BYTES, MAX_ATTACHMENT_PLAINTEXT_BYTES, MAX_ATTACHMENT_PREVIEW_BYTES } from '../wire/attachment-layout.ts';
 import { mailboxAddress, MAX_TEXT_BYTES } from '../wire/index.ts';
 import { enqueueOutgoing } from './compose.ts';
 import type { MessengerContext } from './context.ts';
@@ -95,6 +95,10 @@ export class AttachmentCommands {
     if (utf8(mime).length > MAX_ATTACHMENT_MIME_BYTES) throw new InvalidFileError(`the file type is longer than ${MAX_ATTACHMENT_MIME_BYTES} bytes`);
     const caption = (options.caption ?? '').replace(/\s+$/u, '');
     if (utf8(caption).length > MAX_TEXT_BYTES) throw new InvalidFileError(`the caption is longer than ${MAX_TEXT_BYTES} bytes`);
+    const preview = options.preview;
+    if (preview !== undefined && (!(preview instanceof Uint8Array) || preview.length > MAX_ATTACHMENT_PREVIEW_BYTES)) {
+      throw new InvalidFileError(`the preview is larger than ${MAX_ATTACHMENT_PREVIEW_BYTES} bytes`);
+    }
     const contact = ctx.contacts.byId(contactId);
     if (!contact) throw new UnknownContactError(contactId);
     if (sendBlocked(contact)) throw new KeyChangeUnacknowledgedError(`${contact.displayName}'s safety number changed: acknowledge it before sending`);
@@ -114,7 +118,7 @@ export class AttachmentCommands {
         onProgress: (done, total) => this.progress(id, done, total),
         cancelled: () => this.cancelled.has(id),
       });
-      attachment = { blobId: toHex(up.blobId), key: up.key, digest: up.digest, size: file.size, mime, name };
+      attachment = { blobId: toHex(up.blobId), key: up.key, digest: up.digest, size: file.size, mime, name, ...(preview?.length ? { preview } : {}) };
     } catch (err) {
       const cause = this.cancelled.delete(id) ? new TransferCancelledError('the upload was cancelled') : err;
       this.fail(id, cause);

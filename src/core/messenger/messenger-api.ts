@@ -30,7 +30,13 @@ export interface MessageView {
   /** Which path carried it, when known. */
   readonly via?: 'relay' | 'direct';
   /** A file that came with it (`text` is then its caption, possibly empty). */
-  readonly attachment?: { readonly name: string; readonly mime: string; readonly size: number };
+  readonly attachment?: {
+    readonly name: string;
+    readonly mime: string;
+    readonly size: number;
+    /** The sender's tiny preview (≤ 2 KiB, e.g. a JPEG thumbnail of a picture), shown until the file is downloaded. */
+    readonly preview?: Uint8Array;
+  };
 }
 
 export interface ContactView {
@@ -140,6 +146,8 @@ export interface SendFileOptions {
   readonly name?: string;
   /** Text sent with the file. */
   readonly caption?: string;
+  /** A tiny preview (≤ 2 KiB) sent inside the message, e.g. a small JPEG of a picture. */
+  readonly preview?: Uint8Array;
   /** 32 lowercase hex chars: the message's id, chosen by the caller (a resent command with it does not send twice once queued). */
   readonly id?: string;
 }

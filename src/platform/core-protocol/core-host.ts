@@ -42,6 +42,11 @@ const blob = (v: unknown): Blob => {
   if (typeof Blob === 'undefined' || !(v instanceof Blob)) throw new BadArguments('expected a Blob');
   return v;
 };
+const optBytes = (v: unknown): Uint8Array | undefined => {
+  if (v === undefined) return undefined;
+  if (!(v instanceof Uint8Array)) throw new BadArguments('expected bytes');
+  return v;
+};
 const limit = (v: unknown): number => {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new BadArguments('expected a positive integer');
   return v;
@@ -64,10 +69,11 @@ export class CoreHost {
       addContact: ([i]) => core.addContact(invite(i)),
       send: ([contactId, text, id]) => core.send(str(contactId), str(text), id === undefined ? {} : { id: str(id) }),
       retry: ([messageId]) => core.retry(str(messageId)),
-      sendFile: ([contactId, file, name, caption, id]) => {
+      sendFile: ([contactId, file, name, caption, id, preview]) => {
         const n = optStr(name);
         const c = optStr(caption);
-        return core.sendFile(str(contactId), blob(file), { ...(n !== undefined ? { name: n } : {}), ...(c !== undefined ? { caption: c } : {}), id: str(id) });
+        const p = optBytes(preview);
+        return core.sendFile(str(contactId), blob(file), { ...(n !== undefined ? { name: n } : {}), ...(c !== undefined ? { caption: c } : {}), ...(p ? { preview: p } : {}), id: str(id) });
       },
       cancelTransfer: ([messageId]) => core.cancelTransfer(str(messageId)),
       downloadAttachment: ([messageId]) => core.downloadAttachment(str(messageId)),

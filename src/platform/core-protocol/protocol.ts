@@ -21,7 +21,7 @@ export interface CommandMap {
   send: { args: [contactId: string, text: string, id: string | undefined]; result: void };
   retry: { args: [messageId: string]; result: void };
   /** A Blob is structured-cloned across the channel (a File's name travels beside it). */
-  sendFile: { args: [contactId: string, file: Blob, name: string | undefined, caption: string | undefined, id: string]; result: string };
+  sendFile: { args: [contactId: string, file: Blob, name: string | undefined, caption: string | undefined, id: string, preview?: Uint8Array]; result: string };
   cancelTransfer: { args: [messageId: string]; result: void };
   downloadAttachment: { args: [messageId: string]; result: Blob };
   markRead: { args: [contactId: string]; result: void };

@@ -263,6 +263,17 @@ describe('a received file', () => {
     expect(rows()[1]!.querySelector('.message-text')?.textContent).toBe('the plan');
   });
 
+  it('a picture shows the tiny preview its message carried, as a JPEG data: URL; other files show none', async () => {
+    const preview = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
+    const picture = { ...message({ id: 'dd'.repeat(16), contactId: BOB.id, direction: 'in', text: '' }), attachment: { name: 'cat.png', mime: 'image/png', size: 5_000, preview } };
+    const doc = { ...message({ id: 'ee'.repeat(16), contactId: BOB.id, direction: 'in', text: '' }), attachment: { name: 'x.html', mime: 'text/html', size: 10, preview } };
+    renderShell(chatWith([picture, doc]));
+    await waitFor(() => expect(rows()).toHaveLength(2));
+    const img = within(rows()[0]!).getByRole('img', { name: 'Preview of cat.png' }) as HTMLImageElement;
+    expect(img.getAttribute('src')).toBe(`data:image/jpeg;base64,${btoa(String.fromCharCode(...preview))}`);
+    expect(within(rows()[1]!).queryByRole('img')).toBeNull();
+  });
+
   it('Download saves the file through an object URL and <a download>, typed as bytes so the app origin never renders it', async () => {
     const id = 'dd'.repeat(16);
     const fake = chatWith([{ ...message({ id, contactId: BOB.id, direction: 'in', text: '' }), attachment: { name: 'page.svg', mime: 'image/svg+xml', size: 11 } }]);
@@ -322,7 +333,7 @@ describe('attaching a file', () => {
     renderShell(fake);
     const file = new File(['hello'], 'hello.txt', { type: 'text/plain' });
     fireEvent.change(attachInput(), { target: { files: [file] } });
-    expect(fake.callsOf('sendFile')).toEqual([[BOB.id, file, { name: 'hello.txt' }]]);
+    await waitFor(() => expect(fake.callsOf('sendFile')).toEqual([[BOB.id, file, { name: 'hello.txt' }]]));
     await waitFor(() => expect(rows()).toHaveLength(1));
     expect(rows()[0]!.textContent).toContain('File: hello.txt');
     // Our own file has no Download button.
@@ -359,13 +370,13 @@ describe('attaching a file', () => {
     expect(screen.queryByRole('progressbar')).toBeNull();
   });
 
-  it('a file dropped on the composer is sent too', () => {
+  it('a file dropped on the composer is sent too', async () => {
     const fake = chatWith([]);
     renderShell(fake);
     const file = new File(['x'], 'dropped.txt', { type: 'text/plain' });
     const composer = messageField().closest('form')!;
     fireEvent.drop(composer, { dataTransfer: { files: [file], types: ['Files'] } });
-    expect(fake.callsOf('sendFile')).toEqual([[BOB.id, file, { name: 'dropped.txt' }]]);
+    await waitFor(() => expect(fake.callsOf('sendFile')).toEqual([[BOB.id, file, { name: 'dropped.txt' }]]));
   });
 
   it('the file input is disabled while sending is blocked', () => {

@@ -2,6 +2,7 @@ import { useCallback, useId, useState, type ChangeEvent, type DragEvent, type Fo
 import type { MessengerState, TransferView } from '../../../core/messenger/messenger-api.ts';
 import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
 import { useUi, useUiStore } from '../../ui-store.ts';
+import { picturePreview } from './picture-preview.ts';
 import { TransferProgress } from './TransferProgress.tsx';
 
 const NO_TRANSFERS: readonly TransferView[] = [];
@@ -56,7 +57,9 @@ export function Composer({ contactId, blockedReason }: ComposerProps) {
   const sendFiles = (files: readonly File[]) => {
     setError(undefined);
     for (const f of files) {
-      messenger.sendFile(contactId, f, { name: f.name }).catch((err: unknown) => {
+      void picturePreview(f)
+        .then((preview) => messenger.sendFile(contactId, f, { name: f.name, ...(preview ? { preview } : {}) }))
+        .catch((err: unknown) => {
         const kind = (err as { kind?: unknown } | null)?.kind;
         // A refusal in words (too large, a bad name) is shown as it is; a failed upload shows in its transfer.
         if (kind === 'file_too_large' || kind === 'invalid_file') setError(err instanceof Error ? err.message : 'The file cannot be sent.');

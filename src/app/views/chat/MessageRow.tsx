@@ -1,4 +1,4 @@
-import { memo, useCallback, useState } from 'react';
+import { memo, useCallback, useMemo, useState } from 'react';
 import type { MessageView, MessengerState } from '../../../core/messenger/messenger-api.ts';
 import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
 import { formatBytes, formatMessageTime } from '../../components/format.ts';
@@ -16,6 +16,13 @@ export interface MessageRowProps {
   readonly now: number;
 }
 
+/** A picture's tiny preview as a data: URL typed as a JPEG (an <img> runs no script, whatever the bytes). */
+function previewUrl(preview: Uint8Array): string {
+  let bin = '';
+  for (const b of preview) bin += String.fromCharCode(b);
+  return `data:image/jpeg;base64,${btoa(bin)}`;
+}
+
 /** One message: its text (always a text node), time, and for ours the delivery status. */
 export const MessageRow = memo(function MessageRow({ message, peerName, position, count, now }: MessageRowProps) {
   const messenger = useMessenger();
@@ -25,6 +32,8 @@ export const MessageRow = memo(function MessageRow({ message, peerName, position
   const transfer = useMessengerState(selectTransfer);
   const [downloading, setDownloading] = useState(false);
   const file = message.attachment;
+  const preview = file?.mime.startsWith('image/') ? file.preview : undefined;
+  const previewSrc = useMemo(() => (preview ? previewUrl(preview) : undefined), [preview]);
   const download = () => {
     if (!file) return;
     setDownloading(true);
@@ -56,6 +65,7 @@ export const MessageRow = memo(function MessageRow({ message, peerName, position
         <span className="visually-hidden">{ours ? 'You: ' : `${peerName}: `}</span>
         {file && (
           <div className="message-attachment">
+            {previewSrc && <img className="message-preview" src={previewSrc} alt={`Preview of ${file.name}`} width={64} height={64} />}
             <p className="message-attachment-name">
               File: {file.name} ({formatBytes(file.size)}
               {file.mime ? `, ${file.mime}` : ''})
