@@ -1,9 +1,10 @@
 /**
  * Files between two people in real Chromium against the real relay: Alice attaches a
- * small file and a picture, Bob downloads both and gets exactly her bytes, saved as
- * downloads (never shown in the app's page).
+ * small file and a picture (which carries a tiny preview), Bob downloads both and gets
+ * exactly her bytes, saved as downloads (never shown in the app's page).
  */
 import { readFile } from 'node:fs/promises';
+import { crc32, deflateSync } from 'node:zlib';
 import type { Page } from '@playwright/test';
 import { accept, contactButton, messageLog as log, onboard } from './support/journey.ts';
 import { test, expect } from './support/users.ts';
@@ -20,11 +21,25 @@ function bytes(size: number, seed: number): Buffer {
   return out;
 }
 
-/** A 1×1 PNG, then noise: enough to be "a picture" by name and type. */
-const PNG = Buffer.concat([
-  Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082', 'hex'),
-  bytes(300_000, 7),
-]);
+/** A real 64×48 PNG of noise (so the browser decodes it and makes a preview), about 9 KiB. */
+function png(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const out = Buffer.alloc(8 + data.length + 4);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), 8 + data.length);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const noise = bytes(height * (1 + width * 3), 7);
+  for (let y = 0; y < height; y++) noise[y * (1 + width * 3)] = 0; // filter: none
+  return Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), chunk('IHDR', header), chunk('IDAT', deflateSync(noise)), chunk('IEND', Buffer.alloc(0))]);
+}
+const PNG = png(64, 48);
 const DOC = bytes(1_500_000, 3);
 
 async function downloadFrom(page: Page, name: string): Promise<Buffer> {
@@ -54,6 +69,9 @@ test('a file and a picture go from Alice to Bob and come out byte for byte', asy
 
   await contactButton(bob!.page, 'Alice').click();
   await expect(log(bob!.page).getByRole('listitem')).toHaveCount(2);
+  // The picture's tiny preview came inside the message; the other file has none.
+  await expect(log(bob!.page).getByRole('img', { name: 'Preview of picture.png' })).toHaveAttribute('src', /^data:image\/jpeg;base64,/);
+  await expect(log(bob!.page).getByRole('img')).toHaveCount(1);
   expect((await downloadFrom(bob!.page, 'notes.bin')).equals(DOC)).toBe(true);
   expect((await downloadFrom(bob!.page, 'picture.png')).equals(PNG)).toBe(true);
   // Saved, not shown: no image or frame in the page shows the downloaded bytes.
