@@ -12,6 +12,7 @@ import { secureRandom } from '../core/random.ts';
 import type { StorageHealth } from '../core/store/storage-health.ts';
 import { createBrowserCryptoRuntime } from './browser-crypto.ts';
 import { storeChatReader } from './core-protocol/chat-reader.ts';
+import { fetchBlobHttp } from './fetch-blob-http.ts';
 import { openIdbStore, requestPersistentStorage } from './idb/index.ts';
 import type { LeaderCore } from './tabbed-messenger.ts';
 import { TEST_HANDLE, TEST_HOOKS_FLAG, type BrowserMessengerOptions, type PetrelTestHandle } from './test-hooks.ts';
@@ -50,6 +51,8 @@ export async function bootBrowserCore({ win, options, logger, logs, health }: Bo
     appUrl: `${win.location.origin}/`,
     relayUrl,
     requestPersistence: () => requestPersistentStorage(),
+    // The relay serves the app, `/ws` and `/blobs` on one origin.
+    blobHttp: fetchBlobHttp(win.location.origin),
     createDirect: ({ identity, sendSignal, ingress }) => {
       const RTCPeerConnection = (win as unknown as { RTCPeerConnection?: PeerConnectionConstructor }).RTCPeerConnection;
       if (!RTCPeerConnection) return undefined; // no WebRTC here: the relay carries everything

@@ -18,7 +18,8 @@
 import type { LeadershipSnapshot, TabLeadership } from '../core/leadership.ts';
 import type { Logger } from '../core/log.ts';
 import { NotLeaderError } from '../core/messenger/errors.ts';
-import type { ChatWindow, Diagnostics, Invite, MessengerApi, MessengerState, SendOptions, StorageState } from '../core/messenger/messenger-api.ts';
+import { toHex } from '../core/bytes.ts';
+import type { ChatWindow, Diagnostics, Invite, MessengerApi, MessengerState, SendFileOptions, SendOptions, StorageState } from '../core/messenger/messenger-api.ts';
 import { parseInviteUrl } from '../core/messenger/invite.ts';
 import { StorageHealth } from '../core/store/storage-health.ts';
 import type { ChatReader } from './core-protocol/chat-reader.ts';
@@ -321,6 +322,17 @@ export class TabbedMessenger implements MessengerApi {
     );
   retry = (messageId: string) => this.onLeader((m) => m.retry(messageId), (c) => c.call('retry', messageId));
   reconnectNow = () => this.onLeader((m) => m.reconnectNow(), (c) => c.call('reconnectNow'));
+  sendFile = (contactId: string, file: Blob, options: SendFileOptions = {}) => {
+    // An id of its own, so a command resent to a new host sends the file once.
+    const id = options.id ?? toHex(crypto.getRandomValues(new Uint8Array(16)));
+    const name = options.name ?? (file as Blob & { name?: string }).name;
+    return this.onLeader(
+      (m) => m.sendFile(contactId, file, { ...options, id }),
+      (c) => c.call('sendFile', contactId, file, name, options.caption, id, options.preview),
+    );
+  };
+  cancelTransfer = (messageId: string) => this.onLeader((m) => m.cancelTransfer(messageId), (c) => c.call('cancelTransfer', messageId));
+  downloadAttachment = (messageId: string) => this.onLeader((m) => m.downloadAttachment(messageId), (c) => c.call('downloadAttachment', messageId));
   markRead = (contactId: string) =>
     this.onLeader(
       (m) => m.markRead(contactId),

@@ -34,6 +34,8 @@ export interface DeviceOptions {
   readonly createDirect?: (shared: { readonly metrics: InMemoryMetrics; readonly logger: Logger }) => MessengerDeps['createDirect'];
   /** The relay socket class (default: the `ws` client); a test may record what crosses it. */
   readonly WebSocket?: RelaySocketConstructor;
+  /** HTTP to the relay's /blobs endpoints (attachments); without it files cannot be sent. */
+  readonly blobHttp?: MessengerDeps['blobHttp'];
 }
 
 export function device(relayUrl: string, store: PetrelStore = createMemoryStore({ now: () => Date.now() }), options: DeviceOptions = {}): Device {
@@ -52,6 +54,7 @@ export function device(relayUrl: string, store: PetrelStore = createMemoryStore(
     relayUrl,
     routerConfig: options.routerConfig ?? { backoff: { baseMs: 20, capMs: 300 } },
     ...(createDirect ? { createDirect } : {}),
+    ...(options.blobHttp ? { blobHttp: options.blobHttp } : {}),
     createRelay: (auth) =>
       new WsRelayTransport({
         url: relayUrl,

@@ -58,6 +58,22 @@ describe('UI↔core protocol', () => {
     expect(await alice.store.listConversations()).toEqual(before);
   });
 
+  it('file commands: a Blob crosses as itself, anything else is malformed; the core’s own refusals keep their kinds', async () => {
+    const { aSeesB, host, out } = await hosted();
+    const id = 'ab'.repeat(16);
+    host.receive(cmd('t1', 1, 'sendFile', [aSeesB, { size: 3, stream: 'no' }, 'a.txt', undefined, id])); // not a Blob
+    host.receive(cmd('t1', 2, 'sendFile', [aSeesB, new Blob(['abc']), 7, undefined, id])); // name not a string
+    host.receive(cmd('t1', 3, 'sendFile', [aSeesB, new Blob(['abc']), 'a.txt', undefined, id])); // this core has no blob HTTP
+    host.receive(cmd('t1', 4, 'downloadAttachment', [id]));
+    host.receive(cmd('t1', 5, 'cancelTransfer', [42]));
+    await until(() => answers(out, 't1').length === 5);
+    expect(
+      answers(out, 't1')
+        .sort((a, b) => (a.t === 'changed' || b.t === 'changed' ? 0 : a.id - b.id))
+        .map((m) => (m.t === 'err' ? m.error.kind : m.t)),
+    ).toEqual(['malformed', 'malformed', 'attachments_unavailable', 'no_attachment', 'malformed']);
+  });
+
   it('refuses commands from a tab that said goodbye', async () => {
     const { alice, aSeesB, host, out } = await hosted();
     host.receive({ v: PROTOCOL_VERSION, t: 'bye', client: 'gone' });

@@ -18,6 +18,8 @@ import { BackendPetrelStore } from '../../src/core/store/petrel-store.ts';
 import type { StoreName } from '../../src/core/store/schema.ts';
 import { storeChatReader } from '../../src/platform/core-protocol/chat-reader.ts';
 import { TabbedMessenger } from '../../src/platform/tabbed-messenger.ts';
+import { fetchBlobHttp } from '../../src/platform/fetch-blob-http.ts';
+import { fileBytes } from '../attachments/helpers.ts';
 import { device, onboard, testWorld, texts } from '../messenger/harness.ts';
 import { FakeBus, FakeLocks } from '../store/leadership-fakes.ts';
 
@@ -120,5 +122,53 @@ describe('every tab a full client', () => {
     expect(await texts(bob, bSeesA)).toEqual(expected.map((t) => t.replace('out:', 'in:')));
     // b's chat window, now from its own core, still shows the conversation once.
     await until('step 7', () => b.getState().chat?.messages.length === expected.length);
+  });
+
+  it('a file sent from the tab that does not host the core crosses as a Blob, once; its download comes back as a Blob', async () => {
+    const r = await relay();
+    const bob = track(device(r.url, undefined, { blobHttp: fetchBlobHttp(r.http) }));
+    await onboard(bob, 'Bob');
+    const database = new MemoryBackend();
+    const locks = new FakeLocks();
+    const tabsBus = new FakeBus<LeadershipMessage<MessengerState>>();
+    const coreBus = new FakeBus<unknown>();
+    const open = (tab: string) => {
+      const leadership = new TabLeadership<MessengerState>({ lockName: 'petrel:p:core', tabId: tab, locks: locks.forTab(tab), channel: tabsBus.channel(tab), logger: silentLogger });
+      const tabbed = new TabbedMessenger(
+        leadership,
+        async () => {
+          const tabStore = new BackendPetrelStore(new Connection(database), { now: () => Date.now() });
+          const d = device(r.url, tabStore, { blobHttp: fetchBlobHttp(r.http) });
+          await d.messenger.start();
+          return { api: d.messenger, readChat: storeChatReader(tabStore), stop: () => d.messenger.stop() };
+        },
+        { coreChannel: coreBus.channel(tab), clientId: `client-${tab}` },
+      );
+      defer(() => tabbed.stop());
+      void tabbed.start();
+      return tabbed;
+    };
+    const a = open('a');
+    await until('onboarding', () => a.getState().phase === 'onboarding');
+    await a.createIdentity('Alice');
+    await until('online', () => a.getState().phase === 'ready' && a.getState().connection.kind === 'online');
+    const b = open('b');
+    await until('b a client', () => b.getState().phase === 'ready');
+    const bobId = await b.addContact(b.parseInvite(bob.messenger.getState().me!.inviteUrl)!);
+    await bob.messenger.addContact(bob.messenger.parseInvite(a.getState().me!.inviteUrl)!);
+
+    const bytes = fileBytes(600_000) as Uint8Array<ArrayBuffer>;
+    const id = await b.sendFile(bobId, new Blob([bytes], { type: 'text/csv' }), { name: 'table.csv', caption: 'numbers' });
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    const store = new BackendPetrelStore(database, { now: () => Date.now() });
+    expect(await store.getMessage(id)).toMatchObject({ body: 'numbers', attachment: { name: 'table.csv', mime: 'text/csv', size: bytes.length } });
+    expect(await store.pageMessages(bobId, { limit: 10 }).then((p) => p.messages.length)).toBe(1);
+
+    // The sender's own copy, through the hosting tab, before Bob acknowledges it.
+    const mine = await b.downloadAttachment(id);
+    expect(Buffer.from(await mine.arrayBuffer()).equals(Buffer.from(bytes))).toBe(true);
+    await vi.waitFor(async () => expect((await bob.store.getMessage(id))?.attachment).toBeDefined(), { timeout: 10_000 });
+    const his = await bob.messenger.downloadAttachment(id);
+    expect(Buffer.from(await his.arrayBuffer()).equals(Buffer.from(bytes))).toBe(true);
   });
 });

@@ -100,6 +100,23 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(await store.queueDepth()).toBe(2);
     });
 
+    it('an outgoing file keeps its descriptor on the row (and a pending one too); a malformed descriptor changes nothing', async () => {
+      const store = await open({ now: () => NOW });
+      const attachment = { blobId: 'ab'.repeat(16), key: new Uint8Array(32).fill(1), digest: new Uint8Array(32).fill(2), size: 3_000, mime: 'image/png', name: 'cat.png' };
+      const c = outgoing({ contact: 1, expectedVersion: null, body: '' });
+      await store.commitOutgoing({ ...c, message: { ...c.message!, attachment } });
+      expect(await store.getMessage(c.messageId)).toMatchObject({ direction: 'out', status: 'queued', body: '', attachment });
+      const p = pending(2, '');
+      await store.commitPendingOutgoing({ ...p, message: { ...p.message, attachment } });
+      expect(await store.getMessage(p.messageId)).toMatchObject({ attachment });
+
+      const before = await snapshot(store, [1, 3]);
+      const bad = outgoing({ contact: 3, expectedVersion: null });
+      const err = await store.commitOutgoing({ ...bad, message: { ...bad.message!, attachment: { ...attachment, key: new Uint8Array(5) } } }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InvalidStoreInputError);
+      expect(await snapshot(store, [1, 3])).toEqual(before);
+    });
+
     it('a stale session version aborts everything with ConcurrentModificationError', async () => {
       const store = await open();
       await store.commitOutgoing(outgoing({ contact: 1, expectedVersion: null }));

@@ -60,3 +60,33 @@ export class InvalidInviteKeyError extends MessengerError {
   readonly kind = 'invalid_invite_key';
   override readonly name = 'InvalidInviteKeyError';
 }
+
+/** A file over the attachment limit: refused before anything is uploaded. */
+export class FileTooLargeError extends MessengerError {
+  readonly kind = 'file_too_large';
+  override readonly name = 'FileTooLargeError';
+}
+
+/** A file that cannot be sent as it is (no name, a name or type too long). */
+export class InvalidFileError extends MessengerError {
+  readonly kind = 'invalid_file';
+  override readonly name = 'InvalidFileError';
+}
+
+/** No message with this id, or one without a file. */
+export class NoAttachmentError extends MessengerError {
+  readonly kind = 'no_attachment';
+  override readonly name = 'NoAttachmentError';
+}
+
+/** This core was started without a way to reach the relay's blob endpoints. */
+export class AttachmentsUnavailableError extends MessengerError {
+  readonly kind = 'attachments_unavailable';
+  override readonly name = 'AttachmentsUnavailableError';
+}
+
+/** The user stopped the transfer. */
+export class TransferCancelledError extends MessengerError {
+  readonly kind = 'cancelled';
+  override readonly name = 'TransferCancelledError';
+}

@@ -12,6 +12,8 @@ export function messageView(m: MessageRecord): MessageView {
     status: m.status,
     ...(m.failure ? { failure: m.failure } : {}),
     ...(m.via ? { via: m.via } : {}),
-    ...(m.attachment ? { attachment: { name: m.attachment.name, mime: m.attachment.mime, size: m.attachment.size } } : {}),
+    ...(m.attachment
+      ? { attachment: { name: m.attachment.name, mime: m.attachment.mime, size: m.attachment.size, ...(m.attachment.preview ? { preview: m.attachment.preview } : {}) } }
+      : {}),
   };
 }

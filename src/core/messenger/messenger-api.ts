@@ -30,7 +30,13 @@ export interface MessageView {
   /** Which path carried it, when known. */
   readonly via?: 'relay' | 'direct';
   /** A file that came with it (`text` is then its caption, possibly empty). */
-  readonly attachment?: { readonly name: string; readonly mime: string; readonly size: number };
+  readonly attachment?: {
+    readonly name: string;
+    readonly mime: string;
+    readonly size: number;
+    /** The sender's tiny preview (≤ 2 KiB, e.g. a JPEG thumbnail of a picture), shown until the file is downloaded. */
+    readonly preview?: Uint8Array;
+  };
 }
 
 export interface ContactView {
@@ -94,6 +100,21 @@ export interface MessengerState {
   readonly contacts: readonly ContactView[];
   readonly chat?: ChatWindow;
   readonly queueDepth: number;
+  /** Files moving now (uploads before their message is queued, downloads), and the last failure of each; absent when none. */
+  readonly transfers?: readonly TransferView[];
+}
+
+/** One file on its way to or from the relay (`done`/`total` in blob bytes, for a progressbar). */
+export interface TransferView {
+  /** The message the file belongs to (an upload's message exists once the upload is done). */
+  readonly messageId: string;
+  readonly contactId: string;
+  readonly name: string;
+  readonly direction: 'up' | 'down';
+  readonly done: number;
+  readonly total: number;
+  /** Why it stopped, in words (the transfer is then no longer moving). */
+  readonly failure?: string;
 }
 
 export interface Invite {
@@ -120,6 +141,17 @@ export interface SendOptions {
   readonly id?: string;
 }
 
+export interface SendFileOptions {
+  /** The file's name as the contact sees it (default: the File's own name). */
+  readonly name?: string;
+  /** Text sent with the file. */
+  readonly caption?: string;
+  /** A tiny preview (≤ 2 KiB) sent inside the message, e.g. a small JPEG of a picture. */
+  readonly preview?: Uint8Array;
+  /** 32 lowercase hex chars: the message's id, chosen by the caller (a resent command with it does not send twice once queued). */
+  readonly id?: string;
+}
+
 export interface MessengerCommands {
   createIdentity(displayName: string): Promise<void>;
   /** Parses an invite URL (or returns undefined when it is not one). */
@@ -140,6 +172,16 @@ export interface MessengerCommands {
    * status's "Retry now"). Does nothing in any other state.
    */
   reconnectNow(): Promise<void>;
+  /**
+   * Encrypts and uploads a file (at most 100 MiB, refused before any upload), then queues
+   * its message like `send`; resolves with the message id once it is durably queued.
+   * Progress shows in `transfers` meanwhile.
+   */
+  sendFile(contactId: string, file: Blob, options?: SendFileOptions): Promise<string>;
+  /** Stops an upload or download in progress (it fails with `cancelled`); for a failed one, dismisses it from `transfers`. */
+  cancelTransfer(messageId: string): Promise<void>;
+  /** Fetches, verifies and decrypts a message's file; a damaged or altered file rejects with a typed error. */
+  downloadAttachment(messageId: string): Promise<Blob>;
   markRead(contactId: string): Promise<void>;
   safetyNumber(contactId: string): Promise<SafetyNumber>;
   setVerified(contactId: string, verified: boolean): Promise<void>;

@@ -5,6 +5,7 @@
  *   view-projection.ts      the state the UI sees (`getState`/`subscribe`)
  *   contact-commands.ts     add a contact, safety numbers, verification, key changes
  *   message-commands.ts     send and retry
+ *   attachment-commands.ts  send a file (upload, then queue), download one
  *   read-receipts.ts        mark read and tell the sender
  *   session-starter.ts      first contact: fetch a bundle, start a session
  *   session-cipher.ts       every encryption and decryption with a contact's sessions
@@ -19,6 +20,7 @@
  * Parts are handed what they need (the MessengerContext and small callbacks) and never
  * reach back into this object. Nothing here touches the DOM, React or IndexedDB directly.
  */
+import type { BlobHttp } from '../attachments/blob-http.ts';
 import { toHex, utf8 } from '../bytes.ts';
 import type { Clock } from '../clock.ts';
 import {
@@ -37,6 +39,7 @@ import type { Random } from '../random.ts';
 import { SessionCache, SessionCachingStore, type PetrelStore } from '../store/index.ts';
 import { IngressGuard, Router, type FrameCheck, type RouterConfig, type Transport, wireFrameDecoder } from '../transport/index.ts';
 import { mailboxAddress, type Frame } from '../wire/index.ts';
+import { AttachmentCommands } from './attachment-commands.ts';
 import { ContactCommands } from './contact-commands.ts';
 import { ContactDirectory } from './contact-directory.ts';
 import type { MessengerContext } from './context.ts';
@@ -48,7 +51,7 @@ import type { DirectPath, RtcKind } from './direct-path.ts';
 import { InvalidMessageTextError, NoIdentityError } from './errors.ts';
 import { inviteUrl, parseInviteUrl } from './invite.ts';
 import { MessageCommands } from './message-commands.ts';
-import type { Diagnostics, Invite, MessengerApi, MessengerState, SafetyNumber, SendOptions } from './messenger-api.ts';
+import type { Diagnostics, Invite, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
 import { OutboxWorker } from './outbox-worker.ts';
 import { PreKeyPublisher } from './prekey-publisher.ts';
 import { SignedPreKeyRotation } from './prekey-rotation.ts';
@@ -92,6 +95,8 @@ export interface MessengerDeps {
   /** The relay's WebSocket URL (invites carry it). */
   readonly relayUrl: string;
   readonly routerConfig?: Partial<RouterConfig>;
+  /** HTTP to the relay's signed /blobs endpoints (src/platform/fetch-blob-http.ts); without it files cannot be sent or fetched. */
+  readonly blobHttp?: BlobHttp;
   /** Storage persistence, asked of the browser once an identity exists. */
   readonly requestPersistence?: () => Promise<{ persisted?: boolean; usage?: number; quota?: number }>;
 }
@@ -112,6 +117,7 @@ interface Running {
   readonly directPolicy?: DirectPathPolicy;
   readonly contacts: ContactCommands;
   readonly messages: MessageCommands;
+  readonly files: AttachmentCommands;
   readonly reads: ReadReceipts;
   readonly cleanup: Array<() => void>;
 }
@@ -260,6 +266,12 @@ export class Messenger implements MessengerApi {
     // The user's commands.
     const contacts = new ContactCommands(ctx, { added: connectDirect, keyChangeAcknowledged: (id) => starter.ensure(id), changed: refresh });
     const messages = new MessageCommands(ctx, { needsSession: (id) => starter.ensure(id), queued: () => outbox.kick(), changed: refresh });
+    const files = new AttachmentCommands(ctx, this.deps.blobHttp, {
+      needsSession: (id) => starter.ensure(id),
+      queued: () => outbox.kick(),
+      changed: refresh,
+      transfers: (list) => view.patch({ transfers: list.length ? list : undefined }),
+    });
     const reads = new ReadReceipts(ctx);
 
     const cleanup: Array<() => void> = [];
@@ -298,7 +310,7 @@ export class Messenger implements MessengerApi {
     }
 
     await directPolicy?.seed();
-    this.running = { ctx, relay, router, receive, outbox, starter, pruner, rotation, publisher, counters, direct, directPolicy, contacts, messages, reads, cleanup };
+    this.running = { ctx, relay, router, receive, outbox, starter, pruner, rotation, publisher, counters, direct, directPolicy, contacts, messages, files, reads, cleanup };
     // Started before the first ready state is shown: that state says "connecting" (or
     // "offline" when the browser is), never the not-yet-started relay's "offline".
     relay.start();
@@ -352,6 +364,18 @@ export class Messenger implements MessengerApi {
 
   async reconnectNow(): Promise<void> {
     this.running?.relay.reconnectNow();
+  }
+
+  async sendFile(contactId: string, file: Blob, options: SendFileOptions = {}): Promise<string> {
+    return this.need().files.sendFile(contactId, file as Blob & { name?: string }, options);
+  }
+
+  async cancelTransfer(messageId: string): Promise<void> {
+    this.need().files.cancel(messageId);
+  }
+
+  async downloadAttachment(messageId: string): Promise<Blob> {
+    return this.need().files.downloadAttachment(messageId);
   }
 
   async markRead(contactId: string): Promise<void> {

@@ -6,13 +6,14 @@
  * in one transaction — stores the new session and turns every pending job, in compose
  * order, into its encrypted envelope. The first of them carry the PQXDH prekey data.
  */
-import { bytesEqual, fromHex, toHex } from '../bytes.ts';
+import { bytesEqual, toHex } from '../bytes.ts';
 import { CryptoError, initiateSession, verifyFetchedBundle, type SessionState } from '../crypto/index.ts';
 import { Backoff, RETRY_BACKOFF } from '../transport/index.ts';
 import { encodeContent, mailboxAddress, type FetchedBundle } from '../wire/index.ts';
 import type { OutboxRecord } from '../store/index.ts';
 import type { MessengerContext } from './context.ts';
 import { MissingJobContentError } from './errors.ts';
+import { outgoingContent } from './message-content.ts';
 import { sendBlocked } from './key-change.ts';
 import { encryptFor } from './session-cipher.ts';
 import { decodeSessionSet, encodeSessionSet, sessionSetOf } from './session-set.ts';
@@ -112,13 +113,13 @@ export class SessionStarter {
 
   /**
    * The content of a message job put back to `pending_session` by a key change (its
-   * old-session envelope was dropped, its plaintext never kept): the same `msg` content
-   * `Messenger.send` encoded, rebuilt from the message row.
+   * old-session envelope was dropped, its plaintext never kept): the same `msg` (or
+   * `file`) content the command encoded, rebuilt from the message row.
    */
   private async rebuiltContent(job: OutboxRecord): Promise<Uint8Array> {
     const m = job.messageId ? await this.ctx.store.getMessage(job.messageId) : undefined;
     if (!m) throw new MissingJobContentError(job.envelopeId);
-    return encodeContent({ t: 'msg', id: fromHex(m.id), ts: m.sentAt, text: m.body });
+    return outgoingContent(m);
   }
 
   /**

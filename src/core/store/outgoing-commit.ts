@@ -37,7 +37,7 @@ export function readyOutboxRecord(e: NewOutboxEntry, now: number, row?: MessageR
 function placeOutgoing(m: NewOutgoingMessage, existing: MessageRecord | undefined, conv: ConversationRecord | undefined, envelopeId: string) {
   if (existing) throw new InvalidStoreInputError('message.id', 'a message with this id exists');
   const c: ConversationRecord = conv ?? { contactId: m.contactId, unread: 0, lastActivityAt: 0, nextOrder: 0 };
-  const row: MessageRecord = { id: m.id, contactId: m.contactId, direction: 'out', body: m.body, sentAt: m.sentAt, order: c.nextOrder, status: 'queued', envelopeId, updatedAt: m.sentAt };
+  const row: MessageRecord = { id: m.id, contactId: m.contactId, direction: 'out', body: m.body, sentAt: m.sentAt, order: c.nextOrder, status: 'queued', envelopeId, ...(m.attachment ? { attachment: m.attachment } : {}), updatedAt: m.sentAt };
   const conversation: ConversationRecord = {
     ...c,
     lastMessage: { messageId: m.id, text: m.body, at: m.sentAt, direction: 'out' },

@@ -39,6 +39,8 @@ export interface NewOutgoingMessage {
   readonly contactId: string;
   readonly body: string;
   readonly sentAt: number;
+  /** A file sent with the message (already uploaded; `body` is its caption). */
+  readonly attachment?: AttachmentRef;
 }
 
 export interface NewOutboxEntry {

@@ -41,6 +41,7 @@ export function checkOutgoingMessage(field: string, m: NewOutgoingMessage): void
   checkContactId(`${field}.contactId`, m.contactId);
   checkBody(`${field}.body`, m.body);
   checkTime(`${field}.sentAt`, m.sentAt);
+  if (m.attachment !== undefined) checkAttachment(`${field}.attachment`, m.attachment);
 }
 
 export function checkOutboxEntry(field: string, e: NewOutboxEntry): void {
@@ -87,7 +88,6 @@ export function checkIncoming(field: string, c: IncomingCommit): void {
     checkOutgoingMessage(`${field}.message`, c.message);
     checkSameContact(`${field}.message.contactId`, c.message.contactId, from);
     if (c.message.via !== undefined) checkOneOf(`${field}.message.via`, c.message.via, ['relay', 'direct'] as const);
-    if (c.message.attachment !== undefined) checkAttachment(`${field}.message.attachment`, c.message.attachment);
   }
   if (c.statusUpdates !== undefined) {
     checkArray(`${field}.statusUpdates`, c.statusUpdates, COMMIT_LIST_MAX).forEach((u, i) => {

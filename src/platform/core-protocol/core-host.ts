@@ -37,6 +37,16 @@ const invite = (v: unknown): Invite => {
   if (!i || !(i.identityKey instanceof Uint8Array) || typeof i.displayName !== 'string' || typeof i.relay !== 'string') throw new BadArguments('expected an invite');
   return { identityKey: i.identityKey, displayName: i.displayName, relay: i.relay };
 };
+const optStr = (v: unknown): string | undefined => (v === undefined ? undefined : str(v));
+const blob = (v: unknown): Blob => {
+  if (typeof Blob === 'undefined' || !(v instanceof Blob)) throw new BadArguments('expected a Blob');
+  return v;
+};
+const optBytes = (v: unknown): Uint8Array | undefined => {
+  if (v === undefined) return undefined;
+  if (!(v instanceof Uint8Array)) throw new BadArguments('expected bytes');
+  return v;
+};
 const limit = (v: unknown): number => {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new BadArguments('expected a positive integer');
   return v;
@@ -60,6 +70,14 @@ export class CoreHost {
       send: ([contactId, text, id]) => core.send(str(contactId), str(text), id === undefined ? {} : { id: str(id) }),
       retry: ([messageId]) => core.retry(str(messageId)),
       reconnectNow: () => core.reconnectNow(),
+      sendFile: ([contactId, file, name, caption, id, preview]) => {
+        const n = optStr(name);
+        const c = optStr(caption);
+        const p = optBytes(preview);
+        return core.sendFile(str(contactId), blob(file), { ...(n !== undefined ? { name: n } : {}), ...(c !== undefined ? { caption: c } : {}), ...(p ? { preview: p } : {}), id: str(id) });
+      },
+      cancelTransfer: ([messageId]) => core.cancelTransfer(str(messageId)),
+      downloadAttachment: ([messageId]) => core.downloadAttachment(str(messageId)),
       markRead: ([contactId]) => core.markRead(str(contactId)),
       safetyNumber: ([contactId]) => core.safetyNumber(str(contactId)),
       setVerified: ([contactId, verified]) => core.setVerified(str(contactId), bool(verified)),

@@ -22,6 +22,10 @@ export interface CommandMap {
   retry: { args: [messageId: string]; result: void };
   /** The host's relay connection: stop waiting to reconnect, try now. */
   reconnectNow: { args: []; result: void };
+  /** A Blob is structured-cloned across the channel (a File's name travels beside it). */
+  sendFile: { args: [contactId: string, file: Blob, name: string | undefined, caption: string | undefined, id: string, preview?: Uint8Array]; result: string };
+  cancelTransfer: { args: [messageId: string]; result: void };
+  downloadAttachment: { args: [messageId: string]; result: Blob };
   markRead: { args: [contactId: string]; result: void };
   safetyNumber: { args: [contactId: string]; result: SafetyNumber };
   setVerified: { args: [contactId: string, verified: boolean]; result: void };
@@ -39,6 +43,9 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'send',
   'retry',
   'reconnectNow',
+  'sendFile',
+  'cancelTransfer',
+  'downloadAttachment',
   'markRead',
   'safetyNumber',
   'setVerified',

@@ -11,7 +11,7 @@
  * draft again, so the words are never silently dropped.
  */
 import type { Logger } from '../../core/log.ts';
-import type { Invite, MessengerApi, MessengerState, SendOptions } from '../../core/messenger/messenger-api.ts';
+import type { Invite, MessengerApi, MessengerState, SendFileOptions, SendOptions } from '../../core/messenger/messenger-api.ts';
 import type { DraftStore } from './draft-store.ts';
 import type { JournalEntry, SendJournal } from './send-journal.ts';
 
@@ -117,6 +117,9 @@ export class JournaledMessenger implements MessengerApi {
   loadOlder = () => this.inner.loadOlder();
   retry = (messageId: string) => this.inner.retry(messageId);
   reconnectNow = () => this.inner.reconnectNow();
+  sendFile = (contactId: string, file: Blob, options?: SendFileOptions) => this.inner.sendFile(contactId, file, options);
+  cancelTransfer = (messageId: string) => this.inner.cancelTransfer(messageId);
+  downloadAttachment = (messageId: string) => this.inner.downloadAttachment(messageId);
   markRead = (contactId: string) => this.inner.markRead(contactId);
   safetyNumber = (contactId: string) => this.inner.safetyNumber(contactId);
   setVerified = (contactId: string, verified: boolean) => this.inner.setVerified(contactId, verified);

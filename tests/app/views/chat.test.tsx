@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { MessageStatus, MessageView } from '../../../src/core/messenger/messenger-api.ts';
 import { FakeMessenger, contact, message, readyState } from './fake-messenger.ts';
 import { renderShell } from './render-shell.tsx';
@@ -251,17 +251,78 @@ describe('key change', () => {
 });
 
 describe('a received file', () => {
-  it('shows its name and size as text, says plainly it cannot be opened yet, and shows a caption when there is one', async () => {
+  it('shows its name, size and type as text (never markup), and a caption when there is one', async () => {
     const withFile = { ...message({ id: 'dd'.repeat(16), contactId: BOB.id, direction: 'in', text: '' }), attachment: { name: '<b>plan</b>.pdf', mime: 'application/pdf', size: 2_500_000 } };
     const captioned = { ...message({ id: 'ee'.repeat(16), contactId: BOB.id, direction: 'in', text: 'the plan' }), attachment: { name: 'photo.jpg', mime: 'image/jpeg', size: 1_024 } };
     renderShell(chatWith([withFile, captioned]));
     await waitFor(() => expect(rows()).toHaveLength(2));
     expect(rows()[0]!.textContent).toContain('File: <b>plan</b>.pdf');
-    expect(rows()[0]!.textContent).toContain('cannot open files yet');
+    expect(rows()[0]!.textContent).toContain('application/pdf');
     expect(rows()[0]!.querySelector('b')).toBeNull();
     expect(rows()[0]!.querySelector('.message-text')).toBeNull();
     expect(rows()[1]!.textContent).toContain('File: photo.jpg');
     expect(rows()[1]!.querySelector('.message-text')?.textContent).toBe('the plan');
+  });
+
+  it('a picture shows the tiny preview its message carried, as a JPEG data: URL; other files show none', async () => {
+    const preview = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
+    const picture = { ...message({ id: 'dd'.repeat(16), contactId: BOB.id, direction: 'in', text: '' }), attachment: { name: 'cat.png', mime: 'image/png', size: 5_000, preview } };
+    const doc = { ...message({ id: 'ee'.repeat(16), contactId: BOB.id, direction: 'in', text: '' }), attachment: { name: 'x.html', mime: 'text/html', size: 10, preview } };
+    renderShell(chatWith([picture, doc]));
+    await waitFor(() => expect(rows()).toHaveLength(2));
+    const img = within(rows()[0]!).getByRole('img', { name: 'Preview of cat.png' }) as HTMLImageElement;
+    expect(img.getAttribute('src')).toBe(`data:image/jpeg;base64,${btoa(String.fromCharCode(...preview))}`);
+    expect(within(rows()[1]!).queryByRole('img')).toBeNull();
+  });
+
+  it('Download saves the file through an object URL and <a download>, typed as bytes so the app origin never renders it', async () => {
+    const id = 'dd'.repeat(16);
+    const fake = chatWith([{ ...message({ id, contactId: BOB.id, direction: 'in', text: '' }), attachment: { name: 'page.svg', mime: 'image/svg+xml', size: 11 } }]);
+    fake.files.set(id, new Blob(['<svg></svg>'], { type: 'image/svg+xml' }));
+    const made: Blob[] = [];
+    const created = vi.spyOn(URL, 'createObjectURL').mockImplementation((b) => {
+      made.push(b as Blob);
+      return 'blob:petrel.test/1';
+    });
+    const clicked: Array<{ href: string; download: string; inDocument: boolean }> = [];
+    const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      clicked.push({ href: this.href, download: this.download, inDocument: this.isConnected });
+    });
+    try {
+      renderShell(fake);
+      await waitFor(() => expect(rows()).toHaveLength(1));
+      fireEvent.click(within(rows()[0]!).getByRole('button', { name: 'Download' }));
+      await waitFor(() => expect(clicked).toHaveLength(1));
+      expect(fake.callsOf('downloadAttachment')).toEqual([[id]]);
+      expect(clicked[0]).toEqual({ href: 'blob:petrel.test/1', download: 'page.svg', inDocument: true });
+      expect(made[0]!.type).toBe('application/octet-stream');
+      expect(await made[0]!.text()).toBe('<svg></svg>');
+      expect(document.querySelector('a[download]')).toBeNull();
+      // Nothing in the page shows the file's bytes.
+      expect(document.querySelector('[src^="blob:"], [data^="blob:"]')).toBeNull();
+    } finally {
+      created.mockRestore();
+      click.mockRestore();
+    }
+  });
+
+  it('while it downloads the row shows a progressbar named after the file (Cancel stops it); a failure is said in the row and Download comes back', async () => {
+    const id = 'dd'.repeat(16);
+    const fake = chatWith([{ ...message({ id, contactId: BOB.id, direction: 'in', text: '' }), attachment: { name: 'movie.mp4', mime: 'video/mp4', size: 1000 } }]);
+    renderShell(fake);
+    await waitFor(() => expect(rows()).toHaveLength(1));
+    act(() => fake.set({ transfers: [{ messageId: id, contactId: BOB.id, name: 'movie.mp4', direction: 'down', done: 250, total: 1000 }] }));
+    const bar = within(rows()[0]!).getByRole('progressbar', { name: 'movie.mp4' }) as HTMLProgressElement;
+    expect(bar.value).toBe(250);
+    expect(bar.max).toBe(1000);
+    expect(within(rows()[0]!).queryByRole('button', { name: 'Download' })).toBeNull();
+    fireEvent.click(within(rows()[0]!).getByRole('button', { name: 'Cancel' }));
+    expect(fake.callsOf('cancelTransfer')).toEqual([[id]]);
+
+    act(() => fake.set({ transfers: [{ messageId: id, contactId: BOB.id, name: 'movie.mp4', direction: 'down', done: 250, total: 1000, failure: 'The file on the relay was altered or damaged; it was not saved.' }] }));
+    expect(within(rows()[0]!).queryByRole('progressbar')).toBeNull();
+    expect(within(rows()[0]!).getByRole('alert').textContent).toContain('altered or damaged');
+    expect(within(rows()[0]!).getByRole('button', { name: 'Download' })).toBeTruthy();
   });
 });
 
@@ -344,3 +405,65 @@ describe('names inside sentences', () => {
     expect(banner.textContent).toContain("דנה's safety number has changed");
   });
 });
+
+describe('attaching a file', () => {
+  const attachInput = () => screen.getByLabelText('Attach file') as HTMLInputElement;
+
+  it('the composer has a file input labelled Attach file; a chosen file is sent to the open contact and shows in the log', async () => {
+    const fake = chatWith([]);
+    renderShell(fake);
+    const file = new File(['hello'], 'hello.txt', { type: 'text/plain' });
+    fireEvent.change(attachInput(), { target: { files: [file] } });
+    await waitFor(() => expect(fake.callsOf('sendFile')).toEqual([[BOB.id, file, { name: 'hello.txt' }]]));
+    await waitFor(() => expect(rows()).toHaveLength(1));
+    expect(rows()[0]!.textContent).toContain('File: hello.txt');
+    // Our own file has no Download button.
+    expect(within(rows()[0]!).queryByRole('button', { name: 'Download' })).toBeNull();
+  });
+
+  it('a file over the limit is refused with the limit in words', async () => {
+    const fake = chatWith([]);
+    fake.sendFile = () => Promise.reject(Object.assign(new Error('Files can be at most 100 MiB; this one is 120.0 MiB.'), { kind: 'file_too_large' }));
+    renderShell(fake);
+    fireEvent.change(attachInput(), { target: { files: [new File(['x'], 'huge.iso')] } });
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toBe('Files can be at most 100 MiB; this one is 120.0 MiB.'));
+    expect(rows()).toHaveLength(0);
+  });
+
+  it('an upload in progress shows a progressbar named after the file until its message is queued; Cancel stops it', () => {
+    const id = 'ff'.repeat(16);
+    const fake = chatWith([]);
+    renderShell(fake);
+    act(() =>
+      fake.set({
+        transfers: [
+          { messageId: id, contactId: BOB.id, name: 'big.zip', direction: 'up', done: 4, total: 10 },
+          { messageId: 'ee'.repeat(16), contactId: CAROL.id, name: 'carol.zip', direction: 'up', done: 1, total: 10 },
+        ],
+      }),
+    );
+    const bar = screen.getByRole('progressbar', { name: 'big.zip' }) as HTMLProgressElement;
+    expect(bar.value).toBe(4);
+    expect(screen.queryByRole('progressbar', { name: 'carol.zip' })).toBeNull();
+    fireEvent.click(within(screen.getByRole('list', { name: 'Files being sent' })).getByRole('button', { name: 'Cancel' }));
+    expect(fake.callsOf('cancelTransfer')).toEqual([[id]]);
+    act(() => fake.set({ transfers: undefined }));
+    expect(screen.queryByRole('progressbar')).toBeNull();
+  });
+
+  it('a file dropped on the composer is sent too', async () => {
+    const fake = chatWith([]);
+    renderShell(fake);
+    const file = new File(['x'], 'dropped.txt', { type: 'text/plain' });
+    const composer = messageField().closest('form')!;
+    fireEvent.drop(composer, { dataTransfer: { files: [file], types: ['Files'] } });
+    await waitFor(() => expect(fake.callsOf('sendFile')).toEqual([[BOB.id, file, { name: 'dropped.txt' }]]));
+  });
+
+  it('the file input is disabled while sending is blocked', () => {
+    const fake = chatWith([], { phase: 'follower' });
+    renderShell(fake);
+    expect(attachInput().disabled).toBe(true);
+  });
+});
+

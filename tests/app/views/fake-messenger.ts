@@ -12,6 +12,7 @@ import type {
   MessengerApi,
   MessengerState,
   SafetyNumber,
+  SendFileOptions,
 } from '../../../src/core/messenger/messenger-api.ts';
 
 export type Call = { readonly command: string; readonly args: readonly unknown[] };
@@ -132,6 +133,30 @@ export class FakeMessenger implements MessengerApi {
 
   async reconnectNow(): Promise<void> {
     this.record('reconnectNow');
+  }
+
+  /** What `downloadAttachment` gives, per message id (unset: it rejects with `no_attachment`). */
+  readonly files = new Map<string, Blob>();
+
+  async sendFile(contactId: string, file: Blob, options: SendFileOptions = {}): Promise<string> {
+    this.record('sendFile', contactId, file, options);
+    const id = (++this.seq).toString(16).padStart(32, '0');
+    const name = options.name ?? (file as Blob & { name?: string }).name ?? 'file';
+    const m = message({ id, contactId, text: options.caption ?? '', status: 'queued', attachment: { name, mime: file.type, size: file.size } });
+    const chat = this.state.chat;
+    if (chat?.contactId === contactId) this.set({ chat: { ...chat, messages: [...chat.messages, m] } });
+    return id;
+  }
+
+  async cancelTransfer(messageId: string): Promise<void> {
+    this.record('cancelTransfer', messageId);
+  }
+
+  async downloadAttachment(messageId: string): Promise<Blob> {
+    this.record('downloadAttachment', messageId);
+    const blob = this.files.get(messageId);
+    if (!blob) throw Object.assign(new Error('no file in this message'), { kind: 'no_attachment' });
+    return blob;
   }
 
   async markRead(contactId: string): Promise<void> {

@@ -1,7 +1,13 @@
-import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useCallback, useId, useState, type ChangeEvent, type DragEvent, type FormEvent, type KeyboardEvent } from 'react';
 import { MAX_MESSAGE_TEXT_BYTES, messageTextBytes } from '../../../core/messenger/message-text-limit.ts';
-import { useMessenger } from '../../messenger-context.tsx';
+import type { MessengerState, TransferView } from '../../../core/messenger/messenger-api.ts';
+import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
 import { useUi, useUiStore } from '../../ui-store.ts';
+import { picturePreview } from './picture-preview.ts';
+import { TransferProgress } from './TransferProgress.tsx';
+
+const NO_TRANSFERS: readonly TransferView[] = [];
+const sameList = (a: readonly TransferView[], b: readonly TransferView[]) => a.length === b.length && a.every((t, i) => t === b[i]);
 
 export interface ComposerProps {
   readonly contactId: string;
@@ -24,6 +30,8 @@ export function tooLongText(bytes: number): string {
  * The message field: Enter sends, Shift+Enter starts a new line; blank messages are
  * not sent, nor are texts over the size limit (said in words; the draft stays). The draft
  * lives in the UI store, so it survives switching chats.
+ * **Attach file** sends each chosen file; until its message is queued, its upload shows
+ * here (a progressbar named after the file, Cancel), and a refusal (too large) as an alert.
  */
 export function Composer({ contactId, blockedReason }: ComposerProps) {
   const messenger = useMessenger();
@@ -36,6 +44,44 @@ export function Composer({ contactId, blockedReason }: ComposerProps) {
   const canSend = !blockedReason && text !== '';
   const bytes = messageTextBytes(text);
   const tooLong = bytes > MAX_MESSAGE_TEXT_BYTES;
+  const attachId = useId();
+  const selectUploads = useCallback(
+    (s: MessengerState) => s.transfers?.filter((t) => t.direction === 'up' && t.contactId === contactId) ?? NO_TRANSFERS,
+    [contactId],
+  );
+  const uploads = useMessengerState(selectUploads, sameList);
+
+  const attach = (e: ChangeEvent<HTMLInputElement>) => {
+    const files = [...(e.target.files ?? [])];
+    e.target.value = '';
+    sendFiles(files);
+  };
+  // Files dropped on the composer are sent like chosen ones.
+  const onDragOver = (e: DragEvent) => {
+    if (blockedReason || !e.dataTransfer.types.includes('Files')) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'copy';
+  };
+  const onDrop = (e: DragEvent) => {
+    if (blockedReason) return;
+    const files = [...(e.dataTransfer.files ?? [])];
+    if (files.length === 0) return;
+    e.preventDefault();
+    sendFiles(files);
+  };
+  const sendFiles = (files: readonly File[]) => {
+    setError(undefined);
+    for (const f of files) {
+      void picturePreview(f)
+        .then((preview) => messenger.sendFile(contactId, f, { name: f.name, ...(preview ? { preview } : {}) }))
+        .catch((err: unknown) => {
+        const kind = (err as { kind?: unknown } | null)?.kind;
+        // A refusal in words (too large, a bad name) is shown as it is; a failed upload shows in its transfer.
+        if (kind === 'file_too_large' || kind === 'invalid_file') setError(err instanceof Error ? err.message : 'The file cannot be sent.');
+        else if (kind !== 'cancelled' && kind !== 'refused' && kind !== 'network' && kind !== 'lost') setError(`${f.name} could not be sent. Please try again.`);
+      });
+    }
+  };
 
   const send = () => {
     if (!canSend) return;
@@ -64,13 +110,28 @@ export function Composer({ contactId, blockedReason }: ComposerProps) {
 
   const note = blockedReason ?? error ?? (tooLong ? tooLongText(bytes) : undefined);
   return (
-    <form className="composer" onSubmit={onSubmit}>
+    <form className="composer" onSubmit={onSubmit} onDragOver={onDragOver} onDrop={onDrop}>
       {note && (
         <p id={noteId} className="composer-note" role={error && !blockedReason ? 'alert' : undefined}>
           {note}
         </p>
       )}
+      {uploads.length > 0 && (
+        <ul className="composer-uploads" aria-label="Files being sent">
+          {uploads.map((t) => (
+            <li key={t.messageId}>
+              <span className="composer-upload-name">{t.name}</span>
+              <TransferProgress transfer={t} onCancel={() => void messenger.cancelTransfer(t.messageId).catch(() => undefined)} />
+            </li>
+          ))}
+        </ul>
+      )}
       <div className="composer-row">
+        {/* The icon is the visible, clickable face; the input carries the name. */}
+        <label htmlFor={attachId} className="composer-attach" aria-hidden="true" title="Attach file">
+          📎
+        </label>
+        <input id={attachId} type="file" multiple aria-label="Attach file" className="composer-attach-input" disabled={!!blockedReason} onChange={attach} />
         <label htmlFor={fieldId} className="visually-hidden">
           Message
         </label>

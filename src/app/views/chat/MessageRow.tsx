@@ -1,9 +1,11 @@
-import { memo, useState } from 'react';
-import type { MessageView } from '../../../core/messenger/messenger-api.ts';
-import { useMessenger } from '../../messenger-context.tsx';
+import { memo, useCallback, useMemo, useState } from 'react';
+import type { MessageView, MessengerState } from '../../../core/messenger/messenger-api.ts';
+import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
 import { formatBytes, formatMessageTime } from '../../components/format.ts';
 import { MessageText } from '../../components/MessageText.tsx';
 import { STATUS_ICON, STATUS_TEXT } from './message-status.ts';
+import { saveFile } from './save-file.ts';
+import { TransferProgress } from './TransferProgress.tsx';
 
 export interface MessageRowProps {
   readonly message: MessageView;
@@ -15,11 +17,36 @@ export interface MessageRowProps {
   readonly now: number;
 }
 
+/** A picture's tiny preview as a data: URL typed as a JPEG (an <img> runs no script, whatever the bytes). */
+function previewUrl(preview: Uint8Array): string {
+  let bin = '';
+  for (const b of preview) bin += String.fromCharCode(b);
+  return `data:image/jpeg;base64,${btoa(bin)}`;
+}
+
 /** One message: its text (text nodes and safe links), time, and for ours the delivery status. */
+
 export const MessageRow = memo(function MessageRow({ message, peerName, position, count, now }: MessageRowProps) {
   const messenger = useMessenger();
   const [retrying, setRetrying] = useState(false);
   const ours = message.direction === 'out';
+  const selectTransfer = useCallback((s: MessengerState) => s.transfers?.find((t) => t.messageId === message.id), [message.id]);
+  const transfer = useMessengerState(selectTransfer);
+  const [downloading, setDownloading] = useState(false);
+  const file = message.attachment;
+  const preview = file?.mime.startsWith('image/') ? file.preview : undefined;
+  const previewSrc = useMemo(() => (preview ? previewUrl(preview) : undefined), [preview]);
+  const download = () => {
+    if (!file) return;
+    setDownloading(true);
+    messenger
+      .downloadAttachment(message.id)
+      .then((blob) => saveFile(document, blob, file.name))
+      // The failure shows in the row through its transfer.
+      .catch(() => undefined)
+      .finally(() => setDownloading(false));
+  };
+  const cancel = () => void messenger.cancelTransfer(message.id).catch(() => undefined);
   const retry = () => {
     setRetrying(true);
     messenger
@@ -38,10 +65,20 @@ export const MessageRow = memo(function MessageRow({ message, peerName, position
     >
       <div className="message-bubble">
         <span className="visually-hidden">{ours ? 'You: ' : `${peerName}: `}</span>
-        {message.attachment && (
-          <p className="message-attachment">
-            File: {message.attachment.name} ({formatBytes(message.attachment.size)}). This version of Petrel cannot open files yet; it keeps the file&apos;s key so a later one can.
-          </p>
+        {file && (
+          <div className="message-attachment">
+            {previewSrc && <img className="message-preview" src={previewSrc} alt={`Preview of ${file.name}`} width={64} height={64} />}
+            <p className="message-attachment-name">
+              File: {file.name} ({formatBytes(file.size)}
+              {file.mime ? `, ${file.mime}` : ''})
+            </p>
+            {transfer && <TransferProgress transfer={transfer} onCancel={cancel} />}
+            {!ours && !(transfer && !transfer.failure) && (
+              <button type="button" onClick={download} disabled={downloading}>
+                Download
+              </button>
+            )}
+          </div>
         )}
         {(message.text || !message.attachment) && <MessageText className="message-text" text={message.text} />}
         <p className="message-meta">
