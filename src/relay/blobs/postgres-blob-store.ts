@@ -1,4 +1,5 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
+import { inTransaction } from '../storage/postgres/transaction.ts';
 import type { AckResult, AppendResult, BlobInfo, BlobLimits, BlobStore, CreateBlobResult, NewBlob } from './blob-store.ts';
 
 interface BlobRow {
@@ -50,26 +51,8 @@ export class PostgresBlobStore implements BlobStore {
     private readonly limits: BlobLimits,
   ) {}
 
-  private async transaction<T>(run: (c: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      const out = await run(client);
-      await client.query('COMMIT');
-      return out;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw err;
-    } finally {
-      client.release(broken);
-    }
-  }
-
   create(blob: NewBlob, now: number): Promise<CreateBlobResult> {
-    return this.transaction(async (c) => {
+    return inTransaction(this.pool, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1, hashtext(encode($2, \'hex\')))', [QUOTA_LOCK_CLASS % 2 ** 31, buf(blob.owner)]);
       const { rows } = await c.query<{ mine: string | null; all: string | null }>(
         'SELECT (SELECT sum(size) FROM blobs WHERE owner = $1) AS mine, (SELECT sum(size) FROM blobs) AS all',
@@ -96,7 +79,7 @@ export class PostgresBlobStore implements BlobStore {
   }
 
   append(id: Uint8Array, offset: number, data: Uint8Array): Promise<AppendResult> {
-    return this.transaction(async (c): Promise<AppendResult> => {
+    return inTransaction(this.pool, async (c): Promise<AppendResult> => {
       const { rows } = await c.query<{ size: string; received: string }>('SELECT size, received FROM blobs WHERE id = $1 FOR UPDATE', [buf(id)]);
       const row = rows[0];
       if (!row) return { ok: false, why: 'not_found' };
@@ -140,7 +123,7 @@ export class PostgresBlobStore implements BlobStore {
   }
 
   ack(id: Uint8Array, account: Uint8Array): Promise<AckResult> {
-    return this.transaction(async (c): Promise<AckResult> => {
+    return inTransaction(this.pool, async (c): Promise<AckResult> => {
       const { rows } = await c.query<{ recipients: number }>('SELECT recipients FROM blobs WHERE id = $1 FOR UPDATE', [buf(id)]);
       if (!rows[0]) return { ok: false, why: 'not_found' };
       await c.query('INSERT INTO blob_acks (blob_id, account) VALUES ($1, $2) ON CONFLICT DO NOTHING', [buf(id), buf(account)]);

@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import { deviceMailboxAddress } from '../../../core/wire/index.ts';
 import type { DeviceListPublishOutcome, DeviceListUpdate, DeviceStore, StoredDeviceList } from '../../devices/device-store.ts';
 import { withRetry } from './retry.ts';
+import { inTransaction } from './transaction.ts';
 
 const plain = (b: Buffer): Uint8Array => new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
@@ -23,19 +24,13 @@ export class PostgresDeviceStore implements DeviceStore {
   }
 
   async publish(account: Uint8Array, u: DeviceListUpdate, now: number): Promise<DeviceListPublishOutcome> {
-    return withRetry(async () => {
-      const client = await this.pool.connect();
-      let broken = false;
-      try {
-        await client.query('BEGIN');
+    return withRetry(() =>
+      inTransaction(this.pool, async (client, rollback) => {
         // A placeholder row (version -1, never committed as such) so even the first publish has a row to lock.
         await client.query(`INSERT INTO device_lists (account, version, body, sig, updated_at) VALUES ($1, -1, '', '', 0) ON CONFLICT (account) DO NOTHING`, [buf(account)]);
         const { rows } = await client.query<{ version: string }>('SELECT version FROM device_lists WHERE account = $1 FOR UPDATE', [buf(account)]);
         const current = Number(rows[0]!.version);
-        if (u.version <= current) {
-          await client.query('ROLLBACK');
-          return { ok: false, reason: 'stale', version: current } as const;
-        }
+        if (u.version <= current) return rollback({ ok: false, reason: 'stale', version: current } as const);
         const kept = new Set(u.devices.map((d) => Buffer.from(d.id).toString('hex')));
         const { rows: before } = await client.query<{ device_id: Buffer }>('SELECT device_id FROM account_devices WHERE account = $1', [buf(account)]);
         const removed = before.map((r) => plain(r.device_id)).filter((id) => !kept.has(Buffer.from(id).toString('hex')));
@@ -77,16 +72,9 @@ export class PostgresDeviceStore implements DeviceStore {
             await client.query(`DELETE FROM ${table} WHERE ik = ANY ($1::bytea[])`, [mailboxes]);
           }
         }
-        await client.query('COMMIT');
         return { ok: true, removed } as const;
-      } catch (err) {
-        broken = true;
-        await client.query('ROLLBACK').catch(() => {});
-        throw err;
-      } finally {
-        client.release(broken);
-      }
-    });
+      }),
+    );
   }
 
   async deviceKey(account: Uint8Array, deviceId: Uint8Array): Promise<Uint8Array | undefined> {

@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import type { FetchedBundle, PublishedBundle } from '../../../core/wire/index.ts';
 import type { PreKeyCounts, PreKeyStore, PublishOutcome } from '../../prekeys/prekey-store.ts';
 import { withRetry } from './retry.ts';
+import { inTransaction } from './transaction.ts';
 
 const plain = (b: Buffer): Uint8Array => new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
@@ -55,11 +56,8 @@ export class PostgresPreKeyStore implements PreKeyStore {
   constructor(private readonly pool: Pool) {}
 
   async publish(b: PublishedBundle, poolMax: number, now: number): Promise<PublishOutcome> {
-    return withRetry(async () => {
-      const client = await this.pool.connect();
-      let broken = false;
-      try {
-        await client.query('BEGIN');
+    return withRetry(() =>
+      inTransaction(this.pool, async (client, rollback) => {
         // The identity row first: its lock serialises uploads of one identity.
         await client.query(
           `INSERT INTO prekey_identities (ik, spk_id, spk_pub, spk_sig, pqspk_id, pqspk_pub, pqspk_sig, updated_at)
@@ -83,20 +81,10 @@ export class PostgresPreKeyStore implements PreKeyStore {
           );
         }
         const counts = await this.countsWith(client, b.ik);
-        if (!counts || counts.opks > poolMax || counts.pqopks > poolMax) {
-          await client.query('ROLLBACK');
-          return { ok: false, reason: 'pool_full' } as const;
-        }
-        await client.query('COMMIT');
+        if (!counts || counts.opks > poolMax || counts.pqopks > poolMax) return rollback({ ok: false, reason: 'pool_full' } as const);
         return { ok: true, counts } as const;
-      } catch (err) {
-        broken = true;
-        await client.query('ROLLBACK').catch(() => {});
-        throw err;
-      } finally {
-        client.release(broken);
-      }
-    });
+      }),
+    );
   }
 
   async takeBundle(ik: Uint8Array, opts: { readonly oneTime?: boolean } = {}): Promise<{ readonly bundle: FetchedBundle; readonly remaining: PreKeyCounts } | undefined> {
