@@ -42,20 +42,61 @@ export function serveStatic(root: string, pathname: string, req: IncomingMessage
   if (!st || !st.isFile()) return false;
 
   const immutable = rel.startsWith('assets/');
+  const encoded = precompressedCopy(file, req.headers['accept-encoding']);
   res.writeHead(200, {
     ...headers,
     'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
-    'Content-Length': st.size,
+    'Content-Length': encoded?.size ?? st.size,
     'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+    ...(encoded ? { 'Content-Encoding': encoded.encoding } : {}),
+    // Every file that has a compressed copy answers differently per Accept-Encoding.
+    ...(encoded || hasCopies(file) ? { Vary: 'Accept-Encoding' } : {}),
   });
   if (req.method === 'HEAD') res.end();
   else {
-    const stream = createReadStream(file);
+    const stream = createReadStream(encoded?.path ?? file);
     // A file that vanished or cannot be read ends this response, never the process.
     stream.once('error', () => res.destroy());
     stream.pipe(res);
   }
   return true;
+}
+
+/** The build's compressed copies (scripts/precompress.mjs), best first. */
+const ENCODINGS = [
+  { encoding: 'br', suffix: '.br' },
+  { encoding: 'gzip', suffix: '.gz' },
+] as const;
+
+/**
+ * The compressed copy of `file` to send for this Accept-Encoding, if the build wrote one
+ * and the client takes it. An encoding the client lists with q=0 is refused (RFC 9110
+ * §12.5.3); `*` stands for any encoding not listed.
+ */
+export function precompressedCopy(file: string, acceptEncoding: string | string[] | undefined): { encoding: string; path: string; size: number } | undefined {
+  const accepted = acceptedEncodings(Array.isArray(acceptEncoding) ? acceptEncoding.join(',') : (acceptEncoding ?? ''));
+  for (const { encoding, suffix } of ENCODINGS) {
+    if (!accepted(encoding)) continue;
+    const st = statOrNull(file + suffix);
+    if (st?.isFile()) return { encoding, path: file + suffix, size: st.size };
+  }
+  return undefined;
+}
+
+function hasCopies(file: string): boolean {
+  return ENCODINGS.some(({ suffix }) => statOrNull(file + suffix)?.isFile() === true);
+}
+
+function acceptedEncodings(header: string): (encoding: string) => boolean {
+  const q = new Map<string, number>();
+  for (const part of header.split(',')) {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    if (!name) continue;
+    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    const value = qParam ? Number(qParam.slice(2)) : 1;
+    q.set(name, Number.isFinite(value) ? value : 0);
+  }
+  return (encoding) => (q.get(encoding) ?? q.get('*') ?? 0) > 0;
 }
 
 /** Whether `root` holds a built app (its index.html); the relay warns at start when not. */
