@@ -14,11 +14,9 @@
 import { compareContactIdentity } from '../crypto/index.ts';
 import type { ContactRecord } from '../store/index.ts';
 
-/** Names compared as a person reads them: compatibility-normalised, trimmed, case-folded. */
-export function sameName(a: string, b: string): boolean {
-  const norm = (s: string) => s.normalize('NFKC').trim().toLocaleLowerCase();
-  return norm(a) === norm(b);
-}
+import { sameName } from './same-name.ts';
+
+export { sameName };
 
 /** True while a key change or a claimed name of this contact waits for the user's acknowledgement. */
 export function sendBlocked(c: ContactRecord): boolean {

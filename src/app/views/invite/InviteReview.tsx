@@ -1,6 +1,6 @@
 import { useEffect, useId, useMemo, useState } from 'react';
 import { toHex } from '../../../core/bytes.ts';
-import { sameName } from '../../../core/messenger/key-change.ts';
+import { sameName } from '../../../core/messenger/same-name.ts';
 import type { Invite, MessengerState } from '../../../core/messenger/messenger-api.ts';
 import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
 import { groupDigits } from '../../components/format.ts';
