@@ -1,10 +1,12 @@
 import { defineConfig } from 'vite';
-import react from '@vitejs/plugin-react';
+import { preactAliases } from './scripts/preact-aliases.mjs';
 
 const relayPort = Number(process.env.PORT ?? 8787);
 
 export default defineConfig({
-  plugins: [react()],
+  // The app is written against React's API and runs on Preact's compat layer: the same
+  // hooks and JSX in about 5 KB gzip instead of react-dom's 60 KB (docs/ARCHITECTURE.md).
+  resolve: { alias: preactAliases },
   build: {
     outDir: 'dist/app',
     emptyOutDir: true,

@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { preactAliases } from './scripts/preact-aliases.mjs';
 
 export default defineConfig({
+  // The app's components render with Preact here too, as they do in the build.
+  resolve: { alias: preactAliases },
   test: {
     include: ['tests/**/*.test.{ts,tsx}'],
     environment: 'node',
@@ -8,6 +11,9 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Dependencies that import React or Preact go through Vite's resolution too, so the app,
+    // zustand's hook and the testing library share one Preact instance.
+    server: { deps: { inline: ['zustand', '@testing-library/preact'] } },
     reporters: process.env.CI ? ['default'] : ['default'],
   },
 });

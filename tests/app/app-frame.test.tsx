@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { cleanup, render, screen } from '@testing-library/react';
+import { cleanup, render, screen } from '@testing-library/preact';
 import { afterEach, describe, expect, it } from 'vitest';
 import { App, AppFrame, MAIN_CONTENT_ID } from '../../src/app/App.tsx';
 import { createUpdateController } from '../../src/app/pwa/update-controller.ts';

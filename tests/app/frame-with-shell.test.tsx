@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { cleanup, render, screen } from '@testing-library/react';
+import { cleanup, render, screen } from '@testing-library/preact';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppFrame } from '../../src/app/App.tsx';
 import { Shell, type ShellFrame } from '../../src/app/Shell.tsx';

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen } from '@testing-library/preact';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UpdatePrompt } from '../../src/app/pwa/UpdatePrompt.tsx';
 import { createUpdateController, type WaitingWorkerHost } from '../../src/app/pwa/update-controller.ts';

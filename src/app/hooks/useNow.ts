@@ -32,7 +32,13 @@ function createTicker(intervalMs: number): Ticker {
         }
       };
     },
-    now: () => current,
+    // While nothing subscribes the ticker is stopped and `current` goes stale; a first render
+    // happens before its subscription, so it reads a fresh time then. The value still holds
+    // for a whole interval, so reading it twice in one render gives the same answer.
+    now: () => {
+      if (!timer && Date.now() - current >= intervalMs) current = Date.now();
+      return current;
+    },
   };
 }
 

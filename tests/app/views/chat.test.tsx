@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { act, createEvent, fireEvent, screen, waitFor, within } from '@testing-library/preact';
 import { describe, expect, it, vi } from 'vitest';
 import type { MessageStatus, MessageView } from '../../../src/core/messenger/messenger-api.ts';
 import { FakeMessenger, contact, message, readyState } from './fake-messenger.ts';
@@ -408,12 +408,15 @@ describe('names inside sentences', () => {
 
 describe('attaching a file', () => {
   const attachInput = () => screen.getByLabelText('Attach file') as HTMLInputElement;
+  // A file input fires `change` (what the app listens to). @testing-library/preact's
+  // fireEvent.change fires `input` instead under preact/compat, so the event is made here.
+  const chooseFiles = (input: HTMLInputElement, files: File[]) => fireEvent(input, createEvent.change(input, { target: { files } }));
 
   it('the composer has a file input labelled Attach file; a chosen file is sent to the open contact and shows in the log', async () => {
     const fake = chatWith([]);
     renderShell(fake);
     const file = new File(['hello'], 'hello.txt', { type: 'text/plain' });
-    fireEvent.change(attachInput(), { target: { files: [file] } });
+    chooseFiles(attachInput(), [file]);
     await waitFor(() => expect(fake.callsOf('sendFile')).toEqual([[BOB.id, file, { name: 'hello.txt' }]]));
     await waitFor(() => expect(rows()).toHaveLength(1));
     expect(rows()[0]!.textContent).toContain('File: hello.txt');
@@ -425,7 +428,7 @@ describe('attaching a file', () => {
     const fake = chatWith([]);
     fake.sendFile = () => Promise.reject(Object.assign(new Error('Files can be at most 100 MiB; this one is 120.0 MiB.'), { kind: 'file_too_large' }));
     renderShell(fake);
-    fireEvent.change(attachInput(), { target: { files: [new File(['x'], 'huge.iso')] } });
+    chooseFiles(attachInput(), [new File(['x'], 'huge.iso')]);
     await waitFor(() => expect(screen.getByRole('alert').textContent).toBe('Files can be at most 100 MiB; this one is 120.0 MiB.'));
     expect(rows()).toHaveLength(0);
   });
@@ -456,7 +459,8 @@ describe('attaching a file', () => {
     renderShell(fake);
     const file = new File(['x'], 'dropped.txt', { type: 'text/plain' });
     const composer = messageField().closest('form')!;
-    fireEvent.drop(composer, { dataTransfer: { files: [file], types: ['Files'] } });
+    // happy-dom has no `ondrop`, for which the library's fireEvent.drop fires an event named "Drop".
+    fireEvent(composer, createEvent.drop(composer, { dataTransfer: { files: [file], types: ['Files'] } }));
     await waitFor(() => expect(fake.callsOf('sendFile')).toEqual([[BOB.id, file, { name: 'dropped.txt' }]]));
   });
 

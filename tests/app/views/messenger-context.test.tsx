@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { act, cleanup, render, screen } from '@testing-library/react';
+import { act, cleanup, render, screen } from '@testing-library/preact';
 import { afterEach, describe, expect, it } from 'vitest';
 import { shallow } from 'zustand/shallow';
 import { MessengerProvider, MissingMessengerProvider, useMessengerState } from '../../../src/app/messenger-context.tsx';
@@ -42,7 +42,10 @@ describe('useMessengerState', () => {
       </MessengerProvider>,
     );
     expect(fake.listenerCount).toBeGreaterThan(0);
-    unmount();
+    // As React Testing Library does: unmount inside act, so deferred effect cleanups run.
+    act(() => {
+      unmount();
+    });
     expect(fake.listenerCount).toBe(0);
   });
 

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { act, fireEvent, screen, waitFor } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor } from '@testing-library/preact';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { chatRoute, chatRouteOf } from '../../../src/app/chat-route.ts';
 import { FakeMessenger, contact, readyState } from './fake-messenger.ts';
@@ -12,7 +12,7 @@ function layout(wide: boolean) {
   vi.stubGlobal('matchMedia', (query: string) => ({ matches: wide, media: query, addEventListener() {}, removeEventListener() {} }));
 }
 
-const pane = (container: HTMLElement) => container.querySelector('.shell-body')!.getAttribute('data-pane');
+const pane = (container: Element) => container.querySelector('.shell-body')!.getAttribute('data-pane');
 
 /** The browser's Back button: one history step, then its popstate. */
 async function browserBack(): Promise<void> {

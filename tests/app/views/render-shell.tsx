@@ -1,4 +1,4 @@
-import { cleanup, render } from '@testing-library/react';
+import { cleanup, render } from '@testing-library/preact';
 import { afterEach } from 'vitest';
 import { Shell } from '../../../src/app/Shell.tsx';
 import type { FakeMessenger } from './fake-messenger.ts';

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/preact';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ConnectionState } from '../../../src/core/messenger/messenger-api.ts';
 import { FakeMessenger, SAFETY_DIGITS, contact, fakeInviteUrl, readyState } from './fake-messenger.ts';
@@ -281,9 +281,13 @@ describe('connection status', () => {
     renderShell(new FakeMessenger(readyState({ connection: { kind: 'reconnecting', at: 1_800_000_005_000 } })));
     const status = screen.getByRole('status', { name: 'Connection' });
     expect(status.textContent).toBe('Reconnecting in 5 s');
-    act(() => vi.advanceTimersByTime(2000));
+    act(() => {
+      vi.advanceTimersByTime(2000);
+    });
     expect(status.textContent).toBe('Reconnecting in 3 s');
-    act(() => vi.advanceTimersByTime(3000));
+    act(() => {
+      vi.advanceTimersByTime(3000);
+    });
     expect(status.textContent).toBe('Reconnecting…');
   });
 
@@ -377,7 +381,9 @@ describe('diagnostics', () => {
 
     const reads = fake.callsOf('diagnostics').length;
     fake.diagnosticsValue = { ...fake.diagnosticsValue, metrics: { ...fake.diagnosticsValue.metrics, counters: { 'retry.count': 10 } } };
-    act(() => vi.advanceTimersByTime(1000));
+    act(() => {
+      vi.advanceTimersByTime(1000);
+    });
     expect(fake.callsOf('diagnostics').length).toBe(reads + 1);
     expect(dialog.getByText('Retries').nextElementSibling!.textContent).toBe('10');
   });
@@ -453,7 +459,10 @@ describe('unmounting', () => {
     const fake = new FakeMessenger(readyState({ contacts: [contact({ id: 'bb'.repeat(32), displayName: 'Bob' })], chat: { contactId: 'bb'.repeat(32), messages: [], hasOlder: false } }));
     const { unmount } = renderShell(fake);
     expect(fake.listenerCount).toBeGreaterThan(0);
-    unmount();
+    // As React Testing Library does: unmount inside act, so deferred effect cleanups run.
+    act(() => {
+      unmount();
+    });
     expect(fake.listenerCount).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { fireEvent, screen } from '@testing-library/react';
+import { fireEvent, screen } from '@testing-library/preact';
 import { describe, expect, it } from 'vitest';
 import { FakeMessenger, contact, message, readyState } from './fake-messenger.ts';
 import { renderShell } from './render-shell.tsx';

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { fireEvent, screen, waitFor } from '@testing-library/react';
+import { fireEvent, screen, waitFor } from '@testing-library/preact';
 import { describe, expect, it } from 'vitest';
 import { FakeMessenger, SAFETY_DIGITS, contact, readyState } from './fake-messenger.ts';
 import { renderShell } from './render-shell.tsx';

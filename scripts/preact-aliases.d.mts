@@ -1,0 +1,2 @@
+/** See preact-aliases.mjs. */
+export declare const preactAliases: Record<string, string>;
