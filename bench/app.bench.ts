@@ -12,7 +12,7 @@
  *              to the oldest loaded end (virtualised: a window, not the whole history).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -21,22 +21,28 @@ import { loadConfig } from '../src/relay/config.ts';
 import { createLogger } from '../src/relay/logger.ts';
 import { startRelay } from '../src/relay/server.ts';
 import { bundleBreakdown } from './app/bundle-breakdown.ts';
+import { auditApp, type LighthouseRun } from './app/lighthouse.ts';
 import { bundleForPage, persistentProfile } from './catchup/browser.ts';
 import { median, row } from './stats.ts';
 import type { BenchGoal, BenchResult, Benchmark, BenchRow } from './types.ts';
 
 const ROOT = join(import.meta.dirname, '..');
+const LIGHTHOUSE_VERSION = (JSON.parse(readFileSync(join(ROOT, 'node_modules', 'lighthouse', 'package.json'), 'utf8')) as { version: string }).version;
+const CHROMIUM_VERSION_NOTE = "Debian's Chromium, the machine header names its version";
 const APP_DIR = join(ROOT, 'dist', 'app');
 
 interface Sizes {
   rounds: number;
   warmup: number;
   chatMessages: number;
+  lighthouseRuns: number;
 }
-const FULL: Sizes = { rounds: 5, warmup: 1, chatMessages: 10_000 };
-const QUICK: Sizes = { rounds: 1, warmup: 0, chatMessages: 200 };
+const FULL: Sizes = { rounds: 5, warmup: 1, chatMessages: 10_000, lighthouseRuns: 3 };
+const QUICK: Sizes = { rounds: 1, warmup: 0, chatMessages: 200, lighthouseRuns: 1 };
 
 const GOAL_COLD_LOAD_MS = 1_000;
+/** Issue 22's Lighthouse goals (mobile, default simulated throttling). */
+const GOAL_LIGHTHOUSE = { performance: 0.95, tbtMs: 150, lcpMs: 2_000, accessibility: 0.95, bestPractices: 0.95 };
 const GOAL_INITIAL_JS_KB = 80;
 /** A virtualised log keeps a window of rows; more than this many in the DOM means it is not one. */
 const GOAL_MAX_DOM_ROWS = 500;
@@ -168,6 +174,20 @@ async function run({ quick }: { quick: boolean }): Promise<BenchResult> {
   const profile = persistentProfile('petrel-bench-app-profile-');
   const notes: string[] = [];
   try {
+    // First, cold first visits as Lighthouse sees them (before anything below warms a profile).
+    const audits: LighthouseRun[] = [];
+    for (let i = 0; i < sizes.lighthouseRuns; i++) audits.push(await auditApp(url));
+    rows.push(
+      row('petrel', 'Lighthouse performance score (mobile)', 'score', audits.map((a) => a.performance)),
+      row('goal', 'Lighthouse performance score (mobile)', 'score', [GOAL_LIGHTHOUSE.performance]),
+      row('petrel', 'Lighthouse largest contentful paint (mobile)', 'ms', audits.map((a) => a.lcpMs)),
+      row('goal', 'Lighthouse largest contentful paint (mobile)', 'ms', [GOAL_LIGHTHOUSE.lcpMs]),
+      row('petrel', 'Lighthouse total blocking time (mobile)', 'ms', audits.map((a) => a.tbtMs)),
+      row('goal', 'Lighthouse total blocking time (mobile)', 'ms', [GOAL_LIGHTHOUSE.tbtMs]),
+      row('petrel', 'Lighthouse first contentful paint (mobile)', 'ms', audits.map((a) => a.fcpMs)),
+      row('petrel', 'Lighthouse accessibility score', 'score', audits.map((a) => a.accessibility)),
+      row('petrel', 'Lighthouse best-practices score', 'score', audits.map((a) => a.bestPractices)),
+    );
     // Online once: the service worker precaches the shell; onboarding through the UI; a long chat.
     let context = await profile.launch();
     try {
@@ -221,7 +241,24 @@ async function run({ quick }: { quick: boolean }): Promise<BenchResult> {
     }
 
     const load = median(loads);
+    const lh = {
+      performance: median(audits.map((a) => a.performance)),
+      lcpMs: median(audits.map((a) => a.lcpMs)),
+      tbtMs: median(audits.map((a) => a.tbtMs)),
+      accessibility: median(audits.map((a) => a.accessibility)),
+      bestPractices: median(audits.map((a) => a.bestPractices)),
+    };
     const goals: BenchGoal[] = [
+      {
+        description: `Lighthouse (mobile, default throttling): performance ≥ ${GOAL_LIGHTHOUSE.performance}, total blocking time ≤ ${GOAL_LIGHTHOUSE.tbtMs} ms, LCP ≤ ${(GOAL_LIGHTHOUSE.lcpMs / 1000).toFixed(1)} s (issue 22)`,
+        met: lh.performance >= GOAL_LIGHTHOUSE.performance && lh.tbtMs <= GOAL_LIGHTHOUSE.tbtMs && lh.lcpMs <= GOAL_LIGHTHOUSE.lcpMs,
+        measured: `performance ${lh.performance.toFixed(2)}, TBT ${Math.round(lh.tbtMs)} ms, LCP ${(lh.lcpMs / 1000).toFixed(2)} s (medians of ${audits.length}; performance ${Math.min(...audits.map((a) => a.performance)).toFixed(2)}–${Math.max(...audits.map((a) => a.performance)).toFixed(2)})`,
+      },
+      {
+        description: `Lighthouse accessibility and best practices ≥ ${GOAL_LIGHTHOUSE.accessibility}`,
+        met: lh.accessibility >= GOAL_LIGHTHOUSE.accessibility && lh.bestPractices >= GOAL_LIGHTHOUSE.bestPractices,
+        measured: `accessibility ${lh.accessibility.toFixed(2)}, best practices ${lh.bestPractices.toFixed(2)}`,
+      },
       {
         description: 'initial JavaScript ≤ 250 KB gzip',
         met: size.withinBudget,
@@ -242,7 +279,9 @@ async function run({ quick }: { quick: boolean }): Promise<BenchResult> {
         measured: `${dom.rowsAtOpen} rows at open, at most ${dom.maxRowsAfterScroll} while scrolling back to message ${dom.oldestShown.toLocaleString('en-US')}`,
       });
     }
+    const weak = [...new Set(audits.flatMap((a) => a.weak))];
     notes.push(
+      `Lighthouse ${LIGHTHOUSE_VERSION} (12.x: 13 needs Node 22), mobile form factor with its default simulated throttling (150 ms RTT, 1.6 Mbps, 4× CPU slowdown), ${audits.length} cold first visit(s) to the app served by the relay (compressed copies from the build), each in a fresh headless Chromium (${CHROMIUM_VERSION_NOTE}). Audits that lost points: ${weak.length ? weak.join('; ') : 'none'}.`,
       `Initial JS breakdown: ${breakdown.join('; ')}. Initial CSS ${(size.initialCss.gzipBytes / KB).toFixed(1)} KB gzip; lazily loaded JS ${(size.lazyJs.gzipBytes / KB).toFixed(1)} KB gzip in ${size.lazyJs.chunks.length} chunk(s). KB = 1,000 bytes, gzip level 9, from the Vite manifest of dist/app.`,
       `Cold load: Chromium relaunched on the same persistent profile for every round (a new browser process; the service worker and its precache on disk), network cut before navigation (every load answered by the service worker), ${sizes.rounds} round(s) after ${sizes.warmup} warm-up launch(es). Measured in the page from navigation start to the first frame after the chat list shows a contact (the app has opened IndexedDB, loaded the identity and contacts and rendered them); the relay connection is failing (offline) meanwhile.`,
       `The profile holds an identity made through the onboarding UI and one contact with ${chatN} incoming messages committed through the real store. The long chat is opened in the last (offline) round and its log scrolled to the top ${SCROLL_STEPS} times, each time waiting up to 2 s for older rows${dom ? `; the oldest row reached was message ${dom.oldestShown.toLocaleString('en-US')} of ${chatN}` : ''}.`,
@@ -250,7 +289,7 @@ async function run({ quick }: { quick: boolean }): Promise<BenchResult> {
       `Machine load (1-minute average): ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end.`,
       'Size by source: the chunk\'s source map attributes each generated byte to a source file; files are grouped by npm package or Petrel source folder, each group is gzipped alone and the groups are scaled to the chunk\'s real gzip size (estimates: gzip of parts does not add up to gzip of the whole).',
     );
-    return { name: 'app', title: 'App: initial JavaScript size and cold offline load', rows, goals, notes };
+    return { name: 'app', title: 'App: Lighthouse, initial JavaScript size and cold offline load', rows, goals, notes };
   } finally {
     await relay.close();
     profile.remove();
@@ -260,7 +299,7 @@ async function run({ quick }: { quick: boolean }): Promise<BenchResult> {
 
 const benchmark: Benchmark = {
   name: 'app',
-  title: 'App: initial JavaScript size and cold offline load',
+  title: 'App: Lighthouse, initial JavaScript size and cold offline load',
   run,
 };
 
