@@ -56,6 +56,8 @@ export function ContactList({ contacts, activeId, onOpen }: ContactListProps) {
                   {c.keyChanged && (
                     <span className="badge badge-warning">{c.possibleKeyChangeOf !== undefined ? 'Different key: not your contact' : 'Safety number changed'}</span>
                   )}
+                  {c.blocked && <span className="badge">Blocked</span>}
+                  {c.ended && <span className="badge">Ended</span>}
                   {c.lastMessage && <span className="contact-time">{formatMessageTime(c.lastMessage.at, now)}</span>}
                 </span>
                 <span className="contact-bottom">
