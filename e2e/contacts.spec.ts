@@ -2,8 +2,8 @@
  * Contacts people manage (issue 20), two people in Chromium through the real relay: a
  * message request (Bo added Ada from her invite) that Ada accepts, then Rename, Block
  * (Bo's message never shows, and is counted as dropped), Unblock and Delete conversation
- * (after which Bo's next message is a request again). axe: 0 serious or critical on the
- * requests section, the contact info view and both dialogs.
+ * (after which Bo's next message is a request again). axe: 0 serious or critical, light
+ * and dark, on the requests section, the contact info view and both dialogs.
  */
 import { readFile } from 'node:fs/promises';
 import type { Page } from '@playwright/test';
@@ -21,10 +21,14 @@ async function droppedFromBlocked(page: Page): Promise<number> {
   return exported.metrics.counters['receive.blocked_dropped'] ?? 0;
 }
 
+/** axe in light and in dark: 0 serious or critical violations (and it did run its checks). */
 async function noBlockingViolations(page: Page, include?: string): Promise<void> {
-  const { blocking, passes } = await blockingViolations(page, include);
-  expect(blocking).toEqual([]);
-  expect(passes.length).toBeGreaterThan(0);
+  for (const colorScheme of ['dark', 'light'] as const) {
+    await page.emulateMedia({ colorScheme });
+    const { blocking, passes } = await blockingViolations(page, include);
+    expect(blocking, colorScheme).toEqual([]);
+    expect(passes).toEqual(expect.arrayContaining(['color-contrast']));
+  }
 }
 
 test('a message request is accepted, then Rename, Block, Unblock and Delete conversation do what they say', async ({ users }) => {
