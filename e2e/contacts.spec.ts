@@ -109,6 +109,7 @@ test('a message request is accepted, then Rename, Block, Unblock and Delete conv
   await expect(dialog).toHaveCount(0);
   await expect(a.getByRole('button', { name: /^Bo/ })).toHaveCount(0);
   await expect(log(a)).toHaveCount(0);
+  await expect(a.getByRole('heading', { name: 'Conversations' })).toBeFocused();
 
   // Bo writes again: a fresh request with only the new message.
   await send(b, 'Still there?');

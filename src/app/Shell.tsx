@@ -104,10 +104,11 @@ function ShellBody({ Frame }: { readonly Frame: ShellFrame }) {
   useInviteFromLocation();
   useChatRoute();
   const closeDialog = () => ui.getState().closeDialog();
-  // The deleted conversation's chat closes; the list shows (on a phone too).
+  // The deleted conversation's chat closes; the list shows (on a phone too) and takes focus.
   const conversationDeleted = () => {
     closeDialog();
     ui.getState().showPane('list');
+    ui.getState().requestFocus({ kind: 'list' });
     messenger.openChat(undefined).catch(() => undefined);
   };
 

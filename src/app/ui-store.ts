@@ -20,7 +20,10 @@ export type OpenDialog =
   | { readonly kind: 'delete-conversation'; readonly contactId: string };
 
 /** Where keyboard focus should go after a pane switch (consumed by the target). */
-export type FocusRequest = { readonly kind: 'chat' | 'contact'; readonly contactId: string };
+export type FocusRequest =
+  | { readonly kind: 'chat' | 'contact'; readonly contactId: string }
+  /** The conversation list's heading (after the open conversation was deleted). */
+  | { readonly kind: 'list' };
 
 export interface UiState {
   readonly drafts: Readonly<Record<string, string>>;

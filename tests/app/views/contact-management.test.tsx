@@ -103,6 +103,8 @@ describe('contact info', () => {
     await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
     expect(within(conversations()).queryByRole('button', { name: /^Bob/ })).toBeNull();
     expect(fake.callsOf('openChat').at(-1)).toEqual([undefined]);
+    // Focus lands on the list, not lost with the deleted chat.
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('heading', { name: 'Conversations' })));
   });
 
   it('Block and Unblock toggle; while blocked the composer says why it cannot send', async () => {
