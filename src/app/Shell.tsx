@@ -21,6 +21,8 @@ import { FollowerNotice } from './views/status/FollowerNotice.tsx';
 import { StorageBanner } from './views/status/StorageBanner.tsx';
 import { StorageFailed } from './views/status/StorageFailed.tsx';
 import { SafetyNumberDialog } from './views/verify/SafetyNumberDialog.tsx';
+import { DeleteConversationDialog } from './views/contact/DeleteConversationDialog.tsx';
+import { RenameContactDialog } from './views/contact/RenameContactDialog.tsx';
 import { INVITE_LINK_DAMAGED } from './views/invite/invite-text.ts';
 import './components/view-tokens.css';
 import './components/visually-hidden.css';
@@ -102,6 +104,13 @@ function ShellBody({ Frame }: { readonly Frame: ShellFrame }) {
   useInviteFromLocation();
   useChatRoute();
   const closeDialog = () => ui.getState().closeDialog();
+  // The deleted conversation's chat closes; the list shows (on a phone too) and takes focus.
+  const conversationDeleted = () => {
+    closeDialog();
+    ui.getState().showPane('list');
+    ui.getState().requestFocus({ kind: 'list' });
+    messenger.openChat(undefined).catch(() => undefined);
+  };
 
   const conversations = (phase === 'ready' || phase === 'follower') && me !== undefined;
   const follower = phase === 'follower' && <FollowerNotice />;
@@ -137,6 +146,8 @@ function ShellBody({ Frame }: { readonly Frame: ShellFrame }) {
       </div>
       {dialog.kind === 'diagnostics' && <DiagnosticsDialog onClose={closeDialog} />}
       {dialog.kind === 'safety-number' && <SafetyNumberDialog contactId={dialog.contactId} onClose={closeDialog} />}
+      {dialog.kind === 'rename-contact' && <RenameContactDialog contactId={dialog.contactId} onClose={closeDialog} />}
+      {dialog.kind === 'delete-conversation' && <DeleteConversationDialog contactId={dialog.contactId} onClose={closeDialog} onDeleted={conversationDeleted} />}
     </>
   );
 }

@@ -15,10 +15,15 @@ export type Pane = 'list' | 'chat';
 export type OpenDialog =
   | { readonly kind: 'none' }
   | { readonly kind: 'diagnostics' }
-  | { readonly kind: 'safety-number'; readonly contactId: string };
+  | { readonly kind: 'safety-number'; readonly contactId: string }
+  | { readonly kind: 'rename-contact'; readonly contactId: string }
+  | { readonly kind: 'delete-conversation'; readonly contactId: string };
 
 /** Where keyboard focus should go after a pane switch (consumed by the target). */
-export type FocusRequest = { readonly kind: 'chat' | 'contact'; readonly contactId: string };
+export type FocusRequest =
+  | { readonly kind: 'chat' | 'contact'; readonly contactId: string }
+  /** The conversation list's heading (after the open conversation was deleted). */
+  | { readonly kind: 'list' };
 
 export interface UiState {
   readonly drafts: Readonly<Record<string, string>>;

@@ -344,6 +344,10 @@ export class TabbedMessenger implements MessengerApi {
   safetyNumber = (contactId: string) => this.onLeader((m) => m.safetyNumber(contactId), (c) => c.call('safetyNumber', contactId));
   setVerified = (contactId: string, verified: boolean) => this.onLeader((m) => m.setVerified(contactId, verified), (c) => c.call('setVerified', contactId, verified));
   acknowledgeKeyChange = (contactId: string) => this.onLeader((m) => m.acknowledgeKeyChange(contactId), (c) => c.call('acknowledgeKeyChange', contactId));
+  renameContact = (contactId: string, name: string) => this.onLeader((m) => m.renameContact(contactId, name), (c) => c.call('renameContact', contactId, name));
+  deleteConversation = (contactId: string) => this.onLeader((m) => m.deleteConversation(contactId), (c) => c.call('deleteConversation', contactId));
+  setBlocked = (contactId: string, blocked: boolean) => this.onLeader((m) => m.setBlocked(contactId, blocked), (c) => c.call('setBlocked', contactId, blocked));
+  acceptRequest = (contactId: string) => this.onLeader((m) => m.acceptRequest(contactId), (c) => c.call('acceptRequest', contactId));
   diagnostics = (): Diagnostics => {
     if (this.core) return this.core.api.diagnostics();
     // Synchronous for the views: the last answer, refreshed for the next read.

@@ -124,8 +124,16 @@ describe('an unknown sender claiming the name of an existing contact', () => {
     await expect(alice.messenger.send(newcomer.id, 'hi?')).rejects.toMatchObject({ kind: 'key_change_unacknowledged' });
 
     await alice.messenger.acknowledgeKeyChange(newcomer.id);
-    expect(alice.messenger.getState().contacts.find((c) => c.id === newcomer.id)).toMatchObject({ keyChanged: false });
+    expect(alice.messenger.getState().contacts.find((c) => c.id === newcomer.id)).toMatchObject({ keyChanged: false, request: true });
     expect(alice.messenger.getState().contacts.find((c) => c.id === newcomer.id)!.possibleKeyChangeOf).toBeUndefined();
+    // New Bob wrote first, so he is a message request (issue 20): replying waits for Accept.
+    await expect(alice.messenger.send(newcomer.id, 'hi?')).rejects.toMatchObject({ kind: 'message_request_pending' });
+    await alice.messenger.acceptRequest(newcomer.id);
+    // The reset leaves the old conversation marked ended, and the two Bobs apart.
+    const after = alice.messenger.getState().contacts;
+    expect(after.find((c) => c.id === aSeesB)).toMatchObject({ displayName: 'Bob', ended: true, nameDetail: 'ended' });
+    expect(after.find((c) => c.id === newcomer.id)).toMatchObject({ displayName: 'Bob', nameDetail: 'new' });
+    expect(after.find((c) => c.id === newcomer.id)!.request).toBeUndefined();
     await alice.messenger.send(newcomer.id, 'welcome back');
     await until(bob2, (st) => st.contacts.find((c) => c.id === b2SeesA)?.unread === 1);
     expect(await texts(bob2, b2SeesA)).toEqual(['out:new phone, it is me', 'in:welcome back']);

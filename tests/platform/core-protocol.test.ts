@@ -107,6 +107,43 @@ describe('UI↔core protocol', () => {
     expect(spy).toHaveBeenCalledTimes(1);
   });
 
+  it('contact commands (issue 20): checked arguments, typed errors, and a resend to a second host applied once', async () => {
+    const { alice, aSeesB, host, out } = await hosted();
+    const contactsBefore = await alice.store.listContacts();
+    host.receive(cmd('t', 1, 'renameContact', [aSeesB, 42]));
+    host.receive(cmd('t', 2, 'renameContact', [aSeesB]));
+    host.receive(cmd('t', 3, 'setBlocked', [aSeesB, 'yes']));
+    host.receive(cmd('t', 4, 'deleteConversation', [7]));
+    host.receive(cmd('t', 5, 'acceptRequest', [null]));
+    host.receive(cmd('t', 6, 'setBlocked', ['ff'.repeat(32), true]));
+    host.receive(cmd('t', 7, 'renameContact', [aSeesB, 'x'.repeat(65)]));
+    await until(() => answers(out, 't').length === 7);
+    const kinds = answers(out, 't')
+      .flatMap((m) => (m.t === 'changed' ? [] : [[m.id, m.t === 'err' ? m.error.kind : m.t] as const]))
+      .sort((a, b) => a[0] - b[0])
+      .map(([, k]) => k);
+    expect(kinds).toEqual(['malformed', 'malformed', 'malformed', 'malformed', 'malformed', 'unknown_contact', 'invalid_contact_change']);
+    expect(await alice.store.listContacts()).toEqual(contactsBefore);
+
+    // The same commands through a client; each resent to a second host (its first answer lost) lands once.
+    const client = new CoreClient({ clientId: 'tab-c', post: (m) => current.receive(m) });
+    let current = new CoreHost({ core: alice.messenger, readChat: storeChatReader(alice.store), post: () => {} });
+    const renaming = client.call('renameContact', aSeesB, 'Bobby');
+    const blocking = client.call('setBlocked', aSeesB, true);
+    await until(() => alice.messenger.getState().contacts[0]?.blocked === true);
+    current = new CoreHost({ core: alice.messenger, readChat: storeChatReader(alice.store), post: (m) => client.receive(m) });
+    client.resend();
+    await Promise.all([renaming, blocking]);
+    expect(alice.messenger.getState().contacts[0]).toMatchObject({ displayName: 'Bobby', profileName: 'Bob', blocked: true });
+    await client.call('setBlocked', aSeesB, false);
+    await client.call('acceptRequest', aSeesB);
+    const deleting = client.call('deleteConversation', aSeesB);
+    await deleting;
+    await client.call('deleteConversation', aSeesB);
+    expect(alice.metrics.snapshot().counters['contacts.conversation_deleted']).toBe(1);
+    expect(alice.messenger.getState().contacts).toEqual([]);
+  });
+
   it('passes a command’s own failure through with its kind', async () => {
     const { host, out } = await hosted();
     host.receive(cmd('t', 1, 'send', ['ff'.repeat(32), 'to nobody', undefined]));

@@ -91,6 +91,8 @@ const toFail = outgoing({ contact: 1, expectedVersion: 1 });
 const readReceiptSend = outgoing({ contact: 1, expectedVersion: 1, withMessage: false });
 const readReceipt = { sessionUpdate: readReceiptSend.sessionUpdate, outboxEntries: [readReceiptSend.outboxEntry] };
 
+const waitingJob = pending(1, 'waiting for a session');
+
 const withSession = async (store: PetrelStore) => {
   await store.commitOutgoing(sessionStart);
 };
@@ -172,6 +174,19 @@ const SCENARIOS: readonly Scenario[] = [
       await s.commitIncomingBatch(unread);
     },
     run: (s) => s.commitRead({ contactId: contactId(1), at: 5, messageIds: unread.map((u) => u.messageId), receipt: readReceipt }),
+  },
+  {
+    // Issue 20: the messages, outbox entries (a sent one, a waiting one) and conversation row go with the contact's listing, or nothing does.
+    name: 'delete a conversation (deleteConversation)',
+    contacts: [1],
+    envelopeIds: unread.map((u) => u.envelopeId),
+    setup: async (s) => {
+      await s.putContact({ ...contact(1, 'Bob'), localName: 'Bobby' });
+      await withSession(s);
+      await s.commitIncomingBatch(unread);
+      await s.commitPendingOutgoing(waitingJob);
+    },
+    run: (s) => s.deleteConversation(contactId(1)),
   },
 ];
 

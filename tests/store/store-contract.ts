@@ -67,6 +67,50 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect((await store.listContacts()).map((x) => x.id)).toEqual([contactId(1)]);
     });
 
+    it('changes a contact (local name, blocked, listing; null clears) and refuses bad input or an unknown contact without a change (issue 20)', async () => {
+      const store = await open();
+      // A row as written before these fields existed: it reads as accepted, unblocked, with no local name.
+      await store.putContact(contact(1, 'Bob'));
+      const old = await store.getContact(contactId(1));
+      expect(old?.localName).toBeUndefined();
+      expect(old?.blocked).toBeUndefined();
+      expect(old?.listing).toBeUndefined();
+      expect(await store.changeContact(contactId(1), { localName: 'Bobby', blocked: true, listing: 'request' })).toMatchObject({ displayName: 'Bob', localName: 'Bobby', blocked: true, listing: 'request' });
+      const cleared = await store.changeContact(contactId(1), { localName: null, blocked: false, listing: null });
+      expect(cleared).toEqual(contact(1, 'Bob'));
+      expect(await store.getContact(contactId(1))).toEqual(contact(1, 'Bob'));
+      const before = await snapshot(store, [1]);
+      for (const bad of [{ localName: '' }, { localName: ' padded ' }, { localName: 'x'.repeat(65) }, { blocked: 'yes' }, { listing: 'hidden' }]) {
+        await expect(store.changeContact(contactId(1), bad as never)).rejects.toBeInstanceOf(InvalidStoreInputError);
+      }
+      await expect(store.changeContact(contactId(2), { blocked: true })).rejects.toBeInstanceOf(RecordNotFoundError);
+      await expect(store.putContact({ ...contact(3), listing: 'elsewhere' as never })).rejects.toBeInstanceOf(InvalidStoreInputError);
+      expect(await snapshot(store, [1])).toEqual(before);
+    });
+
+    it('deletes a conversation: its messages, outbox entries and row go, the contact is removed and keeps its session; others untouched (issue 20)', async () => {
+      const store = await open();
+      await store.putContact({ ...contact(1, 'Bob'), localName: 'Bobby' });
+      await store.putContact(contact(2, 'Carol'));
+      await store.commitOutgoing(outgoing({ contact: 1, expectedVersion: null, body: 'out 1' }));
+      await store.commitIncoming(incoming({ contact: 1, expectedVersion: 1, body: 'in 1' }));
+      await store.commitPendingOutgoing(pending(1, 'waiting'));
+      await store.commitOutgoing(outgoing({ contact: 2, expectedVersion: null, body: 'to Carol' }));
+      const carol = (await snapshot(store, [2])).perContact;
+      expect(await store.deleteConversation(contactId(1))).toEqual({ messages: 3, outboxEntries: 2 });
+      expect((await store.pageMessages(contactId(1), { limit: 10 })).messages).toEqual([]);
+      expect(await store.getConversation(contactId(1))).toBeUndefined();
+      expect(await store.pendingJobs(contactId(1))).toEqual([]);
+      expect(await store.queueDepth()).toBe(1);
+      expect(await store.getSession(contactId(1))).toBeDefined();
+      const removed = await store.getContact(contactId(1));
+      expect(removed).toMatchObject({ displayName: 'Bob', listing: 'removed' });
+      expect(removed?.localName).toBeUndefined();
+      expect((await snapshot(store, [2])).perContact).toEqual(carol);
+      await expect(store.deleteConversation(contactId(9))).rejects.toBeInstanceOf(RecordNotFoundError);
+      await expect(store.deleteConversation('not hex')).rejects.toBeInstanceOf(InvalidStoreInputError);
+    });
+
     it('round-trips metrics counters and meta values', async () => {
       const store = await open();
       await store.saveCounters({ 'send.success{transport="relay"}': 3, 'packet.replay': 1 });

@@ -3,7 +3,7 @@
  * and the chat pane (an invite under review, a conversation, or a hint). The frame
  * lays them out side by side from 720 px and shows one at a time on phones.
  */
-import { useCallback } from 'react';
+import { useCallback, useMemo } from 'react';
 import type { ContactView, Me, MessengerState } from '../../core/messenger/messenger-api.ts';
 import { useMessenger, useMessengerState } from '../messenger-context.tsx';
 import { WIDE_LAYOUT_QUERY, useMediaQuery } from '../hooks/useMediaQuery.ts';
@@ -13,6 +13,7 @@ import { ChatView } from './chat/ChatView.tsx';
 import { InviteReview } from './invite/InviteReview.tsx';
 import { ContactList } from './sidebar/ContactList.tsx';
 import { InvitePanel } from './sidebar/InvitePanel.tsx';
+import { MessageRequests } from './sidebar/MessageRequests.tsx';
 import { OpenInviteForm } from './sidebar/OpenInviteForm.tsx';
 import './sidebar/sidebar.css';
 import './conversations.css';
@@ -62,11 +63,15 @@ export function ConversationsSidebar({ me }: { readonly me: Me }) {
   const contacts = useMessengerState(selectContacts);
   const activeId = useMessengerState(selectActiveId);
   const open = useOpenChat();
+  // Message requests have their own section, above the conversations.
+  const requests = useMemo(() => contacts.filter((c) => c.request), [contacts]);
+  const listed = useMemo(() => contacts.filter((c) => !c.request), [contacts]);
   return (
     <div className="sidebar">
       <InvitePanel me={me} />
       <OpenInviteForm />
-      <ContactList contacts={contacts} activeId={activeId} onOpen={open} />
+      <MessageRequests requests={requests} activeId={activeId} onOpen={open} />
+      <ContactList contacts={listed} activeId={activeId} onOpen={open} />
     </div>
   );
 }

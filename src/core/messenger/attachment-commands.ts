@@ -24,12 +24,11 @@ import {
   AttachmentsUnavailableError,
   FileTooLargeError,
   InvalidFileError,
-  KeyChangeUnacknowledgedError,
   NoAttachmentError,
   TransferCancelledError,
   UnknownContactError,
 } from './errors.ts';
-import { sendBlocked } from './key-change.ts';
+import { assertCanSend } from './contact-state.ts';
 import type { MessageEvents } from './message-commands.ts';
 import { outgoingContent } from './message-content.ts';
 import type { SendFileOptions, TransferView } from './messenger-api.ts';
@@ -101,7 +100,7 @@ export class AttachmentCommands {
     }
     const contact = ctx.contacts.byId(contactId);
     if (!contact) throw new UnknownContactError(contactId);
-    if (sendBlocked(contact)) throw new KeyChangeUnacknowledgedError(`${contact.displayName}'s safety number changed: acknowledge it before sending`);
+    assertCanSend(contact);
     const http = this.need();
 
     const id = options.id ?? toHex(ctx.random.bytes(16));

@@ -90,3 +90,21 @@ export class TransferCancelledError extends MessengerError {
   readonly kind = 'cancelled';
   override readonly name = 'TransferCancelledError';
 }
+
+/** The user blocked this contact: nothing is sent to it until they unblock it. */
+export class ContactBlockedError extends MessengerError {
+  readonly kind = 'contact_blocked';
+  override readonly name = 'ContactBlockedError';
+}
+
+/** The contact is a message request the user has not accepted: replying waits for Accept. */
+export class MessageRequestPendingError extends MessengerError {
+  readonly kind = 'message_request_pending';
+  override readonly name = 'MessageRequestPendingError';
+}
+
+/** A contact change with unusable arguments (a name that is not text or too long, blocked not a boolean). */
+export class InvalidContactChangeError extends MessengerError {
+  readonly kind = 'invalid_contact_change';
+  override readonly name = 'InvalidContactChangeError';
+}

@@ -8,8 +8,8 @@ import { fromHex, toHex } from '../bytes.ts';
 import { encodeContent, mailboxAddress } from '../wire/index.ts';
 import { enqueueOutgoing } from './compose.ts';
 import type { MessengerContext } from './context.ts';
-import { InvalidMessageTextError, KeyChangeUnacknowledgedError, UnknownContactError } from './errors.ts';
-import { sendBlocked } from './key-change.ts';
+import { assertCanSend } from './contact-state.ts';
+import { InvalidMessageTextError, UnknownContactError } from './errors.ts';
 import { MAX_MESSAGE_TEXT_BYTES, messageBody, messageTextBytes } from './message-text-limit.ts';
 import type { SendOptions } from './messenger-api.ts';
 
@@ -40,9 +40,7 @@ export class MessageCommands {
     if (messageTextBytes(body) > MAX_MESSAGE_TEXT_BYTES) throw new InvalidMessageTextError(`message is longer than ${MAX_MESSAGE_TEXT_BYTES} bytes`);
     const contact = ctx.contacts.byId(contactId);
     if (!contact) throw new UnknownContactError(contactId);
-    if (sendBlocked(contact)) {
-      throw new KeyChangeUnacknowledgedError(`${contact.displayName}'s safety number changed: acknowledge it before sending`);
-    }
+    assertCanSend(contact);
     const id = options.id !== undefined ? fromHex(options.id) : ctx.random.bytes(16);
     const sentAt = ctx.clock.now();
     const enqueued = await enqueueOutgoing(ctx, {

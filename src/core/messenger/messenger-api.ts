@@ -68,6 +68,22 @@ export interface ContactView {
   readonly unread: number;
   /** A live direct (WebRTC) channel is open to this contact. */
   readonly direct: boolean;
+  /** Present when the user gave the contact a local name (`displayName` is then it): the name the contact gave. */
+  readonly profileName?: string;
+  /** Present (true) while blocked: its messages are dropped, sending is refused. */
+  readonly blocked?: boolean;
+  /** Present (true) for a message request: it wrote first and is not accepted (show under Message requests, not in the list). */
+  readonly request?: boolean;
+  /**
+   * Present (true) when the conversation ended: the user accepted another contact that
+   * claimed this one's name with a new identity key (a contact reset).
+   */
+  readonly ended?: boolean;
+  /**
+   * Present when another listed contact has the same name: what tells them apart, e.g.
+   * "ended", "new" or a short key fingerprint ("key 1a2b3c4d"). Show it with the name.
+   */
+  readonly nameDetail?: string;
 }
 
 export interface ChatWindow {
@@ -186,6 +202,25 @@ export interface MessengerCommands {
   safetyNumber(contactId: string): Promise<SafetyNumber>;
   setVerified(contactId: string, verified: boolean): Promise<void>;
   acknowledgeKeyChange(contactId: string): Promise<void>;
+  /**
+   * Gives a contact a local name, shown instead of the name they gave (at most 64
+   * characters, trimmed); an empty name clears it. Sets a state: repeating it is harmless.
+   */
+  renameContact(contactId: string, name: string): Promise<void>;
+  /**
+   * Deletes the conversation after the user confirmed: its messages, queued messages and
+   * receipts and its list entry go in one transaction; the contact leaves the list and a
+   * later message from it arrives as a message request. A no-op when already deleted.
+   */
+  deleteConversation(contactId: string): Promise<void>;
+  /**
+   * Blocks or unblocks a contact. While blocked, its messages are dropped on this device
+   * after the relay's ack (nothing tells them) and `send` rejects with `contact_blocked`.
+   * Blocking a message request takes it out of the requests (into the list, blocked).
+   */
+  setBlocked(contactId: string, blocked: boolean): Promise<void>;
+  /** Accepts a message request: into the list; replies and read receipts may go. A no-op for an accepted contact. */
+  acceptRequest(contactId: string): Promise<void>;
   diagnostics(): Diagnostics;
 }
 

@@ -264,7 +264,15 @@ export class Messenger implements MessengerApi {
     const counters = new CounterSaver({ store, clock, metrics, log: this.log });
 
     // The user's commands.
-    const contacts = new ContactCommands(ctx, { added: connectDirect, keyChangeAcknowledged: (id) => starter.ensure(id), changed: refresh });
+    const contacts = new ContactCommands(ctx, {
+      added: connectDirect,
+      keyChangeAcknowledged: (id) => starter.ensure(id),
+      sendingAllowed: (id) => {
+        starter.ensure(id);
+        outbox.kick();
+      },
+      changed: refresh,
+    });
     const messages = new MessageCommands(ctx, { needsSession: (id) => starter.ensure(id), queued: () => outbox.kick(), changed: refresh });
     const files = new AttachmentCommands(ctx, this.deps.blobHttp, {
       needsSession: (id) => starter.ensure(id),
@@ -394,6 +402,22 @@ export class Messenger implements MessengerApi {
 
   async acknowledgeKeyChange(contactId: string): Promise<void> {
     return this.need().contacts.acknowledgeKeyChange(contactId);
+  }
+
+  async renameContact(contactId: string, name: string): Promise<void> {
+    return this.need().contacts.rename(contactId, name);
+  }
+
+  async deleteConversation(contactId: string): Promise<void> {
+    return this.need().contacts.deleteConversation(contactId);
+  }
+
+  async setBlocked(contactId: string, blocked: boolean): Promise<void> {
+    return this.need().contacts.setBlocked(contactId, blocked);
+  }
+
+  async acceptRequest(contactId: string): Promise<void> {
+    return this.need().contacts.acceptRequest(contactId);
   }
 
   diagnostics(): Diagnostics {

@@ -115,6 +115,8 @@ export class OutboxWorker {
     for (const h of heads) {
       // A head waiting for a session (the starter kicks when it is ready) holds its contact's queue.
       if (h.state !== 'ready' || this.inFlight.has(h.contactId)) continue;
+      // Nothing goes to a blocked contact (its queue waits; unblocking kicks the worker).
+      if (this.ctx.contacts.byId(h.contactId)?.blocked) continue;
       const at = Math.max(h.nextAttemptAt, this.parked.get(h.contactId) ?? 0);
       if (at <= now) due.push(h);
       else nextWake = Math.min(nextWake, at);

@@ -6,12 +6,13 @@
  *
  * Receipts are encrypted with the contact's current session (session-cipher.ts), MAX_ACK_IDS
  * ids each; none when there is no session to send them with or sending to the contact is
- * blocked (an unacknowledged key change: nothing goes to a key the user has not accepted).
+ * blocked (an unacknowledged key change: nothing goes to a key the user has not accepted),
+ * the contact is blocked, or it is a message request (contact-state.ts).
  */
 import { fromHex, toHex } from '../bytes.ts';
 import { encodeContent, mailboxAddress, MAX_ACK_IDS } from '../wire/index.ts';
 import type { MessengerContext } from './context.ts';
-import { sendBlocked } from './key-change.ts';
+import { isRequest, sendsReadReceipts } from './contact-state.ts';
 import { encryptFor } from './session-cipher.ts';
 import { decodeSessionSet, encodeSessionSet } from './session-set.ts';
 
@@ -25,6 +26,10 @@ export class ReadReceipts {
   markRead(contactId: string): Promise<number> {
     const { ctx } = this;
     return ctx.lane.run(async () => {
+      // A message request stays unread until accepted: reading it tells the sender nothing,
+      // and accepting it later marks it read and sends the receipts then.
+      const contact = ctx.contacts.byId(contactId);
+      if (contact && isRequest(contact)) return 0;
       const ids = await ctx.store.unreadIncoming(contactId);
       let newlyRead = 0;
       for (let i = 0; i < ids.length; i += READ_COMMIT_IDS) {
@@ -40,7 +45,7 @@ export class ReadReceipts {
   private async encrypt(contactId: string, messageIds: readonly string[]) {
     const { ctx } = this;
     const contact = ctx.contacts.byId(contactId);
-    const row = contact && !sendBlocked(contact) ? await ctx.store.getSession(contactId) : undefined;
+    const row = contact && sendsReadReceipts(contact) ? await ctx.store.getSession(contactId) : undefined;
     if (!contact || !row) return undefined;
     let set = decodeSessionSet(row.state);
     const outboxEntries = [];

@@ -11,6 +11,9 @@
  *            another key already has is not silently a second "Bob" (key-change.ts): it
  *            stays its own contact, flagged, and sending to it is blocked.
  *
+ * A message from a contact whose conversation was deleted (`removed`) makes it a message
+ * request again. (A blocked contact's envelopes never get here: receive-pipeline.ts.)
+ *
  * Content that does not decode is counted (by the decoder) and dropped: the session has
  * advanced, the key is spent, and the envelope is recorded as processed.
  */
@@ -38,7 +41,13 @@ export function applyContent(
   draft: CommitDraft,
   received: { readonly contact: ContactRecord; readonly sessions: SessionWork; readonly content: Content; readonly via: TransportName },
 ): void {
-  const { contact, content } = received;
+  const { content } = received;
+  let { contact } = received;
+  // A contact whose conversation the user deleted writes again: it starts fresh, as a request.
+  if ((content.t === 'msg' || content.t === 'file') && contact.listing === 'removed') {
+    contact = { ...contact, listing: 'request' };
+    batch.putContact(draft, contact);
+  }
   switch (content.t) {
     case 'msg':
       batch.message(draft, { id: toHex(content.id), contactId: contact.id, body: content.text, sentAt: content.ts, via: received.via }, content.id, received.sessions);

@@ -229,11 +229,19 @@ export class ReceivePipeline {
       const { result } = opened;
       let contact = opened.contact;
       if (!contact) {
-        // A first message from someone we do not know: a contact without a name until its profile says one.
-        contact = { id: toHex(opened.sender), displayName: '', unnamed: true, identityKey: opened.sender.slice(), verification: 'unverified', addedAt: draft.now };
+        // A first message from someone we do not know (they added us from our invite): a
+        // message request, without a name until its profile says one.
+        contact = { id: toHex(opened.sender), displayName: '', unnamed: true, identityKey: opened.sender.slice(), verification: 'unverified', addedAt: draft.now, listing: 'request' };
         draft.putContact(commit, contact);
       }
       const sessions = await draft.decrypted(commit, contact.id, result.set, result.pool);
+      if (contact.blocked) {
+        // Blocked: the session advances (so later messages still open) and the envelope is
+        // recorded and acknowledged, but nothing is kept and nothing goes back — no receipt.
+        ctx.metrics.inc('receive.blocked_dropped');
+        ctx.log.info('message from a blocked contact dropped', { contact: contact.id.slice(0, 8), id: envelopeId });
+        continue;
+      }
       const content = decodeReceived(ctx, result.plaintext, envelopeId);
       if (content) applyContent(ctx, draft, commit, { contact, sessions, content, via: transport });
     }

@@ -14,8 +14,8 @@ import type { PetrelStore } from '../store/index.ts';
 import type { RelayConnectionState } from '../transport/index.ts';
 import type { ContactDirectory } from './contact-directory.ts';
 import type { DirectPath } from './direct-path.ts';
-import { sendBlocked } from './key-change.ts';
-import type { ChatWindow, ConnectionState, ContactView, MessengerState } from './messenger-api.ts';
+import { contactViews } from './contact-views.ts';
+import type { ChatWindow, ConnectionState, MessengerState } from './messenger-api.ts';
 import { messageView } from './message-view.ts';
 
 /** Messages loaded per page into the open chat. */
@@ -155,26 +155,7 @@ export class ViewProjection {
     const { store } = s;
     const [conversations, queueDepth] = await Promise.all([store.listConversations(), store.queueDepth()]);
     const conv = new Map(conversations.map((c) => [c.contactId, c]));
-    const open = new Set(s.direct?.openChannels() ?? []);
-    const contacts: ContactView[] = s.contacts
-      .all()
-      .map((c) => {
-        const cv = conv.get(c.id);
-        return {
-          id: c.id,
-          displayName: c.displayName,
-          ...(c.unnamed ? { unnamed: true } : {}),
-          verified: c.verification === 'verified',
-          keyChanged: sendBlocked(c),
-          ...(c.possibleKeyChangeOf && !c.possibleKeyChangeOf.acknowledged ? { possibleKeyChangeOf: c.possibleKeyChangeOf.contactId } : {}),
-          unread: cv?.unread ?? 0,
-          direct: open.has(c.id),
-          ...(cv?.lastMessage ? { lastMessage: { text: cv.lastMessage.text, at: cv.lastMessage.at, direction: cv.lastMessage.direction } } : {}),
-          _sort: cv?.lastActivityAt ?? c.addedAt,
-        };
-      })
-      .sort((a, b) => b._sort - a._sort)
-      .map(({ _sort, ...c }) => c);
+    const contacts = contactViews(s.contacts.all(), conv, new Set(s.direct?.openChannels() ?? []));
     const chat = this.openContactId === undefined ? undefined : await this.chatWindow(store, this.openContactId);
     this.deps.metrics.set('queue.depth', queueDepth);
     const { chat: _previous, ...rest } = this.state;

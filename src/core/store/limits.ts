@@ -23,3 +23,6 @@ export const ERROR_TEXT_MAX_CHARS = 500;
 export const COMMIT_LIST_MAX = 10_000;
 /** Contacts whose last committed session the core keeps in memory (`withSessionCache`). */
 export const SESSION_CACHE_MAX = 256;
+
+/** The longest local name the user may give a contact (characters, after trimming). */
+export const LOCAL_NAME_MAX_CHARS = 64;

@@ -4,6 +4,7 @@
  * runs exactly one transaction; see `store-api.ts` for the contract.
  */
 import type { BackendTx, StoreBackend, TxMode } from './backend.ts';
+import { applyContactChange, applyDeleteConversation, checkContactChange, DELETE_CONVERSATION_STORES, type ContactChange, type DeletedConversation } from './contact-changes.ts';
 import { ConcurrentModificationError, InvalidStoreInputError, InvalidTransitionError, RecordNotFoundError, StoreError } from './errors.ts';
 import { applyIncoming, INCOMING_STORES, IncomingInsertConflict } from './incoming-batch.ts';
 import { applyOutgoing, applyPendingOutgoing, nextSession, OUTGOING_STORES, readyOutboxRecord } from './outgoing-commit.ts';
@@ -144,6 +145,17 @@ export class BackendPetrelStore implements PetrelStore {
         ...waiting.map((e) => outbox.put({ ...e, firstAttemptAt: now })),
       ]);
     });
+  }
+
+  async changeContact(contactId: string, change: ContactChange): Promise<ContactRecord> {
+    checkContactChange(contactId, change);
+    return this.tx(['contacts'], 'readwrite', (tx) => applyContactChange(tx, contactId, change));
+  }
+
+  async deleteConversation(contactId: string): Promise<DeletedConversation> {
+    checkContactId('contactId', contactId);
+    const { deleted } = await this.tx(DELETE_CONVERSATION_STORES, 'readwrite', (tx) => applyDeleteConversation(tx, contactId));
+    return deleted;
   }
 
   private async updateContact(contactId: string, change: (c: ContactRecord) => ContactRecord): Promise<void> {

@@ -98,7 +98,27 @@ export interface ContactRecord {
   /** Set when this contact first wrote to us claiming another contact's name (see `PossibleKeyChange`). */
   readonly possibleKeyChangeOf?: PossibleKeyChange;
   readonly addedAt: number;
+  /**
+   * The user's own name for this contact, shown instead of `displayName` (which stays the
+   * name the contact gave: invite or profile). Absent = none; clearing it shows theirs again.
+   */
+  readonly localName?: string;
+  /**
+   * True while the user blocks this contact: its incoming messages are dropped on this
+   * device after the relay's ack (no row, no receipt), nothing is sent to it. Absent = false.
+   */
+  readonly blocked?: boolean;
+  /**
+   * Where the contact is listed. `request`: it wrote to us first (it added us from our
+   * invite) and the user has not accepted yet — shown under Message requests, no read
+   * receipts go to it. `removed`: the user deleted the conversation; shown nowhere, and its
+   * next message makes it a request again. Absent = in the conversation list (every row
+   * written before this field existed reads so: no upgrade needed).
+   */
+  readonly listing?: ContactListing;
 }
+
+export type ContactListing = 'request' | 'removed';
 
 export interface LastMessage {
   readonly messageId: string;

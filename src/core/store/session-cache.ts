@@ -148,6 +148,9 @@ export class SessionCachingStore implements PetrelStore {
   putContact: PetrelStore['putContact'] = (c) => this.inner.putContact(c);
   setVerification: PetrelStore['setVerification'] = (id, s) => this.inner.setVerification(id, s);
   acknowledgeKeyChange: PetrelStore['acknowledgeKeyChange'] = (id) => this.inner.acknowledgeKeyChange(id);
+  changeContact: PetrelStore['changeContact'] = (id, change) => this.inner.changeContact(id, change);
+  // Sessions stay (a later message from the contact is read with them): the cache stays valid.
+  deleteConversation: PetrelStore['deleteConversation'] = (id) => this.inner.deleteConversation(id);
   commitPendingOutgoing: PetrelStore['commitPendingOutgoing'] = (c) => this.inner.commitPendingOutgoing(c);
   pendingJobs: PetrelStore['pendingJobs'] = (id) => this.inner.pendingJobs(id);
   dueOutbox: PetrelStore['dueOutbox'] = (now, limit) => this.inner.dueOutbox(now, limit);

@@ -24,6 +24,9 @@ import type {
   Via,
 } from './records.ts';
 import type { StorageHealthView } from './storage-health.ts';
+import type { ContactChange, DeletedConversation } from './contact-changes.ts';
+
+export type { ContactChange, DeletedConversation } from './contact-changes.ts';
 
 /** The ratchet state after an operation, checked against the version the caller started from. */
 export interface SessionUpdate {
@@ -147,6 +150,17 @@ export interface PetrelStore {
   setVerification(contactId: string, state: VerificationState): Promise<void>;
   /** Acknowledges a contact's `keyChange` and `possibleKeyChangeOf`: sending to it is allowed again. */
   acknowledgeKeyChange(contactId: string): Promise<void>;
+  /**
+   * The user's change to a contact (local name, blocked, listing; `null` clears a field);
+   * returns the contact as committed. Rejects with `RecordNotFoundError` for an unknown one.
+   */
+  changeContact(contactId: string, change: ContactChange): Promise<ContactRecord>;
+  /**
+   * In ONE transaction: every message and outbox entry of the contact and its conversation
+   * row are deleted, and the contact becomes `listing: 'removed'` without a local name (its
+   * session stays, so its next message can be read). All or nothing.
+   */
+  deleteConversation(contactId: string): Promise<DeletedConversation>;
   getSession(contactId: string): Promise<SessionRecord | undefined>;
   /** A ratchet change without a message row (e.g. an encrypted signaling blob). Returns the new version. */
   commitSession(update: SessionUpdate): Promise<number>;

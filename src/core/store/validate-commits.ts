@@ -1,6 +1,6 @@
 /** Validation of the composite commit inputs (all before any transaction starts). */
 import { InvalidStoreInputError } from './errors.ts';
-import { COMMIT_LIST_MAX, INCOMING_BATCH_MAX } from './limits.ts';
+import { COMMIT_LIST_MAX, INCOMING_BATCH_MAX, LOCAL_NAME_MAX_CHARS } from './limits.ts';
 import type { AttachmentRef, ContactRecord } from './records.ts';
 import type { IncomingCommit, NewOutboxEntry, NewOutgoingMessage, SessionUpdate } from './store-api.ts';
 import { checkArray, checkBody, checkBytes, checkContactId, checkCount, checkId128, checkOneOf, checkTime, checkVersion } from './validate.ts';
@@ -72,6 +72,17 @@ export function checkContact(field: string, c: ContactRecord): void {
     checkTime(`${field}.possibleKeyChangeOf.detectedAt`, p.detectedAt);
     if (typeof p.acknowledged !== 'boolean') throw new InvalidStoreInputError(`${field}.possibleKeyChangeOf.acknowledged`, 'expected a boolean');
   }
+  if (c.localName !== undefined) checkLocalName(`${field}.localName`, c.localName);
+  if (c.blocked !== undefined && typeof c.blocked !== 'boolean') throw new InvalidStoreInputError(`${field}.blocked`, 'expected a boolean');
+  if (c.listing !== undefined) checkOneOf(`${field}.listing`, c.listing, ['request', 'removed'] as const);
+}
+
+/** A local name: trimmed, non-empty text of at most LOCAL_NAME_MAX_CHARS characters. */
+export function checkLocalName(field: string, v: unknown): string {
+  if (typeof v !== 'string' || v.trim() !== v || v.length === 0 || [...v].length > LOCAL_NAME_MAX_CHARS) {
+    throw new InvalidStoreInputError(field, `expected trimmed text of 1 to ${LOCAL_NAME_MAX_CHARS} characters`);
+  }
+  return v;
 }
 
 export function checkIncoming(field: string, c: IncomingCommit): void {

@@ -82,6 +82,10 @@ export class CoreHost {
       safetyNumber: ([contactId]) => core.safetyNumber(str(contactId)),
       setVerified: ([contactId, verified]) => core.setVerified(str(contactId), bool(verified)),
       acknowledgeKeyChange: ([contactId]) => core.acknowledgeKeyChange(str(contactId)),
+      renameContact: ([contactId, name]) => core.renameContact(str(contactId), str(name)),
+      deleteConversation: ([contactId]) => core.deleteConversation(str(contactId)),
+      setBlocked: ([contactId, blocked]) => core.setBlocked(str(contactId), bool(blocked)),
+      acceptRequest: ([contactId]) => core.acceptRequest(str(contactId)),
       chatWindow: ([contactId, n]) => deps.readChat(str(contactId), limit(n)),
       diagnostics: () => Promise.resolve(core.diagnostics()),
     };

@@ -30,6 +30,14 @@ export interface CommandMap {
   safetyNumber: { args: [contactId: string]; result: SafetyNumber };
   setVerified: { args: [contactId: string, verified: boolean]; result: void };
   acknowledgeKeyChange: { args: [contactId: string]; result: void };
+  /** Sets the local name ('' clears it): a state, so a resend to a new host is harmless. */
+  renameContact: { args: [contactId: string, name: string]; result: void };
+  /** A no-op when the conversation is already deleted (a resend reaching a new host). */
+  deleteConversation: { args: [contactId: string]; result: void };
+  /** Sets blocked or not: a state. */
+  setBlocked: { args: [contactId: string, blocked: boolean]; result: void };
+  /** A no-op for an accepted contact. */
+  acceptRequest: { args: [contactId: string]; result: void };
   /** This client's chat window (each tab has its own open conversation). */
   chatWindow: { args: [contactId: string, limit: number]; result: ChatWindow };
   diagnostics: { args: []; result: Diagnostics };
@@ -50,6 +58,10 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'safetyNumber',
   'setVerified',
   'acknowledgeKeyChange',
+  'renameContact',
+  'deleteConversation',
+  'setBlocked',
+  'acceptRequest',
   'chatWindow',
   'diagnostics',
 ];

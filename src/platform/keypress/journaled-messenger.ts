@@ -124,5 +124,9 @@ export class JournaledMessenger implements MessengerApi {
   safetyNumber = (contactId: string) => this.inner.safetyNumber(contactId);
   setVerified = (contactId: string, verified: boolean) => this.inner.setVerified(contactId, verified);
   acknowledgeKeyChange = (contactId: string) => this.inner.acknowledgeKeyChange(contactId);
+  renameContact = (contactId: string, name: string) => this.inner.renameContact(contactId, name);
+  deleteConversation = (contactId: string) => this.inner.deleteConversation(contactId);
+  setBlocked = (contactId: string, blocked: boolean) => this.inner.setBlocked(contactId, blocked);
+  acceptRequest = (contactId: string) => this.inner.acceptRequest(contactId);
   diagnostics = () => this.inner.diagnostics();
 }

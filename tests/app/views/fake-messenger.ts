@@ -180,6 +180,31 @@ export class FakeMessenger implements MessengerApi {
     this.updateContact(contactId, ({ possibleKeyChangeOf: _claim, ...c }) => ({ ...c, keyChanged: false }));
   }
 
+  async renameContact(contactId: string, name: string): Promise<void> {
+    this.record('renameContact', contactId, name);
+    const trimmed = name.trim();
+    this.updateContact(contactId, ({ profileName, ...c }) => {
+      const theirs = profileName ?? c.displayName;
+      return trimmed ? { ...c, displayName: trimmed, profileName: theirs } : { ...c, displayName: theirs };
+    });
+  }
+
+  async deleteConversation(contactId: string): Promise<void> {
+    this.record('deleteConversation', contactId);
+    const s = this.getState();
+    this.set({ contacts: s.contacts.filter((c) => c.id !== contactId), ...(s.chat?.contactId === contactId ? { chat: { contactId, messages: [], hasOlder: false } } : {}) });
+  }
+
+  async setBlocked(contactId: string, blocked: boolean): Promise<void> {
+    this.record('setBlocked', contactId, blocked);
+    this.updateContact(contactId, ({ blocked: _b, request: _r, ...c }) => (blocked ? { ...c, blocked: true } : { ...c, ...(_r && !blocked ? { request: true } : {}) }));
+  }
+
+  async acceptRequest(contactId: string): Promise<void> {
+    this.record('acceptRequest', contactId);
+    this.updateContact(contactId, ({ request: _r, ...c }) => c);
+  }
+
   diagnostics(): Diagnostics {
     this.calls.push({ command: 'diagnostics', args: [] });
     return this.diagnosticsValue;

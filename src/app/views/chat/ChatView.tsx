@@ -1,10 +1,11 @@
-import { useCallback, useEffect, useId, useRef } from 'react';
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import type { ChatWindow, ContactView, MessageView, MessengerState } from '../../../core/messenger/messenger-api.ts';
 import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
 import { useMarkRead } from '../../hooks/useMarkRead.ts';
 import { useUi, useUiStore } from '../../ui-store.ts';
 import { Composer } from './Composer.tsx';
 import { KeyChangeBanner } from './KeyChangeBanner.tsx';
+import { ContactInfo } from '../contact/ContactInfo.tsx';
 import { MessageLog } from './MessageLog.tsx';
 import './chat.css';
 import '../../components/visually-hidden.css';
@@ -35,11 +36,14 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
   const contacts = useMessengerState(selectContacts);
   const claimed = contact.possibleKeyChangeOf === undefined ? undefined : contacts.find((c) => c.id === contact.possibleKeyChangeOf);
   const titleId = useId();
+  const infoId = useId();
+  const [infoOpen, setInfoOpen] = useState(false);
   const section = useRef<HTMLElement>(null);
   const focusRequest = useUi((s) => s.focusRequest);
   const loaded = chat?.contactId === contact.id;
   const messages = loaded ? chat.messages : NO_MESSAGES;
-  useMarkRead(contact.id, contact.unread, messages[messages.length - 1]?.id, shown && loaded && !follower);
+  // A message request is not read until accepted (its sender learns nothing); accepting it reads what is on screen.
+  useMarkRead(contact.id, contact.unread, messages[messages.length - 1]?.id, shown && loaded && !follower && !contact.request);
 
   // Opened by the user: focus the composer on wide screens, the title on phones (no
   // on-screen keyboard popping up), so keyboard and screen-reader users land in the chat.
@@ -59,6 +63,8 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
   else if (contact.keyChanged && contact.possibleKeyChangeOf !== undefined) {
     blockedReason = `This is not the ${(claimed ? contactName(claimed) : contactName(contact))} in your contacts: read the warning above before replying.`;
   } else if (contact.keyChanged) blockedReason = `Acknowledge ${contactName(contact)}'s new safety number to send again.`;
+  else if (contact.blocked) blockedReason = `You blocked ${contactName(contact)}. Unblock them in Contact info to send again.`;
+  else if (contact.request) blockedReason = `${contactName(contact)} is a message request: accept it under Message requests to reply.`;
 
   return (
     <section ref={section} className="chat" aria-labelledby={titleId}>
@@ -75,12 +81,18 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
           <p className="chat-subtitle">
             {contact.verified ? <span className="badge badge-verified">Verified</span> : <span className="badge">Not verified</span>}
             {contact.direct && <span className="badge badge-direct">Direct connection</span>}
+            {contact.blocked && <span className="badge">Blocked</span>}
+            {contact.ended && <span className="badge">Conversation ended</span>}
           </p>
         </div>
         <button type="button" className="chat-verify" onClick={openVerify}>
           Verify<span className="chat-verify-more"> safety number</span>
         </button>
+        <button type="button" className="chat-info" aria-expanded={infoOpen} aria-controls={infoId} onClick={() => setInfoOpen(!infoOpen)}>
+          Contact info
+        </button>
       </header>
+      {infoOpen && <ContactInfo contact={contact} id={infoId} />}
       {contact.keyChanged && <KeyChangeBanner contact={contact} claimed={claimed} onVerify={openVerify} />}
       <MessageLog key={contact.id} messages={messages} hasOlder={loaded && chat.hasOlder} peerName={contactName(contact)} onLoadOlder={loadOlder} />
       <Composer contactId={contact.id} blockedReason={blockedReason} />

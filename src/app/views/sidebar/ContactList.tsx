@@ -22,6 +22,12 @@ export function ContactList({ contacts, activeId, onOpen }: ContactListProps) {
   const ui = useUiStore();
   const focusRequest = useUi((s) => s.focusRequest);
   // Back from a chat on a phone: focus returns to that contact, not to the page start.
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (focusRequest?.kind !== 'list') return;
+    heading.current?.focus();
+    ui.getState().requestFocus(undefined);
+  }, [focusRequest, ui]);
   useEffect(() => {
     if (focusRequest?.kind !== 'contact') return;
     const button = list.current?.querySelector<HTMLElement>(`[data-contact-id="${focusRequest.contactId}"]`);
@@ -31,7 +37,9 @@ export function ContactList({ contacts, activeId, onOpen }: ContactListProps) {
   }, [focusRequest, ui]);
   return (
     <div className="contact-list">
-      <h2>Conversations</h2>
+      <h2 ref={heading} tabIndex={-1}>
+        Conversations
+      </h2>
       {contacts.length === 0 ? (
         <p className="contact-list-empty">No contacts yet. Share your invite link, or open someone else’s.</p>
       ) : (
@@ -56,6 +64,8 @@ export function ContactList({ contacts, activeId, onOpen }: ContactListProps) {
                   {c.keyChanged && (
                     <span className="badge badge-warning">{c.possibleKeyChangeOf !== undefined ? 'Different key: not your contact' : 'Safety number changed'}</span>
                   )}
+                  {c.blocked && <span className="badge">Blocked</span>}
+                  {c.ended && <span className="badge">Ended</span>}
                   {c.lastMessage && <span className="contact-time">{formatMessageTime(c.lastMessage.at, now)}</span>}
                 </span>
                 <span className="contact-bottom">

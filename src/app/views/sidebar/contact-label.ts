@@ -13,6 +13,8 @@ export function preview(text: string): string {
 export function contactAccessibleName(c: ContactView): string {
   const parts = [contactName(c)];
   if (c.keyChanged) parts.push(c.possibleKeyChangeOf !== undefined ? 'not your known contact, different key' : 'identity key changed');
+  if (c.blocked) parts.push('blocked');
+  if (c.ended) parts.push('conversation ended');
   if (c.verified) parts.push('verified');
   if (c.unread > 0) parts.push(`${c.unread} unread`);
   if (c.lastMessage) parts.push(`${c.lastMessage.direction === 'out' ? 'you' : 'last'}: ${preview(c.lastMessage.text)}`);
