@@ -5,6 +5,8 @@ const relayPort = Number(process.env.PORT ?? 8787);
 
 export default defineConfig({
   plugins: [react()],
+  // The core's Worker (src/platform/core-worker/) is a module worker: it shares chunks with nothing on the UI thread.
+  worker: { format: 'es' },
   build: {
     outDir: 'dist/app',
     emptyOutDir: true,

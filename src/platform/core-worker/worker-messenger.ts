@@ -1,0 +1,95 @@
+/**
+ * The hosting tab's MessengerApi over the core in its Worker: every command goes
+ * through a CoreClient (ids, one answer each, resent to a restarted worker), the state
+ * is the worker's last snapshot. The tab's own open conversation and its paging are
+ * view messages of their own (the worker's core projects this tab's chat window).
+ */
+import { toHex } from '../../core/bytes.ts';
+import { parseInviteUrl } from '../../core/messenger/invite.ts';
+import type { Diagnostics, Invite, MessengerApi, MessengerState, SendFileOptions, SendOptions } from '../../core/messenger/messenger-api.ts';
+import { CoreClient } from '../core-protocol/core-client.ts';
+import type { ClientMessage } from '../core-protocol/protocol.ts';
+
+const NO_DIAGNOSTICS: Diagnostics = { metrics: { counters: {}, gauges: {}, histograms: {} }, logs: [], breakers: {} };
+
+export interface WorkerMessengerDeps {
+  readonly clientId: string;
+  /** A command for the worker (the current one: it may have been restarted). */
+  readonly postCommand: (m: ClientMessage) => void;
+  readonly postOpen: (contactId: string | undefined) => void;
+  readonly postOlder: () => void;
+  readonly initial: MessengerState;
+}
+
+export class WorkerMessenger implements MessengerApi {
+  readonly client: CoreClient;
+  private state: MessengerState;
+  private readonly listeners = new Set<() => void>();
+  private lastDiagnostics: Diagnostics = NO_DIAGNOSTICS;
+  private openContactId: string | undefined;
+
+  constructor(private readonly deps: WorkerMessengerDeps) {
+    this.state = deps.initial;
+    this.client = new CoreClient({ clientId: deps.clientId, post: deps.postCommand });
+  }
+
+  /** A snapshot from the worker. */
+  setState(state: MessengerState): void {
+    this.state = state;
+    for (const l of this.listeners) l();
+  }
+
+  /** A new worker took over: what the old one left unanswered goes to it, and the view. */
+  workerRestarted(): void {
+    this.deps.postOpen(this.openContactId);
+    this.client.resend();
+  }
+
+  getState(): MessengerState {
+    return this.state;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  parseInvite(url: string): Invite | undefined {
+    return parseInviteUrl(url);
+  }
+
+  createIdentity = (name: string) => this.client.call('createIdentity', name);
+  addContact = (invite: Invite) => this.client.call('addContact', invite);
+  openChat = (contactId: string | undefined) => {
+    this.openContactId = contactId;
+    this.deps.postOpen(contactId);
+    return Promise.resolve();
+  };
+  loadOlder = () => {
+    this.deps.postOlder();
+    return Promise.resolve();
+  };
+  send = (contactId: string, text: string, options?: SendOptions) => this.client.call('send', contactId, text, options?.id);
+  retry = (messageId: string) => this.client.call('retry', messageId);
+  reconnectNow = () => this.client.call('reconnectNow');
+  sendFile = (contactId: string, file: Blob, options: SendFileOptions = {}) => {
+    // An id of its own, so a command resent to a restarted worker sends the file once.
+    const id = options.id ?? toHex(crypto.getRandomValues(new Uint8Array(16)));
+    const name = options.name ?? (file as Blob & { name?: string }).name;
+    return this.client.call('sendFile', contactId, file, name, options.caption, id, options.preview);
+  };
+  cancelTransfer = (messageId: string) => this.client.call('cancelTransfer', messageId);
+  downloadAttachment = (messageId: string) => this.client.call('downloadAttachment', messageId);
+  markRead = (contactId: string) => this.client.call('markRead', contactId);
+  safetyNumber = (contactId: string) => this.client.call('safetyNumber', contactId);
+  setVerified = (contactId: string, verified: boolean) => this.client.call('setVerified', contactId, verified);
+  acknowledgeKeyChange = (contactId: string) => this.client.call('acknowledgeKeyChange', contactId);
+  /** Synchronous for the views: the last answer, refreshed for the next read. */
+  diagnostics = (): Diagnostics => {
+    this.client
+      .call('diagnostics')
+      .then((d) => (this.lastDiagnostics = d))
+      .catch(() => undefined);
+    return this.lastDiagnostics;
+  };
+}
