@@ -125,12 +125,18 @@ async function start(init: WorkerInit): Promise<void> {
 function hook(m: Extract<ToWorker, { k: 'hook' }>): void {
   const direct = testHooks ? core?.direct() : undefined;
   let value = 0;
-  if (m.name === 'pauseDirect') direct?.pause();
-  else if (m.name === 'resumeDirect') direct?.resume();
-  else if (m.name === 'dropDirect') direct?.dropChannels();
-  else if (m.name === 'severDirect') direct?.sever();
-  else if (m.name === 'healDirect') direct?.heal();
-  else if (m.name === 'injectDirect' && m.bytes) value = direct?.inject(m.bytes) ?? 0;
+  try {
+    if (m.name === 'pauseDirect') direct?.pause();
+    else if (m.name === 'resumeDirect') direct?.resume();
+    else if (m.name === 'dropDirect') direct?.dropChannels();
+    else if (m.name === 'severDirect') direct?.sever();
+    else if (m.name === 'healDirect') direct?.heal();
+    else if (m.name === 'injectDirect' && m.bytes) value = direct?.inject(m.bytes) ?? 0;
+  } catch (err) {
+    // The hook's own failure (e.g. a frame the channel refuses) goes back to the test.
+    post({ k: 'hook', id: m.id, value, error: err instanceof Error ? err.message : 'failed' });
+    return;
+  }
   post({ k: 'hook', id: m.id, value });
 }
 

@@ -87,7 +87,8 @@ export class PeerConnectionHost {
     this.dcs.set(id, dc);
     const report = (event: 'open' | 'close' | 'error') => () => {
       if (event !== 'open') this.dcs.delete(id);
-      this.post({ k: 'dc-event', dc: id, readyState: dc.readyState, event });
+      const max = event === 'open' ? pc.sctp?.maxMessageSize : undefined;
+      this.post({ k: 'dc-event', dc: id, readyState: dc.readyState, event, ...(max !== undefined && Number.isFinite(max) ? { maxMessageSize: max } : {}) });
     };
     dc.addEventListener('open', report('open'));
     dc.addEventListener('close', report('close'));

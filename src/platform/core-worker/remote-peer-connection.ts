@@ -12,6 +12,7 @@ type Post = (message: RtcToWindow, transfer?: Transferable[]) => void;
 class RemoteDataChannel implements DataChannelLike {
   binaryType = 'arraybuffer';
   readyState = 'connecting';
+  maxMessageSize = Infinity;
   private readonly listeners = new Map<string, Set<(ev: { readonly data: unknown }) => void>>();
 
   constructor(
@@ -21,6 +22,7 @@ class RemoteDataChannel implements DataChannelLike {
 
   send(data: Uint8Array<ArrayBuffer>): void {
     if (this.readyState !== 'open') throw new Error('data channel is not open');
+    if (data.byteLength > this.maxMessageSize) throw new TypeError(`Message size (${data.byteLength}) exceeds SCTP max-message-size (${this.maxMessageSize})`);
     const copy = data.slice();
     this.post({ k: 'dc-send', dc: this.id, bytes: copy }, [copy.buffer]);
   }
@@ -173,6 +175,7 @@ export class RtcBridgeClient {
         const dc = this.dcs.get(m.dc);
         if (!dc) return;
         dc.readyState = m.readyState;
+        if (m.maxMessageSize !== undefined) dc.maxMessageSize = m.maxMessageSize;
         if (m.event !== 'open') this.dcs.delete(m.dc);
         dc.emit(m.event);
         return;

@@ -33,5 +33,6 @@ export type RtcFromWindow =
   | { readonly k: 'rtc-done'; readonly pc: number; readonly call: number; readonly state: PeerState; readonly error?: string }
   | { readonly k: 'rtc-event'; readonly pc: number; readonly state: PeerState; readonly event: 'negotiationneeded' | 'connectionstatechange' | 'signalingstatechange' }
   | { readonly k: 'rtc-candidate'; readonly pc: number; readonly state: PeerState; readonly candidate: IceCandidateLike | null }
-  | { readonly k: 'dc-event'; readonly dc: number; readonly readyState: string; readonly event: 'open' | 'close' | 'error' }
+  /** On `open`, the SCTP transport's largest message (a larger `send` throws, as the window's would). */
+  | { readonly k: 'dc-event'; readonly dc: number; readonly readyState: string; readonly event: 'open' | 'close' | 'error'; readonly maxMessageSize?: number }
   | { readonly k: 'dc-message'; readonly dc: number; readonly data: ArrayBuffer };

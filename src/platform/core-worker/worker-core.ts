@@ -70,11 +70,11 @@ export function bootWorkerCore(ctx: WorkerCoreContext): Promise<LeaderCore> {
   const unwatchNetwork = network.subscribe((signal) => post({ k: 'net', signal }));
 
   let hookId = 0;
-  const hookAnswers = new Map<number, (value: number) => void>();
+  const hookAnswers = new Map<number, { resolve(value: number): void; reject(error: Error): void }>();
   const hook = (name: HookName, bytes?: Uint8Array) =>
-    new Promise<number>((resolve) => {
+    new Promise<number>((resolve, reject) => {
       const id = hookId++;
-      hookAnswers.set(id, resolve);
+      hookAnswers.set(id, { resolve, reject });
       post({ k: 'hook', id, name, ...(bytes ? { bytes } : {}) });
     });
 
@@ -141,7 +141,8 @@ export function bootWorkerCore(ctx: WorkerCoreContext): Promise<LeaderCore> {
           messenger.setState(m.state);
           return;
         case 'hook':
-          hookAnswers.get(m.id)?.(m.value);
+          if (m.error !== undefined) hookAnswers.get(m.id)?.reject(new Error(m.error));
+          else hookAnswers.get(m.id)?.resolve(m.value);
           hookAnswers.delete(m.id);
           return;
         case 'stopped':

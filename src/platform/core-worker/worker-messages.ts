@@ -54,6 +54,6 @@ export type FromWorker =
   | { readonly k: 'failed'; readonly error: string }
   | { readonly k: 'host'; readonly m: HostMessage }
   | { readonly k: 'state'; readonly state: MessengerState }
-  | { readonly k: 'hook'; readonly id: number; readonly value: number }
+  | { readonly k: 'hook'; readonly id: number; readonly value: number; readonly error?: string }
   | RtcToWindow
   | { readonly k: 'stopped' };

@@ -10,6 +10,9 @@ import type { Diagnostics, Invite, MessengerApi, MessengerState, SendFileOptions
 import { CoreClient } from '../core-protocol/core-client.ts';
 import type { ClientMessage } from '../core-protocol/protocol.ts';
 
+/** Fewest ms between two diagnostics refreshes the state's changes cause. */
+export const DIAGNOSTICS_REFRESH_GAP_MS = 250;
+
 const NO_DIAGNOSTICS: Diagnostics = { metrics: { counters: {}, gauges: {}, histograms: {} }, logs: [], breakers: {} };
 
 export interface WorkerMessengerDeps {
@@ -27,6 +30,8 @@ export class WorkerMessenger implements MessengerApi {
   private readonly listeners = new Set<() => void>();
   private lastDiagnostics: Diagnostics = NO_DIAGNOSTICS;
   private openContactId: string | undefined;
+  private diagnosticsReading = false;
+  private diagnosticsStale = false;
 
   constructor(private readonly deps: WorkerMessengerDeps) {
     this.state = deps.initial;
@@ -37,6 +42,30 @@ export class WorkerMessenger implements MessengerApi {
   setState(state: MessengerState): void {
     this.state = state;
     for (const l of this.listeners) l();
+    this.refreshDiagnostics();
+  }
+
+  /**
+   * Keeps the diagnostics the views read synchronously close to the core's: read again
+   * after the state changed (one read at a time, at most one per DIAGNOSTICS_REFRESH_GAP_MS),
+   * so a dialog opened now shows what the core counted, not what it counted at the last open.
+   */
+  private refreshDiagnostics(): void {
+    if (this.diagnosticsReading) {
+      this.diagnosticsStale = true;
+      return;
+    }
+    this.diagnosticsReading = true;
+    this.diagnosticsStale = false;
+    this.client
+      .call('diagnostics')
+      .then((d) => (this.lastDiagnostics = d))
+      .catch(() => undefined)
+      .then(() => new Promise((r) => setTimeout(r, DIAGNOSTICS_REFRESH_GAP_MS)))
+      .finally(() => {
+        this.diagnosticsReading = false;
+        if (this.diagnosticsStale) this.refreshDiagnostics();
+      });
   }
 
   /** A new worker took over: what the old one left unanswered goes to it, and the view. */
@@ -84,12 +113,9 @@ export class WorkerMessenger implements MessengerApi {
   safetyNumber = (contactId: string) => this.client.call('safetyNumber', contactId);
   setVerified = (contactId: string, verified: boolean) => this.client.call('setVerified', contactId, verified);
   acknowledgeKeyChange = (contactId: string) => this.client.call('acknowledgeKeyChange', contactId);
-  /** Synchronous for the views: the last answer, refreshed for the next read. */
+  /** Synchronous for the views: the last answer (see refreshDiagnostics), read again for the next call. */
   diagnostics = (): Diagnostics => {
-    this.client
-      .call('diagnostics')
-      .then((d) => (this.lastDiagnostics = d))
-      .catch(() => undefined);
+    this.refreshDiagnostics();
     return this.lastDiagnostics;
   };
 }
