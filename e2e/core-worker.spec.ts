@@ -54,7 +54,8 @@ test('the core worker terminated mid-send: the tab restarts it, every message go
       if (i === 5) restartMs = await killWorker(alice.page);
     }
     test.info().annotations.push({ type: 'worker restart', description: `${Math.round(restartMs)} ms from terminate to the new worker's first answer` });
-    expect(restartMs).toBeLessThan(5_000);
+    // The goal is a new worker within 1 s (0.4–0.6 s measured here); the bound leaves room for a busy machine.
+    expect(restartMs).toBeLessThan(2_000);
 
     await expect.poll(async () => texts(await rows(bob.page), 'in', tag), { timeout: 30_000 }).toEqual(sent);
     // Each of Alice's once, in order, and confirmed (delivered, or read already).
