@@ -113,7 +113,7 @@ export function bootWorkerCore(ctx: WorkerCoreContext): Promise<LeaderCore> {
       switch (m.k) {
         case 'alive':
           // Granted only when the worker let go of it: it ended.
-          void win.navigator.locks?.request(lifeLock, () => died(gen));
+          void win.navigator.locks?.request(lifeLock, () => died(gen)).catch(() => undefined);
           return;
         case 'health':
           health.set(m.state);
