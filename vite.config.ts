@@ -7,6 +7,8 @@ export default defineConfig({
   // The app is written against React's API and runs on Preact's compat layer: the same
   // hooks and JSX in about 5 KB gzip instead of react-dom's 60 KB (docs/ARCHITECTURE.md).
   resolve: { alias: preactAliases },
+  // The core's Worker (src/platform/core-worker/) is a module worker: it shares chunks with nothing on the UI thread.
+  worker: { format: 'es' },
   build: {
     outDir: 'dist/app',
     emptyOutDir: true,

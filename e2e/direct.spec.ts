@@ -62,8 +62,8 @@ async function storedDeposits(request: APIRequestContext): Promise<number> {
 
 /** The messenger's `delivery.latency` summary (compose → delivered) so far. */
 function latencyOf(page: Page): Promise<{ count: number; sum: number }> {
-  return page.evaluate(() => {
-    const h = (window as unknown as { __petrelTest: { diagnostics(): { metrics: { histograms: Record<string, { count: number; sum: number }> } } } }).__petrelTest.diagnostics().metrics
+  return page.evaluate(async () => {
+    const h = (await (window as unknown as { __petrelTest: { diagnostics(): Promise<{ metrics: { histograms: Record<string, { count: number; sum: number }> } }> } }).__petrelTest.diagnostics()).metrics
       .histograms['delivery.latency'];
     return { count: h?.count ?? 0, sum: h?.sum ?? 0 };
   });
@@ -71,7 +71,7 @@ function latencyOf(page: Page): Promise<{ count: number; sum: number }> {
 
 function counterOf(page: Page, name: string): Promise<number> {
   return page.evaluate(
-    (n) => (window as unknown as { __petrelTest: { diagnostics(): { metrics: { counters: Record<string, number> } } } }).__petrelTest.diagnostics().metrics.counters[n] ?? 0,
+    async (n) => (await (window as unknown as { __petrelTest: { diagnostics(): Promise<{ metrics: { counters: Record<string, number> } }> } }).__petrelTest.diagnostics()).metrics.counters[n] ?? 0,
     name,
   );
 }
@@ -131,7 +131,7 @@ test('messages go over a WebRTC data channel, the relay stores none of them, and
   const beforeRelay = await storedDeposits(alice!.page.request);
   const kTexts = ['k0', 'k1', 'k2'];
   for (const t of kTexts) await send(alice!.page, t);
-  await alice!.page.evaluate(() => (window as unknown as { __petrelTest: { pauseDirect(): void } }).__petrelTest.pauseDirect());
+  await alice!.page.evaluate(() => (window as unknown as { __petrelTest: { pauseDirect(): Promise<void> } }).__petrelTest.pauseDirect());
   await expect(connection(alice!.page)).toHaveText(/^Online via relay/);
   await expect(connection(bob!.page)).toHaveText(/^Online via relay/);
   for (let i = 0; i < 5; i++) {
@@ -161,8 +161,8 @@ test('messages go over a WebRTC data channel, the relay stores none of them, and
 
   const crypto = await Promise.all(
     [alice!, bob!].map((u) =>
-      u.page.evaluate(() =>
-        Object.entries((window as unknown as { __petrelTest: { diagnostics(): { metrics: { counters: Record<string, number> } } } }).__petrelTest.diagnostics().metrics.counters)
+      u.page.evaluate(async () =>
+        Object.entries((await (window as unknown as { __petrelTest: { diagnostics(): Promise<{ metrics: { counters: Record<string, number> } }> } }).__petrelTest.diagnostics()).metrics.counters)
           .filter(([k]) => k.startsWith('crypto.failure'))
           .reduce((n, [, v]) => n + v, 0),
       ),
@@ -197,7 +197,7 @@ test('a data channel that dies is reopened by itself, and nothing sent meanwhile
 
   const dropped = ['d0', 'd1', 'd2', 'd3'];
   for (const t of dropped.slice(0, 2)) await send(alice!.page, t);
-  await bob!.page.evaluate(() => (window as unknown as { __petrelTest: { dropDirect(): void } }).__petrelTest.dropDirect());
+  await bob!.page.evaluate(() => (window as unknown as { __petrelTest: { dropDirect(): Promise<void> } }).__petrelTest.dropDirect());
   for (const t of dropped.slice(2)) await send(alice!.page, t);
   // Reopened without anyone asking (the drop is the only event), and used again.
   await expect.poll(() => counterOf(alice!.page, 'direct.opened'), { timeout: CHANNEL_OPEN_MS }).toBe(2);

@@ -36,6 +36,7 @@ import { createBrowserCryptoRuntime } from '../../src/platform/browser-crypto.ts
 // As the app's composition root does (src/platform/browser-messenger.ts).
 const cryptoRuntime = createBrowserCryptoRuntime();
 import type { CatchupFixture } from './fixture.ts';
+import { serveInWorker, watchLongTasks, workerCaller, type LongTasks } from './ui-thread.ts';
 
 const MESSAGE_TEXT = 'a message of ordinary length, around sixty characters long.';
 
@@ -282,4 +283,29 @@ export function drop(dbName: string): Promise<void> {
     req.onerror = () => reject(req.error);
     req.onblocked = () => resolve();
   });
+}
+
+let worker: ReturnType<typeof workerCaller> | undefined;
+
+/** `receive` on this page's thread, its long tasks observed (the core on the UI thread, before issue 22). */
+export function receiveOnUiThread(dbName: string, count: number, durability: Durability = DEFAULT_DURABILITY): Promise<{ result: ReceiveOutcome; longTasks: LongTasks }> {
+  return watchLongTasks(() => receive(dbName, count, durability));
+}
+
+/** `receive` in a dedicated Worker (as the app runs its core), this page's long tasks observed meanwhile. */
+export async function receiveInWorker(dbName: string, count: number, durability: Durability = DEFAULT_DURABILITY): Promise<{ result: ReceiveOutcome; longTasks: LongTasks }> {
+  if (!worker) {
+    worker = workerCaller(WORKER_URL);
+    await worker.call('load', FIXTURE_URL);
+  }
+  const w = worker;
+  return watchLongTasks(() => w.call<ReceiveOutcome>('receive', dbName, count, durability));
+}
+
+/** Where the page serves this bundle for workers, and the fixture (bench/catchup.bench.ts). */
+const WORKER_URL = '/catchup-worker.js';
+const FIXTURE_URL = '/fixture.cbor';
+
+if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined') {
+  serveInWorker({ load, receive } as unknown as Record<string, (...args: unknown[]) => unknown>);
 }

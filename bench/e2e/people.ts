@@ -56,9 +56,9 @@ export interface Person {
 }
 
 interface TestHandle {
-  pauseDirect(): void;
-  resumeDirect(): void;
-  diagnostics(): { metrics: { histograms: Record<string, { count: number; sum: number } | undefined> } };
+  pauseDirect(): Promise<void>;
+  resumeDirect(): Promise<void>;
+  diagnostics(): Promise<{ metrics: { histograms: Record<string, { count: number; sum: number } | undefined> } }>;
 }
 
 /** Launches a browser on its own profile, opens the app and creates an identity through the UI. */
@@ -126,8 +126,8 @@ export const resumeDirect = (p: Person) => handle(p.page, 'resumeDirect');
 
 /** The sender's core-side `delivery.latency` summary so far (compose → delivered, from its message rows). */
 export function coreLatency(p: Person): Promise<{ count: number; sum: number }> {
-  return p.page.evaluate(() => {
-    const h = (window as unknown as { __petrelTest: TestHandle }).__petrelTest.diagnostics().metrics.histograms['delivery.latency'];
+  return p.page.evaluate(async () => {
+    const h = (await (window as unknown as { __petrelTest: TestHandle }).__petrelTest.diagnostics()).metrics.histograms['delivery.latency'];
     return { count: h?.count ?? 0, sum: h?.sum ?? 0 };
   });
 }

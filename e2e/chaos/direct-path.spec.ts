@@ -40,13 +40,13 @@ interface BreakerView {
 }
 
 function hook(page: Page, name: Hook): Promise<void> {
-  return page.evaluate((n) => (window as unknown as { __petrelTest: Record<Hook, () => void> }).__petrelTest[n](), name);
+  return page.evaluate((n) => (window as unknown as { __petrelTest: Record<Hook, () => Promise<void>> }).__petrelTest[n](), name);
 }
 
 function directBreaker(page: Page): Promise<BreakerView> {
-  return page.evaluate(() => {
-    const h = (window as unknown as { __petrelTest: { diagnostics(): { metrics: { counters: Record<string, number>; gauges: Record<string, number> } } } }).__petrelTest;
-    const { counters, gauges } = h.diagnostics().metrics;
+  return page.evaluate(async () => {
+    const h = (window as unknown as { __petrelTest: { diagnostics(): Promise<{ metrics: { counters: Record<string, number>; gauges: Record<string, number> } }> } }).__petrelTest;
+    const { counters, gauges } = (await h.diagnostics()).metrics;
     const to = (state: string) => counters[`circuit_breaker.transitions{to="${state}",transport="direct"}`] ?? 0;
     return { state: gauges['circuit_breaker.state{transport="direct"}'] ?? -1, open: to('open'), halfOpen: to('half_open'), closed: to('closed') };
   });

@@ -178,7 +178,7 @@ async function directEnvelopes(page: Page): Promise<Envelope[]> {
 
 function inject(user: ChaosUser, bytes: Uint8Array): Promise<number> {
   return user.page.evaluate(
-    (b) => (window as unknown as { __petrelTest: { injectDirect(bytes: Uint8Array): number } }).__petrelTest.injectDirect(Uint8Array.from(b)),
+    (b) => (window as unknown as { __petrelTest: { injectDirect(bytes: Uint8Array): Promise<number> } }).__petrelTest.injectDirect(Uint8Array.from(b)),
     Array.from(bytes),
   );
 }
@@ -186,8 +186,8 @@ function inject(user: ChaosUser, bytes: Uint8Array): Promise<number> {
 /** One of Bob's counters (summed over labels when `labels` is omitted). */
 function counter(user: ChaosUser, name: string, labels?: string): Promise<number> {
   return user.page.evaluate(
-    ([n, l]) => {
-      const { counters } = (window as unknown as { __petrelTest: { diagnostics(): { metrics: { counters: Record<string, number> } } } }).__petrelTest.diagnostics().metrics;
+    async ([n, l]) => {
+      const { counters } = (await (window as unknown as { __petrelTest: { diagnostics(): Promise<{ metrics: { counters: Record<string, number> } }> } }).__petrelTest.diagnostics()).metrics;
       if (l) return counters[`${n}{${l}}`] ?? 0;
       return Object.entries(counters)
         .filter(([k]) => k === n || k.startsWith(`${n}{`))

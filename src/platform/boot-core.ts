@@ -1,8 +1,9 @@
 /**
- * Boots the messaging core in the tab elected to host it: IndexedDB, the relay over
- * WebSocket, the WebRTC direct path, metrics. Loaded on demand (a separate chunk), so a
- * tab that does not host the core, and every tab's first screen, runs without the
- * crypto, CBOR and transport code.
+ * Boots the messaging core: IndexedDB, the relay over WebSocket, the WebRTC direct path,
+ * metrics. `bootCore` needs no window, so it runs in the core's Worker
+ * (`core-worker/core-worker.ts`, the normal case) as well as on a tab's main thread
+ * (`bootBrowserCore`, where the browser has no module workers). Loaded on demand (a
+ * separate chunk), so no tab's first screen runs the crypto, CBOR and transport code.
  */
 import { systemClock } from '../core/clock.ts';
 import type { Logger, RingLogSink } from '../core/log.ts';
@@ -10,35 +11,45 @@ import { Messenger } from '../core/messenger/messenger.ts';
 import { InMemoryMetrics } from '../core/metrics.ts';
 import { secureRandom } from '../core/random.ts';
 import type { StorageHealth } from '../core/store/storage-health.ts';
+import type { NetworkSignals } from '../core/transport/network-signals.ts';
 import { createBrowserCryptoRuntime } from './browser-crypto.ts';
 import { storeChatReader } from './core-protocol/chat-reader.ts';
 import { fetchBlobHttp } from './fetch-blob-http.ts';
 import { openIdbStore, requestPersistentStorage } from './idb/index.ts';
 import type { LeaderCore } from './tabbed-messenger.ts';
 import { TEST_HANDLE, TEST_HOOKS_FLAG, type BrowserMessengerOptions, type PetrelTestHandle } from './test-hooks.ts';
-import type { PeerConnectionConstructor } from './webrtc/webrtc-connector.ts';
+import type { IceServer, PeerConnectionConstructor } from './webrtc/webrtc-connector.ts';
 import { WebRtcDirectPath } from './webrtc/webrtc-direct-path.ts';
-import { browserNetworkSignals, WsRelayTransport, type RelaySocketConstructor } from './ws-relay-transport.ts';
+import { browserNetworkSignals } from './browser-network-signals.ts';
+import { relayUrlFor } from './relay-url.ts';
+import { WsRelayTransport, type RelaySocketConstructor } from './ws-relay-transport.ts';
 
-/** The relay's WebSocket on this origin (the relay serves the app and `/ws` on one port). */
-export function relayUrlFor(loc: Location): string {
-  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
-}
+export { relayUrlFor } from './relay-url.ts';
 
-export interface BootBrowserCoreContext {
-  readonly win: Window;
-  readonly options: BrowserMessengerOptions;
+export interface CoreEnvironment {
+  /** The app's origin: invites point here, blobs go to `/blobs` on it. */
+  readonly origin: string;
+  readonly relayUrl: string;
+  /** The window's RTCPeerConnection, or the worker's bridge to it; none: the relay carries everything. */
+  readonly RTCPeerConnection?: PeerConnectionConstructor | undefined;
+  readonly iceServers?: readonly IceServer[] | undefined;
+  readonly network: NetworkSignals;
   readonly logger: Logger;
   readonly logs: RingLogSink;
   readonly health: StorageHealth;
 }
 
-export async function bootBrowserCore({ win, options, logger, logs, health }: BootBrowserCoreContext): Promise<LeaderCore> {
+export interface BootedCore extends LeaderCore {
+  readonly messenger: Messenger;
+  /** The direct path, once the identity exists (for the test hooks). */
+  direct(): WebRtcDirectPath | undefined;
+}
+
+export async function bootCore(env: CoreEnvironment): Promise<BootedCore> {
+  const { logger, logs, health, network, relayUrl } = env;
   // One health for the open (which reports `blocked` while it waits) and the core after it.
   const { store, backend } = await openIdbStore({ now: () => Date.now(), health });
   const metrics = new InMemoryMetrics(await store.loadCounters().catch(() => ({})));
-  const relayUrl = relayUrlFor(win.location);
-  const network = browserNetworkSignals(win);
   let direct: WebRtcDirectPath | undefined;
   const messenger = new Messenger({
     store,
@@ -48,17 +59,16 @@ export async function bootBrowserCore({ win, options, logger, logs, health }: Bo
     metrics,
     logger,
     recentLogs: () => logs.recent(),
-    appUrl: `${win.location.origin}/`,
+    appUrl: `${env.origin}/`,
     relayUrl,
     requestPersistence: () => requestPersistentStorage(),
     // The relay serves the app, `/ws` and `/blobs` on one origin.
-    blobHttp: fetchBlobHttp(win.location.origin),
+    blobHttp: fetchBlobHttp(env.origin),
     createDirect: ({ identity, sendSignal, ingress }) => {
-      const RTCPeerConnection = (win as unknown as { RTCPeerConnection?: PeerConnectionConstructor }).RTCPeerConnection;
-      if (!RTCPeerConnection) return undefined; // no WebRTC here: the relay carries everything
+      if (!env.RTCPeerConnection) return undefined;
       direct = new WebRtcDirectPath({
-        RTCPeerConnection,
-        ...(options.iceServers ? { iceServers: options.iceServers } : {}),
+        RTCPeerConnection: env.RTCPeerConnection,
+        ...(env.iceServers ? { iceServers: env.iceServers } : {}),
         identityKey: identity.publicKey,
         sendSignal,
         ingress,
@@ -84,24 +94,50 @@ export async function bootBrowserCore({ win, options, logger, logs, health }: Bo
         network,
       }),
   });
-  const hooks = win as unknown as Record<string, unknown>;
-  if (hooks[TEST_HOOKS_FLAG] === true) {
-    hooks[TEST_HANDLE] = {
-      pauseDirect: () => direct?.pause(),
-      resumeDirect: () => direct?.resume(),
-      dropDirect: () => direct?.dropChannels(),
-      severDirect: () => direct?.sever(),
-      healDirect: () => direct?.heal(),
-      injectDirect: (bytes) => direct?.inject(bytes) ?? 0,
-      state: () => messenger.getState(),
-      diagnostics: () => messenger.diagnostics(),
-    } satisfies PetrelTestHandle;
-  }
   await messenger.start();
   return {
+    messenger,
     api: messenger,
+    direct: () => direct,
     readChat: storeChatReader(store),
     // Closing the connection too: a tab that gave up must not hold the database open.
     stop: () => messenger.stop().finally(() => backend.close()),
   };
+}
+
+export interface BootBrowserCoreContext {
+  readonly win: Window;
+  readonly options: BrowserMessengerOptions;
+  readonly logger: Logger;
+  readonly logs: RingLogSink;
+  readonly health: StorageHealth;
+}
+
+/** The core on this tab's main thread (browsers without module workers). */
+export async function bootBrowserCore({ win, options, logger, logs, health }: BootBrowserCoreContext): Promise<LeaderCore> {
+  const core = await bootCore({
+    origin: win.location.origin,
+    relayUrl: relayUrlFor(win.location),
+    RTCPeerConnection: (win as unknown as { RTCPeerConnection?: PeerConnectionConstructor }).RTCPeerConnection,
+    iceServers: options.iceServers,
+    network: browserNetworkSignals(win),
+    logger,
+    logs,
+    health,
+  });
+  const hooks = win as unknown as Record<string, unknown>;
+  if (hooks[TEST_HOOKS_FLAG] === true) {
+    hooks[TEST_HANDLE] = {
+      pauseDirect: () => Promise.resolve(core.direct()?.pause()),
+      resumeDirect: () => Promise.resolve(core.direct()?.resume()),
+      dropDirect: () => Promise.resolve(core.direct()?.dropChannels()),
+      severDirect: () => Promise.resolve(core.direct()?.sever()),
+      healDirect: () => Promise.resolve(core.direct()?.heal()),
+      injectDirect: (bytes) => Promise.resolve(core.direct()?.inject(bytes) ?? 0),
+      state: () => core.messenger.getState(),
+      diagnostics: () => Promise.resolve(core.messenger.diagnostics()),
+      terminateWorker: () => Promise.resolve(false),
+    } satisfies PetrelTestHandle;
+  }
+  return core;
 }

@@ -1,8 +1,8 @@
 /**
  * The composition root in the browser: tab leadership, the UI↔core protocol between
  * tabs, logs for diagnostics, the keypress journal and the drafts kept in Web Storage.
- * The core itself (IndexedDB, relay, WebRTC, crypto) is booted by `boot-core.ts`, a
- * chunk of its own loaded only by the tab that hosts it.
+ * The core itself (IndexedDB, relay, WebRTC, crypto) runs in a Worker the hosting tab
+ * starts (`core-worker/`); its code never loads on a UI thread.
  */
 import { toHex } from '../core/bytes.ts';
 import { createLogger, RingLogSink } from '../core/log.ts';
@@ -31,14 +31,17 @@ export function createBrowserMessenger(win: Window = window, profile = 'default'
   const logger = createLogger(logs.sink, { level: 'info' });
   for (const problem of options.configProblems ?? []) logger.child('config').warn('setting ignored', { problem });
   const leadership = createTabLeadership<MessengerState>({ profile, logger });
-  // The core's code is its own chunk: fetched now, beside the first render (not after
-  // the lock is granted, which would add a round trip to the first screen), run only by
-  // the tab that hosts the core; the others keep it for a takeover.
-  const coreCode = import('./boot-core.ts');
+  // The core runs in a module Worker started by the tab that hosts it (core-worker/):
+  // this chunk is the small window side of it, fetched now beside the first render (not
+  // after the lock is granted, which would add a round trip to the first screen). Only
+  // a browser without workers runs the core's own chunk (boot-core.ts) on this thread.
+  const inWorker = typeof Worker !== 'undefined';
+  const coreCode = inWorker ? import('./core-worker/worker-core.ts') : import('./boot-core.ts');
   coreCode.catch(() => undefined); // a failed load surfaces through the boot below
   const bootCore = async ({ health }: BootContext): Promise<LeaderCore> => {
-    const { bootBrowserCore } = await coreCode;
-    return bootBrowserCore({ win, options, logger, logs, health });
+    const code = await coreCode;
+    if ('bootWorkerCore' in code) return code.bootWorkerCore({ win, options, logger, health, profile });
+    return code.bootBrowserCore({ win, options, logger, logs, health });
   };
   let journaled: JournaledMessenger | undefined;
   const tabbed = new TabbedMessenger(leadership, bootCore, {

@@ -15,23 +15,31 @@ export interface BrowserMessengerOptions {
  */
 export const TEST_HOOKS_FLAG = '__PETREL_TEST_HOOKS__';
 export const TEST_HANDLE = '__petrelTest';
+/**
+ * The hooks that reach the direct path or the metrics run where the core runs (its
+ * Worker): they answer asynchronously (`page.evaluate` awaits them).
+ */
 export interface PetrelTestHandle {
   /** Closes every data channel and refuses new ones: traffic must fall back to the relay. */
-  pauseDirect(): void;
-  resumeDirect(): void;
+  pauseDirect(): Promise<void>;
+  resumeDirect(): Promise<void>;
   /** Closes the data channels as a network failure would; they reopen by themselves. */
-  dropDirect(): void;
+  dropDirect(): Promise<void>;
   /**
    * The network between the peers fails until `healDirect`: messages on open data
    * channels are lost both ways while the channels still look open, and no new one is
    * made (see `WebRtcDirectPath.sever`).
    */
-  severDirect(): void;
-  healDirect(): void;
-  /** Sends raw bytes on every open data channel (hostile input); returns how many. */
-  injectDirect(bytes: Uint8Array): number;
-  /** The leader's state and diagnostics, as the views see them. */
+  severDirect(): Promise<void>;
+  healDirect(): Promise<void>;
+  /** Sends raw bytes on every open data channel (hostile input); resolves to how many. */
+  injectDirect(bytes: Uint8Array): Promise<number>;
+  /** The core's state as this tab's views see it (its last snapshot). */
   state(): MessengerState;
-  diagnostics(): ReturnType<MessengerApi['diagnostics']>;
+  diagnostics(): Promise<ReturnType<MessengerApi['diagnostics']>>;
+  /**
+   * Terminates the core's Worker as a crash would (the hosting tab must restart it);
+   * false where the core runs on the main thread, or this tab does not host it.
+   */
+  terminateWorker(): Promise<boolean>;
 }
-

@@ -13,6 +13,7 @@
  * resume it at once.
  */
 import type { Clock } from '../core/clock.ts';
+export { browserNetworkSignals } from './browser-network-signals.ts';
 import type { Logger } from '../core/log.ts';
 import type { Metrics } from '../core/metrics.ts';
 import type { Random } from '../core/random.ts';
@@ -98,30 +99,6 @@ export type RelaySocketConstructor = new (url: string) => RelaySocket;
 
 const SOCKET_OPEN = 1;
 
-/** The browser's signals: `online`/`offline` on window, `visibilitychange`, `pageshow`. */
-export function browserNetworkSignals(win: Window): NetworkSignals {
-  return {
-    isOnline: () => win.navigator.onLine,
-    subscribe(listener) {
-      const online = () => listener('online');
-      const offline = () => listener('offline');
-      const visibility = () => {
-        if (win.document.visibilityState === 'visible') listener('visible');
-      };
-      const pageshow = () => listener('pageshow');
-      win.addEventListener('online', online);
-      win.addEventListener('offline', offline);
-      win.document.addEventListener('visibilitychange', visibility);
-      win.addEventListener('pageshow', pageshow);
-      return () => {
-        win.removeEventListener('online', online);
-        win.removeEventListener('offline', offline);
-        win.document.removeEventListener('visibilitychange', visibility);
-        win.removeEventListener('pageshow', pageshow);
-      };
-    },
-  };
-}
 
 export interface WsRelayTransportOptions {
   /** `ws://host:port/ws` or `wss://…`. */

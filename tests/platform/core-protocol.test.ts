@@ -97,6 +97,27 @@ describe('UI↔core protocol', () => {
     expect(await texts(alice, aSeesB)).toEqual(['out:once']);
   });
 
+  it('a read resent after its answer is read again (its answer is not kept), while a write is not run again', async () => {
+    const { alice, aSeesB, host, out } = await hosted();
+    const { vi } = await import('vitest');
+    const diagnostics = vi.spyOn(alice.messenger, 'diagnostics');
+    const read = cmd('r', 1, 'diagnostics', []);
+    host.receive(read);
+    host.receive(read); // while the first still runs: the same answer
+    await until(() => answers(out, 'r').length === 2);
+    expect(diagnostics).toHaveBeenCalledTimes(1);
+    host.receive(read); // after it answered: read again, fresh
+    await until(() => answers(out, 'r').length === 3);
+    expect(diagnostics).toHaveBeenCalledTimes(2);
+    const markRead = vi.spyOn(alice.messenger, 'markRead');
+    const write = cmd('r', 2, 'markRead', [aSeesB]);
+    host.receive(write);
+    await until(() => answers(out, 'r').length === 4);
+    host.receive(write);
+    await until(() => answers(out, 'r').length === 5);
+    expect(markRead).toHaveBeenCalledTimes(1);
+  });
+
   it('reconnectNow reaches the host’s core and is answered', async () => {
     const { alice, host, out } = await hosted();
     const { vi } = await import('vitest');

@@ -1,7 +1,7 @@
 /**
  * The core's side of the protocol: runs client tabs' commands on the core this tab
  * hosts and answers each command id once (a resent id gets the first answer, even
- * while it still runs). Bad input — a malformed message, an unknown command, another
+ * while it still runs; a read is simply read again once answered). Bad input — a malformed message, an unknown command, another
  * protocol version, arguments of the wrong type, a command from a tab that said
  * goodbye — gets a typed error and changes nothing; the host never throws.
  */
@@ -9,6 +9,12 @@ import type { Logger } from '../../core/log.ts';
 import type { Invite, MessengerApi } from '../../core/messenger/messenger-api.ts';
 import type { ChatReader } from './chat-reader.ts';
 import { PROTOCOL_VERSION, parseClientMessage, toWireError, type CommandName, type HostMessage, type WireError } from './protocol.ts';
+
+/**
+ * Commands that only read: running one again changes nothing, so its answer is kept
+ * only while it runs (the diagnostics, with their log lines, are asked for often).
+ */
+const READS: ReadonlySet<CommandName> = new Set(['chatWindow', 'diagnostics', 'safetyNumber']);
 
 /** How many answers are kept for resent command ids (oldest dropped first). */
 const ANSWERS_KEPT = 1_000;
@@ -128,6 +134,7 @@ export class CoreHost {
       answer = this.run(m.client, m.id, m.name as CommandName, m.args);
       this.answers.set(key, answer);
       if (this.answers.size > ANSWERS_KEPT) this.answers.delete(this.answers.keys().next().value!);
+      if (READS.has(m.name as CommandName)) void answer.then(() => this.answers.delete(key));
     }
     void answer.then((a) => {
       if (!this.stopped) this.deps.post(a);

@@ -1,0 +1,125 @@
+/**
+ * The hosting tab's MessengerApi over the core in its Worker: every command goes
+ * through a CoreClient (ids, one answer each, resent to a restarted worker), the state
+ * is the worker's last snapshot. The tab's own open conversation and its paging are
+ * view messages of their own (the worker's core projects this tab's chat window).
+ */
+import { toHex } from '../../core/bytes.ts';
+import { parseInviteUrl } from '../../core/messenger/invite.ts';
+import type { Diagnostics, Invite, MessengerApi, MessengerState, SendFileOptions, SendOptions } from '../../core/messenger/messenger-api.ts';
+import { CoreClient } from '../core-protocol/core-client.ts';
+import type { ClientMessage } from '../core-protocol/protocol.ts';
+
+/** Fewest ms between two diagnostics refreshes the state's changes cause. */
+export const DIAGNOSTICS_REFRESH_GAP_MS = 250;
+
+const NO_DIAGNOSTICS: Diagnostics = { metrics: { counters: {}, gauges: {}, histograms: {} }, logs: [], breakers: {} };
+
+export interface WorkerMessengerDeps {
+  readonly clientId: string;
+  /** A command for the worker (the current one: it may have been restarted). */
+  readonly postCommand: (m: ClientMessage) => void;
+  readonly postOpen: (contactId: string | undefined) => void;
+  readonly postOlder: () => void;
+  readonly initial: MessengerState;
+}
+
+export class WorkerMessenger implements MessengerApi {
+  readonly client: CoreClient;
+  private state: MessengerState;
+  private readonly listeners = new Set<() => void>();
+  private lastDiagnostics: Diagnostics = NO_DIAGNOSTICS;
+  private openContactId: string | undefined;
+  private diagnosticsReading = false;
+  private diagnosticsStale = false;
+
+  constructor(private readonly deps: WorkerMessengerDeps) {
+    this.state = deps.initial;
+    this.client = new CoreClient({ clientId: deps.clientId, post: deps.postCommand });
+  }
+
+  /** A snapshot from the worker. */
+  setState(state: MessengerState): void {
+    this.state = state;
+    for (const l of this.listeners) l();
+    this.refreshDiagnostics();
+  }
+
+  /**
+   * Keeps the diagnostics the views read synchronously close to the core's: read again
+   * after the state changed (one read at a time, at most one per DIAGNOSTICS_REFRESH_GAP_MS),
+   * so a dialog opened now shows what the core counted, not what it counted at the last open.
+   */
+  private refreshDiagnostics(): void {
+    if (this.diagnosticsReading) {
+      this.diagnosticsStale = true;
+      return;
+    }
+    this.diagnosticsReading = true;
+    this.diagnosticsStale = false;
+    this.client
+      .call('diagnostics')
+      .then((d) => (this.lastDiagnostics = d))
+      .catch(() => undefined)
+      .then(() => new Promise((r) => setTimeout(r, DIAGNOSTICS_REFRESH_GAP_MS)))
+      .finally(() => {
+        this.diagnosticsReading = false;
+        if (this.diagnosticsStale) this.refreshDiagnostics();
+      });
+  }
+
+  /** A new worker took over: what the old one left unanswered goes to it, and the view. */
+  workerRestarted(): void {
+    this.deps.postOpen(this.openContactId);
+    this.client.resend();
+  }
+
+  getState(): MessengerState {
+    return this.state;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  parseInvite(url: string): Invite | undefined {
+    return parseInviteUrl(url);
+  }
+
+  createIdentity = (name: string) => this.client.call('createIdentity', name);
+  addContact = (invite: Invite) => this.client.call('addContact', invite);
+  openChat = (contactId: string | undefined) => {
+    this.openContactId = contactId;
+    this.deps.postOpen(contactId);
+    return Promise.resolve();
+  };
+  loadOlder = () => {
+    this.deps.postOlder();
+    return Promise.resolve();
+  };
+  send = (contactId: string, text: string, options?: SendOptions) => this.client.call('send', contactId, text, options?.id);
+  retry = (messageId: string) => this.client.call('retry', messageId);
+  reconnectNow = () => this.client.call('reconnectNow');
+  sendFile = (contactId: string, file: Blob, options: SendFileOptions = {}) => {
+    // An id of its own, so a command resent to a restarted worker sends the file once.
+    const id = options.id ?? toHex(crypto.getRandomValues(new Uint8Array(16)));
+    const name = options.name ?? (file as Blob & { name?: string }).name;
+    return this.client.call('sendFile', contactId, file, name, options.caption, id, options.preview);
+  };
+  cancelTransfer = (messageId: string) => this.client.call('cancelTransfer', messageId);
+  downloadAttachment = (messageId: string) => this.client.call('downloadAttachment', messageId);
+  markRead = (contactId: string) => this.client.call('markRead', contactId);
+  safetyNumber = (contactId: string) => this.client.call('safetyNumber', contactId);
+  setVerified = (contactId: string, verified: boolean) => this.client.call('setVerified', contactId, verified);
+  acknowledgeKeyChange = (contactId: string) => this.client.call('acknowledgeKeyChange', contactId);
+  renameContact = (contactId: string, name: string) => this.client.call('renameContact', contactId, name);
+  deleteConversation = (contactId: string) => this.client.call('deleteConversation', contactId);
+  setBlocked = (contactId: string, blocked: boolean) => this.client.call('setBlocked', contactId, blocked);
+  acceptRequest = (contactId: string) => this.client.call('acceptRequest', contactId);
+  /** Synchronous for the views: the last answer (see refreshDiagnostics), read again for the next call. */
+  diagnostics = (): Diagnostics => {
+    this.refreshDiagnostics();
+    return this.lastDiagnostics;
+  };
+}
