@@ -90,3 +90,19 @@ export class TransferCancelledError extends MessengerError {
   readonly kind = 'cancelled';
   override readonly name = 'TransferCancelledError';
 }
+
+/**
+ * An edit, delete or reaction the rules refuse (docs/PROTOCOL.md §11.2): `reason` is one of
+ * message-actions.ts's refusals, or `invalid` (not one emoji, empty text) or
+ * `unknown_message` (no such message in this conversation).
+ */
+export class MessageActionRefusedError extends MessengerError {
+  readonly kind = 'action_refused';
+  override readonly name = 'MessageActionRefusedError';
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

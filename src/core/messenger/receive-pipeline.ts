@@ -235,7 +235,7 @@ export class ReceivePipeline {
       }
       const sessions = await draft.decrypted(commit, contact.id, result.set, result.pool);
       const content = decodeReceived(ctx, result.plaintext, envelopeId);
-      if (content) applyContent(ctx, draft, commit, { contact, sessions, content, via: transport });
+      if (content) await applyContent(ctx, draft, commit, { contact, sessions, content, via: transport });
     }
     for (const p of unusable) p.settle('failed');
     return draft.seal(unusable.size ? batch.filter((p) => !unusable.has(p)) : batch);

@@ -7,6 +7,8 @@ import type { BackendTx, StoreBackend, TxMode } from './backend.ts';
 import { ConcurrentModificationError, InvalidStoreInputError, InvalidTransitionError, RecordNotFoundError, StoreError } from './errors.ts';
 import { applyIncoming, INCOMING_STORES, IncomingInsertConflict } from './incoming-batch.ts';
 import { applyOutgoing, applyPendingOutgoing, nextSession, OUTGOING_STORES, readyOutboxRecord } from './outgoing-commit.ts';
+import { applyLocalDelete } from './message-changes.ts';
+import { ME } from './message-actions.ts';
 import { queueHeads } from './queue-heads.ts';
 import { COMMIT_LIST_MAX, DEDUP_MAX_ENTRIES, DEDUP_RETENTION_MS, MESSAGE_PAGE_MAX, OUTBOX_DUE_MAX } from './limits.ts';
 import type {
@@ -34,7 +36,7 @@ import type {
   SessionStartCommit,
   SessionUpdate,
 } from './store-api.ts';
-import { checkContact, checkIncoming, checkIncomingBatch, checkOutboxEntry, checkOutgoingMessage, checkSameContact, checkSessionUpdate } from './validate-commits.ts';
+import { checkAction, checkContact, checkIncoming, checkIncomingBatch, checkOutboxEntry, checkOutgoingMessage, checkSameContact, checkSessionUpdate } from './validate-commits.ts';
 import { checkArray, checkBytes, checkContactId, checkCount, checkId128, checkObject, checkOneOf, checkText, checkTime } from './validate.ts';
 
 /** Checks the version and writes the next one; returns the new version. */
@@ -176,6 +178,10 @@ export class BackendPetrelStore implements PetrelStore {
     if (commit.message !== undefined) {
       checkOutgoingMessage('message', commit.message);
       checkSameContact('message.contactId', commit.message.contactId, commit.sessionUpdate.contactId);
+    }
+    if (commit.action !== undefined) {
+      if (commit.message !== undefined) throw new InvalidStoreInputError('action', 'a commit carries a message or an action, not both');
+      checkAction('action', commit.action, ME);
     }
     const now = this.options.now();
     return this.tx(OUTGOING_STORES, 'readwrite', async (tx) => ({ sessionVersion: await applyOutgoing(tx, commit, now) }));
@@ -415,6 +421,11 @@ export class BackendPetrelStore implements PetrelStore {
     const hasOlder = rows.length > limit;
     const page = rows.slice(0, limit).reverse();
     return hasOlder && page.length > 0 ? { messages: page, olderCursor: page[0]!.order } : { messages: page };
+  }
+
+  async deleteMessageLocally(messageId: string): Promise<boolean> {
+    checkId128('messageId', messageId);
+    return this.tx(['messages', 'conversations'], 'readwrite', (tx) => applyLocalDelete(tx, messageId));
   }
 
   async unreadIncoming(contactId: string): Promise<string[]> {
