@@ -4,7 +4,8 @@
  * an empty emoji removes ours), and delete for me (this device only, nothing is sent).
  *
  * An action is judged by the same rules the receiver applies, encrypted once, and committed
- * with its effect on our own row in ONE transaction (session, row, outbox entry). The
+ * with its effect on our own row in ONE transaction (session, row, outbox entry) — or,
+ * before a session exists, queued as a waiting job behind the message it changes. The
  * caller's `id` is the action's id and its envelope id: a resent command finds the action
  * already applied (the edit in the row's versions, the same reaction, the row deleted) and
  * does nothing.
@@ -15,7 +16,7 @@ import { judgeAction, ME, type MessageAction } from '../store/message-actions.ts
 import { encodeContent, mailboxAddress, type ActionContent } from '../wire/index.ts';
 import { actionShapeProblem, fallbackText } from './action-content.ts';
 import type { MessengerContext } from './context.ts';
-import { KeyChangeUnacknowledgedError, MessageActionRefusedError, NoSessionError, UnknownContactError } from './errors.ts';
+import { KeyChangeUnacknowledgedError, MessageActionRefusedError, UnknownContactError } from './errors.ts';
 import { sendBlocked } from './key-change.ts';
 import type { ActionOptions } from './messenger-api.ts';
 import { messageBody } from './message-text-limit.ts';
@@ -23,6 +24,7 @@ import { encryptFor } from './session-cipher.ts';
 import { decodeSessionSet, encodeSessionSet } from './session-set.ts';
 
 export interface ActionEvents {
+  needsSession(contactId: string): void;
   queued(): void;
   changed(): Promise<void>;
 }
@@ -71,17 +73,31 @@ export class ActionCommands {
     if (!verdict.changed) return;
 
     const content = encodeContent(contentOf(action, target));
-    await ctx.lane.run(async () => {
+    const mailbox = mailboxAddress(contact.identityKey);
+    const pending = await ctx.lane.run(async () => {
       const row = await ctx.store.getSession(contact.id);
-      if (!row) throw new NoSessionError('this conversation has no session yet: wait until the message is sent');
+      if (!row) {
+        // No session yet (the message itself still waits for one): the action waits behind it.
+        await ctx.store.commitPendingOutgoing({ action, job: { envelopeId: id, mailbox, plaintext: content } });
+        return true;
+      }
       const { set, envelope } = await encryptFor(ctx, decodeSessionSet(row.state), contact.identityKey, content);
       await ctx.store.commitOutgoing({
         sessionUpdate: { contactId: contact.id, expectedVersion: row.version, state: encodeSessionSet(set) },
         action,
-        outboxEntry: { envelopeId: id, contactId: contact.id, mailbox: mailboxAddress(contact.identityKey), envelope },
+        outboxEntry: { envelopeId: id, contactId: contact.id, mailbox, envelope },
       });
+      return false;
+    }).catch(async (err: unknown) => {
+      // The same action id committed meanwhile (a command resent by another tab): already done.
+      const now = await ctx.store.getMessage(messageId).catch(() => undefined);
+      const again = now && judgeAction(now, action, action.at);
+      if (again && again.ok && !again.changed) return undefined;
+      throw err;
     });
+    if (pending === undefined) return;
     ctx.metrics.inc('messages.action', { kind: action.kind });
+    if (pending) this.events.needsSession(contact.id);
     this.events.queued();
     await this.events.changed();
   }

@@ -268,7 +268,7 @@ export class Messenger implements MessengerApi {
     // The user's commands.
     const contacts = new ContactCommands(ctx, { added: connectDirect, keyChangeAcknowledged: (id) => starter.ensure(id), changed: refresh });
     const messages = new MessageCommands(ctx, { needsSession: (id) => starter.ensure(id), queued: () => outbox.kick(), changed: refresh });
-    const actions = new ActionCommands(ctx, { queued: () => outbox.kick(), changed: refresh });
+    const actions = new ActionCommands(ctx, { needsSession: (id) => starter.ensure(id), queued: () => outbox.kick(), changed: refresh });
     const files = new AttachmentCommands(ctx, this.deps.blobHttp, {
       needsSession: (id) => starter.ensure(id),
       queued: () => outbox.kick(),

@@ -91,20 +91,43 @@ export async function applyPendingOutgoing(tx: BackendTx, commit: PendingOutgoin
   const messages = tx.table('messages');
   const conversations = tx.table('conversations');
   const m = commit.message;
-  const [existingEntry, existingMessage, conv] = await Promise.all([outbox.get(commit.job.envelopeId), messages.get(m.id), conversations.get(m.contactId)]);
+  const a = commit.action;
+  const [existingEntry, existingMessage, target] = await Promise.all([
+    outbox.get(commit.job.envelopeId),
+    m ? messages.get(m.id) : undefined,
+    a ? messages.get(a.target) : undefined,
+  ]);
+  const contactId = m?.contactId ?? target?.contactId;
   if (existingEntry) throw new InvalidStoreInputError('job.envelopeId', 'an outbox entry with this id exists');
-  const { row, conversation } = placeOutgoing(m, existingMessage, conv, commit.job.envelopeId);
+  if (contactId === undefined) throw new InvalidStoreInputError('action.target', 'no such message');
+  const conv = await conversations.get(contactId);
+  let row: MessageRecord | undefined;
+  let conversation: ConversationRecord;
+  let seq: number;
+  const writes: Promise<void>[] = [];
+  if (m) {
+    ({ row, conversation } = placeOutgoing(m, existingMessage, conv, commit.job.envelopeId));
+    seq = row.order;
+  } else {
+    const verdict = judgeAction(target!, a!, now);
+    if (!verdict.ok) throw new InvalidStoreInputError('action', `refused: ${verdict.reason}`);
+    if (verdict.changed) writes.push(messages.put(verdict.row));
+    const c: ConversationRecord = conv ?? { contactId, unread: 0, lastActivityAt: 0, nextOrder: 0 };
+    conversation = { ...(previewAfterChange(c, verdict.row) ?? c), nextOrder: c.nextOrder + 1 };
+    seq = c.nextOrder;
+  }
   await Promise.all([
-    messages.put(row),
+    ...writes,
+    ...(row ? [messages.put(row)] : []),
     conversations.put(conversation),
     outbox.put({
       envelopeId: commit.job.envelopeId,
-      messageId: row.id,
-      contactId: row.contactId,
+      ...(row ? { messageId: row.id } : {}),
+      contactId,
       mailbox: commit.job.mailbox,
       state: 'pending_session',
       plaintext: commit.job.plaintext,
-      seq: row.order,
+      seq,
       attempts: 0,
       nextAttemptAt: now,
       createdAt: now,

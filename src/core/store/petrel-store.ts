@@ -190,7 +190,9 @@ export class BackendPetrelStore implements PetrelStore {
   async commitPendingOutgoing(commit: PendingOutgoingCommit): Promise<void> {
     checkObject('commit', commit);
     checkObject('job', commit.job);
-    checkOutgoingMessage('message', commit.message);
+    if ((commit.message === undefined) === (commit.action === undefined)) throw new InvalidStoreInputError('commit', 'a pending job carries a message or an action');
+    if (commit.message !== undefined) checkOutgoingMessage('message', commit.message);
+    if (commit.action !== undefined) checkAction('action', commit.action, ME);
     checkId128('job.envelopeId', commit.job.envelopeId);
     checkBytes('job.mailbox', commit.job.mailbox, 32);
     checkBytes('job.plaintext', commit.job.plaintext);

@@ -76,7 +76,10 @@ export interface ReadCommit {
 }
 
 export interface PendingOutgoingCommit {
-  readonly message: NewOutgoingMessage;
+  /** The message the job carries; absent for an action's job (then `action` is given). */
+  readonly message?: NewOutgoingMessage;
+  /** Our edit, delete or reaction, applied to its target row now; its job waits for the session. */
+  readonly action?: MessageAction;
   readonly job: { readonly envelopeId: string; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array };
 }
 
