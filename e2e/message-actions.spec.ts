@@ -1,0 +1,63 @@
+/**
+ * Message actions between two people in real Chromium through the real relay: a reply
+ * shows its quote on the other side, an edit and a delete for everyone reach it, a
+ * reaction shows on both sides; axe finds nothing serious with the menu open.
+ */
+import type { Locator, Page } from '@playwright/test';
+import { accept, blockingViolations, messageLog as log, onboard, send } from './support/journey.ts';
+import { test, expect } from './support/users.ts';
+
+const row = (page: Page, text: string | RegExp): Locator => log(page).getByRole('listitem').filter({ hasText: text });
+
+async function menu(page: Page, message: Locator, item: string): Promise<void> {
+  await message.getByRole('button', { name: 'More actions' }).click();
+  await page.getByRole('menuitem', { name: item }).click();
+}
+
+test('reply, edit, reaction and delete for everyone reach the other side', async ({ users }) => {
+  const [alice, bob] = await users('alice', 'bob');
+  const a = alice!.page;
+  const b = bob!.page;
+  const aliceInvite = await onboard(a, 'Alice');
+  const bobInvite = await onboard(b, 'Bob');
+  await accept(a, bobInvite, 'Bob');
+  await accept(b, aliceInvite, 'Alice');
+  await b.getByRole('button', { name: /^Alice/ }).first().click();
+
+  await send(a, 'see you at 5');
+  await expect(row(b, 'see you at 5')).toBeVisible();
+
+  // Bob replies, quoting it: Alice sees the quote.
+  await menu(b, row(b, 'see you at 5'), 'Reply');
+  await expect(b.getByText('Replying to:')).toBeVisible();
+  await send(b, 'make it 6?');
+  const reply = row(a, 'make it 6?');
+  await expect(reply.locator('blockquote')).toContainText('see you at 5');
+
+  // Alice edits hers: Bob sees the new text, marked edited.
+  await menu(a, row(a, 'see you at 5'), 'Edit');
+  await a.getByRole('textbox', { name: 'Message' }).fill('see you at 6');
+  await a.getByRole('button', { name: 'Save edit' }).click();
+  const edited = row(b, 'see you at 6').filter({ hasNot: b.locator('blockquote') });
+  await expect(edited.getByRole('button', { name: /edited/ })).toBeVisible();
+
+  // Bob reacts: the chip shows on both sides.
+  await menu(b, edited, 'React');
+  await b.getByRole('button', { name: 'React with 👍' }).click();
+  await expect(edited.getByRole('list', { name: 'Reactions' })).toContainText('👍');
+  await expect(row(a, 'see you at 6').filter({ hasNot: a.locator('blockquote') }).getByRole('list', { name: 'Reactions' })).toContainText('👍 from Bob');
+
+  // axe with the menu open on a chat holding a quote, an edit and a reaction.
+  await row(a, 'make it 6?').getByRole('button', { name: 'More actions' }).click();
+  await expect(a.getByRole('menu')).toBeVisible();
+  const scan = await blockingViolations(a);
+  expect(scan.blocking).toEqual([]);
+  expect(scan.passes.length).toBeGreaterThan(0);
+  await a.keyboard.press('Escape');
+  await expect(a.getByRole('menu')).toHaveCount(0);
+
+  // Alice deletes hers for everyone: Bob's copy says so and the text is gone.
+  await menu(a, row(a, 'see you at 6').filter({ hasNot: a.locator('blockquote') }), 'Delete for everyone');
+  await expect(row(b, 'This message was deleted')).toBeVisible();
+  await expect(log(b).getByRole('listitem').filter({ hasText: 'see you at 6' }).filter({ hasNot: b.locator('blockquote') })).toHaveCount(0);
+});
