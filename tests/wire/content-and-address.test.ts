@@ -14,7 +14,6 @@ import {
   mailboxAddress,
   pqpkSignaturePayload,
   spkSignaturePayload,
-  type Content,
   type SendableContent,
   type WireErrorReason,
 } from '../../src/core/wire/index.ts';
