@@ -60,6 +60,10 @@ test('reply, edit, reaction and delete for everyone reach the other side', async
 
   // Alice deletes hers for everyone: Bob's copy says so and the text is gone.
   await menu(a, original(a, 'see you at 6'), 'Delete for everyone');
-  await expect(row(b, 'This message was deleted')).toBeVisible();
+  await expect(original(b, 'This message was deleted')).toBeVisible();
   await expect(original(b, 'see you at 6')).toHaveCount(0);
+  // The reply's quote of it goes too, on both sides.
+  await expect(row(b, 'make it 6?').locator('blockquote')).toContainText('This message was deleted');
+  await expect(row(a, 'make it 6?').locator('blockquote')).toContainText('This message was deleted');
+  await expect(log(b)).not.toContainText('see you at');
 });

@@ -72,6 +72,8 @@ describe('message actions between two devices', () => {
       expect(JSON.stringify(row)).not.toContain('see you');
     }
     expect(bob.metrics.counter('receive.action', { kind: 'delete' })).toBe(1);
+    // The reply's quoted excerpt of it is gone from both stores too.
+    for (const d of [alice, bob]) expect((await d.store.getMessage(R))?.quote).toEqual({ id: M, text: '' });
 
     // Delete for me: gone here, still there.
     await bob.messenger.deleteForMe(R);

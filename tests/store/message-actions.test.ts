@@ -179,6 +179,17 @@ describe('store: actions in the receive commit', () => {
     expect(readHeld(await store.getMeta(HELD_ACTIONS_KEY))).toEqual([]);
   });
 
+  it('a delete for everyone also empties the excerpt replies quoted from it', async () => {
+    const store = createMemoryStore({ now: () => T0 + 100 });
+    await store.commitIncomingBatch([
+      message(100),
+      { envelopeId: id(101), from: BOB, receivedAt: T0 + 100, message: { id: id(2), contactId: BOB, body: 're', sentAt: T0 + 1, quote: { id: id(1), text: 'hello' } } },
+    ]);
+    await store.commitIncomingBatch([actionCommit(102, del(T0 + 5))]);
+    expect((await store.getMessage(id(2)))?.quote).toEqual({ id: id(1), text: '' });
+    expect(JSON.stringify(await store.pageMessages(BOB, { limit: 10 }))).not.toContain('hello');
+  });
+
   it('an edit and its message in the same batch, edit first: the message arrives edited', async () => {
     const store = createMemoryStore({ now: () => T0 + 100 });
     await store.commitIncomingBatch([actionCommit(70, edit(1, T0 + 5, 'edited')), message(71)]);

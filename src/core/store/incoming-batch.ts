@@ -9,7 +9,7 @@
 import type { BackendTx } from './backend.ts';
 import { HELD_ACTIONS_KEY, readHeld, writeHeld, type HeldAction } from './held-actions.ts';
 import { DELETED_TEXT, judgeAction, type MessageAction } from './message-actions.ts';
-import { previewAfterChange } from './message-changes.ts';
+import { blankQuotesOf, previewAfterChange } from './message-changes.ts';
 import { isForwardStatus } from './message-status.ts';
 import { nextSession, readyOutboxRecord } from './outgoing-commit.ts';
 import type { ConversationRecord, DedupRecord, MessageRecord, SessionRecord } from './records.ts';
@@ -188,6 +188,9 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
   for (const m of dirtyMessages.values()) writes.push(newMessages.has(m.id) ? insert((v) => messagesT.put(v), (v) => messagesT.add(v), m) : messagesT.put(m));
   for (const cv of dirtyConversations.values()) writes.push(conversationsT.put(cv));
   await Promise.all(writes);
+  // Deleted for everyone in this batch: the replies quoting them lose the quoted text too.
+  const deleted = [...dirtyMessages.values()].filter((m) => m.deleted && (newMessages.has(m.id) || !messages.get(m.id)?.deleted));
+  if (deleted.length) await blankQuotesOf(tx, deleted);
   return results;
 }
 

@@ -35,3 +35,19 @@ export async function applyLocalDelete(tx: BackendTx, messageId: string): Promis
   await Promise.all(writes);
   return true;
 }
+
+/** Most later rows of the conversation searched for replies quoting a deleted message. */
+export const QUOTE_SCAN_LIMIT = 1_000;
+
+/**
+ * Delete for everyone removes the text everywhere, including the excerpts replies quoted:
+ * the replies after `deleted` in its conversation (the newest QUOTE_SCAN_LIMIT of them)
+ * keep the quote's id, with its text emptied. Runs in the delete's transaction.
+ */
+export async function blankQuotesOf(tx: BackendTx, deleted: readonly MessageRecord[]): Promise<void> {
+  const messages = tx.table('messages');
+  for (const row of deleted) {
+    const later = await messages.query({ index: 'byConversation', lower: [row.contactId, row.order], upper: [row.contactId, Infinity], limit: QUOTE_SCAN_LIMIT });
+    await Promise.all(later.filter((m) => m.quote?.id === row.id && m.quote.text !== '').map((m) => messages.put({ ...m, quote: { id: row.id, text: '' } })));
+  }
+}

@@ -6,7 +6,7 @@
 import type { BackendTx } from './backend.ts';
 import { ConcurrentModificationError, InvalidStoreInputError } from './errors.ts';
 import { judgeAction } from './message-actions.ts';
-import { previewAfterChange } from './message-changes.ts';
+import { blankQuotesOf, previewAfterChange } from './message-changes.ts';
 import type { ConversationRecord, MessageRecord, OutboxRecord, SessionRecord } from './records.ts';
 import type { NewOutboxEntry, NewOutgoingMessage, OutgoingCommit, PendingOutgoingCommit, SessionUpdate } from './store-api.ts';
 
@@ -104,6 +104,7 @@ export async function applyPendingOutgoing(tx: BackendTx, commit: PendingOutgoin
   let row: MessageRecord | undefined;
   let conversation: ConversationRecord;
   let seq: number;
+  let deletedRow: MessageRecord | undefined;
   const writes: Promise<void>[] = [];
   if (m) {
     ({ row, conversation } = placeOutgoing(m, existingMessage, conv, commit.job.envelopeId));
@@ -112,6 +113,7 @@ export async function applyPendingOutgoing(tx: BackendTx, commit: PendingOutgoin
     const verdict = judgeAction(target!, a!, now);
     if (!verdict.ok) throw new InvalidStoreInputError('action', `refused: ${verdict.reason}`);
     if (verdict.changed) writes.push(messages.put(verdict.row));
+    if (verdict.changed && verdict.row.deleted) deletedRow = verdict.row;
     const c: ConversationRecord = conv ?? { contactId, unread: 0, lastActivityAt: 0, nextOrder: 0 };
     conversation = { ...(previewAfterChange(c, verdict.row) ?? c), nextOrder: c.nextOrder + 1 };
     seq = c.nextOrder;
@@ -133,6 +135,7 @@ export async function applyPendingOutgoing(tx: BackendTx, commit: PendingOutgoin
       createdAt: now,
     }),
   ]);
+  if (deletedRow) await blankQuotesOf(tx, [deletedRow]);
 }
 
 /**
@@ -166,5 +169,6 @@ async function applyOutgoingAction(tx: BackendTx, commit: OutgoingCommit, now: n
     conversations.put(placed),
     outbox.put({ ...readyOutboxRecord(commit.outboxEntry, now), seq: c.nextOrder }),
   ]);
+  if (verdict.changed && verdict.row.deleted) await blankQuotesOf(tx, [verdict.row]);
   return next.version;
 }

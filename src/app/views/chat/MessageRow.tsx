@@ -98,7 +98,7 @@ export const MessageRow = memo(function MessageRow({ message, peerName, position
         {message.quote && (
           <blockquote className="message-quote" cite={`#${message.quote.id}`}>
             <span className="visually-hidden">In reply to: </span>
-            <span dir="auto">{message.quote.text}</span>
+            {message.quote.text ? <span dir="auto">{message.quote.text}</span> : <span className="message-deleted">This message was deleted</span>}
           </blockquote>
         )}
         {message.deleted ? (
