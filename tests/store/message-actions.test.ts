@@ -3,11 +3,40 @@
  * them atomically with the receive commit: refused actions change nothing, actions that
  * arrive before their message are held durably and applied when it is committed.
  */
+import 'fake-indexeddb/auto';
+import { IDBFactory } from 'fake-indexeddb';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HELD_ACTIONS_KEY, MAX_HELD_ACTIONS, readHeld, writeHeld } from '../../src/core/store/held-actions.ts';
 import { ACTION_WINDOW_MS, CLOCK_SKEW_MS, judgeAction, MAX_EDITS, ME, type MessageAction } from '../../src/core/store/message-actions.ts';
-import { createMemoryStore, type IncomingCommit, type MessageRecord } from '../../src/core/store/index.ts';
+import { createMemoryStore, type IncomingCommit, type MessageRecord, type PetrelStore } from '../../src/core/store/index.ts';
+import { openIdbStore } from '../../src/platform/idb/open-idb-store.ts';
+
+/** A store and a way to reopen it (the page reloaded), on each engine. */
+type Opened = { store: PetrelStore; reopen: () => Promise<PetrelStore> };
+const ENGINES: Array<[string, (now: () => number) => Promise<Opened>]> = [
+  [
+    'in-memory',
+    async (now) => {
+      const store = createMemoryStore({ now });
+      return { store, reopen: async () => store };
+    },
+  ],
+  [
+    'IndexedDB (fake-indexeddb)',
+    async (now) => {
+      const opts = { now, factory: new IDBFactory() };
+      const { store } = await openIdbStore(opts);
+      return {
+        store,
+        reopen: async () => {
+          store.close();
+          return (await openIdbStore(opts)).store;
+        },
+      };
+    },
+  ],
+];
 
 const BOB = 'b0'.repeat(32);
 const CAROL = 'c0'.repeat(32);
@@ -140,7 +169,7 @@ describe('held actions record', () => {
   });
 });
 
-describe('store: actions in the receive commit', () => {
+describe.each(ENGINES)('store (%s): actions in the receive commit', (_engine, open) => {
   const message = (envelope: number, over: Partial<IncomingCommit> = {}): IncomingCommit => ({
     envelopeId: id(envelope),
     from: BOB,
@@ -151,7 +180,7 @@ describe('store: actions in the receive commit', () => {
   const actionCommit = (envelope: number, action: MessageAction): IncomingCommit => ({ envelopeId: id(envelope), from: BOB, receivedAt: T0 + 100, action });
 
   it('applies an edit atomically with its commit, and the conversation preview follows', async () => {
-    const store = createMemoryStore({ now: () => T0 + 100 });
+    const { store } = await open(() => T0 + 100);
     await store.commitIncomingBatch([message(50)]);
     expect(await store.commitIncomingBatch([actionCommit(51, edit(1, T0 + 10, 'hi'))])).toEqual(['committed']);
     expect((await store.getMessage(id(1)))?.body).toBe('hi');
@@ -160,17 +189,19 @@ describe('store: actions in the receive commit', () => {
   });
 
   it('a refused action is recorded as processed and changes nothing else', async () => {
-    const store = createMemoryStore({ now: () => T0 + 100 });
+    const { store } = await open(() => T0 + 100);
     await store.commitIncomingBatch([message(50)]);
     const before = await store.getMessage(id(1));
     await store.commitIncomingBatch([actionCommit(52, edit(1, T0 + ACTION_WINDOW_MS + 1, 'late'))]);
     expect(await store.getMessage(id(1))).toEqual(before);
   });
 
-  it('holds a delete that arrives before its message, durably, and applies it when the message comes', async () => {
-    const store = createMemoryStore({ now: () => T0 + 100 });
+  it('holds a delete that arrives before its message, durably (across a reopen), and applies it when the message comes', async () => {
+    const opened = await open(() => T0 + 100);
+    let { store } = opened;
     await store.commitIncomingBatch([actionCommit(60, del(T0 + 5))]);
     expect(await store.getMessage(id(1))).toBeUndefined();
+    store = await opened.reopen();
     expect(readHeld(await store.getMeta(HELD_ACTIONS_KEY))).toHaveLength(1);
     await store.commitIncomingBatch([message(61)]);
     const r = await store.getMessage(id(1));
@@ -180,7 +211,7 @@ describe('store: actions in the receive commit', () => {
   });
 
   it('a delete for everyone also empties the excerpt replies quoted from it', async () => {
-    const store = createMemoryStore({ now: () => T0 + 100 });
+    const { store } = await open(() => T0 + 100);
     await store.commitIncomingBatch([
       message(100),
       { envelopeId: id(101), from: BOB, receivedAt: T0 + 100, message: { id: id(2), contactId: BOB, body: 're', sentAt: T0 + 1, quote: { id: id(1), text: 'hello' } } },
@@ -191,19 +222,19 @@ describe('store: actions in the receive commit', () => {
   });
 
   it('an edit and its message in the same batch, edit first: the message arrives edited', async () => {
-    const store = createMemoryStore({ now: () => T0 + 100 });
+    const { store } = await open(() => T0 + 100);
     await store.commitIncomingBatch([actionCommit(70, edit(1, T0 + 5, 'edited')), message(71)]);
     expect((await store.getMessage(id(1)))?.body).toBe('edited');
   });
 
   it('refuses an action whose author is not the commit sender before any transaction', async () => {
-    const store = createMemoryStore({ now: () => T0 + 100 });
+    const { store } = await open(() => T0 + 100);
     await expect(store.commitIncomingBatch([actionCommit(80, edit(1, T0, 'x', CAROL))])).rejects.toMatchObject({ name: 'InvalidStoreInputError' });
     expect(await store.processedEnvelopes([id(80)])).toEqual(new Set());
   });
 
   it('delete for me removes the row and the preview on this device only', async () => {
-    const store = createMemoryStore({ now: () => T0 + 100 });
+    const { store } = await open(() => T0 + 100);
     await store.commitIncomingBatch([message(90)]);
     expect(await store.deleteMessageLocally(id(1))).toBe(true);
     expect(await store.getMessage(id(1))).toBeUndefined();
