@@ -49,12 +49,16 @@ test('reply, edit, reaction and delete for everyone reach the other side', async
   await expect(edited.getByRole('list', { name: 'Reactions' })).toContainText('👍');
   await expect(original(a, 'see you at 6').getByRole('list', { name: 'Reactions' })).toContainText('👍 from Bob');
 
-  // axe with the menu open on a chat holding a quote, an edit and a reaction.
+  // axe with the menu open on a chat holding a quote, an edit and a reaction, light and dark.
   await row(a, 'make it 6?').getByRole('button', { name: 'More actions' }).click();
   await expect(a.getByRole('menu')).toBeVisible();
-  const scan = await blockingViolations(a);
-  expect(scan.blocking).toEqual([]);
-  expect(scan.passes.length).toBeGreaterThan(0);
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await a.emulateMedia({ colorScheme });
+    const scan = await blockingViolations(a);
+    expect(scan.blocking, colorScheme).toEqual([]);
+    expect(scan.passes.length).toBeGreaterThan(0);
+  }
+  await a.emulateMedia({ colorScheme: 'light' });
   await a.keyboard.press('Escape');
   await expect(a.getByRole('menu')).toHaveCount(0);
 
