@@ -20,7 +20,7 @@ import {
 } from '../../src/core/crypto/index.ts';
 import { encodeSessionSet, sessionSetOf } from '../../src/core/messenger/session-set.ts';
 import { secureRandom } from '../../src/core/random.ts';
-import { encodeContent, mailboxAddress, type Content } from '../../src/core/wire/index.ts';
+import { encodeContent, mailboxAddress, type SendableContent } from '../../src/core/wire/index.ts';
 
 /** Message ids and envelope ids are 16 random bytes (the wire contract). */
 const ID_BYTES = 16;
@@ -43,7 +43,7 @@ export interface CatchupFixture {
  * Builds the session and `count` sealed envelopes from Alice to Bob: ordinary chat lines,
  * or what `contentAt(i)` gives for envelope i.
  */
-export async function makeCatchupFixture(count: number, contentAt?: (i: number) => Content): Promise<CatchupFixture> {
+export async function makeCatchupFixture(count: number, contentAt?: (i: number) => SendableContent): Promise<CatchupFixture> {
   const alice = generateIdentity(secureRandom);
   const bob = generateIdentity(secureRandom);
   const pool = createPreKeyPool(bob, secureRandom, 1);

@@ -25,8 +25,13 @@ export type FocusRequest =
   /** The conversation list's heading (after the open conversation was deleted). */
   | { readonly kind: 'list' };
 
+/** What the composer of a conversation is doing besides a new message: replying to one, or editing one of ours. */
+export type ComposeTarget = { readonly kind: 'reply' | 'edit'; readonly messageId: string; readonly excerpt: string };
+
 export interface UiState {
   readonly drafts: Readonly<Record<string, string>>;
+  /** Per conversation: the message being replied to or edited (absent: a new message). */
+  readonly composeTargets: Readonly<Record<string, ComposeTarget>>;
   readonly pane: Pane;
   readonly dialog: OpenDialog;
   /** An invite opened from a link or pasted, waiting for "Add contact". */
@@ -37,6 +42,7 @@ export interface UiState {
   /** A conversation named by the address (`#/chat/<id>`), opened once its contact is known. */
   readonly linkedChat?: string;
   setDraft(contactId: string, text: string): void;
+  setComposeTarget(contactId: string, target: ComposeTarget | undefined): void;
   showPane(pane: Pane): void;
   openDialog(dialog: OpenDialog): void;
   closeDialog(): void;
@@ -59,8 +65,16 @@ export interface DraftPersistence {
 export function createUiStore(persistence?: DraftPersistence): UiStore {
   const store = createStore<UiState>()((set) => ({
     drafts: persistence?.all() ?? {},
+    composeTargets: {},
     pane: 'list',
     dialog: { kind: 'none' },
+    setComposeTarget: (contactId, target) =>
+      set((s) => {
+        const composeTargets = { ...s.composeTargets };
+        if (target) composeTargets[contactId] = target;
+        else delete composeTargets[contactId];
+        return { composeTargets };
+      }),
     setDraft: (contactId, text) => {
       persistence?.set(contactId, text);
       setDraftInMemory(contactId, text);

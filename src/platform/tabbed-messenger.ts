@@ -18,8 +18,8 @@
 import type { LeadershipSnapshot, TabLeadership } from '../core/leadership.ts';
 import type { Logger } from '../core/log.ts';
 import { NotLeaderError } from '../core/messenger/errors.ts';
-import { toHex } from '../core/bytes.ts';
-import type { ChatWindow, Diagnostics, Invite, MessengerApi, MessengerState, SendFileOptions, SendOptions, StorageState } from '../core/messenger/messenger-api.ts';
+import { newCommandId } from './core-protocol/command-id.ts';
+import type { ActionOptions, ChatWindow, Diagnostics, Invite, MessengerApi, MessengerState, SendFileOptions, SendOptions, StorageState } from '../core/messenger/messenger-api.ts';
 import { parseInviteUrl } from '../core/messenger/invite.ts';
 import { StorageHealth } from '../core/store/storage-health.ts';
 import type { ChatReader } from './core-protocol/chat-reader.ts';
@@ -318,13 +318,27 @@ export class TabbedMessenger implements MessengerApi {
   send = (contactId: string, text: string, options?: SendOptions) =>
     this.onLeader(
       (m) => m.send(contactId, text, options),
-      (c) => c.call('send', contactId, text, options?.id),
+      (c) => c.call('send', contactId, text, options?.id, options?.replyTo),
     );
+  // Actions carry an id of their own, so a command resent to a new host acts once.
+  editMessage = (messageId: string, text: string, options: ActionOptions = {}) => {
+    const id = options.id ?? newCommandId();
+    return this.onLeader((m) => m.editMessage(messageId, text, { id }), (c) => c.call('editMessage', messageId, text, id));
+  };
+  deleteForEveryone = (messageId: string, options: ActionOptions = {}) => {
+    const id = options.id ?? newCommandId();
+    return this.onLeader((m) => m.deleteForEveryone(messageId, { id }), (c) => c.call('deleteForEveryone', messageId, id));
+  };
+  react = (messageId: string, emoji: string, options: ActionOptions = {}) => {
+    const id = options.id ?? newCommandId();
+    return this.onLeader((m) => m.react(messageId, emoji, { id }), (c) => c.call('react', messageId, emoji, id));
+  };
+  deleteForMe = (messageId: string) => this.onLeader((m) => m.deleteForMe(messageId), (c) => c.call('deleteForMe', messageId));
   retry = (messageId: string) => this.onLeader((m) => m.retry(messageId), (c) => c.call('retry', messageId));
   reconnectNow = () => this.onLeader((m) => m.reconnectNow(), (c) => c.call('reconnectNow'));
   sendFile = (contactId: string, file: Blob, options: SendFileOptions = {}) => {
     // An id of its own, so a command resent to a new host sends the file once.
-    const id = options.id ?? toHex(crypto.getRandomValues(new Uint8Array(16)));
+    const id = options.id ?? newCommandId();
     const name = options.name ?? (file as Blob & { name?: string }).name;
     return this.onLeader(
       (m) => m.sendFile(contactId, file, { ...options, id }),

@@ -158,7 +158,7 @@ describe('receive pipeline: a file', () => {
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({ id: toHex(id), direction: 'in', body: '', status: 'delivered' });
     expect(stored[0]!.attachment).toEqual({ blobId: toHex(blob), key, digest, size: 2_500_000, mime: 'application/pdf', name: 'plan.pdf' });
-    expect(messageView(stored[0]!).attachment).toEqual({ name: 'plan.pdf', mime: 'application/pdf', size: 2_500_000 });
+    expect(messageView(stored[0]!, 0).attachment).toEqual({ name: 'plan.pdf', mime: 'application/pdf', size: 2_500_000 });
     expect(s.metrics.snapshot().counters['receive.attachment']).toBe(1);
     // The delivery receipt owed to the sender is queued with the commit.
     expect(await s.inner.queueDepth()).toBe(1);

@@ -65,6 +65,8 @@ describe('a replayed first message', () => {
     bob = track(await bob.reload());
     await until(bob, (s) => s.contacts.length === 1 && s.contacts[0]!.unread >= 1);
     const aliceId = bob.messenger.getState().contacts[0]!.id;
+    // Alice wrote first from Bob's invite: she is a message request until Bob accepts.
+    await bob.messenger.acceptRequest(aliceId);
 
     // More speaker changes than Bob keeps finished receiving chains for.
     const rounds = limits.MAX_FINISHED_RECEIVING_CHAINS + 2;

@@ -74,6 +74,30 @@ describe('UI↔core protocol', () => {
     ).toEqual(['malformed', 'malformed', 'attachments_unavailable', 'no_attachment', 'malformed']);
   });
 
+  it('message actions: ids must be 32 lowercase hex, a refused action keeps its kind, a resent id acts once', async () => {
+    const { alice, aSeesB, host, out } = await hosted();
+    const M = 'a1'.repeat(16);
+    await alice.messenger.send(aSeesB, 'hello', { id: M });
+    const E = 'e1'.repeat(16);
+    host.receive(cmd('t1', 1, 'editMessage', [M, 'hi', 'not-an-id'])); // action id malformed
+    host.receive(cmd('t1', 2, 'editMessage', ['A1'.repeat(16), 'hi', E])); // upper-case message id
+    host.receive(cmd('t1', 3, 'react', [M, 7, E])); // emoji not a string
+    host.receive(cmd('t1', 4, 'deleteForMe', [42]));
+    host.receive(cmd('t1', 5, 'react', [M, 'not an emoji', 'e2'.repeat(16)])); // the core refuses
+    host.receive(cmd('t1', 6, 'editMessage', [M, 'hi', E]));
+    host.receive(cmd('t2', 1, 'editMessage', [M, 'hi', E])); // another tab resends the same action id
+    host.receive(cmd('t1', 7, 'send', [aSeesB, 'a reply', 'b1'.repeat(16), M]));
+    await until(() => answers(out, 't1').length === 7 && answers(out, 't2').length === 1);
+    expect(
+      answers(out, 't1')
+        .sort((a, b) => (a.t === 'changed' || b.t === 'changed' ? 0 : a.id - b.id))
+        .map((m) => (m.t === 'err' ? m.error.kind : m.t)),
+    ).toEqual(['malformed', 'malformed', 'malformed', 'malformed', 'action_refused', 'ok', 'ok']);
+    expect(answers(out, 't2').map((m) => m.t)).toEqual(['ok']);
+    expect((await alice.store.getMessage(M))?.versions).toHaveLength(2);
+    expect((await alice.store.getMessage('b1'.repeat(16)))?.quote).toEqual({ id: M, text: 'hello' });
+  });
+
   it('refuses commands from a tab that said goodbye', async () => {
     const { alice, aSeesB, host, out } = await hosted();
     host.receive({ v: PROTOCOL_VERSION, t: 'bye', client: 'gone' });

@@ -151,7 +151,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
       await store.commitOutgoing({ ...c, message: { ...c.message!, attachment } });
       expect(await store.getMessage(c.messageId)).toMatchObject({ direction: 'out', status: 'queued', body: '', attachment });
       const p = pending(2, '');
-      await store.commitPendingOutgoing({ ...p, message: { ...p.message, attachment } });
+      await store.commitPendingOutgoing({ ...p, message: { ...p.message!, attachment } });
       expect(await store.getMessage(p.messageId)).toMatchObject({ attachment });
 
       const before = await snapshot(store, [1, 3]);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { ERROR_CODES, type Envelope, type FetchedBundle, type Frame, type PublishedBundle } from '../../src/core/wire/index.ts';
-import type { Content } from '../../src/core/wire/index.ts';
+import type { SendableContent } from '../../src/core/wire/index.ts';
 
 /** fast-check arbitraries for every frame and content type (small sizes, so runs stay fast). */
 export const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
@@ -61,7 +61,19 @@ export const frame: fc.Arbitrary<Frame> = fc.oneof(
   fc.record({ t: fc.constant('p2p.ack' as const), ids }),
 );
 
-export const content: fc.Arbitrary<Content> = fc.oneof(
+const ts = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
+const shortText = fc.string({ unit: 'grapheme', maxLength: 60 });
+
+/** The message-action kinds (docs/PROTOCOL.md §11.2). */
+export const actionContent = fc.oneof(
+  fc.record({ t: fc.constant('reply' as const), id: id16, ts, text: shortText, to: id16, quote: fc.string({ unit: 'grapheme', maxLength: 30 }), fallback: shortText }),
+  fc.record({ t: fc.constant('edit' as const), id: id16, ts, to: id16, text: shortText, fallback: shortText }),
+  fc.record({ t: fc.constant('delete' as const), id: id16, ts, to: id16, fallback: shortText }),
+  fc.record({ t: fc.constant('react' as const), id: id16, ts, to: id16, emoji: fc.constantFrom('', '👍', '❤️', '👩‍👩‍👧', '🇫🇷', '1️⃣'), fallback: shortText }),
+);
+
+export const content: fc.Arbitrary<SendableContent> = fc.oneof(
+  actionContent,
   fc.record({ t: fc.constant('msg' as const), id: id16, ts: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), text: fc.string({ unit: 'grapheme', maxLength: 200 }) }),
   fc.record({ t: fc.constant('receipt' as const), kind: fc.constantFrom('delivered' as const, 'read' as const), ids }),
   fc.record({ t: fc.constant('rtc' as const), kind: fc.constantFrom('offer' as const, 'answer' as const, 'ice' as const, 'bye' as const), data: fc.string({ maxLength: 300 }) }),

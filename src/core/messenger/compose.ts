@@ -9,7 +9,7 @@
  * session-caching one: the read is a memory lookup, not a transaction.
  */
 import type { CryptoRuntime, Identity } from '../crypto/index.ts';
-import type { AttachmentRef, PetrelStore } from '../store/index.ts';
+import type { AttachmentRef, PetrelStore, Quote } from '../store/index.ts';
 import type { SerialLane } from './serial-lane.ts';
 import { encryptFor } from './session-cipher.ts';
 import { decodeSessionSet, encodeSessionSet } from './session-set.ts';
@@ -33,12 +33,14 @@ export interface OutgoingMessage {
   readonly content: Uint8Array;
   /** The uploaded file a `file` content describes, kept on the row so the sender's own view shows it. */
   readonly attachment?: AttachmentRef;
+  /** The message a `reply` quotes. */
+  readonly quote?: Quote;
 }
 
 /** Queues `m` durably; returns `pending` when it waits for a session. */
 export function enqueueOutgoing(deps: ComposeDeps, m: OutgoingMessage): Promise<{ readonly pending: boolean }> {
   const { store } = deps;
-  const message = { id: m.id, contactId: m.contactId, body: m.body, sentAt: m.sentAt, ...(m.attachment ? { attachment: m.attachment } : {}) };
+  const message = { id: m.id, contactId: m.contactId, body: m.body, sentAt: m.sentAt, ...(m.attachment ? { attachment: m.attachment } : {}), ...(m.quote ? { quote: m.quote } : {}) };
   return deps.lane.run(async () => {
     const row = await store.getSession(m.contactId);
     if (!row) {

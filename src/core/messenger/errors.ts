@@ -108,3 +108,19 @@ export class InvalidContactChangeError extends MessengerError {
   readonly kind = 'invalid_contact_change';
   override readonly name = 'InvalidContactChangeError';
 }
+
+/**
+ * An edit, delete or reaction the rules refuse (docs/PROTOCOL.md §11.2): `reason` is one of
+ * message-actions.ts's refusals, or `invalid` (not one emoji, empty text) or
+ * `unknown_message` (no such message in this conversation).
+ */
+export class MessageActionRefusedError extends MessengerError {
+  readonly kind = 'action_refused';
+  override readonly name = 'MessageActionRefusedError';
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

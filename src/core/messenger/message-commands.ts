@@ -5,11 +5,14 @@
  * wake the outbox, refresh the view).
  */
 import { fromHex, toHex } from '../bytes.ts';
-import { encodeContent, mailboxAddress } from '../wire/index.ts';
+import type { Quote } from '../store/index.ts';
+import { mailboxAddress } from '../wire/index.ts';
+import { quoteExcerpt } from './action-content.ts';
 import { enqueueOutgoing } from './compose.ts';
 import type { MessengerContext } from './context.ts';
 import { assertCanSend } from './contact-state.ts';
-import { InvalidMessageTextError, UnknownContactError } from './errors.ts';
+import { InvalidMessageTextError, MessageActionRefusedError, UnknownContactError } from './errors.ts';
+import { outgoingContent } from './message-content.ts';
 import { MAX_MESSAGE_TEXT_BYTES, messageBody, messageTextBytes } from './message-text-limit.ts';
 import type { SendOptions } from './messenger-api.ts';
 
@@ -41,6 +44,7 @@ export class MessageCommands {
     const contact = ctx.contacts.byId(contactId);
     if (!contact) throw new UnknownContactError(contactId);
     assertCanSend(contact);
+    const quote = options.replyTo === undefined ? undefined : await this.quoteOf(contactId, options.replyTo);
     const id = options.id !== undefined ? fromHex(options.id) : ctx.random.bytes(16);
     const sentAt = ctx.clock.now();
     const enqueued = await enqueueOutgoing(ctx, {
@@ -50,7 +54,8 @@ export class MessageCommands {
       id: toHex(id),
       body,
       sentAt,
-      content: encodeContent({ t: 'msg', id, ts: sentAt, text: body }),
+      ...(quote ? { quote } : {}),
+      content: outgoingContent({ id: toHex(id), sentAt, body, ...(quote ? { quote } : {}) }),
     }).catch(async (err: unknown) => {
       // The same id committed meanwhile (another tab's drain, a retried command): already done.
       if (options.id !== undefined && (await ctx.store.getMessage(options.id).catch(() => undefined))) return undefined;
@@ -61,6 +66,15 @@ export class MessageCommands {
     if (enqueued.pending) this.events.needsSession(contactId);
     this.events.queued();
     await this.events.changed();
+  }
+
+  /** The quote of a reply: the quoted message (of this conversation) and an excerpt of what it shows. */
+  private async quoteOf(contactId: string, replyTo: string): Promise<Quote> {
+    if (!/^[0-9a-f]{32}$/u.test(replyTo)) throw new InvalidMessageTextError('the replied-to id must be 32 lowercase hex characters');
+    const quoted = await this.ctx.store.getMessage(replyTo);
+    if (!quoted || quoted.contactId !== contactId) throw new MessageActionRefusedError('unknown_message', 'the message replied to is not in this conversation');
+    if (quoted.deleted) throw new MessageActionRefusedError('deleted', 'the message replied to was deleted');
+    return { id: quoted.id, text: quoteExcerpt(quoted.body || quoted.attachment?.name || '') };
   }
 
   async retry(messageId: string): Promise<void> {

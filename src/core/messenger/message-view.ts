@@ -1,8 +1,10 @@
+import { ACTION_WINDOW_MS, MAX_EDITS } from '../store/message-actions.ts';
 import type { MessageRecord } from '../store/records.ts';
 import type { MessageView } from './messenger-api.ts';
 
-/** What the UI shows of a stored message: the one mapping every reader of the store uses. */
-export function messageView(m: MessageRecord): MessageView {
+/** What the UI shows of a stored message: the one mapping every reader of the store uses. `now` decides what may still be edited. */
+export function messageView(m: MessageRecord, now: number): MessageView {
+  const own = m.direction === 'out' && !m.deleted && now - m.sentAt <= ACTION_WINDOW_MS;
   return {
     id: m.id,
     contactId: m.contactId,
@@ -15,5 +17,11 @@ export function messageView(m: MessageRecord): MessageView {
     ...(m.attachment
       ? { attachment: { name: m.attachment.name, mime: m.attachment.mime, size: m.attachment.size, ...(m.attachment.preview ? { preview: m.attachment.preview } : {}) } }
       : {}),
+    ...(m.quote ? { quote: { id: m.quote.id, text: m.quote.text } } : {}),
+    ...(m.versions ? { versions: m.versions.map((v) => ({ text: v.text, at: v.at })) } : {}),
+    ...(m.deleted ? { deleted: true as const } : {}),
+    ...(m.reactions?.length ? { reactions: m.reactions.map((r) => ({ emoji: r.emoji, mine: r.by === 'me' })) } : {}),
+    ...(own && !m.attachment && (m.versions?.length ?? 1) <= MAX_EDITS ? { canEdit: true as const } : {}),
+    ...(own ? { canDeleteForEveryone: true as const } : {}),
   };
 }

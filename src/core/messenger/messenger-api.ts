@@ -37,6 +37,20 @@ export interface MessageView {
     /** The sender's tiny preview (≤ 2 KiB, e.g. a JPEG thumbnail of a picture), shown until the file is downloaded. */
     readonly preview?: Uint8Array;
   };
+  /** The message this one replies to: its id and the excerpt the sender quoted. */
+  readonly quote?: { readonly id: string; readonly text: string };
+  /** Present when edited: every version, oldest first (the last is `text`), for "edited" and the history. */
+  readonly versions?: readonly { readonly text: string; readonly at: number }[];
+  /** Deleted for everyone: `text` is empty; show "This message was deleted". */
+  readonly deleted?: true;
+  /** One per person: ours (`mine`) and the contact's. */
+  readonly reactions?: readonly { readonly emoji: string; readonly mine: boolean }[];
+  /**
+   * What the user may do with it now (by the rules of docs/PROTOCOL.md §11.2 at the time of
+   * the projection): edit and delete for everyone only our own, within 24 h, 10 edits.
+   */
+  readonly canEdit?: true;
+  readonly canDeleteForEveryone?: true;
 }
 
 export interface ContactView {
@@ -155,6 +169,13 @@ export interface Diagnostics {
 export interface SendOptions {
   /** 32 lowercase hex chars: the message's id, chosen by the caller (its idempotency key). */
   readonly id?: string;
+  /** The id of the message this one replies to (it is quoted; one of this conversation's). */
+  readonly replyTo?: string;
+}
+
+export interface ActionOptions {
+  /** 32 lowercase hex chars: the action's id, chosen by the caller (its idempotency key). */
+  readonly id?: string;
 }
 
 export interface SendFileOptions {
@@ -198,6 +219,18 @@ export interface MessengerCommands {
   cancelTransfer(messageId: string): Promise<void>;
   /** Fetches, verifies and decrypts a message's file; a damaged or altered file rejects with a typed error. */
   downloadAttachment(messageId: string): Promise<Blob>;
+  /**
+   * Message actions (docs/PROTOCOL.md §11.2). Edit and delete for everyone: our own
+   * messages, within 24 h of sending, at most 10 edits; react: one emoji per person (an
+   * empty `emoji` removes ours). Each is sent end-to-end encrypted and applied to our row in
+   * the same commit; a refused one rejects with `action_refused` (its `reason`) and changes
+   * nothing. With `options.id`, a resent command does nothing the second time.
+   */
+  editMessage(messageId: string, text: string, options?: ActionOptions): Promise<void>;
+  deleteForEveryone(messageId: string, options?: ActionOptions): Promise<void>;
+  react(messageId: string, emoji: string, options?: ActionOptions): Promise<void>;
+  /** Removes the message from this device only; nothing is sent. */
+  deleteForMe(messageId: string): Promise<void>;
   markRead(contactId: string): Promise<void>;
   safetyNumber(contactId: string): Promise<SafetyNumber>;
   setVerified(contactId: string, verified: boolean): Promise<void>;

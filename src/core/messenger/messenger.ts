@@ -39,6 +39,7 @@ import type { Random } from '../random.ts';
 import { SessionCache, SessionCachingStore, type PetrelStore } from '../store/index.ts';
 import { IngressGuard, Router, type FrameCheck, type RouterConfig, type Transport, wireFrameDecoder } from '../transport/index.ts';
 import { mailboxAddress, type Frame } from '../wire/index.ts';
+import { ActionCommands } from './action-commands.ts';
 import { AttachmentCommands } from './attachment-commands.ts';
 import { ContactCommands } from './contact-commands.ts';
 import { ContactDirectory } from './contact-directory.ts';
@@ -51,7 +52,7 @@ import type { DirectPath, RtcKind } from './direct-path.ts';
 import { InvalidMessageTextError, NoIdentityError } from './errors.ts';
 import { inviteUrl, parseInviteUrl } from './invite.ts';
 import { MessageCommands } from './message-commands.ts';
-import type { Diagnostics, Invite, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
+import type { ActionOptions, Diagnostics, Invite, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
 import { OutboxWorker } from './outbox-worker.ts';
 import { PreKeyPublisher } from './prekey-publisher.ts';
 import { SignedPreKeyRotation } from './prekey-rotation.ts';
@@ -117,6 +118,7 @@ interface Running {
   readonly directPolicy?: DirectPathPolicy;
   readonly contacts: ContactCommands;
   readonly messages: MessageCommands;
+  readonly actions: ActionCommands;
   readonly files: AttachmentCommands;
   readonly reads: ReadReceipts;
   readonly cleanup: Array<() => void>;
@@ -274,6 +276,7 @@ export class Messenger implements MessengerApi {
       changed: refresh,
     });
     const messages = new MessageCommands(ctx, { needsSession: (id) => starter.ensure(id), queued: () => outbox.kick(), changed: refresh });
+    const actions = new ActionCommands(ctx, { needsSession: (id) => starter.ensure(id), queued: () => outbox.kick(), changed: refresh });
     const files = new AttachmentCommands(ctx, this.deps.blobHttp, {
       needsSession: (id) => starter.ensure(id),
       queued: () => outbox.kick(),
@@ -318,7 +321,7 @@ export class Messenger implements MessengerApi {
     }
 
     await directPolicy?.seed();
-    this.running = { ctx, relay, router, receive, outbox, starter, pruner, rotation, publisher, counters, direct, directPolicy, contacts, messages, files, reads, cleanup };
+    this.running = { ctx, relay, router, receive, outbox, starter, pruner, rotation, publisher, counters, direct, directPolicy, contacts, messages, actions, files, reads, cleanup };
     // Started before the first ready state is shown: that state says "connecting" (or
     // "offline" when the browser is), never the not-yet-started relay's "offline".
     relay.start();
@@ -384,6 +387,22 @@ export class Messenger implements MessengerApi {
 
   async downloadAttachment(messageId: string): Promise<Blob> {
     return this.need().files.downloadAttachment(messageId);
+  }
+
+  async editMessage(messageId: string, text: string, options: ActionOptions = {}): Promise<void> {
+    return this.need().actions.edit(messageId, text, options);
+  }
+
+  async deleteForEveryone(messageId: string, options: ActionOptions = {}): Promise<void> {
+    return this.need().actions.deleteForEveryone(messageId, options);
+  }
+
+  async react(messageId: string, emoji: string, options: ActionOptions = {}): Promise<void> {
+    return this.need().actions.react(messageId, emoji, options);
+  }
+
+  async deleteForMe(messageId: string): Promise<void> {
+    return this.need().actions.deleteForMe(messageId);
   }
 
   async markRead(contactId: string): Promise<void> {

@@ -15,6 +15,7 @@
 import { bytesEqual, toHex } from '../bytes.ts';
 import { serializePreKeyPool, type PreKeyPool } from '../crypto/index.ts';
 import type { ContactRecord, IncomingCommit, NewIncomingMessage, NewOutboxEntry, SessionUpdate, StatusUpdate } from '../store/index.ts';
+import type { MessageAction } from '../store/message-actions.ts';
 import type { IncomingEnvelope, IngressResult } from '../transport/index.ts';
 import { encodeContent, mailboxAddress, MAX_ACK_IDS, type RtcContent } from '../wire/index.ts';
 import type { MessengerContext } from './context.ts';
@@ -61,6 +62,7 @@ export interface CommitDraft {
   outboxEntries?: readonly NewOutboxEntry[];
   sessionUpdate?: SessionUpdate;
   preKeyPool?: Uint8Array;
+  action?: MessageAction;
 }
 
 /** A decrypted batch whose commit is ready to issue. */

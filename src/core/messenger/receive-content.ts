@@ -2,6 +2,11 @@
  * Receive step 3, content: what a decrypted envelope says, added to its commit.
  *
  *   msg      a message row, and a delivery receipt owed to the sender
+ *   reply    the same, the row keeping the quoted message's id and excerpt
+ *   edit, delete, react
+ *            the sender's action on a message, judged (receive-action.ts) and applied to
+ *            its row in the same commit — or held there until the row arrives
+ *   fallback a kind this version does not know, with a fallback text: shown as a message
  *   file     the same, the row keeping the file's descriptor (blob id, key, digest, name,
  *            type, size, preview) so it can be fetched later; the caption is the body
  *   receipt  forward-only status moves of our messages to the sender
@@ -24,6 +29,7 @@ import { decodeContent, isWireError, type Content } from '../wire/index.ts';
 import type { MessengerContext } from './context.ts';
 import { claimedContact } from './key-change.ts';
 import type { BatchDraft, CommitDraft, SessionWork } from './receive-batch.ts';
+import { admitReceivedAction } from './receive-action.ts';
 
 /** The decoded content, or undefined (logged) when it does not decode. */
 export function decodeReceived(ctx: MessengerContext, plaintext: Uint8Array, envelopeId: string): Content | undefined {
@@ -35,12 +41,12 @@ export function decodeReceived(ctx: MessengerContext, plaintext: Uint8Array, env
   }
 }
 
-export function applyContent(
+export async function applyContent(
   ctx: MessengerContext,
   batch: BatchDraft,
   draft: CommitDraft,
   received: { readonly contact: ContactRecord; readonly sessions: SessionWork; readonly content: Content; readonly via: TransportName },
-): void {
+): Promise<void> {
   const { content } = received;
   let { contact } = received;
   // A contact whose conversation the user deleted writes again: it starts fresh, as a request.
@@ -76,6 +82,27 @@ export function applyContent(
         received.sessions,
       );
       return;
+    case 'reply':
+      batch.message(
+        draft,
+        { id: toHex(content.id), contactId: contact.id, body: content.text, sentAt: content.ts, via: received.via, quote: { id: toHex(content.to), text: content.quote } },
+        content.id,
+        received.sessions,
+      );
+      return;
+    case 'fallback':
+      // A kind this version does not know, shown by the plain text it carries for us (§11.2).
+      ctx.metrics.inc('receive.fallback');
+      ctx.log.info('unknown content kind shown by its fallback text', { kind: content.kind.slice(0, 32) });
+      batch.message(draft, { id: toHex(content.id), contactId: contact.id, body: content.text, sentAt: content.ts, via: received.via }, content.id, received.sessions);
+      return;
+    case 'edit':
+    case 'delete':
+    case 'react': {
+      const action = await admitReceivedAction(ctx, contact, content, batch.now);
+      if (action) draft.action = action;
+      return;
+    }
     case 'receipt':
       batch.receipt(
         draft,

@@ -243,7 +243,7 @@ export class ReceivePipeline {
         continue;
       }
       const content = decodeReceived(ctx, result.plaintext, envelopeId);
-      if (content) applyContent(ctx, draft, commit, { contact, sessions, content, via: transport });
+      if (content) await applyContent(ctx, draft, commit, { contact, sessions, content, via: transport });
     }
     for (const p of unusable) p.settle('failed');
     return draft.seal(unusable.size ? batch.filter((p) => !unusable.has(p)) : batch);

@@ -173,6 +173,6 @@ export class ViewProjection {
       messages = [...older.messages, ...messages];
       cursor = older.olderCursor;
     }
-    return { contactId, messages: messages.map(messageView), hasOlder: cursor !== undefined };
+    return { contactId, messages: messages.map((m) => messageView(m, this.deps.clock.now())), hasOlder: cursor !== undefined };
   }
 }

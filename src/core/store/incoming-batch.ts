@@ -7,12 +7,15 @@
  * 1,000 receives costs a few round trips, not thousands.
  */
 import type { BackendTx } from './backend.ts';
+import { HELD_ACTIONS_KEY, readHeld, writeHeld, type HeldAction } from './held-actions.ts';
+import { DELETED_TEXT, judgeAction, type MessageAction } from './message-actions.ts';
+import { blankQuotesOf, previewAfterChange } from './message-changes.ts';
 import { isForwardStatus } from './message-status.ts';
 import { nextSession, readyOutboxRecord } from './outgoing-commit.ts';
 import type { ConversationRecord, DedupRecord, MessageRecord, SessionRecord } from './records.ts';
 import type { IncomingCommit, IncomingResult } from './store-api.ts';
 
-export const INCOMING_STORES = ['dedup', 'sessions', 'messages', 'conversations', 'identity', 'contacts', 'outbox'] as const;
+export const INCOMING_STORES = ['dedup', 'sessions', 'messages', 'conversations', 'identity', 'contacts', 'outbox', 'meta'] as const;
 
 function emptyConversation(contactId: string): ConversationRecord {
   return { contactId, unread: 0, lastActivityAt: 0, nextOrder: 0 };
@@ -52,21 +55,30 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
   const conversationsT = tx.table('conversations');
 
   const needsSession = commits.filter((c) => c.sessionUpdate).map((c) => c.sessionUpdate!.contactId);
-  const needsConversation = commits.filter((c) => c.message).map((c) => c.message!.contactId);
-  const needsMessage = commits.flatMap((c) => [...(c.message && !optimistic ? [c.message.id] : []), ...(c.statusUpdates ?? []).map((u) => u.messageId)]);
+  const needsConversation = commits.flatMap((c) => [...(c.message ? [c.message.contactId] : []), ...(c.action && c.from ? [c.from] : [])]);
+  const needsMessage = commits.flatMap((c) => [
+    ...(c.message && !optimistic ? [c.message.id] : []),
+    ...(c.statusUpdates ?? []).map((u) => u.messageId),
+    ...(c.action ? [c.action.target] : []),
+  ]);
 
   const identityT = tx.table('identity');
   const needsIdentity = commits.some((c) => c.preKeyPool);
 
   // Every read up front; from here on the body only issues writes and awaits them together
   // (an await between issuing a write and awaiting it would leave its failure unobserved).
-  const [seen, sessions, conversations, messages, identity] = await Promise.all([
+  const metaT = tx.table('meta');
+  const [seen, sessions, conversations, messages, identity, heldRecord] = await Promise.all([
     optimistic ? new Map<string, undefined>() : fetchAll(commits.map((c) => c.envelopeId), (k) => dedupT.get(k)),
     fetchAll(needsSession, (k) => sessionsT.get(k)),
     fetchAll(needsConversation, (k) => conversationsT.get(k)),
     fetchAll(needsMessage, (k) => messagesT.get(k)),
     needsIdentity ? identityT.get('self') : undefined,
+    // Actions waiting for their message (one small record; read by every batch, since any new message may be one's target).
+    metaT.get(HELD_ACTIONS_KEY),
   ]);
+  let held: HeldAction[] = readHeld(heldRecord?.value);
+  let heldChanged = false;
 
   const dirtySessions = new Map<string, SessionRecord>();
   const dirtyConversations = new Map<string, ConversationRecord>();
@@ -106,13 +118,25 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
         status: 'delivered',
         ...(m.via ? { via: m.via } : {}),
         ...(m.attachment ? { attachment: m.attachment } : {}),
+        ...(m.quote ? { quote: m.quote } : {}),
         updatedAt: c.receivedAt,
       };
-      dirtyMessages.set(m.id, row);
+      // Actions that arrived before this message take effect now (each judged as if it came after it).
+      const waiting = held.filter((h) => h.action.target === m.id);
+      let withHeld = row;
+      if (waiting.length) {
+        held = held.filter((h) => h.action.target !== m.id);
+        heldChanged = true;
+        for (const h of [...waiting].sort((a, b) => a.action.at - b.action.at)) {
+          const verdict = judgeAction(withHeld, h.action, c.receivedAt);
+          if (verdict.ok) withHeld = verdict.row;
+        }
+      }
+      dirtyMessages.set(m.id, withHeld);
       newMessages.add(m.id);
       dirtyConversations.set(m.contactId, {
         ...conv,
-        lastMessage: { messageId: m.id, text: m.body, at: m.sentAt, direction: 'in' },
+        lastMessage: { messageId: m.id, text: withHeld.deleted ? DELETED_TEXT : withHeld.body, at: m.sentAt, direction: 'in' },
         unread: conv.unread + 1,
         lastActivityAt: Math.max(conv.lastActivityAt, c.receivedAt),
         nextOrder: conv.nextOrder + 1,
@@ -131,6 +155,19 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
       if ((row.status === 'queued' || row.status === 'failed') && row.envelopeId) writes.push(tx.table('outbox').delete(row.envelopeId));
     }
 
+    if (c.action) {
+      const applied = applyReceivedAction(c.action, dirtyMessages.get(c.action.target) ?? messages.get(c.action.target), c.receivedAt);
+      if (applied === 'hold') {
+        held = [...held, { action: c.action, heldAt: c.receivedAt }];
+        heldChanged = true;
+      } else if (applied) {
+        dirtyMessages.set(applied.id, applied);
+        const conv = dirtyConversations.get(applied.contactId) ?? conversations.get(applied.contactId);
+        const after = previewAfterChange(conv, applied);
+        if (after) dirtyConversations.set(applied.contactId, after);
+      }
+    }
+
     if (c.preKeyPool) poolUpdate = c.preKeyPool;
     if (c.contactUpdate) writes.push(tx.table('contacts').put(c.contactUpdate));
     for (const e of c.outboxEntries ?? []) writes.push(tx.table('outbox').put(readyOutboxRecord(e, c.receivedAt)));
@@ -138,6 +175,8 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
   }
 
   if (poolUpdate && identity) writes.push(identityT.put({ ...identity, preKeyPool: poolUpdate }));
+  const lastReceivedAt = commits.length ? commits[commits.length - 1]!.receivedAt : 0;
+  if (heldChanged) writes.push(metaT.put({ key: HELD_ACTIONS_KEY, value: writeHeld(held, lastReceivedAt) }));
   const insert = <T>(put: (v: T) => Promise<void>, add: (v: T) => Promise<void>, v: T): Promise<void> =>
     optimistic
       ? add(v).catch((e: unknown) => {
@@ -149,5 +188,20 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
   for (const m of dirtyMessages.values()) writes.push(newMessages.has(m.id) ? insert((v) => messagesT.put(v), (v) => messagesT.add(v), m) : messagesT.put(m));
   for (const cv of dirtyConversations.values()) writes.push(conversationsT.put(cv));
   await Promise.all(writes);
+  // Deleted for everyone in this batch: the replies quoting them lose the quoted text too.
+  const deleted = [...dirtyMessages.values()].filter((m) => m.deleted && (newMessages.has(m.id) || !messages.get(m.id)?.deleted));
+  if (deleted.length) await blankQuotesOf(tx, deleted);
   return results;
+}
+
+/**
+ * A received action on its target as this batch leaves it: the changed row, undefined when
+ * the rules refuse it or it changes nothing (the messenger judged it before and counted a
+ * refusal; a refusal here is a race with an earlier batch and changes nothing either), or
+ * 'hold' when the target is not stored yet.
+ */
+function applyReceivedAction(action: MessageAction, target: MessageRecord | undefined, now: number): MessageRecord | 'hold' | undefined {
+  if (!target) return 'hold';
+  const verdict = judgeAction(target, action, now);
+  return verdict.ok && verdict.changed ? verdict.row : undefined;
 }

@@ -5,6 +5,8 @@
  */
 import type { BackendTx } from './backend.ts';
 import { ConcurrentModificationError, InvalidStoreInputError } from './errors.ts';
+import { judgeAction } from './message-actions.ts';
+import { blankQuotesOf, previewAfterChange } from './message-changes.ts';
 import type { ConversationRecord, MessageRecord, OutboxRecord, SessionRecord } from './records.ts';
 import type { NewOutboxEntry, NewOutgoingMessage, OutgoingCommit, PendingOutgoingCommit, SessionUpdate } from './store-api.ts';
 
@@ -37,7 +39,19 @@ export function readyOutboxRecord(e: NewOutboxEntry, now: number, row?: MessageR
 function placeOutgoing(m: NewOutgoingMessage, existing: MessageRecord | undefined, conv: ConversationRecord | undefined, envelopeId: string) {
   if (existing) throw new InvalidStoreInputError('message.id', 'a message with this id exists');
   const c: ConversationRecord = conv ?? { contactId: m.contactId, unread: 0, lastActivityAt: 0, nextOrder: 0 };
-  const row: MessageRecord = { id: m.id, contactId: m.contactId, direction: 'out', body: m.body, sentAt: m.sentAt, order: c.nextOrder, status: 'queued', envelopeId, ...(m.attachment ? { attachment: m.attachment } : {}), updatedAt: m.sentAt };
+  const row: MessageRecord = {
+    id: m.id,
+    contactId: m.contactId,
+    direction: 'out',
+    body: m.body,
+    sentAt: m.sentAt,
+    order: c.nextOrder,
+    status: 'queued',
+    envelopeId,
+    ...(m.attachment ? { attachment: m.attachment } : {}),
+    ...(m.quote ? { quote: m.quote } : {}),
+    updatedAt: m.sentAt,
+  };
   const conversation: ConversationRecord = {
     ...c,
     lastMessage: { messageId: m.id, text: m.body, at: m.sentAt, direction: 'out' },
@@ -48,6 +62,7 @@ function placeOutgoing(m: NewOutgoingMessage, existing: MessageRecord | undefine
 }
 
 export async function applyOutgoing(tx: BackendTx, commit: OutgoingCommit, now: number): Promise<number> {
+  if (commit.action) return applyOutgoingAction(tx, commit, now);
   const outbox = tx.table('outbox');
   const sessions = tx.table('sessions');
   const messages = tx.table('messages');
@@ -76,23 +91,84 @@ export async function applyPendingOutgoing(tx: BackendTx, commit: PendingOutgoin
   const messages = tx.table('messages');
   const conversations = tx.table('conversations');
   const m = commit.message;
-  const [existingEntry, existingMessage, conv] = await Promise.all([outbox.get(commit.job.envelopeId), messages.get(m.id), conversations.get(m.contactId)]);
+  const a = commit.action;
+  const [existingEntry, existingMessage, target] = await Promise.all([
+    outbox.get(commit.job.envelopeId),
+    m ? messages.get(m.id) : undefined,
+    a ? messages.get(a.target) : undefined,
+  ]);
+  const contactId = m?.contactId ?? target?.contactId;
   if (existingEntry) throw new InvalidStoreInputError('job.envelopeId', 'an outbox entry with this id exists');
-  const { row, conversation } = placeOutgoing(m, existingMessage, conv, commit.job.envelopeId);
+  if (contactId === undefined) throw new InvalidStoreInputError('action.target', 'no such message');
+  const conv = await conversations.get(contactId);
+  let row: MessageRecord | undefined;
+  let conversation: ConversationRecord;
+  let seq: number;
+  let deletedRow: MessageRecord | undefined;
+  const writes: Promise<void>[] = [];
+  if (m) {
+    ({ row, conversation } = placeOutgoing(m, existingMessage, conv, commit.job.envelopeId));
+    seq = row.order;
+  } else {
+    const verdict = judgeAction(target!, a!, now);
+    if (!verdict.ok) throw new InvalidStoreInputError('action', `refused: ${verdict.reason}`);
+    if (verdict.changed) writes.push(messages.put(verdict.row));
+    if (verdict.changed && verdict.row.deleted) deletedRow = verdict.row;
+    const c: ConversationRecord = conv ?? { contactId, unread: 0, lastActivityAt: 0, nextOrder: 0 };
+    conversation = { ...(previewAfterChange(c, verdict.row) ?? c), nextOrder: c.nextOrder + 1 };
+    seq = c.nextOrder;
+  }
   await Promise.all([
-    messages.put(row),
+    ...writes,
+    ...(row ? [messages.put(row)] : []),
     conversations.put(conversation),
     outbox.put({
       envelopeId: commit.job.envelopeId,
-      messageId: row.id,
-      contactId: row.contactId,
+      ...(row ? { messageId: row.id } : {}),
+      contactId,
       mailbox: commit.job.mailbox,
       state: 'pending_session',
       plaintext: commit.job.plaintext,
-      seq: row.order,
+      seq,
       attempts: 0,
       nextAttemptAt: now,
       createdAt: now,
     }),
   ]);
+  if (deletedRow) await blankQuotesOf(tx, [deletedRow]);
+}
+
+/**
+ * Our edit, delete or reaction: the target row changes and the action's envelope is queued,
+ * in one transaction. The entry takes the conversation's next order key as its place in the
+ * contact's queue, so it never overtakes the message it changes.
+ */
+async function applyOutgoingAction(tx: BackendTx, commit: OutgoingCommit, now: number): Promise<number> {
+  const action = commit.action!;
+  const contactId = commit.sessionUpdate.contactId;
+  const outbox = tx.table('outbox');
+  const messages = tx.table('messages');
+  const conversations = tx.table('conversations');
+  const sessions = tx.table('sessions');
+  const [existingEntry, session, target, conv] = await Promise.all([
+    outbox.get(commit.outboxEntry.envelopeId),
+    sessions.get(contactId),
+    messages.get(action.target),
+    conversations.get(contactId),
+  ]);
+  if (existingEntry) throw new InvalidStoreInputError('outboxEntry.envelopeId', 'an outbox entry with this id exists');
+  if (!target || target.contactId !== contactId) throw new InvalidStoreInputError('action.target', 'no such message in this conversation');
+  const verdict = judgeAction(target, action, now);
+  if (!verdict.ok) throw new InvalidStoreInputError('action', `refused: ${verdict.reason}`);
+  const next = nextSession(session, commit.sessionUpdate, now);
+  const c: ConversationRecord = conv ?? { contactId, unread: 0, lastActivityAt: 0, nextOrder: 0 };
+  const placed: ConversationRecord = { ...(previewAfterChange(c, verdict.row) ?? c), nextOrder: c.nextOrder + 1 };
+  await Promise.all([
+    sessions.put(next),
+    ...(verdict.changed ? [messages.put(verdict.row)] : []),
+    conversations.put(placed),
+    outbox.put({ ...readyOutboxRecord(commit.outboxEntry, now), seq: c.nextOrder }),
+  ]);
+  if (verdict.changed && verdict.row.deleted) await blankQuotesOf(tx, [verdict.row]);
+  return next.version;
 }

@@ -8,6 +8,8 @@ import { applyContactChange, applyDeleteConversation, checkContactChange, DELETE
 import { ConcurrentModificationError, InvalidStoreInputError, InvalidTransitionError, RecordNotFoundError, StoreError } from './errors.ts';
 import { applyIncoming, INCOMING_STORES, IncomingInsertConflict } from './incoming-batch.ts';
 import { applyOutgoing, applyPendingOutgoing, nextSession, OUTGOING_STORES, readyOutboxRecord } from './outgoing-commit.ts';
+import { applyLocalDelete } from './message-changes.ts';
+import { ME } from './message-actions.ts';
 import { queueHeads } from './queue-heads.ts';
 import { COMMIT_LIST_MAX, DEDUP_MAX_ENTRIES, DEDUP_RETENTION_MS, MESSAGE_PAGE_MAX, OUTBOX_DUE_MAX } from './limits.ts';
 import type {
@@ -35,7 +37,7 @@ import type {
   SessionStartCommit,
   SessionUpdate,
 } from './store-api.ts';
-import { checkContact, checkIncoming, checkIncomingBatch, checkOutboxEntry, checkOutgoingMessage, checkSameContact, checkSessionUpdate } from './validate-commits.ts';
+import { checkAction, checkContact, checkIncoming, checkIncomingBatch, checkOutboxEntry, checkOutgoingMessage, checkSameContact, checkSessionUpdate } from './validate-commits.ts';
 import { checkArray, checkBytes, checkContactId, checkCount, checkId128, checkObject, checkOneOf, checkText, checkTime } from './validate.ts';
 
 /** Checks the version and writes the next one; returns the new version. */
@@ -189,6 +191,10 @@ export class BackendPetrelStore implements PetrelStore {
       checkOutgoingMessage('message', commit.message);
       checkSameContact('message.contactId', commit.message.contactId, commit.sessionUpdate.contactId);
     }
+    if (commit.action !== undefined) {
+      if (commit.message !== undefined) throw new InvalidStoreInputError('action', 'a commit carries a message or an action, not both');
+      checkAction('action', commit.action, ME);
+    }
     const now = this.options.now();
     return this.tx(OUTGOING_STORES, 'readwrite', async (tx) => ({ sessionVersion: await applyOutgoing(tx, commit, now) }));
   }
@@ -196,7 +202,9 @@ export class BackendPetrelStore implements PetrelStore {
   async commitPendingOutgoing(commit: PendingOutgoingCommit): Promise<void> {
     checkObject('commit', commit);
     checkObject('job', commit.job);
-    checkOutgoingMessage('message', commit.message);
+    if ((commit.message === undefined) === (commit.action === undefined)) throw new InvalidStoreInputError('commit', 'a pending job carries a message or an action');
+    if (commit.message !== undefined) checkOutgoingMessage('message', commit.message);
+    if (commit.action !== undefined) checkAction('action', commit.action, ME);
     checkId128('job.envelopeId', commit.job.envelopeId);
     checkBytes('job.mailbox', commit.job.mailbox, 32);
     checkBytes('job.plaintext', commit.job.plaintext);
@@ -427,6 +435,11 @@ export class BackendPetrelStore implements PetrelStore {
     const hasOlder = rows.length > limit;
     const page = rows.slice(0, limit).reverse();
     return hasOlder && page.length > 0 ? { messages: page, olderCursor: page[0]!.order } : { messages: page };
+  }
+
+  async deleteMessageLocally(messageId: string): Promise<boolean> {
+    checkId128('messageId', messageId);
+    return this.tx(['messages', 'conversations'], 'readwrite', (tx) => applyLocalDelete(tx, messageId));
   }
 
   async unreadIncoming(contactId: string): Promise<string[]> {

@@ -178,7 +178,39 @@ export interface MessageRecord {
   readonly envelopeId?: string;
   /** A file that came with the message (its `body` is then the caption, possibly empty). */
   readonly attachment?: AttachmentRef;
+  /** The message this one replies to, and the excerpt of it the sender quoted. */
+  readonly quote?: Quote;
+  /**
+   * An edited message's every version, oldest first by the sender's clock: the original
+   * (no `editId`) and one per edit; `body` is the newest. Absent while never edited.
+   */
+  readonly versions?: readonly MessageVersion[];
+  /** Deleted for everyone: `body`, `attachment`, `quote` and `versions` are gone from the row. */
+  readonly deleted?: true;
+  /** At most one per person (`by`: 'me' or the contact id). */
+  readonly reactions?: readonly Reaction[];
   readonly updatedAt: number;
+}
+
+export interface Quote {
+  /** Hex of the quoted message's id. */
+  readonly id: string;
+  readonly text: string;
+}
+
+/** One version of an edited message: its text and when the sender wrote it. */
+export interface MessageVersion {
+  readonly text: string;
+  /** The sender's clock (the message's `sentAt` for the original). */
+  readonly at: number;
+  /** Hex of the edit's id (absent for the original; a resent edit is recognised by it). */
+  readonly editId?: string;
+}
+
+export interface Reaction {
+  readonly by: string;
+  readonly emoji: string;
+  readonly at: number;
 }
 
 /**

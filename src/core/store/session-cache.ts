@@ -166,6 +166,7 @@ export class SessionCachingStore implements PetrelStore {
   listConversations: PetrelStore['listConversations'] = () => this.inner.listConversations();
   getConversation: PetrelStore['getConversation'] = (id) => this.inner.getConversation(id);
   getMessage: PetrelStore['getMessage'] = (id) => this.inner.getMessage(id);
+  deleteMessageLocally: PetrelStore['deleteMessageLocally'] = (id) => this.inner.deleteMessageLocally(id);
   pageMessages: PetrelStore['pageMessages'] = (id, o) => this.inner.pageMessages(id, o);
   unreadIncoming: PetrelStore['unreadIncoming'] = (id) => this.inner.unreadIncoming(id);
   loadCounters: PetrelStore['loadCounters'] = () => this.inner.loadCounters();

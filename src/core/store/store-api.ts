@@ -18,11 +18,13 @@ import type {
   AttachmentRef,
   MessageRecord,
   MetaValue,
+  Quote,
   OutboxRecord,
   SessionRecord,
   VerificationState,
   Via,
 } from './records.ts';
+import type { MessageAction } from './message-actions.ts';
 import type { StorageHealthView } from './storage-health.ts';
 import type { ContactChange, DeletedConversation } from './contact-changes.ts';
 
@@ -44,6 +46,7 @@ export interface NewOutgoingMessage {
   readonly sentAt: number;
   /** A file sent with the message (already uploaded; `body` is its caption). */
   readonly attachment?: AttachmentRef;
+  readonly quote?: Quote;
 }
 
 export interface NewOutboxEntry {
@@ -58,6 +61,12 @@ export interface OutgoingCommit {
   readonly sessionUpdate: SessionUpdate;
   /** Absent for protocol messages without a row of their own (receipts, signaling). */
   readonly message?: NewOutgoingMessage;
+  /**
+   * Our edit, delete or reaction, applied to its target row in the same transaction
+   * (`by` is 'me'); refused by the rules of message-actions.ts with InvalidStoreInputError.
+   * Its outbox entry goes after every message already queued to the contact.
+   */
+  readonly action?: MessageAction;
   readonly outboxEntry: NewOutboxEntry;
 }
 
@@ -70,7 +79,10 @@ export interface ReadCommit {
 }
 
 export interface PendingOutgoingCommit {
-  readonly message: NewOutgoingMessage;
+  /** The message the job carries; absent for an action's job (then `action` is given). */
+  readonly message?: NewOutgoingMessage;
+  /** Our edit, delete or reaction, applied to its target row now; its job waits for the session. */
+  readonly action?: MessageAction;
   readonly job: { readonly envelopeId: string; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array };
 }
 
@@ -87,6 +99,7 @@ export interface NewIncomingMessage {
   readonly sentAt: number;
   readonly via?: Via;
   readonly attachment?: AttachmentRef;
+  readonly quote?: Quote;
 }
 
 export interface StatusUpdate {
@@ -115,6 +128,12 @@ export interface IncomingCommit {
   readonly contactUpdate?: ContactRecord;
   /** Protocol replies encrypted with the advanced session (e.g. a delivery receipt). */
   readonly outboxEntries?: readonly NewOutboxEntry[];
+  /**
+   * The sender's edit, delete or reaction (`by` = `from`), applied to its target row by the
+   * rules of message-actions.ts; one the rules refuse changes nothing. A target not stored
+   * yet: the action is held (held-actions.ts) and applied when the target is committed.
+   */
+  readonly action?: MessageAction;
 }
 
 export type IncomingResult = 'committed' | 'duplicate';
@@ -206,6 +225,11 @@ export interface PetrelStore {
   getMessage(id: string): Promise<MessageRecord | undefined>;
   /** Newest page first requested without `before`; pages go back by order key. */
   pageMessages(contactId: string, options: { readonly before?: number; readonly limit: number }): Promise<MessagePage>;
+  /**
+   * Delete for me: the message row goes from this device only (the conversation's preview
+   * and unread count follow). False when there was no such message.
+   */
+  deleteMessageLocally(messageId: string): Promise<boolean>;
   /** The conversation's unread incoming messages, oldest first (what `commitRead` is given). */
   unreadIncoming(contactId: string): Promise<string[]>;
   /**

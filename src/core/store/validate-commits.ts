@@ -1,7 +1,8 @@
 /** Validation of the composite commit inputs (all before any transaction starts). */
 import { InvalidStoreInputError } from './errors.ts';
 import { COMMIT_LIST_MAX, INCOMING_BATCH_MAX, LOCAL_NAME_MAX_CHARS } from './limits.ts';
-import type { AttachmentRef, ContactRecord } from './records.ts';
+import { ME, type MessageAction } from './message-actions.ts';
+import type { AttachmentRef, ContactRecord, Quote } from './records.ts';
 import type { IncomingCommit, NewOutboxEntry, NewOutgoingMessage, SessionUpdate } from './store-api.ts';
 import { checkArray, checkBody, checkBytes, checkContactId, checkCount, checkId128, checkOneOf, checkTime, checkVersion } from './validate.ts';
 
@@ -42,6 +43,25 @@ export function checkOutgoingMessage(field: string, m: NewOutgoingMessage): void
   checkBody(`${field}.body`, m.body);
   checkTime(`${field}.sentAt`, m.sentAt);
   if (m.attachment !== undefined) checkAttachment(`${field}.attachment`, m.attachment);
+  if (m.quote !== undefined) checkQuote(`${field}.quote`, m.quote);
+}
+
+export function checkQuote(field: string, q: Quote): void {
+  if (typeof q !== 'object' || q === null) throw new InvalidStoreInputError(field, 'expected an object');
+  checkId128(`${field}.id`, q.id);
+  checkBody(`${field}.text`, q.text);
+}
+
+/** An action's shape; `by` must be 'me' (ours) or `from` (the sender's). Its rules are judged in the transaction. */
+export function checkAction(field: string, a: MessageAction, by: string | undefined): void {
+  if (typeof a !== 'object' || a === null) throw new InvalidStoreInputError(field, 'expected an object');
+  checkOneOf(`${field}.kind`, a.kind, ['edit', 'delete', 'react'] as const);
+  checkId128(`${field}.id`, a.id);
+  checkId128(`${field}.target`, a.target);
+  if (a.by !== (by ?? ME)) throw new InvalidStoreInputError(`${field}.by`, 'is not the author of the commit');
+  checkTime(`${field}.at`, a.at);
+  if (a.kind === 'edit') checkBody(`${field}.text`, a.text);
+  if (a.kind === 'react') checkBody(`${field}.emoji`, a.emoji);
 }
 
 export function checkOutboxEntry(field: string, e: NewOutboxEntry): void {
@@ -117,6 +137,10 @@ export function checkIncoming(field: string, c: IncomingCommit): void {
       checkOutboxEntry(`${field}.outboxEntries[${i}]`, e);
       checkSameContact(`${field}.outboxEntries[${i}].contactId`, e.contactId, from);
     });
+  }
+  if (c.action !== undefined) {
+    if (from === undefined) throw new InvalidStoreInputError(`${field}.action`, 'an action needs its sender');
+    checkAction(`${field}.action`, c.action, from);
   }
 }
 

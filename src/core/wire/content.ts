@@ -3,7 +3,17 @@
  * envelope body). Same canonical CBOR and defensive decoding as the transport frames,
  * with their own size limit and types; a content frame is never a transport frame.
  */
-import { MAX_ACK_IDS, MAX_CONTENT_BYTES, MAX_PROFILE_NAME_BYTES, MAX_RTC_DATA_BYTES, MAX_TEXT_BYTES, MESSAGE_ID_BYTES } from './limits.ts';
+import {
+  MAX_ACK_IDS,
+  MAX_CONTENT_BYTES,
+  MAX_FALLBACK_BYTES,
+  MAX_PROFILE_NAME_BYTES,
+  MAX_QUOTE_BYTES,
+  MAX_REACTION_BYTES,
+  MAX_RTC_DATA_BYTES,
+  MAX_TEXT_BYTES,
+  MESSAGE_ID_BYTES,
+} from './limits.ts';
 import {
   ATTACHMENT_DIGEST_BYTES,
   ATTACHMENT_KEY_BYTES,
@@ -48,8 +58,42 @@ export interface FileContent {
   readonly preview?: Uint8Array;
 }
 
-export type Content = MsgContent | ReceiptContent | RtcContent | ProfileContent | FileContent;
-export type ContentType = Content['t'];
+/**
+ * Message actions (docs/PROTOCOL.md §11.2). Each is self-contained: it names its target by
+ * message id only (`to`), so it means the same wherever it arrives (the contact's device, or
+ * later one of our own devices). Each carries `fallback`: plain text a client that does not
+ * know the kind shows instead (the forward-compatibility rule of §11.2). `id` is the
+ * action's own id (its idempotency key), `ts` the sender's clock.
+ */
+/** A message that quotes another: `to` is the quoted message's id, `quote` a short excerpt of it. */
+export interface ReplyContent {
+  readonly t: 'reply';
+  readonly id: Uint8Array;
+  readonly ts: number;
+  readonly text: string;
+  readonly to: Uint8Array;
+  readonly quote: string;
+  readonly fallback: string;
+}
+/** The sender's new text for their own message `to`. */
+export interface EditContent { readonly t: 'edit'; readonly id: Uint8Array; readonly ts: number; readonly to: Uint8Array; readonly text: string; readonly fallback: string }
+/** The sender deletes their own message `to` for everyone. */
+export interface DeleteContent { readonly t: 'delete'; readonly id: Uint8Array; readonly ts: number; readonly to: Uint8Array; readonly fallback: string }
+/** The sender's reaction to message `to` (one emoji; empty = their reaction is removed). */
+export interface ReactContent { readonly t: 'react'; readonly id: Uint8Array; readonly ts: number; readonly to: Uint8Array; readonly emoji: string; readonly fallback: string }
+
+/**
+ * A content kind this version does not know, decoded by its common fields only because it
+ * carries a `fallback` text (§11.2): shown as a plain message. Never encoded.
+ */
+export interface FallbackContent { readonly t: 'fallback'; readonly kind: string; readonly id: Uint8Array; readonly ts: number; readonly text: string }
+
+/** What this version can send. */
+export type SendableContent = MsgContent | ReceiptContent | RtcContent | ProfileContent | FileContent | ReplyContent | EditContent | DeleteContent | ReactContent;
+export type Content = SendableContent | FallbackContent;
+export type ContentType = SendableContent['t'];
+/** The message actions (they change another message, and carry a fallback). */
+export type ActionContent = EditContent | DeleteContent | ReactContent;
 
 export const CONTENT_SCHEMAS: Readonly<Record<ContentType, StructSchema>> = {
   msg: struct({ id: bytesN(MESSAGE_ID_BYTES), ts: uintSafe, text: text(MAX_TEXT_BYTES) }),
@@ -71,13 +115,30 @@ export const CONTENT_SCHEMAS: Readonly<Record<ContentType, StructSchema>> = {
     },
     ['text', 'preview'],
   ),
+  reply: struct({
+    id: bytesN(MESSAGE_ID_BYTES),
+    ts: uintSafe,
+    text: text(MAX_TEXT_BYTES),
+    to: bytesN(MESSAGE_ID_BYTES),
+    quote: text(MAX_QUOTE_BYTES),
+    fallback: text(MAX_FALLBACK_BYTES),
+  }),
+  edit: struct({ id: bytesN(MESSAGE_ID_BYTES), ts: uintSafe, to: bytesN(MESSAGE_ID_BYTES), text: text(MAX_TEXT_BYTES), fallback: text(MAX_FALLBACK_BYTES) }),
+  delete: struct({ id: bytesN(MESSAGE_ID_BYTES), ts: uintSafe, to: bytesN(MESSAGE_ID_BYTES), fallback: text(MAX_FALLBACK_BYTES) }),
+  react: struct({ id: bytesN(MESSAGE_ID_BYTES), ts: uintSafe, to: bytesN(MESSAGE_ID_BYTES), emoji: text(MAX_REACTION_BYTES), fallback: text(MAX_FALLBACK_BYTES) }),
 };
+
+/**
+ * How this version reads a kind it does not know that carries `fallback` (§11.2): its
+ * `id`, `ts` and `fallback` are checked as usual; every other field is skipped.
+ */
+const FALLBACK_SCHEMA: StructSchema = { ...struct({ id: bytesN(MESSAGE_ID_BYTES), ts: uintSafe, fallback: text(MAX_FALLBACK_BYTES) }), open: true };
 
 function schemaOf(t: string): StructSchema | undefined {
   return Object.hasOwn(CONTENT_SCHEMAS, t) ? CONTENT_SCHEMAS[t as ContentType] : undefined;
 }
 
-export function encodeContent(content: Content): Uint8Array {
+export function encodeContent(content: SendableContent): Uint8Array {
   const t: unknown = (content as { t?: unknown } | null)?.t;
   const schema = typeof t === 'string' ? schemaOf(t) : undefined;
   if (!schema || typeof t !== 'string') throw new WireError('unknown_type', 'unknown content type');
@@ -85,5 +146,13 @@ export function encodeContent(content: Content): Uint8Array {
 }
 
 export function decodeContent(bytes: Uint8Array, opts?: DecodeOptions): Content {
-  return decodeVersioned<Content>(bytes, MAX_CONTENT_BYTES, (t) => schemaOf(t), opts);
+  const decoded = decodeVersioned<SendableContent | { readonly t: string; readonly id: Uint8Array; readonly ts: number; readonly fallback: string }>(
+    bytes,
+    MAX_CONTENT_BYTES,
+    (t, fields) => schemaOf(t) ?? (fields.has('fallback') ? FALLBACK_SCHEMA : undefined),
+    opts,
+  );
+  if (schemaOf(decoded.t)) return decoded as SendableContent;
+  const unknown = decoded as { readonly t: string; readonly id: Uint8Array; readonly ts: number; readonly fallback: string };
+  return { t: 'fallback', kind: unknown.t, id: unknown.id, ts: unknown.ts, text: unknown.fallback };
 }

@@ -3,7 +3,24 @@ export * from './frames.ts';
 export * from './limits.ts';
 export { WireError, isWireError, type WireErrorReason } from './wire-error.ts';
 export { encodeFrame, decodeFrame, type DecodeFrameOptions } from './frame-codec.ts';
-export { encodeContent, decodeContent, type Content, type ContentType, type FileContent, type MsgContent, type ProfileContent, type ReceiptContent, type RtcContent } from './content.ts';
+export {
+  encodeContent,
+  decodeContent,
+  type ActionContent,
+  type Content,
+  type ContentType,
+  type DeleteContent,
+  type EditContent,
+  type FallbackContent,
+  type FileContent,
+  type MsgContent,
+  type ProfileContent,
+  type ReactContent,
+  type ReceiptContent,
+  type ReplyContent,
+  type RtcContent,
+  type SendableContent,
+} from './content.ts';
 export { VALIDATION_FAILURE_METRIC, type WireMetrics, type DecodeOptions } from './versioned-codec.ts';
 export { mailboxAddress, authPayload, spkSignaturePayload, pqpkSignaturePayload, MAILBOX_LABEL, AUTH_LABEL, SPK_SIGNATURE_LABEL, PQPK_SIGNATURE_LABEL } from './mailbox-address.ts';
 export * from './device-list.ts';

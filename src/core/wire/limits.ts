@@ -47,5 +47,12 @@ export const NONCE_BYTES = 32;
 export const X25519_PUBLIC_KEY_BYTES = 32;
 export const MLKEM768_PUBLIC_KEY_BYTES = 1184;
 
+/** The quoted excerpt a `reply` carries (UTF-8 bytes). */
+export const MAX_QUOTE_BYTES = 512;
+/** A reaction: one emoji (UTF-8 bytes; the longest ZWJ sequences are about 35). */
+export const MAX_REACTION_BYTES = 64;
+/** The plain text a content kind carries for clients that do not know the kind (UTF-8 bytes). */
+export const MAX_FALLBACK_BYTES = MAX_TEXT_BYTES + MAX_QUOTE_BYTES + 64;
+
 /** A display name inside a `profile` content frame (UTF-8 bytes), as in invite links. */
 export const MAX_PROFILE_NAME_BYTES = 64;

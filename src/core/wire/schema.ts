@@ -19,6 +19,11 @@ export interface StructSchema {
   readonly kind: 'struct';
   readonly fields: Readonly<Record<string, FieldSchema>>;
   readonly optional?: readonly string[];
+  /**
+   * Keys the schema does not name are skipped instead of refused (only for the
+   * fallback view of a content kind this version does not know, docs/PROTOCOL.md §11.2).
+   */
+  readonly open?: boolean;
 }
 
 export const bytesN = (length: number): FieldSchema => ({ kind: 'bytes', length });
@@ -129,7 +134,7 @@ function entriesOf(value: unknown, path: string, mode: Mode): Map<string, unknow
 export function normalizeStruct(schema: StructSchema, value: unknown, path: string, mode: Mode): Record<string, unknown> {
   const entries = entriesOf(value, path, mode);
   for (const key of entries.keys()) {
-    if (!Object.hasOwn(schema.fields, key)) {
+    if (!Object.hasOwn(schema.fields, key) && !schema.open) {
       throw new WireError('unknown_field', `${join(path, String(key))}: not part of this frame`, join(path, String(key)));
     }
   }

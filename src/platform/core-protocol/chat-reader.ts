@@ -12,7 +12,8 @@ const PAGE = 200;
 
 export type ChatReader = (contactId: string, limit: number) => Promise<ChatWindow>;
 
-export function storeChatReader(store: PetrelStore): ChatReader {
+/** `now` decides which messages may still be edited (the core's clock in the browser is `Date.now`). */
+export function storeChatReader(store: PetrelStore, now: () => number = Date.now): ChatReader {
   return async (contactId, limit) => {
     const want = Math.max(1, Math.min(limit, CHAT_WINDOW_MAX));
     const page = await store.pageMessages(contactId, { limit: Math.min(want, PAGE) });
@@ -25,7 +26,7 @@ export function storeChatReader(store: PetrelStore): ChatReader {
     }
     return {
       contactId,
-      messages: messages.map(messageView),
+      messages: messages.map((m) => messageView(m, now())),
       hasOlder: cursor !== undefined,
     };
   };

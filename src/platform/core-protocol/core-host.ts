@@ -43,6 +43,11 @@ const invite = (v: unknown): Invite => {
   if (!i || !(i.identityKey instanceof Uint8Array) || typeof i.displayName !== 'string' || typeof i.relay !== 'string') throw new BadArguments('expected an invite');
   return { identityKey: i.identityKey, displayName: i.displayName, relay: i.relay };
 };
+/** A message or action id: 32 lowercase hex characters. */
+const hexId = (v: unknown): string => {
+  if (typeof v !== 'string' || !/^[0-9a-f]{32}$/u.test(v)) throw new BadArguments('expected an id of 32 lowercase hex characters');
+  return v;
+};
 const optStr = (v: unknown): string | undefined => (v === undefined ? undefined : str(v));
 const blob = (v: unknown): Blob => {
   if (typeof Blob === 'undefined' || !(v instanceof Blob)) throw new BadArguments('expected a Blob');
@@ -73,7 +78,14 @@ export class CoreHost {
     this.handlers = {
       createIdentity: ([name]) => core.createIdentity(str(name)),
       addContact: ([i]) => core.addContact(invite(i)),
-      send: ([contactId, text, id]) => core.send(str(contactId), str(text), id === undefined ? {} : { id: str(id) }),
+      send: ([contactId, text, id, replyTo]) => {
+        const r = optStr(replyTo);
+        return core.send(str(contactId), str(text), { ...(id === undefined ? {} : { id: str(id) }), ...(r !== undefined ? { replyTo: r } : {}) });
+      },
+      editMessage: ([messageId, text, id]) => core.editMessage(hexId(messageId), str(text), { id: hexId(id) }),
+      deleteForEveryone: ([messageId, id]) => core.deleteForEveryone(hexId(messageId), { id: hexId(id) }),
+      react: ([messageId, emoji, id]) => core.react(hexId(messageId), str(emoji), { id: hexId(id) }),
+      deleteForMe: ([messageId]) => core.deleteForMe(hexId(messageId)),
       retry: ([messageId]) => core.retry(str(messageId)),
       reconnectNow: () => core.reconnectNow(),
       sendFile: ([contactId, file, name, caption, id, preview]) => {

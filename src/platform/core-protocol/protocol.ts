@@ -18,7 +18,12 @@ export const PROTOCOL_VERSION = 1;
 export interface CommandMap {
   createIdentity: { args: [displayName: string]; result: void };
   addContact: { args: [invite: Invite]; result: string };
-  send: { args: [contactId: string, text: string, id: string | undefined]; result: void };
+  send: { args: [contactId: string, text: string, id: string | undefined, replyTo?: string]; result: void };
+  /** Message actions carry their id (the idempotency key a resend to a new host keeps). */
+  editMessage: { args: [messageId: string, text: string, id: string]; result: void };
+  deleteForEveryone: { args: [messageId: string, id: string]; result: void };
+  react: { args: [messageId: string, emoji: string, id: string]; result: void };
+  deleteForMe: { args: [messageId: string]; result: void };
   retry: { args: [messageId: string]; result: void };
   /** The host's relay connection: stop waiting to reconnect, try now. */
   reconnectNow: { args: []; result: void };
@@ -50,6 +55,10 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'addContact',
   'send',
   'retry',
+  'editMessage',
+  'deleteForEveryone',
+  'react',
+  'deleteForMe',
   'reconnectNow',
   'sendFile',
   'cancelTransfer',

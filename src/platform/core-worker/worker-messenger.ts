@@ -4,9 +4,9 @@
  * is the worker's last snapshot. The tab's own open conversation and its paging are
  * view messages of their own (the worker's core projects this tab's chat window).
  */
-import { toHex } from '../../core/bytes.ts';
 import { parseInviteUrl } from '../../core/messenger/invite.ts';
-import type { Diagnostics, Invite, MessengerApi, MessengerState, SendFileOptions, SendOptions } from '../../core/messenger/messenger-api.ts';
+import type { ActionOptions, Diagnostics, Invite, MessengerApi, MessengerState, SendFileOptions, SendOptions } from '../../core/messenger/messenger-api.ts';
+import { newCommandId } from '../core-protocol/command-id.ts';
 import { CoreClient } from '../core-protocol/core-client.ts';
 import type { ClientMessage } from '../core-protocol/protocol.ts';
 
@@ -98,12 +98,17 @@ export class WorkerMessenger implements MessengerApi {
     this.deps.postOlder();
     return Promise.resolve();
   };
-  send = (contactId: string, text: string, options?: SendOptions) => this.client.call('send', contactId, text, options?.id);
+  send = (contactId: string, text: string, options?: SendOptions) => this.client.call('send', contactId, text, options?.id, options?.replyTo);
+  // Actions carry an id of their own, so a command resent to a restarted worker acts once.
+  editMessage = (messageId: string, text: string, options: ActionOptions = {}) => this.client.call('editMessage', messageId, text, options.id ?? newCommandId());
+  deleteForEveryone = (messageId: string, options: ActionOptions = {}) => this.client.call('deleteForEveryone', messageId, options.id ?? newCommandId());
+  react = (messageId: string, emoji: string, options: ActionOptions = {}) => this.client.call('react', messageId, emoji, options.id ?? newCommandId());
+  deleteForMe = (messageId: string) => this.client.call('deleteForMe', messageId);
   retry = (messageId: string) => this.client.call('retry', messageId);
   reconnectNow = () => this.client.call('reconnectNow');
   sendFile = (contactId: string, file: Blob, options: SendFileOptions = {}) => {
     // An id of its own, so a command resent to a restarted worker sends the file once.
-    const id = options.id ?? toHex(crypto.getRandomValues(new Uint8Array(16)));
+    const id = options.id ?? newCommandId();
     const name = options.name ?? (file as Blob & { name?: string }).name;
     return this.client.call('sendFile', contactId, file, name, options.caption, id, options.preview);
   };

@@ -11,7 +11,7 @@
  * draft again, so the words are never silently dropped.
  */
 import type { Logger } from '../../core/log.ts';
-import type { Invite, MessengerApi, MessengerState, SendFileOptions, SendOptions } from '../../core/messenger/messenger-api.ts';
+import type { ActionOptions, Invite, MessengerApi, MessengerState, SendFileOptions, SendOptions } from '../../core/messenger/messenger-api.ts';
 import type { DraftStore } from './draft-store.ts';
 import type { JournalEntry, SendJournal } from './send-journal.ts';
 
@@ -44,11 +44,13 @@ export class JournaledMessenger implements MessengerApi {
   send(contactId: string, text: string, options: SendOptions = {}): Promise<void> {
     if (options.id !== undefined) return this.inner.send(contactId, text, options);
     const entry = this.journal.record(contactId, text);
-    if (!entry) return this.inner.send(contactId, text);
+    const reply = options.replyTo !== undefined ? { replyTo: options.replyTo } : {};
+    if (!entry) return this.inner.send(contactId, text, reply);
     this.inFlight.add(entry.id);
-    // Pressed after the entries a drain is resending: it goes after them.
+    // Pressed after the entries a drain is resending: it goes after them. (The journal keeps
+    // the text only: a reply resent from it after a crash goes without its quote.)
     const ahead = this.draining ?? Promise.resolve();
-    return ahead.then(() => this.inner.send(contactId, text, { id: entry.id })).then(
+    return ahead.then(() => this.inner.send(contactId, text, { id: entry.id, ...reply })).then(
       () => this.settle(entry),
       (err: unknown) => {
         // The composer gives the text back and shows the error: the entry must not also resend it.
@@ -120,6 +122,10 @@ export class JournaledMessenger implements MessengerApi {
   sendFile = (contactId: string, file: Blob, options?: SendFileOptions) => this.inner.sendFile(contactId, file, options);
   cancelTransfer = (messageId: string) => this.inner.cancelTransfer(messageId);
   downloadAttachment = (messageId: string) => this.inner.downloadAttachment(messageId);
+  editMessage = (messageId: string, text: string, options?: ActionOptions) => this.inner.editMessage(messageId, text, options);
+  deleteForEveryone = (messageId: string, options?: ActionOptions) => this.inner.deleteForEveryone(messageId, options);
+  react = (messageId: string, emoji: string, options?: ActionOptions) => this.inner.react(messageId, emoji, options);
+  deleteForMe = (messageId: string) => this.inner.deleteForMe(messageId);
   markRead = (contactId: string) => this.inner.markRead(contactId);
   safetyNumber = (contactId: string) => this.inner.safetyNumber(contactId);
   setVerified = (contactId: string, verified: boolean) => this.inner.setVerified(contactId, verified);

@@ -13,6 +13,7 @@ import type {
   MessengerState,
   SafetyNumber,
   SendFileOptions,
+  SendOptions,
 } from '../../../src/core/messenger/messenger-api.ts';
 
 export type Call = { readonly command: string; readonly args: readonly unknown[] };
@@ -119,9 +120,10 @@ export class FakeMessenger implements MessengerApi {
     this.record('loadOlder');
   }
 
-  async send(contactId: string, text: string): Promise<void> {
-    this.record('send', contactId, text);
-    const m = message({ id: (++this.seq).toString(16).padStart(32, '0'), contactId, text, status: 'queued' });
+  async send(contactId: string, text: string, options: SendOptions = {}): Promise<void> {
+    this.record('send', contactId, text, ...(options.replyTo !== undefined ? [{ replyTo: options.replyTo }] : []));
+    const quoted = options.replyTo === undefined ? undefined : this.state.chat?.messages.find((x) => x.id === options.replyTo);
+    const m = message({ id: (++this.seq).toString(16).padStart(32, '0'), contactId, text, status: 'queued', ...(quoted ? { quote: { id: quoted.id, text: quoted.text } } : {}) });
     const chat = this.state.chat;
     if (chat?.contactId === contactId) this.set({ chat: { ...chat, messages: [...chat.messages, m] } });
     this.set({ queueDepth: this.state.queueDepth + 1 });
@@ -157,6 +159,36 @@ export class FakeMessenger implements MessengerApi {
     const blob = this.files.get(messageId);
     if (!blob) throw Object.assign(new Error('no file in this message'), { kind: 'no_attachment' });
     return blob;
+  }
+
+  /** Changes one message of the open chat, as the core's projection would show it. */
+  private updateMessage(id: string, change: (m: MessageView) => MessageView): void {
+    const chat = this.state.chat;
+    if (chat) this.set({ chat: { ...chat, messages: chat.messages.map((m) => (m.id === id ? change(m) : m)) } });
+  }
+
+  async editMessage(messageId: string, text: string): Promise<void> {
+    this.record('editMessage', messageId, text);
+    this.updateMessage(messageId, (m) => ({ ...m, text, versions: [...(m.versions ?? [{ text: m.text, at: m.at }]), { text, at: m.at + 1 }] }));
+  }
+
+  async deleteForEveryone(messageId: string): Promise<void> {
+    this.record('deleteForEveryone', messageId);
+    this.updateMessage(messageId, ({ quote: _q, versions: _v, reactions: _r, canEdit: _e, canDeleteForEveryone: _d, ...m }) => ({ ...m, text: '', deleted: true }));
+  }
+
+  async react(messageId: string, emoji: string): Promise<void> {
+    this.record('react', messageId, emoji);
+    this.updateMessage(messageId, ({ reactions, ...m }) => {
+      const next = [...(reactions ?? []).filter((r) => !r.mine), ...(emoji ? [{ emoji, mine: true }] : [])];
+      return next.length ? { ...m, reactions: next } : m;
+    });
+  }
+
+  async deleteForMe(messageId: string): Promise<void> {
+    this.record('deleteForMe', messageId);
+    const chat = this.state.chat;
+    if (chat) this.set({ chat: { ...chat, messages: chat.messages.filter((m) => m.id !== messageId) } });
   }
 
   async markRead(contactId: string): Promise<void> {

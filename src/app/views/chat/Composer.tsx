@@ -37,6 +37,7 @@ export function Composer({ contactId, blockedReason }: ComposerProps) {
   const messenger = useMessenger();
   const ui = useUiStore();
   const draft = useUi((s) => s.drafts[contactId] ?? '');
+  const target = useUi((s) => s.composeTargets[contactId]);
   const [error, setError] = useState<string>();
   const fieldId = useId();
   const noteId = useId();
@@ -91,18 +92,40 @@ export function Composer({ contactId, blockedReason }: ComposerProps) {
       return;
     }
     ui.getState().setDraft(contactId, '');
+    ui.getState().setComposeTarget(contactId, undefined);
     setError(undefined);
-    messenger.send(contactId, text).catch(() => {
-      // Not queued: give the text back unless something new was typed meanwhile.
-      if (!ui.getState().drafts[contactId]) ui.getState().setDraft(contactId, draft);
-      setError('The message could not be saved for sending. Please try again.');
-    });
+    const giveBack = (err: unknown, fallback: string) => {
+      // Not done: give the text (and what it replied to or edited) back unless something new was typed meanwhile.
+      if (!ui.getState().drafts[contactId]) {
+        ui.getState().setDraft(contactId, draft);
+        if (target) ui.getState().setComposeTarget(contactId, target);
+      }
+      const kind = (err as { kind?: unknown } | null)?.kind;
+      setError(kind === 'action_refused' && err instanceof Error ? `${err.message[0]!.toUpperCase()}${err.message.slice(1)}.` : fallback);
+    };
+    if (target?.kind === 'edit') {
+      messenger.editMessage(target.messageId, text).catch((err: unknown) => giveBack(err, 'The edit could not be saved. Please try again.'));
+      return;
+    }
+    messenger
+      .send(contactId, text, target ? { replyTo: target.messageId } : {})
+      .catch((err: unknown) => giveBack(err, 'The message could not be saved for sending. Please try again.'));
+  };
+  const cancelTarget = () => {
+    if (target?.kind === 'edit') ui.getState().setDraft(contactId, '');
+    ui.getState().setComposeTarget(contactId, undefined);
+    document.getElementById(fieldId)?.focus();
   };
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
     send();
   };
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === 'Escape' && target) {
+      e.preventDefault();
+      cancelTarget();
+      return;
+    }
     if (e.key !== 'Enter' || e.shiftKey || e.nativeEvent.isComposing) return;
     e.preventDefault();
     send();
@@ -115,6 +138,17 @@ export function Composer({ contactId, blockedReason }: ComposerProps) {
         <p id={noteId} className="composer-note" role={error && !blockedReason ? 'alert' : undefined}>
           {note}
         </p>
+      )}
+      {target && (
+        <div className="composer-target">
+          <p>
+            {target.kind === 'reply' ? 'Replying to: ' : 'Editing: '}
+            <span dir="auto">{target.excerpt}</span>
+          </p>
+          <button type="button" onClick={cancelTarget}>
+            {target.kind === 'reply' ? 'Cancel reply' : 'Cancel edit'}
+          </button>
+        </div>
       )}
       {uploads.length > 0 && (
         <ul className="composer-uploads" aria-label="Files being sent">
@@ -150,7 +184,7 @@ export function Composer({ contactId, blockedReason }: ComposerProps) {
           onKeyDown={onKeyDown}
         />
         <button type="submit" className="composer-send" disabled={!canSend}>
-          Send
+          {target?.kind === 'edit' ? 'Save edit' : 'Send'}
         </button>
       </div>
     </form>

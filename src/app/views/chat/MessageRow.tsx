@@ -4,6 +4,9 @@ import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
 import { formatBytes, formatMessageTime } from '../../components/format.ts';
 import { MessageText } from '../../components/MessageText.tsx';
 import { STATUS_ICON, STATUS_TEXT } from './message-status.ts';
+import { useUiStore } from '../../ui-store.ts';
+import { MessageActionsMenu } from './MessageActionsMenu.tsx';
+import { MessageExtras } from './MessageExtras.tsx';
 import { saveFile } from './save-file.ts';
 import { TransferProgress } from './TransferProgress.tsx';
 
@@ -47,6 +50,18 @@ export const MessageRow = memo(function MessageRow({ message, peerName, position
       .finally(() => setDownloading(false));
   };
   const cancel = () => void messenger.cancelTransfer(message.id).catch(() => undefined);
+  const ui = useUiStore();
+  const [actionError, setActionError] = useState<string>();
+  const attempt = (p: Promise<void>) => {
+    setActionError(undefined);
+    p.catch((err: unknown) => setActionError(err instanceof Error ? err.message : 'That did not work. Please try again.'));
+  };
+  const excerpt = message.text || file?.name || '';
+  const target = (kind: 'reply' | 'edit') => {
+    ui.getState().setComposeTarget(message.contactId, { kind, messageId: message.id, excerpt });
+    if (kind === 'edit') ui.getState().setDraft(message.contactId, message.text);
+    document.querySelector<HTMLTextAreaElement>('.composer-field')?.focus();
+  };
   const retry = () => {
     setRetrying(true);
     messenger
@@ -80,7 +95,18 @@ export const MessageRow = memo(function MessageRow({ message, peerName, position
             )}
           </div>
         )}
-        {(message.text || !message.attachment) && <MessageText className="message-text" text={message.text} />}
+        {message.quote && (
+          <blockquote className="message-quote" cite={`#${message.quote.id}`}>
+            <span className="visually-hidden">In reply to: </span>
+            {message.quote.text ? <span dir="auto">{message.quote.text}</span> : <span className="message-deleted">This message was deleted</span>}
+          </blockquote>
+        )}
+        {message.deleted ? (
+          <p className="message-text message-deleted">This message was deleted</p>
+        ) : (
+          (message.text || !message.attachment) && <MessageText className="message-text" text={message.text} />
+        )}
+        <MessageExtras message={message} peerName={peerName} />
         <p className="message-meta">
           <time dateTime={new Date(message.at).toISOString()}>{formatMessageTime(message.at, now)}</time>
           {ours && (
@@ -92,6 +118,11 @@ export const MessageRow = memo(function MessageRow({ message, peerName, position
             </span>
           )}
         </p>
+        {actionError && (
+          <p className="message-action-error" role="alert">
+            {actionError}
+          </p>
+        )}
         {message.status === 'failed' && (
           <div className="message-failure">
             <p>Not sent: {message.failure ?? 'the message could not be delivered'}</p>
@@ -101,6 +132,14 @@ export const MessageRow = memo(function MessageRow({ message, peerName, position
           </div>
         )}
       </div>
+      <MessageActionsMenu
+        message={message}
+        onReply={() => target('reply')}
+        onEdit={() => target('edit')}
+        onDeleteForEveryone={() => attempt(messenger.deleteForEveryone(message.id))}
+        onDeleteForMe={() => attempt(messenger.deleteForMe(message.id))}
+        onReact={(emoji) => attempt(messenger.react(message.id, emoji))}
+      />
     </div>
   );
 });

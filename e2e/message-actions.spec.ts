@@ -1,0 +1,73 @@
+/**
+ * Message actions between two people in real Chromium through the real relay: a reply
+ * shows its quote on the other side, an edit and a delete for everyone reach it, a
+ * reaction shows on both sides; axe finds nothing serious with the menu open.
+ */
+import type { Locator, Page } from '@playwright/test';
+import { accept, blockingViolations, messageLog as log, onboard, send } from './support/journey.ts';
+import { test, expect } from './support/users.ts';
+
+const row = (page: Page, text: string | RegExp): Locator => log(page).getByRole('listitem').filter({ hasText: text });
+/** The message itself, not a reply that quotes it. */
+const original = (page: Page, text: string | RegExp): Locator => row(page, text).filter({ hasNot: page.locator('blockquote') });
+
+async function menu(page: Page, message: Locator, item: string): Promise<void> {
+  await message.getByRole('button', { name: 'More actions' }).click();
+  await page.getByRole('menuitem', { name: item }).click();
+}
+
+test('reply, edit, reaction and delete for everyone reach the other side', async ({ users }) => {
+  const [alice, bob] = await users('alice', 'bob');
+  const a = alice!.page;
+  const b = bob!.page;
+  const aliceInvite = await onboard(a, 'Alice');
+  const bobInvite = await onboard(b, 'Bob');
+  await accept(a, bobInvite, 'Bob');
+  await accept(b, aliceInvite, 'Alice');
+  await b.getByRole('button', { name: /^Alice/ }).first().click();
+
+  await send(a, 'see you at 5');
+  await expect(row(b, 'see you at 5')).toBeVisible();
+
+  // Bob replies, quoting it: Alice sees the quote.
+  await menu(b, original(b, 'see you at 5'), 'Reply');
+  await expect(b.getByText('Replying to:')).toBeVisible();
+  await send(b, 'make it 6?');
+  const reply = row(a, 'make it 6?');
+  await expect(reply.locator('blockquote')).toContainText('see you at 5');
+
+  // Alice edits hers: Bob sees the new text, marked edited.
+  await menu(a, original(a, 'see you at 5'), 'Edit');
+  await a.getByRole('textbox', { name: 'Message' }).fill('see you at 6');
+  await a.getByRole('button', { name: 'Save edit' }).click();
+  const edited = original(b, 'see you at 6');
+  await expect(edited.getByRole('button', { name: /edited/ })).toBeVisible();
+
+  // Bob reacts: the chip shows on both sides.
+  await menu(b, edited, 'React');
+  await b.getByRole('button', { name: 'React with 👍' }).click();
+  await expect(edited.getByRole('list', { name: 'Reactions' })).toContainText('👍');
+  await expect(original(a, 'see you at 6').getByRole('list', { name: 'Reactions' })).toContainText('👍 from Bob');
+
+  // axe with the menu open on a chat holding a quote, an edit and a reaction, light and dark.
+  await row(a, 'make it 6?').getByRole('button', { name: 'More actions' }).click();
+  await expect(a.getByRole('menu')).toBeVisible();
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await a.emulateMedia({ colorScheme });
+    const scan = await blockingViolations(a);
+    expect(scan.blocking, colorScheme).toEqual([]);
+    expect(scan.passes.length).toBeGreaterThan(0);
+  }
+  await a.emulateMedia({ colorScheme: 'light' });
+  await a.keyboard.press('Escape');
+  await expect(a.getByRole('menu')).toHaveCount(0);
+
+  // Alice deletes hers for everyone: Bob's copy says so and the text is gone.
+  await menu(a, original(a, 'see you at 6'), 'Delete for everyone');
+  await expect(original(b, 'This message was deleted')).toBeVisible();
+  await expect(original(b, 'see you at 6')).toHaveCount(0);
+  // The reply's quote of it goes too, on both sides.
+  await expect(row(b, 'make it 6?').locator('blockquote')).toContainText('This message was deleted');
+  await expect(row(a, 'make it 6?').locator('blockquote')).toContainText('This message was deleted');
+  await expect(log(b)).not.toContainText('see you at');
+});

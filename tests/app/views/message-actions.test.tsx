@@ -1,0 +1,96 @@
+// @vitest-environment happy-dom
+import { fireEvent, screen, waitFor, within } from '@testing-library/preact';
+import { describe, expect, it } from 'vitest';
+import type { MessageView } from '../../../src/core/messenger/messenger-api.ts';
+import { FakeMessenger, contact, message, readyState } from './fake-messenger.ts';
+import { renderShell } from './render-shell.tsx';
+
+const BOB = contact({ id: 'bb'.repeat(32), displayName: 'Bob' });
+const OURS = message({ id: '01'.repeat(16), contactId: BOB.id, direction: 'out', text: 'see you at 5', canEdit: true, canDeleteForEveryone: true });
+const THEIRS = message({ id: '02'.repeat(16), contactId: BOB.id, direction: 'in', text: 'ok!' });
+
+function chatWith(messages: readonly MessageView[]) {
+  return new FakeMessenger(readyState({ contacts: [BOB], chat: { contactId: BOB.id, messages, hasOlder: false } }));
+}
+const rowOf = (id: string) => document.querySelector<HTMLElement>(`[data-row-id="${id}"]`)!;
+const openMenu = (id: string) => fireEvent.click(within(rowOf(id)).getByRole('button', { name: 'More actions' }));
+const menuItems = () => screen.getAllByRole('menuitem').map((m) => m.textContent);
+
+describe('message actions in the chat', () => {
+  it('More actions offers only what applies: all five for our recent message, no Edit or Delete for everyone for theirs', () => {
+    renderShell(chatWith([OURS, THEIRS]));
+    openMenu(OURS.id);
+    expect(menuItems()).toEqual(['Reply', 'Edit', 'Delete for everyone', 'Delete for me', 'React']);
+    fireEvent.keyDown(screen.getByRole('menu'), { key: 'Escape' });
+    expect(screen.queryByRole('menu')).toBeNull();
+    openMenu(THEIRS.id);
+    expect(menuItems()).toEqual(['Reply', 'Delete for me', 'React']);
+  });
+
+  it('Reply shows the quote above the composer (cancellable) and sends with replyTo; the reply shows its quote', async () => {
+    const fake = chatWith([OURS, THEIRS]);
+    renderShell(fake);
+    openMenu(THEIRS.id);
+    fireEvent.click(screen.getByRole('menuitem', { name: 'Reply' }));
+    expect(screen.getByText('ok!', { selector: '.composer-target span' })).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel reply' }));
+    expect(document.querySelector('.composer-target')).toBeNull();
+    openMenu(THEIRS.id);
+    fireEvent.click(screen.getByRole('menuitem', { name: 'Reply' }));
+    fireEvent.change(screen.getByLabelText('Message'), { target: { value: 'great' } });
+    fireEvent.keyDown(screen.getByLabelText('Message'), { key: 'Enter' });
+    expect(fake.callsOf('send')).toEqual([[BOB.id, 'great', { replyTo: THEIRS.id }]]);
+    await waitFor(() => expect(document.querySelector('.message-quote')?.textContent).toContain('ok!'));
+  });
+
+  it('Edit puts the text in the composer; saving calls editMessage and the row shows "edited" with its history', async () => {
+    const fake = chatWith([OURS]);
+    renderShell(fake);
+    openMenu(OURS.id);
+    fireEvent.click(screen.getByRole('menuitem', { name: 'Edit' }));
+    const field = screen.getByLabelText('Message') as HTMLTextAreaElement;
+    expect(field.value).toBe('see you at 5');
+    fireEvent.change(field, { target: { value: 'see you at 6' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save edit' }));
+    expect(fake.callsOf('editMessage')).toEqual([[OURS.id, 'see you at 6']]);
+    const edited = await within(rowOf(OURS.id)).findByRole('button', { name: /edited/ });
+    fireEvent.click(edited);
+    expect(within(rowOf(OURS.id)).getByRole('list', { name: 'Earlier versions' }).textContent).toBe('see you at 5');
+  });
+
+  it('Delete for everyone shows "This message was deleted"; Delete for me removes the row', async () => {
+    const fake = chatWith([OURS, THEIRS]);
+    renderShell(fake);
+    openMenu(OURS.id);
+    fireEvent.click(screen.getByRole('menuitem', { name: 'Delete for everyone' }));
+    await waitFor(() => expect(rowOf(OURS.id).textContent).toContain('This message was deleted'));
+    expect(rowOf(OURS.id).textContent).not.toContain('see you');
+    openMenu(THEIRS.id);
+    fireEvent.click(screen.getByRole('menuitem', { name: 'Delete for me' }));
+    await waitFor(() => expect(document.querySelector(`[data-row-id="${THEIRS.id}"]`)).toBeNull());
+    expect(fake.callsOf('deleteForMe')).toEqual([[THEIRS.id]]);
+  });
+
+  it('React opens a picker; the chosen emoji shows as a chip, and can be removed', async () => {
+    const fake = chatWith([THEIRS]);
+    renderShell(fake);
+    openMenu(THEIRS.id);
+    fireEvent.click(screen.getByRole('menuitem', { name: 'React' }));
+    fireEvent.click(screen.getByRole('button', { name: 'React with 👍' }));
+    expect(fake.callsOf('react')).toEqual([[THEIRS.id, '👍']]);
+    await waitFor(() => expect(within(rowOf(THEIRS.id)).getByRole('list', { name: 'Reactions' }).textContent).toContain('👍 from you'));
+    openMenu(THEIRS.id);
+    fireEvent.click(screen.getByRole('menuitem', { name: 'React' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Remove reaction' }));
+    expect(fake.callsOf('react')[1]).toEqual([THEIRS.id, '']);
+  });
+
+  it('a refused action is said in the row', async () => {
+    const fake = chatWith([OURS]);
+    fake.failing.add('deleteForEveryone');
+    renderShell(fake);
+    openMenu(OURS.id);
+    fireEvent.click(screen.getByRole('menuitem', { name: 'Delete for everyone' }));
+    await waitFor(() => expect(within(rowOf(OURS.id)).getByRole('alert').textContent).toContain('failed'));
+  });
+});
