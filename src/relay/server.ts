@@ -40,6 +40,8 @@ export const WS_MAX_PAYLOAD = MAX_FRAME_BYTES + 64 * 1024;
 export interface Relay {
   readonly server: Server;
   readonly metrics: RelayMetrics;
+  /** The Web Push sender (its `settled()` lets tests and shutdown wait for pushes in flight). */
+  readonly push: PushNotifier;
   /** The port actually bound (useful with PORT=0 in tests). */
   port(): number;
   /** Graceful shutdown: stop accepting, commit accepted deposits, close sockets (1001), close the database. Bounded by shutdownTimeoutMs. */
@@ -450,5 +452,5 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     return closing;
   };
 
-  return { server, metrics, port, close };
+  return { server, metrics, push, port, close };
 }
