@@ -20,6 +20,7 @@ import type { Logger } from '../core/log.ts';
 import { NotLeaderError } from '../core/messenger/errors.ts';
 import { toHex } from '../core/bytes.ts';
 import type { ChatWindow, Diagnostics, Invite, MessengerApi, MessengerState, SendFileOptions, SendOptions, StorageState } from '../core/messenger/messenger-api.ts';
+import type { PushSubscriptionKeys } from '../core/messenger/push-registration.ts';
 import { parseInviteUrl } from '../core/messenger/invite.ts';
 import { StorageHealth } from '../core/store/storage-health.ts';
 import type { ChatReader } from './core-protocol/chat-reader.ts';
@@ -322,6 +323,11 @@ export class TabbedMessenger implements MessengerApi {
     );
   retry = (messageId: string) => this.onLeader((m) => m.retry(messageId), (c) => c.call('retry', messageId));
   reconnectNow = () => this.onLeader((m) => m.reconnectNow(), (c) => c.call('reconnectNow'));
+  setPushSubscription = (sub: PushSubscriptionKeys | null) =>
+    this.onLeader(
+      (m) => m.setPushSubscription(sub),
+      (c) => c.call('setPushSubscription', sub),
+    );
   sendFile = (contactId: string, file: Blob, options: SendFileOptions = {}) => {
     // An id of its own, so a command resent to a new host sends the file once.
     const id = options.id ?? toHex(crypto.getRandomValues(new Uint8Array(16)));
