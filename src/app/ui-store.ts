@@ -15,6 +15,7 @@ export type Pane = 'list' | 'chat';
 export type OpenDialog =
   | { readonly kind: 'none' }
   | { readonly kind: 'diagnostics' }
+  | { readonly kind: 'settings' }
   | { readonly kind: 'safety-number'; readonly contactId: string };
 
 /** Where keyboard focus should go after a pane switch (consumed by the target). */
