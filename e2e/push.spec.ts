@@ -1,6 +1,6 @@
 import type { BrowserContext, CDPSession, Page } from '@playwright/test';
 import { test, expect } from './support/users.ts';
-import { onboard, waitForControllingServiceWorker } from './support/journey.ts';
+import { accept, blockingViolations, contactButton, messageLog, onboard, send, waitForControllingServiceWorker } from './support/journey.ts';
 
 // Web Push on the device (issue 20). Headless Chromium has no push service, so the push
 // itself is delivered through the DevTools protocol (ServiceWorker.deliverPushMessage),
@@ -101,4 +101,35 @@ test('turning notifications on says what happened when the browser has no push s
   // Either the browser subscribed (and the relay took the subscription), or it could not, said in words.
   await expect(status).toHaveText(/^(Notifications are on.*|Push notifications could not be turned on: .+\. You are notified only while Petrel is open\.)$/);
   test.info().annotations.push({ type: 'push status', description: (await status.textContent()) ?? '' });
+  const { blocking, passes } = await blockingViolations(page, '.settings-dialog');
+  expect(blocking).toEqual([]);
+  expect(passes.length).toBeGreaterThan(0);
+});
+
+test('while the tab is open but hidden, a new message shows a notification from the page with the chosen content', async ({ users, baseURL }) => {
+  const [alice, bob] = await users('alice', 'bob');
+  await alice!.context.grantPermissions(['notifications'], { origin: baseURL! });
+  const aliceInvite = await onboard(alice!.page, 'Alice');
+  const bobInvite = await onboard(bob!.page, 'Bob');
+  await accept(alice!.page, bobInvite, 'Bob');
+  await accept(bob!.page, aliceInvite, 'Alice');
+  await waitForControllingServiceWorker(alice!.page);
+  await chooseContent(alice!.page, 'Name and text');
+  expect(await notifications(alice!.page)).toEqual([]);
+
+  // Headless pages are always "visible": the page is told it is hidden, as a minimised window would be.
+  await alice!.page.evaluate(() => Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' }));
+  await contactButton(bob!.page, 'Alice').click();
+  await send(bob!.page, 'hello while hidden');
+
+  await expect.poll(async () => (await notifications(alice!.page)).map((n) => [n.title, n.body, n.data?.source, n.data?.content])).toEqual([
+    ['Bob', 'hello while hidden', 'page', 'name_and_text'],
+  ]);
+
+  // Visible again: a message is read in the app, no notification is added.
+  await alice!.page.evaluate(() => Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'visible' }));
+  await contactButton(alice!.page, 'Bob').click();
+  await send(bob!.page, 'seen in the app');
+  await expect(messageLog(alice!.page)).toContainText('seen in the app');
+  expect((await notifications(alice!.page)).map((n) => n.body)).toEqual(['hello while hidden']);
 });
