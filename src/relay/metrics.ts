@@ -94,6 +94,19 @@ export class RelayMetrics {
     labelNames: ['result'],
     registers: [this.registry],
   });
+  readonly pushSubscriptions: Gauge = new Gauge({
+    name: 'petrel_push_subscriptions',
+    help: 'Web Push subscriptions stored (one per device that turned notifications on)',
+    registers: [this.registry],
+    collect: async (): Promise<void> => {
+      if (this.pushSubscriptionSource) this.pushSubscriptions.set(await this.pushSubscriptionSource());
+    },
+  });
+  private pushSubscriptionSource: (() => Promise<number>) | undefined;
+  /** Where `petrel_push_subscriptions` reads its value from (at scrape time). */
+  observePushSubscriptions(source: () => Promise<number>): void {
+    this.pushSubscriptionSource = source;
+  }
   readonly pushRegistrations = new Counter({
     name: 'petrel_push_registrations_total',
     help: 'push.register / push.unregister frames by result (registered, unregistered, unauthenticated, bad_endpoint, not_https, address_host, bad_key)',

@@ -168,6 +168,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     failed: (err: unknown) => handlerFailed('http', err),
   };
   metrics.observeBlobBytes(() => stores.blobs.totalBytes());
+  metrics.observePushSubscriptions(() => stores.push.count());
 
   const routeHttp = (req: IncomingMessage, res: ServerResponse): HttpRoute => {
     const path = requestPath(req.url);

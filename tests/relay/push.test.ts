@@ -98,6 +98,7 @@ describe('Web Push: waking a device with no open connection', () => {
     expect(push.payload.includes(Buffer.from(bob.mailbox.subarray(0, 8)))).toBe(false);
     expect(push.bodyBytes).toBeLessThan(200);
     expect(service.refused).toEqual([]);
+    expect(await scrape(relay.http, /^petrel_push_subscriptions (\d+)$/m)).toBeGreaterThanOrEqual(1);
   });
 
   it('sends nothing while the device is connected (it receives the envelope directly)', async () => {
