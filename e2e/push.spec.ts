@@ -101,9 +101,12 @@ test('turning notifications on says what happened when the browser has no push s
   // Either the browser subscribed (and the relay took the subscription), or it could not, said in words.
   await expect(status).toHaveText(/^(Notifications are on.*|Push notifications could not be turned on: .+\. You are notified only while Petrel is open\.)$/);
   test.info().annotations.push({ type: 'push status', description: (await status.textContent()) ?? '' });
-  const { blocking, passes } = await blockingViolations(page, '.settings-dialog');
-  expect(blocking).toEqual([]);
-  expect(passes.length).toBeGreaterThan(0);
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    const { blocking, passes } = await blockingViolations(page, '.settings-dialog');
+    expect(blocking, colorScheme).toEqual([]);
+    expect(passes.length).toBeGreaterThan(0);
+  }
 });
 
 test('while the tab is open but hidden, a new message shows a notification from the page with the chosen content', async ({ users, baseURL }) => {
