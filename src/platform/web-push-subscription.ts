@@ -69,12 +69,15 @@ export async function enablePush(env: PushEnv, ask: boolean): Promise<PushStatus
     if (typeof publicKey !== 'string') return { kind: 'failed', message: 'the relay gave no push key' };
     const key = fromB64url(publicKey);
     let sub = await registration.pushManager.getSubscription();
+    // A subscription made for another key (the relay's keys were replaced) is renewed: the
+    // person had turned push on and the permission stands, so no new question is needed.
+    const hadOne = sub !== null;
     if (sub && !sameBytes(bytes(sub.options.applicationServerKey), key)) {
       await sub.unsubscribe();
       sub = null;
     }
     if (!sub) {
-      if (!ask) return { kind: 'off', why: 'not_asked' };
+      if (!ask && !hadOne) return { kind: 'off', why: 'not_asked' };
       sub = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key as BufferSource });
     }
     const outcome = await env.register({ endpoint: sub.endpoint, p256dh: bytes(sub.getKey('p256dh')), auth: bytes(sub.getKey('auth')) });
