@@ -412,6 +412,8 @@ export class WsRelayTransport implements Transport {
       case 'sent':
       case 'prekeys.published':
       case 'prekeys.bundle':
+      case 'push.registered':
+      case 'push.unregistered':
         this.requests.resolve(frame.rid, frame);
         return;
       case 'pong':

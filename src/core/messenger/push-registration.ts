@@ -41,7 +41,10 @@ export class PushRegistration {
   /** A new relay connection is up: register what the app asked for (failures are logged; the next connection tries again). */
   online(): void {
     if (this.wanted === undefined) return;
-    this.apply().catch((err: unknown) => this.log.warn('push registration failed', { kind: (err as { kind?: string } | null)?.kind ?? 'unknown' }));
+    this.apply().catch((err: unknown) => {
+      const e = err as { kind?: string; code?: string } | null;
+      this.log.warn('push registration failed', { kind: e?.kind ?? e?.code ?? 'unknown' });
+    });
   }
 
   /** Registers `sub` (or, with null, removes this device's subscription); rejects with the relay's typed refusal. */
