@@ -12,6 +12,9 @@ import { ConnectionStatus } from './components/ConnectionStatus.tsx';
 import { OwnShellFrame, type ShellFrame } from './components/ShellFrame.tsx';
 import { useChatRoute } from './hooks/useChatRoute.ts';
 import { useIncomingAnnouncement } from './hooks/useIncomingAnnouncement.ts';
+import { useHiddenTabNotifications } from './hooks/useHiddenTabNotifications.ts';
+import { usePushSync } from './hooks/usePush.ts';
+import { SettingsDialog } from './views/settings/SettingsDialog.tsx';
 import { MessengerProvider, useMessenger, useMessengerState } from './messenger-context.tsx';
 import { UiStoreContext, createUiStore, useUi, useUiStore, type DraftPersistence } from './ui-store.ts';
 import { ChatPane, ConversationsSidebar, useConversationsLayout } from './views/Conversations.tsx';
@@ -82,6 +85,9 @@ function StatusBar() {
   return (
     <>
       <ConnectionStatus />
+      <button type="button" className="shell-diagnostics" onClick={() => ui.getState().openDialog({ kind: 'settings' })}>
+        Settings
+      </button>
       <button type="button" className="shell-diagnostics" onClick={() => ui.getState().openDialog({ kind: 'diagnostics' })}>
         Diagnostics
       </button>
@@ -101,6 +107,8 @@ function ShellBody({ Frame }: { readonly Frame: ShellFrame }) {
   const pendingInvite = useUi((s) => s.pendingInvite);
   const layout = useConversationsLayout();
   const announcement = useIncomingAnnouncement();
+  useHiddenTabNotifications();
+  usePushSync();
   useInviteFromLocation();
   useChatRoute();
   const closeDialog = () => ui.getState().closeDialog();
@@ -145,6 +153,7 @@ function ShellBody({ Frame }: { readonly Frame: ShellFrame }) {
         {announcement.seq > 0 && <p key={announcement.seq}>{announcement.text}</p>}
       </div>
       {dialog.kind === 'diagnostics' && <DiagnosticsDialog onClose={closeDialog} />}
+      {dialog.kind === 'settings' && <SettingsDialog onClose={closeDialog} />}
       {dialog.kind === 'safety-number' && <SafetyNumberDialog contactId={dialog.contactId} onClose={closeDialog} />}
       {dialog.kind === 'rename-contact' && <RenameContactDialog contactId={dialog.contactId} onClose={closeDialog} />}
       {dialog.kind === 'delete-conversation' && <DeleteConversationDialog contactId={dialog.contactId} onClose={closeDialog} onDeleted={conversationDeleted} />}

@@ -15,6 +15,7 @@ export type Pane = 'list' | 'chat';
 export type OpenDialog =
   | { readonly kind: 'none' }
   | { readonly kind: 'diagnostics' }
+  | { readonly kind: 'settings' }
   | { readonly kind: 'safety-number'; readonly contactId: string }
   | { readonly kind: 'rename-contact'; readonly contactId: string }
   | { readonly kind: 'delete-conversation'; readonly contactId: string };

@@ -20,6 +20,7 @@ import type { Logger } from '../core/log.ts';
 import { NotLeaderError } from '../core/messenger/errors.ts';
 import { newCommandId } from './core-protocol/command-id.ts';
 import type { ActionOptions, ChatWindow, Diagnostics, Invite, MessengerApi, MessengerState, SendFileOptions, SendOptions, StorageState } from '../core/messenger/messenger-api.ts';
+import type { PushSubscriptionKeys } from '../core/messenger/push-registration.ts';
 import { parseInviteUrl } from '../core/messenger/invite.ts';
 import { StorageHealth } from '../core/store/storage-health.ts';
 import type { ChatReader } from './core-protocol/chat-reader.ts';
@@ -336,6 +337,11 @@ export class TabbedMessenger implements MessengerApi {
   deleteForMe = (messageId: string) => this.onLeader((m) => m.deleteForMe(messageId), (c) => c.call('deleteForMe', messageId));
   retry = (messageId: string) => this.onLeader((m) => m.retry(messageId), (c) => c.call('retry', messageId));
   reconnectNow = () => this.onLeader((m) => m.reconnectNow(), (c) => c.call('reconnectNow'));
+  setPushSubscription = (sub: PushSubscriptionKeys | null) =>
+    this.onLeader(
+      (m) => m.setPushSubscription(sub),
+      (c) => c.call('setPushSubscription', sub),
+    );
   sendFile = (contactId: string, file: Blob, options: SendFileOptions = {}) => {
     // An id of its own, so a command resent to a new host sends the file once.
     const id = options.id ?? newCommandId();

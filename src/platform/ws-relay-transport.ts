@@ -27,6 +27,7 @@ import { RELAY_SEND_PACE, SendPacer, type PacePolicy } from '../core/transport/s
 import type { RelayConnectionState } from '../core/transport/relay-connection-state.ts';
 import { wireFrameDecoder } from '../core/transport/wire-frame-decoder.ts';
 import { TransportSendError, type IncomingEnvelope, type Transport, type TransportFailureKind, type TransportStateChange } from '../core/transport/transport.ts';
+import type { PushSubscriptionKeys } from '../core/messenger/push-registration.ts';
 import {
   authPayload,
   encodeFrame,
@@ -292,6 +293,17 @@ export class WsRelayTransport implements Transport {
     return frame.bundle;
   }
 
+  /** Registers this device's Web Push subscription for its mailbox. */
+  async registerPush(sub: PushSubscriptionKeys): Promise<void> {
+    const frame = await this.request((rid) => ({ t: 'push.register', rid, endpoint: sub.endpoint, p256dh: sub.p256dh, auth: sub.auth }));
+    if (frame.t !== 'push.registered') throw new RelayRequestError('internal', `unexpected ${frame.t}`);
+  }
+
+  async unregisterPush(): Promise<void> {
+    const frame = await this.request((rid) => ({ t: 'push.unregister', rid }));
+    if (frame.t !== 'push.unregistered') throw new RelayRequestError('internal', `unexpected ${frame.t}`);
+  }
+
   /** Forwards an (end-to-end encrypted) signaling blob to the connected owner of mailbox `to`. */
   sendSignal(to: Uint8Array, blob: Uint8Array): void {
     if (this.current.kind !== 'online') throw new RelayRequestError('unavailable', 'relay is not connected');
@@ -377,6 +389,8 @@ export class WsRelayTransport implements Transport {
       case 'sent':
       case 'prekeys.published':
       case 'prekeys.bundle':
+      case 'push.registered':
+      case 'push.unregistered':
         this.requests.resolve(frame.rid, frame);
         return;
       case 'pong':

@@ -74,6 +74,24 @@ export interface RelayConfig {
   readonly store: StoreConfig;
   /** Attachment blobs (issue 19; docs/OPERATIONS.md "Attachment blobs"). */
   readonly blobs: BlobConfig;
+  /** Web Push (issue 20; docs/OPERATIONS.md "Web Push"). */
+  readonly push: PushConfig;
+}
+
+export interface PushConfig {
+  /** VAPID `sub` claim: how push services reach the operator (mailto: or https:). */
+  readonly subject: string;
+  /** Accept `http://127.0.0.1` / `http://[::1]` push endpoints (tests only: never in production). */
+  readonly allowLoopback: boolean;
+  /** How long one POST to a push service may take. */
+  readonly timeoutMs: number;
+}
+
+function pushSubject(env: NodeJS.ProcessEnv): string {
+  const raw = env.PETREL_PUSH_SUBJECT;
+  if (raw === undefined || raw === '') return 'mailto:postmaster@petrel.invalid';
+  if (!/^(mailto:[^\s@]+@[^\s@]+|https:\/\/[^\s]+)$/.test(raw)) throw new ConfigError('PETREL_PUSH_SUBJECT must be a mailto: address or an https: URL');
+  return raw;
 }
 
 export interface BlobConfig {
@@ -257,6 +275,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       chunkMaxBytes: integer(env, 'PETREL_BLOB_CHUNK_MAX_BYTES', 4 * MIB, 64 * 1024, 64 * MIB),
       ipRequestsPerSec: integer(env, 'PETREL_IP_BLOB_REQUESTS_PER_SEC', 50, 1, 1_000_000),
       ipRequestBurst: integer(env, 'PETREL_IP_BLOB_REQUEST_BURST', 200, 1, 1_000_000),
+    },
+    push: {
+      subject: pushSubject(env),
+      allowLoopback: boolean(env, 'PETREL_PUSH_ALLOW_LOOPBACK', false),
+      timeoutMs: integer(env, 'PETREL_PUSH_TIMEOUT_MS', 10_000, 100, 120_000),
     },
   };
   if (config.httpRequestTimeoutMs < config.httpHeadersTimeoutMs) {

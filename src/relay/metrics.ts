@@ -6,9 +6,9 @@ export const STATE_MAPS = ['sessions', 'mailbox_bindings', 'delivery_pumps', 'ra
 export type StateMap = (typeof STATE_MAPS)[number];
 
 /** Request frames whose handling is timed (`petrel_request_duration_seconds{type}`). */
-export type TimedRequest = 'auth' | 'send' | 'ack' | 'prekeys.publish' | 'prekeys.fetch' | 'signal' | 'devices.publish' | 'devices.fetch';
+export type TimedRequest = 'auth' | 'send' | 'ack' | 'prekeys.publish' | 'prekeys.fetch' | 'signal' | 'devices.publish' | 'devices.fetch' | 'push.register';
 /** HTTP routes, a fixed set so the label stays small whatever paths clients ask for. */
-export type HttpRoute = 'health' | 'ready' | 'metrics' | 'blobs' | 'static' | 'not_found' | 'bad_request' | 'failed';
+export type HttpRoute = 'health' | 'ready' | 'metrics' | 'blobs' | 'push_key' | 'static' | 'not_found' | 'bad_request' | 'failed';
 /** Where an unexpected error was caught (`petrel_handler_failures_total{where}`): it ended that request or connection only. */
 export type HandlerSite = 'http' | 'upgrade' | 'ws_message' | 'ws_close' | 'delivery' | 'sweep';
 
@@ -88,6 +88,31 @@ export class RelayMetrics {
   });
   readonly deviceListFetches = new Counter({ name: 'petrel_device_list_fetches_total', help: 'Device-list fetches by result (ok, not_found)', labelNames: ['result'], registers: [this.registry] });
   readonly devicesUnlinked = new Counter({ name: 'petrel_devices_unlinked_total', help: 'Devices removed by a newer device list: their mailbox closed, their prekeys deleted', registers: [this.registry] });
+  readonly pushes = new Counter({
+    name: 'petrel_pushes_total',
+    help: 'Web Push wakes for devices with no open connection, by result (sent; collapsed: one was sent in the last 10 s; no_subscription; gone: the push service said 404/410, subscription deleted; refused: another non-2xx; throttled: 429; failed: network error or timeout; busy: too many in flight)',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  readonly pushSubscriptions: Gauge = new Gauge({
+    name: 'petrel_push_subscriptions',
+    help: 'Web Push subscriptions stored (one per device that turned notifications on)',
+    registers: [this.registry],
+    collect: async (): Promise<void> => {
+      if (this.pushSubscriptionSource) this.pushSubscriptions.set(await this.pushSubscriptionSource());
+    },
+  });
+  private pushSubscriptionSource: (() => Promise<number>) | undefined;
+  /** Where `petrel_push_subscriptions` reads its value from (at scrape time). */
+  observePushSubscriptions(source: () => Promise<number>): void {
+    this.pushSubscriptionSource = source;
+  }
+  readonly pushRegistrations = new Counter({
+    name: 'petrel_push_registrations_total',
+    help: 'push.register / push.unregister frames by result (registered, unregistered, unauthenticated, bad_endpoint, not_https, address_host, bad_key)',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
   readonly signals = new Counter({ name: 'petrel_signals_total', help: 'Signaling blobs by result (forwarded, offline, overloaded)', labelNames: ['result'], registers: [this.registry] });
   readonly slowConsumers = new Counter({ name: 'petrel_slow_consumers_closed_total', help: 'Connections closed because they did not drain their output', registers: [this.registry] });
   readonly pausedReads = new Counter({ name: 'petrel_paused_reads_total', help: 'Times a connection stopped being read (backpressure)', registers: [this.registry] });

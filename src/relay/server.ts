@@ -7,6 +7,8 @@ import { CHUNKS_IN_MEMORY, ChunkMemoryBudget, serveBlobRoute } from './blobs/blo
 import type { RelayConfig } from './config.ts';
 import { clientIp } from './http/client-ip.ts';
 import { serveOperationalRoute } from './http/operational-routes.ts';
+import { servePushKeyRoute } from './http/push-key-route.ts';
+import { PushNotifier } from './push/push-notifier.ts';
 import { originAllowed } from './http/origin-policy.ts';
 import { requestPath } from './http/request-target.ts';
 import { HttpConnectionSlots } from './http/http-connection-slots.ts';
@@ -38,6 +40,8 @@ export const WS_MAX_PAYLOAD = MAX_FRAME_BYTES + 64 * 1024;
 export interface Relay {
   readonly server: Server;
   readonly metrics: RelayMetrics;
+  /** The Web Push sender (its `settled()` lets tests and shutdown wait for pushes in flight). */
+  readonly push: PushNotifier;
   /** The port actually bound (useful with PORT=0 in tests). */
   port(): number;
   /** Graceful shutdown: stop accepting, commit accepted deposits, close sockets (1001), close the database. Bounded by shutdownTimeoutMs. */
@@ -96,6 +100,22 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
   const fanout = stores.fanout({ registry, pumps, prekeyLowThreshold: config.prekeyLowThreshold });
   const batcher = new WriteBatcher(mailboxes, now, (n) => metrics.commitBatch.observe(n));
   let draining = false;
+  let push: PushNotifier;
+  try {
+    push = await PushNotifier.open({
+      store: stores.push,
+      rateLimits,
+      metrics,
+      log,
+      now,
+      ttlSeconds: Math.floor(config.retentionMs / 1000),
+      subject: config.push.subject,
+      timeoutMs: config.push.timeoutMs,
+    });
+  } catch (err) {
+    await stores.close();
+    throw new RelayStartError('database', `cannot read or store the VAPID keys: ${errorMessage(err)}`, { cause: err });
+  }
 
   const ctx: RelayContext = {
     config,
@@ -105,6 +125,8 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     prekeys,
     devices,
     rateLimits,
+    pushStore: stores.push,
+    push,
     batcher,
     registry,
     pumps,
@@ -146,11 +168,13 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     failed: (err: unknown) => handlerFailed('http', err),
   };
   metrics.observeBlobBytes(() => stores.blobs.totalBytes());
+  metrics.observePushSubscriptions(() => stores.push.count());
 
   const routeHttp = (req: IncomingMessage, res: ServerResponse): HttpRoute => {
     const path = requestPath(req.url);
     if (path === undefined) return badRequest(res);
     if (serveBlobRoute(req, path, res, blobDeps)) return 'blobs';
+    if (servePushKeyRoute(req, path, res, push.publicKey)) return 'push_key';
     return (
       serveOperationalRoute(req, path, res, { stores, metrics, draining: () => draining }) ??
       (serveStatic(config.appDir, path, req, res, SECURITY_HEADERS) ? 'static' : notFound(res))
@@ -418,6 +442,8 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
       for (const conn of registry.all) conn.terminateFor('shutdown');
       server.closeAllConnections();
       wss.close();
+      // Pushes already started end (each is bounded by PETREL_PUSH_TIMEOUT_MS) before the stores close.
+      await within(push.settled());
       await fanout.close();
       await rateLimits.close();
       if (deps.rateLimits) await stores.rateLimits.close();
@@ -427,5 +453,5 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     return closing;
   };
 
-  return { server, metrics, port, close };
+  return { server, metrics, push, port, close };
 }

@@ -5,7 +5,7 @@
  */
 export const SHELL_URL = '/index.html';
 
-export const NETWORK_ONLY_PATHS: readonly RegExp[] = [/^\/ws(?:\/|$)/, /^\/health(?:\/|$)/, /^\/ready(?:\/|$)/, /^\/metrics(?:\/|$)/];
+export const NETWORK_ONLY_PATHS: readonly RegExp[] = [/^\/ws(?:\/|$)/, /^\/health(?:\/|$)/, /^\/ready(?:\/|$)/, /^\/metrics(?:\/|$)/, /^\/push(?:\/|$)/];
 
 /** True when a navigation to `pathname` may be served from the cached shell. */
 export function isAppNavigation(pathname: string): boolean {

@@ -13,6 +13,7 @@ import { NavigationRoute, registerRoute } from 'workbox-routing';
 import type { PrecacheEntry } from 'workbox-precaching';
 import { NETWORK_ONLY_PATHS, SHELL_URL } from './navigation.ts';
 import { isSkipWaitingMessage } from './messages.ts';
+import { openAppFromNotification, showPushNotification } from './push-handler.ts';
 
 declare const self: ServiceWorkerGlobalScope & {
   /** Replaced at build time by workbox-build's injectManifest (scripts/build-sw.mjs). */
@@ -31,4 +32,14 @@ clientsClaim();
 
 self.addEventListener('message', (event) => {
   if (isSkipWaitingMessage(event.data)) void self.skipWaiting();
+});
+
+// Web Push: the relay's wake carries no content; a visible notification every time.
+self.addEventListener('push', (event) => {
+  event.waitUntil(showPushNotification(self.registration));
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  event.waitUntil(openAppFromNotification(self.clients, self.registration.scope));
 });

@@ -22,6 +22,7 @@ import { Listeners } from '../../src/core/transport/listeners.ts';
 import { TransportSendError, type IncomingEnvelope, type RelayConnectionState, type TransportStateChange } from '../../src/core/transport/index.ts';
 import { mailboxAddress, type Envelope, type FetchedBundle, type OneTimePreKey, type PqPreKey, type PublishedBundle } from '../../src/core/wire/index.ts';
 import { DEFAULT_WS_RELAY_CONFIG } from '../../src/platform/ws-relay-transport.ts';
+import type { PushSubscriptionKeys } from '../../src/core/messenger/push-registration.ts';
 
 export interface RelayFaults {
   /** Chance a deposit's `sent` answer is lost (the envelope IS stored). */
@@ -272,6 +273,19 @@ export class MemoryRelayClient implements RelayClient {
   async fetchPrekeys(identityKey: Uint8Array): Promise<FetchedBundle> {
     if (this.state.kind !== 'online') throw new TransportSendError('disconnected', 'relay');
     return this.relay.fetch(identityKey);
+  }
+
+  /** The last push subscription this client registered (null: removed). */
+  pushSubscription: PushSubscriptionKeys | null | undefined;
+
+  async registerPush(sub: PushSubscriptionKeys): Promise<void> {
+    if (this.state.kind !== 'online') throw new TransportSendError('disconnected', 'relay');
+    this.pushSubscription = sub;
+  }
+
+  async unregisterPush(): Promise<void> {
+    if (this.state.kind !== 'online') throw new TransportSendError('disconnected', 'relay');
+    this.pushSubscription = null;
   }
 
   sendSignal(): void {}

@@ -15,6 +15,8 @@ import { describePreKeyStoreContract } from './contracts/prekey-store.contract.t
 import { describeDeviceStoreContract } from './contracts/device-store.contract.ts';
 import { PostgresDeviceStore } from '../../src/relay/storage/postgres/postgres-device-store.ts';
 import { describeRateLimitStoreContract } from './contracts/rate-limit-store.contract.ts';
+import { describePushStoreContract } from './contracts/push-store.contract.ts';
+import { PostgresPushStore } from '../../src/relay/storage/postgres/postgres-push-store.ts';
 import { freshDatabase, freshRedisPrefix, type TestDatabase } from './helpers/services.ts';
 
 // The same contract suites the SQLite and memory stores pass (sqlite-stores.test.ts,
@@ -59,6 +61,13 @@ describeDeviceStoreContract('PostgreSQL', async () => {
   const { pool, dispose } = await emptyPool();
   const limits = { maxEnvelopes: 1000, maxBytes: 10_000_000, retentionMs: 1e9 };
   return { devices: new PostgresDeviceStore(pool), mailboxes: new PostgresMailboxStore(pool, limits), prekeys: new PostgresPreKeyStore(pool), dispose };
+});
+
+describePushStoreContract('PostgreSQL', async () => {
+  await db.pool.query('TRUNCATE push_vapid, push_subscriptions');
+  // Two pools: two relay nodes sharing the database.
+  const pools = [0, 1].map(() => createPostgresPool({ connectionString: db.url, max: 4, timeoutMs: 10_000 }, () => {}));
+  return { stores: [new PostgresPushStore(pools[0]!), new PostgresPushStore(pools[1]!)], dispose: async () => void (await Promise.all(pools.map((p) => p.end()))) };
 });
 
 describeRateLimitStoreContract('Redis', async (clock) => {

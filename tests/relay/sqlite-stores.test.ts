@@ -9,6 +9,8 @@ import { describePreKeyStoreContract } from './contracts/prekey-store.contract.t
 import { describeDeviceStoreContract } from './contracts/device-store.contract.ts';
 import { SqliteDeviceStore } from '../../src/relay/devices/sqlite-device-store.ts';
 import { tempDataDir } from './helpers/relay-harness.ts';
+import { describePushStoreContract } from './contracts/push-store.contract.ts';
+import { SqlitePushStore } from '../../src/relay/push/sqlite-push-store.ts';
 
 function sqlite() {
   const dir = tempDataDir();
@@ -45,6 +47,21 @@ describeBlobStoreContract('files + SQLite', async (limits) => {
     store: new FileBlobStore(db, dir, limits),
     dispose: async () => {
       db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describePushStoreContract('SQLite', async () => {
+  // Two opens of one data dir: what a restarted relay finds.
+  const dir = tempDataDir();
+  const a = openDatabase(dir, 'FULL');
+  const b = openDatabase(dir, 'FULL');
+  return {
+    stores: [new SqlitePushStore(a), new SqlitePushStore(b)],
+    dispose: async () => {
+      a.close();
+      b.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -5,6 +5,7 @@
  */
 import type { LogRecord } from '../log.ts';
 import type { MetricsSnapshot } from '../metrics.ts';
+import type { PushRegistrationOutcome, PushSubscriptionKeys } from './push-registration.ts';
 
 /** How this device currently reaches the world (the always-visible status). */
 export type ConnectionState =
@@ -209,6 +210,13 @@ export interface MessengerCommands {
    * status's "Retry now"). Does nothing in any other state.
    */
   reconnectNow(): Promise<void>;
+  /**
+   * Registers this device's Web Push subscription with the relay (null removes it), so the
+   * relay can wake the device while no tab is open. `pending` when the relay is not
+   * connected: it is registered on the next connection. Rejects with the relay's typed
+   * refusal (`bad_push_subscription`).
+   */
+  setPushSubscription(sub: PushSubscriptionKeys | null): Promise<PushRegistrationOutcome>;
   /**
    * Encrypts and uploads a file (at most 100 MiB, refused before any upload), then queues
    * its message like `send`; resolves with the message id once it is durably queued.

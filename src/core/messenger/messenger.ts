@@ -61,6 +61,7 @@ import { ReceivePipeline } from './receive-pipeline.ts';
 import type { RelayClient, RelayClientFactory } from './relay-client.ts';
 import { RtcSignalSender } from './rtc-signal-sender.ts';
 import { SerialLane } from './serial-lane.ts';
+import { PushRegistration, type PushRegistrationOutcome, type PushSubscriptionKeys } from './push-registration.ts';
 import { SessionStarter } from './session-starter.ts';
 import { upgradeStoredState, upgradeUnnamedContacts } from './stored-state-upgrade.ts';
 import { ViewProjection } from './view-projection.ts';
@@ -128,12 +129,15 @@ export class Messenger implements MessengerApi {
   private readonly view: ViewProjection;
   private running: Running | undefined;
   private readonly log: Logger;
+  /** This device's Web Push subscription, kept registered with the relay. */
+  private readonly push: PushRegistration;
   /** `deps.store`, seen through the running core's session cache while one runs. */
   private store: PetrelStore;
 
   constructor(private readonly deps: MessengerDeps) {
     this.log = deps.logger.child('messenger');
     this.store = deps.store;
+    this.push = new PushRegistration(this.log.child('push'));
     const view = (this.view = new ViewProjection({ clock: deps.clock, metrics: deps.metrics, log: this.log }));
     deps.store.health.subscribe((s) => {
       const state = view.getState();
@@ -228,6 +232,7 @@ export class Messenger implements MessengerApi {
     const guard = new IngressGuard<Frame>({ decode: wireFrameDecoder(), metrics, logger });
     const relay = this.deps.createRelay({ identityKey: identity.publicKey, sign: async (payload) => identity.sign(payload), ingress: guard });
     const isOnline = () => relay.state.kind === 'online';
+    this.push.attach(relay);
     const signals = new RtcSignalSender(ctx, { isOnline, sendSignal: (to, blob) => relay.sendSignal(to, blob) });
     const direct = this.deps.createDirect?.({ identity, sendSignal: (contactId, kind, data) => signals.send(contactId, kind, data), ingress: guard });
     const directPolicy = direct ? new DirectPathPolicy({ store, contacts: ctx.contacts, relay: { isOnline }, direct }) : undefined;
@@ -303,6 +308,7 @@ export class Messenger implements MessengerApi {
             .then(() => receive.idle())
             .then(() => rotation.check());
           void starter.resumeAll();
+          this.push.online();
           outbox.kick();
           connectDirect();
         }
@@ -371,6 +377,10 @@ export class Messenger implements MessengerApi {
 
   async retry(messageId: string): Promise<void> {
     return this.need().messages.retry(messageId);
+  }
+
+  async setPushSubscription(sub: PushSubscriptionKeys | null): Promise<PushRegistrationOutcome> {
+    return this.push.set(sub);
   }
 
   async reconnectNow(): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import type { FrameCheck, RelayConnectionState, Transport } from '../transport/index.ts';
 import type { FetchedBundle, Frame, PublishedBundle } from '../wire/index.ts';
+import type { PushSubscriptionKeys } from './push-registration.ts';
 
 export interface RelayClient extends Transport {
   readonly state: RelayConnectionState;
@@ -22,6 +23,10 @@ export interface RelayClient extends Transport {
   sendSignal(to: Uint8Array, blob: Uint8Array): void;
   onSignal(listener: (blob: Uint8Array) => void): () => void;
   onPrekeysLow(listener: (counts: { opks: number; pqopks: number }) => void): () => void;
+  /** Stores this device's Web Push subscription on the relay (`push.register`); rejects with the relay's refusal. */
+  registerPush(sub: PushSubscriptionKeys): Promise<void>;
+  /** Removes it (`push.unregister`). */
+  unregisterPush(): Promise<void>;
 }
 
 /**

@@ -8,7 +8,10 @@ import {
   MAX_SIGNAL_BLOB_BYTES,
   MAX_WATCH_PER_FRAME,
   MESSAGE_ID_BYTES,
+  MAX_PUSH_ENDPOINT_BYTES,
   MLKEM768_PUBLIC_KEY_BYTES,
+  PUSH_AUTH_BYTES,
+  PUSH_P256DH_BYTES,
   NONCE_BYTES,
   SIGNATURE_BYTES,
   X25519_PUBLIC_KEY_BYTES,
@@ -70,6 +73,10 @@ export const FRAME_SCHEMAS: Schemas = {
   'devices.list': struct({ rid: uint32, list: signedDeviceListSchema }),
   'devices.watching': struct({ rid: uint32, count: uint32 }),
   'devices.changed': struct({ ik: bytesN(IDENTITY_KEY_BYTES), version: uint32 }),
+  'push.register': struct({ rid: uint32, endpoint: text(MAX_PUSH_ENDPOINT_BYTES), p256dh: bytesN(PUSH_P256DH_BYTES), auth: bytesN(PUSH_AUTH_BYTES) }),
+  'push.unregister': struct({ rid: uint32 }),
+  'push.registered': struct({ rid: uint32 }),
+  'push.unregistered': struct({ rid: uint32 }),
   ping: struct({ rid: uint32 }),
   challenge: struct({ nonce: bytesN(NONCE_BYTES) }),
   ready: struct({ mailbox: bytesN(MAILBOX_ADDRESS_BYTES), queued: uint32 }),
@@ -86,7 +93,7 @@ export const FRAME_SCHEMAS: Schemas = {
 
 /** Which frame types each origin may send. */
 export const FRAME_TYPES_BY_ORIGIN: Readonly<Record<FrameOrigin, readonly FrameType[]>> = {
-  client: ['auth', 'auth.device', 'send', 'ack', 'prekeys.publish', 'prekeys.fetch', 'devices.publish', 'devices.fetch', 'devices.watch', 'signal', 'ping'],
+  client: ['auth', 'auth.device', 'send', 'ack', 'prekeys.publish', 'prekeys.fetch', 'devices.publish', 'devices.fetch', 'devices.watch', 'signal', 'push.register', 'push.unregister', 'ping'],
   relay: [
     'challenge',
     'ready',
@@ -99,6 +106,8 @@ export const FRAME_TYPES_BY_ORIGIN: Readonly<Record<FrameOrigin, readonly FrameT
     'devices.list',
     'devices.watching',
     'devices.changed',
+    'push.registered',
+    'push.unregistered',
     'signal',
     'pong',
     'error',

@@ -79,6 +79,8 @@ export const ERROR_CODES = [
   'too_many_devices',
   /** The target mailbox or device belongs to an unlinked device: fetch the account's device list. */
   'device_unlinked',
+  /** A `push.register` whose endpoint or keys the relay will not use (nothing stored). */
+  'bad_push_subscription',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -99,6 +101,14 @@ export interface DevicesFetchFrame { readonly t: 'devices.fetch'; readonly rid: 
 export interface DevicesWatchFrame { readonly t: 'devices.watch'; readonly rid: number; readonly iks: readonly Uint8Array[] }
 /** Client → relay: forward `blob` to the connected owner of mailbox `to`. */
 export interface SignalSendFrame { readonly t: 'signal'; readonly to: Uint8Array; readonly blob: Uint8Array }
+/**
+ * Registers (replacing any earlier one) the Web Push subscription of the connection's own
+ * mailbox: the push service's https `endpoint` and the browser's RFC 8291 keys. The relay
+ * wakes the device through it when an envelope arrives while no connection is open.
+ */
+export interface PushRegisterFrame { readonly t: 'push.register'; readonly rid: number; readonly endpoint: string; readonly p256dh: Uint8Array; readonly auth: Uint8Array }
+/** Removes the connection's mailbox's push subscription (idempotent). */
+export interface PushUnregisterFrame { readonly t: 'push.unregister'; readonly rid: number }
 export interface PingFrame { readonly t: 'ping'; readonly rid: number }
 
 // ---- relay → client -------------------------------------------------------------
@@ -119,6 +129,9 @@ export interface DevicesListFrame { readonly t: 'devices.list'; readonly rid: nu
 export interface DevicesWatchingFrame { readonly t: 'devices.watching'; readonly rid: number; readonly count: number }
 /** Account `ik` stored device list `version`: fetch it. Sent to the account's own connections and to its watchers. */
 export interface DevicesChangedFrame { readonly t: 'devices.changed'; readonly ik: Uint8Array; readonly version: number }
+/** The subscription is stored (`push.register`) or gone (`push.unregister`). */
+export interface PushRegisteredFrame { readonly t: 'push.registered'; readonly rid: number }
+export interface PushUnregisteredFrame { readonly t: 'push.unregistered'; readonly rid: number }
 export interface ErrorFrame { readonly t: 'error'; readonly code: ErrorCode; readonly rid?: number; readonly msg: string }
 
 // ---- peer ↔ peer (WebRTC data channel) --------------------------------------------
@@ -136,6 +149,8 @@ export type ClientFrame =
   | DevicesFetchFrame
   | DevicesWatchFrame
   | SignalSendFrame
+  | PushRegisterFrame
+  | PushUnregisterFrame
   | PingFrame;
 export type RelayFrame =
   | ChallengeFrame
@@ -151,6 +166,8 @@ export type RelayFrame =
   | DevicesListFrame
   | DevicesWatchingFrame
   | DevicesChangedFrame
+  | PushRegisteredFrame
+  | PushUnregisteredFrame
   | ErrorFrame;
 export type PeerFrame = P2pEnvFrame | P2pAckFrame;
 export type Frame = ClientFrame | RelayFrame | PeerFrame;

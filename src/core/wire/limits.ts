@@ -56,3 +56,10 @@ export const MAX_FALLBACK_BYTES = MAX_TEXT_BYTES + MAX_QUOTE_BYTES + 64;
 
 /** A display name inside a `profile` content frame (UTF-8 bytes), as in invite links. */
 export const MAX_PROFILE_NAME_BYTES = 64;
+
+/** Longest Web Push endpoint URL a device may register (UTF-8 bytes). */
+export const MAX_PUSH_ENDPOINT_BYTES = 1024;
+/** A Web Push subscription's P-256 public key, uncompressed (RFC 8291 `p256dh`). */
+export const PUSH_P256DH_BYTES = 65;
+/** A Web Push subscription's authentication secret (RFC 8291 `auth`). */
+export const PUSH_AUTH_BYTES = 16;

@@ -7,6 +7,7 @@
  */
 import type { Logger } from '../../core/log.ts';
 import type { Invite, MessengerApi } from '../../core/messenger/messenger-api.ts';
+import type { PushSubscriptionKeys } from '../../core/messenger/push-registration.ts';
 import type { ChatReader } from './chat-reader.ts';
 import { PROTOCOL_VERSION, parseClientMessage, toWireError, type CommandName, type HostMessage, type WireError } from './protocol.ts';
 
@@ -58,6 +59,12 @@ const optBytes = (v: unknown): Uint8Array | undefined => {
   if (!(v instanceof Uint8Array)) throw new BadArguments('expected bytes');
   return v;
 };
+const pushSub = (v: unknown): PushSubscriptionKeys | null => {
+  if (v === null) return null;
+  const s = v as Partial<PushSubscriptionKeys> | undefined;
+  if (!s || typeof s.endpoint !== 'string' || !(s.p256dh instanceof Uint8Array) || !(s.auth instanceof Uint8Array)) throw new BadArguments('expected a push subscription or null');
+  return { endpoint: s.endpoint, p256dh: s.p256dh, auth: s.auth };
+};
 const limit = (v: unknown): number => {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new BadArguments('expected a positive integer');
   return v;
@@ -88,6 +95,7 @@ export class CoreHost {
       deleteForMe: ([messageId]) => core.deleteForMe(hexId(messageId)),
       retry: ([messageId]) => core.retry(str(messageId)),
       reconnectNow: () => core.reconnectNow(),
+      setPushSubscription: ([sub]) => core.setPushSubscription(pushSub(sub)),
       sendFile: ([contactId, file, name, caption, id, preview]) => {
         const n = optStr(name);
         const c = optStr(caption);

@@ -11,6 +11,7 @@
  * arrival: anything malformed gets a typed error (when it can be answered) and changes nothing.
  */
 import type { ChatWindow, Diagnostics, Invite, SafetyNumber } from '../../core/messenger/messenger-api.ts';
+import type { PushRegistrationOutcome, PushSubscriptionKeys } from '../../core/messenger/push-registration.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -27,6 +28,8 @@ export interface CommandMap {
   retry: { args: [messageId: string]; result: void };
   /** The host's relay connection: stop waiting to reconnect, try now. */
   reconnectNow: { args: []; result: void };
+  /** This device's Web Push subscription for the relay (null: none). */
+  setPushSubscription: { args: [sub: PushSubscriptionKeys | null]; result: PushRegistrationOutcome };
   /** A Blob is structured-cloned across the channel (a File's name travels beside it). */
   sendFile: { args: [contactId: string, file: Blob, name: string | undefined, caption: string | undefined, id: string, preview?: Uint8Array]; result: string };
   cancelTransfer: { args: [messageId: string]; result: void };
@@ -60,6 +63,7 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'react',
   'deleteForMe',
   'reconnectNow',
+  'setPushSubscription',
   'sendFile',
   'cancelTransfer',
   'downloadAttachment',

@@ -5,6 +5,7 @@
  * view messages of their own (the worker's core projects this tab's chat window).
  */
 import { parseInviteUrl } from '../../core/messenger/invite.ts';
+import type { PushSubscriptionKeys } from '../../core/messenger/push-registration.ts';
 import type { ActionOptions, Diagnostics, Invite, MessengerApi, MessengerState, SendFileOptions, SendOptions } from '../../core/messenger/messenger-api.ts';
 import { newCommandId } from '../core-protocol/command-id.ts';
 import { CoreClient } from '../core-protocol/core-client.ts';
@@ -104,6 +105,7 @@ export class WorkerMessenger implements MessengerApi {
   deleteForEveryone = (messageId: string, options: ActionOptions = {}) => this.client.call('deleteForEveryone', messageId, options.id ?? newCommandId());
   react = (messageId: string, emoji: string, options: ActionOptions = {}) => this.client.call('react', messageId, emoji, options.id ?? newCommandId());
   deleteForMe = (messageId: string) => this.client.call('deleteForMe', messageId);
+  setPushSubscription = (sub: PushSubscriptionKeys | null) => this.client.call('setPushSubscription', sub);
   retry = (messageId: string) => this.client.call('retry', messageId);
   reconnectNow = () => this.client.call('reconnectNow');
   sendFile = (contactId: string, file: Blob, options: SendFileOptions = {}) => {

@@ -12,6 +12,7 @@
  */
 import type { Logger } from '../../core/log.ts';
 import type { ActionOptions, Invite, MessengerApi, MessengerState, SendFileOptions, SendOptions } from '../../core/messenger/messenger-api.ts';
+import type { PushSubscriptionKeys } from '../../core/messenger/push-registration.ts';
 import type { DraftStore } from './draft-store.ts';
 import type { JournalEntry, SendJournal } from './send-journal.ts';
 
@@ -119,6 +120,7 @@ export class JournaledMessenger implements MessengerApi {
   loadOlder = () => this.inner.loadOlder();
   retry = (messageId: string) => this.inner.retry(messageId);
   reconnectNow = () => this.inner.reconnectNow();
+  setPushSubscription = (sub: PushSubscriptionKeys | null) => this.inner.setPushSubscription(sub);
   sendFile = (contactId: string, file: Blob, options?: SendFileOptions) => this.inner.sendFile(contactId, file, options);
   cancelTransfer = (messageId: string) => this.inner.cancelTransfer(messageId);
   downloadAttachment = (messageId: string) => this.inner.downloadAttachment(messageId);

@@ -18,9 +18,12 @@ export interface Fanout {
    * that dies after acknowledging has then announced everything it acknowledged. For a
    * duplicate (a retry, perhaps of a deposit whose node died before announcing it) the
    * other nodes are told to re-read. Never rejects: a failed announcement is made up for
-   * by polling or a resync (see RedisFanout).
+   * by polling or a resync (see RedisFanout). Resolves true when another node said it holds
+   * a connection of the mailbox (false when none did, or when that is unknown).
    */
-  announce(env: Envelope, seq: number, prev: number | undefined, duplicate: boolean): Promise<void>;
+  announce(env: Envelope, seq: number, prev: number | undefined, duplicate: boolean): Promise<boolean>;
+  /** Does this node hold an authenticated connection of `mailbox`? */
+  hasLocalOwner(mailbox: Uint8Array): boolean;
   /** A new envelope is durable: offer it to this node's connections of its mailbox (`prev` as for DeliveryPump.offer). */
   deposited(env: Envelope, seq: number, prev: number | undefined): void;
   /** Forwards a signaling blob to the recipient's connections wherever they are. */

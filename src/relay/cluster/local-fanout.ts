@@ -24,7 +24,13 @@ export class LocalFanout implements Fanout {
     this.deps.registry.remove(conn);
   }
 
-  async announce(): Promise<void> {}
+  async announce(): Promise<boolean> {
+    return false;
+  }
+
+  hasLocalOwner(mailbox: Uint8Array): boolean {
+    return this.hasOwners(mailboxKey(mailbox));
+  }
 
   deposited(env: Envelope, seq: number, prev: number | undefined): void {
     this.deliverKey(mailboxKey(env.to), seq, prev, env);

@@ -143,12 +143,19 @@ export class RedisFanout implements Fanout {
     if (this.sub.status === 'ready') this.sub.unsubscribe(this.channel(key)).catch(() => {});
   }
 
-  async announce(env: Envelope, seq: number, prev: number | undefined, duplicate: boolean): Promise<void> {
+  hasLocalOwner(mailbox: Uint8Array): boolean {
+    return this.o.local.hasLocalOwner(mailbox);
+  }
+
+  async announce(env: Envelope, seq: number, prev: number | undefined, duplicate: boolean): Promise<boolean> {
     // Without the envelope (too large, or a duplicate whose predecessor is unknown) the recipient's node reads its mailbox.
     const inline = !duplicate && prev !== undefined && env.body.length <= INLINE_BODY_MAX ? { id: env.id, body: env.body } : undefined;
     // A retry may be of a deposit whose node died unannounced: this node's connections re-read too.
     if (duplicate) this.o.local.deliverKey(mailboxKey(env.to), seq, undefined, undefined);
-    await this.publish(mailboxKey(env.to), { kind: 'deposit', node: this.o.nodeId, seq, prev: prev ?? 0, ...(inline ? { env: inline } : {}) });
+    const key = mailboxKey(env.to);
+    const listeners = await this.publish(key, { kind: 'deposit', node: this.o.nodeId, seq, prev: prev ?? 0, ...(inline ? { env: inline } : {}) });
+    // PUBLISH counts this node too when it listens on the channel.
+    return listeners !== undefined && listeners - (this.channels.has(key) ? 1 : 0) > 0;
   }
 
   deposited(env: Envelope, seq: number, prev: number | undefined): void {

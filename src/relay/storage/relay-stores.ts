@@ -26,6 +26,9 @@ import { migrate } from './postgres/migrate.ts';
 import { PostgresMailboxStore } from './postgres/postgres-mailbox-store.ts';
 import { createPostgresPool } from './postgres/postgres-pool.ts';
 import { PostgresPreKeyStore } from './postgres/postgres-prekey-store.ts';
+import { PostgresPushStore } from './postgres/postgres-push-store.ts';
+import type { PushStore } from '../push/push-store.ts';
+import { SqlitePushStore } from '../push/sqlite-push-store.ts';
 import { openDatabase, SchemaTooNewError } from './sqlite-database.ts';
 
 /** A store that cannot serve right now, and which one (the `/ready` answer). */
@@ -46,6 +49,8 @@ export interface RelayStores {
   readonly devices: DeviceStore;
   /** Attachment blobs: files under the data dir (SQLite), or PostgreSQL (a cluster). */
   readonly blobs: BlobStore;
+  /** Web Push: the VAPID key pair and each device's subscription (SQLite in the data dir, or PostgreSQL). */
+  readonly push: PushStore;
   readonly rateLimits: RateLimitStore;
   /** Fan-out for this store: local only, or across nodes. Called once, when the registry exists. */
   fanout(local: LocalFanoutDeps): Fanout;
@@ -103,6 +108,7 @@ export async function openRelayStores(config: RelayConfig, log: Logger, metrics:
       prekeys: new SqlitePreKeyStore(db),
       devices: new SqliteDeviceStore(db),
       blobs,
+      push: new SqlitePushStore(db),
       rateLimits: memoryLimits(),
       fanout: (local) => new LocalFanout(local),
       check: () => mailboxes.check().catch((err: unknown) => Promise.reject(new StoreUnavailableError('database', { cause: err }))),
@@ -148,6 +154,7 @@ export async function openRelayStores(config: RelayConfig, log: Logger, metrics:
     prekeys: new PostgresPreKeyStore(pool),
     devices: new PostgresDeviceStore(pool),
     blobs: new PostgresBlobStore(pool, blobLimits),
+    push: new PostgresPushStore(pool),
     rateLimits,
     fanout: (local) =>
       (fanout = new RedisFanout({ redis, prefix: store.redisPrefix, nodeId, pollIntervalMs: store.pollIntervalMs, local: new LocalFanout(local), metrics: cluster, log })),

@@ -124,6 +124,21 @@ const MIGRATIONS: readonly string[] = [
      account BLOB NOT NULL,
      PRIMARY KEY (blob_id, account)
    ) WITHOUT ROWID;`,
+  // Web Push (issue 20): the relay's VAPID key pair, made once, and one subscription per
+  // mailbox (src/relay/push). Self-contained: touches no earlier table.
+  `CREATE TABLE push_vapid (
+     id          INTEGER PRIMARY KEY CHECK (id = 1),
+     public_key  TEXT    NOT NULL,
+     private_key TEXT    NOT NULL,
+     created_at  INTEGER NOT NULL
+   );
+   CREATE TABLE push_subscriptions (
+     mailbox    BLOB    PRIMARY KEY,
+     endpoint   TEXT    NOT NULL,
+     p256dh     BLOB    NOT NULL,
+     auth       BLOB    NOT NULL,
+     updated_at INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 /**

@@ -9,6 +9,8 @@ import type { MailboxStore } from '../mailbox/mailbox-store.ts';
 import type { RelayMetrics } from '../metrics.ts';
 import type { PreKeyStore } from '../prekeys/prekey-store.ts';
 import type { DeviceStore } from '../devices/device-store.ts';
+import type { PushNotifier } from '../push/push-notifier.ts';
+import type { PushStore } from '../push/push-store.ts';
 import type { ErrorCode } from '../../core/wire/index.ts';
 import type { Connection } from './connection.ts';
 import type { SessionRegistry } from './session-registry.ts';
@@ -22,6 +24,9 @@ export interface RelayContext {
   readonly prekeys: PreKeyStore;
   readonly devices: DeviceStore;
   readonly rateLimits: RateLimitStore;
+  /** Web Push subscriptions, and the sender that wakes devices with no open connection. */
+  readonly pushStore: PushStore;
+  readonly push: PushNotifier;
   readonly batcher: WriteBatcher;
   readonly registry: SessionRegistry;
   readonly pumps: Map<Connection, DeliveryPump>;

@@ -7,6 +7,7 @@ import { handleAuth, handleDeviceAuth } from './handlers/auth.ts';
 import { handleDevicesFetch, handleDevicesPublish, handleDevicesWatch } from './handlers/devices.ts';
 import { handleSend } from './handlers/deposit.ts';
 import { handleFetch, handlePublish } from './handlers/prekeys.ts';
+import { handlePushRegister, handlePushUnregister } from './handlers/push.ts';
 import { handleSignal } from './handlers/signal.ts';
 import type { RelayContext } from './relay-context.ts';
 import { issueChallenge } from './session-auth.ts';
@@ -109,6 +110,10 @@ export class FrameRouter {
         return handleFetch(ctx, conn, frame);
       case 'signal':
         return handleSignal(ctx, conn, frame);
+      case 'push.register':
+        return handlePushRegister(ctx, conn, frame);
+      case 'push.unregister':
+        return handlePushUnregister(ctx, conn, frame);
       case 'ping':
         conn.send({ t: 'pong', rid: frame.rid });
         return;

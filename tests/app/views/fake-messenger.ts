@@ -4,6 +4,7 @@
  * queues at once, retry re-queues, markRead clears the unread count, …).
  */
 import { toHex } from '../../../src/core/bytes.ts';
+import type { PushRegistrationOutcome, PushSubscriptionKeys } from '../../../src/core/messenger/push-registration.ts';
 import type {
   ContactView,
   Diagnostics,
@@ -135,6 +136,11 @@ export class FakeMessenger implements MessengerApi {
 
   async reconnectNow(): Promise<void> {
     this.record('reconnectNow');
+  }
+
+  async setPushSubscription(sub: PushSubscriptionKeys | null): Promise<PushRegistrationOutcome> {
+    this.record('setPushSubscription', sub);
+    return 'registered';
   }
 
   /** What `downloadAttachment` gives, per message id (unset: it rejects with `no_attachment`). */

@@ -372,5 +372,19 @@ export const MIGRATIONS: readonly string[] = [
        UPDATE storage_usage SET bytes = bytes + delta WHERE shard = pg_backend_pid() % 16;
      END IF;
    END
-   $fn$;`,
+   $fn$;`,  // Web Push (issue 20): one VAPID key pair for the cluster and one subscription per
+  // mailbox (src/relay/push). Self-contained: touches no earlier table.
+  `CREATE TABLE push_vapid (
+     id          integer PRIMARY KEY CHECK (id = 1),
+     public_key  text    NOT NULL,
+     private_key text    NOT NULL,
+     created_at  bigint  NOT NULL
+   );
+   CREATE TABLE push_subscriptions (
+     mailbox    bytea  PRIMARY KEY,
+     endpoint   text   NOT NULL,
+     p256dh     bytea  NOT NULL,
+     auth       bytea  NOT NULL,
+     updated_at bigint NOT NULL
+   );`,
 ];

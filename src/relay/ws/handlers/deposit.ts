@@ -37,7 +37,8 @@ async function depositBudget(ctx: RelayContext, conn: Connection, bytes: number)
  * Within the deposit budgets (per connection and per IP, in count and bytes); the envelope
  * is group-committed to disk and only then answered with `sent{rid, id}`. A full mailbox
  * answers `mailbox_full`, a relay at its global storage cap `overloaded`. A retry of a
- * stored (mailbox, id) is answered `sent` without storing it twice. Online owners get it at once.
+ * stored (mailbox, id) is answered `sent` without storing it twice. Online owners get it at once;
+ * a mailbox with no connection on any node gets a Web Push wake (PushNotifier), after `sent`.
  * A deposit to the mailbox of an unlinked device is refused `device_unlinked` by the group
  * commit itself (nothing stored; see PROTOCOL.md §13.4).
  */
@@ -73,12 +74,14 @@ export async function handleSend(ctx: RelayContext, conn: Connection, frame: Sen
       return;
     }
     ctx.metrics.deposits.inc({ result: outcome.duplicate ? 'duplicate' : 'stored' });
-    await ctx.fanout.announce(frame.env, outcome.seq, outcome.prev, outcome.duplicate);
+    const elsewhere = await ctx.fanout.announce(frame.env, outcome.seq, outcome.prev, outcome.duplicate);
     conn.send({ t: 'sent', rid: frame.rid, id: frame.env.id });
     timed();
     if (!outcome.duplicate) {
       ctx.metrics.queueDepth.inc();
       ctx.fanout.deposited(frame.env, outcome.seq, outcome.prev);
+      // No connection of the mailbox anywhere: wake its device (never waits, never fails the deposit).
+      if (!elsewhere && !ctx.fanout.hasLocalOwner(frame.env.to)) ctx.push.wake(frame.env.to);
     }
   } catch (err) {
     ctx.log.error({ conn: conn.id, err: err instanceof Error ? err.message : String(err) }, 'deposit failed');

@@ -1,0 +1,89 @@
+import { useEffect, useId, useState } from 'react';
+import { Dialog } from '../../components/Dialog.tsx';
+import { usePushControl } from '../../hooks/usePush.ts';
+import { describePushStatus } from '../../../platform/web-push-subscription.ts';
+import {
+  DEFAULT_NOTIFICATION_CONTENT,
+  loadNotificationContent,
+  NOTIFICATION_CONTENT_LABELS,
+  NOTIFICATION_CONTENTS,
+  saveNotificationContent,
+  type NotificationContent,
+} from '../../../platform/notification-settings.ts';
+import './settings.css';
+
+const CONTENT_HINTS: Readonly<Record<NotificationContent, string>> = {
+  name_and_text: 'Shown while Petrel is open in a hidden tab. From a closed app, notifications say “New message” for now.',
+  name_only: 'Shown while Petrel is open in a hidden tab. From a closed app, notifications say “New message” for now.',
+  generic: 'Nothing about who wrote or what, wherever the notification comes from.',
+};
+
+function NotificationContentChoice() {
+  const [content, setContent] = useState<NotificationContent>();
+  const [saved, setSaved] = useState('');
+  const name = useId();
+  useEffect(() => {
+    let live = true;
+    void loadNotificationContent().then((c) => live && setContent(c));
+    return () => {
+      live = false;
+    };
+  }, []);
+  const choose = (c: NotificationContent) => {
+    setContent(c);
+    saveNotificationContent(c).then(
+      () => setSaved('Saved.'),
+      () => setSaved('Could not be saved on this device.'),
+    );
+  };
+  return (
+    <fieldset className="settings-group">
+      <legend>Notification content</legend>
+      {NOTIFICATION_CONTENTS.map((c) => (
+        <div key={c} className="settings-choice">
+          <input
+            type="radio"
+            id={`${name}-${c}`}
+            name={name}
+            value={c}
+            checked={(content ?? DEFAULT_NOTIFICATION_CONTENT) === c}
+            disabled={content === undefined}
+            aria-describedby={`${name}-${c}-hint`}
+            onChange={() => choose(c)}
+          />
+          <label htmlFor={`${name}-${c}`}>{NOTIFICATION_CONTENT_LABELS[c]}</label>
+          <small id={`${name}-${c}-hint`}>{CONTENT_HINTS[c]}</small>
+        </div>
+      ))}
+      <p role="status" className="settings-saved">
+        {saved}
+      </p>
+    </fieldset>
+  );
+}
+
+function PushSwitch() {
+  const { status, busy, turnOn, turnOff } = usePushControl();
+  const on = status?.kind === 'on' || status?.kind === 'pending';
+  return (
+    <section className="settings-group" aria-labelledby="settings-push-title">
+      <h3 id="settings-push-title">Notifications when Petrel is closed</h3>
+      <p role="status" data-testid="push-status" className="settings-status">
+        {status ? describePushStatus(status) : 'Checking…'}
+      </p>
+      <button type="button" onClick={on ? turnOff : turnOn} disabled={busy || status === undefined}>
+        {on ? 'Turn off notifications' : 'Turn on notifications'}
+      </button>
+    </section>
+  );
+}
+
+/** Settings: what notifications show, and whether this device gets them while Petrel is closed. */
+export function SettingsDialog({ onClose }: { readonly onClose: () => void }) {
+  return (
+    <Dialog title="Settings" onClose={onClose} className="settings-dialog">
+      <NotificationContentChoice />
+      <PushSwitch />
+    </Dialog>
+  );
+}

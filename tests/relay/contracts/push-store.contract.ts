@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { PushStore, PushSubscriptionRecord } from '../../../src/relay/push/push-store.ts';
+
+export interface PushStoreRig {
+  /** Two stores over the same data (two nodes, or two opens of one data dir). */
+  readonly stores: readonly [PushStore, PushStore];
+  dispose(): Promise<void>;
+}
+
+const rnd = (n: number) => new Uint8Array(randomBytes(n));
+const sub = (endpoint = `https://push.example.org/${Buffer.from(rnd(8)).toString('hex')}`): PushSubscriptionRecord => ({ endpoint, p256dh: rnd(65), auth: rnd(16) });
+let made = 0;
+const keys = () => ({ publicKey: `pub-${++made}`, privateKey: `priv-${made}` });
+
+/** The behaviour every PushStore must have (SQLite and PostgreSQL). */
+export function describePushStoreContract(name: string, factory: () => Promise<PushStoreRig>): void {
+  describe(`PushStore contract: ${name}`, () => {
+    let rig: PushStoreRig;
+    beforeEach(async () => {
+      rig = await factory();
+    });
+    afterEach(async () => {
+      await rig.dispose();
+    });
+
+    it('makes the VAPID key pair once: later calls, and concurrent first calls, all get the stored pair', async () => {
+      const [a, b] = rig.stores;
+      const both = await Promise.all([a.vapidKeys(keys), b.vapidKeys(keys)]);
+      expect(both[1]).toEqual(both[0]);
+      let called = false;
+      const again = await b.vapidKeys(() => {
+        called = true;
+        return keys();
+      });
+      expect(again).toEqual(both[0]);
+      expect(called).toBe(false);
+    });
+
+    it('keeps one subscription per mailbox: a new registration replaces the old, bytes intact', async () => {
+      const [a, b] = rig.stores;
+      const mailbox = rnd(32);
+      expect(await a.subscription(mailbox)).toBeUndefined();
+      const first = sub();
+      await a.register(mailbox, first, 1);
+      expect(await b.subscription(mailbox)).toEqual(first);
+      const second = sub();
+      await b.register(mailbox, second, 2);
+      expect(await a.subscription(mailbox)).toEqual(second);
+      expect(await a.count()).toBe(1);
+    });
+
+    it('removes only the named endpoint when asked to (a stale "gone" keeps a newer registration)', async () => {
+      const [a] = rig.stores;
+      const mailbox = rnd(32);
+      const other = rnd(32);
+      const current = sub();
+      await a.register(mailbox, current, 1);
+      await a.register(other, sub(), 1);
+      expect(await a.remove(mailbox, 'https://push.example.org/old')).toBe(false);
+      expect(await a.subscription(mailbox)).toEqual(current);
+      expect(await a.remove(mailbox, current.endpoint)).toBe(true);
+      expect(await a.subscription(mailbox)).toBeUndefined();
+      expect(await a.remove(other)).toBe(true);
+      expect(await a.remove(other)).toBe(false);
+      expect(await a.count()).toBe(0);
+    });
+  });
+}
