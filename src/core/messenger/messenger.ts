@@ -13,6 +13,8 @@
  *   receive-pipeline.ts     transports → dedup → decrypt → commit → ack
  *   prekey-publisher.ts     our bundle and one-time keys on the relay
  *   prekey-rotation.ts      signed prekey rotation
+ *   own-device-store.ts     this device's id, key and certificate (made once)
+ *   device-sync.ts          our and our contacts' signed device lists (device-list-book.ts)
  *   direct-path-policy.ts   when to ask for a WebRTC channel (rtc-signal-sender.ts: its signals)
  *   counter-saver.ts        metrics counters written back to storage
  *   delivery-latency.ts     the compose → delivered metric
@@ -45,6 +47,8 @@ import { ContactDirectory } from './contact-directory.ts';
 import type { MessengerContext } from './context.ts';
 import { CounterSaver } from './counter-saver.ts';
 import { DedupPruner } from './dedup-pruner.ts';
+import { DeviceListBook } from './device-list-book.ts';
+import { DeviceSync } from './device-sync.ts';
 import { observeDeliveryLatency } from './delivery-latency.ts';
 import { DirectPathPolicy } from './direct-path-policy.ts';
 import type { DirectPath, RtcKind } from './direct-path.ts';
@@ -53,6 +57,7 @@ import { inviteUrl, parseInviteUrl } from './invite.ts';
 import { MessageCommands } from './message-commands.ts';
 import type { Diagnostics, Invite, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
 import { OutboxWorker } from './outbox-worker.ts';
+import { loadOrCreateOwnDevice } from './own-device-store.ts';
 import { PreKeyPublisher } from './prekey-publisher.ts';
 import { SignedPreKeyRotation } from './prekey-rotation.ts';
 import { ReadReceipts } from './read-receipts.ts';
@@ -220,6 +225,9 @@ export class Messenger implements MessengerApi {
     };
     await upgradeStoredState(store, ctx.contacts.all().map((c) => c.id), poolBytes ? { bytes: poolBytes, value: pool } : undefined, logger);
     await upgradeUnnamedContacts(store, ctx.contacts, logger);
+    // This device's id and key (made once; an account from before devices gets its row here).
+    // Sending and receiving still use the account mailbox: fan-out is not wired yet (§13.5).
+    await loadOrCreateOwnDevice({ store, random, metrics, log: this.log }, identity);
 
     // Transports: the relay, and the direct path (its signals go through the relay). Both
     // decode what they receive through the one ingress guard, which also deduplicates.
@@ -264,7 +272,13 @@ export class Messenger implements MessengerApi {
     const counters = new CounterSaver({ store, clock, metrics, log: this.log });
 
     // The user's commands.
-    const contacts = new ContactCommands(ctx, { added: connectDirect, keyChangeAcknowledged: (id) => starter.ensure(id), changed: refresh });
+    const contacts = new ContactCommands(ctx, {
+      added: (id) => {
+        connectDirect();
+        const contact = ctx.contacts.byId(id);
+        if (contact) void devices.contactAdded(contact.identityKey);
+      },
+      keyChangeAcknowledged: (id) => starter.ensure(id), changed: refresh });
     const messages = new MessageCommands(ctx, { needsSession: (id) => starter.ensure(id), queued: () => outbox.kick(), changed: refresh });
     const files = new AttachmentCommands(ctx, this.deps.blobHttp, {
       needsSession: (id) => starter.ensure(id),
@@ -273,6 +287,10 @@ export class Messenger implements MessengerApi {
       transfers: (list) => view.patch({ transfers: list.length ? list : undefined }),
     });
     const reads = new ReadReceipts(ctx);
+    const devices = new DeviceSync(
+      { account: identity.publicKey, contacts: ctx.contacts, book: new DeviceListBook(store, metrics, logger), relay: { isOnline, fetchDeviceList: (ik) => relay.fetchDeviceList(ik), watchDevices: (iks) => relay.watchDevices(iks) }, metrics, log: logger },
+      { deviceAdded: (contactId, count) => this.log.info('contact added a device', { contact: contactId.slice(0, 8), count }) },
+    );
 
     const cleanup: Array<() => void> = [];
     for (const t of transports) cleanup.push(t.onEnvelope((incoming) => receive.accept(incoming)));
@@ -294,8 +312,10 @@ export class Messenger implements MessengerApi {
           void starter.resumeAll();
           outbox.kick();
           connectDirect();
+          void devices.online();
         }
       }),
+      relay.onDevicesChanged((c) => void devices.refresh(c.ik)),
       relay.onPrekeysLow((counts) => void publisher.replenish(counts)),
       metrics.subscribe(() => counters.saveSoon()),
     );
