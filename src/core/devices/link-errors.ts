@@ -1,5 +1,5 @@
 /** Why a device link is refused; each its own error with a stable `kind`. Nothing changes on a refusal. */
-export type LinkErrorKind = 'malformed_link' | 'link_expired' | 'link_used' | 'link_tampered' | 'foreign_link' | 'transfer_out_of_order' | 'transfer_finished';
+export type LinkErrorKind = 'malformed_link' | 'link_expired' | 'link_used' | 'link_tampered' | 'foreign_link' | 'transfer_out_of_order' | 'transfer_finished' | 'transfer_invalid';
 
 export abstract class LinkError extends Error {
   abstract readonly kind: LinkErrorKind;
@@ -45,4 +45,10 @@ export class LinkTransferOrderError extends LinkError {
 export class LinkTransferFinishedError extends LinkError {
   readonly kind = 'transfer_finished';
   override readonly name = 'LinkTransferFinishedError';
+}
+
+/** A transfer record out of place (history before the account, a contact's messages before the contact), an account that does not name this device, or totals that do not match. */
+export class LinkTransferInvalidError extends LinkError {
+  readonly kind = 'transfer_invalid';
+  override readonly name = 'LinkTransferInvalidError';
 }
