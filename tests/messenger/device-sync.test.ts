@@ -6,17 +6,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/core/bytes.ts';
+import { FakeClock, systemClock, type Clock } from '../../src/core/clock.ts';
 import { signDeviceList } from '../../src/core/devices/device-list.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { InMemoryMetrics } from '../../src/core/metrics.ts';
 import { ContactDirectory } from '../../src/core/messenger/contact-directory.ts';
 import { DeviceListBook } from '../../src/core/messenger/device-list-book.ts';
-import { DeviceSync } from '../../src/core/messenger/device-sync.ts';
+import { DEVICE_SWEEP_GAP_MS, DeviceSync } from '../../src/core/messenger/device-sync.ts';
 import { createMemoryStore } from '../../src/core/store/index.ts';
 import type { SignedDeviceList } from '../../src/core/wire/index.ts';
 import { device, identity } from '../devices/fixtures.ts';
 
-function world() {
+function world(clock: Clock = systemClock, sweepGapMs = 0) {
   const me = identity(1);
   const [ada, cy] = [identity(2), identity(3)];
   const contacts = new ContactDirectory();
@@ -39,7 +40,7 @@ function world() {
     },
     watchDevices: async (iks: readonly Uint8Array[]) => watched.push(iks.map(toHex)),
   };
-  const sync = new DeviceSync({ account: me.publicKey, contacts, book, relay, metrics, log: silentLogger }, { deviceAdded: (id, n) => added.push([id, n]) });
+  const sync = new DeviceSync({ account: me.publicKey, contacts, book, relay, clock, sweepGapMs, metrics, log: silentLogger }, { deviceAdded: (id, n) => added.push([id, n]) });
   return { me, ada, cy, lists, failing, fetched, watched, metrics, book, added, sync };
 }
 
@@ -75,5 +76,22 @@ describe('DeviceSync', () => {
     await w.sync.online();
     expect(w.fetched).toEqual([w.me, w.ada].map((i) => toHex(i.publicKey)));
     expect(w.metrics.counter('devices.fetch_failed')).toBe(1);
+  });
+
+  it('the sweep fetches one account per DEVICE_SWEEP_GAP_MS, and a stop ends it', async () => {
+    const clock = new FakeClock();
+    const w = world(clock, DEVICE_SWEEP_GAP_MS);
+    const done = w.sync.online();
+    await expect.poll(() => w.fetched.length).toBe(1);
+    clock.advance(DEVICE_SWEEP_GAP_MS - 1);
+    await Promise.resolve();
+    expect(w.fetched).toHaveLength(1);
+    clock.advance(1);
+    await expect.poll(() => w.fetched.length).toBe(2);
+    w.sync.stop();
+    await done;
+    clock.advance(10 * DEVICE_SWEEP_GAP_MS);
+    expect(w.fetched).toHaveLength(2);
+    expect(clock.pending()).toBe(0);
   });
 });

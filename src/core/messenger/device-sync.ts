@@ -7,6 +7,7 @@
  * to one we already held is reported (`deviceAdded`): the same identity on one more
  * device, never a key change.
  */
+import type { Clock } from '../clock.ts';
 import { DeviceError } from '../devices/errors.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -26,11 +27,30 @@ export interface DeviceSyncEvents {
   deviceAdded(contactId: string, count: number): void;
 }
 
+/**
+ * Time between two fetches of the connect sweep: the relay's per-IP fetch budget (default
+ * 5/s, burst 20) is shared with prekey fetches, which a session start needs at once.
+ */
+export const DEVICE_SWEEP_GAP_MS = 500;
+
 export class DeviceSync {
   private readonly log: Logger;
+  /** Bumped by each sweep and by stop(): an older sweep ends at its next step. */
+  private sweep = 0;
+  private cancelPause: (() => void) | undefined;
 
   constructor(
-    private readonly deps: { readonly account: Uint8Array; readonly contacts: ContactDirectory; readonly book: DeviceListBook; readonly relay: DeviceListRelay; readonly metrics: Metrics; readonly log: Logger },
+    private readonly deps: {
+      readonly account: Uint8Array;
+      readonly contacts: ContactDirectory;
+      readonly book: DeviceListBook;
+      readonly relay: DeviceListRelay;
+      readonly clock: Clock;
+      readonly metrics: Metrics;
+      readonly log: Logger;
+      /** Default DEVICE_SWEEP_GAP_MS. */
+      readonly sweepGapMs?: number;
+    },
     private readonly events: DeviceSyncEvents,
   ) {
     this.log = deps.log.child('device-sync');
@@ -38,16 +58,40 @@ export class DeviceSync {
 
   /**
    * The connection is up: watch every contact, then fetch our list and each contact's, one
-   * at a time. The fetches share the relay's per-IP fetch budget with prekey fetches, so
-   * the sweep stops at the first failed fetch (rate-limited, or the link dropped); the next
-   * connection sweeps again.
+   * at a time, DEVICE_SWEEP_GAP_MS apart. The fetches share the relay's per-IP fetch budget
+   * with prekey fetches, so the sweep stops at the first failed fetch (rate-limited, or the
+   * link dropped); the next connection sweeps again, and a newer sweep ends an older one.
    */
   async online(): Promise<void> {
+    const run = ++this.sweep;
     const keys = this.deps.contacts.all().map((c) => c.identityKey);
     await this.watch(keys);
-    for (const account of [this.deps.account, ...keys]) {
-      if ((await this.fetchAndJudge(account)) === 'fetch_failed') return;
+    const accounts = [this.deps.account, ...keys];
+    for (let i = 0; i < accounts.length; i++) {
+      if (i > 0) await this.pause(this.deps.sweepGapMs ?? DEVICE_SWEEP_GAP_MS);
+      if (run !== this.sweep) return;
+      if ((await this.fetchAndJudge(accounts[i]!)) === 'fetch_failed') return;
     }
+  }
+
+  /** Ends a running sweep (the core stops). */
+  stop(): void {
+    this.sweep++;
+    this.cancelPause?.();
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const cancel = this.deps.clock.setTimeout(() => {
+        this.cancelPause = undefined;
+        resolve();
+      }, ms);
+      this.cancelPause = () => {
+        cancel();
+        this.cancelPause = undefined;
+        resolve();
+      };
+    });
   }
 
   /** A contact was added: watch and fetch it. */

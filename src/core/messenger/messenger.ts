@@ -124,6 +124,7 @@ interface Running {
   readonly messages: MessageCommands;
   readonly files: AttachmentCommands;
   readonly reads: ReadReceipts;
+  readonly devices: DeviceSync;
   readonly cleanup: Array<() => void>;
 }
 
@@ -172,6 +173,7 @@ export class Messenger implements MessengerApi {
     r.pruner.stop();
     r.rotation.stop();
     r.publisher.stop();
+    r.devices.stop();
     r.directPolicy?.stop();
     r.direct?.close();
     r.router.dispose();
@@ -288,7 +290,7 @@ export class Messenger implements MessengerApi {
     });
     const reads = new ReadReceipts(ctx);
     const devices = new DeviceSync(
-      { account: identity.publicKey, contacts: ctx.contacts, book: new DeviceListBook(store, metrics, logger), relay: { isOnline, fetchDeviceList: (ik) => relay.fetchDeviceList(ik), watchDevices: (iks) => relay.watchDevices(iks) }, metrics, log: logger },
+      { account: identity.publicKey, contacts: ctx.contacts, book: new DeviceListBook(store, metrics, logger), relay: { isOnline, fetchDeviceList: (ik) => relay.fetchDeviceList(ik), watchDevices: (iks) => relay.watchDevices(iks) }, clock, metrics, log: logger },
       { deviceAdded: (contactId, count) => this.log.info('contact added a device', { contact: contactId.slice(0, 8), count }) },
     );
 
@@ -330,7 +332,7 @@ export class Messenger implements MessengerApi {
     }
 
     await directPolicy?.seed();
-    this.running = { ctx, relay, router, receive, outbox, starter, pruner, rotation, publisher, counters, direct, directPolicy, contacts, messages, files, reads, cleanup };
+    this.running = { ctx, relay, router, receive, outbox, starter, pruner, rotation, publisher, counters, direct, directPolicy, contacts, messages, files, reads, devices, cleanup };
     // Started before the first ready state is shown: that state says "connecting" (or
     // "offline" when the browser is), never the not-yet-started relay's "offline".
     relay.start();
