@@ -4,7 +4,8 @@
  * same code runs in Node tests with the `ws` client).
  *
  * connect → `challenge{nonce}` → `auth{ik, sig}` (signing injected, the identity stays
- * in the core) → `ready` → online. Sends resolve on `sent{rid}` (the envelope is on the
+ * in the core), or `auth.device{cert, sig}` for one device of a multi-device account
+ * (docs/PROTOCOL.md §13.4) → `ready` → online. Sends resolve on `sent{rid}` (the envelope is on the
  * relay's disk), reject on `error{rid}` or a timeout. `deliver{env}` pushes go to the
  * core with an `ack` it calls only after its durable commit; acks are batched. An
  * app-level heartbeat (`ping`/`pong`) notices dead links; a missed pong closes the
@@ -30,6 +31,7 @@ import { TransportSendError, type IncomingEnvelope, type Transport, type Transpo
 import type { PushSubscriptionKeys } from '../core/messenger/push-registration.ts';
 import {
   authPayload,
+  deviceAuthPayload,
   encodeFrame,
   isWireError,
   type ClientFrame,
@@ -37,8 +39,10 @@ import {
   type ErrorCode,
   type ErrorFrame,
   type FetchedBundle,
+  type DeviceCertificate,
   type Frame,
   type PublishedBundle,
+  type SignedDeviceList,
   type RelayFrame,
 } from '../core/wire/index.ts';
 
@@ -109,6 +113,12 @@ export interface WsRelayTransportOptions {
   readonly identityKey: Uint8Array;
   /** Signs with the identity key (which never leaves the core): Ed25519(IK, payload). */
   sign(payload: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Authenticate as this device of the account (`auth.device`) instead of by IK: its
+   * certificate, and signing with its device key. The relay accepts it only while the
+   * account's published device list names the device.
+   */
+  readonly device?: { readonly cert: DeviceCertificate; sign(payload: Uint8Array): Promise<Uint8Array> };
   readonly clock: Clock;
   readonly random: Random;
   readonly metrics: Metrics;
@@ -146,6 +156,8 @@ function failureKindOf(code: ErrorCode): TransportFailureKind {
     case 'unauthenticated':
     case 'auth_failed':
       return 'disconnected';
+    case 'device_unlinked':
+      return 'rejected'; // that device's mailbox is closed for good: the sender refetches the device list
     default:
       return 'overloaded'; // rate_limited, overloaded, internal, and anything unexpected
   }
@@ -170,6 +182,7 @@ export class WsRelayTransport implements Transport {
   private readonly connectionStates = new Listeners<RelayConnectionState>();
   private readonly signals = new Listeners<Uint8Array>();
   private readonly prekeysLow = new Listeners<{ opks: number; pqopks: number }>();
+  private readonly devicesChanged = new Listeners<{ ik: Uint8Array; version: number }>();
   private current: RelayConnectionState = { kind: 'offline' };
   private socket: RelaySocket | undefined;
   private started = false;
@@ -286,9 +299,9 @@ export class WsRelayTransport implements Transport {
     return { opks: frame.opks, pqopks: frame.pqopks };
   }
 
-  /** Fetches a contact's bundle (consuming at most one of their one-time keys). */
-  async fetchPrekeys(identityKey: Uint8Array): Promise<FetchedBundle> {
-    const frame = await this.request((rid) => ({ t: 'prekeys.fetch', rid, ik: identityKey }));
+  /** Fetches a contact's bundle, or one device's of a multi-device contact (consuming at most one of their one-time keys). */
+  async fetchPrekeys(identityKey: Uint8Array, deviceId?: Uint8Array): Promise<FetchedBundle> {
+    const frame = await this.request((rid) => ({ t: 'prekeys.fetch', rid, ik: identityKey, ...(deviceId ? { dev: deviceId } : {}) }));
     if (frame.t !== 'prekeys.bundle') throw new RelayRequestError('internal', `unexpected ${frame.t}`);
     return frame.bundle;
   }
@@ -302,6 +315,38 @@ export class WsRelayTransport implements Transport {
   async unregisterPush(): Promise<void> {
     const frame = await this.request((rid) => ({ t: 'push.unregister', rid }));
     if (frame.t !== 'push.unregistered') throw new RelayRequestError('internal', `unexpected ${frame.t}`);
+  }
+
+  /** Publishes our account's signed device list; resolves with the version the relay now holds. */
+  async publishDeviceList(list: SignedDeviceList): Promise<number> {
+    const frame = await this.request((rid) => ({ t: 'devices.publish', rid, list }));
+    if (frame.t !== 'devices.published') throw new RelayRequestError('internal', `unexpected ${frame.t}`);
+    return frame.version;
+  }
+
+  /** An account's signed device list as the relay holds it (unverified: the caller judges it), or undefined for a single-device account. */
+  async fetchDeviceList(identityKey: Uint8Array): Promise<SignedDeviceList | undefined> {
+    let frame: Response;
+    try {
+      frame = await this.request((rid) => ({ t: 'devices.fetch', rid, ik: identityKey }));
+    } catch (err) {
+      if (err instanceof RelayRequestError && err.code === 'not_found') return undefined;
+      throw err;
+    }
+    if (frame.t !== 'devices.list') throw new RelayRequestError('internal', `unexpected ${frame.t}`);
+    return frame.list;
+  }
+
+  /** Asks to hear `devices.changed` for these accounts while this connection lasts (ask again after a reconnect). */
+  async watchDevices(identityKeys: readonly Uint8Array[]): Promise<number> {
+    const frame = await this.request((rid) => ({ t: 'devices.watch', rid, iks: identityKeys }));
+    if (frame.t !== 'devices.watching') throw new RelayRequestError('internal', `unexpected ${frame.t}`);
+    return frame.count;
+  }
+
+  /** The relay says an account (ours or a watched one) stored a new device list. */
+  onDevicesChanged(listener: (change: { ik: Uint8Array; version: number }) => void): () => void {
+    return this.devicesChanged.add(listener);
   }
 
   /** Forwards an (end-to-end encrypted) signaling blob to the connected owner of mailbox `to`. */
@@ -391,7 +436,13 @@ export class WsRelayTransport implements Transport {
       case 'prekeys.bundle':
       case 'push.registered':
       case 'push.unregistered':
+      case 'devices.published':
+      case 'devices.list':
+      case 'devices.watching':
         this.requests.resolve(frame.rid, frame);
+        return;
+      case 'devices.changed':
+        this.devicesChanged.emit({ ik: frame.ik, version: frame.version });
         return;
       case 'pong':
         this.cancelPongWait?.();
@@ -412,16 +463,17 @@ export class WsRelayTransport implements Transport {
   private async answerChallenge(socket: RelaySocket, nonce: Uint8Array): Promise<void> {
     if (this.current.kind !== 'authenticating' && this.current.kind !== 'connecting') return;
     this.setState({ kind: 'authenticating' });
+    const device = this.opts.device;
     let sig: Uint8Array;
     try {
-      sig = await this.opts.sign(authPayload(nonce));
+      sig = device ? await device.sign(deviceAuthPayload(nonce)) : await this.opts.sign(authPayload(nonce));
     } catch (err) {
       this.log.error('signing the relay challenge failed', { error: err instanceof Error ? err.message : 'unknown' });
       this.giveUp(socket, 'sign_failed');
       return;
     }
     if (this.socket !== socket) return; // the link changed while we signed
-    this.sendFrame({ t: 'auth', ik: this.opts.identityKey, sig });
+    this.sendFrame(device ? { t: 'auth.device', cert: device.cert, sig } : { t: 'auth', ik: this.opts.identityKey, sig });
   }
 
   private onReady(mailbox: Uint8Array, queued: number): void {

@@ -13,6 +13,8 @@
  *   envelopes), and latency on every hop.
  * - Prekeys: publish replaces the signed keys and adds one-time keys; a fetch hands out
  *   (and removes) one of each, or the last-resort PQ key.
+ * - Device lists: it keeps none (every account is single-device here); fetching one finds
+ *   none. Multi-device paths run against the real relay (tests/transport/device-relay.test.ts).
  */
 import { toHex } from '../../src/core/bytes.ts';
 import type { FakeClock } from '../../src/core/clock.ts';
@@ -286,6 +288,24 @@ export class MemoryRelayClient implements RelayClient {
   async unregisterPush(): Promise<void> {
     if (this.state.kind !== 'online') throw new TransportSendError('disconnected', 'relay');
     this.pushSubscription = null;
+  }
+
+  async publishDeviceList(): Promise<number> {
+    throw Object.assign(new Error('the memory relay keeps no device lists'), { code: 'internal' });
+  }
+
+  async fetchDeviceList(): Promise<undefined> {
+    if (this.state.kind !== 'online') throw new TransportSendError('disconnected', 'relay');
+    return undefined;
+  }
+
+  async watchDevices(identityKeys: readonly Uint8Array[]): Promise<number> {
+    if (this.state.kind !== 'online') throw new TransportSendError('disconnected', 'relay');
+    return identityKeys.length;
+  }
+
+  onDevicesChanged(): () => void {
+    return () => {};
   }
 
   sendSignal(): void {}

@@ -1,5 +1,5 @@
 /** Why a device link is refused; each its own error with a stable `kind`. Nothing changes on a refusal. */
-export type LinkErrorKind = 'malformed_link' | 'link_expired' | 'link_used' | 'link_tampered' | 'foreign_link';
+export type LinkErrorKind = 'malformed_link' | 'link_expired' | 'link_used' | 'link_tampered' | 'foreign_link' | 'transfer_out_of_order' | 'transfer_finished' | 'transfer_invalid';
 
 export abstract class LinkError extends Error {
   abstract readonly kind: LinkErrorKind;
@@ -33,4 +33,22 @@ export class LinkTamperedError extends LinkError {
 export class ForeignLinkError extends LinkError {
   readonly kind = 'foreign_link';
   override readonly name = 'ForeignLinkError';
+}
+
+/** A transfer chunk that is not the next one expected (dropped, repeated or reordered in transit). */
+export class LinkTransferOrderError extends LinkError {
+  readonly kind = 'transfer_out_of_order';
+  override readonly name = 'LinkTransferOrderError';
+}
+
+/** A chunk after the last one, or a seal after the sender sealed its last chunk. */
+export class LinkTransferFinishedError extends LinkError {
+  readonly kind = 'transfer_finished';
+  override readonly name = 'LinkTransferFinishedError';
+}
+
+/** A transfer record out of place (history before the account, a contact's messages before the contact), an account that does not name this device, or totals that do not match. */
+export class LinkTransferInvalidError extends LinkError {
+  readonly kind = 'transfer_invalid';
+  override readonly name = 'LinkTransferInvalidError';
 }

@@ -13,6 +13,8 @@
  *   receive-pipeline.ts     transports → dedup → decrypt → commit → ack
  *   prekey-publisher.ts     our bundle and one-time keys on the relay
  *   prekey-rotation.ts      signed prekey rotation
+ *   own-device-store.ts     this device's id, key and certificate (made once)
+ *   device-sync.ts          our and our contacts' signed device lists (device-list-book.ts)
  *   direct-path-policy.ts   when to ask for a WebRTC channel (rtc-signal-sender.ts: its signals)
  *   counter-saver.ts        metrics counters written back to storage
  *   delivery-latency.ts     the compose → delivered metric
@@ -46,6 +48,8 @@ import { ContactDirectory } from './contact-directory.ts';
 import type { MessengerContext } from './context.ts';
 import { CounterSaver } from './counter-saver.ts';
 import { DedupPruner } from './dedup-pruner.ts';
+import { DeviceListBook } from './device-list-book.ts';
+import { DeviceSync } from './device-sync.ts';
 import { observeDeliveryLatency } from './delivery-latency.ts';
 import { DirectPathPolicy } from './direct-path-policy.ts';
 import type { DirectPath, RtcKind } from './direct-path.ts';
@@ -54,6 +58,7 @@ import { inviteUrl, parseInviteUrl } from './invite.ts';
 import { MessageCommands } from './message-commands.ts';
 import type { ActionOptions, Diagnostics, Invite, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
 import { OutboxWorker } from './outbox-worker.ts';
+import { loadOrCreateOwnDevice } from './own-device-store.ts';
 import { PreKeyPublisher } from './prekey-publisher.ts';
 import { SignedPreKeyRotation } from './prekey-rotation.ts';
 import { ReadReceipts } from './read-receipts.ts';
@@ -122,6 +127,7 @@ interface Running {
   readonly actions: ActionCommands;
   readonly files: AttachmentCommands;
   readonly reads: ReadReceipts;
+  readonly devices: DeviceSync;
   readonly cleanup: Array<() => void>;
 }
 
@@ -173,6 +179,7 @@ export class Messenger implements MessengerApi {
     r.pruner.stop();
     r.rotation.stop();
     r.publisher.stop();
+    r.devices.stop();
     r.directPolicy?.stop();
     r.direct?.close();
     r.router.dispose();
@@ -226,6 +233,9 @@ export class Messenger implements MessengerApi {
     };
     await upgradeStoredState(store, ctx.contacts.all().map((c) => c.id), poolBytes ? { bytes: poolBytes, value: pool } : undefined, logger);
     await upgradeUnnamedContacts(store, ctx.contacts, logger);
+    // This device's id and key (made once; an account from before devices gets its row here).
+    // Sending and receiving still use the account mailbox: fan-out is not wired yet (§13.5).
+    await loadOrCreateOwnDevice({ store, random, metrics, log: this.log }, identity);
 
     // Transports: the relay, and the direct path (its signals go through the relay). Both
     // decode what they receive through the one ingress guard, which also deduplicates.
@@ -272,7 +282,11 @@ export class Messenger implements MessengerApi {
 
     // The user's commands.
     const contacts = new ContactCommands(ctx, {
-      added: connectDirect,
+      added: (id) => {
+        connectDirect();
+        const contact = ctx.contacts.byId(id);
+        if (contact) void devices.contactAdded(contact.identityKey);
+      },
       keyChangeAcknowledged: (id) => starter.ensure(id),
       sendingAllowed: (id) => {
         starter.ensure(id);
@@ -289,6 +303,10 @@ export class Messenger implements MessengerApi {
       transfers: (list) => view.patch({ transfers: list.length ? list : undefined }),
     });
     const reads = new ReadReceipts(ctx);
+    const devices = new DeviceSync(
+      { account: identity.publicKey, contacts: ctx.contacts, book: new DeviceListBook(store, metrics, logger), relay: { isOnline, fetchDeviceList: (ik) => relay.fetchDeviceList(ik), watchDevices: (iks) => relay.watchDevices(iks) }, clock, metrics, log: logger },
+      { deviceAdded: (contactId, count) => this.log.info('contact added a device', { contact: contactId.slice(0, 8), count }) },
+    );
 
     const cleanup: Array<() => void> = [];
     for (const t of transports) cleanup.push(t.onEnvelope((incoming) => receive.accept(incoming)));
@@ -311,8 +329,10 @@ export class Messenger implements MessengerApi {
           this.push.online();
           outbox.kick();
           connectDirect();
+          void devices.online();
         }
       }),
+      relay.onDevicesChanged((c) => void devices.refresh(c.ik)),
       relay.onPrekeysLow((counts) => void publisher.replenish(counts)),
       metrics.subscribe(() => counters.saveSoon()),
     );
@@ -327,7 +347,7 @@ export class Messenger implements MessengerApi {
     }
 
     await directPolicy?.seed();
-    this.running = { ctx, relay, router, receive, outbox, starter, pruner, rotation, publisher, counters, direct, directPolicy, contacts, messages, actions, files, reads, cleanup };
+    this.running = { ctx, relay, router, receive, outbox, starter, pruner, rotation, publisher, counters, direct, directPolicy, contacts, messages, actions, files, reads, devices, cleanup };
     // Started before the first ready state is shown: that state says "connecting" (or
     // "offline" when the browser is), never the not-yet-started relay's "offline".
     relay.start();

@@ -5,7 +5,7 @@
  * on loopback.
  */
 import type { FrameCheck, RelayConnectionState, Transport } from '../transport/index.ts';
-import type { FetchedBundle, Frame, PublishedBundle } from '../wire/index.ts';
+import type { FetchedBundle, Frame, PublishedBundle, SignedDeviceList } from '../wire/index.ts';
 import type { PushSubscriptionKeys } from './push-registration.ts';
 
 export interface RelayClient extends Transport {
@@ -19,7 +19,15 @@ export interface RelayClient extends Transport {
    */
   reconnectNow(): void;
   publishPrekeys(bundle: PublishedBundle): Promise<{ opks: number; pqopks: number }>;
-  fetchPrekeys(identityKey: Uint8Array): Promise<FetchedBundle>;
+  /** A contact's bundle; with `deviceId`, that device's of a multi-device contact. */
+  fetchPrekeys(identityKey: Uint8Array, deviceId?: Uint8Array): Promise<FetchedBundle>;
+  /** Publishes our account's signed device list; resolves with the version the relay holds. */
+  publishDeviceList(list: SignedDeviceList): Promise<number>;
+  /** An account's signed device list as the relay holds it (unverified), or undefined: a single-device account. */
+  fetchDeviceList(identityKey: Uint8Array): Promise<SignedDeviceList | undefined>;
+  /** `devices.changed` for these accounts while the connection lasts. */
+  watchDevices(identityKeys: readonly Uint8Array[]): Promise<number>;
+  onDevicesChanged(listener: (change: { ik: Uint8Array; version: number }) => void): () => void;
   sendSignal(to: Uint8Array, blob: Uint8Array): void;
   onSignal(listener: (blob: Uint8Array) => void): () => void;
   onPrekeysLow(listener: (counts: { opks: number; pqopks: number }) => void): () => void;

@@ -24,3 +24,4 @@ export {
 export { VALIDATION_FAILURE_METRIC, type WireMetrics, type DecodeOptions } from './versioned-codec.ts';
 export { mailboxAddress, authPayload, spkSignaturePayload, pqpkSignaturePayload, MAILBOX_LABEL, AUTH_LABEL, SPK_SIGNATURE_LABEL, PQPK_SIGNATURE_LABEL } from './mailbox-address.ts';
 export * from './device-list.ts';
+export * from './link-records.ts';

@@ -1,0 +1,41 @@
+/**
+ * The existing device's side of a link transfer (docs/PROTOCOL.md §13.6): the account,
+ * its contacts and every conversation's messages, read from the store as the records the
+ * new device imports (`link-records.ts`, `link-import.ts`), one record at a time so a long
+ * history is read page by page. The caller seals each record as one chunk.
+ *
+ * What is not carried yet: files (a row's caption goes, its attachment does not), the
+ * outbox (a message still queued arrives as `queued` history, sent from here), sessions
+ * (the new device starts its own with every contact device) and key-change state.
+ */
+import { fromHex } from '../bytes.ts';
+import type { Identity } from '../crypto/index.ts';
+import { MESSAGE_PAGE_MAX, type PetrelStore } from '../store/index.ts';
+import { MAX_LINK_RECORD_ITEMS, historyRecords, type LinkContact, type LinkMessage, type LinkRecord, type SignedDeviceList } from '../wire/index.ts';
+
+export async function* linkExportRecords(store: PetrelStore, account: { readonly identity: Identity; readonly name: string; readonly list: SignedDeviceList }): AsyncGenerator<LinkRecord> {
+  yield { t: 'link.account', seed: account.identity.exportSeed(), name: account.name, list: account.list };
+  const contacts = await store.listContacts();
+  const linkContacts: LinkContact[] = contacts.map((c) => ({ ik: c.identityKey, name: c.displayName, verified: c.verification === 'verified', addedAt: c.addedAt }));
+  for (let i = 0; i < linkContacts.length; i += MAX_LINK_RECORD_ITEMS) yield { t: 'link.contacts', contacts: linkContacts.slice(i, i + MAX_LINK_RECORD_ITEMS) };
+  let messages = 0;
+  for (const c of contacts) {
+    const history = await conversation(store, c.id);
+    messages += history.length;
+    yield* historyRecords(c.identityKey, history);
+  }
+  yield { t: 'link.end', contacts: linkContacts.length, messages };
+}
+
+/** One conversation, oldest first (pages are read newest first). */
+async function conversation(store: PetrelStore, contactId: string): Promise<LinkMessage[]> {
+  const pages: LinkMessage[][] = [];
+  let before: number | undefined;
+  for (;;) {
+    const page = await store.pageMessages(contactId, { limit: MESSAGE_PAGE_MAX, ...(before !== undefined ? { before } : {}) });
+    pages.push(page.messages.map((m) => ({ id: fromHex(m.id), dir: m.direction, text: m.body, sentAt: m.sentAt, status: m.status })));
+    if (page.olderCursor === undefined) break;
+    before = page.olderCursor;
+  }
+  return pages.reverse().flat();
+}

@@ -1,0 +1,108 @@
+/**
+ * What a device link carries (docs/PROTOCOL.md §13.6), one record per sealed chunk: the
+ * account first (identity seed, name, the signed device list that names the new device),
+ * then contacts and history in records that each fit one chunk, then `link.end` with the
+ * totals, so a transfer cut short is never taken for a whole one. Canonical CBOR with the
+ * frame codec's rules; the decoder throws only WireError.
+ */
+import { IDENTITY_KEY_BYTES, MAX_PROFILE_NAME_BYTES, MAX_TEXT_BYTES, MESSAGE_ID_BYTES } from './limits.ts';
+import { signedDeviceListSchema, type SignedDeviceList } from './device-list.ts';
+import { arrayOf, bool, bytesN, oneOf, struct, text, uintSafe, type StructSchema } from './schema.ts';
+import { decodeVersioned, encodeVersioned, type DecodeOptions } from './versioned-codec.ts';
+
+/** Largest record (the link channel's chunk size, `MAX_LINK_CHUNK_BYTES`). */
+export const MAX_LINK_RECORD_BYTES = 64 * 1024;
+/** Most contacts or messages in one record. */
+export const MAX_LINK_RECORD_ITEMS = 256;
+
+export interface LinkAccountRecord {
+  readonly t: 'link.account';
+  readonly seed: Uint8Array;
+  readonly name: string;
+  readonly list: SignedDeviceList;
+}
+export interface LinkContact {
+  readonly ik: Uint8Array;
+  readonly name: string;
+  readonly verified: boolean;
+  readonly addedAt: number;
+}
+export interface LinkContactsRecord {
+  readonly t: 'link.contacts';
+  readonly contacts: readonly LinkContact[];
+}
+export interface LinkMessage {
+  readonly id: Uint8Array;
+  readonly dir: 'in' | 'out';
+  readonly text: string;
+  readonly sentAt: number;
+  readonly status: 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
+}
+export interface LinkMessagesRecord {
+  readonly t: 'link.messages';
+  /** The contact (its identity key) whose conversation these messages are, oldest first. */
+  readonly ik: Uint8Array;
+  readonly messages: readonly LinkMessage[];
+}
+export interface LinkEndRecord {
+  readonly t: 'link.end';
+  readonly contacts: number;
+  readonly messages: number;
+}
+export type LinkRecord = LinkAccountRecord | LinkContactsRecord | LinkMessagesRecord | LinkEndRecord;
+
+const SCHEMAS: Readonly<Record<LinkRecord['t'], StructSchema>> = {
+  'link.account': struct({ seed: bytesN(32), name: text(MAX_PROFILE_NAME_BYTES), list: signedDeviceListSchema }),
+  'link.contacts': struct({
+    contacts: arrayOf(struct({ ik: bytesN(IDENTITY_KEY_BYTES), name: text(MAX_PROFILE_NAME_BYTES), verified: bool, addedAt: uintSafe }), MAX_LINK_RECORD_ITEMS),
+  }),
+  'link.messages': struct({
+    ik: bytesN(IDENTITY_KEY_BYTES),
+    messages: arrayOf(
+      struct({ id: bytesN(MESSAGE_ID_BYTES), dir: oneOf('in', 'out'), text: text(MAX_TEXT_BYTES), sentAt: uintSafe, status: oneOf('queued', 'sent', 'delivered', 'read', 'failed') }),
+      MAX_LINK_RECORD_ITEMS,
+    ),
+  }),
+  'link.end': struct({ contacts: uintSafe, messages: uintSafe }),
+};
+
+/** Encodes a record; WireError for a malformed one, RangeError for one that does not fit a chunk. */
+export function encodeLinkRecord(record: LinkRecord): Uint8Array {
+  const bytes = encodeVersioned(record.t, record, SCHEMAS[record.t]);
+  if (bytes.length > MAX_LINK_RECORD_BYTES) throw new RangeError(`a link record is at most ${MAX_LINK_RECORD_BYTES} bytes`);
+  return bytes;
+}
+
+export function decodeLinkRecord(bytes: Uint8Array, opts?: DecodeOptions): LinkRecord {
+  return decodeVersioned<LinkRecord>(bytes, MAX_LINK_RECORD_BYTES, (t) => (Object.hasOwn(SCHEMAS, t) ? SCHEMAS[t as LinkRecord['t']] : undefined), opts);
+}
+
+/**
+ * One conversation's history as records that each fit a chunk: messages in order, packed
+ * greedily (a full-size message, 16 KiB of text, always fits on its own). Each message is
+ * measured once: its size in a record of one, less the empty record's, plus a margin for
+ * the array header growing.
+ */
+export function historyRecords(ik: Uint8Array, messages: readonly LinkMessage[]): LinkMessagesRecord[] {
+  const size = (list: readonly LinkMessage[]) => encodeVersioned('link.messages', { ik, messages: list }, SCHEMAS['link.messages']).length;
+  const empty = size([]);
+  const base = empty + ARRAY_HEADER_MARGIN;
+  const out: LinkMessagesRecord[] = [];
+  let batch: LinkMessage[] = [];
+  let bytes = base;
+  for (const m of messages) {
+    const own = size([m]) - empty;
+    if (batch.length && (batch.length >= MAX_LINK_RECORD_ITEMS || bytes + own > MAX_LINK_RECORD_BYTES)) {
+      out.push({ t: 'link.messages', ik, messages: batch });
+      batch = [];
+      bytes = base;
+    }
+    batch.push(m);
+    bytes += own;
+  }
+  if (batch.length) out.push({ t: 'link.messages', ik, messages: batch });
+  return out;
+}
+
+/** A CBOR array header is 1 byte up to 23 items and 3 up to 65535: the most it grows by. */
+const ARRAY_HEADER_MARGIN = 2;

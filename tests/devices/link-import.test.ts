@@ -1,0 +1,130 @@
+/**
+ * A whole link end to end in memory: offer, request, acceptance, the new device list
+ * signed, the account, contacts and a 1,000-message history packed into records, sealed,
+ * opened in order and imported. And each way the import refuses: out of place, not for
+ * this device, cut short, repeated, after the end — each typed, none changing the state.
+ */
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../src/core/random.ts';
+import { identity } from './fixtures.ts';
+import { acceptLinkRequest, buildLinkRequest, createLinkOffer, formatLink, parseLink } from '../../src/core/devices/link-offer.ts';
+import { LinkReceiver, LinkSender } from '../../src/core/devices/link-transfer.ts';
+import { LinkImport, type LinkImportStep } from '../../src/core/devices/link-import.ts';
+import { LinkError, LinkTransferFinishedError, LinkTransferInvalidError } from '../../src/core/devices/link-errors.ts';
+import { signDeviceList, withDeviceAdded } from '../../src/core/devices/device-list.ts';
+import { generateDeviceKey } from '../../src/core/devices/device-key.ts';
+import { createOwnDevice, ownDeviceEntry } from '../../src/core/devices/own-device.ts';
+import {
+  DEVICE_ID_BYTES,
+  MAX_LINK_RECORD_BYTES,
+  decodeDeviceListBody,
+  decodeLinkRecord,
+  encodeLinkRecord,
+  historyRecords,
+  type LinkMessage,
+  type LinkRecord,
+} from '../../src/core/wire/index.ts';
+
+const T0 = 1_800_000_000_000;
+const ada = identity(1);
+const [bo, cy] = [identity(2), identity(3)];
+
+function message(i: number, text = `message ${i}`): LinkMessage {
+  const id = new Uint8Array(16);
+  new DataView(id.buffer).setUint32(0, i);
+  return { id, dir: i % 2 ? 'in' : 'out', text, sentAt: T0 + i, status: i % 2 ? 'read' : 'delivered' };
+}
+
+/** The existing device's records for a new device `entry`. */
+function accountRecords(entry: { id: Uint8Array; key: Uint8Array }, history: readonly LinkMessage[]): LinkRecord[] {
+  const existing = createOwnDevice(ada, seededRandom(5));
+  const v1 = decodeDeviceListBody(signDeviceList(ada, { version: 1, issuedAt: T0, devices: [ownDeviceEntry(existing)] }).body);
+  const list = signDeviceList(ada, withDeviceAdded(v1, entry, T0 + 1));
+  return [
+    { t: 'link.account', seed: ada.exportSeed(), name: 'Ada', list },
+    { t: 'link.contacts', contacts: [{ ik: bo.publicKey, name: 'Bo', verified: true, addedAt: T0 }, { ik: cy.publicKey, name: 'Cy', verified: false, addedAt: T0 }] },
+    ...historyRecords(bo.publicKey, history),
+    { t: 'link.end', contacts: 2, messages: history.length },
+  ];
+}
+
+function refused(fn: () => unknown): LinkError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof LinkError) return err;
+    throw err;
+  }
+  throw new Error('not refused');
+}
+
+describe('a device link, end to end in memory', () => {
+  it('the new device gets the account, its contacts and 1,000 messages, in order, through sealed chunks', async () => {
+    const random = seededRandom(21);
+    const offer = createLinkOffer(random, T0);
+    const link = parseLink(formatLink(offer), T0 + 1_000);
+    const key = generateDeviceKey(random);
+    const me = { id: random.bytes(DEVICE_ID_BYTES), key: key.publicKey };
+    const used = acceptLinkRequest(offer, buildLinkRequest(link, me), T0 + 2_000);
+    const history = Array.from({ length: 1_000 }, (_, i) => message(i, i === 500 ? 'x'.repeat(16 * 1024) : `message ${i}`));
+    const records = accountRecords(used.device, history);
+    expect(records.length).toBeGreaterThan(4); // the history did not fit one record
+    const sender = LinkSender.open(offer.secret, used.channel, used.device, random);
+    const chunks = [];
+    for (let i = 0; i < records.length; i++) {
+      const bytes = encodeLinkRecord(records[i]!);
+      expect(bytes.length).toBeLessThanOrEqual(MAX_LINK_RECORD_BYTES);
+      chunks.push(await sender.seal(bytes, i === records.length - 1));
+    }
+    const receiver = LinkReceiver.open(link.secret, link.keys.channel, me.id, key, sender.start);
+    const importer = new LinkImport(me);
+    const steps: LinkImportStep[] = [];
+    for (const c of chunks) steps.push(importer.accept(decodeLinkRecord(await receiver.open(c))));
+    expect(receiver.state.status).toBe('complete');
+    expect(importer.state).toEqual({ status: 'complete', contacts: 2, messages: 1_000 });
+    const account = steps[0]!;
+    expect(account.kind).toBe('account');
+    if (account.kind === 'account') {
+      expect(account.identity.publicKey).toEqual(ada.publicKey);
+      expect(account.list.devices).toHaveLength(2);
+    }
+    const got = steps.flatMap((s) => (s.kind === 'messages' ? s.messages : []));
+    expect(got).toEqual(history);
+    expect(steps.at(-1)).toEqual({ kind: 'complete', contacts: 2, messages: 1_000 });
+  });
+
+  it('refuses records out of place, an account not for this device, a cut-short transfer, and anything after the end; nothing changes', () => {
+    const me = { id: new Uint8Array(16).fill(4), key: generateDeviceKey(seededRandom(4)).publicKey };
+    const records = accountRecords(me, [message(1), message(2)]);
+    const [account, contacts, messages, end] = records as [LinkRecord, LinkRecord, LinkRecord, LinkRecord];
+    const imp = new LinkImport(me);
+    expect(refused(() => imp.accept(contacts))).toBeInstanceOf(LinkTransferInvalidError);
+    expect(imp.state.status).toBe('awaiting_account');
+    // An account whose list names another device (or this id with another key) is not for us.
+    expect(refused(() => new LinkImport({ id: me.id, key: identity(40).publicKey }).accept(account))).toBeInstanceOf(LinkTransferInvalidError);
+    expect(refused(() => new LinkImport({ id: new Uint8Array(16).fill(9), key: me.key }).accept(account))).toBeInstanceOf(LinkTransferInvalidError);
+    // A list signed by someone else than the seed's identity.
+    const forged = { ...(account as LinkRecord & { t: 'link.account' }), seed: identity(41).exportSeed() };
+    expect(refused(() => new LinkImport(me).accept(forged))).toBeInstanceOf(LinkTransferInvalidError);
+    imp.accept(account);
+    expect(refused(() => imp.accept(account))).toBeInstanceOf(LinkTransferInvalidError);
+    expect(refused(() => imp.accept(messages))).toBeInstanceOf(LinkTransferInvalidError); // before its contact
+    imp.accept(contacts);
+    expect(refused(() => imp.accept(contacts))).toBeInstanceOf(LinkTransferInvalidError); // contacts twice
+    // Cut short: the end counts messages that never came.
+    expect(refused(() => imp.accept(end))).toBeInstanceOf(LinkTransferInvalidError);
+    expect(imp.state).toEqual({ status: 'receiving', contacts: 2, messages: 0 });
+    imp.accept(messages);
+    expect(imp.accept(end)).toEqual({ kind: 'complete', contacts: 2, messages: 2 });
+    expect(refused(() => imp.accept(messages))).toBeInstanceOf(LinkTransferFinishedError);
+  });
+
+  it('a record that is not a link record, or too large, is a WireError or RangeError, never a half-import', () => {
+    expect(() => decodeLinkRecord(new Uint8Array([0xa0]))).toThrow();
+    expect(() => encodeLinkRecord({ t: 'link.messages', ik: bo.publicKey, messages: Array.from({ length: 5 }, (_, i) => message(i, 'y'.repeat(16 * 1024))) })).toThrow(RangeError);
+    // historyRecords packs the same five into records that each fit.
+    const packed = historyRecords(bo.publicKey, Array.from({ length: 5 }, (_, i) => message(i, 'y'.repeat(16 * 1024))));
+    expect(packed.length).toBeGreaterThan(1);
+    for (const r of packed) expect(encodeLinkRecord(r).length).toBeLessThanOrEqual(MAX_LINK_RECORD_BYTES);
+  });
+});
