@@ -1,15 +1,9 @@
 import { useEffect } from 'react';
-import type { ContactView } from '../../core/messenger/messenger-api.ts';
 import { loadNotificationContent, notificationText } from '../../platform/notification-settings.ts';
 import { useMessenger } from '../messenger-context.tsx';
 import { contactName } from '../views/contact-name.ts';
+import { subscribeFreshIncoming } from './fresh-incoming.ts';
 
-/** The last incoming message of each contact, by contact id. */
-function lastIncoming(contacts: readonly ContactView[]): Map<string, number> {
-  const at = new Map<string, number>();
-  for (const c of contacts) if (c.lastMessage?.direction === 'in') at.set(c.id, c.lastMessage.at);
-  return at;
-}
 
 async function show(title: string, body: string, tag: string, data: unknown): Promise<void> {
   // Through the service worker where there is one (Android allows no `new Notification`).
@@ -26,16 +20,8 @@ async function show(title: string, body: string, tag: string, data: unknown): Pr
 export function useHiddenTabNotifications(): void {
   const messenger = useMessenger();
   useEffect(() => {
-    let seenContacts = messenger.getState().contacts;
-    let seen = lastIncoming(seenContacts);
-    return messenger.subscribe(() => {
-      const contacts = messenger.getState().contacts;
-      if (contacts === seenContacts) return;
-      const now = lastIncoming(contacts);
-      const fresh = contacts.filter((c) => (now.get(c.id) ?? 0) > (seen.get(c.id) ?? 0));
-      seenContacts = contacts;
-      seen = now;
-      if (fresh.length === 0 || document.visibilityState !== 'hidden') return;
+    return subscribeFreshIncoming(messenger, (fresh) => {
+      if (document.visibilityState !== 'hidden') return;
       if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
       void loadNotificationContent().then(async (content) => {
         for (const c of fresh) {

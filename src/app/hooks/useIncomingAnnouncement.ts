@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
-import type { ContactView } from '../../core/messenger/messenger-api.ts';
 import { useMessenger } from '../messenger-context.tsx';
 import { contactName } from '../views/contact-name.ts';
+import { subscribeFreshIncoming } from './fresh-incoming.ts';
 
 export interface Announcement {
   readonly text: string;
@@ -9,12 +9,6 @@ export interface Announcement {
   readonly seq: number;
 }
 
-/** The time of each contact's last incoming message. */
-function lastIncoming(contacts: readonly ContactView[]): Map<string, number> {
-  const at = new Map<string, number>();
-  for (const c of contacts) if (c.lastMessage?.direction === 'in') at.set(c.id, c.lastMessage.at);
-  return at;
-}
 
 /**
  * Text for the polite live region: "New message from Bob" whenever a contact's last
@@ -25,16 +19,8 @@ export function useIncomingAnnouncement(): Announcement {
   const messenger = useMessenger();
   const [announcement, setAnnouncement] = useState<Announcement>({ text: '', seq: 0 });
   useEffect(() => {
-    let seenContacts = messenger.getState().contacts;
-    let seen = lastIncoming(seenContacts);
-    return messenger.subscribe(() => {
-      const contacts = messenger.getState().contacts;
-      if (contacts === seenContacts) return;
-      const now = lastIncoming(contacts);
-      const senders = contacts.filter((c) => (now.get(c.id) ?? 0) > (seen.get(c.id) ?? 0)).map(contactName);
-      seenContacts = contacts;
-      seen = now;
-      if (senders.length === 0) return;
+    return subscribeFreshIncoming(messenger, (fresh) => {
+      const senders = fresh.map(contactName);
       const text = senders.length === 1 ? `New message from ${senders[0]}` : `New messages from ${senders.join(', ')}`;
       setAnnouncement((a) => ({ text, seq: a.seq + 1 }));
     });
