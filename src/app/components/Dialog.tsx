@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, type KeyboardEvent, type ReactNode } from 'react';
+import { useId, useLayoutEffect, useRef, type KeyboardEvent, type ReactNode } from 'react';
 import './Dialog.css';
 
 export interface DialogProps {
@@ -36,10 +36,20 @@ function trapTab(e: KeyboardEvent, container: HTMLElement): void {
 export function Dialog({ title, onClose, children, className }: DialogProps) {
   const ref = useRef<HTMLDivElement>(null);
   const titleId = useId();
-  useEffect(() => {
+  // A layout effect: focus moves in as the dialog appears, not after the next paint (Preact
+  // runs plain effects after paint, and a quick Escape could close the dialog before then).
+  useLayoutEffect(() => {
     const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     ref.current?.focus();
-    return () => previous?.focus();
+    // Focus goes back once the render that removes the dialog is done: during it the page
+    // behind may still be inert (Preact runs this clean-up before it updates the page's
+    // attributes), and focusing an inert element does nothing. Only when focus was left
+    // with the dialog (now on the body), so a click elsewhere keeps its focus.
+    return () =>
+      queueMicrotask(() => {
+        const active = document.activeElement;
+        if (previous?.isConnected && (active === null || active === document.body || !active.isConnected)) previous.focus();
+      });
   }, []);
   const onKeyDown = (e: KeyboardEvent) => {
     if (e.key === 'Escape') {
