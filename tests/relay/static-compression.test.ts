@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
@@ -21,6 +21,13 @@ beforeAll(async () => {
   writeFileSync(join(app, 'assets', 'only-gzip.css'), 'body{}'.repeat(300));
   writeFileSync(join(app, 'assets', 'only-gzip.css.gz'), gzipSync('body{}'.repeat(300)));
   writeFileSync(join(app, 'icon.png'), ICON);
+  // sw.js changed after the build compressed it: its copies are an hour older.
+  writeFileSync(join(app, 'sw.js.br'), brotliCompressSync('old version'.repeat(100)));
+  writeFileSync(join(app, 'sw.js.gz'), gzipSync('old version'.repeat(100)));
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  utimesSync(join(app, 'sw.js.br'), hourAgo, hourAgo);
+  utimesSync(join(app, 'sw.js.gz'), hourAgo, hourAgo);
+  writeFileSync(join(app, 'sw.js'), 'new version'.repeat(100));
   relay = await startTestRelay({ PETREL_APP_DIR: app }, dir);
 });
 afterAll(async () => {
@@ -87,6 +94,12 @@ describe('static files, compressed', () => {
     expect(res.headers['content-encoding']).toBe('br');
     expect(Number(res.headers['content-length'])).toBe(brotliCompressSync(SCRIPT).length);
     expect(res.body.length).toBe(0);
+  });
+
+  it('a copy older than its file is stale: the file itself goes out', async () => {
+    const res = await rawGet('/sw.js', 'br, gzip');
+    expect(res.headers['content-encoding']).toBeUndefined();
+    expect(res.body.toString()).toBe('new version'.repeat(100));
   });
 
   it('a file without copies goes out as it is, with no Vary', async () => {

@@ -42,7 +42,7 @@ export function serveStatic(root: string, pathname: string, req: IncomingMessage
   if (!st || !st.isFile()) return false;
 
   const immutable = rel.startsWith('assets/');
-  const encoded = precompressedCopy(file, req.headers['accept-encoding']);
+  const encoded = precompressedCopy(file, req.headers['accept-encoding'], st.mtimeMs);
   res.writeHead(200, {
     ...headers,
     'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
@@ -69,16 +69,22 @@ const ENCODINGS = [
 ] as const;
 
 /**
- * The compressed copy of `file` to send for this Accept-Encoding, if the build wrote one
- * and the client takes it. An encoding the client lists with q=0 is refused (RFC 9110
+ * The compressed copy of `file` to send for this Accept-Encoding, if the build wrote one,
+ * it is not older than the file, and the client takes it. An encoding the client lists with q=0 is refused (RFC 9110
  * §12.5.3); `*` stands for any encoding not listed.
  */
-export function precompressedCopy(file: string, acceptEncoding: string | string[] | undefined): { encoding: string; path: string; size: number } | undefined {
+export function precompressedCopy(
+  file: string,
+  acceptEncoding: string | string[] | undefined,
+  fileMtimeMs: number,
+): { encoding: string; path: string; size: number } | undefined {
   const accepted = acceptedEncodings(Array.isArray(acceptEncoding) ? acceptEncoding.join(',') : (acceptEncoding ?? ''));
   for (const { encoding, suffix } of ENCODINGS) {
     if (!accepted(encoding)) continue;
     const st = statOrNull(file + suffix);
-    if (st?.isFile()) return { encoding, path: file + suffix, size: st.size };
+    // A copy older than its file is stale (the file was changed after the build wrote it):
+    // the file itself is the truth then.
+    if (st?.isFile() && st.mtimeMs >= fileMtimeMs) return { encoding, path: file + suffix, size: st.size };
   }
   return undefined;
 }
