@@ -36,6 +36,8 @@ test('landmarks and the skip link: the keyboard reaches the main content first',
   const page = alice!.page;
   await expect(page.getByRole('banner')).toBeVisible();
   await expect(page.getByRole('main')).toHaveCount(1);
+  // The onboarding form shows once the core (in its worker) has said there is no identity yet.
+  await expect(page.getByLabel('Display name')).toBeVisible();
 
   await page.keyboard.press('Tab');
   const skip = page.getByRole('link', { name: 'Skip to content' });
