@@ -8,17 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { WireError, decodeContent, encodeContent, type SendableContent, type WireErrorReason } from '../../src/core/wire/index.ts';
 import { actionContent, id16 } from './arbitraries.ts';
 import { rawCbor } from './raw-cbor.ts';
+import { reasonOf } from './wire-reason.ts';
 
 const b = (n: number, fill = 7) => new Uint8Array(n).fill(fill);
 
-function reasonOf(fn: () => unknown): WireErrorReason | 'no error' | 'other error' {
-  try {
-    fn();
-    return 'no error';
-  } catch (err) {
-    return err instanceof WireError ? err.reason : 'other error';
-  }
-}
 
 describe('message-action content', () => {
   it('property: every action kind round-trips byte-identically', () => {

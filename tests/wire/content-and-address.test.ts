@@ -19,18 +19,11 @@ import {
 } from '../../src/core/wire/index.ts';
 import { content } from './arbitraries.ts';
 import { rawCbor } from './raw-cbor.ts';
+import { reasonOf } from './wire-reason.ts';
 
 const b = (n: number, fill = 7) => new Uint8Array(n).fill(fill);
 const enc = (s: string) => new TextEncoder().encode(s);
 
-function reasonOf(fn: () => unknown): WireErrorReason | 'no error' | 'other error' {
-  try {
-    fn();
-    return 'no error';
-  } catch (err) {
-    return err instanceof WireError ? err.reason : 'other error';
-  }
-}
 
 describe('content frames', () => {
   it('property: every content frame round-trips and re-encodes identically', () => {

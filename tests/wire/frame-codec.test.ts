@@ -14,6 +14,7 @@ import {
 } from '../../src/core/wire/index.ts';
 import { frame } from './arbitraries.ts';
 import { hex, rawCbor } from './raw-cbor.ts';
+import { reasonOf } from './wire-reason.ts';
 
 const b = (n: number, fill = 7) => new Uint8Array(n).fill(fill);
 const env = { to: b(32, 1), id: b(16, 2), body: b(100, 3) };
@@ -45,14 +46,6 @@ const EXAMPLES: Record<string, Frame> = {
   'p2p.ack': { t: 'p2p.ack', ids: [b(16)] },
 };
 
-function reasonOf(fn: () => unknown): WireErrorReason | 'no error' | 'other error' {
-  try {
-    fn();
-    return 'no error';
-  } catch (err) {
-    return err instanceof WireError ? err.reason : 'other error';
-  }
-}
 
 function expectPlainBytes(value: unknown): void {
   if (value instanceof Uint8Array) {
