@@ -1,8 +1,9 @@
-import { toHex } from '../../../core/bytes.ts';
 import type { SendMultiFrame } from '../../../core/wire/index.ts';
 import type { Connection } from '../connection.ts';
 import type { RelayContext } from '../relay-context.ts';
 import { announceStored, depositBudget } from './deposit.ts';
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
 /**
  * `send.multi{rid, id, to[], body}`: one body for up to MAX_MULTI_RECIPIENTS mailboxes (a
@@ -15,7 +16,7 @@ import { announceStored, depositBudget } from './deposit.ts';
  */
 export async function handleSendMulti(ctx: RelayContext, conn: Connection, frame: SendMultiFrame): Promise<void> {
   const timed = ctx.metrics.timeRequest('send.multi');
-  if (frame.to.length === 0 || new Set(frame.to.map(toHex)).size !== frame.to.length) {
+  if (frame.to.length === 0 || new Set(frame.to.map(hex)).size !== frame.to.length) {
     ctx.metrics.rejectedFrames.inc({ reason: 'multi_recipients' });
     ctx.sendError(conn, 'malformed', 'send.multi names at least one mailbox, each once', frame.rid);
     return;
