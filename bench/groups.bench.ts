@@ -1,0 +1,152 @@
+/**
+ * Groups benchmark (issue 18), Node, the relay in this process on loopback (SQLite, durable
+ * before it answers):
+ *
+ *   group send   what one group message costs its sender at 10, 100 and 1,000 member
+ *                devices: one sender-key encryption (groupEncrypt: AES-GCM + Ed25519
+ *                signature) and one `send.multi` upload until `sent.multi` (one
+ *                transaction of N mailbox writes). Side by side in the same run: a 1:1
+ *                send (a Double Ratchet encryption, sealed sender, one `send` until
+ *                `sent`), and the pairwise alternative (N 1:1 sends) at each size.
+ *   removal      removing one member of 100: a new sender chain and its distribution to
+ *                each of the 98 remaining other members, each encrypted and sealed in its
+ *                own pairwise session (what the initiating device computes), with the
+ *                pairwise bytes that go out.
+ */
+import { randomBytes } from 'node:crypto';
+import { secureRandom } from '../src/core/random.ts';
+import {
+  buildPublishedBundle,
+  createPreKeyPool,
+  CryptoRuntime,
+  encrypt,
+  generateIdentity,
+  initiateSession,
+  seal,
+  verifyFetchedBundle,
+  type Identity,
+  type SessionState,
+} from '../src/core/crypto/index.ts';
+import { groupEncrypt } from '../src/core/groups/group-cipher.ts';
+import { distributionOf } from '../src/core/groups/sender-key-distribution.ts';
+import { createSenderKeyState } from '../src/core/groups/sender-key-state.ts';
+import { mailboxAddress } from '../src/core/wire/index.ts';
+import { startTestRelay } from '../tests/relay/helpers/relay-harness.ts';
+import { TestClient } from '../tests/relay/helpers/test-client.ts';
+import { row, median } from './stats.ts';
+import type { Benchmark, BenchResult, BenchRow } from './types.ts';
+
+interface Sizes {
+  members: readonly number[];
+  sends: number;
+  rounds: number;
+  removalMembers: number;
+}
+const FULL: Sizes = { members: [10, 100, 1000], sends: 50, rounds: 3, removalMembers: 100 };
+const QUICK: Sizes = { members: [10], sends: 3, rounds: 1, removalMembers: 5 };
+
+const PLAINTEXT = new Uint8Array(100).fill(1);
+const GROUP = new Uint8Array(16).fill(5);
+
+interface Peer {
+  readonly identity: Identity;
+  state: SessionState;
+}
+
+/** Alice's initiator sessions with `n` people (untimed). */
+async function sessionsWith(alice: Identity, n: number, rt: CryptoRuntime): Promise<Peer[]> {
+  const peers: Peer[] = [];
+  for (let i = 0; i < n; i++) {
+    const identity = generateIdentity(secureRandom);
+    const pool = createPreKeyPool(identity, secureRandom, 1);
+    const pub = buildPublishedBundle(identity, pool);
+    const fetched = { ik: pub.ik, spk: pub.spk, pq: { ...pub.pqopks[0]!, lastResort: false }, opk: pub.opks[0]! };
+    const { state } = await initiateSession(alice, await verifyFetchedBundle(fetched), rt);
+    peers.push({ identity, state });
+  }
+  return peers;
+}
+
+/** One 1:1 message: ratchet encrypt + seal, as the messenger's encryptFor does. */
+async function oneToOne(alice: Identity, peer: Peer, content: Uint8Array, rt: CryptoRuntime): Promise<Uint8Array> {
+  const out = await encrypt(peer.state, content, rt);
+  peer.state = out.state;
+  return seal(alice, peer.identity.publicKey, out.message, rt);
+}
+
+async function run(sizes: Sizes): Promise<BenchResult> {
+  const rt = new CryptoRuntime(secureRandom, { nativeKeyGeneration: true });
+  const relay = await startTestRelay({ PETREL_MAILBOX_MAX_ENVELOPES: '100000' });
+  const rows: BenchRow[] = [];
+  const notes: string[] = [];
+  const goals: BenchResult['goals'][number][] = [];
+  let rid = 1;
+  try {
+    const sender = await TestClient.connect(relay.url);
+    const alice = generateIdentity(secureRandom);
+    const [bob] = await sessionsWith(alice, 1, rt);
+
+    // 1:1 baseline: encrypt + seal + send until `sent`.
+    const oneToOneMs: number[] = [];
+    for (let r = 0; r < sizes.rounds; r++) {
+      const t0 = performance.now();
+      for (let i = 0; i < sizes.sends; i++) {
+        const body = await oneToOne(alice, bob!, PLAINTEXT, rt);
+        const id = new Uint8Array(randomBytes(16));
+        sender.send({ t: 'send', rid, env: { to: mailboxAddress(bob!.identity.publicKey), id, body } });
+        await sender.reply(rid++, 30_000);
+      }
+      oneToOneMs.push((performance.now() - t0) / sizes.sends);
+    }
+    rows.push(row('1:1 send', 'per message', 'ms', oneToOneMs));
+
+    for (const n of sizes.members) {
+      const mailboxes = Array.from({ length: n }, () => new Uint8Array(randomBytes(32)));
+      let chain = createSenderKeyState(secureRandom, Date.now());
+      const groupMs: number[] = [];
+      for (let r = 0; r < sizes.rounds; r++) {
+        const t0 = performance.now();
+        for (let i = 0; i < sizes.sends; i++) {
+          const out = await groupEncrypt(chain, GROUP, PLAINTEXT, rt);
+          chain = out.state;
+          sender.send({ t: 'send.multi', rid, id: new Uint8Array(randomBytes(16)), to: mailboxes, body: out.message });
+          const reply = await sender.reply(rid++, 60_000);
+          if (reply.t !== 'sent.multi') throw new Error(`send.multi refused: ${JSON.stringify(reply)}`);
+        }
+        groupMs.push((performance.now() - t0) / sizes.sends);
+      }
+      rows.push(row(`group send, ${n} members`, 'per message', 'ms', groupMs));
+      const ratio = median(groupMs) / median(oneToOneMs);
+      if (n === 100) goals.push({ description: 'group send at 100 members ≤ 2× a 1:1 send (sender: one encryption, one upload)', met: ratio <= 2, measured: `${ratio.toFixed(2)}× (${median(groupMs).toFixed(2)} vs ${median(oneToOneMs).toFixed(2)} ms)` });
+      notes.push(`${n} members: a group send is ${ratio.toFixed(2)}× a 1:1 send; sending the same message pairwise would be about ${n}× (${(n * median(oneToOneMs)).toFixed(0)} ms), one relay transaction of ${n} mailbox writes either way for send.multi.`);
+    }
+
+    // Removing one member of `removalMembers`: new chain + distribution to each remaining other member.
+    const others = await sessionsWith(alice, sizes.removalMembers - 2, rt);
+    const removalMs: number[] = [];
+    let pairwiseBytes = 0;
+    for (let r = 0; r < sizes.rounds; r++) {
+      const t0 = performance.now();
+      const fresh = createSenderKeyState(secureRandom, Date.now());
+      const distribution = distributionOf(GROUP, fresh);
+      pairwiseBytes = 0;
+      for (const peer of others) pairwiseBytes += (await oneToOne(alice, peer, distribution, rt)).length;
+      removalMs.push(performance.now() - t0);
+    }
+    rows.push(row(`remove 1 of ${sizes.removalMembers} (rotation)`, 'initiating device', 'ms', removalMs));
+    goals.push({ description: `removing one member of ${sizes.removalMembers}, rotation included, ≤ 300 ms on the initiating device`, met: median(removalMs) <= 300, measured: `${median(removalMs).toFixed(0)} ms` });
+    notes.push(`Removal traffic: ${others.length} pairwise envelopes, ${pairwiseBytes.toLocaleString('en-US')} bytes in all (${Math.round(pairwiseBytes / others.length)} each), encrypted on the initiating device; uploading them is not timed here (one send each, or one deposit batch).`);
+    notes.push('Encryption only on the initiating device; the group change itself (one Ed25519 signature) and its pairwise delivery are not included. The relay runs in the same process as the sender here, so their CPU is shared.');
+    sender.close();
+  } finally {
+    await relay.stop();
+  }
+  return { name: 'groups', title: 'Groups: one group send vs 1:1 at 10/100/1,000 members, and a removal with rotation', rows, goals, notes };
+}
+
+const bench: Benchmark = {
+  name: 'groups',
+  title: 'Groups: one group send vs 1:1 at 10/100/1,000 members, and a removal with rotation',
+  run: ({ quick }) => run(quick ? QUICK : FULL),
+};
+export default bench;

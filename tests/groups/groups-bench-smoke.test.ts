@@ -1,0 +1,12 @@
+import { describe, expect, it } from 'vitest';
+import groupsBenchmark from '../../bench/groups.bench.ts';
+
+describe('groups benchmark (quick smoke run)', () => {
+  it('measures a group send against a 1:1 send and a removal with rotation, with numbers', async () => {
+    const r = await groupsBenchmark.run({ quick: true });
+    const subjects = r.rows.map((x) => x.subject);
+    expect(subjects).toEqual(['1:1 send', 'group send, 10 members', 'remove 1 of 5 (rotation)']);
+    for (const x of r.rows) expect(x.median).toBeGreaterThan(0);
+    expect(r.goals.map((g) => g.description)).toContain('removing one member of 5, rotation included, ≤ 300 ms on the initiating device');
+  }, 60_000);
+});
