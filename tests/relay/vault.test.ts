@@ -27,7 +27,7 @@ afterAll(async () => {
 const counted = (op: string, result: string) => scrape(relay.http, new RegExp(`petrel_vault_requests_total\\{op="${op}",result="${result}"\\} (\\d+)`));
 
 function put(id: Uint8Array, token: Uint8Array | undefined, body: Uint8Array) {
-  return fetch(`${relay.http}/vault/${toBase64Url(id)}`, { method: 'PUT', body, headers: token ? { Authorization: `PetrelVault ${toBase64Url(token)}` } : {} });
+  return fetch(`${relay.http}/vault/${toBase64Url(id)}`, { method: 'PUT', body: body as Uint8Array<ArrayBuffer>, headers: token ? { Authorization: `PetrelVault ${toBase64Url(token)}` } : {} });
 }
 const get = (id: Uint8Array) => fetch(`${relay.http}/vault/${toBase64Url(id)}`);
 
