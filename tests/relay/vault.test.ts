@@ -9,16 +9,18 @@ import { toBase64Url } from '../../src/core/bytes.ts';
 import { vaultCredentials } from '../../src/core/backup/backup-key.ts';
 import { openBackup, sealBackup } from '../../src/core/backup/backup-stream.ts';
 import { generateRecoveryKey } from '../../src/core/backup/recovery-key.ts';
+import { deleteVaultBackup, getVaultBackup, putVaultBackup, VaultError } from '../../src/core/backup/vault-client.ts';
+import { fetchBlobHttp } from '../../src/platform/fetch-blob-http.ts';
 import { CryptoRuntime } from '../../src/core/crypto/crypto-runtime.ts';
 import { secureRandom } from '../../src/core/random.ts';
 import { startTestRelay, type TestRelay } from './helpers/relay-harness.ts';
 import { scrape } from './helpers/wait-for.ts';
 
 const runtime = new CryptoRuntime(secureRandom);
-const READ_BURST = 8;
+const READ_BURST = 12;
 let relay: TestRelay;
 beforeAll(async () => {
-  relay = await startTestRelay({ PETREL_VAULT_MAX_BYTES: String(64 * 1024), PETREL_IP_VAULT_READS_PER_MIN: '1', PETREL_IP_VAULT_READ_BURST: String(READ_BURST) });
+  relay = await startTestRelay({ PETREL_VAULT_MAX_BYTES: String(64 * 1024), PETREL_IP_VAULT_READS_PER_MIN: '1', PETREL_IP_VAULT_READ_BURST: String(READ_BURST), PETREL_IP_VAULT_WRITE_BURST: '100' });
 });
 afterAll(async () => {
   await relay.stop();
@@ -77,7 +79,29 @@ describe('backup vault', () => {
     expect(await counted('put', 'forbidden')).toBe(1);
     expect(await counted('delete', 'forbidden')).toBe(1);
   });
+});
 
+describe('vault client (core, over the browser adapter)', () => {
+  it('stores, fetches with the key alone, reports a too-early replacement typed with its wait, and deletes', async () => {
+    const http = fetchBlobHttp(relay.http);
+    const key = generateRecoveryKey(secureRandom).bytes;
+    expect(await getVaultBackup(http, key)).toBeUndefined();
+    const backup = await sealBackup([Uint8Array.of(5)], { kind: 'recovery_key', key }, { runtime });
+    expect(await putVaultBackup(http, key, backup)).toBe('stored');
+    expect(await getVaultBackup(http, key)).toEqual(backup);
+    const early = await putVaultBackup(http, key, backup).catch((e: unknown) => e);
+    expect(early).toBeInstanceOf(VaultError);
+    expect(early).toMatchObject({ kind: 'refused', status: 429, code: 'too_soon' });
+    expect((early as VaultError).retryAfterMs).toBeGreaterThan(86_000_000);
+    expect(await deleteVaultBackup(http, key)).toBe(true);
+    expect(await deleteVaultBackup(http, key)).toBe(false);
+    const down = await getVaultBackup(fetchBlobHttp('http://127.0.0.1:1'), key).catch((e: unknown) => e);
+    expect(down).toMatchObject({ kind: 'network' });
+  });
+});
+
+// Last: it empties this address's read bucket.
+describe('read limit', () => {
   it('answers a guessed id 404 and rate-limits reads per IP (429 with Retry-After), counted', async () => {
     const before = await counted('get', 'ok').catch(() => 0);
     let status = 0;
