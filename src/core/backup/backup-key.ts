@@ -8,8 +8,10 @@
  *
  * The salt is fresh per backup, so every backup has its own key and the STREAM nonces
  * (counter only) never repeat under one key. Argon2id runs in hash-wasm's WebAssembly
- * (measured against @noble/hashes in docs/BENCHMARKS.md, "backup-kdf"), loaded only when
- * a passphrase is used, so it adds nothing to the first screen.
+ * (measured against @noble/hashes in docs/BENCHMARKS.md, "Backup"), loaded only when a
+ * passphrase is used, so it adds nothing to the first screen. The app's CSP allows it with
+ * 'wasm-unsafe-eval' (src/relay/http/security-headers.ts); where a page may not compile
+ * WebAssembly, @noble/hashes runs instead (slower, same output).
  */
 import { utf8 } from '../bytes.ts';
 import { hkdfSha256 } from '../crypto/kdf.ts';
@@ -31,6 +33,34 @@ export const hashWasmArgon2id: Argon2idFn = async (password, salt, params) => {
   return argon2id({ password, salt, parallelism: params.lanes, iterations: params.passes, memorySize: params.memoryKiB, hashLength: 32, outputType: 'binary' });
 };
 
+/** @noble/hashes' JavaScript Argon2id: about 3× slower in Chromium, but needs no WebAssembly. */
+export const nobleArgon2id: Argon2idFn = async (password, salt, params) => {
+  const { argon2idAsync } = await import('@noble/hashes/argon2.js');
+  return argon2idAsync(password, salt, { t: params.passes, m: params.memoryKiB, p: params.lanes, dkLen: 32 });
+};
+
+/**
+ * `primary`, or `fallback` where the page may not compile WebAssembly (a Content-Security-
+ * Policy without 'wasm-unsafe-eval', e.g. one a proxy sets: a CompileError or EvalError).
+ */
+export function argon2idPreferring(primary: Argon2idFn, fallback: Argon2idFn): Argon2idFn {
+  let useFallback = false;
+  return async (password, salt, params) => {
+    if (!useFallback) {
+      try {
+        return await primary(password, salt, params);
+      } catch (err) {
+        if (!(err instanceof Error) || (err.name !== 'CompileError' && err.name !== 'EvalError')) throw err;
+        useFallback = true;
+      }
+    }
+    return fallback(password, salt, params);
+  };
+}
+
+/** hash-wasm, or @noble/hashes where WebAssembly is refused. */
+export const defaultArgon2id: Argon2idFn = argon2idPreferring(hashWasmArgon2id, nobleArgon2id);
+
 const KEY_INFO = utf8('Petrel_BackupKey_v1');
 const ID_INFO = utf8('Petrel_BackupId');
 const WRITE_INFO = utf8('Petrel_BackupWrite');
@@ -41,7 +71,7 @@ function checkRecoveryKey(key: Uint8Array): void {
 }
 
 /** The record key for a backup with `header`, from `secret` (which must suit the header's KDF; the caller checks). */
-export async function deriveBackupKey(secret: BackupSecret, header: BackupHeader, argon2id: Argon2idFn = hashWasmArgon2id): Promise<Uint8Array> {
+export async function deriveBackupKey(secret: BackupSecret, header: BackupHeader, argon2id: Argon2idFn = defaultArgon2id): Promise<Uint8Array> {
   let root: Uint8Array;
   if (secret.kind === 'recovery_key') {
     checkRecoveryKey(secret.key);

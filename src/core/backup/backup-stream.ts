@@ -18,7 +18,7 @@ import { streamNonce } from '../attachments/stream-nonce.ts';
 import { paddedBlobLength } from '../wire/attachment-layout.ts';
 import { MAX_LINK_RECORD_BYTES } from '../wire/link-records.ts';
 import { BACKUP_SALT_BYTES, ARGON2_DEFAULTS, checkBackupKey, encodeBackupHeader, parseBackupHeader, type BackupHeader } from './backup-header.ts';
-import { deriveBackupKey, hashWasmArgon2id, type Argon2idFn, type BackupSecret } from './backup-key.ts';
+import { deriveBackupKey, defaultArgon2id, type Argon2idFn, type BackupSecret } from './backup-key.ts';
 import { BackupExtendedError, BackupMalformedError, BackupTamperedError, BackupTruncatedError } from './errors.ts';
 
 const TAG_BYTES = 16;
@@ -27,7 +27,7 @@ const MAX_SEALED_BYTES = MAX_LINK_RECORD_BYTES + TAG_BYTES;
 
 export interface BackupCryptoDeps {
   readonly runtime: CryptoRuntime;
-  /** Argon2id for passphrases; hash-wasm by default. */
+  /** Argon2id for passphrases; hash-wasm (or @noble/hashes without WebAssembly) by default. */
   readonly argon2id?: Argon2idFn;
 }
 
@@ -35,7 +35,7 @@ export interface BackupCryptoDeps {
 export async function sealBackup(records: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, secret: BackupSecret, deps: BackupCryptoDeps): Promise<Uint8Array> {
   const salt = deps.runtime.random.bytes(BACKUP_SALT_BYTES);
   const header: BackupHeader = { kdf: secret.kind === 'recovery_key' ? { kind: 'recovery_key' } : { kind: 'argon2id', params: ARGON2_DEFAULTS }, salt };
-  const key = await deriveBackupKey(secret, header, deps.argon2id ?? hashWasmArgon2id);
+  const key = await deriveBackupKey(secret, header, deps.argon2id ?? defaultArgon2id);
   const headerBytes = encodeBackupHeader(header, key);
   const aead = deps.runtime.aesGcmKeyed(key);
   const frames: Uint8Array[] = [headerBytes];
@@ -78,7 +78,7 @@ export async function* openBackup(backup: Uint8Array, secret: BackupSecret, deps
   if ((header.kdf.kind === 'argon2id') !== (secret.kind === 'passphrase')) {
     throw new BackupMalformedError(header.kdf.kind === 'argon2id' ? 'this backup is opened with its passphrase, not a recovery key' : 'this backup is opened with its recovery key, not a passphrase');
   }
-  const key = await deriveBackupKey(secret, header, deps.argon2id ?? hashWasmArgon2id);
+  const key = await deriveBackupKey(secret, header, deps.argon2id ?? defaultArgon2id);
   const headerBytes = backup.subarray(0, headerLength);
   checkBackupKey(headerBytes, key);
   const aead = deps.runtime.aesGcmKeyed(key);
