@@ -21,6 +21,7 @@ import { ChatPane, ConversationsSidebar, useConversationsLayout } from './views/
 import { DiagnosticsDialog } from './views/diagnostics/DiagnosticsDialog.tsx';
 import { Onboarding } from './views/Onboarding.tsx';
 import { FollowerNotice } from './views/status/FollowerNotice.tsx';
+import { PersistenceNotice } from './views/status/PersistenceNotice.tsx';
 import { StorageBanner } from './views/status/StorageBanner.tsx';
 import { StorageFailed } from './views/status/StorageFailed.tsx';
 import { SafetyNumberDialog } from './views/verify/SafetyNumberDialog.tsx';
@@ -93,6 +94,7 @@ function StatusBar() {
       </button>
       {/* Phase `failed` explains the storage problem on its own screen. */}
       {phase !== 'failed' && <StorageBanner state={storageState} />}
+      {(phase === 'ready' || phase === 'follower') && <PersistenceNotice />}
     </>
   );
 }

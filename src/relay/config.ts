@@ -76,6 +76,24 @@ export interface RelayConfig {
   readonly blobs: BlobConfig;
   /** Web Push (issue 20; docs/OPERATIONS.md "Web Push"). */
   readonly push: PushConfig;
+  /** The backup vault (issue 17; docs/OPERATIONS.md "Backup vault"). */
+  readonly vault: VaultConfig;
+}
+
+export interface VaultConfig {
+  /** Largest backup one PUT may store. */
+  readonly maxBytes: number;
+  /** Bytes across all stored backups; writes past it are refused with 507. 0 = no cap. */
+  readonly maxTotalBytes: number;
+  /** A stored backup may be replaced at most this often. */
+  readonly replaceIntervalMs: number;
+  /** A backup not written for this long is deleted. */
+  readonly retentionMs: number;
+  /** Token buckets per client IP: reads (each a guess at an id) and writes. */
+  readonly ipReadsPerMin: number;
+  readonly ipReadBurst: number;
+  readonly ipWritesPerHour: number;
+  readonly ipWriteBurst: number;
 }
 
 export interface PushConfig {
@@ -275,6 +293,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       chunkMaxBytes: integer(env, 'PETREL_BLOB_CHUNK_MAX_BYTES', 4 * MIB, 64 * 1024, 64 * MIB),
       ipRequestsPerSec: integer(env, 'PETREL_IP_BLOB_REQUESTS_PER_SEC', 50, 1, 1_000_000),
       ipRequestBurst: integer(env, 'PETREL_IP_BLOB_REQUEST_BURST', 200, 1, 1_000_000),
+    },
+    vault: {
+      maxBytes: integer(env, 'PETREL_VAULT_MAX_BYTES', 64 * MIB, 64 * 1024, 1024 * MIB),
+      maxTotalBytes: integer(env, 'PETREL_VAULT_MAX_TOTAL_BYTES', 20 * 1024 * MIB, 0, 2 ** 50),
+      replaceIntervalMs: integer(env, 'PETREL_VAULT_REPLACE_INTERVAL_MIN', 24 * 60, 0, 525_600) * 60_000,
+      retentionMs: integer(env, 'PETREL_VAULT_RETENTION_DAYS', 180, 1, 3650) * DAY_MS,
+      ipReadsPerMin: integer(env, 'PETREL_IP_VAULT_READS_PER_MIN', 10, 1, 1_000_000),
+      ipReadBurst: integer(env, 'PETREL_IP_VAULT_READ_BURST', 10, 1, 1_000_000),
+      ipWritesPerHour: integer(env, 'PETREL_IP_VAULT_WRITES_PER_HOUR', 10, 1, 1_000_000),
+      ipWriteBurst: integer(env, 'PETREL_IP_VAULT_WRITE_BURST', 10, 1, 1_000_000),
     },
     push: {
       subject: pushSubject(env),

@@ -8,7 +8,7 @@ export type StateMap = (typeof STATE_MAPS)[number];
 /** Request frames whose handling is timed (`petrel_request_duration_seconds{type}`). */
 export type TimedRequest = 'auth' | 'send' | 'send.multi' | 'ack' | 'prekeys.publish' | 'prekeys.fetch' | 'signal' | 'devices.publish' | 'devices.fetch' | 'push.register';
 /** HTTP routes, a fixed set so the label stays small whatever paths clients ask for. */
-export type HttpRoute = 'health' | 'ready' | 'metrics' | 'blobs' | 'push_key' | 'static' | 'not_found' | 'bad_request' | 'failed';
+export type HttpRoute = 'health' | 'ready' | 'metrics' | 'blobs' | 'vault' | 'push_key' | 'static' | 'not_found' | 'bad_request' | 'failed';
 /** Where an unexpected error was caught (`petrel_handler_failures_total{where}`): it ended that request or connection only. */
 export type HandlerSite = 'http' | 'upgrade' | 'ws_message' | 'ws_close' | 'delivery' | 'sweep';
 
@@ -58,6 +58,25 @@ export class RelayMetrics {
     labelNames: ['op', 'result'],
     registers: [this.registry],
   });
+  readonly vaultRequests = new Counter({
+    name: 'petrel_vault_requests_total',
+    help: 'Backup vault HTTP requests by operation (put, get, delete) and result (ok, or the refusal: unauthenticated, forbidden, not_found, too_large, too_soon, storage_full, bad_request, rate_limited, busy, draining, failed)',
+    labelNames: ['op', 'result'],
+    registers: [this.registry],
+  });
+  readonly vaultStoredBytes: Gauge = new Gauge({
+    name: 'petrel_vault_bytes',
+    help: 'Bytes of all backups in the vault (capped by PETREL_VAULT_MAX_TOTAL_BYTES)',
+    registers: [this.registry],
+    collect: async (): Promise<void> => {
+      if (this.vaultBytesSource) this.vaultStoredBytes.set(await this.vaultBytesSource());
+    },
+  });
+  private vaultBytesSource: (() => Promise<number>) | undefined;
+  /** Where `petrel_vault_bytes` reads its value from (at scrape time). */
+  observeVaultBytes(source: () => Promise<number>): void {
+    this.vaultBytesSource = source;
+  }
   readonly blobBytes = new Counter({ name: 'petrel_blob_bytes_total', help: 'Blob bytes stored (in) and served (out)', labelNames: ['direction'], registers: [this.registry] });
   readonly blobsDeleted = new Counter({ name: 'petrel_blobs_deleted_total', help: 'Blobs deleted, by reason (acked: every recipient acknowledged; expired: retention ended; cancelled: the owner deleted it)', labelNames: ['reason'], registers: [this.registry] });
   readonly blobStoredBytes: Gauge = new Gauge({
@@ -156,7 +175,7 @@ export class RelayMetrics {
   });
   readonly httpLatency = new Histogram({
     name: 'petrel_http_request_duration_seconds',
-    help: 'Time to answer an HTTP request, by route (health, ready, metrics, blobs, static, not_found, bad_request, failed)',
+    help: 'Time to answer an HTTP request, by route (health, ready, metrics, blobs, vault, static, not_found, bad_request, failed)',
     labelNames: ['route'],
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_FRAME_BYTES, type ErrorCode } from '../core/wire/index.ts';
 import { CHUNKS_IN_MEMORY, ChunkMemoryBudget, serveBlobRoute } from './blobs/blob-routes.ts';
+import { VAULT_BODIES_IN_MEMORY, serveVaultRoute } from './vault/vault-routes.ts';
 import type { RelayConfig } from './config.ts';
 import { clientIp } from './http/client-ip.ts';
 import { serveOperationalRoute } from './http/operational-routes.ts';
@@ -168,12 +169,25 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     failed: (err: unknown) => handlerFailed('http', err),
   };
   metrics.observeBlobBytes(() => stores.blobs.totalBytes());
+  const vaultDeps = {
+    store: stores.vaults,
+    config: config.vault,
+    metrics,
+    now,
+    draining: () => draining,
+    rateLimits,
+    trustProxy: config.trustProxy,
+    bodyMemory: new ChunkMemoryBudget(VAULT_BODIES_IN_MEMORY * config.vault.maxBytes),
+    failed: (err: unknown) => handlerFailed('http', err),
+  };
+  metrics.observeVaultBytes(() => stores.vaults.totalBytes());
   metrics.observePushSubscriptions(() => stores.push.count());
 
   const routeHttp = (req: IncomingMessage, res: ServerResponse): HttpRoute => {
     const path = requestPath(req.url);
     if (path === undefined) return badRequest(res);
     if (serveBlobRoute(req, path, res, blobDeps)) return 'blobs';
+    if (serveVaultRoute(req, path, res, vaultDeps)) return 'vault';
     if (servePushKeyRoute(req, path, res, push.publicKey)) return 'push_key';
     return (
       serveOperationalRoute(req, path, res, { stores, metrics, draining: () => draining }) ??
@@ -356,6 +370,8 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
       metrics.blobsDeleted.inc({ reason: 'expired' }, expiredBlobs);
       log.info({ expired: expiredBlobs }, 'deleted attachment blobs past retention');
     }
+    const expiredVaults = await stores.vaults.expire(now());
+    if (expiredVaults > 0) log.info({ expired: expiredVaults }, 'deleted backups past vault retention');
   };
   const sweeper = setInterval(() => void sweep().catch((err: unknown) => handlerFailed('sweep', err)), config.sweepIntervalMs);
   sweeper.unref();

@@ -9,7 +9,7 @@ import type { Clock } from '../clock.ts';
 import { BLOB_AUTH_SCHEME, blobRequestPayload } from '../wire/blob-request-auth.ts';
 
 export interface BlobHttpRequest {
-  readonly method: 'POST' | 'HEAD' | 'PATCH' | 'GET' | 'DELETE';
+  readonly method: 'POST' | 'HEAD' | 'PATCH' | 'GET' | 'DELETE' | 'PUT';
   /** Path on the relay, e.g. `/blobs/…`. */
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;

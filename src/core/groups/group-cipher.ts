@@ -1,5 +1,5 @@
 /**
- * The group cipher (docs/PROTOCOL.md §16.2), stateless like the pairwise session cipher:
+ * The group cipher (docs/PROTOCOL.md §17.2), stateless like the pairwise session cipher:
  * the caller loads a record, calls one of these, and commits the returned record with its
  * own rows in one transaction. On any error nothing is returned, so nothing changes.
  *

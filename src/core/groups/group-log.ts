@@ -1,6 +1,6 @@
 /**
  * Every signed change a device holds for one group, and the one state they resolve to
- * (docs/PROTOCOL.md §16.4). Members may change the group at the same time without a
+ * (docs/PROTOCOL.md §17.4). Members may change the group at the same time without a
  * server ordering them; every member that holds the same changes computes the same state:
  *
  *   Starting from the `create`, at each version the next change is chosen among the held

@@ -1,5 +1,5 @@
 /**
- * A group's state and the rules a change must pass to apply to it (docs/PROTOCOL.md §16.4).
+ * A group's state and the rules a change must pass to apply to it (docs/PROTOCOL.md §17.4).
  * Pure: `applyGroupChange` returns the next state or a typed refusal; it never throws for
  * a change it refuses, and never changes its input.
  *

@@ -1,6 +1,6 @@
 /**
  * Named constants of Petrel's group messaging (Sender Keys over the pairwise sessions,
- * docs/PROTOCOL.md §16). Changing one changes the protocol.
+ * docs/PROTOCOL.md §17). Changing one changes the protocol.
  */
 import { utf8 } from '../bytes.ts';
 

@@ -1,7 +1,7 @@
 /**
  * The sender-key distribution message: how a member device hands its chain to another
  * member device. It travels only inside a pairwise Double Ratchet message, which already
- * says which device sent it, so it carries no signature of its own (docs/PROTOCOL.md §16.3):
+ * says which device sent it, so it carries no signature of its own (docs/PROTOCOL.md §17.3):
  *
  *   version (1) ‖ group id (16) ‖ chain id (uint32 BE) ‖ iteration (uint32 BE) ‖ chain key (32) ‖ signing public key (32)
  *

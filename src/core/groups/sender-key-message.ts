@@ -1,5 +1,5 @@
 /**
- * The group message on the wire (docs/PROTOCOL.md §16.2):
+ * The group message on the wire (docs/PROTOCOL.md §17.2):
  *
  *   header    = version (1) ‖ group id (16) ‖ chain id (uint32 BE) ‖ iteration (uint32 BE)
  *   message   = header ‖ ciphertext (AES-256-GCM, aad = header) ‖ signature (64)

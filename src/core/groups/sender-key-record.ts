@@ -4,7 +4,7 @@
  * seed. Stored as bytes with an integrity tag (state-integrity.ts), so a damaged row is a
  * CorruptStateError, never a different chain.
  *
- * Taking a distribution (docs/PROTOCOL.md §16.3):
+ * Taking a distribution (docs/PROTOCOL.md §17.3):
  *   - a new chain id: added as the newest; the oldest beyond the limit is dropped;
  *   - a chain id we hold with the same signing key: kept as it is when ours is at or past
  *     the distributed iteration (never rolled back: that would re-derive keys of messages

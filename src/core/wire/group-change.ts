@@ -1,5 +1,5 @@
 /**
- * A change to a group's state, as members exchange it (docs/PROTOCOL.md §16.4). The author
+ * A change to a group's state, as members exchange it (docs/PROTOCOL.md §17.4). The author
  * signs the body with its account identity key; the signed change travels end-to-end
  * encrypted (inside pairwise or group messages), so the relay never sees it.
  *

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { MAX_ATTACHMENT_BLOB_BYTES } from '../../core/wire/attachment-layout.ts';
 import type { BlobConfig } from '../config.ts';
 import { clientIp } from '../http/client-ip.ts';
+import { readExactBody } from '../http/read-body.ts';
 import { SECURITY_HEADERS } from '../http/security-headers.ts';
 import type { RateLimitStore } from '../limits/rate-limit-store.ts';
 import type { RelayMetrics } from '../metrics.ts';
@@ -127,20 +128,9 @@ function integerHeader(req: IncomingMessage, name: string): number | undefined {
 
 /** Reads a body of exactly `length` bytes (Content-Length was checked against the caps already). */
 async function readBody(req: IncomingMessage, length: number): Promise<Uint8Array> {
-  const out = Buffer.allocUnsafe(length);
-  let filled = 0;
-  try {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      if (filled + chunk.length > length) throw new Refused('bad_request', 'body longer than Content-Length');
-      chunk.copy(out, filled);
-      filled += chunk.length;
-    }
-  } catch (err) {
-    if (err instanceof Refused) throw err;
-    throw new Refused('bad_request', 'the connection ended inside the body'); // the client went away: nothing stored
-  }
-  if (filled !== length) throw new Refused('bad_request', 'body shorter than Content-Length');
-  return new Uint8Array(out.buffer, out.byteOffset, length);
+  const body = await readExactBody(req, length);
+  if ('refused' in body) throw new Refused('bad_request', body.refused);
+  return body;
 }
 
 /** `bytes=a-b`, `bytes=a-`, `bytes=-n` (one range, RFC 9110 §14.1.2) → [start, end) within size; undefined without Range. */

@@ -2,10 +2,13 @@
  * Headers on everything the relay serves. Identity keys live in the page's storage, so
  * the Content-Security-Policy allows no third-party script, no inline script and no
  * framing; connections go only back to this origin (the relay's WebSocket).
+ * 'wasm-unsafe-eval' lets the app's own scripts compile WebAssembly (Argon2id for passphrase
+ * backups, hash-wasm: 3× faster than JavaScript, docs/PROTOCOL.md §16.2); it allows no
+ * JavaScript eval and no script from anywhere but this origin.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
   "img-src 'self' data: blob:",
   "font-src 'self'",

@@ -30,6 +30,9 @@ import { PostgresPushStore } from './postgres/postgres-push-store.ts';
 import type { PushStore } from '../push/push-store.ts';
 import { SqlitePushStore } from '../push/sqlite-push-store.ts';
 import { openDatabase, SchemaTooNewError } from './sqlite-database.ts';
+import type { VaultLimits, VaultStore } from '../vault/vault-store.ts';
+import { SqliteVaultStore } from '../vault/sqlite-vault-store.ts';
+import { PostgresVaultStore } from '../vault/postgres-vault-store.ts';
 
 /** A store that cannot serve right now, and which one (the `/ready` answer). */
 export class StoreUnavailableError extends Error {
@@ -51,6 +54,8 @@ export interface RelayStores {
   readonly blobs: BlobStore;
   /** Web Push: the VAPID key pair and each device's subscription (SQLite in the data dir, or PostgreSQL). */
   readonly push: PushStore;
+  /** The backup vault (issue 17): SQLite in the data dir, or PostgreSQL. */
+  readonly vaults: VaultStore;
   readonly rateLimits: RateLimitStore;
   /** Fan-out for this store: local only, or across nodes. Called once, when the registry exists. */
   fanout(local: LocalFanoutDeps): Fanout;
@@ -84,6 +89,11 @@ export async function openRelayStores(config: RelayConfig, log: Logger, metrics:
     maxTotalBytes: config.blobs.maxTotalBytes,
     retentionMs: config.blobs.retentionMs,
   };
+  const vaultLimits: VaultLimits = {
+    replaceIntervalMs: config.vault.replaceIntervalMs,
+    retentionMs: config.vault.retentionMs,
+    maxTotalBytes: config.vault.maxTotalBytes,
+  };
   const memoryLimits = () => new MemoryRateLimitStore({ now, sweepIntervalMs: config.sweepIntervalMs });
 
   if (config.store.kind === 'sqlite') {
@@ -109,6 +119,7 @@ export async function openRelayStores(config: RelayConfig, log: Logger, metrics:
       devices: new SqliteDeviceStore(db),
       blobs,
       push: new SqlitePushStore(db),
+      vaults: new SqliteVaultStore(db, vaultLimits),
       rateLimits: memoryLimits(),
       fanout: (local) => new LocalFanout(local),
       check: () => mailboxes.check().catch((err: unknown) => Promise.reject(new StoreUnavailableError('database', { cause: err }))),
@@ -155,6 +166,7 @@ export async function openRelayStores(config: RelayConfig, log: Logger, metrics:
     devices: new PostgresDeviceStore(pool),
     blobs: new PostgresBlobStore(pool, blobLimits),
     push: new PostgresPushStore(pool),
+    vaults: new PostgresVaultStore(pool, vaultLimits),
     rateLimits,
     fanout: (local) =>
       (fanout = new RedisFanout({ redis, prefix: store.redisPrefix, nodeId, pollIntervalMs: store.pollIntervalMs, local: new LocalFanout(local), metrics: cluster, log })),

@@ -139,6 +139,16 @@ const MIGRATIONS: readonly string[] = [
      auth       BLOB    NOT NULL,
      updated_at INTEGER NOT NULL
    ) WITHOUT ROWID;`,
+  // Backup vault (issue 17): one encrypted backup per id derived from a recovery key, and
+  // SHA-256 of its write token (src/relay/vault). Self-contained: touches no earlier table.
+  `CREATE TABLE vaults (
+     id         BLOB    PRIMARY KEY,
+     write_hash BLOB    NOT NULL,
+     blob       BLOB    NOT NULL,
+     updated_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE INDEX vaults_by_expiry ON vaults (expires_at);`,
 ];
 
 /**

@@ -387,4 +387,14 @@ export const MIGRATIONS: readonly string[] = [
      auth       bytea  NOT NULL,
      updated_at bigint NOT NULL
    );`,
+  // Backup vault (issue 17): one encrypted backup per id derived from a recovery key, and
+  // SHA-256 of its write token (src/relay/vault). Self-contained: touches no earlier table.
+  `CREATE TABLE vaults (
+     id         bytea  PRIMARY KEY,
+     write_hash bytea  NOT NULL,
+     blob       bytea  NOT NULL,
+     updated_at bigint NOT NULL,
+     expires_at bigint NOT NULL
+   );
+   CREATE INDEX vaults_by_expiry ON vaults (expires_at);`,
 ];

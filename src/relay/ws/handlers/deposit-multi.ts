@@ -12,7 +12,7 @@ const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byt
  * store). Every envelope (mailbox, id, body) is written in ONE transaction, and only then
  * answered `sent.multi{rid, id, full, unlinked}`: every mailbox not listed holds it. A
  * mailbox named twice is refused as `malformed` before anything is stored. The relay
- * learns that these mailboxes get the same message (docs/PROTOCOL.md §16.6).
+ * learns that these mailboxes get the same message (docs/PROTOCOL.md §17.5).
  */
 export async function handleSendMulti(ctx: RelayContext, conn: Connection, frame: SendMultiFrame): Promise<void> {
   const timed = ctx.metrics.timeRequest('send.multi');
