@@ -178,6 +178,7 @@ export class AttachmentCommands {
     this.moving.add(id);
     this.track({ messageId: id, contactId, name, direction: 'up', done: job.resume?.stored ?? 0, total: job.resume?.total ?? file.size });
     let attachment: AttachmentRef;
+    let record: UploadRecord | undefined = job.resume;
     try {
       const up = await uploadAttachment(file.stream(), {
         http,
@@ -189,12 +190,19 @@ export class AttachmentCommands {
         ...(job.resume ? { resume: { blobId: job.resume.blobId, key: job.resume.key } } : {}),
         // Durable before the first chunk: a restart finds the blob and key to continue with.
         onCreated: async ({ blobId, key, total }) => {
-          if (!job.resume) {
-            const { preview } = job;
-            await this.journal.put({ kind: 'up', messageId: id, contactId, name, mime, size: file.size, caption: job.caption, ...(preview ? { preview } : {}), blobId, key, stored: 0, total });
+          if (record) return;
+          const { preview } = job;
+          record = { kind: 'up', messageId: id, contactId, name, mime, size: file.size, caption: job.caption, ...(preview ? { preview } : {}), blobId, key, stored: 0, total };
+          await this.journal.put(record);
+        },
+        onProgress: (done, total) => {
+          this.progress(id, done, total);
+          // Where it stands, for the view after a restart (the relay's HEAD is what resuming trusts).
+          if (record && done > record.stored) {
+            record = { ...record, stored: done };
+            void this.journal.put(record).catch(() => undefined);
           }
         },
-        onProgress: (done, total) => this.progress(id, done, total),
         cancelled: () => this.cancelled.has(id),
       });
       attachment = { blobId: toHex(up.blobId), key: up.key, digest: up.digest, size: file.size, mime, name, ...(job.preview ? { preview: job.preview } : {}) };
@@ -211,9 +219,6 @@ export class AttachmentCommands {
       const cause = cancelled ? new TransferCancelledError('the upload was cancelled') : err;
       if (cancelled) await this.forgetUpload(id);
       else {
-        const done = this.transfers.get(id)?.done ?? 0;
-        const record = await this.journal.get(id);
-        if (record?.kind === 'up') await this.journal.put({ ...record, stored: done });
         this.held.set(id, job);
         if (err instanceof BlobTransferError && err.kind === 'network') this.waitingForRelay.add(id);
       }
