@@ -16,7 +16,7 @@ export function sizeInWords(bytes: number): string {
 }
 
 export const INTERRUPTED_UPLOAD = 'Interrupted when the app closed. Attach the same file again to send the rest.';
-export const INTERRUPTED_DOWNLOAD = 'Interrupted when the app closed. Retry to fetch the rest.';
+export const INTERRUPTED_DOWNLOAD = 'Interrupted when the app closed. Retry fetches the rest.';
 export const OVER_QUOTA = "The relay's storage for your account is full. Files leave it once your contacts have downloaded them: retry later, or send a smaller file.";
 
 /** The metric a failure counts under (besides the upload/download failure counter). */
