@@ -13,6 +13,7 @@ import { resumableBlob } from '../../src/core/attachments/resumable-download.ts'
 import {
   JOURNAL_KEY,
   JOURNAL_MAX_TRANSFERS,
+  JournalClosedError,
   JournalPartMissingError,
   TransferJournal,
   partKey,
@@ -103,6 +104,18 @@ describe('transfer journal', () => {
     expect(left).toHaveLength(JOURNAL_MAX_TRANSFERS);
     expect(left.some((r) => r.messageId === id(0))).toBe(false);
     expect(await s.getMeta(partKey(id(0), 0))).toBeUndefined();
+  });
+
+  it('once closed (its core stopped), writes nothing more', async () => {
+    const s = store();
+    const j = new TransferJournal(s);
+    await j.put(download(11, 100));
+    const late = j.appendPart(id(11), new Uint8Array(10)); // begun before: settles before close() resolves
+    await j.close();
+    await expect(late).resolves.toMatchObject({ saved: 10 });
+    await expect(j.appendPart(id(11), new Uint8Array(10))).rejects.toBeInstanceOf(JournalClosedError);
+    await expect(j.remove(id(11))).rejects.toBeInstanceOf(JournalClosedError);
+    expect(await new TransferJournal(s).get(id(11))).toMatchObject({ parts: 1, saved: 10 });
   });
 
   it('drops damaged entries and damaged JSON instead of trusting them', async () => {

@@ -105,9 +105,15 @@ export class JournalPartMissingError extends Error {
   override readonly name = 'JournalPartMissingError';
 }
 
+/** The journal was closed (its core stopped): nothing more is written. */
+export class JournalClosedError extends Error {
+  override readonly name = 'JournalClosedError';
+}
+
 export class TransferJournal {
   private records: TransferRecord[] | undefined;
   private lane: Promise<unknown> = Promise.resolve();
+  private closed = false;
 
   constructor(private readonly store: JournalStore) {}
 
@@ -173,6 +179,12 @@ export class TransferJournal {
     if (seen !== record.saved) throw new JournalPartMissingError(`download ${record.messageId} has ${seen} saved bytes, not ${record.saved}`);
   }
 
+  /** Refuses every later write and resolves once the writes begun before have settled (a next core may then open the store). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.lane.catch(() => undefined);
+  }
+
   private async deleteParts(r: TransferRecord): Promise<void> {
     if (r.kind !== 'down') return;
     // One past the count: an uncounted part a crash left behind.
@@ -200,7 +212,8 @@ export class TransferJournal {
   }
 
   private serial<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.lane.then(op, op);
+    const guarded = () => (this.closed ? Promise.reject(new JournalClosedError('the transfer journal is closed')) : op());
+    const run = this.lane.then(guarded, guarded);
     this.lane = run.catch(() => undefined);
     return run;
   }

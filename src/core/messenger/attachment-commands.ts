@@ -70,6 +70,8 @@ export class AttachmentCommands {
   /** Of those, the ones that failed for want of the relay: continued when it is back. */
   private readonly waitingForRelay = new Set<string>();
   private readonly journal: TransferJournal;
+  /** The core stopped: moving transfers end where they are, their journal entries kept for the next core. */
+  private stopped = false;
 
   constructor(
     private readonly ctx: MessengerContext,
@@ -166,6 +168,12 @@ export class AttachmentCommands {
     return true;
   }
 
+  /** The core stops: transfers stop between chunks and nothing more is journaled once this resolves. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.journal.close();
+  }
+
   /** The relay connection is back: uploads that failed for want of it continue. */
   online(): void {
     for (const id of [...this.waitingForRelay]) void this.retry(id).catch(() => undefined);
@@ -203,11 +211,12 @@ export class AttachmentCommands {
             void this.journal.put(record).catch(() => undefined);
           }
         },
-        cancelled: () => this.cancelled.has(id),
+        cancelled: () => this.stopped || this.cancelled.has(id),
       });
       attachment = { blobId: toHex(up.blobId), key: up.key, digest: up.digest, size: file.size, mime, name, ...(job.preview ? { preview: job.preview } : {}) };
     } catch (err) {
       this.moving.delete(id);
+      if (this.stopped) throw err; // the journal keeps it for the next core
       if (job.resume && err instanceof BlobTransferError && err.status === 404) {
         // The relay no longer has the blob (retention, or its data was lost): start afresh.
         await this.journal.remove(id);
@@ -271,28 +280,13 @@ export class AttachmentCommands {
     else ctx.metrics.inc('attachment.download_resumed');
     this.moving.add(messageId);
     this.track({ messageId, contactId: m.contactId, name: a.name, direction: 'down', done: record.saved, total });
-    // Plaintext is folded into a Blob every few MiB, so the heap holds a few MiB of it, not the file.
-    let blob = new Blob([], { type: a.mime });
-    let parts: Uint8Array<ArrayBuffer>[] = [];
-    let partBytes = 0;
     const options = { http, account, runtime: ctx.crypto, clock: ctx.clock, onProgress: (done: number, all: number) => this.progress(messageId, done, all) };
+    let file: Blob;
     try {
       for (let attempt = 0; ; attempt++) {
-        blob = new Blob([], { type: a.mime });
-        parts = [];
-        partBytes = 0;
         try {
           const plaintext = openAttachment(resumableBlob(ref, options, this.journal, record), { key: a.key, size: a.size, digest: a.digest, runtime: ctx.crypto });
-          for await (const piece of plaintext) {
-            if (this.cancelled.has(messageId)) throw new TransferCancelledError('the download was cancelled');
-            parts.push(piece.slice());
-            partBytes += piece.length;
-            if (partBytes >= 4 * MIB) {
-              blob = new Blob([blob, ...parts], { type: a.mime });
-              parts = [];
-              partBytes = 0;
-            }
-          }
+          file = await this.collectFile(messageId, plaintext, a.mime);
           break;
         } catch (err) {
           // Saved bytes that cannot be read back: fetch the whole blob again, once.
@@ -304,6 +298,7 @@ export class AttachmentCommands {
       }
     } catch (err) {
       this.moving.delete(messageId);
+      if (this.stopped) throw err; // the journal keeps it for the next core
       const cancelled = this.cancelled.delete(messageId);
       const cause = cancelled ? new TransferCancelledError('the download was cancelled') : err;
       // Cancelled, or saved bytes that failed verification: nothing worth keeping.
@@ -322,7 +317,25 @@ export class AttachmentCommands {
         ctx.log.warn('attachment ack failed', { error: err instanceof Error ? err.name : 'unknown' });
       });
     }
-    return new Blob([blob, ...parts], { type: a.mime });
+    return file;
+  }
+
+  /** The verified plaintext as a Blob, folded in every few MiB so the heap holds a few MiB of it, not the file. */
+  private async collectFile(messageId: string, plaintext: AsyncIterable<Uint8Array>, mime: string): Promise<Blob> {
+    let blob = new Blob([], { type: mime });
+    let parts: Uint8Array<ArrayBuffer>[] = [];
+    let partBytes = 0;
+    for await (const piece of plaintext) {
+      if (this.stopped || this.cancelled.has(messageId)) throw new TransferCancelledError('the download was cancelled');
+      parts.push(piece.slice());
+      partBytes += piece.length;
+      if (partBytes >= 4 * MIB) {
+        blob = new Blob([blob, ...parts], { type: mime });
+        parts = [];
+        partBytes = 0;
+      }
+    }
+    return new Blob([blob, ...parts], { type: mime });
   }
 
   /** Stops a moving transfer; a stopped (failed) one is dismissed and forgotten. */

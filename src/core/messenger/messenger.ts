@@ -180,6 +180,7 @@ export class Messenger implements MessengerApi {
     r.rotation.stop();
     r.publisher.stop();
     r.devices.stop();
+    await r.files.stop();
     r.directPolicy?.stop();
     r.direct?.close();
     r.router.dispose();
