@@ -65,7 +65,7 @@ describe('resuming files', () => {
     aliceHttp.stallPatchesFrom = 4 * MIB;
     void alice.messenger.sendFile(aSeesB, file(), { name: 'big.zip', caption: 'the archive' }).catch(() => undefined);
     await until(alice, (s) => (s.transfers?.[0]?.done ?? 0) >= 4 * MIB);
-    await vi.waitFor(() => expect(aliceHttp.stalled).toBe(1));
+    await vi.waitFor(() => expect(aliceHttp.stalled).toBe(1), { timeout: 15_000 });
     const before = alice.messenger.getState().transfers![0]!;
     const patchesBefore = count(aliceHttp.requests, 'PATCH');
 
@@ -136,6 +136,19 @@ describe('resuming files', () => {
     expect(count(aliceHttp.requests, 'POST')).toBe(posts);
     expect(await alice.store.getMessage(failed.messageId)).toMatchObject({ attachment: { name: 'retry.bin', size: bytes.length } });
   }, 30_000);
+
+  it('dismissing a failed upload forgets it and deletes its blob on the relay (freeing the quota)', async () => {
+    const { alice, aSeesB, aliceHttp } = await pair();
+    aliceHttp.stallPatchesFrom = 4 * MIB;
+    void alice.messenger.sendFile(aSeesB, new Blob([fileBytes(6 * MIB) as Uint8Array<ArrayBuffer>]), { name: 'gone.bin' }).catch(() => undefined);
+    await vi.waitFor(() => expect(aliceHttp.stalled).toBe(1), { timeout: 15_000 });
+    const reloaded = track(await alice.reload());
+    const shown = (await until(reloaded, (s) => !!s.transfers?.length)).transfers![0]!;
+    await reloaded.messenger.cancelTransfer(shown.messageId);
+    expect(reloaded.messenger.getState().transfers).toBeUndefined();
+    await vi.waitFor(() => expect(aliceHttp.requests.filter((r) => r.startsWith('DELETE /blobs/'))).toHaveLength(1), { timeout: 10_000 });
+    expect(await reloaded.store.getMeta('attachments.transfers')).toBe('[]');
+  });
 
   it('an account over its relay quota is told so in words, and it is counted', async () => {
     const { alice, aSeesB } = await pair({ PETREL_BLOB_ACCOUNT_QUOTA_BYTES: String(MIB) });
