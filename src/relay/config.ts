@@ -124,6 +124,8 @@ export interface BlobConfig {
   /** Token bucket per client IP for blob requests (checked before the signature). */
   readonly ipRequestsPerSec: number;
   readonly ipRequestBurst: number;
+  /** Test only: blob bytes per second each PATCH and GET is held to (0 = off, the default). */
+  readonly testThrottleBytesPerSec: number;
 }
 
 /** `PETREL_STORE`: SQLite in PETREL_DATA_DIR, or a cluster on PostgreSQL (DATABASE_URL) and Redis (REDIS_URL). */
@@ -293,6 +295,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       chunkMaxBytes: integer(env, 'PETREL_BLOB_CHUNK_MAX_BYTES', 4 * MIB, 64 * 1024, 64 * MIB),
       ipRequestsPerSec: integer(env, 'PETREL_IP_BLOB_REQUESTS_PER_SEC', 50, 1, 1_000_000),
       ipRequestBurst: integer(env, 'PETREL_IP_BLOB_REQUEST_BURST', 200, 1, 1_000_000),
+      testThrottleBytesPerSec: integer(env, 'PETREL_BLOB_TEST_THROTTLE_BYTES_PER_SEC', 0, 0, 2 ** 40),
     },
     vault: {
       maxBytes: integer(env, 'PETREL_VAULT_MAX_BYTES', 64 * MIB, 64 * 1024, 1024 * MIB),

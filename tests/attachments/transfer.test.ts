@@ -106,7 +106,9 @@ describe('upload and download through the relay', () => {
     let saved: { blobId: Uint8Array; key: Uint8Array } | undefined;
     let sent = 0;
     await expect(
-      uploadAttachment(chunked(file), { ...base, http, account: alice, size: file.length, onCreated: (r) => (saved = r), cancelled: () => sent++ >= 3 }),
+      uploadAttachment(chunked(file), { ...base, http, account: alice, size: file.length, onCreated: (r) => {
+          saved = r;
+        }, cancelled: () => sent++ >= 3 }),
     ).rejects.toThrow('cancelled');
     expect(saved).toBeDefined();
     const up = await uploadAttachment(chunked(file), { ...base, http, account: alice, size: file.length, resume: saved! });

@@ -229,7 +229,7 @@ describe('deletion', () => {
   it('deletes blobs at the end of retention, and the owner can cancel one', async () => {
     const short = await startTestRelay({}, tempDataDir(), {
       sweepIntervalMs: 50,
-      blobs: { accountQuotaBytes: 2 ** 30, maxTotalBytes: 0, retentionMs: 300, chunkMaxBytes: 65536, ipRequestsPerSec: 1000, ipRequestBurst: 1000 },
+      blobs: { accountQuotaBytes: 2 ** 30, maxTotalBytes: 0, retentionMs: 300, chunkMaxBytes: 65536, ipRequestsPerSec: 1000, ipRequestBurst: 1000, testThrottleBytesPerSec: 0 },
     });
     try {
       const alice = new BlobClient(short.http, newIdentity());

@@ -121,6 +121,10 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(await store.getMeta('persisted')).toBe(true);
       expect(await store.getMeta('blob')).toEqual(bytes(1, 2));
       expect(await store.getMeta('missing')).toBeUndefined();
+      await store.deleteMeta('blob');
+      await store.deleteMeta('missing');
+      expect(await store.getMeta('blob')).toBeUndefined();
+      expect(await store.getMeta('persisted')).toBe(true);
       await expect(store.saveCounters({ x: Number.NaN })).rejects.toBeInstanceOf(InvalidStoreInputError);
     });
   });

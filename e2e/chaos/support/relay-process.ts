@@ -36,11 +36,12 @@ export class ChaosRelay {
   private constructor(
     readonly port: number,
     readonly dataDir: string,
+    private readonly env: Readonly<Record<string, string>>,
   ) {}
 
-  /** Starts a relay on a fresh port and a fresh temp data dir; resolves when /health answers. */
-  static async start(): Promise<ChaosRelay> {
-    const relay = new ChaosRelay(await freePort(), mkdtempSync(join(tmpdir(), 'petrel-chaos-')));
+  /** Starts a relay on a fresh port and a fresh temp data dir, with `env` added on every start; resolves when /health answers. */
+  static async start(env: Readonly<Record<string, string>> = {}): Promise<ChaosRelay> {
+    const relay = new ChaosRelay(await freePort(), mkdtempSync(join(tmpdir(), 'petrel-chaos-')), env);
     await relay.restart();
     return relay;
   }
@@ -63,7 +64,7 @@ export class ChaosRelay {
     if (this.child) throw new Error('relay already running');
     const child = spawn(process.execPath, [RELAY_MAIN], {
       cwd: ROOT,
-      env: { ...process.env, PORT: String(this.port), HOST: '127.0.0.1', PETREL_DATA_DIR: this.dataDir, PETREL_LOG_LEVEL: 'warn' },
+      env: { ...process.env, ...this.env, PORT: String(this.port), HOST: '127.0.0.1', PETREL_DATA_DIR: this.dataDir, PETREL_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

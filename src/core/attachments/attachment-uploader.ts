@@ -14,7 +14,7 @@ import type { CryptoRuntime } from '../crypto/crypto-runtime.ts';
 import { BLOB_ID_BYTES } from '../wire/blob-request-auth.ts';
 import { sealAttachment } from './attachment-encryptor.ts';
 import type { ByteSource } from './byte-source.ts';
-import { BlobTransferError, blobPath, sendSigned, type BlobAccount, type BlobHttp, type BlobHttpResponse } from './blob-http.ts';
+import { BlobTransferError, blobPath, refusalOf, sendSigned, type BlobAccount, type BlobHttp, type BlobHttpResponse } from './blob-http.ts';
 
 /** Chunk size of a PATCH by default (the relay's default cap, PETREL_BLOB_CHUNK_MAX_BYTES). */
 export const DEFAULT_UPLOAD_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -35,8 +35,8 @@ export interface UploadOptions {
   readonly resume?: { readonly blobId: Uint8Array; readonly key: Uint8Array };
   /** Called with (blob bytes the relay has confirmed, blob bytes in all). */
   readonly onProgress?: (stored: number, total: number) => void;
-  /** Called once the blob exists, before any chunk: what to persist to resume later. */
-  readonly onCreated?: (resume: { blobId: Uint8Array; key: Uint8Array }) => void;
+  /** Called once the blob exists, before any chunk (awaited): what to persist to resume later. */
+  readonly onCreated?: (resume: { blobId: Uint8Array; key: Uint8Array; total: number }) => void | Promise<void>;
   /** Checked between chunks; true ends the upload with an AbortError-like BlobTransferError. */
   readonly cancelled?: () => boolean;
 }
@@ -54,10 +54,7 @@ export interface UploadedAttachment {
 const backoffMs = (attempt: number) => Math.min(4000, 100 * 2 ** attempt);
 const sleep = (clock: Clock, ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
 
-async function refusal(res: BlobHttpResponse, what: string): Promise<BlobTransferError> {
-  await res.discard();
-  return new BlobTransferError('refused', `${what}: the relay answered ${res.status}`, res.status);
-}
+const refusal = refusalOf;
 
 export async function uploadAttachment(source: ByteSource, options: UploadOptions): Promise<UploadedAttachment> {
   const { http, account, runtime, clock, size } = options;
@@ -95,7 +92,7 @@ export async function uploadAttachment(source: ByteSource, options: UploadOption
     blobId = fromBase64Url(id);
     if (blobId.length !== BLOB_ID_BYTES) throw new BlobTransferError('refused', 'the relay named no blob');
   }
-  options.onCreated?.({ blobId, key: sealed.key });
+  await options.onCreated?.({ blobId, key: sealed.key, total });
   const path = blobPath(blobId);
 
   const storedOffset = async (): Promise<number> => {

@@ -44,9 +44,37 @@ export class BlobTransferError extends Error {
     readonly kind: BlobTransferFailure,
     message: string,
     readonly status?: number,
+    /** The relay's `error` code of a refusal (e.g. `over_quota`), when it sent one. */
+    readonly code?: string,
   ) {
     super(message);
   }
+}
+
+/** Reads at most this much of a refusal's body for its `error` code. */
+const REFUSAL_BODY_MAX_BYTES = 4096;
+
+/** A refusal as a typed error carrying the relay's `error` code (its JSON body: `{"error": …}`). */
+export async function refusalOf(res: BlobHttpResponse, what: string): Promise<BlobTransferError> {
+  let text = '';
+  try {
+    const decoder = new TextDecoder();
+    for await (const piece of res.body) {
+      text += decoder.decode(piece, { stream: true });
+      if (text.length > REFUSAL_BODY_MAX_BYTES) break;
+    }
+  } catch {
+    // No body to read: the status says enough.
+  }
+  let code: string | undefined;
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown };
+    if (typeof parsed.error === 'string' && /^[a-z_]{1,40}$/u.test(parsed.error)) code = parsed.error;
+  } catch {
+    code = undefined;
+  }
+  await res.discard().catch(() => undefined);
+  return new BlobTransferError('refused', `${what}: the relay answered ${res.status}${code ? ` (${code})` : ''}`, res.status, code);
 }
 
 /** Sends `request` signed by `account` at `clock.now()`. */

@@ -3,35 +3,36 @@
  * (size limit first, before any upload), encrypts and uploads it with the attachment
  * uploader, then queues its `file` message through compose.ts like any text message
  * (exactly once from there on); `downloadAttachment` fetches, verifies and decrypts a
- * message's file with the downloader and acknowledges the blob once it is whole.
- * Progress of both goes to the view as `transfers`.
+ * message's file and acknowledges the blob once it is whole. Progress of both goes to the
+ * view as `transfers`.
  *
- * An upload interrupted by closing the app is not resumed (its message was never
- * queued): the user sends the file again.
+ * Resuming (§14.7): every unfinished transfer is in the transfer journal (store meta).
+ * A failed upload whose file this run still holds continues with `retry` (and by itself
+ * when the relay connection comes back); after an app restart the file handle is gone, so
+ * the person attaches the same file again (same contact, name, size and type) and the
+ * upload continues under the journaled key and blob from where the relay's bytes end. A
+ * download continues from its saved blob bytes when it is asked for again.
  */
 import { fromHex, toHex, utf8 } from '../bytes.ts';
-import { acknowledgeAttachment, downloadAttachment } from '../attachments/attachment-downloader.ts';
+import { openAttachment } from '../attachments/attachment-decryptor.ts';
+import { acknowledgeAttachment } from '../attachments/attachment-downloader.ts';
 import { uploadAttachment } from '../attachments/attachment-uploader.ts';
-import type { BlobAccount, BlobHttp } from '../attachments/blob-http.ts';
+import { BlobTransferError, blobPath, sendSigned, type BlobAccount, type BlobHttp } from '../attachments/blob-http.ts';
 import type { ByteSource } from '../attachments/byte-source.ts';
 import { AttachmentError } from '../attachments/errors.ts';
+import { resumableBlob } from '../attachments/resumable-download.ts';
+import { JournalPartMissingError, TransferJournal, type DownloadRecord, type UploadRecord } from '../attachments/transfer-journal.ts';
 import type { AttachmentRef } from '../store/index.ts';
-import { MAX_ATTACHMENT_MIME_BYTES, MAX_ATTACHMENT_NAME_BYTES, MAX_ATTACHMENT_PLAINTEXT_BYTES, MAX_ATTACHMENT_PREVIEW_BYTES } from '../wire/attachment-layout.ts';
+import { MAX_ATTACHMENT_MIME_BYTES, MAX_ATTACHMENT_NAME_BYTES, MAX_ATTACHMENT_PLAINTEXT_BYTES, MAX_ATTACHMENT_PREVIEW_BYTES, attachmentBlobLength } from '../wire/attachment-layout.ts';
 import { mailboxAddress, MAX_TEXT_BYTES } from '../wire/index.ts';
 import { enqueueOutgoing } from './compose.ts';
 import type { MessengerContext } from './context.ts';
-import {
-  AttachmentsUnavailableError,
-  FileTooLargeError,
-  InvalidFileError,
-  NoAttachmentError,
-  TransferCancelledError,
-  UnknownContactError,
-} from './errors.ts';
+import { AttachmentsUnavailableError, FileTooLargeError, InvalidFileError, NoAttachmentError, TransferCancelledError, UnknownContactError } from './errors.ts';
 import { assertCanSend } from './contact-state.ts';
 import type { MessageEvents } from './message-commands.ts';
 import { outgoingContent } from './message-content.ts';
 import type { SendFileOptions, TransferView } from './messenger-api.ts';
+import { INTERRUPTED_DOWNLOAD, INTERRUPTED_UPLOAD, failureInWords, failureMetric, sizeInWords } from './transfer-words.ts';
 
 /** What `sendFile` reads: a Blob (or File) as the UI passes it, or a stream of its bytes. */
 export interface FileSource {
@@ -41,40 +42,65 @@ export interface FileSource {
   stream(): ByteSource;
 }
 
+/** One upload: the checked file and what its message will carry. */
+interface UploadJob {
+  readonly id: string;
+  readonly contactId: string;
+  readonly file: FileSource;
+  readonly name: string;
+  readonly mime: string;
+  readonly caption: string;
+  readonly preview?: Uint8Array;
+  /** The journaled upload it continues. */
+  readonly resume?: UploadRecord;
+}
+
 const MIB = 1024 * 1024;
 const DEFAULT_MIME = 'application/octet-stream';
 /** Progress is reported at most once per this fraction of the file (and at the end). */
 const PROGRESS_STEP = 0.01;
 
-/** "12.3 MiB" — sizes in the words a person reads. */
-export function sizeInWords(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  if (bytes < MIB) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / MIB).toFixed(1)} MiB`;
-}
-
-function failureInWords(err: unknown): string {
-  if (err instanceof TransferCancelledError) return 'Cancelled.';
-  if (err instanceof AttachmentError) {
-    if (err.kind === 'wrong_key') return 'The file cannot be opened with the key in this message.';
-    if (err.kind === 'truncated') return 'The file on the relay is incomplete.';
-    return 'The file on the relay was altered or damaged; it was not saved.';
-  }
-  const kind = (err as { kind?: unknown; status?: unknown } | null)?.kind;
-  if (kind === 'refused' && (err as { status?: unknown }).status === 404) return 'The file is no longer on the relay.';
-  if (kind === 'network') return 'The relay could not be reached.';
-  return 'The transfer failed.';
-}
-
 export class AttachmentCommands {
   private readonly transfers = new Map<string, TransferView>();
   private readonly cancelled = new Set<string>();
+  /** Transfers moving now (a second start of the same one is refused). */
+  private readonly moving = new Set<string>();
+  /** Failed uploads whose file this run still holds: `retry` continues them. */
+  private readonly held = new Map<string, UploadJob>();
+  /** Of those, the ones that failed for want of the relay: continued when it is back. */
+  private readonly waitingForRelay = new Set<string>();
+  private readonly journal: TransferJournal;
+  /** The core stopped: moving transfers end where they are, their journal entries kept for the next core. */
+  private stopped = false;
 
   constructor(
     private readonly ctx: MessengerContext,
     private readonly http: BlobHttp | undefined,
     private readonly events: MessageEvents & { transfers(list: readonly TransferView[]): void },
-  ) {}
+  ) {
+    this.journal = new TransferJournal(ctx.store);
+  }
+
+  /** At start: the unfinished transfers of an earlier run show as interrupted, ready to continue. */
+  async restore(): Promise<void> {
+    for (const r of await this.journal.list()) {
+      if (r.kind === 'up' && (await this.ctx.store.getMessage(r.messageId))) {
+        await this.journal.remove(r.messageId); // sent; the journal entry outlived a crash
+        continue;
+      }
+      const up = r.kind === 'up';
+      this.track({
+        messageId: r.messageId,
+        contactId: r.contactId,
+        name: r.name,
+        direction: r.kind,
+        done: up ? r.stored : r.saved,
+        total: r.total,
+        failure: up ? INTERRUPTED_UPLOAD : INTERRUPTED_DOWNLOAD,
+        retryable: !up,
+      });
+    }
+  }
 
   async sendFile(contactId: string, file: FileSource, options: SendFileOptions = {}): Promise<string> {
     const { ctx } = this;
@@ -101,11 +127,66 @@ export class AttachmentCommands {
     const contact = ctx.contacts.byId(contactId);
     if (!contact) throw new UnknownContactError(contactId);
     assertCanSend(contact);
-    const http = this.need();
+    this.need();
 
     const id = options.id ?? toHex(ctx.random.bytes(16));
-    this.track({ messageId: id, contactId, name, direction: 'up', done: 0, total: file.size });
+    // The same file to the same person, unfinished from before: continue it under this id.
+    const earlier = await this.journal.findUpload(contactId, name, file.size, mime);
+    let resume: UploadRecord | undefined;
+    if (earlier && !this.moving.has(earlier.messageId)) {
+      resume = { ...earlier, messageId: id };
+      await this.journal.put(resume);
+      if (earlier.messageId !== id) await this.journal.remove(earlier.messageId);
+      this.held.delete(earlier.messageId);
+      this.waitingForRelay.delete(earlier.messageId);
+      this.untrack(earlier.messageId);
+      ctx.metrics.inc('attachment.upload_resumed');
+    }
+    const kept = resume?.preview;
+    return this.upload({
+      id,
+      contactId,
+      file,
+      name,
+      mime,
+      caption: caption || resume?.caption || '',
+      ...(preview?.length ? { preview } : kept ? { preview: kept } : {}),
+      ...(resume ? { resume } : {}),
+    });
+  }
+
+  /** Continues a failed upload whose file this run holds; false when there is none to continue. */
+  async retry(messageId: string): Promise<boolean> {
+    const job = this.held.get(messageId);
+    if (!job || this.moving.has(messageId)) return false;
+    this.held.delete(messageId);
+    this.waitingForRelay.delete(messageId);
+    const record = await this.journal.get(messageId);
+    const { resume: _old, ...rest } = job;
+    void _old;
+    await this.upload(record?.kind === 'up' ? { ...rest, resume: record } : rest);
+    return true;
+  }
+
+  /** The core stops: transfers stop between chunks and nothing more is journaled once this resolves. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.journal.close();
+  }
+
+  /** The relay connection is back: uploads that failed for want of it continue. */
+  online(): void {
+    for (const id of [...this.waitingForRelay]) void this.retry(id).catch(() => undefined);
+  }
+
+  private async upload(job: UploadJob): Promise<string> {
+    const { ctx } = this;
+    const http = this.need();
+    const { id, contactId, file, name, mime } = job;
+    this.moving.add(id);
+    this.track({ messageId: id, contactId, name, direction: 'up', done: job.resume?.stored ?? 0, total: job.resume?.total ?? file.size });
     let attachment: AttachmentRef;
+    let record: UploadRecord | undefined = job.resume;
     try {
       const up = await uploadAttachment(file.stream(), {
         http,
@@ -114,29 +195,66 @@ export class AttachmentCommands {
         clock: ctx.clock,
         size: file.size,
         recipients: 1,
-        onProgress: (done, total) => this.progress(id, done, total),
-        cancelled: () => this.cancelled.has(id),
+        ...(job.resume ? { resume: { blobId: job.resume.blobId, key: job.resume.key } } : {}),
+        // Durable before the first chunk: a restart finds the blob and key to continue with.
+        onCreated: async ({ blobId, key, total }) => {
+          if (record) return;
+          const { preview } = job;
+          record = { kind: 'up', messageId: id, contactId, name, mime, size: file.size, caption: job.caption, ...(preview ? { preview } : {}), blobId, key, stored: 0, total };
+          await this.journal.put(record);
+        },
+        onProgress: (done, total) => {
+          this.progress(id, done, total);
+          // Where it stands, for the view after a restart (the relay's HEAD is what resuming trusts).
+          if (record && done > record.stored) {
+            record = { ...record, stored: done };
+            void this.journal.put(record).catch(() => undefined);
+          }
+        },
+        cancelled: () => this.stopped || this.cancelled.has(id),
       });
-      attachment = { blobId: toHex(up.blobId), key: up.key, digest: up.digest, size: file.size, mime, name, ...(preview?.length ? { preview } : {}) };
+      attachment = { blobId: toHex(up.blobId), key: up.key, digest: up.digest, size: file.size, mime, name, ...(job.preview ? { preview: job.preview } : {}) };
     } catch (err) {
-      const cause = this.cancelled.delete(id) ? new TransferCancelledError('the upload was cancelled') : err;
-      this.fail(id, cause);
+      this.moving.delete(id);
+      if (this.stopped) throw err; // the journal keeps it for the next core
+      if (job.resume && err instanceof BlobTransferError && err.status === 404) {
+        // The relay no longer has the blob (retention, or its data was lost): start afresh.
+        await this.journal.remove(id);
+        const { resume: _gone, ...fresh } = job;
+        void _gone;
+        return this.upload(fresh);
+      }
+      const cancelled = this.cancelled.delete(id);
+      const cause = cancelled ? new TransferCancelledError('the upload was cancelled') : err;
+      if (cancelled) await this.forgetUpload(id);
+      else {
+        this.held.set(id, job);
+        if (err instanceof BlobTransferError && err.kind === 'network') this.waitingForRelay.add(id);
+      }
+      this.fail(id, cause, !cancelled);
       ctx.metrics.inc('attachment.upload_failed');
+      const metric = failureMetric(cause);
+      if (metric) ctx.metrics.inc(metric);
       throw cause;
     }
+    this.moving.delete(id);
 
+    const contact = ctx.contacts.byId(contactId);
+    if (!contact) throw new UnknownContactError(contactId);
     const sentAt = ctx.clock.now();
-    const row = { id, sentAt, body: caption, attachment };
+    const row = { id, sentAt, body: job.caption, attachment };
     const enqueued = await enqueueOutgoing(ctx, {
       contactId,
       contactKey: contact.identityKey,
       mailbox: mailboxAddress(contact.identityKey),
       id,
-      body: caption,
+      body: job.caption,
       sentAt,
       content: outgoingContent(row),
       attachment,
     }).finally(() => this.untrack(id));
+    // The message is durable: the journal entry can go (restore() drops one a crash left).
+    await this.journal.remove(id);
     ctx.metrics.inc('messages.composed');
     ctx.metrics.inc('attachment.sent');
     if (enqueued.pending) this.events.needsSession(contactId);
@@ -151,36 +269,46 @@ export class AttachmentCommands {
     const a = m?.attachment;
     if (!m || !a) throw new NoAttachmentError(`no file in message ${messageId}`);
     const http = this.need();
+    if (this.moving.has(messageId)) throw new InvalidFileError('this file is already being downloaded');
     const ref = { blobId: fromHex(a.blobId), key: a.key, size: a.size, digest: a.digest };
     const account = this.account();
-    this.track({ messageId, contactId: m.contactId, name: a.name, direction: 'down', done: 0, total: a.size });
-    // Plaintext is folded into a Blob every few MiB, so the heap holds a few MiB of it, not the file.
-    let blob = new Blob([], { type: a.mime });
-    let parts: Uint8Array<ArrayBuffer>[] = [];
-    let partBytes = 0;
+    const total = attachmentBlobLength(a.size);
+    const fresh: DownloadRecord = { kind: 'down', messageId, contactId: m.contactId, name: a.name, parts: 0, saved: 0, total };
+    const earlier = await this.journal.get(messageId);
+    let record = earlier?.kind === 'down' && earlier.total === total ? earlier : fresh;
+    if (record === fresh) await this.journal.put(fresh);
+    else ctx.metrics.inc('attachment.download_resumed');
+    this.moving.add(messageId);
+    this.track({ messageId, contactId: m.contactId, name: a.name, direction: 'down', done: record.saved, total });
+    const options = { http, account, runtime: ctx.crypto, clock: ctx.clock, onProgress: (done: number, all: number) => this.progress(messageId, done, all) };
+    let file: Blob;
     try {
-      for await (const piece of downloadAttachment(ref, {
-        http,
-        account,
-        runtime: ctx.crypto,
-        clock: ctx.clock,
-        onProgress: (done, total) => this.progress(messageId, done, total),
-      })) {
-        if (this.cancelled.has(messageId)) throw new TransferCancelledError('the download was cancelled');
-        parts.push(piece.slice());
-        partBytes += piece.length;
-        if (partBytes >= 4 * MIB) {
-          blob = new Blob([blob, ...parts], { type: a.mime });
-          parts = [];
-          partBytes = 0;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const plaintext = openAttachment(resumableBlob(ref, options, this.journal, record), { key: a.key, size: a.size, digest: a.digest, runtime: ctx.crypto });
+          file = await this.collectFile(messageId, plaintext, a.mime);
+          break;
+        } catch (err) {
+          // Saved bytes that cannot be read back: fetch the whole blob again, once.
+          if (!(err instanceof JournalPartMissingError) || attempt > 0) throw err;
+          await this.journal.remove(messageId);
+          await this.journal.put(fresh);
+          record = fresh;
         }
       }
     } catch (err) {
-      const cause = this.cancelled.delete(messageId) ? new TransferCancelledError('the download was cancelled') : err;
-      this.fail(messageId, cause);
-      ctx.metrics.inc(cause instanceof AttachmentError ? `attachment.failure.${cause.kind}` : 'attachment.download_failed');
+      this.moving.delete(messageId);
+      if (this.stopped) throw err; // the journal keeps it for the next core
+      const cancelled = this.cancelled.delete(messageId);
+      const cause = cancelled ? new TransferCancelledError('the download was cancelled') : err;
+      // Cancelled, or saved bytes that failed verification: nothing worth keeping.
+      if (cancelled || cause instanceof AttachmentError) await this.journal.remove(messageId);
+      this.fail(messageId, cause, !cancelled);
+      ctx.metrics.inc(failureMetric(cause) ?? 'attachment.download_failed');
       throw cause;
     }
+    this.moving.delete(messageId);
+    await this.journal.remove(messageId);
     this.untrack(messageId);
     ctx.metrics.inc('attachment.downloaded');
     // Our own sent files are the contact's to acknowledge, not ours.
@@ -189,15 +317,50 @@ export class AttachmentCommands {
         ctx.log.warn('attachment ack failed', { error: err instanceof Error ? err.name : 'unknown' });
       });
     }
-    return new Blob([blob, ...parts], { type: a.mime });
+    return file;
   }
 
-  /** Stops a moving transfer; a stopped (failed) one is dismissed from the state. */
+  /** The verified plaintext as a Blob, folded in every few MiB so the heap holds a few MiB of it, not the file. */
+  private async collectFile(messageId: string, plaintext: AsyncIterable<Uint8Array>, mime: string): Promise<Blob> {
+    let blob = new Blob([], { type: mime });
+    let parts: Uint8Array<ArrayBuffer>[] = [];
+    let partBytes = 0;
+    for await (const piece of plaintext) {
+      if (this.stopped || this.cancelled.has(messageId)) throw new TransferCancelledError('the download was cancelled');
+      parts.push(piece.slice());
+      partBytes += piece.length;
+      if (partBytes >= 4 * MIB) {
+        blob = new Blob([blob, ...parts], { type: mime });
+        parts = [];
+        partBytes = 0;
+      }
+    }
+    return new Blob([blob, ...parts], { type: mime });
+  }
+
+  /** Stops a moving transfer; a stopped (failed) one is dismissed and forgotten. */
   cancel(messageId: string): void {
     const t = this.transfers.get(messageId);
     if (!t) return;
-    if (t.failure) this.untrack(messageId);
-    else this.cancelled.add(messageId);
+    if (!t.failure) {
+      this.cancelled.add(messageId);
+      return;
+    }
+    this.untrack(messageId);
+    this.held.delete(messageId);
+    this.waitingForRelay.delete(messageId);
+    void (t.direction === 'up' ? this.forgetUpload(messageId) : this.journal.remove(messageId)).catch((err: unknown) => {
+      this.ctx.log.warn('forgetting a transfer failed', { error: err instanceof Error ? err.name : 'unknown' });
+    });
+  }
+
+  /** Drops an upload for good: its journal entry, and its blob on the relay (best effort, frees the quota). */
+  private async forgetUpload(messageId: string): Promise<void> {
+    const record = await this.journal.get(messageId);
+    await this.journal.remove(messageId);
+    if (record?.kind !== 'up' || !this.http) return;
+    const res = await sendSigned(this.http, this.account(), this.ctx.clock, { method: 'DELETE', path: blobPath(record.blobId), headers: {} }).catch(() => undefined);
+    await res?.discard();
   }
 
   private need(): BlobHttp {
@@ -223,9 +386,9 @@ export class AttachmentCommands {
     this.track({ ...t, done, total });
   }
 
-  private fail(messageId: string, err: unknown): void {
+  private fail(messageId: string, err: unknown, retryable: boolean): void {
     const t = this.transfers.get(messageId);
-    if (t) this.track({ ...t, failure: failureInWords(err) });
+    if (t) this.track({ ...t, failure: failureInWords(err, t.direction), retryable });
   }
 
   private untrack(messageId: string): void {

@@ -146,6 +146,8 @@ export interface TransferView {
   readonly total: number;
   /** Why it stopped, in words (the transfer is then no longer moving). */
   readonly failure?: string;
+  /** A stopped transfer that Retry continues (`retry` for an upload, `downloadAttachment` again for a download). */
+  readonly retryable?: boolean;
 }
 
 export interface Invite {

@@ -180,6 +180,7 @@ export class Messenger implements MessengerApi {
     r.rotation.stop();
     r.publisher.stop();
     r.devices.stop();
+    await r.files.stop();
     r.directPolicy?.stop();
     r.direct?.close();
     r.router.dispose();
@@ -330,6 +331,7 @@ export class Messenger implements MessengerApi {
           outbox.kick();
           connectDirect();
           void devices.online();
+          files.online();
         }
       }),
       relay.onDevicesChanged((c) => void devices.refresh(c.ik)),
@@ -347,6 +349,7 @@ export class Messenger implements MessengerApi {
     }
 
     await directPolicy?.seed();
+    await files.restore();
     this.running = { ctx, relay, router, receive, outbox, starter, pruner, rotation, publisher, counters, direct, directPolicy, contacts, messages, actions, files, reads, devices, cleanup };
     // Started before the first ready state is shown: that state says "connecting" (or
     // "offline" when the browser is), never the not-yet-started relay's "offline".
@@ -396,7 +399,10 @@ export class Messenger implements MessengerApi {
   }
 
   async retry(messageId: string): Promise<void> {
-    return this.need().messages.retry(messageId);
+    const running = this.need();
+    // A failed upload (no message yet) continues where the relay's bytes end.
+    if (await running.files.retry(messageId)) return;
+    return running.messages.retry(messageId);
   }
 
   async setPushSubscription(sub: PushSubscriptionKeys | null): Promise<PushRegistrationOutcome> {

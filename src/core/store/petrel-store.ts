@@ -537,6 +537,11 @@ export class BackendPetrelStore implements PetrelStore {
     await this.tx(['meta'], 'readwrite', (tx) => tx.table('meta').put({ key, value }));
   }
 
+  async deleteMeta(key: string): Promise<void> {
+    if (typeof key !== 'string') throw new InvalidStoreInputError('key', 'expected text');
+    await this.tx(['meta'], 'readwrite', (tx) => tx.table('meta').delete(key));
+  }
+
   close(): void {
     this.backend.close();
   }

@@ -173,6 +173,7 @@ export class SessionCachingStore implements PetrelStore {
   saveCounters: PetrelStore['saveCounters'] = (c) => this.inner.saveCounters(c);
   getMeta: PetrelStore['getMeta'] = (k) => this.inner.getMeta(k);
   setMeta: PetrelStore['setMeta'] = (k, v) => this.inner.setMeta(k, v);
+  deleteMeta: PetrelStore['deleteMeta'] = (k) => this.inner.deleteMeta(k);
 
   /** Runs a write; when it fails, drops every contact it may have touched, then rethrows. */
   private async guarded<T>(contactIds: readonly (string | undefined)[], write: () => Promise<T>): Promise<T> {

@@ -245,6 +245,8 @@ export interface PetrelStore {
   saveCounters(counters: Readonly<Record<string, number>>): Promise<void>;
   getMeta(key: string): Promise<MetaValue | undefined>;
   setMeta(key: string, value: MetaValue): Promise<void>;
+  /** Removes a meta key (absent: nothing happens). */
+  deleteMeta(key: string): Promise<void>;
 
   close(): void;
 }

@@ -259,6 +259,12 @@ async function create(req: IncomingMessage, res: ServerResponse, deps: BlobRoute
   res.end(JSON.stringify({ id: idText(id), expiresAt: result.blob.expiresAt }));
 }
 
+/** The test-only throttle (PETREL_BLOB_TEST_THROTTLE_BYTES_PER_SEC): holds `bytes` to that rate; off by default. */
+async function pace(deps: BlobRouteDeps, bytes: number): Promise<void> {
+  const rate = deps.config.testThrottleBytesPerSec;
+  if (rate > 0) await new Promise((resolve) => setTimeout(resolve, (bytes * 1000) / rate));
+}
+
 async function patch(req: IncomingMessage, res: ServerResponse, deps: BlobRouteDeps, blob: BlobInfo): Promise<void> {
   const offset = integerHeader(req, 'upload-offset');
   if (offset === undefined) throw new Refused('bad_request', 'Upload-Offset is required');
@@ -284,6 +290,7 @@ async function patch(req: IncomingMessage, res: ServerResponse, deps: BlobRouteD
       : new Refused('beyond_size', `the chunk ends past the declared ${blob.size} bytes`, now);
   }
   deps.metrics.blobBytes.inc({ direction: 'in' }, length);
+  await pace(deps, length);
   res.writeHead(204, { ...NO_STORE, 'Upload-Offset': String(result.received) });
   res.end();
 }
@@ -303,6 +310,8 @@ async function download(req: IncomingMessage, res: ServerResponse, deps: BlobRou
   for await (const piece of deps.store.read(blob.id, start, end)) {
     if (res.destroyed) return;
     deps.metrics.blobBytes.inc({ direction: 'out' }, piece.length);
+    await pace(deps, piece.length);
+    if (res.destroyed) return;
     if (!res.write(piece)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
   }
   res.end();

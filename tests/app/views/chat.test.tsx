@@ -324,6 +324,17 @@ describe('a received file', () => {
     expect(within(rows()[0]!).getByRole('alert').textContent).toContain('altered or damaged');
     expect(within(rows()[0]!).getByRole('button', { name: 'Download' })).toBeTruthy();
   });
+
+  it('a download that can continue offers Retry (in place of Download), which downloads again', async () => {
+    const id = 'dc'.repeat(16);
+    const fake = chatWith([{ ...message({ id, contactId: BOB.id, direction: 'in', text: '' }), attachment: { name: 'movie.mp4', mime: 'video/mp4', size: 1000 } }]);
+    renderShell(fake);
+    await waitFor(() => expect(rows()).toHaveLength(1));
+    act(() => fake.set({ transfers: [{ messageId: id, contactId: BOB.id, name: 'movie.mp4', direction: 'down', done: 400, total: 1000, failure: 'Interrupted.', retryable: true }] }));
+    expect(within(rows()[0]!).queryByRole('button', { name: 'Download' })).toBeNull();
+    fireEvent.click(within(rows()[0]!).getByRole('button', { name: 'Retry' }));
+    expect(fake.callsOf('downloadAttachment')).toEqual([[id]]);
+  });
 });
 
 describe('user text', () => {
@@ -452,6 +463,22 @@ describe('attaching a file', () => {
     expect(fake.callsOf('cancelTransfer')).toEqual([[id]]);
     act(() => fake.set({ transfers: undefined }));
     expect(screen.queryByRole('progressbar')).toBeNull();
+  });
+
+  it('a failed upload says why; Retry continues it, Dismiss forgets it; one that cannot continue has no Retry', () => {
+    const id = 'fa'.repeat(16);
+    const fake = chatWith([]);
+    renderShell(fake);
+    const quota = "The relay's storage for your account is full.";
+    act(() => fake.set({ transfers: [{ messageId: id, contactId: BOB.id, name: 'big.zip', direction: 'up', done: 4, total: 10, failure: quota, retryable: true }] }));
+    const sending = screen.getByRole('list', { name: 'Files being sent' });
+    expect(within(sending).getByRole('alert').textContent).toBe(`Not sent: big.zip. ${quota}`);
+    fireEvent.click(within(sending).getByRole('button', { name: 'Retry' }));
+    expect(fake.callsOf('retry')).toEqual([[id]]);
+    fireEvent.click(within(sending).getByRole('button', { name: 'Dismiss' }));
+    expect(fake.callsOf('cancelTransfer')).toEqual([[id]]);
+    act(() => fake.set({ transfers: [{ messageId: id, contactId: BOB.id, name: 'big.zip', direction: 'up', done: 4, total: 10, failure: 'Attach the same file again.', retryable: false }] }));
+    expect(within(screen.getByRole('list', { name: 'Files being sent' })).queryByRole('button', { name: 'Retry' })).toBeNull();
   });
 
   it('a file dropped on the composer is sent too', async () => {

@@ -155,7 +155,11 @@ export function Composer({ contactId, blockedReason }: ComposerProps) {
           {uploads.map((t) => (
             <li key={t.messageId}>
               <span className="composer-upload-name">{t.name}</span>
-              <TransferProgress transfer={t} onCancel={() => void messenger.cancelTransfer(t.messageId).catch(() => undefined)} />
+              <TransferProgress
+                transfer={t}
+                onCancel={() => void messenger.cancelTransfer(t.messageId).catch(() => undefined)}
+                onRetry={() => void messenger.retry(t.messageId).catch(() => undefined)}
+              />
             </li>
           ))}
         </ul>

@@ -87,8 +87,9 @@ export const MessageRow = memo(function MessageRow({ message, peerName, position
               File: {file.name} ({formatBytes(file.size)}
               {file.mime ? `, ${file.mime}` : ''})
             </p>
-            {transfer && <TransferProgress transfer={transfer} onCancel={cancel} />}
-            {!ours && !(transfer && !transfer.failure) && (
+            {transfer && <TransferProgress transfer={transfer} onCancel={cancel} onRetry={download} />}
+            {/* Download, unless the file is moving or a Retry continues it. */}
+            {!ours && !(transfer && (!transfer.failure || transfer.retryable)) && (
               <button type="button" onClick={download} disabled={downloading}>
                 Download
               </button>
