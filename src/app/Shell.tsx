@@ -42,12 +42,20 @@ const selectStorageState = (s: MessengerState) => s.storage.state;
 const selectLinking = (s: MessengerState) => s.linking;
 const selectUnlinked = (s: MessengerState) => s.unlinked === true;
 
-/** A device link in the address bar (`#link=…`), read once on load and then removed from it (it carries a secret). */
+/** A device link in the address bar (`#link=…`, on load or when the fragment changes), then removed from it (it carries a secret). */
 function useDeviceLinkFromLocation(): string | undefined {
-  const [link] = useState(() => deviceLinkFromUrl(window.location.href));
+  const [link, setLink] = useState(() => deviceLinkFromUrl(window.location.href));
   useEffect(() => {
-    if (link) window.history.replaceState(window.history.state, '', window.location.pathname + window.location.search);
-  }, [link]);
+    const take = () => {
+      const found = deviceLinkFromUrl(window.location.href);
+      if (!found) return;
+      setLink(found);
+      window.history.replaceState(window.history.state, '', window.location.pathname + window.location.search);
+    };
+    take();
+    window.addEventListener('hashchange', take);
+    return () => window.removeEventListener('hashchange', take);
+  }, []);
   return link;
 }
 

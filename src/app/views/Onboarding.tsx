@@ -71,7 +71,7 @@ export function Onboarding({ onCreate, invitedBy, onLink, initialLink, linking }
           {busy ? 'Creating identity…' : 'Create identity'}
         </button>
       </form>
-      {onLink && <LinkExistingAccount onLink={onLink} initialLink={initialLink} linking={linking} />}
+      {onLink && <LinkExistingAccount key={initialLink ?? ''} onLink={onLink} initialLink={initialLink} linking={linking} />}
     </>
   );
 }

@@ -72,7 +72,7 @@ export function LinkedDevicesDialog({ onClose }: { readonly onClose: () => void 
         <div className="devices-link">
           <label htmlFor={fieldId}>Device link</label>
           <input id={fieldId} readOnly value={linkText} onFocus={(e) => e.currentTarget.select()} />
-          <QrCode data={linkText} label="QR code of the device link" />
+          <QrCode data={linkText} label="QR code to link a new device" />
         </div>
       )}
       {offered && link && (
