@@ -7,7 +7,18 @@
  * leaving the new browser with no identity and nothing stored.
  */
 import { describe, expect, it } from 'vitest';
+import { generateIdentity } from '../../src/core/crypto/identity.ts';
+import { signDeviceList } from '../../src/core/devices/device-list.ts';
+import { createLinkOffer, formatLink, parseLink } from '../../src/core/devices/link-offer.ts';
+import { LinkSender } from '../../src/core/devices/link-transfer.ts';
+import { secureRandom } from '../../src/core/random.ts';
+import { ownDeviceEntry } from '../../src/core/devices/own-device.ts';
+import { decodeLinkChannelMessage, encodeLinkChannelMessage, encodeLinkRecord, type LinkRecord } from '../../src/core/wire/index.ts';
+import { newIdentity } from '../relay/helpers/identity.ts';
+import { TestClient } from '../relay/helpers/test-client.ts';
+import { rid } from '../relay/helpers/devices.ts';
 import { device, introduce, onboard, testWorld, texts, until, type Device } from './harness.ts';
+import { extraDevice, publishDeviceList, storedAccount } from './linked-device.ts';
 
 const { relay, track } = testWorld();
 
@@ -107,5 +118,76 @@ describe('linking a device', () => {
     expect(await kindOf(fresh.messenger.linkThisDevice('petrel-link:' + payload.toString('base64url')))).toBe('link_unavailable');
     expect(await ada.messenger.listDevices()).toHaveLength(1);
     expect(ada.messenger.getState().deviceLink?.status).toBe('waiting');
+  });
+
+  it('a request whose MAC does not verify is refused as tampered; the link stays offered and nothing is published', async () => {
+    const r = await relay();
+    const { ada } = await adaWithHistory(r.url);
+    const link = await ada.messenger.createDeviceLink();
+    const { keys } = parseLink(link, Date.now());
+    const forger = await TestClient.authenticated(r.url, newIdentity());
+    const id = rid();
+    forger.send({ t: 'link.join', rid: id, ch: keys.channel });
+    expect((await forger.reply(id)).t).toBe('link.joined');
+    const key = extraDevice((await storedAccount(ada.store)).identity).key.publicKey;
+    forger.send({ t: 'link.data', ch: keys.channel, data: encodeLinkChannelMessage({ t: 'link.request', dev: { id: new Uint8Array(16).fill(7), key }, mac: new Uint8Array(32) }) });
+    const answer = decodeLinkChannelMessage((await forger.next('link.data')).data);
+    expect(answer).toEqual({ t: 'link.refused', why: 'link_tampered' });
+    expect(ada.metrics.counter('devices.link_refused', { kind: 'link_tampered' })).toBe(1);
+    expect(await ada.messenger.listDevices()).toHaveLength(1);
+    expect(ada.messenger.getState().deviceLink?.status).toBe('waiting');
+    forger.close();
+  });
+
+  it('the 11th device is refused with a clear message, on the new device and on the one offering', async () => {
+    const r = await relay();
+    const { ada } = await adaWithHistory(r.url);
+    const { identity, device: own } = await storedAccount(ada.store);
+    const extras = Array.from({ length: 9 }, () => ownDeviceEntry(extraDevice(identity)));
+    await publishDeviceList(r.url, identity, 1, [ownDeviceEntry(own), ...extras.slice(0, 8)]);
+    await until(ada, (s) => s.devices?.length === 9);
+    const link = await ada.messenger.createDeviceLink();
+    // Meanwhile another device of Ada's filled the list.
+    await publishDeviceList(r.url, identity, 2, [ownDeviceEntry(own), ...extras]);
+    await until(ada, (s) => s.devices?.length === 10);
+    const fresh = track(device(r.url));
+    await fresh.messenger.start();
+    let refusal: unknown;
+    await fresh.messenger.linkThisDevice(link).catch((err: unknown) => (refusal = err));
+    expect(refusal).toMatchObject({ kind: 'too_many_devices', message: expect.stringMatching(/already has 10 devices; unlink one/) });
+    expect(await fresh.store.loadIdentity()).toBeUndefined();
+    expect(ada.messenger.getState().deviceLink).toMatchObject({ status: 'failed', kind: 'too_many_devices' });
+    expect(await kindOf(ada.messenger.createDeviceLink())).toBe('too_many_devices');
+    expect(await ada.messenger.listDevices()).toHaveLength(10);
+  });
+
+  it('a transfer cut short (the other device goes away after the account and a contact) leaves no identity and nothing stored', async () => {
+    const r = await relay();
+    const account = generateIdentity(secureRandom);
+    const offer = createLinkOffer(secureRandom, Date.now());
+    const holder = await TestClient.authenticated(r.url, newIdentity());
+    const id = rid();
+    holder.send({ t: 'link.open', rid: id, ch: offer.channel });
+    expect((await holder.reply(id)).t).toBe('link.opened');
+    const fresh = track(device(r.url));
+    await fresh.messenger.start();
+    const linking = fresh.messenger.linkThisDevice(formatLink(offer)).catch((err: unknown) => err);
+    const request = decodeLinkChannelMessage((await holder.next('link.data')).data);
+    if (request.t !== 'link.request') throw new Error('expected the request');
+    const sender = LinkSender.open(offer.secret, offer.channel, request.dev, secureRandom);
+    const send = async (record: LinkRecord) => {
+      const c = await sender.seal(encodeLinkRecord(record), false);
+      holder.send({ t: 'link.data', ch: offer.channel, data: encodeLinkChannelMessage({ t: 'link.chunk', seq: c.seq, last: c.last, box: c.box }) });
+    };
+    holder.send({ t: 'link.data', ch: offer.channel, data: encodeLinkChannelMessage({ t: 'link.start', eph: sender.start.ephemeral }) });
+    const list = signDeviceList(account, { version: 1, issuedAt: Date.now(), devices: [request.dev] });
+    await send({ t: 'link.account', seed: account.exportSeed(), name: 'Ada', list });
+    await send({ t: 'link.contacts', contacts: [{ ik: generateIdentity(secureRandom).publicKey, name: 'Bo', verified: true, addedAt: 1 }] });
+    await until(fresh, (s) => s.linking?.contacts === 1);
+    holder.close();
+    expect(await linking).toMatchObject({ kind: 'link_interrupted' });
+    expect(await fresh.store.loadIdentity()).toBeUndefined();
+    expect(await fresh.store.listContacts()).toEqual([]);
+    expect(fresh.messenger.getState()).toMatchObject({ phase: 'onboarding', linking: undefined });
   });
 });
