@@ -190,4 +190,23 @@ describe('linking a device', () => {
     expect(await fresh.store.listContacts()).toEqual([]);
     expect(fresh.messenger.getState()).toMatchObject({ phase: 'onboarding', linking: undefined });
   });
+
+  it('a link survives a reload of the device that offered it; once used it is never served again, also after a reload', async () => {
+    const r = await relay();
+    let { ada } = await adaWithHistory(r.url);
+    const link = await ada.messenger.createDeviceLink();
+    expect(await ada.messenger.createDeviceLink()).toBe(link);
+    ada = track(await ada.reload());
+    await until(ada, (s) => s.deviceLink?.status === 'waiting');
+    const second = track(device(r.url));
+    await second.messenger.start();
+    await second.messenger.linkThisDevice(link);
+    await until(second, (s) => s.phase === 'ready' && s.contacts.length === 1);
+    ada = track(await ada.reload());
+    await until(ada, (s) => s.connection.kind === 'online');
+    const third = track(device(r.url));
+    await third.messenger.start();
+    expect(await kindOf(third.messenger.linkThisDevice(link))).toBe('link_unavailable');
+    expect(await ada.messenger.listDevices()).toHaveLength(2);
+  });
 });

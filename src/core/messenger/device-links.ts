@@ -8,8 +8,9 @@
  * nothing changed); the 11th device is refused; the 'used' state is persisted BEFORE the
  * new device list naming the new device is signed and published (`devices.publish`); then
  * the whole account is streamed as sealed chunks (link-export.ts, link-transfer.ts).
- * A reload while waiting closes the channel (the new device hears `link_unavailable`);
- * a used link stays used.
+ * The channel lives as long as this device's relay connection: after a reconnect or a
+ * reload (`online()`), an offer still unused and unexpired is read back and its channel
+ * held again; a used one never is.
  */
 import { bytesEqual, concatBytes, fromHex, toHex } from '../bytes.ts';
 import { signDeviceList, withDeviceAdded, withDeviceRemoved } from '../devices/device-list.ts';
@@ -18,6 +19,7 @@ import { LinkError } from '../devices/link-errors.ts';
 import { acceptLinkRequest, createLinkOffer, formatLink, type LinkOfferState } from '../devices/link-offer.ts';
 import { LinkSender } from '../devices/link-transfer.ts';
 import { ownDeviceEntry, type OwnDevice } from '../devices/own-device.ts';
+import { SecretBytes } from '../crypto/redacted.ts';
 import type { Logger } from '../log.ts';
 import {
   MAX_DEVICES,
@@ -37,6 +39,8 @@ import type { DeviceLinkView, DeviceView } from './messenger-api.ts';
 import type { LinkChannelRelay } from './relay-client.ts';
 
 export const META_LINK_OFFER = 'link.offer';
+/** A waiting link with more time than this left is shown again rather than replaced. */
+const REUSE_MARGIN_MS = 60_000;
 
 export interface DeviceLinksDeps {
   readonly ctx: MessengerContext;
@@ -98,12 +102,35 @@ export class DeviceLinks {
     this.deps.unlinked();
   }
 
-  /** A one-time link (valid 10 minutes) whose channel this device now holds. */
+  /** The relay connection is up: hold the channel of an offer still waiting (read back after a reload). */
+  async online(): Promise<void> {
+    const { ctx, relay } = this.deps;
+    this.offer ??= await this.restore();
+    const offer = this.offer;
+    if (offer?.status !== 'offered' || ctx.clock.now() >= offer.expiresAt || this.busy) return;
+    try {
+      await relay.openLinkChannel(offer.channel);
+      this.link = formatLink(offer);
+      this.show({ status: 'waiting', link: this.link, expiresAt: offer.expiresAt });
+    } catch (err) {
+      this.log.warn('the link channel could not be held again', { error: err instanceof Error ? err.name : 'unknown' });
+    }
+  }
+
+  /**
+   * A one-time link (valid 10 minutes) whose channel this device now holds. While one is
+   * still waiting with more than a minute left, that one is shown again (one channel).
+   */
   async createLink(): Promise<string> {
     const { ctx, relay } = this.deps;
     if (this.busy) throw new LinkBusyError('a device is being linked right now; wait for it to finish');
     const current = await this.currentList();
     if (current.devices.length >= MAX_DEVICES) throw new TooManyDevicesError(`this account already has ${MAX_DEVICES} devices; unlink one first`);
+    const waiting = this.offer;
+    if (waiting?.status === 'offered' && this.link && waiting.expiresAt - ctx.clock.now() > REUSE_MARGIN_MS) {
+      this.show({ status: 'waiting', link: this.link, expiresAt: waiting.expiresAt });
+      return this.link;
+    }
     const offer = createLinkOffer(ctx.random, ctx.clock.now());
     await this.persist(offer);
     this.offer = offer;
@@ -212,6 +239,17 @@ export class DeviceLinks {
 
   private show(view: DeviceLinkView): void {
     this.deps.changed({ deviceLink: view });
+  }
+
+  private async restore(): Promise<LinkOfferState | undefined> {
+    const stored = await this.deps.ctx.store.getMeta(META_LINK_OFFER);
+    if (!(stored instanceof Uint8Array) || (stored.length !== 9 + 16 + 32 && stored.length !== 9 + 16 + 48)) return undefined;
+    const expiresAt = Number(new DataView(stored.buffer, stored.byteOffset).getBigUint64(1));
+    const channel = stored.slice(9, 25);
+    const tail = stored.slice(25);
+    if (stored[0] === 1 && tail.length === 32) return { status: 'offered', secret: new SecretBytes(tail), channel, expiresAt };
+    if (stored[0] === 2 && tail.length === 48) return { status: 'used', channel, expiresAt, device: { id: tail.slice(0, 16), key: tail.slice(16) } };
+    return undefined;
   }
 
   private async persist(state: LinkOfferState): Promise<void> {

@@ -337,6 +337,7 @@ export class Messenger implements MessengerApi {
           outbox.kick();
           connectDirect();
           void devices.online().then(() => links.listChanged(identity.publicKey));
+          void links.online();
         }
       }),
       relay.onDevicesChanged((c) => void devices.refresh(c.ik).then(() => links.listChanged(c.ik))),
