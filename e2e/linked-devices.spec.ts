@@ -4,8 +4,19 @@
  * shows; the new device has Ada's account, Bo and the history; both devices list both;
  * Ada unlinks the second device, which then says so. A used link is refused clearly.
  */
-import { accept, contactButton, messageLog as log, onboard, send } from './support/journey.ts';
+import type { Page } from '@playwright/test';
+import { accept, blockingViolations, contactButton, messageLog as log, onboard, send } from './support/journey.ts';
 import { test, expect } from './support/users.ts';
+
+/** axe in light and in dark: 0 serious or critical violations (and it did run its checks). */
+async function noBlockingViolations(page: Page, include?: string): Promise<void> {
+  for (const colorScheme of ['dark', 'light'] as const) {
+    await page.emulateMedia({ colorScheme });
+    const { blocking, passes } = await blockingViolations(page, include);
+    expect(blocking, colorScheme).toEqual([]);
+    expect(passes).toEqual(expect.arrayContaining(['color-contrast']));
+  }
+}
 
 test('Ada links a second device, which gets her contacts and history; unlinked, it says so', async ({ users }) => {
   const [ada, bo, second, late] = await users('ada', 'bo', 'ada-second', 'late');
@@ -27,11 +38,13 @@ test('Ada links a second device, which gets her contacts and history; unlinked, 
   await expect(field).toHaveValue(/#link=petrel-link:/);
   await expect(devices.getByRole('img', { name: 'QR code to link a new device' })).toBeVisible();
   const link = await field.inputValue();
+  await noBlockingViolations(a);
 
   // The second device opens the link: straight to "Link to an existing account", filled in.
   await a2.goto(link);
   await expect(a2.getByRole('heading', { name: 'Link to an existing account' })).toBeVisible();
   await expect(a2.getByLabel('Device link')).toHaveValue(/petrel-link:/);
+  await noBlockingViolations(a2);
   await a2.getByRole('button', { name: 'Link this device' }).click();
   await expect(contactButton(a2, 'Bo')).toBeVisible();
   await contactButton(a2, 'Bo').click();
