@@ -6,7 +6,7 @@ export const STATE_MAPS = ['sessions', 'mailbox_bindings', 'delivery_pumps', 'ra
 export type StateMap = (typeof STATE_MAPS)[number];
 
 /** Request frames whose handling is timed (`petrel_request_duration_seconds{type}`). */
-export type TimedRequest = 'auth' | 'send' | 'ack' | 'prekeys.publish' | 'prekeys.fetch' | 'signal' | 'devices.publish' | 'devices.fetch' | 'push.register';
+export type TimedRequest = 'auth' | 'send' | 'send.multi' | 'ack' | 'prekeys.publish' | 'prekeys.fetch' | 'signal' | 'devices.publish' | 'devices.fetch' | 'push.register';
 /** HTTP routes, a fixed set so the label stays small whatever paths clients ask for. */
 export type HttpRoute = 'health' | 'ready' | 'metrics' | 'blobs' | 'push_key' | 'static' | 'not_found' | 'bad_request' | 'failed';
 /** Where an unexpected error was caught (`petrel_handler_failures_total{where}`): it ended that request or connection only. */

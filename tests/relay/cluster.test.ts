@@ -195,3 +195,28 @@ describe('relay cluster on PostgreSQL and Redis', () => {
     cb.close();
   });
 });
+
+describe('relay cluster: one body for many mailboxes (send.multi)', () => {
+  it('stores it for 300 mailboxes in one PostgreSQL transaction and delivers live on other nodes and from the backlog', async () => {
+    const online = [newIdentity(), newIdentity()];
+    const onB = await TestClient.authenticated(b.url, online[0]!);
+    const onC = await TestClient.authenticated(c.url, online[1]!);
+    const offline = Array.from({ length: 298 }, () => newIdentity());
+    const sender = await TestClient.connect(a.url);
+    const id = new Uint8Array(16).fill(42);
+    const body = new Uint8Array(200).fill(7);
+    const metric = async (name: string) => Number((await (await fetch(`${a.http}/metrics`)).text()).match(new RegExp(`^${name} (\\d+)`, 'm'))?.[1] ?? 0);
+    const commits = await metric('petrel_deposit_batch_size_count');
+    sender.send({ t: 'send.multi', rid: 1, id, to: [...online, ...offline].map((p) => p.mailbox), body });
+    expect(await sender.reply(1, 20_000)).toMatchObject({ t: 'sent.multi', full: [], unlinked: [] });
+    expect(await metric('petrel_deposit_batch_size_count')).toBe(commits + 1);
+    for (const [client, who] of [[onB, online[0]!], [onC, online[1]!]] as const) {
+      const d = await client.next('deliver', undefined, 10_000);
+      expect(d.env).toEqual({ to: who.mailbox, id, body });
+    }
+    const late = await TestClient.connect(c.url);
+    expect((await late.auth(offline[297]!)).queued).toBe(1);
+    expect((await late.next('deliver')).env.body).toEqual(body);
+    for (const client of [onB, onC, late, sender]) client.close();
+  });
+});

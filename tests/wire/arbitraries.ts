@@ -63,6 +63,8 @@ export const frame: fc.Arbitrary<Frame> = fc.oneof(
   fc.record({ t: fc.constant('challenge' as const), nonce: bytes(32) }),
   fc.record({ t: fc.constant('ready' as const), mailbox: bytes(32), queued: u32 }),
   fc.record({ t: fc.constant('sent' as const), rid: u32, id: id16 }),
+  fc.record({ t: fc.constant('send.multi' as const), rid: u32, id: id16, to: fc.array(bytes(32), { maxLength: 6 }), body: fc.uint8Array({ maxLength: 300 }) }),
+  fc.record({ t: fc.constant('sent.multi' as const), rid: u32, id: id16, full: fc.array(bytes(32), { maxLength: 3 }), unlinked: fc.array(bytes(32), { maxLength: 3 }) }),
   fc.record({ t: fc.constant('deliver' as const), env: envelope }),
   fc.record({ t: fc.constant('prekeys.published' as const), rid: u32, opks: u32, pqopks: u32 }),
   fc.record({ t: fc.constant('prekeys.bundle' as const), rid: u32, bundle: fetchedBundle }),

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { InMemoryMetrics } from '../../src/core/metrics.ts';
 import {
   MAX_ACK_IDS,
+  MAX_ARRAY_LENGTH,
   MAX_FRAME_BYTES,
   VALIDATION_FAILURE_METRIC,
   WireError,
@@ -25,6 +26,7 @@ const spk = { id: 8, pub: b(32, 6), sig: b(64, 7) };
 const EXAMPLES: Record<string, Frame> = {
   auth: { t: 'auth', ik: b(32), sig: b(64) },
   send: { t: 'send', rid: 1, env },
+  'send.multi': { t: 'send.multi', rid: 9, id: b(16), to: [b(32, 1), b(32, 2)], body: b(40) },
   ack: { t: 'ack', ids: [b(16, 1), b(16, 2)] },
   'prekeys.publish': { t: 'prekeys.publish', rid: 2, bundle: { ik: b(32), spk, pqspk: pq, opks: [{ id: 1, pub: b(32) }], pqopks: [pq] } },
   'prekeys.fetch': { t: 'prekeys.fetch', rid: 3, ik: b(32) },
@@ -33,6 +35,7 @@ const EXAMPLES: Record<string, Frame> = {
   challenge: { t: 'challenge', nonce: b(32) },
   ready: { t: 'ready', mailbox: b(32), queued: 12 },
   sent: { t: 'sent', rid: 4, id: b(16) },
+  'sent.multi': { t: 'sent.multi', rid: 9, id: b(16), full: [b(32, 1)], unlinked: [] },
   deliver: { t: 'deliver', env },
   'prekeys.published': { t: 'prekeys.published', rid: 5, opks: 100, pqopks: 100 },
   'prekeys.bundle': { t: 'prekeys.bundle', rid: 6, bundle: { ik: b(32), spk, pq: { ...pq, lastResort: true }, opk: { id: 3, pub: b(32) } } },
@@ -68,7 +71,7 @@ describe('frame codec: round trips', () => {
 
   it('covers every frame type of the contract', () => {
     const types = new Set(Object.values(EXAMPLES).map((f) => f.t));
-    const all: FrameType[] = ['auth', 'send', 'ack', 'prekeys.publish', 'prekeys.fetch', 'signal', 'ping', 'challenge', 'ready', 'sent', 'deliver', 'prekeys.published', 'prekeys.bundle', 'prekeys.low', 'pong', 'error', 'p2p.env', 'p2p.ack'];
+    const all: FrameType[] = ['auth', 'send', 'send.multi', 'sent.multi', 'ack', 'prekeys.publish', 'prekeys.fetch', 'signal', 'ping', 'challenge', 'ready', 'sent', 'deliver', 'prekeys.published', 'prekeys.bundle', 'prekeys.low', 'pong', 'error', 'p2p.env', 'p2p.ack'];
     expect([...types].sort()).toEqual([...all].sort());
   });
 
@@ -119,7 +122,8 @@ describe('frame codec: refusals', () => {
     ['a negative integer', () => decodeFrame(rawCbor({ t: 'ping', v: 1, rid: -1 })), 'malformed'],
     ['a non-text map key', () => decodeFrame(hex('a1 01 01')), 'malformed'],
     ['nesting deeper than the limit', () => decodeFrame(hex('81'.repeat(40) + '01')), 'too_deep'],
-    ['an array longer than the limit', () => decodeFrame(rawCbor({ t: 'ack', v: 1, ids: Array.from({ length: MAX_ACK_IDS + 1 }, () => 0) })), 'too_deep'],
+    ['an array longer than the limit', () => decodeFrame(rawCbor({ t: 'ack', v: 1, ids: Array.from({ length: MAX_ARRAY_LENGTH + 1 }, () => 0) })), 'too_deep'],
+    ['more ack ids than an ack may carry', () => decodeFrame(rawCbor({ t: 'ack', v: 1, ids: Array.from({ length: MAX_ACK_IDS + 1 }, () => new Uint8Array(16)) })), 'invalid_field'],
     ['version 2', () => decodeFrame(rawCbor({ t: 'ping', v: 2, rid: 1 })), 'unsupported_version'],
     ['no version', () => decodeFrame(rawCbor({ t: 'ping', rid: 1 })), 'unsupported_version'],
     ['an unknown type', () => decodeFrame(rawCbor({ t: 'teleport', v: 1 })), 'unknown_type'],

@@ -37,11 +37,27 @@ function decodeStrict(encoded: Uint8Array): EdPoint | undefined {
   }
 }
 
+/** The point of a key Petrel accepts as an identity (signing) key — a canonical encoding of a point that is not of small order — or undefined. */
+export function strictEd25519Point(publicKey: Uint8Array): EdPoint | undefined {
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== KEY_BYTES) return undefined;
+  const a = decodeStrict(publicKey);
+  return a !== undefined && !a.isSmallOrder() ? a : undefined;
+}
+
 /** A public key Petrel accepts as an identity (signing) key: a canonical encoding of a point that is not of small order. */
 export function isStrictEd25519PublicKey(publicKey: Uint8Array): boolean {
-  if (!(publicKey instanceof Uint8Array) || publicKey.length !== KEY_BYTES) return false;
-  const a = decodeStrict(publicKey);
-  return a !== undefined && !a.isSmallOrder();
+  return strictEd25519Point(publicKey) !== undefined;
+}
+
+/**
+ * The X25519 (Montgomery) u-coordinate of an Edwards point: u = (1 + y) / (1 − y), the
+ * birational map RFC 7748 §4.1 gives (what noble's `toMontgomery` computes, without
+ * decoding the point a second time). y = 1 (the identity) never reaches here: it is of small order.
+ */
+export function montgomeryU(point: EdPoint): Uint8Array {
+  const Fp = Point.Fp;
+  const { y } = point.toAffine();
+  return Fp.toBytes(Fp.div(Fp.create(1n + y), Fp.create(1n - y)));
 }
 
 /** Strict RFC 8032 verification (see the file comment). False for anything malformed; never throws. */

@@ -29,7 +29,9 @@ export type CryptoErrorKind =
   | 'invalid_key'
   | 'plaintext_too_large'
   | 'sealed_sender_failed'
-  | 'malformed_safety_number';
+  | 'malformed_safety_number'
+  | 'no_sender_key'
+  | 'conflicting_sender_key';
 
 export abstract class CryptoError extends Error {
   abstract readonly kind: CryptoErrorKind;
@@ -164,4 +166,16 @@ export class SealedSenderError extends CryptoError {
 export class MalformedSafetyNumberError extends CryptoError {
   readonly kind = 'malformed_safety_number';
   override readonly name = 'MalformedSafetyNumberError';
+}
+
+/** A group message names a sender chain (chain id) we hold no sender key for: the distribution has not arrived, or the chain is older than the ones kept. */
+export class NoSenderKeyError extends CryptoError {
+  readonly kind = 'no_sender_key';
+  override readonly name = 'NoSenderKeyError';
+}
+
+/** A sender-key distribution reuses a chain id we hold under a different signing key: never replaces the held chain. */
+export class ConflictingSenderKeyError extends CryptoError {
+  readonly kind = 'conflicting_sender_key';
+  override readonly name = 'ConflictingSenderKeyError';
 }

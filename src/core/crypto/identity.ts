@@ -9,7 +9,7 @@ import { bytesEqual, concatBytes } from '../bytes.ts';
 import type { Random } from '../random.ts';
 import { InvalidKeyError, MalformedStateError } from './errors.ts';
 import { KEY_BYTES, RELAY_AUTH_LABEL_BYTES, SIGNATURE_BYTES } from './limits.ts';
-import { isStrictEd25519PublicKey, verifyEd25519Strict } from './ed25519-verify.ts';
+import { isStrictEd25519PublicKey, montgomeryU, strictEd25519Point, verifyEd25519Strict } from './ed25519-verify.ts';
 import { Redacted, SecretBytes } from './redacted.ts';
 import type { DhPrivate } from './x25519.ts';
 
@@ -96,8 +96,9 @@ export function isValidIdentityKey(identityPublic: Uint8Array): boolean {
  */
 export function identityX25519Public(identityPublic: Uint8Array): Uint8Array {
   if (identityPublic.length !== KEY_BYTES) throw new InvalidKeyError('identity key must be 32 bytes');
-  if (!isStrictEd25519PublicKey(identityPublic)) throw new InvalidKeyError('identity key is not a canonical Ed25519 point of large order');
-  return ed25519.utils.toMontgomery(identityPublic);
+  const point = strictEd25519Point(identityPublic);
+  if (!point) throw new InvalidKeyError('identity key is not a canonical Ed25519 point of large order');
+  return montgomeryU(point); // the point decoded once: the strict check's decoding serves the map too
 }
 
 /**

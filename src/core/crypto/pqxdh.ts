@@ -61,12 +61,14 @@ export async function responderSessionKey(p: {
   signedPreKey: DhPrivate;
   oneTimePreKey?: DhPrivate;
   remoteIdentity: Uint8Array;
+  /** `identityX25519Public(remoteIdentity)` when the caller has already computed it (it costs a point decoding). */
+  remoteIdentityX25519?: Uint8Array;
   remoteBaseKey: Uint8Array;
   kemSharedSecret: Uint8Array;
 }, deps: CryptoDeps): Promise<SecretBytes> {
   const rt = cryptoRuntime(deps);
   const [dh1, dh2, dh3, dh4] = await Promise.all([
-    rt.dh(p.signedPreKey, identityX25519Public(p.remoteIdentity)),
+    rt.dh(p.signedPreKey, p.remoteIdentityX25519 ?? identityX25519Public(p.remoteIdentity)),
     rt.dh(p.identity.dhPrivate(), p.remoteBaseKey),
     rt.dh(p.signedPreKey, p.remoteBaseKey),
     p.oneTimePreKey ? rt.dh(p.oneTimePreKey, p.remoteBaseKey) : undefined,

@@ -98,7 +98,7 @@ export async function acceptSession(
   if (prekeys.signedPreKey.id !== m.signedPreKeyId) throw new UnknownPreKeyError('spk', m.signedPreKeyId);
   if (prekeys.pqPreKey.id !== m.pqPreKeyId) throw new UnknownPreKeyError('pq', m.pqPreKeyId);
   if (m.oneTimePreKeyId !== undefined && prekeys.oneTimePreKey?.id !== m.oneTimePreKeyId) throw new UnknownPreKeyError('opk', m.oneTimePreKeyId);
-  identityX25519Public(m.senderIdentity); // InvalidKeyError for a non-point, before any work.
+  const senderX25519 = identityX25519Public(m.senderIdentity); // InvalidKeyError for a non-point, before any work.
 
   const kemSharedSecret = prekeys.pqPreKey.keyPair.decapsulate(m.kemCipherText);
   const sk = await responderSessionKey({
@@ -106,6 +106,7 @@ export async function acceptSession(
     signedPreKey: prekeys.signedPreKey.keyPair.dhPrivate(),
     ...(m.oneTimePreKeyId !== undefined && prekeys.oneTimePreKey ? { oneTimePreKey: prekeys.oneTimePreKey.keyPair.dhPrivate() } : {}),
     remoteIdentity: m.senderIdentity,
+    remoteIdentityX25519: senderX25519,
     remoteBaseKey: m.baseKey,
     kemSharedSecret,
   }, rt);

@@ -9,6 +9,7 @@ import {
   MAX_PREKEYS_PER_UPLOAD,
   MAX_SIGNAL_BLOB_BYTES,
   MAX_WATCH_PER_FRAME,
+  MAX_MULTI_RECIPIENTS,
   MESSAGE_ID_BYTES,
   MAX_PUSH_ENDPOINT_BYTES,
   MLKEM768_PUBLIC_KEY_BYTES,
@@ -64,6 +65,7 @@ type Schemas = Readonly<Record<Exclude<FrameType, 'signal'>, StructSchema>>;
 export const FRAME_SCHEMAS: Schemas = {
   auth: struct({ ik: bytesN(IDENTITY_KEY_BYTES), sig: bytesN(SIGNATURE_BYTES) }),
   send: struct({ rid: uint32, env: envelopeSchema }),
+  'send.multi': struct({ rid: uint32, id: bytesN(MESSAGE_ID_BYTES), to: arrayOf(bytesN(MAILBOX_ADDRESS_BYTES), MAX_MULTI_RECIPIENTS), body: bytesMax(MAX_ENVELOPE_BODY_BYTES) }),
   ack: struct({ ids }),
   'prekeys.publish': struct({ rid: uint32, bundle: publishedBundleSchema }),
   'prekeys.fetch': struct({ rid: uint32, ik: bytesN(IDENTITY_KEY_BYTES), dev: bytesN(DEVICE_ID_BYTES) }, ['dev']),
@@ -89,6 +91,7 @@ export const FRAME_SCHEMAS: Schemas = {
   challenge: struct({ nonce: bytesN(NONCE_BYTES) }),
   ready: struct({ mailbox: bytesN(MAILBOX_ADDRESS_BYTES), queued: uint32 }),
   sent: struct({ rid: uint32, id: bytesN(MESSAGE_ID_BYTES) }),
+  'sent.multi': struct({ rid: uint32, id: bytesN(MESSAGE_ID_BYTES), full: arrayOf(bytesN(MAILBOX_ADDRESS_BYTES), MAX_MULTI_RECIPIENTS), unlinked: arrayOf(bytesN(MAILBOX_ADDRESS_BYTES), MAX_MULTI_RECIPIENTS) }),
   deliver: struct({ env: envelopeSchema }),
   'prekeys.published': struct({ rid: uint32, opks: uint32, pqopks: uint32 }),
   'prekeys.bundle': struct({ rid: uint32, bundle: fetchedBundleSchema }),
@@ -101,11 +104,12 @@ export const FRAME_SCHEMAS: Schemas = {
 
 /** Which frame types each origin may send. */
 export const FRAME_TYPES_BY_ORIGIN: Readonly<Record<FrameOrigin, readonly FrameType[]>> = {
-  client: ['auth', 'auth.device', 'send', 'ack', 'prekeys.publish', 'prekeys.fetch', 'devices.publish', 'devices.fetch', 'devices.watch', 'signal', 'push.register', 'push.unregister', 'link.open', 'link.join', 'link.data', 'ping'],
+  client: ['auth', 'auth.device', 'send', 'send.multi', 'ack', 'prekeys.publish', 'prekeys.fetch', 'devices.publish', 'devices.fetch', 'devices.watch', 'signal', 'push.register', 'push.unregister', 'link.open', 'link.join', 'link.data', 'ping'],
   relay: [
     'challenge',
     'ready',
     'sent',
+    'sent.multi',
     'deliver',
     'prekeys.published',
     'prekeys.bundle',

@@ -91,6 +91,11 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 // ---- client → relay -------------------------------------------------------------
 export interface AuthFrame { readonly t: 'auth'; readonly ik: Uint8Array; readonly sig: Uint8Array }
 export interface SendFrame { readonly t: 'send'; readonly rid: number; readonly env: Envelope }
+/**
+ * One body for many mailboxes (a group message: the same ciphertext for every member
+ * device), stored as one envelope per mailbox, all in ONE transaction. Anonymous like `send`.
+ */
+export interface SendMultiFrame { readonly t: 'send.multi'; readonly rid: number; readonly id: Uint8Array; readonly to: readonly Uint8Array[]; readonly body: Uint8Array }
 export interface AckFrame { readonly t: 'ack'; readonly ids: readonly Uint8Array[] }
 export interface PreKeysPublishFrame { readonly t: 'prekeys.publish'; readonly rid: number; readonly bundle: PublishedBundle }
 /** `dev` (16 bytes) asks for the bundle of one device of a multi-device account; without it, the account's own (single-device) bundle. */
@@ -126,6 +131,11 @@ export interface ChallengeFrame { readonly t: 'challenge'; readonly nonce: Uint8
 export interface ReadyFrame { readonly t: 'ready'; readonly mailbox: Uint8Array; readonly queued: number }
 /** The envelope `id` is on the relay's disk. */
 export interface SentFrame { readonly t: 'sent'; readonly rid: number; readonly id: Uint8Array }
+/**
+ * `send.multi` is on disk for every mailbox but those listed: `full` (mailbox_full) and
+ * `unlinked` (device_unlinked), which stored nothing and will not on a retry of the same frame.
+ */
+export interface SentMultiFrame { readonly t: 'sent.multi'; readonly rid: number; readonly id: Uint8Array; readonly full: readonly Uint8Array[]; readonly unlinked: readonly Uint8Array[] }
 export interface DeliverFrame { readonly t: 'deliver'; readonly env: Envelope }
 export interface PreKeysPublishedFrame { readonly t: 'prekeys.published'; readonly rid: number; readonly opks: number; readonly pqopks: number }
 export interface PreKeysBundleFrame { readonly t: 'prekeys.bundle'; readonly rid: number; readonly bundle: FetchedBundle }
@@ -156,6 +166,7 @@ export type ClientFrame =
   | AuthFrame
   | DeviceAuthFrame
   | SendFrame
+  | SendMultiFrame
   | AckFrame
   | PreKeysPublishFrame
   | PreKeysFetchFrame
@@ -173,6 +184,7 @@ export type RelayFrame =
   | ChallengeFrame
   | ReadyFrame
   | SentFrame
+  | SentMultiFrame
   | DeliverFrame
   | PreKeysPublishedFrame
   | PreKeysBundleFrame

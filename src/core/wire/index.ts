@@ -26,3 +26,4 @@ export { mailboxAddress, authPayload, spkSignaturePayload, pqpkSignaturePayload,
 export * from './device-list.ts';
 export * from './link-records.ts';
 export * from './link-channel.ts';
+export * from './group-change.ts';

@@ -13,6 +13,8 @@ export const MAX_SIGNAL_BLOB_BYTES = 16 * 1024;
 export const MAX_ACK_IDS = 256;
 /** Most one-time keys of each kind in one prekey upload. */
 export const MAX_PREKEYS_PER_UPLOAD = 100;
+/** Most mailboxes one `send.multi` deposits to (a group's member devices, MAX_GROUP_MEMBERS, each once). */
+export const MAX_MULTI_RECIPIENTS = 1000;
 /** Most accounts one `devices.watch` names. */
 export const MAX_WATCH_PER_FRAME = 256;
 /** Longest human-readable `error.msg`, in UTF-8 bytes. */
@@ -31,8 +33,8 @@ export const MAX_RTC_DATA_BYTES = 16 * 1024;
 
 /** Deepest nesting of arrays and maps (frames need 4: frame → bundle → list → key). */
 export const MAX_DEPTH = 6;
-/** Most items in one CBOR array. */
-export const MAX_ARRAY_LENGTH = 256;
+/** Most items in one CBOR array (a 1,000-member group change or multi-recipient deposit fits). */
+export const MAX_ARRAY_LENGTH = 1024;
 /** Most entries in one CBOR map (the widest schema has 5 keys). */
 export const MAX_MAP_ENTRIES = 16;
 /** Longest map key, in bytes (all keys are short ASCII names). */

@@ -5,7 +5,7 @@ import type { DepositOutcome, MailboxStore } from './mailbox-store.ts';
 export const MAX_BATCH = 512;
 
 type Pending =
-  | { readonly kind: 'deposit'; readonly env: Envelope; readonly resolve: (o: DepositOutcome) => void; readonly reject: (e: unknown) => void }
+  | { readonly kind: 'deposit'; readonly envs: readonly Envelope[]; readonly resolve: (o: DepositOutcome[]) => void; readonly reject: (e: unknown) => void }
   | { readonly kind: 'ack'; readonly mailbox: Uint8Array; readonly ids: readonly Uint8Array[]; readonly resolve: (t: number[]) => void; readonly reject: (e: unknown) => void };
 
 /**
@@ -26,8 +26,16 @@ export class WriteBatcher {
   ) {}
 
   deposit(env: Envelope): Promise<DepositOutcome> {
+    return this.depositAll([env]).then((outcomes) => outcomes[0]!);
+  }
+
+  /**
+   * Deposits that must commit together (a `send.multi`: one body for many mailboxes): they
+   * are never split across transactions, even past MAX_BATCH. One outcome per envelope.
+   */
+  depositAll(envs: readonly Envelope[]): Promise<DepositOutcome[]> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ kind: 'deposit', env, resolve, reject });
+      this.queue.push({ kind: 'deposit', envs, resolve, reject });
       this.schedule();
     });
   }
@@ -57,19 +65,37 @@ export class WriteBatcher {
     setImmediate(() => void this.flush());
   }
 
+  /** Operations for one transaction: up to MAX_BATCH envelopes and ack requests, a group never split (a group larger than that goes alone). */
+  private takeBatch(): Pending[] {
+    let size = 0;
+    let n = 0;
+    while (n < this.queue.length) {
+      const p = this.queue[n]!;
+      const cost = p.kind === 'deposit' ? p.envs.length : 1;
+      if (n > 0 && size + cost > MAX_BATCH) break;
+      size += cost;
+      n++;
+    }
+    return this.queue.splice(0, n);
+  }
+
   private async flush(): Promise<void> {
     this.scheduled = false;
     this.flushing = true;
-    const batch = this.queue.splice(0, MAX_BATCH);
+    const batch = this.takeBatch();
     const deposits = batch.filter((p) => p.kind === 'deposit');
     const acks = batch.filter((p) => p.kind === 'ack');
     try {
       const result = await this.store.commit(
-        { deposits: deposits.map((p) => p.env), acks: acks.map((p) => ({ mailbox: p.mailbox, ids: p.ids })) },
+        { deposits: deposits.flatMap((p) => p.envs), acks: acks.map((p) => ({ mailbox: p.mailbox, ids: p.ids })) },
         this.now(),
       );
-      this.onBatch?.(batch.length);
-      deposits.forEach((p, i) => p.resolve(result.deposits[i]!));
+      this.onBatch?.(deposits.reduce((n, p) => n + p.envs.length, acks.length));
+      let at = 0;
+      for (const p of deposits) {
+        p.resolve(result.deposits.slice(at, at + p.envs.length));
+        at += p.envs.length;
+      }
       acks.forEach((p, i) => p.resolve(result.acks[i]!));
     } catch (err) {
       for (const p of batch) p.reject(err);

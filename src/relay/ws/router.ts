@@ -7,6 +7,7 @@ import { handleAuth, handleDeviceAuth } from './handlers/auth.ts';
 import { handleDevicesFetch, handleDevicesPublish, handleDevicesWatch } from './handlers/devices.ts';
 import { handleSend } from './handlers/deposit.ts';
 import { handleLinkData, handleLinkJoin, handleLinkOpen } from './handlers/link.ts';
+import { handleSendMulti } from './handlers/deposit-multi.ts';
 import { handleFetch, handlePublish } from './handlers/prekeys.ts';
 import { handlePushRegister, handlePushUnregister } from './handlers/push.ts';
 import { handleSignal } from './handlers/signal.ts';
@@ -104,6 +105,8 @@ export class FrameRouter {
         return handleDevicesWatch(ctx, conn, frame);
       case 'send':
         return handleSend(ctx, conn, frame);
+      case 'send.multi':
+        return handleSendMulti(ctx, conn, frame);
       case 'ack':
         return handleAck(ctx, conn, frame);
       case 'prekeys.publish':

@@ -1,4 +1,4 @@
-import type { SendFrame } from '../../../core/wire/index.ts';
+import type { Envelope, SendFrame } from '../../../core/wire/index.ts';
 import { fullBucket, takeTokens } from '../../limits/token-bucket.ts';
 import type { DepositOutcome } from '../../mailbox/mailbox-store.ts';
 import type { Connection } from '../connection.ts';
@@ -18,7 +18,7 @@ export const MAX_INFLIGHT_DEPOSITS = 64;
  * bucket that refused, or undefined. Deposits are anonymous, so these budgets, the mailbox
  * caps and the global storage cap are what bound what one sender can cost.
  */
-async function depositBudget(ctx: RelayContext, conn: Connection, bytes: number): Promise<string | undefined> {
+export async function depositBudget(ctx: RelayContext, conn: Connection, bytes: number): Promise<string | undefined> {
   const { config } = ctx;
   const now = ctx.now();
   const countRule = { perSec: config.connDepositsPerSec, burst: config.connDepositBurst };
@@ -73,16 +73,10 @@ export async function handleSend(ctx: RelayContext, conn: Connection, frame: Sen
       else ctx.sendError(conn, 'mailbox_full', 'recipient mailbox is full', frame.rid);
       return;
     }
-    ctx.metrics.deposits.inc({ result: outcome.duplicate ? 'duplicate' : 'stored' });
-    const elsewhere = await ctx.fanout.announce(frame.env, outcome.seq, outcome.prev, outcome.duplicate);
+    const announced = await announceStored(ctx, frame.env, outcome);
     conn.send({ t: 'sent', rid: frame.rid, id: frame.env.id });
     timed();
-    if (!outcome.duplicate) {
-      ctx.metrics.queueDepth.inc();
-      ctx.fanout.deposited(frame.env, outcome.seq, outcome.prev);
-      // No connection of the mailbox anywhere: wake its device (never waits, never fails the deposit).
-      if (!elsewhere && !ctx.fanout.hasLocalOwner(frame.env.to)) ctx.push.wake(frame.env.to);
-    }
+    announced();
   } catch (err) {
     ctx.log.error({ conn: conn.id, err: err instanceof Error ? err.message : String(err) }, 'deposit failed');
     ctx.sendError(conn, 'internal', 'could not store the envelope', frame.rid);
@@ -90,4 +84,21 @@ export async function handleSend(ctx: RelayContext, conn: Connection, frame: Sen
     conn.inflight--;
     if (conn.readingPaused && conn.inflight < MAX_INFLIGHT_DEPOSITS / 2) conn.whenDrained(() => conn.resumeReading());
   }
+}
+
+/**
+ * After a durable deposit: counts it and tells the other nodes (awaited, before the sender
+ * hears `sent`); the returned function, called after `sent`, hands a new envelope to the
+ * delivery pumps and wakes its device by Web Push when no connection of the mailbox exists
+ * anywhere (never waits, never fails the deposit).
+ */
+export async function announceStored(ctx: RelayContext, env: Envelope, outcome: DepositOutcome & { ok: true }): Promise<() => void> {
+  ctx.metrics.deposits.inc({ result: outcome.duplicate ? 'duplicate' : 'stored' });
+  const elsewhere = await ctx.fanout.announce(env, outcome.seq, outcome.prev, outcome.duplicate);
+  return () => {
+    if (outcome.duplicate) return;
+    ctx.metrics.queueDepth.inc();
+    ctx.fanout.deposited(env, outcome.seq, outcome.prev);
+    if (!elsewhere && !ctx.fanout.hasLocalOwner(env.to)) ctx.push.wake(env.to);
+  };
 }

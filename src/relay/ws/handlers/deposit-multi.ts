@@ -1,0 +1,70 @@
+import type { SendMultiFrame } from '../../../core/wire/index.ts';
+import type { Connection } from '../connection.ts';
+import type { RelayContext } from '../relay-context.ts';
+import { announceStored, depositBudget } from './deposit.ts';
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
+/**
+ * `send.multi{rid, id, to[], body}`: one body for up to MAX_MULTI_RECIPIENTS mailboxes (a
+ * group message, the same ciphertext for every member device). Anonymous like `send`. The
+ * budgets charge one deposit and the body's bytes once per mailbox (what it costs to
+ * store). Every envelope (mailbox, id, body) is written in ONE transaction, and only then
+ * answered `sent.multi{rid, id, full, unlinked}`: every mailbox not listed holds it. A
+ * mailbox named twice is refused as `malformed` before anything is stored. The relay
+ * learns that these mailboxes get the same message (docs/PROTOCOL.md §16.6).
+ */
+export async function handleSendMulti(ctx: RelayContext, conn: Connection, frame: SendMultiFrame): Promise<void> {
+  const timed = ctx.metrics.timeRequest('send.multi');
+  if (frame.to.length === 0 || new Set(frame.to.map(hex)).size !== frame.to.length) {
+    ctx.metrics.rejectedFrames.inc({ reason: 'multi_recipients' });
+    ctx.sendError(conn, 'malformed', 'send.multi names at least one mailbox, each once', frame.rid);
+    return;
+  }
+  const previous = conn.depositTurn;
+  let endTurn!: () => void;
+  conn.depositTurn = new Promise<void>((resolve) => (endTurn = resolve));
+  const envs = frame.to.map((to) => ({ to, id: frame.id, body: frame.body }));
+  let stored;
+  try {
+    const refused = await depositBudget(ctx, conn, frame.body.length * frame.to.length);
+    await previous;
+    if (refused) {
+      if (refused.startsWith('conn')) ctx.metrics.rateLimited.inc({ bucket: refused });
+      ctx.sendError(conn, 'rate_limited', 'too many deposits', frame.rid);
+      return;
+    }
+    stored = ctx.batcher.depositAll(envs);
+  } finally {
+    endTurn();
+  }
+  conn.inflight++;
+  try {
+    const outcomes = await stored;
+    const full: Uint8Array[] = [];
+    const unlinked: Uint8Array[] = [];
+    const after: Array<() => void> = [];
+    let storageFull = false;
+    for (let i = 0; i < envs.length; i++) {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) {
+        after.push(await announceStored(ctx, envs[i]!, outcome));
+        continue;
+      }
+      ctx.metrics.deposits.inc({ result: outcome.reason });
+      if (outcome.reason === 'storage_full') storageFull = true;
+      else if (outcome.reason === 'device_unlinked') unlinked.push(envs[i]!.to);
+      else full.push(envs[i]!.to);
+    }
+    // The relay's global cap: some mailboxes may hold it and some not; a retry of the same frame stores the rest once.
+    if (storageFull) ctx.sendError(conn, 'overloaded', 'relay storage is full; retry later', frame.rid);
+    else conn.send({ t: 'sent.multi', rid: frame.rid, id: frame.id, full, unlinked });
+    timed();
+    for (const f of after) f();
+  } catch (err) {
+    ctx.log.error({ conn: conn.id, err: err instanceof Error ? err.message : String(err) }, 'multi deposit failed');
+    ctx.sendError(conn, 'internal', 'could not store the envelopes', frame.rid);
+  } finally {
+    conn.inflight--;
+  }
+}
