@@ -15,6 +15,8 @@ import { useIncomingAnnouncement } from './hooks/useIncomingAnnouncement.ts';
 import { useHiddenTabNotifications } from './hooks/useHiddenTabNotifications.ts';
 import { usePushSync } from './hooks/usePush.ts';
 import { SettingsDialog } from './views/settings/SettingsDialog.tsx';
+import { LinkedDevicesDialog } from './views/devices/LinkedDevicesDialog.tsx';
+import { deviceLinkFromInput, deviceLinkFromUrl } from './views/devices/device-link-url.ts';
 import { MessengerProvider, useMessenger, useMessengerState } from './messenger-context.tsx';
 import { UiStoreContext, createUiStore, useUi, useUiStore, type DraftPersistence } from './ui-store.ts';
 import { ChatPane, ConversationsSidebar, useConversationsLayout } from './views/Conversations.tsx';
@@ -38,6 +40,25 @@ export type { ShellFrame, ShellFrameProps } from './components/ShellFrame.tsx';
 const selectPhase = (s: MessengerState) => s.phase;
 const selectMe = (s: MessengerState) => s.me;
 const selectStorageState = (s: MessengerState) => s.storage.state;
+const selectLinking = (s: MessengerState) => s.linking;
+const selectUnlinked = (s: MessengerState) => s.unlinked === true;
+
+/** A device link in the address bar (`#link=…`, on load or when the fragment changes), then removed from it (it carries a secret). */
+function useDeviceLinkFromLocation(): string | undefined {
+  const [link, setLink] = useState(() => deviceLinkFromUrl(window.location.href));
+  useEffect(() => {
+    const take = () => {
+      const found = deviceLinkFromUrl(window.location.href);
+      if (!found) return;
+      setLink(found);
+      window.history.replaceState(window.history.state, '', window.location.pathname + window.location.search);
+    };
+    take();
+    window.addEventListener('hashchange', take);
+    return () => window.removeEventListener('hashchange', take);
+  }, []);
+  return link;
+}
 
 export interface ShellProps {
   /** The messenger; omit it when a `<MessengerProvider>` above already provides one. */
@@ -82,10 +103,16 @@ function useInviteFromLocation(): void {
 function StatusBar() {
   const ui = useUiStore();
   const phase = useMessengerState(selectPhase);
+  const me = useMessengerState(selectMe);
   const storageState = useMessengerState(selectStorageState);
   return (
     <>
       <ConnectionStatus />
+      {phase === 'ready' && me && (
+        <button type="button" className="shell-diagnostics" onClick={() => ui.getState().openDialog({ kind: 'devices' })}>
+          Linked devices
+        </button>
+      )}
       <button type="button" className="shell-diagnostics" onClick={() => ui.getState().openDialog({ kind: 'settings' })}>
         Settings
       </button>
@@ -108,6 +135,9 @@ function ShellBody({ Frame }: { readonly Frame: ShellFrame }) {
   const dialog = useUi((s) => s.dialog);
   const pendingInvite = useUi((s) => s.pendingInvite);
   const layout = useConversationsLayout();
+  const linking = useMessengerState(selectLinking);
+  const unlinked = useMessengerState(selectUnlinked);
+  const linkFromUrl = useDeviceLinkFromLocation();
   const announcement = useIncomingAnnouncement();
   useHiddenTabNotifications();
   usePushSync();
@@ -129,10 +159,24 @@ function ShellBody({ Frame }: { readonly Frame: ShellFrame }) {
   else if (phase === 'failed') main = <StorageFailed state={storageState} />;
   // Another tab leads but has no identity yet (or has not told us): onboarding happens there.
   else if (phase === 'follower' && me === undefined) main = follower;
-  else if (!conversations) main = <Onboarding onCreate={(name) => messenger.createIdentity(name)} invitedBy={pendingInvite?.displayName} />;
+  else if (!conversations)
+    main = (
+      <Onboarding
+        onCreate={(name) => messenger.createIdentity(name)}
+        invitedBy={pendingInvite?.displayName}
+        onLink={(text) => messenger.linkThisDevice(deviceLinkFromInput(text))}
+        initialLink={linkFromUrl}
+        linking={linking}
+      />
+    );
   else
     main = (
       <>
+        {unlinked && (
+          <p role="alert" className="shell-unlinked">
+            This device was unlinked from your account. It no longer sends or receives messages; what it holds stays readable here.
+          </p>
+        )}
         {layout.pane === 'chat' && follower}
         <ChatPane layout={layout} />
       </>
@@ -156,6 +200,7 @@ function ShellBody({ Frame }: { readonly Frame: ShellFrame }) {
       </div>
       {dialog.kind === 'diagnostics' && <DiagnosticsDialog onClose={closeDialog} />}
       {dialog.kind === 'settings' && <SettingsDialog onClose={closeDialog} />}
+      {dialog.kind === 'devices' && <LinkedDevicesDialog onClose={closeDialog} />}
       {dialog.kind === 'safety-number' && <SafetyNumberDialog contactId={dialog.contactId} onClose={closeDialog} />}
       {dialog.kind === 'rename-contact' && <RenameContactDialog contactId={dialog.contactId} onClose={closeDialog} />}
       {dialog.kind === 'delete-conversation' && <DeleteConversationDialog contactId={dialog.contactId} onClose={closeDialog} onDeleted={conversationDeleted} />}

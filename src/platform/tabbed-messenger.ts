@@ -368,6 +368,10 @@ export class TabbedMessenger implements MessengerApi {
   deleteConversation = (contactId: string) => this.onLeader((m) => m.deleteConversation(contactId), (c) => c.call('deleteConversation', contactId));
   setBlocked = (contactId: string, blocked: boolean) => this.onLeader((m) => m.setBlocked(contactId, blocked), (c) => c.call('setBlocked', contactId, blocked));
   acceptRequest = (contactId: string) => this.onLeader((m) => m.acceptRequest(contactId), (c) => c.call('acceptRequest', contactId));
+  createDeviceLink = () => this.onLeader((m) => m.createDeviceLink(), (c) => c.call('createDeviceLink'));
+  unlinkDevice = (id: string) => this.onLeader((m) => m.unlinkDevice(id), (c) => c.call('unlinkDevice', id));
+  listDevices = () => this.onLeader((m) => m.listDevices(), (c) => c.call('listDevices'));
+  linkThisDevice = (linkText: string) => this.onLeader((m) => m.linkThisDevice(linkText), (c) => c.call('linkThisDevice', linkText));
   diagnostics = (): Diagnostics => {
     if (this.core) return this.core.api.diagnostics();
     // Synchronous for the views: the last answer, refreshed for the next read.

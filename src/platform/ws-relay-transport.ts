@@ -183,6 +183,8 @@ export class WsRelayTransport implements Transport {
   private readonly signals = new Listeners<Uint8Array>();
   private readonly prekeysLow = new Listeners<{ opks: number; pqopks: number }>();
   private readonly devicesChanged = new Listeners<{ ik: Uint8Array; version: number }>();
+  private readonly linkData = new Listeners<{ ch: Uint8Array; data: Uint8Array }>();
+  private readonly linkClosed = new Listeners<Uint8Array>();
   private current: RelayConnectionState = { kind: 'offline' };
   private socket: RelaySocket | undefined;
   private started = false;
@@ -349,6 +351,31 @@ export class WsRelayTransport implements Transport {
     return this.devicesChanged.add(listener);
   }
 
+  /** Holds device-link channel `ch` (PROTOCOL.md §13.6). */
+  async openLinkChannel(ch: Uint8Array): Promise<void> {
+    const frame = await this.request((rid) => ({ t: 'link.open', rid, ch }));
+    if (frame.t !== 'link.opened') throw new RelayRequestError('internal', `unexpected ${frame.t}`);
+  }
+
+  /** Joins device-link channel `ch`, held by the existing device. */
+  async joinLinkChannel(ch: Uint8Array): Promise<void> {
+    const frame = await this.request((rid) => ({ t: 'link.join', rid, ch }));
+    if (frame.t !== 'link.joined') throw new RelayRequestError('internal', `unexpected ${frame.t}`);
+  }
+
+  sendLinkData(ch: Uint8Array, data: Uint8Array): void {
+    if (this.current.kind !== 'online') throw new RelayRequestError('unavailable', 'relay is not connected');
+    if (!this.sendFrame({ t: 'link.data', ch, data })) throw new RelayRequestError('disconnected', 'relay connection lost');
+  }
+
+  onLinkData(listener: (ch: Uint8Array, data: Uint8Array) => void): () => void {
+    return this.linkData.add((m) => listener(m.ch, m.data));
+  }
+
+  onLinkClosed(listener: (ch: Uint8Array) => void): () => void {
+    return this.linkClosed.add(listener);
+  }
+
   /** Forwards an (end-to-end encrypted) signaling blob to the connected owner of mailbox `to`. */
   sendSignal(to: Uint8Array, blob: Uint8Array): void {
     if (this.current.kind !== 'online') throw new RelayRequestError('unavailable', 'relay is not connected');
@@ -439,7 +466,15 @@ export class WsRelayTransport implements Transport {
       case 'devices.published':
       case 'devices.list':
       case 'devices.watching':
+      case 'link.opened':
+      case 'link.joined':
         this.requests.resolve(frame.rid, frame);
+        return;
+      case 'link.data':
+        this.linkData.emit({ ch: frame.ch, data: frame.data });
+        return;
+      case 'link.closed':
+        this.linkClosed.emit(frame.ch);
         return;
       case 'devices.changed':
         this.devicesChanged.emit({ ik: frame.ik, version: frame.version });

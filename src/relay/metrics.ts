@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { VALIDATION_FAILURE_METRIC, type WireMetrics } from '../core/wire/index.ts';
 
 /** The relay's in-memory maps, one `petrel_relay_state_entries` series each. */
-export const STATE_MAPS = ['sessions', 'mailbox_bindings', 'delivery_pumps', 'rate_limit_buckets', 'ip_slots', 'device_watches'] as const;
+export const STATE_MAPS = ['sessions', 'mailbox_bindings', 'delivery_pumps', 'rate_limit_buckets', 'ip_slots', 'device_watches', 'link_channels'] as const;
 export type StateMap = (typeof STATE_MAPS)[number];
 
 /** Request frames whose handling is timed (`petrel_request_duration_seconds{type}`). */
@@ -164,6 +164,14 @@ export class RelayMetrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly linkChannels = new Counter({ name: 'petrel_link_channels_total', help: 'Device-link channels, by event (opened, joined, ended)', labelNames: ['event'], registers: [this.registry] });
+  readonly linkRefusals = new Counter({
+    name: 'petrel_link_refusals_total',
+    help: 'Link channel frames refused, by reason (unauthenticated, busy, not_found, too_many_channels, over_budget, not_member, no_peer, expired)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly linkBytes = new Counter({ name: 'petrel_link_bytes_total', help: 'Opaque bytes relayed on device-link channels', registers: [this.registry] });
   readonly authTimeouts = new Counter({ name: 'petrel_auth_timeouts_total', help: 'Connections closed for not authenticating within PETREL_AUTH_TIMEOUT_SEC', registers: [this.registry] });
   readonly heartbeatTimeouts = new Counter({ name: 'petrel_heartbeat_timeouts_total', help: 'Connections dropped for missing pongs', registers: [this.registry] });
   readonly requestLatency = new Histogram({
@@ -208,7 +216,7 @@ export class RelayMetrics {
   /** Sizes of the in-memory maps, read at scrape time: they must fall back once sockets close. */
   readonly stateEntries = new Gauge({
     name: 'petrel_relay_state_entries',
-    help: 'Entries in the relay\'s in-memory maps (sessions, mailbox_bindings, delivery_pumps, rate_limit_buckets, ip_slots, device_watches)',
+    help: 'Entries in the relay\'s in-memory maps (sessions, mailbox_bindings, delivery_pumps, rate_limit_buckets, ip_slots, device_watches, link_channels)',
     labelNames: ['map'],
     registers: [this.registry],
     collect: () => {

@@ -26,6 +26,7 @@ import { listenFailure, RelayStartError } from './start-error.ts';
 import { openRelayStores } from './storage/relay-stores.ts';
 import { CLOSE_GOING_AWAY, CLOSE_POLICY, Connection } from './ws/connection.ts';
 import type { RelayContext } from './ws/relay-context.ts';
+import { DEFAULT_LINK_CHANNEL_LIMITS, LinkChannels, type LinkChannelLimits } from './link/link-channels.ts';
 import { FrameRouter } from './ws/router.ts';
 import { SessionRegistry } from './ws/session-registry.ts';
 import { classifySocketError } from './ws/socket-errors.ts';
@@ -71,6 +72,8 @@ function refuseUpgrade(socket: Duplex, status: number, text: string): void {
 export interface RelayDependencies {
   /** Per-IP token buckets; default: in memory. The relay closes it on shutdown. */
   readonly rateLimits?: RateLimitStore;
+  /** Device-link channel limits (tests make them small); default DEFAULT_LINK_CHANNEL_LIMITS. */
+  readonly linkLimits?: Partial<LinkChannelLimits>;
 }
 
 /** Listens on host:port; a failure becomes a RelayStartError saying what to change. */
@@ -98,6 +101,10 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
   const limiter = new ConnectionLimiter(config.maxConnections, config.maxConnectionsPerIp);
   const registry = new SessionRegistry();
   const pumps = new Map<Connection, DeliveryPump>();
+  const links = new LinkChannels({ ...DEFAULT_LINK_CHANNEL_LIMITS, ...deps.linkLimits }, now, (conn, ch) => {
+    metrics.linkChannels.inc({ event: 'ended' });
+    conn.send({ t: 'link.closed', ch });
+  });
   const fanout = stores.fanout({ registry, pumps, prekeyLowThreshold: config.prekeyLowThreshold });
   const batcher = new WriteBatcher(mailboxes, now, (n) => metrics.commitBatch.observe(n));
   let draining = false;
@@ -131,6 +138,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     batcher,
     registry,
     pumps,
+    links,
     fanout,
     now,
     isDraining: () => draining,
@@ -145,6 +153,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     sessions: registry.all.size,
     mailbox_bindings: registry.boundMailboxes(),
     device_watches: registry.watchedAccounts(),
+    link_channels: links.size,
     delivery_pumps: ctx.pumps.size,
     rate_limit_buckets: rateLimits.localEntries(),
     ip_slots: limiter.ipCount(),
@@ -340,6 +349,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
 
   // Heartbeat: a connection that did not answer the previous ping (nor sent anything) is dead.
   const heartbeat = setInterval(() => {
+    links.expire();
     for (const conn of registry.all) {
       if (!conn.alive) {
         metrics.heartbeatTimeouts.inc();

@@ -310,6 +310,25 @@ export class MemoryRelayClient implements RelayClient {
 
   sendSignal(): void {}
 
+  /** Device-link channels are the real relay's (tests/messenger/device-link.test.ts); this fake has none. */
+  async openLinkChannel(): Promise<void> {
+    throw new Error('the memory relay has no link channels');
+  }
+
+  async joinLinkChannel(): Promise<void> {
+    throw new Error('the memory relay has no link channels');
+  }
+
+  sendLinkData(): void {}
+
+  onLinkData(): () => void {
+    return () => {};
+  }
+
+  onLinkClosed(): () => void {
+    return () => {};
+  }
+
   onSignal(): () => void {
     return () => {};
   }

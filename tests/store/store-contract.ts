@@ -560,6 +560,44 @@ export function storeContract(name: string, factory: StoreFactory): void {
     });
   });
 
+  describe(`${name}: linked history (device link import)`, () => {
+    it('appends a batch after what the conversation holds, in order, with statuses, not unread; a repeated batch adds nothing', async () => {
+      const store = await open();
+      await store.putContact(contact(1));
+      const first = incoming({ contact: 1, body: 'already here', receivedAt: 5 });
+      await store.commitIncoming(first);
+      const batch = [
+        { id: newId(), direction: 'out' as const, body: 'old out', sentAt: 1, status: 'read' as const },
+        { id: newId(), direction: 'in' as const, body: 'old in', sentAt: 2, status: 'delivered' as const },
+        { id: newId(), direction: 'out' as const, body: 'never sent', sentAt: 3, status: 'failed' as const },
+      ];
+      expect(await store.importHistory(contactId(1), batch)).toBe(3);
+      expect(await store.importHistory(contactId(1), batch)).toBe(0);
+      const page = await store.pageMessages(contactId(1), { limit: 10 });
+      expect(page.messages.map((m) => [m.body, m.status])).toEqual([
+        ['already here', 'delivered'],
+        ['old out', 'read'],
+        ['old in', 'delivered'],
+        ['never sent', 'failed'],
+      ]);
+      const conv = await store.getConversation(contactId(1));
+      expect(conv).toMatchObject({ unread: 1, lastMessage: { text: 'never sent', direction: 'out' } });
+    });
+
+    it('refuses a malformed batch whole, and discardImport removes contacts with their history', async () => {
+      const store = await open();
+      await store.putContact(contact(1));
+      await store.putContact(contact(2));
+      await expect(store.importHistory(contactId(1), [{ id: 'not-hex', direction: 'in', body: 'x', sentAt: 1, status: 'delivered' }])).rejects.toBeInstanceOf(InvalidStoreInputError);
+      expect((await store.pageMessages(contactId(1), { limit: 10 })).messages).toEqual([]);
+      await store.importHistory(contactId(1), [{ id: newId(), direction: 'in', body: 'x', sentAt: 1, status: 'delivered' }]);
+      await store.discardImport([contactId(1)]);
+      expect((await store.listContacts()).map((c) => c.id)).toEqual([contactId(2)]);
+      expect((await store.pageMessages(contactId(1), { limit: 10 })).messages).toEqual([]);
+      expect(await store.getConversation(contactId(1))).toBeUndefined();
+    });
+  });
+
   describe(`${name}: bad input and failure states`, () => {
     it('malformed commits are refused with InvalidStoreInputError and change nothing (property)', async () => {
       const store = await open();

@@ -1,5 +1,5 @@
 /** Why a device link is refused; each its own error with a stable `kind`. Nothing changes on a refusal. */
-export type LinkErrorKind = 'malformed_link' | 'link_expired' | 'link_used' | 'link_tampered' | 'foreign_link' | 'transfer_out_of_order' | 'transfer_finished' | 'transfer_invalid';
+export type LinkErrorKind = 'malformed_link' | 'link_expired' | 'link_used' | 'link_tampered' | 'foreign_link' | 'transfer_out_of_order' | 'transfer_finished' | 'transfer_invalid' | 'link_unavailable' | 'link_interrupted' | 'too_many_devices' | 'already_set_up';
 
 export abstract class LinkError extends Error {
   abstract readonly kind: LinkErrorKind;
@@ -51,4 +51,28 @@ export class LinkTransferFinishedError extends LinkError {
 export class LinkTransferInvalidError extends LinkError {
   readonly kind = 'transfer_invalid';
   override readonly name = 'LinkTransferInvalidError';
+}
+
+/** Nobody waits on this link's channel (the other device closed it, reloaded, or the link was already used). */
+export class LinkUnavailableError extends LinkError {
+  readonly kind = 'link_unavailable';
+  override readonly name = 'LinkUnavailableError';
+}
+
+/** The transfer stopped before it was complete (the other device or the connection went away); nothing was kept. */
+export class LinkInterruptedError extends LinkError {
+  readonly kind = 'link_interrupted';
+  override readonly name = 'LinkInterruptedError';
+}
+
+/** The account already has the most devices it may (MAX_DEVICES): unlink one first. */
+export class LinkDeviceLimitError extends LinkError {
+  readonly kind = 'too_many_devices';
+  override readonly name = 'LinkDeviceLimitError';
+}
+
+/** This browser already has an account: linking would replace it. */
+export class AlreadySetUpError extends LinkError {
+  readonly kind = 'already_set_up';
+  override readonly name = 'AlreadySetUpError';
 }

@@ -41,6 +41,11 @@ export function createOwnDevice(account: Identity, random: Random): OwnDevice {
   return ownDevice(account, generateDeviceId(random), generateDeviceKey(random));
 }
 
+/** This device, with the id and device key it made before it had the account (a linked device), certified by `account`. */
+export function ownDeviceFor(account: Identity, id: DeviceId, key: DeviceKey): OwnDevice {
+  return ownDevice(account, id, key);
+}
+
 /** The entry this device has in the account's device list. */
 export function ownDeviceEntry(device: OwnDevice): DeviceEntry {
   return { id: device.id, key: device.key.publicKey };

@@ -133,7 +133,28 @@ export interface MessengerState {
   readonly queueDepth: number;
   /** Files moving now (uploads before their message is queued, downloads), and the last failure of each; absent when none. */
   readonly transfers?: readonly TransferView[];
+  /** This account's devices (after `listDevices`, and whenever the account's list changes). */
+  readonly devices?: readonly DeviceView[];
+  /** The link this device offers to a new device, and how far it got. */
+  readonly deviceLink?: DeviceLinkView;
+  /** This (new) device being linked: `linkThisDevice` running. */
+  readonly linking?: { readonly status: 'connecting' | 'receiving'; readonly contacts: number; readonly messages: number };
+  /** Another device (or this one) removed this device from the account: it no longer sends or receives. */
+  readonly unlinked?: true;
 }
+
+/** One device of this account (PROTOCOL.md §13). */
+export interface DeviceView {
+  /** Hex of the 16-byte device id. */
+  readonly id: string;
+  readonly thisDevice: boolean;
+}
+
+export type DeviceLinkView =
+  | { readonly status: 'waiting'; readonly link: string; readonly expiresAt: number }
+  | { readonly status: 'sending'; readonly messages: number }
+  | { readonly status: 'done'; readonly messages: number }
+  | { readonly status: 'failed'; readonly kind: string; readonly error: string };
 
 /** One file on its way to or from the relay (`done`/`total` in blob bytes, for a progressbar). */
 export interface TransferView {
@@ -265,6 +286,13 @@ export interface MessengerCommands {
   /** Accepts a message request: into the list; replies and read receipts may go. A no-op for an accepted contact. */
   acceptRequest(contactId: string): Promise<void>;
   diagnostics(): Diagnostics;
+  /** Existing device: a one-time device link (petrel-link:…, 10 minutes); progress in `state.deviceLink`. */
+  createDeviceLink(): Promise<string>;
+  /** Publishes the account's device list without device `id` (hex); any device, this one included. */
+  unlinkDevice(id: string): Promise<void>;
+  listDevices(): Promise<readonly DeviceView[]>;
+  /** New device (no identity yet): takes the account over `linkText`; rejects with a typed LinkError, changing nothing. */
+  linkThisDevice(linkText: string): Promise<void>;
 }
 
 export interface MessengerApi extends MessengerCommands {

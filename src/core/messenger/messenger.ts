@@ -15,6 +15,7 @@
  *   prekey-rotation.ts      signed prekey rotation
  *   own-device-store.ts     this device's id, key and certificate (made once)
  *   device-sync.ts          our and our contacts' signed device lists (device-list-book.ts)
+ *   device-links.ts         list, link and unlink this account's devices (link-this-device.ts: the new one)
  *   direct-path-policy.ts   when to ask for a WebRTC channel (rtc-signal-sender.ts: its signals)
  *   counter-saver.ts        metrics counters written back to storage
  *   delivery-latency.ts     the compose → delivered metric
@@ -50,13 +51,15 @@ import { CounterSaver } from './counter-saver.ts';
 import { DedupPruner } from './dedup-pruner.ts';
 import { DeviceListBook } from './device-list-book.ts';
 import { DeviceSync } from './device-sync.ts';
+import { DeviceLinks } from './device-links.ts';
+import { linkThisDevice } from './link-this-device.ts';
 import { observeDeliveryLatency } from './delivery-latency.ts';
 import { DirectPathPolicy } from './direct-path-policy.ts';
 import type { DirectPath, RtcKind } from './direct-path.ts';
 import { InvalidMessageTextError, NoIdentityError } from './errors.ts';
 import { inviteUrl, parseInviteUrl } from './invite.ts';
 import { MessageCommands } from './message-commands.ts';
-import type { ActionOptions, Diagnostics, Invite, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
+import type { ActionOptions, DeviceView, Diagnostics, Invite, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
 import { OutboxWorker } from './outbox-worker.ts';
 import { loadOrCreateOwnDevice } from './own-device-store.ts';
 import { PreKeyPublisher } from './prekey-publisher.ts';
@@ -128,6 +131,7 @@ interface Running {
   readonly files: AttachmentCommands;
   readonly reads: ReadReceipts;
   readonly devices: DeviceSync;
+  readonly links: DeviceLinks;
   readonly cleanup: Array<() => void>;
 }
 
@@ -181,6 +185,7 @@ export class Messenger implements MessengerApi {
     r.publisher.stop();
     r.devices.stop();
     await r.files.stop();
+    r.links.stop();
     r.directPolicy?.stop();
     r.direct?.close();
     r.router.dispose();
@@ -236,7 +241,7 @@ export class Messenger implements MessengerApi {
     await upgradeUnnamedContacts(store, ctx.contacts, logger);
     // This device's id and key (made once; an account from before devices gets its row here).
     // Sending and receiving still use the account mailbox: fan-out is not wired yet (§13.5).
-    await loadOrCreateOwnDevice({ store, random, metrics, log: this.log }, identity);
+    const own = await loadOrCreateOwnDevice({ store, random, metrics, log: this.log }, identity);
 
     // Transports: the relay, and the direct path (its signals go through the relay). Both
     // decode what they receive through the one ingress guard, which also deduplicates.
@@ -304,8 +309,10 @@ export class Messenger implements MessengerApi {
       transfers: (list) => view.patch({ transfers: list.length ? list : undefined }),
     });
     const reads = new ReadReceipts(ctx);
+    const book = new DeviceListBook(store, metrics, logger);
+    const links = new DeviceLinks({ ctx, own, book, relay, displayName: () => displayName, changed: (p) => view.patch(p), unlinked: () => relay.stop() });
     const devices = new DeviceSync(
-      { account: identity.publicKey, contacts: ctx.contacts, book: new DeviceListBook(store, metrics, logger), relay: { isOnline, fetchDeviceList: (ik) => relay.fetchDeviceList(ik), watchDevices: (iks) => relay.watchDevices(iks) }, clock, metrics, log: logger },
+      { account: identity.publicKey, contacts: ctx.contacts, book, relay: { isOnline, fetchDeviceList: (ik) => relay.fetchDeviceList(ik), watchDevices: (iks) => relay.watchDevices(iks) }, clock, metrics, log: logger },
       { deviceAdded: (contactId, count) => this.log.info('contact added a device', { contact: contactId.slice(0, 8), count }) },
     );
 
@@ -330,11 +337,12 @@ export class Messenger implements MessengerApi {
           this.push.online();
           outbox.kick();
           connectDirect();
-          void devices.online();
+          void devices.online().then(() => links.listChanged(identity.publicKey));
+          void links.online();
           files.online();
         }
       }),
-      relay.onDevicesChanged((c) => void devices.refresh(c.ik)),
+      relay.onDevicesChanged((c) => void devices.refresh(c.ik).then(() => links.listChanged(c.ik))),
       relay.onPrekeysLow((counts) => void publisher.replenish(counts)),
       metrics.subscribe(() => counters.saveSoon()),
     );
@@ -350,7 +358,7 @@ export class Messenger implements MessengerApi {
 
     await directPolicy?.seed();
     await files.restore();
-    this.running = { ctx, relay, router, receive, outbox, starter, pruner, rotation, publisher, counters, direct, directPolicy, contacts, messages, actions, files, reads, devices, cleanup };
+    this.running = { ctx, relay, router, receive, outbox, starter, pruner, rotation, publisher, counters, direct, directPolicy, contacts, messages, actions, files, reads, devices, links, cleanup };
     // Started before the first ready state is shown: that state says "connecting" (or
     // "offline" when the browser is), never the not-yet-started relay's "offline".
     relay.start();
@@ -473,6 +481,29 @@ export class Messenger implements MessengerApi {
 
   async acceptRequest(contactId: string): Promise<void> {
     return this.need().contacts.acceptRequest(contactId);
+  }
+
+  async createDeviceLink(): Promise<string> {
+    return this.need().links.createLink();
+  }
+
+  async unlinkDevice(id: string): Promise<void> {
+    return this.need().links.unlink(id);
+  }
+
+  async listDevices(): Promise<readonly DeviceView[]> {
+    return this.need().links.list();
+  }
+
+  /** A new device takes the account over a link (link-this-device.ts), then boots on it. */
+  async linkThisDevice(linkText: string): Promise<void> {
+    if (this.running) throw new NoIdentityError('this browser already has an account');
+    try {
+      const account = await linkThisDevice(this.deps, linkText, (linking) => this.view.patch({ linking }));
+      await this.boot(account.identity, account.displayName, account.poolBytes);
+    } finally {
+      this.view.patch({ linking: undefined });
+    }
   }
 
   diagnostics(): Diagnostics {

@@ -8,7 +8,20 @@ import type { FrameCheck, RelayConnectionState, Transport } from '../transport/i
 import type { FetchedBundle, Frame, PublishedBundle, SignedDeviceList } from '../wire/index.ts';
 import type { PushSubscriptionKeys } from './push-registration.ts';
 
-export interface RelayClient extends Transport {
+/** The device-link channel on the relay (docs/PROTOCOL.md §13.6): a rendezvous by channel id, opaque bytes both ways. */
+export interface LinkChannelRelay {
+  /** Holds channel `ch` (the existing device); rejects with the relay's refusal (`link_busy`, `link_limit`). */
+  openLinkChannel(ch: Uint8Array): Promise<void>;
+  /** Joins channel `ch` held by another connection (the new device); `not_found` when nobody waits there. */
+  joinLinkChannel(ch: Uint8Array): Promise<void>;
+  /** Sends opaque bytes to the channel's other end. */
+  sendLinkData(ch: Uint8Array, data: Uint8Array): void;
+  onLinkData(listener: (ch: Uint8Array, data: Uint8Array) => void): () => void;
+  /** The channel ended on the relay (the other end left, or it expired). */
+  onLinkClosed(listener: (ch: Uint8Array) => void): () => void;
+}
+
+export interface RelayClient extends Transport, LinkChannelRelay {
   readonly state: RelayConnectionState;
   onConnectionState(listener: (state: RelayConnectionState) => void): () => void;
   start(): void;

@@ -6,6 +6,7 @@
 import type { BackendTx, StoreBackend, TxMode } from './backend.ts';
 import { applyContactChange, applyDeleteConversation, checkContactChange, DELETE_CONVERSATION_STORES, type ContactChange, type DeletedConversation } from './contact-changes.ts';
 import { ConcurrentModificationError, InvalidStoreInputError, InvalidTransitionError, RecordNotFoundError, StoreError } from './errors.ts';
+import { applyHistoryImport, applyImportDiscard, HISTORY_IMPORT_STORES, IMPORT_DISCARD_STORES, type ImportedMessage } from './history-import.ts';
 import { applyIncoming, INCOMING_STORES, IncomingInsertConflict } from './incoming-batch.ts';
 import { applyOutgoing, applyPendingOutgoing, nextSession, OUTGOING_STORES, readyOutboxRecord } from './outgoing-commit.ts';
 import { applyLocalDelete } from './message-changes.ts';
@@ -38,7 +39,7 @@ import type {
   SessionUpdate,
 } from './store-api.ts';
 import { checkAction, checkContact, checkIncoming, checkIncomingBatch, checkOutboxEntry, checkOutgoingMessage, checkSameContact, checkSessionUpdate } from './validate-commits.ts';
-import { checkArray, checkBytes, checkContactId, checkCount, checkId128, checkObject, checkOneOf, checkText, checkTime } from './validate.ts';
+import { checkArray, checkBody, checkBytes, checkContactId, checkCount, checkId128, checkObject, checkOneOf, checkText, checkTime } from './validate.ts';
 
 /** Checks the version and writes the next one; returns the new version. */
 async function applySessionUpdate(tx: BackendTx, u: SessionUpdate, now: number): Promise<number> {
@@ -158,6 +159,22 @@ export class BackendPetrelStore implements PetrelStore {
     checkContactId('contactId', contactId);
     const { deleted } = await this.tx(DELETE_CONVERSATION_STORES, 'readwrite', (tx) => applyDeleteConversation(tx, contactId));
     return deleted;
+  }
+
+  async importHistory(contactId: string, messages: readonly ImportedMessage[]): Promise<number> {
+    checkContactId('contactId', contactId);
+    for (const m of messages) {
+      checkId128('id', m.id);
+      checkOneOf('direction', m.direction, ['in', 'out'] as const);
+      checkBody('body', m.body);
+      checkTime('sentAt', m.sentAt);
+    }
+    return this.tx(HISTORY_IMPORT_STORES, 'readwrite', (tx) => applyHistoryImport(tx, contactId, messages, this.options.now()));
+  }
+
+  async discardImport(contactIds: readonly string[]): Promise<void> {
+    for (const id of contactIds) checkContactId('contactId', id);
+    await this.tx(IMPORT_DISCARD_STORES, 'readwrite', (tx) => applyImportDiscard(tx, contactIds));
   }
 
   private async updateContact(contactId: string, change: (c: ContactRecord) => ContactRecord): Promise<void> {

@@ -151,6 +151,8 @@ export class SessionCachingStore implements PetrelStore {
   changeContact: PetrelStore['changeContact'] = (id, change) => this.inner.changeContact(id, change);
   // Sessions stay (a later message from the contact is read with them): the cache stays valid.
   deleteConversation: PetrelStore['deleteConversation'] = (id) => this.inner.deleteConversation(id);
+  importHistory: PetrelStore['importHistory'] = (id, m) => this.inner.importHistory(id, m);
+  discardImport: PetrelStore['discardImport'] = (ids) => this.inner.discardImport(ids);
   commitPendingOutgoing: PetrelStore['commitPendingOutgoing'] = (c) => this.inner.commitPendingOutgoing(c);
   pendingJobs: PetrelStore['pendingJobs'] = (id) => this.inner.pendingJobs(id);
   dueOutbox: PetrelStore['dueOutbox'] = (now, limit) => this.inner.dueOutbox(now, limit);

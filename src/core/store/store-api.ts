@@ -10,6 +10,7 @@
  *   AFTER it resolves (`committed` or `duplicate`). A crash before the commit means
  *   the envelope is redelivered and decrypted again from the unchanged session.
  */
+import type { ImportedMessage } from './history-import.ts';
 import type { MessageStatus } from './message-status.ts';
 import type {
   ContactRecord,
@@ -180,6 +181,10 @@ export interface PetrelStore {
    * session stays, so its next message can be read). All or nothing.
    */
   deleteConversation(contactId: string): Promise<DeletedConversation>;
+  /** Appends linked history (history-import.ts) to a contact's conversation in one transaction; returns how many were new. */
+  importHistory(contactId: string, messages: readonly ImportedMessage[]): Promise<number>;
+  /** Removes these contacts with their messages and conversations (a device link that did not complete), in one transaction. */
+  discardImport(contactIds: readonly string[]): Promise<void>;
   getSession(contactId: string): Promise<SessionRecord | undefined>;
   /** A ratchet change without a message row (e.g. an encrypted signaling blob). Returns the new version. */
   commitSession(update: SessionUpdate): Promise<number>;

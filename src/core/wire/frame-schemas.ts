@@ -4,6 +4,8 @@ import {
   MAX_ACK_IDS,
   MAX_ENVELOPE_BODY_BYTES,
   MAX_ERROR_MESSAGE_BYTES,
+  MAX_LINK_DATA_BYTES,
+  LINK_CHANNEL_ID_BYTES,
   MAX_PREKEYS_PER_UPLOAD,
   MAX_SIGNAL_BLOB_BYTES,
   MAX_WATCH_PER_FRAME,
@@ -80,6 +82,12 @@ export const FRAME_SCHEMAS: Schemas = {
   'push.registered': struct({ rid: uint32 }),
   'push.unregistered': struct({ rid: uint32 }),
   ping: struct({ rid: uint32 }),
+  'link.open': struct({ rid: uint32, ch: bytesN(LINK_CHANNEL_ID_BYTES) }),
+  'link.join': struct({ rid: uint32, ch: bytesN(LINK_CHANNEL_ID_BYTES) }),
+  'link.data': struct({ ch: bytesN(LINK_CHANNEL_ID_BYTES), data: bytesMax(MAX_LINK_DATA_BYTES) }),
+  'link.opened': struct({ rid: uint32 }),
+  'link.joined': struct({ rid: uint32 }),
+  'link.closed': struct({ ch: bytesN(LINK_CHANNEL_ID_BYTES) }),
   challenge: struct({ nonce: bytesN(NONCE_BYTES) }),
   ready: struct({ mailbox: bytesN(MAILBOX_ADDRESS_BYTES), queued: uint32 }),
   sent: struct({ rid: uint32, id: bytesN(MESSAGE_ID_BYTES) }),
@@ -96,7 +104,7 @@ export const FRAME_SCHEMAS: Schemas = {
 
 /** Which frame types each origin may send. */
 export const FRAME_TYPES_BY_ORIGIN: Readonly<Record<FrameOrigin, readonly FrameType[]>> = {
-  client: ['auth', 'auth.device', 'send', 'send.multi', 'ack', 'prekeys.publish', 'prekeys.fetch', 'devices.publish', 'devices.fetch', 'devices.watch', 'signal', 'push.register', 'push.unregister', 'ping'],
+  client: ['auth', 'auth.device', 'send', 'send.multi', 'ack', 'prekeys.publish', 'prekeys.fetch', 'devices.publish', 'devices.fetch', 'devices.watch', 'signal', 'push.register', 'push.unregister', 'link.open', 'link.join', 'link.data', 'ping'],
   relay: [
     'challenge',
     'ready',
@@ -113,6 +121,10 @@ export const FRAME_TYPES_BY_ORIGIN: Readonly<Record<FrameOrigin, readonly FrameT
     'push.registered',
     'push.unregistered',
     'signal',
+    'link.opened',
+    'link.joined',
+    'link.data',
+    'link.closed',
     'pong',
     'error',
   ],

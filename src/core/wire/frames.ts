@@ -81,6 +81,10 @@ export const ERROR_CODES = [
   'device_unlinked',
   /** A `push.register` whose endpoint or keys the relay will not use (nothing stored). */
   'bad_push_subscription',
+  /** A `link.open` for a channel another connection holds, or a `link.join` of one already joined. */
+  'link_busy',
+  /** A link channel over its budget (channels per connection, bytes or frames per channel): nothing relayed. */
+  'link_limit',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -115,6 +119,12 @@ export interface PushRegisterFrame { readonly t: 'push.register'; readonly rid: 
 /** Removes the connection's mailbox's push subscription (idempotent). */
 export interface PushUnregisterFrame { readonly t: 'push.unregister'; readonly rid: number }
 export interface PingFrame { readonly t: 'ping'; readonly rid: number }
+/** The existing device holds link channel `ch` (16 bytes, derived from the link secret) and waits for the new device (PROTOCOL.md §13.6). */
+export interface LinkOpenFrame { readonly t: 'link.open'; readonly rid: number; readonly ch: Uint8Array }
+/** The new device joins link channel `ch`, held by another connection. */
+export interface LinkJoinFrame { readonly t: 'link.join'; readonly rid: number; readonly ch: Uint8Array }
+/** Opaque bytes for the other end of link channel `ch` (same shape both ways: client → relay → the other client). */
+export interface LinkDataFrame { readonly t: 'link.data'; readonly ch: Uint8Array; readonly data: Uint8Array }
 
 // ---- relay → client -------------------------------------------------------------
 export interface ChallengeFrame { readonly t: 'challenge'; readonly nonce: Uint8Array }
@@ -142,6 +152,10 @@ export interface DevicesChangedFrame { readonly t: 'devices.changed'; readonly i
 /** The subscription is stored (`push.register`) or gone (`push.unregister`). */
 export interface PushRegisteredFrame { readonly t: 'push.registered'; readonly rid: number }
 export interface PushUnregisteredFrame { readonly t: 'push.unregistered'; readonly rid: number }
+export interface LinkOpenedFrame { readonly t: 'link.opened'; readonly rid: number }
+export interface LinkJoinedFrame { readonly t: 'link.joined'; readonly rid: number }
+/** Link channel `ch` ended: the other end left, or the channel expired. */
+export interface LinkClosedFrame { readonly t: 'link.closed'; readonly ch: Uint8Array }
 export interface ErrorFrame { readonly t: 'error'; readonly code: ErrorCode; readonly rid?: number; readonly msg: string }
 
 // ---- peer ↔ peer (WebRTC data channel) --------------------------------------------
@@ -162,6 +176,9 @@ export type ClientFrame =
   | SignalSendFrame
   | PushRegisterFrame
   | PushUnregisterFrame
+  | LinkOpenFrame
+  | LinkJoinFrame
+  | LinkDataFrame
   | PingFrame;
 export type RelayFrame =
   | ChallengeFrame
@@ -180,6 +197,10 @@ export type RelayFrame =
   | DevicesChangedFrame
   | PushRegisteredFrame
   | PushUnregisteredFrame
+  | LinkOpenedFrame
+  | LinkJoinedFrame
+  | LinkDataFrame
+  | LinkClosedFrame
   | ErrorFrame;
 export type PeerFrame = P2pEnvFrame | P2pAckFrame;
 export type Frame = ClientFrame | RelayFrame | PeerFrame;

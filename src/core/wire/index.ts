@@ -25,4 +25,5 @@ export { VALIDATION_FAILURE_METRIC, type WireMetrics, type DecodeOptions } from 
 export { mailboxAddress, authPayload, spkSignaturePayload, pqpkSignaturePayload, MAILBOX_LABEL, AUTH_LABEL, SPK_SIGNATURE_LABEL, PQPK_SIGNATURE_LABEL } from './mailbox-address.ts';
 export * from './device-list.ts';
 export * from './link-records.ts';
+export * from './link-channel.ts';
 export * from './group-change.ts';

@@ -25,6 +25,10 @@ export const MAX_CONTENT_BYTES = 64 * 1024;
 /** Longest message text, in UTF-8 bytes. */
 export const MAX_TEXT_BYTES = 16 * 1024;
 /** Longest WebRTC session description / ICE candidate carried in an `rtc` content frame. */
+/** Largest `link.data` payload: a sealed 64 KiB transfer chunk with its framing. */
+export const MAX_LINK_DATA_BYTES = 66 * 1024;
+/** A link channel id (PROTOCOL.md §13.6). */
+export const LINK_CHANNEL_ID_BYTES = 16;
 export const MAX_RTC_DATA_BYTES = 16 * 1024;
 
 /** Deepest nesting of arrays and maps (frames need 4: frame → bundle → list → key). */

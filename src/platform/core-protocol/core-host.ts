@@ -114,6 +114,10 @@ export class CoreHost {
       acceptRequest: ([contactId]) => core.acceptRequest(str(contactId)),
       chatWindow: ([contactId, n]) => deps.readChat(str(contactId), limit(n)),
       diagnostics: () => Promise.resolve(core.diagnostics()),
+      createDeviceLink: () => core.createDeviceLink(),
+      unlinkDevice: ([id]) => core.unlinkDevice(str(id)),
+      listDevices: () => core.listDevices(),
+      linkThisDevice: ([text]) => core.linkThisDevice(str(text)),
     };
     this.unsubscribe = core.subscribe(() => deps.post({ v: PROTOCOL_VERSION, t: 'changed' }));
   }

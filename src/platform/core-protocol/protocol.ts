@@ -10,7 +10,7 @@
  * Messages are plain structured-clone data (BroadcastChannel / MessagePort), checked on
  * arrival: anything malformed gets a typed error (when it can be answered) and changes nothing.
  */
-import type { ChatWindow, Diagnostics, Invite, SafetyNumber } from '../../core/messenger/messenger-api.ts';
+import type { ChatWindow, DeviceView, Diagnostics, Invite, SafetyNumber } from '../../core/messenger/messenger-api.ts';
 import type { PushRegistrationOutcome, PushSubscriptionKeys } from '../../core/messenger/push-registration.ts';
 
 export const PROTOCOL_VERSION = 1;
@@ -49,6 +49,11 @@ export interface CommandMap {
   /** This client's chat window (each tab has its own open conversation). */
   chatWindow: { args: [contactId: string, limit: number]; result: ChatWindow };
   diagnostics: { args: []; result: Diagnostics };
+  /** Device links (PROTOCOL.md §13.6): a new link each call; unlink is a state (a resend finds the device gone). */
+  createDeviceLink: { args: []; result: string };
+  unlinkDevice: { args: [id: string]; result: void };
+  listDevices: { args: []; result: readonly DeviceView[] };
+  linkThisDevice: { args: [linkText: string]; result: void };
 }
 
 export type CommandName = keyof CommandMap;
@@ -77,6 +82,10 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'acceptRequest',
   'chatWindow',
   'diagnostics',
+  'createDeviceLink',
+  'unlinkDevice',
+  'listDevices',
+  'linkThisDevice',
 ];
 
 /** Kinds of protocol failures (a command's own failures keep the messenger's kinds). */

@@ -124,6 +124,10 @@ export class WorkerMessenger implements MessengerApi {
   deleteConversation = (contactId: string) => this.client.call('deleteConversation', contactId);
   setBlocked = (contactId: string, blocked: boolean) => this.client.call('setBlocked', contactId, blocked);
   acceptRequest = (contactId: string) => this.client.call('acceptRequest', contactId);
+  createDeviceLink = () => this.client.call('createDeviceLink');
+  unlinkDevice = (id: string) => this.client.call('unlinkDevice', id);
+  listDevices = () => this.client.call('listDevices');
+  linkThisDevice = (linkText: string) => this.client.call('linkThisDevice', linkText);
   /** Synchronous for the views: the last answer (see refreshDiagnostics), read again for the next call. */
   diagnostics = (): Diagnostics => {
     this.refreshDiagnostics();

@@ -136,5 +136,9 @@ export class JournaledMessenger implements MessengerApi {
   deleteConversation = (contactId: string) => this.inner.deleteConversation(contactId);
   setBlocked = (contactId: string, blocked: boolean) => this.inner.setBlocked(contactId, blocked);
   acceptRequest = (contactId: string) => this.inner.acceptRequest(contactId);
+  createDeviceLink = () => this.inner.createDeviceLink();
+  unlinkDevice = (id: string) => this.inner.unlinkDevice(id);
+  listDevices = () => this.inner.listDevices();
+  linkThisDevice = (linkText: string) => this.inner.linkThisDevice(linkText);
   diagnostics = () => this.inner.diagnostics();
 }

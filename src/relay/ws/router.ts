@@ -6,6 +6,7 @@ import { handleAck } from './handlers/ack.ts';
 import { handleAuth, handleDeviceAuth } from './handlers/auth.ts';
 import { handleDevicesFetch, handleDevicesPublish, handleDevicesWatch } from './handlers/devices.ts';
 import { handleSend } from './handlers/deposit.ts';
+import { handleLinkData, handleLinkJoin, handleLinkOpen } from './handlers/link.ts';
 import { handleSendMulti } from './handlers/deposit-multi.ts';
 import { handleFetch, handlePublish } from './handlers/prekeys.ts';
 import { handlePushRegister, handlePushUnregister } from './handlers/push.ts';
@@ -32,6 +33,7 @@ export class FrameRouter {
   onClose(conn: Connection): void {
     this.ctx.fanout.unbind(conn);
     this.ctx.pumps.delete(conn);
+    this.ctx.links.drop(conn);
   }
 
   onMessage(conn: Connection, data: Buffer, isBinary: boolean): void {
@@ -117,6 +119,12 @@ export class FrameRouter {
         return handlePushRegister(ctx, conn, frame);
       case 'push.unregister':
         return handlePushUnregister(ctx, conn, frame);
+      case 'link.open':
+        return handleLinkOpen(ctx, conn, frame);
+      case 'link.join':
+        return handleLinkJoin(ctx, conn, frame);
+      case 'link.data':
+        return handleLinkData(ctx, conn, frame);
       case 'ping':
         conn.send({ t: 'pong', rid: frame.rid });
         return;

@@ -7,6 +7,7 @@ import { toHex } from '../../../src/core/bytes.ts';
 import type { PushRegistrationOutcome, PushSubscriptionKeys } from '../../../src/core/messenger/push-registration.ts';
 import type {
   ContactView,
+  DeviceView,
   Diagnostics,
   Invite,
   MessageView,
@@ -236,6 +237,33 @@ export class FakeMessenger implements MessengerApi {
   async setBlocked(contactId: string, blocked: boolean): Promise<void> {
     this.record('setBlocked', contactId, blocked);
     this.updateContact(contactId, ({ blocked: _b, request: _r, ...c }) => (blocked ? { ...c, blocked: true } : { ...c, ...(_r && !blocked ? { request: true } : {}) }));
+  }
+
+  /** The devices `listDevices` answers (this one first). */
+  devices: DeviceView[] = [{ id: '01'.repeat(16), thisDevice: true }];
+
+  async createDeviceLink(): Promise<string> {
+    this.record('createDeviceLink');
+    const link = 'petrel-link:AQ' + 'A'.repeat(52);
+    this.set({ deviceLink: { status: 'waiting', link, expiresAt: Date.now() + 600_000 } });
+    return link;
+  }
+
+  async unlinkDevice(id: string): Promise<void> {
+    this.record('unlinkDevice', id);
+    this.devices = this.devices.filter((d) => d.id !== id);
+    this.set({ devices: this.devices });
+  }
+
+  async listDevices(): Promise<readonly DeviceView[]> {
+    this.record('listDevices');
+    this.set({ devices: this.devices });
+    return this.devices;
+  }
+
+  async linkThisDevice(linkText: string): Promise<void> {
+    this.record('linkThisDevice', linkText);
+    this.set({ phase: 'ready', me: { displayName: 'Alice', id: 'aa'.repeat(32), inviteUrl: `${INVITE_PREFIX}me` } });
   }
 
   async acceptRequest(contactId: string): Promise<void> {
