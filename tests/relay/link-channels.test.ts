@@ -26,7 +26,7 @@ describe('link channels', () => {
   let expiring: TestRelay;
   beforeAll(async () => {
     relay = await startTestRelay({}, undefined, {}, { linkLimits: { maxBytes: 4096, maxFrames: 20, maxPerConnection: 2 } });
-    expiring = await startTestRelay({}, undefined, {}, { linkLimits: { ttlMs: 200 } });
+    expiring = await startTestRelay({}, undefined, {}, { linkLimits: { ttlMs: 1500 } });
   });
   afterAll(async () => {
     await relay.stop();
@@ -132,7 +132,7 @@ describe('link channels', () => {
   it('ends an expired channel: both ends told, data refused', async () => {
     const opened = Date.now();
     const { holder, joiner, c } = await pair(expiring);
-    await waitFor(() => Date.now() - opened, (ms) => ms >= 250, 'the channel\'s 200 ms to pass');
+    await waitFor(() => Date.now() - opened, (ms) => ms >= 1550, 'the channel\'s 1.5 s to pass');
     holder.send({ t: 'link.data', ch: c, data: Uint8Array.of(1) });
     expectError(await holder.next('error'), 'not_found');
     await joiner.next('link.closed');
