@@ -242,7 +242,12 @@ export class TabbedMessenger implements MessengerApi {
   private onCoreState(core: LeaderCore): void {
     if (this.core !== core) return;
     const state = core.api.getState();
-    this.leadership.publish(state);
+    // With the protocol every other tab reads its own chat window (chatWindow): the host's
+    // open chat is not theirs to show, and cloning it to each of them on every change is waste.
+    if (this.client && state.chat) {
+      const { chat: _own, ...shared } = state;
+      this.leadership.publish(shared);
+    } else this.leadership.publish(state);
     if (state.phase === 'failed' || STORAGE_GONE.has(state.storage.state)) {
       this.logError('storage unusable: stopping the core and handing the lock on', { storage: state.storage.state });
       this.core = undefined;
