@@ -7,6 +7,7 @@
 import { toHex } from '../core/bytes.ts';
 import { createLogger, RingLogSink } from '../core/log.ts';
 import type { MessengerApi, MessengerState } from '../core/messenger/messenger-api.ts';
+import { keepFirstScreenHint, NOBODY_HERE, noDatabaseYet, readFirstScreenHint } from './first-screen-hint.ts';
 import { DraftStore } from './keypress/draft-store.ts';
 import { JournaledMessenger } from './keypress/journaled-messenger.ts';
 import { SendJournal } from './keypress/send-journal.ts';
@@ -44,14 +45,20 @@ export function createBrowserMessenger(win: Window = window, profile = 'default'
     return code.bootBrowserCore({ win, options, logger, logs, health });
   };
   let journaled: JournaledMessenger | undefined;
+  const storage = browserSyncStorage(win);
+  // The first screen before the core answers (first-screen-hint.ts): what it said last time,
+  // or onboarding when the origin has no database at all.
+  const hint = readFirstScreenHint(storage, profile);
   const tabbed = new TabbedMessenger(leadership, bootCore, {
+    ...(hint ? { initialState: hint } : {}),
     logger,
     clientId: crypto.randomUUID(),
     // A host that went away may have left pressed messages in the journal.
     onHostChange: () => void journaled?.drain(),
     ...(typeof BroadcastChannel !== 'undefined' ? { coreChannel: broadcastChannel<unknown>(`petrel:${profile}:core`) } : {}),
   });
-  const storage = browserSyncStorage(win);
+  if (!hint) void noDatabaseYet(win.indexedDB).then((none) => none && tabbed.showBeforeCore(NOBODY_HERE));
+  keepFirstScreenHint(tabbed, storage, profile);
   const drafts = new DraftStore(storage, profile);
   win.addEventListener('storage', (e) => drafts.storageChanged(e.key, e.newValue));
   const journal = new SendJournal({ storage, profile, newId: () => toHex(crypto.getRandomValues(new Uint8Array(16))), now: () => Date.now() });

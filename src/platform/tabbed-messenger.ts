@@ -60,6 +60,11 @@ export interface TabbedMessengerOptions {
    * died with pressed messages in the keypress journal: time to resend them).
    */
   readonly onHostChange?: () => void;
+  /**
+   * What to show until a core (this tab's or another's) says otherwise: the first-screen
+   * hint (first-screen-hint.ts). Default: loading.
+   */
+  readonly initialState?: MessengerState;
 }
 
 const CHAT_PAGE = 100;
@@ -94,6 +99,7 @@ export class TabbedMessenger implements MessengerApi {
     private readonly bootCore: (ctx: BootContext) => Promise<LeaderCore>,
     private readonly options: TabbedMessengerOptions = {},
   ) {
+    if (options.initialState) this.mirror = options.initialState;
     const channel = options.coreChannel;
     if (channel) {
       this.client = new CoreClient({ clientId: options.clientId ?? 'tab', post: (m) => channel.post(m) });
@@ -142,7 +148,7 @@ export class TabbedMessenger implements MessengerApi {
       else if (snap.followed) this.setMirror({ ...snap.followed, phase: 'follower' });
       else if (this.client) this.setMirror(this.mirror);
       else if (snap.leaderTab !== undefined) this.setMirror({ ...LOADING, phase: 'follower' });
-      else this.setMirror(this.mirror.phase === 'follower' ? this.mirror : LOADING);
+      else this.setMirror(this.mirror.phase === 'follower' ? this.mirror : (this.options.initialState ?? LOADING));
     } else if (snap.role === 'failed') {
       // Neither Web Locks nor the channel fallback (see tab-leadership.ts): this tab cannot
       // know whether another one runs a core, so it runs none rather than risk a second.
@@ -200,6 +206,15 @@ export class TabbedMessenger implements MessengerApi {
     if (this.openContactId) void core.api.openChat(this.openContactId).catch(() => undefined);
     this.onCoreState(core);
     this.options.onHostChange?.();
+  }
+
+  /**
+   * Shows `state` while nothing is known yet (still loading, no core, no leader's state):
+   * the first screen before the core answers. Ignored once anything real came.
+   */
+  showBeforeCore(state: MessengerState): void {
+    if (this.core || this.retired || this.mirror.phase !== 'loading') return;
+    this.setMirror(state);
   }
 
   /** Commands sent to another tab's core and not answered yet. */
