@@ -62,10 +62,19 @@ function hintOf(state: MessengerState): Hint | undefined {
   return undefined;
 }
 
+/** What, changed, is written at once: the screen (phase), who, and which contacts are listed. */
+function shapeOf(state: MessengerState): string {
+  return `${state.phase} ${state.me?.id ?? ''} ${state.contacts
+    .slice(0, HINT_MAX_CONTACTS)
+    .map((c) => c.id)
+    .join(',')}`;
+}
+
 /**
- * Keeps the hint up to date with `source`'s state: written when what it says changed, at
- * most once per HINT_WRITE_GAP_MS (the last state always written), and at once when the
- * phase changes (an identity created, storage found empty). Returns the unsubscribe.
+ * Keeps the hint up to date with `source`'s state: at once when the screen it describes
+ * changes (the phase, the identity, which contacts are listed), otherwise (unread counts,
+ * last messages) at most once per HINT_WRITE_GAP_MS, the last state always written.
+ * Returns the unsubscribe.
  */
 export function keepFirstScreenHint(
   source: { getState(): MessengerState; subscribe(listener: () => void): () => void },
@@ -74,7 +83,7 @@ export function keepFirstScreenHint(
   timers: { setTimeout(f: () => void, ms: number): unknown } = globalThis,
 ): () => void {
   let written = storage.getItem(key(profile));
-  let lastPhase: string | undefined;
+  let lastShape: string | undefined;
   let scheduled = false;
   const write = () => {
     scheduled = false;
@@ -90,9 +99,9 @@ export function keepFirstScreenHint(
     }
   };
   return source.subscribe(() => {
-    const phase = source.getState().phase;
-    if (phase !== lastPhase) {
-      lastPhase = phase;
+    const shape = shapeOf(source.getState());
+    if (shape !== lastShape) {
+      lastShape = shape;
       write();
       return;
     }

@@ -65,6 +65,10 @@ describe('first-screen hint', () => {
     expect(readFirstScreenHint(storage, 'p')!.contacts[0]!.unread).toBe(2);
     timers.run();
     expect(readFirstScreenHint(storage, 'p')!.contacts[0]!.unread).toBe(4);
+    // A contact added changes the list's shape: written at once.
+    const cy = { ...BOB, id: 'c'.repeat(64), displayName: 'Cy' };
+    s.set({ ...READY, contacts: [cy, { ...BOB, unread: 4 }] });
+    expect(readFirstScreenHint(storage, 'p')!.contacts.map((c) => c.displayName)).toEqual(['Cy', 'Bob']);
     expect(readFirstScreenHint(storage, 'other profile')).toBeUndefined();
   });
 
