@@ -40,6 +40,9 @@ export function createBrowserMessenger(win: Window = window, profile = 'default'
   const coreCode = inWorker ? import('./core-worker/worker-core.ts') : import('./boot-core.ts');
   coreCode.catch(() => undefined); // a failed load surfaces through the boot below
   const bootCore = async ({ health }: BootContext): Promise<LeaderCore> => {
+    // The first screen paints before the worker's code is asked for: a page's largest paint
+    // after that request waits for it on a slow link (Lighthouse's LCP did).
+    await firstScreenShown;
     const code = await coreCode;
     if ('bootWorkerCore' in code) return code.bootWorkerCore({ win, options, logger, health, profile });
     return code.bootBrowserCore({ win, options, logger, logs, health });
@@ -57,11 +60,24 @@ export function createBrowserMessenger(win: Window = window, profile = 'default'
     onHostChange: () => void journaled?.drain(),
     ...(typeof BroadcastChannel !== 'undefined' ? { coreChannel: broadcastChannel<unknown>(`petrel:${profile}:core`) } : {}),
   });
-  if (!hint) void noDatabaseYet(win.indexedDB).then((none) => none && tabbed.showBeforeCore(NOBODY_HERE));
+  const firstScreenShown = (hint ? Promise.resolve() : noDatabaseYet(win.indexedDB).then((none) => void (none && tabbed.showBeforeCore(NOBODY_HERE)))).then(() => afterNextPaint(win));
   keepFirstScreenHint(tabbed, storage, profile);
   const drafts = new DraftStore(storage, profile);
   win.addEventListener('storage', (e) => drafts.storageChanged(e.key, e.newValue));
   const journal = new SendJournal({ storage, profile, newId: () => toHex(crypto.getRandomValues(new Uint8Array(16))), now: () => Date.now() });
   const api = (journaled = new JournaledMessenger(tabbed, journal, drafts, logger));
   return { api, drafts, logs, start: () => tabbed.start() };
+}
+
+/** After the next frame is painted; at most ~100 ms (a hidden tab paints no frames). */
+function afterNextPaint(win: Window): Promise<void> {
+  return new Promise((done) => {
+    const timer = setTimeout(done, 100);
+    win.requestAnimationFrame?.(() =>
+      setTimeout(() => {
+        clearTimeout(timer);
+        done();
+      }, 0),
+    );
+  });
 }
