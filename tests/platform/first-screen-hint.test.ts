@@ -6,7 +6,7 @@
  * onboarding, one with a database waits for the core.
  */
 import { describe, expect, it } from 'vitest';
-import { TabLeadership } from '../../src/core/leadership.ts';
+import { TabLeadership, type LeadershipMessage } from '../../src/core/leadership.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import type { ContactView, MessengerApi, MessengerState } from '../../src/core/messenger/messenger-api.ts';
 import {
@@ -22,7 +22,7 @@ import { FakeBus, FakeLocks, settle } from '../store/leadership-fakes.ts';
 
 /** One tab's leadership over fake Web Locks and a fake channel. */
 function leadership() {
-  return new TabLeadership<MessengerState>({ lockName: 'petrel:p:core', tabId: 't1', locks: new FakeLocks().forTab('t1'), channel: new FakeBus().channel('t1'), logger: silentLogger });
+  return new TabLeadership<MessengerState>({ lockName: 'petrel:p:core', tabId: 't1', locks: new FakeLocks().forTab('t1'), channel: new FakeBus<LeadershipMessage<MessengerState>>().channel('t1'), logger: silentLogger });
 }
 
 const ME = { displayName: 'Ann', id: 'a'.repeat(64), inviteUrl: 'https://petrel.test/#invite=x' };
