@@ -216,8 +216,9 @@ export class Messenger implements MessengerApi {
   private async boot(identity: Identity, displayName: string, poolBytes: Uint8Array | undefined): Promise<void> {
     const { clock, random, metrics, logger } = this.deps;
     const view = this.view;
-    // The running core's view of the store: sessions served from memory (see session-cache.ts).
-    const store = new SessionCachingStore(this.deps.store, new SessionCache(() => clock.now()));
+    // The running core's view of the store: sessions served from memory (see session-cache.ts),
+    // every write reported to the view, which re-reads only the rows it changed (view-changes.ts).
+    const store = view.track(new SessionCachingStore(this.deps.store, new SessionCache(() => clock.now())));
     this.store = store;
     let pool;
     if (poolBytes) pool = deserializePreKeyPool(poolBytes);

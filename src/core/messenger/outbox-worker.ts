@@ -121,7 +121,6 @@ export class OutboxWorker {
       if (at <= now) due.push(h);
       else nextWake = Math.min(nextWake, at);
     }
-    metrics.set('queue.depth', await store.queueDepth());
     if (nextWake < Infinity) this.schedule(nextWake);
     for (const entry of due.slice(0, OUTBOX_CONCURRENCY - this.inFlight.size)) {
       this.inFlight.add(entry.contactId);
@@ -130,6 +129,8 @@ export class OutboxWorker {
         this.kick();
       });
     }
+    // Counted after the sends left: a read transaction before them delayed every message.
+    metrics.set('queue.depth', await store.queueDepth());
   }
 
   private async attempt(entry: OutboxRecord): Promise<void> {
