@@ -353,10 +353,10 @@ export class TabbedMessenger implements MessengerApi {
   };
   cancelTransfer = (messageId: string) => this.onLeader((m) => m.cancelTransfer(messageId), (c) => c.call('cancelTransfer', messageId));
   downloadAttachment = (messageId: string) => this.onLeader((m) => m.downloadAttachment(messageId), (c) => c.call('downloadAttachment', messageId));
-  markRead = (contactId: string) =>
+  markRead = (contactId: string, upTo?: string) =>
     this.onLeader(
-      (m) => m.markRead(contactId),
-      (c) => c.call('markRead', contactId),
+      (m) => m.markRead(contactId, upTo),
+      (c) => c.call('markRead', contactId, upTo),
     ).catch((err: unknown) => {
       if (!this.core && !this.client) return; // a read-only follower marks nothing
       throw err;

@@ -239,7 +239,12 @@ export interface MessengerCommands {
   react(messageId: string, emoji: string, options?: ActionOptions): Promise<void>;
   /** Removes the message from this device only; nothing is sent. */
   deleteForMe(messageId: string): Promise<void>;
-  markRead(contactId: string): Promise<void>;
+  /**
+   * Marks incoming messages read and sends their read receipts: all unread ones, or with
+   * `upTo` those up to and including that message id (what the reader has seen; newer ones
+   * stay unread). Does nothing for a message request (read once accepted).
+   */
+  markRead(contactId: string, upTo?: string): Promise<void>;
   safetyNumber(contactId: string): Promise<SafetyNumber>;
   setVerified(contactId: string, verified: boolean): Promise<void>;
   acknowledgeKeyChange(contactId: string): Promise<void>;

@@ -435,9 +435,9 @@ export class Messenger implements MessengerApi {
     return this.need().actions.deleteForMe(messageId);
   }
 
-  async markRead(contactId: string): Promise<void> {
+  async markRead(contactId: string, upTo?: string): Promise<void> {
     const r = this.need();
-    if (await r.reads.markRead(contactId)) r.outbox.kick();
+    if (await r.reads.markRead(contactId, upTo)) r.outbox.kick();
     await this.view.refresh();
   }
 

@@ -104,7 +104,7 @@ export class CoreHost {
       },
       cancelTransfer: ([messageId]) => core.cancelTransfer(str(messageId)),
       downloadAttachment: ([messageId]) => core.downloadAttachment(str(messageId)),
-      markRead: ([contactId]) => core.markRead(str(contactId)),
+      markRead: ([contactId, upTo]) => core.markRead(str(contactId), optStr(upTo)),
       safetyNumber: ([contactId]) => core.safetyNumber(str(contactId)),
       setVerified: ([contactId, verified]) => core.setVerified(str(contactId), bool(verified)),
       acknowledgeKeyChange: ([contactId]) => core.acknowledgeKeyChange(str(contactId)),

@@ -34,7 +34,7 @@ export interface CommandMap {
   sendFile: { args: [contactId: string, file: Blob, name: string | undefined, caption: string | undefined, id: string, preview?: Uint8Array]; result: string };
   cancelTransfer: { args: [messageId: string]; result: void };
   downloadAttachment: { args: [messageId: string]; result: Blob };
-  markRead: { args: [contactId: string]; result: void };
+  markRead: { args: [contactId: string, upTo?: string]; result: void };
   safetyNumber: { args: [contactId: string]; result: SafetyNumber };
   setVerified: { args: [contactId: string, verified: boolean]; result: void };
   acknowledgeKeyChange: { args: [contactId: string]; result: void };

@@ -116,7 +116,7 @@ export class WorkerMessenger implements MessengerApi {
   };
   cancelTransfer = (messageId: string) => this.client.call('cancelTransfer', messageId);
   downloadAttachment = (messageId: string) => this.client.call('downloadAttachment', messageId);
-  markRead = (contactId: string) => this.client.call('markRead', contactId);
+  markRead = (contactId: string, upTo?: string) => this.client.call('markRead', contactId, upTo);
   safetyNumber = (contactId: string) => this.client.call('safetyNumber', contactId);
   setVerified = (contactId: string, verified: boolean) => this.client.call('setVerified', contactId, verified);
   acknowledgeKeyChange = (contactId: string) => this.client.call('acknowledgeKeyChange', contactId);

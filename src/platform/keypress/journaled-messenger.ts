@@ -128,7 +128,7 @@ export class JournaledMessenger implements MessengerApi {
   deleteForEveryone = (messageId: string, options?: ActionOptions) => this.inner.deleteForEveryone(messageId, options);
   react = (messageId: string, emoji: string, options?: ActionOptions) => this.inner.react(messageId, emoji, options);
   deleteForMe = (messageId: string) => this.inner.deleteForMe(messageId);
-  markRead = (contactId: string) => this.inner.markRead(contactId);
+  markRead = (contactId: string, upTo?: string) => this.inner.markRead(contactId, upTo);
   safetyNumber = (contactId: string) => this.inner.safetyNumber(contactId);
   setVerified = (contactId: string, verified: boolean) => this.inner.setVerified(contactId, verified);
   acknowledgeKeyChange = (contactId: string) => this.inner.acknowledgeKeyChange(contactId);

@@ -10,6 +10,7 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/preact';
 import { describe, expect, it } from 'vitest';
 import { FakeMessenger, contact, message, readyState } from './fake-messenger.ts';
 import { renderShell } from './render-shell.tsx';
+import { stubSight } from './fake-sight.ts';
 
 const BOB = contact({ id: 'bb'.repeat(32), displayName: 'Bob' });
 const DAN = contact({ id: 'dd'.repeat(32), displayName: 'Dan', request: true, unread: 1, lastMessage: { text: 'hi, Dan here', at: 1, direction: 'in' } });
@@ -45,12 +46,14 @@ describe('message requests', () => {
   });
 
   it('an open request is not marked read until accepted, and cannot be replied to', async () => {
+    const sight = stubSight();
     const fake = chatWith(DAN, [BOB]);
     renderShell(fake);
     expect(screen.getByText('Dan is a message request: accept it under Message requests to reply.')).toBeTruthy();
+    sight.show();
     expect(fake.callsOf('markRead')).toEqual([]);
     fireEvent.click(within(requests()!).getByRole('button', { name: 'Accept' }));
-    await waitFor(() => expect(fake.callsOf('markRead')).toEqual([[DAN.id]]));
+    await waitFor(() => expect(fake.callsOf('markRead')).toEqual([[DAN.id, '01'.repeat(16)]]));
   });
 });
 

@@ -197,9 +197,17 @@ export class FakeMessenger implements MessengerApi {
     if (chat) this.set({ chat: { ...chat, messages: chat.messages.filter((m) => m.id !== messageId) } });
   }
 
-  async markRead(contactId: string): Promise<void> {
-    this.record('markRead', contactId);
-    this.updateContact(contactId, (c) => ({ ...c, unread: 0 }));
+  async markRead(contactId: string, upTo?: string): Promise<void> {
+    this.record('markRead', ...(upTo === undefined ? [contactId] : [contactId, upTo]));
+    const chat = this.state.chat;
+    let stillUnread = 0;
+    if (chat?.contactId === contactId && upTo !== undefined) {
+      const end = chat.messages.findIndex((m) => m.id === upTo);
+      const messages = chat.messages.map((m, i) => (m.direction === 'in' && i <= end ? { ...m, status: 'read' as const } : m));
+      stillUnread = messages.filter((m) => m.direction === 'in' && m.status !== 'read').length;
+      this.set({ chat: { ...chat, messages } });
+    }
+    this.updateContact(contactId, (c) => ({ ...c, unread: stillUnread }));
   }
 
   async safetyNumber(contactId: string): Promise<SafetyNumber> {

@@ -1,7 +1,6 @@
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import type { ChatWindow, ContactView, MessageView, MessengerState } from '../../../core/messenger/messenger-api.ts';
 import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
-import { useMarkRead } from '../../hooks/useMarkRead.ts';
 import { useUi, useUiStore } from '../../ui-store.ts';
 import { Composer } from './Composer.tsx';
 import { KeyChangeBanner } from './KeyChangeBanner.tsx';
@@ -43,7 +42,8 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
   const loaded = chat?.contactId === contact.id;
   const messages = loaded ? chat.messages : NO_MESSAGES;
   // A message request is not read until accepted (its sender learns nothing); accepting it reads what is on screen.
-  useMarkRead(contact.id, contact.unread, messages[messages.length - 1]?.id, shown && loaded && !follower && !contact.request);
+  const canRead = shown && loaded && !follower && !contact.request;
+  const markSeen = useCallback((messageId: string) => messenger.markRead(contact.id, messageId), [messenger, contact.id]);
 
   // Opened by the user: focus the composer on wide screens, the title on phones (no
   // on-screen keyboard popping up), so keyboard and screen-reader users land in the chat.
@@ -94,7 +94,7 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
       </header>
       {infoOpen && <ContactInfo contact={contact} id={infoId} />}
       {contact.keyChanged && <KeyChangeBanner contact={contact} claimed={claimed} onVerify={openVerify} />}
-      <MessageLog key={contact.id} messages={messages} hasOlder={loaded && chat.hasOlder} peerName={contactName(contact)} onLoadOlder={loadOlder} />
+      <MessageLog key={contact.id} messages={messages} hasOlder={loaded && chat.hasOlder} peerName={contactName(contact)} onLoadOlder={loadOlder} canRead={canRead} onSeen={markSeen} />
       <Composer contactId={contact.id} blockedReason={blockedReason} />
     </section>
   );
