@@ -16,6 +16,7 @@ export type OpenDialog =
   | { readonly kind: 'none' }
   | { readonly kind: 'diagnostics' }
   | { readonly kind: 'settings' }
+  | { readonly kind: 'scan-invite' }
   | { readonly kind: 'safety-number'; readonly contactId: string }
   | { readonly kind: 'rename-contact'; readonly contactId: string }
   | { readonly kind: 'delete-conversation'; readonly contactId: string };

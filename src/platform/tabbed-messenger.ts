@@ -362,6 +362,11 @@ export class TabbedMessenger implements MessengerApi {
       throw err;
     });
   safetyNumber = (contactId: string) => this.onLeader((m) => m.safetyNumber(contactId), (c) => c.call('safetyNumber', contactId));
+  compareSafetyNumber = (contactId: string, scanned: Uint8Array) =>
+    this.onLeader(
+      (m) => m.compareSafetyNumber(contactId, scanned),
+      (c) => c.call('compareSafetyNumber', contactId, scanned),
+    );
   setVerified = (contactId: string, verified: boolean) => this.onLeader((m) => m.setVerified(contactId, verified), (c) => c.call('setVerified', contactId, verified));
   acknowledgeKeyChange = (contactId: string) => this.onLeader((m) => m.acknowledgeKeyChange(contactId), (c) => c.call('acknowledgeKeyChange', contactId));
   renameContact = (contactId: string, name: string) => this.onLeader((m) => m.renameContact(contactId, name), (c) => c.call('renameContact', contactId, name));

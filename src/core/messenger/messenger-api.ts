@@ -246,6 +246,12 @@ export interface MessengerCommands {
    */
   markRead(contactId: string, upTo?: string): Promise<void>;
   safetyNumber(contactId: string): Promise<SafetyNumber>;
+  /**
+   * Compares what was scanned from the contact's safety-number QR code (the payload,
+   * safety-qr-text.ts) with the safety number we hold: 'match' only if it names exactly
+   * the two identities. Rejects with `malformed_safety_number` for bytes that are no payload.
+   */
+  compareSafetyNumber(contactId: string, scanned: Uint8Array): Promise<'match' | 'mismatch'>;
   setVerified(contactId: string, verified: boolean): Promise<void>;
   acknowledgeKeyChange(contactId: string): Promise<void>;
   /**

@@ -445,6 +445,10 @@ export class Messenger implements MessengerApi {
     return this.need().contacts.safetyNumber(contactId);
   }
 
+  async compareSafetyNumber(contactId: string, scanned: Uint8Array): Promise<'match' | 'mismatch'> {
+    return this.need().contacts.compareSafetyNumber(contactId, scanned);
+  }
+
   async setVerified(contactId: string, verified: boolean): Promise<void> {
     return this.need().contacts.setVerified(contactId, verified);
   }

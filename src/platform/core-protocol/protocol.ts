@@ -36,6 +36,7 @@ export interface CommandMap {
   downloadAttachment: { args: [messageId: string]; result: Blob };
   markRead: { args: [contactId: string, upTo?: string]; result: void };
   safetyNumber: { args: [contactId: string]; result: SafetyNumber };
+  compareSafetyNumber: { args: [contactId: string, scanned: Uint8Array]; result: 'match' | 'mismatch' };
   setVerified: { args: [contactId: string, verified: boolean]; result: void };
   acknowledgeKeyChange: { args: [contactId: string]; result: void };
   /** Sets the local name ('' clears it): a state, so a resend to a new host is harmless. */
@@ -69,6 +70,7 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'downloadAttachment',
   'markRead',
   'safetyNumber',
+  'compareSafetyNumber',
   'setVerified',
   'acknowledgeKeyChange',
   'renameContact',

@@ -118,6 +118,7 @@ export class WorkerMessenger implements MessengerApi {
   downloadAttachment = (messageId: string) => this.client.call('downloadAttachment', messageId);
   markRead = (contactId: string, upTo?: string) => this.client.call('markRead', contactId, upTo);
   safetyNumber = (contactId: string) => this.client.call('safetyNumber', contactId);
+  compareSafetyNumber = (contactId: string, scanned: Uint8Array) => this.client.call('compareSafetyNumber', contactId, scanned);
   setVerified = (contactId: string, verified: boolean) => this.client.call('setVerified', contactId, verified);
   acknowledgeKeyChange = (contactId: string) => this.client.call('acknowledgeKeyChange', contactId);
   renameContact = (contactId: string, name: string) => this.client.call('renameContact', contactId, name);

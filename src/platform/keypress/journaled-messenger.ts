@@ -130,6 +130,7 @@ export class JournaledMessenger implements MessengerApi {
   deleteForMe = (messageId: string) => this.inner.deleteForMe(messageId);
   markRead = (contactId: string, upTo?: string) => this.inner.markRead(contactId, upTo);
   safetyNumber = (contactId: string) => this.inner.safetyNumber(contactId);
+  compareSafetyNumber = (contactId: string, scanned: Uint8Array) => this.inner.compareSafetyNumber(contactId, scanned);
   setVerified = (contactId: string, verified: boolean) => this.inner.setVerified(contactId, verified);
   acknowledgeKeyChange = (contactId: string) => this.inner.acknowledgeKeyChange(contactId);
   renameContact = (contactId: string, name: string) => this.inner.renameContact(contactId, name);

@@ -215,6 +215,13 @@ export class FakeMessenger implements MessengerApi {
     return { digits: SAFETY_DIGITS, qr: new Uint8Array(64).fill(7) };
   }
 
+  /** 'match' for the fake's own safety-number payload read back (their side of it: the same bytes here). */
+  async compareSafetyNumber(contactId: string, scanned: Uint8Array): Promise<'match' | 'mismatch'> {
+    this.record('compareSafetyNumber', contactId, scanned);
+    if (scanned.length !== 64) throw Object.assign(new Error('not a Petrel safety-number payload'), { kind: 'malformed_safety_number' });
+    return scanned.every((b) => b === 7) ? 'match' : 'mismatch';
+  }
+
   async setVerified(contactId: string, verified: boolean): Promise<void> {
     this.record('setVerified', contactId, verified);
     this.updateContact(contactId, (c) => ({ ...c, verified }));

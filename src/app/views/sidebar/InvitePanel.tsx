@@ -1,12 +1,31 @@
 import { useId, useState } from 'react';
 import type { Me } from '../../../core/messenger/messenger-api.ts';
 import { QrCode } from '../../components/QrCode.tsx';
+import { useUiStore } from '../../ui-store.ts';
 
-/** Your invite link (read-only field, copy button) and the same as a QR code. */
+/**
+ * Your invite link (read-only field, Copy, Share invite: the Web Share API where the
+ * browser has it, otherwise a copy) and the same as a QR code; Scan QR code reads
+ * someone else's.
+ */
 export function InvitePanel({ me }: { readonly me: Me }) {
   const fieldId = useId();
   const titleId = useId();
+  const ui = useUiStore();
   const [copyNote, setCopyNote] = useState('');
+  const share = () => {
+    if (typeof navigator.share !== 'function') {
+      copy();
+      return;
+    }
+    navigator.share({ title: 'Petrel invite', text: `Add ${me.displayName} on Petrel:`, url: me.inviteUrl }).then(
+      () => setCopyNote('Invite shared.'),
+      // Cancelled by the user (AbortError) says nothing; a refusal falls back to copying.
+      (err: unknown) => {
+        if (!(err instanceof DOMException && err.name === 'AbortError')) copy();
+      },
+    );
+  };
   const copy = () => {
     const field = document.getElementById(fieldId);
     if (field instanceof HTMLInputElement) field.select();
@@ -31,6 +50,14 @@ export function InvitePanel({ me }: { readonly me: Me }) {
         <input id={fieldId} readOnly value={me.inviteUrl} onFocus={(e) => e.currentTarget.select()} />
         <button type="button" onClick={copy}>
           Copy<span className="visually-hidden"> invite link</span>
+        </button>
+      </div>
+      <div className="invite-actions">
+        <button type="button" onClick={share}>
+          Share invite
+        </button>
+        <button type="button" onClick={() => ui.getState().openDialog({ kind: 'scan-invite' })}>
+          Scan QR code
         </button>
       </div>
       <p className="invite-copy-note" aria-live="polite">
