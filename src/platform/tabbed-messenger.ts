@@ -298,6 +298,7 @@ export class TabbedMessenger implements MessengerApi {
   }
 
   createIdentity = (name: string) => this.onLeader((m) => m.createIdentity(name), (c) => c.call('createIdentity', name));
+  setDisplayName = (name: string) => this.onLeader((m) => m.setDisplayName(name), (c) => c.call('setDisplayName', name));
   addContact = (invite: Invite) => this.onLeader((m) => m.addContact(invite), (c) => c.call('addContact', invite));
   openChat = (contactId: string | undefined) => {
     this.openContactId = contactId;

@@ -192,6 +192,12 @@ export interface SendFileOptions {
 
 export interface MessengerCommands {
   createIdentity(displayName: string): Promise<void>;
+  /**
+   * Changes our display name (trimmed, 1..64 bytes; `invalid_text` otherwise): `me` and
+   * invites made from now on say it, and so do sessions started from now on. Contacts who
+   * already have us keep the name they know until they add us again.
+   */
+  setDisplayName(displayName: string): Promise<void>;
   /** Parses an invite URL (or returns undefined when it is not one). */
   parseInvite(url: string): Invite | undefined;
   /** Adds (or re-confirms) a contact; returns its id. */

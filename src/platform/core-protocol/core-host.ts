@@ -84,6 +84,7 @@ export class CoreHost {
     const { core } = deps;
     this.handlers = {
       createIdentity: ([name]) => core.createIdentity(str(name)),
+      setDisplayName: ([name]) => core.setDisplayName(str(name)),
       addContact: ([i]) => core.addContact(invite(i)),
       send: ([contactId, text, id, replyTo]) => {
         const r = optStr(replyTo);

@@ -18,6 +18,7 @@ export const PROTOCOL_VERSION = 1;
 /** The commands a client may send, with their arguments and result types. */
 export interface CommandMap {
   createIdentity: { args: [displayName: string]; result: void };
+  setDisplayName: { args: [displayName: string]; result: void };
   addContact: { args: [invite: Invite]; result: string };
   send: { args: [contactId: string, text: string, id: string | undefined, replyTo?: string]; result: void };
   /** Message actions carry their id (the idempotency key a resend to a new host keeps). */
@@ -56,6 +57,7 @@ export type CommandName = keyof CommandMap;
 
 export const COMMAND_NAMES: readonly CommandName[] = [
   'createIdentity',
+  'setDisplayName',
   'addContact',
   'send',
   'retry',

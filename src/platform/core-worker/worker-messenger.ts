@@ -89,6 +89,7 @@ export class WorkerMessenger implements MessengerApi {
   }
 
   createIdentity = (name: string) => this.client.call('createIdentity', name);
+  setDisplayName = (name: string) => this.client.call('setDisplayName', name);
   addContact = (invite: Invite) => this.client.call('addContact', invite);
   openChat = (contactId: string | undefined) => {
     this.openContactId = contactId;

@@ -115,6 +115,7 @@ export class JournaledMessenger implements MessengerApi {
   }
 
   createIdentity = (name: string) => this.inner.createIdentity(name);
+  setDisplayName = (name: string) => this.inner.setDisplayName(name);
   addContact = (invite: Invite) => this.inner.addContact(invite);
   openChat = (contactId: string | undefined) => this.inner.openChat(contactId);
   loadOlder = () => this.inner.loadOlder();

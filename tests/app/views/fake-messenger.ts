@@ -97,6 +97,12 @@ export class FakeMessenger implements MessengerApi {
     this.set({ phase: 'ready', me: { displayName, id: 'aa'.repeat(32), inviteUrl: `${INVITE_PREFIX}me` } });
   }
 
+  async setDisplayName(displayName: string): Promise<void> {
+    this.record('setDisplayName', displayName);
+    const me = this.state.me;
+    if (me) this.set({ me: { ...me, displayName: displayName.trim(), inviteUrl: `${INVITE_PREFIX}${encodeURIComponent(displayName.trim())}` } });
+  }
+
   parseInvite(url: string): Invite | undefined {
     this.calls.push({ command: 'parseInvite', args: [url] });
     if (!url.startsWith(INVITE_PREFIX)) return undefined;
