@@ -16,6 +16,7 @@ import { useHiddenTabNotifications } from './hooks/useHiddenTabNotifications.ts'
 import { usePushSync } from './hooks/usePush.ts';
 import { SettingsDialog } from './views/settings/SettingsDialog.tsx';
 import { ScanInviteDialog } from './views/scan/ScanInviteDialog.tsx';
+import { DeleteForEveryoneDialog } from './views/chat/DeleteForEveryoneDialog.tsx';
 import { MessengerProvider, useMessenger, useMessengerState } from './messenger-context.tsx';
 import { UiStoreContext, createUiStore, useUi, useUiStore, type DraftPersistence } from './ui-store.ts';
 import { ChatPane, ConversationsSidebar, useConversationsLayout } from './views/Conversations.tsx';
@@ -156,6 +157,7 @@ function ShellBody({ Frame }: { readonly Frame: ShellFrame }) {
       {dialog.kind === 'diagnostics' && <DiagnosticsDialog onClose={closeDialog} />}
       {dialog.kind === 'settings' && <SettingsDialog onClose={closeDialog} />}
       {dialog.kind === 'scan-invite' && <ScanInviteDialog onClose={closeDialog} />}
+      {dialog.kind === 'delete-for-everyone' && <DeleteForEveryoneDialog messageId={dialog.messageId} onClose={closeDialog} />}
       {dialog.kind === 'safety-number' && <SafetyNumberDialog contactId={dialog.contactId} onClose={closeDialog} />}
       {dialog.kind === 'rename-contact' && <RenameContactDialog contactId={dialog.contactId} onClose={closeDialog} />}
       {dialog.kind === 'delete-conversation' && <DeleteConversationDialog contactId={dialog.contactId} onClose={closeDialog} onDeleted={conversationDeleted} />}

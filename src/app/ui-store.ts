@@ -17,6 +17,7 @@ export type OpenDialog =
   | { readonly kind: 'diagnostics' }
   | { readonly kind: 'settings' }
   | { readonly kind: 'scan-invite' }
+  | { readonly kind: 'delete-for-everyone'; readonly messageId: string }
   | { readonly kind: 'safety-number'; readonly contactId: string }
   | { readonly kind: 'rename-contact'; readonly contactId: string }
   | { readonly kind: 'delete-conversation'; readonly contactId: string };

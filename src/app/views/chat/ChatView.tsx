@@ -3,6 +3,7 @@ import type { ChatWindow, ContactView, MessageView, MessengerState } from '../..
 import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
 import { useUi, useUiStore } from '../../ui-store.ts';
 import { Composer } from './Composer.tsx';
+import { RequestDecision } from './RequestDecision.tsx';
 import { KeyChangeBanner } from './KeyChangeBanner.tsx';
 import { ContactInfo } from '../contact/ContactInfo.tsx';
 import { MessageLog } from './MessageLog.tsx';
@@ -65,6 +66,16 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
   } else if (contact.keyChanged) blockedReason = `Acknowledge ${contactName(contact)}'s new safety number to send again.`;
   else if (contact.blocked) blockedReason = `You blocked ${contactName(contact)}. Unblock them in Contact info to send again.`;
   else if (contact.request) blockedReason = `${contactName(contact)} is a message request: accept it under Message requests to reply.`;
+  // Nothing can be written to an ended conversation (a request or an ended one has no composer).
+  let footer = <Composer contactId={contact.id} blockedReason={blockedReason} />;
+  if (contact.ended) {
+    footer = (
+      <p className="chat-ended">
+        This conversation has ended: {contactName(contact)} started over with a new safety number, which you accepted. Their new
+        conversation is in your list; write to them there.
+      </p>
+    );
+  } else if (contact.request && !storageGone && !follower && !contact.keyChanged) footer = <RequestDecision contact={contact} />;
 
   return (
     <section ref={section} className="chat" aria-labelledby={titleId}>
@@ -95,7 +106,7 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
       {infoOpen && <ContactInfo contact={contact} id={infoId} />}
       {contact.keyChanged && <KeyChangeBanner contact={contact} claimed={claimed} onVerify={openVerify} />}
       <MessageLog key={contact.id} messages={messages} hasOlder={loaded && chat.hasOlder} peerName={contactName(contact)} onLoadOlder={loadOlder} canRead={canRead} onSeen={markSeen} />
-      <Composer contactId={contact.id} blockedReason={blockedReason} />
+      {footer}
     </section>
   );
 }

@@ -145,7 +145,7 @@ export const MessageRow = memo(function MessageRow({ message, peerName, position
         message={message}
         onReply={() => target('reply')}
         onEdit={() => target('edit')}
-        onDeleteForEveryone={() => attempt(messenger.deleteForEveryone(message.id))}
+        onDeleteForEveryone={() => ui.getState().openDialog({ kind: 'delete-for-everyone', messageId: message.id })}
         onDeleteForMe={() => attempt(messenger.deleteForMe(message.id))}
         onReact={(emoji) => attempt(messenger.react(message.id, emoji))}
       />
