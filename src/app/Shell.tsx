@@ -129,7 +129,7 @@ function ShellBody({ Frame }: { readonly Frame: ShellFrame }) {
   else if (phase === 'failed') main = <StorageFailed state={storageState} />;
   // Another tab leads but has no identity yet (or has not told us): onboarding happens there.
   else if (phase === 'follower' && me === undefined) main = follower;
-  else if (!conversations) main = <Onboarding onCreate={(name) => messenger.createIdentity(name)} invitedBy={pendingInvite?.displayName} />;
+  else if (!conversations) main = <Onboarding onCreate={(name) => messenger.createIdentity(name).then(() => ui.getState().requestFocus({ kind: 'identity-created' }))} invitedBy={pendingInvite?.displayName} />;
   else
     main = (
       <>

@@ -26,7 +26,9 @@ export type OpenDialog =
 export type FocusRequest =
   | { readonly kind: 'chat' | 'contact'; readonly contactId: string }
   /** The conversation list's heading (after the open conversation was deleted). */
-  | { readonly kind: 'list' };
+  | { readonly kind: 'list' }
+  /** Just created: the invite under review if one is pending, otherwise "Your invite" (the next step). */
+  | { readonly kind: 'identity-created' };
 
 /** What the composer of a conversation is doing besides a new message: replying to one, or editing one of ours. */
 export type ComposeTarget = { readonly kind: 'reply' | 'edit'; readonly messageId: string; readonly excerpt: string };

@@ -1,7 +1,8 @@
-import { useId, useState } from 'react';
+import { useId, useRef, useState } from 'react';
+import { useFocusOnRequest } from '../../hooks/useFocusOnRequest.ts';
 import type { Me } from '../../../core/messenger/messenger-api.ts';
 import { QrCode } from '../../components/QrCode.tsx';
-import { useUiStore } from '../../ui-store.ts';
+import { useUi, useUiStore } from '../../ui-store.ts';
 
 /**
  * Your invite link (read-only field, Copy, Share invite: the Web Share API where the
@@ -12,6 +13,9 @@ export function InvitePanel({ me }: { readonly me: Me }) {
   const fieldId = useId();
   const titleId = useId();
   const ui = useUiStore();
+  const heading = useRef<HTMLHeadingElement>(null);
+  // An invite waiting for review takes the focus instead (InviteReview).
+  useFocusOnRequest('identity-created', heading, !useUi((s) => s.pendingInvite));
   const [copyNote, setCopyNote] = useState('');
   const share = () => {
     if (typeof navigator.share !== 'function') {
@@ -40,7 +44,9 @@ export function InvitePanel({ me }: { readonly me: Me }) {
   };
   return (
     <section className="invite-panel" aria-labelledby={titleId}>
-      <h2 id={titleId}>Your invite</h2>
+      <h2 id={titleId} ref={heading} tabIndex={-1}>
+        Your invite
+      </h2>
       <p className="invite-hint">
         You are <strong><bdi>{me.displayName}</bdi></strong>. Send this link to someone you want to talk to; opening it in Petrel lets
         them add you.
