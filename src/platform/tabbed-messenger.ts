@@ -318,6 +318,7 @@ export class TabbedMessenger implements MessengerApi {
   }
 
   createIdentity = (name: string) => this.onLeader((m) => m.createIdentity(name), (c) => c.call('createIdentity', name));
+  setDisplayName = (name: string) => this.onLeader((m) => m.setDisplayName(name), (c) => c.call('setDisplayName', name));
   addContact = (invite: Invite) => this.onLeader((m) => m.addContact(invite), (c) => c.call('addContact', invite));
   openChat = (contactId: string | undefined) => {
     this.openContactId = contactId;
@@ -373,15 +374,20 @@ export class TabbedMessenger implements MessengerApi {
   };
   cancelTransfer = (messageId: string) => this.onLeader((m) => m.cancelTransfer(messageId), (c) => c.call('cancelTransfer', messageId));
   downloadAttachment = (messageId: string) => this.onLeader((m) => m.downloadAttachment(messageId), (c) => c.call('downloadAttachment', messageId));
-  markRead = (contactId: string) =>
+  markRead = (contactId: string, upTo?: string) =>
     this.onLeader(
-      (m) => m.markRead(contactId),
-      (c) => c.call('markRead', contactId),
+      (m) => m.markRead(contactId, upTo),
+      (c) => c.call('markRead', contactId, upTo),
     ).catch((err: unknown) => {
       if (!this.core && !this.client) return; // a read-only follower marks nothing
       throw err;
     });
   safetyNumber = (contactId: string) => this.onLeader((m) => m.safetyNumber(contactId), (c) => c.call('safetyNumber', contactId));
+  compareSafetyNumber = (contactId: string, scanned: Uint8Array) =>
+    this.onLeader(
+      (m) => m.compareSafetyNumber(contactId, scanned),
+      (c) => c.call('compareSafetyNumber', contactId, scanned),
+    );
   setVerified = (contactId: string, verified: boolean) => this.onLeader((m) => m.setVerified(contactId, verified), (c) => c.call('setVerified', contactId, verified));
   acknowledgeKeyChange = (contactId: string) => this.onLeader((m) => m.acknowledgeKeyChange(contactId), (c) => c.call('acknowledgeKeyChange', contactId));
   renameContact = (contactId: string, name: string) => this.onLeader((m) => m.renameContact(contactId, name), (c) => c.call('renameContact', contactId, name));

@@ -59,7 +59,7 @@ import type { DirectPath, RtcKind } from './direct-path.ts';
 import { InvalidMessageTextError, NoIdentityError } from './errors.ts';
 import { inviteUrl, parseInviteUrl } from './invite.ts';
 import { MessageCommands } from './message-commands.ts';
-import type { ActionOptions, DeviceView, Diagnostics, Invite, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
+import type { ActionOptions, DeviceView, Diagnostics, Invite, Me, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
 import { OutboxWorker } from './outbox-worker.ts';
 import { loadOrCreateOwnDevice } from './own-device-store.ts';
 import { PreKeyPublisher } from './prekey-publisher.ts';
@@ -135,9 +135,18 @@ interface Running {
   readonly cleanup: Array<() => void>;
 }
 
+/** A display name trimmed, 1..64 bytes of UTF-8; InvalidMessageTextError otherwise. */
+function checkedDisplayName(displayName: string): string {
+  const name = typeof displayName === 'string' ? displayName.trim() : '';
+  if (!name || utf8(name).length > 64) throw new InvalidMessageTextError('display name must be 1..64 bytes');
+  return name;
+}
+
 export class Messenger implements MessengerApi {
   private readonly view: ViewProjection;
   private running: Running | undefined;
+  /** Our display name as now saved: new invites and session starts say it. */
+  private ownName = '';
   private readonly log: Logger;
   /** This device's Web Push subscription, kept registered with the relay. */
   private readonly push: PushRegistration;
@@ -199,8 +208,7 @@ export class Messenger implements MessengerApi {
   }
 
   async createIdentity(displayName: string): Promise<void> {
-    const name = displayName.trim();
-    if (!name || utf8(name).length > 64) throw new InvalidMessageTextError('display name must be 1..64 bytes');
+    const name = checkedDisplayName(displayName);
     if (this.running) return;
     const { random, clock } = this.deps;
     const identity = generateIdentity(random);
@@ -212,10 +220,25 @@ export class Messenger implements MessengerApi {
     await this.boot(identity, name, poolBytes);
   }
 
+  async setDisplayName(displayName: string): Promise<void> {
+    const name = checkedDisplayName(displayName);
+    const r = this.need();
+    await r.ctx.store.setOwnDisplayName(name);
+    this.ownName = name;
+    this.view.patch({ me: this.meView(r.ctx.identity.publicKey) });
+  }
+
+  /** Who we are, as the views show it: name, id and the invite link that names us. */
+  private meView(identityKey: Uint8Array): Me {
+    const displayName = this.ownName;
+    return { displayName, id: toHex(identityKey), inviteUrl: inviteUrl(this.deps.appUrl, { identityKey, displayName, relay: this.deps.relayUrl }) };
+  }
+
   /** Wires the running core, in dependency order, and starts it. */
   private async boot(identity: Identity, displayName: string, poolBytes: Uint8Array | undefined): Promise<void> {
     const { clock, random, metrics, logger } = this.deps;
     const view = this.view;
+    this.ownName = displayName;
     // The running core's view of the store: sessions served from memory (see session-cache.ts),
     // every write reported to the view, which re-reads only the rows it changed (view-changes.ts).
     const store = view.track(new SessionCachingStore(this.deps.store, new SessionCache(() => clock.now())));
@@ -266,7 +289,7 @@ export class Messenger implements MessengerApi {
       outbox.kick();
       changed();
       connectDirect();
-    }, () => displayName);
+    }, () => this.ownName);
     const pruner = new DedupPruner(store, clock, this.log);
     const receive = new ReceivePipeline(ctx, guard, {
       committed: (s) => {
@@ -365,7 +388,7 @@ export class Messenger implements MessengerApi {
     relay.start();
     view.patch({
       phase: 'ready',
-      me: { displayName, id: toHex(identity.publicKey), inviteUrl: inviteUrl(this.deps.appUrl, { identityKey: identity.publicKey, displayName, relay: this.deps.relayUrl }) },
+      me: this.meView(identity.publicKey),
       connection: view.connectionState(),
     });
     outbox.kick();
@@ -450,14 +473,18 @@ export class Messenger implements MessengerApi {
     return this.need().actions.deleteForMe(messageId);
   }
 
-  async markRead(contactId: string): Promise<void> {
+  async markRead(contactId: string, upTo?: string): Promise<void> {
     const r = this.need();
-    if (await r.reads.markRead(contactId)) r.outbox.kick();
+    if (await r.reads.markRead(contactId, upTo)) r.outbox.kick();
     await this.view.refresh();
   }
 
   async safetyNumber(contactId: string): Promise<SafetyNumber> {
     return this.need().contacts.safetyNumber(contactId);
+  }
+
+  async compareSafetyNumber(contactId: string, scanned: Uint8Array): Promise<'match' | 'mismatch'> {
+    return this.need().contacts.compareSafetyNumber(contactId, scanned);
   }
 
   async setVerified(contactId: string, verified: boolean): Promise<void> {

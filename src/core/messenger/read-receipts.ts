@@ -22,15 +22,22 @@ export const READ_COMMIT_IDS = 8 * MAX_ACK_IDS;
 export class ReadReceipts {
   constructor(private readonly ctx: MessengerContext) {}
 
-  /** Marks every unread incoming message of `contactId` read; returns how many were newly read. */
-  markRead(contactId: string): Promise<number> {
+  /**
+   * Marks the unread incoming messages of `contactId` read, all of them or, with `upTo`,
+   * those up to and including that message (the newest the reader has seen on screen;
+   * later ones stay unread). An `upTo` that is not an unread incoming message of this
+   * contact (already read, ours, unknown) marks nothing. Returns how many were newly read.
+   */
+  markRead(contactId: string, upTo?: string): Promise<number> {
     const { ctx } = this;
     return ctx.lane.run(async () => {
       // A message request stays unread until accepted: reading it tells the sender nothing,
       // and accepting it later marks it read and sends the receipts then.
       const contact = ctx.contacts.byId(contactId);
       if (contact && isRequest(contact)) return 0;
-      const ids = await ctx.store.unreadIncoming(contactId);
+      const unread = await ctx.store.unreadIncoming(contactId);
+      // Oldest first: everything up to the one seen (the older unread ones scrolled past).
+      const ids = upTo === undefined ? unread : unread.slice(0, unread.indexOf(upTo) + 1);
       let newlyRead = 0;
       for (let i = 0; i < ids.length; i += READ_COMMIT_IDS) {
         const messageIds = ids.slice(i, i + READ_COMMIT_IDS);

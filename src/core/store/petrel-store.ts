@@ -94,6 +94,16 @@ export class BackendPetrelStore implements PetrelStore {
     await this.tx(['identity'], 'readwrite', (tx) => tx.table('identity').put(identity));
   }
 
+  async setOwnDisplayName(displayName: string): Promise<void> {
+    if (typeof displayName !== 'string' || displayName.trim() === '') throw new InvalidStoreInputError('displayName', 'expected non-empty text');
+    await this.tx(['identity'], 'readwrite', async (tx) => {
+      const t = tx.table('identity');
+      const identity = await t.get('self');
+      if (!identity) throw new RecordNotFoundError('identity', 'self');
+      await t.put({ ...identity, displayName });
+    });
+  }
+
   async savePreKeyPool(pool: Uint8Array, options: { readonly signedPreKeysRotatedAt?: number } = {}): Promise<void> {
     checkBytes('pool', pool);
     checkObject('options', options);

@@ -143,6 +143,7 @@ export class SessionCachingStore implements PetrelStore {
   loadIdentity: PetrelStore['loadIdentity'] = () => this.inner.loadIdentity();
   saveIdentity: PetrelStore['saveIdentity'] = (i) => this.inner.saveIdentity(i);
   savePreKeyPool: PetrelStore['savePreKeyPool'] = (p, o) => this.inner.savePreKeyPool(p, o);
+  setOwnDisplayName: PetrelStore['setOwnDisplayName'] = (n) => this.inner.setOwnDisplayName(n);
   getContact: PetrelStore['getContact'] = (id) => this.inner.getContact(id);
   listContacts: PetrelStore['listContacts'] = () => this.inner.listContacts();
   putContact: PetrelStore['putContact'] = (c) => this.inner.putContact(c);

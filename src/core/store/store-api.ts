@@ -162,6 +162,8 @@ export interface PetrelStore {
    * rotation passes its time, stored with the pool in the same transaction.
    */
   savePreKeyPool(pool: Uint8Array, options?: { readonly signedPreKeysRotatedAt?: number }): Promise<void>;
+  /** Replaces our display name (what new invites and session starts say), in one transaction with the rest of the row kept. */
+  setOwnDisplayName(displayName: string): Promise<void>;
 
   // ---- contacts and sessions
   getContact(id: string): Promise<ContactRecord | undefined>;

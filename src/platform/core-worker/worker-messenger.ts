@@ -117,6 +117,7 @@ export class WorkerMessenger implements MessengerApi {
   }
 
   createIdentity = (name: string) => this.client.call('createIdentity', name);
+  setDisplayName = (name: string) => this.client.call('setDisplayName', name);
   addContact = (invite: Invite) => this.client.call('addContact', invite);
   openChat = (contactId: string | undefined) => {
     this.openContactId = contactId;
@@ -144,8 +145,9 @@ export class WorkerMessenger implements MessengerApi {
   };
   cancelTransfer = (messageId: string) => this.client.call('cancelTransfer', messageId);
   downloadAttachment = (messageId: string) => this.client.call('downloadAttachment', messageId);
-  markRead = (contactId: string) => this.client.call('markRead', contactId);
+  markRead = (contactId: string, upTo?: string) => this.client.call('markRead', contactId, upTo);
   safetyNumber = (contactId: string) => this.client.call('safetyNumber', contactId);
+  compareSafetyNumber = (contactId: string, scanned: Uint8Array) => this.client.call('compareSafetyNumber', contactId, scanned);
   setVerified = (contactId: string, verified: boolean) => this.client.call('setVerified', contactId, verified);
   acknowledgeKeyChange = (contactId: string) => this.client.call('acknowledgeKeyChange', contactId);
   renameContact = (contactId: string, name: string) => this.client.call('renameContact', contactId, name);
