@@ -234,7 +234,7 @@ export class ReceivePipeline {
         contact = { id: toHex(opened.sender), displayName: '', unnamed: true, identityKey: opened.sender.slice(), verification: 'unverified', addedAt: draft.now, listing: 'request' };
         draft.putContact(commit, contact);
       }
-      const sessions = await draft.decrypted(commit, contact.id, result.set, result.pool);
+      const sessions = await draft.decrypted(commit, contact.id, opened.device, result.set, result.pool);
       if (contact.blocked) {
         // Blocked: the session advances (so later messages still open) and the envelope is
         // recorded and acknowledged, but nothing is kept and nothing goes back — no receipt.

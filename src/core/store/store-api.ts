@@ -32,6 +32,7 @@ export type { ContactChange, DeletedConversation } from './contact-changes.ts';
 
 /** The ratchet state after an operation, checked against the version the caller started from. */
 export interface SessionUpdate {
+  /** The session key (session-key.ts): the contact id, or the contact id and one of its devices. */
   readonly contactId: string;
   /** The version read before encrypting/decrypting; null when creating the session. */
   readonly expectedVersion: number | null;
@@ -52,6 +53,8 @@ export interface NewOutgoingMessage {
 export interface NewOutboxEntry {
   readonly envelopeId: string;
   readonly contactId: string;
+  /** The contact's device (hex) this copy is for; absent: the contact's account mailbox (a single-device contact). */
+  readonly device?: string;
   readonly mailbox: Uint8Array;
   /** The encoded envelope (sent byte-identical on every attempt). */
   readonly envelope: Uint8Array;
@@ -76,6 +79,8 @@ export interface ReadCommit {
   readonly messageIds: readonly string[];
   /** The encrypted read receipt(s) for `messageIds`; absent when there is no session to send it with. */
   readonly receipt?: { readonly sessionUpdate: SessionUpdate; readonly outboxEntries: readonly NewOutboxEntry[] };
+  /** The read receipts to each device of a multi-device contact (one per device session), committed with the rows. */
+  readonly deviceReceipts?: readonly { readonly sessionUpdate: SessionUpdate; readonly outboxEntries: readonly NewOutboxEntry[] }[];
 }
 
 export interface PendingOutgoingCommit {
@@ -84,6 +89,18 @@ export interface PendingOutgoingCommit {
   /** Our edit, delete or reaction, applied to its target row now; its job waits for the session. */
   readonly action?: MessageAction;
   readonly job: { readonly envelopeId: string; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array };
+}
+
+/**
+ * One message fanned out to several targets (docs/PROTOCOL.md §13.5): the message row, every
+ * advanced session, one ready outbox entry per target with a session and one pending job
+ * per target still without one, all in ONE transaction. Every entry carries the message.
+ */
+export interface FanOutCommit {
+  readonly message: NewOutgoingMessage;
+  readonly sessionUpdates: readonly SessionUpdate[];
+  readonly ready: readonly NewOutboxEntry[];
+  readonly pending: readonly { readonly envelopeId: string; readonly device?: string; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array }[];
 }
 
 /** A new session with a contact plus its pending jobs, now encrypted (in compose order). */
@@ -187,6 +204,13 @@ export interface PetrelStore {
   // ---- send
   commitOutgoing(commit: OutgoingCommit): Promise<{ readonly sessionVersion: number }>;
   commitPendingOutgoing(commit: PendingOutgoingCommit): Promise<void>;
+  /** A message to several targets (devices), all its copies in one transaction (FanOutCommit). */
+  commitFanOut(commit: FanOutCommit): Promise<void>;
+  /**
+   * A target that can no longer receive (its mailbox was closed: an unlinked device): its
+   * entry is removed; the message keeps its status from the other targets. True when it was there.
+   */
+  dropOutboxEntry(envelopeId: string): Promise<boolean>;
   pendingJobs(contactId: string): Promise<OutboxRecord[]>;
   commitSessionStart(commit: SessionStartCommit): Promise<{ readonly sessionVersion: number }>;
 
