@@ -8,6 +8,7 @@
  *
  * A list that names this device only after the start takes effect at the next start.
  */
+import type { Clock } from '../clock.ts';
 import type { Identity } from '../crypto/index.ts';
 import type { OwnDevice } from '../devices/own-device.ts';
 import type { Logger } from '../log.ts';
@@ -16,7 +17,9 @@ import type { Random } from '../random.ts';
 import type { PetrelStore } from '../store/index.ts';
 import { bytesEqual } from '../bytes.ts';
 import { findDevice, mailboxAddress } from '../wire/index.ts';
+import type { ContactDirectory } from './contact-directory.ts';
 import { DeviceListBook } from './device-list-book.ts';
+import { DeviceSync, type DeviceListRelay } from './device-sync.ts';
 import { deviceRouting, type DeviceRouting } from './device-routing.ts';
 import { loadOrCreateOwnDevice } from './own-device-store.ts';
 import { META_PUBLISHED_THROUGH } from './prekey-publisher.ts';
@@ -50,10 +53,16 @@ export interface DeviceBoot {
   readonly relayAuth?: RelayDeviceAuth;
   /** The routing the pipelines use; `refetch` asks the device sync for an account's list again. */
   routing(refetch: (account: Uint8Array) => void): DeviceRouting;
+  /**
+   * The sync of our and our contacts' lists. `restart` is called when our own list names
+   * this device for the first time: the core starts again as that device.
+   */
+  sync(deps: { relay: DeviceListRelay; contacts: ContactDirectory; clock: Clock }, restart: () => void): DeviceSync;
 }
 
 export async function bootDevices(deps: { store: PetrelStore; random: Random; metrics: Metrics; log: Logger }, identity: Identity): Promise<DeviceBoot> {
-  const device = await loadOrCreateOwnDevice({ ...deps, log: deps.log.child('messenger') }, identity);
+  const log = deps.log.child('messenger');
+  const device = await loadOrCreateOwnDevice({ ...deps, log }, identity);
   const book = new DeviceListBook(deps.store, deps.metrics, deps.log);
   const own = await book.get(identity.publicKey);
   const listed = !!own && !!findDevice(own, device.id);
@@ -67,5 +76,17 @@ export async function bootDevices(deps: { store: PetrelStore; random: Random; me
     mailbox,
     ...(listed ? { relayAuth: { cert: device.cert, sign: async (payload: Uint8Array) => device.key.sign(payload) } } : {}),
     routing: (refetch) => deviceRouting(book, { account: identity.publicKey, device, listed }, refetch),
+    sync: ({ relay, contacts, clock }, restart) =>
+      new DeviceSync(
+        { account: identity.publicKey, contacts, book, relay, clock, metrics: deps.metrics, log: deps.log },
+        {
+          deviceAdded: (contactId, count) => log.info('contact added a device', { contact: contactId.slice(0, 8), count }),
+          ownListChanged: (list) => {
+            if (listed || !findDevice(list, device.id)) return;
+            log.info('our device list now names this device: starting again as the device');
+            restart();
+          },
+        },
+      ),
   };
 }

@@ -48,7 +48,7 @@ import { ContactDirectory } from './contact-directory.ts';
 import type { MessengerContext } from './context.ts';
 import { CounterSaver } from './counter-saver.ts';
 import { DedupPruner } from './dedup-pruner.ts';
-import { DeviceSync } from './device-sync.ts';
+import type { DeviceSync } from './device-sync.ts';
 import { observeDeliveryLatency } from './delivery-latency.ts';
 import { DirectPathPolicy } from './direct-path-policy.ts';
 import type { DirectPath, RtcKind } from './direct-path.ts';
@@ -303,10 +303,11 @@ export class Messenger implements MessengerApi {
       transfers: (list) => view.patch({ transfers: list.length ? list : undefined }),
     });
     const reads = new ReadReceipts(ctx);
-    const devices = new DeviceSync(
-      { account: identity.publicKey, contacts: ctx.contacts, book: own.book, relay: { isOnline, fetchDeviceList: (ik) => relay.fetchDeviceList(ik), watchDevices: (iks) => relay.watchDevices(iks) }, clock, metrics, log: logger },
-      { deviceAdded: (contactId, count) => this.log.info('contact added a device', { contact: contactId.slice(0, 8), count }) },
-    );
+    const deviceRelay = { isOnline, fetchDeviceList: (ik: Uint8Array) => relay.fetchDeviceList(ik), watchDevices: (iks: readonly Uint8Array[]) => relay.watchDevices(iks) };
+    // Our list naming this device for the first time: the core starts again as the device.
+    const devices = own.sync({ relay: deviceRelay, contacts: ctx.contacts, clock }, () => {
+      if (this.running?.devices === devices) void this.stop().then(() => this.start());
+    });
 
     const cleanup: Array<() => void> = [];
     for (const t of transports) cleanup.push(t.onEnvelope((incoming) => receive.accept(incoming)));

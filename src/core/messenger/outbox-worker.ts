@@ -160,7 +160,7 @@ export class OutboxWorker {
         // on its other copies, and the contact's list is fetched again (§13.5).
         log.info('copy to an unlinked device dropped', { id: entry.envelopeId, device: entry.device.slice(0, 8) });
         this.ctx.metrics.inc('devices.copy_dropped_unlinked');
-        await store.dropOutboxEntry(entry.envelopeId);
+        await store.dropOutboxEntry(entry.envelopeId, "The contact's device was unlinked");
         const contact = this.ctx.contacts.byId(entry.contactId);
         if (contact) this.ctx.devices?.refetch(contact.identityKey);
       } else {

@@ -176,6 +176,16 @@ export class SessionStarter {
     if (err instanceof CryptoError) ctx.metrics.inc('crypto.failure', { reason: err.kind });
     ctx.log.warn('prekey bundle fetch failed', { contact: contactId.slice(0, 8), code });
     const key = sessionKey(contactId, device);
+    // A device without keys (not published yet) or unlinked: its copies are dropped at once
+    // (the message stands on its other copies), and an unlinked one's list is fetched again.
+    if (device !== undefined && (code === 'not_found' || code === 'device_unlinked')) {
+      this.failures.delete(key);
+      ctx.metrics.inc('devices.copy_dropped', { reason: code });
+      const contact = ctx.contacts.byId(contactId);
+      if (code === 'device_unlinked' && contact) ctx.devices?.refetch(contact.identityKey);
+      await this.giveUp(contactId, device, code === 'not_found' ? 'The contact’s device has no keys on the relay' : "The contact's device was unlinked");
+      return;
+    }
     let backoff = this.failures.get(key);
     if (!backoff) this.failures.set(key, (backoff = new Backoff(RETRY_BACKOFF, ctx.random)));
     if (backoff.attempts >= MAX_BUNDLE_FETCH_FAILURES) {
@@ -186,11 +196,20 @@ export class SessionStarter {
           : err instanceof CryptoError
             ? "The contact's keys failed verification"
             : 'Could not reach the contact’s keys on the relay';
-      for (const job of await ctx.store.pendingJobs(contactId)) if (job.device === device) await ctx.store.markFailed(job.envelopeId, reason);
-      this.started();
+      await this.giveUp(contactId, device, reason);
       return;
     }
     this.retryLater(contactId, backoff.next());
+  }
+
+  /** The waiting jobs for this target fail; a device's copy of a message is dropped instead while the message has other copies. */
+  private async giveUp(contactId: string, device: string | undefined, reason: string): Promise<void> {
+    for (const job of await this.ctx.store.pendingJobs(contactId)) {
+      if (job.device !== device) continue;
+      if (device !== undefined && job.messageId !== undefined) await this.ctx.store.dropOutboxEntry(job.envelopeId, reason);
+      else await this.ctx.store.markFailed(job.envelopeId, reason);
+    }
+    this.started();
   }
 
   private retryLater(contactId: string, delay: number): void {

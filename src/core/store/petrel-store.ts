@@ -223,13 +223,23 @@ export class BackendPetrelStore implements PetrelStore {
     await this.tx(FAN_OUT_STORES, 'readwrite', (tx) => applyFanOut(tx, commit, now));
   }
 
-  async dropOutboxEntry(envelopeId: string): Promise<boolean> {
+  async dropOutboxEntry(envelopeId: string, reason: string): Promise<'dropped' | 'failed' | 'gone'> {
     checkId128('envelopeId', envelopeId);
-    return this.tx(['outbox'], 'readwrite', async (tx) => {
+    const failure = checkText('reason', reason);
+    const now = this.options.now();
+    return this.tx(['outbox', 'messages'], 'readwrite', async (tx) => {
       const outbox = tx.table('outbox');
-      if (!(await outbox.get(envelopeId))) return false;
+      const entry = await outbox.get(envelopeId);
+      if (!entry) return 'gone';
+      const m = entry.messageId ? await tx.table('messages').get(entry.messageId) : undefined;
+      const others = m ? (await outbox.query({ index: 'byContactSeq', lower: [entry.contactId, entry.seq], upper: [entry.contactId, entry.seq] })).filter((e) => e.messageId === m.id && e.envelopeId !== envelopeId) : [];
+      // The last copy of a message no copy of which went out: the message fails (and can be retried).
+      if (m && m.status === 'queued' && !others.length) {
+        await Promise.all([outbox.put({ ...entry, state: 'failed', lastError: failure }), tx.table('messages').put({ ...m, status: 'failed', failure, updatedAt: now })]);
+        return 'failed';
+      }
       await outbox.delete(envelopeId);
-      return true;
+      return 'dropped';
     });
   }
 

@@ -162,7 +162,7 @@ export class SessionCachingStore implements PetrelStore {
   // Sessions stay (a later message from the contact is read with them): the cache stays valid.
   deleteConversation: PetrelStore['deleteConversation'] = (id) => this.inner.deleteConversation(id);
   commitPendingOutgoing: PetrelStore['commitPendingOutgoing'] = (c) => this.inner.commitPendingOutgoing(c);
-  dropOutboxEntry: PetrelStore['dropOutboxEntry'] = (id) => this.inner.dropOutboxEntry(id);
+  dropOutboxEntry: PetrelStore['dropOutboxEntry'] = (id, reason) => this.inner.dropOutboxEntry(id, reason);
   pendingJobs: PetrelStore['pendingJobs'] = (id) => this.inner.pendingJobs(id);
   dueOutbox: PetrelStore['dueOutbox'] = (now, limit) => this.inner.dueOutbox(now, limit);
   outboxHeads: PetrelStore['outboxHeads'] = (max) => this.inner.outboxHeads(max);

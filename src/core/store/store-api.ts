@@ -207,10 +207,12 @@ export interface PetrelStore {
   /** A message to several targets (devices), all its copies in one transaction (FanOutCommit). */
   commitFanOut(commit: FanOutCommit): Promise<void>;
   /**
-   * A target that can no longer receive (its mailbox was closed: an unlinked device): its
-   * entry is removed; the message keeps its status from the other targets. True when it was there.
+   * A copy that cannot be delivered (its device was unlinked, or never published keys): its
+   * entry is removed and the message stands on its other copies — unless it is the
+   * message's last copy and none went out, then the message fails with `reason` (as
+   * `markFailed`). 'gone' when there was no such entry.
    */
-  dropOutboxEntry(envelopeId: string): Promise<boolean>;
+  dropOutboxEntry(envelopeId: string, reason: string): Promise<'dropped' | 'failed' | 'gone'>;
   pendingJobs(contactId: string): Promise<OutboxRecord[]>;
   commitSessionStart(commit: SessionStartCommit): Promise<{ readonly sessionVersion: number }>;
 
