@@ -3,7 +3,8 @@
  * real relay: Ada's account has two devices, each its own core and store; Bo is a
  * single-device account. Bo's message reaches both of Ada's devices once (one session and
  * one encryption per device); Ada's second device writes to Bo, who reads it with the
- * session of that device and sees no key change; after Ada unlinks her second device,
+ * session of that device and sees no key change, and her first device shows it as hers
+ * (a sent transcript) with its status; after Ada unlinks her second device,
  * Bo's messages go to her first one only and none fails.
  */
 import { describe, expect, it } from 'vitest';
@@ -78,12 +79,28 @@ describe('fan-out to linked devices', () => {
     expect(bo.messenger.getState().contacts.find((c) => c.id === bSeesA)).toMatchObject({ keyChanged: false, displayName: 'Ada' });
     expect(counter(bo, 'devices.unknown_sender_device')).toBe(0);
     await expectEventually(async () => (await statusOf(ada2.store, aSeesB, 'from my laptop')) === 'delivered');
+    // Ada's first device got the sent transcript: the message is hers, outgoing, shown once, with its status.
+    await expectEventually(async () => (await texts(ada1, aSeesB)).includes('out:from my laptop'));
+    expect(await texts(ada1, aSeesB)).toEqual(['in:hello both', 'out:from my laptop']);
+    expect(await statusOf(ada1.store, aSeesB, 'from my laptop')).toBe('sent');
+    expect(counter(ada1, 'devices.transcript_received')).toBe(1);
+    // Bo reads it: his read receipt goes to each of Ada's devices, so both show it read.
+    await bo.messenger.markRead(bSeesA);
+    await expectEventually(async () => (await statusOf(ada2.store, aSeesB, 'from my laptop')) === 'read');
+    await expectEventually(async () => (await statusOf(ada1.store, aSeesB, 'from my laptop')) === 'read');
 
     // Bo answers: both devices again (the session with the second device is the one it wrote on).
     await bo.messenger.send(bSeesA, 'nice laptop');
     await until(ada2, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 2);
     await until(ada1, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 2);
-    expect(await texts(ada1, aSeesB)).toEqual(['in:hello both', 'in:nice laptop']);
+    expect(await texts(ada1, aSeesB)).toEqual(['in:hello both', 'out:from my laptop', 'in:nice laptop']);
+
+    // And from the first device: the second gets the transcript, once.
+    await ada1.messenger.send(aSeesB, 'sent from my phone');
+    await until(bo, (s) => s.contacts.find((c) => c.id === bSeesA)?.unread === 1);
+    await expectEventually(async () => (await texts(ada2, aSeesB)).includes('out:sent from my phone'));
+    expect(await texts(ada2, aSeesB)).toEqual(['in:hello both', 'out:from my laptop', 'in:nice laptop', 'out:sent from my phone']);
+    expect(await texts(bo, bSeesA)).toEqual(['out:hello both', 'in:from my laptop', 'out:nice laptop', 'in:sent from my phone']);
   });
 
   it("after Ada unlinks her second device, Bo's messages go to her first one only and none fails", async () => {

@@ -5,9 +5,9 @@
  * one outbox entry per target, and a pending job for each target without a session yet
  * (SessionStarter starts that device's session and encrypts the job).
  *
- * Copies to our own other devices are not sent yet: they need the "sent transcript"
- * content, which is not built (§13.5 "Not built yet"); they are left out, never sent as an
- * ordinary message (which our own devices would take for one from a stranger).
+ * Our own other devices get a "sent transcript" (`sent{to, content}`) with the session of
+ * that device (keyed by our own account and the device), queued under our own account
+ * and without the message id: it never moves the message's status.
  *
  * Runs inside the serial lane (compose.ts): the session reads and the commit are not
  * interleaved with another ratchet step.
@@ -17,6 +17,7 @@ import type { Random } from '../random.ts';
 import type { FanOutTarget } from '../devices/fan-out.ts';
 import type { FanOutCommit, NewOutboxEntry, NewOutgoingMessage, SessionUpdate } from '../store/index.ts';
 import { sessionKey } from '../store/session-key.ts';
+import { encodeContent } from '../wire/index.ts';
 import type { ComposeDeps, OutgoingMessage } from './compose.ts';
 import { targetDevice } from './device-routing.ts';
 import { encryptFor } from './session-cipher.ts';
@@ -26,23 +27,27 @@ export async function enqueueFannedOut(deps: ComposeDeps & { readonly random: Ra
   const sessionUpdates: SessionUpdate[] = [];
   const ready: NewOutboxEntry[] = [];
   const pending: FanOutCommit['pending'][number][] = [];
+  const ownAccount = toHex(deps.identity.publicKey);
+  // Our own other devices get a "sent transcript": the same content, and the contact it went to.
+  const transcript = encodeContent({ t: 'sent', to: m.contactKey, content: m.content });
   // The first copy's envelope id is the message id (as for a single copy); the others get fresh ones.
   let first = true;
   for (const t of targets) {
-    if (t.own) continue;
     const envelopeId = first ? m.id : toHex(deps.random.bytes(16));
     first = false;
     const device = targetDevice(t);
-    const key = sessionKey(m.contactId, device);
+    const owner = t.own ? ownAccount : m.contactId;
+    const key = sessionKey(owner, device);
+    const content = t.own ? transcript : m.content;
     const row = await deps.store.getSession(key);
     if (!row) {
-      pending.push({ envelopeId, ...(device ? { device } : {}), mailbox: t.mailbox, plaintext: m.content });
+      pending.push({ envelopeId, ...(device ? { device } : {}), ...(t.own ? { own: true as const } : {}), mailbox: t.mailbox, plaintext: content });
       continue;
     }
-    const { set, envelope } = await encryptFor(deps, decodeSessionSet(row.state), m.contactKey, m.content);
+    const { set, envelope } = await encryptFor(deps, decodeSessionSet(row.state), t.own ? deps.identity.publicKey : m.contactKey, content);
     sessionUpdates.push({ contactId: key, expectedVersion: row.version, state: encodeSessionSet(set) });
-    ready.push({ envelopeId, contactId: m.contactId, ...(device ? { device } : {}), mailbox: t.mailbox, envelope });
+    ready.push({ envelopeId, contactId: owner, ...(device ? { device } : {}), mailbox: t.mailbox, envelope });
   }
-  await deps.store.commitFanOut({ message, sessionUpdates, ready, pending });
+  await deps.store.commitFanOut({ message, ownAccount, sessionUpdates, ready, pending });
   return { pending: pending.length > 0 };
 }

@@ -65,6 +65,8 @@ export interface CommitDraft {
   sessionUpdate?: SessionUpdate;
   preKeyPool?: Uint8Array;
   action?: MessageAction;
+  /** What another device of our account sent (receive-own-device.ts). */
+  transcript?: NewIncomingMessage;
 }
 
 /** A decrypted batch whose commit is ready to issue. */

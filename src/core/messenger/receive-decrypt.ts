@@ -25,6 +25,8 @@ export type Opened =
   | { readonly kind: 'replayed_session_start' }
   /** The sender's stored sessions are corrupt: never decrypted with, never acknowledged. */
   | { readonly kind: 'corrupt_session'; readonly contactId: string }
+  /** From another device of our own account (a sent transcript). */
+  | { readonly kind: 'own_device'; readonly device: string; readonly result: Decrypted }
   /** `contact` is undefined for a sender we do not know yet (its first message). */
   | {
       readonly kind: 'decrypted';
@@ -52,8 +54,8 @@ export async function openEnvelope(ctx: MessengerContext, batch: BatchDraft, uns
   if ('error' in unsealed) return { kind: 'undecryptable', reason: unsealed.error instanceof CryptoError ? unsealed.error.kind : 'sealed_sender_failed' };
   const { sender, senderDevice, inner } = unsealed;
   if (!messageType(inner)) return { kind: 'undecryptable', reason: 'malformed_message' };
-  // A copy from another device of our own account: the "sent transcript" is not built yet (§13.5).
-  if (bytesEqual(sender, ctx.identity.publicKey)) return { kind: 'undecryptable', reason: 'own_device' };
+  // Another device of our own account: only one our verified list names, with its own session.
+  if (bytesEqual(sender, ctx.identity.publicKey)) return openFromOwnDevice(ctx, batch, sender, senderDevice, inner);
   const contact = batch.contactByKey(sender);
   // The key a contact had before a key change (its id is that first key): the old
   // device still writing. Never a new contact under the same id, nor a session with it.
@@ -78,6 +80,29 @@ export async function openEnvelope(ctx: MessengerContext, batch: BatchDraft, uns
   try {
     const result = await decryptWith({ identity: ctx.identity, crypto: ctx.crypto, pool: batch.currentPool }, set, sender, inner);
     return { kind: 'decrypted', sender, ...(device ? { device } : {}), contact, result };
+  } catch (err) {
+    if (err instanceof ReplayedSessionStartError) return { kind: 'replayed_session_start' };
+    return { kind: 'undecryptable', reason: err instanceof CryptoError || err instanceof MessengerError ? err.kind : 'no_session' };
+  }
+}
+
+async function openFromOwnDevice(ctx: MessengerContext, batch: BatchDraft, sender: Uint8Array, senderDevice: Uint8Array | undefined, inner: Uint8Array): Promise<Opened> {
+  if (!senderDevice || !(await ctx.devices?.names(sender, senderDevice))) {
+    ctx.metrics.inc('devices.unknown_sender_device', { own: 'true' });
+    return { kind: 'undecryptable', reason: 'unknown_own_device' };
+  }
+  const device = toHex(senderDevice);
+  const key = sessionKey(toHex(sender), device);
+  let set;
+  try {
+    set = (await batch.sessionsOf(key)).set;
+  } catch (err) {
+    if (err instanceof CorruptStateError || err instanceof MalformedSessionSetError) return { kind: 'corrupt_session', contactId: key };
+    throw err;
+  }
+  try {
+    const result = await decryptWith({ identity: ctx.identity, crypto: ctx.crypto, pool: batch.currentPool }, set, sender, inner);
+    return { kind: 'own_device', device, result };
   } catch (err) {
     if (err instanceof ReplayedSessionStartError) return { kind: 'replayed_session_start' };
     return { kind: 'undecryptable', reason: err instanceof CryptoError || err instanceof MessengerError ? err.kind : 'no_session' };

@@ -10,7 +10,7 @@ import { bytesEqual, fromHex, toHex } from '../bytes.ts';
 import { CryptoError, initiateSession, verifyFetchedBundle, type SessionState } from '../crypto/index.ts';
 import { Backoff, RETRY_BACKOFF } from '../transport/index.ts';
 import { deviceMailboxAddress, encodeContent, mailboxAddress, type FetchedBundle } from '../wire/index.ts';
-import type { OutboxRecord } from '../store/index.ts';
+import type { ContactRecord, OutboxRecord } from '../store/index.ts';
 import { sessionKey } from '../store/session-key.ts';
 import { targetDevice } from './device-routing.ts';
 import type { MessengerContext } from './context.ts';
@@ -44,15 +44,28 @@ export class SessionStarter {
 
   /** Starts a session with every contact that has pending jobs (at boot and when the relay comes online). */
   async resumeAll(): Promise<void> {
-    for (const c of this.ctx.contacts.all()) {
+    for (const c of [...this.ctx.contacts.all(), this.self()]) {
       if ((await this.ctx.store.pendingJobs(c.id)).length) this.ensure(c.id);
     }
+  }
+
+  /**
+   * Our own account as the "contact" that copies to our other devices (sent transcripts)
+   * are queued under: its sessions are keyed by our account and each device.
+   */
+  private self(): ContactRecord {
+    const { identity } = this.ctx;
+    return { id: toHex(identity.publicKey), displayName: '', identityKey: identity.publicKey, verification: 'verified', addedAt: 0 };
+  }
+
+  private contactOf(contactId: string): ContactRecord | undefined {
+    return this.ctx.contacts.byId(contactId) ?? (contactId === toHex(this.ctx.identity.publicKey) ? this.self() : undefined);
   }
 
   ensure(contactId: string): void {
     if (this.running.has(contactId) || !this.relay.isOnline()) return;
     // A key change waiting for acknowledgement: nothing is encrypted for the new key yet.
-    const contact = this.ctx.contacts.byId(contactId);
+    const contact = this.contactOf(contactId);
     if (!contact || sendBlocked(contact)) return;
     this.running.add(contactId);
     void this.start(contactId)
@@ -73,24 +86,27 @@ export class SessionStarter {
    * contact), or with each of its devices that has waiting jobs or no session yet.
    */
   private async start(contactId: string): Promise<void> {
-    const contact = this.ctx.contacts.byId(contactId);
+    const contact = this.contactOf(contactId);
     if (!contact) return;
+    const own = contactId === toHex(this.ctx.identity.publicKey);
     const jobs = await this.ctx.store.pendingJobs(contactId);
     const devices = new Set<string | undefined>(jobs.map((j) => j.device));
-    const targets = this.ctx.devices ? (await this.ctx.devices.targets(contact.identityKey)).filter((t) => !t.own) : [];
+    const targets = this.ctx.devices && !own ? (await this.ctx.devices.targets(contact.identityKey)).filter((t) => !t.own) : [];
     for (const t of targets) devices.add(targetDevice(t));
-    if (!devices.size) devices.add(undefined);
+    if (!devices.size && !own) devices.add(undefined);
     for (const device of devices) {
       if (this.stopped) return;
       const hasJobs = jobs.some((j) => j.device === device);
       if (!hasJobs && (await this.ctx.store.getSession(sessionKey(contactId, device)))) continue;
       await this.startOne(contactId, device);
     }
+    // Copies of what was just sent, waiting for a session with one of our own devices.
+    if (!own && !this.stopped && (await this.ctx.store.pendingJobs(toHex(this.ctx.identity.publicKey))).length) this.ensure(toHex(this.ctx.identity.publicKey));
   }
 
   private async startOne(contactId: string, device: string | undefined): Promise<void> {
     const { ctx } = this;
-    const contact = ctx.contacts.byId(contactId);
+    const contact = this.contactOf(contactId);
     if (!contact) return;
     const key = sessionKey(contactId, device);
     let session: SessionState | undefined;
@@ -109,7 +125,7 @@ export class SessionStarter {
     const done = await ctx.lane.run(async () => {
       if (this.stopped) return false;
       // The contact may have changed key (and lost its session) while the bundle was fetched.
-      const now = ctx.contacts.byId(contactId);
+      const now = this.contactOf(contactId);
       if (!now || sendBlocked(now) || !bytesEqual(now.identityKey, contact.identityKey)) return false;
       const row = await ctx.store.getSession(key);
       if (!row && !session) return false;
@@ -124,14 +140,14 @@ export class SessionStarter {
       }
       await ctx.store.commitSessionStart({ sessionUpdate: { contactId: key, expectedVersion: row?.version ?? null, state: encodeSessionSet(set) }, encrypted });
       ctx.log.info('session started', { contact: contactId.slice(0, 8), ...(device ? { device: device.slice(0, 8) } : {}), messages: jobs.length, new: !row });
-      if (!row) await this.introduce(contactId, contact.identityKey, device);
+      if (!row && !bytesEqual(contact.identityKey, ctx.identity.publicKey)) await this.introduce(contactId, contact.identityKey, device);
       return true;
     });
     if (this.stopped) return;
     if (done) this.started();
     // The session went (a key change) between the check and the lane: start over from the store.
     else {
-      const latest = ctx.contacts.byId(contactId);
+      const latest = this.contactOf(contactId);
       if (latest && !sendBlocked(latest)) this.retryLater(contactId, 0);
     }
   }
@@ -181,7 +197,7 @@ export class SessionStarter {
     if (device !== undefined && (code === 'not_found' || code === 'device_unlinked')) {
       this.failures.delete(key);
       ctx.metrics.inc('devices.copy_dropped', { reason: code });
-      const contact = ctx.contacts.byId(contactId);
+      const contact = this.contactOf(contactId);
       if (code === 'device_unlinked' && contact) ctx.devices?.refetch(contact.identityKey);
       await this.giveUp(contactId, device, code === 'not_found' ? 'The contact’s device has no keys on the relay' : "The contact's device was unlinked");
       return;

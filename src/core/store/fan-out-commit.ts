@@ -12,7 +12,7 @@ import type { OutboxRecord } from './records.ts';
 import { checkDeviceHex, contactOfSessionKey } from './session-key.ts';
 import type { FanOutCommit, NewOutboxEntry, SessionUpdate } from './store-api.ts';
 import { checkOutboxEntry, checkOutgoingMessage, checkSameContact, checkSessionUpdate } from './validate-commits.ts';
-import { checkArray, checkBytes, checkId128, checkObject } from './validate.ts';
+import { checkArray, checkBytes, checkContactId, checkId128, checkObject } from './validate.ts';
 
 export const FAN_OUT_STORES = ['sessions', 'messages', 'conversations', 'outbox'] as const;
 /** 2 × 10 − 1 copies at most (§13.5), with room to spare. */
@@ -22,16 +22,19 @@ export function checkFanOut(commit: FanOutCommit): void {
   checkObject('commit', commit);
   checkOutgoingMessage('message', commit.message);
   const contactId = commit.message.contactId;
+  const own = commit.ownAccount === undefined ? undefined : checkContactId('ownAccount', commit.ownAccount);
+  const ours = (id: string) => (id === own ? own : contactId);
   checkArray<SessionUpdate>('sessionUpdates', commit.sessionUpdates, FAN_OUT_TARGETS_MAX).forEach((u, i) => {
     checkSessionUpdate(`sessionUpdates[${i}]`, u);
-    checkSameContact(`sessionUpdates[${i}].contactId`, contactOfSessionKey(u.contactId), contactId);
+    checkSameContact(`sessionUpdates[${i}].contactId`, contactOfSessionKey(u.contactId), ours(contactOfSessionKey(u.contactId)));
   });
   checkArray<NewOutboxEntry>('ready', commit.ready, FAN_OUT_TARGETS_MAX).forEach((e, i) => {
     checkOutboxEntry(`ready[${i}]`, e);
-    checkSameContact(`ready[${i}].contactId`, e.contactId, contactId);
+    checkSameContact(`ready[${i}].contactId`, e.contactId, ours(e.contactId));
   });
   checkArray<FanOutCommit['pending'][number]>('pending', commit.pending, FAN_OUT_TARGETS_MAX).forEach((j, i) => {
     checkObject(`pending[${i}]`, j);
+    if (j.own !== undefined && (j.own !== true || own === undefined)) throw new InvalidStoreInputError(`pending[${i}].own`, 'an own copy needs ownAccount');
     checkId128(`pending[${i}].envelopeId`, j.envelopeId);
     if (j.device !== undefined) checkDeviceHex(`pending[${i}].device`, j.device);
     checkBytes(`pending[${i}].mailbox`, j.mailbox, 32);
@@ -61,15 +64,16 @@ export async function applyFanOut(tx: BackendTx, commit: FanOutCommit, now: numb
   const nextSessions = commit.sessionUpdates.map((u, i) => nextSession(current[i], u, now));
   // The row names its first copy's envelope (as a single-target message does).
   const { row, conversation } = placeOutgoing(m, existingMessage, conv, ids[0]!);
+  // Copies to our own devices carry no message id (they never move its status) and queue under our account.
   const pending: OutboxRecord[] = commit.pending.map((j) => ({
     envelopeId: j.envelopeId,
-    messageId: row.id,
-    contactId: m.contactId,
+    ...(j.own ? {} : { messageId: row.id }),
+    contactId: j.own ? commit.ownAccount! : m.contactId,
     ...(j.device !== undefined ? { device: j.device } : {}),
     mailbox: j.mailbox,
     state: 'pending_session',
     plaintext: j.plaintext,
-    seq: row.order,
+    seq: j.own ? 0 : row.order,
     attempts: 0,
     nextAttemptAt: now,
     createdAt: now,
@@ -78,7 +82,7 @@ export async function applyFanOut(tx: BackendTx, commit: FanOutCommit, now: numb
     ...nextSessions.map((s) => sessions.put(s)),
     messages.put(row),
     conversations.put(conversation),
-    ...commit.ready.map((e) => outbox.put(readyOutboxRecord(e, now, row))),
+    ...commit.ready.map((e) => outbox.put(readyOutboxRecord(e, now, e.contactId === commit.ownAccount ? undefined : row))),
     ...pending.map((p) => outbox.put(p)),
   ]);
 }

@@ -55,9 +55,11 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
   const conversationsT = tx.table('conversations');
 
   const needsSession = commits.filter((c) => c.sessionUpdate).map((c) => c.sessionUpdate!.contactId);
-  const needsConversation = commits.flatMap((c) => [...(c.message ? [c.message.contactId] : []), ...(c.action && c.from ? [c.from] : [])]);
+  const needsConversation = commits.flatMap((c) => [...(c.message ? [c.message.contactId] : []), ...(c.transcript ? [c.transcript.contactId] : []), ...(c.action && c.from ? [c.from] : [])]);
   const needsMessage = commits.flatMap((c) => [
     ...(c.message && !optimistic ? [c.message.id] : []),
+    // A transcript's message may already be here (sent again, or this device wrote it): always read.
+    ...(c.transcript ? [c.transcript.id] : []),
     ...(c.statusUpdates ?? []).map((u) => u.messageId),
     ...(c.action ? [c.action.target] : []),
   ]);
@@ -139,6 +141,29 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
         lastMessage: { messageId: m.id, text: withHeld.deleted ? DELETED_TEXT : withHeld.body, at: m.sentAt, direction: 'in' },
         unread: conv.unread + 1,
         lastActivityAt: Math.max(conv.lastActivityAt, c.receivedAt),
+        nextOrder: conv.nextOrder + 1,
+      });
+    }
+
+    if (c.transcript && (dirtyMessages.get(c.transcript.id) ?? messages.get(c.transcript.id)) === undefined) {
+      const m = c.transcript;
+      const conv = dirtyConversations.get(m.contactId) ?? conversations.get(m.contactId) ?? emptyConversation(m.contactId);
+      dirtyMessages.set(m.id, {
+        id: m.id,
+        contactId: m.contactId,
+        direction: 'out',
+        body: m.body,
+        sentAt: m.sentAt,
+        order: conv.nextOrder,
+        status: 'sent',
+        ...(m.attachment ? { attachment: m.attachment } : {}),
+        ...(m.quote ? { quote: m.quote } : {}),
+        updatedAt: c.receivedAt,
+      });
+      dirtyConversations.set(m.contactId, {
+        ...conv,
+        lastMessage: { messageId: m.id, text: m.body, at: m.sentAt, direction: 'out' },
+        lastActivityAt: Math.max(conv.lastActivityAt, m.sentAt),
         nextOrder: conv.nextOrder + 1,
       });
     }

@@ -98,9 +98,16 @@ export interface PendingOutgoingCommit {
  */
 export interface FanOutCommit {
   readonly message: NewOutgoingMessage;
+  /**
+   * Our own account's id (hex IK): session updates and ready/pending copies for our other
+   * devices ("sent transcripts") name it instead of the contact. Those copies carry no
+   * message id (they never move the message's status) and queue under our account.
+   */
+  readonly ownAccount?: string;
   readonly sessionUpdates: readonly SessionUpdate[];
   readonly ready: readonly NewOutboxEntry[];
-  readonly pending: readonly { readonly envelopeId: string; readonly device?: string; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array }[];
+  /** `own`: a copy for one of our own devices (queued under `ownAccount`). */
+  readonly pending: readonly { readonly envelopeId: string; readonly device?: string; readonly own?: true; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array }[];
 }
 
 /** A new session with a contact plus its pending jobs, now encrypted (in compose order). */
@@ -151,6 +158,13 @@ export interface IncomingCommit {
    * yet: the action is held (held-actions.ts) and applied when the target is committed.
    */
   readonly action?: MessageAction;
+  /**
+   * A message our account sent from another of its devices (a "sent transcript", PROTOCOL.md
+   * §13.5), stored as an outgoing message of `transcript.contactId`'s conversation (which
+   * need not be `from`: `from` is our own account) with status `sent`, once: a message id
+   * already stored is left as it is.
+   */
+  readonly transcript?: NewIncomingMessage;
 }
 
 export type IncomingResult = 'committed' | 'duplicate';

@@ -140,6 +140,11 @@ export function checkIncoming(field: string, c: IncomingCommit): void {
       checkSameContact(`${field}.outboxEntries[${i}].contactId`, e.contactId, from);
     });
   }
+  if (c.transcript !== undefined) {
+    if (from === undefined) throw new InvalidStoreInputError(`${field}.transcript`, 'a transcript needs its sender');
+    if (c.message !== undefined) throw new InvalidStoreInputError(`${field}.transcript`, 'a commit carries a message or a transcript, not both');
+    checkOutgoingMessage(`${field}.transcript`, c.transcript);
+  }
   if (c.action !== undefined) {
     if (from === undefined) throw new InvalidStoreInputError(`${field}.action`, 'an action needs its sender');
     checkAction(`${field}.action`, c.action, from);
