@@ -44,26 +44,39 @@ export class ReadReceipts {
     });
   }
 
-  /** The receipt(s) of one `commitRead`: one to a single-device contact, one per device session of a multi-device one. Runs inside the lane. */
-  private async receipts(contactId: string, messageIds: readonly string[]): Promise<Pick<ReadCommit, 'receipt' | 'deviceReceipts'>> {
+  /**
+   * The receipt(s) of one `commitRead`: one to a single-device contact, one per device
+   * session of a multi-device one, and a `seen` mark to each of our own other devices we
+   * have a session with (reading here clears unread there). Runs inside the lane.
+   */
+  private async receipts(contactId: string, messageIds: readonly string[]): Promise<Pick<ReadCommit, 'receipt' | 'deviceReceipts' | 'ownAccount'>> {
     const { ctx } = this;
     const contact = ctx.contacts.byId(contactId);
-    if (!contact || !sendsReadReceipts(contact)) return {};
-    const targets = ctx.devices ? (await ctx.devices.targets(contact.identityKey)).filter((t) => !t.own) : [];
-    if (!targets.some((t) => !isAccountTarget(t))) {
-      const receipt = await this.encrypt(contact.id, contact.identityKey, undefined, mailboxAddress(contact.identityKey), messageIds);
-      return receipt ? { receipt } : {};
-    }
+    if (!contact) return {};
+    const all = ctx.devices ? await ctx.devices.targets(contact.identityKey) : [];
+    const targets = all.filter((t) => !t.own);
     const deviceReceipts = [];
-    for (const t of targets) {
-      const r = await this.encrypt(contact.id, contact.identityKey, targetDevice(t), t.mailbox, messageIds);
+    let receipt;
+    if (sendsReadReceipts(contact)) {
+      const content = (ids: Uint8Array[]) => encodeContent({ t: 'receipt', kind: 'read', ids });
+      if (!targets.some((t) => !isAccountTarget(t))) receipt = await this.encrypt(contact.id, contact.identityKey, undefined, mailboxAddress(contact.identityKey), messageIds, content);
+      else {
+        for (const t of targets) {
+          const r = await this.encrypt(contact.id, contact.identityKey, targetDevice(t), t.mailbox, messageIds, content);
+          if (r) deviceReceipts.push(r);
+        }
+      }
+    }
+    const ownAccount = toHex(ctx.identity.publicKey);
+    for (const t of all.filter((x) => x.own)) {
+      const r = await this.encrypt(ownAccount, ctx.identity.publicKey, targetDevice(t), t.mailbox, messageIds, (ids) => encodeContent({ t: 'seen', to: contact.identityKey, ids }));
       if (r) deviceReceipts.push(r);
     }
-    return deviceReceipts.length ? { deviceReceipts } : {};
+    return { ...(receipt ? { receipt } : {}), ...(deviceReceipts.length ? { deviceReceipts, ownAccount } : {}) };
   }
 
   /** The session update and outbox entries of one receipt to one session (none without a session). */
-  private async encrypt(contactId: string, identityKey: Uint8Array, device: string | undefined, mailbox: Uint8Array, messageIds: readonly string[]) {
+  private async encrypt(contactId: string, identityKey: Uint8Array, device: string | undefined, mailbox: Uint8Array, messageIds: readonly string[], encode: (ids: Uint8Array[]) => Uint8Array) {
     const { ctx } = this;
     const key = sessionKey(contactId, device);
     const row = await ctx.store.getSession(key);
@@ -71,7 +84,7 @@ export class ReadReceipts {
     let set = decodeSessionSet(row.state);
     const outboxEntries = [];
     for (let i = 0; i < messageIds.length; i += MAX_ACK_IDS) {
-      const content = encodeContent({ t: 'receipt', kind: 'read', ids: messageIds.slice(i, i + MAX_ACK_IDS).map(fromHex) });
+      const content = encode(messageIds.slice(i, i + MAX_ACK_IDS).map(fromHex));
       const out = await encryptFor(ctx, set, identityKey, content);
       set = out.set;
       outboxEntries.push({ envelopeId: toHex(ctx.random.bytes(16)), contactId, ...(device ? { device } : {}), mailbox, envelope: out.envelope });

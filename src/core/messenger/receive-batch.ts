@@ -67,6 +67,8 @@ export interface CommitDraft {
   action?: MessageAction;
   /** What another device of our account sent (receive-own-device.ts). */
   transcript?: NewIncomingMessage;
+  /** Messages another device of our account read. */
+  readElsewhere?: { readonly contactId: string; readonly messageIds: readonly string[] };
 }
 
 /** A decrypted batch whose commit is ready to issue. */

@@ -125,7 +125,8 @@ export async function applyContent(
       return;
     }
     case 'sent':
-      // Only our own devices send transcripts (receive-own-device.ts); from a contact it means nothing.
+    case 'seen':
+      // Only our own devices send transcripts and read marks (receive-own-device.ts); from a contact it means nothing.
       ctx.metrics.inc('receive.transcript_refused');
       ctx.log.warn('transcript from a contact dropped', { contact: contact.id.slice(0, 8) });
       return;

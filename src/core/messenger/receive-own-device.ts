@@ -1,7 +1,7 @@
 /**
- * Receiving from another device of our own account (docs/PROTOCOL.md §13.5): the only
- * content it sends us is a "sent transcript" (`sent{to, content}`), what it sent to a
- * contact, which this device stores as an outgoing message of that contact's conversation
+ * Receiving from another device of our own account (docs/PROTOCOL.md §13.5): it sends us
+ * `seen{to, ids}` (messages of that conversation it read: read here too, the unread count
+ * down) and "sent transcripts" (`sent{to, content}`), what it sent to a contact, which this device stores as an outgoing message of that contact's conversation
  * with status `sent` — once (the store keeps a message id it already has as it is). A
  * transcript for a contact this device does not know, or anything else from our own
  * devices, is counted and dropped (the envelope is still recorded as processed).
@@ -13,6 +13,12 @@ import type { MessengerContext } from './context.ts';
 import type { BatchDraft, CommitDraft } from './receive-batch.ts';
 
 export function applyOwnDeviceContent(ctx: MessengerContext, batch: BatchDraft, draft: CommitDraft, content: Content): void {
+  if (content.t === 'seen') {
+    // Read on another device of ours: those messages are read here too (no receipt: that device sent it).
+    const contact = batch.contactByKey(content.to);
+    if (contact) draft.readElsewhere = { contactId: contact.id, messageIds: content.ids.map(toHex) };
+    return;
+  }
   if (content.t !== 'sent') {
     ctx.metrics.inc('devices.own_content_dropped', { kind: content.t });
     return;

@@ -47,6 +47,8 @@ export class SessionStarter {
     for (const c of [...this.ctx.contacts.all(), this.self()]) {
       if ((await this.ctx.store.pendingJobs(c.id)).length) this.ensure(c.id);
     }
+    // A listed device keeps a session with each of our other devices (transcripts, read marks).
+    if (this.ctx.devices?.sealDevice) this.ensure(this.self().id);
   }
 
   /**
@@ -91,7 +93,8 @@ export class SessionStarter {
     const own = contactId === toHex(this.ctx.identity.publicKey);
     const jobs = await this.ctx.store.pendingJobs(contactId);
     const devices = new Set<string | undefined>(jobs.map((j) => j.device));
-    const targets = this.ctx.devices && !own ? (await this.ctx.devices.targets(contact.identityKey)).filter((t) => !t.own) : [];
+    // Our own other devices are the "contact" targets of a message to ourselves (fanOutTargets skips this device).
+    const targets = this.ctx.devices ? (await this.ctx.devices.targets(contact.identityKey)).filter((t) => !t.own && (!own || t.deviceId)) : [];
     for (const t of targets) devices.add(targetDevice(t));
     if (!devices.size && !own) devices.add(undefined);
     for (const device of devices) {
@@ -194,7 +197,8 @@ export class SessionStarter {
     const key = sessionKey(contactId, device);
     // A device without keys (not published yet) or unlinked: its copies are dropped at once
     // (the message stands on its other copies), and an unlinked one's list is fetched again.
-    if (device !== undefined && (code === 'not_found' || code === 'device_unlinked')) {
+    // (One of our own devices is waited for instead: it publishes its keys right after it is linked.)
+    if (device !== undefined && contactId !== this.self().id && (code === 'not_found' || code === 'device_unlinked')) {
       this.failures.delete(key);
       ctx.metrics.inc('devices.copy_dropped', { reason: code });
       const contact = this.contactOf(contactId);

@@ -516,10 +516,12 @@ export class BackendPetrelStore implements PetrelStore {
     receipts.forEach((receipt, r) => {
       checkObject(`receipt[${r}]`, receipt);
       checkSessionUpdate(`receipt[${r}].sessionUpdate`, receipt.sessionUpdate);
-      checkSameContact(`receipt[${r}].sessionUpdate.contactId`, contactOfSessionKey(receipt.sessionUpdate.contactId), commit.contactId);
+      // A read mark to our own other devices names our account instead of the contact.
+      const owner = commit.ownAccount !== undefined && contactOfSessionKey(receipt.sessionUpdate.contactId) === checkContactId('ownAccount', commit.ownAccount) ? commit.ownAccount : commit.contactId;
+      checkSameContact(`receipt[${r}].sessionUpdate.contactId`, contactOfSessionKey(receipt.sessionUpdate.contactId), owner);
       checkArray<NewOutboxEntry>(`receipt[${r}].outboxEntries`, receipt.outboxEntries, COMMIT_LIST_MAX).forEach((e, i) => {
         checkOutboxEntry(`receipt[${r}].outboxEntries[${i}]`, e);
-        checkSameContact(`receipt[${r}].outboxEntries[${i}].contactId`, e.contactId, commit.contactId);
+        checkSameContact(`receipt[${r}].outboxEntries[${i}].contactId`, e.contactId, owner);
       });
     });
     const entries = receipts.flatMap((r) => r.outboxEntries);

@@ -75,6 +75,8 @@ export interface OutgoingCommit {
 
 export interface ReadCommit {
   readonly contactId: string;
+  /** Our own account's id (hex IK), when `deviceReceipts` include read marks to our own other devices. */
+  readonly ownAccount?: string;
   readonly at: number;
   readonly messageIds: readonly string[];
   /** The encrypted read receipt(s) for `messageIds`; absent when there is no session to send it with. */
@@ -165,6 +167,8 @@ export interface IncomingCommit {
    * already stored is left as it is.
    */
   readonly transcript?: NewIncomingMessage;
+  /** Incoming messages of `contactId` read on another device of ours: read here too (unread count down), no receipt. */
+  readonly readElsewhere?: { readonly contactId: string; readonly messageIds: readonly string[] };
 }
 
 export type IncomingResult = 'committed' | 'duplicate';

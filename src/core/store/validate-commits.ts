@@ -145,6 +145,11 @@ export function checkIncoming(field: string, c: IncomingCommit): void {
     if (c.message !== undefined) throw new InvalidStoreInputError(`${field}.transcript`, 'a commit carries a message or a transcript, not both');
     checkOutgoingMessage(`${field}.transcript`, c.transcript);
   }
+  if (c.readElsewhere !== undefined) {
+    if (from === undefined) throw new InvalidStoreInputError(`${field}.readElsewhere`, 'needs its sender');
+    checkContactId(`${field}.readElsewhere.contactId`, c.readElsewhere.contactId);
+    checkArray<string>(`${field}.readElsewhere.messageIds`, c.readElsewhere.messageIds, COMMIT_LIST_MAX).forEach((id, i) => checkId128(`${field}.readElsewhere.messageIds[${i}]`, id));
+  }
   if (c.action !== undefined) {
     if (from === undefined) throw new InvalidStoreInputError(`${field}.action`, 'an action needs its sender');
     checkAction(`${field}.action`, c.action, from);

@@ -96,8 +96,14 @@ export interface FallbackContent { readonly t: 'fallback'; readonly kind: string
  */
 export interface SentContent { readonly t: 'sent'; readonly to: Uint8Array; readonly content: Uint8Array }
 
+/**
+ * Read on another device of the account (docs/PROTOCOL.md §13.5): these incoming messages
+ * of the conversation with `to` (the contact's identity key) were read there.
+ */
+export interface SeenContent { readonly t: 'seen'; readonly to: Uint8Array; readonly ids: readonly Uint8Array[] }
+
 /** What this version can send. */
-export type SendableContent = MsgContent | ReceiptContent | RtcContent | ProfileContent | FileContent | ReplyContent | EditContent | DeleteContent | ReactContent | SentContent;
+export type SendableContent = MsgContent | ReceiptContent | RtcContent | ProfileContent | FileContent | ReplyContent | EditContent | DeleteContent | ReactContent | SentContent | SeenContent;
 export type Content = SendableContent | FallbackContent;
 export type ContentType = SendableContent['t'];
 /** The message actions (they change another message, and carry a fallback). */
@@ -135,6 +141,7 @@ export const CONTENT_SCHEMAS: Readonly<Record<ContentType, StructSchema>> = {
   delete: struct({ id: bytesN(MESSAGE_ID_BYTES), ts: uintSafe, to: bytesN(MESSAGE_ID_BYTES), fallback: text(MAX_FALLBACK_BYTES) }),
   react: struct({ id: bytesN(MESSAGE_ID_BYTES), ts: uintSafe, to: bytesN(MESSAGE_ID_BYTES), emoji: text(MAX_REACTION_BYTES), fallback: text(MAX_FALLBACK_BYTES) }),
   sent: struct({ to: bytesN(IDENTITY_KEY_BYTES), content: bytesMax(MAX_CONTENT_BYTES - 256) }),
+  seen: struct({ to: bytesN(IDENTITY_KEY_BYTES), ids: arrayOf(bytesN(MESSAGE_ID_BYTES), MAX_ACK_IDS) }),
 };
 
 /**
