@@ -138,6 +138,10 @@ describe('fan-out to linked devices', () => {
     await until(ada1, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 2);
     await expectEventually(async () => (await bo2.store.queueDepth()) === 0);
     expect(await statusOf(bo2.store, bSeesA, 'after')).not.toBe('failed');
+    // The copy to the unlinked device was refused by the relay and dropped, not failed (with
+    // whatever else still waited for that device when Bo stopped: 'before', his profile).
+    expect(counter(bo2, 'devices.copy_dropped_unlinked')).toBeGreaterThanOrEqual(1);
+    expect(counter(bo2, 'send.failure{transport="relay"}')).toBe(counter(bo2, 'devices.copy_dropped_unlinked'));
   });
 });
 
