@@ -103,12 +103,18 @@ describe('fan-out to linked devices', () => {
     await until(ada1, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 1);
     expect(await texts(ada1, aSeesB)).toEqual(['in:hello both', 'out:from my laptop', 'in:nice laptop']);
 
+    // Bo edits it: the edit goes to each of Ada's devices too.
+    const nice = (await bo.store.pageMessages(bSeesA, { limit: 10 })).messages.find((m) => m.body === 'nice laptop')!;
+    await bo.messenger.editMessage(nice.id, 'very nice laptop');
+    await expectEventually(async () => (await ada1.store.getMessage(nice.id))?.body === 'very nice laptop');
+    await expectEventually(async () => (await ada2.store.getMessage(nice.id))?.body === 'very nice laptop');
+
     // And from the first device: the second gets the transcript, once.
     await ada1.messenger.send(aSeesB, 'sent from my phone');
     await until(bo, (s) => s.contacts.find((c) => c.id === bSeesA)?.unread === 1);
     await expectEventually(async () => (await texts(ada2, aSeesB)).includes('out:sent from my phone'));
-    expect(await texts(ada2, aSeesB)).toEqual(['in:hello both', 'out:from my laptop', 'in:nice laptop', 'out:sent from my phone']);
-    expect(await texts(bo, bSeesA)).toEqual(['out:hello both', 'in:from my laptop', 'out:nice laptop', 'in:sent from my phone']);
+    expect(await texts(ada2, aSeesB)).toEqual(['in:hello both', 'out:from my laptop', 'in:very nice laptop', 'out:sent from my phone']);
+    expect(await texts(bo, bSeesA)).toEqual(['out:hello both', 'in:from my laptop', 'out:very nice laptop', 'in:sent from my phone']);
   });
 
   it("after Ada unlinks her second device, Bo's messages go to her first one only and none fails", async () => {

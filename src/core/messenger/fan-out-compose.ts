@@ -15,7 +15,8 @@
 import { toHex } from '../bytes.ts';
 import type { Random } from '../random.ts';
 import type { FanOutTarget } from '../devices/fan-out.ts';
-import type { FanOutCommit, NewOutboxEntry, NewOutgoingMessage, SessionUpdate } from '../store/index.ts';
+import type { FanOutActionCommit, FanOutCommit, NewOutboxEntry, NewOutgoingMessage, SessionUpdate } from '../store/index.ts';
+import type { MessageAction } from '../store/message-actions.ts';
 import { sessionKey } from '../store/session-key.ts';
 import { encodeContent } from '../wire/index.ts';
 import type { ComposeDeps, OutgoingMessage } from './compose.ts';
@@ -50,4 +51,39 @@ export async function enqueueFannedOut(deps: ComposeDeps & { readonly random: Ra
   }
   await deps.store.commitFanOut({ message, ownAccount, sessionUpdates, ready, pending });
   return { pending: pending.length > 0 };
+}
+
+/**
+ * Our edit, delete or reaction to a contact with linked devices: one copy per device of the
+ * contact (our own devices get none yet), committed with the target row's change. Returns
+ * whether a copy waits for its device's session.
+ */
+export async function enqueueActionFannedOut(
+  deps: ComposeDeps & { readonly random: Random },
+  contact: { readonly id: string; readonly identityKey: Uint8Array },
+  action: MessageAction,
+  content: Uint8Array,
+  targets: readonly FanOutTarget[],
+): Promise<boolean> {
+  const sessionUpdates: SessionUpdate[] = [];
+  const ready: NewOutboxEntry[] = [];
+  const pending: FanOutActionCommit['pending'][number][] = [];
+  let first = true;
+  for (const t of targets) {
+    if (t.own) continue;
+    const envelopeId = first ? action.id : toHex(deps.random.bytes(16));
+    first = false;
+    const device = targetDevice(t);
+    const key = sessionKey(contact.id, device);
+    const row = await deps.store.getSession(key);
+    if (!row) {
+      pending.push({ envelopeId, ...(device ? { device } : {}), mailbox: t.mailbox, plaintext: content });
+      continue;
+    }
+    const { set, envelope } = await encryptFor(deps, decodeSessionSet(row.state), contact.identityKey, content);
+    sessionUpdates.push({ contactId: key, expectedVersion: row.version, state: encodeSessionSet(set) });
+    ready.push({ envelopeId, contactId: contact.id, ...(device ? { device } : {}), mailbox: t.mailbox, envelope });
+  }
+  await deps.store.commitFanOutAction({ contactId: contact.id, action, sessionUpdates, ready, pending });
+  return pending.length > 0;
 }

@@ -12,6 +12,7 @@ import { applyLocalDelete } from './message-changes.ts';
 import { ME } from './message-actions.ts';
 import { queueHeads } from './queue-heads.ts';
 import { applyFanOut, checkFanOut, FAN_OUT_STORES } from './fan-out-commit.ts';
+import { applyFanOutAction, checkFanOutAction } from './fan-out-action-commit.ts';
 import { checkSessionKey, contactOfSessionKey, deviceOfSessionKey } from './session-key.ts';
 import { COMMIT_LIST_MAX, DEDUP_MAX_ENTRIES, DEDUP_RETENTION_MS, MESSAGE_PAGE_MAX, OUTBOX_DUE_MAX } from './limits.ts';
 import type {
@@ -27,6 +28,7 @@ import type {
 import type { StoreName } from './schema.ts';
 import type { StorageHealthView } from './storage-health.ts';
 import type {
+  FanOutActionCommit,
   FanOutCommit,
   IncomingCommit,
   IncomingResult,
@@ -221,6 +223,12 @@ export class BackendPetrelStore implements PetrelStore {
     checkFanOut(commit);
     const now = this.options.now();
     await this.tx(FAN_OUT_STORES, 'readwrite', (tx) => applyFanOut(tx, commit, now));
+  }
+
+  async commitFanOutAction(commit: FanOutActionCommit): Promise<void> {
+    checkFanOutAction(commit);
+    const now = this.options.now();
+    await this.tx(FAN_OUT_STORES, 'readwrite', (tx) => applyFanOutAction(tx, commit, now));
   }
 
   async dropOutboxEntry(envelopeId: string, reason: string): Promise<'dropped' | 'failed' | 'gone'> {

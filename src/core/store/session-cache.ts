@@ -15,6 +15,7 @@ import { SESSION_CACHE_MAX } from './limits.ts';
 import type { SessionRecord } from './records.ts';
 import type { StorageHealthView } from './storage-health.ts';
 import type {
+  FanOutActionCommit,
   FanOutCommit,
   IncomingCommit,
   IncomingResult,
@@ -124,6 +125,14 @@ export class SessionCachingStore implements PetrelStore {
     const updates = Array.isArray(c?.sessionUpdates) ? c.sessionUpdates : [];
     return this.guarded(updates.map((u) => u?.contactId), async () => {
       await this.inner.commitFanOut(c);
+      for (const u of updates) this.cache.committed(u);
+    });
+  }
+
+  commitFanOutAction(c: FanOutActionCommit): Promise<void> {
+    const updates = Array.isArray(c?.sessionUpdates) ? c.sessionUpdates : [];
+    return this.guarded(updates.map((u) => u?.contactId), async () => {
+      await this.inner.commitFanOutAction(c);
       for (const u of updates) this.cache.committed(u);
     });
   }

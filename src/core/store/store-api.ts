@@ -112,6 +112,15 @@ export interface FanOutCommit {
   readonly pending: readonly { readonly envelopeId: string; readonly device?: string; readonly own?: true; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array }[];
 }
 
+/** Our edit, delete or reaction to a contact with linked devices: one copy per device, with the target row's change (fan-out-action-commit.ts). */
+export interface FanOutActionCommit {
+  readonly contactId: string;
+  readonly action: MessageAction;
+  readonly sessionUpdates: readonly SessionUpdate[];
+  readonly ready: readonly NewOutboxEntry[];
+  readonly pending: readonly { readonly envelopeId: string; readonly device?: string; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array }[];
+}
+
 /** A new session with a contact plus its pending jobs, now encrypted (in compose order). */
 export interface SessionStartCommit {
   readonly sessionUpdate: SessionUpdate;
@@ -224,6 +233,8 @@ export interface PetrelStore {
   commitPendingOutgoing(commit: PendingOutgoingCommit): Promise<void>;
   /** A message to several targets (devices), all its copies in one transaction (FanOutCommit). */
   commitFanOut(commit: FanOutCommit): Promise<void>;
+  /** Our action to every device of a contact, with the change of its target row, in one transaction. */
+  commitFanOutAction(commit: FanOutActionCommit): Promise<void>;
   /**
    * A copy that cannot be delivered (its device was unlinked, or never published keys): its
    * entry is removed and the message stands on its other copies — unless it is the
