@@ -9,14 +9,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { concatBytes, toHex } from '../../src/core/bytes.ts';
-import { createPreKeyPool, serializePreKeyPool } from '../../src/core/crypto/index.ts';
+import { createPreKeyPool, CryptoRuntime, encrypt, initiateSession, seal, serializePreKeyPool, verifyFetchedBundle } from '../../src/core/crypto/index.ts';
+import { encodeContent, mailboxAddress } from '../../src/core/wire/index.ts';
 import { encodeOwnDevice, ownDeviceEntry } from '../../src/core/devices/own-device.ts';
 import { META_DEVICE_LIST_PREFIX } from '../../src/core/messenger/device-list-book.ts';
 import { META_OWN_DEVICE } from '../../src/core/messenger/own-device-store.ts';
 import { secureRandom } from '../../src/core/random.ts';
 import { createMemoryStore, type PetrelStore } from '../../src/core/store/index.ts';
 import { device, introduce, onboard, testWorld, texts, until, type Device } from './harness.ts';
-import { extraDevice, publishDeviceList, storedAccount } from './linked-device.ts';
+import { connectAs, extraDevice, publishDeviceList, storedAccount } from './linked-device.ts';
 
 const { relay, track } = testWorld();
 
@@ -148,6 +149,30 @@ describe('fan-out to linked devices', () => {
     // whatever else still waited for that device when Bo stopped: 'before', his profile).
     expect(counter(bo2, 'devices.copy_dropped_unlinked')).toBeGreaterThanOrEqual(1);
     expect(counter(bo2, 'send.failure{transport="relay"}')).toBe(counter(bo2, 'devices.copy_dropped_unlinked'));
+  });
+});
+
+describe('a device the list does not name', () => {
+  it("a message sealed by Ada's identity from a device her verified list does not name is refused, typed and counted, with no key-change warning", async () => {
+    const { r, bo, bSeesA, identity } = await adaOnTwoDevices();
+    // Someone holding Ada's identity key (a stolen, already unlinked device) writes from an unlisted device.
+    const t = await connectAs(r.url, identity);
+    try {
+      const boKey = (await storedAccount(bo.store)).identity.publicKey;
+      const rt = new CryptoRuntime(secureRandom);
+      const bundle = await verifyFetchedBundle(await t.fetchPrekeys(boKey), boKey);
+      const { state } = await initiateSession(identity, bundle, rt);
+      const id = secureRandom.bytes(16);
+      const out = await encrypt(state, encodeContent({ t: 'msg', id, ts: Date.now(), text: 'from nowhere' }), rt);
+      const body = await seal(identity, boKey, out.message, rt, secureRandom.bytes(16));
+      await t.send({ to: mailboxAddress(boKey), id: secureRandom.bytes(16), body });
+    } finally {
+      t.stop();
+    }
+    await until(bo, () => counter(bo, 'devices.unknown_sender_device') === 1);
+    expect(counter(bo, 'crypto.failure{reason="unknown_device"}')).toBe(1);
+    expect(await texts(bo, bSeesA)).toEqual([]);
+    expect(bo.messenger.getState().contacts.find((c) => c.id === bSeesA)).toMatchObject({ keyChanged: false });
   });
 });
 

@@ -32,6 +32,25 @@ export function extraDevice(identity: Identity): OwnDevice {
   return createOwnDevice(identity, secureRandom);
 }
 
+/** A connection authenticated by `identity` (IK), online; the caller stops it. */
+export async function connectAs(relayUrl: string, identity: Identity): Promise<WsRelayTransport> {
+  const t = new WsRelayTransport({
+    url: relayUrl,
+    WebSocket: NodeWebSocket as unknown as RelaySocketConstructor,
+    identityKey: identity.publicKey,
+    sign: async (p) => identity.sign(p),
+    clock: systemClock,
+    random: secureRandom,
+    metrics: new InMemoryMetrics(),
+    logger: silentLogger,
+  });
+  t.start();
+  await vi.waitFor(() => {
+    if (t.state.kind !== 'online') throw new Error('not online yet');
+  }, { timeout: 5_000, interval: 5 });
+  return t;
+}
+
 /** Publishes `devices` as `identity`'s list at `version`, over its own short-lived connection. */
 export async function publishDeviceList(relayUrl: string, identity: Identity, version: number, devices: readonly DeviceEntry[]): Promise<SignedDeviceList> {
   const t = new WsRelayTransport({
