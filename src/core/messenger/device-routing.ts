@@ -3,7 +3,7 @@
  * lists this core believes (device-list-book.ts): where one message to a contact goes, and
  * whether a device that writes to us is one the contact's list names.
  */
-import { bytesEqual, toHex } from '../bytes.ts';
+import { toHex } from '../bytes.ts';
 import type { FanOutTarget } from '../devices/fan-out.ts';
 import type { OwnDevice } from '../devices/own-device.ts';
 import { findDevice } from '../wire/index.ts';
@@ -40,8 +40,4 @@ export function isAccountTarget(t: FanOutTarget): boolean {
 /** The device of a target as the store keeps it (hex), undefined for an account mailbox. */
 export function targetDevice(t: FanOutTarget): string | undefined {
   return t.deviceId ? toHex(t.deviceId) : undefined;
-}
-
-export function sameAccount(a: Uint8Array, b: Uint8Array): boolean {
-  return bytesEqual(a, b);
 }
