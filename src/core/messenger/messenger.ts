@@ -49,8 +49,7 @@ import { ContactDirectory } from './contact-directory.ts';
 import type { MessengerContext } from './context.ts';
 import { CounterSaver } from './counter-saver.ts';
 import { DedupPruner } from './dedup-pruner.ts';
-import { DeviceListBook } from './device-list-book.ts';
-import { DeviceSync } from './device-sync.ts';
+import type { DeviceSync } from './device-sync.ts';
 import { DeviceLinks } from './device-links.ts';
 import { linkThisDevice } from './link-this-device.ts';
 import { observeDeliveryLatency } from './delivery-latency.ts';
@@ -61,7 +60,7 @@ import { inviteUrl, parseInviteUrl } from './invite.ts';
 import { MessageCommands } from './message-commands.ts';
 import type { ActionOptions, DeviceView, Diagnostics, Invite, Me, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
 import { OutboxWorker } from './outbox-worker.ts';
-import { loadOrCreateOwnDevice } from './own-device-store.ts';
+import { bootDevices } from './device-boot.ts';
 import { PreKeyPublisher } from './prekey-publisher.ts';
 import { SignedPreKeyRotation } from './prekey-rotation.ts';
 import { ReadReceipts } from './read-receipts.ts';
@@ -249,6 +248,9 @@ export class Messenger implements MessengerApi {
       pool = createPreKeyPool(identity, random);
       await store.savePreKeyPool(serializePreKeyPool(pool));
     }
+    // This device's id and key (made once; an account from before devices gets its row here),
+    // and whether our account's list names it: then it sends and receives as that device (§13.5).
+    const own = await bootDevices({ store, random, metrics, log: logger }, identity);
     const ctx: MessengerContext = {
       store,
       clock,
@@ -260,17 +262,15 @@ export class Messenger implements MessengerApi {
       identity,
       contacts: await ContactDirectory.load(store),
       pool,
+      devices: own.routing((ik) => void devices.refresh(ik)),
     };
     await upgradeStoredState(store, ctx.contacts.all().map((c) => c.id), poolBytes ? { bytes: poolBytes, value: pool } : undefined, logger);
     await upgradeUnnamedContacts(store, ctx.contacts, logger);
-    // This device's id and key (made once; an account from before devices gets its row here).
-    // Sending and receiving still use the account mailbox: fan-out is not wired yet (§13.5).
-    const own = await loadOrCreateOwnDevice({ store, random, metrics, log: this.log }, identity);
 
     // Transports: the relay, and the direct path (its signals go through the relay). Both
     // decode what they receive through the one ingress guard, which also deduplicates.
     const guard = new IngressGuard<Frame>({ decode: wireFrameDecoder(), metrics, logger });
-    const relay = this.deps.createRelay({ identityKey: identity.publicKey, sign: async (payload) => identity.sign(payload), ingress: guard });
+    const relay = this.deps.createRelay({ identityKey: identity.publicKey, sign: async (payload) => identity.sign(payload), ingress: guard, ...(own.relayAuth ? { device: own.relayAuth } : {}) });
     const isOnline = () => relay.state.kind === 'online';
     this.push.attach(relay);
     const signals = new RtcSignalSender(ctx, { isOnline, sendSignal: (to, blob) => relay.sendSignal(to, blob) });
@@ -285,7 +285,7 @@ export class Messenger implements MessengerApi {
 
     // Outgoing: outbox worker, session starter; incoming: receive pipeline.
     const outbox = new OutboxWorker(ctx, router, changed);
-    const starter = new SessionStarter(ctx, { isOnline, fetchPrekeys: (ik) => relay.fetchPrekeys(ik) }, () => {
+    const starter = new SessionStarter(ctx, { isOnline, fetchPrekeys: (ik, dev) => relay.fetchPrekeys(ik, dev) }, () => {
       outbox.kick();
       changed();
       connectDirect();
@@ -333,20 +333,19 @@ export class Messenger implements MessengerApi {
       transfers: (list) => view.patch({ transfers: list.length ? list : undefined }),
     });
     const reads = new ReadReceipts(ctx);
-    const book = new DeviceListBook(store, metrics, logger);
-    const links = new DeviceLinks({ ctx, own, book, relay, displayName: () => displayName, changed: (p) => view.patch(p), unlinked: () => relay.stop() });
-    const devices = new DeviceSync(
-      { account: identity.publicKey, contacts: ctx.contacts, book, relay: { isOnline, fetchDeviceList: (ik) => relay.fetchDeviceList(ik), watchDevices: (iks) => relay.watchDevices(iks) }, clock, metrics, log: logger },
-      { deviceAdded: (contactId, count) => this.log.info('contact added a device', { contact: contactId.slice(0, 8), count }) },
-    );
+    const deviceRelay = { isOnline, fetchDeviceList: (ik: Uint8Array) => relay.fetchDeviceList(ik), watchDevices: (iks: readonly Uint8Array[]) => relay.watchDevices(iks) };
+    // Our list naming this device for the first time: the core starts again as the device.
+    const devices = own.sync({ relay: deviceRelay, contacts: ctx.contacts, clock }, () => {
+      if (this.running?.devices === devices) void this.stop().then(() => this.start());
+    });
+    const links = new DeviceLinks({ ctx, own: own.device, book: own.book, relay, displayName: () => displayName, changed: (p) => view.patch(p), unlinked: () => relay.stop() });
 
     const cleanup: Array<() => void> = [];
     for (const t of transports) cleanup.push(t.onEnvelope((incoming) => receive.accept(incoming)));
     if (direct) {
       // Signaling arrives on the relay's `signal` route, outside the mailbox: it goes through
       // the same unseal → decrypt → commit as an envelope (under a fresh id, nothing to ack).
-      const ownMailbox = mailboxAddress(identity.publicKey);
-      cleanup.push(relay.onSignal((blob) => receive.accept({ envelope: { to: ownMailbox, id: random.bytes(16), body: blob }, transport: 'relay', ack: () => {} })));
+      cleanup.push(relay.onSignal((blob) => receive.accept({ envelope: { to: own.mailbox, id: random.bytes(16), body: blob }, transport: 'relay', ack: () => {} })));
     }
     cleanup.push(
       relay.onConnectionState((s) => {

@@ -103,6 +103,8 @@ export class ViewProjection {
   attach(sources: ProjectionSources): void {
     this.sources = sources;
     this.changes.everything();
+    // A core started again on this projection (a device becoming listed starts the core again).
+    this.stopped = false;
   }
 
   /** The core stopped: no more refreshes. */
