@@ -2,7 +2,9 @@
  * Linked devices (issue 16) in Chromium through the real relay: Ada, who has a
  * conversation with Bo, links a second browser profile by opening the Device link it
  * shows; the new device has Ada's account, Bo and the history; both devices list both;
- * Ada unlinks the second device, which then says so. A used link is refused clearly.
+ * Bo writes and each of Ada's devices shows it once; Ada writes from the second device and
+ * the first shows it with the same status; Ada unlinks the second device, which then says
+ * so and neither sends nor receives. Bo never sees a key change. A used link is refused clearly.
  */
 import type { Page } from '@playwright/test';
 import { accept, blockingViolations, contactButton, messageLog as log, onboard, send } from './support/journey.ts';
@@ -65,12 +67,35 @@ test('Ada links a second device, which gets her contacts and history; unlinked, 
   await expect(late!.page.getByRole('alert')).toContainText(/already|no device is showing this link/);
   await expect(late!.page.getByRole('button', { name: 'Create identity' })).toBeVisible();
 
-  // Ada unlinks the second device from the first: it says so.
+  // Fan-out. Bo accepts Ada's request and writes: each of Ada's devices shows it once.
+  await a.keyboard.press('Escape');
+  await contactButton(b, 'Ada').click();
+  await b.locator('#main-content').getByRole('button', { name: 'Accept' }).click();
+  await send(b, 'Hi Ada, to all your devices');
+  for (const page of [a, a2]) {
+    await contactButton(page, 'Bo').click();
+    await expect(log(page).getByRole('listitem').filter({ hasText: 'Hi Ada, to all your devices' })).toHaveCount(1);
+  }
+  // Ada writes from the second device: Bo gets it, and her first device shows it as hers, with the same status.
+  await send(a2, 'Written on my second device');
+  await expect(log(b).getByRole('listitem').filter({ hasText: 'Written on my second device' })).toHaveCount(1);
+  const onFirst = log(a).getByRole('listitem').filter({ hasText: 'Written on my second device' });
+  await expect(onFirst).toHaveCount(1);
+  const onSecond = log(a2).getByRole('listitem').filter({ hasText: 'Written on my second device' });
+  await expect(onSecond).toHaveAttribute('data-status', 'read');
+  await expect(onFirst).toHaveAttribute('data-status', 'read');
+  // Bo never saw a key change or an impostor warning for Ada.
+  await expect(b.locator('.key-change-banner')).toHaveCount(0);
+
+  // Ada unlinks the second device from the first: it says so, and can no longer send or receive.
+  await a.getByRole('button', { name: 'Linked devices' }).click();
   await devices.getByRole('listitem').filter({ hasNotText: 'This device' }).getByRole('button', { name: 'Unlink' }).click();
   await expect(devices.getByRole('listitem')).toHaveCount(1);
   await expect(a2.getByRole('alert').filter({ hasText: 'This device was unlinked from your account' })).toBeVisible();
-});
-
-test.fixme('Bo writes and both of Ada devices show it once; Ada writes from the second device and it shows on the first (needs fanout branch)', async () => {
-  // Needs fan-out (messages to every device of the recipient and to the sender's own devices): branch `fanout`.
+  await expect(a2.getByRole('button', { name: 'Send' })).toBeDisabled();
+  await a.keyboard.press('Escape');
+  await send(b, 'After the unlink');
+  await expect(log(a).getByRole('listitem').filter({ hasText: 'After the unlink' })).toHaveCount(1);
+  await expect(log(a2).getByRole('listitem').filter({ hasText: 'After the unlink' })).toHaveCount(0);
+  await expect(b.locator('.key-change-banner')).toHaveCount(0);
 });

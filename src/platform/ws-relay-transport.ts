@@ -78,6 +78,8 @@ export const DEFAULT_WS_RELAY_CONFIG: WsRelayConfig = {
 
 /** Close code when the client gives up on a link (missed pong, handshake timeout, protocol error). */
 export const CLOSE_CODE_CLIENT_GAVE_UP = 4000;
+/** The relay's close code for policy (an unlinked device is closed with it and the reason "device unlinked"). */
+const RELAY_CLOSE_POLICY = 1008;
 /** Close code when the client stops or the browser goes offline. */
 const CLOSE_CODE_NORMAL = 1000;
 
@@ -95,7 +97,7 @@ export interface RelaySocket {
   readonly readyState: number;
   onopen: SocketHandler<unknown> | null;
   onmessage: SocketHandler<{ readonly data: unknown }> | null;
-  onclose: SocketHandler<{ readonly code: number }> | null;
+  onclose: SocketHandler<{ readonly code: number; readonly reason?: string }> | null;
   onerror: SocketHandler<unknown> | null;
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
@@ -425,6 +427,7 @@ export class WsRelayTransport implements Transport {
     };
     socket.onclose = (ev) => {
       if (this.socket !== socket) return;
+      if (ev.code === RELAY_CLOSE_POLICY && ev.reason === 'device unlinked') return this.unlinked(socket);
       this.log.info('relay connection closed', { code: ev.code });
       this.socket = undefined;
       this.afterClose();
@@ -527,7 +530,20 @@ export class WsRelayTransport implements Transport {
     this.opts.metrics.inc('relay.error', { code: frame.code });
     if (frame.rid !== undefined && this.requests.resolve(frame.rid, frame)) return;
     this.log.warn('relay error', { code: frame.code, msg: frame.msg.slice(0, 120) });
-    if (frame.code === 'auth_failed' || frame.code === 'unauthenticated') this.giveUp(socket, frame.code);
+    if (frame.code === 'device_unlinked' && this.current.kind === 'authenticating') this.unlinked(socket);
+    else if (frame.code === 'auth_failed' || frame.code === 'unauthenticated') this.giveUp(socket, frame.code);
+  }
+
+  /** The relay refused or closed this device as unlinked: stop for good (reconnecting would be refused again). */
+  private unlinked(socket: RelaySocket): void {
+    if (this.socket !== socket) return;
+    this.log.warn('the relay says this device was unlinked');
+    this.teardown(CLOSE_CODE_CLIENT_GAVE_UP, 'device unlinked');
+    this.clearLinkTimers();
+    this.requests.rejectAll(() => new TransportSendError('disconnected', 'relay'));
+    this.pacer.rejectWaiting(() => new TransportSendError('disconnected', 'relay'));
+    this.started = false;
+    this.setState({ kind: 'offline', reason: 'device_unlinked' });
   }
 
   private async request(build: (rid: number) => ClientFrame): Promise<Response> {

@@ -29,9 +29,14 @@ function trapTab(e: KeyboardEvent, container: HTMLElement): void {
   }
 }
 
+/** The open dialogs, the top one last: Escape closes only the top one. */
+const openDialogs: object[] = [];
+
 /**
  * A modal dialog: focus moves in on open and back where it was on close; Escape, the
- * Close button and a click on the backdrop close it; Tab stays inside.
+ * Close button and a click on the backdrop close it; Tab stays inside. Escape is heard on
+ * the document, so it closes the dialog even when focus fell out of it (an element that
+ * held focus was removed by a re-render, and focus went to the body).
  */
 export function Dialog({ title, onClose, children, className }: DialogProps) {
   const ref = useRef<HTMLDivElement>(null);
@@ -51,13 +56,24 @@ export function Dialog({ title, onClose, children, className }: DialogProps) {
         if (previous?.isConnected && (active === null || active === document.body || !active.isConnected)) previous.focus();
       });
   }, []);
+  const close = useRef(onClose);
+  close.current = onClose;
+  useLayoutEffect(() => {
+    const me = {};
+    openDialogs.push(me);
+    const onEscape = (e: globalThis.KeyboardEvent) => {
+      if (e.key !== 'Escape' || e.defaultPrevented || openDialogs[openDialogs.length - 1] !== me) return;
+      e.preventDefault();
+      close.current();
+    };
+    document.addEventListener('keydown', onEscape);
+    return () => {
+      document.removeEventListener('keydown', onEscape);
+      openDialogs.splice(openDialogs.indexOf(me), 1);
+    };
+  }, []);
   const onKeyDown = (e: KeyboardEvent) => {
-    if (e.key === 'Escape') {
-      e.stopPropagation();
-      onClose();
-    } else if (e.key === 'Tab' && ref.current) {
-      trapTab(e, ref.current);
-    }
+    if (e.key === 'Tab' && ref.current) trapTab(e, ref.current);
   };
   return (
     <div

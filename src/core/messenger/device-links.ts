@@ -46,7 +46,7 @@ export interface DeviceLinksDeps {
   readonly ctx: MessengerContext;
   readonly own: OwnDevice;
   readonly book: DeviceListBook;
-  readonly relay: LinkChannelRelay & { publishDeviceList(list: SignedDeviceList): Promise<number> };
+  readonly relay: LinkChannelRelay & { publishDeviceList(list: SignedDeviceList): Promise<number>; readonly state: { readonly kind: string } };
   readonly displayName: () => string;
   /** The devices or the link's progress changed (for the view). */
   readonly changed: (p: { devices?: readonly DeviceView[]; deviceLink?: DeviceLinkView; unlinked?: true }) => void;
@@ -58,6 +58,7 @@ export class DeviceLinks {
   private offer: LinkOfferState | undefined;
   private link: string | undefined;
   private busy = false;
+  private readonly idleWaiters: Array<() => void> = [];
   private readonly log: Logger;
   private readonly cleanup: Array<() => void> = [];
 
@@ -95,7 +96,8 @@ export class DeviceLinks {
     if (list !== undefined && !findDevice(list, this.deps.own.id)) this.becameUnlinked();
   }
 
-  private becameUnlinked(): void {
+  /** This device is no longer in its account's list (read from the list, or said by the relay). */
+  becameUnlinked(): void {
     this.log.warn('this device was unlinked from the account');
     this.deps.ctx.metrics.inc('devices.self_unlinked');
     this.deps.changed({ unlinked: true });
@@ -134,7 +136,8 @@ export class DeviceLinks {
     const offer = createLinkOffer(ctx.random, ctx.clock.now());
     await this.persist(offer);
     this.offer = offer;
-    await relay.openLinkChannel(offer.channel);
+    // Offline (or the core starting again as its device): the persisted offer's channel is held once the connection is up (online()).
+    if (relay.state.kind === 'online') await relay.openLinkChannel(offer.channel);
     this.link = formatLink(offer);
     ctx.metrics.inc('devices.link_offered');
     this.show({ status: 'waiting', link: this.link, expiresAt: offer.expiresAt });
@@ -179,7 +182,14 @@ export class DeviceLinks {
       await this.serve(offer, message);
     } finally {
       this.busy = false;
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
+  }
+
+  /** Resolves once no link is being served (at once when none is): what may stop the relay connection waits for it. */
+  idle(): Promise<void> {
+    if (!this.busy) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private async serve(offer: LinkOfferState, request: Extract<LinkChannelMessage, { t: 'link.request' }>): Promise<void> {

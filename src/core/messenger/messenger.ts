@@ -334,11 +334,14 @@ export class Messenger implements MessengerApi {
     });
     const reads = new ReadReceipts(ctx);
     const deviceRelay = { isOnline, fetchDeviceList: (ik: Uint8Array) => relay.fetchDeviceList(ik), watchDevices: (iks: readonly Uint8Array[]) => relay.watchDevices(iks) };
-    // Our list naming this device for the first time: the core starts again as the device.
-    const devices = own.sync({ relay: deviceRelay, contacts: ctx.contacts, clock }, () => {
-      if (this.running?.devices === devices) void this.stop().then(() => this.start());
-    });
     const links = new DeviceLinks({ ctx, own: own.device, book: own.book, relay, displayName: () => displayName, changed: (p) => view.patch(p), unlinked: () => relay.stop() });
+    // Our list naming this device for the first time: the core starts again as the device,
+    // once a link it is serving (which published that list) has sent everything.
+    const devices = own.sync({ relay: deviceRelay, contacts: ctx.contacts, clock }, () => {
+      void links.idle().then(() => {
+        if (this.running?.devices === devices) void this.stop().then(() => this.start());
+      });
+    });
 
     const cleanup: Array<() => void> = [];
     for (const t of transports) cleanup.push(t.onEnvelope((incoming) => receive.accept(incoming)));
@@ -350,6 +353,7 @@ export class Messenger implements MessengerApi {
     cleanup.push(
       relay.onConnectionState((s) => {
         view.connectionChanged();
+        if (s.kind === 'offline' && s.reason === 'device_unlinked') links.becameUnlinked();
         if (s.kind === 'online') {
           // Rotation is checked after the first upload and the backlog the relay pushes on connect.
           void publisher

@@ -498,6 +498,15 @@ describe('attaching a file', () => {
     await waitFor(() => expect(fake.callsOf('sendFile')).toEqual([[BOB.id, file, { name: 'dropped.txt' }]]));
   });
 
+  it('an unlinked device cannot send: the composer says why and Send stays off', () => {
+    const fake = chatWith([], { unlinked: true });
+    renderShell(fake);
+    fireEvent.input(messageField(), { target: { value: 'still here?' } });
+    expect(sendButton().disabled).toBe(true);
+    expect(attachInput().disabled).toBe(true);
+    expect(screen.getByText(/This device was unlinked from your account: it can no longer send/)).toBeTruthy();
+  });
+
   it('the file input is disabled while sending is blocked', () => {
     const fake = chatWith([], { phase: 'follower' });
     renderShell(fake);

@@ -60,4 +60,14 @@ describe('focus after closing a dialog; Escape closes every dialog', () => {
       await waitFor(() => expect(document.activeElement).toBe(button));
     });
   }
+
+  it('Escape closes a dialog even when focus fell out of it (to the body)', () => {
+    renderShell(chat());
+    fireEvent.click(screen.getByRole('button', { name: 'Settings' }));
+    expect(screen.getByRole('dialog', { name: 'Settings' })).toBeTruthy();
+    (document.activeElement as HTMLElement | null)?.blur();
+    expect(document.activeElement).toBe(document.body);
+    fireEvent.keyDown(document.body, { key: 'Escape' });
+    expect(screen.queryByRole('dialog')).toBeNull();
+  });
 });

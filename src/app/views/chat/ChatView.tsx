@@ -16,6 +16,7 @@ const selectChat = (s: MessengerState): ChatWindow | undefined => s.chat;
 const selectContacts = (s: MessengerState) => s.contacts;
 const selectFollower = (s: MessengerState) => s.phase === 'follower';
 /** The storage connection is gone (closed, or taken by a newer version): nothing can be queued. */
+const selectUnlinked = (s: MessengerState) => s.unlinked === true;
 const selectStorageGone = (s: MessengerState) => s.storage.state === 'closed' || s.storage.state === 'version_changed';
 
 export interface ChatViewProps {
@@ -33,6 +34,7 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
   const chat = useMessengerState(selectChat);
   const follower = useMessengerState(selectFollower);
   const storageGone = useMessengerState(selectStorageGone);
+  const unlinked = useMessengerState(selectUnlinked);
   const contacts = useMessengerState(selectContacts);
   const claimed = contact.possibleKeyChangeOf === undefined ? undefined : contacts.find((c) => c.id === contact.possibleKeyChangeOf);
   const titleId = useId();
@@ -59,7 +61,8 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
   const openVerify = () => ui.getState().openDialog({ kind: 'safety-number', contactId: contact.id });
   const loadOlder = useCallback(() => messenger.loadOlder(), [messenger]);
   let blockedReason: string | undefined;
-  if (storageGone) blockedReason = 'Petrel’s storage is closed in this tab: reload the page to send again.';
+  if (unlinked) blockedReason = 'This device was unlinked from your account: it can no longer send.';
+  else if (storageGone) blockedReason = 'Petrel’s storage is closed in this tab: reload the page to send again.';
   else if (follower) blockedReason = 'Petrel is open in another tab: send from there.';
   else if (contact.keyChanged && contact.possibleKeyChangeOf !== undefined) {
     blockedReason = `This is not the ${(claimed ? contactName(claimed) : contactName(contact))} in your contacts: read the warning above before replying.`;

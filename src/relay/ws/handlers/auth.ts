@@ -49,6 +49,12 @@ export async function handleDeviceAuth(ctx: RelayContext, conn: Connection, fram
 
 function refuse(ctx: RelayContext, conn: Connection, why: string): void {
   ctx.metrics.authentications.inc({ result: why });
+  if (why === 'device_not_listed') {
+    // Not (or no longer) in its account's list: said as such, so the device knows it was unlinked and stops trying.
+    ctx.sendError(conn, 'device_unlinked', "device not in the account's device list");
+    conn.closeFor('device_unlinked', CLOSE_POLICY, 'device unlinked');
+    return;
+  }
   ctx.sendError(conn, 'auth_failed', why === 'already_authenticated' ? 'already authenticated' : why === 'device_not_listed' ? 'device not in the account\'s device list' : 'challenge answer refused');
   if (why !== 'already_authenticated') conn.closeFor('auth_failed', CLOSE_POLICY, 'auth failed');
 }
