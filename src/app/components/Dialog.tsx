@@ -57,7 +57,9 @@ export function Dialog({ title, onClose, children, className }: DialogProps) {
       });
   }, []);
   const close = useRef(onClose);
-  close.current = onClose;
+  useLayoutEffect(() => {
+    close.current = onClose;
+  });
   useLayoutEffect(() => {
     const me = {};
     openDialogs.push(me);
