@@ -72,9 +72,9 @@ test('Ada links a second device, which gets her contacts and history; unlinked, 
   await contactButton(b, 'Ada').click();
   await b.locator('#main-content').getByRole('button', { name: 'Accept' }).click();
   await send(b, 'Hi Ada, to all your devices');
-  for (const page of [a, a2]) {
+  for (const [which, page] of [['first device', a], ['second device', a2]] as const) {
     await contactButton(page, 'Bo').click();
-    await expect(log(page).getByRole('listitem').filter({ hasText: 'Hi Ada, to all your devices' })).toHaveCount(1);
+    await expect(log(page).getByRole('listitem').filter({ hasText: 'Hi Ada, to all your devices' }), which).toHaveCount(1);
   }
   // Ada writes from the second device: Bo gets it, and her first device shows it as hers, with the same status.
   await send(a2, 'Written on my second device');

@@ -319,6 +319,9 @@ export class Messenger implements MessengerApi {
       },
       keyChangeAcknowledged: (id) => starter.ensure(id),
       sendingAllowed: (id) => {
+        // A request just accepted came by a message, after this connection's device sweep: follow its devices now.
+        const contact = ctx.contacts.byId(id);
+        if (contact) void devices.contactAdded(contact.identityKey);
         starter.ensure(id);
         outbox.kick();
       },
