@@ -158,7 +158,8 @@ function refusalError(why: LinkRefusal): Error {
   }
 }
 
-async function online(relay: RelayClient, clock: Clock, waitMs: number): Promise<void> {
+/** Starts `relay` and waits until it is online; LinkInterruptedError after `waitMs`. */
+export async function online(relay: RelayClient, clock: Clock, waitMs: number): Promise<void> {
   relay.start();
   if (relay.state.kind === 'online') return;
   await new Promise<void>((resolve, reject) => {
