@@ -16,6 +16,7 @@ import { useHiddenTabNotifications } from './hooks/useHiddenTabNotifications.ts'
 import { usePushSync } from './hooks/usePush.ts';
 import { SettingsDialog } from './views/settings/SettingsDialog.tsx';
 import { LinkedDevicesDialog } from './views/devices/LinkedDevicesDialog.tsx';
+import { BackupDialog } from './views/backup/BackupDialog.tsx';
 import { deviceLinkFromInput, deviceLinkFromUrl } from './views/devices/device-link-url.ts';
 import { MessengerProvider, useMessenger, useMessengerState } from './messenger-context.tsx';
 import { UiStoreContext, createUiStore, useUi, useUiStore, type DraftPersistence } from './ui-store.ts';
@@ -113,6 +114,11 @@ function StatusBar() {
           Linked devices
         </button>
       )}
+      {phase === 'ready' && me && (
+        <button type="button" className="shell-diagnostics" onClick={() => ui.getState().openDialog({ kind: 'backup' })}>
+          Back up
+        </button>
+      )}
       <button type="button" className="shell-diagnostics" onClick={() => ui.getState().openDialog({ kind: 'settings' })}>
         Settings
       </button>
@@ -167,6 +173,8 @@ function ShellBody({ Frame }: { readonly Frame: ShellFrame }) {
         onLink={(text) => messenger.linkThisDevice(deviceLinkFromInput(text))}
         initialLink={linkFromUrl}
         linking={linking}
+        onRestore={(backup, secret) => messenger.restoreFromBackup(backup, secret)}
+        onRestoreFromRelay={(key) => messenger.restoreFromRelay(key)}
       />
     );
   else
@@ -201,6 +209,7 @@ function ShellBody({ Frame }: { readonly Frame: ShellFrame }) {
       {dialog.kind === 'diagnostics' && <DiagnosticsDialog onClose={closeDialog} />}
       {dialog.kind === 'settings' && <SettingsDialog onClose={closeDialog} />}
       {dialog.kind === 'devices' && <LinkedDevicesDialog onClose={closeDialog} />}
+      {dialog.kind === 'backup' && <BackupDialog onClose={closeDialog} />}
       {dialog.kind === 'safety-number' && <SafetyNumberDialog contactId={dialog.contactId} onClose={closeDialog} />}
       {dialog.kind === 'rename-contact' && <RenameContactDialog contactId={dialog.contactId} onClose={closeDialog} />}
       {dialog.kind === 'delete-conversation' && <DeleteConversationDialog contactId={dialog.contactId} onClose={closeDialog} onDeleted={conversationDeleted} />}

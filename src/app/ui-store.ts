@@ -17,6 +17,7 @@ export type OpenDialog =
   | { readonly kind: 'diagnostics' }
   | { readonly kind: 'settings' }
   | { readonly kind: 'devices' }
+  | { readonly kind: 'backup' }
   | { readonly kind: 'safety-number'; readonly contactId: string }
   | { readonly kind: 'rename-contact'; readonly contactId: string }
   | { readonly kind: 'delete-conversation'; readonly contactId: string };
