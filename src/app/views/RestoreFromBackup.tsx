@@ -53,7 +53,7 @@ export function RestoreFromBackup({ onRestore, onRestoreFromRelay }: RestoreFrom
       </button>
       {onRestoreFromRelay && (
         <button type="button" disabled={!key.trim() || busy} onClick={() => run(() => onRestoreFromRelay(key.trim()))}>
-          Restore from the relay with the key alone
+          Use the copy kept on the relay
         </button>
       )}
     </form>

@@ -110,7 +110,7 @@ describe('Restore from backup in onboarding', () => {
     await waitFor(() => expect(within(form).getByRole('alert').textContent).toMatch(/cannot be read/));
 
     fake.restoreError = new BackupNotFoundError('none');
-    fireEvent.click(within(form).getByRole('button', { name: /from the relay/ }));
+    fireEvent.click(within(form).getByRole('button', { name: /kept on the relay/ }));
     await waitFor(() => expect(within(form).getByRole('alert').textContent).toMatch(/keeps no backup under this recovery key/));
     expect(fake.getState().phase).toBe('onboarding');
   });
@@ -119,7 +119,7 @@ describe('Restore from backup in onboarding', () => {
     const fake = new FakeMessenger({ ...readyState(), ...ONBOARDING });
     renderShell(fake);
     const form = screen.getByRole('form', { name: 'Restore from backup' });
-    const fromRelay = within(form).getByRole('button', { name: /from the relay/ }) as HTMLButtonElement;
+    const fromRelay = within(form).getByRole('button', { name: /kept on the relay/ }) as HTMLButtonElement;
     expect(fromRelay.disabled).toBe(true);
     fireEvent.input(within(form).getByLabelText('Recovery key'), { target: { value: KEY } });
     await waitFor(() => expect(fromRelay.disabled).toBe(false));
