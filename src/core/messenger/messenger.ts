@@ -112,8 +112,11 @@ export interface MessengerDeps {
   readonly routerConfig?: Partial<RouterConfig>;
   /** HTTP to the relay's signed /blobs endpoints (src/platform/fetch-blob-http.ts); without it files cannot be sent or fetched. */
   readonly blobHttp?: BlobHttp;
-  /** Storage persistence, asked of the browser once an identity exists. */
-  readonly requestPersistence?: () => Promise<{ persisted?: boolean; usage?: number; quota?: number }>;
+  /**
+   * Whether storage is persistent, read (never asked for: the app asks at a moment the
+   * browser is likely to grant it, useStoragePersistence.ts) once the core runs, for the view.
+   */
+  readonly storagePersistence?: () => Promise<{ persisted?: boolean; usage?: number; quota?: number }>;
   /** Argon2id for passphrase backups (backup/backup-key.ts); hash-wasm by default. */
   readonly argon2id?: Argon2idFn;
 }
@@ -386,7 +389,7 @@ export class Messenger implements MessengerApi {
     rotation.start();
     await view.refresh();
     await backups.show();
-    void this.deps.requestPersistence?.().then((p) => view.patch({ storage: { ...view.getState().storage, ...p } }));
+    void this.deps.storagePersistence?.().then((p) => view.patch({ storage: { ...view.getState().storage, ...p } }));
   }
 
   // ---------------------------------------------------------------- state
