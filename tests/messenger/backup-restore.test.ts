@@ -74,6 +74,26 @@ describe('backup and restore', () => {
     expect(onFirst.devices?.find((d) => d.id === self.id)?.thisDevice).toBe(false);
   });
 
+  it('a backup older than the relay\'s device list re-bases on it: the devices linked since stay listed', async () => {
+    const r = await relay();
+    const { ada } = await adaWithHistory(r.url, r.http);
+    const made = await ada.messenger.createBackup();
+    // After the backup, Ada links a second device: the relay's list is now newer than the backup's.
+    const link = await ada.messenger.createDeviceLink();
+    const second = await fresh(r.url, r.http);
+    await second.messenger.linkThisDevice(link);
+    await until(second, (st) => st.phase === 'ready');
+    const before = (await ada.messenger.listDevices()).map((d) => d.id);
+    expect(before).toHaveLength(2);
+
+    const restored = await fresh(r.url, r.http);
+    await restored.messenger.restoreFromBackup(made.bytes, made.recoveryKey!);
+    await until(restored, (st) => st.phase === 'ready');
+    const after = await restored.messenger.listDevices();
+    expect(after).toHaveLength(3);
+    expect(after.filter((d) => !d.thisDevice).map((d) => d.id).sort()).toEqual([...before].sort());
+  });
+
   it('a passphrase backup restores with its passphrase', async () => {
     const r = await relay();
     const { ada, aSeesB } = await adaWithHistory(r.url, r.http);
