@@ -50,10 +50,14 @@ test('a message request is accepted, then Rename, Block, Unblock and Delete conv
   // Reading a request tells Bo nothing: his message stays delivered, and Ada cannot reply yet.
   await request.getByRole('button', { name: /^Bo/ }).click();
   await expect(log(a).getByRole('listitem')).toHaveCount(1);
-  await expect(a.getByText('Bo is a message request: accept it under Message requests to reply.')).toBeVisible();
+  // In its own chat: no composer, the same Accept and Block as in the list.
+  const inChat = a.locator('.chat').getByRole('group', { name: 'Request from Bo' });
+  await expect(inChat).toBeVisible();
+  await expect(a.getByRole('textbox', { name: 'Message' })).toHaveCount(0);
+  await noBlockingViolations(a, '.chat');
   await expect(log(b).getByRole('listitem').first()).toHaveAttribute('data-status', 'delivered');
 
-  await request.getByRole('button', { name: 'Accept' }).click();
+  await inChat.getByRole('button', { name: 'Accept' }).click();
   await expect(requests).toHaveCount(0);
   await expect(a.locator('.contact-list').getByRole('button', { name: /^Bo/ })).toBeVisible();
   // Accepted while on screen: now it is read, and the chat works both ways.

@@ -63,7 +63,12 @@ test('reply, edit, reaction and delete for everyone reach the other side', async
   await expect(a.getByRole('menu')).toHaveCount(0);
 
   // Alice deletes hers for everyone: Bob's copy says so and the text is gone.
+  // It asks first.
   await menu(a, original(a, 'see you at 6'), 'Delete for everyone');
+  const confirm = a.getByRole('dialog', { name: 'Delete this message for everyone?' });
+  expect((await blockingViolations(a, '[role="dialog"]')).blocking).toEqual([]);
+  await confirm.getByRole('button', { name: 'Delete for everyone' }).click();
+  await expect(confirm).toHaveCount(0);
   await expect(original(b, 'This message was deleted')).toBeVisible();
   await expect(original(b, 'see you at 6')).toHaveCount(0);
   // The reply's quote of it goes too, on both sides.

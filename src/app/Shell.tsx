@@ -18,6 +18,8 @@ import { SettingsDialog } from './views/settings/SettingsDialog.tsx';
 import { LinkedDevicesDialog } from './views/devices/LinkedDevicesDialog.tsx';
 import { BackupDialog } from './views/backup/BackupDialog.tsx';
 import { deviceLinkFromInput, deviceLinkFromUrl } from './views/devices/device-link-url.ts';
+import { ScanInviteDialog } from './views/scan/ScanInviteDialog.tsx';
+import { DeleteForEveryoneDialog } from './views/chat/DeleteForEveryoneDialog.tsx';
 import { MessengerProvider, useMessenger, useMessengerState } from './messenger-context.tsx';
 import { UiStoreContext, createUiStore, useUi, useUiStore, type DraftPersistence } from './ui-store.ts';
 import { ChatPane, ConversationsSidebar, useConversationsLayout } from './views/Conversations.tsx';
@@ -168,7 +170,7 @@ function ShellBody({ Frame }: { readonly Frame: ShellFrame }) {
   else if (!conversations)
     main = (
       <Onboarding
-        onCreate={(name) => messenger.createIdentity(name)}
+        onCreate={(name) => messenger.createIdentity(name).then(() => ui.getState().requestFocus({ kind: 'identity-created' }))}
         invitedBy={pendingInvite?.displayName}
         onLink={(text) => messenger.linkThisDevice(deviceLinkFromInput(text))}
         initialLink={linkFromUrl}
@@ -209,6 +211,8 @@ function ShellBody({ Frame }: { readonly Frame: ShellFrame }) {
       {dialog.kind === 'diagnostics' && <DiagnosticsDialog onClose={closeDialog} />}
       {dialog.kind === 'settings' && <SettingsDialog onClose={closeDialog} />}
       {dialog.kind === 'devices' && <LinkedDevicesDialog onClose={closeDialog} />}
+      {dialog.kind === 'scan-invite' && <ScanInviteDialog onClose={closeDialog} />}
+      {dialog.kind === 'delete-for-everyone' && <DeleteForEveryoneDialog messageId={dialog.messageId} onClose={closeDialog} />}
       {dialog.kind === 'backup' && <BackupDialog onClose={closeDialog} />}
       {dialog.kind === 'safety-number' && <SafetyNumberDialog contactId={dialog.contactId} onClose={closeDialog} />}
       {dialog.kind === 'rename-contact' && <RenameContactDialog contactId={dialog.contactId} onClose={closeDialog} />}

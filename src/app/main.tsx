@@ -12,8 +12,14 @@ const ice = parseIceServers(import.meta.env.VITE_PETREL_ICE_SERVERS);
 const petrel = createBrowserMessenger(window, 'default', { iceServers: ice.servers, configProblems: ice.problems });
 void petrel.start();
 
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <App updates={serviceWorker?.updates ?? null} messenger={petrel.api} drafts={petrel.drafts} />
-  </StrictMode>,
+// The first paint is the right screen (onboarding, or the list as it was), not "Opening
+// Petrel…": the decision is a Web Storage read or one quick question to the browser, and
+// never holds the first paint past FIRST_SCREEN_WAIT_MS.
+const FIRST_SCREEN_WAIT_MS = 200;
+void Promise.race([petrel.firstScreen, new Promise((wait) => setTimeout(wait, FIRST_SCREEN_WAIT_MS))]).then(() =>
+  createRoot(document.getElementById('root')!).render(
+    <StrictMode>
+      <App updates={serviceWorker?.updates ?? null} messenger={petrel.api} drafts={petrel.drafts} />
+    </StrictMode>,
+  ),
 );

@@ -17,6 +17,8 @@ export type OpenDialog =
   | { readonly kind: 'diagnostics' }
   | { readonly kind: 'settings' }
   | { readonly kind: 'devices' }
+  | { readonly kind: 'scan-invite' }
+  | { readonly kind: 'delete-for-everyone'; readonly messageId: string }
   | { readonly kind: 'backup' }
   | { readonly kind: 'safety-number'; readonly contactId: string }
   | { readonly kind: 'rename-contact'; readonly contactId: string }
@@ -26,7 +28,9 @@ export type OpenDialog =
 export type FocusRequest =
   | { readonly kind: 'chat' | 'contact'; readonly contactId: string }
   /** The conversation list's heading (after the open conversation was deleted). */
-  | { readonly kind: 'list' };
+  | { readonly kind: 'list' }
+  /** Just created: the invite under review if one is pending, otherwise "Your invite" (the next step). */
+  | { readonly kind: 'identity-created' };
 
 /** What the composer of a conversation is doing besides a new message: replying to one, or editing one of ours. */
 export type ComposeTarget = { readonly kind: 'reply' | 'edit'; readonly messageId: string; readonly excerpt: string };

@@ -88,6 +88,7 @@ export async function bootCore(env: CoreEnvironment): Promise<BootedCore> {
         identityKey: auth.identityKey,
         sign: auth.sign,
         ingress: auth.ingress,
+        ...(auth.device ? { device: auth.device } : {}),
         clock: systemClock,
         random: secureRandom,
         metrics,

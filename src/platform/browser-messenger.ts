@@ -7,6 +7,7 @@
 import { toHex } from '../core/bytes.ts';
 import { createLogger, RingLogSink } from '../core/log.ts';
 import type { MessengerApi, MessengerState } from '../core/messenger/messenger-api.ts';
+import { keepFirstScreenHint, NOBODY_HERE, noDatabaseYet, readFirstScreenHint } from './first-screen-hint.ts';
 import { DraftStore } from './keypress/draft-store.ts';
 import { JournaledMessenger } from './keypress/journaled-messenger.ts';
 import { SendJournal } from './keypress/send-journal.ts';
@@ -21,6 +22,11 @@ export interface BrowserMessenger {
   /** Drafts per conversation, kept across reloads. */
   readonly drafts: DraftStore;
   readonly logs: RingLogSink;
+  /**
+   * Resolves once the state shows what the first screen should be before the core answers
+   * (the hint, or onboarding on an origin without a database; first-screen-hint.ts).
+   */
+  readonly firstScreen: Promise<void>;
   start(): Promise<void>;
 }
 
@@ -32,29 +38,62 @@ export function createBrowserMessenger(win: Window = window, profile = 'default'
   for (const problem of options.configProblems ?? []) logger.child('config').warn('setting ignored', { problem });
   const leadership = createTabLeadership<MessengerState>({ profile, logger });
   // The core runs in a module Worker started by the tab that hosts it (core-worker/):
-  // this chunk is the small window side of it, fetched now beside the first render (not
-  // after the lock is granted, which would add a round trip to the first screen). Only
-  // a browser without workers runs the core's own chunk (boot-core.ts) on this thread.
+  // its small window side is fetched once the first screen has painted (first-screen-hint.ts
+  // decides that screen without the core). Only a browser without workers runs the core's
+  // own chunk (boot-core.ts) on this thread.
   const inWorker = typeof Worker !== 'undefined';
-  const coreCode = inWorker ? import('./core-worker/worker-core.ts') : import('./boot-core.ts');
-  coreCode.catch(() => undefined); // a failed load surfaces through the boot below
+  let coreCode: ReturnType<typeof loadWorkerCore> | ReturnType<typeof loadMainThreadCore> | undefined;
   const bootCore = async ({ health }: BootContext): Promise<LeaderCore> => {
-    const code = await coreCode;
+    // The first screen paints before the core's code is asked for: a page's largest paint
+    // after those requests waits for them on a slow link (Lighthouse's LCP did).
+    await firstScreenShown;
+    const code = await (coreCode ??= inWorker ? loadWorkerCore() : loadMainThreadCore());
     if ('bootWorkerCore' in code) return code.bootWorkerCore({ win, options, logger, health, profile });
     return code.bootBrowserCore({ win, options, logger, logs, health });
   };
   let journaled: JournaledMessenger | undefined;
+  const storage = browserSyncStorage(win);
+  // The first screen before the core answers (first-screen-hint.ts): what it said last time,
+  // or onboarding when the origin has no database at all.
+  const hint = readFirstScreenHint(storage, profile);
   const tabbed = new TabbedMessenger(leadership, bootCore, {
+    ...(hint ? { initialState: hint } : {}),
     logger,
     clientId: crypto.randomUUID(),
     // A host that went away may have left pressed messages in the journal.
     onHostChange: () => void journaled?.drain(),
     ...(typeof BroadcastChannel !== 'undefined' ? { coreChannel: broadcastChannel<unknown>(`petrel:${profile}:core`) } : {}),
   });
-  const storage = browserSyncStorage(win);
+  const firstScreen = hint ? Promise.resolve() : noDatabaseYet(win.indexedDB).then((none) => void (none && tabbed.showBeforeCore(NOBODY_HERE)));
+  const firstScreenShown = firstScreen.then(() => afterNextPaint(win));
+  keepFirstScreenHint(tabbed, storage, profile);
   const drafts = new DraftStore(storage, profile);
   win.addEventListener('storage', (e) => drafts.storageChanged(e.key, e.newValue));
   const journal = new SendJournal({ storage, profile, newId: () => toHex(crypto.getRandomValues(new Uint8Array(16))), now: () => Date.now() });
   const api = (journaled = new JournaledMessenger(tabbed, journal, drafts, logger));
-  return { api, drafts, logs, start: () => tabbed.start() };
+  return { api, drafts, logs, firstScreen, start: () => tabbed.start() };
+}
+
+/** After the next frame is painted; at most ~100 ms (a hidden tab paints no frames). */
+function afterNextPaint(win: Window): Promise<void> {
+  return new Promise((done) => {
+    const timer = setTimeout(done, 100);
+    win.requestAnimationFrame?.(() =>
+      setTimeout(() => {
+        clearTimeout(timer);
+        done();
+      }, 0),
+    );
+  });
+}
+
+// One dynamic import per function: in one expression (`a ? import(x) : import(y)`) the
+// build preloads both chunks' dependencies, and every first load fetched the main-thread
+// core (72 KB gzip) it never runs, ahead of the first screen.
+function loadWorkerCore() {
+  return import('./core-worker/worker-core.ts');
+}
+
+function loadMainThreadCore() {
+  return import('./boot-core.ts');
 }

@@ -60,6 +60,11 @@ export interface TabbedMessengerOptions {
    * died with pressed messages in the keypress journal: time to resend them).
    */
   readonly onHostChange?: () => void;
+  /**
+   * What to show until a core (this tab's or another's) says otherwise: the first-screen
+   * hint (first-screen-hint.ts). Default: loading.
+   */
+  readonly initialState?: MessengerState;
 }
 
 const CHAT_PAGE = 100;
@@ -94,6 +99,7 @@ export class TabbedMessenger implements MessengerApi {
     private readonly bootCore: (ctx: BootContext) => Promise<LeaderCore>,
     private readonly options: TabbedMessengerOptions = {},
   ) {
+    if (options.initialState) this.mirror = options.initialState;
     const channel = options.coreChannel;
     if (channel) {
       this.client = new CoreClient({ clientId: options.clientId ?? 'tab', post: (m) => channel.post(m) });
@@ -142,7 +148,7 @@ export class TabbedMessenger implements MessengerApi {
       else if (snap.followed) this.setMirror({ ...snap.followed, phase: 'follower' });
       else if (this.client) this.setMirror(this.mirror);
       else if (snap.leaderTab !== undefined) this.setMirror({ ...LOADING, phase: 'follower' });
-      else this.setMirror(this.mirror.phase === 'follower' ? this.mirror : LOADING);
+      else this.setMirror(this.mirror.phase === 'follower' ? this.mirror : (this.options.initialState ?? LOADING));
     } else if (snap.role === 'failed') {
       // Neither Web Locks nor the channel fallback (see tab-leadership.ts): this tab cannot
       // know whether another one runs a core, so it runs none rather than risk a second.
@@ -202,6 +208,15 @@ export class TabbedMessenger implements MessengerApi {
     this.options.onHostChange?.();
   }
 
+  /**
+   * Shows `state` while nothing is known yet (still loading, no core, no leader's state):
+   * the first screen before the core answers. Ignored once anything real came.
+   */
+  showBeforeCore(state: MessengerState): void {
+    if (this.core || this.retired || this.mirror.phase !== 'loading') return;
+    this.setMirror(state);
+  }
+
   /** Commands sent to another tab's core and not answered yet. */
   get commandsInFlight(): number {
     return this.client?.inFlight ?? 0;
@@ -242,7 +257,12 @@ export class TabbedMessenger implements MessengerApi {
   private onCoreState(core: LeaderCore): void {
     if (this.core !== core) return;
     const state = core.api.getState();
-    this.leadership.publish(state);
+    // With the protocol every other tab reads its own chat window (chatWindow): the host's
+    // open chat is not theirs to show, and cloning it to each of them on every change is waste.
+    if (this.client && state.chat) {
+      const { chat: _own, ...shared } = state;
+      this.leadership.publish(shared);
+    } else this.leadership.publish(state);
     if (state.phase === 'failed' || STORAGE_GONE.has(state.storage.state)) {
       this.logError('storage unusable: stopping the core and handing the lock on', { storage: state.storage.state });
       this.core = undefined;
@@ -298,6 +318,7 @@ export class TabbedMessenger implements MessengerApi {
   }
 
   createIdentity = (name: string) => this.onLeader((m) => m.createIdentity(name), (c) => c.call('createIdentity', name));
+  setDisplayName = (name: string) => this.onLeader((m) => m.setDisplayName(name), (c) => c.call('setDisplayName', name));
   addContact = (invite: Invite) => this.onLeader((m) => m.addContact(invite), (c) => c.call('addContact', invite));
   openChat = (contactId: string | undefined) => {
     this.openContactId = contactId;
@@ -353,15 +374,20 @@ export class TabbedMessenger implements MessengerApi {
   };
   cancelTransfer = (messageId: string) => this.onLeader((m) => m.cancelTransfer(messageId), (c) => c.call('cancelTransfer', messageId));
   downloadAttachment = (messageId: string) => this.onLeader((m) => m.downloadAttachment(messageId), (c) => c.call('downloadAttachment', messageId));
-  markRead = (contactId: string) =>
+  markRead = (contactId: string, upTo?: string) =>
     this.onLeader(
-      (m) => m.markRead(contactId),
-      (c) => c.call('markRead', contactId),
+      (m) => m.markRead(contactId, upTo),
+      (c) => c.call('markRead', contactId, upTo),
     ).catch((err: unknown) => {
       if (!this.core && !this.client) return; // a read-only follower marks nothing
       throw err;
     });
   safetyNumber = (contactId: string) => this.onLeader((m) => m.safetyNumber(contactId), (c) => c.call('safetyNumber', contactId));
+  compareSafetyNumber = (contactId: string, scanned: Uint8Array) =>
+    this.onLeader(
+      (m) => m.compareSafetyNumber(contactId, scanned),
+      (c) => c.call('compareSafetyNumber', contactId, scanned),
+    );
   setVerified = (contactId: string, verified: boolean) => this.onLeader((m) => m.setVerified(contactId, verified), (c) => c.call('setVerified', contactId, verified));
   acknowledgeKeyChange = (contactId: string) => this.onLeader((m) => m.acknowledgeKeyChange(contactId), (c) => c.call('acknowledgeKeyChange', contactId));
   renameContact = (contactId: string, name: string) => this.onLeader((m) => m.renameContact(contactId, name), (c) => c.call('renameContact', contactId, name));

@@ -60,6 +60,40 @@ describe('sealed sender', () => {
   });
 });
 
+describe('sealed sender version 2 (a device of a multi-device account)', () => {
+  const r = seededRandom(71);
+  const alice = generateIdentity(r);
+  const bob = generateIdentity(r);
+  const device = r.bytes(16);
+
+  it('carries the sending device inside the box, never in the clear; version 1 boxes carry none', async () => {
+    const inner = utf8('from a laptop');
+    const box = await sealedSender.seal(alice, bob.publicKey, inner, r, device);
+    expect(box[0]).toBe(0x02);
+    expect(box.length).toBe(inner.length + SEALED_SENDER_OVERHEAD_BYTES + 16);
+    expect(contains(box, device)).toBe(false);
+    const opened = await sealedSender.unseal(bob, box);
+    expect(toHex(opened.senderIdentityPublic)).toBe(toHex(alice.publicKey));
+    expect(toHex(opened.senderDevice!)).toBe(toHex(device));
+    expect(fromUtf8(opened.inner)).toBe('from a laptop');
+    const v1 = await sealedSender.unseal(bob, await sealedSender.seal(alice, bob.publicKey, inner, r));
+    expect(v1.senderDevice).toBeUndefined();
+  });
+
+  it('a version byte switched between 1 and 2, an altered byte or a device id of another length is refused', async () => {
+    const box = await sealedSender.seal(alice, bob.publicKey, utf8('x'), r, device);
+    for (const version of [0x01, 0x03]) {
+      const bad = box.slice();
+      bad[0] = version;
+      await expect(sealedSender.unseal(bob, bad)).rejects.toBeInstanceOf(SealedSenderError);
+    }
+    const flipped = box.slice();
+    flipped[40]! ^= 0x01;
+    await expect(sealedSender.unseal(bob, flipped)).rejects.toBeInstanceOf(SealedSenderError);
+    await expect(sealedSender.seal(alice, bob.publicKey, utf8('x'), r, new Uint8Array(15))).rejects.toBeInstanceOf(SealedSenderError);
+  });
+});
+
 describe('sealed sender carrying session messages', () => {
   it('the unsealed identity must match the inner message: a box naming someone else is refused', async () => {
     const { alice, bob, a, random } = await establish(90);

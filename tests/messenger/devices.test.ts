@@ -1,9 +1,9 @@
 /**
- * The messenger and linked devices (issue 16), as far as they are wired: every core has
- * its own device record (made once, also for an account from before devices), and follows
- * its contacts' signed device lists: when the relay says a contact's list changed, the
- * core fetches and judges it; a device added under the known identity is taken silently,
- * with no key-change warning, and messaging goes on as before.
+ * The messenger and linked devices (issue 16): every core has its own device record (made
+ * once, also for an account from before devices), and follows its contacts' signed device
+ * lists: when the relay says a contact's list changed, the core fetches and judges it; a
+ * device added under the known identity is taken silently, with no key-change warning.
+ * Fan-out itself: tests/messenger/fan-out.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/core/bytes.ts';
@@ -93,9 +93,13 @@ describe('devices in the messenger', () => {
     expect(adaAtBo).toMatchObject({ keyChanged: false, displayName: 'Ada' });
     expect(total(bo, 'devices.refused')).toBe(0);
 
-    // Both still talk on the account mailbox (fan-out to device mailboxes is not wired yet).
+    // Ada's core, named by its account's list, started again as its device; Bo writes to
+    // each of Ada's devices: her running one gets it, the two that never published keys
+    // get no copy (dropped, counted), and the message does not fail.
     await bo.messenger.send(bSeesA, 'saw your new laptop');
     await until(ada, (s) => s.contacts[0]?.unread === 1);
     expect(await texts(bo, bSeesA)).toEqual(['in:hi Bo', 'out:saw your new laptop']);
+    await until(bo, () => counter(bo, 'devices.copy_dropped{reason="not_found"}') === 2);
+    expect((await bo.store.pageMessages(bSeesA, { limit: 10 })).messages.at(-1)?.status).not.toBe('failed');
   });
 });

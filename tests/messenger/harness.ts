@@ -62,6 +62,7 @@ export function device(relayUrl: string, store: PetrelStore = createMemoryStore(
         identityKey: auth.identityKey,
         sign: auth.sign,
         ingress: auth.ingress,
+        ...(auth.device ? { device: auth.device } : {}),
         clock: systemClock,
         random: secureRandom,
         metrics,

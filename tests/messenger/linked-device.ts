@@ -14,7 +14,7 @@ import { META_OWN_DEVICE } from '../../src/core/messenger/own-device-store.ts';
 import { InMemoryMetrics } from '../../src/core/metrics.ts';
 import { secureRandom } from '../../src/core/random.ts';
 import type { PetrelStore } from '../../src/core/store/index.ts';
-import type { DeviceEntry } from '../../src/core/wire/index.ts';
+import type { DeviceEntry, SignedDeviceList } from '../../src/core/wire/index.ts';
 import { WsRelayTransport, type RelaySocketConstructor } from '../../src/platform/ws-relay-transport.ts';
 
 /** The account identity and this device's record, as a running messenger stored them. */
@@ -32,8 +32,27 @@ export function extraDevice(identity: Identity): OwnDevice {
   return createOwnDevice(identity, secureRandom);
 }
 
+/** A connection authenticated by `identity` (IK), online; the caller stops it. */
+export async function connectAs(relayUrl: string, identity: Identity): Promise<WsRelayTransport> {
+  const t = new WsRelayTransport({
+    url: relayUrl,
+    WebSocket: NodeWebSocket as unknown as RelaySocketConstructor,
+    identityKey: identity.publicKey,
+    sign: async (p) => identity.sign(p),
+    clock: systemClock,
+    random: secureRandom,
+    metrics: new InMemoryMetrics(),
+    logger: silentLogger,
+  });
+  t.start();
+  await vi.waitFor(() => {
+    if (t.state.kind !== 'online') throw new Error('not online yet');
+  }, { timeout: 5_000, interval: 5 });
+  return t;
+}
+
 /** Publishes `devices` as `identity`'s list at `version`, over its own short-lived connection. */
-export async function publishDeviceList(relayUrl: string, identity: Identity, version: number, devices: readonly DeviceEntry[]): Promise<void> {
+export async function publishDeviceList(relayUrl: string, identity: Identity, version: number, devices: readonly DeviceEntry[]): Promise<SignedDeviceList> {
   const t = new WsRelayTransport({
     url: relayUrl,
     WebSocket: NodeWebSocket as unknown as RelaySocketConstructor,
@@ -49,7 +68,9 @@ export async function publishDeviceList(relayUrl: string, identity: Identity, ve
     await vi.waitFor(() => {
       if (t.state.kind !== 'online') throw new Error('not online yet');
     }, { timeout: 5_000, interval: 5 });
-    await t.publishDeviceList(signDeviceList(identity, { version, issuedAt: Date.now(), devices }));
+    const signed = signDeviceList(identity, { version, issuedAt: Date.now(), devices });
+    await t.publishDeviceList(signed);
+    return signed;
   } finally {
     t.stop();
   }

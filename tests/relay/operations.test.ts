@@ -62,6 +62,8 @@ describe('relay operations endpoints', () => {
     expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('x-frame-options')).toBe('DENY');
+    // The camera for this origin only (Scan QR code); no microphone, location or payment.
+    expect(res.headers.get('permissions-policy')).toBe('camera=(self), microphone=(), geolocation=(), payment=()');
   });
 
   it('refuses upgrades on other paths with 404 and counts them', async () => {

@@ -51,6 +51,11 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(await store.loadIdentity()).toMatchObject({ preKeyPool: bytes(9), signedPreKeysRotatedAt: 500 });
       await expect(store.savePreKeyPool(bytes(10), { signedPreKeysRotatedAt: -1 })).rejects.toBeInstanceOf(InvalidStoreInputError);
       expect((await store.loadIdentity())?.preKeyPool).toEqual(bytes(9));
+      // A new display name keeps the rest of the row; an empty one changes nothing.
+      await store.setOwnDisplayName('Ada L.');
+      expect(await store.loadIdentity()).toMatchObject({ displayName: 'Ada L.', preKeyPool: bytes(9), signedPreKeysRotatedAt: 500 });
+      await expect(store.setOwnDisplayName(' ')).rejects.toBeInstanceOf(InvalidStoreInputError);
+      expect((await store.loadIdentity())?.displayName).toBe('Ada L.');
     });
 
     it('keeps contacts, verification and key-change acknowledgement', async () => {

@@ -2,23 +2,25 @@ import { useState } from 'react';
 import type { MessengerState } from '../../core/messenger/messenger-api.ts';
 import { useMessenger, useMessengerState } from '../messenger-context.tsx';
 import { useNow } from '../hooks/useNow.ts';
-import { announceConnection, describeConnection } from './connection-text.ts';
+import { announceConnection, describeConnection, nextAnnouncement } from './connection-text.ts';
 import './ConnectionStatus.css';
 
 const selectConnection = (s: MessengerState) => s.connection;
 const selectQueueDepth = (s: MessengerState) => s.queueDepth;
-const selectAnnouncement = (s: MessengerState) => announceConnection(s.connection);
 
 /**
  * The always-visible connection line (role status, named "Connection"), with **Retry now**
  * while waiting to reconnect. The line itself is not live (its countdown changes every
- * second); a separate polite live region says each change of state once.
+ * second); a separate polite live region says each change of state once, and a run of
+ * reconnect attempts once (nextAnnouncement).
  */
 export function ConnectionStatus() {
   const messenger = useMessenger();
   const connection = useMessengerState(selectConnection);
   const queueDepth = useMessengerState(selectQueueDepth);
-  const announcement = useMessengerState(selectAnnouncement);
+  const [announcement, setAnnouncement] = useState(() => announceConnection(connection));
+  const next = nextAnnouncement(announcement, connection);
+  if (next !== announcement) setAnnouncement(next);
   const reconnecting = connection.kind === 'reconnecting';
   const now = useNow(reconnecting);
   const [retrying, setRetrying] = useState(false);

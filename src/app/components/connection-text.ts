@@ -33,3 +33,13 @@ export function announceConnection(connection: ConnectionState): string {
       return 'Connection lost. Reconnecting.';
   }
 }
+
+/**
+ * What the live region says next, given what it says now: a reconnect attempt
+ * (connecting again after a loss) is part of reconnecting and says nothing new, so a
+ * run of failed attempts is announced once, not at every try.
+ */
+export function nextAnnouncement(current: string, connection: ConnectionState): string {
+  if (connection.kind === 'connecting' && current === announceConnection({ kind: 'reconnecting', at: 0 })) return current;
+  return announceConnection(connection);
+}

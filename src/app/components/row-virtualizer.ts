@@ -94,6 +94,11 @@ export class RowVirtualizer {
     this.refresh();
   }
 
+  /** Top of row `index` as laid out now (estimates for rows not measured yet). */
+  offsetOf(index: number): number {
+    return this.offsets[Math.max(0, Math.min(index, this.ids.length))]!;
+  }
+
   get totalHeight(): number {
     return this.offsets[this.ids.length]!;
   }

@@ -20,6 +20,8 @@ import { assertCanSend } from './contact-state.ts';
 import { MessageActionRefusedError, UnknownContactError } from './errors.ts';
 import type { ActionOptions } from './messenger-api.ts';
 import { messageBody } from './message-text-limit.ts';
+import { isAccountTarget } from './device-routing.ts';
+import { enqueueActionFannedOut } from './fan-out-compose.ts';
 import { encryptFor } from './session-cipher.ts';
 import { decodeSessionSet, encodeSessionSet } from './session-set.ts';
 
@@ -76,6 +78,9 @@ export class ActionCommands {
     const content = encodeContent(contentOf(action, target));
     const mailbox = mailboxAddress(contact.identityKey);
     const pending = await ctx.lane.run(async () => {
+      // A contact with linked devices: one copy per device (fan-out-compose.ts).
+      const targets = ctx.devices ? await ctx.devices.targets(contact.identityKey) : [];
+      if (targets.some((t) => !t.own && !isAccountTarget(t))) return enqueueActionFannedOut(ctx, contact, action, content, targets);
       const row = await ctx.store.getSession(contact.id);
       if (!row) {
         // No session yet (the message itself still waits for one): the action waits behind it.

@@ -9,7 +9,11 @@
  * session-caching one: the read is a memory lookup, not a transaction.
  */
 import type { CryptoRuntime, Identity } from '../crypto/index.ts';
+import type { Random } from '../random.ts';
 import type { AttachmentRef, PetrelStore, Quote } from '../store/index.ts';
+import type { DeviceRouting } from './device-routing.ts';
+import { isAccountTarget } from './device-routing.ts';
+import { enqueueFannedOut } from './fan-out-compose.ts';
 import type { SerialLane } from './serial-lane.ts';
 import { encryptFor } from './session-cipher.ts';
 import { decodeSessionSet, encodeSessionSet } from './session-set.ts';
@@ -19,6 +23,9 @@ export interface ComposeDeps {
   readonly lane: SerialLane;
   readonly identity: Identity;
   readonly crypto: CryptoRuntime;
+  /** Needed with `devices` (fresh envelope ids for the further copies). */
+  readonly random?: Random;
+  readonly devices?: DeviceRouting;
 }
 
 export interface OutgoingMessage {
@@ -42,6 +49,9 @@ export function enqueueOutgoing(deps: ComposeDeps, m: OutgoingMessage): Promise<
   const { store } = deps;
   const message = { id: m.id, contactId: m.contactId, body: m.body, sentAt: m.sentAt, ...(m.attachment ? { attachment: m.attachment } : {}), ...(m.quote ? { quote: m.quote } : {}) };
   return deps.lane.run(async () => {
+    // A contact with a device list (or our own other devices): one copy per device (fan-out-compose.ts).
+    const targets = deps.devices ? await deps.devices.targets(m.contactKey) : [];
+    if (deps.random && targets.some((t) => !isAccountTarget(t))) return enqueueFannedOut({ ...deps, random: deps.random }, m, message, targets);
     const row = await store.getSession(m.contactId);
     if (!row) {
       await store.commitPendingOutgoing({ message, job: { envelopeId: m.id, mailbox: m.mailbox, plaintext: m.content } });

@@ -10,7 +10,7 @@
  * untouched.
  */
 import { bytesEqual, fromHex, toHex } from '../bytes.ts';
-import { isValidIdentityKey, safetyNumber, safetyNumberQrPayload } from '../crypto/index.ts';
+import { compareScannedSafetyNumber, isValidIdentityKey, MalformedSafetyNumberError, safetyNumber, safetyNumberQrPayload } from '../crypto/index.ts';
 import { LOCAL_NAME_MAX_CHARS } from '../store/limits.ts';
 import type { ContactChange, ContactRecord } from '../store/index.ts';
 import { isRequest } from './contact-state.ts';
@@ -77,6 +77,24 @@ export class ContactCommands {
     const key = ctx.contacts.byId(contactId)?.identityKey ?? (/^[0-9a-f]{64}$/.test(contactId) ? fromHex(contactId) : undefined);
     if (!key) throw new UnknownContactError(contactId);
     return { digits: safetyNumber(ctx.identity.publicKey, key), qr: safetyNumberQrPayload(ctx.identity.publicKey, key) };
+  }
+
+  /**
+   * Compares the payload scanned from the contact's safety-number code with ours (counted);
+   * MalformedSafetyNumberError (counted) for bytes that are no such payload.
+   */
+  compareSafetyNumber(contactId: string, scanned: Uint8Array): 'match' | 'mismatch' {
+    const { ctx } = this;
+    const key = ctx.contacts.byId(contactId)?.identityKey;
+    if (!key) throw new UnknownContactError(contactId);
+    try {
+      const result = compareScannedSafetyNumber(ctx.identity.publicKey, key, scanned);
+      ctx.metrics.inc(`verify.scan_${result}`);
+      return result;
+    } catch (err) {
+      if (err instanceof MalformedSafetyNumberError) ctx.metrics.inc('verify.scan_malformed');
+      throw err;
+    }
   }
 
   async setVerified(contactId: string, verified: boolean): Promise<void> {

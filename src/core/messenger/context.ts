@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics.ts';
 import type { Random } from '../random.ts';
 import type { PetrelStore } from '../store/index.ts';
 import type { ContactDirectory } from './contact-directory.ts';
+import type { DeviceRouting } from './device-routing.ts';
 import type { SerialLane } from './serial-lane.ts';
 
 export interface MessengerContext {
@@ -25,4 +26,6 @@ export interface MessengerContext {
   readonly contacts: ContactDirectory;
   /** Our prekey pool as last committed (replaced after each commit that changes it). */
   pool: PreKeyPool;
+  /** Linked devices (docs/PROTOCOL.md §13.5): fan-out targets and known devices; absent: one copy to each contact's account mailbox. */
+  readonly devices?: DeviceRouting;
 }

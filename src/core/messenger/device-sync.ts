@@ -11,7 +11,8 @@ import type { Clock } from '../clock.ts';
 import { DeviceError } from '../devices/errors.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { MAX_WATCH_PER_FRAME, type SignedDeviceList } from '../wire/index.ts';
+import { bytesEqual } from '../bytes.ts';
+import { MAX_WATCH_PER_FRAME, type DeviceListBody, type SignedDeviceList } from '../wire/index.ts';
 import type { ContactDirectory } from './contact-directory.ts';
 import type { DeviceListBook, DeviceListChange } from './device-list-book.ts';
 
@@ -25,6 +26,8 @@ export interface DeviceListRelay {
 export interface DeviceSyncEvents {
   /** A known contact's verified list gained `count` devices. */
   deviceAdded(contactId: string, count: number): void;
+  /** Our own account's verified list changed (a device linked or unlinked). */
+  ownListChanged?(list: DeviceListBody): void;
 }
 
 /**
@@ -129,6 +132,7 @@ export class DeviceSync {
       if (err instanceof DeviceError) return undefined; // counted by the book; the held list stays
       throw err;
     }
+    if (change.kind === 'changed' && bytesEqual(account, this.deps.account)) this.events.ownListChanged?.(change.list);
     if (change.kind === 'changed' && !change.first && change.added.length) {
       const contact = contacts.byKey(account);
       if (contact) {

@@ -217,6 +217,12 @@ export interface SendFileOptions {
 
 export interface MessengerCommands {
   createIdentity(displayName: string): Promise<void>;
+  /**
+   * Changes our display name (trimmed, 1..64 bytes; `invalid_text` otherwise): `me` and
+   * invites made from now on say it, and so do sessions started from now on. Contacts who
+   * already have us keep the name they know until they add us again.
+   */
+  setDisplayName(displayName: string): Promise<void>;
   /** Parses an invite URL (or returns undefined when it is not one). */
   parseInvite(url: string): Invite | undefined;
   /** Adds (or re-confirms) a contact; returns its id. */
@@ -264,8 +270,19 @@ export interface MessengerCommands {
   react(messageId: string, emoji: string, options?: ActionOptions): Promise<void>;
   /** Removes the message from this device only; nothing is sent. */
   deleteForMe(messageId: string): Promise<void>;
-  markRead(contactId: string): Promise<void>;
+  /**
+   * Marks incoming messages read and sends their read receipts: all unread ones, or with
+   * `upTo` those up to and including that message id (what the reader has seen; newer ones
+   * stay unread). Does nothing for a message request (read once accepted).
+   */
+  markRead(contactId: string, upTo?: string): Promise<void>;
   safetyNumber(contactId: string): Promise<SafetyNumber>;
+  /**
+   * Compares what was scanned from the contact's safety-number QR code (the payload,
+   * safety-qr-text.ts) with the safety number we hold: 'match' only if it names exactly
+   * the two identities. Rejects with `malformed_safety_number` for bytes that are no payload.
+   */
+  compareSafetyNumber(contactId: string, scanned: Uint8Array): Promise<'match' | 'mismatch'>;
   setVerified(contactId: string, verified: boolean): Promise<void>;
   acknowledgeKeyChange(contactId: string): Promise<void>;
   /**

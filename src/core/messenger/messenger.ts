@@ -51,8 +51,7 @@ import { ContactDirectory } from './contact-directory.ts';
 import type { MessengerContext } from './context.ts';
 import { CounterSaver } from './counter-saver.ts';
 import { DedupPruner } from './dedup-pruner.ts';
-import { DeviceListBook } from './device-list-book.ts';
-import { DeviceSync } from './device-sync.ts';
+import type { DeviceSync } from './device-sync.ts';
 import { DeviceLinks } from './device-links.ts';
 import { linkThisDevice } from './link-this-device.ts';
 import { BackupKeeper } from './backup-keeper.ts';
@@ -64,9 +63,9 @@ import type { DirectPath, RtcKind } from './direct-path.ts';
 import { InvalidMessageTextError, NoIdentityError } from './errors.ts';
 import { inviteUrl, parseInviteUrl } from './invite.ts';
 import { MessageCommands } from './message-commands.ts';
-import type { ActionOptions, BackupMade, DeviceView, Diagnostics, Invite, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
+import type { ActionOptions, BackupMade, DeviceView, Diagnostics, Invite, Me, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
 import { OutboxWorker } from './outbox-worker.ts';
-import { loadOrCreateOwnDevice } from './own-device-store.ts';
+import { bootDevices } from './device-boot.ts';
 import { PreKeyPublisher } from './prekey-publisher.ts';
 import { SignedPreKeyRotation } from './prekey-rotation.ts';
 import { ReadReceipts } from './read-receipts.ts';
@@ -146,9 +145,18 @@ interface Running {
   readonly cleanup: Array<() => void>;
 }
 
+/** A display name trimmed, 1..64 bytes of UTF-8; InvalidMessageTextError otherwise. */
+function checkedDisplayName(displayName: string): string {
+  const name = typeof displayName === 'string' ? displayName.trim() : '';
+  if (!name || utf8(name).length > 64) throw new InvalidMessageTextError('display name must be 1..64 bytes');
+  return name;
+}
+
 export class Messenger implements MessengerApi {
   private readonly view: ViewProjection;
   private running: Running | undefined;
+  /** Our display name as now saved: new invites and session starts say it. */
+  private ownName = '';
   private readonly log: Logger;
   /** This device's Web Push subscription, kept registered with the relay. */
   private readonly push: PushRegistration;
@@ -210,8 +218,7 @@ export class Messenger implements MessengerApi {
   }
 
   async createIdentity(displayName: string): Promise<void> {
-    const name = displayName.trim();
-    if (!name || utf8(name).length > 64) throw new InvalidMessageTextError('display name must be 1..64 bytes');
+    const name = checkedDisplayName(displayName);
     if (this.running) return;
     const { random, clock } = this.deps;
     const identity = generateIdentity(random);
@@ -223,12 +230,28 @@ export class Messenger implements MessengerApi {
     await this.boot(identity, name, poolBytes);
   }
 
+  async setDisplayName(displayName: string): Promise<void> {
+    const name = checkedDisplayName(displayName);
+    const r = this.need();
+    await r.ctx.store.setOwnDisplayName(name);
+    this.ownName = name;
+    this.view.patch({ me: this.meView(r.ctx.identity.publicKey) });
+  }
+
+  /** Who we are, as the views show it: name, id and the invite link that names us. */
+  private meView(identityKey: Uint8Array): Me {
+    const displayName = this.ownName;
+    return { displayName, id: toHex(identityKey), inviteUrl: inviteUrl(this.deps.appUrl, { identityKey, displayName, relay: this.deps.relayUrl }) };
+  }
+
   /** Wires the running core, in dependency order, and starts it. */
   private async boot(identity: Identity, displayName: string, poolBytes: Uint8Array | undefined): Promise<void> {
     const { clock, random, metrics, logger } = this.deps;
     const view = this.view;
-    // The running core's view of the store: sessions served from memory (see session-cache.ts).
-    const store = new SessionCachingStore(this.deps.store, new SessionCache(() => clock.now()));
+    this.ownName = displayName;
+    // The running core's view of the store: sessions served from memory (see session-cache.ts),
+    // every write reported to the view, which re-reads only the rows it changed (view-changes.ts).
+    const store = view.track(new SessionCachingStore(this.deps.store, new SessionCache(() => clock.now())));
     this.store = store;
     let pool;
     if (poolBytes) pool = deserializePreKeyPool(poolBytes);
@@ -236,6 +259,9 @@ export class Messenger implements MessengerApi {
       pool = createPreKeyPool(identity, random);
       await store.savePreKeyPool(serializePreKeyPool(pool));
     }
+    // This device's id and key (made once; an account from before devices gets its row here),
+    // and whether our account's list names it: then it sends and receives as that device (§13.5).
+    const own = await bootDevices({ store, random, metrics, log: logger }, identity);
     const ctx: MessengerContext = {
       store,
       clock,
@@ -247,17 +273,15 @@ export class Messenger implements MessengerApi {
       identity,
       contacts: await ContactDirectory.load(store),
       pool,
+      devices: own.routing((ik) => void devices.refresh(ik)),
     };
     await upgradeStoredState(store, ctx.contacts.all().map((c) => c.id), poolBytes ? { bytes: poolBytes, value: pool } : undefined, logger);
     await upgradeUnnamedContacts(store, ctx.contacts, logger);
-    // This device's id and key (made once; an account from before devices gets its row here).
-    // Sending and receiving still use the account mailbox: fan-out is not wired yet (§13.5).
-    const own = await loadOrCreateOwnDevice({ store, random, metrics, log: this.log }, identity);
 
     // Transports: the relay, and the direct path (its signals go through the relay). Both
     // decode what they receive through the one ingress guard, which also deduplicates.
     const guard = new IngressGuard<Frame>({ decode: wireFrameDecoder(), metrics, logger });
-    const relay = this.deps.createRelay({ identityKey: identity.publicKey, sign: async (payload) => identity.sign(payload), ingress: guard });
+    const relay = this.deps.createRelay({ identityKey: identity.publicKey, sign: async (payload) => identity.sign(payload), ingress: guard, ...(own.relayAuth ? { device: own.relayAuth } : {}) });
     const isOnline = () => relay.state.kind === 'online';
     this.push.attach(relay);
     const signals = new RtcSignalSender(ctx, { isOnline, sendSignal: (to, blob) => relay.sendSignal(to, blob) });
@@ -272,11 +296,11 @@ export class Messenger implements MessengerApi {
 
     // Outgoing: outbox worker, session starter; incoming: receive pipeline.
     const outbox = new OutboxWorker(ctx, router, changed);
-    const starter = new SessionStarter(ctx, { isOnline, fetchPrekeys: (ik) => relay.fetchPrekeys(ik) }, () => {
+    const starter = new SessionStarter(ctx, { isOnline, fetchPrekeys: (ik, dev) => relay.fetchPrekeys(ik, dev) }, () => {
       outbox.kick();
       changed();
       connectDirect();
-    }, () => displayName);
+    }, () => this.ownName);
     const pruner = new DedupPruner(store, clock, this.log);
     const receive = new ReceivePipeline(ctx, guard, {
       committed: (s) => {
@@ -311,7 +335,7 @@ export class Messenger implements MessengerApi {
       },
       changed: refresh,
     });
-    const backups = new BackupKeeper({ ctx, book: new DeviceListBook(store, metrics, logger), displayName: () => displayName, http: this.deps.blobHttp, argon2id: this.deps.argon2id, changed: (p) => view.patch(p) });
+    const backups = new BackupKeeper({ ctx, book: own.book, displayName: () => displayName, http: this.deps.blobHttp, argon2id: this.deps.argon2id, changed: (p) => view.patch(p) });
     const queued = () => {
       outbox.kick();
       void backups.uploadIfDue();
@@ -325,20 +349,19 @@ export class Messenger implements MessengerApi {
       transfers: (list) => view.patch({ transfers: list.length ? list : undefined }),
     });
     const reads = new ReadReceipts(ctx);
-    const book = new DeviceListBook(store, metrics, logger);
-    const links = new DeviceLinks({ ctx, own, book, relay, displayName: () => displayName, changed: (p) => view.patch(p), unlinked: () => relay.stop() });
-    const devices = new DeviceSync(
-      { account: identity.publicKey, contacts: ctx.contacts, book, relay: { isOnline, fetchDeviceList: (ik) => relay.fetchDeviceList(ik), watchDevices: (iks) => relay.watchDevices(iks) }, clock, metrics, log: logger },
-      { deviceAdded: (contactId, count) => this.log.info('contact added a device', { contact: contactId.slice(0, 8), count }) },
-    );
+    const deviceRelay = { isOnline, fetchDeviceList: (ik: Uint8Array) => relay.fetchDeviceList(ik), watchDevices: (iks: readonly Uint8Array[]) => relay.watchDevices(iks) };
+    // Our list naming this device for the first time: the core starts again as the device.
+    const devices = own.sync({ relay: deviceRelay, contacts: ctx.contacts, clock }, () => {
+      if (this.running?.devices === devices) void this.stop().then(() => this.start());
+    });
+    const links = new DeviceLinks({ ctx, own: own.device, book: own.book, relay, displayName: () => displayName, changed: (p) => view.patch(p), unlinked: () => relay.stop() });
 
     const cleanup: Array<() => void> = [];
     for (const t of transports) cleanup.push(t.onEnvelope((incoming) => receive.accept(incoming)));
     if (direct) {
       // Signaling arrives on the relay's `signal` route, outside the mailbox: it goes through
       // the same unseal → decrypt → commit as an envelope (under a fresh id, nothing to ack).
-      const ownMailbox = mailboxAddress(identity.publicKey);
-      cleanup.push(relay.onSignal((blob) => receive.accept({ envelope: { to: ownMailbox, id: random.bytes(16), body: blob }, transport: 'relay', ack: () => {} })));
+      cleanup.push(relay.onSignal((blob) => receive.accept({ envelope: { to: own.mailbox, id: random.bytes(16), body: blob }, transport: 'relay', ack: () => {} })));
     }
     cleanup.push(
       relay.onConnectionState((s) => {
@@ -381,7 +404,7 @@ export class Messenger implements MessengerApi {
     relay.start();
     view.patch({
       phase: 'ready',
-      me: { displayName, id: toHex(identity.publicKey), inviteUrl: inviteUrl(this.deps.appUrl, { identityKey: identity.publicKey, displayName, relay: this.deps.relayUrl }) },
+      me: this.meView(identity.publicKey),
       connection: view.connectionState(),
     });
     outbox.kick();
@@ -467,14 +490,18 @@ export class Messenger implements MessengerApi {
     return this.need().actions.deleteForMe(messageId);
   }
 
-  async markRead(contactId: string): Promise<void> {
+  async markRead(contactId: string, upTo?: string): Promise<void> {
     const r = this.need();
-    if (await r.reads.markRead(contactId)) r.outbox.kick();
+    if (await r.reads.markRead(contactId, upTo)) r.outbox.kick();
     await this.view.refresh();
   }
 
   async safetyNumber(contactId: string): Promise<SafetyNumber> {
     return this.need().contacts.safetyNumber(contactId);
+  }
+
+  async compareSafetyNumber(contactId: string, scanned: Uint8Array): Promise<'match' | 'mismatch'> {
+    return this.need().contacts.compareSafetyNumber(contactId, scanned);
   }
 
   async setVerified(contactId: string, verified: boolean): Promise<void> {

@@ -121,7 +121,6 @@ export class OutboxWorker {
       if (at <= now) due.push(h);
       else nextWake = Math.min(nextWake, at);
     }
-    metrics.set('queue.depth', await store.queueDepth());
     if (nextWake < Infinity) this.schedule(nextWake);
     for (const entry of due.slice(0, OUTBOX_CONCURRENCY - this.inFlight.size)) {
       this.inFlight.add(entry.contactId);
@@ -130,6 +129,8 @@ export class OutboxWorker {
         this.kick();
       });
     }
+    // Counted after the sends left: a read transaction before them delayed every message.
+    metrics.set('queue.depth', await store.queueDepth());
   }
 
   private async attempt(entry: OutboxRecord): Promise<void> {
@@ -155,6 +156,14 @@ export class OutboxWorker {
           await store.recordAttemptFailure(entry.envelopeId, outcome.retryAt, outcome.reason);
         }
         this.schedule(outcome.retryAt);
+      } else if (outcome.detail === 'device_unlinked' && entry.device !== undefined) {
+        // That device of the contact was unlinked: its copy is dropped, the message stands
+        // on its other copies, and the contact's list is fetched again (§13.5).
+        log.info('copy to an unlinked device dropped', { id: entry.envelopeId, device: entry.device.slice(0, 8) });
+        this.ctx.metrics.inc('devices.copy_dropped_unlinked');
+        await store.dropOutboxEntry(entry.envelopeId, "The contact's device was unlinked");
+        const contact = this.ctx.contacts.byId(entry.contactId);
+        if (contact) this.ctx.devices?.refetch(contact.identityKey);
       } else {
         log.warn('message failed', { id: entry.envelopeId, reason: outcome.reason, detail: outcome.detail ?? null });
         await store.markFailed(entry.envelopeId, failureText(outcome));

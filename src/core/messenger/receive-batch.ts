@@ -12,12 +12,13 @@
  * Contacts and sessions are seen as this batch leaves them: changed here, or by an earlier
  * batch of the same lane turn whose commit is still in flight (`Carry`), or as committed.
  */
-import { bytesEqual, toHex } from '../bytes.ts';
+import { bytesEqual, fromHex, toHex } from '../bytes.ts';
 import { serializePreKeyPool, type PreKeyPool } from '../crypto/index.ts';
 import type { ContactRecord, IncomingCommit, NewIncomingMessage, NewOutboxEntry, SessionUpdate, StatusUpdate } from '../store/index.ts';
 import type { MessageAction } from '../store/message-actions.ts';
 import type { IncomingEnvelope, IngressResult } from '../transport/index.ts';
-import { encodeContent, mailboxAddress, MAX_ACK_IDS, type RtcContent } from '../wire/index.ts';
+import { contactOfSessionKey, deviceOfSessionKey, sessionKey } from '../store/session-key.ts';
+import { deviceMailboxAddress, encodeContent, mailboxAddress, MAX_ACK_IDS, type RtcContent } from '../wire/index.ts';
 import type { MessengerContext } from './context.ts';
 import { encryptFor } from './session-cipher.ts';
 import { decodeSessionSet, EMPTY_SESSION_SET, encodeSessionSet, type SessionSet } from './session-set.ts';
@@ -30,6 +31,7 @@ export interface PendingEnvelope {
 
 /** One contact's sessions as this batch advances them. */
 export interface SessionWork {
+  /** The session key (session-key.ts): the contact, or the contact and one of its devices. */
   readonly contactId: string;
   /** The stored version the batch's session update expects (as of the previous commit of this run). */
   readonly version: number | null;
@@ -63,6 +65,10 @@ export interface CommitDraft {
   sessionUpdate?: SessionUpdate;
   preKeyPool?: Uint8Array;
   action?: MessageAction;
+  /** What another device of our account sent (receive-own-device.ts). */
+  transcript?: NewIncomingMessage;
+  /** Messages another device of our account read. */
+  readElsewhere?: { readonly contactId: string; readonly messageIds: readonly string[] };
 }
 
 /** A decrypted batch whose commit is ready to issue. */
@@ -154,17 +160,18 @@ export class BatchDraft {
     return w;
   }
 
-  /** `draft` was decrypted with `contactId`'s sessions, leaving `set` (and `pool`, when a session start consumed keys). */
-  async decrypted(draft: CommitDraft, contactId: string, set: SessionSet, pool: PreKeyPool | undefined): Promise<SessionWork> {
+  /** `draft` was decrypted with the sessions of `contactId` (its `device`, if any), leaving `set` (and `pool`, when a session start consumed keys). */
+  async decrypted(draft: CommitDraft, contactId: string, device: string | undefined, set: SessionSet, pool: PreKeyPool | undefined): Promise<SessionWork> {
     if (pool) {
       this.pool = pool;
       this.poolChanged = true;
     }
-    const w = await this.sessionsOf(contactId);
+    const key = sessionKey(contactId, device);
+    const w = await this.sessionsOf(key);
     w.set = set;
     w.dirty = true;
     draft.from = contactId;
-    this.lastCommitOf.set(contactId, draft);
+    this.lastCommitOf.set(key, draft);
     return w;
   }
 
@@ -194,14 +201,16 @@ export class BatchDraft {
     // The delivery receipts we owe, encrypted with the advanced sessions, go out with the commit.
     for (const w of this.work.values()) {
       if (!w.delivered.length) continue;
-      const contact = this.contactById(w.contactId)!;
+      const contact = this.contactById(contactOfSessionKey(w.contactId))!;
+      const device = deviceOfSessionKey(w.contactId);
+      const mailbox = device ? deviceMailboxAddress(contact.identityKey, fromHex(device)) : mailboxAddress(contact.identityKey);
       const entries: NewOutboxEntry[] = [];
       for (let i = 0; i < w.delivered.length; i += MAX_ACK_IDS) {
         const receipt = encodeContent({ t: 'receipt', kind: 'delivered', ids: w.delivered.slice(i, i + MAX_ACK_IDS) });
         const { set, envelope } = await encryptFor(ctx, w.set, contact.identityKey, receipt);
         w.set = set;
         w.dirty = true;
-        entries.push({ envelopeId: toHex(ctx.random.bytes(16)), contactId: contact.id, mailbox: mailboxAddress(contact.identityKey), envelope });
+        entries.push({ envelopeId: toHex(ctx.random.bytes(16)), contactId: contact.id, ...(device ? { device } : {}), mailbox, envelope });
       }
       this.lastCommitOf.get(w.contactId)!.outboxEntries = entries;
     }

@@ -124,6 +124,12 @@ export async function applyContent(
       }
       return;
     }
+    case 'sent':
+    case 'seen':
+      // Only our own devices send transcripts and read marks (receive-own-device.ts); from a contact it means nothing.
+      ctx.metrics.inc('receive.transcript_refused');
+      ctx.log.warn('transcript from a contact dropped', { contact: contact.id.slice(0, 8) });
+      return;
     default: {
       // Every content type the decoder accepts is handled above; a new one must be too.
       const unhandled: never = content;

@@ -6,16 +6,17 @@
  * from our prekey pool). The outcome says what the batch does with the envelope; nothing
  * is committed here.
  */
-import { toHex } from '../bytes.ts';
+import { bytesEqual, toHex } from '../bytes.ts';
 import { CorruptStateError, CryptoError, messageType, unseal } from '../crypto/index.ts';
 import type { ContactRecord } from '../store/index.ts';
+import { sessionKey } from '../store/session-key.ts';
 import type { MessengerContext } from './context.ts';
 import { MalformedSessionSetError, MessengerError, ReplayedSessionStartError } from './errors.ts';
 import type { BatchDraft } from './receive-batch.ts';
 import { decryptWith, type Decrypted } from './session-cipher.ts';
 import { EMPTY_SESSION_SET } from './session-set.ts';
 
-export type Unsealed = { readonly sender: Uint8Array; readonly inner: Uint8Array } | { readonly error: unknown };
+export type Unsealed = { readonly sender: Uint8Array; readonly senderDevice?: Uint8Array; readonly inner: Uint8Array } | { readonly error: unknown };
 
 export type Opened =
   /** Never decryptable (tampered, unknown prekey, garbage): recorded as processed and acknowledged. */
@@ -24,15 +25,24 @@ export type Opened =
   | { readonly kind: 'replayed_session_start' }
   /** The sender's stored sessions are corrupt: never decrypted with, never acknowledged. */
   | { readonly kind: 'corrupt_session'; readonly contactId: string }
+  /** From another device of our own account (a sent transcript). */
+  | { readonly kind: 'own_device'; readonly device: string; readonly result: Decrypted }
   /** `contact` is undefined for a sender we do not know yet (its first message). */
-  | { readonly kind: 'decrypted'; readonly sender: Uint8Array; readonly contact: ContactRecord | undefined; readonly result: Decrypted };
+  | {
+      readonly kind: 'decrypted';
+      readonly sender: Uint8Array;
+      /** The sending device (hex) of a multi-device contact; absent for a single-device one. */
+      readonly device?: string;
+      readonly contact: ContactRecord | undefined;
+      readonly result: Decrypted;
+    };
 
 /** Unseals every envelope body of a batch, concurrently. */
 export function unsealAll(ctx: MessengerContext, bodies: readonly Uint8Array[]): Promise<Unsealed[]> {
   return Promise.all(
     bodies.map((body): Promise<Unsealed> =>
       unseal(ctx.identity, body, ctx.crypto).then(
-        ({ senderIdentityPublic, inner }) => ({ sender: senderIdentityPublic, inner }),
+        ({ senderIdentityPublic, senderDevice, inner }) => ({ sender: senderIdentityPublic, ...(senderDevice ? { senderDevice } : {}), inner }),
         (error: unknown) => ({ error }),
       ),
     ),
@@ -42,16 +52,26 @@ export function unsealAll(ctx: MessengerContext, bodies: readonly Uint8Array[]):
 /** Decrypts one unsealed envelope against the sessions as `batch` leaves them so far. */
 export async function openEnvelope(ctx: MessengerContext, batch: BatchDraft, unsealed: Unsealed): Promise<Opened> {
   if ('error' in unsealed) return { kind: 'undecryptable', reason: unsealed.error instanceof CryptoError ? unsealed.error.kind : 'sealed_sender_failed' };
-  const { sender, inner } = unsealed;
+  const { sender, senderDevice, inner } = unsealed;
   if (!messageType(inner)) return { kind: 'undecryptable', reason: 'malformed_message' };
+  // Another device of our own account: only one our verified list names, with its own session.
+  if (bytesEqual(sender, ctx.identity.publicKey)) return openFromOwnDevice(ctx, batch, sender, senderDevice, inner);
   const contact = batch.contactByKey(sender);
   // The key a contact had before a key change (its id is that first key): the old
   // device still writing. Never a new contact under the same id, nor a session with it.
   if (!contact && batch.contactById(toHex(sender))) return { kind: 'undecryptable', reason: 'superseded_identity' };
+  // A device of a known contact writes only if the contact's verified list names it: then
+  // silently (a new device under the known identity is no key change); otherwise refused.
+  if (contact && senderDevice && !(await ctx.devices?.names(sender, senderDevice))) {
+    ctx.metrics.inc('devices.unknown_sender_device');
+    ctx.devices?.refetch(sender);
+    return { kind: 'undecryptable', reason: 'unknown_device' };
+  }
+  const device = senderDevice ? toHex(senderDevice) : undefined;
   let set = EMPTY_SESSION_SET;
   if (contact) {
     try {
-      set = (await batch.sessionsOf(contact.id)).set;
+      set = (await batch.sessionsOf(sessionKey(contact.id, device))).set;
     } catch (err) {
       if (err instanceof CorruptStateError || err instanceof MalformedSessionSetError) return { kind: 'corrupt_session', contactId: contact.id };
       throw err;
@@ -59,7 +79,30 @@ export async function openEnvelope(ctx: MessengerContext, batch: BatchDraft, uns
   }
   try {
     const result = await decryptWith({ identity: ctx.identity, crypto: ctx.crypto, pool: batch.currentPool }, set, sender, inner);
-    return { kind: 'decrypted', sender, contact, result };
+    return { kind: 'decrypted', sender, ...(device ? { device } : {}), contact, result };
+  } catch (err) {
+    if (err instanceof ReplayedSessionStartError) return { kind: 'replayed_session_start' };
+    return { kind: 'undecryptable', reason: err instanceof CryptoError || err instanceof MessengerError ? err.kind : 'no_session' };
+  }
+}
+
+async function openFromOwnDevice(ctx: MessengerContext, batch: BatchDraft, sender: Uint8Array, senderDevice: Uint8Array | undefined, inner: Uint8Array): Promise<Opened> {
+  if (!senderDevice || !(await ctx.devices?.names(sender, senderDevice))) {
+    ctx.metrics.inc('devices.unknown_sender_device', { own: 'true' });
+    return { kind: 'undecryptable', reason: 'unknown_own_device' };
+  }
+  const device = toHex(senderDevice);
+  const key = sessionKey(toHex(sender), device);
+  let set;
+  try {
+    set = (await batch.sessionsOf(key)).set;
+  } catch (err) {
+    if (err instanceof CorruptStateError || err instanceof MalformedSessionSetError) return { kind: 'corrupt_session', contactId: key };
+    throw err;
+  }
+  try {
+    const result = await decryptWith({ identity: ctx.identity, crypto: ctx.crypto, pool: batch.currentPool }, set, sender, inner);
+    return { kind: 'own_device', device, result };
   } catch (err) {
     if (err instanceof ReplayedSessionStartError) return { kind: 'replayed_session_start' };
     return { kind: 'undecryptable', reason: err instanceof CryptoError || err instanceof MessengerError ? err.kind : 'no_session' };

@@ -26,6 +26,7 @@ import type { MessengerContext } from './context.ts';
 import { acknowledgeCommitted, type ReceiveHooks } from './receive-ack.ts';
 import { BatchDraft, type Carry, type PendingEnvelope, type Prepared } from './receive-batch.ts';
 import { applyContent, decodeReceived } from './receive-content.ts';
+import { applyOwnDeviceContent } from './receive-own-device.ts';
 import { readDedupMarks, withoutDuplicates } from './receive-dedup.ts';
 import { openEnvelope, unsealAll } from './receive-decrypt.ts';
 
@@ -223,6 +224,13 @@ export class ReceivePipeline {
           ctx.metrics.inc('storage.corrupt_state', { what: 'session' });
           ctx.log.error('stored session state is corrupt: envelope left unacknowledged', { contact: opened.contactId.slice(0, 8), id: envelopeId });
           continue;
+        case 'own_device': {
+          // What another device of our account sent (a transcript): no receipt goes back.
+          await draft.decrypted(commit, toHex(ctx.identity.publicKey), opened.device, opened.result.set, opened.result.pool);
+          const own = decodeReceived(ctx, opened.result.plaintext, envelopeId);
+          if (own) applyOwnDeviceContent(ctx, draft, commit, own);
+          continue;
+        }
         case 'decrypted':
           break;
       }
@@ -234,7 +242,7 @@ export class ReceivePipeline {
         contact = { id: toHex(opened.sender), displayName: '', unnamed: true, identityKey: opened.sender.slice(), verification: 'unverified', addedAt: draft.now, listing: 'request' };
         draft.putContact(commit, contact);
       }
-      const sessions = await draft.decrypted(commit, contact.id, result.set, result.pool);
+      const sessions = await draft.decrypted(commit, contact.id, opened.device, result.set, result.pool);
       if (contact.blocked) {
         // Blocked: the session advances (so later messages still open) and the envelope is
         // recorded and acknowledged, but nothing is kept and nothing goes back — no receipt.

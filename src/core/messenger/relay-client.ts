@@ -5,7 +5,7 @@
  * on loopback.
  */
 import type { FrameCheck, RelayConnectionState, Transport } from '../transport/index.ts';
-import type { FetchedBundle, Frame, PublishedBundle, SignedDeviceList } from '../wire/index.ts';
+import type { DeviceCertificate, FetchedBundle, Frame, PublishedBundle, SignedDeviceList } from '../wire/index.ts';
 import type { PushSubscriptionKeys } from './push-registration.ts';
 
 /** The device-link channel on the relay (docs/PROTOCOL.md §13.6): a rendezvous by channel id, opaque bytes both ways. */
@@ -55,4 +55,16 @@ export interface RelayClient extends Transport, LinkChannelRelay {
  * `ingress` is the core's one decode point for incoming frames: the transport hands every
  * frame it receives to `ingress.checkFrame`.
  */
-export type RelayClientFactory = (auth: { readonly identityKey: Uint8Array; sign(payload: Uint8Array): Promise<Uint8Array>; readonly ingress: FrameCheck<Frame> }) => RelayClient;
+export type RelayClientFactory = (auth: {
+  readonly identityKey: Uint8Array;
+  sign(payload: Uint8Array): Promise<Uint8Array>;
+  readonly ingress: FrameCheck<Frame>;
+  /** Present once our account's list names this device: authenticate as it (`auth.device`, docs/PROTOCOL.md §13.5). */
+  readonly device?: RelayDeviceAuth;
+}) => RelayClient;
+
+/** This device's certificate and a signer with its device key (for `auth.device`). */
+export interface RelayDeviceAuth {
+  readonly cert: DeviceCertificate;
+  sign(payload: Uint8Array): Promise<Uint8Array>;
+}

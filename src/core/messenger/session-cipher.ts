@@ -33,6 +33,8 @@ import { promote, wasAccepted, withAcceptedSession, type SessionSet } from './se
 export interface SessionCipherDeps {
   readonly identity: Identity;
   readonly crypto: CryptoRuntime;
+  /** Our device routing: while our list names this device, its id is sealed into the box (§13.5). */
+  readonly devices?: { readonly sealDevice?: Uint8Array };
 }
 
 /** Encrypts `content` with the contact's current session and seals it to `recipientIdentity`. NoSessionError for an empty set. */
@@ -40,7 +42,7 @@ export async function encryptFor(deps: SessionCipherDeps, set: SessionSet, recip
   const current = set.sessions[0];
   if (!current) throw new NoSessionError('no session to encrypt with');
   const out = await encrypt(current, content, deps.crypto);
-  const envelope = await seal(deps.identity, recipientIdentity, out.message, deps.crypto);
+  const envelope = await seal(deps.identity, recipientIdentity, out.message, deps.crypto, deps.devices?.sealDevice);
   return { set: promote(set, out.state, current), envelope };
 }
 

@@ -6,11 +6,13 @@
  * in one transaction — stores the new session and turns every pending job, in compose
  * order, into its encrypted envelope. The first of them carry the PQXDH prekey data.
  */
-import { bytesEqual, toHex } from '../bytes.ts';
+import { bytesEqual, fromHex, toHex } from '../bytes.ts';
 import { CryptoError, initiateSession, verifyFetchedBundle, type SessionState } from '../crypto/index.ts';
 import { Backoff, RETRY_BACKOFF } from '../transport/index.ts';
-import { encodeContent, mailboxAddress, type FetchedBundle } from '../wire/index.ts';
-import type { OutboxRecord } from '../store/index.ts';
+import { deviceMailboxAddress, encodeContent, mailboxAddress, type FetchedBundle } from '../wire/index.ts';
+import type { ContactRecord, OutboxRecord } from '../store/index.ts';
+import { sessionKey } from '../store/session-key.ts';
+import { targetDevice } from './device-routing.ts';
 import type { MessengerContext } from './context.ts';
 import { MissingJobContentError } from './errors.ts';
 import { outgoingContent } from './message-content.ts';
@@ -23,7 +25,8 @@ export const MAX_BUNDLE_FETCH_FAILURES = 8;
 
 export interface BundleSource {
   isOnline(): boolean;
-  fetchPrekeys(identityKey: Uint8Array): Promise<FetchedBundle>;
+  /** A contact's bundle; with `deviceId`, that device's (prekeys.fetch{ik, dev}). */
+  fetchPrekeys(identityKey: Uint8Array, deviceId?: Uint8Array): Promise<FetchedBundle>;
 }
 
 export class SessionStarter {
@@ -41,15 +44,30 @@ export class SessionStarter {
 
   /** Starts a session with every contact that has pending jobs (at boot and when the relay comes online). */
   async resumeAll(): Promise<void> {
-    for (const c of this.ctx.contacts.all()) {
+    for (const c of [...this.ctx.contacts.all(), this.self()]) {
       if ((await this.ctx.store.pendingJobs(c.id)).length) this.ensure(c.id);
     }
+    // A listed device keeps a session with each of our other devices (transcripts, read marks).
+    if (this.ctx.devices?.sealDevice) this.ensure(this.self().id);
+  }
+
+  /**
+   * Our own account as the "contact" that copies to our other devices (sent transcripts)
+   * are queued under: its sessions are keyed by our account and each device.
+   */
+  private self(): ContactRecord {
+    const { identity } = this.ctx;
+    return { id: toHex(identity.publicKey), displayName: '', identityKey: identity.publicKey, verification: 'verified', addedAt: 0 };
+  }
+
+  private contactOf(contactId: string): ContactRecord | undefined {
+    return this.ctx.contacts.byId(contactId) ?? (contactId === toHex(this.ctx.identity.publicKey) ? this.self() : undefined);
   }
 
   ensure(contactId: string): void {
     if (this.running.has(contactId) || !this.relay.isOnline()) return;
     // A key change waiting for acknowledgement: nothing is encrypted for the new key yet.
-    const contact = this.ctx.contacts.byId(contactId);
+    const contact = this.contactOf(contactId);
     if (!contact || sendBlocked(contact)) return;
     this.running.add(contactId);
     void this.start(contactId)
@@ -65,31 +83,57 @@ export class SessionStarter {
     this.timers.clear();
   }
 
+  /**
+   * Starts what is missing for `contactId`: the session with its account (a single-device
+   * contact), or with each of its devices that has waiting jobs or no session yet.
+   */
   private async start(contactId: string): Promise<void> {
-    const { ctx } = this;
-    const contact = ctx.contacts.byId(contactId);
+    const contact = this.contactOf(contactId);
     if (!contact) return;
+    const own = contactId === toHex(this.ctx.identity.publicKey);
+    const jobs = await this.ctx.store.pendingJobs(contactId);
+    const devices = new Set<string | undefined>(jobs.map((j) => j.device));
+    // Our own other devices are the "contact" targets of a message to ourselves (fanOutTargets skips this device).
+    const targets = this.ctx.devices ? (await this.ctx.devices.targets(contact.identityKey)).filter((t) => !t.own && (!own || t.deviceId)) : [];
+    for (const t of targets) devices.add(targetDevice(t));
+    if (!devices.size && !own) devices.add(undefined);
+    for (const device of devices) {
+      if (this.stopped) return;
+      const hasJobs = jobs.some((j) => j.device === device);
+      if (!hasJobs && (await this.ctx.store.getSession(sessionKey(contactId, device)))) continue;
+      await this.startOne(contactId, device);
+    }
+    // Copies of what was just sent, waiting for a session with one of our own devices.
+    if (!own && !this.stopped && (await this.ctx.store.pendingJobs(toHex(this.ctx.identity.publicKey))).length) this.ensure(toHex(this.ctx.identity.publicKey));
+  }
+
+  private async startOne(contactId: string, device: string | undefined): Promise<void> {
+    const { ctx } = this;
+    const contact = this.contactOf(contactId);
+    if (!contact) return;
+    const key = sessionKey(contactId, device);
     let session: SessionState | undefined;
-    const existing = await ctx.store.getSession(contactId);
+    const existing = await ctx.store.getSession(key);
     if (!existing) {
       try {
-        const bundle = await verifyFetchedBundle(await this.relay.fetchPrekeys(contact.identityKey), contact.identityKey);
+        const fetched = await this.relay.fetchPrekeys(contact.identityKey, device === undefined ? undefined : fromHex(device));
+        const bundle = await verifyFetchedBundle(fetched, contact.identityKey);
         session = (await initiateSession(ctx.identity, bundle, ctx.crypto)).state;
       } catch (err) {
-        await this.fetchFailed(contactId, err);
+        await this.fetchFailed(contactId, device, err);
         return;
       }
     }
-    this.failures.delete(contactId);
+    this.failures.delete(key);
     const done = await ctx.lane.run(async () => {
       if (this.stopped) return false;
       // The contact may have changed key (and lost its session) while the bundle was fetched.
-      const now = ctx.contacts.byId(contactId);
+      const now = this.contactOf(contactId);
       if (!now || sendBlocked(now) || !bytesEqual(now.identityKey, contact.identityKey)) return false;
-      const row = await ctx.store.getSession(contactId);
+      const row = await ctx.store.getSession(key);
       if (!row && !session) return false;
       let set = row ? decodeSessionSet(row.state) : sessionSetOf(session!);
-      const jobs = await ctx.store.pendingJobs(contactId);
+      const jobs = (await ctx.store.pendingJobs(contactId)).filter((j) => j.device === device);
       if (!jobs.length && row) return true;
       const encrypted: { envelopeId: string; envelope: Uint8Array }[] = [];
       for (const job of jobs) {
@@ -97,16 +141,16 @@ export class SessionStarter {
         set = out.set;
         encrypted.push({ envelopeId: job.envelopeId, envelope: out.envelope });
       }
-      await ctx.store.commitSessionStart({ sessionUpdate: { contactId, expectedVersion: row?.version ?? null, state: encodeSessionSet(set) }, encrypted });
-      ctx.log.info('session started', { contact: contactId.slice(0, 8), messages: jobs.length, new: !row });
-      if (!row) await this.introduce(contactId, contact.identityKey);
+      await ctx.store.commitSessionStart({ sessionUpdate: { contactId: key, expectedVersion: row?.version ?? null, state: encodeSessionSet(set) }, encrypted });
+      ctx.log.info('session started', { contact: contactId.slice(0, 8), ...(device ? { device: device.slice(0, 8) } : {}), messages: jobs.length, new: !row });
+      if (!row && !bytesEqual(contact.identityKey, ctx.identity.publicKey)) await this.introduce(contactId, contact.identityKey, device);
       return true;
     });
     if (this.stopped) return;
     if (done) this.started();
     // The session went (a key change) between the check and the lane: start over from the store.
     else {
-      const latest = ctx.contacts.byId(contactId);
+      const latest = this.contactOf(contactId);
       if (latest && !sendBlocked(latest)) this.retryLater(contactId, 0);
     }
   }
@@ -126,38 +170,66 @@ export class SessionStarter {
    * Tells a new contact our display name (they learn our identity from the session, but
    * not what to call us). Protocol content without a message row of its own.
    */
-  private async introduce(contactId: string, identityKey: Uint8Array): Promise<void> {
+  private async introduce(contactId: string, identityKey: Uint8Array, device: string | undefined): Promise<void> {
     const { ctx } = this;
-    const row = (await ctx.store.getSession(contactId))!;
+    const key = sessionKey(contactId, device);
+    const row = (await ctx.store.getSession(key))!;
     const content = encodeContent({ t: 'profile', name: this.displayName() });
     const out = await encryptFor(ctx, decodeSessionSet(row.state), identityKey, content);
     const id = ctx.random.bytes(16);
     await ctx.store.commitOutgoing({
-      sessionUpdate: { contactId, expectedVersion: row.version, state: encodeSessionSet(out.set) },
-      outboxEntry: { envelopeId: toHex(id), contactId, mailbox: mailboxAddress(identityKey), envelope: out.envelope },
+      sessionUpdate: { contactId: key, expectedVersion: row.version, state: encodeSessionSet(out.set) },
+      outboxEntry: {
+        envelopeId: toHex(id),
+        contactId,
+        ...(device ? { device } : {}),
+        mailbox: device ? deviceMailboxAddress(identityKey, fromHex(device)) : mailboxAddress(identityKey),
+        envelope: out.envelope,
+      },
     });
   }
 
-  private async fetchFailed(contactId: string, err: unknown): Promise<void> {
+  private async fetchFailed(contactId: string, device: string | undefined, err: unknown): Promise<void> {
     const { ctx } = this;
     const code = err instanceof CryptoError ? err.kind : ((err as { code?: string } | null)?.code ?? (err instanceof Error ? err.name : 'unknown'));
     if (err instanceof CryptoError) ctx.metrics.inc('crypto.failure', { reason: err.kind });
     ctx.log.warn('prekey bundle fetch failed', { contact: contactId.slice(0, 8), code });
-    let backoff = this.failures.get(contactId);
-    if (!backoff) this.failures.set(contactId, (backoff = new Backoff(RETRY_BACKOFF, ctx.random)));
+    const key = sessionKey(contactId, device);
+    // A device without keys (not published yet) or unlinked: its copies are dropped at once
+    // (the message stands on its other copies), and an unlinked one's list is fetched again.
+    // (One of our own devices is waited for instead: it publishes its keys right after it is linked.)
+    if (device !== undefined && contactId !== this.self().id && (code === 'not_found' || code === 'device_unlinked')) {
+      this.failures.delete(key);
+      ctx.metrics.inc('devices.copy_dropped', { reason: code });
+      const contact = this.contactOf(contactId);
+      if (code === 'device_unlinked' && contact) ctx.devices?.refetch(contact.identityKey);
+      await this.giveUp(contactId, device, code === 'not_found' ? 'The contact’s device has no keys on the relay' : "The contact's device was unlinked");
+      return;
+    }
+    let backoff = this.failures.get(key);
+    if (!backoff) this.failures.set(key, (backoff = new Backoff(RETRY_BACKOFF, ctx.random)));
     if (backoff.attempts >= MAX_BUNDLE_FETCH_FAILURES) {
-      this.failures.delete(contactId);
+      this.failures.delete(key);
       const reason =
         code === 'not_found'
           ? 'This contact has not published keys to the relay yet'
           : err instanceof CryptoError
             ? "The contact's keys failed verification"
             : 'Could not reach the contact’s keys on the relay';
-      for (const job of await ctx.store.pendingJobs(contactId)) await ctx.store.markFailed(job.envelopeId, reason);
-      this.started();
+      await this.giveUp(contactId, device, reason);
       return;
     }
     this.retryLater(contactId, backoff.next());
+  }
+
+  /** The waiting jobs for this target fail; a device's copy of a message is dropped instead while the message has other copies. */
+  private async giveUp(contactId: string, device: string | undefined, reason: string): Promise<void> {
+    for (const job of await this.ctx.store.pendingJobs(contactId)) {
+      if (job.device !== device) continue;
+      if (device !== undefined && job.messageId !== undefined) await this.ctx.store.dropOutboxEntry(job.envelopeId, reason);
+      else await this.ctx.store.markFailed(job.envelopeId, reason);
+    }
+    this.started();
   }
 
   private retryLater(contactId: string, delay: number): void {

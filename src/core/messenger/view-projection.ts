@@ -4,6 +4,12 @@
  * `getState`/`subscribe` read it; the core's parts only ever ask for a refresh (`changed`),
  * never write it. Refreshes are serialised: one asked during another runs after it.
  *
+ * The open chat is patched, not re-read: the running core's store reports which rows
+ * each write changed (`track`, view-changes.ts) and a refresh reads only those, keeping
+ * every other row's view object as it was (so the UI can tell what changed by identity).
+ * Opening a chat, paging, a removed row or a write not known row by row read the whole
+ * window again. Either way the window equals a fresh read of the store.
+ *
  * Before an identity exists (loading, onboarding, failed) there is no running core to
  * project; `attach` hands it the running core's sources and `detach` takes them back.
  */
@@ -17,6 +23,9 @@ import type { DirectPath } from './direct-path.ts';
 import { contactViews } from './contact-views.ts';
 import type { ChatWindow, ConnectionState, MessengerState } from './messenger-api.ts';
 import { messageView } from './message-view.ts';
+import { trackViewChanges, ViewChanges, type TakenChanges } from './view-changes.ts';
+import type { MessageRecord } from '../store/records.ts';
+import { ACTION_WINDOW_MS } from '../store/message-actions.ts';
 
 /** Messages loaded per page into the open chat. */
 export const CHAT_PAGE_SIZE = 100;
@@ -60,8 +69,21 @@ export class ViewProjection {
   private refreshQueued = false;
   private refreshing: Promise<void> | undefined;
   private stopped = false;
+  private readonly changes = new ViewChanges();
+  /** Stores whose writes are reported here; over any other the window is read whole every time. */
+  private readonly tracked = new WeakSet<PetrelStore>();
+  /** The open chat's rows as last read, oldest first, beside the window made of them. */
+  private rows: MessageRecord[] = [];
+  private window: ChatWindow | undefined;
 
   constructor(private readonly deps: ProjectionDeps) {}
+
+  /** `store` with its writes reported to this projection: give the running core this one. */
+  track<S extends PetrelStore>(store: S): S {
+    const tracked = trackViewChanges(store, this.changes);
+    this.tracked.add(tracked);
+    return tracked;
+  }
 
   getState(): MessengerState {
     return this.state;
@@ -80,6 +102,9 @@ export class ViewProjection {
 
   attach(sources: ProjectionSources): void {
     this.sources = sources;
+    this.changes.everything();
+    // A core started again on this projection (a device becoming listed starts the core again).
+    this.stopped = false;
   }
 
   /** The core stopped: no more refreshes. */
@@ -96,12 +121,14 @@ export class ViewProjection {
   async openChat(contactId: string | undefined): Promise<void> {
     this.openContactId = contactId;
     this.chatLimit = CHAT_PAGE_SIZE;
+    this.changes.everything();
     await this.refresh();
   }
 
   async loadOlder(): Promise<void> {
     if (!this.state.chat?.hasOlder) return;
     this.chatLimit += CHAT_PAGE_SIZE;
+    this.changes.everything();
     await this.refresh();
   }
 
@@ -153,18 +180,88 @@ export class ViewProjection {
     const s = this.sources;
     if (!s) return;
     const { store } = s;
-    const [conversations, queueDepth] = await Promise.all([store.listConversations(), store.queueDepth()]);
+    const taken = this.changes.take();
+    const changes = this.tracked.has(store) ? taken : { ...taken, all: true };
+    const [conversations, queueDepth, chat] = await Promise.all([store.listConversations(), store.queueDepth(), this.chatWindow(store, changes)]);
     const conv = new Map(conversations.map((c) => [c.contactId, c]));
     const contacts = contactViews(s.contacts.all(), conv, new Set(s.direct?.openChannels() ?? []));
-    const chat = this.openContactId === undefined ? undefined : await this.chatWindow(store, this.openContactId);
     this.deps.metrics.set('queue.depth', queueDepth);
     const { chat: _previous, ...rest } = this.state;
     this.state = { ...rest, contacts, queueDepth, connection: this.connectionState(), ...(chat ? { chat } : {}) };
     this.notify();
   }
 
+  /** The open chat's window: patched with the rows `changes` names, or read whole. */
+  private async chatWindow(store: PetrelStore, changes: TakenChanges): Promise<ChatWindow | undefined> {
+    const contactId = this.openContactId;
+    if (contactId === undefined) {
+      this.window = undefined;
+      this.rows = [];
+      return undefined;
+    }
+    const now = this.deps.clock.now();
+    const window = this.window;
+    if (!changes.all && window?.contactId === contactId) {
+      const patched = await this.patchWindow(store, window, changes, now);
+      if (patched) return patched;
+    }
+    const { rows, hasOlder } = await this.readWindow(store, contactId);
+    if (this.openContactId !== contactId) return this.window; // another chat opened meanwhile: its own refresh follows
+    this.rows = rows;
+    this.window = { contactId, messages: rows.map((m) => messageView(m, now)), hasOlder };
+    return this.window;
+  }
+
+  /**
+   * The window with the changed rows read again: replaced where shown, new ones put in
+   * order (the oldest dropping out past the limit). Undefined when the window must be
+   * read whole (a shown row is gone: an older one would move in).
+   */
+  private async patchWindow(store: PetrelStore, window: ChatWindow, changes: TakenChanges, now: number): Promise<ChatWindow | undefined> {
+    const ids = new Set(changes.messageIds);
+    if (changes.envelopeIds.size) for (const r of this.rows) if (r.envelopeId !== undefined && changes.envelopeIds.has(r.envelopeId)) ids.add(r.id);
+    const read = await Promise.all([...ids].map((id) => store.getMessage(id)));
+    if (this.window !== window) return undefined; // a whole read replaced it meanwhile
+    const shown = new Map(this.rows.map((r, i) => [r.id, i]));
+    const rows = [...this.rows];
+    const views = [...window.messages];
+    let hasOlder = window.hasOlder;
+    const added: MessageRecord[] = [];
+    for (const [k, id] of [...ids].entries()) {
+      const r = read[k];
+      const at = shown.get(id);
+      if (r === undefined || r.contactId !== window.contactId) {
+        if (at !== undefined) return undefined;
+        continue;
+      }
+      if (at !== undefined) {
+        rows[at] = r;
+        views[at] = messageView(r, now);
+      } else added.push(r);
+    }
+    for (const r of added.sort((a, b) => a.order - b.order)) {
+      // Older than the window's oldest while older rows exist: not in the newest `chatLimit`.
+      if (hasOlder && rows.length > 0 && r.order < rows[0]!.order) continue;
+      let i = rows.length;
+      while (i > 0 && rows[i - 1]!.order > r.order) i--;
+      rows.splice(i, 0, r);
+      views.splice(i, 0, messageView(r, now));
+    }
+    const over = rows.length - this.chatLimit;
+    if (over > 0) {
+      rows.splice(0, over);
+      views.splice(0, over);
+      hasOlder = true;
+    }
+    // Own messages leave the edit/delete window with time: their views are made again.
+    for (const [i, r] of rows.entries()) if (views[i]!.canDeleteForEveryone && now - r.sentAt > ACTION_WINDOW_MS) views[i] = messageView(r, now);
+    this.rows = rows;
+    this.window = { contactId: window.contactId, messages: views, hasOlder };
+    return this.window;
+  }
+
   /** The newest `chatLimit` messages of the open chat, oldest first. */
-  private async chatWindow(store: PetrelStore, contactId: string): Promise<ChatWindow> {
+  private async readWindow(store: PetrelStore, contactId: string): Promise<{ rows: MessageRecord[]; hasOlder: boolean }> {
     const page = await store.pageMessages(contactId, { limit: Math.min(this.chatLimit, STORE_PAGE_MAX) });
     let messages = [...page.messages];
     let cursor = page.olderCursor;
@@ -173,6 +270,7 @@ export class ViewProjection {
       messages = [...older.messages, ...messages];
       cursor = older.olderCursor;
     }
-    return { contactId, messages: messages.map((m) => messageView(m, this.deps.clock.now())), hasOlder: cursor !== undefined };
+    if (messages.length > this.chatLimit) return { rows: messages.slice(-this.chatLimit), hasOlder: true };
+    return { rows: messages, hasOlder: cursor !== undefined };
   }
 }

@@ -55,9 +55,12 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
   const conversationsT = tx.table('conversations');
 
   const needsSession = commits.filter((c) => c.sessionUpdate).map((c) => c.sessionUpdate!.contactId);
-  const needsConversation = commits.flatMap((c) => [...(c.message ? [c.message.contactId] : []), ...(c.action && c.from ? [c.from] : [])]);
+  const needsConversation = commits.flatMap((c) => [...(c.message ? [c.message.contactId] : []), ...(c.transcript ? [c.transcript.contactId] : []), ...(c.readElsewhere ? [c.readElsewhere.contactId] : []), ...(c.action && c.from ? [c.from] : [])]);
   const needsMessage = commits.flatMap((c) => [
     ...(c.message && !optimistic ? [c.message.id] : []),
+    // A transcript's message may already be here (sent again, or this device wrote it): always read.
+    ...(c.transcript ? [c.transcript.id] : []),
+    ...(c.readElsewhere?.messageIds ?? []),
     ...(c.statusUpdates ?? []).map((u) => u.messageId),
     ...(c.action ? [c.action.target] : []),
   ]);
@@ -141,6 +144,42 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
         lastActivityAt: Math.max(conv.lastActivityAt, c.receivedAt),
         nextOrder: conv.nextOrder + 1,
       });
+    }
+
+    if (c.transcript && (dirtyMessages.get(c.transcript.id) ?? messages.get(c.transcript.id)) === undefined) {
+      const m = c.transcript;
+      const conv = dirtyConversations.get(m.contactId) ?? conversations.get(m.contactId) ?? emptyConversation(m.contactId);
+      dirtyMessages.set(m.id, {
+        id: m.id,
+        contactId: m.contactId,
+        direction: 'out',
+        body: m.body,
+        sentAt: m.sentAt,
+        order: conv.nextOrder,
+        status: 'sent',
+        ...(m.attachment ? { attachment: m.attachment } : {}),
+        ...(m.quote ? { quote: m.quote } : {}),
+        updatedAt: c.receivedAt,
+      });
+      dirtyConversations.set(m.contactId, {
+        ...conv,
+        lastMessage: { messageId: m.id, text: m.body, at: m.sentAt, direction: 'out' },
+        lastActivityAt: Math.max(conv.lastActivityAt, m.sentAt),
+        nextOrder: conv.nextOrder + 1,
+      });
+    }
+
+    if (c.readElsewhere) {
+      const { contactId } = c.readElsewhere;
+      let read = 0;
+      for (const id of c.readElsewhere.messageIds) {
+        const row = dirtyMessages.get(id) ?? messages.get(id);
+        if (!row || row.contactId !== contactId || row.direction !== 'in' || row.status === 'read') continue;
+        dirtyMessages.set(id, { ...row, status: 'read', updatedAt: c.receivedAt });
+        read++;
+      }
+      const conv = dirtyConversations.get(contactId) ?? conversations.get(contactId);
+      if (conv && read) dirtyConversations.set(contactId, { ...conv, unread: Math.max(0, conv.unread - read) });
     }
 
     const sender = c.from ?? c.sessionUpdate?.contactId ?? c.message?.contactId;

@@ -25,6 +25,7 @@ export function readyOutboxRecord(e: NewOutboxEntry, now: number, row?: MessageR
     envelopeId: e.envelopeId,
     ...(row ? { messageId: row.id } : {}),
     contactId: e.contactId,
+    ...(e.device !== undefined ? { device: e.device } : {}),
     mailbox: e.mailbox,
     state: 'ready',
     envelope: e.envelope,
@@ -36,7 +37,7 @@ export function readyOutboxRecord(e: NewOutboxEntry, now: number, row?: MessageR
 }
 
 /** The new outgoing row (queued, next order key) and its conversation after it. */
-function placeOutgoing(m: NewOutgoingMessage, existing: MessageRecord | undefined, conv: ConversationRecord | undefined, envelopeId: string) {
+export function placeOutgoing(m: NewOutgoingMessage, existing: MessageRecord | undefined, conv: ConversationRecord | undefined, envelopeId: string) {
   if (existing) throw new InvalidStoreInputError('message.id', 'a message with this id exists');
   const c: ConversationRecord = conv ?? { contactId: m.contactId, unread: 0, lastActivityAt: 0, nextOrder: 0 };
   const row: MessageRecord = {

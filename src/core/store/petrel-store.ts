@@ -12,6 +12,9 @@ import { applyOutgoing, applyPendingOutgoing, nextSession, OUTGOING_STORES, read
 import { applyLocalDelete } from './message-changes.ts';
 import { ME } from './message-actions.ts';
 import { queueHeads } from './queue-heads.ts';
+import { applyFanOut, checkFanOut, FAN_OUT_STORES } from './fan-out-commit.ts';
+import { applyFanOutAction, checkFanOutAction } from './fan-out-action-commit.ts';
+import { checkSessionKey, contactOfSessionKey, deviceOfSessionKey } from './session-key.ts';
 import { COMMIT_LIST_MAX, DEDUP_MAX_ENTRIES, DEDUP_RETENTION_MS, MESSAGE_PAGE_MAX, OUTBOX_DUE_MAX } from './limits.ts';
 import type {
   ContactRecord,
@@ -26,6 +29,8 @@ import type {
 import type { StoreName } from './schema.ts';
 import type { StorageHealthView } from './storage-health.ts';
 import type {
+  FanOutActionCommit,
+  FanOutCommit,
   IncomingCommit,
   IncomingResult,
   MessagePage,
@@ -92,6 +97,16 @@ export class BackendPetrelStore implements PetrelStore {
     if (identity.preKeyPool !== undefined) checkBytes('identity.preKeyPool', identity.preKeyPool);
     if (identity.signedPreKeysRotatedAt !== undefined) checkTime('identity.signedPreKeysRotatedAt', identity.signedPreKeysRotatedAt);
     await this.tx(['identity'], 'readwrite', (tx) => tx.table('identity').put(identity));
+  }
+
+  async setOwnDisplayName(displayName: string): Promise<void> {
+    if (typeof displayName !== 'string' || displayName.trim() === '') throw new InvalidStoreInputError('displayName', 'expected non-empty text');
+    await this.tx(['identity'], 'readwrite', async (tx) => {
+      const t = tx.table('identity');
+      const identity = await t.get('self');
+      if (!identity) throw new RecordNotFoundError('identity', 'self');
+      await t.put({ ...identity, displayName });
+    });
   }
 
   async savePreKeyPool(pool: Uint8Array, options: { readonly signedPreKeysRotatedAt?: number } = {}): Promise<void> {
@@ -187,7 +202,7 @@ export class BackendPetrelStore implements PetrelStore {
   }
 
   async getSession(contactId: string): Promise<SessionRecord | undefined> {
-    checkContactId('contactId', contactId);
+    checkSessionKey('contactId', contactId);
     return this.tx(['sessions'], 'readonly', (tx) => tx.table('sessions').get(contactId));
   }
 
@@ -203,10 +218,12 @@ export class BackendPetrelStore implements PetrelStore {
     checkObject('commit', commit);
     checkSessionUpdate('sessionUpdate', commit.sessionUpdate);
     checkOutboxEntry('outboxEntry', commit.outboxEntry);
-    checkSameContact('outboxEntry.contactId', commit.outboxEntry.contactId, commit.sessionUpdate.contactId);
+    const sessionContact = contactOfSessionKey(commit.sessionUpdate.contactId);
+    checkSameContact('outboxEntry.contactId', commit.outboxEntry.contactId, sessionContact);
+    if (commit.outboxEntry.device !== deviceOfSessionKey(commit.sessionUpdate.contactId)) throw new InvalidStoreInputError('outboxEntry.device', 'is not the device of the session');
     if (commit.message !== undefined) {
       checkOutgoingMessage('message', commit.message);
-      checkSameContact('message.contactId', commit.message.contactId, commit.sessionUpdate.contactId);
+      checkSameContact('message.contactId', commit.message.contactId, sessionContact);
     }
     if (commit.action !== undefined) {
       if (commit.message !== undefined) throw new InvalidStoreInputError('action', 'a commit carries a message or an action, not both');
@@ -229,6 +246,38 @@ export class BackendPetrelStore implements PetrelStore {
     await this.tx(['messages', 'conversations', 'outbox'], 'readwrite', (tx) => applyPendingOutgoing(tx, commit, now));
   }
 
+  async commitFanOut(commit: FanOutCommit): Promise<void> {
+    checkFanOut(commit);
+    const now = this.options.now();
+    await this.tx(FAN_OUT_STORES, 'readwrite', (tx) => applyFanOut(tx, commit, now));
+  }
+
+  async commitFanOutAction(commit: FanOutActionCommit): Promise<void> {
+    checkFanOutAction(commit);
+    const now = this.options.now();
+    await this.tx(FAN_OUT_STORES, 'readwrite', (tx) => applyFanOutAction(tx, commit, now));
+  }
+
+  async dropOutboxEntry(envelopeId: string, reason: string): Promise<'dropped' | 'failed' | 'gone'> {
+    checkId128('envelopeId', envelopeId);
+    const failure = checkText('reason', reason);
+    const now = this.options.now();
+    return this.tx(['outbox', 'messages'], 'readwrite', async (tx) => {
+      const outbox = tx.table('outbox');
+      const entry = await outbox.get(envelopeId);
+      if (!entry) return 'gone';
+      const m = entry.messageId ? await tx.table('messages').get(entry.messageId) : undefined;
+      const others = m ? (await outbox.query({ index: 'byContactSeq', lower: [entry.contactId, entry.seq], upper: [entry.contactId, entry.seq] })).filter((e) => e.messageId === m.id && e.envelopeId !== envelopeId) : [];
+      // The last copy of a message no copy of which went out: the message fails (and can be retried).
+      if (m && m.status === 'queued' && !others.length) {
+        await Promise.all([outbox.put({ ...entry, state: 'failed', lastError: failure }), tx.table('messages').put({ ...m, status: 'failed', failure, updatedAt: now })]);
+        return 'failed';
+      }
+      await outbox.delete(envelopeId);
+      return 'dropped';
+    });
+  }
+
   async pendingJobs(contactId: string): Promise<OutboxRecord[]> {
     checkContactId('contactId', contactId);
     const all = await this.tx(['outbox'], 'readonly', (tx) =>
@@ -246,14 +295,15 @@ export class BackendPetrelStore implements PetrelStore {
       checkBytes(`encrypted[${i}].envelope`, e.envelope);
     });
     const now = this.options.now();
-    const contactId = commit.sessionUpdate.contactId;
+    const contactId = contactOfSessionKey(commit.sessionUpdate.contactId);
+    const device = deviceOfSessionKey(commit.sessionUpdate.contactId);
     return this.tx(['sessions', 'outbox'], 'readwrite', async (tx) => {
       const outbox = tx.table('outbox');
       const jobs = await Promise.all(commit.encrypted.map((e) => outbox.get(e.envelopeId)));
       jobs.forEach((job, i) => {
         const id = commit.encrypted[i]!.envelopeId;
         if (!job) throw new RecordNotFoundError('outbox', id);
-        if (job.state !== 'pending_session' || job.contactId !== contactId) throw new InvalidTransitionError(id, job.state, 'ready');
+        if (job.state !== 'pending_session' || job.contactId !== contactId || job.device !== device) throw new InvalidTransitionError(id, job.state, 'ready');
       });
       const sessionVersion = await applySessionUpdate(tx, commit.sessionUpdate, now);
       await Promise.all(
@@ -350,11 +400,17 @@ export class BackendPetrelStore implements PetrelStore {
       if (m.status !== 'failed' || !m.envelopeId) throw new InvalidTransitionError(messageId, m.status, 'queued');
       const outbox = tx.table('outbox');
       const entry = await outbox.get(m.envelopeId);
-      if (!entry) throw new RecordNotFoundError('outbox', m.envelopeId);
+      // A message fanned out to several devices: every failed copy goes again.
+      const copies = (await outbox.query({ index: 'byContactSeq', lower: [m.contactId, m.order], upper: [m.contactId, m.order] })).filter(
+        (e) => e.messageId === m.id && e.state === 'failed' && e.envelopeId !== m.envelopeId,
+      );
+      if (!entry && !copies.length) throw new RecordNotFoundError('outbox', m.envelopeId);
       await Promise.all([
         messages.put({ ...withoutFailure(m), status: 'queued', updatedAt: now }),
         // A new budget: attempts and age both count again from now (createdAt stays the compose time).
-        outbox.put({ ...entry, state: entry.envelope ? 'ready' : 'pending_session', attempts: 0, nextAttemptAt: now, firstAttemptAt: now }),
+        ...[...(entry ? [entry] : []), ...copies].map((e) =>
+          outbox.put({ ...e, state: e.envelope ? 'ready' : 'pending_session', attempts: 0, nextAttemptAt: now, firstAttemptAt: now }),
+        ),
       ]);
     });
   }
@@ -489,36 +545,41 @@ export class BackendPetrelStore implements PetrelStore {
     checkContactId('contactId', commit.contactId);
     checkTime('at', commit.at);
     checkArray<string>('messageIds', commit.messageIds, COMMIT_LIST_MAX).forEach((id, i) => checkId128(`messageIds[${i}]`, id));
-    const receipt = commit.receipt;
-    if (receipt !== undefined) {
-      checkObject('receipt', receipt);
-      checkSessionUpdate('receipt.sessionUpdate', receipt.sessionUpdate);
-      checkSameContact('receipt.sessionUpdate.contactId', receipt.sessionUpdate.contactId, commit.contactId);
-      checkArray<NewOutboxEntry>('receipt.outboxEntries', receipt.outboxEntries, COMMIT_LIST_MAX).forEach((e, i) => {
-        checkOutboxEntry(`receipt.outboxEntries[${i}]`, e);
-        checkSameContact(`receipt.outboxEntries[${i}].contactId`, e.contactId, commit.contactId);
+    // The receipt to a single-device contact, or one per device of a multi-device contact.
+    const receipts = [...(commit.receipt ? [commit.receipt] : []), ...(commit.deviceReceipts ?? [])];
+    checkArray('deviceReceipts', commit.deviceReceipts ?? [], 32);
+    receipts.forEach((receipt, r) => {
+      checkObject(`receipt[${r}]`, receipt);
+      checkSessionUpdate(`receipt[${r}].sessionUpdate`, receipt.sessionUpdate);
+      // A read mark to our own other devices names our account instead of the contact.
+      const owner = commit.ownAccount !== undefined && contactOfSessionKey(receipt.sessionUpdate.contactId) === checkContactId('ownAccount', commit.ownAccount) ? commit.ownAccount : commit.contactId;
+      checkSameContact(`receipt[${r}].sessionUpdate.contactId`, contactOfSessionKey(receipt.sessionUpdate.contactId), owner);
+      checkArray<NewOutboxEntry>(`receipt[${r}].outboxEntries`, receipt.outboxEntries, COMMIT_LIST_MAX).forEach((e, i) => {
+        checkOutboxEntry(`receipt[${r}].outboxEntries[${i}]`, e);
+        checkSameContact(`receipt[${r}].outboxEntries[${i}].contactId`, e.contactId, owner);
       });
-    }
-    const stores = receipt ? OUTGOING_STORES : (['conversations', 'messages'] as const);
+    });
+    const entries = receipts.flatMap((r) => r.outboxEntries);
+    const stores = receipts.length ? OUTGOING_STORES : (['conversations', 'messages'] as const);
     const now = this.options.now();
     return this.tx(stores, 'readwrite', async (tx) => {
       const messages = tx.table('messages');
       const conversations = tx.table('conversations');
-      const [conv, rows, session, existing] = await Promise.all([
+      const [conv, rows, sessions, existing] = await Promise.all([
         conversations.get(commit.contactId),
         Promise.all(commit.messageIds.map((id) => messages.get(id))),
-        receipt ? tx.table('sessions').get(commit.contactId) : undefined,
-        receipt ? Promise.all(receipt.outboxEntries.map((e) => tx.table('outbox').get(e.envelopeId))) : [],
+        Promise.all(receipts.map((r) => tx.table('sessions').get(r.sessionUpdate.contactId))),
+        Promise.all(entries.map((e) => tx.table('outbox').get(e.envelopeId))),
       ]);
       if (existing.some((e) => e !== undefined)) throw new InvalidStoreInputError('receipt.outboxEntries', 'an outbox entry with this id exists');
       // Every check before the first write (a write issued and then abandoned by a throw
       // would fail unobserved when the transaction aborts).
-      const nextSessionRecord = receipt ? nextSession(session, receipt.sessionUpdate, now) : undefined;
+      const nextSessionRecords = receipts.map((r, i) => nextSession(sessions[i], r.sessionUpdate, now));
       const newlyRead = rows.filter((m): m is MessageRecord => m !== undefined && m.contactId === commit.contactId && m.direction === 'in' && m.status !== 'read');
       const writes: Promise<void>[] = newlyRead.map((m) => messages.put({ ...m, status: 'read', updatedAt: commit.at }));
       if (conv && newlyRead.length) writes.push(conversations.put({ ...conv, unread: Math.max(0, conv.unread - newlyRead.length) }));
-      if (nextSessionRecord) writes.push(tx.table('sessions').put(nextSessionRecord));
-      for (const e of receipt?.outboxEntries ?? []) writes.push(tx.table('outbox').put(readyOutboxRecord(e, now)));
+      for (const next of nextSessionRecords) writes.push(tx.table('sessions').put(next));
+      for (const e of entries) writes.push(tx.table('outbox').put(readyOutboxRecord(e, now)));
       await Promise.all(writes);
       return newlyRead.map((m) => m.id);
     });

@@ -10,7 +10,8 @@
  *
  * The scan skips from one contact to the next (lower bound [contactId, +∞), open), so
  * it costs about one request per contact with queued entries, however long its queue.
- * Only protocol entries (receipts, profile; seq 0) can share a seq with another entry,
+ * Only protocol entries (receipts, profile; seq 0) and the copies of one message to several
+ * devices (fan-out) can share a seq with another entry,
  * so a page may end inside a group of equal keys: the next page then restarts at that
  * key, inclusively, skipping the entries already seen.
  */
@@ -30,7 +31,14 @@ export async function queueHeads(outbox: TxTable<'outbox'>, maxHeads: number): P
     const limit = HEAD_SCAN_PAGE + (seen?.size ?? 0);
     const page = await outbox.query({ index: 'byContactSeq', ...(from ? { lower: from.key, lowerOpen: from.open } : {}), limit });
     for (const e of page) {
-      if (seen?.has(e.envelopeId) || heads.at(-1)?.contactId === e.contactId || e.state === 'failed') continue;
+      if (seen?.has(e.envelopeId) || e.state === 'failed') continue;
+      const last = heads.at(-1);
+      if (last?.contactId === e.contactId) {
+        // Copies of one message to several devices share its seq: one still waiting for its
+        // device's session does not hold a copy that is ready (both are the head).
+        if (last.state === 'pending_session' && e.state === 'ready' && last.seq === e.seq && last.messageId !== undefined && last.messageId === e.messageId) heads[heads.length - 1] = e;
+        continue;
+      }
       heads.push(e);
       if (heads.length >= maxHeads) return heads;
     }

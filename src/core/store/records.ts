@@ -226,6 +226,11 @@ export interface OutboxRecord {
   /** The message row this entry carries; absent for protocol messages (receipts, signaling). */
   readonly messageId?: string;
   readonly contactId: string;
+  /**
+   * The contact's device (32 hex) this copy goes to, for a contact with a device list; absent
+   * for the account mailbox of a single-device contact (and every entry from before devices).
+   */
+  readonly device?: string;
   /** Recipient mailbox address (32 bytes). */
   readonly mailbox: Uint8Array;
   readonly state: OutboxState;

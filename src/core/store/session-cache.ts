@@ -15,6 +15,8 @@ import { SESSION_CACHE_MAX } from './limits.ts';
 import type { SessionRecord } from './records.ts';
 import type { StorageHealthView } from './storage-health.ts';
 import type {
+  FanOutActionCommit,
+  FanOutCommit,
   IncomingCommit,
   IncomingResult,
   OutgoingCommit,
@@ -111,10 +113,27 @@ export class SessionCachingStore implements PetrelStore {
   }
 
   commitRead(c: ReadCommit): Promise<string[]> {
-    return this.guarded([c?.receipt?.sessionUpdate?.contactId], async () => {
+    const receipts = [...(c?.receipt ? [c.receipt] : []), ...(Array.isArray(c?.deviceReceipts) ? c.deviceReceipts : [])];
+    return this.guarded(receipts.map((r) => r?.sessionUpdate?.contactId), async () => {
       const r = await this.inner.commitRead(c);
-      if (c.receipt) this.cache.committed(c.receipt.sessionUpdate);
+      for (const receipt of receipts) this.cache.committed(receipt.sessionUpdate);
       return r;
+    });
+  }
+
+  commitFanOut(c: FanOutCommit): Promise<void> {
+    const updates = Array.isArray(c?.sessionUpdates) ? c.sessionUpdates : [];
+    return this.guarded(updates.map((u) => u?.contactId), async () => {
+      await this.inner.commitFanOut(c);
+      for (const u of updates) this.cache.committed(u);
+    });
+  }
+
+  commitFanOutAction(c: FanOutActionCommit): Promise<void> {
+    const updates = Array.isArray(c?.sessionUpdates) ? c.sessionUpdates : [];
+    return this.guarded(updates.map((u) => u?.contactId), async () => {
+      await this.inner.commitFanOutAction(c);
+      for (const u of updates) this.cache.committed(u);
     });
   }
 
@@ -143,6 +162,7 @@ export class SessionCachingStore implements PetrelStore {
   loadIdentity: PetrelStore['loadIdentity'] = () => this.inner.loadIdentity();
   saveIdentity: PetrelStore['saveIdentity'] = (i) => this.inner.saveIdentity(i);
   savePreKeyPool: PetrelStore['savePreKeyPool'] = (p, o) => this.inner.savePreKeyPool(p, o);
+  setOwnDisplayName: PetrelStore['setOwnDisplayName'] = (n) => this.inner.setOwnDisplayName(n);
   getContact: PetrelStore['getContact'] = (id) => this.inner.getContact(id);
   listContacts: PetrelStore['listContacts'] = () => this.inner.listContacts();
   putContact: PetrelStore['putContact'] = (c) => this.inner.putContact(c);
@@ -154,6 +174,7 @@ export class SessionCachingStore implements PetrelStore {
   importHistory: PetrelStore['importHistory'] = (id, m) => this.inner.importHistory(id, m);
   discardImport: PetrelStore['discardImport'] = (ids) => this.inner.discardImport(ids);
   commitPendingOutgoing: PetrelStore['commitPendingOutgoing'] = (c) => this.inner.commitPendingOutgoing(c);
+  dropOutboxEntry: PetrelStore['dropOutboxEntry'] = (id, reason) => this.inner.dropOutboxEntry(id, reason);
   pendingJobs: PetrelStore['pendingJobs'] = (id) => this.inner.pendingJobs(id);
   dueOutbox: PetrelStore['dueOutbox'] = (now, limit) => this.inner.dueOutbox(now, limit);
   outboxHeads: PetrelStore['outboxHeads'] = (max) => this.inner.outboxHeads(max);

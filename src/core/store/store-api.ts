@@ -33,6 +33,7 @@ export type { ContactChange, DeletedConversation } from './contact-changes.ts';
 
 /** The ratchet state after an operation, checked against the version the caller started from. */
 export interface SessionUpdate {
+  /** The session key (session-key.ts): the contact id, or the contact id and one of its devices. */
   readonly contactId: string;
   /** The version read before encrypting/decrypting; null when creating the session. */
   readonly expectedVersion: number | null;
@@ -53,6 +54,8 @@ export interface NewOutgoingMessage {
 export interface NewOutboxEntry {
   readonly envelopeId: string;
   readonly contactId: string;
+  /** The contact's device (hex) this copy is for; absent: the contact's account mailbox (a single-device contact). */
+  readonly device?: string;
   readonly mailbox: Uint8Array;
   /** The encoded envelope (sent byte-identical on every attempt). */
   readonly envelope: Uint8Array;
@@ -73,10 +76,14 @@ export interface OutgoingCommit {
 
 export interface ReadCommit {
   readonly contactId: string;
+  /** Our own account's id (hex IK), when `deviceReceipts` include read marks to our own other devices. */
+  readonly ownAccount?: string;
   readonly at: number;
   readonly messageIds: readonly string[];
   /** The encrypted read receipt(s) for `messageIds`; absent when there is no session to send it with. */
   readonly receipt?: { readonly sessionUpdate: SessionUpdate; readonly outboxEntries: readonly NewOutboxEntry[] };
+  /** The read receipts to each device of a multi-device contact (one per device session), committed with the rows. */
+  readonly deviceReceipts?: readonly { readonly sessionUpdate: SessionUpdate; readonly outboxEntries: readonly NewOutboxEntry[] }[];
 }
 
 export interface PendingOutgoingCommit {
@@ -85,6 +92,34 @@ export interface PendingOutgoingCommit {
   /** Our edit, delete or reaction, applied to its target row now; its job waits for the session. */
   readonly action?: MessageAction;
   readonly job: { readonly envelopeId: string; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array };
+}
+
+/**
+ * One message fanned out to several targets (docs/PROTOCOL.md §13.5): the message row, every
+ * advanced session, one ready outbox entry per target with a session and one pending job
+ * per target still without one, all in ONE transaction. Every entry carries the message.
+ */
+export interface FanOutCommit {
+  readonly message: NewOutgoingMessage;
+  /**
+   * Our own account's id (hex IK): session updates and ready/pending copies for our other
+   * devices ("sent transcripts") name it instead of the contact. Those copies carry no
+   * message id (they never move the message's status) and queue under our account.
+   */
+  readonly ownAccount?: string;
+  readonly sessionUpdates: readonly SessionUpdate[];
+  readonly ready: readonly NewOutboxEntry[];
+  /** `own`: a copy for one of our own devices (queued under `ownAccount`). */
+  readonly pending: readonly { readonly envelopeId: string; readonly device?: string; readonly own?: true; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array }[];
+}
+
+/** Our edit, delete or reaction to a contact with linked devices: one copy per device, with the target row's change (fan-out-action-commit.ts). */
+export interface FanOutActionCommit {
+  readonly contactId: string;
+  readonly action: MessageAction;
+  readonly sessionUpdates: readonly SessionUpdate[];
+  readonly ready: readonly NewOutboxEntry[];
+  readonly pending: readonly { readonly envelopeId: string; readonly device?: string; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array }[];
 }
 
 /** A new session with a contact plus its pending jobs, now encrypted (in compose order). */
@@ -135,6 +170,15 @@ export interface IncomingCommit {
    * yet: the action is held (held-actions.ts) and applied when the target is committed.
    */
   readonly action?: MessageAction;
+  /**
+   * A message our account sent from another of its devices (a "sent transcript", PROTOCOL.md
+   * §13.5), stored as an outgoing message of `transcript.contactId`'s conversation (which
+   * need not be `from`: `from` is our own account) with status `sent`, once: a message id
+   * already stored is left as it is.
+   */
+  readonly transcript?: NewIncomingMessage;
+  /** Incoming messages of `contactId` read on another device of ours: read here too (unread count down), no receipt. */
+  readonly readElsewhere?: { readonly contactId: string; readonly messageIds: readonly string[] };
 }
 
 export type IncomingResult = 'committed' | 'duplicate';
@@ -162,6 +206,8 @@ export interface PetrelStore {
    * rotation passes its time, stored with the pool in the same transaction.
    */
   savePreKeyPool(pool: Uint8Array, options?: { readonly signedPreKeysRotatedAt?: number }): Promise<void>;
+  /** Replaces our display name (what new invites and session starts say), in one transaction with the rest of the row kept. */
+  setOwnDisplayName(displayName: string): Promise<void>;
 
   // ---- contacts and sessions
   getContact(id: string): Promise<ContactRecord | undefined>;
@@ -192,6 +238,17 @@ export interface PetrelStore {
   // ---- send
   commitOutgoing(commit: OutgoingCommit): Promise<{ readonly sessionVersion: number }>;
   commitPendingOutgoing(commit: PendingOutgoingCommit): Promise<void>;
+  /** A message to several targets (devices), all its copies in one transaction (FanOutCommit). */
+  commitFanOut(commit: FanOutCommit): Promise<void>;
+  /** Our action to every device of a contact, with the change of its target row, in one transaction. */
+  commitFanOutAction(commit: FanOutActionCommit): Promise<void>;
+  /**
+   * A copy that cannot be delivered (its device was unlinked, or never published keys): its
+   * entry is removed and the message stands on its other copies — unless it is the
+   * message's last copy and none went out, then the message fails with `reason` (as
+   * `markFailed`). 'gone' when there was no such entry.
+   */
+  dropOutboxEntry(envelopeId: string, reason: string): Promise<'dropped' | 'failed' | 'gone'>;
   pendingJobs(contactId: string): Promise<OutboxRecord[]>;
   commitSessionStart(commit: SessionStartCommit): Promise<{ readonly sessionVersion: number }>;
 

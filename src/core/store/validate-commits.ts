@@ -4,6 +4,7 @@ import { COMMIT_LIST_MAX, INCOMING_BATCH_MAX, LOCAL_NAME_MAX_CHARS } from './lim
 import { ME, type MessageAction } from './message-actions.ts';
 import type { AttachmentRef, ContactRecord, Quote } from './records.ts';
 import type { IncomingCommit, NewOutboxEntry, NewOutgoingMessage, SessionUpdate } from './store-api.ts';
+import { checkDeviceHex, checkSessionKey, contactOfSessionKey } from './session-key.ts';
 import { checkArray, checkBody, checkBytes, checkContactId, checkCount, checkId128, checkOneOf, checkTime, checkVersion } from './validate.ts';
 
 const HEX = /^[0-9a-f]+$/;
@@ -31,7 +32,7 @@ export function checkSameContact(field: string, actual: string, expected: string
 
 export function checkSessionUpdate(field: string, u: SessionUpdate): void {
   if (typeof u !== 'object' || u === null) throw new InvalidStoreInputError(field, 'expected an object');
-  checkContactId(`${field}.contactId`, u.contactId);
+  checkSessionKey(`${field}.contactId`, u.contactId);
   checkVersion(`${field}.expectedVersion`, u.expectedVersion);
   checkBytes(`${field}.state`, u.state);
 }
@@ -68,6 +69,7 @@ export function checkOutboxEntry(field: string, e: NewOutboxEntry): void {
   if (typeof e !== 'object' || e === null) throw new InvalidStoreInputError(field, 'expected an object');
   checkId128(`${field}.envelopeId`, e.envelopeId);
   checkContactId(`${field}.contactId`, e.contactId);
+  if (e.device !== undefined) checkDeviceHex(`${field}.device`, e.device);
   checkBytes(`${field}.mailbox`, e.mailbox, MAILBOX_BYTES);
   checkBytes(`${field}.envelope`, e.envelope);
 }
@@ -109,11 +111,11 @@ export function checkIncoming(field: string, c: IncomingCommit): void {
   if (typeof c !== 'object' || c === null) throw new InvalidStoreInputError(field, 'expected an object');
   checkId128(`${field}.envelopeId`, c.envelopeId);
   // The commit's contact: `from` when given, else the session's or the message's (which must agree).
-  const from = c.from !== undefined ? checkContactId(`${field}.from`, c.from) : (c.sessionUpdate?.contactId ?? c.message?.contactId ?? c.contactUpdate?.id);
+  const from = c.from !== undefined ? checkContactId(`${field}.from`, c.from) : (c.sessionUpdate?.contactId !== undefined ? contactOfSessionKey(c.sessionUpdate.contactId) : (c.message?.contactId ?? c.contactUpdate?.id));
   checkTime(`${field}.receivedAt`, c.receivedAt);
   if (c.sessionUpdate !== undefined) {
     checkSessionUpdate(`${field}.sessionUpdate`, c.sessionUpdate);
-    checkSameContact(`${field}.sessionUpdate.contactId`, c.sessionUpdate.contactId, from);
+    checkSameContact(`${field}.sessionUpdate.contactId`, contactOfSessionKey(c.sessionUpdate.contactId), from);
   }
   if (c.message !== undefined) {
     checkOutgoingMessage(`${field}.message`, c.message);
@@ -137,6 +139,16 @@ export function checkIncoming(field: string, c: IncomingCommit): void {
       checkOutboxEntry(`${field}.outboxEntries[${i}]`, e);
       checkSameContact(`${field}.outboxEntries[${i}].contactId`, e.contactId, from);
     });
+  }
+  if (c.transcript !== undefined) {
+    if (from === undefined) throw new InvalidStoreInputError(`${field}.transcript`, 'a transcript needs its sender');
+    if (c.message !== undefined) throw new InvalidStoreInputError(`${field}.transcript`, 'a commit carries a message or a transcript, not both');
+    checkOutgoingMessage(`${field}.transcript`, c.transcript);
+  }
+  if (c.readElsewhere !== undefined) {
+    if (from === undefined) throw new InvalidStoreInputError(`${field}.readElsewhere`, 'needs its sender');
+    checkContactId(`${field}.readElsewhere.contactId`, c.readElsewhere.contactId);
+    checkArray<string>(`${field}.readElsewhere.messageIds`, c.readElsewhere.messageIds, COMMIT_LIST_MAX).forEach((id, i) => checkId128(`${field}.readElsewhere.messageIds[${i}]`, id));
   }
   if (c.action !== undefined) {
     if (from === undefined) throw new InvalidStoreInputError(`${field}.action`, 'an action needs its sender');

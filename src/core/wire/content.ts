@@ -4,6 +4,7 @@
  * with their own size limit and types; a content frame is never a transport frame.
  */
 import {
+  IDENTITY_KEY_BYTES,
   MAX_ACK_IDS,
   MAX_CONTENT_BYTES,
   MAX_FALLBACK_BYTES,
@@ -88,8 +89,21 @@ export interface ReactContent { readonly t: 'react'; readonly id: Uint8Array; re
  */
 export interface FallbackContent { readonly t: 'fallback'; readonly kind: string; readonly id: Uint8Array; readonly ts: number; readonly text: string }
 
+/**
+ * A "sent transcript" (docs/PROTOCOL.md §13.5): what one device of an account sent to a
+ * contact, for the account's other devices. `to` is the contact's identity key and
+ * `content` the encoded `msg`, `file` or `reply` content exactly as the contact got it.
+ */
+export interface SentContent { readonly t: 'sent'; readonly to: Uint8Array; readonly content: Uint8Array }
+
+/**
+ * Read on another device of the account (docs/PROTOCOL.md §13.5): these incoming messages
+ * of the conversation with `to` (the contact's identity key) were read there.
+ */
+export interface SeenContent { readonly t: 'seen'; readonly to: Uint8Array; readonly ids: readonly Uint8Array[] }
+
 /** What this version can send. */
-export type SendableContent = MsgContent | ReceiptContent | RtcContent | ProfileContent | FileContent | ReplyContent | EditContent | DeleteContent | ReactContent;
+export type SendableContent = MsgContent | ReceiptContent | RtcContent | ProfileContent | FileContent | ReplyContent | EditContent | DeleteContent | ReactContent | SentContent | SeenContent;
 export type Content = SendableContent | FallbackContent;
 export type ContentType = SendableContent['t'];
 /** The message actions (they change another message, and carry a fallback). */
@@ -126,6 +140,8 @@ export const CONTENT_SCHEMAS: Readonly<Record<ContentType, StructSchema>> = {
   edit: struct({ id: bytesN(MESSAGE_ID_BYTES), ts: uintSafe, to: bytesN(MESSAGE_ID_BYTES), text: text(MAX_TEXT_BYTES), fallback: text(MAX_FALLBACK_BYTES) }),
   delete: struct({ id: bytesN(MESSAGE_ID_BYTES), ts: uintSafe, to: bytesN(MESSAGE_ID_BYTES), fallback: text(MAX_FALLBACK_BYTES) }),
   react: struct({ id: bytesN(MESSAGE_ID_BYTES), ts: uintSafe, to: bytesN(MESSAGE_ID_BYTES), emoji: text(MAX_REACTION_BYTES), fallback: text(MAX_FALLBACK_BYTES) }),
+  sent: struct({ to: bytesN(IDENTITY_KEY_BYTES), content: bytesMax(MAX_CONTENT_BYTES - 256) }),
+  seen: struct({ to: bytesN(IDENTITY_KEY_BYTES), ids: arrayOf(bytesN(MESSAGE_ID_BYTES), MAX_ACK_IDS) }),
 };
 
 /**

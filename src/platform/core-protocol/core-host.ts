@@ -15,7 +15,7 @@ import { PROTOCOL_VERSION, parseClientMessage, toWireError, type CommandName, ty
  * Commands that only read: running one again changes nothing, so its answer is kept
  * only while it runs (the diagnostics, with their log lines, are asked for often).
  */
-const READS: ReadonlySet<CommandName> = new Set(['chatWindow', 'diagnostics', 'safetyNumber']);
+const READS: ReadonlySet<CommandName> = new Set(['chatWindow', 'diagnostics', 'safetyNumber', 'compareSafetyNumber']);
 
 /** How many answers are kept for resent command ids (oldest dropped first). */
 const ANSWERS_KEPT = 1_000;
@@ -88,6 +88,7 @@ export class CoreHost {
     const { core } = deps;
     this.handlers = {
       createIdentity: ([name]) => core.createIdentity(str(name)),
+      setDisplayName: ([name]) => core.setDisplayName(str(name)),
       addContact: ([i]) => core.addContact(invite(i)),
       send: ([contactId, text, id, replyTo]) => {
         const r = optStr(replyTo);
@@ -108,8 +109,9 @@ export class CoreHost {
       },
       cancelTransfer: ([messageId]) => core.cancelTransfer(str(messageId)),
       downloadAttachment: ([messageId]) => core.downloadAttachment(str(messageId)),
-      markRead: ([contactId]) => core.markRead(str(contactId)),
+      markRead: ([contactId, upTo]) => core.markRead(str(contactId), optStr(upTo)),
       safetyNumber: ([contactId]) => core.safetyNumber(str(contactId)),
+      compareSafetyNumber: ([contactId, scanned]) => core.compareSafetyNumber(str(contactId), optBytes(scanned) ?? new Uint8Array(0)),
       setVerified: ([contactId, verified]) => core.setVerified(str(contactId), bool(verified)),
       acknowledgeKeyChange: ([contactId]) => core.acknowledgeKeyChange(str(contactId)),
       renameContact: ([contactId, name]) => core.renameContact(str(contactId), str(name)),

@@ -18,6 +18,7 @@ export const PROTOCOL_VERSION = 1;
 /** The commands a client may send, with their arguments and result types. */
 export interface CommandMap {
   createIdentity: { args: [displayName: string]; result: void };
+  setDisplayName: { args: [displayName: string]; result: void };
   addContact: { args: [invite: Invite]; result: string };
   send: { args: [contactId: string, text: string, id: string | undefined, replyTo?: string]; result: void };
   /** Message actions carry their id (the idempotency key a resend to a new host keeps). */
@@ -34,8 +35,9 @@ export interface CommandMap {
   sendFile: { args: [contactId: string, file: Blob, name: string | undefined, caption: string | undefined, id: string, preview?: Uint8Array]; result: string };
   cancelTransfer: { args: [messageId: string]; result: void };
   downloadAttachment: { args: [messageId: string]; result: Blob };
-  markRead: { args: [contactId: string]; result: void };
+  markRead: { args: [contactId: string, upTo?: string]; result: void };
   safetyNumber: { args: [contactId: string]; result: SafetyNumber };
+  compareSafetyNumber: { args: [contactId: string, scanned: Uint8Array]; result: 'match' | 'mismatch' };
   setVerified: { args: [contactId: string, verified: boolean]; result: void };
   acknowledgeKeyChange: { args: [contactId: string]; result: void };
   /** Sets the local name ('' clears it): a state, so a resend to a new host is harmless. */
@@ -65,6 +67,7 @@ export type CommandName = keyof CommandMap;
 
 export const COMMAND_NAMES: readonly CommandName[] = [
   'createIdentity',
+  'setDisplayName',
   'addContact',
   'send',
   'retry',
@@ -79,6 +82,7 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'downloadAttachment',
   'markRead',
   'safetyNumber',
+  'compareSafetyNumber',
   'setVerified',
   'acknowledgeKeyChange',
   'renameContact',

@@ -2,7 +2,7 @@
  * The core's Worker (started by the tab elected to host it; see worker-core.ts). Boots
  * the messaging core — IndexedDB, the relay's WebSocket, browser crypto, blobs over
  * fetch — and serves the UI↔core protocol to the hosting tab over its message port:
- * commands through a CoreHost, the core's state as snapshots (at most one per task).
+ * commands through a CoreHost, the core's state as a snapshot, then patches (at most one per task).
  * The direct path's RTCPeerConnections are the window's, over the bridge
  * (remote-peer-connection.ts); the network signals are the window's too.
  *
@@ -15,6 +15,8 @@ import type { NetworkSignal, NetworkSignals } from '../../core/transport/network
 import { bootCore, type BootedCore } from '../boot-core.ts';
 import { CoreHost } from '../core-protocol/core-host.ts';
 import type { ClientMessage } from '../core-protocol/protocol.ts';
+import { diffState } from '../core-protocol/state-patch.ts';
+import type { MessengerState } from '../../core/messenger/messenger-api.ts';
 import { RtcBridgeClient } from './remote-peer-connection.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-messages.ts';
 
@@ -31,6 +33,9 @@ const post = (m: FromWorker, transfer?: Transferable[]) => scope.postMessage(m, 
 let core: BootedCore | undefined;
 let host: CoreHost | undefined;
 let rtc: RtcBridgeClient | undefined;
+/** The state the tab has (version `version` of the patches since the last whole state). */
+let posted: MessengerState = { phase: 'loading', connection: { kind: 'connecting' }, storage: { state: 'ok' }, contacts: [], queueDepth: 0 };
+let version = 0;
 /** Commands that came before the core was up, run when it is. */
 const early: ClientMessage[] = [];
 let online = true;
@@ -57,6 +62,11 @@ scope.addEventListener('message', (ev) => {
       return void core?.api.openChat(m.contactId).catch(() => undefined);
     case 'older':
       return void core?.api.loadOlder().catch(() => undefined);
+    case 'snapshot':
+      if (!core) return;
+      posted = core.api.getState();
+      version = 0;
+      return post({ k: 'state', state: posted });
     case 'net':
       if (m.signal === 'online') online = true;
       if (m.signal === 'offline') online = false;
@@ -108,17 +118,25 @@ async function start(init: WorkerInit): Promise<void> {
   }
   const booted = core;
   host = new CoreHost({ core: booted.api, readChat: booted.readChat!, post: (m) => post({ k: 'host', m }), logger });
-  // State snapshots at most once per task: a catch-up changes it many times a second.
+  // The state as patches (state-patch.ts), at most one per task: a catch-up changes it many
+  // times a second, and a status move changes one row of the chat, not the whole window.
   let queued = false;
   booted.api.subscribe(() => {
     if (queued) return;
     queued = true;
     setTimeout(() => {
       queued = false;
-      post({ k: 'state', state: booted.api.getState() });
+      const next = booted.api.getState();
+      const patch = diffState(posted, next, version);
+      if (!patch) return;
+      post({ k: 'patch', patch });
+      posted = next;
+      version++;
     }, 0);
   });
-  post({ k: 'ready', state: booted.api.getState() });
+  posted = booted.api.getState();
+  version = 0;
+  post({ k: 'ready', state: posted });
   for (const m of early.splice(0)) host.receive(m);
 }
 

@@ -64,6 +64,7 @@ export function bootWorkerCore(ctx: WorkerCoreContext): Promise<LeaderCore> {
     postCommand: (m) => post({ k: 'cmd', m }),
     postOpen: (contactId) => post({ k: 'open', contactId }),
     postOlder: () => post({ k: 'older' }),
+    askSnapshot: () => post({ k: 'snapshot' }),
     initial: LOADING,
   });
   const network = browserNetworkSignals(win);
@@ -139,6 +140,9 @@ export function bootWorkerCore(ctx: WorkerCoreContext): Promise<LeaderCore> {
           return;
         case 'state':
           messenger.setState(m.state);
+          return;
+        case 'patch':
+          messenger.applyPatch(m.patch);
           return;
         case 'hook':
           if (m.error !== undefined) hookAnswers.get(m.id)?.reject(new Error(m.error));

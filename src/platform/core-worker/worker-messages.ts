@@ -4,12 +4,13 @@
  * inside them unchanged (`cmd` / `host`); beside it go what only the hosting tab can
  * give the worker — the network signals of its window, the WebRTC peer connections
  * (RTCPeerConnection exists only in windows; see `rtc-bridge-messages.ts`) — and what
- * the tab needs back: the core's state snapshots, the storage health during the open,
+ * the tab needs back: the core's state (a snapshot, then patches), the storage health during the open,
  * and the answers of the test hooks.
  */
 import type { MessengerState, StorageState } from '../../core/messenger/messenger-api.ts';
 import type { NetworkSignal } from '../../core/transport/network-signals.ts';
 import type { ClientMessage, HostMessage } from '../core-protocol/protocol.ts';
+import type { StatePatch } from '../core-protocol/state-patch.ts';
 import type { IceServer } from '../webrtc/webrtc-connector.ts';
 import type { RtcFromWindow, RtcToWindow } from './rtc-bridge-messages.ts';
 
@@ -38,6 +39,8 @@ export type ToWorker =
   /** The hosting tab's own view: which conversation it shows, and one more page of it. */
   | { readonly k: 'open'; readonly contactId: string | undefined }
   | { readonly k: 'older' }
+  /** A patch did not apply (see state-patch.ts): send the whole state again. */
+  | { readonly k: 'snapshot' }
   | { readonly k: 'net'; readonly signal: NetworkSignal }
   | { readonly k: 'hook'; readonly id: number; readonly name: HookName; readonly bytes?: Uint8Array }
   | RtcFromWindow
@@ -53,7 +56,10 @@ export type FromWorker =
   /** The core could not start (IndexedDB missing, a failed migration…): the tab gives the lock up. */
   | { readonly k: 'failed'; readonly error: string }
   | { readonly k: 'host'; readonly m: HostMessage }
+  /** The whole state, version 0 of the patches that follow (after `ready`, or asked for by `snapshot`). */
   | { readonly k: 'state'; readonly state: MessengerState }
+  /** What changed since the state of version `patch.base` (at most one per worker task). */
+  | { readonly k: 'patch'; readonly patch: StatePatch }
   | { readonly k: 'hook'; readonly id: number; readonly value: number; readonly error?: string }
   | RtcToWindow
   | { readonly k: 'stopped' };

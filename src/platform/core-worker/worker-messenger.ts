@@ -1,7 +1,7 @@
 /**
  * The hosting tab's MessengerApi over the core in its Worker: every command goes
  * through a CoreClient (ids, one answer each, resent to a restarted worker), the state
- * is the worker's last snapshot. The tab's own open conversation and its paging are
+ * is the worker's last snapshot with the patches since applied (state-patch.ts). The tab's own open conversation and its paging are
  * view messages of their own (the worker's core projects this tab's chat window).
  */
 import { parseInviteUrl } from '../../core/messenger/invite.ts';
@@ -10,6 +10,7 @@ import type { ActionOptions, Diagnostics, Invite, MessengerApi, MessengerState, 
 import { newCommandId } from '../core-protocol/command-id.ts';
 import { CoreClient } from '../core-protocol/core-client.ts';
 import type { ClientMessage } from '../core-protocol/protocol.ts';
+import { applyStatePatch, StatePatchMismatch, type StatePatch } from '../core-protocol/state-patch.ts';
 
 /** Fewest ms between two diagnostics refreshes the state's changes cause. */
 export const DIAGNOSTICS_REFRESH_GAP_MS = 250;
@@ -22,12 +23,17 @@ export interface WorkerMessengerDeps {
   readonly postCommand: (m: ClientMessage) => void;
   readonly postOpen: (contactId: string | undefined) => void;
   readonly postOlder: () => void;
+  /** A patch did not apply: ask for the whole state again. */
+  readonly askSnapshot: () => void;
   readonly initial: MessengerState;
 }
 
 export class WorkerMessenger implements MessengerApi {
   readonly client: CoreClient;
   private state: MessengerState;
+  /** Patches applied since the last whole state (state-patch.ts). */
+  private version = 0;
+  private awaitingSnapshot = false;
   private readonly listeners = new Set<() => void>();
   private lastDiagnostics: Diagnostics = NO_DIAGNOSTICS;
   private openContactId: string | undefined;
@@ -39,8 +45,30 @@ export class WorkerMessenger implements MessengerApi {
     this.client = new CoreClient({ clientId: deps.clientId, post: deps.postCommand });
   }
 
-  /** A snapshot from the worker. */
+  /** The whole state from the worker (patches that follow apply to it). */
   setState(state: MessengerState): void {
+    this.version = 0;
+    this.awaitingSnapshot = false;
+    this.show(state);
+  }
+
+  /** A patch from the worker; one that does not apply asks for the whole state (once). */
+  applyPatch(patch: StatePatch): void {
+    if (this.awaitingSnapshot) return;
+    let next: MessengerState;
+    try {
+      next = applyStatePatch(this.state, this.version, patch);
+    } catch (err) {
+      if (!(err instanceof StatePatchMismatch)) throw err;
+      this.awaitingSnapshot = true;
+      this.deps.askSnapshot();
+      return;
+    }
+    this.version = patch.base + 1;
+    this.show(next);
+  }
+
+  private show(state: MessengerState): void {
     this.state = state;
     for (const l of this.listeners) l();
     this.refreshDiagnostics();
@@ -89,6 +117,7 @@ export class WorkerMessenger implements MessengerApi {
   }
 
   createIdentity = (name: string) => this.client.call('createIdentity', name);
+  setDisplayName = (name: string) => this.client.call('setDisplayName', name);
   addContact = (invite: Invite) => this.client.call('addContact', invite);
   openChat = (contactId: string | undefined) => {
     this.openContactId = contactId;
@@ -116,8 +145,9 @@ export class WorkerMessenger implements MessengerApi {
   };
   cancelTransfer = (messageId: string) => this.client.call('cancelTransfer', messageId);
   downloadAttachment = (messageId: string) => this.client.call('downloadAttachment', messageId);
-  markRead = (contactId: string) => this.client.call('markRead', contactId);
+  markRead = (contactId: string, upTo?: string) => this.client.call('markRead', contactId, upTo);
   safetyNumber = (contactId: string) => this.client.call('safetyNumber', contactId);
+  compareSafetyNumber = (contactId: string, scanned: Uint8Array) => this.client.call('compareSafetyNumber', contactId, scanned);
   setVerified = (contactId: string, verified: boolean) => this.client.call('setVerified', contactId, verified);
   acknowledgeKeyChange = (contactId: string) => this.client.call('acknowledgeKeyChange', contactId);
   renameContact = (contactId: string, name: string) => this.client.call('renameContact', contactId, name);

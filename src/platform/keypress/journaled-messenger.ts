@@ -115,6 +115,7 @@ export class JournaledMessenger implements MessengerApi {
   }
 
   createIdentity = (name: string) => this.inner.createIdentity(name);
+  setDisplayName = (name: string) => this.inner.setDisplayName(name);
   addContact = (invite: Invite) => this.inner.addContact(invite);
   openChat = (contactId: string | undefined) => this.inner.openChat(contactId);
   loadOlder = () => this.inner.loadOlder();
@@ -128,8 +129,9 @@ export class JournaledMessenger implements MessengerApi {
   deleteForEveryone = (messageId: string, options?: ActionOptions) => this.inner.deleteForEveryone(messageId, options);
   react = (messageId: string, emoji: string, options?: ActionOptions) => this.inner.react(messageId, emoji, options);
   deleteForMe = (messageId: string) => this.inner.deleteForMe(messageId);
-  markRead = (contactId: string) => this.inner.markRead(contactId);
+  markRead = (contactId: string, upTo?: string) => this.inner.markRead(contactId, upTo);
   safetyNumber = (contactId: string) => this.inner.safetyNumber(contactId);
+  compareSafetyNumber = (contactId: string, scanned: Uint8Array) => this.inner.compareSafetyNumber(contactId, scanned);
   setVerified = (contactId: string, verified: boolean) => this.inner.setVerified(contactId, verified);
   acknowledgeKeyChange = (contactId: string) => this.inner.acknowledgeKeyChange(contactId);
   renameContact = (contactId: string, name: string) => this.inner.renameContact(contactId, name);

@@ -28,5 +28,6 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'X-Frame-Options': 'DENY',
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Resource-Policy': 'same-origin',
-  'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=()',
+  // The camera for this origin only: Scan QR code (invites, safety numbers).
+  'Permissions-Policy': 'camera=(self), microphone=(), geolocation=(), payment=()',
 };

@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { MessageStatus, MessageView } from '../../../src/core/messenger/messenger-api.ts';
 import { FakeMessenger, contact, message, readyState } from './fake-messenger.ts';
 import { renderShell } from './render-shell.tsx';
+import { stubSight } from './fake-sight.ts';
 
 const BOB = contact({ id: 'bb'.repeat(32), displayName: 'Bob' });
 const CAROL = contact({ id: 'cc'.repeat(32), displayName: 'Carol' });
@@ -161,23 +162,29 @@ describe('messages', () => {
     expect(fake.callsOf('loadOlder')).toHaveLength(2);
   });
 
-  it('marks the chat read when it shows unread messages from the contact', async () => {
+  it('marks the chat read up to the newest unread message on screen', async () => {
+    const sight = stubSight();
     const fake = chatWith([message({ id: 'i', contactId: BOB.id, direction: 'in' })], { contacts: [{ ...BOB, unread: 1 }, CAROL] });
     renderShell(fake);
-    await waitFor(() => expect(fake.callsOf('markRead')).toEqual([[BOB.id]]));
+    expect(fake.callsOf('markRead')).toEqual([]);
+    sight.show();
+    await waitFor(() => expect(fake.callsOf('markRead')).toEqual([[BOB.id, 'i']]));
   });
 
   it('marks read again when a new message arrives while the unread count looks unchanged', async () => {
+    const sight = stubSight();
     const first = message({ id: 'i1', contactId: BOB.id, direction: 'in' });
     const fake = chatWith([first], { contacts: [{ ...BOB, unread: 1 }, CAROL] });
     // The core's read commits, but the update the UI sees next already holds another message.
-    fake.markRead = async (contactId: string) => void fake.calls.push({ command: 'markRead', args: [contactId] });
+    fake.markRead = async (contactId: string, upTo?: string) => void fake.calls.push({ command: 'markRead', args: [contactId, upTo] });
     renderShell(fake);
+    sight.show();
     await waitFor(() => expect(fake.callsOf('markRead')).toHaveLength(1));
     // The read committed and the next message arrived in one coalesced update: still 1 unread.
     const second = message({ id: 'i2', contactId: BOB.id, direction: 'in' });
     act(() => fake.set({ contacts: [{ ...BOB, unread: 1 }, CAROL], chat: { contactId: BOB.id, messages: [{ ...first, status: 'read' }, second], hasOlder: false } }));
-    await waitFor(() => expect(fake.callsOf('markRead')).toHaveLength(2));
+    sight.show();
+    await waitFor(() => expect(fake.callsOf('markRead')).toEqual([[BOB.id, 'i1'], [BOB.id, 'i2']]));
   });
 
   it('announces an incoming message in a polite live region, apart from the log', async () => {

@@ -10,6 +10,7 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/preact';
 import { describe, expect, it } from 'vitest';
 import { FakeMessenger, contact, message, readyState } from './fake-messenger.ts';
 import { renderShell } from './render-shell.tsx';
+import { stubSight } from './fake-sight.ts';
 
 const BOB = contact({ id: 'bb'.repeat(32), displayName: 'Bob' });
 const DAN = contact({ id: 'dd'.repeat(32), displayName: 'Dan', request: true, unread: 1, lastMessage: { text: 'hi, Dan here', at: 1, direction: 'in' } });
@@ -45,12 +46,46 @@ describe('message requests', () => {
   });
 
   it('an open request is not marked read until accepted, and cannot be replied to', async () => {
+    const sight = stubSight();
     const fake = chatWith(DAN, [BOB]);
     renderShell(fake);
-    expect(screen.getByText('Dan is a message request: accept it under Message requests to reply.')).toBeTruthy();
+    // In its chat: no composer, but the same decision as in the list.
+    expect(screen.queryByRole('textbox', { name: 'Message' })).toBeNull();
+    expect(within(screen.getByRole('region', { name: 'Dan' })).getByRole('group', { name: 'Request from Dan' })).toBeTruthy();
+    sight.show();
     expect(fake.callsOf('markRead')).toEqual([]);
     fireEvent.click(within(requests()!).getByRole('button', { name: 'Accept' }));
-    await waitFor(() => expect(fake.callsOf('markRead')).toEqual([[DAN.id]]));
+    await waitFor(() => expect(fake.callsOf('markRead')).toEqual([[DAN.id, '01'.repeat(16)]]));
+  });
+});
+
+describe('inside a request or an ended conversation', () => {
+  const chatGroup = () => within(screen.getByRole('region', { name: 'Dan' })).getByRole('group', { name: 'Request from Dan' });
+
+  it("a request's own chat offers Accept and Block", async () => {
+    const fake = chatWith(DAN, [BOB]);
+    renderShell(fake);
+    fireEvent.click(within(chatGroup()).getByRole('button', { name: 'Accept' }));
+    expect(fake.callsOf('acceptRequest')).toEqual([[DAN.id]]);
+    // Accepted: the composer takes its place.
+    expect(await screen.findByRole('textbox', { name: 'Message' })).toBeTruthy();
+  });
+
+  it("Block in a request's chat blocks it; a failure is said there", async () => {
+    const fake = chatWith(DAN, [BOB]);
+    fake.failing.add('setBlocked');
+    renderShell(fake);
+    fireEvent.click(within(chatGroup()).getByRole('button', { name: 'Block' }));
+    expect(fake.callsOf('setBlocked')).toEqual([[DAN.id, true]]);
+    expect((await within(chatGroup()).findByRole('alert')).textContent).toMatch(/did not work/);
+  });
+
+  it('an ended conversation cannot be written to: a plain explanation replaces the composer', () => {
+    const ended = contact({ id: 'ee'.repeat(32), displayName: 'Eve', ended: true, nameDetail: 'ended' });
+    renderShell(chatWith(ended, [BOB]));
+    expect(screen.queryByRole('textbox', { name: 'Message' })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Send' })).toBeNull();
+    expect(screen.getByText(/This conversation has ended/).textContent).toMatch(/write to them there/);
   });
 });
 

@@ -98,6 +98,12 @@ export class FakeMessenger implements MessengerApi {
     this.set({ phase: 'ready', me: { displayName, id: 'aa'.repeat(32), inviteUrl: `${INVITE_PREFIX}me` } });
   }
 
+  async setDisplayName(displayName: string): Promise<void> {
+    this.record('setDisplayName', displayName);
+    const me = this.state.me;
+    if (me) this.set({ me: { ...me, displayName: displayName.trim(), inviteUrl: `${INVITE_PREFIX}${encodeURIComponent(displayName.trim())}` } });
+  }
+
   parseInvite(url: string): Invite | undefined {
     this.calls.push({ command: 'parseInvite', args: [url] });
     if (!url.startsWith(INVITE_PREFIX)) return undefined;
@@ -198,14 +204,29 @@ export class FakeMessenger implements MessengerApi {
     if (chat) this.set({ chat: { ...chat, messages: chat.messages.filter((m) => m.id !== messageId) } });
   }
 
-  async markRead(contactId: string): Promise<void> {
-    this.record('markRead', contactId);
-    this.updateContact(contactId, (c) => ({ ...c, unread: 0 }));
+  async markRead(contactId: string, upTo?: string): Promise<void> {
+    this.record('markRead', ...(upTo === undefined ? [contactId] : [contactId, upTo]));
+    const chat = this.state.chat;
+    let stillUnread = 0;
+    if (chat?.contactId === contactId && upTo !== undefined) {
+      const end = chat.messages.findIndex((m) => m.id === upTo);
+      const messages = chat.messages.map((m, i) => (m.direction === 'in' && i <= end ? { ...m, status: 'read' as const } : m));
+      stillUnread = messages.filter((m) => m.direction === 'in' && m.status !== 'read').length;
+      this.set({ chat: { ...chat, messages } });
+    }
+    this.updateContact(contactId, (c) => ({ ...c, unread: stillUnread }));
   }
 
   async safetyNumber(contactId: string): Promise<SafetyNumber> {
     this.record('safetyNumber', contactId);
     return { digits: SAFETY_DIGITS, qr: new Uint8Array(64).fill(7) };
+  }
+
+  /** 'match' for the fake's own safety-number payload read back (their side of it: the same bytes here). */
+  async compareSafetyNumber(contactId: string, scanned: Uint8Array): Promise<'match' | 'mismatch'> {
+    this.record('compareSafetyNumber', contactId, scanned);
+    if (scanned.length !== 64) throw Object.assign(new Error('not a Petrel safety-number payload'), { kind: 'malformed_safety_number' });
+    return scanned.every((b) => b === 7) ? 'match' : 'mismatch';
   }
 
   async setVerified(contactId: string, verified: boolean): Promise<void> {

@@ -61,9 +61,25 @@ describe('message actions in the chat', () => {
   it('Delete for everyone shows "This message was deleted"; Delete for me removes the row', async () => {
     const fake = chatWith([OURS, THEIRS]);
     renderShell(fake);
+    // First a confirmation: Cancel (or Escape) deletes nothing and gives focus back to the menu button.
     openMenu(OURS.id);
     fireEvent.click(screen.getByRole('menuitem', { name: 'Delete for everyone' }));
+    const confirm = screen.getByRole('dialog', { name: 'Delete this message for everyone?' });
+    fireEvent.click(within(confirm).getByRole('button', { name: 'Cancel' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(fake.callsOf('deleteForEveryone')).toEqual([]);
+    await waitFor(() => expect(document.activeElement).toBe(within(rowOf(OURS.id)).getByRole('button', { name: 'More actions' })));
+    openMenu(OURS.id);
+    fireEvent.click(screen.getByRole('menuitem', { name: 'Delete for everyone' }));
+    fireEvent.keyDown(screen.getByRole('dialog'), { key: 'Escape' });
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(fake.callsOf('deleteForEveryone')).toEqual([]);
+    openMenu(OURS.id);
+    fireEvent.click(screen.getByRole('menuitem', { name: 'Delete for everyone' }));
+    fireEvent.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Delete for everyone' }));
+    expect(fake.callsOf('deleteForEveryone')).toEqual([[OURS.id]]);
     await waitFor(() => expect(rowOf(OURS.id).textContent).toContain('This message was deleted'));
+    expect(screen.queryByRole('dialog')).toBeNull();
     expect(rowOf(OURS.id).textContent).not.toContain('see you');
     openMenu(THEIRS.id);
     fireEvent.click(screen.getByRole('menuitem', { name: 'Delete for me' }));
@@ -85,12 +101,25 @@ describe('message actions in the chat', () => {
     expect(fake.callsOf('react')[1]).toEqual([THEIRS.id, '']);
   });
 
-  it('a refused action is said in the row', async () => {
+  it('a refused delete for everyone is said in its confirmation, which stays open', async () => {
     const fake = chatWith([OURS]);
     fake.failing.add('deleteForEveryone');
     renderShell(fake);
     openMenu(OURS.id);
     fireEvent.click(screen.getByRole('menuitem', { name: 'Delete for everyone' }));
+    const confirm = screen.getByRole('dialog', { name: 'Delete this message for everyone?' });
+    fireEvent.click(within(confirm).getByRole('button', { name: 'Delete for everyone' }));
+    await waitFor(() => expect(within(confirm).getByRole('alert').textContent).toContain('Nothing was deleted'));
+    expect(rowOf(OURS.id).textContent).toContain('see you');
+  });
+
+  it('a refused reaction is said in the row', async () => {
+    const fake = chatWith([OURS]);
+    fake.failing.add('react');
+    renderShell(fake);
+    openMenu(OURS.id);
+    fireEvent.click(screen.getByRole('menuitem', { name: 'React' }));
+    fireEvent.click(screen.getByRole('button', { name: 'React with 👍' }));
     await waitFor(() => expect(within(rowOf(OURS.id)).getByRole('alert').textContent).toContain('failed'));
   });
 });

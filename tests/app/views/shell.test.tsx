@@ -323,6 +323,12 @@ describe('connection status', () => {
     for (let i = 0; i < 8; i++) step(() => vi.advanceTimersByTime(1000));
     expect(status.textContent).toBe('Reconnecting in 2 s');
     step(() => fake.set({ queueDepth: 2 }));
+    // Failed attempts: connecting, waiting again, connecting… one announcement for all of them.
+    for (let i = 0; i < 3; i++) {
+      step(() => fake.set({ connection: { kind: 'connecting' } }));
+      step(() => fake.set({ connection: { kind: 'reconnecting', at: 1_800_000_020_000 + i * 1000 } }));
+    }
+    step(() => fake.set({ connection: { kind: 'connecting' } }));
     step(() => fake.set({ connection: { kind: 'online', direct: 0 } }));
     expect(seen).toEqual(['Connected.', 'Connection lost. Reconnecting.', 'Connected.']);
   });

@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import type { ChatWindow, ContactView, MessageView, MessengerState } from '../../../core/messenger/messenger-api.ts';
 import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
-import { useMarkRead } from '../../hooks/useMarkRead.ts';
 import { useUi, useUiStore } from '../../ui-store.ts';
 import { Composer } from './Composer.tsx';
+import { RequestDecision } from './RequestDecision.tsx';
 import { KeyChangeBanner } from './KeyChangeBanner.tsx';
 import { ContactInfo } from '../contact/ContactInfo.tsx';
 import { MessageLog } from './MessageLog.tsx';
@@ -43,7 +43,8 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
   const loaded = chat?.contactId === contact.id;
   const messages = loaded ? chat.messages : NO_MESSAGES;
   // A message request is not read until accepted (its sender learns nothing); accepting it reads what is on screen.
-  useMarkRead(contact.id, contact.unread, messages[messages.length - 1]?.id, shown && loaded && !follower && !contact.request);
+  const canRead = shown && loaded && !follower && !contact.request;
+  const markSeen = useCallback((messageId: string) => messenger.markRead(contact.id, messageId), [messenger, contact.id]);
 
   // Opened by the user: focus the composer on wide screens, the title on phones (no
   // on-screen keyboard popping up), so keyboard and screen-reader users land in the chat.
@@ -65,6 +66,16 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
   } else if (contact.keyChanged) blockedReason = `Acknowledge ${contactName(contact)}'s new safety number to send again.`;
   else if (contact.blocked) blockedReason = `You blocked ${contactName(contact)}. Unblock them in Contact info to send again.`;
   else if (contact.request) blockedReason = `${contactName(contact)} is a message request: accept it under Message requests to reply.`;
+  // Nothing can be written to an ended conversation (a request or an ended one has no composer).
+  let footer = <Composer contactId={contact.id} blockedReason={blockedReason} />;
+  if (contact.ended) {
+    footer = (
+      <p className="chat-ended">
+        This conversation has ended: {contactName(contact)} started over with a new safety number, which you accepted. Their new
+        conversation is in your list; write to them there.
+      </p>
+    );
+  } else if (contact.request && !storageGone && !follower && !contact.keyChanged) footer = <RequestDecision contact={contact} />;
 
   return (
     <section ref={section} className="chat" aria-labelledby={titleId}>
@@ -94,8 +105,8 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
       </header>
       {infoOpen && <ContactInfo contact={contact} id={infoId} />}
       {contact.keyChanged && <KeyChangeBanner contact={contact} claimed={claimed} onVerify={openVerify} />}
-      <MessageLog key={contact.id} messages={messages} hasOlder={loaded && chat.hasOlder} peerName={contactName(contact)} onLoadOlder={loadOlder} />
-      <Composer contactId={contact.id} blockedReason={blockedReason} />
+      <MessageLog key={contact.id} messages={messages} hasOlder={loaded && chat.hasOlder} peerName={contactName(contact)} onLoadOlder={loadOlder} canRead={canRead} onSeen={markSeen} />
+      {footer}
     </section>
   );
 }

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, use
 import type { MessageView } from '../../../core/messenger/messenger-api.ts';
 import { RowVirtualizer } from '../../components/row-virtualizer.ts';
 import { useNow } from '../../hooks/useNow.ts';
+import { isUnreadIncoming, useReadOnSight } from '../../hooks/useReadOnSight.ts';
 import { MessageRow } from './MessageRow.tsx';
 
 /** Within this distance of the bottom the log follows new messages. */
@@ -15,14 +16,24 @@ export interface MessageLogProps {
   readonly hasOlder: boolean;
   readonly peerName: string;
   readonly onLoadOlder: () => Promise<void>;
+  /** Seen messages may be marked read (the chat is shown, not a message request, not a follower tab). */
+  readonly canRead: boolean;
+  /** The reader saw this incoming message: mark it and the older ones read. */
+  readonly onSeen: (messageId: string) => Promise<void>;
 }
+
+/** Space kept above the first unread message when the chat opens there. */
+const DIVIDER_MARGIN_PX = 8;
 
 /**
  * The conversation, virtualised: only the rows in view (plus overscan) are in the
  * DOM. It follows new messages while the user is at the bottom, keeps the reading
  * position when older ones are prepended, and asks for older ones near the top.
+ * Opened with unread messages, it shows the first of them under an "Unread messages"
+ * divider; messages are read only once seen (useReadOnSight); away from the bottom,
+ * "Jump to latest" says how many unread messages wait.
  */
-export function MessageLog({ messages, hasOlder, peerName, onLoadOlder }: MessageLogProps) {
+export function MessageLog({ messages, hasOlder, peerName, onLoadOlder, canRead, onSeen }: MessageLogProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const [virtualizer] = useState(() => new RowVirtualizer());
   const win = useSyncExternalStore(virtualizer.subscribe, virtualizer.getWindow);
@@ -31,6 +42,15 @@ export function MessageLog({ messages, hasOlder, peerName, onLoadOlder }: Messag
   const [awayFromBottom, setAwayFromBottom] = useState(false);
   const now = useNow(true, MINUTE_MS);
   const ids = useMemo(() => messages.map((m) => m.id), [messages]);
+  const waiting = useMemo(() => messages.filter(isUnreadIncoming).length, [messages]);
+  useReadOnSight(scroller, messages, canRead, onSeen);
+
+  // The first unread message when the chat's messages first showed (null: none), kept
+  // while the chat is open; the log opens there instead of at the bottom.
+  const [divider, setDivider] = useState<string | null | undefined>(undefined);
+  if (divider === undefined && messages.length > 0) setDivider(messages.find(isUnreadIncoming)?.id ?? null);
+  /** The log has been brought to the divider (once, when the chat opened). */
+  const atDivider = useRef(false);
 
   const syncViewport = useCallback(() => {
     const el = scroller.current;
@@ -74,6 +94,24 @@ export function MessageLog({ messages, hasOlder, peerName, onLoadOlder }: Messag
 
   // After every render: measure the rows just put in the DOM (cheap, only the window).
   useLayoutEffect(measureRows);
+
+  // Opening at the divider: bring its row into the window (estimated offset), then align it.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    const id = divider;
+    if (atDivider.current || !el || !id) return;
+    const node = el.querySelector<HTMLElement>(`[data-row-id="${CSS.escape(id)}"]`);
+    if (node) {
+      atDivider.current = true;
+      el.scrollTop += node.getBoundingClientRect().top - el.getBoundingClientRect().top - DIVIDER_MARGIN_PX;
+    } else {
+      el.scrollTop = virtualizer.offsetOf(ids.indexOf(id));
+    }
+    // Everything after the divider may fit: then the log is at the bottom and follows it.
+    stick.current = el.scrollHeight - el.scrollTop - el.clientHeight <= STICK_TO_BOTTOM_SLACK_PX;
+    setAwayFromBottom(!stick.current);
+    syncViewport();
+  }, [divider, win, ids, virtualizer, syncViewport]);
 
   useEffect(() => {
     const el = scroller.current;
@@ -124,14 +162,26 @@ export function MessageLog({ messages, hasOlder, peerName, onLoadOlder }: Messag
       <div ref={scroller} className="message-log" role="log" aria-label="Messages" aria-live="off" tabIndex={0} onScroll={onScroll}>
         <div role="list" className="message-list" style={{ paddingTop: win.padTop, paddingBottom: win.padBottom }}>
           {shown.map((m, i) => (
-            <MessageRow key={m.id} message={m} peerName={peerName} position={win.start + i + 1} count={hasOlder ? -1 : messages.length} now={now} />
+            <MessageRow
+              key={m.id}
+              message={m}
+              peerName={peerName}
+              position={win.start + i + 1}
+              count={hasOlder ? -1 : messages.length}
+              now={now}
+              unreadDivider={m.id === divider}
+            />
           ))}
         </div>
       </div>
+      {/* In the flow below the log, not over it: it never covers the last message. */}
       {awayFromBottom && (
-        <button type="button" className="message-log-latest" onClick={jumpToLatest}>
-          Jump to latest
-        </button>
+        <div className="message-log-latest">
+          <button type="button" onClick={jumpToLatest} aria-label={waiting > 0 ? `Jump to latest, ${waiting} new ${waiting === 1 ? 'message' : 'messages'}` : undefined}>
+            Jump to latest
+            {waiting > 0 && <span className="message-log-waiting">{waiting} new</span>}
+          </button>
+        </div>
       )}
     </div>
   );

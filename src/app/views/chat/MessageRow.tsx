@@ -9,6 +9,7 @@ import { MessageActionsMenu } from './MessageActionsMenu.tsx';
 import { MessageExtras } from './MessageExtras.tsx';
 import { saveFile } from './save-file.ts';
 import { TransferProgress } from './TransferProgress.tsx';
+import { isUnreadIncoming } from '../../hooks/useReadOnSight.ts';
 
 export interface MessageRowProps {
   readonly message: MessageView;
@@ -18,6 +19,8 @@ export interface MessageRowProps {
   /** All messages of the chat, or -1 while older ones are still to be loaded. */
   readonly count: number;
   readonly now: number;
+  /** The first unread message when the chat opened: shown under an "Unread messages" divider. */
+  readonly unreadDivider?: boolean;
 }
 
 /** A picture's tiny preview as a data: URL typed as a JPEG (an <img> runs no script, whatever the bytes). */
@@ -29,7 +32,7 @@ function previewUrl(preview: Uint8Array): string {
 
 /** One message: its text (text nodes and safe links), time, and for ours the delivery status. */
 
-export const MessageRow = memo(function MessageRow({ message, peerName, position, count, now }: MessageRowProps) {
+export const MessageRow = memo(function MessageRow({ message, peerName, position, count, now, unreadDivider }: MessageRowProps) {
   const messenger = useMessenger();
   const [retrying, setRetrying] = useState(false);
   const ours = message.direction === 'out';
@@ -72,12 +75,18 @@ export const MessageRow = memo(function MessageRow({ message, peerName, position
   return (
     <div
       role="listitem"
-      className={`message message-${message.direction}`}
+      className={`message message-${message.direction}${unreadDivider ? ' message-after-divider' : ''}`}
       data-row-id={message.id}
       data-status={message.status}
+      data-unread={isUnreadIncoming(message) ? '' : undefined}
       aria-posinset={position}
       aria-setsize={count}
     >
+      {unreadDivider && (
+        <p className="message-divider">
+          <span>Unread messages</span>
+        </p>
+      )}
       <div className="message-bubble">
         <span className="visually-hidden">{ours ? 'You: ' : `${peerName}: `}</span>
         {file && (
@@ -137,7 +146,7 @@ export const MessageRow = memo(function MessageRow({ message, peerName, position
         message={message}
         onReply={() => target('reply')}
         onEdit={() => target('edit')}
-        onDeleteForEveryone={() => attempt(messenger.deleteForEveryone(message.id))}
+        onDeleteForEveryone={() => ui.getState().openDialog({ kind: 'delete-for-everyone', messageId: message.id })}
         onDeleteForMe={() => attempt(messenger.deleteForMe(message.id))}
         onReact={(emoji) => attempt(messenger.react(message.id, emoji))}
       />

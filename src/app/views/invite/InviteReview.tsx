@@ -1,4 +1,5 @@
-import { useEffect, useId, useMemo, useState } from 'react';
+import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import { useFocusOnRequest } from '../../hooks/useFocusOnRequest.ts';
 import { toHex } from '../../../core/bytes.ts';
 import { sameName } from '../../../core/messenger/same-name.ts';
 import type { Invite, MessengerState } from '../../../core/messenger/messenger-api.ts';
@@ -41,6 +42,8 @@ export interface InviteReviewProps {
 /** An opened invite: who it is, the safety number to compare, and "Add contact". */
 export function InviteReview({ invite, onAdded, onDismiss }: InviteReviewProps) {
   const messenger = useMessenger();
+  const heading = useRef<HTMLHeadingElement>(null);
+  useFocusOnRequest('identity-created', heading);
   const meId = useMessengerState(selectMeId);
   const contacts = useMessengerState(selectContacts);
   const ownInvite = useMessengerState(selectOwnInvite);
@@ -84,7 +87,7 @@ export function InviteReview({ invite, onAdded, onDismiss }: InviteReviewProps) 
   const shown = preview.id === contactId ? preview.value : ({ kind: 'loading' } as const);
   return (
     <section className="invite-review" aria-labelledby={titleId}>
-      <h2 id={titleId}>{own ? 'This is your own invite link' : `Add ${invite.displayName}?`}</h2>
+      <h2 id={titleId} ref={heading} tabIndex={-1}>{own ? 'This is your own invite link' : `Add ${invite.displayName}?`}</h2>
       {own ? (
         <p>Share it with someone else so they can add you.</p>
       ) : (

@@ -10,7 +10,10 @@ import {
   saveNotificationContent,
   type NotificationContent,
 } from '../../../platform/notification-settings.ts';
+import { DisplayNameForm } from './DisplayNameForm.tsx';
+import { ThemeChoice } from './ThemeChoice.tsx';
 import './settings.css';
+import '../../components/visually-hidden.css';
 
 const CONTENT_HINTS: Readonly<Record<NotificationContent, string>> = {
   name_and_text: 'Shown while Petrel is open in a hidden tab. From a closed app, notifications say “New message” for now.',
@@ -78,10 +81,12 @@ function PushSwitch() {
   );
 }
 
-/** Settings: what notifications show, and whether this device gets them while Petrel is closed. */
+/** Settings: your name, the theme, what notifications show, and whether this device gets them while Petrel is closed. */
 export function SettingsDialog({ onClose }: { readonly onClose: () => void }) {
   return (
     <Dialog title="Settings" onClose={onClose} className="settings-dialog">
+      <DisplayNameForm />
+      <ThemeChoice />
       <NotificationContentChoice />
       <PushSwitch />
     </Dialog>

@@ -1,6 +1,5 @@
-import { useState } from 'react';
 import type { ContactView } from '../../../core/messenger/messenger-api.ts';
-import { useMessenger } from '../../messenger-context.tsx';
+import { useRequestDecision } from '../../hooks/useRequestDecision.ts';
 import { contactName } from '../contact-name.ts';
 import { preview } from './contact-label.ts';
 
@@ -17,17 +16,8 @@ export interface MessageRequestsProps {
  * (its messages are dropped, nothing tells them). Nothing shows while there is none.
  */
 export function MessageRequests({ requests, activeId, onOpen }: MessageRequestsProps) {
-  const messenger = useMessenger();
-  const [busy, setBusy] = useState<string | undefined>();
-  const [failed, setFailed] = useState<string | undefined>();
+  const { busy, failed, accept, block } = useRequestDecision();
   if (requests.length === 0) return null;
-  const act = (id: string, run: () => Promise<void>) => {
-    setBusy(id);
-    setFailed(undefined);
-    run()
-      .catch(() => setFailed(id))
-      .finally(() => setBusy(undefined));
-  };
   return (
     <section className="message-requests" aria-labelledby="message-requests-title">
       <h2 id="message-requests-title">Message requests</h2>
@@ -50,10 +40,10 @@ export function MessageRequests({ requests, activeId, onOpen }: MessageRequestsP
                 )}
               </button>
               <div className="message-request-actions">
-                <button type="button" disabled={busy === c.id} onClick={() => act(c.id, () => messenger.acceptRequest(c.id))}>
+                <button type="button" disabled={busy === c.id} onClick={() => accept(c.id)}>
                   Accept
                 </button>
-                <button type="button" disabled={busy === c.id} onClick={() => act(c.id, () => messenger.setBlocked(c.id, true))}>
+                <button type="button" disabled={busy === c.id} onClick={() => block(c.id)}>
                   Block
                 </button>
               </div>

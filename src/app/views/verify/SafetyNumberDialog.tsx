@@ -6,6 +6,8 @@ import { QrCode } from '../../components/QrCode.tsx';
 import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
 import './safety-number.css';
 import { contactName } from '../contact-name.ts';
+import { parseSafetyQrText, safetyQrText } from '../../../core/messenger/safety-qr-text.ts';
+import { QrScanner } from '../scan/QrScanner.tsx';
 
 type Loaded = { readonly key: string; readonly number?: SafetyNumber; readonly failed?: boolean };
 
@@ -22,6 +24,8 @@ export function SafetyNumberDialog({ contactId, onClose }: SafetyNumberDialogPro
   const key = `${contactId}:${contact?.keyChanged ? 'changed' : 'same'}`;
   const [loaded, setLoaded] = useState<Loaded>({ key: '' });
   const [busy, setBusy] = useState(false);
+  const [scanning, setScanning] = useState(false);
+  const [scanResult, setScanResult] = useState<'match' | 'mismatch'>();
 
   useEffect(() => {
     let live = true;
@@ -45,6 +49,22 @@ export function SafetyNumberDialog({ contactId, onClose }: SafetyNumberDialogPro
       .finally(() => setBusy(false));
   };
 
+  /** Their code, scanned: compared by the core; a match marks them verified. */
+  const compareScanned = async (text: string): Promise<string | undefined> => {
+    const payload = parseSafetyQrText(text);
+    if (!payload) return 'That is not a Petrel safety-number code. Scan the code in their “Verify safety number”.';
+    let result: 'match' | 'mismatch';
+    try {
+      result = await messenger.compareSafetyNumber(contactId, payload);
+    } catch {
+      return 'That code could not be read as a safety number. Try again.';
+    }
+    setScanResult(result);
+    setScanning(false);
+    if (result === 'match' && contact && !contact.verified) await messenger.setVerified(contact.id, true).catch(() => undefined);
+    return undefined;
+  };
+
   return (
     <Dialog title={`Verify ${name}’s identity`} onClose={onClose} className="safety-dialog">
       <p>
@@ -63,7 +83,29 @@ export function SafetyNumberDialog({ contactId, onClose }: SafetyNumberDialogPro
               </Fragment>
             ))}
           </div>
-          <QrCode data={current.number.qr} label={`QR code to scan on ${name}’s device`} />
+          <QrCode data={safetyQrText(current.number)} label={`QR code to scan on ${name}’s device`} />
+          {!scanning && (
+            <button
+              type="button"
+              onClick={() => {
+                setScanResult(undefined);
+                setScanning(true);
+              }}
+            >
+              Scan QR code
+            </button>
+          )}
+          {scanning && <QrScanner target={`the code on ${name}’s screen`} onText={compareScanned} />}
+          {scanResult === 'match' && (
+            <p className="safety-scan-match" role="status">
+              The safety numbers match: nobody is in between. {name} is marked as verified.
+            </p>
+          )}
+          {scanResult === 'mismatch' && (
+            <p className="safety-scan-mismatch" role="alert">
+              These safety numbers do not match. You may not be talking to {name}: do not mark them verified until you know why.
+            </p>
+          )}
         </>
       )}
       {contact && (

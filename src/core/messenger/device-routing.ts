@@ -1,0 +1,43 @@
+/**
+ * What the pipelines ask about devices (docs/PROTOCOL.md §13.5), answered from the device
+ * lists this core believes (device-list-book.ts): where one message to a contact goes, and
+ * whether a device that writes to us is one the contact's list names.
+ */
+import { toHex } from '../bytes.ts';
+import type { FanOutTarget } from '../devices/fan-out.ts';
+import type { OwnDevice } from '../devices/own-device.ts';
+import { findDevice } from '../wire/index.ts';
+import type { DeviceListBook } from './device-list-book.ts';
+
+export interface DeviceRouting {
+  /** This device's id while our account's list names it (it is then sealed into every box we send). */
+  readonly sealDevice?: Uint8Array;
+  /** The copies of one message to `contactKey`: its devices (or its account mailbox), our other devices. */
+  targets(contactKey: Uint8Array): Promise<FanOutTarget[]>;
+  /** Does `account`'s verified list name `deviceId`? (Our own account's list for `account` = us.) */
+  names(account: Uint8Array, deviceId: Uint8Array): Promise<boolean>;
+  /** Forget a contact's list-derived routing after a send was refused `device_unlinked` (its list is fetched again). */
+  refetch(account: Uint8Array): void;
+}
+
+export function deviceRouting(book: DeviceListBook, own: { readonly account: Uint8Array; readonly device: OwnDevice; readonly listed: boolean }, refetch: (account: Uint8Array) => void): DeviceRouting {
+  return {
+    ...(own.listed ? { sealDevice: own.device.id } : {}),
+    targets: (contactKey) => book.targets({ account: own.account, ...(own.listed ? { device: own.device } : {}) }, contactKey),
+    names: async (account, deviceId) => {
+      const list = await book.get(account);
+      return !!list && !!findDevice(list, deviceId);
+    },
+    refetch,
+  };
+}
+
+/** Is this target the account mailbox of a single-device contact (today's one copy)? */
+export function isAccountTarget(t: FanOutTarget): boolean {
+  return t.deviceId === undefined && !t.own;
+}
+
+/** The device of a target as the store keeps it (hex), undefined for an account mailbox. */
+export function targetDevice(t: FanOutTarget): string | undefined {
+  return t.deviceId ? toHex(t.deviceId) : undefined;
+}

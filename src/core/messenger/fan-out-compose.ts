@@ -1,0 +1,89 @@
+/**
+ * Composing one message for a contact with linked devices (docs/PROTOCOL.md §13.5): one
+ * encryption per fan-out target with that target's own session (keyed by contact and
+ * device, session-key.ts), and ONE commit of the message row, every advanced session,
+ * one outbox entry per target, and a pending job for each target without a session yet
+ * (SessionStarter starts that device's session and encrypts the job).
+ *
+ * Our own other devices get a "sent transcript" (`sent{to, content}`) with the session of
+ * that device (keyed by our own account and the device), queued under our own account
+ * and without the message id: it never moves the message's status.
+ *
+ * Runs inside the serial lane (compose.ts): the session reads and the commit are not
+ * interleaved with another ratchet step.
+ */
+import { toHex } from '../bytes.ts';
+import type { Random } from '../random.ts';
+import type { FanOutTarget } from '../devices/fan-out.ts';
+import type { FanOutActionCommit, FanOutCommit, NewOutboxEntry, NewOutgoingMessage, SessionUpdate } from '../store/index.ts';
+import type { MessageAction } from '../store/message-actions.ts';
+import { sessionKey } from '../store/session-key.ts';
+import { encodeContent } from '../wire/index.ts';
+import type { ComposeDeps, OutgoingMessage } from './compose.ts';
+import { targetDevice } from './device-routing.ts';
+import { encryptFor } from './session-cipher.ts';
+import { decodeSessionSet, encodeSessionSet } from './session-set.ts';
+
+export async function enqueueFannedOut(deps: ComposeDeps & { readonly random: Random }, m: OutgoingMessage, message: NewOutgoingMessage, targets: readonly FanOutTarget[]): Promise<{ readonly pending: boolean }> {
+  const sessionUpdates: SessionUpdate[] = [];
+  const ready: NewOutboxEntry[] = [];
+  const pending: FanOutCommit['pending'][number][] = [];
+  const ownAccount = toHex(deps.identity.publicKey);
+  // Our own other devices get a "sent transcript": the same content, and the contact it went to.
+  const transcript = encodeContent({ t: 'sent', to: m.contactKey, content: m.content });
+  // The first copy's envelope id is the message id (as for a single copy); the others get fresh ones.
+  let first = true;
+  for (const t of targets) {
+    const envelopeId = first ? m.id : toHex(deps.random.bytes(16));
+    first = false;
+    const device = targetDevice(t);
+    const owner = t.own ? ownAccount : m.contactId;
+    const key = sessionKey(owner, device);
+    const content = t.own ? transcript : m.content;
+    const row = await deps.store.getSession(key);
+    if (!row) {
+      pending.push({ envelopeId, ...(device ? { device } : {}), ...(t.own ? { own: true as const } : {}), mailbox: t.mailbox, plaintext: content });
+      continue;
+    }
+    const { set, envelope } = await encryptFor(deps, decodeSessionSet(row.state), t.own ? deps.identity.publicKey : m.contactKey, content);
+    sessionUpdates.push({ contactId: key, expectedVersion: row.version, state: encodeSessionSet(set) });
+    ready.push({ envelopeId, contactId: owner, ...(device ? { device } : {}), mailbox: t.mailbox, envelope });
+  }
+  await deps.store.commitFanOut({ message, ownAccount, sessionUpdates, ready, pending });
+  return { pending: pending.length > 0 };
+}
+
+/**
+ * Our edit, delete or reaction to a contact with linked devices: one copy per device of the
+ * contact (our own devices get none yet), committed with the target row's change. Returns
+ * whether a copy waits for its device's session.
+ */
+export async function enqueueActionFannedOut(
+  deps: ComposeDeps & { readonly random: Random },
+  contact: { readonly id: string; readonly identityKey: Uint8Array },
+  action: MessageAction,
+  content: Uint8Array,
+  targets: readonly FanOutTarget[],
+): Promise<boolean> {
+  const sessionUpdates: SessionUpdate[] = [];
+  const ready: NewOutboxEntry[] = [];
+  const pending: FanOutActionCommit['pending'][number][] = [];
+  let first = true;
+  for (const t of targets) {
+    if (t.own) continue;
+    const envelopeId = first ? action.id : toHex(deps.random.bytes(16));
+    first = false;
+    const device = targetDevice(t);
+    const key = sessionKey(contact.id, device);
+    const row = await deps.store.getSession(key);
+    if (!row) {
+      pending.push({ envelopeId, ...(device ? { device } : {}), mailbox: t.mailbox, plaintext: content });
+      continue;
+    }
+    const { set, envelope } = await encryptFor(deps, decodeSessionSet(row.state), contact.identityKey, content);
+    sessionUpdates.push({ contactId: key, expectedVersion: row.version, state: encodeSessionSet(set) });
+    ready.push({ envelopeId, contactId: contact.id, ...(device ? { device } : {}), mailbox: t.mailbox, envelope });
+  }
+  await deps.store.commitFanOutAction({ contactId: contact.id, action, sessionUpdates, ready, pending });
+  return pending.length > 0;
+}

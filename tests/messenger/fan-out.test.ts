@@ -1,0 +1,192 @@
+/**
+ * Fan-out to linked devices in the messenger (issue 16, docs/PROTOCOL.md §13.5), on the
+ * real relay: Ada's account has two devices, each its own core and store; Bo is a
+ * single-device account. Bo's message reaches both of Ada's devices once (one session and
+ * one encryption per device); Ada's second device writes to Bo, who reads it with the
+ * session of that device and sees no key change, and her first device shows it as hers
+ * (a sent transcript) with its status; after Ada unlinks her second device,
+ * Bo's messages go to her first one only and none fails.
+ */
+import { describe, expect, it } from 'vitest';
+import { concatBytes, toHex } from '../../src/core/bytes.ts';
+import { createPreKeyPool, CryptoRuntime, encrypt, initiateSession, seal, serializePreKeyPool, verifyFetchedBundle } from '../../src/core/crypto/index.ts';
+import { encodeContent, mailboxAddress } from '../../src/core/wire/index.ts';
+import { encodeOwnDevice, ownDeviceEntry } from '../../src/core/devices/own-device.ts';
+import { META_DEVICE_LIST_PREFIX } from '../../src/core/messenger/device-list-book.ts';
+import { META_OWN_DEVICE } from '../../src/core/messenger/own-device-store.ts';
+import { secureRandom } from '../../src/core/random.ts';
+import { createMemoryStore, type PetrelStore } from '../../src/core/store/index.ts';
+import { device, introduce, onboard, testWorld, texts, until, type Device } from './harness.ts';
+import { connectAs, extraDevice, publishDeviceList, storedAccount } from './linked-device.ts';
+
+const { relay, track } = testWorld();
+
+const counter = (d: Device, name: string) => d.metrics.counter(name);
+
+async function statusOf(store: PetrelStore, contactId: string, body: string): Promise<string | undefined> {
+  return (await store.pageMessages(contactId, { limit: 50 })).messages.find((m) => m.body === body)?.status;
+}
+
+/** Ada on two devices (both listed, each authenticated as its device), Bo on one, each the other's contact. */
+async function adaOnTwoDevices() {
+  const r = await relay();
+  const ada1 = track(device(r.url));
+  const bo = track(device(r.url));
+  await onboard(ada1, 'Ada');
+  await onboard(bo, 'Bo');
+  const { aSeesB, bSeesA } = await introduce(ada1, bo);
+  const { identity, device: one } = await storedAccount(ada1.store);
+
+  // Ada's second device: the same identity (what linking hands over), its own device record and prekeys.
+  const store2 = createMemoryStore({ now: () => Date.now() });
+  const pool = createPreKeyPool(identity, secureRandom, 4);
+  await store2.saveIdentity({ id: 'self', seed: identity.exportSeed(), displayName: 'Ada', createdAt: Date.now(), preKeyPool: serializePreKeyPool(pool), nextPreKeyId: pool.data.nextId });
+  const two = extraDevice(identity);
+  await store2.setMeta(META_OWN_DEVICE, encodeOwnDevice(two));
+  await store2.putContact((await ada1.store.getContact(aSeesB))!);
+
+  const signed = await publishDeviceList(r.url, identity, 1, [ownDeviceEntry(one), ownDeviceEntry(two)]);
+  const listKey = META_DEVICE_LIST_PREFIX + toHex(identity.publicKey);
+  await store2.setMeta(listKey, concatBytes(signed.body, signed.sig));
+  // Bo hears of Ada's list; Ada's first device of its own, which names it: its core starts again as that device.
+  await until(bo, () => counter(bo, 'devices.list_accepted') >= 1);
+  await until(ada1, () => ada1.logs.recent().some((l) => l.msg === 'this device is listed: authenticating as the device'));
+  const ada2 = track(device(r.url, store2));
+  await ada2.messenger.start();
+  await until(ada1, (s) => s.connection.kind === 'online');
+  await until(ada2, (s) => s.connection.kind === 'online');
+  return { r, ada1, ada2, bo, aSeesB, bSeesA, identity, one, two };
+}
+
+describe('fan-out to linked devices', () => {
+  it("Bo's message reaches both of Ada's devices once; Ada's second device answers and Bo reads it without any key-change warning", async () => {
+    const { ada1, ada2, bo, aSeesB, bSeesA } = await adaOnTwoDevices();
+    await bo.messenger.send(bSeesA, 'hello both');
+    await until(ada1, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 1);
+    await until(ada2, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 1);
+    expect(await texts(ada1, aSeesB)).toEqual(['in:hello both']);
+    expect(await texts(ada2, aSeesB)).toEqual(['in:hello both']);
+    // One session per device at Bo's (none with the account), and the message delivered.
+    const { one, two } = await Promise.all([storedAccount(ada1.store), storedAccount(ada2.store)]).then(([a, b]) => ({ one: a.device, two: b.device }));
+    expect(await bo.store.getSession(bSeesA)).toBeUndefined();
+    expect(await bo.store.getSession(bSeesA + toHex(one.id))).toBeDefined();
+    expect(await bo.store.getSession(bSeesA + toHex(two.id))).toBeDefined();
+    await expectEventually(async () => (await statusOf(bo.store, bSeesA, 'hello both')) === 'delivered');
+    // Read on her first device: her second one shows it read too (a `seen` mark, over the
+    // session each listed device keeps with the account's others), and Bo gets read receipts.
+    const adaId = toHex((await storedAccount(ada1.store)).identity.publicKey);
+    await expectEventually(async () => !!(await ada1.store.getSession(adaId + toHex(two.id))));
+    await ada1.messenger.markRead(aSeesB);
+    await until(ada2, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 0);
+    expect((await ada2.store.pageMessages(aSeesB, { limit: 5 })).messages[0]!.status).toBe('read');
+    await expectEventually(async () => (await statusOf(bo.store, bSeesA, 'hello both')) === 'read');
+
+    // Ada's second device writes: Bo reads it with that device's session, silently.
+    await ada2.messenger.send(aSeesB, 'from my laptop');
+    await until(bo, (s) => s.contacts.find((c) => c.id === bSeesA)?.unread === 1);
+    expect(await texts(bo, bSeesA)).toEqual(['out:hello both', 'in:from my laptop']);
+    expect(bo.messenger.getState().contacts.find((c) => c.id === bSeesA)).toMatchObject({ keyChanged: false, displayName: 'Ada' });
+    expect(counter(bo, 'devices.unknown_sender_device')).toBe(0);
+    await expectEventually(async () => (await statusOf(ada2.store, aSeesB, 'from my laptop')) === 'delivered');
+    // Ada's first device got the sent transcript: the message is hers, outgoing, shown once, with its status.
+    await expectEventually(async () => (await texts(ada1, aSeesB)).includes('out:from my laptop'));
+    expect(await texts(ada1, aSeesB)).toEqual(['in:hello both', 'out:from my laptop']);
+    expect(await statusOf(ada1.store, aSeesB, 'from my laptop')).toBe('sent');
+    expect(counter(ada1, 'devices.transcript_received')).toBe(1);
+    // Bo reads it: his read receipt goes to each of Ada's devices, so both show it read.
+    await bo.messenger.markRead(bSeesA);
+    await expectEventually(async () => (await statusOf(ada2.store, aSeesB, 'from my laptop')) === 'read');
+    await expectEventually(async () => (await statusOf(ada1.store, aSeesB, 'from my laptop')) === 'read');
+
+    // Bo answers: both devices again (the session with the second device is the one it wrote on).
+    await bo.messenger.send(bSeesA, 'nice laptop');
+    await until(ada2, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 1);
+    await until(ada1, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 1);
+    expect(await texts(ada1, aSeesB)).toEqual(['in:hello both', 'out:from my laptop', 'in:nice laptop']);
+
+    // Bo edits it: the edit goes to each of Ada's devices too.
+    const nice = (await bo.store.pageMessages(bSeesA, { limit: 10 })).messages.find((m) => m.body === 'nice laptop')!;
+    await bo.messenger.editMessage(nice.id, 'very nice laptop');
+    await expectEventually(async () => (await ada1.store.getMessage(nice.id))?.body === 'very nice laptop');
+    await expectEventually(async () => (await ada2.store.getMessage(nice.id))?.body === 'very nice laptop');
+
+    // And from the first device: the second gets the transcript, once.
+    await ada1.messenger.send(aSeesB, 'sent from my phone');
+    await until(bo, (s) => s.contacts.find((c) => c.id === bSeesA)?.unread === 1);
+    await expectEventually(async () => (await texts(ada2, aSeesB)).includes('out:sent from my phone'));
+    expect(await texts(ada2, aSeesB)).toEqual(['in:hello both', 'out:from my laptop', 'in:very nice laptop', 'out:sent from my phone']);
+    expect(await texts(bo, bSeesA)).toEqual(['out:hello both', 'in:from my laptop', 'out:very nice laptop', 'in:sent from my phone']);
+  });
+
+  it("after Ada unlinks her second device, Bo's messages go to her first one only and none fails", async () => {
+    const { r, ada1, ada2, bo, aSeesB, bSeesA, identity, one } = await adaOnTwoDevices();
+    await bo.messenger.send(bSeesA, 'before');
+    await until(ada2, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 1);
+    await until(ada1, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 1);
+    const accepted = counter(bo, 'devices.list_accepted');
+    await publishDeviceList(r.url, identity, 2, [ownDeviceEntry(one)]);
+    await until(bo, () => counter(bo, 'devices.list_accepted') > accepted);
+    await bo.messenger.send(bSeesA, 'after');
+    await until(ada1, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 2);
+    await expectEventually(async () => (await statusOf(bo.store, bSeesA, 'after')) === 'delivered');
+    expect(await texts(ada2, aSeesB)).toEqual(['in:before']);
+    expect(await bo.store.queueDepth()).toBe(0);
+  });
+
+  it('a copy refused device_unlinked (Bo did not know yet) is dropped, the message stands on the other copy', async () => {
+    const { r, ada1, bo, aSeesB, bSeesA, identity, one } = await adaOnTwoDevices();
+    await bo.messenger.send(bSeesA, 'before');
+    await until(ada1, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 1);
+    // Bo stops following Ada's lists (as if the change had not reached him) while she unlinks her second device.
+    await bo.stop();
+    await publishDeviceList(r.url, identity, 2, [ownDeviceEntry(one)]);
+    const bo2 = track(await reloadWithoutDeviceSync(bo));
+    await bo2.messenger.send(bSeesA, 'after');
+    await until(ada1, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 2);
+    await expectEventually(async () => (await bo2.store.queueDepth()) === 0);
+    expect(await statusOf(bo2.store, bSeesA, 'after')).not.toBe('failed');
+    // The copy to the unlinked device was refused by the relay and dropped, not failed (with
+    // whatever else still waited for that device when Bo stopped: 'before', his profile).
+    expect(counter(bo2, 'devices.copy_dropped_unlinked')).toBeGreaterThanOrEqual(1);
+    expect(counter(bo2, 'send.failure{transport="relay"}')).toBe(counter(bo2, 'devices.copy_dropped_unlinked'));
+  });
+});
+
+describe('a device the list does not name', () => {
+  it("a message sealed by Ada's identity from a device her verified list does not name is refused, typed and counted, with no key-change warning", async () => {
+    const { r, bo, bSeesA, identity } = await adaOnTwoDevices();
+    // Someone holding Ada's identity key (a stolen, already unlinked device) writes from an unlisted device.
+    const t = await connectAs(r.url, identity);
+    try {
+      const boKey = (await storedAccount(bo.store)).identity.publicKey;
+      const rt = new CryptoRuntime(secureRandom);
+      const bundle = await verifyFetchedBundle(await t.fetchPrekeys(boKey), boKey);
+      const { state } = await initiateSession(identity, bundle, rt);
+      const id = secureRandom.bytes(16);
+      const out = await encrypt(state, encodeContent({ t: 'msg', id, ts: Date.now(), text: 'from nowhere' }), rt);
+      const body = await seal(identity, boKey, out.message, rt, secureRandom.bytes(16));
+      await t.send({ to: mailboxAddress(boKey), id: secureRandom.bytes(16), body });
+    } finally {
+      t.stop();
+    }
+    await until(bo, () => counter(bo, 'devices.unknown_sender_device') === 1);
+    expect(counter(bo, 'crypto.failure{reason="unknown_device"}')).toBe(1);
+    expect(await texts(bo, bSeesA)).toEqual([]);
+    expect(bo.messenger.getState().contacts.find((c) => c.id === bSeesA)).toMatchObject({ keyChanged: false });
+  });
+});
+
+async function expectEventually(check: () => Promise<boolean>, timeout = 10_000): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Bo's core again, sending before its device sync fetched Ada's new list. */
+async function reloadWithoutDeviceSync(bo: Device): Promise<Device> {
+  const next = await bo.reload();
+  await until(next, (s) => s.connection.kind === 'online');
+  return next;
+}
