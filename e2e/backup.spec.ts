@@ -2,7 +2,8 @@
  * Backup and restore (issue 17) in Chromium through the real relay: Ada, who has a
  * conversation with Bo and verified him, downloads a backup and notes its recovery key;
  * a new browser profile (her site data gone) restores from the file with that key and has
- * Bo, the verification and the history back, with no key-change or impostor warning. A
+ * Bo, the verification and the history back, with no key-change or impostor warning; Bo
+ * writes to the restored device and it writes back. A
  * wrong key is refused in words and changes nothing. The relay copy restores with the key
  * alone.
  */
@@ -14,9 +15,10 @@ test('Ada backs up, her site data is gone, she restores from the file: Bo, verif
   const a = ada!.page;
   const b = bo!.page;
   const r = restored!.page;
-  await onboard(a, 'Ada');
+  const adaInvite = await onboard(a, 'Ada');
   const boInvite = await onboard(b, 'Bo');
   await accept(a, boInvite, 'Bo');
+  await accept(b, adaInvite, 'Ada');
   await send(a, 'Hello Bo, before my backup');
   await expect(log(a).getByRole('listitem').first()).toHaveAttribute('data-status', /sent|delivered/);
   await a.getByRole('button', { name: 'Verify safety number' }).click();
@@ -34,9 +36,11 @@ test('Ada backs up, her site data is gone, she restores from the file: Bo, verif
   expect(key).toMatch(/^([0-9A-Z]{4}-){8}[0-9A-Z]{4}$/);
   await dialog.getByRole('switch', { name: 'Keep a backup on the relay' }).click();
   await expect(dialog.getByRole('switch', { name: 'Keep a backup on the relay' })).toBeChecked();
-  const path = await file.path();
+  const path = test.info().outputPath('backup.petrel');
+  await file.saveAs(path);
 
-  // A fresh profile: no site data. A wrong key is refused and nothing changes.
+  // Ada's browser data is gone; a fresh profile restores. A wrong key is refused and nothing changes.
+  await a.context().close();
   await r.goto('/');
   const form = r.getByRole('form', { name: 'Restore from backup' });
   await form.getByLabel('Backup file').setInputFiles(path);
@@ -55,6 +59,15 @@ test('Ada backs up, her site data is gone, she restores from the file: Bo, verif
   await expect(r.getByText('You have marked Bo as verified.')).toBeVisible();
   await r.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
   await expect(r.locator('.key-change-banner')).toHaveCount(0);
+
+  // Bo writes and the restored browser reads it, and back.
+  await contactButton(b, 'Ada').click();
+  await send(b, 'Welcome back, Ada');
+  await expect(log(b).getByRole('listitem').filter({ hasText: 'Welcome back, Ada' })).toHaveAttribute('data-status', /delivered|read/);
+  await expect(log(r).getByRole('listitem').filter({ hasText: 'Welcome back, Ada' })).toHaveCount(1);
+  await send(r, 'Thanks, Bo');
+  await expect(log(b).getByRole('listitem').filter({ hasText: 'Thanks, Bo' })).toHaveCount(1);
+  await expect(b.locator('.key-change-banner')).toHaveCount(0);
 });
 
 test('the relay copy restores with the recovery key alone', async ({ users }) => {
@@ -76,6 +89,35 @@ test('the relay copy restores with the recovery key alone', async ({ users }) =>
   await expect(r.getByRole('button', { name: 'Back up' })).toBeVisible();
 });
 
-test.fixme('Bo writes to the restored Ada and she reads it; Bo sees no impostor warning (needs per-device sessions and fan-out: branch fanout)', async () => {
-  // The restored browser is a new device of Ada's account; Bo reaches it only with fan-out.
+// Defect (issue 17 / fan-out): when Bo only accepted Ada's message request (he never added her
+// from her invite), his message after her restore is "sent" but never reaches the restored
+// device: accepting a request does not seem to fetch or watch the contact's device list.
+test('after a restore, Bo who only accepted Ada\'s request reaches the restored device', async ({ users }) => {
+  test.fail(true, 'a contact accepted from a request does not learn the restored device (device list not watched)');
+  const [ada, bo, restored] = await users('ada', 'bo', 'ada-restored');
+  const a = ada!.page;
+  const b = bo!.page;
+  const r = restored!.page;
+  await onboard(a, 'Ada');
+  const boInvite = await onboard(b, 'Bo');
+  await accept(a, boInvite, 'Bo');
+  await send(a, 'Hello Bo');
+  await contactButton(b, 'Ada').click();
+  await b.locator('.chat').getByRole('group', { name: 'Request from Ada' }).getByRole('button', { name: 'Accept' }).click();
+  await a.getByRole('button', { name: 'Back up' }).click();
+  const download = a.waitForEvent('download');
+  await a.getByRole('dialog', { name: 'Back up' }).getByRole('button', { name: 'Download backup' }).click();
+  const path = test.info().outputPath('backup.petrel');
+  await (await download).saveAs(path);
+  const key = await a.getByRole('dialog', { name: 'Back up' }).getByLabel('Recovery key').inputValue();
+  await a.context().close();
+
+  await r.goto('/');
+  const form = r.getByRole('form', { name: 'Restore from backup' });
+  await form.getByLabel('Backup file').setInputFiles(path);
+  await form.getByLabel('Recovery key').fill(key);
+  await form.getByRole('button', { name: 'Restore' }).click();
+  await contactButton(r, 'Bo').click();
+  await send(b, 'Welcome back, Ada');
+  await expect(log(r).getByRole('listitem').filter({ hasText: 'Welcome back, Ada' })).toHaveCount(1);
 });

@@ -94,6 +94,22 @@ describe('backup and restore', () => {
     expect(after.filter((d) => !d.thisDevice).map((d) => d.id).sort()).toEqual([...before].sort());
   });
 
+  it('after a restore, Bo writes and the restored device reads it; the restored device writes and Bo reads it', async () => {
+    const r = await relay();
+    const { ada, bo, aSeesB } = await adaWithHistory(r.url, r.http);
+    const made = await ada.messenger.createBackup();
+    await ada.stop();
+    const restored = await fresh(r.url, r.http);
+    await restored.messenger.restoreFromBackup(made.bytes, made.recoveryKey!);
+    await until(restored, (st) => st.phase === 'ready' && st.connection.kind === 'online');
+    const bSeesA = bo.messenger.getState().contacts[0]!.id;
+    await bo.messenger.send(bSeesA, 'welcome back, Ada');
+    await until(restored, (st) => st.contacts.find((c) => c.id === aSeesB)?.lastMessage?.text === 'welcome back, Ada', 15_000);
+    await restored.messenger.send(aSeesB, 'thanks, Bo');
+    const seen = await until(bo, (st) => st.contacts[0]?.lastMessage?.text === 'thanks, Bo', 15_000);
+    expect(seen.contacts[0]?.keyChanged).toBe(false);
+  });
+
   it('a passphrase backup restores with its passphrase', async () => {
     const r = await relay();
     const { ada, aSeesB } = await adaWithHistory(r.url, r.http);
