@@ -110,6 +110,26 @@ describe('backup and restore', () => {
     expect(seen.contacts[0]?.keyChanged).toBe(false);
   });
 
+  it('a contact who only accepted Ada\'s message request also reaches the restored device', async () => {
+    const r = await relay();
+    const ada = track(device(r.url, undefined, { blobHttp: fetchBlobHttp(r.http) }));
+    const bo = track(device(r.url));
+    await onboard(ada, 'Ada');
+    await onboard(bo, 'Bo');
+    const aSeesB = await ada.messenger.addContact(ada.messenger.parseInvite(bo.messenger.getState().me!.inviteUrl)!);
+    await ada.messenger.send(aSeesB, 'hello Bo');
+    const request = await until(bo, (s) => s.contacts.length === 1);
+    const bSeesA = request.contacts[0]!.id;
+    await bo.messenger.acceptRequest(bSeesA);
+    const made = await ada.messenger.createBackup();
+    await ada.stop();
+    const restored = await fresh(r.url, r.http);
+    await restored.messenger.restoreFromBackup(made.bytes, made.recoveryKey!);
+    await until(restored, (st) => st.phase === 'ready' && st.connection.kind === 'online');
+    await bo.messenger.send(bSeesA, 'welcome back');
+    await until(restored, (st) => st.contacts.find((c) => c.id === aSeesB)?.lastMessage?.text === 'welcome back', 15_000);
+  });
+
   it('a passphrase backup restores with its passphrase', async () => {
     const r = await relay();
     const { ada, aSeesB } = await adaWithHistory(r.url, r.http);

@@ -332,6 +332,9 @@ export class Messenger implements MessengerApi {
       sendingAllowed: (id) => {
         starter.ensure(id);
         outbox.kick();
+        // A contact accepted from a request was never watched: its devices (a restore, a link) would go unseen.
+        const contact = ctx.contacts.byId(id);
+        if (contact) void devices.contactAdded(contact.identityKey);
       },
       changed: refresh,
     });
