@@ -16,6 +16,7 @@ import { useHiddenTabNotifications } from './hooks/useHiddenTabNotifications.ts'
 import { usePushSync } from './hooks/usePush.ts';
 import { SettingsDialog } from './views/settings/SettingsDialog.tsx';
 import { LinkedDevicesDialog } from './views/devices/LinkedDevicesDialog.tsx';
+import { BackupDialog } from './views/backup/BackupDialog.tsx';
 import { deviceLinkFromInput, deviceLinkFromUrl } from './views/devices/device-link-url.ts';
 import { ScanInviteDialog } from './views/scan/ScanInviteDialog.tsx';
 import { DeleteForEveryoneDialog } from './views/chat/DeleteForEveryoneDialog.tsx';
@@ -115,6 +116,11 @@ function StatusBar() {
           Linked devices
         </button>
       )}
+      {phase === 'ready' && me && (
+        <button type="button" className="shell-diagnostics" onClick={() => ui.getState().openDialog({ kind: 'backup' })}>
+          Back up
+        </button>
+      )}
       <button type="button" className="shell-diagnostics" onClick={() => ui.getState().openDialog({ kind: 'settings' })}>
         Settings
       </button>
@@ -169,6 +175,8 @@ function ShellBody({ Frame }: { readonly Frame: ShellFrame }) {
         onLink={(text) => messenger.linkThisDevice(deviceLinkFromInput(text))}
         initialLink={linkFromUrl}
         linking={linking}
+        onRestore={(backup, secret) => messenger.restoreFromBackup(backup, secret)}
+        onRestoreFromRelay={(key) => messenger.restoreFromRelay(key)}
       />
     );
   else
@@ -205,6 +213,7 @@ function ShellBody({ Frame }: { readonly Frame: ShellFrame }) {
       {dialog.kind === 'devices' && <LinkedDevicesDialog onClose={closeDialog} />}
       {dialog.kind === 'scan-invite' && <ScanInviteDialog onClose={closeDialog} />}
       {dialog.kind === 'delete-for-everyone' && <DeleteForEveryoneDialog messageId={dialog.messageId} onClose={closeDialog} />}
+      {dialog.kind === 'backup' && <BackupDialog onClose={closeDialog} />}
       {dialog.kind === 'safety-number' && <SafetyNumberDialog contactId={dialog.contactId} onClose={closeDialog} />}
       {dialog.kind === 'rename-contact' && <RenameContactDialog contactId={dialog.contactId} onClose={closeDialog} />}
       {dialog.kind === 'delete-conversation' && <DeleteConversationDialog contactId={dialog.contactId} onClose={closeDialog} onDeleted={conversationDeleted} />}

@@ -19,6 +19,7 @@ export type OpenDialog =
   | { readonly kind: 'devices' }
   | { readonly kind: 'scan-invite' }
   | { readonly kind: 'delete-for-everyone'; readonly messageId: string }
+  | { readonly kind: 'backup' }
   | { readonly kind: 'safety-number'; readonly contactId: string }
   | { readonly kind: 'rename-contact'; readonly contactId: string }
   | { readonly kind: 'delete-conversation'; readonly contactId: string };

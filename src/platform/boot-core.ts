@@ -15,7 +15,7 @@ import type { NetworkSignals } from '../core/transport/network-signals.ts';
 import { createBrowserCryptoRuntime } from './browser-crypto.ts';
 import { storeChatReader } from './core-protocol/chat-reader.ts';
 import { fetchBlobHttp } from './fetch-blob-http.ts';
-import { openIdbStore, requestPersistentStorage } from './idb/index.ts';
+import { openIdbStore, readStorageReport } from './idb/index.ts';
 import type { LeaderCore } from './tabbed-messenger.ts';
 import { TEST_HANDLE, TEST_HOOKS_FLAG, type BrowserMessengerOptions, type PetrelTestHandle } from './test-hooks.ts';
 import type { IceServer, PeerConnectionConstructor } from './webrtc/webrtc-connector.ts';
@@ -61,7 +61,8 @@ export async function bootCore(env: CoreEnvironment): Promise<BootedCore> {
     recentLogs: () => logs.recent(),
     appUrl: `${env.origin}/`,
     relayUrl,
-    requestPersistence: () => requestPersistentStorage(),
+    // Read only: the app asks for persistence when the browser is likely to grant it (useStoragePersistence).
+    storagePersistence: () => readStorageReport(),
     // The relay serves the app, `/ws` and `/blobs` on one origin.
     blobHttp: fetchBlobHttp(env.origin),
     createDirect: ({ identity, sendSignal, ingress }) => {

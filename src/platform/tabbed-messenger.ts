@@ -398,6 +398,11 @@ export class TabbedMessenger implements MessengerApi {
   unlinkDevice = (id: string) => this.onLeader((m) => m.unlinkDevice(id), (c) => c.call('unlinkDevice', id));
   listDevices = () => this.onLeader((m) => m.listDevices(), (c) => c.call('listDevices'));
   linkThisDevice = (linkText: string) => this.onLeader((m) => m.linkThisDevice(linkText), (c) => c.call('linkThisDevice', linkText));
+  createBackup = (options: { readonly passphrase?: string } = {}) =>
+    this.onLeader((m) => m.createBackup(options), (c) => (options.passphrase === undefined ? c.call('createBackup') : c.call('createBackup', options.passphrase)));
+  restoreFromBackup = (backup: Uint8Array, secret: string) => this.onLeader((m) => m.restoreFromBackup(backup, secret), (c) => c.call('restoreFromBackup', backup, secret));
+  restoreFromRelay = (recoveryKey: string) => this.onLeader((m) => m.restoreFromRelay(recoveryKey), (c) => c.call('restoreFromRelay', recoveryKey));
+  setRelayBackup = (on: boolean) => this.onLeader((m) => m.setRelayBackup(on), (c) => c.call('setRelayBackup', on));
   diagnostics = (): Diagnostics => {
     if (this.core) return this.core.api.diagnostics();
     // Synchronous for the views: the last answer, refreshed for the next read.

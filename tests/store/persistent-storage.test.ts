@@ -1,35 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { requestPersistentStorage } from '../../src/platform/idb/persistent-storage.ts';
+import { readStorageReport } from '../../src/platform/idb/persistent-storage.ts';
 
-function fakeStorage(opts: { persisted: boolean; grant: boolean; throws?: boolean }) {
+function fakeStorage(opts: { persisted: boolean; throws?: boolean }) {
   const calls: string[] = [];
   const storage = {
-    persisted: async () => (calls.push('persisted'), opts.persisted),
-    persist: async () => {
-      calls.push('persist');
-      if (opts.throws) throw new Error('denied');
-      return opts.grant;
+    persisted: async () => {
+      calls.push('persisted');
+      if (opts.throws) throw new Error('no');
+      return opts.persisted;
     },
+    persist: async () => (calls.push('persist'), true),
     estimate: async () => ({ usage: 1_234, quota: 1_000_000 }),
   } as unknown as StorageManager;
   return { storage, calls };
 }
 
-describe('requestPersistentStorage', () => {
-  it('asks only when not yet persisted and reports the answer with usage and quota', async () => {
-    const granted = fakeStorage({ persisted: false, grant: true });
-    expect(await requestPersistentStorage(granted.storage)).toEqual({ persisted: true, usage: 1_234, quota: 1_000_000 });
-    expect(granted.calls).toEqual(['persisted', 'persist']);
-
-    const already = fakeStorage({ persisted: true, grant: false });
-    expect((await requestPersistentStorage(already.storage)).persisted).toBe(true);
+describe('readStorageReport', () => {
+  it('reports persistence with usage and quota, and never asks for it (the app asks at a better moment)', async () => {
+    const not = fakeStorage({ persisted: false });
+    expect(await readStorageReport(not.storage)).toEqual({ persisted: false, usage: 1_234, quota: 1_000_000 });
+    expect(not.calls).toEqual(['persisted']);
+    const already = fakeStorage({ persisted: true });
+    expect((await readStorageReport(already.storage)).persisted).toBe(true);
     expect(already.calls).toEqual(['persisted']);
-
-    expect((await requestPersistentStorage(fakeStorage({ persisted: false, grant: false }).storage)).persisted).toBe(false);
   });
 
-  it('a refusal by exception or a browser without StorageManager yields an honest unknown', async () => {
-    expect(await requestPersistentStorage(fakeStorage({ persisted: false, grant: false, throws: true }).storage)).toEqual({ usage: 1_234, quota: 1_000_000 });
-    expect(await requestPersistentStorage(undefined)).toEqual({});
+  it('an error or a browser without StorageManager yields an honest unknown', async () => {
+    expect(await readStorageReport(fakeStorage({ persisted: false, throws: true }).storage)).toEqual({ usage: 1_234, quota: 1_000_000 });
+    expect(await readStorageReport(undefined)).toEqual({});
   });
 });

@@ -1,4 +1,5 @@
 import { useId, useState, type FormEvent } from 'react';
+import { RestoreFromBackup, type RestoreFromBackupProps } from './RestoreFromBackup.tsx';
 import './onboarding.css';
 
 export interface OnboardingProps {
@@ -12,6 +13,10 @@ export interface OnboardingProps {
   initialLink?: string;
   /** How far linking got (history arriving). */
   linking?: { readonly status: 'connecting' | 'receiving'; readonly contacts: number; readonly messages: number };
+  /** Restores an account from a backup file (RestoreFromBackup.tsx). */
+  onRestore?: RestoreFromBackupProps['onRestore'];
+  /** Restores from the relay's copy with the recovery key alone. */
+  onRestoreFromRelay?: RestoreFromBackupProps['onRestoreFromRelay'];
 }
 
 /** Longest display name in UTF-8 bytes, as the core checks it (an invite carries it). */
@@ -20,7 +25,7 @@ export const MAX_DISPLAY_NAME_BYTES = 64;
 const utf8Length = (s: string) => new TextEncoder().encode(s).length;
 
 /** First screen: choose a display name; the identity is created from it. */
-export function Onboarding({ onCreate, invitedBy, onLink, initialLink, linking }: OnboardingProps) {
+export function Onboarding({ onCreate, invitedBy, onLink, initialLink, linking, onRestore, onRestoreFromRelay }: OnboardingProps) {
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
@@ -72,6 +77,7 @@ export function Onboarding({ onCreate, invitedBy, onLink, initialLink, linking }
         </button>
       </form>
       {onLink && <LinkExistingAccount key={initialLink ?? ''} onLink={onLink} initialLink={initialLink} linking={linking} />}
+      {onRestore && <RestoreFromBackup onRestore={onRestore} onRestoreFromRelay={onRestoreFromRelay} />}
     </>
   );
 }

@@ -10,9 +10,10 @@
  *   BackupTamperedError        a record does not authenticate under its place in the stream
  *   BackupExtendedError        bytes after the last record that are not its zero padding
  *   BackupContentError         a record authenticates but is not a valid link record, or the import refuses it
+ *   BackupNotFoundError        the relay keeps no backup under this recovery key
  *   RecoveryKeyError           a recovery key that does not parse or whose check group does not match (a typo)
  */
-export type BackupErrorKind = 'malformed' | 'unknown_version' | 'wrong_key' | 'truncated' | 'tampered' | 'extended' | 'invalid_content' | 'bad_recovery_key';
+export type BackupErrorKind = 'malformed' | 'unknown_version' | 'wrong_key' | 'truncated' | 'tampered' | 'extended' | 'invalid_content' | 'bad_recovery_key' | 'not_found';
 
 export abstract class BackupError extends Error {
   abstract readonly kind: BackupErrorKind;
@@ -62,4 +63,9 @@ export class BackupContentError extends BackupError {
 export class RecoveryKeyError extends BackupError {
   readonly kind = 'bad_recovery_key';
   override readonly name = 'RecoveryKeyError';
+}
+
+export class BackupNotFoundError extends BackupError {
+  readonly kind = 'not_found';
+  override readonly name = 'BackupNotFoundError';
 }

@@ -4,9 +4,9 @@
  * messages, the totals), sealed under a recovery key or a passphrase (backup/backup-stream.ts).
  * Never sessions or ratchet state: a restored browser is a new device that starts its own.
  *
- * Not wired into messenger.ts yet: the caller passes the store and the account (identity,
- * display name, and the account's signed device list, or `singleDeviceBackupList` for an
- * account that never published one). Restoring is backup/backup-restore.ts.
+ * The caller (backup-keeper.ts) passes the store and the account (identity, display name,
+ * and the account's signed device list, or `singleDeviceBackupList` for an account that
+ * never published one). Restoring is restore-this-device.ts over backup/backup-restore.ts.
  */
 import type { Identity } from '../crypto/index.ts';
 import { signDeviceList } from '../devices/device-list.ts';

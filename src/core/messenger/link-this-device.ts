@@ -4,7 +4,7 @@
  * authenticated by that fresh key (any key may authenticate; it owns no mailbox anyone
  * writes to), joins the link's channel, sends its request under the link's MAC, then
  * opens the sealed chunks in order (link-transfer.ts) and imports each record
- * (link-import.ts), writing as it goes: contacts with their verification state, each
+ * (link-import.ts), writing as it goes (import-writer.ts, shared with a backup restore): contacts with their verification state, each
  * conversation's messages with their status.
  *
  * The identity is written LAST, once `link.end` matched what arrived: a transfer cut short,
@@ -13,8 +13,8 @@
  * The caller then boots the core on the returned account, which publishes this device's
  * prekeys. Every failure is a typed LinkError (or DeviceError) saying what to do.
  */
-import { bytesEqual, toHex } from '../bytes.ts';
-import { createPreKeyPool, limits as cryptoLimits, serializePreKeyPool, type Identity } from '../crypto/index.ts';
+import { bytesEqual } from '../bytes.ts';
+import type { Identity } from '../crypto/index.ts';
 import { generateDeviceId } from '../devices/device-id.ts';
 import { generateDeviceKey } from '../devices/device-key.ts';
 import {
@@ -29,10 +29,9 @@ import {
   LinkUsedError,
   ForeignLinkError,
 } from '../devices/link-errors.ts';
-import { LinkImport, type LinkImportStep } from '../devices/link-import.ts';
+import { LinkImport } from '../devices/link-import.ts';
 import { buildLinkRequest, parseLink, type ParsedLink } from '../devices/link-offer.ts';
 import { LinkReceiver } from '../devices/link-transfer.ts';
-import { encodeOwnDevice, ownDeviceFor } from '../devices/own-device.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -40,8 +39,7 @@ import type { Random } from '../random.ts';
 import type { PetrelStore } from '../store/index.ts';
 import { IngressGuard, wireFrameDecoder } from '../transport/index.ts';
 import { decodeLinkChannelMessage, decodeLinkRecord, encodeLinkChannelMessage, type Frame, type LinkChannelMessage, type LinkRefusal, type SignedDeviceList } from '../wire/index.ts';
-import { DeviceListBook } from './device-list-book.ts';
-import { META_OWN_DEVICE } from './own-device-store.ts';
+import { completeImport, writeImportStep, type ImportedAccount } from './import-writer.ts';
 import type { RelayClient, RelayClientFactory } from './relay-client.ts';
 
 /** How long the new device waits for the relay, and then for each next message of the transfer. */
@@ -63,11 +61,8 @@ export interface LinkProgress {
   readonly messages: number;
 }
 
-export interface LinkedAccount {
-  readonly identity: Identity;
-  readonly displayName: string;
-  readonly poolBytes: Uint8Array;
-}
+/** What the caller boots the core on (import-writer.ts). */
+export type LinkedAccount = ImportedAccount;
 
 type Inbox = { readonly message: LinkChannelMessage } | { readonly closed: true };
 
@@ -124,7 +119,7 @@ export async function linkThisDevice(deps: LinkThisDeviceDeps, text: string, pro
       }
       const step = importer.accept(record);
       if (step.kind === 'account' && record.t === 'link.account') account = { identity: step.identity, name: step.name, list: record.list };
-      await write(store, step, written);
+      await writeImportStep(store, step, written);
       const state = importer.state;
       progress({ status: 'receiving', contacts: state.contacts, messages: state.messages });
       if (step.kind === 'complete') break;
@@ -132,15 +127,10 @@ export async function linkThisDevice(deps: LinkThisDeviceDeps, text: string, pro
     }
     if (!account) throw new LinkTransferInvalidError('the transfer carried no account');
     // Everything arrived: this device's certificate, the account's list, and last the identity.
-    const own = ownDeviceFor(account.identity, device.id, device.key);
-    await store.setMeta(META_OWN_DEVICE, encodeOwnDevice(own));
-    await new DeviceListBook(store, metrics, deps.logger).accept(account.identity.publicKey, account.list);
-    const pool = createPreKeyPool(account.identity, random, cryptoLimits.INITIAL_ONE_TIME_PREKEYS);
-    const poolBytes = serializePreKeyPool(pool);
-    await store.saveIdentity({ id: 'self', seed: account.identity.exportSeed(), displayName: account.name, createdAt: clock.now(), preKeyPool: poolBytes, nextPreKeyId: pool.data.nextId });
+    const imported = await completeImport(deps, account, device);
     metrics.inc('devices.link_completed');
     log.info('this device is linked', { contacts: importer.state.contacts, messages: importer.state.messages });
-    return { identity: account.identity, displayName: account.name, poolBytes };
+    return imported;
   } catch (err) {
     metrics.inc('devices.link_import_failed', { kind: err instanceof LinkError ? err.kind : 'other' });
     log.warn('linking this device failed', { kind: err instanceof LinkError ? err.kind : err instanceof Error ? err.name : 'unknown' });
@@ -148,21 +138,6 @@ export async function linkThisDevice(deps: LinkThisDeviceDeps, text: string, pro
     throw err;
   } finally {
     relay.stop();
-  }
-}
-
-async function write(store: PetrelStore, step: LinkImportStep, written: string[]): Promise<void> {
-  if (step.kind === 'contacts') {
-    for (const c of step.contacts) {
-      const id = toHex(c.ik);
-      written.push(id);
-      await store.putContact({ id, displayName: c.name, identityKey: c.ik, verification: c.verified ? 'verified' : 'unverified', addedAt: c.addedAt });
-    }
-  } else if (step.kind === 'messages') {
-    await store.importHistory(
-      toHex(step.contact),
-      step.messages.map((m) => ({ id: toHex(m.id), direction: m.dir, body: m.text, sentAt: m.sentAt, status: m.status })),
-    );
   }
 }
 
@@ -183,7 +158,8 @@ function refusalError(why: LinkRefusal): Error {
   }
 }
 
-async function online(relay: RelayClient, clock: Clock, waitMs: number): Promise<void> {
+/** Starts `relay` and waits until it is online; LinkInterruptedError after `waitMs`. */
+export async function online(relay: RelayClient, clock: Clock, waitMs: number): Promise<void> {
   relay.start();
   if (relay.state.kind === 'online') return;
   await new Promise<void>((resolve, reject) => {

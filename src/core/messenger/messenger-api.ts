@@ -141,6 +141,8 @@ export interface MessengerState {
   readonly linking?: { readonly status: 'connecting' | 'receiving'; readonly contacts: number; readonly messages: number };
   /** Another device (or this one) removed this device from the account: it no longer sends or receives. */
   readonly unlinked?: true;
+  /** The account's backups (once the core runs). */
+  readonly backup?: BackupView;
 }
 
 /** One device of this account (PROTOCOL.md §13). */
@@ -310,6 +312,31 @@ export interface MessengerCommands {
   listDevices(): Promise<readonly DeviceView[]>;
   /** New device (no identity yet): takes the account over `linkText`; rejects with a typed LinkError, changing nothing. */
   linkThisDevice(linkText: string): Promise<void>;
+  /** A backup file of the account (§16): under a new recovery key (`recoveryKey`, shown once) unless a passphrase is given. */
+  createBackup(options?: { readonly passphrase?: string }): Promise<BackupMade>;
+  /**
+   * New device (no identity yet): restores the account from a backup file, opened with its
+   * recovery key or passphrase (`secret`), and becomes a new device of it. Rejects with a
+   * typed BackupError (wrong_key, tampered, …), changing nothing.
+   */
+  restoreFromBackup(backup: Uint8Array, secret: string): Promise<void>;
+  /** As `restoreFromBackup`, with the backup the relay keeps under `recoveryKey` (BackupNotFoundError when none). */
+  restoreFromRelay(recoveryKey: string): Promise<void>;
+  /** Keep (or stop keeping) a backup on the relay; a new recovery key (`recoveryKey`, shown once) if none was made yet. */
+  setRelayBackup(on: boolean): Promise<{ readonly recoveryKey?: string }>;
+}
+
+/** A backup just made: the file's bytes and, unless a passphrase sealed it, its recovery key (shown once, never kept in the view). */
+export interface BackupMade {
+  readonly bytes: Uint8Array;
+  readonly recoveryKey?: string;
+}
+
+/** The account's backups: whether a copy is kept on the relay, and when the last backup and upload were made (ms). */
+export interface BackupView {
+  readonly relay: boolean;
+  readonly lastBackupAt?: number;
+  readonly lastUploadedAt?: number;
 }
 
 export interface MessengerApi extends MessengerCommands {

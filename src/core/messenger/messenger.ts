@@ -16,6 +16,7 @@
  *   own-device-store.ts     this device's id, key and certificate (made once)
  *   device-sync.ts          our and our contacts' signed device lists (device-list-book.ts)
  *   device-links.ts         list, link and unlink this account's devices (link-this-device.ts: the new one)
+ *   backup-keeper.ts        backup files and the relay-kept copy (restore-this-device.ts: restoring one)
  *   direct-path-policy.ts   when to ask for a WebRTC channel (rtc-signal-sender.ts: its signals)
  *   counter-saver.ts        metrics counters written back to storage
  *   delivery-latency.ts     the compose → delivered metric
@@ -24,6 +25,7 @@
  * reach back into this object. Nothing here touches the DOM, React or IndexedDB directly.
  */
 import type { BlobHttp } from '../attachments/blob-http.ts';
+import type { Argon2idFn } from '../backup/backup-key.ts';
 import { toHex, utf8 } from '../bytes.ts';
 import type { Clock } from '../clock.ts';
 import {
@@ -52,13 +54,16 @@ import { DedupPruner } from './dedup-pruner.ts';
 import type { DeviceSync } from './device-sync.ts';
 import { DeviceLinks } from './device-links.ts';
 import { linkThisDevice } from './link-this-device.ts';
+import { BackupKeeper } from './backup-keeper.ts';
+import type { ImportedAccount } from './import-writer.ts';
+import { backupSecretFor, fetchRelayBackup, restoreThisDevice } from './restore-this-device.ts';
 import { observeDeliveryLatency } from './delivery-latency.ts';
 import { DirectPathPolicy } from './direct-path-policy.ts';
 import type { DirectPath, RtcKind } from './direct-path.ts';
 import { InvalidMessageTextError, NoIdentityError } from './errors.ts';
 import { inviteUrl, parseInviteUrl } from './invite.ts';
 import { MessageCommands } from './message-commands.ts';
-import type { ActionOptions, DeviceView, Diagnostics, Invite, Me, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
+import type { ActionOptions, BackupMade, DeviceView, Diagnostics, Invite, Me, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
 import { OutboxWorker } from './outbox-worker.ts';
 import { bootDevices } from './device-boot.ts';
 import { PreKeyPublisher } from './prekey-publisher.ts';
@@ -106,8 +111,13 @@ export interface MessengerDeps {
   readonly routerConfig?: Partial<RouterConfig>;
   /** HTTP to the relay's signed /blobs endpoints (src/platform/fetch-blob-http.ts); without it files cannot be sent or fetched. */
   readonly blobHttp?: BlobHttp;
-  /** Storage persistence, asked of the browser once an identity exists. */
-  readonly requestPersistence?: () => Promise<{ persisted?: boolean; usage?: number; quota?: number }>;
+  /**
+   * Whether storage is persistent, read (never asked for: the app asks at a moment the
+   * browser is likely to grant it, useStoragePersistence.ts) once the core runs, for the view.
+   */
+  readonly storagePersistence?: () => Promise<{ persisted?: boolean; usage?: number; quota?: number }>;
+  /** Argon2id for passphrase backups (backup/backup-key.ts); hash-wasm by default. */
+  readonly argon2id?: Argon2idFn;
 }
 
 /** The parts of a running core (once an identity exists), in the order `stop` ends them. */
@@ -131,6 +141,7 @@ interface Running {
   readonly reads: ReadReceipts;
   readonly devices: DeviceSync;
   readonly links: DeviceLinks;
+  readonly backups: BackupKeeper;
   readonly cleanup: Array<() => void>;
 }
 
@@ -319,15 +330,20 @@ export class Messenger implements MessengerApi {
       },
       keyChangeAcknowledged: (id) => starter.ensure(id),
       sendingAllowed: (id) => {
-        // A request just accepted came by a message, after this connection's device sweep: follow its devices now.
-        const contact = ctx.contacts.byId(id);
-        if (contact) void devices.contactAdded(contact.identityKey);
         starter.ensure(id);
         outbox.kick();
+        // A contact accepted from a request was never watched: its devices (a restore, a link) would go unseen.
+        const contact = ctx.contacts.byId(id);
+        if (contact) void devices.contactAdded(contact.identityKey);
       },
       changed: refresh,
     });
-    const messages = new MessageCommands(ctx, { needsSession: (id) => starter.ensure(id), queued: () => outbox.kick(), changed: refresh });
+    const backups = new BackupKeeper({ ctx, book: own.book, displayName: () => displayName, http: this.deps.blobHttp, argon2id: this.deps.argon2id, changed: (p) => view.patch(p) });
+    const queued = () => {
+      outbox.kick();
+      void backups.uploadIfDue();
+    };
+    const messages = new MessageCommands(ctx, { needsSession: (id) => starter.ensure(id), queued, changed: refresh });
     const actions = new ActionCommands(ctx, { needsSession: (id) => starter.ensure(id), queued: () => outbox.kick(), changed: refresh });
     const files = new AttachmentCommands(ctx, this.deps.blobHttp, {
       needsSession: (id) => starter.ensure(id),
@@ -370,6 +386,7 @@ export class Messenger implements MessengerApi {
           void devices.online().then(() => links.listChanged(identity.publicKey));
           void links.online();
           files.online();
+          void backups.uploadIfDue();
         }
       }),
       relay.onDevicesChanged((c) => void devices.refresh(c.ik).then(() => links.listChanged(c.ik))),
@@ -388,7 +405,7 @@ export class Messenger implements MessengerApi {
 
     await directPolicy?.seed();
     await files.restore();
-    this.running = { ctx, relay, router, receive, outbox, starter, pruner, rotation, publisher, counters, direct, directPolicy, contacts, messages, actions, files, reads, devices, links, cleanup };
+    this.running = { ctx, relay, router, receive, outbox, starter, pruner, rotation, publisher, counters, direct, directPolicy, contacts, messages, actions, files, reads, devices, links, backups, cleanup };
     // Started before the first ready state is shown: that state says "connecting" (or
     // "offline" when the browser is), never the not-yet-started relay's "offline".
     relay.start();
@@ -401,7 +418,8 @@ export class Messenger implements MessengerApi {
     pruner.start();
     rotation.start();
     await view.refresh();
-    void this.deps.requestPersistence?.().then((p) => view.patch({ storage: { ...view.getState().storage, ...p } }));
+    await backups.show();
+    void this.deps.storagePersistence?.().then((p) => view.patch({ storage: { ...view.getState().storage, ...p } }));
   }
 
   // ---------------------------------------------------------------- state
@@ -538,6 +556,37 @@ export class Messenger implements MessengerApi {
     } finally {
       this.view.patch({ linking: undefined });
     }
+  }
+
+  async createBackup(options: { readonly passphrase?: string } = {}): Promise<BackupMade> {
+    return this.need().backups.create(options);
+  }
+
+  async setRelayBackup(on: boolean): Promise<{ readonly recoveryKey?: string }> {
+    return this.need().backups.setRelay(on);
+  }
+
+  /** A new device restores the account from a backup file (restore-this-device.ts), then boots on it. */
+  async restoreFromBackup(backup: Uint8Array, secret: string): Promise<void> {
+    return this.restore(async () => restoreThisDevice(this.restoreDeps(), backup, backupSecretFor(backup, secret)));
+  }
+
+  /** As restoreFromBackup, with the copy the relay keeps under the recovery key. */
+  async restoreFromRelay(recoveryKey: string): Promise<void> {
+    return this.restore(async () => {
+      const { backup, secret } = await fetchRelayBackup(this.deps.blobHttp, recoveryKey);
+      return restoreThisDevice(this.restoreDeps(), backup, secret);
+    });
+  }
+
+  private async restore(run: () => Promise<ImportedAccount>): Promise<void> {
+    if (this.running) throw new NoIdentityError('this browser already has an account');
+    const account = await run();
+    await this.boot(account.identity, account.displayName, account.poolBytes);
+  }
+
+  private restoreDeps() {
+    return { ...this.deps, crypto: this.deps.crypto ?? new CryptoRuntime(this.deps.random) };
   }
 
   diagnostics(): Diagnostics {

@@ -59,6 +59,10 @@ const optBytes = (v: unknown): Uint8Array | undefined => {
   if (!(v instanceof Uint8Array)) throw new BadArguments('expected bytes');
   return v;
 };
+const bytes = (v: unknown): Uint8Array => {
+  if (!(v instanceof Uint8Array)) throw new BadArguments('expected bytes');
+  return v;
+};
 const pushSub = (v: unknown): PushSubscriptionKeys | null => {
   if (v === null) return null;
   const s = v as Partial<PushSubscriptionKeys> | undefined;
@@ -120,6 +124,10 @@ export class CoreHost {
       unlinkDevice: ([id]) => core.unlinkDevice(str(id)),
       listDevices: () => core.listDevices(),
       linkThisDevice: ([text]) => core.linkThisDevice(str(text)),
+      createBackup: ([passphrase]) => core.createBackup(passphrase === undefined ? {} : { passphrase: str(passphrase) }),
+      restoreFromBackup: ([backup, secret]) => core.restoreFromBackup(bytes(backup), str(secret)),
+      restoreFromRelay: ([key]) => core.restoreFromRelay(str(key)),
+      setRelayBackup: ([on]) => core.setRelayBackup(bool(on)),
     };
     this.unsubscribe = core.subscribe(() => deps.post({ v: PROTOCOL_VERSION, t: 'changed' }));
   }

@@ -10,7 +10,7 @@
  * Messages are plain structured-clone data (BroadcastChannel / MessagePort), checked on
  * arrival: anything malformed gets a typed error (when it can be answered) and changes nothing.
  */
-import type { ChatWindow, DeviceView, Diagnostics, Invite, SafetyNumber } from '../../core/messenger/messenger-api.ts';
+import type { BackupMade, ChatWindow, DeviceView, Diagnostics, Invite, SafetyNumber } from '../../core/messenger/messenger-api.ts';
 import type { PushRegistrationOutcome, PushSubscriptionKeys } from '../../core/messenger/push-registration.ts';
 
 export const PROTOCOL_VERSION = 1;
@@ -56,6 +56,11 @@ export interface CommandMap {
   unlinkDevice: { args: [id: string]; result: void };
   listDevices: { args: []; result: readonly DeviceView[] };
   linkThisDevice: { args: [linkText: string]; result: void };
+  /** Backups (PROTOCOL.md §16): each createBackup is a new backup (and key); the relay switch is a state. */
+  createBackup: { args: [passphrase?: string]; result: BackupMade };
+  restoreFromBackup: { args: [backup: Uint8Array, secret: string]; result: void };
+  restoreFromRelay: { args: [recoveryKey: string]; result: void };
+  setRelayBackup: { args: [on: boolean]; result: { readonly recoveryKey?: string } };
 }
 
 export type CommandName = keyof CommandMap;
@@ -90,6 +95,10 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'unlinkDevice',
   'listDevices',
   'linkThisDevice',
+  'createBackup',
+  'restoreFromBackup',
+  'restoreFromRelay',
+  'setRelayBackup',
 ];
 
 /** Kinds of protocol failures (a command's own failures keep the messenger's kinds). */

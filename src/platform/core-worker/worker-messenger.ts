@@ -158,6 +158,10 @@ export class WorkerMessenger implements MessengerApi {
   unlinkDevice = (id: string) => this.client.call('unlinkDevice', id);
   listDevices = () => this.client.call('listDevices');
   linkThisDevice = (linkText: string) => this.client.call('linkThisDevice', linkText);
+  createBackup = (options: { readonly passphrase?: string } = {}) => (options.passphrase === undefined ? this.client.call('createBackup') : this.client.call('createBackup', options.passphrase));
+  restoreFromBackup = (backup: Uint8Array, secret: string) => this.client.call('restoreFromBackup', backup, secret);
+  restoreFromRelay = (recoveryKey: string) => this.client.call('restoreFromRelay', recoveryKey);
+  setRelayBackup = (on: boolean) => this.client.call('setRelayBackup', on);
   /** Synchronous for the views: the last answer (see refreshDiagnostics), read again for the next call. */
   diagnostics = (): Diagnostics => {
     this.refreshDiagnostics();

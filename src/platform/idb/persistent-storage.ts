@@ -1,7 +1,9 @@
 /**
- * Asks the browser to keep Petrel's storage under pressure (`navigator.storage.persist()`:
- * without it, IndexedDB is "best effort" and may be evicted with the identity keys in
- * it) and reports the answer with the current usage and quota.
+ * Reports whether the browser keeps Petrel's storage under pressure
+ * (`navigator.storage.persisted()`: without persistence, IndexedDB is "best effort" and may
+ * be evicted with the identity keys in it) with the current usage and quota. It never asks
+ * for persistence: the app asks once, at a moment the browser is likely to grant it
+ * (src/app/hooks/useStoragePersistence.ts), not at every start.
  */
 export interface PersistenceReport {
   /** undefined when the browser has no StorageManager (then nothing can be promised). */
@@ -10,11 +12,11 @@ export interface PersistenceReport {
   readonly quota?: number;
 }
 
-export async function requestPersistentStorage(storage: StorageManager | undefined = typeof navigator !== 'undefined' ? navigator.storage : undefined): Promise<PersistenceReport> {
+export async function readStorageReport(storage: StorageManager | undefined = typeof navigator !== 'undefined' ? navigator.storage : undefined): Promise<PersistenceReport> {
   if (!storage) return {};
   let persisted: boolean | undefined;
   try {
-    persisted = (await storage.persisted?.()) || (await storage.persist?.());
+    persisted = await storage.persisted?.();
   } catch {
     persisted = undefined;
   }

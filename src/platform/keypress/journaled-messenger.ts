@@ -142,5 +142,9 @@ export class JournaledMessenger implements MessengerApi {
   unlinkDevice = (id: string) => this.inner.unlinkDevice(id);
   listDevices = () => this.inner.listDevices();
   linkThisDevice = (linkText: string) => this.inner.linkThisDevice(linkText);
+  createBackup = (options?: { readonly passphrase?: string }) => this.inner.createBackup(options);
+  restoreFromBackup = (backup: Uint8Array, secret: string) => this.inner.restoreFromBackup(backup, secret);
+  restoreFromRelay = (recoveryKey: string) => this.inner.restoreFromRelay(recoveryKey);
+  setRelayBackup = (on: boolean) => this.inner.setRelayBackup(on);
   diagnostics = () => this.inner.diagnostics();
 }

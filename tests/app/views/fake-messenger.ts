@@ -287,6 +287,34 @@ export class FakeMessenger implements MessengerApi {
     this.set({ phase: 'ready', me: { displayName: 'Alice', id: 'aa'.repeat(32), inviteUrl: `${INVITE_PREFIX}me` } });
   }
 
+  /** The recovery key `createBackup` answers; `restoreError` makes the restores reject. */
+  recoveryKey = 'ABCD-EFGH-JKMN-PQRS-TVWX-YZ01-2345-6789-CCCC';
+  restoreError: Error | undefined;
+
+  async createBackup(options: { readonly passphrase?: string } = {}): Promise<{ bytes: Uint8Array; recoveryKey?: string }> {
+    this.record('createBackup', options);
+    this.set({ backup: { relay: this.state.backup?.relay ?? false, lastBackupAt: Date.now() } });
+    return { bytes: new Uint8Array([1, 2, 3]), ...(options.passphrase === undefined ? { recoveryKey: this.recoveryKey } : {}) };
+  }
+
+  async setRelayBackup(on: boolean): Promise<{ readonly recoveryKey?: string }> {
+    this.record('setRelayBackup', on);
+    this.set({ backup: { ...this.state.backup, relay: on } });
+    return {};
+  }
+
+  async restoreFromBackup(backup: Uint8Array, secret: string): Promise<void> {
+    this.record('restoreFromBackup', backup, secret);
+    if (this.restoreError) throw this.restoreError;
+    this.set({ phase: 'ready', me: { displayName: 'Alice', id: 'aa'.repeat(32), inviteUrl: `${INVITE_PREFIX}me` } });
+  }
+
+  async restoreFromRelay(recoveryKey: string): Promise<void> {
+    this.record('restoreFromRelay', recoveryKey);
+    if (this.restoreError) throw this.restoreError;
+    this.set({ phase: 'ready', me: { displayName: 'Alice', id: 'aa'.repeat(32), inviteUrl: `${INVITE_PREFIX}me` } });
+  }
+
   async acceptRequest(contactId: string): Promise<void> {
     this.record('acceptRequest', contactId);
     this.updateContact(contactId, ({ request: _r, ...c }) => c);

@@ -58,5 +58,21 @@ describe('UI contract names', () => {
     expect(screen.getByRole('textbox', { name: 'Display name' })).toBeTruthy();
     expect(screen.getByRole('button', { name: 'Create identity' })).toBeTruthy();
     expect(screen.getByRole('status', { name: 'Connection' })).toBeTruthy();
+    // Issue 17: Playwright's non-exact names must each find one element.
+    expect(screen.getByRole('form', { name: 'Restore from backup' })).toBeTruthy();
+    expect(labelledContaining('Backup file')).toHaveLength(1);
+    expect(labelledContaining('Recovery key')).toHaveLength(1);
+    expect(screen.getAllByRole('button').filter((b) => b.textContent!.toLowerCase().includes('restore'))).toHaveLength(1);
+  });
+
+  it('Back up names exist, each found once', async () => {
+    renderShell(new FakeMessenger(readyState({ backup: { relay: false } })));
+    expect(screen.getAllByRole('button').filter((b) => b.textContent!.toLowerCase().includes('back up'))).toHaveLength(1);
+    fireEvent.click(screen.getByRole('button', { name: 'Back up' }));
+    expect(screen.getByRole('button', { name: 'Download backup' })).toBeTruthy();
+    expect(screen.getByRole('switch', { name: 'Keep a backup on the relay' })).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Download backup' }));
+    await screen.findByLabelText('Recovery key');
+    expect(labelledContaining('Recovery key')).toHaveLength(1);
   });
 });
