@@ -52,6 +52,8 @@ export interface DeviceLinksDeps {
   readonly changed: (p: { devices?: readonly DeviceView[]; deviceLink?: DeviceLinkView; unlinked?: true }) => void;
   /** This device is no longer in the account's list: the core stops using the relay. */
   readonly unlinked: () => void;
+  /** This device published a new list of its account (a link added a device to it). */
+  readonly published?: () => void;
 }
 
 export class DeviceLinks {
@@ -215,6 +217,7 @@ export class DeviceLinks {
     try {
       await relay.publishDeviceList(signed);
       await book.accept(account, signed);
+      this.deps.published?.();
       await this.list();
       const sender = LinkSender.open(offer.secret, offer.channel, used.device, ctx.random);
       this.send(offer.channel, { t: 'link.start', eph: sender.start.ephemeral });

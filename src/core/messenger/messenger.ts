@@ -353,14 +353,25 @@ export class Messenger implements MessengerApi {
     });
     const reads = new ReadReceipts(ctx);
     const deviceRelay = { isOnline, fetchDeviceList: (ik: Uint8Array) => relay.fetchDeviceList(ik), watchDevices: (iks: readonly Uint8Array[]) => relay.watchDevices(iks) };
-    const links = new DeviceLinks({ ctx, own: own.device, book: own.book, relay, displayName: () => displayName, changed: (p) => view.patch(p), unlinked: () => relay.stop() });
-    // Our list naming this device for the first time: the core starts again as the device,
-    // once a link it is serving (which published that list) has sent everything.
-    const devices = own.sync({ relay: deviceRelay, contacts: ctx.contacts, clock }, () => {
+    // Our list naming this device for the first time (fetched, or published by a link this
+    // device served): the core starts again as the device, once that link has sent everything.
+    const restartAsDevice = () =>
       void links.idle().then(() => {
         if (this.running?.devices === devices) void this.stop().then(() => this.start());
       });
+    const links = new DeviceLinks({
+      ctx,
+      own: own.device,
+      book: own.book,
+      relay,
+      displayName: () => displayName,
+      changed: (p) => view.patch(p),
+      unlinked: () => relay.stop(),
+      published: () => {
+        if (!own.listed) restartAsDevice();
+      },
     });
+    const devices = own.sync({ relay: deviceRelay, contacts: ctx.contacts, clock }, restartAsDevice);
 
     const cleanup: Array<() => void> = [];
     for (const t of transports) cleanup.push(t.onEnvelope((incoming) => receive.accept(incoming)));
