@@ -107,7 +107,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
 
     // A phone shows one pane at a time: the contact list, then the chat.
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.getByRole('button', { name: /Back/ }).click();
+    await page.getByRole('button', { name: 'Back to contacts' }).click();
     await expect(contactButton(page, 'Bob')).toBeVisible();
     await scan('contact list (phone)');
     await contactButton(page, 'Bob').click();
