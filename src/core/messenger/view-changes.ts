@@ -83,14 +83,16 @@ const NO_MESSAGE_ROWS: ReadonlySet<StoreMethod> = new Set<StoreMethod>([
   'setMeta',
 ]);
 
+// An action (edit, delete for everyone, reaction) changes its target and every row that
+// quotes it (a reply shows "This message was deleted" or the edited text): the whole window.
 function outgoingRows(changes: ViewChanges, c: OutgoingCommit | PendingOutgoingCommit): void {
   changes.message(c?.message?.id);
-  changes.message(c?.action?.target);
+  if (c?.action) changes.everything();
 }
 
 function incomingRows(changes: ViewChanges, c: IncomingCommit): void {
   changes.message(c?.message?.id);
-  changes.message(c?.action?.target);
+  if (c?.action) changes.everything();
   for (const u of c?.statusUpdates ?? []) changes.message(u?.messageId);
 }
 
