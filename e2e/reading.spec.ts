@@ -64,6 +64,8 @@ test('a message arriving while scrolled up is read only once scrolled into view;
 
   // Bob leaves the chat scrolled up; more arrives than fits; he reopens Petrel on the chat.
   await scrollLogToTop(b);
+  // Alice's window tall enough to hold all six tall messages (the log renders only rows near the view).
+  await a.setViewportSize({ width: 1280, height: 2400 });
   for (let i = 1; i <= 6; i++) await send(a, tall(`later ${i}`));
   await expect(b.getByRole('button', { name: 'Jump to latest, 6 new messages' })).toBeVisible();
   await b.reload();
