@@ -11,45 +11,14 @@
  * so a 4 MiB chunk takes about a second.
  */
 import { readFile } from 'node:fs/promises';
-import { crc32, deflateSync } from 'node:zlib';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { attachmentBlobLength } from '../src/core/wire/attachment-layout.ts';
 import { openChat, pair } from './chaos/support/app.ts';
 import { ChaosRelay } from './chaos/support/relay-process.ts';
+import { bytes, png } from './support/test-files.ts';
 
 const MIB = 1024 * 1024;
 const CHUNK = 4 * MIB;
-
-function bytes(size: number, seed: number): Buffer {
-  const out = Buffer.alloc(size);
-  let x = seed | 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
-/** A real 64×48 PNG of noise (so the browser decodes it and makes a preview). */
-function png(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const out = Buffer.alloc(8 + data.length + 4);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc32(body), 8 + data.length);
-    return out;
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  const noise = bytes(height * (1 + width * 3), 7);
-  for (let y = 0; y < height; y++) noise[y * (1 + width * 3)] = 0;
-  return Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), chunk('IHDR', header), chunk('IDAT', deflateSync(noise)), chunk('IEND', Buffer.alloc(0))]);
-}
 
 const BIG = bytes(20 * MIB, 11);
 const PICTURE = png(64, 48);
