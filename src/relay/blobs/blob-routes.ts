@@ -11,6 +11,7 @@ import type { RateLimitStore } from '../limits/rate-limit-store.ts';
 import type { RelayMetrics } from '../metrics.ts';
 import { BLOB_ID_BYTES, blobComplete, type BlobInfo, type BlobStore } from './blob-store.ts';
 import { verifyBlobRequest } from './blob-request-auth.ts';
+import { HttpRefusal } from '../http/http-refusal.ts';
 
 /**
  * The relay's blob endpoints (tus-like resumable upload, ranged download; docs/PROTOCOL.md
@@ -100,15 +101,7 @@ export interface BlobRouteDeps {
   readonly failed: (err: unknown) => void;
 }
 
-class Refused extends Error {
-  constructor(
-    readonly reason: Refusal,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
+class Refused extends HttpRefusal<Refusal> {}
 
 const NO_STORE = { ...SECURITY_HEADERS, 'Cache-Control': 'no-store' };
 const idText = (id: Uint8Array) => Buffer.from(id).toString('base64url');

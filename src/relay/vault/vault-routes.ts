@@ -8,6 +8,7 @@ import { SECURITY_HEADERS } from '../http/security-headers.ts';
 import type { RateLimitStore } from '../limits/rate-limit-store.ts';
 import type { RelayMetrics } from '../metrics.ts';
 import { VAULT_ID_BYTES, type VaultStore } from './vault-store.ts';
+import { HttpRefusal } from '../http/http-refusal.ts';
 
 /**
  * The backup vault's endpoints (docs/PROTOCOL.md §16.4). The id and the write token are
@@ -59,15 +60,7 @@ export interface VaultRouteDeps {
   readonly failed: (err: unknown) => void;
 }
 
-class Refused extends Error {
-  constructor(
-    readonly reason: Refusal,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
+class Refused extends HttpRefusal<Refusal> {}
 
 /** SHA-256 of the request's write token; Refused when it is missing or malformed. */
 function writeHash(req: IncomingMessage): Uint8Array {
