@@ -12,7 +12,7 @@ interface Shown {
   readonly title: string;
   readonly body: string;
   readonly tag: string;
-  readonly data: { content?: string; source?: string } | null;
+  readonly data: { content?: string; source?: string; outcome?: string; contactId?: string; unread?: number } | null;
 }
 
 /** The notifications the service worker's registration shows, read from any page of the origin. */
@@ -77,9 +77,10 @@ for (const [before, label, content] of [
 
     await expect.poll(() => notifications(observer)).toHaveLength(1);
     const [shown] = await notifications(observer);
-    // Read from the persisted choice by the worker itself; the text is "New message" for
-    // every choice from a closed app (name and text need the core in the worker: not built).
-    expect(shown).toEqual({ title: 'Petrel', body: 'New message', tag: 'petrel-new-message', data: { content, source: 'push' } });
+    // Read from the persisted choice by the worker itself. "Name only" runs the core in the
+    // worker, which finds nothing unread here, so both say "New message".
+    const outcome = content === 'generic' ? 'generic_setting' : 'caught_up';
+    expect(shown).toEqual({ title: 'Petrel', body: 'New message', tag: 'petrel-new-message', data: { content, source: 'push', outcome } });
 
     // A second push replaces the first (one tag): never a pile of notifications.
     await cdp.send('ServiceWorker.deliverPushMessage', { origin: baseURL!, registrationId: id, data: '{"v":1}' });
@@ -135,4 +136,46 @@ test('while the tab is open but hidden, a new message shows a notification from 
   await send(bob!.page, 'seen in the app');
   await expect(messageLog(alice!.page)).toContainText('seen in the app');
   expect((await notifications(alice!.page)).map((n) => n.body)).toEqual(['hello while hidden']);
+});
+
+test('a push to a closed app catches up in the service worker: the notification names who wrote and what, and the app has it once', async ({ users, baseURL }) => {
+  test.setTimeout(120_000); // two people, a closed app reopened, and the core booted in the service worker
+  const [alice, bob] = await users('alice', 'bob');
+  await alice!.context.grantPermissions(['notifications'], { origin: baseURL! });
+  const aliceInvite = await onboard(alice!.page, 'Alice');
+  const bobInvite = await onboard(bob!.page, 'Bob');
+  await accept(alice!.page, bobInvite, 'Bob');
+  await accept(bob!.page, aliceInvite, 'Alice');
+  await waitForControllingServiceWorker(alice!.page);
+  await chooseContent(alice!.page, 'Name and text');
+
+  const observer = await closeTheApp(alice!.context, alice!.page);
+  const cdp = await alice!.context.newCDPSession(observer);
+  const id = await registrationId(cdp, baseURL!);
+
+  // Bob writes while no window of Alice's is open: the relay holds it (sent, not delivered).
+  await contactButton(bob!.page, 'Alice').click();
+  await send(bob!.page, 'Dinner at eight?');
+  const sentRow = messageLog(bob!.page).getByRole('listitem').filter({ hasText: 'Dinner at eight?' });
+  await expect(sentRow).toHaveAttribute('data-status', 'sent');
+
+  await cdp.send('ServiceWorker.deliverPushMessage', { origin: baseURL!, registrationId: id, data: '{"v":1}' });
+  await expect.poll(() => notifications(observer), { timeout: 30_000 }).toHaveLength(1);
+  const [shown] = await notifications(observer);
+  expect({ title: shown!.title, body: shown!.body, tag: shown!.tag, source: shown!.data?.source, content: shown!.data?.content, outcome: shown!.data?.outcome }).toEqual({
+    outcome: 'caught_up',
+    title: 'Bob',
+    body: 'Dinner at eight?',
+    tag: 'petrel-new-message',
+    source: 'push',
+    content: 'name_and_text',
+  });
+
+  // The worker committed and acknowledged it: Bob sees it delivered, and the app, opened
+  // again, shows it once (from storage; the relay no longer holds it).
+  await expect(sentRow).toHaveAttribute('data-status', /delivered|read/);
+  const reopened = await alice!.context.newPage();
+  await reopened.goto('/');
+  await contactButton(reopened, 'Bob').click();
+  await expect(messageLog(reopened).getByRole('listitem').filter({ hasText: 'Dinner at eight?' })).toHaveCount(1);
 });

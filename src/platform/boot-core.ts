@@ -17,11 +17,8 @@ import { storeChatReader } from './core-protocol/chat-reader.ts';
 import { fetchBlobHttp } from './fetch-blob-http.ts';
 import { openIdbStore, readStorageReport } from './idb/index.ts';
 import type { LeaderCore } from './tabbed-messenger.ts';
-import { TEST_HANDLE, TEST_HOOKS_FLAG, type BrowserMessengerOptions, type PetrelTestHandle } from './test-hooks.ts';
 import type { IceServer, PeerConnectionConstructor } from './webrtc/webrtc-connector.ts';
 import { WebRtcDirectPath } from './webrtc/webrtc-direct-path.ts';
-import { browserNetworkSignals } from './browser-network-signals.ts';
-import { relayUrlFor } from './relay-url.ts';
 import { WsRelayTransport, type RelaySocketConstructor } from './ws-relay-transport.ts';
 
 export { relayUrlFor } from './relay-url.ts';
@@ -43,6 +40,11 @@ export interface BootedCore extends LeaderCore {
   readonly messenger: Messenger;
   /** The direct path, once the identity exists (for the test hooks). */
   direct(): WebRtcDirectPath | undefined;
+  /**
+   * Resolves true once the relay connection has caught up with the mailbox (every
+   * envelope that waited is committed: mailbox-catch-up.ts), false after `timeoutMs`.
+   */
+  caughtUp(timeoutMs: number): Promise<boolean>;
 }
 
 export async function bootCore(env: CoreEnvironment): Promise<BootedCore> {
@@ -51,6 +53,7 @@ export async function bootCore(env: CoreEnvironment): Promise<BootedCore> {
   const { store, backend } = await openIdbStore({ now: () => Date.now(), health });
   const metrics = new InMemoryMetrics(await store.loadCounters().catch(() => ({})));
   let direct: WebRtcDirectPath | undefined;
+  let relay: WsRelayTransport | undefined;
   const messenger = new Messenger({
     store,
     clock: systemClock,
@@ -82,7 +85,7 @@ export async function bootCore(env: CoreEnvironment): Promise<BootedCore> {
       return direct;
     },
     createRelay: (auth) =>
-      new WsRelayTransport({
+      (relay = new WsRelayTransport({
         url: relayUrl,
         WebSocket: WebSocket as unknown as RelaySocketConstructor,
         identityKey: auth.identityKey,
@@ -94,52 +97,44 @@ export async function bootCore(env: CoreEnvironment): Promise<BootedCore> {
         metrics,
         logger,
         network,
-      }),
+      })),
   });
   await messenger.start();
   return {
     messenger,
     api: messenger,
     direct: () => direct,
+    caughtUp: (timeoutMs) => relayCaughtUp(() => relay, timeoutMs),
     readChat: storeChatReader(store),
     // Closing the connection too: a tab that gave up must not hold the database open.
     stop: () => messenger.stop().finally(() => backend.close()),
   };
 }
 
-export interface BootBrowserCoreContext {
-  readonly win: Window;
-  readonly options: BrowserMessengerOptions;
-  readonly logger: Logger;
-  readonly logs: RingLogSink;
-  readonly health: StorageHealth;
-}
-
-/** The core on this tab's main thread (browsers without module workers). */
-export async function bootBrowserCore({ win, options, logger, logs, health }: BootBrowserCoreContext): Promise<LeaderCore> {
-  const core = await bootCore({
-    origin: win.location.origin,
-    relayUrl: relayUrlFor(win.location),
-    RTCPeerConnection: (win as unknown as { RTCPeerConnection?: PeerConnectionConstructor }).RTCPeerConnection,
-    iceServers: options.iceServers,
-    network: browserNetworkSignals(win),
-    logger,
-    logs,
-    health,
+/**
+ * Waits for the current relay transport (the core may replace it, e.g. when this device
+ * starts again as a listed device) to catch up with its mailbox, at most `timeoutMs`.
+ */
+function relayCaughtUp(current: () => WsRelayTransport | undefined, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const unsubscribers: (() => void)[] = [];
+    const finish = (ok: boolean) => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      for (const u of unsubscribers) u();
+      resolve(ok);
+    };
+    let watched: WsRelayTransport | undefined;
+    const watch = () => {
+      const t = current();
+      if (!t || t === watched) return;
+      watched = t;
+      if (t.caughtUp) return finish(true);
+      unsubscribers.push(t.onCaughtUp(() => finish(true)));
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    // The transport exists once the identity does and may be replaced: look again now and then.
+    const poll = setInterval(watch, 200);
+    watch();
   });
-  const hooks = win as unknown as Record<string, unknown>;
-  if (hooks[TEST_HOOKS_FLAG] === true) {
-    hooks[TEST_HANDLE] = {
-      pauseDirect: () => Promise.resolve(core.direct()?.pause()),
-      resumeDirect: () => Promise.resolve(core.direct()?.resume()),
-      dropDirect: () => Promise.resolve(core.direct()?.dropChannels()),
-      severDirect: () => Promise.resolve(core.direct()?.sever()),
-      healDirect: () => Promise.resolve(core.direct()?.heal()),
-      injectDirect: (bytes) => Promise.resolve(core.direct()?.inject(bytes) ?? 0),
-      state: () => core.messenger.getState(),
-      diagnostics: () => Promise.resolve(core.messenger.diagnostics()),
-      terminateWorker: () => Promise.resolve(false),
-    } satisfies PetrelTestHandle;
-  }
-  return core;
 }

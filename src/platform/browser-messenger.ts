@@ -40,7 +40,7 @@ export function createBrowserMessenger(win: Window = window, profile = 'default'
   // The core runs in a module Worker started by the tab that hosts it (core-worker/):
   // its small window side is fetched once the first screen has painted (first-screen-hint.ts
   // decides that screen without the core). Only a browser without workers runs the core's
-  // own chunk (boot-core.ts) on this thread.
+  // own chunk (boot-browser-core.ts) on this thread.
   const inWorker = typeof Worker !== 'undefined';
   let coreCode: ReturnType<typeof loadWorkerCore> | ReturnType<typeof loadMainThreadCore> | undefined;
   const bootCore = async ({ health }: BootContext): Promise<LeaderCore> => {
@@ -95,5 +95,5 @@ function loadWorkerCore() {
 }
 
 function loadMainThreadCore() {
-  return import('./boot-core.ts');
+  return import('./boot-browser-core.ts');
 }

@@ -62,6 +62,11 @@ export interface TabLeadershipOptions {
   readonly channel?: (<M>(name: string) => TabChannel<M>) | null;
 }
 
+/** The Web Lock whose holder runs a profile's messaging core (a tab, or the service worker woken by a push). */
+export function coreLockName(profile: string): string {
+  return `petrel:${profile}:core`;
+}
+
 /**
  * The leadership of this tab for a profile (lock `petrel:<profile>:core`, channel
  * `petrel:<profile>:tabs`). Without Web Locks the lock is agreed over the channel
@@ -79,7 +84,7 @@ export function createTabLeadership<S>(opts: TabLeadershipOptions): TabLeadershi
     tabLocks = channelLocks({ tabId, channel: channel<ChannelLockMessage>(`petrel:${opts.profile}:lock`) });
   } else tabLocks = { acquire: () => Promise.reject(new LocksUnavailableError()) };
   return new TabLeadership<S>({
-    lockName: `petrel:${opts.profile}:core`,
+    lockName: coreLockName(opts.profile),
     tabId,
     locks: tabLocks,
     channel: channel ? channel<LeadershipMessage<S>>(`petrel:${opts.profile}:tabs`) : deafChannel(),

@@ -14,13 +14,13 @@
  * resume it at once.
  */
 import type { Clock } from '../core/clock.ts';
-export { browserNetworkSignals } from './browser-network-signals.ts';
 import type { Logger } from '../core/log.ts';
 import type { Metrics } from '../core/metrics.ts';
 import type { Random } from '../core/random.ts';
 import { Backoff, RECONNECT_BACKOFF, type BackoffPolicy } from '../core/transport/backoff.ts';
 import { AckBatcher } from '../core/transport/ack-batcher.ts';
 import { IngressGuard, type FrameCheck } from '../core/transport/ingress-guard.ts';
+import { MailboxCatchUp } from '../core/transport/mailbox-catch-up.ts';
 import { Listeners } from '../core/transport/listeners.ts';
 import { alwaysOnline, type NetworkSignal, type NetworkSignals } from '../core/transport/network-signals.ts';
 import { PendingRequests } from '../core/transport/pending-requests.ts';
@@ -187,6 +187,7 @@ export class WsRelayTransport implements Transport {
   private readonly devicesChanged = new Listeners<{ ik: Uint8Array; version: number }>();
   private readonly linkData = new Listeners<{ ch: Uint8Array; data: Uint8Array }>();
   private readonly linkClosed = new Listeners<Uint8Array>();
+  private readonly catchUp = new MailboxCatchUp();
   private current: RelayConnectionState = { kind: 'offline' };
   private socket: RelaySocket | undefined;
   private started = false;
@@ -251,6 +252,18 @@ export class WsRelayTransport implements Transport {
 
   onConnectionState(listener: (state: RelayConnectionState) => void): () => void {
     return this.connectionStates.add(listener);
+  }
+
+  /**
+   * Called when this connection has every envelope that waited at `ready` committed and
+   * acknowledged (mailbox-catch-up.ts); `caughtUp` says whether it already has.
+   */
+  onCaughtUp(listener: () => void): () => void {
+    return this.catchUp.onCaughtUp(listener);
+  }
+
+  get caughtUp(): boolean {
+    return this.catchUp.caughtUp;
   }
 
   // ---- Transport ----
@@ -458,7 +471,14 @@ export class WsRelayTransport implements Transport {
       case 'deliver': {
         if (this.current.kind !== 'online') return; // the relay only pushes after `ready`
         const env = frame.env;
-        this.incoming.emit({ envelope: env, transport: 'relay', ack: () => this.acks.add(env.id) });
+        this.incoming.emit({
+          envelope: env,
+          transport: 'relay',
+          ack: () => {
+            this.acks.add(env.id);
+            this.catchUp.acknowledged(env.id);
+          },
+        });
         return;
       }
       case 'sent':
@@ -522,6 +542,7 @@ export class WsRelayTransport implements Transport {
     this.backoff.reset();
     this.log.info('relay connection ready', { queued });
     this.setState({ kind: 'online' });
+    this.catchUp.ready(queued);
     this.acks.flush(); // acks that waited out a disconnection
     this.scheduleHeartbeat();
   }
@@ -685,6 +706,7 @@ export class WsRelayTransport implements Transport {
   private setState(next: RelayConnectionState): void {
     const prev = this.current;
     this.current = next;
+    if (next.kind !== 'online') this.catchUp.reset();
     const same = prev.kind === next.kind && (prev.kind !== 'reconnecting' || (next.kind === 'reconnecting' && prev.at === next.at));
     if (same) return;
     this.connectionStates.emit(next);

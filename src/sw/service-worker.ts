@@ -34,12 +34,13 @@ self.addEventListener('message', (event) => {
   if (isSkipWaitingMessage(event.data)) void self.skipWaiting();
 });
 
-// Web Push: the relay's wake carries no content; a visible notification every time.
+// Web Push: the relay's wake carries no content; the core catches up here when the
+// settings allow naming who wrote (push-catch-up.ts); a visible notification every time.
 self.addEventListener('push', (event) => {
-  event.waitUntil(showPushNotification(self.registration));
+  event.waitUntil(showPushNotification(self.registration, self));
 });
 
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
-  event.waitUntil(openAppFromNotification(self.clients, self.registration.scope));
+  event.waitUntil(openAppFromNotification(self.clients, self.registration.scope, event.notification.data));
 });

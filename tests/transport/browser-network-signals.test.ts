@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Window } from 'happy-dom';
-import { browserNetworkSignals, type NetworkSignal } from '../../src/platform/ws-relay-transport.ts';
+import { browserNetworkSignals } from '../../src/platform/browser-network-signals.ts';
+import type { NetworkSignal } from '../../src/core/transport/network-signals.ts';
 
 describe('browser network signals', () => {
   it('turns online, offline, visibilitychange (to visible) and pageshow into signals, and unsubscribes', () => {

@@ -204,6 +204,35 @@ describe('ws relay transport: receiving and acks', () => {
     expect(new TextDecoder().decode(b.incoming[2]!.envelope.body)).toBe('two');
   });
 
+  it('says it caught up once every envelope waiting at ready is acknowledged, not before; a reconnect starts over', async () => {
+    const relay = await startRelay();
+    const a = client(relay);
+    const b = client(relay);
+    a.transport.start();
+    await online(a.transport);
+    for (const text of ['one', 'two', 'three']) await a.transport.send(envTo(b.mailbox, text));
+    let caughtUp = 0;
+    b.transport.onCaughtUp(() => caughtUp++);
+    b.transport.start();
+    await vi.waitFor(() => expect(b.incoming).toHaveLength(3), { interval: 5 });
+    expect(b.transport.caughtUp).toBe(false);
+    b.incoming[0]!.ack();
+    b.incoming[0]!.ack(); // the same envelope twice counts once
+    b.incoming[2]!.ack();
+    expect([caughtUp, b.transport.caughtUp]).toEqual([0, false]);
+    b.incoming[1]!.ack();
+    expect([caughtUp, b.transport.caughtUp]).toEqual([1, true]);
+
+    // A new connection with an empty mailbox has caught up at ready.
+    b.clock.advance(20);
+    await vi.waitFor(() => expect(relay.queued(b.mailbox)).toBe(0), { interval: 5 });
+    relay.dropConnections();
+    await vi.waitFor(() => expect(b.transport.caughtUp).toBe(false), { interval: 5 });
+    b.clock.advance(1_000);
+    await online(b.transport);
+    await vi.waitFor(() => expect(caughtUp).toBe(2), { interval: 5 });
+  });
+
   it('acks made while disconnected are sent after the next ready', async () => {
     const relay = await startRelay();
     const a = client(relay);

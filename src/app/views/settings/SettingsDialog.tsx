@@ -16,8 +16,8 @@ import './settings.css';
 import '../../components/visually-hidden.css';
 
 const CONTENT_HINTS: Readonly<Record<NotificationContent, string>> = {
-  name_and_text: 'Shown while Petrel is open in a hidden tab. From a closed app, notifications say “New message” for now.',
-  name_only: 'Shown while Petrel is open in a hidden tab. From a closed app, notifications say “New message” for now.',
+  name_and_text: 'Who wrote and what they said. When Petrel is closed, this device fetches and decrypts the message itself to show it; the push carries nothing.',
+  name_only: 'Who wrote, not what. When Petrel is closed, this device fetches and decrypts the message itself to learn who; the push carries nothing.',
   generic: 'Nothing about who wrote or what, wherever the notification comes from.',
 };
 
