@@ -60,7 +60,8 @@ export function wireGroups(deps: GroupWiringDeps): Groups {
 
   const waitForSession = async (key: string): Promise<boolean> => {
     const until = ctx.clock.now() + SESSION_WAIT_MS;
-    while (ctx.clock.now() < until) {
+    // Offline, no session can start: fail now rather than hold every group operation up.
+    while (ctx.clock.now() < until && deps.relay.isOnline()) {
       if (await ctx.store.getSession(key)) return true;
       await new Promise<void>((r) => ctx.clock.setTimeout(r, 50));
     }
