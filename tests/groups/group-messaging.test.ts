@@ -203,7 +203,7 @@ describe('group messaging', () => {
     const env = decodeGroupFrame(d.body);
     if (env.t !== 'group.env') throw new Error('not an envelope');
     const msg = env.msg.slice();
-    msg[30] ^= 1;
+    msg[30] = msg[30]! ^ 1;
     expect(await bo.groups.receiveEnvelope(new Uint8Array(16).fill(8), encodeGroupFrame({ ...env, msg }))).toBe('dropped');
     expect(bo.metrics.counter('groups.drop', { reason: 'bad_signature' })).toBe(1);
     // Claimed by a non-member.
