@@ -93,6 +93,10 @@ describe('group messaging', () => {
     for (const d of later) expect(await cy.groups.receiveEnvelope(fromHex(d.id), d.body)).toBe('dropped');
     expect(await said(cy, g)).toEqual(['Bo: before']);
     expect(cy.metrics.counter('groups.drop', { reason: 'not_member_self' })).toBe(2);
+    // Cy's entry no longer holds Bo's earlier message down: once Ada reads it, it is read.
+    await ada.groups.markRead(g);
+    await w.settle();
+    expect((await bo.groups.messages(g)).find((m) => m.text === 'before')).toMatchObject({ status: 'read', memberStatus: [{ name: 'Ada', status: 'read' }] });
     // Both remaining senders started a new chain after the removal.
     expect(ada.metrics.counter('groups.sender_key.rotated') + bo.metrics.counter('groups.sender_key.rotated')).toBe(1);
   });
