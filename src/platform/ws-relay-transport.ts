@@ -288,6 +288,10 @@ export class WsRelayTransport implements Transport {
       }
       const response = this.requests.wait(rid, this.config.sendTimeoutMs, () => new TransportSendError('timeout', 'relay'));
       if (!this.sendBytes(bytes)) this.requests.reject(rid, new TransportSendError('disconnected', 'relay'));
+      // Acks waiting for company go right behind the deposit: the relay commits what arrives
+      // in one turn together, so they share its fsync instead of queueing a second commit in
+      // front of the next deposit (a delivery receipt follows its message's ack; issue 22).
+      else if (this.acks.queued > 0) this.acks.flush();
       const frame = await response.catch((err: unknown) => {
         throw err instanceof TransportSendError ? err : new TransportSendError('disconnected', 'relay');
       });

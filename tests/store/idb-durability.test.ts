@@ -1,12 +1,14 @@
 /**
  * Every readwrite transaction of the IndexedDB backend is `strict` unless the caller
  * asks otherwise: each commit precedes an effect outside the device (ack, send, receipt).
+ * The exceptions are the outbox's outcome marks (`markSent`, `recordAttemptFailure`),
+ * which no effect follows: they are `relaxed` (issue 22).
  */
 import 'fake-indexeddb/auto';
 import { IDBDatabase as FDBDatabase, IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openIdbStore } from '../../src/platform/idb/open-idb-store.ts';
-import { contact, outgoing } from './fixtures.ts';
+import { contact, incoming, outgoing } from './fixtures.ts';
 
 interface Opened {
   readonly mode: IDBTransactionMode;
@@ -54,5 +56,35 @@ describe('IndexedDB durability', () => {
     const writes = (await exercise('relaxed')).filter((t) => t.mode === 'readwrite');
     expect(writes.length).toBeGreaterThanOrEqual(2);
     expect(new Set(writes.map((t) => t.durability))).toEqual(new Set(['relaxed']));
+  });
+
+  it('commits the outbox outcome marks relaxed and everything around them strictly', async () => {
+    const { store } = await openIdbStore({ now: () => 1_000, factory: new IDBFactory() });
+    await store.putContact(contact(1));
+    const first = outgoing({ contact: 1, expectedVersion: null });
+    await store.commitOutgoing(first);
+    const second = outgoing({ contact: 1, expectedVersion: 1 });
+    await store.commitOutgoing(second);
+    const opened = recordTransactions();
+    await store.recordAttemptFailure(second.envelopeId, 2_000, 'timeout');
+    expect(await store.markSent(first.envelopeId, { at: 1_500, via: 'relay' })).toBe(true);
+    await store.commitIncomingBatch([incoming({ contact: 1, expectedVersion: 2 })]);
+    const writes = opened.filter((t) => t.mode === 'readwrite').map((t) => t.durability);
+    expect(writes).toEqual(['relaxed', 'relaxed', 'strict']);
+    // The mark did its work: the message shows sent, its entry left the outbox.
+    expect(await store.getMessage(first.messageId)).toMatchObject({ status: 'sent', via: 'relay' });
+    expect((await store.outboxHeads(10)).map((h) => h.envelopeId)).toEqual([second.envelopeId]);
+    store.close();
+  });
+
+  it('keeps every commit relaxed when the whole store was opened relaxed', async () => {
+    const { store } = await openIdbStore({ now: () => 1_000, factory: new IDBFactory(), durability: 'relaxed' });
+    await store.putContact(contact(1));
+    const first = outgoing({ contact: 1, expectedVersion: null });
+    await store.commitOutgoing(first);
+    const opened = recordTransactions();
+    await store.markSent(first.envelopeId, { at: 1_500 });
+    expect(opened.filter((t) => t.mode === 'readwrite').map((t) => t.durability)).toEqual(['relaxed']);
+    store.close();
   });
 });

@@ -182,6 +182,26 @@ describe('ws relay transport: receiving and acks', () => {
     expect(relay.framesOfType('ack')[0]!.ids).toHaveLength(5);
   });
 
+  it('sends waiting acks right behind a deposit, so the relay commits them together', async () => {
+    const relay = await startRelay();
+    const a = client(relay);
+    const b = client(relay);
+    a.transport.start();
+    b.transport.start();
+    await Promise.all([online(a.transport), online(b.transport)]);
+    await a.transport.send(envTo(b.mailbox, 'hello'));
+    await vi.waitFor(() => expect(b.incoming).toHaveLength(1), { interval: 5 });
+    b.incoming[0]!.ack(); // committed: the ack waits up to the batch delay for company
+    await flush();
+    expect(relay.framesOfType('ack')).toHaveLength(0);
+    // The delivery receipt goes out before the delay is up (the clock never moves): the ack follows it at once.
+    await b.transport.send(envTo(a.mailbox, 'receipt'));
+    await vi.waitFor(() => expect(relay.framesOfType('ack')).toHaveLength(1), { interval: 5 });
+    const fromB = relay.received.filter((f) => f.t === 'send' || f.t === 'ack').slice(-2);
+    expect(fromB.map((f) => f.t)).toEqual(['send', 'ack']);
+    expect(relay.queued(b.mailbox)).toBe(0);
+  });
+
   it('unacked envelopes come back after a reconnect; acked ones do not', async () => {
     const relay = await startRelay();
     const a = client(relay);

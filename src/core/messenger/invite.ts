@@ -18,7 +18,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesEqual, concatBytes, fromBase64Url, fromUtf8, toBase64Url, utf8 } from '../bytes.ts';
 // The key check alone, not the crypto barrel: the app's first screen parses invites.
-import { isStrictEd25519PublicKey } from '../crypto/ed25519-verify.ts';
+import { isUsableEd25519Key } from '../crypto/ed25519-key-check.ts';
 import type { Invite } from './messenger-api.ts';
 
 export const INVITE_VERSION = 2;
@@ -58,7 +58,7 @@ function text(bytes: Uint8Array): string {
 
 function checkedFields(identityKey: Uint8Array, displayName: string, relay: string): Invite {
   if (relay.length > MAX_INVITE_RELAY_BYTES || !/^wss?:\/\/[^\s]+$/.test(relay)) throw new InvalidInvite('bad relay URL');
-  if (!isStrictEd25519PublicKey(identityKey)) throw new InvalidInvite('the identity key is not a usable key');
+  if (!isUsableEd25519Key(identityKey)) throw new InvalidInvite('the identity key is not a usable key');
   return { identityKey, displayName, relay };
 }
 

@@ -51,8 +51,19 @@ export interface BackendTx {
   abort(): void;
 }
 
+/**
+ * How durable a readwrite commit must be before it reports success. By default every
+ * commit is flushed to disk first (`strict` in IndexedDB): most precede an effect outside
+ * the device. `effectFree` marks a commit that precedes none — losing it to a power cut
+ * only repeats work the receiver deduplicates (a `sent` mark: the envelope goes again
+ * with the same id) — so a backend may report it once the OS has it (docs/STORAGE.md).
+ */
+export interface TxOptions {
+  readonly effectFree?: boolean;
+}
+
 export interface StoreBackend {
   readonly health: StorageHealthView;
-  transaction<T>(stores: readonly StoreName[], mode: TxMode, body: (tx: BackendTx) => Promise<T>): Promise<T>;
+  transaction<T>(stores: readonly StoreName[], mode: TxMode, body: (tx: BackendTx) => Promise<T>, options?: TxOptions): Promise<T>;
   close(): void;
 }

@@ -1,5 +1,5 @@
 /** The core's durable storage: interfaces, schema, the atomic operations and the in-memory backend. */
-export type { BackendTx, KeyRangeQuery, StoreBackend, TableQuery, TxMode, TxTable } from './backend.ts';
+export type { BackendTx, KeyRangeQuery, StoreBackend, TableQuery, TxMode, TxOptions, TxTable } from './backend.ts';
 export * from './errors.ts';
 export * from './limits.ts';
 export { isForwardStatus, MESSAGE_STATUSES } from './message-status.ts';

@@ -4,7 +4,7 @@
  * runs exactly one transaction; see `store-api.ts` for the contract.
  */
 import { GroupStore } from './group-store.ts';
-import type { BackendTx, StoreBackend, TxMode } from './backend.ts';
+import type { BackendTx, StoreBackend, TxMode, TxOptions } from './backend.ts';
 import { applyContactChange, applyDeleteConversation, checkContactChange, DELETE_CONVERSATION_STORES, type ContactChange, type DeletedConversation } from './contact-changes.ts';
 import { ConcurrentModificationError, InvalidStoreInputError, InvalidTransitionError, RecordNotFoundError, StoreError } from './errors.ts';
 import { applyHistoryImport, applyImportDiscard, HISTORY_IMPORT_STORES, IMPORT_DISCARD_STORES, type ImportedMessage } from './history-import.ts';
@@ -47,6 +47,9 @@ import type {
 import { checkAction, checkContact, checkIncoming, checkIncomingBatch, checkOutboxEntry, checkOutgoingMessage, checkSameContact, checkSessionUpdate } from './validate-commits.ts';
 import { checkArray, checkBody, checkBytes, checkContactId, checkCount, checkId128, checkObject, checkOneOf, checkText, checkTime } from './validate.ts';
 
+/** For commits no effect outside the device follows (see TxOptions). */
+const EFFECT_FREE: TxOptions = { effectFree: true };
+
 /** Checks the version and writes the next one; returns the new version. */
 async function applySessionUpdate(tx: BackendTx, u: SessionUpdate, now: number): Promise<number> {
   const sessions = tx.table('sessions');
@@ -80,8 +83,8 @@ export class BackendPetrelStore implements PetrelStore {
     this.groups = new GroupStore(backend);
   }
 
-  private tx<T>(stores: readonly StoreName[], mode: TxMode, body: (tx: BackendTx) => Promise<T>): Promise<T> {
-    return this.backend.transaction(stores, mode, body);
+  private tx<T>(stores: readonly StoreName[], mode: TxMode, body: (tx: BackendTx) => Promise<T>, options?: TxOptions): Promise<T> {
+    return options ? this.backend.transaction(stores, mode, body, options) : this.backend.transaction(stores, mode, body);
   }
 
   // ---- identity and prekeys
@@ -358,7 +361,10 @@ export class BackendPetrelStore implements PetrelStore {
         }
       }
       return true;
-    });
+      // Nothing leaves the device because of this commit; lost, the envelope goes again
+      // under the same id and the receiver drops the copy. Flushing it to disk first held
+      // up the delivery receipt's commit behind it (issue 22).
+    }, EFFECT_FREE);
   }
 
   async recordAttemptFailure(envelopeId: string, nextAttemptAt: number, error: string): Promise<void> {
@@ -370,7 +376,7 @@ export class BackendPetrelStore implements PetrelStore {
       const entry = await outbox.get(envelopeId);
       if (!entry) throw new RecordNotFoundError('outbox', envelopeId);
       await outbox.put({ ...entry, attempts: entry.attempts + 1, nextAttemptAt, lastError });
-    });
+    }, EFFECT_FREE); // lost, one attempt is not counted
   }
 
   async markFailed(envelopeId: string, reason: string): Promise<void> {

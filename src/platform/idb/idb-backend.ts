@@ -11,7 +11,7 @@
  * - a blocked open (an older tab holds the database open): `blocked` until it opens.
  */
 import { unwrap, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
-import type { BackendTx, StoreBackend, TableQuery, TxMode, TxTable } from '../../core/store/backend.ts';
+import type { BackendTx, StoreBackend, TableQuery, TxMode, TxOptions, TxTable } from '../../core/store/backend.ts';
 import { StorageClosedError, StorageVersionChangedError } from '../../core/store/errors.ts';
 import type { KeyOf, StoreName, ValueOf } from '../../core/store/schema.ts';
 import { toStoreError } from '../../core/store/storage-errors.ts';
@@ -158,9 +158,10 @@ export interface IdbBackendOptions {
 export type Durability = 'default' | 'relaxed' | 'strict';
 
 /**
- * Every Petrel commit precedes an effect outside the device (the outbox hands the
- * envelope to a transport, the receive pipeline acks the relay, a read commit queues a
- * receipt), so every readwrite transaction is durable before it reports success.
+ * Petrel's commits precede effects outside the device (the outbox hands the envelope to
+ * a transport, the receive pipeline acks the relay, a read commit queues a receipt), so
+ * readwrite transactions are durable before they report success. The exception is a
+ * commit marked effect-free (TxOptions: a `sent` mark), which is `relaxed`.
  */
 export const DEFAULT_DURABILITY: Durability = 'strict';
 
@@ -186,6 +187,17 @@ export class IdbBackend implements StoreBackend {
     });
   }
 
+  /**
+   * `strict` for every commit an effect outside the device follows (the default); an
+   * effect-free one (TxOptions) is `relaxed`, unless the whole store was opened relaxed
+   * or `default` (benchmarks of the ceiling), which it then follows.
+   */
+  private durability(mode: TxMode, options: TxOptions): Durability {
+    if (mode !== 'readwrite') return 'default';
+    const configured = this.options.durability ?? DEFAULT_DURABILITY;
+    return options.effectFree && configured === 'strict' ? 'relaxed' : configured;
+  }
+
   /** The raw connection (tests force-close it to simulate the browser dropping it). */
   connection(): IDBDatabase {
     return this.db as unknown as IDBDatabase;
@@ -195,11 +207,11 @@ export class IdbBackend implements StoreBackend {
     return this.health.get() === 'version_changed' ? new StorageVersionChangedError() : new StorageClosedError();
   }
 
-  async transaction<T>(stores: readonly StoreName[], mode: TxMode, body: (tx: BackendTx) => Promise<T>): Promise<T> {
+  async transaction<T>(stores: readonly StoreName[], mode: TxMode, body: (tx: BackendTx) => Promise<T>, options: TxOptions = {}): Promise<T> {
     if (this.closed) throw this.closedError();
     let tx: Tx;
     try {
-      tx = this.db.transaction([...stores], mode, { durability: mode === 'readwrite' ? (this.options.durability ?? DEFAULT_DURABILITY) : 'default' });
+      tx = this.db.transaction([...stores], mode, { durability: this.durability(mode, options) });
     } catch (e) {
       throw this.closed ? this.closedError() : toStoreError(e, this.health);
     }
