@@ -15,11 +15,12 @@ import type {
   MetricRecord,
   OutboxRecord,
   PreKeyRecord,
+  ResendableRecord,
   SessionRecord,
 } from './records.ts';
 
 /** The current schema version (IndexedDB database version). Bump with a new migration. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export type PetrelSchema = {
   identity: { key: 'self'; value: IdentityRecord };
@@ -32,6 +33,7 @@ export type PetrelSchema = {
   dedup: { key: string; value: DedupRecord; indexes: { byAt: number } };
   metrics: { key: string; value: MetricRecord };
   meta: { key: string; value: MetaRecord };
+  resendable: { key: string; value: ResendableRecord; indexes: { byAt: number } };
 };
 
 export type StoreName = keyof PetrelSchema & string;
@@ -61,6 +63,7 @@ export const STORE_DEFINITIONS: StoreDefinitions = {
   dedup: { keyPath: 'envelopeId', indexes: { byAt: ['at'] } },
   metrics: { keyPath: 'key', indexes: {} },
   meta: { keyPath: 'key', indexes: {} },
+  resendable: { keyPath: 'envelopeId', indexes: { byAt: ['at'] } },
 };
 
 export const STORE_NAMES: readonly StoreName[] = Object.keys(STORE_DEFINITIONS) as StoreName[];

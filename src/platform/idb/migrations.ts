@@ -35,8 +35,14 @@ export const migrateToV1: Migration = (db) => {
   db.createObjectStore('meta', { keyPath: 'key' });
 };
 
+/** Version 2: copies of sent messages kept for resend on a retry request (PROTOCOL.md §12.8). */
+export const migrateToV2: Migration = (db) => {
+  const resendable = db.createObjectStore('resendable', { keyPath: 'envelopeId' });
+  resendable.createIndex('byAt', 'at');
+};
+
 /** Step N at index N (index 0 unused). Append new steps; never edit a shipped one. */
-export const MIGRATIONS: readonly (Migration | undefined)[] = [undefined, migrateToV1];
+export const MIGRATIONS: readonly (Migration | undefined)[] = [undefined, migrateToV1, migrateToV2];
 
 export class MissingMigrationError extends Error {
   constructor(readonly version: number) {
