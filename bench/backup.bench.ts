@@ -20,7 +20,8 @@ import { loadavg } from 'node:os';
 import type { Page } from '@playwright/test';
 import { chromium } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/support/chromium.ts';
-import { bundleForPage, serveStatic } from './catchup/browser.ts';
+import { bundleForPage, persistentProfile, serveStatic } from './catchup/browser.ts';
+import type * as IdbEntry from './backup/idb-entry.ts';
 import { historyStore } from './backup/history.ts';
 import type * as PageEntry from './backup/page-entry.ts';
 import { formatNumber, median, row } from './stats.ts';
@@ -28,6 +29,7 @@ import type { BenchResult, Benchmark, BenchRow } from './types.ts';
 
 const GOAL_KDF_MS = 1500;
 const GOAL_MAKE_MS = 5000;
+const GOAL_RESTORE_MS = 10_000;
 
 interface Sizes {
   kdfRounds: number;
@@ -78,10 +80,54 @@ async function kdfInChromium(sizes: Sizes): Promise<{ hashWasm: number[]; noble:
   }
 }
 
+type IdbApi = typeof IdbEntry;
+function callIdb<K extends keyof IdbApi>(page: Page, fn: K, ...args: Parameters<IdbApi[K]>): Promise<Awaited<ReturnType<IdbApi[K]>>> {
+  return page.evaluate(
+    ([name, a]) => (globalThis as unknown as { petrelBackupIdb: Record<string, (...x: unknown[]) => unknown> }).petrelBackupIdb[name]!(...a),
+    [fn, args] as const,
+  ) as Promise<Awaited<ReturnType<IdbApi[K]>>>;
+}
+
+/** Making the backup from IndexedDB and restoring it into a fresh database, in Chromium on a persistent profile (bench/backup/idb-entry.ts). */
+async function idbInChromium(sizes: Sizes): Promise<{ make: number[]; restore: number[]; bytes: number }> {
+  const code = await bundleForPage('../backup/idb-entry.ts', 'petrelBackupIdb');
+  const origin = await serveStatic(
+    new Map([
+      ['/', { type: 'text/html', body: '<!doctype html><title>backup</title><script src="/idb.js"></script>' }],
+      ['/idb.js', { type: 'text/javascript', body: code }],
+    ]),
+  );
+  const profile = persistentProfile('petrel-backup-bench-');
+  const context = await profile.launch();
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(origin.url + '/');
+    await page.waitForFunction(() => 'petrelBackupIdb' in globalThis);
+    await callIdb(page, 'seed', 'source', sizes.messages, 20);
+    const make: number[] = [];
+    const restore: number[] = [];
+    let bytes = 0;
+    for (let i = 0; i < sizes.rounds; i++) {
+      const made = await callIdb(page, 'make', 'source');
+      make.push(made.ms);
+      bytes = made.bytes;
+      const restored = await callIdb(page, 'restore', `restored-${i}`);
+      if (restored.messages !== sizes.messages) throw new Error(`restore gave ${restored.messages} of ${sizes.messages} messages`);
+      restore.push(restored.ms);
+    }
+    return { make, restore, bytes };
+  } finally {
+    await context.close();
+    profile.remove();
+    await origin.close();
+  }
+}
+
 async function run({ quick }: { quick: boolean }): Promise<BenchResult> {
   const sizes = quick ? QUICK : FULL;
   const loadAtStart = loadavg()[0]!;
   const kdf = await kdfInChromium(sizes);
+  const idb = await idbInChromium(sizes);
 
   const runtime = new CryptoRuntime(secureRandom);
   const { store, account } = await historyStore(sizes.messages, 20);
@@ -111,12 +157,16 @@ async function run({ quick }: { quick: boolean }): Promise<BenchResult> {
     row('make backup (Node, memory store)', `${n} messages`, 'ms', make),
     row('open + link import (Node, no store writes)', `${n} messages`, 'ms', open),
     row('backup size', `${n} messages`, 'KiB', [bytes / 1024]),
+    row('make backup (Chromium, IndexedDB, persistent profile)', `${n} messages`, 'ms', idb.make),
+    row('restore: open + import writes (Chromium, IndexedDB, persistent profile)', `${n} messages`, 'ms', idb.restore),
   ];
+  const idbMakeMs = median(idb.make);
+  const idbRestoreMs = median(idb.restore);
   const kdfMs = median(kdf.hashWasm);
   const makeMs = median(make);
   return {
     name: 'backup',
-    title: 'Backup: Argon2id in Chromium, making and opening a 10,000-message backup',
+    title: 'Backup: Argon2id in Chromium, making and restoring a 10,000-message backup',
     rows,
     goals: [
       {
@@ -126,17 +176,22 @@ async function run({ quick }: { quick: boolean }): Promise<BenchResult> {
       },
       {
         description: 'make a backup of 10,000 messages ≤ 5 s',
-        met: !quick && makeMs <= GOAL_MAKE_MS,
-        measured: `${formatNumber(makeMs)} ms median in Node from the in-memory store (${formatNumber(bytes / 1024)} KiB)`,
+        met: !quick && idbMakeMs <= GOAL_MAKE_MS,
+        measured: `${formatNumber(idbMakeMs)} ms median in Chromium from IndexedDB, persistent profile (${formatNumber(makeMs)} ms in Node from the in-memory store; ${formatNumber(bytes / 1024)} KiB)`,
+      },
+      {
+        description: 'restore a backup of 10,000 messages ≤ 10 s in Chromium (persistent profile)',
+        met: !quick && idbRestoreMs <= GOAL_RESTORE_MS,
+        measured: `${formatNumber(idbRestoreMs)} ms median: open, authenticate, decode and write every contact and message into IndexedDB (not the relay publish of the device list, nor the new prekey pool)`,
       },
     ],
     notes: [
       `Chromium ${kdf.version}, Argon2id on the page's main thread (the app would run it in the core's Worker); ${sizes.kdfRounds} rounds of hash-wasm and ${sizes.nobleRounds} of @noble/hashes after one warm-up each; both give the same output.`,
       `Load average ${loadAtStart.toFixed(1)} at the start (the machine is shared; on a quiet machine the times are lower).`,
-      'Make and open are measured in Node with the in-memory store (src/core/store/memory-store.ts), not IndexedDB; the restore goal (≤ 10 s in Chromium with store writes) needs the store writer and is not measured here.',
+      'Make and open are measured twice: in Node with the in-memory store, and in Chromium on a persistent profile with IndexedDB (bench/backup/idb-entry.ts: the source database seeded through importHistory; each round makes the backup and restores it into a new database through restoreBackup and writeImportStep, the writer a restore uses). The restore time leaves out the relay round trip that publishes the device list and the fresh prekey pool.',
     ],
   };
 }
 
-const benchmark: Benchmark = { name: 'backup', title: 'Backup: Argon2id in Chromium, making and opening a 10,000-message backup', run };
+const benchmark: Benchmark = { name: 'backup', title: 'Backup: Argon2id in Chromium, making and restoring a 10,000-message backup', run };
 export default benchmark;

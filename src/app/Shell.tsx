@@ -27,6 +27,7 @@ import { DiagnosticsDialog } from './views/diagnostics/DiagnosticsDialog.tsx';
 import { Onboarding } from './views/Onboarding.tsx';
 import { FollowerNotice } from './views/status/FollowerNotice.tsx';
 import { PersistenceNotice } from './views/status/PersistenceNotice.tsx';
+import { BackupReminder } from './views/status/BackupReminder.tsx';
 import { StorageBanner } from './views/status/StorageBanner.tsx';
 import { StorageFailed } from './views/status/StorageFailed.tsx';
 import { SafetyNumberDialog } from './views/verify/SafetyNumberDialog.tsx';
@@ -130,6 +131,7 @@ function StatusBar() {
       {/* Phase `failed` explains the storage problem on its own screen. */}
       {phase !== 'failed' && <StorageBanner state={storageState} />}
       {(phase === 'ready' || phase === 'follower') && <PersistenceNotice />}
+      {phase === 'ready' && me && <BackupReminder />}
     </>
   );
 }

@@ -1,14 +1,15 @@
 /**
- * Schema versions: v1 then v2 (groups) create exactly the schema the core declares; a v2
- * profile gets the group stores in place; a later version (v3, defined here only) upgrades
- * data in place; a failing step leaves the
- * database at its old version with its data; a missing step refuses to open.
+ * Schema versions: the shipped steps (v1 the first schema, v2 the group stores, v3 the
+ * `resendable` store) create exactly the schema the core declares; a v1 profile gets the
+ * later stores in place; a later version (v4, defined here only) upgrades data in place; a
+ * failing step leaves the database at its old version with its data; a missing step refuses
+ * to open.
  */
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION, STORE_DEFINITIONS, STORE_NAMES, StoreError } from '../../src/core/store/index.ts';
-import { MIGRATIONS, migrateToV1, migrateToV2 as migrateToGroups, type Migration } from '../../src/platform/idb/migrations.ts';
+import { MIGRATIONS, migrateToV1, migrateToV2 as migrateToGroups, migrateToV3 as migrateToResendable, type Migration } from '../../src/platform/idb/migrations.ts';
 import { openIdbStore } from '../../src/platform/idb/open-idb-store.ts';
 import { contactId, incoming, outgoing } from './fixtures.ts';
 
@@ -28,9 +29,9 @@ function rawGetAll(db: IDBDatabase, store: string): Promise<unknown[]> {
   });
 }
 
-/** v3 (test only): conversations gain `muted: false`; contacts get a `byName` index; a new `drafts` store. */
-const migrateToV3: Migration = async (db, tx) => {
-  // The v2 types are not part of the shipped schema, so this step talks to the raw stores.
+/** v4 (test only): conversations gain `muted: false`; contacts get a `byName` index; a new `drafts` store. */
+const migrateToV4: Migration = async (db, tx) => {
+  // The v4 types are not part of the shipped schema, so this step talks to the raw stores.
   const anyTx = tx as unknown as { objectStore(n: string): { getAll(): Promise<Array<Record<string, unknown>>>; put(v: unknown): Promise<unknown>; createIndex(n: string, k: string): unknown } };
   anyTx.objectStore('contacts').createIndex('byName', 'displayName');
   (db as unknown as { createObjectStore(n: string, o: object): unknown }).createObjectStore('drafts', { keyPath: 'contactId' });
@@ -39,13 +40,13 @@ const migrateToV3: Migration = async (db, tx) => {
 };
 
 describe('IndexedDB schema migrations', () => {
-  it('v1 and v2 create exactly the stores, key paths and indexes the core declares', async () => {
-    expect(SCHEMA_VERSION).toBe(2);
+  it('the shipped steps create exactly the stores, key paths and indexes the core declares', async () => {
+    expect(SCHEMA_VERSION).toBe(3);
     expect(MIGRATIONS).toHaveLength(SCHEMA_VERSION + 1);
     const factory = new IDBFactory();
     (await openIdbStore({ factory, now: () => 1 })).store.close();
     const db = await rawOpen(factory);
-    expect(db.version).toBe(2);
+    expect(db.version).toBe(3);
     expect([...db.objectStoreNames].sort()).toEqual([...STORE_NAMES].sort());
     const tx = db.transaction([...STORE_NAMES]);
     for (const name of STORE_NAMES) {
@@ -61,7 +62,7 @@ describe('IndexedDB schema migrations', () => {
     db.close();
   });
 
-  it('upgrades v2 data to a v3 in place and the store keeps working', async () => {
+  it('upgrades the shipped schema\'s data to a v4 in place and the store keeps working', async () => {
     const factory = new IDBFactory();
     const v1 = (await openIdbStore({ factory, now: () => 1 })).store;
     const out = outgoing({ contact: 1, expectedVersion: null, body: 'from v1' });
@@ -71,7 +72,7 @@ describe('IndexedDB schema migrations', () => {
     await v1.commitIncoming(inc);
     v1.close();
 
-    const v2 = (await openIdbStore({ factory, now: () => 1, version: 3, migrations: [undefined, migrateToV1, migrateToGroups, migrateToV3] })).store;
+    const v2 = (await openIdbStore({ factory, now: () => 1, version: 4, migrations: [undefined, migrateToV1, migrateToGroups, migrateToResendable, migrateToV4] })).store;
     expect((await v2.getMessage(out.messageId))?.body).toBe('from v1');
     expect((await v2.getSession(contactId(1)))?.version).toBe(2);
     expect((await v2.getContact(contactId(1)))?.verification).toBe('verified');
@@ -80,52 +81,56 @@ describe('IndexedDB schema migrations', () => {
     v2.close();
 
     const db = await rawOpen(factory);
-    expect(db.version).toBe(3);
+    expect(db.version).toBe(4);
     expect([...db.objectStoreNames]).toContain('drafts');
     expect([...db.transaction('contacts').objectStore('contacts').indexNames]).toContain('byName');
     expect(await rawGetAll(db, 'conversations')).toEqual([expect.objectContaining({ contactId: contactId(1), muted: false })]);
     db.close();
   });
 
-  it('a fresh profile opened at v3 runs v1, v2 then v3', async () => {
+  it('a fresh profile opened at v4 runs v1, v2, v3 then v4', async () => {
     const factory = new IDBFactory();
-    (await openIdbStore({ factory, now: () => 1, version: 3, migrations: [undefined, migrateToV1, migrateToGroups, migrateToV3] })).store.close();
+    (await openIdbStore({ factory, now: () => 1, version: 4, migrations: [undefined, migrateToV1, migrateToGroups, migrateToResendable, migrateToV4] })).store.close();
     const db = await rawOpen(factory);
-    expect(db.version).toBe(3);
+    expect(db.version).toBe(4);
     expect([...db.objectStoreNames].sort()).toEqual([...STORE_NAMES, 'drafts'].sort());
     db.close();
   });
 
-  it('a v1 profile gets the group stores in place (v2), its data intact, and groups work', async () => {
+  it('a v1 profile gets the group stores (v2) and the resendable store (v3) in place, its data intact, and both work', async () => {
     const factory = new IDBFactory();
     const v1 = (await openIdbStore({ factory, now: () => 1, version: 1, migrations: [undefined, migrateToV1] })).store;
-    const out = outgoing({ contact: 1, expectedVersion: null, body: 'kept' });
-    await v1.commitOutgoing(out);
+    await v1.putContact({ id: contactId(1), displayName: 'Ada', identityKey: new Uint8Array(32).fill(1), verification: 'verified', addedAt: 1 });
     v1.close();
-    const v2 = (await openIdbStore({ factory, now: () => 1 })).store;
-    expect((await v2.getMessage(out.messageId))?.body).toBe('kept');
+    const v3 = (await openIdbStore({ factory, now: () => 1 })).store;
+    expect((await v3.getContact(contactId(1)))?.displayName).toBe('Ada');
     const group = { id: 'ab'.repeat(16), changes: [], applied: [], names: {}, nextOrder: 1, lastActivityAt: 1, createdAt: 1 };
     const row = { id: 'cd'.repeat(16), contactId: group.id, direction: 'in' as const, body: 'hi', sentAt: 1, order: 1, status: 'delivered' as const, updatedAt: 1, senderId: 'ef'.repeat(32) };
-    expect(await v2.groups.commit({ groups: [group], messages: [row], dedup: { envelopeId: row.id, at: 1 } })).toBe('committed');
-    expect(await v2.groups.commit({ messages: [{ ...row, body: 'again' }], dedup: { envelopeId: row.id, at: 2 } })).toBe('duplicate');
-    expect((await v2.groups.messagesOf(group.id)).map((m) => m.body)).toEqual(['hi']);
-    expect(await v2.groups.listGroups()).toHaveLength(1);
-    v2.close();
+    expect(await v3.groups.commit({ groups: [group], messages: [row], dedup: { envelopeId: row.id, at: 1 } })).toBe('committed');
+    expect(await v3.groups.commit({ messages: [{ ...row, body: 'again' }], dedup: { envelopeId: row.id, at: 2 } })).toBe('duplicate');
+    expect((await v3.groups.messagesOf(group.id)).map((m) => m.body)).toEqual(['hi']);
+    expect(await v3.groups.listGroups()).toHaveLength(1);
+    expect(await v3.resendable([contactId(1).slice(0, 32)])).toEqual([]);
+    const kept = outgoing({ contact: 2, expectedVersion: null });
+    const { messageId: _m, envelopeId: _e, ...commit } = kept;
+    await v3.commitOutgoing({ ...commit, retain: new Uint8Array([7]) });
+    expect((await v3.resendable([kept.outboxEntry.envelopeId]))[0]?.plaintext).toEqual(new Uint8Array([7]));
+    v3.close();
   });
 
-  it('a failing step aborts the upgrade: still v2, data intact, open rejects with a StoreError', async () => {
+  it('a failing step aborts the upgrade: still v3, data intact, open rejects with a StoreError', async () => {
     const factory = new IDBFactory();
     const v1 = (await openIdbStore({ factory, now: () => 1 })).store;
     const out = outgoing({ contact: 1, expectedVersion: null });
     await v1.commitOutgoing(out);
     v1.close();
     const broken: Migration = async (db, tx) => {
-      await migrateToV3(db, tx);
+      await migrateToV4(db, tx);
       throw new Error('step failed half-way');
     };
-    await expect(openIdbStore({ factory, now: () => 1, version: 3, migrations: [undefined, migrateToV1, migrateToGroups, broken] })).rejects.toBeInstanceOf(StoreError);
+    await expect(openIdbStore({ factory, now: () => 1, version: 4, migrations: [undefined, migrateToV1, migrateToGroups, migrateToResendable, broken] })).rejects.toBeInstanceOf(StoreError);
     const db = await rawOpen(factory);
-    expect(db.version).toBe(2);
+    expect(db.version).toBe(3);
     expect([...db.objectStoreNames]).not.toContain('drafts');
     db.close();
     const again = (await openIdbStore({ factory, now: () => 1 })).store;
@@ -136,9 +141,9 @@ describe('IndexedDB schema migrations', () => {
   it('a version without a migration step refuses to open and changes nothing', async () => {
     const factory = new IDBFactory();
     (await openIdbStore({ factory, now: () => 1 })).store.close();
-    await expect(openIdbStore({ factory, now: () => 1, version: 4, migrations: [undefined, migrateToV1, migrateToGroups, migrateToV3] })).rejects.toBeInstanceOf(StoreError);
+    await expect(openIdbStore({ factory, now: () => 1, version: 5, migrations: [undefined, migrateToV1, migrateToGroups, migrateToResendable, migrateToV4] })).rejects.toBeInstanceOf(StoreError);
     const db = await rawOpen(factory);
-    expect(db.version).toBe(2);
+    expect(db.version).toBe(3);
     db.close();
   });
 });

@@ -19,6 +19,7 @@ import { makeBackup, singleDeviceBackupList } from './backup-commands.ts';
 import type { MessengerContext } from './context.ts';
 import type { DeviceListBook } from './device-list-book.ts';
 import type { BackupView } from './messenger-api.ts';
+import { backupReminderDue } from './backup-reminder.ts';
 
 /** The relay copy is replaced at most this often. */
 export const RELAY_BACKUP_INTERVAL_MS = 24 * 60 * 60 * 1000;
@@ -110,16 +111,21 @@ export class BackupKeeper {
     return this.uploading;
   }
 
-  /** Puts the backup state in the view. */
+  /** Puts the backup state in the view, with the reminder when one is due (backup-reminder.ts). */
   async show(): Promise<void> {
-    const { store } = this.deps.ctx;
+    const { store, clock, identity } = this.deps.ctx;
     const madeAt = await store.getMeta(META_MADE_AT);
     const uploadedAt = await store.getMeta(META_UPLOADED_AT);
+    const relay = await this.relayOn();
+    const since = (await store.loadIdentity())?.createdAt ?? clock.now();
+    const devices = (await this.deps.book.get(identity.publicKey))?.devices.length ?? 0;
+    const remind = backupReminderDue({ now: clock.now(), since, relay, devices, ...(typeof madeAt === 'number' ? { lastBackupAt: madeAt } : {}) });
     this.deps.changed({
       backup: {
-        relay: await this.relayOn(),
+        relay,
         ...(typeof madeAt === 'number' ? { lastBackupAt: madeAt } : {}),
         ...(typeof uploadedAt === 'number' ? { lastUploadedAt: uploadedAt } : {}),
+        ...(remind ? { remind: true as const } : {}),
       },
     });
   }

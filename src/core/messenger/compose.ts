@@ -62,6 +62,7 @@ export function enqueueOutgoing(deps: ComposeDeps, m: OutgoingMessage): Promise<
       sessionUpdate: { contactId: m.contactId, expectedVersion: row.version, state: encodeSessionSet(set) },
       message,
       outboxEntry: { envelopeId: m.id, contactId: m.contactId, mailbox: m.mailbox, envelope },
+      retain: m.content,
     });
     return { pending: false };
   });

@@ -5,6 +5,9 @@
  * committed since the last prune (a burst must not grow the set far past
  * DEDUP_MAX_ENTRIES). Between prunes the set holds at most
  * DEDUP_MAX_ENTRIES + DEDUP_PRUNE_AFTER_ENVELOPES marks. One prune at a time.
+ *
+ * Each prune also drops the copies of sent messages kept for resend past their bounds
+ * (`pruneResendable`: RESEND_RETENTION_MS, RESENDABLE_MAX; PROTOCOL.md §12.8).
  */
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
@@ -64,10 +67,13 @@ export class DedupPruner {
     }
     this.sinceLast = 0;
     this.cancelTimer?.();
+    const now = this.clock.now();
     this.running = this.store
-      .pruneDedup(this.clock.now())
-      .then((n) => {
+      .pruneDedup(now)
+      .then(async (n) => {
         if (n > 0) this.log.info('dedup marks pruned', { count: n });
+        const kept = await this.store.pruneResendable(now);
+        if (kept > 0) this.log.info('copies kept for resend pruned', { count: kept });
       })
       .catch((err: unknown) => this.log.warn('dedup prune failed', { error: err instanceof Error ? err.name : 'unknown' }))
       .finally(() => {

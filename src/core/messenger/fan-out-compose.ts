@@ -49,7 +49,7 @@ export async function enqueueFannedOut(deps: ComposeDeps & { readonly random: Ra
     sessionUpdates.push({ contactId: key, expectedVersion: row.version, state: encodeSessionSet(set) });
     ready.push({ envelopeId, contactId: owner, ...(device ? { device } : {}), mailbox: t.mailbox, envelope });
   }
-  await deps.store.commitFanOut({ message, ownAccount, sessionUpdates, ready, pending });
+  await deps.store.commitFanOut({ message, ownAccount, sessionUpdates, ready, pending, retain: m.content });
   return { pending: pending.length > 0 };
 }
 

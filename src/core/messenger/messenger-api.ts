@@ -399,6 +399,8 @@ export interface BackupView {
   readonly relay: boolean;
   readonly lastBackupAt?: number;
   readonly lastUploadedAt?: number;
+  /** Seven days on this device with no backup and no second device (backup-reminder.ts): the app shows a reminder. */
+  readonly remind?: true;
 }
 
 export interface MessengerApi extends MessengerCommands {

@@ -318,6 +318,7 @@ export class Messenger implements MessengerApi {
       committed: (s) => {
         pruner.committed(s.envelopes);
         if (s.delivered.length) observeDeliveryLatency({ store, metrics, log: this.log }, s.delivered);
+        for (const id of s.repairs) starter.ensure(id);
         outbox.kick();
         changed();
         if (s.messages && directPolicy) void directPolicy.noticeActiveContacts();

@@ -14,13 +14,14 @@
  */
 import { bytesEqual, fromHex, toHex } from '../bytes.ts';
 import { serializePreKeyPool, type PreKeyPool } from '../crypto/index.ts';
-import type { ContactRecord, IncomingCommit, NewIncomingMessage, NewOutboxEntry, SessionUpdate, StatusUpdate } from '../store/index.ts';
+import type { ContactRecord, IncomingCommit, NewIncomingMessage, NewOutboxEntry, RepairJob, ResendableRecord, SessionUpdate, StatusUpdate } from '../store/index.ts';
 import type { MessageAction } from '../store/message-actions.ts';
 import type { IncomingEnvelope, IngressResult } from '../transport/index.ts';
 import { contactOfSessionKey, deviceOfSessionKey, sessionKey } from '../store/session-key.ts';
 import { deviceMailboxAddress, encodeContent, mailboxAddress, MAX_ACK_IDS, type RtcContent } from '../wire/index.ts';
 import type { MessengerContext } from './context.ts';
 import { encryptFor } from './session-cipher.ts';
+import { admitRetryRequest, RetryRequests, type RepairTarget } from './session-repair.ts';
 import { decodeSessionSet, EMPTY_SESSION_SET, encodeSessionSet, type SessionSet } from './session-set.ts';
 
 /** A received envelope admitted by the ingress guard, waiting for its batch's commit. */
@@ -39,6 +40,8 @@ export interface SessionWork {
   dirty: boolean;
   /** Message ids to acknowledge with a delivery receipt. */
   readonly delivered: Uint8Array[];
+  /** Kept copies to send again on this device's retry request (session-repair.ts). */
+  readonly resend: ResendableRecord[];
 }
 
 /**
@@ -51,6 +54,8 @@ export interface Carry {
   readonly sessions: Map<string, { readonly version: number | null; readonly set: SessionSet }>;
   pool: PreKeyPool;
   readonly contacts: Map<string, ContactRecord>;
+  /** Kept copies already sent again (their move to a new envelope id is not committed yet). */
+  readonly resent: Set<string>;
 }
 
 /** One envelope's commit while the receive steps fill it in. */
@@ -69,6 +74,10 @@ export interface CommitDraft {
   transcript?: NewIncomingMessage;
   /** Messages another device of our account read. */
   readElsewhere?: { readonly contactId: string; readonly messageIds: readonly string[] };
+  /** Retry requests for envelopes we could not decrypt (session-repair.ts). */
+  repairJobs?: readonly RepairJob[];
+  /** Kept copies sent again on a contact's retry request. */
+  resent?: readonly { readonly from: string; readonly record: ResendableRecord }[];
 }
 
 /** A decrypted batch whose commit is ready to issue. */
@@ -83,6 +92,8 @@ export interface Prepared {
   /** The pool the commit leaves, when it changed. */
   readonly pool: PreKeyPool | undefined;
   readonly contacts: readonly ContactRecord[];
+  /** Contacts this batch queued retry requests for (their sessions to start afresh). */
+  readonly repairs: readonly string[];
 }
 
 export class BatchDraft {
@@ -97,6 +108,9 @@ export class BatchDraft {
   private poolChanged = false;
   private messages = 0;
   private receipts = 0;
+  private readonly retries = new RetryRequests();
+  /** The commit the batch's retry requests go on (the last envelope that asked). */
+  private retryCommit: CommitDraft | undefined;
 
   constructor(
     private readonly ctx: MessengerContext,
@@ -153,10 +167,10 @@ export class BatchDraft {
     if (!w) {
       const carried = this.carry.sessions.get(contactId);
       if (carried) {
-        w = { contactId, version: carried.version, set: carried.set, dirty: false, delivered: [] };
+        w = { contactId, version: carried.version, set: carried.set, dirty: false, delivered: [], resend: [] };
       } else {
         const row = await this.ctx.store.getSession(contactId);
-        w = { contactId, version: row?.version ?? null, set: row ? decodeSessionSet(row.state) : EMPTY_SESSION_SET, dirty: false, delivered: [] };
+        w = { contactId, version: row?.version ?? null, set: row ? decodeSessionSet(row.state) : EMPTY_SESSION_SET, dirty: false, delivered: [], resend: [] };
       }
       this.work.set(contactId, w);
     }
@@ -195,6 +209,19 @@ export class BatchDraft {
     this.groupFrames.push([sessionKey, frame]);
   }
 
+  /** `draft`'s envelope (from `target`) could not be decrypted: ask the sending device for it again (§12.8), when `reason` allows. */
+  requestRetry(draft: CommitDraft, target: RepairTarget, envelopeId: Uint8Array, reason: string): void {
+    if (!this.retries.add(this.ctx, target, envelopeId, reason)) return;
+    // The sealed-sender box proved who sent it, even though its content stays unreadable.
+    draft.from = target.contact.id;
+    this.retryCommit = draft;
+  }
+
+  /** A retry request from the device of `w`: the kept copies it may have again go out with the commit. */
+  async retryRequested(w: SessionWork, contactId: string, ids: readonly Uint8Array[]): Promise<void> {
+    w.resend.push(...(await admitRetryRequest(this.ctx, { contactId, sessionKey: w.contactId, ids, now: this.now }, this.carry.resent)));
+  }
+
   /** A signaling message, handed to the direct path after the commit. */
   signal(contactId: string, content: RtcContent): void {
     this.rtc.push([contactId, content]);
@@ -206,13 +233,25 @@ export class BatchDraft {
    */
   async seal(batch: readonly PendingEnvelope[]): Promise<Prepared> {
     const { ctx, carry, commits } = this;
-    // The delivery receipts we owe, encrypted with the advanced sessions, go out with the commit.
+    // Copies a contact asked for again and the delivery receipts we owe, encrypted with the
+    // advanced sessions, go out with the commit.
     for (const w of this.work.values()) {
-      if (!w.delivered.length) continue;
+      if (!w.delivered.length && !w.resend.length) continue;
       const contact = this.contactById(contactOfSessionKey(w.contactId))!;
       const device = deviceOfSessionKey(w.contactId);
       const mailbox = device ? deviceMailboxAddress(contact.identityKey, fromHex(device)) : mailboxAddress(contact.identityKey);
       const entries: NewOutboxEntry[] = [];
+      const resent: { from: string; record: ResendableRecord }[] = [];
+      for (const record of w.resend) {
+        const { set, envelope } = await encryptFor(ctx, w.set, contact.identityKey, record.plaintext);
+        w.set = set;
+        w.dirty = true;
+        const envelopeId = toHex(ctx.random.bytes(16));
+        entries.push({ envelopeId, contactId: contact.id, ...(device ? { device } : {}), mailbox, envelope });
+        resent.push({ from: record.envelopeId, record: { ...record, envelopeId, resends: record.resends + 1 } });
+        ctx.metrics.inc('repair.resent');
+      }
+      if (resent.length) this.lastCommitOf.get(w.contactId)!.resent = resent;
       for (let i = 0; i < w.delivered.length; i += MAX_ACK_IDS) {
         const receipt = encodeContent({ t: 'receipt', kind: 'delivered', ids: w.delivered.slice(i, i + MAX_ACK_IDS) });
         const { set, envelope } = await encryptFor(ctx, w.set, contact.identityKey, receipt);
@@ -227,6 +266,7 @@ export class BatchDraft {
       if (!w.dirty) continue;
       this.lastCommitOf.get(w.contactId)!.sessionUpdate = { contactId: w.contactId, expectedVersion: w.version, state: encodeSessionSet(w.set) };
     }
+    if (this.retryCommit) this.retryCommit.repairJobs = this.retries.jobs(ctx);
     const last = commits[commits.length - 1];
     if (this.poolChanged && last) last.preKeyPool = serializePreKeyPool(this.pool);
 
@@ -243,6 +283,7 @@ export class BatchDraft {
       receipts: this.receipts,
       pool: this.poolChanged ? this.pool : undefined,
       contacts: [...this.changedContacts.values()],
+      repairs: this.retries.contacts(),
     };
   }
 }

@@ -12,6 +12,8 @@
  *   receipt  forward-only status moves of our messages to the sender
  *   rtc      a WebRTC signal, handed to the direct path after the commit
  *   group    a group frame from a member device, handed to the group parts after the commit
+ *   retry    the contact's device asks for envelopes it could not decrypt: the copies we
+ *            kept go out again with the commit (session-repair.ts)
  *   profile  the sender's name — only for a contact we had no name for (`unnamed`): a
  *            name the user saw in an invite stays. A name that an existing contact with
  *            another key already has is not silently a second "Bob" (key-change.ts): it
@@ -131,6 +133,10 @@ export async function applyContent(
       }
       return;
     }
+    case 'retry':
+      // The contact's device could not decrypt these envelopes of ours: send them again (session-repair.ts).
+      await batch.retryRequested(received.sessions, contact.id, content.ids);
+      return;
     case 'sent':
     case 'seen':
       // Only our own devices send transcripts and read marks (receive-own-device.ts); from a contact it means nothing.

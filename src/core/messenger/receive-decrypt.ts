@@ -15,12 +15,17 @@ import { MalformedSessionSetError, MessengerError, ReplayedSessionStartError } f
 import type { BatchDraft } from './receive-batch.ts';
 import { decryptWith, type Decrypted } from './session-cipher.ts';
 import { EMPTY_SESSION_SET } from './session-set.ts';
+import type { RepairTarget } from './session-repair.ts';
 
 export type Unsealed = { readonly sender: Uint8Array; readonly senderDevice?: Uint8Array; readonly inner: Uint8Array } | { readonly error: unknown };
 
 export type Opened =
-  /** Never decryptable (tampered, unknown prekey, garbage): recorded as processed and acknowledged. */
-  | { readonly kind: 'undecryptable'; readonly reason: string }
+  /**
+   * Never decryptable (tampered, unknown prekey, garbage): recorded as processed and
+   * acknowledged. `from`: the known contact device that sent it (the seal proved it), which
+   * may be asked to send it again (session-repair.ts).
+   */
+  | { readonly kind: 'undecryptable'; readonly reason: string; readonly from?: RepairTarget }
   /** A copy of a session start already accepted from this contact, under a new envelope id. */
   | { readonly kind: 'replayed_session_start' }
   /** The sender's stored sessions are corrupt: never decrypted with, never acknowledged. */
@@ -82,7 +87,8 @@ export async function openEnvelope(ctx: MessengerContext, batch: BatchDraft, uns
     return { kind: 'decrypted', sender, ...(device ? { device } : {}), contact, result };
   } catch (err) {
     if (err instanceof ReplayedSessionStartError) return { kind: 'replayed_session_start' };
-    return { kind: 'undecryptable', reason: err instanceof CryptoError || err instanceof MessengerError ? err.kind : 'no_session' };
+    const reason = err instanceof CryptoError || err instanceof MessengerError ? err.kind : 'no_session';
+    return { kind: 'undecryptable', reason, ...(contact ? { from: { contact, ...(device ? { device } : {}) } } : {}) };
   }
 }
 

@@ -127,7 +127,7 @@ export class ReceivePipeline {
    * state is dropped (the next turn starts again from the store).
    */
   private async turn(): Promise<boolean> {
-    const carry: Carry = { sessions: new Map(), pool: this.ctx.pool, contacts: new Map() };
+    const carry: Carry = { sessions: new Map(), pool: this.ctx.pool, contacts: new Map(), resent: new Set() };
     let next = this.take();
     let inflight: InFlight | undefined;
     let batches = 0;
@@ -211,6 +211,8 @@ export class ReceivePipeline {
         case 'undecryptable':
           ctx.metrics.inc('crypto.failure', { reason: opened.reason });
           ctx.log.warn('undecryptable envelope recorded and dropped', { id: envelopeId, reason: opened.reason, transport });
+          // The sender still has it: ask for it again under a fresh session (session-repair.ts).
+          if (opened.from) draft.requestRetry(commit, opened.from, p.incoming.envelope.id, opened.reason);
           continue;
         case 'replayed_session_start':
           ctx.metrics.inc('packet.replay', { transport, kind: 'session_start' });

@@ -18,7 +18,7 @@ import { MissingJobContentError } from './errors.ts';
 import { outgoingContent } from './message-content.ts';
 import { sendBlocked } from './key-change.ts';
 import { encryptFor } from './session-cipher.ts';
-import { decodeSessionSet, encodeSessionSet, sessionSetOf } from './session-set.ts';
+import { decodeSessionSet, encodeSessionSet, promote, sessionSetOf } from './session-set.ts';
 
 /** Bundle fetches for one contact before its waiting messages are marked failed. */
 export const MAX_BUNDLE_FETCH_FAILURES = 8;
@@ -31,6 +31,7 @@ export interface BundleSource {
 
 export class SessionStarter {
   private readonly running = new Set<string>();
+  private readonly again = new Set<string>();
   private readonly failures = new Map<string, Backoff>();
   private readonly timers = new Map<string, () => void>();
   private stopped = false;
@@ -65,14 +66,22 @@ export class SessionStarter {
   }
 
   ensure(contactId: string): void {
-    if (this.running.has(contactId) || !this.relay.isOnline()) return;
+    if (!this.relay.isOnline()) return;
+    // Jobs queued while a start runs (a retry request) get a pass of their own after it.
+    if (this.running.has(contactId)) {
+      this.again.add(contactId);
+      return;
+    }
     // A key change waiting for acknowledgement: nothing is encrypted for the new key yet.
     const contact = this.contactOf(contactId);
     if (!contact || sendBlocked(contact)) return;
     this.running.add(contactId);
     void this.start(contactId)
       .catch((err: unknown) => this.ctx.log.warn('session start failed', { contact: contactId.slice(0, 8), error: err instanceof Error ? err.name : 'unknown' }))
-      .finally(() => this.running.delete(contactId));
+      .finally(() => {
+        this.running.delete(contactId);
+        if (this.again.delete(contactId) && !this.stopped) this.ensure(contactId);
+      });
   }
 
   stop(): void {
@@ -114,7 +123,11 @@ export class SessionStarter {
     const key = sessionKey(contactId, device);
     let session: SessionState | undefined;
     const existing = await ctx.store.getSession(key);
-    if (!existing) {
+    // A retry request (session-repair.ts) goes under a fresh session: the one we hold is what
+    // failed. Not when the current one is our own start still waiting for its first answer.
+    const repair = (await ctx.store.pendingJobs(contactId)).some((j) => j.device === device && j.repair);
+    const fresh = repair && existing !== undefined && !decodeSessionSet(existing.state).sessions[0]?.awaitingFirstReply;
+    if (!existing || fresh) {
       try {
         const fetched = await this.relay.fetchPrekeys(contact.identityKey, device === undefined ? undefined : fromHex(device));
         const bundle = await verifyFetchedBundle(fetched, contact.identityKey);
@@ -132,7 +145,8 @@ export class SessionStarter {
       if (!now || sendBlocked(now) || !bytesEqual(now.identityKey, contact.identityKey)) return false;
       const row = await ctx.store.getSession(key);
       if (!row && !session) return false;
-      let set = row ? decodeSessionSet(row.state) : sessionSetOf(session!);
+      // A fresh session for repair becomes current; the ones held stay as previous (messages in flight under them still open).
+      let set = row ? (session ? promote(decodeSessionSet(row.state), session) : decodeSessionSet(row.state)) : sessionSetOf(session!);
       const jobs = (await ctx.store.pendingJobs(contactId)).filter((j) => j.device === device);
       if (!jobs.length && row) return true;
       const encrypted: { envelopeId: string; envelope: Uint8Array }[] = [];
@@ -142,7 +156,8 @@ export class SessionStarter {
         encrypted.push({ envelopeId: job.envelopeId, envelope: out.envelope });
       }
       await ctx.store.commitSessionStart({ sessionUpdate: { contactId: key, expectedVersion: row?.version ?? null, state: encodeSessionSet(set) }, encrypted });
-      ctx.log.info('session started', { contact: contactId.slice(0, 8), ...(device ? { device: device.slice(0, 8) } : {}), messages: jobs.length, new: !row });
+      ctx.log.info('session started', { contact: contactId.slice(0, 8), ...(device ? { device: device.slice(0, 8) } : {}), messages: jobs.length, new: !row || session !== undefined });
+      if (row && session) ctx.metrics.inc('repair.session_started');
       if (!row && !bytesEqual(contact.identityKey, ctx.identity.publicKey)) await this.introduce(contactId, contact.identityKey, device);
       return true;
     });

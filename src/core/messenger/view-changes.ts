@@ -60,6 +60,7 @@ const READS: ReadonlySet<StoreMethod> = new Set<StoreMethod>([
   'nextDueAt',
   'queueDepth',
   'processedEnvelopes',
+  'resendable',
   'listConversations',
   'getConversation',
   'getMessage',
@@ -79,6 +80,7 @@ const NO_MESSAGE_ROWS: ReadonlySet<StoreMethod> = new Set<StoreMethod>([
   'setVerification',
   'commitSession',
   'pruneDedup',
+  'pruneResendable',
   'saveCounters',
   'setMeta',
 ]);

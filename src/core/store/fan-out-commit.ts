@@ -7,14 +7,14 @@
  */
 import type { BackendTx } from './backend.ts';
 import { InvalidStoreInputError } from './errors.ts';
-import { nextSession, placeOutgoing, readyOutboxRecord } from './outgoing-commit.ts';
+import { nextSession, placeOutgoing, readyOutboxRecord, resendableRecord } from './outgoing-commit.ts';
 import type { OutboxRecord } from './records.ts';
 import { checkDeviceHex, contactOfSessionKey } from './session-key.ts';
 import type { FanOutCommit, NewOutboxEntry, SessionUpdate } from './store-api.ts';
 import { checkOutboxEntry, checkOutgoingMessage, checkSameContact, checkSessionUpdate } from './validate-commits.ts';
 import { checkArray, checkBytes, checkContactId, checkId128, checkObject } from './validate.ts';
 
-export const FAN_OUT_STORES = ['sessions', 'messages', 'conversations', 'outbox'] as const;
+export const FAN_OUT_STORES = ['sessions', 'messages', 'conversations', 'outbox', 'resendable'] as const;
 /** 2 × 10 − 1 copies at most (§13.5), with room to spare. */
 const FAN_OUT_TARGETS_MAX = 32;
 
@@ -40,6 +40,7 @@ export function checkFanOut(commit: FanOutCommit): void {
     checkBytes(`pending[${i}].mailbox`, j.mailbox, 32);
     checkBytes(`pending[${i}].plaintext`, j.plaintext);
   });
+  if (commit.retain !== undefined) checkBytes('retain', commit.retain);
   const ids = [...commit.ready.map((e) => e.envelopeId), ...commit.pending.map((j) => j.envelopeId)];
   if (!ids.length) throw new InvalidStoreInputError('ready', 'a message goes to at least one target');
   if (new Set(ids).size !== ids.length) throw new InvalidStoreInputError('ready', 'an envelope id appears twice');
@@ -84,5 +85,11 @@ export async function applyFanOut(tx: BackendTx, commit: FanOutCommit, now: numb
     conversations.put(conversation),
     ...commit.ready.map((e) => outbox.put(readyOutboxRecord(e, now, e.contactId === commit.ownAccount ? undefined : row))),
     ...pending.map((p) => outbox.put(p)),
+    // Each copy to the contact is kept for resend (§12.8); our own devices' transcripts are not.
+    ...(commit.retain
+      ? [...commit.ready.filter((e) => e.contactId !== commit.ownAccount), ...pending.filter((p) => p.messageId !== undefined)].map((e) =>
+          tx.table('resendable').put(resendableRecord(e, row.id, commit.retain!, now)),
+        )
+      : []),
   ]);
 }

@@ -12,10 +12,10 @@ import { DELETED_TEXT, judgeAction, type MessageAction } from './message-actions
 import { blankQuotesOf, previewAfterChange } from './message-changes.ts';
 import { isForwardStatus } from './message-status.ts';
 import { nextSession, readyOutboxRecord } from './outgoing-commit.ts';
-import type { ConversationRecord, DedupRecord, MessageRecord, SessionRecord } from './records.ts';
-import type { IncomingCommit, IncomingResult } from './store-api.ts';
+import type { ConversationRecord, DedupRecord, MessageRecord, OutboxRecord, SessionRecord } from './records.ts';
+import type { IncomingCommit, IncomingResult, RepairJob } from './store-api.ts';
 
-export const INCOMING_STORES = ['dedup', 'sessions', 'messages', 'conversations', 'identity', 'contacts', 'outbox', 'meta'] as const;
+export const INCOMING_STORES = ['dedup', 'sessions', 'messages', 'conversations', 'identity', 'contacts', 'outbox', 'meta', 'resendable'] as const;
 
 function emptyConversation(contactId: string): ConversationRecord {
   return { contactId, unread: 0, lastActivityAt: 0, nextOrder: 0 };
@@ -210,6 +210,11 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
     if (c.preKeyPool) poolUpdate = c.preKeyPool;
     if (c.contactUpdate) writes.push(tx.table('contacts').put(c.contactUpdate));
     for (const e of c.outboxEntries ?? []) writes.push(tx.table('outbox').put(readyOutboxRecord(e, c.receivedAt)));
+    for (const j of c.repairJobs ?? []) writes.push(tx.table('outbox').put(repairJobRecord(j, c.receivedAt)));
+    for (const r of c.resent ?? []) {
+      const resendable = tx.table('resendable');
+      writes.push(resendable.delete(r.from), resendable.put(r.record));
+    }
     results.push('committed');
   }
 
@@ -231,6 +236,23 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
   const deleted = [...dirtyMessages.values()].filter((m) => m.deleted && (newMessages.has(m.id) || !messages.get(m.id)?.deleted));
   if (deleted.length) await blankQuotesOf(tx, deleted);
   return results;
+}
+
+/** A retry request waiting for a fresh session with the sender's device (§12.8): first in the contact's queue. */
+function repairJobRecord(j: RepairJob, now: number): OutboxRecord {
+  return {
+    envelopeId: j.envelopeId,
+    contactId: j.contactId,
+    ...(j.device !== undefined ? { device: j.device } : {}),
+    mailbox: j.mailbox,
+    state: 'pending_session',
+    plaintext: j.plaintext,
+    seq: 0,
+    attempts: 0,
+    nextAttemptAt: now,
+    createdAt: now,
+    repair: true,
+  };
 }
 
 /**

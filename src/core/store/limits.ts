@@ -26,3 +26,15 @@ export const SESSION_CACHE_MAX = 256;
 
 /** The longest local name the user may give a contact (characters, after trimming). */
 export const LOCAL_NAME_MAX_CHARS = 64;
+
+/**
+ * Copies of sent messages are kept for resend this long (PROTOCOL.md §12.8): 14 days, the
+ * figure issue 17 names and the relay's blob retention. The relay keeps unfetched envelopes
+ * 30 days by default (PETREL_RETENTION_DAYS), so a device that was away 14–30 days and
+ * cannot decrypt what waited is refused (`expired`, counted), not served.
+ */
+export const RESEND_RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
+/** At most this many copies are kept for resend; the oldest go first. */
+export const RESENDABLE_MAX = 5_000;
+/** A copy is sent again on request at most this many times (then the request is refused and counted). */
+export const MAX_RESENDS = 2;

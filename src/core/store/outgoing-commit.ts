@@ -7,10 +7,15 @@ import type { BackendTx } from './backend.ts';
 import { ConcurrentModificationError, InvalidStoreInputError } from './errors.ts';
 import { judgeAction } from './message-actions.ts';
 import { blankQuotesOf, previewAfterChange } from './message-changes.ts';
-import type { ConversationRecord, MessageRecord, OutboxRecord, SessionRecord } from './records.ts';
+import type { ConversationRecord, MessageRecord, OutboxRecord, ResendableRecord, SessionRecord } from './records.ts';
 import type { NewOutboxEntry, NewOutgoingMessage, OutgoingCommit, PendingOutgoingCommit, SessionUpdate } from './store-api.ts';
 
-export const OUTGOING_STORES = ['sessions', 'messages', 'conversations', 'outbox'] as const;
+export const OUTGOING_STORES = ['sessions', 'messages', 'conversations', 'outbox', 'resendable'] as const;
+
+/** The kept copy (for resend, PROTOCOL.md §12.8) of a message copy queued under `envelopeId`. */
+export function resendableRecord(e: { readonly envelopeId: string; readonly contactId: string; readonly device?: string }, messageId: string, plaintext: Uint8Array, now: number): ResendableRecord {
+  return { envelopeId: e.envelopeId, contactId: e.contactId, ...(e.device !== undefined ? { device: e.device } : {}), messageId, plaintext, at: now, resends: 0 };
+}
 
 /** The session record after `u`, or ConcurrentModificationError when the stored version is not the expected one. */
 export function nextSession(current: SessionRecord | undefined, u: SessionUpdate, now: number): SessionRecord {
@@ -83,6 +88,7 @@ export async function applyOutgoing(tx: BackendTx, commit: OutgoingCommit, now: 
     sessions.put(next),
     ...(placed ? [messages.put(placed.row), conversations.put(placed.conversation)] : []),
     outbox.put(readyOutboxRecord(e, now, placed?.row)),
+    ...(placed && commit.retain ? [tx.table('resendable').put(resendableRecord(e, placed.row.id, commit.retain, now))] : []),
   ]);
   return next.version;
 }
@@ -135,6 +141,8 @@ export async function applyPendingOutgoing(tx: BackendTx, commit: PendingOutgoin
       nextAttemptAt: now,
       createdAt: now,
     }),
+    // A message job's content is kept for resend from now (§12.8), whenever its session starts.
+    ...(row ? [tx.table('resendable').put(resendableRecord({ envelopeId: commit.job.envelopeId, contactId }, row.id, commit.job.plaintext, now))] : []),
   ]);
   if (deletedRow) await blankQuotesOf(tx, [deletedRow]);
 }

@@ -16,7 +16,7 @@ import { queueHeads } from './queue-heads.ts';
 import { applyFanOut, checkFanOut, FAN_OUT_STORES } from './fan-out-commit.ts';
 import { applyFanOutAction, checkFanOutAction } from './fan-out-action-commit.ts';
 import { checkSessionKey, contactOfSessionKey, deviceOfSessionKey } from './session-key.ts';
-import { COMMIT_LIST_MAX, DEDUP_MAX_ENTRIES, DEDUP_RETENTION_MS, MESSAGE_PAGE_MAX, OUTBOX_DUE_MAX } from './limits.ts';
+import { COMMIT_LIST_MAX, DEDUP_MAX_ENTRIES, DEDUP_RETENTION_MS, MESSAGE_PAGE_MAX, OUTBOX_DUE_MAX, RESEND_RETENTION_MS, RESENDABLE_MAX } from './limits.ts';
 import type {
   ContactRecord,
   ConversationRecord,
@@ -24,6 +24,7 @@ import type {
   MessageRecord,
   MetaValue,
   OutboxRecord,
+  ResendableRecord,
   SessionRecord,
   VerificationState,
 } from './records.ts';
@@ -235,6 +236,7 @@ export class BackendPetrelStore implements PetrelStore {
       if (commit.message !== undefined) throw new InvalidStoreInputError('action', 'a commit carries a message or an action, not both');
       checkAction('action', commit.action, ME);
     }
+    if (commit.retain !== undefined) checkBytes('retain', commit.retain);
     const now = this.options.now();
     return this.tx(OUTGOING_STORES, 'readwrite', async (tx) => ({ sessionVersion: await applyOutgoing(tx, commit, now) }));
   }
@@ -249,7 +251,7 @@ export class BackendPetrelStore implements PetrelStore {
     checkBytes('job.mailbox', commit.job.mailbox, 32);
     checkBytes('job.plaintext', commit.job.plaintext);
     const now = this.options.now();
-    await this.tx(['messages', 'conversations', 'outbox'], 'readwrite', (tx) => applyPendingOutgoing(tx, commit, now));
+    await this.tx(['messages', 'conversations', 'outbox', 'resendable'], 'readwrite', (tx) => applyPendingOutgoing(tx, commit, now));
   }
 
   async commitFanOut(commit: FanOutCommit): Promise<void> {
@@ -479,6 +481,28 @@ export class BackendPetrelStore implements PetrelStore {
       const excess = Math.max(0, remaining - maxEntries);
       const oldest = excess > 0 ? await t.query({ index: 'byAt', limit: excess }) : [];
       await Promise.all(oldest.map((d) => t.delete(d.envelopeId)));
+      return expired.length + oldest.length;
+    });
+  }
+
+  async resendable(envelopeIds: readonly string[]): Promise<ResendableRecord[]> {
+    checkArray<string>('envelopeIds', envelopeIds, COMMIT_LIST_MAX).forEach((id, i) => checkId128(`envelopeIds[${i}]`, id));
+    const found = await this.tx(['resendable'], 'readonly', async (tx) => {
+      const t = tx.table('resendable');
+      return Promise.all(envelopeIds.map((id) => t.get(id)));
+    });
+    return found.filter((r) => r !== undefined);
+  }
+
+  async pruneResendable(now: number): Promise<number> {
+    checkTime('now', now);
+    return this.tx(['resendable'], 'readwrite', async (tx) => {
+      const t = tx.table('resendable');
+      const expired = await t.query({ index: 'byAt', upper: now - RESEND_RETENTION_MS, upperOpen: true });
+      await Promise.all(expired.map((r) => t.delete(r.envelopeId)));
+      const excess = Math.max(0, (await t.count()) - RESENDABLE_MAX);
+      const oldest = excess > 0 ? await t.query({ index: 'byAt', limit: excess }) : [];
+      await Promise.all(oldest.map((r) => t.delete(r.envelopeId)));
       return expired.length + oldest.length;
     });
   }

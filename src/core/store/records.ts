@@ -263,6 +263,34 @@ export interface OutboxRecord {
    * written before this field existed need no migration: it is optional and not indexed).
    */
   readonly firstAttemptAt?: number;
+  /**
+   * A retry request waiting for its session (PROTOCOL.md §12.8): the session starter opens
+   * a fresh session with the device from its published bundle for it, unless the current
+   * session is one we started and the device has not answered yet.
+   */
+  readonly repair?: true;
+}
+
+/**
+ * The plaintext of one outgoing message copy, kept so it can be sent again when its
+ * recipient device could not decrypt it and asks (a retry request, PROTOCOL.md §12.8).
+ * Written in the transaction that queues the copy; kept `RESEND_RETENTION_MS` (the relay's
+ * mailbox retention) and at most `RESENDABLE_MAX` rows (resend-limits.ts), oldest pruned first.
+ */
+export interface ResendableRecord {
+  /** Hex of the envelope id the copy was (last) sent under: what a retry request names. */
+  readonly envelopeId: string;
+  /** The contact the copy went to (hex IK). */
+  readonly contactId: string;
+  /** The contact's device (hex) the copy went to; absent: its account mailbox. */
+  readonly device?: string;
+  readonly messageId: string;
+  /** The encoded content (`msg`, `reply`, `file`) exactly as first encrypted. */
+  readonly plaintext: Uint8Array;
+  /** When the copy was first queued (the retention counts from here, across resends). */
+  readonly at: number;
+  /** How many times it was sent again on request. */
+  readonly resends: number;
 }
 
 /** An envelope id that was processed (committed) on this device. */

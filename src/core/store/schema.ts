@@ -18,12 +18,13 @@ import type {
   MetricRecord,
   OutboxRecord,
   PreKeyRecord,
+  ResendableRecord,
   SenderKeyRow,
   SessionRecord,
 } from './records.ts';
 
 /** The current schema version (IndexedDB database version). Bump with a new migration. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export type PetrelSchema = {
   identity: { key: 'self'; value: IdentityRecord };
@@ -41,6 +42,8 @@ export type PetrelSchema = {
   senderKeys: { key: string; value: SenderKeyRow; indexes: { byGroup: string } };
   groupHeld: { key: string; value: HeldGroupMessageRecord; indexes: { byGroup: [string, number] } };
   groupOutbox: { key: string; value: GroupOutboxRecord };
+  /** Version 3 (session repair, issue 17). */
+  resendable: { key: string; value: ResendableRecord; indexes: { byAt: number } };
 };
 
 export type StoreName = keyof PetrelSchema & string;
@@ -74,6 +77,7 @@ export const STORE_DEFINITIONS: StoreDefinitions = {
   senderKeys: { keyPath: 'key', indexes: { byGroup: ['groupId'] } },
   groupHeld: { keyPath: 'id', indexes: { byGroup: ['groupId', 'heldAt'] } },
   groupOutbox: { keyPath: 'messageId', indexes: {} },
+  resendable: { keyPath: 'envelopeId', indexes: { byAt: ['at'] } },
 };
 
 export const STORE_NAMES: readonly StoreName[] = Object.keys(STORE_DEFINITIONS) as StoreName[];

@@ -188,6 +188,8 @@ export class SessionCachingStore implements PetrelStore {
   queueDepth: PetrelStore['queueDepth'] = () => this.inner.queueDepth();
   processedEnvelopes: PetrelStore['processedEnvelopes'] = (ids) => this.inner.processedEnvelopes(ids);
   pruneDedup: PetrelStore['pruneDedup'] = (now) => this.inner.pruneDedup(now);
+  resendable: PetrelStore['resendable'] = (ids) => this.inner.resendable(ids);
+  pruneResendable: PetrelStore['pruneResendable'] = (now) => this.inner.pruneResendable(now);
   listConversations: PetrelStore['listConversations'] = () => this.inner.listConversations();
   getConversation: PetrelStore['getConversation'] = (id) => this.inner.getConversation(id);
   getMessage: PetrelStore['getMessage'] = (id) => this.inner.getMessage(id);

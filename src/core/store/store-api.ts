@@ -21,6 +21,7 @@ import type {
   MetaValue,
   Quote,
   OutboxRecord,
+  ResendableRecord,
   SessionRecord,
   VerificationState,
   Via,
@@ -73,6 +74,11 @@ export interface OutgoingCommit {
    */
   readonly action?: MessageAction;
   readonly outboxEntry: NewOutboxEntry;
+  /**
+   * The message's encoded content, kept (with `message`) for resend on a retry request
+   * (PROTOCOL.md §12.8) in the same transaction. Ignored without `message`.
+   */
+  readonly retain?: Uint8Array;
 }
 
 export interface ReadCommit {
@@ -112,6 +118,8 @@ export interface FanOutCommit {
   readonly ready: readonly NewOutboxEntry[];
   /** `own`: a copy for one of our own devices (queued under `ownAccount`). */
   readonly pending: readonly { readonly envelopeId: string; readonly device?: string; readonly own?: true; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array }[];
+  /** The content of the copies to the contact, kept per copy for resend (§12.8); our own devices' copies are not kept. */
+  readonly retain?: Uint8Array;
 }
 
 /** Our edit, delete or reaction to a contact with linked devices: one copy per device, with the target row's change (fan-out-action-commit.ts). */
@@ -180,6 +188,27 @@ export interface IncomingCommit {
   readonly transcript?: NewIncomingMessage;
   /** Incoming messages of `contactId` read on another device of ours: read here too (unread count down), no receipt. */
   readonly readElsewhere?: { readonly contactId: string; readonly messageIds: readonly string[] };
+  /**
+   * Protocol content to `from` that waits for a session (a retry request, PROTOCOL.md
+   * §12.8): queued as `pending_session` jobs marked `repair`, so the session starter
+   * encrypts them under a fresh session with that device.
+   */
+  readonly repairJobs?: readonly RepairJob[];
+  /**
+   * Copies sent again on a contact's retry request (their new envelopes are in
+   * `outboxEntries`): each kept copy moves from the envelope id it was requested under to
+   * the new one, its `resends` one higher.
+   */
+  readonly resent?: readonly { readonly from: string; readonly record: ResendableRecord }[];
+}
+
+/** A retry request (or other protocol content) waiting for a fresh session with one of the sender's devices. */
+export interface RepairJob {
+  readonly envelopeId: string;
+  readonly contactId: string;
+  readonly device?: string;
+  readonly mailbox: Uint8Array;
+  readonly plaintext: Uint8Array;
 }
 
 export type IncomingResult = 'committed' | 'duplicate';
@@ -283,6 +312,10 @@ export interface PetrelStore {
   processedEnvelopes(envelopeIds: readonly string[]): Promise<ReadonlySet<string>>;
   /** Drops dedup marks older than the retention and beyond the count limit; returns how many. */
   pruneDedup(now: number): Promise<number>;
+  /** The kept copies (for resend) among `envelopeIds`; unknown ids are left out. */
+  resendable(envelopeIds: readonly string[]): Promise<ResendableRecord[]>;
+  /** Drops kept copies older than RESEND_RETENTION_MS and beyond RESENDABLE_MAX; returns how many. */
+  pruneResendable(now: number): Promise<number>;
 
   // ---- conversations and messages
   listConversations(): Promise<ConversationRecord[]>;

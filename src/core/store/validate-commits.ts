@@ -2,10 +2,10 @@
 import { InvalidStoreInputError } from './errors.ts';
 import { COMMIT_LIST_MAX, INCOMING_BATCH_MAX, LOCAL_NAME_MAX_CHARS } from './limits.ts';
 import { ME, type MessageAction } from './message-actions.ts';
-import type { AttachmentRef, ContactRecord, Quote } from './records.ts';
-import type { IncomingCommit, NewOutboxEntry, NewOutgoingMessage, SessionUpdate } from './store-api.ts';
+import type { AttachmentRef, ContactRecord, Quote, ResendableRecord } from './records.ts';
+import type { IncomingCommit, NewOutboxEntry, NewOutgoingMessage, RepairJob, SessionUpdate } from './store-api.ts';
 import { checkDeviceHex, checkSessionKey, contactOfSessionKey } from './session-key.ts';
-import { checkArray, checkBody, checkBytes, checkContactId, checkCount, checkId128, checkOneOf, checkTime, checkVersion } from './validate.ts';
+import { checkArray, checkBody, checkBytes, checkContactId, checkCount, checkId128, checkObject, checkOneOf, checkTime, checkVersion } from './validate.ts';
 
 const HEX = /^[0-9a-f]+$/;
 /** The largest file a `file` content may describe (100 MiB, as the wire limit). */
@@ -138,6 +138,30 @@ export function checkIncoming(field: string, c: IncomingCommit): void {
     checkArray<NewOutboxEntry>(`${field}.outboxEntries`, c.outboxEntries, COMMIT_LIST_MAX).forEach((e, i) => {
       checkOutboxEntry(`${field}.outboxEntries[${i}]`, e);
       checkSameContact(`${field}.outboxEntries[${i}].contactId`, e.contactId, from);
+    });
+  }
+  if (c.repairJobs !== undefined) {
+    checkArray<RepairJob>(`${field}.repairJobs`, c.repairJobs, COMMIT_LIST_MAX).forEach((j, i) => {
+      checkObject(`${field}.repairJobs[${i}]`, j);
+      checkId128(`${field}.repairJobs[${i}].envelopeId`, j.envelopeId);
+      checkSameContact(`${field}.repairJobs[${i}].contactId`, checkContactId(`${field}.repairJobs[${i}].contactId`, j.contactId), from);
+      if (j.device !== undefined) checkDeviceHex(`${field}.repairJobs[${i}].device`, j.device);
+      checkBytes(`${field}.repairJobs[${i}].mailbox`, j.mailbox, 32);
+      checkBytes(`${field}.repairJobs[${i}].plaintext`, j.plaintext);
+    });
+  }
+  if (c.resent !== undefined) {
+    checkArray<{ from: string; record: ResendableRecord }>(`${field}.resent`, c.resent, COMMIT_LIST_MAX).forEach((r, i) => {
+      checkObject(`${field}.resent[${i}]`, r);
+      checkId128(`${field}.resent[${i}].from`, r.from);
+      checkObject(`${field}.resent[${i}].record`, r.record);
+      checkId128(`${field}.resent[${i}].record.envelopeId`, r.record.envelopeId);
+      checkId128(`${field}.resent[${i}].record.messageId`, r.record.messageId);
+      checkSameContact(`${field}.resent[${i}].record.contactId`, checkContactId(`${field}.resent[${i}].record.contactId`, r.record.contactId), from);
+      if (r.record.device !== undefined) checkDeviceHex(`${field}.resent[${i}].record.device`, r.record.device);
+      checkBytes(`${field}.resent[${i}].record.plaintext`, r.record.plaintext);
+      checkTime(`${field}.resent[${i}].record.at`, r.record.at);
+      checkCount(`${field}.resent[${i}].record.resends`, r.record.resends, 1_000);
     });
   }
   if (c.transcript !== undefined) {

@@ -108,8 +108,14 @@ export interface SeenContent { readonly t: 'seen'; readonly to: Uint8Array; read
  */
 export interface GroupFrameContent { readonly t: 'group'; readonly frame: Uint8Array }
 
+/**
+ * A retry request (docs/PROTOCOL.md §12.8): the sender could not decrypt these envelopes
+ * (16-byte envelope ids) from us; we send their content again, if we kept it.
+ */
+export interface RetryContent { readonly t: 'retry'; readonly ids: readonly Uint8Array[] }
+
 /** What this version can send. */
-export type SendableContent = MsgContent | ReceiptContent | RtcContent | ProfileContent | FileContent | ReplyContent | EditContent | DeleteContent | ReactContent | SentContent | SeenContent | GroupFrameContent;
+export type SendableContent = MsgContent | ReceiptContent | RtcContent | ProfileContent | FileContent | ReplyContent | EditContent | DeleteContent | ReactContent | SentContent | SeenContent | GroupFrameContent | RetryContent;
 export type Content = SendableContent | FallbackContent;
 export type ContentType = SendableContent['t'];
 /** The message actions (they change another message, and carry a fallback). */
@@ -149,6 +155,7 @@ export const CONTENT_SCHEMAS: Readonly<Record<ContentType, StructSchema>> = {
   sent: struct({ to: bytesN(IDENTITY_KEY_BYTES), content: bytesMax(MAX_CONTENT_BYTES - 256) }),
   seen: struct({ to: bytesN(IDENTITY_KEY_BYTES), ids: arrayOf(bytesN(MESSAGE_ID_BYTES), MAX_ACK_IDS) }),
   group: struct({ frame: bytesMax(MAX_CONTENT_BYTES - 256) }),
+  retry: struct({ ids: arrayOf(bytesN(MESSAGE_ID_BYTES), MAX_ACK_IDS) }),
 };
 
 /**

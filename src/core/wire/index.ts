@@ -18,6 +18,7 @@ export {
   type ReactContent,
   type ReceiptContent,
   type ReplyContent,
+  type RetryContent,
   type RtcContent,
   type SendableContent,
 } from './content.ts';

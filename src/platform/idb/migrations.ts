@@ -45,8 +45,14 @@ export const migrateToV2: Migration = (db) => {
   db.createObjectStore('groupOutbox', { keyPath: 'messageId' });
 };
 
+/** Version 3: copies of sent messages kept for resend on a retry request (PROTOCOL.md §12.8). */
+export const migrateToV3: Migration = (db) => {
+  const resendable = db.createObjectStore('resendable', { keyPath: 'envelopeId' });
+  resendable.createIndex('byAt', 'at');
+};
+
 /** Step N at index N (index 0 unused). Append new steps; never edit a shipped one. */
-export const MIGRATIONS: readonly (Migration | undefined)[] = [undefined, migrateToV1, migrateToV2];
+export const MIGRATIONS: readonly (Migration | undefined)[] = [undefined, migrateToV1, migrateToV2, migrateToV3];
 
 export class MissingMigrationError extends Error {
   constructor(readonly version: number) {

@@ -128,3 +128,21 @@ describe('Restore from backup in onboarding', () => {
     await waitFor(() => expect(fake.getState().phase).toBe('ready'));
   });
 });
+
+describe('the backup reminder', () => {
+  it('shows when the core says one is due, opens the Back up view, and goes away for the page with Not now', async () => {
+    const fake = new FakeMessenger({ ...readyState(), backup: { relay: false, remind: true } });
+    renderShell(fake);
+    const banner = (await screen.findByText(/no backup and no other device/)).closest('.backup-reminder') as HTMLElement;
+    fireEvent.click(within(banner).getByRole('button', { name: 'Back up now' }));
+    expect(await screen.findByRole('dialog', { name: 'Back up' })).toBeTruthy();
+    fireEvent.click(within(banner).getByRole('button', { name: 'Not now' }));
+    await waitFor(() => expect(screen.queryByText(/no backup and no other device/)).toBeNull());
+  });
+
+  it('is not shown when no reminder is due', async () => {
+    renderShell(new FakeMessenger({ ...readyState(), backup: { relay: false } }));
+    await screen.findByRole('button', { name: 'Back up' });
+    expect(screen.queryByText(/no backup and no other device/)).toBeNull();
+  });
+});
