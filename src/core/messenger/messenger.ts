@@ -314,6 +314,8 @@ export class Messenger implements MessengerApi {
         const contact = ctx.contacts.byId(contactId);
         if (contact) direct?.handleSignal(contactId, mailboxAddress(contact.identityKey), c.kind, c.data);
       },
+      // A message request's sender is watched at once, not from the next connect on (§13.5).
+      contactsAppeared: (keys) => keys.forEach((k) => void devices.contactAdded(k)),
     });
 
     // Our keys on the relay, and the counters in storage.

@@ -24,15 +24,19 @@ export interface ReceiveHooks {
   }): void;
   /** A decrypted WebRTC signaling payload from a contact (after its commit). */
   rtc?(contactId: string, content: RtcContent): void;
+  /** Contacts this batch created (a first message from someone unknown: a message request), after its commit. */
+  contactsAppeared?(identityKeys: readonly Uint8Array[]): void;
 }
 
 /** After a batch's commit: its state becomes the context's, its envelopes are acknowledged. */
 export function acknowledgeCommitted(ctx: MessengerContext, hooks: ReceiveHooks, prepared: Prepared, results: readonly IncomingResult[]): void {
   if (prepared.pool) ctx.pool = prepared.pool;
+  const appeared = prepared.contacts.filter((c) => !ctx.contacts.byId(c.id)).map((c) => c.identityKey);
   for (const c of prepared.contacts) ctx.contacts.remember(c);
   ctx.metrics.inc('receive.envelopes', undefined, prepared.batch.length);
   prepared.batch.forEach((p, i) => p.settle(results[i]!));
   for (const [contactId, content] of prepared.rtc) hooks.rtc?.(contactId, content);
+  if (appeared.length) hooks.contactsAppeared?.(appeared);
   const delivered = prepared.commits.flatMap((c, i) =>
     results[i] === 'committed' ? (c.statusUpdates ?? []).filter((u) => u.status === 'delivered').map((u) => ({ messageId: u.messageId, at: c.receivedAt })) : [],
   );
