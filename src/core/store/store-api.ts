@@ -117,9 +117,12 @@ export interface FanOutCommit {
 export interface FanOutActionCommit {
   readonly contactId: string;
   readonly action: MessageAction;
+  /** Our own account's id (hex IK), when copies go to our other devices (action transcripts), as in `FanOutCommit`. */
+  readonly ownAccount?: string;
   readonly sessionUpdates: readonly SessionUpdate[];
   readonly ready: readonly NewOutboxEntry[];
-  readonly pending: readonly { readonly envelopeId: string; readonly device?: string; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array }[];
+  /** `own`: a copy for one of our own devices (queued under `ownAccount`). */
+  readonly pending: readonly { readonly envelopeId: string; readonly device?: string; readonly own?: true; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array }[];
 }
 
 /** A new session with a contact plus its pending jobs, now encrypted (in compose order). */
@@ -170,6 +173,12 @@ export interface IncomingCommit {
    * yet: the action is held (held-actions.ts) and applied when the target is committed.
    */
   readonly action?: MessageAction;
+  /**
+   * Set when `action` is ours, made on another device of our account (an action transcript,
+   * PROTOCOL.md §13.5): `by` is ME, `from` is our own account, and this is the conversation
+   * (contact id) it belongs to; its target must be in that conversation.
+   */
+  readonly ownActionIn?: string;
   /**
    * A message our account sent from another of its devices (a "sent transcript", PROTOCOL.md
    * §13.5), stored as an outgoing message of `transcript.contactId`'s conversation (which
