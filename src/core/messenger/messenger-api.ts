@@ -52,6 +52,11 @@ export interface MessageView {
    */
   readonly canEdit?: true;
   readonly canDeleteForEveryone?: true;
+  /**
+   * Came with a device link while still queued on the device that wrote it: that device
+   * sends it, this one never does; `status` moves on when a receipt reaches this device.
+   */
+  readonly queuedElsewhere?: true;
 }
 
 export interface ContactView {

@@ -187,7 +187,7 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
       const row = dirtyMessages.get(u.messageId) ?? messages.get(u.messageId);
       // Receipts only move our own messages to the sender, and only forward; anything else is a harmless no-op.
       if (!row || row.direction !== 'out' || (sender !== undefined && row.contactId !== sender) || !isForwardStatus(row.status, u.status)) continue;
-      const { failure: _failure, ...rest } = row;
+      const { failure: _failure, queuedElsewhere: _elsewhere, ...rest } = row;
       dirtyMessages.set(u.messageId, { ...rest, status: u.status, updatedAt: c.receivedAt });
       // Delivered while still queued (the relay's ack was lost) or after it was given up on:
       // nothing left to send.

@@ -189,6 +189,12 @@ export interface MessageRecord {
   readonly deleted?: true;
   /** At most one per person (`by`: 'me' or the contact id). */
   readonly reactions?: readonly Reaction[];
+  /**
+   * Imported by a device link while still `queued` on the device that wrote it: that device
+   * sends it (this one never does, it has no outbox entry and must not send it twice), and
+   * the row's status moves on when a receipt reaches this device. Cleared by that move.
+   */
+  readonly queuedElsewhere?: true;
   readonly updatedAt: number;
 }
 

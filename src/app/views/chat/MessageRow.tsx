@@ -3,7 +3,7 @@ import type { MessageView, MessengerState } from '../../../core/messenger/messen
 import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
 import { formatBytes, formatMessageTime } from '../../components/format.ts';
 import { MessageText } from '../../components/MessageText.tsx';
-import { STATUS_ICON, STATUS_TEXT } from './message-status.ts';
+import { STATUS_ICON, statusText } from './message-status.ts';
 import { useUiStore } from '../../ui-store.ts';
 import { MessageActionsMenu } from './MessageActionsMenu.tsx';
 import { MessageExtras } from './MessageExtras.tsx';
@@ -120,11 +120,11 @@ export const MessageRow = memo(function MessageRow({ message, peerName, position
         <p className="message-meta">
           <time dateTime={new Date(message.at).toISOString()}>{formatMessageTime(message.at, now)}</time>
           {ours && (
-            <span className="message-status" title={message.via ? `${STATUS_TEXT[message.status]} · ${message.via}` : STATUS_TEXT[message.status]}>
+            <span className="message-status" title={message.via ? `${statusText(message)} · ${message.via}` : statusText(message)}>
               <span className="message-status-icon" aria-hidden="true">
                 {STATUS_ICON[message.status]}
               </span>
-              <span className="visually-hidden">{STATUS_TEXT[message.status]}</span>
+              <span className="visually-hidden">{statusText(message)}</span>
             </span>
           )}
         </p>
