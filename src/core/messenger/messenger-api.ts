@@ -57,6 +57,8 @@ export interface MessageView {
    * sends it, this one never does; `status` moves on when a receipt reaches this device.
    */
   readonly queuedElsewhere?: true;
+  /** a line about the conversation, not a message; `text` says it in words; direction 'in', status 'read' */
+  readonly system?: true;
 }
 
 export interface ContactView {

@@ -373,7 +373,7 @@ export class Messenger implements MessengerApi {
         if (!own.listed) restartAsDevice();
       },
     });
-    const devices = own.sync({ relay: deviceRelay, contacts: ctx.contacts, clock }, restartAsDevice);
+    const devices = own.sync({ relay: deviceRelay, contacts: ctx.contacts, clock, lineAdded: refresh }, restartAsDevice);
 
     const cleanup: Array<() => void> = [];
     for (const t of transports) cleanup.push(t.onEnvelope((incoming) => receive.accept(incoming)));

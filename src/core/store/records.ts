@@ -195,6 +195,8 @@ export interface MessageRecord {
    * the row's status moves on when a receipt reaches this device. Cleared by that move.
    */
   readonly queuedElsewhere?: true;
+  /** A line about the conversation, not a message (e.g. "Ada added a device"): direction 'in', status 'read', never sent. */
+  readonly system?: true;
   readonly updatedAt: number;
 }
 

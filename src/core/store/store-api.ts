@@ -11,6 +11,7 @@
  *   the envelope is redelivered and decrypted again from the unchanged session.
  */
 import type { ImportedMessage } from './history-import.ts';
+import type { SystemLine } from './system-line.ts';
 import type { MessageStatus } from './message-status.ts';
 import type {
   ContactRecord,
@@ -238,6 +239,8 @@ export interface PetrelStore {
   deleteConversation(contactId: string): Promise<DeletedConversation>;
   /** Appends linked history (history-import.ts) to a contact's conversation in one transaction; returns how many were new. */
   importHistory(contactId: string, messages: readonly ImportedMessage[]): Promise<number>;
+  /** Appends a line about the conversation (system-line.ts); an id already stored changes nothing. */
+  addSystemLine(line: SystemLine): Promise<void>;
   /** Removes these contacts with their messages and conversations (a device link that did not complete), in one transaction. */
   discardImport(contactIds: readonly string[]): Promise<void>;
   getSession(contactId: string): Promise<SessionRecord | undefined>;

@@ -72,6 +72,14 @@ export const MessageRow = memo(function MessageRow({ message, peerName, position
       .catch(() => undefined)
       .finally(() => setRetrying(false));
   };
+  if (message.system) {
+    // A line about the conversation ("Ada added a device"): no bubble, status or actions.
+    return (
+      <div role="listitem" className="message-system" data-row-id={message.id} aria-posinset={position} aria-setsize={count}>
+        <p>{message.text}</p>
+      </div>
+    );
+  }
   return (
     <div
       role="listitem"
