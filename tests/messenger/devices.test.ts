@@ -77,17 +77,18 @@ describe('devices in the messenger', () => {
     const listKey = META_DEVICE_LIST_PREFIX + toHex(identity.publicKey);
     expect(await bo.store.getMeta(listKey)).toBeUndefined();
 
-    // Ada's first list (this device and one more): Bo hears devices.changed and holds it; a first list adds nothing to report.
+    // Ada's first list (this device and one more), issued after Bo added her: Bo hears
+    // devices.changed and holds it; the single-device account Bo knew added one device.
     const two = extraDevice(identity);
     await publishDeviceList(r.url, identity, 1, [ownDeviceEntry(one), ownDeviceEntry(two)]);
     await until(bo, () => counter(bo, 'devices.list_accepted') === 1);
     expect(await bo.store.getMeta(listKey)).toBeInstanceOf(Uint8Array);
-    expect(counter(bo, 'devices.contact_device_added')).toBe(0);
+    await until(bo, () => counter(bo, 'devices.contact_device_added') === 1);
 
     // A third device under the same identity: one device added, silently.
     const three = extraDevice(identity);
     await publishDeviceList(r.url, identity, 2, [ownDeviceEntry(one), ownDeviceEntry(two), ownDeviceEntry(three)]);
-    await until(bo, () => counter(bo, 'devices.contact_device_added') === 1);
+    await until(bo, () => counter(bo, 'devices.contact_device_added') === 2);
     expect(bo.logs.recent().some((l) => l.msg === 'contact added a device')).toBe(true);
     const adaAtBo = bo.messenger.getState().contacts.find((c) => c.id === bSeesA)!;
     expect(adaAtBo).toMatchObject({ keyChanged: false, displayName: 'Ada' });
@@ -98,7 +99,8 @@ describe('devices in the messenger', () => {
     // get no copy (dropped, counted), and the message does not fail.
     await bo.messenger.send(bSeesA, 'saw your new laptop');
     await until(ada, (s) => s.contacts[0]?.unread === 1);
-    expect(await texts(bo, bSeesA)).toEqual(['in:hi Bo', 'out:saw your new laptop']);
+    // Each change is a line in Bo's chat ("Ada added a device"), not a warning.
+    expect(await texts(bo, bSeesA)).toEqual(['in:hi Bo', 'in:Ada added a device', 'in:Ada added a device', 'out:saw your new laptop']);
     await until(bo, () => counter(bo, 'devices.copy_dropped{reason="not_found"}') === 2);
     expect((await bo.store.pageMessages(bSeesA, { limit: 10 })).messages.at(-1)?.status).not.toBe('failed');
   });

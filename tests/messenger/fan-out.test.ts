@@ -8,18 +8,18 @@
  * Bo's messages go to her first one only and none fails.
  */
 import { describe, expect, it } from 'vitest';
-import { concatBytes, toHex } from '../../src/core/bytes.ts';
-import { createPreKeyPool, CryptoRuntime, encrypt, initiateSession, seal, serializePreKeyPool, verifyFetchedBundle } from '../../src/core/crypto/index.ts';
+import { toHex } from '../../src/core/bytes.ts';
+import { CryptoRuntime, encrypt, initiateSession, seal, verifyFetchedBundle } from '../../src/core/crypto/index.ts';
 import { encodeContent, mailboxAddress } from '../../src/core/wire/index.ts';
-import { encodeOwnDevice, ownDeviceEntry } from '../../src/core/devices/own-device.ts';
-import { META_DEVICE_LIST_PREFIX } from '../../src/core/messenger/device-list-book.ts';
-import { META_OWN_DEVICE } from '../../src/core/messenger/own-device-store.ts';
+import { ownDeviceEntry } from '../../src/core/devices/own-device.ts';
 import { secureRandom } from '../../src/core/random.ts';
-import { createMemoryStore, type PetrelStore } from '../../src/core/store/index.ts';
-import { device, introduce, onboard, testWorld, texts, until, type Device } from './harness.ts';
-import { connectAs, extraDevice, publishDeviceList, storedAccount } from './linked-device.ts';
+import { type PetrelStore } from '../../src/core/store/index.ts';
+import { testWorld, texts, until, type Device } from './harness.ts';
+import { connectAs, publishDeviceList, storedAccount } from './linked-device.ts';
+import { adaOnTwoDevices } from './ada-on-two-devices.ts';
 
-const { relay, track } = testWorld();
+const world = testWorld();
+const { track } = world;
 
 const counter = (d: Device, name: string) => d.metrics.counter(name);
 
@@ -27,40 +27,9 @@ async function statusOf(store: PetrelStore, contactId: string, body: string): Pr
   return (await store.pageMessages(contactId, { limit: 50 })).messages.find((m) => m.body === body)?.status;
 }
 
-/** Ada on two devices (both listed, each authenticated as its device), Bo on one, each the other's contact. */
-async function adaOnTwoDevices() {
-  const r = await relay();
-  const ada1 = track(device(r.url));
-  const bo = track(device(r.url));
-  await onboard(ada1, 'Ada');
-  await onboard(bo, 'Bo');
-  const { aSeesB, bSeesA } = await introduce(ada1, bo);
-  const { identity, device: one } = await storedAccount(ada1.store);
-
-  // Ada's second device: the same identity (what linking hands over), its own device record and prekeys.
-  const store2 = createMemoryStore({ now: () => Date.now() });
-  const pool = createPreKeyPool(identity, secureRandom, 4);
-  await store2.saveIdentity({ id: 'self', seed: identity.exportSeed(), displayName: 'Ada', createdAt: Date.now(), preKeyPool: serializePreKeyPool(pool), nextPreKeyId: pool.data.nextId });
-  const two = extraDevice(identity);
-  await store2.setMeta(META_OWN_DEVICE, encodeOwnDevice(two));
-  await store2.putContact((await ada1.store.getContact(aSeesB))!);
-
-  const signed = await publishDeviceList(r.url, identity, 1, [ownDeviceEntry(one), ownDeviceEntry(two)]);
-  const listKey = META_DEVICE_LIST_PREFIX + toHex(identity.publicKey);
-  await store2.setMeta(listKey, concatBytes(signed.body, signed.sig));
-  // Bo hears of Ada's list; Ada's first device of its own, which names it: its core starts again as that device.
-  await until(bo, () => counter(bo, 'devices.list_accepted') >= 1);
-  await until(ada1, () => ada1.logs.recent().some((l) => l.msg === 'this device is listed: authenticating as the device'));
-  const ada2 = track(device(r.url, store2));
-  await ada2.messenger.start();
-  await until(ada1, (s) => s.connection.kind === 'online');
-  await until(ada2, (s) => s.connection.kind === 'online');
-  return { r, ada1, ada2, bo, aSeesB, bSeesA, identity, one, two };
-}
-
 describe('fan-out to linked devices', () => {
   it("Bo's message reaches both of Ada's devices once; Ada's second device answers and Bo reads it without any key-change warning", async () => {
-    const { ada1, ada2, bo, aSeesB, bSeesA } = await adaOnTwoDevices();
+    const { ada1, ada2, bo, aSeesB, bSeesA } = await adaOnTwoDevices(world);
     await bo.messenger.send(bSeesA, 'hello both');
     await until(ada1, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 1);
     await until(ada2, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 1);
@@ -119,7 +88,7 @@ describe('fan-out to linked devices', () => {
   });
 
   it("after Ada unlinks her second device, Bo's messages go to her first one only and none fails", async () => {
-    const { r, ada1, ada2, bo, aSeesB, bSeesA, identity, one } = await adaOnTwoDevices();
+    const { r, ada1, ada2, bo, aSeesB, bSeesA, identity, one } = await adaOnTwoDevices(world);
     await bo.messenger.send(bSeesA, 'before');
     await until(ada2, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 1);
     await until(ada1, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 1);
@@ -134,7 +103,7 @@ describe('fan-out to linked devices', () => {
   });
 
   it('a copy refused device_unlinked (Bo did not know yet) is dropped, the message stands on the other copy', async () => {
-    const { r, ada1, bo, aSeesB, bSeesA, identity, one } = await adaOnTwoDevices();
+    const { r, ada1, bo, aSeesB, bSeesA, identity, one } = await adaOnTwoDevices(world);
     await bo.messenger.send(bSeesA, 'before');
     await until(ada1, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 1);
     // Bo stops following Ada's lists (as if the change had not reached him) while she unlinks her second device.
@@ -154,7 +123,7 @@ describe('fan-out to linked devices', () => {
 
 describe('a device the list does not name', () => {
   it("a message sealed by Ada's identity from a device her verified list does not name is refused, typed and counted, with no key-change warning", async () => {
-    const { r, bo, bSeesA, identity } = await adaOnTwoDevices();
+    const { r, bo, bSeesA, identity } = await adaOnTwoDevices(world);
     // Someone holding Ada's identity key (a stolen, already unlinked device) writes from an unlisted device.
     const t = await connectAs(r.url, identity);
     try {

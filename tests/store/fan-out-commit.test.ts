@@ -49,6 +49,35 @@ async function snapshot(store: PetrelStore, cid: string) {
 }
 
 describe('commitFanOut', () => {
+  it('copies to our own devices (transcripts) queue in compose order, whatever their envelope ids', async () => {
+    const store = createMemoryStore({ now: () => 1_000 });
+    await store.putContact(contact(1));
+    const cid = contactId(1);
+    const own = contactId(2);
+    // Envelope ids chosen so that envelope-id order is the reverse of compose order.
+    const copies = ['f'.repeat(32), 'e'.repeat(32), 'd'.repeat(32)];
+    for (const [k, ownCopy] of copies.entries()) {
+      const id = newId();
+      await store.commitFanOut({
+        message: { id, contactId: cid, body: `message ${k}`, sentAt: 5_000 + k },
+        ownAccount: own,
+        sessionUpdates: [],
+        ready: [
+          { envelopeId: id, contactId: cid, mailbox: MAILBOX, envelope: bytes(9) },
+          { envelopeId: ownCopy, contactId: own, device: DEV_A, mailbox: MAILBOX, envelope: bytes(9) },
+        ],
+        pending: [],
+      });
+    }
+    const sent: string[] = [];
+    for (let k = 0; k < copies.length; k++) {
+      const head = (await store.outboxHeads(10)).find((e) => e.contactId === own)!;
+      sent.push(head.envelopeId);
+      await store.markSent(head.envelopeId, { at: 2_000 });
+    }
+    expect(sent).toEqual(copies);
+  });
+
   it('commits the row, every advanced device session and one entry per device (pending for the one without a session) together', async () => {
     const store = createMemoryStore({ now: () => 1_000 });
     const cid = await withTwoDeviceSessions(store);

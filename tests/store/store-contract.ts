@@ -589,6 +589,19 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(conv).toMatchObject({ unread: 1, lastMessage: { text: 'never sent', direction: 'out' } });
     });
 
+    it('a message still queued on the old device is marked queuedElsewhere, never queued to send here, and a receipt moves it on', async () => {
+      const store = await open();
+      await store.putContact(contact(1));
+      const id = newId();
+      await store.importHistory(contactId(1), [{ id, direction: 'out', body: 'written offline there', sentAt: 1, status: 'queued' }]);
+      expect(await store.getMessage(id)).toMatchObject({ status: 'queued', queuedElsewhere: true });
+      expect(await store.queueDepth()).toBe(0);
+      await store.commitIncoming(incoming({ contact: 1, withMessage: false, statusUpdates: [{ messageId: id, status: 'read' }] }));
+      const row = await store.getMessage(id);
+      expect(row?.status).toBe('read');
+      expect(row?.queuedElsewhere).toBeUndefined();
+    });
+
     it('refuses a malformed batch whole, and discardImport removes contacts with their history', async () => {
       const store = await open();
       await store.putContact(contact(1));

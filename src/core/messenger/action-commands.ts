@@ -78,9 +78,9 @@ export class ActionCommands {
     const content = encodeContent(contentOf(action, target));
     const mailbox = mailboxAddress(contact.identityKey);
     const pending = await ctx.lane.run(async () => {
-      // A contact with linked devices: one copy per device (fan-out-compose.ts).
+      // Linked devices on either side: one copy per device, and a transcript to each of ours (fan-out-compose.ts).
       const targets = ctx.devices ? await ctx.devices.targets(contact.identityKey) : [];
-      if (targets.some((t) => !t.own && !isAccountTarget(t))) return enqueueActionFannedOut(ctx, contact, action, content, targets);
+      if (targets.some((t) => !isAccountTarget(t))) return enqueueActionFannedOut(ctx, contact, action, content, targets);
       const row = await ctx.store.getSession(contact.id);
       if (!row) {
         // No session yet (the message itself still waits for one): the action waits behind it.

@@ -19,6 +19,7 @@ import { bytesEqual } from '../bytes.ts';
 import { findDevice, mailboxAddress } from '../wire/index.ts';
 import type { ContactDirectory } from './contact-directory.ts';
 import { DeviceListBook } from './device-list-book.ts';
+import { writeDeviceChangeLine, type DeviceChange } from './device-change-lines.ts';
 import { DeviceSync, type DeviceListRelay } from './device-sync.ts';
 import { deviceRouting, type DeviceRouting } from './device-routing.ts';
 import { loadOrCreateOwnDevice } from './own-device-store.ts';
@@ -57,7 +58,7 @@ export interface DeviceBoot {
    * The sync of our and our contacts' lists. `restart` is called when our own list names
    * this device for the first time: the core starts again as that device.
    */
-  sync(deps: { relay: DeviceListRelay; contacts: ContactDirectory; clock: Clock }, restart: () => void): DeviceSync;
+  sync(deps: { relay: DeviceListRelay; contacts: ContactDirectory; clock: Clock; lineAdded?: () => void }, restart: () => void): DeviceSync;
 }
 
 export async function bootDevices(deps: { store: PetrelStore; random: Random; metrics: Metrics; log: Logger }, identity: Identity): Promise<DeviceBoot> {
@@ -76,17 +77,30 @@ export async function bootDevices(deps: { store: PetrelStore; random: Random; me
     mailbox,
     ...(listed ? { relayAuth: { cert: device.cert, sign: async (payload: Uint8Array) => device.key.sign(payload) } } : {}),
     routing: (refetch) => deviceRouting(book, { account: identity.publicKey, device, listed }, refetch),
-    sync: ({ relay, contacts, clock }, restart) =>
-      new DeviceSync(
+    sync: ({ relay, contacts, clock, lineAdded }, restart) => {
+      // A line in the contact's chat ("Ada added a device"), never a warning (device-change-lines.ts).
+      const line = (contactId: string, change: DeviceChange, count: number) =>
+        writeDeviceChangeLine({ store: deps.store, contacts, clock, random: deps.random, metrics: deps.metrics }, contactId, change, count)
+          .then(() => lineAdded?.())
+          .catch((err: unknown) => log.warn('device change line not written', { error: err instanceof Error ? err.name : 'unknown' }));
+      return new DeviceSync(
         { account: identity.publicKey, contacts, book, relay, clock, metrics: deps.metrics, log: deps.log },
         {
-          deviceAdded: (contactId, count) => log.info('contact added a device', { contact: contactId.slice(0, 8), count }),
+          deviceAdded: (contactId, count) => {
+            log.info('contact added a device', { contact: contactId.slice(0, 8), count });
+            void line(contactId, 'added', count);
+          },
+          deviceRemoved: (contactId, count) => {
+            log.info('contact removed a device', { contact: contactId.slice(0, 8), count });
+            void line(contactId, 'removed', count);
+          },
           ownListChanged: (list) => {
             if (listed || !findDevice(list, device.id)) return;
             log.info('our device list now names this device: starting again as the device');
             restart();
           },
         },
-      ),
+      );
+    },
   };
 }

@@ -26,6 +26,8 @@ export interface DeviceListRelay {
 export interface DeviceSyncEvents {
   /** A known contact's verified list gained `count` devices. */
   deviceAdded(contactId: string, count: number): void;
+  /** A known contact's verified list lost `count` devices (unlinked). */
+  deviceRemoved?(contactId: string, count: number): void;
   /** Our own account's verified list changed (a device linked or unlinked). */
   ownListChanged?(list: DeviceListBody): void;
 }
@@ -133,11 +135,18 @@ export class DeviceSync {
       throw err;
     }
     if (change.kind === 'changed' && bytesEqual(account, this.deps.account)) this.events.ownListChanged?.(change.list);
-    if (change.kind === 'changed' && !change.first && change.added.length) {
-      const contact = contacts.byKey(account);
-      if (contact) {
-        metrics.inc('devices.contact_device_added', {}, change.added.length);
-        this.events.deviceAdded(contact.id, change.added.length);
+    const contact = change.kind === 'changed' ? contacts.byKey(account) : undefined;
+    if (contact && change.kind === 'changed') {
+      // A first list issued after we added the contact: a single-device account linked
+      // devices meanwhile (all but one are new). One issued before: how they already were.
+      const added = change.first ? (change.list.issuedAt > contact.addedAt ? change.list.devices.length - 1 : 0) : change.added.length;
+      if (added > 0) {
+        metrics.inc('devices.contact_device_added', {}, added);
+        this.events.deviceAdded(contact.id, added);
+      }
+      if (contact && change.removed.length) {
+        metrics.inc('devices.contact_device_removed', {}, change.removed.length);
+        this.events.deviceRemoved?.(contact.id, change.removed.length);
       }
     }
     return change;

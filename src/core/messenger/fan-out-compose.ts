@@ -54,9 +54,10 @@ export async function enqueueFannedOut(deps: ComposeDeps & { readonly random: Ra
 }
 
 /**
- * Our edit, delete or reaction to a contact with linked devices: one copy per device of the
- * contact (our own devices get none yet), committed with the target row's change. Returns
- * whether a copy waits for its device's session.
+ * Our edit, delete or reaction where either side has linked devices: one copy per device of
+ * the contact, and to each of our own other devices an action transcript
+ * (`sent{to, content}`, the same action content), committed with the target row's change.
+ * Returns whether a copy waits for its device's session.
  */
 export async function enqueueActionFannedOut(
   deps: ComposeDeps & { readonly random: Random },
@@ -68,22 +69,27 @@ export async function enqueueActionFannedOut(
   const sessionUpdates: SessionUpdate[] = [];
   const ready: NewOutboxEntry[] = [];
   const pending: FanOutActionCommit['pending'][number][] = [];
+  const ownAccount = toHex(deps.identity.publicKey);
+  const transcript = encodeContent({ t: 'sent', to: contact.identityKey, content });
+  // The contact's copies first: the first of them carries the action id as its envelope id.
+  const ordered = [...targets.filter((t) => !t.own), ...targets.filter((t) => t.own)];
   let first = true;
-  for (const t of targets) {
-    if (t.own) continue;
-    const envelopeId = first ? action.id : toHex(deps.random.bytes(16));
+  for (const t of ordered) {
+    const envelopeId = first && !t.own ? action.id : toHex(deps.random.bytes(16));
     first = false;
     const device = targetDevice(t);
-    const key = sessionKey(contact.id, device);
+    const owner = t.own ? ownAccount : contact.id;
+    const key = sessionKey(owner, device);
+    const plaintext = t.own ? transcript : content;
     const row = await deps.store.getSession(key);
     if (!row) {
-      pending.push({ envelopeId, ...(device ? { device } : {}), mailbox: t.mailbox, plaintext: content });
+      pending.push({ envelopeId, ...(device ? { device } : {}), ...(t.own ? { own: true as const } : {}), mailbox: t.mailbox, plaintext });
       continue;
     }
-    const { set, envelope } = await encryptFor(deps, decodeSessionSet(row.state), contact.identityKey, content);
+    const { set, envelope } = await encryptFor(deps, decodeSessionSet(row.state), t.own ? deps.identity.publicKey : contact.identityKey, plaintext);
     sessionUpdates.push({ contactId: key, expectedVersion: row.version, state: encodeSessionSet(set) });
-    ready.push({ envelopeId, contactId: contact.id, ...(device ? { device } : {}), mailbox: t.mailbox, envelope });
+    ready.push({ envelopeId, contactId: owner, ...(device ? { device } : {}), mailbox: t.mailbox, envelope });
   }
-  await deps.store.commitFanOutAction({ contactId: contact.id, action, sessionUpdates, ready, pending });
-  return pending.length > 0;
+  await deps.store.commitFanOutAction({ contactId: contact.id, action, ownAccount, sessionUpdates, ready, pending });
+  return pending.some((j) => !j.own);
 }

@@ -33,7 +33,8 @@ async function conversation(store: PetrelStore, contactId: string): Promise<Link
   let before: number | undefined;
   for (;;) {
     const page = await store.pageMessages(contactId, { limit: MESSAGE_PAGE_MAX, ...(before !== undefined ? { before } : {}) });
-    pages.push(page.messages.map((m) => ({ id: fromHex(m.id), dir: m.direction, text: m.body, sentAt: m.sentAt, status: m.status })));
+    // Lines about the conversation ("Ada added a device") are this device's own notes, not history.
+    pages.push(page.messages.filter((m) => !m.system).map((m) => ({ id: fromHex(m.id), dir: m.direction, text: m.body, sentAt: m.sentAt, status: m.status })));
     if (page.olderCursor === undefined) break;
     before = page.olderCursor;
   }

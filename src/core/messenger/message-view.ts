@@ -13,6 +13,8 @@ export function messageView(m: MessageRecord, now: number): MessageView {
     at: m.direction === 'in' ? (m.receivedAt ?? m.sentAt) : m.sentAt,
     status: m.status,
     ...(m.failure ? { failure: m.failure } : {}),
+    ...(m.queuedElsewhere ? { queuedElsewhere: true as const } : {}),
+    ...(m.system ? { system: true as const } : {}),
     ...(m.via ? { via: m.via } : {}),
     ...(m.attachment
       ? { attachment: { name: m.attachment.name, mime: m.attachment.mime, size: m.attachment.size, ...(m.attachment.preview ? { preview: m.attachment.preview } : {}) } }

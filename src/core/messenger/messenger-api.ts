@@ -56,12 +56,18 @@ export interface MessageView {
   readonly senderId?: string;
   readonly senderName?: string;
   /**
-   * A group's membership line ("Ada added Bo", "Cy left"): `text` says it in words,
+   * A line about the conversation, not a message: a group's membership ("Ada added Bo",
+   * "Cy left") or a contact's devices ("Ada added a device"); `text` says it in words,
    * `direction` is `'in'` and `status` is `'read'`.
    */
   readonly system?: true;
   /** On our own group messages: each other member's state (`status` is then the weakest of them). */
   readonly memberStatus?: readonly { readonly id: string; readonly name: string; readonly status: MessageStatus }[];
+  /**
+   * Came with a device link while still queued on the device that wrote it: that device
+   * sends it, this one never does; `status` moves on when a receipt reaches this device.
+   */
+  readonly queuedElsewhere?: true;
 }
 
 /** A group conversation (PROTOCOL.md §17). */

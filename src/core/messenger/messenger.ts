@@ -328,6 +328,8 @@ export class Messenger implements MessengerApi {
         const contact = ctx.contacts.byId(contactId);
         if (contact) direct?.handleSignal(contactId, mailboxAddress(contact.identityKey), c.kind, c.data);
       },
+      // A message request's sender is watched at once, not from the next connect on (§13.5).
+      contactsAppeared: (keys) => keys.forEach((k) => void devices.contactAdded(k)),
     });
 
     // Our keys on the relay, and the counters in storage.
@@ -385,7 +387,7 @@ export class Messenger implements MessengerApi {
         if (!own.listed) restartAsDevice();
       },
     });
-    const devices = own.sync({ relay: deviceRelay, contacts: ctx.contacts, clock }, restartAsDevice);
+    const devices = own.sync({ relay: deviceRelay, contacts: ctx.contacts, clock, lineAdded: refresh }, restartAsDevice);
 
     const cleanup: Array<() => void> = [];
     // A group message (one `send.multi` body) goes to the group parts; everything else to the pipeline.

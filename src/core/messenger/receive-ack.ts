@@ -28,16 +28,20 @@ export interface ReceiveHooks {
   rtc?(contactId: string, content: RtcContent): void;
   /** A group frame from a member device (`sessionKey`: its account, and its device for a multi-device one), after its commit. */
   group?(sessionKey: string, frame: Uint8Array): void;
+  /** Contacts this batch created (a first message from someone unknown: a message request), after its commit. */
+  contactsAppeared?(identityKeys: readonly Uint8Array[]): void;
 }
 
 /** After a batch's commit: its state becomes the context's, its envelopes are acknowledged. */
 export function acknowledgeCommitted(ctx: MessengerContext, hooks: ReceiveHooks, prepared: Prepared, results: readonly IncomingResult[]): void {
   if (prepared.pool) ctx.pool = prepared.pool;
+  const appeared = prepared.contacts.filter((c) => !ctx.contacts.byId(c.id)).map((c) => c.identityKey);
   for (const c of prepared.contacts) ctx.contacts.remember(c);
   ctx.metrics.inc('receive.envelopes', undefined, prepared.batch.length);
   prepared.batch.forEach((p, i) => p.settle(results[i]!));
   for (const [contactId, content] of prepared.rtc) hooks.rtc?.(contactId, content);
   for (const [key, frame] of prepared.groupFrames) hooks.group?.(key, frame);
+  if (appeared.length) hooks.contactsAppeared?.(appeared);
   const delivered = prepared.commits.flatMap((c, i) =>
     results[i] === 'committed' ? (c.statusUpdates ?? []).filter((u) => u.status === 'delivered').map((u) => ({ messageId: u.messageId, at: c.receivedAt })) : [],
   );

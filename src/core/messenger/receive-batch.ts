@@ -70,6 +70,8 @@ export interface CommitDraft {
   sessionUpdate?: SessionUpdate;
   preKeyPool?: Uint8Array;
   action?: MessageAction;
+  /** The conversation of `action` when it is ours, from another device of our account. */
+  ownActionIn?: string;
   /** What another device of our account sent (receive-own-device.ts). */
   transcript?: NewIncomingMessage;
   /** Messages another device of our account read. */

@@ -230,7 +230,7 @@ export class ReceivePipeline {
           // What another device of our account sent (a transcript): no receipt goes back.
           await draft.decrypted(commit, toHex(ctx.identity.publicKey), opened.device, opened.result.set, opened.result.pool);
           const own = decodeReceived(ctx, opened.result.plaintext, envelopeId);
-          if (own) applyOwnDeviceContent(ctx, draft, commit, own);
+          if (own) await applyOwnDeviceContent(ctx, draft, commit, own);
           continue;
         }
         case 'decrypted':

@@ -3,13 +3,15 @@
  * in ONE transaction: the target row changes (by the rules of message-actions.ts), every
  * device session the copies advanced, one ready entry per device with a session and one
  * pending job per device without one, all at the conversation's next order key (so no
- * copy overtakes the message it changes). All or nothing, like `commitFanOut`.
+ * copy overtakes the message it changes). Copies to our own other devices (action
+ * transcripts, `sent{to, content}`) queue under our account, after every copy already there.
+ * All or nothing, like `commitFanOut`.
  */
 import type { BackendTx } from './backend.ts';
 import { InvalidStoreInputError } from './errors.ts';
 import { judgeAction, ME } from './message-actions.ts';
 import { blankQuotesOf, previewAfterChange } from './message-changes.ts';
-import { nextSession, readyOutboxRecord } from './outgoing-commit.ts';
+import { nextOwnSeq, nextSession, readyOutboxRecord } from './outgoing-commit.ts';
 import type { ConversationRecord } from './records.ts';
 import { checkDeviceHex, contactOfSessionKey } from './session-key.ts';
 import type { FanOutActionCommit, NewOutboxEntry, SessionUpdate } from './store-api.ts';
@@ -22,16 +24,19 @@ export function checkFanOutAction(commit: FanOutActionCommit): void {
   checkObject('commit', commit);
   checkAction('action', commit.action, ME);
   const contactId = checkContactId('contactId', commit.contactId);
+  const own = commit.ownAccount === undefined ? undefined : checkContactId('ownAccount', commit.ownAccount);
+  const ours = (id: string) => (id === own ? own : contactId);
   checkArray<SessionUpdate>('sessionUpdates', commit.sessionUpdates, TARGETS_MAX).forEach((u, i) => {
     checkSessionUpdate(`sessionUpdates[${i}]`, u);
-    checkSameContact(`sessionUpdates[${i}].contactId`, contactOfSessionKey(u.contactId), contactId);
+    checkSameContact(`sessionUpdates[${i}].contactId`, contactOfSessionKey(u.contactId), ours(contactOfSessionKey(u.contactId)));
   });
   checkArray<NewOutboxEntry>('ready', commit.ready, TARGETS_MAX).forEach((e, i) => {
     checkOutboxEntry(`ready[${i}]`, e);
-    checkSameContact(`ready[${i}].contactId`, e.contactId, contactId);
+    checkSameContact(`ready[${i}].contactId`, e.contactId, ours(e.contactId));
   });
   checkArray<FanOutActionCommit['pending'][number]>('pending', commit.pending, TARGETS_MAX).forEach((j, i) => {
     checkObject(`pending[${i}]`, j);
+    if (j.own !== undefined && (j.own !== true || own === undefined)) throw new InvalidStoreInputError(`pending[${i}].own`, 'an own copy needs ownAccount');
     checkId128(`pending[${i}].envelopeId`, j.envelopeId);
     if (j.device !== undefined) checkDeviceHex(`pending[${i}].device`, j.device);
     checkBytes(`pending[${i}].mailbox`, j.mailbox, 32);
@@ -49,11 +54,12 @@ export async function applyFanOutAction(tx: BackendTx, commit: FanOutActionCommi
   const messages = tx.table('messages');
   const conversations = tx.table('conversations');
   const ids = [...commit.ready.map((e) => e.envelopeId), ...commit.pending.map((j) => j.envelopeId)];
-  const [entries, current, target, conv] = await Promise.all([
+  const [entries, current, target, conv, ownSeq] = await Promise.all([
     Promise.all(ids.map((id) => outbox.get(id))),
     Promise.all(commit.sessionUpdates.map((u) => sessions.get(u.contactId))),
     messages.get(action.target),
     conversations.get(contactId),
+    commit.ownAccount === undefined ? 0 : nextOwnSeq(outbox, commit.ownAccount),
   ]);
   if (entries.some((e) => e)) throw new InvalidStoreInputError('ready.envelopeId', 'an outbox entry with this id exists');
   if (!target || target.contactId !== contactId) throw new InvalidStoreInputError('action.target', 'no such message in this conversation');
@@ -66,16 +72,16 @@ export async function applyFanOutAction(tx: BackendTx, commit: FanOutActionCommi
     ...nextSessions.map((s) => sessions.put(s)),
     ...(verdict.changed ? [messages.put(verdict.row)] : []),
     conversations.put(placed),
-    ...commit.ready.map((e) => outbox.put({ ...readyOutboxRecord(e, now), seq: c.nextOrder })),
+    ...commit.ready.map((e) => outbox.put({ ...readyOutboxRecord(e, now), seq: e.contactId === commit.ownAccount ? ownSeq : c.nextOrder })),
     ...commit.pending.map((j) =>
       outbox.put({
         envelopeId: j.envelopeId,
-        contactId,
+        contactId: j.own ? commit.ownAccount! : contactId,
         ...(j.device !== undefined ? { device: j.device } : {}),
         mailbox: j.mailbox,
         state: 'pending_session',
         plaintext: j.plaintext,
-        seq: c.nextOrder,
+        seq: j.own ? ownSeq : c.nextOrder,
         attempts: 0,
         nextAttemptAt: now,
         createdAt: now,

@@ -7,7 +7,7 @@
  */
 import type { BackendTx } from './backend.ts';
 import { InvalidStoreInputError } from './errors.ts';
-import { nextSession, placeOutgoing, readyOutboxRecord, resendableRecord } from './outgoing-commit.ts';
+import { nextOwnSeq, nextSession, placeOutgoing, readyOutboxRecord, resendableRecord } from './outgoing-commit.ts';
 import type { OutboxRecord } from './records.ts';
 import { checkDeviceHex, contactOfSessionKey } from './session-key.ts';
 import type { FanOutCommit, NewOutboxEntry, SessionUpdate } from './store-api.ts';
@@ -55,17 +55,19 @@ export async function applyFanOut(tx: BackendTx, commit: FanOutCommit, now: numb
   const conversations = tx.table('conversations');
   const m = commit.message;
   const ids = [...commit.ready.map((e) => e.envelopeId), ...commit.pending.map((j) => j.envelopeId)];
-  const [entries, current, existingMessage, conv] = await Promise.all([
+  const [entries, current, existingMessage, conv, ownSeq] = await Promise.all([
     Promise.all(ids.map((id) => outbox.get(id))),
     Promise.all(commit.sessionUpdates.map((u) => sessions.get(u.contactId))),
     messages.get(m.id),
     conversations.get(m.contactId),
+    commit.ownAccount === undefined ? 0 : nextOwnSeq(outbox, commit.ownAccount),
   ]);
   if (entries.some((e) => e)) throw new InvalidStoreInputError('ready.envelopeId', 'an outbox entry with this id exists');
   const nextSessions = commit.sessionUpdates.map((u, i) => nextSession(current[i], u, now));
   // The row names its first copy's envelope (as a single-target message does).
   const { row, conversation } = placeOutgoing(m, existingMessage, conv, ids[0]!);
-  // Copies to our own devices carry no message id (they never move its status) and queue under our account.
+  // Copies to our own devices carry no message id (they never move its status) and queue
+  // under our account, after every copy already queued there: transcripts keep compose order.
   const pending: OutboxRecord[] = commit.pending.map((j) => ({
     envelopeId: j.envelopeId,
     ...(j.own ? {} : { messageId: row.id }),
@@ -74,7 +76,7 @@ export async function applyFanOut(tx: BackendTx, commit: FanOutCommit, now: numb
     mailbox: j.mailbox,
     state: 'pending_session',
     plaintext: j.plaintext,
-    seq: j.own ? 0 : row.order,
+    seq: j.own ? ownSeq : row.order,
     attempts: 0,
     nextAttemptAt: now,
     createdAt: now,
@@ -83,7 +85,7 @@ export async function applyFanOut(tx: BackendTx, commit: FanOutCommit, now: numb
     ...nextSessions.map((s) => sessions.put(s)),
     messages.put(row),
     conversations.put(conversation),
-    ...commit.ready.map((e) => outbox.put(readyOutboxRecord(e, now, e.contactId === commit.ownAccount ? undefined : row))),
+    ...commit.ready.map((e) => outbox.put(e.contactId === commit.ownAccount ? { ...readyOutboxRecord(e, now), seq: ownSeq } : readyOutboxRecord(e, now, row))),
     ...pending.map((p) => outbox.put(p)),
     // Each copy to the contact is kept for resend (§12.8); our own devices' transcripts are not.
     ...(commit.retain

@@ -3,7 +3,8 @@
  * conversation's messages, oldest first, appended in one transaction after what the
  * conversation holds, each with the status it had on the other device. A message id
  * already stored is skipped (a repeated batch changes nothing). Imported messages are not
- * unread: the user saw them on the other device.
+ * unread: the user saw them on the other device. One still queued there is marked
+ * `queuedElsewhere` (records.ts): it has no outbox entry here, and its status follows receipts.
  */
 import type { BackendTx } from './backend.ts';
 import type { ConversationRecord, MessageRecord, MessageStatus } from './records.ts';
@@ -40,6 +41,8 @@ export async function applyHistoryImport(tx: BackendTx, contactId: string, batch
       order: conv.nextOrder,
       status: m.status,
       ...(m.status === 'failed' ? { failure: 'not sent from the other device' } : {}),
+      // Still queued on the device that wrote it: that device sends it, never this one.
+      ...(m.status === 'queued' && m.direction === 'out' ? { queuedElsewhere: true as const } : {}),
       updatedAt: now,
     };
     await messages.put(row);

@@ -55,7 +55,7 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
   const conversationsT = tx.table('conversations');
 
   const needsSession = commits.filter((c) => c.sessionUpdate).map((c) => c.sessionUpdate!.contactId);
-  const needsConversation = commits.flatMap((c) => [...(c.message ? [c.message.contactId] : []), ...(c.transcript ? [c.transcript.contactId] : []), ...(c.readElsewhere ? [c.readElsewhere.contactId] : []), ...(c.action && c.from ? [c.from] : [])]);
+  const needsConversation = commits.flatMap((c) => [...(c.message ? [c.message.contactId] : []), ...(c.transcript ? [c.transcript.contactId] : []), ...(c.readElsewhere ? [c.readElsewhere.contactId] : []), ...(c.action && c.from ? [c.ownActionIn ?? c.from] : [])]);
   const needsMessage = commits.flatMap((c) => [
     ...(c.message && !optimistic ? [c.message.id] : []),
     // A transcript's message may already be here (sent again, or this device wrote it): always read.
@@ -187,7 +187,7 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
       const row = dirtyMessages.get(u.messageId) ?? messages.get(u.messageId);
       // Receipts only move our own messages to the sender, and only forward; anything else is a harmless no-op.
       if (!row || row.direction !== 'out' || (sender !== undefined && row.contactId !== sender) || !isForwardStatus(row.status, u.status)) continue;
-      const { failure: _failure, ...rest } = row;
+      const { failure: _failure, queuedElsewhere: _elsewhere, ...rest } = row;
       dirtyMessages.set(u.messageId, { ...rest, status: u.status, updatedAt: c.receivedAt });
       // Delivered while still queued (the relay's ack was lost) or after it was given up on:
       // nothing left to send.
@@ -195,7 +195,9 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
     }
 
     if (c.action) {
-      const applied = applyReceivedAction(c.action, dirtyMessages.get(c.action.target) ?? messages.get(c.action.target), c.receivedAt);
+      const target = dirtyMessages.get(c.action.target) ?? messages.get(c.action.target);
+      // Our own action from another device applies only inside the conversation it names.
+      const applied = c.ownActionIn !== undefined && target && target.contactId !== c.ownActionIn ? undefined : applyReceivedAction(c.action, target, c.receivedAt);
       if (applied === 'hold') {
         held = [...held, { action: c.action, heldAt: c.receivedAt }];
         heldChanged = true;

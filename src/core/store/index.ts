@@ -12,6 +12,7 @@ export type { IndexName, KeyOf, PetrelSchema, StoreDefinition, StoreDefinitions,
 export { SessionCache, SessionCachingStore } from './session-cache.ts';
 export { GroupStore, type GroupCommit } from './group-store.ts';
 export type { ImportedMessage } from './history-import.ts';
+export type { SystemLine } from './system-line.ts';
 export { toStoreError } from './storage-errors.ts';
 export { StorageHealth, type StorageHealthView, type StorageState } from './storage-health.ts';
 export type * from './store-api.ts';

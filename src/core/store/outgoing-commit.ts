@@ -3,7 +3,7 @@
  * read issued at once, the checks and new records computed in memory, every write
  * issued at once — two round trips per enqueued message.
  */
-import type { BackendTx } from './backend.ts';
+import type { BackendTx, TxTable } from './backend.ts';
 import { ConcurrentModificationError, InvalidStoreInputError } from './errors.ts';
 import { judgeAction } from './message-actions.ts';
 import { blankQuotesOf, previewAfterChange } from './message-changes.ts';
@@ -15,6 +15,17 @@ export const OUTGOING_STORES = ['sessions', 'messages', 'conversations', 'outbox
 /** The kept copy (for resend, PROTOCOL.md §12.8) of a message copy queued under `envelopeId`. */
 export function resendableRecord(e: { readonly envelopeId: string; readonly contactId: string; readonly device?: string }, messageId: string, plaintext: Uint8Array, now: number): ResendableRecord {
   return { envelopeId: e.envelopeId, contactId: e.contactId, ...(e.device !== undefined ? { device: e.device } : {}), messageId, plaintext, at: now, resends: 0 };
+}
+
+/**
+ * The seq for a new copy to our own devices (transcripts, queued under our account id):
+ * one above the highest queued there, so the outbox sends them in compose order (the
+ * queue's head is its lowest seq; equal seqs would go in envelope-id order). Protocol
+ * entries (seen marks) stay at 0.
+ */
+export async function nextOwnSeq(outbox: TxTable<'outbox'>, ownAccount: string): Promise<number> {
+  const [last] = await outbox.query({ index: 'byContactSeq', lower: [ownAccount, 0], upper: [ownAccount, Infinity], direction: 'prev', limit: 1 });
+  return (last?.seq ?? 0) + 1;
 }
 
 /** The session record after `u`, or ConcurrentModificationError when the stored version is not the expected one. */

@@ -7,6 +7,7 @@ import { GroupStore } from './group-store.ts';
 import type { BackendTx, StoreBackend, TxMode, TxOptions } from './backend.ts';
 import { applyContactChange, applyDeleteConversation, checkContactChange, DELETE_CONVERSATION_STORES, type ContactChange, type DeletedConversation } from './contact-changes.ts';
 import { ConcurrentModificationError, InvalidStoreInputError, InvalidTransitionError, RecordNotFoundError, StoreError } from './errors.ts';
+import { applySystemLine, SYSTEM_LINE_STORES, type SystemLine } from './system-line.ts';
 import { applyHistoryImport, applyImportDiscard, HISTORY_IMPORT_STORES, IMPORT_DISCARD_STORES, type ImportedMessage } from './history-import.ts';
 import { applyIncoming, INCOMING_STORES, IncomingInsertConflict } from './incoming-batch.ts';
 import { applyOutgoing, applyPendingOutgoing, nextSession, OUTGOING_STORES, readyOutboxRecord } from './outgoing-commit.ts';
@@ -192,6 +193,15 @@ export class BackendPetrelStore implements PetrelStore {
       checkTime('sentAt', m.sentAt);
     }
     return this.tx(HISTORY_IMPORT_STORES, 'readwrite', (tx) => applyHistoryImport(tx, contactId, messages, this.options.now()));
+  }
+
+  async addSystemLine(line: SystemLine): Promise<void> {
+    checkObject('line', line);
+    checkContactId('line.contactId', line.contactId);
+    checkId128('line.id', line.id);
+    checkBody('line.text', line.text);
+    checkTime('line.at', line.at);
+    return this.tx(SYSTEM_LINE_STORES, 'readwrite', (tx) => applySystemLine(tx, line, this.options.now()));
   }
 
   async discardImport(contactIds: readonly string[]): Promise<void> {

@@ -189,11 +189,17 @@ export interface MessageRecord {
   readonly deleted?: true;
   /** At most one per person (`by`: 'me' or the contact id). */
   readonly reactions?: readonly Reaction[];
+  /**
+   * Imported by a device link while still `queued` on the device that wrote it: that device
+   * sends it (this one never does, it has no outbox entry and must not send it twice), and
+   * the row's status moves on when a receipt reaches this device. Cleared by that move.
+   */
+  readonly queuedElsewhere?: true;
+  /** A line about the conversation, not a message ("Ada added a device", a group's "Ada added Bo"): `body` says it; direction 'in', status 'read', never sent. */
+  readonly system?: true;
   readonly updatedAt: number;
   /** Incoming group message: the member (account id, hex of its identity key) who wrote it. */
   readonly senderId?: string;
-  /** A group's membership line ("Ada added Bo"): `body` says it. */
-  readonly system?: true;
   /** Our own group message: each other member's status by account id (the row's `status` is the weakest). */
   readonly memberStatus?: Readonly<Record<string, MessageStatus>>;
 }

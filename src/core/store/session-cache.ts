@@ -174,6 +174,7 @@ export class SessionCachingStore implements PetrelStore {
   // Sessions stay (a later message from the contact is read with them): the cache stays valid.
   deleteConversation: PetrelStore['deleteConversation'] = (id) => this.inner.deleteConversation(id);
   importHistory: PetrelStore['importHistory'] = (id, m) => this.inner.importHistory(id, m);
+  addSystemLine: PetrelStore['addSystemLine'] = (line) => this.inner.addSystemLine(line);
   discardImport: PetrelStore['discardImport'] = (ids) => this.inner.discardImport(ids);
   commitPendingOutgoing: PetrelStore['commitPendingOutgoing'] = (c) => this.inner.commitPendingOutgoing(c);
   dropOutboxEntry: PetrelStore['dropOutboxEntry'] = (id, reason) => this.inner.dropOutboxEntry(id, reason);

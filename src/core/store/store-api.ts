@@ -11,6 +11,7 @@
  *   the envelope is redelivered and decrypted again from the unchanged session.
  */
 import type { ImportedMessage } from './history-import.ts';
+import type { SystemLine } from './system-line.ts';
 import type { MessageStatus } from './message-status.ts';
 import type {
   ContactRecord,
@@ -126,9 +127,12 @@ export interface FanOutCommit {
 export interface FanOutActionCommit {
   readonly contactId: string;
   readonly action: MessageAction;
+  /** Our own account's id (hex IK), when copies go to our other devices (action transcripts), as in `FanOutCommit`. */
+  readonly ownAccount?: string;
   readonly sessionUpdates: readonly SessionUpdate[];
   readonly ready: readonly NewOutboxEntry[];
-  readonly pending: readonly { readonly envelopeId: string; readonly device?: string; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array }[];
+  /** `own`: a copy for one of our own devices (queued under `ownAccount`). */
+  readonly pending: readonly { readonly envelopeId: string; readonly device?: string; readonly own?: true; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array }[];
 }
 
 /** A new session with a contact plus its pending jobs, now encrypted (in compose order). */
@@ -179,6 +183,12 @@ export interface IncomingCommit {
    * yet: the action is held (held-actions.ts) and applied when the target is committed.
    */
   readonly action?: MessageAction;
+  /**
+   * Set when `action` is ours, made on another device of our account (an action transcript,
+   * PROTOCOL.md §13.5): `by` is ME, `from` is our own account, and this is the conversation
+   * (contact id) it belongs to; its target must be in that conversation.
+   */
+  readonly ownActionIn?: string;
   /**
    * A message our account sent from another of its devices (a "sent transcript", PROTOCOL.md
    * §13.5), stored as an outgoing message of `transcript.contactId`'s conversation (which
@@ -261,6 +271,8 @@ export interface PetrelStore {
   deleteConversation(contactId: string): Promise<DeletedConversation>;
   /** Appends linked history (history-import.ts) to a contact's conversation in one transaction; returns how many were new. */
   importHistory(contactId: string, messages: readonly ImportedMessage[]): Promise<number>;
+  /** Appends a line about the conversation (system-line.ts); an id already stored changes nothing. */
+  addSystemLine(line: SystemLine): Promise<void>;
   /** Removes these contacts with their messages and conversations (a device link that did not complete), in one transaction. */
   discardImport(contactIds: readonly string[]): Promise<void>;
   getSession(contactId: string): Promise<SessionRecord | undefined>;

@@ -176,8 +176,9 @@ export function checkIncoming(field: string, c: IncomingCommit): void {
   }
   if (c.action !== undefined) {
     if (from === undefined) throw new InvalidStoreInputError(`${field}.action`, 'an action needs its sender');
-    checkAction(`${field}.action`, c.action, from);
-  }
+    if (c.ownActionIn !== undefined) checkContactId(`${field}.ownActionIn`, c.ownActionIn);
+    checkAction(`${field}.action`, c.action, c.ownActionIn !== undefined ? ME : from);
+  } else if (c.ownActionIn !== undefined) throw new InvalidStoreInputError(`${field}.ownActionIn`, 'needs an action');
 }
 
 export function checkIncomingBatch(commits: readonly IncomingCommit[]): void {

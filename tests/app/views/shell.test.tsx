@@ -394,6 +394,23 @@ describe('diagnostics', () => {
     expect(dialog.getByText('Retries').nextElementSibling!.textContent).toBe('10');
   });
 
+  it("shows this device's id, the account's devices and the devices.* counters (issue 16)", async () => {
+    const fake = new FakeMessenger(readyState({}));
+    fake.devices = [
+      { id: '01'.repeat(16), thisDevice: true },
+      { id: 'ab'.repeat(16), thisDevice: false },
+    ];
+    fake.diagnosticsValue = { breakers: {}, logs: [], metrics: { counters: { 'devices.transcript_received': 3, 'retry.count': 1 }, gauges: {}, histograms: {} } };
+    renderShell(fake);
+    fireEvent.click(screen.getByRole('button', { name: 'Diagnostics' }));
+    const dialog = within(screen.getByRole('dialog', { name: 'Diagnostics' }));
+    await waitFor(() => expect(dialog.getByText('This device').nextElementSibling!.textContent).toBe('01'.repeat(16)));
+    expect(dialog.getByText('Devices of this account').nextElementSibling!.textContent).toBe('2: 01010101, abababab');
+    const row = dialog.getAllByRole('row').find((r) => r.textContent?.startsWith('devices.transcript_received'))!;
+    expect(within(row).getByRole('cell').textContent).toBe('3');
+    expect(fake.callsOf('listDevices').length).toBeGreaterThanOrEqual(1);
+  });
+
   it('shows replays and exports the metrics as a JSON file (Blob URL download) and to the clipboard', async () => {
     const fake = new FakeMessenger(readyState({ queueDepth: 2 }));
     fake.diagnosticsValue = {

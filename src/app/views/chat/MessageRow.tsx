@@ -3,7 +3,7 @@ import type { MessageView, MessengerState } from '../../../core/messenger/messen
 import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
 import { formatBytes, formatMessageTime } from '../../components/format.ts';
 import { MessageText } from '../../components/MessageText.tsx';
-import { STATUS_ICON, STATUS_TEXT } from './message-status.ts';
+import { STATUS_ICON, statusText } from './message-status.ts';
 import { useUiStore } from '../../ui-store.ts';
 import { MessageActionsMenu } from './MessageActionsMenu.tsx';
 import { MessageExtras } from './MessageExtras.tsx';
@@ -72,6 +72,14 @@ export const MessageRow = memo(function MessageRow({ message, peerName, position
       .catch(() => undefined)
       .finally(() => setRetrying(false));
   };
+  if (message.system) {
+    // A line about the conversation ("Ada added a device"): no bubble, status or actions.
+    return (
+      <div role="listitem" className="message-system" data-row-id={message.id} aria-posinset={position} aria-setsize={count}>
+        <p>{message.text}</p>
+      </div>
+    );
+  }
   return (
     <div
       role="listitem"
@@ -120,11 +128,11 @@ export const MessageRow = memo(function MessageRow({ message, peerName, position
         <p className="message-meta">
           <time dateTime={new Date(message.at).toISOString()}>{formatMessageTime(message.at, now)}</time>
           {ours && (
-            <span className="message-status" title={message.via ? `${STATUS_TEXT[message.status]} · ${message.via}` : STATUS_TEXT[message.status]}>
+            <span className="message-status" title={message.via ? `${statusText(message)} · ${message.via}` : statusText(message)}>
               <span className="message-status-icon" aria-hidden="true">
                 {STATUS_ICON[message.status]}
               </span>
-              <span className="visually-hidden">{STATUS_TEXT[message.status]}</span>
+              <span className="visually-hidden">{statusText(message)}</span>
             </span>
           )}
         </p>

@@ -1,4 +1,4 @@
-import type { MessageStatus } from '../../../core/messenger/messenger-api.ts';
+import type { MessageStatus, MessageView } from '../../../core/messenger/messenger-api.ts';
 
 /** What each status is called and drawn as (the icon is decorative; the text is read). */
 export const STATUS_TEXT: Readonly<Record<MessageStatus, string>> = {
@@ -16,3 +16,8 @@ export const STATUS_ICON: Readonly<Record<MessageStatus, string>> = {
   read: '✓✓',
   failed: '⚠',
 };
+
+/** The status in words; a message queued on another device of ours (a device link brought it) says so. */
+export function statusText(m: Pick<MessageView, 'status' | 'queuedElsewhere'>): string {
+  return m.queuedElsewhere ? 'Queued on your other device' : STATUS_TEXT[m.status];
+}

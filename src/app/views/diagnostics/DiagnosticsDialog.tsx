@@ -4,6 +4,7 @@ import type { LogRecord } from '../../../core/log.ts';
 import { Dialog } from '../../components/Dialog.tsx';
 import { formatBytes } from '../../components/format.ts';
 import { useDiagnostics } from '../../hooks/useDiagnostics.ts';
+import { DeviceFacts } from './DeviceFacts.tsx';
 import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
 import { downloadText, metricsExport, metricsFileName } from './metrics-export.ts';
 import { summarizeMetrics } from './metrics-summary.ts';
@@ -101,6 +102,7 @@ export function DiagnosticsDialog({ onClose }: { readonly onClose: () => void })
           {storage.quota !== undefined && ` of ${formatBytes(storage.quota)}`}
         </dd>
       </dl>
+      <DeviceFacts metrics={diagnostics.metrics} />
 
       <h3>Circuit breakers</h3>
       {breakers.length === 0 ? (
