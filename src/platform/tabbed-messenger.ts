@@ -19,7 +19,7 @@ import type { LeadershipSnapshot, TabLeadership } from '../core/leadership.ts';
 import type { Logger } from '../core/log.ts';
 import { NotLeaderError } from '../core/messenger/errors.ts';
 import { newCommandId } from './core-protocol/command-id.ts';
-import type { ActionOptions, ChatWindow, Diagnostics, Invite, MessengerApi, MessengerState, SendFileOptions, SendOptions, StorageState } from '../core/messenger/messenger-api.ts';
+import type { ActionOptions, ChatWindow, CreateGroupOptions, Diagnostics, Invite, MessengerApi, MessengerState, SendFileOptions, SendOptions, StorageState } from '../core/messenger/messenger-api.ts';
 import type { PushSubscriptionKeys } from '../core/messenger/push-registration.ts';
 import { parseInviteUrl } from '../core/messenger/invite.ts';
 import { StorageHealth } from '../core/store/storage-health.ts';
@@ -394,6 +394,15 @@ export class TabbedMessenger implements MessengerApi {
   deleteConversation = (contactId: string) => this.onLeader((m) => m.deleteConversation(contactId), (c) => c.call('deleteConversation', contactId));
   setBlocked = (contactId: string, blocked: boolean) => this.onLeader((m) => m.setBlocked(contactId, blocked), (c) => c.call('setBlocked', contactId, blocked));
   acceptRequest = (contactId: string) => this.onLeader((m) => m.acceptRequest(contactId), (c) => c.call('acceptRequest', contactId));
+  createGroup = (name: string, memberIds: readonly string[], options: CreateGroupOptions = {}) => {
+    // The group's id is chosen once, so a command resent to a new leader creates one group.
+    const id = options.id ?? newCommandId();
+    return this.onLeader((m) => m.createGroup(name, memberIds, { id }), (c) => c.call('createGroup', name, memberIds, id));
+  };
+  addGroupMembers = (groupId: string, memberIds: readonly string[]) => this.onLeader((m) => m.addGroupMembers(groupId, memberIds), (c) => c.call('addGroupMembers', groupId, memberIds));
+  removeGroupMember = (groupId: string, memberId: string) => this.onLeader((m) => m.removeGroupMember(groupId, memberId), (c) => c.call('removeGroupMember', groupId, memberId));
+  leaveGroup = (groupId: string) => this.onLeader((m) => m.leaveGroup(groupId), (c) => c.call('leaveGroup', groupId));
+  renameGroup = (groupId: string, name: string) => this.onLeader((m) => m.renameGroup(groupId, name), (c) => c.call('renameGroup', groupId, name));
   createDeviceLink = () => this.onLeader((m) => m.createDeviceLink(), (c) => c.call('createDeviceLink'));
   unlinkDevice = (id: string) => this.onLeader((m) => m.unlinkDevice(id), (c) => c.call('unlinkDevice', id));
   listDevices = () => this.onLeader((m) => m.listDevices(), (c) => c.call('listDevices'));

@@ -124,3 +124,33 @@ export class MessageActionRefusedError extends MessengerError {
     super(message);
   }
 }
+
+/** A group command this build cannot do yet (issue 18 lands in steps). */
+export class GroupsNotBuiltError extends MessengerError {
+  readonly kind = 'groups_not_built';
+  override readonly name = 'GroupsNotBuiltError';
+}
+
+/** More than 1,000 members in a group (us included), or none besides us at creation. */
+export class GroupTooLargeError extends MessengerError {
+  readonly kind = 'group_too_large';
+  override readonly name = 'GroupTooLargeError';
+}
+
+/** Only a group's admins may add, remove and rename. */
+export class NotGroupAdminError extends MessengerError {
+  readonly kind = 'not_group_admin';
+  override readonly name = 'NotGroupAdminError';
+}
+
+/** No group with this id, or one we left or were removed from (read-only). */
+export class UnknownGroupError extends MessengerError {
+  readonly kind = 'unknown_group';
+  override readonly name = 'UnknownGroupError';
+}
+
+/** Edits, reactions and files are not sent in groups in this round. */
+export class NotInGroupsError extends MessengerError {
+  readonly kind = 'not_in_groups';
+  override readonly name = 'NotInGroupsError';
+}

@@ -52,6 +52,41 @@ export interface MessageView {
    */
   readonly canEdit?: true;
   readonly canDeleteForEveryone?: true;
+  /** On incoming group messages: the member who wrote it (its account id) and its name. */
+  readonly senderId?: string;
+  readonly senderName?: string;
+  /**
+   * A group's membership line ("Ada added Bo", "Cy left"): `text` says it in words,
+   * `direction` is `'in'` and `status` is `'read'`.
+   */
+  readonly system?: true;
+  /** On our own group messages: each other member's state (`status` is then the weakest of them). */
+  readonly memberStatus?: readonly { readonly id: string; readonly name: string; readonly status: MessageStatus }[];
+}
+
+/** A group conversation (PROTOCOL.md §17). */
+export interface GroupView {
+  /** 32 lowercase hex chars (the 16-byte group id). Contact ids are 64 hex chars, so the two never collide. */
+  readonly id: string;
+  readonly name: string;
+  /** Every member, us included (`me`), admins first then by name. */
+  readonly members: readonly GroupMemberView[];
+  /** We are an admin (may add, remove, rename). */
+  readonly admin: boolean;
+  /** We left or were removed: the chat is read-only, its history stays. */
+  readonly left?: true;
+  readonly lastMessage?: { readonly text: string; readonly at: number; readonly direction: 'in' | 'out' };
+  readonly unread: number;
+}
+
+export interface GroupMemberView {
+  /** The member's account id (hex of its identity key; equals its contact id when it is one of our contacts). */
+  readonly id: string;
+  readonly name: string;
+  readonly admin: boolean;
+  readonly me?: true;
+  /** Its identity key changed since we last acknowledged it (shown in the group as in 1:1). */
+  readonly keyChanged?: true;
 }
 
 export interface ContactView {
@@ -102,7 +137,10 @@ export interface ContactView {
 }
 
 export interface ChatWindow {
+  /** The open conversation's id: a contact id (64 hex) or a group id (32 hex). */
   readonly contactId: string;
+  /** Present (true) when the conversation is a group. */
+  readonly group?: true;
   /** Oldest first; the most recent page(s) loaded so far. */
   readonly messages: readonly MessageView[];
   readonly hasOlder: boolean;
@@ -129,6 +167,8 @@ export interface MessengerState {
   readonly storage: { readonly state: StorageState; readonly persisted?: boolean; readonly usage?: number; readonly quota?: number };
   /** Sorted: most recent conversation first. */
   readonly contacts: readonly ContactView[];
+  /** Our groups, most recent first (absent before any). */
+  readonly groups?: readonly GroupView[];
   readonly chat?: ChatWindow;
   readonly queueDepth: number;
   /** Files moving now (uploads before their message is queued, downloads), and the last failure of each; absent when none. */
@@ -212,6 +252,12 @@ export interface SendFileOptions {
   /** A tiny preview (≤ 2 KiB) sent inside the message, e.g. a small JPEG of a picture. */
   readonly preview?: Uint8Array;
   /** 32 lowercase hex chars: the message's id, chosen by the caller (a resent command with it does not send twice once queued). */
+  readonly id?: string;
+}
+
+/** Options of `createGroup`. */
+export interface CreateGroupOptions {
+  /** 32 lowercase hex chars: the group's id, chosen by the caller (a resent command with it creates one group). */
   readonly id?: string;
 }
 
@@ -304,6 +350,22 @@ export interface MessengerCommands {
   setBlocked(contactId: string, blocked: boolean): Promise<void>;
   /** Accepts a message request: into the list; replies and read receipts may go. A no-op for an accepted contact. */
   acceptRequest(contactId: string): Promise<void>;
+  /**
+   * Groups (PROTOCOL.md §17). `send`, `openChat`, `loadOlder`, `markRead`, `retry` and
+   * `deleteForMe` accept a group id where they take a conversation id; edits, reactions and
+   * files in groups reject with `not_in_groups`.
+   *
+   * Creates a group of us (admin) and the given contacts (1..999 of them); returns its id.
+   * Rejects `group_too_large`, `unknown_contact`.
+   */
+  createGroup(name: string, memberIds: readonly string[], options?: CreateGroupOptions): Promise<string>;
+  /** Admins only (`not_group_admin`); at most 1,000 members in all (`group_too_large`). */
+  addGroupMembers(groupId: string, memberIds: readonly string[]): Promise<void>;
+  /** Admins only; rotates every remaining device's sender key before the next message. */
+  removeGroupMember(groupId: string, memberId: string): Promise<void>;
+  leaveGroup(groupId: string): Promise<void>;
+  /** Admins only; 1..64 characters trimmed (`invalid_text`). */
+  renameGroup(groupId: string, name: string): Promise<void>;
   diagnostics(): Diagnostics;
   /** Existing device: a one-time device link (petrel-link:…, 10 minutes); progress in `state.deviceLink`. */
   createDeviceLink(): Promise<string>;

@@ -60,10 +60,10 @@ import { backupSecretFor, fetchRelayBackup, restoreThisDevice } from './restore-
 import { observeDeliveryLatency } from './delivery-latency.ts';
 import { DirectPathPolicy } from './direct-path-policy.ts';
 import type { DirectPath, RtcKind } from './direct-path.ts';
-import { InvalidMessageTextError, NoIdentityError } from './errors.ts';
+import { GroupsNotBuiltError, InvalidMessageTextError, NoIdentityError } from './errors.ts';
 import { inviteUrl, parseInviteUrl } from './invite.ts';
 import { MessageCommands } from './message-commands.ts';
-import type { ActionOptions, BackupMade, DeviceView, Diagnostics, Invite, Me, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
+import type { ActionOptions, BackupMade, CreateGroupOptions, DeviceView, Diagnostics, Invite, Me, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
 import { OutboxWorker } from './outbox-worker.ts';
 import { bootDevices } from './device-boot.ts';
 import { PreKeyPublisher } from './prekey-publisher.ts';
@@ -544,6 +544,36 @@ export class Messenger implements MessengerApi {
 
   async acceptRequest(contactId: string): Promise<void> {
     return this.need().contacts.acceptRequest(contactId);
+  }
+
+  async createGroup(name: string, memberIds: readonly string[], options: CreateGroupOptions = {}): Promise<string> {
+    void name, memberIds, options;
+    this.need();
+    throw new GroupsNotBuiltError('groups are not built yet');
+  }
+
+  async addGroupMembers(groupId: string, memberIds: readonly string[]): Promise<void> {
+    void groupId, memberIds;
+    this.need();
+    throw new GroupsNotBuiltError('groups are not built yet');
+  }
+
+  async removeGroupMember(groupId: string, memberId: string): Promise<void> {
+    void groupId, memberId;
+    this.need();
+    throw new GroupsNotBuiltError('groups are not built yet');
+  }
+
+  async leaveGroup(groupId: string): Promise<void> {
+    void groupId;
+    this.need();
+    throw new GroupsNotBuiltError('groups are not built yet');
+  }
+
+  async renameGroup(groupId: string, name: string): Promise<void> {
+    void groupId, name;
+    this.need();
+    throw new GroupsNotBuiltError('groups are not built yet');
   }
 
   async createDeviceLink(): Promise<string> {

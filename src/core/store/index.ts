@@ -10,6 +10,7 @@ export type * from './records.ts';
 export { keyAt, SCHEMA_VERSION, STORE_DEFINITIONS, STORE_NAMES } from './schema.ts';
 export type { IndexName, KeyOf, PetrelSchema, StoreDefinition, StoreDefinitions, StoreKey, StoreName, ValueOf } from './schema.ts';
 export { SessionCache, SessionCachingStore } from './session-cache.ts';
+export { GroupStore, type GroupCommit } from './group-store.ts';
 export type { ImportedMessage } from './history-import.ts';
 export { toStoreError } from './storage-errors.ts';
 export { StorageHealth, type StorageHealthView, type StorageState } from './storage-health.ts';

@@ -3,6 +3,7 @@
  * core, IndexedDB in `src/platform/idb`). Each public method validates its input, then
  * runs exactly one transaction; see `store-api.ts` for the contract.
  */
+import { GroupStore } from './group-store.ts';
 import type { BackendTx, StoreBackend, TxMode } from './backend.ts';
 import { applyContactChange, applyDeleteConversation, checkContactChange, DELETE_CONVERSATION_STORES, type ContactChange, type DeletedConversation } from './contact-changes.ts';
 import { ConcurrentModificationError, InvalidStoreInputError, InvalidTransitionError, RecordNotFoundError, StoreError } from './errors.ts';
@@ -69,12 +70,14 @@ export interface PetrelStoreOptions {
 
 export class BackendPetrelStore implements PetrelStore {
   readonly health: StorageHealthView;
+  readonly groups: GroupStore;
 
   constructor(
     private readonly backend: StoreBackend,
     private readonly options: PetrelStoreOptions,
   ) {
     this.health = backend.health;
+    this.groups = new GroupStore(backend);
   }
 
   private tx<T>(stores: readonly StoreName[], mode: TxMode, body: (tx: BackendTx) => Promise<T>): Promise<T> {

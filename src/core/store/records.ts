@@ -190,6 +190,12 @@ export interface MessageRecord {
   /** At most one per person (`by`: 'me' or the contact id). */
   readonly reactions?: readonly Reaction[];
   readonly updatedAt: number;
+  /** Incoming group message: the member (account id, hex of its identity key) who wrote it. */
+  readonly senderId?: string;
+  /** A group's membership line ("Ada added Bo"): `body` says it. */
+  readonly system?: true;
+  /** Our own group message: each other member's status by account id (the row's `status` is the weakest). */
+  readonly memberStatus?: Readonly<Record<string, MessageStatus>>;
 }
 
 export interface Quote {
@@ -276,4 +282,71 @@ export type MetaValue = string | number | boolean | Uint8Array;
 export interface MetaRecord {
   readonly key: string;
   readonly value: MetaValue;
+}
+
+/** A group this device belongs to or belonged to (docs/PROTOCOL.md §17.6). */
+export interface GroupRecord {
+  /** Hex of the 16-byte group id. */
+  readonly id: string;
+  /** Every signed change held (the log, group-log.ts), in the order they arrived. */
+  readonly changes: readonly { readonly body: Uint8Array; readonly sig: Uint8Array }[];
+  /** Ids (hex) of the changes applied so far, in order: what the system lines already said. */
+  readonly applied: readonly string[];
+  /** The names members' authors told us (account hex → name), for members who are not our contacts. */
+  readonly names: Readonly<Record<string, string>>;
+  /** Position of the next row in the conversation (message `order`). */
+  readonly nextOrder: number;
+  readonly lastActivityAt: number;
+  readonly createdAt: number;
+}
+
+/**
+ * One sender-key record: ours (`device` 'self') or a member device's, for one group.
+ * `key` = group ‖ ':' ‖ account ‖ ':' ‖ device ('-' for a single-device account).
+ */
+export interface SenderKeyRow {
+  readonly key: string;
+  readonly groupId: string;
+  /** serializeSenderKeyRecord's bytes (integrity-tagged). */
+  readonly record: Uint8Array;
+  /** Ours only: messages sent on the current chain, when it was made, who holds it, and a rotation owed. */
+  readonly own?: {
+    readonly sent: number;
+    readonly createdAt: number;
+    /** Member devices (`account:device`) that were sent the current chain, and the iteration each got it at (never earlier: a repair re-sends that). */
+    readonly holders: Readonly<Record<string, number>>;
+    /** The chain's distribution at iteration 0 (from which a repair derives the one at a holder's iteration). */
+    readonly origin: Uint8Array;
+    /** A member left or was removed since the chain was made: a new chain before the next message. */
+    readonly rotate: boolean;
+  };
+}
+
+/** A group message whose sender key we do not hold yet: kept, and asked for, until it comes or expires. */
+export interface HeldGroupMessageRecord {
+  /** Hex of the envelope id. */
+  readonly id: string;
+  readonly groupId: string;
+  /** `account:device` of the sender. */
+  readonly sender: string;
+  readonly chainId: number;
+  readonly iteration: number;
+  /** The sender-key message. */
+  readonly message: Uint8Array;
+  readonly heldAt: number;
+  /** When we last asked the sender for its key, and how often. */
+  readonly askedAt: number;
+  readonly asks: number;
+}
+
+/** A group message encrypted and committed, not yet deposited with the relay (`send.multi`). */
+export interface GroupOutboxRecord {
+  /** Hex of the message id (also the envelope id of the deposit). */
+  readonly messageId: string;
+  readonly groupId: string;
+  /** The group.env body. */
+  readonly body: Uint8Array;
+  /** Member devices (`account:device`) it goes to. */
+  readonly to: readonly string[];
+  readonly createdAt: number;
 }

@@ -9,17 +9,21 @@ import type {
   ContactRecord,
   ConversationRecord,
   DedupRecord,
+  GroupOutboxRecord,
+  GroupRecord,
+  HeldGroupMessageRecord,
   IdentityRecord,
   MessageRecord,
   MetaRecord,
   MetricRecord,
   OutboxRecord,
   PreKeyRecord,
+  SenderKeyRow,
   SessionRecord,
 } from './records.ts';
 
 /** The current schema version (IndexedDB database version). Bump with a new migration. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export type PetrelSchema = {
   identity: { key: 'self'; value: IdentityRecord };
@@ -32,6 +36,11 @@ export type PetrelSchema = {
   dedup: { key: string; value: DedupRecord; indexes: { byAt: number } };
   metrics: { key: string; value: MetricRecord };
   meta: { key: string; value: MetaRecord };
+  /** Version 2 (groups, issue 18). */
+  groups: { key: string; value: GroupRecord };
+  senderKeys: { key: string; value: SenderKeyRow; indexes: { byGroup: string } };
+  groupHeld: { key: string; value: HeldGroupMessageRecord; indexes: { byGroup: [string, number] } };
+  groupOutbox: { key: string; value: GroupOutboxRecord };
 };
 
 export type StoreName = keyof PetrelSchema & string;
@@ -61,6 +70,10 @@ export const STORE_DEFINITIONS: StoreDefinitions = {
   dedup: { keyPath: 'envelopeId', indexes: { byAt: ['at'] } },
   metrics: { keyPath: 'key', indexes: {} },
   meta: { keyPath: 'key', indexes: {} },
+  groups: { keyPath: 'id', indexes: {} },
+  senderKeys: { keyPath: 'key', indexes: { byGroup: ['groupId'] } },
+  groupHeld: { keyPath: 'id', indexes: { byGroup: ['groupId', 'heldAt'] } },
+  groupOutbox: { keyPath: 'messageId', indexes: {} },
 };
 
 export const STORE_NAMES: readonly StoreName[] = Object.keys(STORE_DEFINITIONS) as StoreName[];

@@ -72,12 +72,14 @@ export class SessionCache {
  */
 export class SessionCachingStore implements PetrelStore {
   readonly health: StorageHealthView;
+  readonly groups: PetrelStore['groups'];
 
   constructor(
     private readonly inner: PetrelStore,
     readonly cache: SessionCache,
   ) {
     this.health = inner.health;
+    this.groups = inner.groups;
   }
 
   async getSession(contactId: string): Promise<SessionRecord | undefined> {

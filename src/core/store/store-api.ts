@@ -27,6 +27,7 @@ import type {
 } from './records.ts';
 import type { MessageAction } from './message-actions.ts';
 import type { StorageHealthView } from './storage-health.ts';
+import type { GroupStore } from './group-store.ts';
 import type { ContactChange, DeletedConversation } from './contact-changes.ts';
 
 export type { ContactChange, DeletedConversation } from './contact-changes.ts';
@@ -197,6 +198,8 @@ export interface SentReport {
 
 export interface PetrelStore {
   readonly health: StorageHealthView;
+  /** Groups (group-store.ts): logs, sender keys, held messages, group sends; each write one transaction. */
+  readonly groups: GroupStore;
 
   // ---- identity and prekeys
   loadIdentity(): Promise<IdentityRecord | undefined>;

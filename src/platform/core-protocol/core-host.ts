@@ -49,6 +49,11 @@ const hexId = (v: unknown): string => {
   if (typeof v !== 'string' || !/^[0-9a-f]{32}$/u.test(v)) throw new BadArguments('expected an id of 32 lowercase hex characters');
   return v;
 };
+/** A list of ids (at most a group's 1,000 members). */
+const strs = (v: unknown): readonly string[] => {
+  if (!Array.isArray(v) || v.length > 1_000 || !v.every((x) => typeof x === 'string')) throw new BadArguments('expected a list of at most 1,000 strings');
+  return v as string[];
+};
 const optStr = (v: unknown): string | undefined => (v === undefined ? undefined : str(v));
 const blob = (v: unknown): Blob => {
   if (typeof Blob === 'undefined' || !(v instanceof Blob)) throw new BadArguments('expected a Blob');
@@ -118,6 +123,11 @@ export class CoreHost {
       deleteConversation: ([contactId]) => core.deleteConversation(str(contactId)),
       setBlocked: ([contactId, blocked]) => core.setBlocked(str(contactId), bool(blocked)),
       acceptRequest: ([contactId]) => core.acceptRequest(str(contactId)),
+      createGroup: ([name, memberIds, id]) => core.createGroup(str(name), strs(memberIds), { id: hexId(id) }),
+      addGroupMembers: ([groupId, memberIds]) => core.addGroupMembers(str(groupId), strs(memberIds)),
+      removeGroupMember: ([groupId, memberId]) => core.removeGroupMember(str(groupId), str(memberId)),
+      leaveGroup: ([groupId]) => core.leaveGroup(str(groupId)),
+      renameGroup: ([groupId, name]) => core.renameGroup(str(groupId), str(name)),
       chatWindow: ([contactId, n]) => deps.readChat(str(contactId), limit(n)),
       diagnostics: () => Promise.resolve(core.diagnostics()),
       createDeviceLink: () => core.createDeviceLink(),

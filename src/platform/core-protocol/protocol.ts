@@ -48,6 +48,12 @@ export interface CommandMap {
   setBlocked: { args: [contactId: string, blocked: boolean]; result: void };
   /** A no-op for an accepted contact. */
   acceptRequest: { args: [contactId: string]; result: void };
+  /** Groups (PROTOCOL.md §17): createGroup carries the group id chosen by the client (a resend to a new host creates one group). */
+  createGroup: { args: [name: string, memberIds: readonly string[], id: string]; result: string };
+  addGroupMembers: { args: [groupId: string, memberIds: readonly string[]]; result: void };
+  removeGroupMember: { args: [groupId: string, memberId: string]; result: void };
+  leaveGroup: { args: [groupId: string]; result: void };
+  renameGroup: { args: [groupId: string, name: string]; result: void };
   /** This client's chat window (each tab has its own open conversation). */
   chatWindow: { args: [contactId: string, limit: number]; result: ChatWindow };
   diagnostics: { args: []; result: Diagnostics };
@@ -89,6 +95,11 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'deleteConversation',
   'setBlocked',
   'acceptRequest',
+  'createGroup',
+  'addGroupMembers',
+  'removeGroupMember',
+  'leaveGroup',
+  'renameGroup',
   'chatWindow',
   'diagnostics',
   'createDeviceLink',

@@ -6,7 +6,7 @@
  */
 import { parseInviteUrl } from '../../core/messenger/invite.ts';
 import type { PushSubscriptionKeys } from '../../core/messenger/push-registration.ts';
-import type { ActionOptions, Diagnostics, Invite, MessengerApi, MessengerState, SendFileOptions, SendOptions } from '../../core/messenger/messenger-api.ts';
+import type { ActionOptions, CreateGroupOptions, Diagnostics, Invite, MessengerApi, MessengerState, SendFileOptions, SendOptions } from '../../core/messenger/messenger-api.ts';
 import { newCommandId } from '../core-protocol/command-id.ts';
 import { CoreClient } from '../core-protocol/core-client.ts';
 import type { ClientMessage } from '../core-protocol/protocol.ts';
@@ -154,6 +154,12 @@ export class WorkerMessenger implements MessengerApi {
   deleteConversation = (contactId: string) => this.client.call('deleteConversation', contactId);
   setBlocked = (contactId: string, blocked: boolean) => this.client.call('setBlocked', contactId, blocked);
   acceptRequest = (contactId: string) => this.client.call('acceptRequest', contactId);
+  // The group's id is chosen here, so a command resent to a restarted worker creates one group.
+  createGroup = (name: string, memberIds: readonly string[], options: CreateGroupOptions = {}) => this.client.call('createGroup', name, memberIds, options.id ?? newCommandId());
+  addGroupMembers = (groupId: string, memberIds: readonly string[]) => this.client.call('addGroupMembers', groupId, memberIds);
+  removeGroupMember = (groupId: string, memberId: string) => this.client.call('removeGroupMember', groupId, memberId);
+  leaveGroup = (groupId: string) => this.client.call('leaveGroup', groupId);
+  renameGroup = (groupId: string, name: string) => this.client.call('renameGroup', groupId, name);
   createDeviceLink = () => this.client.call('createDeviceLink');
   unlinkDevice = (id: string) => this.client.call('unlinkDevice', id);
   listDevices = () => this.client.call('listDevices');

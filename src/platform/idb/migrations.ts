@@ -35,8 +35,18 @@ export const migrateToV1: Migration = (db) => {
   db.createObjectStore('meta', { keyPath: 'key' });
 };
 
+/** Version 2: groups (issue 18): group logs, sender keys, messages waiting for a key, group sends not yet deposited. */
+export const migrateToV2: Migration = (db) => {
+  db.createObjectStore('groups', { keyPath: 'id' });
+  const senderKeys = db.createObjectStore('senderKeys', { keyPath: 'key' });
+  senderKeys.createIndex('byGroup', 'groupId');
+  const held = db.createObjectStore('groupHeld', { keyPath: 'id' });
+  held.createIndex('byGroup', ['groupId', 'heldAt']);
+  db.createObjectStore('groupOutbox', { keyPath: 'messageId' });
+};
+
 /** Step N at index N (index 0 unused). Append new steps; never edit a shipped one. */
-export const MIGRATIONS: readonly (Migration | undefined)[] = [undefined, migrateToV1];
+export const MIGRATIONS: readonly (Migration | undefined)[] = [undefined, migrateToV1, migrateToV2];
 
 export class MissingMigrationError extends Error {
   constructor(readonly version: number) {

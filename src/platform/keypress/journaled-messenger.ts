@@ -11,7 +11,7 @@
  * draft again, so the words are never silently dropped.
  */
 import type { Logger } from '../../core/log.ts';
-import type { ActionOptions, Invite, MessengerApi, MessengerState, SendFileOptions, SendOptions } from '../../core/messenger/messenger-api.ts';
+import type { ActionOptions, CreateGroupOptions, Invite, MessengerApi, MessengerState, SendFileOptions, SendOptions } from '../../core/messenger/messenger-api.ts';
 import type { PushSubscriptionKeys } from '../../core/messenger/push-registration.ts';
 import type { DraftStore } from './draft-store.ts';
 import type { JournalEntry, SendJournal } from './send-journal.ts';
@@ -138,6 +138,11 @@ export class JournaledMessenger implements MessengerApi {
   deleteConversation = (contactId: string) => this.inner.deleteConversation(contactId);
   setBlocked = (contactId: string, blocked: boolean) => this.inner.setBlocked(contactId, blocked);
   acceptRequest = (contactId: string) => this.inner.acceptRequest(contactId);
+  createGroup = (name: string, memberIds: readonly string[], options?: CreateGroupOptions) => this.inner.createGroup(name, memberIds, options);
+  addGroupMembers = (groupId: string, memberIds: readonly string[]) => this.inner.addGroupMembers(groupId, memberIds);
+  removeGroupMember = (groupId: string, memberId: string) => this.inner.removeGroupMember(groupId, memberId);
+  leaveGroup = (groupId: string) => this.inner.leaveGroup(groupId);
+  renameGroup = (groupId: string, name: string) => this.inner.renameGroup(groupId, name);
   createDeviceLink = () => this.inner.createDeviceLink();
   unlinkDevice = (id: string) => this.inner.unlinkDevice(id);
   listDevices = () => this.inner.listDevices();

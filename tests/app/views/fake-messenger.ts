@@ -320,6 +320,28 @@ export class FakeMessenger implements MessengerApi {
     this.updateContact(contactId, ({ request: _r, ...c }) => c);
   }
 
+  // Groups: recorded only (the groups UI gives them behaviour when it needs it).
+  async createGroup(name: string, memberIds: readonly string[]): Promise<string> {
+    this.record('createGroup', name, memberIds);
+    return '00'.repeat(16);
+  }
+
+  async addGroupMembers(groupId: string, memberIds: readonly string[]): Promise<void> {
+    this.record('addGroupMembers', groupId, memberIds);
+  }
+
+  async removeGroupMember(groupId: string, memberId: string): Promise<void> {
+    this.record('removeGroupMember', groupId, memberId);
+  }
+
+  async leaveGroup(groupId: string): Promise<void> {
+    this.record('leaveGroup', groupId);
+  }
+
+  async renameGroup(groupId: string, name: string): Promise<void> {
+    this.record('renameGroup', groupId, name);
+  }
+
   diagnostics(): Diagnostics {
     this.calls.push({ command: 'diagnostics', args: [] });
     return this.diagnosticsValue;

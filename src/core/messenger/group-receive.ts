@@ -1,0 +1,139 @@
+/**
+ * Receiving a group message (a `group.env` deposited by `send.multi`, docs/PROTOCOL.md §17.6):
+ *
+ *   - it decodes, names a group we hold, and its sender is a member of it while we are one
+ *     (else dropped: `malformed`, `unknown_group`, `not_member`, `not_member_self`);
+ *   - the sender device's record decrypts it (group-cipher.ts): a bad signature, a counter
+ *     already read (`replayed`), a jump too far ahead, a failed tag are dropped and counted;
+ *     a chain we do not hold yet is HELD and its key asked for (group-repair.ts);
+ *   - the sender's advanced record, the message row and the envelope's dedup mark commit in
+ *     ONE transaction (a second copy of the envelope commits nothing); only then is the
+ *     envelope acknowledged (the caller's `ack` after this resolves) and a delivery
+ *     receipt sent to the sender device.
+ *
+ * Every drop is `groups.drop{reason}`; nothing dropped is ever shown.
+ */
+import { fromHex, toHex } from '../bytes.ts';
+import { CryptoError, NoSenderKeyError } from '../crypto/index.ts';
+import { groupDecrypt } from '../groups/group-cipher.ts';
+import { EMPTY_SENDER_KEY_RECORD, deserializeSenderKeyRecord, serializeSenderKeyRecord } from '../groups/sender-key-record.ts';
+import { parseSenderKeyMessage } from '../groups/sender-key-message.ts';
+import type { GroupRecord, MessageRecord } from '../store/index.ts';
+import { decodeGroupFrame, encodeGroupFrame } from '../wire/group-content.ts';
+import { isWireError } from '../wire/index.ts';
+import { isMember, membershipOf } from './group-membership.ts';
+import { hold } from './group-repair.ts';
+import { dropped, meOf, memberKeyRow, SINGLE_DEVICE, type GroupContext, type MemberDevice } from './group-ports.ts';
+
+export type Received = 'committed' | 'duplicate' | 'held' | 'dropped';
+
+/** One group envelope from the relay; resolves once its outcome is durable (then it may be acknowledged). */
+export async function receiveGroupEnvelope(ctx: GroupContext, envelopeId: string, body: Uint8Array): Promise<Received> {
+  let env;
+  try {
+    env = decodeGroupFrame(body, ['group.env'], { metrics: ctx.metrics });
+  } catch (err) {
+    dropped(ctx, 'malformed', { detail: isWireError(err) ? err.reason : 'unknown' });
+    return 'dropped';
+  }
+  if (env.t !== 'group.env') return 'dropped';
+  const groupId = toHex(env.group);
+  const sender: MemberDevice = { account: toHex(env.from), device: env.dev.length ? toHex(env.dev) : SINGLE_DEVICE };
+  return openGroupMessage(ctx, groupId, sender, env.msg, envelopeId);
+}
+
+/**
+ * Decrypts and commits one sender-key message of `sender` (an envelope, or one held before).
+ * `heldId`: the held row this consumes (removed in the same commit).
+ */
+export async function openGroupMessage(ctx: GroupContext, groupId: string, sender: MemberDevice, message: Uint8Array, envelopeId: string, heldId?: string): Promise<Received> {
+  const group = await ctx.store.getGroup(groupId);
+  const done = heldId ? { heldDone: [heldId] } : {};
+  if (!group) {
+    dropped(ctx, 'unknown_group');
+    if (heldId) await ctx.store.commit(done);
+    return 'dropped';
+  }
+  const state = membershipOf(group).state;
+  if (!isMember(state, meOf(ctx))) return drop(ctx, 'not_member_self', envelopeId, done);
+  if (!isMember(state, sender.account)) return drop(ctx, 'not_member', envelopeId, done);
+  if (sender.account === meOf(ctx) && sender.device === ctx.ports.thisDevice) return drop(ctx, 'own_echo', envelopeId, done);
+
+  const key = memberKeyRow(groupId, sender);
+  const row = await ctx.store.getSenderKey(key);
+  let record = EMPTY_SENDER_KEY_RECORD;
+  try {
+    if (row) record = deserializeSenderKeyRecord(row.record);
+  } catch {
+    // A damaged record reads nothing; a fresh distribution replaces it.
+    record = EMPTY_SENDER_KEY_RECORD;
+  }
+  let opened;
+  try {
+    opened = await groupDecrypt(record, fromHex(groupId), message, ctx.crypto);
+  } catch (err) {
+    if (err instanceof NoSenderKeyError && !heldId) {
+      return hold(ctx, groupId, sender, message, envelopeId);
+    }
+    if (err instanceof NoSenderKeyError) return 'held'; // still waiting: the held row stays
+    const reason = err instanceof CryptoError ? err.kind : 'undecryptable';
+    return drop(ctx, reason === 'duplicate_message' ? 'replayed' : reason, envelopeId, done);
+  }
+  const senderKeys = [{ key, groupId, record: serializeSenderKeyRecord(opened.record) }];
+  let content;
+  try {
+    content = decodeGroupFrame(opened.plaintext, ['group.msg'], { metrics: ctx.metrics });
+  } catch {
+    // The key is spent: the advanced record commits, the message is not shown.
+    dropped(ctx, 'malformed_content');
+    await ctx.store.commit({ senderKeys, dedup: { envelopeId, at: ctx.clock.now() }, ...done });
+    return 'dropped';
+  }
+  if (content.t !== 'group.msg') return 'dropped';
+  const now = ctx.clock.now();
+  const fresh = await ctx.store.getGroup(groupId);
+  const g: GroupRecord = fresh ?? group;
+  const own = sender.account === meOf(ctx);
+  const row2: MessageRecord = {
+    id: toHex(content.id),
+    contactId: groupId,
+    direction: own ? 'out' : 'in',
+    body: content.text,
+    sentAt: content.ts,
+    receivedAt: now,
+    order: g.nextOrder,
+    status: own ? 'sent' : 'delivered',
+    updatedAt: now,
+    ...(own ? {} : { senderId: sender.account }),
+  };
+  const existing = await ctx.store.getMessage(row2.id);
+  const outcome = await ctx.store.commit({
+    senderKeys,
+    ...(existing ? {} : { messages: [row2], groups: [{ ...g, nextOrder: g.nextOrder + 1, lastActivityAt: now }] }),
+    dedup: { envelopeId, at: now },
+    ...done,
+  });
+  if (outcome === 'duplicate') return 'duplicate';
+  ctx.metrics.inc('groups.receive');
+  if (!own && !existing) {
+    const receipt = encodeGroupFrame({ t: 'group.receipt', group: fromHex(groupId), kind: 'delivered', ids: [content.id] });
+    void ctx.ports.sendPairwise(sender, receipt).catch(() => undefined);
+  }
+  return 'committed';
+}
+
+async function drop(ctx: GroupContext, reason: string, envelopeId: string, done: { heldDone?: string[] }): Promise<Received> {
+  dropped(ctx, reason);
+  await ctx.store.commit({ dedup: { envelopeId, at: ctx.clock.now() }, ...done }).catch(() => undefined);
+  return 'dropped';
+}
+
+/** The header of a sender-key message (chain and iteration), or undefined when it does not parse. */
+export function headerOf(message: Uint8Array): { chainId: number; iteration: number } | undefined {
+  try {
+    const m = parseSenderKeyMessage(message);
+    return { chainId: m.chainId, iteration: m.iteration };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Repair of a missing sender key (docs/PROTOCOL.md §17.6). A group message whose chain we
+ * do not hold is kept (`groupHeld`), not shown, and we ask its sender device for the key
+ * with a `group.keyreq` over the pairwise session. The sender answers a member's request
+ * with a `group.skd` of that chain at the iteration the member was first given it (so a
+ * member added later still reads nothing from before it joined); a non-member's request
+ * is ignored. When a distribution arrives, the sender's held messages are opened in
+ * per-sender order (chain as first held, then iteration).
+ *
+ * Nothing waits forever: the request is repeated every KEY_REQUEST_INTERVAL_MS, at most
+ * KEY_REQUEST_MAX times, and a message held longer than HOLD_MAX_MS is dropped
+ * (`groups.drop{reason=key_never_came}`) with a line in the chat saying so.
+ */
+import { fromHex } from '../bytes.ts';
+import type { HeldGroupMessageRecord, MessageRecord } from '../store/index.ts';
+import { encodeGroupFrame } from '../wire/group-content.ts';
+import { headerOf, openGroupMessage, type Received } from './group-receive.ts';
+import { addressOf, dropped, parseAddress, type GroupContext, type MemberDevice } from './group-ports.ts';
+import { nameOf } from './group-membership.ts';
+
+export const KEY_REQUEST_INTERVAL_MS = 60_000;
+export const KEY_REQUEST_MAX = 5;
+export const HOLD_MAX_MS = 24 * 60 * 60 * 1000;
+/** Most messages held per group (beyond: dropped as `held_full`). */
+export const MAX_HELD_PER_GROUP = 2_000;
+
+export async function hold(ctx: GroupContext, groupId: string, sender: MemberDevice, message: Uint8Array, envelopeId: string): Promise<Received> {
+  const header = headerOf(message);
+  if (!header) {
+    dropped(ctx, 'malformed');
+    return 'dropped';
+  }
+  const already = await ctx.store.heldOf(groupId);
+  if (already.some((h) => h.id === envelopeId)) return 'held';
+  if (already.length >= MAX_HELD_PER_GROUP) {
+    dropped(ctx, 'held_full');
+    await ctx.store.commit({ dedup: { envelopeId, at: ctx.clock.now() } });
+    return 'dropped';
+  }
+  const now = ctx.clock.now();
+  const asked = already.some((h) => h.sender === addressOf(sender) && h.chainId === header.chainId);
+  const held: HeldGroupMessageRecord = { id: envelopeId, groupId, sender: addressOf(sender), chainId: header.chainId, iteration: header.iteration, message: message.slice(), heldAt: now, askedAt: now, asks: asked ? 0 : 1 };
+  await ctx.store.commit({ held: [held] });
+  ctx.metrics.inc('groups.held');
+  if (!asked) await ask(ctx, groupId, sender, header.chainId);
+  return 'held';
+}
+
+async function ask(ctx: GroupContext, groupId: string, sender: MemberDevice, chainId: number): Promise<void> {
+  ctx.metrics.inc('groups.key_request.sent');
+  await ctx.ports.sendPairwise(sender, encodeGroupFrame({ t: 'group.keyreq', group: fromHex(groupId), chain: chainId })).catch(() => undefined);
+}
+
+/** A distribution from `sender` arrived: its held messages are opened, in per-sender order. */
+export async function releaseHeld(ctx: GroupContext, groupId: string, sender: MemberDevice): Promise<number> {
+  const address = addressOf(sender);
+  const held = (await ctx.store.heldOf(groupId)).filter((h) => h.sender === address);
+  const firstSeen = new Map<number, number>();
+  for (const h of held) firstSeen.set(h.chainId, Math.min(firstSeen.get(h.chainId) ?? h.heldAt, h.heldAt));
+  held.sort((a, b) => firstSeen.get(a.chainId)! - firstSeen.get(b.chainId)! || a.chainId - b.chainId || a.iteration - b.iteration);
+  let opened = 0;
+  for (const h of held) {
+    const r = await openGroupMessage(ctx, groupId, sender, h.message, h.id, h.id);
+    if (r === 'committed') opened++;
+  }
+  if (opened) ctx.metrics.inc('groups.held.released', {}, opened);
+  return opened;
+}
+
+/** Asks again for keys still missing and gives up on messages held too long. */
+export async function repairTick(ctx: GroupContext): Promise<void> {
+  const now = ctx.clock.now();
+  const all = await ctx.store.allHeld();
+  const asked = new Set<string>();
+  const expired: HeldGroupMessageRecord[] = [];
+  const again: HeldGroupMessageRecord[] = [];
+  for (const h of all) {
+    if (now - h.heldAt >= HOLD_MAX_MS || (h.asks >= KEY_REQUEST_MAX && now - h.askedAt >= KEY_REQUEST_INTERVAL_MS)) {
+      expired.push(h);
+      continue;
+    }
+    const k = `${h.groupId}:${h.sender}:${h.chainId}`;
+    if (now - h.askedAt >= KEY_REQUEST_INTERVAL_MS && !asked.has(k)) {
+      asked.add(k);
+      again.push({ ...h, askedAt: now, asks: h.asks + 1 });
+      await ask(ctx, h.groupId, parseAddress(h.sender), h.chainId);
+    }
+  }
+  if (!expired.length && !again.length) return;
+  const lines: MessageRecord[] = [];
+  const groups = new Map<string, Awaited<ReturnType<typeof ctx.store.getGroup>>>();
+  for (const h of expired) {
+    dropped(ctx, 'key_never_came');
+    if (!groups.has(h.groupId)) groups.set(h.groupId, await ctx.store.getGroup(h.groupId));
+    const g = groups.get(h.groupId);
+    if (!g) continue;
+    const who = nameOf(ctx, g, parseAddress(h.sender).account);
+    lines.push({ id: h.id, contactId: h.groupId, direction: 'in', body: `A message from ${who} could not be decrypted`, sentAt: h.heldAt, receivedAt: now, order: g.nextOrder, status: 'read', updatedAt: now, system: true });
+    groups.set(h.groupId, { ...g, nextOrder: g.nextOrder + 1 });
+  }
+  await ctx.store.commit({
+    held: again,
+    heldDone: expired.map((h) => h.id),
+    messages: lines,
+    groups: [...groups.values()].filter((g) => g !== undefined),
+    // The expired envelopes are processed: a late copy is a duplicate.
+  });
+  for (const h of expired) await ctx.store.commit({ dedup: { envelopeId: h.id, at: now } }).catch(() => undefined);
+}

@@ -1,0 +1,174 @@
+/**
+ * Sending to a group (docs/PROTOCOL.md §17.6):
+ *
+ *   1. Our sender chain for the group: a new one when we have none, when a member left or
+ *      was removed since it was made (`rotate`), after SENDER_KEY_ROTATE_AFTER_MESSAGES
+ *      messages or SENDER_KEY_ROTATE_AFTER_MS.
+ *   2. Every member device that does not hold the chain yet (a new chain: all of them; an
+ *      added member: its devices) gets its distribution over its pairwise session, at the
+ *      chain's current iteration — so an added member reads nothing sent before.
+ *   3. ONE sender-key encryption; the message row, our advanced chain and the outbox entry
+ *      commit in one transaction; then ONE `send.multi` to every other member device.
+ *      Until the relay holds it, the entry stays in the group outbox (`flush` sends it again
+ *      under the same envelope id, which the relay stores once per mailbox).
+ */
+import { fromHex, toHex } from '../bytes.ts';
+import { groupEncrypt } from '../groups/group-cipher.ts';
+import { SENDER_KEY_ROTATE_AFTER_MESSAGES, SENDER_KEY_ROTATE_AFTER_MS } from '../groups/limits.ts';
+import { distributionOf, parseSenderKeyDistribution } from '../groups/sender-key-distribution.ts';
+import { deserializeSenderKeyRecord, serializeSenderKeyRecord } from '../groups/sender-key-record.ts';
+import { createSenderKeyState, nextMessageKey, receivedSenderKeyState, type SenderKeyState } from '../groups/sender-key-state.ts';
+import type { GroupOutboxRecord, GroupRecord, MessageRecord, SenderKeyRow } from '../store/index.ts';
+import { encodeGroupFrame } from '../wire/group-content.ts';
+import { isMember, membershipOf, memberIds } from './group-membership.ts';
+import { addressOf, meOf, ownKeyRow, parseAddress, SINGLE_DEVICE, type GroupContext, type MemberDevice } from './group-ports.ts';
+import { InvalidMessageTextError, UnknownGroupError } from './errors.ts';
+
+/** Our own chain as stored: the state (with its signing seed), and its bookkeeping. */
+export interface OwnChain {
+  readonly state: SenderKeyState;
+  readonly row: SenderKeyRow;
+}
+
+/** Longest group message text (UTF-16 code units), as for 1:1 messages. */
+export const MAX_GROUP_TEXT = 4_096;
+
+/** Every member device but this one: our other devices and each other member's. */
+export async function memberDevices(ctx: GroupContext, accounts: readonly string[]): Promise<MemberDevice[]> {
+  const me = meOf(ctx);
+  const out: MemberDevice[] = [];
+  for (const account of accounts) {
+    for (const device of await ctx.ports.devicesOf(account)) {
+      if (account === me && (device === ctx.ports.thisDevice || device === SINGLE_DEVICE)) continue;
+      out.push({ account, device });
+    }
+  }
+  return out;
+}
+
+export async function loadOwnChain(ctx: GroupContext, groupId: string): Promise<OwnChain | undefined> {
+  const row = await ctx.store.getSenderKey(ownKeyRow(groupId));
+  const state = row && deserializeSenderKeyRecord(row.record).states[0];
+  return row?.own && state ? { state, row } : undefined;
+}
+
+function freshChain(ctx: GroupContext, groupId: string): OwnChain {
+  const now = ctx.clock.now();
+  const state = createSenderKeyState(ctx.random, now);
+  const origin = distributionOf(fromHex(groupId), state);
+  return { state, row: { key: ownKeyRow(groupId), groupId, record: serializeSenderKeyRecord({ states: [state] }), own: { sent: 0, createdAt: now, holders: {}, rotate: false, origin } } };
+}
+
+function due(ctx: GroupContext, chain: OwnChain | undefined): boolean {
+  const own = chain?.row.own;
+  if (!chain || !own) return true;
+  return own.rotate || own.sent >= SENDER_KEY_ROTATE_AFTER_MESSAGES || ctx.clock.now() - own.createdAt >= SENDER_KEY_ROTATE_AFTER_MS;
+}
+
+/** Our chain's distribution at `iteration` (derived from the chain's start; never before it). */
+export function distributionAt(groupId: string, chain: OwnChain, iteration: number): Uint8Array {
+  const origin = parseSenderKeyDistribution(chain.row.own!.origin);
+  let s = receivedSenderKeyState(origin.chainId, origin.iteration, origin.chainKey, origin.signingPublic);
+  while (s.iteration < iteration) s = nextMessageKey(s).state;
+  return distributionOf(fromHex(groupId), s);
+}
+
+/**
+ * Hands our chain to every target that does not hold it; returns the holders afterwards.
+ * A device we could not reach stays out: it asks for the key when our message arrives (group-repair.ts).
+ */
+async function distribute(ctx: GroupContext, groupId: string, chain: OwnChain, targets: readonly MemberDevice[]): Promise<Record<string, number>> {
+  const holders: Record<string, number> = { ...chain.row.own!.holders };
+  const frame = encodeGroupFrame({ t: 'group.skd', group: fromHex(groupId), dist: distributionOf(fromHex(groupId), chain.state) });
+  for (const t of targets) {
+    const a = addressOf(t);
+    if (a in holders) continue;
+    try {
+      await ctx.ports.sendPairwise(t, frame);
+      holders[a] = chain.state.iteration;
+      ctx.metrics.inc('groups.sender_key.distributed');
+    } catch (err) {
+      ctx.log.warn('sender key not handed to a member device', { to: a.slice(0, 8), error: err instanceof Error ? err.name : 'unknown' });
+    }
+  }
+  return holders;
+}
+
+export async function sendGroupMessage(ctx: GroupContext, groupId: string, text: string, id: Uint8Array): Promise<string> {
+  if (typeof text !== 'string' || !text.trim() || text.length > MAX_GROUP_TEXT) throw new InvalidMessageTextError(`a group message is 1..${MAX_GROUP_TEXT} characters`);
+  const messageId = toHex(id);
+  const existing = await ctx.store.getMessage(messageId);
+  if (existing) return messageId; // the command again with the same id: queued once
+  const group = await ctx.store.getGroup(groupId);
+  const state = group && membershipOf(group).state;
+  const me = meOf(ctx);
+  if (!group || !isMember(state, me)) throw new UnknownGroupError('no such group, or we are no longer a member');
+  const others = memberIds(state).filter((a) => a !== me);
+  const targets = await memberDevices(ctx, memberIds(state));
+
+  let chain = await loadOwnChain(ctx, groupId);
+  if (!chain || due(ctx, chain)) {
+    if (chain) ctx.metrics.inc('groups.sender_key.rotated');
+    chain = freshChain(ctx, groupId);
+  }
+  // Members who left keep no holder entry: were one re-added, it gets the chain anew.
+  const current = new Set(targets.map(addressOf));
+  const kept = Object.fromEntries(Object.entries(chain.row.own!.holders).filter(([a]) => current.has(a)));
+  chain = { ...chain, row: { ...chain.row, own: { ...chain.row.own!, holders: kept } } };
+  const holders = await distribute(ctx, groupId, chain, targets);
+
+  const now = ctx.clock.now();
+  const plaintext = encodeGroupFrame({ t: 'group.msg', id, ts: now, text });
+  const sealed = await groupEncrypt(chain.state, fromHex(groupId), plaintext, ctx.crypto);
+  const body = encodeGroupFrame({ t: 'group.env', group: fromHex(groupId), from: ctx.identity.publicKey, dev: ctx.ports.thisDevice === SINGLE_DEVICE ? new Uint8Array(0) : fromHex(ctx.ports.thisDevice), msg: sealed.message });
+  const own = chain.row.own!;
+  const row: SenderKeyRow = { ...chain.row, record: serializeSenderKeyRecord({ states: [sealed.state] }), own: { ...own, sent: own.sent + 1, holders } };
+  const message: MessageRecord = {
+    id: messageId,
+    contactId: groupId,
+    direction: 'out',
+    body: text,
+    sentAt: now,
+    order: group.nextOrder,
+    status: 'queued',
+    updatedAt: now,
+    memberStatus: Object.fromEntries(others.map((a) => [a, 'queued' as const])),
+  };
+  const outbox: GroupOutboxRecord = { messageId, groupId, body, to: targets.map(addressOf), createdAt: now };
+  const nextGroup: GroupRecord = { ...group, nextOrder: group.nextOrder + 1, lastActivityAt: now };
+  await ctx.store.commit({ groups: [nextGroup], senderKeys: [row], messages: [message], outbox: [outbox] });
+  ctx.metrics.inc('groups.send');
+  await deliver(ctx, outbox);
+  return messageId;
+}
+
+/** Deposits one committed group send; on success the entry goes and the row (and each member) says `sent`. */
+export async function deliver(ctx: GroupContext, entry: GroupOutboxRecord): Promise<boolean> {
+  try {
+    if (entry.to.length) await ctx.ports.sendMulti(fromHex(entry.messageId), entry.to.map(parseAddress), entry.body);
+  } catch (err) {
+    ctx.metrics.inc('groups.send.deferred');
+    ctx.log.info('group send waits for the relay', { error: err instanceof Error ? err.name : 'unknown' });
+    return false;
+  }
+  const row = await ctx.store.getMessage(entry.messageId);
+  const messages: MessageRecord[] = [];
+  if (row && row.status === 'queued') {
+    const memberStatus = Object.fromEntries(Object.entries(row.memberStatus ?? {}).map(([a, s]) => [a, s === 'queued' ? ('sent' as const) : s]));
+    messages.push({ ...row, status: weakest(Object.values(memberStatus), 'sent'), memberStatus, updatedAt: ctx.clock.now() });
+  }
+  await ctx.store.commit({ outboxDone: [entry.messageId], messages });
+  return true;
+}
+
+const RANK = { failed: 0, queued: 1, sent: 2, delivered: 3, read: 4 } as const;
+
+/** The weakest of the members' statuses (`fallback` when there are none). */
+export function weakest(statuses: readonly (keyof typeof RANK)[], fallback: keyof typeof RANK): keyof typeof RANK {
+  if (!statuses.length) return fallback;
+  return statuses.reduce((a, b) => (RANK[b] < RANK[a] ? b : a));
+}
+
+export function rankOf(s: keyof typeof RANK): number {
+  return RANK[s];
+}

@@ -1,0 +1,75 @@
+/**
+ * What the UI sees of groups (messenger-api.ts GroupView, and group rows as MessageView),
+ * and marking a group's messages read (read receipts go to each sender's devices).
+ */
+import { fromHex, toHex } from '../bytes.ts';
+import type { MessageRecord } from '../store/index.ts';
+import { encodeGroupFrame } from '../wire/group-content.ts';
+import type { GroupMemberView, GroupView, MessageView } from './messenger-api.ts';
+import { isMember, membershipOf, nameOf } from './group-membership.ts';
+import { meOf, type GroupContext } from './group-ports.ts';
+
+export async function groupViews(ctx: GroupContext): Promise<GroupView[]> {
+  const me = meOf(ctx);
+  const out: { view: GroupView; at: number }[] = [];
+  for (const g of await ctx.store.listGroups()) {
+    const state = membershipOf(g).state;
+    if (!state) continue;
+    const members: GroupMemberView[] = state.members
+      .map((m) => {
+        const id = toHex(m.account);
+        return { id, name: id === me ? 'You' : nameOf(ctx, g, id), admin: m.admin, ...(id === me ? { me: true as const } : {}) };
+      })
+      .sort((a, b) => Number(b.admin) - Number(a.admin) || a.name.localeCompare(b.name));
+    const rows = await ctx.store.messagesOf(g.id);
+    const last = [...rows].reverse().find((r) => !r.system) ?? rows[rows.length - 1];
+    const unread = rows.filter((r) => r.direction === 'in' && !r.system && r.status !== 'read').length;
+    const view: GroupView = {
+      id: g.id,
+      name: state.name,
+      members,
+      admin: state.members.some((m) => m.admin && toHex(m.account) === me),
+      ...(isMember(state, me) ? {} : { left: true as const }),
+      ...(last ? { lastMessage: { text: last.body, at: last.sentAt, direction: last.direction } } : {}),
+      unread,
+    };
+    out.push({ view, at: g.lastActivityAt });
+  }
+  return out.sort((a, b) => b.at - a.at).map((o) => o.view);
+}
+
+export async function groupMessageViews(ctx: GroupContext, groupId: string): Promise<MessageView[]> {
+  const g = await ctx.store.getGroup(groupId);
+  if (!g) return [];
+  return (await ctx.store.messagesOf(groupId)).map((r) => viewOf(ctx, g, r));
+}
+
+function viewOf(ctx: GroupContext, g: Parameters<typeof nameOf>[1], r: MessageRecord): MessageView {
+  return {
+    id: r.id,
+    contactId: r.contactId,
+    direction: r.direction,
+    text: r.body,
+    at: r.direction === 'in' ? (r.receivedAt ?? r.sentAt) : r.sentAt,
+    status: r.status,
+    ...(r.system ? { system: true as const } : {}),
+    ...(r.senderId ? { senderId: r.senderId, senderName: nameOf(ctx, g, r.senderId) } : {}),
+    ...(r.memberStatus ? { memberStatus: Object.entries(r.memberStatus).map(([id, status]) => ({ id, name: nameOf(ctx, g, id), status })) } : {}),
+  };
+}
+
+/** Marks incoming rows read (all, or up to `upTo`) and tells each sender's devices. */
+export async function markGroupRead(ctx: GroupContext, groupId: string, upTo?: string): Promise<void> {
+  const rows = await ctx.store.messagesOf(groupId);
+  const limit = upTo ? rows.find((r) => r.id === upTo)?.order : undefined;
+  const now = ctx.clock.now();
+  const read = rows.filter((r) => r.direction === 'in' && !r.system && r.status !== 'read' && (limit === undefined || r.order <= limit));
+  if (!read.length) return;
+  await ctx.store.commit({ messages: read.map((r) => ({ ...r, status: 'read' as const, updatedAt: now })) });
+  const bySender = new Map<string, string[]>();
+  for (const r of read) if (r.senderId) bySender.set(r.senderId, [...(bySender.get(r.senderId) ?? []), r.id]);
+  for (const [account, ids] of bySender) {
+    const frame = encodeGroupFrame({ t: 'group.receipt', group: fromHex(groupId), kind: 'read', ids: ids.slice(0, 1_000).map(fromHex) });
+    for (const device of await ctx.ports.devicesOf(account)) await ctx.ports.sendPairwise({ account, device }, frame).catch(() => undefined);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Groups in the messenger (docs/PROTOCOL.md §17.6): the one object the rest of the core
+ * talks to for them. It runs every group operation on one serial lane (a send, a received
+ * envelope, a change never interleave their read-modify-write of a group's rows) and
+ * delegates each to the file that does it:
+ *
+ *   group-commands.ts   create, add, remove, leave, rename (signed changes)
+ *   group-send.ts       sender chain, distributions, one encryption, one send.multi
+ *   group-receive.ts    a group envelope: checks, decrypt, one commit
+ *   group-control.ts    frames over pairwise sessions: log, distribution, key request, receipt
+ *   group-repair.ts     messages held for a missing key: ask, release, expire
+ *   group-views.ts      what the UI sees of groups
+ *
+ * How frames reach member devices is the ports' business (group-ports.ts).
+ */
+import { fromHex, toHex } from '../bytes.ts';
+import type { GroupView, MessageView } from './messenger-api.ts';
+import { SerialLane } from './serial-lane.ts';
+import { addGroupMembers, createGroup, leaveGroup, removeGroupMember, renameGroup } from './group-commands.ts';
+import { receiveGroupControl } from './group-control.ts';
+import { receiveGroupEnvelope, type Received } from './group-receive.ts';
+import { repairTick } from './group-repair.ts';
+import { deliver, sendGroupMessage } from './group-send.ts';
+import { groupMessageViews, groupViews, markGroupRead } from './group-views.ts';
+import type { GroupContext, MemberDevice } from './group-ports.ts';
+
+export const isGroupId = (id: unknown): id is string => typeof id === 'string' && /^[0-9a-f]{32}$/u.test(id);
+
+export class Groups {
+  private readonly lane = new SerialLane();
+
+  constructor(readonly ctx: GroupContext) {}
+
+  createGroup(name: string, memberIds: readonly string[], id?: string): Promise<string> {
+    return this.lane.run(() => createGroup(this.ctx, name, memberIds, id));
+  }
+
+  addGroupMembers(groupId: string, memberIds: readonly string[]): Promise<void> {
+    return this.lane.run(() => addGroupMembers(this.ctx, groupId, memberIds));
+  }
+
+  removeGroupMember(groupId: string, memberId: string): Promise<void> {
+    return this.lane.run(() => removeGroupMember(this.ctx, groupId, memberId));
+  }
+
+  leaveGroup(groupId: string): Promise<void> {
+    return this.lane.run(() => leaveGroup(this.ctx, groupId));
+  }
+
+  renameGroup(groupId: string, name: string): Promise<void> {
+    return this.lane.run(() => renameGroup(this.ctx, groupId, name));
+  }
+
+  /** Queues and sends a group message; resolves with its id once committed (sent when the relay took it). */
+  send(groupId: string, text: string, id?: string): Promise<string> {
+    const messageId = id && /^[0-9a-f]{32}$/u.test(id) ? fromHex(id) : this.ctx.random.bytes(16);
+    return this.lane.run(() => sendGroupMessage(this.ctx, groupId, text, messageId));
+  }
+
+  /** A group envelope from the relay; acknowledge it only after this resolves. */
+  receiveEnvelope(envelopeId: Uint8Array, body: Uint8Array): Promise<Received> {
+    return this.lane.run(() => receiveGroupEnvelope(this.ctx, toHex(envelopeId), body));
+  }
+
+  /** A group frame that came over a member device's pairwise session. */
+  receiveControl(from: MemberDevice, frame: Uint8Array): Promise<void> {
+    return this.lane.run(() => receiveGroupControl(this.ctx, from, frame));
+  }
+
+  /** Group sends committed but not yet deposited (after a restart, or when the relay is back). */
+  flush(): Promise<number> {
+    return this.lane.run(async () => {
+      let sent = 0;
+      for (const entry of await this.ctx.store.pendingSends()) if (await deliver(this.ctx, entry)) sent++;
+      return sent;
+    });
+  }
+
+  /** Key requests again, held messages expired (call about once a minute). */
+  tick(): Promise<void> {
+    return this.lane.run(() => repairTick(this.ctx));
+  }
+
+  markRead(groupId: string, upTo?: string): Promise<void> {
+    return this.lane.run(() => markGroupRead(this.ctx, groupId, upTo));
+  }
+
+  views(): Promise<GroupView[]> {
+    return groupViews(this.ctx);
+  }
+
+  messages(groupId: string): Promise<MessageView[]> {
+    return groupMessageViews(this.ctx, groupId);
+  }
+}
