@@ -185,7 +185,7 @@ describe('the group chat', () => {
 
   it('once removed: says so, keeps the history and has no composer', () => {
     const removed = { ...TRIP, left: true as const, admin: false };
-    renderShell(inGroup([fromBob('01'.repeat(16), 'before'), systemLine('02'.repeat(16), TRIP_ID, 'Bob removed you')], removed));
+    renderShell(inGroup([fromBob('01'.repeat(16), 'before'), systemLine('02'.repeat(16), TRIP_ID, 'Bob removed Gus, You')], removed));
     const chat = screen.getByRole('region', { name: 'Trip' });
     expect(within(chat).getByRole('status').textContent).toMatch(/^You were removed/);
     expect(within(chat).queryByRole('textbox', { name: 'Message' })).toBeNull();

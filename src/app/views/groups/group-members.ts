@@ -14,7 +14,9 @@ export function departure(lines: readonly { readonly system?: true; readonly tex
   for (let i = lines.length - 1; i >= 0; i--) {
     const line = lines[i]!;
     if (!line.system) continue;
-    if (/\bremoved you\b/i.test(line.text)) return 'removed';
+    // The core names us "You" among the removed ("Ada removed Bo, You").
+    const removed = /\bremoved (.+)$/u.exec(line.text)?.[1];
+    if (removed?.split(', ').some((name) => name.toLowerCase() === 'you')) return 'removed';
     if (/^you left\b/i.test(line.text)) return 'left';
   }
   return 'left';
