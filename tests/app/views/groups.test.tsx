@@ -225,6 +225,8 @@ describe('Group info', () => {
     fireEvent.click(within(members[2]!).getByRole('button', { name: 'Remove' }));
     expect(fake.callsOf('removeGroupMember')).toEqual([]);
     expect(within(dialog).getByRole('heading', { level: 3 }).textContent).toBe('Remove Cy from Trip?');
+    // The confirmation takes focus as it replaces the list (the Remove button that had it is gone).
+    await waitFor(() => expect(document.activeElement).toBe(within(dialog).getByRole('heading', { level: 3 })));
     fireEvent.click(within(dialog).getByRole('button', { name: 'Cancel' }));
     fireEvent.click(within(within(dialog).getAllByRole('listitem')[2]!).getByRole('button', { name: 'Remove' }));
     fireEvent.click(within(dialog).getByRole('button', { name: 'Remove' }));
