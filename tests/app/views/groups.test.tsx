@@ -7,7 +7,7 @@
  * **Group info** (members, **Add members**, **Remove** and **Leave group** with their
  * confirmations, rename for admins).
  */
-import { fireEvent, screen, waitFor, within } from '@testing-library/preact';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/preact';
 import { describe, expect, it } from 'vitest';
 import type { MessageView } from '../../../src/core/messenger/messenger-api.ts';
 import { mergeConversations } from '../../../src/app/views/groups/conversation-order.ts';
@@ -114,6 +114,14 @@ describe('groups in the conversation list', () => {
     fireEvent.click(trip);
     expect(fake.callsOf('openChat')).toEqual([[TRIP_ID]]);
     expect(await screen.findByRole('region', { name: 'Trip' })).toBeTruthy();
+  });
+
+  it('a new message in a group is announced with the group’s name', async () => {
+    const fake = new FakeGroupMessenger(readyState({ contacts: [BOB], groups: [TRIP] }));
+    const { container } = renderShell(fake);
+    act(() => fake.set({ groups: [{ ...TRIP, unread: 3, lastMessage: { text: 'new one', at: 9_000, direction: 'in' } }] }));
+    const live = [...container.querySelectorAll('[aria-live="polite"][aria-atomic]')].find((el) => el.getAttribute('data-testid') !== 'connection-announcement')!;
+    await waitFor(() => expect(live.textContent).toBe('New message in Trip'));
   });
 
   it('mergeConversations keeps each list’s order and puts a contact first at equal times', () => {
