@@ -310,6 +310,13 @@ export class WsRelayTransport implements Transport {
     return frame.bundle;
   }
 
+  /** One body to many mailboxes (a group message, PROTOCOL.md §17.5); resolves once the relay holds it. */
+  async sendMulti(id: Uint8Array, to: readonly Uint8Array[], body: Uint8Array): Promise<{ readonly full: readonly Uint8Array[]; readonly unlinked: readonly Uint8Array[] }> {
+    const frame = await this.request((rid) => ({ t: 'send.multi', rid, id, to, body }));
+    if (frame.t !== 'sent.multi') throw new RelayRequestError('internal', `unexpected ${frame.t}`);
+    return { full: frame.full, unlinked: frame.unlinked };
+  }
+
   /** Registers this device's Web Push subscription for its mailbox. */
   async registerPush(sub: PushSubscriptionKeys): Promise<void> {
     const frame = await this.request((rid) => ({ t: 'push.register', rid, endpoint: sub.endpoint, p256dh: sub.p256dh, auth: sub.auth }));
@@ -462,6 +469,7 @@ export class WsRelayTransport implements Transport {
         return;
       }
       case 'sent':
+      case 'sent.multi':
       case 'prekeys.published':
       case 'prekeys.bundle':
       case 'push.registered':

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../src/core/bytes.ts';
 import { GroupTooLargeError, NotGroupAdminError, UnknownContactError, UnknownGroupError } from '../../src/core/messenger/errors.ts';
 import { HOLD_MAX_MS, KEY_REQUEST_INTERVAL_MS } from '../../src/core/messenger/group-repair.ts';
-import { encodeGroupFrame, decodeGroupFrame } from '../../src/core/wire/group-content.ts';
+import { encodeGroupFrame, decodeGroupFrame, MAX_GROUP_FRAME_BYTES } from '../../src/core/wire/group-content.ts';
+import { logFrames } from '../../src/core/messenger/group-commands.ts';
 import { GroupWorld, type Member } from './group-world.ts';
 
 const said = GroupWorld.said;
@@ -248,6 +249,15 @@ describe('group messaging', () => {
     expect((await ada.groups.views())[0]!.members).toHaveLength(1_000);
     ada.contacts.set('ff'.repeat(32), 'one more');
     await expect(ada.groups.addGroupMembers(g, ['ff'.repeat(32)])).rejects.toBeInstanceOf(GroupTooLargeError);
+    // The whole log and 1,000 names, cut into frames that each fit a pairwise content.
+    const record = (await ada.store.groups.getGroup(g))!;
+    const names = ids.map((id) => ({ ik: fromHex(id), name: `a rather long member name ${id.slice(-4)}` }));
+    const frames = logFrames(g, record.changes, names);
+    expect(frames.length).toBeGreaterThan(2);
+    for (const f of frames) expect(f.length).toBeLessThanOrEqual(MAX_GROUP_FRAME_BYTES);
+    const decoded = frames.map((f) => decodeGroupFrame(f));
+    expect(decoded.flatMap((f) => (f.t === 'group.log' ? f.names : [])).length).toBe(1_000);
+    expect(decoded[0]).toMatchObject({ t: 'group.log', changes: [expect.anything()] });
   });
 
   it('rotates after 100 messages', async () => {

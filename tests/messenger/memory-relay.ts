@@ -265,6 +265,12 @@ export class MemoryRelayClient implements RelayClient {
     });
   }
 
+  /** One body to many mailboxes: one deposit each (the relay's one transaction), like `send`'s timing. */
+  async sendMulti(id: Uint8Array, to: readonly Uint8Array[], body: Uint8Array): Promise<{ readonly full: readonly Uint8Array[]; readonly unlinked: readonly Uint8Array[] }> {
+    await Promise.all(to.map((mailbox) => this.send({ to: mailbox, id, body })));
+    return { full: [], unlinked: [] };
+  }
+
   async publishPrekeys(bundle: PublishedBundle): Promise<{ opks: number; pqopks: number }> {
     if (this.state.kind !== 'online') throw new TransportSendError('disconnected', 'relay');
     this.relay.publish(bundle);

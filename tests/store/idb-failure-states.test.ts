@@ -14,13 +14,13 @@ import {
   StorageVersionChangedError,
   type StorageState,
 } from '../../src/core/store/index.ts';
-import { migrateToV1, type Migration } from '../../src/platform/idb/migrations.ts';
+import { migrateToV1, migrateToV2, type Migration } from '../../src/platform/idb/migrations.ts';
 import { openIdbStore } from '../../src/platform/idb/open-idb-store.ts';
 import { FaultBackend } from './fault-backend.ts';
 import { contactId, outgoing } from './fixtures.ts';
 import { snapshot } from './snapshot.ts';
 
-const noopV2: Migration = () => undefined;
+const noopV3: Migration = () => undefined;
 
 function recordStates(health: { subscribe(l: (s: StorageState) => void): () => void }): StorageState[] {
   const states: StorageState[] = [];
@@ -54,7 +54,7 @@ describe('IndexedDB failure states', () => {
     await store.commitOutgoing(outgoing({ contact: 1, expectedVersion: null }));
     const states = recordStates(store.health);
     // The other tab's open is not blocked: we close as soon as we hear of it.
-    const other = await openIdbStore({ factory, now: () => 1, version: 2, migrations: [undefined, migrateToV1, noopV2] });
+    const other = await openIdbStore({ factory, now: () => 1, version: 3, migrations: [undefined, migrateToV1, migrateToV2, noopV3] });
     expect(store.health.get()).toBe('version_changed');
     expect(states).toEqual(['version_changed']);
     await expect(store.queueDepth()).rejects.toBeInstanceOf(StorageVersionChangedError);
@@ -66,12 +66,12 @@ describe('IndexedDB failure states', () => {
     const factory = new IDBFactory();
     (await openIdbStore({ factory, now: () => 1 })).store.close();
     const old = await new Promise<IDBDatabase>((resolve) => {
-      const r = factory.open('petrel', 1);
+      const r = factory.open('petrel', 2);
       r.onsuccess = () => resolve(r.result);
     });
     const health = new StorageHealth();
     const states = recordStates(health);
-    const opening = openIdbStore({ factory, now: () => 1, health, version: 2, migrations: [undefined, migrateToV1, noopV2] });
+    const opening = openIdbStore({ factory, now: () => 1, health, version: 3, migrations: [undefined, migrateToV1, migrateToV2, noopV3] });
     await expect.poll(() => health.get()).toBe('blocked');
     old.close();
     const { store } = await opening;

@@ -11,7 +11,7 @@ import { fromHex, toHex } from '../bytes.ts';
 import { MAX_GROUP_MEMBERS } from '../groups/limits.ts';
 import type { GroupRecord, SenderKeyRow } from '../store/index.ts';
 import type { SignedGroupChange } from '../wire/group-change.ts';
-import { encodeGroupFrame, MAX_LOG_FRAME_CHANGES } from '../wire/group-content.ts';
+import { encodeGroupFrame, MAX_GROUP_FRAME_BYTES, MAX_LOG_FRAME_CHANGES, MAX_LOG_FRAME_NAMES } from '../wire/group-content.ts';
 import { GroupTooLargeError, InvalidMessageTextError, NotGroupAdminError, UnknownContactError, UnknownGroupError } from './errors.ts';
 import { isAdmin, isMember, memberIds, membershipOf, signChange, takeChanges } from './group-membership.ts';
 import { memberDevices } from './group-send.ts';
@@ -43,11 +43,40 @@ function namesFor(ctx: GroupContext, accounts: readonly string[]): { ik: Uint8Ar
   return out.filter((n) => n.name);
 }
 
+/** The changes, then the names, in frames that each fit a pairwise content (in order: the group is known before its names). */
+export function logFrames(groupId: string, changes: readonly SignedGroupChange[], names: readonly { ik: Uint8Array; name: string }[]): Uint8Array[] {
+  const group = fromHex(groupId);
+  const frames: Uint8Array[] = [];
+  let batch: SignedGroupChange[] = [];
+  const flush = () => {
+    if (batch.length) frames.push(encodeGroupFrame({ t: 'group.log', group, changes: batch, names: [] }));
+    batch = [];
+  };
+  let size = 0;
+  for (const c of changes) {
+    const cost = c.body.length + c.sig.length + 16;
+    if (batch.length && (batch.length >= MAX_LOG_FRAME_CHANGES || size + cost > MAX_GROUP_FRAME_BYTES - 512)) flush();
+    if (!batch.length) size = 0;
+    batch.push(c);
+    size += cost;
+  }
+  flush();
+  for (let i = 0; i < names.length; i += MAX_LOG_FRAME_NAMES) frames.push(encodeGroupFrame({ t: 'group.log', group, changes: [], names: names.slice(i, i + MAX_LOG_FRAME_NAMES) }));
+  return frames;
+}
+
 async function send(ctx: GroupContext, groupId: string, accounts: readonly string[], changes: readonly SignedGroupChange[], names: { ik: Uint8Array; name: string }[]): Promise<void> {
   const devices = await memberDevices(ctx, accounts);
-  for (let i = 0; i < changes.length || i === 0; i += MAX_LOG_FRAME_CHANGES) {
-    const frame = encodeGroupFrame({ t: 'group.log', group: fromHex(groupId), changes: changes.slice(i, i + MAX_LOG_FRAME_CHANGES), names: i === 0 ? names : [] });
-    for (const d of devices) await ctx.ports.sendPairwise(d, frame).catch(() => ctx.metrics.inc('groups.change.unsent'));
+  const frames = logFrames(groupId, changes, names);
+  for (const d of devices) {
+    for (const frame of frames) {
+      try {
+        await ctx.ports.sendPairwise(d, frame);
+      } catch {
+        ctx.metrics.inc('groups.change.unsent');
+        break;
+      }
+    }
   }
 }
 

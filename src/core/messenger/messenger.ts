@@ -17,6 +17,7 @@
  *   device-sync.ts          our and our contacts' signed device lists (device-list-book.ts)
  *   device-links.ts         list, link and unlink this account's devices (link-this-device.ts: the new one)
  *   backup-keeper.ts        backup files and the relay-kept copy (restore-this-device.ts: restoring one)
+ *   groups.ts               groups (group-wiring.ts: their ports over the outbox, send.multi, the receive routing)
  *   direct-path-policy.ts   when to ask for a WebRTC channel (rtc-signal-sender.ts: its signals)
  *   counter-saver.ts        metrics counters written back to storage
  *   delivery-latency.ts     the compose → delivered metric
@@ -60,7 +61,9 @@ import { backupSecretFor, fetchRelayBackup, restoreThisDevice } from './restore-
 import { observeDeliveryLatency } from './delivery-latency.ts';
 import { DirectPathPolicy } from './direct-path-policy.ts';
 import type { DirectPath, RtcKind } from './direct-path.ts';
-import { GroupsNotBuiltError, InvalidMessageTextError, NoIdentityError } from './errors.ts';
+import { InvalidMessageTextError, NoIdentityError, NotInGroupsError } from './errors.ts';
+import { acceptGroupEnvelope, GROUP_TICK_MS, isGroupEnvelope, memberOfSessionKey, wireGroups } from './group-wiring.ts';
+import { isGroupId, type Groups } from './groups.ts';
 import { inviteUrl, parseInviteUrl } from './invite.ts';
 import { MessageCommands } from './message-commands.ts';
 import type { ActionOptions, BackupMade, CreateGroupOptions, DeviceView, Diagnostics, Invite, Me, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
@@ -142,6 +145,7 @@ interface Running {
   readonly devices: DeviceSync;
   readonly links: DeviceLinks;
   readonly backups: BackupKeeper;
+  readonly groups: Groups;
   readonly cleanup: Array<() => void>;
 }
 
@@ -290,7 +294,6 @@ export class Messenger implements MessengerApi {
     const connectDirect = () => directPolicy?.connectAll();
     const transports: Transport[] = direct ? [direct.transport, relay] : [relay];
     const router = new Router(transports, { clock, random, metrics, logger }, this.deps.routerConfig);
-    view.attach({ store, contacts: ctx.contacts, relay, ...(direct ? { direct } : {}) });
     const changed = () => view.changed();
     const refresh = () => view.refresh();
 
@@ -301,6 +304,15 @@ export class Messenger implements MessengerApi {
       changed();
       connectDirect();
     }, () => this.ownName);
+    const groups = wireGroups({
+      ctx,
+      relay: { isOnline, sendMulti: (id, to, body) => relay.sendMulti(id, to, body) },
+      ensureSession: (id) => starter.ensure(id),
+      queued: () => outbox.kick(),
+      ownName: () => this.ownName,
+    });
+    const groupChanged = () => void view.refresh();
+    view.attach({ store, contacts: ctx.contacts, relay, ...(direct ? { direct } : {}), groups: { views: () => groups.views(), messages: (id) => groups.messages(id) } });
     const pruner = new DedupPruner(store, clock, this.log);
     const receive = new ReceivePipeline(ctx, guard, {
       committed: (s) => {
@@ -310,6 +322,7 @@ export class Messenger implements MessengerApi {
         changed();
         if (s.messages && directPolicy) void directPolicy.noticeActiveContacts();
       },
+      group: (key, frame) => void groups.receiveControl(memberOfSessionKey(key), frame).then(groupChanged, () => undefined),
       rtc: (contactId, c) => {
         const contact = ctx.contacts.byId(contactId);
         if (contact) direct?.handleSignal(contactId, mailboxAddress(contact.identityKey), c.kind, c.data);
@@ -374,7 +387,13 @@ export class Messenger implements MessengerApi {
     const devices = own.sync({ relay: deviceRelay, contacts: ctx.contacts, clock }, restartAsDevice);
 
     const cleanup: Array<() => void> = [];
-    for (const t of transports) cleanup.push(t.onEnvelope((incoming) => receive.accept(incoming)));
+    // A group message (one `send.multi` body) goes to the group parts; everything else to the pipeline.
+    for (const t of transports) cleanup.push(t.onEnvelope((incoming) => (isGroupEnvelope(incoming.envelope.body) ? acceptGroupEnvelope(groups, incoming, groupChanged) : receive.accept(incoming))));
+    let cancelTick = clock.setTimeout(function tick() {
+      void groups.tick().then(groupChanged, () => undefined);
+      cancelTick = clock.setTimeout(tick, GROUP_TICK_MS);
+    }, GROUP_TICK_MS);
+    cleanup.push(() => cancelTick());
     if (direct) {
       // Signaling arrives on the relay's `signal` route, outside the mailbox: it goes through
       // the same unseal → decrypt → commit as an envelope (under a fresh id, nothing to ack).
@@ -397,6 +416,7 @@ export class Messenger implements MessengerApi {
           void devices.online().then(() => links.listChanged(identity.publicKey));
           void links.online();
           files.online();
+          void groups.flush().then(groupChanged, () => undefined);
           void backups.uploadIfDue();
         }
       }),
@@ -416,7 +436,7 @@ export class Messenger implements MessengerApi {
 
     await directPolicy?.seed();
     await files.restore();
-    this.running = { ctx, relay, router, receive, outbox, starter, pruner, rotation, publisher, counters, direct, directPolicy, contacts, messages, actions, files, reads, devices, links, backups, cleanup };
+    this.running = { ctx, relay, router, receive, outbox, starter, pruner, rotation, publisher, counters, direct, directPolicy, contacts, messages, actions, files, reads, devices, links, backups, groups, cleanup };
     // Started before the first ready state is shown: that state says "connecting" (or
     // "offline" when the browser is), never the not-yet-started relay's "offline".
     relay.start();
@@ -462,11 +482,22 @@ export class Messenger implements MessengerApi {
   }
 
   async send(contactId: string, text: string, options: SendOptions = {}): Promise<void> {
-    return this.need().messages.send(contactId, text, options);
+    const r = this.need();
+    if (isGroupId(contactId)) {
+      if (options.replyTo !== undefined) throw new NotInGroupsError('replies are not sent in groups yet');
+      await r.groups.send(contactId, text, options.id);
+      return this.view.refresh();
+    }
+    return r.messages.send(contactId, text, options);
   }
 
   async retry(messageId: string): Promise<void> {
     const running = this.need();
+    // A group message not yet deposited: the group outbox is sent again.
+    if ((await running.ctx.store.groups.getMessage(messageId))?.memberStatus) {
+      await running.groups.flush();
+      return this.view.refresh();
+    }
     // A failed upload (no message yet) continues where the relay's bytes end.
     if (await running.files.retry(messageId)) return;
     return running.messages.retry(messageId);
@@ -510,6 +541,10 @@ export class Messenger implements MessengerApi {
 
   async markRead(contactId: string, upTo?: string): Promise<void> {
     const r = this.need();
+    if (isGroupId(contactId)) {
+      await r.groups.markRead(contactId, upTo);
+      return this.view.refresh();
+    }
     if (await r.reads.markRead(contactId, upTo)) r.outbox.kick();
     await this.view.refresh();
   }
@@ -547,33 +582,29 @@ export class Messenger implements MessengerApi {
   }
 
   async createGroup(name: string, memberIds: readonly string[], options: CreateGroupOptions = {}): Promise<string> {
-    void name, memberIds, options;
-    this.need();
-    throw new GroupsNotBuiltError('groups are not built yet');
+    const id = await this.need().groups.createGroup(name, memberIds, options.id);
+    await this.view.refresh();
+    return id;
   }
 
   async addGroupMembers(groupId: string, memberIds: readonly string[]): Promise<void> {
-    void groupId, memberIds;
-    this.need();
-    throw new GroupsNotBuiltError('groups are not built yet');
+    await this.need().groups.addGroupMembers(groupId, memberIds);
+    await this.view.refresh();
   }
 
   async removeGroupMember(groupId: string, memberId: string): Promise<void> {
-    void groupId, memberId;
-    this.need();
-    throw new GroupsNotBuiltError('groups are not built yet');
+    await this.need().groups.removeGroupMember(groupId, memberId);
+    await this.view.refresh();
   }
 
   async leaveGroup(groupId: string): Promise<void> {
-    void groupId;
-    this.need();
-    throw new GroupsNotBuiltError('groups are not built yet');
+    await this.need().groups.leaveGroup(groupId);
+    await this.view.refresh();
   }
 
   async renameGroup(groupId: string, name: string): Promise<void> {
-    void groupId, name;
-    this.need();
-    throw new GroupsNotBuiltError('groups are not built yet');
+    await this.need().groups.renameGroup(groupId, name);
+    await this.view.refresh();
   }
 
   async createDeviceLink(): Promise<string> {

@@ -76,6 +76,8 @@ export interface Prepared {
   readonly batch: readonly PendingEnvelope[];
   readonly commits: readonly IncomingCommit[];
   readonly rtc: ReadonlyArray<readonly [string, RtcContent]>;
+  /** Group frames (session key they came over, frame), for the group parts after the commit. */
+  readonly groupFrames: ReadonlyArray<readonly [string, Uint8Array]>;
   readonly messages: number;
   readonly receipts: number;
   /** The pool the commit leaves, when it changed. */
@@ -90,6 +92,7 @@ export class BatchDraft {
   /** Each contact's last decrypted envelope's commit (where its batch-wide parts go). */
   private readonly lastCommitOf = new Map<string, CommitDraft>();
   private readonly rtc: Array<readonly [string, RtcContent]> = [];
+  private readonly groupFrames: Array<readonly [string, Uint8Array]> = [];
   private pool: PreKeyPool;
   private poolChanged = false;
   private messages = 0;
@@ -187,6 +190,11 @@ export class BatchDraft {
     this.receipts++;
   }
 
+  /** A group frame that came over session `sessionKey`, handed to the group parts after the commit. */
+  groupFrame(sessionKey: string, frame: Uint8Array): void {
+    this.groupFrames.push([sessionKey, frame]);
+  }
+
   /** A signaling message, handed to the direct path after the commit. */
   signal(contactId: string, content: RtcContent): void {
     this.rtc.push([contactId, content]);
@@ -230,6 +238,7 @@ export class BatchDraft {
       batch,
       commits,
       rtc: this.rtc,
+      groupFrames: this.groupFrames,
       messages: this.messages,
       receipts: this.receipts,
       pool: this.poolChanged ? this.pool : undefined,

@@ -11,6 +11,7 @@
  *            type, size, preview) so it can be fetched later; the caption is the body
  *   receipt  forward-only status moves of our messages to the sender
  *   rtc      a WebRTC signal, handed to the direct path after the commit
+ *   group    a group frame from a member device, handed to the group parts after the commit
  *   profile  the sender's name — only for a contact we had no name for (`unnamed`): a
  *            name the user saw in an invite stays. A name that an existing contact with
  *            another key already has is not silently a second "Bob" (key-change.ts): it
@@ -111,6 +112,12 @@ export async function applyContent(
       return;
     case 'rtc':
       batch.signal(contact.id, content);
+      return;
+    case 'group':
+      // A member who is not a contact writes first with a group frame: it stays out of the
+      // list and the requests (a group member, PROTOCOL.md §17.6) until it writes 1:1.
+      if (contact.listing === 'request' && contact.unnamed) batch.putContact(draft, { ...contact, listing: 'removed' });
+      batch.groupFrame(received.sessions.contactId, content.frame);
       return;
     case 'profile': {
       const name = content.name.trim();

@@ -42,6 +42,12 @@ export interface RelayClient extends Transport, LinkChannelRelay {
   watchDevices(identityKeys: readonly Uint8Array[]): Promise<number>;
   onDevicesChanged(listener: (change: { ik: Uint8Array; version: number }) => void): () => void;
   sendSignal(to: Uint8Array, blob: Uint8Array): void;
+  /**
+   * One body deposited to every mailbox of `to` under envelope id `id` (`send.multi`, at most
+   * 1,000, one relay transaction); resolves once the relay holds it, with the mailboxes it
+   * refused (`full`, `unlinked`). A resend with the same id stores nothing twice.
+   */
+  sendMulti(id: Uint8Array, to: readonly Uint8Array[], body: Uint8Array): Promise<{ readonly full: readonly Uint8Array[]; readonly unlinked: readonly Uint8Array[] }>;
   onSignal(listener: (blob: Uint8Array) => void): () => void;
   onPrekeysLow(listener: (counts: { opks: number; pqopks: number }) => void): () => void;
   /** Stores this device's Web Push subscription on the relay (`push.register`); rejects with the relay's refusal. */

@@ -21,7 +21,7 @@ import type { RelayConnectionState } from '../transport/index.ts';
 import type { ContactDirectory } from './contact-directory.ts';
 import type { DirectPath } from './direct-path.ts';
 import { contactViews } from './contact-views.ts';
-import type { ChatWindow, ConnectionState, MessengerState } from './messenger-api.ts';
+import type { ChatWindow, ConnectionState, GroupView, MessageView, MessengerState } from './messenger-api.ts';
 import { messageView } from './message-view.ts';
 import { trackViewChanges, ViewChanges, type TakenChanges } from './view-changes.ts';
 import type { MessageRecord } from '../store/records.ts';
@@ -52,6 +52,8 @@ export interface ProjectionSources {
   readonly contacts: ContactDirectory;
   readonly relay: { readonly state: RelayConnectionState };
   readonly direct?: Pick<DirectPath, 'openChannels'>;
+  /** Groups (groups.ts): their list, and a group's rows as the open chat when a group id is open. */
+  readonly groups?: { views(): Promise<GroupView[]>; messages(groupId: string): Promise<MessageView[]> };
 }
 
 export interface ProjectionDeps {
@@ -182,13 +184,29 @@ export class ViewProjection {
     const { store } = s;
     const taken = this.changes.take();
     const changes = this.tracked.has(store) ? taken : { ...taken, all: true };
-    const [conversations, queueDepth, chat] = await Promise.all([store.listConversations(), store.queueDepth(), this.chatWindow(store, changes)]);
+    const open = this.openContactId;
+    const group = s.groups && open !== undefined && /^[0-9a-f]{32}$/u.test(open) ? s.groups : undefined;
+    const [conversations, queueDepth, chat, groups] = await Promise.all([
+      store.listConversations(),
+      store.queueDepth(),
+      group ? this.groupWindow(group, open!) : this.chatWindow(store, changes),
+      s.groups?.views(),
+    ]);
     const conv = new Map(conversations.map((c) => [c.contactId, c]));
     const contacts = contactViews(s.contacts.all(), conv, new Set(s.direct?.openChannels() ?? []));
     this.deps.metrics.set('queue.depth', queueDepth);
     const { chat: _previous, ...rest } = this.state;
-    this.state = { ...rest, contacts, queueDepth, connection: this.connectionState(), ...(chat ? { chat } : {}) };
+    const { groups: _g, ...others } = rest;
+    this.state = { ...others, contacts, queueDepth, connection: this.connectionState(), ...(chat ? { chat } : {}), ...(groups?.length ? { groups } : {}) };
     this.notify();
+  }
+
+  /** A group's newest `chatLimit` rows as the open chat (read whole: a group's rows are few per refresh). */
+  private async groupWindow(source: NonNullable<ProjectionSources['groups']>, groupId: string): Promise<ChatWindow> {
+    const all = await source.messages(groupId);
+    this.window = undefined;
+    this.rows = [];
+    return { contactId: groupId, group: true, messages: all.slice(-this.chatLimit), hasOlder: all.length > this.chatLimit };
   }
 
   /** The open chat's window: patched with the rows `changes` names, or read whole. */

@@ -102,8 +102,14 @@ export interface SentContent { readonly t: 'sent'; readonly to: Uint8Array; read
  */
 export interface SeenContent { readonly t: 'seen'; readonly to: Uint8Array; readonly ids: readonly Uint8Array[] }
 
+/**
+ * A group frame between member devices (docs/PROTOCOL.md §17.6: a group's changes, a sender
+ * key, a key request, a group receipt), opaque here: `group-content.ts` decodes it.
+ */
+export interface GroupFrameContent { readonly t: 'group'; readonly frame: Uint8Array }
+
 /** What this version can send. */
-export type SendableContent = MsgContent | ReceiptContent | RtcContent | ProfileContent | FileContent | ReplyContent | EditContent | DeleteContent | ReactContent | SentContent | SeenContent;
+export type SendableContent = MsgContent | ReceiptContent | RtcContent | ProfileContent | FileContent | ReplyContent | EditContent | DeleteContent | ReactContent | SentContent | SeenContent | GroupFrameContent;
 export type Content = SendableContent | FallbackContent;
 export type ContentType = SendableContent['t'];
 /** The message actions (they change another message, and carry a fallback). */
@@ -142,6 +148,7 @@ export const CONTENT_SCHEMAS: Readonly<Record<ContentType, StructSchema>> = {
   react: struct({ id: bytesN(MESSAGE_ID_BYTES), ts: uintSafe, to: bytesN(MESSAGE_ID_BYTES), emoji: text(MAX_REACTION_BYTES), fallback: text(MAX_FALLBACK_BYTES) }),
   sent: struct({ to: bytesN(IDENTITY_KEY_BYTES), content: bytesMax(MAX_CONTENT_BYTES - 256) }),
   seen: struct({ to: bytesN(IDENTITY_KEY_BYTES), ids: arrayOf(bytesN(MESSAGE_ID_BYTES), MAX_ACK_IDS) }),
+  group: struct({ frame: bytesMax(MAX_CONTENT_BYTES - 256) }),
 };
 
 /**

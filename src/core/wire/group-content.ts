@@ -21,14 +21,19 @@
  * Every decoder throws only WireError.
  */
 import { MAX_GROUP_CHANGE_BYTES, type SignedGroupChange } from './group-change.ts';
-import { IDENTITY_KEY_BYTES, SIGNATURE_BYTES } from './limits.ts';
+import { IDENTITY_KEY_BYTES, MAX_CONTENT_BYTES, SIGNATURE_BYTES } from './limits.ts';
 import { arrayOf, bytesMax, bytesN, oneOf, struct, text, uint32, uintSafe } from './schema.ts';
 import { decodeVersioned, encodeVersioned, type DecodeOptions } from './versioned-codec.ts';
 
 /** Changes one group.log frame carries at most (a log longer than this goes in several frames). */
 export const MAX_LOG_FRAME_CHANGES = 64;
-/** Largest group control frame (64 changes of a large group would not fit: such logs go in several frames). */
-export const MAX_GROUP_FRAME_BYTES = 256 * 1024;
+/** Names one group.log frame carries at most. */
+export const MAX_LOG_FRAME_NAMES = 400;
+/**
+ * Largest group frame: it travels inside a pairwise `group` content (MAX_CONTENT_BYTES), so
+ * a log is cut into frames that fit (group-commands.ts) — a 1,000-member create alone is ~35 KB.
+ */
+export const MAX_GROUP_FRAME_BYTES = MAX_CONTENT_BYTES - 1_024;
 /** Largest sender-key message inside a group.env (the plaintext limit and the header, signature and tag). */
 const MAX_SENDER_KEY_MESSAGE_BYTES = 64 * 1024;
 const GROUP_ID = bytesN(16);
@@ -48,7 +53,7 @@ const SCHEMAS = {
   'group.log': struct({
     group: GROUP_ID,
     changes: arrayOf(signedChange, MAX_LOG_FRAME_CHANGES),
-    names: arrayOf(struct({ ik: bytesN(IDENTITY_KEY_BYTES), name: text(128) }), 1_000),
+    names: arrayOf(struct({ ik: bytesN(IDENTITY_KEY_BYTES), name: text(128) }), MAX_LOG_FRAME_NAMES),
   }),
   'group.skd': struct({ group: GROUP_ID, dist: bytesMax(128) }),
   'group.keyreq': struct({ group: GROUP_ID, chain: uint32 }),

@@ -1,0 +1,140 @@
+/**
+ * Groups wired into the running core (docs/PROTOCOL.md §17.6): the ports of groups.ts over
+ * the messenger's own machinery.
+ *
+ *   sendPairwise  a `group` content over the member device's Double Ratchet session,
+ *                 committed with the advanced session into the outbox (the outbox worker
+ *                 delivers and retries it). A member who is not our contact gets a contact
+ *                 row listed nowhere (`listing: 'removed'`: not in the list, not a request),
+ *                 and a session is started with it like with any contact (its bundle from
+ *                 the relay); the frame waits up to SESSION_WAIT_MS for that session.
+ *   sendMulti     the relay's `send.multi`, to each member device's mailbox.
+ *   envelopes     a relay envelope whose body is a `group.env` goes to the group parts (and is
+ *                 acknowledged after their commit); every other goes to the receive pipeline.
+ */
+import { fromHex, toHex } from '../bytes.ts';
+import type { ContactRecord } from '../store/index.ts';
+import { sessionKey } from '../store/session-key.ts';
+import type { IncomingEnvelope } from '../transport/index.ts';
+import { decodeGroupFrame } from '../wire/group-content.ts';
+import { deviceMailboxAddress, encodeContent, mailboxAddress } from '../wire/index.ts';
+import type { MessengerContext } from './context.ts';
+import { NoSessionError, UnknownContactError } from './errors.ts';
+import { SINGLE_DEVICE, type GroupPorts, type MemberDevice } from './group-ports.ts';
+import { Groups } from './groups.ts';
+import { encryptFor } from './session-cipher.ts';
+import { decodeSessionSet, encodeSessionSet } from './session-set.ts';
+
+/** How long a group frame waits for a session with a member device being started. */
+export const SESSION_WAIT_MS = 15_000;
+/** How often the held messages' key requests and expiry are checked. */
+export const GROUP_TICK_MS = 60_000;
+
+export interface GroupWiringDeps {
+  readonly ctx: MessengerContext;
+  readonly relay: {
+    isOnline(): boolean;
+    sendMulti(id: Uint8Array, to: readonly Uint8Array[], body: Uint8Array): Promise<unknown>;
+  };
+  /** Starts a session with a contact (session-starter.ts). */
+  readonly ensureSession: (contactId: string) => void;
+  readonly queued: () => void;
+  readonly ownName: () => string;
+}
+
+const mailboxOf = (d: MemberDevice): Uint8Array => (d.device === SINGLE_DEVICE ? mailboxAddress(fromHex(d.account)) : deviceMailboxAddress(fromHex(d.account), fromHex(d.device)));
+
+export function wireGroups(deps: GroupWiringDeps): Groups {
+  const { ctx } = deps;
+  const me = toHex(ctx.identity.publicKey);
+
+  const memberContact = async (account: string): Promise<ContactRecord> => {
+    const known = ctx.contacts.byId(account);
+    if (known) return known;
+    const contact: ContactRecord = { id: account, displayName: '', unnamed: true, identityKey: fromHex(account), verification: 'unverified', addedAt: ctx.clock.now(), listing: 'removed' };
+    await ctx.store.putContact(contact);
+    ctx.contacts.remember(contact);
+    ctx.metrics.inc('groups.member_contact.added');
+    return contact;
+  };
+
+  const waitForSession = async (key: string): Promise<boolean> => {
+    const until = ctx.clock.now() + SESSION_WAIT_MS;
+    // Offline, no session can start: fail now rather than hold every group operation up.
+    while (ctx.clock.now() < until && deps.relay.isOnline()) {
+      if (await ctx.store.getSession(key)) return true;
+      await new Promise<void>((r) => ctx.clock.setTimeout(r, 50));
+    }
+    return false;
+  };
+
+  const ports: GroupPorts = {
+    thisDevice: ctx.devices?.sealDevice ? toHex(ctx.devices.sealDevice) : SINGLE_DEVICE,
+    devicesOf: async (account) => {
+      // Our own other devices do not take part yet (PROTOCOL.md §17.6, not built).
+      if (account === me) return [];
+      if (!ctx.devices) return [SINGLE_DEVICE];
+      const targets = (await ctx.devices.targets(fromHex(account))).filter((t) => !t.own);
+      return targets.length ? targets.map((t) => (t.deviceId ? toHex(t.deviceId) : SINGLE_DEVICE)) : [SINGLE_DEVICE];
+    },
+    sendPairwise: async (to, frame) => {
+      const contact = await memberContact(to.account);
+      if (contact.blocked) throw new UnknownContactError('blocked');
+      const device = to.device === SINGLE_DEVICE ? undefined : to.device;
+      const key = sessionKey(contact.id, device);
+      if (!(await ctx.store.getSession(key))) {
+        deps.ensureSession(contact.id);
+        if (!(await waitForSession(key))) throw new NoSessionError('no session with the member device yet');
+      }
+      await ctx.lane.run(async () => {
+        const row = await ctx.store.getSession(key);
+        if (!row) throw new NoSessionError('no session with the member device');
+        const { set, envelope } = await encryptFor(ctx, decodeSessionSet(row.state), contact.identityKey, encodeContent({ t: 'group', frame }));
+        await ctx.store.commitOutgoing({
+          sessionUpdate: { contactId: key, expectedVersion: row.version, state: encodeSessionSet(set) },
+          outboxEntry: { envelopeId: toHex(ctx.random.bytes(16)), contactId: contact.id, ...(device ? { device } : {}), mailbox: mailboxOf(to), envelope },
+        });
+      });
+      deps.queued();
+    },
+    sendMulti: async (id, to, body) => {
+      await deps.relay.sendMulti(id, to.map(mailboxOf), body);
+    },
+    contactName: (account) => {
+      const c = ctx.contacts.byId(account);
+      return c ? c.localName || c.displayName || undefined : undefined;
+    },
+    isContact: (account) => {
+      const c = ctx.contacts.byId(account);
+      return !!c && c.listing === undefined && !c.blocked;
+    },
+    ownName: deps.ownName,
+  };
+  return new Groups({ store: ctx.store.groups, identity: ctx.identity, crypto: ctx.crypto, random: ctx.random, clock: ctx.clock, metrics: ctx.metrics, log: ctx.log.child('groups'), ports });
+}
+
+/** Is this envelope body a group message (`group.env`)? */
+export function isGroupEnvelope(body: Uint8Array): boolean {
+  try {
+    return decodeGroupFrame(body, ['group.env']).t === 'group.env';
+  } catch {
+    return false;
+  }
+}
+
+/** Hands a group envelope to the group parts; acknowledged once its outcome is durable. */
+export function acceptGroupEnvelope(groups: Groups, incoming: IncomingEnvelope, changed: () => void): void {
+  void groups.receiveEnvelope(incoming.envelope.id, incoming.envelope.body).then(
+    () => {
+      incoming.ack();
+      changed();
+    },
+    // Storage trouble: not acknowledged, the relay delivers it again.
+    () => undefined,
+  );
+}
+
+/** The member device a pairwise group frame came from (its session key: account, then device). */
+export function memberOfSessionKey(key: string): MemberDevice {
+  return { account: key.slice(0, 64), device: key.length > 64 ? key.slice(64) : SINGLE_DEVICE };
+}

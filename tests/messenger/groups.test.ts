@@ -1,0 +1,59 @@
+/**
+ * Groups through the public API (issue 18): three complete cores, real crypto, the real
+ * relay on loopback. Ada knows Bo and Cy; Bo and Cy are not each other's contacts — they
+ * get sessions as group members, listed nowhere. Removal: the removed member sees the line
+ * and nothing sent after it.
+ */
+import { describe, expect, it } from 'vitest';
+import type { MessengerState } from '../../src/core/messenger/messenger-api.ts';
+import { device, introduce, onboard, testWorld, until, type Device } from './harness.ts';
+
+const world = testWorld();
+
+const said = (s: MessengerState) => (s.chat?.messages ?? []).filter((m) => !m.system).map((m) => (m.direction === 'out' ? `me: ${m.text}` : `${m.senderName}: ${m.text}`));
+const hasGroup = (s: MessengerState, id: string) => !!s.groups?.some((g) => g.id === id);
+
+async function three(): Promise<[Device, Device, Device]> {
+  const relay = await world.relay();
+  const ds = [device(relay.url), device(relay.url), device(relay.url)].map((d) => world.track(d)) as [Device, Device, Device];
+  await onboard(ds[0], 'Ada');
+  await onboard(ds[1], 'Bo');
+  await onboard(ds[2], 'Cy');
+  await introduce(ds[0], ds[1]);
+  await introduce(ds[0], ds[2]);
+  return ds;
+}
+
+describe('groups through the messenger', () => {
+  it('create, send and receive among three, members who are not contacts included; removal', async () => {
+    const [ada, bo, cy] = await three();
+    const boId = bo.messenger.getState().me!.id;
+    const cyId = cy.messenger.getState().me!.id;
+    const g = await ada.messenger.createGroup('Trip', [boId, cyId]);
+    await until(bo, (s) => hasGroup(s, g));
+    await until(cy, (s) => hasGroup(s, g));
+    // Bo and Cy are members, not contacts of each other: neither list shows the other.
+    expect(bo.messenger.getState().contacts.map((c) => c.displayName)).toEqual(['Ada']);
+    expect(bo.messenger.getState().groups![0]!.members.map((m) => m.name).sort()).toEqual(['Ada', 'Cy', 'You']);
+
+    await ada.messenger.openChat(g);
+    await bo.messenger.openChat(g);
+    await cy.messenger.openChat(g);
+    await ada.messenger.send(g, 'hello group');
+    await until(bo, (s) => said(s).includes('Ada: hello group'), 20_000);
+    await until(cy, (s) => said(s).includes('Ada: hello group'), 20_000);
+    await cy.messenger.send(g, 'from Cy');
+    await until(bo, (s) => said(s).includes('Cy: from Cy'), 20_000);
+    await until(ada, (s) => said(s).includes('Cy: from Cy'), 20_000);
+    await until(ada, (s) => s.chat?.messages.find((m) => m.text === 'hello group')?.status === 'delivered', 20_000);
+
+    await ada.messenger.removeGroupMember(g, cyId);
+    await until(cy, (s) => !!s.groups?.find((x) => x.id === g)?.left, 20_000);
+    expect(cy.messenger.getState().chat!.messages.at(-1)).toMatchObject({ system: true, text: 'Ada removed You' });
+    await ada.messenger.send(g, 'after Cy left');
+    await until(bo, (s) => said(s).includes('Ada: after Cy left'), 20_000);
+    await cy.messenger.idle();
+    expect(said(cy.messenger.getState())).not.toContain('Ada: after Cy left');
+    await expect(cy.messenger.send(g, 'still here?')).rejects.toMatchObject({ kind: 'unknown_group' });
+  }, 60_000);
+});
