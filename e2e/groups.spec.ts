@@ -11,6 +11,9 @@ import type { Page } from '@playwright/test';
 import { accept, contactButton, messageLog as log, onboard, send } from './support/journey.ts';
 import { test, expect } from './support/users.ts';
 
+/** A message crossing to another member: sender-key distribution and a loaded 2-core box make the first ones slow. */
+const ARRIVAL = { timeout: 60_000 };
+
 /** The rows of the open chat that contain `text`. */
 const rowsWith = (page: Page, text: string) => log(page).getByRole('listitem').filter({ hasText: text });
 
@@ -26,7 +29,10 @@ test('three people make a group and talk; the admin removes one, who sees it and
   const a = ada!.page;
   const b = bo!.page;
   const c = cy!.page;
-  const [adaInvite, boInvite, cyInvite] = await Promise.all([onboard(a, 'Ada'), onboard(b, 'Bo'), onboard(c, 'Cy')]);
+  // One at a time: making an identity (prekey pools, ML-KEM included) is slow on a loaded box.
+  const adaInvite = await onboard(a, 'Ada');
+  const boInvite = await onboard(b, 'Bo');
+  const cyInvite = await onboard(c, 'Cy');
   await accept(a, boInvite, 'Bo');
   await accept(b, adaInvite, 'Ada');
   await accept(a, cyInvite, 'Cy');
@@ -44,29 +50,33 @@ test('three people make a group and talk; the admin removes one, who sees it and
   await expect(a.getByRole('region', { name: 'Trip' })).toContainText('3 members');
 
   // Bo and Cy find it among their conversations.
+  await expect(contactButton(b, 'Trip')).toBeVisible(ARRIVAL);
   await openConversation(b, 'Trip');
+  await expect(contactButton(c, 'Trip')).toBeVisible(ARRIVAL);
   await openConversation(c, 'Trip');
-  await expect(rowsWith(c, 'created the group')).toHaveCount(1);
+  await expect(rowsWith(c, 'created the group')).toHaveCount(1, ARRIVAL);
 
   // They talk: each sees the others' messages once, with the sender's name.
   await send(a, 'Hello from Ada');
-  await expect(rowsWith(b, 'Hello from Ada')).toHaveCount(1);
+  await expect(rowsWith(b, 'Hello from Ada')).toHaveCount(1, ARRIVAL);
   await send(b, 'Bo here');
-  await expect(rowsWith(c, 'Bo here')).toHaveCount(1);
+  // Bo and Cy are not each other's contacts: their first group message waits for a pairwise session to start (bundles from the relay).
+  await expect(rowsWith(c, 'Bo here')).toHaveCount(1, ARRIVAL);
   await send(c, 'Cy too');
   for (const [page, others] of [
     [a, ['Bo here', 'Cy too']],
     [b, ['Hello from Ada', 'Cy too']],
     [c, ['Hello from Ada', 'Bo here']],
   ] as const) {
-    for (const text of others) await expect(rowsWith(page, text)).toHaveCount(1);
+    for (const text of others) await expect(rowsWith(page, text)).toHaveCount(1, ARRIVAL);
   }
-  await expect(rowsWith(b, 'Hello from Ada').locator('.message-sender')).toHaveText('Ada');
-  await expect(rowsWith(b, 'Cy too').locator('.message-sender')).toHaveText('Cy');
-  await expect(rowsWith(c, 'Bo here').locator('.message-sender')).toHaveText('Bo');
+  // Soft: a wrong name is reported, and the removal below is still checked.
+  await expect.soft(rowsWith(b, 'Hello from Ada').locator('.message-sender')).toHaveText('Ada');
+  await expect.soft(rowsWith(b, 'Cy too').locator('.message-sender')).toHaveText('Cy');
+  await expect.soft(rowsWith(c, 'Bo here').locator('.message-sender')).toHaveText('Bo');
   // Ada's message reached both: its status is the weaker of theirs, and Details lists each.
   const adaFirst = rowsWith(a, 'Hello from Ada');
-  await expect(adaFirst).toHaveAttribute('data-status', /delivered|read/);
+  await expect(adaFirst).toHaveAttribute('data-status', /delivered|read/, ARRIVAL);
   await adaFirst.getByRole('button', { name: 'More actions' }).click();
   await a.getByRole('menuitem', { name: 'Details' }).click();
   const details = a.getByRole('list', { name: 'Delivery to each member' });
@@ -87,19 +97,19 @@ test('three people make a group and talk; the admin removes one, who sees it and
 
   // Cy sees the removal; the chat is read-only and says why.
   const cyChat = c.getByRole('region', { name: 'Trip' });
-  await expect(rowsWith(c, 'removed')).toHaveCount(1);
+  await expect(rowsWith(c, 'removed')).toHaveCount(1, ARRIVAL);
   await expect(cyChat.getByRole('status')).toContainText('You were removed');
   await expect(cyChat.getByRole('textbox', { name: 'Message' })).toHaveCount(0);
 
   // After the removal: Bo and Ada still talk; none of it reaches Cy.
   await send(a, 'After Cy left: Ada');
   await send(b, 'After Cy left: Bo');
-  await expect(rowsWith(b, 'After Cy left: Ada')).toHaveCount(1);
-  await expect(rowsWith(a, 'After Cy left: Bo')).toHaveCount(1);
+  await expect(rowsWith(b, 'After Cy left: Ada')).toHaveCount(1, ARRIVAL);
+  await expect(rowsWith(a, 'After Cy left: Bo')).toHaveCount(1, ARRIVAL);
   await a.getByRole('button', { name: /^Cy/ }).first().click();
   await send(a, 'Marker for Cy, sent after the group messages');
   await openConversation(c, 'Ada');
-  await expect(rowsWith(c, 'Marker for Cy')).toHaveCount(1);
+  await expect(rowsWith(c, 'Marker for Cy')).toHaveCount(1, ARRIVAL);
   await openConversation(c, 'Trip');
   await expect(rowsWith(c, 'Cy too')).toHaveCount(1);
   await expect(rowsWith(c, 'After Cy left')).toHaveCount(0);
