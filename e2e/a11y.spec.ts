@@ -117,7 +117,8 @@ for (const colorScheme of ['light', 'dark'] as const) {
 }
 
 test('axe finds no serious or critical violations in the group views (New group, group chat, Group info; phone and desktop)', async ({ users }) => {
-  test.setTimeout(180_000);
+  // Two people, a group and fourteen scans (light and dark) on a shared 2-core machine.
+  test.setTimeout(420_000);
   const [alice, bob] = await users('alice', 'bob');
   const page = alice!.page;
   await page.setViewportSize({ width: 1280, height: 800 });
