@@ -93,6 +93,10 @@ describe('group messaging', () => {
     for (const d of later) expect(await cy.groups.receiveEnvelope(fromHex(d.id), d.body)).toBe('dropped');
     expect(await said(cy, g)).toEqual(['Bo: before']);
     expect(cy.metrics.counter('groups.drop', { reason: 'not_member_self' })).toBe(2);
+    // Cy's entry no longer holds Bo's earlier message down: once Ada reads it, it is read.
+    await ada.groups.markRead(g);
+    await w.settle();
+    expect((await bo.groups.messages(g)).find((m) => m.text === 'before')).toMatchObject({ status: 'read', memberStatus: [{ name: 'Ada', status: 'read' }] });
     // Both remaining senders started a new chain after the removal.
     expect(ada.metrics.counter('groups.sender_key.rotated') + bo.metrics.counter('groups.sender_key.rotated')).toBe(1);
   });
@@ -203,7 +207,7 @@ describe('group messaging', () => {
     const env = decodeGroupFrame(d.body);
     if (env.t !== 'group.env') throw new Error('not an envelope');
     const msg = env.msg.slice();
-    msg[30] ^= 1;
+    msg[30] = msg[30]! ^ 1;
     expect(await bo.groups.receiveEnvelope(new Uint8Array(16).fill(8), encodeGroupFrame({ ...env, msg }))).toBe('dropped');
     expect(bo.metrics.counter('groups.drop', { reason: 'bad_signature' })).toBe(1);
     // Claimed by a non-member.

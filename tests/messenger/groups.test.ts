@@ -56,4 +56,25 @@ describe('groups through the messenger', () => {
     expect(said(cy.messenger.getState())).not.toContain('Ada: after Cy left');
     await expect(cy.messenger.send(g, 'still here?')).rejects.toMatchObject({ kind: 'unknown_group' });
   }, 60_000);
+
+  it('add: the new member reads what is sent after, not before; leave: the others see it', async () => {
+    const [ada, bo, di] = await three();
+    const boId = bo.messenger.getState().me!.id;
+    const diId = di.messenger.getState().me!.id;
+    const g = await ada.messenger.createGroup('Pair', [boId]);
+    await until(bo, (s) => hasGroup(s, g));
+    await bo.messenger.openChat(g);
+    await ada.messenger.openChat(g);
+    await ada.messenger.send(g, 'before Di');
+    await until(bo, (s) => said(s).includes('Ada: before Di'), 20_000);
+    await ada.messenger.addGroupMembers(g, [diId]);
+    await until(di, (s) => hasGroup(s, g), 20_000);
+    await di.messenger.openChat(g);
+    await ada.messenger.send(g, 'welcome Di');
+    await until(di, (s) => said(s).includes('Ada: welcome Di'), 20_000);
+    expect(said(di.messenger.getState())).toEqual(['Ada: welcome Di']);
+    await bo.messenger.leaveGroup(g);
+    await until(ada, (s) => s.chat?.messages.at(-1)?.text === 'Bo left', 20_000);
+    await until(di, (s) => s.groups?.find((x) => x.id === g)?.members.length === 2, 20_000);
+  }, 60_000);
 });

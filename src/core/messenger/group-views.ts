@@ -6,7 +6,8 @@ import { fromHex, toHex } from '../bytes.ts';
 import type { MessageRecord } from '../store/index.ts';
 import { encodeGroupFrame } from '../wire/group-content.ts';
 import type { GroupMemberView, GroupView, MessageView } from './messenger-api.ts';
-import { isMember, membershipOf, nameOf } from './group-membership.ts';
+import { isMember, memberIds, membershipOf, nameOf } from './group-membership.ts';
+import { weakest } from './group-send.ts';
 import { meOf, type GroupContext } from './group-ports.ts';
 
 export async function groupViews(ctx: GroupContext): Promise<GroupView[]> {
@@ -41,20 +42,24 @@ export async function groupViews(ctx: GroupContext): Promise<GroupView[]> {
 export async function groupMessageViews(ctx: GroupContext, groupId: string): Promise<MessageView[]> {
   const g = await ctx.store.getGroup(groupId);
   if (!g) return [];
-  return (await ctx.store.messagesOf(groupId)).map((r) => viewOf(ctx, g, r));
+  const members = new Set(memberIds(membershipOf(g).state));
+  return (await ctx.store.messagesOf(groupId)).map((r) => viewOf(ctx, g, r, members));
 }
 
-function viewOf(ctx: GroupContext, g: Parameters<typeof nameOf>[1], r: MessageRecord): MessageView {
+function viewOf(ctx: GroupContext, g: Parameters<typeof nameOf>[1], r: MessageRecord, members: ReadonlySet<string>): MessageView {
+  // A member who left or was removed no longer holds our message's status down.
+  const current = r.memberStatus ? Object.entries(r.memberStatus).filter(([id]) => members.has(id)) : [];
+  const status = r.memberStatus && r.status !== 'failed' ? weakest(current.map(([, s]) => s), r.status) : r.status;
   return {
     id: r.id,
     contactId: r.contactId,
     direction: r.direction,
     text: r.body,
     at: r.direction === 'in' ? (r.receivedAt ?? r.sentAt) : r.sentAt,
-    status: r.status,
+    status,
     ...(r.system ? { system: true as const } : {}),
     ...(r.senderId ? { senderId: r.senderId, senderName: nameOf(ctx, g, r.senderId) } : {}),
-    ...(r.memberStatus ? { memberStatus: Object.entries(r.memberStatus).map(([id, status]) => ({ id, name: nameOf(ctx, g, id), status })) } : {}),
+    ...(r.memberStatus ? { memberStatus: current.map(([id, s]) => ({ id, name: nameOf(ctx, g, id), status: s })) } : {}),
   };
 }
 
