@@ -55,7 +55,8 @@ scenario(
     await dialog.getByLabel('Group name').fill(GROUP);
     for (const u of [bo, cy, di, ed]) await dialog.getByRole('checkbox', { name: u.name }).check();
     await dialog.getByRole('button', { name: 'Create group' }).click();
-    await expect(ada.page.getByRole('region', { name: GROUP })).toBeVisible();
+    // Creating sends the group's state to each member device (sessions started with those not yet known): slow with 4.
+    await expect(ada.page.getByRole('region', { name: GROUP })).toBeVisible({ timeout: 60_000 });
     for (const u of [bo, cy, di, ed]) {
       await expect(contactButton(u.page, GROUP)).toBeVisible({ timeout: 60_000 });
       await openChat(u.page, GROUP);
@@ -73,9 +74,10 @@ scenario(
     await info.getByRole('button', { name: 'Add members' }).click();
     await info.getByRole('checkbox', { name: fe.name }).check();
     await info.getByRole('button', { name: 'Add members' }).click();
+    await expect(info.getByRole('listitem')).toHaveCount(6, { timeout: 60_000 });
     await info.getByRole('listitem').filter({ hasText: cy.name }).getByRole('button', { name: 'Remove' }).click();
     await info.getByRole('button', { name: 'Remove', exact: true }).click();
-    await expect(info.getByRole('listitem')).toHaveCount(5);
+    await expect(info.getByRole('listitem')).toHaveCount(5, { timeout: 60_000 });
     await ada.page.keyboard.press('Escape');
     // Bo writes on once his app has applied both changes (a change it has not seen yet is concurrent, not "after").
     await sees(bo.page, `removed ${cy.name}`);

@@ -76,7 +76,7 @@ export function NewGroupDialog({ onClose }: { readonly onClose: () => void }) {
         )}
         <div className="dialog-actions">
           <button type="submit" className="button-primary" disabled={busy || candidates.length === 0}>
-            Create group
+            {busy ? 'Creating group…' : 'Create group'}
           </button>
           <button type="button" onClick={onClose}>
             Cancel
