@@ -115,3 +115,52 @@ for (const colorScheme of ['light', 'dark'] as const) {
     await scan('chat view (phone)');
   });
 }
+
+test('axe finds no serious or critical violations in the group views (New group, group chat, Group info; phone and desktop)', async ({ users }) => {
+  // Two people, a group and fourteen scans (light and dark) on a shared 2-core machine.
+  test.setTimeout(420_000);
+  const [alice, bob] = await users('alice', 'bob');
+  const page = alice!.page;
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const scan = async (screen: string, include?: string) => {
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      const { blocking, passes } = await blockingViolations(page, include);
+      expect(blocking, `${screen} (${colorScheme})`).toEqual([]);
+      expect(passes, `${screen}: axe ran rules`).toEqual(expect.arrayContaining(['color-contrast']));
+    }
+  };
+  const aliceInvite = await onboard(page, 'Alice');
+  const bobInvite = await onboard(bob!.page, 'Bob');
+  await accept(page, bobInvite, 'Bob');
+  await accept(bob!.page, aliceInvite, 'Alice');
+
+  await page.getByRole('button', { name: 'New group' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New group' });
+  await dialog.getByLabel('Group name').fill('Book club');
+  await dialog.getByRole('checkbox', { name: 'Bob' }).check();
+  await scan('New group dialog', '[role="dialog"]');
+  await dialog.getByRole('button', { name: 'Create group' }).click();
+  await expect(page.getByRole('region', { name: 'Book club' })).toBeVisible();
+  await send(page, 'Welcome to the book club');
+  await contactButton(bob!.page, 'Book club').click();
+  await send(bob!.page, 'Thanks, glad to be here');
+  await expect(messageLog(page).getByRole('listitem').filter({ hasText: 'glad to be here' })).toHaveCount(1);
+  await scan('group chat with a system line and both sides');
+
+  await page.getByRole('button', { name: 'Group info' }).click();
+  const info = page.getByRole('dialog', { name: 'Group info' });
+  await expect(info.getByRole('listitem')).toHaveCount(2);
+  await scan('Group info', '[role="dialog"]');
+  await info.getByRole('listitem').filter({ hasText: 'Bob' }).getByRole('button', { name: 'Remove' }).click();
+  await expect(info.getByRole('heading', { level: 3 })).toBeFocused();
+  await scan('remove confirmation', '[role="dialog"]');
+  await info.getByRole('button', { name: 'Cancel' }).click();
+  await page.keyboard.press('Escape');
+
+  await page.setViewportSize({ width: 390, height: 844 });
+  await scan('group chat (phone)');
+  await page.getByRole('button', { name: 'Back to conversations' }).click();
+  await expect(contactButton(page, 'Book club')).toBeVisible();
+  await scan('conversation list with a group (phone)');
+});

@@ -33,6 +33,9 @@ import { StorageFailed } from './views/status/StorageFailed.tsx';
 import { SafetyNumberDialog } from './views/verify/SafetyNumberDialog.tsx';
 import { DeleteConversationDialog } from './views/contact/DeleteConversationDialog.tsx';
 import { RenameContactDialog } from './views/contact/RenameContactDialog.tsx';
+import { NewGroupDialog } from './views/groups/NewGroupDialog.tsx';
+import { GroupInfoDialog } from './views/groups/GroupInfoDialog.tsx';
+import { MessageDetailsDialog } from './views/groups/MessageDetailsDialog.tsx';
 import { INVITE_LINK_DAMAGED } from './views/invite/invite-text.ts';
 import './components/view-tokens.css';
 import './components/visually-hidden.css';
@@ -219,6 +222,9 @@ function ShellBody({ Frame }: { readonly Frame: ShellFrame }) {
       {dialog.kind === 'safety-number' && <SafetyNumberDialog contactId={dialog.contactId} onClose={closeDialog} />}
       {dialog.kind === 'rename-contact' && <RenameContactDialog contactId={dialog.contactId} onClose={closeDialog} />}
       {dialog.kind === 'delete-conversation' && <DeleteConversationDialog contactId={dialog.contactId} onClose={closeDialog} onDeleted={conversationDeleted} />}
+      {dialog.kind === 'new-group' && <NewGroupDialog onClose={closeDialog} />}
+      {dialog.kind === 'group-info' && <GroupInfoDialog groupId={dialog.groupId} onClose={closeDialog} />}
+      {dialog.kind === 'message-details' && <MessageDetailsDialog messageId={dialog.messageId} onClose={closeDialog} />}
     </>
   );
 }

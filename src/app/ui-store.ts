@@ -22,7 +22,11 @@ export type OpenDialog =
   | { readonly kind: 'backup' }
   | { readonly kind: 'safety-number'; readonly contactId: string }
   | { readonly kind: 'rename-contact'; readonly contactId: string }
-  | { readonly kind: 'delete-conversation'; readonly contactId: string };
+  | { readonly kind: 'delete-conversation'; readonly contactId: string }
+  | { readonly kind: 'new-group' }
+  | { readonly kind: 'group-info'; readonly groupId: string }
+  /** Who of a group has received and read one of our messages. */
+  | { readonly kind: 'message-details'; readonly messageId: string };
 
 /** Where keyboard focus should go after a pane switch (consumed by the target). */
 export type FocusRequest =

@@ -18,6 +18,7 @@ import { useUi, useUiStore } from '../ui-store.ts';
 import { WIDE_LAYOUT_QUERY, useMediaQuery } from './useMediaQuery.ts';
 
 const selectContacts = (s: MessengerState) => s.contacts;
+const selectGroups = (s: MessengerState) => s.groups;
 
 /**
  * Records an opened chat in the history: a new entry on a phone, the current one replaced
@@ -81,16 +82,17 @@ export function useChatRoute(): void {
     };
   }, [messenger, ui]);
 
-  // A linked chat opens as soon as its contact is in the list (after loading, or once added).
+  // A linked chat opens as soon as its contact or group is in the list (after loading, or once added).
   const linkedChat = useUi((s) => s.linkedChat);
   const contacts = useMessengerState(selectContacts);
+  const groups = useMessengerState(selectGroups);
   useEffect(() => {
-    if (linkedChat === undefined || !contacts.some((c) => c.id === linkedChat)) return;
+    if (linkedChat === undefined || !(contacts.some((c) => c.id === linkedChat) || groups?.some((g) => g.id === linkedChat))) return;
     const s = ui.getState();
     s.linkChat(undefined);
     if (s.pane === 'chat' && messenger.getState().chat?.contactId === linkedChat) return;
     s.showPane('chat');
     s.requestFocus({ kind: 'chat', contactId: linkedChat });
     messenger.openChat(linkedChat).catch(() => undefined);
-  }, [linkedChat, contacts, messenger, ui]);
+  }, [linkedChat, contacts, groups, messenger, ui]);
 }

@@ -1,7 +1,6 @@
 import { useEffect } from 'react';
 import { loadNotificationContent, notificationText } from '../../platform/notification-settings.ts';
 import { useMessenger } from '../messenger-context.tsx';
-import { contactName } from '../views/contact-name.ts';
 import { subscribeFreshIncoming } from './fresh-incoming.ts';
 
 
@@ -25,7 +24,7 @@ export function useHiddenTabNotifications(): void {
       if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
       void loadNotificationContent().then(async (content) => {
         for (const c of fresh) {
-          const { title, body } = notificationText(content, { name: contactName(c), text: c.lastMessage?.text ?? '' });
+          const { title, body } = notificationText(content, { name: c.name, text: c.text });
           await show(title, body, `petrel-chat-${c.id}`, { content, source: 'page', contactId: c.id }).catch(() => undefined);
         }
       });

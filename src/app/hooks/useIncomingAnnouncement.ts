@@ -1,6 +1,5 @@
 import { useEffect, useState } from 'react';
 import { useMessenger } from '../messenger-context.tsx';
-import { contactName } from '../views/contact-name.ts';
 import { subscribeFreshIncoming } from './fresh-incoming.ts';
 
 export interface Announcement {
@@ -11,8 +10,8 @@ export interface Announcement {
 
 
 /**
- * Text for the polite live region: "New message from Bob" whenever a contact's last
- * message becomes a newer incoming one. Conversations already there when the app
+ * Text for the polite live region: "New message from Bob" (or "in Trip", a group) whenever
+ * a conversation's last message becomes a newer incoming one. Conversations already there when the app
  * opens are not announced.
  */
 export function useIncomingAnnouncement(): Announcement {
@@ -20,8 +19,9 @@ export function useIncomingAnnouncement(): Announcement {
   const [announcement, setAnnouncement] = useState<Announcement>({ text: '', seq: 0 });
   useEffect(() => {
     return subscribeFreshIncoming(messenger, (fresh) => {
-      const senders = fresh.map(contactName);
-      const text = senders.length === 1 ? `New message from ${senders[0]}` : `New messages from ${senders.join(', ')}`;
+      const senders = fresh.map((f) => f.name);
+      const only = fresh.length === 1 ? fresh[0] : undefined;
+      const text = only ? `New message ${only.group ? 'in' : 'from'} ${only.name}` : `New messages ${fresh.some((f) => f.group) ? 'in' : 'from'} ${senders.join(', ')}`;
       setAnnouncement((a) => ({ text, seq: a.seq + 1 }));
     });
   }, [messenger]);

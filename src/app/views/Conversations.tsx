@@ -1,15 +1,18 @@
 /**
- * The two panes of the ready (and follower) phase: the sidebar (your invite, contacts)
+ * The two panes of the ready (and follower) phase: the sidebar (your invite, **New group**, contacts and groups)
  * and the chat pane (an invite under review, a conversation, or a hint). The frame
  * lays them out side by side from 720 px and shows one at a time on phones.
  */
 import { useCallback, useMemo } from 'react';
-import type { ContactView, Me, MessengerState } from '../../core/messenger/messenger-api.ts';
+import type { ContactView, GroupView, Me, MessengerState } from '../../core/messenger/messenger-api.ts';
 import { useMessenger, useMessengerState } from '../messenger-context.tsx';
 import { WIDE_LAYOUT_QUERY, useMediaQuery } from '../hooks/useMediaQuery.ts';
-import { enterChatInHistory, leaveChatInHistory } from '../hooks/useChatRoute.ts';
+import { leaveChatInHistory } from '../hooks/useChatRoute.ts';
+import { useOpenChat } from '../hooks/useOpenChat.ts';
 import { useUi, useUiStore, type Pane } from '../ui-store.ts';
 import { ChatView } from './chat/ChatView.tsx';
+import { GroupChatView } from './groups/GroupChatView.tsx';
+import { mergeConversations } from './groups/conversation-order.ts';
 import { InviteReview } from './invite/InviteReview.tsx';
 import { ContactList } from './sidebar/ContactList.tsx';
 import { InvitePanel } from './sidebar/InvitePanel.tsx';
@@ -18,7 +21,9 @@ import { OpenInviteForm } from './sidebar/OpenInviteForm.tsx';
 import './sidebar/sidebar.css';
 import './conversations.css';
 
+const NO_GROUPS: readonly GroupView[] = [];
 const selectContacts = (s: MessengerState) => s.contacts;
+const selectGroups = (s: MessengerState) => s.groups ?? NO_GROUPS;
 const selectActiveId = (s: MessengerState) => s.chat?.contactId;
 
 export interface ConversationsLayout {
@@ -27,51 +32,52 @@ export interface ConversationsLayout {
   /** Both panes are visible at once. */
   readonly wide: boolean;
   readonly active?: ContactView;
+  /** The open group, when the open conversation is a group's. */
+  readonly activeGroup?: GroupView;
 }
 
 /** Which pane is visible and which conversation is open. */
 export function useConversationsLayout(): ConversationsLayout {
   const contacts = useMessengerState(selectContacts);
+  const groups = useMessengerState(selectGroups);
   const activeId = useMessengerState(selectActiveId);
   const pendingInvite = useUi((s) => s.pendingInvite);
   const inviteProblem = useUi((s) => s.inviteProblem);
   const pane = useUi((s) => s.pane);
   const wide = useMediaQuery(WIDE_LAYOUT_QUERY);
   const active = contacts.find((c) => c.id === activeId);
-  const chatHasContent = pendingInvite !== undefined || inviteProblem !== undefined || active !== undefined;
-  return { pane: pane === 'chat' && chatHasContent ? 'chat' : 'list', wide, active };
-}
-
-/** Opens a conversation (and, on phones, the chat pane, as a history entry Back leaves). */
-function useOpenChat(): (contactId: string) => void {
-  const messenger = useMessenger();
-  const ui = useUiStore();
-  const wide = useMediaQuery(WIDE_LAYOUT_QUERY);
-  return useCallback(
-    (contactId: string) => {
-      ui.getState().linkChat(undefined);
-      ui.getState().showPane('chat');
-      ui.getState().requestFocus({ kind: 'chat', contactId });
-      enterChatInHistory(contactId, wide);
-      messenger.openChat(contactId).catch(() => undefined);
-    },
-    [messenger, ui, wide],
-  );
+  const activeGroup = active ? undefined : groups.find((g) => g.id === activeId);
+  const chatHasContent = pendingInvite !== undefined || inviteProblem !== undefined || active !== undefined || activeGroup !== undefined;
+  return { pane: pane === 'chat' && chatHasContent ? 'chat' : 'list', wide, active, activeGroup };
 }
 
 export function ConversationsSidebar({ me }: { readonly me: Me }) {
   const contacts = useMessengerState(selectContacts);
+  const groups = useMessengerState(selectGroups);
   const activeId = useMessengerState(selectActiveId);
   const open = useOpenChat();
+  const ui = useUiStore();
   // Message requests have their own section, above the conversations.
   const requests = useMemo(() => contacts.filter((c) => c.request), [contacts]);
-  const listed = useMemo(() => contacts.filter((c) => !c.request), [contacts]);
+  const listed = useMemo(
+    () =>
+      mergeConversations(
+        contacts.filter((c) => !c.request),
+        groups,
+      ),
+    [contacts, groups],
+  );
   return (
     <div className="sidebar">
       <InvitePanel me={me} />
       <OpenInviteForm />
+      <div className="sidebar-actions">
+        <button type="button" onClick={() => ui.getState().openDialog({ kind: 'new-group' })}>
+          New group
+        </button>
+      </div>
       <MessageRequests requests={requests} activeId={activeId} onOpen={open} />
-      <ContactList contacts={listed} activeId={activeId} onOpen={open} />
+      <ContactList conversations={listed} activeId={activeId} onOpen={open} />
     </div>
   );
 }
@@ -83,16 +89,17 @@ export function ChatPane({ layout }: { readonly layout: ConversationsLayout }) {
   const pendingInvite = useUi((s) => s.pendingInvite);
   const inviteProblem = useUi((s) => s.inviteProblem);
   const open = useOpenChat();
-  const { active, wide } = layout;
+  const { active, activeGroup, wide } = layout;
   const back = () => {
     ui.getState().showPane('list');
-    if (active) ui.getState().requestFocus({ kind: 'contact', contactId: active.id });
+    const openId = active?.id ?? activeGroup?.id;
+    if (openId !== undefined) ui.getState().requestFocus({ kind: 'contact', contactId: openId });
     messenger.openChat(undefined).catch(() => undefined);
     leaveChatInHistory();
   };
   const dismissInvite = () => {
     ui.getState().reviewInvite(undefined);
-    if (!active) ui.getState().showPane('list');
+    if (!active && !activeGroup) ui.getState().showPane('list');
   };
   const added = (contactId: string) => {
     ui.getState().reviewInvite(undefined);
@@ -114,6 +121,8 @@ export function ChatPane({ layout }: { readonly layout: ConversationsLayout }) {
         <InviteReview invite={pendingInvite} onAdded={added} onDismiss={dismissInvite} />
       ) : active ? (
         <ChatView contact={active} shown={wide || layout.pane === 'chat'} onBack={wide ? undefined : back} />
+      ) : activeGroup ? (
+        <GroupChatView group={activeGroup} shown={wide || layout.pane === 'chat'} onBack={wide ? undefined : back} />
       ) : (
         <p className="chat-pane-empty">{contactCount > 0 ? 'Choose a conversation.' : 'Add a contact to start a conversation.'}</p>
       )}

@@ -13,6 +13,8 @@ export interface ComposerProps {
   readonly contactId: string;
   /** Why sending is not possible right now (Send is disabled and this is shown). */
   readonly blockedReason?: string;
+  /** Files may be attached (not in a group yet). */
+  readonly files?: boolean;
 }
 
 const count = new Intl.NumberFormat('en');
@@ -33,7 +35,7 @@ export function tooLongText(bytes: number): string {
  * **Attach file** sends each chosen file; until its message is queued, its upload shows
  * here (a progressbar named after the file, Cancel), and a refusal (too large) as an alert.
  */
-export function Composer({ contactId, blockedReason }: ComposerProps) {
+export function Composer({ contactId, blockedReason, files: canAttach = true }: ComposerProps) {
   const messenger = useMessenger();
   const ui = useUiStore();
   const draft = useUi((s) => s.drafts[contactId] ?? '');
@@ -59,12 +61,12 @@ export function Composer({ contactId, blockedReason }: ComposerProps) {
   };
   // Files dropped on the composer are sent like chosen ones.
   const onDragOver = (e: DragEvent) => {
-    if (blockedReason || !e.dataTransfer.types.includes('Files')) return;
+    if (blockedReason || !canAttach || !e.dataTransfer.types.includes('Files')) return;
     e.preventDefault();
     e.dataTransfer.dropEffect = 'copy';
   };
   const onDrop = (e: DragEvent) => {
-    if (blockedReason) return;
+    if (blockedReason || !canAttach) return;
     const files = [...(e.dataTransfer.files ?? [])];
     if (files.length === 0) return;
     e.preventDefault();
@@ -166,10 +168,14 @@ export function Composer({ contactId, blockedReason }: ComposerProps) {
       )}
       <div className="composer-row">
         {/* The icon is the visible, clickable face; the input carries the name. */}
-        <label htmlFor={attachId} className="composer-attach" aria-hidden="true" title="Attach file">
-          📎
-        </label>
-        <input id={attachId} type="file" multiple aria-label="Attach file" className="composer-attach-input" disabled={!!blockedReason} onChange={attach} />
+        {canAttach && (
+          <>
+            <label htmlFor={attachId} className="composer-attach" aria-hidden="true" title="Attach file">
+              📎
+            </label>
+            <input id={attachId} type="file" multiple aria-label="Attach file" className="composer-attach-input" disabled={!!blockedReason} onChange={attach} />
+          </>
+        )}
         <label htmlFor={fieldId} className="visually-hidden">
           Message
         </label>

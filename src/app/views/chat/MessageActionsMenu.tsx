@@ -11,6 +11,10 @@ export interface MessageActionsMenuProps {
   readonly onDeleteForEveryone: () => void;
   readonly onDeleteForMe: () => void;
   readonly onReact: (emoji: string) => void;
+  /** A group's message: replies, edits, reactions and delete for everyone are not offered (not in groups yet). */
+  readonly group?: boolean;
+  /** Our group message's per-member delivery (offered when the core gives it). */
+  readonly onDetails?: () => void;
 }
 
 type Item = { readonly label: string; readonly run: () => void };
@@ -22,7 +26,7 @@ type Item = { readonly label: string; readonly run: () => void };
  * says they are allowed (ours, within 24 h, 10 edits), Delete for me always. **React**
  * opens a small picker of emoji; "Remove reaction" when one of ours is there.
  */
-export function MessageActionsMenu({ message, onReply, onEdit, onDeleteForEveryone, onDeleteForMe, onReact }: MessageActionsMenuProps) {
+export function MessageActionsMenu({ message, onReply, onEdit, onDeleteForEveryone, onDeleteForMe, onReact, group = false, onDetails }: MessageActionsMenuProps) {
   const [open, setOpen] = useState<'menu' | 'react' | undefined>();
   const menuId = useId();
   const button = useRef<HTMLButtonElement>(null);
@@ -37,13 +41,15 @@ export function MessageActionsMenu({ message, onReply, onEdit, onDeleteForEveryo
     setOpen(undefined);
     button.current?.focus();
   };
-  const items: Item[] = [
+  const items: Item[] = group
+    ? [...(message.memberStatus && onDetails ? [{ label: 'Details', run: onDetails }] : []), { label: 'Delete for me', run: onDeleteForMe }]
+    : [
     ...(!message.deleted ? [{ label: 'Reply', run: onReply }] : []),
     ...(message.canEdit ? [{ label: 'Edit', run: onEdit }] : []),
     ...(message.canDeleteForEveryone ? [{ label: 'Delete for everyone', run: onDeleteForEveryone }] : []),
     { label: 'Delete for me', run: onDeleteForMe },
     ...(!message.deleted ? [{ label: 'React', run: () => setOpen('react') }] : []),
-  ];
+      ];
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     if (e.key === 'Escape') {
       e.preventDefault();

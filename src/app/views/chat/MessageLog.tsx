@@ -20,6 +20,16 @@ export interface MessageLogProps {
   readonly canRead: boolean;
   /** The reader saw this incoming message: mark it and the older ones read. */
   readonly onSeen: (messageId: string) => Promise<void>;
+  /** A group's chat: incoming messages carry their sender's name, and only group actions are offered. */
+  readonly group?: boolean;
+}
+
+/** In a group, the sender's name heads an incoming message unless the one before came from the same sender. */
+export function startsSenderRun(messages: readonly MessageView[], index: number): boolean {
+  const m = messages[index];
+  if (!m || m.direction !== 'in' || m.system) return false;
+  const prev = messages[index - 1];
+  return !prev || prev.system === true || prev.direction !== 'in' || prev.senderId !== m.senderId;
 }
 
 /** Space kept above the first unread message when the chat opens there. */
@@ -33,7 +43,7 @@ const DIVIDER_MARGIN_PX = 8;
  * divider; messages are read only once seen (useReadOnSight); away from the bottom,
  * "Jump to latest" says how many unread messages wait.
  */
-export function MessageLog({ messages, hasOlder, peerName, onLoadOlder, canRead, onSeen }: MessageLogProps) {
+export function MessageLog({ messages, hasOlder, peerName, onLoadOlder, canRead, onSeen, group = false }: MessageLogProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const [virtualizer] = useState(() => new RowVirtualizer());
   const win = useSyncExternalStore(virtualizer.subscribe, virtualizer.getWindow);
@@ -170,6 +180,8 @@ export function MessageLog({ messages, hasOlder, peerName, onLoadOlder, canRead,
               count={hasOlder ? -1 : messages.length}
               now={now}
               unreadDivider={m.id === divider}
+              group={group}
+              showSender={group && startsSenderRun(messages, win.start + i)}
             />
           ))}
         </div>

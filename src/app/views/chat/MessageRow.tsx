@@ -21,6 +21,10 @@ export interface MessageRowProps {
   readonly now: number;
   /** The first unread message when the chat opened: shown under an "Unread messages" divider. */
   readonly unreadDivider?: boolean;
+  /** In a group's chat (the sender is the message's own; only group actions are offered). */
+  readonly group?: boolean;
+  /** Show the sender's name above the bubble (the first of a run of messages from one member). */
+  readonly showSender?: boolean;
 }
 
 /** A picture's tiny preview as a data: URL typed as a JPEG (an <img> runs no script, whatever the bytes). */
@@ -32,7 +36,28 @@ function previewUrl(preview: Uint8Array): string {
 
 /** One message: its text (text nodes and safe links), time, and for ours the delivery status. */
 
-export const MessageRow = memo(function MessageRow({ message, peerName, position, count, now, unreadDivider }: MessageRowProps) {
+export const MessageRow = memo(function MessageRow(props: MessageRowProps) {
+  const { message, position, count, unreadDivider } = props;
+  // A membership line of a group is no bubble: a line of its own, centred.
+  if (message.system) {
+    return (
+      <div role="listitem" className={`message message-system${unreadDivider ? ' message-after-divider' : ''}`} data-row-id={message.id} aria-posinset={position} aria-setsize={count}>
+        {unreadDivider && (
+          <p className="message-divider">
+            <span>Unread messages</span>
+          </p>
+        )}
+        <p className="message-system-text" dir="auto">
+          {message.text}
+        </p>
+      </div>
+    );
+  }
+  return <MessageBubbleRow {...props} />;
+});
+
+const MessageBubbleRow = function MessageBubbleRow({ message, peerName: contactPeerName, position, count, now, unreadDivider, group = false, showSender = false }: MessageRowProps) {
+  const peerName = message.senderName ?? contactPeerName;
   const messenger = useMessenger();
   const [retrying, setRetrying] = useState(false);
   const ours = message.direction === 'out';
@@ -96,6 +121,11 @@ export const MessageRow = memo(function MessageRow({ message, peerName, position
         </p>
       )}
       <div className="message-bubble">
+        {showSender && (
+          <p className="message-sender" aria-hidden="true" dir="auto">
+            {peerName}
+          </p>
+        )}
         <span className="visually-hidden">{ours ? 'You: ' : `${peerName}: `}</span>
         {file && (
           <div className="message-attachment">
@@ -152,6 +182,8 @@ export const MessageRow = memo(function MessageRow({ message, peerName, position
       </div>
       <MessageActionsMenu
         message={message}
+        group={group}
+        onDetails={() => ui.getState().openDialog({ kind: 'message-details', messageId: message.id })}
         onReply={() => target('reply')}
         onEdit={() => target('edit')}
         onDeleteForEveryone={() => ui.getState().openDialog({ kind: 'delete-for-everyone', messageId: message.id })}
@@ -160,4 +192,4 @@ export const MessageRow = memo(function MessageRow({ message, peerName, position
       />
     </div>
   );
-});
+};
