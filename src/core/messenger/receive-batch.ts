@@ -14,7 +14,7 @@
  */
 import { bytesEqual, fromHex, toHex } from '../bytes.ts';
 import { serializePreKeyPool, type PreKeyPool } from '../crypto/index.ts';
-import type { ContactRecord, IncomingCommit, NewIncomingMessage, NewOutboxEntry, SessionUpdate, StatusUpdate } from '../store/index.ts';
+import { groupInboxKey, type ContactRecord, type IncomingCommit, type NewGroupInboxFrame, type NewIncomingMessage, type NewOutboxEntry, type SessionUpdate, type StatusUpdate } from '../store/index.ts';
 import type { MessageAction } from '../store/message-actions.ts';
 import type { IncomingEnvelope, IngressResult } from '../transport/index.ts';
 import { contactOfSessionKey, deviceOfSessionKey, sessionKey } from '../store/session-key.ts';
@@ -69,6 +69,8 @@ export interface CommitDraft {
   transcript?: NewIncomingMessage;
   /** Messages another device of our account read. */
   readElsewhere?: { readonly contactId: string; readonly messageIds: readonly string[] };
+  /** Group frames, into the group inbox with this commit (store/group-inbox.ts). */
+  groupFrames?: NewGroupInboxFrame[];
 }
 
 /** A decrypted batch whose commit is ready to issue. */
@@ -76,8 +78,8 @@ export interface Prepared {
   readonly batch: readonly PendingEnvelope[];
   readonly commits: readonly IncomingCommit[];
   readonly rtc: ReadonlyArray<readonly [string, RtcContent]>;
-  /** Group frames (session key they came over, frame), for the group parts after the commit. */
-  readonly groupFrames: ReadonlyArray<readonly [string, Uint8Array]>;
+  /** How many group frames the commit put in the group inbox (the group parts take them after it). */
+  readonly groupFrames: number;
   readonly messages: number;
   readonly receipts: number;
   /** The pool the commit leaves, when it changed. */
@@ -92,7 +94,7 @@ export class BatchDraft {
   /** Each contact's last decrypted envelope's commit (where its batch-wide parts go). */
   private readonly lastCommitOf = new Map<string, CommitDraft>();
   private readonly rtc: Array<readonly [string, RtcContent]> = [];
-  private readonly groupFrames: Array<readonly [string, Uint8Array]> = [];
+  private groupFrames = 0;
   private pool: PreKeyPool;
   private poolChanged = false;
   private messages = 0;
@@ -190,9 +192,9 @@ export class BatchDraft {
     this.receipts++;
   }
 
-  /** A group frame that came over session `sessionKey`, handed to the group parts after the commit. */
-  groupFrame(sessionKey: string, frame: Uint8Array): void {
-    this.groupFrames.push([sessionKey, frame]);
+  /** A group frame that came over session `sessionKey`: into the group inbox with `draft`'s commit, for the group parts after it. */
+  groupFrame(draft: CommitDraft, sessionKey: string, frame: Uint8Array): void {
+    (draft.groupFrames ??= []).push({ key: groupInboxKey(this.now, this.groupFrames++, sessionKey), frame });
   }
 
   /** A signaling message, handed to the direct path after the commit. */

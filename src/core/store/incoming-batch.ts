@@ -210,6 +210,7 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
     if (c.preKeyPool) poolUpdate = c.preKeyPool;
     if (c.contactUpdate) writes.push(tx.table('contacts').put(c.contactUpdate));
     for (const e of c.outboxEntries ?? []) writes.push(tx.table('outbox').put(readyOutboxRecord(e, c.receivedAt)));
+    for (const f of c.groupFrames ?? []) writes.push(metaT.put({ key: f.key, value: f.frame }));
     results.push('committed');
   }
 

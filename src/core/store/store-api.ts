@@ -11,6 +11,7 @@
  *   the envelope is redelivered and decrypted again from the unchanged session.
  */
 import type { ImportedMessage } from './history-import.ts';
+import type { GroupInboxRow, NewGroupInboxFrame } from './group-inbox.ts';
 import type { MessageStatus } from './message-status.ts';
 import type {
   ContactRecord,
@@ -180,6 +181,11 @@ export interface IncomingCommit {
   readonly transcript?: NewIncomingMessage;
   /** Incoming messages of `contactId` read on another device of ours: read here too (unread count down), no receipt. */
   readonly readElsewhere?: { readonly contactId: string; readonly messageIds: readonly string[] };
+  /**
+   * Group frames the envelope carried (pairwise `group` content), written to the group
+   * inbox in this transaction (group-inbox.ts), so they are durable before the ack.
+   */
+  readonly groupFrames?: readonly NewGroupInboxFrame[];
 }
 
 export type IncomingResult = 'committed' | 'duplicate';
@@ -312,6 +318,8 @@ export interface PetrelStore {
   setMeta(key: string, value: MetaValue): Promise<void>;
   /** Removes a meta key (absent: nothing happens). */
   deleteMeta(key: string): Promise<void>;
+  /** The group inbox's rows, oldest first (group-inbox.ts); remove each with `deleteMeta(row.key)` once handled. */
+  groupInbox(): Promise<GroupInboxRow[]>;
 
   close(): void;
 }
