@@ -1,7 +1,8 @@
 /**
  * Receiving a group message (a `group.env` deposited by `send.multi`, docs/PROTOCOL.md §17.6):
  *
- *   - it decodes, names a group we hold, and its sender is a member of it while we are one
+ *   - it decodes, its seal's tag names a group we hold and the seal opens under that group's
+ *     key (`unsealable` otherwise, group-seal.ts), and its sender is a member of it while we are one
  *     (else dropped: `malformed`, `unknown_group`, `not_member`, `not_member_self`);
  *   - the sender device's record decrypts it (group-cipher.ts): a bad signature, a counter
  *     already read (`replayed`), a jump too far ahead, a failed tag are dropped and counted;
@@ -13,7 +14,8 @@
  *
  * Every drop is `groups.drop{reason}`; nothing dropped is ever shown.
  */
-import { fromHex, toHex } from '../bytes.ts';
+import { bytesEqual, fromHex, toHex } from '../bytes.ts';
+import { groupSealKeys, openGroupBox, type GroupSealKeys } from '../groups/group-seal.ts';
 import { CryptoError, NoSenderKeyError } from '../crypto/index.ts';
 import { groupDecrypt } from '../groups/group-cipher.ts';
 import { EMPTY_SENDER_KEY_RECORD, deserializeSenderKeyRecord, serializeSenderKeyRecord } from '../groups/sender-key-record.ts';
@@ -29,15 +31,33 @@ export type Received = 'committed' | 'duplicate' | 'held' | 'dropped';
 
 /** One group envelope from the relay; resolves once its outcome is durable (then it may be acknowledged). */
 export async function receiveGroupEnvelope(ctx: GroupContext, envelopeId: string, body: Uint8Array): Promise<Received> {
-  let env;
+  let outer;
   try {
-    env = decodeGroupFrame(body, ['group.env'], { metrics: ctx.metrics });
+    outer = decodeGroupFrame(body, ['group.sealed'], { metrics: ctx.metrics });
   } catch (err) {
     dropped(ctx, 'malformed', { detail: isWireError(err) ? err.reason : 'unknown' });
     return 'dropped';
   }
-  if (env.t !== 'group.env') return 'dropped';
-  const groupId = toHex(env.group);
+  if (outer.t !== 'group.sealed') return 'dropped';
+  // The tag names the group to its members only; none of ours: not for us (or a group we no longer hold).
+  let keys: GroupSealKeys | undefined;
+  let groupId = '';
+  for (const g of await ctx.store.listGroups()) {
+    const k = groupSealKeys(fromHex(g.id));
+    if (bytesEqual(k.tag, outer.tag)) {
+      keys = k;
+      groupId = g.id;
+      break;
+    }
+  }
+  if (!keys) return drop(ctx, 'unknown_group', envelopeId, {});
+  let env;
+  try {
+    env = decodeGroupFrame(await openGroupBox(keys, outer.box, ctx.crypto), ['group.env'], { metrics: ctx.metrics });
+  } catch {
+    return drop(ctx, 'unsealable', envelopeId, {});
+  }
+  if (env.t !== 'group.env' || toHex(env.group) !== groupId) return drop(ctx, 'unsealable', envelopeId, {});
   const sender: MemberDevice = { account: toHex(env.from), device: env.dev.length ? toHex(env.dev) : SINGLE_DEVICE };
   return openGroupMessage(ctx, groupId, sender, env.msg, envelopeId);
 }

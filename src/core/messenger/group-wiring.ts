@@ -9,7 +9,7 @@
  *                 and a session is started with it like with any contact (its bundle from
  *                 the relay); the frame waits up to SESSION_WAIT_MS for that session.
  *   sendMulti     the relay's `send.multi`, to each member device's mailbox.
- *   envelopes     a relay envelope whose body is a `group.env` goes to the group parts (and is
+ *   envelopes     a relay envelope whose body is a `group.sealed` goes to the group parts (and is
  *                 acknowledged after their commit); every other goes to the receive pipeline.
  *   inbox         pairwise group frames, committed into the group inbox with their envelope
  *                 by the receive pipeline, are taken from there (`groupInboxTaker`).
@@ -115,10 +115,10 @@ export function wireGroups(deps: GroupWiringDeps): Groups {
   return new Groups({ store: ctx.store.groups, identity: ctx.identity, crypto: ctx.crypto, random: ctx.random, clock: ctx.clock, metrics: ctx.metrics, log: ctx.log.child('groups'), ports });
 }
 
-/** Is this envelope body a group message (`group.env`)? */
+/** Is this envelope body a group message (`group.sealed`)? */
 export function isGroupEnvelope(body: Uint8Array): boolean {
   try {
-    return decodeGroupFrame(body, ['group.env']).t === 'group.env';
+    return decodeGroupFrame(body, ['group.sealed']).t === 'group.sealed';
   } catch {
     return false;
   }
