@@ -312,9 +312,8 @@ describe('group messaging', () => {
     const addedAt = 30;
     for (let i = 0; i < 50; i++) {
       if (i === removedAt) {
-        // What Ed sent is delivered first: a message still in flight when its sender's
-        // removal is applied is judged by membership at arrival and dropped (PROTOCOL.md §17.6).
-        await w.settle();
+        // No settle first: Ed's last message (#19) is still in flight when Ada removes Ed, and
+        // every member takes it on the group version it carries (PROTOCOL.md §17.6).
         await a.groups.removeGroupMember(g, e.id);
         await w.settle();
       }
@@ -344,6 +343,8 @@ describe('group messaging', () => {
         if (s !== m) expect(fromS, `${m.name} sees ${s.name} in order`).toEqual([...fromS].sort((x, y) => x - y));
       }
     }
+    expect(all).toContain('Ed#19');
+    expect(a.metrics.counter('groups.receive.before_removal')).toBeGreaterThan(0);
     const eGot = (await said(e, g)).map((t) => t.split(': ')[1]!);
     expect(eGot.filter((t) => idx(t) >= removedAt && !t.startsWith('Ed#'))).toEqual([]);
     const fGot = (await said(f, g)).map((t) => t.split(': ')[1]!);

@@ -119,7 +119,8 @@ export async function sendGroupMessage(ctx: GroupContext, groupId: string, text:
   const holders = await distribute(ctx, groupId, chain, targets);
 
   const now = ctx.clock.now();
-  const plaintext = encodeGroupFrame({ t: 'group.msg', id, ts: now, text });
+  // The group version we send under: a member who applied our removal first still takes it (group-receive.ts).
+  const plaintext = encodeGroupFrame({ t: 'group.msg', id, ts: now, text, gv: state!.version });
   const sealed = await groupEncrypt(chain.state, fromHex(groupId), plaintext, ctx.crypto);
   const env = encodeGroupFrame({ t: 'group.env', group: fromHex(groupId), from: ctx.identity.publicKey, dev: ctx.ports.thisDevice === SINGLE_DEVICE ? new Uint8Array(0) : fromHex(ctx.ports.thisDevice), msg: sealed.message });
   // Sealed: the relay sees neither who sent it nor which group (group-seal.ts).

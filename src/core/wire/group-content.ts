@@ -18,7 +18,7 @@
  *                 account), msg: the sender-key message (§17.2)}, only inside the seal
  *
  * and the plaintext inside a sender-key message:
- *   group.msg     {id, ts, text}
+ *   group.msg     {id, ts, text, gv: the group-state version the sender held when it sent}
  *
  * Every decoder throws only WireError.
  */
@@ -48,7 +48,7 @@ export type GroupFrame =
   | { readonly t: 'group.receipt'; readonly group: Uint8Array; readonly kind: 'delivered' | 'read'; readonly ids: readonly Uint8Array[] }
   | { readonly t: 'group.sealed'; readonly tag: Uint8Array; readonly box: Uint8Array }
   | { readonly t: 'group.env'; readonly group: Uint8Array; readonly from: Uint8Array; readonly dev: Uint8Array; readonly msg: Uint8Array }
-  | { readonly t: 'group.msg'; readonly id: Uint8Array; readonly ts: number; readonly text: string };
+  | { readonly t: 'group.msg'; readonly id: Uint8Array; readonly ts: number; readonly text: string; readonly gv: number };
 
 const signedChange = struct({ body: bytesMax(MAX_GROUP_CHANGE_BYTES), sig: bytesN(SIGNATURE_BYTES) });
 
@@ -63,7 +63,7 @@ const SCHEMAS = {
   'group.receipt': struct({ group: GROUP_ID, kind: oneOf('delivered', 'read'), ids: arrayOf(MESSAGE_ID, 1_000) }),
   'group.sealed': struct({ tag: bytesN(16), box: bytesMax(MAX_GROUP_FRAME_BYTES - 64) }),
   'group.env': struct({ group: GROUP_ID, from: bytesN(IDENTITY_KEY_BYTES), dev: bytesMax(16), msg: bytesMax(MAX_SENDER_KEY_MESSAGE_BYTES) }),
-  'group.msg': struct({ id: MESSAGE_ID, ts: uintSafe, text: text(MAX_SENDER_KEY_MESSAGE_BYTES - 1_024) }),
+  'group.msg': struct({ id: MESSAGE_ID, ts: uintSafe, text: text(MAX_SENDER_KEY_MESSAGE_BYTES - 1_024), gv: uintSafe }),
 } as const;
 
 type Kind = GroupFrame['t'];
