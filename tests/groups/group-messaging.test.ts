@@ -11,6 +11,18 @@ import { HOLD_MAX_MS, KEY_REQUEST_INTERVAL_MS } from '../../src/core/messenger/g
 import { encodeGroupFrame, decodeGroupFrame, MAX_GROUP_FRAME_BYTES } from '../../src/core/wire/group-content.ts';
 import { logFrames } from '../../src/core/messenger/group-commands.ts';
 import { GroupWorld, type Member } from './group-world.ts';
+import { CryptoRuntime } from '../../src/core/crypto/index.ts';
+import { groupSealKeys, openGroupBox, sealGroupBox } from '../../src/core/groups/group-seal.ts';
+import { secureRandom } from '../../src/core/random.ts';
+
+const crypto = new CryptoRuntime(secureRandom);
+const includesBytes = (hay: Uint8Array, needle: Uint8Array): boolean => {
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+};
 
 const said = GroupWorld.said;
 const texts = GroupWorld.texts;
@@ -204,19 +216,33 @@ describe('group messaging', () => {
     expect(await bo.groups.receiveEnvelope(new Uint8Array(16).fill(9), d.body)).toBe('dropped');
     expect(bo.metrics.counter('groups.drop', { reason: 'replayed' })).toBe(1);
     // A flipped bit in the ciphertext: the signature fails.
-    const env = decodeGroupFrame(d.body);
+    const outer = decodeGroupFrame(d.body);
+    if (outer.t !== 'group.sealed') throw new Error('not a sealed group message');
+    const keys = groupSealKeys(fromHex(g));
+    const env = decodeGroupFrame(await openGroupBox(keys, outer.box, crypto));
     if (env.t !== 'group.env') throw new Error('not an envelope');
+    // What a member (not the relay) can do: seal a changed envelope again under the group's key.
+    const reseal = async (frame: typeof env): Promise<Uint8Array> => encodeGroupFrame({ t: 'group.sealed', tag: keys.tag, box: await sealGroupBox(keys, encodeGroupFrame(frame), crypto, secureRandom) });
     const msg = env.msg.slice();
     msg[30] = msg[30]! ^ 1;
-    expect(await bo.groups.receiveEnvelope(new Uint8Array(16).fill(8), encodeGroupFrame({ ...env, msg }))).toBe('dropped');
+    expect(await bo.groups.receiveEnvelope(new Uint8Array(16).fill(8), await reseal({ ...env, msg }))).toBe('dropped');
     expect(bo.metrics.counter('groups.drop', { reason: 'bad_signature' })).toBe(1);
     // Claimed by a non-member.
     const eve = w.add('Eve');
-    expect(await bo.groups.receiveEnvelope(new Uint8Array(16).fill(7), encodeGroupFrame({ ...env, from: eve.identity.publicKey }))).toBe('dropped');
+    expect(await bo.groups.receiveEnvelope(new Uint8Array(16).fill(7), await reseal({ ...env, from: eve.identity.publicKey }))).toBe('dropped');
     expect(bo.metrics.counter('groups.drop', { reason: 'not_member' })).toBe(1);
     // Garbage and an unknown group.
     expect(await bo.groups.receiveEnvelope(new Uint8Array(16).fill(6), new Uint8Array([1, 2, 3]))).toBe('dropped');
-    expect(await bo.groups.receiveEnvelope(new Uint8Array(16).fill(5), encodeGroupFrame({ ...env, group: new Uint8Array(16).fill(1) }))).toBe('dropped');
+    expect(await bo.groups.receiveEnvelope(new Uint8Array(16).fill(5), encodeGroupFrame({ ...outer, tag: new Uint8Array(16).fill(1) }))).toBe('dropped');
+    // Sealed under the right tag with an envelope naming another group, or a box that does not open.
+    expect(await bo.groups.receiveEnvelope(new Uint8Array(16).fill(4), await reseal({ ...env, group: new Uint8Array(16).fill(1) }))).toBe('dropped');
+    const box = outer.box.slice();
+    box[20] = box[20]! ^ 1;
+    expect(await bo.groups.receiveEnvelope(new Uint8Array(16).fill(3), encodeGroupFrame({ ...outer, box }))).toBe('dropped');
+    expect(bo.metrics.counter('groups.drop', { reason: 'unsealable' })).toBe(2);
+    // The relay's view: the body names neither the sender's key nor the group id.
+    expect(includesBytes(d.body, ada.identity.publicKey)).toBe(false);
+    expect(includesBytes(d.body, fromHex(g))).toBe(false);
     expect(bo.metrics.counter('groups.drop', { reason: 'malformed' })).toBe(1);
     expect(bo.metrics.counter('groups.drop', { reason: 'unknown_group' })).toBe(1);
     // A non-member's log naming a group without us, and a forged change, change nothing.
@@ -286,9 +312,8 @@ describe('group messaging', () => {
     const addedAt = 30;
     for (let i = 0; i < 50; i++) {
       if (i === removedAt) {
-        // What Ed sent is delivered first: a message still in flight when its sender's
-        // removal is applied is judged by membership at arrival and dropped (PROTOCOL.md §17.6).
-        await w.settle();
+        // No settle first: Ed's last message (#19) is still in flight when Ada removes Ed, and
+        // every member takes it on the group version it carries (PROTOCOL.md §17.6).
         await a.groups.removeGroupMember(g, e.id);
         await w.settle();
       }
@@ -318,6 +343,8 @@ describe('group messaging', () => {
         if (s !== m) expect(fromS, `${m.name} sees ${s.name} in order`).toEqual([...fromS].sort((x, y) => x - y));
       }
     }
+    expect(all).toContain('Ed#19');
+    expect(a.metrics.counter('groups.receive.before_removal')).toBeGreaterThan(0);
     const eGot = (await said(e, g)).map((t) => t.split(': ')[1]!);
     expect(eGot.filter((t) => idx(t) >= removedAt && !t.startsWith('Ed#'))).toEqual([]);
     const fGot = (await said(f, g)).map((t) => t.split(': ')[1]!);

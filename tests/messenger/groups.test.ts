@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { MessengerState } from '../../src/core/messenger/messenger-api.ts';
+import { createMemoryStore, type PetrelStore } from '../../src/core/store/index.ts';
 import { device, introduce, onboard, testWorld, until, type Device } from './harness.ts';
 
 const world = testWorld();
@@ -76,5 +77,36 @@ describe('groups through the messenger', () => {
     await bo.messenger.leaveGroup(g);
     await until(ada, (s) => s.chat?.messages.at(-1)?.text === 'Bo left', 20_000);
     await until(di, (s) => s.groups?.find((x) => x.id === g)?.members.length === 2, 20_000);
+  }, 60_000);
+
+  it('a group frame is durable before its envelope is acknowledged: a crash before it is handled loses nothing (issue 18)', async () => {
+    const relay = await world.relay();
+    const boStore = createMemoryStore({ now: () => Date.now() });
+    // Bo's core "crashes" between the receive commit (and its ack) and handing the frame to
+    // the group parts: the inbox is never taken while this core runs.
+    const crashing = new Proxy(boStore, {
+      get: (t, p) => (p === 'groupInbox' ? () => new Promise<never>(() => undefined) : (Reflect.get(t, p) as unknown)),
+    }) as PetrelStore;
+    const ada = world.track(device(relay.url));
+    const bo = device(relay.url, crashing);
+    await onboard(ada, 'Ada');
+    await onboard(bo, 'Bo');
+    await introduce(ada, bo);
+    const g = await ada.messenger.createGroup('Durable', [bo.messenger.getState().me!.id]);
+    // The change arrived and committed (its envelope acknowledged), but was not handled.
+    const deadline = Date.now() + 20_000;
+    while ((await boStore.groupInbox()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect((await boStore.groupInbox()).length).toBeGreaterThan(0);
+    await bo.messenger.idle();
+    expect(hasGroup(bo.messenger.getState(), g)).toBe(false);
+    await bo.stop();
+    // The restarted core takes the inbox: the group is there, and the inbox is empty.
+    const bo2 = world.track(device(relay.url, boStore));
+    await bo2.messenger.start();
+    await until(bo2, (s) => hasGroup(s, g), 20_000);
+    expect(await boStore.groupInbox()).toEqual([]);
+    await bo2.messenger.openChat(g);
+    await ada.messenger.send(g, 'after the crash');
+    await until(bo2, (s) => said(s).includes('Ada: after the crash'), 20_000);
   }, 60_000);
 });

@@ -7,7 +7,7 @@
 import { fromHex, toHex } from '../bytes.ts';
 import { verifyEd25519Strict } from '../crypto/ed25519-verify.ts';
 import { addGroupChange, emptyGroupLog, resolveGroupLog, type GroupLog, type ResolvedGroup } from '../groups/group-log.ts';
-import type { GroupState } from '../groups/group-state.ts';
+import { applyGroupChange, type GroupState } from '../groups/group-state.ts';
 import type { GroupRecord, MessageRecord } from '../store/index.ts';
 import { encodeGroupChangeBody, groupChangeId, groupChangeSignaturePayload, type GroupChangeBody, type GroupOp, type SignedGroupChange } from '../wire/group-change.ts';
 import { meOf, type GroupContext } from './group-ports.ts';
@@ -36,6 +36,25 @@ export function membershipOf(record: GroupRecord): Membership {
 export const isMember = (state: GroupState | undefined, account: string): boolean => !!state?.members.some((m) => toHex(m.account) === account);
 export const isAdmin = (state: GroupState | undefined, account: string): boolean => !!state?.members.some((m) => m.admin && toHex(m.account) === account);
 export const memberIds = (state: GroupState | undefined): string[] => (state?.members ?? []).map((m) => toHex(m.account));
+
+/**
+ * Whether `account` was a member in the resolved state at `version` (replays the resolved
+ * chain up to it). False for a version the chain does not reach.
+ */
+export function wasMemberAt(m: Membership, version: number, account: string): boolean {
+  const byId = new Map([...m.log.changes.values()].map((c) => [toHex(c.id), c]));
+  let state: GroupState | undefined;
+  for (const id of m.resolved.applied) {
+    const c = byId.get(toHex(id));
+    if (!c) return false;
+    const verdict = applyGroupChange(state, c.body, c.id);
+    if (!verdict.ok) return false;
+    state = verdict.state;
+    if (state.version === version) return isMember(state, account);
+    if (state.version > version) return false;
+  }
+  return false;
+}
 
 /** Signs a change of ours on the state's head (or a `create`). */
 export function signChange(ctx: GroupContext, group: Uint8Array, state: GroupState | undefined, op: GroupOp, extra: { name?: string; members?: readonly Uint8Array[] }): SignedGroupChange {

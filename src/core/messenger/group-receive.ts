@@ -1,7 +1,10 @@
 /**
  * Receiving a group message (a `group.env` deposited by `send.multi`, docs/PROTOCOL.md §17.6):
  *
- *   - it decodes, names a group we hold, and its sender is a member of it while we are one
+ *   - a sender that is no longer a member is taken only when the group version its message
+ *     carries is one at which it was a member (it sent before its removal reached it);
+ *   - it decodes, its seal's tag names a group we hold and the seal opens under that group's
+ *     key (`unsealable` otherwise, group-seal.ts), and its sender is a member of it while we are one
  *     (else dropped: `malformed`, `unknown_group`, `not_member`, `not_member_self`);
  *   - the sender device's record decrypts it (group-cipher.ts): a bad signature, a counter
  *     already read (`replayed`), a jump too far ahead, a failed tag are dropped and counted;
@@ -13,7 +16,8 @@
  *
  * Every drop is `groups.drop{reason}`; nothing dropped is ever shown.
  */
-import { fromHex, toHex } from '../bytes.ts';
+import { bytesEqual, fromHex, toHex } from '../bytes.ts';
+import { groupSealKeys, openGroupBox, type GroupSealKeys } from '../groups/group-seal.ts';
 import { CryptoError, NoSenderKeyError } from '../crypto/index.ts';
 import { groupDecrypt } from '../groups/group-cipher.ts';
 import { EMPTY_SENDER_KEY_RECORD, deserializeSenderKeyRecord, serializeSenderKeyRecord } from '../groups/sender-key-record.ts';
@@ -21,7 +25,7 @@ import { parseSenderKeyMessage } from '../groups/sender-key-message.ts';
 import type { GroupRecord, MessageRecord } from '../store/index.ts';
 import { decodeGroupFrame, encodeGroupFrame } from '../wire/group-content.ts';
 import { isWireError } from '../wire/index.ts';
-import { isMember, membershipOf } from './group-membership.ts';
+import { isMember, membershipOf, wasMemberAt } from './group-membership.ts';
 import { hold } from './group-repair.ts';
 import { dropped, meOf, memberKeyRow, SINGLE_DEVICE, type GroupContext, type MemberDevice } from './group-ports.ts';
 
@@ -29,15 +33,33 @@ export type Received = 'committed' | 'duplicate' | 'held' | 'dropped';
 
 /** One group envelope from the relay; resolves once its outcome is durable (then it may be acknowledged). */
 export async function receiveGroupEnvelope(ctx: GroupContext, envelopeId: string, body: Uint8Array): Promise<Received> {
-  let env;
+  let outer;
   try {
-    env = decodeGroupFrame(body, ['group.env'], { metrics: ctx.metrics });
+    outer = decodeGroupFrame(body, ['group.sealed'], { metrics: ctx.metrics });
   } catch (err) {
     dropped(ctx, 'malformed', { detail: isWireError(err) ? err.reason : 'unknown' });
     return 'dropped';
   }
-  if (env.t !== 'group.env') return 'dropped';
-  const groupId = toHex(env.group);
+  if (outer.t !== 'group.sealed') return 'dropped';
+  // The tag names the group to its members only; none of ours: not for us (or a group we no longer hold).
+  let keys: GroupSealKeys | undefined;
+  let groupId = '';
+  for (const g of await ctx.store.listGroups()) {
+    const k = groupSealKeys(fromHex(g.id));
+    if (bytesEqual(k.tag, outer.tag)) {
+      keys = k;
+      groupId = g.id;
+      break;
+    }
+  }
+  if (!keys) return drop(ctx, 'unknown_group', envelopeId, {});
+  let env;
+  try {
+    env = decodeGroupFrame(await openGroupBox(keys, outer.box, ctx.crypto), ['group.env'], { metrics: ctx.metrics });
+  } catch {
+    return drop(ctx, 'unsealable', envelopeId, {});
+  }
+  if (env.t !== 'group.env' || toHex(env.group) !== groupId) return drop(ctx, 'unsealable', envelopeId, {});
   const sender: MemberDevice = { account: toHex(env.from), device: env.dev.length ? toHex(env.dev) : SINGLE_DEVICE };
   return openGroupMessage(ctx, groupId, sender, env.msg, envelopeId);
 }
@@ -56,7 +78,9 @@ export async function openGroupMessage(ctx: GroupContext, groupId: string, sende
   }
   const state = membershipOf(group).state;
   if (!isMember(state, meOf(ctx))) return drop(ctx, 'not_member_self', envelopeId, done);
-  if (!isMember(state, sender.account)) return drop(ctx, 'not_member', envelopeId, done);
+  // A sender who is not a member now may have sent before its removal: judged on the
+  // version the message carries, once it is open (below).
+  const memberNow = isMember(state, sender.account);
   if (sender.account === meOf(ctx) && sender.device === ctx.ports.thisDevice) return drop(ctx, 'own_echo', envelopeId, done);
 
   const key = memberKeyRow(groupId, sender);
@@ -72,6 +96,8 @@ export async function openGroupMessage(ctx: GroupContext, groupId: string, sende
   try {
     opened = await groupDecrypt(record, fromHex(groupId), message, ctx.crypto);
   } catch (err) {
+    // A non-member's chain we do not hold: nothing to judge its version by.
+    if (err instanceof NoSenderKeyError && !memberNow) return drop(ctx, 'not_member', envelopeId, done);
     if (err instanceof NoSenderKeyError && !heldId) {
       return hold(ctx, groupId, sender, message, envelopeId);
     }
@@ -90,6 +116,13 @@ export async function openGroupMessage(ctx: GroupContext, groupId: string, sende
     return 'dropped';
   }
   if (content.t !== 'group.msg') return 'dropped';
+  if (!memberNow && !(content.gv <= state!.version && wasMemberAt(membershipOf(group), content.gv, sender.account))) {
+    // The key is spent either way: the advanced record commits, the message is not shown.
+    dropped(ctx, 'not_member');
+    await ctx.store.commit({ senderKeys, dedup: { envelopeId, at: ctx.clock.now() }, ...done });
+    return 'dropped';
+  }
+  if (!memberNow) ctx.metrics.inc('groups.receive.before_removal');
   const now = ctx.clock.now();
   const fresh = await ctx.store.getGroup(groupId);
   const g: GroupRecord = fresh ?? group;

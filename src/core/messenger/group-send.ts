@@ -12,6 +12,7 @@
  *      Until the relay holds it, the entry stays in the group outbox (`flush` sends it again
  *      under the same envelope id, which the relay stores once per mailbox).
  */
+import { groupSealKeys, sealGroupBox } from '../groups/group-seal.ts';
 import { fromHex, toHex } from '../bytes.ts';
 import { groupEncrypt } from '../groups/group-cipher.ts';
 import { SENDER_KEY_ROTATE_AFTER_MESSAGES, SENDER_KEY_ROTATE_AFTER_MS } from '../groups/limits.ts';
@@ -118,9 +119,13 @@ export async function sendGroupMessage(ctx: GroupContext, groupId: string, text:
   const holders = await distribute(ctx, groupId, chain, targets);
 
   const now = ctx.clock.now();
-  const plaintext = encodeGroupFrame({ t: 'group.msg', id, ts: now, text });
+  // The group version we send under: a member who applied our removal first still takes it (group-receive.ts).
+  const plaintext = encodeGroupFrame({ t: 'group.msg', id, ts: now, text, gv: state!.version });
   const sealed = await groupEncrypt(chain.state, fromHex(groupId), plaintext, ctx.crypto);
-  const body = encodeGroupFrame({ t: 'group.env', group: fromHex(groupId), from: ctx.identity.publicKey, dev: ctx.ports.thisDevice === SINGLE_DEVICE ? new Uint8Array(0) : fromHex(ctx.ports.thisDevice), msg: sealed.message });
+  const env = encodeGroupFrame({ t: 'group.env', group: fromHex(groupId), from: ctx.identity.publicKey, dev: ctx.ports.thisDevice === SINGLE_DEVICE ? new Uint8Array(0) : fromHex(ctx.ports.thisDevice), msg: sealed.message });
+  // Sealed: the relay sees neither who sent it nor which group (group-seal.ts).
+  const keys = groupSealKeys(fromHex(groupId));
+  const body = encodeGroupFrame({ t: 'group.sealed', tag: keys.tag, box: await sealGroupBox(keys, env, ctx.crypto, ctx.random) });
   const own = chain.row.own!;
   const row: SenderKeyRow = { ...chain.row, record: serializeSenderKeyRecord({ states: [sealed.state] }), own: { ...own, sent: own.sent + 1, holders } };
   const message: MessageRecord = {

@@ -9,11 +9,13 @@
  *                 and a session is started with it like with any contact (its bundle from
  *                 the relay); the frame waits up to SESSION_WAIT_MS for that session.
  *   sendMulti     the relay's `send.multi`, to each member device's mailbox.
- *   envelopes     a relay envelope whose body is a `group.env` goes to the group parts (and is
+ *   envelopes     a relay envelope whose body is a `group.sealed` goes to the group parts (and is
  *                 acknowledged after their commit); every other goes to the receive pipeline.
+ *   inbox         pairwise group frames, committed into the group inbox with their envelope
+ *                 by the receive pipeline, are taken from there (`groupInboxTaker`).
  */
 import { fromHex, toHex } from '../bytes.ts';
-import type { ContactRecord } from '../store/index.ts';
+import type { ContactRecord, PetrelStore } from '../store/index.ts';
 import { sessionKey } from '../store/session-key.ts';
 import type { IncomingEnvelope } from '../transport/index.ts';
 import { decodeGroupFrame } from '../wire/group-content.ts';
@@ -113,10 +115,10 @@ export function wireGroups(deps: GroupWiringDeps): Groups {
   return new Groups({ store: ctx.store.groups, identity: ctx.identity, crypto: ctx.crypto, random: ctx.random, clock: ctx.clock, metrics: ctx.metrics, log: ctx.log.child('groups'), ports });
 }
 
-/** Is this envelope body a group message (`group.env`)? */
+/** Is this envelope body a group message (`group.sealed`)? */
 export function isGroupEnvelope(body: Uint8Array): boolean {
   try {
-    return decodeGroupFrame(body, ['group.env']).t === 'group.env';
+    return decodeGroupFrame(body, ['group.sealed']).t === 'group.sealed';
   } catch {
     return false;
   }
@@ -132,6 +134,40 @@ export function acceptGroupEnvelope(groups: Groups, incoming: IncomingEnvelope, 
     // Storage trouble: not acknowledged, the relay delivers it again.
     () => undefined,
   );
+}
+
+/**
+ * Takes the group inbox (store/group-inbox.ts): each frame to the group parts, then its row
+ * removed. Handling is idempotent (a log resolves to the same state, a distribution never
+ * moves a chain back, a receipt only moves forward, a key request is answered again), so
+ * a crash after handling and before removal is harmless. A storage failure leaves the row
+ * for the next take (the next batch, the minute tick, the next start). Returns the trigger.
+ */
+export function groupInboxTaker(store: Pick<PetrelStore, 'groupInbox' | 'deleteMeta'>, groups: Groups, changed: () => void): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let again = false;
+  const takeAll = async (): Promise<void> => {
+    do {
+      again = false;
+      for (const row of await store.groupInbox()) {
+        await groups.receiveControl(memberOfSessionKey(row.sessionKey), row.frame);
+        await store.deleteMeta(row.key);
+      }
+      changed();
+    } while (again);
+  };
+  return () => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = takeAll()
+      .catch(() => undefined)
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  };
 }
 
 /** The member device a pairwise group frame came from (its session key: account, then device). */

@@ -62,7 +62,7 @@ import { observeDeliveryLatency } from './delivery-latency.ts';
 import { DirectPathPolicy } from './direct-path-policy.ts';
 import type { DirectPath, RtcKind } from './direct-path.ts';
 import { InvalidMessageTextError, NoIdentityError, NotInGroupsError } from './errors.ts';
-import { acceptGroupEnvelope, GROUP_TICK_MS, isGroupEnvelope, memberOfSessionKey, wireGroups } from './group-wiring.ts';
+import { acceptGroupEnvelope, GROUP_TICK_MS, groupInboxTaker, isGroupEnvelope, wireGroups } from './group-wiring.ts';
 import { isGroupId, type Groups } from './groups.ts';
 import { inviteUrl, parseInviteUrl } from './invite.ts';
 import { MessageCommands } from './message-commands.ts';
@@ -312,6 +312,7 @@ export class Messenger implements MessengerApi {
       ownName: () => this.ownName,
     });
     const groupChanged = () => void view.refresh();
+    const takeGroupInbox = groupInboxTaker(store, groups, groupChanged);
     view.attach({ store, contacts: ctx.contacts, relay, ...(direct ? { direct } : {}), groups: { views: () => groups.views(), messages: (id) => groups.messages(id) } });
     const pruner = new DedupPruner(store, clock, this.log);
     const receive = new ReceivePipeline(ctx, guard, {
@@ -323,7 +324,7 @@ export class Messenger implements MessengerApi {
         changed();
         if (s.messages && directPolicy) void directPolicy.noticeActiveContacts();
       },
-      group: (key, frame) => void groups.receiveControl(memberOfSessionKey(key), frame).then(groupChanged, () => undefined),
+      groupInbox: () => void takeGroupInbox(),
       rtc: (contactId, c) => {
         const contact = ctx.contacts.byId(contactId);
         if (contact) direct?.handleSignal(contactId, mailboxAddress(contact.identityKey), c.kind, c.data);
@@ -392,7 +393,9 @@ export class Messenger implements MessengerApi {
     const cleanup: Array<() => void> = [];
     // A group message (one `send.multi` body) goes to the group parts; everything else to the pipeline.
     for (const t of transports) cleanup.push(t.onEnvelope((incoming) => (isGroupEnvelope(incoming.envelope.body) ? acceptGroupEnvelope(groups, incoming, groupChanged) : receive.accept(incoming))));
+    void takeGroupInbox(); // frames a crash left in the inbox
     let cancelTick = clock.setTimeout(function tick() {
+      void takeGroupInbox();
       void groups.tick().then(groupChanged, () => undefined);
       cancelTick = clock.setTimeout(tick, GROUP_TICK_MS);
     }, GROUP_TICK_MS);

@@ -26,8 +26,8 @@ export interface ReceiveHooks {
   }): void;
   /** A decrypted WebRTC signaling payload from a contact (after its commit). */
   rtc?(contactId: string, content: RtcContent): void;
-  /** A group frame from a member device (`sessionKey`: its account, and its device for a multi-device one), after its commit. */
-  group?(sessionKey: string, frame: Uint8Array): void;
+  /** The batch put group frames in the group inbox (store/group-inbox.ts): the group parts take them now. */
+  groupInbox?(): void;
   /** Contacts this batch created (a first message from someone unknown: a message request), after its commit. */
   contactsAppeared?(identityKeys: readonly Uint8Array[]): void;
 }
@@ -40,7 +40,7 @@ export function acknowledgeCommitted(ctx: MessengerContext, hooks: ReceiveHooks,
   ctx.metrics.inc('receive.envelopes', undefined, prepared.batch.length);
   prepared.batch.forEach((p, i) => p.settle(results[i]!));
   for (const [contactId, content] of prepared.rtc) hooks.rtc?.(contactId, content);
-  for (const [key, frame] of prepared.groupFrames) hooks.group?.(key, frame);
+  if (prepared.groupFrames) hooks.groupInbox?.();
   if (appeared.length) hooks.contactsAppeared?.(appeared);
   const delivered = prepared.commits.flatMap((c, i) =>
     results[i] === 'committed' ? (c.statusUpdates ?? []).filter((u) => u.status === 'delivered').map((u) => ({ messageId: u.messageId, at: c.receivedAt })) : [],

@@ -14,7 +14,7 @@
  */
 import { bytesEqual, fromHex, toHex } from '../bytes.ts';
 import { serializePreKeyPool, type PreKeyPool } from '../crypto/index.ts';
-import type { ContactRecord, IncomingCommit, NewIncomingMessage, NewOutboxEntry, RepairJob, ResendableRecord, SessionUpdate, StatusUpdate } from '../store/index.ts';
+import { groupInboxKey, type ContactRecord, type IncomingCommit, type NewGroupInboxFrame, type NewIncomingMessage, type NewOutboxEntry, type RepairJob, type ResendableRecord, type SessionUpdate, type StatusUpdate } from '../store/index.ts';
 import type { MessageAction } from '../store/message-actions.ts';
 import type { IncomingEnvelope, IngressResult } from '../transport/index.ts';
 import { contactOfSessionKey, deviceOfSessionKey, sessionKey } from '../store/session-key.ts';
@@ -80,6 +80,8 @@ export interface CommitDraft {
   repairJobs?: readonly RepairJob[];
   /** Kept copies sent again on a contact's retry request. */
   resent?: readonly { readonly from: string; readonly record: ResendableRecord }[];
+  /** Group frames, into the group inbox with this commit (store/group-inbox.ts). */
+  groupFrames?: NewGroupInboxFrame[];
 }
 
 /** A decrypted batch whose commit is ready to issue. */
@@ -87,8 +89,8 @@ export interface Prepared {
   readonly batch: readonly PendingEnvelope[];
   readonly commits: readonly IncomingCommit[];
   readonly rtc: ReadonlyArray<readonly [string, RtcContent]>;
-  /** Group frames (session key they came over, frame), for the group parts after the commit. */
-  readonly groupFrames: ReadonlyArray<readonly [string, Uint8Array]>;
+  /** How many group frames the commit put in the group inbox (the group parts take them after it). */
+  readonly groupFrames: number;
   readonly messages: number;
   readonly receipts: number;
   /** The pool the commit leaves, when it changed. */
@@ -105,7 +107,7 @@ export class BatchDraft {
   /** Each contact's last decrypted envelope's commit (where its batch-wide parts go). */
   private readonly lastCommitOf = new Map<string, CommitDraft>();
   private readonly rtc: Array<readonly [string, RtcContent]> = [];
-  private readonly groupFrames: Array<readonly [string, Uint8Array]> = [];
+  private groupFrames = 0;
   private pool: PreKeyPool;
   private poolChanged = false;
   private messages = 0;
@@ -206,9 +208,9 @@ export class BatchDraft {
     this.receipts++;
   }
 
-  /** A group frame that came over session `sessionKey`, handed to the group parts after the commit. */
-  groupFrame(sessionKey: string, frame: Uint8Array): void {
-    this.groupFrames.push([sessionKey, frame]);
+  /** A group frame that came over session `sessionKey`: into the group inbox with `draft`'s commit, for the group parts after it. */
+  groupFrame(draft: CommitDraft, sessionKey: string, frame: Uint8Array): void {
+    (draft.groupFrames ??= []).push({ key: groupInboxKey(this.now, this.groupFrames++, sessionKey), frame });
   }
 
   /** `draft`'s envelope (from `target`) could not be decrypted: ask the sending device for it again (§12.8), when `reason` allows. */

@@ -119,7 +119,7 @@ export async function applyContent(
       // A member who is not a contact writes first with a group frame: it stays out of the
       // list and the requests (a group member, PROTOCOL.md §17.6) until it writes 1:1.
       if (contact.listing === 'request' && contact.unnamed) batch.putContact(draft, { ...contact, listing: 'removed' });
-      batch.groupFrame(received.sessions.contactId, content.frame);
+      batch.groupFrame(draft, received.sessions.contactId, content.frame);
       return;
     case 'profile': {
       const name = content.name.trim();

@@ -217,6 +217,7 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
       const resendable = tx.table('resendable');
       writes.push(resendable.delete(r.from), resendable.put(r.record));
     }
+    for (const f of c.groupFrames ?? []) writes.push(metaT.put({ key: f.key, value: f.frame }));
     results.push('committed');
   }
 

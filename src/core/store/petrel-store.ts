@@ -4,6 +4,7 @@
  * runs exactly one transaction; see `store-api.ts` for the contract.
  */
 import { GroupStore } from './group-store.ts';
+import { GROUP_INBOX_END, GROUP_INBOX_PREFIX, sessionKeyOfInboxKey, type GroupInboxRow } from './group-inbox.ts';
 import type { BackendTx, StoreBackend, TxMode, TxOptions } from './backend.ts';
 import { applyContactChange, applyDeleteConversation, checkContactChange, DELETE_CONVERSATION_STORES, type ContactChange, type DeletedConversation } from './contact-changes.ts';
 import { ConcurrentModificationError, InvalidStoreInputError, InvalidTransitionError, RecordNotFoundError, StoreError } from './errors.ts';
@@ -661,6 +662,16 @@ export class BackendPetrelStore implements PetrelStore {
   async deleteMeta(key: string): Promise<void> {
     if (typeof key !== 'string') throw new InvalidStoreInputError('key', 'expected text');
     await this.tx(['meta'], 'readwrite', (tx) => tx.table('meta').delete(key));
+  }
+
+  async groupInbox(): Promise<GroupInboxRow[]> {
+    const rows = await this.tx(['meta'], 'readonly', (tx) => tx.table('meta').query({ lower: GROUP_INBOX_PREFIX, upper: GROUP_INBOX_END, upperOpen: true }));
+    const out: GroupInboxRow[] = [];
+    for (const r of rows) {
+      const sessionKey = sessionKeyOfInboxKey(r.key);
+      if (sessionKey !== undefined && r.value instanceof Uint8Array) out.push({ key: r.key, sessionKey, frame: r.value });
+    }
+    return out;
   }
 
   close(): void {

@@ -202,6 +202,7 @@ export class SessionCachingStore implements PetrelStore {
   getMeta: PetrelStore['getMeta'] = (k) => this.inner.getMeta(k);
   setMeta: PetrelStore['setMeta'] = (k, v) => this.inner.setMeta(k, v);
   deleteMeta: PetrelStore['deleteMeta'] = (k) => this.inner.deleteMeta(k);
+  groupInbox: PetrelStore['groupInbox'] = () => this.inner.groupInbox();
 
   /** Runs a write; when it fails, drops every contact it may have touched, then rethrows. */
   private async guarded<T>(contactIds: readonly (string | undefined)[], write: () => Promise<T>): Promise<T> {

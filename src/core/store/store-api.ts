@@ -12,6 +12,7 @@
  */
 import type { ImportedMessage } from './history-import.ts';
 import type { SystemLine } from './system-line.ts';
+import type { GroupInboxRow, NewGroupInboxFrame } from './group-inbox.ts';
 import type { MessageStatus } from './message-status.ts';
 import type {
   ContactRecord,
@@ -210,6 +211,11 @@ export interface IncomingCommit {
    * the new one, its `resends` one higher.
    */
   readonly resent?: readonly { readonly from: string; readonly record: ResendableRecord }[];
+  /**
+   * Group frames the envelope carried (pairwise `group` content), written to the group
+   * inbox in this transaction (group-inbox.ts), so they are durable before the ack.
+   */
+  readonly groupFrames?: readonly NewGroupInboxFrame[];
 }
 
 /** A retry request (or other protocol content) waiting for a fresh session with one of the sender's devices. */
@@ -357,6 +363,8 @@ export interface PetrelStore {
   setMeta(key: string, value: MetaValue): Promise<void>;
   /** Removes a meta key (absent: nothing happens). */
   deleteMeta(key: string): Promise<void>;
+  /** The group inbox's rows, oldest first (group-inbox.ts); remove each with `deleteMeta(row.key)` once handled. */
+  groupInbox(): Promise<GroupInboxRow[]>;
 
   close(): void;
 }

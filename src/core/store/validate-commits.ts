@@ -1,5 +1,6 @@
 /** Validation of the composite commit inputs (all before any transaction starts). */
 import { InvalidStoreInputError } from './errors.ts';
+import { checkGroupInboxFrame, type NewGroupInboxFrame } from './group-inbox.ts';
 import { COMMIT_LIST_MAX, INCOMING_BATCH_MAX, LOCAL_NAME_MAX_CHARS } from './limits.ts';
 import { ME, type MessageAction } from './message-actions.ts';
 import type { AttachmentRef, ContactRecord, Quote, ResendableRecord } from './records.ts';
@@ -168,6 +169,10 @@ export function checkIncoming(field: string, c: IncomingCommit): void {
     if (from === undefined) throw new InvalidStoreInputError(`${field}.transcript`, 'a transcript needs its sender');
     if (c.message !== undefined) throw new InvalidStoreInputError(`${field}.transcript`, 'a commit carries a message or a transcript, not both');
     checkOutgoingMessage(`${field}.transcript`, c.transcript);
+  }
+  if (c.groupFrames !== undefined) {
+    if (from === undefined) throw new InvalidStoreInputError(`${field}.groupFrames`, 'needs its sender');
+    checkArray<NewGroupInboxFrame>(`${field}.groupFrames`, c.groupFrames, COMMIT_LIST_MAX).forEach((f, i) => checkGroupInboxFrame(`${field}.groupFrames[${i}]`, f));
   }
   if (c.readElsewhere !== undefined) {
     if (from === undefined) throw new InvalidStoreInputError(`${field}.readElsewhere`, 'needs its sender');

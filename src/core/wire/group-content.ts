@@ -12,11 +12,13 @@
  *   group.receipt delivered/read of group messages, member to author
  *
  * To every member device at once (one `send.multi` body):
+ *   group.sealed  {tag, box}: the group seal (groups/group-seal.ts) around a group.env, so
+ *                 the relay sees neither sender nor group
  *   group.env     {group, from (account), dev (16 bytes, or empty for a single-device
- *                 account), msg: the sender-key message (§17.2)}
+ *                 account), msg: the sender-key message (§17.2)}, only inside the seal
  *
  * and the plaintext inside a sender-key message:
- *   group.msg     {id, ts, text}
+ *   group.msg     {id, ts, text, gv: the group-state version the sender held when it sent}
  *
  * Every decoder throws only WireError.
  */
@@ -44,8 +46,9 @@ export type GroupFrame =
   | { readonly t: 'group.skd'; readonly group: Uint8Array; readonly dist: Uint8Array }
   | { readonly t: 'group.keyreq'; readonly group: Uint8Array; readonly chain: number }
   | { readonly t: 'group.receipt'; readonly group: Uint8Array; readonly kind: 'delivered' | 'read'; readonly ids: readonly Uint8Array[] }
+  | { readonly t: 'group.sealed'; readonly tag: Uint8Array; readonly box: Uint8Array }
   | { readonly t: 'group.env'; readonly group: Uint8Array; readonly from: Uint8Array; readonly dev: Uint8Array; readonly msg: Uint8Array }
-  | { readonly t: 'group.msg'; readonly id: Uint8Array; readonly ts: number; readonly text: string };
+  | { readonly t: 'group.msg'; readonly id: Uint8Array; readonly ts: number; readonly text: string; readonly gv: number };
 
 const signedChange = struct({ body: bytesMax(MAX_GROUP_CHANGE_BYTES), sig: bytesN(SIGNATURE_BYTES) });
 
@@ -58,8 +61,9 @@ const SCHEMAS = {
   'group.skd': struct({ group: GROUP_ID, dist: bytesMax(128) }),
   'group.keyreq': struct({ group: GROUP_ID, chain: uint32 }),
   'group.receipt': struct({ group: GROUP_ID, kind: oneOf('delivered', 'read'), ids: arrayOf(MESSAGE_ID, 1_000) }),
+  'group.sealed': struct({ tag: bytesN(16), box: bytesMax(MAX_GROUP_FRAME_BYTES - 64) }),
   'group.env': struct({ group: GROUP_ID, from: bytesN(IDENTITY_KEY_BYTES), dev: bytesMax(16), msg: bytesMax(MAX_SENDER_KEY_MESSAGE_BYTES) }),
-  'group.msg': struct({ id: MESSAGE_ID, ts: uintSafe, text: text(MAX_SENDER_KEY_MESSAGE_BYTES - 1_024) }),
+  'group.msg': struct({ id: MESSAGE_ID, ts: uintSafe, text: text(MAX_SENDER_KEY_MESSAGE_BYTES - 1_024), gv: uintSafe }),
 } as const;
 
 type Kind = GroupFrame['t'];
