@@ -53,7 +53,8 @@ describe('fan-out to linked devices', () => {
     // Ada's second device writes: Bo reads it with that device's session, silently.
     await ada2.messenger.send(aSeesB, 'from my laptop');
     await until(bo, (s) => s.contacts.find((c) => c.id === bSeesA)?.unread === 1);
-    expect(await texts(bo, bSeesA)).toEqual(['out:hello both', 'in:from my laptop']);
+    // Ada's second device was announced to Bo by her signed list: a line in the chat, never a warning.
+    expect(await texts(bo, bSeesA)).toEqual(['in:Ada added a device', 'out:hello both', 'in:from my laptop']);
     expect(bo.messenger.getState().contacts.find((c) => c.id === bSeesA)).toMatchObject({ keyChanged: false, displayName: 'Ada' });
     expect(counter(bo, 'devices.unknown_sender_device')).toBe(0);
     await expectEventually(async () => (await statusOf(ada2.store, aSeesB, 'from my laptop')) === 'delivered');
@@ -84,7 +85,7 @@ describe('fan-out to linked devices', () => {
     await until(bo, (s) => s.contacts.find((c) => c.id === bSeesA)?.unread === 1);
     await expectEventually(async () => (await texts(ada2, aSeesB)).includes('out:sent from my phone'));
     expect(await texts(ada2, aSeesB)).toEqual(['in:hello both', 'out:from my laptop', 'in:very nice laptop', 'out:sent from my phone']);
-    expect(await texts(bo, bSeesA)).toEqual(['out:hello both', 'in:from my laptop', 'out:very nice laptop', 'in:sent from my phone']);
+    expect(await texts(bo, bSeesA)).toEqual(['in:Ada added a device', 'out:hello both', 'in:from my laptop', 'out:very nice laptop', 'in:sent from my phone']);
   });
 
   it("after Ada unlinks her second device, Bo's messages go to her first one only and none fails", async () => {
@@ -140,7 +141,8 @@ describe('a device the list does not name', () => {
     }
     await until(bo, () => counter(bo, 'devices.unknown_sender_device') === 1);
     expect(counter(bo, 'crypto.failure{reason="unknown_device"}')).toBe(1);
-    expect(await texts(bo, bSeesA)).toEqual([]);
+    // Only the line about the device her list does name; nothing from the one it does not.
+    expect(await texts(bo, bSeesA)).toEqual(['in:Ada added a device']);
     expect(bo.messenger.getState().contacts.find((c) => c.id === bSeesA)).toMatchObject({ keyChanged: false });
   });
 });
