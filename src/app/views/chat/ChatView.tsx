@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
-import type { ChatWindow, ContactView, MessageView, MessengerState } from '../../../core/messenger/messenger-api.ts';
+import type { ContactView, MessageView, MessengerState } from '../../../core/messenger/messenger-api.ts';
 import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
 import { useUi, useUiStore } from '../../ui-store.ts';
 import { Composer } from './Composer.tsx';
@@ -10,14 +10,10 @@ import { MessageLog } from './MessageLog.tsx';
 import './chat.css';
 import '../../components/visually-hidden.css';
 import { contactName } from '../contact-name.ts';
+import { selectChat, selectFollower, selectStorageGone, selectUnlinked } from './chat-selectors.ts';
 
 const NO_MESSAGES: readonly MessageView[] = [];
-const selectChat = (s: MessengerState): ChatWindow | undefined => s.chat;
 const selectContacts = (s: MessengerState) => s.contacts;
-const selectFollower = (s: MessengerState) => s.phase === 'follower';
-/** The storage connection is gone (closed, or taken by a newer version): nothing can be queued. */
-const selectUnlinked = (s: MessengerState) => s.unlinked === true;
-const selectStorageGone = (s: MessengerState) => s.storage.state === 'closed' || s.storage.state === 'version_changed';
 
 export interface ChatViewProps {
   readonly contact: ContactView;

@@ -1,18 +1,15 @@
 import { useCallback, useEffect, useId, useMemo, useRef } from 'react';
-import type { ChatWindow, GroupView, MessageView, MessengerState } from '../../../core/messenger/messenger-api.ts';
+import type { GroupView, MessageView } from '../../../core/messenger/messenger-api.ts';
 import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
 import { useUi, useUiStore } from '../../ui-store.ts';
 import { Composer } from '../chat/Composer.tsx';
+import { selectChat, selectFollower, selectStorageGone, selectUnlinked } from '../chat/chat-selectors.ts';
 import { MessageLog } from '../chat/MessageLog.tsx';
 import { departure, memberSummary } from './group-members.ts';
 import '../chat/chat.css';
 import './groups.css';
 
 const NO_MESSAGES: readonly MessageView[] = [];
-const selectChat = (s: MessengerState): ChatWindow | undefined => s.chat;
-const selectFollower = (s: MessengerState) => s.phase === 'follower';
-const selectUnlinked = (s: MessengerState) => s.unlinked === true;
-const selectStorageGone = (s: MessengerState) => s.storage.state === 'closed' || s.storage.state === 'version_changed';
 
 export interface GroupChatViewProps {
   readonly group: GroupView;
