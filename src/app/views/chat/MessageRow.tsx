@@ -38,7 +38,7 @@ function previewUrl(preview: Uint8Array): string {
 
 export const MessageRow = memo(function MessageRow(props: MessageRowProps) {
   const { message, position, count, unreadDivider } = props;
-  // A membership line of a group is no bubble: a line of its own, centred.
+  // A line about the conversation (a group's "Ada added Bo", a contact's "Ada added a device") is no bubble: a line of its own, centred, with no status or actions.
   if (message.system) {
     return (
       <div role="listitem" className={`message message-system${unreadDivider ? ' message-after-divider' : ''}`} data-row-id={message.id} aria-posinset={position} aria-setsize={count}>
@@ -97,14 +97,6 @@ const MessageBubbleRow = function MessageBubbleRow({ message, peerName: contactP
       .catch(() => undefined)
       .finally(() => setRetrying(false));
   };
-  if (message.system) {
-    // A line about the conversation ("Ada added a device"): no bubble, status or actions.
-    return (
-      <div role="listitem" className="message-system" data-row-id={message.id} aria-posinset={position} aria-setsize={count}>
-        <p>{message.text}</p>
-      </div>
-    );
-  }
   return (
     <div
       role="listitem"
