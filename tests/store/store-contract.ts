@@ -182,6 +182,22 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(await store.getMessage(stale.messageId)).toBeUndefined();
     });
 
+    it('discardCorruptSession removes the row only at the version read; a new session then starts from none (issue 17)', async () => {
+      const store = await open();
+      await store.commitOutgoing(outgoing({ contact: 1, expectedVersion: null }));
+      await store.commitOutgoing(outgoing({ contact: 1, expectedVersion: 1 }));
+      expect(await store.discardCorruptSession(contactId(1), 1)).toBe(false);
+      expect((await store.getSession(contactId(1)))?.version).toBe(2);
+      expect(await store.discardCorruptSession(contactId(2), 1)).toBe(false);
+      await expect(store.discardCorruptSession(contactId(1), 0)).rejects.toBeInstanceOf(InvalidStoreInputError);
+      expect(await store.discardCorruptSession(contactId(1), 2)).toBe(true);
+      expect(await store.getSession(contactId(1))).toBeUndefined();
+      // The messages and outbox entries of the contact stay; only the session went.
+      expect(await store.queueDepth()).toBe(2);
+      await store.commitOutgoing(outgoing({ contact: 1, expectedVersion: null }));
+      expect((await store.getSession(contactId(1)))?.version).toBe(1);
+    });
+
     it('two writers from the same version: exactly one wins', async () => {
       const store = await open();
       await store.commitOutgoing(outgoing({ contact: 1, expectedVersion: null }));

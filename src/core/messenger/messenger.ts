@@ -77,6 +77,7 @@ import type { RelayClient, RelayClientFactory } from './relay-client.ts';
 import { RtcSignalSender } from './rtc-signal-sender.ts';
 import { SerialLane } from './serial-lane.ts';
 import { PushRegistration, type PushRegistrationOutcome, type PushSubscriptionKeys } from './push-registration.ts';
+import { sessionRowCheck } from './session-row-check.ts';
 import { SessionStarter } from './session-starter.ts';
 import { upgradeStoredState, upgradeUnnamedContacts } from './stored-state-upgrade.ts';
 import { ViewProjection } from './view-projection.ts';
@@ -209,6 +210,7 @@ export class Messenger implements MessengerApi {
     r.devices.stop();
     await r.files.stop();
     r.links.stop();
+    r.backups.stop();
     r.directPolicy?.stop();
     r.direct?.close();
     r.router.dispose();
@@ -255,7 +257,7 @@ export class Messenger implements MessengerApi {
     this.ownName = displayName;
     // The running core's view of the store: sessions served from memory (see session-cache.ts),
     // every write reported to the view, which re-reads only the rows it changed (view-changes.ts).
-    const store = view.track(new SessionCachingStore(this.deps.store, new SessionCache(() => clock.now())));
+    const store = view.track(new SessionCachingStore(this.deps.store, new SessionCache(() => clock.now()), sessionRowCheck(metrics, logger.child('sessions'))));
     this.store = store;
     let pool;
     if (poolBytes) pool = deserializePreKeyPool(poolBytes);

@@ -137,12 +137,6 @@ export class BatchDraft {
     return draft;
   }
 
-  /** Takes an envelope out of the batch's commit (it is not acknowledged). */
-  withdraw(draft: CommitDraft): void {
-    const i = this.commits.indexOf(draft);
-    if (i >= 0) this.commits.splice(i, 1);
-  }
-
   contactById(id: string): ContactRecord | undefined {
     return this.changedContacts.get(id) ?? this.carry.contacts.get(id) ?? this.ctx.contacts.byId(id);
   }
@@ -165,7 +159,7 @@ export class BatchDraft {
     draft.contactUpdate = contact;
   }
 
-  /** The contact's sessions as this batch sees them (loaded once per batch). Throws the stored state's typed error when it is corrupt. */
+  /** The contact's sessions as this batch sees them (loaded once per batch; a damaged stored set reads as none, session-row-check.ts). */
   async sessionsOf(contactId: string): Promise<SessionWork> {
     let w = this.work.get(contactId);
     if (!w) {

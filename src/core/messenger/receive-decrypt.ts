@@ -7,11 +7,11 @@
  * is committed here.
  */
 import { bytesEqual, toHex } from '../bytes.ts';
-import { CorruptStateError, CryptoError, messageType, unseal } from '../crypto/index.ts';
+import { CryptoError, messageType, unseal } from '../crypto/index.ts';
 import type { ContactRecord } from '../store/index.ts';
 import { sessionKey } from '../store/session-key.ts';
 import type { MessengerContext } from './context.ts';
-import { MalformedSessionSetError, MessengerError, ReplayedSessionStartError } from './errors.ts';
+import { MessengerError, ReplayedSessionStartError } from './errors.ts';
 import type { BatchDraft } from './receive-batch.ts';
 import { decryptWith, type Decrypted } from './session-cipher.ts';
 import { EMPTY_SESSION_SET } from './session-set.ts';
@@ -28,8 +28,6 @@ export type Opened =
   | { readonly kind: 'undecryptable'; readonly reason: string; readonly from?: RepairTarget }
   /** A copy of a session start already accepted from this contact, under a new envelope id. */
   | { readonly kind: 'replayed_session_start' }
-  /** The sender's stored sessions are corrupt: never decrypted with, never acknowledged. */
-  | { readonly kind: 'corrupt_session'; readonly contactId: string }
   /** From another device of our own account (a sent transcript). */
   | { readonly kind: 'own_device'; readonly device: string; readonly result: Decrypted }
   /** `contact` is undefined for a sender we do not know yet (its first message). */
@@ -74,14 +72,8 @@ export async function openEnvelope(ctx: MessengerContext, batch: BatchDraft, uns
   }
   const device = senderDevice ? toHex(senderDevice) : undefined;
   let set = EMPTY_SESSION_SET;
-  if (contact) {
-    try {
-      set = (await batch.sessionsOf(sessionKey(contact.id, device))).set;
-    } catch (err) {
-      if (err instanceof CorruptStateError || err instanceof MalformedSessionSetError) return { kind: 'corrupt_session', contactId: contact.id };
-      throw err;
-    }
-  }
+  // (A damaged stored set never gets here: the store answers "no session" for it, session-row-check.ts.)
+  if (contact) set = (await batch.sessionsOf(sessionKey(contact.id, device))).set;
   try {
     const result = await decryptWith({ identity: ctx.identity, crypto: ctx.crypto, pool: batch.currentPool }, set, sender, inner);
     return { kind: 'decrypted', sender, ...(device ? { device } : {}), contact, result };
@@ -99,13 +91,7 @@ async function openFromOwnDevice(ctx: MessengerContext, batch: BatchDraft, sende
   }
   const device = toHex(senderDevice);
   const key = sessionKey(toHex(sender), device);
-  let set;
-  try {
-    set = (await batch.sessionsOf(key)).set;
-  } catch (err) {
-    if (err instanceof CorruptStateError || err instanceof MalformedSessionSetError) return { kind: 'corrupt_session', contactId: key };
-    throw err;
-  }
+  const { set } = await batch.sessionsOf(key);
   try {
     const result = await decryptWith({ identity: ctx.identity, crypto: ctx.crypto, pool: batch.currentPool }, set, sender, inner);
     return { kind: 'own_device', device, result };

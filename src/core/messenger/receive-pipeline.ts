@@ -191,13 +191,10 @@ export class ReceivePipeline {
   /**
    * Steps 2-4 for one batch: unseals it, decrypts it in order against the carried state
    * and assembles its commit. Advances `carry` to the state the commit will leave.
-   * Envelopes of contacts whose stored sessions are corrupt are settled as failed (not
-   * acknowledged) and left out.
    */
   private async prepare(batch: Pending[], carry: Carry): Promise<Prepared> {
     const ctx = this.ctx;
     const draft = new BatchDraft(ctx, carry, ctx.clock.now());
-    const unusable = new Set<Pending>();
     const unsealed = await unsealAll(
       ctx,
       batch.map((p) => p.incoming.envelope.body),
@@ -217,14 +214,6 @@ export class ReceivePipeline {
         case 'replayed_session_start':
           ctx.metrics.inc('packet.replay', { transport, kind: 'session_start' });
           ctx.log.warn('replayed session start dropped', { id: envelopeId, transport });
-          continue;
-        case 'corrupt_session':
-          // Never decrypt with a damaged state, and never acknowledge what it could not read:
-          // the envelope stays at the relay (or with the peer) until the state is repaired.
-          draft.withdraw(commit);
-          unusable.add(p);
-          ctx.metrics.inc('storage.corrupt_state', { what: 'session' });
-          ctx.log.error('stored session state is corrupt: envelope left unacknowledged', { contact: opened.contactId.slice(0, 8), id: envelopeId });
           continue;
         case 'own_device': {
           // What another device of our account sent (a transcript): no receipt goes back.
@@ -255,7 +244,6 @@ export class ReceivePipeline {
       const content = decodeReceived(ctx, result.plaintext, envelopeId);
       if (content) await applyContent(ctx, draft, commit, { contact, sessions, content, via: transport });
     }
-    for (const p of unusable) p.settle('failed');
-    return draft.seal(unusable.size ? batch.filter((p) => !unusable.has(p)) : batch);
+    return draft.seal(batch);
   }
 }

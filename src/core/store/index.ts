@@ -9,7 +9,7 @@ export { BackendPetrelStore, type PetrelStoreOptions } from './petrel-store.ts';
 export type * from './records.ts';
 export { keyAt, SCHEMA_VERSION, STORE_DEFINITIONS, STORE_NAMES } from './schema.ts';
 export type { IndexName, KeyOf, PetrelSchema, StoreDefinition, StoreDefinitions, StoreKey, StoreName, ValueOf } from './schema.ts';
-export { SessionCache, SessionCachingStore } from './session-cache.ts';
+export { SessionCache, SessionCachingStore, type SessionRowCheck } from './session-cache.ts';
 export { GroupStore, type GroupCommit } from './group-store.ts';
 export { groupInboxKey, type GroupInboxRow, type NewGroupInboxFrame } from './group-inbox.ts';
 export type { ImportedMessage } from './history-import.ts';

@@ -230,6 +230,17 @@ export class BackendPetrelStore implements PetrelStore {
     return this.tx(['sessions'], 'readwrite', (tx) => applySessionUpdate(tx, update, now));
   }
 
+  async discardCorruptSession(contactId: string, expectedVersion: number): Promise<boolean> {
+    checkSessionKey('contactId', contactId);
+    if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 1) throw new InvalidStoreInputError('expectedVersion', 'expected a positive integer');
+    return this.tx(['sessions'], 'readwrite', async (tx) => {
+      const sessions = tx.table('sessions');
+      if ((await sessions.get(contactId))?.version !== expectedVersion) return false;
+      await sessions.delete(contactId);
+      return true;
+    });
+  }
+
   // ---- send
 
   async commitOutgoing(commit: OutgoingCommit): Promise<{ readonly sessionVersion: number }> {

@@ -67,8 +67,25 @@ export class SessionCache {
 }
 
 /**
+ * How the running core tells a stored session row it can use from a damaged one (the
+ * store keeps the state opaque; the messenger knows its format and integrity tag).
+ */
+export interface SessionRowCheck {
+  /** False when `state` fails its integrity check or does not decode. */
+  intact(state: Uint8Array): boolean;
+  /** The damaged row of `contactId` was removed (counted and logged by the caller). */
+  discarded(contactId: string): void;
+}
+
+/**
  * `inner` with session reads served from, and session writes reflected in, `cache`.
  * Everything else is passed through unchanged.
+ *
+ * With a `check`, a row read from the store that is damaged is never handed out: it is
+ * removed (`discardCorruptSession`) and the read answers "no session", so every caller
+ * goes on as for a contact without one — a send waits for a fresh session from the
+ * contact's bundle, and a message the damaged session should have opened is asked for
+ * again (PROTOCOL.md §12.8). The rows this object commits itself are intact by construction.
  */
 export class SessionCachingStore implements PetrelStore {
   readonly health: StorageHealthView;
@@ -77,6 +94,7 @@ export class SessionCachingStore implements PetrelStore {
   constructor(
     private readonly inner: PetrelStore,
     readonly cache: SessionCache,
+    private readonly check?: SessionRowCheck,
   ) {
     this.health = inner.health;
     this.groups = inner.groups;
@@ -86,7 +104,13 @@ export class SessionCachingStore implements PetrelStore {
     const hit = this.cache.get(contactId);
     if (hit) return hit;
     const row = await this.inner.getSession(contactId);
-    if (row) this.cache.remember(row);
+    if (!row) return undefined;
+    if (this.check && !this.check.intact(row.state)) {
+      await this.discardCorruptSession(contactId, row.version);
+      this.check.discarded(contactId);
+      return undefined;
+    }
+    this.cache.remember(row);
     return row;
   }
 
@@ -95,6 +119,15 @@ export class SessionCachingStore implements PetrelStore {
       const version = await this.inner.commitSession(u);
       this.cache.committed(u, version);
       return version;
+    });
+  }
+
+  discardCorruptSession(contactId: string, expectedVersion: number): Promise<boolean> {
+    return this.guarded([contactId], async () => {
+      this.cache.forget(contactId);
+      const removed = await this.inner.discardCorruptSession(contactId, expectedVersion);
+      this.cache.forget(contactId);
+      return removed;
     });
   }
 

@@ -284,6 +284,12 @@ export interface PetrelStore {
   getSession(contactId: string): Promise<SessionRecord | undefined>;
   /** A ratchet change without a message row (e.g. an encrypted signaling blob). Returns the new version. */
   commitSession(update: SessionUpdate): Promise<number>;
+  /**
+   * Removes a session row whose bytes failed their integrity check, so it is never used
+   * (PROTOCOL.md §12.8: what it would have read is asked for again under a fresh session).
+   * Only while the row is still at `expectedVersion`; false when it changed or is gone.
+   */
+  discardCorruptSession(contactId: string, expectedVersion: number): Promise<boolean>;
 
   // ---- send
   commitOutgoing(commit: OutgoingCommit): Promise<{ readonly sessionVersion: number }>;
