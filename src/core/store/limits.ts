@@ -28,12 +28,12 @@ export const SESSION_CACHE_MAX = 256;
 export const LOCAL_NAME_MAX_CHARS = 64;
 
 /**
- * Copies of sent messages are kept for resend this long (PROTOCOL.md §12.8): 14 days, the
- * figure issue 17 names and the relay's blob retention. The relay keeps unfetched envelopes
- * 30 days by default (PETREL_RETENTION_DAYS), so a device that was away 14–30 days and
- * cannot decrypt what waited is refused (`expired`, counted), not served.
+ * Copies of sent messages are kept for resend this long (PROTOCOL.md §12.8): 30 days, the
+ * relay's default mailbox retention (PETREL_RETENTION_DAYS), so whatever a device can still
+ * fetch from its mailbox and fails to read can still be sent again. An operator who keeps
+ * envelopes longer leaves the older ones unrepairable (`expired`, counted).
  */
-export const RESEND_RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
+export const RESEND_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 /** At most this many copies are kept for resend; the oldest go first. */
 export const RESENDABLE_MAX = 5_000;
 /** A copy is sent again on request at most this many times (then the request is refused and counted). */

@@ -281,7 +281,7 @@ export interface OutboxRecord {
  * The plaintext of one outgoing message copy, kept so it can be sent again when its
  * recipient device could not decrypt it and asks (a retry request, PROTOCOL.md §12.8).
  * Written in the transaction that queues the copy; kept `RESEND_RETENTION_MS` (the relay's
- * mailbox retention) and at most `RESENDABLE_MAX` rows (resend-limits.ts), oldest pruned first.
+ * default mailbox retention) and at most `RESENDABLE_MAX` rows (resend-limits.ts), oldest pruned first.
  */
 export interface ResendableRecord {
   /** Hex of the envelope id the copy was (last) sent under: what a retry request names. */
