@@ -3,7 +3,7 @@
  * (file or relay copy) and no second device; the backup keeper puts it in the view from the
  * injected clock, and a backup made takes it away.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { BACKUP_REMINDER_AFTER_MS, backupReminderDue } from '../../src/core/messenger/backup-reminder.ts';
 import { BackupKeeper } from '../../src/core/messenger/backup-keeper.ts';
@@ -13,6 +13,7 @@ import type { DeviceListBook } from '../../src/core/messenger/device-list-book.t
 import { createMemoryStore } from '../../src/core/store/index.ts';
 import { generateIdentity } from '../../src/core/crypto/index.ts';
 import { secureRandom } from '../../src/core/random.ts';
+import { FakeClock } from '../../src/core/clock.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -64,5 +65,41 @@ describe('the backup keeper shows the reminder', () => {
     at(1_000 + 30 * DAY);
     await k.show();
     expect(views.at(-1)?.remind).toBeUndefined();
+  });
+
+  it('comes up by itself in an app left open past the seven days, and stops looking once the core stops', async () => {
+    const clock = new FakeClock(1_000);
+    const store = createMemoryStore({ now: () => clock.now() });
+    const identity = generateIdentity(secureRandom);
+    await store.saveIdentity({ id: 'self', seed: identity.exportSeed(), displayName: 'Ada', createdAt: clock.now(), nextPreKeyId: 0 });
+    const views: BackupView[] = [];
+    const ctx = { store, identity, clock, log: { child: () => ({}) }, metrics: { inc: () => undefined } } as unknown as MessengerContext;
+    const book = { get: async () => undefined } as unknown as DeviceListBook;
+    const k = new BackupKeeper({ ctx, book, displayName: () => 'Ada', changed: (p) => views.push(p.backup) });
+    await k.show();
+    expect(views.at(-1)?.remind).toBeUndefined();
+    expect(clock.pending()).toBe(1);
+    // Six days and 23 hours in: still nothing, but it keeps looking.
+    clock.advance(7 * DAY - 60 * 60 * 1000);
+    await vi.waitFor(() => expect(views.length).toBeGreaterThan(1));
+    expect(views.at(-1)?.remind).toBeUndefined();
+    clock.advance(60 * 60 * 1000);
+    await vi.waitFor(() => expect(views.at(-1)?.remind).toBe(true));
+    // Due: no timer left. A backup takes it away, and nothing looks again.
+    expect(clock.pending()).toBe(0);
+    await store.setMeta('backup.madeAt', clock.now());
+    await k.show();
+    expect(views.at(-1)?.remind).toBeUndefined();
+    expect(clock.pending()).toBe(0);
+    // On a newer account (not due yet) the keeper looks again later, until the core stops.
+    await store.deleteMeta('backup.madeAt');
+    await store.saveIdentity({ id: 'self', seed: identity.exportSeed(), displayName: 'Ada', createdAt: clock.now(), nextPreKeyId: 0 });
+    await k.show();
+    expect(views.at(-1)?.remind).toBeUndefined();
+    expect(clock.pending()).toBe(1);
+    k.stop();
+    expect(clock.pending()).toBe(0);
+    await k.show();
+    expect(clock.pending()).toBe(0);
   });
 });

@@ -19,10 +19,12 @@ import { makeBackup, singleDeviceBackupList } from './backup-commands.ts';
 import type { MessengerContext } from './context.ts';
 import type { DeviceListBook } from './device-list-book.ts';
 import type { BackupView } from './messenger-api.ts';
-import { backupReminderDue } from './backup-reminder.ts';
+import { BACKUP_REMINDER_AFTER_MS, backupReminderDue } from './backup-reminder.ts';
 
 /** The relay copy is replaced at most this often. */
 export const RELAY_BACKUP_INTERVAL_MS = 24 * 60 * 60 * 1000;
+/** A reminder not yet due is looked at again at its time, or at least this often (a timer of days is not kept exactly by browsers). */
+export const REMINDER_CHECK_MAX_MS = 60 * 60 * 1000;
 
 const META_KEY = 'backup.key';
 const META_RELAY = 'backup.relay';
@@ -41,6 +43,8 @@ export interface BackupKeeperDeps {
 export class BackupKeeper {
   private readonly log: Logger;
   private uploading: Promise<void> | undefined;
+  private cancelReminderCheck: (() => void) | undefined;
+  private stopped = false;
 
   constructor(private readonly deps: BackupKeeperDeps) {
     this.log = deps.ctx.log.child('backup');
@@ -111,7 +115,14 @@ export class BackupKeeper {
     return this.uploading;
   }
 
-  /** Puts the backup state in the view, with the reminder when one is due (backup-reminder.ts). */
+  /** No more reminder checks (the core stops). */
+  stop(): void {
+    this.stopped = true;
+    this.cancelReminderCheck?.();
+    this.cancelReminderCheck = undefined;
+  }
+
+  /** Puts the backup state in the view, with the reminder when one is due (backup-reminder.ts), and looks again when it may become due. */
   async show(): Promise<void> {
     const { store, clock, identity } = this.deps.ctx;
     const madeAt = await store.getMeta(META_MADE_AT);
@@ -120,6 +131,13 @@ export class BackupKeeper {
     const since = (await store.loadIdentity())?.createdAt ?? clock.now();
     const devices = (await this.deps.book.get(identity.publicKey))?.devices.length ?? 0;
     const remind = backupReminderDue({ now: clock.now(), since, relay, devices, ...(typeof madeAt === 'number' ? { lastBackupAt: madeAt } : {}) });
+    // Not due yet but could become due while the app stays open (nothing else would show it): look again then.
+    this.cancelReminderCheck?.();
+    this.cancelReminderCheck = undefined;
+    if (!remind && !this.stopped && typeof madeAt !== 'number' && !relay && devices < 2) {
+      const wait = Math.min(REMINDER_CHECK_MAX_MS, Math.max(0, since + BACKUP_REMINDER_AFTER_MS - clock.now()));
+      this.cancelReminderCheck = clock.setTimeout(() => void this.show().catch(() => undefined), wait);
+    }
     this.deps.changed({
       backup: {
         relay,
