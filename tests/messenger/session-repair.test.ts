@@ -101,6 +101,50 @@ describe('session repair', () => {
   }, 60_000);
 });
 
+describe('session repair of message actions', () => {
+  it('an edit, a reaction and a delete for everyone Ada could not read are sent again and applied once', async () => {
+    const r = await relay();
+    const { store, wipeSessions } = storeWithBackend();
+    let ada = track(device(r.url, store));
+    const bo = track(device(r.url));
+    await onboard(ada, 'Ada');
+    await onboard(bo, 'Bo');
+    const { aSeesB: boId, bSeesA: adaId } = await introduce(ada, bo);
+    await ada.messenger.send(boId, 'hello Bo');
+    await until(bo, (s) => s.contacts.some((c) => c.id === adaId && c.lastMessage?.text === 'hello Bo'));
+    for (const t of ['one', 'two', 'three']) await bo.messenger.send(adaId, t);
+    await until(ada, (s) => s.contacts.some((c) => c.id === boId && c.lastMessage?.text === 'three'));
+    const [one, two, three] = await outgoing(bo, adaId);
+
+    // Ada's sessions are lost while she is away; Bo edits, reacts and deletes meanwhile.
+    await ada.stop();
+    expect(await wipeSessions()).toBeGreaterThan(0);
+    await bo.messenger.editMessage(one!.id, 'one, edited');
+    await bo.messenger.react(two!.id, '🎉');
+    await bo.messenger.deleteForEveryone(three!.id);
+    await vi.waitFor(async () => expect((await bo.store.queueDepth())).toBe(0), { timeout: 10_000, interval: 20 });
+
+    ada = track(await ada.reload());
+    await vi.waitFor(
+      async () => {
+        const rows = (await ada.store.pageMessages(boId, { limit: 200 })).messages.filter((m) => m.direction === 'in');
+        expect(rows.map((m) => [m.body, m.reactions?.map((x) => x.emoji) ?? [], m.deleted ?? false])).toEqual([
+          ['one, edited', [], false],
+          ['two', ['🎉'], false],
+          ['', [], true],
+        ]);
+      },
+      { timeout: 20_000, interval: 50 },
+    );
+    expect(ada.metrics.counter('repair.requested', { reason: 'no_session' })).toBe(3);
+    expect(bo.metrics.counter('repair.resent')).toBe(3);
+    expect(bo.metrics.counter('repair.resend_refused', { reason: 'deleted' })).toBe(0);
+    expect(bo.metrics.counter('repair.resend_refused', { reason: 'not_retained' })).toBe(0);
+    const versions = (await ada.store.getMessage(one!.id))?.versions;
+    expect(versions?.map((v) => v.text)).toEqual(['one', 'one, edited']);
+  }, 60_000);
+});
+
 describe('answering a retry request (the kept copies and their bounds)', () => {
   const contact = 'a'.repeat(64);
   const other = 'b'.repeat(64);

@@ -92,6 +92,7 @@ export class ActionCommands {
         sessionUpdate: { contactId: contact.id, expectedVersion: row.version, state: encodeSessionSet(set) },
         action,
         outboxEntry: { envelopeId: id, contactId: contact.id, mailbox, envelope },
+        retain: content,
       });
       return false;
     }).catch(async (err: unknown) => {

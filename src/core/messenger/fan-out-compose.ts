@@ -90,6 +90,6 @@ export async function enqueueActionFannedOut(
     sessionUpdates.push({ contactId: key, expectedVersion: row.version, state: encodeSessionSet(set) });
     ready.push({ envelopeId, contactId: owner, ...(device ? { device } : {}), mailbox: t.mailbox, envelope });
   }
-  await deps.store.commitFanOutAction({ contactId: contact.id, action, ownAccount, sessionUpdates, ready, pending });
+  await deps.store.commitFanOutAction({ contactId: contact.id, action, ownAccount, sessionUpdates, ready, pending, retain: content });
   return pending.some((j) => !j.own);
 }

@@ -120,6 +120,7 @@ async function refusalOf(ctx: MessengerContext, record: ResendableRecord | undef
   if (record.contactId !== contactId || (record.device !== undefined && record.device !== device)) return 'not_yours';
   if (now - record.at > RESEND_RETENTION_MS) return 'expired';
   if (record.resends >= MAX_RESENDS) return 'limit';
-  if ((await ctx.store.getMessage(record.messageId))?.deleted) return 'deleted';
+  // A deleted message is not sent again; an action on it is (the delete itself may be what failed).
+  if (!record.action && (await ctx.store.getMessage(record.messageId))?.deleted) return 'deleted';
   return undefined;
 }

@@ -11,7 +11,7 @@ import type { BackendTx } from './backend.ts';
 import { InvalidStoreInputError } from './errors.ts';
 import { judgeAction, ME } from './message-actions.ts';
 import { blankQuotesOf, previewAfterChange } from './message-changes.ts';
-import { nextOwnSeq, nextSession, readyOutboxRecord } from './outgoing-commit.ts';
+import { nextOwnSeq, nextSession, readyOutboxRecord, resendableRecord } from './outgoing-commit.ts';
 import type { ConversationRecord } from './records.ts';
 import { checkDeviceHex, contactOfSessionKey } from './session-key.ts';
 import type { FanOutActionCommit, NewOutboxEntry, SessionUpdate } from './store-api.ts';
@@ -42,6 +42,7 @@ export function checkFanOutAction(commit: FanOutActionCommit): void {
     checkBytes(`pending[${i}].mailbox`, j.mailbox, 32);
     checkBytes(`pending[${i}].plaintext`, j.plaintext);
   });
+  if (commit.retain !== undefined) checkBytes('retain', commit.retain);
   const ids = [...commit.ready.map((e) => e.envelopeId), ...commit.pending.map((j) => j.envelopeId)];
   if (!ids.length) throw new InvalidStoreInputError('ready', 'an action goes to at least one target');
   if (new Set(ids).size !== ids.length) throw new InvalidStoreInputError('ready', 'an envelope id appears twice');
@@ -87,6 +88,12 @@ export async function applyFanOutAction(tx: BackendTx, commit: FanOutActionCommi
         createdAt: now,
       }),
     ),
+    // Each copy to the contact's devices is kept for resend (§12.8); our own devices' transcripts are not.
+    ...(commit.retain
+      ? [...commit.ready.filter((e) => e.contactId !== commit.ownAccount), ...commit.pending.filter((j) => !j.own).map((j) => ({ ...j, contactId }))].map((e) =>
+          tx.table('resendable').put(resendableRecord(e, action.target, commit.retain!, now, 'action')),
+        )
+      : []),
   ]);
   if (verdict.changed && verdict.row.deleted) await blankQuotesOf(tx, [verdict.row]);
 }

@@ -13,8 +13,14 @@ import type { NewOutboxEntry, NewOutgoingMessage, OutgoingCommit, PendingOutgoin
 export const OUTGOING_STORES = ['sessions', 'messages', 'conversations', 'outbox', 'resendable'] as const;
 
 /** The kept copy (for resend, PROTOCOL.md §12.8) of a message copy queued under `envelopeId`. */
-export function resendableRecord(e: { readonly envelopeId: string; readonly contactId: string; readonly device?: string }, messageId: string, plaintext: Uint8Array, now: number): ResendableRecord {
-  return { envelopeId: e.envelopeId, contactId: e.contactId, ...(e.device !== undefined ? { device: e.device } : {}), messageId, plaintext, at: now, resends: 0 };
+export function resendableRecord(
+  e: { readonly envelopeId: string; readonly contactId: string; readonly device?: string },
+  messageId: string,
+  plaintext: Uint8Array,
+  now: number,
+  kind: 'message' | 'action' = 'message',
+): ResendableRecord {
+  return { envelopeId: e.envelopeId, contactId: e.contactId, ...(e.device !== undefined ? { device: e.device } : {}), messageId, ...(kind === 'action' ? { action: true as const } : {}), plaintext, at: now, resends: 0 };
 }
 
 /**
@@ -152,8 +158,8 @@ export async function applyPendingOutgoing(tx: BackendTx, commit: PendingOutgoin
       nextAttemptAt: now,
       createdAt: now,
     }),
-    // A message job's content is kept for resend from now (§12.8), whenever its session starts.
-    ...(row ? [tx.table('resendable').put(resendableRecord({ envelopeId: commit.job.envelopeId, contactId }, row.id, commit.job.plaintext, now))] : []),
+    // A job's content is kept for resend from now (§12.8), whenever its session starts: a message's, or an action's.
+    tx.table('resendable').put(row ? resendableRecord({ envelopeId: commit.job.envelopeId, contactId }, row.id, commit.job.plaintext, now) : resendableRecord({ envelopeId: commit.job.envelopeId, contactId }, a!.target, commit.job.plaintext, now, 'action')),
   ]);
   if (deletedRow) await blankQuotesOf(tx, [deletedRow]);
 }
@@ -188,6 +194,7 @@ async function applyOutgoingAction(tx: BackendTx, commit: OutgoingCommit, now: n
     ...(verdict.changed ? [messages.put(verdict.row)] : []),
     conversations.put(placed),
     outbox.put({ ...readyOutboxRecord(commit.outboxEntry, now), seq: c.nextOrder }),
+    ...(commit.retain ? [tx.table('resendable').put(resendableRecord(commit.outboxEntry, action.target, commit.retain, now, 'action'))] : []),
   ]);
   if (verdict.changed && verdict.row.deleted) await blankQuotesOf(tx, [verdict.row]);
   return next.version;

@@ -290,8 +290,14 @@ export interface ResendableRecord {
   readonly contactId: string;
   /** The contact's device (hex) the copy went to; absent: its account mailbox. */
   readonly device?: string;
+  /** The message the copy carries, or, for an action, the message it changes. */
   readonly messageId: string;
-  /** The encoded content (`msg`, `reply`, `file`) exactly as first encrypted. */
+  /**
+   * The copy is our edit, delete or reaction of `messageId`, not the message: sent again even
+   * when that message was deleted for everyone (the delete may be the very copy that failed).
+   */
+  readonly action?: true;
+  /** The encoded content (`msg`, `reply`, `file`, or an action's content) exactly as first encrypted. */
   readonly plaintext: Uint8Array;
   /** When the copy was first queued (the retention counts from here, across resends). */
   readonly at: number;

@@ -77,8 +77,8 @@ export interface OutgoingCommit {
   readonly action?: MessageAction;
   readonly outboxEntry: NewOutboxEntry;
   /**
-   * The message's encoded content, kept (with `message`) for resend on a retry request
-   * (PROTOCOL.md §12.8) in the same transaction. Ignored without `message`.
+   * The encoded content of the message (or of the action), kept for resend on a retry
+   * request (PROTOCOL.md §12.8) in the same transaction. Ignored for a protocol message.
    */
   readonly retain?: Uint8Array;
 }
@@ -134,6 +134,8 @@ export interface FanOutActionCommit {
   readonly ready: readonly NewOutboxEntry[];
   /** `own`: a copy for one of our own devices (queued under `ownAccount`). */
   readonly pending: readonly { readonly envelopeId: string; readonly device?: string; readonly own?: true; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array }[];
+  /** The action's content, kept per copy to the contact for resend (§12.8); our own devices' copies are not kept. */
+  readonly retain?: Uint8Array;
 }
 
 /** A new session with a contact plus its pending jobs, now encrypted (in compose order). */
