@@ -15,7 +15,7 @@ import { mailboxAddress } from '../../src/core/wire/index.ts';
 import { Router } from '../../src/core/transport/router.ts';
 import { IngressGuard } from '../../src/core/transport/ingress-guard.ts';
 import { WsRelayTransport, type RelaySocketConstructor } from '../../src/platform/ws-relay-transport.ts';
-import { FakeRelay } from './fake-relay.ts';
+import { FaultyRelay } from './faulty-relay.ts';
 import { deliver } from './deliver.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -66,9 +66,9 @@ function peer(url: () => string, seed: number) {
   return { transport, router, mailbox: mailboxAddress(ik), shown, metrics };
 }
 
-describe('relay pipeline (fake relay on loopback)', () => {
+describe('relay pipeline (the real relay on loopback)', () => {
   it('a 60-message burst with a relay restart in the middle arrives exactly once', async () => {
-    const relay = await new FakeRelay().start();
+    const relay = await new FaultyRelay().start();
     cleanups.push(() => relay.stop());
     const a = peer(() => relay.url, 1);
     const b = peer(() => relay.url, 2);

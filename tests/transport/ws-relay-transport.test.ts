@@ -1,13 +1,15 @@
 /**
- * The WebSocket relay transport against a protocol-faithful fake relay on loopback
- * (real sockets, real wire codec, real Ed25519 auth); its timers run on a FakeClock so
- * heartbeats, timeouts and reconnect backoff are driven by the test.
+ * The WebSocket relay transport against the real relay on loopback, behind a proxy that
+ * makes the link misbehave on demand (faulty-relay.ts); the transport's timers run on a
+ * FakeClock so heartbeats, timeouts and reconnect backoff are driven by the test.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createServer, type Socket } from 'node:net';
 import { WebSocket as NodeWebSocket } from 'ws';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { FakeClock } from '../../src/core/clock.ts';
+import { buildPublishedBundle, createPreKeyPool, generateIdentity, type Identity } from '../../src/core/crypto/index.ts';
+import { secureRandom } from '../../src/core/random.ts';
 import { InMemoryMetrics } from '../../src/core/metrics.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import type { Random } from '../../src/core/random.ts';
@@ -22,7 +24,7 @@ import {
   type RelaySocketConstructor,
   type WsRelayConfig,
 } from '../../src/platform/ws-relay-transport.ts';
-import { FakeRelay } from './fake-relay.ts';
+import { FaultyRelay } from './faulty-relay.ts';
 import { flush } from './fakes.ts';
 
 /** Jitter pinned near the top of the window so backoff delays are predictable. */
@@ -50,15 +52,15 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function startRelay(): Promise<FakeRelay> {
-  const relay = await new FakeRelay().start();
+async function startRelay(): Promise<FaultyRelay> {
+  const relay = await new FaultyRelay().start();
   cleanups.push(() => relay.stop());
   return relay;
 }
 
-function client(relay: { readonly url: string }, options: { config?: Partial<WsRelayConfig>; network?: TestNetwork; clock?: FakeClock } = {}) {
+function client(relay: { readonly url: string }, options: { config?: Partial<WsRelayConfig>; network?: TestNetwork; clock?: FakeClock; identity?: Identity } = {}) {
   const sk = ed25519.utils.randomSecretKey();
-  const ik = ed25519.getPublicKey(sk);
+  const ik = options.identity?.publicKey ?? ed25519.getPublicKey(sk);
   const clock = options.clock ?? new FakeClock();
   const metrics = new InMemoryMetrics();
   const network = options.network ?? new TestNetwork();
@@ -66,7 +68,7 @@ function client(relay: { readonly url: string }, options: { config?: Partial<WsR
     url: relay.url,
     WebSocket: NodeWebSocket as RelaySocketConstructor,
     identityKey: ik,
-    sign: async (payload) => ed25519.sign(payload, sk),
+    sign: async (payload) => (options.identity ? options.identity.sign(payload) : ed25519.sign(payload, sk)),
     clock,
     random: topOfWindow,
     metrics,
@@ -403,23 +405,18 @@ describe('ws relay transport: liveness and reconnecting', () => {
 describe('ws relay transport: prekeys and signaling', () => {
   it('publishes and fetches a bundle; a missing bundle is a typed not_found', async () => {
     const relay = await startRelay();
-    const a = client(relay);
+    const identity = generateIdentity(secureRandom);
+    const a = client(relay, { identity });
     const b = client(relay);
     a.transport.start();
     b.transport.start();
     await Promise.all([online(a.transport), online(b.transport)]);
-    const k = (n: number, len: number) => new Uint8Array(len).fill(n);
-    const bundle = {
-      ik: a.ik,
-      spk: { id: 1, pub: k(1, 32), sig: k(2, 64) },
-      pqspk: { id: 2, pub: k(3, 1184), sig: k(4, 64) },
-      opks: [{ id: 3, pub: k(5, 32) }],
-      pqopks: [],
-    };
+    const full = buildPublishedBundle(identity, createPreKeyPool(identity, secureRandom, 1));
+    const bundle = { ...full, opks: full.opks.slice(0, 1), pqopks: [] };
     expect(await a.transport.publishPrekeys(bundle)).toEqual({ opks: 1, pqopks: 0 });
     const fetched = await b.transport.fetchPrekeys(a.ik);
-    expect(fetched.spk.pub).toEqual(k(1, 32));
-    expect(fetched.opk).toEqual({ id: 3, pub: k(5, 32) });
+    expect(fetched.spk).toEqual(bundle.spk);
+    expect(fetched.opk).toEqual(bundle.opks[0]);
     const missing = b.transport.fetchPrekeys(new Uint8Array(32).fill(9));
     await expect(missing).rejects.toBeInstanceOf(RelayRequestError);
     await expect(missing).rejects.toMatchObject({ code: 'not_found' });
