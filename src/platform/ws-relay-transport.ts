@@ -33,6 +33,7 @@ import {
   authPayload,
   deviceAuthPayload,
   encodeFrame,
+  isFrameFrom,
   isWireError,
   type ClientFrame,
   type Envelope,
@@ -466,9 +467,11 @@ export class WsRelayTransport implements Transport {
       this.opts.metrics.inc('packet.validation.failure', { reason: 'not_binary' });
       return;
     }
-    // Decoded with origin `relay`: only the relay's frames pass.
-    const frame = this.ingress.checkFrame(bytes, 'relay') as RelayFrame | undefined;
-    if (frame) this.onFrame(socket, frame);
+    // Decoded with origin `relay`: only the relay's frames pass (and are checked to be, not cast).
+    const frame = this.ingress.checkFrame(bytes, 'relay');
+    if (!frame) return;
+    if (isFrameFrom('relay', frame)) this.onFrame(socket, frame);
+    else this.opts.metrics.inc('packet.validation.failure', { reason: 'wrong_origin' });
   }
 
   private onFrame(socket: RelaySocket, frame: RelayFrame): void {

@@ -9,7 +9,9 @@ import {
   WireError,
   decodeFrame,
   encodeFrame,
+  isFrameFrom,
   type Frame,
+  type FrameOrigin,
   type FrameType,
   type WireErrorReason,
 } from '../../src/core/wire/index.ts';
@@ -101,6 +103,29 @@ describe('frame codec: round trips', () => {
     const bytes = encodeFrame({ t: 'prekeys.publish', rid: 1, bundle });
     expect(bytes.length).toBeLessThan(MAX_FRAME_BYTES);
     expect(decodeFrame(bytes)).toEqual({ t: 'prekeys.publish', rid: 1, bundle });
+  });
+});
+
+describe('frame codec: a frame narrowed to its origin (isFrameFrom)', () => {
+  const origins: readonly FrameOrigin[] = ['client', 'relay', 'peer'];
+
+  it('property: a frame decodes with `from: o` exactly when isFrameFrom(o) holds for it', () => {
+    fc.assert(
+      fc.property(frame, (f) => {
+        const bytes = encodeFrame(f);
+        for (const o of origins) {
+          let decoded: Frame | undefined;
+          try {
+            decoded = decodeFrame(bytes, { from: o });
+          } catch {
+            decoded = undefined;
+          }
+          if (decoded) expect(isFrameFrom(o, decoded)).toBe(true);
+          // A type that origin never sends is never narrowed to it.
+          if (!isFrameFrom(o, f)) expect(decoded).toBeUndefined();
+        }
+      }),
+    );
   });
 });
 

@@ -10,7 +10,7 @@ import { bytesEqual } from '../bytes.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { encodeFrame, isWireError, type Envelope, type Frame, type PeerFrame } from '../wire/index.ts';
+import { encodeFrame, isFrameFrom, isWireError, type Envelope, type Frame, type PeerFrame } from '../wire/index.ts';
 import { AckBatcher } from './ack-batcher.ts';
 import { destinationKey, envelopeKey } from './envelope.ts';
 import { IngressGuard, type FrameCheck } from './ingress-guard.ts';
@@ -152,9 +152,13 @@ export class DirectTransport implements Transport {
   }
 
   private onBytes(link: Link, bytes: Uint8Array): void {
-    // Decoded with origin `peer`: only the `p2p.*` frames pass.
-    const frame = this.ingress.checkFrame(bytes, 'direct') as PeerFrame | undefined;
+    // Decoded with origin `peer`: only the `p2p.*` frames pass (and are checked to be, not cast).
+    const frame = this.ingress.checkFrame(bytes, 'direct');
     if (!frame) return;
+    if (!isFrameFrom('peer', frame)) {
+      this.deps.metrics.inc('packet.validation.failure', { reason: 'wrong_origin' });
+      return;
+    }
     if (frame.t === 'p2p.ack') {
       for (const id of frame.ids) {
         const key = envelopeKey({ id });

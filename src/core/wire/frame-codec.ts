@@ -1,5 +1,5 @@
 import { FRAME_SCHEMAS, FRAME_TYPES_BY_ORIGIN, signalDeliverSchema, signalSendSchema } from './frame-schemas.ts';
-import type { Frame, FrameOrigin, FrameType } from './frames.ts';
+import type { ClientFrame, Frame, FrameOrigin, FrameType, PeerFrame, RelayFrame } from './frames.ts';
 import { MAX_FRAME_BYTES } from './limits.ts';
 import type { StructSchema } from './schema.ts';
 import { decodeVersioned, encodeVersioned, type DecodeOptions } from './versioned-codec.ts';
@@ -30,6 +30,18 @@ export function encodeFrame(frame: Frame): Uint8Array {
   const schema = typeof t === 'string' ? schemaOf(t, 'to' in frame, undefined) : undefined;
   if (!schema || typeof t !== 'string') throw new WireError('unknown_type', 'unknown frame type');
   return encodeVersioned(t, frame, schema);
+}
+
+/** The frames `origin` may send. */
+export type FrameFrom<O extends FrameOrigin> = O extends 'client' ? ClientFrame : O extends 'relay' ? RelayFrame : PeerFrame;
+
+/**
+ * Whether `frame` is one `origin` may send (its type is in that origin's list): how a
+ * transport narrows a decoded frame to its own kind, checked rather than cast. A frame
+ * decoded with `from: origin` always passes.
+ */
+export function isFrameFrom<O extends FrameOrigin>(origin: O, frame: Frame): frame is FrameFrom<O> {
+  return FRAME_TYPES_BY_ORIGIN[origin].includes(frame.t);
 }
 
 /**

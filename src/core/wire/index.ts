@@ -2,7 +2,7 @@
 export * from './frames.ts';
 export * from './limits.ts';
 export { WireError, isWireError, type WireErrorReason } from './wire-error.ts';
-export { encodeFrame, decodeFrame, type DecodeFrameOptions } from './frame-codec.ts';
+export { encodeFrame, decodeFrame, isFrameFrom, type DecodeFrameOptions, type FrameFrom } from './frame-codec.ts';
 export {
   encodeContent,
   decodeContent,

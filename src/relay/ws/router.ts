@@ -1,4 +1,4 @@
-import { WireError, decodeFrame, type ClientFrame } from '../../core/wire/index.ts';
+import { WireError, decodeFrame, isFrameFrom, type ClientFrame } from '../../core/wire/index.ts';
 import { takeTokens } from '../limits/token-bucket.ts';
 import { CLOSE_POLICY, HIGH_WATER_BYTES, type Connection } from './connection.ts';
 import { errorCodeFor } from './error-codes.ts';
@@ -59,14 +59,20 @@ export class FrameRouter {
       this.strike(conn, 'malformed', 'frames are binary CBOR');
       return;
     }
-    let frame: ClientFrame;
+    let decoded;
     try {
-      frame = decodeFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), { from: 'client', metrics: ctx.metrics.wire }) as ClientFrame;
+      decoded = decodeFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), { from: 'client', metrics: ctx.metrics.wire });
     } catch (err) {
       const reason = err instanceof WireError ? err.reason : 'malformed';
       this.strike(conn, errorCodeFor(reason), err instanceof WireError ? err.message : 'malformed frame');
       return;
     }
+    // Decoded with origin `client`, so this holds; checked rather than cast.
+    if (!isFrameFrom('client', decoded)) {
+      this.strike(conn, 'malformed', 'not a client frame');
+      return;
+    }
+    const frame = decoded;
     this.dispatch(conn, frame).catch((err: unknown) => {
       ctx.metrics.handlerFailures.inc({ where: 'ws_message' });
       ctx.log.error({ conn: conn.id, type: frame.t, err: err instanceof Error ? err.message : String(err) }, 'frame handler failed');
