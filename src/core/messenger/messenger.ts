@@ -1,6 +1,7 @@
 /**
- * The one object the UI talks to (`MessengerApi`), and the composition root of the
- * messaging core. It wires, in dependency order, the parts that each do one job:
+ * The one object the UI talks to (`MessengerApi`), and the owner of the running core:
+ * onboarding, start and stop, and each command handed to the part that does it. The core
+ * itself is wired in core-wiring.ts, in dependency order, from parts that each do one job:
  *
  *   view-projection.ts      the state the UI sees (`getState`/`subscribe`)
  *   contact-commands.ts     add a contact, safety numbers, verification, key changes
@@ -25,130 +26,35 @@
  * Parts are handed what they need (the MessengerContext and small callbacks) and never
  * reach back into this object. Nothing here touches the DOM, React or IndexedDB directly.
  */
-import type { BlobHttp } from '../attachments/blob-http.ts';
-import type { Argon2idFn } from '../backup/backup-key.ts';
 import { toHex, utf8 } from '../bytes.ts';
-import type { Clock } from '../clock.ts';
 import {
   CryptoRuntime,
   createPreKeyPool,
-  deserializePreKeyPool,
   generateIdentity,
   identityFromSeed,
   limits as cryptoLimits,
   serializePreKeyPool,
   type Identity,
 } from '../crypto/index.ts';
-import type { Logger, LogRecord } from '../log.ts';
-import type { Metrics } from '../metrics.ts';
-import type { Random } from '../random.ts';
-import { SessionCache, SessionCachingStore, type PetrelStore } from '../store/index.ts';
-import { IngressGuard, Router, type FrameCheck, type RouterConfig, type Transport, wireFrameDecoder } from '../transport/index.ts';
-import { mailboxAddress, type Frame } from '../wire/index.ts';
-import { ActionCommands } from './action-commands.ts';
-import { AttachmentCommands } from './attachment-commands.ts';
-import { ContactCommands } from './contact-commands.ts';
-import { ContactDirectory } from './contact-directory.ts';
-import type { MessengerContext } from './context.ts';
-import { CounterSaver } from './counter-saver.ts';
-import { DedupPruner } from './dedup-pruner.ts';
-import type { DeviceSync } from './device-sync.ts';
-import { DeviceLinks } from './device-links.ts';
+import type { Logger } from '../log.ts';
+import type { PetrelStore } from '../store/index.ts';
 import { linkThisDevice } from './link-this-device.ts';
-import { BackupKeeper } from './backup-keeper.ts';
 import type { ImportedAccount } from './import-writer.ts';
 import { backupSecretFor, fetchRelayBackup, restoreThisDevice } from './restore-this-device.ts';
-import { observeDeliveryLatency } from './delivery-latency.ts';
-import { DirectPathPolicy } from './direct-path-policy.ts';
-import type { DirectPath, RtcKind } from './direct-path.ts';
 import { InvalidMessageTextError, NoIdentityError, NotInGroupsError } from './errors.ts';
-import { acceptGroupEnvelope, GROUP_TICK_MS, groupInboxTaker, isGroupEnvelope, wireGroups } from './group-wiring.ts';
-import { isGroupId, type Groups } from './groups.ts';
+import { isGroupId } from './groups.ts';
 import { inviteUrl, parseInviteUrl } from './invite.ts';
-import { MessageCommands } from './message-commands.ts';
 import type { ActionOptions, BackupMade, CreateGroupOptions, DeviceView, Diagnostics, Invite, Me, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
-import { OutboxWorker } from './outbox-worker.ts';
-import { bootDevices } from './device-boot.ts';
-import { PreKeyPublisher } from './prekey-publisher.ts';
-import { SignedPreKeyRotation } from './prekey-rotation.ts';
-import { ReadReceipts } from './read-receipts.ts';
-import { ReceivePipeline } from './receive-pipeline.ts';
-import type { RelayClient, RelayClientFactory } from './relay-client.ts';
-import { RtcSignalSender } from './rtc-signal-sender.ts';
-import { SerialLane } from './serial-lane.ts';
 import { PushRegistration, type PushRegistrationOutcome, type PushSubscriptionKeys } from './push-registration.ts';
-import { sessionRowCheck } from './session-row-check.ts';
-import { SessionStarter } from './session-starter.ts';
-import { upgradeStoredState, upgradeUnnamedContacts } from './stored-state-upgrade.ts';
 import { ViewProjection } from './view-projection.ts';
+import { startCore, stopCore, wireCore, type CoreHost, type MessengerDeps, type RunningCore } from './core-wiring.ts';
+
 
 export { CHAT_PAGE_SIZE } from './view-projection.ts';
 export { PREKEY_TOPUP_STEP } from './prekey-publisher.ts';
 export { COUNTER_SAVE_INTERVAL_MS } from './counter-saver.ts';
 export type { DirectPath, RtcKind } from './direct-path.ts';
-
-export interface MessengerDeps {
-  readonly store: PetrelStore;
-  readonly createRelay: RelayClientFactory;
-  /** Extra transports (the WebRTC direct path), created once the identity exists. */
-  readonly createDirect?: (ctx: {
-    identity: Identity;
-    sendSignal: (contactId: string, kind: RtcKind, data: string) => Promise<void>;
-    /** The core's one decode point for incoming frames (the direct transport's `ingress`). */
-    ingress: FrameCheck<Frame>;
-  }) => DirectPath | undefined;
-  readonly clock: Clock;
-  readonly random: Random;
-  /**
-   * The crypto core's runtime (src/core/crypto/crypto-runtime.ts): the platform's, tuned for
-   * it (src/platform/browser-crypto.ts). Default: one made from `random` when the core starts.
-   */
-  readonly crypto?: CryptoRuntime;
-  readonly metrics: Metrics;
-  readonly logger: Logger;
-  /** Recent log records for the diagnostics view. */
-  readonly recentLogs: () => readonly LogRecord[];
-  /** The app's own URL (invites point here). */
-  readonly appUrl: string;
-  /** The relay's WebSocket URL (invites carry it). */
-  readonly relayUrl: string;
-  readonly routerConfig?: Partial<RouterConfig>;
-  /** HTTP to the relay's signed /blobs endpoints (src/platform/fetch-blob-http.ts); without it files cannot be sent or fetched. */
-  readonly blobHttp?: BlobHttp;
-  /**
-   * Whether storage is persistent, read (never asked for: the app asks at a moment the
-   * browser is likely to grant it, useStoragePersistence.ts) once the core runs, for the view.
-   */
-  readonly storagePersistence?: () => Promise<{ persisted?: boolean; usage?: number; quota?: number }>;
-  /** Argon2id for passphrase backups (backup/backup-key.ts); hash-wasm by default. */
-  readonly argon2id?: Argon2idFn;
-}
-
-/** The parts of a running core (once an identity exists), in the order `stop` ends them. */
-interface Running {
-  readonly ctx: MessengerContext;
-  readonly relay: RelayClient;
-  readonly router: Router;
-  readonly receive: ReceivePipeline;
-  readonly outbox: OutboxWorker;
-  readonly starter: SessionStarter;
-  readonly pruner: DedupPruner;
-  readonly rotation: SignedPreKeyRotation;
-  readonly publisher: PreKeyPublisher;
-  readonly counters: CounterSaver;
-  readonly direct?: DirectPath;
-  readonly directPolicy?: DirectPathPolicy;
-  readonly contacts: ContactCommands;
-  readonly messages: MessageCommands;
-  readonly actions: ActionCommands;
-  readonly files: AttachmentCommands;
-  readonly reads: ReadReceipts;
-  readonly devices: DeviceSync;
-  readonly links: DeviceLinks;
-  readonly backups: BackupKeeper;
-  readonly groups: Groups;
-  readonly cleanup: Array<() => void>;
-}
+export type { MessengerDeps } from './core-wiring.ts';
 
 /** A display name trimmed, 1..64 bytes of UTF-8; InvalidMessageTextError otherwise. */
 function checkedDisplayName(displayName: string): string {
@@ -159,7 +65,7 @@ function checkedDisplayName(displayName: string): string {
 
 export class Messenger implements MessengerApi {
   private readonly view: ViewProjection;
-  private running: Running | undefined;
+  private running: RunningCore | undefined;
   /** Our display name as now saved: new invites and session starts say it. */
   private ownName = '';
   private readonly log: Logger;
@@ -201,25 +107,7 @@ export class Messenger implements MessengerApi {
     const r = this.running;
     this.running = undefined;
     if (!r) return;
-    for (const c of r.cleanup) c();
-    r.outbox.stop();
-    r.starter.stop();
-    r.pruner.stop();
-    r.rotation.stop();
-    r.publisher.stop();
-    r.devices.stop();
-    await r.files.stop();
-    r.links.stop();
-    r.backups.stop();
-    r.directPolicy?.stop();
-    r.direct?.close();
-    r.router.dispose();
-    r.relay.stop();
-    // Nothing committed by this core after stop() resolves (a next core may start on the store).
-    await r.receive.stop();
-    // Lane work queued before the stop (a session start, a send) settles before a next core may start.
-    await r.ctx.lane.run(async () => undefined);
-    await r.counters.stop();
+    await stopCore(r);
     this.store = this.deps.store;
   }
 
@@ -250,215 +138,23 @@ export class Messenger implements MessengerApi {
     return { displayName, id: toHex(identityKey), inviteUrl: inviteUrl(this.deps.appUrl, { identityKey, displayName, relay: this.deps.relayUrl }) };
   }
 
-  /** Wires the running core, in dependency order, and starts it. */
+  /** Wires the running core for `identity` and starts it (core-wiring.ts). */
   private async boot(identity: Identity, displayName: string, poolBytes: Uint8Array | undefined): Promise<void> {
-    const { clock, random, metrics, logger } = this.deps;
-    const view = this.view;
     this.ownName = displayName;
-    // The running core's view of the store: sessions served from memory (see session-cache.ts),
-    // every write reported to the view, which re-reads only the rows it changed (view-changes.ts).
-    const store = view.track(new SessionCachingStore(this.deps.store, new SessionCache(() => clock.now()), sessionRowCheck(metrics, logger.child('sessions'))));
-    this.store = store;
-    let pool;
-    if (poolBytes) pool = deserializePreKeyPool(poolBytes);
-    else {
-      pool = createPreKeyPool(identity, random);
-      await store.savePreKeyPool(serializePreKeyPool(pool));
-    }
-    // This device's id and key (made once; an account from before devices gets its row here),
-    // and whether our account's list names it: then it sends and receives as that device (§13.5).
-    const own = await bootDevices({ store, random, metrics, log: logger }, identity);
-    const ctx: MessengerContext = {
-      store,
-      clock,
-      random,
-      crypto: this.deps.crypto ?? new CryptoRuntime(random),
-      metrics,
-      log: logger,
-      lane: new SerialLane(),
-      identity,
-      contacts: await ContactDirectory.load(store),
-      pool,
-      devices: own.routing((ik) => void devices.refresh(ik)),
-    };
-    await upgradeStoredState(store, ctx.contacts.all().map((c) => c.id), poolBytes ? { bytes: poolBytes, value: pool } : undefined, logger);
-    await upgradeUnnamedContacts(store, ctx.contacts, logger);
-
-    // Transports: the relay, and the direct path (its signals go through the relay). Both
-    // decode what they receive through the one ingress guard, which also deduplicates.
-    const guard = new IngressGuard<Frame>({ decode: wireFrameDecoder(), metrics, logger });
-    const relay = this.deps.createRelay({ identityKey: identity.publicKey, sign: async (payload) => identity.sign(payload), ingress: guard, ...(own.relayAuth ? { device: own.relayAuth } : {}) });
-    const isOnline = () => relay.state.kind === 'online';
-    this.push.attach(relay);
-    const signals = new RtcSignalSender(ctx, { isOnline, sendSignal: (to, blob) => relay.sendSignal(to, blob) });
-    const direct = this.deps.createDirect?.({ identity, sendSignal: (contactId, kind, data) => signals.send(contactId, kind, data), ingress: guard });
-    const directPolicy = direct ? new DirectPathPolicy({ store, contacts: ctx.contacts, relay: { isOnline }, direct }) : undefined;
-    const connectDirect = () => directPolicy?.connectAll();
-    const transports: Transport[] = direct ? [direct.transport, relay] : [relay];
-    const router = new Router(transports, { clock, random, metrics, logger }, this.deps.routerConfig);
-    const changed = () => view.changed();
-    const refresh = () => view.refresh();
-
-    // Outgoing: outbox worker, session starter; incoming: receive pipeline.
-    const outbox = new OutboxWorker(ctx, router, changed);
-    const starter = new SessionStarter(ctx, { isOnline, fetchPrekeys: (ik, dev) => relay.fetchPrekeys(ik, dev) }, () => {
-      outbox.kick();
-      changed();
-      connectDirect();
-    }, () => this.ownName);
-    const groups = wireGroups({
-      ctx,
-      relay: { isOnline, sendMulti: (id, to, body) => relay.sendMulti(id, to, body) },
-      ensureSession: (id) => starter.ensure(id),
-      queued: () => outbox.kick(),
+    const host: CoreHost = {
+      deps: this.deps,
+      view: this.view,
+      push: this.push,
+      log: this.log,
       ownName: () => this.ownName,
-    });
-    const groupChanged = () => void view.refresh();
-    const takeGroupInbox = groupInboxTaker(store, groups, groupChanged);
-    view.attach({ store, contacts: ctx.contacts, relay, ...(direct ? { direct } : {}), groups: { views: () => groups.views(), messages: (id) => groups.messages(id) } });
-    const pruner = new DedupPruner(store, clock, this.log);
-    const receive = new ReceivePipeline(ctx, guard, {
-      committed: (s) => {
-        pruner.committed(s.envelopes);
-        if (s.delivered.length) observeDeliveryLatency({ store, metrics, log: this.log }, s.delivered);
-        for (const id of s.repairs) starter.ensure(id);
-        outbox.kick();
-        changed();
-        if (s.messages && directPolicy) void directPolicy.noticeActiveContacts();
-      },
-      groupInbox: () => void takeGroupInbox(),
-      rtc: (contactId, c) => {
-        const contact = ctx.contacts.byId(contactId);
-        if (contact) direct?.handleSignal(contactId, mailboxAddress(contact.identityKey), c.kind, c.data);
-      },
-      // A message request's sender is watched at once, not from the next connect on (§13.5).
-      contactsAppeared: (keys) => keys.forEach((k) => void devices.contactAdded(k)),
-    });
-
-    // Our keys on the relay, and the counters in storage.
-    const publisher = new PreKeyPublisher(ctx, relay);
-    const rotation = new SignedPreKeyRotation(ctx, { isOnline, publishPrekeys: (b) => relay.publishPrekeys(b) });
-    const counters = new CounterSaver({ store, clock, metrics, log: this.log });
-
-    // The user's commands.
-    const contacts = new ContactCommands(ctx, {
-      added: (id) => {
-        connectDirect();
-        const contact = ctx.contacts.byId(id);
-        if (contact) void devices.contactAdded(contact.identityKey);
-      },
-      keyChangeAcknowledged: (id) => starter.ensure(id),
-      sendingAllowed: (id) => {
-        starter.ensure(id);
-        outbox.kick();
-        // A contact accepted from a request was never watched: its devices (a restore, a link) would go unseen.
-        const contact = ctx.contacts.byId(id);
-        if (contact) void devices.contactAdded(contact.identityKey);
-      },
-      changed: refresh,
-    });
-    const backups = new BackupKeeper({ ctx, book: own.book, displayName: () => displayName, http: this.deps.blobHttp, argon2id: this.deps.argon2id, changed: (p) => view.patch(p) });
-    const queued = () => {
-      outbox.kick();
-      void backups.uploadIfDue();
-    };
-    const messages = new MessageCommands(ctx, { needsSession: (id) => starter.ensure(id), queued, changed: refresh });
-    const actions = new ActionCommands(ctx, { needsSession: (id) => starter.ensure(id), queued: () => outbox.kick(), changed: refresh });
-    const files = new AttachmentCommands(ctx, this.deps.blobHttp, {
-      needsSession: (id) => starter.ensure(id),
-      queued: () => outbox.kick(),
-      changed: refresh,
-      transfers: (list) => view.patch({ transfers: list.length ? list : undefined }),
-    });
-    const reads = new ReadReceipts(ctx);
-    const deviceRelay = { isOnline, fetchDeviceList: (ik: Uint8Array) => relay.fetchDeviceList(ik), watchDevices: (iks: readonly Uint8Array[]) => relay.watchDevices(iks) };
-    // Our list naming this device for the first time (fetched, or published by a link this
-    // device served): the core starts again as the device, once that link has sent everything.
-    const restartAsDevice = () =>
-      void links.idle().then(() => {
+      restartAsDevice: (devices) => {
         if (this.running?.devices === devices) void this.stop().then(() => this.start());
-      });
-    const links = new DeviceLinks({
-      ctx,
-      own: own.device,
-      book: own.book,
-      relay,
-      displayName: () => displayName,
-      changed: (p) => view.patch(p),
-      unlinked: () => relay.stop(),
-      published: () => {
-        if (!own.listed) restartAsDevice();
       },
-    });
-    const devices = own.sync({ relay: deviceRelay, contacts: ctx.contacts, clock, lineAdded: refresh }, restartAsDevice);
-
-    const cleanup: Array<() => void> = [];
-    // A group message (one `send.multi` body) goes to the group parts; everything else to the pipeline.
-    for (const t of transports) cleanup.push(t.onEnvelope((incoming) => (isGroupEnvelope(incoming.envelope.body) ? acceptGroupEnvelope(groups, incoming, groupChanged) : receive.accept(incoming))));
-    void takeGroupInbox(); // frames a crash left in the inbox
-    let cancelTick = clock.setTimeout(function tick() {
-      void takeGroupInbox();
-      void groups.tick().then(groupChanged, () => undefined);
-      cancelTick = clock.setTimeout(tick, GROUP_TICK_MS);
-    }, GROUP_TICK_MS);
-    cleanup.push(() => cancelTick());
-    if (direct) {
-      // Signaling arrives on the relay's `signal` route, outside the mailbox: it goes through
-      // the same unseal → decrypt → commit as an envelope (under a fresh id, nothing to ack).
-      cleanup.push(relay.onSignal((blob) => receive.accept({ envelope: { to: own.mailbox, id: random.bytes(16), body: blob }, transport: 'relay', ack: () => {} })));
-    }
-    cleanup.push(
-      relay.onConnectionState((s) => {
-        view.connectionChanged();
-        if (s.kind === 'offline' && s.reason === 'device_unlinked') links.becameUnlinked();
-        if (s.kind === 'online') {
-          // Rotation is checked after the first upload and the backlog the relay pushes on connect.
-          void publisher
-            .publish()
-            .then(() => receive.idle())
-            .then(() => rotation.check());
-          void starter.resumeAll();
-          this.push.online();
-          outbox.kick();
-          connectDirect();
-          void devices.online().then(() => links.listChanged(identity.publicKey));
-          void links.online();
-          files.online();
-          void groups.flush().then(groupChanged, () => undefined);
-          void backups.uploadIfDue();
-        }
-      }),
-      relay.onDevicesChanged((c) => void devices.refresh(c.ik).then(() => links.listChanged(c.ik))),
-      relay.onPrekeysLow((counts) => void publisher.replenish(counts)),
-      metrics.subscribe(() => counters.saveSoon()),
-    );
-    if (direct) {
-      cleanup.push(
-        direct.onChange(() => {
-          view.connectionChanged();
-          outbox.kick();
-          changed();
-        }),
-      );
-    }
-
-    await directPolicy?.seed();
-    await files.restore();
-    this.running = { ctx, relay, router, receive, outbox, starter, pruner, rotation, publisher, counters, direct, directPolicy, contacts, messages, actions, files, reads, devices, links, backups, groups, cleanup };
-    // Started before the first ready state is shown: that state says "connecting" (or
-    // "offline" when the browser is), never the not-yet-started relay's "offline".
-    relay.start();
-    view.patch({
-      phase: 'ready',
-      me: this.meView(identity.publicKey),
-      connection: view.connectionState(),
-    });
-    outbox.kick();
-    pruner.start();
-    rotation.start();
-    await view.refresh();
-    await backups.show();
-    void this.deps.storagePersistence?.().then((p) => view.patch({ storage: { ...view.getState().storage, ...p } }));
+    };
+    const core = await wireCore(host, identity, poolBytes);
+    this.store = core.ctx.store;
+    this.running = core;
+    await startCore(host, core, this.meView(identity.publicKey));
   }
 
   // ---------------------------------------------------------------- state
@@ -682,7 +378,7 @@ export class Messenger implements MessengerApi {
     await this.view.refresh();
   }
 
-  private need(): Running {
+  private need(): RunningCore {
     if (!this.running) throw new NoIdentityError('create an identity first');
     return this.running;
   }
