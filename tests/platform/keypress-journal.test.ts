@@ -80,6 +80,28 @@ describe('keypress journal', () => {
     expect(await texts(bob, bSeesA)).toEqual(['in:m1', 'in:m2', 'in:m3']);
   });
 
+  it('a reply pressed just before a reload is resent with its quote; a damaged reply id makes the entry unreadable', async () => {
+    const { alice, bob, aSeesB, bSeesA } = await pair();
+    await bob.messenger.send(bSeesA, 'dinner at eight?');
+    await until(alice, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 1);
+    const quoted = (await alice.store.pageMessages(aSeesB, { limit: 10 })).messages[0]!;
+    const storage = new MemorySyncStorage();
+    const journal = journalOver(storage);
+    const entry = journal.record(aSeesB, 'yes!', quoted.id)!;
+    expect(journal.entries()).toEqual([expect.objectContaining({ text: 'yes!', replyTo: quoted.id })]);
+    storage.setItem('petrel:p:journal:' + 'a'.repeat(32), JSON.stringify({ contactId: aSeesB, text: 'bad', replyTo: 'not-an-id', at: 1, seq: 0 }));
+
+    const next = track(await alice.reload());
+    new JournaledMessenger(next.messenger, journalOver(storage), new DraftStore(storage, 'p'));
+    await until(next, () => journal.entries().length === 0);
+    const sent = await next.store.getMessage(entry.id);
+    expect(sent?.body).toBe('yes!');
+    expect(sent?.quote?.id).toBe(quoted.id);
+    await until(bob, (s) => s.contacts.find((c) => c.id === bSeesA)?.lastMessage?.text === 'yes!');
+    expect((await bob.store.getMessage(entry.id))?.quote?.id).toBe(quoted.id);
+    expect(await texts(bob, bSeesA)).toEqual(['out:dinner at eight?', 'in:yes!']);
+  });
+
   it('an entry the core refuses for good becomes the draft of its conversation', async () => {
     const { alice, aSeesB } = await pair();
     const storage = new MemorySyncStorage();

@@ -44,12 +44,11 @@ export class JournaledMessenger implements MessengerApi {
 
   send(contactId: string, text: string, options: SendOptions = {}): Promise<void> {
     if (options.id !== undefined) return this.inner.send(contactId, text, options);
-    const entry = this.journal.record(contactId, text);
+    const entry = this.journal.record(contactId, text, options.replyTo);
     const reply = options.replyTo !== undefined ? { replyTo: options.replyTo } : {};
     if (!entry) return this.inner.send(contactId, text, reply);
     this.inFlight.add(entry.id);
-    // Pressed after the entries a drain is resending: it goes after them. (The journal keeps
-    // the text only: a reply resent from it after a crash goes without its quote.)
+    // Pressed after the entries a drain is resending: it goes after them.
     const ahead = this.draining ?? Promise.resolve();
     return ahead.then(() => this.inner.send(contactId, text, { id: entry.id, ...reply })).then(
       () => this.settle(entry),
@@ -85,7 +84,7 @@ export class JournaledMessenger implements MessengerApi {
     for (const entry of this.journal.entries()) {
       if (this.inFlight.has(entry.id)) continue;
       try {
-        await this.inner.send(entry.contactId, entry.text, { id: entry.id });
+        await this.inner.send(entry.contactId, entry.text, { id: entry.id, ...(entry.replyTo !== undefined ? { replyTo: entry.replyTo } : {}) });
         this.journal.remove(entry.id);
         this.logger?.child('journal').info('pressed message resent', { entry: entry.id.slice(0, 8) });
       } catch (err) {

@@ -17,6 +17,8 @@ export interface JournalEntry {
   readonly id: string;
   readonly contactId: string;
   readonly text: string;
+  /** The message it replies to (hex id), so a reply resent from the journal keeps its quote. */
+  readonly replyTo?: string;
   /** When it was pressed (ms since epoch); entries are resent oldest first. */
   readonly at: number;
   /** Breaks ties between entries pressed in the same millisecond in one tab. */
@@ -38,7 +40,8 @@ function parseEntry(id: string, raw: string | null): JournalEntry | undefined {
   try {
     const v = JSON.parse(raw) as Record<string, unknown>;
     if (typeof v.contactId !== 'string' || typeof v.text !== 'string' || typeof v.at !== 'number' || typeof v.seq !== 'number') return undefined;
-    return { id, contactId: v.contactId, text: v.text, at: v.at, seq: v.seq };
+    if (v.replyTo !== undefined && (typeof v.replyTo !== 'string' || !ID.test(v.replyTo))) return undefined;
+    return { id, contactId: v.contactId, text: v.text, ...(typeof v.replyTo === 'string' ? { replyTo: v.replyTo } : {}), at: v.at, seq: v.seq };
   } catch {
     return undefined;
   }
@@ -56,10 +59,11 @@ export class SendJournal {
    * Writes the entry (synchronously). Returns undefined when storage refuses it (full,
    * disabled): the message is then only as safe as the core's commit.
    */
-  record(contactId: string, text: string): JournalEntry | undefined {
-    const entry: JournalEntry = { id: this.deps.newId(), contactId, text, at: this.deps.now(), seq: this.seq++ };
+  record(contactId: string, text: string, replyTo?: string): JournalEntry | undefined {
+    const reply = replyTo !== undefined ? { replyTo } : {};
+    const entry: JournalEntry = { id: this.deps.newId(), contactId, text, ...reply, at: this.deps.now(), seq: this.seq++ };
     try {
-      this.deps.storage.setItem(this.prefix + entry.id, JSON.stringify({ contactId, text, at: entry.at, seq: entry.seq }));
+      this.deps.storage.setItem(this.prefix + entry.id, JSON.stringify({ contactId, text, ...reply, at: entry.at, seq: entry.seq }));
       return entry;
     } catch {
       return undefined;
