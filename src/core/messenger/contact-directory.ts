@@ -5,6 +5,14 @@
 import { toHex } from '../bytes.ts';
 import type { ContactRecord, PetrelStore } from '../store/index.ts';
 
+/**
+ * Our own account as a contact record: the "contact" our other devices are (a copy to
+ * them, a session start with them, a retry request from or to them). Never stored.
+ */
+export function ownAccountContact(identityKey: Uint8Array): ContactRecord {
+  return { id: toHex(identityKey), displayName: '', identityKey, verification: 'verified', addedAt: 0 };
+}
+
 export class ContactDirectory {
   private readonly byIdMap = new Map<string, ContactRecord>();
   private readonly byKeyMap = new Map<string, ContactRecord>();

@@ -49,7 +49,7 @@ export async function enqueueFannedOut(deps: ComposeDeps & { readonly random: Ra
     sessionUpdates.push({ contactId: key, expectedVersion: row.version, state: encodeSessionSet(set) });
     ready.push({ envelopeId, contactId: owner, ...(device ? { device } : {}), mailbox: t.mailbox, envelope });
   }
-  await deps.store.commitFanOut({ message, ownAccount, sessionUpdates, ready, pending, retain: m.content });
+  await deps.store.commitFanOut({ message, ownAccount, sessionUpdates, ready, pending, retain: m.content, retainOwn: transcript });
   return { pending: pending.length > 0 };
 }
 
@@ -90,6 +90,6 @@ export async function enqueueActionFannedOut(
     sessionUpdates.push({ contactId: key, expectedVersion: row.version, state: encodeSessionSet(set) });
     ready.push({ envelopeId, contactId: owner, ...(device ? { device } : {}), mailbox: t.mailbox, envelope });
   }
-  await deps.store.commitFanOutAction({ contactId: contact.id, action, ownAccount, sessionUpdates, ready, pending, retain: content });
+  await deps.store.commitFanOutAction({ contactId: contact.id, action, ownAccount, sessionUpdates, ready, pending, retain: content, retainOwn: transcript });
   return pending.some((j) => !j.own);
 }

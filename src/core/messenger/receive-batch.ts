@@ -19,6 +19,7 @@ import type { MessageAction } from '../store/message-actions.ts';
 import type { IncomingEnvelope, IngressResult } from '../transport/index.ts';
 import { contactOfSessionKey, deviceOfSessionKey, sessionKey } from '../store/session-key.ts';
 import { deviceMailboxAddress, encodeContent, mailboxAddress, MAX_ACK_IDS, type RtcContent } from '../wire/index.ts';
+import { ownAccountContact } from './contact-directory.ts';
 import type { MessengerContext } from './context.ts';
 import { encryptFor } from './session-cipher.ts';
 import { admitRetryRequest, RetryRequests, type RepairTarget } from './session-repair.ts';
@@ -235,7 +236,8 @@ export class BatchDraft {
     // advanced sessions, go out with the commit.
     for (const w of this.work.values()) {
       if (!w.delivered.length && !w.resend.length) continue;
-      const contact = this.contactById(contactOfSessionKey(w.contactId))!;
+      const owner = contactOfSessionKey(w.contactId);
+      const contact = this.contactById(owner) ?? (owner === toHex(ctx.identity.publicKey) ? ownAccountContact(ctx.identity.publicKey) : undefined)!;
       const device = deviceOfSessionKey(w.contactId);
       const mailbox = device ? deviceMailboxAddress(contact.identityKey, fromHex(device)) : mailboxAddress(contact.identityKey);
       const entries: NewOutboxEntry[] = [];

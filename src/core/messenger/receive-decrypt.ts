@@ -10,6 +10,7 @@ import { bytesEqual, toHex } from '../bytes.ts';
 import { CryptoError, messageType, unseal } from '../crypto/index.ts';
 import type { ContactRecord } from '../store/index.ts';
 import { sessionKey } from '../store/session-key.ts';
+import { ownAccountContact } from './contact-directory.ts';
 import type { MessengerContext } from './context.ts';
 import { MessengerError, ReplayedSessionStartError } from './errors.ts';
 import type { BatchDraft } from './receive-batch.ts';
@@ -97,6 +98,8 @@ async function openFromOwnDevice(ctx: MessengerContext, batch: BatchDraft, sende
     return { kind: 'own_device', device, result };
   } catch (err) {
     if (err instanceof ReplayedSessionStartError) return { kind: 'replayed_session_start' };
-    return { kind: 'undecryptable', reason: err instanceof CryptoError || err instanceof MessengerError ? err.kind : 'no_session' };
+    // Our other device still has what it sent (a transcript): it is asked again like a contact (§12.8).
+    const reason = err instanceof CryptoError || err instanceof MessengerError ? err.kind : 'no_session';
+    return { kind: 'undecryptable', reason, from: { contact: ownAccountContact(ctx.identity.publicKey), device } };
   }
 }

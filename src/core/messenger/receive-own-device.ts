@@ -3,7 +3,8 @@
  * `seen{to, ids}` (messages of that conversation it read: read here too, the unread count
  * down) and "sent transcripts" (`sent{to, content}`), what it sent to a contact, which this device stores as an outgoing message of that contact's conversation
  * with status `sent` — once (the store keeps a message id it already has as it is) — and
- * action transcripts (an inner edit, delete or reaction), applied as ours. A
+ * action transcripts (an inner edit, delete or reaction), applied as ours, and retry
+ * requests for transcripts it could not read (answered from the kept copies, §12.8). A
  * transcript for a contact this device does not know, or anything else from our own
  * devices, is counted and dropped (the envelope is still recorded as processed).
  */
@@ -13,9 +14,14 @@ import { judgeAction, ME, type MessageAction } from '../store/message-actions.ts
 import { decodeContent, isWireError, type ActionContent, type Content } from '../wire/index.ts';
 import { actionOf, actionShapeProblem } from './action-content.ts';
 import type { MessengerContext } from './context.ts';
-import type { BatchDraft, CommitDraft } from './receive-batch.ts';
+import type { BatchDraft, CommitDraft, SessionWork } from './receive-batch.ts';
 
-export async function applyOwnDeviceContent(ctx: MessengerContext, batch: BatchDraft, draft: CommitDraft, content: Content): Promise<void> {
+export async function applyOwnDeviceContent(ctx: MessengerContext, batch: BatchDraft, draft: CommitDraft, content: Content, sessions: SessionWork): Promise<void> {
+  if (content.t === 'retry') {
+    // Our other device could not read transcripts we sent it: the kept copies go again (§12.8).
+    await batch.retryRequested(sessions, toHex(ctx.identity.publicKey), content.ids);
+    return;
+  }
   if (content.t === 'seen') {
     // Read on another device of ours: those messages are read here too (no receipt: that device sent it).
     const contact = batch.contactByKey(content.to);

@@ -217,9 +217,9 @@ export class ReceivePipeline {
           continue;
         case 'own_device': {
           // What another device of our account sent (a transcript): no receipt goes back.
-          await draft.decrypted(commit, toHex(ctx.identity.publicKey), opened.device, opened.result.set, opened.result.pool);
+          const ownSessions = await draft.decrypted(commit, toHex(ctx.identity.publicKey), opened.device, opened.result.set, opened.result.pool);
           const own = decodeReceived(ctx, opened.result.plaintext, envelopeId);
-          if (own) await applyOwnDeviceContent(ctx, draft, commit, own);
+          if (own) await applyOwnDeviceContent(ctx, draft, commit, own, ownSessions);
           continue;
         }
         case 'decrypted':

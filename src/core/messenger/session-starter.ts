@@ -13,6 +13,7 @@ import { deviceMailboxAddress, encodeContent, mailboxAddress, type FetchedBundle
 import type { ContactRecord, OutboxRecord } from '../store/index.ts';
 import { sessionKey } from '../store/session-key.ts';
 import { targetDevice } from './device-routing.ts';
+import { ownAccountContact } from './contact-directory.ts';
 import type { MessengerContext } from './context.ts';
 import { MissingJobContentError } from './errors.ts';
 import { outgoingContent } from './message-content.ts';
@@ -45,24 +46,19 @@ export class SessionStarter {
 
   /** Starts a session with every contact that has pending jobs (at boot and when the relay comes online). */
   async resumeAll(): Promise<void> {
-    for (const c of [...this.ctx.contacts.all(), this.self()]) {
+    for (const c of [...this.ctx.contacts.all(), ownAccountContact(this.ctx.identity.publicKey)]) {
       if ((await this.ctx.store.pendingJobs(c.id)).length) this.ensure(c.id);
     }
     // A listed device keeps a session with each of our other devices (transcripts, read marks).
-    if (this.ctx.devices?.sealDevice) this.ensure(this.self().id);
+    if (this.ctx.devices?.sealDevice) this.ensure(ownAccountContact(this.ctx.identity.publicKey).id);
   }
 
   /**
    * Our own account as the "contact" that copies to our other devices (sent transcripts)
    * are queued under: its sessions are keyed by our account and each device.
    */
-  private self(): ContactRecord {
-    const { identity } = this.ctx;
-    return { id: toHex(identity.publicKey), displayName: '', identityKey: identity.publicKey, verification: 'verified', addedAt: 0 };
-  }
-
   private contactOf(contactId: string): ContactRecord | undefined {
-    return this.ctx.contacts.byId(contactId) ?? (contactId === toHex(this.ctx.identity.publicKey) ? this.self() : undefined);
+    return this.ctx.contacts.byId(contactId) ?? (contactId === toHex(this.ctx.identity.publicKey) ? ownAccountContact(this.ctx.identity.publicKey) : undefined);
   }
 
   ensure(contactId: string): void {
@@ -213,7 +209,7 @@ export class SessionStarter {
     // A device without keys (not published yet) or unlinked: its copies are dropped at once
     // (the message stands on its other copies), and an unlinked one's list is fetched again.
     // (One of our own devices is waited for instead: it publishes its keys right after it is linked.)
-    if (device !== undefined && contactId !== this.self().id && (code === 'not_found' || code === 'device_unlinked')) {
+    if (device !== undefined && contactId !== ownAccountContact(this.ctx.identity.publicKey).id && (code === 'not_found' || code === 'device_unlinked')) {
       this.failures.delete(key);
       ctx.metrics.inc('devices.copy_dropped', { reason: code });
       const contact = this.contactOf(contactId);

@@ -43,6 +43,7 @@ export function checkFanOutAction(commit: FanOutActionCommit): void {
     checkBytes(`pending[${i}].plaintext`, j.plaintext);
   });
   if (commit.retain !== undefined) checkBytes('retain', commit.retain);
+  if (commit.retainOwn !== undefined) checkBytes('retainOwn', commit.retainOwn);
   const ids = [...commit.ready.map((e) => e.envelopeId), ...commit.pending.map((j) => j.envelopeId)];
   if (!ids.length) throw new InvalidStoreInputError('ready', 'an action goes to at least one target');
   if (new Set(ids).size !== ids.length) throw new InvalidStoreInputError('ready', 'an envelope id appears twice');
@@ -88,10 +89,15 @@ export async function applyFanOutAction(tx: BackendTx, commit: FanOutActionCommi
         createdAt: now,
       }),
     ),
-    // Each copy to the contact's devices is kept for resend (§12.8); our own devices' transcripts are not.
+    // Each copy is kept for resend (§12.8): the action to the contact's devices, its transcript to ours.
     ...(commit.retain
       ? [...commit.ready.filter((e) => e.contactId !== commit.ownAccount), ...commit.pending.filter((j) => !j.own).map((j) => ({ ...j, contactId }))].map((e) =>
           tx.table('resendable').put(resendableRecord(e, action.target, commit.retain!, now, 'action')),
+        )
+      : []),
+    ...(commit.retainOwn && commit.ownAccount !== undefined
+      ? [...commit.ready.filter((e) => e.contactId === commit.ownAccount), ...commit.pending.filter((j) => j.own).map((j) => ({ ...j, contactId: commit.ownAccount! }))].map((e) =>
+          tx.table('resendable').put(resendableRecord(e, action.target, commit.retainOwn!, now, 'action')),
         )
       : []),
   ]);

@@ -41,6 +41,7 @@ export function checkFanOut(commit: FanOutCommit): void {
     checkBytes(`pending[${i}].plaintext`, j.plaintext);
   });
   if (commit.retain !== undefined) checkBytes('retain', commit.retain);
+  if (commit.retainOwn !== undefined) checkBytes('retainOwn', commit.retainOwn);
   const ids = [...commit.ready.map((e) => e.envelopeId), ...commit.pending.map((j) => j.envelopeId)];
   if (!ids.length) throw new InvalidStoreInputError('ready', 'a message goes to at least one target');
   if (new Set(ids).size !== ids.length) throw new InvalidStoreInputError('ready', 'an envelope id appears twice');
@@ -87,10 +88,15 @@ export async function applyFanOut(tx: BackendTx, commit: FanOutCommit, now: numb
     conversations.put(conversation),
     ...commit.ready.map((e) => outbox.put(e.contactId === commit.ownAccount ? { ...readyOutboxRecord(e, now), seq: ownSeq } : readyOutboxRecord(e, now, row))),
     ...pending.map((p) => outbox.put(p)),
-    // Each copy to the contact is kept for resend (§12.8); our own devices' transcripts are not.
+    // Each copy is kept for resend (§12.8): the content to the contact's devices, the transcript to ours.
     ...(commit.retain
       ? [...commit.ready.filter((e) => e.contactId !== commit.ownAccount), ...pending.filter((p) => p.messageId !== undefined)].map((e) =>
           tx.table('resendable').put(resendableRecord(e, row.id, commit.retain!, now)),
+        )
+      : []),
+    ...(commit.retainOwn
+      ? [...commit.ready.filter((e) => e.contactId === commit.ownAccount), ...pending.filter((p) => p.messageId === undefined)].map((e) =>
+          tx.table('resendable').put(resendableRecord(e, row.id, commit.retainOwn!, now)),
         )
       : []),
   ]);

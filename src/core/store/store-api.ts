@@ -120,8 +120,10 @@ export interface FanOutCommit {
   readonly ready: readonly NewOutboxEntry[];
   /** `own`: a copy for one of our own devices (queued under `ownAccount`). */
   readonly pending: readonly { readonly envelopeId: string; readonly device?: string; readonly own?: true; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array }[];
-  /** The content of the copies to the contact, kept per copy for resend (§12.8); our own devices' copies are not kept. */
+  /** The content of the copies to the contact, kept per copy for resend (§12.8). */
   readonly retain?: Uint8Array;
+  /** The transcript our own devices' copies carry, kept per copy for resend (§12.8). */
+  readonly retainOwn?: Uint8Array;
 }
 
 /** Our edit, delete or reaction to a contact with linked devices: one copy per device, with the target row's change (fan-out-action-commit.ts). */
@@ -134,8 +136,10 @@ export interface FanOutActionCommit {
   readonly ready: readonly NewOutboxEntry[];
   /** `own`: a copy for one of our own devices (queued under `ownAccount`). */
   readonly pending: readonly { readonly envelopeId: string; readonly device?: string; readonly own?: true; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array }[];
-  /** The action's content, kept per copy to the contact for resend (§12.8); our own devices' copies are not kept. */
+  /** The action's content, kept per copy to the contact for resend (§12.8). */
   readonly retain?: Uint8Array;
+  /** The action transcript our own devices' copies carry, kept per copy for resend (§12.8). */
+  readonly retainOwn?: Uint8Array;
 }
 
 /** A new session with a contact plus its pending jobs, now encrypted (in compose order). */
