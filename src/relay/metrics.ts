@@ -109,7 +109,7 @@ export class RelayMetrics {
   readonly devicesUnlinked = new Counter({ name: 'petrel_devices_unlinked_total', help: 'Devices removed by a newer device list: their mailbox closed, their prekeys deleted', registers: [this.registry] });
   readonly pushes = new Counter({
     name: 'petrel_pushes_total',
-    help: 'Web Push wakes for devices with no open connection, by result (sent; collapsed: one was sent in the last 10 s; no_subscription; gone: the push service said 404/410, subscription deleted; refused: another non-2xx; throttled: 429; failed: network error or timeout; busy: too many in flight)',
+    help: 'Web Push wakes for devices with no open connection, by result (sent; collapsed: one was sent in the last 10 s; no_subscription; gone: the push service said 404/410, subscription deleted; refused: another non-2xx; throttled: 429; failed: network error or timeout; busy: too many in flight; address_refused: the push host resolved to a non-public address)',
     labelNames: ['result'],
     registers: [this.registry],
   });

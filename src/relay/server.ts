@@ -9,6 +9,7 @@ import type { RelayConfig } from './config.ts';
 import { clientIp } from './http/client-ip.ts';
 import { serveOperationalRoute } from './http/operational-routes.ts';
 import { servePushKeyRoute } from './http/push-key-route.ts';
+import { publicAddressLookup } from './push/public-address-lookup.ts';
 import { PushNotifier } from './push/push-notifier.ts';
 import { originAllowed } from './http/origin-policy.ts';
 import { requestPath } from './http/request-target.ts';
@@ -119,6 +120,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
       ttlSeconds: Math.floor(config.retentionMs / 1000),
       subject: config.push.subject,
       timeoutMs: config.push.timeoutMs,
+      lookup: publicAddressLookup(config.push.allowLoopback),
     });
   } catch (err) {
     await stores.close();

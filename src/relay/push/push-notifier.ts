@@ -5,6 +5,8 @@ import webPush from 'web-push';
 import type { RateLimitStore } from '../limits/rate-limit-store.ts';
 import type { RelayMetrics } from '../metrics.ts';
 import type { PushStore, PushSubscriptionRecord, VapidKeys } from './push-store.ts';
+import { NonPublicAddressError } from './public-address-lookup.ts';
+import type { LookupFunction } from 'node:net';
 
 /**
  * What every push carries, encrypted to the device (RFC 8291): a version, nothing else.
@@ -31,9 +33,11 @@ export interface PushNotifierOptions {
   readonly subject: string;
   /** How long one POST to a push service may take. */
   readonly timeoutMs: number;
+  /** Resolves the push service's host for the socket; public-address-lookup.ts refuses non-public addresses. */
+  readonly lookup?: LookupFunction;
 }
 
-type Outcome = 'sent' | 'collapsed' | 'no_subscription' | 'gone' | 'refused' | 'throttled' | 'failed' | 'busy';
+type Outcome = 'sent' | 'collapsed' | 'no_subscription' | 'gone' | 'refused' | 'throttled' | 'failed' | 'busy' | 'address_refused';
 
 const b64url = (b: Uint8Array) => Buffer.from(b).toString('base64url');
 
@@ -72,7 +76,7 @@ export class PushNotifier {
     const p = this.send(mailbox)
       .then((outcome) => this.count(outcome))
       .catch((err: unknown) => {
-        this.count('failed');
+        this.count(err instanceof NonPublicAddressError ? 'address_refused' : 'failed');
         this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'push failed');
       })
       .finally(() => this.inFlight.delete(p));
@@ -119,7 +123,7 @@ export class PushNotifier {
     const headers: Record<string, string | number> = {};
     for (const [k, v] of Object.entries(details.headers)) headers[k] = v as string | number;
     return new Promise<number>((resolve, reject) => {
-      const req = request(url, { method: 'POST', headers, timeout: this.o.timeoutMs }, (res) => {
+      const req = request(url, { method: 'POST', headers, timeout: this.o.timeoutMs, ...(this.o.lookup ? { lookup: this.o.lookup } : {}) }, (res) => {
         // The body is not needed: read and drop it (at most a little) so the socket is freed.
         let seen = 0;
         res.on('data', (chunk: Buffer) => {
