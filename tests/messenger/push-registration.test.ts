@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/log.ts';
 import { PushRegistration, type PushRelay, type PushSubscriptionKeys } from '../../src/core/messenger/push-registration.ts';
 import type { RelayConnectionState } from '../../src/core/transport/index.ts';
+import { PushRegistrationRefusedError } from '../../src/core/messenger/errors.ts';
+import { toWireError } from '../../src/platform/core-protocol/protocol.ts';
 
 class RecordingRelay implements PushRelay {
   state: RelayConnectionState = { kind: 'offline' };
@@ -54,7 +56,12 @@ describe('PushRegistration: the device keeps its push subscription on the relay'
     reg.online();
     await settle();
     expect(relay.calls).toEqual([]);
-    relay.refuse = Object.assign(new Error('push subscription refused'), { kind: 'bad_push_subscription' });
-    await expect(reg.set(sub(4))).rejects.toMatchObject({ kind: 'bad_push_subscription' });
+    // As the WebSocket transport reports it (RelayRequestError carries the relay's `code`).
+    relay.refuse = Object.assign(new Error('push subscription refused: the endpoint must be an https: URL'), { code: 'bad_push_subscription' });
+    const refused = await reg.set(sub(4)).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(PushRegistrationRefusedError);
+    expect(refused).toMatchObject({ kind: 'push_refused', reason: 'bad_push_subscription' });
+    // It crosses the tab protocol as that kind, not as `internal`.
+    expect(toWireError(refused)).toEqual({ kind: 'push_refused', message: 'the relay did not take the push subscription (bad_push_subscription)' });
   });
 });

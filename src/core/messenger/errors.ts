@@ -154,3 +154,15 @@ export class NotInGroupsError extends MessengerError {
   readonly kind = 'not_in_groups';
   override readonly name = 'NotInGroupsError';
 }
+
+/** The relay refused this device's push subscription (`reason`: its error code, or why it could not be asked). */
+export class PushRegistrationRefusedError extends MessengerError {
+  readonly kind = 'push_refused';
+  override readonly name = 'PushRegistrationRefusedError';
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,5 +1,6 @@
 import type { Logger } from '../log.ts';
 import type { RelayConnectionState } from '../transport/index.ts';
+import { PushRegistrationRefusedError } from './errors.ts';
 
 /** A browser's Web Push subscription, as the relay needs it (PushSubscription.toJSON's keys, decoded). */
 export interface PushSubscriptionKeys {
@@ -47,11 +48,18 @@ export class PushRegistration {
     });
   }
 
-  /** Registers `sub` (or, with null, removes this device's subscription); rejects with the relay's typed refusal. */
+  /** Registers `sub` (or, with null, removes this device's subscription); rejects with PushRegistrationRefusedError naming the relay's reason. */
   async set(sub: PushSubscriptionKeys | null): Promise<PushRegistrationOutcome> {
     this.wanted = sub;
     if (this.relay?.state.kind !== 'online') return 'pending';
-    await this.apply();
+    try {
+      await this.apply();
+    } catch (err) {
+      // The transport's refusal carries the relay's code; it becomes the core's own typed error, so every tab gets it as such.
+      const e = err as { code?: unknown; kind?: unknown } | null;
+      const reason = typeof e?.code === 'string' ? e.code : typeof e?.kind === 'string' ? e.kind : 'unknown';
+      throw new PushRegistrationRefusedError(reason, `the relay did not take the push subscription (${reason})`);
+    }
     return 'registered';
   }
 
