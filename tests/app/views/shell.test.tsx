@@ -333,9 +333,12 @@ describe('connection status', () => {
     expect(seen).toEqual(['Connected.', 'Connection lost. Reconnecting.', 'Connected.']);
   });
 
-  it('a brand-new user sees Connecting…, not Offline, on the first screen', () => {
+  it('a brand-new user sees "Not connected yet" (nothing connects before there is an account), not Offline nor Connecting…', () => {
     const fake = new FakeMessenger(readyState({ phase: 'onboarding', me: undefined, connection: { kind: 'connecting' } }));
     renderShell(fake);
+    expect(screen.getByRole('status', { name: 'Connection' }).textContent).toBe('Not connected yet');
+    // Once the account exists and the core connects, it says so.
+    act(() => fake.set({ phase: 'ready', me: readyState().me }));
     expect(screen.getByRole('status', { name: 'Connection' }).textContent).toBe('Connecting…');
   });
 
