@@ -44,8 +44,8 @@ export interface MessageView {
   readonly versions?: readonly { readonly text: string; readonly at: number }[];
   /** Deleted for everyone: `text` is empty; show "This message was deleted". */
   readonly deleted?: true;
-  /** One per person: ours (`mine`) and the contact's. */
-  readonly reactions?: readonly { readonly emoji: string; readonly mine: boolean }[];
+  /** One per person: ours (`mine`) and the contact's (in a group, each member's, with `name`). */
+  readonly reactions?: readonly { readonly emoji: string; readonly mine: boolean; readonly name?: string }[];
   /**
    * What the user may do with it now (by the rules of docs/PROTOCOL.md §11.2 at the time of
    * the projection): edit and delete for everyone only our own, within 24 h, 10 edits.

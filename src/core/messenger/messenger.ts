@@ -61,7 +61,8 @@ import { backupSecretFor, fetchRelayBackup, restoreThisDevice } from './restore-
 import { observeDeliveryLatency } from './delivery-latency.ts';
 import { DirectPathPolicy } from './direct-path-policy.ts';
 import type { DirectPath, RtcKind } from './direct-path.ts';
-import { InvalidMessageTextError, NoIdentityError, NotInGroupsError } from './errors.ts';
+import { InvalidMessageTextError, NoIdentityError } from './errors.ts';
+import { messageBody } from './message-text-limit.ts';
 import { acceptGroupEnvelope, GROUP_TICK_MS, groupInboxTaker, isGroupEnvelope, wireGroups } from './group-wiring.ts';
 import { isGroupId, type Groups } from './groups.ts';
 import { inviteUrl, parseInviteUrl } from './invite.ts';
@@ -490,8 +491,7 @@ export class Messenger implements MessengerApi {
   async send(contactId: string, text: string, options: SendOptions = {}): Promise<void> {
     const r = this.need();
     if (isGroupId(contactId)) {
-      if (options.replyTo !== undefined) throw new NotInGroupsError('replies are not sent in groups yet');
-      await r.groups.send(contactId, text, options.id);
+      await r.groups.send(contactId, text, options.id, options.replyTo);
       return this.view.refresh();
     }
     return r.messages.send(contactId, text, options);
@@ -530,15 +530,32 @@ export class Messenger implements MessengerApi {
   }
 
   async editMessage(messageId: string, text: string, options: ActionOptions = {}): Promise<void> {
-    return this.need().actions.edit(messageId, text, options);
+    const r = this.need();
+    if (!(await this.inGroup(messageId, options))) return r.actions.edit(messageId, text, options);
+    await r.groups.edit(messageId, messageBody(text), options.id);
+    return this.view.refresh();
   }
 
   async deleteForEveryone(messageId: string, options: ActionOptions = {}): Promise<void> {
-    return this.need().actions.deleteForEveryone(messageId, options);
+    const r = this.need();
+    if (!(await this.inGroup(messageId, options))) return r.actions.deleteForEveryone(messageId, options);
+    await r.groups.deleteForEveryone(messageId, options.id);
+    return this.view.refresh();
   }
 
   async react(messageId: string, emoji: string, options: ActionOptions = {}): Promise<void> {
-    return this.need().actions.react(messageId, emoji, options);
+    const r = this.need();
+    if (!(await this.inGroup(messageId, options))) return r.actions.react(messageId, emoji, options);
+    await r.groups.react(messageId, emoji, options.id);
+    return this.view.refresh();
+  }
+
+  /** Whether an action's target is a group's message (then the group parts carry it); ids checked first, as the 1:1 commands do. */
+  private async inGroup(messageId: string, options: ActionOptions): Promise<boolean> {
+    const id = /^[0-9a-f]{32}$/u;
+    if (!id.test(messageId) || (options.id !== undefined && !id.test(options.id))) return false;
+    const row = await this.need().ctx.store.getMessage(messageId);
+    return row !== undefined && isGroupId(row.contactId);
   }
 
   async deleteForMe(messageId: string): Promise<void> {
