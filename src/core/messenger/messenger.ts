@@ -63,6 +63,7 @@ import { DirectPathPolicy } from './direct-path-policy.ts';
 import type { DirectPath, RtcKind } from './direct-path.ts';
 import { InvalidMessageTextError, NoIdentityError } from './errors.ts';
 import { messageBody } from './message-text-limit.ts';
+import { sendProfileUpdate } from './profile-update.ts';
 import { acceptGroupEnvelope, GROUP_TICK_MS, groupInboxTaker, isGroupEnvelope, wireGroups } from './group-wiring.ts';
 import { isGroupId, type Groups } from './groups.ts';
 import { inviteUrl, parseInviteUrl } from './invite.ts';
@@ -241,6 +242,8 @@ export class Messenger implements MessengerApi {
     await r.ctx.store.setOwnDisplayName(name);
     this.ownName = name;
     this.view.patch({ me: this.meView(r.ctx.identity.publicKey) });
+    // Contacts who already have us learn the new name (their local name for us still wins).
+    if (await sendProfileUpdate(r.ctx, name)) r.outbox.kick();
   }
 
   /** Who we are, as the views show it: name, id and the invite link that names us. */
