@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { MessengerState } from '../../src/core/messenger/messenger-api.ts';
+import { adaOnTwoDevices } from './ada-on-two-devices.ts';
 import { device, introduce, onboard, testWorld, until } from './harness.ts';
 
 const { relay, track } = testWorld();
@@ -77,4 +78,24 @@ describe('a rename reaches the contacts who already have us', () => {
     await carol.messenger.renameContact(ac.bSeesA, '');
     expect(contact(carol.messenger.getState(), ac.bSeesA)?.displayName).toBe('Alicia');
   }, 60_000);
+});
+
+describe('a rename reaches our own other devices', () => {
+  it("Ada renames on her second device: her first device takes the name (me, identity row), and Bo hears it once", async () => {
+    const { ada1, ada2, bo, aSeesB, bSeesA } = await adaOnTwoDevices({ relay, track });
+    // Sessions between all three: a message from each of Ada's devices reaches Bo (and the other device).
+    await ada1.messenger.send(aSeesB, 'from one');
+    await ada2.messenger.send(aSeesB, 'from two');
+    await bo.messenger.openChat(bSeesA);
+    await until(bo, (s) => ['from one', 'from two'].every((t) => (s.chat?.messages ?? []).some((m) => m.text === t)), 20_000);
+    await until(ada1, () => ada1.metrics.counter('devices.transcript_received') >= 1, 20_000);
+
+    await ada2.messenger.setDisplayName('Adaline');
+    expect(ada2.metrics.counter('devices.own_profile_sent')).toBe(1);
+    await until(ada1, (s) => s.me?.displayName === 'Adaline', 20_000);
+    expect((await ada1.store.loadIdentity())?.displayName).toBe('Adaline');
+    expect(ada1.messenger.parseInvite(ada1.messenger.getState().me!.inviteUrl)?.displayName).toBe('Adaline');
+    await until(bo, (s) => contact(s, bSeesA)?.displayName === 'Adaline', 20_000);
+    expect(bo.metrics.counter('contacts.profile_updated')).toBe(1);
+  }, 90_000);
 });

@@ -324,6 +324,11 @@ export class Messenger implements MessengerApi {
         pruner.committed(s.envelopes);
         if (s.delivered.length) observeDeliveryLatency({ store, metrics, log: this.log }, s.delivered);
         for (const id of s.repairs) starter.ensure(id);
+        if (s.ownName !== undefined && s.ownName !== this.ownName) {
+          // Renamed on another device of ours: this one says the new name too.
+          this.ownName = s.ownName;
+          view.patch({ me: this.meView(identity.publicKey) });
+        }
         outbox.kick();
         changed();
         if (s.messages && directPolicy) void directPolicy.noticeActiveContacts();
