@@ -1,7 +1,8 @@
 /**
  * Settings (issue 20) in Chromium: a new display name shows in the identity row and in
  * new invites; a chosen theme is applied before the first paint of the next load (no
- * flash of the other theme); Escape closes the dialog and focus returns to Settings.
+ * flash of the other theme); Linked devices and Backup open from it; Escape closes the dialog
+ * and focus returns to Settings.
  * axe: 0 serious or critical on the dialog, light and dark.
  */
 import { blockingViolations, onboard } from './support/journey.ts';
@@ -23,6 +24,19 @@ test('display name and theme', async ({ users }) => {
   await expect(dialog.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
   await dialog.getByLabel('Dark').check();
   await expect(a.locator('html')).toHaveAttribute('data-theme', 'dark');
+  // Linked devices and Backup open over Settings; Escape comes back to it.
+  for (const [button, title] of [
+    ['Linked devices', 'Linked devices'],
+    ['Backup', 'Back up'],
+  ] as const) {
+    await dialog.getByRole('button', { name: button }).click();
+    const over = a.getByRole('dialog', { name: title });
+    await expect(over).toBeVisible();
+    expect((await blockingViolations(a, '.dialog')).blocking, title).toEqual([]);
+    await a.keyboard.press('Escape');
+    await expect(over).toHaveCount(0);
+    await expect(dialog.getByRole('button', { name: button })).toBeFocused();
+  }
   await a.keyboard.press('Escape');
   await expect(dialog).toHaveCount(0);
   await expect(a.getByRole('button', { name: 'Settings' })).toBeFocused();

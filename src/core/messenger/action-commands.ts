@@ -110,7 +110,8 @@ export class ActionCommands {
   }
 }
 
-function contentOf(action: MessageAction, target: MessageRecord): ActionContent {
+/** The content frame that carries `action` (on `target`), 1:1 or inside a group's `group.act`. */
+export function contentOf(action: MessageAction, target: MessageRecord): ActionContent {
   const base = { id: fromHex(action.id), ts: action.at, to: fromHex(target.id) };
   switch (action.kind) {
     case 'edit':
@@ -122,7 +123,8 @@ function contentOf(action: MessageAction, target: MessageRecord): ActionContent 
   }
 }
 
-function refusalText(reason: string): string {
+/** A refusal in words, as the sender's commands say it. */
+export function refusalText(reason: string): string {
   switch (reason) {
     case 'not_author':
       return 'only your own messages can be edited or deleted for everyone';

@@ -123,6 +123,8 @@ export interface CoreHost {
   readonly log: Logger;
   /** Our display name as now saved: new invites, session starts and backups say it. */
   readonly ownName: () => string;
+  /** Another device of ours renamed the account (a profile update it sent us): this one says the new name too. */
+  renamedElsewhere(name: string): void;
   /** Our list now names this device: the core starts again as it, if `devices` still belongs to the running core. */
   restartAsDevice(devices: DeviceSync): void;
 }
@@ -197,6 +199,7 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
       pruner.committed(s.envelopes);
       if (s.delivered.length) observeDeliveryLatency({ store, metrics, log: host.log }, s.delivered);
       for (const id of s.repairs) starter.ensure(id);
+      if (s.ownName !== undefined && s.ownName !== host.ownName()) host.renamedElsewhere(s.ownName);
       outbox.kick();
       changed();
       if (s.messages && directPolicy) void directPolicy.noticeActiveContacts();

@@ -9,6 +9,9 @@
  *   - the sender device's record decrypts it (group-cipher.ts): a bad signature, a counter
  *     already read (`replayed`), a jump too far ahead, a failed tag are dropped and counted;
  *     a chain we do not hold yet is HELD and its key asked for (group-repair.ts);
+ *   - a `group.act` (a reply, edit, delete for everyone or reaction) is judged by
+ *     group-actions.ts, under the same membership rule; an action commits with the record
+ *     and the dedup mark, and is applied (or held for its target) in that transaction;
  *   - the sender's advanced record, the message row and the envelope's dedup mark commit in
  *     ONE transaction (a second copy of the envelope commits nothing); only then is the
  *     envelope acknowledged (the caller's `ack` after this resolves) and a delivery
@@ -27,6 +30,8 @@ import { decodeGroupFrame, encodeGroupFrame } from '../wire/group-content.ts';
 import { isWireError } from '../wire/index.ts';
 import { isMember, membershipOf, wasMemberAt } from './group-membership.ts';
 import { hold } from './group-repair.ts';
+import { groupActContent, type GroupActReceived } from './group-actions.ts';
+import { ME } from '../store/message-actions.ts';
 import { dropped, meOf, memberKeyRow, SINGLE_DEVICE, type GroupContext, type MemberDevice } from './group-ports.ts';
 
 export type Received = 'committed' | 'duplicate' | 'held' | 'dropped';
@@ -108,14 +113,14 @@ export async function openGroupMessage(ctx: GroupContext, groupId: string, sende
   const senderKeys = [{ key, groupId, record: serializeSenderKeyRecord(opened.record) }];
   let content;
   try {
-    content = decodeGroupFrame(opened.plaintext, ['group.msg'], { metrics: ctx.metrics });
+    content = decodeGroupFrame(opened.plaintext, ['group.msg', 'group.act'], { metrics: ctx.metrics });
   } catch {
     // The key is spent: the advanced record commits, the message is not shown.
     dropped(ctx, 'malformed_content');
     await ctx.store.commit({ senderKeys, dedup: { envelopeId, at: ctx.clock.now() }, ...done });
     return 'dropped';
   }
-  if (content.t !== 'group.msg') return 'dropped';
+  if (content.t !== 'group.msg' && content.t !== 'group.act') return 'dropped';
   if (!memberNow && !(content.gv <= state!.version && wasMemberAt(membershipOf(group), content.gv, sender.account))) {
     // The key is spent either way: the advanced record commits, the message is not shown.
     dropped(ctx, 'not_member');
@@ -127,29 +132,38 @@ export async function openGroupMessage(ctx: GroupContext, groupId: string, sende
   const fresh = await ctx.store.getGroup(groupId);
   const g: GroupRecord = fresh ?? group;
   const own = sender.account === meOf(ctx);
+  // A reply, edit, delete or reaction (group-actions.ts); ours from another device is ours here too.
+  const said: GroupActReceived = content.t === 'group.msg' ? { kind: 'row', id: content.id, ts: content.ts, text: content.text } : await groupActContent(ctx, groupId, own ? ME : sender.account, content.content, now);
+  if (!said || said.kind === 'action') {
+    const outcome = await ctx.store.commit({ senderKeys, dedup: { envelopeId, at: now }, ...done, ...(said ? { actions: [{ groupId, action: said.action }], now } : {}) });
+    if (outcome === 'duplicate') return 'duplicate';
+    return said ? 'committed' : 'dropped';
+  }
   const row2: MessageRecord = {
-    id: toHex(content.id),
+    id: toHex(said.id),
     contactId: groupId,
     direction: own ? 'out' : 'in',
-    body: content.text,
-    sentAt: content.ts,
+    body: said.text,
+    sentAt: said.ts,
     receivedAt: now,
     order: g.nextOrder,
     status: own ? 'sent' : 'delivered',
     updatedAt: now,
     ...(own ? {} : { senderId: sender.account }),
+    ...(said.quote ? { quote: said.quote } : {}),
   };
   const existing = await ctx.store.getMessage(row2.id);
   const outcome = await ctx.store.commit({
     senderKeys,
     ...(existing ? {} : { messages: [row2], groups: [{ ...g, nextOrder: g.nextOrder + 1, lastActivityAt: now }] }),
     dedup: { envelopeId, at: now },
+    now,
     ...done,
   });
   if (outcome === 'duplicate') return 'duplicate';
   ctx.metrics.inc('groups.receive');
   if (!own && !existing) {
-    const receipt = encodeGroupFrame({ t: 'group.receipt', group: fromHex(groupId), kind: 'delivered', ids: [content.id] });
+    const receipt = encodeGroupFrame({ t: 'group.receipt', group: fromHex(groupId), kind: 'delivered', ids: [said.id] });
     void ctx.ports.sendPairwise(sender, receipt).catch(() => undefined);
   }
   return 'committed';

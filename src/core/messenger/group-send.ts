@@ -24,6 +24,7 @@ import { encodeGroupFrame } from '../wire/group-content.ts';
 import { isMember, membershipOf, memberIds } from './group-membership.ts';
 import { addressOf, meOf, ownKeyRow, parseAddress, SINGLE_DEVICE, type GroupContext, type MemberDevice } from './group-ports.ts';
 import { InvalidMessageTextError, UnknownGroupError } from './errors.ts';
+import { groupQuoteOf, groupReplyFrame } from './group-reply.ts';
 
 /** Our own chain as stored: the state (with its signing seed), and its bookkeeping. */
 export interface OwnChain {
@@ -95,7 +96,8 @@ async function distribute(ctx: GroupContext, groupId: string, chain: OwnChain, t
   return holders;
 }
 
-export async function sendGroupMessage(ctx: GroupContext, groupId: string, text: string, id: Uint8Array): Promise<string> {
+/** `replyTo`: a reply (group-actions.ts), sent as a `group.act` around a `reply` content. */
+export async function sendGroupMessage(ctx: GroupContext, groupId: string, text: string, id: Uint8Array, replyTo?: string): Promise<string> {
   if (typeof text !== 'string' || !text.trim() || text.length > MAX_GROUP_TEXT) throw new InvalidMessageTextError(`a group message is 1..${MAX_GROUP_TEXT} characters`);
   const messageId = toHex(id);
   const existing = await ctx.store.getMessage(messageId);
@@ -105,8 +107,40 @@ export async function sendGroupMessage(ctx: GroupContext, groupId: string, text:
   const me = meOf(ctx);
   if (!group || !isMember(state, me)) throw new UnknownGroupError('no such group, or we are no longer a member');
   const others = memberIds(state).filter((a) => a !== me);
-  const targets = await memberDevices(ctx, memberIds(state));
+  const now = ctx.clock.now();
+  // The group version we send under: a member who applied our removal first still takes it (group-receive.ts).
+  const quote = replyTo === undefined ? undefined : await groupQuoteOf(ctx, groupId, replyTo);
+  const plaintext = quote ? groupReplyFrame(id, now, text, quote, state!.version) : encodeGroupFrame({ t: 'group.msg', id, ts: now, text, gv: state!.version });
+  const { body, senderKey: row, targets } = await sealForMembers(ctx, group, plaintext);
+  const message: MessageRecord = {
+    id: messageId,
+    contactId: groupId,
+    direction: 'out',
+    body: text,
+    sentAt: now,
+    order: group.nextOrder,
+    status: 'queued',
+    updatedAt: now,
+    memberStatus: Object.fromEntries(others.map((a) => [a, 'queued' as const])),
+    ...(quote ? { quote } : {}),
+  };
+  const outbox: GroupOutboxRecord = { messageId, groupId, body, to: targets.map(addressOf), createdAt: now };
+  const nextGroup: GroupRecord = { ...group, nextOrder: group.nextOrder + 1, lastActivityAt: now };
+  await ctx.store.commit({ groups: [nextGroup], senderKeys: [row], messages: [message], outbox: [outbox] });
+  ctx.metrics.inc('groups.send');
+  await deliver(ctx, outbox);
+  return messageId;
+}
 
+/**
+ * `plaintext` (a group.msg or group.act) sealed for every member device of `group` but this
+ * one: our chain (new or rotated when due) handed to the devices that lack it, ONE
+ * sender-key encryption, the group seal around it. Returns the `send.multi` body, our
+ * advanced chain row (to commit with what the send changes) and the devices it goes to.
+ */
+export async function sealForMembers(ctx: GroupContext, group: GroupRecord, plaintext: Uint8Array): Promise<{ body: Uint8Array; senderKey: SenderKeyRow; targets: MemberDevice[] }> {
+  const groupId = group.id;
+  const targets = await memberDevices(ctx, memberIds(membershipOf(group).state));
   let chain = await loadOwnChain(ctx, groupId);
   if (!chain || due(ctx, chain)) {
     if (chain) ctx.metrics.inc('groups.sender_key.rotated');
@@ -118,33 +152,14 @@ export async function sendGroupMessage(ctx: GroupContext, groupId: string, text:
   chain = { ...chain, row: { ...chain.row, own: { ...chain.row.own!, holders: kept } } };
   const holders = await distribute(ctx, groupId, chain, targets);
 
-  const now = ctx.clock.now();
-  // The group version we send under: a member who applied our removal first still takes it (group-receive.ts).
-  const plaintext = encodeGroupFrame({ t: 'group.msg', id, ts: now, text, gv: state!.version });
   const sealed = await groupEncrypt(chain.state, fromHex(groupId), plaintext, ctx.crypto);
   const env = encodeGroupFrame({ t: 'group.env', group: fromHex(groupId), from: ctx.identity.publicKey, dev: ctx.ports.thisDevice === SINGLE_DEVICE ? new Uint8Array(0) : fromHex(ctx.ports.thisDevice), msg: sealed.message });
   // Sealed: the relay sees neither who sent it nor which group (group-seal.ts).
   const keys = groupSealKeys(fromHex(groupId));
   const body = encodeGroupFrame({ t: 'group.sealed', tag: keys.tag, box: await sealGroupBox(keys, env, ctx.crypto, ctx.random) });
   const own = chain.row.own!;
-  const row: SenderKeyRow = { ...chain.row, record: serializeSenderKeyRecord({ states: [sealed.state] }), own: { ...own, sent: own.sent + 1, holders } };
-  const message: MessageRecord = {
-    id: messageId,
-    contactId: groupId,
-    direction: 'out',
-    body: text,
-    sentAt: now,
-    order: group.nextOrder,
-    status: 'queued',
-    updatedAt: now,
-    memberStatus: Object.fromEntries(others.map((a) => [a, 'queued' as const])),
-  };
-  const outbox: GroupOutboxRecord = { messageId, groupId, body, to: targets.map(addressOf), createdAt: now };
-  const nextGroup: GroupRecord = { ...group, nextOrder: group.nextOrder + 1, lastActivityAt: now };
-  await ctx.store.commit({ groups: [nextGroup], senderKeys: [row], messages: [message], outbox: [outbox] });
-  ctx.metrics.inc('groups.send');
-  await deliver(ctx, outbox);
-  return messageId;
+  const senderKey: SenderKeyRow = { ...chain.row, record: serializeSenderKeyRecord({ states: [sealed.state] }), own: { ...own, sent: own.sent + 1, holders } };
+  return { body, senderKey, targets };
 }
 
 /** Deposits one committed group send; on success the entry goes and the row (and each member) says `sent`. */

@@ -8,6 +8,8 @@ import { encodeGroupFrame } from '../wire/group-content.ts';
 import type { GroupMemberView, GroupView, MessageView } from './messenger-api.ts';
 import { isMember, memberIds, membershipOf, nameOf } from './group-membership.ts';
 import { weakest } from './group-send.ts';
+import { messageView } from './message-view.ts';
+import { DELETED_TEXT, ME } from '../store/message-actions.ts';
 import { meOf, type GroupContext } from './group-ports.ts';
 
 export async function groupViews(ctx: GroupContext): Promise<GroupView[]> {
@@ -31,7 +33,7 @@ export async function groupViews(ctx: GroupContext): Promise<GroupView[]> {
       members,
       admin: state.members.some((m) => m.admin && toHex(m.account) === me),
       ...(isMember(state, me) ? {} : { left: true as const }),
-      ...(last ? { lastMessage: { text: last.body, at: last.sentAt, direction: last.direction } } : {}),
+      ...(last ? { lastMessage: { text: last.deleted ? DELETED_TEXT : last.body, at: last.sentAt, direction: last.direction } } : {}),
       unread,
     };
     out.push({ view, at: g.lastActivityAt });
@@ -42,22 +44,26 @@ export async function groupViews(ctx: GroupContext): Promise<GroupView[]> {
 export async function groupMessageViews(ctx: GroupContext, groupId: string): Promise<MessageView[]> {
   const g = await ctx.store.getGroup(groupId);
   if (!g) return [];
-  const members = new Set(memberIds(membershipOf(g).state));
-  return (await ctx.store.messagesOf(groupId)).map((r) => viewOf(ctx, g, r, members));
+  const state = membershipOf(g).state;
+  const members = new Set(memberIds(state));
+  const now = ctx.clock.now();
+  const canAct = isMember(state, meOf(ctx));
+  return (await ctx.store.messagesOf(groupId)).map((r) => viewOf(ctx, g, r, members, now, canAct));
 }
 
-function viewOf(ctx: GroupContext, g: Parameters<typeof nameOf>[1], r: MessageRecord, members: ReadonlySet<string>): MessageView {
+function viewOf(ctx: GroupContext, g: Parameters<typeof nameOf>[1], r: MessageRecord, members: ReadonlySet<string>, now: number, canAct: boolean): MessageView {
   // A member who left or was removed no longer holds our message's status down.
   const current = r.memberStatus ? Object.entries(r.memberStatus).filter(([id]) => members.has(id)) : [];
   const status = r.memberStatus && r.status !== 'failed' ? weakest(current.map(([, s]) => s), r.status) : r.status;
+  // The 1:1 mapping (quote, versions, deleted, what may be edited), then what a group adds.
+  const { canEdit, canDeleteForEveryone, reactions: _r, ...base } = messageView(r, now);
   return {
-    id: r.id,
-    contactId: r.contactId,
-    direction: r.direction,
-    text: r.body,
-    at: r.direction === 'in' ? (r.receivedAt ?? r.sentAt) : r.sentAt,
+    ...base,
     status,
-    ...(r.system ? { system: true as const } : {}),
+    // Once we left or were removed, nothing can be sent: no edit, no delete for everyone.
+    ...(canAct && canEdit ? { canEdit } : {}),
+    ...(canAct && canDeleteForEveryone ? { canDeleteForEveryone } : {}),
+    ...(r.reactions?.length ? { reactions: r.reactions.map((x) => (x.by === ME ? { emoji: x.emoji, mine: true } : { emoji: x.emoji, mine: false, name: nameOf(ctx, g, x.by) })) } : {}),
     ...(r.senderId ? { senderId: r.senderId, senderName: nameOf(ctx, g, r.senderId) } : {}),
     ...(r.memberStatus ? { memberStatus: current.map(([id, s]) => ({ id, name: nameOf(ctx, g, id), status: s })) } : {}),
   };

@@ -6,6 +6,7 @@
  *
  *   group-commands.ts   create, add, remove, leave, rename (signed changes)
  *   group-send.ts       sender chain, distributions, one encryption, one send.multi
+ *   group-actions.ts    reply, edit, delete for everyone, react (group-reply.ts: a reply's quote)
  *   group-receive.ts    a group envelope: checks, decrypt, one commit
  *   group-control.ts    frames over pairwise sessions: log, distribution, key request, receipt
  *   group-repair.ts     messages held for a missing key: ask, release, expire
@@ -17,6 +18,7 @@ import { fromHex, toHex } from '../bytes.ts';
 import type { GroupView, MessageView } from './messenger-api.ts';
 import { SerialLane } from './serial-lane.ts';
 import { addGroupMembers, createGroup, leaveGroup, removeGroupMember, renameGroup } from './group-commands.ts';
+import { sendGroupAction, type GroupActionMaker } from './group-actions.ts';
 import { receiveGroupControl } from './group-control.ts';
 import { receiveGroupEnvelope, type Received } from './group-receive.ts';
 import { repairTick } from './group-repair.ts';
@@ -51,10 +53,30 @@ export class Groups {
     return this.lane.run(() => renameGroup(this.ctx, groupId, name));
   }
 
-  /** Queues and sends a group message; resolves with its id once committed (sent when the relay took it). */
-  send(groupId: string, text: string, id?: string): Promise<string> {
+  /** Queues and sends a group message (a reply when `replyTo` names one of the group's messages); resolves with its id once committed (sent when the relay took it). */
+  send(groupId: string, text: string, id?: string, replyTo?: string): Promise<string> {
     const messageId = id && /^[0-9a-f]{32}$/u.test(id) ? fromHex(id) : this.ctx.random.bytes(16);
-    return this.lane.run(() => sendGroupMessage(this.ctx, groupId, text, messageId));
+    return this.lane.run(() => sendGroupMessage(this.ctx, groupId, text, messageId, replyTo));
+  }
+
+  /** Our edit of our own message of a group (within 24 h, at most 10 edits); `id` makes the command idempotent. */
+  edit(messageId: string, text: string, id?: string): Promise<void> {
+    return this.act(messageId, id, (base) => ({ kind: 'edit', ...base, text }));
+  }
+
+  /** Deletes our own message of a group for everyone (within 24 h). */
+  deleteForEveryone(messageId: string, id?: string): Promise<void> {
+    return this.act(messageId, id, (base) => ({ kind: 'delete', ...base }));
+  }
+
+  /** Our reaction to a message of a group (one emoji; '' removes ours). */
+  react(messageId: string, emoji: string, id?: string): Promise<void> {
+    return this.act(messageId, id, (base) => ({ kind: 'react', ...base, emoji }));
+  }
+
+  private act(messageId: string, id: string | undefined, make: GroupActionMaker): Promise<void> {
+    const actionId = id ?? toHex(this.ctx.random.bytes(16));
+    return this.lane.run(() => sendGroupAction(this.ctx, messageId, actionId, make));
   }
 
   /** A group envelope from the relay; acknowledge it only after this resolves. */

@@ -44,8 +44,8 @@ export interface MessageView {
   readonly versions?: readonly { readonly text: string; readonly at: number }[];
   /** Deleted for everyone: `text` is empty; show "This message was deleted". */
   readonly deleted?: true;
-  /** One per person: ours (`mine`) and the contact's. */
-  readonly reactions?: readonly { readonly emoji: string; readonly mine: boolean }[];
+  /** One per person: ours (`mine`) and the contact's (in a group, each member's, with `name`). */
+  readonly reactions?: readonly { readonly emoji: string; readonly mine: boolean; readonly name?: string }[];
   /**
    * What the user may do with it now (by the rules of docs/PROTOCOL.md §11.2 at the time of
    * the projection): edit and delete for everyone only our own, within 24 h, 10 edits.
@@ -357,9 +357,10 @@ export interface MessengerCommands {
   /** Accepts a message request: into the list; replies and read receipts may go. A no-op for an accepted contact. */
   acceptRequest(contactId: string): Promise<void>;
   /**
-   * Groups (PROTOCOL.md §17). `send`, `openChat`, `loadOlder`, `markRead`, `retry` and
-   * `deleteForMe` accept a group id where they take a conversation id; edits, reactions and
-   * files in groups reject with `not_in_groups`.
+   * Groups (PROTOCOL.md §17). `send` (a reply with `replyTo`), `openChat`, `loadOlder`,
+   * `markRead` and `retry` accept a group id where they take a conversation id;
+   * `editMessage`, `deleteForEveryone`, `react` and `deleteForMe` take a group's message id
+   * as they take a chat's.
    *
    * Creates a group of us (admin) and the given contacts (1..999 of them); returns its id.
    * Rejects `group_too_large`, `unknown_contact`.

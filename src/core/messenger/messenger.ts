@@ -41,7 +41,9 @@ import type { PetrelStore } from '../store/index.ts';
 import { linkThisDevice } from './link-this-device.ts';
 import type { ImportedAccount } from './import-writer.ts';
 import { backupSecretFor, fetchRelayBackup, restoreThisDevice } from './restore-this-device.ts';
-import { InvalidMessageTextError, NoIdentityError, NotInGroupsError } from './errors.ts';
+import { InvalidMessageTextError, NoIdentityError } from './errors.ts';
+import { messageBody } from './message-text-limit.ts';
+import { sendProfileUpdate } from './profile-update.ts';
 import { isGroupId } from './groups.ts';
 import { inviteUrl, parseInviteUrl } from './invite.ts';
 import type { ActionOptions, BackupMade, CreateGroupOptions, DeviceView, Diagnostics, Invite, Me, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
@@ -130,6 +132,8 @@ export class Messenger implements MessengerApi {
     await r.ctx.store.setOwnDisplayName(name);
     this.ownName = name;
     this.view.patch({ me: this.meView(r.ctx.identity.publicKey) });
+    // Contacts who already have us learn the new name (their local name for us still wins).
+    if (await sendProfileUpdate(r.ctx, name)) r.outbox.kick();
   }
 
   /** Who we are, as the views show it: name, id and the invite link that names us. */
@@ -147,6 +151,11 @@ export class Messenger implements MessengerApi {
       push: this.push,
       log: this.log,
       ownName: () => this.ownName,
+      renamedElsewhere: (name) => {
+        // Renamed on another device of ours: this one says the new name too.
+        this.ownName = name;
+        this.view.patch({ me: this.meView(identity.publicKey) });
+      },
       restartAsDevice: (devices) => {
         if (this.running?.devices === devices) void this.stop().then(() => this.start());
       },
@@ -188,8 +197,7 @@ export class Messenger implements MessengerApi {
   async send(contactId: string, text: string, options: SendOptions = {}): Promise<void> {
     const r = this.need();
     if (isGroupId(contactId)) {
-      if (options.replyTo !== undefined) throw new NotInGroupsError('replies are not sent in groups yet');
-      await r.groups.send(contactId, text, options.id);
+      await r.groups.send(contactId, text, options.id, options.replyTo);
       return this.view.refresh();
     }
     return r.messages.send(contactId, text, options);
@@ -228,15 +236,32 @@ export class Messenger implements MessengerApi {
   }
 
   async editMessage(messageId: string, text: string, options: ActionOptions = {}): Promise<void> {
-    return this.need().actions.edit(messageId, text, options);
+    const r = this.need();
+    if (!(await this.inGroup(messageId, options))) return r.actions.edit(messageId, text, options);
+    await r.groups.edit(messageId, messageBody(text), options.id);
+    return this.view.refresh();
   }
 
   async deleteForEveryone(messageId: string, options: ActionOptions = {}): Promise<void> {
-    return this.need().actions.deleteForEveryone(messageId, options);
+    const r = this.need();
+    if (!(await this.inGroup(messageId, options))) return r.actions.deleteForEveryone(messageId, options);
+    await r.groups.deleteForEveryone(messageId, options.id);
+    return this.view.refresh();
   }
 
   async react(messageId: string, emoji: string, options: ActionOptions = {}): Promise<void> {
-    return this.need().actions.react(messageId, emoji, options);
+    const r = this.need();
+    if (!(await this.inGroup(messageId, options))) return r.actions.react(messageId, emoji, options);
+    await r.groups.react(messageId, emoji, options.id);
+    return this.view.refresh();
+  }
+
+  /** Whether an action's target is a group's message (then the group parts carry it); ids checked first, as the 1:1 commands do. */
+  private async inGroup(messageId: string, options: ActionOptions): Promise<boolean> {
+    const id = /^[0-9a-f]{32}$/u;
+    if (!id.test(messageId) || (options.id !== undefined && !id.test(options.id))) return false;
+    const row = await this.need().ctx.store.getMessage(messageId);
+    return row !== undefined && isGroupId(row.contactId);
   }
 
   async deleteForMe(messageId: string): Promise<void> {

@@ -23,6 +23,8 @@ export interface ReceiveHooks {
     readonly delivered: readonly { readonly messageId: string; readonly at: number }[];
     /** Contacts asked to send envelopes again: their repair jobs wait for a fresh session. */
     readonly repairs: readonly string[];
+    /** Our display name, renamed on another device of ours (now stored). */
+    readonly ownName?: string;
   }): void;
   /** A decrypted WebRTC signaling payload from a contact (after its commit). */
   rtc?(contactId: string, content: RtcContent): void;
@@ -45,5 +47,5 @@ export function acknowledgeCommitted(ctx: MessengerContext, hooks: ReceiveHooks,
   const delivered = prepared.commits.flatMap((c, i) =>
     results[i] === 'committed' ? (c.statusUpdates ?? []).filter((u) => u.status === 'delivered').map((u) => ({ messageId: u.messageId, at: c.receivedAt })) : [],
   );
-  hooks.committed({ envelopes: results.filter((r) => r === 'committed').length, messages: prepared.messages, receipts: prepared.receipts, delivered, repairs: prepared.repairs });
+  hooks.committed({ envelopes: results.filter((r) => r === 'committed').length, messages: prepared.messages, receipts: prepared.receipts, delivered, repairs: prepared.repairs, ...(prepared.ownName ? { ownName: prepared.ownName } : {}) });
 }

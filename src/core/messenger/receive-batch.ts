@@ -77,6 +77,8 @@ export interface CommitDraft {
   transcript?: NewIncomingMessage;
   /** Messages another device of our account read. */
   readElsewhere?: { readonly contactId: string; readonly messageIds: readonly string[] };
+  /** Our display name, renamed on another device of our account (profile-update.ts). */
+  ownDisplayName?: string;
   /** Retry requests for envelopes we could not decrypt (session-repair.ts). */
   repairJobs?: readonly RepairJob[];
   /** Kept copies sent again on a contact's retry request. */
@@ -99,6 +101,8 @@ export interface Prepared {
   readonly contacts: readonly ContactRecord[];
   /** Contacts this batch queued retry requests for (their sessions to start afresh). */
   readonly repairs: readonly string[];
+  /** Our display name as another device of ours renamed it, when this batch carries one (the newest). */
+  readonly ownName?: string;
 }
 
 export class BatchDraft {
@@ -284,6 +288,12 @@ export class BatchDraft {
       pool: this.poolChanged ? this.pool : undefined,
       contacts: [...this.changedContacts.values()],
       repairs: this.retries.contacts(),
+      ...(ownNameOf(commits) ? { ownName: ownNameOf(commits)! } : {}),
     };
   }
+}
+
+/** The newest own display name the batch's commits carry. */
+function ownNameOf(commits: readonly CommitDraft[]): string | undefined {
+  return commits.findLast((c) => c.ownDisplayName !== undefined)?.ownDisplayName;
 }

@@ -123,7 +123,15 @@ export async function applyContent(
       return;
     case 'profile': {
       const name = content.name.trim();
-      if (!contact.unnamed || !name) return;
+      if (!name) return;
+      if (!contact.unnamed) {
+        // A named contact renamed itself (profile-update.ts): its own name follows, the same
+        // name again changes nothing, and a local name the user gave it still shows instead.
+        if (name === contact.displayName) return;
+        batch.putContact(draft, { ...contact, displayName: name });
+        ctx.metrics.inc('contacts.profile_updated');
+        return;
+      }
       const claimed = claimedContact(batch.allContacts(), name, contact.identityKey);
       const { unnamed: _unnamed, ...named } = contact;
       batch.putContact(draft, { ...named, displayName: name, ...(claimed ? { possibleKeyChangeOf: { contactId: claimed.id, detectedAt: batch.now, acknowledged: false } } : {}) });

@@ -28,6 +28,13 @@ export async function applyOwnDeviceContent(ctx: MessengerContext, batch: BatchD
     if (contact) draft.readElsewhere = { contactId: contact.id, messageIds: content.ids.map(toHex) };
     return;
   }
+  if (content.t === 'profile') {
+    // Renamed on another device of ours (profile-update.ts): the identity row takes the name.
+    const name = content.name.trim();
+    if (name) draft.ownDisplayName = name;
+    ctx.metrics.inc('devices.own_profile_received');
+    return;
+  }
   if (content.t !== 'sent') {
     ctx.metrics.inc('devices.own_content_dropped', { kind: content.t });
     return;

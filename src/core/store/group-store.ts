@@ -11,6 +11,7 @@
  *   change   the group's log + system lines + our chain's rotation flag.
  */
 import type { BackendTx, StoreBackend } from './backend.ts';
+import { applyGroupActions, type GroupActionCommit } from './group-action-commit.ts';
 import type { GroupOutboxRecord, GroupRecord, HeldGroupMessageRecord, MessageRecord, SenderKeyRow } from './records.ts';
 import type { StoreName } from './schema.ts';
 
@@ -25,9 +26,13 @@ export interface GroupCommit {
   readonly heldDone?: readonly string[];
   /** The envelope this commit consumes: a second commit with it commits nothing (`duplicate`). */
   readonly dedup?: { readonly envelopeId: string; readonly at: number };
+  /** Edits, deletes for everyone and reactions, judged and applied (or held) after the rows are written (group-action-commit.ts). */
+  readonly actions?: readonly GroupActionCommit[];
+  /** The committer's clock, for judging actions (default: the newest `updatedAt` of `messages`). */
+  readonly now?: number;
 }
 
-const ALL: readonly StoreName[] = ['groups', 'senderKeys', 'messages', 'groupOutbox', 'groupHeld', 'dedup'];
+const ALL: readonly StoreName[] = ['groups', 'senderKeys', 'messages', 'groupOutbox', 'groupHeld', 'dedup', 'meta'];
 
 export class GroupStore {
   constructor(private readonly backend: StoreBackend) {}
@@ -90,5 +95,7 @@ async function write(tx: BackendTx, c: GroupCommit): Promise<'committed' | 'dupl
   for (const id of c.outboxDone ?? []) await tx.table('groupOutbox').delete(id);
   for (const h of c.held ?? []) await tx.table('groupHeld').put(h);
   for (const id of c.heldDone ?? []) await tx.table('groupHeld').delete(id);
+  const written = c.messages ?? [];
+  await applyGroupActions(tx, c.actions ?? [], written, c.now ?? Math.max(0, ...written.map((m) => m.updatedAt)));
   return 'committed';
 }

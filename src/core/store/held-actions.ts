@@ -15,6 +15,8 @@ export interface HeldAction {
   readonly action: MessageAction;
   /** The receiver's clock when it arrived. */
   readonly heldAt: number;
+  /** The group it came in (group actions only, held under their own key: group-action-commit.ts). */
+  readonly chat?: string;
 }
 
 const isStr = (v: unknown): v is string => typeof v === 'string';
@@ -44,7 +46,8 @@ export function readHeld(value: unknown): HeldAction[] {
   for (const h of parsed) {
     const action = parseAction((h as { action?: unknown } | null)?.action);
     const heldAt = (h as { heldAt?: unknown } | null)?.heldAt;
-    if (action && isNum(heldAt)) out.push({ action, heldAt });
+    const chat = (h as { chat?: unknown } | null)?.chat;
+    if (action && isNum(heldAt)) out.push({ action, heldAt, ...(isStr(chat) ? { chat } : {}) });
   }
   return out;
 }

@@ -66,7 +66,7 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
   ]);
 
   const identityT = tx.table('identity');
-  const needsIdentity = commits.some((c) => c.preKeyPool);
+  const needsIdentity = commits.some((c) => c.preKeyPool || c.ownDisplayName);
 
   // Every read up front; from here on the body only issues writes and awaits them together
   // (an await between issuing a write and awaiting it would leave its failure unobserved).
@@ -93,6 +93,7 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
   const writes: Promise<void>[] = [];
   const inBatch = new Set<string>();
   let poolUpdate: Uint8Array | undefined;
+  let ownName: string | undefined;
 
   for (const c of commits) {
     if (seen.get(c.envelopeId) !== undefined || inBatch.has(c.envelopeId)) {
@@ -210,6 +211,7 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
     }
 
     if (c.preKeyPool) poolUpdate = c.preKeyPool;
+    if (c.ownDisplayName) ownName = c.ownDisplayName;
     if (c.contactUpdate) writes.push(tx.table('contacts').put(c.contactUpdate));
     for (const e of c.outboxEntries ?? []) writes.push(tx.table('outbox').put(readyOutboxRecord(e, c.receivedAt)));
     for (const j of c.repairJobs ?? []) writes.push(tx.table('outbox').put(repairJobRecord(j, c.receivedAt)));
@@ -221,7 +223,7 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
     results.push('committed');
   }
 
-  if (poolUpdate && identity) writes.push(identityT.put({ ...identity, preKeyPool: poolUpdate }));
+  if ((poolUpdate || ownName) && identity) writes.push(identityT.put({ ...identity, ...(poolUpdate ? { preKeyPool: poolUpdate } : {}), ...(ownName ? { displayName: ownName } : {}) }));
   const lastReceivedAt = commits.length ? commits[commits.length - 1]!.receivedAt : 0;
   if (heldChanged) writes.push(metaT.put({ key: HELD_ACTIONS_KEY, value: writeHeld(held, lastReceivedAt) }));
   const insert = <T>(put: (v: T) => Promise<void>, add: (v: T) => Promise<void>, v: T): Promise<void> =>

@@ -41,16 +41,26 @@ export type ActionVerdict =
 /** The text a message deleted for everyone shows. */
 export const DELETED_TEXT = 'This message was deleted';
 
-/** Whether `by` wrote `row` (ours: outgoing; a contact's: incoming from them). */
-function authored(row: MessageRecord, by: ActionAuthor): boolean {
-  return by === ME ? row.direction === 'out' : row.direction === 'in' && row.contactId === by;
+/**
+ * Whether `by` wrote `row` (ours: outgoing; a contact's: incoming from them in their
+ * conversation; a group member's: incoming from them in the group `chat`). A line about the
+ * conversation (`system`) has no author.
+ */
+function authored(row: MessageRecord, by: ActionAuthor, chat: string): boolean {
+  if (row.system) return false;
+  if (by === ME) return row.direction === 'out';
+  return row.direction === 'in' && row.contactId === chat && (row.senderId ?? chat) === by;
 }
 
-/** `row` after `action` at `now` (the receiver's or sender's clock), or why it is refused. Never throws. */
-export function judgeAction(row: MessageRecord, action: MessageAction, now: number): ActionVerdict {
+/**
+ * `row` after `action` at `now` (the receiver's or sender's clock), or why it is refused. Never throws.
+ * `chat`: the conversation the action came in — the sender's own (1:1, the default) or a
+ * group's id (then `by` is the member's account id).
+ */
+export function judgeAction(row: MessageRecord, action: MessageAction, now: number, chat: string = action.by): ActionVerdict {
   if (action.at > now + CLOCK_SKEW_MS) return { ok: false, reason: 'from_future' };
   if (action.kind === 'react') {
-    if (action.by !== ME && row.contactId !== action.by) return { ok: false, reason: 'not_in_chat' };
+    if (row.system || (action.by !== ME && row.contactId !== chat)) return { ok: false, reason: 'not_in_chat' };
     if (row.deleted) return { ok: false, reason: 'deleted' };
     const others = (row.reactions ?? []).filter((r) => r.by !== action.by);
     const mine = (row.reactions ?? []).find((r) => r.by === action.by);
@@ -61,7 +71,7 @@ export function judgeAction(row: MessageRecord, action: MessageAction, now: numb
     const { reactions: _old, ...rest } = row;
     return { ok: true, row: { ...rest, ...(reactions.length ? { reactions } : {}), updatedAt: Math.max(row.updatedAt, now) }, changed: true };
   }
-  if (!authored(row, action.by)) return { ok: false, reason: 'not_author' };
+  if (!authored(row, action.by, chat)) return { ok: false, reason: 'not_author' };
   if (action.at < row.sentAt - CLOCK_SKEW_MS || action.at > row.sentAt + ACTION_WINDOW_MS) return { ok: false, reason: 'too_late' };
   if (action.kind === 'delete') {
     if (row.deleted) return { ok: true, row, changed: false };

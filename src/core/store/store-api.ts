@@ -205,6 +205,8 @@ export interface IncomingCommit {
   readonly transcript?: NewIncomingMessage;
   /** Incoming messages of `contactId` read on another device of ours: read here too (unread count down), no receipt. */
   readonly readElsewhere?: { readonly contactId: string; readonly messageIds: readonly string[] };
+  /** Our display name, renamed on another device of ours (PROTOCOL.md §12.9): the identity row takes it. */
+  readonly ownDisplayName?: string;
   /**
    * Protocol content to `from` that waits for a session (a retry request, PROTOCOL.md
    * §12.8): queued as `pending_session` jobs marked `repair`, so the session starter

@@ -174,6 +174,10 @@ export function checkIncoming(field: string, c: IncomingCommit): void {
     if (from === undefined) throw new InvalidStoreInputError(`${field}.groupFrames`, 'needs its sender');
     checkArray<NewGroupInboxFrame>(`${field}.groupFrames`, c.groupFrames, COMMIT_LIST_MAX).forEach((f, i) => checkGroupInboxFrame(`${field}.groupFrames[${i}]`, f));
   }
+  if (c.ownDisplayName !== undefined) {
+    if (from === undefined) throw new InvalidStoreInputError(`${field}.ownDisplayName`, 'needs its sender');
+    if (typeof c.ownDisplayName !== 'string' || c.ownDisplayName.trim() === '') throw new InvalidStoreInputError(`${field}.ownDisplayName`, 'expected non-empty text');
+  }
   if (c.readElsewhere !== undefined) {
     if (from === undefined) throw new InvalidStoreInputError(`${field}.readElsewhere`, 'needs its sender');
     checkContactId(`${field}.readElsewhere.contactId`, c.readElsewhere.contactId);

@@ -19,6 +19,9 @@
  *
  * and the plaintext inside a sender-key message:
  *   group.msg     {id, ts, text, gv: the group-state version the sender held when it sent}
+ *   group.act     {gv, content: a 1:1 content frame (content.ts): a reply, edit, delete or
+ *                 react, or a later kind that carries `fallback`}: message actions in a
+ *                 group; a member that does not know the content kind shows its fallback
  *
  * Every decoder throws only WireError.
  */
@@ -48,7 +51,8 @@ export type GroupFrame =
   | { readonly t: 'group.receipt'; readonly group: Uint8Array; readonly kind: 'delivered' | 'read'; readonly ids: readonly Uint8Array[] }
   | { readonly t: 'group.sealed'; readonly tag: Uint8Array; readonly box: Uint8Array }
   | { readonly t: 'group.env'; readonly group: Uint8Array; readonly from: Uint8Array; readonly dev: Uint8Array; readonly msg: Uint8Array }
-  | { readonly t: 'group.msg'; readonly id: Uint8Array; readonly ts: number; readonly text: string; readonly gv: number };
+  | { readonly t: 'group.msg'; readonly id: Uint8Array; readonly ts: number; readonly text: string; readonly gv: number }
+  | { readonly t: 'group.act'; readonly gv: number; readonly content: Uint8Array };
 
 const signedChange = struct({ body: bytesMax(MAX_GROUP_CHANGE_BYTES), sig: bytesN(SIGNATURE_BYTES) });
 
@@ -64,6 +68,7 @@ const SCHEMAS = {
   'group.sealed': struct({ tag: bytesN(16), box: bytesMax(MAX_GROUP_FRAME_BYTES - 64) }),
   'group.env': struct({ group: GROUP_ID, from: bytesN(IDENTITY_KEY_BYTES), dev: bytesMax(16), msg: bytesMax(MAX_SENDER_KEY_MESSAGE_BYTES) }),
   'group.msg': struct({ id: MESSAGE_ID, ts: uintSafe, text: text(MAX_SENDER_KEY_MESSAGE_BYTES - 1_024), gv: uintSafe }),
+  'group.act': struct({ gv: uintSafe, content: bytesMax(MAX_SENDER_KEY_MESSAGE_BYTES - 1_024) }),
 } as const;
 
 type Kind = GroupFrame['t'];

@@ -155,12 +155,14 @@ describe('the group chat', () => {
     expect(all[4]!.querySelector('.visually-hidden')!.textContent).toBe('You: ');
   });
 
-  it('offers only the actions groups have, and Details lists each member’s delivered/read', async () => {
+  it('offers the message actions of a chat plus Details, which lists each member’s delivered/read', async () => {
     const mine = message({
       id: '05'.repeat(16),
       contactId: TRIP_ID,
       text: 'dinner at 8',
       status: 'delivered',
+      canEdit: true,
+      canDeleteForEveryone: true,
       memberStatus: [
         { id: BOB.id, name: 'Bob', status: 'read' },
         { id: CY.id, name: 'Cy', status: 'delivered' },
@@ -172,7 +174,7 @@ describe('the group chat', () => {
     expect(within(row).getByText('Delivered')).toBeTruthy();
     fireEvent.click(within(row).getByRole('button', { name: 'More actions' }));
     const menu = within(row).getByRole('menu');
-    expect(within(menu).getAllByRole('menuitem').map((i) => i.textContent)).toEqual(['Details', 'Delete for me']);
+    expect(within(menu).getAllByRole('menuitem').map((i) => i.textContent)).toEqual(['Details', 'Reply', 'Edit', 'Delete for everyone', 'Delete for me', 'React']);
     fireEvent.click(within(menu).getByRole('menuitem', { name: 'Details' }));
     const dialog = await screen.findByRole('dialog', { name: 'Message details' });
     const lines = within(within(dialog).getByRole('list', { name: 'Delivery to each member' })).getAllByRole('listitem');
@@ -198,6 +200,24 @@ describe('the group chat', () => {
     expect(within(chat).getByRole('status').textContent).toMatch(/^You were removed/);
     expect(within(chat).queryByRole('textbox', { name: 'Message' })).toBeNull();
     expect(rows()).toHaveLength(2);
+    // Nothing can be sent any more: of the message actions only Delete for me is left.
+    fireEvent.click(within(rows()[0]!).getByRole('button', { name: 'More actions' }));
+    expect(within(within(rows()[0]!).getByRole('menu')).getAllByRole('menuitem').map((i) => i.textContent)).toEqual(['Delete for me']);
+  });
+
+  it('a reply, an edit, a deletion and reactions show in the group as in a chat, reactions by member name', () => {
+    const quoted = fromBob('01'.repeat(16), 'one');
+    const reply = { ...fromCy('02'.repeat(16), 'agreed'), quote: { id: '01'.repeat(16), text: 'one' }, reactions: [{ emoji: '👍', mine: true }, { emoji: '👍', mine: false, name: 'Bob' }] };
+    const edited = { ...fromBob('03'.repeat(16), 'two, fixed'), versions: [{ text: 'two', at }, { text: 'two, fixed', at }] };
+    const gone = { ...fromCy('04'.repeat(16), ''), deleted: true as const };
+    renderShell(inGroup([quoted, reply, edited, gone]));
+    // The messages, not the reaction chips (list items too).
+    const [, r, e, d] = rows().filter((x) => x.hasAttribute('data-row-id'));
+    expect(within(r!).getByText('In reply to:', { exact: false }).parentElement!.textContent).toBe('In reply to: one');
+    expect(within(within(r!).getByRole('list', { name: 'Reactions' })).getByRole('listitem').textContent).toBe('👍 2👍 from you and Bob');
+    expect(e!.textContent).toContain('two, fixed');
+    expect(within(e!).getByRole('button', { name: /edited/ })).toBeTruthy();
+    expect(within(d!).getByText('This message was deleted')).toBeTruthy();
   });
 
   it('once left: says "You left this group"', () => {

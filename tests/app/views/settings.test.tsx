@@ -93,3 +93,32 @@ describe('theme', () => {
     }
   });
 });
+
+describe('linked devices and backup from Settings', () => {
+  it('Linked devices opens over Settings; Escape returns to Settings with focus on the button', async () => {
+    const fake = new FakeMessenger(readyState());
+    fake.devices = [{ id: '01'.repeat(16), thisDevice: true }];
+    const { dialog } = openSettings(fake);
+    const open = within(dialog).getByRole('button', { name: 'Linked devices' });
+    open.focus();
+    fireEvent.click(open);
+    const devices = await screen.findByRole('dialog', { name: 'Linked devices' });
+    await waitFor(() => expect(within(devices).getAllByRole('listitem')).toHaveLength(1));
+    expect(within(devices).getByRole('listitem').textContent).toContain('This device');
+    fireEvent.keyDown(devices, { key: 'Escape' });
+    await waitFor(() => expect(screen.queryByRole('dialog', { name: 'Linked devices' })).toBeNull());
+    expect(screen.getByRole('dialog', { name: 'Settings' })).toBeTruthy();
+    await waitFor(() => expect(document.activeElement).toBe(within(screen.getByRole('dialog', { name: 'Settings' })).getByRole('button', { name: 'Linked devices' })));
+  });
+
+  it('Backup opens the backup view over Settings; closing it returns to Settings', async () => {
+    const fake = new FakeMessenger({ ...readyState(), backup: { relay: false } });
+    const { dialog } = openSettings(fake);
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Backup' }));
+    const backup = await screen.findByRole('dialog', { name: 'Back up' });
+    expect(within(backup).getByRole('button', { name: 'Download backup' })).toBeTruthy();
+    fireEvent.click(within(backup).getByRole('button', { name: 'Close' }));
+    await waitFor(() => expect(screen.queryByRole('dialog', { name: 'Back up' })).toBeNull());
+    expect(screen.getByRole('dialog', { name: 'Settings' })).toBeTruthy();
+  });
+});

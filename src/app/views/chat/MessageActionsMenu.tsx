@@ -11,8 +11,8 @@ export interface MessageActionsMenuProps {
   readonly onDeleteForEveryone: () => void;
   readonly onDeleteForMe: () => void;
   readonly onReact: (emoji: string) => void;
-  /** A group's message: replies, edits, reactions and delete for everyone are not offered (not in groups yet). */
-  readonly group?: boolean;
+  /** Nothing can be sent in this chat (a group we left or were removed from): only Delete for me (and Details). */
+  readonly readOnly?: boolean;
   /** Our group message's per-member delivery (offered when the core gives it). */
   readonly onDetails?: () => void;
 }
@@ -21,12 +21,13 @@ type Item = { readonly label: string; readonly run: () => void };
 
 /**
  * A message's **More actions** button and its menu (WAI-ARIA menu button: arrow keys move,
- * Escape closes and gives focus back to the button). Only the actions that apply are
- * offered: Reply and React while not deleted, Edit and Delete for everyone while the core
+ * Escape closes and gives focus back to the button), the same in 1:1 and group chats (a
+ * group adds **Details** on our own messages). Only the actions that apply are
+ * offered: Reply and React while not deleted (and the chat is not read-only), Edit and Delete for everyone while the core
  * says they are allowed (ours, within 24 h, 10 edits), Delete for me always. **React**
  * opens a small picker of emoji; "Remove reaction" when one of ours is there.
  */
-export function MessageActionsMenu({ message, onReply, onEdit, onDeleteForEveryone, onDeleteForMe, onReact, group = false, onDetails }: MessageActionsMenuProps) {
+export function MessageActionsMenu({ message, onReply, onEdit, onDeleteForEveryone, onDeleteForMe, onReact, readOnly = false, onDetails }: MessageActionsMenuProps) {
   const [open, setOpen] = useState<'menu' | 'react' | undefined>();
   const menuId = useId();
   const button = useRef<HTMLButtonElement>(null);
@@ -41,15 +42,15 @@ export function MessageActionsMenu({ message, onReply, onEdit, onDeleteForEveryo
     setOpen(undefined);
     button.current?.focus();
   };
-  const items: Item[] = group
-    ? [...(message.memberStatus && onDetails ? [{ label: 'Details', run: onDetails }] : []), { label: 'Delete for me', run: onDeleteForMe }]
-    : [
-    ...(!message.deleted ? [{ label: 'Reply', run: onReply }] : []),
-    ...(message.canEdit ? [{ label: 'Edit', run: onEdit }] : []),
-    ...(message.canDeleteForEveryone ? [{ label: 'Delete for everyone', run: onDeleteForEveryone }] : []),
+  const live = !message.deleted && !readOnly;
+  const items: Item[] = [
+    ...(message.memberStatus && onDetails ? [{ label: 'Details', run: onDetails }] : []),
+    ...(live ? [{ label: 'Reply', run: onReply }] : []),
+    ...(message.canEdit && !readOnly ? [{ label: 'Edit', run: onEdit }] : []),
+    ...(message.canDeleteForEveryone && !readOnly ? [{ label: 'Delete for everyone', run: onDeleteForEveryone }] : []),
     { label: 'Delete for me', run: onDeleteForMe },
-    ...(!message.deleted ? [{ label: 'React', run: () => setOpen('react') }] : []),
-      ];
+    ...(live ? [{ label: 'React', run: () => setOpen('react') }] : []),
+  ];
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     if (e.key === 'Escape') {
       e.preventDefault();

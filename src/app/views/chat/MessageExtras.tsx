@@ -10,10 +10,12 @@ export function MessageExtras({ message, peerName }: { readonly message: Message
   const [history, setHistory] = useState(false);
   const historyId = useId();
   const versions = message.versions;
-  const chips = new Map<string, { count: number; mine: boolean }>();
+  const chips = new Map<string, { count: number; mine: boolean; names: string[] }>();
   for (const r of message.reactions ?? []) {
-    const c = chips.get(r.emoji) ?? { count: 0, mine: false };
-    chips.set(r.emoji, { count: c.count + 1, mine: c.mine || r.mine });
+    const c = chips.get(r.emoji) ?? { count: 0, mine: false, names: [] };
+    // Ours first ("you and Bo"); in a group each member by name, in a chat the contact.
+    const names = r.mine ? ['you', ...c.names] : [...c.names, r.name ?? peerName];
+    chips.set(r.emoji, { count: c.count + 1, mine: c.mine || r.mine, names });
   }
   return (
     <>
@@ -42,7 +44,7 @@ export function MessageExtras({ message, peerName }: { readonly message: Message
                 {c.count > 1 ? ` ${c.count}` : ''}
               </span>
               <span className="visually-hidden">
-                {emoji} from {c.mine && c.count > 1 ? `you and ${peerName}` : c.mine ? 'you' : peerName}
+                {emoji} from {listOf(c.names)}
               </span>
             </li>
           ))}
@@ -50,4 +52,9 @@ export function MessageExtras({ message, peerName }: { readonly message: Message
       )}
     </>
   );
+}
+
+/** "you", "you and Bo", "you, Bo and Cy". */
+function listOf(names: readonly string[]): string {
+  return names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]!}`;
 }

@@ -20,8 +20,10 @@ export interface MessageLogProps {
   readonly canRead: boolean;
   /** The reader saw this incoming message: mark it and the older ones read. */
   readonly onSeen: (messageId: string) => Promise<void>;
-  /** A group's chat: incoming messages carry their sender's name, and only group actions are offered. */
+  /** A group's chat: incoming messages carry their sender's name. */
   readonly group?: boolean;
+  /** Nothing can be sent in this chat (a group we left): message actions are limited to Delete for me and Details. */
+  readonly readOnly?: boolean;
 }
 
 /** In a group, the sender's name heads an incoming message unless the one before came from the same sender. */
@@ -43,7 +45,7 @@ const DIVIDER_MARGIN_PX = 8;
  * divider; messages are read only once seen (useReadOnSight); away from the bottom,
  * "Jump to latest" says how many unread messages wait.
  */
-export function MessageLog({ messages, hasOlder, peerName, onLoadOlder, canRead, onSeen, group = false }: MessageLogProps) {
+export function MessageLog({ messages, hasOlder, peerName, onLoadOlder, canRead, onSeen, group = false, readOnly = false }: MessageLogProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const [virtualizer] = useState(() => new RowVirtualizer());
   const win = useSyncExternalStore(virtualizer.subscribe, virtualizer.getWindow);
@@ -181,6 +183,7 @@ export function MessageLog({ messages, hasOlder, peerName, onLoadOlder, canRead,
               now={now}
               unreadDivider={m.id === divider}
               group={group}
+              readOnly={readOnly}
               showSender={group && startsSenderRun(messages, win.start + i)}
             />
           ))}

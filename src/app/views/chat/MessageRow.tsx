@@ -21,8 +21,10 @@ export interface MessageRowProps {
   readonly now: number;
   /** The first unread message when the chat opened: shown under an "Unread messages" divider. */
   readonly unreadDivider?: boolean;
-  /** In a group's chat (the sender is the message's own; only group actions are offered). */
+  /** In a group's chat (the sender is the message's own). */
   readonly group?: boolean;
+  /** Nothing can be sent in this chat (a group we left): only Delete for me and Details are offered. */
+  readonly readOnly?: boolean;
   /** Show the sender's name above the bubble (the first of a run of messages from one member). */
   readonly showSender?: boolean;
 }
@@ -56,7 +58,7 @@ export const MessageRow = memo(function MessageRow(props: MessageRowProps) {
   return <MessageBubbleRow {...props} />;
 });
 
-const MessageBubbleRow = function MessageBubbleRow({ message, peerName: contactPeerName, position, count, now, unreadDivider, group = false, showSender = false }: MessageRowProps) {
+const MessageBubbleRow = function MessageBubbleRow({ message, peerName: contactPeerName, position, count, now, unreadDivider, readOnly = false, showSender = false }: MessageRowProps) {
   const peerName = message.senderName ?? contactPeerName;
   const messenger = useMessenger();
   const [retrying, setRetrying] = useState(false);
@@ -174,7 +176,7 @@ const MessageBubbleRow = function MessageBubbleRow({ message, peerName: contactP
       </div>
       <MessageActionsMenu
         message={message}
-        group={group}
+        readOnly={readOnly}
         onDetails={() => ui.getState().openDialog({ kind: 'message-details', messageId: message.id })}
         onReply={() => target('reply')}
         onEdit={() => target('edit')}

@@ -92,7 +92,7 @@ export function GroupChatView({ group, shown, onBack }: GroupChatViewProps) {
           </p>
         </div>
       )}
-      <MessageLog key={group.id} messages={messages} hasOlder={loaded && chat.hasOlder} peerName="A member" onLoadOlder={loadOlder} canRead={canRead} onSeen={markSeen} group />
+      <MessageLog key={group.id} messages={messages} hasOlder={loaded && chat.hasOlder} peerName="A member" onLoadOlder={loadOlder} canRead={canRead} onSeen={markSeen} group readOnly={group.left === true} />
       {group.left ? (
         <p className="chat-ended group-left" role="status">
           {departure(messages) === 'removed' ? 'You were removed from this group.' : 'You left this group.'} You can read its history, but no longer send or

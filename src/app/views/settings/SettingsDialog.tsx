@@ -10,6 +10,8 @@ import {
   saveNotificationContent,
   type NotificationContent,
 } from '../../../platform/notification-settings.ts';
+import { BackupDialog } from '../backup/BackupDialog.tsx';
+import { LinkedDevicesDialog } from '../devices/LinkedDevicesDialog.tsx';
 import { DisplayNameForm } from './DisplayNameForm.tsx';
 import { ThemeChoice } from './ThemeChoice.tsx';
 import './settings.css';
@@ -81,14 +83,43 @@ function PushSwitch() {
   );
 }
 
-/** Settings: your name, the theme, what notifications show, and whether this device gets them while Petrel is closed. */
-export function SettingsDialog({ onClose }: { readonly onClose: () => void }) {
+/** Linked devices (issue 16) and Backup (issue 17) from Settings: each opens its own dialog over this one. */
+function DevicesAndBackup({ onOpen }: { readonly onOpen: (which: 'devices' | 'backup') => void }) {
   return (
-    <Dialog title="Settings" onClose={onClose} className="settings-dialog">
-      <DisplayNameForm />
-      <ThemeChoice />
-      <NotificationContentChoice />
-      <PushSwitch />
-    </Dialog>
+    <section className="settings-group" aria-labelledby="settings-devices-title">
+      <h3 id="settings-devices-title">Devices and backup</h3>
+      <p className="settings-status">Use Petrel on another device with the same account, or keep an encrypted backup to restore from.</p>
+      <div className="settings-buttons">
+        <button type="button" aria-haspopup="dialog" onClick={() => onOpen('devices')}>
+          Linked devices
+        </button>
+        <button type="button" aria-haspopup="dialog" onClick={() => onOpen('backup')}>
+          Backup
+        </button>
+      </div>
+    </section>
+  );
+}
+
+/**
+ * Settings: your name, the theme, what notifications show, whether this device gets them
+ * while Petrel is closed, and the way to linked devices and backup. Those open over
+ * Settings (Escape or Close returns to it, focus back on the button that opened them).
+ */
+export function SettingsDialog({ onClose }: { readonly onClose: () => void }) {
+  const [over, setOver] = useState<'devices' | 'backup'>();
+  const back = () => setOver(undefined);
+  return (
+    <>
+      <Dialog title="Settings" onClose={onClose} className="settings-dialog">
+        <DisplayNameForm />
+        <ThemeChoice />
+        <NotificationContentChoice />
+        <PushSwitch />
+        <DevicesAndBackup onOpen={setOver} />
+      </Dialog>
+      {over === 'devices' && <LinkedDevicesDialog onClose={back} />}
+      {over === 'backup' && <BackupDialog onClose={back} />}
+    </>
   );
 }
