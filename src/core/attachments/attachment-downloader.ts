@@ -44,7 +44,9 @@ export async function* fetchBlob(ref: AttachmentReference, options: DownloadOpti
     const before = received;
     let res: BlobHttpResponse | undefined;
     try {
-      res = await sendSigned(http, account, clock, { method: 'GET', path, headers: received > 0 ? { Range: `bytes=${received}-` } : {} });
+      // The rest as a suffix range: the relay's blob may hold only the attachment blob's last
+      // bytes (the ones before were sent over the direct path, §14.8), and this names them alike.
+      res = await sendSigned(http, account, clock, { method: 'GET', path, headers: received > 0 ? { Range: `bytes=-${total - received}` } : {} });
     } catch {
       res = undefined;
     }
@@ -53,6 +55,13 @@ export async function* fetchBlob(ref: AttachmentReference, options: DownloadOpti
       if (res.status !== expected) {
         await res.discard();
         throw new BlobTransferError('refused', `downloading the attachment: the relay answered ${res.status}`, res.status);
+      }
+      const length = Number(res.header('content-length') ?? Number.NaN);
+      if (Number.isSafeInteger(length) && length !== total - received) {
+        // The relay's blob does not hold the bytes this device lacks (its part was sent directly
+        // and this device no longer has it): reading on would feed the decryptor wrong bytes.
+        await res.discard();
+        throw new BlobTransferError('refused', `downloading the attachment: the relay has ${length} bytes where ${total - received} are missing`, res.status);
       }
       try {
         for await (const piece of res.body) {

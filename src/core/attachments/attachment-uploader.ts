@@ -30,9 +30,18 @@ export interface UploadOptions {
   readonly size: number;
   /** Recipient devices that will acknowledge the blob (the relay deletes it once all have). */
   readonly recipients?: number;
+
   readonly chunkBytes?: number;
   /** Continue an upload begun earlier (same file, same key). */
   readonly resume?: { readonly blobId: Uint8Array; readonly key: Uint8Array };
+  /** The per-file key for a new upload (a file that began over the direct path keeps its key); default fresh. */
+  readonly key?: Uint8Array;
+  /**
+   * Upload only the blob's bytes from this offset on (the recipient already holds the ones
+   * before, sent over the direct path: docs/PROTOCOL.md §14.8). The relay's blob is then the
+   * last `total - from` bytes of the attachment blob; offsets and progress are the relay blob's.
+   */
+  readonly from?: number;
   /** Called with (blob bytes the relay has confirmed, blob bytes in all). */
   readonly onProgress?: (stored: number, total: number) => void;
   /** Called once the blob exists, before any chunk (awaited): what to persist to resume later. */
@@ -59,8 +68,12 @@ const refusal = refusalOf;
 export async function uploadAttachment(source: ByteSource, options: UploadOptions): Promise<UploadedAttachment> {
   const { http, account, runtime, clock, size } = options;
   const chunkBytes = options.chunkBytes ?? DEFAULT_UPLOAD_CHUNK_BYTES;
-  const sealed = sealAttachment(source, { size, runtime, ...(options.resume ? { key: options.resume.key } : {}) });
-  const total = sealed.blobBytes;
+  const key = options.resume?.key ?? options.key;
+  const sealed = sealAttachment(source, { size, runtime, ...(key ? { key } : {}) });
+  const from = options.from ?? 0;
+  if (!Number.isSafeInteger(from) || from < 0 || from >= sealed.blobBytes) throw new RangeError(`an upload cannot start at ${from} of ${sealed.blobBytes} blob bytes`);
+  /** Bytes of the relay's blob (the whole attachment blob unless `from`). */
+  const total = sealed.blobBytes - from;
   const signed = (req: Parameters<BlobHttp['send']>[0]) => sendSigned(http, account, clock, req);
 
   /** A control request, retried on network failures and 5xx. */
@@ -151,7 +164,12 @@ export async function uploadAttachment(source: ByteSource, options: UploadOption
     sending.catch(() => {}); // awaited at the next flush; this only keeps it from counting as unhandled meanwhile
     inFlight = sending;
   };
-  for await (const chunk of sealed.chunks) {
+  let skipped = 0;
+  for await (const sealedChunk of sealed.chunks) {
+    // Bytes before `from` are sealed (the digest covers them) but not sent.
+    const skip = Math.min(from - skipped, sealedChunk.length);
+    skipped += skip;
+    const chunk = skip > 0 ? sealedChunk.subarray(skip) : sealedChunk;
     for (let o = 0; o < chunk.length; ) {
       const n = Math.min(chunkBytes - filled, chunk.length - o);
       buffer.set(chunk.subarray(o, o + n), filled);
