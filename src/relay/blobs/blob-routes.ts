@@ -183,7 +183,12 @@ export function serveBlobRoute(req: IncomingMessage, path: string, res: ServerRe
     const auth = verifyBlobRequest(req, path, deps.now());
     if (!auth.ok) throw new Refused('unauthenticated', `request signature refused (${auth.why})`);
     const account = auth.account;
-    if (op === 'create') return create(req, res, deps, account);
+    if (op === 'create') {
+      await create(req, res, deps, account);
+      // Counted like every other operation (it used to return before the count: creations never showed as ok).
+      deps.metrics.blobRequests.inc({ op, result: 'ok' });
+      return;
+    }
     const blob = await deps.store.info(id!);
     if (!blob || blob.expiresAt <= deps.now()) throw new Refused('not_found', 'no such blob');
     const owned = Buffer.from(blob.owner).equals(Buffer.from(account));
