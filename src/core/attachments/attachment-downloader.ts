@@ -9,6 +9,7 @@ import type { Clock } from '../clock.ts';
 import type { CryptoRuntime } from '../crypto/crypto-runtime.ts';
 import { attachmentBlobLength } from '../wire/attachment-layout.ts';
 import { checkpointBlobOffset, openAttachment, type OpenCheckpoint } from './attachment-decryptor.ts';
+import { AttachmentTruncatedError } from './errors.ts';
 import { BlobTransferError, blobPath, sendSigned, type BlobAccount, type BlobHttp, type BlobHttpResponse } from './blob-http.ts';
 
 const MAX_ATTEMPTS = 6;
@@ -52,6 +53,11 @@ export async function* fetchBlob(ref: AttachmentReference, options: DownloadOpti
     }
     if (res && res.status < 500 && res.status !== 429) {
       const expected = received > 0 ? 206 : 200;
+      if (res.status === 410) {
+        // The relay lost part of its copy (a file cut short on its disk): the file cannot come whole from there.
+        await res.discard();
+        throw new AttachmentTruncatedError(`the relay's copy of the attachment is cut short (${received} of ${total} bytes arrived)`);
+      }
       if (res.status !== expected) {
         await res.discard();
         throw new BlobTransferError('refused', `downloading the attachment: the relay answered ${res.status}`, res.status);

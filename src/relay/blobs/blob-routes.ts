@@ -9,7 +9,7 @@ import { readExactBody } from '../http/read-body.ts';
 import { SECURITY_HEADERS } from '../http/security-headers.ts';
 import type { RateLimitStore } from '../limits/rate-limit-store.ts';
 import type { RelayMetrics } from '../metrics.ts';
-import { BLOB_ID_BYTES, blobComplete, type BlobInfo, type BlobStore } from './blob-store.ts';
+import { BLOB_ID_BYTES, BlobDamagedError, blobComplete, type BlobInfo, type BlobStore } from './blob-store.ts';
 import { verifyBlobRequest } from './blob-request-auth.ts';
 import { HttpRefusal } from '../http/http-refusal.ts';
 
@@ -67,7 +67,8 @@ type Refusal =
   | 'bad_request'
   | 'rate_limited'
   | 'busy'
-  | 'draining';
+  | 'draining'
+  | 'damaged';
 
 const STATUS: Readonly<Record<Refusal, number>> = {
   unauthenticated: 401,
@@ -84,6 +85,8 @@ const STATUS: Readonly<Record<Refusal, number>> = {
   rate_limited: 429,
   busy: 503,
   draining: 503,
+  // Gone for good: the relay's copy lost bytes (the client says the file is truncated, and does not retry).
+  damaged: 410,
 };
 
 export interface BlobRouteDeps {
@@ -223,6 +226,10 @@ export function serveBlobRoute(req: IncomingMessage, path: string, res: ServerRe
   };
   run().catch((err: unknown) => {
     if (err instanceof Refused) return refuse(err);
+    if (err instanceof BlobDamagedError) {
+      deps.log.error({ error: err.message }, 'blob damaged in storage');
+      return refuse(new Refused('damaged', 'the relay lost part of this blob'));
+    }
     deps.failed(err);
     deps.metrics.blobRequests.inc({ op, result: 'failed' });
     if (res.headersSent) res.destroy();
@@ -304,13 +311,21 @@ async function download(req: IncomingMessage, res: ServerResponse, deps: BlobRou
     'Accept-Ranges': 'bytes',
   };
   if (range) headers['Content-Range'] = `bytes ${start}-${end - 1}/${blob.size}`;
+  // The first piece before the answer: a blob the store cannot serve is refused (`damaged`), not cut off mid-body.
+  const pieces = deps.store.read(blob.id, start, end)[Symbol.asyncIterator]();
+  const first = await pieces.next();
   res.writeHead(range ? 206 : 200, headers);
-  for await (const piece of deps.store.read(blob.id, start, end)) {
-    if (res.destroyed) return;
-    deps.metrics.blobBytes.inc({ direction: 'out' }, piece.length);
-    await pace(deps, piece.length);
-    if (res.destroyed) return;
-    if (!res.write(piece)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+  try {
+    for (let next = first; !next.done; next = await pieces.next()) {
+      const piece = next.value;
+      if (res.destroyed) return;
+      deps.metrics.blobBytes.inc({ direction: 'out' }, piece.length);
+      await pace(deps, piece.length);
+      if (res.destroyed) return;
+      if (!res.write(piece)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+    }
+  } finally {
+    await pieces.return?.();
   }
   res.end();
 }

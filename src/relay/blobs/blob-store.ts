@@ -56,6 +56,11 @@ export type AppendResult =
 
 export type AckResult = { readonly ok: true; readonly deleted: boolean } | { readonly ok: false; readonly why: 'not_found' };
 
+/** The stored bytes do not cover what the blob's record says it holds (a file cut short or gone on disk, chunks lost). */
+export class BlobDamagedError extends Error {
+  override readonly name = 'BlobDamagedError';
+}
+
 export interface BlobStore {
   /** Reserves the declared size against the account's quota and the global cap, atomically. */
   create(blob: NewBlob, now: number): Promise<CreateBlobResult>;
@@ -66,7 +71,7 @@ export interface BlobStore {
    * that lost the answer finds the offset and re-sends at most this chunk.
    */
   append(id: Uint8Array, offset: number, data: Uint8Array): Promise<AppendResult>;
-  /** Bytes [start, end) of the stored part, in pieces; end ≤ received. */
+  /** Bytes [start, end) of the stored part, in pieces; end ≤ received. Fails with BlobDamagedError where they are not all there (before the first piece, where it can tell). */
   read(id: Uint8Array, start: number, end: number): AsyncIterable<Uint8Array>;
   /** Records that `account` has the blob; deletes it once `recipients` distinct accounts have. Idempotent per account. */
   ack(id: Uint8Array, account: Uint8Array): Promise<AckResult>;

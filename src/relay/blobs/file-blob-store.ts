@@ -2,7 +2,7 @@ import { constants, mkdirSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SqliteDatabase } from '../storage/sqlite-database.ts';
-import type { AckResult, AppendResult, BlobInfo, BlobLimits, BlobStore, CreateBlobResult, NewBlob } from './blob-store.ts';
+import { BlobDamagedError, type AckResult, type AppendResult, type BlobInfo, type BlobLimits, type BlobStore, type CreateBlobResult, type NewBlob } from './blob-store.ts';
 
 interface BlobRow {
   id: Buffer;
@@ -149,12 +149,16 @@ export class FileBlobStore implements BlobStore {
   }
 
   async *read(id: Uint8Array, start: number, end: number): AsyncIterable<Uint8Array> {
-    const file = await open(this.path(id), 'r');
+    const file = await open(this.path(id), 'r').catch((err: unknown) => {
+      throw (err as { code?: string }).code === 'ENOENT' ? new BlobDamagedError('blob file missing') : err;
+    });
     try {
+      // A file cut short is known before the first byte goes out (the client is told, not left waiting).
+      if ((await file.stat()).size < end) throw new BlobDamagedError('blob file shorter than its recorded offset');
       for (let at = start; at < end; ) {
         const piece = new Uint8Array(Math.min(READ_PIECE_BYTES, end - at));
         const { bytesRead } = await file.read(piece, 0, piece.length, at);
-        if (bytesRead === 0) throw new Error('blob file shorter than its recorded offset');
+        if (bytesRead === 0) throw new BlobDamagedError('blob file shorter than its recorded offset');
         at += bytesRead;
         yield piece.subarray(0, bytesRead);
       }

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { inTransaction } from '../storage/postgres/transaction.ts';
-import type { AckResult, AppendResult, BlobInfo, BlobLimits, BlobStore, CreateBlobResult, NewBlob } from './blob-store.ts';
+import { BlobDamagedError, type AckResult, type AppendResult, type BlobInfo, type BlobLimits, type BlobStore, type CreateBlobResult, type NewBlob } from './blob-store.ts';
 
 interface BlobRow {
   id: Buffer;
@@ -103,7 +103,7 @@ export class PostgresBlobStore implements BlobStore {
     for (const chunk of rows) {
       const chunkStart = Number(chunk.start_offset);
       const chunkEnd = Math.min(end, chunkStart + chunk.len);
-      if (chunkStart > at) throw new Error('blob chunks do not cover the requested range');
+      if (chunkStart > at) throw new BlobDamagedError('blob chunks do not cover the requested range');
       while (at < chunkEnd) {
         const n = Math.min(READ_PIECE_BYTES, chunkEnd - at);
         // substring() counts from 1.
@@ -119,7 +119,7 @@ export class PostgresBlobStore implements BlobStore {
         yield plain(d);
       }
     }
-    if (at < end) throw new Error('blob chunks do not cover the requested range');
+    if (at < end) throw new BlobDamagedError('blob chunks do not cover the requested range');
   }
 
   ack(id: Uint8Array, account: Uint8Array): Promise<AckResult> {
