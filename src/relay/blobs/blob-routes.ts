@@ -283,7 +283,7 @@ async function patch(req: IncomingMessage, res: ServerResponse, deps: BlobRouteD
   let result;
   try {
     const body = await readBody(req, length);
-    result = await deps.store.append(blob.id, offset, body);
+    result = await deps.store.append(blob.id, offset, body, deps.now());
   } finally {
     deps.chunkMemory.give(length);
   }

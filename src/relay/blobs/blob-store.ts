@@ -19,6 +19,18 @@ export interface BlobLimits {
   readonly maxTotalBytes: number;
   /** A blob is deleted this long after it was created, acknowledged or not. */
   readonly retentionMs: number;
+  /**
+   * An unfinished upload is deleted (its declared size no longer counts against the quota)
+   * once no chunk arrived for this long: its `expiresAt` is the earlier of the end of
+   * retention and the last chunk (or the creation) plus this. Absent: only retention ends it.
+   */
+  readonly idleMs?: number;
+}
+
+/** When a blob expires: the end of retention, or for an unfinished upload the end of its idle time if that is earlier. */
+export function blobExpiry(limits: BlobLimits, createdAt: number, finished: boolean, lastActivity: number): number {
+  const retained = createdAt + limits.retentionMs;
+  return finished || limits.idleMs === undefined ? retained : Math.min(retained, lastActivity + limits.idleMs);
 }
 
 export interface NewBlob {
@@ -68,9 +80,10 @@ export interface BlobStore {
   /**
    * Stores `data` at `offset`, which must be where the stored bytes end. The chunk is durable
    * and the offset advanced together (a crash leaves either both or neither), so a client
-   * that lost the answer finds the offset and re-sends at most this chunk.
+   * that lost the answer finds the offset and re-sends at most this chunk. With `now`, the
+   * blob's expiry moves (`blobExpiry`: an unfinished upload stays `idleMs` past its last chunk).
    */
-  append(id: Uint8Array, offset: number, data: Uint8Array): Promise<AppendResult>;
+  append(id: Uint8Array, offset: number, data: Uint8Array, now?: number): Promise<AppendResult>;
   /** Bytes [start, end) of the stored part, in pieces; end ≤ received. Fails with BlobDamagedError where they are not all there (before the first piece, where it can tell). */
   read(id: Uint8Array, start: number, end: number): AsyncIterable<Uint8Array>;
   /** Records that `account` has the blob; deletes it once `recipients` distinct accounts have. Idempotent per account. */

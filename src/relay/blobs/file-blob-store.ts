@@ -2,7 +2,7 @@ import { constants, mkdirSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SqliteDatabase } from '../storage/sqlite-database.ts';
-import { BlobDamagedError, type AckResult, type AppendResult, type BlobInfo, type BlobLimits, type BlobStore, type CreateBlobResult, type NewBlob } from './blob-store.ts';
+import { BlobDamagedError, blobExpiry, type AckResult, type AppendResult, type BlobInfo, type BlobLimits, type BlobStore, type CreateBlobResult, type NewBlob } from './blob-store.ts';
 
 interface BlobRow {
   id: Buffer;
@@ -66,10 +66,10 @@ export class FileBlobStore implements BlobStore {
     this.createTx = db.transaction((blob: NewBlob, now: number): CreateBlobResult => {
       if ((this.ownerBytes.get(blob.owner)?.n ?? 0) + blob.size > this.limits.accountQuotaBytes) return { ok: false, why: 'over_quota' };
       if (this.limits.maxTotalBytes > 0 && (this.allBytes.get()?.n ?? 0) + blob.size > this.limits.maxTotalBytes) return { ok: false, why: 'storage_full' };
-      insert.run(blob.id, blob.owner, blob.size, blob.recipients, now, now + this.limits.retentionMs);
+      insert.run(blob.id, blob.owner, blob.size, blob.recipients, now, blobExpiry(this.limits, now, blob.size === 0, now));
       return { ok: true, blob: toInfo(this.selectOne.get(blob.id)!) };
     });
-    this.advance = db.prepare<[number, Uint8Array, number]>('UPDATE blobs SET received = ? WHERE id = ? AND received = ?');
+    this.advance = db.prepare<[number, number, Uint8Array, number]>('UPDATE blobs SET received = ?, expires_at = ? WHERE id = ? AND received = ?');
     const insertAck = db.prepare('INSERT INTO blob_acks (blob_id, account) VALUES (?, ?) ON CONFLICT DO NOTHING');
     const deleteBlob = db.prepare('DELETE FROM blobs WHERE id = ?');
     const deleteAcks = db.prepare('DELETE FROM blob_acks WHERE blob_id = ?');
@@ -129,7 +129,7 @@ export class FileBlobStore implements BlobStore {
     return row ? toInfo(row) : undefined;
   }
 
-  append(id: Uint8Array, offset: number, data: Uint8Array): Promise<AppendResult> {
+  append(id: Uint8Array, offset: number, data: Uint8Array, now?: number): Promise<AppendResult> {
     return this.serial(id, async (): Promise<AppendResult> => {
       const row = this.selectOne.get(id);
       if (!row) return { ok: false, why: 'not_found' };
@@ -143,7 +143,9 @@ export class FileBlobStore implements BlobStore {
       } finally {
         await file.close();
       }
-      this.advance.run(offset + data.length, id, offset);
+      const received = offset + data.length;
+      const expiresAt = now === undefined ? row.expires_at : blobExpiry(this.limits, row.created_at, received === row.size, now);
+      this.advance.run(received, expiresAt, id, offset);
       return { ok: true, received: offset + data.length };
     });
   }

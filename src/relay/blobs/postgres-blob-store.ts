@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { inTransaction } from '../storage/postgres/transaction.ts';
-import { BlobDamagedError, type AckResult, type AppendResult, type BlobInfo, type BlobLimits, type BlobStore, type CreateBlobResult, type NewBlob } from './blob-store.ts';
+import { BlobDamagedError, blobExpiry, type AckResult, type AppendResult, type BlobInfo, type BlobLimits, type BlobStore, type CreateBlobResult, type NewBlob } from './blob-store.ts';
 
 interface BlobRow {
   id: Buffer;
@@ -66,7 +66,7 @@ export class PostgresBlobStore implements BlobStore {
         blob.size,
         blob.recipients,
         now,
-        now + this.limits.retentionMs,
+        blobExpiry(this.limits, now, blob.size === 0, now),
       ]);
       const created = await c.query<BlobRow>(SELECT_ONE, [buf(blob.id)]);
       return { ok: true, blob: toInfo(created.rows[0]!) } as const;
@@ -78,9 +78,9 @@ export class PostgresBlobStore implements BlobStore {
     return rows[0] ? toInfo(rows[0]) : undefined;
   }
 
-  append(id: Uint8Array, offset: number, data: Uint8Array): Promise<AppendResult> {
+  append(id: Uint8Array, offset: number, data: Uint8Array, now?: number): Promise<AppendResult> {
     return inTransaction(this.pool, async (c): Promise<AppendResult> => {
-      const { rows } = await c.query<{ size: string; received: string }>('SELECT size, received FROM blobs WHERE id = $1 FOR UPDATE', [buf(id)]);
+      const { rows } = await c.query<{ size: string; received: string; created_at: string }>('SELECT size, received, created_at FROM blobs WHERE id = $1 FOR UPDATE', [buf(id)]);
       const row = rows[0];
       if (!row) return { ok: false, why: 'not_found' };
       const received = Number(row.received);
@@ -88,7 +88,9 @@ export class PostgresBlobStore implements BlobStore {
       if (offset + data.length > Number(row.size)) return { ok: false, why: 'beyond_size', received };
       if (data.length > 0) {
         await c.query('INSERT INTO blob_chunks (blob_id, start_offset, data) VALUES ($1, $2, $3)', [buf(id), offset, buf(data)]);
-        await c.query('UPDATE blobs SET received = $2 WHERE id = $1', [buf(id), offset + data.length]);
+        const finished = offset + data.length === Number(row.size);
+        if (now === undefined) await c.query('UPDATE blobs SET received = $2 WHERE id = $1', [buf(id), offset + data.length]);
+        else await c.query('UPDATE blobs SET received = $2, expires_at = $3 WHERE id = $1', [buf(id), offset + data.length, blobExpiry(this.limits, Number(row.created_at), finished, now)]);
       }
       return { ok: true, received: offset + data.length };
     });
