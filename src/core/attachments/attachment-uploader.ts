@@ -8,7 +8,7 @@
  * the key (no randomness besides the key), so `resume: {blobId, key}` seals the file again
  * under the same key, asks the relay where the stored bytes end, and sends from there.
  */
-import { fromBase64Url } from '../bytes.ts';
+import { fromBase64Url, toBase64Url } from '../bytes.ts';
 import type { Clock } from '../clock.ts';
 import type { CryptoRuntime } from '../crypto/crypto-runtime.ts';
 import { BLOB_ID_BYTES } from '../wire/blob-request-auth.ts';
@@ -30,7 +30,11 @@ export interface UploadOptions {
   readonly size: number;
   /** Recipient devices that will acknowledge the blob (the relay deletes it once all have). */
   readonly recipients?: number;
-
+  /**
+   * The recipients' accounts (mailbox addresses): only they may acknowledge the blob
+   * (`Petrel-Recipient-Accounts`); their number is then the recipient count.
+   */
+  readonly recipientAccounts?: readonly Uint8Array[];
   readonly chunkBytes?: number;
   /** Continue an upload begun earlier (same file, same key). */
   readonly resume?: { readonly blobId: Uint8Array; readonly key: Uint8Array };
@@ -96,7 +100,10 @@ export async function uploadAttachment(source: ByteSource, options: UploadOption
   if (options.resume) {
     blobId = options.resume.blobId;
   } else {
-    const created = await control({ method: 'POST', path: '/blobs', headers: { 'Upload-Length': String(total), 'Petrel-Recipients': String(options.recipients ?? 1) } });
+    const accounts = options.recipientAccounts;
+    const headers: Record<string, string> = { 'Upload-Length': String(total), 'Petrel-Recipients': String(accounts?.length || options.recipients || 1) };
+    if (accounts?.length) headers['Petrel-Recipient-Accounts'] = accounts.map(toBase64Url).join(',');
+    const created = await control({ method: 'POST', path: '/blobs', headers });
     if (created.status !== 201) throw await refusal(created, 'creating the blob');
     await created.discard();
     const location = created.header('location') ?? '';

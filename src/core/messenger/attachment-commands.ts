@@ -253,6 +253,8 @@ export class AttachmentCommands {
         path = 'direct';
       } else {
         const from = directly?.from ?? job.resume?.from ?? 0;
+        const recipient = ctx.contacts.byId(contactId);
+        const contactMailbox = recipient ? mailboxAddress(recipient.identityKey) : undefined;
         if (from > 0) path = 'direct+relay';
         const up = await uploadAttachment(file.stream(), {
           http,
@@ -261,6 +263,8 @@ export class AttachmentCommands {
           clock: ctx.clock,
           size: file.size,
           recipients: 1,
+          // Only the contact's account may acknowledge it (the relay deletes it then).
+          ...(contactMailbox ? { recipientAccounts: [contactMailbox] } : {}),
           ...(job.resume ? { resume: { blobId: job.resume.blobId, key: job.resume.key } } : {}),
           ...(directly ? { key: directly.key } : {}),
           ...(from > 0 ? { from } : {}),

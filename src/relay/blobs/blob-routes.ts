@@ -209,7 +209,7 @@ export function serveBlobRoute(req: IncomingMessage, path: string, res: ServerRe
         break;
       case 'ack': {
         const result = await deps.store.ack(blob.id, account);
-        if (!result.ok) throw new Refused('not_found', 'no such blob');
+        if (!result.ok) throw result.why === 'not_recipient' ? new Refused('forbidden', 'this account is not a recipient of the blob') : new Refused('not_found', 'no such blob');
         if (result.deleted) deps.metrics.blobsDeleted.inc({ reason: 'acked' });
         res.writeHead(204, NO_STORE);
         res.end();
@@ -241,14 +241,30 @@ export function serveBlobRoute(req: IncomingMessage, path: string, res: ServerRe
   return true;
 }
 
+/** Most accounts `Petrel-Recipient-Accounts` may name (43 characters each: the header stays under Node's 16 KiB). */
+export const MAX_NAMED_BLOB_RECIPIENTS = 256;
+
+/** `Petrel-Recipient-Accounts`: comma-separated base64url mailbox addresses, each once; undefined when absent. */
+function recipientAccounts(req: IncomingMessage): Uint8Array[] | undefined {
+  const raw = header(req, 'petrel-recipient-accounts');
+  if (raw === undefined) return undefined;
+  const parts = raw.split(',').map((p) => p.trim());
+  if (parts.length > MAX_NAMED_BLOB_RECIPIENTS || new Set(parts).size !== parts.length || !parts.every((p) => /^[A-Za-z0-9_-]{43}$/.test(p))) {
+    throw new Refused('bad_request', `Petrel-Recipient-Accounts must name 1 to ${MAX_NAMED_BLOB_RECIPIENTS} distinct accounts (base64url, 32 bytes each)`);
+  }
+  return parts.map((p) => new Uint8Array(Buffer.from(p, 'base64url')));
+}
+
 async function create(req: IncomingMessage, res: ServerResponse, deps: BlobRouteDeps, owner: Uint8Array): Promise<void> {
   const size = integerHeader(req, 'upload-length');
   if (size === undefined) throw new Refused('bad_request', 'Upload-Length is required');
   if (size > MAX_ATTACHMENT_BLOB_BYTES) throw new Refused('too_large', `a blob is at most ${MAX_ATTACHMENT_BLOB_BYTES} bytes (a 100 MiB file, encrypted and padded)`);
   const recipients = integerHeader(req, 'petrel-recipients') ?? 1;
   if (recipients < 1 || recipients > MAX_BLOB_RECIPIENTS) throw new Refused('bad_request', `Petrel-Recipients must be 1 to ${MAX_BLOB_RECIPIENTS}`);
+  const accounts = recipientAccounts(req);
+  if (accounts && accounts.length !== recipients) throw new Refused('bad_request', 'Petrel-Recipients must count the accounts in Petrel-Recipient-Accounts');
   const id = new Uint8Array(randomBytes(BLOB_ID_BYTES));
-  const result = await deps.store.create({ id, owner, size, recipients }, deps.now());
+  const result = await deps.store.create({ id, owner, size, recipients, ...(accounts ? { recipientAccounts: accounts } : {}) }, deps.now());
   if (!result.ok) {
     throw result.why === 'over_quota'
       ? new Refused('over_quota', `this account already holds ${deps.config.accountQuotaBytes} bytes of attachments or more with this one`)

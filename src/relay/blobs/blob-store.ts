@@ -40,6 +40,8 @@ export interface NewBlob {
   readonly size: number;
   /** Recipient devices that will acknowledge it; the blob goes when all have. */
   readonly recipients: number;
+  /** The recipients' accounts, when the upload named them: then only they may acknowledge it. */
+  readonly recipientAccounts?: readonly Uint8Array[];
 }
 
 export interface BlobInfo {
@@ -66,7 +68,7 @@ export type AppendResult =
   /** The chunk would end past the declared size. */
   | { readonly ok: false; readonly why: 'beyond_size'; readonly received: number };
 
-export type AckResult = { readonly ok: true; readonly deleted: boolean } | { readonly ok: false; readonly why: 'not_found' };
+export type AckResult = { readonly ok: true; readonly deleted: boolean } | { readonly ok: false; readonly why: 'not_found' | 'not_recipient' };
 
 /** The stored bytes do not cover what the blob's record says it holds (a file cut short or gone on disk, chunks lost). */
 export class BlobDamagedError extends Error {
@@ -86,7 +88,10 @@ export interface BlobStore {
   append(id: Uint8Array, offset: number, data: Uint8Array, now?: number): Promise<AppendResult>;
   /** Bytes [start, end) of the stored part, in pieces; end ≤ received. Fails with BlobDamagedError where they are not all there (before the first piece, where it can tell). */
   read(id: Uint8Array, start: number, end: number): AsyncIterable<Uint8Array>;
-  /** Records that `account` has the blob; deletes it once `recipients` distinct accounts have. Idempotent per account. */
+  /**
+   * Records that `account` has the blob; deletes it once `recipients` distinct accounts have.
+   * Idempotent per account. A blob created with `recipientAccounts` takes only theirs (`not_recipient`).
+   */
   ack(id: Uint8Array, account: Uint8Array): Promise<AckResult>;
   delete(id: Uint8Array): Promise<boolean>;
   /** Deletes every blob past its retention; returns how many. */

@@ -68,6 +68,9 @@ export class PostgresBlobStore implements BlobStore {
         now,
         blobExpiry(this.limits, now, blob.size === 0, now),
       ]);
+      for (const account of blob.recipientAccounts ?? []) {
+        await c.query('INSERT INTO blob_recipients (blob_id, account) VALUES ($1, $2) ON CONFLICT DO NOTHING', [buf(blob.id), buf(account)]);
+      }
       const created = await c.query<BlobRow>(SELECT_ONE, [buf(blob.id)]);
       return { ok: true, blob: toInfo(created.rows[0]!) } as const;
     });
@@ -128,6 +131,8 @@ export class PostgresBlobStore implements BlobStore {
     return inTransaction(this.pool, async (c): Promise<AckResult> => {
       const { rows } = await c.query<{ recipients: number }>('SELECT recipients FROM blobs WHERE id = $1 FOR UPDATE', [buf(id)]);
       if (!rows[0]) return { ok: false, why: 'not_found' };
+      const named = await c.query<{ n: string; mine: string }>('SELECT count(*) AS n, count(*) FILTER (WHERE account = $2) AS mine FROM blob_recipients WHERE blob_id = $1', [buf(id), buf(account)]);
+      if (Number(named.rows[0]!.n) > 0 && Number(named.rows[0]!.mine) === 0) return { ok: false, why: 'not_recipient' };
       await c.query('INSERT INTO blob_acks (blob_id, account) VALUES ($1, $2) ON CONFLICT DO NOTHING', [buf(id), buf(account)]);
       const acks = await c.query<{ n: string }>('SELECT count(*) AS n FROM blob_acks WHERE blob_id = $1', [buf(id)]);
       if (Number(acks.rows[0]!.n) < rows[0].recipients) return { ok: true, deleted: false };

@@ -112,6 +112,23 @@ export function describeBlobStoreContract(name: string, factory: BlobStoreFactor
       expect(await store.totalBytes()).toBe(0);
     });
 
+    it('a blob that names its recipients takes acknowledgements from those accounts only', async () => {
+      const [bob, carol, mallory] = [rnd(32), rnd(32), rnd(32)];
+      const blob = { ...newBlob(10, rnd(32), 2), recipientAccounts: [bob, carol] };
+      await store.create(blob, T0);
+      await store.append(blob.id, 0, rnd(10));
+      expect(await store.ack(blob.id, mallory)).toEqual({ ok: false, why: 'not_recipient' });
+      expect(await store.ack(blob.id, bob)).toEqual({ ok: true, deleted: false });
+      expect(await store.ack(blob.id, mallory)).toEqual({ ok: false, why: 'not_recipient' });
+      expect((await store.info(blob.id))!.acks).toBe(1);
+      expect(await store.ack(blob.id, carol)).toEqual({ ok: true, deleted: true });
+      expect(await store.info(blob.id)).toBeUndefined();
+      // One that names none takes any account's, as before.
+      const open = newBlob(10);
+      await store.create(open, T0);
+      expect(await store.ack(open.id, mallory)).toEqual({ ok: true, deleted: true });
+    });
+
     it('an unfinished upload with no chunk for idleMs expires and frees its quota; each chunk moves that, a finished one keeps its retention', async () => {
       const idle = await factory({ ...LIMITS, idleMs: 5_000 });
       try {
