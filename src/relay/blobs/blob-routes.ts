@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { MAX_ATTACHMENT_BLOB_BYTES } from '../../core/wire/attachment-layout.ts';
@@ -316,6 +315,22 @@ async function patch(req: IncomingMessage, res: ServerResponse, deps: BlobRouteD
   res.end();
 }
 
+/**
+ * Waits for `drain` or `close`, then removes both listeners (a race of two `once()` left the
+ * loser's listener behind on every wait: a long download piled them up past Node's warning).
+ */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 async function download(req: IncomingMessage, res: ServerResponse, deps: BlobRouteDeps, blob: BlobInfo): Promise<void> {
   if (!blobComplete(blob)) throw new Refused('incomplete', `the upload has ${blob.received} of ${blob.size} bytes`);
   const range = parseRange(header(req, 'range'), blob.size);
@@ -338,7 +353,7 @@ async function download(req: IncomingMessage, res: ServerResponse, deps: BlobRou
       deps.metrics.blobBytes.inc({ direction: 'out' }, piece.length);
       await pace(deps, piece.length);
       if (res.destroyed) return;
-      if (!res.write(piece)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      if (!res.write(piece)) await drainedOrClosed(res);
     }
   } finally {
     await pieces.return?.();
