@@ -119,6 +119,8 @@ export interface BlobConfig {
   readonly maxTotalBytes: number;
   /** A blob is deleted this long after it was created, acknowledged or not. */
   readonly retentionMs: number;
+  /** An unfinished upload is deleted (and its quota released) once no chunk arrived for this long. */
+  readonly idleMs?: number;
   /** Largest chunk one PATCH may carry. */
   readonly chunkMaxBytes: number;
   /** Token bucket per client IP for blob requests (checked before the signature). */
@@ -292,6 +294,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       accountQuotaBytes: integer(env, 'PETREL_BLOB_ACCOUNT_QUOTA_BYTES', 1024 * MIB, 1, 2 ** 50),
       maxTotalBytes: integer(env, 'PETREL_BLOB_MAX_TOTAL_BYTES', 50 * 1024 * MIB, 0, 2 ** 50),
       retentionMs: integer(env, 'PETREL_BLOB_RETENTION_DAYS', 14, 1, 3650) * DAY_MS,
+      idleMs: integer(env, 'PETREL_BLOB_IDLE_HOURS', 24, 1, 24 * 3650) * HOUR_MS,
       chunkMaxBytes: integer(env, 'PETREL_BLOB_CHUNK_MAX_BYTES', 4 * MIB, 64 * 1024, 64 * MIB),
       ipRequestsPerSec: integer(env, 'PETREL_IP_BLOB_REQUESTS_PER_SEC', 50, 1, 1_000_000),
       ipRequestBurst: integer(env, 'PETREL_IP_BLOB_REQUEST_BURST', 200, 1, 1_000_000),

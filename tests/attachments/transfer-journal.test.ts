@@ -148,13 +148,14 @@ describe('transfer journal', () => {
   });
 });
 
-/** The relay's GET (with Range) over a blob held in memory; `cutAfter` ends every body after that many bytes. */
+/** The relay's GET (with Range: `bytes=a-` or the suffix `bytes=-n` downloads ask with) over a blob held in memory; `cutAfter` ends every body after that many bytes. */
 function memoryRelay(blob: Uint8Array, cutAfter = Infinity): BlobHttp & { fetched: number; ranges: number[] } {
   const relay = {
     fetched: 0,
     ranges: [] as number[],
     async send(req: BlobHttpRequest) {
-      const from = Number(/^bytes=(\d+)-$/u.exec(req.headers.Range ?? '')?.[1] ?? 0);
+      const range = /^bytes=(\d*)-(\d*)$/u.exec(req.headers.Range ?? '');
+      const from = !range ? 0 : range[1] ? Number(range[1]) : Math.max(0, blob.length - Number(range[2]));
       relay.ranges.push(from);
       const body = blob.subarray(from, Math.min(blob.length, from + cutAfter));
       relay.fetched += body.length;

@@ -179,14 +179,22 @@ describe('downloading a file', () => {
     expect(await bob.store.getMessage(id)).toMatchObject({ direction: 'in', attachment: { name: 'notes.txt' } });
   });
 
-  it('a blob cut short on the relay’s disk is a typed error too (the relay never serves the rest: retried, then network)', async () => {
+  it('a blob cut short on the relay’s disk is a truncated file at once (the relay refuses it as damaged; nothing retried or acknowledged)', async () => {
     const bytes = fileBytes(1 * MIB) as Uint8Array<ArrayBuffer>;
-    const { bob, id, blobFile } = await sent(bytes, 'cut.bin');
+    const { r, bob, id, blobFile, bobHttp } = await sent(bytes, 'cut.bin');
     const stored = readFileSync(blobFile);
     writeFileSync(blobFile, stored.subarray(0, 300_000));
+    const started = Date.now();
     const err = await bob.messenger.downloadAttachment(id).catch((e: unknown) => e);
-    expect(err).toMatchObject({ name: 'BlobTransferError', kind: 'network' });
-    expect(bob.messenger.getState().transfers?.[0]?.failure).toBe('The relay could not be reached.');
+    expect(err).toMatchObject({ name: 'AttachmentTruncatedError', kind: 'truncated' });
+    // One request, no backoff: the relay said what is wrong before sending a byte.
+    expect(bobHttp.requests.filter((q) => q.startsWith('GET '))).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(bob.messenger.getState().transfers?.[0]?.failure).toBe('The file on the relay is incomplete.');
+    expect(bob.metrics.snapshot().counters['attachment.failure.truncated']).toBe(1);
+    expect(bobHttp.requests.filter((q) => q.endsWith('/ack'))).toEqual([]);
+    const damaged = (await r.relay.metrics.blobRequests.get()).values.find((v) => v.labels.op === 'get' && v.labels.result === 'damaged');
+    expect(damaged?.value).toBe(1);
     expect(await bob.store.getMessage(id)).toBeDefined();
   });
 

@@ -12,6 +12,8 @@ import type { RtcFromWindow, RtcToWindow } from '../../src/platform/core-worker/
 class FakeChannel extends EventTarget {
   binaryType = 'blob';
   readyState = 'connecting';
+  bufferedAmount = 0;
+  bufferedAmountLowThreshold = 0;
   readonly sent: Uint8Array[] = [];
   send(data: Uint8Array): void {
     this.sent.push(new Uint8Array(data));
@@ -142,6 +144,34 @@ describe('WebRTC bridge (worker ↔ window)', () => {
     real.close();
     await vi.waitFor(() => expect(events).toEqual(['open', 'close']));
     expect(channel.readyState).toBe('closed');
+  });
+
+  it('the worker’s bufferedAmount follows the window’s channel: bytes posted minus those the window says left its buffer', async () => {
+    const { client, pc } = bridged();
+    const remote = new client.RTCPeerConnection({ iceServers: [] });
+    const channel = remote.createDataChannel('petrel', { negotiated: true, id: 0, ordered: true });
+    await vi.waitFor(() => expect(pc()?.channels).toHaveLength(1));
+    const real = pc().channels[0]!;
+    real.open();
+    await vi.waitFor(() => expect(channel.readyState).toBe('open'));
+    // The window's buffer is full (above its 256 KiB report mark): no report yet.
+    real.bufferedAmount = 300_000;
+    for (let i = 0; i < 3; i++) channel.send(new Uint8Array(40));
+    expect(channel.bufferedAmount).toBe(120);
+    await vi.waitFor(() => expect(real.sent).toHaveLength(3));
+    expect(channel.bufferedAmount).toBe(120);
+    let low = 0;
+    channel.bufferedAmountLowThreshold = 50;
+    channel.addEventListener('bufferedamountlow', () => low++);
+    // It drains: the window says so, and the worker's channel fires its own event.
+    real.bufferedAmount = 0;
+    real.dispatchEvent(new Event('bufferedamountlow'));
+    await vi.waitFor(() => expect(channel.bufferedAmount).toBe(0));
+    expect(low).toBe(1);
+    // A send that leaves the buffer low is reported at once.
+    channel.send(new Uint8Array(10));
+    expect(channel.bufferedAmount).toBe(10);
+    await vi.waitFor(() => expect(channel.bufferedAmount).toBe(0));
   });
 
   it('closing in the worker closes the window’s connection and fails the calls still waiting; reset closes the rest', async () => {

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_ATTACHMENT_BLOB_BYTES } from '../../src/core/wire/attachment-layout.ts';
+import { mailboxAddress } from '../../src/core/wire/index.ts';
 import { BlobClient, blobAuth } from './helpers/blob-client.ts';
 import { newIdentity } from './helpers/identity.ts';
 import { startTestRelay, tempDataDir, type TestRelay } from './helpers/relay-harness.ts';
@@ -224,6 +225,28 @@ describe('deletion', () => {
     expect((await carol.request('POST', `${path}/ack`)).status).toBe(204);
     expect((await carol.download(path)).status).toBe(404);
     expect(await scrape(relay.http, /petrel_blobs_deleted_total\{reason="acked"\} (\d+)/)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a blob that names its recipients refuses another account’s acknowledgement (403, counted), so it stays for them', async () => {
+    const alice = new BlobClient(relay.http, newIdentity());
+    const [bob, mallory] = [new BlobClient(relay.http, newIdentity()), new BlobClient(relay.http, newIdentity())];
+    const bobAccount = Buffer.from(mailboxAddress(bob.id.ik)).toString('base64url');
+    const bytes = rnd(1000);
+    const res = await alice.request('POST', '/blobs', { 'Upload-Length': '1000', 'Petrel-Recipients': '1', 'Petrel-Recipient-Accounts': bobAccount });
+    expect(res.status).toBe(201);
+    const path = res.headers.get('location')!;
+    expect((await alice.patch(path, 0, bytes)).status).toBe(204);
+    const before = (await scrape(relay.http, refused('ack', 'forbidden'))) ?? 0;
+    const denied = await mallory.request('POST', `${path}/ack`);
+    expect(denied.status).toBe(403);
+    expect(await denied.json()).toMatchObject({ error: 'forbidden' });
+    expect(await scrape(relay.http, refused('ack', 'forbidden'))).toBe(before + 1);
+    expect((await bob.download(path)).status).toBe(200);
+    expect((await bob.request('POST', `${path}/ack`)).status).toBe(204);
+    expect((await bob.download(path)).status).toBe(404);
+    // A count that does not match the named accounts, or a malformed name, is refused.
+    expect((await alice.request('POST', '/blobs', { 'Upload-Length': '10', 'Petrel-Recipients': '2', 'Petrel-Recipient-Accounts': bobAccount })).status).toBe(400);
+    expect((await alice.request('POST', '/blobs', { 'Upload-Length': '10', 'Petrel-Recipients': '1', 'Petrel-Recipient-Accounts': 'not-an-account' })).status).toBe(400);
   });
 
   it('deletes blobs at the end of retention, and the owner can cancel one', async () => {

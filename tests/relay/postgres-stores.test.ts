@@ -47,7 +47,7 @@ describeMailboxStoreContract('PostgreSQL', async (limits) => {
 });
 
 describeBlobStoreContract('PostgreSQL', async (limits) => {
-  await db.pool.query('TRUNCATE blobs, blob_chunks, blob_acks');
+  await db.pool.query('TRUNCATE blobs, blob_chunks, blob_acks, blob_recipients');
   const pool = createPostgresPool({ connectionString: db.url, max: 8, timeoutMs: 10_000 }, () => {});
   return { store: new PostgresBlobStore(pool, limits), dispose: () => pool.end() };
 });

@@ -11,10 +11,19 @@ export class FakeDataChannel {
   binaryType = 'blob';
   readyState = 'connecting';
   remote: FakeDataChannel | undefined;
+  /** Bytes sent and not yet delivered (they leave on the next macrotask, a few at a time like a network). */
+  bufferedAmount = 0;
+  bufferedAmountLowThreshold = 0;
+  /** The most bytes ever waiting in the send buffer (what a sender's pacing keeps down). */
+  peakBufferedAmount = 0;
   private readonly listeners = new Map<string, Listener[]>();
 
   addEventListener(type: string, listener: Listener): void {
     this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
+  }
+
+  removeEventListener(type: string, listener: Listener): void {
+    this.listeners.set(type, (this.listeners.get(type) ?? []).filter((l) => l !== listener));
   }
 
   dispatch(type: string, data?: unknown): void {
@@ -25,7 +34,14 @@ export class FakeDataChannel {
     if (this.readyState !== 'open') throw new Error('not open');
     const copy = data.slice().buffer;
     const remote = this.remote;
-    queueMicrotask(() => remote?.readyState === 'open' && remote.dispatch('message', copy));
+    this.bufferedAmount += copy.byteLength;
+    this.peakBufferedAmount = Math.max(this.peakBufferedAmount, this.bufferedAmount);
+    queueMicrotask(() => {
+      const before = this.bufferedAmount;
+      this.bufferedAmount -= copy.byteLength;
+      if (remote?.readyState === 'open') remote.dispatch('message', copy);
+      if (before > this.bufferedAmountLowThreshold && this.bufferedAmount <= this.bufferedAmountLowThreshold) this.dispatch('bufferedamountlow');
+    });
   }
 
   open(): void {

@@ -77,6 +77,8 @@ export const frame: fc.Arbitrary<Frame> = fc.oneof(
   ),
   fc.record({ t: fc.constant('p2p.env' as const), env: envelope }),
   fc.record({ t: fc.constant('p2p.ack' as const), ids }),
+  fc.record({ t: fc.constant('p2p.blob' as const), id: id16, total: u32, off: u32, data: fc.uint8Array({ maxLength: 300 }) }),
+  fc.record({ t: fc.constant('p2p.blob.ack' as const), id: id16, got: u32, saved: u32 }),
 );
 
 const ts = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });

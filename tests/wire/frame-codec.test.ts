@@ -49,6 +49,8 @@ const EXAMPLES: Record<string, Frame> = {
   'error(no rid)': { t: 'error', code: 'malformed', msg: '' },
   'p2p.env': { t: 'p2p.env', env },
   'p2p.ack': { t: 'p2p.ack', ids: [b(16)] },
+  'p2p.blob': { t: 'p2p.blob', id: b(16), total: 102 * 1024 * 1024, off: 65_536, data: b(1000) },
+  'p2p.blob.ack': { t: 'p2p.blob.ack', id: b(16), got: 3_000_000, saved: 2_000_000 },
 };
 
 
@@ -73,7 +75,7 @@ describe('frame codec: round trips', () => {
 
   it('covers every frame type of the contract', () => {
     const types = new Set(Object.values(EXAMPLES).map((f) => f.t));
-    const all: FrameType[] = ['auth', 'send', 'send.multi', 'sent.multi', 'ack', 'prekeys.publish', 'prekeys.fetch', 'signal', 'ping', 'challenge', 'ready', 'sent', 'deliver', 'prekeys.published', 'prekeys.bundle', 'prekeys.low', 'pong', 'error', 'p2p.env', 'p2p.ack'];
+    const all: FrameType[] = ['auth', 'send', 'send.multi', 'sent.multi', 'ack', 'prekeys.publish', 'prekeys.fetch', 'signal', 'ping', 'challenge', 'ready', 'sent', 'deliver', 'prekeys.published', 'prekeys.bundle', 'prekeys.low', 'pong', 'error', 'p2p.env', 'p2p.ack', 'p2p.blob', 'p2p.blob.ack'];
     expect([...types].sort()).toEqual([...all].sort());
   });
 
@@ -156,6 +158,8 @@ describe('frame codec: refusals', () => {
     ['a prototype key as type', () => decodeFrame(rawCbor({ t: 'constructor', v: 1 })), 'unknown_type'],
     ['a relay frame from a client', () => decodeFrame(encodeFrame(EXAMPLES.deliver!), { from: 'client' }), 'unknown_type'],
     ['a peer frame from the relay', () => decodeFrame(encodeFrame(EXAMPLES['p2p.ack']!), { from: 'relay' }), 'unknown_type'],
+    ['a file frame from a client (only peers send them)', () => decodeFrame(encodeFrame(EXAMPLES['p2p.blob']!), { from: 'client' }), 'unknown_type'],
+    ['a file frame over 64 KiB of data', () => decodeFrame(rawCbor({ t: 'p2p.blob', v: 1, id: b(16), off: 0, data: b(64 * 1024 + 1), total: 1 })), 'invalid_field'],
     ['a relay-shaped signal from a client', () => decodeFrame(encodeFrame(EXAMPLES['signal(deliver)']!), { from: 'client' }), 'missing_field'],
     ['a missing field', () => decodeFrame(rawCbor({ t: 'send', v: 1, rid: 1 })), 'missing_field'],
     ['an extra field', () => decodeFrame(rawCbor({ t: 'ping', v: 1, rid: 1, zzz: 1 })), 'unknown_field'],

@@ -9,6 +9,7 @@ import type { Clock } from '../clock.ts';
 import type { CryptoRuntime } from '../crypto/crypto-runtime.ts';
 import { attachmentBlobLength } from '../wire/attachment-layout.ts';
 import { checkpointBlobOffset, openAttachment, type OpenCheckpoint } from './attachment-decryptor.ts';
+import { AttachmentTruncatedError } from './errors.ts';
 import { BlobTransferError, blobPath, sendSigned, type BlobAccount, type BlobHttp, type BlobHttpResponse } from './blob-http.ts';
 
 const MAX_ATTEMPTS = 6;
@@ -44,15 +45,29 @@ export async function* fetchBlob(ref: AttachmentReference, options: DownloadOpti
     const before = received;
     let res: BlobHttpResponse | undefined;
     try {
-      res = await sendSigned(http, account, clock, { method: 'GET', path, headers: received > 0 ? { Range: `bytes=${received}-` } : {} });
+      // The rest as a suffix range: the relay's blob may hold only the attachment blob's last
+      // bytes (the ones before were sent over the direct path, §14.8), and this names them alike.
+      res = await sendSigned(http, account, clock, { method: 'GET', path, headers: received > 0 ? { Range: `bytes=-${total - received}` } : {} });
     } catch {
       res = undefined;
     }
     if (res && res.status < 500 && res.status !== 429) {
       const expected = received > 0 ? 206 : 200;
+      if (res.status === 410) {
+        // The relay lost part of its copy (a file cut short on its disk): the file cannot come whole from there.
+        await res.discard();
+        throw new AttachmentTruncatedError(`the relay's copy of the attachment is cut short (${received} of ${total} bytes arrived)`);
+      }
       if (res.status !== expected) {
         await res.discard();
         throw new BlobTransferError('refused', `downloading the attachment: the relay answered ${res.status}`, res.status);
+      }
+      const length = Number(res.header('content-length') ?? Number.NaN);
+      if (Number.isSafeInteger(length) && length !== total - received) {
+        // The relay's blob does not hold the bytes this device lacks (its part was sent directly
+        // and this device no longer has it): reading on would feed the decryptor wrong bytes.
+        await res.discard();
+        throw new BlobTransferError('refused', `downloading the attachment: the relay has ${length} bytes where ${total - received} are missing`, res.status);
       }
       try {
         for await (const piece of res.body) {

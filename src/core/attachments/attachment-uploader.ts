@@ -8,7 +8,7 @@
  * the key (no randomness besides the key), so `resume: {blobId, key}` seals the file again
  * under the same key, asks the relay where the stored bytes end, and sends from there.
  */
-import { fromBase64Url } from '../bytes.ts';
+import { fromBase64Url, toBase64Url } from '../bytes.ts';
 import type { Clock } from '../clock.ts';
 import type { CryptoRuntime } from '../crypto/crypto-runtime.ts';
 import { BLOB_ID_BYTES } from '../wire/blob-request-auth.ts';
@@ -30,9 +30,22 @@ export interface UploadOptions {
   readonly size: number;
   /** Recipient devices that will acknowledge the blob (the relay deletes it once all have). */
   readonly recipients?: number;
+  /**
+   * The recipients' accounts (mailbox addresses): only they may acknowledge the blob
+   * (`Petrel-Recipient-Accounts`); their number is then the recipient count.
+   */
+  readonly recipientAccounts?: readonly Uint8Array[];
   readonly chunkBytes?: number;
   /** Continue an upload begun earlier (same file, same key). */
   readonly resume?: { readonly blobId: Uint8Array; readonly key: Uint8Array };
+  /** The per-file key for a new upload (a file that began over the direct path keeps its key); default fresh. */
+  readonly key?: Uint8Array;
+  /**
+   * Upload only the blob's bytes from this offset on (the recipient already holds the ones
+   * before, sent over the direct path: docs/PROTOCOL.md §14.8). The relay's blob is then the
+   * last `total - from` bytes of the attachment blob; offsets and progress are the relay blob's.
+   */
+  readonly from?: number;
   /** Called with (blob bytes the relay has confirmed, blob bytes in all). */
   readonly onProgress?: (stored: number, total: number) => void;
   /** Called once the blob exists, before any chunk (awaited): what to persist to resume later. */
@@ -59,8 +72,12 @@ const refusal = refusalOf;
 export async function uploadAttachment(source: ByteSource, options: UploadOptions): Promise<UploadedAttachment> {
   const { http, account, runtime, clock, size } = options;
   const chunkBytes = options.chunkBytes ?? DEFAULT_UPLOAD_CHUNK_BYTES;
-  const sealed = sealAttachment(source, { size, runtime, ...(options.resume ? { key: options.resume.key } : {}) });
-  const total = sealed.blobBytes;
+  const key = options.resume?.key ?? options.key;
+  const sealed = sealAttachment(source, { size, runtime, ...(key ? { key } : {}) });
+  const from = options.from ?? 0;
+  if (!Number.isSafeInteger(from) || from < 0 || from >= sealed.blobBytes) throw new RangeError(`an upload cannot start at ${from} of ${sealed.blobBytes} blob bytes`);
+  /** Bytes of the relay's blob (the whole attachment blob unless `from`). */
+  const total = sealed.blobBytes - from;
   const signed = (req: Parameters<BlobHttp['send']>[0]) => sendSigned(http, account, clock, req);
 
   /** A control request, retried on network failures and 5xx. */
@@ -83,7 +100,10 @@ export async function uploadAttachment(source: ByteSource, options: UploadOption
   if (options.resume) {
     blobId = options.resume.blobId;
   } else {
-    const created = await control({ method: 'POST', path: '/blobs', headers: { 'Upload-Length': String(total), 'Petrel-Recipients': String(options.recipients ?? 1) } });
+    const accounts = options.recipientAccounts;
+    const headers: Record<string, string> = { 'Upload-Length': String(total), 'Petrel-Recipients': String(accounts?.length || options.recipients || 1) };
+    if (accounts?.length) headers['Petrel-Recipient-Accounts'] = accounts.map(toBase64Url).join(',');
+    const created = await control({ method: 'POST', path: '/blobs', headers });
     if (created.status !== 201) throw await refusal(created, 'creating the blob');
     await created.discard();
     const location = created.header('location') ?? '';
@@ -151,7 +171,12 @@ export async function uploadAttachment(source: ByteSource, options: UploadOption
     sending.catch(() => {}); // awaited at the next flush; this only keeps it from counting as unhandled meanwhile
     inFlight = sending;
   };
-  for await (const chunk of sealed.chunks) {
+  let skipped = 0;
+  for await (const sealedChunk of sealed.chunks) {
+    // Bytes before `from` are sealed (the digest covers them) but not sent.
+    const skip = Math.min(from - skipped, sealedChunk.length);
+    skipped += skip;
+    const chunk = skip > 0 ? sealedChunk.subarray(skip) : sealedChunk;
     for (let o = 0; o < chunk.length; ) {
       const n = Math.min(chunkBytes - filled, chunk.length - o);
       buffer.set(chunk.subarray(o, o + n), filled);

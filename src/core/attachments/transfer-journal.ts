@@ -36,10 +36,12 @@ export interface UploadRecord {
   readonly preview?: Uint8Array;
   readonly blobId: Uint8Array;
   readonly key: Uint8Array;
-  /** Blob bytes the relay had confirmed when last heard (the relay's HEAD is the truth). */
+  /** Blob bytes the relay had confirmed when last heard (the relay's HEAD is the truth), counted from the blob's start. */
   readonly stored: number;
   /** Blob bytes in all. */
   readonly total: number;
+  /** The relay's blob holds the attachment blob from this offset on (the bytes before went over the direct path, §14.8); absent = 0. */
+  readonly from?: number;
 }
 
 export interface DownloadRecord {
@@ -52,6 +54,11 @@ export interface DownloadRecord {
   /** Blob bytes in those parts. */
   readonly saved: number;
   readonly total: number;
+  /**
+   * The bytes came from the sender over the direct path (§14.8), before its `file` message:
+   * not a download the person started, so not shown until they ask for the file.
+   */
+  readonly direct?: true;
 }
 
 export type TransferRecord = UploadRecord | DownloadRecord;
@@ -75,11 +82,12 @@ function decode(j: unknown): TransferRecord | undefined {
   if (!isHex(o.messageId, 16) || !isText(o.contactId) || !isText(o.name) || !isCount(o.total)) return undefined;
   if (o.kind === 'down') {
     if (!isCount(o.parts) || !isCount(o.saved) || o.saved > o.total) return undefined;
-    return { kind: 'down', messageId: o.messageId, contactId: o.contactId, name: o.name, parts: o.parts, saved: o.saved, total: o.total };
+    return { kind: 'down', messageId: o.messageId, contactId: o.contactId, name: o.name, parts: o.parts, saved: o.saved, total: o.total, ...(o.direct === true ? { direct: true as const } : {}) };
   }
   if (o.kind !== 'up') return undefined;
   if (!isText(o.mime) || !isCount(o.size) || !isText(o.caption) || !isCount(o.stored) || !isHex(o.blobId, 16) || !isHex(o.key, 32)) return undefined;
   if (o.preview !== undefined && !isHex(o.preview)) return undefined;
+  if (o.from !== undefined && (!isCount(o.from) || o.from >= o.total)) return undefined;
   return {
     kind: 'up',
     messageId: o.messageId,
@@ -93,6 +101,7 @@ function decode(j: unknown): TransferRecord | undefined {
     key: fromHex(o.key),
     stored: Math.min(o.stored, o.total),
     total: o.total,
+    ...(isCount(o.from) && o.from > 0 ? { from: o.from } : {}),
   };
 }
 

@@ -12,10 +12,19 @@
  * the person attaches the same file again (same contact, name, size and type) and the
  * upload continues under the journaled key and blob from where the relay's bytes end. A
  * download continues from its saved blob bytes when it is asked for again.
+ *
+ * The direct path (§14.8): to a contact with one device and an open data channel (and no
+ * other device of ours to copy the message to), the sealed blob goes over the channel
+ * first; what the contact did not save before the channel closed or went quiet is
+ * uploaded to the relay from that offset. Blobs a contact sends us that way are kept by
+ * the DirectBlobReceiver as saved download parts, so their download fetches nothing.
  */
 import { fromHex, toHex, utf8 } from '../bytes.ts';
 import { openAttachment } from '../attachments/attachment-decryptor.ts';
 import { acknowledgeAttachment } from '../attachments/attachment-downloader.ts';
+import { sealAttachment } from '../attachments/attachment-encryptor.ts';
+import { DirectBlobReceiver } from '../attachments/direct-blob-receiver.ts';
+import { sendBlobDirect } from '../attachments/direct-blob-sender.ts';
 import { uploadAttachment } from '../attachments/attachment-uploader.ts';
 import { BlobTransferError, blobPath, sendSigned, type BlobAccount, type BlobHttp } from '../attachments/blob-http.ts';
 import type { ByteSource } from '../attachments/byte-source.ts';
@@ -23,9 +32,12 @@ import { AttachmentError } from '../attachments/errors.ts';
 import { resumableBlob } from '../attachments/resumable-download.ts';
 import { JournalPartMissingError, TransferJournal, type DownloadRecord, type UploadRecord } from '../attachments/transfer-journal.ts';
 import type { AttachmentRef } from '../store/index.ts';
+import type { DirectBlobPath } from '../transport/direct-transport.ts';
+import type { P2pBlobAckFrame } from '../wire/index.ts';
 import { MAX_ATTACHMENT_MIME_BYTES, MAX_ATTACHMENT_NAME_BYTES, MAX_ATTACHMENT_PLAINTEXT_BYTES, MAX_ATTACHMENT_PREVIEW_BYTES, attachmentBlobLength } from '../wire/attachment-layout.ts';
 import { mailboxAddress, MAX_TEXT_BYTES } from '../wire/index.ts';
 import { enqueueOutgoing } from './compose.ts';
+import { isAccountTarget } from './device-routing.ts';
 import type { MessengerContext } from './context.ts';
 import { AttachmentsUnavailableError, FileTooLargeError, InvalidFileError, NoAttachmentError, TransferCancelledError, UnknownContactError } from './errors.ts';
 import { assertCanSend } from './contact-state.ts';
@@ -53,6 +65,18 @@ interface UploadJob {
   readonly preview?: Uint8Array;
   /** The journaled upload it continues. */
   readonly resume?: UploadRecord;
+  /** Part of it went over the direct path before the relay upload failed: the rest goes under the same key. */
+  readonly leftover?: DirectLeftover;
+}
+
+/** Which way a file's blob went: all over the direct path, all through the relay, or the first part direct and the rest through the relay. */
+export type AttachmentPath = 'direct' | 'relay' | 'direct+relay';
+
+/** What the direct attempt left for the relay upload. */
+interface DirectLeftover {
+  readonly key: Uint8Array;
+  /** Blob bytes the contact saved: the relay upload starts here. */
+  readonly from: number;
 }
 
 const MIB = 1024 * 1024;
@@ -70,6 +94,12 @@ export class AttachmentCommands {
   /** Of those, the ones that failed for want of the relay: continued when it is back. */
   private readonly waitingForRelay = new Set<string>();
   private readonly journal: TransferJournal;
+  /** Acks of blobs we send over the direct path, by `<mailbox hex>:<message id>`. */
+  private readonly blobAcks = new Map<string, (ack: P2pBlobAckFrame) => void>();
+  private readonly receiver: DirectBlobReceiver | undefined;
+  private readonly stopBlobFrames: () => void = () => {};
+  /** Contact ids by mailbox (hex), for the channels' frames. */
+  private readonly mailboxes = new Map<string, string>();
   /** The core stopped: moving transfers end where they are, their journal entries kept for the next core. */
   private stopped = false;
 
@@ -77,13 +107,36 @@ export class AttachmentCommands {
     private readonly ctx: MessengerContext,
     private readonly http: BlobHttp | undefined,
     private readonly events: MessageEvents & { transfers(list: readonly TransferView[]): void },
+    private readonly direct?: DirectBlobPath,
   ) {
     this.journal = new TransferJournal(ctx.store);
+    if (direct) {
+      const receiver = (this.receiver = new DirectBlobReceiver({
+        journal: this.journal,
+        contactOf: (mailbox) => this.contactOfMailbox(mailbox),
+        sendAck: (to, ack) => void direct.blobLink(to)?.send(ack),
+        messageExists: async (id) => (await ctx.store.getMessage(id)) !== undefined,
+        metrics: ctx.metrics,
+        log: ctx.log.child('direct-files'),
+      }));
+      const stopFrames = direct.onBlobFrame((from, frame) => {
+        if (frame.t === 'p2p.blob') receiver.receive(from, frame);
+        else this.blobAcks.get(`${toHex(from)}:${toHex(frame.id)}`)?.(frame);
+      });
+      const stopStates = direct.onStateChange((c) => {
+        if (!c.available && c.destination) receiver.peerGone(c.destination);
+      });
+      this.stopBlobFrames = () => {
+        stopFrames();
+        stopStates();
+      };
+    }
   }
 
   /** At start: the unfinished transfers of an earlier run show as interrupted, ready to continue. */
   async restore(): Promise<void> {
     for (const r of await this.journal.list()) {
+      if (r.kind === 'down' && r.direct) continue; // a contact's file over the direct path: shown when asked for
       if (r.kind === 'up' && (await this.ctx.store.getMessage(r.messageId))) {
         await this.journal.remove(r.messageId); // sent; the journal entry outlived a crash
         continue;
@@ -171,6 +224,8 @@ export class AttachmentCommands {
   /** The core stops: transfers stop between chunks and nothing more is journaled once this resolves. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopBlobFrames();
+    await this.receiver?.idle();
     await this.journal.close();
   }
 
@@ -187,37 +242,57 @@ export class AttachmentCommands {
     this.track({ messageId: id, contactId, name, direction: 'up', done: job.resume?.stored ?? 0, total: job.resume?.total ?? file.size });
     let attachment: AttachmentRef;
     let record: UploadRecord | undefined = job.resume;
+    let path: AttachmentPath = 'relay';
+    let leftover: DirectLeftover | undefined;
     try {
-      const up = await uploadAttachment(file.stream(), {
-        http,
-        account: this.account(),
-        runtime: ctx.crypto,
-        clock: ctx.clock,
-        size: file.size,
-        recipients: 1,
-        ...(job.resume ? { resume: { blobId: job.resume.blobId, key: job.resume.key } } : {}),
-        // Durable before the first chunk: a restart finds the blob and key to continue with.
-        onCreated: async ({ blobId, key, total }) => {
-          if (record) return;
-          const { preview } = job;
-          record = { kind: 'up', messageId: id, contactId, name, mime, size: file.size, caption: job.caption, ...(preview ? { preview } : {}), blobId, key, stored: 0, total };
-          await this.journal.put(record);
-        },
-        onProgress: (done, total) => {
-          this.progress(id, done, total);
-          // Where it stands, for the view after a restart (the relay's HEAD is what resuming trusts).
-          if (record && done > record.stored) {
-            record = { ...record, stored: done };
-            void this.journal.put(record).catch(() => undefined);
-          }
-        },
-        cancelled: () => this.stopped || this.cancelled.has(id),
-      });
-      attachment = { blobId: toHex(up.blobId), key: up.key, digest: up.digest, size: file.size, mime, name, ...(job.preview ? { preview: job.preview } : {}) };
+      // The contact may hold the start of this blob already: only the same key makes the same blob.
+      const directly = job.resume ? undefined : (job.leftover ?? (await this.sendDirect(job)));
+      if (directly && !('attachment' in directly)) leftover = directly;
+      if (directly && 'attachment' in directly) {
+        attachment = directly.attachment;
+        path = 'direct';
+      } else {
+        const from = directly?.from ?? job.resume?.from ?? 0;
+        const recipient = ctx.contacts.byId(contactId);
+        const contactMailbox = recipient ? mailboxAddress(recipient.identityKey) : undefined;
+        if (from > 0) path = 'direct+relay';
+        const up = await uploadAttachment(file.stream(), {
+          http,
+          account: this.account(),
+          runtime: ctx.crypto,
+          clock: ctx.clock,
+          size: file.size,
+          recipients: 1,
+          // Only the contact's account may acknowledge it (the relay deletes it then).
+          ...(contactMailbox ? { recipientAccounts: [contactMailbox] } : {}),
+          ...(job.resume ? { resume: { blobId: job.resume.blobId, key: job.resume.key } } : {}),
+          ...(directly ? { key: directly.key } : {}),
+          ...(from > 0 ? { from } : {}),
+          // Durable before the first chunk: a restart finds the blob and key to continue with.
+          onCreated: async ({ blobId, key, total }) => {
+            if (record) return;
+            const { preview } = job;
+            record = { kind: 'up', messageId: id, contactId, name, mime, size: file.size, caption: job.caption, ...(preview ? { preview } : {}), blobId, key, stored: from, total: from + total, ...(from > 0 ? { from } : {}) };
+            await this.journal.put(record);
+          },
+          // The relay's offsets count from `from`; the view and the journal count the whole blob.
+          onProgress: (stored, total) => {
+            const done = from + stored;
+            this.progress(id, done, from + total);
+            // Where it stands, for the view after a restart (the relay's HEAD is what resuming trusts).
+            if (record && done > record.stored) {
+              record = { ...record, stored: done };
+              void this.journal.put(record).catch(() => undefined);
+            }
+          },
+          cancelled: () => this.stopped || this.cancelled.has(id),
+        });
+        attachment = { blobId: toHex(up.blobId), key: up.key, digest: up.digest, size: file.size, mime, name, ...(job.preview ? { preview: job.preview } : {}) };
+      }
     } catch (err) {
       this.moving.delete(id);
       if (this.stopped) throw err; // the journal keeps it for the next core
-      if (job.resume && err instanceof BlobTransferError && err.status === 404) {
+      if (job.resume && err instanceof BlobTransferError && err.status === 404 && !job.resume.from) {
         // The relay no longer has the blob (retention, or its data was lost): start afresh.
         await this.journal.remove(id);
         const { resume: _gone, ...fresh } = job;
@@ -228,7 +303,7 @@ export class AttachmentCommands {
       const cause = cancelled ? new TransferCancelledError('the upload was cancelled') : err;
       if (cancelled) await this.forgetUpload(id);
       else {
-        this.held.set(id, job);
+        this.held.set(id, leftover && !record ? { ...job, leftover } : job);
         if (err instanceof BlobTransferError && err.kind === 'network') this.waitingForRelay.add(id);
       }
       this.fail(id, cause, !cancelled);
@@ -237,6 +312,8 @@ export class AttachmentCommands {
       if (metric) ctx.metrics.inc(metric);
       throw cause;
     }
+    ctx.metrics.inc('attachment.path', { direction: 'up', path });
+    ctx.log.info('attachment sent', { path, bytes: attachmentBlobLength(file.size) });
     this.moving.delete(id);
 
     const contact = ctx.contacts.byId(contactId);
@@ -263,6 +340,69 @@ export class AttachmentCommands {
     return id;
   }
 
+  /**
+   * The blob over the contact's data channel, when there is one and the message goes to
+   * that one device only: the finished attachment, or what is left for the relay (the key,
+   * and the offset the contact saved up to). Undefined: the relay takes all of it.
+   */
+  private async sendDirect(job: UploadJob): Promise<{ readonly attachment: AttachmentRef } | DirectLeftover | undefined> {
+    const { ctx, direct } = this;
+    const contact = ctx.contacts.byId(job.contactId);
+    if (!direct || !contact) return undefined;
+    const mailbox = mailboxAddress(contact.identityKey);
+    const link = direct.blobLink(mailbox);
+    if (!link) return undefined;
+    // Another device (theirs, or ours for the sent copy) would need the blob from the relay.
+    const targets = ctx.devices ? await ctx.devices.targets(contact.identityKey) : [];
+    if (targets.length > 1 || targets.some((t) => !isAccountTarget(t))) return undefined;
+    const { file } = job;
+    const sealed = sealAttachment(file.stream(), { size: file.size, runtime: ctx.crypto });
+    const ackKey = `${toHex(mailbox)}:${job.id}`;
+    const outcome = await sendBlobDirect({
+      link,
+      clock: ctx.clock,
+      messageId: fromHex(job.id),
+      total: sealed.blobBytes,
+      chunks: sealed.chunks,
+      acks: (handler) => {
+        this.blobAcks.set(ackKey, handler);
+        return () => this.blobAcks.delete(ackKey);
+      },
+      onProgress: (saved, total) => this.progress(job.id, saved, total),
+      onSent: (n) => ctx.metrics.inc('attachment.direct.sent_bytes', undefined, n),
+      cancelled: () => this.stopped || this.cancelled.has(job.id),
+    });
+    if (outcome.complete) {
+      // No relay blob: the id only names the file (the relay does not know it).
+      const attachment: AttachmentRef = {
+        blobId: toHex(ctx.random.bytes(16)),
+        key: sealed.key,
+        digest: sealed.digest(),
+        size: file.size,
+        mime: job.mime,
+        name: job.name,
+        ...(job.preview ? { preview: job.preview } : {}),
+      };
+      return { attachment };
+    }
+    if (outcome.reason === 'cancelled') throw new TransferCancelledError('the upload was cancelled');
+    ctx.metrics.inc('attachment.direct.fallback', { reason: outcome.reason });
+    ctx.log.info('direct file transfer ended early; the relay takes the rest', { reason: outcome.reason, saved: outcome.saved, total: sealed.blobBytes });
+    return { key: sealed.key, from: outcome.saved };
+  }
+
+  private contactOfMailbox(mailbox: Uint8Array): string | undefined {
+    const hex = toHex(mailbox);
+    const known = this.mailboxes.get(hex);
+    if (known && this.ctx.contacts.byId(known)) return known;
+    for (const c of this.ctx.contacts.all()) {
+      const m = toHex(mailboxAddress(c.identityKey));
+      this.mailboxes.set(m, c.id);
+      if (m === hex) return c.blocked ? undefined : c.id;
+    }
+    return undefined;
+  }
+
   async downloadAttachment(messageId: string): Promise<Blob> {
     const { ctx } = this;
     const m = await ctx.store.getMessage(messageId);
@@ -275,9 +415,10 @@ export class AttachmentCommands {
     const total = attachmentBlobLength(a.size);
     const fresh: DownloadRecord = { kind: 'down', messageId, contactId: m.contactId, name: a.name, parts: 0, saved: 0, total };
     const earlier = await this.journal.get(messageId);
-    let record = earlier?.kind === 'down' && earlier.total === total ? earlier : fresh;
+    // Bytes saved earlier: a download begun before, or the contact's send over the direct path (only its own).
+    let record = earlier?.kind === 'down' && earlier.total === total && earlier.contactId === m.contactId ? earlier : fresh;
     if (record === fresh) await this.journal.put(fresh);
-    else ctx.metrics.inc('attachment.download_resumed');
+    else if (!record.direct) ctx.metrics.inc('attachment.download_resumed');
     this.moving.add(messageId);
     this.track({ messageId, contactId: m.contactId, name: a.name, direction: 'down', done: record.saved, total });
     const options = { http, account, runtime: ctx.crypto, clock: ctx.clock, onProgress: (done: number, all: number) => this.progress(messageId, done, all) };
@@ -311,8 +452,12 @@ export class AttachmentCommands {
     await this.journal.remove(messageId);
     this.untrack(messageId);
     ctx.metrics.inc('attachment.downloaded');
-    // Our own sent files are the contact's to acknowledge, not ours.
-    if (m.direction === 'in') {
+    // `record` is what the download began from (its saved bytes, or none after a part went missing).
+    const allDirect = record.direct === true && record.saved === total;
+    const path: AttachmentPath = record.direct ? (allDirect ? 'direct' : 'direct+relay') : 'relay';
+    ctx.metrics.inc('attachment.path', { direction: 'down', path });
+    // Our own sent files are the contact's to acknowledge, not ours; one that came all over the direct path has no relay blob.
+    if (m.direction === 'in' && !allDirect) {
       await acknowledgeAttachment(ref.blobId, { http, account, clock: ctx.clock }).catch((err: unknown) => {
         ctx.log.warn('attachment ack failed', { error: err instanceof Error ? err.name : 'unknown' });
       });

@@ -247,7 +247,7 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
     queued: () => outbox.kick(),
     changed: refresh,
     transfers: (list) => view.patch({ transfers: list.length ? list : undefined }),
-  });
+  }, direct?.blobs);
   const reads = new ReadReceipts(ctx);
   const deviceRelay = { isOnline, fetchDeviceList: (ik: Uint8Array) => relay.fetchDeviceList(ik), watchDevices: (iks: readonly Uint8Array[]) => relay.watchDevices(iks) };
   // Our list naming this device for the first time (fetched, or published by a link this

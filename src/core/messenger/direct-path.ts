@@ -4,6 +4,7 @@
  * (src/platform/webrtc/webrtc-direct-path.ts); the messenger carries its signals,
  * encrypted with the contact's Double Ratchet session, on the relay's `signal` route.
  */
+import type { DirectBlobPath } from '../transport/direct-transport.ts';
 import type { Transport } from '../transport/index.ts';
 import type { RtcContent } from '../wire/index.ts';
 
@@ -11,6 +12,8 @@ export type RtcKind = RtcContent['kind'];
 
 export interface DirectPath {
   readonly transport: Transport;
+  /** Files over the same channels (docs/PROTOCOL.md §14.8); without it files always go through the relay. */
+  readonly blobs?: DirectBlobPath;
   /** A decrypted, authenticated signaling message from a contact (after its commit). */
   handleSignal(contactId: string, mailbox: Uint8Array, kind: RtcKind, data: string): void;
   /** Contacts with an open channel right now. */

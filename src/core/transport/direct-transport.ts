@@ -10,7 +10,7 @@ import { bytesEqual } from '../bytes.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { encodeFrame, isFrameFrom, isWireError, type Envelope, type Frame, type PeerFrame } from '../wire/index.ts';
+import { encodeFrame, isFrameFrom, isWireError, type Envelope, type Frame, type P2pBlobAckFrame, type P2pBlobFrame, type PeerFrame } from '../wire/index.ts';
 import { AckBatcher } from './ack-batcher.ts';
 import { destinationKey, envelopeKey } from './envelope.ts';
 import { IngressGuard, type FrameCheck } from './ingress-guard.ts';
@@ -28,6 +28,29 @@ export const DIRECT_ACK_TIMEOUT_MS = 5_000;
  * batching and 2-3 ms each with this).
  */
 export const DIRECT_ACK_BATCH_DELAY_MS = 1;
+
+/** A frame of a file sent over the channel (docs/PROTOCOL.md §14.8): handled by the attachments, not the router. */
+export type BlobFrame = P2pBlobFrame | P2pBlobAckFrame;
+
+/** One peer's channel as a bulk (file) sender uses it beside the envelopes. */
+export interface BlobLink {
+  readonly isOpen: boolean;
+  send(frame: BlobFrame): boolean;
+  /** Bytes waiting in the channel's send buffer, where the channel can tell. */
+  readonly bufferedAmount: number | undefined;
+  /** Resolves once at most `threshold` bytes wait in the send buffer, or the channel closed (at once where it cannot tell). */
+  drained(threshold: number): Promise<void>;
+  /** Fires once, when this channel stops being the peer's (closed or replaced). */
+  onGone(listener: () => void): () => void;
+}
+
+/** What a file sender and receiver need of the direct path: the channels, and the file frames that come in on them. */
+export interface DirectBlobPath {
+  blobLink(destination: Uint8Array): BlobLink | undefined;
+  onBlobFrame(listener: (from: Uint8Array, frame: BlobFrame) => void): () => void;
+  /** A channel opened or closed (`destination` = the peer's mailbox). */
+  onStateChange(listener: (change: TransportStateChange) => void): () => void;
+}
 
 export interface DirectTransportDeps {
   readonly clock: Clock;
@@ -49,10 +72,12 @@ interface Link {
   readonly unsubscribe: Array<() => void>;
 }
 
-export class DirectTransport implements Transport {
+export class DirectTransport implements Transport, DirectBlobPath {
   readonly name = 'direct' as const;
   private readonly links = new Map<string, Link>();
   private readonly incoming = new Listeners<IncomingEnvelope>();
+  private readonly blobFrames = new Listeners<{ readonly from: Uint8Array; readonly frame: BlobFrame }>();
+  private readonly gone = new Listeners<Link>();
   private readonly states = new Listeners<TransportStateChange>();
   private readonly log: Logger;
   private readonly ingress: FrameCheck<Frame>;
@@ -99,6 +124,7 @@ export class DirectTransport implements Transport {
       p.reject(new TransportSendError('disconnected', 'direct'));
     }
     if (link.channel.isOpen) link.channel.close();
+    this.gone.emit(link);
     this.log.info('direct channel detached');
     this.states.emit({ transport: 'direct', destination: link.destination, available: false });
   }
@@ -139,6 +165,48 @@ export class DirectTransport implements Transport {
     });
   }
 
+  /** The live channel to `destination` for a file's frames, or undefined when there is none. */
+  blobLink(destination: Uint8Array): BlobLink | undefined {
+    const link = this.links.get(destinationKey(destination));
+    if (!link || !link.channel.isOpen) return undefined;
+    const { channel } = link;
+    const isMine = () => this.links.get(destinationKey(destination)) === link;
+    return {
+      get isOpen() {
+        return isMine() && channel.isOpen;
+      },
+      send: (frame) => isMine() && this.sendOn(channel, frame),
+      get bufferedAmount() {
+        return channel.bufferedAmount;
+      },
+      drained: (threshold) =>
+        new Promise<void>((resolve) => {
+          if (!channel.onBufferedAmountLow || channel.bufferedAmount === undefined || channel.bufferedAmount <= threshold || !isMine() || !channel.isOpen) {
+            resolve();
+            return;
+          }
+          const stops: Array<() => void> = [];
+          const done = () => {
+            for (const s of stops) s();
+            resolve();
+          };
+          stops.push(channel.onBufferedAmountLow(threshold, done), this.gone.add((l) => l === link && done()));
+        }),
+      onGone: (listener) => {
+        if (!isMine()) {
+          listener();
+          return () => {};
+        }
+        return this.gone.add((l) => l === link && listener());
+      },
+    };
+  }
+
+  /** A file's frames from the peer at `from` (its mailbox), validated by the ingress guard. */
+  onBlobFrame(listener: (from: Uint8Array, frame: BlobFrame) => void): () => void {
+    return this.blobFrames.add(({ from, frame }) => listener(from, frame));
+  }
+
   onEnvelope(listener: (incoming: IncomingEnvelope) => void): () => void {
     return this.incoming.add(listener);
   }
@@ -157,6 +225,10 @@ export class DirectTransport implements Transport {
     if (!frame) return;
     if (!isFrameFrom('peer', frame)) {
       this.deps.metrics.inc('packet.validation.failure', { reason: 'wrong_origin' });
+      return;
+    }
+    if (frame.t === 'p2p.blob' || frame.t === 'p2p.blob.ack') {
+      this.blobFrames.emit({ from: link.destination, frame });
       return;
     }
     if (frame.t === 'p2p.ack') {

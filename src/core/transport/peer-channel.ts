@@ -12,4 +12,11 @@ export interface PeerChannel {
   /** Fires once, when the channel closes for any reason. */
   onClose(listener: () => void): () => void;
   close(): void;
+  /**
+   * Bytes given to `send` and not yet handed to the network (RTCDataChannel.bufferedAmount),
+   * where the channel can tell; a bulk sender waits while it is high.
+   */
+  readonly bufferedAmount?: number | undefined;
+  /** Calls `listener` when `bufferedAmount` falls to `threshold` or below (RTCDataChannel's `bufferedamountlow`). */
+  onBufferedAmountLow?(threshold: number, listener: () => void): () => void;
 }

@@ -5,6 +5,7 @@ import {
   MAX_ENVELOPE_BODY_BYTES,
   MAX_ERROR_MESSAGE_BYTES,
   MAX_LINK_DATA_BYTES,
+  MAX_P2P_BLOB_DATA_BYTES,
   LINK_CHANNEL_ID_BYTES,
   MAX_PREKEYS_PER_UPLOAD,
   MAX_SIGNAL_BLOB_BYTES,
@@ -100,6 +101,8 @@ export const FRAME_SCHEMAS: Schemas = {
   error: struct({ code: oneOf(...ERROR_CODES), rid: uint32, msg: text(MAX_ERROR_MESSAGE_BYTES) }, ['rid']),
   'p2p.env': struct({ env: envelopeSchema }),
   'p2p.ack': struct({ ids }),
+  'p2p.blob': struct({ id: bytesN(MESSAGE_ID_BYTES), total: uint32, off: uint32, data: bytesMax(MAX_P2P_BLOB_DATA_BYTES) }),
+  'p2p.blob.ack': struct({ id: bytesN(MESSAGE_ID_BYTES), got: uint32, saved: uint32 }),
 };
 
 /** Which frame types each origin may send. */
@@ -128,5 +131,5 @@ export const FRAME_TYPES_BY_ORIGIN: Readonly<Record<FrameOrigin, readonly FrameT
     'pong',
     'error',
   ],
-  peer: ['p2p.env', 'p2p.ack'],
+  peer: ['p2p.env', 'p2p.ack', 'p2p.blob', 'p2p.blob.ack'],
 };

@@ -161,6 +161,13 @@ export interface ErrorFrame { readonly t: 'error'; readonly code: ErrorCode; rea
 // ---- peer ↔ peer (WebRTC data channel) --------------------------------------------
 export interface P2pEnvFrame { readonly t: 'p2p.env'; readonly env: Envelope }
 export interface P2pAckFrame { readonly t: 'p2p.ack'; readonly ids: readonly Uint8Array[] }
+/**
+ * Bytes `[off, off + data.length)` of the attachment blob (ciphertext, PROTOCOL.md §14.8)
+ * the `file` message `id` will describe; the blob is `total` bytes long.
+ */
+export interface P2pBlobFrame { readonly t: 'p2p.blob'; readonly id: Uint8Array; readonly total: number; readonly off: number; readonly data: Uint8Array }
+/** The receiver of blob `id` holds its first `got` bytes, the first `saved` of them durably. */
+export interface P2pBlobAckFrame { readonly t: 'p2p.blob.ack'; readonly id: Uint8Array; readonly got: number; readonly saved: number }
 
 export type ClientFrame =
   | AuthFrame
@@ -202,7 +209,7 @@ export type RelayFrame =
   | LinkDataFrame
   | LinkClosedFrame
   | ErrorFrame;
-export type PeerFrame = P2pEnvFrame | P2pAckFrame;
+export type PeerFrame = P2pEnvFrame | P2pAckFrame | P2pBlobFrame | P2pBlobAckFrame;
 export type Frame = ClientFrame | RelayFrame | PeerFrame;
 export type FrameType = Frame['t'];
 

@@ -27,6 +27,8 @@ export const MAX_TEXT_BYTES = 16 * 1024;
 /** Longest WebRTC session description / ICE candidate carried in an `rtc` content frame. */
 /** Largest `link.data` payload: a sealed 64 KiB transfer chunk with its framing. */
 export const MAX_LINK_DATA_BYTES = 66 * 1024;
+/** Most blob bytes in one `p2p.blob` frame (PROTOCOL.md §14.8). */
+export const MAX_P2P_BLOB_DATA_BYTES = 64 * 1024;
 /** A link channel id (PROTOCOL.md §13.6). */
 export const LINK_CHANNEL_ID_BYTES = 16;
 export const MAX_RTC_DATA_BYTES = 16 * 1024;

@@ -9,9 +9,14 @@ import type { PeerState, RtcFromWindow, RtcToWindow } from './rtc-bridge-message
 
 type Post = (message: RtcFromWindow, transfer?: Transferable[]) => void;
 
+/** The window tells the worker how far its channel's buffer drained whenever it is at or below this. */
+const DRAINED_REPORT_BYTES = 256 * 1024;
+
 export class PeerConnectionHost {
   private readonly pcs = new Map<number, RTCPeerConnection>();
   private readonly dcs = new Map<number, RTCDataChannel>();
+  /** Bytes each channel was asked to send (for `dc-drained`). */
+  private readonly sent = new Map<number, number>();
 
   constructor(
     private readonly RTC: typeof RTCPeerConnection,
@@ -38,7 +43,12 @@ export class PeerConnectionHost {
         return this.channel(m.pc, m.dc, m.label, m.init);
       case 'dc-send': {
         const dc = this.dcs.get(m.dc);
-        if (dc?.readyState === 'open') dc.send(m.bytes as Uint8Array<ArrayBuffer>);
+        if (dc?.readyState !== 'open') return;
+        dc.send(m.bytes as Uint8Array<ArrayBuffer>);
+        const sent = (this.sent.get(m.dc) ?? 0) + m.bytes.byteLength;
+        this.sent.set(m.dc, sent);
+        // The worker paces a file on what has left the buffer; while it fills, `bufferedamountlow` says so later.
+        if (dc.bufferedAmount <= DRAINED_REPORT_BYTES) this.post({ k: 'dc-drained', dc: m.dc, flushed: sent - dc.bufferedAmount });
         return;
       }
       case 'dc-close':
@@ -53,6 +63,7 @@ export class PeerConnectionHost {
     for (const pc of this.pcs.values()) pc.close();
     this.dcs.clear();
     this.pcs.clear();
+    this.sent.clear();
   }
 
   private create(id: number, iceServers: IceServer[]): void {
@@ -86,13 +97,20 @@ export class PeerConnectionHost {
     dc.binaryType = 'arraybuffer';
     this.dcs.set(id, dc);
     const report = (event: 'open' | 'close' | 'error') => () => {
-      if (event !== 'open') this.dcs.delete(id);
+      if (event !== 'open') {
+        this.dcs.delete(id);
+        this.sent.delete(id);
+      }
       const max = event === 'open' ? pc.sctp?.maxMessageSize : undefined;
       this.post({ k: 'dc-event', dc: id, readyState: dc.readyState, event, ...(max !== undefined && Number.isFinite(max) ? { maxMessageSize: max } : {}) });
     };
     dc.addEventListener('open', report('open'));
     dc.addEventListener('close', report('close'));
     dc.addEventListener('error', report('error'));
+    dc.bufferedAmountLowThreshold = DRAINED_REPORT_BYTES;
+    dc.addEventListener('bufferedamountlow', () => {
+      this.post({ k: 'dc-drained', dc: id, flushed: (this.sent.get(id) ?? 0) - dc.bufferedAmount });
+    });
     dc.addEventListener('message', (ev: MessageEvent) => {
       if (ev.data instanceof ArrayBuffer) this.post({ k: 'dc-message', dc: id, data: ev.data }, [ev.data]);
     });

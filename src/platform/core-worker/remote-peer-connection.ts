@@ -13,6 +13,10 @@ class RemoteDataChannel implements DataChannelLike {
   binaryType = 'arraybuffer';
   readyState = 'connecting';
   maxMessageSize = Infinity;
+  bufferedAmountLowThreshold = 0;
+  /** Bytes posted to the window's channel, and of them the ones the window says left its buffer. */
+  private posted = 0;
+  private flushed = 0;
   private readonly listeners = new Map<string, Set<(ev: { readonly data: unknown }) => void>>();
 
   constructor(
@@ -24,7 +28,23 @@ class RemoteDataChannel implements DataChannelLike {
     if (this.readyState !== 'open') throw new Error('data channel is not open');
     if (data.byteLength > this.maxMessageSize) throw new TypeError(`Message size (${data.byteLength}) exceeds SCTP max-message-size (${this.maxMessageSize})`);
     const copy = data.slice();
+    this.posted += copy.byteLength;
     this.post({ k: 'dc-send', dc: this.id, bytes: copy }, [copy.buffer]);
+  }
+
+  /** Bytes on their way to the window or in its channel's send buffer. */
+  get bufferedAmount(): number {
+    return this.posted - this.flushed;
+  }
+
+  drained(flushed: number): void {
+    const before = this.bufferedAmount;
+    this.flushed = Math.max(this.flushed, Math.min(flushed, this.posted));
+    if (before > this.bufferedAmountLowThreshold && this.bufferedAmount <= this.bufferedAmountLowThreshold) this.emit('bufferedamountlow');
+  }
+
+  removeEventListener(type: string, listener: (ev: { readonly data: unknown }) => void): void {
+    this.listeners.get(type)?.delete(listener);
   }
 
   close(): void {
@@ -182,6 +202,9 @@ export class RtcBridgeClient {
       }
       case 'dc-message':
         this.dcs.get(m.dc)?.emit('message', m.data);
+        return;
+      case 'dc-drained':
+        this.dcs.get(m.dc)?.drained(m.flushed);
         return;
     }
   }

@@ -35,4 +35,9 @@ export type RtcFromWindow =
   | { readonly k: 'rtc-candidate'; readonly pc: number; readonly state: PeerState; readonly candidate: IceCandidateLike | null }
   /** On `open`, the SCTP transport's largest message (a larger `send` throws, as the window's would). */
   | { readonly k: 'dc-event'; readonly dc: number; readonly readyState: string; readonly event: 'open' | 'close' | 'error'; readonly maxMessageSize?: number }
-  | { readonly k: 'dc-message'; readonly dc: number; readonly data: ArrayBuffer };
+  | { readonly k: 'dc-message'; readonly dc: number; readonly data: ArrayBuffer }
+  /**
+   * Of the bytes the worker asked the channel to send, this many have left its send buffer
+   * (`sent − bufferedAmount`): said after a send that leaves the buffer low, and on `bufferedamountlow`.
+   */
+  | { readonly k: 'dc-drained'; readonly dc: number; readonly flushed: number };

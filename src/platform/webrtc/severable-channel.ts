@@ -45,4 +45,16 @@ export class SeverableChannel implements PeerChannel {
   close(): void {
     this.inner.close();
   }
+
+  get bufferedAmount(): number | undefined {
+    return this.inner.bufferedAmount;
+  }
+
+  onBufferedAmountLow(threshold: number, listener: () => void): () => void {
+    if (!this.inner.onBufferedAmountLow) {
+      queueMicrotask(listener);
+      return () => {};
+    }
+    return this.inner.onBufferedAmountLow(threshold, listener);
+  }
 }

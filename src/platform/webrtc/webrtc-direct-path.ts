@@ -75,6 +75,10 @@ interface Peer {
 
 export class WebRtcDirectPath implements DirectPath {
   readonly transport: DirectTransport;
+  /** Files travel on the transport's channels (§14.8). */
+  get blobs(): DirectTransport {
+    return this.transport;
+  }
   private readonly connector: WebRtcConnector;
   private readonly peers = new Map<string, Peer>();
   private readonly changes = new Listeners<void>();

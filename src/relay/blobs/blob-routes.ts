@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { MAX_ATTACHMENT_BLOB_BYTES } from '../../core/wire/attachment-layout.ts';
@@ -9,7 +8,7 @@ import { readExactBody } from '../http/read-body.ts';
 import { SECURITY_HEADERS } from '../http/security-headers.ts';
 import type { RateLimitStore } from '../limits/rate-limit-store.ts';
 import type { RelayMetrics } from '../metrics.ts';
-import { BLOB_ID_BYTES, blobComplete, type BlobInfo, type BlobStore } from './blob-store.ts';
+import { BLOB_ID_BYTES, BlobDamagedError, blobComplete, type BlobInfo, type BlobStore } from './blob-store.ts';
 import { verifyBlobRequest } from './blob-request-auth.ts';
 import { HttpRefusal } from '../http/http-refusal.ts';
 
@@ -67,7 +66,8 @@ type Refusal =
   | 'bad_request'
   | 'rate_limited'
   | 'busy'
-  | 'draining';
+  | 'draining'
+  | 'damaged';
 
 const STATUS: Readonly<Record<Refusal, number>> = {
   unauthenticated: 401,
@@ -84,6 +84,8 @@ const STATUS: Readonly<Record<Refusal, number>> = {
   rate_limited: 429,
   busy: 503,
   draining: 503,
+  // Gone for good: the relay's copy lost bytes (the client says the file is truncated, and does not retry).
+  damaged: 410,
 };
 
 export interface BlobRouteDeps {
@@ -183,7 +185,12 @@ export function serveBlobRoute(req: IncomingMessage, path: string, res: ServerRe
     const auth = verifyBlobRequest(req, path, deps.now());
     if (!auth.ok) throw new Refused('unauthenticated', `request signature refused (${auth.why})`);
     const account = auth.account;
-    if (op === 'create') return create(req, res, deps, account);
+    if (op === 'create') {
+      await create(req, res, deps, account);
+      // Counted like every other operation (it used to return before the count: creations never showed as ok).
+      deps.metrics.blobRequests.inc({ op, result: 'ok' });
+      return;
+    }
     const blob = await deps.store.info(id!);
     if (!blob || blob.expiresAt <= deps.now()) throw new Refused('not_found', 'no such blob');
     const owned = Buffer.from(blob.owner).equals(Buffer.from(account));
@@ -201,7 +208,7 @@ export function serveBlobRoute(req: IncomingMessage, path: string, res: ServerRe
         break;
       case 'ack': {
         const result = await deps.store.ack(blob.id, account);
-        if (!result.ok) throw new Refused('not_found', 'no such blob');
+        if (!result.ok) throw result.why === 'not_recipient' ? new Refused('forbidden', 'this account is not a recipient of the blob') : new Refused('not_found', 'no such blob');
         if (result.deleted) deps.metrics.blobsDeleted.inc({ reason: 'acked' });
         res.writeHead(204, NO_STORE);
         res.end();
@@ -218,6 +225,10 @@ export function serveBlobRoute(req: IncomingMessage, path: string, res: ServerRe
   };
   run().catch((err: unknown) => {
     if (err instanceof Refused) return refuse(err);
+    if (err instanceof BlobDamagedError) {
+      deps.log.error({ error: err.message }, 'blob damaged in storage');
+      return refuse(new Refused('damaged', 'the relay lost part of this blob'));
+    }
     deps.failed(err);
     deps.metrics.blobRequests.inc({ op, result: 'failed' });
     if (res.headersSent) res.destroy();
@@ -229,14 +240,30 @@ export function serveBlobRoute(req: IncomingMessage, path: string, res: ServerRe
   return true;
 }
 
+/** Most accounts `Petrel-Recipient-Accounts` may name (43 characters each: the header stays under Node's 16 KiB). */
+export const MAX_NAMED_BLOB_RECIPIENTS = 256;
+
+/** `Petrel-Recipient-Accounts`: comma-separated base64url mailbox addresses, each once; undefined when absent. */
+function recipientAccounts(req: IncomingMessage): Uint8Array[] | undefined {
+  const raw = header(req, 'petrel-recipient-accounts');
+  if (raw === undefined) return undefined;
+  const parts = raw.split(',').map((p) => p.trim());
+  if (parts.length > MAX_NAMED_BLOB_RECIPIENTS || new Set(parts).size !== parts.length || !parts.every((p) => /^[A-Za-z0-9_-]{43}$/.test(p))) {
+    throw new Refused('bad_request', `Petrel-Recipient-Accounts must name 1 to ${MAX_NAMED_BLOB_RECIPIENTS} distinct accounts (base64url, 32 bytes each)`);
+  }
+  return parts.map((p) => new Uint8Array(Buffer.from(p, 'base64url')));
+}
+
 async function create(req: IncomingMessage, res: ServerResponse, deps: BlobRouteDeps, owner: Uint8Array): Promise<void> {
   const size = integerHeader(req, 'upload-length');
   if (size === undefined) throw new Refused('bad_request', 'Upload-Length is required');
   if (size > MAX_ATTACHMENT_BLOB_BYTES) throw new Refused('too_large', `a blob is at most ${MAX_ATTACHMENT_BLOB_BYTES} bytes (a 100 MiB file, encrypted and padded)`);
   const recipients = integerHeader(req, 'petrel-recipients') ?? 1;
   if (recipients < 1 || recipients > MAX_BLOB_RECIPIENTS) throw new Refused('bad_request', `Petrel-Recipients must be 1 to ${MAX_BLOB_RECIPIENTS}`);
+  const accounts = recipientAccounts(req);
+  if (accounts && accounts.length !== recipients) throw new Refused('bad_request', 'Petrel-Recipients must count the accounts in Petrel-Recipient-Accounts');
   const id = new Uint8Array(randomBytes(BLOB_ID_BYTES));
-  const result = await deps.store.create({ id, owner, size, recipients }, deps.now());
+  const result = await deps.store.create({ id, owner, size, recipients, ...(accounts ? { recipientAccounts: accounts } : {}) }, deps.now());
   if (!result.ok) {
     throw result.why === 'over_quota'
       ? new Refused('over_quota', `this account already holds ${deps.config.accountQuotaBytes} bytes of attachments or more with this one`)
@@ -271,7 +298,7 @@ async function patch(req: IncomingMessage, res: ServerResponse, deps: BlobRouteD
   let result;
   try {
     const body = await readBody(req, length);
-    result = await deps.store.append(blob.id, offset, body);
+    result = await deps.store.append(blob.id, offset, body, deps.now());
   } finally {
     deps.chunkMemory.give(length);
   }
@@ -288,6 +315,22 @@ async function patch(req: IncomingMessage, res: ServerResponse, deps: BlobRouteD
   res.end();
 }
 
+/**
+ * Waits for `drain` or `close`, then removes both listeners (a race of two `once()` left the
+ * loser's listener behind on every wait: a long download piled them up past Node's warning).
+ */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 async function download(req: IncomingMessage, res: ServerResponse, deps: BlobRouteDeps, blob: BlobInfo): Promise<void> {
   if (!blobComplete(blob)) throw new Refused('incomplete', `the upload has ${blob.received} of ${blob.size} bytes`);
   const range = parseRange(header(req, 'range'), blob.size);
@@ -299,13 +342,21 @@ async function download(req: IncomingMessage, res: ServerResponse, deps: BlobRou
     'Accept-Ranges': 'bytes',
   };
   if (range) headers['Content-Range'] = `bytes ${start}-${end - 1}/${blob.size}`;
+  // The first piece before the answer: a blob the store cannot serve is refused (`damaged`), not cut off mid-body.
+  const pieces = deps.store.read(blob.id, start, end)[Symbol.asyncIterator]();
+  const first = await pieces.next();
   res.writeHead(range ? 206 : 200, headers);
-  for await (const piece of deps.store.read(blob.id, start, end)) {
-    if (res.destroyed) return;
-    deps.metrics.blobBytes.inc({ direction: 'out' }, piece.length);
-    await pace(deps, piece.length);
-    if (res.destroyed) return;
-    if (!res.write(piece)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+  try {
+    for (let next = first; !next.done; next = await pieces.next()) {
+      const piece = next.value;
+      if (res.destroyed) return;
+      deps.metrics.blobBytes.inc({ direction: 'out' }, piece.length);
+      await pace(deps, piece.length);
+      if (res.destroyed) return;
+      if (!res.write(piece)) await drainedOrClosed(res);
+    }
+  } finally {
+    await pieces.return?.();
   }
   res.end();
 }

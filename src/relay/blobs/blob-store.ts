@@ -19,6 +19,18 @@ export interface BlobLimits {
   readonly maxTotalBytes: number;
   /** A blob is deleted this long after it was created, acknowledged or not. */
   readonly retentionMs: number;
+  /**
+   * An unfinished upload is deleted (its declared size no longer counts against the quota)
+   * once no chunk arrived for this long: its `expiresAt` is the earlier of the end of
+   * retention and the last chunk (or the creation) plus this. Absent: only retention ends it.
+   */
+  readonly idleMs?: number;
+}
+
+/** When a blob expires: the end of retention, or for an unfinished upload the end of its idle time if that is earlier. */
+export function blobExpiry(limits: BlobLimits, createdAt: number, finished: boolean, lastActivity: number): number {
+  const retained = createdAt + limits.retentionMs;
+  return finished || limits.idleMs === undefined ? retained : Math.min(retained, lastActivity + limits.idleMs);
 }
 
 export interface NewBlob {
@@ -28,6 +40,8 @@ export interface NewBlob {
   readonly size: number;
   /** Recipient devices that will acknowledge it; the blob goes when all have. */
   readonly recipients: number;
+  /** The recipients' accounts, when the upload named them: then only they may acknowledge it. */
+  readonly recipientAccounts?: readonly Uint8Array[];
 }
 
 export interface BlobInfo {
@@ -54,7 +68,12 @@ export type AppendResult =
   /** The chunk would end past the declared size. */
   | { readonly ok: false; readonly why: 'beyond_size'; readonly received: number };
 
-export type AckResult = { readonly ok: true; readonly deleted: boolean } | { readonly ok: false; readonly why: 'not_found' };
+export type AckResult = { readonly ok: true; readonly deleted: boolean } | { readonly ok: false; readonly why: 'not_found' | 'not_recipient' };
+
+/** The stored bytes do not cover what the blob's record says it holds (a file cut short or gone on disk, chunks lost). */
+export class BlobDamagedError extends Error {
+  override readonly name = 'BlobDamagedError';
+}
 
 export interface BlobStore {
   /** Reserves the declared size against the account's quota and the global cap, atomically. */
@@ -63,12 +82,16 @@ export interface BlobStore {
   /**
    * Stores `data` at `offset`, which must be where the stored bytes end. The chunk is durable
    * and the offset advanced together (a crash leaves either both or neither), so a client
-   * that lost the answer finds the offset and re-sends at most this chunk.
+   * that lost the answer finds the offset and re-sends at most this chunk. With `now`, the
+   * blob's expiry moves (`blobExpiry`: an unfinished upload stays `idleMs` past its last chunk).
    */
-  append(id: Uint8Array, offset: number, data: Uint8Array): Promise<AppendResult>;
-  /** Bytes [start, end) of the stored part, in pieces; end ≤ received. */
+  append(id: Uint8Array, offset: number, data: Uint8Array, now?: number): Promise<AppendResult>;
+  /** Bytes [start, end) of the stored part, in pieces; end ≤ received. Fails with BlobDamagedError where they are not all there (before the first piece, where it can tell). */
   read(id: Uint8Array, start: number, end: number): AsyncIterable<Uint8Array>;
-  /** Records that `account` has the blob; deletes it once `recipients` distinct accounts have. Idempotent per account. */
+  /**
+   * Records that `account` has the blob; deletes it once `recipients` distinct accounts have.
+   * Idempotent per account. A blob created with `recipientAccounts` takes only theirs (`not_recipient`).
+   */
   ack(id: Uint8Array, account: Uint8Array): Promise<AckResult>;
   delete(id: Uint8Array): Promise<boolean>;
   /** Deletes every blob past its retention; returns how many. */

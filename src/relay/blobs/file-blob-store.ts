@@ -2,7 +2,7 @@ import { constants, mkdirSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SqliteDatabase } from '../storage/sqlite-database.ts';
-import type { AckResult, AppendResult, BlobInfo, BlobLimits, BlobStore, CreateBlobResult, NewBlob } from './blob-store.ts';
+import { BlobDamagedError, blobExpiry, type AckResult, type AppendResult, type BlobInfo, type BlobLimits, type BlobStore, type CreateBlobResult, type NewBlob } from './blob-store.ts';
 
 interface BlobRow {
   id: Buffer;
@@ -63,23 +63,30 @@ export class FileBlobStore implements BlobStore {
     this.ownerBytes = db.prepare<[Uint8Array], { n: number | null }>('SELECT sum(size) AS n FROM blobs WHERE owner = ?');
     this.allBytes = db.prepare<[], { n: number | null }>('SELECT sum(size) AS n FROM blobs');
     const insert = db.prepare('INSERT INTO blobs (id, owner, size, received, recipients, created_at, expires_at) VALUES (?, ?, ?, 0, ?, ?, ?)');
+    const insertRecipient = db.prepare('INSERT INTO blob_recipients (blob_id, account) VALUES (?, ?) ON CONFLICT DO NOTHING');
+    const namedRecipients = db.prepare<[Uint8Array], { n: number }>('SELECT count(*) AS n FROM blob_recipients WHERE blob_id = ?');
+    const isRecipient = db.prepare<[Uint8Array, Uint8Array], { one: number }>('SELECT 1 AS one FROM blob_recipients WHERE blob_id = ? AND account = ?');
     this.createTx = db.transaction((blob: NewBlob, now: number): CreateBlobResult => {
       if ((this.ownerBytes.get(blob.owner)?.n ?? 0) + blob.size > this.limits.accountQuotaBytes) return { ok: false, why: 'over_quota' };
       if (this.limits.maxTotalBytes > 0 && (this.allBytes.get()?.n ?? 0) + blob.size > this.limits.maxTotalBytes) return { ok: false, why: 'storage_full' };
-      insert.run(blob.id, blob.owner, blob.size, blob.recipients, now, now + this.limits.retentionMs);
+      insert.run(blob.id, blob.owner, blob.size, blob.recipients, now, blobExpiry(this.limits, now, blob.size === 0, now));
+      for (const account of blob.recipientAccounts ?? []) insertRecipient.run(blob.id, account);
       return { ok: true, blob: toInfo(this.selectOne.get(blob.id)!) };
     });
-    this.advance = db.prepare<[number, Uint8Array, number]>('UPDATE blobs SET received = ? WHERE id = ? AND received = ?');
+    this.advance = db.prepare<[number, number, Uint8Array, number]>('UPDATE blobs SET received = ?, expires_at = ? WHERE id = ? AND received = ?');
     const insertAck = db.prepare('INSERT INTO blob_acks (blob_id, account) VALUES (?, ?) ON CONFLICT DO NOTHING');
     const deleteBlob = db.prepare('DELETE FROM blobs WHERE id = ?');
     const deleteAcks = db.prepare('DELETE FROM blob_acks WHERE blob_id = ?');
+    const deleteRecipients = db.prepare('DELETE FROM blob_recipients WHERE blob_id = ?');
     this.removeRows = db.transaction((id: Uint8Array): boolean => {
       deleteAcks.run(id);
+      deleteRecipients.run(id);
       return deleteBlob.run(id).changes > 0;
     });
     this.ackTx = db.transaction((id: Uint8Array, account: Uint8Array): AckResult => {
       const row = this.selectOne.get(id);
       if (!row) return { ok: false, why: 'not_found' };
+      if ((namedRecipients.get(id)?.n ?? 0) > 0 && !isRecipient.get(id, account)) return { ok: false, why: 'not_recipient' };
       insertAck.run(id, account);
       const acks = this.selectOne.get(id)!.acks;
       if (acks < row.recipients) return { ok: true, deleted: false };
@@ -129,7 +136,7 @@ export class FileBlobStore implements BlobStore {
     return row ? toInfo(row) : undefined;
   }
 
-  append(id: Uint8Array, offset: number, data: Uint8Array): Promise<AppendResult> {
+  append(id: Uint8Array, offset: number, data: Uint8Array, now?: number): Promise<AppendResult> {
     return this.serial(id, async (): Promise<AppendResult> => {
       const row = this.selectOne.get(id);
       if (!row) return { ok: false, why: 'not_found' };
@@ -143,18 +150,24 @@ export class FileBlobStore implements BlobStore {
       } finally {
         await file.close();
       }
-      this.advance.run(offset + data.length, id, offset);
+      const received = offset + data.length;
+      const expiresAt = now === undefined ? row.expires_at : blobExpiry(this.limits, row.created_at, received === row.size, now);
+      this.advance.run(received, expiresAt, id, offset);
       return { ok: true, received: offset + data.length };
     });
   }
 
   async *read(id: Uint8Array, start: number, end: number): AsyncIterable<Uint8Array> {
-    const file = await open(this.path(id), 'r');
+    const file = await open(this.path(id), 'r').catch((err: unknown) => {
+      throw (err as { code?: string }).code === 'ENOENT' ? new BlobDamagedError('blob file missing') : err;
+    });
     try {
+      // A file cut short is known before the first byte goes out (the client is told, not left waiting).
+      if ((await file.stat()).size < end) throw new BlobDamagedError('blob file shorter than its recorded offset');
       for (let at = start; at < end; ) {
         const piece = new Uint8Array(Math.min(READ_PIECE_BYTES, end - at));
         const { bytesRead } = await file.read(piece, 0, piece.length, at);
-        if (bytesRead === 0) throw new Error('blob file shorter than its recorded offset');
+        if (bytesRead === 0) throw new BlobDamagedError('blob file shorter than its recorded offset');
         at += bytesRead;
         yield piece.subarray(0, bytesRead);
       }

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { inTransaction } from '../storage/postgres/transaction.ts';
-import type { AckResult, AppendResult, BlobInfo, BlobLimits, BlobStore, CreateBlobResult, NewBlob } from './blob-store.ts';
+import { BlobDamagedError, blobExpiry, type AckResult, type AppendResult, type BlobInfo, type BlobLimits, type BlobStore, type CreateBlobResult, type NewBlob } from './blob-store.ts';
 
 interface BlobRow {
   id: Buffer;
@@ -66,8 +66,11 @@ export class PostgresBlobStore implements BlobStore {
         blob.size,
         blob.recipients,
         now,
-        now + this.limits.retentionMs,
+        blobExpiry(this.limits, now, blob.size === 0, now),
       ]);
+      for (const account of blob.recipientAccounts ?? []) {
+        await c.query('INSERT INTO blob_recipients (blob_id, account) VALUES ($1, $2) ON CONFLICT DO NOTHING', [buf(blob.id), buf(account)]);
+      }
       const created = await c.query<BlobRow>(SELECT_ONE, [buf(blob.id)]);
       return { ok: true, blob: toInfo(created.rows[0]!) } as const;
     });
@@ -78,9 +81,9 @@ export class PostgresBlobStore implements BlobStore {
     return rows[0] ? toInfo(rows[0]) : undefined;
   }
 
-  append(id: Uint8Array, offset: number, data: Uint8Array): Promise<AppendResult> {
+  append(id: Uint8Array, offset: number, data: Uint8Array, now?: number): Promise<AppendResult> {
     return inTransaction(this.pool, async (c): Promise<AppendResult> => {
-      const { rows } = await c.query<{ size: string; received: string }>('SELECT size, received FROM blobs WHERE id = $1 FOR UPDATE', [buf(id)]);
+      const { rows } = await c.query<{ size: string; received: string; created_at: string }>('SELECT size, received, created_at FROM blobs WHERE id = $1 FOR UPDATE', [buf(id)]);
       const row = rows[0];
       if (!row) return { ok: false, why: 'not_found' };
       const received = Number(row.received);
@@ -88,7 +91,9 @@ export class PostgresBlobStore implements BlobStore {
       if (offset + data.length > Number(row.size)) return { ok: false, why: 'beyond_size', received };
       if (data.length > 0) {
         await c.query('INSERT INTO blob_chunks (blob_id, start_offset, data) VALUES ($1, $2, $3)', [buf(id), offset, buf(data)]);
-        await c.query('UPDATE blobs SET received = $2 WHERE id = $1', [buf(id), offset + data.length]);
+        const finished = offset + data.length === Number(row.size);
+        if (now === undefined) await c.query('UPDATE blobs SET received = $2 WHERE id = $1', [buf(id), offset + data.length]);
+        else await c.query('UPDATE blobs SET received = $2, expires_at = $3 WHERE id = $1', [buf(id), offset + data.length, blobExpiry(this.limits, Number(row.created_at), finished, now)]);
       }
       return { ok: true, received: offset + data.length };
     });
@@ -103,7 +108,7 @@ export class PostgresBlobStore implements BlobStore {
     for (const chunk of rows) {
       const chunkStart = Number(chunk.start_offset);
       const chunkEnd = Math.min(end, chunkStart + chunk.len);
-      if (chunkStart > at) throw new Error('blob chunks do not cover the requested range');
+      if (chunkStart > at) throw new BlobDamagedError('blob chunks do not cover the requested range');
       while (at < chunkEnd) {
         const n = Math.min(READ_PIECE_BYTES, chunkEnd - at);
         // substring() counts from 1.
@@ -119,13 +124,15 @@ export class PostgresBlobStore implements BlobStore {
         yield plain(d);
       }
     }
-    if (at < end) throw new Error('blob chunks do not cover the requested range');
+    if (at < end) throw new BlobDamagedError('blob chunks do not cover the requested range');
   }
 
   ack(id: Uint8Array, account: Uint8Array): Promise<AckResult> {
     return inTransaction(this.pool, async (c): Promise<AckResult> => {
       const { rows } = await c.query<{ recipients: number }>('SELECT recipients FROM blobs WHERE id = $1 FOR UPDATE', [buf(id)]);
       if (!rows[0]) return { ok: false, why: 'not_found' };
+      const named = await c.query<{ n: string; mine: string }>('SELECT count(*) AS n, count(*) FILTER (WHERE account = $2) AS mine FROM blob_recipients WHERE blob_id = $1', [buf(id), buf(account)]);
+      if (Number(named.rows[0]!.n) > 0 && Number(named.rows[0]!.mine) === 0) return { ok: false, why: 'not_recipient' };
       await c.query('INSERT INTO blob_acks (blob_id, account) VALUES ($1, $2) ON CONFLICT DO NOTHING', [buf(id), buf(account)]);
       const acks = await c.query<{ n: string }>('SELECT count(*) AS n FROM blob_acks WHERE blob_id = $1', [buf(id)]);
       if (Number(acks.rows[0]!.n) < rows[0].recipients) return { ok: true, deleted: false };

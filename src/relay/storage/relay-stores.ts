@@ -88,6 +88,7 @@ export async function openRelayStores(config: RelayConfig, log: Logger, metrics:
     accountQuotaBytes: config.blobs.accountQuotaBytes,
     maxTotalBytes: config.blobs.maxTotalBytes,
     retentionMs: config.blobs.retentionMs,
+    ...(config.blobs.idleMs !== undefined ? { idleMs: config.blobs.idleMs } : {}),
   };
   const vaultLimits: VaultLimits = {
     replaceIntervalMs: config.vault.replaceIntervalMs,

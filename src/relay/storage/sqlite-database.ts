@@ -149,6 +149,14 @@ const MIGRATIONS: readonly string[] = [
      expires_at INTEGER NOT NULL
    ) WITHOUT ROWID;
    CREATE INDEX vaults_by_expiry ON vaults (expires_at);`,
+  // Attachment recipients (issue 19): the accounts an upload named as its recipients; only
+  // they may acknowledge the blob (src/relay/blobs/file-blob-store.ts). A blob without rows
+  // here (from before, or an upload that named none) takes any account's acknowledgement.
+  `CREATE TABLE blob_recipients (
+     blob_id BLOB NOT NULL,
+     account BLOB NOT NULL,
+     PRIMARY KEY (blob_id, account)
+   ) WITHOUT ROWID;`,
 ];
 
 /**

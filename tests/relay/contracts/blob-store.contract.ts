@@ -111,5 +111,49 @@ export function describeBlobStoreContract(name: string, factory: BlobStoreFactor
       expect(await store.delete(b.id)).toBe(false);
       expect(await store.totalBytes()).toBe(0);
     });
+
+    it('a blob that names its recipients takes acknowledgements from those accounts only', async () => {
+      const [bob, carol, mallory] = [rnd(32), rnd(32), rnd(32)];
+      const blob = { ...newBlob(10, rnd(32), 2), recipientAccounts: [bob, carol] };
+      await store.create(blob, T0);
+      await store.append(blob.id, 0, rnd(10));
+      expect(await store.ack(blob.id, mallory)).toEqual({ ok: false, why: 'not_recipient' });
+      expect(await store.ack(blob.id, bob)).toEqual({ ok: true, deleted: false });
+      expect(await store.ack(blob.id, mallory)).toEqual({ ok: false, why: 'not_recipient' });
+      expect((await store.info(blob.id))!.acks).toBe(1);
+      expect(await store.ack(blob.id, carol)).toEqual({ ok: true, deleted: true });
+      expect(await store.info(blob.id)).toBeUndefined();
+      // One that names none takes any account's, as before.
+      const open = newBlob(10);
+      await store.create(open, T0);
+      expect(await store.ack(open.id, mallory)).toEqual({ ok: true, deleted: true });
+    });
+
+    it('an unfinished upload with no chunk for idleMs expires and frees its quota; each chunk moves that, a finished one keeps its retention', async () => {
+      const idle = await factory({ ...LIMITS, idleMs: 5_000 });
+      try {
+        const s = idle.store;
+        const owner = rnd(32);
+        const [abandoned, moving, finished] = [newBlob(10, owner), newBlob(10, owner), newBlob(10, owner)];
+        await s.create(abandoned, T0);
+        await s.create(moving, T0);
+        await s.create(finished, T0);
+        expect((await s.info(abandoned.id))!.expiresAt).toBe(T0 + 5_000);
+        await s.append(moving.id, 0, rnd(4), T0 + 4_000);
+        await s.append(finished.id, 0, rnd(10), T0 + 4_000);
+        expect((await s.info(moving.id))!.expiresAt).toBe(T0 + 9_000);
+        expect((await s.info(finished.id))!.expiresAt).toBe(T0 + 60_000);
+        expect(await s.accountBytes(owner)).toBe(30);
+        expect(await s.expire(T0 + 5_000)).toBe(1);
+        expect(await s.info(abandoned.id)).toBeUndefined();
+        expect(await s.accountBytes(owner)).toBe(20);
+        expect(await s.expire(T0 + 9_000)).toBe(1);
+        expect(await s.info(moving.id)).toBeUndefined();
+        expect(await s.expire(T0 + 59_999)).toBe(0);
+        expect(await s.accountBytes(owner)).toBe(10);
+      } finally {
+        await idle.dispose();
+      }
+    });
   });
 }

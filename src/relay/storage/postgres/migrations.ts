@@ -397,4 +397,11 @@ export const MIGRATIONS: readonly string[] = [
      expires_at bigint NOT NULL
    );
    CREATE INDEX vaults_by_expiry ON vaults (expires_at);`,
+  // Attachment recipients (issue 19): the accounts an upload named as its recipients; only
+  // they may acknowledge the blob (src/relay/blobs/postgres-blob-store.ts).
+  `CREATE TABLE blob_recipients (
+     blob_id bytea NOT NULL REFERENCES blobs (id) ON DELETE CASCADE,
+     account bytea NOT NULL,
+     PRIMARY KEY (blob_id, account)
+   );`,
 ];
