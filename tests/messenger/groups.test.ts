@@ -26,11 +26,9 @@ async function three(): Promise<[Device, Device, Device]> {
 }
 
 describe('groups through the messenger', () => {
-  // KNOWN FAILURE (issue 18), skipped so the suite stays meaningful: in about one run in
-  // three a message from a member reaches a member who is not its contact late or never
-  // (Cy → Bo below; Cy's sender key is distributed and counted, Bo records neither the
-  // message nor a drop). Reported in the closing note; remove the skip with the fix.
-  it.skip('create, send and receive among three, members who are not contacts included; removal', async () => {
+  // Once failed in about one run in three (Cy → Bo never arrived): the relay's delivery
+  // pump lost an envelope offered after a later one (tests/relay/delivery-pump.test.ts).
+  it('create, send and receive among three, members who are not contacts included; removal', async () => {
     const [ada, bo, cy] = await three();
     const boId = bo.messenger.getState().me!.id;
     const cyId = cy.messenger.getState().me!.id;
@@ -62,8 +60,7 @@ describe('groups through the messenger', () => {
     await expect(cy.messenger.send(g, 'still here?')).rejects.toMatchObject({ kind: 'unknown_group' });
   }, 60_000);
 
-  // KNOWN FAILURE (issue 18): the same intermittent delivery between members who are not contacts (Di and Bo).
-  it.skip('add: the new member reads what is sent after, not before; leave: the others see it', async () => {
+  it('add: the new member reads what is sent after, not before; leave: the others see it', async () => {
     const [ada, bo, di] = await three();
     const boId = bo.messenger.getState().me!.id;
     const diId = di.messenger.getState().me!.id;
