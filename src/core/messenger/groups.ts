@@ -8,7 +8,7 @@
  *   group-send.ts       sender chain, distributions, one encryption, one send.multi
  *   group-receive.ts    a group envelope: checks, decrypt, one commit
  *   group-control.ts    frames over pairwise sessions: log, distribution, key request, receipt
- *   group-repair.ts     messages held for a missing key: ask, release, expire
+ *   group-repair.ts     messages held for a missing key (or group): ask, release, expire
  *   group-views.ts      what the UI sees of groups
  *
  * How frames reach member devices is the ports' business (group-ports.ts).
