@@ -199,6 +199,32 @@ describe('group messaging', () => {
     void bo;
   });
 
+  it("a member's key change is said in each of its groups once, and the member flagged until it is acknowledged (issue 18)", async () => {
+    const { w, ada, bo, cy, g } = await trio();
+    const other = await bo.groups.createGroup('Other', [ada.id]);
+    await w.settle();
+    const detected = w.clock.now();
+    bo.keyChanges.set(cy.id, detected);
+    // One line, in the group Cy is in (not in the one it is not), said once.
+    expect(await bo.groups.noteKeyChanges()).toBe(1);
+    expect(await bo.groups.noteKeyChanges()).toBe(0);
+    expect((await texts(bo, g)).at(-1)).toBe("* Cy's safety number changed");
+    expect(await texts(bo, other)).not.toContain("* Cy's safety number changed");
+    const members = (await bo.groups.views()).find((v) => v.id === g)!.members;
+    expect(members.find((m) => m.id === cy.id)).toMatchObject({ keyChanged: true });
+    expect(members.filter((m) => m.keyChanged).map((m) => m.name)).toEqual(['Cy']);
+    // Acknowledged: no longer flagged, nothing said again.
+    bo.keyChanges.delete(cy.id);
+    expect((await bo.groups.views()).find((v) => v.id === g)!.members.some((m) => m.keyChanged)).toBe(false);
+    expect(await bo.groups.noteKeyChanges()).toBe(0);
+    // A later change (detected anew) is said again.
+    await w.clock.advance(1_000);
+    bo.keyChanges.set(cy.id, w.clock.now());
+    expect(await bo.groups.noteKeyChanges()).toBe(1);
+    expect((await texts(bo, g)).filter((t) => t === "* Cy's safety number changed")).toHaveLength(2);
+    expect(bo.metrics.counter('groups.key_change_line')).toBe(2);
+  });
+
   it('messages held before their group are bounded: beyond the bound they are dropped as unknown_group', async () => {
     const { w, bo, g } = await trio();
     const tag = new Uint8Array(16).fill(9);

@@ -342,6 +342,8 @@ export class Messenger implements MessengerApi {
     const contacts = new ContactCommands(ctx, {
       added: (id) => {
         connectDirect();
+        // An invite under a group member's name with another key: said in its groups too.
+        void groups.noteKeyChanges().then(groupChanged, () => undefined);
         const contact = ctx.contacts.byId(id);
         if (contact) void devices.contactAdded(contact.identityKey);
       },
@@ -397,6 +399,7 @@ export class Messenger implements MessengerApi {
     let cancelTick = clock.setTimeout(function tick() {
       void takeGroupInbox();
       void groups.tick().then(groupChanged, () => undefined);
+      void groups.noteKeyChanges().then(groupChanged, () => undefined);
       cancelTick = clock.setTimeout(tick, GROUP_TICK_MS);
     }, GROUP_TICK_MS);
     cleanup.push(() => cancelTick());

@@ -332,6 +332,8 @@ export interface GroupRecord {
   readonly nextOrder: number;
   readonly lastActivityAt: number;
   readonly createdAt: number;
+  /** Key changes of members this chat already has a line for (`account:detectedAt`), group-key-changes.ts. */
+  readonly keyChangeLines?: readonly string[];
 }
 
 /**
