@@ -115,9 +115,16 @@ async function answerKeyRequest(ctx: GroupContext, groupId: string, from: Member
   const address = addressOf(from);
   const given = chain.row.own!.holders[address];
   const at = given ?? chain.state.iteration;
-  if (given === undefined) await ctx.store.commit({ senderKeys: [{ ...chain.row, own: { ...chain.row.own!, holders: { ...chain.row.own!.holders, [address]: at } } }] });
+  try {
+    await ctx.ports.sendPairwise(from, encodeGroupFrame({ t: 'group.skd', group: fromHex(groupId), dist: distributionAt(groupId, chain, at) }));
+  } catch {
+    // Not handed over (no session, or its key change waits for acknowledgement): not a
+    // holder, so our next message distributes the chain to it.
+    ctx.metrics.inc('groups.key_request.unanswered');
+    return;
+  }
   ctx.metrics.inc('groups.key_request.answered');
-  await ctx.ports.sendPairwise(from, encodeGroupFrame({ t: 'group.skd', group: fromHex(groupId), dist: distributionAt(groupId, chain, at) })).catch(() => undefined);
+  if (given === undefined) await ctx.store.commit({ senderKeys: [{ ...chain.row, own: { ...chain.row.own!, holders: { ...chain.row.own!.holders, [address]: at } } }] });
 }
 
 async function takeReceipt(ctx: GroupContext, groupId: string, from: MemberDevice, kind: 'delivered' | 'read', ids: readonly string[]): Promise<void> {
