@@ -259,6 +259,7 @@ describe('message actions in a group', () => {
         contactName: () => undefined,
         isContact: () => true,
         ownName: () => 'Ada',
+        keyChanges: () => new Map(),
       },
     });
     await ada2.edit(m, 'from my phone');

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../src/core/bytes.ts';
 import { GroupTooLargeError, NotGroupAdminError, UnknownContactError, UnknownGroupError } from '../../src/core/messenger/errors.ts';
-import { HOLD_MAX_MS, KEY_REQUEST_INTERVAL_MS } from '../../src/core/messenger/group-repair.ts';
+import { HOLD_BEFORE_GROUP_MS, HOLD_MAX_MS, KEY_REQUEST_INTERVAL_MS, MAX_HELD_BEFORE_GROUP } from '../../src/core/messenger/group-repair.ts';
 import { encodeGroupFrame, decodeGroupFrame, MAX_GROUP_FRAME_BYTES } from '../../src/core/wire/group-content.ts';
 import { logFrames } from '../../src/core/messenger/group-commands.ts';
 import { GroupWorld, type Member } from './group-world.ts';
@@ -168,6 +168,79 @@ describe('group messaging', () => {
     expect(await said(cy, g)).toEqual(['Ada: before Di', 'Bo: bo before Di', 'Ada: welcome Di', 'Bo: hi Di']);
   });
 
+  it('a message that overtakes the change adding us is held, then opened in order once the group arrives (issue 18)', async () => {
+    const { w, ada, bo, g } = await trio();
+    const di = w.add('Di');
+    w.befriend(ada, di);
+    await ada.groups.send(g, 'before Di');
+    await w.settle();
+    await ada.groups.addGroupMembers(g, [di.id]);
+    await ada.groups.send(g, 'welcome 1');
+    await ada.groups.send(g, 'welcome 2');
+    // The deposits reach Di before the pairwise log (and the distribution) that add it.
+    const multis = di.inbox.filter((i) => i.kind === 'multi');
+    const pairwise = di.inbox.filter((i) => i.kind === 'pairwise');
+    expect(multis).toHaveLength(2);
+    di.inbox.splice(0, di.inbox.length, ...multis, ...pairwise);
+    for (const m of multis) if (m.kind === 'multi') expect(await di.groups.receiveEnvelope(m.id, m.body)).toBe('held');
+    di.inbox.splice(0, 2);
+    expect(await di.groups.views()).toEqual([]);
+    await w.settle();
+    // The group's lines first, then the held messages in the order they were sent.
+    expect(await texts(di, g)).toEqual(['* Ada created the group', '* Ada added You', 'Ada: welcome 1', 'Ada: welcome 2']);
+    expect(di.metrics.counter('groups.held', { before: 'group' })).toBe(2);
+    expect(di.metrics.counter('groups.drop', { reason: 'unknown_group' })).toBe(0);
+    expect(await di.store.groups.allHeld()).toEqual([]);
+    // A copy of a released envelope is not shown twice (its counter was read).
+    const first = multis[0]!;
+    if (first.kind !== 'multi') throw new Error('a multi deposit');
+    expect(await di.groups.receiveEnvelope(first.id, first.body)).toBe('dropped');
+    expect(await said(di, g)).toEqual(['Ada: welcome 1', 'Ada: welcome 2']);
+    void bo;
+  });
+
+  it("a member's key change is said in each of its groups once, and the member flagged until it is acknowledged (issue 18)", async () => {
+    const { w, ada, bo, cy, g } = await trio();
+    const other = await bo.groups.createGroup('Other', [ada.id]);
+    await w.settle();
+    const detected = w.clock.now();
+    bo.keyChanges.set(cy.id, detected);
+    // One line, in the group Cy is in (not in the one it is not), said once.
+    expect(await bo.groups.noteKeyChanges()).toBe(1);
+    expect(await bo.groups.noteKeyChanges()).toBe(0);
+    expect((await texts(bo, g)).at(-1)).toBe("* Cy's safety number changed");
+    expect(await texts(bo, other)).not.toContain("* Cy's safety number changed");
+    const members = (await bo.groups.views()).find((v) => v.id === g)!.members;
+    expect(members.find((m) => m.id === cy.id)).toMatchObject({ keyChanged: true });
+    expect(members.filter((m) => m.keyChanged).map((m) => m.name)).toEqual(['Cy']);
+    // Acknowledged: no longer flagged, nothing said again.
+    bo.keyChanges.delete(cy.id);
+    expect((await bo.groups.views()).find((v) => v.id === g)!.members.some((m) => m.keyChanged)).toBe(false);
+    expect(await bo.groups.noteKeyChanges()).toBe(0);
+    // A later change (detected anew) is said again.
+    await w.clock.advance(1_000);
+    bo.keyChanges.set(cy.id, w.clock.now());
+    expect(await bo.groups.noteKeyChanges()).toBe(1);
+    expect((await texts(bo, g)).filter((t) => t === "* Cy's safety number changed")).toHaveLength(2);
+    expect(bo.metrics.counter('groups.key_change_line')).toBe(2);
+  });
+
+  it('messages held before their group are bounded: beyond the bound they are dropped as unknown_group', async () => {
+    const { w, bo, g } = await trio();
+    const tag = new Uint8Array(16).fill(9);
+    const body = encodeGroupFrame({ t: 'group.sealed', tag, box: new Uint8Array(40).fill(1) });
+    for (let i = 0; i < MAX_HELD_BEFORE_GROUP; i++) {
+      const id = new Uint8Array(16);
+      new DataView(id.buffer).setUint32(0, i + 1);
+      expect(await bo.groups.receiveEnvelope(id, body)).toBe('held');
+    }
+    expect(await bo.groups.receiveEnvelope(new Uint8Array(16).fill(0xee), body)).toBe('dropped');
+    expect(bo.metrics.counter('groups.drop', { reason: 'unknown_group' })).toBe(1);
+    expect((await bo.store.groups.allHeld()).length).toBe(MAX_HELD_BEFORE_GROUP);
+    void w;
+    void g;
+  });
+
   it('missing key: the message is held, the sender is asked, and it shows once the key comes', async () => {
     const { w, ada, bo, g } = await trio();
     bo.losePairwise = true; // Ada's distribution to Bo is lost
@@ -233,7 +306,8 @@ describe('group messaging', () => {
     expect(bo.metrics.counter('groups.drop', { reason: 'not_member' })).toBe(1);
     // Garbage and an unknown group.
     expect(await bo.groups.receiveEnvelope(new Uint8Array(16).fill(6), new Uint8Array([1, 2, 3]))).toBe('dropped');
-    expect(await bo.groups.receiveEnvelope(new Uint8Array(16).fill(5), encodeGroupFrame({ ...outer, tag: new Uint8Array(16).fill(1) }))).toBe('dropped');
+    // (A tag naming none of our groups is held for the group to arrive: expired below.)
+    expect(await bo.groups.receiveEnvelope(new Uint8Array(16).fill(5), encodeGroupFrame({ ...outer, tag: new Uint8Array(16).fill(1) }))).toBe('held');
     // Sealed under the right tag with an envelope naming another group, or a box that does not open.
     expect(await bo.groups.receiveEnvelope(new Uint8Array(16).fill(4), await reseal({ ...env, group: new Uint8Array(16).fill(1) }))).toBe('dropped');
     const box = outer.box.slice();
@@ -244,7 +318,11 @@ describe('group messaging', () => {
     expect(includesBytes(d.body, ada.identity.publicKey)).toBe(false);
     expect(includesBytes(d.body, fromHex(g))).toBe(false);
     expect(bo.metrics.counter('groups.drop', { reason: 'malformed' })).toBe(1);
+    expect(bo.metrics.counter('groups.drop', { reason: 'unknown_group' })).toBe(0);
+    await w.clock.advance(HOLD_BEFORE_GROUP_MS);
+    await bo.groups.tick();
     expect(bo.metrics.counter('groups.drop', { reason: 'unknown_group' })).toBe(1);
+    expect(await bo.store.groups.allHeld()).toEqual([]);
     // A non-member's log naming a group without us, and a forged change, change nothing.
     await bo.groups.receiveControl({ account: eve.id, device: '-' }, new Uint8Array([0xff]));
     expect(bo.metrics.counter('groups.drop', { reason: 'malformed' })).toBe(2);

@@ -28,6 +28,8 @@ export interface Member {
   readonly groups: Groups;
   readonly contacts: Map<string, string>;
   online: boolean;
+  /** Accounts whose key change waits for acknowledgement (what the contact rows say in the core), and since when. */
+  readonly keyChanges: Map<string, number>;
   /** Drop pairwise frames to this member (to test a missing key). */
   losePairwise: boolean;
   readonly inbox: Item[];
@@ -53,6 +55,7 @@ export class GroupWorld {
       store,
       metrics,
       contacts,
+      keyChanges: new Map(),
       online: true,
       losePairwise: false,
       inbox: [],
@@ -79,6 +82,7 @@ export class GroupWorld {
           contactName: (account) => contacts.get(account),
           isContact: (account) => contacts.has(account),
           ownName: () => name,
+          keyChanges: () => member.keyChanges,
         },
       }),
     };

@@ -26,11 +26,9 @@ async function three(): Promise<[Device, Device, Device]> {
 }
 
 describe('groups through the messenger', () => {
-  // KNOWN FAILURE (issue 18), skipped so the suite stays meaningful: in about one run in
-  // three a message from a member reaches a member who is not its contact late or never
-  // (Cy → Bo below; Cy's sender key is distributed and counted, Bo records neither the
-  // message nor a drop). Reported in the closing note; remove the skip with the fix.
-  it.skip('create, send and receive among three, members who are not contacts included; removal', async () => {
+  // Once failed in about one run in three (Cy → Bo never arrived): the relay's delivery
+  // pump lost an envelope offered after a later one (tests/relay/delivery-pump.test.ts).
+  it('create, send and receive among three, members who are not contacts included; removal', async () => {
     const [ada, bo, cy] = await three();
     const boId = bo.messenger.getState().me!.id;
     const cyId = cy.messenger.getState().me!.id;
@@ -62,8 +60,7 @@ describe('groups through the messenger', () => {
     await expect(cy.messenger.send(g, 'still here?')).rejects.toMatchObject({ kind: 'unknown_group' });
   }, 60_000);
 
-  // KNOWN FAILURE (issue 18): the same intermittent delivery between members who are not contacts (Di and Bo).
-  it.skip('add: the new member reads what is sent after, not before; leave: the others see it', async () => {
+  it('add: the new member reads what is sent after, not before; leave: the others see it', async () => {
     const [ada, bo, di] = await three();
     const boId = bo.messenger.getState().me!.id;
     const diId = di.messenger.getState().me!.id;
@@ -114,4 +111,50 @@ describe('groups through the messenger', () => {
     await ada.messenger.send(g, 'after the crash');
     await until(bo2, (s) => said(s).includes('Ada: after the crash'), 20_000);
   }, 60_000);
+});
+
+/** A wait that says which one timed out. */
+async function step<T>(name: string, wait: Promise<T>): Promise<T> {
+  try {
+    return await wait;
+  } catch (err) {
+    throw new Error(`wait ${name} timed out`, { cause: err });
+  }
+}
+
+describe("a member's key change in a group (issue 18)", () => {
+  it('a member who claims the name of our contact with another key: a line in the group, flagged, nothing encrypted for it until acknowledged', async () => {
+    const relay = await world.relay();
+    const [ada, bo, cy, cy2] = [device(relay.url), device(relay.url), device(relay.url), device(relay.url)].map((d) => world.track(d)) as [Device, Device, Device, Device];
+    await onboard(ada, 'Ada');
+    await onboard(bo, 'Bo');
+    await onboard(cy, 'Cy');
+    await onboard(cy2, 'Cy'); // Cy on a new install: another identity under the same name
+    await introduce(bo, cy); // Bo's contact "Cy" is the old key
+    await introduce(ada, bo);
+    await introduce(ada, cy2);
+    const boId = bo.messenger.getState().me!.id;
+    const cy2Id = cy2.messenger.getState().me!.id;
+    const g = await ada.messenger.createGroup('Trip', [boId, cy2Id]);
+    await step('1', until(bo, (s) => hasGroup(s, g), 20_000));
+    await step('2', until(cy2, (s) => hasGroup(s, g), 20_000));
+    await bo.messenger.openChat(g);
+    await cy2.messenger.openChat(g);
+    // The new Cy writes first (its sender key, with its profile "Cy"): Bo sees the claim.
+    await cy2.messenger.send(g, 'it is me, new phone');
+    await step('3', until(bo, (s) => said(s).includes('Cy: it is me, new phone'), 20_000));
+    await step('4', until(bo, (s) => !!s.groups?.find((x) => x.id === g)?.members.find((m) => m.id === cy2Id)?.keyChanged, 20_000));
+    await step('5', until(bo, (s) => !!s.chat?.messages.some((m) => m.system && m.text === "Cy's safety number changed"), 20_000));
+    // Nothing of Bo's is encrypted for the new key meanwhile: Bo's message does not reach it.
+    await bo.messenger.send(g, 'who is this?');
+    await ada.messenger.openChat(g);
+    await step('6', until(ada, (s) => said(s).includes('Bo: who is this?'), 20_000));
+    await cy2.messenger.idle();
+    expect(said(cy2.messenger.getState())).not.toContain('Bo: who is this?');
+    // Acknowledged: the flag goes, and Bo's next message reaches the new Cy.
+    await bo.messenger.acknowledgeKeyChange(cy2Id);
+    await step('7', until(bo, (s) => !s.groups?.find((x) => x.id === g)?.members.some((m) => m.keyChanged), 20_000));
+    await bo.messenger.send(g, 'welcome back');
+    await step('8', until(cy2, (s) => said(s).includes('Bo: welcome back'), 20_000));
+  }, 90_000);
 });

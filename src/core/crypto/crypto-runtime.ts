@@ -1,6 +1,7 @@
 /**
  * Everything the crypto core needs besides its inputs, passed in explicitly: randomness,
- * the X25519 engine (its key-handle caches and pregenerated key pairs) and the AES-GCM
+ * the X25519 engine (its key-handle caches and pregenerated key pairs), the Ed25519 signer
+ * (native, with its imported signing keys: ed25519-sign.ts) and the AES-GCM
  * WebCrypto threshold. No crypto module keeps state of its own.
  *
  * Lifetime: whoever creates a runtime owns it. The running Messenger creates one in its
@@ -11,6 +12,7 @@
  */
 import type { Random } from '../random.ts';
 import { AEAD_WEBCRYPTO_THRESHOLD_BYTES, aesGcmDecrypt, aesGcmEncrypt, aesGcmKeyed, checkAeadThreshold, type AesGcmKeyed } from './aead.ts';
+import { Ed25519Signer } from './ed25519-sign.ts';
 import { X25519Engine, type DhPrivate, type X25519EngineOptions } from './x25519.ts';
 
 export interface CryptoRuntimeOptions extends X25519EngineOptions {
@@ -20,6 +22,7 @@ export interface CryptoRuntimeOptions extends X25519EngineOptions {
 
 export class CryptoRuntime {
   readonly x25519: X25519Engine;
+  readonly ed25519: Ed25519Signer;
   readonly aeadWebCryptoThresholdBytes: number;
 
   constructor(
@@ -27,6 +30,7 @@ export class CryptoRuntime {
     options: CryptoRuntimeOptions = {},
   ) {
     this.x25519 = new X25519Engine(random, options);
+    this.ed25519 = new Ed25519Signer(options.backend === 'noble' ? 'noble' : 'auto');
     this.aeadWebCryptoThresholdBytes = checkAeadThreshold(options.aeadWebCryptoThresholdBytes ?? AEAD_WEBCRYPTO_THRESHOLD_BYTES);
   }
 

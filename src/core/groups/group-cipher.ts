@@ -16,7 +16,6 @@
  * Message keys: HKDF-SHA-256(salt = 32 zero bytes, ikm = the chain's message key,
  * info = "Petrel_SenderKey_MessageKeys") → AES-256 key ‖ 12-byte nonce, each used once.
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesEqual } from '../bytes.ts';
 import type { CryptoRuntime } from '../crypto/crypto-runtime.ts';
 import { verifyEd25519StrictAsync } from '../crypto/ed25519-verify.ts';
@@ -44,7 +43,8 @@ export async function groupEncrypt(state: SenderKeyState, groupId: Uint8Array, p
   const header = encodeSenderKeyHeader(groupId, state.chainId, step.iteration);
   const { key, nonce } = keyAndNonce(step.messageKey);
   const ciphertext = await rt.aesGcmEncrypt(key, nonce, plaintext, header);
-  const signature = ed25519.sign(signedPart(header, ciphertext), state.signingSeed.expose());
+  // Native Ed25519 where the platform has it (ed25519-sign.ts): the same bytes, ~30× faster.
+  const signature = await rt.ed25519.sign(state.signingSeed.expose(), state.signingPublic, signedPart(header, ciphertext));
   return { state: step.state, message: encodeSenderKeyMessage(header, ciphertext, signature) };
 }
 

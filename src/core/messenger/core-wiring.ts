@@ -222,6 +222,8 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
   const contacts = new ContactCommands(ctx, {
     added: (id) => {
       connectDirect();
+      // An invite under a group member's name with another key: said in its groups too.
+      void groups.noteKeyChanges().then(groupChanged, () => undefined);
       const contact = ctx.contacts.byId(id);
       if (contact) void devices.contactAdded(contact.identityKey);
     },
@@ -274,6 +276,7 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
   let cancelTick = clock.setTimeout(function tick() {
     void takeGroupInbox();
     void groups.tick().then(groupChanged, () => undefined);
+    void groups.noteKeyChanges().then(groupChanged, () => undefined);
     cancelTick = clock.setTimeout(tick, GROUP_TICK_MS);
   }, GROUP_TICK_MS);
   cleanup.push(() => cancelTick());

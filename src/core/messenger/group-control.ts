@@ -4,7 +4,8 @@
  *
  *   group.log      changes into the group's log, resolved; new system lines; a removal or
  *                  leave flags our chain for rotation. A group whose log does not name us
- *                  is not kept (a stranger cannot plant groups on us).
+ *                  is not kept (a stranger cannot plant groups on us). Messages of the group
+ *                  that came before it are opened then (group-repair.ts).
  *   group.skd      the sender device's chain into its record, then its held messages opened
  *   group.keyreq   a member device asks for our chain: it gets it at the iteration it was
  *                  first given it, or at the current one when it never had it; a non-member
@@ -20,7 +21,7 @@ import { decodeGroupFrame, encodeGroupFrame, type GroupFrame } from '../wire/gro
 import { isWireError } from '../wire/index.ts';
 import { isMember, membershipOf, takeChanges } from './group-membership.ts';
 import { addressOf, dropped, meOf, memberKeyRow, ownKeyRow, type GroupContext, type MemberDevice } from './group-ports.ts';
-import { releaseHeld } from './group-repair.ts';
+import { releaseBeforeGroup, releaseHeld } from './group-repair.ts';
 import { distributionAt, loadOwnChain, rankOf, weakest } from './group-send.ts';
 
 export async function receiveGroupControl(ctx: GroupContext, from: MemberDevice, bytes: Uint8Array): Promise<void> {
@@ -62,6 +63,8 @@ async function takeLog(ctx: GroupContext, groupId: string, changes: Parameters<t
   }
   await ctx.store.commit({ groups: [out.record], messages: out.lines, senderKeys });
   if (out.lines.length) ctx.metrics.inc('groups.change', { op: 'received' }, out.lines.length);
+  // Messages that overtook the change adding us (group-repair.ts) open now, after its lines.
+  if (isMember(out.after, me)) await releaseBeforeGroup(ctx, groupId);
 }
 
 async function takeDistribution(ctx: GroupContext, groupId: string, from: MemberDevice, bytes: Uint8Array): Promise<void> {
@@ -112,9 +115,16 @@ async function answerKeyRequest(ctx: GroupContext, groupId: string, from: Member
   const address = addressOf(from);
   const given = chain.row.own!.holders[address];
   const at = given ?? chain.state.iteration;
-  if (given === undefined) await ctx.store.commit({ senderKeys: [{ ...chain.row, own: { ...chain.row.own!, holders: { ...chain.row.own!.holders, [address]: at } } }] });
+  try {
+    await ctx.ports.sendPairwise(from, encodeGroupFrame({ t: 'group.skd', group: fromHex(groupId), dist: distributionAt(groupId, chain, at) }));
+  } catch {
+    // Not handed over (no session, or its key change waits for acknowledgement): not a
+    // holder, so our next message distributes the chain to it.
+    ctx.metrics.inc('groups.key_request.unanswered');
+    return;
+  }
   ctx.metrics.inc('groups.key_request.answered');
-  await ctx.ports.sendPairwise(from, encodeGroupFrame({ t: 'group.skd', group: fromHex(groupId), dist: distributionAt(groupId, chain, at) })).catch(() => undefined);
+  if (given === undefined) await ctx.store.commit({ senderKeys: [{ ...chain.row, own: { ...chain.row.own!, holders: { ...chain.row.own!.holders, [address]: at } } }] });
 }
 
 async function takeReceipt(ctx: GroupContext, groupId: string, from: MemberDevice, kind: 'delivered' | 'read', ids: readonly string[]): Promise<void> {

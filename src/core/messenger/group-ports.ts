@@ -43,6 +43,11 @@ export interface GroupPorts {
   isContact(account: string): boolean;
   /** Our display name (given to members who do not know us). */
   ownName(): string;
+  /**
+   * The accounts whose identity key change (or claim to another's name, key-change.ts)
+   * waits for the user's acknowledgement, each with when it was detected.
+   */
+  keyChanges(): ReadonlyMap<string, number>;
 }
 
 export interface GroupContext {

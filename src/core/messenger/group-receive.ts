@@ -5,7 +5,9 @@
  *     carries is one at which it was a member (it sent before its removal reached it);
  *   - it decodes, its seal's tag names a group we hold and the seal opens under that group's
  *     key (`unsealable` otherwise, group-seal.ts), and its sender is a member of it while we are one
- *     (else dropped: `malformed`, `unknown_group`, `not_member`, `not_member_self`);
+ *     (else dropped: `malformed`, `not_member`, `not_member_self`); a tag that names none of
+ *     our groups is HELD until the change that adds us brings the group (it may overtake
+ *     it: the two travel apart), then opened in arrival order (group-repair.ts);
  *   - the sender device's record decrypts it (group-cipher.ts): a bad signature, a counter
  *     already read (`replayed`), a jump too far ahead, a failed tag are dropped and counted;
  *     a chain we do not hold yet is HELD and its key asked for (group-repair.ts);
@@ -29,24 +31,31 @@ import type { GroupRecord, MessageRecord } from '../store/index.ts';
 import { decodeGroupFrame, encodeGroupFrame } from '../wire/group-content.ts';
 import { isWireError } from '../wire/index.ts';
 import { isMember, membershipOf, wasMemberAt } from './group-membership.ts';
-import { hold } from './group-repair.ts';
+import { hold, holdBeforeGroup } from './group-repair.ts';
 import { groupActContent, type GroupActReceived } from './group-actions.ts';
 import { ME } from '../store/message-actions.ts';
 import { dropped, meOf, memberKeyRow, SINGLE_DEVICE, type GroupContext, type MemberDevice } from './group-ports.ts';
 
 export type Received = 'committed' | 'duplicate' | 'held' | 'dropped';
 
-/** One group envelope from the relay; resolves once its outcome is durable (then it may be acknowledged). */
-export async function receiveGroupEnvelope(ctx: GroupContext, envelopeId: string, body: Uint8Array): Promise<Received> {
+/**
+ * One group envelope from the relay; resolves once its outcome is durable (then it may be
+ * acknowledged). `heldBefore`: the id of the row it was held under before its group
+ * arrived (group-repair.ts `holdBeforeGroup`), consumed by whatever this commits.
+ */
+export async function receiveGroupEnvelope(ctx: GroupContext, envelopeId: string, body: Uint8Array, heldBefore?: string): Promise<Received> {
+  const done = heldBefore ? { heldDone: [heldBefore] } : {};
   let outer;
   try {
     outer = decodeGroupFrame(body, ['group.sealed'], { metrics: ctx.metrics });
   } catch (err) {
     dropped(ctx, 'malformed', { detail: isWireError(err) ? err.reason : 'unknown' });
+    if (heldBefore) await ctx.store.commit(done);
     return 'dropped';
   }
   if (outer.t !== 'group.sealed') return 'dropped';
-  // The tag names the group to its members only; none of ours: not for us (or a group we no longer hold).
+  // The tag names the group to its members only; none of ours: a group whose change adding
+  // us has not arrived yet (held until it does), or one that is not for us (expires).
   let keys: GroupSealKeys | undefined;
   let groupId = '';
   for (const g of await ctx.store.listGroups()) {
@@ -57,23 +66,25 @@ export async function receiveGroupEnvelope(ctx: GroupContext, envelopeId: string
       break;
     }
   }
-  if (!keys) return drop(ctx, 'unknown_group', envelopeId, {});
+  if (!keys) return heldBefore ? 'held' : holdBeforeGroup(ctx, outer.tag, body, envelopeId);
   let env;
   try {
     env = decodeGroupFrame(await openGroupBox(keys, outer.box, ctx.crypto), ['group.env'], { metrics: ctx.metrics });
   } catch {
-    return drop(ctx, 'unsealable', envelopeId, {});
+    return drop(ctx, 'unsealable', envelopeId, done);
   }
-  if (env.t !== 'group.env' || toHex(env.group) !== groupId) return drop(ctx, 'unsealable', envelopeId, {});
+  if (env.t !== 'group.env' || toHex(env.group) !== groupId) return drop(ctx, 'unsealable', envelopeId, done);
   const sender: MemberDevice = { account: toHex(env.from), device: env.dev.length ? toHex(env.dev) : SINGLE_DEVICE };
-  return openGroupMessage(ctx, groupId, sender, env.msg, envelopeId);
+  return openGroupMessage(ctx, groupId, sender, env.msg, envelopeId, heldBefore, true);
 }
 
 /**
  * Decrypts and commits one sender-key message of `sender` (an envelope, or one held before).
- * `heldId`: the held row this consumes (removed in the same commit).
+ * `heldId`: the held row this consumes (removed in the same commit). `fromEnvelope`: it comes from
+ * an envelope (perhaps one held before its group), not from a row held for its key, so a
+ * missing key holds it rather than leaving it where it is (`fromEnvelope`).
  */
-export async function openGroupMessage(ctx: GroupContext, groupId: string, sender: MemberDevice, message: Uint8Array, envelopeId: string, heldId?: string): Promise<Received> {
+export async function openGroupMessage(ctx: GroupContext, groupId: string, sender: MemberDevice, message: Uint8Array, envelopeId: string, heldId?: string, fromEnvelope = !heldId): Promise<Received> {
   const group = await ctx.store.getGroup(groupId);
   const done = heldId ? { heldDone: [heldId] } : {};
   if (!group) {
@@ -103,8 +114,9 @@ export async function openGroupMessage(ctx: GroupContext, groupId: string, sende
   } catch (err) {
     // A non-member's chain we do not hold: nothing to judge its version by.
     if (err instanceof NoSenderKeyError && !memberNow) return drop(ctx, 'not_member', envelopeId, done);
-    if (err instanceof NoSenderKeyError && !heldId) {
-      return hold(ctx, groupId, sender, message, envelopeId);
+    if (err instanceof NoSenderKeyError && fromEnvelope) {
+      // A row held before its group is replaced by this one (same id), in one commit.
+      return hold(ctx, groupId, sender, message, envelopeId, done);
     }
     if (err instanceof NoSenderKeyError) return 'held'; // still waiting: the held row stays
     const reason = err instanceof CryptoError ? err.kind : 'undecryptable';

@@ -15,13 +15,15 @@ import { meOf, type GroupContext } from './group-ports.ts';
 export async function groupViews(ctx: GroupContext): Promise<GroupView[]> {
   const me = meOf(ctx);
   const out: { view: GroupView; at: number }[] = [];
+  const keyChanges = ctx.ports.keyChanges();
   for (const g of await ctx.store.listGroups()) {
     const state = membershipOf(g).state;
     if (!state) continue;
     const members: GroupMemberView[] = state.members
       .map((m) => {
         const id = toHex(m.account);
-        return { id, name: id === me ? 'You' : nameOf(ctx, g, id), admin: m.admin, ...(id === me ? { me: true as const } : {}) };
+        const keyChanged = id !== me && keyChanges.has(id);
+        return { id, name: id === me ? 'You' : nameOf(ctx, g, id), admin: m.admin, ...(id === me ? { me: true as const } : {}), ...(keyChanged ? { keyChanged: true as const } : {}) };
       })
       .sort((a, b) => Number(b.admin) - Number(a.admin) || a.name.localeCompare(b.name));
     const rows = await ctx.store.messagesOf(g.id);

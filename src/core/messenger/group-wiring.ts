@@ -21,9 +21,10 @@ import type { IncomingEnvelope } from '../transport/index.ts';
 import { decodeGroupFrame } from '../wire/group-content.ts';
 import { deviceMailboxAddress, encodeContent, mailboxAddress } from '../wire/index.ts';
 import type { MessengerContext } from './context.ts';
-import { NoSessionError, UnknownContactError } from './errors.ts';
+import { KeyChangeUnacknowledgedError, NoSessionError, UnknownContactError } from './errors.ts';
 import { SINGLE_DEVICE, type GroupPorts, type MemberDevice } from './group-ports.ts';
 import { Groups } from './groups.ts';
+import { sendBlocked } from './key-change.ts';
 import { encryptFor } from './session-cipher.ts';
 import { decodeSessionSet, encodeSessionSet } from './session-set.ts';
 
@@ -82,6 +83,8 @@ export function wireGroups(deps: GroupWiringDeps): Groups {
     sendPairwise: async (to, frame) => {
       const contact = await memberContact(to.account);
       if (contact.blocked) throw new UnknownContactError('blocked');
+      // As in 1:1: nothing is encrypted for a changed key before the user acknowledged it.
+      if (sendBlocked(contact)) throw new KeyChangeUnacknowledgedError('the member device waits for its key change to be acknowledged');
       const device = to.device === SINGLE_DEVICE ? undefined : to.device;
       const key = sessionKey(contact.id, device);
       if (!(await ctx.store.getSession(key))) {
@@ -111,6 +114,14 @@ export function wireGroups(deps: GroupWiringDeps): Groups {
       return !!c && c.listing === undefined && !c.blocked;
     },
     ownName: deps.ownName,
+    keyChanges: () => {
+      const out = new Map<string, number>();
+      for (const c of ctx.contacts.all()) {
+        if (!sendBlocked(c)) continue;
+        out.set(c.id, c.possibleKeyChangeOf && !c.possibleKeyChangeOf.acknowledged ? c.possibleKeyChangeOf.detectedAt : (c.keyChange?.detectedAt ?? 0));
+      }
+      return out;
+    },
   };
   return new Groups({ store: ctx.store.groups, identity: ctx.identity, crypto: ctx.crypto, random: ctx.random, clock: ctx.clock, metrics: ctx.metrics, log: ctx.log.child('groups'), ports });
 }
@@ -153,6 +164,8 @@ export function groupInboxTaker(store: Pick<PetrelStore, 'groupInbox' | 'deleteM
         await groups.receiveControl(memberOfSessionKey(row.sessionKey), row.frame);
         await store.deleteMeta(row.key);
       }
+      // A member who writes first may have claimed another's name with its profile (key-change.ts).
+      await groups.noteKeyChanges();
       changed();
     } while (again);
   };

@@ -9,7 +9,8 @@
  *   group-actions.ts    reply, edit, delete for everyone, react (group-reply.ts: a reply's quote)
  *   group-receive.ts    a group envelope: checks, decrypt, one commit
  *   group-control.ts    frames over pairwise sessions: log, distribution, key request, receipt
- *   group-repair.ts     messages held for a missing key: ask, release, expire
+ *   group-repair.ts     messages held for a missing key (or group): ask, release, expire
+ *   group-key-changes.ts a member's key change: a line in its groups
  *   group-views.ts      what the UI sees of groups
  *
  * How frames reach member devices is the ports' business (group-ports.ts).
@@ -20,6 +21,7 @@ import { SerialLane } from './serial-lane.ts';
 import { addGroupMembers, createGroup, leaveGroup, removeGroupMember, renameGroup } from './group-commands.ts';
 import { sendGroupAction, type GroupActionMaker } from './group-actions.ts';
 import { receiveGroupControl } from './group-control.ts';
+import { noteKeyChanges } from './group-key-changes.ts';
 import { receiveGroupEnvelope, type Received } from './group-receive.ts';
 import { repairTick } from './group-repair.ts';
 import { deliver, sendGroupMessage } from './group-send.ts';
@@ -96,6 +98,11 @@ export class Groups {
       for (const entry of await this.ctx.store.pendingSends()) if (await deliver(this.ctx, entry)) sent++;
       return sent;
     });
+  }
+
+  /** A line in each group for every member key change not said there yet (group-key-changes.ts). */
+  noteKeyChanges(): Promise<number> {
+    return this.lane.run(() => noteKeyChanges(this.ctx));
   }
 
   /** Key requests again, held messages expired (call about once a minute). */

@@ -338,6 +338,8 @@ export interface GroupRecord {
   readonly nextOrder: number;
   readonly lastActivityAt: number;
   readonly createdAt: number;
+  /** Key changes of members this chat already has a line for (`account:detectedAt`), group-key-changes.ts. */
+  readonly keyChangeLines?: readonly string[];
 }
 
 /**
@@ -362,11 +364,19 @@ export interface SenderKeyRow {
   };
 }
 
-/** A group message whose sender key we do not hold yet: kept, and asked for, until it comes or expires. */
+/**
+ * A group message whose sender key we do not hold yet: kept, and asked for, until it comes
+ * or expires. Or (`beforeGroup`) a group message whose group we do not know yet (it came
+ * before the change that adds us): kept as its whole `group.sealed` body under `groupId` =
+ * `tag:` + the seal's tag in hex, until a group with that tag arrives or it expires.
+ */
 export interface HeldGroupMessageRecord {
   /** Hex of the envelope id. */
   readonly id: string;
+  /** The group's id, or `tag:<hex>` for a message held before its group (`beforeGroup`). */
   readonly groupId: string;
+  /** The message came before its group: `message` is the whole `group.sealed` body; no sender, chain or request yet. */
+  readonly beforeGroup?: true;
   /** `account:device` of the sender. */
   readonly sender: string;
   readonly chainId: number;

@@ -6,6 +6,8 @@ import type { MailboxStore } from './mailbox-store.ts';
 
 /** Envelopes read from the store per query (at most 16 × 256 KiB in memory at once). */
 const PAGE_SIZE = 16;
+/** Seqs this pump remembers having pushed (to tell a late offer from one already sent). */
+export const RECENTLY_PUSHED = 256;
 
 /**
  * Streams a mailbox to its connected owner in deposit order: the backlog on auth, then
@@ -16,6 +18,14 @@ const PAGE_SIZE = 16;
  * client that reads is never cut off however large its backlog; one that stops reading
  * is closed by the connection's stall timer (PETREL_SLOW_CONSUMER_SEC). `cursor` is the last seq pushed on THIS
  * connection; unacknowledged envelopes are pushed again on the next connection.
+ *
+ * Offers can come out of commit order: deposits committed in one transaction are offered
+ * by their handlers, and a `send.multi` handler offers after one announcement per
+ * recipient, so a single `send` committed after it in the same transaction may be offered
+ * (and pushed, moving `cursor`) first. An offer at or below `cursor` that this pump has
+ * not pushed is such a LATE envelope: the store is never read below `cursor`, so it is
+ * pushed on its own (queued while the socket drains), never lost until the next
+ * connection. Issue 18: a group message to a member was lost this way in one run in three.
  */
 export class DeliveryPump {
   private cursor = 0;
@@ -25,6 +35,10 @@ export class DeliveryPump {
   private caughtUp = false;
   /** A drain callback is registered (only one at a time, however many kicks arrive). */
   private waitingForDrain = false;
+  /** The last RECENTLY_PUSHED seqs pushed on this connection (insertion order). */
+  private readonly pushed = new Set<number>();
+  /** Late envelopes (offered below `cursor`, not pushed yet), pushed before anything else. */
+  private readonly late = new Map<number, Envelope>();
 
   constructor(
     private readonly conn: Connection,
@@ -42,14 +56,27 @@ export class DeliveryPump {
    * only if it follows the one this pump pushed last, else the pump reads the gap.
    */
   offer(seq: number, env: Envelope, prev?: number): void {
-    const follows = prev === undefined ? seq > this.cursor : prev === this.cursor;
-    if (!this.running && this.caughtUp && follows && this.conn.buffered() < HIGH_WATER_BYTES) {
+    if (seq <= this.cursor) {
+      // Committed before one already pushed, offered after it (see the class comment).
+      if (this.pushed.has(seq) || this.late.has(seq)) return;
+      this.late.set(seq, env);
+      this.kick();
+      return;
+    }
+    const follows = prev === undefined ? true : prev === this.cursor;
+    if (!this.running && this.caughtUp && follows && this.late.size === 0 && this.conn.buffered() < HIGH_WATER_BYTES) {
       if (!this.conn.send({ t: 'deliver', env })) return;
       this.cursor = seq;
-      this.metrics.deliveries.inc();
+      this.sent(seq);
       return;
     }
     this.kick();
+  }
+
+  private sent(seq: number): void {
+    this.pushed.add(seq);
+    if (this.pushed.size > RECENTLY_PUSHED) this.pushed.delete(this.pushed.values().next().value!);
+    this.metrics.deliveries.inc();
   }
 
   /** Something new may be waiting: push it (coalesces with a run in progress). */
@@ -79,6 +106,13 @@ export class DeliveryPump {
     do {
       this.again = false;
       this.caughtUp = false;
+      for (const [seq, env] of this.late) {
+        if (!this.conn.open) return;
+        if (this.waitForDrain()) return;
+        if (!this.conn.send({ t: 'deliver', env })) return;
+        this.late.delete(seq);
+        this.sent(seq);
+      }
       for (;;) {
         if (!this.conn.open) return;
         if (this.waitForDrain()) return;
@@ -89,7 +123,7 @@ export class DeliveryPump {
           if (this.waitForDrain()) return;
           if (!this.conn.send({ t: 'deliver', env: stored.env })) return;
           this.cursor = stored.seq;
-          this.metrics.deliveries.inc();
+          this.sent(stored.seq);
         }
         if (page.length < PAGE_SIZE) {
           this.caughtUp = true;
