@@ -30,7 +30,7 @@ describe('Web Push through the messenger', () => {
     const sub = service.subscribe();
     expect(await alice.messenger.setPushSubscription(sub)).toBe('registered');
     // A subscription the relay will not use is refused with its typed reason.
-    await expect(alice.messenger.setPushSubscription({ ...sub, endpoint: 'http://push.example.org/x' })).rejects.toMatchObject({ code: 'bad_push_subscription' });
+    await expect(alice.messenger.setPushSubscription({ ...sub, endpoint: 'http://push.example.org/x' })).rejects.toMatchObject({ kind: 'push_refused', reason: 'bad_push_subscription' });
     expect(await alice.messenger.setPushSubscription(sub)).toBe('registered');
 
     await alice.stop();
