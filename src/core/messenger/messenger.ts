@@ -67,6 +67,7 @@ import { isGroupId, type Groups } from './groups.ts';
 import { inviteUrl, parseInviteUrl } from './invite.ts';
 import { MessageCommands } from './message-commands.ts';
 import type { ActionOptions, BackupMade, CreateGroupOptions, DeviceView, Diagnostics, Invite, Me, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
+import { StaleDeviceCover } from './stale-device-cover.ts';
 import { OutboxWorker } from './outbox-worker.ts';
 import { bootDevices } from './device-boot.ts';
 import { PreKeyPublisher } from './prekey-publisher.ts';
@@ -121,6 +122,8 @@ export interface MessengerDeps {
   readonly storagePersistence?: () => Promise<{ persisted?: boolean; usage?: number; quota?: number }>;
   /** Argon2id for passphrase backups (backup/backup-key.ts); hash-wasm by default. */
   readonly argon2id?: Argon2idFn;
+  /** How long copies for a contact's device without published keys wait for them (default UNPUBLISHED_DEVICE_WAIT_MS). */
+  readonly unpublishedDeviceWaitMs?: number;
 }
 
 /** The parts of a running core (once an identity exists), in the order `stop` ends them. */
@@ -300,12 +303,23 @@ export class Messenger implements MessengerApi {
     const refresh = () => view.refresh();
 
     // Outgoing: outbox worker, session starter; incoming: receive pipeline.
-    const outbox = new OutboxWorker(ctx, router, changed);
+    // A copy refused as sent to a stale device set: its new devices get copies (§13.5).
+    const staleCover = new StaleDeviceCover({
+      ctx,
+      judge: async (account, signed) => (await devices.judge(account, signed)) !== undefined,
+      refresh: (account) => devices.refresh(account),
+      list: (account) => own.book.get(account),
+      covered: (contactId) => {
+        starter.ensure(contactId);
+        outbox.kick();
+      },
+    });
+    const outbox = new OutboxWorker(ctx, router, changed, (entry, list) => staleCover.refused(entry, list));
     const starter = new SessionStarter(ctx, { isOnline, fetchPrekeys: (ik, dev) => relay.fetchPrekeys(ik, dev) }, () => {
       outbox.kick();
       changed();
       connectDirect();
-    }, () => this.ownName);
+    }, () => this.ownName, this.deps.unpublishedDeviceWaitMs);
     const groups = wireGroups({
       ctx,
       relay: { isOnline, sendMulti: (id, to, body) => relay.sendMulti(id, to, body) },
