@@ -68,6 +68,7 @@ import { inviteUrl, parseInviteUrl } from './invite.ts';
 import { MessageCommands } from './message-commands.ts';
 import type { ActionOptions, BackupMade, CreateGroupOptions, DeviceView, Diagnostics, Invite, Me, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
 import { StaleDeviceCover } from './stale-device-cover.ts';
+import { sendSiblingReceipts } from './sibling-receipts.ts';
 import { OutboxWorker } from './outbox-worker.ts';
 import { bootDevices } from './device-boot.ts';
 import { PreKeyPublisher } from './prekey-publisher.ts';
@@ -336,6 +337,7 @@ export class Messenger implements MessengerApi {
         pruner.committed(s.envelopes);
         if (s.delivered.length) observeDeliveryLatency({ store, metrics, log: this.log }, s.delivered);
         for (const id of s.repairs) starter.ensure(id);
+        if (s.deliveredFrom.length) void sendSiblingReceipts(ctx, s.deliveredFrom).then((n) => n && outbox.kick());
         outbox.kick();
         changed();
         if (s.messages && directPolicy) void directPolicy.noticeActiveContacts();

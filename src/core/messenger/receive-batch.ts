@@ -98,6 +98,15 @@ export interface Prepared {
   readonly contacts: readonly ContactRecord[];
   /** Contacts this batch queued retry requests for (their sessions to start afresh). */
   readonly repairs: readonly string[];
+  /** Messages from one device of a multi-device contact this batch owes delivery receipts for (its other devices hear it too: sibling-receipts.ts). */
+  readonly deliveredFrom: readonly DeliveredFrom[];
+}
+
+/** Messages (ids) of contact `contactId` that came from its device `device` (hex). */
+export interface DeliveredFrom {
+  readonly contactId: string;
+  readonly device: string;
+  readonly ids: readonly Uint8Array[];
 }
 
 export class BatchDraft {
@@ -239,10 +248,12 @@ export class BatchDraft {
     const { ctx, carry, commits } = this;
     // Copies a contact asked for again and the delivery receipts we owe, encrypted with the
     // advanced sessions, go out with the commit.
+    const deliveredFrom: DeliveredFrom[] = [];
     for (const w of this.work.values()) {
       if (!w.delivered.length && !w.resend.length) continue;
       const contact = this.contactById(contactOfSessionKey(w.contactId))!;
       const device = deviceOfSessionKey(w.contactId);
+      if (device && w.delivered.length) deliveredFrom.push({ contactId: contact.id, device, ids: [...w.delivered] });
       const mailbox = device ? deviceMailboxAddress(contact.identityKey, fromHex(device)) : mailboxAddress(contact.identityKey);
       const entries: NewOutboxEntry[] = [];
       const resent: { from: string; record: ResendableRecord }[] = [];
@@ -288,6 +299,7 @@ export class BatchDraft {
       pool: this.poolChanged ? this.pool : undefined,
       contacts: [...this.changedContacts.values()],
       repairs: this.retries.contacts(),
+      deliveredFrom,
     };
   }
 }
