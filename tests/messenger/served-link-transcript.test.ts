@@ -19,6 +19,11 @@ async function eventually(check: () => Promise<boolean>, timeout = 15_000): Prom
   }
 }
 
+/** Every crypto.failure counter of a device (by reason). */
+function cryptoFailures(d: Device): Record<string, number> {
+  return Object.fromEntries(Object.entries(d.metrics.snapshot().counters).filter(([k, v]) => k.startsWith('crypto.failure') && v > 0));
+}
+
 async function twoUsers(url: string): Promise<{ ada: Device; bo: Device; aSeesB: string; bSeesA: string }> {
   const ada = track(device(url));
   const bo = track(device(url));
@@ -60,6 +65,10 @@ describe('a link served by a device, then that device writes', () => {
     expect(ada2.metrics.counter('devices.transcript_received')).toBe(1);
     expect((await texts(ada2, aSeesB)).filter((t) => t === 'out:written on my first device')).toHaveLength(1);
     expect((await texts(bo, bSeesA)).filter((t) => t === 'in:written on my first device')).toHaveLength(1);
+    // Her first device wrote under the session Bo kept with her account (from before her list):
+    // Bo opened it with that session, which moved to the device; nothing failed, nothing was asked again.
+    expect(cryptoFailures(bo)).toEqual({});
+    expect(bo.metrics.counter('devices.account_session_moved')).toBeGreaterThanOrEqual(1);
   });
 
   it('written while the link is served (the list already names both devices): it waits for the core to run as the device, then reaches both', async () => {
