@@ -27,7 +27,7 @@ import { PendingRequests } from '../core/transport/pending-requests.ts';
 import { RELAY_SEND_PACE, SendPacer, type PacePolicy } from '../core/transport/send-pacer.ts';
 import type { RelayConnectionState } from '../core/transport/relay-connection-state.ts';
 import { wireFrameDecoder } from '../core/transport/wire-frame-decoder.ts';
-import { TransportSendError, type IncomingEnvelope, type Transport, type TransportFailureKind, type TransportStateChange } from '../core/transport/transport.ts';
+import { TransportSendError, type IncomingEnvelope, type SendOptions, type Transport, type TransportFailureKind, type TransportStateChange } from '../core/transport/transport.ts';
 import type { PushSubscriptionKeys } from '../core/messenger/push-registration.ts';
 import {
   authPayload,
@@ -161,6 +161,8 @@ function failureKindOf(code: ErrorCode): TransportFailureKind {
       return 'disconnected';
     case 'device_unlinked':
       return 'rejected'; // that device's mailbox is closed for good: the sender refetches the device list
+    case 'stale_devices':
+      return 'rejected'; // these bytes with this version never go: the sender covers the new devices and sends again
     default:
       return 'overloaded'; // rate_limited, overloaded, internal, and anything unexpected
   }
@@ -273,7 +275,7 @@ export class WsRelayTransport implements Transport {
     return this.current.kind === 'online';
   }
 
-  async send(envelope: Envelope): Promise<void> {
+  async send(envelope: Envelope, options?: SendOptions): Promise<void> {
     if (this.current.kind !== 'online') throw new TransportSendError('unavailable', 'relay');
     const release = await this.pacer.acquire();
     try {
@@ -281,7 +283,7 @@ export class WsRelayTransport implements Transport {
       const rid = this.requests.nextRid();
       let bytes: Uint8Array;
       try {
-        bytes = encodeFrame({ t: 'send', rid, env: envelope });
+        bytes = encodeFrame({ t: 'send', rid, env: envelope, ...(options?.deviceList ? { dl: options.deviceList } : {}) });
       } catch (err) {
         // The wire format refuses this envelope (too large, bad id length): it can never be
         // sent, so say so instead of failing like a broken link, retry after retry.
@@ -297,7 +299,7 @@ export class WsRelayTransport implements Transport {
         throw err instanceof TransportSendError ? err : new TransportSendError('disconnected', 'relay');
       });
       if (frame.t === 'sent') return;
-      if (frame.t === 'error') throw new TransportSendError(failureKindOf(frame.code), 'relay', frame.code);
+      if (frame.t === 'error') throw new TransportSendError(failureKindOf(frame.code), 'relay', frame.code, frame.code === 'stale_devices' ? frame.list : undefined);
       throw new TransportSendError('disconnected', 'relay', 'unexpected_response');
     } finally {
       release();

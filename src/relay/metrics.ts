@@ -35,7 +35,7 @@ export class RelayMetrics {
     registers: [this.registry],
   });
   readonly authentications = new Counter({ name: 'petrel_authentications_total', help: 'Auth attempts by result', labelNames: ['result'], registers: [this.registry] });
-  readonly deposits = new Counter({ name: 'petrel_deposits_total', help: 'Envelope deposits by result (stored, duplicate, mailbox_full, storage_full, device_unlinked)', labelNames: ['result'], registers: [this.registry] });
+  readonly deposits = new Counter({ name: 'petrel_deposits_total', help: 'Envelope deposits by result (stored, duplicate, mailbox_full, storage_full, device_unlinked, stale_devices)', labelNames: ['result'], registers: [this.registry] });
   readonly deliveries = new Counter({ name: 'petrel_deliveries_total', help: 'Envelopes pushed to their recipient', registers: [this.registry] });
   readonly acks = new Counter({ name: 'petrel_acks_total', help: 'Envelopes deleted after their recipient acknowledged them', registers: [this.registry] });
   readonly expired = new Counter({ name: 'petrel_expired_total', help: 'Envelopes deleted unacknowledged at the end of retention', registers: [this.registry] });

@@ -67,7 +67,8 @@ describe('devices in the messenger', () => {
   it("Bo follows Ada's device list when the relay tells him: a new device of hers is taken silently, no key-change warning, and they go on talking", async () => {
     const r = await relay();
     const ada = track(device(r.url));
-    const bo = track(device(r.url));
+    // Copies for a device without keys wait for them a moment (a device just linked publishes them after its transfer), here 300 ms.
+    const bo = track(device(r.url, undefined, { unpublishedDeviceWaitMs: 300 }));
     await onboard(ada, 'Ada');
     await onboard(bo, 'Bo');
     const { aSeesB, bSeesA } = await introduce(ada, bo);
@@ -96,12 +97,13 @@ describe('devices in the messenger', () => {
 
     // Ada's core, named by its account's list, started again as its device; Bo writes to
     // each of Ada's devices: her running one gets it, the two that never published keys
-    // get no copy (dropped, counted), and the message does not fail.
+    // get no copy (waited for, then dropped, counted), and the message does not fail.
     await bo.messenger.send(bSeesA, 'saw your new laptop');
     await until(ada, (s) => s.contacts[0]?.unread === 1);
     // Each change is a line in Bo's chat ("Ada added a device"), not a warning.
     expect(await texts(bo, bSeesA)).toEqual(['in:hi Bo', 'in:Ada added a device', 'in:Ada added a device', 'out:saw your new laptop']);
     await until(bo, () => counter(bo, 'devices.copy_dropped{reason="not_found"}') === 2);
+    expect(counter(bo, 'devices.copy_waiting_keys')).toBeGreaterThanOrEqual(2);
     expect((await bo.store.pageMessages(bSeesA, { limit: 10 })).messages.at(-1)?.status).not.toBe('failed');
   });
 });

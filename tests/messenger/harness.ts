@@ -36,6 +36,8 @@ export interface DeviceOptions {
   readonly WebSocket?: RelaySocketConstructor;
   /** HTTP to the relay's /blobs endpoints (attachments); without it files cannot be sent. */
   readonly blobHttp?: MessengerDeps['blobHttp'];
+  /** How long copies for a device without keys wait for them (default: the product's). */
+  readonly unpublishedDeviceWaitMs?: number;
 }
 
 export function device(relayUrl: string, store: PetrelStore = createMemoryStore({ now: () => Date.now() }), options: DeviceOptions = {}): Device {
@@ -55,6 +57,7 @@ export function device(relayUrl: string, store: PetrelStore = createMemoryStore(
     routerConfig: options.routerConfig ?? { backoff: { baseMs: 20, capMs: 300 } },
     ...(createDirect ? { createDirect } : {}),
     ...(options.blobHttp ? { blobHttp: options.blobHttp } : {}),
+    ...(options.unpublishedDeviceWaitMs !== undefined ? { unpublishedDeviceWaitMs: options.unpublishedDeviceWaitMs } : {}),
     createRelay: (auth) =>
       new WsRelayTransport({
         url: relayUrl,

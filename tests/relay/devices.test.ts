@@ -257,6 +257,36 @@ describe.each(backends)('linked devices on %s', (_name, start) => {
     }
   });
 
+  it('refuses a deposit fanned out under an older device list with `stale_devices` and the current list; stores nothing', async () => {
+    const { ada, devices, owner, list } = await account(2);
+    const [one] = devices as [TestDevice, TestDevice];
+    const sender = await TestClient.connect(be.a.url);
+    const before = await metric(be.a, 'petrel_deposits_total', 'stale_devices');
+    // Composed while the account had no list (v 0), for its account mailbox; and for a device under version 0.
+    for (const to of [mailboxAddress(ada.ik), one.mailbox]) {
+      const env = randomEnvelope(to);
+      const r = rid();
+      sender.send({ t: 'send', rid: r, env, dl: { ik: ada.ik, v: 0 } });
+      const refused = await sender.reply(r);
+      expectError(refused, 'stale_devices');
+      expect(refused.t === 'error' && refused.list).toEqual(list);
+      expect(await be.rows('envelopes', 'mailbox', to)).toBe(0);
+    }
+    expect(await metric(be.a, 'petrel_deposits_total', 'stale_devices')).toBe(before + 2);
+    // Under the current version (or without `dl`, or for an account without a list) it is stored.
+    const r1 = rid();
+    sender.send({ t: 'send', rid: r1, env: randomEnvelope(one.mailbox), dl: { ik: ada.ik, v: 1 } });
+    expect((await sender.reply(r1)).t).toBe('sent');
+    const r2 = rid();
+    sender.send({ t: 'send', rid: r2, env: randomEnvelope(one.mailbox) });
+    expect((await sender.reply(r2)).t).toBe('sent');
+    const single = newIdentity();
+    const r3 = rid();
+    sender.send({ t: 'send', rid: r3, env: randomEnvelope(mailboxAddress(single.ik)), dl: { ik: single.ik, v: 0 } });
+    expect((await sender.reply(r3)).t).toBe('sent');
+    for (const c of [owner, sender]) c.close();
+  });
+
   it('unlinks: a newer list without a device closes its mailbox, deletes its keys, refuses it, and tells the watchers', async () => {
     const { ada, devices, owner } = await account(2);
     const [keep, gone] = devices as [TestDevice, TestDevice];

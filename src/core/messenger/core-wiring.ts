@@ -36,6 +36,8 @@ import { acceptGroupEnvelope, GROUP_TICK_MS, groupInboxTaker, isGroupEnvelope, w
 import { type Groups } from './groups.ts';
 import { MessageCommands } from './message-commands.ts';
 import type { Me } from './messenger-api.ts';
+import { StaleDeviceCover } from './stale-device-cover.ts';
+import { sendSiblingReceipts } from './sibling-receipts.ts';
 import { OutboxWorker } from './outbox-worker.ts';
 import { bootDevices } from './device-boot.ts';
 import { PreKeyPublisher } from './prekey-publisher.ts';
@@ -87,6 +89,8 @@ export interface MessengerDeps {
   readonly storagePersistence?: () => Promise<{ persisted?: boolean; usage?: number; quota?: number }>;
   /** Argon2id for passphrase backups (backup/backup-key.ts); hash-wasm by default. */
   readonly argon2id?: Argon2idFn;
+  /** How long copies for a contact's device without published keys wait for them (default UNPUBLISHED_DEVICE_WAIT_MS). */
+  readonly unpublishedDeviceWaitMs?: number;
 }
 
 /** The parts of a running core (once an identity exists), in the order `stopCore` ends them. */
@@ -177,12 +181,23 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
   const refresh = () => view.refresh();
 
   // Outgoing: outbox worker, session starter; incoming: receive pipeline.
-  const outbox = new OutboxWorker(ctx, router, changed);
+  // A copy refused as sent to a stale device set: its new devices get copies (§13.5).
+  const staleCover = new StaleDeviceCover({
+    ctx,
+    judge: async (account, signed) => (await devices.judge(account, signed)) !== undefined,
+    refresh: (account) => devices.refresh(account),
+    list: (account) => own.book.get(account),
+    covered: (contactId) => {
+      starter.ensure(contactId);
+      outbox.kick();
+    },
+  });
+  const outbox = new OutboxWorker(ctx, router, changed, (entry, list) => staleCover.refused(entry, list));
   const starter = new SessionStarter(ctx, { isOnline, fetchPrekeys: (ik, dev) => relay.fetchPrekeys(ik, dev) }, () => {
     outbox.kick();
     changed();
     connectDirect();
-  }, host.ownName);
+  }, host.ownName, deps.unpublishedDeviceWaitMs);
   const groups = wireGroups({
     ctx,
     relay: { isOnline, sendMulti: (id, to, body) => relay.sendMulti(id, to, body) },
@@ -199,6 +214,7 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
       pruner.committed(s.envelopes);
       if (s.delivered.length) observeDeliveryLatency({ store, metrics, log: host.log }, s.delivered);
       for (const id of s.repairs) starter.ensure(id);
+      if (s.deliveredFrom.length) void sendSiblingReceipts(ctx, s.deliveredFrom).then((n) => n && outbox.kick());
       if (s.ownName !== undefined && s.ownName !== host.ownName()) host.renamedElsewhere(s.ownName);
       outbox.kick();
       changed();

@@ -14,6 +14,8 @@ export interface DeviceRouting {
   readonly sealDevice?: Uint8Array;
   /** The copies of one message to `contactKey`: its devices (or its account mailbox), our other devices. */
   targets(contactKey: Uint8Array): Promise<FanOutTarget[]>;
+  /** The version of `account`'s verified list held here (0: none, a single-device account as far as we know). */
+  listVersion(account: Uint8Array): Promise<number>;
   /** Does `account`'s verified list name `deviceId`? (Our own account's list for `account` = us.) */
   names(account: Uint8Array, deviceId: Uint8Array): Promise<boolean>;
   /** Forget a contact's list-derived routing after a send was refused `device_unlinked` (its list is fetched again). */
@@ -24,6 +26,7 @@ export function deviceRouting(book: DeviceListBook, own: { readonly account: Uin
   return {
     ...(own.listed ? { sealDevice: own.device.id } : {}),
     targets: (contactKey) => book.targets({ account: own.account, ...(own.listed ? { device: own.device } : {}) }, contactKey),
+    listVersion: async (account) => (await book.get(account))?.version ?? 0,
     names: async (account, deviceId) => {
       const list = await book.get(account);
       return !!list && !!findDevice(list, deviceId);

@@ -116,7 +116,7 @@ export class DeviceSync {
   }
 
   private async fetchAndJudge(account: Uint8Array): Promise<DeviceListChange | 'fetch_failed' | undefined> {
-    const { relay, book, contacts, metrics } = this.deps;
+    const { relay, metrics } = this.deps;
     if (!relay.isOnline()) return 'fetch_failed';
     let signed: SignedDeviceList | undefined;
     try {
@@ -127,6 +127,16 @@ export class DeviceSync {
       return 'fetch_failed';
     }
     if (!signed) return undefined;
+    return this.judge(account, signed);
+  }
+
+  /**
+   * Judges a list of `account` that arrived some other way (a send refused as
+   * `stale_devices` carries one): the same rules, lines and counters as a fetched one.
+   * Undefined when it was refused (typed and counted by the book).
+   */
+  async judge(account: Uint8Array, signed: SignedDeviceList): Promise<DeviceListChange | undefined> {
+    const { book, contacts, metrics } = this.deps;
     let change: DeviceListChange;
     try {
       change = await book.accept(account, signed);

@@ -31,6 +31,9 @@ export async function enqueueFannedOut(deps: ComposeDeps & { readonly random: Ra
   const ownAccount = toHex(deps.identity.publicKey);
   // Our own other devices get a "sent transcript": the same content, and the contact it went to.
   const transcript = encodeContent({ t: 'sent', to: m.contactKey, content: m.content });
+  // The contact's list these copies follow: each copy to one of its devices names its version, and the relay refuses it if the list moved on (§13.5).
+  const listVersion = targets.some((t) => !t.own && t.deviceId) ? await deps.devices?.listVersion(m.contactKey) : undefined;
+  const stamp = (t: FanOutTarget) => (!t.own && t.deviceId && listVersion !== undefined ? { listVersion } : {});
   // The first copy's envelope id is the message id (as for a single copy); the others get fresh ones.
   let first = true;
   for (const t of targets) {
@@ -42,12 +45,12 @@ export async function enqueueFannedOut(deps: ComposeDeps & { readonly random: Ra
     const content = t.own ? transcript : m.content;
     const row = await deps.store.getSession(key);
     if (!row) {
-      pending.push({ envelopeId, ...(device ? { device } : {}), ...(t.own ? { own: true as const } : {}), mailbox: t.mailbox, plaintext: content });
+      pending.push({ envelopeId, ...(device ? { device } : {}), ...(t.own ? { own: true as const } : {}), mailbox: t.mailbox, plaintext: content, ...stamp(t) });
       continue;
     }
     const { set, envelope } = await encryptFor(deps, decodeSessionSet(row.state), t.own ? deps.identity.publicKey : m.contactKey, content);
     sessionUpdates.push({ contactId: key, expectedVersion: row.version, state: encodeSessionSet(set) });
-    ready.push({ envelopeId, contactId: owner, ...(device ? { device } : {}), mailbox: t.mailbox, envelope });
+    ready.push({ envelopeId, contactId: owner, ...(device ? { device } : {}), mailbox: t.mailbox, envelope, ...stamp(t) });
   }
   await deps.store.commitFanOut({ message, ownAccount, sessionUpdates, ready, pending, retain: m.content, retainOwn: transcript });
   return { pending: pending.length > 0 };

@@ -19,23 +19,34 @@ export async function* linkExportRecords(store: PetrelStore, account: { readonly
   const linkContacts: LinkContact[] = contacts.map((c) => ({ ik: c.identityKey, name: c.displayName, verified: c.verification === 'verified', addedAt: c.addedAt }));
   for (let i = 0; i < linkContacts.length; i += MAX_LINK_RECORD_ITEMS) yield { t: 'link.contacts', contacts: linkContacts.slice(i, i + MAX_LINK_RECORD_ITEMS) };
   let messages = 0;
+  const through = new Map<string, number>();
   for (const c of contacts) {
     const history = await conversation(store, c.id);
+    through.set(c.id, history.at(-1)?.order ?? -1);
     messages += history.length;
-    yield* historyRecords(c.identityKey, history);
+    yield* historyRecords(c.identityKey, history.map((h) => h.message));
+  }
+  // The tail: messages committed here while the history streamed. A contact may have
+  // deposited them before our new list reached the relay (then the relay could not refuse
+  // them as sent to a stale device set, §13.5); the new device gets them from here.
+  for (const c of contacts) {
+    const tail = await conversation(store, c.id, through.get(c.id));
+    messages += tail.length;
+    yield* historyRecords(c.identityKey, tail.map((h) => h.message));
   }
   yield { t: 'link.end', contacts: linkContacts.length, messages };
 }
 
-/** One conversation, oldest first (pages are read newest first). */
-async function conversation(store: PetrelStore, contactId: string): Promise<LinkMessage[]> {
-  const pages: LinkMessage[][] = [];
+/** One conversation, oldest first (pages are read newest first); with `after`, only the messages placed after that order key. */
+async function conversation(store: PetrelStore, contactId: string, after?: number): Promise<{ readonly order: number; readonly message: LinkMessage }[]> {
+  const pages: { readonly order: number; readonly message: LinkMessage }[][] = [];
   let before: number | undefined;
   for (;;) {
     const page = await store.pageMessages(contactId, { limit: MESSAGE_PAGE_MAX, ...(before !== undefined ? { before } : {}) });
     // Lines about the conversation ("Ada added a device") are this device's own notes, not history.
-    pages.push(page.messages.filter((m) => !m.system).map((m) => ({ id: fromHex(m.id), dir: m.direction, text: m.body, sentAt: m.sentAt, status: m.status })));
-    if (page.olderCursor === undefined) break;
+    const rows = page.messages.filter((m) => !m.system && (after === undefined || m.order > after));
+    pages.push(rows.map((m) => ({ order: m.order, message: { id: fromHex(m.id), dir: m.direction, text: m.body, sentAt: m.sentAt, status: m.status } })));
+    if (page.olderCursor === undefined || (after !== undefined && page.messages.some((m) => m.order <= after))) break;
     before = page.olderCursor;
   }
   return pages.reverse().flat();

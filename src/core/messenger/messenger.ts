@@ -68,6 +68,8 @@ function checkedDisplayName(displayName: string): string {
 export class Messenger implements MessengerApi {
   private readonly view: ViewProjection;
   private running: RunningCore | undefined;
+  /** Set while the core starts again as this device (our list came to name it). */
+  private restarting: Promise<void> | undefined;
   /** Our display name as now saved: new invites and session starts say it. */
   private ownName = '';
   private readonly log: Logger;
@@ -128,7 +130,7 @@ export class Messenger implements MessengerApi {
 
   async setDisplayName(displayName: string): Promise<void> {
     const name = checkedDisplayName(displayName);
-    const r = this.need();
+    const r = await this.ready();
     await r.ctx.store.setOwnDisplayName(name);
     this.ownName = name;
     this.view.patch({ me: this.meView(r.ctx.identity.publicKey) });
@@ -157,7 +159,18 @@ export class Messenger implements MessengerApi {
         this.view.patch({ me: this.meView(identity.publicKey) });
       },
       restartAsDevice: (devices) => {
-        if (this.running?.devices === devices) void this.stop().then(() => this.start());
+        if (this.restarting) return;
+        // Commands given from here until the core runs again as the device wait for it (ready()).
+        const restarting = (async () => {
+          if (this.running?.devices !== devices) return;
+          await this.stop();
+          await this.start();
+        })()
+          .catch((err: unknown) => this.log.error('restart as this device failed', { error: err instanceof Error ? err.name : 'unknown' }))
+          .finally(() => {
+            if (this.restarting === restarting) this.restarting = undefined;
+          });
+        this.restarting = restarting;
       },
     };
     const core = await wireCore(host, identity, poolBytes);
@@ -183,7 +196,7 @@ export class Messenger implements MessengerApi {
   }
 
   async addContact(invite: Invite): Promise<string> {
-    return this.need().contacts.add(invite);
+    return (await this.ready()).contacts.add(invite);
   }
 
   async openChat(contactId: string | undefined): Promise<void> {
@@ -195,7 +208,7 @@ export class Messenger implements MessengerApi {
   }
 
   async send(contactId: string, text: string, options: SendOptions = {}): Promise<void> {
-    const r = this.need();
+    const r = await this.ready();
     if (isGroupId(contactId)) {
       await r.groups.send(contactId, text, options.id, options.replyTo);
       return this.view.refresh();
@@ -204,7 +217,7 @@ export class Messenger implements MessengerApi {
   }
 
   async retry(messageId: string): Promise<void> {
-    const running = this.need();
+    const running = await this.ready();
     // A group message not yet deposited: the group outbox is sent again.
     if ((await running.ctx.store.groups.getMessage(messageId))?.memberStatus) {
       await running.groups.flush();
@@ -224,33 +237,33 @@ export class Messenger implements MessengerApi {
   }
 
   async sendFile(contactId: string, file: Blob, options: SendFileOptions = {}): Promise<string> {
-    return this.need().files.sendFile(contactId, file as Blob & { name?: string }, options);
+    return (await this.ready()).files.sendFile(contactId, file as Blob & { name?: string }, options);
   }
 
   async cancelTransfer(messageId: string): Promise<void> {
-    this.need().files.cancel(messageId);
+    (await this.ready()).files.cancel(messageId);
   }
 
   async downloadAttachment(messageId: string): Promise<Blob> {
-    return this.need().files.downloadAttachment(messageId);
+    return (await this.ready()).files.downloadAttachment(messageId);
   }
 
   async editMessage(messageId: string, text: string, options: ActionOptions = {}): Promise<void> {
-    const r = this.need();
+    const r = await this.ready();
     if (!(await this.inGroup(messageId, options))) return r.actions.edit(messageId, text, options);
     await r.groups.edit(messageId, messageBody(text), options.id);
     return this.view.refresh();
   }
 
   async deleteForEveryone(messageId: string, options: ActionOptions = {}): Promise<void> {
-    const r = this.need();
+    const r = await this.ready();
     if (!(await this.inGroup(messageId, options))) return r.actions.deleteForEveryone(messageId, options);
     await r.groups.deleteForEveryone(messageId, options.id);
     return this.view.refresh();
   }
 
   async react(messageId: string, emoji: string, options: ActionOptions = {}): Promise<void> {
-    const r = this.need();
+    const r = await this.ready();
     if (!(await this.inGroup(messageId, options))) return r.actions.react(messageId, emoji, options);
     await r.groups.react(messageId, emoji, options.id);
     return this.view.refresh();
@@ -260,16 +273,16 @@ export class Messenger implements MessengerApi {
   private async inGroup(messageId: string, options: ActionOptions): Promise<boolean> {
     const id = /^[0-9a-f]{32}$/u;
     if (!id.test(messageId) || (options.id !== undefined && !id.test(options.id))) return false;
-    const row = await this.need().ctx.store.getMessage(messageId);
+    const row = await (await this.ready()).ctx.store.getMessage(messageId);
     return row !== undefined && isGroupId(row.contactId);
   }
 
   async deleteForMe(messageId: string): Promise<void> {
-    return this.need().actions.deleteForMe(messageId);
+    return (await this.ready()).actions.deleteForMe(messageId);
   }
 
   async markRead(contactId: string, upTo?: string): Promise<void> {
-    const r = this.need();
+    const r = await this.ready();
     if (isGroupId(contactId)) {
       await r.groups.markRead(contactId, upTo);
       return this.view.refresh();
@@ -279,73 +292,73 @@ export class Messenger implements MessengerApi {
   }
 
   async safetyNumber(contactId: string): Promise<SafetyNumber> {
-    return this.need().contacts.safetyNumber(contactId);
+    return (await this.ready()).contacts.safetyNumber(contactId);
   }
 
   async compareSafetyNumber(contactId: string, scanned: Uint8Array): Promise<'match' | 'mismatch'> {
-    return this.need().contacts.compareSafetyNumber(contactId, scanned);
+    return (await this.ready()).contacts.compareSafetyNumber(contactId, scanned);
   }
 
   async setVerified(contactId: string, verified: boolean): Promise<void> {
-    return this.need().contacts.setVerified(contactId, verified);
+    return (await this.ready()).contacts.setVerified(contactId, verified);
   }
 
   async acknowledgeKeyChange(contactId: string): Promise<void> {
-    return this.need().contacts.acknowledgeKeyChange(contactId);
+    return (await this.ready()).contacts.acknowledgeKeyChange(contactId);
   }
 
   async renameContact(contactId: string, name: string): Promise<void> {
-    return this.need().contacts.rename(contactId, name);
+    return (await this.ready()).contacts.rename(contactId, name);
   }
 
   async deleteConversation(contactId: string): Promise<void> {
-    return this.need().contacts.deleteConversation(contactId);
+    return (await this.ready()).contacts.deleteConversation(contactId);
   }
 
   async setBlocked(contactId: string, blocked: boolean): Promise<void> {
-    return this.need().contacts.setBlocked(contactId, blocked);
+    return (await this.ready()).contacts.setBlocked(contactId, blocked);
   }
 
   async acceptRequest(contactId: string): Promise<void> {
-    return this.need().contacts.acceptRequest(contactId);
+    return (await this.ready()).contacts.acceptRequest(contactId);
   }
 
   async createGroup(name: string, memberIds: readonly string[], options: CreateGroupOptions = {}): Promise<string> {
-    const id = await this.need().groups.createGroup(name, memberIds, options.id);
+    const id = await (await this.ready()).groups.createGroup(name, memberIds, options.id);
     await this.view.refresh();
     return id;
   }
 
   async addGroupMembers(groupId: string, memberIds: readonly string[]): Promise<void> {
-    await this.need().groups.addGroupMembers(groupId, memberIds);
+    await (await this.ready()).groups.addGroupMembers(groupId, memberIds);
     await this.view.refresh();
   }
 
   async removeGroupMember(groupId: string, memberId: string): Promise<void> {
-    await this.need().groups.removeGroupMember(groupId, memberId);
+    await (await this.ready()).groups.removeGroupMember(groupId, memberId);
     await this.view.refresh();
   }
 
   async leaveGroup(groupId: string): Promise<void> {
-    await this.need().groups.leaveGroup(groupId);
+    await (await this.ready()).groups.leaveGroup(groupId);
     await this.view.refresh();
   }
 
   async renameGroup(groupId: string, name: string): Promise<void> {
-    await this.need().groups.renameGroup(groupId, name);
+    await (await this.ready()).groups.renameGroup(groupId, name);
     await this.view.refresh();
   }
 
   async createDeviceLink(): Promise<string> {
-    return this.need().links.createLink();
+    return (await this.ready()).links.createLink();
   }
 
   async unlinkDevice(id: string): Promise<void> {
-    return this.need().links.unlink(id);
+    return (await this.ready()).links.unlink(id);
   }
 
   async listDevices(): Promise<readonly DeviceView[]> {
-    return this.need().links.list();
+    return (await this.ready()).links.list();
   }
 
   /** A new device takes the account over a link (link-this-device.ts), then boots on it. */
@@ -360,11 +373,11 @@ export class Messenger implements MessengerApi {
   }
 
   async createBackup(options: { readonly passphrase?: string } = {}): Promise<BackupMade> {
-    return this.need().backups.create(options);
+    return (await this.ready()).backups.create(options);
   }
 
   async setRelayBackup(on: boolean): Promise<{ readonly recoveryKey?: string }> {
-    return this.need().backups.setRelay(on);
+    return (await this.ready()).backups.setRelay(on);
   }
 
   /** A new device restores the account from a backup file (restore-this-device.ts), then boots on it. */
@@ -406,5 +419,11 @@ export class Messenger implements MessengerApi {
   private need(): RunningCore {
     if (!this.running) throw new NoIdentityError('create an identity first');
     return this.running;
+  }
+
+  /** The running core, once a restart as this device (after a link) has finished: a command given meanwhile waits for it instead of failing. */
+  private async ready(): Promise<RunningCore> {
+    if (this.restarting) await this.restarting;
+    return this.need();
   }
 }

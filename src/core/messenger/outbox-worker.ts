@@ -19,6 +19,7 @@ import { fromHex } from '../bytes.ts';
 import type { OutboxRecord } from '../store/index.ts';
 import { OUTBOX_DUE_MAX } from '../store/index.ts';
 import type { AttemptOutcome, Router } from '../transport/index.ts';
+import type { DeviceListVersion, SignedDeviceList } from '../wire/index.ts';
 import type { MessengerContext } from './context.ts';
 import { RelayOrderHold } from './relay-order-hold.ts';
 
@@ -62,6 +63,8 @@ export class OutboxWorker {
     private readonly ctx: MessengerContext,
     private readonly router: Router,
     private readonly changed: () => void,
+    /** A copy refused `stale_devices` (stale-device-cover.ts); without it such a copy fails. */
+    private readonly staleDevices?: (entry: OutboxRecord, list: SignedDeviceList | undefined) => Promise<void>,
   ) {
     this.unsubscribe = router.onRetryOpportunity(() => this.wake());
     this.order = new RelayOrderHold(ctx.store, ctx.clock, ctx.metrics, ctx.log.child('order'));
@@ -144,7 +147,8 @@ export class OutboxWorker {
       this.router.isAvailable('direct', entry.mailbox) &&
       (await this.order.keepsOffDirect(entry.contactId).catch(() => false));
     const state = { firstAttemptAt: entry.firstAttemptAt ?? entry.createdAt, attempts: entry.attempts };
-    const outcome = await this.router.attempt(envelope, state, offDirect ? { skip: ['direct'] } : {});
+    const deviceList = this.deviceListOf(entry);
+    const outcome = await this.router.attempt(envelope, state, { ...(offDirect ? { skip: ['direct'] as const } : {}), ...(deviceList ? { deviceList } : {}) });
     if (outcome.ok && outcome.transport === 'relay' && entry.messageId !== undefined) this.order.relayed(entry.contactId, entry.messageId);
     try {
       if (outcome.ok || outcome.final) this.parked.delete(entry.contactId);
@@ -156,6 +160,10 @@ export class OutboxWorker {
           await store.recordAttemptFailure(entry.envelopeId, outcome.retryAt, outcome.reason);
         }
         this.schedule(outcome.retryAt);
+      } else if (outcome.detail === 'stale_devices' && this.staleDevices) {
+        // The contact's list moved on since this message was fanned out: cover its new devices, then send again (§13.5).
+        await this.staleDevices(entry, outcome.deviceList);
+        this.parked.delete(entry.contactId);
       } else if (outcome.detail === 'device_unlinked' && entry.device !== undefined) {
         // That device of the contact was unlinked: its copy is dropped, the message stands
         // on its other copies, and the contact's list is fetched again (§13.5).
@@ -173,6 +181,20 @@ export class OutboxWorker {
       log.warn('outbox outcome not recorded', { id: entry.envelopeId, error: err instanceof Error ? err.name : 'unknown' });
     }
     this.changed();
+  }
+
+  /**
+   * The contact's device-list version a copy of a message was fanned out under, for the
+   * relay to check: the stamped version of a copy to a device, 0 for a copy to an account
+   * mailbox (composed while the contact had no list). Nothing for protocol entries, our
+   * own devices' copies and entries from before the stamp.
+   */
+  private deviceListOf(entry: OutboxRecord): DeviceListVersion | undefined {
+    if (entry.messageId === undefined || !this.staleDevices || !this.ctx.devices) return undefined;
+    const contact = this.ctx.contacts.byId(entry.contactId);
+    if (!contact) return undefined;
+    const v = entry.listVersion ?? (entry.device === undefined ? 0 : undefined);
+    return v === undefined ? undefined : { ik: contact.identityKey, v };
   }
 
   private schedule(at: number): void {

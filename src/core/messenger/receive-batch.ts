@@ -103,6 +103,15 @@ export interface Prepared {
   readonly repairs: readonly string[];
   /** Our display name as another device of ours renamed it, when this batch carries one (the newest). */
   readonly ownName?: string;
+  /** Messages from one device of a multi-device contact this batch owes delivery receipts for (its other devices hear it too: sibling-receipts.ts). */
+  readonly deliveredFrom: readonly DeliveredFrom[];
+}
+
+/** Messages (ids) of contact `contactId` that came from its device `device` (hex). */
+export interface DeliveredFrom {
+  readonly contactId: string;
+  readonly device: string;
+  readonly ids: readonly Uint8Array[];
 }
 
 export class BatchDraft {
@@ -238,11 +247,13 @@ export class BatchDraft {
     const { ctx, carry, commits } = this;
     // Copies a contact asked for again and the delivery receipts we owe, encrypted with the
     // advanced sessions, go out with the commit.
+    const deliveredFrom: DeliveredFrom[] = [];
     for (const w of this.work.values()) {
       if (!w.delivered.length && !w.resend.length) continue;
       const owner = contactOfSessionKey(w.contactId);
       const contact = this.contactById(owner) ?? (owner === toHex(ctx.identity.publicKey) ? ownAccountContact(ctx.identity.publicKey) : undefined)!;
       const device = deviceOfSessionKey(w.contactId);
+      if (device && w.delivered.length) deliveredFrom.push({ contactId: contact.id, device, ids: [...w.delivered] });
       const mailbox = device ? deviceMailboxAddress(contact.identityKey, fromHex(device)) : mailboxAddress(contact.identityKey);
       const entries: NewOutboxEntry[] = [];
       const resent: { from: string; record: ResendableRecord }[] = [];
@@ -289,6 +300,7 @@ export class BatchDraft {
       contacts: [...this.changedContacts.values()],
       repairs: this.retries.contacts(),
       ...(ownNameOf(commits) ? { ownName: ownNameOf(commits)! } : {}),
+      deliveredFrom,
     };
   }
 }

@@ -7,7 +7,7 @@
  * is committed here.
  */
 import { bytesEqual, toHex } from '../bytes.ts';
-import { CryptoError, messageType, unseal } from '../crypto/index.ts';
+import { CryptoError, DuplicateMessageError, messageType, unseal } from '../crypto/index.ts';
 import type { ContactRecord } from '../store/index.ts';
 import { sessionKey } from '../store/session-key.ts';
 import { ownAccountContact } from './contact-directory.ts';
@@ -15,7 +15,7 @@ import type { MessengerContext } from './context.ts';
 import { MessengerError, ReplayedSessionStartError } from './errors.ts';
 import type { BatchDraft } from './receive-batch.ts';
 import { decryptWith, type Decrypted } from './session-cipher.ts';
-import { EMPTY_SESSION_SET } from './session-set.ts';
+import { EMPTY_SESSION_SET, promote, type SessionSet } from './session-set.ts';
 import type { RepairTarget } from './session-repair.ts';
 
 export type Unsealed = { readonly sender: Uint8Array; readonly senderDevice?: Uint8Array; readonly inner: Uint8Array } | { readonly error: unknown };
@@ -80,8 +80,34 @@ export async function openEnvelope(ctx: MessengerContext, batch: BatchDraft, uns
     return { kind: 'decrypted', sender, ...(device ? { device } : {}), contact, result };
   } catch (err) {
     if (err instanceof ReplayedSessionStartError) return { kind: 'replayed_session_start' };
+    // The device that was the single-device account before its list: it still writes under
+    // the session we kept with the account (keyed by the contact alone); that session moves to the device.
+    const inherited = contact && device && messageType(inner) !== 'prekey' && !(err instanceof DuplicateMessageError) ? await fromAccountSession(ctx, batch, contact.id, set, sender, inner) : undefined;
+    if (inherited) return { kind: 'decrypted', sender, device: device!, contact, result: inherited };
     const reason = err instanceof CryptoError || err instanceof MessengerError ? err.kind : 'no_session';
     return { kind: 'undecryptable', reason, ...(contact ? { from: { contact, ...(device ? { device } : {}) } } : {}) };
+  }
+}
+
+/**
+ * Decrypts with the sessions kept under the contact's account (from before its device list)
+ * and, when one opens the message, returns the device's set with that session in it (as
+ * current, as any session the contact writes under becomes). Undefined when none opens it.
+ */
+async function fromAccountSession(ctx: MessengerContext, batch: BatchDraft, contactId: string, deviceSet: SessionSet, sender: Uint8Array, inner: Uint8Array): Promise<Decrypted | undefined> {
+  let account: SessionSet;
+  try {
+    account = (await batch.sessionsOf(sessionKey(contactId, undefined))).set;
+  } catch {
+    return undefined;
+  }
+  if (!account.sessions.length) return undefined;
+  try {
+    const out = await decryptWith({ identity: ctx.identity, crypto: ctx.crypto, pool: batch.currentPool }, account, sender, inner);
+    ctx.metrics.inc('devices.account_session_moved');
+    return { set: promote(deviceSet, out.set.sessions[0]!), plaintext: out.plaintext };
+  } catch {
+    return undefined;
   }
 }
 

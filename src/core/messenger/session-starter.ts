@@ -24,6 +24,15 @@ import { decodeSessionSet, encodeSessionSet, promote, sessionSetOf } from './ses
 /** Bundle fetches for one contact before its waiting messages are marked failed. */
 export const MAX_BUNDLE_FETCH_FAILURES = 8;
 
+/**
+ * How long copies for a contact's device whose bundle is `not_found` wait for it: a device
+ * just linked publishes its keys only once the link's transfer is done, and its contacts
+ * may hear of it (its list) before. After that its copies are dropped, and the device's
+ * further copies are dropped at once for UNPUBLISHED_DEVICE_MEMORY_MS.
+ */
+export const UNPUBLISHED_DEVICE_WAIT_MS = 60_000;
+export const UNPUBLISHED_DEVICE_MEMORY_MS = 10 * 60_000;
+
 export interface BundleSource {
   isOnline(): boolean;
   /** A contact's bundle; with `deviceId`, that device's (prekeys.fetch{ik, dev}). */
@@ -35,6 +44,8 @@ export class SessionStarter {
   private readonly again = new Set<string>();
   private readonly failures = new Map<string, Backoff>();
   private readonly timers = new Map<string, () => void>();
+  /** Per session key of a contact's device: when its bundle was first `not_found` (waiting), or when waiting gave up (`gaveUpAt`). */
+  private readonly unpublished = new Map<string, { readonly since: number; gaveUpAt?: number }>();
   private stopped = false;
 
   constructor(
@@ -42,6 +53,7 @@ export class SessionStarter {
     private readonly relay: BundleSource,
     private readonly started: () => void,
     private readonly displayName: () => string,
+    private readonly unpublishedWaitMs: number = UNPUBLISHED_DEVICE_WAIT_MS,
   ) {}
 
   /** Starts a session with every contact that has pending jobs (at boot and when the relay comes online). */
@@ -134,6 +146,7 @@ export class SessionStarter {
       }
     }
     this.failures.delete(key);
+    this.unpublished.delete(key);
     const done = await ctx.lane.run(async () => {
       if (this.stopped) return false;
       // The contact may have changed key (and lost its session) while the bundle was fetched.
@@ -206,9 +219,24 @@ export class SessionStarter {
     if (err instanceof CryptoError) ctx.metrics.inc('crypto.failure', { reason: err.kind });
     ctx.log.warn('prekey bundle fetch failed', { contact: contactId.slice(0, 8), code });
     const key = sessionKey(contactId, device);
-    // A device without keys (not published yet) or unlinked: its copies are dropped at once
-    // (the message stands on its other copies), and an unlinked one's list is fetched again.
-    // (One of our own devices is waited for instead: it publishes its keys right after it is linked.)
+    // A device without keys yet (just linked: it publishes them once its link's transfer is
+    // done) is waited for, with backoff, up to unpublishedWaitMs; then, and at once for an
+    // unlinked one, its copies are dropped (the message stands on its other copies) and an
+    // unlinked one's list is fetched again. (One of our own devices is always waited for.)
+    const now = ctx.clock.now();
+    const waiting = code === 'not_found' && device !== undefined && contactId !== ownAccountContact(this.ctx.identity.publicKey).id ? this.unpublished.get(key) : undefined;
+    if (code === 'not_found' && device !== undefined && contactId !== ownAccountContact(this.ctx.identity.publicKey).id) {
+      if (!waiting || (waiting.gaveUpAt !== undefined && now - waiting.gaveUpAt > UNPUBLISHED_DEVICE_MEMORY_MS)) this.unpublished.set(key, { since: now });
+      const w = this.unpublished.get(key)!;
+      if (w.gaveUpAt === undefined && now - w.since < this.unpublishedWaitMs) {
+        ctx.metrics.inc('devices.copy_waiting_keys');
+        let backoff = this.failures.get(key);
+        if (!backoff) this.failures.set(key, (backoff = new Backoff(RETRY_BACKOFF, ctx.random)));
+        this.retryLater(contactId, Math.min(backoff.next(), Math.max(0, w.since + this.unpublishedWaitMs - now)));
+        return;
+      }
+      w.gaveUpAt ??= now;
+    }
     if (device !== undefined && contactId !== ownAccountContact(this.ctx.identity.publicKey).id && (code === 'not_found' || code === 'device_unlinked')) {
       this.failures.delete(key);
       ctx.metrics.inc('devices.copy_dropped', { reason: code });

@@ -5,7 +5,7 @@
  *
  * `trackViewChanges(store, changes)` is the running core's store with every write
  * reported here once it committed: the message rows it wrote by id (a send, a receive, a
- * receipt, an action, a read), outbox entries by envelope id (sent, failed: the
+ * receipt, an action, a read, and what another device of our account sent or read), outbox entries by envelope id (sent, failed: the
  * projection knows which shown row carries each). A write this file does not know —
  * a new store method included — marks everything, so the next refresh reads the whole
  * window again: unknown never means stale.
@@ -94,6 +94,9 @@ function outgoingRows(changes: ViewChanges, c: OutgoingCommit | PendingOutgoingC
 
 function incomingRows(changes: ViewChanges, c: IncomingCommit): void {
   changes.message(c?.message?.id);
+  // What another device of our account sent (a new outgoing row here) and read (rows now read).
+  changes.message(c?.transcript?.id);
+  for (const id of c?.readElsewhere?.messageIds ?? []) changes.message(id);
   if (c?.action) changes.everything();
   for (const u of c?.statusUpdates ?? []) changes.message(u?.messageId);
 }

@@ -11,7 +11,7 @@ import { nextOwnSeq, nextSession, placeOutgoing, readyOutboxRecord, resendableRe
 import type { OutboxRecord } from './records.ts';
 import { checkDeviceHex, contactOfSessionKey } from './session-key.ts';
 import type { FanOutCommit, NewOutboxEntry, SessionUpdate } from './store-api.ts';
-import { checkOutboxEntry, checkOutgoingMessage, checkSameContact, checkSessionUpdate } from './validate-commits.ts';
+import { checkListVersion, checkOutboxEntry, checkOutgoingMessage, checkSameContact, checkSessionUpdate } from './validate-commits.ts';
 import { checkArray, checkBytes, checkContactId, checkId128, checkObject } from './validate.ts';
 
 export const FAN_OUT_STORES = ['sessions', 'messages', 'conversations', 'outbox', 'resendable'] as const;
@@ -39,6 +39,7 @@ export function checkFanOut(commit: FanOutCommit): void {
     if (j.device !== undefined) checkDeviceHex(`pending[${i}].device`, j.device);
     checkBytes(`pending[${i}].mailbox`, j.mailbox, 32);
     checkBytes(`pending[${i}].plaintext`, j.plaintext);
+    if (j.listVersion !== undefined) checkListVersion(`pending[${i}].listVersion`, j.listVersion);
   });
   if (commit.retain !== undefined) checkBytes('retain', commit.retain);
   if (commit.retainOwn !== undefined) checkBytes('retainOwn', commit.retainOwn);
@@ -75,6 +76,7 @@ export async function applyFanOut(tx: BackendTx, commit: FanOutCommit, now: numb
     contactId: j.own ? commit.ownAccount! : m.contactId,
     ...(j.device !== undefined ? { device: j.device } : {}),
     mailbox: j.mailbox,
+    ...(j.listVersion !== undefined ? { listVersion: j.listVersion } : {}),
     state: 'pending_session',
     plaintext: j.plaintext,
     seq: j.own ? ownSeq : row.order,

@@ -14,6 +14,7 @@ export { GroupStore, type GroupCommit } from './group-store.ts';
 export { groupInboxKey, type GroupInboxRow, type NewGroupInboxFrame } from './group-inbox.ts';
 export type { ImportedMessage } from './history-import.ts';
 export type { SystemLine } from './system-line.ts';
+export type { DeviceCoverCommit, DeviceCoverResult } from './device-cover-commit.ts';
 export { toStoreError } from './storage-errors.ts';
 export { StorageHealth, type StorageHealthView, type StorageState } from './storage-health.ts';
 export type * from './store-api.ts';

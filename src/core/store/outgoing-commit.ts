@@ -49,6 +49,7 @@ export function readyOutboxRecord(e: NewOutboxEntry, now: number, row?: MessageR
     contactId: e.contactId,
     ...(e.device !== undefined ? { device: e.device } : {}),
     mailbox: e.mailbox,
+    ...(e.listVersion !== undefined ? { listVersion: e.listVersion } : {}),
     state: 'ready',
     envelope: e.envelope,
     seq: row?.order ?? 0,

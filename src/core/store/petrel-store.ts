@@ -17,6 +17,7 @@ import { ME } from './message-actions.ts';
 import { queueHeads } from './queue-heads.ts';
 import { applyFanOut, checkFanOut, FAN_OUT_STORES } from './fan-out-commit.ts';
 import { applyFanOutAction, checkFanOutAction } from './fan-out-action-commit.ts';
+import { applyDeviceCover, checkDeviceCover, DEVICE_COVER_STORES, type DeviceCoverCommit, type DeviceCoverResult } from './device-cover-commit.ts';
 import { checkSessionKey, contactOfSessionKey, deviceOfSessionKey } from './session-key.ts';
 import { COMMIT_LIST_MAX, DEDUP_MAX_ENTRIES, DEDUP_RETENTION_MS, MESSAGE_PAGE_MAX, OUTBOX_DUE_MAX, RESEND_RETENTION_MS, RESENDABLE_MAX } from './limits.ts';
 import type {
@@ -306,6 +307,12 @@ export class BackendPetrelStore implements PetrelStore {
       await outbox.delete(envelopeId);
       return 'dropped';
     });
+  }
+
+  async coverDevices(commit: DeviceCoverCommit): Promise<DeviceCoverResult> {
+    checkDeviceCover(commit);
+    const now = this.options.now();
+    return this.tx(DEVICE_COVER_STORES, 'readwrite', (tx) => applyDeviceCover(tx, commit, now));
   }
 
   async pendingJobs(contactId: string): Promise<OutboxRecord[]> {

@@ -245,6 +245,14 @@ export interface OutboxRecord {
   readonly device?: string;
   /** Recipient mailbox address (32 bytes). */
   readonly mailbox: Uint8Array;
+  /**
+   * The version of the contact's device list this copy of a message was fanned out under
+   * (a copy to one of its devices). Sent with the deposit: the relay refuses it as
+   * `stale_devices` when the account has a newer list (docs/PROTOCOL.md §13.5). Absent on a
+   * copy to an account mailbox (composed without a list: version 0) and on entries
+   * written before this field (optional, not indexed: no migration).
+   */
+  readonly listVersion?: number;
   readonly state: OutboxState;
   /** The encoded envelope, identical on every retry (`ready` and failed-after-ready). */
   readonly envelope?: Uint8Array;

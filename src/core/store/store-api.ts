@@ -12,6 +12,7 @@
  */
 import type { ImportedMessage } from './history-import.ts';
 import type { SystemLine } from './system-line.ts';
+import type { DeviceCoverCommit, DeviceCoverResult } from './device-cover-commit.ts';
 import type { GroupInboxRow, NewGroupInboxFrame } from './group-inbox.ts';
 import type { MessageStatus } from './message-status.ts';
 import type {
@@ -63,6 +64,8 @@ export interface NewOutboxEntry {
   readonly mailbox: Uint8Array;
   /** The encoded envelope (sent byte-identical on every attempt). */
   readonly envelope: Uint8Array;
+  /** The contact's device-list version this copy was fanned out under (OutboxRecord.listVersion). */
+  readonly listVersion?: number;
 }
 
 export interface OutgoingCommit {
@@ -119,7 +122,7 @@ export interface FanOutCommit {
   readonly sessionUpdates: readonly SessionUpdate[];
   readonly ready: readonly NewOutboxEntry[];
   /** `own`: a copy for one of our own devices (queued under `ownAccount`). */
-  readonly pending: readonly { readonly envelopeId: string; readonly device?: string; readonly own?: true; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array }[];
+  readonly pending: readonly { readonly envelopeId: string; readonly device?: string; readonly own?: true; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array; readonly listVersion?: number }[];
   /** The content of the copies to the contact, kept per copy for resend (§12.8). */
   readonly retain?: Uint8Array;
   /** The transcript our own devices' copies carry, kept per copy for resend (§12.8). */
@@ -313,6 +316,13 @@ export interface PetrelStore {
    * `markFailed`). 'gone' when there was no such entry.
    */
   dropOutboxEntry(envelopeId: string, reason: string): Promise<'dropped' | 'failed' | 'gone'>;
+  /**
+   * A copy of message `messageId` was refused as sent under a stale device list: one
+   * transaction gives each device of the current list without a copy a pending job, marks
+   * the copies still queued with the new version and removes an account-mailbox copy
+   * (device-cover-commit.ts). A device that has a copy (queued or sent) never gets another.
+   */
+  coverDevices(commit: DeviceCoverCommit): Promise<DeviceCoverResult>;
   pendingJobs(contactId: string): Promise<OutboxRecord[]>;
   commitSessionStart(commit: SessionStartCommit): Promise<{ readonly sessionVersion: number }>;
 

@@ -73,6 +73,13 @@ export function checkOutboxEntry(field: string, e: NewOutboxEntry): void {
   if (e.device !== undefined) checkDeviceHex(`${field}.device`, e.device);
   checkBytes(`${field}.mailbox`, e.mailbox, MAILBOX_BYTES);
   checkBytes(`${field}.envelope`, e.envelope);
+  if (e.listVersion !== undefined) checkListVersion(`${field}.listVersion`, e.listVersion);
+}
+
+/** A device-list version (uint32, as on the wire). */
+export function checkListVersion(field: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffff_ffff) throw new InvalidStoreInputError(field, 'expected a device-list version (uint32)');
+  return v;
 }
 
 export function checkContact(field: string, c: ContactRecord): void {

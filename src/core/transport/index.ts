@@ -16,6 +16,7 @@ export {
   TRANSPORT_PRIORITY,
   TransportSendError,
   type IncomingEnvelope,
+  type SendOptions,
   type Transport,
   type TransportFailureKind,
   type TransportName,

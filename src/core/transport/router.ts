@@ -23,7 +23,8 @@ import { CircuitBreaker, DEFAULT_BREAKER_CONFIG, type BreakerConfig, type Breake
 import { envelopeKey, type Envelope } from './envelope.ts';
 import { Listeners } from './listeners.ts';
 import { DEFAULT_RETRY_BUDGET, type DeliveryFailureReason, type RetryBudget, type RetryState } from './retry-budget.ts';
-import { countsAgainstTransport, TRANSPORT_PRIORITY, TransportSendError, type Transport, type TransportName } from './transport.ts';
+import type { SignedDeviceList } from '../wire/index.ts';
+import { countsAgainstTransport, TRANSPORT_PRIORITY, TransportSendError, type SendOptions, type Transport, type TransportName } from './transport.ts';
 
 /** A transport whose send neither resolves nor rejects within this is treated as timed out. */
 export const ATTEMPT_TIMEOUT_MS = 30_000;
@@ -61,7 +62,15 @@ export type AttemptOutcome =
       readonly retryAt: number;
       readonly state: RetryState;
     }
-  | { readonly ok: false; readonly final: true; readonly reason: DeliveryFailureReason; readonly state: RetryState; readonly detail?: string };
+  | {
+      readonly ok: false;
+      readonly final: true;
+      readonly reason: DeliveryFailureReason;
+      readonly state: RetryState;
+      readonly detail?: string;
+      /** With detail `stale_devices`: the current device list the relay sent (unverified). */
+      readonly deviceList?: SignedDeviceList;
+    };
 
 /** A moment when messages waiting for a retry may succeed now (see `onRetryOpportunity`). */
 export interface RetryOpportunity {
@@ -114,7 +123,7 @@ export class Router {
   async attempt(
     envelope: Envelope,
     state: RetryState = { firstAttemptAt: this.deps.clock.now(), attempts: 0 },
-    options: { readonly skip?: readonly TransportName[] } = {},
+    options: { readonly skip?: readonly TransportName[] } & SendOptions = {},
   ): Promise<AttemptOutcome> {
     const id = envelopeKey(envelope);
     let tried = 0;
@@ -131,7 +140,7 @@ export class Router {
       if (skippedOrFailed) this.deps.metrics.inc('transport.failover');
       tried++;
       try {
-        await this.sendWithTimeout(transport, envelope);
+        await this.sendWithTimeout(transport, envelope, options.deviceList ? { deviceList: options.deviceList } : undefined);
         breaker.recordSuccess();
         this.deps.metrics.inc('send.success', { transport: transport.name });
         return { ok: true, transport: transport.name, state };
@@ -145,7 +154,7 @@ export class Router {
         if (error.kind !== 'destination_full') onlyDestinationFull = false;
         this.log.debug('send attempt failed', { id, transport: transport.name, kind: error.kind, code: error.code ?? null });
         if (error.kind === 'rejected') {
-          return { ok: false, final: true, reason: 'rejected', state: { ...state, attempts: state.attempts + 1 }, detail: error.code ?? error.kind };
+          return { ok: false, final: true, reason: 'rejected', state: { ...state, attempts: state.attempts + 1 }, detail: error.code ?? error.kind, ...(error.deviceList ? { deviceList: error.deviceList } : {}) };
         }
         skippedOrFailed = true;
       }
@@ -221,7 +230,7 @@ export class Router {
     return earliest;
   }
 
-  private sendWithTimeout(transport: Transport, envelope: Envelope): Promise<void> {
+  private sendWithTimeout(transport: Transport, envelope: Envelope, options?: SendOptions): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       const cancelTimer = this.deps.clock.setTimeout(() => {
@@ -231,7 +240,7 @@ export class Router {
       }, this.config.attemptTimeoutMs);
       let sending: Promise<void>;
       try {
-        sending = transport.send(envelope);
+        sending = options ? transport.send(envelope, options) : transport.send(envelope);
       } catch (err) {
         sending = Promise.reject(err);
       }

@@ -4,6 +4,7 @@
  * `sent` frame (the envelope is durable on the relay's disk); for a direct channel, the
  * peer's `p2p.ack` after its own durable commit.
  */
+import type { DeviceListVersion, SignedDeviceList } from '../wire/index.ts';
 import type { Envelope } from './envelope.ts';
 
 export type TransportName = 'relay' | 'direct';
@@ -29,6 +30,8 @@ export class TransportSendError extends Error {
     readonly transport: TransportName,
     /** The relay's or peer's error code when it sent one (`rate_limited`, `too_large`, ...). */
     readonly code?: string,
+    /** With `stale_devices`: the recipient account's current signed device list, as the relay sent it (not yet verified). */
+    readonly deviceList?: SignedDeviceList,
   ) {
     super(`${transport} send failed: ${kind}${code ? ` (${code})` : ''}`);
   }
@@ -37,6 +40,16 @@ export class TransportSendError extends Error {
 /** Does a failure of this kind say the transport itself is unhealthy? */
 export function countsAgainstTransport(kind: TransportFailureKind): boolean {
   return kind !== 'destination_full' && kind !== 'rejected';
+}
+
+/** What a send may say besides the envelope. */
+export interface SendOptions {
+  /**
+   * The recipient account's device-list version this copy was fanned out under: the relay
+   * refuses it (`rejected`, code `stale_devices`, with the current list) when it holds a
+   * newer one (docs/PROTOCOL.md §13.5). A direct channel ignores it.
+   */
+  readonly deviceList?: DeviceListVersion;
 }
 
 /** An envelope that arrived; `ack` must be called only after the receiver's durable commit. */
@@ -58,7 +71,7 @@ export interface Transport {
   /** Can this transport carry an envelope to `destination` right now? */
   isAvailable(destination: Uint8Array): boolean;
   /** Resolves once the far side acknowledged the envelope; rejects with `TransportSendError`. */
-  send(envelope: Envelope): Promise<void>;
+  send(envelope: Envelope, options?: SendOptions): Promise<void>;
   onEnvelope(listener: (incoming: IncomingEnvelope) => void): () => void;
   onStateChange(listener: (change: TransportStateChange) => void): () => void;
 }

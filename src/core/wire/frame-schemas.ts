@@ -65,7 +65,7 @@ type Schemas = Readonly<Record<Exclude<FrameType, 'signal'>, StructSchema>>;
 
 export const FRAME_SCHEMAS: Schemas = {
   auth: struct({ ik: bytesN(IDENTITY_KEY_BYTES), sig: bytesN(SIGNATURE_BYTES) }),
-  send: struct({ rid: uint32, env: envelopeSchema }),
+  send: struct({ rid: uint32, env: envelopeSchema, dl: struct({ ik: bytesN(IDENTITY_KEY_BYTES), v: uint32 }) }, ['dl']),
   'send.multi': struct({ rid: uint32, id: bytesN(MESSAGE_ID_BYTES), to: arrayOf(bytesN(MAILBOX_ADDRESS_BYTES), MAX_MULTI_RECIPIENTS), body: bytesMax(MAX_ENVELOPE_BODY_BYTES) }),
   ack: struct({ ids }),
   'prekeys.publish': struct({ rid: uint32, bundle: publishedBundleSchema }),
@@ -98,7 +98,7 @@ export const FRAME_SCHEMAS: Schemas = {
   'prekeys.bundle': struct({ rid: uint32, bundle: fetchedBundleSchema }),
   'prekeys.low': struct({ opks: uint32, pqopks: uint32 }),
   pong: struct({ rid: uint32 }),
-  error: struct({ code: oneOf(...ERROR_CODES), rid: uint32, msg: text(MAX_ERROR_MESSAGE_BYTES) }, ['rid']),
+  error: struct({ code: oneOf(...ERROR_CODES), rid: uint32, msg: text(MAX_ERROR_MESSAGE_BYTES), list: signedDeviceListSchema }, ['rid', 'list']),
   'p2p.env': struct({ env: envelopeSchema }),
   'p2p.ack': struct({ ids }),
   'p2p.blob': struct({ id: bytesN(MESSAGE_ID_BYTES), total: uint32, off: uint32, data: bytesMax(MAX_P2P_BLOB_DATA_BYTES) }),

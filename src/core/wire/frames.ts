@@ -79,6 +79,11 @@ export const ERROR_CODES = [
   'too_many_devices',
   /** The target mailbox or device belongs to an unlinked device: fetch the account's device list. */
   'device_unlinked',
+  /**
+   * A `send` whose `dl` names an older device list than the relay holds for that account
+   * (nothing stored): the error carries the current list; cover its new devices, then send again.
+   */
+  'stale_devices',
   /** A `push.register` whose endpoint or keys the relay will not use (nothing stored). */
   'bad_push_subscription',
   /** A `link.open` for a channel another connection holds, or a `link.join` of one already joined. */
@@ -90,7 +95,15 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 
 // ---- client → relay -------------------------------------------------------------
 export interface AuthFrame { readonly t: 'auth'; readonly ik: Uint8Array; readonly sig: Uint8Array }
-export interface SendFrame { readonly t: 'send'; readonly rid: number; readonly env: Envelope }
+/**
+ * `dl` (optional): the device-list version of the recipient's account `ik` this copy was
+ * fanned out under (0: the account had no list). The relay refuses the deposit as
+ * `stale_devices`, carrying the account's current list, when it holds a newer one
+ * (docs/PROTOCOL.md §13.5, "A send to a stale device set").
+ */
+export interface SendFrame { readonly t: 'send'; readonly rid: number; readonly env: Envelope; readonly dl?: DeviceListVersion }
+/** Which version of account `ik`'s device list a sender used. */
+export interface DeviceListVersion { readonly ik: Uint8Array; readonly v: number }
 /**
  * One body for many mailboxes (a group message: the same ciphertext for every member
  * device), stored as one envelope per mailbox, all in ONE transaction. Anonymous like `send`.
@@ -156,7 +169,8 @@ export interface LinkOpenedFrame { readonly t: 'link.opened'; readonly rid: numb
 export interface LinkJoinedFrame { readonly t: 'link.joined'; readonly rid: number }
 /** Link channel `ch` ended: the other end left, or the channel expired. */
 export interface LinkClosedFrame { readonly t: 'link.closed'; readonly ch: Uint8Array }
-export interface ErrorFrame { readonly t: 'error'; readonly code: ErrorCode; readonly rid?: number; readonly msg: string }
+/** `list`: with `stale_devices` only, the recipient account's current signed device list. */
+export interface ErrorFrame { readonly t: 'error'; readonly code: ErrorCode; readonly rid?: number; readonly msg: string; readonly list?: SignedDeviceList }
 
 // ---- peer ↔ peer (WebRTC data channel) --------------------------------------------
 export interface P2pEnvFrame { readonly t: 'p2p.env'; readonly env: Envelope }

@@ -1,4 +1,5 @@
-import type { Envelope, SendFrame } from '../../../core/wire/index.ts';
+import type { DeviceListVersion, Envelope, SendFrame } from '../../../core/wire/index.ts';
+import type { StoredDeviceList } from '../../devices/device-store.ts';
 import { fullBucket, takeTokens } from '../../limits/token-bucket.ts';
 import type { DepositOutcome } from '../../mailbox/mailbox-store.ts';
 import type { Connection } from '../connection.ts';
@@ -40,7 +41,10 @@ export async function depositBudget(ctx: RelayContext, conn: Connection, bytes: 
  * stored (mailbox, id) is answered `sent` without storing it twice. Online owners get it at once;
  * a mailbox with no connection on any node gets a Web Push wake (PushNotifier), after `sent`.
  * A deposit to the mailbox of an unlinked device is refused `device_unlinked` by the group
- * commit itself (nothing stored; see PROTOCOL.md §13.4).
+ * commit itself (nothing stored; see PROTOCOL.md §13.4). A deposit whose `dl` names an
+ * older device list of the recipient's account than the one stored is refused
+ * `stale_devices` with the current signed list (nothing stored; PROTOCOL.md §13.5): the
+ * sender covers the devices it did not know and sends again.
  */
 export async function handleSend(ctx: RelayContext, conn: Connection, frame: SendFrame): Promise<void> {
   const timed = ctx.metrics.timeRequest('send');
@@ -56,6 +60,13 @@ export async function handleSend(ctx: RelayContext, conn: Connection, frame: Sen
     if (refused) {
       if (refused.startsWith('conn')) ctx.metrics.rateLimited.inc({ bucket: refused });
       ctx.sendError(conn, 'rate_limited', 'too many deposits', frame.rid);
+      return;
+    }
+    const newer = frame.dl ? await newerDeviceList(ctx, frame.dl) : undefined;
+    if (newer) {
+      ctx.metrics.deposits.inc({ result: 'stale_devices' });
+      ctx.metrics.errorsSent.inc({ code: 'stale_devices' });
+      conn.send({ t: 'error', code: 'stale_devices', rid: frame.rid, msg: `the recipient account's device list is at version ${newer.version}`, list: { body: newer.body, sig: newer.sig } });
       return;
     }
     stored = ctx.batcher.deposit(frame.env);
@@ -84,6 +95,16 @@ export async function handleSend(ctx: RelayContext, conn: Connection, frame: Sen
     conn.inflight--;
     if (conn.readingPaused && conn.inflight < MAX_INFLIGHT_DEPOSITS / 2) conn.whenDrained(() => conn.resumeReading());
   }
+}
+
+/**
+ * The account's stored list when it is newer than the version the sender fanned out under
+ * (`dl.v`, 0 = no list), else undefined. Read before the deposit enters the batcher: a
+ * list stored between this read and the commit is not seen (that deposit is accepted).
+ */
+async function newerDeviceList(ctx: RelayContext, dl: DeviceListVersion): Promise<StoredDeviceList | undefined> {
+  const stored = await ctx.devices.get(dl.ik);
+  return stored && stored.version > dl.v ? stored : undefined;
 }
 
 /**
