@@ -244,6 +244,13 @@ describe('deletion', () => {
     expect((await bob.download(path)).status).toBe(200);
     expect((await bob.request('POST', `${path}/ack`)).status).toBe(204);
     expect((await bob.download(path)).status).toBe(404);
+    // The named accounts are signed with the request: one added or stripped on the way fails the signature (401).
+    const signedWithout = blobAuth(alice.id, 'POST', '/blobs', { 'Upload-Length': '10', 'Petrel-Recipients': '1' });
+    const added = await fetch(`${relay.http}/blobs`, { method: 'POST', headers: { 'Upload-Length': '10', 'Petrel-Recipients': '1', 'Petrel-Recipient-Accounts': bobAccount, Authorization: signedWithout } });
+    expect(added.status).toBe(401);
+    const signedWith = blobAuth(alice.id, 'POST', '/blobs', { 'Upload-Length': '10', 'Petrel-Recipients': '1', 'Petrel-Recipient-Accounts': bobAccount });
+    const stripped = await fetch(`${relay.http}/blobs`, { method: 'POST', headers: { 'Upload-Length': '10', 'Petrel-Recipients': '1', Authorization: signedWith } });
+    expect(stripped.status).toBe(401);
     // A count that does not match the named accounts, or a malformed name, is refused.
     expect((await alice.request('POST', '/blobs', { 'Upload-Length': '10', 'Petrel-Recipients': '2', 'Petrel-Recipient-Accounts': bobAccount })).status).toBe(400);
     expect((await alice.request('POST', '/blobs', { 'Upload-Length': '10', 'Petrel-Recipients': '1', 'Petrel-Recipient-Accounts': 'not-an-account' })).status).toBe(400);

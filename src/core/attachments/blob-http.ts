@@ -86,6 +86,7 @@ export async function sendSigned(http: BlobHttp, account: BlobAccount, clock: Pi
     path: request.path,
     uploadOffset: request.headers['Upload-Offset'],
     uploadLength: request.headers['Upload-Length'],
+    recipientAccounts: request.headers['Petrel-Recipient-Accounts'],
   });
   const sig = await account.sign(payload);
   const authorization = `${BLOB_AUTH_SCHEME} ik=${toBase64Url(account.identityKey)}, ts=${timestamp}, sig=${toBase64Url(sig)}`;

@@ -4,8 +4,11 @@
  * timestamp the relay accepts within BLOB_AUTH_WINDOW_MS of its own clock.
  *
  *   Authorization: Petrel ik=<base64url IK>, ts=<ms since epoch>, sig=<base64url signature>
- *   sig = Ed25519(IK, "Petrel_Blob" ‖ 0x00 ‖ ts ‖ 0x00 ‖ METHOD ‖ 0x00 ‖ path ‖ 0x00 ‖ Upload-Offset ‖ 0x00 ‖ Upload-Length)
+ *   sig = Ed25519(IK, "Petrel_Blob" ‖ 0x00 ‖ ts ‖ 0x00 ‖ METHOD ‖ 0x00 ‖ path ‖ 0x00 ‖ Upload-Offset ‖ 0x00 ‖ Upload-Length
+ *                 [‖ 0x00 ‖ Petrel-Recipient-Accounts, only when the request carries that header])
  *
+ * The recipient list (who may acknowledge the blob) is signed with the request, so it can be
+ * neither added nor stripped on the way.
  * ts, Upload-Offset and Upload-Length are the decimal header strings ("" when the header is
  * absent); path is the request path without its query. The signature binds the request to
  * one blob, one method and one offset, so a captured header replayed within the window can
@@ -27,6 +30,8 @@ export interface BlobRequestFields {
   readonly path: string;
   readonly uploadOffset?: string | undefined;
   readonly uploadLength?: string | undefined;
+  /** The `Petrel-Recipient-Accounts` header, when the request has one. */
+  readonly recipientAccounts?: string | undefined;
 }
 
 const SEP = Uint8Array.of(0);
@@ -44,5 +49,6 @@ export function blobRequestPayload(r: BlobRequestFields): Uint8Array {
     utf8(r.uploadOffset ?? ''),
     SEP,
     utf8(r.uploadLength ?? ''),
+    ...(r.recipientAccounts !== undefined ? [SEP, utf8(r.recipientAccounts)] : []),
   );
 }

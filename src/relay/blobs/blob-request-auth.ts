@@ -15,7 +15,8 @@ export type BlobAuthResult = { readonly ok: true; readonly account: Uint8Array }
 /**
  * Checks a blob request's `Authorization: Petrel ik=…, ts=…, sig=…` (docs/PROTOCOL.md §14.5):
  * the timestamp within BLOB_AUTH_WINDOW_MS of `now`, a strict Ed25519 identity key, and its
- * signature over the method, path, Upload-Offset and Upload-Length. The account is the
+ * signature over the method, path, Upload-Offset, Upload-Length and, when present,
+ * Petrel-Recipient-Accounts. The account is the
  * mailbox address the key hashes to, as on the WebSocket.
  */
 export function verifyBlobRequest(req: IncomingMessage, path: string, now: number): BlobAuthResult {
@@ -34,6 +35,7 @@ export function verifyBlobRequest(req: IncomingMessage, path: string, now: numbe
     path,
     uploadOffset: header(req, 'upload-offset'),
     uploadLength: header(req, 'upload-length'),
+    recipientAccounts: header(req, 'petrel-recipient-accounts'),
   });
   if (!verifyEd25519(ik, payload, sig)) return { ok: false, why: 'bad_signature' };
   return { ok: true, account: mailboxAddress(ik) };

@@ -3,7 +3,7 @@ import type { TestIdentity } from './identity.ts';
 
 /** Signs blob requests as `id` (docs/PROTOCOL.md §14.5), independent of any core uploader. */
 export function blobAuth(id: TestIdentity, method: string, path: string, headers: Record<string, string> = {}, timestamp = Date.now()): string {
-  const sig = id.sign(blobRequestPayload({ timestamp, method, path, uploadOffset: headers['Upload-Offset'], uploadLength: headers['Upload-Length'] }));
+  const sig = id.sign(blobRequestPayload({ timestamp, method, path, uploadOffset: headers['Upload-Offset'], uploadLength: headers['Upload-Length'], recipientAccounts: headers['Petrel-Recipient-Accounts'] }));
   return `Petrel ik=${Buffer.from(id.ik).toString('base64url')}, ts=${timestamp}, sig=${Buffer.from(sig).toString('base64url')}`;
 }
 
