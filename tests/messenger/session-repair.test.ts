@@ -47,17 +47,24 @@ function sorted(xs: readonly string[]): string[] {
   return [...xs].sort();
 }
 
+/** Ada (on a store whose sessions the test can wipe) and Bo, each the other's contact, after one message from Ada. */
+async function adaAndBo() {
+  const r = await relay();
+  const { store, wipeSessions } = storeWithBackend();
+  const ada = track(device(r.url, store));
+  const bo = track(device(r.url));
+  await onboard(ada, 'Ada');
+  await onboard(bo, 'Bo');
+  const { aSeesB: boId, bSeesA: adaId } = await introduce(ada, bo);
+  await ada.messenger.send(boId, 'hello Bo');
+  await until(bo, (s) => s.contacts.some((c) => c.id === adaId && c.lastMessage?.text === 'hello Bo'));
+  return { ada, bo, boId, adaId, wipeSessions };
+}
+
 describe('session repair', () => {
   it("Ada loses every session while Bo keeps sending: 0 lost, 0 duplicated, all delivered, and both go on writing", async () => {
-    const r = await relay();
-    const { store, wipeSessions } = storeWithBackend();
-    let ada = track(device(r.url, store));
-    const bo = track(device(r.url));
-    await onboard(ada, 'Ada');
-    await onboard(bo, 'Bo');
-    const { aSeesB: boId, bSeesA: adaId } = await introduce(ada, bo);
-    await ada.messenger.send(boId, 'hello Bo');
-    await until(bo, (s) => s.contacts.some((c) => c.id === adaId && c.lastMessage?.text === 'hello Bo'));
+    const { wipeSessions, bo, boId, adaId, ...start } = await adaAndBo();
+    let { ada } = start;
     const sent: string[] = [];
     for (let i = 0; i < 5; i++) {
       sent.push(`before ${i}`);
@@ -103,15 +110,8 @@ describe('session repair', () => {
 
 describe('session repair of message actions', () => {
   it('an edit, a reaction and a delete for everyone Ada could not read are sent again and applied once', async () => {
-    const r = await relay();
-    const { store, wipeSessions } = storeWithBackend();
-    let ada = track(device(r.url, store));
-    const bo = track(device(r.url));
-    await onboard(ada, 'Ada');
-    await onboard(bo, 'Bo');
-    const { aSeesB: boId, bSeesA: adaId } = await introduce(ada, bo);
-    await ada.messenger.send(boId, 'hello Bo');
-    await until(bo, (s) => s.contacts.some((c) => c.id === adaId && c.lastMessage?.text === 'hello Bo'));
+    const { wipeSessions, bo, boId, adaId, ...start } = await adaAndBo();
+    let { ada } = start;
     for (const t of ['one', 'two', 'three']) await bo.messenger.send(adaId, t);
     await until(ada, (s) => s.contacts.some((c) => c.id === boId && c.lastMessage?.text === 'three'));
     const [one, two, three] = await outgoing(bo, adaId);
