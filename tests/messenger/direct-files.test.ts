@@ -9,16 +9,14 @@
 import { describe, expect, it } from 'vitest';
 import type { BlobHttp } from '../../src/core/attachments/blob-http.ts';
 import { partKey } from '../../src/core/attachments/transfer-journal.ts';
-import { systemClock } from '../../src/core/clock.ts';
 import type { Messenger } from '../../src/core/messenger/messenger.ts';
-import { secureRandom } from '../../src/core/random.ts';
 import { createMemoryStore } from '../../src/core/store/index.ts';
 import { attachmentBlobLength } from '../../src/core/wire/attachment-layout.ts';
 import { fetchBlobHttp } from '../../src/platform/fetch-blob-http.ts';
-import { WebRtcDirectPath } from '../../src/platform/webrtc/webrtc-direct-path.ts';
+import type { WebRtcDirectPath } from '../../src/platform/webrtc/webrtc-direct-path.ts';
 import { fileBytes } from '../attachments/helpers.ts';
 import type { TestRelay } from '../relay/helpers/relay-harness.ts';
-import { FakePeerConnection } from '../transport/fake-webrtc.ts';
+import { fakeDirectPath } from './fake-direct-path.ts';
 import { device, introduce, onboard, testWorld, until, type Device } from './harness.ts';
 
 const MIB = 1024 * 1024;
@@ -54,21 +52,7 @@ function fileDevice(r: TestRelay): FileDevice {
   const http = countingHttp(r.http);
   const d = device(r.url, createMemoryStore({ now: () => Date.now() }), {
     blobHttp: http,
-    createDirect:
-      ({ metrics, logger }) =>
-      ({ identity, sendSignal, ingress }) =>
-        (direct = new WebRtcDirectPath({
-          RTCPeerConnection: FakePeerConnection,
-          identityKey: identity.publicKey,
-          sendSignal,
-          ingress,
-          clock: systemClock,
-          random: secureRandom,
-          metrics,
-          logger,
-          retryBackoff: { baseMs: 20, capMs: 100 },
-          connectTimeoutMs: 1_000,
-        })),
+    createDirect: fakeDirectPath((d) => (direct = d)),
   });
   const fd: FileDevice = { ...d, http, direct: () => direct! };
   defer(() => fd.stop());

@@ -7,14 +7,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fromHex } from '../../src/core/bytes.ts';
-import { systemClock } from '../../src/core/clock.ts';
-import { secureRandom } from '../../src/core/random.ts';
 import { createMemoryStore, type PetrelStore } from '../../src/core/store/index.ts';
 import type { Messenger } from '../../src/core/messenger/messenger.ts';
 import { mailboxAddress } from '../../src/core/wire/index.ts';
-import { WebRtcDirectPath } from '../../src/platform/webrtc/webrtc-direct-path.ts';
-import { FakePeerConnection } from '../transport/fake-webrtc.ts';
+import type { WebRtcDirectPath } from '../../src/platform/webrtc/webrtc-direct-path.ts';
 import type { TestRelay } from '../relay/helpers/relay-harness.ts';
+import { FakePeerConnection } from '../transport/fake-webrtc.ts';
+import { fakeDirectPath } from './fake-direct-path.ts';
 import { device, introduce, onboard, testWorld, texts, until, type Device } from './harness.ts';
 
 interface DirectDevice extends Device {
@@ -28,22 +27,7 @@ function directDevice(relayUrl: string, store: PetrelStore = createMemoryStore({
   let direct: WebRtcDirectPath | undefined;
   const d = device(relayUrl, store, {
     routerConfig: { backoff: { baseMs: 20, capMs: 300 }, breaker: { failureThreshold: 3, openCooldownMs: 300, cooldownMultiplier: 2, maxCooldownMs: 1_000 } },
-    createDirect:
-      ({ metrics, logger }) =>
-      ({ identity, sendSignal, ingress }) =>
-        (direct = new WebRtcDirectPath({
-          RTCPeerConnection: FakePeerConnection,
-          identityKey: identity.publicKey,
-          sendSignal,
-          ingress,
-          clock: systemClock,
-          random: secureRandom,
-          metrics,
-          logger,
-          retryBackoff: { baseMs: 20, capMs: 100 },
-          connectTimeoutMs: 1_000,
-          ...fast,
-        })),
+    createDirect: fakeDirectPath((d) => (direct = d), fast),
   });
   const dd: DirectDevice = { ...d, reload: () => Promise.reject(new Error('not used here')), direct: () => direct! };
   defer(() => dd.stop());
