@@ -43,7 +43,7 @@ export async function handleSendMulti(ctx: RelayContext, conn: Connection, frame
     const outcomes = await stored;
     const full: Uint8Array[] = [];
     const unlinked: Uint8Array[] = [];
-    const announced: Array<Promise<() => void>> = [];
+    const announced: Array<Promise<() => Uint8Array | undefined>> = [];
     let storageFull = false;
     for (let i = 0; i < envs.length; i++) {
       const outcome = outcomes[i]!;
@@ -63,7 +63,12 @@ export async function handleSendMulti(ctx: RelayContext, conn: Connection, frame
     if (storageFull) ctx.sendError(conn, 'overloaded', 'relay storage is full; retry later', frame.rid);
     else conn.send({ t: 'sent.multi', rid: frame.rid, id: frame.id, full, unlinked });
     timed();
-    for (const f of after) f();
+    const asleep: Uint8Array[] = [];
+    for (const f of after) {
+      const mailbox = f();
+      if (mailbox) asleep.push(mailbox);
+    }
+    ctx.push.wakeAll(asleep);
   } catch (err) {
     ctx.log.error({ conn: conn.id, err: err instanceof Error ? err.message : String(err) }, 'multi deposit failed');
     ctx.sendError(conn, 'internal', 'could not store the envelopes', frame.rid);
