@@ -177,7 +177,7 @@ describe('SQLite mailbox store: a body stored once for all its mailboxes (issue 
         const [fresh] = await store.depositBatch([{ to: a, id: rnd(16), body: rnd(5) }], T0);
         expect(fresh).toMatchObject({ ok: true, seq: Number(gone) + 1 });
         // A migrated envelope acknowledged: its body goes with it.
-        expect(await store.ack(a, [rows[0].id])).toEqual([T0]);
+        expect(await store.ack(a, [rows[0]!.id])).toEqual([T0]);
         expect(await store.storedBytes()).toBe(95);
       } finally {
         db.close();
