@@ -262,6 +262,42 @@ describe('group messaging', () => {
     expect(await said(bo, g)).toEqual(['Ada: one', 'Ada: two']);
   });
 
+  it("messages sent while a member's key change waits open for it once the change is acknowledged, in order (as a 1:1 message waits)", async () => {
+    const { w, ada, bo, cy, g } = await trio();
+    ada.refuseFor.add(cy.id); // Cy's key changed; Ada has not acknowledged it
+    await ada.groups.send(g, 'while it waits');
+    await w.settle(); // Cy holds it and asks; Ada may not answer yet
+    await ada.groups.send(g, 'still waiting');
+    await w.settle();
+    expect(await said(bo, g)).toEqual(['Ada: while it waits', 'Ada: still waiting']);
+    expect(await said(cy, g)).toEqual([]);
+    expect(ada.metrics.counter('groups.key_request.unanswered')).toBeGreaterThan(0);
+    // Acknowledged: the chain goes to Cy at the first message it was sent without it.
+    ada.refuseFor.delete(cy.id);
+    expect(await ada.groups.keyChangeAcknowledged(cy.id)).toBe(1);
+    await w.settle();
+    expect(await said(cy, g)).toEqual(['Ada: while it waits', 'Ada: still waiting']);
+    expect(await cy.store.groups.allHeld()).toEqual([]);
+    await ada.groups.send(g, 'after');
+    await w.settle();
+    expect(await said(cy, g)).toEqual(['Ada: while it waits', 'Ada: still waiting', 'Ada: after']);
+    // Nothing more is owed: acknowledging again hands nothing.
+    expect(await ada.groups.keyChangeAcknowledged(cy.id)).toBe(0);
+  });
+
+  it("a member's request for a key it is owed, answered once the change is acknowledged, gets it from the first message it missed", async () => {
+    const { w, ada, cy, g } = await trio();
+    ada.refuseFor.add(cy.id);
+    await ada.groups.send(g, 'missed');
+    await w.settle();
+    ada.refuseFor.delete(cy.id);
+    // No acknowledgement hook here: Cy's next request (its minute tick) is what is answered.
+    w.clock.advance(KEY_REQUEST_INTERVAL_MS);
+    await cy.groups.tick();
+    await w.settle();
+    expect(await said(cy, g)).toEqual(['Ada: missed']);
+  });
+
   it('a key that never comes: asked again, then the held message is given up with a line, nothing waits forever', async () => {
     const { w, ada, bo, g } = await trio();
     bo.losePairwise = true;

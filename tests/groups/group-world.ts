@@ -15,6 +15,7 @@ import { InMemoryMetrics } from '../../src/core/metrics.ts';
 import { secureRandom } from '../../src/core/random.ts';
 import { createMemoryStore, type PetrelStore } from '../../src/core/store/index.ts';
 import { Groups } from '../../src/core/messenger/groups.ts';
+import { KeyChangeUnacknowledgedError } from '../../src/core/messenger/errors.ts';
 import { SINGLE_DEVICE, type MemberDevice } from '../../src/core/messenger/group-ports.ts';
 
 type Item = { readonly kind: 'pairwise'; readonly from: MemberDevice; readonly frame: Uint8Array } | { readonly kind: 'multi'; readonly id: Uint8Array; readonly body: Uint8Array };
@@ -32,6 +33,8 @@ export interface Member {
   readonly keyChanges: Map<string, number>;
   /** Drop pairwise frames to this member (to test a missing key). */
   losePairwise: boolean;
+  /** Accounts whose key change this member has not acknowledged: pairwise frames to them are refused, as group-wiring.ts does. */
+  readonly refuseFor: Set<string>;
   readonly inbox: Item[];
 }
 
@@ -58,6 +61,7 @@ export class GroupWorld {
       keyChanges: new Map(),
       online: true,
       losePairwise: false,
+      refuseFor: new Set(),
       inbox: [],
       groups: new Groups({
         store: store.groups,
@@ -71,6 +75,7 @@ export class GroupWorld {
           thisDevice: SINGLE_DEVICE,
           devicesOf: async (account) => (this.members.has(account) ? [SINGLE_DEVICE] : []),
           sendPairwise: async (to, frame) => {
+            if (member.refuseFor.has(to.account)) throw new KeyChangeUnacknowledgedError('the member device waits for its key change to be acknowledged');
             const target = this.members.get(to.account);
             if (!target || target.losePairwise) return;
             target.inbox.push({ kind: 'pairwise', from: { account: id, device: SINGLE_DEVICE }, frame: frame.slice() });

@@ -123,7 +123,7 @@ async function step<T>(name: string, wait: Promise<T>): Promise<T> {
 }
 
 describe("a member's key change in a group (issue 18)", () => {
-  it('a member who claims the name of our contact with another key: a line in the group, flagged, nothing encrypted for it until acknowledged', async () => {
+  it('a member who claims the name of our contact with another key: a line in the group, flagged, nothing encrypted for it until acknowledged, then what waited opens', async () => {
     const relay = await world.relay();
     const [ada, bo, cy, cy2] = [device(relay.url), device(relay.url), device(relay.url), device(relay.url)].map((d) => world.track(d)) as [Device, Device, Device, Device];
     await onboard(ada, 'Ada');
@@ -154,7 +154,11 @@ describe("a member's key change in a group (issue 18)", () => {
     // Acknowledged: the flag goes, and Bo's next message reaches the new Cy.
     await bo.messenger.acknowledgeKeyChange(cy2Id);
     await step('7', until(bo, (s) => !s.groups?.find((x) => x.id === g)?.members.some((m) => m.keyChanged), 20_000));
+    // What Bo sent while the change waited opens for the new Cy now (as a 1:1 message would be sent), before what follows.
+    await step('8', until(cy2, (s) => said(s).includes('Bo: who is this?'), 20_000));
     await bo.messenger.send(g, 'welcome back');
-    await step('8', until(cy2, (s) => said(s).includes('Bo: welcome back'), 20_000));
+    await step('9', until(cy2, (s) => said(s).includes('Bo: welcome back'), 20_000));
+    const fromBo = said(cy2.messenger.getState()).filter((t) => t.startsWith('Bo: '));
+    expect(fromBo).toEqual(['Bo: who is this?', 'Bo: welcome back']);
   }, 90_000);
 });

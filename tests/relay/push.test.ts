@@ -114,6 +114,29 @@ describe('Web Push: waking a device with no open connection', () => {
     await offline(c);
   });
 
+  it('wakes each sleeping recipient of a send.multi once (one subscription look-up for them all), not a connected one', async () => {
+    const asleep = [newIdentity(), newIdentity(), newIdentity()];
+    const subs = asleep.map(() => service.subscribe());
+    for (let i = 0; i < asleep.length; i++) await offline(await registered(asleep[i]!, subs[i]!));
+    const awake = newIdentity();
+    const awakeSub = service.subscribe();
+    const online = await registered(awake, awakeSub);
+    const never = newIdentity();
+    const noSubscriptionBefore = await pushes('no_subscription');
+    const sender = await TestClient.connect(relay.url);
+    const body = new Uint8Array(randomBytes(120));
+    sender.send({ t: 'send.multi', rid: 3, id: new Uint8Array(randomBytes(16)), to: [...asleep.map((p) => p.mailbox), never.mailbox, awake.mailbox], body });
+    expect(await sender.reply(3)).toMatchObject({ t: 'sent.multi', full: [], unlinked: [] });
+    sender.close();
+    expect((await online.next('deliver')).env.body).toEqual(body);
+    await relay.relay.push.settled();
+    const to = (sub: TestSubscription) => service.received.filter((p) => sub.endpoint.endsWith(p.path)).length;
+    expect(subs.map(to)).toEqual([1, 1, 1]);
+    expect(to(awakeSub)).toBe(0);
+    expect(await pushes('no_subscription')).toBe(noSubscriptionBefore + 1);
+    await offline(online);
+  });
+
   it('collapses deposits within 10 s into one push per device', async () => {
     const carol = newIdentity();
     const sub = service.subscribe();

@@ -243,7 +243,11 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
       const contact = ctx.contacts.byId(id);
       if (contact) void devices.contactAdded(contact.identityKey);
     },
-    keyChangeAcknowledged: (id) => starter.ensure(id),
+    keyChangeAcknowledged: (id) => {
+      starter.ensure(id);
+      // Group messages sent to it while the change waited open now: our chains go to its devices.
+      void groups.keyChangeAcknowledged(id).then(groupChanged, () => undefined);
+    },
     sendingAllowed: (id) => {
       starter.ensure(id);
       outbox.kick();

@@ -22,7 +22,7 @@ import { isWireError } from '../wire/index.ts';
 import { isMember, membershipOf, takeChanges } from './group-membership.ts';
 import { addressOf, dropped, meOf, memberKeyRow, ownKeyRow, type GroupContext, type MemberDevice } from './group-ports.ts';
 import { releaseBeforeGroup, releaseHeld } from './group-repair.ts';
-import { distributionAt, loadOwnChain, rankOf, weakest } from './group-send.ts';
+import { distributionAt, loadOwnChain, rankOf, weakest, withHanded } from './group-send.ts';
 
 export async function receiveGroupControl(ctx: GroupContext, from: MemberDevice, bytes: Uint8Array): Promise<void> {
   let frame: GroupFrame;
@@ -114,7 +114,9 @@ async function answerKeyRequest(ctx: GroupContext, groupId: string, from: Member
   }
   const address = addressOf(from);
   const given = chain.row.own!.holders[address];
-  const at = given ?? chain.state.iteration;
+  // A device sent messages without the chain (its key change waited) is owed it from the first of them.
+  const owed = chain.row.own!.owed?.[address];
+  const at = given ?? owed ?? chain.state.iteration;
   try {
     await ctx.ports.sendPairwise(from, encodeGroupFrame({ t: 'group.skd', group: fromHex(groupId), dist: distributionAt(groupId, chain, at) }));
   } catch {
@@ -124,7 +126,10 @@ async function answerKeyRequest(ctx: GroupContext, groupId: string, from: Member
     return;
   }
   ctx.metrics.inc('groups.key_request.answered');
-  if (given === undefined) await ctx.store.commit({ senderKeys: [{ ...chain.row, own: { ...chain.row.own!, holders: { ...chain.row.own!.holders, [address]: at } } }] });
+  if (given === undefined) {
+    const { [address]: _paid, ...stillOwed } = chain.row.own!.owed ?? {};
+    await ctx.store.commit({ senderKeys: [{ ...chain.row, own: withHanded(chain.row.own!, { holders: { ...chain.row.own!.holders, [address]: at }, owed: stillOwed }) }] });
+  }
 }
 
 async function takeReceipt(ctx: GroupContext, groupId: string, from: MemberDevice, kind: 'delivered' | 'read', ids: readonly string[]): Promise<void> {

@@ -75,25 +75,68 @@ export function distributionAt(groupId: string, chain: OwnChain, iteration: numb
   return distributionOf(fromHex(groupId), s);
 }
 
+/** Who holds our chain, and who is owed it from an earlier iteration (SenderKeyRow.own). */
+export interface Handed {
+  readonly holders: Record<string, number>;
+  readonly owed: Record<string, number>;
+}
+
 /**
  * Hands our chain to every target that does not hold it; returns the holders afterwards.
- * A device we could not reach stays out: it asks for the key when our message arrives (group-repair.ts).
+ * A device owed the chain from an earlier iteration gets it at that one (the messages it
+ * was sent without the chain open too). A device we could not reach stays out, owed from
+ * the current iteration (`keep`: the message about to be sent goes to it too); it asks for
+ * the key when our message arrives (group-repair.ts), and an acknowledged key change hands
+ * it over (`handOwed`).
  */
-async function distribute(ctx: GroupContext, groupId: string, chain: OwnChain, targets: readonly MemberDevice[]): Promise<Record<string, number>> {
+export async function distribute(ctx: GroupContext, groupId: string, chain: OwnChain, targets: readonly MemberDevice[], keep = true): Promise<Handed> {
   const holders: Record<string, number> = { ...chain.row.own!.holders };
-  const frame = encodeGroupFrame({ t: 'group.skd', group: fromHex(groupId), dist: distributionOf(fromHex(groupId), chain.state) });
+  const owed: Record<string, number> = { ...(chain.row.own!.owed ?? {}) };
+  const current = encodeGroupFrame({ t: 'group.skd', group: fromHex(groupId), dist: distributionOf(fromHex(groupId), chain.state) });
   for (const t of targets) {
     const a = addressOf(t);
     if (a in holders) continue;
+    const from = owed[a];
     try {
-      await ctx.ports.sendPairwise(t, frame);
-      holders[a] = chain.state.iteration;
+      await ctx.ports.sendPairwise(t, from === undefined ? current : encodeGroupFrame({ t: 'group.skd', group: fromHex(groupId), dist: distributionAt(groupId, chain, from) }));
+      holders[a] = from ?? chain.state.iteration;
+      delete owed[a];
       ctx.metrics.inc('groups.sender_key.distributed');
     } catch (err) {
+      if (keep && from === undefined) owed[a] = chain.state.iteration;
       ctx.log.warn('sender key not handed to a member device', { to: a.slice(0, 8), error: err instanceof Error ? err.name : 'unknown' });
     }
   }
-  return holders;
+  return { holders, owed };
+}
+
+/** Our chain's bookkeeping with these holders and owed entries (no `owed` field when none is owed). */
+export function withHanded(own: NonNullable<SenderKeyRow['own']>, handed: Handed): NonNullable<SenderKeyRow['own']> {
+  const { owed: _before, ...rest } = own;
+  return Object.keys(handed.owed).length ? { ...rest, holders: handed.holders, owed: handed.owed } : { ...rest, holders: handed.holders };
+}
+
+/**
+ * A member's key change was acknowledged: its devices owed our chain in any group (messages
+ * we sent them while it waited) get it now, at the iteration they are owed from, so those
+ * messages open as a 1:1 message that waited would be sent. Returns how many were handed.
+ */
+export async function handOwed(ctx: GroupContext, account: string): Promise<number> {
+  let handed = 0;
+  for (const group of await ctx.store.listGroups()) {
+    const state = membershipOf(group).state;
+    if (!isMember(state, meOf(ctx)) || !isMember(state, account)) continue;
+    const chain = await loadOwnChain(ctx, group.id);
+    const owed = chain?.row.own!.owed;
+    if (!chain || !owed) continue;
+    const targets = (await memberDevices(ctx, [account])).filter((t) => addressOf(t) in owed);
+    if (!targets.length) continue;
+    const after = await distribute(ctx, group.id, chain, targets, false);
+    handed += Object.keys(owed).length - Object.keys(after.owed).length;
+    await ctx.store.commit({ senderKeys: [{ ...chain.row, own: withHanded(chain.row.own!, after) }] });
+  }
+  if (handed) ctx.metrics.inc('groups.sender_key.owed_handed', {}, handed);
+  return handed;
 }
 
 /** `replyTo`: a reply (group-actions.ts), sent as a `group.act` around a `reply` content. */
@@ -146,19 +189,18 @@ export async function sealForMembers(ctx: GroupContext, group: GroupRecord, plai
     if (chain) ctx.metrics.inc('groups.sender_key.rotated');
     chain = freshChain(ctx, groupId);
   }
-  // Members who left keep no holder entry: were one re-added, it gets the chain anew.
+  // Members who left keep no holder (or owed) entry: were one re-added, it gets the chain anew.
   const current = new Set(targets.map(addressOf));
-  const kept = Object.fromEntries(Object.entries(chain.row.own!.holders).filter(([a]) => current.has(a)));
-  chain = { ...chain, row: { ...chain.row, own: { ...chain.row.own!, holders: kept } } };
-  const holders = await distribute(ctx, groupId, chain, targets);
+  const kept = (r: Readonly<Record<string, number>> | undefined) => Object.fromEntries(Object.entries(r ?? {}).filter(([a]) => current.has(a)));
+  chain = { ...chain, row: { ...chain.row, own: { ...chain.row.own!, holders: kept(chain.row.own!.holders), owed: kept(chain.row.own!.owed) } } };
+  const { holders, owed } = await distribute(ctx, groupId, chain, targets);
 
   const sealed = await groupEncrypt(chain.state, fromHex(groupId), plaintext, ctx.crypto);
   const env = encodeGroupFrame({ t: 'group.env', group: fromHex(groupId), from: ctx.identity.publicKey, dev: ctx.ports.thisDevice === SINGLE_DEVICE ? new Uint8Array(0) : fromHex(ctx.ports.thisDevice), msg: sealed.message });
   // Sealed: the relay sees neither who sent it nor which group (group-seal.ts).
   const keys = groupSealKeys(fromHex(groupId));
   const body = encodeGroupFrame({ t: 'group.sealed', tag: keys.tag, box: await sealGroupBox(keys, env, ctx.crypto, ctx.random) });
-  const own = chain.row.own!;
-  const senderKey: SenderKeyRow = { ...chain.row, record: serializeSenderKeyRecord({ states: [sealed.state] }), own: { ...own, sent: own.sent + 1, holders } };
+  const senderKey: SenderKeyRow = { ...chain.row, record: serializeSenderKeyRecord({ states: [sealed.state] }), own: { ...withHanded(chain.row.own!, { holders, owed }), sent: chain.row.own!.sent + 1 } };
   return { body, senderKey, targets };
 }
 

@@ -21,6 +21,7 @@ import type { IncomingEnvelope } from '../transport/index.ts';
 import { decodeGroupFrame } from '../wire/group-content.ts';
 import { deviceMailboxAddress, encodeContent, mailboxAddress } from '../wire/index.ts';
 import type { MessengerContext } from './context.ts';
+import { ownAccountContact } from './contact-directory.ts';
 import { KeyChangeUnacknowledgedError, NoSessionError, UnknownContactError } from './errors.ts';
 import { SINGLE_DEVICE, type GroupPorts, type MemberDevice } from './group-ports.ts';
 import { Groups } from './groups.ts';
@@ -52,6 +53,8 @@ export function wireGroups(deps: GroupWiringDeps): Groups {
   const me = toHex(ctx.identity.publicKey);
 
   const memberContact = async (account: string): Promise<ContactRecord> => {
+    // Our own other devices: our account, never a contact row (its sessions are keyed by it, as for sent transcripts).
+    if (account === me) return ownAccountContact(ctx.identity.publicKey);
     const known = ctx.contacts.byId(account);
     if (known) return known;
     const contact: ContactRecord = { id: account, displayName: '', unnamed: true, identityKey: fromHex(account), verification: 'unverified', addedAt: ctx.clock.now(), listing: 'removed' };
@@ -74,8 +77,13 @@ export function wireGroups(deps: GroupWiringDeps): Groups {
   const ports: GroupPorts = {
     thisDevice: ctx.devices?.sealDevice ? toHex(ctx.devices.sealDevice) : SINGLE_DEVICE,
     devicesOf: async (account) => {
-      // Our own other devices do not take part yet (PROTOCOL.md §17.6, not built).
-      if (account === me) return [];
+      // Our own account: the other devices our verified list names (this one is skipped by
+      // the caller); none while this device is not listed (a single-device account).
+      if (account === me) {
+        if (!ctx.devices?.sealDevice) return [];
+        const own = await ctx.devices.targets(ctx.identity.publicKey);
+        return own.filter((t) => !t.own && t.deviceId).map((t) => toHex(t.deviceId!));
+      }
       if (!ctx.devices) return [SINGLE_DEVICE];
       const targets = (await ctx.devices.targets(fromHex(account))).filter((t) => !t.own);
       return targets.length ? targets.map((t) => (t.deviceId ? toHex(t.deviceId) : SINGLE_DEVICE)) : [SINGLE_DEVICE];

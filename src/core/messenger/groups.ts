@@ -24,7 +24,7 @@ import { receiveGroupControl } from './group-control.ts';
 import { noteKeyChanges } from './group-key-changes.ts';
 import { receiveGroupEnvelope, type Received } from './group-receive.ts';
 import { repairTick } from './group-repair.ts';
-import { deliver, sendGroupMessage } from './group-send.ts';
+import { deliver, handOwed, sendGroupMessage } from './group-send.ts';
 import { groupMessageViews, groupViews, markGroupRead } from './group-views.ts';
 import type { GroupContext, MemberDevice } from './group-ports.ts';
 
@@ -103,6 +103,11 @@ export class Groups {
   /** A line in each group for every member key change not said there yet (group-key-changes.ts). */
   noteKeyChanges(): Promise<number> {
     return this.lane.run(() => noteKeyChanges(this.ctx));
+  }
+
+  /** `account`'s key change was acknowledged: its devices get our chains they are owed (group-send.ts `handOwed`). */
+  keyChangeAcknowledged(account: string): Promise<number> {
+    return this.lane.run(() => handOwed(this.ctx, account));
   }
 
   /** Key requests again, held messages expired (call about once a minute). */

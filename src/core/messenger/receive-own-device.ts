@@ -6,7 +6,9 @@
  * action transcripts (an inner edit, delete or reaction), applied as ours, and retry
  * requests for transcripts it could not read (answered from the kept copies, §12.8). A
  * transcript for a contact this device does not know, or anything else from our own
- * devices, is counted and dropped (the envelope is still recorded as processed).
+ * devices, is counted and dropped (the envelope is still recorded as processed). Group
+ * frames (a change we made there, our sender key, a key request) go to the group inbox as a
+ * member device's do (PROTOCOL.md §17.6).
  */
 import { toHex } from '../bytes.ts';
 import type { NewIncomingMessage } from '../store/index.ts';
@@ -26,6 +28,12 @@ export async function applyOwnDeviceContent(ctx: MessengerContext, batch: BatchD
     // Read on another device of ours: those messages are read here too (no receipt: that device sent it).
     const contact = batch.contactByKey(content.to);
     if (contact) draft.readElsewhere = { contactId: contact.id, messageIds: content.ids.map(toHex) };
+    return;
+  }
+  if (content.t === 'group') {
+    // A group frame from another device of ours (a group change we made there, our sender
+    // key, a key request): into the group inbox like a member's, under our account and that device.
+    batch.groupFrame(draft, sessions.contactId, content.frame);
     return;
   }
   if (content.t === 'profile') {

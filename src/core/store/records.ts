@@ -369,6 +369,13 @@ export interface SenderKeyRow {
     readonly origin: Uint8Array;
     /** A member left or was removed since the chain was made: a new chain before the next message. */
     readonly rotate: boolean;
+    /**
+     * Member devices (`account:device`) we sent messages on this chain without handing them
+     * the chain first (no session yet, or their key change waits for acknowledgement), and
+     * the iteration of the first such message: they get the chain at that iteration once
+     * it can be handed over, so those messages open too (as a 1:1 message waits).
+     */
+    readonly owed?: Readonly<Record<string, number>>;
   };
 }
 

@@ -10,13 +10,34 @@ interface EnvelopeRow {
   deposited_at: number;
 }
 
+/** What a deposit checks about its mailbox (nulls: no such row). */
+interface MailboxState {
+  closed: number | null;
+  dup: number | null;
+  claimed: number | null;
+  count: number | null;
+  bytes: number | null;
+}
+
+/** A body stored in this commit, and how many of its envelopes reference it so far. */
+interface SharedBody {
+  readonly ref: number;
+  refs: number;
+}
+
 const plain = (b: Buffer): Uint8Array => new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 
-/** MailboxStore on the relay's SQLite database (see storage/sqlite-database.ts for durability). */
+/**
+ * MailboxStore on the relay's SQLite database (see storage/sqlite-database.ts for durability).
+ * A body is stored once per commit however many mailboxes it goes to (`bodies`, reference
+ * counted by the `envelopes` rows; the delete trigger drops it with its last envelope), so a
+ * group message costs one body and one small row per recipient.
+ */
 export class SqliteMailboxStore implements MailboxStore {
-  private readonly usage;
-  private readonly existing;
+  private readonly mailboxState;
   private readonly insert;
+  private readonly insertBody;
+  private readonly setRefs;
   private readonly select;
   private readonly countOne;
   private readonly remove;
@@ -32,11 +53,20 @@ export class SqliteMailboxStore implements MailboxStore {
     private readonly db: SqliteDatabase,
     private readonly limits: MailboxLimits,
   ) {
-    this.usage = db.prepare<[Uint8Array], { count: number; bytes: number }>('SELECT count, bytes FROM mailbox_usage WHERE mailbox = ?');
-    this.existing = db.prepare<[Uint8Array, Uint8Array], { seq: number }>('SELECT seq FROM envelopes WHERE mailbox = ? AND id = ?');
-    this.insert = db.prepare('INSERT INTO envelopes (mailbox, id, body, deposited_at, expires_at) VALUES (?, ?, ?, ?, ?)');
+    // Everything a deposit checks about its mailbox, in one statement (one call per recipient).
+    // Parameters: mailbox, id, mailbox, mailbox, mailbox (better-sqlite3 binds no ?NNN).
+    this.mailboxState = db.prepare<[Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array], MailboxState>(
+      `SELECT (SELECT 1 FROM closed_mailboxes WHERE mailbox = ?) AS closed,
+              (SELECT seq FROM envelopes WHERE id = ? AND mailbox = ?) AS dup,
+              (SELECT 1 FROM mailbox_claims WHERE mailbox = ?) AS claimed,
+              u.count AS count, u.bytes AS bytes
+         FROM (SELECT 1) LEFT JOIN mailbox_usage u ON u.mailbox = ?`,
+    );
+    this.insert = db.prepare('INSERT INTO envelopes (mailbox, id, ref, size, deposited_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)');
+    this.insertBody = db.prepare('INSERT INTO bodies (body, refs) VALUES (?, 0)');
+    this.setRefs = db.prepare('UPDATE bodies SET refs = refs + ? WHERE ref = ?');
     this.select = db.prepare<[Uint8Array, number, number], EnvelopeRow>(
-      'SELECT seq, mailbox, id, body, deposited_at FROM envelopes WHERE mailbox = ? AND seq > ? ORDER BY seq LIMIT ?',
+      'SELECT e.seq, e.mailbox, e.id, b.body, e.deposited_at FROM envelopes e JOIN bodies b ON b.ref = e.ref WHERE e.mailbox = ? AND e.seq > ? ORDER BY e.seq LIMIT ?',
     );
     this.countOne = db.prepare<[Uint8Array], { count: number }>('SELECT count FROM mailbox_usage WHERE mailbox = ?');
     this.remove = db.prepare<[Uint8Array, Uint8Array], { deposited_at: number }>('DELETE FROM envelopes WHERE mailbox = ? AND id = ? RETURNING deposited_at');
@@ -52,27 +82,40 @@ export class SqliteMailboxStore implements MailboxStore {
       insertClaim.run(mailbox, now);
       extend.run(this.limits.retentionMs, mailbox);
     });
-    this.commitTx = db.transaction((batch: WriteBatch, now: number): WriteResult => ({
-      deposits: batch.deposits.map((env) => this.depositOne(env, now)),
-      acks: batch.acks.map((a) => this.ackOne(a.mailbox, a.ids)),
-    }));
+    this.commitTx = db.transaction((batch: WriteBatch, now: number): WriteResult => {
+      // Envelopes of one commit that carry the same body object (a `send.multi`'s, one per
+      // recipient) share one stored body; its reference count is set once, after them.
+      const bodies = new Map<Uint8Array, SharedBody>();
+      const cap = this.limits.maxTotalBytes ?? 0;
+      const stored = { bytes: cap > 0 && batch.deposits.length > 0 ? (this.storage.get()?.bytes ?? 0) : 0 };
+      const deposits = batch.deposits.map((env) => this.depositOne(env, now, bodies, stored));
+      for (const b of bodies.values()) this.setRefs.run(b.refs, b.ref);
+      return { deposits, acks: batch.acks.map((a) => this.ackOne(a.mailbox, a.ids)) };
+    });
   }
 
-  private depositOne(env: Envelope, now: number): DepositOutcome {
+  /** `stored.bytes`: the global storage measure as of this envelope (read once per commit, kept here). */
+  private depositOne(env: Envelope, now: number, bodies: Map<Uint8Array, SharedBody>, stored: { bytes: number }): DepositOutcome {
     // In the same (IMMEDIATE, so serialised) transaction as the insert: an unlink that
     // closed the mailbox committed either wholly before this check or wholly after it,
     // and then removed what was stored.
-    if (this.closed.get(env.to)) return { ok: false, reason: 'device_unlinked' };
-    const dup = this.existing.get(env.to, env.id);
-    if (dup) return { ok: true, seq: dup.seq, duplicate: true };
-    const used = this.usage.get(env.to) ?? { count: 0, bytes: 0 };
-    if (used.count + 1 > this.limits.maxEnvelopes || used.bytes + env.body.length > this.limits.maxBytes) {
+    const state = this.mailboxState.get(env.to, env.id, env.to, env.to, env.to)!;
+    if (state.closed) return { ok: false, reason: 'device_unlinked' };
+    if (state.dup !== null) return { ok: true, seq: state.dup, duplicate: true };
+    if ((state.count ?? 0) + 1 > this.limits.maxEnvelopes || (state.bytes ?? 0) + env.body.length > this.limits.maxBytes) {
       return { ok: false, reason: 'mailbox_full' };
     }
+    let shared = bodies.get(env.body);
     const cap = this.limits.maxTotalBytes ?? 0;
-    if (cap > 0 && (this.storage.get()?.bytes ?? 0) + env.body.length > cap) return { ok: false, reason: 'storage_full' };
-    const retention = this.claimed.get(env.to) ? this.limits.retentionMs : (this.limits.unclaimedRetentionMs ?? this.limits.retentionMs);
-    const r = this.insert.run(env.to, env.id, env.body, now, now + retention);
+    if (!shared && cap > 0 && stored.bytes + env.body.length > cap) return { ok: false, reason: 'storage_full' };
+    const retention = state.claimed ? this.limits.retentionMs : (this.limits.unclaimedRetentionMs ?? this.limits.retentionMs);
+    if (!shared) {
+      shared = { ref: Number(this.insertBody.run(env.body).lastInsertRowid), refs: 0 };
+      bodies.set(env.body, shared);
+      stored.bytes += env.body.length;
+    }
+    const r = this.insert.run(env.to, env.id, shared.ref, env.body.length, now, now + retention);
+    shared.refs++;
     return { ok: true, seq: Number(r.lastInsertRowid), duplicate: false };
   }
 

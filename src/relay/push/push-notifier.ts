@@ -73,11 +73,44 @@ export class PushNotifier {
       this.count('busy');
       return;
     }
-    const p = this.send(mailbox)
+    this.track(this.send(mailbox));
+  }
+
+  /** Counts `sending`'s outcome when it ends; held in flight until then (MAX_PUSHES_IN_FLIGHT). */
+  private track(sending: Promise<Outcome>): void {
+    const p = sending
       .then((outcome) => this.count(outcome))
       .catch((err: unknown) => {
         this.count(err instanceof NonPublicAddressError ? 'address_refused' : 'failed');
         this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'push failed');
+      })
+      .finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+  }
+
+  /**
+   * `wake` for several mailboxes (a group message's recipients without a connection): their
+   * subscriptions are read in one look-up, then each is woken as `wake` would. Returns at once.
+   */
+  wakeAll(mailboxes: readonly Uint8Array[]): void {
+    if (mailboxes.length === 0) return;
+    if (mailboxes.length === 1) return this.wake(mailboxes[0]!);
+    if (this.inFlight.size >= MAX_PUSHES_IN_FLIGHT) {
+      for (let i = 0; i < mailboxes.length; i++) this.count('busy');
+      return;
+    }
+    const p = this.o.store
+      .subscriptions(mailboxes)
+      .then((subs) =>
+        subs.forEach((sub, i) => {
+          if (!sub) this.count('no_subscription');
+          else if (this.inFlight.size >= MAX_PUSHES_IN_FLIGHT) this.count('busy');
+          else this.track(this.deliver(mailboxes[i]!, sub));
+        }),
+      )
+      .catch((err: unknown) => {
+        for (let i = 0; i < mailboxes.length; i++) this.count('failed');
+        this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'push look-up failed');
       })
       .finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
@@ -95,6 +128,11 @@ export class PushNotifier {
   private async send(mailbox: Uint8Array): Promise<Outcome> {
     const sub = await this.o.store.subscription(mailbox);
     if (!sub) return 'no_subscription';
+    return this.deliver(mailbox, sub);
+  }
+
+  /** The wake of a mailbox whose subscription is `sub`: at most one per PUSH_INTERVAL_MS, then the POST. */
+  private async deliver(mailbox: Uint8Array, sub: PushSubscriptionRecord): Promise<Outcome> {
     const allowed = await this.o.rateLimits.take(`push:${b64url(mailbox)}`, { perSec: 1000 / PUSH_INTERVAL_MS, burst: 1 }, this.o.now());
     if (!allowed) return 'collapsed';
     const status = await this.post(sub);

@@ -30,6 +30,8 @@ export interface PushStore {
   /** Stores `sub` as the mailbox's subscription, replacing any earlier one. */
   register(mailbox: Uint8Array, sub: PushSubscriptionRecord, now: number): Promise<void>;
   subscription(mailbox: Uint8Array): Promise<PushSubscriptionRecord | undefined>;
+  /** The subscriptions of several mailboxes in one look-up (a group message's recipients): one entry per mailbox, in order. */
+  subscriptions(mailboxes: readonly Uint8Array[]): Promise<Array<PushSubscriptionRecord | undefined>>;
   /**
    * Deletes the mailbox's subscription; with `endpoint`, only if it is still that one (a
    * push service's "gone" must not delete a newer registration). Returns whether a row went.

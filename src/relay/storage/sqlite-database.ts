@@ -22,7 +22,7 @@ export class SchemaTooNewError extends Error {
  * Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
  * Never edit a shipped step: append a new one.
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE envelopes (
      seq          INTEGER PRIMARY KEY AUTOINCREMENT,
      mailbox      BLOB    NOT NULL,
@@ -157,6 +157,58 @@ const MIGRATIONS: readonly string[] = [
      account BLOB NOT NULL,
      PRIMARY KEY (blob_id, account)
    ) WITHOUT ROWID;`,
+  // Group messages (issue 18): a body is stored once per deposit in `bodies` and each
+  // recipient mailbox gets a small `envelopes` row referencing it (`refs` counts them; the
+  // last delete, by ack, expiry or unlink, deletes the body). Uniqueness is keyed (id,
+  // mailbox) rather than (mailbox, id): the rows of one multi-recipient deposit share an id,
+  // so their index entries land on one or two pages instead of one page per recipient (the
+  // commit's cost is its dirty pages). Per-mailbox usage still counts the body's bytes per
+  // envelope (`size`); the global storage measure counts each stored body once. Existing
+  // rows keep their seq and get one body each.
+  `ALTER TABLE envelopes RENAME TO envelopes_v1;
+   DROP TRIGGER envelopes_usage_insert;
+   DROP TRIGGER envelopes_usage_delete;
+   DROP TRIGGER envelopes_storage_insert;
+   DROP TRIGGER envelopes_storage_delete;
+   CREATE TABLE bodies (
+     ref  INTEGER PRIMARY KEY,
+     body BLOB    NOT NULL,
+     refs INTEGER NOT NULL
+   );
+   INSERT INTO bodies (ref, body, refs) SELECT seq, body, 1 FROM envelopes_v1;
+   CREATE TABLE envelopes (
+     seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+     mailbox      BLOB    NOT NULL,
+     id           BLOB    NOT NULL,
+     ref          INTEGER NOT NULL,
+     size         INTEGER NOT NULL,
+     deposited_at INTEGER NOT NULL,
+     expires_at   INTEGER NOT NULL,
+     UNIQUE (id, mailbox)
+   );
+   INSERT INTO envelopes (seq, mailbox, id, ref, size, deposited_at, expires_at)
+     SELECT seq, mailbox, id, seq, length(body), deposited_at, expires_at FROM envelopes_v1;
+   DELETE FROM sqlite_sequence WHERE name = 'envelopes';
+   INSERT INTO sqlite_sequence (name, seq) SELECT 'envelopes', seq FROM sqlite_sequence WHERE name = 'envelopes_v1';
+   DROP TABLE envelopes_v1;
+   CREATE INDEX envelopes_by_mailbox ON envelopes (mailbox, seq);
+   CREATE INDEX envelopes_by_expiry ON envelopes (expires_at);
+   CREATE TRIGGER envelopes_usage_insert AFTER INSERT ON envelopes BEGIN
+     INSERT INTO mailbox_usage (mailbox, count, bytes) VALUES (NEW.mailbox, 1, NEW.size)
+       ON CONFLICT (mailbox) DO UPDATE SET count = count + 1, bytes = bytes + NEW.size;
+   END;
+   CREATE TRIGGER envelopes_usage_delete AFTER DELETE ON envelopes BEGIN
+     UPDATE mailbox_usage SET count = count - 1, bytes = bytes - OLD.size WHERE mailbox = OLD.mailbox;
+     DELETE FROM mailbox_usage WHERE mailbox = OLD.mailbox AND count <= 0;
+     UPDATE bodies SET refs = refs - 1 WHERE ref = OLD.ref;
+     DELETE FROM bodies WHERE ref = OLD.ref AND refs <= 0;
+   END;
+   CREATE TRIGGER bodies_storage_insert AFTER INSERT ON bodies BEGIN
+     UPDATE storage_usage SET bytes = bytes + length(NEW.body) WHERE id = 1;
+   END;
+   CREATE TRIGGER bodies_storage_delete AFTER DELETE ON bodies BEGIN
+     UPDATE storage_usage SET bytes = bytes - length(OLD.body) WHERE id = 1;
+   END;`,
 ];
 
 /**

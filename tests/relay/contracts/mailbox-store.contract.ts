@@ -113,6 +113,44 @@ export function describeMailboxStoreContract(name: string, factory: MailboxStore
       expect((await store.depositBatch([env(a, 40)], T0))[0]!.ok).toBe(true);
     });
 
+    it('keeps a body deposited to several mailboxes in one commit (send.multi) for each until that mailbox acks it or it expires', async () => {
+      const [a, b, c] = [rnd(32), rnd(32), rnd(32)];
+      const id = rnd(16);
+      const body = rnd(100);
+      const out = await store.depositBatch([a, b, c].map((to) => ({ to, id, body })), T0);
+      expect(out.every((o) => o.ok && !o.duplicate)).toBe(true);
+      expect(await store.ack(a, [id])).toEqual([T0]);
+      expect(await store.pending(a, 0, 10)).toEqual([]);
+      expect((await store.pending(b, 0, 10)).map((p) => p.env)).toEqual([{ to: b, id, body }]);
+      expect((await store.pending(c, 0, 10)).map((p) => p.env)).toEqual([{ to: c, id, body }]);
+      // A retry of the same deposit: stored once per mailbox, the acknowledged one stored anew.
+      const again = await store.depositBatch([a, b, c].map((to) => ({ to, id, body })), T0 + 1);
+      expect(again.map((o) => o.ok && o.duplicate)).toEqual([false, true, true]);
+      expect(again.slice(1).map((o) => o.ok && o.seq)).toEqual(out.slice(1).map((o) => o.ok && o.seq));
+      await store.ack(b, [id]);
+      expect((await store.pending(c, 0, 10)).map((p) => p.env.body)).toEqual([body]);
+      expect(await store.expire(T0 + 60_000)).toBe(1);
+      expect(await store.count(c)).toBe(0);
+      expect((await store.pending(a, 0, 10)).map((p) => p.env.body)).toEqual([body]);
+      await store.ack(a, [id]);
+      expect(await store.totalQueued()).toBe(0);
+      expect(await store.storedBytes()).toBe(0);
+    });
+
+    it("counts a body deposited to several mailboxes against each mailbox's quota", async () => {
+      const a = rnd(32);
+      const b = rnd(32);
+      await store.depositBatch([env(a, 600)], T0);
+      const id = rnd(16);
+      const body = rnd(500);
+      const out = await store.depositBatch([{ to: a, id, body }, { to: b, id, body }], T0);
+      expect(out.map((o) => (o.ok ? 'ok' : o.reason))).toEqual(['mailbox_full', 'ok']);
+      expect((await store.pending(b, 0, 10)).map((p) => p.env.body)).toEqual([body]);
+      await store.ack(b, [id]);
+      expect(await store.count(b)).toBe(0);
+      expect(await store.storedBytes()).toBe(600);
+    });
+
     it('keeps envelopes of an unclaimed mailbox for the unclaimed retention; the first claim extends them', async () => {
       await dispose();
       ({ store, dispose } = await factory({ ...LIMITS, unclaimedRetentionMs: 10_000 }));

@@ -50,6 +50,17 @@ export function describePushStoreContract(name: string, factory: () => Promise<P
       expect(await a.count()).toBe(1);
     });
 
+    it('looks up the subscriptions of several mailboxes at once, one entry per mailbox in order', async () => {
+      const [a, b] = rig.stores;
+      const [m1, m2, m3] = [rnd(32), rnd(32), rnd(32)];
+      const s1 = sub();
+      const s3 = sub();
+      await a.register(m1, s1, 1);
+      await a.register(m3, s3, 1);
+      expect(await b.subscriptions([m3, m2, m1])).toEqual([s3, undefined, s1]);
+      expect(await b.subscriptions([])).toEqual([]);
+    });
+
     it('removes only the named endpoint when asked to (a stale "gone" keeps a newer registration)', async () => {
       const [a] = rig.stores;
       const mailbox = rnd(32);

@@ -37,6 +37,16 @@ export class PostgresPushStore implements PushStore {
     return r ? { endpoint: r.endpoint, p256dh: plain(r.p256dh), auth: plain(r.auth) } : undefined;
   }
 
+  async subscriptions(mailboxes: readonly Uint8Array[]): Promise<Array<PushSubscriptionRecord | undefined>> {
+    if (mailboxes.length === 0) return [];
+    const { rows } = await this.pool.query<{ mailbox: Buffer; endpoint: string; p256dh: Buffer; auth: Buffer }>(
+      'SELECT mailbox, endpoint, p256dh, auth FROM push_subscriptions WHERE mailbox = ANY($1::bytea[])',
+      [mailboxes.map(buf)],
+    );
+    const found = new Map(rows.map((r) => [r.mailbox.toString('hex'), { endpoint: r.endpoint, p256dh: plain(r.p256dh), auth: plain(r.auth) }]));
+    return mailboxes.map((m) => found.get(buf(m).toString('hex')));
+  }
+
   async remove(mailbox: Uint8Array, endpoint?: string): Promise<boolean> {
     const r =
       endpoint === undefined

@@ -87,7 +87,8 @@ export async function handleSend(ctx: RelayContext, conn: Connection, frame: Sen
     const announced = await announceStored(ctx, frame.env, outcome);
     conn.send({ t: 'sent', rid: frame.rid, id: frame.env.id });
     timed();
-    announced();
+    const asleep = announced();
+    if (asleep) ctx.push.wake(asleep);
   } catch (err) {
     ctx.log.error({ conn: conn.id, err: err instanceof Error ? err.message : String(err) }, 'deposit failed');
     ctx.sendError(conn, 'internal', 'could not store the envelope', frame.rid);
@@ -110,16 +111,17 @@ async function newerDeviceList(ctx: RelayContext, dl: DeviceListVersion): Promis
 /**
  * After a durable deposit: counts it and tells the other nodes (awaited, before the sender
  * hears `sent`); the returned function, called after `sent`, hands a new envelope to the
- * delivery pumps and wakes its device by Web Push when no connection of the mailbox exists
- * anywhere (never waits, never fails the deposit).
+ * delivery pumps and returns its mailbox when no connection of it exists anywhere: the
+ * caller wakes that device by Web Push (never waiting, never failing the deposit; a
+ * `send.multi` wakes all its sleeping recipients with one subscription look-up).
  */
-export async function announceStored(ctx: RelayContext, env: Envelope, outcome: DepositOutcome & { ok: true }): Promise<() => void> {
+export async function announceStored(ctx: RelayContext, env: Envelope, outcome: DepositOutcome & { ok: true }): Promise<() => Uint8Array | undefined> {
   ctx.metrics.deposits.inc({ result: outcome.duplicate ? 'duplicate' : 'stored' });
   const elsewhere = await ctx.fanout.announce(env, outcome.seq, outcome.prev, outcome.duplicate);
   return () => {
-    if (outcome.duplicate) return;
+    if (outcome.duplicate) return undefined;
     ctx.metrics.queueDepth.inc();
     ctx.fanout.deposited(env, outcome.seq, outcome.prev);
-    if (!elsewhere && !ctx.fanout.hasLocalOwner(env.to)) ctx.push.wake(env.to);
+    return !elsewhere && !ctx.fanout.hasLocalOwner(env.to) ? env.to : undefined;
   };
 }
