@@ -11,7 +11,7 @@ const SESSION_SUBJECTS = ['petrel', 'libsignal-client', 'libsignal-protocol-type
 const PRIMITIVES = ['X25519 DH', 'X25519 key generation', 'AES-256-GCM encrypt 100 B', 'AES-256-GCM encrypt 16 KiB', 'HMAC-SHA-256, 1-byte input', 'HKDF-SHA-256, 44-byte output'];
 
 describe('crypto benchmark (quick)', () => {
-  it('measures every subject and scenario, every primitive on both backends, and states the four goals', async () => {
+  it('measures every subject and scenario, every primitive on both backends, and states the five goals', async () => {
     const result = await crypto.run({ quick: true });
     expect(result.name).toBe('crypto');
     const sessionRows = result.rows.filter((r) => SESSION_SUBJECTS.includes(r.subject));
@@ -30,7 +30,8 @@ describe('crypto benchmark (quick)', () => {
       expect(r.median).toBeGreaterThan(0);
       expect(Number.isFinite(r.median)).toBe(true);
     }
-    expect(result.goals).toHaveLength(4);
+    expect(result.goals).toHaveLength(5);
+    expect(result.goals[0]!.description).toMatch(/^setup: Petrel ≥ 0.5× libsignal-client/);
     for (const g of result.goals) expect(g.measured).toMatch(/×/);
     expect(result.notes?.some((n) => n.startsWith('Primitive rows'))).toBe(true);
   }, 120_000);

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { ED25519_TORSION_SUBGROUP, ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { concatBytes, fromHex, utf8 } from '../../src/core/bytes.ts';
-import { verifyEd25519StrictAsync } from '../../src/core/crypto/ed25519-verify.ts';
+import { verifyEd25519StrictAsync, verifyEd25519StrictAsyncAll } from '../../src/core/crypto/ed25519-verify.ts';
 import { identityX25519Public, isValidIdentityKey, verifySignature } from '../../src/core/crypto/identity.ts';
 import { InvalidKeyError } from '../../src/core/crypto/errors.ts';
 import { isStrictEd25519PublicKey as relayStrictKey, verifyEd25519 as relayVerify } from '../../src/relay/crypto/ed25519-verify.ts';
@@ -89,6 +89,28 @@ describe('strict Ed25519: core and relay agree', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('several signatures by one key (one import): each verdict is the single-signature verdict, in order', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.array(fc.tuple(fc.uint8Array({ maxLength: 48 }), fc.nat(63), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), async (seed, specs) => {
+        const pk = ed25519.getPublicKey(seed);
+        const items = specs.map(([message, at, xor]) => {
+          const signature = ed25519.sign(message, seed);
+          signature[at]! ^= xor; // xor 0 leaves it genuine
+          return { message, signature };
+        });
+        const verdicts = await verifyEd25519StrictAsyncAll(pk, items);
+        expect(verdicts).toEqual(items.map(({ message, signature }) => verifySignature(pk, message, signature)));
+      }),
+      { numRuns: 100 },
+    );
+    // A malformed signature (wrong length) among good ones is false on its own; a refused key makes every verdict false.
+    const seed = new Uint8Array(32).fill(9);
+    const pk = ed25519.getPublicKey(seed);
+    const good = { message: utf8('a'), signature: ed25519.sign(utf8('a'), seed) };
+    expect(await verifyEd25519StrictAsyncAll(pk, [good, { message: utf8('b'), signature: new Uint8Array(63) }, good])).toEqual([true, false, true]);
+    expect(await verifyEd25519StrictAsyncAll(SMALL_ORDER_KEYS[0]!, [{ message: utf8('m'), signature: UNIVERSAL_SIGNATURE }, good])).toEqual([false, false]);
   });
 
   it('property: on random mutations of genuine signatures, keys and messages, both give the same verdict', () => {

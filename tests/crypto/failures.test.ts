@@ -35,6 +35,7 @@ import {
   deserializeSession,
   encrypt,
   findPreKeys,
+  identityX25519Public,
   initiateSession,
   limits,
   parseMessage,
@@ -374,7 +375,10 @@ describe('session setup refusals', () => {
     const badPq = { ...good, pq: { ...good.pq, pub: good.pq.pub.map((x, i) => (i === 5 ? x ^ 1 : x)) } };
     await expect(verifyFetchedBundle(badSpk)).rejects.toThrow(BadSignatureError);
     await expect(verifyFetchedBundle(badPq)).rejects.toThrow(BadSignatureError);
-    await expect(verifyFetchedBundle(good)).resolves.toBeDefined();
+    const verified = await verifyFetchedBundle(good);
+    // The verified bundle is the fetched one plus ik's X25519 form (what PQXDH's DH2 uses), computed once here.
+    expect(verified).toMatchObject(good);
+    expect(toHex(verified.ikX25519)).toBe(toHex(identityX25519Public(good.ik)));
     await expect(verifyFetchedBundle(good, party(seededRandom(55)).identity.publicKey)).rejects.toThrow(WrongIdentityError);
   });
 });

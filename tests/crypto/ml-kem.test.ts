@@ -55,6 +55,9 @@ describe('ML-KEM-768 at the boundary', () => {
     const damaged = keys.secretKey.slice();
     damaged[1152 + 10]! ^= 1; // inside the embedded ek: H(ek) no longer matches
     expect(() => mlKemDecapsulate(damaged, cipherText)).toThrow(InvalidKeyError);
+    const damagedHash = keys.secretKey.slice();
+    damagedHash[1152 + 1184 + 5]! ^= 1; // the stored H(ek) itself
+    expect(() => mlKemDecapsulate(damagedHash, cipherText)).toThrow(InvalidKeyError);
     expect(() => mlKemDecapsulate(keys.secretKey.subarray(1), cipherText)).toThrow(InvalidKeyError);
 
     const pair = MlKemKeyPair.fromSeed(new Uint8Array(64).fill(3));

@@ -8,7 +8,7 @@
  * with one backend on each side agrees.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fromBase64Url, fromHex, toHex } from '../../src/core/bytes.ts';
 import { InvalidKeyError } from '../../src/core/crypto/errors.ts';
 import { dhKeyPair, generateDhKeyPair, nobleX25519Dh, webCryptoX25519Dh, X25519Engine, x25519Dh, x25519PublicKey } from '../../src/core/crypto/x25519.ts';
@@ -21,6 +21,10 @@ async function webCryptoPublicKey(privateKey: Uint8Array): Promise<Uint8Array> {
   const jwk = await crypto.subtle.exportKey('jwk', key);
   return fromBase64Url(jwk.x!);
 }
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 type Backend = {
   publicKey(privateKey: Uint8Array): Promise<Uint8Array>;
@@ -167,6 +171,29 @@ describe('X25519 backends agree', () => {
     expect(toHex(await engine.dh(good, fromHex(BOB_PUBLIC)))).toBe(SHARED);
   });
 
+  it('DHs started together with the same keys share one import of each key, and give the same answer', async () => {
+    const importKey = vi.spyOn(crypto.subtle, 'importKey');
+    const engine = new X25519Engine(seededRandom(1));
+    const ours = dhKeyPair(fromHex(ALICE_PRIVATE));
+    const outs = await Promise.all([engine.dh(ours, fromHex(BOB_PUBLIC)), engine.dh(ours, fromHex(BOB_PUBLIC)), engine.dh(ours, fromHex(BOB_PUBLIC))]);
+    expect(outs.map(toHex)).toEqual([SHARED, SHARED, SHARED]);
+    expect(importKey).toHaveBeenCalledTimes(2); // our private key once (JWK), their public key once (raw)
+    expect(importKey.mock.calls.map((c) => c[0]).sort()).toEqual(['jwk', 'raw']);
+  });
+
+  it('a refused import is not kept: the next DH with that key imports again', async () => {
+    const engine = new X25519Engine(seededRandom(1));
+    await engine.dh(dhKeyPair(fromHex(ALICE_PRIVATE)), fromHex(BOB_PUBLIC)); // decide the WebCrypto backend first
+    const importKey = vi.spyOn(crypto.subtle, 'importKey').mockRejectedValueOnce(new Error('refused once'));
+    const other = dhKeyPair(new Uint8Array(32).fill(7));
+    // The failed import falls back to noble for this DH (same answer) and is forgotten.
+    expect(toHex(await engine.dh(other, fromHex(BOB_PUBLIC)))).toBe(toHex(nobleX25519Dh(other, fromHex(BOB_PUBLIC))));
+    const callsAfterFailure = importKey.mock.calls.length;
+    expect(toHex(await engine.dh(other, fromHex(BOB_PUBLIC)))).toBe(toHex(nobleX25519Dh(other, fromHex(BOB_PUBLIC))));
+    expect(importKey.mock.calls.length).toBe(callsAfterFailure + 1); // our private key again; their public key came from the cache
+    expect(engine.backend()).toBe('webcrypto');
+  });
+
   it('engines share nothing: a noble-only engine never takes WebCrypto, whatever another one did', async () => {
     const webcrypto = new X25519Engine(seededRandom(1));
     const noble = new X25519Engine(seededRandom(1), { backend: 'noble' });
@@ -178,6 +205,20 @@ describe('X25519 backends agree', () => {
 });
 
 describe('X25519 key generation', () => {
+  it('a native engine makes key pairs ahead only for demand it has seen (none for its first)', async () => {
+    const generateKey = vi.spyOn(crypto.subtle, 'generateKey');
+    const engine = new X25519Engine(secureRandom, { nativeKeyGeneration: true });
+    // A refill starts its first generation within the call, so the counts right after each call are exact.
+    await engine.generateKeyPair();
+    expect(generateKey).toHaveBeenCalledTimes(1); // the pair handed out, none ahead
+    await engine.generateKeyPair();
+    expect(generateKey).toHaveBeenCalledTimes(3); // the second pair, and one made ahead
+    const third = await engine.generateKeyPair();
+    expect(toHex(x25519PublicKey(third.privateKey.expose()))).toBe(toHex(third.publicKey));
+    // Three handed out: two kept ready (whether the third came ready-made or fresh, five in all).
+    await vi.waitFor(() => expect(generateKey).toHaveBeenCalledTimes(5));
+  });
+
   it('native (an engine with nativeKeyGeneration) and seeded key pairs are consistent and work together', async () => {
     const a = await new X25519Engine(secureRandom, { nativeKeyGeneration: true }).generateKeyPair();
     expect(toHex(x25519PublicKey(a.privateKey.expose()))).toBe(toHex(a.publicKey));

@@ -106,13 +106,25 @@ function webCryptoBytes(b: Uint8Array): Uint8Array<ArrayBuffer> {
  * tests/crypto/wycheproof.test.ts).
  */
 export async function verifyEd25519StrictAsync(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
-  if (!(publicKey instanceof Uint8Array) || publicKey.length !== KEY_BYTES) return false;
-  if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_BYTES) return false;
-  if (numberLE(signature.subarray(KEY_BYTES)) >= L) return false;
+  const [ok] = await verifyEd25519StrictAsyncAll(publicKey, [{ message, signature }]);
+  return ok!;
+}
+
+/**
+ * `verifyEd25519StrictAsync` for several signatures by one key (a bundle's SPK and PQ
+ * prekey signatures): the key is imported into WebCrypto once and the verifications run
+ * together. One verdict per item, in order, each the same as `verifyEd25519StrictAsync`'s.
+ */
+export async function verifyEd25519StrictAsyncAll(publicKey: Uint8Array, items: readonly { readonly message: Uint8Array; readonly signature: Uint8Array }[]): Promise<boolean[]> {
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== KEY_BYTES) return items.map(() => false);
   // Byte checks only (no field arithmetic): a canonical A that is not one of the 8 small-order
   // encodings, a canonical R. Whether they are points at all the native verifier decides.
-  if (!isCanonicalEncoding(publicKey) || SMALL_ORDER_ENCODINGS.some((e) => bytesEqual(e, publicKey))) return false;
-  if (!isCanonicalEncoding(signature.subarray(0, KEY_BYTES))) return false;
+  if (!isCanonicalEncoding(publicKey) || SMALL_ORDER_ENCODINGS.some((e) => bytesEqual(e, publicKey))) return items.map(() => false);
+  const wellFormed = items.map(
+    ({ signature }) =>
+      signature instanceof Uint8Array && signature.length === SIGNATURE_BYTES && numberLE(signature.subarray(KEY_BYTES)) < L && isCanonicalEncoding(signature.subarray(0, KEY_BYTES)),
+  );
+  if (!wellFormed.some(Boolean)) return wellFormed;
   if (subtle) {
     let key: Awaited<ReturnType<NonNullable<typeof subtle>['importKey']>> | undefined;
     try {
@@ -121,12 +133,18 @@ export async function verifyEd25519StrictAsync(publicKey: Uint8Array, message: U
       key = undefined; // no Ed25519 in this WebCrypto: the JavaScript equation below
     }
     if (key) {
-      try {
-        return await subtle.verify({ name: 'Ed25519' }, key, webCryptoBytes(signature), webCryptoBytes(message));
-      } catch {
-        return false;
-      }
+      const native = key;
+      return Promise.all(
+        items.map(async ({ message, signature }, i) => {
+          if (!wellFormed[i]) return false;
+          try {
+            return await subtle!.verify({ name: 'Ed25519' }, native, webCryptoBytes(signature), webCryptoBytes(message));
+          } catch {
+            return false;
+          }
+        }),
+      );
     }
   }
-  return verifyEd25519Strict(publicKey, message, signature);
+  return items.map(({ message, signature }, i) => wellFormed[i]! && verifyEd25519Strict(publicKey, message, signature));
 }

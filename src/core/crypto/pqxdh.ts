@@ -41,6 +41,8 @@ export async function initiatorSessionKey(p: {
   identity: Identity;
   ephemeral: DhPrivate;
   remoteIdentity: Uint8Array;
+  /** `identityX25519Public(remoteIdentity)` when the caller already has it (a VerifiedBundle's `ikX25519`). */
+  remoteIdentityX25519?: Uint8Array;
   remoteSignedPreKey: Uint8Array;
   remoteOneTimePreKey?: Uint8Array;
   kemSharedSecret: Uint8Array;
@@ -48,7 +50,7 @@ export async function initiatorSessionKey(p: {
   const rt = cryptoRuntime(deps);
   const [dh1, dh2, dh3, dh4] = await Promise.all([
     rt.dh(p.identity.dhPrivate(), p.remoteSignedPreKey),
-    rt.dh(p.ephemeral, identityX25519Public(p.remoteIdentity)),
+    rt.dh(p.ephemeral, p.remoteIdentityX25519 ?? identityX25519Public(p.remoteIdentity)),
     rt.dh(p.ephemeral, p.remoteSignedPreKey),
     p.remoteOneTimePreKey ? rt.dh(p.ephemeral, p.remoteOneTimePreKey) : undefined,
   ]);
@@ -95,6 +97,7 @@ export async function pqxdhInitiate(identity: Identity, bundle: VerifiedBundle, 
     identity,
     ephemeral,
     remoteIdentity: bundle.ik,
+    remoteIdentityX25519: bundle.ikX25519,
     remoteSignedPreKey: bundle.spk.pub,
     ...(bundle.opk ? { remoteOneTimePreKey: bundle.opk.pub } : {}),
     kemSharedSecret: sharedSecret,

@@ -18,7 +18,7 @@ import {
   SIGNATURE_BYTES,
   SPK_SIGNATURE_LABEL_BYTES,
 } from './limits.ts';
-import { isStrictEd25519PublicKey, verifyEd25519StrictAsync } from './ed25519-verify.ts';
+import { montgomeryU, strictEd25519Point, verifyEd25519StrictAsyncAll } from './ed25519-verify.ts';
 import { isValidMlKemPublicKey, mlKemDecapsulate, mlKemKeyGen } from './ml-kem.ts';
 import { Redacted, SecretBytes } from './redacted.ts';
 import { x25519PublicKey, type DhPrivate } from './x25519.ts';
@@ -136,8 +136,12 @@ export type { PublishedBundle, FetchedBundle } from '../wire/index.ts';
 import type { FetchedBundle, PublishedBundle } from '../wire/index.ts';
 
 declare const verifiedBrand: unique symbol;
-/** A fetched bundle whose signatures verified: the only input `initiateSession` accepts. */
-export type VerifiedBundle = FetchedBundle & { readonly [verifiedBrand]: true };
+/**
+ * A fetched bundle whose signatures verified: the only input `initiateSession` accepts.
+ * `ikX25519` is the X25519 form of `ik` (PQXDH's DH2), computed from the point the strict
+ * key check already decoded, so PQXDH does not decode `ik` a second time.
+ */
+export type VerifiedBundle = FetchedBundle & { readonly ikX25519: Uint8Array; readonly [verifiedBrand]: true };
 
 export function signSignedPreKey(identity: Identity, pub: Uint8Array): Uint8Array {
   return identity.sign(concatBytes(SPK_SIGNATURE_LABEL_BYTES, pub));
@@ -175,15 +179,16 @@ const isBytes = (b: unknown, len: number): b is Uint8Array => b instanceof Uint8
 /**
  * Checks shape, sizes and both signatures (SPK and the PQ key) of a fetched bundle, the
  * signatures by the strict rule through the platform's native Ed25519 where it has one
- * (`verifyEd25519StrictAsync`: most of a session setup's time went to verifying these two
- * in JavaScript). With `expectedIdentity`, also refuses a bundle for another identity
+ * (`verifyEd25519StrictAsyncAll`: most of a session setup's time went to verifying these two
+ * in JavaScript; the key is imported once for both). With `expectedIdentity`, also refuses a bundle for another identity
  * (WrongIdentityError).
  */
 export async function verifyFetchedBundle(bundle: FetchedBundle, expectedIdentity?: Uint8Array): Promise<VerifiedBundle> {
   const b = bundle as unknown as Record<string, unknown> & FetchedBundle;
   if (typeof b !== 'object' || b === null) throw new MalformedBundleError('bundle is not an object');
   if (!isBytes(b.ik, KEY_BYTES)) throw new MalformedBundleError('ik must be 32 bytes');
-  if (!isStrictEd25519PublicKey(b.ik)) throw new MalformedBundleError('ik is not a usable identity key (non-canonical or small order)');
+  const ikPoint = strictEd25519Point(b.ik);
+  if (!ikPoint) throw new MalformedBundleError('ik is not a usable identity key (non-canonical or small order)');
   const spk = b.spk as Partial<SignedPublicPreKey> | undefined;
   if (!spk || !isUint32(spk.id) || !isBytes(spk.pub, KEY_BYTES) || !isBytes(spk.sig, SIGNATURE_BYTES)) throw new MalformedBundleError('bad spk');
   const pq = b.pq as Partial<FetchedBundle['pq']> | undefined;
@@ -194,13 +199,13 @@ export async function verifyFetchedBundle(bundle: FetchedBundle, expectedIdentit
   const opk = b.opk as Partial<PublicOneTimePreKey> | undefined;
   if (opk !== undefined && (!isUint32(opk.id) || !isBytes(opk.pub, KEY_BYTES))) throw new MalformedBundleError('bad opk');
   if (expectedIdentity && !bytesEqual(expectedIdentity, b.ik)) throw new WrongIdentityError('bundle is for another identity');
-  const [spkOk, pqOk] = await Promise.all([
-    verifyEd25519StrictAsync(b.ik, concatBytes(SPK_SIGNATURE_LABEL_BYTES, spk.pub), spk.sig),
-    verifyEd25519StrictAsync(b.ik, concatBytes(PQPK_SIGNATURE_LABEL_BYTES, pq.pub), pq.sig),
+  const [spkOk, pqOk] = await verifyEd25519StrictAsyncAll(b.ik, [
+    { message: concatBytes(SPK_SIGNATURE_LABEL_BYTES, spk.pub), signature: spk.sig },
+    { message: concatBytes(PQPK_SIGNATURE_LABEL_BYTES, pq.pub), signature: pq.sig },
   ]);
   if (!spkOk) throw new BadSignatureError('signed prekey signature does not verify');
   if (!pqOk) throw new BadSignatureError('PQ prekey signature does not verify');
-  return bundle as VerifiedBundle;
+  return { ...bundle, ikX25519: montgomeryU(ikPoint) } as VerifiedBundle;
 }
 
 /** Checks every signature of a published bundle (what a relay or test may check before storing it). */

@@ -156,12 +156,18 @@ export interface X25519EngineOptions {
  * the X25519 rows with and without import in docs/BENCHMARKS.md), imported peer keys, and
  * pregenerated native key pairs. A cached handle is only used when the private bytes it was
  * imported from are the ones given now, so a damaged stored key is never answered from the
- * cache. Lifetime: its owner's (a CryptoRuntime); nothing outlives it.
+ * cache. The caches hold the import itself (a promise), so DHs started together with the
+ * same key — PQXDH's three with EK_A or SPK_B, a ratchet step's two with the new remote
+ * key — share one import instead of each racing to make its own; a failed import is
+ * forgotten. Key pairs are generated ahead only as far as the engine has seen demand (see
+ * `generateKeyPair`). Lifetime: its owner's (a CryptoRuntime); nothing outlives it.
  */
 export class X25519Engine {
-  readonly #privateKeys = new Map<string, { readonly key: Key; readonly privateKey: Uint8Array }>();
-  readonly #publicKeys = new Map<string, Key>();
+  readonly #privateKeys = new Map<string, { readonly key: Promise<Key>; readonly privateKey: Uint8Array }>();
+  readonly #publicKeys = new Map<string, Promise<Key>>();
   readonly #pregenerated: DhPrivate[] = [];
+  /** Key pairs handed out so far (counted up to PREGENERATED_KEY_PAIRS + 1): how many to keep ready. */
+  #taken = 0;
   #refilling = false;
   #webCryptoUsable: boolean | undefined;
   #nativeKeyGen: boolean;
@@ -199,9 +205,17 @@ export class X25519Engine {
     return nobleX25519Dh(ours, theirPublic);
   }
 
-  /** A new key pair: native (ready-made when possible) with `nativeKeyGeneration`, else from `random`. */
+  /**
+   * A new key pair: native (ready-made when possible) with `nativeKeyGeneration`, else from
+   * `random`. Ready-made pairs are kept for demand already seen: after n pairs were handed
+   * out, min(n − 1, PREGENERATED_KEY_PAIRS) are made ahead. A fresh engine makes none ahead
+   * for its first pair, so an engine that only ever needs one or two (one session setup)
+   * does not generate four it never uses; a ratchet's steady state (one pair per step)
+   * finds one ready, as before.
+   */
   async generateKeyPair(): Promise<DhPrivate> {
     if (this.#nativeKeyGen && subtle) {
+      if (this.#taken <= PREGENERATED_KEY_PAIRS) this.#taken++;
       const ready = this.#pregenerated.shift();
       this.#refill(subtle);
       if (ready) return ready;
@@ -217,32 +231,45 @@ export class X25519Engine {
   }
 
   async #webCryptoDh(s: Subtle, ours: DhPrivate, theirPublic: Uint8Array): Promise<Uint8Array> {
-    const id = toHex(ours.publicKey);
-    const secret = ours.privateKey.expose();
-    const hit = this.#privateKeys.get(id);
-    let priv: Key;
-    if (hit && bytesEqual(hit.privateKey, secret)) {
-      priv = hit.key;
-      this.#privateKeys.delete(id);
-      this.#privateKeys.set(id, hit);
-    } else {
-      priv = await importPrivate(s, ours);
-      this.#rememberPrivate(id, priv, secret);
-    }
-    const pubId = toHex(theirPublic);
-    let pub = this.#publicKeys.get(pubId);
-    if (!pub) {
-      pub = await importPublic(s, theirPublic);
-      this.#publicKeys.set(pubId, pub);
-      if (this.#publicKeys.size > PUBLIC_KEY_CACHE_SIZE) this.#publicKeys.delete(this.#publicKeys.keys().next().value!);
-    }
+    const [priv, pub] = await Promise.all([this.#privateKey(s, ours), this.#publicKey(s, theirPublic)]);
     return deriveBits(s, priv, pub);
   }
 
-  #rememberPrivate(id: string, key: Key, privateKey: Uint8Array): void {
+  #privateKey(s: Subtle, ours: DhPrivate): Promise<Key> {
+    const id = toHex(ours.publicKey);
+    const secret = ours.privateKey.expose();
+    const hit = this.#privateKeys.get(id);
+    if (hit && bytesEqual(hit.privateKey, secret)) {
+      this.#privateKeys.delete(id);
+      this.#privateKeys.set(id, hit);
+      return hit.key;
+    }
+    const key = importPrivate(s, ours);
+    this.#rememberPrivate(id, key, secret);
+    return key;
+  }
+
+  #publicKey(s: Subtle, theirPublic: Uint8Array): Promise<Key> {
+    const id = toHex(theirPublic);
+    const hit = this.#publicKeys.get(id);
+    if (hit) return hit;
+    const key = importPublic(s, theirPublic);
+    this.#publicKeys.set(id, key);
+    if (this.#publicKeys.size > PUBLIC_KEY_CACHE_SIZE) this.#publicKeys.delete(this.#publicKeys.keys().next().value!);
+    key.catch(() => {
+      if (this.#publicKeys.get(id) === key) this.#publicKeys.delete(id);
+    });
+    return key;
+  }
+
+  #rememberPrivate(id: string, key: Promise<Key>, privateKey: Uint8Array): void {
+    const entry = { key, privateKey: privateKey.slice() };
     this.#privateKeys.delete(id);
-    this.#privateKeys.set(id, { key, privateKey: privateKey.slice() });
+    this.#privateKeys.set(id, entry);
     if (this.#privateKeys.size > PRIVATE_KEY_CACHE_SIZE) this.#privateKeys.delete(this.#privateKeys.keys().next().value!);
+    key.catch(() => {
+      if (this.#privateKeys.get(id) === entry) this.#privateKeys.delete(id);
+    });
   }
 
   async #nativeKeyPair(s: Subtle): Promise<DhPrivate | undefined> {
@@ -252,7 +279,7 @@ export class X25519Engine {
     const privateKey = fromBase64Url(jwk.d);
     const publicKey = fromBase64Url(jwk.x);
     if (privateKey.length !== KEY_BYTES || publicKey.length !== KEY_BYTES) return undefined;
-    this.#rememberPrivate(toHex(publicKey), pair.privateKey, privateKey);
+    this.#rememberPrivate(toHex(publicKey), Promise.resolve(pair.privateKey), privateKey);
     return dhKeyPair(privateKey, publicKey);
   }
 
@@ -261,7 +288,7 @@ export class X25519Engine {
     this.#refilling = true;
     void (async () => {
       try {
-        while (this.#pregenerated.length < PREGENERATED_KEY_PAIRS) {
+        while (this.#pregenerated.length < Math.min(this.#taken - 1, PREGENERATED_KEY_PAIRS)) {
           const kp = await this.#nativeKeyPair(s);
           if (!kp) return;
           this.#pregenerated.push(kp);
