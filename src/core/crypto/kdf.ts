@@ -31,14 +31,15 @@ export function hmacSha256Pair(key: Uint8Array, first: number, second: number): 
   const a = hmac.create(sha256, key);
   const out1 = new Uint8Array(32);
   const out2 = new Uint8Array(32);
-  // Clone the keyed state into a reused scratch instance (noble's own HKDF-expand pattern).
-  a._cloneInto(scratch).update(ONE_BYTE[first]!).digestInto(out1);
+  // A copy of the keyed state for the first message; the original takes the second.
+  const copy = a.clone();
+  copy.update(ONE_BYTE[first]!).digestInto(out1);
   a.update(ONE_BYTE[second]!).digestInto(out2);
+  copy.destroy();
+  a.destroy();
   return [out1, out2];
 }
 
-/** Reused HMAC instance that keyed states are cloned into (no allocation per use). */
-const scratch = hmac.create(sha256, new Uint8Array(32));
 const ONE_BYTE = Array.from({ length: 256 }, (_, i) => Uint8Array.of(i));
 
 /**
@@ -50,18 +51,24 @@ export function hkdfSha256WithFixedSalt(salt: Uint8Array, info: Uint8Array, leng
   const extractState = hmac.create(sha256, salt);
   const blocks = Math.ceil(length / 32);
   if (blocks > 255) throw new RangeError('HKDF output too long');
+  // Only the salt's keyed state (public: the salt is fixed) outlives a call; each call
+  // clones what it needs and wipes it, so no secret-dependent HMAC state stays behind.
   return (ikm) => {
     // RFC 5869 §2.2: PRK = HMAC-Hash(salt, IKM)
     const prk = new Uint8Array(32);
-    extractState._cloneInto(scratch).update(ikm).digestInto(prk);
+    const extract = extractState.clone();
+    extract.update(ikm).digestInto(prk);
+    extract.destroy();
     // §2.3: T(i) = HMAC-Hash(PRK, T(i-1) ‖ info ‖ i)
     const prkState = hmac.create(sha256, prk);
     const out = new Uint8Array(blocks * 32);
     for (let i = 1; i <= blocks; i++) {
-      const t = prkState._cloneInto(scratch);
+      const t = prkState.clone();
       if (i > 1) t.update(out.subarray((i - 2) * 32, (i - 1) * 32));
       t.update(info).update(ONE_BYTE[i]!).digestInto(out.subarray((i - 1) * 32, i * 32));
+      t.destroy();
     }
+    prkState.destroy();
     prk.fill(0);
     return out.subarray(0, length);
   };
