@@ -40,6 +40,7 @@ import { StaleDeviceCover } from './stale-device-cover.ts';
 import { sendSiblingReceipts } from './sibling-receipts.ts';
 import { OutboxWorker } from './outbox-worker.ts';
 import { bootDevices } from './device-boot.ts';
+import { contactDevices } from './device-routing.ts';
 import { PreKeyPublisher } from './prekey-publisher.ts';
 import { SignedPreKeyRotation } from './prekey-rotation.ts';
 import { ReadReceipts } from './read-receipts.ts';
@@ -207,7 +208,7 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
   });
   const groupChanged = () => void view.refresh();
   const takeGroupInbox = groupInboxTaker(store, groups, groupChanged);
-  view.attach({ store, contacts: ctx.contacts, relay, ...(direct ? { direct } : {}), groups: { views: () => groups.views(), messages: (id) => groups.messages(id) } });
+  view.attach({ store, contacts: ctx.contacts, relay, ...(direct ? { direct } : {}), groups: { views: () => groups.views(), messages: (id) => groups.messages(id) }, devicesOf: (id) => contactDevices(ctx, id) });
   const pruner = new DedupPruner(store, clock, host.log);
   const receive = new ReceivePipeline(ctx, guard, {
     committed: (s) => {
