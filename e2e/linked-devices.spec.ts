@@ -2,7 +2,8 @@
  * Linked devices (issue 16) in Chromium through the real relay: Ada, who has a
  * conversation with Bo, links a second browser profile by opening the Device link it
  * shows; the new device has Ada's account, Bo and the history; both devices list both;
- * Bo writes and each of Ada's devices shows it once; Ada writes from the second device and
+ * Bo writes and each of Ada's devices shows it once, and his message's Details lists both of
+ * her devices as delivered; Ada writes from the second device and
  * the first shows it with the same status; Ada unlinks the second device, which then says
  * so and neither sends nor receives. Bo never sees a key change. A used link is refused clearly.
  */
@@ -79,6 +80,17 @@ test('Ada links a second device, which gets her contacts and history; unlinked, 
     await contactButton(page, 'Bo').click();
     await expect(log(page).getByRole('listitem').filter({ hasText: 'Hi Ada, to all your devices' }), which).toHaveCount(1);
   }
+  // Bo's message shows the best state of Ada's devices; its Details lists each of them with its own.
+  const toAda = log(b).getByRole('listitem').filter({ hasText: 'Hi Ada, to all your devices' });
+  await expect(toAda).toHaveAttribute('data-status', /delivered|read/);
+  await toAda.getByRole('button', { name: 'More actions' }).click();
+  await b.getByRole('menuitem', { name: 'Details' }).click();
+  const perDevice = b.getByRole('dialog', { name: 'Message details' }).getByRole('list', { name: 'Delivery to each device' });
+  await expect(perDevice.getByRole('listitem')).toHaveCount(2);
+  await expect(perDevice.getByRole('listitem').filter({ hasText: 'Device 1' })).toContainText(/Delivered|Read/);
+  await expect(perDevice.getByRole('listitem').filter({ hasText: 'Device 2' })).toContainText(/Delivered|Read/);
+  await noBlockingViolations(b);
+  await b.keyboard.press('Escape');
   // Ada writes from the second device: Bo gets it, and her first device shows it as hers, with the same status.
   await send(a2, 'Written on my second device');
   await expect(log(b).getByRole('listitem').filter({ hasText: 'Written on my second device' })).toHaveCount(1);
