@@ -37,6 +37,7 @@ import { NewGroupDialog } from './views/groups/NewGroupDialog.tsx';
 import { GroupInfoDialog } from './views/groups/GroupInfoDialog.tsx';
 import { MessageDetailsDialog } from './views/groups/MessageDetailsDialog.tsx';
 import { INVITE_LINK_DAMAGED } from './views/invite/invite-text.ts';
+import { adoptLinkedTheme } from './theme.ts';
 import './components/view-tokens.css';
 import './components/visually-hidden.css';
 import './views/status/phase.css';
@@ -177,7 +178,7 @@ function ShellBody({ Frame }: { readonly Frame: ShellFrame }) {
       <Onboarding
         onCreate={(name) => messenger.createIdentity(name).then(() => ui.getState().requestFocus({ kind: 'identity-created' }))}
         invitedBy={pendingInvite?.displayName}
-        onLink={(text) => messenger.linkThisDevice(deviceLinkFromInput(text))}
+        onLink={(text) => messenger.linkThisDevice(deviceLinkFromInput(text)).then(() => adoptLinkedTheme())}
         initialLink={linkFromUrl}
         linking={linking}
         onRestore={(backup, secret) => messenger.restoreFromBackup(backup, secret)}

@@ -5,6 +5,7 @@
  * (`bootBrowserCore`, where the browser has no module workers). Loaded on demand (a
  * separate chunk), so no tab's first screen runs the crypto, CBOR and transport code.
  */
+import { browserAccountSettings } from './account-settings-store.ts';
 import { systemClock } from '../core/clock.ts';
 import type { Logger, RingLogSink } from '../core/log.ts';
 import { Messenger } from '../core/messenger/messenger.ts';
@@ -66,6 +67,8 @@ export async function bootCore(env: CoreEnvironment): Promise<BootedCore> {
     relayUrl,
     // Read only: the app asks for persistence when the browser is likely to grant it (useStoragePersistence).
     storagePersistence: () => readStorageReport(),
+    // The settings a device link carries (theme, notification content), in the settings database.
+    accountSettings: browserAccountSettings(),
     // The relay serves the app, `/ws` and `/blobs` on one origin.
     blobHttp: fetchBlobHttp(env.origin),
     createDirect: ({ identity, sendSignal, ingress }) => {

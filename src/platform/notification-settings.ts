@@ -21,10 +21,17 @@ export const NOTIFICATION_CONTENT_LABELS: Readonly<Record<NotificationContent, s
 export const GENERIC_NOTIFICATION_TEXT = 'New message';
 
 const DB_NAME = 'petrel-settings';
-const STORE = 'settings';
-const KEY = 'notificationContent';
+/** The one object store of the settings database: setting name → value (account-settings-store.ts keeps the theme's copy here too). */
+export const SETTINGS_STORE = 'settings';
+const STORE = SETTINGS_STORE;
+export const NOTIFICATION_CONTENT_KEY = 'notificationContent';
+const KEY = NOTIFICATION_CONTENT_KEY;
 
 let opened: Promise<IDBPDatabase> | undefined;
+/** The settings database (one per origin, shared by the tabs, the core's worker and the service worker). */
+export function settingsDatabase(): Promise<IDBPDatabase> {
+  return db();
+}
 function db(): Promise<IDBPDatabase> {
   opened ??= openDB(DB_NAME, 1, {
     upgrade(d) {
@@ -34,13 +41,13 @@ function db(): Promise<IDBPDatabase> {
   return opened;
 }
 
-const isContent = (v: unknown): v is NotificationContent => typeof v === 'string' && (NOTIFICATION_CONTENTS as readonly string[]).includes(v);
+export const isNotificationContent = (v: unknown): v is NotificationContent => typeof v === 'string' && (NOTIFICATION_CONTENTS as readonly string[]).includes(v);
 
 /** The stored choice; the default when none was made or storage cannot be read. */
 export async function loadNotificationContent(): Promise<NotificationContent> {
   try {
     const v: unknown = await (await db()).get(STORE, KEY);
-    return isContent(v) ? v : DEFAULT_NOTIFICATION_CONTENT;
+    return isNotificationContent(v) ? v : DEFAULT_NOTIFICATION_CONTENT;
   } catch {
     return DEFAULT_NOTIFICATION_CONTENT;
   }

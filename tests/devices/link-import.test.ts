@@ -23,6 +23,7 @@ import {
   historyRecords,
   type LinkMessage,
   type LinkRecord,
+  WireError,
 } from '../../src/core/wire/index.ts';
 
 const T0 = 1_800_000_000_000;
@@ -126,5 +127,28 @@ describe('a device link, end to end in memory', () => {
     const packed = historyRecords(bo.publicKey, Array.from({ length: 5 }, (_, i) => message(i, 'y'.repeat(16 * 1024))));
     expect(packed.length).toBeGreaterThan(1);
     for (const r of packed) expect(encodeLinkRecord(r).length).toBeLessThanOrEqual(MAX_LINK_RECORD_BYTES);
+  });
+
+  it("the account record carries the account's settings; the import hands them over; oversized or too many settings are refused by the codec", () => {
+    const deviceKey = generateDeviceKey(seededRandom(9));
+    const entry = { id: new Uint8Array(DEVICE_ID_BYTES).fill(9), key: deviceKey.publicKey };
+    const [account, ...rest] = accountRecords(entry, []);
+    const settings = [
+      { k: 'notificationContent', v: 'name_only' },
+      { k: 'theme', v: 'dark' },
+    ];
+    const withSettings = decodeLinkRecord(encodeLinkRecord({ ...(account as Extract<LinkRecord, { t: 'link.account' }>), settings }));
+    expect(withSettings).toMatchObject({ t: 'link.account', settings });
+    const importer = new LinkImport(entry);
+    expect(importer.accept(withSettings)).toMatchObject({ kind: 'account', settings });
+    for (const r of rest) importer.accept(r);
+    expect(importer.state.status).toBe('complete');
+    // Without settings (an account with none set): an empty list.
+    expect(new LinkImport(entry).accept(account!)).toMatchObject({ kind: 'account', settings: [] });
+    // A key or value too long, or too many settings: refused whole.
+    const base = account as Extract<LinkRecord, { t: 'link.account' }>;
+    expect(() => encodeLinkRecord({ ...base, settings: [{ k: 'k'.repeat(65), v: 'x' }] })).toThrow(WireError);
+    expect(() => encodeLinkRecord({ ...base, settings: [{ k: 'theme', v: 'x'.repeat(257) }] })).toThrow(WireError);
+    expect(() => encodeLinkRecord({ ...base, settings: Array.from({ length: 33 }, (_, i) => ({ k: `k${i}`, v: 'x' })) })).toThrow(WireError);
   });
 });

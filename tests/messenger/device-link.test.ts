@@ -86,6 +86,61 @@ describe('linking a device', () => {
     expect(ada2.messenger.getState().connection.kind).toBe('offline');
   });
 
+  it("the new device gets the account's settings with the link (and a refused link writes none)", async () => {
+    const r = await relay();
+    const onFirst = memorySettings({ theme: 'dark', notificationContent: 'name_only' });
+    const ada = track(device(r.url, undefined, { accountSettings: onFirst }));
+    const bo = track(device(r.url));
+    await onboard(ada, 'Ada');
+    await onboard(bo, 'Bo');
+    const { aSeesB } = await introduce(ada, bo);
+    await ada.messenger.send(aSeesB, 'hello Bo');
+    const link = await ada.messenger.createDeviceLink();
+
+    const onSecond = memorySettings({});
+    const ada2 = track(device(r.url, undefined, { accountSettings: onSecond }));
+    await ada2.messenger.start();
+    await until(ada2, (s) => s.phase === 'onboarding');
+    await ada2.messenger.linkThisDevice(link);
+    await until(ada2, (s) => s.phase === 'ready' && s.contacts.length === 1);
+    expect(onSecond.written).toEqual([{ theme: 'dark', notificationContent: 'name_only' }]);
+    expect(await onSecond.read()).toEqual({ theme: 'dark', notificationContent: 'name_only' });
+    expect(await texts(ada2, aSeesB)).toEqual(['out:hello Bo']);
+    expect(ada2.metrics.counter('devices.link_settings_taken')).toBe(1);
+
+    // The used link again, from a third browser: refused, and its settings stay untouched.
+    const onLate = memorySettings({ theme: 'light' });
+    const late = track(device(r.url, undefined, { accountSettings: onLate }));
+    await late.messenger.start();
+    expect(await kindOf(late.messenger.linkThisDevice(link))).toMatch(/link_used|link_unavailable/);
+    expect(onLate.written).toEqual([]);
+    expect(await onLate.read()).toEqual({ theme: 'light' });
+  });
+
+  it('a settings store that fails does not fail the link; a device without settings links as before', async () => {
+    const r = await relay();
+    const ada = track(device(r.url, undefined, { accountSettings: memorySettings({ theme: 'dark' }) }));
+    await onboard(ada, 'Ada');
+    const broken = { read: async () => ({}), write: async () => Promise.reject(new Error('quota')) };
+    const ada2 = track(device(r.url, undefined, { accountSettings: broken }));
+    await ada2.messenger.start();
+    await until(ada2, (s) => s.phase === 'onboarding');
+    await ada2.messenger.linkThisDevice(await ada.messenger.createDeviceLink());
+    await until(ada2, (s) => s.phase === 'ready');
+    expect(ada2.metrics.counter('devices.link_settings_failed')).toBe(1);
+    // No settings on the offering side: the link carries none, and the new device's are left alone.
+    await until(ada, (s) => s.deviceLink?.status === 'done');
+    const bare = track(device(r.url));
+    await onboard(bare, 'Cy');
+    const onCy2 = memorySettings({ theme: 'light' });
+    const cy2 = track(device(r.url, undefined, { accountSettings: onCy2 }));
+    await cy2.messenger.start();
+    await until(cy2, (s) => s.phase === 'onboarding');
+    await cy2.messenger.linkThisDevice(await bare.messenger.createDeviceLink());
+    await until(cy2, (s) => s.phase === 'ready');
+    expect(onCy2.written).toEqual([]);
+  });
+
   it('refuses a malformed, an expired and an unserved link, keeping nothing', async () => {
     const r = await relay();
     const { ada } = await adaWithHistory(r.url);
@@ -210,3 +265,17 @@ describe('linking a device', () => {
     expect(await ada.messenger.listDevices()).toHaveLength(2);
   });
 });
+
+/** An account-settings port over memory, recording each write. */
+function memorySettings(initial: Record<string, string>) {
+  let current = { ...initial };
+  const written: Record<string, string>[] = [];
+  return {
+    written,
+    read: async () => ({ ...current }),
+    write: async (s: Readonly<Record<string, string>>) => {
+      written.push({ ...s });
+      current = { ...current, ...s };
+    },
+  };
+}

@@ -90,6 +90,39 @@ describe('fan-out to linked devices', () => {
     expect(await texts(bo, bSeesA)).toEqual(['in:Ada added a device', 'out:hello both', 'in:from my laptop', 'out:very nice laptop', 'in:sent from my phone']);
   });
 
+  it("Bo's message keeps each of Ada's devices' delivered/read state; its status is the best, and his chat names her devices", async () => {
+    const { ada1, ada2, bo, aSeesB, bSeesA, one, two } = await adaOnTwoDevices(world);
+    const [d1, d2] = [toHex(one.id), toHex(two.id)];
+    await bo.messenger.openChat(bSeesA);
+    await bo.messenger.send(bSeesA, 'to both of you');
+    await until(ada1, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 1);
+    await until(ada2, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 1);
+    const row = async () => (await bo.store.pageMessages(bSeesA, { limit: 10 })).messages.find((m) => m.body === 'to both of you')!;
+    // Each device's delivery receipt is kept under its id.
+    await expectEventually(async () => Object.keys((await row()).deviceReceipts ?? {}).length === 2);
+    expect((await row()).status).toBe('delivered');
+    expect((await row()).deviceReceipts).toMatchObject({ [d1]: { status: 'delivered' }, [d2]: { status: 'delivered' } });
+    // Ada reads on her second device: the message is read (the best state of the two).
+    await ada2.messenger.openChat(aSeesB);
+    await ada2.messenger.markRead(aSeesB);
+    await expectEventually(async () => (await row()).deviceReceipts?.[d2]?.status === 'read');
+    expect((await row()).status).toBe('read');
+    // The view: Bo's open chat names both of Ada's devices, and the message each one's state with its time.
+    await until(bo, (s) => s.chat?.messages.find((m) => m.text === 'to both of you')?.deviceReceipts?.some((d) => d.device === d2 && d.status === 'read') === true);
+    const chat = bo.messenger.getState().chat!;
+    expect([...(chat.devices ?? [])].sort()).toEqual([d1, d2].sort());
+    const view = chat.messages.find((m) => m.text === 'to both of you')!;
+    expect(view.status).toBe('read');
+    const byDevice = new Map(view.deviceReceipts!.map((d) => [d.device, d]));
+    expect(byDevice.get(d2)?.status).toBe('read');
+    expect(byDevice.get(d1)?.status).toMatch(/delivered|read/);
+    for (const d of view.deviceReceipts!) expect(d.at).toBeGreaterThan(0);
+    // Ada's chat with Bo (a single-device contact) names no devices; her incoming message has no per-device state.
+    await until(ada2, (s) => s.chat?.contactId === aSeesB);
+    expect(ada2.messenger.getState().chat!.devices).toBeUndefined();
+    expect(ada2.messenger.getState().chat!.messages.every((m) => m.deviceReceipts === undefined)).toBe(true);
+  });
+
   it("after Ada unlinks her second device, Bo's messages go to her first one only and none fails", async () => {
     const { r, ada1, ada2, bo, aSeesB, bSeesA, identity, one } = await adaOnTwoDevices(world);
     await bo.messenger.send(bSeesA, 'before');

@@ -38,6 +38,8 @@ export interface DeviceOptions {
   readonly blobHttp?: MessengerDeps['blobHttp'];
   /** How long copies for a device without keys wait for them (default: the product's). */
   readonly unpublishedDeviceWaitMs?: number;
+  /** The account's settings outside the core (theme, notification content) that a device link carries. */
+  readonly accountSettings?: MessengerDeps['accountSettings'];
 }
 
 export function device(relayUrl: string, store: PetrelStore = createMemoryStore({ now: () => Date.now() }), options: DeviceOptions = {}): Device {
@@ -58,6 +60,7 @@ export function device(relayUrl: string, store: PetrelStore = createMemoryStore(
     ...(createDirect ? { createDirect } : {}),
     ...(options.blobHttp ? { blobHttp: options.blobHttp } : {}),
     ...(options.unpublishedDeviceWaitMs !== undefined ? { unpublishedDeviceWaitMs: options.unpublishedDeviceWaitMs } : {}),
+    ...(options.accountSettings ? { accountSettings: options.accountSettings } : {}),
     createRelay: (auth) =>
       new WsRelayTransport({
         url: relayUrl,

@@ -126,6 +126,22 @@ describe('state patches between the core and the UI', () => {
     expect(diffState(next, next, 8)).toBeUndefined();
   });
 
+  it("carries the contact's devices when they change, and keeps a group window's flag", () => {
+    const devices = ['d1'.repeat(16), 'd2'.repeat(16)];
+    const withDevices: MessengerState = { ...START, chat: { ...START.chat!, devices } };
+    const patch = diffState(START, withDevices, 1)!;
+    expect(patch.chat).toMatchObject({ k: 'rows', rows: [], devices });
+    expect(applyStatePatch(START, 1, patch)).toEqual(withDevices);
+    // The same devices again (a new window object): nothing to send.
+    expect(diffState(withDevices, { ...withDevices, chat: { ...withDevices.chat!, devices: [...devices] } }, 2)).toBeUndefined();
+    // Gone (the contact unlinked down to one): the receiver drops them too.
+    const back = diffState(withDevices, START, 2)!;
+    expect(applyStatePatch(withDevices, 2, back).chat?.devices).toBeUndefined();
+    const group: MessengerState = { ...START, chat: { contactId: 'e'.repeat(32), group: true, messages: [message('e'.repeat(32))], hasOlder: false } };
+    const moved: MessengerState = { ...group, chat: { ...group.chat!, messages: [{ ...group.chat!.messages[0]!, status: 'sent' }] } };
+    expect(applyStatePatch(group, 3, diffState(group, moved, 3)!)).toEqual(moved);
+  });
+
   it('a patch for another version, or naming a row it neither shows nor carries, is refused and changes nothing', () => {
     const next = evolve(START, { k: 'add', count: 1 });
     const patch = diffState(START, next, 3)!;

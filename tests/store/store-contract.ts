@@ -423,6 +423,40 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect((await store.getMessage(out.messageId))?.status).toBe('read');
     });
 
+    it("keeps each device's receipt on the message, forward only, with its time; the status is the best of them", async () => {
+      const store = await open();
+      const out = outgoing({ contact: 1, expectedVersion: null });
+      await store.commitOutgoing(out);
+      const one = 'a1'.repeat(16);
+      const two = 'b2'.repeat(16);
+      const receipt = (status: 'sent' | 'delivered' | 'read', device: string | undefined, receivedAt: number) =>
+        incoming({ contact: 1, withMessage: false, receivedAt, statusUpdates: [{ messageId: out.messageId, status, ...(device ? { device } : {}) }] });
+      await store.commitIncoming(receipt('delivered', one, 20_000));
+      expect(await store.getMessage(out.messageId)).toMatchObject({ status: 'delivered', deviceReceipts: { [one]: { status: 'delivered', at: 20_000 } } });
+      // The second device reads it: the message is read (the best), each device keeps its own state.
+      await store.commitIncoming(receipt('read', two, 21_000));
+      // The first device's delivered comes after: the best state stays read, but the device's own state is kept.
+      await store.commitIncoming(receipt('delivered', one, 22_000));
+      await store.commitIncoming(receipt('delivered', two, 23_000));
+      let row = await store.getMessage(out.messageId);
+      expect(row?.status).toBe('read');
+      expect(row?.deviceReceipts).toEqual({ [one]: { status: 'delivered', at: 20_000 }, [two]: { status: 'read', at: 21_000 } });
+      // Read on the first device too, later: its state moves forward even though the message's cannot.
+      await store.commitIncoming(receipt('read', one, 24_000));
+      row = await store.getMessage(out.messageId);
+      expect(row?.deviceReceipts?.[one]).toEqual({ status: 'read', at: 24_000 });
+      // A receipt without a device (a single-device contact) moves the status as before and names no device.
+      const plain = outgoing({ contact: 1, expectedVersion: 1 });
+      await store.commitOutgoing(plain);
+      await store.commitIncoming(incoming({ contact: 1, withMessage: false, statusUpdates: [{ messageId: plain.messageId, status: 'delivered' }] }));
+      expect((await store.getMessage(plain.messageId))?.deviceReceipts).toBeUndefined();
+      expect((await store.getMessage(plain.messageId))?.status).toBe('delivered');
+      // A device that is not 32 hex characters is refused whole, changing nothing.
+      const before = await store.getMessage(out.messageId);
+      await expect(store.commitIncoming(receipt('read', 'not-a-device', 25_000))).rejects.toBeInstanceOf(InvalidStoreInputError);
+      expect(await store.getMessage(out.messageId)).toEqual(before);
+    });
+
     it('a receipt for a message still queued or failed ends its outbox entry', async () => {
       const store = await open();
       const queued = outgoing({ contact: 1, expectedVersion: null });

@@ -14,7 +14,7 @@
  */
 import { bytesEqual, toHex } from '../bytes.ts';
 import { identityFromSeed, type Identity } from '../crypto/identity.ts';
-import { findDevice, type DeviceListBody, type LinkContact, type LinkMessage, type LinkRecord, type SignedDeviceList } from '../wire/index.ts';
+import { findDevice, type DeviceListBody, type LinkContact, type LinkMessage, type LinkRecord, type LinkSetting, type SignedDeviceList } from '../wire/index.ts';
 import { verifyDeviceList } from './device-list.ts';
 import { DeviceError } from './errors.ts';
 import { LinkTransferFinishedError, LinkTransferInvalidError } from './link-errors.ts';
@@ -23,7 +23,7 @@ export type LinkImportStatus = 'awaiting_account' | 'receiving' | 'complete';
 
 /** What one accepted record asks the caller to store. */
 export type LinkImportStep =
-  | { readonly kind: 'account'; readonly identity: Identity; readonly name: string; readonly list: DeviceListBody }
+  | { readonly kind: 'account'; readonly identity: Identity; readonly name: string; readonly list: DeviceListBody; readonly settings: readonly LinkSetting[] }
   | { readonly kind: 'contacts'; readonly contacts: readonly LinkContact[] }
   | { readonly kind: 'messages'; readonly contact: Uint8Array; readonly messages: readonly LinkMessage[] }
   | { readonly kind: 'complete'; readonly contacts: number; readonly messages: number };
@@ -46,7 +46,7 @@ export class LinkImport {
     if (this.status === 'awaiting_account' && record.t !== 'link.account') throw new LinkTransferInvalidError(`${record.t} before the account`);
     switch (record.t) {
       case 'link.account':
-        return this.takeAccount(record.seed, record.name, record.list);
+        return this.takeAccount(record.seed, record.name, record.list, record.settings ?? []);
       case 'link.contacts': {
         const fresh = record.contacts.filter((c) => !this.contacts.has(toHex(c.ik)));
         if (fresh.length !== record.contacts.length || new Set(fresh.map((c) => toHex(c.ik))).size !== fresh.length) {
@@ -69,7 +69,7 @@ export class LinkImport {
     }
   }
 
-  private takeAccount(seed: Uint8Array, name: string, signed: SignedDeviceList): LinkImportStep {
+  private takeAccount(seed: Uint8Array, name: string, signed: SignedDeviceList, settings: readonly LinkSetting[]): LinkImportStep {
     if (this.status !== 'awaiting_account') throw new LinkTransferInvalidError('the account is sent twice');
     const identity = identityFromSeed(seed);
     let list: DeviceListBody;
@@ -83,6 +83,6 @@ export class LinkImport {
     if (!me || !bytesEqual(me.key, this.device.key)) throw new LinkTransferInvalidError("the account's device list does not name this device");
     this.account = identity.publicKey;
     this.status = 'receiving';
-    return { kind: 'account', identity, name, list };
+    return { kind: 'account', identity, name, list, settings };
   }
 }

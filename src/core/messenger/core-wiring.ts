@@ -40,6 +40,8 @@ import { StaleDeviceCover } from './stale-device-cover.ts';
 import { sendSiblingReceipts } from './sibling-receipts.ts';
 import { OutboxWorker } from './outbox-worker.ts';
 import { bootDevices } from './device-boot.ts';
+import { contactDevices } from './device-routing.ts';
+import type { AccountSettingsPort } from './account-settings.ts';
 import { PreKeyPublisher } from './prekey-publisher.ts';
 import { SignedPreKeyRotation } from './prekey-rotation.ts';
 import { ReadReceipts } from './read-receipts.ts';
@@ -89,6 +91,8 @@ export interface MessengerDeps {
   readonly storagePersistence?: () => Promise<{ persisted?: boolean; usage?: number; quota?: number }>;
   /** Argon2id for passphrase backups (backup/backup-key.ts); hash-wasm by default. */
   readonly argon2id?: Argon2idFn;
+  /** The account's settings outside the core (theme, notification content): a device link carries them to the new device (account-settings.ts). */
+  readonly accountSettings?: AccountSettingsPort;
   /** How long copies for a contact's device without published keys wait for them (default UNPUBLISHED_DEVICE_WAIT_MS). */
   readonly unpublishedDeviceWaitMs?: number;
 }
@@ -207,7 +211,7 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
   });
   const groupChanged = () => void view.refresh();
   const takeGroupInbox = groupInboxTaker(store, groups, groupChanged);
-  view.attach({ store, contacts: ctx.contacts, relay, ...(direct ? { direct } : {}), groups: { views: () => groups.views(), messages: (id) => groups.messages(id) } });
+  view.attach({ store, contacts: ctx.contacts, relay, ...(direct ? { direct } : {}), groups: { views: () => groups.views(), messages: (id) => groups.messages(id) }, devicesOf: (id) => contactDevices(ctx, id) });
   const pruner = new DedupPruner(store, clock, host.log);
   const receive = new ReceivePipeline(ctx, guard, {
     committed: (s) => {
@@ -281,6 +285,7 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
     book: own.book,
     relay,
     displayName: host.ownName,
+    ...(host.deps.accountSettings ? { settings: host.deps.accountSettings } : {}),
     changed: (p) => view.patch(p),
     unlinked: () => relay.stop(),
     published: () => {

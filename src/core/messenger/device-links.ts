@@ -35,6 +35,7 @@ import {
 import type { MessengerContext } from './context.ts';
 import type { DeviceListBook } from './device-list-book.ts';
 import { linkExportRecords } from './link-export.ts';
+import type { AccountSettings, AccountSettingsPort } from './account-settings.ts';
 import type { DeviceLinkView, DeviceView } from './messenger-api.ts';
 import type { LinkChannelRelay } from './relay-client.ts';
 
@@ -48,6 +49,8 @@ export interface DeviceLinksDeps {
   readonly book: DeviceListBook;
   readonly relay: LinkChannelRelay & { publishDeviceList(list: SignedDeviceList): Promise<number>; readonly state: { readonly kind: string } };
   readonly displayName: () => string;
+  /** The account's settings, carried to the new device with its contacts and history (absent: none are carried). */
+  readonly settings?: AccountSettingsPort;
   /** The devices or the link's progress changed (for the view). */
   readonly changed: (p: { devices?: readonly DeviceView[]; deviceLink?: DeviceLinkView; unlinked?: true }) => void;
   /** This device is no longer in the account's list: the core stops using the relay. */
@@ -222,7 +225,8 @@ export class DeviceLinks {
       const sender = LinkSender.open(offer.secret, offer.channel, used.device, ctx.random);
       this.send(offer.channel, { t: 'link.start', eph: sender.start.ephemeral });
       let messages = 0;
-      for await (const record of linkExportRecords(ctx.store, { identity: ctx.identity, name: this.deps.displayName(), list: signed })) {
+      const settings = await readSettings(this.deps.settings);
+      for await (const record of linkExportRecords(ctx.store, { identity: ctx.identity, name: this.deps.displayName(), list: signed, settings })) {
         const chunk = await sender.seal(encodeLinkRecord(record), record.t === 'link.end');
         this.send(offer.channel, { t: 'link.chunk', seq: chunk.seq, last: chunk.last, box: chunk.box });
         if (record.t === 'link.messages') {
@@ -288,4 +292,13 @@ export class LinkBusyError extends Error {
 export class UnknownDeviceError extends Error {
   readonly kind = 'unknown_device';
   override readonly name = 'UnknownDeviceError';
+}
+
+/** The settings to carry; none when the port is missing or cannot be read (the link goes on without them). */
+async function readSettings(port: AccountSettingsPort | undefined): Promise<AccountSettings> {
+  try {
+    return (await port?.read()) ?? {};
+  } catch {
+    return {};
+  }
 }

@@ -7,6 +7,7 @@ import { toHex } from '../bytes.ts';
 import type { FanOutTarget } from '../devices/fan-out.ts';
 import type { OwnDevice } from '../devices/own-device.ts';
 import { findDevice } from '../wire/index.ts';
+import type { MessengerContext } from './context.ts';
 import type { DeviceListBook } from './device-list-book.ts';
 
 export interface DeviceRouting {
@@ -43,4 +44,12 @@ export function isAccountTarget(t: FanOutTarget): boolean {
 /** The device of a target as the store keeps it (hex), undefined for an account mailbox. */
 export function targetDevice(t: FanOutTarget): string | undefined {
   return t.deviceId ? toHex(t.deviceId) : undefined;
+}
+
+/** The devices (hex) contact `contactId`'s list names, in order; undefined for a single-device (or unknown) contact. */
+export async function contactDevices(ctx: Pick<MessengerContext, 'contacts' | 'devices'>, contactId: string): Promise<string[] | undefined> {
+  const contact = ctx.contacts.byId(contactId);
+  if (!contact || !ctx.devices) return undefined;
+  const devices = (await ctx.devices.targets(contact.identityKey)).filter((t) => !t.own && t.deviceId).map((t) => toHex(t.deviceId!));
+  return devices.length ? devices : undefined;
 }

@@ -1,6 +1,6 @@
 /**
- * The existing device's side of a link transfer (docs/PROTOCOL.md §13.6): the account,
- * its contacts and every conversation's messages, read from the store as the records the
+ * The existing device's side of a link transfer (docs/PROTOCOL.md §13.6): the account
+ * (with its settings: account-settings.ts), its contacts and every conversation's messages, read from the store as the records the
  * new device imports (`link-records.ts`, `link-import.ts`), one record at a time so a long
  * history is read page by page. The caller seals each record as one chunk.
  *
@@ -10,11 +10,16 @@
  */
 import { fromHex } from '../bytes.ts';
 import type { Identity } from '../crypto/index.ts';
+import { linkableSettings, type AccountSettings } from './account-settings.ts';
 import { MESSAGE_PAGE_MAX, type PetrelStore } from '../store/index.ts';
 import { MAX_LINK_RECORD_ITEMS, historyRecords, type LinkContact, type LinkMessage, type LinkRecord, type SignedDeviceList } from '../wire/index.ts';
 
-export async function* linkExportRecords(store: PetrelStore, account: { readonly identity: Identity; readonly name: string; readonly list: SignedDeviceList }): AsyncGenerator<LinkRecord> {
-  yield { t: 'link.account', seed: account.identity.exportSeed(), name: account.name, list: account.list };
+export async function* linkExportRecords(
+  store: PetrelStore,
+  account: { readonly identity: Identity; readonly name: string; readonly list: SignedDeviceList; readonly settings?: AccountSettings },
+): AsyncGenerator<LinkRecord> {
+  const settings = linkableSettings(account.settings ?? {});
+  yield { t: 'link.account', seed: account.identity.exportSeed(), name: account.name, list: account.list, ...(settings.length ? { settings } : {}) };
   const contacts = await store.listContacts();
   const linkContacts: LinkContact[] = contacts.map((c) => ({ ik: c.identityKey, name: c.displayName, verified: c.verification === 'verified', addedAt: c.addedAt }));
   for (let i = 0; i < linkContacts.length; i += MAX_LINK_RECORD_ITEMS) yield { t: 'link.contacts', contacts: linkContacts.slice(i, i + MAX_LINK_RECORD_ITEMS) };

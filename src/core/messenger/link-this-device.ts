@@ -5,7 +5,8 @@
  * writes to), joins the link's channel, sends its request under the link's MAC, then
  * opens the sealed chunks in order (link-transfer.ts) and imports each record
  * (link-import.ts), writing as it goes (import-writer.ts, shared with a backup restore): contacts with their verification state, each
- * conversation's messages with their status.
+ * conversation's messages with their status, and once the link is whole the account's
+ * settings (account-settings.ts).
  *
  * The identity is written LAST, once `link.end` matched what arrived: a transfer cut short,
  * tampered with, refused or timed out leaves no identity, and the contacts and messages
@@ -38,7 +39,8 @@ import type { Metrics } from '../metrics.ts';
 import type { Random } from '../random.ts';
 import type { PetrelStore } from '../store/index.ts';
 import { IngressGuard, wireFrameDecoder } from '../transport/index.ts';
-import { decodeLinkChannelMessage, decodeLinkRecord, encodeLinkChannelMessage, type Frame, type LinkChannelMessage, type LinkRefusal, type SignedDeviceList } from '../wire/index.ts';
+import { decodeLinkChannelMessage, decodeLinkRecord, encodeLinkChannelMessage, type Frame, type LinkChannelMessage, type LinkRefusal, type LinkSetting, type SignedDeviceList } from '../wire/index.ts';
+import { settingsOfLink, type AccountSettingsPort } from './account-settings.ts';
 import { completeImport, writeImportStep, type ImportedAccount } from './import-writer.ts';
 import type { RelayClient, RelayClientFactory } from './relay-client.ts';
 
@@ -53,6 +55,8 @@ export interface LinkThisDeviceDeps {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly waitMs?: number;
+  /** Where the account's settings the link carries are written (account-settings.ts); absent: they are not kept. */
+  readonly accountSettings?: AccountSettingsPort;
 }
 
 export interface LinkProgress {
@@ -97,6 +101,7 @@ export async function linkThisDevice(deps: LinkThisDeviceDeps, text: string, pro
     const importer = new LinkImport({ id: device.id, key: device.key.publicKey });
     let receiver: LinkReceiver | undefined;
     let account: { identity: Identity; name: string; list: SignedDeviceList } | undefined;
+    let settings: readonly LinkSetting[] = [];
     for (;;) {
       const next = await inbox.take(clock, deps.waitMs ?? LINK_WAIT_MS);
       if (!next || 'closed' in next) throw new LinkInterruptedError('the other device stopped sending before the transfer was complete; nothing was kept');
@@ -118,7 +123,10 @@ export async function linkThisDevice(deps: LinkThisDeviceDeps, text: string, pro
         throw new LinkTransferInvalidError('a transfer record does not decode');
       }
       const step = importer.accept(record);
-      if (step.kind === 'account' && record.t === 'link.account') account = { identity: step.identity, name: step.name, list: record.list };
+      if (step.kind === 'account' && record.t === 'link.account') {
+        account = { identity: step.identity, name: step.name, list: record.list };
+        settings = step.settings;
+      }
       await writeImportStep(store, step, written);
       const state = importer.state;
       progress({ status: 'receiving', contacts: state.contacts, messages: state.messages });
@@ -128,6 +136,17 @@ export async function linkThisDevice(deps: LinkThisDeviceDeps, text: string, pro
     if (!account) throw new LinkTransferInvalidError('the transfer carried no account');
     // Everything arrived: this device's certificate, the account's list, and last the identity.
     const imported = await completeImport(deps, account, device);
+    // The account's settings, once the link is whole (a transfer that fails changes none).
+    // The account is here either way: settings that cannot be written are said and counted.
+    if (settings.length && deps.accountSettings) {
+      try {
+        await deps.accountSettings.write(settingsOfLink(settings));
+        metrics.inc('devices.link_settings_taken');
+      } catch (err) {
+        metrics.inc('devices.link_settings_failed');
+        log.warn('the settings the link carried were not kept', { error: err instanceof Error ? err.name : 'unknown' });
+      }
+    }
     metrics.inc('devices.link_completed');
     log.info('this device is linked', { contacts: importer.state.contacts, messages: importer.state.messages });
     return imported;

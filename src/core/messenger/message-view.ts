@@ -22,6 +22,9 @@ export function messageView(m: MessageRecord, now: number): MessageView {
     ...(m.quote ? { quote: { id: m.quote.id, text: m.quote.text } } : {}),
     ...(m.versions ? { versions: m.versions.map((v) => ({ text: v.text, at: v.at })) } : {}),
     ...(m.deleted ? { deleted: true as const } : {}),
+    ...(m.deviceReceipts && m.direction === 'out'
+      ? { deviceReceipts: Object.entries(m.deviceReceipts).map(([device, r]) => ({ device, status: r.status, at: r.at })) }
+      : {}),
     ...(m.reactions?.length ? { reactions: m.reactions.map((r) => ({ emoji: r.emoji, mine: r.by === 'me' })) } : {}),
     ...(own && !m.attachment && (m.versions?.length ?? 1) <= MAX_EDITS ? { canEdit: true as const } : {}),
     ...(own ? { canDeleteForEveryone: true as const } : {}),

@@ -61,6 +61,11 @@ export interface MessageView {
    * `direction` is `'in'` and `status` is `'read'`.
    */
   readonly system?: true;
+  /**
+   * On our own 1:1 messages to a multi-device contact: each device that sent a receipt, its
+   * state and when it came (`status` is the best of them; `ChatWindow.devices` lists them all).
+   */
+  readonly deviceReceipts?: readonly { readonly device: string; readonly status: 'delivered' | 'read'; readonly at: number }[];
   /** On our own group messages: each other member's state (`status` is then the weakest of them). */
   readonly memberStatus?: readonly { readonly id: string; readonly name: string; readonly status: MessageStatus }[];
   /**
@@ -150,6 +155,8 @@ export interface ChatWindow {
   /** Oldest first; the most recent page(s) loaded so far. */
   readonly messages: readonly MessageView[];
   readonly hasOlder: boolean;
+  /** A 1:1 chat with a contact of several devices: their ids (hex), in the order of its device list. */
+  readonly devices?: readonly string[];
 }
 
 export interface Me {

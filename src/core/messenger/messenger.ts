@@ -165,6 +165,8 @@ export class Messenger implements MessengerApi {
           if (this.running?.devices !== devices) return;
           await this.stop();
           await this.start();
+          this.deps.metrics.inc('devices.restarted_as_listed');
+          this.log.info('the core runs again, as a listed device');
         })()
           .catch((err: unknown) => this.log.error('restart as this device failed', { error: err instanceof Error ? err.name : 'unknown' }))
           .finally(() => {

@@ -27,6 +27,7 @@
  */
 import { toHex } from '../bytes.ts';
 import type { ContactRecord } from '../store/index.ts';
+import { deviceOfSessionKey } from '../store/session-key.ts';
 import type { TransportName } from '../transport/index.ts';
 import { decodeContent, isWireError, type Content } from '../wire/index.ts';
 import type { MessengerContext } from './context.ts';
@@ -106,12 +107,15 @@ export async function applyContent(
       if (action) draft.action = action;
       return;
     }
-    case 'receipt':
+    case 'receipt': {
+      // From one device of a multi-device contact: its state is kept per device (device-receipts.ts).
+      const device = deviceOfSessionKey(received.sessions.contactId);
       batch.receipt(
         draft,
-        content.ids.map((id) => ({ messageId: toHex(id), status: content.kind })),
+        content.ids.map((id) => ({ messageId: toHex(id), status: content.kind, ...(device !== undefined ? { device } : {}) })),
       );
       return;
+    }
     case 'rtc':
       batch.signal(contact.id, content);
       return;

@@ -54,6 +54,8 @@ export interface ProjectionSources {
   readonly direct?: Pick<DirectPath, 'openChannels'>;
   /** Groups (groups.ts): their list, and a group's rows as the open chat when a group id is open. */
   readonly groups?: { views(): Promise<GroupView[]>; messages(groupId: string): Promise<MessageView[]> };
+  /** The devices (hex ids) a contact's device list names, in its order; undefined for a single-device contact. */
+  readonly devicesOf?: (contactId: string) => Promise<readonly string[] | undefined>;
 }
 
 export interface ProjectionDeps {
@@ -186,12 +188,15 @@ export class ViewProjection {
     const changes = this.tracked.has(store) ? taken : { ...taken, all: true };
     const open = this.openContactId;
     const group = s.groups && open !== undefined && /^[0-9a-f]{32}$/u.test(open) ? s.groups : undefined;
-    const [conversations, queueDepth, chat, groups] = await Promise.all([
+    const [conversations, queueDepth, window, groups, devices] = await Promise.all([
       store.listConversations(),
       store.queueDepth(),
       group ? this.groupWindow(group, open!) : this.chatWindow(store, changes),
       s.groups?.views(),
+      !group && open !== undefined && s.devicesOf ? s.devicesOf(open) : undefined,
     ]);
+    // A 1:1 chat with a multi-device contact names its devices (for a message's Details).
+    const chat = window && devices && devices.length > 1 && window.contactId === open ? { ...window, devices } : window;
     const conv = new Map(conversations.map((c) => [c.contactId, c]));
     const contacts = contactViews(s.contacts.all(), conv, new Set(s.direct?.openChannels() ?? []));
     this.deps.metrics.set('queue.depth', queueDepth);

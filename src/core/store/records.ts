@@ -6,6 +6,7 @@
  * Ids are lower-case hex strings: a contact id is the hex of its 32-byte identity key,
  * a message id and an envelope id are the hex of a 16-byte random id (32 chars).
  */
+import type { DeviceReceipts } from './device-receipts.ts';
 import type { MessageStatus } from './message-status.ts';
 
 export type { MessageStatus } from './message-status.ts';
@@ -195,6 +196,12 @@ export interface MessageRecord {
    * the row's status moves on when a receipt reaches this device. Cleared by that move.
    */
   readonly queuedElsewhere?: true;
+  /**
+   * Outgoing to a multi-device contact: each of its devices' delivered/read state and when
+   * it came (device-receipts.ts); `status` is the best of them. Absent until a receipt names
+   * a device (and on every row written before linked devices: no upgrade needed).
+   */
+  readonly deviceReceipts?: DeviceReceipts;
   /** A line about the conversation, not a message ("Ada added a device", a group's "Ada added Bo"): `body` says it; direction 'in', status 'read', never sent. */
   readonly system?: true;
   readonly updatedAt: number;

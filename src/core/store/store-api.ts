@@ -164,6 +164,11 @@ export interface NewIncomingMessage {
 export interface StatusUpdate {
   readonly messageId: string;
   readonly status: Exclude<MessageStatus, 'queued' | 'failed'>;
+  /**
+   * The contact's device (32 hex) the receipt came from, when the contact has several:
+   * kept on the row per device (`MessageRecord.deviceReceipts`, device-receipts.ts).
+   */
+  readonly device?: string;
 }
 
 export interface IncomingCommit {

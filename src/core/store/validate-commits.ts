@@ -132,9 +132,10 @@ export function checkIncoming(field: string, c: IncomingCommit): void {
   }
   if (c.statusUpdates !== undefined) {
     checkArray(`${field}.statusUpdates`, c.statusUpdates, COMMIT_LIST_MAX).forEach((u, i) => {
-      const s = u as { messageId: unknown; status: unknown };
+      const s = u as { messageId: unknown; status: unknown; device?: unknown };
       checkId128(`${field}.statusUpdates[${i}].messageId`, s.messageId);
       checkOneOf(`${field}.statusUpdates[${i}].status`, s.status, ['sent', 'delivered', 'read'] as const);
+      if (s.device !== undefined) checkDeviceHex(`${field}.statusUpdates[${i}].device`, s.device);
     });
   }
   if (c.preKeyPool !== undefined) checkBytes(`${field}.preKeyPool`, c.preKeyPool);

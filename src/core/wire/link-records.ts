@@ -20,7 +20,17 @@ export interface LinkAccountRecord {
   readonly seed: Uint8Array;
   readonly name: string;
   readonly list: SignedDeviceList;
+  /** The account's settings as short text pairs (messenger/account-settings.ts); absent when none are set. */
+  readonly settings?: readonly LinkSetting[];
 }
+export interface LinkSetting {
+  readonly k: string;
+  readonly v: string;
+}
+/** Most settings in a link, and their longest key and value (UTF-8 bytes). */
+export const MAX_LINK_SETTINGS = 32;
+export const MAX_LINK_SETTING_KEY_BYTES = 64;
+export const MAX_LINK_SETTING_VALUE_BYTES = 256;
 export interface LinkContact {
   readonly ik: Uint8Array;
   readonly name: string;
@@ -52,7 +62,15 @@ export interface LinkEndRecord {
 export type LinkRecord = LinkAccountRecord | LinkContactsRecord | LinkMessagesRecord | LinkEndRecord;
 
 const SCHEMAS: Readonly<Record<LinkRecord['t'], StructSchema>> = {
-  'link.account': struct({ seed: bytesN(32), name: text(MAX_PROFILE_NAME_BYTES), list: signedDeviceListSchema }),
+  'link.account': struct(
+    {
+      seed: bytesN(32),
+      name: text(MAX_PROFILE_NAME_BYTES),
+      list: signedDeviceListSchema,
+      settings: arrayOf(struct({ k: text(MAX_LINK_SETTING_KEY_BYTES), v: text(MAX_LINK_SETTING_VALUE_BYTES) }), MAX_LINK_SETTINGS),
+    },
+    ['settings'],
+  ),
   'link.contacts': struct({
     contacts: arrayOf(struct({ ik: bytesN(IDENTITY_KEY_BYTES), name: text(MAX_PROFILE_NAME_BYTES), verified: bool, addedAt: uintSafe }), MAX_LINK_RECORD_ITEMS),
   }),

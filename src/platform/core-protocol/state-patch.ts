@@ -24,6 +24,8 @@ export type ChatPatch =
       readonly ids: readonly string[];
       /** The messages that are new or changed. */
       readonly rows: readonly MessageView[];
+      /** The contact's devices as the window names them now (absent: none). */
+      readonly devices?: readonly string[];
     };
 
 export interface StatePatch {
@@ -62,8 +64,9 @@ function diffChat(prev: ChatWindow | undefined, next: ChatWindow | undefined): C
   const before = new Map(prev.messages.map((m) => [m.id, m]));
   const rows = next.messages.filter((m) => before.get(m.id) !== m);
   const sameOrder = prev.messages.length === next.messages.length && prev.messages.every((m, i) => next.messages[i]!.id === m.id);
-  if (rows.length === 0 && sameOrder && prev.hasOlder === next.hasOlder) return undefined;
-  return { k: 'rows', hasOlder: next.hasOlder, ids: next.messages.map((m) => m.id), rows };
+  const sameDevices = (prev.devices ?? []).join() === (next.devices ?? []).join();
+  if (rows.length === 0 && sameOrder && prev.hasOlder === next.hasOlder && sameDevices) return undefined;
+  return { k: 'rows', hasOlder: next.hasOlder, ids: next.messages.map((m) => m.id), rows, ...(next.devices ? { devices: next.devices } : {}) };
 }
 
 /** `state` (version `version`) with `patch` applied; throws StatePatchMismatch when it is for another version. */
@@ -84,7 +87,7 @@ export function applyStatePatch(state: MessengerState, version: number, patch: S
       if (!m) throw new StatePatchMismatch(`message ${id} neither shown nor sent`);
       return m;
     });
-    next.chat = { contactId: prev.contactId, messages, hasOlder: chat.hasOlder };
+    next.chat = { contactId: prev.contactId, ...(prev.group ? { group: true as const } : {}), messages, hasOlder: chat.hasOlder, ...(chat.devices ? { devices: chat.devices } : {}) };
   }
   return next as unknown as MessengerState;
 }

@@ -27,6 +27,26 @@ describe('message actions in the chat', () => {
     expect(menuItems()).toEqual(['Reply', 'Delete for me', 'React']);
   });
 
+  it('with a contact of several devices, our message offers Details: each device, delivered/read with its time, the status the best', async () => {
+    const [d1, d2, d3] = ['a1'.repeat(16), 'b2'.repeat(16), 'c3'.repeat(16)];
+    const at = new Date(2026, 11, 5, 14, 5).getTime();
+    const ours = { ...OURS, status: 'read' as const, deviceReceipts: [{ device: d2, status: 'read' as const, at }, { device: d1, status: 'delivered' as const, at }] };
+    renderShell(new FakeMessenger(readyState({ contacts: [BOB], chat: { contactId: BOB.id, messages: [ours, THEIRS], hasOlder: false, devices: [d1, d2, d3] } })));
+    openMenu(THEIRS.id);
+    expect(menuItems()).toEqual(['Reply', 'Delete for me', 'React']);
+    fireEvent.keyDown(screen.getByRole('menu'), { key: 'Escape' });
+    openMenu(ours.id);
+    expect(menuItems()).toEqual(['Details', 'Reply', 'Edit', 'Delete for everyone', 'Delete for me', 'React']);
+    fireEvent.click(screen.getByRole('menuitem', { name: 'Details' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Message details' });
+    expect(within(dialog).getByText('Read', { selector: 'strong' })).toBeTruthy();
+    const lines = within(within(dialog).getByRole('list', { name: 'Delivery to each device' })).getAllByRole('listitem');
+    expect(lines.map((l) => l.getAttribute('data-status'))).toEqual(['delivered', 'read', 'sent']);
+    expect(lines[0]!.textContent).toMatch(/^Device 1 a1a1a1a1: Delivered .*05/);
+    expect(lines[1]!.textContent).toMatch(/^Device 2 b2b2b2b2: Read .*05/);
+    expect(lines[2]!.textContent).toBe('Device 3 c3c3c3c3: Not delivered yet');
+  });
+
   it('Reply shows the quote above the composer (cancellable) and sends with replyTo; the reply shows its quote', async () => {
     const fake = chatWith([OURS, THEIRS]);
     renderShell(fake);

@@ -13,7 +13,7 @@ export interface MessageActionsMenuProps {
   readonly onReact: (emoji: string) => void;
   /** Nothing can be sent in this chat (a group we left or were removed from): only Delete for me (and Details). */
   readonly readOnly?: boolean;
-  /** Our group message's per-member delivery (offered when the core gives it). */
+  /** Offered on our group message (per-member delivery) and on ours to a contact of several devices (per-device delivery). */
   readonly onDetails?: () => void;
 }
 
@@ -22,7 +22,7 @@ type Item = { readonly label: string; readonly run: () => void };
 /**
  * A message's **More actions** button and its menu (WAI-ARIA menu button: arrow keys move,
  * Escape closes and gives focus back to the button), the same in 1:1 and group chats (a
- * group adds **Details** on our own messages). Only the actions that apply are
+ * group, and a 1:1 chat with a contact of several devices, add **Details** on our own messages). Only the actions that apply are
  * offered: Reply and React while not deleted (and the chat is not read-only), Edit and Delete for everyone while the core
  * says they are allowed (ours, within 24 h, 10 edits), Delete for me always. **React**
  * opens a small picker of emoji; "Remove reaction" when one of ours is there.
@@ -44,7 +44,7 @@ export function MessageActionsMenu({ message, onReply, onEdit, onDeleteForEveryo
   };
   const live = !message.deleted && !readOnly;
   const items: Item[] = [
-    ...(message.memberStatus && onDetails ? [{ label: 'Details', run: onDetails }] : []),
+    ...(onDetails ? [{ label: 'Details', run: onDetails }] : []),
     ...(live ? [{ label: 'Reply', run: onReply }] : []),
     ...(message.canEdit && !readOnly ? [{ label: 'Edit', run: onEdit }] : []),
     ...(message.canDeleteForEveryone && !readOnly ? [{ label: 'Delete for everyone', run: onDeleteForEveryone }] : []),

@@ -58,6 +58,8 @@ export const MessageRow = memo(function MessageRow(props: MessageRowProps) {
   return <MessageBubbleRow {...props} />;
 });
 
+const selectMultiDevice = (s: MessengerState) => (s.chat?.devices?.length ?? 0) > 1;
+
 const MessageBubbleRow = function MessageBubbleRow({ message, peerName: contactPeerName, position, count, now, unreadDivider, readOnly = false, showSender = false }: MessageRowProps) {
   const peerName = message.senderName ?? contactPeerName;
   const messenger = useMessenger();
@@ -65,6 +67,8 @@ const MessageBubbleRow = function MessageBubbleRow({ message, peerName: contactP
   const ours = message.direction === 'out';
   const selectTransfer = useCallback((s: MessengerState) => s.transfers?.find((t) => t.messageId === message.id), [message.id]);
   const transfer = useMessengerState(selectTransfer);
+  // A 1:1 chat with a contact of several devices: our messages offer Details (each device's state).
+  const multiDevice = useMessengerState(selectMultiDevice);
   const [downloading, setDownloading] = useState(false);
   const file = message.attachment;
   const preview = file?.mime.startsWith('image/') ? file.preview : undefined;
@@ -177,7 +181,7 @@ const MessageBubbleRow = function MessageBubbleRow({ message, peerName: contactP
       <MessageActionsMenu
         message={message}
         readOnly={readOnly}
-        onDetails={() => ui.getState().openDialog({ kind: 'message-details', messageId: message.id })}
+        {...(message.memberStatus || (ours && multiDevice) ? { onDetails: () => ui.getState().openDialog({ kind: 'message-details', messageId: message.id }) } : {})}
         onReply={() => target('reply')}
         onEdit={() => target('edit')}
         onDeleteForEveryone={() => ui.getState().openDialog({ kind: 'delete-for-everyone', messageId: message.id })}

@@ -1,16 +1,32 @@
 import { useCallback } from 'react';
-import type { MessengerState } from '../../../core/messenger/messenger-api.ts';
+import type { MessageView, MessengerState } from '../../../core/messenger/messenger-api.ts';
 import { Dialog } from '../../components/Dialog.tsx';
+import { formatMessageTime } from '../../components/format.ts';
+import { useNow } from '../../hooks/useNow.ts';
 import { useMessengerState } from '../../messenger-context.tsx';
 import { STATUS_TEXT } from '../chat/message-status.ts';
 import './groups.css';
 
+const MINUTE_MS = 60_000;
+
+const selectDevices = (s: MessengerState) => s.chat?.devices;
+
+/** Each of the contact's devices and its state of `message` (Sent until its receipt comes), "Device N" and a short id as the Linked devices view names them. */
+function deviceRows(message: MessageView, devices: readonly string[]) {
+  const receipts = new Map((message.deviceReceipts ?? []).map((r) => [r.device, r]));
+  return devices.map((device, i) => ({ device, name: `Device ${i + 1}`, receipt: receipts.get(device) }));
+}
+
 /**
- * One of our group messages: its status (the weakest of the members') and, per member,
- * whether it was delivered to them and read. Follows the live state while open.
+ * One of our messages: in a group, its status (the weakest of the members') and, per member,
+ * whether it was delivered to them and read; to a contact of several devices, its status
+ * (the best of the devices') and, per device, delivered or read and when. Follows the live
+ * state while open.
  */
 export function MessageDetailsDialog({ messageId, onClose }: { readonly messageId: string; readonly onClose: () => void }) {
   const message = useMessengerState(useCallback((s: MessengerState) => s.chat?.messages.find((m) => m.id === messageId), [messageId]));
+  const devices = useMessengerState(selectDevices);
+  const now = useNow(true, MINUTE_MS);
   return (
     <Dialog title="Message details" onClose={onClose} className="group-dialog">
       {!message ? (
@@ -24,6 +40,18 @@ export function MessageDetailsDialog({ messageId, onClose }: { readonly messageI
             Status: <strong>{STATUS_TEXT[message.status]}</strong>
             {message.memberStatus && message.memberStatus.length > 1 && ' (shown for the member it reached least)'}
           </p>
+          {!message.memberStatus && devices && devices.length > 1 && (
+            <>
+              <p>Shown for the device it reached best.</p>
+              <ul className="group-member-status" aria-label="Delivery to each device">
+                {deviceRows(message, devices).map((d) => (
+                  <li key={d.device} data-status={d.receipt?.status ?? 'sent'}>
+                    {d.name} <small>{d.device.slice(0, 8)}</small>: {d.receipt ? `${STATUS_TEXT[d.receipt.status]} ${formatMessageTime(d.receipt.at, now)}` : 'Not delivered yet'}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
           {message.memberStatus && (
             <ul className="group-member-status" aria-label="Delivery to each member">
               {message.memberStatus.map((m) => (
