@@ -22,6 +22,7 @@ import type { AttemptOutcome, Router } from '../transport/index.ts';
 import type { DeviceListVersion, SignedDeviceList } from '../wire/index.ts';
 import type { MessengerContext } from './context.ts';
 import { RelayOrderHold } from './relay-order-hold.ts';
+import { STAGES } from '../stage-trace.ts';
 
 /** Heads sent at the same time at most (different contacts). */
 export const OUTBOX_CONCURRENCY = 16;
@@ -148,6 +149,7 @@ export class OutboxWorker {
       (await this.order.keepsOffDirect(entry.contactId).catch(() => false));
     const state = { firstAttemptAt: entry.firstAttemptAt ?? entry.createdAt, attempts: entry.attempts };
     const deviceList = this.deviceListOf(entry);
+    this.ctx.trace?.mark(STAGES.outboxHandoff);
     const outcome = await this.router.attempt(envelope, state, { ...(offDirect ? { skip: ['direct'] as const } : {}), ...(deviceList ? { deviceList } : {}) });
     if (outcome.ok && outcome.transport === 'relay' && entry.messageId !== undefined) this.order.relayed(entry.contactId, entry.messageId);
     try {

@@ -16,6 +16,7 @@
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import { STAGES, type StageTrace } from '../stage-trace.ts';
 import type { PetrelStore } from '../store/index.ts';
 import type { RelayConnectionState } from '../transport/index.ts';
 import type { ContactDirectory } from './contact-directory.ts';
@@ -60,6 +61,8 @@ export interface ProjectionDeps {
   readonly clock: Clock;
   readonly metrics: Metrics;
   readonly log: Logger;
+  /** Timing marks for the e2e benchmark (stage-trace.ts); absent in normal use. */
+  readonly trace?: StageTrace;
 }
 
 export class ViewProjection {
@@ -198,6 +201,7 @@ export class ViewProjection {
     const { chat: _previous, ...rest } = this.state;
     const { groups: _g, ...others } = rest;
     this.state = { ...others, contacts, queueDepth, connection: this.connectionState(), ...(chat ? { chat } : {}), ...(groups?.length ? { groups } : {}) };
+    this.deps.trace?.mark(STAGES.viewProjected);
     this.notify();
   }
 
