@@ -77,7 +77,12 @@ export interface Breakdown {
   readonly total: number;
   /** Median Enter → delivered over the complete messages. */
   readonly p50: number;
+  /** The steps incomplete chains stopped at, with counts. */
+  readonly stuck: string;
 }
+
+/** How far apart the clocks of two processes (the relay, each browser) may be, about. */
+const CLOCK_SLACK_MS = 5;
 
 /** First index in sorted `marks` with time ≥ `t`. */
 function lowerBound(marks: readonly Mark[], t: number): number {
@@ -94,18 +99,27 @@ function lowerBound(marks: readonly Mark[], t: number): number {
 export function breakdown(chain: readonly Step[], timings: readonly SendTiming[], marks: Marks): Breakdown {
   const sorted = Object.fromEntries(Object.entries(marks).map(([k, v]) => [k, [...v].sort((a, b) => a[1] - b[1])])) as Marks;
   const walks: number[][] = [];
+  const stuck = new Map<string, number>();
   for (const t of timings) {
     const at: number[] = [t.enter];
+    // Per source, the index after the last mark this walk used: a source's steps are in its own order.
+    const next: Partial<Record<Source, number>> = {};
+    let source: Source = 'A.page';
     let ok = true;
     for (const s of chain) {
       const list = sorted[s.source];
-      let i = lowerBound(list, at.at(-1)!);
+      // Across processes the clocks agree only to a few ms: a step on another source may carry a time a little before the step it follows.
+      const from = s.source === source ? at.at(-1)! : at.at(-1)! - CLOCK_SLACK_MS;
+      let i = Math.max(lowerBound(list, from), next[s.source] ?? 0);
       while (i < list.length && list[i]![0] !== s.stage) i++;
       const found = list[i];
-      if (!found || found[1] > t.delivered) {
+      if (!found || found[1] > t.delivered + CLOCK_SLACK_MS) {
+        stuck.set(s.stage, (stuck.get(s.stage) ?? 0) + 1);
         ok = false;
         break;
       }
+      next[s.source] = i + 1;
+      source = s.source;
       at.push(found[1]);
     }
     if (!ok) continue;
@@ -118,7 +132,7 @@ export function breakdown(chain: readonly Step[], timings: readonly SendTiming[]
     at: walks.length ? median(walks.map((w) => w[k + 1]! - w[0]!)) : NaN,
     took: walks.length ? median(walks.map((w) => w[k + 1]! - w[k]!)) : NaN,
   }));
-  return { rows, complete: walks.length, total: timings.length, p50: walks.length ? median(walks.map((w) => w.at(-1)! - w[0]!)) : NaN };
+  return { rows, complete: walks.length, total: timings.length, p50: walks.length ? median(walks.map((w) => w.at(-1)! - w[0]!)) : NaN, stuck: [...stuck].map(([stage, n]) => `${stage} ×${n}`).join(', ') };
 }
 
 /** Relay trace lines (`stage<TAB>ms`). */
@@ -149,7 +163,7 @@ export function breakdownTable(b: Breakdown): string {
   const all = b.rows.reduce((s, r) => s + r.took, 0);
   const lines = ['| step | where | at | took | share |', '|---|---|---:|---:|---:|'];
   for (const r of b.rows) lines.push(`| ${r.label} | ${r.source} | ${f1(r.at)} | ${f1(r.took)} | ${Math.round((100 * r.took) / all)}% |`);
-  return `${lines.join('\n')}\n\nOver ${b.complete} of ${b.total} measured messages (the others' chains did not complete); their median Enter → \`delivered\` ${f1(b.p50)} ms. ${kinds(b)}.`;
+  return `${lines.join('\n')}\n\nOver ${b.complete} of ${b.total} measured messages (${b.complete < b.total ? `the others' chains stopped at: ${b.stuck}` : 'every chain complete'}); their median Enter → \`delivered\` ${f1(b.p50)} ms. ${kinds(b)}.`;
 }
 
 /** Short form for the results' notes. */
