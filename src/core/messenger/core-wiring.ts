@@ -17,7 +17,7 @@ import type { Logger, LogRecord } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Random } from '../random.ts';
 import type { StageTrace } from '../stage-trace.ts';
-import { SessionCache, SessionCachingStore, type PetrelStore } from '../store/index.ts';
+import { SessionCache, SessionCachingStore, type OutboxRecord, type PetrelStore } from '../store/index.ts';
 import { IngressGuard, Router, type FrameCheck, type RouterConfig, type Transport, wireFrameDecoder } from '../transport/index.ts';
 import { mailboxAddress, type Frame } from '../wire/index.ts';
 import { ActionCommands } from './action-commands.ts';
@@ -258,8 +258,9 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
     changed: refresh,
   });
   const backups = new BackupKeeper({ ctx, book: own.book, displayName: host.ownName, http: deps.blobHttp, argon2id: deps.argon2id, changed: (p) => view.patch(p) });
-  const queued = () => {
-    outbox.kick();
+  const queued = (head?: OutboxRecord) => {
+    if (head) outbox.offer(head);
+    else outbox.kick();
     void backups.uploadIfDue();
   };
   const messages = new MessageCommands(ctx, { needsSession: (id) => starter.ensure(id), queued, changed: refresh });

@@ -5,7 +5,7 @@
  * wake the outbox, refresh the view).
  */
 import { fromHex, toHex } from '../bytes.ts';
-import type { Quote } from '../store/index.ts';
+import type { OutboxRecord, Quote } from '../store/index.ts';
 import { mailboxAddress } from '../wire/index.ts';
 import { quoteExcerpt } from './action-content.ts';
 import { enqueueOutgoing } from './compose.ts';
@@ -20,8 +20,8 @@ import { STAGES } from '../stage-trace.ts';
 export interface MessageEvents {
   /** Messages to this contact wait for a session. */
   needsSession(contactId: string): void;
-  /** The outbox has work. */
-  queued(): void;
+  /** The outbox has work; `head`: the new entry, its contact's head of line, ready to hand to a transport now. */
+  queued(head?: OutboxRecord): void;
   /** What the views show changed. */
   changed(): Promise<void>;
 }
@@ -67,7 +67,7 @@ export class MessageCommands {
     ctx.trace?.mark(STAGES.sendCommitted);
     ctx.metrics.inc('messages.composed');
     if (enqueued.pending) this.events.needsSession(contactId);
-    this.events.queued();
+    this.events.queued(enqueued.head);
     await this.events.changed();
   }
 
