@@ -82,7 +82,7 @@ export interface Breakdown {
 }
 
 /** How far apart the clocks of two processes (the relay, each browser) may be, about. */
-const CLOCK_SLACK_MS = 5;
+const CLOCK_SLACK_MS = 15;
 
 /** First index in sorted `marks` with time ≥ `t`. */
 function lowerBound(marks: readonly Mark[], t: number): number {
