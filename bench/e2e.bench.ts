@@ -6,8 +6,8 @@
  * measured over the relay (the direct path paused on both sides) and over a WebRTC data
  * channel, in alternating blocks of the same run.
  */
-import { statSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { ChaosRelay } from '../e2e/chaos/support/relay-process.ts';
@@ -23,11 +23,13 @@ import {
   persistentProfile,
   RELAY_ONLY,
   resumeDirect,
+  takeTrace,
   uncommittedSources,
   waitForConnection,
   type Person,
 } from './e2e/people.ts';
 import { timedSend, type SendTiming } from './e2e/probe.ts';
+import { breakdown as stageBreakdown, breakdownLine, breakdownTable, CHAINS, emptyMarks, readRelayMarks, writeGenerated, type Breakdown, type Marks } from './e2e/stages.ts';
 import { median, percentile, row } from './stats.ts';
 import type { BenchGoal, BenchResult, Benchmark, BenchRow } from './types.ts';
 
@@ -82,7 +84,9 @@ async function run({ quick }: { quick: boolean }): Promise<BenchResult> {
   const load = loadSampler();
   const built = ensureBuilt();
   const dirty = uncommittedSources();
-  const relay = await ChaosRelay.start();
+  const traceDir = mkdtempSync(join(tmpdir(), 'petrel-bench-e2e-trace-'));
+  const traceFile = join(traceDir, 'relay-marks.tsv');
+  const relay = await ChaosRelay.start({ PETREL_TRACE_FILE: traceFile });
   const profiles = [persistentProfile('petrel-bench-e2e-alice-'), persistentProfile('petrel-bench-e2e-bob-')] as const;
   const people: Person[] = [];
   try {
@@ -135,6 +139,15 @@ async function run({ quick }: { quick: boolean }): Promise<BenchResult> {
     const timings: Record<Path, SendTiming[][]> = { relay: [], direct: [] };
     const wrongPath: Record<Path, number> = { relay: 0, direct: 0 };
     const core: Record<Path, { count: number; sum: number }> = { relay: { count: 0, sum: 0 }, direct: { count: 0, sum: 0 } };
+    // The app's timing marks (stage breakdown), taken after every block so the pages keep few.
+    const marks: Marks = emptyMarks();
+    const collectMarks = async () => {
+      const [a, b] = await Promise.all([takeTrace(alice), takeTrace(bob)]);
+      marks['A.page'].push(...a.page);
+      marks['A.worker'].push(...a.worker);
+      marks['B.page'].push(...b.page);
+      marks['B.worker'].push(...b.worker);
+    };
     let storedDuringDirect = 0;
     const block = async (path: Path, label: string, n: number): Promise<SendTiming[]> => {
       await switchTo(path);
@@ -147,6 +160,7 @@ async function run({ quick }: { quick: boolean }): Promise<BenchResult> {
         out.push(t);
       }
       const core1 = await coreLatency(alice);
+      await collectMarks();
       core[path] = { count: core[path].count + core1.count - core0.count, sum: core[path].sum + core1.sum - core0.sum };
       if (path === 'direct') storedDuringDirect += (await storedByRelay()) - stored0;
       return out;
@@ -200,6 +214,14 @@ async function run({ quick }: { quick: boolean }): Promise<BenchResult> {
       ),
     ];
 
+    // The relay flushes its marks every 200 ms (stage-trace-file.ts).
+    await new Promise((r) => setTimeout(r, 500));
+    marks.relay.push(...readRelayMarks(traceFile));
+    const stages: Record<Path, Breakdown> = { relay: stageBreakdown(CHAINS.relay, pooled('relay'), marks), direct: stageBreakdown(CHAINS.direct, pooled('direct'), marks) };
+    const stageDoc = stageBreakdownDoc(stages, sizes, quick);
+    process.stderr.write(`${stageDoc}\n`);
+    if (!quick) writeGenerated(join(import.meta.dirname, '..', 'docs', 'bench', 'e2e-breakdown.md'), stageDoc);
+
     const stage = (path: Path, from: keyof SendTiming, to: keyof SendTiming) => median(pooled(path).map((t) => (t[to] as number) - (t[from] as number)));
     const breakdown = (path: Path) => {
       const ts = pooled(path);
@@ -216,7 +238,7 @@ async function run({ quick }: { quick: boolean }): Promise<BenchResult> {
       `Setup: the relay as its own process (\`node dist/server/relay/main.js\`, SQLite with synchronous=FULL in a temp dir on /tmp) on a loopback port; Alice and Bob each in their own headless Chromium ${chromium} with a persistent profile (IndexedDB on disk), identities made and invites exchanged through the app's UI on the relay's origin. Only Alice has the chat open, so Bob's app sends delivery receipts and no read receipts.`,
       `Measured: Alice types a message and presses Enter; the time from the keydown (a capture listener in her page) to the first DOM mutation showing her row \`delivered\` (a MutationObserver), both on the page's clock, so the benchmark's own calls into the browser are not counted. One message at a time: the next is typed only after the previous one shows delivered. ${sizes.rounds} round(s) of ${n} messages per path after ${sizes.warmup} warm-up messages per path; relay and direct blocks alternate (R D, D R, ...), and ${sizes.afterSwitch} unmeasured message(s) follow every switch of path (${switches} switches).`,
       `Paths: relay-only by the app's test hook that closes the data channels and refuses new ones on both sides (status "Online via relay"); direct after resuming it, once the status shows "Online · direct to 1" on both sides (the first channel opened ${(channelOpenMs / 1000).toFixed(1)} s after the first message, which set up the session through the relay). Every measured row names the path that carried it: ${wrongPath.relay} relay-block and ${wrongPath.direct} direct-block messages went the other way; the relay stored ${storedDuringDirect} envelopes during the direct blocks.`,
-      `Where the time goes (medians): ${breakdown('relay')}; ${breakdown('direct')}. The first step (the composer hands the text to the core, which encrypts it and commits it to the outbox in IndexedDB, and the row renders) happens on Alice's device before anything is sent, on either path. Over the relay \`sent\` means the relay has the envelope on disk; from there to \`delivered\` the relay hands it to Bob, Bob's app decrypts and commits it and encrypts the delivery receipt, and the receipt goes the same way back (stored and fsynced by the relay too) to Alice's app, which commits it and renders the tick. A finer breakdown from an instrumented run (worker, page and both apps' stages): docs/bench/e2e-breakdown.md.`,
+      `Where the time goes (medians): ${breakdown('relay')}; ${breakdown('direct')}. The first step (the composer hands the text to the core, which encrypts it and commits it to the outbox in IndexedDB, and the row renders) happens on Alice's device before anything is sent, on either path. Over the relay \`sent\` means the relay has the envelope on disk; from there to \`delivered\` the relay hands it to Bob, Bob's app decrypts and commits it and encrypts the delivery receipt, and the receipt goes the same way back (stored and fsynced by the relay too) to Alice's app, which commits it and renders the tick. Per-stage medians of this run (the app's and the relay's timing marks; table in docs/bench/e2e-breakdown.md): ${breakdownLine('over the relay', stages.relay)}. ${breakdownLine('direct', stages.direct)}.`,
       `All messages pooled: over the relay p50 ${ms(pooledP('relay', 0.5))}, p90 ${ms(pooledP('relay', 0.9))}, p99 ${ms(pooledP('relay', 0.99))}, min ${ms(pooledP('relay', 0))}, max ${ms(pooledP('relay', 1))}; direct p50 ${ms(pooledP('direct', 0.5))}, p90 ${ms(pooledP('direct', 0.9))}, p99 ${ms(pooledP('direct', 0.99))}, min ${ms(pooledP('direct', 0))}, max ${ms(pooledP('direct', 1))}. Cross-check with the core's own \`delivery.latency\` (compose → delivered from Alice's message rows; mean over the same messages): relay ${coreMean('relay')} vs ${probeMean('relay')} in the page, direct ${coreMean('direct')} vs ${probeMean('direct')}.`,
       `Bounded: loopback only, ${sent} messages in all (texts under 30 characters), any message not delivered within ${MESSAGE_TIMEOUT_MS / 1000} s or a run past ${RUN_BUDGET_MS / 60_000} min fails it. Measured build: dist/ as built at ${builtAt()} (${built ? 'built by this run: dist/ was missing or older than src/' : 'up to date with src/, not rebuilt'})${dirty.length ? `; the working tree (shared) had uncommitted changes to ${dirty.map((f) => `\`${f}\``).join(', ')} at the time` : ''}.`,
       `Machine load (1-minute average, 2 cores shared with other work, sampled every 5 s): ${loads[0]!.toFixed(1)} at the start, median ${median(loads).toFixed(1)}, max ${Math.max(...loads).toFixed(1)}, ${loads.at(-1)!.toFixed(1)} at the end; two browsers and the relay compete for the same cores, so tails are sensitive to it.`,
@@ -227,7 +249,28 @@ async function run({ quick }: { quick: boolean }): Promise<BenchResult> {
     await Promise.all(people.map((p) => p.context.close().catch(() => undefined)));
     await relay.dispose();
     for (const p of profiles) p.remove();
+    rmSync(traceDir, { recursive: true, force: true });
   }
+}
+
+/** The generated part of docs/bench/e2e-breakdown.md: both paths' stage tables and the run they come from. */
+function stageBreakdownDoc(stages: Record<Path, Breakdown>, sizes: Sizes, quick: boolean): string {
+  const l = loadavg();
+  return [
+    `## Stage medians of the last run (${new Date().toISOString()}${quick ? ', quick' : ''})`,
+    '',
+    `${sizes.rounds} round(s) × ${sizes.perRound} messages per path; load average ${l.map((v) => v.toFixed(1)).join(' / ')} (1 / 5 / 15 min) at the end, 2 cores. ` +
+      '"at": ms after Enter; "took": ms since the step before; both medians over the messages, so the "took" column does not add up to the total exactly. ' +
+      'A = Alice (sender), B = Bob; "where" names the page, core Worker or relay whose mark ends the step.',
+    '',
+    '### Over the relay',
+    '',
+    breakdownTable(stages.relay),
+    '',
+    '### Direct (WebRTC data channel)',
+    '',
+    breakdownTable(stages.direct),
+  ].join('\n');
 }
 
 const benchmark: Benchmark = {

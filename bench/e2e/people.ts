@@ -58,6 +58,7 @@ export interface Person {
 interface TestHandle {
   pauseDirect(): Promise<void>;
   resumeDirect(): Promise<void>;
+  takeTrace(): Promise<{ page: [string, number][]; worker: [string, number][] }>;
   diagnostics(): Promise<{ metrics: { histograms: Record<string, { count: number; sum: number } | undefined> } }>;
 }
 
@@ -67,6 +68,8 @@ export async function onboard(profile: Profile, origin: string, name: string): P
   const page = context.pages()[0] ?? (await context.newPage());
   await context.addInitScript(() => {
     (window as unknown as Record<string, unknown>).__PETREL_TEST_HOOKS__ = true;
+    // Timing marks in the page and the core Worker, for the stage breakdown (bench/e2e/stages.ts).
+    (window as unknown as Record<string, unknown>).__PETREL_TRACE__ = true;
   });
   await addProbe(page);
   await page.goto(origin + '/');
@@ -130,6 +133,11 @@ export function coreLatency(p: Person): Promise<{ count: number; sum: number }> 
     const h = (await (window as unknown as { __petrelTest: TestHandle }).__petrelTest.diagnostics()).metrics.histograms['delivery.latency'];
     return { count: h?.count ?? 0, sum: h?.sum ?? 0 };
   });
+}
+
+/** The timing marks `p`'s page and core Worker recorded since the last take. */
+export function takeTrace(p: Person): Promise<{ page: [string, number][]; worker: [string, number][] }> {
+  return p.page.evaluate(() => (window as unknown as { __petrelTest: TestHandle }).__petrelTest.takeTrace());
 }
 
 export { persistentProfile };

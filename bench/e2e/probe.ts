@@ -3,7 +3,8 @@
  * benchmark's own round-trips to the browser: a capture-phase keydown listener notes
  * when Enter is pressed in the composer, and a MutationObserver notes when that
  * message's row first appears, first shows `sent` and first shows `delivered` (or
- * `read`), all on the page's `performance.now()` clock.
+ * `read`), all on the clock the app's timing marks use too (`performance.timeOrigin +
+ * performance.now()`, ms; see bench/e2e/stages.ts).
  */
 import type { Page } from '@playwright/test';
 
@@ -42,7 +43,7 @@ function installProbe(global: string): void {
     'keydown',
     (e) => {
       if (e.key !== 'Enter' || e.shiftKey || !(e.target instanceof HTMLTextAreaElement)) return;
-      probe.pending = { text: e.target.value.trim(), enter: performance.now() };
+      probe.pending = { text: e.target.value.trim(), enter: performance.timeOrigin + performance.now() };
     },
     true,
   );
@@ -51,7 +52,7 @@ function installProbe(global: string): void {
   new MutationObserver(() => {
     const p = probe.pending;
     if (!p) return;
-    const now = performance.now();
+    const now = performance.timeOrigin + performance.now();
     for (const row of document.querySelectorAll('[role="listitem"].message-out')) {
       if (row.querySelector('.message-text')?.textContent !== p.text) continue;
       const status = row.getAttribute('data-status');

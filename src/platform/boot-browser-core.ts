@@ -45,6 +45,8 @@ export async function bootBrowserCore({ win, options, logger, logs, health }: Bo
       state: () => core.messenger.getState(),
       diagnostics: () => Promise.resolve(core.messenger.diagnostics()),
       terminateWorker: () => Promise.resolve(false),
+      // The stage breakdown is recorded where the core runs in its Worker (the benchmark's case) only.
+      takeTrace: () => Promise.resolve({ page: [], worker: [] }),
     } satisfies PetrelTestHandle;
   }
   return core;

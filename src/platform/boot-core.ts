@@ -12,6 +12,7 @@ import { Messenger } from '../core/messenger/messenger.ts';
 import { InMemoryMetrics } from '../core/metrics.ts';
 import { secureRandom } from '../core/random.ts';
 import type { StorageHealth } from '../core/store/storage-health.ts';
+import type { StageTrace } from '../core/stage-trace.ts';
 import type { NetworkSignals } from '../core/transport/network-signals.ts';
 import { createBrowserCryptoRuntime } from './browser-crypto.ts';
 import { storeChatReader } from './core-protocol/chat-reader.ts';
@@ -35,6 +36,8 @@ export interface CoreEnvironment {
   readonly logger: Logger;
   readonly logs: RingLogSink;
   readonly health: StorageHealth;
+  /** Timing marks for the e2e benchmark (src/core/stage-trace.ts); absent in normal use. */
+  readonly trace?: StageTrace | undefined;
 }
 
 export interface BootedCore extends LeaderCore {
@@ -71,6 +74,7 @@ export async function bootCore(env: CoreEnvironment): Promise<BootedCore> {
     accountSettings: browserAccountSettings(),
     // The relay serves the app, `/ws` and `/blobs` on one origin.
     blobHttp: fetchBlobHttp(env.origin),
+    ...(env.trace ? { trace: env.trace } : {}),
     createDirect: ({ identity, sendSignal, ingress }) => {
       if (!env.RTCPeerConnection) return undefined;
       direct = new WebRtcDirectPath({

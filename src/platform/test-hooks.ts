@@ -1,6 +1,7 @@
 /** What the composition root takes, and the test handle it exposes when asked to. */
 import type { MessengerApi, MessengerState } from '../core/messenger/messenger-api.ts';
 import type { IceServer } from './webrtc/webrtc-connector.ts';
+import type { StageMark } from './stage-recorder.ts';
 
 export interface BrowserMessengerOptions {
   /** STUN/TURN servers for direct connections across the internet (none needed on a LAN). */
@@ -15,6 +16,12 @@ export interface BrowserMessengerOptions {
  */
 export const TEST_HOOKS_FLAG = '__PETREL_TEST_HOOKS__';
 export const TEST_HANDLE = '__petrelTest';
+/**
+ * Set to `true` on `window` (with TEST_HOOKS_FLAG) to record timing marks in this page and
+ * in the core's Worker (stage-recorder.ts), taken with `PetrelTestHandle.takeTrace`: the
+ * e2e benchmark's stage breakdown. Off, nothing is recorded.
+ */
+export const TRACE_FLAG = '__PETREL_TRACE__';
 /**
  * The hooks that reach the direct path or the metrics run where the core runs (its
  * Worker): they answer asynchronously (`page.evaluate` awaits them).
@@ -42,4 +49,6 @@ export interface PetrelTestHandle {
    * false where the core runs on the main thread, or this tab does not host it.
    */
   terminateWorker(): Promise<boolean>;
+  /** The timing marks since the last take, this page's and its core Worker's (empty unless TRACE_FLAG was set). */
+  takeTrace(): Promise<{ readonly page: readonly StageMark[]; readonly worker: readonly StageMark[] }>;
 }

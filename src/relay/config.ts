@@ -6,6 +6,8 @@ export interface RelayConfig {
   readonly port: number;
   readonly host: string;
   readonly dataDir: string;
+  /** PETREL_TRACE_FILE: timing marks of each deposit's steps appended here (stage-trace-file.ts; the e2e benchmark's breakdown). Unset: none. */
+  readonly traceFile?: string;
   readonly appDir: string;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** SQLite `synchronous` in WAL mode: FULL fsyncs every commit (survives power loss), NORMAL only survives process crashes. */
@@ -246,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     port: integer(env, 'PORT', 8787, 0, 65535),
     host: listenHost(env),
     dataDir: resolve(cwd, env.PETREL_DATA_DIR ?? './data'),
+    ...(env.PETREL_TRACE_FILE ? { traceFile: resolve(cwd, env.PETREL_TRACE_FILE) } : {}),
     appDir: resolve(cwd, env.PETREL_APP_DIR ?? './dist/app'),
     logLevel,
     dbSynchronous: choice(env, 'PETREL_DB_SYNCHRONOUS', 'FULL', ['FULL', 'NORMAL'] as const),

@@ -31,6 +31,7 @@ import { DEFAULT_LINK_CHANNEL_LIMITS, LinkChannels, type LinkChannelLimits } fro
 import { FrameRouter } from './ws/router.ts';
 import { SessionRegistry } from './ws/session-registry.ts';
 import { classifySocketError } from './ws/socket-errors.ts';
+import { stageTraceFile } from './stage-trace-file.ts';
 
 /** Paths that accept a WebSocket upgrade. */
 export const WEBSOCKET_PATHS: readonly string[] = ['/ws', '/'];
@@ -108,6 +109,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
   });
   const fanout = stores.fanout({ registry, pumps, prekeyLowThreshold: config.prekeyLowThreshold });
   const batcher = new WriteBatcher(mailboxes, now, (n) => metrics.commitBatch.observe(n));
+  const trace = config.traceFile ? stageTraceFile(config.traceFile) : undefined;
   let draining = false;
   let push: PushNotifier;
   try {
@@ -143,6 +145,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     links,
     fanout,
     now,
+    ...(trace ? { trace } : {}),
     isDraining: () => draining,
     sendError(conn, code: ErrorCode, msg, rid) {
       metrics.errorsSent.inc({ code });
@@ -410,6 +413,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     clearInterval(heartbeat);
     clearInterval(sweeper);
     clearInterval(checkpoint);
+    trace?.close();
     wss.close();
     await fanout.close();
     await rateLimits.close();
@@ -443,6 +447,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
       clearInterval(heartbeat);
       clearInterval(sweeper);
       clearInterval(checkpoint);
+      trace?.close();
       const deadline = Date.now() + config.shutdownTimeoutMs;
       const within = <T>(p: Promise<T>) =>
         Promise.race([p, new Promise<void>((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);

@@ -13,7 +13,7 @@ import type { MessengerContext } from '../../src/core/messenger/context.ts';
 import { OutboxWorker } from '../../src/core/messenger/outbox-worker.ts';
 import { SerialLane } from '../../src/core/messenger/serial-lane.ts';
 import { seededRandom } from '../../src/core/random.ts';
-import { createMemoryStore, type MessageRecord, type PetrelStore } from '../../src/core/store/index.ts';
+import { createMemoryStore, type MessageRecord, type OutboxRecord, type PetrelStore } from '../../src/core/store/index.ts';
 import { Router, type RouterConfig, type Transport } from '../../src/core/transport/index.ts';
 import { flush } from '../transport/fakes.ts';
 
@@ -27,7 +27,7 @@ export interface OutboxRig {
   readonly router: Router;
   readonly worker: OutboxWorker;
   /** Queues one message to contact `n` (1..255) as `Messenger.send` does (kick the worker to send); returns its ids. */
-  queue(n: number, body?: string): Promise<{ readonly messageId: string; readonly envelopeId: string }>;
+  queue(n: number, body?: string): Promise<{ readonly messageId: string; readonly envelopeId: string; readonly head?: OutboxRecord }>;
   /** Advances the clock `ms` in `step`s, letting every promise settle between steps. */
   run(ms: number, step?: number): Promise<void>;
   message(id: string): Promise<MessageRecord>;
@@ -79,13 +79,13 @@ export async function outboxRig(transports: readonly Transport[], config: Partia
       const messageId = id128(0xa0, i);
       const envelopeId = id128(0xe0, i);
       const version = versions.get(n) ?? null;
-      await store.commitOutgoing({
+      const { head } = await store.commitOutgoing({
         sessionUpdate: { contactId: contactIdOf(n), expectedVersion: version, state: new Uint8Array([i & 0xff]) },
         message: { id: messageId, contactId: contactIdOf(n), body, sentAt: clock.now() },
         outboxEntry: { envelopeId, contactId: contactIdOf(n), mailbox: mailboxOf(n), envelope: new Uint8Array([0xee, n, i & 0xff]) },
       });
       versions.set(n, (version ?? 0) + 1);
-      return { messageId, envelopeId };
+      return { messageId, envelopeId, ...(head ? { head } : {}) };
     },
     async run(ms, step = 100) {
       await flush();

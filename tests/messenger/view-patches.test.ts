@@ -104,7 +104,9 @@ async function apply(w: Awaited<ReturnType<typeof world>>, o: Op): Promise<void>
       const m = nth(out, o.pick);
       if (!m) return;
       const n = m.contactId === contactId(1) ? 1 : 2;
-      await store.commitIncoming(incoming({ contact: n, withMessage: false, statusUpdates: [{ messageId: m.messageId, status: o.status }] })).catch(ignore);
+      // A receipt's commit as the receive pipeline makes it (no fixture-only fields): the status-only case.
+      const { messageId: _id, ...receipt } = incoming({ contact: n, withMessage: false, statusUpdates: [{ messageId: m.messageId, status: o.status }] });
+      await store.commitIncoming(receipt).catch(ignore);
       return;
     }
     case 'markSent': {
@@ -219,5 +221,74 @@ describe('the open chat patched from reported writes', () => {
     const t = changes.take();
     expect(t.all).toBe(false);
     expect([...t.envelopeIds]).toEqual(['00'.repeat(16)]);
+  });
+});
+
+/** Lets the coalesced projection (`changed()`: a 0 ms timer, then memory-store reads) and any follow-up run. */
+async function settle(clock: FakeClock): Promise<void> {
+  for (let i = 0; i < 4; i++) {
+    clock.advance(1);
+    await new Promise((r) => setTimeout(r, 0));
+  }
+}
+
+describe('the lists read again only when a write may change them (issue 22)', () => {
+  it('projected from reported writes alone, the whole state equals a fresh read after any sequence of writes', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 30 }), async (ops) => {
+        const w = await world(3);
+        const clock = (w.patched as unknown as { deps: { clock: FakeClock } }).deps.clock;
+        await Promise.all([w.patched.openChat(contactId(1)), w.fresh.openChat(contactId(1))]);
+        for (const o of ops) {
+          if (o.k === 'open' || o.k === 'older') continue; // commands refresh whole (covered above)
+          await apply(w, o);
+          // Only the tracked writes tell the projection (as the outbox and receive pipeline do).
+          w.patched.changed();
+          await settle(clock);
+          await w.fresh.refresh();
+          const { connection: _a, ...patched } = w.patched.getState();
+          const { connection: _b, ...fresh } = w.fresh.getState();
+          expect(patched).toEqual(fresh);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("a receipt's status move reads its row alone; the queue is counted in the projection right after", async () => {
+    const clock = new FakeClock(20_000);
+    const raw = createMemoryStore({ now: () => clock.now() });
+    await raw.putContact(contact(1));
+    const sent = outgoing({ contact: 1, expectedVersion: null, body: 'hi', sentAt: 7_000 });
+    await raw.commitOutgoing(sent);
+    const calls = { lists: 0, queue: 0, rows: 0 };
+    const counting = Object.create(raw) as PetrelStore;
+    counting.listConversations = () => (calls.lists++, raw.listConversations());
+    counting.queueDepth = () => (calls.queue++, raw.queueDepth());
+    counting.getMessage = (id) => (calls.rows++, raw.getMessage(id));
+    const view = new ViewProjection({ clock, metrics: new InMemoryMetrics(), log: silentLogger });
+    const store = view.track(counting);
+    view.attach({ store, contacts: await ContactDirectory.load(raw), relay: { state: { kind: 'offline' } } });
+    await view.openChat(contactId(1));
+    expect(view.getState().queueDepth).toBe(1);
+    const states: { status?: string; queueDepth: number }[] = [];
+    view.subscribe(() => states.push({ status: view.getState().chat?.messages[0]?.status, queueDepth: view.getState().queueDepth }));
+    calls.lists = calls.queue = calls.rows = 0;
+    // Delivered while still queued (the relay's `sent` was lost): the receipt takes the outbox entry too.
+    const { messageId: _id, ...receipt } = incoming({ contact: 1, withMessage: false, statusUpdates: [{ messageId: sent.messageId, status: 'delivered' }] });
+    await store.commitIncoming(receipt);
+    view.changed();
+    await settle(clock);
+    // First the row (no list, no count), then the count.
+    expect(states[0]).toEqual({ status: 'delivered', queueDepth: 1 });
+    expect(states.at(-1)).toEqual({ status: 'delivered', queueDepth: 0 });
+    expect(calls).toEqual({ lists: 0, queue: 1, rows: 1 });
+    // A new message changes the conversation: the lists are read again.
+    const next = outgoing({ contact: 1, expectedVersion: 1, body: 'again', sentAt: 8_000 });
+    await store.commitOutgoing(next);
+    view.changed();
+    await settle(clock);
+    expect(calls.lists).toBe(1);
+    expect(view.getState().contacts[0]?.lastMessage?.text).toBe('again');
   });
 });

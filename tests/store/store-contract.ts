@@ -138,7 +138,10 @@ export function storeContract(name: string, factory: StoreFactory): void {
     it('writes the message, the advanced session and the outbox entry together', async () => {
       const store = await open({ now: () => NOW });
       const c = outgoing({ contact: 1, expectedVersion: null, body: 'first', state: bytes(1), envelope: bytes(0xe1) });
-      expect(await store.commitOutgoing(c)).toEqual({ sessionVersion: 1 });
+      const first = await store.commitOutgoing(c);
+      expect(first.sessionVersion).toBe(1);
+      // Nothing else of the contact queued: the new entry is its head of line, as stored.
+      expect([first.head]).toEqual(await store.outboxHeads(10));
       const m = await store.getMessage(c.messageId);
       expect(m).toMatchObject({ direction: 'out', status: 'queued', body: 'first', order: 0, envelopeId: c.envelopeId });
       expect(await store.getSession(contactId(1))).toMatchObject({ version: 1, state: bytes(1) });
@@ -148,6 +151,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(await store.getConversation(contactId(1))).toMatchObject({ unread: 0, nextOrder: 1, lastMessage: { text: 'first', direction: 'out' } });
 
       const c2 = outgoing({ contact: 1, expectedVersion: 1, state: bytes(2) });
+      // The first still queued ahead of it: not the head (the outbox's round decides).
       expect(await store.commitOutgoing(c2)).toEqual({ sessionVersion: 2 });
       expect((await store.getMessage(c2.messageId))?.order).toBe(1);
       expect(await store.queueDepth()).toBe(2);

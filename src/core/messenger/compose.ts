@@ -10,7 +10,7 @@
  */
 import type { CryptoRuntime, Identity } from '../crypto/index.ts';
 import type { Random } from '../random.ts';
-import type { AttachmentRef, PetrelStore, Quote } from '../store/index.ts';
+import type { AttachmentRef, OutboxRecord, PetrelStore, Quote } from '../store/index.ts';
 import type { DeviceRouting } from './device-routing.ts';
 import { isAccountTarget } from './device-routing.ts';
 import { enqueueFannedOut } from './fan-out-compose.ts';
@@ -44,8 +44,16 @@ export interface OutgoingMessage {
   readonly quote?: Quote;
 }
 
+/** What `enqueueOutgoing` did. */
+export interface Enqueued {
+  /** Waits for a session. */
+  readonly pending: boolean;
+  /** Its outbox entry, when it is its contact's head of line: the outbox may send it at once (OutboxWorker.offer). */
+  readonly head?: OutboxRecord;
+}
+
 /** Queues `m` durably; returns `pending` when it waits for a session. */
-export function enqueueOutgoing(deps: ComposeDeps, m: OutgoingMessage): Promise<{ readonly pending: boolean }> {
+export function enqueueOutgoing(deps: ComposeDeps, m: OutgoingMessage): Promise<Enqueued> {
   const { store } = deps;
   const message = { id: m.id, contactId: m.contactId, body: m.body, sentAt: m.sentAt, ...(m.attachment ? { attachment: m.attachment } : {}), ...(m.quote ? { quote: m.quote } : {}) };
   return deps.lane.run(async () => {
@@ -58,12 +66,12 @@ export function enqueueOutgoing(deps: ComposeDeps, m: OutgoingMessage): Promise<
       return { pending: true };
     }
     const { set, envelope } = await encryptFor(deps, decodeSessionSet(row.state), m.contactKey, m.content);
-    await store.commitOutgoing({
+    const { head } = await store.commitOutgoing({
       sessionUpdate: { contactId: m.contactId, expectedVersion: row.version, state: encodeSessionSet(set) },
       message,
       outboxEntry: { envelopeId: m.id, contactId: m.contactId, mailbox: m.mailbox, envelope },
       retain: m.content,
     });
-    return { pending: false };
+    return { pending: false, ...(head ? { head } : {}) };
   });
 }

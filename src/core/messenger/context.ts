@@ -11,6 +11,7 @@ import type { PetrelStore } from '../store/index.ts';
 import type { ContactDirectory } from './contact-directory.ts';
 import type { DeviceRouting } from './device-routing.ts';
 import type { SerialLane } from './serial-lane.ts';
+import type { StageTrace } from '../stage-trace.ts';
 
 export interface MessengerContext {
   readonly store: PetrelStore;
@@ -28,4 +29,6 @@ export interface MessengerContext {
   pool: PreKeyPool;
   /** Linked devices (docs/PROTOCOL.md §13.5): fan-out targets and known devices; absent: one copy to each contact's account mailbox. */
   readonly devices?: DeviceRouting;
+  /** Timing marks for the e2e benchmark's stage breakdown (stage-trace.ts); absent in normal use. */
+  readonly trace?: StageTrace;
 }

@@ -16,7 +16,8 @@ import {
 import type { Logger, LogRecord } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Random } from '../random.ts';
-import { SessionCache, SessionCachingStore, type PetrelStore } from '../store/index.ts';
+import type { StageTrace } from '../stage-trace.ts';
+import { SessionCache, SessionCachingStore, type OutboxRecord, type PetrelStore } from '../store/index.ts';
 import { IngressGuard, Router, type FrameCheck, type RouterConfig, type Transport, wireFrameDecoder } from '../transport/index.ts';
 import { mailboxAddress, type Frame } from '../wire/index.ts';
 import { ActionCommands } from './action-commands.ts';
@@ -95,6 +96,8 @@ export interface MessengerDeps {
   readonly accountSettings?: AccountSettingsPort;
   /** How long copies for a contact's device without published keys wait for them (default UNPUBLISHED_DEVICE_WAIT_MS). */
   readonly unpublishedDeviceWaitMs?: number;
+  /** Timing marks at the steps of a message's way (stage-trace.ts): the e2e benchmark's breakdown only. */
+  readonly trace?: StageTrace;
 }
 
 /** The parts of a running core (once an identity exists), in the order `stopCore` ends them. */
@@ -165,6 +168,7 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
     contacts: await ContactDirectory.load(store),
     pool,
     devices: own.routing((ik) => void devices.refresh(ik)),
+    ...(deps.trace ? { trace: deps.trace } : {}),
   };
   await upgradeStoredState(store, ctx.contacts.all().map((c) => c.id), poolBytes ? { bytes: poolBytes, value: pool } : undefined, logger);
   await upgradeUnnamedContacts(store, ctx.contacts, logger);
@@ -262,8 +266,9 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
     changed: refresh,
   });
   const backups = new BackupKeeper({ ctx, book: own.book, displayName: host.ownName, http: deps.blobHttp, argon2id: deps.argon2id, changed: (p) => view.patch(p) });
-  const queued = () => {
-    outbox.kick();
+  const queued = (head?: OutboxRecord) => {
+    if (head) outbox.offer(head);
+    else outbox.kick();
     void backups.uploadIfDue();
   };
   const messages = new MessageCommands(ctx, { needsSession: (id) => starter.ensure(id), queued, changed: refresh });

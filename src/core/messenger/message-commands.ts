@@ -5,7 +5,7 @@
  * wake the outbox, refresh the view).
  */
 import { fromHex, toHex } from '../bytes.ts';
-import type { Quote } from '../store/index.ts';
+import type { OutboxRecord, Quote } from '../store/index.ts';
 import { mailboxAddress } from '../wire/index.ts';
 import { quoteExcerpt } from './action-content.ts';
 import { enqueueOutgoing } from './compose.ts';
@@ -15,12 +15,13 @@ import { InvalidMessageTextError, MessageActionRefusedError, UnknownContactError
 import { outgoingContent } from './message-content.ts';
 import { MAX_MESSAGE_TEXT_BYTES, messageBody, messageTextBytes } from './message-text-limit.ts';
 import type { SendOptions } from './messenger-api.ts';
+import { STAGES } from '../stage-trace.ts';
 
 export interface MessageEvents {
   /** Messages to this contact wait for a session. */
   needsSession(contactId: string): void;
-  /** The outbox has work. */
-  queued(): void;
+  /** The outbox has work; `head`: the new entry, its contact's head of line, ready to hand to a transport now. */
+  queued(head?: OutboxRecord): void;
   /** What the views show changed. */
   changed(): Promise<void>;
 }
@@ -33,6 +34,7 @@ export class MessageCommands {
 
   async send(contactId: string, text: string, options: SendOptions = {}): Promise<void> {
     const { ctx } = this;
+    ctx.trace?.mark(STAGES.sendCommand);
     // An id from the caller makes the command idempotent (the keypress journal resends it after a reload).
     if (options.id !== undefined) {
       if (!/^[0-9a-f]{32}$/u.test(options.id)) throw new InvalidMessageTextError('message id must be 32 lowercase hex characters');
@@ -62,9 +64,10 @@ export class MessageCommands {
       throw err;
     });
     if (!enqueued) return;
+    ctx.trace?.mark(STAGES.sendCommitted);
     ctx.metrics.inc('messages.composed');
     if (enqueued.pending) this.events.needsSession(contactId);
-    this.events.queued();
+    this.events.queued(enqueued.head);
     await this.events.changed();
   }
 

@@ -82,7 +82,7 @@ export class Messenger implements MessengerApi {
     this.log = deps.logger.child('messenger');
     this.store = deps.store;
     this.push = new PushRegistration(this.log.child('push'));
-    const view = (this.view = new ViewProjection({ clock: deps.clock, metrics: deps.metrics, log: this.log }));
+    const view = (this.view = new ViewProjection({ clock: deps.clock, metrics: deps.metrics, log: this.log, ...(deps.trace ? { trace: deps.trace } : {}) }));
     deps.store.health.subscribe((s) => {
       const state = view.getState();
       view.patch({ storage: { ...state.storage, state: s }, ...(s === 'ok' ? {} : { phase: state.phase === 'loading' ? 'failed' : state.phase }) });

@@ -22,6 +22,7 @@ import type { AttemptOutcome, Router } from '../transport/index.ts';
 import type { DeviceListVersion, SignedDeviceList } from '../wire/index.ts';
 import type { MessengerContext } from './context.ts';
 import { RelayOrderHold } from './relay-order-hold.ts';
+import { STAGES } from '../stage-trace.ts';
 
 /** Heads sent at the same time at most (different contacts). */
 export const OUTBOX_CONCURRENCY = 16;
@@ -86,6 +87,31 @@ export class OutboxWorker {
     void this.round();
   }
 
+  /**
+   * `entry` was just committed as its contact's head of line (the store said so in the
+   * same transaction: OutgoingCommitted.head): it goes to the router now, without a round
+   * reading every queue's head again. Exactly as a round would take it: only when nothing
+   * of its contact is in flight or parked, the contact is not blocked and there is room;
+   * otherwise a round decides (it reads the entry from storage like any other). The
+   * in-flight mark is taken synchronously, so a round that read the entry too skips it,
+   * and the outcome is committed the same way. A crash before this runs loses nothing:
+   * the entry is durable and the next round sends it.
+   */
+  offer(entry: OutboxRecord): void {
+    if (this.stopped) return;
+    const now = this.ctx.clock.now();
+    const free =
+      entry.state === 'ready' &&
+      entry.nextAttemptAt <= now &&
+      !this.inFlight.has(entry.contactId) &&
+      !this.parked.has(entry.contactId) &&
+      this.inFlight.size < OUTBOX_CONCURRENCY &&
+      !this.ctx.contacts.byId(entry.contactId)?.blocked;
+    if (!free) return this.kick();
+    this.ctx.metrics.inc('outbox.handed_at_commit');
+    this.send(entry);
+  }
+
   stop(): void {
     this.stopped = true;
     this.unsubscribe();
@@ -125,15 +151,18 @@ export class OutboxWorker {
       else nextWake = Math.min(nextWake, at);
     }
     if (nextWake < Infinity) this.schedule(nextWake);
-    for (const entry of due.slice(0, OUTBOX_CONCURRENCY - this.inFlight.size)) {
-      this.inFlight.add(entry.contactId);
-      void this.attempt(entry).finally(() => {
-        this.inFlight.delete(entry.contactId);
-        this.kick();
-      });
-    }
+    for (const entry of due.slice(0, OUTBOX_CONCURRENCY - this.inFlight.size)) this.send(entry);
     // Counted after the sends left: a read transaction before them delayed every message.
     metrics.set('queue.depth', await store.queueDepth());
+  }
+
+  /** One attempt at `entry`, its contact in flight until the outcome is committed; then a round looks at what is next. */
+  private send(entry: OutboxRecord): void {
+    this.inFlight.add(entry.contactId);
+    void this.attempt(entry).finally(() => {
+      this.inFlight.delete(entry.contactId);
+      this.kick();
+    });
   }
 
   private async attempt(entry: OutboxRecord): Promise<void> {
@@ -148,6 +177,7 @@ export class OutboxWorker {
       (await this.order.keepsOffDirect(entry.contactId).catch(() => false));
     const state = { firstAttemptAt: entry.firstAttemptAt ?? entry.createdAt, attempts: entry.attempts };
     const deviceList = this.deviceListOf(entry);
+    this.ctx.trace?.mark(STAGES.outboxHandoff);
     const outcome = await this.router.attempt(envelope, state, { ...(offDirect ? { skip: ['direct'] as const } : {}), ...(deviceList ? { deviceList } : {}) });
     if (outcome.ok && outcome.transport === 'relay' && entry.messageId !== undefined) this.order.relayed(entry.contactId, entry.messageId);
     try {

@@ -29,6 +29,7 @@ import { applyContent, decodeReceived } from './receive-content.ts';
 import { applyOwnDeviceContent } from './receive-own-device.ts';
 import { readDedupMarks, withoutDuplicates } from './receive-dedup.ts';
 import { openEnvelope, unsealAll } from './receive-decrypt.ts';
+import { STAGES } from '../stage-trace.ts';
 
 export type { ReceiveHooks } from './receive-ack.ts';
 
@@ -69,6 +70,7 @@ export class ReceivePipeline {
     if (this.stopped) return; // not acknowledged: the relay delivers it again to the next core
     const admission = this.guard.admit(incoming);
     if (admission.kind !== 'fresh') return;
+    this.ctx.trace?.mark(STAGES.receiveAccepted);
     this.queue.push({ incoming, settle: admission.settle });
     void this.drain();
   }
@@ -156,6 +158,7 @@ export class ReceivePipeline {
       // The next batch's dedup read is issued before this batch's commit, so it does not queue behind it.
       if (++batches < RECEIVE_TURN_BATCHES) next = this.take();
       if (prepared?.commits.length) {
+        this.ctx.trace?.mark(STAGES.receiveDecrypted);
         const commit = this.ctx.store.commitIncomingBatch(prepared.commits);
         commit.catch(() => undefined); // awaited by finish(); not unhandled meanwhile
         inflight = { prepared, commit };
@@ -175,7 +178,9 @@ export class ReceivePipeline {
   /** Waits for a batch's commit: settles it, or returns its envelopes when the commit failed. */
   private async finish(inflight: InFlight): Promise<readonly Pending[] | undefined> {
     try {
-      acknowledgeCommitted(this.ctx, this.hooks, inflight.prepared, await inflight.commit);
+      const results = await inflight.commit;
+      this.ctx.trace?.mark(STAGES.receiveCommitted);
+      acknowledgeCommitted(this.ctx, this.hooks, inflight.prepared, results);
       return undefined;
     } catch (err) {
       this.notCommitted(err, inflight.prepared.batch.length);

@@ -17,10 +17,22 @@ export interface TakenChanges {
   readonly all: boolean;
   readonly messageIds: ReadonlySet<string>;
   readonly envelopeIds: ReadonlySet<string>;
+  /** Read the lists again (conversations, groups): a write that may change them. */
+  readonly lists: boolean;
+  /** Count the queue again (outbox entries added or removed). */
+  readonly queue: boolean;
+  /**
+   * Only status moves by receipts, which may have removed an outbox entry (delivered while
+   * still queued): the rows are shown first, the queue is counted again right after.
+   */
+  readonly queueSoon: boolean;
 }
 
 export class ViewChanges {
   private all = true;
+  private lists = true;
+  private queue = true;
+  private queueSoon = false;
   private messageIds = new Set<string>();
   private envelopeIds = new Set<string>();
 
@@ -32,14 +44,34 @@ export class ViewChanges {
     if (typeof id === 'string') this.envelopeIds.add(id);
   }
 
+  /** The conversations or groups lists may have changed (and with them the queue). */
+  listsChanged(): void {
+    this.lists = true;
+    this.queue = true;
+  }
+
+  queueChanged(): void {
+    this.queue = true;
+  }
+
+  /** Receipts moved rows only; an outbox entry may have gone with them. */
+  queueMayHaveChanged(): void {
+    this.queueSoon = true;
+  }
+
   everything(): void {
     this.all = true;
+    this.lists = true;
+    this.queue = true;
   }
 
   /** What changed since the last take; the record starts empty again. */
   take(): TakenChanges {
-    const taken = { all: this.all, messageIds: this.messageIds, envelopeIds: this.envelopeIds };
+    const taken = { all: this.all, messageIds: this.messageIds, envelopeIds: this.envelopeIds, lists: this.lists, queue: this.queue, queueSoon: this.queueSoon && !this.queue };
     this.all = false;
+    this.lists = false;
+    this.queue = false;
+    this.queueSoon = false;
     this.messageIds = new Set();
     this.envelopeIds = new Set();
     return taken;
@@ -89,10 +121,17 @@ const NO_MESSAGE_ROWS: ReadonlySet<StoreMethod> = new Set<StoreMethod>([
 // quotes it (a reply shows "This message was deleted" or the edited text): the whole window.
 function outgoingRows(changes: ViewChanges, c: OutgoingCommit | PendingOutgoingCommit): void {
   changes.message(c?.message?.id);
+  changes.listsChanged();
   if (c?.action) changes.everything();
 }
 
+/** Parts of an incoming commit that change no list and no queue entry of their own (a receipt's commit has only these). */
+const STATUS_ONLY_PARTS: ReadonlySet<string> = new Set(['envelopeId', 'from', 'receivedAt', 'sessionUpdate', 'preKeyPool', 'statusUpdates']);
+
 function incomingRows(changes: ViewChanges, c: IncomingCommit): void {
+  if (c && typeof c === 'object' && Object.entries(c).every(([k, v]) => v === undefined || STATUS_ONLY_PARTS.has(k))) {
+    if (c.statusUpdates?.length) changes.queueMayHaveChanged();
+  } else changes.listsChanged();
   changes.message(c?.message?.id);
   // What another device of our account sent (a new outgoing row here) and read (rows now read).
   changes.message(c?.transcript?.id);
@@ -101,20 +140,24 @@ function incomingRows(changes: ViewChanges, c: IncomingCommit): void {
   for (const u of c?.statusUpdates ?? []) changes.message(u?.messageId);
 }
 
+/** Writes whose effect on the lists and the queue their entry in WRITES says (every other write: the lists read again). */
+const STATUS_ONLY_WRITES: ReadonlySet<StoreMethod> = new Set<StoreMethod>(['markSent', 'recordAttemptFailure', 'markFailed', 'retry', 'commitIncoming', 'commitIncomingBatch']);
+
 /** The rows a committed write changed (called with the write's arguments after it resolved). */
 const WRITES: Partial<Record<StoreMethod, (changes: ViewChanges, args: readonly unknown[]) => void>> = {
   commitOutgoing: (ch, [c]) => outgoingRows(ch, c as OutgoingCommit),
   commitPendingOutgoing: (ch, [c]) => outgoingRows(ch, c as PendingOutgoingCommit),
-  markSent: (ch, [id]) => ch.envelope(id as string),
-  recordAttemptFailure: (ch, [id]) => ch.envelope(id as string),
-  markFailed: (ch, [id]) => ch.envelope(id as string),
-  retry: (ch, [id]) => ch.message(id as string),
-  deleteMessageLocally: (ch, [id]) => ch.message(id as string),
+  markSent: (ch, [id]) => (ch.envelope(id as string), ch.queueChanged()),
+  recordAttemptFailure: (ch, [id]) => (ch.envelope(id as string), ch.queueChanged()),
+  markFailed: (ch, [id]) => (ch.envelope(id as string), ch.queueChanged()),
+  retry: (ch, [id]) => (ch.message(id as string), ch.queueChanged()),
+  deleteMessageLocally: (ch, [id]) => (ch.message(id as string), ch.listsChanged()),
   commitIncoming: (ch, [c]) => incomingRows(ch, c as IncomingCommit),
   commitIncomingBatch: (ch, [cs]) => {
     for (const c of (cs as readonly IncomingCommit[]) ?? []) incomingRows(ch, c);
   },
   commitRead: (ch, [c]) => {
+    ch.listsChanged();
     for (const id of (c as ReadCommit)?.messageIds ?? []) ch.message(id);
   },
 };
@@ -133,6 +176,8 @@ export function trackViewChanges<S extends PetrelStore>(store: S, changes: ViewC
         const result = fn.apply(target, args);
         const report = () => {
           if (NO_MESSAGE_ROWS.has(method)) return;
+          // Writes not known part by part (below) may change anything the lists show.
+          if (!STATUS_ONLY_WRITES.has(method)) changes.listsChanged();
           const rows = WRITES[method];
           if (rows) rows(changes, args);
           else changes.everything();

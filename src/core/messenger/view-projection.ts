@@ -10,12 +10,18 @@
  * Opening a chat, paging, a removed row or a write not known row by row read the whole
  * window again. Either way the window equals a fresh read of the store.
  *
+ * The lists (conversations, groups) and the queue count are read again only when a write
+ * may have changed them: a status move (sent, delivered, read by the contact) reads its
+ * rows alone, and a receipt that may have taken an outbox entry with it has the queue
+ * counted again in the projection right after (issue 22: the tick waited for both lists).
+ *
  * Before an identity exists (loading, onboarding, failed) there is no running core to
  * project; `attach` hands it the running core's sources and `detach` takes them back.
  */
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import { STAGES, type StageTrace } from '../stage-trace.ts';
 import type { PetrelStore } from '../store/index.ts';
 import type { RelayConnectionState } from '../transport/index.ts';
 import type { ContactDirectory } from './contact-directory.ts';
@@ -24,7 +30,7 @@ import { contactViews } from './contact-views.ts';
 import type { ChatWindow, ConnectionState, GroupView, MessageView, MessengerState } from './messenger-api.ts';
 import { messageView } from './message-view.ts';
 import { trackViewChanges, ViewChanges, type TakenChanges } from './view-changes.ts';
-import type { MessageRecord } from '../store/records.ts';
+import type { ConversationRecord, MessageRecord } from '../store/records.ts';
 import { ACTION_WINDOW_MS } from '../store/message-actions.ts';
 
 /** Messages loaded per page into the open chat. */
@@ -62,6 +68,8 @@ export interface ProjectionDeps {
   readonly clock: Clock;
   readonly metrics: Metrics;
   readonly log: Logger;
+  /** Timing marks for the e2e benchmark (stage-trace.ts); absent in normal use. */
+  readonly trace?: StageTrace;
 }
 
 export class ViewProjection {
@@ -79,6 +87,8 @@ export class ViewProjection {
   /** The open chat's rows as last read, oldest first, beside the window made of them. */
   private rows: MessageRecord[] = [];
   private window: ChatWindow | undefined;
+  /** The lists as last read (from `store`): a projection that need not read them again reuses them. */
+  private lists: { readonly store: PetrelStore; readonly conversations: readonly ConversationRecord[]; readonly groups: GroupView[] | undefined } | undefined;
 
   constructor(private readonly deps: ProjectionDeps) {}
 
@@ -136,18 +146,23 @@ export class ViewProjection {
     await this.refresh();
   }
 
-  /** Something the views show may have changed: refresh soon (coalesced). */
+  /** The core's tracked store wrote something the views may show: project what its writes changed, soon (coalesced). */
   changed(): void {
     if (this.refreshQueued || this.stopped) return;
     this.refreshQueued = true;
     this.deps.clock.setTimeout(() => {
       this.refreshQueued = false;
-      void this.refresh();
+      void this.run();
     }, 0);
   }
 
-  /** Re-reads what the views show from the store. Serialised; a refresh asked during one runs after it. */
+  /** Re-reads what the views show from the store, the lists included. Serialised; a refresh asked during one runs after it. */
   async refresh(): Promise<void> {
+    this.changes.listsChanged();
+    await this.run();
+  }
+
+  private async run(): Promise<void> {
     if (this.refreshing) {
       await this.refreshing;
     }
@@ -185,25 +200,36 @@ export class ViewProjection {
     if (!s) return;
     const { store } = s;
     const taken = this.changes.take();
-    const changes = this.tracked.has(store) ? taken : { ...taken, all: true };
+    const changes = this.tracked.has(store) ? taken : { ...taken, all: true, lists: true, queue: true };
     const open = this.openContactId;
     const group = s.groups && open !== undefined && /^[0-9a-f]{32}$/u.test(open) ? s.groups : undefined;
+    // A status move (sent, delivered, read) reads its rows alone: the lists and the queue
+    // count are read again only when a write may have changed them (view-changes.ts).
+    const lists = changes.lists || this.lists === undefined || this.lists.store !== store;
+    const queue = lists || changes.queue;
     const [conversations, queueDepth, window, groups, devices] = await Promise.all([
-      store.listConversations(),
-      store.queueDepth(),
+      lists ? store.listConversations() : this.lists!.conversations,
+      queue ? store.queueDepth() : this.state.queueDepth,
       group ? this.groupWindow(group, open!) : this.chatWindow(store, changes),
-      s.groups?.views(),
+      lists ? s.groups?.views() : this.lists!.groups,
       !group && open !== undefined && s.devicesOf ? s.devicesOf(open) : undefined,
     ]);
+    if (lists) this.lists = { store, conversations, groups };
     // A 1:1 chat with a multi-device contact names its devices (for a message's Details).
     const chat = window && devices && devices.length > 1 && window.contactId === open ? { ...window, devices } : window;
     const conv = new Map(conversations.map((c) => [c.contactId, c]));
     const contacts = contactViews(s.contacts.all(), conv, new Set(s.direct?.openChannels() ?? []));
-    this.deps.metrics.set('queue.depth', queueDepth);
+    if (queue) this.deps.metrics.set('queue.depth', queueDepth);
     const { chat: _previous, ...rest } = this.state;
     const { groups: _g, ...others } = rest;
     this.state = { ...others, contacts, queueDepth, connection: this.connectionState(), ...(chat ? { chat } : {}), ...(groups?.length ? { groups } : {}) };
+    this.deps.trace?.mark(STAGES.viewProjected);
     this.notify();
+    if (changes.queueSoon) {
+      // Shown first; the count follows in the next projection.
+      this.changes.queueChanged();
+      this.changed();
+    }
   }
 
   /** A group's newest `chatLimit` rows as the open chat (read whole: a group's rows are few per refresh). */

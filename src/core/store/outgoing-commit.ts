@@ -85,30 +85,40 @@ export function placeOutgoing(m: NewOutgoingMessage, existing: MessageRecord | u
   return { row, conversation };
 }
 
-export async function applyOutgoing(tx: BackendTx, commit: OutgoingCommit, now: number): Promise<number> {
-  if (commit.action) return applyOutgoingAction(tx, commit, now);
+/** Entries of the contact's queue read (in the commit's transaction) to tell whether a new message is its head of line. */
+export const HEAD_CHECK_ENTRIES = 8;
+
+export async function applyOutgoing(tx: BackendTx, commit: OutgoingCommit, now: number): Promise<{ readonly sessionVersion: number; readonly head?: OutboxRecord }> {
+  if (commit.action) return { sessionVersion: await applyOutgoingAction(tx, commit, now) };
   const outbox = tx.table('outbox');
   const sessions = tx.table('sessions');
   const messages = tx.table('messages');
   const conversations = tx.table('conversations');
   const e = commit.outboxEntry;
   const m = commit.message;
-  const [existingEntry, session, existingMessage, conv] = await Promise.all([
+  const [existingEntry, session, existingMessage, conv, queued] = await Promise.all([
     outbox.get(e.envelopeId),
     sessions.get(commit.sessionUpdate.contactId),
     m ? messages.get(m.id) : undefined,
     m ? conversations.get(m.contactId) : undefined,
+    // The contact's queue as it is before this entry (byContactSeq, lowest first).
+    m ? outbox.query({ index: 'byContactSeq', lower: [e.contactId, -Infinity], upper: [e.contactId, Infinity], limit: HEAD_CHECK_ENTRIES }) : [],
   ]);
   if (existingEntry) throw new InvalidStoreInputError('outboxEntry.envelopeId', 'an outbox entry with this id exists');
   const next = nextSession(session, commit.sessionUpdate, now);
   const placed = m ? placeOutgoing(m, existingMessage, conv, e.envelopeId) : undefined;
+  const record = readyOutboxRecord(e, now, placed?.row);
   await Promise.all([
     sessions.put(next),
     ...(placed ? [messages.put(placed.row), conversations.put(placed.conversation)] : []),
-    outbox.put(readyOutboxRecord(e, now, placed?.row)),
+    outbox.put(record),
     ...(placed && commit.retain ? [tx.table('resendable').put(resendableRecord(e, placed.row.id, commit.retain, now))] : []),
   ]);
-  return next.version;
+  // A message gets its conversation's next (highest) seq: it is the head of its contact's
+  // queue exactly when nothing else of the contact is still to send (failed entries wait
+  // for a manual retry and hold nobody back, queue-heads.ts). A page of failed entries only: not known, not the head.
+  const head = placed && queued.length < HEAD_CHECK_ENTRIES && queued.every((q) => q.state === 'failed');
+  return { sessionVersion: next.version, ...(head ? { head: record } : {}) };
 }
 
 export async function applyPendingOutgoing(tx: BackendTx, commit: PendingOutgoingCommit, now: number): Promise<void> {

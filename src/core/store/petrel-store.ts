@@ -41,6 +41,7 @@ import type {
   MessagePage,
   NewOutboxEntry,
   OutgoingCommit,
+  OutgoingCommitted,
   PendingOutgoingCommit,
   PetrelStore,
   ReadCommit,
@@ -244,7 +245,7 @@ export class BackendPetrelStore implements PetrelStore {
 
   // ---- send
 
-  async commitOutgoing(commit: OutgoingCommit): Promise<{ readonly sessionVersion: number }> {
+  async commitOutgoing(commit: OutgoingCommit): Promise<OutgoingCommitted> {
     checkObject('commit', commit);
     checkSessionUpdate('sessionUpdate', commit.sessionUpdate);
     checkOutboxEntry('outboxEntry', commit.outboxEntry);
@@ -261,7 +262,7 @@ export class BackendPetrelStore implements PetrelStore {
     }
     if (commit.retain !== undefined) checkBytes('retain', commit.retain);
     const now = this.options.now();
-    return this.tx(OUTGOING_STORES, 'readwrite', async (tx) => ({ sessionVersion: await applyOutgoing(tx, commit, now) }));
+    return this.tx(OUTGOING_STORES, 'readwrite', (tx) => applyOutgoing(tx, commit, now));
   }
 
   async commitPendingOutgoing(commit: PendingOutgoingCommit): Promise<void> {

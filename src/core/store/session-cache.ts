@@ -20,6 +20,7 @@ import type {
   IncomingCommit,
   IncomingResult,
   OutgoingCommit,
+  OutgoingCommitted,
   PetrelStore,
   ReadCommit,
   SessionStartCommit,
@@ -131,7 +132,7 @@ export class SessionCachingStore implements PetrelStore {
     });
   }
 
-  commitOutgoing(c: OutgoingCommit): Promise<{ readonly sessionVersion: number }> {
+  commitOutgoing(c: OutgoingCommit): Promise<OutgoingCommitted> {
     return this.guarded([c?.sessionUpdate?.contactId], async () => {
       const r = await this.inner.commitOutgoing(c);
       this.cache.committed(c.sessionUpdate, r.sessionVersion);

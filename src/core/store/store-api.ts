@@ -86,6 +86,18 @@ export interface OutgoingCommit {
   readonly retain?: Uint8Array;
 }
 
+/** What `commitOutgoing` committed. */
+export interface OutgoingCommitted {
+  readonly sessionVersion: number;
+  /**
+   * The outbox entry of a new message, when it is its contact's head of line (nothing else
+   * of the contact was still to send when it committed): the outbox may hand it to a
+   * transport at once instead of reading its queues again (OutboxWorker.offer). Absent for
+   * actions and protocol messages, and whenever that is not certain.
+   */
+  readonly head?: OutboxRecord;
+}
+
 export interface ReadCommit {
   readonly contactId: string;
   /** Our own account's id (hex IK), when `deviceReceipts` include read marks to our own other devices. */
@@ -308,7 +320,7 @@ export interface PetrelStore {
   discardCorruptSession(contactId: string, expectedVersion: number): Promise<boolean>;
 
   // ---- send
-  commitOutgoing(commit: OutgoingCommit): Promise<{ readonly sessionVersion: number }>;
+  commitOutgoing(commit: OutgoingCommit): Promise<OutgoingCommitted>;
   commitPendingOutgoing(commit: PendingOutgoingCommit): Promise<void>;
   /** A message to several targets (devices), all its copies in one transaction (FanOutCommit). */
   commitFanOut(commit: FanOutCommit): Promise<void>;

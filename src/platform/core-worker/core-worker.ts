@@ -18,6 +18,7 @@ import type { ClientMessage } from '../core-protocol/protocol.ts';
 import { diffState } from '../core-protocol/state-patch.ts';
 import type { MessengerState } from '../../core/messenger/messenger-api.ts';
 import { RtcBridgeClient } from './remote-peer-connection.ts';
+import { StageRecorder } from '../stage-recorder.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-messages.ts';
 
 interface WorkerScope {
@@ -40,6 +41,8 @@ let version = 0;
 const early: ClientMessage[] = [];
 let online = true;
 let testHooks = false;
+/** Timing marks for the e2e benchmark, when the tab asked for them (init.trace). */
+let trace: StageRecorder | undefined;
 const networkListeners = new Set<(signal: NetworkSignal) => void>();
 const network: NetworkSignals = {
   isOnline: () => online,
@@ -84,6 +87,7 @@ scope.addEventListener('message', (ev) => {
 async function start(init: WorkerInit): Promise<void> {
   online = init.online;
   testHooks = init.testHooks;
+  if (init.trace) trace = new StageRecorder();
   // Held until the worker ends: its release tells the tab this worker is gone.
   await new Promise<void>((held) => {
     if (!scope.navigator.locks) return held();
@@ -109,6 +113,7 @@ async function start(init: WorkerInit): Promise<void> {
       logger,
       logs,
       health,
+      trace,
     });
   } catch (err) {
     post({ k: 'failed', error: err instanceof Error ? err.name : 'unknown' });
@@ -129,6 +134,7 @@ async function start(init: WorkerInit): Promise<void> {
       const next = booted.api.getState();
       const patch = diffState(posted, next, version);
       if (!patch) return;
+      trace?.mark('worker.patch');
       post({ k: 'patch', patch });
       posted = next;
       version++;
@@ -141,6 +147,7 @@ async function start(init: WorkerInit): Promise<void> {
 }
 
 function hook(m: Extract<ToWorker, { k: 'hook' }>): void {
+  if (m.name === 'takeTrace') return post({ k: 'hook', id: m.id, value: 0, marks: testHooks ? (trace?.take() ?? []) : [] });
   const direct = testHooks ? core?.direct() : undefined;
   let value = 0;
   try {

@@ -16,7 +16,8 @@ import type { MessengerState } from '../../core/messenger/messenger-api.ts';
 import type { StorageHealth } from '../../core/store/storage-health.ts';
 import { relayUrlFor } from '../relay-url.ts';
 import type { LeaderCore } from '../tabbed-messenger.ts';
-import { TEST_HANDLE, TEST_HOOKS_FLAG, type BrowserMessengerOptions, type PetrelTestHandle } from '../test-hooks.ts';
+import { TEST_HANDLE, TEST_HOOKS_FLAG, TRACE_FLAG, type BrowserMessengerOptions, type PetrelTestHandle } from '../test-hooks.ts';
+import { StageRecorder, type StageMark } from '../stage-recorder.ts';
 import { browserNetworkSignals } from '../browser-network-signals.ts';
 import { PeerConnectionHost } from './peer-connection-host.ts';
 import type { RtcToWindow } from './rtc-bridge-messages.ts';
@@ -53,6 +54,8 @@ export function bootWorkerCore(ctx: WorkerCoreContext): Promise<LeaderCore> {
   const log = logger.child('core-worker');
   const RTC = (win as unknown as { RTCPeerConnection?: typeof RTCPeerConnection }).RTCPeerConnection;
   const testHooks = (win as unknown as Record<string, unknown>)[TEST_HOOKS_FLAG] === true;
+  // Timing marks for the e2e benchmark: this page's (commands out, patches in) and the worker's.
+  const trace = testHooks && (win as unknown as Record<string, unknown>)[TRACE_FLAG] === true ? new StageRecorder() : undefined;
   let current: Generation | undefined;
   let stopping = false;
   let started = false;
@@ -61,7 +64,10 @@ export function bootWorkerCore(ctx: WorkerCoreContext): Promise<LeaderCore> {
 
   const messenger = new WorkerMessenger({
     clientId: crypto.randomUUID(),
-    postCommand: (m) => post({ k: 'cmd', m }),
+    postCommand: (m) => {
+      trace?.mark('page.command');
+      post({ k: 'cmd', m });
+    },
     postOpen: (contactId) => post({ k: 'open', contactId }),
     postOlder: () => post({ k: 'older' }),
     askSnapshot: () => post({ k: 'snapshot' }),
@@ -71,12 +77,18 @@ export function bootWorkerCore(ctx: WorkerCoreContext): Promise<LeaderCore> {
   const unwatchNetwork = network.subscribe((signal) => post({ k: 'net', signal }));
 
   let hookId = 0;
-  const hookAnswers = new Map<number, { resolve(value: number): void; reject(error: Error): void }>();
+  const hookAnswers = new Map<number, { resolve(value: number, marks?: readonly StageMark[]): void; reject(error: Error): void }>();
   const hook = (name: HookName, bytes?: Uint8Array) =>
     new Promise<number>((resolve, reject) => {
       const id = hookId++;
       hookAnswers.set(id, { resolve, reject });
       post({ k: 'hook', id, name, ...(bytes ? { bytes } : {}) });
+    });
+  const takeWorkerTrace = () =>
+    new Promise<readonly StageMark[]>((resolve, reject) => {
+      const id = hookId++;
+      hookAnswers.set(id, { resolve: (_v, marks) => resolve(marks ?? []), reject });
+      post({ k: 'hook', id, name: 'takeTrace' });
     });
 
   return new Promise<LeaderCore>((resolve, reject) => {
@@ -106,6 +118,7 @@ export function bootWorkerCore(ctx: WorkerCoreContext): Promise<LeaderCore> {
         ...(options.iceServers ? { iceServers: options.iceServers } : {}),
         ...(options.configProblems ? { configProblems: options.configProblems } : {}),
         testHooks,
+        ...(trace ? { trace: true } : {}),
         lifeLock,
       } satisfies ToWorker);
     };
@@ -143,10 +156,11 @@ export function bootWorkerCore(ctx: WorkerCoreContext): Promise<LeaderCore> {
           return;
         case 'patch':
           messenger.applyPatch(m.patch);
+          trace?.mark('page.patch');
           return;
         case 'hook':
           if (m.error !== undefined) hookAnswers.get(m.id)?.reject(new Error(m.error));
-          else hookAnswers.get(m.id)?.resolve(m.value);
+          else hookAnswers.get(m.id)?.resolve(m.value, m.marks);
           hookAnswers.delete(m.id);
           return;
         case 'stopped':
@@ -220,6 +234,7 @@ export function bootWorkerCore(ctx: WorkerCoreContext): Promise<LeaderCore> {
           if (!win.navigator.locks) died(gen);
           return Promise.resolve(true);
         },
+        takeTrace: async () => ({ worker: await takeWorkerTrace(), page: trace?.take() ?? [] }),
       } satisfies PetrelTestHandle;
     }
     spawn();

@@ -13,6 +13,7 @@ import type { ClientMessage, HostMessage } from '../core-protocol/protocol.ts';
 import type { StatePatch } from '../core-protocol/state-patch.ts';
 import type { IceServer } from '../webrtc/webrtc-connector.ts';
 import type { RtcFromWindow, RtcToWindow } from './rtc-bridge-messages.ts';
+import type { StageMark } from '../stage-recorder.ts';
 
 export interface WorkerInit {
   readonly k: 'init';
@@ -26,12 +27,14 @@ export interface WorkerInit {
   readonly configProblems?: readonly string[];
   /** Answer `hook` messages (the e2e tests' fault hooks). */
   readonly testHooks: boolean;
+  /** Record timing marks (stage-recorder.ts) for the `takeTrace` hook. */
+  readonly trace?: boolean;
   /** A Web Lock the worker holds while it lives: granted to the tab, it says the worker died. */
   readonly lifeLock: string;
 }
 
 /** The fault and inspection hooks of the e2e tests (see test-hooks.ts), run in the worker. */
-export type HookName = 'pauseDirect' | 'resumeDirect' | 'dropDirect' | 'severDirect' | 'healDirect' | 'injectDirect';
+export type HookName = 'pauseDirect' | 'resumeDirect' | 'dropDirect' | 'severDirect' | 'healDirect' | 'injectDirect' | 'takeTrace';
 
 export type ToWorker =
   | WorkerInit
@@ -60,6 +63,6 @@ export type FromWorker =
   | { readonly k: 'state'; readonly state: MessengerState }
   /** What changed since the state of version `patch.base` (at most one per worker task). */
   | { readonly k: 'patch'; readonly patch: StatePatch }
-  | { readonly k: 'hook'; readonly id: number; readonly value: number; readonly error?: string }
+  | { readonly k: 'hook'; readonly id: number; readonly value: number; readonly error?: string; readonly marks?: readonly StageMark[] }
   | RtcToWindow
   | { readonly k: 'stopped' };

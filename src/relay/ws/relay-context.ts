@@ -15,6 +15,7 @@ import type { ErrorCode } from '../../core/wire/index.ts';
 import type { Connection } from './connection.ts';
 import type { SessionRegistry } from './session-registry.ts';
 import type { LinkChannels } from '../link/link-channels.ts';
+import type { RelayStageTrace } from '../stage-trace-file.ts';
 
 /** Everything a frame handler may use. Stores hold the protocol state; the rest is node-local plumbing. */
 export interface RelayContext {
@@ -36,6 +37,8 @@ export interface RelayContext {
   /** Where events for a mailbox go: this node's connections, or every node's. */
   readonly fanout: Fanout;
   readonly now: () => number;
+  /** Timing marks of a deposit's steps (PETREL_TRACE_FILE, stage-trace-file.ts); absent in normal use. */
+  readonly trace?: RelayStageTrace;
   /** True once shutdown began: no new frame is accepted. */
   readonly isDraining: () => boolean;
   /** Sends error{code, rid?, msg} and counts it. */

@@ -48,6 +48,7 @@ export async function depositBudget(ctx: RelayContext, conn: Connection, bytes: 
  */
 export async function handleSend(ctx: RelayContext, conn: Connection, frame: SendFrame): Promise<void> {
   const timed = ctx.metrics.timeRequest('send');
+  ctx.trace?.mark('relay.received');
   // Budget checks of successive frames run side by side, but each frame enters the batcher
   // only after the one before it: the batcher keeps arrival order from there on.
   const previous = conn.depositTurn;
@@ -77,6 +78,7 @@ export async function handleSend(ctx: RelayContext, conn: Connection, frame: Sen
   if (conn.inflight >= MAX_INFLIGHT_DEPOSITS && conn.pauseReading()) ctx.metrics.pausedReads.inc();
   try {
     const outcome = await stored;
+    ctx.trace?.mark('relay.committed');
     if (!outcome.ok) {
       ctx.metrics.deposits.inc({ result: outcome.reason });
       if (outcome.reason === 'storage_full') ctx.sendError(conn, 'overloaded', 'relay storage is full; retry later', frame.rid);
@@ -89,6 +91,7 @@ export async function handleSend(ctx: RelayContext, conn: Connection, frame: Sen
     timed();
     const asleep = announced();
     if (asleep) ctx.push.wake(asleep);
+    ctx.trace?.mark('relay.pushed');
   } catch (err) {
     ctx.log.error({ conn: conn.id, err: err instanceof Error ? err.message : String(err) }, 'deposit failed');
     ctx.sendError(conn, 'internal', 'could not store the envelope', frame.rid);
