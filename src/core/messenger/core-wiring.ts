@@ -160,7 +160,7 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
     identity,
     contacts: await ContactDirectory.load(store),
     pool,
-    devices: own.routing((ik) => void devices.refresh(ik)),
+    devices: own.routing((ik) => devices.fetchList(ik)),
   };
   await upgradeStoredState(store, ctx.contacts.all().map((c) => c.id), poolBytes ? { bytes: poolBytes, value: pool } : undefined, logger);
   await upgradeUnnamedContacts(store, ctx.contacts, logger);
