@@ -38,6 +38,10 @@ export interface DeviceOptions {
   readonly blobHttp?: MessengerDeps['blobHttp'];
   /** How long copies for a device without keys wait for them (default: the product's). */
   readonly unpublishedDeviceWaitMs?: number;
+  /** How long an envelope from a device its sender's list does not name waits for a list fetch (default: the product's). */
+  readonly deviceHoldMaxMs?: number;
+  /** How long the relay transport waits for a request's answer (default: the product's). */
+  readonly requestTimeoutMs?: number;
 }
 
 export function device(relayUrl: string, store: PetrelStore = createMemoryStore({ now: () => Date.now() }), options: DeviceOptions = {}): Device {
@@ -58,6 +62,7 @@ export function device(relayUrl: string, store: PetrelStore = createMemoryStore(
     ...(createDirect ? { createDirect } : {}),
     ...(options.blobHttp ? { blobHttp: options.blobHttp } : {}),
     ...(options.unpublishedDeviceWaitMs !== undefined ? { unpublishedDeviceWaitMs: options.unpublishedDeviceWaitMs } : {}),
+    ...(options.deviceHoldMaxMs !== undefined ? { deviceHoldMaxMs: options.deviceHoldMaxMs } : {}),
     createRelay: (auth) =>
       new WsRelayTransport({
         url: relayUrl,
@@ -70,7 +75,7 @@ export function device(relayUrl: string, store: PetrelStore = createMemoryStore(
         random: secureRandom,
         metrics,
         logger,
-        config: { reconnect: { baseMs: 20, capMs: 250 }, sendTimeoutMs: 3_000 },
+        config: { reconnect: { baseMs: 20, capMs: 250 }, sendTimeoutMs: 3_000, ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}) },
       }),
   });
   const d: Device = {

@@ -91,6 +91,8 @@ export interface MessengerDeps {
   readonly argon2id?: Argon2idFn;
   /** How long copies for a contact's device without published keys wait for them (default UNPUBLISHED_DEVICE_WAIT_MS). */
   readonly unpublishedDeviceWaitMs?: number;
+  /** The longest an envelope from a device its sender's list does not name waits for a list fetch (default DEVICE_HOLD_MAX_MS). */
+  readonly deviceHoldMaxMs?: number;
 }
 
 /** The parts of a running core (once an identity exists), in the order `stopCore` ends them. */
@@ -227,7 +229,7 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
     },
     // A message request's sender is watched at once, not from the next connect on (§13.5).
     contactsAppeared: (keys) => keys.forEach((k) => void devices.contactAdded(k)),
-  });
+  }, deps.deviceHoldMaxMs);
 
   // Our keys on the relay, and the counters in storage.
   const publisher = new PreKeyPublisher(ctx, relay);

@@ -77,10 +77,13 @@ export class ReceivePipeline {
     private readonly ctx: MessengerContext,
     private readonly guard: IngressGuard<unknown>,
     private readonly hooks: ReceiveHooks,
+    /** The hold's time bound (default DEVICE_HOLD_MAX_MS). */
+    deviceHoldMaxMs?: number,
   ) {
     const devices = ctx.devices;
     this.hold = devices
       ? new UnlistedDeviceHold({
+          ...(deviceHoldMaxMs !== undefined ? { maxMs: deviceHoldMaxMs } : {}),
           clock: ctx.clock,
           metrics: ctx.metrics,
           log: ctx.log,

@@ -36,6 +36,8 @@ export interface DeviceHoldDeps {
   readonly clock: Clock;
   readonly metrics: Metrics;
   readonly log: Logger;
+  /** The time bound (default DEVICE_HOLD_MAX_MS). */
+  readonly maxMs?: number;
   /** Fetches `account`'s signed list and judges it; true when the relay answered with a list that is now held (or none). */
   fetchList(account: Uint8Array): Promise<boolean>;
   /** Does the verified list held for `account` name `device`? */
@@ -117,20 +119,10 @@ export class UnlistedDeviceHold {
     held.running = true;
     while (held.envelopes.length && !this.stopped) {
       const startedAfter = this.seq; // envelopes up to this one arrived before the fetch began
-      let fetched = false;
-      try {
-        fetched = await this.deps.fetchList(held.account);
-      } catch {
-        fetched = false;
-      }
+      const fetched = await this.deps.fetchList(held.account).catch(() => false);
       if (this.stopped) return;
       if (fetched) {
-        let named = false;
-        try {
-          named = await this.deps.names(held.account, held.device);
-        } catch {
-          named = false;
-        }
+        const named = await this.deps.names(held.account, held.device).catch(() => false);
         if (this.stopped) return;
         // Named: all of them open now. Not named: only those the fetch came after are judged.
         const out = named ? held.envelopes.splice(0) : spliceWhile(held.envelopes, (e) => e.seq <= startedAfter);
@@ -139,7 +131,7 @@ export class UnlistedDeviceHold {
         continue; // later arrivals: one more fetch, begun after them
       }
       const now = this.deps.clock.now();
-      const expired = spliceWhile(held.envelopes, (e) => now - e.at >= DEVICE_HOLD_MAX_MS);
+      const expired = spliceWhile(held.envelopes, (e) => now - e.at >= (this.deps.maxMs ?? DEVICE_HOLD_MAX_MS));
       if (expired.length) {
         this.count -= expired.length;
         this.deps.metrics.inc('devices.hold_expired', {}, expired.length);
