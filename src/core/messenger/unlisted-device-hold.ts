@@ -17,7 +17,10 @@
  *
  * While a device has envelopes here, its later envelopes join them (never overtaking an
  * earlier one, which may be the session start). At most DEVICE_HOLD_MAX_ENVELOPES are held
- * in all; one more is left unacknowledged at once (`devices.hold_full`).
+ * in all; one more is left unacknowledged at once (`devices.hold_full`). The sealed box does
+ * not authenticate its sender (§6): anyone can name a contact and any device id, so the
+ * hold fetches per account, not per device, and no more often than
+ * DEVICE_HOLD_REFETCH_GAP_MS.
  */
 import { toHex } from '../bytes.ts';
 import type { Clock } from '../clock.ts';
@@ -31,6 +34,8 @@ export const DEVICE_HOLD_MAX_ENVELOPES = 256;
 export const DEVICE_HOLD_MAX_MS = 60_000;
 /** Time between two fetches of one account's list while the last one failed. */
 export const DEVICE_HOLD_RETRY_MS = 2_000;
+/** The least time between two fetches of one account's list for the hold (the relay's fetch budget is shared with prekey fetches). */
+export const DEVICE_HOLD_REFETCH_GAP_MS = 500;
 
 export interface DeviceHoldDeps {
   readonly clock: Clock;
@@ -48,24 +53,27 @@ export interface DeviceHoldDeps {
 
 interface HeldEnvelope {
   readonly pending: PendingEnvelope;
+  /** The device (hex) that sealed it. */
+  readonly device: string;
+  readonly deviceId: Uint8Array;
   /** Arrival number (the hold's own sequence). */
   readonly seq: number;
   readonly at: number;
 }
 
-interface HeldDevice {
+/** One account's held envelopes, in arrival order, and its one fetch loop. */
+interface HeldAccount {
   readonly account: Uint8Array;
-  readonly device: Uint8Array;
   readonly envelopes: HeldEnvelope[];
   running: boolean;
 }
 
 export class UnlistedDeviceHold {
-  private readonly devices = new Map<string, HeldDevice>();
+  private readonly accounts = new Map<string, HeldAccount>();
   private seq = 0;
   private count = 0;
   private stopped = false;
-  private readonly timers = new Set<() => void>();
+  private readonly timers = new Map<() => void, () => void>();
   private readonly log: Logger;
 
   constructor(private readonly deps: DeviceHoldDeps) {
@@ -79,7 +87,10 @@ export class UnlistedDeviceHold {
 
   /** Are envelopes of `device` of `account` held (its next ones must join them)? */
   holding(account: Uint8Array, device: Uint8Array): boolean {
-    return this.devices.has(keyOf(account, device));
+    const held = this.accounts.get(toHex(account));
+    if (!held) return false;
+    const id = toHex(device);
+    return held.envelopes.some((e) => e.device === id);
   }
 
   /** Holds `pending` (from `device` of `account`) until that account's list is fetched again. */
@@ -92,13 +103,13 @@ export class UnlistedDeviceHold {
       pending.settle('failed');
       return;
     }
-    const key = keyOf(account, device);
-    let held = this.devices.get(key);
+    const key = toHex(account);
+    let held = this.accounts.get(key);
     if (!held) {
-      held = { account: account.slice(), device: device.slice(), envelopes: [], running: false };
-      this.devices.set(key, held);
+      held = { account: account.slice(), envelopes: [], running: false };
+      this.accounts.set(key, held);
     }
-    held.envelopes.push({ pending, seq: ++this.seq, at: this.deps.clock.now() });
+    held.envelopes.push({ pending, device: toHex(device), deviceId: device.slice(), seq: ++this.seq, at: this.deps.clock.now() });
     this.count++;
     metrics.inc('devices.held');
     if (!held.running) void this.judge(key, held);
@@ -107,49 +118,67 @@ export class UnlistedDeviceHold {
   /** Drops everything held, unacknowledged (the core stops; the relay delivers it again to the next one). */
   stop(): void {
     this.stopped = true;
-    for (const cancel of this.timers) cancel();
+    for (const [cancel, wake] of this.timers) {
+      cancel();
+      wake();
+    }
     this.timers.clear();
-    for (const held of this.devices.values()) for (const e of held.envelopes) e.pending.settle('failed');
-    this.devices.clear();
+    for (const held of this.accounts.values()) for (const e of held.envelopes) e.pending.settle('failed');
+    this.accounts.clear();
     this.count = 0;
   }
 
-  /** Fetches the account's list until every envelope of `held` has its answer or its time ran out. */
-  private async judge(key: string, held: HeldDevice): Promise<void> {
+  /**
+   * One loop per account (however many devices its envelopes name, so forged device ids
+   * cost one fetch, not one each): fetches the list until every envelope has its answer
+   * or its time ran out, at most one fetch per DEVICE_HOLD_REFETCH_GAP_MS.
+   */
+  private async judge(key: string, held: HeldAccount): Promise<void> {
     held.running = true;
+    let first = true;
     while (held.envelopes.length && !this.stopped) {
+      if (!first) await this.pause(DEVICE_HOLD_REFETCH_GAP_MS);
+      first = false;
+      if (this.stopped) return;
       const startedAfter = this.seq; // envelopes up to this one arrived before the fetch began
       const fetched = await this.deps.fetchList(held.account).catch(() => false);
       if (this.stopped) return;
       if (fetched) {
-        const named = await this.deps.names(held.account, held.device).catch(() => false);
+        const named = new Map<string, boolean>();
+        for (const e of held.envelopes) if (!named.has(e.device)) named.set(e.device, await this.deps.names(held.account, e.deviceId).catch(() => false));
         if (this.stopped) return;
-        // Named: all of them open now. Not named: only those the fetch came after are judged.
-        const out = named ? held.envelopes.splice(0) : spliceWhile(held.envelopes, (e) => e.seq <= startedAfter);
-        this.give(out, !named);
-        if (!held.envelopes.length) break;
+        // Named: they open now. Not named: judged only if the fetch came after them.
+        const out: PendingEnvelope[] = [];
+        let opened = 0;
+        const keep: HeldEnvelope[] = [];
+        for (const e of held.envelopes) {
+          if (named.get(e.device)) {
+            out.push(e.pending);
+            opened++;
+          } else if (e.seq <= startedAfter) out.push({ incoming: e.pending.incoming, settle: (r) => e.pending.settle(r), deviceChecked: true });
+          else keep.push(e);
+        }
+        held.envelopes.splice(0, held.envelopes.length, ...keep);
+        this.count -= out.length;
+        if (opened) this.deps.metrics.inc('devices.hold_opened', {}, opened);
+        if (out.length > opened) this.deps.metrics.inc('devices.hold_refused', {}, out.length - opened);
+        if (out.length) this.deps.release(out);
         continue; // later arrivals: one more fetch, begun after them
       }
       const now = this.deps.clock.now();
-      const expired = spliceWhile(held.envelopes, (e) => now - e.at >= (this.deps.maxMs ?? DEVICE_HOLD_MAX_MS));
+      const maxMs = this.deps.maxMs ?? DEVICE_HOLD_MAX_MS;
+      const expired = held.envelopes.filter((e) => now - e.at >= maxMs);
       if (expired.length) {
+        held.envelopes.splice(0, held.envelopes.length, ...held.envelopes.filter((e) => now - e.at < maxMs));
         this.count -= expired.length;
         this.deps.metrics.inc('devices.hold_expired', {}, expired.length);
         this.log.warn('no device list fetched in time: envelopes left unacknowledged', { envelopes: expired.length });
         for (const e of expired) e.pending.settle('failed');
       }
-      if (!held.envelopes.length) break;
-      await this.pause(DEVICE_HOLD_RETRY_MS);
+      if (held.envelopes.length) await this.pause(DEVICE_HOLD_RETRY_MS - DEVICE_HOLD_REFETCH_GAP_MS);
     }
     held.running = false;
-    if (!held.envelopes.length && this.devices.get(key) === held) this.devices.delete(key);
-  }
-
-  private give(out: readonly HeldEnvelope[], checked: boolean): void {
-    if (!out.length) return;
-    this.count -= out.length;
-    this.deps.metrics.inc(checked ? 'devices.hold_refused' : 'devices.hold_opened', {}, out.length);
-    this.deps.release(out.map((e) => (checked ? { incoming: e.pending.incoming, settle: (r) => e.pending.settle(r), deviceChecked: true as const } : e.pending)));
+    if (!held.envelopes.length && this.accounts.get(key) === held) this.accounts.delete(key);
   }
 
   private pause(ms: number): Promise<void> {
@@ -158,18 +187,7 @@ export class UnlistedDeviceHold {
         this.timers.delete(cancel);
         resolve();
       }, ms);
-      this.timers.add(cancel);
+      this.timers.set(cancel, resolve);
     });
   }
-}
-
-function keyOf(account: Uint8Array, device: Uint8Array): string {
-  return `${toHex(account)}/${toHex(device)}`;
-}
-
-/** Removes and returns the leading elements that satisfy `test`. */
-function spliceWhile<T>(items: T[], test: (item: T) => boolean): T[] {
-  let n = 0;
-  while (n < items.length && test(items[n]!)) n++;
-  return items.splice(0, n);
 }
