@@ -1,4 +1,4 @@
-import type { Envelope } from '../../core/wire/index.ts';
+import type { DeviceListVersion, Envelope } from '../../core/wire/index.ts';
 import type { SqliteDatabase } from '../storage/sqlite-database.ts';
 import type { DepositOutcome, MailboxLimits, MailboxStore, StoredEnvelope, WriteBatch, WriteResult } from './mailbox-store.ts';
 
@@ -27,6 +27,7 @@ export class SqliteMailboxStore implements MailboxStore {
   private readonly claimed;
   private readonly claimTx;
   private readonly closed;
+  private readonly listVersion;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -45,6 +46,7 @@ export class SqliteMailboxStore implements MailboxStore {
     this.storage = db.prepare<[], { bytes: number }>('SELECT bytes FROM storage_usage WHERE id = 1');
     this.claimed = db.prepare<[Uint8Array], { claimed_at: number }>('SELECT claimed_at FROM mailbox_claims WHERE mailbox = ?');
     this.closed = db.prepare<[Uint8Array], { one: number }>('SELECT 1 AS one FROM closed_mailboxes WHERE mailbox = ?');
+    this.listVersion = db.prepare<[Uint8Array], { version: number }>('SELECT version FROM device_lists WHERE account = ?');
     const insertClaim = db.prepare('INSERT INTO mailbox_claims (mailbox, claimed_at) VALUES (?, ?)');
     const extend = db.prepare('UPDATE envelopes SET expires_at = deposited_at + ? WHERE mailbox = ?');
     this.claimTx = db.transaction((mailbox: Uint8Array, now: number) => {
@@ -53,16 +55,20 @@ export class SqliteMailboxStore implements MailboxStore {
       extend.run(this.limits.retentionMs, mailbox);
     });
     this.commitTx = db.transaction((batch: WriteBatch, now: number): WriteResult => ({
-      deposits: batch.deposits.map((env) => this.depositOne(env, now)),
+      deposits: batch.deposits.map((env, i) => this.depositOne(env, now, batch.lists?.[i])),
       acks: batch.acks.map((a) => this.ackOne(a.mailbox, a.ids)),
     }));
   }
 
-  private depositOne(env: Envelope, now: number): DepositOutcome {
+  private depositOne(env: Envelope, now: number, dl: DeviceListVersion | undefined): DepositOutcome {
     // In the same (IMMEDIATE, so serialised) transaction as the insert: an unlink that
     // closed the mailbox committed either wholly before this check or wholly after it,
-    // and then removed what was stored.
+    // and then removed what was stored. Likewise a newer list of the recipient's account.
     if (this.closed.get(env.to)) return { ok: false, reason: 'device_unlinked' };
+    if (dl) {
+      const stored = this.listVersion.get(dl.ik)?.version;
+      if (stored !== undefined && stored > dl.v) return { ok: false, reason: 'stale_devices', version: stored };
+    }
     const dup = this.existing.get(env.to, env.id);
     if (dup) return { ok: true, seq: dup.seq, duplicate: true };
     const used = this.usage.get(env.to) ?? { count: 0, bytes: 0 };
