@@ -49,6 +49,8 @@ async function allBodies(d: Device, contactId: string): Promise<string[]> {
 /** Holds Bo's `devices.fetch` requests while closed; sends them when opened. */
 class FetchGate {
   closed = false;
+  /** `devices.fetch` requests held so far. */
+  held = 0;
   private readonly waiting: Array<() => void> = [];
 
   close(): void {
@@ -74,7 +76,10 @@ class FetchGate {
         } catch {
           // not a frame we read: let it through
         }
-        if (fetch && gate.closed) gate.waiting.push(go);
+        if (fetch && gate.closed) {
+          gate.held++;
+          gate.waiting.push(go);
+        }
         else go();
       }
     }
@@ -186,6 +191,20 @@ describe('an envelope from a device the list does not name yet', () => {
     await until(next, (s) => s.contacts.find((c) => c.id === bSeesA)?.unread === 1);
     expect(counter(next, 'devices.held')).toBe(0);
     expect(cryptoFailures(next)).toEqual({});
+  });
+
+  it('from many made-up devices of one contact (the box does not authenticate its sender): one list fetch for them all, each refused', async () => {
+    const { r, gate, bo, bSeesA, identity } = await adaListedAndBo();
+    const boKey = (await storedAccount(bo.store)).identity.publicKey;
+    gate.close();
+    for (let i = 0; i < 5; i++) await new SealedWriter(r.url, identity, boKey, extraDevice(identity).id).write([`forged ${i}`]);
+    await until(bo, () => counter(bo, 'devices.held') === 5);
+    // One fetch for the account, not one per device (a second only if the first timed out meanwhile, 10 s).
+    expect(gate.held).toBeLessThanOrEqual(2);
+    gate.open();
+    await until(bo, () => counter(bo, 'crypto.failure{reason="unknown_device"}') === 5);
+    expect(counter(bo, 'devices.hold_refused')).toBe(5);
+    expect((await texts(bo, bSeesA)).filter((t) => t.startsWith('in:forged'))).toEqual([]);
   });
 
   it('from a device Ada unlinked, delivered late (a relay that held it, or the unlinked device itself): dropped and counted as from an unlinked device, never opened', async () => {
