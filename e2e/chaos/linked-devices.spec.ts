@@ -164,10 +164,7 @@ scenario(11, 'linked devices', 'e2e/chaos/linked-devices.spec.ts', async ({ brow
   // never reached A2, so each judged list waited out SETTLE_TIMEOUT_MS (now covered by the
   // relay's stale_devices refusal, PROTOCOL.md §13.5).
   timeoutMs: 1_800_000,
-  // Known failure, issue 16 (closing note of 2026-12-05): in the fresh-clone CI run of that day
-  // every list was exact (0 lost, 0 doubled, 0 reordered) and every message confirmed, but Bo
-  // counted one crypto.failure{reason="unknown_device"}: an envelope from one of Ada's devices
-  // his verified list did not name at that moment (A2 before he learned of it, or A3 after its
-  // unlink). It passed on seed 1 on the branch that built it; the race is not fixed.
-  fixme: 'issue 16: Bo counts crypto.failure{unknown_device} for an envelope from a device his list does not name yet (or no longer)',
+  // Bo once counted crypto.failure{reason="unknown_device"} here: an envelope from one of Ada's
+  // devices his verified list did not name at that moment. Such an envelope is now held while
+  // her list is fetched again (unlisted-device-hold.ts, PROTOCOL.md §13.5).
 });

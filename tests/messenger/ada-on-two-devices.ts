@@ -8,15 +8,15 @@ import { encodeOwnDevice, ownDeviceEntry } from '../../src/core/devices/own-devi
 import { META_DEVICE_LIST_PREFIX } from '../../src/core/messenger/device-list-book.ts';
 import { META_OWN_DEVICE } from '../../src/core/messenger/own-device-store.ts';
 import { secureRandom } from '../../src/core/random.ts';
-import { createMemoryStore } from '../../src/core/store/index.ts';
+import { createMemoryStore, type PetrelStore } from '../../src/core/store/index.ts';
 import { device, introduce, onboard, until, type testWorld } from './harness.ts';
 import { extraDevice, publishDeviceList, storedAccount } from './linked-device.ts';
 
 /** Ada on two devices (both listed, each authenticated as its device), Bo on one, each the other's contact. */
-export async function adaOnTwoDevices({ relay, track }: Pick<ReturnType<typeof testWorld>, 'relay' | 'track'>) {
+export async function adaOnTwoDevices({ relay, track }: Pick<ReturnType<typeof testWorld>, 'relay' | 'track'>, boStore?: PetrelStore) {
   const r = await relay();
   const ada1 = track(device(r.url));
-  const bo = track(device(r.url));
+  const bo = track(device(r.url, boStore));
   await onboard(ada1, 'Ada');
   await onboard(bo, 'Bo');
   const { aSeesB, bSeesA } = await introduce(ada1, bo);

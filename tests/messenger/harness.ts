@@ -40,6 +40,10 @@ export interface DeviceOptions {
   readonly unpublishedDeviceWaitMs?: number;
   /** The account's settings outside the core (theme, notification content) that a device link carries. */
   readonly accountSettings?: MessengerDeps['accountSettings'];
+  /** How long an envelope from a device its sender's list does not name waits for a list fetch (default: the product's). */
+  readonly deviceHoldMaxMs?: number;
+  /** How long the relay transport waits for a request's answer (default: the product's). */
+  readonly requestTimeoutMs?: number;
 }
 
 export function device(relayUrl: string, store: PetrelStore = createMemoryStore({ now: () => Date.now() }), options: DeviceOptions = {}): Device {
@@ -61,6 +65,7 @@ export function device(relayUrl: string, store: PetrelStore = createMemoryStore(
     ...(options.blobHttp ? { blobHttp: options.blobHttp } : {}),
     ...(options.unpublishedDeviceWaitMs !== undefined ? { unpublishedDeviceWaitMs: options.unpublishedDeviceWaitMs } : {}),
     ...(options.accountSettings ? { accountSettings: options.accountSettings } : {}),
+    ...(options.deviceHoldMaxMs !== undefined ? { deviceHoldMaxMs: options.deviceHoldMaxMs } : {}),
     createRelay: (auth) =>
       new WsRelayTransport({
         url: relayUrl,
@@ -73,7 +78,7 @@ export function device(relayUrl: string, store: PetrelStore = createMemoryStore(
         random: secureRandom,
         metrics,
         logger,
-        config: { reconnect: { baseMs: 20, capMs: 250 }, sendTimeoutMs: 3_000 },
+        config: { reconnect: { baseMs: 20, capMs: 250 }, sendTimeoutMs: 3_000, ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}) },
       }),
   });
   const d: Device = {

@@ -38,7 +38,7 @@ import { type Groups } from './groups.ts';
 import { MessageCommands } from './message-commands.ts';
 import type { Me } from './messenger-api.ts';
 import { StaleDeviceCover } from './stale-device-cover.ts';
-import { sendSiblingReceipts } from './sibling-receipts.ts';
+import { SiblingReceipts } from './sibling-receipts.ts';
 import { OutboxWorker } from './outbox-worker.ts';
 import { bootDevices } from './device-boot.ts';
 import { contactDevices } from './device-routing.ts';
@@ -98,6 +98,8 @@ export interface MessengerDeps {
   readonly unpublishedDeviceWaitMs?: number;
   /** Timing marks at the steps of a message's way (stage-trace.ts): the e2e benchmark's breakdown only. */
   readonly trace?: StageTrace;
+  /** The longest an envelope from a device its sender's list does not name waits for a list fetch (default DEVICE_HOLD_MAX_MS). */
+  readonly deviceHoldMaxMs?: number;
 }
 
 /** The parts of a running core (once an identity exists), in the order `stopCore` ends them. */
@@ -167,8 +169,8 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
     identity,
     contacts: await ContactDirectory.load(store),
     pool,
-    devices: own.routing((ik) => void devices.refresh(ik)),
     ...(deps.trace ? { trace: deps.trace } : {}),
+    devices: own.routing((ik) => devices.fetchList(ik)),
   };
   await upgradeStoredState(store, ctx.contacts.all().map((c) => c.id), poolBytes ? { bytes: poolBytes, value: pool } : undefined, logger);
   await upgradeUnnamedContacts(store, ctx.contacts, logger);
@@ -217,12 +219,13 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
   const takeGroupInbox = groupInboxTaker(store, groups, groupChanged);
   view.attach({ store, contacts: ctx.contacts, relay, ...(direct ? { direct } : {}), groups: { views: () => groups.views(), messages: (id) => groups.messages(id) }, devicesOf: (id) => contactDevices(ctx, id) });
   const pruner = new DedupPruner(store, clock, host.log);
+  const siblingReceipts = new SiblingReceipts(ctx, () => outbox.kick());
   const receive = new ReceivePipeline(ctx, guard, {
     committed: (s) => {
       pruner.committed(s.envelopes);
       if (s.delivered.length) observeDeliveryLatency({ store, metrics, log: host.log }, s.delivered);
       for (const id of s.repairs) starter.ensure(id);
-      if (s.deliveredFrom.length) void sendSiblingReceipts(ctx, s.deliveredFrom).then((n) => n && outbox.kick());
+      if (s.deliveredFrom.length) void siblingReceipts.send(s.deliveredFrom);
       if (s.ownName !== undefined && s.ownName !== host.ownName()) host.renamedElsewhere(s.ownName);
       outbox.kick();
       changed();
@@ -235,7 +238,7 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
     },
     // A message request's sender is watched at once, not from the next connect on (§13.5).
     contactsAppeared: (keys) => keys.forEach((k) => void devices.contactAdded(k)),
-  });
+  }, deps.deviceHoldMaxMs);
 
   // Our keys on the relay, and the counters in storage.
   const publisher = new PreKeyPublisher(ctx, relay);
@@ -309,7 +312,7 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
     void groups.noteKeyChanges().then(groupChanged, () => undefined);
     cancelTick = clock.setTimeout(tick, GROUP_TICK_MS);
   }, GROUP_TICK_MS);
-  cleanup.push(() => cancelTick());
+  cleanup.push(() => cancelTick(), () => siblingReceipts.stop());
   if (direct) {
     // Signaling arrives on the relay's `signal` route, outside the mailbox: it goes through
     // the same unseal → decrypt → commit as an envelope (under a fresh id, nothing to ack).

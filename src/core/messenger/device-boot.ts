@@ -52,8 +52,8 @@ export interface DeviceBoot {
   readonly mailbox: Uint8Array;
   /** `auth.device` for the relay connection when listed. */
   readonly relayAuth?: RelayDeviceAuth;
-  /** The routing the pipelines use; `refetch` asks the device sync for an account's list again. */
-  routing(refetch: (account: Uint8Array) => void): DeviceRouting;
+  /** The routing the pipelines use; `fetchList` asks the device sync for an account's list again (DeviceSync.fetchList). */
+  routing(fetchList: (account: Uint8Array) => Promise<boolean>): DeviceRouting;
   /**
    * The sync of our and our contacts' lists. `restart` is called when our own list names
    * this device for the first time: the core starts again as that device.
@@ -76,7 +76,7 @@ export async function bootDevices(deps: { store: PetrelStore; random: Random; me
     listed,
     mailbox,
     ...(listed ? { relayAuth: { cert: device.cert, sign: async (payload: Uint8Array) => device.key.sign(payload) } } : {}),
-    routing: (refetch) => deviceRouting(book, { account: identity.publicKey, device, listed }, refetch),
+    routing: (fetchList) => deviceRouting(book, { account: identity.publicKey, device, listed }, fetchList),
     sync: ({ relay, contacts, clock, lineAdded }, restart) => {
       // A line in the contact's chat ("Ada added a device"), never a warning (device-change-lines.ts).
       const line = (contactId: string, change: DeviceChange, count: number) =>

@@ -20,6 +20,10 @@ import type { PetrelStore } from '../store/index.ts';
 import { SIGNATURE_BYTES, findDevice, type DeviceEntry, type DeviceListBody, type SignedDeviceList } from '../wire/index.ts';
 
 export const META_DEVICE_LIST_PREFIX = 'devices.list.';
+/** Meta key prefix: the devices a held list of the account once named and a newer one dropped (hex ids, comma-separated). */
+export const META_UNLINKED_DEVICES_PREFIX = 'devices.unlinked.';
+/** Unlinked device ids remembered per account (the newest). */
+export const UNLINKED_DEVICES_KEPT = 32;
 
 /** What accepting a list changed (`unchanged`: the same list was already held). */
 export type DeviceListChange =
@@ -33,6 +37,8 @@ interface Held {
 
 export class DeviceListBook {
   private readonly held = new Map<string, Held | null>();
+  /** Per account (hex): device ids (hex) a held list named and a newer one dropped, oldest first. */
+  private readonly unlinked = new Map<string, string[]>();
   private readonly log: Logger;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -78,8 +84,36 @@ export class DeviceListBook {
     const before = held?.list.devices ?? [];
     const added = list.devices.filter((d) => !findDevice({ ...list, devices: before }, d.id));
     const removed = before.filter((d) => !findDevice(list, d.id));
+    if (removed.length) await this.rememberUnlinked(account, removed);
     this.metrics.inc('devices.list_accepted');
     return { kind: 'changed', list, added, removed, first: held === undefined };
+  }
+
+  /** Did a list of `account` held here once name `deviceId`, which a newer one dropped (an unlinked device)? */
+  async wasListed(account: Uint8Array, deviceId: Uint8Array): Promise<boolean> {
+    return (await this.unlinkedOf(account)).includes(toHex(deviceId));
+  }
+
+  private async unlinkedOf(account: Uint8Array): Promise<string[]> {
+    const key = toHex(account);
+    let ids = this.unlinked.get(key);
+    if (!ids) {
+      const stored = await this.store.getMeta(META_UNLINKED_DEVICES_PREFIX + key);
+      ids = typeof stored === 'string' && stored ? stored.split(',') : [];
+      this.unlinked.set(key, ids);
+    }
+    return ids;
+  }
+
+  /** Remembers the devices a newer list dropped (after that list is stored: a lost row only makes a late envelope count as unknown). */
+  private async rememberUnlinked(account: Uint8Array, removed: readonly DeviceEntry[]): Promise<void> {
+    const ids = await this.unlinkedOf(account);
+    for (const d of removed) {
+      const id = toHex(d.id);
+      if (!ids.includes(id)) ids.push(id);
+    }
+    ids.splice(0, Math.max(0, ids.length - UNLINKED_DEVICES_KEPT));
+    await this.store.setMeta(META_UNLINKED_DEVICES_PREFIX + toHex(account), ids.join(','));
   }
 
   /**

@@ -19,12 +19,19 @@ export interface DeviceRouting {
   listVersion(account: Uint8Array): Promise<number>;
   /** Does `account`'s verified list name `deviceId`? (Our own account's list for `account` = us.) */
   names(account: Uint8Array, deviceId: Uint8Array): Promise<boolean>;
+  /** Did a list of `account` we held once name `deviceId` (a device since unlinked)? */
+  wasListed(account: Uint8Array, deviceId: Uint8Array): Promise<boolean>;
   /** Forget a contact's list-derived routing after a send was refused `device_unlinked` (its list is fetched again). */
   refetch(account: Uint8Array): void;
+  /** Fetches `account`'s list again and judges it; true when the relay answered (DeviceSync.fetchList). */
+  fetchList(account: Uint8Array): Promise<boolean>;
 }
 
-export function deviceRouting(book: DeviceListBook, own: { readonly account: Uint8Array; readonly device: OwnDevice; readonly listed: boolean }, refetch: (account: Uint8Array) => void): DeviceRouting {
+export function deviceRouting(book: DeviceListBook, own: { readonly account: Uint8Array; readonly device: OwnDevice; readonly listed: boolean }, fetchList: (account: Uint8Array) => Promise<boolean>): DeviceRouting {
   return {
+    wasListed: (account, deviceId) => book.wasListed(account, deviceId),
+    refetch: (account) => void fetchList(account),
+    fetchList,
     ...(own.listed ? { sealDevice: own.device.id } : {}),
     targets: (contactKey) => book.targets({ account: own.account, ...(own.listed ? { device: own.device } : {}) }, contactKey),
     listVersion: async (account) => (await book.get(account))?.version ?? 0,
@@ -32,7 +39,6 @@ export function deviceRouting(book: DeviceListBook, own: { readonly account: Uin
       const list = await book.get(account);
       return !!list && !!findDevice(list, deviceId);
     },
-    refetch,
   };
 }
 

@@ -112,10 +112,21 @@ export class DeviceSync {
    */
   async refresh(account: Uint8Array): Promise<DeviceListChange | undefined> {
     const outcome = await this.fetchAndJudge(account);
-    return outcome === 'fetch_failed' ? undefined : outcome;
+    return outcome === 'fetch_failed' || outcome === 'refused' ? undefined : outcome;
   }
 
-  private async fetchAndJudge(account: Uint8Array): Promise<DeviceListChange | 'fetch_failed' | undefined> {
+  /**
+   * Fetches and judges `account`'s list for an envelope from a device the held list does not
+   * name (unlisted-device-hold.ts): true when the relay answered and what the book holds now
+   * is its answer (a newer list, the same one, or none at all); false when the fetch failed
+   * or the list it brought was refused. Never throws.
+   */
+  async fetchList(account: Uint8Array): Promise<boolean> {
+    const outcome = await this.fetchAndJudge(account);
+    return outcome !== 'fetch_failed' && outcome !== 'refused';
+  }
+
+  private async fetchAndJudge(account: Uint8Array): Promise<DeviceListChange | 'fetch_failed' | 'refused' | undefined> {
     const { relay, metrics } = this.deps;
     if (!relay.isOnline()) return 'fetch_failed';
     let signed: SignedDeviceList | undefined;
@@ -127,7 +138,7 @@ export class DeviceSync {
       return 'fetch_failed';
     }
     if (!signed) return undefined;
-    return this.judge(account, signed);
+    return (await this.judge(account, signed)) ?? 'refused';
   }
 
   /**

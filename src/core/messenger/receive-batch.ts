@@ -29,6 +29,11 @@ import { decodeSessionSet, EMPTY_SESSION_SET, encodeSessionSet, type SessionSet 
 export interface PendingEnvelope {
   readonly incoming: IncomingEnvelope;
   settle(result: IngressResult): void;
+  /**
+   * Its sender's list was fetched again after it arrived and still does not name its
+   * device (unlisted-device-hold.ts): recorded and dropped, not held again.
+   */
+  readonly deviceChecked?: true;
 }
 
 /** One contact's sessions as this batch advances them. */

@@ -29,6 +29,11 @@ export type Opened =
   | { readonly kind: 'undecryptable'; readonly reason: string; readonly from?: RepairTarget }
   /** A copy of a session start already accepted from this contact, under a new envelope id. */
   | { readonly kind: 'replayed_session_start' }
+  /**
+   * From a device a list of the sender's we held once named and a newer one dropped (an
+   * unlinked device; its list fetched after the envelope arrived): recorded and dropped.
+   */
+  | { readonly kind: 'unlinked_device' }
   /** From another device of our own account (a sent transcript). */
   | { readonly kind: 'own_device'; readonly device: string; readonly result: Decrypted }
   /** `contact` is undefined for a sender we do not know yet (its first message). */
@@ -53,6 +58,26 @@ export function unsealAll(ctx: MessengerContext, bodies: readonly Uint8Array[]):
   );
 }
 
+/**
+ * The account and device of an envelope from a device its sender's verified list does not
+ * name, when the sender is known (a contact, or our own account) and sealed its device:
+ * such an envelope is held while that list is fetched again (unlisted-device-hold.ts).
+ */
+export async function unlistedSender(ctx: MessengerContext, batch: BatchDraft, unsealed: Unsealed): Promise<{ readonly account: Uint8Array; readonly device: Uint8Array } | undefined> {
+  if ('error' in unsealed || !unsealed.senderDevice || !ctx.devices) return undefined;
+  const { sender, senderDevice } = unsealed;
+  if (!bytesEqual(sender, ctx.identity.publicKey) && !batch.contactByKey(sender)) return undefined;
+  return (await ctx.devices.names(sender, senderDevice)) ? undefined : { account: sender, device: senderDevice };
+}
+
+/** An envelope from a device the sender's list does not name: an unlinked one, or one never listed (typed, counted). */
+async function refusedDevice(ctx: MessengerContext, sender: Uint8Array, senderDevice: Uint8Array, reason: 'unknown_device' | 'unknown_own_device'): Promise<Opened> {
+  const own = reason === 'unknown_own_device';
+  ctx.metrics.inc('devices.unknown_sender_device', own ? { own: 'true' } : undefined);
+  if (await ctx.devices?.wasListed(sender, senderDevice)) return { kind: 'unlinked_device' };
+  return { kind: 'undecryptable', reason };
+}
+
 /** Decrypts one unsealed envelope against the sessions as `batch` leaves them so far. */
 export async function openEnvelope(ctx: MessengerContext, batch: BatchDraft, unsealed: Unsealed): Promise<Opened> {
   if ('error' in unsealed) return { kind: 'undecryptable', reason: unsealed.error instanceof CryptoError ? unsealed.error.kind : 'sealed_sender_failed' };
@@ -66,11 +91,9 @@ export async function openEnvelope(ctx: MessengerContext, batch: BatchDraft, uns
   if (!contact && batch.contactById(toHex(sender))) return { kind: 'undecryptable', reason: 'superseded_identity' };
   // A device of a known contact writes only if the contact's verified list names it: then
   // silently (a new device under the known identity is no key change); otherwise refused.
-  if (contact && senderDevice && !(await ctx.devices?.names(sender, senderDevice))) {
-    ctx.metrics.inc('devices.unknown_sender_device');
-    ctx.devices?.refetch(sender);
-    return { kind: 'undecryptable', reason: 'unknown_device' };
-  }
+  // (The pipeline gets here with an unnamed device only once its list was fetched again
+  // after the envelope arrived: unlisted-device-hold.ts.)
+  if (contact && senderDevice && !(await ctx.devices?.names(sender, senderDevice))) return refusedDevice(ctx, sender, senderDevice, 'unknown_device');
   const device = senderDevice ? toHex(senderDevice) : undefined;
   let set = EMPTY_SESSION_SET;
   // (A damaged stored set never gets here: the store answers "no session" for it, session-row-check.ts.)
@@ -112,10 +135,11 @@ async function fromAccountSession(ctx: MessengerContext, batch: BatchDraft, cont
 }
 
 async function openFromOwnDevice(ctx: MessengerContext, batch: BatchDraft, sender: Uint8Array, senderDevice: Uint8Array | undefined, inner: Uint8Array): Promise<Opened> {
-  if (!senderDevice || !(await ctx.devices?.names(sender, senderDevice))) {
+  if (!senderDevice) {
     ctx.metrics.inc('devices.unknown_sender_device', { own: 'true' });
     return { kind: 'undecryptable', reason: 'unknown_own_device' };
   }
+  if (!(await ctx.devices?.names(sender, senderDevice))) return refusedDevice(ctx, sender, senderDevice, 'unknown_own_device');
   const device = toHex(senderDevice);
   const key = sessionKey(toHex(sender), device);
   const { set } = await batch.sessionsOf(key);

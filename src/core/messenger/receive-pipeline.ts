@@ -18,6 +18,11 @@
  * prekey, garbage) is recorded as processed, counted as `crypto.failure{reason}` and
  * acknowledged, so it is not redelivered forever. A storage failure acknowledges
  * nothing: the envelope comes again and is decrypted again from the unchanged session.
+ *
+ * An envelope from a device its sender's verified list does not name (yet) is neither:
+ * it is held, unacknowledged, while that list is fetched again, then opened, or recorded
+ * and dropped if a list fetched after it arrived still does not name the device
+ * (unlisted-device-hold.ts).
  */
 import { toHex } from '../bytes.ts';
 import type { IncomingResult } from '../store/index.ts';
@@ -28,8 +33,9 @@ import { BatchDraft, type Carry, type PendingEnvelope, type Prepared } from './r
 import { applyContent, decodeReceived } from './receive-content.ts';
 import { applyOwnDeviceContent } from './receive-own-device.ts';
 import { readDedupMarks, withoutDuplicates } from './receive-dedup.ts';
-import { openEnvelope, unsealAll } from './receive-decrypt.ts';
 import { STAGES } from '../stage-trace.ts';
+import { openEnvelope, unlistedSender, unsealAll } from './receive-decrypt.ts';
+import { UnlistedDeviceHold } from './unlisted-device-hold.ts';
 
 export type { ReceiveHooks } from './receive-ack.ts';
 
@@ -46,6 +52,13 @@ export const RECEIVE_RETRY_DELAY_MS = 1_000;
 
 type Pending = PendingEnvelope;
 
+/** An envelope of a prepared batch that goes to the device hold instead (once the batch was prepared). */
+interface ToHold {
+  readonly pending: Pending;
+  readonly account: Uint8Array;
+  readonly device: Uint8Array;
+}
+
 interface InFlight {
   readonly prepared: Prepared;
   readonly commit: Promise<IncomingResult[]>;
@@ -58,12 +71,39 @@ export class ReceivePipeline {
   private drained: Promise<void> = Promise.resolve();
   private stopped = false;
   private cancelRetry: (() => void) | undefined;
+  /** Envelopes from devices their sender's list does not name yet (absent without device routing). */
+  private readonly hold: UnlistedDeviceHold | undefined;
 
   constructor(
     private readonly ctx: MessengerContext,
     private readonly guard: IngressGuard<unknown>,
     private readonly hooks: ReceiveHooks,
-  ) {}
+    /** The hold's time bound (default DEVICE_HOLD_MAX_MS). */
+    deviceHoldMaxMs?: number,
+  ) {
+    const devices = ctx.devices;
+    this.hold = devices
+      ? new UnlistedDeviceHold({
+          ...(deviceHoldMaxMs !== undefined ? { maxMs: deviceHoldMaxMs } : {}),
+          clock: ctx.clock,
+          metrics: ctx.metrics,
+          log: ctx.log,
+          fetchList: (account) => devices.fetchList(account),
+          names: (account, device) => devices.names(account, device),
+          release: (envelopes) => {
+            if (this.stopped) return;
+            // They came before anything queued now: ahead of it.
+            this.queue.unshift(...envelopes);
+            void this.drain();
+          },
+        })
+      : undefined;
+  }
+
+  /** Envelopes held for their sender's device list right now (unlisted-device-hold.ts). */
+  get held(): number {
+    return this.hold?.size ?? 0;
+  }
 
   /** Entry point for every transport's incoming envelopes. */
   accept(incoming: IncomingEnvelope): void {
@@ -91,6 +131,7 @@ export class ReceivePipeline {
   async stop(): Promise<void> {
     this.stopped = true;
     this.cancelRetry?.();
+    this.hold?.stop();
     this.queue = [];
     await this.drained;
   }
@@ -138,9 +179,10 @@ export class ReceivePipeline {
       next = undefined;
       let pending = taken.batch;
       let prepared: Prepared | undefined;
+      const toHold: ToHold[] = [];
       try {
         pending = withoutDuplicates(taken.batch, await taken.seen);
-        prepared = pending.length ? await this.prepare(pending, carry) : undefined;
+        prepared = pending.length ? await this.prepare(pending, carry, toHold) : undefined;
       } catch (err) {
         this.notCommitted(err, pending.length);
         const left = inflight ? await this.finish(inflight) : undefined;
@@ -155,6 +197,7 @@ export class ReceivePipeline {
           return false;
         }
       }
+      for (const h of toHold) this.hold?.hold(h.pending, h.account, h.device);
       // The next batch's dedup read is issued before this batch's commit, so it does not queue behind it.
       if (++batches < RECEIVE_TURN_BATCHES) next = this.take();
       if (prepared?.commits.length) {
@@ -196,25 +239,46 @@ export class ReceivePipeline {
   /**
    * Steps 2-4 for one batch: unseals it, decrypts it in order against the carried state
    * and assembles its commit. Advances `carry` to the state the commit will leave.
+   * Envelopes from a device their sender's list does not name yet go to `toHold`, out of
+   * the commit (the caller hands them to the hold once the batch is prepared).
    */
-  private async prepare(batch: Pending[], carry: Carry): Promise<Prepared> {
+  private async prepare(batch: Pending[], carry: Carry, toHold: ToHold[]): Promise<Prepared> {
     const ctx = this.ctx;
     const draft = new BatchDraft(ctx, carry, ctx.clock.now());
     const unsealed = await unsealAll(
       ctx,
       batch.map((p) => p.incoming.envelope.body),
     );
+    const kept: Pending[] = [];
+    const heldHere = new Set<string>();
     for (const [index, p] of batch.entries()) {
+      const u = unsealed[index]!;
+      if (this.hold && !p.deviceChecked && !('error' in u) && u.senderDevice) {
+        // A device whose earlier envelopes wait (here or in the hold) never overtakes them.
+        const key = `${toHex(u.sender)}/${toHex(u.senderDevice)}`;
+        const unlisted = heldHere.has(key) || this.hold.holding(u.sender, u.senderDevice) ? { account: u.sender, device: u.senderDevice } : await unlistedSender(ctx, draft, u);
+        if (unlisted) {
+          heldHere.add(key);
+          toHold.push({ pending: p, ...unlisted });
+          continue;
+        }
+      }
+      kept.push(p);
       const envelopeId = toHex(p.incoming.envelope.id);
       const transport = p.incoming.transport;
       const commit = draft.open(envelopeId);
-      const opened = await openEnvelope(ctx, draft, unsealed[index]!);
+      const opened = await openEnvelope(ctx, draft, u);
       switch (opened.kind) {
         case 'undecryptable':
           ctx.metrics.inc('crypto.failure', { reason: opened.reason });
           ctx.log.warn('undecryptable envelope recorded and dropped', { id: envelopeId, reason: opened.reason, transport });
           // The sender still has it: ask for it again under a fresh session (session-repair.ts).
           if (opened.from) draft.requestRetry(commit, opened.from, p.incoming.envelope.id, opened.reason);
+          continue;
+        case 'unlinked_device':
+          // Not a crypto failure: a device its account unlinked, whose late envelope a fresh list refused (§13.5).
+          ctx.metrics.inc('devices.unlinked_sender_dropped');
+          ctx.log.info('envelope from an unlinked device recorded and dropped', { id: envelopeId, transport });
           continue;
         case 'replayed_session_start':
           ctx.metrics.inc('packet.replay', { transport, kind: 'session_start' });
@@ -249,6 +313,6 @@ export class ReceivePipeline {
       const content = decodeReceived(ctx, result.plaintext, envelopeId);
       if (content) await applyContent(ctx, draft, commit, { contact, sessions, content, via: transport });
     }
-    return draft.seal(batch);
+    return draft.seal(kept);
   }
 }

@@ -1,4 +1,4 @@
-import type { Envelope } from '../../core/wire/index.ts';
+import type { DeviceListVersion, Envelope } from '../../core/wire/index.ts';
 
 /** An envelope as the relay keeps it until its recipient acknowledges it. */
 export interface StoredEnvelope {
@@ -17,7 +17,9 @@ export type DepositOutcome =
       /** For a new envelope, the seq of the mailbox's previous one (0 if none), when the store knows it (shared stores do: see DeliveryPump.offer). */
       readonly prev?: number;
     }
-  | { readonly ok: false; readonly reason: 'mailbox_full' | 'storage_full' | 'device_unlinked' };
+  | { readonly ok: false; readonly reason: 'mailbox_full' | 'storage_full' | 'device_unlinked' }
+  /** The deposit's `dl` named an older list of the recipient's account than the one stored (`version`): nothing stored. */
+  | { readonly ok: false; readonly reason: 'stale_devices'; readonly version: number };
 
 export interface MailboxLimits {
   /** Per mailbox: envelopes, and bytes of bodies; past either, `mailbox_full`. */
@@ -40,6 +42,12 @@ export interface AckRequest {
 /** Writes committed together (group commit): deposits first, then acks. */
 export interface WriteBatch {
   readonly deposits: readonly Envelope[];
+  /**
+   * Per deposit (same index), the device list version its sender fanned out under: checked
+   * against the stored list inside the same transaction (`stale_devices` when older), so
+   * a list published while the deposit waits for its commit is never missed.
+   */
+  readonly lists?: readonly (DeviceListVersion | undefined)[];
   readonly acks: readonly AckRequest[];
 }
 

@@ -1,4 +1,4 @@
-import type { Envelope } from '../../core/wire/index.ts';
+import type { DeviceListVersion, Envelope } from '../../core/wire/index.ts';
 import type { SqliteDatabase } from '../storage/sqlite-database.ts';
 import type { DepositOutcome, MailboxLimits, MailboxStore, StoredEnvelope, WriteBatch, WriteResult } from './mailbox-store.ts';
 
@@ -47,7 +47,7 @@ export class SqliteMailboxStore implements MailboxStore {
   private readonly storage;
   private readonly claimed;
   private readonly claimTx;
-  private readonly closed;
+  private readonly listVersion;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -74,7 +74,7 @@ export class SqliteMailboxStore implements MailboxStore {
     this.total = db.prepare<[], { n: number | null }>('SELECT SUM(count) AS n FROM mailbox_usage');
     this.storage = db.prepare<[], { bytes: number }>('SELECT bytes FROM storage_usage WHERE id = 1');
     this.claimed = db.prepare<[Uint8Array], { claimed_at: number }>('SELECT claimed_at FROM mailbox_claims WHERE mailbox = ?');
-    this.closed = db.prepare<[Uint8Array], { one: number }>('SELECT 1 AS one FROM closed_mailboxes WHERE mailbox = ?');
+    this.listVersion = db.prepare<[Uint8Array], { version: number }>('SELECT version FROM device_lists WHERE account = ?');
     const insertClaim = db.prepare('INSERT INTO mailbox_claims (mailbox, claimed_at) VALUES (?, ?)');
     const extend = db.prepare('UPDATE envelopes SET expires_at = deposited_at + ? WHERE mailbox = ?');
     this.claimTx = db.transaction((mailbox: Uint8Array, now: number) => {
@@ -88,19 +88,23 @@ export class SqliteMailboxStore implements MailboxStore {
       const bodies = new Map<Uint8Array, SharedBody>();
       const cap = this.limits.maxTotalBytes ?? 0;
       const stored = { bytes: cap > 0 && batch.deposits.length > 0 ? (this.storage.get()?.bytes ?? 0) : 0 };
-      const deposits = batch.deposits.map((env) => this.depositOne(env, now, bodies, stored));
+      const deposits = batch.deposits.map((env, i) => this.depositOne(env, now, bodies, stored, batch.lists?.[i]));
       for (const b of bodies.values()) this.setRefs.run(b.refs, b.ref);
       return { deposits, acks: batch.acks.map((a) => this.ackOne(a.mailbox, a.ids)) };
     });
   }
 
   /** `stored.bytes`: the global storage measure as of this envelope (read once per commit, kept here). */
-  private depositOne(env: Envelope, now: number, bodies: Map<Uint8Array, SharedBody>, stored: { bytes: number }): DepositOutcome {
+  private depositOne(env: Envelope, now: number, bodies: Map<Uint8Array, SharedBody>, stored: { bytes: number }, dl: DeviceListVersion | undefined): DepositOutcome {
     // In the same (IMMEDIATE, so serialised) transaction as the insert: an unlink that
     // closed the mailbox committed either wholly before this check or wholly after it,
-    // and then removed what was stored.
+    // and then removed what was stored. Likewise a newer list of the recipient's account.
     const state = this.mailboxState.get(env.to, env.id, env.to, env.to, env.to)!;
     if (state.closed) return { ok: false, reason: 'device_unlinked' };
+    if (dl) {
+      const listed = this.listVersion.get(dl.ik)?.version;
+      if (listed !== undefined && listed > dl.v) return { ok: false, reason: 'stale_devices', version: listed };
+    }
     if (state.dup !== null) return { ok: true, seq: state.dup, duplicate: true };
     if ((state.count ?? 0) + 1 > this.limits.maxEnvelopes || (state.bytes ?? 0) + env.body.length > this.limits.maxBytes) {
       return { ok: false, reason: 'mailbox_full' };

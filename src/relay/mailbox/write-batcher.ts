@@ -1,11 +1,11 @@
-import type { Envelope } from '../../core/wire/index.ts';
+import type { DeviceListVersion, Envelope } from '../../core/wire/index.ts';
 import type { DepositOutcome, MailboxStore } from './mailbox-store.ts';
 
 /** Most operations (deposits + ack requests) committed in one transaction. */
 export const MAX_BATCH = 512;
 
 type Pending =
-  | { readonly kind: 'deposit'; readonly envs: readonly Envelope[]; readonly resolve: (o: DepositOutcome[]) => void; readonly reject: (e: unknown) => void }
+  | { readonly kind: 'deposit'; readonly envs: readonly Envelope[]; readonly dl?: DeviceListVersion; readonly resolve: (o: DepositOutcome[]) => void; readonly reject: (e: unknown) => void }
   | { readonly kind: 'ack'; readonly mailbox: Uint8Array; readonly ids: readonly Uint8Array[]; readonly resolve: (t: number[]) => void; readonly reject: (e: unknown) => void };
 
 /**
@@ -25,8 +25,12 @@ export class WriteBatcher {
     private readonly onBatch?: (size: number) => void,
   ) {}
 
-  deposit(env: Envelope): Promise<DepositOutcome> {
-    return this.depositAll([env]).then((outcomes) => outcomes[0]!);
+  /** One deposit; with `dl`, refused `stale_devices` in the commit if the recipient account's stored list is newer. */
+  deposit(env: Envelope, dl?: DeviceListVersion): Promise<DepositOutcome> {
+    return new Promise<DepositOutcome[]>((resolve, reject) => {
+      this.queue.push({ kind: 'deposit', envs: [env], ...(dl ? { dl } : {}), resolve, reject });
+      this.schedule();
+    }).then((outcomes) => outcomes[0]!);
   }
 
   /**
@@ -86,8 +90,9 @@ export class WriteBatcher {
     const deposits = batch.filter((p) => p.kind === 'deposit');
     const acks = batch.filter((p) => p.kind === 'ack');
     try {
+      const lists = deposits.flatMap((p) => p.envs.map(() => p.dl));
       const result = await this.store.commit(
-        { deposits: deposits.flatMap((p) => p.envs), acks: acks.map((p) => ({ mailbox: p.mailbox, ids: p.ids })) },
+        { deposits: deposits.flatMap((p) => p.envs), ...(lists.some((l) => l) ? { lists } : {}), acks: acks.map((p) => ({ mailbox: p.mailbox, ids: p.ids })) },
         this.now(),
       );
       this.onBatch?.(deposits.reduce((n, p) => n + p.envs.length, acks.length));

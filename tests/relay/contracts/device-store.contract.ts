@@ -111,6 +111,43 @@ export function describeDeviceStoreContract(name: string, factory: DeviceStoreFa
       expect(await rig.mailboxes.totalQueued()).toBe(queuedBefore + 1);
     });
 
+    it('the group commit itself refuses a deposit fanned out under an older list (stale_devices, with the stored version), beside current ones', async () => {
+      const account = rnd(32);
+      const [one, two] = [entry(), entry()];
+      const box = deviceMailboxAddress(account, one.id);
+      await rig.devices.publish(account, update(1, [one]), 1);
+      await rig.devices.publish(account, update(2, [one, two]), 2);
+      const queuedBefore = await rig.mailboxes.totalQueued();
+      const envs = [env(box), env(box), env(box), env(rnd(32))];
+      const { deposits } = await rig.mailboxes.commit({ deposits: envs, lists: [{ ik: account, v: 1 }, { ik: account, v: 2 }, undefined, { ik: rnd(32), v: 0 }], acks: [] }, 10);
+      expect(deposits[0]).toEqual({ ok: false, reason: 'stale_devices', version: 2 });
+      expect(deposits[1]).toMatchObject({ ok: true, duplicate: false });
+      expect(deposits[2]).toMatchObject({ ok: true, duplicate: false });
+      // An account with no list: version 0 is current.
+      expect(deposits[3]).toMatchObject({ ok: true, duplicate: false });
+      expect(await rig.mailboxes.count(box)).toBe(2);
+      expect(await rig.mailboxes.totalQueued()).toBe(queuedBefore + 3);
+    });
+
+    it('deposits racing a publish of a newer list are each stored before it or refused stale_devices after it', async () => {
+      for (let round = 0; round < 5; round++) {
+        const account = rnd(32);
+        const [one, two] = [entry(), entry()];
+        const box = deviceMailboxAddress(account, one.id);
+        await rig.devices.publish(account, update(1, [one]), 1);
+        const deposits = Array.from({ length: 8 }, () => rig.mailboxes.commit({ deposits: [env(box)], lists: [{ ik: account, v: 1 }], acks: [] }, 5));
+        const publish = rig.devices.publish(account, update(2, [one, two]), 6);
+        const [published, ...results] = await Promise.all([publish, ...deposits]);
+        expect(published).toEqual({ ok: true, removed: [] });
+        const outcomes = results.map((r) => r.deposits[0]!);
+        for (const o of outcomes) expect(o.ok === true || (o.ok === false && o.reason === 'stale_devices' && o.version === 2)).toBe(true);
+        expect(await rig.mailboxes.count(box)).toBe(outcomes.filter((o) => o.ok).length);
+        // Once the list is stored, a deposit under version 1 is refused.
+        const after = await rig.mailboxes.commit({ deposits: [env(box)], lists: [{ ik: account, v: 1 }], acks: [] }, 7);
+        expect(after.deposits[0]).toEqual({ ok: false, reason: 'stale_devices', version: 2 });
+      }
+    });
+
     it('deposits racing an unlink, to a mailbox never deposited to before, leave nothing in the closed mailbox', async () => {
       for (let round = 0; round < 5; round++) {
         const account = rnd(32);

@@ -404,4 +404,125 @@ export const MIGRATIONS: readonly string[] = [
      account bytea NOT NULL,
      PRIMARY KEY (blob_id, account)
    );`,
+  // The group commit also checks the device list a deposit was fanned out under (`dl`,
+  // §13.5): outcome 5 (r_seq = the stored version) when the account's stored list is newer,
+  // inside the transaction, after a shared lock on the list row taken before the mailbox
+  // locks (a publish takes the row first too). A new overload with two more parameters
+  // (dl_ik, dl_v; dl_v -1 = no check): nodes still calling the 11-parameter one keep it.
+  `CREATE OR REPLACE FUNCTION petrel_commit(
+     d_blob bytea, d_lens integer[], a_blob bytea, a_lens integer[], a_req integer[],
+     now_ms bigint, retention_ms bigint, unclaimed_retention_ms bigint,
+     max_envelopes integer, max_bytes bigint, max_total_bytes bigint,
+     dl_ik bytea[], dl_v bigint[])
+   RETURNS TABLE (r_kind text, r_idx integer, r_outcome integer, r_seq bigint, r_prev bigint, r_at bigint)
+   LANGUAGE plpgsql AS $fn$
+   DECLARE
+     i integer;
+     off integer := 1;
+     u record;
+     existing bigint;
+     new_seq bigint;
+     gone record;
+     d_mailbox bytea[] := '{}';
+     d_id bytea[] := '{}';
+     d_body bytea[] := '{}';
+     a_mailbox bytea[] := '{}';
+     a_id bytea[] := '{}';
+     total bigint := 0;
+     delta bigint := 0;
+     len integer;
+     listed bigint;
+   BEGIN
+     IF max_total_bytes > 0 THEN
+       SELECT coalesce(sum(su.bytes), 0) INTO total FROM storage_usage su;
+     END IF;
+     FOR i IN 1 .. coalesce(array_length(d_lens, 1), 0) / 3 LOOP
+       d_mailbox[i] := substring(d_blob FROM off FOR d_lens[3 * i - 2]);
+       off := off + d_lens[3 * i - 2];
+       d_id[i] := substring(d_blob FROM off FOR d_lens[3 * i - 1]);
+       off := off + d_lens[3 * i - 1];
+       d_body[i] := substring(d_blob FROM off FOR d_lens[3 * i]);
+       off := off + d_lens[3 * i];
+     END LOOP;
+     off := 1;
+     FOR i IN 1 .. coalesce(array_length(a_lens, 1), 0) / 2 LOOP
+       a_mailbox[i] := substring(a_blob FROM off FOR a_lens[2 * i - 1]);
+       off := off + a_lens[2 * i - 1];
+       a_id[i] := substring(a_blob FROM off FOR a_lens[2 * i]);
+       off := off + a_lens[2 * i];
+     END LOOP;
+
+     -- The device lists the deposits were fanned out under, locked (shared) before any
+     -- mailbox, as a publish locks its list row before the mailboxes it closes: a publish
+     -- either commits before this check (and the deposit is refused stale) or waits for it.
+     PERFORM 1 FROM device_lists l WHERE l.account = ANY (dl_ik) ORDER BY l.account FOR SHARE;
+     -- Lock every mailbox the batch touches in one global order (concurrent batches on
+     -- other nodes then cannot deadlock), creating the rows of new mailboxes first.
+     INSERT INTO mailbox_usage (mailbox, count, bytes, last_seq)
+       SELECT m, 0, 0, 0 FROM (SELECT DISTINCT m FROM unnest(d_mailbox) AS m) AS x ORDER BY m
+       ON CONFLICT (mailbox) DO NOTHING;
+     PERFORM 1 FROM mailbox_usage WHERE mailbox = ANY (d_mailbox || a_mailbox) ORDER BY mailbox FOR UPDATE;
+
+     FOR i IN 1 .. coalesce(array_length(d_mailbox, 1), 0) LOOP
+       -- After the mailbox lock: an unlink holds the same lock while it closes the mailbox.
+       IF EXISTS (SELECT 1 FROM closed_mailboxes c WHERE c.mailbox = d_mailbox[i]) THEN
+         r_kind := 'd'; r_idx := i; r_outcome := 4; r_seq := NULL; r_prev := NULL; r_at := NULL;
+         RETURN NEXT;
+         CONTINUE;
+       END IF;
+       IF dl_v[i] >= 0 THEN
+         SELECT l.version INTO listed FROM device_lists l WHERE l.account = dl_ik[i];
+         IF FOUND AND listed > dl_v[i] THEN
+           r_kind := 'd'; r_idx := i; r_outcome := 5; r_seq := listed; r_prev := NULL; r_at := NULL;
+           RETURN NEXT;
+           CONTINUE;
+         END IF;
+       END IF;
+       SELECT e.seq INTO existing FROM envelopes e WHERE e.mailbox = d_mailbox[i] AND e.id = d_id[i];
+       IF FOUND THEN
+         r_kind := 'd'; r_idx := i; r_outcome := 1; r_seq := existing; r_prev := NULL; r_at := NULL;
+         RETURN NEXT;
+         CONTINUE;
+       END IF;
+       SELECT mu.count, mu.bytes, mu.last_seq INTO u FROM mailbox_usage mu WHERE mu.mailbox = d_mailbox[i];
+       len := octet_length(d_body[i]);
+       IF u.count + 1 > max_envelopes OR u.bytes + len > max_bytes THEN
+         r_kind := 'd'; r_idx := i; r_outcome := 2; r_seq := NULL; r_prev := NULL; r_at := NULL;
+         RETURN NEXT;
+         CONTINUE;
+       END IF;
+       IF max_total_bytes > 0 AND total + delta + len > max_total_bytes THEN
+         r_kind := 'd'; r_idx := i; r_outcome := 3; r_seq := NULL; r_prev := NULL; r_at := NULL;
+         RETURN NEXT;
+         CONTINUE;
+       END IF;
+       INSERT INTO envelopes (mailbox, id, body, deposited_at, expires_at)
+         VALUES (d_mailbox[i], d_id[i], d_body[i], now_ms, now_ms + CASE
+           WHEN EXISTS (SELECT 1 FROM mailbox_claims c WHERE c.mailbox = d_mailbox[i]) THEN retention_ms
+           ELSE unclaimed_retention_ms END)
+         RETURNING envelopes.seq INTO new_seq;
+       delta := delta + len;
+       UPDATE mailbox_usage mu SET count = mu.count + 1, bytes = mu.bytes + octet_length(d_body[i]), last_seq = new_seq
+         WHERE mu.mailbox = d_mailbox[i];
+       r_kind := 'd'; r_idx := i; r_outcome := 0; r_seq := new_seq; r_prev := u.last_seq; r_at := NULL;
+       RETURN NEXT;
+     END LOOP;
+
+     FOR gone IN
+       DELETE FROM envelopes e
+         USING (SELECT DISTINCT req, mailbox, id FROM unnest(a_req, a_mailbox, a_id) AS t(req, mailbox, id)) AS a
+         WHERE e.mailbox = a.mailbox AND e.id = a.id
+         RETURNING a.req AS req, e.mailbox AS mailbox, e.deposited_at AS at, octet_length(e.body) AS len
+     LOOP
+       UPDATE mailbox_usage mu SET count = mu.count - 1, bytes = mu.bytes - gone.len WHERE mu.mailbox = gone.mailbox;
+       delta := delta - gone.len;
+       r_kind := 'a'; r_idx := gone.req; r_outcome := 0; r_seq := NULL; r_prev := NULL; r_at := gone.at;
+       RETURN NEXT;
+     END LOOP;
+     -- Last, so this shard row is locked only for the commit itself.
+     IF delta <> 0 THEN
+       UPDATE storage_usage SET bytes = bytes + delta WHERE shard = pg_backend_pid() % 16;
+     END IF;
+   END
+   $fn$;`,
 ];

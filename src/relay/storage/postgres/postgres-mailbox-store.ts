@@ -65,11 +65,14 @@ export class PostgresMailboxStore implements MailboxStore {
       this.limits.maxEnvelopes,
       this.limits.maxBytes,
       this.limits.maxTotalBytes ?? 0,
+      // Per deposit: the device list version it was fanned out under (-1: none to check).
+      batch.deposits.map((_, i) => (batch.lists?.[i] ? buf(batch.lists[i].ik) : Buffer.alloc(0))),
+      batch.deposits.map((_, i) => batch.lists?.[i]?.v ?? -1),
     ];
     const { rows } = await withRetry(() =>
       this.pool.query<CommitRow>({
         name: 'petrel_commit',
-        text: 'SELECT * FROM petrel_commit($1::bytea, $2::int[], $3::bytea, $4::int[], $5::int[], $6, $7, $8, $9, $10, $11)',
+        text: 'SELECT * FROM petrel_commit($1::bytea, $2::int[], $3::bytea, $4::int[], $5::int[], $6, $7, $8, $9, $10, $11, $12::bytea[], $13::bigint[])',
         values: params,
       }),
     );
@@ -81,7 +84,9 @@ export class PostgresMailboxStore implements MailboxStore {
         continue;
       }
       deposits[r.r_idx - 1] =
-        r.r_outcome === 4
+        r.r_outcome === 5
+          ? { ok: false, reason: 'stale_devices', version: Number(r.r_seq) }
+          : r.r_outcome === 4
           ? { ok: false, reason: 'device_unlinked' }
           : r.r_outcome === 3
           ? { ok: false, reason: 'storage_full' }

@@ -1,5 +1,4 @@
-import type { DeviceListVersion, Envelope, SendFrame } from '../../../core/wire/index.ts';
-import type { StoredDeviceList } from '../../devices/device-store.ts';
+import type { Envelope, SendFrame } from '../../../core/wire/index.ts';
 import { fullBucket, takeTokens } from '../../limits/token-bucket.ts';
 import type { DepositOutcome } from '../../mailbox/mailbox-store.ts';
 import type { Connection } from '../connection.ts';
@@ -63,14 +62,7 @@ export async function handleSend(ctx: RelayContext, conn: Connection, frame: Sen
       ctx.sendError(conn, 'rate_limited', 'too many deposits', frame.rid);
       return;
     }
-    const newer = frame.dl ? await newerDeviceList(ctx, frame.dl) : undefined;
-    if (newer) {
-      ctx.metrics.deposits.inc({ result: 'stale_devices' });
-      ctx.metrics.errorsSent.inc({ code: 'stale_devices' });
-      conn.send({ t: 'error', code: 'stale_devices', rid: frame.rid, msg: `the recipient account's device list is at version ${newer.version}`, list: { body: newer.body, sig: newer.sig } });
-      return;
-    }
-    stored = ctx.batcher.deposit(frame.env);
+    stored = ctx.batcher.deposit(frame.env, frame.dl);
   } finally {
     endTurn();
   }
@@ -79,6 +71,10 @@ export async function handleSend(ctx: RelayContext, conn: Connection, frame: Sen
   try {
     const outcome = await stored;
     ctx.trace?.mark('relay.committed');
+    if (!outcome.ok && outcome.reason === 'stale_devices') {
+      await refuseStale(ctx, conn, frame);
+      return;
+    }
     if (!outcome.ok) {
       ctx.metrics.deposits.inc({ result: outcome.reason });
       if (outcome.reason === 'storage_full') ctx.sendError(conn, 'overloaded', 'relay storage is full; retry later', frame.rid);
@@ -102,13 +98,20 @@ export async function handleSend(ctx: RelayContext, conn: Connection, frame: Sen
 }
 
 /**
- * The account's stored list when it is newer than the version the sender fanned out under
- * (`dl.v`, 0 = no list), else undefined. Read before the deposit enters the batcher: a
- * list stored between this read and the commit is not seen (that deposit is accepted).
+ * The group commit refused the deposit: the recipient account's stored list is newer than
+ * the version the sender fanned out under (`dl.v`, 0 = no list), checked inside the
+ * transaction that would have stored it. The sender gets the current list (read now: at
+ * least that new).
  */
-async function newerDeviceList(ctx: RelayContext, dl: DeviceListVersion): Promise<StoredDeviceList | undefined> {
-  const stored = await ctx.devices.get(dl.ik);
-  return stored && stored.version > dl.v ? stored : undefined;
+async function refuseStale(ctx: RelayContext, conn: Connection, frame: SendFrame): Promise<void> {
+  const current = await ctx.devices.get(frame.dl!.ik);
+  ctx.metrics.deposits.inc({ result: 'stale_devices' });
+  if (!current) {
+    ctx.sendError(conn, 'internal', 'could not read the device list', frame.rid);
+    return;
+  }
+  ctx.metrics.errorsSent.inc({ code: 'stale_devices' });
+  conn.send({ t: 'error', code: 'stale_devices', rid: frame.rid, msg: `the recipient account's device list is at version ${current.version}`, list: { body: current.body, sig: current.sig } });
 }
 
 /**
