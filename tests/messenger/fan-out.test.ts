@@ -14,7 +14,7 @@ import { encodeContent, mailboxAddress } from '../../src/core/wire/index.ts';
 import { ownDeviceEntry } from '../../src/core/devices/own-device.ts';
 import { secureRandom } from '../../src/core/random.ts';
 import { type PetrelStore } from '../../src/core/store/index.ts';
-import { testWorld, texts, until, type Device } from './harness.ts';
+import { expectEventually, testWorld, texts, until, type Device } from './harness.ts';
 import { connectAs, publishDeviceList, storedAccount } from './linked-device.ts';
 import { adaOnTwoDevices } from './ada-on-two-devices.ts';
 
@@ -182,14 +182,6 @@ describe('a device the list does not name', () => {
     expect(bo.messenger.getState().contacts.find((c) => c.id === bSeesA)).toMatchObject({ keyChanged: false });
   });
 });
-
-async function expectEventually(check: () => Promise<boolean>, timeout = 10_000): Promise<void> {
-  const end = Date.now() + timeout;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Bo's core again, sending before its device sync fetched Ada's new list. */
 async function reloadWithoutDeviceSync(bo: Device): Promise<Device> {

@@ -114,6 +114,16 @@ export async function until(d: Device, predicate: (s: MessengerState) => boolean
   return d.messenger.getState();
 }
 
+/** Waits until `check` (a read of storage, say) holds, polling every 10 ms; fails after `timeout`. */
+export async function expectEventually(check: () => Promise<boolean>, timeout = 10_000): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      if (!(await check())) throw new Error('condition not met in time');
+    },
+    { timeout, interval: 10 },
+  );
+}
+
 /** Adds each user to the other's contacts through their invite links. */
 export async function introduce(a: Device, b: Device): Promise<{ aSeesB: string; bSeesA: string }> {
   const inviteB = a.messenger.parseInvite(b.messenger.getState().me!.inviteUrl)!;

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore, type PetrelStore } from '../../src/core/store/index.ts';
 import { adaOnTwoDevices } from './ada-on-two-devices.ts';
-import { testWorld, until } from './harness.ts';
+import { expectEventually, testWorld, until } from './harness.ts';
 
 const world = testWorld();
 
@@ -51,11 +51,3 @@ describe('delivery receipts to a contact’s other devices', () => {
     await expectEventually(async () => (await statusOf(ada2.store, aSeesB, 'from my laptop')) === 'delivered');
   });
 });
-
-async function expectEventually(check: () => Promise<boolean>, timeout = 10_000): Promise<void> {
-  const end = Date.now() + timeout;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
