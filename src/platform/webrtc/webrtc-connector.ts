@@ -25,6 +25,11 @@
  *   again. If the peer had it, the copy is recognised (same ICE credentials) and
  *   ignored; if it was lost, the polite peer now rolls back and answers. No timing guess
  *   decides which case it was.
+ *
+ * And one for the Worker bridge, where state is the window's last report and events come
+ * a task late: a connection answering the peer's offer never offers (its late
+ * `negotiationneeded` would make a second description on a connection already
+ * negotiating), and only an answer is sent as an answer.
  */
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
