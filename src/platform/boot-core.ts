@@ -75,12 +75,13 @@ export async function bootCore(env: CoreEnvironment): Promise<BootedCore> {
     // The relay serves the app, `/ws` and `/blobs` on one origin.
     blobHttp: fetchBlobHttp(env.origin),
     ...(env.trace ? { trace: env.trace } : {}),
-    createDirect: ({ identity, sendSignal, ingress }) => {
+    createDirect: ({ identity, ownMailbox, sendSignal, ingress }) => {
       if (!env.RTCPeerConnection) return undefined;
       direct = new WebRtcDirectPath({
         RTCPeerConnection: env.RTCPeerConnection,
         ...(env.iceServers ? { iceServers: env.iceServers } : {}),
         identityKey: identity.publicKey,
+        ownMailbox,
         sendSignal,
         ingress,
         clock: systemClock,

@@ -9,14 +9,19 @@ import { META_DEVICE_LIST_PREFIX } from '../../src/core/messenger/device-list-bo
 import { META_OWN_DEVICE } from '../../src/core/messenger/own-device-store.ts';
 import { secureRandom } from '../../src/core/random.ts';
 import { createMemoryStore, type PetrelStore } from '../../src/core/store/index.ts';
-import { device, introduce, onboard, until, type testWorld } from './harness.ts';
+import { device, introduce, onboard, until, type DeviceOptions, type testWorld } from './harness.ts';
 import { extraDevice, publishDeviceList, storedAccount } from './linked-device.ts';
 
 /** Ada on two devices (both listed, each authenticated as its device), Bo on one, each the other's contact. */
-export async function adaOnTwoDevices({ relay, track }: Pick<ReturnType<typeof testWorld>, 'relay' | 'track'>, boStore?: PetrelStore) {
+export async function adaOnTwoDevices(
+  { relay, track }: Pick<ReturnType<typeof testWorld>, 'relay' | 'track'>,
+  boStore?: PetrelStore,
+  /** What each device adds (a direct path, say). */
+  options: (who: 'ada1' | 'ada2' | 'bo') => DeviceOptions = () => ({}),
+) {
   const r = await relay();
-  const ada1 = track(device(r.url));
-  const bo = track(device(r.url, boStore));
+  const ada1 = track(device(r.url, undefined, options('ada1')));
+  const bo = track(device(r.url, boStore, options('bo')));
   await onboard(ada1, 'Ada');
   await onboard(bo, 'Bo');
   const { aSeesB, bSeesA } = await introduce(ada1, bo);
@@ -36,7 +41,7 @@ export async function adaOnTwoDevices({ relay, track }: Pick<ReturnType<typeof t
   // Bo hears of Ada's list; Ada's first device of its own, which names it: its core starts again as that device.
   await until(bo, () => bo.metrics.counter('devices.list_accepted') >= 1);
   await until(ada1, () => ada1.logs.recent().some((l) => l.msg === 'this device is listed: authenticating as the device'));
-  const ada2 = track(device(r.url, store2));
+  const ada2 = track(device(r.url, store2, options('ada2')));
   await ada2.messenger.start();
   await until(ada1, (s) => s.connection.kind === 'online');
   await until(ada2, (s) => s.connection.kind === 'online');

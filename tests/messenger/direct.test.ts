@@ -147,7 +147,7 @@ describe('direct path between two cores', () => {
     expect(offers()).toBeGreaterThanOrEqual(2);
     // Asking again (as on the next relay reconnect) starts no connection (none is even created).
     const connections = FakePeerConnection.created.length;
-    alice.direct().connect(aSeesB, mailboxAddress(fromHex(aSeesB)));
+    alice.direct().connect({ contactId: aSeesB }, mailboxAddress(fromHex(aSeesB)));
     expect(FakePeerConnection.created.length).toBe(connections);
     expect(alice.messenger.getState().connection).toEqual({ kind: 'online', direct: 0 });
 

@@ -11,10 +11,11 @@ import type { DeviceOptions } from './harness.ts';
 
 export function fakeDirectPath(created: (direct: WebRtcDirectPath) => void, fast: { ackTimeoutMs?: number } = {}): NonNullable<DeviceOptions['createDirect']> {
   return ({ metrics, logger }) =>
-    ({ identity, sendSignal, ingress }) => {
+    ({ identity, ownMailbox, sendSignal, ingress }) => {
       const direct = new WebRtcDirectPath({
         RTCPeerConnection: FakePeerConnection,
         identityKey: identity.publicKey,
+        ownMailbox,
         sendSignal,
         ingress,
         clock: systemClock,

@@ -33,7 +33,7 @@ async function setUp() {
   const relay: { state: RelayConnectionState } = { state: { kind: 'offline' } };
   let open: string[] = [];
   const view = new ViewProjection({ clock, metrics, log: silentLogger });
-  view.attach({ store, contacts, relay, direct: { openChannels: () => open } });
+  view.attach({ store, contacts, relay, direct: { openChannels: () => open.map((contactId) => ({ contactId })) } });
   return { clock, store, metrics, relay, view, setOpen: (ids: string[]) => (open = ids) };
 }
 

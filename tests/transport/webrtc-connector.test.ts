@@ -1,21 +1,22 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FakeClock } from '../../src/core/clock.ts';
 import { InMemoryMetrics } from '../../src/core/metrics.ts';
 import { silentLogger } from '../../src/core/log.ts';
 import { DirectTransport } from '../../src/core/transport/direct-transport.ts';
 import type { IncomingEnvelope } from '../../src/core/transport/transport.ts';
-import { WebRtcConnector, type RtcSignal } from '../../src/platform/webrtc/webrtc-connector.ts';
+import { WebRtcConnector, type PeerConnectionConstructor, type RtcSignal } from '../../src/platform/webrtc/webrtc-connector.ts';
+import { bridgedFakePeerConnection } from './bridged-fake-webrtc.ts';
 import { FakePeerConnection } from './fake-webrtc.ts';
 import { flush } from './fakes.ts';
 
 const mailboxA = new Uint8Array(32).fill(1);
 const mailboxB = new Uint8Array(32).fill(2);
 
-function side(own: Uint8Array, clock: FakeClock, deliver: (signal: RtcSignal) => void) {
+function side(own: Uint8Array, clock: FakeClock, deliver: (signal: RtcSignal) => void, RTCPeerConnection: PeerConnectionConstructor = FakePeerConnection) {
   const metrics = new InMemoryMetrics();
   const transport = new DirectTransport({ clock, metrics, logger: silentLogger, ownMailbox: own });
   const connector = new WebRtcConnector({
-    RTCPeerConnection: FakePeerConnection,
+    RTCPeerConnection,
     ownMailbox: own,
     transport,
     sendSignal: (_to, signal) => deliver(signal),
@@ -172,5 +173,38 @@ describe('WebRTC connector (fake RTCPeerConnection)', () => {
     clock.advance(5_000);
     expect(pc.connectionState).toBe('closed');
     expect(lonely.transport.isAvailable(mailboxB)).toBe(false);
+  });
+
+  it('an offer that reaches a connection just made, before the window reports its negotiationneeded, is answered once and the channel opens (Worker bridge)', async () => {
+    // Through the Worker bridge the connector sees each event a task late: B's own
+    // `negotiationneeded` arrives while it is already applying A's offer. B must not start
+    // an offer of its own on that connection (it used to: B's second setLocalDescription made
+    // a new offer, sent as an "answer", and A refused it; or A replaced its good connection).
+    const clock = new FakeClock(0);
+    const held: RtcSignal[] = [];
+    let holdForB = true;
+    const a = side(mailboxA, clock, (s) => {
+      a.signals.push(s);
+      if (holdForB) held.push(s);
+      else setTimeout(() => void b.connector.handleSignal(mailboxA, s), 0);
+    }, bridgedFakePeerConnection());
+    const b = side(mailboxB, clock, (s) => {
+      b.signals.push(s);
+      setTimeout(() => void a.connector.handleSignal(mailboxB, s), 0);
+    }, bridgedFakePeerConnection());
+    a.connector.connect(mailboxB);
+    await vi.waitFor(() => expect(held.some((s) => s.kind === 'offer')).toBe(true));
+    // B connects (a message from A just came in) and A's offer follows at once.
+    b.connector.connect(mailboxA);
+    holdForB = false;
+    for (const s of held.splice(0)) void b.connector.handleSignal(mailboxA, s);
+    await vi.waitFor(() => {
+      expect(a.transport.isAvailable(mailboxB)).toBe(true);
+      expect(b.transport.isAvailable(mailboxA)).toBe(true);
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(rtcRefusals(a.metrics) + rtcRefusals(b.metrics)).toBe(0);
+    expect(b.signals.filter((s) => s.kind === 'offer')).toEqual([]);
+    expect(a.transport.isAvailable(mailboxB) && b.transport.isAvailable(mailboxA)).toBe(true);
   });
 });

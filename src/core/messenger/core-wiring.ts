@@ -19,7 +19,8 @@ import type { Random } from '../random.ts';
 import type { StageTrace } from '../stage-trace.ts';
 import { SessionCache, SessionCachingStore, type OutboxRecord, type PetrelStore } from '../store/index.ts';
 import { IngressGuard, Router, type FrameCheck, type RouterConfig, type Transport, wireFrameDecoder } from '../transport/index.ts';
-import { mailboxAddress, type Frame } from '../wire/index.ts';
+import { fromHex, toHex } from '../bytes.ts';
+import { deviceMailboxAddress, mailboxAddress, type Frame } from '../wire/index.ts';
 import { ActionCommands } from './action-commands.ts';
 import { AttachmentCommands } from './attachment-commands.ts';
 import { ContactCommands } from './contact-commands.ts';
@@ -32,7 +33,7 @@ import { DeviceLinks } from './device-links.ts';
 import { BackupKeeper } from './backup-keeper.ts';
 import { observeDeliveryLatency } from './delivery-latency.ts';
 import { DirectPathPolicy } from './direct-path-policy.ts';
-import type { DirectPath, RtcKind } from './direct-path.ts';
+import type { DirectPath, DirectPeer, RtcKind } from './direct-path.ts';
 import { acceptGroupEnvelope, GROUP_TICK_MS, groupInboxTaker, isGroupEnvelope, wireGroups } from './group-wiring.ts';
 import { type Groups } from './groups.ts';
 import { MessageCommands } from './message-commands.ts';
@@ -63,7 +64,10 @@ export interface MessengerDeps {
   /** Extra transports (the WebRTC direct path), created once the identity exists. */
   readonly createDirect?: (ctx: {
     identity: Identity;
-    sendSignal: (contactId: string, kind: RtcKind, data: string) => Promise<void>;
+    /** This device's mailbox as contacts address it (its device mailbox while our list names it, else the account's). */
+    ownMailbox: Uint8Array;
+    /** Encrypts a signal with the session of the one device it is for and sends it to that device's mailbox. */
+    sendSignal: (peer: DirectPeer, kind: RtcKind, data: string) => Promise<void>;
     /** The core's one decode point for incoming frames (the direct transport's `ingress`). */
     ingress: FrameCheck<Frame>;
   }) => DirectPath | undefined;
@@ -182,8 +186,10 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
   const isOnline = () => relay.state.kind === 'online';
   host.push.attach(relay);
   const signals = new RtcSignalSender(ctx, { isOnline, sendSignal: (to, blob) => relay.sendSignal(to, blob) });
-  const direct = deps.createDirect?.({ identity, sendSignal: (contactId, kind, data) => signals.send(contactId, kind, data), ingress: guard });
-  const directPolicy = direct ? new DirectPathPolicy({ store, contacts: ctx.contacts, relay: { isOnline }, direct }) : undefined;
+  const direct = deps.createDirect?.({ identity, ownMailbox: own.mailbox, sendSignal: (peer, kind, data) => signals.send(peer, kind, data), ingress: guard });
+  // A channel per device of a contact (its verified list), one to the account mailbox for a single-device contact.
+  const devicesOf = async (ik: Uint8Array) => (await ctx.devices?.targets(ik))?.filter((t) => !t.own).map((t) => ({ ...(t.deviceId ? { device: toHex(t.deviceId) } : {}), mailbox: t.mailbox }));
+  const directPolicy = direct ? new DirectPathPolicy({ store, contacts: ctx.contacts, relay: { isOnline }, direct, devicesOf: async (ik) => (await devicesOf(ik)) ?? [{ mailbox: mailboxAddress(ik) }] }) : undefined;
   const connectDirect = () => directPolicy?.connectAll();
   const transports: Transport[] = direct ? [direct.transport, relay] : [relay];
   const router = new Router(transports, { clock, random, metrics, logger }, deps.routerConfig);
@@ -232,9 +238,10 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
       if (s.messages && directPolicy) void directPolicy.noticeActiveContacts();
     },
     groupInbox: () => void takeGroupInbox(),
-    rtc: (contactId, c) => {
-      const contact = ctx.contacts.byId(contactId);
-      if (contact) direct?.handleSignal(contactId, mailboxAddress(contact.identityKey), c.kind, c.data);
+    rtc: (from, c) => {
+      // The reply goes to the device that signalled, at its own mailbox.
+      const contact = ctx.contacts.byId(from.contactId);
+      if (contact) direct?.handleSignal(from, from.device === undefined ? mailboxAddress(contact.identityKey) : deviceMailboxAddress(contact.identityKey, fromHex(from.device)), c.kind, c.data);
     },
     // A message request's sender is watched at once, not from the next connect on (§13.5).
     contactsAppeared: (keys) => keys.forEach((k) => void devices.contactAdded(k)),

@@ -6,6 +6,7 @@
 import type { LogRecord } from '../log.ts';
 import type { MetricsSnapshot } from '../metrics.ts';
 import type { PushRegistrationOutcome, PushSubscriptionKeys } from './push-registration.ts';
+import type { DirectChannelView } from './direct-path.ts';
 
 /** How this device currently reaches the world (the always-visible status). */
 export type ConnectionState =
@@ -243,6 +244,8 @@ export interface Diagnostics {
   readonly metrics: MetricsSnapshot;
   readonly logs: readonly LogRecord[];
   readonly breakers: Readonly<Record<string, 'closed' | 'open' | 'half_open'>>;
+  /** Each contact device the direct path knows of, with its channel's state (absent without a direct path). */
+  readonly direct?: readonly DirectChannelView[];
 }
 
 export interface SendOptions {

@@ -174,12 +174,12 @@ export class OutboxWorker {
     const offDirect =
       entry.messageId !== undefined &&
       this.router.isAvailable('direct', entry.mailbox) &&
-      (await this.order.keepsOffDirect(entry.contactId).catch(() => false));
+      (await this.order.keepsOffDirect(entry.contactId, entry.device).catch(() => false));
     const state = { firstAttemptAt: entry.firstAttemptAt ?? entry.createdAt, attempts: entry.attempts };
     const deviceList = this.deviceListOf(entry);
     this.ctx.trace?.mark(STAGES.outboxHandoff);
     const outcome = await this.router.attempt(envelope, state, { ...(offDirect ? { skip: ['direct'] as const } : {}), ...(deviceList ? { deviceList } : {}) });
-    if (outcome.ok && outcome.transport === 'relay' && entry.messageId !== undefined) this.order.relayed(entry.contactId, entry.messageId);
+    if (outcome.ok && outcome.transport === 'relay' && entry.messageId !== undefined) this.order.relayed(entry.contactId, entry.messageId, entry.device);
     try {
       if (outcome.ok || outcome.final) this.parked.delete(entry.contactId);
       else this.parked.set(entry.contactId, outcome.retryAt);

@@ -8,6 +8,7 @@ import { toHex } from '../bytes.ts';
 import type { IncomingResult } from '../store/index.ts';
 import type { RtcContent } from '../wire/index.ts';
 import type { MessengerContext } from './context.ts';
+import type { DirectPeer } from './direct-path.ts';
 import type { DeliveredFrom, Prepared } from './receive-batch.ts';
 
 export interface ReceiveHooks {
@@ -29,8 +30,8 @@ export interface ReceiveHooks {
     /** Messages that came from one device of a multi-device contact (its other devices get a delivery receipt too). */
     readonly deliveredFrom: readonly DeliveredFrom[];
   }): void;
-  /** A decrypted WebRTC signaling payload from a contact (after its commit). */
-  rtc?(contactId: string, content: RtcContent): void;
+  /** A decrypted WebRTC signaling payload from one device of a contact (after its commit). */
+  rtc?(from: DirectPeer, content: RtcContent): void;
   /** The batch put group frames in the group inbox (store/group-inbox.ts): the group parts take them now. */
   groupInbox?(): void;
   /** Contacts this batch created (a first message from someone unknown: a message request), after its commit. */
@@ -44,7 +45,7 @@ export function acknowledgeCommitted(ctx: MessengerContext, hooks: ReceiveHooks,
   for (const c of prepared.contacts) ctx.contacts.remember(c);
   ctx.metrics.inc('receive.envelopes', undefined, prepared.batch.length);
   prepared.batch.forEach((p, i) => p.settle(results[i]!));
-  for (const [contactId, content] of prepared.rtc) hooks.rtc?.(contactId, content);
+  for (const [from, content] of prepared.rtc) hooks.rtc?.(from, content);
   if (prepared.groupFrames) hooks.groupInbox?.();
   if (appeared.length) hooks.contactsAppeared?.(appeared);
   const delivered = prepared.commits.flatMap((c, i) =>

@@ -21,6 +21,7 @@ import { contactOfSessionKey, deviceOfSessionKey, sessionKey } from '../store/se
 import { deviceMailboxAddress, encodeContent, mailboxAddress, MAX_ACK_IDS, type RtcContent } from '../wire/index.ts';
 import { ownAccountContact } from './contact-directory.ts';
 import type { MessengerContext } from './context.ts';
+import type { DirectPeer } from './direct-path.ts';
 import { encryptFor } from './session-cipher.ts';
 import { admitRetryRequest, RetryRequests, type RepairTarget } from './session-repair.ts';
 import { decodeSessionSet, EMPTY_SESSION_SET, encodeSessionSet, type SessionSet } from './session-set.ts';
@@ -96,7 +97,7 @@ export interface CommitDraft {
 export interface Prepared {
   readonly batch: readonly PendingEnvelope[];
   readonly commits: readonly IncomingCommit[];
-  readonly rtc: ReadonlyArray<readonly [string, RtcContent]>;
+  readonly rtc: ReadonlyArray<readonly [DirectPeer, RtcContent]>;
   /** How many group frames the commit put in the group inbox (the group parts take them after it). */
   readonly groupFrames: number;
   readonly messages: number;
@@ -125,7 +126,7 @@ export class BatchDraft {
   private readonly changedContacts = new Map<string, ContactRecord>();
   /** Each contact's last decrypted envelope's commit (where its batch-wide parts go). */
   private readonly lastCommitOf = new Map<string, CommitDraft>();
-  private readonly rtc: Array<readonly [string, RtcContent]> = [];
+  private readonly rtc: Array<readonly [DirectPeer, RtcContent]> = [];
   private groupFrames = 0;
   private pool: PreKeyPool;
   private poolChanged = false;
@@ -239,9 +240,9 @@ export class BatchDraft {
     w.resend.push(...(await admitRetryRequest(this.ctx, { contactId, sessionKey: w.contactId, ids, now: this.now }, this.carry.resent)));
   }
 
-  /** A signaling message, handed to the direct path after the commit. */
-  signal(contactId: string, content: RtcContent): void {
-    this.rtc.push([contactId, content]);
+  /** A signaling message from one device of a contact, handed to the direct path after the commit. */
+  signal(from: DirectPeer, content: RtcContent): void {
+    this.rtc.push([from, content]);
   }
 
   /**

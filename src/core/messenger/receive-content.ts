@@ -116,9 +116,12 @@ export async function applyContent(
       );
       return;
     }
-    case 'rtc':
-      batch.signal(contact.id, content);
+    case 'rtc': {
+      // For the channel to the one device that sent it (its session key names it).
+      const device = deviceOfSessionKey(received.sessions.contactId);
+      batch.signal({ contactId: contact.id, ...(device !== undefined ? { device } : {}) }, content);
       return;
+    }
     case 'group':
       // A member who is not a contact writes first with a group frame: it stays out of the
       // list and the requests (a group member, PROTOCOL.md §17.6) until it writes 1:1.

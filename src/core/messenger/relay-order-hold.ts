@@ -1,5 +1,7 @@
 /**
- * Keeps one contact's messages in order across the two paths.
+ * Keeps the messages to one device of a contact in order across the two paths (each
+ * device has its own mailbox and its own channel, docs/PROTOCOL.md §13.5; a single-device
+ * contact is one device on its account mailbox).
  *
  * A relay send is confirmed when the relay has stored the envelope, a direct send only
  * when the peer has committed it. So right after a data channel opens, a message sent on
@@ -7,7 +9,10 @@
  * and be shown above it. The rule: while a message to a contact went through the relay
  * and the contact has not confirmed it (no delivery receipt yet: status still `sent`),
  * later messages to that contact go through the relay too, behind it (the mailbox is
- * first in, first out). Once the receipts are in, the direct channel is used again.
+ * first in, first out). Once the receipts are in, the direct channel is used again. For
+ * one device of a multi-device contact the same holds with that device's own receipt
+ * (the message's `deviceReceipts`): another device's receipt says nothing about what is
+ * still in this device's mailbox.
  *
  * What it knows lives in memory; after a restart it is rebuilt from the newest messages
  * of a conversation the first time it matters (a direct channel to that contact is up).
@@ -18,7 +23,7 @@
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import type { PetrelStore } from '../store/index.ts';
+import type { MessageRecord, PetrelStore } from '../store/index.ts';
 
 /** The longest a hold keeps messages off a live direct channel. */
 export const RELAY_ORDER_HOLD_MAX_MS = 60_000;
@@ -43,23 +48,23 @@ export class RelayOrderHold {
     private readonly log: Logger,
   ) {}
 
-  /** The relay stored message `messageId` to `contactId`. */
-  relayed(contactId: string, messageId: string): void {
-    this.hold(contactId).relayed.add(messageId);
+  /** The relay stored message `messageId` to `contactId` (to its device `device`, hex, for a multi-device contact). */
+  relayed(contactId: string, messageId: string, device?: string): void {
+    this.hold(holdKey(contactId, device)).relayed.add(messageId);
   }
 
   /**
    * True when the next message to `contactId` must not take the direct channel (call it
    * only when one is up: it may read the store). Counts each diverted message.
    */
-  async keepsOffDirect(contactId: string): Promise<boolean> {
-    if (!this.seeded.has(contactId)) await this.seed(contactId);
-    const hold = this.holds.get(contactId);
+  async keepsOffDirect(contactId: string, device?: string): Promise<boolean> {
+    const key = holdKey(contactId, device);
+    if (!this.seeded.has(key)) await this.seed(contactId, device);
+    const hold = this.holds.get(key);
     if (!hold) return false;
     for (const id of [...hold.relayed]) {
       const m = await this.store.getMessage(id);
-      // `queued`: its `sent` is being committed right now; still in the mailbox either way.
-      if (!m || (m.status !== 'sent' && m.status !== 'queued')) hold.relayed.delete(id);
+      if (!m || !inMailbox(m, device)) hold.relayed.delete(id);
     }
     const now = this.clock.now();
     if (hold.relayed.size > 0 && hold.divertingSince !== undefined && now - hold.divertingSince >= RELAY_ORDER_HOLD_MAX_MS) {
@@ -68,7 +73,7 @@ export class RelayOrderHold {
       hold.relayed.clear();
     }
     if (hold.relayed.size === 0) {
-      this.holds.delete(contactId);
+      this.holds.delete(key);
       return false;
     }
     hold.divertingSince ??= now;
@@ -85,10 +90,24 @@ export class RelayOrderHold {
     return hold;
   }
 
-  private async seed(contactId: string): Promise<void> {
+  private async seed(contactId: string, device: string | undefined): Promise<void> {
     const page = await this.store.pageMessages(contactId, { limit: RELAY_ORDER_SEED_MESSAGES });
     // Marked only after the read: a failed read is tried again next time.
-    this.seeded.add(contactId);
-    for (const m of page.messages) if (m.direction === 'out' && m.status === 'sent' && m.via === 'relay') this.relayed(contactId, m.id);
+    this.seeded.add(holdKey(contactId, device));
+    for (const m of page.messages) if (m.direction === 'out' && m.via === 'relay' && m.status !== 'queued' && inMailbox(m, device)) this.relayed(contactId, m.id, device);
   }
+}
+
+function holdKey(contactId: string, device: string | undefined): string {
+  return device === undefined ? contactId : `${contactId}/${device}`;
+}
+
+/**
+ * Is our message (sent through the relay) still waiting in the recipient's mailbox? For a
+ * single-device contact: no receipt yet (`queued`: its `sent` is being committed right
+ * now). For one device of a multi-device contact: no receipt from that device yet.
+ */
+function inMailbox(m: Pick<MessageRecord, 'status' | 'deviceReceipts'>, device: string | undefined): boolean {
+  if (device === undefined) return m.status === 'sent' || m.status === 'queued';
+  return m.status !== 'failed' && m.deviceReceipts?.[device] === undefined;
 }

@@ -25,7 +25,7 @@ import { STAGES, type StageTrace } from '../stage-trace.ts';
 import type { PetrelStore } from '../store/index.ts';
 import type { RelayConnectionState } from '../transport/index.ts';
 import type { ContactDirectory } from './contact-directory.ts';
-import type { DirectPath } from './direct-path.ts';
+import { openContacts, type DirectPath } from './direct-path.ts';
 import { contactViews } from './contact-views.ts';
 import type { ChatWindow, ConnectionState, GroupView, MessageView, MessengerState } from './messenger-api.ts';
 import { messageView } from './message-view.ts';
@@ -177,7 +177,8 @@ export class ViewProjection {
     // Not started yet: nothing has failed. Stopped: the connection is gone for good.
     if (!s) return this.stopped ? { kind: 'offline' } : NOT_YET_CONNECTED;
     const relay = s.relay.state;
-    const direct = s.direct?.openChannels().length ?? 0;
+    // Contacts, not devices: a contact with two linked devices on channels is one (direct-path.ts).
+    const direct = openContacts(s.direct?.openChannels() ?? []).size;
     switch (relay.kind) {
       case 'online':
         return { kind: 'online', direct };
@@ -218,7 +219,7 @@ export class ViewProjection {
     // A 1:1 chat with a multi-device contact names its devices (for a message's Details).
     const chat = window && devices && devices.length > 1 && window.contactId === open ? { ...window, devices } : window;
     const conv = new Map(conversations.map((c) => [c.contactId, c]));
-    const contacts = contactViews(s.contacts.all(), conv, new Set(s.direct?.openChannels() ?? []));
+    const contacts = contactViews(s.contacts.all(), conv, openContacts(s.direct?.openChannels() ?? []));
     if (queue) this.deps.metrics.set('queue.depth', queueDepth);
     const { chat: _previous, ...rest } = this.state;
     const { groups: _g, ...others } = rest;

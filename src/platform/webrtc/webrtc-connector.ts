@@ -25,6 +25,11 @@
  *   again. If the peer had it, the copy is recognised (same ICE credentials) and
  *   ignored; if it was lost, the polite peer now rolls back and answers. No timing guess
  *   decides which case it was.
+ *
+ * And one for the Worker bridge, where state is the window's last report and events come
+ * a task late: a connection answering the peer's offer never offers (its late
+ * `negotiationneeded` would make a second description on a connection already
+ * negotiating), and only an answer is sent as an answer.
  */
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
@@ -223,8 +228,10 @@ export class WebRtcConnector {
   }
 
   private async offer(session: Session): Promise<void> {
-    // One negotiation per connection: once the peer's description is in, there is nothing to offer.
-    if (session.hasRemoteDescription || session.pc.signalingState !== 'stable') return;
+    // One negotiation per connection: once the peer's description is in, or being applied
+    // (`answeredOffer` is set before that starts), there is nothing to offer. The state read
+    // here may be a task old (the Worker bridge reports it): the flags are what we know.
+    if (session.hasRemoteDescription || session.answeredOffer !== undefined || session.pc.signalingState !== 'stable') return;
     try {
       session.makingOffer = true;
       await session.pc.setLocalDescription();
@@ -271,7 +278,14 @@ export class WebRtcConnector {
     if (this.sessions.get(key) !== session) return; // closed or replaced meanwhile
     await session.pc.setLocalDescription();
     const d = session.pc.localDescription;
-    if (d && this.sessions.get(key) === session) this.opts.sendSignal(from, { kind: 'answer', data: JSON.stringify({ type: d.type, sdp: d.sdp ?? '' }) });
+    if (this.sessions.get(key) !== session) return;
+    // Only an answer goes back as one (a description of another type would be refused by the peer).
+    if (d?.type !== 'answer') {
+      this.opts.metrics.inc('direct.answer.not_made');
+      this.log.warn('no answer made to an offer', { state: session.pc.signalingState, type: d?.type ?? null });
+      return;
+    }
+    this.opts.sendSignal(from, { kind: 'answer', data: JSON.stringify({ type: d.type, sdp: d.sdp ?? '' }) });
   }
 
   private async applyRemote(session: Session, kind: 'offer' | 'answer', sdp: string): Promise<void> {

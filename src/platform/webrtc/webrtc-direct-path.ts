@@ -3,6 +3,11 @@
  * data channels) fed by a `WebRtcConnector` (perfect negotiation, signaling through the
  * messenger's end-to-end encrypted `rtc` frames on the relay's `signal` route).
  *
+ * A channel is per device (docs/PROTOCOL.md §13.5): each peer here is one device of a
+ * contact, addressed by its mailbox (the account mailbox for a single-device contact), and
+ * has its own connection, retries and `silent` mark; its signals are encrypted with that
+ * device's session.
+ *
  * It also owns the retry policy. An offer to a contact who is offline is simply lost
  * (the relay answers `not_found`), and every lost signal leaves a gap the contact's
  * ratchet must later skip (bounded by MAX_SKIP), so attempts are event-driven and
@@ -15,7 +20,7 @@
  */
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
-import type { DirectPath } from '../../core/messenger/direct-path.ts';
+import type { DirectChannelView, DirectPath, DirectPeer } from '../../core/messenger/direct-path.ts';
 import type { Metrics } from '../../core/metrics.ts';
 import type { Random } from '../../core/random.ts';
 import { Backoff, type BackoffPolicy } from '../../core/transport/backoff.ts';
@@ -28,9 +33,9 @@ import { mailboxAddress, type Frame } from '../../core/wire/index.ts';
 import { SeverableChannel } from './severable-channel.ts';
 import { WebRtcConnector, type IceServer, type PeerConnectionConstructor, type RtcSignal } from './webrtc-connector.ts';
 
-/** Delay window between automatic attempts to (re)open a channel to one contact. */
+/** Delay window between automatic attempts to (re)open a channel to one device. */
 export const DIRECT_RETRY_BACKOFF: BackoffPolicy = { baseMs: 1_000, capMs: 30_000 };
-/** Automatic attempts in a row per contact before waiting for the next event. */
+/** Automatic attempts in a row per device before waiting for the next event. */
 export const MAX_DIRECT_ATTEMPTS = 5;
 
 export type SignalKind = RtcSignal['kind'];
@@ -40,8 +45,14 @@ export interface WebRtcDirectPathOptions {
   /** STUN/TURN servers for the internet; none by default (LAN and loopback need none). */
   readonly iceServers?: readonly IceServer[];
   readonly identityKey: Uint8Array;
-  /** Encrypts and sends one signal to a contact (the messenger's `sendRtc`). */
-  sendSignal(contactId: string, kind: SignalKind, data: string): Promise<void>;
+  /**
+   * This device's mailbox as its contacts address it: its device mailbox while our list
+   * names it, else the account mailbox (the default). Both ends of a channel compare the
+   * two addresses to agree on who is polite.
+   */
+  readonly ownMailbox?: Uint8Array;
+  /** Encrypts and sends one signal to one device of a contact (the messenger's RtcSignalSender). */
+  sendSignal(peer: DirectPeer, kind: SignalKind, data: string): Promise<void>;
   readonly clock: Clock;
   readonly random: Random;
   readonly metrics: Metrics;
@@ -62,7 +73,7 @@ export interface WebRtcDirectPathOptions {
 }
 
 interface Peer {
-  readonly contactId: string;
+  readonly id: DirectPeer;
   readonly mailbox: Uint8Array;
   readonly backoff: Backoff;
   open: boolean;
@@ -87,14 +98,14 @@ export class WebRtcDirectPath implements DirectPath {
   /** The sever/heal hook: the network to every peer is gone (see `sever`). */
   private severed = false;
   /** The live channel to each peer (by destination key), for the fault hooks. */
-  private readonly channels = new Map<string, SeverableChannel>();
+  private readonly live = new Map<string, SeverableChannel>();
   private offline = false;
   private closed = false;
   private readonly unsubscribeNetwork: () => void;
 
   constructor(private readonly opts: WebRtcDirectPathOptions) {
     this.log = opts.logger.child('direct-path');
-    const ownMailbox = mailboxAddress(opts.identityKey);
+    const ownMailbox = opts.ownMailbox ?? mailboxAddress(opts.identityKey);
     this.transport = new DirectTransport({
       clock: opts.clock,
       metrics: opts.metrics,
@@ -113,7 +124,7 @@ export class WebRtcDirectPath implements DirectPath {
       onClosed: (peer, why, heard) => this.onClosed(peer, why, heard),
       wrapChannel: (peer, channel) => {
         const wrapped = new SeverableChannel(channel, () => this.severed);
-        this.channels.set(destinationKey(peer), wrapped);
+        this.live.set(destinationKey(peer), wrapped);
         return wrapped;
       },
       clock: opts.clock,
@@ -131,22 +142,22 @@ export class WebRtcDirectPath implements DirectPath {
       }) ?? (() => {});
   }
 
-  connect(contactId: string, mailbox: Uint8Array): void {
+  connect(id: DirectPeer, mailbox: Uint8Array): void {
     if (this.blocked) return;
-    const peer = this.remember(contactId, mailbox);
+    const peer = this.remember(id, mailbox);
     if (!peer.silent) this.start(peer);
   }
 
-  contactActive(contactId: string, mailbox: Uint8Array): void {
+  contactActive(id: DirectPeer, mailbox: Uint8Array): void {
     if (this.blocked) return;
-    const peer = this.remember(contactId, mailbox);
+    const peer = this.remember(id, mailbox);
     peer.silent = false;
     this.start(peer);
   }
 
-  handleSignal(contactId: string, mailbox: Uint8Array, kind: SignalKind, data: string): void {
+  handleSignal(id: DirectPeer, mailbox: Uint8Array, kind: SignalKind, data: string): void {
     if (this.blocked) return;
-    const peer = this.remember(contactId, mailbox);
+    const peer = this.remember(id, mailbox);
     peer.silent = false;
     // The peer is online and talking to us: a pending retry would only collide with it.
     peer.cancelRetry?.();
@@ -154,10 +165,26 @@ export class WebRtcDirectPath implements DirectPath {
     void this.connector.handleSignal(mailbox, { kind, data });
   }
 
-  openChannels(): readonly string[] {
-    const out: string[] = [];
-    for (const p of this.peers.values()) if (p.open && this.transport.isAvailable(p.mailbox)) out.push(p.contactId);
+  openChannels(): readonly DirectPeer[] {
+    const out: DirectPeer[] = [];
+    for (const p of this.peers.values()) if (p.open && this.transport.isAvailable(p.mailbox)) out.push(p.id);
     return out;
+  }
+
+  channels(): readonly DirectChannelView[] {
+    return [...this.peers.values()].map((p) => ({
+      ...p.id,
+      state:
+        p.open && this.transport.isAvailable(p.mailbox)
+          ? 'open'
+          : this.connector.has(p.mailbox)
+            ? 'connecting'
+            : p.cancelRetry
+              ? 'retrying'
+              : p.silent
+                ? 'silent'
+                : 'idle',
+    }));
   }
 
   onChange(listener: () => void): () => void {
@@ -215,7 +242,7 @@ export class WebRtcDirectPath implements DirectPath {
   inject(bytes: Uint8Array): number {
     let sent = 0;
     for (const p of this.peers.values()) {
-      const channel = this.channels.get(destinationKey(p.mailbox));
+      const channel = this.live.get(destinationKey(p.mailbox));
       if (!p.open || !channel?.isOpen) continue;
       channel.inject(bytes);
       sent++;
@@ -248,12 +275,12 @@ export class WebRtcDirectPath implements DirectPath {
     this.connector.connect(peer.mailbox);
   }
 
-  private remember(contactId: string, mailbox: Uint8Array): Peer {
+  private remember(id: DirectPeer, mailbox: Uint8Array): Peer {
     const key = destinationKey(mailbox);
     let peer = this.peers.get(key);
-    if (!peer || peer.contactId !== contactId) {
+    if (!peer || peer.id.contactId !== id.contactId || peer.id.device !== id.device) {
       peer = {
-        contactId,
+        id: { contactId: id.contactId, ...(id.device !== undefined ? { device: id.device } : {}) },
         mailbox: mailbox.slice(),
         backoff: new Backoff(this.opts.retryBackoff ?? DIRECT_RETRY_BACKOFF, this.opts.random),
         open: false,
@@ -270,7 +297,7 @@ export class WebRtcDirectPath implements DirectPath {
     const peer = this.peers.get(destinationKey(to));
     // "End of candidates" tells the peer nothing it acts on; each signal costs a ratchet step.
     if (!peer || (signal.kind === 'ice' && signal.data === '')) return;
-    this.opts.sendSignal(peer.contactId, signal.kind, signal.data).catch((err: unknown) => {
+    this.opts.sendSignal(peer.id, signal.kind, signal.data).catch((err: unknown) => {
       this.log.info('signal not sent', { kind: signal.kind, error: err instanceof Error ? err.message : 'unknown' });
     });
   }

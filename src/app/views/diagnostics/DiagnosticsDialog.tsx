@@ -12,6 +12,7 @@ import './diagnostics.css';
 
 const selectQueueDepth = (s: MessengerState) => s.queueDepth;
 const selectStorage = (s: MessengerState) => s.storage;
+const selectContacts = (s: MessengerState) => s.contacts;
 
 const ms = (v: number) => `${Math.round(v)} ms`;
 
@@ -81,6 +82,9 @@ export function DiagnosticsDialog({ onClose }: { readonly onClose: () => void })
   const storage = useMessengerState(selectStorage);
   const summary = summarizeMetrics(diagnostics.metrics);
   const breakers = Object.entries(diagnostics.breakers).sort(([a], [b]) => a.localeCompare(b));
+  const contacts = useMessengerState(selectContacts);
+  const nameOf = (id: string) => contacts.find((c) => c.id === id)?.displayName || 'Unknown contact';
+  const channels = [...(diagnostics.direct ?? [])].sort((a, b) => nameOf(a.contactId).localeCompare(nameOf(b.contactId)) || (a.device ?? '').localeCompare(b.device ?? ''));
   return (
     <Dialog title="Diagnostics" onClose={onClose} className="diagnostics">
       <MetricsExportActions shown={diagnostics} />
@@ -120,6 +124,30 @@ export function DiagnosticsDialog({ onClose }: { readonly onClose: () => void })
               <tr key={transport}>
                 <th scope="row">{transport}</th>
                 <td data-breaker={state}>{state.replace('_', '-')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      <h3>Direct channels</h3>
+      {channels.length === 0 ? (
+        <p>No direct channels yet.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Contact</th>
+              <th scope="col">Device</th>
+              <th scope="col">State</th>
+            </tr>
+          </thead>
+          <tbody>
+            {channels.map((c) => (
+              <tr key={`${c.contactId}/${c.device ?? ''}`}>
+                <th scope="row">{nameOf(c.contactId)}</th>
+                <td>{c.device ? c.device.slice(0, 8) : 'only device'}</td>
+                <td data-channel={c.state}>{c.state}</td>
               </tr>
             ))}
           </tbody>
