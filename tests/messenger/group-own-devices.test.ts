@@ -9,7 +9,7 @@ import { deserializeSenderKeyRecord } from '../../src/core/groups/sender-key-rec
 import type { MessengerState } from '../../src/core/messenger/messenger-api.ts';
 import type { PetrelStore } from '../../src/core/store/index.ts';
 import { adaOnTwoDevices } from './ada-on-two-devices.ts';
-import { testWorld, until, type Device } from './harness.ts';
+import { device, introduce, onboard, testWorld, until, type Device } from './harness.ts';
 
 const world = testWorld();
 
@@ -95,6 +95,50 @@ describe('groups on our own linked devices (issue 18)', () => {
     expect(heldAfter).not.toContain(boAfter);
     expect(said(ada2.messenger.getState())).not.toContain('Bo: after too');
   }, 90_000);
+});
+
+describe('a device linked after a group exists (issue 18)', () => {
+  it('gets the group with the link, and reads and sends new group messages once the chains reach it', async () => {
+    const r = await world.relay();
+    const ada = world.track(device(r.url));
+    const bo = world.track(device(r.url));
+    await onboard(ada, 'Ada');
+    await onboard(bo, 'Bo');
+    await introduce(ada, bo);
+    const boId = bo.messenger.getState().me!.id;
+    const g = await ada.messenger.createGroup('Family', [boId]);
+    await step('bo has the group', until(bo, (s) => hasGroup(s, g), 20_000));
+    await ada.messenger.openChat(g);
+    await bo.messenger.openChat(g);
+    await ada.messenger.send(g, 'before the link');
+    await bo.messenger.send(g, 'hi Ada');
+    await step('ada reads bo', until(ada, (s) => said(s).includes('Bo: hi Ada'), 20_000));
+
+    const boLists = counted(bo, 'devices.list_accepted');
+    const link = await ada.messenger.createDeviceLink();
+    const ada2 = world.track(device(r.url));
+    await ada2.messenger.start();
+    await step('ada2 onboarding', until(ada2, (s) => s.phase === 'onboarding'));
+    await ada2.messenger.linkThisDevice(link);
+    await step('ada2 has the group', until(ada2, (s) => s.phase === 'ready' && hasGroup(s, g), 20_000));
+    const view = ada2.messenger.getState().groups!.find((x) => x.id === g)!;
+    expect(view.name).toBe('Family');
+    expect(view.members.map((m) => m.name).sort()).toEqual(['Bo', 'You']);
+    await step('ada is listed and online again', until(ada, (s) => s.deviceLink?.status === 'done' && s.connection.kind === 'online', 20_000));
+    await step('bo accepts the new list', until(bo, () => counted(bo, 'devices.list_accepted') > boLists, 20_000));
+
+    await ada2.messenger.openChat(g);
+    await bo.messenger.send(g, 'after the link');
+    await step('ada2 reads bo', until(ada2, (s) => said(s).includes('Bo: after the link'), 30_000));
+    await ada.messenger.send(g, 'from my phone');
+    await step('ada2 reads ada', until(ada2, (s) => said(s).includes('me: from my phone'), 30_000));
+    await ada2.messenger.send(g, 'from my laptop');
+    await step('bo reads ada2', until(bo, (s) => said(s).includes('Ada: from my laptop'), 30_000));
+    await step('ada reads ada2', until(ada, (s) => said(s).includes('me: from my laptop'), 30_000));
+    // Messages sent before the link are not carried (the link takes 1:1 history only).
+    expect(said(ada2.messenger.getState())).not.toContain('Bo: hi Ada');
+    for (const d of [ada, ada2, bo]) expect(counted(d, 'groups.drop')).toBe(0);
+  }, 120_000);
 });
 
 /** Chain ids of every sender-key state a device's store holds for group `g` (its own chain's too). */
