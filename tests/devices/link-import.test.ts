@@ -10,6 +10,7 @@ import { identity } from './fixtures.ts';
 import { acceptLinkRequest, buildLinkRequest, createLinkOffer, formatLink, parseLink } from '../../src/core/devices/link-offer.ts';
 import { LinkReceiver, LinkSender } from '../../src/core/devices/link-transfer.ts';
 import { LinkImport, type LinkImportStep } from '../../src/core/devices/link-import.ts';
+import { encodeGroupFrame } from '../../src/core/wire/group-content.ts';
 import { LinkError, LinkTransferFinishedError, LinkTransferInvalidError } from '../../src/core/devices/link-errors.ts';
 import { signDeviceList, withDeviceAdded } from '../../src/core/devices/device-list.ts';
 import { generateDeviceKey } from '../../src/core/devices/device-key.ts';
@@ -150,5 +151,25 @@ describe('a device link, end to end in memory', () => {
     expect(() => encodeLinkRecord({ ...base, settings: [{ k: 'k'.repeat(65), v: 'x' }] })).toThrow(WireError);
     expect(() => encodeLinkRecord({ ...base, settings: [{ k: 'theme', v: 'x'.repeat(257) }] })).toThrow(WireError);
     expect(() => encodeLinkRecord({ ...base, settings: Array.from({ length: 33 }, (_, i) => ({ k: `k${i}`, v: 'x' })) })).toThrow(WireError);
+  });
+
+  it('a group record carries one group.log frame from our account, in order; anything else in it is refused, the state unchanged', () => {
+    const me = { id: new Uint8Array(16).fill(4), key: generateDeviceKey(seededRandom(4)).publicKey };
+    const [account, contacts] = accountRecords(me, []) as [LinkRecord, LinkRecord];
+    const group = new Uint8Array(16).fill(7);
+    const log = encodeGroupFrame({ t: 'group.log', group, changes: [], names: [{ ik: ada.publicKey, name: 'Ada' }] });
+    const imp = new LinkImport(me);
+    expect(refused(() => imp.accept({ t: 'link.group', frame: log }))).toBeInstanceOf(LinkTransferInvalidError); // before the account
+    imp.accept(account);
+    imp.accept(contacts);
+    const first = imp.accept(decodeLinkRecord(encodeLinkRecord({ t: 'link.group', frame: log })));
+    expect(first).toEqual({ kind: 'group', account: ada.publicKey, frame: log, position: 0 });
+    expect(imp.accept({ t: 'link.group', frame: log })).toMatchObject({ position: 1 });
+    // Another group frame (a sender key), or bytes that are no frame at all.
+    const skd = encodeGroupFrame({ t: 'group.keyreq', group, chain: 1 });
+    expect(refused(() => imp.accept({ t: 'link.group', frame: skd }))).toBeInstanceOf(LinkTransferInvalidError);
+    expect(refused(() => imp.accept({ t: 'link.group', frame: new Uint8Array([1, 2, 3]) }))).toBeInstanceOf(LinkTransferInvalidError);
+    expect(imp.state).toEqual({ status: 'receiving', contacts: 2, messages: 0 });
+    expect(imp.accept({ t: 'link.end', contacts: 2, messages: 0 })).toEqual({ kind: 'complete', contacts: 2, messages: 0 });
   });
 });

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MessengerState } from '../../src/core/messenger/messenger-api.ts';
 import { createMemoryStore, type PetrelStore } from '../../src/core/store/index.ts';
-import { device, introduce, onboard, testWorld, until, type Device } from './harness.ts';
+import { device, expectEventually, introduce, onboard, testWorld, until, type Device } from './harness.ts';
 
 const world = testWorld();
 
@@ -47,6 +47,11 @@ describe('groups through the messenger', () => {
     await until(cy, (s) => said(s).includes('Ada: hello group'), 20_000);
     await cy.messenger.send(g, 'from Cy');
     await until(bo, (s) => said(s).includes('Cy: from Cy'), 20_000);
+    // Cy's profile reached Bo (Cy introduced itself when its session with Bo started): a
+    // group member is no stranger writing 1:1, so it is neither a contact nor a request.
+    await expectEventually(async () => (await bo.store.getContact(cyId))?.displayName === 'Cy');
+    expect(bo.messenger.getState().contacts.map((c) => c.displayName)).toEqual(['Ada']);
+    expect((await bo.store.getContact(cyId))!.listing).toBe('removed');
     await until(ada, (s) => said(s).includes('Cy: from Cy'), 20_000);
     await until(ada, (s) => s.chat?.messages.find((m) => m.text === 'hello group')?.status === 'delivered', 20_000);
 

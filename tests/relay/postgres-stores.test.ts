@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresBlobStore } from '../../src/relay/blobs/postgres-blob-store.ts';
 import { createPostgresPool } from '../../src/relay/storage/postgres/postgres-pool.ts';
@@ -18,6 +19,7 @@ import { describeRateLimitStoreContract } from './contracts/rate-limit-store.con
 import { describePushStoreContract } from './contracts/push-store.contract.ts';
 import { PostgresPushStore } from '../../src/relay/storage/postgres/postgres-push-store.ts';
 import { freshDatabase, freshRedisPrefix, type TestDatabase } from './helpers/services.ts';
+import { deviceMailboxAddress } from '../../src/core/wire/index.ts';
 
 // The same contract suites the SQLite and memory stores pass (sqlite-stores.test.ts,
 // rate-limit-store.test.ts), against the real PostgreSQL and Redis.
@@ -34,7 +36,7 @@ afterAll(async () => {
 /** An empty schema and a pool of its own for each contract test. */
 async function emptyPool() {
   await db.pool.query(
-    'TRUNCATE envelopes, mailbox_usage, mailbox_claims, prekey_identities, one_time_prekeys, pq_one_time_prekeys, device_lists, account_devices, closed_mailboxes',
+    'TRUNCATE envelopes, bodies, mailbox_usage, mailbox_claims, prekey_identities, one_time_prekeys, pq_one_time_prekeys, device_lists, account_devices, closed_mailboxes',
   );
   await db.pool.query('UPDATE storage_usage SET bytes = 0');
   const pool = createPostgresPool({ connectionString: db.url, max: 8, timeoutMs: 10_000 }, () => {});
@@ -152,3 +154,157 @@ describe('PostgresMailboxStore', () => {
     await dispose();
   });
 });
+
+describe('PostgresMailboxStore: a body stored once for all its mailboxes (issue 18)', () => {
+  const rnd = (n: number) => new Uint8Array(randomBytes(n));
+  const T0 = 1_700_000_000_000;
+  const bodies = async () => (await db.pool.query<{ refs: number; size: number }>('SELECT refs, octet_length(body) AS size FROM bodies ORDER BY ref')).rows;
+  const usage = async () => (await db.pool.query<{ bytes: string }>('SELECT bytes FROM mailbox_usage WHERE count > 0 ORDER BY mailbox')).rows.map((r) => Number(r.bytes));
+
+  it('stores a send.multi body once, counts it once against the global cap, and frees it when ack, unlink and expiry took its last envelope', async () => {
+    const { pool, dispose } = await emptyPool();
+    try {
+      const store = new PostgresMailboxStore(pool, { maxEnvelopes: 10, maxBytes: 10_000, retentionMs: 60_000, maxTotalBytes: 250 });
+      const devices = new PostgresDeviceStore(pool);
+      const account = rnd(32);
+      const linked = { id: rnd(16), key: rnd(32) };
+      const unlinked = { id: rnd(16), key: rnd(32) };
+      await devices.publish(account, { version: 1, body: rnd(40), sig: rnd(64), devices: [linked, unlinked] }, T0);
+      const to = [rnd(32), deviceMailboxAddress(account, unlinked.id), rnd(32), rnd(32)];
+      const id = rnd(16);
+      const body = rnd(200);
+      const out = await store.depositBatch(to.map((m) => ({ to: m, id, body })), T0);
+      expect(out.every((o) => o.ok && !o.duplicate)).toBe(true);
+      expect(await bodies()).toEqual([{ refs: 4, size: 200 }]);
+      expect(await store.storedBytes()).toBe(200);
+      // 4 × 200 bytes would be past the 250-byte cap: counted once; 100 more bytes do not fit.
+      expect((await store.depositBatch([{ to: to[0]!, id: rnd(16), body: rnd(100) }], T0))[0]).toEqual({ ok: false, reason: 'storage_full' });
+      // Each mailbox's quota still counts the body.
+      expect(await usage()).toEqual([200, 200, 200, 200]);
+      // A retry of the same deposit stores nothing more.
+      expect((await store.depositBatch(to.map((m) => ({ to: m, id, body })), T0 + 1)).every((o) => o.ok && o.duplicate)).toBe(true);
+      expect(await bodies()).toEqual([{ refs: 4, size: 200 }]);
+
+      expect(await store.ack(to[0]!, [id])).toEqual([T0]);
+      expect(await bodies()).toEqual([{ refs: 3, size: 200 }]);
+      // Unlinking a device empties its mailbox and releases its reference.
+      await devices.publish(account, { version: 2, body: rnd(40), sig: rnd(64), devices: [linked] }, T0 + 2);
+      expect(await bodies()).toEqual([{ refs: 2, size: 200 }]);
+      expect((await store.pending(to[2]!, 0, 10))[0]!.env.body).toEqual(body);
+      await store.ack(to[2]!, [id]);
+      expect(await store.storedBytes()).toBe(200);
+      // Retention takes the last envelope, and the body with it.
+      expect(await store.expire(T0 + 60_000)).toBe(1);
+      expect(await bodies()).toEqual([]);
+      expect(await store.storedBytes()).toBe(0);
+      expect(await usage()).toEqual([]);
+    } finally {
+      await dispose();
+    }
+  });
+
+  it('stores bodies of separate deposits separately, even when their bytes are equal', async () => {
+    const { pool, dispose } = await emptyPool();
+    try {
+      const store = new PostgresMailboxStore(pool, { maxEnvelopes: 10, maxBytes: 10_000, retentionMs: 60_000 });
+      const a = rnd(32);
+      const body = rnd(50);
+      await store.depositBatch([{ to: a, id: rnd(16), body }, { to: a, id: rnd(16), body: body.slice() }], T0);
+      expect((await bodies()).map((b) => b.refs)).toEqual([1, 1]);
+      const [first] = await store.pending(a, 0, 1);
+      await store.ack(a, [first!.env.id]);
+      expect((await bodies()).map((b) => b.refs)).toEqual([1]);
+      expect(await store.storedBytes()).toBe(50);
+    } finally {
+      await dispose();
+    }
+  });
+
+  it('recipients acknowledging one body at once from several nodes leave no body behind', async () => {
+    const { pool, dispose } = await emptyPool();
+    const pools = [pool, ...[1, 2].map(() => createPostgresPool({ connectionString: db.url, max: 4, timeoutMs: 10_000 }, () => {}))];
+    try {
+      const limits = { maxEnvelopes: 100, maxBytes: 1 << 20, retentionMs: 60_000 };
+      const stores = pools.map((p) => new PostgresMailboxStore(p, limits));
+      const to = Array.from({ length: 30 }, () => rnd(32));
+      const ids = Array.from({ length: 5 }, () => rnd(16));
+      for (const id of ids) {
+        const body = rnd(64);
+        await stores[0]!.depositBatch(to.map((m) => ({ to: m, id, body })), T0);
+      }
+      expect(await bodies()).toHaveLength(5);
+      await Promise.all(to.map((m, i) => stores[i % 3]!.ack(m, ids)));
+      expect(await bodies()).toEqual([]);
+      expect(await stores[0]!.storedBytes()).toBe(0);
+    } finally {
+      await Promise.all(pools.slice(1).map((p) => p.end()));
+      await dispose();
+    }
+  });
+
+  it('migrates envelopes stored before bodies were shared: same seqs, bodies, usage and storage measure', async () => {
+    const fresh = await freshDatabase();
+    try {
+      const step = MIGRATIONS.findIndex((m) => m.includes('CREATE TABLE bodies'));
+      expect(step).toBeGreaterThan(0);
+      // Apply the steps before it the way migrate() records them.
+      await fresh.pool.query('CREATE TABLE petrel_schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+      for (let i = 0; i < step; i++) {
+        await fresh.pool.query(MIGRATIONS[i]!);
+        await fresh.pool.query('INSERT INTO petrel_schema_migrations (version) VALUES ($1)', [i + 1]);
+      }
+      const a = rnd(32);
+      const b = rnd(32);
+      const old = new PostgresMailboxStoreBeforeBodies(fresh.pool);
+      const rows = [
+        { to: a, id: rnd(16), body: rnd(30) },
+        { to: b, id: rnd(16), body: rnd(40) },
+        { to: a, id: rnd(16), body: rnd(50) },
+      ];
+      const seqs = await old.deposit(rows, T0);
+      await migrate(fresh.pool);
+      const store = new PostgresMailboxStore(fresh.pool, { maxEnvelopes: 10, maxBytes: 10_000, retentionMs: 60_000 });
+      expect((await store.pending(a, 0, 10)).map((p) => [p.seq, p.env])).toEqual([
+        [seqs[0], rows[0]],
+        [seqs[2], rows[2]],
+      ]);
+      expect(await store.count(a)).toBe(2);
+      expect(await store.storedBytes()).toBe(120);
+      const [fresh1] = await store.depositBatch([{ to: a, id: rnd(16), body: rnd(5) }], T0);
+      expect(fresh1).toMatchObject({ ok: true, prev: seqs[2] });
+      expect(await store.ack(a, [rows[0]!.id])).toEqual([T0]);
+      expect(await store.storedBytes()).toBe(95);
+      expect(await store.expire(T0 + 1e12)).toBe(3);
+      expect(await store.storedBytes()).toBe(0);
+      expect((await fresh.pool.query('SELECT 1 FROM bodies')).rowCount).toBe(0);
+    } finally {
+      await fresh.drop();
+    }
+  });
+});
+
+/** Deposits as the relay did before step 9 (the 13-parameter petrel_commit, bodies inline). */
+class PostgresMailboxStoreBeforeBodies {
+  constructor(private readonly pool: Pool) {}
+  async deposit(envs: ReadonlyArray<{ to: Uint8Array; id: Uint8Array; body: Uint8Array }>, now: number): Promise<number[]> {
+    const { rows } = await this.pool.query<{ r_seq: string }>(
+      'SELECT * FROM petrel_commit($1::bytea, $2::int[], $3::bytea, $4::int[], $5::int[], $6, $7, $8, $9, $10, $11, $12::bytea[], $13::bigint[]) ORDER BY r_idx',
+      [
+        Buffer.concat(envs.flatMap((e) => [e.to, e.id, e.body])),
+        envs.flatMap((e) => [e.to.length, e.id.length, e.body.length]),
+        Buffer.alloc(0),
+        [],
+        [],
+        now,
+        60_000,
+        60_000,
+        10,
+        10_000,
+        0,
+        envs.map(() => Buffer.alloc(0)),
+        envs.map(() => -1),
+      ],
+    );
+    return rows.map((r) => Number(r.r_seq));
+  }
+}

@@ -3,18 +3,20 @@
  * (`link-records.ts`), as a state machine that tells its caller what to store at each step
  * (so 10,000 messages are never held at once):
  *
- *   awaiting_account ─link.account─▶ receiving ─link.contacts / link.messages─▶ receiving
+ *   awaiting_account ─link.account─▶ receiving ─link.contacts / link.group / link.messages─▶ receiving
  *                                              ─link.end (totals match)─▶ complete
  *
  * The account record must come first; its device list must verify under the identity its
  * seed makes and name THIS device with this device's key (else the transfer was not made
- * for us). Messages must follow their contact. `link.end` must count exactly the contacts
+ * for us). Messages must follow their contact. A group record must hold a `group.log`
+frame, which the caller hands to the group parts as if our linking device had sent it. `link.end` must count exactly the contacts
  * and messages received, so a transfer cut short never completes. Every refusal is a typed
  * LinkError and leaves the state as it was.
  */
 import { bytesEqual, toHex } from '../bytes.ts';
 import { identityFromSeed, type Identity } from '../crypto/identity.ts';
-import { findDevice, type DeviceListBody, type LinkContact, type LinkMessage, type LinkRecord, type LinkSetting, type SignedDeviceList } from '../wire/index.ts';
+import { decodeGroupFrame } from '../wire/group-content.ts';
+import { findDevice, isWireError, type DeviceListBody, type LinkContact, type LinkMessage, type LinkRecord, type LinkSetting, type SignedDeviceList } from '../wire/index.ts';
 import { verifyDeviceList } from './device-list.ts';
 import { DeviceError } from './errors.ts';
 import { LinkTransferFinishedError, LinkTransferInvalidError } from './link-errors.ts';
@@ -26,6 +28,8 @@ export type LinkImportStep =
   | { readonly kind: 'account'; readonly identity: Identity; readonly name: string; readonly list: DeviceListBody; readonly settings: readonly LinkSetting[] }
   | { readonly kind: 'contacts'; readonly contacts: readonly LinkContact[] }
   | { readonly kind: 'messages'; readonly contact: Uint8Array; readonly messages: readonly LinkMessage[] }
+  /** A group's log frame, from our own account; `position`: its place among the transfer's group frames. */
+  | { readonly kind: 'group'; readonly account: Uint8Array; readonly frame: Uint8Array; readonly position: number }
   | { readonly kind: 'complete'; readonly contacts: number; readonly messages: number };
 
 export class LinkImport {
@@ -33,6 +37,7 @@ export class LinkImport {
   private account: Uint8Array | undefined;
   private readonly contacts = new Set<string>();
   private messages = 0;
+  private groupFrames = 0;
 
   /** `device`: this device's id and device key, the ones its link request named. */
   constructor(private readonly device: { readonly id: Uint8Array; readonly key: Uint8Array }) {}
@@ -56,6 +61,14 @@ export class LinkImport {
         for (const c of fresh) this.contacts.add(toHex(c.ik));
         return { kind: 'contacts', contacts: fresh };
       }
+      case 'link.group':
+        try {
+          decodeGroupFrame(record.frame, ['group.log']);
+        } catch (err) {
+          if (isWireError(err)) throw new LinkTransferInvalidError(`a group record that is not a group log: ${err.reason}`);
+          throw err;
+        }
+        return { kind: 'group', account: this.account!, frame: record.frame, position: this.groupFrames++ };
       case 'link.messages':
         if (!this.contacts.has(toHex(record.ik))) throw new LinkTransferInvalidError('messages of a contact not sent before them');
         this.messages += record.messages.length;

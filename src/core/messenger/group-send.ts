@@ -2,8 +2,9 @@
  * Sending to a group (docs/PROTOCOL.md §17.6):
  *
  *   1. Our sender chain for the group: a new one when we have none, when a member left or
- *      was removed since it was made (`rotate`), after SENDER_KEY_ROTATE_AFTER_MESSAGES
- *      messages or SENDER_KEY_ROTATE_AFTER_MS.
+ *      was removed since it was made (`rotate`), when a device that holds it is no longer a
+ *      member device (its account, ours included, unlinked it), after
+ *      SENDER_KEY_ROTATE_AFTER_MESSAGES messages or SENDER_KEY_ROTATE_AFTER_MS.
  *   2. Every member device that does not hold the chain yet (a new chain: all of them; an
  *      added member: its devices) gets its distribution over its pairwise session, at the
  *      chain's current iteration — so an added member reads nothing sent before.
@@ -65,6 +66,17 @@ function due(ctx: GroupContext, chain: OwnChain | undefined): boolean {
   const own = chain?.row.own;
   if (!chain || !own) return true;
   return own.rotate || own.sent >= SENDER_KEY_ROTATE_AFTER_MESSAGES || ctx.clock.now() - own.createdAt >= SENDER_KEY_ROTATE_AFTER_MS;
+}
+
+/**
+ * Does a device that is no longer a member device hold our chain? A device its account
+ * unlinked (one of ours, or a member's) keeps every chain it was handed, so the chain is
+ * replaced before our next message, as after a removal. A holder listed as the account's
+ * only device (SINGLE_DEVICE, from before it had a list) is that account's first device:
+ * it gets a listed address when the account links another, and is no reason to rotate.
+ */
+function heldByFormerDevice(chain: OwnChain, current: ReadonlySet<string>): boolean {
+  return Object.keys(chain.row.own!.holders).some((a) => !current.has(a) && parseAddress(a).device !== SINGLE_DEVICE);
 }
 
 /** Our chain's distribution at `iteration` (derived from the chain's start; never before it). */
@@ -184,13 +196,14 @@ export async function sendGroupMessage(ctx: GroupContext, groupId: string, text:
 export async function sealForMembers(ctx: GroupContext, group: GroupRecord, plaintext: Uint8Array): Promise<{ body: Uint8Array; senderKey: SenderKeyRow; targets: MemberDevice[] }> {
   const groupId = group.id;
   const targets = await memberDevices(ctx, memberIds(membershipOf(group).state));
+  const current = new Set(targets.map(addressOf));
   let chain = await loadOwnChain(ctx, groupId);
-  if (!chain || due(ctx, chain)) {
-    if (chain) ctx.metrics.inc('groups.sender_key.rotated');
+  const unlinkedHolder = !!chain && heldByFormerDevice(chain, current);
+  if (!chain || due(ctx, chain) || unlinkedHolder) {
+    if (chain) ctx.metrics.inc('groups.sender_key.rotated', unlinkedHolder ? { reason: 'device_unlinked' } : undefined);
     chain = freshChain(ctx, groupId);
   }
   // Members who left keep no holder (or owed) entry: were one re-added, it gets the chain anew.
-  const current = new Set(targets.map(addressOf));
   const kept = (r: Readonly<Record<string, number>> | undefined) => Object.fromEntries(Object.entries(r ?? {}).filter(([a]) => current.has(a)));
   chain = { ...chain, row: { ...chain.row, own: { ...chain.row.own!, holders: kept(chain.row.own!.holders), owed: kept(chain.row.own!.owed) } } };
   const { holders, owed } = await distribute(ctx, groupId, chain, targets);

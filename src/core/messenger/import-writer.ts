@@ -4,7 +4,8 @@
  * (link-this-device.ts) and a backup restore (restore-this-device.ts).
  *
  * `writeImportStep` stores each accepted step as it arrives (contacts with their
- * verification, each conversation's messages with their status) and records which contacts
+ * verification, each conversation's messages with their status, a group's log into the
+ * group inbox) and records which contacts
  * it wrote, so a failed import can discard them (`store.discardImport(written)`).
  * `completeImport` runs once the import is complete and writes, in this order, this device's
  * certificate, the account's device list, and LAST the identity: a browser with no identity
@@ -20,6 +21,7 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Random } from '../random.ts';
+import { groupInboxKey } from '../store/group-inbox.ts';
 import type { PetrelStore } from '../store/index.ts';
 import type { SignedDeviceList } from '../wire/index.ts';
 import { DeviceListBook } from './device-list-book.ts';
@@ -40,12 +42,21 @@ export async function writeImportStep(store: PetrelStore, step: LinkImportStep, 
       written.push(id);
       await store.putContact({ id, displayName: c.name, identityKey: c.ik, verification: c.verified ? 'verified' : 'unverified', addedAt: c.addedAt });
     }
+  } else if (step.kind === 'group') {
+    // Into the group inbox as a frame from our own account: the group parts take it when the
+    // core starts, as they take a log our other device sends (receive time 0: before any other).
+    await store.setMeta(groupInboxKey(0, step.position, toHex(step.account)), step.frame);
   } else if (step.kind === 'messages') {
     await store.importHistory(
       toHex(step.contact),
       step.messages.map((m) => ({ id: toHex(m.id), direction: m.dir, body: m.text, sentAt: m.sentAt, status: m.status })),
     );
   }
+}
+
+/** The group frames an import wrote (a store with no identity has no others). */
+export async function discardGroupInbox(store: PetrelStore): Promise<void> {
+  for (const row of await store.groupInbox()) await store.deleteMeta(row.key);
 }
 
 export interface CompleteImportDeps {

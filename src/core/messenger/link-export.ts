@@ -4,11 +4,19 @@
  * new device imports (`link-records.ts`, `link-import.ts`), one record at a time so a long
  * history is read page by page. The caller seals each record as one chunk.
  *
+ * The groups we are in go as their logs (the `group.log` frames a member device would get,
+ * group-commands.ts), so the new device holds each group's state; sender keys do not go:
+ * every member device hands its chain to the new device before its next message, as to
+ * any member device that does not hold it (group-send.ts).
+ *
  * What is not carried yet: files (a row's caption goes, its attachment does not), the
  * outbox (a message still queued arrives as `queued` history, sent from here), sessions
- * (the new device starts its own with every contact device) and key-change state.
+ * (the new device starts its own with every contact device), key-change state and the
+ * groups' messages.
  */
-import { fromHex } from '../bytes.ts';
+import { fromHex, toHex } from '../bytes.ts';
+import { logFrames } from './group-commands.ts';
+import { isMember, membershipOf } from './group-membership.ts';
 import type { Identity } from '../crypto/index.ts';
 import { linkableSettings, type AccountSettings } from './account-settings.ts';
 import { MESSAGE_PAGE_MAX, type PetrelStore } from '../store/index.ts';
@@ -23,6 +31,7 @@ export async function* linkExportRecords(
   const contacts = await store.listContacts();
   const linkContacts: LinkContact[] = contacts.map((c) => ({ ik: c.identityKey, name: c.displayName, verified: c.verification === 'verified', addedAt: c.addedAt }));
   for (let i = 0; i < linkContacts.length; i += MAX_LINK_RECORD_ITEMS) yield { t: 'link.contacts', contacts: linkContacts.slice(i, i + MAX_LINK_RECORD_ITEMS) };
+  yield* groupRecords(store, account.identity.publicKey, account.name);
   let messages = 0;
   const through = new Map<string, number>();
   for (const c of contacts) {
@@ -40,6 +49,17 @@ export async function* linkExportRecords(
     yield* historyRecords(c.identityKey, tail.map((h) => h.message));
   }
   yield { t: 'link.end', contacts: linkContacts.length, messages };
+}
+
+/** The log of every group we are still in, as `link.group` records (one frame each). */
+async function* groupRecords(store: PetrelStore, me: Uint8Array, name: string): AsyncGenerator<LinkRecord> {
+  const meHex = toHex(me);
+  for (const group of await store.groups.listGroups()) {
+    const state = membershipOf(group).state;
+    if (!state || !isMember(state, meHex)) continue;
+    const names = [{ ik: me, name }, ...Object.entries(group.names).map(([ik, n]) => ({ ik: fromHex(ik), name: n }))].filter((n) => n.name);
+    for (const frame of logFrames(group.id, group.changes, names)) yield { t: 'link.group', frame };
+  }
 }
 
 /** One conversation, oldest first (pages are read newest first); with `after`, only the messages placed after that order key. */

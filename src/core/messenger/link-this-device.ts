@@ -41,7 +41,7 @@ import type { PetrelStore } from '../store/index.ts';
 import { IngressGuard, wireFrameDecoder } from '../transport/index.ts';
 import { decodeLinkChannelMessage, decodeLinkRecord, encodeLinkChannelMessage, type Frame, type LinkChannelMessage, type LinkRefusal, type LinkSetting, type SignedDeviceList } from '../wire/index.ts';
 import { settingsOfLink, type AccountSettingsPort } from './account-settings.ts';
-import { completeImport, writeImportStep, type ImportedAccount } from './import-writer.ts';
+import { completeImport, discardGroupInbox, writeImportStep, type ImportedAccount } from './import-writer.ts';
 import type { RelayClient, RelayClientFactory } from './relay-client.ts';
 
 /** How long the new device waits for the relay, and then for each next message of the transfer. */
@@ -75,8 +75,9 @@ export async function linkThisDevice(deps: LinkThisDeviceDeps, text: string, pro
   const log = deps.logger.child('link-this-device');
   if (await store.loadIdentity()) throw new AlreadySetUpError('this browser already has an account');
   const link = parseLink(text.trim(), clock.now());
-  // Whatever an earlier, interrupted link wrote (no identity means no legitimate contacts).
+  // Whatever an earlier, interrupted link wrote (no identity means no legitimate contacts, nor group frames).
   await store.discardImport((await store.listContacts()).map((c) => c.id));
+  await discardGroupInbox(store);
   const device = { id: generateDeviceId(random), key: generateDeviceKey(random) };
   const guard = new IngressGuard<Frame>({ decode: wireFrameDecoder(), metrics, logger: deps.logger });
   const relay = deps.createRelay({ identityKey: device.key.publicKey, sign: async (p) => device.key.sign(p), ingress: guard });
@@ -154,6 +155,7 @@ export async function linkThisDevice(deps: LinkThisDeviceDeps, text: string, pro
     metrics.inc('devices.link_import_failed', { kind: err instanceof LinkError ? err.kind : 'other' });
     log.warn('linking this device failed', { kind: err instanceof LinkError ? err.kind : err instanceof Error ? err.name : 'unknown' });
     if (written.length) await store.discardImport(written);
+    await discardGroupInbox(store);
     throw err;
   } finally {
     relay.stop();

@@ -45,6 +45,9 @@ export function decodeReceived(ctx: MessengerContext, plaintext: Uint8Array, env
   }
 }
 
+/** Content kinds that put a row in the conversation: what makes someone listed nowhere a message request. */
+const WRITES_TO_US: ReadonlySet<Content['t']> = new Set(['msg', 'file', 'reply', 'fallback']);
+
 export async function applyContent(
   ctx: MessengerContext,
   batch: BatchDraft,
@@ -53,8 +56,10 @@ export async function applyContent(
 ): Promise<void> {
   const { content } = received;
   let { contact } = received;
-  // A contact whose conversation the user deleted writes again: it starts fresh, as a request.
-  if ((content.t === 'msg' || content.t === 'file') && contact.listing === 'removed') {
+  // Someone listed nowhere writes to us 1:1 — a stranger (who added us from our invite, or a
+  // group member who is not our contact), or a contact whose conversation the user
+  // deleted: from this message on it is a request.
+  if (WRITES_TO_US.has(content.t) && contact.listing === 'removed') {
     contact = { ...contact, listing: 'request' };
     batch.putContact(draft, contact);
   }

@@ -297,9 +297,11 @@ export class ReceivePipeline {
       const { result } = opened;
       let contact = opened.contact;
       if (!contact) {
-        // A first message from someone we do not know (they added us from our invite): a
-        // message request, without a name until its profile says one.
-        contact = { id: toHex(opened.sender), displayName: '', unnamed: true, identityKey: opened.sender.slice(), verification: 'unverified', addedAt: draft.now, listing: 'request' };
+        // A first envelope from someone we do not know: listed nowhere, without a name until
+        // its profile says one. It becomes a message request only when it writes to us 1:1
+        // (receive-content.ts); a group member's profile, group frames and receipts do not
+        // make it one (it is no stranger writing to us, PROTOCOL.md §17.6).
+        contact = { id: toHex(opened.sender), displayName: '', unnamed: true, identityKey: opened.sender.slice(), verification: 'unverified', addedAt: draft.now, listing: 'removed' };
         draft.putContact(commit, contact);
       }
       const sessions = await draft.decrypted(commit, contact.id, opened.device, result.set, result.pool);

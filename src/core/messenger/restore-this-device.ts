@@ -33,7 +33,7 @@ import type { Random } from '../random.ts';
 import type { PetrelStore } from '../store/index.ts';
 import { IngressGuard, wireFrameDecoder } from '../transport/index.ts';
 import type { Frame, SignedDeviceList } from '../wire/index.ts';
-import { completeImport, writeImportStep, type ImportedAccount } from './import-writer.ts';
+import { completeImport, discardGroupInbox, writeImportStep, type ImportedAccount } from './import-writer.ts';
 import { LINK_WAIT_MS, online } from './link-this-device.ts';
 import type { RelayClientFactory } from './relay-client.ts';
 
@@ -53,8 +53,9 @@ export async function restoreThisDevice(deps: RestoreThisDeviceDeps, backup: Uin
   const { store, random, clock, metrics } = deps;
   const log = deps.logger.child('restore-this-device');
   if (await store.loadIdentity()) throw new AlreadySetUpError('this browser already has an account');
-  // Whatever an earlier, interrupted link or restore wrote (no identity means no legitimate contacts).
+  // Whatever an earlier, interrupted link or restore wrote (no identity means no legitimate contacts, nor group frames).
   await store.discardImport((await store.listContacts()).map((c) => c.id));
+  await discardGroupInbox(store);
   const device = { id: generateDeviceId(random), key: generateDeviceKey(random) };
   const written: string[] = [];
   let account: { identity: Identity; name: string } | undefined;
@@ -86,6 +87,7 @@ export async function restoreThisDevice(deps: RestoreThisDeviceDeps, backup: Uin
     metrics.inc('backup.restore_failed', { kind });
     log.warn('restoring a backup failed', { kind });
     if (written.length) await store.discardImport(written);
+    await discardGroupInbox(store);
     throw err;
   }
 }

@@ -1,13 +1,15 @@
 /**
  * What a device link carries (docs/PROTOCOL.md §13.6), one record per sealed chunk: the
  * account first (identity seed, name, the signed device list that names the new device),
- * then contacts and history in records that each fit one chunk, then `link.end` with the
- * totals, so a transfer cut short is never taken for a whole one. Canonical CBOR with the
+ * then contacts, the groups we are in (each group's log as the `group.log` frames a member
+ * device gets over its pairwise session) and history in records that each fit one chunk,
+ * then `link.end` with the totals, so a transfer cut short is never taken for a whole one. Canonical CBOR with the
  * frame codec's rules; the decoder throws only WireError.
  */
 import { IDENTITY_KEY_BYTES, MAX_PROFILE_NAME_BYTES, MAX_TEXT_BYTES, MESSAGE_ID_BYTES } from './limits.ts';
 import { signedDeviceListSchema, type SignedDeviceList } from './device-list.ts';
-import { arrayOf, bool, bytesN, oneOf, struct, text, uintSafe, type StructSchema } from './schema.ts';
+import { MAX_GROUP_FRAME_BYTES } from './group-content.ts';
+import { arrayOf, bool, bytesMax, bytesN, oneOf, struct, text, uintSafe, type StructSchema } from './schema.ts';
 import { decodeVersioned, encodeVersioned, type DecodeOptions } from './versioned-codec.ts';
 
 /** Largest record (the link channel's chunk size, `MAX_LINK_CHUNK_BYTES`). */
@@ -54,12 +56,17 @@ export interface LinkMessagesRecord {
   readonly ik: Uint8Array;
   readonly messages: readonly LinkMessage[];
 }
+/** One `group.log` frame of a group we are in (wire/group-content.ts), as a member device would get it. */
+export interface LinkGroupRecord {
+  readonly t: 'link.group';
+  readonly frame: Uint8Array;
+}
 export interface LinkEndRecord {
   readonly t: 'link.end';
   readonly contacts: number;
   readonly messages: number;
 }
-export type LinkRecord = LinkAccountRecord | LinkContactsRecord | LinkMessagesRecord | LinkEndRecord;
+export type LinkRecord = LinkAccountRecord | LinkContactsRecord | LinkGroupRecord | LinkMessagesRecord | LinkEndRecord;
 
 const SCHEMAS: Readonly<Record<LinkRecord['t'], StructSchema>> = {
   'link.account': struct(
@@ -81,6 +88,7 @@ const SCHEMAS: Readonly<Record<LinkRecord['t'], StructSchema>> = {
       MAX_LINK_RECORD_ITEMS,
     ),
   }),
+  'link.group': struct({ frame: bytesMax(MAX_GROUP_FRAME_BYTES) }),
   'link.end': struct({ contacts: uintSafe, messages: uintSafe }),
 };
 

@@ -11,8 +11,9 @@ const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byt
  * DeviceStore on PostgreSQL. A publish is one transaction that first locks the account's
  * list row (so concurrent publishes of one account, on any node, queue and the version
  * only ever rises), then closes the mailboxes of the unlinked devices: their usage rows are
- * locked in the order petrel_commit locks them, their envelopes deleted and the usage and
- * storage counters lowered by what was deleted, exactly as petrel_expire does.
+ * locked in the order petrel_commit locks them, their envelopes deleted, the usage counters lowered and
+ * the bodies released (petrel_release: a body goes with its last envelope), exactly as
+ * petrel_expire does.
  */
 export class PostgresDeviceStore implements DeviceStore {
   constructor(private readonly pool: Pool) {}
@@ -57,13 +58,13 @@ export class PostgresDeviceStore implements DeviceStore {
           await client.query('SELECT 1 FROM mailbox_usage WHERE mailbox = ANY ($1::bytea[]) ORDER BY mailbox FOR UPDATE', [mailboxes]);
           await client.query(
             `WITH gone AS (
-               DELETE FROM envelopes e WHERE e.mailbox = ANY ($1::bytea[]) RETURNING e.mailbox, octet_length(e.body) AS len
+               DELETE FROM envelopes e WHERE e.mailbox = ANY ($1::bytea[]) RETURNING e.mailbox, e.size AS len, e.ref
              ), per_mailbox AS (
                SELECT g.mailbox, count(*) AS c, sum(g.len) AS b FROM gone g GROUP BY g.mailbox
              ), updated AS (
-               UPDATE mailbox_usage mu SET count = mu.count - p.c, bytes = mu.bytes - p.b FROM per_mailbox p WHERE mu.mailbox = p.mailbox RETURNING p.b
+               UPDATE mailbox_usage mu SET count = mu.count - p.c, bytes = mu.bytes - p.b FROM per_mailbox p WHERE mu.mailbox = p.mailbox
              )
-             UPDATE storage_usage SET bytes = bytes - (SELECT coalesce(sum(b), 0) FROM updated) WHERE shard = pg_backend_pid() % 16`,
+             UPDATE storage_usage SET bytes = bytes - petrel_release((SELECT coalesce(array_agg(g.ref), '{}') FROM gone g)) WHERE shard = pg_backend_pid() % 16`,
             [mailboxes],
           );
           await client.query('DELETE FROM mailbox_claims WHERE mailbox = ANY ($1::bytea[])', [mailboxes]);

@@ -25,7 +25,9 @@ const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byt
 /**
  * MailboxStore on PostgreSQL, shared by every relay node. A commit is one call of
  * `petrel_commit` (migrations.ts): one statement, one transaction, durable when it
- * returns (synchronous_commit on, the server default). Writers of one mailbox are
+ * returns (synchronous_commit on, the server default). A body is stored once per commit
+ * however many mailboxes it goes to (`bodies`, reference counted; released with its last
+ * envelope by ack, retention or unlink). Writers of one mailbox are
  * serialised by its `mailbox_usage` row lock, so seq order is commit order per mailbox;
  * each stored deposit reports the mailbox's previous seq (`prev`) for ordered fan-out.
  */
@@ -36,11 +38,22 @@ export class PostgresMailboxStore implements MailboxStore {
   ) {}
 
   async commit(batch: WriteBatch, now: number): Promise<WriteResult> {
+    // Deposits carrying the same body object (a send.multi's) share one stored body.
     const dParts: Uint8Array[] = [];
     const dLens: number[] = [];
+    const dBody: number[] = [];
+    const bodyIndex = new Map<Uint8Array, number>();
+    const bParts: Uint8Array[] = [];
     for (const e of batch.deposits) {
-      dParts.push(e.to, e.id, e.body);
-      dLens.push(e.to.length, e.id.length, e.body.length);
+      dParts.push(e.to, e.id);
+      dLens.push(e.to.length, e.id.length);
+      let k = bodyIndex.get(e.body);
+      if (k === undefined) {
+        bParts.push(e.body);
+        k = bParts.length;
+        bodyIndex.set(e.body, k);
+      }
+      dBody.push(k);
     }
     const aParts: Uint8Array[] = [];
     const aLens: number[] = [];
@@ -56,6 +69,9 @@ export class PostgresMailboxStore implements MailboxStore {
     const params = [
       Buffer.concat(dParts),
       dLens,
+      dBody,
+      Buffer.concat(bParts),
+      bParts.map((b) => b.length),
       Buffer.concat(aParts),
       aLens,
       aReq,
@@ -72,7 +88,7 @@ export class PostgresMailboxStore implements MailboxStore {
     const { rows } = await withRetry(() =>
       this.pool.query<CommitRow>({
         name: 'petrel_commit',
-        text: 'SELECT * FROM petrel_commit($1::bytea, $2::int[], $3::bytea, $4::int[], $5::int[], $6, $7, $8, $9, $10, $11, $12::bytea[], $13::bigint[])',
+        text: 'SELECT * FROM petrel_commit($1::bytea, $2::int[], $3::int[], $4::bytea, $5::int[], $6::bytea, $7::int[], $8::int[], $9, $10, $11, $12, $13, $14, $15::bytea[], $16::bigint[])',
         values: params,
       }),
     );
@@ -106,7 +122,7 @@ export class PostgresMailboxStore implements MailboxStore {
   async pending(mailbox: Uint8Array, afterSeq: number, limit: number): Promise<StoredEnvelope[]> {
     const { rows } = await this.pool.query<EnvelopeRow>({
       name: 'petrel_pending',
-      text: 'SELECT seq, id, body, deposited_at FROM envelopes WHERE mailbox = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+      text: 'SELECT e.seq, e.id, b.body, e.deposited_at FROM envelopes e JOIN bodies b ON b.ref = e.ref WHERE e.mailbox = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3',
       values: [buf(mailbox), afterSeq, limit],
     });
     return rows.map((r) => ({ seq: Number(r.seq), env: { to: mailbox, id: plain(r.id), body: plain(r.body) }, depositedAt: Number(r.deposited_at) }));
