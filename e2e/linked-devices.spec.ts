@@ -3,7 +3,7 @@
  * conversation with Bo, links a second browser profile by opening the Device link it
  * shows; the new device has Ada's account, Bo and the history; both devices list both;
  * Bo writes and each of Ada's devices shows it once, and his message's Details lists both of
- * her devices as delivered; Ada writes from the second device and
+ * her devices as delivered, in a second tab of his browser too; Ada writes from the second device and
  * the first shows it with the same status; Ada unlinks the second device, which then says
  * so and neither sends nor receives. Bo never sees a key change. A used link is refused clearly.
  */
@@ -113,6 +113,19 @@ test('Ada links a second device, which gets her contacts and history; unlinked, 
   await expect(perDevice.getByRole('listitem').filter({ hasText: 'Device 2' })).toContainText(/Delivered|Read/);
   await noBlockingViolations(b);
   await b.keyboard.press('Escape');
+  // A second tab of Bo's browser (a client of the same core) shows the same Details: its
+  // chat window names Ada's devices too.
+  const b2 = await bo!.context.newPage();
+  await b2.goto('/');
+  await contactButton(b2, 'Ada').click();
+  const toAdaInTab2 = log(b2).getByRole('listitem').filter({ hasText: 'Hi Ada, to all your devices' });
+  await toAdaInTab2.getByRole('button', { name: 'More actions' }).click();
+  await b2.getByRole('menuitem', { name: 'Details' }).click();
+  const perDeviceInTab2 = b2.getByRole('dialog', { name: 'Message details' }).getByRole('list', { name: 'Delivery to each device' });
+  await expect(perDeviceInTab2.getByRole('listitem')).toHaveCount(2);
+  await expect(perDeviceInTab2.getByRole('listitem').filter({ hasText: 'Device 1' })).toContainText(/Delivered|Read/);
+  await expect(perDeviceInTab2.getByRole('listitem').filter({ hasText: 'Device 2' })).toContainText(/Delivered|Read/);
+  await b2.close();
   // Ada writes from the second device: Bo gets it, and her first device shows it as hers, with the same status.
   await send(a2, 'Written on my second device');
   await expect(log(b).getByRole('listitem').filter({ hasText: 'Written on my second device' })).toHaveCount(1);

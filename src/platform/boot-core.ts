@@ -112,7 +112,7 @@ export async function bootCore(env: CoreEnvironment): Promise<BootedCore> {
     api: messenger,
     direct: () => direct,
     caughtUp: (timeoutMs) => relayCaughtUp(() => relay, timeoutMs),
-    readChat: storeChatReader(store),
+    readChat: storeChatReader(store, Date.now, (contactId) => messenger.chatDevices(contactId)),
     // Closing the connection too: a tab that gave up must not hold the database open.
     stop: () => messenger.stop().finally(() => backend.close()),
   };

@@ -41,7 +41,7 @@ import { StaleDeviceCover } from './stale-device-cover.ts';
 import { SiblingReceipts } from './sibling-receipts.ts';
 import { OutboxWorker } from './outbox-worker.ts';
 import { bootDevices } from './device-boot.ts';
-import { contactDevices } from './device-routing.ts';
+import { chatDevices } from './device-routing.ts';
 import type { AccountSettingsPort } from './account-settings.ts';
 import { PreKeyPublisher } from './prekey-publisher.ts';
 import { SignedPreKeyRotation } from './prekey-rotation.ts';
@@ -217,7 +217,7 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
   });
   const groupChanged = () => void view.refresh();
   const takeGroupInbox = groupInboxTaker(store, groups, groupChanged);
-  view.attach({ store, contacts: ctx.contacts, relay, ...(direct ? { direct } : {}), groups: { views: () => groups.views(), messages: (id) => groups.messages(id) }, devicesOf: (id) => contactDevices(ctx, id) });
+  view.attach({ store, contacts: ctx.contacts, relay, ...(direct ? { direct } : {}), groups: { views: () => groups.views(), messages: (id) => groups.messages(id) }, devicesOf: (id) => chatDevices(ctx, id) });
   const pruner = new DedupPruner(store, clock, host.log);
   const siblingReceipts = new SiblingReceipts(ctx, () => outbox.kick());
   const receive = new ReceivePipeline(ctx, guard, {

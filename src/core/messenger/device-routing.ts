@@ -59,3 +59,13 @@ export async function contactDevices(ctx: Pick<MessengerContext, 'contacts' | 'd
   const devices = (await ctx.devices.targets(contact.identityKey)).filter((t) => !t.own && t.deviceId).map((t) => toHex(t.deviceId!));
   return devices.length ? devices : undefined;
 }
+
+/**
+ * The devices a 1:1 chat with `contactId` names (for a message's Details): the contact's
+ * devices when it has several, else undefined. The core's own window and every other tab's
+ * window (platform/core-protocol/chat-reader.ts) take them from here, so each tab shows the same.
+ */
+export async function chatDevices(ctx: Pick<MessengerContext, 'contacts' | 'devices'>, contactId: string): Promise<string[] | undefined> {
+  const devices = await contactDevices(ctx, contactId);
+  return devices && devices.length > 1 ? devices : undefined;
+}

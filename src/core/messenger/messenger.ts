@@ -45,6 +45,7 @@ import { InvalidMessageTextError, NoIdentityError } from './errors.ts';
 import { messageBody } from './message-text-limit.ts';
 import { sendProfileUpdate } from './profile-update.ts';
 import { isGroupId } from './groups.ts';
+import { chatDevices } from './device-routing.ts';
 import { inviteUrl, parseInviteUrl } from './invite.ts';
 import type { ActionOptions, BackupMade, CreateGroupOptions, DeviceView, Diagnostics, Invite, Me, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
 import { PushRegistration, type PushRegistrationOutcome, type PushSubscriptionKeys } from './push-registration.ts';
@@ -189,6 +190,15 @@ export class Messenger implements MessengerApi {
 
   subscribe(listener: () => void): () => void {
     return this.view.subscribe(listener);
+  }
+
+  /**
+   * The devices a 1:1 chat with `contactId` names for its messages' Details, as the open
+   * chat's window has them (device-routing.ts): what another tab's window is given too.
+   */
+  async chatDevices(contactId: string): Promise<readonly string[] | undefined> {
+    const r = this.running;
+    return r ? chatDevices(r.ctx, contactId) : undefined;
   }
 
   // ---------------------------------------------------------------- commands
