@@ -38,7 +38,6 @@ import { type Groups } from './groups.ts';
 import { MessageCommands } from './message-commands.ts';
 import type { Me } from './messenger-api.ts';
 import { StaleDeviceCover } from './stale-device-cover.ts';
-import { SiblingReceipts } from './sibling-receipts.ts';
 import { OutboxWorker } from './outbox-worker.ts';
 import { bootDevices } from './device-boot.ts';
 import { chatDevices } from './device-routing.ts';
@@ -219,13 +218,11 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
   const takeGroupInbox = groupInboxTaker(store, groups, groupChanged);
   view.attach({ store, contacts: ctx.contacts, relay, ...(direct ? { direct } : {}), groups: { views: () => groups.views(), messages: (id) => groups.messages(id) }, devicesOf: (id) => chatDevices(ctx, id) });
   const pruner = new DedupPruner(store, clock, host.log);
-  const siblingReceipts = new SiblingReceipts(ctx, () => outbox.kick());
   const receive = new ReceivePipeline(ctx, guard, {
     committed: (s) => {
       pruner.committed(s.envelopes);
       if (s.delivered.length) observeDeliveryLatency({ store, metrics, log: host.log }, s.delivered);
       for (const id of s.repairs) starter.ensure(id);
-      if (s.deliveredFrom.length) void siblingReceipts.send(s.deliveredFrom);
       if (s.ownName !== undefined && s.ownName !== host.ownName()) host.renamedElsewhere(s.ownName);
       outbox.kick();
       changed();
@@ -312,7 +309,7 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
     void groups.noteKeyChanges().then(groupChanged, () => undefined);
     cancelTick = clock.setTimeout(tick, GROUP_TICK_MS);
   }, GROUP_TICK_MS);
-  cleanup.push(() => cancelTick(), () => siblingReceipts.stop());
+  cleanup.push(() => cancelTick());
   if (direct) {
     // Signaling arrives on the relay's `signal` route, outside the mailbox: it goes through
     // the same unseal → decrypt → commit as an envelope (under a fresh id, nothing to ack).
