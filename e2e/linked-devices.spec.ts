@@ -85,6 +85,13 @@ test('Ada links a second device, which gets her contacts and history; unlinked, 
   const devices2 = a2.getByRole('dialog', { name: 'Linked devices' });
   await expect(devices2.getByRole('listitem')).toHaveCount(2);
   await expect(devices2.getByRole('listitem').filter({ hasText: 'This device' })).toHaveCount(1);
+  // Named by default after the browser and system; renamed on the device itself, and the first device lists the new name.
+  await expect(devices2.getByRole('listitem').filter({ hasText: 'This device' })).toContainText('Chromium on Linux');
+  await devices2.getByRole('listitem').filter({ hasText: 'This device' }).getByRole('button', { name: 'Rename' }).click();
+  await devices2.getByLabel('Device name').fill('Ada laptop');
+  await devices2.getByRole('button', { name: 'Save name' }).click();
+  await expect(devices2.getByRole('listitem').filter({ hasText: 'This device' })).toContainText('Ada laptop');
+  await expect(devices.getByRole('listitem').filter({ hasText: 'Ada laptop' })).toHaveCount(1);
   await a2.keyboard.press('Escape');
 
   // The link was used once: another browser trying it is told so, and stays without an account.
@@ -109,8 +116,9 @@ test('Ada links a second device, which gets her contacts and history; unlinked, 
   await b.getByRole('menuitem', { name: 'Details' }).click();
   const perDevice = b.getByRole('dialog', { name: 'Message details' }).getByRole('list', { name: 'Delivery to each device' });
   await expect(perDevice.getByRole('listitem')).toHaveCount(2);
-  await expect(perDevice.getByRole('listitem').filter({ hasText: 'Device 1' })).toContainText(/Delivered|Read/);
-  await expect(perDevice.getByRole('listitem').filter({ hasText: 'Device 2' })).toContainText(/Delivered|Read/);
+  // Each named as Ada's signed list names it: the browser on its system by default, the second renamed on itself.
+  await expect(perDevice.getByRole('listitem').filter({ hasText: 'Chromium on Linux' })).toContainText(/Delivered|Read/);
+  await expect(perDevice.getByRole('listitem').filter({ hasText: 'Ada laptop' })).toContainText(/Delivered|Read/);
   await noBlockingViolations(b);
   await b.keyboard.press('Escape');
   // A second tab of Bo's browser (a client of the same core) shows the same Details: its
@@ -123,8 +131,8 @@ test('Ada links a second device, which gets her contacts and history; unlinked, 
   await b2.getByRole('menuitem', { name: 'Details' }).click();
   const perDeviceInTab2 = b2.getByRole('dialog', { name: 'Message details' }).getByRole('list', { name: 'Delivery to each device' });
   await expect(perDeviceInTab2.getByRole('listitem')).toHaveCount(2);
-  await expect(perDeviceInTab2.getByRole('listitem').filter({ hasText: 'Device 1' })).toContainText(/Delivered|Read/);
-  await expect(perDeviceInTab2.getByRole('listitem').filter({ hasText: 'Device 2' })).toContainText(/Delivered|Read/);
+  await expect(perDeviceInTab2.getByRole('listitem').filter({ hasText: 'Chromium on Linux' })).toContainText(/Delivered|Read/);
+  await expect(perDeviceInTab2.getByRole('listitem').filter({ hasText: 'Ada laptop' })).toContainText(/Delivered|Read/);
   await b2.close();
   // Ada writes from the second device: Bo gets it, and her first device shows it as hers, with the same status.
   await send(a2, 'Written on my second device');

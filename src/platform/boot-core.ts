@@ -16,6 +16,7 @@ import type { StageTrace } from '../core/stage-trace.ts';
 import type { NetworkSignals } from '../core/transport/network-signals.ts';
 import { createBrowserCryptoRuntime } from './browser-crypto.ts';
 import { storeChatReader } from './core-protocol/chat-reader.ts';
+import { defaultDeviceName } from './default-device-name.ts';
 import { fetchBlobHttp } from './fetch-blob-http.ts';
 import { openIdbStore, readStorageReport } from './idb/index.ts';
 import type { LeaderCore } from './tabbed-messenger.ts';
@@ -74,6 +75,8 @@ export async function bootCore(env: CoreEnvironment): Promise<BootedCore> {
     accountSettings: browserAccountSettings(),
     // The relay serves the app, `/ws` and `/blobs` on one origin.
     blobHttp: fetchBlobHttp(env.origin),
+    // What the account's device list calls this browser until it is renamed ("Chromium on Linux").
+    deviceName: defaultDeviceName(typeof navigator === 'undefined' ? undefined : navigator),
     ...(env.trace ? { trace: env.trace } : {}),
     createDirect: ({ identity, sendSignal, ingress }) => {
       if (!env.RTCPeerConnection) return undefined;

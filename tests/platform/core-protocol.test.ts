@@ -231,7 +231,7 @@ describe('UI↔core protocol', () => {
     const host = new CoreHost({ core: bo.messenger, readChat: storeChatReader(bo.store, Date.now, (id) => bo.messenger.chatDevices(id)), post: (m) => client.receive(m) });
     const window = await client.call('chatWindow', bSeesA, 50);
     expect(window.devices).toEqual(own.chat!.devices);
-    expect([...window.devices!].sort()).toEqual([toHex(one.id), toHex(two.id)].sort());
+    expect(window.devices!.map((d) => d.id).sort()).toEqual([toHex(one.id), toHex(two.id)].sort());
     expect(window.messages.map((m) => m.text)).toContain('to both of you');
     // A contact of one device: no device list, in either window.
     const carol = track(device(r.url));

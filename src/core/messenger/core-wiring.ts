@@ -99,6 +99,8 @@ export interface MessengerDeps {
   readonly trace?: StageTrace;
   /** The longest an envelope from a device its sender's list does not name waits for a list fetch (default DEVICE_HOLD_MAX_MS). */
   readonly deviceHoldMaxMs?: number;
+  /** This device's default name when it joins a device list: the platform's, e.g. "Chromium on Linux" (device-name.ts). */
+  readonly deviceName?: string;
 }
 
 /** The parts of a running core (once an identity exists), in the order `stopCore` ends them. */
@@ -290,6 +292,7 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
     book: own.book,
     relay,
     displayName: host.ownName,
+    ...(host.deps.deviceName !== undefined ? { defaultName: host.deps.deviceName } : {}),
     ...(host.deps.accountSettings ? { settings: host.deps.accountSettings } : {}),
     changed: (p) => view.patch(p),
     unlinked: () => relay.stop(),

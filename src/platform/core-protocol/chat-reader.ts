@@ -2,7 +2,7 @@
  * A client tab's own chat window, read by the host from the store: each tab may have a
  * different conversation open, while the running core projects only its own tab's.
  */
-import type { ChatWindow } from '../../core/messenger/messenger-api.ts';
+import type { ChatDevice, ChatWindow } from '../../core/messenger/messenger-api.ts';
 import { messageView } from '../../core/messenger/message-view.ts';
 import type { PetrelStore } from '../../core/store/index.ts';
 
@@ -13,7 +13,7 @@ const PAGE = 200;
 export type ChatReader = (contactId: string, limit: number) => Promise<ChatWindow>;
 
 /** The devices a 1:1 chat names for its messages' Details (Messenger.chatDevices); undefined: none. */
-export type ChatDevicesOf = (contactId: string) => Promise<readonly string[] | undefined>;
+export type ChatDevicesOf = (contactId: string) => Promise<readonly ChatDevice[] | undefined>;
 
 /**
  * `now` decides which messages may still be edited (the core's clock in the browser is
