@@ -59,7 +59,7 @@ async function world(devices: number) {
     identity: me,
     crypto: benchRuntime(),
     random: secureRandom,
-    ...(devices === 1 ? {} : { devices: { sealDevice: generateDeviceId(secureRandom), targets: async () => targets, listVersion: async () => 1, names: async () => true, wasListed: async () => false, refetch: () => {}, fetchList: async () => true } }),
+    ...(devices === 1 ? {} : { devices: { sealDevice: generateDeviceId(secureRandom), targets: async () => targets, listVersion: async () => 1, names: async () => true, wasListed: async () => false, refetch: () => {}, fetchList: async () => true, list: async () => undefined } }),
   };
   return { deps, contactId, contactKey: contact.publicKey };
 }

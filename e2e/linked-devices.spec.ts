@@ -3,7 +3,7 @@
  * conversation with Bo, links a second browser profile by opening the Device link it
  * shows; the new device has Ada's account, Bo and the history; both devices list both;
  * Bo writes and each of Ada's devices shows it once, and his message's Details lists both of
- * her devices as delivered; Ada writes from the second device and
+ * her devices as delivered, in a second tab of his browser too; Ada writes from the second device and
  * the first shows it with the same status; Ada unlinks the second device, which then says
  * so and neither sends nor receives. Bo never sees a key change. A used link is refused clearly.
  */
@@ -85,6 +85,13 @@ test('Ada links a second device, which gets her contacts and history; unlinked, 
   const devices2 = a2.getByRole('dialog', { name: 'Linked devices' });
   await expect(devices2.getByRole('listitem')).toHaveCount(2);
   await expect(devices2.getByRole('listitem').filter({ hasText: 'This device' })).toHaveCount(1);
+  // Named by default after the browser and system; renamed on the device itself, and the first device lists the new name.
+  await expect(devices2.getByRole('listitem').filter({ hasText: 'This device' })).toContainText('Chromium on Linux');
+  await devices2.getByRole('listitem').filter({ hasText: 'This device' }).getByRole('button', { name: 'Rename' }).click();
+  await devices2.getByLabel('Device name').fill('Ada laptop');
+  await devices2.getByRole('button', { name: 'Save name' }).click();
+  await expect(devices2.getByRole('listitem').filter({ hasText: 'This device' })).toContainText('Ada laptop');
+  await expect(devices.getByRole('listitem').filter({ hasText: 'Ada laptop' })).toHaveCount(1);
   await a2.keyboard.press('Escape');
 
   // The link was used once: another browser trying it is told so, and stays without an account.
@@ -109,10 +116,24 @@ test('Ada links a second device, which gets her contacts and history; unlinked, 
   await b.getByRole('menuitem', { name: 'Details' }).click();
   const perDevice = b.getByRole('dialog', { name: 'Message details' }).getByRole('list', { name: 'Delivery to each device' });
   await expect(perDevice.getByRole('listitem')).toHaveCount(2);
-  await expect(perDevice.getByRole('listitem').filter({ hasText: 'Device 1' })).toContainText(/Delivered|Read/);
-  await expect(perDevice.getByRole('listitem').filter({ hasText: 'Device 2' })).toContainText(/Delivered|Read/);
+  // Each named as Ada's signed list names it: the browser on its system by default, the second renamed on itself.
+  await expect(perDevice.getByRole('listitem').filter({ hasText: 'Chromium on Linux' })).toContainText(/Delivered|Read/);
+  await expect(perDevice.getByRole('listitem').filter({ hasText: 'Ada laptop' })).toContainText(/Delivered|Read/);
   await noBlockingViolations(b);
   await b.keyboard.press('Escape');
+  // A second tab of Bo's browser (a client of the same core) shows the same Details: its
+  // chat window names Ada's devices too.
+  const b2 = await bo!.context.newPage();
+  await b2.goto('/');
+  await contactButton(b2, 'Ada').click();
+  const toAdaInTab2 = log(b2).getByRole('listitem').filter({ hasText: 'Hi Ada, to all your devices' });
+  await toAdaInTab2.getByRole('button', { name: 'More actions' }).click();
+  await b2.getByRole('menuitem', { name: 'Details' }).click();
+  const perDeviceInTab2 = b2.getByRole('dialog', { name: 'Message details' }).getByRole('list', { name: 'Delivery to each device' });
+  await expect(perDeviceInTab2.getByRole('listitem')).toHaveCount(2);
+  await expect(perDeviceInTab2.getByRole('listitem').filter({ hasText: 'Chromium on Linux' })).toContainText(/Delivered|Read/);
+  await expect(perDeviceInTab2.getByRole('listitem').filter({ hasText: 'Ada laptop' })).toContainText(/Delivered|Read/);
+  await b2.close();
   // Ada writes from the second device: Bo gets it, and her first device shows it as hers, with the same status.
   await send(a2, 'Written on my second device');
   await expect(log(b).getByRole('listitem').filter({ hasText: 'Written on my second device' })).toHaveCount(1);

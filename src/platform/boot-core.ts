@@ -16,6 +16,7 @@ import type { StageTrace } from '../core/stage-trace.ts';
 import type { NetworkSignals } from '../core/transport/network-signals.ts';
 import { createBrowserCryptoRuntime } from './browser-crypto.ts';
 import { storeChatReader } from './core-protocol/chat-reader.ts';
+import { defaultDeviceName } from './default-device-name.ts';
 import { fetchBlobHttp } from './fetch-blob-http.ts';
 import { openIdbStore, readStorageReport } from './idb/index.ts';
 import type { LeaderCore } from './tabbed-messenger.ts';
@@ -74,6 +75,8 @@ export async function bootCore(env: CoreEnvironment): Promise<BootedCore> {
     accountSettings: browserAccountSettings(),
     // The relay serves the app, `/ws` and `/blobs` on one origin.
     blobHttp: fetchBlobHttp(env.origin),
+    // What the account's device list calls this browser until it is renamed ("Chromium on Linux").
+    deviceName: defaultDeviceName(typeof navigator === 'undefined' ? undefined : navigator),
     ...(env.trace ? { trace: env.trace } : {}),
     createDirect: ({ identity, ownMailbox, sendSignal, ingress }) => {
       if (!env.RTCPeerConnection) return undefined;
@@ -113,7 +116,7 @@ export async function bootCore(env: CoreEnvironment): Promise<BootedCore> {
     api: messenger,
     direct: () => direct,
     caughtUp: (timeoutMs) => relayCaughtUp(() => relay, timeoutMs),
-    readChat: storeChatReader(store),
+    readChat: storeChatReader(store, Date.now, (contactId) => messenger.chatDevices(contactId)),
     // Closing the connection too: a tab that gave up must not hold the database open.
     stop: () => messenger.stop().finally(() => backend.close()),
   };

@@ -406,6 +406,7 @@ export class TabbedMessenger implements MessengerApi {
   createDeviceLink = () => this.onLeader((m) => m.createDeviceLink(), (c) => c.call('createDeviceLink'));
   unlinkDevice = (id: string) => this.onLeader((m) => m.unlinkDevice(id), (c) => c.call('unlinkDevice', id));
   listDevices = () => this.onLeader((m) => m.listDevices(), (c) => c.call('listDevices'));
+  renameThisDevice = (name: string) => this.onLeader((m) => m.renameThisDevice(name), (c) => c.call('renameThisDevice', name));
   linkThisDevice = (linkText: string) => this.onLeader((m) => m.linkThisDevice(linkText), (c) => c.call('linkThisDevice', linkText));
   createBackup = (options: { readonly passphrase?: string } = {}) =>
     this.onLeader((m) => m.createBackup(options), (c) => (options.passphrase === undefined ? c.call('createBackup') : c.call('createBackup', options.passphrase)));

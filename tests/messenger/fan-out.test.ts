@@ -110,7 +110,8 @@ describe('fan-out to linked devices', () => {
     // The view: Bo's open chat names both of Ada's devices, and the message each one's state with its time.
     await until(bo, (s) => s.chat?.messages.find((m) => m.text === 'to both of you')?.deviceReceipts?.some((d) => d.device === d2 && d.status === 'read') === true);
     const chat = bo.messenger.getState().chat!;
-    expect([...(chat.devices ?? [])].sort()).toEqual([d1, d2].sort());
+    expect((chat.devices ?? []).map((d) => d.id).sort()).toEqual([d1, d2].sort());
+    expect(chat.devices!.map((d) => d.name)).toEqual(['Device 1', 'Device 2']);
     const view = chat.messages.find((m) => m.text === 'to both of you')!;
     expect(view.status).toBe('read');
     const byDevice = new Map(view.deviceReceipts!.map((d) => [d.device, d]));

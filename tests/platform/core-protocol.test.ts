@@ -9,7 +9,9 @@ import { storeChatReader } from '../../src/platform/core-protocol/chat-reader.ts
 import { CoreClient } from '../../src/platform/core-protocol/core-client.ts';
 import { CoreHost } from '../../src/platform/core-protocol/core-host.ts';
 import { PROTOCOL_VERSION, type HostMessage } from '../../src/platform/core-protocol/protocol.ts';
-import { device, introduce, onboard, testWorld, texts, type Device } from '../messenger/harness.ts';
+import { toHex } from '../../src/core/bytes.ts';
+import { adaOnTwoDevices } from '../messenger/ada-on-two-devices.ts';
+import { device, introduce, onboard, testWorld, texts, until as untilState, type Device } from '../messenger/harness.ts';
 
 const { relay, track } = testWorld();
 
@@ -218,6 +220,26 @@ describe('UI↔core protocol', () => {
     // The window the client asks for shows it once.
     const window = await client.call('chatWindow', aSeesB, 50);
     expect(window.messages.map((m) => m.text)).toEqual(['in flight']);
+  });
+
+  it("another tab's chat window names a multi-device contact's devices as the core's own does (a message's Details); one device: none", async () => {
+    const { bo, bSeesA, one, two, r } = await adaOnTwoDevices({ relay, track });
+    await bo.messenger.send(bSeesA, 'to both of you');
+    await bo.messenger.openChat(bSeesA);
+    const own = await untilState(bo, (s) => (s.chat?.devices?.length ?? 0) === 2);
+    const client = new CoreClient({ clientId: 'tab-2', post: (m) => host.receive(m) });
+    const host = new CoreHost({ core: bo.messenger, readChat: storeChatReader(bo.store, Date.now, (id) => bo.messenger.chatDevices(id)), post: (m) => client.receive(m) });
+    const window = await client.call('chatWindow', bSeesA, 50);
+    expect(window.devices).toEqual(own.chat!.devices);
+    expect(window.devices!.map((d) => d.id).sort()).toEqual([toHex(one.id), toHex(two.id)].sort());
+    expect(window.messages.map((m) => m.text)).toContain('to both of you');
+    // A contact of one device: no device list, in either window.
+    const carol = track(device(r.url));
+    await onboard(carol, 'Carol');
+    const { aSeesB: bSeesC } = await introduce(bo, carol);
+    expect((await client.call('chatWindow', bSeesC, 50)).devices).toBeUndefined();
+    // Without the core's device source (the reader as before this fix) the window could not name them.
+    expect((await storeChatReader(bo.store)(bSeesA, 50)).devices).toBeUndefined();
   });
 
   it('never throws and changes nothing on arbitrary input', async () => {

@@ -127,13 +127,16 @@ describe('state patches between the core and the UI', () => {
   });
 
   it("carries the contact's devices when they change, and keeps a group window's flag", () => {
-    const devices = ['d1'.repeat(16), 'd2'.repeat(16)];
+    const devices = [{ id: 'd1'.repeat(16), name: 'Chromium on Linux' }, { id: 'd2'.repeat(16), name: 'Device 2' }];
     const withDevices: MessengerState = { ...START, chat: { ...START.chat!, devices } };
     const patch = diffState(START, withDevices, 1)!;
     expect(patch.chat).toMatchObject({ k: 'rows', rows: [], devices });
     expect(applyStatePatch(START, 1, patch)).toEqual(withDevices);
     // The same devices again (a new window object): nothing to send.
-    expect(diffState(withDevices, { ...withDevices, chat: { ...withDevices.chat!, devices: [...devices] } }, 2)).toBeUndefined();
+    expect(diffState(withDevices, { ...withDevices, chat: { ...withDevices.chat!, devices: devices.map((d) => ({ ...d })) } }, 2)).toBeUndefined();
+    // A device renamed: its new name is carried.
+    const renamed: MessengerState = { ...withDevices, chat: { ...withDevices.chat!, devices: [devices[0]!, { ...devices[1]!, name: 'Work laptop' }] } };
+    expect(applyStatePatch(withDevices, 2, diffState(withDevices, renamed, 2)!).chat?.devices?.[1]?.name).toBe('Work laptop');
     // Gone (the contact unlinked down to one): the receiver drops them too.
     const back = diffState(withDevices, START, 2)!;
     expect(applyStatePatch(withDevices, 2, back).chat?.devices).toBeUndefined();

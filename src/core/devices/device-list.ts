@@ -17,6 +17,7 @@ import {
   type SignedDeviceList,
 } from '../wire/index.ts';
 import { bytesEqual } from '../bytes.ts';
+import { checkedDeviceName, InvalidDeviceNameError, isDeviceName } from './device-name.ts';
 import { DuplicateDeviceError, StaleDeviceListError, TooManyDevicesError, deviceListError } from './errors.ts';
 
 export interface DeviceListDraft {
@@ -26,11 +27,13 @@ export interface DeviceListDraft {
 }
 
 /**
- * Signs a device list as `account`. Refuses (typed, nothing signed) more than MAX_DEVICES
- * devices and a device id or key listed twice, so an honest client never emits a list the
+ * Signs a device list as `account`. Refuses (typed, nothing signed) a device name that is
+ * not one (device-name.ts), more than MAX_DEVICES devices and a device id or key listed twice, so an honest client never emits a list the
  * relay would refuse.
  */
 export function signDeviceList(account: Identity, draft: DeviceListDraft): SignedDeviceList {
+  const unnamed = draft.devices.findIndex((d) => d.name !== undefined && !isDeviceName(d.name));
+  if (unnamed >= 0) throw new InvalidDeviceNameError(`device ${unnamed} has a name that is not 1..64 bytes of trimmed text`);
   if (draft.devices.length > MAX_DEVICES) throw new TooManyDevicesError(`${draft.devices.length} devices; at most ${MAX_DEVICES}`);
   const duplicate = firstDuplicateDevice(draft.devices);
   if (duplicate !== undefined) throw new DuplicateDeviceError(`device ${duplicate} is listed twice`);
@@ -46,6 +49,19 @@ export function withDeviceAdded(current: DeviceListBody, device: DeviceEntry, is
 /** The next version of `current` without device `deviceId` (unlinking; the same list, one version up, if it was not there). */
 export function withDeviceRemoved(current: DeviceListBody, deviceId: Uint8Array, issuedAt: number): DeviceListDraft {
   return { version: nextVersion(current.version), issuedAt, devices: current.devices.filter((d) => !bytesEqual(d.id, deviceId)) };
+}
+
+/** The next version of `current` with device `deviceId` called `name` (checked: device-name.ts); UnknownListedDeviceError when it is not listed. */
+export function withDeviceRenamed(current: DeviceListBody, deviceId: Uint8Array, name: string, issuedAt: number): DeviceListDraft {
+  const checked = checkedDeviceName(name);
+  if (!current.devices.some((d) => bytesEqual(d.id, deviceId))) throw new UnknownListedDeviceError('the list does not name this device');
+  return { version: nextVersion(current.version), issuedAt, devices: current.devices.map((d) => (bytesEqual(d.id, deviceId) ? { id: d.id, key: d.key, name: checked } : d)) };
+}
+
+/** A rename for a device the list does not name. */
+export class UnknownListedDeviceError extends Error {
+  readonly kind = 'unknown_device';
+  override readonly name = 'UnknownListedDeviceError';
 }
 
 function nextVersion(version: number): number {

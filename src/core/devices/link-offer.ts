@@ -13,6 +13,7 @@ import { hkdfSha256, hmacSha256 } from '../crypto/kdf.ts';
 import { SecretBytes } from '../crypto/redacted.ts';
 import type { Random } from '../random.ts';
 import { DEVICE_ID_BYTES, IDENTITY_KEY_BYTES, type DeviceEntry } from '../wire/index.ts';
+import { isDeviceName } from './device-name.ts';
 import { ForeignLinkError, LinkExpiredError, LinkTamperedError, LinkUsedError, MalformedLinkError } from './link-errors.ts';
 
 /** How long a link may be used. */
@@ -93,8 +94,9 @@ export interface LinkRequest {
   readonly mac: Uint8Array;
 }
 
+/** HMAC over label ‖ channel ‖ id ‖ key (fixed lengths) ‖ the name's UTF-8 (last, so unambiguous; none: nothing). */
 function requestMac(macKey: SecretBytes, channel: Uint8Array, device: DeviceEntry): Uint8Array {
-  return hmacSha256(macKey.expose(), concatBytes(REQUEST_LABEL, channel, device.id, device.key));
+  return hmacSha256(macKey.expose(), concatBytes(REQUEST_LABEL, channel, device.id, device.key, utf8(device.name ?? '')));
 }
 
 export function buildLinkRequest(link: ParsedLink, device: DeviceEntry): LinkRequest {
@@ -118,10 +120,11 @@ export function acceptLinkRequest(state: LinkOfferState, request: LinkRequest, n
     device.key instanceof Uint8Array &&
     device.key.length === IDENTITY_KEY_BYTES &&
     mac instanceof Uint8Array &&
-    mac.length === LINK_MAC_BYTES;
+    mac.length === LINK_MAC_BYTES &&
+    (device.name === undefined || isDeviceName(device.name));
   if (!wellFormed) throw new LinkTamperedError('the link request is malformed');
   if (!isValidIdentityKey(device.key)) throw new LinkTamperedError('the device key is not a strict Ed25519 key');
   const { macKey } = deriveLinkKeys(state.secret);
   if (!bytesEqual(requestMac(macKey, state.channel, device), mac)) throw new LinkTamperedError('the link request does not carry this link\'s secret');
-  return { status: 'used', channel: state.channel, expiresAt: state.expiresAt, device: { id: device.id.slice(), key: device.key.slice() } };
+  return { status: 'used', channel: state.channel, expiresAt: state.expiresAt, device: { id: device.id.slice(), key: device.key.slice(), ...(device.name !== undefined ? { name: device.name } : {}) } };
 }

@@ -39,10 +39,9 @@ import { type Groups } from './groups.ts';
 import { MessageCommands } from './message-commands.ts';
 import type { Me } from './messenger-api.ts';
 import { StaleDeviceCover } from './stale-device-cover.ts';
-import { SiblingReceipts } from './sibling-receipts.ts';
 import { OutboxWorker } from './outbox-worker.ts';
 import { bootDevices } from './device-boot.ts';
-import { contactDevices } from './device-routing.ts';
+import { chatDevices } from './device-routing.ts';
 import type { AccountSettingsPort } from './account-settings.ts';
 import { PreKeyPublisher } from './prekey-publisher.ts';
 import { SignedPreKeyRotation } from './prekey-rotation.ts';
@@ -104,6 +103,8 @@ export interface MessengerDeps {
   readonly trace?: StageTrace;
   /** The longest an envelope from a device its sender's list does not name waits for a list fetch (default DEVICE_HOLD_MAX_MS). */
   readonly deviceHoldMaxMs?: number;
+  /** This device's default name when it joins a device list: the platform's, e.g. "Chromium on Linux" (device-name.ts). */
+  readonly deviceName?: string;
 }
 
 /** The parts of a running core (once an identity exists), in the order `stopCore` ends them. */
@@ -223,15 +224,13 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
   });
   const groupChanged = () => void view.refresh();
   const takeGroupInbox = groupInboxTaker(store, groups, groupChanged);
-  view.attach({ store, contacts: ctx.contacts, relay, ...(direct ? { direct } : {}), groups: { views: () => groups.views(), messages: (id) => groups.messages(id) }, devicesOf: (id) => contactDevices(ctx, id) });
+  view.attach({ store, contacts: ctx.contacts, relay, ...(direct ? { direct } : {}), groups: { views: () => groups.views(), messages: (id) => groups.messages(id) }, devicesOf: (id) => chatDevices(ctx, id) });
   const pruner = new DedupPruner(store, clock, host.log);
-  const siblingReceipts = new SiblingReceipts(ctx, () => outbox.kick());
   const receive = new ReceivePipeline(ctx, guard, {
     committed: (s) => {
       pruner.committed(s.envelopes);
       if (s.delivered.length) observeDeliveryLatency({ store, metrics, log: host.log }, s.delivered);
       for (const id of s.repairs) starter.ensure(id);
-      if (s.deliveredFrom.length) void siblingReceipts.send(s.deliveredFrom);
       if (s.ownName !== undefined && s.ownName !== host.ownName()) host.renamedElsewhere(s.ownName);
       outbox.kick();
       changed();
@@ -300,6 +299,7 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
     book: own.book,
     relay,
     displayName: host.ownName,
+    ...(host.deps.deviceName !== undefined ? { defaultName: host.deps.deviceName } : {}),
     ...(host.deps.accountSettings ? { settings: host.deps.accountSettings } : {}),
     changed: (p) => view.patch(p),
     unlinked: () => relay.stop(),
@@ -319,7 +319,7 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
     void groups.noteKeyChanges().then(groupChanged, () => undefined);
     cancelTick = clock.setTimeout(tick, GROUP_TICK_MS);
   }, GROUP_TICK_MS);
-  cleanup.push(() => cancelTick(), () => siblingReceipts.stop());
+  cleanup.push(() => cancelTick());
   if (direct) {
     // Signaling arrives on the relay's `signal` route, outside the mailbox: it goes through
     // the same unseal → decrypt → commit as an envelope (under a fresh id, nothing to ack).

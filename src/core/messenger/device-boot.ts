@@ -79,17 +79,19 @@ export async function bootDevices(deps: { store: PetrelStore; random: Random; me
     routing: (fetchList) => deviceRouting(book, { account: identity.publicKey, device, listed }, fetchList),
     sync: ({ relay, contacts, clock, lineAdded }, restart) => {
       // A line in the contact's chat ("Ada added a device"), never a warning (device-change-lines.ts).
-      const line = (contactId: string, change: DeviceChange, count: number) =>
-        writeDeviceChangeLine({ store: deps.store, contacts, clock, random: deps.random, metrics: deps.metrics }, contactId, change, count)
+      const line = (contactId: string, change: DeviceChange, count: number, names: readonly string[] = []) =>
+        writeDeviceChangeLine({ store: deps.store, contacts, clock, random: deps.random, metrics: deps.metrics }, contactId, change, count, names)
           .then(() => lineAdded?.())
           .catch((err: unknown) => log.warn('device change line not written', { error: err instanceof Error ? err.name : 'unknown' }));
       return new DeviceSync(
         { account: identity.publicKey, contacts, book, relay, clock, metrics: deps.metrics, log: deps.log },
         {
-          deviceAdded: (contactId, count) => {
+          deviceAdded: (contactId, count, names) => {
             log.info('contact added a device', { contact: contactId.slice(0, 8), count });
-            void line(contactId, 'added', count);
+            void line(contactId, 'added', count, names);
           },
+          // A rename adds no line, but the chat's device names change with it.
+          contactListChanged: () => lineAdded?.(),
           deviceRemoved: (contactId, count) => {
             log.info('contact removed a device', { contact: contactId.slice(0, 8), count });
             void line(contactId, 'removed', count);

@@ -13,11 +13,15 @@ import type { ContactDirectory } from './contact-directory.ts';
 
 export type DeviceChange = 'added' | 'removed';
 
-/** The line's words: the contact's name (or "This contact" while unnamed), what changed, how many. */
-export function deviceChangeText(name: string, change: DeviceChange, count: number): string {
+/**
+ * The line's words: the contact's name (or "This contact" while unnamed), what changed, how
+ * many, and the added devices' names as their signed list gives them ("Ada added a device:
+ * Chromium on Linux"), when it names them.
+ */
+export function deviceChangeText(name: string, change: DeviceChange, count: number, deviceNames: readonly string[] = []): string {
   const who = name.trim() || 'This contact';
   const what = count === 1 ? 'a device' : `${count} devices`;
-  return `${who} ${change} ${what}`;
+  return `${who} ${change} ${what}${deviceNames.length ? `: ${deviceNames.join(', ')}` : ''}`;
 }
 
 export async function writeDeviceChangeLine(
@@ -25,9 +29,10 @@ export async function writeDeviceChangeLine(
   contactId: string,
   change: DeviceChange,
   count: number,
+  deviceNames: readonly string[] = [],
 ): Promise<void> {
   const contact = deps.contacts.byId(contactId);
   if (!contact || count < 1) return;
-  await deps.store.addSystemLine({ id: toHex(deps.random.bytes(16)), contactId, text: deviceChangeText(contact.displayName, change, count), at: deps.clock.now() });
+  await deps.store.addSystemLine({ id: toHex(deps.random.bytes(16)), contactId, text: deviceChangeText(contact.displayName, change, count, deviceNames), at: deps.clock.now() });
   deps.metrics.inc('devices.change_line', { change });
 }

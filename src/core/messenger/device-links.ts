@@ -12,8 +12,9 @@
  * reload (`online()`), an offer still unused and unexpired is read back and its channel
  * held again; a used one never is.
  */
-import { bytesEqual, concatBytes, fromHex, toHex } from '../bytes.ts';
-import { signDeviceList, withDeviceAdded, withDeviceRemoved } from '../devices/device-list.ts';
+import { bytesEqual, concatBytes, fromHex, toHex, utf8 } from '../bytes.ts';
+import { signDeviceList, withDeviceAdded, withDeviceRemoved, withDeviceRenamed } from '../devices/device-list.ts';
+import { checkedDeviceName, isDeviceName, shownDeviceName } from '../devices/device-name.ts';
 import { DeviceError, TooManyDevicesError } from '../devices/errors.ts';
 import { LinkError } from '../devices/link-errors.ts';
 import { acceptLinkRequest, createLinkOffer, formatLink, type LinkOfferState } from '../devices/link-offer.ts';
@@ -27,6 +28,7 @@ import {
   encodeLinkChannelMessage,
   encodeLinkRecord,
   findDevice,
+  type DeviceEntry,
   type DeviceListBody,
   type LinkChannelMessage,
   type LinkRefusal,
@@ -40,6 +42,8 @@ import type { DeviceLinkView, DeviceView } from './messenger-api.ts';
 import type { LinkChannelRelay } from './relay-client.ts';
 
 export const META_LINK_OFFER = 'link.offer';
+/** This device's name as set on it (UTF-8); absent: the platform's default name. */
+export const META_DEVICE_NAME = 'device.name';
 /** A waiting link with more time than this left is shown again rather than replaced. */
 const REUSE_MARGIN_MS = 60_000;
 
@@ -49,6 +53,8 @@ export interface DeviceLinksDeps {
   readonly book: DeviceListBook;
   readonly relay: LinkChannelRelay & { publishDeviceList(list: SignedDeviceList): Promise<number>; readonly state: { readonly kind: string } };
   readonly displayName: () => string;
+  /** This device's default name (the platform's: its browser on its system); absent or not a name: unnamed. */
+  readonly defaultName?: string;
   /** The account's settings, carried to the new device with its contacts and history (absent: none are carried). */
   readonly settings?: AccountSettingsPort;
   /** The devices or the link's progress changed (for the view). */
@@ -81,13 +87,42 @@ export class DeviceLinks {
     for (const c of this.cleanup.splice(0)) c();
   }
 
-  /** This account's devices (just this one while the account never published a list). */
+  /** This account's devices (just this one while the account never published a list), each with its name. */
   async list(): Promise<DeviceView[]> {
     const list = await this.deps.book.get(this.deps.ctx.identity.publicKey);
-    const devices = list ? list.devices : [ownDeviceEntry(this.deps.own)];
-    const views = devices.map((d) => ({ id: toHex(d.id), thisDevice: bytesEqual(d.id, this.deps.own.id) }));
+    const devices = list ? list.devices : [await this.ownEntry()];
+    const views = devices.map((d, i) => ({ id: toHex(d.id), thisDevice: bytesEqual(d.id, this.deps.own.id), name: shownDeviceName(d.name, i) }));
     this.deps.changed({ devices: views });
     return views;
+  }
+
+  /**
+   * Names this device (device-name.ts; InvalidDeviceNameError, nothing changed, for one that
+   * is not a name). Kept here (meta `device.name`) for lists this device signs later, and,
+   * when the account's list names this device, published at once as the list's next version.
+   */
+  async rename(name: string): Promise<void> {
+    const { ctx, relay, book, own } = this.deps;
+    const checked = checkedDeviceName(name);
+    const account = ctx.identity.publicKey;
+    const current = await book.get(account);
+    if (current && findDevice(current, own.id)) {
+      if (findDevice(current, own.id)!.name !== checked) {
+        const signed = signDeviceList(ctx.identity, withDeviceRenamed(current, own.id, checked, ctx.clock.now()));
+        await relay.publishDeviceList(signed);
+        await book.accept(account, signed);
+      }
+    }
+    await ctx.store.setMeta(META_DEVICE_NAME, utf8(checked));
+    ctx.metrics.inc('devices.renamed');
+    await this.list();
+  }
+
+  /** This device's entry as a list this device signs names it: its saved name, else its default one. */
+  private async ownEntry(): Promise<DeviceEntry> {
+    const saved = await this.deps.ctx.store.getMeta(META_DEVICE_NAME);
+    const name = saved instanceof Uint8Array ? new TextDecoder().decode(saved) : this.deps.defaultName?.trim();
+    return { ...ownDeviceEntry(this.deps.own), ...(isDeviceName(name) ? { name } : {}) };
   }
 
   /**
@@ -168,7 +203,7 @@ export class DeviceLinks {
   /** The list to extend: the held one, or (never published) this device alone at version 0. */
   private async currentList(): Promise<DeviceListBody> {
     const account = this.deps.ctx.identity.publicKey;
-    return (await this.deps.book.get(account)) ?? { account, version: 0, issuedAt: 0, devices: [ownDeviceEntry(this.deps.own)] };
+    return (await this.deps.book.get(account)) ?? { account, version: 0, issuedAt: 0, devices: [await this.ownEntry()] };
   }
 
   private async onData(ch: Uint8Array, data: Uint8Array): Promise<void> {

@@ -6,7 +6,9 @@
 import { toHex } from '../bytes.ts';
 import type { FanOutTarget } from '../devices/fan-out.ts';
 import type { OwnDevice } from '../devices/own-device.ts';
-import { findDevice } from '../wire/index.ts';
+import { shownDeviceName } from '../devices/device-name.ts';
+import { findDevice, type DeviceListBody } from '../wire/index.ts';
+import type { ChatDevice } from './messenger-api.ts';
 import type { MessengerContext } from './context.ts';
 import type { DeviceListBook } from './device-list-book.ts';
 
@@ -25,6 +27,8 @@ export interface DeviceRouting {
   refetch(account: Uint8Array): void;
   /** Fetches `account`'s list again and judges it; true when the relay answered (DeviceSync.fetchList). */
   fetchList(account: Uint8Array): Promise<boolean>;
+  /** `account`'s verified list held here (with each device's signed name), if any. */
+  list(account: Uint8Array): Promise<DeviceListBody | undefined>;
 }
 
 export function deviceRouting(book: DeviceListBook, own: { readonly account: Uint8Array; readonly device: OwnDevice; readonly listed: boolean }, fetchList: (account: Uint8Array) => Promise<boolean>): DeviceRouting {
@@ -35,6 +39,7 @@ export function deviceRouting(book: DeviceListBook, own: { readonly account: Uin
     ...(own.listed ? { sealDevice: own.device.id } : {}),
     targets: (contactKey) => book.targets({ account: own.account, ...(own.listed ? { device: own.device } : {}) }, contactKey),
     listVersion: async (account) => (await book.get(account))?.version ?? 0,
+    list: (account) => book.get(account),
     names: async (account, deviceId) => {
       const list = await book.get(account);
       return !!list && !!findDevice(list, deviceId);
@@ -58,4 +63,18 @@ export async function contactDevices(ctx: Pick<MessengerContext, 'contacts' | 'd
   if (!contact || !ctx.devices) return undefined;
   const devices = (await ctx.devices.targets(contact.identityKey)).filter((t) => !t.own && t.deviceId).map((t) => toHex(t.deviceId!));
   return devices.length ? devices : undefined;
+}
+
+/**
+ * The devices a 1:1 chat with `contactId` names (for a message's Details): the contact's
+ * devices when it has several, else undefined. The core's own window and every other tab's
+ * window (platform/core-protocol/chat-reader.ts) take them from here, so each tab shows the same.
+ */
+export async function chatDevices(ctx: Pick<MessengerContext, 'contacts' | 'devices'>, contactId: string): Promise<ChatDevice[] | undefined> {
+  const devices = await contactDevices(ctx, contactId);
+  const contact = ctx.contacts.byId(contactId);
+  if (!devices || devices.length < 2 || !contact || !ctx.devices) return undefined;
+  const listed = (await ctx.devices.list(contact.identityKey))?.devices ?? [];
+  const names = new Map(listed.map((d, i) => [toHex(d.id), shownDeviceName(d.name, i)]));
+  return devices.map((id, i) => ({ id, name: names.get(id) ?? shownDeviceName(undefined, i) }));
 }

@@ -24,12 +24,17 @@ export interface DeviceListRelay {
 }
 
 export interface DeviceSyncEvents {
-  /** A known contact's verified list gained `count` devices. */
-  deviceAdded(contactId: string, count: number): void;
+  /**
+   * A known contact's verified list gained `count` devices. `names`: the added devices'
+   * names from the signed list, where it names them (none for a first list: which are new is not known).
+   */
+  deviceAdded(contactId: string, count: number, names?: readonly string[]): void;
   /** A known contact's verified list lost `count` devices (unlinked). */
   deviceRemoved?(contactId: string, count: number): void;
   /** Our own account's verified list changed (a device linked or unlinked). */
   ownListChanged?(list: DeviceListBody): void;
+  /** A known contact's verified list changed in any way (a device renamed too): what shows its devices reads them again. */
+  contactListChanged?(contactId: string): void;
 }
 
 /**
@@ -163,12 +168,13 @@ export class DeviceSync {
       const added = change.first ? (change.list.issuedAt > contact.addedAt ? change.list.devices.length - 1 : 0) : change.added.length;
       if (added > 0) {
         metrics.inc('devices.contact_device_added', {}, added);
-        this.events.deviceAdded(contact.id, added);
+        this.events.deviceAdded(contact.id, added, change.first ? [] : change.added.flatMap((d) => (d.name !== undefined ? [d.name] : [])));
       }
       if (contact && change.removed.length) {
         metrics.inc('devices.contact_device_removed', {}, change.removed.length);
         this.events.deviceRemoved?.(contact.id, change.removed.length);
       }
+      this.events.contactListChanged?.(contact.id);
     }
     return change;
   }

@@ -32,6 +32,7 @@ import {
 } from '../devices/link-errors.ts';
 import { LinkImport } from '../devices/link-import.ts';
 import { buildLinkRequest, parseLink, type ParsedLink } from '../devices/link-offer.ts';
+import { isDeviceName } from '../devices/device-name.ts';
 import { LinkReceiver } from '../devices/link-transfer.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
@@ -57,6 +58,8 @@ export interface LinkThisDeviceDeps {
   readonly waitMs?: number;
   /** Where the account's settings the link carries are written (account-settings.ts); absent: they are not kept. */
   readonly accountSettings?: AccountSettingsPort;
+  /** This device's default name, asked for in the link request (device-name.ts). */
+  readonly deviceName?: string;
 }
 
 export interface LinkProgress {
@@ -96,7 +99,9 @@ export async function linkThisDevice(deps: LinkThisDeviceDeps, text: string, pro
     relay.onLinkClosed((ch) => bytesEqual(ch, link.keys.channel) && inbox.put({ closed: true }));
     await online(relay, clock, deps.waitMs ?? LINK_WAIT_MS);
     await join(relay, link);
-    const request = buildLinkRequest(link, { id: device.id, key: device.key.publicKey });
+    // The name the existing device signs into the list for this one (none when the platform's is not a name).
+    const name = deps.deviceName?.trim();
+    const request = buildLinkRequest(link, { id: device.id, key: device.key.publicKey, ...(isDeviceName(name) ? { name } : {}) });
     relay.sendLinkData(link.keys.channel, encodeLinkChannelMessage({ t: 'link.request', dev: request.device, mac: request.mac }));
 
     const importer = new LinkImport({ id: device.id, key: device.key.publicKey });

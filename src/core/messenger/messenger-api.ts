@@ -148,6 +148,12 @@ export interface ContactView {
   readonly nameDetail?: string;
 }
 
+/** One device of a multi-device contact, as its signed list names it ("Device N" when unnamed). */
+export interface ChatDevice {
+  readonly id: string;
+  readonly name: string;
+}
+
 export interface ChatWindow {
   /** The open conversation's id: a contact id (64 hex) or a group id (32 hex). */
   readonly contactId: string;
@@ -156,8 +162,8 @@ export interface ChatWindow {
   /** Oldest first; the most recent page(s) loaded so far. */
   readonly messages: readonly MessageView[];
   readonly hasOlder: boolean;
-  /** A 1:1 chat with a contact of several devices: their ids (hex), in the order of its device list. */
-  readonly devices?: readonly string[];
+  /** A 1:1 chat with a contact of several devices: each one's id (hex) and name, in the order of its device list. */
+  readonly devices?: readonly ChatDevice[];
 }
 
 export interface Me {
@@ -204,6 +210,8 @@ export interface DeviceView {
   /** Hex of the 16-byte device id. */
   readonly id: string;
   readonly thisDevice: boolean;
+  /** Its name in the account's signed list ("Chromium on Linux"), or "Device N" for an unnamed one. */
+  readonly name: string;
 }
 
 export type DeviceLinkView =
@@ -389,6 +397,8 @@ export interface MessengerCommands {
   /** Publishes the account's device list without device `id` (hex); any device, this one included. */
   unlinkDevice(id: string): Promise<void>;
   listDevices(): Promise<readonly DeviceView[]>;
+  /** Names this device in the account's device list (trimmed, 1..64 bytes; InvalidDeviceNameError otherwise, nothing changed). */
+  renameThisDevice(name: string): Promise<void>;
   /** New device (no identity yet): takes the account over `linkText`; rejects with a typed LinkError, changing nothing. */
   linkThisDevice(linkText: string): Promise<void>;
   /** A backup file of the account (§16): under a new recovery key (`recoveryKey`, shown once) unless a passphrase is given. */

@@ -45,8 +45,9 @@ import { InvalidMessageTextError, NoIdentityError } from './errors.ts';
 import { messageBody } from './message-text-limit.ts';
 import { sendProfileUpdate } from './profile-update.ts';
 import { isGroupId } from './groups.ts';
+import { chatDevices } from './device-routing.ts';
 import { inviteUrl, parseInviteUrl } from './invite.ts';
-import type { ActionOptions, BackupMade, CreateGroupOptions, DeviceView, Diagnostics, Invite, Me, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
+import type { ActionOptions, BackupMade, ChatDevice, CreateGroupOptions, DeviceView, Diagnostics, Invite, Me, MessengerApi, MessengerState, SafetyNumber, SendFileOptions, SendOptions } from './messenger-api.ts';
 import { PushRegistration, type PushRegistrationOutcome, type PushSubscriptionKeys } from './push-registration.ts';
 import { ViewProjection } from './view-projection.ts';
 import { startCore, stopCore, wireCore, type CoreHost, type MessengerDeps, type RunningCore } from './core-wiring.ts';
@@ -189,6 +190,15 @@ export class Messenger implements MessengerApi {
 
   subscribe(listener: () => void): () => void {
     return this.view.subscribe(listener);
+  }
+
+  /**
+   * The devices a 1:1 chat with `contactId` names for its messages' Details, as the open
+   * chat's window has them (device-routing.ts): what another tab's window is given too.
+   */
+  async chatDevices(contactId: string): Promise<readonly ChatDevice[] | undefined> {
+    const r = this.running;
+    return r ? chatDevices(r.ctx, contactId) : undefined;
   }
 
   // ---------------------------------------------------------------- commands
@@ -357,6 +367,10 @@ export class Messenger implements MessengerApi {
 
   async unlinkDevice(id: string): Promise<void> {
     return (await this.ready()).links.unlink(id);
+  }
+
+  async renameThisDevice(name: string): Promise<void> {
+    await (await this.ready()).links.rename(name);
   }
 
   async listDevices(): Promise<readonly DeviceView[]> {

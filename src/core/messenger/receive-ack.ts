@@ -4,12 +4,11 @@
  * with the ingress guard, which acknowledges them to the relay or peer. Then the
  * decrypted signals go to the direct path and the owner hears what the batch changed.
  */
-import { toHex } from '../bytes.ts';
 import type { IncomingResult } from '../store/index.ts';
 import type { RtcContent } from '../wire/index.ts';
 import type { MessengerContext } from './context.ts';
 import type { DirectPeer } from './direct-path.ts';
-import type { DeliveredFrom, Prepared } from './receive-batch.ts';
+import type { Prepared } from './receive-batch.ts';
 
 export interface ReceiveHooks {
   /**
@@ -27,8 +26,6 @@ export interface ReceiveHooks {
     readonly repairs: readonly string[];
     /** Our display name, renamed on another device of ours (now stored). */
     readonly ownName?: string;
-    /** Messages that came from one device of a multi-device contact (its other devices get a delivery receipt too). */
-    readonly deliveredFrom: readonly DeliveredFrom[];
   }): void;
   /** A decrypted WebRTC signaling payload from one device of a contact (after its commit). */
   rtc?(from: DirectPeer, content: RtcContent): void;
@@ -51,8 +48,7 @@ export function acknowledgeCommitted(ctx: MessengerContext, hooks: ReceiveHooks,
   const delivered = prepared.commits.flatMap((c, i) =>
     results[i] === 'committed' ? (c.statusUpdates ?? []).filter((u) => u.status === 'delivered').map((u) => ({ messageId: u.messageId, at: c.receivedAt })) : [],
   );
-  // Only what this commit newly took: a duplicate's receipt went out with its first commit.
-  const fresh = new Set(prepared.commits.flatMap((c, i) => (results[i] === 'committed' && c.message ? [c.message.id] : [])));
-  const deliveredFrom = prepared.deliveredFrom.map((d) => ({ ...d, ids: d.ids.filter((id) => fresh.has(toHex(id))) })).filter((d) => d.ids.length);
-  hooks.committed({ envelopes: results.filter((r) => r === 'committed').length, messages: prepared.messages, receipts: prepared.receipts, delivered, repairs: prepared.repairs, deliveredFrom, ...(prepared.ownName ? { ownName: prepared.ownName } : {}) });
+  // Delivery receipts to the other devices of a multi-device sender, queued by the commit itself.
+  if (prepared.siblingReceipts && results.includes('committed')) ctx.metrics.inc('devices.sibling_receipts', {}, prepared.siblingReceipts);
+  hooks.committed({ envelopes: results.filter((r) => r === 'committed').length, messages: prepared.messages, receipts: prepared.receipts, delivered, repairs: prepared.repairs, ...(prepared.ownName ? { ownName: prepared.ownName } : {}) });
 }

@@ -5,7 +5,8 @@
  * `seal` then adds what belongs to the batch as a whole:
  *
  *   - the delivery receipts we owe, encrypted with the advanced sessions, on each
- *     contact's last commit;
+ *     contact's last commit, and the same receipts to the other devices of a multi-device
+ *     sender (each with its own session), so they are as durable as the messages;
  *   - at most one session update per contact (its final state, on its last commit);
  *   - the prekey pool, when a session start consumed one-time keys (on the last commit).
  *
@@ -89,6 +90,8 @@ export interface CommitDraft {
   repairJobs?: readonly RepairJob[];
   /** Kept copies sent again on a contact's retry request. */
   resent?: readonly { readonly from: string; readonly record: ResendableRecord }[];
+  /** Delivery receipts to the sender's other devices, each with its advanced session (sessions no envelope of the batch used). */
+  siblingReceipts?: { readonly sessionUpdate: SessionUpdate; readonly outboxEntries: readonly NewOutboxEntry[] }[];
   /** Group frames, into the group inbox with this commit (store/group-inbox.ts). */
   groupFrames?: NewGroupInboxFrame[];
 }
@@ -109,15 +112,8 @@ export interface Prepared {
   readonly repairs: readonly string[];
   /** Our display name as another device of ours renamed it, when this batch carries one (the newest). */
   readonly ownName?: string;
-  /** Messages from one device of a multi-device contact this batch owes delivery receipts for (its other devices hear it too: sibling-receipts.ts). */
-  readonly deliveredFrom: readonly DeliveredFrom[];
-}
-
-/** Messages (ids) of contact `contactId` that came from its device `device` (hex). */
-export interface DeliveredFrom {
-  readonly contactId: string;
-  readonly device: string;
-  readonly ids: readonly Uint8Array[];
+  /** Delivery receipts the commit queues to those contacts' other devices (siblingSessions). */
+  readonly siblingReceipts: number;
 }
 
 export class BatchDraft {
@@ -251,15 +247,17 @@ export class BatchDraft {
    */
   async seal(batch: readonly PendingEnvelope[]): Promise<Prepared> {
     const { ctx, carry, commits } = this;
+    const siblings = await this.siblingSessions();
     // Copies a contact asked for again and the delivery receipts we owe, encrypted with the
     // advanced sessions, go out with the commit.
-    const deliveredFrom: DeliveredFrom[] = [];
+    const siblingEntries = new Map<string, NewOutboxEntry[]>();
+    let siblingReceipts = 0;
     for (const w of this.work.values()) {
-      if (!w.delivered.length && !w.resend.length) continue;
+      const toSibling = siblings.ids.get(w.contactId) ?? [];
+      if (!w.delivered.length && !w.resend.length && !toSibling.length) continue;
       const owner = contactOfSessionKey(w.contactId);
       const contact = this.contactById(owner) ?? (owner === toHex(ctx.identity.publicKey) ? ownAccountContact(ctx.identity.publicKey) : undefined)!;
       const device = deviceOfSessionKey(w.contactId);
-      if (device && w.delivered.length) deliveredFrom.push({ contactId: contact.id, device, ids: [...w.delivered] });
       const mailbox = device ? deviceMailboxAddress(contact.identityKey, fromHex(device)) : mailboxAddress(contact.identityKey);
       const entries: NewOutboxEntry[] = [];
       const resent: { from: string; record: ResendableRecord }[] = [];
@@ -273,19 +271,28 @@ export class BatchDraft {
         ctx.metrics.inc('repair.resent');
       }
       if (resent.length) this.lastCommitOf.get(w.contactId)!.resent = resent;
-      for (let i = 0; i < w.delivered.length; i += MAX_ACK_IDS) {
-        const receipt = encodeContent({ t: 'receipt', kind: 'delivered', ids: w.delivered.slice(i, i + MAX_ACK_IDS) });
-        const { set, envelope } = await encryptFor(ctx, w.set, contact.identityKey, receipt);
-        w.set = set;
-        w.dirty = true;
-        entries.push({ envelopeId: toHex(ctx.random.bytes(16)), contactId: contact.id, ...(device ? { device } : {}), mailbox, envelope });
+      for (const ids of [w.delivered, toSibling]) {
+        for (let i = 0; i < ids.length; i += MAX_ACK_IDS) {
+          const receipt = encodeContent({ t: 'receipt', kind: 'delivered', ids: ids.slice(i, i + MAX_ACK_IDS) });
+          const { set, envelope } = await encryptFor(ctx, w.set, contact.identityKey, receipt);
+          w.set = set;
+          w.dirty = true;
+          entries.push({ envelopeId: toHex(ctx.random.bytes(16)), contactId: contact.id, ...(device ? { device } : {}), mailbox, envelope });
+          if (ids === toSibling) siblingReceipts++;
+        }
       }
-      this.lastCommitOf.get(w.contactId)!.outboxEntries = entries;
+      const own = this.lastCommitOf.get(w.contactId);
+      if (own) own.outboxEntries = entries;
+      else siblingEntries.set(w.contactId, entries);
     }
-    // At most one session update per contact: the final state, on the contact's last commit.
+    // At most one session update per contact: the final state, on the contact's last commit
+    // (a sibling's session no envelope used: with its receipts, on the commit that owes them).
     for (const w of this.work.values()) {
       if (!w.dirty) continue;
-      this.lastCommitOf.get(w.contactId)!.sessionUpdate = { contactId: w.contactId, expectedVersion: w.version, state: encodeSessionSet(w.set) };
+      const sessionUpdate = { contactId: w.contactId, expectedVersion: w.version, state: encodeSessionSet(w.set) };
+      const own = this.lastCommitOf.get(w.contactId);
+      if (own) own.sessionUpdate = sessionUpdate;
+      else (siblings.home.get(w.contactId)!.siblingReceipts ??= []).push({ sessionUpdate, outboxEntries: siblingEntries.get(w.contactId) ?? [] });
     }
     if (this.retryCommit) this.retryCommit.repairJobs = this.retries.jobs(ctx);
     const last = commits[commits.length - 1];
@@ -306,8 +313,37 @@ export class BatchDraft {
       contacts: [...this.changedContacts.values()],
       repairs: this.retries.contacts(),
       ...(ownNameOf(commits) ? { ownName: ownNameOf(commits)! } : {}),
-      deliveredFrom,
+      siblingReceipts,
     };
+  }
+
+  /**
+   * The other devices of each multi-device contact a message of this batch came from
+   * (docs/PROTOCOL.md §13.5), which we hold a session with: the ids each owes a delivery
+   * receipt for (so the copy each holds, its own sent transcript, shows delivered too), and,
+   * for a session no envelope of the batch used, the commit that carries its update. A
+   * device without a session yet gets none (its status then follows the read receipt).
+   */
+  private async siblingSessions(): Promise<{ ids: Map<string, Uint8Array[]>; home: Map<string, CommitDraft> }> {
+    const ids = new Map<string, Uint8Array[]>();
+    const home = new Map<string, CommitDraft>();
+    const devices = this.ctx.devices;
+    if (!devices) return { ids, home };
+    for (const w of [...this.work.values()]) {
+      const from = deviceOfSessionKey(w.contactId);
+      if (!from || !w.delivered.length) continue;
+      const contact = this.contactById(contactOfSessionKey(w.contactId));
+      if (!contact) continue;
+      for (const t of await devices.targets(contact.identityKey)) {
+        if (t.own || !t.deviceId || toHex(t.deviceId) === from) continue;
+        const key = sessionKey(contact.id, toHex(t.deviceId));
+        const sibling = await this.sessionsOf(key);
+        if (sibling.version === null && !sibling.dirty) continue;
+        ids.set(key, [...(ids.get(key) ?? []), ...w.delivered]);
+        if (!this.lastCommitOf.has(key)) home.set(key, this.lastCommitOf.get(w.contactId)!);
+      }
+    }
+    return { ids, home };
   }
 }
 

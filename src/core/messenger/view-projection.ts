@@ -27,7 +27,7 @@ import type { RelayConnectionState } from '../transport/index.ts';
 import type { ContactDirectory } from './contact-directory.ts';
 import { openContacts, type DirectPath } from './direct-path.ts';
 import { contactViews } from './contact-views.ts';
-import type { ChatWindow, ConnectionState, GroupView, MessageView, MessengerState } from './messenger-api.ts';
+import type { ChatDevice, ChatWindow, ConnectionState, GroupView, MessageView, MessengerState } from './messenger-api.ts';
 import { messageView } from './message-view.ts';
 import { trackViewChanges, ViewChanges, type TakenChanges } from './view-changes.ts';
 import type { ConversationRecord, MessageRecord } from '../store/records.ts';
@@ -61,7 +61,7 @@ export interface ProjectionSources {
   /** Groups (groups.ts): their list, and a group's rows as the open chat when a group id is open. */
   readonly groups?: { views(): Promise<GroupView[]>; messages(groupId: string): Promise<MessageView[]> };
   /** The devices (hex ids) a contact's device list names, in its order; undefined for a single-device contact. */
-  readonly devicesOf?: (contactId: string) => Promise<readonly string[] | undefined>;
+  readonly devicesOf?: (contactId: string) => Promise<readonly ChatDevice[] | undefined>;
 }
 
 export interface ProjectionDeps {

@@ -55,7 +55,7 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
   const messagesT = tx.table('messages');
   const conversationsT = tx.table('conversations');
 
-  const needsSession = commits.filter((c) => c.sessionUpdate).map((c) => c.sessionUpdate!.contactId);
+  const needsSession = commits.flatMap((c) => [...(c.sessionUpdate ? [c.sessionUpdate.contactId] : []), ...(c.siblingReceipts ?? []).map((r) => r.sessionUpdate.contactId)]);
   const needsConversation = commits.flatMap((c) => [...(c.message ? [c.message.contactId] : []), ...(c.transcript ? [c.transcript.contactId] : []), ...(c.readElsewhere ? [c.readElsewhere.contactId] : []), ...(c.action && c.from ? [c.ownActionIn ?? c.from] : [])]);
   const needsMessage = commits.flatMap((c) => [
     ...(c.message && !optimistic ? [c.message.id] : []),
@@ -107,6 +107,11 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
     if (c.sessionUpdate) {
       const u = c.sessionUpdate;
       dirtySessions.set(u.contactId, nextSession(dirtySessions.get(u.contactId) ?? sessions.get(u.contactId), u, c.receivedAt));
+    }
+    for (const r of c.siblingReceipts ?? []) {
+      const u = r.sessionUpdate;
+      dirtySessions.set(u.contactId, nextSession(dirtySessions.get(u.contactId) ?? sessions.get(u.contactId), u, c.receivedAt));
+      for (const e of r.outboxEntries) writes.push(tx.table('outbox').put(readyOutboxRecord(e, c.receivedAt)));
     }
 
     if (c.message && (dirtyMessages.get(c.message.id) ?? messages.get(c.message.id)) === undefined) {

@@ -251,11 +251,15 @@ export class SessionCachingStore implements PetrelStore {
 
   private afterIncoming(commits: readonly IncomingCommit[], results: readonly IncomingResult[]): void {
     commits.forEach((c, i) => {
-      if (c.sessionUpdate && results[i] === 'committed') this.cache.committed(c.sessionUpdate);
+      if (results[i] !== 'committed') return;
+      if (c.sessionUpdate) this.cache.committed(c.sessionUpdate);
+      for (const r of c.siblingReceipts ?? []) this.cache.committed(r.sessionUpdate);
     });
   }
 }
 
 function touched(commits: readonly IncomingCommit[]): (string | undefined)[] {
-  return Array.isArray(commits) ? commits.map((c: IncomingCommit | undefined) => c?.sessionUpdate?.contactId) : [];
+  return Array.isArray(commits)
+    ? commits.flatMap((c: IncomingCommit | undefined) => [c?.sessionUpdate?.contactId, ...(Array.isArray(c?.siblingReceipts) ? c.siblingReceipts.map((r) => r?.sessionUpdate?.contactId) : [])])
+    : [];
 }

@@ -205,6 +205,12 @@ export interface IncomingCommit {
   /** Protocol replies encrypted with the advanced session (e.g. a delivery receipt). */
   readonly outboxEntries?: readonly NewOutboxEntry[];
   /**
+   * Delivery receipts to the sender's other devices (docs/PROTOCOL.md §13.5), each with the
+   * session we hold with that device (a session key of `from` and the device) advanced by
+   * encrypting it, written in this transaction: a crash after the commit loses none.
+   */
+  readonly siblingReceipts?: readonly { readonly sessionUpdate: SessionUpdate; readonly outboxEntries: readonly NewOutboxEntry[] }[];
+  /**
    * The sender's edit, delete or reaction (`by` = `from`), applied to its target row by the
    * rules of message-actions.ts; one the rules refuse changes nothing. A target not stored
    * yet: the action is held (held-actions.ts) and applied when the target is committed.

@@ -5,7 +5,7 @@ import { COMMIT_LIST_MAX, INCOMING_BATCH_MAX, LOCAL_NAME_MAX_CHARS } from './lim
 import { ME, type MessageAction } from './message-actions.ts';
 import type { AttachmentRef, ContactRecord, Quote, ResendableRecord } from './records.ts';
 import type { IncomingCommit, NewOutboxEntry, NewOutgoingMessage, RepairJob, SessionUpdate } from './store-api.ts';
-import { checkDeviceHex, checkSessionKey, contactOfSessionKey } from './session-key.ts';
+import { checkDeviceHex, checkSessionKey, contactOfSessionKey, deviceOfSessionKey } from './session-key.ts';
 import { checkArray, checkBody, checkBytes, checkContactId, checkCount, checkId128, checkObject, checkOneOf, checkTime, checkVersion } from './validate.ts';
 
 const HEX = /^[0-9a-f]+$/;
@@ -147,6 +147,24 @@ export function checkIncoming(field: string, c: IncomingCommit): void {
     checkArray<NewOutboxEntry>(`${field}.outboxEntries`, c.outboxEntries, COMMIT_LIST_MAX).forEach((e, i) => {
       checkOutboxEntry(`${field}.outboxEntries[${i}]`, e);
       checkSameContact(`${field}.outboxEntries[${i}].contactId`, e.contactId, from);
+    });
+  }
+  if (c.siblingReceipts !== undefined) {
+    if (from === undefined) throw new InvalidStoreInputError(`${field}.siblingReceipts`, 'sibling receipts need their sender');
+    checkArray<{ sessionUpdate: SessionUpdate; outboxEntries: readonly NewOutboxEntry[] }>(`${field}.siblingReceipts`, c.siblingReceipts, COMMIT_LIST_MAX).forEach((r, i) => {
+      checkObject(`${field}.siblingReceipts[${i}]`, r);
+      checkSessionUpdate(`${field}.siblingReceipts[${i}].sessionUpdate`, r.sessionUpdate);
+      const device = deviceOfSessionKey(r.sessionUpdate.contactId);
+      if (device === undefined) throw new InvalidStoreInputError(`${field}.siblingReceipts[${i}].sessionUpdate.contactId`, 'is not a device session');
+      checkSameContact(`${field}.siblingReceipts[${i}].sessionUpdate.contactId`, contactOfSessionKey(r.sessionUpdate.contactId), from);
+      if (c.sessionUpdate?.contactId === r.sessionUpdate.contactId || c.siblingReceipts!.some((o, j) => j < i && o.sessionUpdate.contactId === r.sessionUpdate.contactId)) {
+        throw new InvalidStoreInputError(`${field}.siblingReceipts[${i}].sessionUpdate.contactId`, 'a session updated twice in one commit');
+      }
+      checkArray<NewOutboxEntry>(`${field}.siblingReceipts[${i}].outboxEntries`, r.outboxEntries, COMMIT_LIST_MAX).forEach((e, j) => {
+        checkOutboxEntry(`${field}.siblingReceipts[${i}].outboxEntries[${j}]`, e);
+        checkSameContact(`${field}.siblingReceipts[${i}].outboxEntries[${j}].contactId`, e.contactId, from);
+        if (e.device !== device) throw new InvalidStoreInputError(`${field}.siblingReceipts[${i}].outboxEntries[${j}].device`, 'is not the device of the session');
+      });
     });
   }
   if (c.repairJobs !== undefined) {

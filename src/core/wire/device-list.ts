@@ -11,7 +11,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesEqual, concatBytes, toHex, utf8 } from '../bytes.ts';
 import { IDENTITY_KEY_BYTES, NONCE_BYTES, SIGNATURE_BYTES } from './limits.ts';
-import { arrayOf, bytesMax, bytesN, struct, uintSafe, uint32 } from './schema.ts';
+import { arrayOf, bytesMax, bytesN, struct, text, uintSafe, uint32 } from './schema.ts';
 import { decodeVersioned, encodeVersioned, type DecodeOptions } from './versioned-codec.ts';
 import { WireError } from './wire-error.ts';
 
@@ -24,18 +24,22 @@ export const MAX_DEVICES = 10;
  * a well-formed list longer than MAX_DEVICES decodes and is refused as `too_many_devices`.
  */
 export const MAX_DEVICE_LIST_ENTRIES = 64;
-/** Largest encoded device-list body (64 entries of ~60 bytes fit). */
-export const MAX_DEVICE_LIST_BYTES = 8 * 1024;
+/** A device's name (e.g. "Chromium on Linux"): at most this many bytes of UTF-8. */
+export const MAX_DEVICE_NAME_BYTES = 64;
+/** Largest encoded device-list body (64 entries of ~60 bytes and a full name each fit). */
+export const MAX_DEVICE_LIST_BYTES = 12 * 1024;
 
 export const DEVICE_LIST_LABEL = 'Petrel_DeviceList';
 export const DEVICE_CERT_LABEL = 'Petrel_DeviceCert';
 export const DEVICE_AUTH_LABEL = 'Petrel_DeviceAuth';
 export const DEVICE_MAILBOX_LABEL = 'Petrel_DeviceMailbox';
 
-/** One device of an account: its id and its Ed25519 device key (32 bytes). */
+/** One device of an account: its id, its Ed25519 device key (32 bytes) and, when it has one, its name. */
 export interface DeviceEntry {
   readonly id: Uint8Array;
   readonly key: Uint8Array;
+  /** What the device is called (1..MAX_DEVICE_NAME_BYTES of UTF-8), signed with the list; absent: unnamed. */
+  readonly name?: string;
 }
 
 /** What the account identity signs: the whole set of its devices at one version. */
@@ -63,7 +67,7 @@ export interface DeviceCertificate {
   readonly sig: Uint8Array;
 }
 
-export const deviceEntrySchema = struct({ id: bytesN(DEVICE_ID_BYTES), key: bytesN(IDENTITY_KEY_BYTES) });
+export const deviceEntrySchema = struct({ id: bytesN(DEVICE_ID_BYTES), key: bytesN(IDENTITY_KEY_BYTES), name: text(MAX_DEVICE_NAME_BYTES) }, ['name']);
 const deviceListBodySchema = struct({
   account: bytesN(IDENTITY_KEY_BYTES),
   version: uint32,

@@ -133,6 +133,7 @@ export class CoreHost {
       createDeviceLink: () => core.createDeviceLink(),
       unlinkDevice: ([id]) => core.unlinkDevice(str(id)),
       listDevices: () => core.listDevices(),
+      renameThisDevice: ([name]) => core.renameThisDevice(str(name)),
       linkThisDevice: ([text]) => core.linkThisDevice(str(text)),
       createBackup: ([passphrase]) => core.createBackup(passphrase === undefined ? {} : { passphrase: str(passphrase) }),
       restoreFromBackup: ([backup, secret]) => core.restoreFromBackup(bytes(backup), str(secret)),

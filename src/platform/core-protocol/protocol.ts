@@ -61,6 +61,7 @@ export interface CommandMap {
   createDeviceLink: { args: []; result: string };
   unlinkDevice: { args: [id: string]; result: void };
   listDevices: { args: []; result: readonly DeviceView[] };
+  renameThisDevice: { args: [name: string]; result: void };
   linkThisDevice: { args: [linkText: string]; result: void };
   /** Backups (PROTOCOL.md §16): each createBackup is a new backup (and key); the relay switch is a state. */
   createBackup: { args: [passphrase?: string]; result: BackupMade };
@@ -105,6 +106,7 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'createDeviceLink',
   'unlinkDevice',
   'listDevices',
+  'renameThisDevice',
   'linkThisDevice',
   'createBackup',
   'restoreFromBackup',

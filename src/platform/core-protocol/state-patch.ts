@@ -9,7 +9,7 @@
  * A patch says which state it applies to (`base`, a count both sides keep); a patch for
  * another base is refused (`StatePatchMismatch`) and the receiver asks for a snapshot.
  */
-import type { ChatWindow, MessageView, MessengerState } from '../../core/messenger/messenger-api.ts';
+import type { ChatDevice, ChatWindow, MessageView, MessengerState } from '../../core/messenger/messenger-api.ts';
 
 type Field = Exclude<keyof MessengerState, 'chat'>;
 
@@ -25,7 +25,7 @@ export type ChatPatch =
       /** The messages that are new or changed. */
       readonly rows: readonly MessageView[];
       /** The contact's devices as the window names them now (absent: none). */
-      readonly devices?: readonly string[];
+      readonly devices?: readonly ChatDevice[];
     };
 
 export interface StatePatch {
@@ -64,7 +64,7 @@ function diffChat(prev: ChatWindow | undefined, next: ChatWindow | undefined): C
   const before = new Map(prev.messages.map((m) => [m.id, m]));
   const rows = next.messages.filter((m) => before.get(m.id) !== m);
   const sameOrder = prev.messages.length === next.messages.length && prev.messages.every((m, i) => next.messages[i]!.id === m.id);
-  const sameDevices = (prev.devices ?? []).join() === (next.devices ?? []).join();
+  const sameDevices = JSON.stringify(prev.devices ?? []) === JSON.stringify(next.devices ?? []);
   if (rows.length === 0 && sameOrder && prev.hasOlder === next.hasOlder && sameDevices) return undefined;
   return { k: 'rows', hasOlder: next.hasOlder, ids: next.messages.map((m) => m.id), rows, ...(next.devices ? { devices: next.devices } : {}) };
 }

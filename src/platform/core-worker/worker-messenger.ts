@@ -163,6 +163,7 @@ export class WorkerMessenger implements MessengerApi {
   createDeviceLink = () => this.client.call('createDeviceLink');
   unlinkDevice = (id: string) => this.client.call('unlinkDevice', id);
   listDevices = () => this.client.call('listDevices');
+  renameThisDevice = (name: string) => this.client.call('renameThisDevice', name);
   linkThisDevice = (linkText: string) => this.client.call('linkThisDevice', linkText);
   createBackup = (options: { readonly passphrase?: string } = {}) => (options.passphrase === undefined ? this.client.call('createBackup') : this.client.call('createBackup', options.passphrase));
   restoreFromBackup = (backup: Uint8Array, secret: string) => this.client.call('restoreFromBackup', backup, secret);

@@ -145,6 +145,7 @@ export class JournaledMessenger implements MessengerApi {
   createDeviceLink = () => this.inner.createDeviceLink();
   unlinkDevice = (id: string) => this.inner.unlinkDevice(id);
   listDevices = () => this.inner.listDevices();
+  renameThisDevice = (name: string) => this.inner.renameThisDevice(name);
   linkThisDevice = (linkText: string) => this.inner.linkThisDevice(linkText);
   createBackup = (options?: { readonly passphrase?: string }) => this.inner.createBackup(options);
   restoreFromBackup = (backup: Uint8Array, secret: string) => this.inner.restoreFromBackup(backup, secret);

@@ -261,7 +261,7 @@ export class FakeMessenger implements MessengerApi {
   }
 
   /** The devices `listDevices` answers (this one first). */
-  devices: DeviceView[] = [{ id: '01'.repeat(16), thisDevice: true }];
+  devices: DeviceView[] = [{ id: '01'.repeat(16), thisDevice: true, name: 'Chromium on Linux' }];
 
   async createDeviceLink(): Promise<string> {
     this.record('createDeviceLink');
@@ -273,6 +273,12 @@ export class FakeMessenger implements MessengerApi {
   async unlinkDevice(id: string): Promise<void> {
     this.record('unlinkDevice', id);
     this.devices = this.devices.filter((d) => d.id !== id);
+    this.set({ devices: this.devices });
+  }
+
+  async renameThisDevice(name: string): Promise<void> {
+    this.record('renameThisDevice', name);
+    this.devices = this.devices.map((d) => (d.thisDevice ? { ...d, name: name.trim() } : d));
     this.set({ devices: this.devices });
   }
 

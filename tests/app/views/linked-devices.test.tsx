@@ -18,8 +18,8 @@ describe('the Linked devices view', () => {
   it('lists the devices with this one marked, unlinks one, and shows a new link with its QR code', async () => {
     const fake = new FakeMessenger(readyState());
     fake.devices = [
-      { id: '01'.repeat(16), thisDevice: true },
-      { id: '02'.repeat(16), thisDevice: false },
+      { id: '01'.repeat(16), thisDevice: true, name: 'Chromium on Linux' },
+      { id: '02'.repeat(16), thisDevice: false, name: 'Device 2' },
     ];
     renderShell(fake);
     fireEvent.click(screen.getByRole('button', { name: 'Linked devices' }));
@@ -27,7 +27,21 @@ describe('the Linked devices view', () => {
     await waitFor(() => expect(within(dialog).getAllByRole('listitem')).toHaveLength(2));
     const items = within(dialog).getAllByRole('listitem');
     expect(items[0]!.textContent).toContain('This device');
+    expect(items[0]!.textContent).toContain('Chromium on Linux');
     expect(items[1]!.textContent).not.toContain('This device');
+    expect(items[1]!.textContent).toContain('Device 2');
+    // Only this device is renamed here: Rename, the Device name field, Save name.
+    expect(within(items[1]!).queryByRole('button', { name: 'Rename' })).toBeNull();
+    fireEvent.click(within(items[0]!).getByRole('button', { name: 'Rename' }));
+    const name = within(dialog).getByLabelText('Device name') as HTMLInputElement;
+    expect(name.value).toBe('Chromium on Linux');
+    fireEvent.change(name, { target: { value: '  ' } });
+    expect((within(dialog).getByRole('button', { name: 'Save name' }) as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.change(name, { target: { value: ' Work laptop ' } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Save name' }));
+    expect(fake.callsOf('renameThisDevice')).toEqual([[' Work laptop ']]);
+    await waitFor(() => expect(within(dialog).getAllByRole('listitem')[0]!.textContent).toContain('Work laptop'));
+    expect(within(dialog).queryByLabelText('Device name')).toBeNull();
 
     fireEvent.click(within(items[1]!).getByRole('button', { name: 'Unlink' }));
     expect(fake.callsOf('unlinkDevice')).toEqual([['02'.repeat(16)]]);

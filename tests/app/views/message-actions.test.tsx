@@ -31,7 +31,7 @@ describe('message actions in the chat', () => {
     const [d1, d2, d3] = ['a1'.repeat(16), 'b2'.repeat(16), 'c3'.repeat(16)];
     const at = new Date(2026, 11, 5, 14, 5).getTime();
     const ours = { ...OURS, status: 'read' as const, deviceReceipts: [{ device: d2, status: 'read' as const, at }, { device: d1, status: 'delivered' as const, at }] };
-    renderShell(new FakeMessenger(readyState({ contacts: [BOB], chat: { contactId: BOB.id, messages: [ours, THEIRS], hasOlder: false, devices: [d1, d2, d3] } })));
+    renderShell(new FakeMessenger(readyState({ contacts: [BOB], chat: { contactId: BOB.id, messages: [ours, THEIRS], hasOlder: false, devices: [{ id: d1, name: 'Firefox on Windows' }, { id: d2, name: 'Device 2' }, { id: d3, name: 'Safari on iOS' }] } })));
     openMenu(THEIRS.id);
     expect(menuItems()).toEqual(['Reply', 'Delete for me', 'React']);
     fireEvent.keyDown(screen.getByRole('menu'), { key: 'Escape' });
@@ -42,9 +42,9 @@ describe('message actions in the chat', () => {
     expect(within(dialog).getByText('Read', { selector: 'strong' })).toBeTruthy();
     const lines = within(within(dialog).getByRole('list', { name: 'Delivery to each device' })).getAllByRole('listitem');
     expect(lines.map((l) => l.getAttribute('data-status'))).toEqual(['delivered', 'read', 'sent']);
-    expect(lines[0]!.textContent).toMatch(/^Device 1 a1a1a1a1: Delivered .*05/);
+    expect(lines[0]!.textContent).toMatch(/^Firefox on Windows a1a1a1a1: Delivered .*05/);
     expect(lines[1]!.textContent).toMatch(/^Device 2 b2b2b2b2: Read .*05/);
-    expect(lines[2]!.textContent).toBe('Device 3 c3c3c3c3: Not delivered yet');
+    expect(lines[2]!.textContent).toBe('Safari on iOS c3c3c3c3: Not delivered yet');
   });
 
   it('Reply shows the quote above the composer (cancellable) and sends with replyTo; the reply shows its quote', async () => {

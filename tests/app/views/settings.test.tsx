@@ -97,7 +97,7 @@ describe('theme', () => {
 describe('linked devices and backup from Settings', () => {
   it('Linked devices opens over Settings; Escape returns to Settings with focus on the button', async () => {
     const fake = new FakeMessenger(readyState());
-    fake.devices = [{ id: '01'.repeat(16), thisDevice: true }];
+    fake.devices = [{ id: '01'.repeat(16), thisDevice: true, name: 'Chromium on Linux' }];
     const { dialog } = openSettings(fake);
     const open = within(dialog).getByRole('button', { name: 'Linked devices' });
     open.focus();

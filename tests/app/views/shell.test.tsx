@@ -400,8 +400,8 @@ describe('diagnostics', () => {
   it("shows this device's id, the account's devices and the devices.* counters (issue 16)", async () => {
     const fake = new FakeMessenger(readyState({}));
     fake.devices = [
-      { id: '01'.repeat(16), thisDevice: true },
-      { id: 'ab'.repeat(16), thisDevice: false },
+      { id: '01'.repeat(16), thisDevice: true, name: 'Chromium on Linux' },
+      { id: 'ab'.repeat(16), thisDevice: false, name: 'Device 2' },
     ];
     fake.diagnosticsValue = { breakers: {}, logs: [], metrics: { counters: { 'devices.transcript_received': 3, 'retry.count': 1 }, gauges: {}, histograms: {} } };
     renderShell(fake);

@@ -62,6 +62,29 @@ export function describeDeviceStoreContract(name: string, factory: DeviceStoreFa
       expect(outcomes.filter((o) => !o.ok)).toEqual(Array.from({ length: 4 }, () => ({ ok: false, reason: 'stale', version: 2 })));
     });
 
+    it('stores exactly one of several first lists racing (no list held yet), with its own devices only', async () => {
+      for (let round = 0; round < 5; round++) {
+        const account = rnd(32);
+        const lists = Array.from({ length: 6 }, () => [entry(), entry()]);
+        const outcomes = await Promise.all(lists.map((devices) => rig.devices.publish(account, update(1, devices), 1)));
+        expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
+        expect(outcomes.filter((o) => !o.ok)).toEqual(Array.from({ length: 5 }, () => ({ ok: false, reason: 'stale', version: 1 })));
+        const winner = lists[outcomes.findIndex((o) => o.ok)]!;
+        expect((await rig.devices.get(account))?.version).toBe(1);
+        for (const devices of lists) {
+          for (const d of devices) expect(await rig.devices.deviceKey(account, d.id)).toEqual(devices === winner ? d.key : undefined);
+        }
+      }
+      // A first list and a higher one racing: the higher one is held in the end, whichever came first.
+      const account = rnd(32);
+      const [low, high] = [[entry()], [entry(), entry()]];
+      const outcomes = await Promise.all([rig.devices.publish(account, update(1, low), 1), rig.devices.publish(account, update(2, high), 1)]);
+      expect(outcomes[1]).toMatchObject({ ok: true });
+      expect((await rig.devices.get(account))?.version).toBe(2);
+      for (const d of high) expect(await rig.devices.deviceKey(account, d.id)).toEqual(d.key);
+      expect(await rig.devices.deviceKey(account, low[0]!.id)).toBeUndefined();
+    });
+
     it('unlinks in one step: the removed device\'s envelopes, claim and prekeys are gone, its mailbox closed, the counters right', async () => {
       const account = rnd(32);
       const [keep, gone] = [entry(), entry()];

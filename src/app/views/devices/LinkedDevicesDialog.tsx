@@ -22,7 +22,7 @@ function linkStatus(link: DeviceLinkView): string {
   }
 }
 
-/** The account's devices: this one marked, Unlink on each, and a one-time link (with its QR code) for a new one. */
+/** The account's devices by name: this one marked (and renamable here), Unlink on each, and a one-time link (with its QR code) for a new one. */
 export function LinkedDevicesDialog({ onClose }: { readonly onClose: () => void }) {
   const messenger = useMessenger();
   const devices = useMessengerState(selectDevices);
@@ -31,6 +31,9 @@ export function LinkedDevicesDialog({ onClose }: { readonly onClose: () => void 
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const fieldId = useId();
+  const nameId = useId();
+  /** This device's name being edited (undefined: not editing). */
+  const [naming, setNaming] = useState<string | undefined>(undefined);
   useEffect(() => {
     messenger.listDevices().catch(() => setError('The devices could not be read.'));
   }, [messenger]);
@@ -45,17 +48,41 @@ export function LinkedDevicesDialog({ onClose }: { readonly onClose: () => void 
   return (
     <Dialog title="Linked devices" onClose={onClose} className="devices-dialog">
       <ul className="devices-list" aria-label="Devices of this account">
-        {(devices ?? []).map((d, i) => (
+        {(devices ?? []).map((d) => (
           <li key={d.id} className="devices-item">
             <span>
-              {d.thisDevice ? 'This device' : `Device ${i + 1}`} <small className="devices-id">{d.id.slice(0, 8)}</small>
+              <bdi dir="auto">{d.name}</bdi>
+              {d.thisDevice && ' · This device'} <small className="devices-id">{d.id.slice(0, 8)}</small>
             </span>
+            {d.thisDevice && (
+              <button type="button" disabled={busy} onClick={() => setNaming(d.name)}>
+                Rename
+              </button>
+            )}
             <button type="button" disabled={busy} onClick={() => run(() => messenger.unlinkDevice(d.id), 'The device could not be unlinked.')}>
               Unlink
             </button>
           </li>
         ))}
       </ul>
+      {naming !== undefined && (
+        <form
+          className="devices-rename"
+          onSubmit={(e) => {
+            e.preventDefault();
+            run(async () => {
+              await messenger.renameThisDevice(naming);
+              setNaming(undefined);
+            }, 'The name could not be saved.');
+          }}
+        >
+          <label htmlFor={nameId}>Device name</label>
+          <input id={nameId} value={naming} maxLength={64} onChange={(e) => setNaming(e.currentTarget.value)} />
+          <button type="submit" disabled={busy || naming.trim() === ''}>
+            Save name
+          </button>
+        </form>
+      )}
       <button
         type="button"
         disabled={busy}

@@ -1,5 +1,5 @@
 import { useCallback } from 'react';
-import type { MessageView, MessengerState } from '../../../core/messenger/messenger-api.ts';
+import type { ChatDevice, MessageView, MessengerState } from '../../../core/messenger/messenger-api.ts';
 import { Dialog } from '../../components/Dialog.tsx';
 import { formatMessageTime } from '../../components/format.ts';
 import { useNow } from '../../hooks/useNow.ts';
@@ -11,10 +11,10 @@ const MINUTE_MS = 60_000;
 
 const selectDevices = (s: MessengerState) => s.chat?.devices;
 
-/** Each of the contact's devices and its state of `message` (Sent until its receipt comes), "Device N" and a short id as the Linked devices view names them. */
-function deviceRows(message: MessageView, devices: readonly string[]) {
+/** Each of the contact's devices and its state of `message` (Sent until its receipt comes), named as its signed list names it. */
+function deviceRows(message: MessageView, devices: readonly ChatDevice[]) {
   const receipts = new Map((message.deviceReceipts ?? []).map((r) => [r.device, r]));
-  return devices.map((device, i) => ({ device, name: `Device ${i + 1}`, receipt: receipts.get(device) }));
+  return devices.map((d) => ({ device: d.id, name: d.name, receipt: receipts.get(d.id) }));
 }
 
 /**
@@ -46,7 +46,7 @@ export function MessageDetailsDialog({ messageId, onClose }: { readonly messageI
               <ul className="group-member-status" aria-label="Delivery to each device">
                 {deviceRows(message, devices).map((d) => (
                   <li key={d.device} data-status={d.receipt?.status ?? 'sent'}>
-                    {d.name} <small>{d.device.slice(0, 8)}</small>: {d.receipt ? `${STATUS_TEXT[d.receipt.status]} ${formatMessageTime(d.receipt.at, now)}` : 'Not delivered yet'}
+                    <bdi dir="auto">{d.name}</bdi> <small>{d.device.slice(0, 8)}</small>: {d.receipt ? `${STATUS_TEXT[d.receipt.status]} ${formatMessageTime(d.receipt.at, now)}` : 'Not delivered yet'}
                   </li>
                 ))}
               </ul>
