@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { CryptoError, InvalidKeyError, MalformedBundleError, MalformedMessageError, MlKemKeyPair, signPqPreKey, verifyFetchedBundle } from '../../src/core/crypto/index.ts';
 import { isValidMlKemPublicKey, mlKemDecapsulate, mlKemDecapsulateNoble, mlKemEncapsulate, mlKemEncapsulateRandom, mlKemKeyGen } from '../../src/core/crypto/ml-kem.ts';
-import { loadMlKemWasm } from '../../src/core/crypto/ml-kem-wasm.ts';
+import { loadMlKemWasm, mlKemImplementation } from '../../src/core/crypto/ml-kem-wasm.ts';
 import { CryptoRuntime } from '../../src/core/crypto/crypto-runtime.ts';
 import { secureRandom, seededRandom, type Random } from '../../src/core/random.ts';
 import { fetchedBundle, party } from './helpers.ts';
@@ -81,6 +81,7 @@ describe('ML-KEM-768 in liboqs (WebAssembly) against noble', () => {
     const wasm = await loadMlKemWasm();
     expect(wasm).toBeDefined();
     expect(await loadMlKemWasm()).toBe(wasm);
+    expect(mlKemImplementation()).toBe('liboqs');
   });
 
   it('liboqs encapsulation (its own m) decapsulates to the same secret in noble and in liboqs, and never repeats', async () => {

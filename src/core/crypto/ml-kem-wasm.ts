@@ -35,11 +35,20 @@ export interface MlKemWasm {
 }
 
 let loading: Promise<MlKemWasm | undefined> | undefined;
+let state: 'not_loaded' | 'liboqs' | 'noble' = 'not_loaded';
 
 /** The process's liboqs ML-KEM-768, loaded on first use; undefined where WebAssembly cannot be compiled. */
 export function loadMlKemWasm(): Promise<MlKemWasm | undefined> {
-  loading ??= instantiate().catch(() => undefined);
+  loading ??= instantiate().then(
+    (wasm) => ((state = 'liboqs'), wasm),
+    () => ((state = 'noble'), undefined),
+  );
   return loading;
+}
+
+/** Which implementation serves Decaps and device Encaps (diagnostics): liboqs, or noble because WebAssembly was refused. */
+export function mlKemImplementation(): 'not_loaded' | 'liboqs' | 'noble' {
+  return state;
 }
 
 async function instantiate(): Promise<MlKemWasm> {

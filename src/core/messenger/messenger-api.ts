@@ -243,6 +243,8 @@ export interface Diagnostics {
   readonly metrics: MetricsSnapshot;
   readonly logs: readonly LogRecord[];
   readonly breakers: Readonly<Record<string, 'closed' | 'open' | 'half_open'>>;
+  /** ML-KEM-768's implementation (crypto/ml-kem-wasm.ts): liboqs, noble where WebAssembly was refused, or not used yet. */
+  readonly mlKem?: 'not_loaded' | 'liboqs' | 'noble';
 }
 
 export interface SendOptions {
