@@ -1,4 +1,5 @@
 import { defineConfig } from 'vite';
+import { oqsAliases } from './scripts/oqs-aliases.mjs';
 import { preactAliases } from './scripts/preact-aliases.mjs';
 
 const relayPort = Number(process.env.PORT ?? 8787);
@@ -6,7 +7,7 @@ const relayPort = Number(process.env.PORT ?? 8787);
 export default defineConfig({
   // The app is written against React's API and runs on Preact's compat layer: the same
   // hooks and JSX in about 5 KB gzip instead of react-dom's 60 KB (docs/ARCHITECTURE.md).
-  resolve: { alias: preactAliases },
+  resolve: { alias: { ...preactAliases, ...oqsAliases } },
   // The core's Worker (src/platform/core-worker/) is a module worker: it shares chunks with nothing on the UI thread.
   worker: { format: 'es' },
   build: {

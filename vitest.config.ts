@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
+import { oqsAliases } from './scripts/oqs-aliases.mjs';
 import { preactAliases } from './scripts/preact-aliases.mjs';
 
 export default defineConfig({
   // The app's components render with Preact here too, as they do in the build.
-  resolve: { alias: preactAliases },
+  resolve: { alias: { ...preactAliases, ...oqsAliases } },
   test: {
     include: ['tests/**/*.test.{ts,tsx}'],
     environment: 'node',

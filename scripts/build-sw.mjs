@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { injectManifest } from 'workbox-build';
+import { oqsAliases } from './oqs-aliases.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const APP_DIR = join(ROOT, 'dist', 'app');
@@ -29,6 +30,10 @@ try {
     legalComments: 'none',
     // Workbox strips its development logging when NODE_ENV is production.
     define: { 'process.env.NODE_ENV': '"production"' },
+    // The core's liboqs module (src/core/crypto/ml-kem-wasm.ts) imports node: builtins on a
+    // branch only Node takes, and resolves nothing against import.meta.url in a browser.
+    external: ['node:*'],
+    alias: oqsAliases,
     logLevel: 'warning',
   });
 

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium, type BrowserContext } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../e2e/support/chromium.ts';
+import { oqsAliases } from '../../scripts/oqs-aliases.mjs';
 
 /** Bundles a TypeScript entry into an IIFE that puts its exports on `globalThis[globalName]`. */
 export async function bundleForPage(entry: string, globalName: string): Promise<string> {
@@ -23,6 +24,9 @@ export async function bundleForPage(entry: string, globalName: string): Promise<
     platform: 'browser',
     target: 'chrome120',
     minify: true,
+    // liboqs's module imports node: builtins on a branch only Node takes.
+    external: ['node:*'],
+    alias: oqsAliases,
     logLevel: 'silent',
   });
   return `${result.outputFiles[0]!.text}\nglobalThis[${JSON.stringify(globalName)}] = ${globalName};`;

@@ -5,6 +5,7 @@
  */
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
+import { oqsAliases } from '../../scripts/oqs-aliases.mjs';
 
 export async function bundleForPage(entry: string, globalName: string): Promise<string> {
   const result = await build({
@@ -15,7 +16,9 @@ export async function bundleForPage(entry: string, globalName: string): Promise<
     globalName,
     platform: 'browser',
     target: 'chrome120',
-    alias: { vitest: fileURLToPath(new URL('./vitest-shim.ts', import.meta.url)) },
+    // liboqs's module imports node: builtins on a branch only Node takes.
+    external: ['node:*'],
+    alias: { vitest: fileURLToPath(new URL('./vitest-shim.ts', import.meta.url)), ...oqsAliases },
     logLevel: 'silent',
   });
   // `var <globalName> = …` at the top of an evaluated script: make it a property of globalThis explicitly.

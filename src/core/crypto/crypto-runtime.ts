@@ -13,6 +13,7 @@
 import type { Random } from '../random.ts';
 import { AEAD_WEBCRYPTO_THRESHOLD_BYTES, aesGcmDecrypt, aesGcmEncrypt, aesGcmKeyed, checkAeadThreshold, type AesGcmKeyed } from './aead.ts';
 import { Ed25519Signer } from './ed25519-sign.ts';
+import { ML_KEM_768_MESSAGE_BYTES, mlKemEncapsulate, mlKemEncapsulateRandom } from './ml-kem.ts';
 import { X25519Engine, type DhPrivate, type X25519EngineOptions } from './x25519.ts';
 
 export interface CryptoRuntimeOptions extends X25519EngineOptions {
@@ -24,6 +25,8 @@ export class CryptoRuntime {
   readonly x25519: X25519Engine;
   readonly ed25519: Ed25519Signer;
   readonly aeadWebCryptoThresholdBytes: number;
+  /** `nativeKeyGeneration`: ML-KEM encapsulation draws m inside liboqs, not from `random`. */
+  readonly #nativeKem: boolean;
 
   constructor(
     readonly random: Random,
@@ -32,6 +35,17 @@ export class CryptoRuntime {
     this.x25519 = new X25519Engine(random, options);
     this.ed25519 = new Ed25519Signer(options.backend === 'noble' ? 'noble' : 'auto');
     this.aeadWebCryptoThresholdBytes = checkAeadThreshold(options.aeadWebCryptoThresholdBytes ?? AEAD_WEBCRYPTO_THRESHOLD_BYTES);
+    this.#nativeKem = !!options.nativeKeyGeneration;
+  }
+
+  /**
+   * ML-KEM.Encaps to `ek` (InvalidKeyError for a key that fails the FIPS 203 checks). With
+   * native key generation m comes from the platform inside liboqs (a device's runtime); without,
+   * m is 32 bytes of `random` and the result is reproducible (seeded runtimes, the vectors).
+   */
+  async mlKemEncapsulate(ek: Uint8Array): Promise<{ cipherText: Uint8Array; sharedSecret: Uint8Array }> {
+    if (this.#nativeKem) return mlKemEncapsulateRandom(ek, this.random);
+    return mlKemEncapsulate(ek, this.random.bytes(ML_KEM_768_MESSAGE_BYTES));
   }
 
   dh(ours: DhPrivate, theirPublic: Uint8Array): Promise<Uint8Array> {

@@ -4,6 +4,7 @@
  */
 export * from './errors.ts';
 export * as limits from './limits.ts';
+export { mlKemImplementation } from './ml-kem-wasm.ts';
 export {
   Identity,
   identityFromSeed,

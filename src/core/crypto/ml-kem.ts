@@ -1,17 +1,27 @@
 /**
- * ML-KEM-768 (FIPS 203) as Petrel uses it: @noble/post-quantum does the arithmetic; this
- * file does the input checks FIPS 203 §7.2 and §7.3 ask of the caller, so that no untyped
- * library error reaches the core's callers:
+ * ML-KEM-768 (FIPS 203) as Petrel uses it: the single seam between the core and the ML-KEM
+ * implementations. This file does the input checks FIPS 203 §7.2 and §7.3 ask of the
+ * caller, so that no untyped library error reaches the core's callers:
  *   - an encapsulation key must be 1,184 bytes and pass the modulus check (every 12-bit
  *     coefficient of its three polynomials below q = 3329): InvalidKeyError otherwise;
  *   - a ciphertext must be 1,088 bytes: MalformedMessageError otherwise;
  *   - a decapsulation key must be 2,400 bytes and carry H(ek) of its own ek (the hash
  *     check): InvalidKeyError otherwise.
- * Keys are generated from a 64-byte seed d ‖ z (ML-KEM.KeyGen_internal), which is what
- * prekey pools store.
+ *
+ * Two implementations, one answer (both pass the same published vectors,
+ * tests/crypto/wycheproof.test.ts):
+ *   - liboqs in WebAssembly (ml-kem-wasm.ts), about five times faster, for Decaps and for
+ *     Encaps with randomness the platform draws (`mlKemEncapsulateRandom`): what a running
+ *     device does on every session setup;
+ *   - @noble/post-quantum (JavaScript) for what liboqs does not export: KeyGen from the
+ *     64-byte seed d ‖ z (ML-KEM.KeyGen_internal, which prekey pools store) and Encaps with a
+ *     given m (ML-KEM.Encaps_internal: a seeded runtime, reproducible vectors); and for
+ *     everything where WebAssembly cannot be compiled.
  */
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { InvalidKeyError, MalformedMessageError } from './errors.ts';
+import { loadMlKemWasm } from './ml-kem-wasm.ts';
+import type { Random } from '../random.ts';
 import { ML_KEM_768_CIPHERTEXT_BYTES, ML_KEM_768_PUBLIC_KEY_BYTES, ML_KEM_768_SEED_BYTES } from './limits.ts';
 
 /** The ML-KEM modulus q. */
@@ -46,24 +56,55 @@ export function mlKemKeyGen(seed: Uint8Array): MlKemKeys {
   return ml_kem768.keygen(seed.slice());
 }
 
-/** ML-KEM.Encaps_internal(ek, m): InvalidKeyError for an ek that fails the length or modulus check. */
-export function mlKemEncapsulate(ek: Uint8Array, m: Uint8Array): { cipherText: Uint8Array; sharedSecret: Uint8Array } {
+function checkEncapsulationKey(ek: Uint8Array): void {
   if (!isValidMlKemPublicKey(ek)) throw new InvalidKeyError('ML-KEM encapsulation key fails the FIPS 203 length or modulus check');
+}
+
+/** ML-KEM.Encaps_internal(ek, m) (noble): InvalidKeyError for an ek that fails the length or modulus check. */
+export function mlKemEncapsulate(ek: Uint8Array, m: Uint8Array): { cipherText: Uint8Array; sharedSecret: Uint8Array } {
+  checkEncapsulationKey(ek);
   if (!(m instanceof Uint8Array) || m.length !== ML_KEM_768_MESSAGE_BYTES) throw new RangeError('ML-KEM encapsulation randomness must be 32 bytes');
   return ml_kem768.encapsulate(ek, m);
 }
 
 /**
- * ML-KEM.Decaps (FIPS 203 §7.3) with its input checks. Implicit rejection: a well-formed
- * ciphertext that was altered yields an unrelated secret, not an error. The §7.3 hash check
- * (H(ek) inside dk must be the hash of the ek inside dk) is @noble/post-quantum's own: its
- * decapsulate computes it before anything else and throws, which becomes InvalidKeyError
- * here. (This file used to compute the same SHA3-256 over the 1,184-byte ek a second time
- * first: one hash per session accepted, for the same verdict.)
+ * ML-KEM.Encaps (FIPS 203 §7.2) with m from the platform's secure randomness: liboqs, which
+ * draws m itself, or noble with `random` where WebAssembly is not available. The same checks
+ * as `mlKemEncapsulate`, before anything is loaded or drawn.
  */
-export function mlKemDecapsulate(secretKey: Uint8Array, cipherText: Uint8Array): Uint8Array {
+export async function mlKemEncapsulateRandom(ek: Uint8Array, random: Random): Promise<{ cipherText: Uint8Array; sharedSecret: Uint8Array }> {
+  checkEncapsulationKey(ek);
+  const wasm = await loadMlKemWasm();
+  const out = wasm?.encapsulate(ek);
+  if (out) return out;
+  // liboqs makes the same modulus check, so it refuses nothing the check above passed.
+  return ml_kem768.encapsulate(ek, random.bytes(ML_KEM_768_MESSAGE_BYTES));
+}
+
+function checkDecapsulationInputs(secretKey: Uint8Array, cipherText: Uint8Array): void {
   if (!(cipherText instanceof Uint8Array) || cipherText.length !== ML_KEM_768_CIPHERTEXT_BYTES) throw new MalformedMessageError('ML-KEM ciphertext must be 1088 bytes');
   if (!(secretKey instanceof Uint8Array) || secretKey.length !== ML_KEM_768_SECRET_KEY_BYTES) throw new InvalidKeyError('ML-KEM decapsulation key must be 2400 bytes');
+}
+
+/**
+ * ML-KEM.Decaps (FIPS 203 §7.3) with its input checks, in liboqs (noble where WebAssembly is
+ * not available). Implicit rejection: a well-formed ciphertext that was altered yields an
+ * unrelated secret, not an error. The §7.3 hash check (H(ek) inside dk must be the hash of
+ * the ek inside dk) is made by both libraries before anything else; their refusal becomes
+ * InvalidKeyError here.
+ */
+export async function mlKemDecapsulate(secretKey: Uint8Array, cipherText: Uint8Array): Promise<Uint8Array> {
+  checkDecapsulationInputs(secretKey, cipherText);
+  const wasm = await loadMlKemWasm();
+  if (!wasm) return mlKemDecapsulateNoble(secretKey, cipherText);
+  const out = wasm.decapsulate(secretKey, cipherText);
+  if (!out) throw new InvalidKeyError('ML-KEM decapsulation key fails the hash check');
+  return out;
+}
+
+/** `mlKemDecapsulate` in noble, synchronously: the fallback, and the second opinion the tests compare liboqs with. */
+export function mlKemDecapsulateNoble(secretKey: Uint8Array, cipherText: Uint8Array): Uint8Array {
+  checkDecapsulationInputs(secretKey, cipherText);
   try {
     return ml_kem768.decapsulate(cipherText, secretKey.slice());
   } catch {

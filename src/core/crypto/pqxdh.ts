@@ -14,7 +14,6 @@ import { cryptoRuntime, type CryptoDeps, type CryptoRuntime } from './crypto-run
 import { identityX25519Public, type Identity } from './identity.ts';
 import { hkdfSha256 } from './kdf.ts';
 import { KEY_BYTES, PQXDH_INFO_BYTES } from './limits.ts';
-import { ML_KEM_768_MESSAGE_BYTES, mlKemEncapsulate } from './ml-kem.ts';
 import type { VerifiedBundle } from './prekeys.ts';
 import { SecretBytes } from './redacted.ts';
 import type { DhPrivate } from './x25519.ts';
@@ -88,11 +87,12 @@ export interface InitiatorAgreement {
 
 /**
  * §3.3 after signature verification (the VerifiedBundle type proves it happened).
- * Randomness is drawn in this order: EK_A private (32), ML-KEM encapsulation message (32).
+ * Randomness is drawn in this order: EK_A private (32), ML-KEM encapsulation message (32);
+ * a runtime with native key generation draws neither from its `random` (crypto-runtime.ts).
  */
 export async function pqxdhInitiate(identity: Identity, bundle: VerifiedBundle, rt: CryptoRuntime): Promise<InitiatorAgreement> {
   const ephemeral = await rt.generateDhKeyPair();
-  const { cipherText, sharedSecret } = mlKemEncapsulate(bundle.pq.pub, rt.random.bytes(ML_KEM_768_MESSAGE_BYTES));
+  const { cipherText, sharedSecret } = await rt.mlKemEncapsulate(bundle.pq.pub);
   const sk = await initiatorSessionKey({
     identity,
     ephemeral,

@@ -87,7 +87,7 @@ export class MlKemKeyPair extends Redacted {
    * ML-KEM.Decaps (FIPS 203 §7.3): implicit rejection, so an altered ciphertext yields an
    * unrelated secret; MalformedMessageError for one of the wrong length.
    */
-  decapsulate(cipherText: Uint8Array): Uint8Array {
+  decapsulate(cipherText: Uint8Array): Promise<Uint8Array> {
     if (!this.#secretKey) this.#secretKey = mlKemKeyGen(this.#seed).secretKey;
     return mlKemDecapsulate(this.#secretKey, cipherText);
   }

@@ -100,7 +100,7 @@ export async function acceptSession(
   if (m.oneTimePreKeyId !== undefined && prekeys.oneTimePreKey?.id !== m.oneTimePreKeyId) throw new UnknownPreKeyError('opk', m.oneTimePreKeyId);
   const senderX25519 = identityX25519Public(m.senderIdentity); // InvalidKeyError for a non-point, before any work.
 
-  const kemSharedSecret = prekeys.pqPreKey.keyPair.decapsulate(m.kemCipherText);
+  const kemSharedSecret = await prekeys.pqPreKey.keyPair.decapsulate(m.kemCipherText);
   const sk = await responderSessionKey({
     identity,
     signedPreKey: prekeys.signedPreKey.keyPair.dhPrivate(),

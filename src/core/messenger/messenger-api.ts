@@ -254,6 +254,8 @@ export interface Diagnostics {
   readonly breakers: Readonly<Record<string, 'closed' | 'open' | 'half_open'>>;
   /** Each contact device the direct path knows of, with its channel's state (absent without a direct path). */
   readonly direct?: readonly DirectChannelView[];
+  /** ML-KEM-768's implementation (crypto/ml-kem-wasm.ts): liboqs, noble where WebAssembly was refused, or not used yet. */
+  readonly mlKem?: 'not_loaded' | 'liboqs' | 'noble';
 }
 
 export interface SendOptions {

@@ -33,6 +33,7 @@ import {
   generateIdentity,
   identityFromSeed,
   limits as cryptoLimits,
+  mlKemImplementation,
   serializePreKeyPool,
   type Identity,
 } from '../crypto/index.ts';
@@ -423,7 +424,13 @@ export class Messenger implements MessengerApi {
     const breakers: Record<string, 'closed' | 'open' | 'half_open'> = {};
     const r = this.running;
     if (r) for (const [name, state] of Object.entries(r.router.breakerStates())) breakers[name] = state;
-    return { metrics: this.deps.metrics.snapshot(), logs: this.deps.recentLogs(), breakers, ...(r?.direct ? { direct: r.direct.channels() } : {}) };
+    return {
+      metrics: this.deps.metrics.snapshot(),
+      logs: this.deps.recentLogs(),
+      breakers,
+      mlKem: mlKemImplementation(),
+      ...(r?.direct ? { direct: r.direct.channels() } : {}),
+    };
   }
 
   /** For tests and benchmarks: resolves when received envelopes are all committed. */

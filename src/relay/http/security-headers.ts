@@ -3,7 +3,8 @@
  * the Content-Security-Policy allows no third-party script, no inline script and no
  * framing; connections go only back to this origin (the relay's WebSocket).
  * 'wasm-unsafe-eval' lets the app's own scripts compile WebAssembly (Argon2id for passphrase
- * backups, hash-wasm: 3× faster than JavaScript, docs/PROTOCOL.md §16.2); it allows no
+ * backups, hash-wasm: 3× faster than JavaScript, docs/PROTOCOL.md §16.2; ML-KEM-768 from
+ * liboqs in the core's Worker, about 5× faster, src/core/crypto/ml-kem-wasm.ts); it allows no
  * JavaScript eval and no script from anywhere but this origin.
  */
 export const CONTENT_SECURITY_POLICY = [

@@ -1,0 +1,1 @@
+export declare const oqsAliases: Record<string, string>;
