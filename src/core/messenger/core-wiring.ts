@@ -222,6 +222,8 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
   const siblingReceipts = new SiblingReceipts(ctx, () => outbox.kick());
   const receive = new ReceivePipeline(ctx, guard, {
     committed: (s) => {
+      // The receipts this commit queued as their contact's head go now; a round looks at the rest.
+      for (const head of s.heads) outbox.offer(head);
       pruner.committed(s.envelopes);
       if (s.delivered.length) observeDeliveryLatency({ store, metrics, log: host.log }, s.delivered);
       for (const id of s.repairs) starter.ensure(id);

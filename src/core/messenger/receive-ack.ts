@@ -5,7 +5,7 @@
  * decrypted signals go to the direct path and the owner hears what the batch changed.
  */
 import { toHex } from '../bytes.ts';
-import type { IncomingResult } from '../store/index.ts';
+import type { IncomingBatchCommitted, OutboxRecord } from '../store/index.ts';
 import type { RtcContent } from '../wire/index.ts';
 import type { MessengerContext } from './context.ts';
 import type { DeliveredFrom, Prepared } from './receive-batch.ts';
@@ -28,6 +28,12 @@ export interface ReceiveHooks {
     readonly ownName?: string;
     /** Messages that came from one device of a multi-device contact (its other devices get a delivery receipt too). */
     readonly deliveredFrom: readonly DeliveredFrom[];
+    /**
+     * Outbox entries the batch queued (delivery receipts) that are their contact's head of
+     * line now that the commit is durable (IncomingBatchCommitted.heads): for the outbox
+     * to hand over at once.
+     */
+    readonly heads: readonly OutboxRecord[];
   }): void;
   /** A decrypted WebRTC signaling payload from a contact (after its commit). */
   rtc?(contactId: string, content: RtcContent): void;
@@ -38,7 +44,7 @@ export interface ReceiveHooks {
 }
 
 /** After a batch's commit: its state becomes the context's, its envelopes are acknowledged. */
-export function acknowledgeCommitted(ctx: MessengerContext, hooks: ReceiveHooks, prepared: Prepared, results: readonly IncomingResult[]): void {
+export function acknowledgeCommitted(ctx: MessengerContext, hooks: ReceiveHooks, prepared: Prepared, { results, heads }: IncomingBatchCommitted): void {
   if (prepared.pool) ctx.pool = prepared.pool;
   const appeared = prepared.contacts.filter((c) => !ctx.contacts.byId(c.id)).map((c) => c.identityKey);
   for (const c of prepared.contacts) ctx.contacts.remember(c);
@@ -53,5 +59,5 @@ export function acknowledgeCommitted(ctx: MessengerContext, hooks: ReceiveHooks,
   // Only what this commit newly took: a duplicate's receipt went out with its first commit.
   const fresh = new Set(prepared.commits.flatMap((c, i) => (results[i] === 'committed' && c.message ? [c.message.id] : [])));
   const deliveredFrom = prepared.deliveredFrom.map((d) => ({ ...d, ids: d.ids.filter((id) => fresh.has(toHex(id))) })).filter((d) => d.ids.length);
-  hooks.committed({ envelopes: results.filter((r) => r === 'committed').length, messages: prepared.messages, receipts: prepared.receipts, delivered, repairs: prepared.repairs, deliveredFrom, ...(prepared.ownName ? { ownName: prepared.ownName } : {}) });
+  hooks.committed({ envelopes: results.filter((r) => r === 'committed').length, messages: prepared.messages, receipts: prepared.receipts, delivered, repairs: prepared.repairs, deliveredFrom, heads, ...(prepared.ownName ? { ownName: prepared.ownName } : {}) });
 }

@@ -25,7 +25,7 @@
  * (unlisted-device-hold.ts).
  */
 import { toHex } from '../bytes.ts';
-import type { IncomingResult } from '../store/index.ts';
+import type { IncomingBatchCommitted } from '../store/index.ts';
 import type { IngressGuard, IncomingEnvelope } from '../transport/index.ts';
 import type { MessengerContext } from './context.ts';
 import { acknowledgeCommitted, type ReceiveHooks } from './receive-ack.ts';
@@ -61,7 +61,7 @@ interface ToHold {
 
 interface InFlight {
   readonly prepared: Prepared;
-  readonly commit: Promise<IncomingResult[]>;
+  readonly commit: Promise<IncomingBatchCommitted>;
 }
 
 export class ReceivePipeline {
@@ -221,9 +221,9 @@ export class ReceivePipeline {
   /** Waits for a batch's commit: settles it, or returns its envelopes when the commit failed. */
   private async finish(inflight: InFlight): Promise<readonly Pending[] | undefined> {
     try {
-      const results = await inflight.commit;
+      const committed = await inflight.commit;
       this.ctx.trace?.mark(STAGES.receiveCommitted);
-      acknowledgeCommitted(this.ctx, this.hooks, inflight.prepared, results);
+      acknowledgeCommitted(this.ctx, this.hooks, inflight.prepared, committed);
       return undefined;
     } catch (err) {
       this.notCommitted(err, inflight.prepared.batch.length);
