@@ -233,6 +233,8 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
       changed();
       if (s.messages && directPolicy) void directPolicy.noticeActiveContacts();
     },
+    authenticated: (moves) => view.preview(moves),
+    settled: (moves, committed) => view.settled(moves, committed),
     groupInbox: () => void takeGroupInbox(),
     rtc: (contactId, c) => {
       const contact = ctx.contacts.byId(contactId);

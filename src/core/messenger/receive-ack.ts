@@ -5,12 +5,33 @@
  * decrypted signals go to the direct path and the owner hears what the batch changed.
  */
 import { toHex } from '../bytes.ts';
-import type { IncomingBatchCommitted, OutboxRecord } from '../store/index.ts';
+import type { IncomingBatchCommitted, OutboxRecord, StatusUpdate } from '../store/index.ts';
 import type { RtcContent } from '../wire/index.ts';
 import type { MessengerContext } from './context.ts';
 import type { DeliveredFrom, Prepared } from './receive-batch.ts';
 
+/** One received envelope's receipt status moves, from contact `from`, as its commit applies them at `at` (store receipt-move.ts). */
+export interface ReceiptMoves {
+  readonly from: string | undefined;
+  readonly at: number;
+  readonly updates: readonly StatusUpdate[];
+}
+
+/** The receipts' status moves a prepared batch's commit carries. */
+export function receiptMovesOf(prepared: Prepared): ReceiptMoves[] {
+  return prepared.commits.flatMap((c) => (c.statusUpdates?.length ? [{ from: c.from ?? c.sessionUpdate?.contactId ?? c.message?.contactId, at: c.receivedAt, updates: c.statusUpdates }] : []));
+}
+
 export interface ReceiveHooks {
+  /**
+   * A batch's receipts are authenticated (decrypted under the sender's session) and its
+   * commit was issued, not yet durable: the view may show their status moves now. Nothing
+   * leaves the device on this: the envelopes are acknowledged only after the commit.
+   * Followed by `settled` with the same `moves`, once the commit resolved or failed.
+   */
+  authenticated?(moves: readonly ReceiptMoves[]): void;
+  /** The commit of `moves` (from `authenticated`) is durable (`committed` true) or failed, and nothing of it is stored. */
+  settled?(moves: readonly ReceiptMoves[], committed: boolean): void;
   /**
    * After each committed batch (refresh the view, kick the outbox for receipts).
    * `delivered`: our messages a delivery receipt of this batch named, with the time the

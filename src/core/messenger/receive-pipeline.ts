@@ -28,7 +28,7 @@ import { toHex } from '../bytes.ts';
 import type { IncomingBatchCommitted } from '../store/index.ts';
 import type { IngressGuard, IncomingEnvelope } from '../transport/index.ts';
 import type { MessengerContext } from './context.ts';
-import { acknowledgeCommitted, type ReceiveHooks } from './receive-ack.ts';
+import { acknowledgeCommitted, receiptMovesOf, type ReceiptMoves, type ReceiveHooks } from './receive-ack.ts';
 import { BatchDraft, type Carry, type PendingEnvelope, type Prepared } from './receive-batch.ts';
 import { applyContent, decodeReceived } from './receive-content.ts';
 import { applyOwnDeviceContent } from './receive-own-device.ts';
@@ -62,6 +62,8 @@ interface ToHold {
 interface InFlight {
   readonly prepared: Prepared;
   readonly commit: Promise<IncomingBatchCommitted>;
+  /** Its receipts' status moves, shown before the commit resolved (`ReceiveHooks.authenticated`). */
+  readonly moves: readonly ReceiptMoves[];
 }
 
 export class ReceivePipeline {
@@ -204,7 +206,10 @@ export class ReceivePipeline {
         this.ctx.trace?.mark(STAGES.receiveDecrypted);
         const commit = this.ctx.store.commitIncomingBatch(prepared.commits);
         commit.catch(() => undefined); // awaited by finish(); not unhandled meanwhile
-        inflight = { prepared, commit };
+        const moves = receiptMovesOf(prepared);
+        inflight = { prepared, commit, moves };
+        // While the commit runs: the receipts are authentic, so the view may show them.
+        if (moves.length) this.hooks.authenticated?.(moves);
       }
     }
     const left = inflight ? await this.finish(inflight) : undefined;
@@ -223,9 +228,11 @@ export class ReceivePipeline {
     try {
       const committed = await inflight.commit;
       this.ctx.trace?.mark(STAGES.receiveCommitted);
+      if (inflight.moves.length) this.hooks.settled?.(inflight.moves, true);
       acknowledgeCommitted(this.ctx, this.hooks, inflight.prepared, committed);
       return undefined;
     } catch (err) {
+      if (inflight.moves.length) this.hooks.settled?.(inflight.moves, false);
       this.notCommitted(err, inflight.prepared.batch.length);
       return inflight.prepared.batch;
     }

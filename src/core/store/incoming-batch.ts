@@ -7,11 +7,10 @@
  * 1,000 receives costs a few round trips, not thousands.
  */
 import type { BackendTx } from './backend.ts';
-import { bestStatus, withDeviceReceipt } from './device-receipts.ts';
 import { HELD_ACTIONS_KEY, readHeld, writeHeld, type HeldAction } from './held-actions.ts';
 import { DELETED_TEXT, judgeAction, type MessageAction } from './message-actions.ts';
 import { blankQuotesOf, previewAfterChange } from './message-changes.ts';
-import { isForwardStatus } from './message-status.ts';
+import { receiptMove } from './receipt-move.ts';
 import { compareKeys } from './key-order.ts';
 import { HEAD_CHECK_ENTRIES, nextSession, readyOutboxRecord } from './outgoing-commit.ts';
 import type { ConversationRecord, DedupRecord, MessageRecord, OutboxRecord, SessionRecord } from './records.ts';
@@ -195,21 +194,12 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
     const sender = c.from ?? c.sessionUpdate?.contactId ?? c.message?.contactId;
     for (const u of c.statusUpdates ?? []) {
       const row = dirtyMessages.get(u.messageId) ?? messages.get(u.messageId);
-      // Receipts only move our own messages to the sender, and only forward; anything else is a harmless no-op.
-      if (!row || row.direction !== 'out' || (sender !== undefined && row.contactId !== sender)) continue;
-      // The sending device's own state is kept even when the message's best state is already past it.
-      const deviceReceipts = u.device !== undefined && u.status !== 'sent' ? withDeviceReceipt(row.deviceReceipts, u.device, u.status, c.receivedAt) : row.deviceReceipts;
-      if (!isForwardStatus(row.status, u.status)) {
-        if (deviceReceipts !== row.deviceReceipts) dirtyMessages.set(u.messageId, { ...row, ...(deviceReceipts ? { deviceReceipts } : {}), updatedAt: c.receivedAt });
-        continue;
-      }
-      const { failure: _failure, queuedElsewhere: _elsewhere, ...rest } = row;
-      dirtyMessages.set(u.messageId, { ...rest, status: bestStatus(u.status, deviceReceipts), ...(deviceReceipts ? { deviceReceipts } : {}), updatedAt: c.receivedAt });
-      // Delivered while still queued (the relay's ack was lost) or after it was given up on:
-      // nothing left to send.
-      if ((row.status === 'queued' || row.status === 'failed') && row.envelopeId) {
-        writes.push(outboxT.delete(row.envelopeId));
-        dequeued.add(row.envelopeId);
+      const moved = row && receiptMove(row, u, sender, c.receivedAt);
+      if (!moved) continue;
+      dirtyMessages.set(u.messageId, moved.row);
+      if (moved.dequeue !== undefined) {
+        writes.push(outboxT.delete(moved.dequeue));
+        dequeued.add(moved.dequeue);
       }
     }
 
