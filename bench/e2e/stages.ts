@@ -49,8 +49,9 @@ const BOB: readonly Step[] = [
 ];
 const ALICE_BACK: readonly Step[] = [
   step('A.worker', 'receive.decrypted', 'A: dedup read, unseal, decrypt the receipt'),
-  step('A.worker', 'receive.committed', 'A: **strict commit** of `delivered` (+ dedup mark, session)'),
-  step('A.worker', 'view.projected', 'A: view projection (conversations, queue depth, the changed row)'),
+  // The receipt's commit (and the projection after it) run beside this path: the view shows
+  // the authenticated receipt's move at once (ViewProjection.preview); the relay's ack still waits for the commit.
+  step('A.worker', 'view.previewed', 'A: `delivered` shown from the authenticated receipt (its strict commit runs meanwhile)'),
   step('A.worker', 'worker.patch', 'A: state diffed into a patch, posted to the page'),
   step('A.page', 'page.patch', "A's Worker → page: patch applied to the page's state"),
 ];

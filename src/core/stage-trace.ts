@@ -27,4 +27,6 @@ export const STAGES = {
   receiveCommitted: 'receive.committed',
   /** The view projection published a new state. */
   viewProjected: 'view.projected',
+  /** The view showed authenticated receipts' status moves, their commit in flight. */
+  viewPreviewed: 'view.previewed',
 } as const;

@@ -115,3 +115,43 @@ describe('view projection before and after the core runs', () => {
     expect(view.connectionState()).toEqual({ kind: 'offline' });
   });
 });
+
+describe('view projection: receipts shown while their commit runs (preview)', () => {
+  async function withQueued() {
+    const rig = await setUp();
+    const ann = toHex(key(1));
+    await rig.store.commitPendingOutgoing({ message: { id: messageId(7), contactId: ann, body: 'hi Ann', sentAt: 5_000 }, job: { envelopeId: messageId(70), mailbox: new Uint8Array(32), plaintext: new Uint8Array([1]) } });
+    await rig.view.openChat(ann);
+    return { ...rig, ann };
+  }
+  const status = (view: ViewProjection) => view.getState().chat?.messages[0]?.status;
+
+  it('shows an authentic receipt at once, keeps it over a projection that reads the store before the commit, and takes it back when the commit fails', async () => {
+    const { view, ann, store } = await withQueued();
+    expect(status(view)).toBe('queued');
+    // From another contact, or backwards: nothing moves.
+    view.preview([{ from: toHex(key(3)), at: 6_000, updates: [{ messageId: messageId(7), status: 'delivered' }] }]);
+    expect(status(view)).toBe('queued');
+    const moves = [{ from: ann, at: 6_000, updates: [{ messageId: messageId(7), status: 'delivered' as const }] }];
+    view.preview(moves);
+    expect(status(view)).toBe('delivered');
+    // A projection meanwhile (the store does not have it yet) keeps showing it.
+    await view.refresh();
+    expect(status(view)).toBe('delivered');
+    expect((await store.getMessage(messageId(7)))?.status).toBe('queued');
+    // The commit failed: the row as stored again.
+    view.settled(moves, false);
+    await view.refresh();
+    expect(status(view)).toBe('queued');
+  });
+
+  it('after a commit that succeeded, the stored row shows it (the preview is dropped)', async () => {
+    const { view, ann, store } = await withQueued();
+    const moves = [{ from: ann, at: 6_000, updates: [{ messageId: messageId(7), status: 'delivered' as const }] }];
+    view.preview(moves);
+    await store.commitIncomingBatch([{ envelopeId: messageId(99), from: ann, receivedAt: 6_000, statusUpdates: moves[0]!.updates }]);
+    view.settled(moves, true);
+    await view.openChat(ann); // read whole from the store
+    expect(status(view)).toBe('delivered');
+  });
+});

@@ -132,7 +132,7 @@ const SCENARIOS: readonly Scenario[] = [
       await s.commitOutgoing(toAck);
       await s.markSent(toAck.envelopeId, { at: 1 });
     },
-    run: (s) => s.commitIncomingBatch(backlog),
+    run: async (s) => (await s.commitIncomingBatch(backlog)).results,
   },
   {
     name: 'transport ack (markSent)',

@@ -182,7 +182,7 @@ describe.each(ENGINES)('store (%s): actions in the receive commit', (_engine, op
   it('applies an edit atomically with its commit, and the conversation preview follows', async () => {
     const { store } = await open(() => T0 + 100);
     await store.commitIncomingBatch([message(50)]);
-    expect(await store.commitIncomingBatch([actionCommit(51, edit(1, T0 + 10, 'hi'))])).toEqual(['committed']);
+    expect((await store.commitIncomingBatch([actionCommit(51, edit(1, T0 + 10, 'hi'))])).results).toEqual(['committed']);
     expect((await store.getMessage(id(1)))?.body).toBe('hi');
     expect((await store.getConversation(BOB))?.lastMessage?.text).toBe('hi');
     expect(await store.processedEnvelopes([id(51)])).toEqual(new Set([id(51)]));

@@ -487,6 +487,35 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(entry?.messageId).toBeUndefined();
     });
 
+    it("a batch reports the receipts it queued that are their contact's head of line, exactly as outboxHeads orders the queues", async () => {
+      const store = await open();
+      const receipt = (n: number, envelopeId: string) => ({ envelopeId, contactId: contactId(n), mailbox: MAILBOX, envelope: bytes(0x77) });
+      // Contact 2 and 3: a message queued at seq 0 (its id starts with ab). Contact 4: one the batch's receipt delivers.
+      const m2 = outgoing({ contact: 2, expectedVersion: null });
+      const m3 = outgoing({ contact: 3, expectedVersion: null });
+      const m4 = outgoing({ contact: 4, expectedVersion: null });
+      for (const m of [m2, m3, m4]) await store.commitOutgoing(m);
+      const [r1, r2, r3, r4] = [newId(), 'ff'.repeat(16), '00'.repeat(16), 'fe'.repeat(16)];
+      const { results, heads } = await store.commitIncomingBatch([
+        incoming({ contact: 1, outboxEntries: [receipt(1, r1)] }),
+        // Behind the queued message (same seq, higher id): the outbox's round decides.
+        incoming({ contact: 2, outboxEntries: [receipt(2, r2)] }),
+        // Ahead of it (same seq, lower id).
+        incoming({ contact: 3, outboxEntries: [receipt(3, r3)] }),
+        // The message ahead of it leaves the queue in the same batch.
+        incoming({ contact: 4, withMessage: false, statusUpdates: [{ messageId: m4.messageId, status: 'delivered' }], outboxEntries: [receipt(4, r4)] }),
+      ]);
+      expect(results).toEqual(['committed', 'committed', 'committed', 'committed']);
+      expect(heads.map((h) => h.envelopeId).sort()).toEqual([r1, r3, r4].sort());
+      const stored = await store.outboxHeads(10);
+      for (const h of heads) expect(stored.find((s) => s.contactId === h.contactId)).toEqual(h);
+      expect(stored.find((s) => s.contactId === contactId(2))?.envelopeId).toBe(m2.envelopeId);
+      // A duplicate queues nothing, so it reports no head.
+      const again = incoming({ contact: 5, outboxEntries: [receipt(5, newId())] });
+      await store.commitIncomingBatch([again]);
+      expect((await store.commitIncomingBatch([{ ...again, outboxEntries: [receipt(5, newId())] }])).heads).toEqual([]);
+    });
+
     it('a batch commits each fresh envelope once, reports duplicates, and chains session versions', async () => {
       const store = await open();
       const first = incoming({ contact: 1, expectedVersion: null });
@@ -494,7 +523,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
       const a = incoming({ contact: 1, expectedVersion: 1, body: 'a' });
       const b = incoming({ contact: 2, expectedVersion: null, body: 'b' });
       const c = incoming({ contact: 1, expectedVersion: 2, body: 'c' });
-      const results = await store.commitIncomingBatch([a, { ...first, sessionUpdate: undefined }, b, c, { ...b, sessionUpdate: undefined }]);
+      const { results } = await store.commitIncomingBatch([a, { ...first, sessionUpdate: undefined }, b, c, { ...b, sessionUpdate: undefined }]);
       expect(results).toEqual(['committed', 'duplicate', 'committed', 'committed', 'duplicate']);
       expect((await store.getSession(contactId(1)))?.version).toBe(3);
       expect((await store.getSession(contactId(2)))?.version).toBe(1);
@@ -502,7 +531,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(page.messages.map((m) => m.body)).toEqual(['hi', 'a', 'c']);
       expect(page.messages.map((m) => m.order)).toEqual([0, 1, 2]);
       expect((await store.getConversation(contactId(1)))?.unread).toBe(3);
-      expect(await store.commitIncomingBatch([])).toEqual([]);
+      expect(await store.commitIncomingBatch([])).toEqual({ results: [], heads: [] });
     });
 
     it('a batch whose message id is already stored keeps the stored row and commits the rest', async () => {
@@ -512,7 +541,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
       const reused = incoming({ contact: 1, body: 'overwrite?' });
       const sameId = { ...reused, message: { ...reused.message!, id: old.messageId } };
       const fresh = incoming({ contact: 1, body: 'new' });
-      expect(await store.commitIncomingBatch([sameId, fresh])).toEqual(['committed', 'committed']);
+      expect((await store.commitIncomingBatch([sameId, fresh])).results).toEqual(['committed', 'committed']);
       expect((await store.getMessage(old.messageId))?.body).toBe('first');
       const page = await store.pageMessages(contactId(1), { limit: 10 });
       expect(page.messages.map((m) => m.body)).toEqual(['first', 'new']);

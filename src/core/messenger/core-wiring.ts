@@ -228,6 +228,8 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
   const pruner = new DedupPruner(store, clock, host.log);
   const receive = new ReceivePipeline(ctx, guard, {
     committed: (s) => {
+      // The receipts this commit queued as their contact's head go now; a round looks at the rest.
+      for (const head of s.heads) outbox.offer(head);
       pruner.committed(s.envelopes);
       if (s.delivered.length) observeDeliveryLatency({ store, metrics, log: host.log }, s.delivered);
       for (const id of s.repairs) starter.ensure(id);
@@ -236,6 +238,8 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
       changed();
       if (s.messages && directPolicy) void directPolicy.noticeActiveContacts();
     },
+    authenticated: (moves) => view.preview(moves),
+    settled: (moves, committed) => view.settled(moves, committed),
     groupInbox: () => void takeGroupInbox(),
     rtc: (from, c) => {
       // The reply goes to the device that signalled, at its own mailbox.

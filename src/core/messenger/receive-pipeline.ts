@@ -25,16 +25,16 @@
  * (unlisted-device-hold.ts).
  */
 import { toHex } from '../bytes.ts';
-import type { IncomingResult } from '../store/index.ts';
+import type { IncomingBatchCommitted } from '../store/index.ts';
 import type { IngressGuard, IncomingEnvelope } from '../transport/index.ts';
 import type { MessengerContext } from './context.ts';
-import { acknowledgeCommitted, type ReceiveHooks } from './receive-ack.ts';
+import { acknowledgeCommitted, receiptMovesOf, type ReceiptMoves, type ReceiveHooks } from './receive-ack.ts';
 import { BatchDraft, type Carry, type PendingEnvelope, type Prepared } from './receive-batch.ts';
 import { applyContent, decodeReceived } from './receive-content.ts';
 import { applyOwnDeviceContent } from './receive-own-device.ts';
 import { readDedupMarks, withoutDuplicates } from './receive-dedup.ts';
 import { STAGES } from '../stage-trace.ts';
-import { openEnvelope, unlistedSender, unsealAll } from './receive-decrypt.ts';
+import { openEnvelope, unlistedSender, unsealAll, type Unsealed } from './receive-decrypt.ts';
 import { UnlistedDeviceHold } from './unlisted-device-hold.ts';
 
 export type { ReceiveHooks } from './receive-ack.ts';
@@ -61,7 +61,9 @@ interface ToHold {
 
 interface InFlight {
   readonly prepared: Prepared;
-  readonly commit: Promise<IncomingResult[]>;
+  readonly commit: Promise<IncomingBatchCommitted>;
+  /** Its receipts' status moves, shown before the commit resolved (`ReceiveHooks.authenticated`). */
+  readonly moves: readonly ReceiptMoves[];
 }
 
 export class ReceivePipeline {
@@ -181,8 +183,10 @@ export class ReceivePipeline {
       let prepared: Prepared | undefined;
       const toHold: ToHold[] = [];
       try {
-        pending = withoutDuplicates(taken.batch, await taken.seen);
-        prepared = pending.length ? await this.prepare(pending, carry, toHold) : undefined;
+        const [seen, unsealed] = await Promise.all([taken.seen, taken.unsealed]);
+        pending = withoutDuplicates(taken.batch, seen);
+        const unsealedOf = new Map(taken.batch.map((p, i) => [p, unsealed[i]!]));
+        prepared = pending.length ? await this.prepare(pending, pending.map((p) => unsealedOf.get(p)!), carry, toHold) : undefined;
       } catch (err) {
         this.notCommitted(err, pending.length);
         const left = inflight ? await this.finish(inflight) : undefined;
@@ -204,7 +208,10 @@ export class ReceivePipeline {
         this.ctx.trace?.mark(STAGES.receiveDecrypted);
         const commit = this.ctx.store.commitIncomingBatch(prepared.commits);
         commit.catch(() => undefined); // awaited by finish(); not unhandled meanwhile
-        inflight = { prepared, commit };
+        const moves = receiptMovesOf(prepared);
+        inflight = { prepared, commit, moves };
+        // While the commit runs: the receipts are authentic, so the view may show them.
+        if (moves.length) this.hooks.authenticated?.(moves);
       }
     }
     const left = inflight ? await this.finish(inflight) : undefined;
@@ -212,20 +219,34 @@ export class ReceivePipeline {
     return !left;
   }
 
-  private take(): { batch: Pending[]; seen: Promise<ReadonlySet<string>> } | undefined {
+  /**
+   * The next batch, its dedup marks read and its sealed boxes opened at the same time:
+   * unsealing needs no session and changes no state, so it need not wait for the read
+   * (which only saves the ratchet decryption of duplicates).
+   */
+  private take(): { batch: Pending[]; seen: Promise<ReadonlySet<string>>; unsealed: Promise<Unsealed[]> } | undefined {
     if (!this.queue.length || this.stopped) return undefined;
     const batch = this.queue.splice(0, RECEIVE_BATCH_MAX);
-    return { batch, seen: readDedupMarks(this.ctx.store, batch) };
+    return {
+      batch,
+      seen: readDedupMarks(this.ctx.store, batch),
+      unsealed: unsealAll(
+        this.ctx,
+        batch.map((p) => p.incoming.envelope.body),
+      ),
+    };
   }
 
   /** Waits for a batch's commit: settles it, or returns its envelopes when the commit failed. */
   private async finish(inflight: InFlight): Promise<readonly Pending[] | undefined> {
     try {
-      const results = await inflight.commit;
+      const committed = await inflight.commit;
       this.ctx.trace?.mark(STAGES.receiveCommitted);
-      acknowledgeCommitted(this.ctx, this.hooks, inflight.prepared, results);
+      if (inflight.moves.length) this.hooks.settled?.(inflight.moves, true);
+      acknowledgeCommitted(this.ctx, this.hooks, inflight.prepared, committed);
       return undefined;
     } catch (err) {
+      if (inflight.moves.length) this.hooks.settled?.(inflight.moves, false);
       this.notCommitted(err, inflight.prepared.batch.length);
       return inflight.prepared.batch;
     }
@@ -237,18 +258,14 @@ export class ReceivePipeline {
   }
 
   /**
-   * Steps 2-4 for one batch: unseals it, decrypts it in order against the carried state
+   * Steps 2-4 for one batch (its boxes unsealed in `unsealed`, in order): decrypts it in order against the carried state
    * and assembles its commit. Advances `carry` to the state the commit will leave.
    * Envelopes from a device their sender's list does not name yet go to `toHold`, out of
    * the commit (the caller hands them to the hold once the batch is prepared).
    */
-  private async prepare(batch: Pending[], carry: Carry, toHold: ToHold[]): Promise<Prepared> {
+  private async prepare(batch: Pending[], unsealed: readonly Unsealed[], carry: Carry, toHold: ToHold[]): Promise<Prepared> {
     const ctx = this.ctx;
     const draft = new BatchDraft(ctx, carry, ctx.clock.now());
-    const unsealed = await unsealAll(
-      ctx,
-      batch.map((p) => p.incoming.envelope.body),
-    );
     const kept: Pending[] = [];
     const heldHere = new Set<string>();
     for (const [index, p] of batch.entries()) {

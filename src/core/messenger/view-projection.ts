@@ -22,7 +22,7 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { STAGES, type StageTrace } from '../stage-trace.ts';
-import type { PetrelStore } from '../store/index.ts';
+import { receiptMove, type PetrelStore } from '../store/index.ts';
 import type { RelayConnectionState } from '../transport/index.ts';
 import type { ContactDirectory } from './contact-directory.ts';
 import { openContacts, type DirectPath } from './direct-path.ts';
@@ -32,6 +32,7 @@ import { messageView } from './message-view.ts';
 import { trackViewChanges, ViewChanges, type TakenChanges } from './view-changes.ts';
 import type { ConversationRecord, MessageRecord } from '../store/records.ts';
 import { ACTION_WINDOW_MS } from '../store/message-actions.ts';
+import type { ReceiptMoves } from './receive-ack.ts';
 
 /** Messages loaded per page into the open chat. */
 export const CHAT_PAGE_SIZE = 100;
@@ -89,6 +90,8 @@ export class ViewProjection {
   private window: ChatWindow | undefined;
   /** The lists as last read (from `store`): a projection that need not read them again reuses them. */
   private lists: { readonly store: PetrelStore; readonly conversations: readonly ConversationRecord[]; readonly groups: GroupView[] | undefined } | undefined;
+  /** Authenticated receipts whose commit is in flight: shown over the rows as read (`preview`). */
+  private readonly previews = new Set<readonly ReceiptMoves[]>();
 
   constructor(private readonly deps: ProjectionDeps) {}
 
@@ -144,6 +147,32 @@ export class ViewProjection {
     this.chatLimit += CHAT_PAGE_SIZE;
     this.changes.everything();
     await this.refresh();
+  }
+
+  /**
+   * Receipts were authenticated and their commit is in flight: the open chat shows their
+   * status moves now, the same moves the commit makes (store receipt-move.ts), until
+   * `settled`. Only the device's own view runs ahead of its storage: nothing leaves the
+   * device before the commit (the envelopes are acknowledged after it), and a receipt that
+   * is authentic says something true about the contact's device whether or not it is
+   * stored here yet.
+   */
+  preview(moves: readonly ReceiptMoves[]): void {
+    if (this.stopped) return;
+    this.previews.add(moves);
+    const window = this.window;
+    const shown = this.withPreviews(window);
+    if (!shown || shown === window || this.state.chat?.contactId !== shown.contactId || this.state.chat.group) return;
+    this.state = { ...this.state, chat: { ...this.state.chat, messages: shown.messages } };
+    this.deps.trace?.mark(STAGES.viewPreviewed);
+    this.notify();
+  }
+
+  /** The commit of previewed `moves` resolved: stored (the projection it causes reads the rows), or failed (the rows are read again: the preview is taken back). */
+  settled(moves: readonly ReceiptMoves[], committed: boolean): void {
+    if (!this.previews.delete(moves) || committed) return;
+    for (const m of moves) for (const u of m.updates) this.changes.message(u.messageId);
+    this.changed();
   }
 
   /** The core's tracked store wrote something the views may show: project what its writes changed, soon (coalesced). */
@@ -211,7 +240,7 @@ export class ViewProjection {
     const [conversations, queueDepth, window, groups, devices] = await Promise.all([
       lists ? store.listConversations() : this.lists!.conversations,
       queue ? store.queueDepth() : this.state.queueDepth,
-      group ? this.groupWindow(group, open!) : this.chatWindow(store, changes),
+      group ? this.groupWindow(group, open!) : this.chatWindow(store, changes).then((w) => this.withPreviews(w)),
       lists ? s.groups?.views() : this.lists!.groups,
       !group && open !== undefined && s.devicesOf ? s.devicesOf(open) : undefined,
     ]);
@@ -231,6 +260,37 @@ export class ViewProjection {
       this.changes.queueChanged();
       this.changed();
     }
+  }
+
+  /**
+   * The chat window (when it is the current one) with the previewed receipts' moves over
+   * its rows; the same window when they move nothing. A row the store already moved is
+   * not moved again (receipts move forward only), so this holds until the commit's own
+   * projection, whatever order the two come in.
+   */
+  private withPreviews(window: ChatWindow | undefined): ChatWindow | undefined {
+    if (!this.previews.size || !window || window !== this.window) return window;
+    const shown = new Map(this.rows.map((r, i) => [r.id, i]));
+    let rows: MessageRecord[] | undefined;
+    let views: MessageView[] | undefined;
+    const now = this.deps.clock.now();
+    for (const moves of this.previews) {
+      for (const m of moves) {
+        for (const u of m.updates) {
+          const at = shown.get(u.messageId);
+          const moved = at === undefined ? undefined : receiptMove((rows ?? this.rows)[at]!, u, m.from, m.at);
+          if (!moved) continue;
+          rows ??= [...this.rows];
+          views ??= [...window.messages];
+          rows[at!] = moved.row;
+          views[at!] = messageView(moved.row, now);
+        }
+      }
+    }
+    if (!rows || !views) return window;
+    this.rows = rows;
+    this.window = { ...window, messages: views };
+    return this.window;
   }
 
   /** A group's newest `chatLimit` rows as the open chat (read whole: a group's rows are few per refresh). */

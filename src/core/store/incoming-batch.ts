@@ -7,14 +7,14 @@
  * 1,000 receives costs a few round trips, not thousands.
  */
 import type { BackendTx } from './backend.ts';
-import { bestStatus, withDeviceReceipt } from './device-receipts.ts';
 import { HELD_ACTIONS_KEY, readHeld, writeHeld, type HeldAction } from './held-actions.ts';
 import { DELETED_TEXT, judgeAction, type MessageAction } from './message-actions.ts';
 import { blankQuotesOf, previewAfterChange } from './message-changes.ts';
-import { isForwardStatus } from './message-status.ts';
-import { nextSession, readyOutboxRecord } from './outgoing-commit.ts';
+import { receiptMove } from './receipt-move.ts';
+import { compareKeys } from './key-order.ts';
+import { HEAD_CHECK_ENTRIES, nextSession, readyOutboxRecord } from './outgoing-commit.ts';
 import type { ConversationRecord, DedupRecord, MessageRecord, OutboxRecord, SessionRecord } from './records.ts';
-import type { IncomingCommit, IncomingResult, RepairJob } from './store-api.ts';
+import type { IncomingBatchCommitted, IncomingCommit, IncomingResult, RepairJob } from './store-api.ts';
 
 export const INCOMING_STORES = ['dedup', 'sessions', 'messages', 'conversations', 'identity', 'contacts', 'outbox', 'meta', 'resendable'] as const;
 
@@ -49,8 +49,9 @@ function isConstraintError(e: unknown): boolean {
  * batch of 128 saves 256 reads. Any taken key fails the transaction with
  * IncomingInsertConflict, and nothing is written.
  */
-export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCommit[], optimistic = false): Promise<IncomingResult[]> {
+export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCommit[], optimistic = false): Promise<IncomingBatchCommitted> {
   const dedupT = tx.table('dedup');
+  const outboxT = tx.table('outbox');
   const sessionsT = tx.table('sessions');
   const messagesT = tx.table('messages');
   const conversationsT = tx.table('conversations');
@@ -72,7 +73,9 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
   // Every read up front; from here on the body only issues writes and awaits them together
   // (an await between issuing a write and awaiting it would leave its failure unobserved).
   const metaT = tx.table('meta');
-  const [seen, sessions, conversations, messages, identity, heldRecord] = await Promise.all([
+  // The queues of the contacts this batch queues envelopes to (delivery receipts, resends), as they were before it: to tell which new entry is its contact's head of line.
+  const needsQueue = commits.flatMap((c) => (c.outboxEntries ?? []).map((e) => e.contactId));
+  const [seen, sessions, conversations, messages, identity, heldRecord, queues] = await Promise.all([
     optimistic ? new Map<string, undefined>() : fetchAll(commits.map((c) => c.envelopeId), (k) => dedupT.get(k)),
     fetchAll(needsSession, (k) => sessionsT.get(k)),
     fetchAll(needsConversation, (k) => conversationsT.get(k)),
@@ -80,6 +83,7 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
     needsIdentity ? identityT.get('self') : undefined,
     // Actions waiting for their message (one small record; read by every batch, since any new message may be one's target).
     metaT.get(HELD_ACTIONS_KEY),
+    fetchAll(needsQueue, (k) => outboxT.query({ index: 'byContactSeq', lower: [k, -Infinity], upper: [k, Infinity], limit: HEAD_CHECK_ENTRIES })),
   ]);
   let held: HeldAction[] = readHeld(heldRecord?.value);
   let heldChanged = false;
@@ -95,6 +99,9 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
   const inBatch = new Set<string>();
   let poolUpdate: Uint8Array | undefined;
   let ownName: string | undefined;
+  /** Outbox entries this batch writes (ready and pending), and the ones its status moves remove. */
+  const queuedHere: OutboxRecord[] = [];
+  const dequeued = new Set<string>();
 
   for (const c of commits) {
     if (seen.get(c.envelopeId) !== undefined || inBatch.has(c.envelopeId)) {
@@ -192,19 +199,13 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
     const sender = c.from ?? c.sessionUpdate?.contactId ?? c.message?.contactId;
     for (const u of c.statusUpdates ?? []) {
       const row = dirtyMessages.get(u.messageId) ?? messages.get(u.messageId);
-      // Receipts only move our own messages to the sender, and only forward; anything else is a harmless no-op.
-      if (!row || row.direction !== 'out' || (sender !== undefined && row.contactId !== sender)) continue;
-      // The sending device's own state is kept even when the message's best state is already past it.
-      const deviceReceipts = u.device !== undefined && u.status !== 'sent' ? withDeviceReceipt(row.deviceReceipts, u.device, u.status, c.receivedAt) : row.deviceReceipts;
-      if (!isForwardStatus(row.status, u.status)) {
-        if (deviceReceipts !== row.deviceReceipts) dirtyMessages.set(u.messageId, { ...row, ...(deviceReceipts ? { deviceReceipts } : {}), updatedAt: c.receivedAt });
-        continue;
+      const moved = row && receiptMove(row, u, sender, c.receivedAt);
+      if (!moved) continue;
+      dirtyMessages.set(u.messageId, moved.row);
+      if (moved.dequeue !== undefined) {
+        writes.push(outboxT.delete(moved.dequeue));
+        dequeued.add(moved.dequeue);
       }
-      const { failure: _failure, queuedElsewhere: _elsewhere, ...rest } = row;
-      dirtyMessages.set(u.messageId, { ...rest, status: bestStatus(u.status, deviceReceipts), ...(deviceReceipts ? { deviceReceipts } : {}), updatedAt: c.receivedAt });
-      // Delivered while still queued (the relay's ack was lost) or after it was given up on:
-      // nothing left to send.
-      if ((row.status === 'queued' || row.status === 'failed') && row.envelopeId) writes.push(tx.table('outbox').delete(row.envelopeId));
     }
 
     if (c.action) {
@@ -225,8 +226,10 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
     if (c.preKeyPool) poolUpdate = c.preKeyPool;
     if (c.ownDisplayName) ownName = c.ownDisplayName;
     if (c.contactUpdate) writes.push(tx.table('contacts').put(c.contactUpdate));
-    for (const e of c.outboxEntries ?? []) writes.push(tx.table('outbox').put(readyOutboxRecord(e, c.receivedAt)));
-    for (const j of c.repairJobs ?? []) writes.push(tx.table('outbox').put(repairJobRecord(j, c.receivedAt)));
+    for (const r of [...(c.outboxEntries ?? []).map((e) => readyOutboxRecord(e, c.receivedAt)), ...(c.repairJobs ?? []).map((j) => repairJobRecord(j, c.receivedAt))]) {
+      writes.push(outboxT.put(r));
+      queuedHere.push(r);
+    }
     for (const r of c.resent ?? []) {
       const resendable = tx.table('resendable');
       writes.push(resendable.delete(r.from), resendable.put(r.record));
@@ -252,7 +255,27 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
   // Deleted for everyone in this batch: the replies quoting them lose the quoted text too.
   const deleted = [...dirtyMessages.values()].filter((m) => m.deleted && (newMessages.has(m.id) || !messages.get(m.id)?.deleted));
   if (deleted.length) await blankQuotesOf(tx, deleted);
-  return results;
+  return { results, heads: newHeads(queues, queuedHere, dequeued) };
+}
+
+/**
+ * The ready entries this batch queued that are now their contact's head of line: the
+ * lowest (seq, envelope id) of the contact's entries still to send, exactly as
+ * `outboxHeads` orders them (queue-heads.ts; failed entries hold nobody back). Only where
+ * the whole queue was read (fewer than HEAD_CHECK_ENTRIES entries): otherwise not known,
+ * and none is reported.
+ */
+function newHeads(queues: ReadonlyMap<string, readonly OutboxRecord[] | undefined>, queuedHere: readonly OutboxRecord[], dequeued: ReadonlySet<string>): OutboxRecord[] {
+  const heads: OutboxRecord[] = [];
+  for (const [contactId, before] of queues) {
+    if (!before || before.length >= HEAD_CHECK_ENTRIES) continue;
+    const mine = queuedHere.filter((r) => r.contactId === contactId);
+    const replaced = new Set(mine.map((r) => r.envelopeId));
+    const waiting = [...before.filter((r) => r.state !== 'failed' && !dequeued.has(r.envelopeId) && !replaced.has(r.envelopeId)), ...mine];
+    const head = waiting.reduce<OutboxRecord | undefined>((a, r) => (!a || compareKeys([r.seq, r.envelopeId], [a.seq, a.envelopeId]) < 0 ? r : a), undefined);
+    if (head?.state === 'ready' && mine.includes(head)) heads.push(head);
+  }
+  return heads;
 }
 
 /** A retry request waiting for a fresh session with the sender's device (§12.8): first in the contact's queue. */

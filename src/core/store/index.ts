@@ -3,6 +3,7 @@ export type { BackendTx, KeyRangeQuery, StoreBackend, TableQuery, TxMode, TxOpti
 export * from './errors.ts';
 export * from './limits.ts';
 export { isForwardStatus, MESSAGE_STATUSES } from './message-status.ts';
+export { receiptMove, type ReceiptMoved } from './receipt-move.ts';
 export { MemoryBackend } from './memory-backend.ts';
 export { createMemoryStore } from './memory-store.ts';
 export { BackendPetrelStore, type PetrelStoreOptions } from './petrel-store.ts';

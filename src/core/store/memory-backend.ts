@@ -123,14 +123,15 @@ class MemoryTable<S extends StoreName> implements TxTable<S> {
   private select(query: TableQuery<S>): unknown[] {
     const def = STORE_DEFINITIONS[this.name];
     const path: readonly string[] = query.index ? (def.indexes as Record<string, readonly string[]>)[query.index]! : [def.keyPath];
-    const rows: Array<{ key: StoreKey; value: unknown }> = [];
+    const rows: Array<{ key: StoreKey; primary: StoreKey; value: unknown }> = [];
     for (const value of this.all()) {
       const key = keyAt(value as object, path);
       // IndexedDB leaves a record out of an index when its index key is not a valid key.
       if (!isValidKey(key)) continue;
-      if (keyInRange(key, query)) rows.push({ key, value });
+      if (keyInRange(key, query)) rows.push({ key, primary: keyAt(value as object, [def.keyPath]) as StoreKey, value });
     }
-    rows.sort((a, b) => compareKeys(a.key, b.key));
+    // Records with equal index keys come in primary-key order, as in IndexedDB.
+    rows.sort((a, b) => compareKeys(a.key, b.key) || compareKeys(a.primary, b.primary));
     if (query.direction === 'prev') rows.reverse();
     const limited = query.limit === undefined ? rows : rows.slice(0, query.limit);
     return limited.map((r) => r.value);

@@ -37,6 +37,7 @@ import type {
   FanOutActionCommit,
   FanOutCommit,
   IncomingCommit,
+  IncomingBatchCommitted,
   IncomingResult,
   MessagePage,
   NewOutboxEntry,
@@ -471,13 +472,13 @@ export class BackendPetrelStore implements PetrelStore {
 
   async commitIncoming(commit: IncomingCommit): Promise<IncomingResult> {
     checkIncoming('commit', commit);
-    const [result] = await this.tx(INCOMING_STORES, 'readwrite', (tx) => applyIncoming(tx, [commit]));
-    return result!;
+    const { results } = await this.tx(INCOMING_STORES, 'readwrite', (tx) => applyIncoming(tx, [commit]));
+    return results[0]!;
   }
 
-  async commitIncomingBatch(commits: readonly IncomingCommit[]): Promise<IncomingResult[]> {
+  async commitIncomingBatch(commits: readonly IncomingCommit[]): Promise<IncomingBatchCommitted> {
     checkIncomingBatch(commits);
-    if (commits.length === 0) return [];
+    if (commits.length === 0) return { results: [], heads: [] };
     // Optimistic first (inserts without reading each key). A taken key, or a session version
     // that does not match (a replayed batch carries an old one), rolls it back and the batch
     // runs again reading every key: duplicates and real conflicts are reported as before.

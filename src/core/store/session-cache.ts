@@ -18,6 +18,7 @@ import type {
   FanOutActionCommit,
   FanOutCommit,
   IncomingCommit,
+  IncomingBatchCommitted,
   IncomingResult,
   OutgoingCommit,
   OutgoingCommitted,
@@ -181,10 +182,10 @@ export class SessionCachingStore implements PetrelStore {
     });
   }
 
-  commitIncomingBatch(commits: readonly IncomingCommit[]): Promise<IncomingResult[]> {
+  commitIncomingBatch(commits: readonly IncomingCommit[]): Promise<IncomingBatchCommitted> {
     return this.guarded(touched(commits), async () => {
       const r = await this.inner.commitIncomingBatch(commits);
-      this.afterIncoming(commits, r);
+      this.afterIncoming(commits, r.results);
       return r;
     });
   }

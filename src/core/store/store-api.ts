@@ -263,6 +263,19 @@ export interface RepairJob {
 
 export type IncomingResult = 'committed' | 'duplicate';
 
+/** What `commitIncomingBatch` committed. */
+export interface IncomingBatchCommitted {
+  /** One per commit, in order. */
+  readonly results: IncomingResult[];
+  /**
+   * The ready outbox entries the batch queued (delivery receipts, resends) that are their
+   * contact's head of line once it committed: the outbox may hand them to a transport at
+   * once instead of reading its queues again (OutboxWorker.offer). An entry is left out
+   * whenever that is not certain; those go with the next outbox round.
+   */
+  readonly heads: readonly OutboxRecord[];
+}
+
 export interface MessagePage {
   /** Oldest first. */
   readonly messages: readonly MessageRecord[];
@@ -372,7 +385,7 @@ export interface PetrelStore {
   // ---- receive
   commitIncoming(commit: IncomingCommit): Promise<IncomingResult>;
   /** Many independent receives in one transaction (each dedup-checked); all or nothing. */
-  commitIncomingBatch(commits: readonly IncomingCommit[]): Promise<IncomingResult[]>;
+  commitIncomingBatch(commits: readonly IncomingCommit[]): Promise<IncomingBatchCommitted>;
   /** The ids among `envelopeIds` that were already committed (check before decrypting). */
   processedEnvelopes(envelopeIds: readonly string[]): Promise<ReadonlySet<string>>;
   /** Drops dedup marks older than the retention and beyond the count limit; returns how many. */

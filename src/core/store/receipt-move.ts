@@ -1,0 +1,31 @@
+/**
+ * What a receipt (delivered, read) does to one of our message rows, as a pure function:
+ * the receive commit applies it (incoming-batch.ts), and the view projection shows the
+ * same move while that commit is still in flight (view-projection.ts `preview`).
+ *
+ * Receipts only move our own messages to the sender, and only forward; anything else is a
+ * harmless no-op. The sending device's own state (a multi-device contact) is kept even
+ * when the message's best state is already past it.
+ */
+import { bestStatus, withDeviceReceipt } from './device-receipts.ts';
+import { isForwardStatus } from './message-status.ts';
+import type { MessageRecord } from './records.ts';
+import type { StatusUpdate } from './store-api.ts';
+
+export interface ReceiptMoved {
+  readonly row: MessageRecord;
+  /** The row's outbox entry, to remove: delivered while still queued (the relay's ack was lost) or after it was given up on. */
+  readonly dequeue?: string;
+}
+
+/** `row` after receipt `u` from `sender` at `at`; undefined when the receipt changes nothing. */
+export function receiptMove(row: MessageRecord, u: StatusUpdate, sender: string | undefined, at: number): ReceiptMoved | undefined {
+  if (row.direction !== 'out' || (sender !== undefined && row.contactId !== sender)) return undefined;
+  const deviceReceipts = u.device !== undefined && u.status !== 'sent' ? withDeviceReceipt(row.deviceReceipts, u.device, u.status, at) : row.deviceReceipts;
+  if (!isForwardStatus(row.status, u.status)) {
+    return deviceReceipts !== row.deviceReceipts ? { row: { ...row, ...(deviceReceipts ? { deviceReceipts } : {}), updatedAt: at } } : undefined;
+  }
+  const { failure: _failure, queuedElsewhere: _elsewhere, ...rest } = row;
+  const moved: MessageRecord = { ...rest, status: bestStatus(u.status, deviceReceipts), ...(deviceReceipts ? { deviceReceipts } : {}), updatedAt: at };
+  return (row.status === 'queued' || row.status === 'failed') && row.envelopeId ? { row: moved, dequeue: row.envelopeId } : { row: moved };
+}
