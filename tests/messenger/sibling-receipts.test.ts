@@ -47,6 +47,11 @@ describe('delivery receipts to a contact’s other devices', () => {
     await until(ada1, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 1);
     await until(ada2, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 1);
     await expectEventually(async () => (await bo.store.queueDepth()) === 0);
+    // And Bo has both devices' delivery receipts for it: each one he opens advances his session with that device.
+    await expectEventually(async () => {
+      const sent = (await bo.store.pageMessages(bSeesA, { limit: 50 })).messages.find((m) => m.body === 'hello both');
+      return Object.keys(sent?.deviceReceipts ?? {}).length === 2;
+    });
     const firstDevice = sessionKey(bSeesA, toHex(one.id));
     const sessionBefore = (await inner.getSession(firstDevice))!.version;
 
