@@ -64,6 +64,8 @@ describe('delivery receipts to a contact’s other devices', () => {
     const queued = (await inner.dueOutbox(Number.MAX_SAFE_INTEGER, 100)).filter((e) => e.device === toHex(one.id));
     expect(queued).toHaveLength(1);
     expect((await inner.getSession(firstDevice))!.version).toBe(sessionBefore + 1);
+    // Ada's first device has the transcript (it travels beside the copy to Bo), still `sent`: no receipt left Bo.
+    await expectEventually(async () => (await statusOf(ada1.store, aSeesB, 'from my laptop')) !== undefined);
     expect(await statusOf(ada1.store, aSeesB, 'from my laptop')).toBe('sent');
 
     // The crash: that core is gone (its stop may never finish: it is stuck in the commit); a new one opens the same storage.

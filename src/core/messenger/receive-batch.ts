@@ -261,30 +261,24 @@ export class BatchDraft {
       const mailbox = device ? deviceMailboxAddress(contact.identityKey, fromHex(device)) : mailboxAddress(contact.identityKey);
       const entries: NewOutboxEntry[] = [];
       const resent: { from: string; record: ResendableRecord }[] = [];
-      // These entries share the outbox's seq 0, where envelope ids decide the order: drawn
-      // sorted, the copies leave in the order they were encrypted (a repaired conversation's
-      // messages arrive in their order, and the ratchet skips no keys).
-      const chunks = (n: number) => Math.ceil(n / MAX_ACK_IDS);
-      const ids = Array.from({ length: w.resend.length + chunks(w.delivered.length) + chunks(toSibling.length) }, () => toHex(ctx.random.bytes(16))).sort();
-      const nextId = () => ids.shift()!;
       for (const record of w.resend) {
         const { set, envelope } = await encryptFor(ctx, w.set, contact.identityKey, record.plaintext);
         w.set = set;
         w.dirty = true;
-        const envelopeId = nextId();
+        const envelopeId = toHex(ctx.random.bytes(16));
         entries.push({ envelopeId, contactId: contact.id, ...(device ? { device } : {}), mailbox, envelope });
         resent.push({ from: record.envelopeId, record: { ...record, envelopeId, resends: record.resends + 1 } });
         ctx.metrics.inc('repair.resent');
       }
       if (resent.length) this.lastCommitOf.get(w.contactId)!.resent = resent;
-      for (const list of [w.delivered, toSibling]) {
-        for (let i = 0; i < list.length; i += MAX_ACK_IDS) {
-          const receipt = encodeContent({ t: 'receipt', kind: 'delivered', ids: list.slice(i, i + MAX_ACK_IDS) });
+      for (const ids of [w.delivered, toSibling]) {
+        for (let i = 0; i < ids.length; i += MAX_ACK_IDS) {
+          const receipt = encodeContent({ t: 'receipt', kind: 'delivered', ids: ids.slice(i, i + MAX_ACK_IDS) });
           const { set, envelope } = await encryptFor(ctx, w.set, contact.identityKey, receipt);
           w.set = set;
           w.dirty = true;
-          entries.push({ envelopeId: nextId(), contactId: contact.id, ...(device ? { device } : {}), mailbox, envelope });
-          if (list === toSibling) siblingReceipts++;
+          entries.push({ envelopeId: toHex(ctx.random.bytes(16)), contactId: contact.id, ...(device ? { device } : {}), mailbox, envelope });
+          if (ids === toSibling) siblingReceipts++;
         }
       }
       const own = this.lastCommitOf.get(w.contactId);
