@@ -478,6 +478,40 @@ export function storeContract(name: string, factory: StoreFactory): void {
       await expect(store.retry(failed.messageId, 1)).rejects.toBeInstanceOf(InvalidTransitionError);
     });
 
+    it("a receipt from one device of a contact ends only that device's copy: the copy still waiting for another device stays", async () => {
+      const store = await open();
+      await store.putContact(contact(1));
+      const cid = contactId(1);
+      const [devA, devB] = ['a'.repeat(32), 'b'.repeat(32)];
+      for (const d of [devA, devB]) await store.commitSession({ contactId: cid + d, expectedVersion: null, state: bytes(1) });
+      // The first copy's envelope id is the message id (the row's envelope id) and goes to A;
+      // B's copy sorts first, went out (direct: its ack not yet committed) and B answered.
+      const id = 'f'.repeat(32);
+      const copyB = '0'.repeat(32);
+      await store.commitFanOut({
+        message: { id, contactId: cid, body: 'to both devices', sentAt: 5_000 },
+        ownAccount: contactId(2),
+        sessionUpdates: [
+          { contactId: cid + devA, expectedVersion: 1, state: bytes(2) },
+          { contactId: cid + devB, expectedVersion: 1, state: bytes(2) },
+        ],
+        ready: [
+          { envelopeId: id, contactId: cid, device: devA, mailbox: MAILBOX, envelope: bytes(9) },
+          { envelopeId: copyB, contactId: cid, device: devB, mailbox: MAILBOX, envelope: bytes(9) },
+        ],
+        pending: [],
+      });
+      expect((await store.outboxHeads(10)).map((e) => e.envelopeId)).toEqual([copyB]);
+      await store.commitIncoming(incoming({ contact: 1, withMessage: false, statusUpdates: [{ messageId: id, status: 'read', device: devB }] }));
+      expect(await store.getMessage(id)).toMatchObject({ status: 'read' });
+      // B's copy is done; A's still goes (it was removed as "the row's entry" before: A never got the message).
+      expect((await store.outboxHeads(10)).map((e) => e.envelopeId)).toEqual([id]);
+      expect(await store.queueDepth()).toBe(1);
+      expect(await store.markSent(copyB, { at: 1 })).toBe(false);
+      expect(await store.markSent(id, { at: 2 })).toBe(true);
+      expect(await store.getMessage(id)).toMatchObject({ status: 'read' });
+    });
+
     it('queues protocol replies (a delivery receipt) in the same transaction', async () => {
       const store = await open();
       const replyId = newId();

@@ -6,11 +6,11 @@
  * the changes are computed in memory, then every write is issued at once. A batch of
  * 1,000 receives costs a few round trips, not thousands.
  */
-import type { BackendTx } from './backend.ts';
+import type { BackendTx, TxTable } from './backend.ts';
 import { HELD_ACTIONS_KEY, readHeld, writeHeld, type HeldAction } from './held-actions.ts';
 import { DELETED_TEXT, judgeAction, type MessageAction } from './message-actions.ts';
 import { blankQuotesOf, previewAfterChange } from './message-changes.ts';
-import { receiptMove } from './receipt-move.ts';
+import { receiptMove, type ReceiptMoved } from './receipt-move.ts';
 import { compareKeys } from './key-order.ts';
 import { HEAD_CHECK_ENTRIES, nextSession, readyOutboxRecord } from './outgoing-commit.ts';
 import type { ConversationRecord, DedupRecord, MessageRecord, OutboxRecord, SessionRecord } from './records.ts';
@@ -102,6 +102,8 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
   /** Outbox entries this batch writes (ready and pending), and the ones its status moves remove. */
   const queuedHere: OutboxRecord[] = [];
   const dequeued = new Set<string>();
+  /** Copies of our messages a device's receipt says that device has (removed after the writes: their ids need a read). */
+  const copiesDone: ReceiptMoved['dequeueCopy'][] = [];
 
   for (const c of commits) {
     if (seen.get(c.envelopeId) !== undefined || inBatch.has(c.envelopeId)) {
@@ -206,6 +208,7 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
         writes.push(outboxT.delete(moved.dequeue));
         dequeued.add(moved.dequeue);
       }
+      if (moved.dequeueCopy) copiesDone.push(moved.dequeueCopy);
     }
 
     if (c.action) {
@@ -252,10 +255,25 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
   for (const m of dirtyMessages.values()) writes.push(newMessages.has(m.id) ? insert((v) => messagesT.put(v), (v) => messagesT.add(v), m) : messagesT.put(m));
   for (const cv of dirtyConversations.values()) writes.push(conversationsT.put(cv));
   await Promise.all(writes);
+  await dropDeliveredCopies(outboxT, copiesDone, dequeued);
   // Deleted for everyone in this batch: the replies quoting them lose the quoted text too.
   const deleted = [...dirtyMessages.values()].filter((m) => m.deleted && (newMessages.has(m.id) || !messages.get(m.id)?.deleted));
   if (deleted.length) await blankQuotesOf(tx, deleted);
   return { results, heads: newHeads(queues, queuedHere, dequeued) };
+}
+
+/**
+ * A device's receipt for one of our messages: that device's copy, if still in the outbox
+ * (its ack lost, or its turn not come), is done; the other devices' copies stay.
+ */
+async function dropDeliveredCopies(outbox: TxTable<'outbox'>, copies: readonly ReceiptMoved['dequeueCopy'][], dequeued: Set<string>): Promise<void> {
+  const wanted = new Map<string, NonNullable<ReceiptMoved['dequeueCopy']>>();
+  for (const c of copies) if (c) wanted.set(`${c.messageId}/${c.device}`, c);
+  if (!wanted.size) return;
+  const found = await Promise.all([...wanted.values()].map(async (c) => (await outbox.query({ index: 'byContactSeq', lower: [c.contactId, c.seq], upper: [c.contactId, c.seq] })).filter((e) => e.messageId === c.messageId && e.device === c.device)));
+  const ids = [...new Set(found.flat().map((e) => e.envelopeId))].filter((id) => !dequeued.has(id));
+  await Promise.all(ids.map((id) => outbox.delete(id)));
+  for (const id of ids) dequeued.add(id);
 }
 
 /**

@@ -14,8 +14,19 @@ import type { StatusUpdate } from './store-api.ts';
 
 export interface ReceiptMoved {
   readonly row: MessageRecord;
-  /** The row's outbox entry, to remove: delivered while still queued (the relay's ack was lost) or after it was given up on. */
+  /**
+   * The row's outbox entry, to remove: delivered while still queued (the relay's ack was
+   * lost) or after it was given up on. Only for a message that went as one copy (a receipt
+   * without a device): the row's envelope id names the copy to that contact.
+   */
   readonly dequeue?: string;
+  /**
+   * A receipt from one device of a multi-device contact for a message still queued or
+   * failed: only that device's copy is done (removed if still in the outbox). The row's
+   * envelope id names the copy to the first device of the fan-out, which may still be
+   * waiting its turn: removing that one lost the message on its device (chaos scenario 11).
+   */
+  readonly dequeueCopy?: { readonly contactId: string; readonly seq: number; readonly messageId: string; readonly device: string };
 }
 
 /** `row` after receipt `u` from `sender` at `at`; undefined when the receipt changes nothing. */
@@ -27,5 +38,7 @@ export function receiptMove(row: MessageRecord, u: StatusUpdate, sender: string 
   }
   const { failure: _failure, queuedElsewhere: _elsewhere, ...rest } = row;
   const moved: MessageRecord = { ...rest, status: bestStatus(u.status, deviceReceipts), ...(deviceReceipts ? { deviceReceipts } : {}), updatedAt: at };
-  return (row.status === 'queued' || row.status === 'failed') && row.envelopeId ? { row: moved, dequeue: row.envelopeId } : { row: moved };
+  if (!(row.status === 'queued' || row.status === 'failed')) return { row: moved };
+  if (u.device !== undefined) return { row: moved, dequeueCopy: { contactId: row.contactId, seq: row.order, messageId: row.id, device: u.device } };
+  return row.envelopeId ? { row: moved, dequeue: row.envelopeId } : { row: moved };
 }
