@@ -550,6 +550,35 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect((await store.commitIncomingBatch([{ ...again, outboxEntries: [receipt(5, newId())] }])).heads).toEqual([]);
     });
 
+    it("a contact's protocol entries (receipts, resent copies, retry requests, a profile) leave in the order they were queued, ahead of its messages", async () => {
+      const store = await open({ now: () => NOW });
+      const entry = (envelopeId: string) => ({ envelopeId, contactId: contactId(1), mailbox: MAILBOX, envelope: bytes(0x77) });
+      // A message at order 1 waits (the one at order 0 went).
+      const m0 = outgoing({ contact: 1, expectedVersion: null });
+      const m1 = outgoing({ contact: 1, expectedVersion: 1 });
+      for (const m of [m0, m1]) await store.commitOutgoing(m);
+      expect(await store.markSent(m0.envelopeId, { at: 1 })).toBe(true);
+      // Ids drawn against the queue order: envelope ids must not decide it.
+      const [a, b, c, job, profile] = ['ff'.repeat(16), 'ee'.repeat(16), '00'.repeat(16), 'dd'.repeat(16), '01'.repeat(16)];
+      const first = await store.commitIncomingBatch([incoming({ contact: 1, withMessage: false, outboxEntries: [entry(a), entry(b)] })]);
+      expect(first.heads.map((h) => h.envelopeId)).toEqual([a]);
+      const second = await store.commitIncomingBatch([incoming({ contact: 1, withMessage: false, outboxEntries: [entry(c)], repairJobs: [{ envelopeId: job, contactId: contactId(1), mailbox: MAILBOX, plaintext: bytes(1) }] })]);
+      expect(second.heads).toEqual([]);
+      await store.commitOutgoing({ ...outgoing({ contact: 1, expectedVersion: 2, withMessage: false }), outboxEntry: entry(profile) });
+      const order: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        const head = (await store.outboxHeads(10)).find((h) => h.contactId === contactId(1));
+        if (!head) break;
+        order.push(head.envelopeId);
+        if (head.state === 'pending_session') await store.markFailed(head.envelopeId, 'gave up');
+        else expect(await store.markSent(head.envelopeId, { at: 2 })).toBe(true);
+      }
+      expect(order).toEqual([a, b, c, job, profile, m1.envelopeId]);
+      // An emptied queue starts again at seq 0; a transcript-style next seq stays whole.
+      const again = await store.commitIncomingBatch([incoming({ contact: 1, withMessage: false, outboxEntries: [entry(newId())] })]);
+      expect(again.heads.map((h) => h.seq)).toEqual([0]);
+    });
+
     it('a batch commits each fresh envelope once, reports duplicates, and chains session versions', async () => {
       const store = await open();
       const first = incoming({ contact: 1, expectedVersion: null });
