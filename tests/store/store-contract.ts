@@ -637,6 +637,44 @@ export function storeContract(name: string, factory: StoreFactory): void {
     });
   });
 
+  describe(`${name}: covering the devices a message missed (coverDevices)`, () => {
+    it('a device whose copy already went is covered, even when the refused copy left the outbox and the first copy was sent again under a new id', async () => {
+      const store = await open({ now: () => 1_000 });
+      await store.putContact(contact(1));
+      const cid = contactId(1);
+      const [devA, devB, devC] = ['a', 'b', 'c'].map((x) => x.repeat(32)) as [string, string, string];
+      const id = newId();
+      // Fanned out under list version 1 to A (the first copy: the message's id) and B.
+      const copyB = newId();
+      await store.commitFanOut({
+        message: { id, contactId: cid, body: 'hello', sentAt: 5_000 },
+        sessionUpdates: [],
+        ready: [],
+        pending: [
+          { envelopeId: id, device: devA, mailbox: MAILBOX, plaintext: bytes(7), listVersion: 1 },
+          { envelopeId: copyB, device: devB, mailbox: MAILBOX, plaintext: bytes(7), listVersion: 1 },
+        ],
+        retain: bytes(7),
+      });
+      for (const [device, envelopeId] of [[devA, id], [devB, copyB]] as const) {
+        await store.commitSessionStart({ sessionUpdate: { contactId: cid + device, expectedVersion: null, state: bytes(1) }, encrypted: [{ envelopeId, envelope: bytes(9) }] });
+      }
+      // A's copy went; A asked for it again: its kept record moves to the resent copy's id.
+      expect(await store.markSent(id, { at: 1_100 })).toBe(true);
+      const [keptA] = await store.resendable([id]);
+      const resentA = newId();
+      await store.commitIncomingBatch([incoming({ contact: 1, withMessage: false, resent: [{ from: id, record: { ...keptA!, envelopeId: resentA, resends: 1 } }] })]);
+      // B's copy was refused as stale, and left the outbox before the cover (another path took it).
+      expect(await store.markSent(copyB, { at: 1_200 })).toBe(true);
+
+      const devices = [devA, devB, devC].map((device) => ({ device, mailbox: MAILBOX, envelopeId: newId() }));
+      expect(await store.coverDevices({ messageId: id, contactId: cid, listVersion: 2, plaintext: bytes(7), devices, refused: copyB })).toEqual({ added: 1, requeued: 0, dropped: 0 });
+      expect((await store.pendingJobs(cid)).map((j) => j.device)).toEqual([devC]);
+      // C's copy is kept with the others: a later refusal covers nobody again.
+      expect(await store.coverDevices({ messageId: id, contactId: cid, listVersion: 2, plaintext: bytes(7), devices: devices.map((d) => ({ ...d, envelopeId: newId() })), refused: copyB })).toEqual({ added: 0, requeued: 1, dropped: 0 });
+    });
+  });
+
   describe(`${name}: conversations and paging`, () => {
     it('pages a long conversation by order key, newest page first, with no gaps or overlaps', async () => {
       const store = await open();
