@@ -27,12 +27,7 @@ async function outgoingBodies(store: PetrelStore, contactId: string): Promise<st
 }
 
 describe('session repair between our own devices', () => {
-  // Known defect (issue 15/17 follow-up, in the closing note of 2026-12-05): the copies one receive
-  // commit queues for a contact (resent transcripts, receipts) all have outbox seq 0 and random
-  // envelope ids, and the outbox orders equal seqs by envelope id (as IndexedDB does), so the
-  // resent transcripts can leave, and show, out of order. Fails about half the runs; skipped
-  // until fixed rather than left to fail CI at random.
-  it.skip("the second device loses its session with the first: Ada's transcripts and an edit are asked for again and arrive once", async () => {
+  it("the second device loses its session with the first: Ada's transcripts and an edit are asked for again and arrive once", async () => {
     const { ada1, ada2, bo, aSeesB, bSeesA, identity, one } = await adaOnTwoDevices(world);
     await ada1.messenger.send(aSeesB, 'first');
     await eventually(async () => (await outgoingBodies(ada2.store, aSeesB)).includes('first'));

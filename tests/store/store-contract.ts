@@ -550,6 +550,35 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect((await store.commitIncomingBatch([{ ...again, outboxEntries: [receipt(5, newId())] }])).heads).toEqual([]);
     });
 
+    it("a contact's protocol entries (receipts, resent copies, retry requests, a profile) leave in the order they were queued, ahead of its messages", async () => {
+      const store = await open({ now: () => NOW });
+      const entry = (envelopeId: string) => ({ envelopeId, contactId: contactId(1), mailbox: MAILBOX, envelope: bytes(0x77) });
+      // A message at order 1 waits (the one at order 0 went).
+      const m0 = outgoing({ contact: 1, expectedVersion: null });
+      const m1 = outgoing({ contact: 1, expectedVersion: 1 });
+      for (const m of [m0, m1]) await store.commitOutgoing(m);
+      expect(await store.markSent(m0.envelopeId, { at: 1 })).toBe(true);
+      // Ids drawn against the queue order: envelope ids must not decide it.
+      const [a, b, c, job, profile] = ['ff'.repeat(16), 'ee'.repeat(16), '00'.repeat(16), 'dd'.repeat(16), '01'.repeat(16)];
+      const first = await store.commitIncomingBatch([incoming({ contact: 1, withMessage: false, outboxEntries: [entry(a), entry(b)] })]);
+      expect(first.heads.map((h) => h.envelopeId)).toEqual([a]);
+      const second = await store.commitIncomingBatch([incoming({ contact: 1, withMessage: false, outboxEntries: [entry(c)], repairJobs: [{ envelopeId: job, contactId: contactId(1), mailbox: MAILBOX, plaintext: bytes(1) }] })]);
+      expect(second.heads).toEqual([]);
+      await store.commitOutgoing({ ...outgoing({ contact: 1, expectedVersion: 2, withMessage: false }), outboxEntry: entry(profile) });
+      const order: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        const head = (await store.outboxHeads(10)).find((h) => h.contactId === contactId(1));
+        if (!head) break;
+        order.push(head.envelopeId);
+        if (head.state === 'pending_session') await store.markFailed(head.envelopeId, 'gave up');
+        else expect(await store.markSent(head.envelopeId, { at: 2 })).toBe(true);
+      }
+      expect(order).toEqual([a, b, c, job, profile, m1.envelopeId]);
+      // An emptied queue starts again at seq 0; a transcript-style next seq stays whole.
+      const again = await store.commitIncomingBatch([incoming({ contact: 1, withMessage: false, outboxEntries: [entry(newId())] })]);
+      expect(again.heads.map((h) => h.seq)).toEqual([0]);
+    });
+
     it('a batch commits each fresh envelope once, reports duplicates, and chains session versions', async () => {
       const store = await open();
       const first = incoming({ contact: 1, expectedVersion: null });
@@ -605,6 +634,44 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(await store.pruneDedup(11_150)).toBe(3);
       expect(await store.processedEnvelopes(ids)).toEqual(new Set(ids.slice(3)));
       expect(await store.pruneDedup(11_150)).toBe(0);
+    });
+  });
+
+  describe(`${name}: covering the devices a message missed (coverDevices)`, () => {
+    it('a device whose copy already went is covered, even when the refused copy left the outbox and the first copy was sent again under a new id', async () => {
+      const store = await open({ now: () => 1_000 });
+      await store.putContact(contact(1));
+      const cid = contactId(1);
+      const [devA, devB, devC] = ['a', 'b', 'c'].map((x) => x.repeat(32)) as [string, string, string];
+      const id = newId();
+      // Fanned out under list version 1 to A (the first copy: the message's id) and B.
+      const copyB = newId();
+      await store.commitFanOut({
+        message: { id, contactId: cid, body: 'hello', sentAt: 5_000 },
+        sessionUpdates: [],
+        ready: [],
+        pending: [
+          { envelopeId: id, device: devA, mailbox: MAILBOX, plaintext: bytes(7), listVersion: 1 },
+          { envelopeId: copyB, device: devB, mailbox: MAILBOX, plaintext: bytes(7), listVersion: 1 },
+        ],
+        retain: bytes(7),
+      });
+      for (const [device, envelopeId] of [[devA, id], [devB, copyB]] as const) {
+        await store.commitSessionStart({ sessionUpdate: { contactId: cid + device, expectedVersion: null, state: bytes(1) }, encrypted: [{ envelopeId, envelope: bytes(9) }] });
+      }
+      // A's copy went; A asked for it again: its kept record moves to the resent copy's id.
+      expect(await store.markSent(id, { at: 1_100 })).toBe(true);
+      const [keptA] = await store.resendable([id]);
+      const resentA = newId();
+      await store.commitIncomingBatch([incoming({ contact: 1, withMessage: false, resent: [{ from: id, record: { ...keptA!, envelopeId: resentA, resends: 1 } }] })]);
+      // B's copy was refused as stale, and left the outbox before the cover (another path took it).
+      expect(await store.markSent(copyB, { at: 1_200 })).toBe(true);
+
+      const devices = [devA, devB, devC].map((device) => ({ device, mailbox: MAILBOX, envelopeId: newId() }));
+      expect(await store.coverDevices({ messageId: id, contactId: cid, listVersion: 2, plaintext: bytes(7), devices, refused: copyB })).toEqual({ added: 1, requeued: 0, dropped: 0 });
+      expect((await store.pendingJobs(cid)).map((j) => j.device)).toEqual([devC]);
+      // C's copy is kept with the others: a later refusal covers nobody again.
+      expect(await store.coverDevices({ messageId: id, contactId: cid, listVersion: 2, plaintext: bytes(7), devices: devices.map((d) => ({ ...d, envelopeId: newId() })), refused: copyB })).toEqual({ added: 0, requeued: 1, dropped: 0 });
     });
   });
 

@@ -73,6 +73,7 @@ export class StaleDeviceCover {
       listVersion: list.version,
       devices: list.devices.map((d) => ({ device: toHex(d.id), mailbox: deviceMailboxAddress(contact.identityKey, d.id), envelopeId: toHex(ctx.random.bytes(16)) })),
       plaintext: outgoingContent(message),
+      refused: entry.envelopeId,
     });
     if (result.added) ctx.metrics.inc('devices.stale_devices_covered', {}, result.added);
     ctx.log.info('copies for devices the message missed', { added: result.added, requeued: result.requeued, dropped: result.dropped, version: list.version });

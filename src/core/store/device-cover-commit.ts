@@ -12,7 +12,7 @@
 import type { BackendTx } from './backend.ts';
 import { InvalidStoreInputError, RecordNotFoundError } from './errors.ts';
 import { resendableRecord } from './outgoing-commit.ts';
-import type { OutboxRecord } from './records.ts';
+import type { OutboxRecord, ResendableRecord } from './records.ts';
 import { checkDeviceHex } from './session-key.ts';
 import { checkListVersion } from './validate-commits.ts';
 import { checkArray, checkBytes, checkContactId, checkId128, checkObject } from './validate.ts';
@@ -30,6 +30,12 @@ export interface DeviceCoverCommit {
   readonly devices: readonly { readonly device: string; readonly mailbox: Uint8Array; readonly envelopeId: string }[];
   /** The message's content, as its other copies carry it. */
   readonly plaintext: Uint8Array;
+  /**
+   * The envelope id of the copy the relay refused. Its kept record names when the message's
+   * copies were kept, even when the copy itself has left the outbox since (its device's
+   * receipt, or the direct path, took it) and no other copy is queued.
+   */
+  readonly refused?: string;
 }
 
 export interface DeviceCoverResult {
@@ -53,6 +59,7 @@ export function checkDeviceCover(c: DeviceCoverCommit): void {
     checkId128(`devices[${i}].envelopeId`, d.envelopeId);
   });
   checkBytes('plaintext', c.plaintext);
+  if (c.refused !== undefined) checkId128('refused', c.refused);
   if (new Set(c.devices.map((d) => d.device)).size !== c.devices.length) throw new InvalidStoreInputError('devices', 'a device appears twice');
 }
 
@@ -62,9 +69,16 @@ export async function applyDeviceCover(tx: BackendTx, c: DeviceCoverCommit, now:
   const m = await tx.table('messages').get(c.messageId);
   if (!m || m.contactId !== c.contactId || m.direction !== 'out') throw new RecordNotFoundError('messages', c.messageId);
   const queued = (await outbox.query({ index: 'byContactSeq', lower: [c.contactId, m.order], upper: [c.contactId, m.order] })).filter((e) => e.messageId === m.id);
-  // The copies already sent are known by what was kept for resend: every copy of one message is kept under the time its first copies were queued.
-  const keptFor = (await resendable.get(queued[0]?.envelopeId ?? m.id)) ?? (await resendable.get(m.id));
-  const sent = keptFor ? (await resendable.query({ index: 'byAt', lower: keptFor.at, upper: keptFor.at })).filter((r) => r.messageId === m.id && r.contactId === c.contactId) : [];
+  // The copies already sent are known by what was kept for resend: every copy of one message
+  // is kept under the time its first copies were queued. That time is read from the kept
+  // record of any copy still known by its id — the refused one (which may have left the
+  // outbox since), each one queued, the first one (its id is the message's) — as one alone
+  // may be gone: the first copy's record moves to a new id when its device asks for it again.
+  const candidates = [...new Set([...(c.refused !== undefined ? [c.refused] : []), ...queued.map((e) => e.envelopeId), m.id])];
+  const kept = (await Promise.all(candidates.map((id) => resendable.get(id)))).filter((r): r is ResendableRecord => r !== undefined && isCopyOf(r, m.id, c.contactId));
+  const keptAt = [...new Set(kept.map((r) => r.at))];
+  const sent = (await Promise.all(keptAt.map((at) => resendable.query({ index: 'byAt', lower: at, upper: at })))).flat().filter((r) => isCopyOf(r, m.id, c.contactId));
+  const keptFor = kept[0];
   const covered = new Set<string>([...queued.map((e) => e.device ?? ''), ...sent.map((r) => r.device ?? '')]);
   const fresh = await Promise.all(c.devices.map((d) => outbox.get(d.envelopeId)));
   if (fresh.some((e) => e)) throw new InvalidStoreInputError('devices.envelopeId', 'an outbox entry with this id exists');
@@ -95,4 +109,9 @@ export async function applyDeviceCover(tx: BackendTx, c: DeviceCoverCommit, now:
     ...toAccount.map((e) => outbox.delete(e.envelopeId)),
   ]);
   return { added: jobs.length, requeued: requeued.length, dropped: toAccount.length };
+}
+
+/** A kept copy of message `messageId` to `contactId` (an edit or reaction of it, kept under its id too, is not one). */
+function isCopyOf(r: ResendableRecord, messageId: string, contactId: string): boolean {
+  return r.messageId === messageId && r.contactId === contactId && r.action !== true;
 }

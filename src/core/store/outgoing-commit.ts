@@ -8,6 +8,7 @@ import { ConcurrentModificationError, InvalidStoreInputError } from './errors.ts
 import { judgeAction } from './message-actions.ts';
 import { blankQuotesOf, previewAfterChange } from './message-changes.ts';
 import type { ConversationRecord, MessageRecord, OutboxRecord, ResendableRecord, SessionRecord } from './records.ts';
+import { ProtocolSeqs } from './protocol-seq.ts';
 import type { NewOutboxEntry, NewOutgoingMessage, OutgoingCommit, PendingOutgoingCommit, SessionUpdate } from './store-api.ts';
 
 export const OUTGOING_STORES = ['sessions', 'messages', 'conversations', 'outbox', 'resendable'] as const;
@@ -27,11 +28,12 @@ export function resendableRecord(
  * The seq for a new copy to our own devices (transcripts, queued under our account id):
  * one above the highest queued there, so the outbox sends them in compose order (the
  * queue's head is its lowest seq; equal seqs would go in envelope-id order). Protocol
- * entries (seen marks) stay at 0.
+ * entries (seen marks) take seqs below 1 (protocol-seq.ts).
  */
 export async function nextOwnSeq(outbox: TxTable<'outbox'>, ownAccount: string): Promise<number> {
   const [last] = await outbox.query({ index: 'byContactSeq', lower: [ownAccount, 0], upper: [ownAccount, Infinity], direction: 'prev', limit: 1 });
-  return (last?.seq ?? 0) + 1;
+  // A protocol entry's seq is below 1 (protocol-seq.ts): the next copy still takes a whole one.
+  return Math.floor(last?.seq ?? 0) + 1;
 }
 
 /** The session record after `u`, or ConcurrentModificationError when the stored version is not the expected one. */
@@ -96,18 +98,20 @@ export async function applyOutgoing(tx: BackendTx, commit: OutgoingCommit, now: 
   const conversations = tx.table('conversations');
   const e = commit.outboxEntry;
   const m = commit.message;
-  const [existingEntry, session, existingMessage, conv, queued] = await Promise.all([
+  const [existingEntry, session, existingMessage, conv, queued, protocolSeq] = await Promise.all([
     outbox.get(e.envelopeId),
     sessions.get(commit.sessionUpdate.contactId),
     m ? messages.get(m.id) : undefined,
     m ? conversations.get(m.contactId) : undefined,
     // The contact's queue as it is before this entry (byContactSeq, lowest first).
     m ? outbox.query({ index: 'byContactSeq', lower: [e.contactId, -Infinity], upper: [e.contactId, Infinity], limit: HEAD_CHECK_ENTRIES }) : [],
+    // A protocol entry (a profile, a signal): behind the contact's queued ones (protocol-seq.ts).
+    m ? undefined : ProtocolSeqs.read(outbox, [e.contactId]),
   ]);
   if (existingEntry) throw new InvalidStoreInputError('outboxEntry.envelopeId', 'an outbox entry with this id exists');
   const next = nextSession(session, commit.sessionUpdate, now);
   const placed = m ? placeOutgoing(m, existingMessage, conv, e.envelopeId) : undefined;
-  const record = readyOutboxRecord(e, now, placed?.row);
+  const record = protocolSeq ? { ...readyOutboxRecord(e, now), seq: protocolSeq.next(e.contactId) } : readyOutboxRecord(e, now, placed?.row);
   await Promise.all([
     sessions.put(next),
     ...(placed ? [messages.put(placed.row), conversations.put(placed.conversation)] : []),

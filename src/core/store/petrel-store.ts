@@ -12,6 +12,7 @@ import { applySystemLine, SYSTEM_LINE_STORES, type SystemLine } from './system-l
 import { applyHistoryImport, applyImportDiscard, HISTORY_IMPORT_STORES, IMPORT_DISCARD_STORES, type ImportedMessage } from './history-import.ts';
 import { applyIncoming, INCOMING_STORES, IncomingInsertConflict } from './incoming-batch.ts';
 import { applyOutgoing, applyPendingOutgoing, nextSession, OUTGOING_STORES, readyOutboxRecord } from './outgoing-commit.ts';
+import { ProtocolSeqs } from './protocol-seq.ts';
 import { applyLocalDelete } from './message-changes.ts';
 import { ME } from './message-actions.ts';
 import { queueHeads } from './queue-heads.ts';
@@ -629,11 +630,12 @@ export class BackendPetrelStore implements PetrelStore {
     return this.tx(stores, 'readwrite', async (tx) => {
       const messages = tx.table('messages');
       const conversations = tx.table('conversations');
-      const [conv, rows, sessions, existing] = await Promise.all([
+      const [conv, rows, sessions, existing, protocolSeqs] = await Promise.all([
         conversations.get(commit.contactId),
         Promise.all(commit.messageIds.map((id) => messages.get(id))),
         Promise.all(receipts.map((r) => tx.table('sessions').get(r.sessionUpdate.contactId))),
         Promise.all(entries.map((e) => tx.table('outbox').get(e.envelopeId))),
+        ProtocolSeqs.read(tx.table('outbox'), entries.map((e) => e.contactId)),
       ]);
       if (existing.some((e) => e !== undefined)) throw new InvalidStoreInputError('receipt.outboxEntries', 'an outbox entry with this id exists');
       // Every check before the first write (a write issued and then abandoned by a throw
@@ -643,7 +645,8 @@ export class BackendPetrelStore implements PetrelStore {
       const writes: Promise<void>[] = newlyRead.map((m) => messages.put({ ...m, status: 'read', updatedAt: commit.at }));
       if (conv && newlyRead.length) writes.push(conversations.put({ ...conv, unread: Math.max(0, conv.unread - newlyRead.length) }));
       for (const next of nextSessionRecords) writes.push(tx.table('sessions').put(next));
-      for (const e of entries) writes.push(tx.table('outbox').put(readyOutboxRecord(e, now)));
+      // Read marks are protocol entries: behind the contact's queued ones (protocol-seq.ts).
+      for (const e of entries) writes.push(tx.table('outbox').put({ ...readyOutboxRecord(e, now), seq: protocolSeqs.next(e.contactId) }));
       await Promise.all(writes);
       return newlyRead.map((m) => m.id);
     });

@@ -10,8 +10,10 @@
  *
  * The scan skips from one contact to the next (lower bound [contactId, +∞), open), so
  * it costs about one request per contact with queued entries, however long its queue.
- * Only protocol entries (receipts, profile; seq 0) and the copies of one message to several
- * devices (fan-out) can share a seq with another entry,
+ * Protocol entries (receipts, profile, retry requests) take seqs in [0, 1), in the order
+ * they were queued (protocol-seq.ts): only the first of them (seq 0, with a conversation's
+ * first message) and the copies of one message to several devices (fan-out) can share a
+ * seq with another entry,
  * so a page may end inside a group of equal keys: the next page then restarts at that
  * key, inclusively, skipping the entries already seen.
  */
