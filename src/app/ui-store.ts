@@ -69,8 +69,11 @@ export type UiStore = StoreApi<UiState>;
 export interface DraftPersistence {
   all(): Record<string, string>;
   set(contactId: string, text: string): void;
-  /** Drafts changed elsewhere (another tab, a refused resend given back). */
-  subscribe(listener: (contactId: string, text: string) => void): () => void;
+  /**
+   * Drafts changed elsewhere (another tab, a refused resend given back). `previous`: the
+   * draft another tab's change replaced; it applies only over that (see draft-store.ts).
+   */
+  subscribe(listener: (contactId: string, text: string, previous?: string) => void): () => void;
 }
 
 export function createUiStore(persistence?: DraftPersistence): UiStore {
@@ -106,8 +109,13 @@ export function createUiStore(persistence?: DraftPersistence): UiStore {
       return { drafts };
     });
   }
-  // Lives as long as the page: one UI store per Shell, one Shell per page.
-  persistence?.subscribe(setDraftInMemory);
+  // Lives as long as the page: one UI store per Shell, one Shell per page. Another tab's
+  // change applies only over the draft it replaced: one that arrives after this page's own
+  // edit (its events lag) would otherwise put back, or empty, a field typed in since.
+  persistence?.subscribe((contactId, text, previous) => {
+    if (previous !== undefined && (store.getState().drafts[contactId] ?? '') !== previous) return;
+    setDraftInMemory(contactId, text);
+  });
   return store;
 }
 

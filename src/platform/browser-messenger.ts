@@ -68,7 +68,7 @@ export function createBrowserMessenger(win: Window = window, profile = 'default'
   const firstScreenShown = firstScreen.then(() => afterNextPaint(win));
   keepFirstScreenHint(tabbed, storage, profile);
   const drafts = new DraftStore(storage, profile);
-  win.addEventListener('storage', (e) => drafts.storageChanged(e.key, e.newValue));
+  win.addEventListener('storage', (e) => drafts.storageChanged(e.key, e.oldValue, e.newValue));
   const journal = new SendJournal({ storage, profile, newId: () => toHex(crypto.getRandomValues(new Uint8Array(16))), now: () => Date.now() });
   const api = (journaled = new JournaledMessenger(tabbed, journal, drafts, logger));
   return { api, drafts, logs, firstScreen, start: () => tabbed.start() };

@@ -3,10 +3,19 @@
  * so an unsent text survives a reload or a closed tab. Written synchronously on every
  * change; listeners hear changes made by this object (e.g. a journal entry the core
  * refused, given back as a draft) and, through `storageChanged`, by other tabs.
+ *
+ * Another tab's change carries the value it replaced (`previous`): a tab adopts it only
+ * over that value, so a change that reaches it late (storage events lag behind a busy
+ * page) never overwrites what was typed here since (Enter then sent nothing, or the other
+ * tab's text).
  */
 import { keysWithPrefix, type SyncStorage } from './sync-storage.ts';
 
-export type DraftListener = (contactId: string, text: string) => void;
+/**
+ * A draft changed; `previous` is the value another tab's change replaced (undefined: a
+ * change made here, which applies whatever this page shows).
+ */
+export type DraftListener = (contactId: string, text: string, previous?: string) => void;
 
 export class DraftStore {
   private readonly prefix: string;
@@ -50,10 +59,10 @@ export class DraftStore {
     this.emit(contactId, next);
   }
 
-  /** A `storage` event from another tab: tells listeners when it is one of our drafts. */
-  storageChanged(key: string | null, value: string | null): void {
+  /** A `storage` event from another tab: tells listeners when it is one of our drafts (and what it replaced). */
+  storageChanged(key: string | null, oldValue: string | null, value: string | null): void {
     if (key === null || !key.startsWith(this.prefix)) return;
-    this.emit(key.slice(this.prefix.length), value ?? '');
+    this.emit(key.slice(this.prefix.length), value ?? '', oldValue ?? '');
   }
 
   subscribe(listener: DraftListener): () => void {
@@ -61,7 +70,7 @@ export class DraftStore {
     return () => this.listeners.delete(listener);
   }
 
-  private emit(contactId: string, text: string): void {
-    for (const l of this.listeners) l(contactId, text);
+  private emit(contactId: string, text: string, previous?: string): void {
+    for (const l of this.listeners) l(contactId, text, previous);
   }
 }
