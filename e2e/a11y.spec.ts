@@ -144,6 +144,9 @@ test('axe finds no serious or critical violations in the group views (New group,
   await expect(page.getByRole('region', { name: 'Book club' })).toBeVisible();
   await send(page, 'Welcome to the book club');
   await contactButton(bob!.page, 'Book club').click();
+  // The chat opens through the core (the worker's state patch): typed before it shows, the
+  // text lands in the chat still shown (Alice's), and Enter in the group sends nothing.
+  await expect(bob!.page.getByRole('region', { name: 'Book club' })).toBeVisible();
   await send(bob!.page, 'Thanks, glad to be here');
   await expect(messageLog(page).getByRole('listitem').filter({ hasText: 'glad to be here' })).toHaveCount(1);
   await scan('group chat with a system line and both sides');
