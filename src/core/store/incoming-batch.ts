@@ -12,10 +12,10 @@ import { DELETED_TEXT, judgeAction, type MessageAction } from './message-actions
 import { blankQuotesOf, previewAfterChange } from './message-changes.ts';
 import { receiptMove, type ReceiptMoved } from './receipt-move.ts';
 import { compareKeys } from './key-order.ts';
-import { HEAD_CHECK_ENTRIES, nextSession, readyOutboxRecord } from './outgoing-commit.ts';
+import { HEAD_CHECK_ENTRIES, nextSession } from './outgoing-commit.ts';
 import { ProtocolSeqs } from './protocol-seq.ts';
 import type { ConversationRecord, DedupRecord, MessageRecord, OutboxRecord, SessionRecord } from './records.ts';
-import type { IncomingBatchCommitted, IncomingCommit, IncomingResult, NewOutboxEntry, RepairJob } from './store-api.ts';
+import type { IncomingBatchCommitted, IncomingCommit, IncomingResult, RepairJob } from './store-api.ts';
 
 export const INCOMING_STORES = ['dedup', 'sessions', 'messages', 'conversations', 'identity', 'contacts', 'outbox', 'meta', 'resendable'] as const;
 
@@ -75,10 +75,9 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
   // (an await between issuing a write and awaiting it would leave its failure unobserved).
   const metaT = tx.table('meta');
   // The queues of the contacts this batch queues envelopes to (delivery receipts, resends), as they were before it: to tell which new entry is its contact's head of line.
-  const needsQueue = commits.flatMap((c) => (c.outboxEntries ?? []).map((e) => e.contactId));
-  // Every entry a receive commit queues is a protocol entry (no message row): each takes its contact's next protocol seq (protocol-seq.ts).
-  const needsProtocolSeq = commits.flatMap((c) => [...(c.outboxEntries ?? []).map((e) => e.contactId), ...(c.siblingReceipts ?? []).flatMap((r) => r.outboxEntries.map((e) => e.contactId)), ...(c.repairJobs ?? []).map((j) => j.contactId)]);
-  const [seen, sessions, conversations, messages, identity, heldRecord, queues, protocolSeqs] = await Promise.all([
+  // Every entry a receive commit queues is a protocol entry (no message row): each takes its contact's next protocol seq (protocol-seq.ts), told from the same read.
+  const needsQueue = commits.flatMap((c) => [...(c.outboxEntries ?? []).map((e) => e.contactId), ...(c.siblingReceipts ?? []).flatMap((r) => r.outboxEntries.map((e) => e.contactId)), ...(c.repairJobs ?? []).map((j) => j.contactId)]);
+  const [seen, sessions, conversations, messages, identity, heldRecord, queues] = await Promise.all([
     optimistic ? new Map<string, undefined>() : fetchAll(commits.map((c) => c.envelopeId), (k) => dedupT.get(k)),
     fetchAll(needsSession, (k) => sessionsT.get(k)),
     fetchAll(needsConversation, (k) => conversationsT.get(k)),
@@ -87,9 +86,9 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
     // Actions waiting for their message (one small record; read by every batch, since any new message may be one's target).
     metaT.get(HELD_ACTIONS_KEY),
     fetchAll(needsQueue, (k) => outboxT.query({ index: 'byContactSeq', lower: [k, -Infinity], upper: [k, Infinity], limit: HEAD_CHECK_ENTRIES })),
-    ProtocolSeqs.read(outboxT, needsProtocolSeq),
   ]);
-  const protocolEntry = (e: NewOutboxEntry, now: number): OutboxRecord => ({ ...readyOutboxRecord(e, now), seq: protocolSeqs.next(e.contactId) });
+  // Read again only for a queue whose first page holds nothing but protocol entries.
+  const protocolSeqs = await ProtocolSeqs.read(outboxT, needsQueue, { queues, limit: HEAD_CHECK_ENTRIES });
   let held: HeldAction[] = readHeld(heldRecord?.value);
   let heldChanged = false;
 
@@ -125,7 +124,7 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
     for (const r of c.siblingReceipts ?? []) {
       const u = r.sessionUpdate;
       dirtySessions.set(u.contactId, nextSession(dirtySessions.get(u.contactId) ?? sessions.get(u.contactId), u, c.receivedAt));
-      for (const e of r.outboxEntries) writes.push(tx.table('outbox').put(protocolEntry(e, c.receivedAt)));
+      for (const e of r.outboxEntries) writes.push(outboxT.put(protocolSeqs.record(e, c.receivedAt)));
     }
 
     if (c.message && (dirtyMessages.get(c.message.id) ?? messages.get(c.message.id)) === undefined) {
@@ -234,7 +233,7 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
     if (c.preKeyPool) poolUpdate = c.preKeyPool;
     if (c.ownDisplayName) ownName = c.ownDisplayName;
     if (c.contactUpdate) writes.push(tx.table('contacts').put(c.contactUpdate));
-    for (const r of [...(c.outboxEntries ?? []).map((e) => protocolEntry(e, c.receivedAt)), ...(c.repairJobs ?? []).map((j) => repairJobRecord(j, c.receivedAt, protocolSeqs.next(j.contactId)))]) {
+    for (const r of [...(c.outboxEntries ?? []).map((e) => protocolSeqs.record(e, c.receivedAt)), ...(c.repairJobs ?? []).map((j) => repairJobRecord(j, c.receivedAt, protocolSeqs.next(j.contactId)))]) {
       writes.push(outboxT.put(r));
       queuedHere.push(r);
     }

@@ -111,7 +111,7 @@ export async function applyOutgoing(tx: BackendTx, commit: OutgoingCommit, now: 
   if (existingEntry) throw new InvalidStoreInputError('outboxEntry.envelopeId', 'an outbox entry with this id exists');
   const next = nextSession(session, commit.sessionUpdate, now);
   const placed = m ? placeOutgoing(m, existingMessage, conv, e.envelopeId) : undefined;
-  const record = protocolSeq ? { ...readyOutboxRecord(e, now), seq: protocolSeq.next(e.contactId) } : readyOutboxRecord(e, now, placed?.row);
+  const record = protocolSeq ? protocolSeq.record(e, now) : readyOutboxRecord(e, now, placed?.row);
   await Promise.all([
     sessions.put(next),
     ...(placed ? [messages.put(placed.row), conversations.put(placed.conversation)] : []),

@@ -11,7 +11,7 @@ import { ConcurrentModificationError, InvalidStoreInputError, InvalidTransitionE
 import { applySystemLine, SYSTEM_LINE_STORES, type SystemLine } from './system-line.ts';
 import { applyHistoryImport, applyImportDiscard, HISTORY_IMPORT_STORES, IMPORT_DISCARD_STORES, type ImportedMessage } from './history-import.ts';
 import { applyIncoming, INCOMING_STORES, IncomingInsertConflict } from './incoming-batch.ts';
-import { applyOutgoing, applyPendingOutgoing, nextSession, OUTGOING_STORES, readyOutboxRecord } from './outgoing-commit.ts';
+import { applyOutgoing, applyPendingOutgoing, nextSession, OUTGOING_STORES } from './outgoing-commit.ts';
 import { ProtocolSeqs } from './protocol-seq.ts';
 import { applyLocalDelete } from './message-changes.ts';
 import { ME } from './message-actions.ts';
@@ -646,7 +646,7 @@ export class BackendPetrelStore implements PetrelStore {
       if (conv && newlyRead.length) writes.push(conversations.put({ ...conv, unread: Math.max(0, conv.unread - newlyRead.length) }));
       for (const next of nextSessionRecords) writes.push(tx.table('sessions').put(next));
       // Read marks are protocol entries: behind the contact's queued ones (protocol-seq.ts).
-      for (const e of entries) writes.push(tx.table('outbox').put({ ...readyOutboxRecord(e, now), seq: protocolSeqs.next(e.contactId) }));
+      for (const e of entries) writes.push(tx.table('outbox').put(protocolSeqs.record(e, now)));
       await Promise.all(writes);
       return newlyRead.map((m) => m.id);
     });

@@ -16,6 +16,9 @@
  * No index changes (the seq stays a number): no migration.
  */
 import type { TxTable } from './backend.ts';
+import { readyOutboxRecord } from './outgoing-commit.ts';
+import type { OutboxRecord } from './records.ts';
+import type { NewOutboxEntry } from './store-api.ts';
 
 /** 2^-32: exact in a double below 1, so 2^32 protocol entries of a contact may wait at once. */
 export const PROTOCOL_SEQ_STEP = 2 ** -32;
@@ -34,6 +37,23 @@ export async function lastProtocolSeq(outbox: TxTable<'outbox'>, contactId: stri
   return atZero.some((e) => e.messageId === undefined) ? 0 : undefined;
 }
 
+/** A protocol entry's seq counts; a message copy at seq 0 (a conversation's first message) does not. */
+function isProtocolSeq(e: OutboxRecord): boolean {
+  return e.seq < 1 && (e.seq > 0 || e.messageId === undefined);
+}
+
+/**
+ * lastProtocolSeq from the start of the contact's queue as a commit already read it
+ * (`byContactSeq`, lowest first, at most `limit` entries): protocol entries come first, so
+ * the page tells whenever it holds the whole queue or reaches a message copy past seq 0.
+ * `unknown` when the page ended among protocol entries.
+ */
+export function lastProtocolSeqIn(page: readonly OutboxRecord[], limit: number): number | undefined | 'unknown' {
+  if (page.length >= limit && page.every((e) => e.seq < 1)) return 'unknown';
+  const protocol = page.filter(isProtocolSeq);
+  return protocol.length ? Math.max(...protocol.map((e) => e.seq)) : undefined;
+}
+
 /** Hands out the next protocol seqs of the contacts one commit queues protocol entries for. */
 export class ProtocolSeqs {
   private readonly last: Map<string, number | undefined>;
@@ -43,11 +63,26 @@ export class ProtocolSeqs {
     this.last = new Map(last);
   }
 
-  /** Reads the highest queued protocol seq of each of `contactIds` (one request each, concurrently). */
-  static async read(outbox: TxTable<'outbox'>, contactIds: Iterable<string>): Promise<ProtocolSeqs> {
+  /**
+   * Reads the highest queued protocol seq of each of `contactIds` (concurrently). `known`:
+   * the start of some of those queues the commit read already (at most `limit` entries
+   * each): they are judged from it, and read again only when it cannot tell.
+   */
+  static async read(outbox: TxTable<'outbox'>, contactIds: Iterable<string>, known?: { readonly queues: ReadonlyMap<string, readonly OutboxRecord[] | undefined>; readonly limit: number }): Promise<ProtocolSeqs> {
     const unique = [...new Set(contactIds)];
-    const lasts = await Promise.all(unique.map((c) => lastProtocolSeq(outbox, c)));
+    const lasts = await Promise.all(
+      unique.map((c) => {
+        const page = known?.queues.get(c);
+        const last = page ? lastProtocolSeqIn(page, known!.limit) : 'unknown';
+        return last === 'unknown' ? lastProtocolSeq(outbox, c) : last;
+      }),
+    );
     return new ProtocolSeqs(new Map(unique.map((c, i) => [c, lasts[i]])));
+  }
+
+  /** `e` as a ready protocol entry of its contact, behind the ones queued so far. */
+  record(e: NewOutboxEntry, now: number): OutboxRecord {
+    return { ...readyOutboxRecord(e, now), seq: this.next(e.contactId) };
   }
 
   /** The next entry of `contactId`, behind every protocol entry of it queued so far. */
