@@ -152,6 +152,17 @@ export class RelayMetrics {
   observeHttpConnections(source: () => number): void {
     this.httpConnectionSource = source;
   }
+  readonly blobChunkMemory: Gauge = new Gauge({
+    name: 'petrel_blob_chunk_memory_bytes',
+    help: 'Bytes of upload chunks the relay holds in memory right now (held against 16 chunks of PETREL_BLOB_CHUNK_MAX_BYTES; past it a PATCH is refused busy)',
+    registers: [this.registry],
+    collect: (): void => this.blobChunkMemory.set(this.blobChunkMemorySource?.() ?? 0),
+  });
+  private blobChunkMemorySource: (() => number) | undefined;
+  /** Where `petrel_blob_chunk_memory_bytes` reads its value from. */
+  observeBlobChunkMemory(source: () => number): void {
+    this.blobChunkMemorySource = source;
+  }
   readonly httpConnectionsRefused = new Counter({
     name: 'petrel_http_connections_refused_total',
     help: 'TCP connections dropped at accept by the HTTP connection caps, by cap (capacity, per_ip)',

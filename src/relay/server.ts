@@ -183,6 +183,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     failed: (err: unknown) => handlerFailed('http', err),
   };
   metrics.observeBlobBytes(() => stores.blobs.totalBytes());
+  metrics.observeBlobChunkMemory(() => blobDeps.chunkMemory.inUse);
   const vaultDeps = {
     store: stores.vaults,
     config: config.vault,

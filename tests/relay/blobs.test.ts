@@ -187,9 +187,14 @@ describe('memory held by slow uploads', () => {
       const created = await bob.create(chunk);
       return (await bob.patch(created.path, 0, rnd(chunk))).status;
     };
-    await waitFor(probe, (s) => s === 503, 'the budget to be full');
+    // A probe holds a chunk's worth while it uploads: one sent before every slow request took its
+    // share would make that slow request the refused one. So wait until the slow ones hold it all.
+    const held = () => scrape(relay.http, /petrel_blob_chunk_memory_bytes (\d+)/);
+    await waitFor(held, (b) => b === 16 * chunk, 'the slow uploads to hold the whole budget');
+    expect(await probe()).toBe(503);
     for (const req of slow) req.destroy();
-    await waitFor(probe, (s) => s === 204, 'the budget to be free again');
+    await waitFor(held, (b) => b === 0, 'the slow uploads to give their memory back');
+    expect(await probe()).toBe(204);
     expect(await scrape(relay.http, refused('patch', 'busy'))).toBeGreaterThanOrEqual(1);
     expect(await scrape(relay.http, /petrel_handler_failures_total\{where="http"\} (\d+)/)).toBe(0);
   });
