@@ -305,7 +305,7 @@ interface ClusterResult {
   readonly cpuAllMs: number[];
   /** Write transactions (group commits of deposits and acks) per 1,000 deposits, over the measured rounds. */
   readonly commitsPer1000: number;
-  /** Every committed PostgreSQL transaction of the database (reads too), per 1,000 deposits. */
+  /** Every committed PostgreSQL transaction of the database (reads too), per 1,000 deposits, over the nodes' whole life. */
   readonly xactsPer1000: number;
 }
 
@@ -313,6 +313,16 @@ async function scrape(url: string): Promise<{ commits: number; stored: number }>
   const text = await (await fetch(url.replace(/^ws/, 'http').replace(/\/ws$/, '/metrics'))).text();
   const num = (re: RegExp) => Number(text.match(re)?.[1] ?? 0);
   return { commits: num(/^petrel_deposit_batch_size_count (\d+)/m), stored: num(/^petrel_deposits_total\{result="stored"\} (\d+)/m) };
+}
+
+/** Waits (bounded) until no backend but the bench's own is connected to the database: each one that exited has reported its statistics. */
+async function waitForOtherBackendsGone(db: { pool: { query: <R>(sql: string, args: unknown[]) => Promise<{ rows: R[] }> }; name: string }): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { rows } = await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [db.name]);
+    if (Number(rows[0]?.n ?? 0) === 0 || Date.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /**
@@ -324,15 +334,18 @@ async function measureCluster(nodes: number, sizes: Sizes, halfRate: number, hal
   const db = await freshDatabase();
   const redis = await freshRedisPrefix();
   const env = { PETREL_STORE: 'postgres', DATABASE_URL: db.url, REDIS_URL: redis.url, PETREL_REDIS_PREFIX: redis.prefix, PETREL_PG_POOL_MAX: '10' };
+  // A backend reports its transactions to pg_stat_database lazily (PostgreSQL 15: at most once
+  // a second, an idle one after up to 10 s) but always when it exits. So the count is taken
+  // over the servers' whole life: before they start and once their backends have gone.
+  const xacts = async () => Number((await db.pool.query<{ n: string }>('SELECT xact_commit AS n FROM pg_stat_database WHERE datname = $1', [db.name])).rows[0]?.n ?? 0);
+  const xactsAtStart = await xacts();
   const servers = await Promise.all(Array.from({ length: nodes }, () => startPetrel(sizes, env)));
   try {
     const pids = servers.map((x) => x.child.pid!);
-    const xacts = async () => Number((await db.pool.query<{ n: string }>('SELECT xact_commit AS n FROM pg_stat_database WHERE datname = $1', [db.name])).rows[0]?.n ?? 0);
     const counters = async () => (await Promise.all(servers.map((x) => scrape(x.url)))).reduce((a, b) => ({ commits: a.commits + b.commits, stored: a.stored + b.stored }));
     const clients = await connectAll(servers.map((x) => x.url), sizes.clients);
     await closedLoop(clients, Math.min(2000, sizes.messages), sizes.window); // warm-up
     const before = await counters();
-    const xactsBefore = await xacts();
     const runs: Run[] = [];
     const cpuNodesMs: number[] = [];
     const cpuAllMs: number[] = [];
@@ -343,10 +356,7 @@ async function measureCluster(nodes: number, sizes: Sizes, halfRate: number, hal
       cpuNodesMs.push(((cpuOf(pids) - nodesBefore) * 1000) / sizes.messages);
       cpuAllMs.push(((cpuOf(pids, ['postgres', 'redis-server']) - allBefore) * 1000) / sizes.messages);
     }
-    // pg_stat_database is updated when a backend's transaction ends; give the statistics collector its moment.
-    await new Promise((r) => setTimeout(r, 1000));
     const after = await counters();
-    const xactsAfter = await xacts();
     const stored = after.stored - before.stored;
     const halfSameP99: number[] = [];
     const halfCrossP99: number[] = [];
@@ -356,6 +366,10 @@ async function measureCluster(nodes: number, sizes: Sizes, halfRate: number, hal
       if (lat.cross.length > 0) halfCrossP99.push(percentile(lat.cross, 0.99));
     }
     for (const c of clients) c.close();
+    const storedOverLife = (await counters()).stored;
+    await Promise.all(servers.map((x) => x.stop()));
+    await waitForOtherBackendsGone(db);
+    const xactsOverLife = (await xacts()) - xactsAtStart;
     return {
       nodes,
       rates: runs.map((r) => r.perSec),
@@ -365,7 +379,7 @@ async function measureCluster(nodes: number, sizes: Sizes, halfRate: number, hal
       cpuNodesMs,
       cpuAllMs,
       commitsPer1000: ((after.commits - before.commits) * 1000) / stored,
-      xactsPer1000: ((xactsAfter - xactsBefore) * 1000) / stored,
+      xactsPer1000: (xactsOverLife * 1000) / storedOverLife,
     };
   } finally {
     await Promise.all(servers.map((x) => x.stop()));
@@ -455,7 +469,7 @@ async function run({ quick }: { quick: boolean }): Promise<BenchResult> {
     `Relay RSS before load ${Math.round(rssBefore / 1024)} MiB, after load ${Math.round(rssAfterLoad / 1024)} MiB.`,
     `Cluster: 1-3 relay processes with PETREL_STORE=postgres on the machine's PostgreSQL (synchronous_commit on: each group commit is flushed to the WAL before its \`sent\`) and Redis (pub/sub fan-out, shared rate limits), a fresh database and Redis prefix per size. The ${sizes.clients} clients are spread over the nodes; half the pairs sit on one node, the other half across two (with one node every pair is on the same node). The latency split is measured in an open loop at the SQLite node's half load (${Math.round(halfRate)} msg/s), ${Math.min(2, sizes.rounds)} round(s) of ${sizes.halfLoadSeconds} s.`,
     `CPU from /proc/<pid>/stat (utime + stime) over the measured closed-loop rounds, divided by the messages delivered: the relay processes alone, and with every postgres and redis-server process of the machine (the load generator excluded for every subject). Everything shares 2 cores, so more nodes do not add capacity here: the cluster rows show the cost of sharing state, not a scale-out gain.`,
-    `Commits per 1,000 deposits counts the relay's group commits (each stores deposits and acks arriving together) from every node's petrel_deposit_batch_size_count; the transactions row is pg_stat_database.xact_commit of the bench database (mailbox reads included).`,
+    `Commits per 1,000 deposits counts the relay's group commits (each stores deposits and acks arriving together) from every node's petrel_deposit_batch_size_count; the transactions row is pg_stat_database.xact_commit of the bench database (mailbox reads and authentication included) over the nodes' whole life (warm-up and half-load rounds too), read once their backends have exited, since PostgreSQL 15 reports an idle backend's count up to 10 s late.`,
   );
   return {
     name: 'relay',

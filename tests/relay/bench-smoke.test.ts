@@ -13,7 +13,7 @@ describe('relay benchmark (quick smoke run)', () => {
       expect(row.samples.length).toBeGreaterThan(0);
       // CPU is counted in /proc ticks of 10 ms: a quick round may take less than one.
       const least = row.metric.startsWith('CPU') ? 0 : Number.MIN_VALUE;
-      for (const s of row.samples) expect(Number.isFinite(s) && s >= least).toBe(true);
+      for (const s of row.samples) expect(Number.isFinite(s) && s >= least, `${row.subject} | ${row.metric}: ${s}`).toBe(true);
     }
     expect(r.goals).toHaveLength(6);
   });
