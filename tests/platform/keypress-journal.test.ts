@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/core/bytes.ts';
 import { secureRandom } from '../../src/core/random.ts';
 import { DraftStore } from '../../src/platform/keypress/draft-store.ts';
-import { JournaledMessenger } from '../../src/platform/keypress/journaled-messenger.ts';
+import type { MessengerApi } from '../../src/core/messenger/messenger-api.ts';
+import { JournaledMessenger, RETRY_FIRST_MS, RETRY_MAX_MS, SendPostponedError, type JournalTimers } from '../../src/platform/keypress/journaled-messenger.ts';
 import { SendJournal } from '../../src/platform/keypress/send-journal.ts';
 import { MemorySyncStorage } from '../../src/platform/keypress/sync-storage.ts';
 import { device, introduce, onboard, testWorld, texts, until, type Device } from '../messenger/harness.ts';
@@ -25,6 +26,42 @@ async function pair(): Promise<{ url: string; alice: Device; bob: Device; aSeesB
   await onboard(alice, 'Alice');
   await onboard(bob, 'Bob');
   return { url: r.url, alice, bob, ...(await introduce(alice, bob)) };
+}
+
+/** Timers the test fires by hand: what is waiting, and for how long it asked to wait. */
+function manualTimers() {
+  const pending: Array<{ fn: () => void; ms: number }> = [];
+  const timers: JournalTimers = {
+    setTimeout: (fn, ms) => {
+      const t = { fn, ms };
+      pending.push(t);
+      return t;
+    },
+    clearTimeout: (h) => {
+      const i = pending.indexOf(h as (typeof pending)[number]);
+      if (i >= 0) pending.splice(i, 1);
+    },
+  };
+  return { timers, pending, fire: () => pending.shift()!.fn() };
+}
+
+/** The real messenger, except that its next `failures` sends fail the way a full or failing IndexedDB does. */
+function storageTrouble(inner: MessengerApi, failures: { n: number }): MessengerApi {
+  return new Proxy(inner, {
+    get(target, key) {
+      if (key === 'send') {
+        return (...args: Parameters<MessengerApi['send']>) => {
+          if (failures.n > 0) {
+            failures.n--;
+            return Promise.reject(new DOMException('the quota has been exceeded', 'QuotaExceededError'));
+          }
+          return target.send(...args);
+        };
+      }
+      const v = (target as unknown as Record<PropertyKey, unknown>)[key];
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
 }
 
 describe('keypress journal', () => {
@@ -135,5 +172,88 @@ describe('keypress journal', () => {
     await next.messenger.start(); // ready: the journal drains by itself
     await until(next, () => journal.entries().length === 0);
     expect(await texts(next, aSeesB)).toEqual(['out:later']);
+  });
+
+  it('a live send the core cannot store now stays in the journal, shows as unsaved, and is sent once when a retry succeeds', async () => {
+    const { alice, bob, aSeesB, bSeesA } = await pair();
+    const storage = new MemorySyncStorage();
+    const journal = journalOver(storage);
+    const failures = { n: 2 };
+    const clock = manualTimers();
+    const m = new JournaledMessenger(storageTrouble(alice.messenger, failures), journal, new DraftStore(storage, 'p'), undefined, clock.timers);
+    let notified = 0;
+    m.subscribe(() => notified++);
+
+    await expect(m.send(aSeesB, 'kept')).rejects.toBeInstanceOf(SendPostponedError);
+    expect(journal.entries().map((e) => e.text)).toEqual(['kept']);
+    expect(m.getState().unsaved).toEqual([expect.objectContaining({ contactId: aSeesB, text: 'kept' })]);
+    expect(m.getState()).toBe(m.getState()); // a stable snapshot while nothing changed
+    expect(notified).toBeGreaterThan(0);
+    expect(await texts(alice, aSeesB)).toEqual([]);
+
+    // The first retry fails too (waits doubled), the second saves it.
+    expect(clock.pending.map((t) => t.ms)).toEqual([RETRY_FIRST_MS]);
+    clock.fire();
+    await until(alice, () => clock.pending.length === 1);
+    expect(clock.pending[0]!.ms).toBe(2 * RETRY_FIRST_MS);
+    expect(m.getState().unsaved).toHaveLength(1);
+    clock.fire();
+    await until(alice, () => journal.entries().length === 0);
+    expect(m.getState().unsaved).toBeUndefined();
+    expect(clock.pending).toEqual([]);
+    expect(await texts(alice, aSeesB)).toEqual(['out:kept']);
+    await until(bob, (s) => s.contacts.find((c) => c.id === bSeesA)?.lastMessage?.text === 'kept');
+    expect(await texts(bob, bSeesA)).toEqual(['in:kept']);
+  });
+
+  it('a press made while an earlier one waits to be saved goes after it, and both are sent once, in order', async () => {
+    const { alice, bob, aSeesB, bSeesA } = await pair();
+    const storage = new MemorySyncStorage();
+    const journal = journalOver(storage);
+    const failures = { n: 1 };
+    const clock = manualTimers();
+    const m = new JournaledMessenger(storageTrouble(alice.messenger, failures), journal, new DraftStore(storage, 'p'), undefined, clock.timers);
+    await expect(m.send(aSeesB, 'first')).rejects.toBeInstanceOf(SendPostponedError);
+    // Storage works again, but 'second' must not overtake 'first': it goes through the drain, behind it.
+    await m.send(aSeesB, 'second');
+    expect(journal.entries()).toEqual([]);
+    expect(m.getState().unsaved).toBeUndefined();
+    expect(await texts(alice, aSeesB)).toEqual(['out:first', 'out:second']);
+    await until(bob, (s) => s.contacts.find((c) => c.id === bSeesA)?.unread === 2);
+    expect(await texts(bob, bSeesA)).toEqual(['in:first', 'in:second']);
+  });
+
+  it('waits longer after each failed retry, up to RETRY_MAX_MS, and keeps the order of what waits', async () => {
+    const { alice, aSeesB } = await pair();
+    const storage = new MemorySyncStorage();
+    const journal = journalOver(storage);
+    const failures = { n: 100 };
+    const clock = manualTimers();
+    const m = new JournaledMessenger(storageTrouble(alice.messenger, failures), journal, new DraftStore(storage, 'p'), undefined, clock.timers);
+    await expect(m.send(aSeesB, 'a')).rejects.toBeInstanceOf(SendPostponedError);
+    await expect(m.send(aSeesB, 'b')).rejects.toBeInstanceOf(SendPostponedError);
+    const waits: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      waits.push(clock.pending[0]!.ms);
+      clock.fire();
+      await until(alice, () => clock.pending.length === 1);
+    }
+    expect(waits).toEqual([1, 2, 4, 8, 16, 30, 30].map((x) => Math.min(x * RETRY_FIRST_MS, RETRY_MAX_MS)));
+    expect(m.getState().unsaved?.map((u) => u.text)).toEqual(['a', 'b']);
+    expect(journal.entries().map((e) => e.text)).toEqual(['a', 'b']);
+    failures.n = 0;
+    clock.fire();
+    await until(alice, () => journal.entries().length === 0);
+    expect(await texts(alice, aSeesB)).toEqual(['out:a', 'out:b']);
+  });
+
+  it('a live send refused for good leaves the journal and rethrows the typed error (the composer gives the text back)', async () => {
+    const { alice } = await pair();
+    const storage = new MemorySyncStorage();
+    const journal = journalOver(storage);
+    const m = new JournaledMessenger(alice.messenger, journal, new DraftStore(storage, 'p'));
+    await expect(m.send('ff'.repeat(32), 'to nobody')).rejects.toMatchObject({ kind: 'unknown_contact' });
+    expect(journal.entries()).toEqual([]);
+    expect(m.getState().unsaved).toBeUndefined();
   });
 });

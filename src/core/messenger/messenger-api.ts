@@ -203,6 +203,22 @@ export interface MessengerState {
   readonly unlinked?: true;
   /** The account's backups (once the core runs). */
   readonly backup?: BackupView;
+  /**
+   * Messages pressed in this tab that the core has not stored yet, because its last try
+   * failed for a reason that may pass (storage full or failing, the core restarting). The
+   * platform's keypress journal keeps them and tries again; the core never sets this.
+   */
+  readonly unsaved?: readonly UnsavedMessageView[];
+}
+
+/** A pressed message the keypress journal holds until the core stores it (`MessengerState.unsaved`). */
+export interface UnsavedMessageView {
+  /** The id it will have once stored. */
+  readonly id: string;
+  readonly contactId: string;
+  readonly text: string;
+  /** When it was pressed (ms since epoch). */
+  readonly at: number;
 }
 
 /** One device of this account (PROTOCOL.md §13). */

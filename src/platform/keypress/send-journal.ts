@@ -78,6 +78,15 @@ export class SendJournal {
     }
   }
 
+  /** Is the entry still here (not yet saved by the core or refused, in any tab)? */
+  has(id: string): boolean {
+    try {
+      return this.deps.storage.getItem(this.prefix + id) !== null;
+    } catch {
+      return false;
+    }
+  }
+
   /** Every entry, oldest first; unreadable ones are dropped (and removed). */
   entries(): JournalEntry[] {
     const out: JournalEntry[] = [];

@@ -4,6 +4,12 @@ import { describe, expect, it, vi } from 'vitest';
 import type { MessageStatus, MessageView } from '../../../src/core/messenger/messenger-api.ts';
 import { FakeMessenger, contact, message, readyState } from './fake-messenger.ts';
 import { renderShell } from './render-shell.tsx';
+import { render } from '@testing-library/preact';
+import { Shell } from '../../../src/app/Shell.tsx';
+import { DraftStore } from '../../../src/platform/keypress/draft-store.ts';
+import { JournaledMessenger, type JournalTimers } from '../../../src/platform/keypress/journaled-messenger.ts';
+import { SendJournal } from '../../../src/platform/keypress/send-journal.ts';
+import { MemorySyncStorage } from '../../../src/platform/keypress/sync-storage.ts';
 import { stubSight } from './fake-sight.ts';
 
 const BOB = contact({ id: 'bb'.repeat(32), displayName: 'Bob' });
@@ -80,6 +86,43 @@ describe('composer', () => {
     fireEvent.keyDown(messageField(), { key: 'Enter' });
     expect(await screen.findByRole('alert')).toBeTruthy();
     expect(messageField().value).toBe('important');
+  });
+
+  it('a refused message comes back before what was typed meanwhile: neither is lost', async () => {
+    const fake = chatWith([]);
+    let refuse!: (err: unknown) => void;
+    fake.send = () => new Promise<void>((_, reject) => (refuse = reject));
+    renderShell(fake);
+    fireEvent.change(messageField(), { target: { value: 'first thought' } });
+    fireEvent.keyDown(messageField(), { key: 'Enter' });
+    expect(messageField().value).toBe('');
+    fireEvent.change(messageField(), { target: { value: 'second thought' } });
+    await act(async () => refuse(Object.assign(new Error('no such contact'), { kind: 'unknown_contact' })));
+    expect(await screen.findByRole('alert')).toBeTruthy();
+    expect(messageField().value).toBe('first thought\nsecond thought');
+  });
+
+  it('a message the core cannot store yet stays on screen as not saved (not back in the field), and leaves that list once saved', async () => {
+    const fake = chatWith([]);
+    const storage = new MemorySyncStorage();
+    const retries: Array<() => void> = [];
+    const timers: JournalTimers = { setTimeout: (fn) => retries.push(fn), clearTimeout: () => {} };
+    const journaled = new JournaledMessenger(fake, new SendJournal({ storage, profile: 'p', newId: () => 'ab'.repeat(16), now: () => 1 }), new DraftStore(storage, 'p'), undefined, timers);
+    fake.failing.add('send');
+    render(<Shell messenger={journaled} />);
+    fireEvent.change(messageField(), { target: { value: 'do not lose me' } });
+    fireEvent.keyDown(messageField(), { key: 'Enter' });
+    const unsaved = await screen.findByRole('region', { name: 'Not saved yet' });
+    expect(within(unsaved).getByRole('listitem').textContent).toBe('do not lose me');
+    expect(within(unsaved).getByRole('status').textContent).toContain('tries again by itself');
+    expect(messageField().value).toBe('');
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(rows()).toHaveLength(0);
+    await act(async () => retries.shift()!());
+    await waitFor(() => expect(screen.queryByRole('region', { name: 'Not saved yet' })).toBeNull());
+    expect(rows()).toHaveLength(1);
+    expect(rows()[0]!.textContent).toContain('do not lose me');
+    expect(fake.callsOf('send').map((c) => c[1])).toEqual(['do not lose me', 'do not lose me']);
   });
 });
 

@@ -7,6 +7,7 @@ import { RequestDecision } from './RequestDecision.tsx';
 import { KeyChangeBanner } from './KeyChangeBanner.tsx';
 import { ContactInfo } from '../contact/ContactInfo.tsx';
 import { MessageLog } from './MessageLog.tsx';
+import { UnsavedMessages } from './UnsavedMessages.tsx';
 import './chat.css';
 import '../../components/visually-hidden.css';
 import { contactName } from '../contact-name.ts';
@@ -105,6 +106,7 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
       {infoOpen && <ContactInfo contact={contact} id={infoId} />}
       {contact.keyChanged && <KeyChangeBanner contact={contact} claimed={claimed} onVerify={openVerify} />}
       <MessageLog key={contact.id} messages={messages} hasOlder={loaded && chat.hasOlder} peerName={contactName(contact)} onLoadOlder={loadOlder} canRead={canRead} onSeen={markSeen} />
+      <UnsavedMessages contactId={contact.id} />
       {footer}
     </section>
   );

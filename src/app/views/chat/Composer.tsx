@@ -97,12 +97,19 @@ export function Composer({ contactId, blockedReason, files: canAttach = true }: 
     ui.getState().setComposeTarget(contactId, undefined);
     setError(undefined);
     const giveBack = (err: unknown, fallback: string) => {
-      // Not done: give the text (and what it replied to or edited) back unless something new was typed meanwhile.
-      if (!ui.getState().drafts[contactId]) {
+      const kind = (err as { kind?: unknown } | null)?.kind;
+      // Kept by the keypress journal, shown as not saved yet and tried again: giving it back would send it twice.
+      if (kind === 'send_postponed') return;
+      // Not done: give the text (and what it replied to or edited) back. A message's text
+      // goes before anything typed meanwhile, so neither is lost; an edit comes back only
+      // into an empty field (the message itself is unchanged).
+      const typed = ui.getState().drafts[contactId];
+      if (!typed) {
         ui.getState().setDraft(contactId, draft);
         if (target) ui.getState().setComposeTarget(contactId, target);
+      } else if (target?.kind !== 'edit') {
+        ui.getState().setDraft(contactId, `${draft}\n${typed}`);
       }
-      const kind = (err as { kind?: unknown } | null)?.kind;
       setError(kind === 'action_refused' && err instanceof Error ? `${err.message[0]!.toUpperCase()}${err.message.slice(1)}.` : fallback);
     };
     if (target?.kind === 'edit') {

@@ -5,6 +5,7 @@ import { useUi, useUiStore } from '../../ui-store.ts';
 import { Composer } from '../chat/Composer.tsx';
 import { selectChat, selectFollower, selectStorageGone, selectUnlinked } from '../chat/chat-selectors.ts';
 import { MessageLog } from '../chat/MessageLog.tsx';
+import { UnsavedMessages } from '../chat/UnsavedMessages.tsx';
 import { departure, memberSummary } from './group-members.ts';
 import '../chat/chat.css';
 import './groups.css';
@@ -93,6 +94,7 @@ export function GroupChatView({ group, shown, onBack }: GroupChatViewProps) {
         </div>
       )}
       <MessageLog key={group.id} messages={messages} hasOlder={loaded && chat.hasOlder} peerName="A member" onLoadOlder={loadOlder} canRead={canRead} onSeen={markSeen} group readOnly={group.left === true} />
+      <UnsavedMessages contactId={group.id} />
       {group.left ? (
         <p className="chat-ended group-left" role="status">
           {departure(messages) === 'removed' ? 'You were removed from this group.' : 'You left this group.'} You can read its history, but no longer send or
