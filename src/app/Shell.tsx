@@ -42,6 +42,7 @@ import './components/view-tokens.css';
 import './components/visually-hidden.css';
 import './views/status/phase.css';
 import './Shell.css';
+import { openConversation } from './hooks/open-conversation.ts';
 
 export type { ShellFrame, ShellFrameProps } from './components/ShellFrame.tsx';
 
@@ -163,7 +164,7 @@ function ShellBody({ Frame }: { readonly Frame: ShellFrame }) {
     closeDialog();
     ui.getState().showPane('list');
     ui.getState().requestFocus({ kind: 'list' });
-    messenger.openChat(undefined).catch(() => undefined);
+    openConversation(messenger, ui, undefined);
   };
 
   const conversations = (phase === 'ready' || phase === 'follower') && me !== undefined;

@@ -52,6 +52,12 @@ export interface UiState {
   readonly focusRequest?: FocusRequest;
   /** A conversation named by the address (`#/chat/<id>`), opened once its contact is known. */
   readonly linkedChat?: string;
+  /**
+   * The conversation the user just opened (`id`; undefined: closed) while the core has not
+   * switched to it yet: shown at once, so what is typed meanwhile lands in it
+   * (open-conversation.ts). Cleared once the core's open chat is that one.
+   */
+  readonly opening?: { readonly id: string | undefined };
   setDraft(contactId: string, text: string): void;
   setComposeTarget(contactId: string, target: ComposeTarget | undefined): void;
   showPane(pane: Pane): void;
@@ -61,6 +67,7 @@ export interface UiState {
   showInviteProblem(problem: string | undefined): void;
   requestFocus(request: FocusRequest | undefined): void;
   linkChat(contactId: string | undefined): void;
+  setOpening(opening: { readonly id: string | undefined } | undefined): void;
 }
 
 export type UiStore = StoreApi<UiState>;
@@ -100,6 +107,7 @@ export function createUiStore(persistence?: DraftPersistence): UiStore {
     showInviteProblem: (inviteProblem) => set({ inviteProblem, pendingInvite: undefined }),
     requestFocus: (focusRequest) => set({ focusRequest }),
     linkChat: (linkedChat) => set({ linkedChat }),
+    setOpening: (opening) => set({ opening }),
   }));
   function setDraftInMemory(contactId: string, text: string): void {
     store.setState((s) => {

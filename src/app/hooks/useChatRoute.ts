@@ -16,6 +16,7 @@ import { addressWithoutFragment, chatRoute, chatRouteOf, isChatHistoryState, typ
 import { useMessenger, useMessengerState } from '../messenger-context.tsx';
 import { useUi, useUiStore } from '../ui-store.ts';
 import { WIDE_LAYOUT_QUERY, useMediaQuery } from './useMediaQuery.ts';
+import { openConversation } from './open-conversation.ts';
 
 const selectContacts = (s: MessengerState) => s.contacts;
 const selectGroups = (s: MessengerState) => s.groups;
@@ -72,7 +73,7 @@ export function useChatRoute(): void {
       const active = messenger.getState().chat?.contactId;
       s.showPane('list');
       if (active !== undefined) s.requestFocus({ kind: 'contact', contactId: active });
-      messenger.openChat(undefined).catch(() => undefined);
+      openConversation(messenger, ui, undefined);
     };
     window.addEventListener('popstate', onNavigate);
     window.addEventListener('hashchange', onNavigate);
@@ -93,6 +94,6 @@ export function useChatRoute(): void {
     if (s.pane === 'chat' && messenger.getState().chat?.contactId === linkedChat) return;
     s.showPane('chat');
     s.requestFocus({ kind: 'chat', contactId: linkedChat });
-    messenger.openChat(linkedChat).catch(() => undefined);
+    openConversation(messenger, ui, linkedChat);
   }, [linkedChat, contacts, groups, messenger, ui]);
 }

@@ -1,6 +1,7 @@
 import { useCallback } from 'react';
 import { useMessenger } from '../messenger-context.tsx';
 import { useUiStore } from '../ui-store.ts';
+import { openConversation } from './open-conversation.ts';
 import { enterChatInHistory } from './useChatRoute.ts';
 import { WIDE_LAYOUT_QUERY, useMediaQuery } from './useMediaQuery.ts';
 
@@ -15,7 +16,7 @@ export function useOpenChat(): (conversationId: string) => void {
       ui.getState().showPane('chat');
       ui.getState().requestFocus({ kind: 'chat', contactId: conversationId });
       enterChatInHistory(conversationId, wide);
-      messenger.openChat(conversationId).catch(() => undefined);
+      openConversation(messenger, ui, conversationId);
     },
     [messenger, ui, wide],
   );

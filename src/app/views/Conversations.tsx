@@ -20,11 +20,11 @@ import { MessageRequests } from './sidebar/MessageRequests.tsx';
 import { OpenInviteForm } from './sidebar/OpenInviteForm.tsx';
 import './sidebar/sidebar.css';
 import './conversations.css';
+import { openConversation, useActiveConversationId } from '../hooks/open-conversation.ts';
 
 const NO_GROUPS: readonly GroupView[] = [];
 const selectContacts = (s: MessengerState) => s.contacts;
 const selectGroups = (s: MessengerState) => s.groups ?? NO_GROUPS;
-const selectActiveId = (s: MessengerState) => s.chat?.contactId;
 
 export interface ConversationsLayout {
   /** What a phone shows: the chat pane only when it has something to show. */
@@ -40,7 +40,7 @@ export interface ConversationsLayout {
 export function useConversationsLayout(): ConversationsLayout {
   const contacts = useMessengerState(selectContacts);
   const groups = useMessengerState(selectGroups);
-  const activeId = useMessengerState(selectActiveId);
+  const activeId = useActiveConversationId();
   const pendingInvite = useUi((s) => s.pendingInvite);
   const inviteProblem = useUi((s) => s.inviteProblem);
   const pane = useUi((s) => s.pane);
@@ -54,7 +54,7 @@ export function useConversationsLayout(): ConversationsLayout {
 export function ConversationsSidebar({ me }: { readonly me: Me }) {
   const contacts = useMessengerState(selectContacts);
   const groups = useMessengerState(selectGroups);
-  const activeId = useMessengerState(selectActiveId);
+  const activeId = useActiveConversationId();
   const open = useOpenChat();
   const ui = useUiStore();
   // Message requests have their own section, above the conversations.
@@ -94,7 +94,7 @@ export function ChatPane({ layout }: { readonly layout: ConversationsLayout }) {
     ui.getState().showPane('list');
     const openId = active?.id ?? activeGroup?.id;
     if (openId !== undefined) ui.getState().requestFocus({ kind: 'contact', contactId: openId });
-    messenger.openChat(undefined).catch(() => undefined);
+    openConversation(messenger, ui, undefined);
     leaveChatInHistory();
   };
   const dismissInvite = () => {

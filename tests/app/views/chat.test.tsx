@@ -78,6 +78,39 @@ describe('composer', () => {
     expect(messageField().value).toBe('half-written to Bob');
   });
 
+  it('a chat opens at once, before the core has switched to it: what is typed and sent there goes to it', async () => {
+    const fake = chatWith([message({ id: 'b1', contactId: BOB.id, text: 'from Bob', status: 'read', direction: 'in' })]);
+    const coreOpen = fake.openChat.bind(fake);
+    const opening: Array<() => Promise<void>> = [];
+    fake.openChat = (id) => new Promise<void>((done) => opening.push(() => coreOpen(id).then(done)));
+    renderShell(fake);
+    fireEvent.click(screen.getByRole('button', { name: /^Carol/ }));
+    // The core has not answered: Carol's chat is already the one shown, without Bob's messages.
+    expect(fake.getState().chat?.contactId).toBe(BOB.id);
+    expect(screen.getByRole('heading', { name: 'Carol' })).toBeTruthy();
+    expect(rows()).toHaveLength(0);
+    expect(screen.queryByText('No messages yet. Say hello!')).toBeNull();
+    fireEvent.change(messageField(), { target: { value: 'hi Carol' } });
+    fireEvent.keyDown(messageField(), { key: 'Enter' });
+    expect(fake.callsOf('send')).toEqual([[CAROL.id, 'hi Carol']]);
+    await act(async () => opening.shift()!());
+    expect(screen.getByRole('heading', { name: 'Carol' })).toBeTruthy();
+    await waitFor(() => expect(rows()).toHaveLength(0)); // the fake core's fresh page for Carol
+    // Back to Bob: his draft was never touched.
+    fireEvent.click(screen.getByRole('button', { name: /^Bob/ }));
+    expect(screen.getByRole('heading', { name: 'Bob' })).toBeTruthy();
+    expect(messageField().value).toBe('');
+  });
+
+  it('a chat the core fails to open falls back to the one the core shows', async () => {
+    const fake = chatWith([]);
+    fake.openChat = () => Promise.reject(new Error('storage closed'));
+    renderShell(fake);
+    fireEvent.click(screen.getByRole('button', { name: /^Carol/ }));
+    expect(screen.getByRole('heading', { name: 'Carol' })).toBeTruthy();
+    await waitFor(() => expect(screen.getByRole('heading', { name: 'Bob' })).toBeTruthy());
+  });
+
   it('gives the text back and says so when the core cannot queue it', async () => {
     const fake = chatWith([]);
     fake.failing.add('send');

@@ -105,7 +105,7 @@ export function ChatView({ contact, shown, onBack }: ChatViewProps) {
       </header>
       {infoOpen && <ContactInfo contact={contact} id={infoId} />}
       {contact.keyChanged && <KeyChangeBanner contact={contact} claimed={claimed} onVerify={openVerify} />}
-      <MessageLog key={contact.id} messages={messages} hasOlder={loaded && chat.hasOlder} peerName={contactName(contact)} onLoadOlder={loadOlder} canRead={canRead} onSeen={markSeen} />
+      <MessageLog key={contact.id} messages={messages} hasOlder={loaded && chat.hasOlder} peerName={contactName(contact)} onLoadOlder={loadOlder} canRead={canRead} onSeen={markSeen} loading={!loaded} />
       <UnsavedMessages contactId={contact.id} />
       {footer}
     </section>

@@ -24,6 +24,8 @@ export interface MessageLogProps {
   readonly group?: boolean;
   /** Nothing can be sent in this chat (a group we left): message actions are limited to Delete for me and Details. */
   readonly readOnly?: boolean;
+  /** The chat was just opened and the core has not loaded its messages yet (none is not "no messages yet"). */
+  readonly loading?: boolean;
 }
 
 /** In a group, the sender's name heads an incoming message unless the one before came from the same sender. */
@@ -45,7 +47,7 @@ const DIVIDER_MARGIN_PX = 8;
  * divider; messages are read only once seen (useReadOnSight); away from the bottom,
  * "Jump to latest" says how many unread messages wait.
  */
-export function MessageLog({ messages, hasOlder, peerName, onLoadOlder, canRead, onSeen, group = false, readOnly = false }: MessageLogProps) {
+export function MessageLog({ messages, hasOlder, peerName, onLoadOlder, canRead, onSeen, group = false, readOnly = false, loading = false }: MessageLogProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const [virtualizer] = useState(() => new RowVirtualizer());
   const win = useSyncExternalStore(virtualizer.subscribe, virtualizer.getWindow);
@@ -170,7 +172,7 @@ export function MessageLog({ messages, hasOlder, peerName, onLoadOlder, canRead,
           Load older messages
         </button>
       )}
-      {messages.length === 0 && <p className="message-log-empty">No messages yet. Say hello!</p>}
+      {messages.length === 0 && !loading && <p className="message-log-empty">No messages yet. Say hello!</p>}
       <div ref={scroller} className="message-log" role="log" aria-label="Messages" aria-live="off" tabIndex={0} onScroll={onScroll}>
         <div role="list" className="message-list" style={{ paddingTop: win.padTop, paddingBottom: win.padBottom }}>
           {shown.map((m, i) => (

@@ -93,7 +93,7 @@ export function GroupChatView({ group, shown, onBack }: GroupChatViewProps) {
           </p>
         </div>
       )}
-      <MessageLog key={group.id} messages={messages} hasOlder={loaded && chat.hasOlder} peerName="A member" onLoadOlder={loadOlder} canRead={canRead} onSeen={markSeen} group readOnly={group.left === true} />
+      <MessageLog key={group.id} messages={messages} hasOlder={loaded && chat.hasOlder} peerName="A member" onLoadOlder={loadOlder} canRead={canRead} onSeen={markSeen} group readOnly={group.left === true} loading={!loaded} />
       <UnsavedMessages contactId={group.id} />
       {group.left ? (
         <p className="chat-ended group-left" role="status">
