@@ -70,6 +70,20 @@ export interface TabbedMessengerOptions {
 const CHAT_PAGE = 100;
 const NO_DIAGNOSTICS: Diagnostics = { metrics: { counters: {}, gauges: {}, histograms: {} }, logs: [], breakers: {} };
 
+/** How long a tab that starts hosting the core waits for its open chat to be read before it shows the new core's state. */
+export const TAKEOVER_CHAT_WAIT_MS = 1_000;
+
+/** `p`, or nothing after `ms`. */
+function withinMs(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((done) => {
+    const timer = setTimeout(done, ms);
+    void p.finally(() => {
+      clearTimeout(timer);
+      done();
+    });
+  });
+}
+
 const LOADING: MessengerState = { phase: 'loading', connection: { kind: 'connecting' }, storage: { state: 'ok' }, contacts: [], queueDepth: 0 };
 
 /** Storage states after which the core's connection is gone for good: only a reload helps. */
@@ -170,13 +184,23 @@ export class TabbedMessenger implements MessengerApi {
     try {
       core = await this.bootCore({ health });
     } catch (err) {
+      this.booting = false;
       this.logError('core failed to start', { error: err instanceof Error ? err.name : 'unknown' });
       this.retire({ ...LOADING, phase: 'failed', storage: { state: health.get() } });
       return;
     } finally {
       unwatch();
-      this.booting = false;
     }
+    // The new core's first state has no open chat: shown at once, it took the chat this tab
+    // shows (and its composer) off the screen until the chat was read again, and Enter
+    // pressed then did nothing. So the chat is opened in the new core first, while this tab
+    // still shows what it showed (its commands wait and go to the new core once it hosts).
+    let opened: string | undefined;
+    while (!this.retired && this.openContactId !== undefined && this.openContactId !== opened) {
+      opened = this.openContactId;
+      await withinMs(core.api.openChat(opened).catch(() => undefined), TAKEOVER_CHAT_WAIT_MS);
+    }
+    this.booting = false;
     if (this.retired) {
       // The tab stopped while the core was opening.
       await core.stop();
@@ -203,7 +227,6 @@ export class TabbedMessenger implements MessengerApi {
       // Commands this tab sent to the host that went away: this tab hosts them now.
       client.resend((m) => host.receive(m));
     }
-    if (this.openContactId) void core.api.openChat(this.openContactId).catch(() => undefined);
     this.onCoreState(core);
     this.options.onHostChange?.();
   }

@@ -50,7 +50,7 @@ class Connection implements StoreBackend {
 }
 
 describe('every tab a full client', () => {
-  it('the second tab adds a contact, sends and opens its own chat; the host closes mid-burst and nothing is lost or doubled', async () => {
+  it('the second tab adds a contact, sends and opens its own chat; the host closes mid-burst, nothing is lost or doubled and its chat stays on screen', async () => {
     const r = await relay();
     const bob = track(device(r.url));
     await onboard(bob, 'Bob');
@@ -109,6 +109,12 @@ describe('every tab a full client', () => {
     const sends = burst.map((text) => b.send(bobId, text, { id: toHex(secureRandom.bytes(16)) }));
     // The host goes away with the whole burst unanswered (some of it may have run there).
     expect(b.commandsInFlight).toBe(burst.length);
+    // Through the takeover b keeps showing its chat (and so its composer): never a state without it.
+    const gaps: string[] = [];
+    const unwatch = b.subscribe(() => {
+      const s = b.getState();
+      if (s.chat?.contactId !== bobId) gaps.push(s.phase);
+    });
     await a.stop();
     await Promise.all(sends);
     expect(boots).toEqual(['a', 'b']);
@@ -122,6 +128,8 @@ describe('every tab a full client', () => {
     expect(await texts(bob, bSeesA)).toEqual(expected.map((t) => t.replace('out:', 'in:')));
     // b's chat window, now from its own core, still shows the conversation once.
     await until('step 7', () => b.getState().chat?.messages.length === expected.length);
+    unwatch();
+    expect(gaps).toEqual([]);
   });
 
   it('a file sent from the tab that does not host the core crosses as a Blob, once; its download comes back as a Blob', async () => {
