@@ -91,7 +91,7 @@ export class MessageCommands {
     // The store refuses an unknown message or one not ours, typed, changing nothing.
     const requeued = await ctx.store.retry(messageId, ctx.clock.now());
     ctx.metrics.inc('messages.retried', { outcome: requeued ? 'requeued' : 'nothing_failed' });
-    if (!requeued && m?.status !== 'failed') return;
+    if (!m || (!requeued && m.status !== 'failed')) return;
     // A copy that failed before its session existed waits for one again.
     this.events.needsSession(m.contactId);
     this.events.queued();
