@@ -3,7 +3,7 @@ import type { MessageView, MessengerState } from '../../../core/messenger/messen
 import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
 import { formatBytes, formatMessageTime } from '../../components/format.ts';
 import { MessageText } from '../../components/MessageText.tsx';
-import { STATUS_ICON, statusText } from './message-status.ts';
+import { partlyNotSentText, STATUS_ICON, statusText } from './message-status.ts';
 import { useUiStore } from '../../ui-store.ts';
 import { MessageActionsMenu } from './MessageActionsMenu.tsx';
 import { MessageExtras } from './MessageExtras.tsx';
@@ -172,6 +172,15 @@ const MessageBubbleRow = function MessageBubbleRow({ message, peerName: contactP
         {message.status === 'failed' && (
           <div className="message-failure">
             <p>Not sent: {message.failure ?? 'the message could not be delivered'}</p>
+            <button type="button" onClick={retry} disabled={retrying}>
+              Retry
+            </button>
+          </div>
+        )}
+        {ours && message.status !== 'failed' && !!message.failedDevices?.length && (
+          // Delivered to one of the contact's devices, given up on for others: they never got it.
+          <div className="message-failure">
+            <p>{partlyNotSentText(message, peerName)}</p>
             <button type="button" onClick={retry} disabled={retrying}>
               Retry
             </button>
