@@ -50,7 +50,8 @@ describe('message actions in the chat', () => {
   it("delivered to one of a contact's devices and not sent to another: the row says so with Retry, and Details names that device", async () => {
     const [d1, d2] = ['a1'.repeat(16), 'b2'.repeat(16)];
     const at = new Date(2026, 11, 5, 14, 5).getTime();
-    const ours = { ...OURS, status: 'delivered' as const, deviceReceipts: [{ device: d1, status: 'delivered' as const, at }], failedDevices: [d2] };
+    // A third failed device the contact no longer lists (unlinked since) is not counted.
+    const ours = { ...OURS, status: 'delivered' as const, deviceReceipts: [{ device: d1, status: 'delivered' as const, at }], failedDevices: [d2, 'ff'.repeat(16)] };
     const fake = new FakeMessenger(readyState({ contacts: [BOB], chat: { contactId: BOB.id, messages: [ours, THEIRS], hasOlder: false, devices: [{ id: d1, name: 'Firefox on Windows' }, { id: d2, name: 'Safari on iOS' }] } }));
     renderShell(fake);
     const row = rowOf(ours.id);

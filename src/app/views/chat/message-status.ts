@@ -26,6 +26,6 @@ export function statusText(m: Pick<MessageView, 'status' | 'queuedElsewhere'>): 
  * Ours to a contact of several devices, sent or delivered to some, given up on for others
  * (`failedDevices`): "Delivered · not sent to 1 of Ada's devices".
  */
-export function partlyNotSentText(m: Pick<MessageView, 'status' | 'queuedElsewhere' | 'failedDevices'>, peerName: string): string {
-  return `${statusText(m)} · not sent to ${m.failedDevices?.length ?? 0} of ${peerName}'s devices`;
+export function partlyNotSentText(m: Pick<MessageView, 'status' | 'queuedElsewhere'>, notSentTo: number, peerName: string): string {
+  return `${statusText(m)} · not sent to ${notSentTo} of ${peerName}'s devices`;
 }
