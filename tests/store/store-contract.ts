@@ -282,7 +282,10 @@ export function storeContract(name: string, factory: StoreFactory): void {
       const store = await open({ now: () => 1_000 });
       const a = outgoing({ contact: 1, expectedVersion: null, envelope: bytes(0xaa, 0xbb) });
       await store.commitOutgoing(a);
-      await expect(store.retry(a.messageId, 2_000)).rejects.toBeInstanceOf(InvalidTransitionError);
+      // Nothing failed yet: a retry changes nothing.
+      const queued = await snapshot(store, [1]);
+      expect(await store.retry(a.messageId, 2_000)).toBe(0);
+      expect(await snapshot(store, [1])).toEqual(queued);
       await store.markFailed(a.envelopeId, 'No route to the contact');
       expect(await store.getMessage(a.messageId)).toMatchObject({ status: 'failed', failure: 'No route to the contact' });
       expect(await store.dueOutbox(1e12, 10)).toEqual([]);
@@ -475,7 +478,9 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(m?.failure).toBeUndefined();
       expect(await store.queueDepth()).toBe(0);
       expect(await store.markSent(queued.envelopeId, { at: 1 })).toBe(false);
-      await expect(store.retry(failed.messageId, 1)).rejects.toBeInstanceOf(InvalidTransitionError);
+      // Delivered: nothing is left to retry, and a retry changes nothing.
+      expect(await store.retry(failed.messageId, 1)).toBe(0);
+      expect((await store.getMessage(failed.messageId))?.status).toBe('read');
     });
 
     it("a receipt from one device of a contact ends only that device's copy: the copy still waiting for another device stays", async () => {
@@ -510,6 +515,105 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(await store.markSent(copyB, { at: 1 })).toBe(false);
       expect(await store.markSent(id, { at: 2 })).toBe(true);
       expect(await store.getMessage(id)).toMatchObject({ status: 'read' });
+    });
+
+    // Issue 16: a copy to one device given up on while another device has the message.
+    const fanOutToAB = async (store: PetrelStore) => {
+      await store.putContact(contact(1));
+      const cid = contactId(1);
+      const [devA, devB] = ['a'.repeat(32), 'b'.repeat(32)];
+      for (const d of [devA, devB]) await store.commitSession({ contactId: cid + d, expectedVersion: null, state: bytes(1) });
+      // The row's envelope id names A's copy (the first of the fan-out).
+      const id = newId();
+      const copyB = newId();
+      await store.commitFanOut({
+        message: { id, contactId: cid, body: 'to both devices', sentAt: 5_000 },
+        sessionUpdates: [
+          { contactId: cid + devA, expectedVersion: 1, state: bytes(2) },
+          { contactId: cid + devB, expectedVersion: 1, state: bytes(2) },
+        ],
+        ready: [
+          { envelopeId: id, contactId: cid, device: devA, mailbox: MAILBOX, envelope: bytes(0xa1) },
+          { envelopeId: copyB, contactId: cid, device: devB, mailbox: MAILBOX, envelope: bytes(0xb1) },
+        ],
+        pending: [],
+      });
+      const receiptFrom = (device: string, status: 'delivered' | 'read', receivedAt: number) =>
+        incoming({ contact: 1, withMessage: false, receivedAt, statusUpdates: [{ messageId: id, status, device }] });
+      return { cid, devA, devB, id, copyA: id, copyB, receiptFrom };
+    };
+
+    it("a copy given up on for one device stays on the row after another device's receipt; retry requeues that copy alone, once", async () => {
+      const store = await open({ now: () => 3_000 });
+      const { devA, devB, id, copyA, copyB, receiptFrom } = await fanOutToAB(store);
+      await store.markFailed(copyA, 'Not delivered after repeated attempts');
+      expect(await store.getMessage(id)).toMatchObject({ status: 'failed', failedDevices: [devA] });
+      expect(await store.markSent(copyB, { at: 3_100, via: 'relay' })).toBe(true);
+      await store.commitIncoming(receiptFrom(devB, 'delivered', 3_200));
+      // Delivered (the best of the devices'), and A still named: it never got the message.
+      const delivered = await store.getMessage(id);
+      expect(delivered).toMatchObject({ status: 'delivered', failedDevices: [devA], deviceReceipts: { [devB]: { status: 'delivered' } } });
+      expect(delivered?.failure).toBeUndefined();
+      expect(await store.dueOutbox(1e12, 10)).toEqual([]);
+
+      // One commit: A's copy is due again with a new budget, the same bytes; B's (sent) is not resent.
+      expect(await store.retry(id, 9_000)).toBe(1);
+      const retried = await store.getMessage(id);
+      expect(retried).toMatchObject({ status: 'delivered', updatedAt: 9_000 });
+      expect(retried?.failedDevices).toBeUndefined();
+      const due = await store.dueOutbox(1e12, 10);
+      expect(due.map((e) => e.envelopeId)).toEqual([copyA]);
+      expect(due[0]).toMatchObject({ device: devA, state: 'ready', attempts: 0, nextAttemptAt: 9_000, firstAttemptAt: 9_000, envelope: bytes(0xa1) });
+      expect((await store.outboxHeads(10)).map((e) => e.envelopeId)).toEqual([copyA]);
+
+      // Idempotent: a second retry finds nothing failed and changes nothing.
+      const before = await snapshot(store, [1]);
+      expect(await store.retry(id, 9_500)).toBe(0);
+      expect(await snapshot(store, [1])).toEqual(before);
+
+      // A's copy goes and A answers: the message stays delivered, with both devices' state.
+      expect(await store.markSent(copyA, { at: 9_100 })).toBe(true);
+      await store.commitIncoming(receiptFrom(devA, 'delivered', 9_200));
+      expect(await store.getMessage(id)).toMatchObject({ status: 'delivered', deviceReceipts: { [devA]: { status: 'delivered' }, [devB]: { status: 'delivered' } } });
+      expect(await store.queueDepth()).toBe(0);
+    });
+
+    it("every copy given up on, then one device's receipt: delivered, and the other device's failed copy still waits for retry", async () => {
+      const store = await open({ now: () => 3_000 });
+      const { devA, devB, id, copyA, copyB, receiptFrom } = await fanOutToAB(store);
+      await store.markFailed(copyA, 'Not delivered after repeated attempts');
+      await store.markFailed(copyB, 'Not delivered after repeated attempts');
+      expect(await store.getMessage(id)).toMatchObject({ status: 'failed', failedDevices: [devA, devB] });
+      // B got it after all (its deposit's ack was lost): its failed copy is done.
+      await store.commitIncoming(receiptFrom(devB, 'read', 4_000));
+      expect(await store.getMessage(id)).toMatchObject({ status: 'read', failedDevices: [devA] });
+      expect(await store.retry(id, 5_000)).toBe(1);
+      expect((await store.dueOutbox(1e12, 10)).map((e) => e.envelopeId)).toEqual([copyA]);
+      expect((await store.getMessage(id))?.status).toBe('read');
+    });
+
+    it("a failed device's own receipt ends its failed copy, whatever the message's state: nothing is left to retry", async () => {
+      const store = await open({ now: () => 3_000 });
+      const { devA, devB, id, copyA, copyB, receiptFrom } = await fanOutToAB(store);
+      await store.markSent(copyB, { at: 3_100 });
+      await store.markFailed(copyA, 'gave up');
+      expect(await store.getMessage(id)).toMatchObject({ status: 'sent', failedDevices: [devA] });
+      await store.commitIncoming(receiptFrom(devB, 'delivered', 3_200));
+      await store.commitIncoming(receiptFrom(devA, 'delivered', 3_300));
+      const row = await store.getMessage(id);
+      expect(row).toMatchObject({ status: 'delivered', deviceReceipts: { [devA]: { status: 'delivered' } } });
+      expect(row?.failedDevices).toBeUndefined();
+      expect(await store.retry(id, 4_000)).toBe(0);
+      expect(await store.dueOutbox(1e12, 10)).toEqual([]);
+    });
+
+    it('retry refuses a message that is not ours, typed, changing nothing', async () => {
+      const store = await open();
+      const inc = incoming({ contact: 1, expectedVersion: null });
+      await store.commitIncoming(inc);
+      const before = await snapshot(store, [1]);
+      await expect(store.retry(inc.messageId, 5_000)).rejects.toBeInstanceOf(InvalidTransitionError);
+      expect(await snapshot(store, [1])).toEqual(before);
     });
 
     it('queues protocol replies (a delivery receipt) in the same transaction', async () => {

@@ -1,7 +1,7 @@
 /**
  * The user's commands about messages: `send` (validate, then compose.ts queues it durably:
- * encrypted with the session, or waiting for one) and `retry` (a failed message back to
- * queued). Both then tell their caller what to do next (`MessageEvents`: start a session,
+ * encrypted with the session, or waiting for one) and `retry` (every failed copy of a
+ * message back to queued, whatever its best status). Both then tell their caller what to do next (`MessageEvents`: start a session,
  * wake the outbox, refresh the view).
  */
 import { fromHex, toHex } from '../bytes.ts';
@@ -80,11 +80,20 @@ export class MessageCommands {
     return { id: quoted.id, text: quoteExcerpt(quoted.body || quoted.attachment?.name || '') };
   }
 
+  /**
+   * Every failed copy of the message goes again, in one store commit, whatever its best
+   * status (delivered to one device of a contact, never sent to another); nothing already
+   * sent is resent. Idempotent: with no failed copy left it changes nothing.
+   */
   async retry(messageId: string): Promise<void> {
     const { ctx } = this;
     const m = await ctx.store.getMessage(messageId);
-    await ctx.store.retry(messageId, ctx.clock.now());
-    if (m) this.events.needsSession(m.contactId);
+    // The store refuses an unknown message or one not ours, typed, changing nothing.
+    const requeued = await ctx.store.retry(messageId, ctx.clock.now());
+    ctx.metrics.inc('messages.retried', { outcome: requeued ? 'requeued' : 'nothing_failed' });
+    if (!m || (!requeued && m.status !== 'failed')) return;
+    // A copy that failed before its session existed waits for one again.
+    this.events.needsSession(m.contactId);
     this.events.queued();
     await this.events.changed();
   }

@@ -67,6 +67,12 @@ export interface MessageView {
    * state and when it came (`status` is the best of them; `ChatWindow.devices` lists them all).
    */
   readonly deviceReceipts?: readonly { readonly device: string; readonly status: 'delivered' | 'read'; readonly at: number }[];
+  /**
+   * On our own 1:1 messages to a multi-device contact: the devices (ids as in
+   * `ChatWindow.devices`) whose copy was given up on and waits for `retry`, whatever
+   * `status` (the best of the devices') says: delivered to one device, never sent to these.
+   */
+  readonly failedDevices?: readonly string[];
   /** On our own group messages: each other member's state (`status` is then the weakest of them). */
   readonly memberStatus?: readonly { readonly id: string; readonly name: string; readonly status: MessageStatus }[];
   /**
@@ -323,6 +329,11 @@ export interface MessengerCommands {
    * resolves without a second copy.
    */
   send(contactId: string, text: string, options?: SendOptions): Promise<void>;
+  /**
+   * Sends every failed copy of our message again (a failed message, or one delivered to
+   * some of a contact's devices and given up on for others: `failedDevices`), in one
+   * commit; nothing already sent goes twice. Does nothing when no copy failed.
+   */
   retry(messageId: string): Promise<void>;
   /**
    * While `connection` is `reconnecting`: try the relay now instead of at `at` (the

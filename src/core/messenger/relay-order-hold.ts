@@ -105,9 +105,11 @@ function holdKey(contactId: string, device: string | undefined): string {
 /**
  * Is our message (sent through the relay) still waiting in the recipient's mailbox? For a
  * single-device contact: no receipt yet (`queued`: its `sent` is being committed right
- * now). For one device of a multi-device contact: no receipt from that device yet.
+ * now). For one device of a multi-device contact: no receipt from that device yet, and its
+ * copy not given up on.
  */
-function inMailbox(m: Pick<MessageRecord, 'status' | 'deviceReceipts'>, device: string | undefined): boolean {
+function inMailbox(m: Pick<MessageRecord, 'status' | 'deviceReceipts' | 'failedDevices'>, device: string | undefined): boolean {
   if (device === undefined) return m.status === 'sent' || m.status === 'queued';
-  return m.status !== 'failed' && m.deviceReceipts?.[device] === undefined;
+  // A copy given up on for that device never reached its mailbox.
+  return m.status !== 'failed' && m.deviceReceipts?.[device] === undefined && !m.failedDevices?.includes(device);
 }

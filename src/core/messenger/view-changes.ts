@@ -143,13 +143,14 @@ function incomingRows(changes: ViewChanges, c: IncomingCommit): void {
 /** Writes whose effect on the lists and the queue their entry in WRITES says (every other write: the lists read again). */
 const STATUS_ONLY_WRITES: ReadonlySet<StoreMethod> = new Set<StoreMethod>(['markSent', 'recordAttemptFailure', 'markFailed', 'retry', 'commitIncoming', 'commitIncomingBatch']);
 
-/** The rows a committed write changed (called with the write's arguments after it resolved). */
-const WRITES: Partial<Record<StoreMethod, (changes: ViewChanges, args: readonly unknown[]) => void>> = {
+/** The rows a committed write changed (called with the write's arguments and what it resolved to). */
+const WRITES: Partial<Record<StoreMethod, (changes: ViewChanges, args: readonly unknown[], result: unknown) => void>> = {
   commitOutgoing: (ch, [c]) => outgoingRows(ch, c as OutgoingCommit),
   commitPendingOutgoing: (ch, [c]) => outgoingRows(ch, c as PendingOutgoingCommit),
   markSent: (ch, [id]) => (ch.envelope(id as string), ch.queueChanged()),
   recordAttemptFailure: (ch, [id]) => (ch.envelope(id as string), ch.queueChanged()),
-  markFailed: (ch, [id]) => (ch.envelope(id as string), ch.queueChanged()),
+  // The row a failed copy changed: not always the one whose envelope id the row names (a copy to another device of the contact).
+  markFailed: (ch, [id], written) => (ch.envelope(id as string), ch.message(written as string | undefined), ch.queueChanged()),
   retry: (ch, [id]) => (ch.message(id as string), ch.queueChanged()),
   deleteMessageLocally: (ch, [id]) => (ch.message(id as string), ch.listsChanged()),
   commitIncoming: (ch, [c]) => incomingRows(ch, c as IncomingCommit),
@@ -174,16 +175,16 @@ export function trackViewChanges<S extends PetrelStore>(store: S, changes: ViewC
       if (typeof prop !== 'string' || READS.has(method)) return (...args: unknown[]) => fn.apply(target, args);
       return (...args: unknown[]) => {
         const result = fn.apply(target, args);
-        const report = () => {
+        const report = (resolved: unknown) => {
           if (NO_MESSAGE_ROWS.has(method)) return;
           // Writes not known part by part (below) may change anything the lists show.
           if (!STATUS_ONLY_WRITES.has(method)) changes.listsChanged();
           const rows = WRITES[method];
-          if (rows) rows(changes, args);
+          if (rows) rows(changes, args, resolved);
           else changes.everything();
         };
-        if (result instanceof Promise) return result.then((r: unknown) => (report(), r));
-        report();
+        if (result instanceof Promise) return result.then((r: unknown) => (report(r), r));
+        report(result);
         return result;
       };
     },

@@ -14,6 +14,7 @@ import { applyIncoming, INCOMING_STORES, IncomingInsertConflict } from './incomi
 import { applyOutgoing, applyPendingOutgoing, nextSession, OUTGOING_STORES } from './outgoing-commit.ts';
 import { ProtocolSeqs } from './protocol-seq.ts';
 import { applyLocalDelete } from './message-changes.ts';
+import { withFailedDevice, withoutFailedDevices } from './failed-devices.ts';
 import { ME } from './message-actions.ts';
 import { queueHeads } from './queue-heads.ts';
 import { applyFanOut, checkFanOut, FAN_OUT_STORES } from './fan-out-commit.ts';
@@ -304,7 +305,8 @@ export class BackendPetrelStore implements PetrelStore {
       const others = m ? (await outbox.query({ index: 'byContactSeq', lower: [entry.contactId, entry.seq], upper: [entry.contactId, entry.seq] })).filter((e) => e.messageId === m.id && e.envelopeId !== envelopeId) : [];
       // The last copy of a message no copy of which went out: the message fails (and can be retried).
       if (m && m.status === 'queued' && !others.length) {
-        await Promise.all([outbox.put({ ...entry, state: 'failed', lastError: failure }), tx.table('messages').put({ ...m, status: 'failed', failure, updatedAt: now })]);
+        const row: MessageRecord = { ...m, status: 'failed', failure, updatedAt: now };
+        await Promise.all([outbox.put({ ...entry, state: 'failed', lastError: failure }), tx.table('messages').put(entry.device !== undefined ? withFailedDevice(row, entry.device) : row)]);
         return 'failed';
       }
       await outbox.delete(envelopeId);
@@ -413,48 +415,64 @@ export class BackendPetrelStore implements PetrelStore {
     }, EFFECT_FREE); // lost, one attempt is not counted
   }
 
-  async markFailed(envelopeId: string, reason: string): Promise<void> {
+  async markFailed(envelopeId: string, reason: string): Promise<string | undefined> {
     checkId128('envelopeId', envelopeId);
     const failure = checkText('reason', reason);
     const now = this.options.now();
-    await this.tx(['outbox', 'messages'], 'readwrite', async (tx) => {
+    return this.tx(['outbox', 'messages'], 'readwrite', async (tx) => {
       const outbox = tx.table('outbox');
       const entry = await outbox.get(envelopeId);
       if (!entry) throw new RecordNotFoundError('outbox', envelopeId);
       // A protocol entry (receipt, profile) has no row to show the failure and no manual
       // retry: it is dropped instead of lying in the outbox (and in every head scan) forever.
-      if (!entry.messageId) return outbox.delete(envelopeId);
+      if (!entry.messageId) {
+        await outbox.delete(envelopeId);
+        return undefined;
+      }
       const messages = tx.table('messages');
       const m = await messages.get(entry.messageId);
-      await Promise.all([
-        outbox.put({ ...entry, state: 'failed', lastError: failure }),
-        ...(m && m.status === 'queued' ? [messages.put({ ...m, status: 'failed', failure, updatedAt: now })] : []),
-      ]);
+      // The row fails while nothing else of it went; a copy to one device of several is
+      // named on the row whatever its state (another device may have it delivered).
+      const failedRow = m && m.status === 'queued' ? { ...m, status: 'failed' as const, failure } : m;
+      const row = failedRow && entry.device !== undefined ? withFailedDevice(failedRow, entry.device) : failedRow;
+      await Promise.all([outbox.put({ ...entry, state: 'failed', lastError: failure }), ...(row && row !== m ? [messages.put({ ...row, updatedAt: now })] : [])]);
+      return row && row !== m ? row.id : undefined;
     });
   }
 
-  async retry(messageId: string, now: number): Promise<void> {
+  async retry(messageId: string, now: number): Promise<number> {
     checkId128('messageId', messageId);
     checkTime('now', now);
-    await this.tx(['outbox', 'messages'], 'readwrite', async (tx) => {
+    return this.tx(['outbox', 'messages'], 'readwrite', async (tx) => {
       const messages = tx.table('messages');
       const m = await messages.get(messageId);
       if (!m) throw new RecordNotFoundError('message', messageId);
-      if (m.status !== 'failed' || !m.envelopeId) throw new InvalidTransitionError(messageId, m.status, 'queued');
+      if (m.direction !== 'out' || !m.envelopeId) throw new InvalidTransitionError(messageId, m.status, 'queued');
       const outbox = tx.table('outbox');
-      const entry = await outbox.get(m.envelopeId);
-      // A message fanned out to several devices: every failed copy goes again.
-      const copies = (await outbox.query({ index: 'byContactSeq', lower: [m.contactId, m.order], upper: [m.contactId, m.order] })).filter(
-        (e) => e.messageId === m.id && e.state === 'failed' && e.envelopeId !== m.envelopeId,
-      );
-      if (!entry && !copies.length) throw new RecordNotFoundError('outbox', m.envelopeId);
-      await Promise.all([
-        messages.put({ ...withoutFailure(m), status: 'queued', updatedAt: now }),
-        // A new budget: attempts and age both count again from now (createdAt stays the compose time).
-        ...[...(entry ? [entry] : []), ...copies].map((e) =>
-          outbox.put({ ...e, state: e.envelope ? 'ready' : 'pending_session', attempts: 0, nextAttemptAt: now, firstAttemptAt: now }),
-        ),
+      // Every failed copy goes again (a message fanned out to several devices has one per
+      // device), whatever the message's best state: one device may have it while another
+      // never got it. The row's own entry is read by id too (it may predate `seq` = order).
+      const [entry, sameSeq] = await Promise.all([
+        outbox.get(m.envelopeId),
+        outbox.query({ index: 'byContactSeq', lower: [m.contactId, m.order], upper: [m.contactId, m.order] }),
       ]);
+      const copies = [...(entry ? [entry] : []), ...sameSeq.filter((e) => e.envelopeId !== m.envelopeId && e.messageId === m.id)];
+      const failed = copies.filter((e) => e.state === 'failed');
+      if (!failed.length) {
+        // A failed message none of whose copies is left cannot go again; one still on its
+        // way is queued again; anything else has nothing left to retry (a repeated retry).
+        if (m.status !== 'failed') return 0;
+        if (!copies.length) throw new RecordNotFoundError('outbox', m.envelopeId);
+        await messages.put({ ...withoutFailure(m), status: 'queued', updatedAt: now });
+        return 0;
+      }
+      const row = withoutFailedDevices(m.status === 'failed' ? { ...withoutFailure(m), status: 'queued' } : m);
+      await Promise.all([
+        messages.put({ ...row, updatedAt: now }),
+        // A new budget: attempts and age both count again from now (createdAt stays the compose time).
+        ...failed.map((e) => outbox.put({ ...e, state: e.envelope ? 'ready' : 'pending_session', attempts: 0, nextAttemptAt: now, firstAttemptAt: now })),
+      ]);
+      return failed.length;
     });
   }
 

@@ -8,6 +8,7 @@
  * when the message's best state is already past it.
  */
 import { bestStatus, withDeviceReceipt } from './device-receipts.ts';
+import { withoutFailedDevice } from './failed-devices.ts';
 import { isForwardStatus } from './message-status.ts';
 import type { MessageRecord } from './records.ts';
 import type { StatusUpdate } from './store-api.ts';
@@ -25,6 +26,8 @@ export interface ReceiptMoved {
    * failed: only that device's copy is done (removed if still in the outbox). The row's
    * envelope id names the copy to the first device of the fan-out, which may still be
    * waiting its turn: removing that one lost the message on its device (chaos scenario 11).
+   * Also, whatever the message's state, for a device whose copy was given up on
+   * (`failedDevices`): it has the message, so its failed copy is done.
    */
   readonly dequeueCopy?: { readonly contactId: string; readonly seq: number; readonly messageId: string; readonly device: string };
 }
@@ -33,12 +36,19 @@ export interface ReceiptMoved {
 export function receiptMove(row: MessageRecord, u: StatusUpdate, sender: string | undefined, at: number): ReceiptMoved | undefined {
   if (row.direction !== 'out' || (sender !== undefined && row.contactId !== sender)) return undefined;
   const deviceReceipts = u.device !== undefined && u.status !== 'sent' ? withDeviceReceipt(row.deviceReceipts, u.device, u.status, at) : row.deviceReceipts;
+  // A device whose copy was given up on has the message after all (its ack was lost): that
+  // copy is done, whatever the message's best state (failed-devices.ts).
+  const recovered = u.device !== undefined && u.status !== 'sent' && row.failedDevices?.includes(u.device) === true ? u.device : undefined;
+  const base = recovered !== undefined ? withoutFailedDevice(row, recovered) : row;
+  const copyDone = (device: string) => ({ dequeueCopy: { contactId: row.contactId, seq: row.order, messageId: row.id, device } });
+  const recoveredCopy = recovered !== undefined ? copyDone(recovered) : {};
   if (!isForwardStatus(row.status, u.status)) {
-    return deviceReceipts !== row.deviceReceipts ? { row: { ...row, ...(deviceReceipts ? { deviceReceipts } : {}), updatedAt: at } } : undefined;
+    if (deviceReceipts === row.deviceReceipts && recovered === undefined) return undefined;
+    return { row: { ...base, ...(deviceReceipts ? { deviceReceipts } : {}), updatedAt: at }, ...recoveredCopy };
   }
-  const { failure: _failure, queuedElsewhere: _elsewhere, ...rest } = row;
+  const { failure: _failure, queuedElsewhere: _elsewhere, ...rest } = base;
   const moved: MessageRecord = { ...rest, status: bestStatus(u.status, deviceReceipts), ...(deviceReceipts ? { deviceReceipts } : {}), updatedAt: at };
-  if (!(row.status === 'queued' || row.status === 'failed')) return { row: moved };
-  if (u.device !== undefined) return { row: moved, dequeueCopy: { contactId: row.contactId, seq: row.order, messageId: row.id, device: u.device } };
+  if (!(row.status === 'queued' || row.status === 'failed')) return { row: moved, ...recoveredCopy };
+  if (u.device !== undefined) return { row: moved, ...copyDone(u.device) };
   return row.envelopeId ? { row: moved, dequeue: row.envelopeId } : { row: moved };
 }

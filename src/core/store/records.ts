@@ -202,6 +202,14 @@ export interface MessageRecord {
    * a device (and on every row written before linked devices: no upgrade needed).
    */
   readonly deviceReceipts?: DeviceReceipts;
+  /**
+   * Outgoing to a multi-device contact: the devices (hex ids) whose copy was given up on
+   * (budget spent, or the last copy refused) and lies in the outbox as `failed`, waiting for
+   * a retry. Kept whatever `status` says: the message may be delivered to another device
+   * while this one never got it. A retry (which requeues every failed copy) or that device's
+   * receipt takes it out; absent when none (and on every row written before it: no upgrade).
+   */
+  readonly failedDevices?: readonly string[];
   /** A line about the conversation, not a message ("Ada added a device", a group's "Ada added Bo"): `body` says it; direction 'in', status 'read', never sent. */
   readonly system?: true;
   readonly updatedAt: number;

@@ -375,10 +375,23 @@ export interface PetrelStore {
   /** Transport acknowledged: message → sent, outbox entry removed. False when the entry is already gone. */
   markSent(envelopeId: string, report: SentReport): Promise<boolean>;
   recordAttemptFailure(envelopeId: string, nextAttemptAt: number, error: string): Promise<void>;
-  /** Budget spent: a message entry (and its row) becomes `failed`; a protocol entry (no row, no retry) is dropped. */
-  markFailed(envelopeId: string, reason: string): Promise<void>;
-  /** Manual retry of a failed message: back to queued, its entry due now (same bytes). */
-  retry(messageId: string, now: number): Promise<void>;
+  /**
+   * Budget spent: a message entry becomes `failed`, and its row `failed` while it was
+   * still `queued`; a copy to one device of several is named in the row's `failedDevices`
+   * whatever the row's state. A protocol entry (no row, no retry) is dropped. Resolves to
+   * the id of the message row it wrote, if any.
+   */
+  markFailed(envelopeId: string, reason: string): Promise<string | undefined>;
+  /**
+   * Manual retry of one of our messages, in one transaction: every failed copy of it (one
+   * per device of a multi-device contact) is due now again with a new budget (the same
+   * bytes), whatever the message's best state; a `failed` row goes back to `queued`, its
+   * `failedDevices` are cleared. Copies already sent or still on their way are untouched.
+   * Resolves to the number of copies requeued: 0 when none had failed (a repeated retry
+   * changes nothing). `InvalidTransitionError` for a message not ours;
+   * `RecordNotFoundError` for an unknown message, or a failed one with no copy left.
+   */
+  retry(messageId: string, now: number): Promise<number>;
   /** Entries still to send (ready + pending_session). */
   queueDepth(): Promise<number>;
 

@@ -47,6 +47,36 @@ describe('message actions in the chat', () => {
     expect(lines[2]!.textContent).toBe('Safari on iOS c3c3c3c3: Not delivered yet');
   });
 
+  it("delivered to one of a contact's devices and not sent to another: the row says so with Retry, and Details names that device", async () => {
+    const [d1, d2] = ['a1'.repeat(16), 'b2'.repeat(16)];
+    const at = new Date(2026, 11, 5, 14, 5).getTime();
+    // A third failed device the contact no longer lists (unlinked since) is not counted.
+    const ours = { ...OURS, status: 'delivered' as const, deviceReceipts: [{ device: d1, status: 'delivered' as const, at }], failedDevices: [d2, 'ff'.repeat(16)] };
+    const fake = new FakeMessenger(readyState({ contacts: [BOB], chat: { contactId: BOB.id, messages: [ours, THEIRS], hasOlder: false, devices: [{ id: d1, name: 'Firefox on Windows' }, { id: d2, name: 'Safari on iOS' }] } }));
+    renderShell(fake);
+    const row = rowOf(ours.id);
+    expect(row.getAttribute('data-status')).toBe('delivered');
+    expect(within(row).getByText("Delivered · not sent to 1 of Bob's devices")).toBeTruthy();
+    fireEvent.click(within(row).getByRole('button', { name: 'Retry' }));
+    expect(fake.callsOf('retry')).toEqual([[ours.id]]);
+    // Only that message offers Retry (theirs and one delivered everywhere do not).
+    expect(screen.getAllByRole('button', { name: 'Retry' })).toHaveLength(1);
+    openMenu(ours.id);
+    fireEvent.click(screen.getByRole('menuitem', { name: 'Details' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Message details' });
+    const lines = within(within(dialog).getByRole('list', { name: 'Delivery to each device' })).getAllByRole('listitem');
+    expect(lines.map((l) => l.getAttribute('data-status'))).toEqual(['delivered', 'failed']);
+    expect(lines[1]!.textContent).toBe('Safari on iOS b2b2b2b2: Not sent (Retry sends it again)');
+  });
+
+  it('a message delivered to every device offers no Retry', () => {
+    const d1 = 'a1'.repeat(16);
+    const ours = { ...OURS, status: 'delivered' as const, deviceReceipts: [{ device: d1, status: 'delivered' as const, at: 1 }] };
+    renderShell(new FakeMessenger(readyState({ contacts: [BOB], chat: { contactId: BOB.id, messages: [ours], hasOlder: false, devices: [{ id: d1, name: 'Firefox on Windows' }] } })));
+    expect(screen.queryByRole('button', { name: 'Retry' })).toBeNull();
+    expect(rowOf(ours.id).textContent).not.toContain('not sent');
+  });
+
   it('Reply shows the quote above the composer (cancellable) and sends with replyTo; the reply shows its quote', async () => {
     const fake = chatWith([OURS, THEIRS]);
     renderShell(fake);

@@ -3,7 +3,7 @@ import type { MessageView, MessengerState } from '../../../core/messenger/messen
 import { useMessenger, useMessengerState } from '../../messenger-context.tsx';
 import { formatBytes, formatMessageTime } from '../../components/format.ts';
 import { MessageText } from '../../components/MessageText.tsx';
-import { STATUS_ICON, statusText } from './message-status.ts';
+import { partlyNotSentText, STATUS_ICON, statusText } from './message-status.ts';
 import { useUiStore } from '../../ui-store.ts';
 import { MessageActionsMenu } from './MessageActionsMenu.tsx';
 import { MessageExtras } from './MessageExtras.tsx';
@@ -59,6 +59,7 @@ export const MessageRow = memo(function MessageRow(props: MessageRowProps) {
 });
 
 const selectMultiDevice = (s: MessengerState) => (s.chat?.devices?.length ?? 0) > 1;
+const selectDevices = (s: MessengerState) => s.chat?.devices;
 
 const MessageBubbleRow = function MessageBubbleRow({ message, peerName: contactPeerName, position, count, now, unreadDivider, readOnly = false, showSender = false }: MessageRowProps) {
   const peerName = message.senderName ?? contactPeerName;
@@ -69,6 +70,9 @@ const MessageBubbleRow = function MessageBubbleRow({ message, peerName: contactP
   const transfer = useMessengerState(selectTransfer);
   // A 1:1 chat with a contact of several devices: our messages offer Details (each device's state).
   const multiDevice = useMessengerState(selectMultiDevice);
+  // Devices whose copy was given up on, among those the contact still lists (an unlinked one's copy would be refused anyway).
+  const devices = useMessengerState(selectDevices);
+  const notSentTo = useMemo(() => (devices ? message.failedDevices?.filter((id) => devices.some((d) => d.id === id)) : message.failedDevices) ?? [], [devices, message.failedDevices]);
   const [downloading, setDownloading] = useState(false);
   const file = message.attachment;
   const preview = file?.mime.startsWith('image/') ? file.preview : undefined;
@@ -172,6 +176,15 @@ const MessageBubbleRow = function MessageBubbleRow({ message, peerName: contactP
         {message.status === 'failed' && (
           <div className="message-failure">
             <p>Not sent: {message.failure ?? 'the message could not be delivered'}</p>
+            <button type="button" onClick={retry} disabled={retrying}>
+              Retry
+            </button>
+          </div>
+        )}
+        {ours && message.status !== 'failed' && notSentTo.length > 0 && (
+          // Delivered to one of the contact's devices, given up on for others: they never got it.
+          <div className="message-failure">
+            <p>{partlyNotSentText(message, notSentTo.length, peerName)}</p>
             <button type="button" onClick={retry} disabled={retrying}>
               Retry
             </button>

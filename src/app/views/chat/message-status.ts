@@ -21,3 +21,11 @@ export const STATUS_ICON: Readonly<Record<MessageStatus, string>> = {
 export function statusText(m: Pick<MessageView, 'status' | 'queuedElsewhere'>): string {
   return m.queuedElsewhere ? 'Queued on your other device' : STATUS_TEXT[m.status];
 }
+
+/**
+ * Ours to a contact of several devices, sent or delivered to some, given up on for others
+ * (`failedDevices`): "Delivered · not sent to 1 of Ada's devices".
+ */
+export function partlyNotSentText(m: Pick<MessageView, 'status' | 'queuedElsewhere'>, notSentTo: number, peerName: string): string {
+  return `${statusText(m)} · not sent to ${notSentTo} of ${peerName}'s devices`;
+}

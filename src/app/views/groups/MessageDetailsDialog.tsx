@@ -11,10 +11,16 @@ const MINUTE_MS = 60_000;
 
 const selectDevices = (s: MessengerState) => s.chat?.devices;
 
-/** Each of the contact's devices and its state of `message` (Sent until its receipt comes), named as its signed list names it. */
+/** Each of the contact's devices and its state of `message` (Sent until its receipt comes; Not sent when its copy was given up on), named as its signed list names it. */
 function deviceRows(message: MessageView, devices: readonly ChatDevice[]) {
   const receipts = new Map((message.deviceReceipts ?? []).map((r) => [r.device, r]));
-  return devices.map((d) => ({ device: d.id, name: d.name, receipt: receipts.get(d.id) }));
+  const failed = new Set(message.failedDevices ?? []);
+  return devices.map((d) => ({ device: d.id, name: d.name, receipt: receipts.get(d.id), failed: failed.has(d.id) }));
+}
+
+function deviceState(d: ReturnType<typeof deviceRows>[number], now: number): string {
+  if (d.receipt) return `${STATUS_TEXT[d.receipt.status]} ${formatMessageTime(d.receipt.at, now)}`;
+  return d.failed ? `${STATUS_TEXT.failed} (Retry sends it again)` : 'Not delivered yet';
 }
 
 /**
@@ -45,8 +51,8 @@ export function MessageDetailsDialog({ messageId, onClose }: { readonly messageI
               <p>Shown for the device it reached best.</p>
               <ul className="group-member-status" aria-label="Delivery to each device">
                 {deviceRows(message, devices).map((d) => (
-                  <li key={d.device} data-status={d.receipt?.status ?? 'sent'}>
-                    <bdi dir="auto">{d.name}</bdi> <small>{d.device.slice(0, 8)}</small>: {d.receipt ? `${STATUS_TEXT[d.receipt.status]} ${formatMessageTime(d.receipt.at, now)}` : 'Not delivered yet'}
+                  <li key={d.device} data-status={d.receipt?.status ?? (d.failed ? 'failed' : 'sent')}>
+                    <bdi dir="auto">{d.name}</bdi> <small>{d.device.slice(0, 8)}</small>: {deviceState(d, now)}
                   </li>
                 ))}
               </ul>
