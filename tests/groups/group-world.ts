@@ -51,6 +51,12 @@ export class GroupWorld {
     const metrics = new InMemoryMetrics();
     const store = createMemoryStore({ now: () => this.clock.now() });
     const contacts = new Map<string, string>();
+    const pairwise = async (to: MemberDevice, frame: Uint8Array): Promise<void> => {
+      if (member.refuseFor.has(to.account)) throw new KeyChangeUnacknowledgedError('the member device waits for its key change to be acknowledged');
+      const target = this.members.get(to.account);
+      if (!target || target.losePairwise) return;
+      target.inbox.push({ kind: 'pairwise', from: { account: id, device: SINGLE_DEVICE }, frame: frame.slice() });
+    };
     const member: Member = {
       name,
       identity,
@@ -74,12 +80,9 @@ export class GroupWorld {
         ports: {
           thisDevice: SINGLE_DEVICE,
           devicesOf: async (account) => (this.members.has(account) ? [SINGLE_DEVICE] : []),
-          sendPairwise: async (to, frame) => {
-            if (member.refuseFor.has(to.account)) throw new KeyChangeUnacknowledgedError('the member device waits for its key change to be acknowledged');
-            const target = this.members.get(to.account);
-            if (!target || target.losePairwise) return;
-            target.inbox.push({ kind: 'pairwise', from: { account: id, device: SINGLE_DEVICE }, frame: frame.slice() });
-          },
+          sendPairwise: (to, frame) => pairwise(to, frame),
+          // Every member device has a session here: the same as sendPairwise.
+          sendOverSession: (to, frame) => pairwise(to, frame),
           sendMulti: async (envId, to, body) => {
             this.deposits.push({ id: toHex(envId), body: body.slice(), to: to.map((t) => t.account) });
             for (const t of to) this.members.get(t.account)?.inbox.push({ kind: 'multi', id: envId.slice(), body: body.slice() });

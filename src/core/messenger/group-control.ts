@@ -118,11 +118,12 @@ async function answerKeyRequest(ctx: GroupContext, groupId: string, from: Member
   const owed = chain.row.own!.owed?.[address];
   const at = given ?? owed ?? chain.state.iteration;
   try {
-    await ctx.ports.sendPairwise(from, encodeGroupFrame({ t: 'group.skd', group: fromHex(groupId), dist: distributionAt(groupId, chain, at) }));
+    await ctx.ports.sendOverSession(from, encodeGroupFrame({ t: 'group.skd', group: fromHex(groupId), dist: distributionAt(groupId, chain, at) }));
   } catch {
-    // Not handed over (no session, or its key change waits for acknowledgement): not a
-    // holder, so our next message distributes the chain to it.
+    // Not handed over (no session: one is being started, or its key change waits for
+    // acknowledgement): owed from `at`, so it gets the chain there when it can be sent to.
     ctx.metrics.inc('groups.key_request.unanswered');
+    if (given === undefined && owed === undefined) await ctx.store.commit({ senderKeys: [{ ...chain.row, own: withHanded(chain.row.own!, { holders: chain.row.own!.holders, owed: { ...chain.row.own!.owed, [address]: at } }) }] });
     return;
   }
   ctx.metrics.inc('groups.key_request.answered');
