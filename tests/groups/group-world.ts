@@ -15,7 +15,7 @@ import { InMemoryMetrics } from '../../src/core/metrics.ts';
 import { secureRandom } from '../../src/core/random.ts';
 import { createMemoryStore, type PetrelStore } from '../../src/core/store/index.ts';
 import { Groups } from '../../src/core/messenger/groups.ts';
-import { KeyChangeUnacknowledgedError } from '../../src/core/messenger/errors.ts';
+import { KeyChangeUnacknowledgedError, NoSessionError } from '../../src/core/messenger/errors.ts';
 import { SINGLE_DEVICE, type MemberDevice } from '../../src/core/messenger/group-ports.ts';
 
 type Item = { readonly kind: 'pairwise'; readonly from: MemberDevice; readonly frame: Uint8Array } | { readonly kind: 'multi'; readonly id: Uint8Array; readonly body: Uint8Array };
@@ -35,6 +35,8 @@ export interface Member {
   losePairwise: boolean;
   /** Accounts whose key change this member has not acknowledged: pairwise frames to them are refused, as group-wiring.ts does. */
   readonly refuseFor: Set<string>;
+  /** Accounts with no session yet (one being started): `sendOverSession` to them rejects at once; `sendPairwise` still queues (delivered here). */
+  readonly noSession: Set<string>;
   readonly inbox: Item[];
 }
 
@@ -68,6 +70,7 @@ export class GroupWorld {
       online: true,
       losePairwise: false,
       refuseFor: new Set(),
+      noSession: new Set(),
       inbox: [],
       groups: new Groups({
         store: store.groups,
@@ -81,8 +84,10 @@ export class GroupWorld {
           thisDevice: SINGLE_DEVICE,
           devicesOf: async (account) => (this.members.has(account) ? [SINGLE_DEVICE] : []),
           sendPairwise: (to, frame) => pairwise(to, frame),
-          // Every member device has a session here: the same as sendPairwise.
-          sendOverSession: (to, frame) => pairwise(to, frame),
+          sendOverSession: async (to, frame) => {
+            if (member.noSession.has(to.account)) throw new NoSessionError('no session with the member device yet (one is being started)');
+            await pairwise(to, frame);
+          },
           sendMulti: async (envId, to, body) => {
             this.deposits.push({ id: toHex(envId), body: body.slice(), to: to.map((t) => t.account) });
             for (const t of to) this.members.get(t.account)?.inbox.push({ kind: 'multi', id: envId.slice(), body: body.slice() });

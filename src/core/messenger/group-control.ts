@@ -120,10 +120,10 @@ async function answerKeyRequest(ctx: GroupContext, groupId: string, from: Member
   try {
     await ctx.ports.sendOverSession(from, encodeGroupFrame({ t: 'group.skd', group: fromHex(groupId), dist: distributionAt(groupId, chain, at) }));
   } catch {
-    // Not handed over (no session: one is being started, or its key change waits for
-    // acknowledgement): owed from `at`, so it gets the chain there when it can be sent to.
+    // Not handed over (no session: one is being started, whose start hands what the device
+    // is owed; or its key change waits for acknowledgement). Not a holder: our next message
+    // distributes the chain to it, and it asks again.
     ctx.metrics.inc('groups.key_request.unanswered');
-    if (given === undefined && owed === undefined) await ctx.store.commit({ senderKeys: [{ ...chain.row, own: withHanded(chain.row.own!, { holders: chain.row.own!.holders, owed: { ...chain.row.own!.owed, [address]: at } }) }] });
     return;
   }
   ctx.metrics.inc('groups.key_request.answered');
