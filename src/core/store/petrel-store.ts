@@ -292,19 +292,7 @@ export class BackendPetrelStore implements PetrelStore {
     await this.tx(['outbox'], 'readwrite', async (tx) => {
       const outbox = tx.table('outbox');
       if (await outbox.get(job.envelopeId)) return;
-      const seqs = await ProtocolSeqs.read(outbox, [job.contactId]);
-      await outbox.put({
-        envelopeId: job.envelopeId,
-        contactId: job.contactId,
-        ...(job.device !== undefined ? { device: job.device } : {}),
-        mailbox: job.mailbox.slice(),
-        state: 'pending_session',
-        plaintext: job.plaintext.slice(),
-        seq: seqs.next(job.contactId),
-        attempts: 0,
-        nextAttemptAt: now,
-        createdAt: now,
-      });
+      await outbox.put((await ProtocolSeqs.read(outbox, [job.contactId])).pending(job, now));
     });
   }
 

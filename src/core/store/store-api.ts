@@ -262,13 +262,7 @@ export interface PendingProtocolJob {
 }
 
 /** A retry request (or other protocol content) waiting for a fresh session with one of the sender's devices. */
-export interface RepairJob {
-  readonly envelopeId: string;
-  readonly contactId: string;
-  readonly device?: string;
-  readonly mailbox: Uint8Array;
-  readonly plaintext: Uint8Array;
-}
+export type RepairJob = PendingProtocolJob;
 
 export type IncomingResult = 'committed' | 'duplicate';
 
