@@ -253,6 +253,7 @@ describe('message actions in a group', () => {
         thisDevice: phone,
         devicesOf: async (account) => (account === ada.id ? [laptop, phone] : ['-']),
         sendPairwise: async (to, frame) => void push(to.account, { kind: 'pairwise', from: { account: ada.id, device: phone }, frame: frame.slice() }),
+        sendOverSession: async (to, frame) => void push(to.account, { kind: 'pairwise', from: { account: ada.id, device: phone }, frame: frame.slice() }),
         sendMulti: async (id, to, body) => {
           for (const t of to) push(t.account, { kind: 'multi', id: id.slice(), body: body.slice() });
         },

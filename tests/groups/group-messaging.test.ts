@@ -285,6 +285,33 @@ describe('group messaging', () => {
     expect(await ada.groups.keyChangeAcknowledged(cy.id)).toBe(0);
   });
 
+  it('a member device without a session: the send does not wait, the chain is owed, and handed when its session starts (a failed hand-over stays owed)', async () => {
+    const { w, ada, bo, cy, g } = await trio();
+    ada.noSession.add(cy.id); // Ada's session with Cy is being started
+    await ada.groups.send(g, 'before the session');
+    await w.settle(); // Cy holds it and asks; Ada cannot answer over no session
+    await ada.groups.send(g, 'still before');
+    await w.settle();
+    expect(await said(bo, g)).toEqual(['Ada: before the session', 'Ada: still before']);
+    expect(await said(cy, g)).toEqual([]);
+    const owedAt = async () => (await ada.store.groups.getSenderKey(`${g}:self`))!.own!.owed;
+    expect(await owedAt()).toEqual({ [`${cy.id}:-`]: 0 });
+    // A start reported while the device still cannot be sent to (another of its devices, say): still owed.
+    expect(await ada.groups.sessionStarted(cy.id)).toBe(0);
+    expect(await owedAt()).toEqual({ [`${cy.id}:-`]: 0 });
+    // The session is there: the chain goes at the first message Cy was sent without it.
+    ada.noSession.delete(cy.id);
+    const answered = ada.metrics.counter('groups.key_request.answered');
+    expect(await ada.groups.sessionStarted(cy.id)).toBe(1);
+    expect(await owedAt()).toBeUndefined();
+    await w.settle();
+    expect(await said(cy, g)).toEqual(['Ada: before the session', 'Ada: still before']);
+    expect(ada.metrics.counter('groups.key_request.answered')).toBe(answered);
+    expect(await cy.store.groups.allHeld()).toEqual([]);
+    // Nothing more is owed.
+    expect(await ada.groups.sessionStarted(cy.id)).toBe(0);
+  });
+
   it("a member's request for a key it is owed, answered once the change is acknowledged, gets it from the first message it missed", async () => {
     const { w, ada, cy, g } = await trio();
     ada.refuseFor.add(cy.id);

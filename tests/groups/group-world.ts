@@ -15,7 +15,7 @@ import { InMemoryMetrics } from '../../src/core/metrics.ts';
 import { secureRandom } from '../../src/core/random.ts';
 import { createMemoryStore, type PetrelStore } from '../../src/core/store/index.ts';
 import { Groups } from '../../src/core/messenger/groups.ts';
-import { KeyChangeUnacknowledgedError } from '../../src/core/messenger/errors.ts';
+import { KeyChangeUnacknowledgedError, NoSessionError } from '../../src/core/messenger/errors.ts';
 import { SINGLE_DEVICE, type MemberDevice } from '../../src/core/messenger/group-ports.ts';
 
 type Item = { readonly kind: 'pairwise'; readonly from: MemberDevice; readonly frame: Uint8Array } | { readonly kind: 'multi'; readonly id: Uint8Array; readonly body: Uint8Array };
@@ -35,6 +35,8 @@ export interface Member {
   losePairwise: boolean;
   /** Accounts whose key change this member has not acknowledged: pairwise frames to them are refused, as group-wiring.ts does. */
   readonly refuseFor: Set<string>;
+  /** Accounts with no session yet (one being started): `sendOverSession` to them rejects at once; `sendPairwise` still queues (delivered here). */
+  readonly noSession: Set<string>;
   readonly inbox: Item[];
 }
 
@@ -51,6 +53,12 @@ export class GroupWorld {
     const metrics = new InMemoryMetrics();
     const store = createMemoryStore({ now: () => this.clock.now() });
     const contacts = new Map<string, string>();
+    const pairwise = async (to: MemberDevice, frame: Uint8Array): Promise<void> => {
+      if (member.refuseFor.has(to.account)) throw new KeyChangeUnacknowledgedError('the member device waits for its key change to be acknowledged');
+      const target = this.members.get(to.account);
+      if (!target || target.losePairwise) return;
+      target.inbox.push({ kind: 'pairwise', from: { account: id, device: SINGLE_DEVICE }, frame: frame.slice() });
+    };
     const member: Member = {
       name,
       identity,
@@ -62,6 +70,7 @@ export class GroupWorld {
       online: true,
       losePairwise: false,
       refuseFor: new Set(),
+      noSession: new Set(),
       inbox: [],
       groups: new Groups({
         store: store.groups,
@@ -74,11 +83,10 @@ export class GroupWorld {
         ports: {
           thisDevice: SINGLE_DEVICE,
           devicesOf: async (account) => (this.members.has(account) ? [SINGLE_DEVICE] : []),
-          sendPairwise: async (to, frame) => {
-            if (member.refuseFor.has(to.account)) throw new KeyChangeUnacknowledgedError('the member device waits for its key change to be acknowledged');
-            const target = this.members.get(to.account);
-            if (!target || target.losePairwise) return;
-            target.inbox.push({ kind: 'pairwise', from: { account: id, device: SINGLE_DEVICE }, frame: frame.slice() });
+          sendPairwise: (to, frame) => pairwise(to, frame),
+          sendOverSession: async (to, frame) => {
+            if (member.noSession.has(to.account)) throw new NoSessionError('no session with the member device yet (one is being started)');
+            await pairwise(to, frame);
           },
           sendMulti: async (envId, to, body) => {
             this.deposits.push({ id: toHex(envId), body: body.slice(), to: to.map((t) => t.account) });

@@ -67,6 +67,11 @@ export class MemoryRelay {
   /** Mailboxes (hex) whose deposits are stored but not pushed until `releasePushes`. */
   readonly holdPushes = new Set<string>();
   private readonly heldAcks: Array<() => void> = [];
+  /**
+   * A bundle fetch by the client of mailbox `by` for `of` waits for the promise this
+   * returns (a slow or hanging fetch); undefined: answered at once.
+   */
+  holdFetch: ((by: Uint8Array, of: Uint8Array) => Promise<void> | undefined) | undefined;
 
   constructor(
     readonly clock: FakeClock,
@@ -280,6 +285,8 @@ export class MemoryRelayClient implements RelayClient {
 
   async fetchPrekeys(identityKey: Uint8Array): Promise<FetchedBundle> {
     if (this.state.kind !== 'online') throw new TransportSendError('disconnected', 'relay');
+    const held = this.relay.holdFetch?.(this.mailbox, identityKey);
+    if (held) await held;
     return this.relay.fetch(identityKey);
   }
 

@@ -361,6 +361,56 @@ export function storeContract(name: string, factory: StoreFactory): void {
     });
   });
 
+  describe(`${name}: protocol content waiting for a session (commitPendingProtocol)`, () => {
+    it('queued as pending_session jobs ahead of the messages, in order; an id again changes nothing; a session start makes them ready', async () => {
+      const store = await open({ now: () => 4_000 });
+      const message = pending(6, 'a message');
+      await store.commitPendingOutgoing(message);
+      const device = 'cd'.repeat(16);
+      const first = { envelopeId: newId(), contactId: contactId(6), device, mailbox: MAILBOX, plaintext: bytes(1) };
+      const second = { envelopeId: newId(), contactId: contactId(6), device, mailbox: MAILBOX, plaintext: bytes(2) };
+      await store.commitPendingProtocol(first);
+      await store.commitPendingProtocol(second);
+      await store.commitPendingProtocol({ ...first, plaintext: bytes(9) });
+      const jobs = await store.pendingJobs(contactId(6));
+      // In the order queued (the first at seq 0 ties with the conversation's first message: envelope ids decide, protocol-seq.ts).
+      const protocol = jobs.filter((j) => j.messageId === undefined);
+      expect(protocol.map((j) => [j.envelopeId, j.device, j.plaintext, j.state])).toEqual([
+        [first.envelopeId, device, bytes(1), 'pending_session'],
+        [second.envelopeId, device, bytes(2), 'pending_session'],
+      ]);
+      expect(protocol[0]!.seq).toBeLessThan(protocol[1]!.seq);
+      expect(protocol[1]!.seq).toBeLessThan(1);
+      expect(jobs.map((j) => j.envelopeId)).toContain(message.envelopeId);
+      expect(await store.queueDepth()).toBe(3);
+      await store.commitSessionStart({
+        sessionUpdate: { contactId: contactId(6) + device, expectedVersion: null, state: bytes(0x52) },
+        encrypted: [first, second].map((j, i) => ({ envelopeId: j.envelopeId, envelope: bytes(0xf0 + i) })),
+      });
+      expect((await store.pendingJobs(contactId(6))).map((j) => j.envelopeId)).toEqual([message.envelopeId]);
+      expect((await store.dueOutbox(1e12, 10)).map((e) => [e.envelopeId, e.envelope])).toEqual([
+        [first.envelopeId, bytes(0xf0)],
+        [second.envelopeId, bytes(0xf1)],
+      ]);
+    });
+
+    it('bad input is refused with a typed error and changes nothing', async () => {
+      const store = await open({ now: () => 4_000 });
+      const good = { envelopeId: newId(), contactId: contactId(7), mailbox: MAILBOX, plaintext: bytes(1) };
+      for (const bad of [
+        { ...good, envelopeId: 'not hex' },
+        { ...good, contactId: 'short' },
+        { ...good, device: 'xyz' },
+        { ...good, mailbox: bytes(1, 2) },
+        { ...good, plaintext: 'text' as unknown as Uint8Array },
+      ]) {
+        await expect(store.commitPendingProtocol(bad)).rejects.toBeInstanceOf(InvalidStoreInputError);
+      }
+      expect(await store.pendingJobs(contactId(7))).toEqual([]);
+      expect(await store.queueDepth()).toBe(0);
+    });
+  });
+
   describe(`${name}: key-change acknowledgement`, () => {
     it('acknowledging clears both a key change and a claimed name', async () => {
       const store = await open();

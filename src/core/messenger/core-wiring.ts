@@ -210,10 +210,12 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
     },
   });
   const outbox = new OutboxWorker(ctx, router, changed, (entry, list) => staleCover.refused(entry, list));
-  const starter = new SessionStarter(ctx, { isOnline, fetchPrekeys: (ik, dev) => relay.fetchPrekeys(ik, dev) }, () => {
+  const starter = new SessionStarter(ctx, { isOnline, fetchPrekeys: (ik, dev) => relay.fetchPrekeys(ik, dev) }, (contactId) => {
     outbox.kick();
     changed();
     connectDirect();
+    // Our chains owed to its devices (a group send did not wait for this session) go now.
+    if (contactId !== undefined) void groups.sessionStarted(contactId).then(groupChanged, () => undefined);
   }, host.ownName, deps.unpublishedDeviceWaitMs);
   const groups = wireGroups({
     ctx,

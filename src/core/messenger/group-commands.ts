@@ -5,7 +5,9 @@
  * system line and — for a removal or leave — the rotation of our chain in one
  * transaction, and then sends the change to the member devices over their pairwise
  * sessions: new members get the whole log, the others the new change, and a removed
- * member gets its removal (so it sees it) and nothing after it.
+ * member gets its removal (so it sees it) and nothing after it. A member device without a
+ * session yet is not waited for: its frames wait for the session durably in the outbox
+ * (group-wiring.ts `sendPairwise`), so a command never holds the group lane for one.
  */
 import { fromHex, toHex } from '../bytes.ts';
 import { MAX_GROUP_MEMBERS } from '../groups/limits.ts';

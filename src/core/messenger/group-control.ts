@@ -118,10 +118,11 @@ async function answerKeyRequest(ctx: GroupContext, groupId: string, from: Member
   const owed = chain.row.own!.owed?.[address];
   const at = given ?? owed ?? chain.state.iteration;
   try {
-    await ctx.ports.sendPairwise(from, encodeGroupFrame({ t: 'group.skd', group: fromHex(groupId), dist: distributionAt(groupId, chain, at) }));
+    await ctx.ports.sendOverSession(from, encodeGroupFrame({ t: 'group.skd', group: fromHex(groupId), dist: distributionAt(groupId, chain, at) }));
   } catch {
-    // Not handed over (no session, or its key change waits for acknowledgement): not a
-    // holder, so our next message distributes the chain to it.
+    // Not handed over (no session: one is being started, whose start hands what the device
+    // is owed; or its key change waits for acknowledgement). Not a holder: our next message
+    // distributes the chain to it, and it asks again.
     ctx.metrics.inc('groups.key_request.unanswered');
     return;
   }

@@ -33,8 +33,16 @@ export interface GroupPorts {
   readonly thisDevice: string;
   /** An account's devices as its verified device list names them ([SINGLE_DEVICE] for a single-device account). */
   devicesOf(account: string): Promise<readonly string[]>;
-  /** A group frame to one member device over its pairwise session (queued durably; a session is started if none). */
+  /**
+   * A group frame to one member device over its pairwise session, queued durably; without a
+   * session yet, the frame waits for it in the outbox while one is started. Never waits for it.
+   */
   sendPairwise(to: MemberDevice, frame: Uint8Array): Promise<void>;
+  /**
+   * A group frame over the member device's session as it is now: without one, a session is
+   * started and this rejects at once (NoSessionError); the caller keeps what it owes.
+   */
+  sendOverSession(to: MemberDevice, frame: Uint8Array): Promise<void>;
   /** One body deposited for every one of `to` (`send.multi`), under envelope id `id`; resolves once the relay holds it. */
   sendMulti(id: Uint8Array, to: readonly MemberDevice[], body: Uint8Array): Promise<void>;
   /** The name the user knows an account by (its contact name), when it is a contact. */

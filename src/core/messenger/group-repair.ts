@@ -93,9 +93,14 @@ export async function releaseBeforeGroup(ctx: GroupContext, groupId: string): Pr
   return opened;
 }
 
+/** Queued over the sender device's session (waiting in the outbox for it while it is being started). */
 async function ask(ctx: GroupContext, groupId: string, sender: MemberDevice, chainId: number): Promise<void> {
-  ctx.metrics.inc('groups.key_request.sent');
-  await ctx.ports.sendPairwise(sender, encodeGroupFrame({ t: 'group.keyreq', group: fromHex(groupId), chain: chainId })).catch(() => undefined);
+  try {
+    await ctx.ports.sendPairwise(sender, encodeGroupFrame({ t: 'group.keyreq', group: fromHex(groupId), chain: chainId }));
+    ctx.metrics.inc('groups.key_request.sent');
+  } catch {
+    ctx.metrics.inc('groups.key_request.unsent');
+  }
 }
 
 /** A distribution from `sender` arrived: its held messages are opened, in per-sender order. */

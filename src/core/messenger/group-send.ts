@@ -7,7 +7,10 @@
  *      SENDER_KEY_ROTATE_AFTER_MESSAGES messages or SENDER_KEY_ROTATE_AFTER_MS.
  *   2. Every member device that does not hold the chain yet (a new chain: all of them; an
  *      added member: its devices) gets its distribution over its pairwise session, at the
- *      chain's current iteration — so an added member reads nothing sent before.
+ *      chain's current iteration — so an added member reads nothing sent before. A device
+ *      without a session is not waited for: a session is started, the device is owed the
+ *      chain from this message's iteration, and it is handed over once that session has
+ *      started (`handOwed`); the message goes to it too, and opens then.
  *   3. ONE sender-key encryption; the message row, our advanced chain and the outbox entry
  *      commit in one transaction; then ONE `send.multi` to every other member device.
  *      Until the relay holds it, the entry stays in the group outbox (`flush` sends it again
@@ -96,10 +99,11 @@ export interface Handed {
 /**
  * Hands our chain to every target that does not hold it; returns the holders afterwards.
  * A device owed the chain from an earlier iteration gets it at that one (the messages it
- * was sent without the chain open too). A device we could not reach stays out, owed from
- * the current iteration (`keep`: the message about to be sent goes to it too); it asks for
- * the key when our message arrives (group-repair.ts), and an acknowledged key change hands
- * it over (`handOwed`).
+ * was sent without the chain open too). Nothing here waits for a session: a device without
+ * one (a session is being started for it), or that we could not reach otherwise, stays
+ * out, owed from the current iteration (`keep`: the message about to be sent goes to it
+ * too). It is handed over when its session has started or its key change is acknowledged
+ * (`handOwed`), or when it asks for the key on our message's arrival (group-repair.ts).
  */
 export async function distribute(ctx: GroupContext, groupId: string, chain: OwnChain, targets: readonly MemberDevice[], keep = true): Promise<Handed> {
   const holders: Record<string, number> = { ...chain.row.own!.holders };
@@ -110,12 +114,15 @@ export async function distribute(ctx: GroupContext, groupId: string, chain: OwnC
     if (a in holders) continue;
     const from = owed[a];
     try {
-      await ctx.ports.sendPairwise(t, from === undefined ? current : encodeGroupFrame({ t: 'group.skd', group: fromHex(groupId), dist: distributionAt(groupId, chain, from) }));
+      await ctx.ports.sendOverSession(t, from === undefined ? current : encodeGroupFrame({ t: 'group.skd', group: fromHex(groupId), dist: distributionAt(groupId, chain, from) }));
       holders[a] = from ?? chain.state.iteration;
       delete owed[a];
       ctx.metrics.inc('groups.sender_key.distributed');
     } catch (err) {
-      if (keep && from === undefined) owed[a] = chain.state.iteration;
+      if (keep && from === undefined) {
+        owed[a] = chain.state.iteration;
+        ctx.metrics.inc('groups.sender_key.owed');
+      }
       ctx.log.warn('sender key not handed to a member device', { to: a.slice(0, 8), error: err instanceof Error ? err.name : 'unknown' });
     }
   }
@@ -129,9 +136,12 @@ export function withHanded(own: NonNullable<SenderKeyRow['own']>, handed: Handed
 }
 
 /**
- * A member's key change was acknowledged: its devices owed our chain in any group (messages
- * we sent them while it waited) get it now, at the iteration they are owed from, so those
- * messages open as a 1:1 message that waited would be sent. Returns how many were handed.
+ * `account` can be sent to now (its key change was acknowledged, or a session with one of
+ * its devices has started): its devices owed our chain in any group (messages we sent them
+ * while it waited) get it now, at the iteration they are owed from, so those messages open
+ * as a 1:1 message that waited would be sent. Each group's holders commit after its
+ * distributions are queued; a device not reached stays owed (tried again on the next start
+ * or send, or answered on its key request). Returns how many were handed.
  */
 export async function handOwed(ctx: GroupContext, account: string): Promise<number> {
   let handed = 0;

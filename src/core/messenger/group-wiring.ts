@@ -7,7 +7,16 @@
  *                 delivers and retries it). A member who is not our contact gets a contact
  *                 row listed nowhere (`listing: 'removed'`: not in the list, not a request),
  *                 and a session is started with it like with any contact (its bundle from
- *                 the relay); the frame waits up to SESSION_WAIT_MS for that session.
+ *                 the relay). Without a session yet the frame is queued durably as a
+ *                 `pending_session` job, which the session starter encrypts once the session
+ *                 starts: nothing here waits for a session (a group operation holds the
+ *                 group lane, and a slow bundle fetch must not hold every send behind it).
+ *                 Group state (log frames), receipts and key requests go this way.
+ *   sendOverSession  the same over the session as it is now: without one, a session is
+ *                 started and it rejects at once (NoSessionError). Our sender chain goes
+ *                 this way: a distribution is never queued, the device is recorded as owed
+ *                 it instead (group-send.ts) and is handed it when the session has started
+ *                 (`Groups.sessionStarted`, from the session starter's `started`).
  *   sendMulti     the relay's `send.multi`, to each member device's mailbox.
  *   envelopes     a relay envelope whose body is a `group.sealed` goes to the group parts (and is
  *                 acknowledged after their commit); every other goes to the receive pipeline.
@@ -29,8 +38,6 @@ import { sendBlocked } from './key-change.ts';
 import { encryptFor } from './session-cipher.ts';
 import { decodeSessionSet, encodeSessionSet } from './session-set.ts';
 
-/** How long a group frame waits for a session with a member device being started. */
-export const SESSION_WAIT_MS = 15_000;
 /** How often the held messages' key requests and expiry are checked. */
 export const GROUP_TICK_MS = 60_000;
 
@@ -64,14 +71,26 @@ export function wireGroups(deps: GroupWiringDeps): Groups {
     return contact;
   };
 
-  const waitForSession = async (key: string): Promise<boolean> => {
-    const until = ctx.clock.now() + SESSION_WAIT_MS;
-    // Offline, no session can start: fail now rather than hold every group operation up.
-    while (ctx.clock.now() < until && deps.relay.isOnline()) {
-      if (await ctx.store.getSession(key)) return true;
-      await new Promise<void>((r) => ctx.clock.setTimeout(r, 50));
-    }
-    return false;
+  /** The member device's contact and session key; rejects for a blocked member or one whose key change waits. */
+  const pairwiseTarget = async (to: MemberDevice): Promise<{ contact: ContactRecord; key: string; device: string | undefined }> => {
+    const contact = await memberContact(to.account);
+    if (contact.blocked) throw new UnknownContactError('blocked');
+    // As in 1:1: nothing is encrypted for a changed key before the user acknowledged it.
+    if (sendBlocked(contact)) throw new KeyChangeUnacknowledgedError('the member device waits for its key change to be acknowledged');
+    const device = to.device === SINGLE_DEVICE ? undefined : to.device;
+    return { contact, key: sessionKey(contact.id, device), device };
+  };
+
+  /** `frame` encrypted under the session `key` and committed with it into the outbox; false when there is no session. */
+  const encryptAndQueue = async (to: MemberDevice, contact: ContactRecord, key: string, device: string | undefined, content: Uint8Array): Promise<boolean> => {
+    const row = await ctx.store.getSession(key);
+    if (!row) return false;
+    const { set, envelope } = await encryptFor(ctx, decodeSessionSet(row.state), contact.identityKey, content);
+    await ctx.store.commitOutgoing({
+      sessionUpdate: { contactId: key, expectedVersion: row.version, state: encodeSessionSet(set) },
+      outboxEntry: { envelopeId: toHex(ctx.random.bytes(16)), contactId: contact.id, ...(device ? { device } : {}), mailbox: mailboxOf(to), envelope },
+    });
+    return true;
   };
 
   const ports: GroupPorts = {
@@ -89,25 +108,27 @@ export function wireGroups(deps: GroupWiringDeps): Groups {
       return targets.length ? targets.map((t) => (t.deviceId ? toHex(t.deviceId) : SINGLE_DEVICE)) : [SINGLE_DEVICE];
     },
     sendPairwise: async (to, frame) => {
-      const contact = await memberContact(to.account);
-      if (contact.blocked) throw new UnknownContactError('blocked');
-      // As in 1:1: nothing is encrypted for a changed key before the user acknowledged it.
-      if (sendBlocked(contact)) throw new KeyChangeUnacknowledgedError('the member device waits for its key change to be acknowledged');
-      const device = to.device === SINGLE_DEVICE ? undefined : to.device;
-      const key = sessionKey(contact.id, device);
-      if (!(await ctx.store.getSession(key))) {
-        deps.ensureSession(contact.id);
-        if (!(await waitForSession(key))) throw new NoSessionError('no session with the member device yet');
-      }
-      await ctx.lane.run(async () => {
-        const row = await ctx.store.getSession(key);
-        if (!row) throw new NoSessionError('no session with the member device');
-        const { set, envelope } = await encryptFor(ctx, decodeSessionSet(row.state), contact.identityKey, encodeContent({ t: 'group', frame }));
-        await ctx.store.commitOutgoing({
-          sessionUpdate: { contactId: key, expectedVersion: row.version, state: encodeSessionSet(set) },
-          outboxEntry: { envelopeId: toHex(ctx.random.bytes(16)), contactId: contact.id, ...(device ? { device } : {}), mailbox: mailboxOf(to), envelope },
-        });
+      const { contact, key, device } = await pairwiseTarget(to);
+      const content = encodeContent({ t: 'group', frame });
+      // The session check and the job are on the messenger's lane, as the starter's commit
+      // is: a session that starts meanwhile either takes the job or is found here.
+      const sent = await ctx.lane.run(async () => {
+        if (await encryptAndQueue(to, contact, key, device, content)) return true;
+        await ctx.store.commitPendingProtocol({ envelopeId: toHex(ctx.random.bytes(16)), contactId: contact.id, ...(device ? { device } : {}), mailbox: mailboxOf(to), plaintext: content });
+        return false;
       });
+      if (!sent) {
+        ctx.metrics.inc('groups.pairwise.waiting_session');
+        deps.ensureSession(contact.id);
+      }
+      deps.queued();
+    },
+    sendOverSession: async (to, frame) => {
+      const { contact, key, device } = await pairwiseTarget(to);
+      if (!(await ctx.lane.run(() => encryptAndQueue(to, contact, key, device, encodeContent({ t: 'group', frame }))))) {
+        deps.ensureSession(contact.id);
+        throw new NoSessionError('no session with the member device yet (one is being started)');
+      }
       deps.queued();
     },
     sendMulti: async (id, to, body) => {

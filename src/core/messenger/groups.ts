@@ -110,6 +110,14 @@ export class Groups {
     return this.lane.run(() => handOwed(this.ctx, account));
   }
 
+  /**
+   * A session with one of `account`'s devices has started (the session starter's `started`):
+   * its devices owed our chains get them now (a send did not wait for the session).
+   */
+  sessionStarted(account: string): Promise<number> {
+    return this.lane.run(() => handOwed(this.ctx, account));
+  }
+
   /** Key requests again, held messages expired (call about once a minute). */
   tick(): Promise<void> {
     return this.lane.run(() => repairTick(this.ctx));

@@ -51,7 +51,8 @@ export class SessionStarter {
   constructor(
     private readonly ctx: MessengerContext,
     private readonly relay: BundleSource,
-    private readonly started: () => void,
+    /** After a start's commit (`contactId`: the session with one of its devices is there now), or after jobs were given up (no argument). */
+    private readonly started: (contactId?: string) => void,
     private readonly displayName: () => string,
     private readonly unpublishedWaitMs: number = UNPUBLISHED_DEVICE_WAIT_MS,
   ) {}
@@ -171,7 +172,7 @@ export class SessionStarter {
       return true;
     });
     if (this.stopped) return;
-    if (done) this.started();
+    if (done) this.started(contactId);
     // The session went (a key change) between the check and the lane: start over from the store.
     else {
       const latest = this.contactOf(contactId);

@@ -141,12 +141,14 @@ function incomingRows(changes: ViewChanges, c: IncomingCommit): void {
 }
 
 /** Writes whose effect on the lists and the queue their entry in WRITES says (every other write: the lists read again). */
-const STATUS_ONLY_WRITES: ReadonlySet<StoreMethod> = new Set<StoreMethod>(['markSent', 'recordAttemptFailure', 'markFailed', 'retry', 'commitIncoming', 'commitIncomingBatch']);
+const STATUS_ONLY_WRITES: ReadonlySet<StoreMethod> = new Set<StoreMethod>(['markSent', 'recordAttemptFailure', 'markFailed', 'retry', 'commitIncoming', 'commitIncomingBatch', 'commitPendingProtocol']);
 
 /** The rows a committed write changed (called with the write's arguments and what it resolved to). */
 const WRITES: Partial<Record<StoreMethod, (changes: ViewChanges, args: readonly unknown[], result: unknown) => void>> = {
   commitOutgoing: (ch, [c]) => outgoingRows(ch, c as OutgoingCommit),
   commitPendingOutgoing: (ch, [c]) => outgoingRows(ch, c as PendingOutgoingCommit),
+  // A group frame waiting for its session: no row, one more entry in the queue.
+  commitPendingProtocol: (ch) => ch.queueChanged(),
   markSent: (ch, [id]) => (ch.envelope(id as string), ch.queueChanged()),
   recordAttemptFailure: (ch, [id]) => (ch.envelope(id as string), ch.queueChanged()),
   // The row a failed copy changed: not always the one whose envelope id the row names (a copy to another device of the contact).

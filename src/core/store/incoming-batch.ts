@@ -15,7 +15,7 @@ import { compareKeys } from './key-order.ts';
 import { HEAD_CHECK_ENTRIES, nextSession } from './outgoing-commit.ts';
 import { ProtocolSeqs } from './protocol-seq.ts';
 import type { ConversationRecord, DedupRecord, MessageRecord, OutboxRecord, SessionRecord } from './records.ts';
-import type { IncomingBatchCommitted, IncomingCommit, IncomingResult, RepairJob } from './store-api.ts';
+import type { IncomingBatchCommitted, IncomingCommit, IncomingResult } from './store-api.ts';
 
 export const INCOMING_STORES = ['dedup', 'sessions', 'messages', 'conversations', 'identity', 'contacts', 'outbox', 'meta', 'resendable'] as const;
 
@@ -233,7 +233,8 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
     if (c.preKeyPool) poolUpdate = c.preKeyPool;
     if (c.ownDisplayName) ownName = c.ownDisplayName;
     if (c.contactUpdate) writes.push(tx.table('contacts').put(c.contactUpdate));
-    for (const r of [...(c.outboxEntries ?? []).map((e) => protocolSeqs.record(e, c.receivedAt)), ...(c.repairJobs ?? []).map((j) => repairJobRecord(j, c.receivedAt, protocolSeqs.next(j.contactId)))]) {
+    // A retry request waits for a fresh session with the sender's device (§12.8): with the contact's protocol entries, ahead of its messages.
+    for (const r of [...(c.outboxEntries ?? []).map((e) => protocolSeqs.record(e, c.receivedAt)), ...(c.repairJobs ?? []).map((j): OutboxRecord => ({ ...protocolSeqs.pending(j, c.receivedAt), repair: true }))]) {
       writes.push(outboxT.put(r));
       queuedHere.push(r);
     }
@@ -298,23 +299,6 @@ function newHeads(queues: ReadonlyMap<string, readonly OutboxRecord[] | undefine
     if (head?.state === 'ready' && mine.includes(head)) heads.push(head);
   }
   return heads;
-}
-
-/** A retry request waiting for a fresh session with the sender's device (§12.8): with the contact's protocol entries, ahead of its messages. */
-function repairJobRecord(j: RepairJob, now: number, seq: number): OutboxRecord {
-  return {
-    envelopeId: j.envelopeId,
-    contactId: j.contactId,
-    ...(j.device !== undefined ? { device: j.device } : {}),
-    mailbox: j.mailbox,
-    state: 'pending_session',
-    plaintext: j.plaintext,
-    seq,
-    attempts: 0,
-    nextAttemptAt: now,
-    createdAt: now,
-    repair: true,
-  };
 }
 
 /**

@@ -20,7 +20,7 @@ import { queueHeads } from './queue-heads.ts';
 import { applyFanOut, checkFanOut, FAN_OUT_STORES } from './fan-out-commit.ts';
 import { applyFanOutAction, checkFanOutAction } from './fan-out-action-commit.ts';
 import { applyDeviceCover, checkDeviceCover, DEVICE_COVER_STORES, type DeviceCoverCommit, type DeviceCoverResult } from './device-cover-commit.ts';
-import { checkSessionKey, contactOfSessionKey, deviceOfSessionKey } from './session-key.ts';
+import { checkDeviceHex, checkSessionKey, contactOfSessionKey, deviceOfSessionKey } from './session-key.ts';
 import { COMMIT_LIST_MAX, DEDUP_MAX_ENTRIES, DEDUP_RETENTION_MS, MESSAGE_PAGE_MAX, OUTBOX_DUE_MAX, RESEND_RETENTION_MS, RESENDABLE_MAX } from './limits.ts';
 import type {
   ContactRecord,
@@ -46,6 +46,7 @@ import type {
   OutgoingCommit,
   OutgoingCommitted,
   PendingOutgoingCommit,
+  PendingProtocolJob,
   PetrelStore,
   ReadCommit,
   SentReport,
@@ -279,6 +280,21 @@ export class BackendPetrelStore implements PetrelStore {
     checkBytes('job.plaintext', commit.job.plaintext);
     const now = this.options.now();
     await this.tx(['messages', 'conversations', 'outbox', 'resendable'], 'readwrite', (tx) => applyPendingOutgoing(tx, commit, now));
+  }
+
+  async commitPendingProtocol(job: PendingProtocolJob): Promise<void> {
+    checkObject('job', job);
+    checkId128('job.envelopeId', job.envelopeId);
+    checkContactId('job.contactId', job.contactId);
+    if (job.device !== undefined) checkDeviceHex('job.device', job.device);
+    checkBytes('job.mailbox', job.mailbox, 32);
+    checkBytes('job.plaintext', job.plaintext);
+    const now = this.options.now();
+    await this.tx(['outbox'], 'readwrite', async (tx) => {
+      const outbox = tx.table('outbox');
+      if (await outbox.get(job.envelopeId)) return;
+      await outbox.put((await ProtocolSeqs.read(outbox, [job.contactId])).pending(job, now));
+    });
   }
 
   async commitFanOut(commit: FanOutCommit): Promise<void> {

@@ -18,7 +18,7 @@
 import type { TxTable } from './backend.ts';
 import { readyOutboxRecord } from './outgoing-commit.ts';
 import type { OutboxRecord } from './records.ts';
-import type { NewOutboxEntry } from './store-api.ts';
+import type { NewOutboxEntry, PendingProtocolJob } from './store-api.ts';
 
 /** 2^-32: exact in a double below 1, so 2^32 protocol entries of a contact may wait at once. */
 export const PROTOCOL_SEQ_STEP = 2 ** -32;
@@ -83,6 +83,22 @@ export class ProtocolSeqs {
   /** `e` as a ready protocol entry of its contact, behind the ones queued so far. */
   record(e: NewOutboxEntry, now: number): OutboxRecord {
     return { ...readyOutboxRecord(e, now), seq: this.next(e.contactId) };
+  }
+
+  /** `job` as a `pending_session` protocol entry of its contact (content waiting for a session), behind the ones queued so far. */
+  pending(job: PendingProtocolJob, now: number): OutboxRecord {
+    return {
+      envelopeId: job.envelopeId,
+      contactId: job.contactId,
+      ...(job.device !== undefined ? { device: job.device } : {}),
+      mailbox: job.mailbox.slice(),
+      state: 'pending_session',
+      plaintext: job.plaintext.slice(),
+      seq: this.next(job.contactId),
+      attempts: 0,
+      nextAttemptAt: now,
+      createdAt: now,
+    };
   }
 
   /** The next entry of `contactId`, behind every protocol entry of it queued so far. */

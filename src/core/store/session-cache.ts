@@ -212,6 +212,7 @@ export class SessionCachingStore implements PetrelStore {
   addSystemLine: PetrelStore['addSystemLine'] = (line) => this.inner.addSystemLine(line);
   discardImport: PetrelStore['discardImport'] = (ids) => this.inner.discardImport(ids);
   commitPendingOutgoing: PetrelStore['commitPendingOutgoing'] = (c) => this.inner.commitPendingOutgoing(c);
+  commitPendingProtocol: PetrelStore['commitPendingProtocol'] = (j) => this.inner.commitPendingProtocol(j);
   dropOutboxEntry: PetrelStore['dropOutboxEntry'] = (id, reason) => this.inner.dropOutboxEntry(id, reason);
   coverDevices: PetrelStore['coverDevices'] = (c) => this.inner.coverDevices(c);
   pendingJobs: PetrelStore['pendingJobs'] = (id) => this.inner.pendingJobs(id);

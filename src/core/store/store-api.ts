@@ -252,14 +252,17 @@ export interface IncomingCommit {
   readonly groupFrames?: readonly NewGroupInboxFrame[];
 }
 
-/** A retry request (or other protocol content) waiting for a fresh session with one of the sender's devices. */
-export interface RepairJob {
+/** Protocol content waiting for a session with one of a contact's devices (`commitPendingProtocol`). */
+export interface PendingProtocolJob {
   readonly envelopeId: string;
   readonly contactId: string;
   readonly device?: string;
   readonly mailbox: Uint8Array;
   readonly plaintext: Uint8Array;
 }
+
+/** A retry request (or other protocol content) waiting for a fresh session with one of the sender's devices. */
+export type RepairJob = PendingProtocolJob;
 
 export type IncomingResult = 'committed' | 'duplicate';
 
@@ -341,6 +344,13 @@ export interface PetrelStore {
   // ---- send
   commitOutgoing(commit: OutgoingCommit): Promise<OutgoingCommitted>;
   commitPendingOutgoing(commit: PendingOutgoingCommit): Promise<void>;
+  /**
+   * Protocol content (no message row: a group frame) queued for a contact's device that has
+   * no session yet: a `pending_session` job behind the contact's protocol entries
+   * (protocol-seq.ts), which the session starter encrypts once the session starts. An
+   * envelope id already queued changes nothing.
+   */
+  commitPendingProtocol(job: PendingProtocolJob): Promise<void>;
   /** A message to several targets (devices), all its copies in one transaction (FanOutCommit). */
   commitFanOut(commit: FanOutCommit): Promise<void>;
   /** Our action to every device of a contact, with the change of its target row, in one transaction. */
