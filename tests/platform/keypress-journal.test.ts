@@ -64,6 +64,17 @@ function storageTrouble(inner: MessengerApi, failures: { n: number }): Messenger
   });
 }
 
+/** Alice and Bob introduced; Alice's journaled messenger whose next `n` sends fail as a full IndexedDB does, retries fired by hand. */
+async function journalWithStorageTrouble(n: number) {
+  const world = await pair();
+  const storage = new MemorySyncStorage();
+  const journal = journalOver(storage);
+  const failures = { n };
+  const clock = manualTimers();
+  const m = new JournaledMessenger(storageTrouble(world.alice.messenger, failures), journal, new DraftStore(storage, 'p'), undefined, clock.timers);
+  return { ...world, journal, failures, clock, m };
+}
+
 describe('keypress journal', () => {
   it('keeps entries oldest first, one key each, and drops unreadable ones', () => {
     const storage = new MemorySyncStorage();
@@ -175,12 +186,7 @@ describe('keypress journal', () => {
   });
 
   it('a live send the core cannot store now stays in the journal, shows as unsaved, and is sent once when a retry succeeds', async () => {
-    const { alice, bob, aSeesB, bSeesA } = await pair();
-    const storage = new MemorySyncStorage();
-    const journal = journalOver(storage);
-    const failures = { n: 2 };
-    const clock = manualTimers();
-    const m = new JournaledMessenger(storageTrouble(alice.messenger, failures), journal, new DraftStore(storage, 'p'), undefined, clock.timers);
+    const { alice, bob, aSeesB, bSeesA, journal, clock, m } = await journalWithStorageTrouble(2);
     let notified = 0;
     m.subscribe(() => notified++);
 
@@ -207,12 +213,7 @@ describe('keypress journal', () => {
   });
 
   it('a press made while an earlier one waits to be saved goes after it, and both are sent once, in order', async () => {
-    const { alice, bob, aSeesB, bSeesA } = await pair();
-    const storage = new MemorySyncStorage();
-    const journal = journalOver(storage);
-    const failures = { n: 1 };
-    const clock = manualTimers();
-    const m = new JournaledMessenger(storageTrouble(alice.messenger, failures), journal, new DraftStore(storage, 'p'), undefined, clock.timers);
+    const { alice, bob, aSeesB, bSeesA, journal, m } = await journalWithStorageTrouble(1);
     await expect(m.send(aSeesB, 'first')).rejects.toBeInstanceOf(SendPostponedError);
     // Storage works again, but 'second' must not overtake 'first': it goes through the drain, behind it.
     await m.send(aSeesB, 'second');
@@ -224,12 +225,7 @@ describe('keypress journal', () => {
   });
 
   it('waits longer after each failed retry, up to RETRY_MAX_MS, and keeps the order of what waits', async () => {
-    const { alice, aSeesB } = await pair();
-    const storage = new MemorySyncStorage();
-    const journal = journalOver(storage);
-    const failures = { n: 100 };
-    const clock = manualTimers();
-    const m = new JournaledMessenger(storageTrouble(alice.messenger, failures), journal, new DraftStore(storage, 'p'), undefined, clock.timers);
+    const { alice, aSeesB, journal, failures, clock, m } = await journalWithStorageTrouble(100);
     await expect(m.send(aSeesB, 'a')).rejects.toBeInstanceOf(SendPostponedError);
     await expect(m.send(aSeesB, 'b')).rejects.toBeInstanceOf(SendPostponedError);
     const waits: number[] = [];
