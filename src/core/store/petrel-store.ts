@@ -19,6 +19,7 @@ import { ME } from './message-actions.ts';
 import { queueHeads } from './queue-heads.ts';
 import { applyFanOut, checkFanOut, FAN_OUT_STORES } from './fan-out-commit.ts';
 import { applyFanOutAction, checkFanOutAction } from './fan-out-action-commit.ts';
+import { applyCopyCover, checkCopyCover, COPY_COVER_STORES, type CopyCoverCommit } from './copy-cover-commit.ts';
 import { applyDeviceCover, checkDeviceCover, DEVICE_COVER_STORES, type DeviceCoverCommit, type DeviceCoverResult } from './device-cover-commit.ts';
 import { checkSessionKey, contactOfSessionKey, deviceOfSessionKey } from './session-key.ts';
 import { COMMIT_LIST_MAX, DEDUP_MAX_ENTRIES, DEDUP_RETENTION_MS, MESSAGE_PAGE_MAX, OUTBOX_DUE_MAX, RESEND_RETENTION_MS, RESENDABLE_MAX } from './limits.ts';
@@ -318,6 +319,12 @@ export class BackendPetrelStore implements PetrelStore {
     checkDeviceCover(commit);
     const now = this.options.now();
     return this.tx(DEVICE_COVER_STORES, 'readwrite', (tx) => applyDeviceCover(tx, commit, now));
+  }
+
+  async coverCopies(commit: CopyCoverCommit): Promise<DeviceCoverResult> {
+    checkCopyCover(commit);
+    const now = this.options.now();
+    return this.tx(COPY_COVER_STORES, 'readwrite', (tx) => applyCopyCover(tx, commit, now));
   }
 
   async pendingJobs(contactId: string): Promise<OutboxRecord[]> {
