@@ -1,0 +1,99 @@
+/**
+ * The copies without a message row of their own, sent to a stale device set (issue 16,
+ * PROTOCOL.md §13.5 "A send to a stale device set"): an edit to a contact's devices, and a
+ * sent transcript to our own other devices, carry the version of the list they were
+ * fanned out under; the relay refuses them once the account has a newer list and the
+ * sender covers the device that list added, each device once. Ada links a third device
+ * that the sender (Bo, or her own first device) has not heard of yet.
+ */
+import { describe, expect, it } from 'vitest';
+import { concatBytes, toHex } from '../../src/core/bytes.ts';
+import type { Identity } from '../../src/core/crypto/index.ts';
+import { createPreKeyPool, serializePreKeyPool } from '../../src/core/crypto/index.ts';
+import { encodeOwnDevice, ownDeviceEntry, type OwnDevice } from '../../src/core/devices/own-device.ts';
+import { META_DEVICE_LIST_PREFIX } from '../../src/core/messenger/device-list-book.ts';
+import { META_OWN_DEVICE } from '../../src/core/messenger/own-device-store.ts';
+import { secureRandom } from '../../src/core/random.ts';
+import { createMemoryStore, type PetrelStore } from '../../src/core/store/index.ts';
+import { adaOnTwoDevices } from './ada-on-two-devices.ts';
+import { device, testWorld, texts, type Device } from './harness.ts';
+import { extraDevice, publishDeviceList } from './linked-device.ts';
+import { until } from './harness.ts';
+
+const world = testWorld();
+const { track } = world;
+
+async function eventually(check: () => Promise<boolean>, timeout = 15_000): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Ada's account gets a third device (list version 2), a running core of its own that knows Bo. */
+async function adaLinksAThird(url: string, identity: Identity, one: OwnDevice, two: OwnDevice, contacts: PetrelStore, aSeesB: string): Promise<Device> {
+  const store3 = createMemoryStore({ now: () => Date.now() });
+  const pool = createPreKeyPool(identity, secureRandom, 4);
+  await store3.saveIdentity({ id: 'self', seed: identity.exportSeed(), displayName: 'Ada', createdAt: Date.now(), preKeyPool: serializePreKeyPool(pool), nextPreKeyId: pool.data.nextId });
+  const three = extraDevice(identity);
+  await store3.setMeta(META_OWN_DEVICE, encodeOwnDevice(three));
+  await store3.putContact((await contacts.getContact(aSeesB))!);
+  const signed = await publishDeviceList(url, identity, 2, [ownDeviceEntry(one), ownDeviceEntry(two), ownDeviceEntry(three)]);
+  await store3.setMeta(META_DEVICE_LIST_PREFIX + toHex(identity.publicKey), concatBytes(signed.body, signed.sig));
+  const ada3 = track(device(url, store3));
+  await ada3.messenger.start();
+  await until(ada3, (s) => s.connection.kind === 'online');
+  await eventually(async () => (await ada3.store.getMeta('prekeys.publishedThroughId')) !== undefined);
+  return ada3;
+}
+
+async function byBody(store: PetrelStore, contactId: string, body: string) {
+  return (await store.pageMessages(contactId, { limit: 50 })).messages.filter((m) => m.body === body);
+}
+
+describe('copies without a message row, sent to a stale device set', () => {
+  it("Bo's edit composed under Ada's list version 1 reaches the device her version 2 added, once", async () => {
+    const { r, ada1, ada2, bo, aSeesB, bSeesA, identity, one, two } = await adaOnTwoDevices(world);
+    // Bo, offline, writes and then corrects it: both fanned out to the two devices of version 1.
+    await bo.stop();
+    const offline = track(device('ws://127.0.0.1:9/', bo.store));
+    await offline.messenger.start();
+    await offline.messenger.send(bSeesA, 'teh typo');
+    const typo = (await byBody(bo.store, bSeesA, 'teh typo'))[0]!;
+    await offline.messenger.editMessage(typo.id, 'the typo');
+    await offline.stop();
+    const ada3 = await adaLinksAThird(r.url, identity, one, two, ada1.store, aSeesB);
+    const bo2 = track(device(r.url, bo.store));
+    await bo2.messenger.start();
+    for (const d of [ada1, ada2, ada3]) await eventually(async () => (await d.store.getMessage(typo.id))?.body === 'the typo');
+    await eventually(async () => (await bo2.store.queueDepth()) === 0);
+    for (const d of [ada1, ada2, ada3]) {
+      const rows = await byBody(d.store, aSeesB, 'the typo');
+      expect(rows).toHaveLength(1);
+      // The original as Bo wrote it (not the row's text after his edit), then the edit, once.
+      expect(rows[0]!.versions?.map((v) => v.text)).toEqual(['teh typo', 'the typo']);
+    }
+    expect(bo2.metrics.counter('devices.stale_devices_covered{kind="action"}')).toBe(1);
+    expect(bo2.metrics.counter('devices.stale_devices_covered{kind="message"}')).toBe(1);
+  });
+
+  it("a sent transcript composed under Ada's own list version 1 reaches the device her version 2 added, once", async () => {
+    const { r, ada1, ada2, bo, aSeesB, bSeesA, identity, one, two } = await adaOnTwoDevices(world);
+    // Ada's first device, offline, writes to Bo: a copy to Bo, a transcript to her second device (version 1).
+    await ada1.stop();
+    const offline = track(device('ws://127.0.0.1:9/', ada1.store));
+    await offline.messenger.start();
+    await offline.messenger.send(aSeesB, 'from my first device');
+    await offline.stop();
+    const ada3 = await adaLinksAThird(r.url, identity, one, two, ada1.store, aSeesB);
+    const ada1b = track(device(r.url, ada1.store));
+    await ada1b.messenger.start();
+    await eventually(async () => (await texts(bo, bSeesA)).includes('in:from my first device'));
+    for (const d of [ada2, ada3]) await eventually(async () => (await texts(d, aSeesB)).includes('out:from my first device'));
+    await eventually(async () => (await ada1b.store.queueDepth()) === 0);
+    expect((await texts(bo, bSeesA)).filter((t) => t === 'in:from my first device')).toHaveLength(1);
+    for (const d of [ada2, ada3]) expect((await texts(d, aSeesB)).filter((t) => t === 'out:from my first device')).toHaveLength(1);
+    expect(ada1b.metrics.counter('devices.stale_devices_covered{kind="own_copy"}')).toBe(1);
+  });
+});
