@@ -88,7 +88,8 @@ export class StaleDeviceCover {
       // An action copy, or a copy to our own other device: found through what was kept for resend.
       result = await ctx.store.coverCopies({ refused: entry.envelopeId, listVersion: version, devices });
     }
-    if (result.added) ctx.metrics.inc('devices.stale_devices_covered', { kind: entry.messageId !== undefined && contact ? 'message' : ownAccount ? 'own_copy' : 'action' }, result.added);
+    if (result.added && entry.messageId !== undefined && contact) ctx.metrics.inc('devices.stale_devices_covered', {}, result.added);
+    else if (result.added) ctx.metrics.inc('devices.stale_copies_covered', { kind: ownAccount ? 'own_copy' : 'action' }, result.added);
     ctx.log.info('copies for devices the fan-out missed', { added: result.added, requeued: result.requeued, dropped: result.dropped, version });
     this.deps.covered(entry.contactId);
   }
