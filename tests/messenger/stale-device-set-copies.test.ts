@@ -15,6 +15,7 @@ import { META_DEVICE_LIST_PREFIX } from '../../src/core/messenger/device-list-bo
 import { META_OWN_DEVICE } from '../../src/core/messenger/own-device-store.ts';
 import { secureRandom } from '../../src/core/random.ts';
 import { createMemoryStore, type PetrelStore } from '../../src/core/store/index.ts';
+import { sessionKey } from '../../src/core/store/session-key.ts';
 import { adaOnTwoDevices } from './ada-on-two-devices.ts';
 import { device, testWorld, texts, type Device } from './harness.ts';
 import { extraDevice, publishDeviceList } from './linked-device.ts';
@@ -32,7 +33,7 @@ async function eventually(check: () => Promise<boolean>, timeout = 15_000): Prom
 }
 
 /** Ada's account gets a third device (list version 2), a running core of its own that knows Bo. */
-async function adaLinksAThird(url: string, identity: Identity, one: OwnDevice, two: OwnDevice, contacts: PetrelStore, aSeesB: string): Promise<Device> {
+async function adaLinksAThird(url: string, identity: Identity, one: OwnDevice, two: OwnDevice, contacts: PetrelStore, aSeesB: string): Promise<Device & { readonly three: OwnDevice }> {
   const store3 = createMemoryStore({ now: () => Date.now() });
   const pool = createPreKeyPool(identity, secureRandom, 4);
   await store3.saveIdentity({ id: 'self', seed: identity.exportSeed(), displayName: 'Ada', createdAt: Date.now(), preKeyPool: serializePreKeyPool(pool), nextPreKeyId: pool.data.nextId });
@@ -45,7 +46,7 @@ async function adaLinksAThird(url: string, identity: Identity, one: OwnDevice, t
   await ada3.messenger.start();
   await until(ada3, (s) => s.connection.kind === 'online');
   await eventually(async () => (await ada3.store.getMeta('prekeys.publishedThroughId')) !== undefined);
-  return ada3;
+  return Object.assign(ada3, { three });
 }
 
 async function byBody(store: PetrelStore, contactId: string, body: string) {
@@ -95,5 +96,26 @@ describe('copies without a message row, sent to a stale device set', () => {
     expect((await texts(bo, bSeesA)).filter((t) => t === 'in:from my first device')).toHaveLength(1);
     for (const d of [ada2, ada3]) expect((await texts(d, aSeesB)).filter((t) => t === 'out:from my first device')).toHaveLength(1);
     expect(ada1b.metrics.counter('devices.stale_copies_covered{kind="own_copy"}')).toBe(1);
+  });
+
+  it("Bo's read receipt is not covered: it goes to the device he has a session with, and starts none with the device he did not know", async () => {
+    const { r, ada1, bo, aSeesB, bSeesA, identity, one, two } = await adaOnTwoDevices(world);
+    await ada1.messenger.send(aSeesB, 'read me');
+    await until(bo, (s) => s.contacts.find((c) => c.id === bSeesA)?.unread === 1);
+    const mine = (await byBody(ada1.store, aSeesB, 'read me'))[0]!;
+    // Bo goes away; Ada links a third device; Bo reads while still offline (receipts for the two devices he knows).
+    await bo.stop();
+    const ada3 = await adaLinksAThird(r.url, identity, one, two, ada1.store, aSeesB);
+    const offline = track(device('ws://127.0.0.1:9/', bo.store));
+    await offline.messenger.start();
+    await offline.messenger.markRead(bSeesA);
+    await offline.stop();
+    const bo2 = track(device(r.url, bo.store));
+    await bo2.messenger.start();
+    await eventually(async () => (await ada1.store.getMessage(mine.id))?.status === 'read');
+    await eventually(async () => (await bo2.store.queueDepth()) === 0);
+    // Deposited without a list version: no stale refusal, no cover, no session with the third device for it.
+    expect(bo2.metrics.counter('devices.send_stale')).toBe(0);
+    expect(await bo2.store.getSession(sessionKey(bSeesA, toHex(ada3.three.id)))).toBeUndefined();
   });
 });
