@@ -17,9 +17,8 @@ import { secureRandom } from '../../src/core/random.ts';
 import { createMemoryStore, type PetrelStore } from '../../src/core/store/index.ts';
 import { sessionKey } from '../../src/core/store/session-key.ts';
 import { adaOnTwoDevices } from './ada-on-two-devices.ts';
-import { device, testWorld, texts, type Device } from './harness.ts';
+import { device, introduce, onboard, testWorld, texts, until, type Device } from './harness.ts';
 import { extraDevice, publishDeviceList } from './linked-device.ts';
-import { until } from './harness.ts';
 
 const world = testWorld();
 const { track } = world;
@@ -77,6 +76,39 @@ describe('copies without a message row, sent to a stale device set', () => {
     }
     expect(bo2.metrics.counter('devices.stale_copies_covered{kind="action"}')).toBe(1);
     expect(bo2.metrics.counter('devices.stale_devices_covered')).toBe(1);
+  });
+
+  it("Bo's edit composed before he learned of Ada's first link reaches both of her devices (not her account mailbox, which no one reads now), once", async () => {
+    const r = await world.relay();
+    const ada = track(device(r.url));
+    let bo = track(device(r.url));
+    await onboard(ada, 'Ada');
+    await onboard(bo, 'Bo');
+    const { aSeesB, bSeesA } = await introduce(ada, bo);
+    await bo.messenger.send(bSeesA, 'teh typo');
+    await until(ada, (s) => s.contacts[0]?.unread === 1);
+    const typo = (await byBody(bo.store, bSeesA, 'teh typo'))[0]!;
+    // Bo goes away; Ada links a second device (her account's first list): the link hands it the message.
+    await bo.stop();
+    const link = await ada.messenger.createDeviceLink();
+    const ada2 = track(device(r.url));
+    await ada2.messenger.start();
+    await until(ada2, (s) => s.phase === 'onboarding');
+    await ada2.messenger.linkThisDevice(link);
+    await until(ada2, (s) => s.phase === 'ready' && s.connection.kind === 'online');
+    await until(ada, (s) => s.deviceLink?.status === 'done');
+    await eventually(async () => (await byBody(ada2.store, aSeesB, 'teh typo')).length === 1);
+    // Bo corrects it while still offline: one copy, to Ada's account mailbox (version 0).
+    const offline = track(device('ws://127.0.0.1:9/', bo.store));
+    await offline.messenger.start();
+    await offline.messenger.editMessage(typo.id, 'the typo');
+    await offline.stop();
+    bo = track(device(r.url, bo.store));
+    await bo.messenger.start();
+    for (const d of [ada, ada2]) await eventually(async () => (await d.store.getMessage(typo.id))?.body === 'the typo');
+    await eventually(async () => (await bo.store.queueDepth()) === 0);
+    for (const d of [ada, ada2]) expect((await d.store.getMessage(typo.id))?.versions?.map((v) => v.text)).toEqual(['teh typo', 'the typo']);
+    expect(bo.metrics.counter('devices.stale_copies_covered{kind="action"}')).toBe(2);
   });
 
   it("a sent transcript composed under Ada's own list version 1 reaches the device her version 2 added, once", async () => {

@@ -844,6 +844,40 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(await store.coverCopies({ refused: newId(), listVersion: 2, devices: [dev] })).toEqual({ added: 0, requeued: 0, dropped: 0 });
     });
 
+    it("an action's copy to the account mailbox of a contact without a list gives way to copies for the devices of its first list", async () => {
+      const store = await open({ now: () => 1_000 });
+      await store.putContact(contact(1));
+      const cid = contactId(1);
+      const sent = outgoing({ contact: 1, expectedVersion: null, body: 'teh' });
+      await store.commitOutgoing(sent);
+      const actionCopy = newId();
+      await store.commitOutgoing({
+        sessionUpdate: { contactId: cid, expectedVersion: 1, state: bytes(2) },
+        action: { kind: 'edit', id: newId(), target: sent.messageId, by: ME, at: 5_001, text: 'the' },
+        outboxEntry: { envelopeId: actionCopy, contactId: cid, mailbox: MAILBOX, envelope: bytes(9), listVersion: 0 },
+        retain: bytes(8),
+      });
+      expect((await store.dueOutbox(1_000, 10)).find((e) => e.envelopeId === actionCopy)?.listVersion).toBe(0);
+      const devices = ['a', 'b'].map((x) => ({ device: x.repeat(32), mailbox: MAILBOX, envelopeId: newId() }));
+      expect(await store.coverCopies({ refused: actionCopy, listVersion: 1, devices })).toEqual({ added: 2, requeued: 0, dropped: 1 });
+      const jobs = await store.pendingJobs(cid);
+      expect(jobs.map((j) => [j.device, j.listVersion, j.plaintext])).toEqual(devices.map((d) => [d.device, 1, bytes(8)]));
+      expect((await store.resendable([actionCopy]))[0]).toBeDefined();
+    });
+
+    it('a pending job keeps the list version it was queued under; a bad one is refused and changes nothing', async () => {
+      const store = await open({ now: () => 1_000 });
+      await store.putContact(contact(1));
+      const cid = contactId(1);
+      const id = newId();
+      await store.commitPendingOutgoing({ message: { id, contactId: cid, body: 'hi', sentAt: 900 }, job: { envelopeId: id, mailbox: MAILBOX, plaintext: bytes(7), listVersion: 0 } });
+      expect((await store.pendingJobs(cid))[0]?.listVersion).toBe(0);
+      const before = await snapshot(store, [1], [id]);
+      const other = newId();
+      await expect(store.commitPendingOutgoing({ message: { id: other, contactId: cid, body: 'x', sentAt: 901 }, job: { envelopeId: other, mailbox: MAILBOX, plaintext: bytes(7), listVersion: -1 } })).rejects.toBeInstanceOf(InvalidStoreInputError);
+      expect(await snapshot(store, [1], [id])).toEqual(before);
+    });
+
     it("a message's new device gets the content as first written, not the row's text after an edit", async () => {
       const store = await open({ now: () => 1_000 });
       await store.putContact(contact(1));

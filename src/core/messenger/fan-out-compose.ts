@@ -99,16 +99,17 @@ export async function enqueueActionFannedOut(
 /**
  * The list each copy of one fan-out follows (§13.5, "A send to a stale device set"): a copy
  * to one of the contact's devices names the version of the contact's list, a copy to one
- * of our own other devices the version of our own list; the relay refuses it when that
- * list moved on, and the sender covers the devices it added (stale-device-cover.ts). A
- * copy to an account mailbox carries none here (a message's copy is sent under version 0
- * by the outbox; an action's goes unchecked).
+ * of our own other devices the version of our own list, a copy to the account mailbox of
+ * a contact without a list version 0; the relay refuses it when that list moved on, and
+ * the sender covers the devices it added (stale-device-cover.ts).
  */
 async function listStamps(deps: ComposeDeps, contactKey: Uint8Array, targets: readonly FanOutTarget[]): Promise<(t: FanOutTarget) => { readonly listVersion?: number }> {
   const theirs = targets.some((t) => !t.own && t.deviceId) ? await deps.devices?.listVersion(contactKey) : undefined;
   const ours = targets.some((t) => t.own && t.deviceId) ? await deps.devices?.listVersion(deps.identity.publicKey) : undefined;
   return (t) => {
-    const v = !t.deviceId ? undefined : t.own ? ours : theirs;
+    // The account mailbox of a contact without a list: version 0.
+    if (!t.deviceId) return t.own ? {} : { listVersion: 0 };
+    const v = t.own ? ours : theirs;
     return v !== undefined && v > 0 ? { listVersion: v } : {};
   };
 }

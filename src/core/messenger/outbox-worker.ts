@@ -244,8 +244,8 @@ export class OutboxWorker {
    * devices (stale-device-cover.ts).
    */
   private async fannedOutUnderOlderList(entry: OutboxRecord, dl: DeviceListVersion | undefined): Promise<boolean> {
-    if (!dl || entry.listVersion === undefined || !this.ctx.devices) return false;
-    return (await this.ctx.devices.listVersion(dl.ik).catch(() => entry.listVersion!)) !== entry.listVersion;
+    if (!dl || !this.ctx.devices) return false;
+    return (await this.ctx.devices.listVersion(dl.ik).catch(() => dl.v)) !== dl.v;
   }
 
   private schedule(at: number): void {

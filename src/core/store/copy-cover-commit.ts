@@ -13,7 +13,8 @@
  * queued and none already sent, as the kept records say — gets a `pending_session` job
  * with the kept content at the refused copy's place in its queue (and a kept record of its
  * own, under the same time); every copy still queued is marked with the new list version,
- * so it goes again at once. A refused copy that nothing was kept for (pruned) is only
+ * so it goes again at once; an action's copy to the contact's account mailbox (sent while
+ * it had no list, version 0) is removed once device copies take its place. A refused copy that nothing was kept for (pruned) is only
  * marked: its devices cannot be known, and it must not be refused for ever.
  */
 import { bytesEqual } from '../bytes.ts';
@@ -79,12 +80,17 @@ export async function applyCopyCover(tx: BackendTx, c: CopyCoverCommit, now: num
           createdAt: now,
         }))
     : [];
+  // An action's copy to the account mailbox (the contact had no list): an account with a list
+  // reads only device mailboxes, so it goes once device copies take its place, never before.
+  const toAccount = jobs.length + queued.filter((e) => e.device !== undefined).length > 0 ? queued.filter((e) => e.device === undefined) : [];
+  const requeued = queued.filter((e) => !toAccount.includes(e));
   await Promise.all([
     ...jobs.map((j) => outbox.put(j)),
     ...jobs.map((j) => resendable.put({ ...kept!, envelopeId: j.envelopeId, device: j.device!, resends: 0 })),
-    ...queued.map((e) => outbox.put({ ...e, listVersion: c.listVersion, nextAttemptAt: now })),
+    ...requeued.map((e) => outbox.put({ ...e, listVersion: c.listVersion, nextAttemptAt: now })),
+    ...toAccount.map((e) => outbox.delete(e.envelopeId)),
   ]);
-  return { added: jobs.length, requeued: queued.length, dropped: 0 };
+  return { added: jobs.length, requeued: requeued.length, dropped: toAccount.length };
 }
 
 /** A kept copy of the same fan-out as `kept`: same account, same message or target, the same kind and content. */

@@ -53,7 +53,7 @@ import type {
   SessionStartCommit,
   SessionUpdate,
 } from './store-api.ts';
-import { checkAction, checkContact, checkIncoming, checkIncomingBatch, checkOutboxEntry, checkOutgoingMessage, checkSameContact, checkSessionUpdate } from './validate-commits.ts';
+import { checkAction, checkContact, checkIncoming, checkIncomingBatch, checkListVersion, checkOutboxEntry, checkOutgoingMessage, checkSameContact, checkSessionUpdate } from './validate-commits.ts';
 import { checkArray, checkBody, checkBytes, checkContactId, checkCount, checkId128, checkObject, checkOneOf, checkText, checkTime } from './validate.ts';
 
 /** For commits no effect outside the device follows (see TxOptions). */
@@ -278,6 +278,7 @@ export class BackendPetrelStore implements PetrelStore {
     checkId128('job.envelopeId', commit.job.envelopeId);
     checkBytes('job.mailbox', commit.job.mailbox, 32);
     checkBytes('job.plaintext', commit.job.plaintext);
+    if (commit.job.listVersion !== undefined) checkListVersion('job.listVersion', commit.job.listVersion);
     const now = this.options.now();
     await this.tx(['messages', 'conversations', 'outbox', 'resendable'], 'readwrite', (tx) => applyPendingOutgoing(tx, commit, now));
   }

@@ -116,7 +116,8 @@ export interface PendingOutgoingCommit {
   readonly message?: NewOutgoingMessage;
   /** Our edit, delete or reaction, applied to its target row now; its job waits for the session. */
   readonly action?: MessageAction;
-  readonly job: { readonly envelopeId: string; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array };
+  /** `listVersion`: as on a fanned-out copy (OutboxRecord.listVersion); 0 for an action's copy to the account mailbox of a contact without a list. */
+  readonly job: { readonly envelopeId: string; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array; readonly listVersion?: number };
 }
 
 /**
