@@ -13,7 +13,9 @@ import type { MessengerContext } from '../../src/core/messenger/context.ts';
 import { OutboxWorker } from '../../src/core/messenger/outbox-worker.ts';
 import { SerialLane } from '../../src/core/messenger/serial-lane.ts';
 import { seededRandom } from '../../src/core/random.ts';
-import { createMemoryStore, type MessageRecord, type OutboxRecord, type PetrelStore } from '../../src/core/store/index.ts';
+import { createMemoryStore, type ContactRecord, type MessageRecord, type OutboxRecord, type PetrelStore } from '../../src/core/store/index.ts';
+import type { DeviceRouting } from '../../src/core/messenger/device-routing.ts';
+import type { SignedDeviceList } from '../../src/core/wire/index.ts';
 import { Router, type RouterConfig, type Transport } from '../../src/core/transport/index.ts';
 import { flush } from '../transport/fakes.ts';
 
@@ -45,7 +47,15 @@ function id128(tag: number, n: number): string {
   return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
 }
 
-export async function outboxRig(transports: readonly Transport[], config: Partial<RouterConfig>, seed = 1): Promise<OutboxRig> {
+/** What a rig may add to the worker's context and wiring (linked devices, the stale-set cover). */
+export interface OutboxRigExtras {
+  /** Contacts stored before the worker's contact directory is loaded. */
+  readonly contacts?: readonly ContactRecord[];
+  readonly devices?: DeviceRouting;
+  readonly staleDevices?: (entry: OutboxRecord, list: SignedDeviceList | undefined) => Promise<void>;
+}
+
+export async function outboxRig(transports: readonly Transport[], config: Partial<RouterConfig>, seed = 1, extras: OutboxRigExtras = {}): Promise<OutboxRig> {
   const clock = new FakeClock(START);
   const random = seededRandom(seed);
   const metrics = new InMemoryMetrics();
@@ -60,11 +70,15 @@ export async function outboxRig(transports: readonly Transport[], config: Partia
     log: silentLogger,
     lane: new SerialLane(),
     identity,
-    contacts: await ContactDirectory.load(store),
+    contacts: await (async () => {
+      for (const c of extras.contacts ?? []) await store.putContact(c);
+      return ContactDirectory.load(store);
+    })(),
     pool: createPreKeyPool(identity, random, 0),
+    ...(extras.devices ? { devices: extras.devices } : {}),
   };
   const router = new Router(transports, { clock, random, metrics, logger: silentLogger }, config);
-  const worker = new OutboxWorker(ctx, router, () => {});
+  const worker = new OutboxWorker(ctx, router, () => {}, extras.staleDevices);
   const versions = new Map<number, number>();
   let counter = 0;
   return {

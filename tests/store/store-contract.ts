@@ -17,6 +17,7 @@ import {
 } from '../../src/core/store/index.ts';
 import { bytes, contact, contactId, incoming, MAILBOX, newId, outgoing, pending } from './fixtures.ts';
 import { snapshot } from './snapshot.ts';
+import { ME } from '../../src/core/store/message-actions.ts';
 
 export interface StoreHarness {
   readonly store: PetrelStore;
@@ -826,6 +827,116 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect((await store.pendingJobs(cid)).map((j) => j.device)).toEqual([devC]);
       // C's copy is kept with the others: a later refusal covers nobody again.
       expect(await store.coverDevices({ messageId: id, contactId: cid, listVersion: 2, plaintext: bytes(7), devices: devices.map((d) => ({ ...d, envelopeId: newId() })), refused: copyB })).toEqual({ added: 0, requeued: 1, dropped: 0 });
+    });
+  });
+
+  describe(`${name}: covering the devices an action or a copy to our own devices missed (coverCopies)`, () => {
+    it("a refused edit copy and a refused transcript cover only the devices their fan-out missed, with the kept content, once", async () => {
+      const store = await open({ now: () => 1_000 });
+      await store.putContact(contact(1));
+      const cid = contactId(1);
+      const own = contactId(2);
+      const [devA, devB, devC, ownO, ownP] = ['a', 'b', 'c', 'd', 'e'].map((x) => x.repeat(32)) as [string, string, string, string, string];
+      const id = newId();
+      await store.commitFanOut({ message: { id, contactId: cid, body: 'teh', sentAt: 900 }, sessionUpdates: [], ready: [], pending: [{ envelopeId: id, device: devA, mailbox: MAILBOX, plaintext: bytes(7), listVersion: 1 }], retain: bytes(7) });
+      // The edit, under the contact's list version 1 (A, B) and our own list version 1 (O).
+      const [editA, editB, editO] = [newId(), newId(), newId()];
+      await store.commitFanOutAction({
+        contactId: cid,
+        action: { kind: 'edit', id: newId(), target: id, by: ME, at: 950, text: 'the' },
+        ownAccount: own,
+        sessionUpdates: [],
+        ready: [],
+        pending: [
+          { envelopeId: editA, device: devA, mailbox: MAILBOX, plaintext: bytes(8), listVersion: 1 },
+          { envelopeId: editB, device: devB, mailbox: MAILBOX, plaintext: bytes(8), listVersion: 1 },
+          { envelopeId: editO, device: ownO, own: true, mailbox: MAILBOX, plaintext: bytes(9), listVersion: 1 },
+        ],
+        retain: bytes(8),
+        retainOwn: bytes(9),
+      });
+      for (const [key, envelopeIds] of [[cid + devA, [id, editA]], [cid + devB, [editB]], [own + ownO, [editO]]] as const) {
+        await store.commitSessionStart({ sessionUpdate: { contactId: key, expectedVersion: null, state: bytes(1) }, encrypted: envelopeIds.map((envelopeId) => ({ envelopeId, envelope: bytes(9) })) });
+      }
+      expect(await store.markSent(editA, { at: 1_100 })).toBe(true);
+      expect(await store.pendingJobs(cid)).toEqual([]);
+
+      // B's copy refused under version 2 (A, B, C): C gets the edit, B goes again, A (sent) nothing.
+      const devices = [devA, devB, devC].map((device) => ({ device, mailbox: MAILBOX, envelopeId: newId() }));
+      expect(await store.coverCopies({ refused: editB, listVersion: 2, devices })).toEqual({ added: 1, requeued: 1, dropped: 0 });
+      const [jobC] = await store.pendingJobs(cid);
+      expect(jobC).toMatchObject({ device: devC, contactId: cid, plaintext: bytes(8), listVersion: 2, state: 'pending_session' });
+      expect(jobC!.messageId).toBeUndefined();
+      const [keptC] = await store.resendable([jobC!.envelopeId]);
+      expect(keptC).toMatchObject({ messageId: id, action: true, plaintext: bytes(8), device: devC });
+      // Refused again: nobody is covered twice.
+      expect(await store.coverCopies({ refused: editB, listVersion: 2, devices: devices.map((d) => ({ ...d, envelopeId: newId() })) })).toEqual({ added: 0, requeued: 2, dropped: 0 });
+      expect((await store.pendingJobs(cid)).map((j) => j.device)).toEqual([devC]);
+
+      // The transcript to our device O refused under our version 2 (O, P): P gets the transcript.
+      const ours = [ownO, ownP].map((device) => ({ device, mailbox: MAILBOX, envelopeId: newId() }));
+      expect(await store.coverCopies({ refused: editO, listVersion: 2, devices: ours })).toEqual({ added: 1, requeued: 1, dropped: 0 });
+      expect(await store.pendingJobs(own)).toEqual([expect.objectContaining({ device: ownP, contactId: own, plaintext: bytes(9), listVersion: 2 })]);
+    });
+
+    it('refuses a message copy and a device named twice, changing nothing; a copy already gone covers nothing', async () => {
+      const store = await open({ now: () => 1_000 });
+      await store.putContact(contact(1));
+      const cid = contactId(1);
+      const id = newId();
+      await store.commitFanOut({ message: { id, contactId: cid, body: 'hi', sentAt: 900 }, sessionUpdates: [], ready: [], pending: [{ envelopeId: id, device: 'a'.repeat(32), mailbox: MAILBOX, plaintext: bytes(7), listVersion: 1 }], retain: bytes(7) });
+      const before = await snapshot(store, [1], [id]);
+      const dev = { device: 'b'.repeat(32), mailbox: MAILBOX, envelopeId: newId() };
+      await expect(store.coverCopies({ refused: id, listVersion: 2, devices: [dev] })).rejects.toBeInstanceOf(InvalidStoreInputError);
+      await expect(store.coverCopies({ refused: id, listVersion: 2, devices: [dev, { ...dev, envelopeId: newId() }] })).rejects.toBeInstanceOf(InvalidStoreInputError);
+      await expect(store.coverCopies({ refused: id, listVersion: -1, devices: [dev] })).rejects.toBeInstanceOf(InvalidStoreInputError);
+      expect(await snapshot(store, [1], [id])).toEqual(before);
+      expect(await store.coverCopies({ refused: newId(), listVersion: 2, devices: [dev] })).toEqual({ added: 0, requeued: 0, dropped: 0 });
+    });
+
+    it("an action's copy to the account mailbox of a contact without a list gives way to copies for the devices of its first list", async () => {
+      const store = await open({ now: () => 1_000 });
+      await store.putContact(contact(1));
+      const cid = contactId(1);
+      const sent = outgoing({ contact: 1, expectedVersion: null, body: 'teh' });
+      await store.commitOutgoing(sent);
+      const actionCopy = newId();
+      await store.commitOutgoing({
+        sessionUpdate: { contactId: cid, expectedVersion: 1, state: bytes(2) },
+        action: { kind: 'edit', id: newId(), target: sent.messageId, by: ME, at: 5_001, text: 'the' },
+        outboxEntry: { envelopeId: actionCopy, contactId: cid, mailbox: MAILBOX, envelope: bytes(9), listVersion: 0 },
+        retain: bytes(8),
+      });
+      expect((await store.dueOutbox(1_000, 10)).find((e) => e.envelopeId === actionCopy)?.listVersion).toBe(0);
+      const devices = ['a', 'b'].map((x) => ({ device: x.repeat(32), mailbox: MAILBOX, envelopeId: newId() }));
+      expect(await store.coverCopies({ refused: actionCopy, listVersion: 1, devices })).toEqual({ added: 2, requeued: 0, dropped: 1 });
+      const jobs = await store.pendingJobs(cid);
+      expect(jobs.map((j) => [j.device, j.listVersion, j.plaintext])).toEqual(devices.map((d) => [d.device, 1, bytes(8)]));
+      expect((await store.resendable([actionCopy]))[0]).toBeDefined();
+    });
+
+    it('a pending job keeps the list version it was queued under; a bad one is refused and changes nothing', async () => {
+      const store = await open({ now: () => 1_000 });
+      await store.putContact(contact(1));
+      const cid = contactId(1);
+      const id = newId();
+      await store.commitPendingOutgoing({ message: { id, contactId: cid, body: 'hi', sentAt: 900 }, job: { envelopeId: id, mailbox: MAILBOX, plaintext: bytes(7), listVersion: 0 } });
+      expect((await store.pendingJobs(cid))[0]?.listVersion).toBe(0);
+      const before = await snapshot(store, [1], [id]);
+      const other = newId();
+      await expect(store.commitPendingOutgoing({ message: { id: other, contactId: cid, body: 'x', sentAt: 901 }, job: { envelopeId: other, mailbox: MAILBOX, plaintext: bytes(7), listVersion: -1 } })).rejects.toBeInstanceOf(InvalidStoreInputError);
+      expect(await snapshot(store, [1], [id])).toEqual(before);
+    });
+
+    it("a message's new device gets the content as first written, not the row's text after an edit", async () => {
+      const store = await open({ now: () => 1_000 });
+      await store.putContact(contact(1));
+      const cid = contactId(1);
+      const id = newId();
+      await store.commitFanOut({ message: { id, contactId: cid, body: 'teh', sentAt: 900 }, sessionUpdates: [], ready: [], pending: [{ envelopeId: id, device: 'a'.repeat(32), mailbox: MAILBOX, plaintext: bytes(7), listVersion: 1 }], retain: bytes(7) });
+      const devices = ['a', 'b'].map((x) => ({ device: x.repeat(32), mailbox: MAILBOX, envelopeId: newId() }));
+      expect(await store.coverDevices({ messageId: id, contactId: cid, listVersion: 2, plaintext: bytes(99), devices, refused: id })).toEqual({ added: 1, requeued: 1, dropped: 0 });
+      expect((await store.pendingJobs(cid)).find((j) => j.device === 'b'.repeat(32))?.plaintext).toEqual(bytes(7));
     });
   });
 

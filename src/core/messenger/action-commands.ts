@@ -81,17 +81,21 @@ export class ActionCommands {
       // Linked devices on either side: one copy per device, and a transcript to each of ours (fan-out-compose.ts).
       const targets = ctx.devices ? await ctx.devices.targets(contact.identityKey) : [];
       if (targets.some((t) => !isAccountTarget(t))) return enqueueActionFannedOut(ctx, contact, action, content, targets);
+      // A copy to the account mailbox of a contact without a list goes under version 0: if
+      // the contact links a device before it is deposited, the relay refuses it (an account
+      // with a list reads only device mailboxes) and its devices get it instead (§13.5).
+      const unlisted = ctx.devices ? { listVersion: 0 } : {};
       const row = await ctx.store.getSession(contact.id);
       if (!row) {
         // No session yet (the message itself still waits for one): the action waits behind it.
-        await ctx.store.commitPendingOutgoing({ action, job: { envelopeId: id, mailbox, plaintext: content } });
+        await ctx.store.commitPendingOutgoing({ action, job: { envelopeId: id, mailbox, plaintext: content, ...unlisted } });
         return true;
       }
       const { set, envelope } = await encryptFor(ctx, decodeSessionSet(row.state), contact.identityKey, content);
       await ctx.store.commitOutgoing({
         sessionUpdate: { contactId: contact.id, expectedVersion: row.version, state: encodeSessionSet(set) },
         action,
-        outboxEntry: { envelopeId: id, contactId: contact.id, mailbox, envelope },
+        outboxEntry: { envelopeId: id, contactId: contact.id, mailbox, envelope, ...unlisted },
         retain: content,
       });
       return false;

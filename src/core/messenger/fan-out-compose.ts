@@ -31,9 +31,7 @@ export async function enqueueFannedOut(deps: ComposeDeps & { readonly random: Ra
   const ownAccount = toHex(deps.identity.publicKey);
   // Our own other devices get a "sent transcript": the same content, and the contact it went to.
   const transcript = encodeContent({ t: 'sent', to: m.contactKey, content: m.content });
-  // The contact's list these copies follow: each copy to one of its devices names its version, and the relay refuses it if the list moved on (§13.5).
-  const listVersion = targets.some((t) => !t.own && t.deviceId) ? await deps.devices?.listVersion(m.contactKey) : undefined;
-  const stamp = (t: FanOutTarget) => (!t.own && t.deviceId && listVersion !== undefined ? { listVersion } : {});
+  const stamp = await listStamps(deps, m.contactKey, targets);
   // The first copy's envelope id is the message id (as for a single copy); the others get fresh ones.
   let first = true;
   for (const t of targets) {
@@ -74,6 +72,7 @@ export async function enqueueActionFannedOut(
   const pending: FanOutActionCommit['pending'][number][] = [];
   const ownAccount = toHex(deps.identity.publicKey);
   const transcript = encodeContent({ t: 'sent', to: contact.identityKey, content });
+  const stamp = await listStamps(deps, contact.identityKey, targets);
   // The contact's copies first: the first of them carries the action id as its envelope id.
   const ordered = [...targets.filter((t) => !t.own), ...targets.filter((t) => t.own)];
   let first = true;
@@ -86,13 +85,31 @@ export async function enqueueActionFannedOut(
     const plaintext = t.own ? transcript : content;
     const row = await deps.store.getSession(key);
     if (!row) {
-      pending.push({ envelopeId, ...(device ? { device } : {}), ...(t.own ? { own: true as const } : {}), mailbox: t.mailbox, plaintext });
+      pending.push({ envelopeId, ...(device ? { device } : {}), ...(t.own ? { own: true as const } : {}), mailbox: t.mailbox, plaintext, ...stamp(t) });
       continue;
     }
     const { set, envelope } = await encryptFor(deps, decodeSessionSet(row.state), t.own ? deps.identity.publicKey : contact.identityKey, plaintext);
     sessionUpdates.push({ contactId: key, expectedVersion: row.version, state: encodeSessionSet(set) });
-    ready.push({ envelopeId, contactId: owner, ...(device ? { device } : {}), mailbox: t.mailbox, envelope });
+    ready.push({ envelopeId, contactId: owner, ...(device ? { device } : {}), mailbox: t.mailbox, envelope, ...stamp(t) });
   }
   await deps.store.commitFanOutAction({ contactId: contact.id, action, ownAccount, sessionUpdates, ready, pending, retain: content, retainOwn: transcript });
   return pending.some((j) => !j.own);
+}
+
+/**
+ * The list each copy of one fan-out follows (§13.5, "A send to a stale device set"): a copy
+ * to one of the contact's devices names the version of the contact's list, a copy to one
+ * of our own other devices the version of our own list, a copy to the account mailbox of
+ * a contact without a list version 0; the relay refuses it when that list moved on, and
+ * the sender covers the devices it added (stale-device-cover.ts).
+ */
+async function listStamps(deps: ComposeDeps, contactKey: Uint8Array, targets: readonly FanOutTarget[]): Promise<(t: FanOutTarget) => { readonly listVersion?: number }> {
+  const theirs = targets.some((t) => !t.own && t.deviceId) ? await deps.devices?.listVersion(contactKey) : undefined;
+  const ours = targets.some((t) => t.own && t.deviceId) ? await deps.devices?.listVersion(deps.identity.publicKey) : undefined;
+  return (t) => {
+    // The account mailbox of a contact without a list: version 0.
+    if (!t.deviceId) return t.own ? {} : { listVersion: 0 };
+    const v = t.own ? ours : theirs;
+    return v !== undefined && v > 0 ? { listVersion: v } : {};
+  };
 }

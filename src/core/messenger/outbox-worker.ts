@@ -15,7 +15,7 @@
  * available at all (offline) spend no attempt and are not written; the worker wakes when
  * a transport comes back or at the router's retry time.
  */
-import { fromHex } from '../bytes.ts';
+import { fromHex, toHex } from '../bytes.ts';
 import type { OutboxRecord } from '../store/index.ts';
 import { OUTBOX_DUE_MAX } from '../store/index.ts';
 import type { AttemptOutcome, Router } from '../transport/index.ts';
@@ -171,12 +171,12 @@ export class OutboxWorker {
     const envelope = { to: entry.mailbox, id: fromHex(entry.envelopeId), body: entry.envelope };
     // A message (receipts have no place in the conversation to keep) must not overtake an
     // earlier one still in the relay's mailbox: see RelayOrderHold.
-    const offDirect =
-      entry.messageId !== undefined &&
-      this.router.isAvailable('direct', entry.mailbox) &&
-      (await this.order.keepsOffDirect(entry.contactId, entry.device).catch(() => false));
-    const state = { firstAttemptAt: entry.firstAttemptAt ?? entry.createdAt, attempts: entry.attempts };
     const deviceList = this.deviceListOf(entry);
+    const directUp = this.router.isAvailable('direct', entry.mailbox);
+    const staleForDirect = directUp && (await this.fannedOutUnderOlderList(entry, deviceList));
+    if (staleForDirect) this.ctx.metrics.inc('devices.direct_skipped_stale_list');
+    const offDirect = staleForDirect || (directUp && entry.messageId !== undefined && (await this.order.keepsOffDirect(entry.contactId, entry.device).catch(() => false)));
+    const state = { firstAttemptAt: entry.firstAttemptAt ?? entry.createdAt, attempts: entry.attempts };
     this.ctx.trace?.mark(STAGES.outboxHandoff);
     const outcome = await this.router.attempt(envelope, state, { ...(offDirect ? { skip: ['direct'] as const } : {}), ...(deviceList ? { deviceList } : {}) });
     if (outcome.ok && outcome.transport === 'relay' && entry.messageId !== undefined) this.order.relayed(entry.contactId, entry.messageId, entry.device);
@@ -214,17 +214,38 @@ export class OutboxWorker {
   }
 
   /**
-   * The contact's device-list version a copy of a message was fanned out under, for the
-   * relay to check: the stamped version of a copy to a device, 0 for a copy to an account
-   * mailbox (composed while the contact had no list). Nothing for protocol entries, our
-   * own devices' copies and entries from before the stamp.
+   * The device-list version a copy was fanned out under, for the relay to check (§13.5, "A
+   * send to a stale device set"): the stamped version of a copy to a device — of the
+   * contact's list for a message or an action to the contact, of our own list for a copy
+   * to our own other device — and 0 for a message's copy to an account mailbox (composed
+   * while the contact had no list). Nothing for receipts and other protocol entries (they
+   * are not covered, see PROTOCOL.md) and for entries from before the stamp.
    */
   private deviceListOf(entry: OutboxRecord): DeviceListVersion | undefined {
-    if (entry.messageId === undefined || !this.staleDevices || !this.ctx.devices) return undefined;
-    const contact = this.ctx.contacts.byId(entry.contactId);
-    if (!contact) return undefined;
-    const v = entry.listVersion ?? (entry.device === undefined ? 0 : undefined);
-    return v === undefined ? undefined : { ik: contact.identityKey, v };
+    if (!this.staleDevices || !this.ctx.devices) return undefined;
+    const account = this.accountOf(entry.contactId);
+    if (!account) return undefined;
+    const v = entry.listVersion ?? (entry.messageId !== undefined && entry.device === undefined ? 0 : undefined);
+    return v === undefined ? undefined : { ik: account, v };
+  }
+
+  /** The identity key of the account `contactId` names: a contact's, or ours (copies to our own other devices queue under our account). */
+  private accountOf(contactId: string): Uint8Array | undefined {
+    const { identity, contacts } = this.ctx;
+    if (contactId === toHex(identity.publicKey)) return identity.publicKey;
+    return contacts.byId(contactId)?.identityKey;
+  }
+
+  /**
+   * The direct path (a data channel to one device) never reaches the relay's check, so a
+   * copy may take it only while the list it was fanned out under is still the one held
+   * here (§13.5): once a newer list is held (a `devices.changed` push, a fetch), the copy
+   * goes to the relay instead, which refuses it as stale and the sender covers the new
+   * devices (stale-device-cover.ts).
+   */
+  private async fannedOutUnderOlderList(entry: OutboxRecord, dl: DeviceListVersion | undefined): Promise<boolean> {
+    if (!dl || !this.ctx.devices) return false;
+    return (await this.ctx.devices.listVersion(dl.ik).catch(() => dl.v)) !== dl.v;
   }
 
   private schedule(at: number): void {

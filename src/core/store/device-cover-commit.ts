@@ -28,7 +28,7 @@ export interface DeviceCoverCommit {
   readonly listVersion: number;
   /** Every device of that list, each with a fresh envelope id for the copy it may need. */
   readonly devices: readonly { readonly device: string; readonly mailbox: Uint8Array; readonly envelopeId: string }[];
-  /** The message's content, as its other copies carry it. */
+  /** The message's content, for when no copy's kept record holds it as first encrypted (which is used when there). */
   readonly plaintext: Uint8Array;
   /**
    * The envelope id of the copy the relay refused. Its kept record names when the message's
@@ -79,6 +79,9 @@ export async function applyDeviceCover(tx: BackendTx, c: DeviceCoverCommit, now:
   const keptAt = [...new Set(kept.map((r) => r.at))];
   const sent = (await Promise.all(keptAt.map((at) => resendable.query({ index: 'byAt', lower: at, upper: at })))).flat().filter((r) => isCopyOf(r, m.id, c.contactId));
   const keptFor = kept[0];
+  // The content as the other copies carried it when first encrypted: the row may have been
+  // edited since (the edit follows as its own copy, and must not find the text already changed).
+  const plaintext = keptFor?.plaintext ?? c.plaintext;
   const covered = new Set<string>([...queued.map((e) => e.device ?? ''), ...sent.map((r) => r.device ?? '')]);
   const fresh = await Promise.all(c.devices.map((d) => outbox.get(d.envelopeId)));
   if (fresh.some((e) => e)) throw new InvalidStoreInputError('devices.envelopeId', 'an outbox entry with this id exists');
@@ -92,7 +95,7 @@ export async function applyDeviceCover(tx: BackendTx, c: DeviceCoverCommit, now:
       mailbox: d.mailbox,
       listVersion: c.listVersion,
       state: 'pending_session',
-      plaintext: c.plaintext,
+      plaintext,
       seq: m.order,
       attempts: 0,
       nextAttemptAt: now,
@@ -104,7 +107,7 @@ export async function applyDeviceCover(tx: BackendTx, c: DeviceCoverCommit, now:
   const at = keptFor?.at ?? now;
   await Promise.all([
     ...jobs.map((j) => outbox.put(j)),
-    ...jobs.map((j) => resendable.put(resendableRecord(j, m.id, c.plaintext, at))),
+    ...jobs.map((j) => resendable.put(resendableRecord(j, m.id, plaintext, at))),
     ...requeued.map((e) => outbox.put({ ...e, listVersion: c.listVersion, nextAttemptAt: now })),
     ...toAccount.map((e) => outbox.delete(e.envelopeId)),
   ]);

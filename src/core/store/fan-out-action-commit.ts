@@ -15,7 +15,7 @@ import { nextOwnSeq, nextSession, readyOutboxRecord, resendableRecord } from './
 import type { ConversationRecord } from './records.ts';
 import { checkDeviceHex, contactOfSessionKey } from './session-key.ts';
 import type { FanOutActionCommit, NewOutboxEntry, SessionUpdate } from './store-api.ts';
-import { checkAction, checkOutboxEntry, checkSameContact, checkSessionUpdate } from './validate-commits.ts';
+import { checkAction, checkListVersion, checkOutboxEntry, checkSameContact, checkSessionUpdate } from './validate-commits.ts';
 import { checkArray, checkBytes, checkContactId, checkId128, checkObject } from './validate.ts';
 
 const TARGETS_MAX = 32;
@@ -41,6 +41,7 @@ export function checkFanOutAction(commit: FanOutActionCommit): void {
     if (j.device !== undefined) checkDeviceHex(`pending[${i}].device`, j.device);
     checkBytes(`pending[${i}].mailbox`, j.mailbox, 32);
     checkBytes(`pending[${i}].plaintext`, j.plaintext);
+    if (j.listVersion !== undefined) checkListVersion(`pending[${i}].listVersion`, j.listVersion);
   });
   if (commit.retain !== undefined) checkBytes('retain', commit.retain);
   if (commit.retainOwn !== undefined) checkBytes('retainOwn', commit.retainOwn);
@@ -81,6 +82,7 @@ export async function applyFanOutAction(tx: BackendTx, commit: FanOutActionCommi
         contactId: j.own ? commit.ownAccount! : contactId,
         ...(j.device !== undefined ? { device: j.device } : {}),
         mailbox: j.mailbox,
+        ...(j.listVersion !== undefined ? { listVersion: j.listVersion } : {}),
         state: 'pending_session',
         plaintext: j.plaintext,
         seq: j.own ? ownSeq : c.nextOrder,

@@ -16,6 +16,7 @@ export { groupInboxKey, type GroupInboxRow, type NewGroupInboxFrame } from './gr
 export type { ImportedMessage } from './history-import.ts';
 export type { SystemLine } from './system-line.ts';
 export type { DeviceCoverCommit, DeviceCoverResult } from './device-cover-commit.ts';
+export type { CopyCoverCommit } from './copy-cover-commit.ts';
 export { toStoreError } from './storage-errors.ts';
 export { StorageHealth, type StorageHealthView, type StorageState } from './storage-health.ts';
 export type * from './store-api.ts';

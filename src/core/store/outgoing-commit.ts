@@ -166,6 +166,7 @@ export async function applyPendingOutgoing(tx: BackendTx, commit: PendingOutgoin
       ...(row ? { messageId: row.id } : {}),
       contactId,
       mailbox: commit.job.mailbox,
+      ...(commit.job.listVersion !== undefined ? { listVersion: commit.job.listVersion } : {}),
       state: 'pending_session',
       plaintext: commit.job.plaintext,
       seq,

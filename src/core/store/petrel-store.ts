@@ -19,6 +19,7 @@ import { ME } from './message-actions.ts';
 import { queueHeads } from './queue-heads.ts';
 import { applyFanOut, checkFanOut, FAN_OUT_STORES } from './fan-out-commit.ts';
 import { applyFanOutAction, checkFanOutAction } from './fan-out-action-commit.ts';
+import { applyCopyCover, checkCopyCover, COPY_COVER_STORES, type CopyCoverCommit } from './copy-cover-commit.ts';
 import { applyDeviceCover, checkDeviceCover, DEVICE_COVER_STORES, type DeviceCoverCommit, type DeviceCoverResult } from './device-cover-commit.ts';
 import { checkDeviceHex, checkSessionKey, contactOfSessionKey, deviceOfSessionKey } from './session-key.ts';
 import { COMMIT_LIST_MAX, DEDUP_MAX_ENTRIES, DEDUP_RETENTION_MS, MESSAGE_PAGE_MAX, OUTBOX_DUE_MAX, RESEND_RETENTION_MS, RESENDABLE_MAX } from './limits.ts';
@@ -53,7 +54,7 @@ import type {
   SessionStartCommit,
   SessionUpdate,
 } from './store-api.ts';
-import { checkAction, checkContact, checkIncoming, checkIncomingBatch, checkOutboxEntry, checkOutgoingMessage, checkSameContact, checkSessionUpdate } from './validate-commits.ts';
+import { checkAction, checkContact, checkIncoming, checkIncomingBatch, checkListVersion, checkOutboxEntry, checkOutgoingMessage, checkSameContact, checkSessionUpdate } from './validate-commits.ts';
 import { checkArray, checkBody, checkBytes, checkContactId, checkCount, checkId128, checkObject, checkOneOf, checkText, checkTime } from './validate.ts';
 
 /** For commits no effect outside the device follows (see TxOptions). */
@@ -278,6 +279,7 @@ export class BackendPetrelStore implements PetrelStore {
     checkId128('job.envelopeId', commit.job.envelopeId);
     checkBytes('job.mailbox', commit.job.mailbox, 32);
     checkBytes('job.plaintext', commit.job.plaintext);
+    if (commit.job.listVersion !== undefined) checkListVersion('job.listVersion', commit.job.listVersion);
     const now = this.options.now();
     await this.tx(['messages', 'conversations', 'outbox', 'resendable'], 'readwrite', (tx) => applyPendingOutgoing(tx, commit, now));
   }
@@ -334,6 +336,12 @@ export class BackendPetrelStore implements PetrelStore {
     checkDeviceCover(commit);
     const now = this.options.now();
     return this.tx(DEVICE_COVER_STORES, 'readwrite', (tx) => applyDeviceCover(tx, commit, now));
+  }
+
+  async coverCopies(commit: CopyCoverCommit): Promise<DeviceCoverResult> {
+    checkCopyCover(commit);
+    const now = this.options.now();
+    return this.tx(COPY_COVER_STORES, 'readwrite', (tx) => applyCopyCover(tx, commit, now));
   }
 
   async pendingJobs(contactId: string): Promise<OutboxRecord[]> {

@@ -261,11 +261,14 @@ export interface OutboxRecord {
   /** Recipient mailbox address (32 bytes). */
   readonly mailbox: Uint8Array;
   /**
-   * The version of the contact's device list this copy of a message was fanned out under
-   * (a copy to one of its devices). Sent with the deposit: the relay refuses it as
-   * `stale_devices` when the account has a newer list (docs/PROTOCOL.md §13.5). Absent on a
-   * copy to an account mailbox (composed without a list: version 0) and on entries
-   * written before this field (optional, not indexed: no migration).
+   * The version of the recipient account's device list this copy was fanned out under: the
+   * contact's list for a copy of a message or of our action (edit, delete, reaction) to one
+   * of its devices, our own list for a copy to one of our own other devices (a sent or
+   * action transcript). Sent with the deposit: the relay refuses it as `stale_devices` when
+   * the account has a newer list, and a direct channel is used only while it equals the
+   * version held (docs/PROTOCOL.md §13.5). Absent on a copy to an account mailbox (a
+   * message's is sent under version 0), on receipts and `seen` marks (never covered), and
+   * on entries written before this field (optional, not indexed: no migration).
    */
   readonly listVersion?: number;
   readonly state: OutboxState;

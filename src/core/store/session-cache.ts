@@ -215,6 +215,7 @@ export class SessionCachingStore implements PetrelStore {
   commitPendingProtocol: PetrelStore['commitPendingProtocol'] = (j) => this.inner.commitPendingProtocol(j);
   dropOutboxEntry: PetrelStore['dropOutboxEntry'] = (id, reason) => this.inner.dropOutboxEntry(id, reason);
   coverDevices: PetrelStore['coverDevices'] = (c) => this.inner.coverDevices(c);
+  coverCopies: PetrelStore['coverCopies'] = (c) => this.inner.coverCopies(c);
   pendingJobs: PetrelStore['pendingJobs'] = (id) => this.inner.pendingJobs(id);
   dueOutbox: PetrelStore['dueOutbox'] = (now, limit) => this.inner.dueOutbox(now, limit);
   outboxHeads: PetrelStore['outboxHeads'] = (max) => this.inner.outboxHeads(max);

@@ -12,6 +12,7 @@
  */
 import type { ImportedMessage } from './history-import.ts';
 import type { SystemLine } from './system-line.ts';
+import type { CopyCoverCommit } from './copy-cover-commit.ts';
 import type { DeviceCoverCommit, DeviceCoverResult } from './device-cover-commit.ts';
 import type { GroupInboxRow, NewGroupInboxFrame } from './group-inbox.ts';
 import type { MessageStatus } from './message-status.ts';
@@ -115,7 +116,8 @@ export interface PendingOutgoingCommit {
   readonly message?: NewOutgoingMessage;
   /** Our edit, delete or reaction, applied to its target row now; its job waits for the session. */
   readonly action?: MessageAction;
-  readonly job: { readonly envelopeId: string; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array };
+  /** `listVersion`: as on a fanned-out copy (OutboxRecord.listVersion); 0 for an action's copy to the account mailbox of a contact without a list. */
+  readonly job: { readonly envelopeId: string; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array; readonly listVersion?: number };
 }
 
 /**
@@ -150,7 +152,7 @@ export interface FanOutActionCommit {
   readonly sessionUpdates: readonly SessionUpdate[];
   readonly ready: readonly NewOutboxEntry[];
   /** `own`: a copy for one of our own devices (queued under `ownAccount`). */
-  readonly pending: readonly { readonly envelopeId: string; readonly device?: string; readonly own?: true; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array }[];
+  readonly pending: readonly { readonly envelopeId: string; readonly device?: string; readonly own?: true; readonly mailbox: Uint8Array; readonly plaintext: Uint8Array; readonly listVersion?: number }[];
   /** The action's content, kept per copy to the contact for resend (§12.8). */
   readonly retain?: Uint8Array;
   /** The action transcript our own devices' copies carry, kept per copy for resend (§12.8). */
@@ -369,6 +371,13 @@ export interface PetrelStore {
    * (device-cover-commit.ts). A device that has a copy (queued or sent) never gets another.
    */
   coverDevices(commit: DeviceCoverCommit): Promise<DeviceCoverResult>;
+  /**
+   * An action copy to a contact's device, or a copy to our own other device, was refused as
+   * sent under a stale device list: one transaction gives each device of the current list
+   * without a copy of that fan-out a pending job and marks the copies still queued with the
+   * new version (copy-cover-commit.ts). A device that has a copy never gets another.
+   */
+  coverCopies(commit: CopyCoverCommit): Promise<DeviceCoverResult>;
   pendingJobs(contactId: string): Promise<OutboxRecord[]>;
   commitSessionStart(commit: SessionStartCommit): Promise<{ readonly sessionVersion: number }>;
 
