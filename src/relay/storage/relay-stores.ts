@@ -134,7 +134,8 @@ export async function openRelayStores(config: RelayConfig, log: Logger, metrics:
       fanout: (local) => new LocalFanout(local),
       check: () => mailboxes.check().catch((err: unknown) => Promise.reject(new StoreUnavailableError('database', { cause: err }))),
       checkpoint: () => {
-        opened.pragma('wal_checkpoint(TRUNCATE)');
+        // On the worker: two checkpointers at once would leave one of them busy, not done.
+        checkpointer.truncate();
         return true;
       },
       close: async () => {

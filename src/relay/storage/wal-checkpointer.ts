@@ -24,14 +24,24 @@ db.pragma('busy_timeout = 5000');
 // The checkpoint syncs the WAL and the database file as the relay's synchronous level says
 // (never OFF: frames must be on disk in the database before the WAL is reused).
 db.pragma('synchronous = ' + workerData.synchronous);
-const timer = setInterval(() => {
+// A TRUNCATE asked for (the relay's periodic one) is retried on each tick until it was not
+// busy; it waits for the relay's write transaction like any checkpoint on its connection did.
+let truncate = false;
+const tick = () => {
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
+    if (!truncate) db.pragma('wal_checkpoint(PASSIVE)');
+    else if (db.pragma('wal_checkpoint(TRUNCATE)')[0].busy === 0) truncate = false;
   } catch (err) {
     parentPort.postMessage({ failed: err instanceof Error ? err.message : String(err) });
   }
-}, workerData.intervalMs);
-parentPort.on('message', () => {
+};
+const timer = setInterval(tick, workerData.intervalMs);
+parentPort.on('message', (m) => {
+  if (m === 'truncate') {
+    truncate = true;
+    tick();
+    return;
+  }
   clearInterval(timer);
   db.close();
   parentPort.close();
@@ -39,6 +49,11 @@ parentPort.on('message', () => {
 `;
 
 export interface WalCheckpointer {
+  /**
+   * Asks for a TRUNCATE checkpoint (the WAL emptied, so deleted envelopes' old pages leave
+   * the disk), run on the worker, retried until no reader or checkpoint was in the way.
+   */
+  truncate(): void;
   /** Stops checkpointing and closes the background connection. */
   close(): Promise<void>;
 }
@@ -62,6 +77,9 @@ export function startWalCheckpointer(file: string, synchronous: RelayConfig['dbS
   });
   worker.on('error', (err) => onFailure(err.message));
   return {
+    truncate() {
+      worker.postMessage('truncate');
+    },
     async close() {
       // Held until it exited: an unreferenced worker would let the process end with this promise pending.
       worker.ref();
