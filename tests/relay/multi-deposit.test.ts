@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newIdentity, randomEnvelope } from './helpers/identity.ts';
 import { startTestRelay, type TestRelay } from './helpers/relay-harness.ts';
@@ -18,6 +20,8 @@ async function metric(name: string): Promise<number> {
   const text = await (await fetch(`${relay.http}/metrics`)).text();
   return Number(text.match(new RegExp(`^${name} (\\d+)`, 'm'))?.[1] ?? 0);
 }
+
+const deposits = (result: string) => metric(`petrel_deposits_total\\{result="${result}"\\}`);
 
 describe('relay: one body for many mailboxes (send.multi)', () => {
   it('stores the body once per mailbox, delivers it to online and offline recipients, and a retry stores nothing twice', async () => {
@@ -57,6 +61,41 @@ describe('relay: one body for many mailboxes (send.multi)', () => {
     const c = await TestClient.connect(relay.url);
     expect((await c.auth(free)).queued).toBe(1);
     c.close();
+    sender.close();
+  });
+
+  it('gives each recipient its own outcome: full, unlinked, already holding it, online, offline; counted once each', async () => {
+    const [full, closed, holder, online, offline] = [newIdentity(), newIdentity(), newIdentity(), newIdentity(), newIdentity()];
+    const sender = await TestClient.connect(relay.url);
+    const id = bytes(16);
+    const body = bytes(120);
+    for (let i = 0; i < 2; i++) {
+      sender.send({ t: 'send', rid: 20 + i, env: randomEnvelope(full.mailbox) });
+      expect((await sender.reply(20 + i)).t).toBe('sent');
+    }
+    sender.send({ t: 'send', rid: 22, env: { to: holder.mailbox, id, body } });
+    expect((await sender.reply(22)).t).toBe('sent');
+    // What an unlink leaves: the mailbox closed (written as the relay's device store does).
+    const db = new Database(join(relay.dataDir, 'relay.sqlite3'));
+    db.prepare('INSERT INTO closed_mailboxes (mailbox, closed_at) VALUES (?, ?)').run(closed.mailbox, Date.now());
+    db.close();
+    const live = await TestClient.authenticated(relay.url, online);
+    const before = await Promise.all(['stored', 'duplicate', 'mailbox_full', 'device_unlinked'].map(deposits));
+    const depthBefore = await metric('petrel_queue_depth');
+
+    const to = [full.mailbox, closed.mailbox, holder.mailbox, online.mailbox, offline.mailbox];
+    sender.send({ t: 'send.multi', rid: 23, id, to, body });
+    expect(await sender.reply(23)).toEqual({ t: 'sent.multi', rid: 23, id, full: [full.mailbox], unlinked: [closed.mailbox] });
+    expect((await live.next('deliver')).env).toEqual({ to: online.mailbox, id, body });
+    const after = await Promise.all(['stored', 'duplicate', 'mailbox_full', 'device_unlinked'].map(deposits));
+    expect(after.map((n, i) => n - before[i]!)).toEqual([2, 1, 1, 1]);
+    expect((await metric('petrel_queue_depth')) - depthBefore).toBe(2);
+    for (const [who, queued] of [[holder, 1], [offline, 1], [full, 2]] as const) {
+      const c = await TestClient.connect(relay.url);
+      expect((await c.auth(who)).queued).toBe(queued);
+      c.close();
+    }
+    live.close();
     sender.close();
   });
 

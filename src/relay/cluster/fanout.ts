@@ -22,10 +22,10 @@ export interface Fanout {
    * a connection of the mailbox (false when none did, or when that is unknown).
    */
   announce(env: Envelope, seq: number, prev: number | undefined, duplicate: boolean): Promise<boolean>;
-  /** Does this node hold an authenticated connection of `mailbox`? */
-  hasLocalOwner(mailbox: Uint8Array): boolean;
-  /** A new envelope is durable: offer it to this node's connections of its mailbox (`prev` as for DeliveryPump.offer). */
-  deposited(env: Envelope, seq: number, prev: number | undefined): void;
+  /** Does this node hold an authenticated connection of `mailbox`? (`key`: its mailboxKey, when the caller has it.) */
+  hasLocalOwner(mailbox: Uint8Array, key?: string): boolean;
+  /** A new envelope is durable: offer it to this node's connections of its mailbox (`prev` as for DeliveryPump.offer; `key` as for hasLocalOwner). */
+  deposited(env: Envelope, seq: number, prev: number | undefined, key?: string): void;
   /** Forwards a signaling blob to the recipient's connections wherever they are. */
   signal(frame: SignalSendFrame): Promise<SignalOutcome>;
   /** Tells the owner's connections, wherever they are, that a one-time pool runs low. */

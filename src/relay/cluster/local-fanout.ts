@@ -28,12 +28,12 @@ export class LocalFanout implements Fanout {
     return false;
   }
 
-  hasLocalOwner(mailbox: Uint8Array): boolean {
-    return this.hasOwners(mailboxKey(mailbox));
+  hasLocalOwner(mailbox: Uint8Array, key = mailboxKey(mailbox)): boolean {
+    return this.hasOwners(key);
   }
 
-  deposited(env: Envelope, seq: number, prev: number | undefined): void {
-    this.deliverKey(mailboxKey(env.to), seq, prev, env);
+  deposited(env: Envelope, seq: number, prev: number | undefined, key = mailboxKey(env.to)): void {
+    this.deliverKey(key, seq, prev, env);
   }
 
   /** Offers a committed envelope to this node's connections of the mailbox `key` (without `env`: they read it). */

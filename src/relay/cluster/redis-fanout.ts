@@ -143,8 +143,8 @@ export class RedisFanout implements Fanout {
     if (this.sub.status === 'ready') this.sub.unsubscribe(this.channel(key)).catch(() => {});
   }
 
-  hasLocalOwner(mailbox: Uint8Array): boolean {
-    return this.o.local.hasLocalOwner(mailbox);
+  hasLocalOwner(mailbox: Uint8Array, key?: string): boolean {
+    return this.o.local.hasLocalOwner(mailbox, key);
   }
 
   async announce(env: Envelope, seq: number, prev: number | undefined, duplicate: boolean): Promise<boolean> {
@@ -158,8 +158,8 @@ export class RedisFanout implements Fanout {
     return listeners !== undefined && listeners - (this.channels.has(key) ? 1 : 0) > 0;
   }
 
-  deposited(env: Envelope, seq: number, prev: number | undefined): void {
-    this.o.local.deposited(env, seq, prev);
+  deposited(env: Envelope, seq: number, prev: number | undefined, key?: string): void {
+    this.o.local.deposited(env, seq, prev, key);
   }
 
   async signal(frame: SignalSendFrame): Promise<SignalOutcome> {

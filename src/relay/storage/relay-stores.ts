@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ClusterMetrics } from '../cluster/cluster-metrics.ts';
@@ -29,7 +30,8 @@ import { PostgresPreKeyStore } from './postgres/postgres-prekey-store.ts';
 import { PostgresPushStore } from './postgres/postgres-push-store.ts';
 import type { PushStore } from '../push/push-store.ts';
 import { SqlitePushStore } from '../push/sqlite-push-store.ts';
-import { openDatabase, SchemaTooNewError } from './sqlite-database.ts';
+import { DATABASE_FILE, openDatabase, SchemaTooNewError } from './sqlite-database.ts';
+import { FALLBACK_AUTOCHECKPOINT_PAGES, startWalCheckpointer } from './wal-checkpointer.ts';
 import type { VaultLimits, VaultStore } from '../vault/vault-store.ts';
 import { SqliteVaultStore } from '../vault/sqlite-vault-store.ts';
 import { PostgresVaultStore } from '../vault/postgres-vault-store.ts';
@@ -105,12 +107,19 @@ export async function openRelayStores(config: RelayConfig, log: Logger, metrics:
       if (err instanceof SchemaTooNewError) throw new RelayStartError('database_schema', err.message, { cause: err });
       throw databaseFailure(err, config.dataDir);
     }
-    const mailboxes = new SqliteMailboxStore(db, limits);
     const opened = db;
+    // Checkpoints run on a worker thread; the relay's connection checkpoints only as a fallback.
+    opened.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+    const checkpointer = startWalCheckpointer(join(config.dataDir, DATABASE_FILE), config.dbSynchronous, (err) => {
+      metrics.handlerFailures.inc({ where: 'wal_checkpoint' });
+      log.warn({ err }, 'background WAL checkpoint failed; the relay checkpoints on its own past the fallback size');
+    });
+    const mailboxes = new SqliteMailboxStore(db, limits);
     let blobs: BlobStore;
     try {
       blobs = new FileBlobStore(db, config.dataDir, blobLimits);
     } catch (err) {
+      await checkpointer.close();
       db.close();
       throw databaseFailure(err, config.dataDir);
     }
@@ -125,10 +134,14 @@ export async function openRelayStores(config: RelayConfig, log: Logger, metrics:
       fanout: (local) => new LocalFanout(local),
       check: () => mailboxes.check().catch((err: unknown) => Promise.reject(new StoreUnavailableError('database', { cause: err }))),
       checkpoint: () => {
-        opened.pragma('wal_checkpoint(TRUNCATE)');
+        // On the worker: two checkpointers at once would leave one of them busy, not done.
+        checkpointer.truncate();
         return true;
       },
-      close: async () => void opened.close(),
+      close: async () => {
+        await checkpointer.close();
+        opened.close();
+      },
       describe: { store: 'sqlite', dataDir: config.dataDir, synchronous: config.dbSynchronous },
     };
   }

@@ -61,6 +61,23 @@ export function describePushStoreContract(name: string, factory: () => Promise<P
       expect(await b.subscriptions([])).toEqual([]);
     });
 
+    it('looks up a group-sized list (more than one statement of mailboxes, a mailbox named twice) exactly, in order', async () => {
+      const [a, b] = rig.stores;
+      const mailboxes = Array.from({ length: 150 }, () => rnd(32));
+      const expected = new Array<ReturnType<typeof sub> | undefined>(150).fill(undefined);
+      for (let i = 0; i < 150; i += 3) {
+        expected[i] = sub();
+        await a.register(mailboxes[i]!, expected[i]!, 1);
+      }
+      // The 65th (first of the second statement) and the last name the first mailbox again.
+      mailboxes[64] = mailboxes[0]!;
+      expected[64] = expected[0];
+      mailboxes[149] = mailboxes[0]!;
+      expected[149] = expected[0];
+      expect(await b.subscriptions(mailboxes)).toEqual(expected);
+      expect(await b.subscriptions(mailboxes.slice(1, 2))).toEqual([undefined]);
+    });
+
     it('removes only the named endpoint when asked to (a stale "gone" keeps a newer registration)', async () => {
       const [a] = rig.stores;
       const mailbox = rnd(32);

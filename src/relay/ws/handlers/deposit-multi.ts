@@ -1,9 +1,8 @@
 import type { SendMultiFrame } from '../../../core/wire/index.ts';
 import type { Connection } from '../connection.ts';
 import type { RelayContext } from '../relay-context.ts';
-import { announceStored, depositBudget } from './deposit.ts';
-
-const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+import { mailboxKey } from '../session-registry.ts';
+import { depositBudget } from './deposit.ts';
 
 /**
  * `send.multi{rid, id, to[], body}`: one body for up to MAX_MULTI_RECIPIENTS mailboxes (a
@@ -16,7 +15,9 @@ const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byt
  */
 export async function handleSendMulti(ctx: RelayContext, conn: Connection, frame: SendMultiFrame): Promise<void> {
   const timed = ctx.metrics.timeRequest('send.multi');
-  if (frame.to.length === 0 || new Set(frame.to.map(hex)).size !== frame.to.length) {
+  // The mailboxes' map keys, made once: the duplicate check and the hand-over to this node's connections both use them.
+  const keys = frame.to.map(mailboxKey);
+  if (keys.length === 0 || new Set(keys).size !== keys.length) {
     ctx.metrics.rejectedFrames.inc({ reason: 'multi_recipients' });
     ctx.sendError(conn, 'malformed', 'send.multi names at least one mailbox, each once', frame.rid);
     return;
@@ -43,14 +44,19 @@ export async function handleSendMulti(ctx: RelayContext, conn: Connection, frame
     const outcomes = await stored;
     const full: Uint8Array[] = [];
     const unlinked: Uint8Array[] = [];
-    const announced: Array<Promise<() => Uint8Array | undefined>> = [];
+    // Side by side: in a cluster each is a Redis PUBLISH, and one after another they made a
+    // 100-member message wait for 100 round trips before `sent.multi`. Counted once per
+    // result rather than once per recipient.
+    const announced: Array<Promise<boolean> | undefined> = new Array(envs.length);
     let storageFull = false;
+    let newly = 0;
+    let duplicates = 0;
     for (let i = 0; i < envs.length; i++) {
       const outcome = outcomes[i]!;
       if (outcome.ok) {
-        // Side by side: in a cluster each is a Redis PUBLISH, and one after another they made
-        // a 100-member message wait for 100 round trips before `sent.multi`.
-        announced.push(announceStored(ctx, envs[i]!, outcome));
+        if (outcome.duplicate) duplicates++;
+        else newly++;
+        announced[i] = ctx.fanout.announce(envs[i]!, outcome.seq, outcome.prev, outcome.duplicate);
         continue;
       }
       ctx.metrics.deposits.inc({ result: outcome.reason });
@@ -58,15 +64,22 @@ export async function handleSendMulti(ctx: RelayContext, conn: Connection, frame
       else if (outcome.reason === 'device_unlinked') unlinked.push(envs[i]!.to);
       else full.push(envs[i]!.to);
     }
-    const after = await Promise.all(announced);
+    if (newly) ctx.metrics.deposits.inc({ result: 'stored' }, newly);
+    if (duplicates) ctx.metrics.deposits.inc({ result: 'duplicate' }, duplicates);
+    const elsewhere = await Promise.all(announced);
     // The relay's global cap: some mailboxes may hold it and some not; a retry of the same frame stores the rest once.
     if (storageFull) ctx.sendError(conn, 'overloaded', 'relay storage is full; retry later', frame.rid);
     else conn.send({ t: 'sent.multi', rid: frame.rid, id: frame.id, full, unlinked });
     timed();
+    // As announceStored's second half, for each new envelope: to this node's connections, or
+    // (no connection of it anywhere) woken by Web Push, all the sleeping ones in one look-up.
+    if (newly) ctx.metrics.queueDepth.inc(newly);
     const asleep: Uint8Array[] = [];
-    for (const f of after) {
-      const mailbox = f();
-      if (mailbox) asleep.push(mailbox);
+    for (let i = 0; i < envs.length; i++) {
+      const outcome = outcomes[i]!;
+      if (!outcome.ok || outcome.duplicate) continue;
+      ctx.fanout.deposited(envs[i]!, outcome.seq, outcome.prev, keys[i]);
+      if (!elsewhere[i] && !ctx.fanout.hasLocalOwner(envs[i]!.to, keys[i])) asleep.push(envs[i]!.to);
     }
     ctx.push.wakeAll(asleep);
   } catch (err) {
