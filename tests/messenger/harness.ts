@@ -125,6 +125,21 @@ export async function expectEventually(check: () => Promise<boolean>, timeout = 
 }
 
 /** Adds each user to the other's contacts through their invite links. */
+/**
+ * A new device linked to `from`'s account with a device link: ready and online on its
+ * relay, and the link done on `from`. `track` takes it before the link starts (testWorld's).
+ */
+export async function linkNewDevice(from: Device, relayUrl: string, track: (d: Device) => Device): Promise<Device> {
+  const link = await from.messenger.createDeviceLink();
+  const d = track(device(relayUrl));
+  await d.messenger.start();
+  await until(d, (s) => s.phase === 'onboarding');
+  await d.messenger.linkThisDevice(link);
+  await until(d, (s) => s.phase === 'ready' && s.connection.kind === 'online');
+  await until(from, (s) => s.deviceLink?.status === 'done');
+  return d;
+}
+
 export async function introduce(a: Device, b: Device): Promise<{ aSeesB: string; bSeesA: string }> {
   const inviteB = a.messenger.parseInvite(b.messenger.getState().me!.inviteUrl)!;
   const aSeesB = await a.messenger.addContact(inviteB);

@@ -17,7 +17,7 @@ import { secureRandom } from '../../src/core/random.ts';
 import { createMemoryStore, type PetrelStore } from '../../src/core/store/index.ts';
 import { sessionKey } from '../../src/core/store/session-key.ts';
 import { adaOnTwoDevices } from './ada-on-two-devices.ts';
-import { device, introduce, onboard, testWorld, texts, until, type Device } from './harness.ts';
+import { device, introduce, linkNewDevice, onboard, testWorld, texts, until, type Device } from './harness.ts';
 import { extraDevice, publishDeviceList } from './linked-device.ts';
 
 const world = testWorld();
@@ -90,13 +90,7 @@ describe('copies without a message row, sent to a stale device set', () => {
     const typo = (await byBody(bo.store, bSeesA, 'teh typo'))[0]!;
     // Bo goes away; Ada links a second device (her account's first list): the link hands it the message.
     await bo.stop();
-    const link = await ada.messenger.createDeviceLink();
-    const ada2 = track(device(r.url));
-    await ada2.messenger.start();
-    await until(ada2, (s) => s.phase === 'onboarding');
-    await ada2.messenger.linkThisDevice(link);
-    await until(ada2, (s) => s.phase === 'ready' && s.connection.kind === 'online');
-    await until(ada, (s) => s.deviceLink?.status === 'done');
+    const ada2 = await linkNewDevice(ada, r.url, track);
     await eventually(async () => (await byBody(ada2.store, aSeesB, 'teh typo')).length === 1);
     // Bo corrects it while still offline: one copy, to Ada's account mailbox (version 0).
     const offline = track(device('ws://127.0.0.1:9/', bo.store));

@@ -15,7 +15,7 @@ import { META_OWN_DEVICE } from '../../src/core/messenger/own-device-store.ts';
 import { secureRandom } from '../../src/core/random.ts';
 import { createMemoryStore } from '../../src/core/store/index.ts';
 import { adaOnTwoDevices } from './ada-on-two-devices.ts';
-import { device, introduce, onboard, testWorld, texts, until } from './harness.ts';
+import { device, introduce, linkNewDevice, onboard, testWorld, texts, until } from './harness.ts';
 import { extraDevice, publishDeviceList } from './linked-device.ts';
 
 const world = testWorld();
@@ -41,13 +41,7 @@ describe('a contact who has not heard of the new device yet (the relay refuses a
     await until(ada, (s) => s.contacts[0]?.unread === 1);
     // Bo goes away; meanwhile Ada links a second device (her account gets its first list).
     await bo.stop();
-    const link = await ada.messenger.createDeviceLink();
-    const ada2 = track(device(r.url));
-    await ada2.messenger.start();
-    await until(ada2, (s) => s.phase === 'onboarding');
-    await ada2.messenger.linkThisDevice(link);
-    await until(ada2, (s) => s.phase === 'ready' && s.connection.kind === 'online');
-    await until(ada, (s) => s.deviceLink?.status === 'done');
+    const ada2 = await linkNewDevice(ada, r.url, track);
     // Bo writes while still offline (a relay nobody listens on): composed for Ada's one account mailbox.
     const offline = track(device('ws://127.0.0.1:9/', bo.store));
     await offline.messenger.start();

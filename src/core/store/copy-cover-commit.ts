@@ -19,16 +19,13 @@
  */
 import { bytesEqual } from '../bytes.ts';
 import type { BackendTx } from './backend.ts';
-import type { DeviceCoverResult } from './device-cover-commit.ts';
+import { checkCoverDevices, type DeviceCoverResult } from './device-cover-commit.ts';
 import { InvalidStoreInputError } from './errors.ts';
 import type { OutboxRecord, ResendableRecord } from './records.ts';
-import { checkDeviceHex } from './session-key.ts';
 import { checkListVersion } from './validate-commits.ts';
-import { checkArray, checkBytes, checkId128, checkObject } from './validate.ts';
+import { checkId128, checkObject } from './validate.ts';
 
 export const COPY_COVER_STORES = ['outbox', 'resendable'] as const;
-/** A device list names at most 10 devices (§13.3). */
-const COVER_DEVICES_MAX = 10;
 
 export interface CopyCoverCommit {
   /** The envelope id of the refused copy (an action copy, or a copy to our own device). */
@@ -43,13 +40,7 @@ export function checkCopyCover(c: CopyCoverCommit): void {
   checkObject('commit', c);
   checkId128('refused', c.refused);
   checkListVersion('listVersion', c.listVersion);
-  checkArray<CopyCoverCommit['devices'][number]>('devices', c.devices, COVER_DEVICES_MAX).forEach((d, i) => {
-    checkObject(`devices[${i}]`, d);
-    checkDeviceHex(`devices[${i}].device`, d.device);
-    checkBytes(`devices[${i}].mailbox`, d.mailbox, 32);
-    checkId128(`devices[${i}].envelopeId`, d.envelopeId);
-  });
-  if (new Set(c.devices.map((d) => d.device)).size !== c.devices.length) throw new InvalidStoreInputError('devices', 'a device appears twice');
+  checkCoverDevices(c.devices);
 }
 
 export async function applyCopyCover(tx: BackendTx, c: CopyCoverCommit, now: number): Promise<DeviceCoverResult> {

@@ -52,15 +52,20 @@ export function checkDeviceCover(c: DeviceCoverCommit): void {
   checkId128('messageId', c.messageId);
   checkContactId('contactId', c.contactId);
   checkListVersion('listVersion', c.listVersion);
-  checkArray<DeviceCoverCommit['devices'][number]>('devices', c.devices, COVER_DEVICES_MAX).forEach((d, i) => {
+  checkCoverDevices(c.devices);
+  checkBytes('plaintext', c.plaintext);
+  if (c.refused !== undefined) checkId128('refused', c.refused);
+}
+
+/** The devices a cover adds (this file's and copy-cover-commit.ts's): at most one list's worth, each once, each well formed. */
+export function checkCoverDevices(devices: DeviceCoverCommit['devices']): void {
+  checkArray<DeviceCoverCommit['devices'][number]>('devices', devices, COVER_DEVICES_MAX).forEach((d, i) => {
     checkObject(`devices[${i}]`, d);
     checkDeviceHex(`devices[${i}].device`, d.device);
     checkBytes(`devices[${i}].mailbox`, d.mailbox, 32);
     checkId128(`devices[${i}].envelopeId`, d.envelopeId);
   });
-  checkBytes('plaintext', c.plaintext);
-  if (c.refused !== undefined) checkId128('refused', c.refused);
-  if (new Set(c.devices.map((d) => d.device)).size !== c.devices.length) throw new InvalidStoreInputError('devices', 'a device appears twice');
+  if (new Set(devices.map((d) => d.device)).size !== devices.length) throw new InvalidStoreInputError('devices', 'a device appears twice');
 }
 
 export async function applyDeviceCover(tx: BackendTx, c: DeviceCoverCommit, now: number): Promise<DeviceCoverResult> {
