@@ -274,7 +274,7 @@ describe('group messaging', () => {
     expect(ada.metrics.counter('groups.key_request.unanswered')).toBeGreaterThan(0);
     // Acknowledged: the chain goes to Cy at the first message it was sent without it.
     ada.refuseFor.delete(cy.id);
-    expect(await ada.groups.keyChangeAcknowledged(cy.id)).toBe(1);
+    expect(await ada.groups.handOwed(cy.id)).toBe(1);
     await w.settle();
     expect(await said(cy, g)).toEqual(['Ada: while it waits', 'Ada: still waiting']);
     expect(await cy.store.groups.allHeld()).toEqual([]);
@@ -282,7 +282,7 @@ describe('group messaging', () => {
     await w.settle();
     expect(await said(cy, g)).toEqual(['Ada: while it waits', 'Ada: still waiting', 'Ada: after']);
     // Nothing more is owed: acknowledging again hands nothing.
-    expect(await ada.groups.keyChangeAcknowledged(cy.id)).toBe(0);
+    expect(await ada.groups.handOwed(cy.id)).toBe(0);
   });
 
   it('a member device without a session: the send does not wait, the chain is owed, and handed when its session starts (a failed hand-over stays owed)', async () => {
@@ -297,19 +297,19 @@ describe('group messaging', () => {
     const owedAt = async () => (await ada.store.groups.getSenderKey(`${g}:self`))!.own!.owed;
     expect(await owedAt()).toEqual({ [`${cy.id}:-`]: 0 });
     // A start reported while the device still cannot be sent to (another of its devices, say): still owed.
-    expect(await ada.groups.sessionStarted(cy.id)).toBe(0);
+    expect(await ada.groups.handOwed(cy.id)).toBe(0);
     expect(await owedAt()).toEqual({ [`${cy.id}:-`]: 0 });
     // The session is there: the chain goes at the first message Cy was sent without it.
     ada.noSession.delete(cy.id);
     const answered = ada.metrics.counter('groups.key_request.answered');
-    expect(await ada.groups.sessionStarted(cy.id)).toBe(1);
+    expect(await ada.groups.handOwed(cy.id)).toBe(1);
     expect(await owedAt()).toBeUndefined();
     await w.settle();
     expect(await said(cy, g)).toEqual(['Ada: before the session', 'Ada: still before']);
     expect(ada.metrics.counter('groups.key_request.answered')).toBe(answered);
     expect(await cy.store.groups.allHeld()).toEqual([]);
     // Nothing more is owed.
-    expect(await ada.groups.sessionStarted(cy.id)).toBe(0);
+    expect(await ada.groups.handOwed(cy.id)).toBe(0);
   });
 
   it("a member's request for a key it is owed, answered once the change is acknowledged, gets it from the first message it missed", async () => {

@@ -215,7 +215,7 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
     changed();
     connectDirect();
     // Our chains owed to its devices (a group send did not wait for this session) go now.
-    if (contactId !== undefined) void groups.sessionStarted(contactId).then(groupChanged, () => undefined);
+    if (contactId !== undefined) void groups.handOwed(contactId).then(groupChanged, () => undefined);
   }, host.ownName, deps.unpublishedDeviceWaitMs);
   const groups = wireGroups({
     ctx,
@@ -269,7 +269,7 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
     keyChangeAcknowledged: (id) => {
       starter.ensure(id);
       // Group messages sent to it while the change waited open now: our chains go to its devices.
-      void groups.keyChangeAcknowledged(id).then(groupChanged, () => undefined);
+      void groups.handOwed(id).then(groupChanged, () => undefined);
     },
     sendingAllowed: (id) => {
       starter.ensure(id);

@@ -16,7 +16,7 @@
  *                 started and it rejects at once (NoSessionError). Our sender chain goes
  *                 this way: a distribution is never queued, the device is recorded as owed
  *                 it instead (group-send.ts) and is handed it when the session has started
- *                 (`Groups.sessionStarted`, from the session starter's `started`).
+ *                 (`Groups.handOwed`, from the session starter's `started`).
  *   sendMulti     the relay's `send.multi`, to each member device's mailbox.
  *   envelopes     a relay envelope whose body is a `group.sealed` goes to the group parts (and is
  *                 acknowledged after their commit); every other goes to the receive pipeline.

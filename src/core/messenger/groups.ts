@@ -105,16 +105,12 @@ export class Groups {
     return this.lane.run(() => noteKeyChanges(this.ctx));
   }
 
-  /** `account`'s key change was acknowledged: its devices get our chains they are owed (group-send.ts `handOwed`). */
-  keyChangeAcknowledged(account: string): Promise<number> {
-    return this.lane.run(() => handOwed(this.ctx, account));
-  }
-
   /**
-   * A session with one of `account`'s devices has started (the session starter's `started`):
-   * its devices owed our chains get them now (a send did not wait for the session).
+   * `account`'s devices get our chains they are owed (group-send.ts `handOwed`): called when
+   * its key change was acknowledged, and when a session with one of its devices has started
+   * (the session starter's `started`; a send did not wait for the session).
    */
-  sessionStarted(account: string): Promise<number> {
+  handOwed(account: string): Promise<number> {
     return this.lane.run(() => handOwed(this.ctx, account));
   }
 
