@@ -89,6 +89,26 @@ describe('view projection', () => {
     expect(view.getState().connection).toEqual({ kind: 'online', direct: 1 });
   });
 
+  it('a channel change moves the contacts\' direct marks with the connection, in the same state', async () => {
+    const { relay, view, setOpen } = await setUp();
+    await view.refresh();
+    relay.state = { kind: 'online' };
+    const cy = toHex(key(3));
+    const before = view.getState().contacts;
+    setOpen([cy]);
+    view.connectionChanged(); // no refresh awaited: the patch alone must agree with itself
+    let s = view.getState();
+    expect(s.connection).toEqual({ kind: 'online', direct: 1 });
+    expect(s.contacts.filter((c) => c.direct).map((c) => c.id)).toEqual([cy]);
+    // Contacts whose mark did not move keep their object (memoized rows do not re-render).
+    expect(s.contacts.find((c) => c.id === toHex(key(1)))).toBe(before.find((c) => c.id === toHex(key(1))));
+    setOpen([]);
+    view.connectionChanged();
+    s = view.getState();
+    expect(s.connection).toEqual({ kind: 'online', direct: 0 });
+    expect(s.contacts.some((c) => c.direct)).toBe(false);
+  });
+
   it('coalesces refresh requests and stops refreshing once detached', async () => {
     const { clock, view } = await setUp();
     let notified = 0;

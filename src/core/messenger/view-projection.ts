@@ -130,9 +130,16 @@ export class ViewProjection {
     this.stopped = true;
   }
 
-  /** The relay or the direct path changed: re-derive the connection state now. */
+  /**
+   * The relay or the direct path changed: re-derive the connection state now, and the
+   * contacts' direct marks with it, so one state never shows a contact counted as direct
+   * in the status line but not in the list (the full projection that follows may lag).
+   */
   connectionChanged(): void {
-    this.patch({ connection: this.connectionState() });
+    const open = openContacts(this.sources?.direct?.openChannels() ?? []);
+    const moved = this.state.contacts.some((c) => c.direct !== open.has(c.id));
+    const contacts = moved ? this.state.contacts.map((c) => (c.direct === open.has(c.id) ? c : { ...c, direct: open.has(c.id) })) : this.state.contacts;
+    this.patch({ connection: this.connectionState(), contacts });
   }
 
   async openChat(contactId: string | undefined): Promise<void> {
