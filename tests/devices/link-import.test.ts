@@ -21,7 +21,9 @@ import {
   decodeDeviceListBody,
   decodeLinkRecord,
   encodeLinkRecord,
+  groupHistoryRecords,
   historyRecords,
+  type LinkGroupMessage,
   type LinkMessage,
   type LinkRecord,
   WireError,
@@ -171,5 +173,39 @@ describe('a device link, end to end in memory', () => {
     expect(refused(() => imp.accept({ t: 'link.group', frame: new Uint8Array([1, 2, 3]) }))).toBeInstanceOf(LinkTransferInvalidError);
     expect(imp.state).toEqual({ status: 'receiving', contacts: 2, messages: 0 });
     expect(imp.accept({ t: 'link.end', contacts: 2, messages: 0 })).toEqual({ kind: 'complete', contacts: 2, messages: 0 });
+  });
+
+  it("a group's messages follow its log, each incoming one naming its author; they count in the end's total; anything else is refused, the state unchanged", () => {
+    const me = { id: new Uint8Array(16).fill(4), key: generateDeviceKey(seededRandom(4)).publicKey };
+    const [account, contacts] = accountRecords(me, []) as [LinkRecord, LinkRecord];
+    const group = new Uint8Array(16).fill(7);
+    const other = new Uint8Array(16).fill(8);
+    const log = encodeGroupFrame({ t: 'group.log', group, changes: [], names: [{ ik: ada.publicKey, name: 'Ada' }] });
+    const gm = (i: number, dir: 'in' | 'out', text = `g${i}`): LinkGroupMessage => ({ ...message(i, text), dir, ...(dir === 'in' ? { from: bo.publicKey } : {}) });
+    // 600 messages, some of them full size: packed into records that each fit a chunk, in order.
+    const history = Array.from({ length: 600 }, (_, i) => gm(i, i % 3 ? 'in' : 'out', i % 50 === 0 ? 'x'.repeat(16 * 1024) : `g${i}`));
+    const records = groupHistoryRecords(group, history);
+    expect(records.length).toBeGreaterThan(2);
+    for (const r of records) expect(encodeLinkRecord(r).length).toBeLessThanOrEqual(MAX_LINK_RECORD_BYTES);
+    const decoded = records.map((r) => decodeLinkRecord(encodeLinkRecord(r)));
+    expect(decoded.flatMap((r) => (r.t === 'link.groupMessages' ? r.messages : []))).toEqual(history);
+
+    const imp = new LinkImport(me);
+    imp.accept(account);
+    imp.accept(contacts);
+    // Before the group's log: refused.
+    expect(refused(() => imp.accept(decoded[0]!))).toBeInstanceOf(LinkTransferInvalidError);
+    imp.accept({ t: 'link.group', frame: log });
+    // Another group's messages; an incoming one without its author; an outgoing one with one.
+    expect(refused(() => imp.accept({ t: 'link.groupMessages', g: other, messages: [gm(1, 'in')] }))).toBeInstanceOf(LinkTransferInvalidError);
+    expect(refused(() => imp.accept({ t: 'link.groupMessages', g: group, messages: [{ ...message(1), dir: 'in' }] }))).toBeInstanceOf(LinkTransferInvalidError);
+    expect(refused(() => imp.accept({ t: 'link.groupMessages', g: group, messages: [{ ...gm(2, 'out'), from: bo.publicKey }] }))).toBeInstanceOf(LinkTransferInvalidError);
+    expect(imp.state).toEqual({ status: 'receiving', contacts: 2, messages: 0 });
+    const steps = decoded.map((r) => imp.accept(r));
+    expect(steps.map((st) => (st.kind === 'groupMessages' ? st.position : -1))).toEqual(decoded.map((_, i) => i));
+    expect(steps.flatMap((st) => (st.kind === 'groupMessages' ? st.messages : []))).toEqual(history);
+    // The end must count them: a transfer cut short in a group's history never completes.
+    expect(refused(() => imp.accept({ t: 'link.end', contacts: 2, messages: 0 }))).toBeInstanceOf(LinkTransferInvalidError);
+    expect(imp.accept({ t: 'link.end', contacts: 2, messages: 600 })).toEqual({ kind: 'complete', contacts: 2, messages: 600 });
   });
 });

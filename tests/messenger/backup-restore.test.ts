@@ -74,6 +74,31 @@ describe('backup and restore', () => {
     expect(onFirst.devices?.find((d) => d.id === self.id)?.thisDevice).toBe(false);
   });
 
+  it('a restored browser has the groups with their history, in the order it happened', async () => {
+    const r = await relay();
+    const { ada, bo } = await adaWithHistory(r.url, r.http);
+    const g = await ada.messenger.createGroup('Family', [bo.messenger.getState().me!.id]);
+    await until(bo, (st) => !!st.groups?.some((x) => x.id === g), 20_000);
+    await ada.messenger.openChat(g);
+    await bo.messenger.openChat(g);
+    await ada.messenger.send(g, 'dinner at 8');
+    await until(bo, (st) => (st.chat?.messages ?? []).some((m) => m.text === 'dinner at 8'), 20_000);
+    await bo.messenger.send(g, 'on my way');
+    const lines = (st: { chat?: { messages: readonly { text: string; direction: string; system?: true; senderName?: string }[] } }) =>
+      (st.chat?.messages ?? []).map((m) => (m.system ? `system: ${m.text}` : m.direction === 'out' ? `me: ${m.text}` : `${m.senderName}: ${m.text}`));
+    await until(ada, (st) => lines(st).includes('Bo: on my way'), 20_000);
+    const expected = lines(ada.messenger.getState());
+    const made = await ada.messenger.createBackup();
+
+    const restored = await fresh(r.url, r.http);
+    await restored.messenger.restoreFromBackup(made.bytes, made.recoveryKey!);
+    await until(restored, (st) => st.phase === 'ready' && !!st.groups?.some((x) => x.id === g), 20_000);
+    await restored.messenger.openChat(g);
+    const s = await until(restored, (st) => lines(st).length === expected.length, 20_000);
+    expect(lines(s)).toEqual(expected);
+    expect(s.groups!.find((x) => x.id === g)).toMatchObject({ name: 'Family', unread: 0, lastMessage: { text: 'on my way' } });
+  });
+
   it('a backup older than the relay\'s device list re-bases on it: the devices linked since stay listed', async () => {
     const r = await relay();
     const { ada } = await adaWithHistory(r.url, r.http);

@@ -28,6 +28,8 @@ const counted = (d: Device, name: string) =>
   Object.entries(d.metrics.snapshot().counters)
     .filter(([k]) => k === name || k.startsWith(`${name}{`))
     .reduce((n, [, v]) => n + v, 0);
+/** The open chat's every line, system lines too. */
+const shown = (s: MessengerState) => (s.chat?.messages ?? []).map((m) => (m.system ? `system: ${m.text}` : m.direction === 'out' ? `me: ${m.text}` : `${m.senderName}: ${m.text}`));
 const hasGroup = (s: MessengerState, id: string) => !!s.groups?.some((g) => g.id === id);
 
 describe('groups on our own linked devices (issue 18)', () => {
@@ -98,7 +100,7 @@ describe('groups on our own linked devices (issue 18)', () => {
 });
 
 describe('a device linked after a group exists (issue 18)', () => {
-  it('gets the group with the link, and reads and sends new group messages once the chains reach it', async () => {
+  it("gets the group with the link, its history in the order it happened, and reads and sends new group messages once the chains reach it", async () => {
     const r = await world.relay();
     const ada = world.track(device(r.url));
     const bo = world.track(device(r.url));
@@ -115,6 +117,9 @@ describe('a device linked after a group exists (issue 18)', () => {
     await step('ada reads bo', until(ada, (s) => said(s).includes('Bo: hi Ada'), 20_000));
 
     const boLists = counted(bo, 'devices.list_accepted');
+    // The group's whole chat on the first device, system lines included, as the new one must show it.
+    const before = shown(ada.messenger.getState());
+    expect(before.filter((l) => !l.startsWith('system: '))).toEqual(['me: before the link', 'Bo: hi Ada']);
     const link = await ada.messenger.createDeviceLink();
     const ada2 = world.track(device(r.url));
     await ada2.messenger.start();
@@ -128,6 +133,10 @@ describe('a device linked after a group exists (issue 18)', () => {
     await step('bo accepts the new list', until(bo, () => counted(bo, 'devices.list_accepted') > boLists, 20_000));
 
     await ada2.messenger.openChat(g);
+    // The history came with the link: the same lines in the same order, nothing unread.
+    await step('ada2 shows the history', until(ada2, (s) => said(s).length === 2, 20_000));
+    expect(shown(ada2.messenger.getState())).toEqual(before);
+    expect(ada2.messenger.getState().groups!.find((x) => x.id === g)!.unread).toBe(0);
     await bo.messenger.send(g, 'after the link');
     await step('ada2 reads bo', until(ada2, (s) => said(s).includes('Bo: after the link'), 30_000));
     await ada.messenger.send(g, 'from my phone');
@@ -135,8 +144,8 @@ describe('a device linked after a group exists (issue 18)', () => {
     await ada2.messenger.send(g, 'from my laptop');
     await step('bo reads ada2', until(bo, (s) => said(s).includes('Ada: from my laptop'), 30_000));
     await step('ada reads ada2', until(ada, (s) => said(s).includes('me: from my laptop'), 30_000));
-    // Messages sent before the link are not carried (the link takes 1:1 history only).
-    expect(said(ada2.messenger.getState())).not.toContain('Bo: hi Ada');
+    // Each message once, in order.
+    expect(said(ada2.messenger.getState())).toEqual(['me: before the link', 'Bo: hi Ada', 'Bo: after the link', 'me: from my phone', 'me: from my laptop']);
     for (const d of [ada, ada2, bo]) expect(counted(d, 'groups.drop')).toBe(0);
   }, 120_000);
 });

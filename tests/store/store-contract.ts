@@ -12,6 +12,7 @@ import {
   RecordNotFoundError,
   StorageClosedError,
   StoreError,
+  groupHistoryKey,
   type PetrelStore,
   type PetrelStoreOptions,
 } from '../../src/core/store/index.ts';
@@ -1062,6 +1063,63 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect((await store.listContacts()).map((c) => c.id)).toEqual([contactId(2)]);
       expect((await store.pageMessages(contactId(1), { limit: 10 })).messages).toEqual([]);
       expect(await store.getConversation(contactId(1))).toBeUndefined();
+    });
+  });
+
+  describe(`${name}: linked group history (device link import)`, () => {
+    const G = 'ab'.repeat(16);
+    const BO = 'b0'.repeat(32);
+    const line = (order: number, sentAt: number, body: string) => ({ id: newId(), contactId: G, direction: 'in' as const, body, sentAt, receivedAt: sentAt, order, status: 'read' as const, updatedAt: 1, system: true as const });
+    async function withGroup(store: PetrelStore, rows: ReturnType<typeof line>[]) {
+      await store.groups.commit({ groups: [{ id: G, changes: [], applied: [], names: {}, nextOrder: rows.length + 1, lastActivityAt: 10, createdAt: 10 }], messages: rows });
+    }
+    const shown = async (store: PetrelStore) => (await store.groups.messagesOf(G)).map((m) => [m.order, m.body, m.status]);
+
+    it("merges a record into the group's lines by the authors' clocks, renumbered, not unread; removes its key in the same commit; a repeated record adds nothing", async () => {
+      const store = await open();
+      await withGroup(store, [line(1, 100, 'Ada created the group'), line(2, 300, 'Ada added Cy')]);
+      const key = groupHistoryKey(0);
+      await store.setMeta(key, new Uint8Array([1]));
+      const batch = [
+        { id: newId(), direction: 'out' as const, body: 'first', sentAt: 200, status: 'read' as const },
+        { id: newId(), direction: 'in' as const, senderId: BO, body: 'reply', sentAt: 250, status: 'delivered' as const },
+        { id: newId(), direction: 'out' as const, body: 'still queued there', sentAt: 400, status: 'queued' as const },
+      ];
+      expect(await store.groups.importHistory(G, batch, key)).toBe(3);
+      expect(await shown(store)).toEqual([
+        [1, 'Ada created the group', 'read'],
+        [2, 'first', 'read'],
+        [3, 'reply', 'read'],
+        [4, 'Ada added Cy', 'read'],
+        [5, 'still queued there', 'queued'],
+      ]);
+      expect(await store.getMeta(key)).toBeUndefined();
+      expect(await store.groups.pendingHistory()).toEqual([]);
+      const group = await store.groups.getGroup(G);
+      expect(group).toMatchObject({ nextOrder: 6, lastActivityAt: 400 });
+      expect(await store.getMessage(batch[1]!.id)).toMatchObject({ senderId: BO, direction: 'in' });
+      expect(await store.getMessage(batch[2]!.id)).toMatchObject({ queuedElsewhere: true });
+      expect(await store.queueDepth()).toBe(0);
+      // The same record again (a repeated chunk): nothing is added or moved.
+      await store.setMeta(key, new Uint8Array([1]));
+      expect(await store.groups.importHistory(G, batch, key)).toBe(0);
+      expect((await shown(store)).map(([o]) => o)).toEqual([1, 2, 3, 4, 5]);
+    });
+
+    it('a record for a group not here writes nothing and keeps its key; one refused as malformed changes nothing; dropHistory removes it', async () => {
+      const store = await open();
+      const key = groupHistoryKey(3);
+      await store.setMeta(key, new Uint8Array([9]));
+      expect(await store.groups.importHistory(G, [{ id: newId(), direction: 'out', body: 'x', sentAt: 1, status: 'read' }], key)).toBeUndefined();
+      expect(await store.groups.pendingHistory()).toEqual([{ key, bytes: new Uint8Array([9]) }]);
+      await withGroup(store, [line(1, 100, 'Ada created the group')]);
+      await expect(store.groups.importHistory(G, [{ id: 'not-hex', direction: 'in', senderId: BO, body: 'x', sentAt: 1, status: 'read' }], key)).rejects.toBeInstanceOf(InvalidStoreInputError);
+      await expect(store.groups.importHistory(G, [{ id: newId(), direction: 'in', senderId: 'zz', body: 'x', sentAt: 1, status: 'read' }], key)).rejects.toBeInstanceOf(InvalidStoreInputError);
+      await expect(store.groups.importHistory(G, [], 'groupInbox:1')).rejects.toBeInstanceOf(InvalidStoreInputError);
+      expect(await shown(store)).toEqual([[1, 'Ada created the group', 'read']]);
+      expect(await store.groups.pendingHistory()).toHaveLength(1);
+      await store.groups.dropHistory(key);
+      expect(await store.groups.pendingHistory()).toEqual([]);
     });
   });
 

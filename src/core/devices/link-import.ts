@@ -3,20 +3,32 @@
  * (`link-records.ts`), as a state machine that tells its caller what to store at each step
  * (so 10,000 messages are never held at once):
  *
- *   awaiting_account ─link.account─▶ receiving ─link.contacts / link.group / link.messages─▶ receiving
+ *   awaiting_account ─link.account─▶ receiving ─link.contacts / link.group / link.messages / link.groupMessages─▶ receiving
  *                                              ─link.end (totals match)─▶ complete
  *
  * The account record must come first; its device list must verify under the identity its
  * seed makes and name THIS device with this device's key (else the transfer was not made
  * for us). Messages must follow their contact. A group record must hold a `group.log`
-frame, which the caller hands to the group parts as if our linking device had sent it. `link.end` must count exactly the contacts
+ * frame, which the caller hands to the group parts as if our linking device had sent it;
+ * a group's messages must follow its log, an incoming one naming its author and an
+ * outgoing one none. `link.end` must count exactly the contacts
  * and messages received, so a transfer cut short never completes. Every refusal is a typed
  * LinkError and leaves the state as it was.
  */
 import { bytesEqual, toHex } from '../bytes.ts';
 import { identityFromSeed, type Identity } from '../crypto/identity.ts';
 import { decodeGroupFrame } from '../wire/group-content.ts';
-import { findDevice, isWireError, type DeviceListBody, type LinkContact, type LinkMessage, type LinkRecord, type LinkSetting, type SignedDeviceList } from '../wire/index.ts';
+import {
+  findDevice,
+  isWireError,
+  type DeviceListBody,
+  type LinkContact,
+  type LinkGroupMessage,
+  type LinkMessage,
+  type LinkRecord,
+  type LinkSetting,
+  type SignedDeviceList,
+} from '../wire/index.ts';
 import { verifyDeviceList } from './device-list.ts';
 import { DeviceError } from './errors.ts';
 import { LinkTransferFinishedError, LinkTransferInvalidError } from './link-errors.ts';
@@ -30,6 +42,8 @@ export type LinkImportStep =
   | { readonly kind: 'messages'; readonly contact: Uint8Array; readonly messages: readonly LinkMessage[] }
   /** A group's log frame, from our own account; `position`: its place among the transfer's group frames. */
   | { readonly kind: 'group'; readonly account: Uint8Array; readonly frame: Uint8Array; readonly position: number }
+  /** A group's messages (after its log), oldest first; `position`: the record's place among the transfer's group histories. */
+  | { readonly kind: 'groupMessages'; readonly group: Uint8Array; readonly messages: readonly LinkGroupMessage[]; readonly position: number }
   | { readonly kind: 'complete'; readonly contacts: number; readonly messages: number };
 
 export class LinkImport {
@@ -38,6 +52,9 @@ export class LinkImport {
   private readonly contacts = new Set<string>();
   private messages = 0;
   private groupFrames = 0;
+  private groupHistories = 0;
+  /** Groups whose log arrived (hex ids): their messages may follow. */
+  private readonly groups = new Set<string>();
 
   /** `device`: this device's id and device key, the ones its link request named. */
   constructor(private readonly device: { readonly id: Uint8Array; readonly key: Uint8Array }) {}
@@ -61,14 +78,24 @@ export class LinkImport {
         for (const c of fresh) this.contacts.add(toHex(c.ik));
         return { kind: 'contacts', contacts: fresh };
       }
-      case 'link.group':
+      case 'link.group': {
+        let frame;
         try {
-          decodeGroupFrame(record.frame, ['group.log']);
+          frame = decodeGroupFrame(record.frame, ['group.log']);
         } catch (err) {
           if (isWireError(err)) throw new LinkTransferInvalidError(`a group record that is not a group log: ${err.reason}`);
           throw err;
         }
+        if (frame.t === 'group.log') this.groups.add(toHex(frame.group));
         return { kind: 'group', account: this.account!, frame: record.frame, position: this.groupFrames++ };
+      }
+      case 'link.groupMessages':
+        if (!this.groups.has(toHex(record.g))) throw new LinkTransferInvalidError('messages of a group whose log was not sent before them');
+        if (record.messages.some((m) => (m.dir === 'in') !== (m.from !== undefined))) {
+          throw new LinkTransferInvalidError('a group message whose author does not match its direction');
+        }
+        this.messages += record.messages.length;
+        return { kind: 'groupMessages', group: record.g, messages: record.messages, position: this.groupHistories++ };
       case 'link.messages':
         if (!this.contacts.has(toHex(record.ik))) throw new LinkTransferInvalidError('messages of a contact not sent before them');
         this.messages += record.messages.length;

@@ -193,6 +193,8 @@ export function groupInboxTaker(store: Pick<PetrelStore, 'groupInbox' | 'deleteM
         await groups.receiveControl(memberOfSessionKey(row.sessionKey), row.frame);
         await store.deleteMeta(row.key);
       }
+      // A link's group histories, now that the logs made their groups (group-history.ts).
+      await groups.takeImportedHistory();
       // A member who writes first may have claimed another's name with its profile (key-change.ts).
       await groups.noteKeyChanges();
       changed();

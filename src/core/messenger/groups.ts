@@ -24,6 +24,7 @@ import { receiveGroupControl } from './group-control.ts';
 import { noteKeyChanges } from './group-key-changes.ts';
 import { receiveGroupEnvelope, type Received } from './group-receive.ts';
 import { repairTick } from './group-repair.ts';
+import { takeImportedHistory } from './group-history.ts';
 import { deliver, handOwed, sendGroupMessage } from './group-send.ts';
 import { groupMessageViews, groupViews, markGroupRead } from './group-views.ts';
 import type { GroupContext, MemberDevice } from './group-ports.ts';
@@ -112,6 +113,11 @@ export class Groups {
    */
   handOwed(account: string): Promise<number> {
     return this.lane.run(() => handOwed(this.ctx, account));
+  }
+
+  /** Group histories an import brought, written once their groups are here (group-history.ts). */
+  takeImportedHistory(): Promise<number> {
+    return this.lane.run(() => takeImportedHistory(this.ctx));
   }
 
   /** Key requests again, held messages expired (call about once a minute). */

@@ -5,7 +5,7 @@
  *
  * `writeImportStep` stores each accepted step as it arrives (contacts with their
  * verification, each conversation's messages with their status, a group's log into the
- * group inbox) and records which contacts
+ * group inbox, a group's messages beside it until the group exists) and records which contacts
  * it wrote, so a failed import can discard them (`store.discardImport(written)`).
  * `completeImport` runs once the import is complete and writes, in this order, this device's
  * certificate, the account's device list, and LAST the identity: a browser with no identity
@@ -21,9 +21,10 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Random } from '../random.ts';
+import { groupHistoryKey } from '../store/group-history-import.ts';
 import { groupInboxKey } from '../store/group-inbox.ts';
 import type { PetrelStore } from '../store/index.ts';
-import type { SignedDeviceList } from '../wire/index.ts';
+import { encodeLinkRecord, type SignedDeviceList } from '../wire/index.ts';
 import { DeviceListBook } from './device-list-book.ts';
 import { META_OWN_DEVICE } from './own-device-store.ts';
 
@@ -46,6 +47,10 @@ export async function writeImportStep(store: PetrelStore, step: LinkImportStep, 
     // Into the group inbox as a frame from our own account: the group parts take it when the
     // core starts, as they take a log our other device sends (receive time 0: before any other).
     await store.setMeta(groupInboxKey(0, step.position, toHex(step.account)), step.frame);
+  } else if (step.kind === 'groupMessages') {
+    // Kept as the record until the core starts and the group parts have taken the group's
+    // log (the group does not exist before): then applied (group-history-import.ts).
+    await store.setMeta(groupHistoryKey(step.position), encodeLinkRecord({ t: 'link.groupMessages', g: step.group, messages: step.messages }));
   } else if (step.kind === 'messages') {
     await store.importHistory(
       toHex(step.contact),
@@ -54,9 +59,10 @@ export async function writeImportStep(store: PetrelStore, step: LinkImportStep, 
   }
 }
 
-/** The group frames an import wrote (a store with no identity has no others). */
+/** The group frames and group histories an import wrote (a store with no identity has no others). */
 export async function discardGroupInbox(store: PetrelStore): Promise<void> {
   for (const row of await store.groupInbox()) await store.deleteMeta(row.key);
+  for (const row of await store.groups.pendingHistory()) await store.deleteMeta(row.key);
 }
 
 export interface CompleteImportDeps {

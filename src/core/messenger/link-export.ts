@@ -9,18 +9,22 @@
  * every member device hands its chain to the new device before its next message, as to
  * any member device that does not hold it (group-send.ts).
  *
+ * Each group's messages follow, oldest first, after every conversation's (the nearer the
+ * end the history is read, the fewer messages arrive here alone meanwhile): text, author
+ * and status, not the system lines, which the new device writes itself from the log.
+ *
  * What is not carried yet: files (a row's caption goes, its attachment does not), the
  * outbox (a message still queued arrives as `queued` history, sent from here), sessions
- * (the new device starts its own with every contact device), key-change state and the
- * groups' messages.
+ * (the new device starts its own with every contact device), key-change state, and a
+ * message's edits, reactions and quote (its newest text goes).
  */
 import { fromHex, toHex } from '../bytes.ts';
 import { logFrames } from './group-commands.ts';
 import { isMember, membershipOf } from './group-membership.ts';
 import type { Identity } from '../crypto/index.ts';
 import { linkableSettings, type AccountSettings } from './account-settings.ts';
-import { MESSAGE_PAGE_MAX, type PetrelStore } from '../store/index.ts';
-import { MAX_LINK_RECORD_ITEMS, historyRecords, type LinkContact, type LinkMessage, type LinkRecord, type SignedDeviceList } from '../wire/index.ts';
+import { MESSAGE_PAGE_MAX, type GroupRecord, type PetrelStore } from '../store/index.ts';
+import { MAX_LINK_RECORD_ITEMS, groupHistoryRecords, historyRecords, type LinkContact, type LinkGroupMessage, type LinkMessage, type LinkRecord, type SignedDeviceList } from '../wire/index.ts';
 
 export async function* linkExportRecords(
   store: PetrelStore,
@@ -31,7 +35,8 @@ export async function* linkExportRecords(
   const contacts = await store.listContacts();
   const linkContacts: LinkContact[] = contacts.map((c) => ({ ik: c.identityKey, name: c.displayName, verified: c.verification === 'verified', addedAt: c.addedAt }));
   for (let i = 0; i < linkContacts.length; i += MAX_LINK_RECORD_ITEMS) yield { t: 'link.contacts', contacts: linkContacts.slice(i, i + MAX_LINK_RECORD_ITEMS) };
-  yield* groupRecords(store, account.identity.publicKey, account.name);
+  const groups = await groupsWeAreIn(store, account.identity.publicKey);
+  yield* groupRecords(groups, account.identity.publicKey, account.name);
   let messages = 0;
   const through = new Map<string, number>();
   for (const c of contacts) {
@@ -48,15 +53,26 @@ export async function* linkExportRecords(
     messages += tail.length;
     yield* historyRecords(c.identityKey, tail.map((h) => h.message));
   }
+  for (const group of groups) {
+    const history = await groupConversation(store, group.id);
+    messages += history.length;
+    yield* groupHistoryRecords(fromHex(group.id), history);
+  }
   yield { t: 'link.end', contacts: linkContacts.length, messages };
 }
 
-/** The log of every group we are still in, as `link.group` records (one frame each). */
-async function* groupRecords(store: PetrelStore, me: Uint8Array, name: string): AsyncGenerator<LinkRecord> {
+/** Every group we are still in. */
+async function groupsWeAreIn(store: PetrelStore, me: Uint8Array): Promise<GroupRecord[]> {
   const meHex = toHex(me);
-  for (const group of await store.groups.listGroups()) {
+  return (await store.groups.listGroups()).filter((group) => {
     const state = membershipOf(group).state;
-    if (!state || !isMember(state, meHex)) continue;
+    return state !== undefined && isMember(state, meHex);
+  });
+}
+
+/** The log of each group, as `link.group` records (one frame each). */
+function* groupRecords(groups: readonly GroupRecord[], me: Uint8Array, name: string): Generator<LinkRecord> {
+  for (const group of groups) {
     const names = [{ ik: me, name }, ...Object.entries(group.names).map(([ik, n]) => ({ ik: fromHex(ik), name: n }))].filter((n) => n.name);
     for (const frame of logFrames(group.id, group.changes, names)) yield { t: 'link.group', frame };
   }
@@ -75,4 +91,16 @@ async function conversation(store: PetrelStore, contactId: string, after?: numbe
     before = page.olderCursor;
   }
   return pages.reverse().flat();
+}
+
+/** A group's messages, oldest first: not its system lines, nor a message deleted for everyone (nothing of it is left to show). */
+async function groupConversation(store: PetrelStore, groupId: string): Promise<LinkGroupMessage[]> {
+  const out: LinkGroupMessage[] = [];
+  for (const m of await store.groups.messagesOf(groupId)) {
+    if (m.system || m.deleted) continue;
+    const base = { id: fromHex(m.id), text: m.body, sentAt: m.sentAt, status: m.status };
+    if (m.direction === 'out') out.push({ ...base, dir: 'out' });
+    else if (m.senderId !== undefined) out.push({ ...base, dir: 'in', from: fromHex(m.senderId) });
+  }
+  return out;
 }

@@ -11,9 +11,20 @@
  *   change   the group's log + system lines + our chain's rotation flag.
  */
 import type { BackendTx, StoreBackend } from './backend.ts';
+import { InvalidStoreInputError } from './errors.ts';
 import { applyGroupActions, type GroupActionCommit } from './group-action-commit.ts';
+import {
+  applyGroupHistoryImport,
+  GROUP_HISTORY_END,
+  GROUP_HISTORY_IMPORT_STORES,
+  GROUP_HISTORY_PREFIX,
+  type ImportedGroupMessage,
+  type PendingGroupHistory,
+} from './group-history-import.ts';
+import { MESSAGE_STATUSES } from './message-status.ts';
 import type { GroupOutboxRecord, GroupRecord, HeldGroupMessageRecord, MessageRecord, SenderKeyRow } from './records.ts';
 import type { StoreName } from './schema.ts';
+import { checkBody, checkContactId, checkId128, checkOneOf, checkTime } from './validate.ts';
 
 /** What one commit writes; every part optional. */
 export interface GroupCommit {
@@ -35,7 +46,11 @@ export interface GroupCommit {
 const ALL: readonly StoreName[] = ['groups', 'senderKeys', 'messages', 'groupOutbox', 'groupHeld', 'dedup', 'meta'];
 
 export class GroupStore {
-  constructor(private readonly backend: StoreBackend) {}
+  /** `now`: the store's clock (an imported row's `updatedAt`). */
+  constructor(
+    private readonly backend: StoreBackend,
+    private readonly now: () => number,
+  ) {}
 
   getGroup(id: string): Promise<GroupRecord | undefined> {
     return this.backend.transaction(['groups'], 'readonly', (tx) => tx.table('groups').get(id));
@@ -74,6 +89,37 @@ export class GroupStore {
 
   pendingSends(): Promise<GroupOutboxRecord[]> {
     return this.backend.transaction(['groupOutbox'], 'readonly', (tx) => tx.table('groupOutbox').query());
+  }
+
+  /** Group history records an import left for the group parts (group-history-import.ts), in arrival order. */
+  async pendingHistory(): Promise<PendingGroupHistory[]> {
+    const rows = await this.backend.transaction(['meta'], 'readonly', (tx) => tx.table('meta').query({ lower: GROUP_HISTORY_PREFIX, upper: GROUP_HISTORY_END, upperOpen: true }));
+    return rows.flatMap((r) => (r.value instanceof Uint8Array ? [{ key: r.key, bytes: r.value }] : []));
+  }
+
+  /**
+   * One imported history record into group `groupId`, and its meta `key` removed, in one
+   * transaction: the number of messages written, or `undefined` (nothing written, the key
+   * kept) when the group is not here (group-history-import.ts).
+   */
+  async importHistory(groupId: string, messages: readonly ImportedGroupMessage[], key: string): Promise<number | undefined> {
+    checkId128('groupId', groupId);
+    if (!key.startsWith(GROUP_HISTORY_PREFIX)) throw new InvalidStoreInputError('key', 'expected a group history key');
+    for (const m of messages) {
+      checkId128('id', m.id);
+      checkOneOf('direction', m.direction, ['in', 'out'] as const);
+      if (m.senderId !== undefined) checkContactId('senderId', m.senderId);
+      checkBody('body', m.body);
+      checkTime('sentAt', m.sentAt);
+      checkOneOf('status', m.status, MESSAGE_STATUSES);
+    }
+    return this.backend.transaction(GROUP_HISTORY_IMPORT_STORES, 'readwrite', (tx) => applyGroupHistoryImport(tx, groupId, messages, key, this.now()));
+  }
+
+  /** Removes a pending history record without applying it (unreadable, or its group is not here). */
+  async dropHistory(key: string): Promise<void> {
+    if (!key.startsWith(GROUP_HISTORY_PREFIX)) throw new InvalidStoreInputError('key', 'expected a group history key');
+    return this.backend.transaction(['meta'], 'readwrite', (tx) => tx.table('meta').delete(key));
   }
 
   /** Writes everything in `c` in one transaction; `duplicate` (nothing written) when its envelope was committed before. */

@@ -12,6 +12,7 @@ export { keyAt, SCHEMA_VERSION, STORE_DEFINITIONS, STORE_NAMES } from './schema.
 export type { IndexName, KeyOf, PetrelSchema, StoreDefinition, StoreDefinitions, StoreKey, StoreName, ValueOf } from './schema.ts';
 export { SessionCache, SessionCachingStore, type SessionRowCheck } from './session-cache.ts';
 export { GroupStore, type GroupCommit } from './group-store.ts';
+export { groupHistoryKey, type ImportedGroupMessage, type PendingGroupHistory } from './group-history-import.ts';
 export { groupInboxKey, type GroupInboxRow, type NewGroupInboxFrame } from './group-inbox.ts';
 export type { ImportedMessage } from './history-import.ts';
 export type { SystemLine } from './system-line.ts';

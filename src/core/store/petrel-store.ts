@@ -90,7 +90,7 @@ export class BackendPetrelStore implements PetrelStore {
     private readonly options: PetrelStoreOptions,
   ) {
     this.health = backend.health;
-    this.groups = new GroupStore(backend);
+    this.groups = new GroupStore(backend, () => options.now());
   }
 
   private tx<T>(stores: readonly StoreName[], mode: TxMode, body: (tx: BackendTx) => Promise<T>, options?: TxOptions): Promise<T> {

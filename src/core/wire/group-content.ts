@@ -41,7 +41,8 @@ export const MAX_LOG_FRAME_NAMES = 400;
 export const MAX_GROUP_FRAME_BYTES = MAX_CONTENT_BYTES - 1_024;
 /** Largest sender-key message inside a group.env (the plaintext limit and the header, signature and tag). */
 const MAX_SENDER_KEY_MESSAGE_BYTES = 64 * 1024;
-const GROUP_ID = bytesN(16);
+/** A group id on the wire (16 bytes). */
+export const GROUP_ID = bytesN(16);
 const MESSAGE_ID = bytesN(16);
 
 export type GroupFrame =

@@ -2,13 +2,13 @@
  * What a device link carries (docs/PROTOCOL.md §13.6), one record per sealed chunk: the
  * account first (identity seed, name, the signed device list that names the new device),
  * then contacts, the groups we are in (each group's log as the `group.log` frames a member
- * device gets over its pairwise session) and history in records that each fit one chunk,
- * then `link.end` with the totals, so a transfer cut short is never taken for a whole one. Canonical CBOR with the
+ * device gets over its pairwise session), history in records that each fit one chunk (each
+ * conversation's, then each group's), then `link.end` with the totals, so a transfer cut short is never taken for a whole one. Canonical CBOR with the
  * frame codec's rules; the decoder throws only WireError.
  */
 import { IDENTITY_KEY_BYTES, MAX_PROFILE_NAME_BYTES, MAX_TEXT_BYTES, MESSAGE_ID_BYTES } from './limits.ts';
 import { signedDeviceListSchema, type SignedDeviceList } from './device-list.ts';
-import { MAX_GROUP_FRAME_BYTES } from './group-content.ts';
+import { GROUP_ID, MAX_GROUP_FRAME_BYTES } from './group-content.ts';
 import { arrayOf, bool, bytesMax, bytesN, oneOf, struct, text, uintSafe, type StructSchema } from './schema.ts';
 import { decodeVersioned, encodeVersioned, type DecodeOptions } from './versioned-codec.ts';
 
@@ -61,12 +61,27 @@ export interface LinkGroupRecord {
   readonly t: 'link.group';
   readonly frame: Uint8Array;
 }
+/** One message of a group conversation: `from` (the author's identity key) on incoming ones only. */
+export interface LinkGroupMessage {
+  readonly id: Uint8Array;
+  readonly dir: 'in' | 'out';
+  readonly from?: Uint8Array;
+  readonly text: string;
+  readonly sentAt: number;
+  readonly status: 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
+}
+export interface LinkGroupMessagesRecord {
+  readonly t: 'link.groupMessages';
+  /** The group (its 16-byte id), whose log came before in `link.group` records; messages oldest first. */
+  readonly g: Uint8Array;
+  readonly messages: readonly LinkGroupMessage[];
+}
 export interface LinkEndRecord {
   readonly t: 'link.end';
   readonly contacts: number;
   readonly messages: number;
 }
-export type LinkRecord = LinkAccountRecord | LinkContactsRecord | LinkGroupRecord | LinkMessagesRecord | LinkEndRecord;
+export type LinkRecord = LinkAccountRecord | LinkContactsRecord | LinkGroupRecord | LinkMessagesRecord | LinkGroupMessagesRecord | LinkEndRecord;
 
 const SCHEMAS: Readonly<Record<LinkRecord['t'], StructSchema>> = {
   'link.account': struct(
@@ -89,6 +104,23 @@ const SCHEMAS: Readonly<Record<LinkRecord['t'], StructSchema>> = {
     ),
   }),
   'link.group': struct({ frame: bytesMax(MAX_GROUP_FRAME_BYTES) }),
+  'link.groupMessages': struct({
+    g: GROUP_ID,
+    messages: arrayOf(
+      struct(
+        {
+          id: bytesN(MESSAGE_ID_BYTES),
+          dir: oneOf('in', 'out'),
+          from: bytesN(IDENTITY_KEY_BYTES),
+          text: text(MAX_TEXT_BYTES),
+          sentAt: uintSafe,
+          status: oneOf('queued', 'sent', 'delivered', 'read', 'failed'),
+        },
+        ['from'],
+      ),
+      MAX_LINK_RECORD_ITEMS,
+    ),
+  }),
   'link.end': struct({ contacts: uintSafe, messages: uintSafe }),
 };
 
@@ -105,28 +137,40 @@ export function decodeLinkRecord(bytes: Uint8Array, opts?: DecodeOptions): LinkR
 
 /**
  * One conversation's history as records that each fit a chunk: messages in order, packed
- * greedily (a full-size message, 16 KiB of text, always fits on its own). Each message is
- * measured once: its size in a record of one, less the empty record's, plus a margin for
- * the array header growing.
+ * greedily (a full-size message, 16 KiB of text, always fits on its own).
  */
 export function historyRecords(ik: Uint8Array, messages: readonly LinkMessage[]): LinkMessagesRecord[] {
-  const size = (list: readonly LinkMessage[]) => encodeVersioned('link.messages', { ik, messages: list }, SCHEMAS['link.messages']).length;
+  return packed(messages, (list) => ({ t: 'link.messages', ik, messages: list }));
+}
+
+/** One group's history (`g`: its id) as records that each fit a chunk, packed as `historyRecords`. */
+export function groupHistoryRecords(g: Uint8Array, messages: readonly LinkGroupMessage[]): LinkGroupMessagesRecord[] {
+  return packed(messages, (list) => ({ t: 'link.groupMessages', g, messages: list }));
+}
+
+/**
+ * Items packed greedily into records made by `make`, each within the item and byte limits.
+ * Each item is measured once: its size in a record of one, less the empty record's, plus a
+ * margin for the array header growing.
+ */
+function packed<M, R extends LinkMessagesRecord | LinkGroupMessagesRecord>(items: readonly M[], make: (list: M[]) => R): R[] {
+  const size = (list: M[]) => { const r = make(list); return encodeVersioned(r.t, r, SCHEMAS[r.t]).length; };
   const empty = size([]);
   const base = empty + ARRAY_HEADER_MARGIN;
-  const out: LinkMessagesRecord[] = [];
-  let batch: LinkMessage[] = [];
+  const out: R[] = [];
+  let batch: M[] = [];
   let bytes = base;
-  for (const m of messages) {
+  for (const m of items) {
     const own = size([m]) - empty;
     if (batch.length && (batch.length >= MAX_LINK_RECORD_ITEMS || bytes + own > MAX_LINK_RECORD_BYTES)) {
-      out.push({ t: 'link.messages', ik, messages: batch });
+      out.push(make(batch));
       batch = [];
       bytes = base;
     }
     batch.push(m);
     bytes += own;
   }
-  if (batch.length) out.push({ t: 'link.messages', ik, messages: batch });
+  if (batch.length) out.push(make(batch));
   return out;
 }
 
