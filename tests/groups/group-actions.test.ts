@@ -258,6 +258,7 @@ describe('message actions in a group', () => {
           for (const t of to) push(t.account, { kind: 'multi', id: id.slice(), body: body.slice() });
         },
         contactName: () => undefined,
+        profileName: () => undefined,
         isContact: () => true,
         ownName: () => 'Ada',
         keyChanges: () => new Map(),

@@ -429,6 +429,15 @@ describe('group messaging', () => {
     const decoded = frames.map((f) => decodeGroupFrame(f));
     expect(decoded.flatMap((f) => (f.t === 'group.log' ? f.names : [])).length).toBe(1_000);
     expect(decoded[0]).toMatchObject({ t: 'group.log', changes: [expect.anything()] });
+    // The longest names a frame allows (128 bytes of 4-byte characters) still fit.
+    const longest = ids.map((id) => ({ ik: fromHex(id), name: '\u{1F426}'.repeat(32) }));
+    const big = logFrames(g, record.changes, longest);
+    for (const f of big) expect(f.length).toBeLessThanOrEqual(MAX_GROUP_FRAME_BYTES);
+    expect(big.map((f) => decodeGroupFrame(f)).flatMap((f) => (f.t === 'group.log' ? f.names : [])).length).toBe(1_000);
+    // A small group is one frame: its members' names come with its changes, never after them.
+    const small = logFrames(g, record.changes.slice(0, 1), names.slice(0, 3));
+    expect(small).toHaveLength(1);
+    expect(decodeGroupFrame(small[0]!)).toMatchObject({ t: 'group.log', changes: [expect.anything()], names: names.slice(0, 3) });
   });
 
   it('rotates after 100 messages', async () => {

@@ -93,6 +93,7 @@ export class GroupWorld {
             for (const t of to) this.members.get(t.account)?.inbox.push({ kind: 'multi', id: envId.slice(), body: body.slice() });
           },
           contactName: (account) => contacts.get(account),
+          profileName: (account) => contacts.get(account),
           isContact: (account) => contacts.has(account),
           ownName: () => name,
           keyChanges: () => member.keyChanges,

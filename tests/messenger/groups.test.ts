@@ -26,19 +26,42 @@ async function three(): Promise<[Device, Device, Device]> {
 }
 
 describe('groups through the messenger', () => {
+  it("members are told the names contacts gave themselves, never the user's own names for them", async () => {
+    const [ada, bo, cy] = await three();
+    const boId = bo.messenger.getState().me!.id;
+    const cyId = cy.messenger.getState().me!.id;
+    // Ada's names for them stay hers (one would not even fit the wire's 128 bytes).
+    await ada.messenger.renameContact(boId, 'Bobby from work');
+    await ada.messenger.renameContact(cyId, '山'.repeat(60));
+    const g = await ada.messenger.createGroup('Trip', [boId, cyId]);
+    const names = (s: MessengerState) => s.groups?.find((x) => x.id === g)?.members.map((m) => m.name).sort();
+    await until(bo, (s) => hasGroup(s, g));
+    await until(cy, (s) => hasGroup(s, g));
+    expect(names(bo.messenger.getState())).toEqual(['Ada', 'Cy', 'You']);
+    expect(names(cy.messenger.getState())).toEqual(['Ada', 'Bo', 'You']);
+    expect(names(ada.messenger.getState())).toEqual(['Bobby from work', 'You', '山'.repeat(60)]);
+  });
+
   // Once failed in about one run in three (Cy → Bo never arrived): the relay's delivery
   // pump lost an envelope offered after a later one (tests/relay/delivery-pump.test.ts).
   it('create, send and receive among three, members who are not contacts included; removal', async () => {
     const [ada, bo, cy] = await three();
     const boId = bo.messenger.getState().me!.id;
     const cyId = cy.messenger.getState().me!.id;
+    // Every state Bo's views see with the group in it, as member names.
+    const seen: string[][] = [];
+    const unsubscribe = bo.messenger.subscribe(() => {
+      const shown = bo.messenger.getState().groups?.find((x) => x.members.length === 3);
+      if (shown) seen.push(shown.members.map((m) => m.name).sort());
+    });
     const g = await ada.messenger.createGroup('Trip', [boId, cyId]);
     await until(bo, (s) => hasGroup(s, g));
     await until(cy, (s) => hasGroup(s, g));
-    // The names Ada knows the members by come in the frame after the changes (logFrames):
-    // the group can show a moment before them (Ada's frames no longer wait for her
-    // sessions with Bo and Cy before createGroup resolves, so this is no longer rare).
-    await until(bo, (s) => s.groups?.find((x) => x.id === g)?.members.some((m) => m.name === 'Cy') === true);
+    unsubscribe();
+    // The names Ada knows the members by come with the group's changes (logFrames): every
+    // state that shows the group names every member, never "Member 1a2b…" for a moment.
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((names) => names.join() === 'Ada,Cy,You')).toBe(true);
     // Bo and Cy are members, not contacts of each other: neither list shows the other.
     expect(bo.messenger.getState().contacts.map((c) => c.displayName)).toEqual(['Ada']);
     expect(bo.messenger.getState().groups![0]!.members.map((m) => m.name).sort()).toEqual(['Ada', 'Cy', 'You']);

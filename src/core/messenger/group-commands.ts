@@ -35,35 +35,58 @@ function checkedMembers(ctx: GroupContext, ids: readonly string[]): string[] {
   return unique;
 }
 
-/** Names we tell members (for the members who are not their contacts): ours and our contacts'. */
+/**
+ * Names we tell members (for the members who are not their contacts): ours and our
+ * contacts' own (profile) names, never the names the user gave them here.
+ */
 function namesFor(ctx: GroupContext, accounts: readonly string[]): { ik: Uint8Array; name: string }[] {
   const out = [{ ik: ctx.identity.publicKey, name: ctx.ports.ownName() }];
   for (const a of accounts) {
-    const name = a === meOf(ctx) ? undefined : ctx.ports.contactName(a);
-    if (name) out.push({ ik: fromHex(a), name: name.slice(0, 64) });
+    const name = a === meOf(ctx) ? undefined : ctx.ports.profileName(a);
+    if (name) out.push({ ik: fromHex(a), name });
   }
   return out.filter((n) => n.name);
 }
 
-/** The changes, then the names, in frames that each fit a pairwise content (in order: the group is known before its names). */
+/**
+ * The changes, then the names, in frames that each fit a pairwise content. The names ride
+ * in the last frame of changes as far as they fit (a member then sees the group with its
+ * members' names at once, never "Member 1a2b…" for a moment; a small group is one frame);
+ * the rest follow in frames of names alone, after the changes, so the group is known first.
+ */
 export function logFrames(groupId: string, changes: readonly SignedGroupChange[], names: readonly { ik: Uint8Array; name: string }[]): Uint8Array[] {
   const group = fromHex(groupId);
   const frames: Uint8Array[] = [];
+  const budget = MAX_GROUP_FRAME_BYTES - 512;
   let batch: SignedGroupChange[] = [];
-  const flush = () => {
-    if (batch.length) frames.push(encodeGroupFrame({ t: 'group.log', group, changes: batch, names: [] }));
-    batch = [];
-  };
   let size = 0;
   for (const c of changes) {
     const cost = c.body.length + c.sig.length + 16;
-    if (batch.length && (batch.length >= MAX_LOG_FRAME_CHANGES || size + cost > MAX_GROUP_FRAME_BYTES - 512)) flush();
-    if (!batch.length) size = 0;
+    if (batch.length && (batch.length >= MAX_LOG_FRAME_CHANGES || size + cost > budget)) {
+      frames.push(encodeGroupFrame({ t: 'group.log', group, changes: batch, names: [] }));
+      batch = [];
+      size = 0;
+    }
     batch.push(c);
     size += cost;
   }
-  flush();
-  for (let i = 0; i < names.length; i += MAX_LOG_FRAME_NAMES) frames.push(encodeGroupFrame({ t: 'group.log', group, changes: [], names: names.slice(i, i + MAX_LOG_FRAME_NAMES) }));
+  // Names fill what the last frame of changes has left, then frames of their own, each
+  // within the same byte budget (400 names of 128 bytes would not fit one frame).
+  const utf8 = new TextEncoder();
+  let pending: { ik: Uint8Array; name: string }[] = [];
+  for (const n of names) {
+    // The name's bytes, its key, and their CBOR map with its two keys (a few bytes spare).
+    const cost = n.ik.length + utf8.encode(n.name).length + 16;
+    if (pending.length >= MAX_LOG_FRAME_NAMES || size + cost > budget) {
+      frames.push(encodeGroupFrame({ t: 'group.log', group, changes: batch, names: pending }));
+      batch = [];
+      pending = [];
+      size = 0;
+    }
+    pending.push(n);
+    size += cost;
+  }
+  if (batch.length || pending.length) frames.push(encodeGroupFrame({ t: 'group.log', group, changes: batch, names: pending }));
   return frames;
 }
 

@@ -45,8 +45,13 @@ export interface GroupPorts {
   sendOverSession(to: MemberDevice, frame: Uint8Array): Promise<void>;
   /** One body deposited for every one of `to` (`send.multi`), under envelope id `id`; resolves once the relay holds it. */
   sendMulti(id: Uint8Array, to: readonly MemberDevice[], body: Uint8Array): Promise<void>;
-  /** The name the user knows an account by (its contact name), when it is a contact. */
+  /** The name the user knows an account by (its contact name, a local one included), when it is a contact. */
   contactName(account: string): string | undefined;
+  /**
+   * The name a contact gave itself (its profile), when it is a contact: what we tell other
+   * members, never the name the user gave it here (private, and not bound by the wire's limit).
+   */
+  profileName(account: string): string | undefined;
   /** Whether an account is a contact we may add to a group (known, not blocked). */
   isContact(account: string): boolean;
   /** Our display name (given to members who do not know us). */

@@ -138,6 +138,7 @@ export function wireGroups(deps: GroupWiringDeps): Groups {
       const c = ctx.contacts.byId(account);
       return c ? c.localName || c.displayName || undefined : undefined;
     },
+    profileName: (account) => ctx.contacts.byId(account)?.displayName || undefined,
     isContact: (account) => {
       const c = ctx.contacts.byId(account);
       return !!c && c.listing === undefined && !c.blocked;
