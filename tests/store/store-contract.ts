@@ -711,6 +711,20 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(await store.dueOutbox(1e12, 10)).toMatchObject([{ envelopeId: id, state: 'ready', attempts: 0, envelope: bytes(0xac) }]);
     });
 
+    it("a receipt naming no device (the account's) ends a failed account-mailbox copy: no longer named, nothing left to retry", async () => {
+      const store = await open({ now: () => 3_000 });
+      const { id, copyB } = await fanOutToAccountAndB(store);
+      await store.markSent(copyB, { at: 3_100 });
+      await store.markFailed(id, 'gave up');
+      await store.commitIncoming(incoming({ contact: 1, withMessage: false, receivedAt: 3_200, statusUpdates: [{ messageId: id, status: 'delivered' }] }));
+      const row = await store.getMessage(id);
+      expect(row).toMatchObject({ status: 'delivered' });
+      expect(row?.failedAccountCopy).toBeUndefined();
+      expect(await store.queueDepth()).toBe(0);
+      expect(await store.retry(id, 4_000)).toBe(0);
+      expect(await store.dueOutbox(1e12, 10)).toEqual([]);
+    });
+
     it('a copy to the account mailbox given up on while a device copy is still queued: the row stays queued, naming it; then fails with the last copy', async () => {
       const store = await open({ now: () => 3_000 });
       const { devB, id, copyB } = await fanOutToAccountAndB(store);

@@ -7,7 +7,8 @@
  * `MessageRecord.failedAccountCopy`. The outbox's `failed` copies are the truth; the row
  * mirrors them in the same transactions that change them: a copy failing names it, a
  * retry (which requeues every failed copy) clears them all, and a device's receipt (it has
- * the message after all) takes that device out.
+ * the message after all) takes that device out, a receipt naming no device (the account's)
+ * the account-mailbox copy (receipt-move.ts).
  */
 import type { MessageRecord, OutboxRecord } from './records.ts';
 
