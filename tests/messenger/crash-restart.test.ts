@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../src/core/bytes.ts';
 import { identityFromSeed } from '../../src/core/crypto/index.ts';
 import { mailboxAddress } from '../../src/core/wire/index.ts';
-import type { IdentityRecord, PetrelStore, SentReport } from '../../src/core/store/index.ts';
+import type { IdentityRecord, PetrelStore, SentCommitted, SentReport } from '../../src/core/store/index.ts';
 import { befriend, bodies, ClockedWorld, makeIdentity, type ClockedDevice } from './clocked-world.ts';
 
 let ALICE: IdentityRecord;
@@ -72,7 +72,7 @@ describe('a send interrupted by a restart', () => {
     let blockMarkSent = false;
     const blocking = (inner: PetrelStore): PetrelStore => {
       const store = Object.create(inner) as PetrelStore;
-      store.markSent = (envelopeId: string, report: SentReport) => (blockMarkSent ? new Promise<boolean>(() => {}) : inner.markSent(envelopeId, report));
+      store.markSent = (envelopeId: string, report: SentReport) => (blockMarkSent ? new Promise<SentCommitted>(() => {}) : inner.markSent(envelopeId, report));
       return store;
     };
     const c = await chatting(world, { alice: blocking });

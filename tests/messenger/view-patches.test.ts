@@ -215,7 +215,7 @@ describe('the open chat patched from reported writes', () => {
     expect(changes.take().all).toBe(false);
     await store.changeContact(contactId(1), { localName: 'Ann' });
     expect(changes.take().all).toBe(true);
-    await expect(store.markSent('00'.repeat(16), { at: 1 })).resolves.toBe(false);
+    await expect(store.markSent('00'.repeat(16), { at: 1 })).resolves.toEqual({ removed: false });
     // Failed writes report nothing: the transaction changed nothing.
     await expect(store.commitIncoming({ envelopeId: 'not hex' } as never)).rejects.toThrow();
     const t = changes.take();

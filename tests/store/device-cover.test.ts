@@ -40,7 +40,7 @@ describe('coverDevices', () => {
     });
     // A's copy went out (its kept record stays); B's is still queued.
     await store.commitSessionStart({ sessionUpdate: { contactId: cid + DEV_A, expectedVersion: null, state: bytes(1) }, encrypted: [{ envelopeId: sentCopy, envelope: bytes(9) }] });
-    expect(await store.markSent(sentCopy, { at: 1_500 })).toBe(true);
+    expect(await store.markSent(sentCopy, { at: 1_500 })).toMatchObject({ removed: true });
 
     const cover = { messageId: id, contactId: cid, listVersion: 2, plaintext: bytes(7), devices: [DEV_A, DEV_B, DEV_C].map((device) => ({ device, mailbox: MAILBOX, envelopeId: newId() })) };
     expect(await store.coverDevices(cover)).toEqual({ added: 1, requeued: 1, dropped: 0 });
@@ -67,6 +67,24 @@ describe('coverDevices', () => {
     const { pending } = await outbox(store, cid);
     expect(pending.map((j) => j.device).sort()).toEqual([DEV_A, DEV_B]);
     expect((await store.getMessage(id))?.status).toBe('queued');
+  });
+
+  it('a failed account-mailbox copy replaced by device copies is no longer named on the row', async () => {
+    const store = createMemoryStore({ now: () => 1_000 });
+    await store.putContact(contact(1));
+    const cid = contactId(1);
+    const id = newId();
+    const copyA = newId();
+    // The account copy and a copy to device A (queued); the account copy is given up on, A's then refused as stale.
+    await store.commitFanOut({ message: { id, contactId: cid, body: 'hi', sentAt: 5_000 }, sessionUpdates: [], ready: [], pending: [{ envelopeId: id, mailbox: MAILBOX, plaintext: bytes(7) }, { envelopeId: copyA, device: DEV_A, mailbox: MAILBOX, plaintext: bytes(7), listVersion: 1 }] });
+    await store.markFailed(id, 'gave up');
+    expect(await store.getMessage(id)).toMatchObject({ status: 'queued', failedAccountCopy: true });
+    const result = await store.coverDevices({ messageId: id, contactId: cid, listVersion: 2, plaintext: bytes(7), refused: copyA, devices: [DEV_A, DEV_B].map((device) => ({ device, mailbox: MAILBOX, envelopeId: newId() })) });
+    expect(result).toEqual({ added: 1, requeued: 1, dropped: 1 });
+    const row = await store.getMessage(id);
+    expect(row?.status).toBe('queued');
+    expect(row?.failedAccountCopy).toBeUndefined();
+    expect(await store.retry(id, 2_000)).toBe(0);
   });
 
   it('refuses bad input with a typed error and changes nothing', async () => {

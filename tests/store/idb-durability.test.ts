@@ -67,7 +67,7 @@ describe('IndexedDB durability', () => {
     await store.commitOutgoing(second);
     const opened = recordTransactions();
     await store.recordAttemptFailure(second.envelopeId, 2_000, 'timeout');
-    expect(await store.markSent(first.envelopeId, { at: 1_500, via: 'relay' })).toBe(true);
+    expect(await store.markSent(first.envelopeId, { at: 1_500, via: 'relay' })).toMatchObject({ removed: true });
     await store.commitIncomingBatch([incoming({ contact: 1, expectedVersion: 2 })]);
     const writes = opened.filter((t) => t.mode === 'readwrite').map((t) => t.durability);
     expect(writes).toEqual(['relaxed', 'relaxed', 'strict']);

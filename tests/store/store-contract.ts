@@ -235,7 +235,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
       const c = outgoing({ contact: 1, expectedVersion: null, withMessage: false });
       await store.commitOutgoing(c);
       expect(await store.getConversation(contactId(1))).toBeUndefined();
-      expect(await store.markSent(c.envelopeId, { at: 1 })).toBe(true);
+      expect(await store.markSent(c.envelopeId, { at: 1 })).toMatchObject({ removed: true });
       expect(await store.queueDepth()).toBe(0);
     });
   });
@@ -261,8 +261,8 @@ export function storeContract(name: string, factory: StoreFactory): void {
       const aEntry = (await store.dueOutbox(9_000, 10)).find((e) => e.envelopeId === a.envelopeId);
       expect(aEntry).toMatchObject({ attempts: 1, nextAttemptAt: 9_000, lastError: 'relay unreachable' });
 
-      expect(await store.markSent(a.envelopeId, { at: 9_100, via: 'relay' })).toBe(true);
-      expect(await store.markSent(a.envelopeId, { at: 9_200 })).toBe(false);
+      expect(await store.markSent(a.envelopeId, { at: 9_100, via: 'relay' })).toMatchObject({ removed: true });
+      expect(await store.markSent(a.envelopeId, { at: 9_200 })).toEqual({ removed: false });
       expect(await store.getMessage(a.messageId)).toMatchObject({ status: 'sent', via: 'relay', updatedAt: 9_100 });
       expect(await store.queueDepth()).toBe(1);
       await expect(store.recordAttemptFailure(a.envelopeId, 1, 'x')).rejects.toBeInstanceOf(RecordNotFoundError);
@@ -478,7 +478,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
       await store.commitIncoming(incoming({ contact: 2, withMessage: false, statusUpdates: [{ messageId: out2.messageId, status: 'read' }] }));
       expect((await store.getMessage(out2.messageId))?.status).toBe('queued');
       // The receipt ended its outbox entry; a late transport ack changes nothing.
-      expect(await store.markSent(out.envelopeId, { at: 1 })).toBe(false);
+      expect(await store.markSent(out.envelopeId, { at: 1 })).toEqual({ removed: false });
       expect((await store.getMessage(out.messageId))?.status).toBe('read');
     });
 
@@ -529,7 +529,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(m?.status).toBe('read');
       expect(m?.failure).toBeUndefined();
       expect(await store.queueDepth()).toBe(0);
-      expect(await store.markSent(queued.envelopeId, { at: 1 })).toBe(false);
+      expect(await store.markSent(queued.envelopeId, { at: 1 })).toEqual({ removed: false });
       // Delivered: nothing is left to retry, and a retry changes nothing.
       expect(await store.retry(failed.messageId, 1)).toBe(0);
       expect((await store.getMessage(failed.messageId))?.status).toBe('read');
@@ -564,8 +564,8 @@ export function storeContract(name: string, factory: StoreFactory): void {
       // B's copy is done; A's still goes (it was removed as "the row's entry" before: A never got the message).
       expect((await store.outboxHeads(10)).map((e) => e.envelopeId)).toEqual([id]);
       expect(await store.queueDepth()).toBe(1);
-      expect(await store.markSent(copyB, { at: 1 })).toBe(false);
-      expect(await store.markSent(id, { at: 2 })).toBe(true);
+      expect(await store.markSent(copyB, { at: 1 })).toEqual({ removed: false });
+      expect(await store.markSent(id, { at: 2 })).toMatchObject({ removed: true });
       expect(await store.getMessage(id)).toMatchObject({ status: 'read' });
     });
 
@@ -599,8 +599,11 @@ export function storeContract(name: string, factory: StoreFactory): void {
       const store = await open({ now: () => 3_000 });
       const { devA, devB, id, copyA, copyB, receiptFrom } = await fanOutToAB(store);
       await store.markFailed(copyA, 'Not delivered after repeated attempts');
-      expect(await store.getMessage(id)).toMatchObject({ status: 'failed', failedDevices: [devA] });
-      expect(await store.markSent(copyB, { at: 3_100, via: 'relay' })).toBe(true);
+      // B's copy may still go: the row stays queued, naming A.
+      expect(await store.getMessage(id)).toMatchObject({ status: 'queued', failedDevices: [devA] });
+      // B's copy is not the one the row's envelope id names: the move names the row all the same.
+      expect(await store.markSent(copyB, { at: 3_100, via: 'relay' })).toEqual({ removed: true, moved: id });
+      expect(await store.getMessage(id)).toMatchObject({ status: 'sent', failedDevices: [devA] });
       await store.commitIncoming(receiptFrom(devB, 'delivered', 3_200));
       // Delivered (the best of the devices'), and A still named: it never got the message.
       const delivered = await store.getMessage(id);
@@ -624,10 +627,125 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(await snapshot(store, [1])).toEqual(before);
 
       // A's copy goes and A answers: the message stays delivered, with both devices' state.
-      expect(await store.markSent(copyA, { at: 9_100 })).toBe(true);
+      expect(await store.markSent(copyA, { at: 9_100 })).toMatchObject({ removed: true });
       await store.commitIncoming(receiptFrom(devA, 'delivered', 9_200));
       expect(await store.getMessage(id)).toMatchObject({ status: 'delivered', deviceReceipts: { [devA]: { status: 'delivered' }, [devB]: { status: 'delivered' } } });
       expect(await store.queueDepth()).toBe(0);
+    });
+
+    it('a copy given up on while another is still queued leaves the row queued, naming it; the row fails with the last copy, and retry requeues them all', async () => {
+      const store = await open({ now: () => 3_000 });
+      const { devA, devB, id, copyA, copyB } = await fanOutToAB(store);
+      expect(await store.markFailed(copyA, 'Not delivered after repeated attempts')).toBe(id);
+      const first = await store.getMessage(id);
+      expect(first).toMatchObject({ status: 'queued', failedDevices: [devA], updatedAt: 3_000 });
+      expect(first?.failure).toBeUndefined();
+      // B's copy is the head now: still to go.
+      expect((await store.outboxHeads(10)).map((e) => e.envelopeId)).toEqual([copyB]);
+      expect(await store.markFailed(copyB, "The recipient's mailbox on the relay is full")).toBe(id);
+      expect(await store.getMessage(id)).toMatchObject({ status: 'failed', failure: "The recipient's mailbox on the relay is full", failedDevices: [devA, devB] });
+      expect(await store.retry(id, 4_000)).toBe(2);
+      const retried = await store.getMessage(id);
+      expect(retried).toMatchObject({ status: 'queued' });
+      expect(retried?.failedDevices).toBeUndefined();
+      expect(retried?.failure).toBeUndefined();
+      expect((await store.dueOutbox(1e12, 10)).map((e) => e.envelopeId).sort()).toEqual([copyA, copyB].sort());
+    });
+
+    it('a retry while another copy is still queued requeues the failed one and leaves the row queued', async () => {
+      const store = await open({ now: () => 3_000 });
+      const { id, copyA, copyB } = await fanOutToAB(store);
+      await store.markFailed(copyA, 'gave up');
+      expect(await store.retry(id, 4_000)).toBe(1);
+      const row = await store.getMessage(id);
+      expect(row).toMatchObject({ status: 'queued' });
+      expect(row?.failedDevices).toBeUndefined();
+      expect((await store.dueOutbox(1e12, 10)).map((e) => e.envelopeId).sort()).toEqual([copyA, copyB].sort());
+    });
+
+    it('the last copy still to go dropped (its device unlinked) while the others were given up on: the row fails, retry requeues those', async () => {
+      const store = await open({ now: () => 3_000 });
+      const { devA, id, copyA, copyB } = await fanOutToAB(store);
+      await store.markFailed(copyA, 'Not delivered after repeated attempts');
+      expect(await store.dropOutboxEntry(copyB, "The contact's device was unlinked")).toBe('dropped');
+      expect(await store.getMessage(id)).toMatchObject({ status: 'failed', failure: 'Not delivered after repeated attempts', failedDevices: [devA] });
+      expect(await store.retry(id, 4_000)).toBe(1);
+      expect((await store.dueOutbox(1e12, 10)).map((e) => e.envelopeId)).toEqual([copyA]);
+    });
+
+    // A copy to the contact's account mailbox (no device) beside a copy to one of its devices.
+    const fanOutToAccountAndB = async (store: PetrelStore) => {
+      await store.putContact(contact(1));
+      const cid = contactId(1);
+      const devB = 'b'.repeat(32);
+      await store.commitSession({ contactId: cid, expectedVersion: null, state: bytes(1) });
+      await store.commitSession({ contactId: cid + devB, expectedVersion: null, state: bytes(1) });
+      const id = newId();
+      const copyB = newId();
+      await store.commitFanOut({
+        message: { id, contactId: cid, body: 'to the account and a device', sentAt: 5_000 },
+        sessionUpdates: [
+          { contactId: cid, expectedVersion: 1, state: bytes(2) },
+          { contactId: cid + devB, expectedVersion: 1, state: bytes(2) },
+        ],
+        ready: [
+          { envelopeId: id, contactId: cid, mailbox: MAILBOX, envelope: bytes(0xac) },
+          { envelopeId: copyB, contactId: cid, device: devB, mailbox: MAILBOX, envelope: bytes(0xb1) },
+        ],
+        pending: [],
+      });
+      return { devB, id, copyB };
+    };
+
+    it('a copy to the account mailbox given up on while another copy went is named on the row (failedAccountCopy); retry requeues it and clears it', async () => {
+      const store = await open({ now: () => 3_000 });
+      const { id, copyB } = await fanOutToAccountAndB(store);
+      expect(await store.markSent(copyB, { at: 3_100 })).toEqual({ removed: true, moved: id });
+      expect(await store.markFailed(id, 'Not delivered after repeated attempts')).toBe(id);
+      const row = await store.getMessage(id);
+      expect(row).toMatchObject({ status: 'sent', failedAccountCopy: true });
+      expect(row?.failedDevices).toBeUndefined();
+      expect(await store.retry(id, 4_000)).toBe(1);
+      const retried = await store.getMessage(id);
+      expect(retried).toMatchObject({ status: 'sent', updatedAt: 4_000 });
+      expect(retried?.failedAccountCopy).toBeUndefined();
+      expect(await store.dueOutbox(1e12, 10)).toMatchObject([{ envelopeId: id, state: 'ready', attempts: 0, envelope: bytes(0xac) }]);
+    });
+
+    it("a receipt naming no device (the account's) ends a failed account-mailbox copy: no longer named, nothing left to retry", async () => {
+      const store = await open({ now: () => 3_000 });
+      const { id, copyB } = await fanOutToAccountAndB(store);
+      await store.markSent(copyB, { at: 3_100 });
+      await store.markFailed(id, 'gave up');
+      await store.commitIncoming(incoming({ contact: 1, withMessage: false, receivedAt: 3_200, statusUpdates: [{ messageId: id, status: 'delivered' }] }));
+      const row = await store.getMessage(id);
+      expect(row).toMatchObject({ status: 'delivered' });
+      expect(row?.failedAccountCopy).toBeUndefined();
+      expect(await store.queueDepth()).toBe(0);
+      expect(await store.retry(id, 4_000)).toBe(0);
+      expect(await store.dueOutbox(1e12, 10)).toEqual([]);
+    });
+
+    it('a copy to the account mailbox given up on while a device copy is still queued: the row stays queued, naming it; then fails with the last copy', async () => {
+      const store = await open({ now: () => 3_000 });
+      const { devB, id, copyB } = await fanOutToAccountAndB(store);
+      await store.markFailed(id, 'gave up');
+      expect(await store.getMessage(id)).toMatchObject({ status: 'queued', failedAccountCopy: true });
+      await store.markFailed(copyB, 'gave up on B');
+      expect(await store.getMessage(id)).toMatchObject({ status: 'failed', failure: 'gave up on B', failedAccountCopy: true, failedDevices: [devB] });
+    });
+
+    it("a message's only copy, to an account mailbox, given up on: the row fails and names no copy", async () => {
+      const store = await open({ now: () => 3_000 });
+      await store.putContact(contact(1));
+      const cid = contactId(1);
+      const id = newId();
+      await store.commitFanOut({ message: { id, contactId: cid, body: 'one copy', sentAt: 5_000 }, sessionUpdates: [], ready: [{ envelopeId: id, contactId: cid, mailbox: MAILBOX, envelope: bytes(0xac) }], pending: [] });
+      expect(await store.markFailed(id, 'gave up')).toBe(id);
+      const row = await store.getMessage(id);
+      expect(row).toMatchObject({ status: 'failed', failure: 'gave up' });
+      expect(row?.failedAccountCopy).toBeUndefined();
+      expect(row?.failedDevices).toBeUndefined();
     });
 
     it("every copy given up on, then one device's receipt: delivered, and the other device's failed copy still waits for retry", async () => {
@@ -713,7 +831,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
       const m0 = outgoing({ contact: 1, expectedVersion: null });
       const m1 = outgoing({ contact: 1, expectedVersion: 1 });
       for (const m of [m0, m1]) await store.commitOutgoing(m);
-      expect(await store.markSent(m0.envelopeId, { at: 1 })).toBe(true);
+      expect(await store.markSent(m0.envelopeId, { at: 1 })).toMatchObject({ removed: true });
       // Ids drawn against the queue order: envelope ids must not decide it.
       const [a, b, c, job, profile] = ['ff'.repeat(16), 'ee'.repeat(16), '00'.repeat(16), 'dd'.repeat(16), '01'.repeat(16)];
       const first = await store.commitIncomingBatch([incoming({ contact: 1, withMessage: false, outboxEntries: [entry(a), entry(b)] })]);
@@ -727,7 +845,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
         if (!head) break;
         order.push(head.envelopeId);
         if (head.state === 'pending_session') await store.markFailed(head.envelopeId, 'gave up');
-        else expect(await store.markSent(head.envelopeId, { at: 2 })).toBe(true);
+        else expect(await store.markSent(head.envelopeId, { at: 2 })).toMatchObject({ removed: true });
       }
       expect(order).toEqual([a, b, c, job, profile, m1.envelopeId]);
       // An emptied queue starts again at seq 0; a transcript-style next seq stays whole.
@@ -816,12 +934,12 @@ export function storeContract(name: string, factory: StoreFactory): void {
         await store.commitSessionStart({ sessionUpdate: { contactId: cid + device, expectedVersion: null, state: bytes(1) }, encrypted: [{ envelopeId, envelope: bytes(9) }] });
       }
       // A's copy went; A asked for it again: its kept record moves to the resent copy's id.
-      expect(await store.markSent(id, { at: 1_100 })).toBe(true);
+      expect(await store.markSent(id, { at: 1_100 })).toMatchObject({ removed: true });
       const [keptA] = await store.resendable([id]);
       const resentA = newId();
       await store.commitIncomingBatch([incoming({ contact: 1, withMessage: false, resent: [{ from: id, record: { ...keptA!, envelopeId: resentA, resends: 1 } }] })]);
       // B's copy was refused as stale, and left the outbox before the cover (another path took it).
-      expect(await store.markSent(copyB, { at: 1_200 })).toBe(true);
+      expect(await store.markSent(copyB, { at: 1_200 })).toMatchObject({ removed: true });
 
       const devices = [devA, devB, devC].map((device) => ({ device, mailbox: MAILBOX, envelopeId: newId() }));
       expect(await store.coverDevices({ messageId: id, contactId: cid, listVersion: 2, plaintext: bytes(7), devices, refused: copyB })).toEqual({ added: 1, requeued: 0, dropped: 0 });
@@ -859,7 +977,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
       for (const [key, envelopeIds] of [[cid + devA, [id, editA]], [cid + devB, [editB]], [own + ownO, [editO]]] as const) {
         await store.commitSessionStart({ sessionUpdate: { contactId: key, expectedVersion: null, state: bytes(1) }, encrypted: envelopeIds.map((envelopeId) => ({ envelopeId, envelope: bytes(9) })) });
       }
-      expect(await store.markSent(editA, { at: 1_100 })).toBe(true);
+      expect(await store.markSent(editA, { at: 1_100 })).toMatchObject({ removed: true });
       expect(await store.pendingJobs(cid)).toEqual([]);
 
       // B's copy refused under version 2 (A, B, C): C gets the edit, B goes again, A (sent) nothing.

@@ -26,6 +26,7 @@ export function messageView(m: MessageRecord, now: number): MessageView {
       ? { deviceReceipts: Object.entries(m.deviceReceipts).map(([device, r]) => ({ device, status: r.status, at: r.at })) }
       : {}),
     ...(m.failedDevices?.length && m.direction === 'out' ? { failedDevices: [...m.failedDevices] } : {}),
+    ...(m.failedAccountCopy && m.direction === 'out' ? { failedAccountCopy: true as const } : {}),
     ...(m.reactions?.length ? { reactions: m.reactions.map((r) => ({ emoji: r.emoji, mine: r.by === 'me' })) } : {}),
     ...(own && !m.attachment && (m.versions?.length ?? 1) <= MAX_EDITS ? { canEdit: true as const } : {}),
     ...(own ? { canDeleteForEveryone: true as const } : {}),

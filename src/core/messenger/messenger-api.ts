@@ -73,6 +73,12 @@ export interface MessageView {
    * `status` (the best of the devices') says: delivered to one device, never sent to these.
    */
   readonly failedDevices?: readonly string[];
+  /**
+   * On our own 1:1 messages: the copy to the contact's account mailbox (sent before we knew
+   * its devices) was given up on and waits for `retry`, while another copy went or may
+   * still go. Counts as one more device not sent to.
+   */
+  readonly failedAccountCopy?: true;
   /** On our own group messages: each other member's state (`status` is then the weakest of them). */
   readonly memberStatus?: readonly { readonly id: string; readonly name: string; readonly status: MessageStatus }[];
   /**

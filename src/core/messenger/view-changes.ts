@@ -6,11 +6,12 @@
  * `trackViewChanges(store, changes)` is the running core's store with every write
  * reported here once it committed: the message rows it wrote by id (a send, a receive, a
  * receipt, an action, a read, and what another device of our account sent or read), outbox entries by envelope id (sent, failed: the
- * projection knows which shown row carries each). A write this file does not know —
+ * projection knows which shown row carries each), and the row a sent or failed copy moved
+ * (a copy to another device of the contact is not the one the row's envelope id names). A write this file does not know —
  * a new store method included — marks everything, so the next refresh reads the whole
  * window again: unknown never means stale.
  */
-import type { IncomingCommit, OutgoingCommit, PendingOutgoingCommit, PetrelStore, ReadCommit } from '../store/index.ts';
+import type { IncomingCommit, OutgoingCommit, PendingOutgoingCommit, PetrelStore, ReadCommit, SentCommitted } from '../store/index.ts';
 
 export interface TakenChanges {
   /** Read the whole window again (something changed that is not known row by row). */
@@ -149,7 +150,8 @@ const WRITES: Partial<Record<StoreMethod, (changes: ViewChanges, args: readonly 
   commitPendingOutgoing: (ch, [c]) => outgoingRows(ch, c as PendingOutgoingCommit),
   // A group frame waiting for its session: no row, one more entry in the queue.
   commitPendingProtocol: (ch) => ch.queueChanged(),
-  markSent: (ch, [id]) => (ch.envelope(id as string), ch.queueChanged()),
+  // The row a sent copy moved: not always the one whose envelope id the row names (a copy to another device of the contact).
+  markSent: (ch, [id], written) => (ch.envelope(id as string), ch.message((written as SentCommitted | undefined)?.moved), ch.queueChanged()),
   recordAttemptFailure: (ch, [id]) => (ch.envelope(id as string), ch.queueChanged()),
   // The row a failed copy changed: not always the one whose envelope id the row names (a copy to another device of the contact).
   markFailed: (ch, [id], written) => (ch.envelope(id as string), ch.message(written as string | undefined), ch.queueChanged()),

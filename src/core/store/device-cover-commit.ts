@@ -11,6 +11,7 @@
  */
 import type { BackendTx } from './backend.ts';
 import { InvalidStoreInputError, RecordNotFoundError } from './errors.ts';
+import { withoutFailedAccountCopy } from './failed-devices.ts';
 import { resendableRecord } from './outgoing-commit.ts';
 import type { OutboxRecord, ResendableRecord } from './records.ts';
 import { checkDeviceHex } from './session-key.ts';
@@ -115,6 +116,8 @@ export async function applyDeviceCover(tx: BackendTx, c: DeviceCoverCommit, now:
     ...jobs.map((j) => resendable.put(resendableRecord(j, m.id, plaintext, at))),
     ...requeued.map((e) => outbox.put({ ...e, listVersion: c.listVersion, nextAttemptAt: now })),
     ...toAccount.map((e) => outbox.delete(e.envelopeId)),
+    // A failed account-mailbox copy removed is no longer one to retry: the row stops naming it.
+    ...(toAccount.length && m.failedAccountCopy ? [tx.table('messages').put({ ...withoutFailedAccountCopy(m), updatedAt: now })] : []),
   ]);
   return { added: jobs.length, requeued: requeued.length, dropped: toAccount.length };
 }

@@ -269,11 +269,12 @@ export async function applyIncoming(tx: BackendTx, commits: readonly IncomingCom
 
 /**
  * A device's receipt for one of our messages: that device's copy, if still in the outbox
- * (its ack lost, or its turn not come), is done; the other devices' copies stay.
+ * (its ack lost, or its turn not come), is done; the other devices' copies stay. A copy
+ * without a device is the one to the account mailbox (receipt-move.ts).
  */
 async function dropDeliveredCopies(outbox: TxTable<'outbox'>, copies: readonly ReceiptMoved['dequeueCopy'][], dequeued: Set<string>): Promise<void> {
   const wanted = new Map<string, NonNullable<ReceiptMoved['dequeueCopy']>>();
-  for (const c of copies) if (c) wanted.set(`${c.messageId}/${c.device}`, c);
+  for (const c of copies) if (c) wanted.set(`${c.messageId}/${c.device ?? 'account'}`, c);
   if (!wanted.size) return;
   const found = await Promise.all([...wanted.values()].map(async (c) => (await outbox.query({ index: 'byContactSeq', lower: [c.contactId, c.seq], upper: [c.contactId, c.seq] })).filter((e) => e.messageId === c.messageId && e.device === c.device)));
   const ids = [...new Set(found.flat().map((e) => e.envelopeId))].filter((id) => !dequeued.has(id));

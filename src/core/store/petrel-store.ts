@@ -5,7 +5,7 @@
  */
 import { GroupStore } from './group-store.ts';
 import { GROUP_INBOX_END, GROUP_INBOX_PREFIX, sessionKeyOfInboxKey, type GroupInboxRow } from './group-inbox.ts';
-import type { BackendTx, StoreBackend, TxMode, TxOptions } from './backend.ts';
+import type { BackendTx, StoreBackend, TxMode, TxOptions, TxTable } from './backend.ts';
 import { applyContactChange, applyDeleteConversation, checkContactChange, DELETE_CONVERSATION_STORES, type ContactChange, type DeletedConversation } from './contact-changes.ts';
 import { ConcurrentModificationError, InvalidStoreInputError, InvalidTransitionError, RecordNotFoundError, StoreError } from './errors.ts';
 import { applySystemLine, SYSTEM_LINE_STORES, type SystemLine } from './system-line.ts';
@@ -14,7 +14,7 @@ import { applyIncoming, INCOMING_STORES, IncomingInsertConflict } from './incomi
 import { applyOutgoing, applyPendingOutgoing, nextSession, OUTGOING_STORES } from './outgoing-commit.ts';
 import { ProtocolSeqs } from './protocol-seq.ts';
 import { applyLocalDelete } from './message-changes.ts';
-import { withFailedDevice, withoutFailedDevices } from './failed-devices.ts';
+import { withCopyFailed, withoutFailedCopies } from './failed-devices.ts';
 import { ME } from './message-actions.ts';
 import { queueHeads } from './queue-heads.ts';
 import { applyFanOut, checkFanOut, FAN_OUT_STORES } from './fan-out-commit.ts';
@@ -50,6 +50,7 @@ import type {
   PendingProtocolJob,
   PetrelStore,
   ReadCommit,
+  SentCommitted,
   SentReport,
   SessionStartCommit,
   SessionUpdate,
@@ -66,6 +67,12 @@ async function applySessionUpdate(tx: BackendTx, u: SessionUpdate, now: number):
   const next = nextSession(await sessions.get(u.contactId), u, now);
   await sessions.put(next);
   return next.version;
+}
+
+/** The other copies of `entry`'s message still in the outbox (copies of one message share its seq). */
+async function otherCopies(outbox: TxTable<'outbox'>, entry: OutboxRecord): Promise<OutboxRecord[]> {
+  const sameSeq = await outbox.query({ index: 'byContactSeq', lower: [entry.contactId, entry.seq], upper: [entry.contactId, entry.seq] });
+  return sameSeq.filter((e) => e.messageId === entry.messageId && e.envelopeId !== entry.envelopeId);
 }
 
 function withoutFailure(m: MessageRecord): MessageRecord {
@@ -320,14 +327,15 @@ export class BackendPetrelStore implements PetrelStore {
       const entry = await outbox.get(envelopeId);
       if (!entry) return 'gone';
       const m = entry.messageId ? await tx.table('messages').get(entry.messageId) : undefined;
-      const others = m ? (await outbox.query({ index: 'byContactSeq', lower: [entry.contactId, entry.seq], upper: [entry.contactId, entry.seq] })).filter((e) => e.messageId === m.id && e.envelopeId !== envelopeId) : [];
+      const others = m ? await otherCopies(outbox, entry) : [];
       // The last copy of a message no copy of which went out: the message fails (and can be retried).
       if (m && m.status === 'queued' && !others.length) {
-        const row: MessageRecord = { ...m, status: 'failed', failure, updatedAt: now };
-        await Promise.all([outbox.put({ ...entry, state: 'failed', lastError: failure }), tx.table('messages').put(entry.device !== undefined ? withFailedDevice(row, entry.device) : row)]);
+        await Promise.all([outbox.put({ ...entry, state: 'failed', lastError: failure }), tx.table('messages').put({ ...withCopyFailed(m, entry, others, failure), updatedAt: now })]);
         return 'failed';
       }
       await outbox.delete(envelopeId);
+      // Its other copies were all given up on already: none is left that could go, the message fails.
+      if (m && m.status === 'queued' && others.every((e) => e.state === 'failed')) await tx.table('messages').put({ ...m, status: 'failed', failure: others.at(-1)?.lastError ?? failure, updatedAt: now });
       return 'dropped';
     });
   }
@@ -402,7 +410,7 @@ export class BackendPetrelStore implements PetrelStore {
     return first?.nextAttemptAt;
   }
 
-  async markSent(envelopeId: string, report: SentReport): Promise<boolean> {
+  async markSent(envelopeId: string, report: SentReport): Promise<SentCommitted> {
     checkId128('envelopeId', envelopeId);
     checkObject('report', report);
     checkTime('report.at', report.at);
@@ -410,17 +418,19 @@ export class BackendPetrelStore implements PetrelStore {
     return this.tx(['outbox', 'messages'], 'readwrite', async (tx) => {
       const outbox = tx.table('outbox');
       const entry = await outbox.get(envelopeId);
-      if (!entry) return false;
+      if (!entry) return { removed: false };
       await outbox.delete(envelopeId);
       if (entry.messageId) {
         const messages = tx.table('messages');
         const m = await messages.get(entry.messageId);
-        // A receipt may have moved it past `sent` already; never move it back.
+        // A receipt may have moved it past `sent` already; never move it back. The copies
+        // given up on stay named (failed-devices.ts): another device never got it.
         if (m && (m.status === 'queued' || m.status === 'failed')) {
           await messages.put({ ...withoutFailure(m), status: 'sent', ...(report.via ? { via: report.via } : {}), updatedAt: report.at });
+          return { removed: true, moved: m.id };
         }
       }
-      return true;
+      return { removed: true };
       // Nothing leaves the device because of this commit; lost, the envelope goes again
       // under the same id and the receiver drops the copy. Flushing it to disk first held
       // up the delivery receipt's commit behind it (issue 22).
@@ -455,10 +465,9 @@ export class BackendPetrelStore implements PetrelStore {
       }
       const messages = tx.table('messages');
       const m = await messages.get(entry.messageId);
-      // The row fails while nothing else of it went; a copy to one device of several is
-      // named on the row whatever its state (another device may have it delivered).
-      const failedRow = m && m.status === 'queued' ? { ...m, status: 'failed' as const, failure } : m;
-      const row = failedRow && entry.device !== undefined ? withFailedDevice(failedRow, entry.device) : failedRow;
+      // The row fails once no copy of it could still go; the copy is named on the row
+      // whatever its state (another device may have it delivered): failed-devices.ts.
+      const row = m && withCopyFailed(m, entry, await otherCopies(outbox, entry), failure);
       await Promise.all([outbox.put({ ...entry, state: 'failed', lastError: failure }), ...(row && row !== m ? [messages.put({ ...row, updatedAt: now })] : [])]);
       return row && row !== m ? row.id : undefined;
     });
@@ -490,7 +499,7 @@ export class BackendPetrelStore implements PetrelStore {
         await messages.put({ ...withoutFailure(m), status: 'queued', updatedAt: now });
         return 0;
       }
-      const row = withoutFailedDevices(m.status === 'failed' ? { ...withoutFailure(m), status: 'queued' } : m);
+      const row = withoutFailedCopies(m.status === 'failed' ? { ...withoutFailure(m), status: 'queued' } : m);
       await Promise.all([
         messages.put({ ...row, updatedAt: now }),
         // A new budget: attempts and age both count again from now (createdAt stays the compose time).

@@ -8,7 +8,7 @@
  * when the message's best state is already past it.
  */
 import { bestStatus, withDeviceReceipt } from './device-receipts.ts';
-import { withoutFailedDevice } from './failed-devices.ts';
+import { withoutFailedAccountCopy, withoutFailedDevice } from './failed-devices.ts';
 import { isForwardStatus } from './message-status.ts';
 import type { MessageRecord } from './records.ts';
 import type { StatusUpdate } from './store-api.ts';
@@ -27,9 +27,11 @@ export interface ReceiptMoved {
    * envelope id names the copy to the first device of the fan-out, which may still be
    * waiting its turn: removing that one lost the message on its device (chaos scenario 11).
    * Also, whatever the message's state, for a device whose copy was given up on
-   * (`failedDevices`): it has the message, so its failed copy is done.
+   * (`failedDevices`): it has the message, so its failed copy is done; and for the failed
+   * copy to the account mailbox (`failedAccountCopy`, `device` undefined) when the receipt
+   * names no device (it came from the contact's account, the reader of that mailbox).
    */
-  readonly dequeueCopy?: { readonly contactId: string; readonly seq: number; readonly messageId: string; readonly device: string };
+  readonly dequeueCopy?: { readonly contactId: string; readonly seq: number; readonly messageId: string; readonly device: string | undefined };
 }
 
 /** `row` after receipt `u` from `sender` at `at`; undefined when the receipt changes nothing. */
@@ -39,16 +41,18 @@ export function receiptMove(row: MessageRecord, u: StatusUpdate, sender: string 
   // A device whose copy was given up on has the message after all (its ack was lost): that
   // copy is done, whatever the message's best state (failed-devices.ts).
   const recovered = u.device !== undefined && u.status !== 'sent' && row.failedDevices?.includes(u.device) === true ? u.device : undefined;
-  const base = recovered !== undefined ? withoutFailedDevice(row, recovered) : row;
-  const copyDone = (device: string) => ({ dequeueCopy: { contactId: row.contactId, seq: row.order, messageId: row.id, device } });
-  const recoveredCopy = recovered !== undefined ? copyDone(recovered) : {};
+  // The same for the copy to the account mailbox: a receipt naming no device came from the account that reads it.
+  const accountRecovered = u.device === undefined && u.status !== 'sent' && row.failedAccountCopy === true;
+  const base = recovered !== undefined ? withoutFailedDevice(row, recovered) : accountRecovered ? withoutFailedAccountCopy(row) : row;
+  const copyDone = (device: string | undefined) => ({ dequeueCopy: { contactId: row.contactId, seq: row.order, messageId: row.id, device } });
+  const recoveredCopy = recovered !== undefined || accountRecovered ? copyDone(recovered) : {};
   if (!isForwardStatus(row.status, u.status)) {
-    if (deviceReceipts === row.deviceReceipts && recovered === undefined) return undefined;
+    if (deviceReceipts === row.deviceReceipts && recovered === undefined && !accountRecovered) return undefined;
     return { row: { ...base, ...(deviceReceipts ? { deviceReceipts } : {}), updatedAt: at }, ...recoveredCopy };
   }
   const { failure: _failure, queuedElsewhere: _elsewhere, ...rest } = base;
   const moved: MessageRecord = { ...rest, status: bestStatus(u.status, deviceReceipts), ...(deviceReceipts ? { deviceReceipts } : {}), updatedAt: at };
   if (!(row.status === 'queued' || row.status === 'failed')) return { row: moved, ...recoveredCopy };
   if (u.device !== undefined) return { row: moved, ...copyDone(u.device) };
-  return row.envelopeId ? { row: moved, dequeue: row.envelopeId } : { row: moved };
+  return row.envelopeId ? { row: moved, dequeue: row.envelopeId, ...recoveredCopy } : { row: moved, ...recoveredCopy };
 }

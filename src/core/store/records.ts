@@ -210,6 +210,14 @@ export interface MessageRecord {
    * receipt takes it out; absent when none (and on every row written before it: no upgrade).
    */
   readonly failedDevices?: readonly string[];
+  /**
+   * Outgoing: its copy to the contact's account mailbox (an outbox entry without `device`)
+   * was given up on while the message has other copies, one of which may have gone or may
+   * still go: `failedDevices` cannot name it (it is no device of the contact's list). Kept,
+   * requeued and cleared by a retry exactly as a failed device is; a receipt naming no
+   * device ends it. Never set on a message whose only copy that was (`failed` says it all).
+   */
+  readonly failedAccountCopy?: true;
   /** A line about the conversation, not a message ("Ada added a device", a group's "Ada added Bo"): `body` says it; direction 'in', status 'read', never sent. */
   readonly system?: true;
   readonly updatedAt: number;

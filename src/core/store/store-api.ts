@@ -293,6 +293,17 @@ export interface SentReport {
   readonly via?: Via;
 }
 
+/** What `markSent` committed. */
+export interface SentCommitted {
+  /** False when the entry was already gone (acknowledged twice, or ended by a receipt): nothing changed. */
+  readonly removed: boolean;
+  /**
+   * The message row the copy moved to `sent`, if it moved one: any copy of a fanned-out
+   * message, not only the one whose envelope id the row names (the open chat shows the move).
+   */
+  readonly moved?: string;
+}
+
 export interface PetrelStore {
   readonly health: StorageHealthView;
   /** Groups (group-store.ts): logs, sender keys, held messages, group sends; each write one transaction. */
@@ -391,21 +402,26 @@ export interface PetrelStore {
   outboxHeads(maxHeads: number): Promise<OutboxRecord[]>;
   /** Earliest `nextAttemptAt` of a ready entry (for the send timer). */
   nextDueAt(): Promise<number | undefined>;
-  /** Transport acknowledged: message → sent, outbox entry removed. False when the entry is already gone. */
-  markSent(envelopeId: string, report: SentReport): Promise<boolean>;
+  /**
+   * Transport acknowledged: outbox entry removed, its message → `sent` while still `queued`
+   * or `failed` (a copy to one of its devices went; the copies given up on stay named).
+   */
+  markSent(envelopeId: string, report: SentReport): Promise<SentCommitted>;
   recordAttemptFailure(envelopeId: string, nextAttemptAt: number, error: string): Promise<void>;
   /**
-   * Budget spent: a message entry becomes `failed`, and its row `failed` while it was
-   * still `queued`; a copy to one device of several is named in the row's `failedDevices`
-   * whatever the row's state. A protocol entry (no row, no retry) is dropped. Resolves to
-   * the id of the message row it wrote, if any.
+   * Budget spent: a message entry becomes `failed`; its row `failed` once no copy of it is
+   * left that could still go (while a copy to another device is still queued it stays
+   * `queued`). The copy is named on the row whatever its state: a device's in
+   * `failedDevices`, an account mailbox's (not the message's only copy) as
+   * `failedAccountCopy` (failed-devices.ts). A protocol entry (no row, no retry) is
+   * dropped. Resolves to the id of the message row it wrote, if any.
    */
   markFailed(envelopeId: string, reason: string): Promise<string | undefined>;
   /**
    * Manual retry of one of our messages, in one transaction: every failed copy of it (one
    * per device of a multi-device contact) is due now again with a new budget (the same
    * bytes), whatever the message's best state; a `failed` row goes back to `queued`, its
-   * `failedDevices` are cleared. Copies already sent or still on their way are untouched.
+   * `failedDevices` and `failedAccountCopy` are cleared. Copies already sent or still on their way are untouched.
    * Resolves to the number of copies requeued: 0 when none had failed (a repeated retry
    * changes nothing). `InvalidTransitionError` for a message not ours;
    * `RecordNotFoundError` for an unknown message, or a failed one with no copy left.

@@ -69,6 +69,35 @@ describe('message actions in the chat', () => {
     expect(lines[1]!.textContent).toBe('Safari on iOS b2b2b2b2: Not sent (Retry sends it again)');
   });
 
+  it("still queued for one of a contact's devices and given up on for another: the row says so with Retry", () => {
+    const [d1, d2] = ['a1'.repeat(16), 'b2'.repeat(16)];
+    const ours = { ...OURS, status: 'queued' as const, failedDevices: [d2] };
+    const fake = new FakeMessenger(readyState({ contacts: [BOB], chat: { contactId: BOB.id, messages: [ours], hasOlder: false, devices: [{ id: d1, name: 'Firefox on Windows' }, { id: d2, name: 'Safari on iOS' }] } }));
+    renderShell(fake);
+    const row = rowOf(ours.id);
+    expect(row.getAttribute('data-status')).toBe('queued');
+    expect(within(row).getByText("Queued · not sent to 1 of Bob's devices")).toBeTruthy();
+    fireEvent.click(within(row).getByRole('button', { name: 'Retry' }));
+    expect(fake.callsOf('retry')).toEqual([[ours.id]]);
+  });
+
+  it("a copy to the contact's account mailbox given up on counts as a device not sent to, with Retry, and Details names it", async () => {
+    const [d1, d2] = ['a1'.repeat(16), 'b2'.repeat(16)];
+    const ours = { ...OURS, status: 'sent' as const, failedAccountCopy: true as const };
+    const fake = new FakeMessenger(readyState({ contacts: [BOB], chat: { contactId: BOB.id, messages: [ours], hasOlder: false, devices: [{ id: d1, name: 'Firefox on Windows' }, { id: d2, name: 'Safari on iOS' }] } }));
+    renderShell(fake);
+    const row = rowOf(ours.id);
+    expect(within(row).getByText("Sent · not sent to 1 of Bob's devices")).toBeTruthy();
+    fireEvent.click(within(row).getByRole('button', { name: 'Retry' }));
+    expect(fake.callsOf('retry')).toEqual([[ours.id]]);
+    openMenu(ours.id);
+    fireEvent.click(screen.getByRole('menuitem', { name: 'Details' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Message details' });
+    const lines = within(within(dialog).getByRole('list', { name: 'Delivery to each device' })).getAllByRole('listitem');
+    expect(lines.map((l) => l.getAttribute('data-status'))).toEqual(['sent', 'sent', 'failed']);
+    expect(lines[2]!.textContent).toBe('Account mailbox (before the devices were known): Not sent (Retry sends it again)');
+  });
+
   it('a message delivered to every device offers no Retry', () => {
     const d1 = 'a1'.repeat(16);
     const ours = { ...OURS, status: 'delivered' as const, deviceReceipts: [{ device: d1, status: 'delivered' as const, at: 1 }] };

@@ -73,6 +73,8 @@ const MessageBubbleRow = function MessageBubbleRow({ message, peerName: contactP
   // Devices whose copy was given up on, among those the contact still lists (an unlinked one's copy would be refused anyway).
   const devices = useMessengerState(selectDevices);
   const notSentTo = useMemo(() => (devices ? message.failedDevices?.filter((id) => devices.some((d) => d.id === id)) : message.failedDevices) ?? [], [devices, message.failedDevices]);
+  // A copy to the contact's account mailbox given up on counts as one more device not sent to.
+  const notSentCount = notSentTo.length + (message.failedAccountCopy ? 1 : 0);
   const [downloading, setDownloading] = useState(false);
   const file = message.attachment;
   const preview = file?.mime.startsWith('image/') ? file.preview : undefined;
@@ -181,10 +183,10 @@ const MessageBubbleRow = function MessageBubbleRow({ message, peerName: contactP
             </button>
           </div>
         )}
-        {ours && message.status !== 'failed' && notSentTo.length > 0 && (
-          // Delivered to one of the contact's devices, given up on for others: they never got it.
+        {ours && message.status !== 'failed' && notSentCount > 0 && (
+          // Sent to one of the contact's devices, or still going to it, and given up on for others: they never got it.
           <div className="message-failure">
-            <p>{partlyNotSentText(message, notSentTo.length, peerName)}</p>
+            <p>{partlyNotSentText(message, notSentCount, peerName)}</p>
             <button type="button" onClick={retry} disabled={retrying}>
               Retry
             </button>

@@ -23,8 +23,9 @@ export function statusText(m: Pick<MessageView, 'status' | 'queuedElsewhere'>): 
 }
 
 /**
- * Ours to a contact of several devices, sent or delivered to some, given up on for others
- * (`failedDevices`): "Delivered · not sent to 1 of Ada's devices".
+ * Ours to a contact of several devices, sent or delivered to some (or still queued for
+ * them), given up on for others (`failedDevices`, `failedAccountCopy`): "Delivered · not
+ * sent to 1 of Ada's devices", "Queued · not sent to 1 of Ada's devices".
  */
 export function partlyNotSentText(m: Pick<MessageView, 'status' | 'queuedElsewhere'>, notSentTo: number, peerName: string): string {
   return `${statusText(m)} · not sent to ${notSentTo} of ${peerName}'s devices`;

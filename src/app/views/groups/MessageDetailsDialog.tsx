@@ -55,6 +55,10 @@ export function MessageDetailsDialog({ messageId, onClose }: { readonly messageI
                     <bdi dir="auto">{d.name}</bdi> <small>{d.device.slice(0, 8)}</small>: {deviceState(d, now)}
                   </li>
                 ))}
+                {message.failedAccountCopy && (
+                  // The copy to the contact's account mailbox, sent before we knew its devices.
+                  <li data-status="failed">Account mailbox (before the devices were known): {STATUS_TEXT.failed} (Retry sends it again)</li>
+                )}
               </ul>
             </>
           )}
