@@ -396,6 +396,36 @@ export function storeContract(name: string, factory: StoreFactory): void {
       ]);
     });
 
+    it('a job to keep (a group frame) is parked when given up, not dropped: it holds nobody back and a session start sends it first', async () => {
+      const store = await open({ now: () => 4_000 });
+      const kept = { envelopeId: newId(), contactId: contactId(8), mailbox: MAILBOX, plaintext: bytes(1), keep: true as const };
+      const plain = { envelopeId: newId(), contactId: contactId(8), mailbox: MAILBOX, plaintext: bytes(2) };
+      await store.commitPendingProtocol(kept);
+      await store.commitPendingProtocol(plain);
+      for (const j of [kept, plain]) expect(await store.markFailed(j.envelopeId, 'no keys')).toBeUndefined();
+      // The plain protocol job is gone; the kept one is parked: failed, its plaintext kept, no one's head.
+      expect(await store.pendingJobs(contactId(8))).toEqual([]);
+      expect((await store.jobsAwaitingSession(contactId(8))).map((j) => [j.envelopeId, j.state, j.plaintext, j.keep, j.lastError])).toEqual([[kept.envelopeId, 'failed', bytes(1), true, 'no keys']]);
+      expect(await store.queueDepth()).toBe(0);
+      const message = pending(8, 'after the frame');
+      await store.commitPendingOutgoing(message);
+      expect((await store.outboxHeads(10)).map((h) => h.envelopeId)).toEqual([message.envelopeId]);
+      // The session starts: the parked frame, then the message, ready and ordinary (nothing left of the parking).
+      await store.commitSessionStart({
+        sessionUpdate: { contactId: contactId(8), expectedVersion: null, state: bytes(0x52) },
+        encrypted: [kept.envelopeId, message.envelopeId].map((envelopeId, i) => ({ envelopeId, envelope: bytes(0xf0 + i) })),
+      });
+      expect(await store.jobsAwaitingSession(contactId(8))).toEqual([]);
+      const due = await store.dueOutbox(1e12, 10);
+      expect(due.map((e) => [e.envelopeId, e.state, e.envelope, e.plaintext, e.keep, e.lastError])).toEqual([
+        [kept.envelopeId, 'ready', bytes(0xf0), undefined, undefined, undefined],
+        [message.envelopeId, 'ready', bytes(0xf1), undefined, undefined, undefined],
+      ]);
+      // A ready entry's budget spent: dropped like any protocol entry (its plaintext is gone).
+      expect(await store.markFailed(kept.envelopeId, 'budget')).toBeUndefined();
+      expect((await store.dueOutbox(1e12, 10)).map((e) => e.envelopeId)).toEqual([message.envelopeId]);
+    });
+
     it('bad input is refused with a typed error and changes nothing', async () => {
       const store = await open({ now: () => 4_000 });
       const good = { envelopeId: newId(), contactId: contactId(7), mailbox: MAILBOX, plaintext: bytes(1) };
@@ -405,6 +435,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
         { ...good, device: 'xyz' },
         { ...good, mailbox: bytes(1, 2) },
         { ...good, plaintext: 'text' as unknown as Uint8Array },
+        { ...good, keep: 'yes' as unknown as true },
       ]) {
         await expect(store.commitPendingProtocol(bad)).rejects.toBeInstanceOf(InvalidStoreInputError);
       }

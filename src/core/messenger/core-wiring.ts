@@ -235,6 +235,12 @@ export async function wireCore(host: CoreHost, identity: Identity, poolBytes: Ui
       pruner.committed(s.envelopes);
       if (s.delivered.length) observeDeliveryLatency({ store, metrics, log: host.log }, s.delivered);
       for (const id of s.repairs) starter.ensure(id);
+      // A session a contact's device (or ours) started towards us: its pending jobs and our
+      // group chains owed to it go now, not with our own next start, send or its key request.
+      for (const id of s.sessionsAccepted) {
+        starter.ensure(id);
+        void groups.handOwed(id).then(groupChanged, () => undefined);
+      }
       if (s.ownName !== undefined && s.ownName !== host.ownName()) host.renamedElsewhere(s.ownName);
       outbox.kick();
       changed();

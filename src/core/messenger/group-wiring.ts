@@ -114,7 +114,7 @@ export function wireGroups(deps: GroupWiringDeps): Groups {
       // is: a session that starts meanwhile either takes the job or is found here.
       const sent = await ctx.lane.run(async () => {
         if (await encryptAndQueue(to, contact, key, device, content)) return true;
-        await ctx.store.commitPendingProtocol({ envelopeId: toHex(ctx.random.bytes(16)), contactId: contact.id, ...(device ? { device } : {}), mailbox: mailboxOf(to), plaintext: content });
+        await ctx.store.commitPendingProtocol({ envelopeId: toHex(ctx.random.bytes(16)), contactId: contact.id, ...(device ? { device } : {}), mailbox: mailboxOf(to), plaintext: content, keep: true });
         return false;
       });
       if (!sent) {

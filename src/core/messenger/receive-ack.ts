@@ -53,6 +53,12 @@ export interface ReceiveHooks {
      * to hand over at once.
      */
     readonly heads: readonly OutboxRecord[];
+    /**
+     * Accounts (contacts, or our own) one of whose devices started a session towards us
+     * that this commit stored: what waited for a session with them (pending jobs, our
+     * group chains owed to them) can go now, without a start of ours.
+     */
+    readonly sessionsAccepted: readonly string[];
   }): void;
   /** A decrypted WebRTC signaling payload from one device of a contact (after its commit). */
   rtc?(from: DirectPeer, content: RtcContent): void;
@@ -77,5 +83,5 @@ export function acknowledgeCommitted(ctx: MessengerContext, hooks: ReceiveHooks,
   );
   // Delivery receipts to the other devices of a multi-device sender, queued by the commit itself.
   if (prepared.siblingReceipts && results.includes('committed')) ctx.metrics.inc('devices.sibling_receipts', {}, prepared.siblingReceipts);
-  hooks.committed({ envelopes: results.filter((r) => r === 'committed').length, messages: prepared.messages, receipts: prepared.receipts, delivered, repairs: prepared.repairs, heads, ...(prepared.ownName ? { ownName: prepared.ownName } : {}) });
+  hooks.committed({ envelopes: results.filter((r) => r === 'committed').length, messages: prepared.messages, receipts: prepared.receipts, delivered, repairs: prepared.repairs, heads, sessionsAccepted: results.includes('committed') ? prepared.sessionsAccepted : [], ...(prepared.ownName ? { ownName: prepared.ownName } : {}) });
 }

@@ -114,6 +114,8 @@ export interface Prepared {
   readonly ownName?: string;
   /** Delivery receipts the commit queues to those contacts' other devices (siblingSessions). */
   readonly siblingReceipts: number;
+  /** Accounts (contacts, or our own) one of whose devices started a session towards us in this batch. */
+  readonly sessionsAccepted: readonly string[];
 }
 
 export class BatchDraft {
@@ -126,6 +128,7 @@ export class BatchDraft {
   private groupFrames = 0;
   private pool: PreKeyPool;
   private poolChanged = false;
+  private readonly accepted = new Set<string>();
   private messages = 0;
   private receipts = 0;
   private readonly retries = new RetryRequests();
@@ -193,9 +196,11 @@ export class BatchDraft {
 
   /** `draft` was decrypted with the sessions of `contactId` (its `device`, if any), leaving `set` (and `pool`, when a session start consumed keys). */
   async decrypted(draft: CommitDraft, contactId: string, device: string | undefined, set: SessionSet, pool: PreKeyPool | undefined): Promise<SessionWork> {
+    // A new pool comes only with a session start we accepted (session-cipher.ts decryptWith).
     if (pool) {
       this.pool = pool;
       this.poolChanged = true;
+      this.accepted.add(contactId);
     }
     const key = sessionKey(contactId, device);
     const w = await this.sessionsOf(key);
@@ -314,6 +319,7 @@ export class BatchDraft {
       repairs: this.retries.contacts(),
       ...(ownNameOf(commits) ? { ownName: ownNameOf(commits)! } : {}),
       siblingReceipts,
+      sessionsAccepted: [...this.accepted],
     };
   }
 

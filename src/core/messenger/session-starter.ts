@@ -5,6 +5,11 @@
  * identity key we already trust for that contact, runs PQXDH, and — on the serial lane,
  * in one transaction — stores the new session and turns every pending job, in compose
  * order, into its encrypted envelope. The first of them carry the PQXDH prekey data.
+ *
+ * After MAX_BUNDLE_FETCH_FAILURES the waiting messages fail (the user may retry them) and
+ * protocol jobs are dropped — except group frames, which are parked (OutboxRecord.keep):
+ * they hold nobody back, are tried again every PARKED_RETRY_MS, and go with the next
+ * session with their device, whoever starts it.
  */
 import { bytesEqual, fromHex, toHex } from '../bytes.ts';
 import { CryptoError, initiateSession, verifyFetchedBundle, type SessionState } from '../crypto/index.ts';
@@ -23,6 +28,14 @@ import { decodeSessionSet, encodeSessionSet, promote, sessionSetOf } from './ses
 
 /** Bundle fetches for one contact before its waiting messages are marked failed. */
 export const MAX_BUNDLE_FETCH_FAILURES = 8;
+
+/**
+ * How long after giving up a target with parked group frames (OutboxRecord.keep) the
+ * starter tries it again (another MAX_BUNDLE_FETCH_FAILURES fetches on the backoff), for
+ * as long as they are parked: a member who publishes keys late still gets the group's
+ * changes, at a cost of a few fetches an hour.
+ */
+export const PARKED_RETRY_MS = 30 * 60_000;
 
 /**
  * How long copies for a contact's device whose bundle is `not_found` wait for it: a device
@@ -60,7 +73,7 @@ export class SessionStarter {
   /** Starts a session with every contact that has pending jobs (at boot and when the relay comes online). */
   async resumeAll(): Promise<void> {
     for (const c of [...this.ctx.contacts.all(), ownAccountContact(this.ctx.identity.publicKey)]) {
-      if ((await this.ctx.store.pendingJobs(c.id)).length) this.ensure(c.id);
+      if ((await this.ctx.store.jobsAwaitingSession(c.id)).length) this.ensure(c.id);
     }
     // A listed device keeps a session with each of our other devices (transcripts, read marks).
     if (this.ctx.devices?.sealDevice) this.ensure(ownAccountContact(this.ctx.identity.publicKey).id);
@@ -109,7 +122,7 @@ export class SessionStarter {
     const contact = this.contactOf(contactId);
     if (!contact) return;
     const own = contactId === toHex(this.ctx.identity.publicKey);
-    const jobs = await this.ctx.store.pendingJobs(contactId);
+    const jobs = await this.ctx.store.jobsAwaitingSession(contactId);
     const devices = new Set<string | undefined>(jobs.map((j) => j.device));
     // Our own other devices are the "contact" targets of a message to ourselves (fanOutTargets skips this device).
     const targets = this.ctx.devices ? (await this.ctx.devices.targets(contact.identityKey)).filter((t) => !t.own && (!own || t.deviceId)) : [];
@@ -157,7 +170,7 @@ export class SessionStarter {
       if (!row && !session) return false;
       // A fresh session for repair becomes current; the ones held stay as previous (messages in flight under them still open).
       let set = row ? (session ? promote(decodeSessionSet(row.state), session) : decodeSessionSet(row.state)) : sessionSetOf(session!);
-      const jobs = (await ctx.store.pendingJobs(contactId)).filter((j) => j.device === device);
+      const jobs = (await ctx.store.jobsAwaitingSession(contactId)).filter((j) => j.device === device);
       if (!jobs.length && row) return true;
       const encrypted: { envelopeId: string; envelope: Uint8Array }[] = [];
       for (const job of jobs) {
@@ -167,6 +180,8 @@ export class SessionStarter {
       }
       await ctx.store.commitSessionStart({ sessionUpdate: { contactId: key, expectedVersion: row?.version ?? null, state: encodeSessionSet(set) }, encrypted });
       ctx.log.info('session started', { contact: contactId.slice(0, 8), ...(device ? { device: device.slice(0, 8) } : {}), messages: jobs.length, new: !row || session !== undefined });
+      const unparked = jobs.filter((j) => j.state === 'failed').length;
+      if (unparked) ctx.metrics.inc('sessions.jobs_unparked', {}, unparked);
       if (row && session) ctx.metrics.inc('repair.session_started');
       if (!row && !bytesEqual(contact.identityKey, ctx.identity.publicKey)) await this.introduce(contactId, contact.identityKey, device);
       return true;
@@ -243,7 +258,7 @@ export class SessionStarter {
       ctx.metrics.inc('devices.copy_dropped', { reason: code });
       const contact = this.contactOf(contactId);
       if (code === 'device_unlinked' && contact) ctx.devices?.refetch(contact.identityKey);
-      await this.giveUp(contactId, device, code === 'not_found' ? 'The contact’s device has no keys on the relay' : "The contact's device was unlinked");
+      await this.giveUp(contactId, device, code === 'not_found' ? 'The contact’s device has no keys on the relay' : "The contact's device was unlinked", code === 'not_found');
       return;
     }
     let backoff = this.failures.get(key);
@@ -256,19 +271,38 @@ export class SessionStarter {
           : err instanceof CryptoError
             ? "The contact's keys failed verification"
             : 'Could not reach the contact’s keys on the relay';
-      await this.giveUp(contactId, device, reason);
+      await this.giveUp(contactId, device, reason, true);
       return;
     }
     this.retryLater(contactId, backoff.next());
   }
 
-  /** The waiting jobs for this target fail; a device's copy of a message is dropped instead while the message has other copies. */
-  private async giveUp(contactId: string, device: string | undefined, reason: string): Promise<void> {
-    for (const job of await this.ctx.store.pendingJobs(contactId)) {
-      if (job.device !== device) continue;
-      if (device !== undefined && job.messageId !== undefined) await this.ctx.store.dropOutboxEntry(job.envelopeId, reason);
-      else await this.ctx.store.markFailed(job.envelopeId, reason);
+  /**
+   * The waiting jobs for this target fail; a device's copy of a message is dropped instead
+   * while the message has other copies. Group frames are parked when the device may still
+   * come (`park`: tried again after PARKED_RETRY_MS), dropped for an unlinked device.
+   */
+  private async giveUp(contactId: string, device: string | undefined, reason: string, park: boolean): Promise<void> {
+    const { ctx } = this;
+    let parked = 0;
+    for (const job of await ctx.store.jobsAwaitingSession(contactId)) {
+      if (job.device !== device || (park && job.state === 'failed')) continue;
+      if (job.keep && !park) {
+        await ctx.store.dropOutboxEntry(job.envelopeId, reason);
+        ctx.metrics.inc('sessions.jobs_dropped', { reason: 'device_unlinked' });
+      } else if (device !== undefined && job.messageId !== undefined) await ctx.store.dropOutboxEntry(job.envelopeId, reason);
+      else {
+        await ctx.store.markFailed(job.envelopeId, reason);
+        if (job.keep) parked++;
+      }
     }
+    if (parked) {
+      ctx.metrics.inc('sessions.jobs_parked', {}, parked);
+      ctx.log.warn('group frames parked until a session starts', { contact: contactId.slice(0, 8), ...(device ? { device: device.slice(0, 8) } : {}), frames: parked, reason });
+    }
+    // Parked frames (these or earlier ones) for this target: tried again later, while they
+    // wait. A retry already due for the contact (another device's backoff) tries them too.
+    if (park && !this.timers.has(contactId) && (await ctx.store.jobsAwaitingSession(contactId)).some((j) => j.device === device && j.state === 'failed')) this.retryLater(contactId, PARKED_RETRY_MS);
     this.started();
   }
 

@@ -88,6 +88,7 @@ const READS: ReadonlySet<StoreMethod> = new Set<StoreMethod>([
   'listContacts',
   'getSession',
   'pendingJobs',
+  'jobsAwaitingSession',
   'dueOutbox',
   'outboxHeads',
   'nextDueAt',

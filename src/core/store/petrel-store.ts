@@ -298,6 +298,7 @@ export class BackendPetrelStore implements PetrelStore {
     if (job.device !== undefined) checkDeviceHex('job.device', job.device);
     checkBytes('job.mailbox', job.mailbox, 32);
     checkBytes('job.plaintext', job.plaintext);
+    if (job.keep !== undefined && job.keep !== true) throw new InvalidStoreInputError('job.keep', 'true or absent');
     const now = this.options.now();
     await this.tx(['outbox'], 'readwrite', async (tx) => {
       const outbox = tx.table('outbox');
@@ -360,6 +361,14 @@ export class BackendPetrelStore implements PetrelStore {
     return all.filter((e) => e.state === 'pending_session');
   }
 
+  async jobsAwaitingSession(contactId: string): Promise<OutboxRecord[]> {
+    checkContactId('contactId', contactId);
+    const all = await this.tx(['outbox'], 'readonly', (tx) =>
+      tx.table('outbox').query({ index: 'byContactSeq', lower: [contactId, -Infinity], upper: [contactId, Infinity] }),
+    );
+    return all.filter(awaitsSession);
+  }
+
   async commitSessionStart(commit: SessionStartCommit): Promise<{ readonly sessionVersion: number }> {
     checkObject('commit', commit);
     checkSessionUpdate('sessionUpdate', commit.sessionUpdate);
@@ -377,12 +386,13 @@ export class BackendPetrelStore implements PetrelStore {
       jobs.forEach((job, i) => {
         const id = commit.encrypted[i]!.envelopeId;
         if (!job) throw new RecordNotFoundError('outbox', id);
-        if (job.state !== 'pending_session' || job.contactId !== contactId || job.device !== device) throw new InvalidTransitionError(id, job.state, 'ready');
+        if (!awaitsSession(job) || job.contactId !== contactId || job.device !== device) throw new InvalidTransitionError(id, job.state, 'ready');
       });
       const sessionVersion = await applySessionUpdate(tx, commit.sessionUpdate, now);
       await Promise.all(
         jobs.map((job, i) => {
-          const { plaintext: _p, ...rest } = job!;
+          // A parked job (OutboxRecord.keep) is an ordinary entry from here on: what it waited for is done.
+          const { plaintext: _p, keep: _k, lastError: _e, ...rest } = job!;
           return outbox.put({ ...rest, state: 'ready', envelope: commit.encrypted[i]!.envelope, nextAttemptAt: now });
         }),
       );
@@ -459,8 +469,10 @@ export class BackendPetrelStore implements PetrelStore {
       if (!entry) throw new RecordNotFoundError('outbox', envelopeId);
       // A protocol entry (receipt, profile) has no row to show the failure and no manual
       // retry: it is dropped instead of lying in the outbox (and in every head scan) forever.
+      // A group frame waiting for its session is parked instead (OutboxRecord.keep).
       if (!entry.messageId) {
-        await outbox.delete(envelopeId);
+        if (entry.keep && entry.state === 'pending_session') await outbox.put({ ...entry, state: 'failed', lastError: failure });
+        else await outbox.delete(envelopeId);
         return undefined;
       }
       const messages = tx.table('messages');
@@ -751,4 +763,9 @@ export class BackendPetrelStore implements PetrelStore {
   close(): void {
     this.backend.close();
   }
+}
+
+/** A job a session start turns `ready`: `pending_session`, or parked (a group frame whose start was given up, OutboxRecord.keep). */
+function awaitsSession(e: OutboxRecord): boolean {
+  return e.state === 'pending_session' || (e.state === 'failed' && e.keep === true && e.plaintext !== undefined);
 }

@@ -94,6 +94,7 @@ export class ProtocolSeqs {
       mailbox: job.mailbox.slice(),
       state: 'pending_session',
       plaintext: job.plaintext.slice(),
+      ...(job.keep ? { keep: true as const } : {}),
       seq: this.next(job.contactId),
       attempts: 0,
       nextAttemptAt: now,

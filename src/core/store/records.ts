@@ -309,6 +309,13 @@ export interface OutboxRecord {
    * session is one we started and the device has not answered yet.
    */
   readonly repair?: true;
+  /**
+   * A group frame (PROTOCOL.md §17.6): a `pending_session` job that must not be lost. When
+   * its session cannot be started (the starter gives up) it is parked — `failed`, its
+   * plaintext kept, holding nobody back — instead of dropped, and goes when a session with
+   * its device starts (ours or the device's). Never on a `ready` entry.
+   */
+  readonly keep?: true;
 }
 
 /**

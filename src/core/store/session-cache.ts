@@ -217,6 +217,7 @@ export class SessionCachingStore implements PetrelStore {
   coverDevices: PetrelStore['coverDevices'] = (c) => this.inner.coverDevices(c);
   coverCopies: PetrelStore['coverCopies'] = (c) => this.inner.coverCopies(c);
   pendingJobs: PetrelStore['pendingJobs'] = (id) => this.inner.pendingJobs(id);
+  jobsAwaitingSession: PetrelStore['jobsAwaitingSession'] = (id) => this.inner.jobsAwaitingSession(id);
   dueOutbox: PetrelStore['dueOutbox'] = (now, limit) => this.inner.dueOutbox(now, limit);
   outboxHeads: PetrelStore['outboxHeads'] = (max) => this.inner.outboxHeads(max);
   nextDueAt: PetrelStore['nextDueAt'] = () => this.inner.nextDueAt();

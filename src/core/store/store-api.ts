@@ -261,6 +261,8 @@ export interface PendingProtocolJob {
   readonly device?: string;
   readonly mailbox: Uint8Array;
   readonly plaintext: Uint8Array;
+  /** Parked, never dropped, when its session cannot be started (OutboxRecord.keep): a group frame. */
+  readonly keep?: true;
 }
 
 /** A retry request (or other protocol content) waiting for a fresh session with one of the sender's devices. */
@@ -390,6 +392,13 @@ export interface PetrelStore {
    */
   coverCopies(commit: CopyCoverCommit): Promise<DeviceCoverResult>;
   pendingJobs(contactId: string): Promise<OutboxRecord[]>;
+  /**
+   * What a session with one of the contact's devices would send, in queue order: its
+   * `pending_session` jobs and its parked ones (`failed` with `keep`: group frames whose
+   * session start was given up, OutboxRecord.keep).
+   */
+  jobsAwaitingSession(contactId: string): Promise<OutboxRecord[]>;
+  /** A session started: its jobs (pending or parked, `jobsAwaitingSession`) become `ready` with their envelopes, in one transaction with the session. */
   commitSessionStart(commit: SessionStartCommit): Promise<{ readonly sessionVersion: number }>;
 
   // ---- outbox
@@ -414,7 +423,9 @@ export interface PetrelStore {
    * `queued`). The copy is named on the row whatever its state: a device's in
    * `failedDevices`, an account mailbox's (not the message's only copy) as
    * `failedAccountCopy` (failed-devices.ts). A protocol entry (no row, no retry) is
-   * dropped. Resolves to the id of the message row it wrote, if any.
+   * dropped, except a `pending_session` one to `keep` (a group frame), which is parked:
+   * `failed`, with its plaintext, until a session with its device starts. Resolves to the
+   * id of the message row it wrote, if any.
    */
   markFailed(envelopeId: string, reason: string): Promise<string | undefined>;
   /**
