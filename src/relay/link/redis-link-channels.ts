@@ -1,0 +1,394 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { ClusterMetrics } from '../cluster/cluster-metrics.ts';
+import { HIGH_WATER_BYTES, type Connection } from '../ws/connection.ts';
+import type { LinkChannelLimits, LinkRefusal } from './link-channels.ts';
+import { decodeLinkNotice, encodeLinkNotice, otherRole, type LinkNotice, type LinkRole } from './link-notice.ts';
+import type { LinkAnswer, LinkHooks, LinkRendezvous } from './link-rendezvous.ts';
+
+export interface RedisLinkChannelsOptions extends LinkHooks {
+  /** Commands; shared with fan-out and the rate-limit store. */
+  readonly redis: Redis;
+  /** Prefix of every key and channel (as for RedisFanout). */
+  readonly prefix: string;
+  /** This process's random id: with a connection's id it names an end in Redis. */
+  readonly nodeId: string;
+  readonly limits: LinkChannelLimits;
+  readonly now: () => number;
+  readonly metrics: ClusterMetrics;
+  readonly log: Logger;
+}
+
+/** One end of a channel that is on this node. */
+interface End {
+  readonly hex: string;
+  readonly ch: Uint8Array;
+  readonly conn: Connection;
+  readonly role: LinkRole;
+  /** Names this end in the channel's Redis hash: node id and connection id. */
+  readonly member: string;
+  /** Opening or joining in Redis: notices wait in `queued` until it is answered. */
+  pending: boolean;
+  queued: LinkNotice[];
+  expiresAt: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Removed from this node (its connection closed, the channel ended, Redis was lost) while pending. */
+  gone: boolean;
+  /** This end told its peer's node to stop reading the peer. */
+  askedPause: boolean;
+  /** This end's reading was stopped because its peer reads slower. */
+  pausedByPeer: boolean;
+}
+
+// The channel's state: one hash per channel, `h` the holder, `j` the joiner (node.conn),
+// `b` and `f` the bytes and frames it carried; it expires ttlMs after the open.
+const OPEN = `
+local h = redis.call('HGET', KEYS[1], 'h')
+if h then
+  if h == ARGV[1] then return redis.call('PTTL', KEYS[1]) end
+  return -1
+end
+redis.call('HSET', KEYS[1], 'h', ARGV[1], 'b', 0, 'f', 0)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return tonumber(ARGV[2])`;
+
+const JOIN = `
+local v = redis.call('HMGET', KEYS[1], 'h', 'j')
+if not v[1] then return -2 end
+if v[2] == ARGV[1] then return redis.call('PTTL', KEYS[1]) end
+if v[1] == ARGV[1] or v[2] then return -1 end
+redis.call('HSET', KEYS[1], 'j', ARGV[1])
+return redis.call('PTTL', KEYS[1])`;
+
+// Counts the data against the whole channel's budget and publishes it, in one step: the
+// frames of one end reach the other in the order this node ran them.
+const DATA = `
+local v = redis.call('HMGET', KEYS[1], 'h', 'j', 'b', 'f')
+if not v[1] then return 'gone' end
+if v[1] ~= ARGV[1] and v[2] ~= ARGV[1] then return 'not_member' end
+if not v[2] then return 'no_peer' end
+if tonumber(v[3]) + tonumber(ARGV[2]) > tonumber(ARGV[3]) or tonumber(v[4]) + 1 > tonumber(ARGV[4]) then return 'over_budget' end
+redis.call('HINCRBY', KEYS[1], 'b', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'f', 1)
+redis.call('PUBLISH', ARGV[5], ARGV[6])
+return 'ok'`;
+
+// An end leaves: the channel is removed and the other end told, if the channel is still
+// one this end is in (never someone else's channel of the same id, nor one already gone).
+const CLOSE = `
+local v = redis.call('HMGET', KEYS[1], 'h', 'j')
+if v[1] ~= ARGV[1] and v[2] ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1`;
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/**
+ * Link channels across the nodes of a cluster (docs/PROTOCOL.md §13.6, SCALING.md): the
+ * channel lives in Redis (who holds it, who joined, what it carried, its expiry), and each
+ * end's node subscribes to the channel's pub/sub channel and delivers to its own end.
+ * The guarantees are the single relay's: one holder, at most one joiner, the byte and
+ * frame budget of the channel as a whole (counted in Redis by the script that publishes
+ * the data), the channel's expiry, and the end of the channel (`link.closed` to the other
+ * end) when either connection closes. A node that dies without closing its ends leaves
+ * the channel to expire: the other end is told then.
+ *
+ * Redis unreachable: opening and joining are refused `unavailable`; a channel that cannot
+ * relay a frame, or whose node lost its subscription (notices may have been lost), ends,
+ * so a link never continues with a gap. The relay never waits on Redis past the command
+ * timeout of the shared connection.
+ */
+export class RedisLinkChannels implements LinkRendezvous {
+  private readonly sub: Redis;
+  /** Ends on this node, by `${hex}/${role}`. */
+  private readonly ends = new Map<string, End>();
+  private readonly byConn = new Map<Connection, Set<End>>();
+  /** Channels (hex) this node listens on, how many of its ends use each, and the SUBSCRIBE. */
+  private readonly subscriptions = new Map<string, { count: number; ready: Promise<void> }>();
+
+  constructor(private readonly o: RedisLinkChannelsOptions) {
+    this.sub = o.redis.duplicate({ autoResubscribe: false, enableOfflineQueue: false, lazyConnect: true });
+    this.sub.on('messageBuffer', (channel: Buffer, msg: Buffer) => this.onMessage(channel, msg));
+    this.sub.on('close', () => this.onSubscriberLost());
+    this.sub.on('error', (err: Error) => o.log.debug({ err: err.message }, 'redis link subscriber error'));
+    this.sub.connect().catch((err: unknown) => o.log.warn({ err: message(err) }, 'redis link subscriber not connected yet'));
+  }
+
+  get size(): number {
+    return this.subscriptions.size;
+  }
+
+  private key(hex: string): string {
+    return `${this.o.prefix}link:${hex}`;
+  }
+
+  private eventChannel(hex: string): string {
+    return `${this.o.prefix}linkev:${hex}`;
+  }
+
+  open(conn: Connection, ch: Uint8Array, answer: LinkAnswer): void {
+    this.expire();
+    const hex = hexOf(ch);
+    const held = this.ends.get(`${hex}/holder`);
+    if (held) return answer(held.conn === conn && !held.pending ? undefined : 'busy');
+    if (this.ends.get(`${hex}/joiner`)?.conn === conn) return answer('busy');
+    this.start(conn, ch, 'holder', answer);
+  }
+
+  join(conn: Connection, ch: Uint8Array, answer: LinkAnswer): void {
+    this.expire();
+    const hex = hexOf(ch);
+    const joined = this.ends.get(`${hex}/joiner`);
+    if (joined) return answer(joined.conn === conn && !joined.pending ? undefined : 'busy');
+    if (this.ends.get(`${hex}/holder`)?.conn === conn) return answer('busy');
+    this.start(conn, ch, 'joiner', answer);
+  }
+
+  /** Opens or joins in Redis, with the end listening (and its notices waiting) before the script runs. */
+  private start(conn: Connection, ch: Uint8Array, role: LinkRole, answer: LinkAnswer): void {
+    if ((this.byConn.get(conn)?.size ?? 0) >= this.o.limits.maxPerConnection) return answer('too_many_channels');
+    if (this.sub.status !== 'ready') return answer('unavailable');
+    const hex = hexOf(ch);
+    const end: End = { hex, ch: ch.slice(), conn, role, member: `${this.o.nodeId}.${conn.id}`, pending: true, queued: [], expiresAt: Infinity, timer: undefined, gone: false, askedPause: false, pausedByPeer: false };
+    this.add(end);
+    void this.settle(end, answer);
+  }
+
+  private async settle(end: End, answer: LinkAnswer): Promise<void> {
+    let ttl: number;
+    try {
+      await this.listen(end.hex);
+      const result =
+        end.role === 'holder'
+          ? await this.o.redis.eval(OPEN, 1, this.key(end.hex), end.member, this.o.limits.ttlMs)
+          : await this.o.redis.eval(JOIN, 1, this.key(end.hex), end.member);
+      ttl = Number(result);
+    } catch (err) {
+      this.o.log.warn({ err: message(err) }, 'link channel not opened or joined: redis unavailable');
+      this.remove(end);
+      // The script may have run before the reply was lost: free the channel for a retry.
+      this.leave(end);
+      return answer('unavailable');
+    }
+    if (ttl === -1 || ttl === -2) {
+      this.remove(end);
+      return answer(ttl === -1 ? 'busy' : 'not_found');
+    }
+    if (end.gone) {
+      // The connection closed, or the subscription was lost, while Redis answered.
+      this.leave(end);
+      return answer('unavailable');
+    }
+    end.pending = false;
+    end.expiresAt = this.o.now() + Math.max(ttl, 0);
+    end.timer = setTimeout(() => this.expire(), Math.max(ttl, 0) + 1);
+    end.timer.unref();
+    answer();
+    for (const notice of end.queued.splice(0)) this.deliver(end, notice);
+  }
+
+  relay(from: Connection, ch: Uint8Array, data: Uint8Array, answer: LinkAnswer): void {
+    const end = this.endOf(from, hexOf(ch));
+    if (!end || end.pending) return answer('not_member');
+    if (this.o.now() >= end.expiresAt) {
+      this.end(end);
+      return answer('expired');
+    }
+    const notice = encodeLinkNotice({ kind: 'data', from: end.role, data });
+    const { maxBytes, maxFrames } = this.o.limits;
+    this.o.redis.eval(DATA, 1, this.key(end.hex), end.member, data.length, maxBytes, maxFrames, this.eventChannel(end.hex), notice).then(
+      (result) => {
+        if (result === 'ok') {
+          this.o.metrics.published.inc({ kind: 'link_data' });
+          return answer();
+        }
+        // The channel is gone from Redis (ended elsewhere, or expired there first): end it here too.
+        if (result === 'gone') {
+          this.end(end);
+          return answer('not_member');
+        }
+        answer(isRefusal(result) ? result : 'unavailable');
+      },
+      (err: unknown) => {
+        this.o.metrics.publishFailures.inc();
+        this.o.log.warn({ err: message(err) }, 'link data not relayed: redis unavailable; the channel ends');
+        // The frame may or may not have reached the other end: the link cannot go on with a gap.
+        this.end(end);
+        answer('unavailable');
+      },
+    );
+  }
+
+  drop(conn: Connection): void {
+    const mine = this.byConn.get(conn);
+    if (!mine) return;
+    for (const end of [...mine]) {
+      this.remove(end);
+      if (!end.pending) this.leave(end);
+    }
+  }
+
+  expire(): number {
+    const now = this.o.now();
+    let ended = 0;
+    for (const end of [...this.ends.values()]) {
+      if (end.pending || now < end.expiresAt) continue;
+      this.end(end);
+      ended++;
+    }
+    return ended;
+  }
+
+  async close(): Promise<void> {
+    for (const end of [...this.ends.values()]) this.remove(end);
+    await this.sub.quit().catch(() => this.sub.disconnect());
+  }
+
+  /** Ends the channel at this end: its connection is told, and the other end (wherever it is) through Redis. */
+  private end(end: End): void {
+    if (!this.remove(end)) return;
+    this.o.closed(end.conn, end.ch);
+    this.leave(end);
+  }
+
+  /** Removes the channel from Redis if this end is still in it, and tells the other end. Best effort: else it expires. */
+  private leave(end: End): void {
+    const notice = encodeLinkNotice({ kind: 'closed', from: end.role });
+    this.o.redis.eval(CLOSE, 1, this.key(end.hex), end.member, this.eventChannel(end.hex), notice).then(
+      () => this.o.metrics.published.inc({ kind: 'link_closed' }),
+      (err: unknown) => {
+        this.o.metrics.publishFailures.inc();
+        this.o.log.warn({ err: message(err) }, 'link channel end not announced; the other end is told when it expires');
+      },
+    );
+  }
+
+  private onMessage(channel: Buffer, msg: Buffer): void {
+    // Never throws: an exception here would escape into ioredis and end the process.
+    try {
+      const name = channel.toString('latin1');
+      const hex = name.slice(this.eventChannel('').length);
+      let notice: LinkNotice;
+      try {
+        notice = decodeLinkNotice(msg);
+      } catch (err) {
+        this.o.log.warn({ err: message(err) }, 'ignored a malformed link notice');
+        return;
+      }
+      this.o.metrics.received.inc({ kind: `link_${notice.kind}` });
+      // A notice is for the end of the other role (the pause of a slow reader: for its peer, the sender).
+      const to = this.ends.get(`${hex}/${otherRole(notice.from)}`);
+      if (!to) return;
+      if (to.pending) to.queued.push(notice);
+      else this.deliver(to, notice);
+    } catch (err) {
+      this.o.log.error({ err: message(err) }, 'link notice handling failed');
+    }
+  }
+
+  private deliver(to: End, notice: LinkNotice): void {
+    if (this.ends.get(`${to.hex}/${to.role}`) !== to) return;
+    switch (notice.kind) {
+      case 'data':
+        to.conn.send({ t: 'link.data', ch: to.ch, data: notice.data });
+        // This end reads slower than its peer sends: its peer's node stops reading the peer until it catches up.
+        if (!to.askedPause && to.conn.buffered() >= HIGH_WATER_BYTES) {
+          to.askedPause = true;
+          this.publish(to.hex, { kind: 'pause', from: to.role });
+          to.conn.whenDrained(() => {
+            to.askedPause = false;
+            this.publish(to.hex, { kind: 'resume', from: to.role });
+          });
+        }
+        return;
+      case 'closed':
+        if (this.remove(to)) this.o.closed(to.conn, to.ch);
+        return;
+      case 'pause':
+        if (to.conn.pauseReading()) {
+          to.pausedByPeer = true;
+          this.o.readsPaused();
+        }
+        return;
+      case 'resume':
+        if (to.pausedByPeer) to.conn.resumeReading();
+        to.pausedByPeer = false;
+        return;
+    }
+  }
+
+  private publish(hex: string, notice: LinkNotice): void {
+    this.o.redis.publish(this.eventChannel(hex), encodeLinkNotice(notice)).then(
+      () => this.o.metrics.published.inc({ kind: `link_${notice.kind}` }),
+      () => this.o.metrics.publishFailures.inc(),
+    );
+  }
+
+  /** Notices on this channel may have been lost: every channel with an end here ends (its ends told). */
+  private onSubscriberLost(): void {
+    for (const end of [...this.ends.values()]) {
+      if (end.pending) {
+        this.remove(end);
+        continue;
+      }
+      this.end(end);
+    }
+    this.subscriptions.clear();
+  }
+
+  private async listen(hex: string): Promise<void> {
+    const subscription = this.subscriptions.get(hex);
+    if (!subscription) throw new Error('not tracked');
+    await subscription.ready;
+  }
+
+  private endOf(conn: Connection, hex: string): End | undefined {
+    for (const role of ['holder', 'joiner'] as const) {
+      const end = this.ends.get(`${hex}/${role}`);
+      if (end?.conn === conn) return end;
+    }
+    return undefined;
+  }
+
+  private add(end: End): void {
+    this.ends.set(`${end.hex}/${end.role}`, end);
+    let set = this.byConn.get(end.conn);
+    if (!set) this.byConn.set(end.conn, (set = new Set()));
+    set.add(end);
+    const subscription = this.subscriptions.get(end.hex);
+    if (subscription) subscription.count++;
+    else {
+      const ready = this.sub.subscribe(this.eventChannel(end.hex)).then(() => {});
+      ready.catch(() => {}); // awaited by the end that asked; a late failure must not go unhandled
+      this.subscriptions.set(end.hex, { count: 1, ready });
+    }
+  }
+
+  /** Forgets an end on this node; false if it was not here any more. */
+  private remove(end: End): boolean {
+    const k = `${end.hex}/${end.role}`;
+    if (this.ends.get(k) !== end) return false;
+    this.ends.delete(k);
+    end.gone = true;
+    clearTimeout(end.timer);
+    if (end.askedPause) this.publish(end.hex, { kind: 'resume', from: end.role });
+    if (end.pausedByPeer) end.conn.resumeReading();
+    const set = this.byConn.get(end.conn);
+    set?.delete(end);
+    if (set?.size === 0) this.byConn.delete(end.conn);
+    const subscription = this.subscriptions.get(end.hex);
+    if (subscription && --subscription.count === 0) {
+      this.subscriptions.delete(end.hex);
+      if (this.sub.status === 'ready') this.sub.unsubscribe(this.eventChannel(end.hex)).catch(() => {});
+    }
+    return true;
+  }
+}
+
+function hexOf(ch: Uint8Array): string {
+  return Buffer.from(ch.buffer, ch.byteOffset, ch.byteLength).toString('hex');
+}
+
+const REFUSALS: readonly string[] = ['not_member', 'no_peer', 'over_budget'] satisfies LinkRefusal[];
+const isRefusal = (r: unknown): r is LinkRefusal => typeof r === 'string' && REFUSALS.includes(r);
