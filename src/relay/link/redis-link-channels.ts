@@ -82,6 +82,9 @@ redis.call('DEL', KEYS[1])
 redis.call('PUBLISH', ARGV[2], ARGV[3])
 return 1`;
 
+/** How long an open or join waits for the subscription connection (starting, or reconnecting) before it is refused. */
+const SUBSCRIBER_WAIT_MS = 1000;
+
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /**
@@ -105,7 +108,7 @@ export class RedisLinkChannels implements LinkRendezvous {
   private readonly ends = new Map<string, End>();
   private readonly byConn = new Map<Connection, Set<End>>();
   /** Channels (hex) this node listens on, how many of its ends use each, and the SUBSCRIBE. */
-  private readonly subscriptions = new Map<string, { count: number; ready: Promise<void> }>();
+  private readonly subscriptions = new Map<string, { count: number; ready: Promise<void> | undefined }>();
 
   constructor(private readonly o: RedisLinkChannelsOptions) {
     this.sub = o.redis.duplicate({ autoResubscribe: false, enableOfflineQueue: false, lazyConnect: true });
@@ -148,7 +151,6 @@ export class RedisLinkChannels implements LinkRendezvous {
   /** Opens or joins in Redis, with the end listening (and its notices waiting) before the script runs. */
   private start(conn: Connection, ch: Uint8Array, role: LinkRole, answer: LinkAnswer): void {
     if ((this.byConn.get(conn)?.size ?? 0) >= this.o.limits.maxPerConnection) return answer('too_many_channels');
-    if (this.sub.status !== 'ready') return answer('unavailable');
     const hex = hexOf(ch);
     const end: End = { hex, ch: ch.slice(), conn, role, member: `${this.o.nodeId}.${conn.id}`, pending: true, queued: [], expiresAt: Infinity, timer: undefined, gone: false, askedPause: false, pausedByPeer: false };
     this.add(end);
@@ -158,6 +160,7 @@ export class RedisLinkChannels implements LinkRendezvous {
   private async settle(end: End, answer: LinkAnswer): Promise<void> {
     let ttl: number;
     try {
+      await this.subscriberReady();
       await this.listen(end.hex);
       const result =
         end.role === 'holder'
@@ -337,9 +340,31 @@ export class RedisLinkChannels implements LinkRendezvous {
     this.subscriptions.clear();
   }
 
+  /** Resolves once the subscription connection is ready (at once if it is); rejects after SUBSCRIBER_WAIT_MS. */
+  private subscriberReady(): Promise<void> {
+    if (this.sub.status === 'ready') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const ready = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.sub.off('ready', ready);
+        reject(new Error(`redis subscriber ${this.sub.status}`));
+      }, SUBSCRIBER_WAIT_MS);
+      timer.unref();
+      this.sub.once('ready', ready);
+    });
+  }
+
+  /** Listens on the channel of `hex` (once for all of this node's ends on it). */
   private async listen(hex: string): Promise<void> {
     const subscription = this.subscriptions.get(hex);
-    if (!subscription) throw new Error('not tracked');
+    if (!subscription) throw new Error('the end left before it was listening');
+    if (!subscription.ready) {
+      subscription.ready = this.sub.subscribe(this.eventChannel(hex)).then(() => {});
+      subscription.ready.catch(() => {}); // awaited by each end that asked; a late failure must not go unhandled
+    }
     await subscription.ready;
   }
 
@@ -358,11 +383,7 @@ export class RedisLinkChannels implements LinkRendezvous {
     set.add(end);
     const subscription = this.subscriptions.get(end.hex);
     if (subscription) subscription.count++;
-    else {
-      const ready = this.sub.subscribe(this.eventChannel(end.hex)).then(() => {});
-      ready.catch(() => {}); // awaited by the end that asked; a late failure must not go unhandled
-      this.subscriptions.set(end.hex, { count: 1, ready });
-    }
+    else this.subscriptions.set(end.hex, { count: 1, ready: undefined });
   }
 
   /** Forgets an end on this node; false if it was not here any more. */
@@ -380,7 +401,7 @@ export class RedisLinkChannels implements LinkRendezvous {
     const subscription = this.subscriptions.get(end.hex);
     if (subscription && --subscription.count === 0) {
       this.subscriptions.delete(end.hex);
-      if (this.sub.status === 'ready') this.sub.unsubscribe(this.eventChannel(end.hex)).catch(() => {});
+      if (subscription.ready && this.sub.status === 'ready') this.sub.unsubscribe(this.eventChannel(end.hex)).catch(() => {});
     }
     return true;
   }
