@@ -178,6 +178,27 @@ describe('link channels across cluster nodes', () => {
     expect(await cluster.redis.redis.keys(`${cluster.redis.prefix}link:*`)).toEqual([]);
   });
 
+  it('holds back a fast sender while the other node\'s end reads slowly, and loses nothing', async () => {
+    const h = await cluster.startNode({}, {});
+    const i = await cluster.startNode({}, {});
+    const { holder, joiner, c: c0 } = await pair(h, i);
+    const pausedBefore = await scrape(h.http, /petrel_paused_reads_total (\d+)/);
+    // The new device stops reading; 24 MiB is far past what its node may buffer for it (4 MiB).
+    const n = 384;
+    joiner.ws.pause();
+    const chunks = Array.from({ length: n }, () => new Uint8Array(randomBytes(64 * 1024)));
+    for (const data of chunks) holder.send({ t: 'link.data', ch: c0, data });
+    await waitFor(() => scrape(h.http, /petrel_paused_reads_total (\d+)/), (n) => n > pausedBefore, 'the sender\'s node to stop reading it');
+    joiner.ws.resume();
+    await joiner.until(() => (joiner.frames.filter((f) => f.t === 'link.data').length >= n ? true : undefined), 'every chunk', 30_000);
+    const got = joiner.frames.flatMap((f) => (f.t === 'link.data' ? [f.data] : []));
+    expect(Buffer.concat(got).equals(Buffer.concat(chunks))).toBe(true);
+    expect(joiner.closeCode).toBeUndefined();
+    holder.close();
+    joiner.close();
+    await Promise.all([h.stop(), i.stop()]);
+  }, 60_000);
+
   it('ends a channel at its expiry on both nodes, without either end sending anything', async () => {
     const d = await cluster.startNode({}, { linkLimits: { ttlMs: 1500 } });
     const e = await cluster.startNode({}, { linkLimits: { ttlMs: 1500 } });

@@ -12,15 +12,15 @@ export type LinkNotice =
   | { readonly kind: 'data'; readonly from: LinkRole; readonly data: Uint8Array }
   /** `from` left (its connection closed, or its channel expired or failed there): the channel ended. */
   | { readonly kind: 'closed'; readonly from: LinkRole }
-  /** `from` reads slower than its peer sends: the peer's node stops reading the peer until `resume`. */
-  | { readonly kind: 'pause'; readonly from: LinkRole }
-  | { readonly kind: 'resume'; readonly from: LinkRole };
+  /** `from`'s connection took `bytes` more of its peer's data off the relay (flow control: the peer may send that much more). */
+  | { readonly kind: 'ack'; readonly from: LinkRole; readonly bytes: number };
 
-const KIND = { data: 1, closed: 2, pause: 3, resume: 4 } as const;
-const KIND_NAMES = ['data', 'closed', 'pause', 'resume'] as const;
+const KIND = { data: 1, closed: 2, ack: 3 } as const;
+const KIND_NAMES = ['data', 'closed', 'ack'] as const;
 const ROLE = { holder: 0, joiner: 1 } as const;
 const ROLE_NAMES = ['holder', 'joiner'] as const;
 const HEADER = 2;
+const ACK_BYTES = 4;
 
 export class LinkNoticeError extends Error {
   override readonly name = 'LinkNoticeError';
@@ -28,10 +28,20 @@ export class LinkNoticeError extends Error {
 
 export const otherRole = (role: LinkRole): LinkRole => (role === 'holder' ? 'joiner' : 'holder');
 
-/** Layout: kind (1 byte), from (1 byte: 0 holder, 1 joiner), then for data the bytes (the rest; the others have nothing more). */
+/** Layout: kind (1 byte), from (1 byte: 0 holder, 1 joiner), then — data: the bytes (the rest); ack: bytes (u32); closed: nothing. */
 export function encodeLinkNotice(n: LinkNotice): Buffer {
   const head = Buffer.of(KIND[n.kind], ROLE[n.from]);
-  return n.kind === 'data' ? Buffer.concat([head, n.data]) : head;
+  switch (n.kind) {
+    case 'data':
+      return Buffer.concat([head, n.data]);
+    case 'closed':
+      return head;
+    case 'ack': {
+      const bytes = Buffer.alloc(ACK_BYTES);
+      bytes.writeUInt32BE(n.bytes, 0);
+      return Buffer.concat([head, bytes]);
+    }
+  }
 }
 
 /** Parses a notice; throws LinkNoticeError on anything that is not exactly one. */
@@ -41,7 +51,15 @@ export function decodeLinkNotice(b: Buffer): LinkNotice {
   const from = ROLE_NAMES[b[1] ?? 2];
   if (!kind) throw new LinkNoticeError(`unknown link notice kind ${b[0]}`);
   if (!from) throw new LinkNoticeError(`unknown link end ${b[1]}`);
-  if (kind === 'data') return { kind, from, data: new Uint8Array(b.subarray(HEADER)) };
-  if (b.length !== HEADER) throw new LinkNoticeError(`${kind} link notice with ${b.length - HEADER} extra bytes`);
-  return { kind, from };
+  const rest = b.length - HEADER;
+  switch (kind) {
+    case 'data':
+      return { kind, from, data: new Uint8Array(b.subarray(HEADER)) };
+    case 'closed':
+      if (rest !== 0) throw new LinkNoticeError(`closed link notice with ${rest} extra bytes`);
+      return { kind, from };
+    case 'ack':
+      if (rest !== ACK_BYTES) throw new LinkNoticeError(`ack link notice of ${rest} bytes`);
+      return { kind, from, bytes: b.readUInt32BE(HEADER) };
+  }
 }

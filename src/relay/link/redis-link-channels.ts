@@ -34,10 +34,14 @@ interface End {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** Removed from this node (its connection closed, the channel ended, Redis was lost) while pending. */
   gone: boolean;
-  /** This end told its peer's node to stop reading the peer. */
-  askedPause: boolean;
-  /** This end's reading was stopped because its peer reads slower. */
-  pausedByPeer: boolean;
+  /** Bytes this end sent that its peer's connection has not yet taken (flow control). */
+  unacked: number;
+  /** This end's reading is stopped until its peer takes more (`unacked` reached SEND_WINDOW_BYTES). */
+  windowClosed: boolean;
+  /** Bytes of its peer's data this end's connection was given and the peer was not yet told of. */
+  owed: number;
+  /** An `ack` waits for this end's connection to drain. */
+  ackWaiting: boolean;
 }
 
 // The channel's state: one hash per channel, `h` the holder, `j` the joiner (node.conn),
@@ -81,6 +85,17 @@ if v[1] ~= ARGV[1] and v[2] ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('PUBLISH', ARGV[2], ARGV[3])
 return 1`;
+
+/**
+ * Flow control between the two ends' nodes (the single relay stops reading a sender as
+ * soon as its peer's output passes HIGH_WATER_BYTES; across nodes that output is not
+ * visible): a node stops reading an end once this many of its bytes were relayed and not
+ * yet taken by the peer's connection, which is told in acks of at least ACK_EVERY_BYTES.
+ * So a peer's node holds at most about this much for a slow reader, as a single relay does
+ * (below the default slow-consumer cap, PETREL_MAX_BUFFERED_BYTES of 4 MiB).
+ */
+const SEND_WINDOW_BYTES = HIGH_WATER_BYTES;
+const ACK_EVERY_BYTES = SEND_WINDOW_BYTES / 4;
 
 /** How long an open or join waits for the subscription connection (starting, or reconnecting) before it is refused. */
 const SUBSCRIBER_WAIT_MS = 1000;
@@ -152,7 +167,7 @@ export class RedisLinkChannels implements LinkRendezvous {
   private start(conn: Connection, ch: Uint8Array, role: LinkRole, answer: LinkAnswer): void {
     if ((this.byConn.get(conn)?.size ?? 0) >= this.o.limits.maxPerConnection) return answer('too_many_channels');
     const hex = hexOf(ch);
-    const end: End = { hex, ch: ch.slice(), conn, role, member: `${this.o.nodeId}.${conn.id}`, pending: true, queued: [], expiresAt: Infinity, timer: undefined, gone: false, askedPause: false, pausedByPeer: false };
+    const end: End = { hex, ch: ch.slice(), conn, role, member: `${this.o.nodeId}.${conn.id}`, pending: true, queued: [], expiresAt: Infinity, timer: undefined, gone: false, unacked: 0, windowClosed: false, owed: 0, ackWaiting: false };
     this.add(end);
     void this.settle(end, answer);
   }
@@ -200,12 +215,19 @@ export class RedisLinkChannels implements LinkRendezvous {
     }
     const notice = encodeLinkNotice({ kind: 'data', from: end.role, data });
     const { maxBytes, maxFrames } = this.o.limits;
+    // Counted before Redis answers: what this node read may be on its way to the peer.
+    end.unacked += data.length;
+    if (end.unacked >= SEND_WINDOW_BYTES && !end.windowClosed && from.pauseReading()) {
+      end.windowClosed = true;
+      this.o.readsPaused();
+    }
     this.o.redis.eval(DATA, 1, this.key(end.hex), end.member, data.length, maxBytes, maxFrames, this.eventChannel(end.hex), notice).then(
       (result) => {
         if (result === 'ok') {
           this.o.metrics.published.inc({ kind: 'link_data' });
           return answer();
         }
+        this.acked(end, data.length);
         // The channel is gone from Redis (ended elsewhere, or expired there first): end it here too.
         if (result === 'gone') {
           this.end(end);
@@ -280,7 +302,7 @@ export class RedisLinkChannels implements LinkRendezvous {
         return;
       }
       this.o.metrics.received.inc({ kind: `link_${notice.kind}` });
-      // A notice is for the end of the other role (the pause of a slow reader: for its peer, the sender).
+      // A notice is for the end of the other role (an ack: for the sender whose bytes were taken).
       const to = this.ends.get(`${hex}/${otherRole(notice.from)}`);
       if (!to) return;
       if (to.pending) to.queued.push(notice);
@@ -295,29 +317,34 @@ export class RedisLinkChannels implements LinkRendezvous {
     switch (notice.kind) {
       case 'data':
         to.conn.send({ t: 'link.data', ch: to.ch, data: notice.data });
-        // This end reads slower than its peer sends: its peer's node stops reading the peer until it catches up.
-        if (!to.askedPause && to.conn.buffered() >= HIGH_WATER_BYTES) {
-          to.askedPause = true;
-          this.publish(to.hex, { kind: 'pause', from: to.role });
+        to.owed += notice.data.length;
+        // The peer learns what this connection took once it drained: a slow reader holds the sender back.
+        if (to.owed >= ACK_EVERY_BYTES && !to.ackWaiting) {
+          to.ackWaiting = true;
           to.conn.whenDrained(() => {
-            to.askedPause = false;
-            this.publish(to.hex, { kind: 'resume', from: to.role });
+            to.ackWaiting = false;
+            if (this.ends.get(`${to.hex}/${to.role}`) !== to) return;
+            const bytes = Math.min(to.owed, 0xffffffff);
+            to.owed -= bytes;
+            this.publish(to.hex, { kind: 'ack', from: to.role, bytes });
           });
         }
+        return;
+      case 'ack':
+        this.acked(to, notice.bytes);
         return;
       case 'closed':
         if (this.remove(to)) this.o.closed(to.conn, to.ch);
         return;
-      case 'pause':
-        if (to.conn.pauseReading()) {
-          to.pausedByPeer = true;
-          this.o.readsPaused();
-        }
-        return;
-      case 'resume':
-        if (to.pausedByPeer) to.conn.resumeReading();
-        to.pausedByPeer = false;
-        return;
+    }
+  }
+
+  /** The peer took `bytes` of what `end` sent (or they were refused): `end` may be read again below the window. */
+  private acked(end: End, bytes: number): void {
+    end.unacked = Math.max(0, end.unacked - bytes);
+    if (end.windowClosed && end.unacked < SEND_WINDOW_BYTES) {
+      end.windowClosed = false;
+      end.conn.resumeReading();
     }
   }
 
@@ -393,8 +420,7 @@ export class RedisLinkChannels implements LinkRendezvous {
     this.ends.delete(k);
     end.gone = true;
     clearTimeout(end.timer);
-    if (end.askedPause) this.publish(end.hex, { kind: 'resume', from: end.role });
-    if (end.pausedByPeer) end.conn.resumeReading();
+    if (end.windowClosed) end.conn.resumeReading();
     const set = this.byConn.get(end.conn);
     set?.delete(end);
     if (set?.size === 0) this.byConn.delete(end.conn);
