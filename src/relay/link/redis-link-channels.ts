@@ -250,7 +250,9 @@ export class RedisLinkChannels implements LinkRendezvous {
     if (!mine) return;
     for (const end of [...mine]) {
       this.remove(end);
-      if (!end.pending) this.leave(end);
+      if (end.pending) continue; // settle() frees it in Redis once its script answered
+      this.o.closed(end.conn, end.ch); // counted as on one relay (the closed connection is sent nothing)
+      this.leave(end);
     }
   }
 
