@@ -225,15 +225,20 @@ describe('link channels across cluster nodes', () => {
     joiner.close();
   });
 
-  it('Redis unreachable from a node: its opens are refused as overloaded (counted), and its live channels end with link.closed', async () => {
+  it('Redis unreachable from a node: its opens are refused as overloaded (counted), its live channels end with link.closed, and the other node\'s end is told at the expiry', async () => {
     const proxy = await cuttableProxy(Number(new URL(cluster.redis.url).port || 6379));
     try {
       const g = await cluster.startNode({ REDIS_URL: viaPort(cluster.redis.url, proxy.port) });
-      const { holder, joiner, c: c0 } = await pair(a, g);
+      const d = await cluster.startNode({}, { linkLimits: { ttlMs: 2000 } });
+      const { holder, joiner, c: c0 } = await pair(d, g);
       const opener = await TestClient.authenticated(g.url, newIdentity());
       proxy.cut();
+      const cutAt = Date.now();
       // The joiner's node lost its subscription: notices may be lost, so its end ends.
       expect(hex((await joiner.next('link.closed')).ch)).toBe(hex(c0));
+      // Its node could not say so (as a node that died could not): the holder is told when the channel expires.
+      expect(hex((await holder.next('link.closed', undefined, 5000)).ch)).toBe(hex(c0));
+      expect(Date.now() - cutAt).toBeGreaterThan(500);
       const r = rid();
       opener.send({ t: 'link.open', rid: r, ch: ch() });
       expectError(await opener.reply(r), 'overloaded');
@@ -249,7 +254,7 @@ describe('link channels across cluster nodes', () => {
         return f.t;
       }, (t) => t === 'link.opened', 'a link.open on the node once Redis is back');
       for (const x of [holder, joiner, opener]) x.close();
-      await g.stop();
+      await Promise.all([g.stop(), d.stop()]);
     } finally {
       proxy.restore();
       await proxy.close();
