@@ -169,7 +169,7 @@ export class RedisLinkChannels implements LinkRendezvous {
     const hex = hexOf(ch);
     const end: End = { hex, ch: ch.slice(), conn, role, member: `${this.o.nodeId}.${conn.id}`, pending: true, queued: [], expiresAt: Infinity, timer: undefined, gone: false, unacked: 0, windowClosed: false, owed: 0, ackWaiting: false };
     this.add(end);
-    void this.settle(end, answer);
+    this.settle(end, answer).catch((err: unknown) => this.failed(err));
   }
 
   private async settle(end: End, answer: LinkAnswer): Promise<void> {
@@ -242,7 +242,12 @@ export class RedisLinkChannels implements LinkRendezvous {
         this.end(end);
         answer('unavailable');
       },
-    );
+    ).catch((err: unknown) => this.failed(err));
+  }
+
+  /** A callback threw after Redis answered: logged, never an unhandled rejection that would end the process. */
+  private failed(err: unknown): void {
+    this.o.log.error({ err: message(err) }, 'link channel answer failed');
   }
 
   drop(conn: Connection): void {
