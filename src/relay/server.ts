@@ -27,7 +27,7 @@ import { listenFailure, RelayStartError } from './start-error.ts';
 import { openRelayStores } from './storage/relay-stores.ts';
 import { CLOSE_GOING_AWAY, CLOSE_POLICY, Connection } from './ws/connection.ts';
 import type { RelayContext } from './ws/relay-context.ts';
-import { DEFAULT_LINK_CHANNEL_LIMITS, LinkChannels, type LinkChannelLimits } from './link/link-channels.ts';
+import { DEFAULT_LINK_CHANNEL_LIMITS, type LinkChannelLimits } from './link/link-channels.ts';
 import { FrameRouter } from './ws/router.ts';
 import { SessionRegistry } from './ws/session-registry.ts';
 import { classifySocketError } from './ws/socket-errors.ts';
@@ -103,9 +103,12 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
   const limiter = new ConnectionLimiter(config.maxConnections, config.maxConnectionsPerIp);
   const registry = new SessionRegistry();
   const pumps = new Map<Connection, DeliveryPump>();
-  const links = new LinkChannels({ ...DEFAULT_LINK_CHANNEL_LIMITS, ...deps.linkLimits }, now, (conn, ch) => {
-    metrics.linkChannels.inc({ event: 'ended' });
-    conn.send({ t: 'link.closed', ch });
+  const links = stores.links({ ...DEFAULT_LINK_CHANNEL_LIMITS, ...deps.linkLimits }, now, {
+    closed: (conn, ch) => {
+      metrics.linkChannels.inc({ event: 'ended' });
+      conn.send({ t: 'link.closed', ch });
+    },
+    readsPaused: () => metrics.pausedReads.inc(),
   });
   const fanout = stores.fanout({ registry, pumps, prekeyLowThreshold: config.prekeyLowThreshold });
   const batcher = new WriteBatcher(mailboxes, now, (n) => metrics.commitBatch.observe(n));
@@ -125,6 +128,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
       lookup: publicAddressLookup(config.push.allowLoopback),
     });
   } catch (err) {
+    await links.close();
     await stores.close();
     throw new RelayStartError('database', `cannot read or store the VAPID keys: ${errorMessage(err)}`, { cause: err });
   }
@@ -417,6 +421,7 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
     trace?.close();
     wss.close();
     await fanout.close();
+    await links.close();
     await rateLimits.close();
     if (deps.rateLimits) await stores.rateLimits.close();
     await stores.close();
@@ -479,6 +484,8 @@ export async function startRelay(config: RelayConfig, log: Logger, deps: RelayDe
       // Pushes already started end (each is bounded by PETREL_PUSH_TIMEOUT_MS) before the stores close.
       await within(push.settled());
       await fanout.close();
+      await links.close();
+    await links.close();
       await rateLimits.close();
       if (deps.rateLimits) await stores.rateLimits.close();
       await stores.close();

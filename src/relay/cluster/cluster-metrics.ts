@@ -14,7 +14,7 @@ export class ClusterMetrics {
   constructor(registry: Registry, pool: () => { total: number; idle: number; waiting: number }) {
     const registers = [registry];
     this.redisUp = new Gauge({ name: 'petrel_cluster_redis_up', help: '1 while both Redis connections (commands, subscriptions) are ready', registers });
-    this.published = new Counter({ name: 'petrel_cluster_published_total', help: 'Notifications published to other nodes, by kind (deposit, signal, prekeys_low)', labelNames: ['kind'], registers });
+    this.published = new Counter({ name: 'petrel_cluster_published_total', help: 'Notifications published to other nodes, by kind (deposit, signal, prekeys_low, devices_changed, resync; link_data, link_closed, link_pause, link_resume on device-link channels)', labelNames: ['kind'], registers });
     this.publishFailures = new Counter({ name: 'petrel_cluster_publish_failures_total', help: 'Notifications that could not be published (Redis unreachable); recipients catch up by polling', registers });
     this.received = new Counter({ name: 'petrel_cluster_received_total', help: 'Notifications received from other nodes, by kind', labelNames: ['kind'], registers });
     this.pollRounds = new Counter({ name: 'petrel_cluster_poll_rounds_total', help: 'Rounds in which every local delivery pump re-read its mailbox because notifications may have been missed', registers });

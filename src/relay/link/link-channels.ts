@@ -4,13 +4,14 @@
  * (`link.join`), and from then on each end's `link.data` goes to the other end, opaquely:
  * the relay learns the channel id, when the two met and how many bytes passed.
  *
- * Node-local (both ends must reach the same node; a channel lives only as long as its
- * holder's connection). Bounded: at most `maxPerConnection` channels per connection, each
+ * On one node (both ends on this relay; `RedisLinkChannels` meets them across a cluster's
+ * nodes). Bounded: at most `maxPerConnection` channels per connection, each
  * for `ttlMs` from its opening, carrying at most `maxBytes` and `maxFrames` of data; a
  * channel ends (both ends told `link.closed`) when either connection closes or it expires.
  * Every refusal is a typed result the handler turns into an error frame and a metric.
  */
-import type { Connection } from '../ws/connection.ts';
+import { HIGH_WATER_BYTES, type Connection } from '../ws/connection.ts';
+import type { LinkAnswer, LinkHooks, LinkRendezvous } from './link-rendezvous.ts';
 
 export interface LinkChannelLimits {
   /** A channel ends this long after it was opened (at least the link's 10 minutes). */
@@ -30,7 +31,8 @@ export const DEFAULT_LINK_CHANNEL_LIMITS: LinkChannelLimits = {
   maxFrames: 100_000,
 };
 
-export type LinkRefusal = 'busy' | 'not_found' | 'too_many_channels' | 'over_budget' | 'not_member' | 'no_peer' | 'expired';
+/** Why a link operation was refused; `unavailable`: the cluster's Redis could not be reached (nothing done, or the channel ended). */
+export type LinkRefusal = 'busy' | 'not_found' | 'too_many_channels' | 'over_budget' | 'not_member' | 'no_peer' | 'expired' | 'unavailable';
 
 interface Channel {
   readonly key: string;
@@ -42,22 +44,44 @@ interface Channel {
   frames: number;
 }
 
-export class LinkChannels {
+export class LinkChannels implements LinkRendezvous {
   private readonly byKey = new Map<string, Channel>();
   private readonly byConn = new Map<Connection, Set<Channel>>();
 
   constructor(
     private readonly limits: LinkChannelLimits,
     private readonly now: () => number,
-    /** Tells a connection its channel ended. */
-    private readonly closed: (conn: Connection, ch: Uint8Array) => void,
+    private readonly hooks: LinkHooks,
   ) {}
 
   get size(): number {
     return this.byKey.size;
   }
 
-  open(conn: Connection, ch: Uint8Array): LinkRefusal | undefined {
+  open(conn: Connection, ch: Uint8Array, answer: LinkAnswer): void {
+    answer(this.hold(conn, ch));
+  }
+
+  join(conn: Connection, ch: Uint8Array, answer: LinkAnswer): void {
+    answer(this.meet(conn, ch));
+  }
+
+  relay(from: Connection, ch: Uint8Array, data: Uint8Array, answer: LinkAnswer): void {
+    const routed = this.route(from, ch, data.length);
+    if ('refused' in routed) return answer(routed.refused);
+    const { to } = routed;
+    answer();
+    to.send({ t: 'link.data', ch, data });
+    // The receiving end reads slower than this end sends: stop reading this end until it catches up.
+    if (to.buffered() >= HIGH_WATER_BYTES && from.pauseReading()) {
+      this.hooks.readsPaused();
+      to.whenDrained(() => from.resumeReading());
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  private hold(conn: Connection, ch: Uint8Array): LinkRefusal | undefined {
     this.expire();
     const key = keyOf(ch);
     const existing = this.byKey.get(key);
@@ -69,7 +93,7 @@ export class LinkChannels {
     return undefined;
   }
 
-  join(conn: Connection, ch: Uint8Array): LinkRefusal | undefined {
+  private meet(conn: Connection, ch: Uint8Array): LinkRefusal | undefined {
     this.expire();
     const channel = this.byKey.get(keyOf(ch));
     if (!channel) return 'not_found';
@@ -82,7 +106,7 @@ export class LinkChannels {
   }
 
   /** The other end of `ch` for `from`, with the data counted against the channel's budget; or why not. */
-  route(from: Connection, ch: Uint8Array, bytes: number): { readonly to: Connection } | { readonly refused: LinkRefusal } {
+  private route(from: Connection, ch: Uint8Array, bytes: number): { readonly to: Connection } | { readonly refused: LinkRefusal } {
     const channel = this.byKey.get(keyOf(ch));
     if (!channel || (channel.holder !== from && channel.joiner !== from)) return { refused: 'not_member' };
     if (this.now() >= channel.expiresAt) {
@@ -125,7 +149,7 @@ export class LinkChannels {
       const set = this.byConn.get(conn);
       set?.delete(channel);
       if (set?.size === 0) this.byConn.delete(conn);
-      this.closed(conn, channel.ch);
+      this.hooks.closed(conn, channel.ch);
     }
   }
 

@@ -7,6 +7,9 @@ import type { Fanout } from '../cluster/fanout.ts';
 import { LocalFanout, type LocalFanoutDeps } from '../cluster/local-fanout.ts';
 import { NODE_ID_BYTES } from '../cluster/notification.ts';
 import { RedisFanout } from '../cluster/redis-fanout.ts';
+import { LinkChannels, type LinkChannelLimits } from '../link/link-channels.ts';
+import type { LinkHooks, LinkRendezvous } from '../link/link-rendezvous.ts';
+import { RedisLinkChannels } from '../link/redis-link-channels.ts';
 import { RedisRateLimitStore } from '../cluster/redis-rate-limit-store.ts';
 import type { BlobLimits, BlobStore } from '../blobs/blob-store.ts';
 import { FileBlobStore } from '../blobs/file-blob-store.ts';
@@ -61,6 +64,8 @@ export interface RelayStores {
   readonly rateLimits: RateLimitStore;
   /** Fan-out for this store: local only, or across nodes. Called once, when the registry exists. */
   fanout(local: LocalFanoutDeps): Fanout;
+  /** Device-link channels: on this node (SQLite), or across nodes through Redis. Called once. */
+  links(limits: LinkChannelLimits, now: () => number, hooks: LinkHooks): LinkRendezvous;
   /** Resolves when every store answers; rejects with StoreUnavailableError. */
   check(): Promise<void>;
   /** Housekeeping of the embedded database (SQLite: checkpoint and truncate the WAL); returns whether it ran. */
@@ -132,6 +137,7 @@ export async function openRelayStores(config: RelayConfig, log: Logger, metrics:
       vaults: new SqliteVaultStore(db, vaultLimits),
       rateLimits: memoryLimits(),
       fanout: (local) => new LocalFanout(local),
+      links: (linkLimits, clock, hooks) => new LinkChannels(linkLimits, clock, hooks),
       check: () => mailboxes.check().catch((err: unknown) => Promise.reject(new StoreUnavailableError('database', { cause: err }))),
       checkpoint: () => {
         // On the worker: two checkpointers at once would leave one of them busy, not done.
@@ -184,6 +190,7 @@ export async function openRelayStores(config: RelayConfig, log: Logger, metrics:
     rateLimits,
     fanout: (local) =>
       (fanout = new RedisFanout({ redis, prefix: store.redisPrefix, nodeId, pollIntervalMs: store.pollIntervalMs, local: new LocalFanout(local), metrics: cluster, log })),
+    links: (linkLimits, clock, hooks) => new RedisLinkChannels({ ...hooks, redis, prefix: store.redisPrefix, nodeId, limits: linkLimits, now: clock, metrics: cluster, log }),
     async check() {
       await mailboxes.check().catch((err: unknown) => Promise.reject(new StoreUnavailableError('database', { cause: err })));
       await fanout?.check().catch((err: unknown) => Promise.reject(new StoreUnavailableError('redis', { cause: err })));

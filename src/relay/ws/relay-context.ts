@@ -14,7 +14,7 @@ import type { PushStore } from '../push/push-store.ts';
 import type { ErrorCode } from '../../core/wire/index.ts';
 import type { Connection } from './connection.ts';
 import type { SessionRegistry } from './session-registry.ts';
-import type { LinkChannels } from '../link/link-channels.ts';
+import type { LinkRendezvous } from '../link/link-rendezvous.ts';
 import type { RelayStageTrace } from '../stage-trace-file.ts';
 
 /** Everything a frame handler may use. Stores hold the protocol state; the rest is node-local plumbing. */
@@ -33,7 +33,7 @@ export interface RelayContext {
   readonly registry: SessionRegistry;
   readonly pumps: Map<Connection, DeliveryPump>;
   /** Device-link rendezvous channels on this node (link-channels.ts). */
-  readonly links: LinkChannels;
+  readonly links: LinkRendezvous;
   /** Where events for a mailbox go: this node's connections, or every node's. */
   readonly fanout: Fanout;
   readonly now: () => number;

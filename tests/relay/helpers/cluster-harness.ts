@@ -1,3 +1,4 @@
+import type { RelayDependencies } from '../../../src/relay/server.ts';
 import { startTestRelay, tempDataDir, type TestRelay } from './relay-harness.ts';
 import { freshDatabase, freshRedisPrefix, type TestDatabase, type TestRedis } from './services.ts';
 
@@ -8,12 +9,13 @@ export interface TestCluster {
   readonly nodes: TestRelay[];
   /** Env for another node of this cluster (e.g. one whose services go through a proxy). */
   env(extra?: Record<string, string>): Record<string, string>;
-  startNode(extra?: Record<string, string>): Promise<TestRelay>;
+  /** Starts another node (`deps`: e.g. small link-channel limits). */
+  startNode(extra?: Record<string, string>, deps?: RelayDependencies): Promise<TestRelay>;
   /** Stops every node still running and removes the database and the Redis keys. */
   stop(): Promise<void>;
 }
 
-export async function startTestCluster(nodes: number, extra: Record<string, string> = {}): Promise<TestCluster> {
+export async function startTestCluster(nodes: number, extra: Record<string, string> = {}, deps: RelayDependencies = {}): Promise<TestCluster> {
   const db = await freshDatabase();
   const redis = await freshRedisPrefix();
   const env = (more: Record<string, string> = {}) => ({
@@ -28,8 +30,8 @@ export async function startTestCluster(nodes: number, extra: Record<string, stri
     ...more,
   });
   const running: TestRelay[] = [];
-  const startNode = async (more: Record<string, string> = {}) => {
-    const node = await startTestRelay(env(more), tempDataDir());
+  const startNode = async (more: Record<string, string> = {}, nodeDeps: RelayDependencies = deps) => {
+    const node = await startTestRelay(env(more), tempDataDir(), {}, nodeDeps);
     running.push(node);
     return node;
   };
