@@ -76,6 +76,13 @@ export class StaleDeviceCover {
     // Never a copy to this device itself: our own list names it too.
     const self = ownAccount ? ctx.devices?.sealDevice : undefined;
     if (ownAccount && !self) throw new StaleCoverError('this device is not listed');
+    if (self && !list.devices.some((d) => bytesEqual(d.id, self))) {
+      // Our own new list no longer names this device: it was unlinked, and sends nothing
+      // more (the relay refuses it too); no copy is queued for the devices that remain.
+      ctx.metrics.inc('devices.stale_cover_unlinked');
+      await ctx.store.markFailed(entry.envelopeId, 'This device was unlinked from your account');
+      return;
+    }
     const devices = list.devices
       .filter((d) => !self || !bytesEqual(d.id, self))
       .map((d) => ({ device: toHex(d.id), mailbox: deviceMailboxAddress(account, d.id), envelopeId: toHex(ctx.random.bytes(16)) }));
