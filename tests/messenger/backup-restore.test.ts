@@ -7,20 +7,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fetchBlobHttp } from '../../src/platform/fetch-blob-http.ts';
-import { device, introduce, onboard, testWorld, texts, until, type Device } from './harness.ts';
+import { adaAndBoTalked, device, onboard, testWorld, texts, until, type Device } from './harness.ts';
 
 const { relay, track } = testWorld();
 
 async function adaWithHistory(url: string, http: string): Promise<{ ada: Device; bo: Device; aSeesB: string }> {
   const ada = track(device(url, undefined, { blobHttp: fetchBlobHttp(http) }));
   const bo = track(device(url));
-  await onboard(ada, 'Ada');
-  await onboard(bo, 'Bo');
-  const { aSeesB, bSeesA } = await introduce(ada, bo);
-  await ada.messenger.send(aSeesB, 'hello Bo');
-  await until(bo, (s) => s.contacts[0]?.unread === 1);
-  await bo.messenger.send(bSeesA, 'hi Ada');
-  await until(ada, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 1);
+  const { aSeesB } = await adaAndBoTalked(ada, bo);
   await ada.messenger.setVerified(aSeesB, true);
   return { ada, bo, aSeesB };
 }

@@ -125,6 +125,18 @@ export class ClockedWorld {
     }
     throw new Error(`not reached within ${maxMs} ms of fake time`);
   }
+
+  /** Runs the clock until `p` settles, at most `maxMs`; its value (or throws what it threw, or that it did not settle). */
+  async drive<T>(p: Promise<T>, maxMs: number): Promise<T> {
+    let out: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+    p.then(
+      (value) => (out = { ok: true, value }),
+      (error: unknown) => (out = { ok: false, error }),
+    );
+    await this.until(() => out !== undefined, maxMs);
+    if (!out!.ok) throw out!.error;
+    return out!.value;
+  }
 }
 
 /** Introduces two devices through their invites (each adds the other). */

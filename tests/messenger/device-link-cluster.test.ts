@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCluster, type TestCluster } from '../relay/helpers/cluster-harness.ts';
 import type { TestRelay } from '../relay/helpers/relay-harness.ts';
-import { device, introduce, onboard, testWorld, texts, until } from './harness.ts';
+import { adaAndBoTalked, device, testWorld, texts, until } from './harness.ts';
 
 const { track } = testWorld();
 
@@ -26,13 +26,7 @@ describe('linking a device across cluster nodes', () => {
   it('the new device on another node gets the account, contacts and history, and both are listed', async () => {
     const ada = track(device(a.url));
     const bo = track(device(a.url));
-    await onboard(ada, 'Ada');
-    await onboard(bo, 'Bo');
-    const { aSeesB, bSeesA } = await introduce(ada, bo);
-    await ada.messenger.send(aSeesB, 'hello Bo');
-    await until(bo, (s) => s.contacts[0]?.unread === 1);
-    await bo.messenger.send(bSeesA, 'hi Ada');
-    await until(ada, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 1);
+    const { aSeesB } = await adaAndBoTalked(ada, bo);
     const link = await ada.messenger.createDeviceLink();
 
     const ada2 = track(device(b.url));

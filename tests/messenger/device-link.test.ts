@@ -17,7 +17,7 @@ import { decodeLinkChannelMessage, encodeLinkChannelMessage, encodeLinkRecord, t
 import { newIdentity } from '../relay/helpers/identity.ts';
 import { TestClient } from '../relay/helpers/test-client.ts';
 import { rid } from '../relay/helpers/devices.ts';
-import { device, introduce, onboard, testWorld, texts, until, type Device } from './harness.ts';
+import { adaAndBoTalked, device, introduce, onboard, testWorld, texts, until, type Device } from './harness.ts';
 import { extraDevice, publishDeviceList, storedAccount } from './linked-device.ts';
 
 const { relay, track } = testWorld();
@@ -25,13 +25,7 @@ const { relay, track } = testWorld();
 async function adaWithHistory(url: string): Promise<{ ada: Device; bo: Device; aSeesB: string }> {
   const ada = track(device(url));
   const bo = track(device(url));
-  await onboard(ada, 'Ada');
-  await onboard(bo, 'Bo');
-  const { aSeesB, bSeesA } = await introduce(ada, bo);
-  await ada.messenger.send(aSeesB, 'hello Bo');
-  await until(bo, (s) => s.contacts[0]?.unread === 1);
-  await bo.messenger.send(bSeesA, 'hi Ada');
-  await until(ada, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 1);
+  const { aSeesB } = await adaAndBoTalked(ada, bo);
   await ada.messenger.setVerified(aSeesB, true);
   return { ada, bo, aSeesB };
 }

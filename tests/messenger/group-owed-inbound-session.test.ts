@@ -27,17 +27,6 @@ const keyOf = (r: IdentityRecord) => identityFromSeed(r.seed).publicKey;
 const idOf = (r: IdentityRecord) => toHex(keyOf(r));
 const texts = async (d: ClockedDevice, group: string) => (await d.store.groups.messagesOf(group)).filter((m) => !m.system).map((m) => m.body);
 
-/** Runs the fake clock until `p` settles (at most `maxMs`); its value. */
-async function drive<T>(world: ClockedWorld, p: Promise<T>, maxMs: number): Promise<T> {
-  let out: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
-  p.then(
-    (value) => (out = { ok: true, value }),
-    (error: unknown) => (out = { ok: false, error }),
-  );
-  await world.until(() => out !== undefined, maxMs);
-  if (!out!.ok) throw out!.error;
-  return out!.value;
-}
 
 describe('a chain owed to a member goes when the member starts the session (issue 18)', () => {
   it('Ada accepting Bo’s session start hands Bo her chain: Bo reads her earlier group message without her sending or hearing anything more', async () => {
@@ -55,12 +44,12 @@ describe('a chain owed to a member goes when the member starts the session (issu
     await befriend(cy, ada);
     await befriend(cy, bo);
     await befriend(ada, bo);
-    const group = await drive(world, cy.messenger.createGroup('Trip', [idOf(ADA), idOf(BO)]), 30_000);
+    const group = await world.drive(cy.messenger.createGroup('Trip', [idOf(ADA), idOf(BO)]), 30_000);
     await world.until(() => [ada, bo].every((d) => !!d.state().groups?.some((x) => x.id === group)), 30_000);
 
     // Bo hears nothing for now; Ada sends to the group: Bo is owed her chain.
     world.relay.holdPushes.add(toHex(mailboxAddress(keyOf(BO))));
-    await drive(world, ada.messenger.send(group, 'before the session'), 1_000);
+    await world.drive(ada.messenger.send(group, 'before the session'), 1_000);
     expect((await ada.store.groups.getSenderKey(`${group}:self`))!.own!.owed).toEqual({ [`${idOf(BO)}:-`]: 0 });
     expect(await ada.store.getSession(idOf(BO))).toBeUndefined();
 
@@ -68,7 +57,7 @@ describe('a chain owed to a member goes when the member starts the session (issu
     const release = gates.get(`${toHex(mailboxAddress(keyOf(BO)))}>${idOf(ADA)}`)!;
     release.open = true;
     for (const r of release.waiting.splice(0)) r();
-    await drive(world, bo.messenger.send(idOf(ADA), 'hello Ada'), 1_000);
+    await world.drive(bo.messenger.send(idOf(ADA), 'hello Ada'), 1_000);
     await world.until(async () => (await bodies(ada, idOf(BO))).includes('in:hello Ada'), 30_000);
     // From here Ada hears nothing from Bo (his key request, too, stays in her mailbox).
     world.relay.holdPushes.add(toHex(mailboxAddress(keyOf(ADA))));

@@ -23,17 +23,6 @@ beforeAll(() => {
 
 const keyOf = (r: IdentityRecord) => identityFromSeed(r.seed).publicKey;
 
-/** Runs the fake clock until `p` settles, at most `maxMs`; its value (or throws what it threw, or that it did not settle). */
-async function drive<T>(world: ClockedWorld, p: Promise<T>, maxMs: number): Promise<T> {
-  let out: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
-  p.then(
-    (value) => (out = { ok: true, value }),
-    (error: unknown) => (out = { ok: false, error }),
-  );
-  await world.until(() => out !== undefined, maxMs);
-  if (!out!.ok) throw out!.error;
-  return out!.value;
-}
 
 interface Trio {
   world: ClockedWorld;
@@ -62,7 +51,7 @@ async function trio(seed: number): Promise<Trio> {
     const g = gates.get(`${toHex(by)}>${toHex(of)}`);
     return g && !g.open ? new Promise<void>((r) => g.waiting.push(r)) : undefined;
   };
-  const group = await drive(world, ada.messenger.createGroup('Trip', [toHex(keyOf(BO)), toHex(keyOf(CY))]), 30_000);
+  const group = await world.drive(ada.messenger.createGroup('Trip', [toHex(keyOf(BO)), toHex(keyOf(CY))]), 30_000);
   await world.until(() => [bo, cy].every((d) => !!d.state().groups?.some((x) => x.id === group)), 30_000);
   const release = (by: IdentityRecord, of: IdentityRecord) => {
     const g = gates.get(gate(by, of))!;
@@ -82,7 +71,7 @@ async function boSendsAtOnce(t: Trio): Promise<void> {
   const { world, bo, group } = t;
   expect(await bo.store.getSession(toHex(keyOf(CY)))).toBeUndefined();
   // Fails before the fix: the send waited (up to 15 s) for the session before committing.
-  await drive(world, bo.messenger.send(group, 'hi all', { id: MESSAGE }), 1_000);
+  await world.drive(bo.messenger.send(group, 'hi all', { id: MESSAGE }), 1_000);
   const row = await bo.store.groups.getMessage(MESSAGE);
   expect(row).toMatchObject({ direction: 'out', body: 'hi all' });
   expect(await bo.store.getSession(toHex(keyOf(CY)))).toBeUndefined();
@@ -119,7 +108,7 @@ describe('a group send with a member device that has no session (issue 18)', () 
     // Durable: a restart finds Cy a holder, and the next message needs no distribution.
     const distributed = bo.metrics.counter('groups.sender_key.distributed');
     const bo2 = await bo.restart();
-    await drive(world, bo2.messenger.send(group, 'again'), 1_000);
+    await world.drive(bo2.messenger.send(group, 'again'), 1_000);
     await world.until(async () => (await texts(cy, group)).includes('again'), 30_000);
     expect(bo2.metrics.counter('groups.sender_key.distributed')).toBe(distributed);
     for (const d of [t.ada, bo2, cy]) await d.messenger.stop();

@@ -148,6 +148,21 @@ export async function introduce(a: Device, b: Device): Promise<{ aSeesB: string;
   return { aSeesB, bSeesA };
 }
 
+/**
+ * Ada and Bo (fresh devices) onboarded and introduced, and each has written once: Ada's
+ * "hello Bo", then Bo's "hi Ada", each waited for until the other has it unread.
+ */
+export async function adaAndBoTalked(ada: Device, bo: Device): Promise<{ aSeesB: string; bSeesA: string }> {
+  await onboard(ada, 'Ada');
+  await onboard(bo, 'Bo');
+  const { aSeesB, bSeesA } = await introduce(ada, bo);
+  await ada.messenger.send(aSeesB, 'hello Bo');
+  await until(bo, (s) => s.contacts[0]?.unread === 1);
+  await bo.messenger.send(bSeesA, 'hi Ada');
+  await until(ada, (s) => s.contacts.find((c) => c.id === aSeesB)?.unread === 1);
+  return { aSeesB, bSeesA };
+}
+
 export function texts(d: Device, contactId: string): Promise<string[]> {
   return d.store.pageMessages(contactId, { limit: 200 }).then((p) => p.messages.map((m) => `${m.direction}:${m.body}`));
 }
