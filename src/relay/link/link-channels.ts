@@ -11,7 +11,7 @@
  * Every refusal is a typed result the handler turns into an error frame and a metric.
  */
 import { HIGH_WATER_BYTES, type Connection } from '../ws/connection.ts';
-import type { LinkAnswer, LinkHooks, LinkRendezvous } from './link-rendezvous.ts';
+import type { LinkAnswer, LinkHooks, LinkRefusal, LinkRendezvous } from './link-rendezvous.ts';
 
 export interface LinkChannelLimits {
   /** A channel ends this long after it was opened (at least the link's 10 minutes). */
@@ -32,7 +32,6 @@ export const DEFAULT_LINK_CHANNEL_LIMITS: LinkChannelLimits = {
 };
 
 /** Why a link operation was refused; `unavailable`: the cluster's Redis could not be reached (nothing done, or the channel ended). */
-export type LinkRefusal = 'busy' | 'not_found' | 'too_many_channels' | 'over_budget' | 'not_member' | 'no_peer' | 'expired' | 'unavailable';
 
 interface Channel {
   readonly key: string;

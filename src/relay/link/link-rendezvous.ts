@@ -1,5 +1,7 @@
 import type { Connection } from '../ws/connection.ts';
-import type { LinkRefusal } from './link-channels.ts';
+
+/** Why a link operation was refused (each answered as a typed error frame and counted). */
+export type LinkRefusal = 'busy' | 'not_found' | 'too_many_channels' | 'over_budget' | 'not_member' | 'no_peer' | 'expired' | 'unavailable';
 
 /** Answers one link operation: no refusal means it was done (the channel held or joined, the data relayed). */
 export type LinkAnswer = (refusal?: LinkRefusal) => void;

@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ClusterMetrics } from '../cluster/cluster-metrics.ts';
 import { HIGH_WATER_BYTES, type Connection } from '../ws/connection.ts';
-import type { LinkChannelLimits, LinkRefusal } from './link-channels.ts';
+import type { LinkChannelLimits } from './link-channels.ts';
+import type { LinkRefusal } from './link-rendezvous.ts';
 import { decodeLinkNotice, encodeLinkNotice, otherRole, type LinkNotice, type LinkRole } from './link-notice.ts';
 import type { LinkAnswer, LinkHooks, LinkRendezvous } from './link-rendezvous.ts';
 

@@ -1,5 +1,5 @@
 import type { ErrorCode, LinkDataFrame, LinkJoinFrame, LinkOpenFrame } from '../../../core/wire/index.ts';
-import type { LinkRefusal } from '../../link/link-channels.ts';
+import type { LinkRefusal } from '../../link/link-rendezvous.ts';
 import type { Connection } from '../connection.ts';
 import type { RelayContext } from '../relay-context.ts';
 
