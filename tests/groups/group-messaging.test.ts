@@ -14,6 +14,7 @@ import { GroupWorld, type Member } from './group-world.ts';
 import { CryptoRuntime } from '../../src/core/crypto/index.ts';
 import { groupSealKeys, openGroupBox, sealGroupBox } from '../../src/core/groups/group-seal.ts';
 import { secureRandom } from '../../src/core/random.ts';
+import { SENDER_KEY_ROTATE_AFTER_MS } from '../../src/core/groups/limits.ts';
 
 const crypto = new CryptoRuntime(secureRandom);
 const includesBytes = (hay: Uint8Array, needle: Uint8Array): boolean => {
@@ -438,6 +439,20 @@ describe('group messaging', () => {
     const small = logFrames(g, record.changes.slice(0, 1), names.slice(0, 3));
     expect(small).toHaveLength(1);
     expect(decodeGroupFrame(small[0]!)).toMatchObject({ t: 'group.log', changes: [expect.anything()], names: names.slice(0, 3) });
+  });
+
+  it('rotates after 7 days, not a moment before; members read across the rotation', async () => {
+    const { w, ada, bo, g } = await trio();
+    await ada.groups.send(g, 'day 0');
+    w.clock.advance(SENDER_KEY_ROTATE_AFTER_MS - 1);
+    await ada.groups.send(g, 'day 7, almost');
+    await w.settle();
+    expect(ada.metrics.counter('groups.sender_key.rotated')).toBe(0);
+    w.clock.advance(1);
+    await ada.groups.send(g, 'day 7');
+    await w.settle();
+    expect(ada.metrics.counter('groups.sender_key.rotated')).toBe(1);
+    expect(await said(bo, g)).toEqual(['Ada: day 0', 'Ada: day 7, almost', 'Ada: day 7']);
   });
 
   it('rotates after 100 messages', async () => {
