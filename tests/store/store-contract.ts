@@ -664,6 +664,22 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(await store.queueDepth()).toBe(0);
     });
 
+    it('a copy given up on that leaves the outbox another way (its device unlinked) is named no more; a retry then has nothing to do', async () => {
+      const store = await open({ now: () => 3_000 });
+      const { devA, id, copyA, copyB } = await fanOutToAB(store);
+      await store.markFailed(copyA, 'Not delivered after repeated attempts');
+      expect(await store.getMessage(id)).toMatchObject({ status: 'queued', failedDevices: [devA] });
+      expect(await store.dropOutboxEntry(copyA, "The contact's device was unlinked")).toBe('dropped');
+      const row = await store.getMessage(id);
+      expect(row).toMatchObject({ status: 'queued', updatedAt: 3_000 });
+      expect(row?.failedDevices).toBeUndefined();
+      await store.markSent(copyB, { at: 3_100, via: 'relay' });
+      const before = await snapshot(store, [1]);
+      expect(await store.retry(id, 4_000)).toBe(0);
+      expect(await snapshot(store, [1])).toEqual(before);
+      expect(await store.queueDepth()).toBe(0);
+    });
+
     it('a copy given up on while another is still queued leaves the row queued, naming it; the row fails with the last copy, and retry requeues them all', async () => {
       const store = await open({ now: () => 3_000 });
       const { devA, devB, id, copyA, copyB } = await fanOutToAB(store);

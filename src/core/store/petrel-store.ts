@@ -14,7 +14,7 @@ import { applyIncoming, INCOMING_STORES, IncomingInsertConflict } from './incomi
 import { applyOutgoing, applyPendingOutgoing, nextSession, OUTGOING_STORES } from './outgoing-commit.ts';
 import { ProtocolSeqs } from './protocol-seq.ts';
 import { applyLocalDelete } from './message-changes.ts';
-import { withCopyFailed, withoutFailedCopies } from './failed-devices.ts';
+import { withCopyFailed, withoutFailedAccountCopy, withoutFailedCopies, withoutFailedDevice } from './failed-devices.ts';
 import { ME } from './message-actions.ts';
 import { queueHeads } from './queue-heads.ts';
 import { applyFanOut, checkFanOut, FAN_OUT_STORES } from './fan-out-commit.ts';
@@ -335,8 +335,13 @@ export class BackendPetrelStore implements PetrelStore {
         return 'failed';
       }
       await outbox.delete(envelopeId);
-      // Its other copies were all given up on already: none is left that could go, the message fails.
-      if (m && m.status === 'queued' && others.every((e) => e.state === 'failed')) await tx.table('messages').put({ ...m, status: 'failed', failure: others.at(-1)?.lastError ?? failure, updatedAt: now });
+      if (m) {
+        // Its other copies were all given up on already: none is left that could go, the message fails.
+        let row = m.status === 'queued' && others.every((e) => e.state === 'failed') ? { ...m, status: 'failed' as const, failure: others.at(-1)?.lastError ?? failure } : m;
+        // A copy given up on that leaves the outbox is named on the row no more (the row mirrors the failed copies).
+        if (entry.state === 'failed') row = entry.device !== undefined ? withoutFailedDevice(row, entry.device) : row.failedAccountCopy ? withoutFailedAccountCopy(row) : row;
+        if (row !== m) await tx.table('messages').put({ ...row, updatedAt: now });
+      }
       return 'dropped';
     });
   }
@@ -506,7 +511,12 @@ export class BackendPetrelStore implements PetrelStore {
       if (!failed.length) {
         // A failed message none of whose copies is left cannot go again; one still on its
         // way is queued again; anything else has nothing left to retry (a repeated retry).
-        if (m.status !== 'failed') return 0;
+        // A row still naming copies given up on that are gone (dropped for an unlinked
+        // device, replaced by a cover) names them no more: its Retry would do nothing.
+        if (m.status !== 'failed') {
+          if (m.failedDevices?.length || m.failedAccountCopy) await messages.put({ ...withoutFailedCopies(m), updatedAt: now });
+          return 0;
+        }
         if (!copies.length) throw new RecordNotFoundError('outbox', m.envelopeId);
         await messages.put({ ...withoutFailure(m), status: 'queued', updatedAt: now });
         return 0;
