@@ -147,21 +147,21 @@ export class RedisLinkChannels implements LinkRendezvous {
   }
 
   open(conn: Connection, ch: Uint8Array, answer: LinkAnswer): void {
-    this.expire();
-    const hex = hexOf(ch);
-    const held = this.ends.get(`${hex}/holder`);
-    if (held) return answer(held.conn === conn && !held.pending ? undefined : 'busy');
-    if (this.ends.get(`${hex}/joiner`)?.conn === conn) return answer('busy');
-    this.start(conn, ch, 'holder', answer);
+    this.enter(conn, ch, 'holder', answer);
   }
 
   join(conn: Connection, ch: Uint8Array, answer: LinkAnswer): void {
+    this.enter(conn, ch, 'joiner', answer);
+  }
+
+  /** `conn` takes `role` in channel `ch`: done at once when it already holds it, refused when this node has that end or the other one for it. */
+  private enter(conn: Connection, ch: Uint8Array, role: LinkRole, answer: LinkAnswer): void {
     this.expire();
     const hex = hexOf(ch);
-    const joined = this.ends.get(`${hex}/joiner`);
-    if (joined) return answer(joined.conn === conn && !joined.pending ? undefined : 'busy');
-    if (this.ends.get(`${hex}/holder`)?.conn === conn) return answer('busy');
-    this.start(conn, ch, 'joiner', answer);
+    const mine = this.ends.get(`${hex}/${role}`);
+    if (mine) return answer(mine.conn === conn && !mine.pending ? undefined : 'busy');
+    if (this.ends.get(`${hex}/${role === 'holder' ? 'joiner' : 'holder'}`)?.conn === conn) return answer('busy');
+    this.start(conn, ch, role, answer);
   }
 
   /** Opens or joins in Redis, with the end listening (and its notices waiting) before the script runs. */
