@@ -187,6 +187,9 @@ export function acceptGroupEnvelope(groups: Groups, incoming: IncomingEnvelope, 
 export function groupInboxTaker(store: Pick<PetrelStore, 'groupInbox' | 'deleteMeta'>, groups: Groups, changed: () => void): () => Promise<void> {
   let running: Promise<void> | undefined;
   let again = false;
+  // Only an import writes group histories, before the core starts: the first take that
+  // gets through them is the last one that looks.
+  let histories = true;
   const takeAll = async (): Promise<void> => {
     do {
       again = false;
@@ -195,7 +198,10 @@ export function groupInboxTaker(store: Pick<PetrelStore, 'groupInbox' | 'deleteM
         await store.deleteMeta(row.key);
       }
       // A link's group histories, now that the logs made their groups (group-history.ts).
-      await groups.takeImportedHistory();
+      if (histories) {
+        await groups.takeImportedHistory();
+        histories = false;
+      }
       // A member who writes first may have claimed another's name with its profile (key-change.ts).
       await groups.noteKeyChanges();
       changed();
